@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs Palisade's whole test suite on a fresh Debian/Ubuntu machine.
+# Installs what the tests need (as root, through apt) and then runs every module's tests
+# through the Maven wrapper, so the machine only needs a JDK 17 to begin with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Packages the tests use: gcc/musl to build test programs, busybox-static for the KVM
+# platform's applet tests, python3 for workload tests, Chromium + driver for browser tests.
+TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 tar gzip chromium chromium-driver)
+
+missing=()
+for pkg in "${TEST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "== installing test packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "== warning: missing packages (${missing[*]}); tests that need them will skip" >&2
+  fi
+fi
+
+echo "== running the test suite"
+exec ./mvnw -B -ntp verify "$@"
