@@ -1,0 +1,25 @@
+package dev.palisade.sandbox.platform;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxSpec;
+
+import java.util.Optional;
+
+/**
+ * One way of running a program under the Sentry: ptrace or KVM. Platforms are siblings behind
+ * this interface; {@code SandboxEngine} picks one per spec.
+ */
+public interface Platform {
+
+    /** Short name used on the command line and in results: "ptrace" or "kvm". */
+    String name();
+
+    /** Empty when this host can run the platform, else the reason it cannot (shown to the user). */
+    Optional<String> unavailableReason();
+
+    /** Whether this platform can run the spec's program (KVM: only static ELF executables). */
+    boolean canRun(SandboxSpec spec);
+
+    /** Starts the sandbox; throws {@code SandboxException} with a clear message when it cannot. */
+    Sandbox start(SandboxSpec spec);
+}
