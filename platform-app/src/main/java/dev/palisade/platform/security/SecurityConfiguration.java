@@ -11,6 +11,7 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.server.resource.authentication.OpaqueTokenAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
@@ -66,7 +67,9 @@ class SecurityConfiguration {
                 .oauth2ResourceServer((resourceServer) -> resourceServer
                         .authenticationEntryPoint(ProblemResponses.entryPoint(BEARER_CHALLENGE))
                         .accessDeniedHandler(ProblemResponses.accessDenied())
-                        .opaqueToken((opaque) -> opaque.introspector(introspector)))
+                        .opaqueToken((opaque) -> opaque.authenticationManager(
+                                // its own manager: the chain's may be the password one (token minting chain)
+                                new ProviderManager(new OpaqueTokenAuthenticationProvider(introspector)))))
                 .exceptionHandling((exceptions) -> exceptions
                         .authenticationEntryPoint(ProblemResponses.entryPoint(BEARER_CHALLENGE))
                         .accessDeniedHandler(ProblemResponses.accessDenied()));
