@@ -84,6 +84,20 @@ class RestApiIT {
                     .contains("tenant.create", "quota.update", "user.create", "token.mint", "token.revoke");
 
             assertThat(send("GET", "/v3/api-docs", null, null).body()).contains("/api/v1/tenants/{tenant}/quota");
+
+            // a body too large is refused with a problem, whether its length is declared or it comes chunked
+            String huge = "{\"slug\":\"big\",\"displayName\":\"" + "x".repeat(200_000) + "\"}";
+            HttpResponse<String> declared = send("POST", "/api/v1/tenants", adminToken, huge);
+            HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tenants"))
+                    .header("Authorization", "Bearer " + adminToken).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(
+                            () -> new java.io.ByteArrayInputStream(huge.getBytes(StandardCharsets.UTF_8))))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            for (HttpResponse<String> tooLarge : java.util.List.of(declared, chunked)) {
+                assertThat(tooLarge.statusCode()).as(tooLarge.body()).isEqualTo(413);
+                assertThat(tooLarge.headers().firstValue("Content-Type")).hasValueSatisfying(
+                        ct -> assertThat(ct).startsWith("application/problem+json"));
+            }
         }
 
         try (PalisadeProcess again = PalisadeProcess.start(dataDir, Map.of())) {

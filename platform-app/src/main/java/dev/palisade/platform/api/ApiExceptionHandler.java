@@ -45,11 +45,14 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException ex,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        // a body cut off at the size limit also fails the JSON parser; report the limit, not the parse
         for (Throwable t = ex; t != null; t = t.getCause()) {
             if (t instanceof BodySizeLimitFilter.BodyTooLargeException tooLarge) {
                 return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
                         .body(ApiProblems.problem(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage()));
             }
+        }
+        for (Throwable t = ex; t != null; t = t.getCause()) {
             if (t instanceof JacksonException json && !json.getPath().isEmpty()) {
                 String field = json.getPath().stream()
                         .map(r -> r.getPropertyName() != null ? r.getPropertyName() : "[" + r.getIndex() + "]")

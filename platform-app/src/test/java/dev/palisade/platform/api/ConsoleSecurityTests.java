@@ -51,6 +51,20 @@ class ConsoleSecurityTests extends ApiTestSupport {
     }
 
     @Test
+    void repeatedWrongPasswordsOnTheLoginFormLockTheAccount() throws Exception {
+        String admin = adminToken();
+        String tenant = createTenant(admin);
+        String user = unique("guessed");
+        userToken(admin, tenant, user, "TENANT_ADMIN");
+        for (int i = 0; i < 3; i++) {
+            mvc.perform(formLogin("/login").user(user).password("guess-" + i)).andExpect(redirectedUrl("/login?error"));
+        }
+        mvc.perform(formLogin("/login").user(user).password(PASSWORD)).andExpect(redirectedUrl("/login?error"));
+        mvc.perform(as(admin, get("/api/v1/audit").param("action", "user.locked").param("tenant", tenant)))
+                .andExpect(jsonPath("$.content[0].target").value("user:" + user));
+    }
+
+    @Test
     void healthAndOpenApiArePublic() throws Exception {
         mvc.perform(get("/actuator/health")).andExpect(status().isOk()).andExpect(jsonPath("$.status").value("UP"));
         mvc.perform(get("/v3/api-docs"))
