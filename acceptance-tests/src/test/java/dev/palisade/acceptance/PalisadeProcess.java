@@ -1,0 +1,109 @@
+package dev.palisade.acceptance;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged application started as a user starts it: {@code java -jar palisade.jar}, on a free
+ * port, with its own data directory, stdout and stderr captured to a file.
+ */
+final class PalisadeProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+    final int port;
+
+    private PalisadeProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    static PalisadeProcess start(Path dataDir, Map<String, String> env) throws IOException {
+        Path jar = Path.of(System.getProperty("palisade.jar", "../platform-app/target/palisade.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no application jar at " + jar.toAbsolutePath() + "; run mvn verify");
+        }
+        int port = freePort();
+        Path log = Files.createTempFile("palisade-it-", ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-jar", jar.toAbsolutePath().toString(),
+                "--server.port=" + port, "--palisade.data-dir=" + dataDir));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // as on a fresh machine: no database and no admin password configured unless given here
+        builder.environment().keySet().removeIf(k -> k.startsWith("SPRING_") || k.startsWith("PALISADE_"));
+        builder.environment().putAll(env);
+        PalisadeProcess app = new PalisadeProcess(builder.start(), log, port);
+        app.awaitHealthy(Duration.ofMinutes(3));
+        return app;
+    }
+
+    String baseUrl() {
+        return "http://localhost:" + port;
+    }
+
+    String output() throws IOException {
+        return Files.readString(log);
+    }
+
+    private void awaitHealthy(Duration timeout) throws IOException {
+        HttpClient client = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plus(timeout);
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the application exited with " + process.exitValue() + ":\n" + output());
+            }
+            try {
+                HttpResponse<String> health = client.send(
+                        HttpRequest.newBuilder(URI.create(baseUrl() + "/actuator/health")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (health.statusCode() == 200 && health.body().contains("\"UP\"")) {
+                    return;
+                }
+            } catch (IOException notYetListening) {
+                // keep waiting
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(500);
+        }
+        throw new IllegalStateException("the application did not become healthy within " + timeout + ":\n" + output());
+    }
+
+    /** A normal stop (SIGTERM), as systemd or Ctrl-C would do; the embedded PostgreSQL shuts down with it. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.palisade.platform.api;
+
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.ErrorResponseException;
+
+/** The API's own error answers, all RFC 9457 problems. */
+public final class ApiProblems {
+
+    private ApiProblems() {
+    }
+
+    public static ErrorResponseException notFound(String detail) {
+        return new ErrorResponseException(HttpStatus.NOT_FOUND, problem(HttpStatus.NOT_FOUND, detail), null);
+    }
+
+    public static ErrorResponseException forbidden(String detail) {
+        return new ErrorResponseException(HttpStatus.FORBIDDEN, problem(HttpStatus.FORBIDDEN, detail), null);
+    }
+
+    /** A bad request naming the field at fault, in the same shape as bean-validation errors. */
+    public static ErrorResponseException badRequest(String field, String message) {
+        ProblemDetail problem = invalid(List.of(fieldError(field, message)));
+        return new ErrorResponseException(HttpStatus.BAD_REQUEST, problem, null);
+    }
+
+    static ProblemDetail problem(HttpStatus status, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setTitle(status.getReasonPhrase());
+        return problem;
+    }
+
+    static ProblemDetail invalid(List<Map<String, String>> errors) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid "
+                + String.join(", ", errors.stream().map(e -> e.get("field")).distinct().toList()));
+        problem.setTitle("Invalid request");
+        problem.setProperty("errors", errors);
+        return problem;
+    }
+
+    static Map<String, String> fieldError(String field, String message) {
+        return Map.of("field", field, "message", message == null ? "is invalid" : message);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.palisade.platform.api.audit;
+
+import dev.palisade.model.audit.AuditEvent;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.audit.AuditQuery;
+import dev.palisade.platform.api.PageResponse;
+import dev.palisade.platform.api.Paging;
+import dev.palisade.platform.api.TenantAccess;
+import dev.palisade.platform.security.Caller;
+import io.swagger.v3.oas.annotations.Operation;
+import java.time.Instant;
+import java.util.Map;
+import org.springframework.data.domain.Sort;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** The audit log, for platform admins. */
+@RestController
+@RequestMapping("/api/v1/audit")
+class AuditController {
+
+    private static final Map<String, String> SORTABLE =
+            Map.of("occurredAt", "occurredAt", "action", "action", "actor", "actor", "tenant", "tenantSlug");
+
+    private final AuditLog audit;
+    private final TenantAccess access;
+    private final Paging paging;
+
+    AuditController(AuditLog audit, TenantAccess access, Paging paging) {
+        this.audit = audit;
+        this.access = access;
+        this.paging = paging;
+    }
+
+    record AuditResponse(long id, Instant occurredAt, String actor, String tenant, String action, String target,
+            String details) {
+        static AuditResponse of(AuditEvent e) {
+            return new AuditResponse(e.getId(), e.getOccurredAt(), e.getActor(), e.getTenantSlug(), e.getAction(),
+                    e.getTarget(), e.getDetails());
+        }
+    }
+
+    @GetMapping
+    @Operation(summary = "Search the audit log (platform admin)",
+            description = "Filters: tenant (slug), action (e.g. tenant.create, token.revoke, user.locked), actor, "
+                    + "from/to (ISO-8601 instants). sort: occurredAt (default, newest first), action, actor, tenant")
+    PageResponse<AuditResponse> search(Caller caller,
+            @RequestParam(required = false) String tenant, @RequestParam(required = false) String action,
+            @RequestParam(required = false) String actor, @RequestParam(required = false) Instant from,
+            @RequestParam(required = false) Instant to, @RequestParam(required = false) Integer page,
+            @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
+        access.requirePlatformAdmin(caller);
+        var pageable = paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "occurredAt", "id"));
+        return PageResponse.of(audit.search(new AuditQuery(tenant, action, actor, from, to), pageable),
+                AuditResponse::of);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.palisade.platform.api.quota;
+
+import dev.palisade.model.quota.Quota;
+import dev.palisade.model.quota.QuotaLimits;
+import dev.palisade.model.quota.QuotaService;
+import dev.palisade.model.tenant.Tenant;
+import dev.palisade.platform.api.TenantAccess;
+import dev.palisade.platform.security.Caller;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import java.time.Instant;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** A tenant's quota: every user of the tenant may read it, only a platform admin may change it. */
+@RestController
+@RequestMapping("/api/v1/tenants/{tenant}/quota")
+class QuotaController {
+
+    private final QuotaService quotas;
+    private final TenantAccess access;
+
+    QuotaController(QuotaService quotas, TenantAccess access) {
+        this.quotas = quotas;
+        this.access = access;
+    }
+
+    record QuotaBody(
+            @NotNull @Min(0) @Max(10_000) Integer maxConcurrentWorkloads,
+            @NotNull @Min(1) Long maxCpuMillis,
+            @NotNull @Min(1) Long maxWallMillis,
+            @NotNull @Min(1) Long maxMemoryBytes,
+            @NotNull @Min(1) @Max(100_000) Integer maxProcesses,
+            @NotNull @Min(1) Long maxOutputBytes,
+            @NotNull @Min(0) Long cpuSecondsPerMonth,
+            @NotNull @Min(0) Long storageBytes) {
+
+        QuotaLimits limits() {
+            return new QuotaLimits(maxConcurrentWorkloads, maxCpuMillis, maxWallMillis, maxMemoryBytes,
+                    maxProcesses, maxOutputBytes, cpuSecondsPerMonth, storageBytes);
+        }
+    }
+
+    record QuotaResponse(String tenant, int maxConcurrentWorkloads, long maxCpuMillis, long maxWallMillis,
+            long maxMemoryBytes, int maxProcesses, long maxOutputBytes, long cpuSecondsPerMonth, long storageBytes,
+            Instant updatedAt) {
+
+        static QuotaResponse of(Tenant tenant, Quota quota) {
+            QuotaLimits l = quota.limits();
+            return new QuotaResponse(tenant.getSlug(), l.maxConcurrentWorkloads(), l.maxCpuMillis(), l.maxWallMillis(),
+                    l.maxMemoryBytes(), l.maxProcesses(), l.maxOutputBytes(), l.cpuSecondsPerMonth(), l.storageBytes(),
+                    quota.getUpdatedAt());
+        }
+    }
+
+    @GetMapping
+    QuotaResponse get(Caller caller, @PathVariable("tenant") String slug) {
+        Tenant tenant = access.visible(caller, slug);
+        return QuotaResponse.of(tenant, quotas.get(tenant));
+    }
+
+    @PutMapping
+    @Operation(summary = "Replace the quota (platform admin)")
+    QuotaResponse put(Caller caller, @PathVariable("tenant") String slug, @Valid @RequestBody QuotaBody body) {
+        Tenant tenant = access.adminOnly(caller, slug);
+        return QuotaResponse.of(tenant, quotas.replace(caller.username(), tenant, body.limits()));
+    }
+}

@@ -1,0 +1,102 @@
+package dev.palisade.platform.api.tenant;
+
+import dev.palisade.model.tenant.Tenant;
+import dev.palisade.model.tenant.TenantService;
+import dev.palisade.model.tenant.TenantStatus;
+import dev.palisade.platform.api.PageResponse;
+import dev.palisade.platform.api.Paging;
+import dev.palisade.platform.api.TenantAccess;
+import dev.palisade.platform.security.Caller;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+import java.net.URI;
+import java.time.Instant;
+import java.util.Map;
+import org.springframework.data.domain.Sort;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Tenants: platform admins only. Another tenant's slug answers 404 to a tenant user, as if it did not exist. */
+@RestController
+@RequestMapping("/api/v1/tenants")
+class TenantController {
+
+    private static final Map<String, String> SORTABLE =
+            Map.of("slug", "slug", "displayName", "displayName", "createdAt", "createdAt", "status", "status");
+
+    private final TenantService tenants;
+    private final TenantAccess access;
+    private final Paging paging;
+
+    TenantController(TenantService tenants, TenantAccess access, Paging paging) {
+        this.tenants = tenants;
+        this.access = access;
+        this.paging = paging;
+    }
+
+    record CreateTenant(
+            @NotBlank @Size(min = 2, max = 40)
+            @Pattern(regexp = "[a-z0-9]([a-z0-9-]*[a-z0-9])?", message = "lower-case letters, digits and inner dashes only")
+            String slug,
+            @NotBlank @Size(max = 200) String displayName) {
+    }
+
+    record UpdateTenant(
+            @Size(min = 1, max = 200) String displayName,
+            @Pattern(regexp = "ACTIVE|SUSPENDED", message = "must be ACTIVE or SUSPENDED") String status) {
+    }
+
+    record TenantResponse(String slug, String displayName, TenantStatus status, Instant createdAt, Instant updatedAt) {
+        static TenantResponse of(Tenant t) {
+            return new TenantResponse(t.getSlug(), t.getDisplayName(), t.getStatus(), t.getCreatedAt(), t.getUpdatedAt());
+        }
+    }
+
+    @PostMapping
+    @Operation(summary = "Create a tenant (with the default quota)")
+    ResponseEntity<TenantResponse> create(Caller caller, @Valid @RequestBody CreateTenant body) {
+        access.requirePlatformAdmin(caller);
+        Tenant tenant = tenants.create(caller.username(), body.slug(), body.displayName());
+        return ResponseEntity.created(URI.create("/api/v1/tenants/" + tenant.getSlug())).body(TenantResponse.of(tenant));
+    }
+
+    @GetMapping
+    @Operation(summary = "List tenants", description = "sort: slug, displayName, createdAt, status (e.g. createdAt,desc)")
+    PageResponse<TenantResponse> list(Caller caller, @RequestParam(required = false) Integer page,
+            @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
+        access.requirePlatformAdmin(caller);
+        return PageResponse.of(tenants.list(paging.of(page, size, sort, SORTABLE, Sort.by("slug"))), TenantResponse::of);
+    }
+
+    @GetMapping("/{tenant}")
+    TenantResponse get(Caller caller, @PathVariable("tenant") String slug) {
+        return TenantResponse.of(access.adminOnly(caller, slug));
+    }
+
+    @PatchMapping("/{tenant}")
+    @Operation(summary = "Rename, suspend (status SUSPENDED) or reactivate a tenant")
+    TenantResponse update(Caller caller, @PathVariable("tenant") String slug, @Valid @RequestBody UpdateTenant body) {
+        access.adminOnly(caller, slug);
+        TenantStatus status = body.status() == null ? null : TenantStatus.valueOf(body.status());
+        return TenantResponse.of(tenants.update(caller.username(), slug, body.displayName(), status));
+    }
+
+    @DeleteMapping("/{tenant}")
+    @Operation(summary = "Delete a tenant with its users, tokens, quota and workloads")
+    ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug) {
+        access.adminOnly(caller, slug);
+        tenants.delete(caller.username(), slug);
+        return ResponseEntity.noContent().build();
+    }
+}

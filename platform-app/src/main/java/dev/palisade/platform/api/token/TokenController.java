@@ -1,0 +1,97 @@
+package dev.palisade.platform.api.token;
+
+import dev.palisade.model.token.ApiToken;
+import dev.palisade.model.token.MintedToken;
+import dev.palisade.model.token.TokenService;
+import dev.palisade.platform.api.PageResponse;
+import dev.palisade.platform.api.Paging;
+import dev.palisade.platform.security.Caller;
+import io.swagger.v3.oas.annotations.Operation;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.springframework.data.domain.Sort;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The caller's own API tokens. A token is always minted for the caller, whatever the body says;
+ * another user's token answers 404.
+ */
+@RestController
+@RequestMapping("/api/v1/tokens")
+class TokenController {
+
+    private static final Map<String, String> SORTABLE =
+            Map.of("createdAt", "createdAt", "name", "name", "expiresAt", "expiresAt");
+
+    private final TokenService tokens;
+    private final Paging paging;
+
+    TokenController(TokenService tokens, Paging paging) {
+        this.tokens = tokens;
+        this.paging = paging;
+    }
+
+    record MintToken(@NotBlank @Size(max = 100) String name,
+            @Min(1) @Max(365) Integer expiresInDays) {
+    }
+
+    /** Shown once: the only response that carries the token itself. */
+    record MintedTokenResponse(long id, String token, String name, String prefix, String owner, Instant createdAt,
+            Instant expiresAt) {
+    }
+
+    record TokenResponse(long id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
+            Instant lastUsedAt, Instant revokedAt) {
+        static TokenResponse of(ApiToken t, Caller owner) {
+            return new TokenResponse(t.getId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
+                    t.getExpiresAt(), t.getLastUsedAt(), t.getRevokedAt());
+        }
+    }
+
+    @PostMapping
+    @Operation(summary = "Mint a token for the caller (HTTP Basic or bearer); the token is in this response only",
+            description = "expiresInDays: 1 to 365, default 90")
+    ResponseEntity<MintedTokenResponse> mint(Caller caller, @Valid @RequestBody MintToken body) {
+        int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
+        MintedToken minted = tokens.mint(caller.userId(), body.name(), Duration.ofDays(days));
+        ApiToken t = minted.token();
+        return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getId()))
+                .body(new MintedTokenResponse(t.getId(), minted.secret(), t.getName(), t.getPrefix(),
+                        caller.username(), t.getCreatedAt(), t.getExpiresAt()));
+    }
+
+    @GetMapping
+    PageResponse<TokenResponse> list(Caller caller, @RequestParam(required = false) Integer page,
+            @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
+        return PageResponse.of(tokens.list(caller.userId(),
+                paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "createdAt"))),
+                t -> TokenResponse.of(t, caller));
+    }
+
+    @GetMapping("/{id}")
+    TokenResponse get(Caller caller, @PathVariable long id) {
+        return TokenResponse.of(tokens.get(caller.userId(), id), caller);
+    }
+
+    @DeleteMapping("/{id}")
+    @Operation(summary = "Revoke a token; it is refused from the next request on")
+    ResponseEntity<Void> revoke(Caller caller, @PathVariable long id) {
+        tokens.revoke(caller.userId(), id);
+        return ResponseEntity.noContent().build();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.palisade.platform.security;
+
+import dev.palisade.model.user.Role;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.ProviderManager;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.oauth2.server.resource.authentication.OpaqueTokenAuthenticationProvider;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.access.intercept.AuthorizationFilter;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+
+/**
+ * Three filter chains, most specific first:
+ * <ol>
+ * <li>{@code POST /api/v1/tokens}: the only place HTTP Basic is accepted (to mint a token), or a
+ * bearer token;</li>
+ * <li>{@code /api/**}: stateless, bearer tokens only, through Spring Security's resource-server
+ * support with our {@link TokenIntrospector};</li>
+ * <li>everything else, the console: form login, CSRF, session, logout.</li>
+ * </ol>
+ * Role and tenant checks of the API happen in the controllers (through {@code TenantAccess}),
+ * because whether an answer is 403 or 404 depends on the tenant in the path.
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+    static final String BEARER_CHALLENGE = "Bearer realm=\"palisade\"";
+
+    @Bean
+    PasswordEncoder passwordEncoder() {
+        return PasswordEncoderFactories.createDelegatingPasswordEncoder();
+    }
+
+    @Bean
+    @Order(1)
+    SecurityFilterChain tokenMintingChain(HttpSecurity http, TokenIntrospector introspector,
+            PasswordLoginProvider passwords) throws Exception {
+        http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
+                .authenticationManager(passwordManager(passwords))
+                .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated())
+                .httpBasic((basic) -> basic.authenticationEntryPoint(
+                        ProblemResponses.entryPoint("Basic realm=\"palisade\", " + BEARER_CHALLENGE)));
+        return statelessApi(http, introspector);
+    }
+
+    @Bean
+    @Order(2)
+    SecurityFilterChain apiChain(HttpSecurity http, TokenIntrospector introspector) throws Exception {
+        http.securityMatcher("/api/**")
+                .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated());
+        return statelessApi(http, introspector);
+    }
+
+    private static SecurityFilterChain statelessApi(HttpSecurity http, TokenIntrospector introspector)
+            throws Exception {
+        http.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                // no cookies on the API, so no CSRF to defend against
+                .csrf((csrf) -> csrf.disable())
+                .requestCache((cache) -> cache.disable())
+                .oauth2ResourceServer((resourceServer) -> resourceServer
+                        .authenticationEntryPoint(ProblemResponses.entryPoint(BEARER_CHALLENGE))
+                        .accessDeniedHandler(ProblemResponses.accessDenied())
+                        .opaqueToken((opaque) -> opaque.authenticationManager(
+                                // its own manager: the chain's may be the password one (token minting chain)
+                                new ProviderManager(new OpaqueTokenAuthenticationProvider(introspector)))))
+                .exceptionHandling((exceptions) -> exceptions
+                        .authenticationEntryPoint(ProblemResponses.entryPoint(BEARER_CHALLENGE))
+                        .accessDeniedHandler(ProblemResponses.accessDenied()));
+        return http.build();
+    }
+
+    @Bean
+    @Order(3)
+    SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
+            SessionRevalidationFilter revalidation) throws Exception {
+        http.authenticationManager(passwordManager(passwords))
+                .authorizeHttpRequests((authorize) -> authorize
+                        .requestMatchers("/login", "/error", "/css/**", "/favicon.ico").permitAll()
+                        .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
+                        .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
+                        .permitAll()
+                        .requestMatchers("/admin", "/admin/**").hasRole(Role.PLATFORM_ADMIN.name())
+                        .requestMatchers("/portal", "/portal/**")
+                        .hasAnyRole(Role.TENANT_ADMIN.name(), Role.TENANT_MEMBER.name())
+                        .anyRequest().authenticated())
+                .formLogin((form) -> form.loginPage("/login")
+                        .successHandler((request, response, authentication) -> response.sendRedirect(
+                                request.getContextPath() + (authentication.getAuthorities().stream()
+                                        .anyMatch(a -> a.getAuthority().equals("ROLE_PLATFORM_ADMIN"))
+                                                ? "/admin" : "/portal")))
+                        .permitAll())
+                .logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
+                .addFilterBefore(revalidation, AuthorizationFilter.class);
+        return http.build();
+    }
+
+    private static AuthenticationManager passwordManager(PasswordLoginProvider passwords) {
+        return new ProviderManager(passwords);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.palisade.model.audit;
+
+import dev.palisade.model.tenant.Tenant;
+import jakarta.persistence.criteria.Predicate;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.data.jpa.domain.Specification;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * The audit trail. Records join the caller's transaction, so a change and its audit event
+ * commit or roll back together. Details must never carry a password or a token.
+ */
+@Service
+public class AuditLog {
+
+    private final AuditEventRepository events;
+
+    AuditLog(AuditEventRepository events) {
+        this.events = events;
+    }
+
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void record(String actor, Tenant tenant, String action, String target, String details) {
+        events.save(new AuditEvent(actor, tenant == null ? null : tenant.getId(),
+                tenant == null ? null : tenant.getSlug(), action, target, blankToNull(details)));
+    }
+
+    /** For callers that only know the tenant's id and slug (e.g. from a user row). */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void record(String actor, Long tenantId, String tenantSlug, String action, String target, String details) {
+        events.save(new AuditEvent(actor, tenantId, tenantSlug, action, target, blankToNull(details)));
+    }
+
+    @Transactional(readOnly = true)
+    public Page<AuditEvent> search(AuditQuery query, Pageable pageable) {
+        Specification<AuditEvent> spec = (root, cq, cb) -> {
+            List<Predicate> where = new ArrayList<>();
+            if (query.tenantSlug() != null) {
+                where.add(cb.equal(root.get("tenantSlug"), query.tenantSlug()));
+            }
+            if (query.action() != null) {
+                where.add(cb.equal(root.get("action"), query.action()));
+            }
+            if (query.actor() != null) {
+                where.add(cb.equal(root.get("actor"), query.actor()));
+            }
+            if (query.from() != null) {
+                where.add(cb.greaterThanOrEqualTo(root.get("occurredAt"), query.from()));
+            }
+            if (query.to() != null) {
+                where.add(cb.lessThan(root.get("occurredAt"), query.to()));
+            }
+            return cb.and(where.toArray(Predicate[]::new));
+        };
+        return events.findAll(spec, pageable);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s;
+    }
+}

@@ -1,0 +1,82 @@
+package dev.palisade.model.tenant;
+
+import dev.palisade.model.ConflictException;
+import dev.palisade.model.NotFoundException;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.quota.QuotaService;
+import java.util.Optional;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+@Service
+public class TenantService {
+
+    private final TenantRepository tenants;
+    private final QuotaService quotas;
+    private final AuditLog audit;
+
+    TenantService(TenantRepository tenants, QuotaService quotas, AuditLog audit) {
+        this.tenants = tenants;
+        this.quotas = quotas;
+        this.audit = audit;
+    }
+
+    /** Creates the tenant with the default quota. */
+    @Transactional
+    public Tenant create(String actor, String slug, String displayName) {
+        if (tenants.existsBySlug(slug)) {
+            throw new ConflictException("tenant '" + slug + "' already exists");
+        }
+        Tenant tenant = tenants.saveAndFlush(new Tenant(slug, displayName));
+        quotas.createDefault(tenant);
+        audit.record(actor, tenant, "tenant.create", "tenant:" + slug, "displayName=" + displayName);
+        return tenant;
+    }
+
+    @Transactional(readOnly = true)
+    public Optional<Tenant> find(String slug) {
+        return tenants.findBySlug(slug);
+    }
+
+    @Transactional(readOnly = true)
+    public Optional<Tenant> find(long id) {
+        return tenants.findById(id);
+    }
+
+    @Transactional(readOnly = true)
+    public Tenant get(String slug) {
+        return find(slug).orElseThrow(() -> new NotFoundException("no tenant '" + slug + "'"));
+    }
+
+    @Transactional(readOnly = true)
+    public Page<Tenant> list(Pageable pageable) {
+        return tenants.findAll(pageable);
+    }
+
+    /** Changes the display name and/or the status; a null argument leaves that field alone. */
+    @Transactional
+    public Tenant update(String actor, String slug, String displayName, TenantStatus status) {
+        Tenant tenant = get(slug);
+        StringBuilder details = new StringBuilder();
+        if (displayName != null && !displayName.equals(tenant.getDisplayName())) {
+            tenant.setDisplayName(displayName);
+            details.append("displayName=").append(displayName).append(' ');
+        }
+        if (status != null && status != tenant.getStatus()) {
+            tenant.setStatus(status);
+            details.append("status=").append(status);
+        }
+        audit.record(actor, tenant, "tenant.update", "tenant:" + slug, details.toString().trim());
+        return tenant;
+    }
+
+    /** Deletes the tenant with its quota, users, tokens and workloads (the audit trail stays). */
+    @Transactional
+    public void delete(String actor, String slug) {
+        Tenant tenant = get(slug);
+        audit.record(actor, tenant, "tenant.delete", "tenant:" + slug, null);
+        tenants.delete(tenant);
+    }
+}

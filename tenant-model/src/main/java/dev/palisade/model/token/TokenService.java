@@ -1,0 +1,126 @@
+package dev.palisade.model.token;
+
+import dev.palisade.model.NotFoundException;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.user.User;
+import jakarta.persistence.EntityManager;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Mints, checks and revokes API tokens. A token reads {@code pal_<8 chars>_<43 chars>}: a public
+ * prefix and 256 random bits. Only the SHA-256 of the whole token is stored; a fast hash is
+ * enough because the secret is random, not chosen by a person.
+ */
+@Service
+public class TokenService {
+
+    static final String SCHEME = "pal_";
+    private static final char[] PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+    /** last_used_at is written at most this often, so that every request is not a write. */
+    private static final Duration LAST_USED_GRANULARITY = Duration.ofSeconds(60);
+
+    private final ApiTokenRepository tokens;
+    private final EntityManager em;
+    private final AuditLog audit;
+    private final SecureRandom random = new SecureRandom();
+
+    TokenService(ApiTokenRepository tokens, EntityManager em, AuditLog audit) {
+        this.tokens = tokens;
+        this.em = em;
+        this.audit = audit;
+    }
+
+    @Transactional
+    public MintedToken mint(long userId, String name, Duration lifetime) {
+        User user = em.getReference(User.class, userId);
+        String prefix;
+        do {
+            prefix = SCHEME + randomPrefix();
+        } while (tokens.existsByPrefix(prefix));
+        byte[] secret = new byte[32];
+        random.nextBytes(secret);
+        String raw = prefix + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime)));
+        var tenant = user.getTenant();
+        audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getId(),
+                "name=" + name + " prefix=" + prefix);
+        return new MintedToken(token, raw);
+    }
+
+    /**
+     * Resolves a presented token to its owner, or empty when it is unknown, revoked, expired
+     * or its tenant is suspended. Read from the database on every call: no cache to invalidate.
+     */
+    @Transactional
+    public Optional<TokenOwner> introspect(String raw) {
+        if (raw == null || !raw.startsWith(SCHEME) || raw.length() > 100) {
+            return Optional.empty();
+        }
+        Instant now = Instant.now();
+        return tokens.findByHashWithOwner(sha256(raw))
+                .filter(t -> t.isUsable(now))
+                .filter(t -> t.getUser().getTenant() == null || t.getUser().getTenant().isActive())
+                .map(t -> {
+                    if (t.getLastUsedAt() == null || t.getLastUsedAt().plus(LAST_USED_GRANULARITY).isBefore(now)) {
+                        t.setLastUsedAt(now);
+                    }
+                    User u = t.getUser();
+                    var tenant = u.getTenant();
+                    return new TokenOwner(t.getId(), u.getId(), u.getUsername(), u.getRole(),
+                            tenant == null ? null : tenant.getId(), tenant == null ? null : tenant.getSlug());
+                });
+    }
+
+    @Transactional(readOnly = true)
+    public Page<ApiToken> list(long userId, Pageable pageable) {
+        return tokens.findByUserId(userId, pageable);
+    }
+
+    /** The user's own token; someone else's answers exactly like a missing one. */
+    @Transactional(readOnly = true)
+    public ApiToken get(long userId, long tokenId) {
+        return tokens.findByIdAndUserId(tokenId, userId)
+                .orElseThrow(() -> new NotFoundException("no token " + tokenId));
+    }
+
+    @Transactional
+    public ApiToken revoke(long userId, long tokenId) {
+        ApiToken token = get(userId, tokenId);
+        if (token.getRevokedAt() == null) {
+            token.revoke(Instant.now());
+            User user = token.getUser();
+            audit.record(user.getUsername(), user.getTenant(), "token.revoke", "token:" + tokenId,
+                    "prefix=" + token.getPrefix());
+        }
+        return token;
+    }
+
+    private String randomPrefix() {
+        char[] c = new char[8];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = PREFIX_ALPHABET[random.nextInt(PREFIX_ALPHABET.length)];
+        }
+        return new String(c);
+    }
+
+    static String sha256(String raw) {
+        try {
+            return HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JRE", e);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.palisade.model.user;
+
+import java.time.Instant;
+
+/** What authentication needs to know about a user, read in one query. */
+public record LoginUser(
+        long id,
+        String username,
+        String passwordHash,
+        Role role,
+        Long tenantId,
+        String tenantSlug,
+        boolean tenantActive,
+        Instant lockedUntil) {
+
+    static LoginUser of(User u) {
+        var t = u.getTenant();
+        return new LoginUser(u.getId(), u.getUsername(), u.getPasswordHash(), u.getRole(),
+                t == null ? null : t.getId(), t == null ? null : t.getSlug(),
+                t == null || t.isActive(), u.getLockedUntil());
+    }
+
+    public boolean locked(Instant now) {
+        return lockedUntil != null && lockedUntil.isAfter(now);
+    }
+}

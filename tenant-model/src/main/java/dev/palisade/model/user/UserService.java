@@ -1,0 +1,100 @@
+package dev.palisade.model.user;
+
+import dev.palisade.model.ConflictException;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.tenant.Tenant;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+@Service
+public class UserService {
+
+    private final UserRepository users;
+    private final PasswordEncoder passwordEncoder;
+    private final AuditLog audit;
+
+    UserService(UserRepository users, PasswordEncoder passwordEncoder, AuditLog audit) {
+        this.users = users;
+        this.passwordEncoder = passwordEncoder;
+        this.audit = audit;
+    }
+
+    /**
+     * Creates a user of the given tenant (or a platform admin when tenant is null). The role
+     * must match: platform admins have no tenant, everybody else has exactly one.
+     */
+    @Transactional
+    public User create(String actor, Tenant tenant, String username, String rawPassword, Role role) {
+        if ((tenant == null) != (role == Role.PLATFORM_ADMIN)) {
+            throw new IllegalArgumentException("role " + role + " does not fit " + (tenant == null ? "no tenant" : "a tenant"));
+        }
+        if (users.existsByUsername(username)) {
+            throw new ConflictException("username '" + username + "' is taken");
+        }
+        User user = users.save(new User(username, passwordEncoder.encode(rawPassword), role, tenant));
+        audit.record(actor, tenant, "user.create", "user:" + username, "role=" + role);
+        return user;
+    }
+
+    @Transactional(readOnly = true)
+    public Optional<LoginUser> findForLogin(String username) {
+        return users.findByUsername(username).map(LoginUser::of);
+    }
+
+    @Transactional(readOnly = true)
+    public boolean exists(String username) {
+        return users.existsByUsername(username);
+    }
+
+    @Transactional(readOnly = true)
+    public Page<User> list(Tenant tenant, Pageable pageable) {
+        return users.findByTenant(tenant, pageable);
+    }
+
+    /**
+     * Counts a failed password login. The failure that reaches {@code maxFailures} locks the
+     * account for {@code lockFor} and is audited; attempts while locked are not counted again.
+     *
+     * @return true when this failure locked the account
+     */
+    @Transactional
+    public boolean recordFailedLogin(String username, int maxFailures, Duration lockFor) {
+        Optional<User> found = users.findByUsername(username);
+        if (found.isEmpty()) {
+            return false;
+        }
+        User user = found.get();
+        Instant now = Instant.now();
+        if (user.isLocked(now)) {
+            return false;
+        }
+        int failures = user.getFailedLogins() + 1;
+        if (failures >= maxFailures) {
+            user.setFailedLogins(0);
+            user.setLockedUntil(now.plus(lockFor));
+            Tenant t = user.getTenant();
+            audit.record("system", t == null ? null : t.getId(), t == null ? null : t.getSlug(), "user.locked",
+                    "user:" + username, failures + " failed logins, locked for " + lockFor);
+            return true;
+        }
+        user.setFailedLogins(failures);
+        return false;
+    }
+
+    /** A successful login forgets earlier failures. */
+    @Transactional
+    public void recordSuccessfulLogin(String username) {
+        users.findByUsername(username).ifPresent(u -> {
+            if (u.getFailedLogins() != 0 || u.getLockedUntil() != null) {
+                u.setFailedLogins(0);
+                u.setLockedUntil(null);
+            }
+        });
+    }
+}
