@@ -25,7 +25,7 @@ public final class SandboxEngine {
     public static SandboxEngine create() {
         List<Platform> platforms = new ArrayList<>();
         platforms.add(new PtracePlatform());
-        // The KVM platform registers here: platforms.add(new KvmPlatform());
+        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform());
         return new SandboxEngine(platforms);
     }
 

@@ -314,8 +314,12 @@ final class GuestMemory {
 
     /** Direct buffers covering [va, va+len), one per physical run, for channel I/O. */
     ByteBuffer[] buffers(long va, int len, boolean forWrite) {
+        return buffers(va, len, forWrite ? PROT_WRITE : PROT_READ);
+    }
+
+    /** Like {@link #buffers(long, int, boolean)} with an explicit protection need (0: any mapped page). */
+    ByteBuffer[] buffers(long va, int len, int need) {
         java.util.ArrayList<ByteBuffer> list = new java.util.ArrayList<>();
-        int need = forWrite ? PROT_WRITE : PROT_READ;
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
             long pa = translate(va, need);
