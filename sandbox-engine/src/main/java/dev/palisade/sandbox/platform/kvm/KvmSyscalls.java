@@ -52,7 +52,7 @@ final class KvmSyscalls {
 
     private static final Set<Integer> IMPLEMENTED = new HashSet<>(List.of(
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 28, 32, 33, 35, 39,
-            60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 89, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
+            60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 88, 89, 266, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
             111, 115, 121, 131, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
             264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439));
 
@@ -156,6 +156,8 @@ final class KvmSyscalls {
             case 83 -> mkdirat(AT_FDCWD, a0, a1);
             case 84 -> unlinkat(AT_FDCWD, a0, AT_REMOVEDIR);
             case 87 -> unlinkat(AT_FDCWD, a0, 0);
+            case 88 -> symlinkat(a0, AT_FDCWD, a1);
+            case 266 -> symlinkat(a0, a1, a2);
             case 89 -> readlinkat(AT_FDCWD, a0, a1, a2);
             case 95 -> { int old = p.umask; p.umask = (int) (a0 & 0777); yield old; }
             case 96 -> gettimeofday(a0);
@@ -1096,6 +1098,23 @@ final class KvmSyscalls {
         } catch (NoSuchFileException e) {
             return Errno.ENOENT.negated();
         } catch (IOException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    private long symlinkat(long targetVa, long dirfd, long pathVa) throws FsError {
+        String target = path(targetVa);
+        VirtualFs.Resolved r = resolve(dirfd, pathVa, false);
+        VirtualFs.checkWritable(r);
+        try {
+            // the target is stored as written; the resolver re-roots it inside the sandbox whenever it is followed
+            Files.createSymbolicLink(r.host(), java.nio.file.Path.of(target));
+            return 0;
+        } catch (FileAlreadyExistsException e) {
+            return Errno.EEXIST.negated();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (IOException | java.nio.file.InvalidPathException e) {
             return Errno.EACCES.negated();
         }
     }
