@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
     const char *m = argc > 1 ? argv[1] : "hello";
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!strcmp(m, "hello")) {
-        printf("hello from %s, %d args, HOME=%s\n", argv[0], argc, getenv("HOME") ? getenv("HOME") : "(unset)");
+        printf("hello, %d args, HOME=%s\n", argc, getenv("HOME") ? getenv("HOME") : "(unset)");
         return 3;
     }
     if (!strcmp(m, "files")) return files();

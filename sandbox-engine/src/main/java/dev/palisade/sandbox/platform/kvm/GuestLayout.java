@@ -32,10 +32,12 @@ final class GuestLayout {
     /** LSTAR for the pvm "shutdown" path: canonical, never mapped. */
     static final long UNMAPPED_LSTAR = KERNEL_BASE + 0x10_0000;
 
-    /** User page that the MMIO path's stores go to; backed by no memory slot. */
-    static final long MMIO_VA = 0x1000;
+    /** User page that the MMIO path's stores go to; backed by no memory slot. Above the stack, out of mmap's reach. */
+    static final long MMIO_VA = 0x7fff_ffff_e000L;
     /** User page holding the MMIO path's LSTAR stub and the probe loop. */
-    static final long USTUB_VA = 0x2000;
+    static final long USTUB_VA = 0x7fff_ffff_f000L;
+    /** Length of the MMIO stub's store instruction ({@code movabs %al, MMIO_VA}). */
+    static final int MMIO_STORE_LEN = 9;
     static final long PROBE_LOOP_VA = USTUB_VA + 0x100;
     /** The program may not map below this (as Linux's vm.mmap_min_addr). */
     static final long MIN_USER_VA = 0x10000;
@@ -49,7 +51,7 @@ final class GuestLayout {
     static final int PORT_EXCEPTION = 0x12;
 
     /** Top of the user stack region and its size. */
-    static final long STACK_TOP = 0x7fff_ffff_f000L;
+    static final long STACK_TOP = 0x7fff_ffff_d000L;
     static final long STACK_SIZE = 8L << 20;
     /** mmap allocations grow down from here. */
     static final long MMAP_TOP = 0x7fff_0000_0000L;

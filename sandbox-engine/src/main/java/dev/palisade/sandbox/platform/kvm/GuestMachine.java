@@ -129,8 +129,15 @@ final class GuestMachine implements AutoCloseable {
         }
         // hardware trampoline: out %al,$0x10; sysretq
         ram.write(KCODE_PA + KCODE_TRAMPOLINE, new byte[] {(byte) 0xe6, (byte) PORT_SYSCALL, 0x48, 0x0f, 0x07}, 0, 5);
-        // MMIO stub: mov %al, MMIO_VA (absolute); ud2
-        ram.write(USTUB_PA, new byte[] {(byte) 0x88, 0x04, 0x25, (byte) MMIO_VA, (byte) (MMIO_VA >>> 8), 0, 0, 0x0f, 0x0b}, 0, 9);
+        // MMIO stub: movabs %al, MMIO_VA; ud2
+        byte[] stub = new byte[MMIO_STORE_LEN + 2];
+        stub[0] = (byte) 0xa2;
+        for (int i = 0; i < 8; i++) {
+            stub[1 + i] = (byte) (MMIO_VA >>> (8 * i));
+        }
+        stub[MMIO_STORE_LEN] = 0x0f;
+        stub[MMIO_STORE_LEN + 1] = 0x0b;
+        ram.write(USTUB_PA, stub, 0, stub.length);
         // probe loop: mov %rax,%rdi; mov $39,%eax; syscall; jmp loop
         ram.write(USTUB_PA + (PROBE_LOOP_VA - USTUB_VA),
                 new byte[] {0x48, (byte) 0x89, (byte) 0xc7, (byte) 0xb8, 39, 0, 0, 0, 0x0f, 0x05, (byte) 0xeb, (byte) 0xf4}, 0, 12);

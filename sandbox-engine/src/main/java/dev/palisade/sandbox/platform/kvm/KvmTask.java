@@ -72,7 +72,7 @@ final class KvmTask implements Runnable {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         long wall0 = sandbox.startNanos;
         try {
-            SyscallPath path = SyscallPathProbe.result().chosen();
+            SyscallPath path = SyscallPathProbe.chosen();
             if (path == null) {
                 throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
             }

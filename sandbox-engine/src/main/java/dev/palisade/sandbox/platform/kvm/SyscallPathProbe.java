@@ -36,6 +36,14 @@ final class SyscallPathProbe {
     }
 
     private static volatile Result cached;
+    /** Tests run each working path by setting this; null means the probe's choice. */
+    static volatile SyscallPath override;
+
+    /** The path new sandboxes use. */
+    static SyscallPath chosen() {
+        SyscallPath o = override;
+        return o != null ? o : result().chosen();
+    }
 
     static Result result() {
         Result r = cached;
