@@ -53,7 +53,7 @@ final class KvmSyscalls {
     private static final Set<Integer> IMPLEMENTED = new HashSet<>(List.of(
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 28, 32, 33, 35, 39,
             60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 88, 89, 266, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
-            111, 115, 121, 131, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
+            105, 106, 111, 113, 114, 115, 116, 117, 118, 119, 120, 121, 131, 157, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
             264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439));
 
     static boolean implemented(int nr) {
@@ -165,6 +165,12 @@ final class KvmSyscalls {
             case 98 -> getrusage(a1);
             case 99 -> sysinfo(a0);
             case 102, 107 -> KvmProcess.UID;
+            case 105, 113, 117 -> setIds(KvmProcess.UID, a0, a1, a2, nr == 105 ? 1 : nr == 113 ? 2 : 3);
+            case 106, 114, 119 -> setIds(KvmProcess.GID, a0, a1, a2, nr == 106 ? 1 : nr == 114 ? 2 : 3);
+            case 118 -> getIds(KvmProcess.UID, a0, a1, a2);
+            case 120 -> getIds(KvmProcess.GID, a0, a1, a2);
+            case 116 -> Errno.EPERM.negated();
+            case 157 -> prctl(a0, a1);
             case 104, 108 -> KvmProcess.GID;
             case 110 -> 0;
             case 111, 121 -> KvmProcess.PID;
@@ -282,6 +288,36 @@ final class KvmSyscalls {
                 return Errno.EINVAL.negated();
             }
         }
+    }
+
+    /** set*id: the sandbox has one identity; setting it to itself succeeds, anything else is EPERM. */
+    private long setIds(int id, long a, long b, long c, int n) {
+        long[] v = {a, b, c};
+        for (int i = 0; i < n; i++) {
+            if ((int) v[i] != -1 && (int) v[i] != id) {
+                return Errno.EPERM.negated();
+            }
+        }
+        return 0;
+    }
+
+    private long getIds(int id, long a, long b, long c) {
+        mem.writeInt(a, id);
+        mem.writeInt(b, id);
+        mem.writeInt(c, id);
+        return 0;
+    }
+
+    private long prctl(long option, long arg) {
+        return switch ((int) option) {
+            case 15 -> 0;   // PR_SET_NAME
+            case 16 -> {    // PR_GET_NAME
+                mem.write(arg, "sandbox\0".getBytes(StandardCharsets.US_ASCII));
+                yield 0;
+            }
+            case 38, 39 -> 0;   // PR_SET/GET_NO_NEW_PRIVS: always on
+            default -> Errno.EINVAL.negated();
+        };
     }
 
     private long futex(long op) {

@@ -25,7 +25,7 @@ public record FileStat(long dev, long ino, int mode, long nlink, int uid, int gi
         return new FileStat(((Number) a.get("dev")).longValue(), ((Number) a.get("ino")).longValue(),
                 ((Number) a.get("mode")).intValue(), ((Number) a.get("nlink")).longValue(),
                 ((Number) a.get("uid")).intValue(), ((Number) a.get("gid")).intValue(),
-                ((Number) a.get("rdev")).longValue(), size, 4096, (size + 511) / 512,
+                ((Number) a.get("rdev")).longValue(), size, 4096, (size + 4095) / 4096 * 8,
                 ns((FileTime) a.get("lastAccessTime")), ns((FileTime) a.get("lastModifiedTime")), ns((FileTime) a.get("ctime")));
     }
 
