@@ -49,7 +49,8 @@ final class Tracer implements SyscallContext {
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
-    private static final String STUB_SCRIPT = "kill -STOP $$; \"$@\"; exit $?";
+    /** The stub: stops itself, forgets its own PWD (a host path), runs the program, passes its status on. */
+    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; \"$@\"; exit $?";
 
     private final SandboxSpec spec;
     private final int uid, gid, cpu;
@@ -72,6 +73,7 @@ final class Tracer implements SyscallContext {
     private boolean policyKilled;
     private String policyMessage;
     private int initStatus = -1;
+    private int stubStatus = -1;
     private long stubCpuNanos, stubMaxRss;
     private final Map<Integer, Integer> limitSignals = new HashMap<>();
     // the current trapped call (SyscallContext)
@@ -97,10 +99,17 @@ final class Tracer implements SyscallContext {
     int spawn(int stdin, int stdout, int stderr, String program) {
         Posix.pinToCpu(0, cpu);
         fs = RootFs.plan(spec);
-        List<String> argv = new ArrayList<>(List.of("palisade-stub", "-c", STUB_SCRIPT, "palisade-stub", program));
+        String script = STUB_SCRIPT;
+        if (spec.environment().containsKey("PWD")) {
+            script = script.replace("unset PWD", "export PWD=\"$PALISADE_PWD\"; unset PALISADE_PWD");
+        }
+        List<String> argv = new ArrayList<>(List.of("palisade-stub", "-c", script, "palisade-stub", program));
         argv.addAll(spec.command().subList(1, spec.command().size()));
         List<String> env = new ArrayList<>();
         spec.environment().forEach((k, v) -> env.add(k + "=" + v));
+        if (spec.environment().containsKey("PWD")) {
+            env.add("PALISADE_PWD=" + spec.environment().get("PWD"));
+        }
         if (!spec.environment().containsKey("PATH")) {
             env.add("PATH=/usr/local/bin:/usr/bin:/bin");
         }
@@ -219,6 +228,7 @@ final class Tracer implements SyscallContext {
         Task t = tasks.remove(tid);
         if (tid == stubPid) {
             stubCpuNanos = pt.lastRusageCpuNanos();
+            stubStatus = st;
             stubMaxRss = pt.lastRusageMaxRssBytes();
         }
         if (tid == initPid) {
@@ -656,6 +666,11 @@ final class Tracer implements SyscallContext {
             term = Termination.POLICY_VIOLATION;
             signal = LibC.SIGSYS;
             msg = policyMessage;
+        } else if (st == -1 && initPid == 0 && stubStatus != -1 && Ptrace.exited(stubStatus)) {
+            // the stub found no program to run: nothing of the workload ever started
+            term = Termination.EXITED;
+            code = Ptrace.exitStatus(stubStatus);
+            msg = "exited with code " + code + (code == 127 ? " (program not found)" : "");
         } else if (st == -1) {
             term = Termination.ENGINE_ERROR;
             msg = "the sandbox's first process was never seen to end";
