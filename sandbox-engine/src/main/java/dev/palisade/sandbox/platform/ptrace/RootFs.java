@@ -16,15 +16,14 @@ import java.util.List;
  * masked. The mounts themselves are made by the sandbox's first process in its own mount
  * namespace ({@link Tracer}); this class only plans them and prepares the host side.
  *
- * <p>Default root: a skeleton directory on the host ({@code /run/palisade/skel}: mount points and
- * the host's top-level symlinks such as {@code bin -> usr/bin}) with the host's {@code /usr} and
+ * <p>Default root: a fresh tmpfs per sandbox holding the mount points and the host's top-level
+ * symlinks such as {@code bin -> usr/bin} (made read-only once filled), with the host's {@code /usr} and
  * {@code /etc} bound read-only, secrets in {@code /etc} masked, and nothing else of the host:
  * no {@code /home}, {@code /root}, {@code /var}, {@code /opt}, {@code /work}, no engine files.
  */
 final class RootFs {
 
     static final Path BASE = Path.of("/run/palisade");
-    static final Path SKEL = BASE.resolve("skel");
     static final Path STAGE = BASE.resolve("stage");
     static final Path EMPTY_FILE = BASE.resolve("empty");
     static final Path EMPTY_DIR = BASE.resolve("empty.d");
@@ -45,6 +44,8 @@ final class RootFs {
     final List<Bind> binds = new ArrayList<>();
     final List<String> masks = new ArrayList<>();
     final List<Boolean> maskIsDir = new ArrayList<>();
+    /** Default root only: mount points of the spec's binds, made in the fresh root (true = directory). */
+    final java.util.Map<String, Boolean> mountPoints = new java.util.LinkedHashMap<>();
 
     private RootFs(String stage, Path hostRoot) {
         this.stage = stage;
@@ -59,17 +60,17 @@ final class RootFs {
             ensureBase();
             RootFs fs;
             if (spec.root() == null) {
-                fs = new RootFs(SKEL.toString(), null);
+                fs = new RootFs(STAGE.toString(), null);
                 for (String top : HOST_TOP) {
                     Path host = Path.of("/", top);
                     if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
-                        fs.binds.add(new Bind(host.toString(), SKEL + "/" + top, true));
+                        fs.binds.add(new Bind(host.toString(), STAGE + "/" + top, true));
                     }
                 }
                 for (String m : MASKED) {
                     Path host = Path.of(m);
                     if (Files.exists(host, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(host)) {
-                        fs.masks.add(SKEL + m);
+                        fs.masks.add(STAGE + m);
                         fs.maskIsDir.add(Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS));
                     }
                 }
@@ -89,7 +90,16 @@ final class RootFs {
                     throw new SandboxException("bind source does not exist: " + host);
                 }
                 String inside = Path.of(b.sandboxPath()).normalize().toString();
-                Path mountPoint = fs.hostView(inside);
+                if (fs.hostRoot == null) {
+                    String top = inside.split("/")[1];
+                    if (inside.equals("/") || HOST_TOP.contains(top) || List.of("proc", "dev").contains(top)) {
+                        throw new SandboxException("cannot bind over " + inside + " in the default root");
+                    }
+                    fs.mountPoints.put(inside, Files.isDirectory(host));
+                    fs.binds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
+                    continue;
+                }
+                Path mountPoint = Path.of(fs.hostRoot + inside);
                 if (!Files.exists(mountPoint, LinkOption.NOFOLLOW_LINKS)) {
                     if (Files.isDirectory(host)) {
                         Files.createDirectories(mountPoint);
@@ -106,11 +116,6 @@ final class RootFs {
         }
     }
 
-    /** Where a sandbox path's mount point lives on the host before the mounts (skeleton or image). */
-    private Path hostView(String inside) {
-        return hostRoot == null ? Path.of(SKEL + inside) : Path.of(hostRoot + inside);
-    }
-
     private static synchronized void ensureBase() throws IOException {
         if (skeletonReady) {
             return;
@@ -118,28 +123,49 @@ final class RootFs {
         Files.createDirectories(BASE);
         Files.setPosixFilePermissions(BASE, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectories(STAGE);
-        Files.createDirectories(SKEL);
         Files.createDirectories(EMPTY_DIR);
         Files.setPosixFilePermissions(EMPTY_DIR, PosixFilePermissions.fromString("r-xr-xr-x"));
         if (!Files.exists(EMPTY_FILE)) {
             Files.createFile(EMPTY_FILE);
         }
         Files.setPosixFilePermissions(EMPTY_FILE, PosixFilePermissions.fromString("r--r--r--"));
-        for (String top : HOST_TOP) {
-            Path host = Path.of("/", top);
-            Path skel = SKEL.resolve(top);
-            if (Files.isSymbolicLink(host)) {
-                if (!Files.exists(skel, LinkOption.NOFOLLOW_LINKS)) {
-                    Files.createSymbolicLink(skel, Files.readSymbolicLink(host));
-                }
-            } else if (Files.isDirectory(host)) {
-                Files.createDirectories(skel);
-            }
-        }
-        for (String d : List.of("proc", "dev", "tmp", "workspace")) {
-            Files.createDirectories(SKEL.resolve(d));
-        }
         skeletonReady = true;
+    }
+
+    /**
+     * Fills the fresh root tmpfs from the host side, through the first process's view of its mount
+     * namespace ({@code /proc/<pid>/root}): the host's top-level symlinks and directories, the
+     * sandbox's own mount points.
+     */
+    void populateRoot(int pid) {
+        Path root = Path.of("/proc/" + pid + "/root" + stage);
+        try {
+            for (String top : HOST_TOP) {
+                Path host = Path.of("/", top);
+                if (Files.isSymbolicLink(host)) {
+                    Files.createSymbolicLink(root.resolve(top), Files.readSymbolicLink(host));
+                } else if (Files.isDirectory(host)) {
+                    Files.createDirectory(root.resolve(top));
+                }
+            }
+            for (String d : List.of("proc", "dev", "tmp", "workspace")) {
+                Files.createDirectory(root.resolve(d));
+            }
+            for (var mp : mountPoints.entrySet()) {
+                Path p = Path.of(root + mp.getKey());
+                if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Files.createDirectories(p.getParent());
+                if (mp.getValue()) {
+                    Files.createDirectory(p);
+                } else {
+                    Files.createFile(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot build the sandbox's root: " + e, e);
+        }
     }
 
     /**

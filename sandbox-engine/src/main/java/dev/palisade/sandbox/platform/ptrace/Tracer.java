@@ -49,8 +49,12 @@ final class Tracer implements SyscallContext {
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
-    /** The stub: stops itself, forgets its own PWD (a host path), runs the program, passes its status on. */
-    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; \"$@\"; exit $?";
+    /**
+     * The stub: stops itself, forgets its own PWD (a host path), and forks a subshell that becomes
+     * pid 1 of the sandbox (set up by the tracer at its first call) and forks the program as pid 2,
+     * so the program gets ordinary signal semantics rather than those of a namespace's init.
+     */
+    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; ( \"$@\"; exit $? ); exit $?";
 
     private final SandboxSpec spec;
     private final int uid, gid, cpu;
@@ -63,7 +67,7 @@ final class Tracer implements SyscallContext {
     private long deniedDropped;
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
-    private volatile int stubPid, initPid;
+    private volatile int stubPid, initPid, workloadPid;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private RootFs fs;
@@ -74,6 +78,7 @@ final class Tracer implements SyscallContext {
     private String policyMessage;
     private int initStatus = -1;
     private int stubStatus = -1;
+    private int workloadStatus = -1;
     private long stubCpuNanos, stubMaxRss;
     private final Map<Integer, Integer> limitSignals = new HashMap<>();
     // the current trapped call (SyscallContext)
@@ -234,6 +239,9 @@ final class Tracer implements SyscallContext {
         if (tid == initPid) {
             initStatus = st;
         }
+        if (tid == workloadPid) {
+            workloadStatus = st;
+        }
         if (Ptrace.signaled(st)) {
             int s = Ptrace.termSig(st);
             if (s == LibC.SIGXCPU || s == LibC.SIGXFSZ) {
@@ -273,6 +281,9 @@ final class Tracer implements SyscallContext {
         } else {
             c.tgid = child;
             c.parentTgid = (flags & 0x8000) != 0 ? parent.parentTgid : parent.tgid; // CLONE_PARENT
+        }
+        if (parent.tid == initPid && workloadPid == 0 && c.tgid == child) {
+            workloadPid = child;
         }
         if (parent.stage == Task.Stage.STUB || parent.tid == stubPid) {
             c.stage = Task.Stage.SETUP;
@@ -358,7 +369,8 @@ final class Tracer implements SyscallContext {
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
         if (fs.hostRoot == null) {
-            mount(in, "root skeleton", r, r, null, MS_BIND, null);
+            mount(in, "root", "tmpfs", r, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k");
+            fs.populateRoot(in.tid());
         } else {
             mount(in, "root image", fs.hostRoot.toString(), r, null, MS_BIND | MS_REC, null);
         }
@@ -657,7 +669,7 @@ final class Tracer implements SyscallContext {
         int code = -1, signal = 0;
         String msg;
         Termination reason = killReason.get();
-        int st = initStatus;
+        int st = workloadStatus != -1 ? workloadStatus : initStatus;
         if (reason != null && reason != Termination.POLICY_VIOLATION) {
             term = reason;
             signal = LibC.SIGKILL;

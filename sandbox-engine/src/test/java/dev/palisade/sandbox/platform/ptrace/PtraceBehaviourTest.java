@@ -64,7 +64,7 @@ class PtraceBehaviourTest {
     void identityIsTheSandboxs() {
         var o = run(spec("/bin/sh", "-c", "echo $$ $PPID; id -u; hostname; uname -n; cat /proc/self/status | grep -E '^(NoNewPrivs|Seccomp):'; "
                 + "ls /proc | grep -c '^[0-9]'; ls /").build());
-        assertThat(o.stdout()).startsWith("1 0\n65534\nsandbox\nsandbox\n");
+        assertThat(o.stdout()).startsWith("2 1\n65534\nsandbox\nsandbox\n");
         assertThat(o.stdout()).contains("NoNewPrivs:\t1").contains("Seccomp:\t2");
         assertThat(o.stdout()).doesNotContain("home").doesNotContain("root\n").doesNotContain("work\n");
         assertThat(o.result().syscallCounts()).containsKeys("uname", "getpid");
