@@ -60,6 +60,27 @@ public interface LibC extends Library {
 
     int posix_spawn_file_actions_addchdir_np(Pointer fileActions, String path);
 
+    /** glibc 2.34+: close every descriptor from {@code lowfd} up in the child. */
+    int posix_spawn_file_actions_addclosefrom_np(Pointer fileActions, int lowfd);
+
+    short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+
+    int posix_spawnattr_init(Pointer attr);
+
+    int posix_spawnattr_destroy(Pointer attr);
+
+    int posix_spawnattr_setflags(Pointer attr, short flags);
+
+    int posix_spawnattr_setsigmask(Pointer attr, Pointer sigset);
+
+    int posix_spawnattr_setsigdefault(Pointer attr, Pointer sigset);
+
+    int sigemptyset(Pointer set);
+
+    int sigfillset(Pointer set);
+
+    int chown(String path, int uid, int gid);
+
     /** {@code int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask)}. */
     int sched_setaffinity(int pid, long cpusetsize, long[] mask);
 

@@ -32,6 +32,10 @@ public final class Posix {
         return (int) C.syscall(SYS_GETTID);
     }
 
+    public static int geteuid() {
+        return (int) C.syscall(107);
+    }
+
     public static int getpid() {
         return C.getpid();
     }
@@ -85,8 +89,19 @@ public final class Posix {
     public static int spawn(String path, List<String> argv, List<String> envp, int stdin, int stdout, int stderr) {
         Memory actions = new Memory(256);
         actions.clear();
+        Memory attr = new Memory(512);
+        attr.clear();
+        Memory empty = new Memory(128);
+        Memory full = new Memory(128);
+        C.sigemptyset(empty);
+        C.sigfillset(full);
         check("posix_spawn_file_actions_init", -C.posix_spawn_file_actions_init(actions));
+        check("posix_spawnattr_init", -C.posix_spawnattr_init(attr));
         try {
+            // a clean start: no signal blocked or ignored (the JVM blocks and ignores some), own session
+            C.posix_spawnattr_setflags(attr, (short) (LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSID));
+            C.posix_spawnattr_setsigmask(attr, empty);
+            C.posix_spawnattr_setsigdefault(attr, full);
             int[] fds = {stdin, stdout, stderr};
             for (int i = 0; i < 3; i++) {
                 int rc = C.posix_spawn_file_actions_adddup2(actions, fds[i], i);
@@ -94,17 +109,27 @@ public final class Posix {
                     throw NativeCallException.of("posix_spawn_file_actions_adddup2", rc);
                 }
             }
+            // nothing of the JVM's open files reaches the child
+            int rc0 = C.posix_spawn_file_actions_addclosefrom_np(actions, 3);
+            if (rc0 != 0) {
+                throw NativeCallException.of("posix_spawn_file_actions_addclosefrom_np", rc0);
+            }
             IntByReference pid = new IntByReference();
             String[] a = argv.toArray(new String[argv.size() + 1]);
             String[] e = envp.toArray(new String[envp.size() + 1]);
-            int rc = C.posix_spawn(pid, path, actions, Pointer.NULL, a, e);
+            int rc = C.posix_spawn(pid, path, actions, attr, a, e);
             if (rc != 0) {
                 throw NativeCallException.of("posix_spawn(" + path + ")", rc);
             }
             return pid.getValue();
         } finally {
             C.posix_spawn_file_actions_destroy(actions);
+            C.posix_spawnattr_destroy(attr);
         }
+    }
+
+    public static void chown(String path, int uid, int gid) {
+        check("chown(" + path + ")", C.chown(path, uid, gid));
     }
 
     public static String strerror(int errno) {
