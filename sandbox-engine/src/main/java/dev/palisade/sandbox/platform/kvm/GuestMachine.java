@@ -29,6 +29,8 @@ final class GuestMachine implements AutoCloseable {
     final GuestMemory memory;
     final long mmioPa;
     final long lstar;
+    /** Physical page of the read-ahead window table (MMIO path), else 0. */
+    long winTablePa;
 
     GuestMachine(SyscallPath path, long memoryLimit) {
         this.path = path;
@@ -129,15 +131,13 @@ final class GuestMachine implements AutoCloseable {
         }
         // hardware trampoline: out %al,$0x10; sysretq
         ram.write(KCODE_PA + KCODE_TRAMPOLINE, new byte[] {(byte) 0xe6, (byte) PORT_SYSCALL, 0x48, 0x0f, 0x07}, 0, 5);
-        // MMIO stub: movabs %al, MMIO_VA; ud2
-        byte[] stub = new byte[MMIO_STORE_LEN + 2];
-        stub[0] = (byte) 0xa2;
-        for (int i = 0; i < 8; i++) {
-            stub[1 + i] = (byte) (MMIO_VA >>> (8 * i));
+        // MMIO path: the LSTAR stub and its read-ahead window table
+        ram.write(USTUB_PA, SYSCALL_STUB, 0, SYSCALL_STUB.length);
+        if (path == SyscallPath.PVM_MMIO) {
+            winTablePa = memory.allocator().allocTable();
+            ram.zero(winTablePa, PAGE);
+            memory.mapRaw(WIN_TABLE_VA, winTablePa, true, true, false);
         }
-        stub[MMIO_STORE_LEN] = 0x0f;
-        stub[MMIO_STORE_LEN + 1] = 0x0b;
-        ram.write(USTUB_PA, stub, 0, stub.length);
         // probe loop: mov %rax,%rdi; mov $39,%eax; syscall; jmp loop
         ram.write(USTUB_PA + (PROBE_LOOP_VA - USTUB_VA),
                 new byte[] {0x48, (byte) 0x89, (byte) 0xc7, (byte) 0xb8, 39, 0, 0, 0, 0x0f, 0x05, (byte) 0xeb, (byte) 0xf4}, 0, 12);

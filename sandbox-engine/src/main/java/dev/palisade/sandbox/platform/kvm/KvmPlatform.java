@@ -66,6 +66,17 @@ public final class KvmPlatform implements Platform {
         return SyscallPathProbe.result().summary();
     }
 
+    /**
+     * Nanoseconds from {@link #start} to the program's first instruction (VM, memory, page tables,
+     * ELF and stack all built); empty for another platform's sandbox or before the program runs.
+     */
+    public static java.util.OptionalLong startupNanos(Sandbox s) {
+        if (s instanceof KvmSandbox k && k.startupNanos() > 0) {
+            return java.util.OptionalLong.of(k.startupNanos());
+        }
+        return java.util.OptionalLong.empty();
+    }
+
     @Override
     public boolean canRun(SandboxSpec spec) {
         try {
@@ -176,6 +187,7 @@ public final class KvmPlatform implements Platform {
 
     @Override
     public Sandbox start(SandboxSpec spec) {
+        long t0 = System.nanoTime();
         Optional<String> why = unavailableReason();
         if (why.isPresent()) {
             throw new SandboxException("platform kvm is unavailable: " + why.get());
@@ -184,6 +196,6 @@ public final class KvmPlatform implements Platform {
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
         return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), spec.command(), envp,
-                p.tmp(), p.ownWorkspace()));
+                p.tmp(), p.ownWorkspace()), t0);
     }
 }

@@ -41,7 +41,7 @@ final class KvmSandbox implements Sandbox {
     final ByteQueue stdinQueue = new ByteQueue(1 << 16);
     final ByteQueue stdoutQueue = new ByteQueue(STREAM_BUFFER);
     final ByteQueue stderrQueue = new ByteQueue(STREAM_BUFFER);
-    final long startNanos = System.nanoTime();
+    final long startNanos;
     volatile long firstInstructionNanos;
     volatile Termination stopReason;
     volatile String stopMessage;
@@ -52,8 +52,9 @@ final class KvmSandbox implements Sandbox {
     private final ScheduledFuture<?> watch;
     private VcpuKicker kicker;
 
-    KvmSandbox(KvmLaunch launch) {
+    KvmSandbox(KvmLaunch launch, long startNanos) {
         this.launch = launch;
+        this.startNanos = startNanos;
         this.thread = new Thread(new KvmTask(this, launch), "palisade-kvm-vcpu");
         this.thread.setDaemon(true);
         this.thread.start();

@@ -42,6 +42,7 @@ final class KvmTask implements Runnable {
     KvmProcess proc;
     SyscallGate gate;
     KvmSyscalls sys;
+    ReadAhead readAhead;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
     Termination endTermination;
@@ -82,6 +83,9 @@ final class KvmTask implements Runnable {
             gate = new SyscallGate(machine);
             proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
             sys = new KvmSyscalls(this);
+            if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
+                readAhead = new ReadAhead(machine);
+            }
             sys.setUpStdio();
             long[] entry = KvmStartup.load(launch, machine.memory, proc);
             machine.setEntry(entry[0], entry[1]);
@@ -167,7 +171,15 @@ final class KvmTask implements Runnable {
             decision = "kill";
         } else {
             try {
+                if (readAhead != null && readAhead.active() && !ReadAhead.keeps((int) nr)
+                        && !((nr == 1 || nr == 20) && !(proc.fds[(int) Math.min(Math.max(a0, 0), KvmProcess.MAX_FDS - 1)]
+                        instanceof dev.palisade.sandbox.sentry.vfs.HostFile))) {
+                    readAhead.syncAll();
+                }
                 r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
+                if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
+                    readAhead.refill((int) a0, proc.fds[(int) a0]);
+                }
             } catch (FsError fe) {
                 r = fe.errno().negated();
             } catch (GuestMemory.Fault f) {

@@ -25,7 +25,7 @@ final class SyscallGate {
             case HARDWARE_LSTAR -> e instanceof VcpuExit.IoOut io && io.port() == PORT_SYSCALL;
             case PVM_SHUTDOWN -> e instanceof VcpuExit.Shutdown && cpu.reg(REG_RIP) == m.lstar;
             case PVM_MMIO -> e instanceof VcpuExit.Mmio mm && (mm.physAddr() & ~0xfffL) == m.mmioPa
-                    && cpu.reg(REG_RIP) == USTUB_VA + MMIO_STORE_LEN;
+                    && cpu.reg(REG_RIP) == MMIO_EXIT_RIP;
         };
     }
 

@@ -66,9 +66,12 @@ final class SyscallPathProbe {
         for (SyscallPath p : SyscallPath.values()) {
             Trial t = trial(p, rounds);
             trials.add(t);
-            if (t.works() && t.nanosPerCall() < bestNs) {
+            // the MMIO path keeps exception vectors and serves sequential reads in the guest:
+            // it wins unless another path is more than 15% faster per exit
+            double weight = p == SyscallPath.PVM_MMIO ? 0.85 : 1.0;
+            if (t.works() && t.nanosPerCall() * weight < bestNs) {
                 best = p;
-                bestNs = t.nanosPerCall();
+                bestNs = t.nanosPerCall() * weight;
             }
         }
         return new Result(best, List.copyOf(trials));
