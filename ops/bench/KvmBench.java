@@ -1,0 +1,145 @@
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxEngine;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.platform.Platform;
+import dev.palisade.sandbox.platform.kvm.KvmPlatform;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * KVM platform benchmark, run by ops/bench/kvm-bench.sh (by hand, not in CI). Arguments:
+ * BIN_DIR (holds probe-glibc) DATA_DIR (holds big.bin). Prints one table row per measurement.
+ */
+public class KvmBench {
+    static Path bin, data;
+    static SandboxEngine engine = SandboxEngine.create();
+
+    record Out(String stdout, SandboxResult result, long wallNs, long startupNs) {
+    }
+
+    static Out sandbox(String platform, List<String> cmd, Path ws) throws Exception {
+        Platform p = engine.platform(platform).orElseThrow();
+        SandboxSpec spec = SandboxSpec.builder(cmd).workspace(ws)
+                .bind(new SandboxSpec.Bind(bin, "/bench-bin", true)).build();
+        long t0 = System.nanoTime();
+        try (Sandbox s = p.start(spec)) {
+            CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
+                try {
+                    ByteArrayOutputStream b = new ByteArrayOutputStream();
+                    s.stdout().transferTo(b);
+                    return b.toByteArray();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            CompletableFuture.runAsync(() -> {
+                try {
+                    s.stderr().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (Exception ignored) {
+                }
+            });
+            s.stdin().close();
+            SandboxResult r = s.await();
+            long wall = System.nanoTime() - t0;
+            return new Out(new String(out.get(), StandardCharsets.UTF_8), r, wall, KvmPlatform.startupNanos(s).orElse(-1));
+        }
+    }
+
+    static String nativeRun(List<String> cmd, Path dir, long[] wall) throws Exception {
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process pr = pb.start();
+        pr.getOutputStream().close();
+        String s = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        pr.waitFor();
+        wall[0] = System.nanoTime() - t0;
+        return s;
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a[a.length / 2];
+    }
+
+    static double perCall(String out) {
+        return Double.parseDouble(out.trim().split(" ")[0]);
+    }
+
+    public static void main(String[] args) throws Exception {
+        bin = Path.of(args[0]);
+        data = Path.of(args[1]);
+        int syscalls = 20000;
+        boolean ptrace = engine.platform("ptrace").map(p -> p.unavailableReason().isEmpty()).orElse(false);
+        System.out.println("kvm probe: " + KvmPlatform.probeSummary());
+        System.out.println("ptrace platform: " + (ptrace ? "available" : "unavailable"));
+        List<String> hello = List.of("/bench-bin/probe-glibc", "hello");
+        // warm the JVM
+        for (int i = 0; i < 30; i++) {
+            sandbox("kvm", hello, data);
+        }
+        List<Double> startup = new ArrayList<>(), whole = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            Out o = sandbox("kvm", hello, data);
+            startup.add(o.startupNs() / 1e6);
+            whole.add(o.wallNs() / 1e6);
+        }
+        System.out.printf("%-44s %12s %12s %12s%n", "measurement", "native", "kvm", "ptrace");
+        List<Double> pStart = new ArrayList<>();
+        if (ptrace) {
+            for (int i = 0; i < 10; i++) {
+                sandbox("ptrace", hello, data);
+            }
+            for (int i = 0; i < 20; i++) {
+                pStart.add(sandbox("ptrace", hello, data).wallNs() / 1e6);
+            }
+        }
+        List<Double> nStart = new ArrayList<>();
+        long[] w = new long[1];
+        for (int i = 0; i < 20; i++) {
+            nativeRun(List.of(bin.resolve("probe-glibc").toString(), "hello"), data, w);
+            nStart.add(w[0] / 1e6);
+        }
+        System.out.printf("%-44s %12s %12.2f %12s%n", "start-up to first instruction, ms (median)", "-", median(startup), "-");
+        System.out.printf("%-44s %12.2f %12.2f %12s%n", "whole run of a hello program, ms (median)", median(nStart), median(whole),
+                ptrace ? String.format("%.2f", median(pStart)) : "n/a");
+        // syscall round trip
+        List<String> sys = List.of("/bench-bin/probe-glibc", "syscalls", Integer.toString(syscalls));
+        List<Double> k = new ArrayList<>(), p = new ArrayList<>(), n = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            k.add(perCall(sandbox("kvm", sys, data).stdout()));
+            if (ptrace) {
+                p.add(perCall(sandbox("ptrace", sys, data).stdout()));
+            }
+            n.add(perCall(nativeRun(List.of(bin.resolve("probe-glibc").toString(), "syscalls", Integer.toString(syscalls)), data, w)));
+        }
+        System.out.printf("%-44s %12.3f %12.3f %12s%n", "getppid round trip, us (median of 3 x " + syscalls + ")", median(n) / 1000,
+                median(k) / 1000, ptrace ? String.format("%.3f", median(p) / 1000) : "n/a");
+        // sha256sum over 100 MB
+        List<String> sha = List.of("/bin/busybox", "sha256sum", "/workspace/big.bin");
+        List<Double> ks = new ArrayList<>(), ps = new ArrayList<>(), ns = new ArrayList<>();
+        String expect = nativeRun(List.of("/bin/busybox", "sha256sum", "big.bin"), data, w).split(" ")[0];
+        for (int i = 0; i < 3; i++) {
+            nativeRun(List.of("/bin/busybox", "sha256sum", "big.bin"), data, w);
+            ns.add(w[0] / 1e6);
+            Out o = sandbox("kvm", sha, data);
+            if (!o.stdout().startsWith(expect)) {
+                throw new IllegalStateException("kvm sha256sum differs: " + o.stdout() + " " + o.result());
+            }
+            ks.add(o.wallNs() / 1e6);
+            if (ptrace) {
+                Out q = sandbox("ptrace", sha, data);
+                ps.add(q.wallNs() / 1e6);
+            }
+        }
+        System.out.printf("%-44s %12.1f %12.1f %12s%n", "busybox sha256sum 100 MB, ms (median of 3)", median(ns), median(ks),
+                ptrace ? String.format("%.1f", median(ps)) : "n/a");
+        System.out.printf("ratios: kvm/native sha256sum %.2f; kvm syscall %.1f us%n", median(ks) / median(ns), median(k) / 1000);
+    }
+}

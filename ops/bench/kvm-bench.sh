@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# KVM platform benchmark (by hand, not CI): start-up, syscall round trip and busybox sha256sum
+# over 100 MB, side by side with native and the ptrace platform, plus the C spike's best paths
+# measured in the same run. Usage: ops/bench/kvm-bench.sh [output-file]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-/dev/stdout}
+work=$(mktemp -d /tmp/palisade-kvm-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+./mvnw -B -q -pl sandbox-engine package -DskipTests
+jar=sandbox-engine/target/palisade-sandbox.jar
+mkdir -p "$work/bin" "$work/data" "$work/classes"
+gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
+head -c 100000000 /dev/urandom > "$work/data/big.bin"
+javac -cp "$jar" -d "$work/classes" ops/bench/KvmBench.java
+cp -r /work/shared/bench/kvm-spike "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
+{
+  echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus"
+  java -cp "$jar:$work/classes" KvmBench "$work/bin" "$work/data"
+  if [[ -x "$work/spike/spike" ]]; then
+    echo "# C spike, same run (spike bench N=4000 reps=3):"
+    for k in 26 20; do "$work/spike/spike" bench 4000 3 "$k"; done
+  fi
+} | tee "$out"

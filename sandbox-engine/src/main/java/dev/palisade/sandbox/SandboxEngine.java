@@ -1,0 +1,77 @@
+package dev.palisade.sandbox;
+
+import dev.palisade.sandbox.platform.Platform;
+import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The entry point: knows the platforms of this build and picks one per spec.
+ *
+ * <p>{@link PlatformChoice#AUTO} takes KVM for a program KVM can run (a static ELF) when
+ * {@code /dev/kvm} works, and ptrace otherwise.
+ */
+public final class SandboxEngine {
+
+    private final List<Platform> platforms;
+
+    private SandboxEngine(List<Platform> platforms) {
+        this.platforms = List.copyOf(platforms);
+    }
+
+    /** The engine with every platform of this build. */
+    public static SandboxEngine create() {
+        List<Platform> platforms = new ArrayList<>();
+        platforms.add(new PtracePlatform());
+        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform());
+        return new SandboxEngine(platforms);
+    }
+
+    /** An engine over the given platforms (tests, embedding). */
+    public static SandboxEngine of(List<Platform> platforms) {
+        return new SandboxEngine(platforms);
+    }
+
+    public List<Platform> platforms() {
+        return platforms;
+    }
+
+    public Optional<Platform> platform(String name) {
+        return platforms.stream().filter(p -> p.name().equals(name)).findFirst();
+    }
+
+    /** The platform that would run this spec; throws {@link SandboxException} saying why none can. */
+    public Platform resolve(SandboxSpec spec) {
+        return switch (spec.platform()) {
+            case PTRACE -> usable("ptrace", spec);
+            case KVM -> usable("kvm", spec);
+            case AUTO -> {
+                Optional<Platform> kvm = platform("kvm");
+                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().canRun(spec)) {
+                    yield kvm.get();
+                }
+                yield usable("ptrace", spec);
+            }
+        };
+    }
+
+    private Platform usable(String name, SandboxSpec spec) {
+        Platform p = platform(name).orElseThrow(
+                () -> new SandboxException("platform " + name + " is not part of this build"));
+        Optional<String> why = p.unavailableReason();
+        if (why.isPresent()) {
+            throw new SandboxException("platform " + name + " is unavailable: " + why.get());
+        }
+        if (!p.canRun(spec)) {
+            throw new SandboxException("platform " + name + " cannot run " + spec.command().get(0));
+        }
+        return p;
+    }
+
+    /** Starts a sandbox on the platform {@link #resolve} picks. */
+    public Sandbox start(SandboxSpec spec) {
+        return resolve(spec).start(spec);
+    }
+}

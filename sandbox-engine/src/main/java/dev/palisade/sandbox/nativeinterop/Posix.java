@@ -1,0 +1,138 @@
+package dev.palisade.sandbox.nativeinterop;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+
+import java.util.List;
+
+/**
+ * Checked facade over {@link LibC}: each method checks the return value, reads errno and throws a
+ * {@link NativeCallException} naming the operation.
+ */
+public final class Posix {
+
+    private static final LibC C = LibC.INSTANCE;
+    /** x86-64 numbers of the few calls libc has no wrapper for. */
+    private static final long SYS_GETTID = 186;
+
+    private Posix() {
+    }
+
+    private static int check(String op, int rc) {
+        if (rc < 0) {
+            throw NativeCallException.of(op, Native.getLastError());
+        }
+        return rc;
+    }
+
+    /** Thread id of the calling thread (the kernel's, not Java's). */
+    public static int gettid() {
+        return (int) C.syscall(SYS_GETTID);
+    }
+
+    public static int geteuid() {
+        return (int) C.syscall(107);
+    }
+
+    public static int getpid() {
+        return C.getpid();
+    }
+
+    public static void kill(int pid, int sig) {
+        check("kill(" + pid + ", " + sig + ")", C.kill(pid, sig));
+    }
+
+    /** kill(2) that ignores a process already gone. */
+    public static void killQuietly(int pid, int sig) {
+        if (pid > 0) {
+            C.kill(pid, sig);
+        }
+    }
+
+    public static void close(int fd) {
+        check("close(" + fd + ")", C.close(fd));
+    }
+
+    /** A pipe with O_CLOEXEC on both ends: {read, write}. */
+    public static int[] pipe() {
+        int[] fds = new int[2];
+        check("pipe2", C.pipe2(fds, LibC.O_CLOEXEC));
+        return fds;
+    }
+
+    /** Pins a thread or process ({@code 0} = the caller) to one CPU. */
+    public static void pinToCpu(int tid, int cpu) {
+        long[] mask = new long[16];
+        mask[cpu / 64] = 1L << (cpu % 64);
+        check("sched_setaffinity(" + tid + ", cpu " + cpu + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
+    }
+
+    /** CPUs the caller may run on. */
+    public static int[] allowedCpus() {
+        long[] mask = new long[16];
+        check("sched_getaffinity", C.sched_getaffinity(0, mask.length * 8L, mask));
+        return java.util.stream.IntStream.range(0, 1024).filter(i -> (mask[i / 64] & (1L << (i % 64))) != 0).toArray();
+    }
+
+    /** Sets soft and hard limit of a resource of another process. */
+    public static void prlimit(int pid, int resource, long soft, long hard) {
+        check("prlimit(" + pid + ", " + resource + ")", C.prlimit(pid, resource, new long[]{soft, hard}, null));
+    }
+
+    /**
+     * posix_spawn from the calling thread, with the given descriptors as the child's 0, 1, 2.
+     * The child is a child of the calling thread only, so no JDK thread (the process reaper)
+     * knows or waits for its pid.
+     */
+    public static int spawn(String path, List<String> argv, List<String> envp, int stdin, int stdout, int stderr) {
+        Memory actions = new Memory(256);
+        actions.clear();
+        Memory attr = new Memory(512);
+        attr.clear();
+        Memory empty = new Memory(128);
+        Memory full = new Memory(128);
+        C.sigemptyset(empty);
+        C.sigfillset(full);
+        check("posix_spawn_file_actions_init", -C.posix_spawn_file_actions_init(actions));
+        check("posix_spawnattr_init", -C.posix_spawnattr_init(attr));
+        try {
+            // a clean start: no signal blocked or ignored (the JVM blocks and ignores some), own session
+            C.posix_spawnattr_setflags(attr, (short) (LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK | LibC.POSIX_SPAWN_SETSID));
+            C.posix_spawnattr_setsigmask(attr, empty);
+            C.posix_spawnattr_setsigdefault(attr, full);
+            int[] fds = {stdin, stdout, stderr};
+            for (int i = 0; i < 3; i++) {
+                int rc = C.posix_spawn_file_actions_adddup2(actions, fds[i], i);
+                if (rc != 0) {
+                    throw NativeCallException.of("posix_spawn_file_actions_adddup2", rc);
+                }
+            }
+            // nothing of the JVM's open files reaches the child
+            int rc0 = C.posix_spawn_file_actions_addclosefrom_np(actions, 3);
+            if (rc0 != 0) {
+                throw NativeCallException.of("posix_spawn_file_actions_addclosefrom_np", rc0);
+            }
+            IntByReference pid = new IntByReference();
+            String[] a = argv.toArray(new String[argv.size() + 1]);
+            String[] e = envp.toArray(new String[envp.size() + 1]);
+            int rc = C.posix_spawn(pid, path, actions, attr, a, e);
+            if (rc != 0) {
+                throw NativeCallException.of("posix_spawn(" + path + ")", rc);
+            }
+            return pid.getValue();
+        } finally {
+            C.posix_spawn_file_actions_destroy(actions);
+            C.posix_spawnattr_destroy(attr);
+        }
+    }
+
+    public static void chown(String path, int uid, int gid) {
+        check("chown(" + path + ")", C.chown(path, uid, gid));
+    }
+
+    public static String strerror(int errno) {
+        return C.strerror(errno);
+    }
+}

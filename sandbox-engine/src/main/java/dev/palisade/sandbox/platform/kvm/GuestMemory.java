@@ -1,0 +1,347 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.nativeinterop.HostMemory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
+
+/**
+ * The guest's memory as the Sentry sees it: guest RAM (one host mapping registered as memory
+ * slot 0), the 4-level page tables Java builds in it, and bounds-checked access by guest
+ * virtual address. A Java map mirrors every user page (virtual page → physical page and
+ * protection), so translation never trusts anything the guest can write; page tables live in
+ * pages the guest cannot map.
+ *
+ * <p>kvm_pvm caches guest translations (shadow paging) and does not notice when the host edits a
+ * present PTE. Every change that removes or narrows a mapping therefore also moves or discards
+ * the physical page (MADV_DONTNEED), which makes KVM drop its cached translation; editing a
+ * not-present PTE into a present one needs nothing.
+ */
+final class GuestMemory {
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int PROT_EXEC = 4;
+
+    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_NX = 1L << 63;
+    private static final long ADDR_MASK = 0x000f_ffff_ffff_f000L;
+
+    /** A guest address the Sentry was asked to use is not mapped (or not with the access needed). */
+    static final class Fault extends RuntimeException {
+        final long address;
+
+        Fault(long address) {
+            super("bad guest address 0x" + Long.toHexString(address), null, false, false);
+            this.address = address;
+        }
+    }
+
+    private final HostMemory ram;
+    private final PhysicalAllocator phys;
+    /** vpn → (physical address | prot); physical 0 means "not backed yet" (PROT_NONE). */
+    private final Map<Long, Long> pages = new HashMap<>();
+
+    GuestMemory(HostMemory ram, PhysicalAllocator phys) {
+        this.ram = ram;
+        this.phys = phys;
+    }
+
+    HostMemory ram() {
+        return ram;
+    }
+
+    PhysicalAllocator allocator() {
+        return phys;
+    }
+
+    // ------------------------------------------------------------------ page tables
+
+    private long tableEntry(long tablePa, int index, boolean create) {
+        long slot = tablePa + 8L * index;
+        long e = ram.getLong(slot);
+        if ((e & PTE_P) == 0) {
+            if (!create) {
+                return 0;
+            }
+            long t = phys.allocTable();
+            ram.zero(t, PAGE);
+            e = t | PTE_P | PTE_RW | PTE_US;
+            ram.putLong(slot, e);
+        }
+        return e & ADDR_MASK;
+    }
+
+    /** Physical address of the PTE slot for {@code va}, creating intermediate tables. */
+    private long pteSlot(long va) {
+        long pdpt = tableEntry(GuestLayout.PML4_PA, (int) ((va >>> 39) & 511), true);
+        long pd = tableEntry(pdpt, (int) ((va >>> 30) & 511), true);
+        long pt = tableEntry(pd, (int) ((va >>> 21) & 511), true);
+        return pt + 8L * ((va >>> 12) & 511);
+    }
+
+    /** Maps one page for the system (supervisor or user) with raw PTE flags. */
+    void mapRaw(long va, long pa, boolean user, boolean write, boolean exec) {
+        long e = pa | PTE_P | (write ? PTE_RW : 0) | (user ? PTE_US : 0) | (exec ? 0 : PTE_NX);
+        ram.putLong(pteSlot(va), e);
+    }
+
+    private static long pteFor(long pa, int prot) {
+        if ((prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == 0 || pa == 0) {
+            return 0;
+        }
+        return pa | PTE_P | PTE_US | ((prot & PROT_WRITE) != 0 ? PTE_RW : 0) | ((prot & PROT_EXEC) != 0 ? 0 : PTE_NX);
+    }
+
+    // ------------------------------------------------------------------ user mappings
+
+    boolean isMapped(long va) {
+        return pages.containsKey(va >>> 12);
+    }
+
+    /** True when every page of [va, va+len) is free. */
+    boolean isFree(long va, long len) {
+        for (long p = va; p < va + len; p += PAGE) {
+            if (pages.containsKey(p >>> 12)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Maps fresh zeroed pages over [va, va+len) (page-aligned); existing pages there are unmapped first. */
+    void map(long va, long len, int prot) {
+        unmap(va, len);
+        long accessible = (prot & 7) != 0 ? len / PAGE : 0;
+        if (!phys.canAllocateUser(accessible)) {
+            throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached mapping " + len + " bytes");
+        }
+        for (long p = va; p < va + len; p += PAGE) {
+            long pa = (prot & 7) != 0 ? phys.allocUser() : 0;
+            pages.put(p >>> 12, pa | prot);
+            ram.putLong(pteSlot(p), pteFor(pa, prot));
+        }
+    }
+
+    void unmap(long va, long len) {
+        for (long p = va; p < va + len; p += PAGE) {
+            Long e = pages.remove(p >>> 12);
+            if (e == null) {
+                continue;
+            }
+            ram.putLong(pteSlot(p), 0);
+            long pa = e & ~0xfffL;
+            if (pa != 0) {
+                ram.discard(pa, PAGE);
+                phys.freeUser(pa);
+            }
+        }
+    }
+
+    /** Changes protection; returns false if some page of the range is not mapped (ENOMEM). */
+    boolean protect(long va, long len, int prot) {
+        for (long p = va; p < va + len; p += PAGE) {
+            if (!pages.containsKey(p >>> 12)) {
+                return false;
+            }
+        }
+        for (long p = va; p < va + len; p += PAGE) {
+            long e = pages.get(p >>> 12);
+            int old = (int) (e & 7);
+            long pa = e & ~0xfffL;
+            if (old == prot) {
+                continue;
+            }
+            if (pa == 0 && (prot & 7) != 0) {
+                pa = phys.allocUser();
+            } else if (pa != 0 && (old & ~prot) != 0) {
+                // narrowing a present mapping: move the contents to a fresh page so that KVM drops its cached translation
+                long fresh = phys.allocUser();
+                byte[] buf = new byte[(int) PAGE];
+                ram.read(pa, buf, 0, buf.length);
+                ram.write(fresh, buf, 0, buf.length);
+                ram.discard(pa, PAGE);
+                phys.freeUser(pa);
+                pa = fresh;
+            }
+            pages.put(p >>> 12, pa | prot);
+            ram.putLong(pteSlot(p), pteFor(pa, prot));
+        }
+        return true;
+    }
+
+    /** Moves the pages of [from, from+len) to [to, to+len) (both free of each other); used by mremap. */
+    void move(long from, long to, long len) {
+        for (long off = 0; off < len; off += PAGE) {
+            Long e = pages.get((from + off) >>> 12);
+            if (e == null) {
+                continue;
+            }
+            int prot = (int) (e & 7);
+            long oldPa = e & ~0xfffL;
+            long pa = 0;
+            if (oldPa != 0) {
+                pa = phys.allocUser();
+                byte[] buf = new byte[(int) PAGE];
+                ram.read(oldPa, buf, 0, buf.length);
+                ram.write(pa, buf, 0, buf.length);
+            }
+            pages.put((to + off) >>> 12, pa | prot);
+            ram.putLong(pteSlot(to + off), pteFor(pa, prot));
+        }
+        unmap(from, len);
+    }
+
+    int protOf(long va) {
+        Long e = pages.get(va >>> 12);
+        return e == null ? -1 : (int) (e & 7);
+    }
+
+    /** Physical address of {@code va} if mapped with at least {@code need} protection bits. */
+    long translate(long va, int need) {
+        Long e = pages.get(va >>> 12);
+        if (e == null || (e & need) != need || (e & ~0xfffL) == 0) {
+            throw new Fault(va);
+        }
+        return (e & ~0xfffL) | (va & 0xfff);
+    }
+
+    /** Physical address of {@code va} if mapped at all; -1 if not (for fault reports). */
+    long physicalOrMinusOne(long va) {
+        Long e = pages.get(va >>> 12);
+        return e == null || (e & ~0xfffL) == 0 ? -1 : (e & ~0xfffL) | (va & 0xfff);
+    }
+
+    // ------------------------------------------------------------------ copying
+
+    void read(long va, byte[] dst, int off, int len) {
+        while (len > 0) {
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            ram.read(translate(va, PROT_READ), dst, off, n);
+            va += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    byte[] read(long va, int len) {
+        byte[] b = new byte[len];
+        read(va, b, 0, len);
+        return b;
+    }
+
+    void write(long va, byte[] src, int off, int len) {
+        while (len > 0) {
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            ram.write(translate(va, PROT_WRITE), src, off, n);
+            va += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    void write(long va, byte[] src) {
+        write(va, src, 0, src.length);
+    }
+
+    /** Writes without the guest's write permission (loading read-only ELF segments). */
+    void writeInitial(long va, byte[] src, int off, int len) {
+        while (len > 0) {
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            ram.write(translate(va, 0), src, off, n);
+            va += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    long readLong(long va) {
+        if ((va & 0xfff) <= PAGE - 8) {
+            return ram.getLong(translate(va, PROT_READ));
+        }
+        byte[] b = read(va, 8);
+        return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    int readInt(long va) {
+        if ((va & 0xfff) <= PAGE - 4) {
+            return ram.getInt(translate(va, PROT_READ));
+        }
+        byte[] b = read(va, 4);
+        return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    void writeLong(long va, long v) {
+        if ((va & 0xfff) <= PAGE - 8) {
+            ram.putLong(translate(va, PROT_WRITE), v);
+            return;
+        }
+        write(va, ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+    }
+
+    void writeInt(long va, int v) {
+        write(va, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array());
+    }
+
+    void zero(long va, long len) {
+        while (len > 0) {
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            ram.zero(translate(va, PROT_WRITE), n);
+            va += n;
+            len -= n;
+        }
+    }
+
+    /** A NUL-terminated string of at most {@code max} bytes; ENAMETOOLONG is the caller's business. */
+    String readCString(long va, int max) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < max; i++) {
+            long pa = translate(va + i, PROT_READ);
+            int chunk = (int) Math.min(max - i, PAGE - ((va + i) & 0xfff));
+            for (int k = 0; k < chunk; k++) {
+                byte b = ram.getByte(pa + k);
+                if (b == 0) {
+                    return out.toString(StandardCharsets.UTF_8);
+                }
+                out.write(b);
+            }
+            i += chunk - 1;
+        }
+        return null;
+    }
+
+    /** Direct buffers covering [va, va+len), one per physical run, for channel I/O. */
+    ByteBuffer[] buffers(long va, int len, boolean forWrite) {
+        return buffers(va, len, forWrite ? PROT_WRITE : PROT_READ);
+    }
+
+    /** Like {@link #buffers(long, int, boolean)} with an explicit protection need (0: any mapped page). */
+    ByteBuffer[] buffers(long va, int len, int need) {
+        java.util.ArrayList<ByteBuffer> list = new java.util.ArrayList<>();
+        while (len > 0) {
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            long pa = translate(va, need);
+            // merge physically contiguous pages
+            while (n < len) {
+                long nextVa = va + n;
+                int m = (int) Math.min(len - n, PAGE);
+                long npa;
+                try {
+                    npa = translate(nextVa, need);
+                } catch (Fault f) {
+                    break;
+                }
+                if (npa != pa + n) {
+                    break;
+                }
+                n += m;
+            }
+            list.add(ram.buffer(pa, n));
+            va += n;
+            len -= n;
+        }
+        return list.toArray(new ByteBuffer[0]);
+    }
+}

@@ -1,0 +1,12 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.sentry.vfs.VirtualFs;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** Everything decided before the vCPU thread starts: filesystem, program, arguments. */
+record KvmLaunch(SandboxSpec spec, VirtualFs fs, String workdir, String execPath, ElfImage elf, List<String> argv,
+                 List<String> envp, Path tmpDir, Path ownWorkspace) {
+}

@@ -1,0 +1,201 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.nativeinterop.KvmSystem;
+import dev.palisade.sandbox.platform.Platform;
+import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.VirtualFs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The KVM platform: a static x86-64 program in a VM with no guest kernel, its system calls
+ * carried out by the Java Sentry. See {@code docs/kvm.md}.
+ */
+public final class KvmPlatform implements Platform {
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final long MAX_EXECUTABLE = 256L << 20;
+    private volatile Optional<String> unavailable;
+
+    @Override
+    public String name() {
+        return "kvm";
+    }
+
+    @Override
+    public Optional<String> unavailableReason() {
+        Optional<String> u = unavailable;
+        if (u == null) {
+            u = check();
+            unavailable = u;
+        }
+        return u;
+    }
+
+    private static Optional<String> check() {
+        if (!Files.exists(Path.of(KvmSystem.DEVICE))) {
+            return Optional.of(KvmSystem.DEVICE + " does not exist (no KVM on this host)");
+        }
+        try (KvmSystem k = KvmSystem.open()) {
+            // version and capabilities are checked by open()
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("KVM is unusable: " + e.getMessage());
+        }
+        try {
+            SyscallPathProbe.Result r = SyscallPathProbe.result();
+            if (r.chosen() == null) {
+                return Optional.of("no system call path works on this host's KVM: " + r.summary());
+            }
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.of("KVM probe failed: " + e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    /** What the start-up probe found: the path chosen and the cost of each. */
+    public static String probeSummary() {
+        return SyscallPathProbe.result().summary();
+    }
+
+    /**
+     * Nanoseconds from {@link #start} to the program's first instruction (VM, memory, page tables,
+     * ELF and stack all built); empty for another platform's sandbox or before the program runs.
+     */
+    public static java.util.OptionalLong startupNanos(Sandbox s) {
+        if (s instanceof KvmSandbox k && k.startupNanos() > 0) {
+            return java.util.OptionalLong.of(k.startupNanos());
+        }
+        return java.util.OptionalLong.empty();
+    }
+
+    @Override
+    public boolean canRun(SandboxSpec spec) {
+        try {
+            Prepared p = prepare(spec, false);
+            return p != null;
+        } catch (SandboxException e) {
+            return false;
+        }
+    }
+
+    private record Prepared(VirtualFs fs, String execPath, ElfImage elf, Path tmp, Path ownWorkspace, String workdir) {
+    }
+
+    private Prepared prepare(SandboxSpec spec, boolean keepDirs) {
+        Path tmp = null;
+        Path ownWs = null;
+        try {
+            Path ws = spec.workspace();
+            if (ws == null) {
+                ownWs = Files.createTempDirectory("palisade-kvm-ws");
+                ws = ownWs;
+            }
+            tmp = Files.createTempDirectory("palisade-kvm-tmp");
+            List<VirtualFs.Mount> binds = new ArrayList<>();
+            for (SandboxSpec.Bind b : spec.binds()) {
+                binds.add(new VirtualFs.Mount(b.sandboxPath(), b.hostPath(), b.readOnly()));
+            }
+            VirtualFs fs = new VirtualFs(spec.root(), ws, tmp, binds);
+            String workdir;
+            try {
+                VirtualFs.Resolved w = fs.resolve("/", spec.workdir(), true);
+                if (w.synthetic() || !Files.isDirectory(w.host())) {
+                    throw new SandboxException("working directory " + spec.workdir() + " is not a directory in the sandbox");
+                }
+                workdir = w.path();
+            } catch (FsError e) {
+                throw new SandboxException("working directory " + spec.workdir() + " does not exist in the sandbox");
+            }
+            String program = spec.command().get(0);
+            VirtualFs.Resolved exe = findProgram(fs, workdir, program, spec.environment());
+            if (exe == null) {
+                throw new SandboxException(program + ": not found in the sandbox");
+            }
+            if (exe.synthetic() || !Files.isRegularFile(exe.host(), LinkOption.NOFOLLOW_LINKS)) {
+                throw new SandboxException(program + ": not a regular file");
+            }
+            long size = Files.size(exe.host());
+            if (size > MAX_EXECUTABLE) {
+                throw new SandboxException(program + ": executable larger than " + MAX_EXECUTABLE + " bytes");
+            }
+            byte[] bytes = Files.readAllBytes(exe.host());
+            ElfImage elf;
+            try {
+                elf = ElfImage.parse(bytes);
+            } catch (ElfImage.ElfException e) {
+                throw new SandboxException(program + ": " + e.getMessage());
+            }
+            Prepared p = new Prepared(fs, exe.path(), elf, tmp, ownWs, workdir);
+            if (!keepDirs) {
+                deleteQuietly(tmp);
+                deleteQuietly(ownWs);
+            }
+            return p;
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            deleteQuietly(ownWs);
+            throw new SandboxException("cannot prepare the sandbox: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            deleteQuietly(ownWs);
+            throw e;
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // empty temp dir left behind
+            }
+        }
+    }
+
+    private static VirtualFs.Resolved findProgram(VirtualFs fs, String cwd, String program, Map<String, String> env) {
+        List<String> candidates = new ArrayList<>();
+        if (program.contains("/")) {
+            candidates.add(program);
+        } else {
+            for (String dir : env.getOrDefault("PATH", DEFAULT_PATH).split(":")) {
+                if (!dir.isEmpty()) {
+                    candidates.add(dir + "/" + program);
+                }
+            }
+        }
+        for (String c : candidates) {
+            try {
+                VirtualFs.Resolved r = fs.resolve(cwd, c, true);
+                if (!r.synthetic() && Files.isRegularFile(r.host(), LinkOption.NOFOLLOW_LINKS)) {
+                    return r;
+                }
+            } catch (FsError e) {
+                // next
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public Sandbox start(SandboxSpec spec) {
+        long t0 = System.nanoTime();
+        Optional<String> why = unavailableReason();
+        if (why.isPresent()) {
+            throw new SandboxException("platform kvm is unavailable: " + why.get());
+        }
+        Prepared p = prepare(spec, true);
+        List<String> envp = new ArrayList<>();
+        spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
+        return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), spec.command(), envp,
+                p.tmp(), p.ownWorkspace()), t0);
+    }
+}

@@ -1,0 +1,207 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.sentry.vfs.ByteQueue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * A running KVM sandbox: one platform thread drives the vCPU ({@link KvmTask}); a watchdog
+ * checks the CPU and wall limits every few milliseconds and, past one, sets the stop reason and
+ * kicks the vCPU out of KVM_RUN, so a guest spinning forever still ends.
+ */
+final class KvmSandbox implements Sandbox {
+    private static final int STREAM_BUFFER = 4 << 20;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "palisade-kvm-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+
+    final ByteQueue stdinQueue = new ByteQueue(1 << 16);
+    final ByteQueue stdoutQueue = new ByteQueue(STREAM_BUFFER);
+    final ByteQueue stderrQueue = new ByteQueue(STREAM_BUFFER);
+    final long startNanos;
+    volatile long firstInstructionNanos;
+    volatile Termination stopReason;
+    volatile String stopMessage;
+
+    private final KvmLaunch launch;
+    private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
+    private final Thread thread;
+    private final ScheduledFuture<?> watch;
+    private VcpuKicker kicker;
+
+    KvmSandbox(KvmLaunch launch, long startNanos) {
+        this.launch = launch;
+        this.startNanos = startNanos;
+        this.thread = new Thread(new KvmTask(this, launch), "palisade-kvm-vcpu");
+        this.thread.setDaemon(true);
+        this.thread.start();
+        this.watch = WATCHDOG.scheduleAtFixedRate(this::check, 5, 5, TimeUnit.MILLISECONDS);
+    }
+
+    boolean aborted() {
+        return stopReason != null;
+    }
+
+    synchronized void attach(VcpuKicker k) {
+        this.kicker = k;
+        if (stopReason != null) {
+            k.kick();
+        }
+    }
+
+    synchronized void detach() {
+        if (kicker != null) {
+            kicker.close();
+            kicker = null;
+        }
+    }
+
+    /** Ends the sandbox for {@code why}; the first reason wins. */
+    synchronized void stop(Termination why, String message) {
+        if (stopReason != null || result.isDone()) {
+            return;
+        }
+        stopMessage = message;
+        stopReason = why;
+        if (kicker != null) {
+            kicker.kick();
+        }
+    }
+
+    private void check() {
+        if (result.isDone()) {
+            return;
+        }
+        var l = launch.spec().limits();
+        long wall = System.nanoTime() - startNanos;
+        if (l.wallMillis() > 0 && wall > l.wallMillis() * 1_000_000L) {
+            stop(Termination.WALL_LIMIT, "wall-clock limit of " + l.wallMillis() + " ms reached");
+            return;
+        }
+        if (l.cpuMillis() > 0) {
+            long cpu = THREADS.getThreadCpuTime(thread.getId());
+            if (cpu > l.cpuMillis() * 1_000_000L) {
+                stop(Termination.CPU_LIMIT, "CPU time limit of " + l.cpuMillis() + " ms reached");
+            }
+        }
+    }
+
+    void closeOutputs() {
+        stdoutQueue.closeWriter();
+        stderrQueue.closeWriter();
+        stdinQueue.closeReader();
+    }
+
+    void finish(SandboxResult r) {
+        watch.cancel(false);
+        cleanUp();
+        result.complete(r);
+    }
+
+    private void cleanUp() {
+        deleteTree(launch.tmpDir());
+        if (launch.ownWorkspace() != null) {
+            deleteTree(launch.ownWorkspace());
+        }
+    }
+
+    private static void deleteTree(Path p) {
+        if (p == null) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(x -> {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    @Override
+    public OutputStream stdin() {
+        return stdinQueue.outputStream();
+    }
+
+    @Override
+    public InputStream stdout() {
+        return stdoutQueue.inputStream();
+    }
+
+    @Override
+    public InputStream stderr() {
+        return stderrQueue.inputStream();
+    }
+
+    @Override
+    public void kill() {
+        stop(Termination.KILLED, "killed");
+    }
+
+    @Override
+    public SandboxResult await() throws InterruptedException {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public Optional<SandboxResult> await(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Nanoseconds from {@code start} to the program's first instruction (0 before it runs). */
+    long startupNanos() {
+        long f = firstInstructionNanos;
+        return f == 0 ? 0 : f - startNanos;
+    }
+
+    @Override
+    public void close() {
+        kill();
+        stdoutQueue.closeReader();
+        stderrQueue.closeReader();
+        try {
+            result.get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // the vCPU thread is a daemon; nothing else to free here
+        }
+    }
+}

@@ -1,0 +1,1237 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.vfs.ByteQueue;
+import dev.palisade.sandbox.sentry.vfs.DevFile;
+import dev.palisade.sandbox.sentry.vfs.FileStat;
+import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.HostDir;
+import dev.palisade.sandbox.sentry.vfs.HostFile;
+import dev.palisade.sandbox.sentry.vfs.OpenFile;
+import dev.palisade.sandbox.sentry.vfs.QueueFile;
+import dev.palisade.sandbox.sentry.vfs.VirtualFs;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
+
+/**
+ * The Sentry's system calls for a KVM guest, on the virtual process ({@link KvmProcess}) and
+ * virtual filesystem ({@link VirtualFs}). One method per call, grouped by area: memory, files,
+ * directories, time, identity, signals. Arguments come from registers; everything read from or
+ * written to guest memory goes through {@link GuestMemory}, which checks each page.
+ */
+final class KvmSyscalls {
+    private static final int AT_FDCWD = -100;
+    private static final int O_ACCMODE = 3, O_CREAT = 0100, O_EXCL = 0200, O_TRUNC = 01000, O_APPEND = 02000,
+            O_NONBLOCK = 04000, O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000, O_PATH = 010000000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
+    private static final int SIGXFSZ = 25;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private static final Set<Integer> IMPLEMENTED = new HashSet<>(List.of(
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 28, 32, 33, 35, 39,
+            60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 88, 89, 266, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
+            105, 106, 111, 113, 114, 115, 116, 117, 118, 119, 120, 121, 131, 157, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
+            264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439));
+
+    static boolean implemented(int nr) {
+        return IMPLEMENTED.contains(nr);
+    }
+
+    private final KvmTask task;
+    private final KvmProcess p;
+    private final GuestMemory mem;
+    private final Limits limits;
+    private long outputBytes;
+
+    KvmSyscalls(KvmTask task) {
+        this.task = task;
+        this.p = task.proc;
+        this.mem = task.proc.mem;
+        this.limits = task.launch.spec().limits();
+    }
+
+    void setUpStdio() throws FsError {
+        KvmSandbox s = task.sandbox;
+        p.install(new QueueFile(s.stdinQueue, false, s::aborted, null, 10), false, 0);
+        p.install(new QueueFile(s.stdoutQueue, true, s::aborted, this::allowOutput, 11), false, 1);
+        p.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
+    }
+
+    private long allowOutput(long n) {
+        long max = limits.outputBytes();
+        if (max <= 0) {
+            return n;
+        }
+        long left = max - outputBytes;
+        long ok = Math.max(0, Math.min(n, left));
+        outputBytes += ok;
+        if (ok < n) {
+            task.end(Termination.OUTPUT_LIMIT, -1, 9, "output limit of " + max + " bytes reached");
+        }
+        return ok;
+    }
+
+    private final HostFile.SizeLimit sizeLimit = new HostFile.SizeLimit() {
+        @Override
+        public long maxBytes() {
+            return limits.fileSizeBytes();
+        }
+
+        @Override
+        public void exceeded() {
+            if (!p.ignores(SIGXFSZ)) {
+                task.end(Termination.FILE_SIZE_LIMIT, -1, SIGXFSZ, "file size limit of " + limits.fileSizeBytes() + " bytes reached");
+            }
+        }
+    };
+
+    long call(int nr, long a0, long a1, long a2, long a3, long a4, long a5) throws FsError {
+        return switch (nr) {
+            case 0 -> read(a0, a1, a2);
+            case 1 -> write(a0, a1, a2);
+            case 2 -> openat(AT_FDCWD, a0, a1, a2);
+            case 3 -> close(a0);
+            case 4 -> fstatat(AT_FDCWD, a0, a1, 0);
+            case 5 -> fstat(a0, a1);
+            case 6 -> fstatat(AT_FDCWD, a0, a1, AT_SYMLINK_NOFOLLOW);
+            case 7 -> poll(a0, a1, a2);
+            case 8 -> p.file(a0).seek(a1, (int) a2);
+            case 9 -> mmap(a0, a1, (int) a2, (int) a3, a4, a5);
+            case 10 -> mprotect(a0, a1, (int) a2);
+            case 11 -> munmap(a0, a1);
+            case 12 -> brk(a0);
+            case 13 -> rtSigaction(a0, a1, a2);
+            case 14 -> rtSigprocmask(a0, a1, a2);
+            case 15 -> Errno.ENOSYS.negated();
+            case 16 -> ioctl(a0, a1);
+            case 17 -> pread(a0, a1, a2, a3);
+            case 18 -> pwrite(a0, a1, a2, a3);
+            case 19 -> readv(a0, a1, a2);
+            case 20 -> writev(a0, a1, a2);
+            case 21 -> faccessat(AT_FDCWD, a0, a1);
+            case 22 -> pipe2(a0, 0);
+            case 24 -> 0;
+            case 25 -> mremap(a0, a1, a2, (int) a3);
+            case 28 -> 0;
+            case 32 -> dup(a0);
+            case 33 -> dup3(a0, a1, 0, true);
+            case 35 -> nanosleep(a0);
+            case 39, 186 -> KvmProcess.PID;
+            case 60, 231 -> exit(a0);
+            case 62 -> kill(a0, a1);
+            case 200 -> kill(KvmProcess.PID, a1);
+            case 234 -> kill(a0, a2);
+            case 63 -> uname(a0);
+            case 72 -> fcntl(a0, (int) a1, a2);
+            case 74, 75 -> { p.file(a0); yield 0; }
+            case 76 -> truncate(a0, a1);
+            case 77 -> { p.file(a0).truncate(a1); yield 0; }
+            case 79 -> getcwd(a0, a1);
+            case 80 -> chdir(a0);
+            case 81 -> fchdir(a0);
+            case 82 -> renameat(AT_FDCWD, a0, AT_FDCWD, a1);
+            case 83 -> mkdirat(AT_FDCWD, a0, a1);
+            case 84 -> unlinkat(AT_FDCWD, a0, AT_REMOVEDIR);
+            case 87 -> unlinkat(AT_FDCWD, a0, 0);
+            case 88 -> symlinkat(a0, AT_FDCWD, a1);
+            case 266 -> symlinkat(a0, a1, a2);
+            case 89 -> readlinkat(AT_FDCWD, a0, a1, a2);
+            case 95 -> { int old = p.umask; p.umask = (int) (a0 & 0777); yield old; }
+            case 96 -> gettimeofday(a0);
+            case 97 -> getrlimit(a0, a1);
+            case 98 -> getrusage(a1);
+            case 99 -> sysinfo(a0);
+            case 102, 107 -> KvmProcess.UID;
+            case 105, 113, 117 -> setIds(KvmProcess.UID, a0, a1, a2, nr == 105 ? 1 : nr == 113 ? 2 : 3);
+            case 106, 114, 119 -> setIds(KvmProcess.GID, a0, a1, a2, nr == 106 ? 1 : nr == 114 ? 2 : 3);
+            case 118 -> getIds(KvmProcess.UID, a0, a1, a2);
+            case 120 -> getIds(KvmProcess.GID, a0, a1, a2);
+            case 116 -> Errno.EPERM.negated();
+            case 157 -> prctl(a0, a1);
+            case 104, 108 -> KvmProcess.GID;
+            case 110 -> 0;
+            case 111, 121 -> KvmProcess.PID;
+            case 115 -> 0;
+            case 131 -> sigaltstack(a1);
+            case 158 -> archPrctl(a0, a1);
+            case 201 -> time(a0);
+            case 202 -> futex(a1);
+            case 204 -> schedGetaffinity(a1, a2);
+            case 217 -> getdents64(a0, a1, a2);
+            case 218 -> KvmProcess.PID;
+            case 228 -> clockGettime(a0, a1);
+            case 229 -> clockGetres(a1);
+            case 230 -> clockNanosleep(a1, a2);
+            case 257 -> openat(a0, a1, a2, a3);
+            case 258 -> mkdirat(a0, a1, a2);
+            case 262 -> fstatat(a0, a1, a2, a3);
+            case 263 -> unlinkat(a0, a1, a2);
+            case 264, 316 -> renameat(a0, a1, a2, a3);
+            case 267 -> readlinkat(a0, a1, a2, a3);
+            case 269, 439 -> faccessat(a0, a1, a2);
+            case 271 -> ppoll(a0, a1, a2);
+            case 273 -> 0;
+            case 292 -> dup3(a0, a1, a2, false);
+            case 293 -> pipe2(a0, a1);
+            case 302 -> prlimit(a0, a1, a2, a3);
+            case 318 -> getrandom(a0, a1);
+            case 332 -> statx(a0, a1, a2, a3, a4);
+            default -> Errno.ENOSYS.negated();
+        };
+    }
+
+    // ------------------------------------------------------------------ process
+
+    private long exit(long code) {
+        task.end(Termination.EXITED, (int) (code & 0xff), 0, "exited with code " + (code & 0xff));
+        return 0;
+    }
+
+    private long kill(long pid, long sig) {
+        if (pid != KvmProcess.PID && pid != 0 && pid != -1) {
+            return Errno.ESRCH.negated();
+        }
+        if (sig < 0 || sig > 64) {
+            return Errno.EINVAL.negated();
+        }
+        if (sig == 0 || p.ignores((int) sig) || sig == 17 || sig == 23 || sig == 28) {
+            return 0;
+        }
+        task.end(Termination.SIGNALED, -1, (int) sig, "killed by signal " + sig + " (sent by the program to itself)");
+        return 0;
+    }
+
+    private long rtSigaction(long sig, long act, long oact) {
+        if (sig < 1 || sig > 64 || sig == 9 || sig == 19) {
+            return Errno.EINVAL.negated();
+        }
+        long[] old = p.sigactions.getOrDefault((int) sig, new long[4]);
+        if (oact != 0) {
+            for (int i = 0; i < 4; i++) {
+                mem.writeLong(oact + 8L * i, old[i]);
+            }
+        }
+        if (act != 0) {
+            long[] a = new long[4];
+            for (int i = 0; i < 4; i++) {
+                a[i] = mem.readLong(act + 8L * i);
+            }
+            p.sigactions.put((int) sig, a);
+        }
+        return 0;
+    }
+
+    private long rtSigprocmask(long how, long set, long oset) {
+        if (oset != 0) {
+            mem.writeLong(oset, p.sigmask);
+        }
+        if (set != 0) {
+            long s = mem.readLong(set);
+            switch ((int) how) {
+                case 0 -> p.sigmask |= s;
+                case 1 -> p.sigmask &= ~s;
+                case 2 -> p.sigmask = s;
+                default -> {
+                    return Errno.EINVAL.negated();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private long sigaltstack(long oss) {
+        if (oss != 0) {
+            mem.writeLong(oss, 0);
+            mem.writeInt(oss + 8, 2);   // SS_DISABLE
+            mem.writeLong(oss + 16, 0);
+        }
+        return 0;
+    }
+
+    private long archPrctl(long code, long addr) {
+        switch ((int) code) {
+            case 0x1002 -> {
+                if (!GuestLayout.canonicalUser(addr)) {
+                    return Errno.EPERM.negated();
+                }
+                task.machine.setFsBase(addr);
+                return 0;
+            }
+            case 0x1003 -> {
+                mem.writeLong(addr, task.machine.fsBase());
+                return 0;
+            }
+            default -> {
+                return Errno.EINVAL.negated();
+            }
+        }
+    }
+
+    /** set*id: the sandbox has one identity; setting it to itself succeeds, anything else is EPERM. */
+    private long setIds(int id, long a, long b, long c, int n) {
+        long[] v = {a, b, c};
+        for (int i = 0; i < n; i++) {
+            if ((int) v[i] != -1 && (int) v[i] != id) {
+                return Errno.EPERM.negated();
+            }
+        }
+        return 0;
+    }
+
+    private long getIds(int id, long a, long b, long c) {
+        mem.writeInt(a, id);
+        mem.writeInt(b, id);
+        mem.writeInt(c, id);
+        return 0;
+    }
+
+    private long prctl(long option, long arg) {
+        return switch ((int) option) {
+            case 15 -> 0;   // PR_SET_NAME
+            case 16 -> {    // PR_GET_NAME
+                mem.write(arg, "sandbox\0".getBytes(StandardCharsets.US_ASCII));
+                yield 0;
+            }
+            case 38, 39 -> 0;   // PR_SET/GET_NO_NEW_PRIVS: always on
+            default -> Errno.EINVAL.negated();
+        };
+    }
+
+    private long futex(long op) {
+        int cmd = (int) (op & 0x7f);
+        return cmd == 1 ? 0 : Errno.EAGAIN.negated();
+    }
+
+    private long uname(long buf) {
+        String[] f = {"Linux", "sandbox", "6.1.0-palisade", "#1 SMP palisade-kvm", "x86_64", "(none)"};
+        byte[] out = new byte[65 * 6];
+        for (int i = 0; i < 6; i++) {
+            byte[] b = f[i].getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(b, 0, out, 65 * i, b.length);
+        }
+        mem.write(buf, out);
+        return 0;
+    }
+
+    private long getrlimit(long res, long buf) {
+        long[] l = rlimit((int) res);
+        mem.writeLong(buf, l[0]);
+        mem.writeLong(buf + 8, l[1]);
+        return 0;
+    }
+
+    private long[] rlimit(int res) {
+        long inf = -1;
+        return switch (res) {
+            case 1 -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
+            case 3 -> new long[] {GuestLayout.STACK_SIZE, GuestLayout.STACK_SIZE};
+            case 7 -> new long[] {KvmProcess.MAX_FDS, KvmProcess.MAX_FDS};
+            case 9 -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
+            default -> new long[] {inf, inf};
+        };
+    }
+
+    private long prlimit(long pid, long res, long newp, long oldp) {
+        if (pid != 0 && pid != KvmProcess.PID) {
+            return Errno.ESRCH.negated();
+        }
+        if (oldp != 0) {
+            getrlimit(res, oldp);
+        }
+        return 0;   // new limits are accepted and ignored: the sandbox's own limits stay in force
+    }
+
+    private long getrusage(long buf) {
+        long cpu = task.cpuNanos();
+        byte[] z = new byte[144];
+        mem.write(buf, z);
+        mem.writeLong(buf, cpu / 1_000_000_000L);
+        mem.writeLong(buf + 8, (cpu / 1000) % 1_000_000);
+        mem.writeLong(buf + 32, mem.allocator().peakUserBytes() / 1024);
+        return 0;
+    }
+
+    private long sysinfo(long buf) {
+        ByteBuffer b = ByteBuffer.allocate(112).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, (System.nanoTime() - task.sandbox.startNanos) / 1_000_000_000L);
+        long total = limits.memoryBytes() > 0 ? limits.memoryBytes() : (4L << 30);
+        b.putLong(32, total);
+        b.putLong(40, Math.max(0, total - mem.allocator().userPages() * PAGE));
+        b.putShort(80, (short) 1);
+        b.putInt(104, 1);
+        mem.write(buf, b.array());
+        return 0;
+    }
+
+    private long schedGetaffinity(long len, long mask) {
+        if (len < 8) {
+            return Errno.EINVAL.negated();
+        }
+        mem.writeLong(mask, 1);
+        return 8;
+    }
+
+    private long getrandom(long buf, long len) {
+        int n = (int) Math.min(len, 1 << 20);
+        byte[] r = new byte[n];
+        RANDOM.nextBytes(r);
+        mem.write(buf, r);
+        return n;
+    }
+
+    // ------------------------------------------------------------------ time
+
+    private static long realtimeNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private long clockNanos(long clock) throws FsError {
+        return switch ((int) clock) {
+            case 0, 5, 8, 11 -> realtimeNanos();
+            case 1, 4, 6, 7, 9 -> System.nanoTime();
+            case 2, 3 -> task.cpuNanos();
+            default -> throw new FsError(Errno.EINVAL);
+        };
+    }
+
+    private long clockGettime(long clock, long ts) throws FsError {
+        long n = clockNanos(clock);
+        mem.writeLong(ts, n / 1_000_000_000L);
+        mem.writeLong(ts + 8, n % 1_000_000_000L);
+        return 0;
+    }
+
+    private long clockGetres(long ts) {
+        if (ts != 0) {
+            mem.writeLong(ts, 0);
+            mem.writeLong(ts + 8, 1);
+        }
+        return 0;
+    }
+
+    private long gettimeofday(long tv) {
+        if (tv != 0) {
+            long n = realtimeNanos();
+            mem.writeLong(tv, n / 1_000_000_000L);
+            mem.writeLong(tv + 8, (n / 1000) % 1_000_000);
+        }
+        return 0;
+    }
+
+    private long time(long t) {
+        long s = realtimeNanos() / 1_000_000_000L;
+        if (t != 0) {
+            mem.writeLong(t, s);
+        }
+        return s;
+    }
+
+    private long sleepNanos(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (!task.sandbox.aborted()) {
+            long left = until - System.nanoTime();
+            if (left <= 0) {
+                return 0;
+            }
+            try {
+                Thread.sleep(Math.min(left / 1_000_000 + 1, 20));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Errno.EINTR.negated();
+            }
+        }
+        return Errno.EINTR.negated();
+    }
+
+    private long nanosleep(long req) {
+        long s = mem.readLong(req), ns = mem.readLong(req + 8);
+        if (s < 0 || ns < 0 || ns >= 1_000_000_000L) {
+            return Errno.EINVAL.negated();
+        }
+        return sleepNanos(Math.min(s, Long.MAX_VALUE / 2_000_000_000L) * 1_000_000_000L + ns);
+    }
+
+    private long clockNanosleep(long flags, long req) {
+        long s = mem.readLong(req), ns = mem.readLong(req + 8);
+        long d = Math.min(s, Long.MAX_VALUE / 2_000_000_000L) * 1_000_000_000L + ns;
+        if ((flags & 1) != 0) {
+            d -= realtimeNanos();
+        }
+        return d <= 0 ? 0 : sleepNanos(d);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    private static long pageUp(long v) {
+        return (v + PAGE - 1) & ~(PAGE - 1);
+    }
+
+    private long brk(long addr) {
+        if (addr == 0 || addr < p.brkStart) {
+            return p.brk;
+        }
+        long oldTop = pageUp(p.brk);
+        long newTop = pageUp(addr);
+        if (newTop > p.brkStart + (64L << 30) || newTop > p.mmapCursor - (1L << 30)) {
+            return p.brk;
+        }
+        if (newTop > oldTop) {
+            if (!mem.isFree(oldTop, newTop - oldTop)) {
+                return p.brk;
+            }
+            mem.map(oldTop, newTop - oldTop, GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
+        } else if (newTop < oldTop) {
+            mem.unmap(newTop, oldTop - newTop);
+        }
+        p.brk = addr;
+        return addr;
+    }
+
+    private long mmap(long addr, long len, int prot, int flags, long fd, long off) throws FsError {
+        final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
+        if (len <= 0 || (off & (PAGE - 1)) != 0 || (flags & (MAP_SHARED | MAP_PRIVATE)) == 0) {
+            return Errno.EINVAL.negated();
+        }
+        long size = pageUp(len);
+        if (size <= 0 || size > (1L << 40)) {
+            return Errno.ENOMEM.negated();
+        }
+        OpenFile file = null;
+        if ((flags & MAP_ANONYMOUS) == 0) {
+            file = p.file(fd);
+            if (!(file instanceof HostFile) || !file.readable()) {
+                return Errno.EACCES.negated();
+            }
+            if ((flags & MAP_SHARED) != 0 && (prot & GuestMemory.PROT_WRITE) != 0) {
+                return Errno.ENODEV.negated();   // shared writable file mappings are not supported
+            }
+        }
+        int pr = prot & 7;
+        long at;
+        if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0) {
+            if ((addr & (PAGE - 1)) != 0 || addr < GuestLayout.MIN_USER_VA || addr + size > GuestLayout.MMAP_TOP || addr + size < addr) {
+                return (flags & MAP_FIXED) != 0 ? Errno.EINVAL.negated() : Errno.ENOMEM.negated();
+            }
+            if ((flags & MAP_FIXED_NOREPLACE) != 0 && !mem.isFree(addr, size)) {
+                return Errno.EEXIST.negated();
+            }
+            at = addr;
+        } else if (addr != 0 && (addr & (PAGE - 1)) == 0 && addr >= GuestLayout.MIN_USER_VA && addr + size <= GuestLayout.MMAP_TOP
+                && mem.isFree(addr, size)) {
+            at = addr;
+        } else {
+            at = p.findFree(size);
+            if (at < 0) {
+                return Errno.ENOMEM.negated();
+            }
+        }
+        mem.map(at, size, pr);
+        if (file != null) {
+            if (pr == 0) {
+                return at;
+            }
+            long fileLen = Math.min(len, Math.max(0, file.stat().size() - off));
+            if (fileLen > 0) {
+                file.pread(mem.buffers(at, (int) Math.min(fileLen, Integer.MAX_VALUE - PAGE), 0), off);
+            }
+        }
+        return at;
+    }
+
+    private long munmap(long addr, long len) {
+        if ((addr & (PAGE - 1)) != 0 || len <= 0 || !GuestLayout.canonicalUser(addr) || addr < GuestLayout.MIN_USER_VA) {
+            return Errno.EINVAL.negated();
+        }
+        long size = pageUp(len);
+        mem.unmap(addr, size);
+        p.released(addr, size);
+        return 0;
+    }
+
+    private long mprotect(long addr, long len, int prot) {
+        if ((addr & (PAGE - 1)) != 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (len == 0) {
+            return 0;
+        }
+        return mem.protect(addr, pageUp(len), prot & 7) ? 0 : Errno.ENOMEM.negated();
+    }
+
+    private long mremap(long old, long oldLen, long newLen, int flags) {
+        if ((old & (PAGE - 1)) != 0 || newLen <= 0) {
+            return Errno.EINVAL.negated();
+        }
+        long os = pageUp(oldLen), ns = pageUp(newLen);
+        int prot = mem.protOf(old);
+        if (prot < 0) {
+            return Errno.EFAULT.negated();
+        }
+        if (ns <= os) {
+            if (ns < os) {
+                mem.unmap(old + ns, os - ns);
+            }
+            return old;
+        }
+        if (old + ns <= GuestLayout.MMAP_TOP && mem.isFree(old + os, ns - os)) {
+            mem.map(old + os, ns - os, prot);
+            return old;
+        }
+        if ((flags & 1) == 0) {
+            return Errno.ENOMEM.negated();
+        }
+        long at = p.findFree(ns);
+        if (at < 0) {
+            return Errno.ENOMEM.negated();
+        }
+        mem.map(at, ns, prot);
+        mem.unmap(at, os);
+        mem.move(old, at, os);
+        p.released(old, os);
+        return at;
+    }
+
+    // ------------------------------------------------------------------ file I/O
+
+    private long read(long fd, long buf, long count) throws FsError {
+        OpenFile f = p.file(fd);
+        if (!f.readable()) {
+            return Errno.EBADF.negated();
+        }
+        int n = (int) Math.min(count, 0x7ffff000L);
+        if (n == 0) {
+            return 0;
+        }
+        return f.read(mem.buffers(buf, n, true));
+    }
+
+    private long write(long fd, long buf, long count) throws FsError {
+        OpenFile f = p.file(fd);
+        if (!f.writable()) {
+            return Errno.EBADF.negated();
+        }
+        int n = (int) Math.min(count, 0x7ffff000L);
+        if (n == 0) {
+            return 0;
+        }
+        return f.write(mem.buffers(buf, n, false));
+    }
+
+    private long pread(long fd, long buf, long count, long off) throws FsError {
+        OpenFile f = p.file(fd);
+        if (off < 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (!f.readable()) {
+            return Errno.EBADF.negated();
+        }
+        int n = (int) Math.min(count, 0x7ffff000L);
+        return n == 0 ? 0 : f.pread(mem.buffers(buf, n, true), off);
+    }
+
+    private long pwrite(long fd, long buf, long count, long off) throws FsError {
+        OpenFile f = p.file(fd);
+        if (off < 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (!f.writable()) {
+            return Errno.EBADF.negated();
+        }
+        int n = (int) Math.min(count, 0x7ffff000L);
+        return n == 0 ? 0 : f.pwrite(mem.buffers(buf, n, false), off);
+    }
+
+    private ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
+        if (cnt < 0 || cnt > 1024) {
+            throw new FsError(Errno.EINVAL);
+        }
+        List<ByteBuffer> list = new java.util.ArrayList<>();
+        long total = 0;
+        for (int i = 0; i < cnt; i++) {
+            long base = mem.readLong(iov + 16L * i);
+            long len = mem.readLong(iov + 16L * i + 8);
+            if (len < 0 || (total += len) > 0x7ffff000L) {
+                throw new FsError(Errno.EINVAL);
+            }
+            if (len > 0) {
+                list.addAll(List.of(mem.buffers(base, (int) len, intoGuest)));
+            }
+        }
+        return list.toArray(new ByteBuffer[0]);
+    }
+
+    private long readv(long fd, long iov, long cnt) throws FsError {
+        OpenFile f = p.file(fd);
+        if (!f.readable()) {
+            return Errno.EBADF.negated();
+        }
+        ByteBuffer[] b = iovecs(iov, cnt, true);
+        return b.length == 0 ? 0 : f.read(b);
+    }
+
+    private long writev(long fd, long iov, long cnt) throws FsError {
+        OpenFile f = p.file(fd);
+        if (!f.writable()) {
+            return Errno.EBADF.negated();
+        }
+        ByteBuffer[] b = iovecs(iov, cnt, false);
+        return b.length == 0 ? 0 : f.write(b);
+    }
+
+    private long close(long fd) throws FsError {
+        if (fd < 0 || fd >= KvmProcess.MAX_FDS) {
+            return Errno.EBADF.negated();
+        }
+        p.close((int) fd);
+        return 0;
+    }
+
+    private long dup(long fd) throws FsError {
+        OpenFile f = p.file(fd);
+        f.retain();
+        return p.install(f, false, 0);
+    }
+
+    private long dup3(long oldfd, long newfd, long flags, boolean dup2) throws FsError {
+        OpenFile f = p.file(oldfd);
+        if (newfd < 0 || newfd >= KvmProcess.MAX_FDS) {
+            return Errno.EBADF.negated();
+        }
+        if (oldfd == newfd) {
+            return dup2 ? newfd : Errno.EINVAL.negated();
+        }
+        if (p.fds[(int) newfd] != null) {
+            p.close((int) newfd);
+        }
+        f.retain();
+        p.fds[(int) newfd] = f;
+        p.cloexec[(int) newfd] = (flags & O_CLOEXEC) != 0;
+        return newfd;
+    }
+
+    private long fcntl(long fd, int cmd, long arg) throws FsError {
+        OpenFile f = p.file(fd);
+        return switch (cmd) {
+            case 0, 1030 -> {
+                f.retain();
+                yield p.install(f, cmd == 1030, (int) arg);
+            }
+            case 1 -> p.cloexec[(int) fd] ? 1 : 0;
+            case 2 -> {
+                p.cloexec[(int) fd] = (arg & 1) != 0;
+                yield 0;
+            }
+            case 3 -> f.accessMode | f.statusFlags;
+            case 4 -> {
+                f.statusFlags = (int) (arg & (O_APPEND | O_NONBLOCK));
+                yield 0;
+            }
+            case 5, 6, 7, 36, 37, 38 -> 0;   // record locks: one process, nothing to contend with
+            default -> Errno.EINVAL.negated();
+        };
+    }
+
+    private long ioctl(long fd, long req) throws FsError {
+        p.file(fd);
+        return Errno.ENOTTY.negated();   // no terminals in a sandbox
+    }
+
+    private long pipe2(long fds, long flags) throws FsError {
+        ByteQueue q = new ByteQueue(1 << 16);
+        QueueFile r = new QueueFile(q, false, task.sandbox::aborted, null, 20);
+        QueueFile w = new QueueFile(q, true, task.sandbox::aborted, null, 20);
+        r.statusFlags = w.statusFlags = (int) (flags & O_NONBLOCK);
+        int a = p.install(r, (flags & O_CLOEXEC) != 0, 0);
+        int b;
+        try {
+            b = p.install(w, (flags & O_CLOEXEC) != 0, 0);
+        } catch (FsError e) {
+            p.close(a);
+            throw e;
+        }
+        mem.writeInt(fds, a);
+        mem.writeInt(fds + 4, b);
+        return 0;
+    }
+
+    private long poll(long fds, long nfds, long timeoutMs) throws FsError {
+        return doPoll(fds, nfds, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+    }
+
+    private long ppoll(long fds, long nfds, long tsp) throws FsError {
+        long timeout = -1;
+        if (tsp != 0) {
+            timeout = mem.readLong(tsp) * 1_000_000_000L + mem.readLong(tsp + 8);
+        }
+        return doPoll(fds, nfds, timeout);
+    }
+
+    private long doPoll(long fds, long nfds, long timeoutNs) throws FsError {
+        if (nfds < 0 || nfds > KvmProcess.MAX_FDS) {
+            return Errno.EINVAL.negated();
+        }
+        long until = timeoutNs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
+        while (true) {
+            int ready = 0;
+            for (int i = 0; i < nfds; i++) {
+                long e = fds + 8L * i;
+                int fd = mem.readInt(e);
+                int events = mem.readInt(e + 4) & 0xffff;
+                int rev = 0;
+                if (fd >= 0) {
+                    if (fd >= KvmProcess.MAX_FDS || p.fds[fd] == null) {
+                        rev = OpenFile.POLLNVAL;
+                    } else {
+                        rev = p.fds[fd].poll() & (events | OpenFile.POLLERR | OpenFile.POLLHUP);
+                    }
+                }
+                mem.write(e + 6, new byte[] {(byte) rev, (byte) (rev >>> 8)});
+                if (rev != 0) {
+                    ready++;
+                }
+            }
+            if (ready > 0 || System.nanoTime() >= until) {
+                return ready;
+            }
+            if (task.sandbox.aborted()) {
+                return Errno.EINTR.negated();
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return Errno.EINTR.negated();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ paths
+
+    private String path(long va) throws FsError {
+        String s = mem.readCString(va, 4096);
+        if (s == null) {
+            throw new FsError(Errno.ENAMETOOLONG);
+        }
+        return s;
+    }
+
+    private String base(long dirfd, String path) throws FsError {
+        if (path.startsWith("/") || (int) dirfd == AT_FDCWD) {
+            return p.cwd;
+        }
+        String d = p.file(dirfd).directoryPath();
+        if (d == null) {
+            throw new FsError(Errno.ENOTDIR);
+        }
+        return d;
+    }
+
+    private VirtualFs.Resolved resolve(long dirfd, long pathVa, boolean follow) throws FsError {
+        String path = path(pathVa);
+        return p.fs.resolve(base(dirfd, path), path, follow);
+    }
+
+    private long openat(long dirfd, long pathVa, long flags, long mode) throws FsError {
+        int fl = (int) flags;
+        int acc = fl & O_ACCMODE;
+        if (acc == 3) {
+            return Errno.EINVAL.negated();
+        }
+        if ((fl & O_PATH) != 0) {
+            acc = 0;
+        }
+        String path = path(pathVa);
+        boolean follow = (fl & O_NOFOLLOW) == 0 && !((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0);
+        VirtualFs.Resolved r = p.fs.resolve(base(dirfd, path), path, follow);
+        boolean cloexec = (fl & O_CLOEXEC) != 0;
+        if (r.synthetic()) {
+            if ((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0) {
+                return Errno.EEXIST.negated();
+            }
+            if (r.path().equals("/dev")) {
+                return acc != 0 ? Errno.EISDIR.negated() : p.install(new HostDir(p.fs, "/dev", null), cloexec, 0);
+            }
+            if ((fl & O_DIRECTORY) != 0) {
+                return Errno.ENOTDIR.negated();
+            }
+            return p.install(new DevFile(r.path(), acc), cloexec, 0);
+        }
+        BasicFileAttributes a = null;
+        try {
+            a = Files.readAttributes(r.host(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            // does not exist
+        }
+        if (a != null) {
+            if ((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0) {
+                return Errno.EEXIST.negated();
+            }
+            if (a.isSymbolicLink()) {
+                return Errno.ELOOP.negated();
+            }
+            if (a.isDirectory()) {
+                if (acc != 0) {
+                    return Errno.EISDIR.negated();
+                }
+                return p.install(new HostDir(p.fs, r.path(), r.host()), cloexec, 0);
+            }
+            if (!a.isRegularFile()) {
+                return Errno.EACCES.negated();   // device nodes, FIFOs and sockets of the host are never opened
+            }
+            if ((fl & O_DIRECTORY) != 0) {
+                return Errno.ENOTDIR.negated();
+            }
+            if (acc != 0 || (fl & O_TRUNC) != 0) {
+                VirtualFs.checkWritable(r);
+            }
+        } else {
+            if ((fl & O_CREAT) == 0) {
+                return Errno.ENOENT.negated();
+            }
+            VirtualFs.checkWritable(r);
+            if (!Files.isDirectory(r.host().getParent(), LinkOption.NOFOLLOW_LINKS)) {
+                return Errno.ENOENT.negated();
+            }
+        }
+        Set<OpenOption> opts = new HashSet<>();
+        opts.add(LinkOption.NOFOLLOW_LINKS);
+        if (acc == 0 || acc == 2) {
+            opts.add(StandardOpenOption.READ);
+        }
+        if (acc == 1 || acc == 2) {
+            opts.add(StandardOpenOption.WRITE);
+        }
+        if ((fl & O_CREAT) != 0) {
+            opts.add(StandardOpenOption.CREATE);
+            if (a == null) {
+                opts.add(StandardOpenOption.WRITE);
+            }
+        }
+        if ((fl & O_TRUNC) != 0 && acc != 0) {
+            opts.add(StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        try {
+            FileChannel ch = FileChannel.open(r.host(), opts);
+            return p.install(new HostFile(ch, r.host(), acc, fl & (O_APPEND | O_NONBLOCK), sizeLimit), cloexec, 0);
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (java.nio.file.AccessDeniedException e) {
+            return Errno.EACCES.negated();
+        } catch (java.nio.file.FileSystemException e) {
+            return Errno.EACCES.negated();
+        } catch (IOException e) {
+            return Errno.EIO.negated();
+        }
+    }
+
+    private FileStat statOf(VirtualFs.Resolved r) throws FsError {
+        if (r.synthetic()) {
+            return r.path().equals("/dev") ? FileStat.synthetic(FileStat.S_IFDIR | 0755, 0, 2)
+                    : new DevFile(r.path(), 0).stat();
+        }
+        try {
+            return FileStat.ofHost(r.host());
+        } catch (IOException e) {
+            throw new FsError(Errno.ENOENT);
+        }
+    }
+
+    private long fstat(long fd, long buf) throws FsError {
+        writeStat(buf, p.file(fd).stat());
+        return 0;
+    }
+
+    private long fstatat(long dirfd, long pathVa, long buf, long flags) throws FsError {
+        if ((flags & AT_EMPTY_PATH) != 0 && mem.readCString(pathVa, 1) != null && mem.readCString(pathVa, 1).isEmpty()) {
+            if ((int) dirfd == AT_FDCWD) {
+                writeStat(buf, statOf(p.fs.resolve("/", p.cwd, true)));
+                return 0;
+            }
+            return fstat(dirfd, buf);
+        }
+        writeStat(buf, statOf(resolve(dirfd, pathVa, (flags & AT_SYMLINK_NOFOLLOW) == 0)));
+        return 0;
+    }
+
+    private void writeStat(long buf, FileStat s) {
+        ByteBuffer b = ByteBuffer.allocate(144).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, s.dev()).putLong(8, s.ino()).putLong(16, s.nlink()).putInt(24, s.mode()).putInt(28, s.uid())
+                .putInt(32, s.gid()).putLong(40, s.rdev()).putLong(48, s.size()).putLong(56, s.blksize())
+                .putLong(64, s.blocks())
+                .putLong(72, s.atimeNs() / 1_000_000_000L).putLong(80, s.atimeNs() % 1_000_000_000L)
+                .putLong(88, s.mtimeNs() / 1_000_000_000L).putLong(96, s.mtimeNs() % 1_000_000_000L)
+                .putLong(104, s.ctimeNs() / 1_000_000_000L).putLong(112, s.ctimeNs() % 1_000_000_000L);
+        mem.write(buf, b.array());
+    }
+
+    private long statx(long dirfd, long pathVa, long flags, long mask, long buf) throws FsError {
+        FileStat s;
+        String path = path(pathVa);
+        if (path.isEmpty() && (flags & AT_EMPTY_PATH) != 0) {
+            s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve("/", p.cwd, true)) : p.file(dirfd).stat();
+        } else {
+            s = statOf(p.fs.resolve(base(dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0));
+        }
+        ByteBuffer b = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, 0x7ff).putInt(4, (int) s.blksize()).putInt(16, (int) s.nlink()).putInt(20, s.uid()).putInt(24, s.gid())
+                .putShort(28, (short) s.mode()).putLong(32, s.ino()).putLong(40, s.size()).putLong(48, s.blocks());
+        long[] times = {s.atimeNs(), s.ctimeNs(), s.ctimeNs(), s.mtimeNs()};   // atime, btime, ctime, mtime
+        for (int i = 0; i < 4; i++) {
+            b.putLong(64 + 16 * i, times[i] / 1_000_000_000L).putInt(72 + 16 * i, (int) (times[i] % 1_000_000_000L));
+        }
+        b.putInt(128, (int) ((s.rdev() >>> 8) & 0xfff)).putInt(132, (int) (s.rdev() & 0xff))
+                .putInt(136, (int) ((s.dev() >>> 8) & 0xfff)).putInt(140, (int) (s.dev() & 0xff));
+        mem.write(buf, b.array());
+        return 0;
+    }
+
+    private long getdents64(long fd, long buf, long count) throws FsError {
+        OpenFile f = p.file(fd);
+        if (f.directoryPath() == null) {
+            return Errno.ENOTDIR.negated();
+        }
+        int written = 0;
+        ByteBuffer out = ByteBuffer.allocate((int) Math.min(count, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+        while (true) {
+            List<OpenFile.DirEntry> es = f.readDir(1);
+            if (es.isEmpty()) {
+                break;
+            }
+            OpenFile.DirEntry e = es.get(0);
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            int reclen = (19 + name.length + 1 + 7) & ~7;
+            if (written + reclen > out.capacity()) {
+                ((HostDir) f).unread(1);
+                if (written == 0) {
+                    return Errno.EINVAL.negated();
+                }
+                break;
+            }
+            out.putLong(written, e.ino()).putLong(written + 8, written + reclen).putShort(written + 16, (short) reclen)
+                    .put(written + 18, (byte) e.type());
+            out.position(written + 19);
+            out.put(name);
+            written += reclen;
+        }
+        mem.write(buf, out.array(), 0, written);
+        return written;
+    }
+
+    private long readlinkat(long dirfd, long pathVa, long buf, long size) throws FsError {
+        String path = path(pathVa);
+        if (size <= 0) {
+            return Errno.EINVAL.negated();
+        }
+        String target;
+        if (path.equals("/proc/self/exe")) {
+            target = p.execPath;
+        } else {
+            VirtualFs.Resolved r = p.fs.resolve(base(dirfd, path), path, false);
+            if (r.synthetic()) {
+                return Errno.EINVAL.negated();
+            }
+            if (!Files.isSymbolicLink(r.host())) {
+                return Files.exists(r.host(), LinkOption.NOFOLLOW_LINKS) ? Errno.EINVAL.negated() : Errno.ENOENT.negated();
+            }
+            try {
+                target = Files.readSymbolicLink(r.host()).toString();
+            } catch (IOException e) {
+                return Errno.EIO.negated();
+            }
+        }
+        byte[] b = target.getBytes(StandardCharsets.UTF_8);
+        int n = (int) Math.min(b.length, size);
+        mem.write(buf, b, 0, n);
+        return n;
+    }
+
+    private long faccessat(long dirfd, long pathVa, long mode) throws FsError {
+        VirtualFs.Resolved r = resolve(dirfd, pathVa, true);
+        if (r.synthetic()) {
+            return 0;
+        }
+        if (!Files.exists(r.host(), LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.ENOENT.negated();
+        }
+        if ((mode & 2) != 0 && r.mount().readOnly()) {
+            return Errno.EROFS.negated();
+        }
+        if ((mode & 4) != 0 && !Files.isReadable(r.host())) {
+            return Errno.EACCES.negated();
+        }
+        if ((mode & 1) != 0 && !Files.isExecutable(r.host())) {
+            return Errno.EACCES.negated();
+        }
+        return 0;
+    }
+
+    private long getcwd(long buf, long size) {
+        byte[] b = p.cwd.getBytes(StandardCharsets.UTF_8);
+        if (b.length + 1 > size) {
+            return Errno.ERANGE.negated();
+        }
+        mem.write(buf, b);
+        mem.write(buf + b.length, new byte[1]);
+        return b.length + 1;
+    }
+
+    private long chdir(long pathVa) throws FsError {
+        VirtualFs.Resolved r = resolve(AT_FDCWD, pathVa, true);
+        if (!statOf(r).isDirectory()) {
+            return Errno.ENOTDIR.negated();
+        }
+        p.cwd = r.path();
+        return 0;
+    }
+
+    private long fchdir(long fd) throws FsError {
+        String d = p.file(fd).directoryPath();
+        if (d == null) {
+            return Errno.ENOTDIR.negated();
+        }
+        p.cwd = d;
+        return 0;
+    }
+
+    private long mkdirat(long dirfd, long pathVa, long mode) throws FsError {
+        VirtualFs.Resolved r = resolve(dirfd, pathVa, false);
+        if (r.synthetic()) {
+            return Errno.EEXIST.negated();
+        }
+        if (Files.exists(r.host(), LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.EEXIST.negated();
+        }
+        VirtualFs.checkWritable(r);
+        try {
+            Files.createDirectory(r.host());
+            return 0;
+        } catch (FileAlreadyExistsException e) {
+            return Errno.EEXIST.negated();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (IOException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    private long symlinkat(long targetVa, long dirfd, long pathVa) throws FsError {
+        String target = path(targetVa);
+        VirtualFs.Resolved r = resolve(dirfd, pathVa, false);
+        VirtualFs.checkWritable(r);
+        try {
+            // the target is stored as written; the resolver re-roots it inside the sandbox whenever it is followed
+            Files.createSymbolicLink(r.host(), java.nio.file.Path.of(target));
+            return 0;
+        } catch (FileAlreadyExistsException e) {
+            return Errno.EEXIST.negated();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    private long unlinkat(long dirfd, long pathVa, long flags) throws FsError {
+        VirtualFs.Resolved r = resolve(dirfd, pathVa, false);
+        if (r.synthetic()) {
+            return Errno.EACCES.negated();
+        }
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(r.host(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return Errno.ENOENT.negated();
+        }
+        VirtualFs.checkWritable(r);
+        if (r.mount().at().equals(r.path())) {
+            return Errno.EBUSY.negated();
+        }
+        boolean rmdir = (flags & AT_REMOVEDIR) != 0;
+        if (rmdir && !a.isDirectory()) {
+            return Errno.ENOTDIR.negated();
+        }
+        if (!rmdir && a.isDirectory()) {
+            return Errno.EISDIR.negated();
+        }
+        try {
+            Files.delete(r.host());
+            return 0;
+        } catch (DirectoryNotEmptyException e) {
+            return Errno.ENOTEMPTY.negated();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (IOException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    private long renameat(long olddir, long oldVa, long newdir, long newVa) throws FsError {
+        VirtualFs.Resolved from = resolve(olddir, oldVa, false);
+        VirtualFs.Resolved to = resolve(newdir, newVa, false);
+        VirtualFs.checkWritable(from);
+        VirtualFs.checkWritable(to);
+        if (from.mount() != to.mount()) {
+            return Errno.EXDEV.negated();
+        }
+        if (!Files.exists(from.host(), LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.ENOENT.negated();
+        }
+        try {
+            try {
+                Files.move(from.host(), to.host(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(from.host(), to.host(), StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            }
+            return 0;
+        } catch (DirectoryNotEmptyException e) {
+            return Errno.ENOTEMPTY.negated();
+        } catch (NoSuchFileException e) {
+            return Errno.ENOENT.negated();
+        } catch (IOException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    private long truncate(long pathVa, long len) throws FsError {
+        VirtualFs.Resolved r = resolve(AT_FDCWD, pathVa, true);
+        VirtualFs.checkWritable(r);
+        if (r.synthetic() || !Files.isRegularFile(r.host(), LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.EINVAL.negated();
+        }
+        try (FileChannel ch = FileChannel.open(r.host(), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            HostFile f = new HostFile(ch, r.host(), 1, 0, sizeLimit);
+            f.truncate(len);
+            return 0;
+        } catch (IOException e) {
+            return Errno.EACCES.negated();
+        }
+    }
+
+    static long threadCpu() {
+        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    }
+}

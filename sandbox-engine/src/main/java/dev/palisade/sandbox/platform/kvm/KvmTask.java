@@ -1,0 +1,278 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.VcpuExit;
+import dev.palisade.sandbox.sentry.Syscall;
+import dev.palisade.sandbox.sentry.SyscallTable;
+import dev.palisade.sandbox.sentry.vfs.FsError;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
+
+/**
+ * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
+ * enter guest → exit → Sentry → resume until the program exits, faults, or a limit or kill
+ * ends it. Every system call goes through the shared {@link SyscallTable}: DENY entries are
+ * refused and recorded, KILL entries end the sandbox, unknown numbers are refused, and the rest
+ * go to the handlers in {@link KvmSyscalls} (ENOSYS where none exists).
+ */
+final class KvmTask implements Runnable {
+    static final int MAX_DENIED = 1000;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    final KvmSandbox sandbox;
+    final KvmLaunch launch;
+    final Map<String, Long> counts = new LinkedHashMap<>();
+    final List<DeniedCall> denied = new ArrayList<>();
+    long deniedDropped;
+    long cpuStartNs;
+
+    GuestMachine machine;
+    KvmProcess proc;
+    SyscallGate gate;
+    KvmSyscalls sys;
+    ReadAhead readAhead;
+
+    /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
+    Termination endTermination;
+    int endExitCode = -1;
+    int endSignal;
+    String endMessage;
+
+    KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
+        this.sandbox = sandbox;
+        this.launch = launch;
+    }
+
+    long cpuNanos() {
+        return THREADS.getCurrentThreadCpuTime() - cpuStartNs;
+    }
+
+    void end(Termination t, int exitCode, int signal, String message) {
+        if (endTermination == null) {
+            endTermination = t;
+            endExitCode = exitCode;
+            endSignal = signal;
+            endMessage = message;
+        }
+    }
+
+    @Override
+    public void run() {
+        cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        long wall0 = sandbox.startNanos;
+        try {
+            SyscallPath path = SyscallPathProbe.chosen();
+            if (path == null) {
+                throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
+            }
+            machine = new GuestMachine(path, launch.spec().limits().memoryBytes() > 0
+                    ? launch.spec().limits().memoryBytes() : (4L << 30));
+            sandbox.attach(new VcpuKicker(machine.vcpu));
+            gate = new SyscallGate(machine);
+            proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
+            sys = new KvmSyscalls(this);
+            if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
+                readAhead = new ReadAhead(machine);
+            }
+            sys.setUpStdio();
+            long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            machine.setEntry(entry[0], entry[1]);
+            sandbox.firstInstructionNanos = System.nanoTime();
+            loop();
+        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (Throwable e) {
+            end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
+        } finally {
+            sandbox.detach();
+            long cpu = cpuNanos();
+            if (proc != null) {
+                proc.closeAll();
+            }
+            sandbox.closeOutputs();
+            long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
+            if (machine != null) {
+                machine.close();
+            }
+            Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
+            String msg = endMessage == null ? "ended" : endMessage;
+            sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
+                    System.nanoTime() - wall0, peak, counts, denied, deniedDropped));
+        }
+    }
+
+    private void loop() {
+        var cpu = machine.vcpu;
+        boolean trace = launch.spec().trace();
+        while (true) {
+            if (sandbox.stopReason != null) {
+                end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
+                return;
+            }
+            VcpuExit e = cpu.run();
+            if (gate.isSyscall(e)) {
+                long nr = cpu.reg(REG_RAX);
+                long result = dispatch(nr, trace);
+                if (endTermination != null) {
+                    return;
+                }
+                if (!gate.complete(result)) {
+                    end(Termination.SIGNALED, -1, SyscallGate.SIGSEGV, String.format(
+                            "SIGSEGV: system call returned to a non-user address 0x%x", cpu.reg(REG_RCX)));
+                    return;
+                }
+                continue;
+            }
+            if (e instanceof VcpuExit.Interrupted) {
+                cpu.setImmediateExit(false);
+                continue;   // the loop head looks at why
+            }
+            SyscallGate.Fault f = gate.describe(e);
+            if (f.signal() == 0) {
+                end(Termination.ENGINE_ERROR, -1, 0, f.reason());
+            } else {
+                end(Termination.SIGNALED, -1, f.signal(), f.reason());
+            }
+            return;
+        }
+    }
+
+    private long dispatch(long nr, boolean trace) {
+        Syscall entry = SyscallTable.get(nr);
+        String name = entry == null ? "unknown_" + nr : entry.name();
+        counts.merge(name, 1L, Long::sum);
+        var cpu = machine.vcpu;
+        long a0 = cpu.reg(REG_RDI), a1 = cpu.reg(REG_RSI), a2 = cpu.reg(REG_RDX);
+        long a3 = cpu.reg(REG_R10), a4 = cpu.reg(REG_R8), a5 = cpu.reg(REG_R9);
+        long r;
+        String decision;
+        if (entry == null) {
+            r = deny(nr, name, SyscallTable.DEFAULT_DENY, "deny", a0, a1, a2);
+            decision = "deny (unknown number)";
+        } else if (entry.action() == Syscall.Action.DENY) {
+            r = deny(nr, name, entry.errno(), "deny", a0, a1, a2);
+            decision = "deny " + entry.errno().name();
+        } else if (entry.action() == Syscall.Action.KILL) {
+            deny(nr, name, null, "kill", a0, a1, a2);
+            end(Termination.POLICY_VIOLATION, -1, 9, "policy violation: system call " + name + " is not allowed");
+            r = -1;
+            decision = "kill";
+        } else {
+            try {
+                if (readAhead != null && readAhead.active() && !ReadAhead.keeps((int) nr)
+                        && !((nr == 1 || nr == 20) && !(proc.fds[(int) Math.min(Math.max(a0, 0), KvmProcess.MAX_FDS - 1)]
+                        instanceof dev.palisade.sandbox.sentry.vfs.HostFile))) {
+                    readAhead.syncAll();
+                }
+                r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
+                if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
+                    readAhead.refill((int) a0, proc.fds[(int) a0]);
+                }
+            } catch (FsError fe) {
+                r = fe.errno().negated();
+            } catch (GuestMemory.Fault f) {
+                r = Errno.EFAULT.negated();
+            }
+            decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
+        }
+        if (trace) {
+            System.err.printf("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]%n", name, a0, a1, a2,
+                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision);
+        }
+        return r;
+    }
+
+    private long deny(long nr, String name, Errno errno, String action, long a0, long a1, long a2) {
+        if (denied.size() < MAX_DENIED) {
+            denied.add(new DeniedCall(KvmProcess.PID, (int) nr, name, errno == null ? 0 : errno.value(), action,
+                    String.format("0x%x, 0x%x, 0x%x", a0, a1, a2)));
+        } else {
+            deniedDropped++;
+        }
+        return errno == null ? -1 : errno.negated();
+    }
+
+    /** Startup helper: loads the ELF and builds the initial stack. */
+    static final class KvmStartup {
+        private KvmStartup() {
+        }
+
+        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p) {
+            ElfImage.Loaded img = l.elf().load(mem);
+            p.brkStart = p.brk = img.end();
+            long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
+            mem.map(stackLow, GuestLayout.STACK_SIZE, GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
+            p.stackLow = stackLow;
+            long sp = GuestLayout.STACK_TOP;
+            // strings
+            List<String> argv = l.argv();
+            List<String> env = l.envp();
+            long[] argvPtr = new long[argv.size()];
+            long[] envPtr = new long[env.size()];
+            sp = pushString(mem, sp, l.execPath());
+            long execfn = sp;
+            for (int i = env.size() - 1; i >= 0; i--) {
+                sp = pushString(mem, sp, env.get(i));
+                envPtr[i] = sp;
+            }
+            for (int i = argv.size() - 1; i >= 0; i--) {
+                sp = pushString(mem, sp, argv.get(i));
+                argvPtr[i] = sp;
+            }
+            sp = pushString(mem, sp, "x86_64");
+            long platform = sp;
+            byte[] rnd = new byte[16];
+            new SecureRandom().nextBytes(rnd);
+            sp -= 16;
+            mem.write(sp, rnd);
+            long random = sp;
+            long[][] auxv = {
+                    {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, 0}, {8, 0}, {9, img.entry()},
+                    {11, KvmProcess.UID}, {12, KvmProcess.UID}, {13, KvmProcess.GID}, {14, KvmProcess.GID},
+                    {15, platform}, {16, 0x178bfbffL}, {17, 100}, {23, 0}, {25, random}, {26, 2}, {31, execfn}, {0, 0}};
+            int words = 1 + argv.size() + 1 + env.size() + 1 + 2 * auxv.length;
+            sp = (sp - 8L * words) & ~0xfL;
+            long at = sp;
+            mem.writeLong(at, argv.size());
+            at += 8;
+            for (long a : argvPtr) {
+                mem.writeLong(at, a);
+                at += 8;
+            }
+            mem.writeLong(at, 0);
+            at += 8;
+            for (long e : envPtr) {
+                mem.writeLong(at, e);
+                at += 8;
+            }
+            mem.writeLong(at, 0);
+            at += 8;
+            for (long[] a : auxv) {
+                mem.writeLong(at, a[0]);
+                mem.writeLong(at + 8, a[1]);
+                at += 16;
+            }
+            return new long[] {img.entry(), sp};
+        }
+
+        private static long pushString(GuestMemory mem, long sp, String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            sp -= b.length + 1;
+            mem.write(sp, b);
+            mem.write(sp + b.length, new byte[1]);
+            return sp;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.nativeinterop.KvmIoctls;
+import dev.palisade.sandbox.nativeinterop.VcpuExit;
+import dev.palisade.sandbox.nativeinterop.VcpuFd;
+
+import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
+import static dev.palisade.sandbox.platform.kvm.GuestLayout.*;
+
+/**
+ * The path-specific half of the run loop: is this exit a system call, how to return from one,
+ * and what fault it was when it is not.
+ */
+final class SyscallGate {
+    private final GuestMachine m;
+    private final VcpuFd cpu;
+
+    SyscallGate(GuestMachine m) {
+        this.m = m;
+        this.cpu = m.vcpu;
+    }
+
+    boolean isSyscall(VcpuExit e) {
+        return switch (m.path) {
+            case HARDWARE_LSTAR -> e instanceof VcpuExit.IoOut io && io.port() == PORT_SYSCALL;
+            case PVM_SHUTDOWN -> e instanceof VcpuExit.Shutdown && cpu.reg(REG_RIP) == m.lstar;
+            case PVM_MMIO -> e instanceof VcpuExit.Mmio mm && (mm.physAddr() & ~0xfffL) == m.mmioPa
+                    && cpu.reg(REG_RIP) == MMIO_EXIT_RIP;
+        };
+    }
+
+    /**
+     * Returns from the call with {@code result} in rax. Returns false when the program's return
+     * address is not a user address (it cannot continue).
+     */
+    boolean complete(long result) {
+        long rcx = cpu.reg(REG_RCX);
+        if (!canonicalUser(rcx)) {
+            return false;
+        }
+        cpu.setReg(REG_RAX, result);
+        long flags = sanitizeRflags(cpu.reg(REG_R11));
+        if (m.path == SyscallPath.HARDWARE_LSTAR) {
+            cpu.setReg(REG_R11, flags);   // the trampoline's sysretq loads rip=rcx, rflags=r11
+        } else {
+            cpu.setReg(REG_RIP, rcx);
+            cpu.setReg(REG_RFLAGS, flags);
+        }
+        return true;
+    }
+
+    /** A fault of the program: the signal Linux would send and a one-line reason. */
+    record Fault(int signal, String reason) {
+    }
+
+    static final int SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
+
+    /** Describes an exit that is not a system call. */
+    Fault describe(VcpuExit e) {
+        if (e instanceof VcpuExit.IoOut io && io.port() == PORT_EXCEPTION && m.path.hasIdt()) {
+            long rsp = cpu.reg(REG_RSP);
+            long pa = rsp - KERNEL_BASE;
+            if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
+                return new Fault(SIGSEGV, "exception with a corrupt frame");
+            }
+            int vec = (int) m.ram.getLong(pa);
+            long err = m.ram.getLong(pa + 8);
+            long rip = m.ram.getLong(pa + 16);
+            return switch (vec) {
+                case 14 -> new Fault(SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
+                        m.cr2(), pfKind(err), rip));
+                case 6 -> new Fault(SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
+                case 0 -> new Fault(SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip));
+                case 16, 19 -> new Fault(SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip));
+                case 1, 3 -> new Fault(SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
+                case 17 -> new Fault(SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip));
+                case 13 -> new Fault(SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip));
+                default -> new Fault(SIGSEGV, String.format("SIGSEGV: exception %d at rip 0x%x", vec, rip));
+            };
+        }
+        if (e instanceof VcpuExit.Shutdown) {
+            long rip = cpu.reg(REG_RIP);
+            if (!m.path.hasIdt()) {
+                long cr2 = m.cr2();
+                if (cr2 != 0 && cr2 != m.lstar) {
+                    return new Fault(SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip));
+                }
+                int b0 = peek(rip, 0), b1 = peek(rip, 1);
+                if (b0 < 0) {
+                    return new Fault(SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip));
+                }
+                if (b0 == 0x0f && (b1 == 0x0b || b1 == 0xff || b1 == 0xb9)) {
+                    return new Fault(SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
+                }
+                if (b0 == 0xcc) {
+                    return new Fault(SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
+                }
+                return new Fault(SIGSEGV, String.format("SIGSEGV: fault at rip 0x%x (privileged or invalid instruction; "
+                        + "this syscall path loses the exception vector)", rip));
+            }
+            return new Fault(SIGSEGV, String.format("SIGSEGV: triple fault at rip 0x%x", rip));
+        }
+        if (e instanceof VcpuExit.Mmio mm) {
+            return new Fault(SIGSEGV, String.format("SIGSEGV: access to unbacked guest address (physical 0x%x) at rip 0x%x",
+                    mm.physAddr(), cpu.reg(REG_RIP)));
+        }
+        if (e instanceof VcpuExit.InternalError ie) {
+            return new Fault(SIGSEGV, String.format("SIGSEGV: KVM could not emulate an instruction (suberror %d) at rip 0x%x",
+                    ie.suberror(), cpu.reg(REG_RIP)));
+        }
+        if (e instanceof VcpuExit.IoOut io) {
+            return new Fault(SIGSEGV, String.format("SIGSEGV: port I/O 0x%x at rip 0x%x", io.port(), cpu.reg(REG_RIP)));
+        }
+        if (e instanceof VcpuExit.Hlt) {
+            return new Fault(SIGSEGV, String.format("SIGSEGV: hlt at rip 0x%x", cpu.reg(REG_RIP)));
+        }
+        if (e instanceof VcpuExit.FailEntry fe) {
+            return new Fault(0, String.format("KVM refused to enter the guest (hardware reason 0x%x)", fe.hardwareReason()));
+        }
+        if (e instanceof VcpuExit.Other o) {
+            return new Fault(SIGSEGV, "SIGSEGV: unexpected " + KvmIoctls.exitName(o.reason()) + String.format(" at rip 0x%x", cpu.reg(REG_RIP)));
+        }
+        return new Fault(SIGSEGV, "SIGSEGV: unexpected exit " + e);
+    }
+
+    private static String pfKind(long err) {
+        String what = (err & 16) != 0 ? "instruction fetch" : (err & 2) != 0 ? "write" : "read";
+        return what + ((err & 1) != 0 ? " violating protection" : " of unmapped page");
+    }
+
+    /** A byte at a user address, or -1 when unmapped. */
+    private int peek(long va, int off) {
+        long pa = m.memory.physicalOrMinusOne(va + off);
+        return pa < 0 ? -1 : m.ram.getByte(pa) & 0xff;
+    }
+}

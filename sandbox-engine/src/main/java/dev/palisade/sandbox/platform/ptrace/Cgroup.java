@@ -1,0 +1,172 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The cgroup of one sandbox: memory, pids and CPU accounting, on cgroup v2 (a unified
+ * {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller, as on this host). Whatever the
+ * host does not offer is left out and said so in {@link #missing()}.
+ */
+final class Cgroup implements AutoCloseable {
+
+    private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    private final boolean v2;
+    private final Path memory, pids, cpu;
+    private final List<Path> created = new ArrayList<>();
+    private final List<String> missing = new ArrayList<>();
+
+    private Cgroup(String name, long memoryBytes, int maxTasks) {
+        this.v2 = Files.exists(ROOT.resolve("cgroup.controllers"));
+        if (v2) {
+            Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
+            memory = pids = cpu = dir;
+            if (dir == null) {
+                missing.add("cgroup v2 not writable");
+            }
+        } else {
+            memory = make(ROOT.resolve("memory/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+            pids = make(ROOT.resolve("pids/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+            cpu = make(ROOT.resolve("cpuacct/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+        }
+        if (memory != null && memoryBytes > 0) {
+            if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
+                missing.add("memory limit");
+            }
+            if (v2) {
+                write(memory, "memory.swap.max", "0");
+            } else {
+                write(memory, "memory.swappiness", "0");
+            }
+        } else if (memoryBytes > 0) {
+            missing.add("memory cgroup");
+        }
+        if (pids != null && maxTasks > 0) {
+            // one more than the sandbox may have: the engine's stub process lives in it too
+            if (!write(pids, "pids.max", Integer.toString(maxTasks + 1))) {
+                missing.add("pids limit");
+            }
+        } else if (maxTasks > 0) {
+            missing.add("pids cgroup");
+        }
+        if (cpu == null) {
+            missing.add("cpu accounting cgroup");
+        }
+    }
+
+    static Cgroup create(String name, long memoryBytes, int maxTasks) {
+        return new Cgroup(name, memoryBytes, maxTasks);
+    }
+
+    private Optional<Path> make(Path dir, boolean shared) {
+        try {
+            if (shared && Files.isDirectory(dir)) {
+                if (v2) {
+                    write(dir, "cgroup.subtree_control", "+memory +pids +cpu");
+                }
+                return Optional.of(dir);
+            }
+            if (!Files.isDirectory(dir.getParent())) {
+                return Optional.empty();
+            }
+            Files.createDirectory(dir);
+            if (!shared) {
+                created.add(dir);
+            } else if (v2) {
+                write(dir.getParent(), "cgroup.subtree_control", "+memory +pids +cpu");
+                write(dir, "cgroup.subtree_control", "+memory +pids +cpu");
+            }
+            return Optional.of(dir);
+        } catch (IOException e) {
+            return Files.isDirectory(dir) ? Optional.of(dir) : Optional.empty();
+        }
+    }
+
+    private static boolean write(Path dir, String file, String value) {
+        try {
+            Files.writeString(dir.resolve(file), value);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Optional<String> read(Path dir, String file) {
+        if (dir == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Files.readString(dir.resolve(file)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Puts a process (and so everything it will start) into every controller. */
+    void add(int pid) {
+        for (Path p : distinct()) {
+            write(p, "cgroup.procs", Integer.toString(pid));
+        }
+    }
+
+    private List<Path> distinct() {
+        List<Path> out = new ArrayList<>();
+        for (Path p : new Path[]{memory, pids, cpu}) {
+            if (p != null && !out.contains(p)) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    List<String> missing() {
+        return missing;
+    }
+
+    /** CPU time of the whole tree in nanoseconds, or -1 when not accounted. */
+    long cpuNanos() {
+        if (v2) {
+            return read(cpu, "cpu.stat").flatMap(s -> s.lines().filter(l -> l.startsWith("usage_usec "))
+                    .map(l -> Long.parseLong(l.substring(11).trim()) * 1000).findFirst()).orElse(-1L);
+        }
+        return read(cpu, "cpuacct.usage").map(s -> Long.parseLong(s.trim())).orElse(-1L);
+    }
+
+    /** Peak memory in bytes, or -1. */
+    long peakMemory() {
+        return read(memory, v2 ? "memory.peak" : "memory.max_usage_in_bytes").map(s -> Long.parseLong(s.trim())).orElse(-1L);
+    }
+
+    /** How many times the kernel's OOM killer ended a process of this cgroup. */
+    long oomKills() {
+        return read(memory, v2 ? "memory.events" : "memory.oom_control").flatMap(s -> s.lines()
+                .filter(l -> l.startsWith("oom_kill ")).map(l -> Long.parseLong(l.substring(9).trim())).findFirst()).orElse(0L);
+    }
+
+    /** Kills what is left (v2: cgroup.kill) and removes the cgroups. */
+    @Override
+    public void close() {
+        for (Path dir : created) {
+            if (v2) {
+                write(dir, "cgroup.kill", "1");
+            }
+            for (int i = 0; i < 50; i++) {
+                try {
+                    Files.deleteIfExists(dir);
+                    break;
+                } catch (IOException e) {
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.nativeinterop.Posix;
+import dev.palisade.sandbox.platform.Platform;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Runs any Linux x86-64 program under the Sentry through ptrace and a seccomp-bpf filter, inside
+ * fresh mount, pid, net, ipc, uts and cgroup namespaces, as an unprivileged uid.
+ */
+public final class PtracePlatform implements Platform {
+
+    /** The uid and gid sandboxes run as unless told otherwise ("nobody"). */
+    public static final int DEFAULT_UID = 65534, DEFAULT_GID = 65534;
+
+    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "palisade-limits");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final AtomicInteger NEXT_CPU = new AtomicInteger();
+
+    private final int uid, gid;
+    private final Consumer<String> trace;
+
+    public PtracePlatform() {
+        this(DEFAULT_UID, DEFAULT_GID, System.err::println);
+    }
+
+    /** A platform running sandboxes as {@code uid}/{@code gid}, printing {@code --trace} lines to {@code trace}. */
+    public PtracePlatform(int uid, int gid, Consumer<String> trace) {
+        if (uid <= 0 || gid <= 0) {
+            throw new IllegalArgumentException("sandboxes never run as root");
+        }
+        this.uid = uid;
+        this.gid = gid;
+        this.trace = trace;
+    }
+
+    @Override
+    public String name() {
+        return "ptrace";
+    }
+
+    @Override
+    public Optional<String> unavailableReason() {
+        if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
+                || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
+            return Optional.of("the ptrace platform needs Linux on x86-64");
+        }
+        try {
+            if (Posix.geteuid() != 0) {
+                return Optional.of("the ptrace platform needs root (namespaces, mounts, uid change); run the engine as root");
+            }
+            Path yama = Path.of("/proc/sys/kernel/yama/ptrace_scope");
+            if (Files.exists(yama) && Files.readString(yama).trim().equals("3")) {
+                return Optional.of("ptrace is disabled on this host (kernel.yama.ptrace_scope = 3)");
+            }
+            if (!Files.exists(Path.of("/proc/self/ns/pid"))) {
+                return Optional.of("the kernel has no namespaces");
+            }
+        } catch (Exception e) {
+            return Optional.of("cannot probe the host: " + e.getMessage());
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public boolean canRun(SandboxSpec spec) {
+        return true;
+    }
+
+    @Override
+    public Sandbox start(SandboxSpec spec) {
+        unavailableReason().ifPresent(why -> {
+            throw new SandboxException("ptrace platform unavailable: " + why);
+        });
+        int[] cpus = Posix.allowedCpus();
+        int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
+        return new PtraceSandbox(spec, uid, gid, cpu, trace, resolve(spec), TIMERS);
+    }
+
+    /**
+     * The program's path inside the sandbox: a name without a slash is looked up in the sandbox's
+     * PATH, on the host side of the directories the sandbox will see. Unresolved names are left as
+     * they are and fail inside like a shell's "not found" (127).
+     */
+    static String resolve(SandboxSpec spec) {
+        String prog = spec.command().get(0);
+        if (prog.contains("/")) {
+            return prog;
+        }
+        String path = spec.environment().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String dir : path.split(":")) {
+            if (!dir.startsWith("/")) {
+                continue;
+            }
+            for (Path host : hostViews(spec, dir + "/" + prog)) {
+                if (Files.isRegularFile(host) && Files.isExecutable(host)) {
+                    return dir + "/" + prog;
+                }
+            }
+        }
+        return prog;
+    }
+
+    private static List<Path> hostViews(SandboxSpec spec, String inside) {
+        List<Path> out = new ArrayList<>();
+        for (SandboxSpec.Bind b : spec.binds()) {
+            if (inside.startsWith(b.sandboxPath() + "/")) {
+                out.add(b.hostPath().resolve(inside.substring(b.sandboxPath().length() + 1)));
+            }
+        }
+        if (inside.startsWith("/workspace/") && spec.workspace() != null) {
+            out.add(spec.workspace().resolve(inside.substring("/workspace/".length())));
+        }
+        if (spec.root() != null) {
+            out.add(Path.of(spec.root() + inside));
+        } else if (inside.startsWith("/usr/") || inside.startsWith("/bin/") || inside.startsWith("/sbin/")) {
+            out.add(Path.of(inside));
+        }
+        return out;
+    }
+
+    static Map<String, String> defaults() {
+        return Map.of("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+}

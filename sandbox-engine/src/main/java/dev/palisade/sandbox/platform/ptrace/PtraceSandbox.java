@@ -1,0 +1,219 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.Posix;
+
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/** A sandbox on the ptrace platform: its tracer thread, its standard streams, its limits. */
+final class PtraceSandbox implements Sandbox {
+
+    private final SandboxSpec spec;
+    private final Tracer tracer;
+    private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private volatile RuntimeException startFailure;
+    private final OutputStream stdin;
+    private final InputStream stdout, stderr;
+    private final AtomicLong output = new AtomicLong();
+    private final int[] childFds = new int[3];
+    private ScheduledFuture<?> wallTimer, cpuPoll;
+
+    PtraceSandbox(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace, String program,
+                  ScheduledExecutorService timers) {
+        this.spec = spec;
+        this.tracer = new Tracer(spec, uid, gid, cpu, trace);
+        int[] in = Posix.pipe(), out = Posix.pipe(), err = Posix.pipe();
+        try {
+            // reopen our ends as Java streams; the native descriptors are then closed
+            stdin = new FileOutputStream("/proc/self/fd/" + in[1]);
+            stdout = new Counting(new FileInputStream("/proc/self/fd/" + out[0]));
+            stderr = new Counting(new FileInputStream("/proc/self/fd/" + err[0]));
+        } catch (IOException e) {
+            throw new SandboxException("cannot open the sandbox's standard streams", e);
+        } finally {
+            Posix.close(in[1]);
+            Posix.close(out[0]);
+            Posix.close(err[0]);
+        }
+        childFds[0] = in[0];
+        childFds[1] = out[1];
+        childFds[2] = err[1];
+        Thread t = new Thread(() -> run(program), "palisade-tracer");
+        t.setDaemon(true);
+        t.start();
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            tracer.killAll(Termination.KILLED, "interrupted while starting");
+        }
+        if (startFailure != null) {
+            throw startFailure;
+        }
+        long wall = spec.limits().wallMillis();
+        if (wall > 0) {
+            wallTimer = timers.schedule(() -> tracer.killAll(Termination.WALL_LIMIT,
+                    "wall time limit of " + wall + " ms reached"), wall, TimeUnit.MILLISECONDS);
+        }
+        long cpuMs = spec.limits().cpuMillis();
+        if (cpuMs > 0) {
+            cpuPoll = timers.scheduleAtFixedRate(() -> {
+                long ns = tracer.cpuNanosNow();
+                if (ns > cpuMs * 1_000_000L) {
+                    tracer.killAll(Termination.CPU_LIMIT, "CPU time limit of " + cpuMs + " ms reached");
+                }
+            }, 50, 50, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The tracer thread: spawn, set up, trace until the end. */
+    private void run(String program) {
+        boolean spawned = false;
+        try {
+            tracer.spawn(childFds[0], childFds[1], childFds[2], program);
+            spawned = true;
+            for (int fd : childFds) {
+                Posix.close(fd);
+            }
+            SandboxResult r = tracer.loop(started::countDown);
+            result.complete(r);
+        } catch (RuntimeException e) {
+            if (!spawned) {
+                for (int fd : childFds) {
+                    try {
+                        Posix.close(fd);
+                    } catch (RuntimeException ignored) {
+                        // already closed
+                    }
+                }
+            }
+            tracer.abort();
+            SandboxException failure = e instanceof SandboxException se ? se
+                    : new SandboxException("engine error: " + e.getMessage(), e);
+            if (started.getCount() > 0) {
+                startFailure = failure;
+                result.completeExceptionally(failure);
+                started.countDown();
+            } else {
+                result.complete(new SandboxResult(Termination.ENGINE_ERROR, -1, 0, failure.getMessage(), "ptrace",
+                        0, 0, 0, Map.of(), List.of(), 0));
+            }
+        } finally {
+            if (wallTimer != null) {
+                wallTimer.cancel(false);
+            }
+            if (cpuPoll != null) {
+                cpuPoll.cancel(false);
+            }
+        }
+    }
+
+    /** Counts what the program writes to stdout and stderr together; past the limit it ends the sandbox. */
+    private final class Counting extends FilterInputStream {
+        Counting(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            long limit = spec.limits().outputBytes();
+            if (n > 0 && limit > 0) {
+                long before = output.getAndAdd(n);
+                if (before + n > limit) {
+                    tracer.killAll(Termination.OUTPUT_LIMIT, "output limit of " + limit + " bytes reached");
+                    return before >= limit ? -1 : (int) (limit - before);
+                }
+            }
+            return n;
+        }
+    }
+
+    @Override
+    public OutputStream stdin() {
+        return stdin;
+    }
+
+    @Override
+    public InputStream stdout() {
+        return stdout;
+    }
+
+    @Override
+    public InputStream stderr() {
+        return stderr;
+    }
+
+    @Override
+    public void kill() {
+        tracer.killAll(Termination.KILLED, "killed on request");
+    }
+
+    @Override
+    public SandboxResult await() throws InterruptedException {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw new SandboxException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    @Override
+    public Optional<SandboxResult> await(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new SandboxException(e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!result.isDone()) {
+            kill();
+        }
+        try {
+            stdin.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+        try {
+            stdout.close();
+            stderr.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

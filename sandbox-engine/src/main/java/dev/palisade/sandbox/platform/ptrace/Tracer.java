@@ -1,0 +1,745 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.LibC;
+import dev.palisade.sandbox.nativeinterop.Posix;
+import dev.palisade.sandbox.nativeinterop.Ptrace;
+import dev.palisade.sandbox.nativeinterop.Regs;
+import dev.palisade.sandbox.sentry.Handler;
+import dev.palisade.sandbox.sentry.Handlers;
+import dev.palisade.sandbox.sentry.Syscall;
+import dev.palisade.sandbox.sentry.SyscallContext;
+import dev.palisade.sandbox.sentry.SyscallTable;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The Sentry's ptrace loop for one sandbox. Everything here runs on one dedicated platform
+ * thread, the only thread that may issue ptrace requests for these tracees.
+ *
+ * <p>Start: the thread spawns (posix_spawn, so no JDK thread knows the pid) a stub {@code /bin/sh}
+ * that stops itself, seizes it, and lets it run to its fork. There, it makes the stub unshare its
+ * namespaces and build the root ({@link Injector}); the fork then creates the workload's first
+ * process, pid 1 of the new pid namespace, which mounts its /proc, pivots into the root, drops to
+ * the sandbox uid, sets no_new_privs and installs the seccomp filter before the stub's {@code exec}
+ * of the workload program. From then on only trapped calls and process events stop.
+ */
+final class Tracer implements SyscallContext {
+
+    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58;
+    private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
+            | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
+            | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
+    private static final int MAX_DENIED_RECORDED = 1000;
+    /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
+    static final int PROCESS_LIMIT_STRIKES = 200;
+    /**
+     * The stub: stops itself, forgets its own PWD (a host path), and forks a subshell that becomes
+     * pid 1 of the sandbox (set up by the tracer at its first call) and forks the program as pid 2,
+     * so the program gets ordinary signal semantics rather than those of a namespace's init.
+     */
+    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; ( \"$@\"; exit $? ); exit $?";
+
+    private final SandboxSpec spec;
+    private final int uid, gid, cpu;
+    private final Consumer<String> trace;
+    private final Ptrace pt = new Ptrace();
+    private final Regs regs = new Regs();
+    private final Map<Integer, Task> tasks = new HashMap<>();
+    private final Map<String, Long> counts = new HashMap<>();
+    private final List<DeniedCall> denied = new ArrayList<>();
+    private long deniedDropped;
+    private final AtomicReference<Termination> killReason = new AtomicReference<>();
+    private volatile String killMessage;
+    private volatile int stubPid, initPid, workloadPid;
+    private final long startNanos = System.nanoTime();
+    private Cgroup cgroup;
+    private RootFs fs;
+    private long scratch;
+    private int pendingClones;
+    private int limitStrikes;
+    private boolean policyKilled;
+    private String policyMessage;
+    private int initStatus = -1;
+    private int stubStatus = -1;
+    private int workloadStatus = -1;
+    private long stubCpuNanos, stubMaxRss;
+    private final Map<Integer, Integer> limitSignals = new HashMap<>();
+    // the current trapped call (SyscallContext)
+    private Task cur;
+    private final byte[] filter;
+
+    Tracer(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace) {
+        this.spec = spec;
+        this.uid = uid;
+        this.gid = gid;
+        this.cpu = cpu;
+        this.trace = spec.trace() ? trace : null;
+        this.filter = SeccompFilter.compile(spec.trace());
+    }
+
+    int stubPid() {
+        return stubPid;
+    }
+
+    // ------------------------------------------------------------------ start
+
+    /** Spawns and seizes the stub; runs on the tracer thread. Returns the stub's pid. */
+    int spawn(int stdin, int stdout, int stderr, String program) {
+        Posix.pinToCpu(0, cpu);
+        fs = RootFs.plan(spec);
+        String script = STUB_SCRIPT;
+        if (spec.environment().containsKey("PWD")) {
+            script = script.replace("unset PWD", "export PWD=\"$PALISADE_PWD\"; unset PALISADE_PWD");
+        }
+        List<String> argv = new ArrayList<>(List.of("palisade-stub", "-c", script, "palisade-stub", program));
+        argv.addAll(spec.command().subList(1, spec.command().size()));
+        List<String> env = new ArrayList<>();
+        spec.environment().forEach((k, v) -> env.add(k + "=" + v));
+        if (spec.environment().containsKey("PWD")) {
+            env.add("PALISADE_PWD=" + spec.environment().get("PWD"));
+        }
+        if (!spec.environment().containsKey("PATH")) {
+            env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        }
+        int pid = Posix.spawn("/bin/sh", argv, env, stdin, stdout, stderr);
+        stubPid = pid;
+        // the stub stops itself before running anything of the workload
+        int w = pt.wait(pid, Ptrace.WUNTRACED | Ptrace.WALL);
+        if (w != pid || !Ptrace.stopped(pt.lastStatus())) {
+            throw new SandboxException("the sandbox stub did not start (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
+        }
+        cgroup = Cgroup.create("s" + pid + "-" + Long.toHexString(startNanos & 0xffffff), spec.limits().memoryBytes(),
+                spec.limits().maxProcesses());
+        cgroup.add(pid);
+        applyRlimits(pid);
+        pt.seize(pid, OPTIONS);
+        Task stub = new Task(pid, Task.Stage.STUB);
+        tasks.put(pid, stub);
+        Posix.kill(pid, LibC.SIGCONT);
+        return pid;
+    }
+
+    private void applyRlimits(int pid) {
+        var l = spec.limits();
+        Posix.prlimit(pid, LibC.RLIMIT_CORE, 0, 0);
+        if (l.fileSizeBytes() > 0) {
+            Posix.prlimit(pid, LibC.RLIMIT_FSIZE, l.fileSizeBytes(), l.fileSizeBytes());
+        }
+        if (l.cpuMillis() > 0) {
+            long s = (l.cpuMillis() + 999) / 1000;
+            Posix.prlimit(pid, LibC.RLIMIT_CPU, s, s + 1);
+        }
+        if (l.memoryBytes() > 0 && cgroup.missing().contains("memory cgroup")) {
+            Posix.prlimit(pid, LibC.RLIMIT_AS, l.memoryBytes(), l.memoryBytes());
+        }
+        Posix.prlimit(pid, LibC.RLIMIT_NOFILE, 1024, 1024);
+    }
+
+    List<String> missingIsolation() {
+        return cgroup == null ? List.of() : cgroup.missing();
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    /** Runs until every tracee is gone; returns the result. */
+    SandboxResult loop(Runnable onRunning) {
+        boolean announced = false;
+        while (!tasks.isEmpty()) {
+            int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
+            if (tid < 0) {
+                if (-tid == 4) {
+                    continue;
+                }
+                break; // ECHILD: nothing left
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                gone(tid, st);
+                continue;
+            }
+            Task t = tasks.get(tid);
+            if (t == null) {
+                // a new task whose parent's event we have not seen yet: hold it until we know it
+                t = new Task(tid, Task.Stage.RUNNING);
+                t.held = true;
+                tasks.put(tid, t);
+                continue;
+            }
+            int event = Ptrace.event(st);
+            int sig = Ptrace.stopSig(st);
+            switch (event) {
+                case Ptrace.PTRACE_EVENT_SECCOMP -> onSeccomp(t);
+                case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> onNewTask(t, event);
+                case Ptrace.PTRACE_EVENT_EXIT -> onExitEvent(t);
+                case Ptrace.PTRACE_EVENT_EXEC -> {
+                    if (t.stage == Task.Stage.RUNNING && !announced) {
+                        announced = true;
+                        onRunning.run();
+                    }
+                    if (trace != null) {
+                        trace.accept("[" + nsPid(t) + "] execve -> ok");
+                    }
+                    resume(t, 0);
+                }
+                case Ptrace.PTRACE_EVENT_STOP -> {
+                    if (t.held) {
+                        continue;
+                    }
+                    resume(t, 0);
+                }
+                case 0 -> {
+                    if (sig == Injector.SYSCALL_STOP) {
+                        onSyscallStop(t);
+                    } else {
+                        // a signal for the tracee: deliver it
+                        pt.resume(mode(t), tid, sig == LibC.SIGTRAP ? 0 : sig);
+                    }
+                }
+                default -> resume(t, 0);
+            }
+        }
+        if (!announced) {
+            onRunning.run();
+        }
+        return result();
+    }
+
+    private int mode(Task t) {
+        return t.stage == Task.Stage.RUNNING ? Ptrace.PTRACE_CONT : Ptrace.PTRACE_SYSCALL;
+    }
+
+    private void resume(Task t, int sig) {
+        pt.resume(mode(t), t.tid, sig);
+    }
+
+    private void gone(int tid, int st) {
+        Task t = tasks.remove(tid);
+        if (tid == stubPid) {
+            stubCpuNanos = pt.lastRusageCpuNanos();
+            stubStatus = st;
+            stubMaxRss = pt.lastRusageMaxRssBytes();
+        }
+        if (tid == initPid) {
+            initStatus = st;
+        }
+        if (tid == workloadPid) {
+            workloadStatus = st;
+        }
+        if (Ptrace.signaled(st)) {
+            int s = Ptrace.termSig(st);
+            if (s == LibC.SIGXCPU || s == LibC.SIGXFSZ) {
+                limitSignals.merge(s, 1, Integer::sum);
+            }
+        }
+        if (t != null && t.tid == t.tgid) {
+            // orphans are reparented to the sandbox's init
+            for (Task o : tasks.values()) {
+                if (o.parentTgid == t.tgid) {
+                    o.parentTgid = initPid;
+                }
+            }
+        }
+    }
+
+    private void onNewTask(Task parent, int event) {
+        int child = (int) pt.eventMessage(parent.tid);
+        parent.pendingClone = false;
+        if (pendingClones > 0) {
+            pendingClones--;
+        }
+        Task c = tasks.get(child);
+        boolean wasHeld = c != null && c.held;
+        if (c == null) {
+            c = new Task(child, Task.Stage.RUNNING);
+            tasks.put(child, c);
+        }
+        c.held = false;
+        long flags = 0;
+        if (event == Ptrace.PTRACE_EVENT_CLONE && pt.getRegs(parent.tid, regs) && regs.origRax() == SYS_CLONE) {
+            flags = regs.arg(0);
+        }
+        if ((flags & 0x10000) != 0) { // CLONE_THREAD
+            c.tgid = parent.tgid;
+            c.parentTgid = parent.parentTgid;
+        } else {
+            c.tgid = child;
+            c.parentTgid = (flags & 0x8000) != 0 ? parent.parentTgid : parent.tgid; // CLONE_PARENT
+        }
+        if (parent.tid == initPid && workloadPid == 0 && c.tgid == child) {
+            workloadPid = child;
+        }
+        if (parent.stage == Task.Stage.STUB || parent.tid == stubPid) {
+            c.stage = Task.Stage.SETUP;
+            c.parentTgid = 0;
+            initPid = child;
+        }
+        if (trace != null && parent.stage == Task.Stage.RUNNING) {
+            trace.accept("[" + nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
+        }
+        resume(parent, 0);
+        if (wasHeld) {
+            resume(c, 0);
+        }
+    }
+
+    private void onExitEvent(Task t) {
+        long status = pt.eventMessage(t.tid);
+        int st = (int) status;
+        if (Ptrace.signaled(st) && Ptrace.termSig(st) == LibC.SIGSYS && t.stage == Task.Stage.RUNNING) {
+            // the filter killed it: a 32-bit (int 0x80) or x32 call. The registers still show the call.
+            long nr = pt.getRegs(t.tid, regs) ? regs.origRax() : -1;
+            String what = (nr & 0x40000000L) != 0 ? "x32 ABI call " + (nr & ~0x40000000L) : "32-bit (int 0x80) call " + nr;
+            record(t, (int) nr, what, 0, "kill", "killed by the seccomp filter: " + what);
+            policyKilled = true;
+            policyMessage = "killed: " + what + " (only the x86-64 ABI is allowed)";
+            if (trace != null) {
+                trace.accept("[" + nsPid(t) + "] " + what + " -> kill");
+            }
+            killAll(Termination.POLICY_VIOLATION, policyMessage);
+        }
+        pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+    }
+
+    // ------------------------------------------------------------------ setup stops
+
+    private void onSyscallStop(Task t) {
+        int op = pt.syscallInfoOp(t.tid);
+        if (op != Ptrace.SYSCALL_INFO_ENTRY) {
+            resume(t, 0);
+            return;
+        }
+        if (t.stage == Task.Stage.STUB) {
+            Injector in = new Injector(pt, t.tid);
+            long nr = in.originalCall();
+            if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                setupStub(in);
+                t.stage = Task.Stage.RUNNING; // the stub itself runs on, unfiltered, outside the pid namespace
+                in.finish(Ptrace.PTRACE_CONT);
+            } else {
+                resume(t, 0);
+            }
+        } else if (t.stage == Task.Stage.SETUP) {
+            Injector in = new Injector(pt, t.tid);
+            setupInit(in);
+            t.stage = Task.Stage.RUNNING;
+            in.finish(Ptrace.PTRACE_CONT);
+        } else {
+            resume(t, 0);
+        }
+    }
+
+    private static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
+            MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
+    private static final int SYS_MOUNT = 165, SYS_UMOUNT2 = 166, SYS_PIVOT_ROOT = 155, SYS_CHDIR = 80,
+            SYS_UNSHARE = 272, SYS_SETHOSTNAME = 170, SYS_SOCKET = 41, SYS_IOCTL = 16, SYS_CLOSE = 3,
+            SYS_SETGROUPS = 116, SYS_SETRESGID = 119, SYS_SETRESUID = 117, SYS_PRCTL = 157, SYS_SECCOMP = 317;
+
+    private void mount(Injector in, String what, String source, String target, String type, long flags, String data) {
+        in.reset();
+        in.check(what + " (" + target + ")", SYS_MOUNT, in.str(source), in.str(target), in.str(type), flags, in.str(data));
+    }
+
+    private void bind(Injector in, String source, String target, boolean readOnly) {
+        mount(in, "bind " + source, source, target, null, MS_BIND | MS_REC, null);
+        mount(in, "remount", null, target, null, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0), null);
+    }
+
+    /** In the stub, at its fork: namespaces and every mount but /proc. */
+    private void setupStub(Injector in) {
+        scratch = in.mapScratch();
+        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
+        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
+        mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
+        String r = fs.stage;
+        if (fs.hostRoot == null) {
+            mount(in, "root", "tmpfs", r, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k");
+            fs.populateRoot(in.tid());
+        } else {
+            mount(in, "root image", fs.hostRoot.toString(), r, null, MS_BIND | MS_REC, null);
+        }
+        for (RootFs.Bind b : fs.binds) {
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
+        for (int i = 0; i < fs.masks.size(); i++) {
+            String src = fs.maskIsDir.get(i) ? RootFs.EMPTY_DIR.toString() : RootFs.EMPTY_FILE.toString();
+            mount(in, "mask", src, fs.masks.get(i), null, MS_BIND, null);
+        }
+        mount(in, "/dev", "tmpfs", r + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m");
+        fs.populateDev(in.tid());
+        for (String d : RootFs.DEVICES) {
+            mount(in, "device", "/dev/" + d, r + "/dev/" + d, null, MS_BIND, null);
+        }
+        long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
+        if (spec.workspace() == null) {
+            mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
+                    "mode=755,size=" + size + ",uid=" + uid + ",gid=" + gid);
+        } else {
+            bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
+        }
+        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+        in.reset();
+        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+        if (spec.network() == NetworkPolicy.LOOPBACK) {
+            long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
+            byte[] ifr = new byte[40];
+            ifr[0] = 'l';
+            ifr[1] = 'o';
+            ifr[16] = 1 | 0x40; // IFF_UP | IFF_RUNNING
+            in.reset();
+            in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
+            in.call(SYS_CLOSE, fd);
+        }
+    }
+
+    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
+    private void setupInit(Injector in) {
+        in.useScratch(scratch);
+        String r = fs.stage;
+        mount(in, "/proc", "proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        in.reset();
+        in.check("chdir to the root", SYS_CHDIR, in.str(r));
+        in.reset();
+        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
+        in.reset();
+        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
+        in.reset();
+        if (in.call(SYS_CHDIR, in.str(spec.workdir())) < 0) {
+            in.reset();
+            in.check("chdir /", SYS_CHDIR, in.str("/"));
+        }
+        in.check("setgroups", SYS_SETGROUPS, 0, 0);
+        in.check("setresgid", SYS_SETRESGID, gid, gid, gid);
+        in.check("setresuid", SYS_SETRESUID, uid, uid, uid);
+        in.check("no_new_privs", SYS_PRCTL, 38, 1, 0, 0, 0);
+        in.reset();
+        long prog = in.bytes(filter);
+        byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                .putShort(0, (short) (filter.length / 8)).putLong(8, prog).array();
+        in.check("install the seccomp filter", SYS_SECCOMP, 1, 0, in.bytes(fprog));
+    }
+
+    // ------------------------------------------------------------------ trapped calls
+
+    private void onSeccomp(Task t) {
+        if (!pt.getRegs(t.tid, regs)) {
+            return; // killed meanwhile
+        }
+        if (t.pendingClone) {
+            t.pendingClone = false;
+            pendingClones = Math.max(0, pendingClones - 1);
+        }
+        long nr = regs.origRax();
+        Syscall s = SyscallTable.get(nr);
+        String name = s == null ? "unknown_" + nr : s.name();
+        counts.merge(name, 1L, Long::sum);
+        cur = t;
+        long result;
+        String decision;
+        if (s == null) {
+            result = refuse(Errno.ENOSYS, "not in the syscall table (default deny)");
+            decision = "deny";
+        } else {
+            switch (s.action()) {
+                case PASS -> {
+                    result = Handler.RUN_NATIVELY;
+                    decision = "pass";
+                }
+                case EMULATE -> {
+                    Handler h = Handlers.get(nr);
+                    result = h == null ? Errno.ENOSYS.negated() : h.call(this);
+                    decision = "emulate";
+                    if (result == Handler.RUN_NATIVELY && (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK)) {
+                        t.pendingClone = true;
+                        pendingClones++;
+                    }
+                }
+                case DENY -> {
+                    result = refuse(s.errno(), s.note());
+                    decision = "deny";
+                }
+                default -> {
+                    record(t, (int) nr, name, 0, "kill", s.note());
+                    decision = "kill";
+                    result = Handler.RUN_NATIVELY;
+                    killAll(Termination.POLICY_VIOLATION, "killed for calling " + name);
+                    policyKilled = true;
+                    policyMessage = "killed for calling " + name + ": " + s.note();
+                }
+            }
+        }
+        if (trace != null) {
+            trace.accept("[" + nsPid(t) + "] " + name + "(0x" + Long.toHexString(regs.arg(0)) + ", 0x"
+                    + Long.toHexString(regs.arg(1)) + ", 0x" + Long.toHexString(regs.arg(2)) + ") "
+                    + (result == Handler.RUN_NATIVELY ? "-> " + decision + " (kernel runs it)"
+                    : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result))
+                    + " (" + decision + ")"));
+        }
+        if (result != Handler.RUN_NATIVELY) {
+            regs.origRax(-1);
+            regs.rax(result);
+            pt.setRegs(t.tid, regs);
+        }
+        pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+    }
+
+    private void record(Task t, int nr, String name, int errno, String action, String detail) {
+        if (denied.size() < MAX_DENIED_RECORDED) {
+            denied.add(new DeniedCall(nsPid(t), nr, name, errno, action, detail));
+        } else {
+            deniedDropped++;
+        }
+    }
+
+    @Override
+    public long refuse(Errno errno, String detail) {
+        long nr = regs.origRax();
+        String args = "(0x" + Long.toHexString(regs.arg(0)) + ", 0x" + Long.toHexString(regs.arg(1)) + ", 0x"
+                + Long.toHexString(regs.arg(2)) + ")";
+        record(cur, (int) nr, SyscallTable.nameOf(nr), errno.value(), "deny", detail + " " + args);
+        if (errno == Errno.EAGAIN && detail.startsWith("process limit") && ++limitStrikes >= PROCESS_LIMIT_STRIKES) {
+            killAll(Termination.PROCESS_LIMIT, "process limit of " + spec.limits().maxProcesses()
+                    + " reached " + limitStrikes + " times: ended as a fork bomb");
+        }
+        return errno.negated();
+    }
+
+    // ------------------------------------------------------------------ SyscallContext
+
+    @Override
+    public long arg(int i) {
+        return regs.arg(i);
+    }
+
+    @Override
+    public int pid() {
+        return nsTgid(cur);
+    }
+
+    @Override
+    public int tid() {
+        return nsPid(cur);
+    }
+
+    @Override
+    public int ppid() {
+        if (cur.tgid == initPid) {
+            return 0; // the parent is outside the sandbox
+        }
+        Task p = tasks.get(cur.parentTgid);
+        return p == null ? 1 : nsTgid(p); // a parent gone means reparented to the sandbox's init
+    }
+
+    @Override
+    public int uid() {
+        return uid;
+    }
+
+    @Override
+    public int gid() {
+        return gid;
+    }
+
+    @Override
+    public int taskCount() {
+        return tasks.size() - (tasks.containsKey(stubPid) ? 1 : 0);
+    }
+
+    @Override
+    public int pendingTasks() {
+        return pendingClones;
+    }
+
+    @Override
+    public int maxTasks() {
+        return spec.limits().maxProcesses();
+    }
+
+    @Override
+    public long memoryLimit() {
+        return spec.limits().memoryBytes();
+    }
+
+    @Override
+    public long uptimeNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    private final com.sun.jna.Memory out = new com.sun.jna.Memory(4096);
+
+    @Override
+    public boolean write(long address, byte[] data) {
+        if (data.length > out.size()) {
+            return false;
+        }
+        out.write(0, data, 0, data.length);
+        return pt.writeMemory(cur.tid, address, out, data.length);
+    }
+
+    /** The task's thread id in the sandbox's pid namespace (from /proc, cached). */
+    private int nsPid(Task t) {
+        if (t == null) {
+            return 0;
+        }
+        if (t.nsTid < 0) {
+            readNs(t);
+        }
+        return t.nsTid;
+    }
+
+    private int nsTgid(Task t) {
+        if (t.nsTgid < 0) {
+            readNs(t);
+        }
+        return t.nsTgid;
+    }
+
+    private static void readNs(Task t) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + t.tid + "/status"))) {
+                if (line.startsWith("NSpid:")) {
+                    String[] f = line.trim().split("\\s+");
+                    t.nsTid = Integer.parseInt(f[f.length - 1]);
+                } else if (line.startsWith("NStgid:")) {
+                    String[] f = line.trim().split("\\s+");
+                    t.nsTgid = Integer.parseInt(f[f.length - 1]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            t.nsTid = t.nsTid < 0 ? 0 : t.nsTid;
+            t.nsTgid = t.nsTgid < 0 ? 0 : t.nsTgid;
+        }
+    }
+
+    // ------------------------------------------------------------------ ending
+
+    /** Ends every process of the sandbox; the first reason given wins. Safe from any thread. */
+    void killAll(Termination reason, String message) {
+        if (killReason.compareAndSet(null, reason)) {
+            killMessage = message;
+        }
+        int init = initPid;
+        if (init > 0) {
+            Ptrace.kill(init, LibC.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
+        }
+        int stub = stubPid;
+        if (stub > 0) {
+            Ptrace.kill(stub, LibC.SIGKILL);
+        }
+    }
+
+    boolean ended() {
+        return killReason.get() != null;
+    }
+
+    long cpuNanosNow() {
+        return cgroup == null ? -1 : cgroup.cpuNanos();
+    }
+
+    private SandboxResult result() {
+        long wall = System.nanoTime() - startNanos;
+        long cpuNs = cgroup.cpuNanos();
+        if (cpuNs < 0) {
+            cpuNs = stubCpuNanos;
+        }
+        long peak = cgroup.peakMemory();
+        if (peak < 0) {
+            peak = stubMaxRss;
+        }
+        long ooms = cgroup.oomKills();
+        cgroup.close();
+        Termination term;
+        int code = -1, signal = 0;
+        String msg;
+        Termination reason = killReason.get();
+        int st = workloadStatus != -1 ? workloadStatus : initStatus;
+        if (reason != null && reason != Termination.POLICY_VIOLATION) {
+            term = reason;
+            signal = LibC.SIGKILL;
+            msg = killMessage;
+        } else if (policyKilled) {
+            term = Termination.POLICY_VIOLATION;
+            signal = LibC.SIGSYS;
+            msg = policyMessage;
+        } else if (st == -1 && initPid == 0 && stubStatus != -1 && Ptrace.exited(stubStatus)) {
+            // the stub found no program to run: nothing of the workload ever started
+            term = Termination.EXITED;
+            code = Ptrace.exitStatus(stubStatus);
+            msg = "exited with code " + code + (code == 127 ? " (program not found)" : "");
+        } else if (st == -1) {
+            term = Termination.ENGINE_ERROR;
+            msg = "the sandbox's first process was never seen to end";
+        } else if (Ptrace.signaled(st)) {
+            signal = Ptrace.termSig(st);
+            if (signal == LibC.SIGXCPU) {
+                term = Termination.CPU_LIMIT;
+                msg = "CPU limit of " + spec.limits().cpuMillis() + " ms reached";
+            } else if (signal == LibC.SIGXFSZ) {
+                term = Termination.FILE_SIZE_LIMIT;
+                msg = "file size limit of " + spec.limits().fileSizeBytes() + " bytes reached";
+            } else if (signal == LibC.SIGKILL && ooms > 0) {
+                term = Termination.MEMORY_LIMIT;
+                msg = "memory limit of " + spec.limits().memoryBytes() + " bytes reached";
+            } else {
+                term = Termination.SIGNALED;
+                msg = "ended by signal " + signal;
+            }
+        } else {
+            code = Ptrace.exitStatus(st);
+            term = Termination.EXITED;
+            msg = "exited with code " + code;
+            if (code != 0 && ooms > 0) {
+                term = Termination.MEMORY_LIMIT;
+                signal = LibC.SIGKILL;
+                msg = "memory limit of " + spec.limits().memoryBytes() + " bytes reached (a process was killed; exit code " + code + ")";
+            } else if (code != 0 && limitSignals.containsKey(LibC.SIGXFSZ)) {
+                term = Termination.FILE_SIZE_LIMIT;
+                signal = LibC.SIGXFSZ;
+                msg = "file size limit of " + spec.limits().fileSizeBytes() + " bytes reached (exit code " + code + ")";
+            } else if (code != 0 && limitSignals.containsKey(LibC.SIGXCPU)) {
+                term = Termination.CPU_LIMIT;
+                signal = LibC.SIGXCPU;
+                msg = "CPU limit of " + spec.limits().cpuMillis() + " ms reached (exit code " + code + ")";
+            }
+        }
+        return new SandboxResult(term, term == Termination.EXITED ? code : (term == Termination.SIGNALED ? -1 : code),
+                signal, msg, "ptrace", cpuNs, wall, peak, counts, denied, deniedDropped);
+    }
+
+    /** Cleans up after a failure in the loop or the setup. */
+    void abort() {
+        killAll(Termination.ENGINE_ERROR, "engine error");
+        // reap what is left so no zombie of ours remains
+        for (int i = 0; i < 1000 && !tasks.isEmpty(); i++) {
+            int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
+            if (tid < 0) {
+                break;
+            }
+            if (!Ptrace.stopped(pt.lastStatus())) {
+                tasks.remove(tid);
+            } else {
+                pt.resume(Ptrace.PTRACE_CONT, tid, 0);
+            }
+        }
+        if (cgroup != null) {
+            cgroup.close();
+        }
+    }
+}

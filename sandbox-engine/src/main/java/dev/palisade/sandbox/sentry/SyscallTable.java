@@ -1,0 +1,475 @@
+package dev.palisade.sandbox.sentry;
+
+import dev.palisade.sandbox.abi.Errno;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import static dev.palisade.sandbox.sentry.Syscall.deny;
+import static dev.palisade.sandbox.sentry.Syscall.emulate;
+import static dev.palisade.sandbox.sentry.Syscall.pass;
+
+/**
+ * The Sentry's x86-64 system call table: every call the kernel knows, once, as data.
+ *
+ * <p>Numbers come from {@code asm/unistd_64.h} (0..450 on the build host) plus the calls added
+ * since (451..462). A number this table does not list is refused with {@code ENOSYS} and recorded
+ * ({@link #DEFAULT_DENY}): the kernel keeps adding calls, and we only let through what we have
+ * looked at. The coverage page {@code docs/syscalls.md} is generated from this table
+ * ({@link CoveragePage}).
+ */
+public final class SyscallTable {
+
+    /** Errno for numbers the table does not know. */
+    public static final Errno DEFAULT_DENY = Errno.ENOSYS;
+
+    /** The whole table, ordered by number. */
+    public static final List<Syscall> ALL = List.of(
+            pass(0, "read"),
+            pass(1, "write"),
+            pass(2, "open", "confined by the read-only root, the mount namespace and the uid"),
+            pass(3, "close"),
+            pass(4, "stat"),
+            pass(5, "fstat"),
+            pass(6, "lstat"),
+            pass(7, "poll"),
+            pass(8, "lseek"),
+            pass(9, "mmap"),
+            pass(10, "mprotect"),
+            pass(11, "munmap"),
+            pass(12, "brk"),
+            pass(13, "rt_sigaction"),
+            pass(14, "rt_sigprocmask"),
+            pass(15, "rt_sigreturn"),
+            pass(16, "ioctl"),
+            pass(17, "pread64"),
+            pass(18, "pwrite64"),
+            pass(19, "readv"),
+            pass(20, "writev"),
+            pass(21, "access"),
+            pass(22, "pipe"),
+            pass(23, "select"),
+            pass(24, "sched_yield"),
+            pass(25, "mremap"),
+            pass(26, "msync"),
+            pass(27, "mincore"),
+            pass(28, "madvise"),
+            pass(29, "shmget"),
+            pass(30, "shmat"),
+            pass(31, "shmctl"),
+            pass(32, "dup"),
+            pass(33, "dup2"),
+            pass(34, "pause"),
+            pass(35, "nanosleep"),
+            pass(36, "getitimer"),
+            pass(37, "alarm"),
+            pass(38, "setitimer"),
+            emulate(39, "getpid", "the caller's pid in the sandbox's own pid space"),
+            pass(40, "sendfile"),
+            pass(41, "socket", "the network namespace has no interface but an optional loopback"),
+            pass(42, "connect", "only loopback exists in the network namespace"),
+            pass(43, "accept"),
+            pass(44, "sendto"),
+            pass(45, "recvfrom"),
+            pass(46, "sendmsg"),
+            pass(47, "recvmsg"),
+            pass(48, "shutdown"),
+            pass(49, "bind"),
+            pass(50, "listen"),
+            pass(51, "getsockname"),
+            pass(52, "getpeername"),
+            pass(53, "socketpair"),
+            pass(54, "setsockopt"),
+            pass(55, "getsockopt"),
+            emulate(56, "clone", "checked on registers (namespace flags refused, process limit), then run by the kernel"),
+            emulate(57, "fork", "process limit checked, then run by the kernel"),
+            emulate(58, "vfork", "process limit checked, then run by the kernel"),
+            pass(59, "execve", "paths resolve inside the sandbox root; the exec is traced"),
+            pass(60, "exit"),
+            pass(61, "wait4"),
+            pass(62, "kill", "confined by the pid namespace"),
+            emulate(63, "uname", "answered by the Sentry: Linux, the host release, nodename \"sandbox\""),
+            pass(64, "semget"),
+            pass(65, "semop"),
+            pass(66, "semctl"),
+            pass(67, "shmdt"),
+            pass(68, "msgget"),
+            pass(69, "msgsnd"),
+            pass(70, "msgrcv"),
+            pass(71, "msgctl"),
+            pass(72, "fcntl"),
+            pass(73, "flock"),
+            pass(74, "fsync"),
+            pass(75, "fdatasync"),
+            pass(76, "truncate"),
+            pass(77, "ftruncate"),
+            pass(78, "getdents"),
+            pass(79, "getcwd"),
+            pass(80, "chdir"),
+            pass(81, "fchdir"),
+            pass(82, "rename"),
+            pass(83, "mkdir"),
+            pass(84, "rmdir"),
+            pass(85, "creat"),
+            pass(86, "link"),
+            pass(87, "unlink"),
+            pass(88, "symlink"),
+            pass(89, "readlink"),
+            pass(90, "chmod"),
+            pass(91, "fchmod"),
+            pass(92, "chown"),
+            pass(93, "fchown"),
+            pass(94, "lchown"),
+            pass(95, "umask"),
+            pass(96, "gettimeofday"),
+            pass(97, "getrlimit"),
+            pass(98, "getrusage"),
+            emulate(99, "sysinfo", "memory from the sandbox limit, uptime since the sandbox started, its own process count"),
+            pass(100, "times"),
+            deny(101, "ptrace", Errno.EPERM, "no tracing: the Sentry is the only tracer"),
+            emulate(102, "getuid", "the sandbox uid"),
+            deny(103, "syslog", Errno.EPERM, "host kernel log"),
+            emulate(104, "getgid", "the sandbox gid"),
+            pass(105, "setuid", "the kernel enforces: the sandbox has no capability"),
+            pass(106, "setgid"),
+            emulate(107, "geteuid", "the sandbox uid"),
+            emulate(108, "getegid", "the sandbox gid"),
+            pass(109, "setpgid"),
+            emulate(110, "getppid", "parent in the sandbox's pid space; 0 for the sandbox's first process"),
+            pass(111, "getpgrp"),
+            pass(112, "setsid"),
+            pass(113, "setreuid"),
+            pass(114, "setregid"),
+            emulate(115, "getgroups", "no supplementary groups"),
+            pass(116, "setgroups"),
+            pass(117, "setresuid", "the kernel enforces: the sandbox has no capability"),
+            emulate(118, "getresuid", "the sandbox uid, written to the three pointers"),
+            pass(119, "setresgid"),
+            emulate(120, "getresgid", "the sandbox gid, written to the three pointers"),
+            pass(121, "getpgid"),
+            pass(122, "setfsuid"),
+            pass(123, "setfsgid"),
+            pass(124, "getsid"),
+            pass(125, "capget"),
+            pass(126, "capset"),
+            pass(127, "rt_sigpending"),
+            pass(128, "rt_sigtimedwait"),
+            pass(129, "rt_sigqueueinfo"),
+            pass(130, "rt_sigsuspend"),
+            pass(131, "sigaltstack"),
+            pass(132, "utime"),
+            pass(133, "mknod"),
+            deny(134, "uselib", Errno.ENOSYS, "obsolete"),
+            pass(135, "personality"),
+            pass(136, "ustat"),
+            pass(137, "statfs"),
+            pass(138, "fstatfs"),
+            pass(139, "sysfs"),
+            pass(140, "getpriority"),
+            pass(141, "setpriority"),
+            pass(142, "sched_setparam"),
+            pass(143, "sched_getparam"),
+            pass(144, "sched_setscheduler"),
+            pass(145, "sched_getscheduler"),
+            pass(146, "sched_get_priority_max"),
+            pass(147, "sched_get_priority_min"),
+            pass(148, "sched_rr_get_interval"),
+            pass(149, "mlock"),
+            pass(150, "munlock"),
+            pass(151, "mlockall"),
+            pass(152, "munlockall"),
+            deny(153, "vhangup", Errno.EPERM, "terminal hangup"),
+            deny(154, "modify_ldt", Errno.EPERM, "segment descriptors: legacy attack surface"),
+            deny(155, "pivot_root", Errno.EPERM, "mount family"),
+            deny(156, "_sysctl", Errno.ENOSYS, "removed from Linux"),
+            pass(157, "prctl", "no_new_privs stays set"),
+            pass(158, "arch_prctl"),
+            deny(159, "adjtimex", Errno.EPERM, "host clock"),
+            pass(160, "setrlimit", "can only lower the hard limits set by the engine"),
+            deny(161, "chroot", Errno.EPERM, "the root is fixed by the engine"),
+            pass(162, "sync"),
+            deny(163, "acct", Errno.EPERM, "process accounting is host-wide"),
+            deny(164, "settimeofday", Errno.EPERM, "host clock"),
+            deny(165, "mount", Errno.EPERM, "mount family: the sandbox's filesystem view is fixed"),
+            deny(166, "umount2", Errno.EPERM, "mount family"),
+            deny(167, "swapon", Errno.EPERM, "host swap"),
+            deny(168, "swapoff", Errno.EPERM, "host swap"),
+            deny(169, "reboot", Errno.EPERM, "host power"),
+            deny(170, "sethostname", Errno.EPERM, "hostname is fixed"),
+            deny(171, "setdomainname", Errno.EPERM, "domain name is fixed"),
+            deny(172, "iopl", Errno.EPERM, "port I/O"),
+            deny(173, "ioperm", Errno.EPERM, "port I/O"),
+            deny(174, "create_module", Errno.ENOSYS, "removed from Linux"),
+            deny(175, "init_module", Errno.EPERM, "kernel module loading"),
+            deny(176, "delete_module", Errno.EPERM, "kernel module unloading"),
+            deny(177, "get_kernel_syms", Errno.ENOSYS, "removed from Linux"),
+            deny(178, "query_module", Errno.ENOSYS, "removed from Linux"),
+            deny(179, "quotactl", Errno.EPERM, "host quotas"),
+            deny(180, "nfsservctl", Errno.ENOSYS, "removed from Linux"),
+            deny(181, "getpmsg", Errno.ENOSYS, "never implemented"),
+            deny(182, "putpmsg", Errno.ENOSYS, "never implemented"),
+            deny(183, "afs_syscall", Errno.ENOSYS, "never implemented"),
+            deny(184, "tuxcall", Errno.ENOSYS, "never implemented"),
+            deny(185, "security", Errno.ENOSYS, "never implemented"),
+            emulate(186, "gettid", "thread id in the sandbox's pid space"),
+            pass(187, "readahead"),
+            pass(188, "setxattr"),
+            pass(189, "lsetxattr"),
+            pass(190, "fsetxattr"),
+            pass(191, "getxattr"),
+            pass(192, "lgetxattr"),
+            pass(193, "fgetxattr"),
+            pass(194, "listxattr"),
+            pass(195, "llistxattr"),
+            pass(196, "flistxattr"),
+            pass(197, "removexattr"),
+            pass(198, "lremovexattr"),
+            pass(199, "fremovexattr"),
+            pass(200, "tkill", "confined by the pid namespace"),
+            pass(201, "time"),
+            pass(202, "futex"),
+            pass(203, "sched_setaffinity"),
+            pass(204, "sched_getaffinity"),
+            pass(205, "set_thread_area"),
+            pass(206, "io_setup"),
+            pass(207, "io_destroy"),
+            pass(208, "io_getevents"),
+            pass(209, "io_submit"),
+            pass(210, "io_cancel"),
+            pass(211, "get_thread_area"),
+            deny(212, "lookup_dcookie", Errno.EPERM, "profiling"),
+            pass(213, "epoll_create"),
+            pass(214, "epoll_ctl_old"),
+            pass(215, "epoll_wait_old"),
+            pass(216, "remap_file_pages"),
+            pass(217, "getdents64"),
+            pass(218, "set_tid_address"),
+            pass(219, "restart_syscall"),
+            pass(220, "semtimedop"),
+            pass(221, "fadvise64"),
+            pass(222, "timer_create"),
+            pass(223, "timer_settime"),
+            pass(224, "timer_gettime"),
+            pass(225, "timer_getoverrun"),
+            pass(226, "timer_delete"),
+            deny(227, "clock_settime", Errno.EPERM, "host clock"),
+            pass(228, "clock_gettime"),
+            pass(229, "clock_getres"),
+            pass(230, "clock_nanosleep"),
+            pass(231, "exit_group"),
+            pass(232, "epoll_wait"),
+            pass(233, "epoll_ctl"),
+            pass(234, "tgkill", "confined by the pid namespace"),
+            pass(235, "utimes"),
+            deny(236, "vserver", Errno.ENOSYS, "never implemented"),
+            pass(237, "mbind"),
+            pass(238, "set_mempolicy"),
+            pass(239, "get_mempolicy"),
+            pass(240, "mq_open"),
+            pass(241, "mq_unlink"),
+            pass(242, "mq_timedsend"),
+            pass(243, "mq_timedreceive"),
+            pass(244, "mq_notify"),
+            pass(245, "mq_getsetattr"),
+            deny(246, "kexec_load", Errno.EPERM, "replaces the host kernel"),
+            pass(247, "waitid"),
+            deny(248, "add_key", Errno.EPERM, "kernel keyrings are shared"),
+            deny(249, "request_key", Errno.EPERM, "kernel keyrings are shared"),
+            deny(250, "keyctl", Errno.EPERM, "kernel keyrings are shared"),
+            pass(251, "ioprio_set"),
+            pass(252, "ioprio_get"),
+            pass(253, "inotify_init"),
+            pass(254, "inotify_add_watch"),
+            pass(255, "inotify_rm_watch"),
+            pass(256, "migrate_pages"),
+            pass(257, "openat", "confined by the read-only root, the mount namespace and the uid"),
+            pass(258, "mkdirat"),
+            pass(259, "mknodat"),
+            pass(260, "fchownat"),
+            pass(261, "futimesat"),
+            pass(262, "newfstatat"),
+            pass(263, "unlinkat"),
+            pass(264, "renameat"),
+            pass(265, "linkat"),
+            pass(266, "symlinkat"),
+            pass(267, "readlinkat"),
+            pass(268, "fchmodat"),
+            pass(269, "faccessat"),
+            pass(270, "pselect6"),
+            pass(271, "ppoll"),
+            deny(272, "unshare", Errno.EPERM, "namespaces are set up by the engine only"),
+            pass(273, "set_robust_list"),
+            pass(274, "get_robust_list"),
+            pass(275, "splice"),
+            pass(276, "tee"),
+            pass(277, "sync_file_range"),
+            pass(278, "vmsplice"),
+            pass(279, "move_pages"),
+            pass(280, "utimensat"),
+            pass(281, "epoll_pwait"),
+            pass(282, "signalfd"),
+            pass(283, "timerfd_create"),
+            pass(284, "eventfd"),
+            pass(285, "fallocate"),
+            pass(286, "timerfd_settime"),
+            pass(287, "timerfd_gettime"),
+            pass(288, "accept4"),
+            pass(289, "signalfd4"),
+            pass(290, "eventfd2"),
+            pass(291, "epoll_create1"),
+            pass(292, "dup3"),
+            pass(293, "pipe2"),
+            pass(294, "inotify_init1"),
+            pass(295, "preadv"),
+            pass(296, "pwritev"),
+            pass(297, "rt_tgsigqueueinfo"),
+            deny(298, "perf_event_open", Errno.EPERM, "kernel attack surface, side channels"),
+            pass(299, "recvmmsg"),
+            deny(300, "fanotify_init", Errno.EPERM, "filesystem-wide monitoring"),
+            pass(301, "fanotify_mark"),
+            pass(302, "prlimit64", "confined by the pid namespace and uid"),
+            deny(303, "name_to_handle_at", Errno.EOPNOTSUPP, "file handles are not offered"),
+            deny(304, "open_by_handle_at", Errno.EPERM, "opens files by handle, outside the root"),
+            deny(305, "clock_adjtime", Errno.EPERM, "host clock"),
+            pass(306, "syncfs"),
+            pass(307, "sendmmsg"),
+            deny(308, "setns", Errno.EPERM, "namespaces are set up by the engine only"),
+            pass(309, "getcpu"),
+            deny(310, "process_vm_readv", Errno.EPERM, "cross-process memory access"),
+            deny(311, "process_vm_writev", Errno.EPERM, "cross-process memory access"),
+            deny(312, "kcmp", Errno.EPERM, "kernel pointer comparison"),
+            deny(313, "finit_module", Errno.EPERM, "kernel module loading"),
+            pass(314, "sched_setattr"),
+            pass(315, "sched_getattr"),
+            pass(316, "renameat2"),
+            pass(317, "seccomp", "filters only stack: a program can restrict itself further, never loosen ours"),
+            pass(318, "getrandom"),
+            pass(319, "memfd_create"),
+            deny(320, "kexec_file_load", Errno.EPERM, "replaces the host kernel"),
+            deny(321, "bpf", Errno.EPERM, "kernel attack surface"),
+            pass(322, "execveat", "paths resolve inside the sandbox root; the exec is traced"),
+            deny(323, "userfaultfd", Errno.EPERM, "used to widen kernel race windows"),
+            pass(324, "membarrier"),
+            pass(325, "mlock2"),
+            pass(326, "copy_file_range"),
+            pass(327, "preadv2"),
+            pass(328, "pwritev2"),
+            pass(329, "pkey_mprotect"),
+            pass(330, "pkey_alloc"),
+            pass(331, "pkey_free"),
+            pass(332, "statx"),
+            pass(333, "io_pgetevents"),
+            pass(334, "rseq"),
+            pass(424, "pidfd_send_signal"),
+            deny(425, "io_uring_setup", Errno.EPERM, "io_uring bypasses the syscall filter"),
+            deny(426, "io_uring_enter", Errno.EPERM, "io_uring bypasses the syscall filter"),
+            deny(427, "io_uring_register", Errno.EPERM, "io_uring bypasses the syscall filter"),
+            deny(428, "open_tree", Errno.EPERM, "new mount API"),
+            deny(429, "move_mount", Errno.EPERM, "new mount API"),
+            deny(430, "fsopen", Errno.EPERM, "new mount API"),
+            deny(431, "fsconfig", Errno.EPERM, "new mount API"),
+            deny(432, "fsmount", Errno.EPERM, "new mount API"),
+            deny(433, "fspick", Errno.EPERM, "new mount API"),
+            pass(434, "pidfd_open"),
+            deny(435, "clone3", Errno.ENOSYS, "flags live in memory the filter cannot check; libc falls back to clone"),
+            pass(436, "close_range"),
+            pass(437, "openat2", "confined by the read-only root, the mount namespace and the uid"),
+            deny(438, "pidfd_getfd", Errno.EPERM, "steals descriptors of other processes"),
+            pass(439, "faccessat2"),
+            deny(440, "process_madvise", Errno.EPERM, "acts on other processes"),
+            pass(441, "epoll_pwait2"),
+            deny(442, "mount_setattr", Errno.EPERM, "new mount API"),
+            deny(443, "quotactl_fd", Errno.EPERM, "host quotas"),
+            pass(444, "landlock_create_ruleset"),
+            pass(445, "landlock_add_rule"),
+            pass(446, "landlock_restrict_self"),
+            deny(447, "memfd_secret", Errno.ENOSYS, "not offered"),
+            pass(448, "process_mrelease"),
+            pass(449, "futex_waitv"),
+            pass(450, "set_mempolicy_home_node"),
+            pass(451, "cachestat"),
+            pass(452, "fchmodat2"),
+            deny(453, "map_shadow_stack", Errno.EPERM, "not offered"),
+            pass(454, "futex_wake"),
+            pass(455, "futex_wait"),
+            pass(456, "futex_requeue"),
+            pass(457, "statmount"),
+            pass(458, "listmount"),
+            pass(459, "lsm_get_self_attr"),
+            deny(460, "lsm_set_self_attr", Errno.EPERM, "security module state"),
+            pass(461, "lsm_list_modules"),
+            pass(462, "mseal")    );
+
+    private static final Map<Integer, Syscall> BY_NUMBER;
+    private static final Map<String, Syscall> BY_NAME;
+    /** Indexed by number for the hot path; null where the table has no entry. */
+    private static final Syscall[] DENSE;
+
+    static {
+        Map<Integer, Syscall> byNumber = new TreeMap<>();
+        Map<String, Syscall> byName = new HashMap<>();
+        int max = 0;
+        for (Syscall s : ALL) {
+            if (byNumber.put(s.number(), s) != null) {
+                throw new IllegalStateException("duplicate syscall number " + s.number());
+            }
+            if (byName.put(s.name(), s) != null) {
+                throw new IllegalStateException("duplicate syscall name " + s.name());
+            }
+            max = Math.max(max, s.number());
+        }
+        DENSE = new Syscall[max + 1];
+        for (Syscall s : ALL) {
+            DENSE[s.number()] = s;
+        }
+        BY_NUMBER = Collections.unmodifiableMap(byNumber);
+        BY_NAME = Collections.unmodifiableMap(byName);
+    }
+
+    private SyscallTable() {
+    }
+
+    /** The entry for a number as the kernel dispatches it, if the table has one. */
+    public static Optional<Syscall> lookup(long number) {
+        return Optional.ofNullable(get(number));
+    }
+
+    /** Like {@link #lookup} without allocation: the entry, or null (default deny). */
+    public static Syscall get(long number) {
+        return number >= 0 && number < DENSE.length ? DENSE[(int) number] : null;
+    }
+
+    /** The number of a call by name; throws {@link IllegalArgumentException} for an unknown name. */
+    public static int numberOf(String name) {
+        Syscall s = BY_NAME.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("no x86-64 system call named " + name);
+        }
+        return s.number();
+    }
+
+    /** The entry for a name, if any. */
+    public static Optional<Syscall> byName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    /** The name of a number, or {@code unknown_<nr>}. */
+    public static String nameOf(long number) {
+        Syscall s = get(number);
+        return s == null ? "unknown_" + number : s.name();
+    }
+
+    /** Highest number in the table. */
+    public static int maxNumber() {
+        return DENSE.length - 1;
+    }
+
+    /** Entries by number, ordered. */
+    public static Map<Integer, Syscall> byNumber() {
+        return BY_NUMBER;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.palisade.sandbox.sentry.vfs;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A bounded byte pipe between a sandbox and the code that embeds it (stdin, stdout, stderr) or
+ * between two descriptors of one sandbox. Writers block while it is full and readers while it is
+ * empty, each waiting in short slices so that an ended sandbox ({@code aborted}) never leaves a
+ * thread stuck.
+ */
+public final class ByteQueue {
+    private final byte[] buf;
+    private int head;
+    private int count;
+    private boolean writerClosed;
+    private boolean readerClosed;
+
+    public ByteQueue(int capacity) {
+        this.buf = new byte[capacity];
+    }
+
+    public synchronized int available() {
+        return count;
+    }
+
+    public synchronized boolean writerClosed() {
+        return writerClosed;
+    }
+
+    public synchronized boolean readerClosed() {
+        return readerClosed;
+    }
+
+    public synchronized boolean full() {
+        return count == buf.length;
+    }
+
+    public synchronized void closeWriter() {
+        writerClosed = true;
+        notifyAll();
+    }
+
+    public synchronized void closeReader() {
+        readerClosed = true;
+        notifyAll();
+    }
+
+    /**
+     * Reads up to {@code dst.remaining()} bytes; blocks while empty unless {@code block} is false.
+     * Returns -1 at end of stream, 0 when nothing is there and not blocking.
+     */
+    public synchronized int read(ByteBuffer dst, boolean block, BooleanSupplier aborted) throws InterruptedException {
+        while (count == 0) {
+            if (writerClosed) {
+                return -1;
+            }
+            if (!block || aborted.getAsBoolean()) {
+                return 0;
+            }
+            wait(20);
+        }
+        int n = Math.min(count, dst.remaining());
+        int first = Math.min(n, buf.length - head);
+        dst.put(buf, head, first);
+        dst.put(buf, 0, n - first);
+        head = (head + n) % buf.length;
+        count -= n;
+        notifyAll();
+        return n;
+    }
+
+    /**
+     * Writes all of {@code src}, blocking while full; returns the number written, which is less
+     * when the reader went away ({@code -1} if it had gone before anything was written) or the
+     * sandbox was aborted.
+     */
+    public synchronized int write(ByteBuffer src, boolean block, BooleanSupplier aborted) throws InterruptedException {
+        int written = 0;
+        while (src.hasRemaining()) {
+            if (readerClosed) {
+                return written == 0 ? -1 : written;
+            }
+            if (count == buf.length) {
+                if (!block || aborted.getAsBoolean()) {
+                    return written;
+                }
+                wait(20);
+                continue;
+            }
+            int tail = (head + count) % buf.length;
+            int n = Math.min(src.remaining(), buf.length - count);
+            int first = Math.min(n, buf.length - tail);
+            src.get(buf, tail, first);
+            src.get(buf, 0, n - first);
+            count += n;
+            written += n;
+            notifyAll();
+        }
+        return written;
+    }
+
+    /** The reading end as a stream (stdout/stderr for the embedder). */
+    public InputStream inputStream() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = read(one, 0, 1);
+                return n < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                try {
+                    int n = ByteQueue.this.read(ByteBuffer.wrap(b, off, len), true, () -> false);
+                    return n;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException();
+                }
+            }
+
+            @Override
+            public int available() {
+                return ByteQueue.this.available();
+            }
+
+            @Override
+            public void close() {
+                closeReader();
+            }
+        };
+    }
+
+    /** The writing end as a stream (stdin for the embedder). */
+    public OutputStream outputStream() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    int n = ByteQueue.this.write(ByteBuffer.wrap(b, off, len), true, () -> false);
+                    if (n < len) {
+                        throw new IOException("the sandbox no longer reads its standard input");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException();
+                }
+            }
+
+            @Override
+            public void close() {
+                closeWriter();
+            }
+        };
+    }
+}

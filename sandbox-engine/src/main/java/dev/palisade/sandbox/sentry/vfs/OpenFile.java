@@ -1,0 +1,104 @@
+package dev.palisade.sandbox.sentry.vfs;
+
+import dev.palisade.sandbox.abi.Errno;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * An open file description: what a descriptor refers to. Shared by duplicated descriptors
+ * (reference counted); the offset lives here, as in Linux.
+ */
+public abstract class OpenFile {
+    public static final int POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
+
+    private int refs = 1;
+    /** O_* status flags the program set (O_APPEND, O_NONBLOCK…); access mode is fixed. */
+    public int statusFlags;
+    public final int accessMode;
+
+    protected OpenFile(int accessMode) {
+        this.accessMode = accessMode;
+    }
+
+    public boolean readable() {
+        return accessMode == 0 || accessMode == 2;
+    }
+
+    public boolean writable() {
+        return accessMode == 1 || accessMode == 2;
+    }
+
+    public final void retain() {
+        refs++;
+    }
+
+    /** Drops one reference; closes the description when it was the last. */
+    public final void release() {
+        if (--refs == 0) {
+            close();
+        }
+    }
+
+    protected void close() {
+    }
+
+    /** Reads into the buffers; returns bytes read, 0 at end of file. */
+    public long read(ByteBuffer[] dst) throws FsError {
+        throw new FsError(Errno.EINVAL);
+    }
+
+    public long write(ByteBuffer[] src) throws FsError {
+        throw new FsError(Errno.EINVAL);
+    }
+
+    public long pread(ByteBuffer[] dst, long offset) throws FsError {
+        throw new FsError(Errno.ESPIPE);
+    }
+
+    public long pwrite(ByteBuffer[] src, long offset) throws FsError {
+        throw new FsError(Errno.ESPIPE);
+    }
+
+    public long seek(long offset, int whence) throws FsError {
+        throw new FsError(Errno.ESPIPE);
+    }
+
+    public abstract FileStat stat() throws FsError;
+
+    public void truncate(long length) throws FsError {
+        throw new FsError(Errno.EINVAL);
+    }
+
+    /** The next directory entries (advancing the position); empty at the end. */
+    public List<DirEntry> readDir(int max) throws FsError {
+        throw new FsError(Errno.ENOTDIR);
+    }
+
+    /** Ready events among POLLIN/POLLOUT/POLLHUP. */
+    public int poll() {
+        return POLLIN | POLLOUT;
+    }
+
+    /** Sandbox path of a directory (for fchdir and *at calls), or null. */
+    public String directoryPath() {
+        return null;
+    }
+
+    /** Whether it is a terminal (never, in a sandbox). */
+    public boolean isTerminal() {
+        return false;
+    }
+
+    /** One directory entry for getdents64. */
+    public record DirEntry(long ino, int type, String name) {
+    }
+
+    public static long total(ByteBuffer[] bufs) {
+        long n = 0;
+        for (ByteBuffer b : bufs) {
+            n += b.remaining();
+        }
+        return n;
+    }
+}

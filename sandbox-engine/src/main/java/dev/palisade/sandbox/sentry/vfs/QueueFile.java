@@ -1,0 +1,129 @@
+package dev.palisade.sandbox.sentry.vfs;
+
+import dev.palisade.sandbox.abi.Errno;
+
+import java.nio.ByteBuffer;
+import java.util.function.BooleanSupplier;
+
+/** One end of a {@link ByteQueue}: a pipe end, or the program's stdin/stdout/stderr. */
+public final class QueueFile extends OpenFile {
+    /** Counts output against the output limit; returns how many of {@code n} bytes may still be written. */
+    public interface OutputBudget {
+        long allow(long n);
+    }
+
+    private static final int O_NONBLOCK = 04000;
+    private final ByteQueue queue;
+    private final BooleanSupplier aborted;
+    private final OutputBudget budget;
+    private final long ino;
+
+    public QueueFile(ByteQueue queue, boolean writeEnd, BooleanSupplier aborted, OutputBudget budget, long ino) {
+        super(writeEnd ? 1 : 0);
+        this.queue = queue;
+        this.aborted = aborted;
+        this.budget = budget;
+        this.ino = ino;
+    }
+
+    @Override
+    public long read(ByteBuffer[] dst) throws FsError {
+        if (!readable()) {
+            throw new FsError(Errno.EBADF);
+        }
+        try {
+            long total = 0;
+            for (ByteBuffer b : dst) {
+                if (!b.hasRemaining()) {
+                    continue;
+                }
+                int n = queue.read(b, total == 0 && (statusFlags & O_NONBLOCK) == 0, aborted);
+                if (n <= 0) {
+                    if (n == 0 && total == 0 && !aborted.getAsBoolean()) {
+                        throw new FsError(Errno.EAGAIN);
+                    }
+                    break;
+                }
+                total += n;
+                if (b.hasRemaining()) {
+                    break;
+                }
+            }
+            return total;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsError(Errno.EINTR);
+        }
+    }
+
+    @Override
+    public long write(ByteBuffer[] src) throws FsError {
+        if (!writable()) {
+            throw new FsError(Errno.EBADF);
+        }
+        try {
+            long total = 0;
+            for (ByteBuffer b : src) {
+                if (budget != null) {
+                    long ok = budget.allow(b.remaining());
+                    if (ok < b.remaining()) {
+                        b.limit(b.position() + (int) ok);
+                    }
+                }
+                int n = queue.write(b, (statusFlags & O_NONBLOCK) == 0, aborted);
+                if (n < 0) {
+                    if (total == 0) {
+                        throw new FsError(Errno.EPIPE);
+                    }
+                    break;
+                }
+                total += n;
+                if (b.hasRemaining()) {
+                    break;
+                }
+            }
+            if (total == 0 && OpenFile.total(src) > 0 && !aborted.getAsBoolean()) {
+                throw new FsError(Errno.EAGAIN);
+            }
+            return total;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FsError(Errno.EINTR);
+        }
+    }
+
+    @Override
+    public FileStat stat() {
+        return FileStat.synthetic(FileStat.S_IFIFO | 0600, 0, ino);
+    }
+
+    @Override
+    public int poll() {
+        int ev = 0;
+        if (readable()) {
+            if (queue.available() > 0) {
+                ev |= POLLIN;
+            }
+            if (queue.writerClosed()) {
+                ev |= POLLHUP | POLLIN;
+            }
+        } else {
+            if (!queue.full()) {
+                ev |= POLLOUT;
+            }
+            if (queue.readerClosed()) {
+                ev |= POLLERR;
+            }
+        }
+        return ev;
+    }
+
+    @Override
+    protected void close() {
+        if (writable()) {
+            queue.closeWriter();
+        } else {
+            queue.closeReader();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package dev.palisade.sandbox.sentry.vfs;
+
+import dev.palisade.sandbox.abi.Errno;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The filesystem a sandboxed program sees: a read-only root (an image, or the host's userland
+ * with secrets left out), a writable {@code /workspace} and {@code /tmp}, extra binds, and a
+ * synthetic {@code /dev}.
+ *
+ * <p>Paths are resolved here, in Java, one component at a time: {@code ..} never climbs above the
+ * sandbox root, every symlink met on the way is read and its target resolved again inside the
+ * sandbox (an absolute target restarts at the sandbox root, not the host's), so no path can name
+ * a host file outside the mounts. Host files are then opened without following a final symlink
+ * (the resolver has already followed it where it should), and only regular files and
+ * directories are ever opened on the host: device nodes, FIFOs and sockets are refused.
+ */
+public final class VirtualFs {
+    /** One host directory visible at {@code at} (an absolute sandbox path). */
+    public record Mount(String at, Path host, boolean readOnly) {
+    }
+
+    /** A resolved path: the sandbox path (symlinks followed), its mount and the host path. */
+    public record Resolved(String path, Mount mount, Path host, boolean synthetic) {
+    }
+
+    /** Top-level directories of the host that a host-userland root shows. */
+    static final Set<String> HOST_ROOT_ALLOWED = Set.of("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt");
+    /** Secrets under an allowed directory that the host-userland root hides. */
+    static final Set<String> HOST_SECRETS = Set.of("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-",
+            "/etc/ssh", "/etc/ssl/private", "/etc/sudoers", "/etc/sudoers.d", "/etc/security/opasswd", "/etc/machine-id");
+
+    /** Synthetic device files. */
+    public static final Set<String> DEVICES = Set.of("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full");
+
+    private static final int MAX_SYMLINKS = 40;
+
+    private final List<Mount> mounts;
+    private final boolean hostRoot;
+
+    /**
+     * @param root      image directory, or null for the host's userland (filtered)
+     * @param workspace writable directory at /workspace
+     * @param tmp       writable directory at /tmp
+     * @param binds     further mounts
+     */
+    public VirtualFs(Path root, Path workspace, Path tmp, List<Mount> binds) {
+        this.hostRoot = root == null;
+        List<Mount> m = new ArrayList<>();
+        m.add(new Mount("/", root == null ? Path.of("/") : root.toAbsolutePath().normalize(), true));
+        m.add(new Mount("/workspace", workspace.toAbsolutePath().normalize(), false));
+        m.add(new Mount("/tmp", tmp.toAbsolutePath().normalize(), false));
+        m.addAll(binds);
+        m.sort(Comparator.comparingInt((Mount x) -> x.at().length()).reversed());
+        this.mounts = List.copyOf(m);
+    }
+
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    /** The mount holding sandbox path {@code p} (normalised, absolute). */
+    Mount mountOf(String p) {
+        for (Mount m : mounts) {
+            if (m.at().equals("/") || p.equals(m.at()) || p.startsWith(m.at() + "/")) {
+                return m;
+            }
+        }
+        throw new IllegalStateException("no root mount");
+    }
+
+    Path hostOf(Mount m, String p) {
+        String rest = m.at().equals("/") ? p.substring(1) : p.substring(m.at().length());
+        while (rest.startsWith("/")) {
+            rest = rest.substring(1);
+        }
+        return rest.isEmpty() ? m.host() : m.host().resolve(rest);
+    }
+
+    /** Whether a sandbox path is hidden (does not exist for the program). */
+    boolean hidden(String p) {
+        if (p.equals("/dev") || p.startsWith("/dev/")) {
+            return false;   // synthetic
+        }
+        Mount m = mountOf(p);
+        if (!m.at().equals("/") || !hostRoot) {
+            return false;
+        }
+        if (p.equals("/")) {
+            return false;
+        }
+        int slash = p.indexOf('/', 1);
+        String top = slash < 0 ? p.substring(1) : p.substring(1, slash);
+        if (!HOST_ROOT_ALLOWED.contains(top)) {
+            return true;
+        }
+        for (String s : HOST_SECRETS) {
+            if (p.equals(s) || p.startsWith(s + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Names a directory listing of sandbox directory {@code p} may show (filters hidden ones and adds mount points). */
+    public boolean visibleChild(String dir, String name) {
+        String child = dir.equals("/") ? "/" + name : dir + "/" + name;
+        return !hidden(child);
+    }
+
+    /** Mount points directly inside {@code dir} that its host directory may not contain. */
+    public List<String> mountPointsIn(String dir) {
+        List<String> out = new ArrayList<>();
+        for (Mount m : mounts) {
+            if (m.at().equals("/")) {
+                continue;
+            }
+            int last = m.at().lastIndexOf('/');
+            String parent = last == 0 ? "/" : m.at().substring(0, last);
+            if (parent.equals(dir)) {
+                out.add(m.at().substring(last + 1));
+            }
+        }
+        if (dir.equals("/")) {
+            out.add("dev");
+        }
+        return out;
+    }
+
+    /**
+     * Resolves {@code path} (absolute, or relative to {@code cwd}) inside the sandbox.
+     *
+     * @param followLast follow a symlink in the last component (false for lstat, readlink, unlink…)
+     */
+    public Resolved resolve(String cwd, String path, boolean followLast) throws FsError {
+        if (path.isEmpty()) {
+            throw new FsError(Errno.ENOENT);
+        }
+        if (path.length() > 4095) {
+            throw new FsError(Errno.ENAMETOOLONG);
+        }
+        Deque<String> todo = new ArrayDeque<>();
+        List<String> done = new ArrayList<>();
+        if (!path.startsWith("/")) {
+            for (String c : cwd.split("/")) {
+                if (!c.isEmpty()) {
+                    done.add(c);
+                }
+            }
+        }
+        for (String c : path.split("/")) {
+            todo.addLast(c);
+        }
+        boolean trailingSlash = path.endsWith("/");
+        int links = 0;
+        while (!todo.isEmpty()) {
+            String c = todo.pollFirst();
+            if (c.isEmpty() || c.equals(".")) {
+                continue;
+            }
+            if (c.equals("..")) {
+                if (!done.isEmpty()) {
+                    done.remove(done.size() - 1);
+                }
+                continue;
+            }
+            if (c.length() > 255) {
+                throw new FsError(Errno.ENAMETOOLONG);
+            }
+            done.add(c);
+            String sp = join(done);
+            if (hidden(sp)) {
+                throw new FsError(Errno.ENOENT);
+            }
+            boolean last = todo.stream().allMatch(x -> x.isEmpty() || x.equals("."));
+            if (sp.startsWith("/dev")) {
+                if (sp.equals("/dev") || (DEVICES.contains(sp) && last)) {
+                    continue;
+                }
+                throw new FsError(Errno.ENOENT);
+            }
+            Mount m = mountOf(sp);
+            Path hp = hostOf(m, sp);
+            BasicFileAttributes a;
+            try {
+                a = Files.readAttributes(hp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                if (last) {
+                    break;   // may be created
+                }
+                throw new FsError(Errno.ENOENT);
+            }
+            if (a.isSymbolicLink() && (!last || followLast || trailingSlash)) {
+                if (++links > MAX_SYMLINKS) {
+                    throw new FsError(Errno.ELOOP);
+                }
+                String target;
+                try {
+                    target = Files.readSymbolicLink(hp).toString();
+                } catch (IOException e) {
+                    throw new FsError(Errno.EIO);
+                }
+                done.remove(done.size() - 1);
+                if (target.startsWith("/")) {
+                    done.clear();
+                }
+                String[] parts = target.split("/");
+                for (int i = parts.length - 1; i >= 0; i--) {
+                    todo.addFirst(parts[i]);
+                }
+                continue;
+            }
+            if (!last && !a.isDirectory()) {
+                throw new FsError(Errno.ENOTDIR);
+            }
+        }
+        String sp = join(done);
+        if (sp.equals("/dev") || DEVICES.contains(sp)) {
+            return new Resolved(sp, mountOf("/"), null, true);
+        }
+        Mount m = mountOf(sp);
+        return new Resolved(sp, m, hostOf(m, sp), false);
+    }
+
+    private static String join(List<String> parts) {
+        if (parts.isEmpty()) {
+            return "/";
+        }
+        StringBuilder b = new StringBuilder();
+        for (String p : parts) {
+            b.append('/').append(p);
+        }
+        return b.toString();
+    }
+
+    /** Throws EROFS unless the resolved path may be changed. */
+    public static void checkWritable(Resolved r) throws FsError {
+        if (r.synthetic() || r.mount().readOnly()) {
+            throw new FsError(Errno.EROFS);
+        }
+    }
+}

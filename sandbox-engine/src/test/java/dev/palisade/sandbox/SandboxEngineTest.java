@@ -1,0 +1,61 @@
+package dev.palisade.sandbox;
+
+import dev.palisade.sandbox.platform.Platform;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SandboxEngineTest {
+
+    /** A platform that only answers the resolution questions. */
+    record Stub(String name, Optional<String> unavailableReason, boolean runs) implements Platform {
+        @Override
+        public boolean canRun(SandboxSpec spec) {
+            return runs;
+        }
+
+        @Override
+        public Sandbox start(SandboxSpec spec) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private static SandboxSpec spec(PlatformChoice choice) {
+        return SandboxSpec.builder(List.of("/bin/true")).platform(choice).build();
+    }
+
+    @Test
+    void autoPrefersKvmWhenItCanRunTheProgram() {
+        Platform ptrace = new Stub("ptrace", Optional.empty(), true);
+        Platform kvm = new Stub("kvm", Optional.empty(), true);
+        assertThat(SandboxEngine.of(List.of(ptrace, kvm)).resolve(spec(PlatformChoice.AUTO))).isSameAs(kvm);
+    }
+
+    @Test
+    void autoFallsBackToPtrace() {
+        Platform ptrace = new Stub("ptrace", Optional.empty(), true);
+        Platform noKvm = new Stub("kvm", Optional.of("/dev/kvm missing"), true);
+        Platform dynamic = new Stub("kvm", Optional.empty(), false);
+        assertThat(SandboxEngine.of(List.of(ptrace, noKvm)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+        assertThat(SandboxEngine.of(List.of(ptrace, dynamic)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+        assertThat(SandboxEngine.of(List.of(ptrace)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+    }
+
+    @Test
+    void anUnavailablePlatformSaysWhy() {
+        Platform noKvm = new Stub("kvm", Optional.of("/dev/kvm missing"), true);
+        assertThatThrownBy(() -> SandboxEngine.of(List.of(noKvm)).resolve(spec(PlatformChoice.KVM)))
+                .isInstanceOf(SandboxException.class).hasMessageContaining("/dev/kvm missing");
+        assertThatThrownBy(() -> SandboxEngine.of(List.of(noKvm)).resolve(spec(PlatformChoice.PTRACE)))
+                .isInstanceOf(SandboxException.class).hasMessageContaining("not part of this build");
+    }
+
+    @Test
+    void theDefaultEngineHasThePtracePlatform() {
+        assertThat(SandboxEngine.create().platform("ptrace")).isPresent();
+    }
+}

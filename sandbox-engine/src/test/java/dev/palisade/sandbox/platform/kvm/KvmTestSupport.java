@@ -1,0 +1,110 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Shared set-up for the KVM tests: skip without /dev/kvm, build test programs, run and compare. */
+final class KvmTestSupport {
+    private KvmTestSupport() {
+    }
+
+    static final KvmPlatform PLATFORM = new KvmPlatform();
+
+    static void assumeKvm() {
+        assumeTrue(Files.exists(Path.of("/dev/kvm")), "no /dev/kvm on this host: KVM platform tests skipped");
+        assumeTrue(PLATFORM.unavailableReason().isEmpty(),
+                () -> "KVM platform unavailable here: " + PLATFORM.unavailableReason().orElse(""));
+    }
+
+    static boolean have(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Compiles the test program with {@code compiler} and {@code flags}; null when the compiler is missing. */
+    static Path build(Path dir, String compiler, String name, String... flags) throws Exception {
+        if (!have(compiler)) {
+            return null;
+        }
+        Path src = dir.resolve("probe.c");
+        if (!Files.exists(src)) {
+            try (InputStream in = KvmTestSupport.class.getResourceAsStream("/kvm/probe.c")) {
+                Files.copy(in, src);
+            }
+        }
+        Path out = dir.resolve(name);
+        List<String> cmd = new ArrayList<>(List.of(compiler, "-O2", "-w", "-o", out.toString(), src.toString()));
+        cmd.addAll(2, List.of(flags));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed:\n" + log);
+        }
+        return out;
+    }
+
+    record Run(SandboxResult result, String stdout, String stderr) {
+    }
+
+    static Run run(SandboxSpec spec) throws Exception {
+        return run(spec, null);
+    }
+
+    static Run run(SandboxSpec spec, byte[] stdin) throws Exception {
+        try (Sandbox s = PLATFORM.start(spec)) {
+            CompletableFuture<byte[]> out = drain(s.stdout());
+            CompletableFuture<byte[]> err = drain(s.stderr());
+            if (stdin != null) {
+                s.stdin().write(stdin);
+            }
+            s.stdin().close();
+            SandboxResult r = s.await(Duration.ofSeconds(60)).orElseThrow(() -> new AssertionError("sandbox did not end in 60 s"));
+            return new Run(r, new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8),
+                    new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static CompletableFuture<byte[]> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                in.transferTo(b);
+                return b.toByteArray();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    record Native(int exit, String stdout) {
+    }
+
+    /** Runs a command natively in {@code dir} with an empty environment. */
+    static Native runNative(Path dir, List<String> cmd) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().clear();
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Native(p.waitFor(), out);
+    }
+}

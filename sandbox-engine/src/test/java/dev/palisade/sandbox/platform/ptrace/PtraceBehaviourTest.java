@@ -1,0 +1,109 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.palisade.sandbox.platform.ptrace.Runs.run;
+import static dev.palisade.sandbox.platform.ptrace.Runs.runNative;
+import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Real programs behave in the sandbox as they do natively: same stdout, same exit status. */
+class PtraceBehaviourTest {
+
+    @BeforeAll
+    static void platform() {
+        Runs.assumePlatform();
+    }
+
+    /** Runs {@code sh -c script} natively in a fresh directory and in the sandbox's /workspace; compares. */
+    private static void sameAsNative(String script, Path scratch) {
+        var nat = runNative(scratch, Map.of(), "/bin/sh", "-c", script);
+        var box = run(spec("/bin/sh", "-c", script).build());
+        assertThat(box.stdout()).as("stdout of: " + script + "\nsandbox stderr: " + box.stderr()).isEqualTo(nat.stdout());
+        assertThat(box.status()).as("status of: " + script).isEqualTo(nat.status());
+        assertThat(box.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    @Test
+    void shellPipesAndCoreutils(@TempDir Path dir) {
+        sameAsNative("seq 1 2000 | sort -r | head -5 | tr '\\n' ' '; echo; printf 'b\\na\\nb\\n' | sort | uniq -c; "
+                + "echo hello | sha256sum; expr 6 \\* 7; false; echo status=$?", dir);
+        sameAsNative("exit 3", dir);
+    }
+
+    @Test
+    void findTarAndGzip(@TempDir Path dir) {
+        sameAsNative("mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
+                + "find t -type f | sort && tar czf t.tgz t && rm -r t && tar xzf t.tgz && cat t/a/b/2.txt && "
+                + "gzip -c t/a/1.txt | gunzip", dir);
+    }
+
+    @Test
+    void python(@TempDir Path dir) {
+        sameAsNative("python3 -c 'import json, hashlib, os; print(json.dumps({\"s\": sum(range(10**5)), "
+                + "\"h\": hashlib.md5(b\"x\").hexdigest()})); open(\"f\", \"w\").write(\"data\"); print(open(\"f\").read())'", dir);
+    }
+
+    @Test
+    void compilesAndRunsACProgramWithGcc(@TempDir Path dir) {
+        String script = "printf '#include <stdio.h>\\nint main(void){int s=0;for(int i=0;i<100;i++)s+=i;printf(\"%%d\\\\n\",s);return 7;}\\n' > m.c"
+                + " && gcc -O2 -o m m.c && ./m";
+        sameAsNative(script, dir);
+    }
+
+    @Test
+    void identityIsTheSandboxs() {
+        var o = run(spec("/bin/sh", "-c", "echo $$ $PPID; id -u; hostname; uname -n; cat /proc/self/status | grep -E '^(NoNewPrivs|Seccomp):'; "
+                + "ls /proc | grep -c '^[0-9]'; ls /").build());
+        assertThat(o.stdout()).startsWith("2 1\n65534\nsandbox\nsandbox\n");
+        assertThat(o.stdout()).contains("NoNewPrivs:\t1").contains("Seccomp:\t2");
+        assertThat(o.stdout()).doesNotContain("home").doesNotContain("root\n").doesNotContain("work\n");
+        assertThat(o.result().syscallCounts()).containsKeys("uname", "getpid");
+    }
+
+    @Test
+    void environmentIsOnlyWhatTheSpecSays() {
+        var o = run(spec("/usr/bin/env").env("A", "1").build());
+        assertThat(o.stdout().lines().sorted()).containsExactly("A=1", "PATH=/usr/local/bin:/usr/bin:/bin");
+    }
+
+    @Test
+    void stdinReachesTheProgram() {
+        var o = Runs.run(spec("/usr/bin/wc", "-l").build(), "a\nb\nc\n");
+        assertThat(o.stdout().trim()).isEqualTo("3");
+    }
+
+    @Test
+    void workspaceBindAndReadOnlyBind(@TempDir Path ws, @TempDir Path data) throws Exception {
+        Files.writeString(data.resolve("in.txt"), "input\n");
+        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        dev.palisade.sandbox.nativeinterop.Posix.chown(ws.toString(), 65534, 65534);
+        var o = run(spec("/bin/sh", "-c", "cat /data/in.txt > /workspace/out.txt; echo x > /data/no 2>/dev/null || echo ro")
+                .workspace(ws).bind(new SandboxSpec.Bind(data, "/data", true)).build());
+        assertThat(o.stdout()).isEqualTo("ro\n");
+        assertThat(Files.readString(ws.resolve("out.txt"))).isEqualTo("input\n");
+    }
+
+    @Test
+    void loopbackPolicyGivesAWorkingLoopbackOfItsOwn() {
+        var o = run(spec("python3", "-c", "import socket\ns=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+                + "c=socket.create_connection(s.getsockname()); a,_=s.accept(); c.send(b'ping'); print(a.recv(4).decode())")
+                .network(NetworkPolicy.LOOPBACK).build());
+        assertThat(o.stdout()).as(o.stderr()).isEqualTo("ping\n");
+    }
+
+    @Test
+    void aMissingProgramFailsLikeAShell() {
+        var o = run(spec("no-such-program").build());
+        assertThat(o.status()).isEqualTo(127);
+    }
+}

@@ -1,0 +1,155 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.Posix;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.palisade.sandbox.platform.ptrace.Runs.run;
+import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Each test is one attack; it must be contained, and refused calls must be recorded. */
+class PtraceEscapeTest {
+
+    static Path attacks;
+
+    @BeforeAll
+    static void compile() throws Exception {
+        Runs.assumePlatform();
+        attacks = Runs.compileAttacks();
+    }
+
+    private static SandboxSpec.Builder attack(String program, String... args) {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = "/att/" + program;
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        return spec(cmd).bind(new SandboxSpec.Bind(attacks, "/att", true));
+    }
+
+    private static DeniedCall only(Runs.Outcome o, String name) {
+        assertThat(o.result().deniedCalls()).as("denied calls").extracting(DeniedCall::name).contains(name);
+        return o.result().deniedCalls().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void secretsOfTheHostAndOtherSandboxesAreNotThere(@TempDir Path other) throws Exception {
+        Path secret = Files.writeString(other.resolve("secret.txt"), "other tenant");
+        Files.setPosixFilePermissions(other, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        var o = run(spec("/bin/sh", "-c", "wc -c < /etc/shadow; cat " + secret + " 2>&1; ls /home /root 2>&1; "
+                + "ls -d /work /var /opt 2>&1 | wc -l").build());
+        assertThat(o.stdout()).startsWith("0\n").doesNotContain("other tenant").contains("No such file");
+        assertThat(o.stdout()).doesNotContain("root:");
+    }
+
+    @Test
+    void nothingOutsideWorkspaceAndTmpIsWritable() {
+        var o = run(spec("/bin/sh", "-c", "for f in /x /etc/x /usr/x /bin/x /dev/x /proc/x /workspace/ok /tmp/ok; do "
+                + "(echo > $f) 2>/dev/null && echo \"wrote $f\"; done").build());
+        assertThat(o.stdout()).isEqualTo("wrote /workspace/ok\nwrote /tmp/ok\n");
+    }
+
+    @Test
+    void symlinksAndDotDotStayInsideTheRoot() {
+        var o = run(spec("/bin/sh", "-c", "cd /workspace && ln -s ../../../../../ up && ls up/ | tr '\\n' ' '; echo; "
+                + "ls /../../../.. | tr '\\n' ' '; echo; ln -s /proc/1/root/../../.. r && ls r/ | tr '\\n' ' '").build());
+        String root = "bin dev etc lib lib64 proc sbin tmp usr workspace ";
+        assertThat(o.stdout().lines()).allSatisfy(l -> assertThat(l).doesNotContain("work ").doesNotContain("home"));
+        assertThat(o.stdout()).contains(root);
+    }
+
+    @Test
+    void procShowsOnlyTheSandbox() {
+        var o = run(attack("proc_mem").build());
+        // pid 1 is the sandbox's init (the engine's shell, after dropping to the sandbox uid: not dumpable)
+        assertThat(o.stdout()).contains("processes visible: 2\n").contains("own mem: ok")
+                .contains("/proc/1/root -> Permission denied").contains("/proc/1/root/work: absent")
+                .contains("/proc/self/root -> /\n").contains("/proc/self/root/../../work: absent")
+                .contains("/proc/1/mem: Permission denied");
+    }
+
+    @Test
+    void mountIsDeniedAndRecorded() {
+        var o = run(spec("/bin/mount", "-t", "tmpfs", "none", "/tmp").build());
+        assertThat(o.status()).isNotZero();
+        assertThat(only(o, "mount").errno()).isEqualTo(1);
+    }
+
+    @Test
+    void ptraceAttachToInitOrTheTracerIsDenied() {
+        var o = run(attack("ptrace_attach", "1").build());
+        assertThat(o.stdout()).contains("Operation not permitted");
+        assertThat(only(o, "ptrace").action()).isEqualTo("deny");
+        var tracer = run(attack("ptrace_attach", Integer.toString(Posix.getpid())).build());
+        assertThat(tracer.stdout()).contains("Operation not permitted");
+    }
+
+    @Test
+    void processesOutsideCannotBeKilled() {
+        int me = Posix.getpid();
+        var o = run(attack("kill_outside", Integer.toString(me)).build());
+        assertThat(o.stdout()).contains("kill " + me + ": -1 No such process");
+        // kill(-1) reached only the sandbox's own processes; this JVM is alive to check it
+        assertThat(o.stdout()).contains("after kill -1: -1");
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    @Test
+    void int80AndX32CallsKillTheSandbox() {
+        var o = run(attack("int80").build());
+        assertThat(o.stdout()).isEqualTo("before\n");
+        assertThat(o.result().termination()).isEqualTo(Termination.POLICY_VIOLATION);
+        assertThat(o.result().deniedCalls()).singleElement().satisfies(d -> {
+            assertThat(d.action()).isEqualTo("kill");
+            assertThat(d.number()).isEqualTo(20);
+        });
+        var x = run(attack("x32").build());
+        assertThat(x.stdout()).doesNotContain("survived");
+        assertThat(x.result().termination()).isEqualTo(Termination.POLICY_VIOLATION);
+        assertThat(x.result().deniedCalls()).singleElement().extracting(DeniedCall::action).isEqualTo("kill");
+    }
+
+    @Test
+    void ioUringIsDenied() {
+        var o = run(attack("io_uring").build());
+        assertThat(o.stdout()).contains("Operation not permitted");
+        only(o, "io_uring_setup");
+    }
+
+    @Test
+    void newNamespacesAreRefused() {
+        var o = run(attack("unshare_user").build());
+        assertThat(o.stdout()).isEqualTo("unshare: Operation not permitted\nclone(NEWUSER): Operation not permitted\n");
+        only(o, "unshare");
+        only(o, "clone");
+    }
+
+    @Test
+    void noNetworkMeansNoWayToTheHostsLoopback() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String port = Integer.toString(server.getLocalPort());
+            var none = run(attack("connect", port).build());
+            assertThat(none.stdout()).isEqualTo("connect: Network is unreachable\n");
+            var lo = run(attack("connect", port).network(NetworkPolicy.LOOPBACK).build());
+            assertThat(lo.stdout()).isEqualTo("connect: Connection refused\n");
+        }
+    }
+
+    @Test
+    void setuidBinariesGiveNoPrivilege() {
+        var o = run(spec("/bin/sh", "-c", "ls -l /usr/bin/su | cut -c1-10; su -c id root </dev/null; echo su=$?; "
+                + "/bin/mount -t tmpfs x /tmp 2>&1; grep NoNewPrivs /proc/self/status").build());
+        assertThat(o.stdout()).startsWith("-rwsr-xr-x\n").contains("su=1").contains("NoNewPrivs:\t1")
+                .doesNotContain("uid=0");
+    }
+}
