@@ -132,7 +132,7 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        try (Sandbox sandbox = SandboxEngine.create().start(p.spec())) {
+        try (Sandbox sandbox = SandboxEngine.create(err::println).start(p.spec())) {
             Thread o = pump(sandbox.stdout(), out, "stdout");
             Thread e = pump(sandbox.stderr(), err, "stderr");
             Thread i = new Thread(() -> {

@@ -290,7 +290,7 @@ final class Tracer implements SyscallContext {
             c.parentTgid = 0;
             initPid = child;
         }
-        if (trace != null && parent.stage == Task.Stage.RUNNING) {
+        if (trace != null && parent.stage == Task.Stage.RUNNING && parent.tid != stubPid) {
             trace.accept("[" + nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
         }
         resume(parent, 0);
