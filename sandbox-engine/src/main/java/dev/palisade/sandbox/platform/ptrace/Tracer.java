@@ -84,6 +84,14 @@ final class Tracer implements SyscallContext {
     // the current trapped call (SyscallContext)
     private Task cur;
     private final byte[] filter;
+    private static final byte[] FILTER = SeccompFilter.compile(false), TRACE_ALL_FILTER = SeccompFilter.compile(true);
+    private static final boolean TIMING = System.getenv("PALISADE_TIMING") != null;
+
+    private void mark(String what) {
+        if (TIMING) {
+            System.err.printf("[timing] %-28s %8.3f ms%n", what, (System.nanoTime() - startNanos) / 1e6);
+        }
+    }
 
     Tracer(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace) {
         this.spec = spec;
@@ -91,7 +99,7 @@ final class Tracer implements SyscallContext {
         this.gid = gid;
         this.cpu = cpu;
         this.trace = spec.trace() ? trace : null;
-        this.filter = SeccompFilter.compile(spec.trace());
+        this.filter = spec.trace() ? TRACE_ALL_FILTER : FILTER;
     }
 
     int stubPid() {
@@ -118,16 +126,19 @@ final class Tracer implements SyscallContext {
         if (!spec.environment().containsKey("PATH")) {
             env.add("PATH=/usr/local/bin:/usr/bin:/bin");
         }
+        mark("planned");
         int pid = Posix.spawn("/bin/sh", argv, env, stdin, stdout, stderr);
+        mark("spawned");
         stubPid = pid;
         // the stub stops itself before running anything of the workload
         int w = pt.wait(pid, Ptrace.WUNTRACED | Ptrace.WALL);
         if (w != pid || !Ptrace.stopped(pt.lastStatus())) {
             throw new SandboxException("the sandbox stub did not start (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
         }
-        cgroup = Cgroup.create("s" + pid + "-" + Long.toHexString(startNanos & 0xffffff), spec.limits().memoryBytes(),
-                spec.limits().maxProcesses());
+        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        mark("stub stopped");
         cgroup.add(pid);
+        mark("cgroup");
         applyRlimits(pid);
         pt.seize(pid, OPTIONS);
         Task stub = new Task(pid, Task.Stage.STUB);
@@ -189,6 +200,7 @@ final class Tracer implements SyscallContext {
                 case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> onNewTask(t, event);
                 case Ptrace.PTRACE_EVENT_EXIT -> onExitEvent(t);
                 case Ptrace.PTRACE_EVENT_EXEC -> {
+                    mark("exec");
                     if (t.stage == Task.Stage.RUNNING && !announced) {
                         announced = true;
                         onRunning.run();
@@ -329,7 +341,9 @@ final class Tracer implements SyscallContext {
             Injector in = new Injector(pt, t.tid);
             long nr = in.originalCall();
             if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                mark("stub at fork");
                 setupStub(in);
+                mark("stub set up");
                 t.stage = Task.Stage.RUNNING; // the stub itself runs on, unfiltered, outside the pid namespace
                 in.finish(Ptrace.PTRACE_CONT);
             } else {
@@ -337,7 +351,9 @@ final class Tracer implements SyscallContext {
             }
         } else if (t.stage == Task.Stage.SETUP) {
             Injector in = new Injector(pt, t.tid);
+            mark("init first call");
             setupInit(in);
+            mark("init set up");
             t.stage = Task.Stage.RUNNING;
             in.finish(Ptrace.PTRACE_CONT);
         } else {
@@ -654,6 +670,7 @@ final class Tracer implements SyscallContext {
     }
 
     private SandboxResult result() {
+        mark("all gone");
         long wall = System.nanoTime() - startNanos;
         long cpuNs = cgroup.cpuNanos();
         if (cpuNs < 0) {
@@ -665,6 +682,7 @@ final class Tracer implements SyscallContext {
         }
         long ooms = cgroup.oomKills();
         cgroup.close();
+        mark("cgroup closed");
         Termination term;
         int code = -1, signal = 0;
         String msg;
