@@ -98,8 +98,7 @@ final class PtraceSandbox implements Sandbox {
             for (int fd : childFds) {
                 Posix.close(fd);
             }
-            SandboxResult r = tracer.loop(started::countDown);
-            result.complete(r);
+            tracer.loop(started::countDown, result::complete);
         } catch (RuntimeException e) {
             if (!spawned) {
                 for (int fd : childFds) {

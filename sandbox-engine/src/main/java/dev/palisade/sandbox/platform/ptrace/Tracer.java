@@ -169,10 +169,19 @@ final class Tracer implements SyscallContext {
 
     // ------------------------------------------------------------------ the loop
 
-    /** Runs until every tracee is gone; returns the result. */
-    SandboxResult loop(Runnable onRunning) {
+    /**
+     * Runs until every tracee is gone. The result is handed to {@code onResult} as soon as the
+     * sandbox's pid namespace is empty (only the engine's stub left to reap), then the stub is reaped
+     * and the cgroup removed.
+     */
+    void loop(Runnable onRunning, Consumer<SandboxResult> onResult) {
         boolean announced = false;
+        boolean delivered = false;
         while (!tasks.isEmpty()) {
+            if (!delivered && initPid != 0 && initStatus != -1 && tasks.size() == 1 && tasks.containsKey(stubPid)) {
+                delivered = true;
+                onResult.accept(result());
+            }
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
             if (tid < 0) {
                 if (-tid == 4) {
@@ -230,7 +239,11 @@ final class Tracer implements SyscallContext {
         if (!announced) {
             onRunning.run();
         }
-        return result();
+        if (!delivered) {
+            onResult.accept(result());
+        }
+        cgroup.close();
+        mark("cgroup closed");
     }
 
     private int mode(Task t) {
@@ -384,7 +397,9 @@ final class Tracer implements SyscallContext {
         in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
-        if (fs.hostRoot == null) {
+        if (fs.useSkeleton) {
+            mount(in, "root skeleton", RootFs.SKEL.toString(), r, null, MS_BIND, null);
+        } else if (fs.hostRoot == null) {
             mount(in, "root", "tmpfs", r, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k");
             fs.populateRoot(in.tid());
         } else {
@@ -397,11 +412,8 @@ final class Tracer implements SyscallContext {
             String src = fs.maskIsDir.get(i) ? RootFs.EMPTY_DIR.toString() : RootFs.EMPTY_FILE.toString();
             mount(in, "mask", src, fs.masks.get(i), null, MS_BIND, null);
         }
-        mount(in, "/dev", "tmpfs", r + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m");
-        fs.populateDev(in.tid());
-        for (String d : RootFs.DEVICES) {
-            mount(in, "device", "/dev/" + d, r + "/dev/" + d, null, MS_BIND, null);
-        }
+        mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
+        mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
         long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
         mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
         if (spec.workspace() == null) {
@@ -681,8 +693,6 @@ final class Tracer implements SyscallContext {
             peak = stubMaxRss;
         }
         long ooms = cgroup.oomKills();
-        cgroup.close();
-        mark("cgroup closed");
         Termination term;
         int code = -1, signal = 0;
         String msg;
