@@ -45,6 +45,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("palisade.prespawn") == null) {
+            System.setProperty("palisade.prespawn", "0"); // one sandbox per process: nothing to keep ready
+        }
         System.exit(run(args, System.in, System.out, System.err));
     }
 

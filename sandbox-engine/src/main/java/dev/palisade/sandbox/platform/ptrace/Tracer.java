@@ -42,22 +42,18 @@ import java.util.function.Consumer;
  */
 final class Tracer implements SyscallContext {
 
-    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58;
+    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_EXECVE = 59;
     private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
             | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
             | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
-    /**
-     * The stub: stops itself, forgets its own PWD (a host path), and forks a subshell that becomes
-     * pid 1 of the sandbox (set up by the tracer at its first call) and forks the program as pid 2,
-     * so the program gets ordinary signal semantics rather than those of a namespace's init.
-     */
-    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; ( \"$@\"; exit $? ); exit $?";
 
     private final SandboxSpec spec;
-    private final int uid, gid, cpu;
+    private final int uid, gid;
+    /** The program's path inside the sandbox. */
+    private final String program;
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
@@ -93,11 +89,11 @@ final class Tracer implements SyscallContext {
         }
     }
 
-    Tracer(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace) {
+    Tracer(SandboxSpec spec, int uid, int gid, String program, Consumer<String> trace) {
         this.spec = spec;
         this.uid = uid;
         this.gid = gid;
-        this.cpu = cpu;
+        this.program = program;
         this.trace = spec.trace() ? trace : null;
         this.filter = spec.trace() ? TRACE_ALL_FILTER : FILTER;
     }
@@ -108,43 +104,21 @@ final class Tracer implements SyscallContext {
 
     // ------------------------------------------------------------------ start
 
-    /** Spawns and seizes the stub; runs on the tracer thread. Returns the stub's pid. */
-    int spawn(int stdin, int stdout, int stderr, String program) {
-        Posix.pinToCpu(0, cpu);
-        fs = RootFs.plan(spec);
-        String script = STUB_SCRIPT;
-        if (spec.environment().containsKey("PWD")) {
-            script = script.replace("unset PWD", "export PWD=\"$PALISADE_PWD\"; unset PALISADE_PWD");
-        }
-        List<String> argv = new ArrayList<>(List.of("palisade-stub", "-c", script, "palisade-stub", program));
-        argv.addAll(spec.command().subList(1, spec.command().size()));
-        List<String> env = new ArrayList<>();
-        spec.environment().forEach((k, v) -> env.add(k + "=" + v));
-        if (spec.environment().containsKey("PWD")) {
-            env.add("PALISADE_PWD=" + spec.environment().get("PWD"));
-        }
-        if (!spec.environment().containsKey("PATH")) {
-            env.add("PATH=/usr/local/bin:/usr/bin:/bin");
-        }
-        mark("planned");
-        int pid = Posix.spawn("/bin/sh", argv, env, stdin, stdout, stderr);
-        mark("spawned");
+    /**
+     * Takes over a stub that {@link StubPool} spawned, stopped and seized on this same thread:
+     * plans the filesystem, puts the stub into the sandbox's cgroup, applies the rlimits, and lets
+     * it run to its fork, where the setup happens.
+     */
+    void adopt(int pid) {
         stubPid = pid;
-        // the stub stops itself before running anything of the workload
-        int w = pt.wait(pid, Ptrace.WUNTRACED | Ptrace.WALL);
-        if (w != pid || !Ptrace.stopped(pt.lastStatus())) {
-            throw new SandboxException("the sandbox stub did not start (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
-        }
+        tasks.put(pid, new Task(pid, Task.Stage.STUB));
+        fs = RootFs.plan(spec);
+        mark("planned");
         cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
-        mark("stub stopped");
         cgroup.add(pid);
         mark("cgroup");
         applyRlimits(pid);
-        pt.seize(pid, OPTIONS);
-        Task stub = new Task(pid, Task.Stage.STUB);
-        tasks.put(pid, stub);
         Posix.kill(pid, LibC.SIGCONT);
-        return pid;
     }
 
     private void applyRlimits(int pid) {
@@ -309,6 +283,7 @@ final class Tracer implements SyscallContext {
         }
         if (parent.tid == initPid && workloadPid == 0 && c.tgid == child) {
             workloadPid = child;
+            c.stage = Task.Stage.EXEC; // its execve gets the real program, arguments and environment
         }
         if (parent.stage == Task.Stage.STUB || parent.tid == stubPid) {
             c.stage = Task.Stage.SETUP;
@@ -362,6 +337,12 @@ final class Tracer implements SyscallContext {
             } else {
                 resume(t, 0);
             }
+        } else if (t.stage == Task.Stage.EXEC) {
+            if (pt.getRegs(t.tid, regs) && regs.origRax() == SYS_EXECVE) {
+                rewriteExec(t);
+                t.stage = Task.Stage.RUNNING;
+            }
+            resume(t, 0);
         } else if (t.stage == Task.Stage.SETUP) {
             Injector in = new Injector(pt, t.tid);
             mark("init first call");
@@ -464,6 +445,62 @@ final class Tracer implements SyscallContext {
         in.check("install the seccomp filter", SYS_SECCOMP, 1, 0, in.bytes(fprog));
     }
 
+    /**
+     * The workload's execve: the stub only knows a placeholder, so its path, argv and envp are
+     * replaced here by the spec's, written into the scratch mapping (shared with the sandbox's
+     * init, which is blocked in vfork meanwhile). Nothing else runs in that memory.
+     */
+    private void rewriteExec(Task t) {
+        List<byte[]> strings = new ArrayList<>();
+        List<String> argv = new ArrayList<>(spec.command());
+        List<String> envp = new ArrayList<>();
+        spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
+        if (!spec.environment().containsKey("PATH")) {
+            envp.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        }
+        int pointers = (argv.size() + 1 + envp.size() + 1) * 8;
+        long base = scratch + (512 << 10);
+        ByteBuffer b = ByteBuffer.allocate(512 << 10).order(ByteOrder.LITTLE_ENDIAN);
+        long at = base + pointers;
+        b.position(pointers);
+        long[] addr = new long[argv.size() + envp.size() + 1];
+        List<String> all = new ArrayList<>(argv);
+        all.addAll(envp);
+        all.add(program);
+        try {
+            for (int i = 0; i < all.size(); i++) {
+                byte[] z = (all.get(i) + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                addr[i] = at;
+                b.put(z);
+                at += z.length;
+            }
+        } catch (java.nio.BufferOverflowException e) {
+            regs.origRax(-1);
+            regs.rax(Errno.E2BIG.negated());
+            pt.setRegs(t.tid, regs);
+            return;
+        }
+        int k = 0;
+        for (int i = 0; i < argv.size(); i++) {
+            b.putLong(k++ * 8, addr[i]);
+        }
+        b.putLong(k++ * 8, 0);
+        for (int i = 0; i < envp.size(); i++) {
+            b.putLong(k++ * 8, addr[argv.size() + i]);
+        }
+        b.putLong(k * 8, 0);
+        int len = b.position();
+        com.sun.jna.Memory m = new com.sun.jna.Memory(len);
+        m.write(0, b.array(), 0, len);
+        if (!pt.writeMemory(t.tid, base, m, len)) {
+            throw new SandboxException("cannot write the program's arguments into the sandbox");
+        }
+        regs.arg(0, addr[all.size() - 1]);
+        regs.arg(1, base);
+        regs.arg(2, base + (argv.size() + 1) * 8L);
+        pt.setRegs(t.tid, regs);
+    }
+
     // ------------------------------------------------------------------ trapped calls
 
     private void onSeccomp(Task t) {
@@ -475,6 +512,10 @@ final class Tracer implements SyscallContext {
             pendingClones = Math.max(0, pendingClones - 1);
         }
         long nr = regs.origRax();
+        if (t.stage == Task.Stage.EXEC && nr == SYS_EXECVE) {
+            rewriteExec(t); // (only with --trace does the workload's execve stop here)
+            t.stage = Task.Stage.RUNNING;
+        }
         Syscall s = SyscallTable.get(nr);
         String name = s == null ? "unknown_" + nr : s.name();
         counts.merge(name, 1L, Long::sum);
@@ -525,7 +566,7 @@ final class Tracer implements SyscallContext {
             regs.rax(result);
             pt.setRegs(t.tid, regs);
         }
-        pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+        resume(t, 0);
     }
 
     private void record(Task t, int nr, String name, int errno, String action, String detail) {
