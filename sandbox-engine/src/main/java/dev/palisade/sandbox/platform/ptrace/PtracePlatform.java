@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -31,7 +30,8 @@ public final class PtracePlatform implements Platform {
         t.setDaemon(true);
         return t;
     });
-    private static final AtomicInteger NEXT_CPU = new AtomicInteger();
+    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
+    private static final StubPool POOL = new StubPool(Integer.getInteger("palisade.prespawn", 2));
 
     private final int uid, gid;
     private final Consumer<String> trace;
@@ -88,9 +88,8 @@ public final class PtracePlatform implements Platform {
         unavailableReason().ifPresent(why -> {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
-        int[] cpus = Posix.allowedCpus();
-        int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
-        return new PtraceSandbox(spec, uid, gid, cpu, trace, resolve(spec), TIMERS);
+        String program = resolve(spec);
+        return new PtraceSandbox(spec, uid, gid, trace, program, POOL.take(), TIMERS);
     }
 
     /**
