@@ -89,6 +89,13 @@ public final class PtracePlatform implements Platform {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
         String program = resolve(spec);
+        if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
+            throw new SandboxException("workspace is not a directory: " + spec.workspace());
+        }
+        if (spec.workspace() != null) {
+            // the sandbox's uid must be able to write its workspace (only the top directory is changed)
+            Posix.chown(spec.workspace().toAbsolutePath().toString(), uid, gid);
+        }
         return new PtraceSandbox(spec, uid, gid, trace, program, POOL.take(), TIMERS);
     }
 

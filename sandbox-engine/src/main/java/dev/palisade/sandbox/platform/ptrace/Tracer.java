@@ -64,6 +64,8 @@ final class Tracer implements SyscallContext {
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
     private volatile int stubPid, initPid, workloadPid;
+    /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
+    private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private RootFs fs;
@@ -111,6 +113,7 @@ final class Tracer implements SyscallContext {
      */
     void adopt(int pid) {
         stubPid = pid;
+        killableStub = pid;
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
         fs = RootFs.plan(spec);
         mark("planned");
@@ -230,6 +233,12 @@ final class Tracer implements SyscallContext {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        if (tid == killableInit) {
+            killableInit = 0;
+        }
+        if (tid == killableStub) {
+            killableStub = 0;
+        }
         if (tid == stubPid) {
             stubCpuNanos = pt.lastRusageCpuNanos();
             stubStatus = st;
@@ -289,6 +298,7 @@ final class Tracer implements SyscallContext {
             c.stage = Task.Stage.SETUP;
             c.parentTgid = 0;
             initPid = child;
+            killableInit = child;
         }
         if (trace != null && parent.stage == Task.Stage.RUNNING && parent.tid != stubPid) {
             trace.accept("[" + nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
@@ -704,11 +714,11 @@ final class Tracer implements SyscallContext {
         if (killReason.compareAndSet(null, reason)) {
             killMessage = message;
         }
-        int init = initPid;
+        int init = killableInit;
         if (init > 0) {
             Ptrace.kill(init, LibC.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
         }
-        int stub = stubPid;
+        int stub = killableStub;
         if (stub > 0) {
             Ptrace.kill(stub, LibC.SIGKILL);
         }
