@@ -96,7 +96,7 @@ public final class PtracePlatform implements Platform {
             // the sandbox's uid must be able to write its workspace (only the top directory is changed)
             Posix.chown(spec.workspace().toAbsolutePath().toString(), uid, gid);
         }
-        return new PtraceSandbox(spec, uid, gid, trace, program, POOL.take(), TIMERS);
+        return new PtraceSandbox(spec, uid, gid, trace, program, POOL.take(spec), TIMERS);
     }
 
     /**

@@ -124,6 +124,67 @@ final class Tracer implements SyscallContext {
         Posix.kill(pid, LibC.SIGCONT);
     }
 
+    /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
+    record Prepared(int pid, long scratch, Injector atFork) {
+    }
+
+    /** Whether a spec can use a prepared stub: the default root without binds of its own. */
+    static boolean fitsPrepared(SandboxSpec spec) {
+        return spec.root() == null && spec.binds().isEmpty();
+    }
+
+    /**
+     * On a pool thread, before any sandbox asks for it: runs a seized stub to its fork and builds
+     * the spec-independent part (namespaces, default root) there. Everything that depends on a
+     * spec (cgroup, rlimits, /tmp and /workspace, loopback, uid, filter) happens at adoption.
+     */
+    Prepared prepare(int pid) {
+        stubPid = pid;
+        killableStub = pid;
+        fs = RootFs.plan(spec);
+        Posix.kill(pid, LibC.SIGCONT);
+        pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
+        while (true) {
+            int w = pt.wait(pid, Ptrace.WALL);
+            if (w < 0) {
+                if (-w == 4) {
+                    continue;
+                }
+                throw new SandboxException("lost the stub while preparing it");
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                throw new SandboxException("the stub ended while being prepared (status 0x" + Integer.toHexString(st) + ")");
+            }
+            int sig = Ptrace.stopSig(st);
+            if (Ptrace.event(st) == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(pid) == Ptrace.SYSCALL_INFO_ENTRY) {
+                Injector in = new Injector(pt, pid);
+                long nr = in.originalCall();
+                if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                    setupStub(in);
+                    return new Prepared(pid, scratch, in);
+                }
+            }
+            int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != LibC.SIGTRAP && sig != LibC.SIGCONT ? sig : 0;
+            pt.resume(Ptrace.PTRACE_SYSCALL, pid, deliver);
+        }
+    }
+
+    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, then its fork goes on. */
+    void adopt(Prepared p) {
+        stubPid = p.pid();
+        killableStub = p.pid();
+        scratch = p.scratch();
+        tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
+        fs = RootFs.plan(spec);
+        mark("planned");
+        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup.add(p.pid());
+        mark("cgroup");
+        applyRlimits(p.pid());
+        p.atFork().finish(Ptrace.PTRACE_CONT);
+    }
+
     private void applyRlimits(int pid) {
         var l = spec.limits();
         Posix.prlimit(pid, LibC.RLIMIT_CORE, 0, 0);
@@ -384,8 +445,8 @@ final class Tracer implements SyscallContext {
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     private void setupStub(Injector in) {
         scratch = in.mapScratch();
-        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
-        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
+        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L;
+        in.check("unshare(mount, uts, ipc, net, pid)", SYS_UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
         if (fs.useSkeleton) {
@@ -405,6 +466,17 @@ final class Tracer implements SyscallContext {
         }
         mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
         mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
+        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+        in.reset();
+        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+    }
+
+    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
+    private void setupInit(Injector in) {
+        in.useScratch(scratch);
+        String r = fs.stage;
+        // now in the sandbox's cgroup: a cgroup namespace rooted there
+        in.check("unshare(cgroup)", SYS_UNSHARE, 0x02000000L);
         long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
         mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
         if (spec.workspace() == null) {
@@ -413,9 +485,6 @@ final class Tracer implements SyscallContext {
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
-        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
-        in.reset();
-        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
         if (spec.network() == NetworkPolicy.LOOPBACK) {
             long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
@@ -426,12 +495,6 @@ final class Tracer implements SyscallContext {
             in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
             in.call(SYS_CLOSE, fd);
         }
-    }
-
-    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
-    private void setupInit(Injector in) {
-        in.useScratch(scratch);
-        String r = fs.stage;
         mount(in, "/proc", "proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
         in.reset();
         in.check("chdir to the root", SYS_CHDIR, in.str(r));
