@@ -45,7 +45,8 @@ final class Cgroup implements AutoCloseable {
         }
     }
 
-    private void configure(long memoryBytes, int maxTasks) {
+    /** Sets the limits (and says what could not be set in {@link #missing()}). */
+    void configure(long memoryBytes, int maxTasks) {
         if (memory != null && memoryBytes > 0) {
             if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
                 missing.add("memory limit");
@@ -73,12 +74,18 @@ final class Cgroup implements AutoCloseable {
 
     /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
     static Cgroup create(long memoryBytes, int maxTasks) {
+        Cgroup c = fresh();
+        c.configure(memoryBytes, maxTasks);
+        return c;
+    }
+
+    /** A new, empty cgroup without limits yet. */
+    static Cgroup fresh() {
         Cgroup c = READY.poll();
         if (c == null) {
             c = new Cgroup(uniqueName());
         }
         MAKER.execute(Cgroup::refill);
-        c.configure(memoryBytes, maxTasks);
         return c;
     }
 

@@ -70,16 +70,15 @@ final class StubPool {
         }
     }
 
-    /** A tracer for the spec-independent setup only (its spec is the default shape). */
-    private static final ThreadLocal<Tracer> PREPARER = ThreadLocal.withInitial(() -> new Tracer(
-            dev.palisade.sandbox.SandboxSpec.builder(List.of(PLACEHOLDER)).build(), 1, 1, PLACEHOLDER, s -> { }));
-
     private final int target;
+    private final int uid, gid;
     private final BlockingQueue<CompletableFuture<Slot>> ready = new LinkedBlockingQueue<>();
 
     /** A pool keeping {@code target} stubs ready (0: every sandbox spawns its own when it starts). */
-    StubPool(int target) {
+    StubPool(int target, int uid, int gid) {
         this.target = target;
+        this.uid = uid;
+        this.gid = gid;
     }
 
     /**
@@ -105,7 +104,7 @@ final class StubPool {
         }
     }
 
-    private static CompletableFuture<Slot> newSlot(boolean prepare) {
+    private CompletableFuture<Slot> newSlot(boolean prepare) {
         CompletableFuture<Slot> made = new CompletableFuture<>();
         int[] cpus = Posix.allowedCpus();
         int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
@@ -115,13 +114,16 @@ final class StubPool {
         return made;
     }
 
-    private static void slotThread(int cpu, boolean prepare, CompletableFuture<Slot> made) {
+    private void slotThread(int cpu, boolean prepare, CompletableFuture<Slot> made) {
         Slot slot;
         try {
             slot = spawn(cpu);
             if (prepare) {
                 try {
-                    slot.prepared = PREPARER.get().prepare(slot.pid);
+                    // a tracer for the spec-independent setup only (its spec is the default shape)
+                    Tracer preparer = new Tracer(dev.palisade.sandbox.SandboxSpec.builder(List.of(PLACEHOLDER)).build(),
+                            uid, gid, PLACEHOLDER, s -> { });
+                    slot.prepared = preparer.prepare(slot.pid);
                 } catch (RuntimeException e) {
                     Posix.killQuietly(slot.pid, 9);
                     throw e;

@@ -71,6 +71,8 @@ final class Tracer implements SyscallContext {
     private RootFs fs;
     private long scratch;
     private int pendingClones;
+    /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
+    private long stubTmpfsSize;
     private int limitStrikes;
     private boolean policyKilled;
     private String policyMessage;
@@ -125,12 +127,12 @@ final class Tracer implements SyscallContext {
     }
 
     /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
-    record Prepared(int pid, long scratch, Injector atFork) {
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize) {
     }
 
     /** Whether a spec can use a prepared stub: the default root without binds of its own. */
     static boolean fitsPrepared(SandboxSpec spec) {
-        return spec.root() == null && spec.binds().isEmpty();
+        return spec.root() == null && spec.binds().isEmpty() && spec.workspace() == null;
     }
 
     /**
@@ -142,6 +144,8 @@ final class Tracer implements SyscallContext {
         stubPid = pid;
         killableStub = pid;
         fs = RootFs.plan(spec);
+        cgroup = Cgroup.fresh();
+        cgroup.add(pid); // moving a process costs an RCU grace period: done here, not at start-up
         Posix.kill(pid, LibC.SIGCONT);
         pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
         while (true) {
@@ -162,7 +166,7 @@ final class Tracer implements SyscallContext {
                 long nr = in.originalCall();
                 if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
                     setupStub(in);
-                    return new Prepared(pid, scratch, in);
+                    return new Prepared(pid, scratch, in, cgroup, stubTmpfsSize);
                 }
             }
             int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != LibC.SIGTRAP && sig != LibC.SIGCONT ? sig : 0;
@@ -175,11 +179,12 @@ final class Tracer implements SyscallContext {
         stubPid = p.pid();
         killableStub = p.pid();
         scratch = p.scratch();
+        stubTmpfsSize = p.tmpfsSize();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
         fs = RootFs.plan(spec);
         mark("planned");
-        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
-        cgroup.add(p.pid());
+        cgroup = p.cgroup();
+        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
         mark("cgroup");
         applyRlimits(p.pid());
         p.atFork().finish(Ptrace.PTRACE_CONT);
@@ -445,8 +450,9 @@ final class Tracer implements SyscallContext {
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     private void setupStub(Injector in) {
         scratch = in.mapScratch();
-        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L;
-        in.check("unshare(mount, uts, ipc, net, pid)", SYS_UNSHARE, ns);
+        // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
+        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
+        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
         if (fs.useSkeleton) {
@@ -466,24 +472,42 @@ final class Tracer implements SyscallContext {
         }
         mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
         mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
+        stubTmpfsSize = tmpfsSize(spec);
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + stubTmpfsSize);
+        if (spec.workspace() == null) {
+            mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
+                    "mode=755,size=" + stubTmpfsSize + ",uid=" + uid + ",gid=" + gid);
+        } else {
+            bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
+        }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         in.reset();
         in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+        // into the root for good: the stub's (and so every later process's) root is the sandbox's
+        in.reset();
+        in.check("chdir to the root", SYS_CHDIR, in.str(r));
+        in.reset();
+        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
+        in.reset();
+        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
+    }
+
+    /** Size of the sandbox's /tmp and /workspace tmpfs. */
+    static long tmpfsSize(SandboxSpec spec) {
+        return spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
     }
 
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
     private void setupInit(Injector in) {
         in.useScratch(scratch);
-        String r = fs.stage;
-        // now in the sandbox's cgroup: a cgroup namespace rooted there
-        in.check("unshare(cgroup)", SYS_UNSHARE, 0x02000000L);
-        long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
-        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
-        if (spec.workspace() == null) {
-            mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
-                    "mode=755,size=" + size + ",uid=" + uid + ",gid=" + gid);
-        } else {
-            bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
+        // the root is already pivoted (by the stub); /proc must be mounted from inside the pid namespace
+        mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        long size = tmpfsSize(spec);
+        if (size != stubTmpfsSize) {
+            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            if (spec.workspace() == null) {
+                mount(in, "resize /workspace", null, "/workspace", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            }
         }
         if (spec.network() == NetworkPolicy.LOOPBACK) {
             long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
@@ -495,13 +519,6 @@ final class Tracer implements SyscallContext {
             in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
             in.call(SYS_CLOSE, fd);
         }
-        mount(in, "/proc", "proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        in.reset();
-        in.check("chdir to the root", SYS_CHDIR, in.str(r));
-        in.reset();
-        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
-        in.reset();
-        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
         in.reset();
         if (in.call(SYS_CHDIR, in.str(spec.workdir())) < 0) {
             in.reset();
