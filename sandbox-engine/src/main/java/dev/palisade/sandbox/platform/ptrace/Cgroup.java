@@ -89,6 +89,36 @@ final class Cgroup implements AutoCloseable {
         return c;
     }
 
+    static {
+        MAKER.execute(Cgroup::removeStale);
+    }
+
+    /** Removes cgroups that engines which are gone left behind (named {@code s<engine pid>-<n>}). */
+    private static void removeStale() {
+        for (String controller : List.of("memory", "pids", "cpuacct", "")) {
+            Path dir = ROOT.resolve(controller).resolve("palisade");
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (var children = Files.list(dir)) {
+                for (Path c : children.toList()) {
+                    String n = c.getFileName().toString();
+                    int dash = n.indexOf('-');
+                    if (n.startsWith("s") && dash > 1 && Files.isDirectory(c)
+                            && !Files.exists(Path.of("/proc", n.substring(1, dash)))) {
+                        try {
+                            Files.delete(c);
+                        } catch (IOException ignored) {
+                            // still has processes; left alone
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // best effort
+            }
+        }
+    }
+
     private static String uniqueName() {
         return "s" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
     }

@@ -48,7 +48,7 @@ public final class PtracePlatform implements Platform {
         this.uid = uid;
         this.gid = gid;
         this.trace = trace;
-        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 2), uid, gid);
+        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid);
     }
 
     @Override
