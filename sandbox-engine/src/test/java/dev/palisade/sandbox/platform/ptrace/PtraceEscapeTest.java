@@ -60,6 +60,19 @@ class PtraceEscapeTest {
     }
 
     @Test
+    void twoSandboxesAtOnceDoNotSeeEachOther() throws Exception {
+        try (var a = Runs.PLATFORM.start(spec("/bin/sh", "-c", "echo a-secret > /tmp/s; echo a-ws > /workspace/w; sleep 2").build())) {
+            Thread.sleep(300);
+            var b = run(spec("/bin/sh", "-c", "ls -A /tmp /workspace; ls /proc | grep -c '^[0-9]'").build());
+            assertThat(b.stdout()).startsWith("/tmp:\n\n/workspace:\n");
+            // init, sh, ls and grep at most: none of the other sandbox's processes
+            assertThat(Integer.parseInt(b.stdout().lines().reduce((x, y) -> y).orElseThrow().trim())).isLessThanOrEqualTo(4);
+            a.kill();
+            assertThat(a.await().termination()).isEqualTo(Termination.KILLED);
+        }
+    }
+
+    @Test
     void nothingOutsideWorkspaceAndTmpIsWritable() {
         var o = run(spec("/bin/sh", "-c", "for f in /x /etc/x /usr/x /bin/x /dev/x /proc/x /workspace/ok /tmp/ok; do "
                 + "(echo > $f) 2>/dev/null && echo \"wrote $f\"; done").build());
