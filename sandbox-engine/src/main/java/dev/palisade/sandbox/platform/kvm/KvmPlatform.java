@@ -127,10 +127,9 @@ public final class KvmPlatform implements Platform {
             if (size > MAX_EXECUTABLE) {
                 throw new SandboxException(program + ": executable larger than " + MAX_EXECUTABLE + " bytes");
             }
-            byte[] bytes = Files.readAllBytes(exe.host());
             ElfImage elf;
             try {
-                elf = ElfImage.parse(bytes);
+                elf = parseCached(exe.host());
             } catch (ElfImage.ElfException e) {
                 throw new SandboxException(program + ": " + e.getMessage());
             }
@@ -149,6 +148,30 @@ public final class KvmPlatform implements Platform {
             deleteQuietly(ownWs);
             throw e;
         }
+    }
+
+    private record ElfKey(Path path, Object fileKey, long size, long mtime) {
+    }
+
+    /** Parsed executables by file identity (inode, size, mtime): start-up skips reading them again. */
+    private static final Map<ElfKey, ElfImage> ELF_CACHE = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<ElfKey, ElfImage> e) {
+                    return size() > 16;
+                }
+            });
+
+    private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
+        var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
+        ElfImage cached = ELF_CACHE.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
+        ELF_CACHE.put(key, parsed);
+        return parsed;
     }
 
     private static void deleteQuietly(Path p) {
