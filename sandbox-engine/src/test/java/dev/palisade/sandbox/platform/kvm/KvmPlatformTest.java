@@ -63,7 +63,7 @@ class KvmPlatformTest {
     void static_programs_give_the_same_output_and_status_as_natively(String program, @TempDir Path ws, @TempDir Path nat)
             throws Exception {
         assumeProgram(program);
-        for (String mode : List.of("hello", "files", "memory")) {
+        for (String mode : List.of("hello", "files", "memory", "readahead")) {
             Run r = run(spec(ws, program, mode).build());
             Native n = runNative(nat, List.of(PROGRAMS.get(program).toString(), mode));
             assertThat(r.stdout()).as(program + " " + mode).isEqualTo(n.stdout());
