@@ -43,6 +43,7 @@ final class KvmTask {
     SyscallGate gate;
     KvmSyscalls sys;
     ReadAhead readAhead;
+    SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
     Termination endTermination;
@@ -99,6 +100,9 @@ final class KvmTask {
             }
             sys.setUpStdio();
             long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            if (readAhead != null) {
+                patcher = new SyscallPatcher(machine.memory, entry[2]);
+            }
             machine.setEntry(entry[0], entry[1]);
             sandbox.firstInstructionNanos = System.nanoTime();
             loop();
@@ -190,6 +194,11 @@ final class KvmTask {
                 r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
                 if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
                     readAhead.refill((int) a0, proc.fds[(int) a0]);
+                    long back = cpu.reg(REG_RCX);
+                    long now = patcher.afterRead(back);
+                    if (now != back) {
+                        cpu.setReg(REG_RCX, now);
+                    }
                 }
             } catch (FsError fe) {
                 r = fe.errno().negated();
@@ -277,7 +286,7 @@ final class KvmTask {
                 mem.writeLong(at + 8, a[1]);
                 at += 16;
             }
-            return new long[] {img.entry(), sp};
+            return new long[] {img.entry(), sp, img.low()};
         }
 
         /** Maps the (zeroed) stack region; a machine built ahead of time has it already. */

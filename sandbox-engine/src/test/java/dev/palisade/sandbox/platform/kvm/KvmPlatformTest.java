@@ -73,6 +73,15 @@ class KvmPlatformTest {
     }
 
     @Test
+    void sequential_reads_are_served_inside_the_guest_on_the_mmio_path(@TempDir Path ws) throws Exception {
+        assumeTrue(SyscallPathProbe.chosen() == SyscallPath.PVM_MMIO, "read-ahead exists on the MMIO path only");
+        Run r = run(spec(ws, "glibc", "readahead").build());
+        assertThat(r.stdout()).contains("sequential: off=409600 pos=409600 sum=52224000 bad=0");
+        // the program makes ~120 read calls; most never leave the guest
+        assertThat(r.result().syscallCounts().get("read")).isLessThan(40);
+    }
+
+    @Test
     void emulated_calls_answer_like_a_small_linux(@TempDir Path ws) throws Exception {
         Run r = run(spec(ws, "glibc", "misc").build());
         assertThat(r.stdout()).contains("sysname=Linux machine=x86_64", "slept >= 20ms: 1", "time plausible: 1",
