@@ -6,6 +6,7 @@ import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The entry point: knows the platforms of this build and picks one per spec.
@@ -21,11 +22,16 @@ public final class SandboxEngine {
         this.platforms = List.copyOf(platforms);
     }
 
-    /** The engine with every platform of this build. */
+    /** The engine with every platform of this build; {@code --trace} lines go to stderr. */
     public static SandboxEngine create() {
+        return create(System.err::println);
+    }
+
+    /** The engine with every platform of this build, printing {@code --trace} lines to {@code trace}. */
+    public static SandboxEngine create(Consumer<String> trace) {
         List<Platform> platforms = new ArrayList<>();
-        platforms.add(new PtracePlatform());
-        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform());
+        platforms.add(new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace));
+        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform(trace));
         return new SandboxEngine(platforms);
     }
 

@@ -45,6 +45,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("palisade.prespawn") == null) {
+            System.setProperty("palisade.prespawn", "0"); // one sandbox per process: nothing to keep ready
+        }
         System.exit(run(args, System.in, System.out, System.err));
     }
 
@@ -132,7 +135,7 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        try (Sandbox sandbox = SandboxEngine.create().start(p.spec())) {
+        try (Sandbox sandbox = SandboxEngine.create(err::println).start(p.spec())) {
             Thread o = pump(sandbox.stdout(), out, "stdout");
             Thread e = pump(sandbox.stderr(), err, "stderr");
             Thread i = new Thread(() -> {

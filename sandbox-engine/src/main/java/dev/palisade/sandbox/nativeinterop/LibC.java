@@ -81,6 +81,9 @@ public interface LibC extends Library {
 
     int chown(String path, int uid, int gid);
 
+    /** {@code int mknod(const char *path, mode_t mode, dev_t dev)} (glibc 2.33+ exports it). */
+    int mknod(String path, int mode, long dev);
+
     /** {@code int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask)}. */
     int sched_setaffinity(int pid, long cpusetsize, long[] mask);
 

@@ -132,6 +132,12 @@ public final class Posix {
         check("chown(" + path + ")", C.chown(path, uid, gid));
     }
 
+    /** Creates a character device node (mode includes the permission bits). */
+    public static void mknodChar(String path, int perm, int major, int minor) {
+        long dev = ((long) major << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12);
+        check("mknod(" + path + ")", C.mknod(path, 0020000 | perm, dev));
+    }
+
     public static String strerror(int errno) {
         return C.strerror(errno);
     }

@@ -25,6 +25,17 @@ public final class KvmPlatform implements Platform {
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final long MAX_EXECUTABLE = 256L << 20;
     private volatile Optional<String> unavailable;
+    private final java.util.function.Consumer<String> trace;
+
+    /** Trace lines ({@code SandboxSpec.trace}) go to stderr. */
+    public KvmPlatform() {
+        this(System.err::println);
+    }
+
+    /** Trace lines ({@code SandboxSpec.trace}) go to {@code trace}. */
+    public KvmPlatform(java.util.function.Consumer<String> trace) {
+        this.trace = trace;
+    }
 
     @Override
     public String name() {
@@ -219,6 +230,6 @@ public final class KvmPlatform implements Platform {
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
         return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), spec.command(), envp,
-                p.tmp(), p.ownWorkspace()), t0);
+                p.tmp(), p.ownWorkspace(), trace), t0);
     }
 }

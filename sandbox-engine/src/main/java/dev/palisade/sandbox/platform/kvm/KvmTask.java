@@ -208,8 +208,8 @@ final class KvmTask {
             decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
         }
         if (trace) {
-            System.err.printf("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]%n", name, a0, a1, a2,
-                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision);
+            launch.trace().accept(String.format("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]", name, a0, a1, a2,
+                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision));
         }
         return r;
     }

@@ -20,7 +20,17 @@ final class Cgroup implements AutoCloseable {
     private final List<Path> created = new ArrayList<>();
     private final List<String> missing = new ArrayList<>();
 
-    private Cgroup(String name, long memoryBytes, int maxTasks) {
+    /** Fresh cgroups made ahead of time off the start-up path (mkdir in cgroupfs can take milliseconds). */
+    private static final java.util.concurrent.BlockingQueue<Cgroup> READY = new java.util.concurrent.LinkedBlockingQueue<>();
+    private static final int READY_TARGET = 4;
+    private static final java.util.concurrent.atomic.AtomicLong NAMES = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.ExecutorService MAKER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "palisade-cgroups");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private Cgroup(String name) {
         this.v2 = Files.exists(ROOT.resolve("cgroup.controllers"));
         if (v2) {
             Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
@@ -33,6 +43,10 @@ final class Cgroup implements AutoCloseable {
             pids = make(ROOT.resolve("pids/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
             cpu = make(ROOT.resolve("cpuacct/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
         }
+    }
+
+    /** Sets the limits (and says what could not be set in {@link #missing()}). */
+    void configure(long memoryBytes, int maxTasks) {
         if (memory != null && memoryBytes > 0) {
             if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
                 missing.add("memory limit");
@@ -58,8 +72,61 @@ final class Cgroup implements AutoCloseable {
         }
     }
 
-    static Cgroup create(String name, long memoryBytes, int maxTasks) {
-        return new Cgroup(name, memoryBytes, maxTasks);
+    /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
+    static Cgroup create(long memoryBytes, int maxTasks) {
+        Cgroup c = fresh();
+        c.configure(memoryBytes, maxTasks);
+        return c;
+    }
+
+    /** A new, empty cgroup without limits yet. */
+    static Cgroup fresh() {
+        Cgroup c = READY.poll();
+        if (c == null) {
+            c = new Cgroup(uniqueName());
+        }
+        MAKER.execute(Cgroup::refill);
+        return c;
+    }
+
+    static {
+        MAKER.execute(Cgroup::removeStale);
+    }
+
+    /** Removes cgroups that engines which are gone left behind (named {@code s<engine pid>-<n>}). */
+    private static void removeStale() {
+        for (String controller : List.of("memory", "pids", "cpuacct", "")) {
+            Path dir = ROOT.resolve(controller).resolve("palisade");
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (var children = Files.list(dir)) {
+                for (Path c : children.toList()) {
+                    String n = c.getFileName().toString();
+                    int dash = n.indexOf('-');
+                    if (n.startsWith("s") && dash > 1 && Files.isDirectory(c)
+                            && !Files.exists(Path.of("/proc", n.substring(1, dash)))) {
+                        try {
+                            Files.delete(c);
+                        } catch (IOException ignored) {
+                            // still has processes; left alone
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // best effort
+            }
+        }
+    }
+
+    private static String uniqueName() {
+        return "s" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet();
+    }
+
+    private static void refill() {
+        while (READY.size() < READY_TARGET) {
+            READY.add(new Cgroup(uniqueName()));
+        }
     }
 
     private Optional<Path> make(Path dir, boolean shared) {

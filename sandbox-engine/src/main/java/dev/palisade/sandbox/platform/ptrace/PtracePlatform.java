@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -31,10 +30,11 @@ public final class PtracePlatform implements Platform {
         t.setDaemon(true);
         return t;
     });
-    private static final AtomicInteger NEXT_CPU = new AtomicInteger();
 
     private final int uid, gid;
     private final Consumer<String> trace;
+    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
+    private final StubPool pool;
 
     public PtracePlatform() {
         this(DEFAULT_UID, DEFAULT_GID, System.err::println);
@@ -48,6 +48,7 @@ public final class PtracePlatform implements Platform {
         this.uid = uid;
         this.gid = gid;
         this.trace = trace;
+        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid);
     }
 
     @Override
@@ -88,9 +89,15 @@ public final class PtracePlatform implements Platform {
         unavailableReason().ifPresent(why -> {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
-        int[] cpus = Posix.allowedCpus();
-        int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
-        return new PtraceSandbox(spec, uid, gid, cpu, trace, resolve(spec), TIMERS);
+        String program = resolve(spec);
+        if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
+            throw new SandboxException("workspace is not a directory: " + spec.workspace());
+        }
+        if (spec.workspace() != null) {
+            // the sandbox's uid must be able to write its workspace (only the top directory is changed)
+            Posix.chown(spec.workspace().toAbsolutePath().toString(), uid, gid);
+        }
+        return new PtraceSandbox(spec, uid, gid, trace, program, pool.take(spec), TIMERS);
     }
 
     /**

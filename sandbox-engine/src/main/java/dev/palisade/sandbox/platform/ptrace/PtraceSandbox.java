@@ -38,32 +38,16 @@ final class PtraceSandbox implements Sandbox {
     private final OutputStream stdin;
     private final InputStream stdout, stderr;
     private final AtomicLong output = new AtomicLong();
-    private final int[] childFds = new int[3];
     private ScheduledFuture<?> wallTimer, cpuPoll;
 
-    PtraceSandbox(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace, String program,
-                  ScheduledExecutorService timers) {
+    PtraceSandbox(SandboxSpec spec, int uid, int gid, Consumer<String> trace, String program,
+                  StubPool.Slot slot, ScheduledExecutorService timers) {
         this.spec = spec;
-        this.tracer = new Tracer(spec, uid, gid, cpu, trace);
-        int[] in = Posix.pipe(), out = Posix.pipe(), err = Posix.pipe();
-        try {
-            // reopen our ends as Java streams; the native descriptors are then closed
-            stdin = new FileOutputStream("/proc/self/fd/" + in[1]);
-            stdout = new Counting(new FileInputStream("/proc/self/fd/" + out[0]));
-            stderr = new Counting(new FileInputStream("/proc/self/fd/" + err[0]));
-        } catch (IOException e) {
-            throw new SandboxException("cannot open the sandbox's standard streams", e);
-        } finally {
-            Posix.close(in[1]);
-            Posix.close(out[0]);
-            Posix.close(err[0]);
-        }
-        childFds[0] = in[0];
-        childFds[1] = out[1];
-        childFds[2] = err[1];
-        Thread t = new Thread(() -> run(program), "palisade-tracer");
-        t.setDaemon(true);
-        t.start();
+        this.tracer = new Tracer(spec, uid, gid, program, trace);
+        this.stdin = slot.stdin;
+        this.stdout = new Counting(slot.stdout);
+        this.stderr = new Counting(slot.stderr);
+        slot.run(() -> run(slot));
         try {
             started.await();
         } catch (InterruptedException e) {
@@ -89,27 +73,16 @@ final class PtraceSandbox implements Sandbox {
         }
     }
 
-    /** The tracer thread: spawn, set up, trace until the end. */
-    private void run(String program) {
-        boolean spawned = false;
+    /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
+    private void run(StubPool.Slot slot) {
         try {
-            tracer.spawn(childFds[0], childFds[1], childFds[2], program);
-            spawned = true;
-            for (int fd : childFds) {
-                Posix.close(fd);
+            if (slot.prepared != null) {
+                tracer.adopt(slot.prepared);
+            } else {
+                tracer.adopt(slot.pid);
             }
-            SandboxResult r = tracer.loop(started::countDown);
-            result.complete(r);
+            tracer.loop(started::countDown, result::complete);
         } catch (RuntimeException e) {
-            if (!spawned) {
-                for (int fd : childFds) {
-                    try {
-                        Posix.close(fd);
-                    } catch (RuntimeException ignored) {
-                        // already closed
-                    }
-                }
-            }
             tracer.abort();
             SandboxException failure = e instanceof SandboxException se ? se
                     : new SandboxException("engine error: " + e.getMessage(), e);

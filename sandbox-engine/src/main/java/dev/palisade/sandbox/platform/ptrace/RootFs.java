@@ -25,6 +25,10 @@ final class RootFs {
 
     static final Path BASE = Path.of("/run/palisade");
     static final Path STAGE = BASE.resolve("stage");
+    /** Host skeleton of the default root (mount points and top-level symlinks), used when the spec adds no binds. */
+    static final Path SKEL = BASE.resolve("skel");
+    /** The sandbox's /dev, prepared once on the host: five device nodes, the fd symlinks, shm -> /tmp. */
+    static final Path DEV = BASE.resolve("dev");
     static final Path EMPTY_FILE = BASE.resolve("empty");
     static final Path EMPTY_DIR = BASE.resolve("empty.d");
     /** Top-level host entries of the default root: symlinks are copied, directories bound read-only. */
@@ -41,6 +45,8 @@ final class RootFs {
 
     final String stage;
     final Path hostRoot;
+    /** Default root with no binds of its own: the shared host skeleton serves as the root's base. */
+    boolean useSkeleton;
     final List<Bind> binds = new ArrayList<>();
     final List<String> masks = new ArrayList<>();
     final List<Boolean> maskIsDir = new ArrayList<>();
@@ -61,6 +67,7 @@ final class RootFs {
             RootFs fs;
             if (spec.root() == null) {
                 fs = new RootFs(STAGE.toString(), null);
+                fs.useSkeleton = spec.binds().isEmpty();
                 for (String top : HOST_TOP) {
                     Path host = Path.of("/", top);
                     if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
@@ -129,6 +136,48 @@ final class RootFs {
             Files.createFile(EMPTY_FILE);
         }
         Files.setPosixFilePermissions(EMPTY_FILE, PosixFilePermissions.fromString("r--r--r--"));
+        for (String top : HOST_TOP) {
+            Path host = Path.of("/", top);
+            Path skel = SKEL.resolve(top);
+            if (Files.exists(skel, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            if (Files.isSymbolicLink(host)) {
+                Files.createDirectories(SKEL);
+                Files.createSymbolicLink(skel, Files.readSymbolicLink(host));
+            } else if (Files.isDirectory(host)) {
+                Files.createDirectories(skel);
+            }
+        }
+        for (String d : List.of("proc", "dev", "tmp", "workspace")) {
+            Files.createDirectories(SKEL.resolve(d));
+        }
+        // nothing else belongs in the skeleton (an older engine may have left mount points there)
+        try (var entries = Files.list(SKEL)) {
+            for (Path e : entries.toList()) {
+                String n = e.getFileName().toString();
+                if (!HOST_TOP.contains(n) && !List.of("proc", "dev", "tmp", "workspace").contains(n)) {
+                    Files.deleteIfExists(e);
+                }
+            }
+        }
+        Files.createDirectories(DEV);
+        int[][] numbers = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}};
+        for (int i = 0; i < DEVICES.size(); i++) {
+            Path node = DEV.resolve(DEVICES.get(i));
+            if (!Files.exists(node, LinkOption.NOFOLLOW_LINKS)) {
+                dev.palisade.sandbox.nativeinterop.Posix.mknodChar(node.toString(), 0666, numbers[i][0], numbers[i][1]);
+                Files.setPosixFilePermissions(node, PosixFilePermissions.fromString("rw-rw-rw-"));
+            }
+        }
+        String[][] links = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+                {"stderr", "/proc/self/fd/2"}, {"shm", "/tmp"}};
+        for (String[] l : links) {
+            if (!Files.exists(DEV.resolve(l[0]), LinkOption.NOFOLLOW_LINKS)) {
+                Files.createSymbolicLink(DEV.resolve(l[0]), Path.of(l[1]));
+            }
+        }
+        Files.createDirectories(DEV.resolve("pts"));
         skeletonReady = true;
     }
 
@@ -168,25 +217,4 @@ final class RootFs {
         }
     }
 
-    /**
-     * Fills the sandbox's fresh /dev tmpfs from the host side, through the first process's view of
-     * its mount namespace ({@code /proc/<pid>/root}): device mount points, the usual symlinks, shm.
-     */
-    void populateDev(int pid) {
-        Path dev = Path.of("/proc/" + pid + "/root" + stage + "/dev");
-        try {
-            for (String d : DEVICES) {
-                Files.createFile(dev.resolve(d));
-            }
-            Files.createSymbolicLink(dev.resolve("fd"), Path.of("/proc/self/fd"));
-            Files.createSymbolicLink(dev.resolve("stdin"), Path.of("/proc/self/fd/0"));
-            Files.createSymbolicLink(dev.resolve("stdout"), Path.of("/proc/self/fd/1"));
-            Files.createSymbolicLink(dev.resolve("stderr"), Path.of("/proc/self/fd/2"));
-            Path shm = Files.createDirectory(dev.resolve("shm"));
-            Files.setPosixFilePermissions(shm, PosixFilePermissions.fromString("rwxrwxrwx"));
-            Files.createDirectory(dev.resolve("pts"));
-        } catch (IOException e) {
-            throw new SandboxException("cannot populate the sandbox's /dev: " + e, e);
-        }
-    }
 }

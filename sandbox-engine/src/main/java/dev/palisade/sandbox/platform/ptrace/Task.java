@@ -8,6 +8,8 @@ final class Task {
         STUB,
         /** The workload's first process before its setup: stops at its first syscall. */
         SETUP,
+        /** The workload's process before its execve, which the tracer fills in. */
+        EXEC,
         /** Under the seccomp filter: stops only at trapped calls and events. */
         RUNNING
     }

@@ -42,22 +42,18 @@ import java.util.function.Consumer;
  */
 final class Tracer implements SyscallContext {
 
-    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58;
+    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_EXECVE = 59;
     private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
             | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
             | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
-    /**
-     * The stub: stops itself, forgets its own PWD (a host path), and forks a subshell that becomes
-     * pid 1 of the sandbox (set up by the tracer at its first call) and forks the program as pid 2,
-     * so the program gets ordinary signal semantics rather than those of a namespace's init.
-     */
-    private static final String STUB_SCRIPT = "kill -STOP $$; unset PWD; ( \"$@\"; exit $? ); exit $?";
 
     private final SandboxSpec spec;
-    private final int uid, gid, cpu;
+    private final int uid, gid;
+    /** The program's path inside the sandbox. */
+    private final String program;
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
@@ -68,11 +64,15 @@ final class Tracer implements SyscallContext {
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
     private volatile int stubPid, initPid, workloadPid;
+    /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
+    private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private RootFs fs;
     private long scratch;
     private int pendingClones;
+    /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
+    private long stubTmpfsSize;
     private int limitStrikes;
     private boolean policyKilled;
     private String policyMessage;
@@ -84,14 +84,22 @@ final class Tracer implements SyscallContext {
     // the current trapped call (SyscallContext)
     private Task cur;
     private final byte[] filter;
+    private static final byte[] FILTER = SeccompFilter.compile(false), TRACE_ALL_FILTER = SeccompFilter.compile(true);
+    private static final boolean TIMING = System.getenv("PALISADE_TIMING") != null;
 
-    Tracer(SandboxSpec spec, int uid, int gid, int cpu, Consumer<String> trace) {
+    private void mark(String what) {
+        if (TIMING) {
+            System.err.printf("[timing] %-28s %8.3f ms%n", what, (System.nanoTime() - startNanos) / 1e6);
+        }
+    }
+
+    Tracer(SandboxSpec spec, int uid, int gid, String program, Consumer<String> trace) {
         this.spec = spec;
         this.uid = uid;
         this.gid = gid;
-        this.cpu = cpu;
+        this.program = program;
         this.trace = spec.trace() ? trace : null;
-        this.filter = SeccompFilter.compile(spec.trace());
+        this.filter = spec.trace() ? TRACE_ALL_FILTER : FILTER;
     }
 
     int stubPid() {
@@ -100,40 +108,86 @@ final class Tracer implements SyscallContext {
 
     // ------------------------------------------------------------------ start
 
-    /** Spawns and seizes the stub; runs on the tracer thread. Returns the stub's pid. */
-    int spawn(int stdin, int stdout, int stderr, String program) {
-        Posix.pinToCpu(0, cpu);
-        fs = RootFs.plan(spec);
-        String script = STUB_SCRIPT;
-        if (spec.environment().containsKey("PWD")) {
-            script = script.replace("unset PWD", "export PWD=\"$PALISADE_PWD\"; unset PALISADE_PWD");
-        }
-        List<String> argv = new ArrayList<>(List.of("palisade-stub", "-c", script, "palisade-stub", program));
-        argv.addAll(spec.command().subList(1, spec.command().size()));
-        List<String> env = new ArrayList<>();
-        spec.environment().forEach((k, v) -> env.add(k + "=" + v));
-        if (spec.environment().containsKey("PWD")) {
-            env.add("PALISADE_PWD=" + spec.environment().get("PWD"));
-        }
-        if (!spec.environment().containsKey("PATH")) {
-            env.add("PATH=/usr/local/bin:/usr/bin:/bin");
-        }
-        int pid = Posix.spawn("/bin/sh", argv, env, stdin, stdout, stderr);
+    /**
+     * Takes over a stub that {@link StubPool} spawned, stopped and seized on this same thread:
+     * plans the filesystem, puts the stub into the sandbox's cgroup, applies the rlimits, and lets
+     * it run to its fork, where the setup happens.
+     */
+    void adopt(int pid) {
         stubPid = pid;
-        // the stub stops itself before running anything of the workload
-        int w = pt.wait(pid, Ptrace.WUNTRACED | Ptrace.WALL);
-        if (w != pid || !Ptrace.stopped(pt.lastStatus())) {
-            throw new SandboxException("the sandbox stub did not start (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
-        }
-        cgroup = Cgroup.create("s" + pid + "-" + Long.toHexString(startNanos & 0xffffff), spec.limits().memoryBytes(),
-                spec.limits().maxProcesses());
+        killableStub = pid;
+        tasks.put(pid, new Task(pid, Task.Stage.STUB));
+        fs = RootFs.plan(spec);
+        mark("planned");
+        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
         cgroup.add(pid);
+        mark("cgroup");
         applyRlimits(pid);
-        pt.seize(pid, OPTIONS);
-        Task stub = new Task(pid, Task.Stage.STUB);
-        tasks.put(pid, stub);
         Posix.kill(pid, LibC.SIGCONT);
-        return pid;
+    }
+
+    /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize) {
+    }
+
+    /** Whether a spec can use a prepared stub: the default root without binds of its own. */
+    static boolean fitsPrepared(SandboxSpec spec) {
+        return spec.root() == null && spec.binds().isEmpty() && spec.workspace() == null;
+    }
+
+    /**
+     * On a pool thread, before any sandbox asks for it: runs a seized stub to its fork and builds
+     * the spec-independent part (namespaces, default root) there. Everything that depends on a
+     * spec (cgroup, rlimits, /tmp and /workspace, loopback, uid, filter) happens at adoption.
+     */
+    Prepared prepare(int pid) {
+        stubPid = pid;
+        killableStub = pid;
+        fs = RootFs.plan(spec);
+        cgroup = Cgroup.fresh();
+        cgroup.add(pid); // moving a process costs an RCU grace period: done here, not at start-up
+        Posix.kill(pid, LibC.SIGCONT);
+        pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
+        while (true) {
+            int w = pt.wait(pid, Ptrace.WALL);
+            if (w < 0) {
+                if (-w == 4) {
+                    continue;
+                }
+                throw new SandboxException("lost the stub while preparing it");
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                throw new SandboxException("the stub ended while being prepared (status 0x" + Integer.toHexString(st) + ")");
+            }
+            int sig = Ptrace.stopSig(st);
+            if (Ptrace.event(st) == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(pid) == Ptrace.SYSCALL_INFO_ENTRY) {
+                Injector in = new Injector(pt, pid);
+                long nr = in.originalCall();
+                if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                    setupStub(in);
+                    return new Prepared(pid, scratch, in, cgroup, stubTmpfsSize);
+                }
+            }
+            int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != LibC.SIGTRAP && sig != LibC.SIGCONT ? sig : 0;
+            pt.resume(Ptrace.PTRACE_SYSCALL, pid, deliver);
+        }
+    }
+
+    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, then its fork goes on. */
+    void adopt(Prepared p) {
+        stubPid = p.pid();
+        killableStub = p.pid();
+        scratch = p.scratch();
+        stubTmpfsSize = p.tmpfsSize();
+        tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
+        fs = RootFs.plan(spec);
+        mark("planned");
+        cgroup = p.cgroup();
+        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        mark("cgroup");
+        applyRlimits(p.pid());
+        p.atFork().finish(Ptrace.PTRACE_CONT);
     }
 
     private void applyRlimits(int pid) {
@@ -158,10 +212,19 @@ final class Tracer implements SyscallContext {
 
     // ------------------------------------------------------------------ the loop
 
-    /** Runs until every tracee is gone; returns the result. */
-    SandboxResult loop(Runnable onRunning) {
+    /**
+     * Runs until every tracee is gone. The result is handed to {@code onResult} as soon as the
+     * sandbox's pid namespace is empty (only the engine's stub left to reap), then the stub is reaped
+     * and the cgroup removed.
+     */
+    void loop(Runnable onRunning, Consumer<SandboxResult> onResult) {
         boolean announced = false;
+        boolean delivered = false;
         while (!tasks.isEmpty()) {
+            if (!delivered && initPid != 0 && initStatus != -1 && tasks.size() == 1 && tasks.containsKey(stubPid)) {
+                delivered = true;
+                onResult.accept(result());
+            }
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
             if (tid < 0) {
                 if (-tid == 4) {
@@ -189,6 +252,7 @@ final class Tracer implements SyscallContext {
                 case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> onNewTask(t, event);
                 case Ptrace.PTRACE_EVENT_EXIT -> onExitEvent(t);
                 case Ptrace.PTRACE_EVENT_EXEC -> {
+                    mark("exec");
                     if (t.stage == Task.Stage.RUNNING && !announced) {
                         announced = true;
                         onRunning.run();
@@ -218,7 +282,11 @@ final class Tracer implements SyscallContext {
         if (!announced) {
             onRunning.run();
         }
-        return result();
+        if (!delivered) {
+            onResult.accept(result());
+        }
+        cgroup.close();
+        mark("cgroup closed");
     }
 
     private int mode(Task t) {
@@ -231,6 +299,12 @@ final class Tracer implements SyscallContext {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        if (tid == killableInit) {
+            killableInit = 0;
+        }
+        if (tid == killableStub) {
+            killableStub = 0;
+        }
         if (tid == stubPid) {
             stubCpuNanos = pt.lastRusageCpuNanos();
             stubStatus = st;
@@ -284,13 +358,15 @@ final class Tracer implements SyscallContext {
         }
         if (parent.tid == initPid && workloadPid == 0 && c.tgid == child) {
             workloadPid = child;
+            c.stage = Task.Stage.EXEC; // its execve gets the real program, arguments and environment
         }
         if (parent.stage == Task.Stage.STUB || parent.tid == stubPid) {
             c.stage = Task.Stage.SETUP;
             c.parentTgid = 0;
             initPid = child;
+            killableInit = child;
         }
-        if (trace != null && parent.stage == Task.Stage.RUNNING) {
+        if (trace != null && parent.stage == Task.Stage.RUNNING && parent.tid != stubPid) {
             trace.accept("[" + nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
         }
         resume(parent, 0);
@@ -329,15 +405,25 @@ final class Tracer implements SyscallContext {
             Injector in = new Injector(pt, t.tid);
             long nr = in.originalCall();
             if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                mark("stub at fork");
                 setupStub(in);
+                mark("stub set up");
                 t.stage = Task.Stage.RUNNING; // the stub itself runs on, unfiltered, outside the pid namespace
                 in.finish(Ptrace.PTRACE_CONT);
             } else {
                 resume(t, 0);
             }
+        } else if (t.stage == Task.Stage.EXEC) {
+            if (pt.getRegs(t.tid, regs) && regs.origRax() == SYS_EXECVE) {
+                rewriteExec(t);
+                t.stage = Task.Stage.RUNNING;
+            }
+            resume(t, 0);
         } else if (t.stage == Task.Stage.SETUP) {
             Injector in = new Injector(pt, t.tid);
+            mark("init first call");
             setupInit(in);
+            mark("init set up");
             t.stage = Task.Stage.RUNNING;
             in.finish(Ptrace.PTRACE_CONT);
         } else {
@@ -364,11 +450,14 @@ final class Tracer implements SyscallContext {
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     private void setupStub(Injector in) {
         scratch = in.mapScratch();
+        // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
         long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
         in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
-        if (fs.hostRoot == null) {
+        if (fs.useSkeleton) {
+            mount(in, "root skeleton", RootFs.SKEL.toString(), r, null, MS_BIND, null);
+        } else if (fs.hostRoot == null) {
             mount(in, "root", "tmpfs", r, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k");
             fs.populateRoot(in.tid());
         } else {
@@ -381,22 +470,45 @@ final class Tracer implements SyscallContext {
             String src = fs.maskIsDir.get(i) ? RootFs.EMPTY_DIR.toString() : RootFs.EMPTY_FILE.toString();
             mount(in, "mask", src, fs.masks.get(i), null, MS_BIND, null);
         }
-        mount(in, "/dev", "tmpfs", r + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m");
-        fs.populateDev(in.tid());
-        for (String d : RootFs.DEVICES) {
-            mount(in, "device", "/dev/" + d, r + "/dev/" + d, null, MS_BIND, null);
-        }
-        long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
-        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
+        mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
+        mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
+        stubTmpfsSize = tmpfsSize(spec);
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + stubTmpfsSize);
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
-                    "mode=755,size=" + size + ",uid=" + uid + ",gid=" + gid);
+                    "mode=755,size=" + stubTmpfsSize + ",uid=" + uid + ",gid=" + gid);
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         in.reset();
         in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+        // into the root for good: the stub's (and so every later process's) root is the sandbox's
+        in.reset();
+        in.check("chdir to the root", SYS_CHDIR, in.str(r));
+        in.reset();
+        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
+        in.reset();
+        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
+    }
+
+    /** Size of the sandbox's /tmp and /workspace tmpfs. */
+    static long tmpfsSize(SandboxSpec spec) {
+        return spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
+    }
+
+    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
+    private void setupInit(Injector in) {
+        in.useScratch(scratch);
+        // the root is already pivoted (by the stub); /proc must be mounted from inside the pid namespace
+        mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        long size = tmpfsSize(spec);
+        if (size != stubTmpfsSize) {
+            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            if (spec.workspace() == null) {
+                mount(in, "resize /workspace", null, "/workspace", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            }
+        }
         if (spec.network() == NetworkPolicy.LOOPBACK) {
             long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
@@ -407,19 +519,6 @@ final class Tracer implements SyscallContext {
             in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
             in.call(SYS_CLOSE, fd);
         }
-    }
-
-    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
-    private void setupInit(Injector in) {
-        in.useScratch(scratch);
-        String r = fs.stage;
-        mount(in, "/proc", "proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        in.reset();
-        in.check("chdir to the root", SYS_CHDIR, in.str(r));
-        in.reset();
-        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
-        in.reset();
-        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
         in.reset();
         if (in.call(SYS_CHDIR, in.str(spec.workdir())) < 0) {
             in.reset();
@@ -436,6 +535,62 @@ final class Tracer implements SyscallContext {
         in.check("install the seccomp filter", SYS_SECCOMP, 1, 0, in.bytes(fprog));
     }
 
+    /**
+     * The workload's execve: the stub only knows a placeholder, so its path, argv and envp are
+     * replaced here by the spec's, written into the scratch mapping (shared with the sandbox's
+     * init, which is blocked in vfork meanwhile). Nothing else runs in that memory.
+     */
+    private void rewriteExec(Task t) {
+        List<byte[]> strings = new ArrayList<>();
+        List<String> argv = new ArrayList<>(spec.command());
+        List<String> envp = new ArrayList<>();
+        spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
+        if (!spec.environment().containsKey("PATH")) {
+            envp.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        }
+        int pointers = (argv.size() + 1 + envp.size() + 1) * 8;
+        long base = scratch + (512 << 10);
+        ByteBuffer b = ByteBuffer.allocate(512 << 10).order(ByteOrder.LITTLE_ENDIAN);
+        long at = base + pointers;
+        b.position(pointers);
+        long[] addr = new long[argv.size() + envp.size() + 1];
+        List<String> all = new ArrayList<>(argv);
+        all.addAll(envp);
+        all.add(program);
+        try {
+            for (int i = 0; i < all.size(); i++) {
+                byte[] z = (all.get(i) + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                addr[i] = at;
+                b.put(z);
+                at += z.length;
+            }
+        } catch (java.nio.BufferOverflowException e) {
+            regs.origRax(-1);
+            regs.rax(Errno.E2BIG.negated());
+            pt.setRegs(t.tid, regs);
+            return;
+        }
+        int k = 0;
+        for (int i = 0; i < argv.size(); i++) {
+            b.putLong(k++ * 8, addr[i]);
+        }
+        b.putLong(k++ * 8, 0);
+        for (int i = 0; i < envp.size(); i++) {
+            b.putLong(k++ * 8, addr[argv.size() + i]);
+        }
+        b.putLong(k * 8, 0);
+        int len = b.position();
+        com.sun.jna.Memory m = new com.sun.jna.Memory(len);
+        m.write(0, b.array(), 0, len);
+        if (!pt.writeMemory(t.tid, base, m, len)) {
+            throw new SandboxException("cannot write the program's arguments into the sandbox");
+        }
+        regs.arg(0, addr[all.size() - 1]);
+        regs.arg(1, base);
+        regs.arg(2, base + (argv.size() + 1) * 8L);
+        pt.setRegs(t.tid, regs);
+    }
+
     // ------------------------------------------------------------------ trapped calls
 
     private void onSeccomp(Task t) {
@@ -447,6 +602,10 @@ final class Tracer implements SyscallContext {
             pendingClones = Math.max(0, pendingClones - 1);
         }
         long nr = regs.origRax();
+        if (t.stage == Task.Stage.EXEC && nr == SYS_EXECVE) {
+            rewriteExec(t); // (only with --trace does the workload's execve stop here)
+            t.stage = Task.Stage.RUNNING;
+        }
         Syscall s = SyscallTable.get(nr);
         String name = s == null ? "unknown_" + nr : s.name();
         counts.merge(name, 1L, Long::sum);
@@ -497,7 +656,7 @@ final class Tracer implements SyscallContext {
             regs.rax(result);
             pt.setRegs(t.tid, regs);
         }
-        pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+        resume(t, 0);
     }
 
     private void record(Task t, int nr, String name, int errno, String action, String detail) {
@@ -635,11 +794,11 @@ final class Tracer implements SyscallContext {
         if (killReason.compareAndSet(null, reason)) {
             killMessage = message;
         }
-        int init = initPid;
+        int init = killableInit;
         if (init > 0) {
             Ptrace.kill(init, LibC.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
         }
-        int stub = stubPid;
+        int stub = killableStub;
         if (stub > 0) {
             Ptrace.kill(stub, LibC.SIGKILL);
         }
@@ -654,6 +813,7 @@ final class Tracer implements SyscallContext {
     }
 
     private SandboxResult result() {
+        mark("all gone");
         long wall = System.nanoTime() - startNanos;
         long cpuNs = cgroup.cpuNanos();
         if (cpuNs < 0) {
@@ -664,7 +824,6 @@ final class Tracer implements SyscallContext {
             peak = stubMaxRss;
         }
         long ooms = cgroup.oomKills();
-        cgroup.close();
         Termination term;
         int code = -1, signal = 0;
         String msg;

@@ -1,0 +1,48 @@
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxEngine;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Per-sandbox start-up in a warm JVM: runs /bin/true in N sandboxes one after the other (after a
+ * warm-up) and prints "warm_start N=<n> ns_per_op=<median>" plus mean and p90.
+ *
+ *   java -cp sandbox-engine/target/palisade-sandbox.jar ops/bench/WarmStart.java 300
+ */
+public class WarmStart {
+    public static void main(String[] args) throws Exception {
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 300;
+        String program = args.length > 1 ? args[1] : "/bin/true";
+        SandboxEngine engine = SandboxEngine.create();
+        SandboxSpec spec = SandboxSpec.builder(List.of(program)).build();
+        for (int i = 0; i < 30; i++) {
+            once(engine, spec);
+        }
+        long[] t = new long[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = once(engine, spec);
+        }
+        Arrays.sort(t);
+        double mean = Arrays.stream(t).average().orElse(0);
+        System.out.printf("warm_start N=%d total_ns=%d ns_per_op=%d mean_ns=%.0f p90_ns=%d min_ns=%d%n",
+                n, Arrays.stream(t).sum(), t[n / 2], mean, t[n * 9 / 10], t[0]);
+    }
+
+    private static long once(SandboxEngine engine, SandboxSpec spec) throws InterruptedException {
+        long t0 = System.nanoTime();
+        try (Sandbox s = engine.start(spec)) {
+            s.stdin().close();
+            SandboxResult r = s.await();
+            if (r.termination() != Termination.EXITED || r.exitCode() != 0) {
+                throw new IllegalStateException("sandbox failed: " + r.message());
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return System.nanoTime() - t0;
+    }
+}

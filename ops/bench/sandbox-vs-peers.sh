@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Palisade's ptrace sandbox against native and its peers, side by side in one run.
+#
+#   ops/bench/sandbox-vs-peers.sh            # full run, ~4 min on the 2-core dev VM (as root)
+#   RUNS=5 ops/bench/sandbox-vs-peers.sh     # more repetitions (median is reported)
+#   DIV=10 ops/bench/sandbox-vs-peers.sh     # divide loop counts (quick smoke run)
+#
+# Rows: start-up of /bin/true from the command line (hyperfine) and per sandbox in a warm JVM
+# (ops/bench/WarmStart.java), a pass-through call (write 1 byte to /dev/null), an emulated call
+# (getppid; also against the raw C tracer ptrace_bench in seccomp mode, pinned), stat, open+read+close,
+# fork+exec of /bin/true, and compiling a small C file with gcc. Programs time themselves
+# ("ns_per_op"), so loop rows exclude each wrapper's start-up.
+# Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
+# /work/shared/bench/BASELINE.md); Palisade pins its tracer and the tracee itself.
+# Run by hand, not by CI. Output: a markdown table on stdout, raw data in $OUT.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SRC=${SRC:-/work/shared/bench/src}
+RUNS=${RUNS:-3}
+DIV=${DIV:-1}
+OUT=${OUT:-/var/tmp/palisade-bench-$(date +%Y%m%d-%H%M%S)}
+JAR=$REPO/sandbox-engine/target/palisade-sandbox.jar
+B=$OUT/bin
+TSV=$OUT/results.tsv
+mkdir -p "$B"
+: >"$TSV"
+log() { printf '%s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+nn() { local x=$(($1 / DIV)); [ "$x" -gt 0 ] || x=1; echo "$x"; }
+
+# --- tools -------------------------------------------------------------------------------
+missing=""
+for p in strace proot runsc hyperfine gcc; do have "$p" || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  log "installing:$missing"
+  apt-get install -y $missing >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y $missing >/dev/null 2>&1; }
+fi
+[ -f "$JAR" ] || (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
+for p in getppid_loop stat_loop open_read_close write_devnull fork_exec ptrace_bench; do
+  gcc -O2 -o "$B/$p" "$SRC/$p.c" -pthread || exit 1
+done
+cp "$SRC/hello.c" "$B/hello.c"
+cp "$SRC/bench_common.h" "$B/"
+cat >"$B/gcc_loop.sh" <<'SH'
+#!/bin/sh
+# gcc_loop.sh N: compiles hello.c N times, prints its own ns per compile
+n=$1; i=0; d=$(dirname "$0"); t0=$(date +%s%N)
+while [ $i -lt "$n" ]; do gcc -O2 -o /tmp/palisade-bench-hello "$d/hello.c" || exit 1; i=$((i+1)); done
+t1=$(date +%s%N); echo "gcc_compile N=$n total_ns=$((t1-t0)) ns_per_op=$(((t1-t0)/n))"
+SH
+chmod +x "$B/gcc_loop.sh"
+chmod -R a+rX "$OUT"
+
+# --- wrappers (label -> prefix) ------------------------------------------------------------
+PAL="java -jar $JAR run --bind $B:$B:ro --"
+declare -A WRAP=(
+  [native]=""
+  [native-pin0]="taskset -c 0"
+  [palisade]="$PAL"
+  [strace]="taskset -c 0 strace -f -qq -o /dev/null"
+  [proot]="taskset -c 0 proot -r /"
+  [runsc]="taskset -c 0 runsc --network=none --platform=ptrace do"
+)
+ORDER="native native-pin0 palisade strace proot runsc"
+declare -A NFAST=([getppid_loop]=2000000 [stat_loop]=500000 [open_read_close]=200000 [write_devnull]=2000000 [fork_exec]=1000 [gcc_loop.sh]=10)
+declare -A NSLOW=([getppid_loop]=30000 [stat_loop]=20000 [open_read_close]=10000 [write_devnull]=30000 [fork_exec]=200 [gcc_loop.sh]=3)
+PROGS="write_devnull getppid_loop stat_loop open_read_close fork_exec gcc_loop.sh"
+
+# run LABEL BENCH CMD... : one run; records every "name N=.. ns_per_op=x" line
+run() {
+  local label=$1 bench=$2; shift 2
+  echo "$*" >>"$OUT/commands.log"
+  "$@" 2>>"$OUT/stderr.log" </dev/null | cat | awk -v l="$label" -v b="$bench" '
+    /ns_per_op/ { for (i=1;i<=NF;i++) if ($i ~ /^ns_per_op=/) { split($i,a,"="); printf "%s\t%s\t%s\n", l, b, a[2] } }' >>"$TSV"
+}
+
+log "== loops"
+for w in $ORDER; do
+  for p in $PROGS; do
+    case $w in
+      native|native-pin0) n=$(nn "${NFAST[$p]}") ;;
+      palisade) n=$(nn "${NFAST[$p]}"); [ "$p" = getppid_loop ] && n=$(nn 200000) ;;
+      *) n=$(nn "${NSLOW[$p]}") ;;
+    esac
+    for r in $(seq "$RUNS"); do
+      log "$w $p $n ($r/$RUNS)"
+      # shellcheck disable=SC2086
+      run "$w" "$p" ${WRAP[$w]} "$B/$p" "$n"
+    done
+  done
+done
+log "== raw C tracer (ptrace_bench seccomp, pinned)"
+for r in $(seq "$RUNS"); do
+  run ctracer getppid_loop taskset -c 0 "$B/ptrace_bench" seccomp "$B/getppid_loop" "$(nn 200000)"
+done
+
+log "== start-up of /bin/true (hyperfine)"
+for w in $ORDER; do
+  runs=30; [ "$w" = runsc ] && runs=10
+  cmd="${WRAP[$w]:+${WRAP[$w]} }/bin/true"
+  [ "$w" = palisade ] && cmd="java -jar $JAR run -- /bin/true"
+  echo "hyperfine $cmd" >>"$OUT/commands.log"
+  hyperfine -N --warmup 3 --runs "$runs" --export-json "$OUT/startup-$w.json" "$cmd" >>"$OUT/hyperfine.log" 2>&1 \
+    && python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%s\tstartup_cli\t%.0f" % (sys.argv[2], r["median"]*1e9))' \
+       "$OUT/startup-$w.json" "$w" >>"$TSV" || log "FAIL startup $w"
+done
+
+log "== start-up per sandbox in a warm JVM"
+for r in $(seq "$RUNS"); do
+  run palisade startup_warm java -cp "$JAR" "$HERE/WarmStart.java" "$(nn 300)"
+done
+
+python3 - "$TSV" <<'PY'
+import sys, statistics, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    l, b, v = line.rstrip("\n").split("\t")
+    rows[(l, b)].append(float(v))
+med = {k: statistics.median(v) for k, v in rows.items()}
+cols = ["native", "native-pin0", "palisade", "strace", "proot", "runsc"]
+names = [("startup_cli", "start-up /bin/true, command line"), ("startup_warm", "start-up /bin/true, per sandbox in a warm JVM"),
+         ("write_devnull", "pass-through call (write 1 B to /dev/null)"), ("getppid_loop", "emulated call (getppid)"),
+         ("stat_loop", "stat /etc/hostname"), ("open_read_close", "open+read+close /etc/hostname"),
+         ("fork_exec", "fork+exec+wait /bin/true"), ("gcc_loop.sh", "gcc -O2 hello.c")]
+def fmt(ns):
+    return "%.2f ms" % (ns / 1e6) if ns >= 1e5 else "%.0f ns" % ns if ns < 1e4 else "%.1f µs" % (ns / 1e3)
+print("| benchmark | " + " | ".join(cols) + " |")
+print("|---|" + "---:|" * len(cols))
+for b, title in names:
+    # the baseline is the faster of native and native pinned to one CPU (Palisade pins itself)
+    nb = "startup_cli" if b == "startup_warm" else b
+    bases = [med[k] for k in (("native", nb), ("native-pin0", nb)) if k in med]
+    base = min(bases) if bases else None
+    cells = []
+    for c in cols:
+        v = med.get((c, b))
+        if v is None:
+            cells.append("–")
+        elif base and not c.startswith("native"):
+            cells.append("%s (%.2f×)" % (fmt(v), v / base))
+        else:
+            cells.append(fmt(v))
+    print("| %s | %s |" % (title, " | ".join(cells)))
+ct = med.get(("ctracer", "getppid_loop")); pe = med.get(("palisade", "getppid_loop"))
+if ct and pe:
+    print("\nEmulated getppid: Palisade %s vs the raw C tracer (ptrace_bench seccomp, pinned) %s = %.2f× the C round trip."
+          % (fmt(pe), fmt(ct), pe / ct))
+print("\nRatios are to the faster of native and native pinned to CPU 0 (warm-JVM start-up: to native /bin/true"
+      " from the command line). Median of the runs. Load average at the end: " + open("/proc/loadavg").read().split()[0])
+PY
+log "raw data in $OUT"
