@@ -219,6 +219,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "escape")) return escape();
     if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
+    if (!strcmp(m, "reserve")) { void *p = mmap(NULL, 1UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); printf("reserve %s\n", p == MAP_FAILED ? "failed" : "ok"); return 0; }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }
     if (!strcmp(m, "fsize")) {

@@ -119,6 +119,23 @@ class KvmPlatformTest {
     }
 
     @Test
+    void a_huge_address_space_reservation_ends_the_sandbox_not_the_engine(@TempDir Path ws) throws Exception {
+        Run r = run(spec(ws, "glibc", "reserve").build());
+        assertThat(r.result().termination()).isEqualTo(Termination.MEMORY_LIMIT);
+        assertThat(r.result().message()).contains("address space limit");
+    }
+
+    @Test
+    void the_engine_picks_kvm_for_static_programs_and_ptrace_for_dynamic_ones(@TempDir Path ws) {
+        var engine = dev.palisade.sandbox.SandboxEngine.create();
+        assertThat(engine.resolve(spec(ws, "glibc", "hello").build()).name()).isEqualTo("kvm");
+        var dynamic = SandboxSpec.builder(List.of("/bin/ls")).workspace(ws).build();
+        assertThat(PLATFORM.canRun(dynamic)).isFalse();
+        engine.platform("ptrace").filter(p -> p.unavailableReason().isEmpty())
+                .ifPresent(p -> assertThat(engine.resolve(dynamic).name()).isEqualTo("ptrace"));
+    }
+
+    @Test
     void a_spinning_program_hits_the_cpu_limit(@TempDir Path ws) throws Exception {
         long t0 = System.nanoTime();
         Run r = run(spec(ws, "glibc", "spin").limits(Limits.DEFAULT.withCpuMillis(300)).build());
