@@ -100,6 +100,14 @@ static int memory(void) {
     printf("mremap kept data: %d\n", a[3 * 4096 - 1] == 'x' && a[299 * 4096] == 0);
     printf("mprotect=%d\n", mprotect(a, 4096, PROT_READ));
     printf("munmap=%d\n", munmap(a, 300 * 4096));
+    for (int round = 0; round < 3; round++) {
+        unsigned char *z = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long nonzero = 0;
+        for (int i = 0; i < 64 * 4096; i++) nonzero += z[i] != 0;
+        printf("fresh mmap round %d nonzero=%ld\n", round, nonzero);
+        memset(z, 0xab, 64 * 4096);
+        munmap(z, 64 * 4096);
+    }
     void *big = malloc(50 << 20);
     memset(big, 1, 50 << 20);
     free(big);
