@@ -169,6 +169,27 @@ class KvmPlatformTest {
     }
 
     @Test
+    void sandboxes_run_side_by_side(@TempDir Path ws) throws Exception {
+        List<java.util.concurrent.CompletableFuture<Run>> runs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String mode = i % 2 == 0 ? "files" : "readahead";
+            Path own = Files.createDirectories(ws.resolve("w" + i));
+            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(spec(own, "glibc", mode).build());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (var f : runs) {
+            Run r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.EXITED);
+            assertThat(r.result().exitCode()).isZero();
+        }
+    }
+
+    @Test
     void kill_ends_a_running_sandbox(@TempDir Path ws) throws Exception {
         try (var s = PLATFORM.start(spec(ws, "glibc", "spin").build())) {
             Thread.sleep(100);
