@@ -100,6 +100,14 @@ static int memory(void) {
     printf("mremap kept data: %d\n", a[3 * 4096 - 1] == 'x' && a[299 * 4096] == 0);
     printf("mprotect=%d\n", mprotect(a, 4096, PROT_READ));
     printf("munmap=%d\n", munmap(a, 300 * 4096));
+    for (int round = 0; round < 3; round++) {
+        unsigned char *z = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long nonzero = 0;
+        for (int i = 0; i < 64 * 4096; i++) nonzero += z[i] != 0;
+        printf("fresh mmap round %d nonzero=%ld\n", round, nonzero);
+        memset(z, 0xab, 64 * 4096);
+        munmap(z, 64 * 4096);
+    }
     void *big = malloc(50 << 20);
     memset(big, 1, 50 << 20);
     free(big);
@@ -219,6 +227,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "escape")) return escape();
     if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
+    if (!strcmp(m, "reserve")) { void *p = mmap(NULL, 1UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); printf("reserve %s\n", p == MAP_FAILED ? "failed" : "ok"); return 0; }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }
     if (!strcmp(m, "fsize")) {

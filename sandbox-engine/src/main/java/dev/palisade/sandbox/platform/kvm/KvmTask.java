@@ -76,6 +76,14 @@ final class KvmTask {
 
     /** Runs the sandbox on the calling (vCPU) thread, on {@code prebuilt} if given (built on this thread). */
     void run(GuestMachine prebuilt) {
+        run(prebuilt, null, null);
+    }
+
+    /**
+     * Like {@link #run(GuestMachine)}; {@code preElf}/{@code preLoaded}: an executable the standby
+     * already loaded into {@code prebuilt} (used when it is this sandbox's, removed otherwise).
+     */
+    void run(GuestMachine prebuilt, ElfImage preElf, ElfImage.Loaded preLoaded) {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
@@ -99,7 +107,13 @@ final class KvmTask {
                 readAhead = new ReadAhead(machine);
             }
             sys.setUpStdio();
-            long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            ElfImage.Loaded pre = null;
+            if (preLoaded != null && preElf == launch.elf()) {
+                pre = preLoaded;
+            } else if (preLoaded != null) {
+                machine.memory.unmap(preLoaded.low(), preLoaded.end() - preLoaded.low());
+            }
+            long[] entry = KvmStartup.load(launch, machine.memory, proc, pre);
             if (readAhead != null) {
                 patcher = new SyscallPatcher(machine.memory, entry[2]);
             }
@@ -229,8 +243,8 @@ final class KvmTask {
         private KvmStartup() {
         }
 
-        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p) {
-            ElfImage.Loaded img = l.elf().load(mem);
+        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p, ElfImage.Loaded preloaded) {
+            ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
             if (!mem.isMapped(stackLow)) {

@@ -22,10 +22,13 @@ final class VcpuThreads {
     }
 
     private static Standby standby;
+    /** The executable of the last sandbox started: standbys load it ahead, as the next one often runs it again. */
+    private static volatile ElfImage lastElf;
 
     /** Starts {@code task} on a vCPU thread and returns that thread. */
     static Thread start(KvmTask task, long memoryBytes) {
         SyscallPath path = SyscallPathProbe.chosen();
+        lastElf = task.launch.elf();
         Standby s;
         synchronized (VcpuThreads.class) {
             s = standby;
@@ -56,9 +59,14 @@ final class VcpuThreads {
                 }
             }
             GuestMachine m;
+            ElfImage elf = lastElf;
+            ElfImage.Loaded loaded = null;
             try {
                 m = new GuestMachine(path, STANDBY_MEMORY);
                 KvmTask.KvmStartup.mapStack(m.memory);
+                if (elf != null) {
+                    loaded = elf.load(m.memory);
+                }
             } catch (RuntimeException e) {
                 return;
             }
@@ -80,7 +88,7 @@ final class VcpuThreads {
                 m.close();
                 return;
             }
-            t.run(m);
+            t.run(m, elf, loaded);
         }
     }
 }
