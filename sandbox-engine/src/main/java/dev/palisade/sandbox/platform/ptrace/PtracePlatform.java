@@ -61,8 +61,20 @@ public final class PtracePlatform implements Platform {
         return "ptrace";
     }
 
+    private volatile Optional<String> unavailable;
+
+    /** Probed once per platform instance: the host does not change under a running engine. */
     @Override
     public Optional<String> unavailableReason() {
+        Optional<String> u = unavailable;
+        if (u == null) {
+            u = probe();
+            unavailable = u;
+        }
+        return u;
+    }
+
+    private static Optional<String> probe() {
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
                 || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
             return Optional.of("the ptrace platform needs Linux on x86-64");
