@@ -196,6 +196,14 @@ class KvmPlatformTest {
     }
 
     @Test
+    void tampering_with_the_read_ahead_table_hurts_only_the_program(@TempDir Path ws) throws Exception {
+        Run r = run(spec(ws, "glibc", "tamper").build());
+        assertThat(r.result().termination()).as(r.result().message()).isIn(Termination.EXITED, Termination.SIGNALED);
+        Run after = run(spec(ws, "glibc", "hello").build());
+        assertThat(after.stdout()).isEqualTo("hello, 2 args, HOME=(unset)\n");
+    }
+
+    @Test
     void kill_ends_a_running_sandbox(@TempDir Path ws) throws Exception {
         try (var s = PLATFORM.start(spec(ws, "glibc", "spin").build())) {
             Thread.sleep(100);
