@@ -260,6 +260,8 @@ final class KvmTask {
 
     /** Startup helper: loads the ELF and builds the initial stack. */
     static final class KvmStartup {
+        private static final SecureRandom RANDOM = new SecureRandom();
+
         private KvmStartup() {
         }
 
@@ -290,7 +292,7 @@ final class KvmTask {
             sp = pushString(mem, sp, "x86_64");
             long platform = sp;
             byte[] rnd = new byte[16];
-            new SecureRandom().nextBytes(rnd);
+            RANDOM.nextBytes(rnd);
             sp -= 16;
             mem.write(sp, rnd);
             long random = sp;
