@@ -562,8 +562,15 @@ final class KvmSyscalls {
         return at;
     }
 
+    /** Whether [addr, addr+len) touches the engine's own area between the mmap top and the stack. */
+    private static boolean enginePages(long addr, long len) {
+        long end = addr + len;
+        return end > GuestLayout.MMAP_TOP && addr < GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
+    }
+
     private long munmap(long addr, long len) {
-        if ((addr & (PAGE - 1)) != 0 || len <= 0 || !GuestLayout.canonicalUser(addr) || addr < GuestLayout.MIN_USER_VA) {
+        if ((addr & (PAGE - 1)) != 0 || len <= 0 || !GuestLayout.canonicalUser(addr) || addr < GuestLayout.MIN_USER_VA
+                || enginePages(addr, pageUp(len))) {
             return Errno.EINVAL.negated();
         }
         long size = pageUp(len);
@@ -573,7 +580,7 @@ final class KvmSyscalls {
     }
 
     private long mprotect(long addr, long len, int prot) {
-        if ((addr & (PAGE - 1)) != 0) {
+        if ((addr & (PAGE - 1)) != 0 || enginePages(addr, pageUp(Math.max(len, 0)))) {
             return Errno.EINVAL.negated();
         }
         if (len == 0) {
@@ -583,7 +590,7 @@ final class KvmSyscalls {
     }
 
     private long mremap(long old, long oldLen, long newLen, int flags) {
-        if ((old & (PAGE - 1)) != 0 || newLen <= 0) {
+        if ((old & (PAGE - 1)) != 0 || newLen <= 0 || oldLen < 0 || enginePages(old, pageUp(Math.max(oldLen, 1)))) {
             return Errno.EINVAL.negated();
         }
         long os = pageUp(oldLen), ns = pageUp(newLen);
