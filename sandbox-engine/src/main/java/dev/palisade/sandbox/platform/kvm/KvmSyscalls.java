@@ -14,7 +14,6 @@ import dev.palisade.sandbox.sentry.vfs.QueueFile;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -1236,9 +1235,5 @@ final class KvmSyscalls {
         } catch (IOException e) {
             return Errno.EACCES.negated();
         }
-    }
-
-    static long threadCpu() {
-        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 }
