@@ -3,7 +3,7 @@ package dev.palisade.sandbox.platform.kvm;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * vCPU threads, with one machine built ahead of time. Creating a VM, its memory slot, vCPU,
+ * vCPU threads, with up to two machines built ahead of time. Creating a VM, its memory slot, vCPU,
  * CPUID, registers, page tables and stack takes a millisecond or two, so when a sandbox ends its
  * vCPU thread tears the old VM down and builds the next one while nothing waits; the next
  * sandbox only hands it its program. A VM belongs to the thread that created it: the thread
@@ -21,7 +21,9 @@ final class VcpuThreads {
     private record Standby(SyscallPath path, Thread thread, CompletableFuture<KvmTask> task) {
     }
 
-    private static Standby standby;
+    /** At most this many idle machines wait; two keep back-to-back starts on a ready machine. */
+    private static final int MAX_STANDBYS = 2;
+    private static final java.util.ArrayDeque<Standby> STANDBYS = new java.util.ArrayDeque<>();
     /** The executable of the last sandbox started: standbys load it ahead, as the next one often runs it again. */
     private static volatile ElfImage lastElf;
 
@@ -29,17 +31,22 @@ final class VcpuThreads {
     static Thread start(KvmTask task, long memoryBytes) {
         SyscallPath path = SyscallPathProbe.chosen();
         lastElf = task.launch.elf();
-        Standby s;
+        Standby s = null;
         synchronized (VcpuThreads.class) {
-            s = standby;
-            standby = null;
-        }
-        if (s != null && s.path() == path && memoryBytes <= STANDBY_MEMORY && SyscallPathProbe.override == null) {
-            s.task().complete(task);
-            return s.thread();
+            if (memoryBytes <= STANDBY_MEMORY && SyscallPathProbe.override == null) {
+                while (!STANDBYS.isEmpty() && s == null) {
+                    Standby c = STANDBYS.pollFirst();
+                    if (c.path() == path) {
+                        s = c;
+                    } else {
+                        c.task().complete(null);
+                    }
+                }
+            }
         }
         if (s != null) {
-            s.task().complete(null);
+            s.task().complete(task);
+            return s.thread();
         }
         Thread t = new Thread(() -> {
             task.run(null);
@@ -54,8 +61,8 @@ final class VcpuThreads {
     private static void serve(SyscallPath path) {
         while (path != null && SyscallPathProbe.override == null) {
             synchronized (VcpuThreads.class) {
-                if (standby != null) {
-                    return;   // one standby is enough
+                if (STANDBYS.size() >= MAX_STANDBYS) {
+                    return;   // enough machines wait already
                 }
             }
             GuestMachine m;
@@ -72,11 +79,11 @@ final class VcpuThreads {
             }
             CompletableFuture<KvmTask> next = new CompletableFuture<>();
             synchronized (VcpuThreads.class) {
-                if (standby != null) {
+                if (STANDBYS.size() >= MAX_STANDBYS) {
                     m.close();
                     return;
                 }
-                standby = new Standby(path, Thread.currentThread(), next);
+                STANDBYS.addLast(new Standby(path, Thread.currentThread(), next));
             }
             KvmTask t;
             try {
