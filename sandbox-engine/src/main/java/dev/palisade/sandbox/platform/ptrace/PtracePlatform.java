@@ -107,14 +107,17 @@ public final class PtracePlatform implements Platform {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
         String program = resolve(spec);
+        // a spec's own identity (e.g. one uid per tenant) wins over the platform's default
+        int u = spec.identity() == null ? uid : spec.identity().uid();
+        int g = spec.identity() == null ? gid : spec.identity().gid();
         if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
             throw new SandboxException("workspace is not a directory: " + spec.workspace());
         }
         if (spec.workspace() != null) {
             // the sandbox's uid must be able to write its workspace (only the top directory is changed)
-            Posix.chown(spec.workspace().toAbsolutePath().toString(), uid, gid);
+            Posix.chown(spec.workspace().toAbsolutePath().toString(), u, g);
         }
-        return new PtraceSandbox(spec, uid, gid, trace, program, pool.take(spec), TIMERS);
+        return new PtraceSandbox(spec, u, g, trace, program, pool.take(spec), TIMERS);
     }
 
     /**

@@ -1,0 +1,113 @@
+package dev.palisade.platform.image;
+
+import dev.palisade.platform.config.PalisadeProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.platform.workload.Archives;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Root filesystems by image name: {@code host} is the host userland read-only with secrets left
+ * out (the engine's default root), {@code scratch} an empty directory; an imported OCI image
+ * is unpacked once per node under {@code <data-dir>/images/<name>/rootfs} from the archive kept
+ * in the database.
+ */
+@Component
+public class Images {
+
+    public static final String HOST = "host";
+    public static final String SCRATCH = "scratch";
+
+    private final JdbcClient jdbc;
+    private final Path dir;
+    private final ImageProperties limits;
+    private final AuditLog audit;
+    private final TransactionTemplate tx;
+
+    Images(JdbcClient jdbc, PalisadeProperties properties, ImageProperties limits, AuditLog audit, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.dir = properties.dataDir().toAbsolutePath().normalize().resolve("images");
+        this.limits = limits;
+        this.audit = audit;
+        this.tx = tx;
+    }
+
+    /**
+     * Imports an OCI image: unpacked here first (a bad archive is refused with the reason, and
+     * nothing is stored), then kept in the database for the other nodes, and audited.
+     */
+    public void importOci(String actor, String name, String description, byte[] archive) {
+        if (archive.length > limits.maxSize().toBytes()) {
+            throw new Archives.ArchiveException("image archive larger than " + limits.maxSize().toBytes() + " bytes");
+        }
+        Path staging = dir.resolve(name).resolve("rootfs.tmp");
+        Path rootfs = dir.resolve(name).resolve("rootfs");
+        try {
+            Archives.deleteTree(dir.resolve(name));
+            OciImages.unpack(archive, staging, limits.maxEntries(), limits.maxUnpacked().toBytes());
+            Files.move(staging, rootfs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            Archives.deleteTree(dir.resolve(name));
+            throw e;
+        }
+        String digest = sha256(archive);
+        tx.executeWithoutResult(status -> {
+            jdbc.sql("""
+                    insert into image (name, kind, description, digest, size_bytes, archive, created_by)
+                    values (:name, 'oci', :description, :digest, :size, :archive, :actor)""")
+                    .param("name", name).param("description", description).param("digest", digest)
+                    .param("size", archive.length).param("archive", archive).param("actor", actor).update();
+            audit.record(actor, (Long) null, null, "image.import", "image:" + name, "digest=" + digest);
+        });
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean exists(String name) {
+        return jdbc.sql("select count(*) from image where name = :name").param("name", name)
+                .query(Long.class).single() > 0;
+    }
+
+    /** The root to run on: empty for the host userland. */
+    public synchronized Optional<Path> root(String name) {
+        if (HOST.equals(name)) {
+            return Optional.empty();
+        }
+        try {
+            if (SCRATCH.equals(name)) {
+                Path scratch = dir.resolve("scratch");
+                Files.createDirectories(scratch);
+                return Optional.of(scratch);
+            }
+            Path rootfs = dir.resolve(name).resolve("rootfs");
+            if (!Files.isDirectory(rootfs)) {
+                byte[] archive = jdbc.sql("select archive from image where name = :name and kind = 'oci'")
+                        .param("name", name).query(byte[].class).optional()
+                        .orElseThrow(() -> new IllegalStateException("no image '" + name + "'"));
+                Path staging = dir.resolve(name).resolve("rootfs.tmp");
+                OciImages.unpack(archive, staging);
+                Files.move(staging, rootfs);
+            }
+            return Optional.of(rootfs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
