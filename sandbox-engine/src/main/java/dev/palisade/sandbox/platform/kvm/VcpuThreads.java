@@ -3,7 +3,7 @@ package dev.palisade.sandbox.platform.kvm;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * vCPU threads, with up to two machines built ahead of time. Creating a VM, its memory slot, vCPU,
+ * vCPU threads, with one machine built ahead of time. Creating a VM, its memory slot, vCPU,
  * CPUID, registers, page tables and stack takes a millisecond or two, so when a sandbox ends its
  * vCPU thread tears the old VM down and builds the next one while nothing waits; the next
  * sandbox only hands it its program. A VM belongs to the thread that created it: the thread
@@ -21,8 +21,12 @@ final class VcpuThreads {
     private record Standby(SyscallPath path, Thread thread, CompletableFuture<KvmTask> task) {
     }
 
-    /** At most this many idle machines wait; two keep back-to-back starts on a ready machine. */
-    private static final int MAX_STANDBYS = 2;
+    /**
+     * At most this many idle machines wait. Two would keep back-to-back starts on a ready machine,
+     * but measured slower: every VM of the process hooks its memory notifier, so idle VMs tax each
+     * host mmap change of the JVM (start-up median 12-13 ms against 8 ms with one, same load).
+     */
+    private static final int MAX_STANDBYS = 1;
     private static final java.util.ArrayDeque<Standby> STANDBYS = new java.util.ArrayDeque<>();
     /** The executable of the last sandbox started: standbys load it ahead, as the next one often runs it again. */
     private static volatile ElfImage lastElf;

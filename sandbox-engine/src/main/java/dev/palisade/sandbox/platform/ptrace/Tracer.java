@@ -43,9 +43,6 @@ import java.util.function.Consumer;
 final class Tracer implements SyscallContext {
 
     static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_EXECVE = 59;
-    private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
-            | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
-            | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
