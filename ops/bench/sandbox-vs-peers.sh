@@ -16,7 +16,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-SRC=${SRC:-/work/shared/bench/src}
+# shared/ lies beside the repository (as on the developers' machines and in CI)
+SRC=${SRC:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/bench/src}
 RUNS=${RUNS:-3}
 DIV=${DIV:-1}
 OUT=${OUT:-/var/tmp/palisade-bench-$(date +%Y%m%d-%H%M%S)}
