@@ -10,6 +10,10 @@ import java.util.List;
  */
 public record DayBars(List<Day> days, long maxWorkloads, long maxCpuSeconds) {
 
+    public boolean isEmpty() {
+        return maxWorkloads == 0 && maxCpuSeconds == 0;
+    }
+
     public static final int WIDTH = 560;
     public static final int HEIGHT = 160;
     static final int BASE = 140;
@@ -20,8 +24,10 @@ public record DayBars(List<Day> days, long maxWorkloads, long maxCpuSeconds) {
     }
 
     static DayBars of(List<LocalDate> dates, List<Long> workloads, List<Long> cpuSeconds) {
-        long maxW = Math.max(1, workloads.stream().mapToLong(Long::longValue).max().orElse(0));
-        long maxC = Math.max(1, cpuSeconds.stream().mapToLong(Long::longValue).max().orElse(0));
+        long highestW = workloads.stream().mapToLong(Long::longValue).max().orElse(0);
+        long highestC = cpuSeconds.stream().mapToLong(Long::longValue).max().orElse(0);
+        long maxW = Math.max(1, highestW);
+        long maxC = Math.max(1, highestC);
         int slot = WIDTH / dates.size();
         List<Day> days = new java.util.ArrayList<>();
         for (int i = 0; i < dates.size(); i++) {
@@ -31,6 +37,6 @@ public record DayBars(List<Day> days, long maxWorkloads, long maxCpuSeconds) {
             days.add(new Day(dates.get(i), workloads.get(i), cpuSeconds.get(i), x, BASE - hw, hw, BASE - hc, hc,
                     i * slot + slot / 2));
         }
-        return new DayBars(days, maxW, maxC);
+        return new DayBars(days, highestW, highestC);
     }
 }
