@@ -108,6 +108,20 @@ final class Browser implements AutoCloseable {
         return question;
     }
 
+    /** For what takes a sandboxed program to finish on a busy machine. */
+    WebDriverWait longWait() {
+        return new WebDriverWait(driver, Duration.ofSeconds(120));
+    }
+
+    void assertNoAlert() {
+        try {
+            Alert alert = driver.switchTo().alert();
+            throw new AssertionError("a script ran and opened an alert: " + alert.getText());
+        } catch (org.openqa.selenium.NoAlertPresentException expected) {
+            // nothing ran
+        }
+    }
+
     String text(By by) {
         return driver.findElement(by).getText();
     }

@@ -7,9 +7,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,8 +21,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * People using Palisade through its two web front ends, in a real headless Chromium against the
- * packaged jar: a platform admin in the console, a tenant admin in the portal, and a tenant user
- * who tries pages that are not theirs. Each main page is kept as a screenshot under
+ * packaged jar: a platform admin in the console; a tenant admin in the portal who runs a workload
+ * with an input file, watches its log arrive and downloads its artifact; and a tenant user who
+ * tries pages that are not theirs and names things in HTML. Each main page is kept as a screenshot under
  * {@code target/screenshots/}.
  */
 class ConsoleBrowserIT {
@@ -134,7 +137,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    void aTenantAdminManagesTokensAndMembers() throws Exception {
+    void aTenantAdminRunsAWorkloadWatchingItsLogAndManagesTokensAndMembers() throws Exception {
         String admin = adminToken();
         api("POST", "/api/v1/tenants", admin, "{\"slug\":\"hooli\",\"displayName\":\"Hooli\"}");
         api("POST", "/api/v1/tenants/hooli/users", admin,
@@ -148,6 +151,53 @@ class ConsoleBrowserIT {
         browser.screenshot("portal-01-dashboard-narrow");
         browser.narrow(false);
 
+        // submit a workload with an input file; its log appears while it runs
+        Path words = Files.createTempFile("words-", ".txt");
+        Files.writeString(words, "palisade keeps programs apart\n");
+        browser.get("/portal/workloads/new");
+        browser.screenshot("portal-02-submit-form");
+        browser.type(By.id("name"), "shout");
+        browser.type(By.id("command"), "/bin/sh\n-c\n"
+                + "for i in 1 2 3 4 5 6; do echo \"tick $i $GREETING\"; sleep 1; done; "
+                + "mkdir -p out; tr a-z A-Z < " + words.getFileName() + " > out/loud.txt; echo done");
+        browser.type(By.id("env"), "GREETING=hello");
+        browser.driver.findElement(By.id("files")).sendKeys(words.toAbsolutePath().toString());
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.path()).startsWith("/portal/workloads/");
+        assertThat(browser.flash()).contains("Workload shout queued");
+        String workloadPath = browser.path();
+
+        browser.wait.until(d -> browser.text(By.id("log")).contains("tick 1 hello"));
+        assertThat(browser.text(By.id("log"))).as("the first line shows before the program ends").doesNotContain("done");
+        browser.screenshot("portal-03-workload-running");
+        browser.longWait().until(d -> browser.all(By.cssSelector("#artifacts")).size() == 1);
+        assertThat(browser.text(By.cssSelector(".facts .badge"))).isEqualTo("Succeeded");
+        // the page reloaded when the program ended; the whole log streams in again
+        browser.wait.until(d -> browser.text(By.id("log")).contains("done"));
+        assertThat(browser.text(By.id("log"))).contains("tick 6 hello");
+        assertThat(browser.all(By.id("syscalls"))).hasSize(1);
+        browser.screenshot("portal-04-workload-done");
+
+        // the artifact link downloads what the program left in out/, in this session only
+        String artifacts = browser.driver.findElement(By.id("artifacts")).getAttribute("href");
+        HttpResponse<byte[]> download = http.send(HttpRequest.newBuilder(URI.create(artifacts))
+                .header("Cookie", "JSESSIONID=" + browser.driver.manage().getCookieNamed("JSESSIONID").getValue())
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(download.statusCode()).isEqualTo(200);
+        assertThat(download.headers().firstValue("Content-Disposition")).hasValueSatisfying(
+                v -> assertThat(v).contains("shout-artifacts.tar.gz"));
+        try (var tar = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(download.body()))) {
+            assertThat(new String(tar.readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .contains("loud.txt").contains("PALISADE KEEPS PROGRAMS APART");
+        }
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(artifacts)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode()).as("no session, no artifacts").isNotEqualTo(200);
+
+        browser.get("/portal/workloads");
+        assertThat(browser.text(By.cssSelector("main tbody tr:first-child"))).contains("shout").contains("Succeeded");
+        browser.screenshot("portal-05-workloads");
+        browser.get(workloadPath);
+
         // a token is shown once, with a copy button, and works against the API until revoked
         browser.get("/portal/tokens");
         browser.type(By.id("name"), "ci");
@@ -156,7 +206,7 @@ class ConsoleBrowserIT {
         String token = browser.driver.findElement(By.id("new-token")).getAttribute("value");
         assertThat(token).matches("pal_[a-z0-9]{8}_[A-Za-z0-9_-]{43}");
         assertThat(browser.all(By.cssSelector("button[data-copy=new-token]"))).hasSize(1);
-        browser.screenshot("portal-02-token-created");
+        browser.screenshot("portal-06-token-created");
         assertThat(api("GET", "/api/v1/tenants/hooli/quota", token, null).statusCode()).isEqualTo(200);
 
         browser.get("/portal/tokens");
@@ -166,7 +216,7 @@ class ConsoleBrowserIT {
         assertThat(browser.flash()).contains("Token ci revoked");
         assertThat(browser.text(By.cssSelector("tr[data-token=ci]"))).contains("Revoked");
         assertThat(api("GET", "/api/v1/tenants/hooli/quota", token, null).statusCode()).isEqualTo(401);
-        browser.screenshot("portal-03-tokens");
+        browser.screenshot("portal-07-tokens");
 
         // members: invite, change role, remove
         browser.get("/portal/members");
@@ -177,13 +227,11 @@ class ConsoleBrowserIT {
         browser.driver.findElement(By.cssSelector("tr[data-member=dinesh] select option[value=TENANT_ADMIN]")).click();
         browser.submit(By.cssSelector("tr[data-member=dinesh] form[action$='/role'] button"));
         assertThat(browser.text(By.cssSelector("tr[data-member=dinesh] .badge"))).isEqualTo("Tenant admin");
-        browser.screenshot("portal-04-members");
+        browser.screenshot("portal-08-members");
         browser.confirm(By.cssSelector("tr[data-member=dinesh] form[action$='/delete'] button"));
         assertThat(browser.flash()).contains("dinesh removed");
         assertThat(browser.all(By.cssSelector("tr[data-member=dinesh]"))).isEmpty();
 
-        browser.get("/portal/workloads");
-        browser.screenshot("portal-05-workloads");
         browser.logout();
     }
 
@@ -196,6 +244,13 @@ class ConsoleBrowserIT {
         api("POST", "/api/v1/tenants", admin, "{\"slug\":\"other\",\"displayName\":\"Other\"}");
         api("POST", "/api/v1/tenants/evil/users", admin,
                 "{\"username\":\"mallory\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
+        api("POST", "/api/v1/tenants/other/users", admin,
+                "{\"username\":\"olivia\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
+        String olivia = token("olivia", PASSWORD);
+        HttpResponse<String> theirs = api("POST", "/api/v1/tenants/other/workloads", olivia,
+                "{\"name\":\"private\",\"command\":[\"/bin/sh\",\"-c\",\"mkdir out; echo secret > out/s; echo secret\"]}");
+        assertThat(theirs.statusCode()).isEqualTo(201);
+        String theirId = json.readTree(theirs.body()).get("id").asString();
 
         browser.login("mallory", PASSWORD);
         assertThat(browser.path()).isEqualTo("/portal");
@@ -207,10 +262,32 @@ class ConsoleBrowserIT {
             assertThat(browser.text(By.cssSelector("main h1"))).as(page).isEqualTo("Not allowed");
         }
         browser.screenshot("refused-01-admin-page");
-        // another tenant's workload, or one that does not exist, is simply not found
-        browser.get("/portal/workloads/00000000-0000-0000-0000-000000000000");
-        assertThat(browser.text(By.cssSelector("main h1"))).isEqualTo("Not found");
+        // another tenant's workload is simply not found, as one that does not exist, and so are its log and files
+        for (String page : new String[] {"/portal/workloads/" + theirId, "/portal/workloads/" + theirId + "/log.txt",
+                "/portal/workloads/" + theirId + "/artifacts", "/portal/workloads/" + UUID.randomUUID()}) {
+            browser.get(page);
+            assertThat(browser.text(By.cssSelector("main h1"))).as(page).isEqualTo("Not found");
+            assertThat(browser.driver.getPageSource()).doesNotContain("secret");
+        }
         browser.screenshot("refused-02-not-found");
+
+        // a workload name that is HTML is refused by the platform and shown back as typed, as text;
+        // a program that prints HTML shows it as text in its log
+        browser.get("/portal/workloads/new");
+        browser.type(By.id("name"), evil);
+        browser.type(By.id("command"), "/bin/sh\n-c\necho '" + evil + "<img src=x onerror=alert(2)><b>bold</b>'");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.driver.findElement(By.id("name")).getAttribute("value")).isEqualTo(evil);
+        assertThat(browser.text(By.cssSelector(".has-error .field-error"))).isNotBlank();
+        browser.screenshot("escaped-01-workload-name");
+        browser.type(By.id("name"), "html-printer");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        browser.longWait().until(d -> browser.text(By.id("log")).contains("<b>bold</b>"));
+        assertThat(browser.text(By.id("log"))).contains(evil + "<img src=x onerror=alert(2)><b>bold</b>");
+        assertThat(browser.all(By.cssSelector("#log *"))).as("no element made from the program's output").isEmpty();
+        assertThat(browser.text(By.cssSelector("pre.code"))).contains(evil);
+        browser.assertNoAlert();
+        browser.screenshot("escaped-02-program-output");
         // a member sees the members but cannot invite
         browser.get("/portal/members");
         assertThat(browser.all(By.cssSelector("form[action$='/portal/members']"))).isEmpty();
@@ -223,14 +300,19 @@ class ConsoleBrowserIT {
         browser.get("/admin/tenants/evil");
         assertThat(browser.text(By.cssSelector("main h1"))).contains(evil);
         assertThat(browser.driver.findElements(By.cssSelector("main h1 script"))).isEmpty();
-        browser.screenshot("escaped-01-tenant-name");
+        browser.assertNoAlert();
+        browser.screenshot("escaped-03-tenant-name");
         browser.logout();
     }
 
     private static String adminToken() throws Exception {
+        return token("admin", ADMIN_PASSWORD);
+    }
+
+    private static String token(String username, String password) throws Exception {
         HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/v1/tokens"))
                 .header("Authorization", "Basic " + Base64.getEncoder()
-                        .encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                        .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"browser-test\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());

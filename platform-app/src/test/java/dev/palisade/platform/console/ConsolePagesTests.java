@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.not;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.MediaType;
 import org.springframework.mock.web.MockHttpSession;
+import org.springframework.mock.web.MockMultipartFile;
 
 /** The console and portal pages behind the console chain: roles, tenants, forms, escaping. */
 class ConsolePagesTests extends ApiTestSupport {
@@ -35,7 +37,8 @@ class ConsolePagesTests extends ApiTestSupport {
                 "/admin/tenants/new", "/admin/tenants/" + tenant, "/admin/tenants/" + tenant + "/edit",
                 "/admin/tenants/" + tenant + "/quota", "/admin/tenants/" + tenant + "/users/new",
                 "/admin/tenants/" + tenant + "/delete", "/admin/users", "/admin/workloads",
-                "/admin/workloads?state=RUNNING&page=2", "/admin/audit?action=tenant.create&from=2020-01-01"}) {
+                "/admin/workloads?state=RUNNING&page=2", "/admin/audit?action=tenant.create&from=2020-01-01",
+                "/admin/nodes", "/admin/images", "/admin/security?kind=denied_syscall"}) {
             mvc.perform(get(page).session(admin).accept(MediaType.TEXT_HTML))
                     .andExpect(status().isOk())
                     .andExpect(content().string(containsString("class=\"mainnav\"")));
@@ -59,6 +62,36 @@ class ConsolePagesTests extends ApiTestSupport {
         mvc.perform(post("/admin/tenants/new").session(admin).with(csrf())
                         .param("slug", slug).param("displayName", "Again"))
                 .andExpect(model().attributeHasFieldErrorCode("tenantForm", "slug", "taken"));
+    }
+
+    @Test
+    void aTenantMemberSubmitsAWorkloadWithInputFilesFromTheForm() throws Exception {
+        String admin = adminToken();
+        String tenant = createTenant(admin);
+        String user = unique("runner");
+        userToken(admin, tenant, user, "TENANT_MEMBER");
+        MockHttpSession session = login(user, PASSWORD);
+        mvc.perform(get("/portal/workloads/new").session(session)).andExpect(status().isOk())
+                .andExpect(content().string(containsString("enctype=\"multipart/form-data\"")));
+
+        String location = mvc.perform(multipart("/portal/workloads/new")
+                        .file(new MockMultipartFile("files", "in.txt", "text/plain", "hello".getBytes()))
+                        .session(session).with(csrf())
+                        .param("name", "from-form").param("image", "host").param("platform", "auto")
+                        .param("command", "/bin/cat\nin.txt\n").param("env", "A=1\nB=two"))
+                .andExpect(status().is3xxRedirection())
+                .andExpect(flash().attributeExists("flash"))
+                .andReturn().getResponse().getRedirectedUrl();
+        mvc.perform(get(location).session(session)).andExpect(status().isOk())
+                .andExpect(content().string(containsString("from-form")));
+
+        // what the platform refuses comes back on the field, with what was typed
+        mvc.perform(multipart("/portal/workloads/new").session(session).with(csrf())
+                        .param("name", "<b>bad name</b>").param("image", "host").param("platform", "auto")
+                        .param("command", "/bin/true"))
+                .andExpect(status().isOk())
+                .andExpect(model().attributeHasFieldErrors("submitForm", "name"))
+                .andExpect(content().string(containsString("value=\"&lt;b&gt;bad name&lt;/b&gt;\"")));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.palisade.web.dashboard;
 
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.audit.AuditQuery;
+import dev.palisade.web.platform.PlatformQueries;
 import dev.palisade.web.workload.WorkloadQueries;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
@@ -18,11 +19,14 @@ class AdminDashboardController {
     private final DashboardQueries queries;
     private final WorkloadQueries workloads;
     private final AuditLog audit;
+    private final PlatformQueries platform;
 
-    AdminDashboardController(DashboardQueries queries, WorkloadQueries workloads, AuditLog audit) {
+    AdminDashboardController(DashboardQueries queries, WorkloadQueries workloads, AuditLog audit,
+            PlatformQueries platform) {
         this.queries = queries;
         this.workloads = workloads;
         this.audit = audit;
+        this.platform = platform;
     }
 
     @GetMapping("/admin")
@@ -31,6 +35,8 @@ class AdminDashboardController {
         model.addAttribute("chart", queries.lastDays(7, null));
         model.addAttribute("recentWorkloads",
                 workloads.list(null, null, null, PageRequest.of(0, 8)).getContent());
+        model.addAttribute("nodes", platform.nodes());
+        model.addAttribute("recentSecurity", platform.securityEvents(null, null, PageRequest.of(0, 6)).getContent());
         model.addAttribute("recentAudit", audit.search(new AuditQuery(null, null, null, null, null),
                 PageRequest.of(0, 8, Sort.by(Sort.Direction.DESC, "occurredAt"))).getContent());
         return VIEW;

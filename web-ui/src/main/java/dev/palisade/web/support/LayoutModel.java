@@ -9,14 +9,16 @@ import org.springframework.web.bind.annotation.ModelAttribute;
 class LayoutModel {
 
     private final CurrentUserResolver resolver;
+    private final boolean workloadActions;
 
-    LayoutModel(CurrentUserResolver resolver) {
+    LayoutModel(CurrentUserResolver resolver, org.springframework.context.ApplicationContext context) {
         this.resolver = resolver;
+        this.workloadActions = context.getBeanNamesForType(dev.palisade.web.workload.WorkloadActions.class).length > 0;
     }
 
     @ModelAttribute("consoleFeatures")
     ConsoleFeatures features() {
-        return new ConsoleFeatures(false, false, false, false);
+        return new ConsoleFeatures(true, true, true, workloadActions);
     }
 
     @ModelAttribute("me")

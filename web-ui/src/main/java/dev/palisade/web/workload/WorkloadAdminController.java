@@ -6,6 +6,9 @@ import dev.palisade.web.support.Pager;
 import dev.palisade.web.support.Paging;
 import java.util.UUID;
 import org.springframework.data.domain.Slice;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -20,9 +23,11 @@ class WorkloadAdminController {
     static final String DETAIL_VIEW = "admin/workloads/detail";
 
     private final WorkloadQueries queries;
+    private final WorkloadLogs logs;
 
-    WorkloadAdminController(WorkloadQueries queries) {
+    WorkloadAdminController(WorkloadQueries queries, WorkloadLogs logs) {
         this.queries = queries;
+        this.logs = logs;
     }
 
     @GetMapping("/admin/workloads")
@@ -41,7 +46,29 @@ class WorkloadAdminController {
 
     @GetMapping("/admin/workloads/{id}")
     String detail(@PathVariable UUID id, Model model) {
-        model.addAttribute("w", queries.find(id, null).orElseThrow(() -> new NotFoundException("no workload " + id)));
+        model.addAttribute("w", find(id));
         return DETAIL_VIEW;
+    }
+
+    @GetMapping(path = "/admin/workloads/{id}/log", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+    SseEmitter follow(@PathVariable UUID id) {
+        find(id);
+        return logs.follow(id);
+    }
+
+    @GetMapping("/admin/workloads/{id}/log.txt")
+    ResponseEntity<String> logText(@PathVariable UUID id) {
+        return WorkloadPortalController.logResponse(find(id), logs.text(id));
+    }
+
+    @GetMapping("/admin/workloads/{id}/artifacts")
+    ResponseEntity<byte[]> artifacts(@PathVariable UUID id) {
+        WorkloadDetail w = find(id);
+        return WorkloadPortalController.artifactResponse(w,
+                logs.artifacts(id).orElseThrow(() -> new NotFoundException("no artifacts of " + id)));
+    }
+
+    private WorkloadDetail find(UUID id) {
+        return queries.find(id, null).orElseThrow(() -> new NotFoundException("no workload " + id));
     }
 }

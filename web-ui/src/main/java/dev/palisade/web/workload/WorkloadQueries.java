@@ -74,7 +74,7 @@ public class WorkloadQueries {
                 select w.id, t.slug, w.name, w.image, w.platform, w.state, w.created_at, w.started_at, w.finished_at,
                        w.exit_code, w.termination_reason, w.cpu_millis, w.wall_millis, w.peak_memory_bytes, w.node,
                        w.command::text as command, w.env::text as env, w.limits::text as limits, w.result::text as result,
-                       w.attempts
+                       w.attempts, w.message, w.artifact_bytes, w.log_bytes
                 from workload w join tenant t on t.id = w.tenant_id where w.id = :id
                 """;
         if (tenantId != null) {
@@ -82,7 +82,8 @@ public class WorkloadQueries {
             params.addValue("tenantId", tenantId);
         }
         return jdbc.query(sql, params, (rs, n) -> new WorkloadDetail(row(rs, n), rs.getString("command"),
-                rs.getString("env"), rs.getString("limits"), rs.getString("result"), rs.getInt("attempts")))
+                rs.getString("env"), rs.getString("limits"), rs.getString("result"), rs.getInt("attempts"),
+                rs.getString("message"), rs.getLong("artifact_bytes"), rs.getLong("log_bytes")))
                 .stream().findFirst();
     }
 
