@@ -69,6 +69,16 @@
     source.onmessage = function (event) {
       append(event.data + '\n');
     };
+    // "STATE Label": the state badge on the page follows the workload
+    source.addEventListener('state', function (event) {
+      var space = event.data.indexOf(' ');
+      var state = event.data.substring(0, space);
+      var badge = document.querySelector('[data-state-badge]');
+      if (badge && /^[A-Z_]+$/.test(state)) {
+        badge.className = 'badge badge-' + state.toLowerCase();
+        badge.textContent = event.data.substring(space + 1);
+      }
+    });
     source.addEventListener('end', function (event) {
       source.close();
       if (status) {

@@ -119,6 +119,14 @@ class ConsoleBrowserIT {
 
         browser.get("/admin/workloads");
         browser.screenshot("admin-07-workloads");
+        browser.get("/admin/nodes");
+        assertThat(browser.all(By.cssSelector("main tbody tr"))).as("this app is a node").isNotEmpty();
+        browser.screenshot("admin-09-nodes");
+        browser.get("/admin/images");
+        assertThat(browser.text(By.cssSelector("main tbody"))).contains("host").contains("scratch");
+        browser.screenshot("admin-10-images");
+        browser.get("/admin/security");
+        browser.screenshot("admin-11-security-events");
 
         // deleting takes the slug typed again
         browser.get("/admin/tenants/new");

@@ -1,6 +1,5 @@
 package dev.palisade.web.dashboard;
 
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -46,7 +45,7 @@ class DashboardQueries {
         }
         Map<LocalDate, long[]> byDay = new HashMap<>();
         jdbc.query("""
-                select (created_at at time zone 'UTC')::date as day, count(*), coalesce(sum(cpu_millis), 0) / 1000
+                select (created_at at time zone 'UTC')::date as day, count(*), (coalesce(sum(cpu_millis), 0) + 999) / 1000
                 from workload where created_at >= :from""" + tenantFilter + " group by 1", params,
                 rs -> {
                     byDay.put(rs.getObject(1, LocalDate.class), new long[] {rs.getLong(2), rs.getLong(3)});
@@ -62,30 +61,4 @@ class DashboardQueries {
         }
         return DayBars.of(dates, workloads, cpu);
     }
-
-    /** CPU seconds the tenant's workloads used since the start of the current UTC month. */
-    long cpuSecondsThisMonth(long tenantId) {
-        Instant monthStart = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        Long millis = jdbc.queryForObject("""
-                select coalesce(sum(cpu_millis), 0) from workload where tenant_id = :t and created_at >= :from
-                """, new MapSqlParameterSource("t", tenantId).addValue("from", java.sql.Timestamp.from(monthStart)),
-                Long.class);
-        return millis == null ? 0 : millis / 1000;
-    }
-
-    long activeWorkloads(long tenantId) {
-        Long n = jdbc.queryForObject(
-                "select count(*) from workload where tenant_id = :t and state in ('QUEUED', 'RUNNING')",
-                new MapSqlParameterSource("t", tenantId), Long.class);
-        return n == null ? 0 : n;
-    }
-
-    long workloadsThisMonth(long tenantId) {
-        Instant monthStart = LocalDate.now(ZoneOffset.UTC).withDayOfMonth(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-        Long n = jdbc.queryForObject("select count(*) from workload where tenant_id = :t and created_at >= :from",
-                new MapSqlParameterSource("t", tenantId).addValue("from", java.sql.Timestamp.from(monthStart)),
-                Long.class);
-        return n == null ? 0 : n;
-    }
-
 }

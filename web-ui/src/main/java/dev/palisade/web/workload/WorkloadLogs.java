@@ -15,6 +15,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Locale;
+import org.springframework.context.MessageSource;
+import org.springframework.context.i18n.LocaleContextHolder;
 import org.springframework.jdbc.core.namedparam.MapSqlParameterSource;
 import org.springframework.jdbc.core.namedparam.NamedParameterJdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -25,6 +28,7 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * table: stdout and stderr interleaved, in chunks, written by whichever node runs it). Following
  * a log polls that table from a small shared pool, so an open page holds no request thread and
  * any app instance can serve any log. Lines are sent as server-sent events named {@code log};
+ * {@code state} carries the workload's state when it changes (name and label, for the badge);
  * {@code end} says the workload finished and everything it wrote was sent.
  */
 @Component
@@ -35,10 +39,12 @@ class WorkloadLogs {
     static final long FOLLOW_FOR_MILLIS = 60 * 60 * 1000L;
 
     private final NamedParameterJdbcTemplate jdbc;
+    private final MessageSource messages;
     private final ScheduledExecutorService poller;
 
-    WorkloadLogs(NamedParameterJdbcTemplate jdbc) {
+    WorkloadLogs(NamedParameterJdbcTemplate jdbc, MessageSource messages) {
         this.jdbc = jdbc;
+        this.messages = messages;
         AtomicInteger n = new AtomicInteger();
         this.poller = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "console-log-" + n.incrementAndGet());
@@ -69,7 +75,7 @@ class WorkloadLogs {
 
     SseEmitter follow(UUID id) {
         SseEmitter emitter = new SseEmitter(FOLLOW_FOR_MILLIS);
-        Follower follower = new Follower(id, emitter);
+        Follower follower = new Follower(id, emitter, LocaleContextHolder.getLocale());
         ScheduledFuture<?> task = poller.scheduleWithFixedDelay(follower, 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
         follower.task = task;
         emitter.onCompletion(() -> task.cancel(false));
@@ -82,15 +88,18 @@ class WorkloadLogs {
 
         private final UUID id;
         private final SseEmitter emitter;
+        private final Locale locale;
+        private String lastState;
         private final Decoder decoder = new Decoder();
         private final StringBuilder partial = new StringBuilder();
         private int lastSeq = -1;
         private volatile ScheduledFuture<?> task;
         private boolean done;
 
-        Follower(UUID id, SseEmitter emitter) {
+        Follower(UUID id, SseEmitter emitter, Locale locale) {
             this.id = id;
             this.emitter = emitter;
+            this.locale = locale;
         }
 
         @Override
@@ -103,6 +112,10 @@ class WorkloadLogs {
                 String state = jdbc.query("select state from workload where id = :id",
                         new MapSqlParameterSource("id", id), (rs, n) -> rs.getString(1)).stream().findFirst()
                         .orElse("GONE");
+                if (!state.equals(lastState)) {
+                    lastState = state;
+                    send("state", state + " " + messages.getMessage("state." + state, null, state, locale));
+                }
                 List<Object[]> chunks = jdbc.query("""
                         select seq, data from workload_log where workload_id = :id and seq > :seq order by seq limit :n
                         """, new MapSqlParameterSource("id", id).addValue("seq", lastSeq).addValue("n", CHUNKS_PER_POLL),
