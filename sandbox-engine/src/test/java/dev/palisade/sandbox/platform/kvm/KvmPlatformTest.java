@@ -63,13 +63,22 @@ class KvmPlatformTest {
     void static_programs_give_the_same_output_and_status_as_natively(String program, @TempDir Path ws, @TempDir Path nat)
             throws Exception {
         assumeProgram(program);
-        for (String mode : List.of("hello", "files", "memory")) {
+        for (String mode : List.of("hello", "files", "memory", "readahead")) {
             Run r = run(spec(ws, program, mode).build());
             Native n = runNative(nat, List.of(PROGRAMS.get(program).toString(), mode));
             assertThat(r.stdout()).as(program + " " + mode).isEqualTo(n.stdout());
             assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.EXITED);
             assertThat(r.result().exitCode()).isEqualTo(n.exit());
         }
+    }
+
+    @Test
+    void sequential_reads_are_served_inside_the_guest_on_the_mmio_path(@TempDir Path ws) throws Exception {
+        assumeTrue(SyscallPathProbe.chosen() == SyscallPath.PVM_MMIO, "read-ahead exists on the MMIO path only");
+        Run r = run(spec(ws, "glibc", "readahead").build());
+        assertThat(r.stdout()).contains("sequential: off=409600 pos=409600 sum=52224000 bad=0");
+        // the program makes ~120 read calls; most never leave the guest
+        assertThat(r.result().syscallCounts().get("read")).isLessThan(40);
     }
 
     @Test
@@ -110,6 +119,23 @@ class KvmPlatformTest {
     }
 
     @Test
+    void a_huge_address_space_reservation_ends_the_sandbox_not_the_engine(@TempDir Path ws) throws Exception {
+        Run r = run(spec(ws, "glibc", "reserve").build());
+        assertThat(r.result().termination()).isEqualTo(Termination.MEMORY_LIMIT);
+        assertThat(r.result().message()).contains("address space limit");
+    }
+
+    @Test
+    void the_engine_picks_kvm_for_static_programs_and_ptrace_for_dynamic_ones(@TempDir Path ws) {
+        var engine = dev.palisade.sandbox.SandboxEngine.create();
+        assertThat(engine.resolve(spec(ws, "glibc", "hello").build()).name()).isEqualTo("kvm");
+        var dynamic = SandboxSpec.builder(List.of("/bin/ls")).workspace(ws).build();
+        assertThat(PLATFORM.canRun(dynamic)).isFalse();
+        engine.platform("ptrace").filter(p -> p.unavailableReason().isEmpty())
+                .ifPresent(p -> assertThat(engine.resolve(dynamic).name()).isEqualTo("ptrace"));
+    }
+
+    @Test
     void a_spinning_program_hits_the_cpu_limit(@TempDir Path ws) throws Exception {
         long t0 = System.nanoTime();
         Run r = run(spec(ws, "glibc", "spin").limits(Limits.DEFAULT.withCpuMillis(300)).build());
@@ -140,6 +166,27 @@ class KvmPlatformTest {
         Run r = run(spec(ws, "glibc", "spam").limits(Limits.DEFAULT.withOutputBytes(10_000)).build());
         assertThat(r.result().termination()).isEqualTo(Termination.OUTPUT_LIMIT);
         assertThat(r.stdout().length()).isLessThanOrEqualTo(10_000);
+    }
+
+    @Test
+    void sandboxes_run_side_by_side(@TempDir Path ws) throws Exception {
+        List<java.util.concurrent.CompletableFuture<Run>> runs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String mode = i % 2 == 0 ? "files" : "readahead";
+            Path own = Files.createDirectories(ws.resolve("w" + i));
+            runs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(spec(own, "glibc", mode).build());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (var f : runs) {
+            Run r = f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.EXITED);
+            assertThat(r.result().exitCode()).isZero();
+        }
     }
 
     @Test
