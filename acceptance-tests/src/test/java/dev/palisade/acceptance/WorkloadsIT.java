@@ -172,6 +172,21 @@ class WorkloadsIT {
                 assertThat(awaitEnd(a.baseUrl(), admin, id, Duration.ofSeconds(30)).get("state").asString())
                         .isIn("SUCCEEDED", "FAILED");
             }
+
+            // a normal stop hands what still runs back to the queue (grace 1 s here), for another node to run
+            String handed = submit(a.baseUrl(), admin, "{\"name\":\"long\",\"command\":[\"sleep\",\"600\"]}");
+            awaitState(a.baseUrl(), admin, handed, "RUNNING", Duration.ofSeconds(20));
+            a.close();
+            try (var c = postgres.getPostgresDatabase().getConnection();
+                    var q = c.prepareStatement("select state, node, attempts from workload where id = ?::uuid")) {
+                q.setString(1, handed);
+                try (var rs = q.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("QUEUED");
+                    assertThat(rs.getString(2)).isNull();
+                    assertThat(rs.getInt(3)).isZero();
+                }
+            }
         }
     }
 
