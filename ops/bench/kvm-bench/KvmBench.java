@@ -80,8 +80,8 @@ public class KvmBench {
         System.out.println("kvm probe: " + KvmPlatform.probeSummary());
         System.out.println("ptrace platform: " + (ptrace ? "available" : "unavailable"));
         List<String> hello = List.of("/bench-bin/probe-glibc", "hello");
-        // warm the JVM
-        for (int i = 0; i < 30; i++) {
+        // warm the JVM: the C2 compiler needs a few hundred sandboxes before start-up code is compiled
+        for (int i = 0; i < 300; i++) {
             sandbox("kvm", hello, data);
         }
         List<Double> startup = new ArrayList<>(), whole = new ArrayList<>(), b2b = new ArrayList<>();

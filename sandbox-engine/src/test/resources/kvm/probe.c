@@ -228,6 +228,21 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
     if (!strcmp(m, "reserve")) { void *p = mmap(NULL, 1UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); printf("reserve %s\n", p == MAP_FAILED ? "failed" : "ok"); return 0; }
+    if (!strcmp(m, "tamper")) {
+        /* scribble over the read-ahead table (if this path has one) between reads */
+        int fd = open("t.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+        static char b[1 << 16];
+        for (int i = 0; i < 16; i++) write(fd, b, sizeof b);
+        lseek(fd, 0, SEEK_SET);
+        unsigned long *table = (unsigned long *)0x7fff10000000UL;
+        int have = mprotect((void *)table, 4096, PROT_READ | PROT_WRITE) == 0 || 1;
+        for (int i = 0; i < 40; i++) {
+            read(fd, b, 4096);
+            if (i == 5 && have) for (int k = 0; k < 512; k++) table[k] = k % 4 == 0 ? 0x1000 : 0x7fffffffffffUL;
+        }
+        printf("survived\n");
+        return 0;
+    }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }
     if (!strcmp(m, "fsize")) {

@@ -33,7 +33,19 @@ final class KvmTask {
 
     final KvmSandbox sandbox;
     final KvmLaunch launch;
-    final Map<String, Long> counts = new LinkedHashMap<>();
+    /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
+    private final long[] countByNumber = new long[SyscallTable.maxNumber() + 1];
+    private final Map<String, Long> unknownCounts = new LinkedHashMap<>();
+
+    Map<String, Long> counts() {
+        Map<String, Long> m = new java.util.TreeMap<>(unknownCounts);
+        for (int i = 0; i < countByNumber.length; i++) {
+            if (countByNumber[i] > 0) {
+                m.put(SyscallTable.nameOf(i), countByNumber[i]);
+            }
+        }
+        return m;
+    }
     final List<DeniedCall> denied = new ArrayList<>();
     long deniedDropped;
     long cpuStartNs;
@@ -135,7 +147,7 @@ final class KvmTask {
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
             String msg = endMessage == null ? "ended" : endMessage;
             sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, counts, denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
             }
@@ -180,8 +192,16 @@ final class KvmTask {
 
     private long dispatch(long nr, boolean trace) {
         Syscall entry = SyscallTable.get(nr);
-        String name = entry == null ? "unknown_" + nr : entry.name();
-        counts.merge(name, 1L, Long::sum);
+        String name;
+        if (entry == null) {
+            name = "unknown_" + nr;
+            if (unknownCounts.size() < 1000 || unknownCounts.containsKey(name)) {
+                unknownCounts.merge(name, 1L, Long::sum);
+            }
+        } else {
+            name = entry.name();
+            countByNumber[entry.number()]++;
+        }
         var cpu = machine.vcpu;
         long a0 = cpu.reg(REG_RDI), a1 = cpu.reg(REG_RSI), a2 = cpu.reg(REG_RDX);
         long a3 = cpu.reg(REG_R10), a4 = cpu.reg(REG_R8), a5 = cpu.reg(REG_R9);
@@ -240,6 +260,8 @@ final class KvmTask {
 
     /** Startup helper: loads the ELF and builds the initial stack. */
     static final class KvmStartup {
+        private static final SecureRandom RANDOM = new SecureRandom();
+
         private KvmStartup() {
         }
 
@@ -270,7 +292,7 @@ final class KvmTask {
             sp = pushString(mem, sp, "x86_64");
             long platform = sp;
             byte[] rnd = new byte[16];
-            new SecureRandom().nextBytes(rnd);
+            RANDOM.nextBytes(rnd);
             sp -= 16;
             mem.write(sp, rnd);
             long random = sp;
