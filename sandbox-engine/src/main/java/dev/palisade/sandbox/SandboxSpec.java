@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param network     network policy
  * @param platform    which platform runs it
  * @param trace       print every trapped system call and the Sentry's decision to the trace sink
+ * @param identity    the unprivileged uid/gid the program runs as, or {@code null} for the platform's default
+ *                    (the ptrace platform honours it; the KVM platform has no host identity to change)
  */
 public record SandboxSpec(
         List<String> command,
@@ -31,7 +33,8 @@ public record SandboxSpec(
         Limits limits,
         NetworkPolicy network,
         PlatformChoice platform,
-        boolean trace) {
+        boolean trace,
+        Identity identity) {
 
     public SandboxSpec {
         Objects.requireNonNull(command, "command");
@@ -45,6 +48,22 @@ public record SandboxSpec(
         limits = limits == null ? Limits.DEFAULT : limits;
         network = network == null ? NetworkPolicy.NONE : network;
         platform = platform == null ? PlatformChoice.AUTO : platform;
+    }
+
+    /** The spec as before identities existed: the platform's default identity. */
+    public SandboxSpec(List<String> command, Map<String, String> environment, Path root, List<Bind> binds,
+            Path workspace, String workdir, Limits limits, NetworkPolicy network, PlatformChoice platform,
+            boolean trace) {
+        this(command, environment, root, binds, workspace, workdir, limits, network, platform, trace, null);
+    }
+
+    /** An unprivileged host identity for the program; never root. */
+    public record Identity(int uid, int gid) {
+        public Identity {
+            if (uid <= 0 || gid <= 0) {
+                throw new IllegalArgumentException("sandboxes never run as root");
+            }
+        }
     }
 
     public static Builder builder(List<String> command) {
@@ -73,6 +92,7 @@ public record SandboxSpec(
         private NetworkPolicy network;
         private PlatformChoice platform;
         private boolean trace;
+        private Identity identity;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -128,8 +148,15 @@ public record SandboxSpec(
             return this;
         }
 
+        /** Runs the program as this uid/gid instead of the platform's default. */
+        public Builder identity(int uid, int gid) {
+            this.identity = new Identity(uid, gid);
+            return this;
+        }
+
         public SandboxSpec build() {
-            return new SandboxSpec(command, environment, root, binds, workspace, workdir, limits, network, platform, trace);
+            return new SandboxSpec(command, environment, root, binds, workspace, workdir, limits, network, platform, trace,
+                    identity);
         }
     }
 }

@@ -29,7 +29,13 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !request.getRequestURI().startsWith(request.getContextPath() + "/api/");
+        // multipart uploads (workload inputs, images) have their own bound: spring.servlet.multipart.*
+        return !request.getRequestURI().startsWith(request.getContextPath() + "/api/") || isMultipart(request);
+    }
+
+    private static boolean isMultipart(HttpServletRequest request) {
+        String type = request.getContentType();
+        return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/");
     }
 
     @Override

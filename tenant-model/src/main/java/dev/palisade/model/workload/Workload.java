@@ -90,6 +90,23 @@ public class Workload {
     @ColumnTransformer(write = "?::jsonb")
     private String result;
 
+    @Column(name = "cancel_requested", nullable = false)
+    private boolean cancelRequested;
+
+    @Column(name = "max_attempts", nullable = false)
+    private int maxAttempts = 1;
+
+    private String message;
+
+    @Column(name = "input_bytes", nullable = false)
+    private long inputBytes;
+
+    @Column(name = "log_bytes", nullable = false)
+    private long logBytes;
+
+    @Column(name = "artifact_bytes", nullable = false)
+    private long artifactBytes;
+
     protected Workload() {
     }
 
@@ -120,6 +137,46 @@ public class Workload {
             finishedAt = now;
             leaseExpiresAt = null;
         }
+    }
+
+    /** Refused at admission: stored as REJECTED with the reason, never run. */
+    public void reject(String why) {
+        state = WorkloadState.REJECTED;
+        terminationReason = "rejected";
+        message = why.length() > 500 ? why.substring(0, 500) : why;
+        finishedAt = createdAt;
+    }
+
+    public void setMaxAttempts(int maxAttempts) {
+        this.maxAttempts = maxAttempts;
+    }
+
+    public void setInputBytes(long inputBytes) {
+        this.inputBytes = inputBytes;
+    }
+
+    public boolean isCancelRequested() {
+        return cancelRequested;
+    }
+
+    public int getMaxAttempts() {
+        return maxAttempts;
+    }
+
+    public String getMessage() {
+        return message;
+    }
+
+    public long getInputBytes() {
+        return inputBytes;
+    }
+
+    public long getLogBytes() {
+        return logBytes;
+    }
+
+    public long getArtifactBytes() {
+        return artifactBytes;
     }
 
     public UUID getId() {

@@ -12,6 +12,8 @@ public interface WorkloadRepository extends JpaRepository<Workload, UUID> {
 
     Page<Workload> findByTenant(Tenant tenant, Pageable pageable);
 
+    Page<Workload> findByTenantAndState(Tenant tenant, WorkloadState state, Pageable pageable);
+
     Optional<Workload> findByIdAndTenant(UUID id, Tenant tenant);
 
     long countByTenantAndStateIn(Tenant tenant, java.util.Collection<WorkloadState> states);

@@ -89,7 +89,10 @@ public final class PtracePlatform implements Platform {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
         String program = resolve(spec);
-        return new PtraceSandbox(spec, uid, gid, trace, program, POOL.take(), TIMERS);
+        // a spec's own identity (e.g. one uid per tenant) wins over the platform's default
+        int u = spec.identity() == null ? uid : spec.identity().uid();
+        int g = spec.identity() == null ? gid : spec.identity().gid();
+        return new PtraceSandbox(spec, u, g, trace, program, POOL.take(), TIMERS);
     }
 
     /**

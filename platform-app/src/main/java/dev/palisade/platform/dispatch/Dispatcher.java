@@ -1,0 +1,223 @@
+package dev.palisade.platform.dispatch;
+
+import dev.palisade.platform.engine.WorkloadRunner;
+import dev.palisade.platform.engine.WorkloadRunner.Run;
+import dev.palisade.sandbox.SandboxEngine;
+import dev.palisade.sandbox.platform.Platform;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * This instance's worker. One claim loop fills the node's capacity with queued workloads
+ * (woken at once by a submit to this instance, else polling); each claimed workload runs on its
+ * own platform thread. A heartbeat renews the leases of what runs here and picks up cancels
+ * asked on any instance; the reaper, on every node, fails or requeues work whose node stopped
+ * renewing. A normal stop lets running work finish for a grace period, then hands the rest back
+ * to the queue.
+ */
+@Component
+public class Dispatcher implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final DispatcherProperties properties;
+    private final WorkloadStore store;
+    private final WorkloadRunner runner;
+    private final SandboxEngine engine;
+    private final String node;
+    private final Map<UUID, Run> running = new ConcurrentHashMap<>();
+    private final Object wake = new Object();
+    private volatile boolean active;
+    private volatile boolean signalled;
+    private Thread claimLoop;
+    private ScheduledExecutorService ticks;
+
+    Dispatcher(DispatcherProperties properties, WorkloadStore store, WorkloadRunner runner, SandboxEngine engine) {
+        this.properties = properties;
+        this.store = store;
+        this.runner = runner;
+        this.engine = engine;
+        this.node = properties.nodeId() != null && !properties.nodeId().isBlank() ? properties.nodeId()
+                : host() + ":" + ProcessHandle.current().pid() + ":" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public String node() {
+        return node;
+    }
+
+    /** Tells the claim loop that there may be work (a submit to this instance). */
+    public void wake() {
+        synchronized (wake) {
+            signalled = true;
+            wake.notifyAll();
+        }
+    }
+
+    /** A cancel for a workload this node runs: kill it now rather than on the next heartbeat. */
+    public boolean cancelLocal(UUID id) {
+        Run run = running.get(id);
+        if (run == null) {
+            return false;
+        }
+        run.stop(true);
+        return true;
+    }
+
+    @Override
+    public void start() {
+        if (!properties.enabled()) {
+            log.info("Dispatcher disabled: this instance runs no workloads");
+            return;
+        }
+        String platforms = engine.platforms().stream().filter(p -> p.unavailableReason().isEmpty())
+                .map(Platform::name).collect(Collectors.joining(","));
+        store.registerNode(node, host(), platforms, properties.capacity());
+        active = true;
+        ticks = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "palisade-dispatch-tick");
+            t.setDaemon(true);
+            return t;
+        });
+        long hb = properties.heartbeat().toMillis();
+        ticks.scheduleWithFixedDelay(this::heartbeat, hb, hb, TimeUnit.MILLISECONDS);
+        ticks.scheduleWithFixedDelay(this::flushLogs, 200, 200, TimeUnit.MILLISECONDS);
+        claimLoop = new Thread(this::claimLoop, "palisade-claim");
+        claimLoop.setDaemon(true);
+        claimLoop.start();
+        log.info("Node {} runs up to {} workloads (platforms: {}; lease {}, heartbeat {})", node,
+                properties.capacity(), platforms.isEmpty() ? "none" : platforms, properties.leaseTimeout(),
+                properties.heartbeat());
+    }
+
+    private void claimLoop() {
+        while (active) {
+            try {
+                int free = properties.capacity() - running.size();
+                List<WorkloadStore.Claimed> claimed = store.claim(node, free, properties.leaseTimeout());
+                for (WorkloadStore.Claimed c : claimed) {
+                    Run run = new Run(c);
+                    running.put(c.id(), run);
+                    new Thread(() -> {
+                        try {
+                            runner.run(run, node);
+                        } finally {
+                            running.remove(c.id());
+                            wake();
+                        }
+                    }, "workload-" + c.id()).start();
+                }
+                if (claimed.isEmpty() || running.size() >= properties.capacity()) {
+                    synchronized (wake) {
+                        if (!signalled && active) {
+                            wake.wait(properties.pollInterval().toMillis());
+                        }
+                        signalled = false;
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (active) {
+                    log.warn("Claiming failed, trying again: {}", e.toString());
+                    sleep(properties.pollInterval());
+                }
+            }
+        }
+    }
+
+    private void heartbeat() {
+        try {
+            for (UUID id : store.heartbeat(node, running.keySet(), properties.leaseTimeout())) {
+                Run run = running.get(id);
+                if (run != null) {
+                    boolean cancel = store.cancelRequested(id);
+                    if (!cancel) {
+                        log.warn("Node {} lost the lease of workload {}; killing it", node, id);
+                    }
+                    run.stop(cancel);
+                }
+            }
+            for (UUID id : store.reapExpired()) {
+                log.warn("Workload {} lost its worker (lease expired)", id);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Heartbeat failed: {}", e.toString());
+        }
+    }
+
+    private void flushLogs() {
+        for (Run run : running.values()) {
+            try {
+                run.flushLog();
+            } catch (RuntimeException e) {
+                log.debug("Log flush failed: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (!active) {
+            return;
+        }
+        active = false;
+        wake();
+        long deadline = System.nanoTime() + properties.shutdownGrace().toNanos();
+        while (!running.isEmpty() && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(50));
+        }
+        if (!running.isEmpty()) {
+            log.info("Handing {} running workloads back to the queue", running.size());
+            running.values().forEach(r -> r.stop(false));
+            long handBackDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!running.isEmpty() && System.nanoTime() < handBackDeadline) {
+                sleep(Duration.ofMillis(20));
+            }
+        }
+        ticks.shutdownNow();
+        try {
+            store.nodeStopped(node);
+        } catch (RuntimeException e) {
+            log.warn("Could not mark node {} stopped: {}", node, e.toString());
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return active;
+    }
+
+    @Override
+    public int getPhase() {
+        // stop before the web server's graceful shutdown ends and long before the DataSource closes
+        return SmartLifecycle.DEFAULT_PHASE - 1024;
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package dev.palisade.platform.dispatch;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * The dispatcher's view of the workload table, in plain SQL: claiming with
+ * {@code FOR UPDATE SKIP LOCKED}, leases, heartbeats, the reaper, finishing. Every write that
+ * ends a run is conditional on this node still holding the lease for this attempt, so a node
+ * that lost its lease can never overwrite what happened after.
+ */
+@Component
+public class WorkloadStore {
+
+    private final JdbcClient jdbc;
+    private final TransactionTemplate tx;
+
+    WorkloadStore(JdbcClient jdbc, TransactionTemplate tx) {
+        this.jdbc = jdbc;
+        this.tx = tx;
+    }
+
+    /** A workload this node now holds the lease of. */
+    public record Claimed(UUID id, long tenantId, String tenantSlug, String name, String image, String command,
+            String env, String platform, String limits, int attempt, int maxAttempts, boolean hasInput) {
+    }
+
+    public void registerNode(String node, String host, String platforms, int capacity) {
+        jdbc.sql("""
+                insert into node (id, host, platforms, capacity) values (:id, :host, :platforms, :capacity)
+                on conflict (id) do update set host = excluded.host, platforms = excluded.platforms,
+                    capacity = excluded.capacity, started_at = now(), last_heartbeat = now(), stopped_at = null""")
+                .param("id", node).param("host", host).param("platforms", platforms).param("capacity", capacity)
+                .update();
+    }
+
+    public void nodeStopped(String node) {
+        jdbc.sql("update node set stopped_at = now() where id = :id").param("id", node).update();
+    }
+
+    /**
+     * Claims up to {@code max} queued workloads, oldest first, never taking a tenant past its
+     * concurrency quota: candidates are locked with SKIP LOCKED (another node's claim skips
+     * them), then each tenant's running count is taken again under a per-tenant transaction
+     * advisory lock, so two nodes claiming for one tenant at once cannot both use its last slot.
+     */
+    public List<Claimed> claim(String node, int max, Duration lease) {
+        if (max <= 0) {
+            return List.of();
+        }
+        return tx.execute(status -> {
+            List<Object[]> candidates = jdbc.sql("""
+                    with free as (
+                        select q.tenant_id, q.max_concurrent_workloads
+                               - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING') as slots
+                        from quota q
+                        where exists (select 1 from workload w where w.tenant_id = q.tenant_id and w.state = 'QUEUED'))
+                    select w.id, w.tenant_id from workload w join free f on f.tenant_id = w.tenant_id and f.slots > 0
+                    where w.state = 'QUEUED'
+                    order by w.created_at
+                    limit :max
+                    for update of w skip locked""")
+                    .param("max", max)
+                    .query((rs, i) -> new Object[] {rs.getObject(1, UUID.class), rs.getLong(2)})
+                    .list();
+            if (candidates.isEmpty()) {
+                return List.of();
+            }
+            Map<Long, List<UUID>> byTenant = new LinkedHashMap<>();
+            candidates.stream().sorted((a, b) -> Long.compare((Long) a[1], (Long) b[1]))
+                    .forEach(c -> byTenant.computeIfAbsent((Long) c[1], k -> new ArrayList<>()).add((UUID) c[0]));
+            List<UUID> take = new ArrayList<>();
+            for (Map.Entry<Long, List<UUID>> e : byTenant.entrySet()) {
+                jdbc.sql("select pg_advisory_xact_lock(:key)").param("key", 0x5041_4C00_0000_0000L + e.getKey())
+                        .query().singleValue();
+                long slots = jdbc.sql("""
+                        select q.max_concurrent_workloads
+                               - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING')
+                        from quota q where q.tenant_id = :tenant""")
+                        .param("tenant", e.getKey()).query(Long.class).optional().orElse(0L);
+                e.getValue().stream().limit(Math.max(0, slots)).forEach(take::add);
+            }
+            if (take.isEmpty()) {
+                return List.of();
+            }
+            jdbc.sql("""
+                    update workload set state = 'RUNNING', node = :node, started_at = now(), attempts = attempts + 1,
+                        lease_expires_at = now() + make_interval(secs => :lease)
+                    where id in (:ids)""")
+                    .param("node", node).param("lease", lease.toMillis() / 1000.0).param("ids", take).update();
+            // a retried attempt starts its log afresh
+            jdbc.sql("delete from workload_log where workload_id in (:ids)").param("ids", take).update();
+            return jdbc.sql("""
+                    select w.id, w.tenant_id, t.slug, w.name, w.image, w.command::text as command, w.env::text as env,
+                           w.platform, w.limits::text as limits, w.attempts, w.max_attempts,
+                           exists (select 1 from workload_file f where f.workload_id = w.id and f.kind = 'input') as has_input
+                    from workload w join tenant t on t.id = w.tenant_id
+                    where w.id in (:ids) order by w.created_at""")
+                    .param("ids", take)
+                    .query((rs, i) -> new Claimed(rs.getObject("id", UUID.class), rs.getLong("tenant_id"),
+                            rs.getString("slug"), rs.getString("name"), rs.getString("image"), rs.getString("command"),
+                            rs.getString("env"), rs.getString("platform"), rs.getString("limits"), rs.getInt("attempts"),
+                            rs.getInt("max_attempts"), rs.getBoolean("has_input")))
+                    .list();
+        });
+    }
+
+    /**
+     * The node's heartbeat: renews the leases of what it runs, and answers which of those must
+     * end now (a cancel was asked, or the lease was lost to the reaper meanwhile).
+     */
+    public List<UUID> heartbeat(String node, Collection<UUID> running, Duration lease) {
+        jdbc.sql("update node set last_heartbeat = now(), stopped_at = null where id = :id").param("id", node).update();
+        if (running.isEmpty()) {
+            return List.of();
+        }
+        List<UUID> renewed = jdbc.sql("""
+                update workload set lease_expires_at = now() + make_interval(secs => :lease)
+                where id in (:ids) and node = :node and state = 'RUNNING' and not cancel_requested
+                returning id""")
+                .param("lease", lease.toMillis() / 1000.0).param("ids", running).param("node", node)
+                .query(UUID.class).list();
+        List<UUID> end = new ArrayList<>(running);
+        end.removeAll(renewed);
+        return end;
+    }
+
+    /** True when the workload is still this node's running attempt but a cancel was asked. */
+    public boolean cancelRequested(UUID id) {
+        return jdbc.sql("select cancel_requested from workload where id = :id").param("id", id)
+                .query(Boolean.class).optional().orElse(false);
+    }
+
+    /**
+     * Ends every run whose lease expired: back to the queue while attempts remain, else FAILED
+     * with reason "worker_lost". Any instance may run this; the row lock makes it happen once.
+     */
+    public List<UUID> reapExpired() {
+        return jdbc.sql("""
+                update workload set
+                    state = case when attempts < max_attempts and not cancel_requested then 'QUEUED'
+                                 when cancel_requested then 'CANCELLED' else 'FAILED' end,
+                    termination_reason = case when attempts < max_attempts and not cancel_requested then termination_reason
+                                              when cancel_requested then 'cancelled' else 'worker_lost' end,
+                    message = case when attempts < max_attempts and not cancel_requested then message
+                                   else 'worker lost: node ' || coalesce(node, '?') || ' stopped renewing its lease' end,
+                    finished_at = case when attempts < max_attempts and not cancel_requested then null else now() end,
+                    node = case when attempts < max_attempts and not cancel_requested then null else node end,
+                    lease_expires_at = null
+                where state = 'RUNNING' and lease_expires_at < now()
+                returning id""")
+                .query(UUID.class).list();
+    }
+
+    /** What a finished run reports. */
+    public record Outcome(String state, Integer exitCode, String reason, String message, Long cpuMillis,
+            Long wallMillis, Long peakMemoryBytes, String resultJson, byte[] artifacts) {
+    }
+
+    /** Stores the outcome if this node still holds this attempt; false when the lease was lost meanwhile. */
+    public boolean finish(UUID id, String node, int attempt, Outcome o) {
+        Boolean done = tx.execute(status -> {
+            int n = jdbc.sql("""
+                    update workload set state = :state, exit_code = :exit, termination_reason = :reason, message = :message,
+                        cpu_millis = :cpu, wall_millis = :wall, peak_memory_bytes = :mem, result = cast(:result as jsonb),
+                        artifact_bytes = :abytes, finished_at = now(), lease_expires_at = null
+                    where id = :id and node = :node and attempts = :attempt and state = 'RUNNING'""")
+                    .param("state", o.state()).param("exit", o.exitCode()).param("reason", o.reason())
+                    .param("message", truncate(o.message(), 500)).param("cpu", o.cpuMillis()).param("wall", o.wallMillis())
+                    .param("mem", o.peakMemoryBytes()).param("result", o.resultJson())
+                    .param("abytes", o.artifacts() == null ? 0 : o.artifacts().length)
+                    .param("id", id).param("node", node).param("attempt", attempt).update();
+            if (n == 0) {
+                return false;
+            }
+            if (o.artifacts() != null) {
+                putFile(id, "artifacts", o.artifacts());
+            }
+            return true;
+        });
+        return Boolean.TRUE.equals(done);
+    }
+
+    /** On a graceful stop: gives a run back to the queue, as if it had never started. */
+    public void handBack(UUID id, String node, int attempt) {
+        jdbc.sql("""
+                update workload set state = 'QUEUED', node = null, attempts = attempts - 1, started_at = null,
+                    lease_expires_at = null
+                where id = :id and node = :node and attempts = :attempt and state = 'RUNNING'""")
+                .param("id", id).param("node", node).param("attempt", attempt).update();
+    }
+
+    /** A cancel: a queued workload ends at once; a running one is flagged for its node. Empty when already over. */
+    public Optional<String> cancel(UUID id, long tenantId) {
+        int n = jdbc.sql("""
+                update workload set state = 'CANCELLED', termination_reason = 'cancelled',
+                    message = 'cancelled before it started', finished_at = now()
+                where id = :id and tenant_id = :tenant and state = 'QUEUED'""")
+                .param("id", id).param("tenant", tenantId).update();
+        if (n > 0) {
+            return Optional.of("");
+        }
+        return jdbc.sql("""
+                update workload set cancel_requested = true
+                where id = :id and tenant_id = :tenant and state = 'RUNNING' returning node""")
+                .param("id", id).param("tenant", tenantId).query(String.class).optional();
+    }
+
+    public void putFile(UUID id, String kind, byte[] data) {
+        jdbc.sql("""
+                insert into workload_file (workload_id, kind, data) values (:id, :kind, :data)
+                on conflict (workload_id, kind) do update set data = excluded.data""")
+                .param("id", id).param("kind", kind).param("data", data).update();
+    }
+
+    public Optional<byte[]> file(UUID id, String kind) {
+        return jdbc.sql("select data from workload_file where workload_id = :id and kind = :kind")
+                .param("id", id).param("kind", kind).query(byte[].class).optional();
+    }
+
+    public void appendLog(UUID id, int seq, byte[] data, long totalBytes) {
+        jdbc.sql("insert into workload_log (workload_id, seq, data) values (:id, :seq, :data)")
+                .param("id", id).param("seq", seq).param("data", data).update();
+        jdbc.sql("update workload set log_bytes = :n where id = :id").param("n", totalBytes).param("id", id).update();
+    }
+
+    /** A log chunk and its number. */
+    public record LogChunk(int seq, byte[] data) {
+    }
+
+    public List<LogChunk> logAfter(UUID id, int afterSeq) {
+        return jdbc.sql("select seq, data from workload_log where workload_id = :id and seq > :after order by seq")
+                .param("id", id).param("after", afterSeq)
+                .query((rs, i) -> new LogChunk(rs.getInt(1), rs.getBytes(2))).list();
+    }
+
+    public Optional<String> state(UUID id) {
+        return jdbc.sql("select state from workload where id = :id").param("id", id).query(String.class).optional();
+    }
+
+    public void securityEvent(long tenantId, String tenantSlug, UUID workload, String kind, String syscall,
+            String detail) {
+        jdbc.sql("""
+                insert into security_event (tenant_id, tenant_slug, workload_id, kind, syscall, detail)
+                values (:tenant, :slug, :workload, :kind, :syscall, :detail)""")
+                .param("tenant", tenantId).param("slug", tenantSlug).param("workload", workload).param("kind", kind)
+                .param("syscall", syscall).param("detail", truncate(detail, 1000)).update();
+    }
+
+    private static String truncate(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max);
+    }
+}

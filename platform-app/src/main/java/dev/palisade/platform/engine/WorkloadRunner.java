@@ -1,0 +1,256 @@
+package dev.palisade.platform.engine;
+
+import dev.palisade.platform.config.PalisadeProperties;
+import dev.palisade.platform.dispatch.WorkloadStore;
+import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
+import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
+import dev.palisade.platform.image.Images;
+import dev.palisade.platform.logs.LogSink;
+import dev.palisade.platform.workload.Archives;
+import dev.palisade.platform.workload.WorkloadProperties;
+import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.PlatformChoice;
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxEngine;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs one claimed workload in the sandbox: a fresh workspace under
+ * {@code <data-dir>/work/<id>} with the input unpacked and owned by the tenant's uid, the
+ * tenant's limits and identity, stdout and stderr into the log, {@code /workspace/out} packed as
+ * artifacts, the result stored, denied calls recorded as security events.
+ */
+@Component
+public class WorkloadRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(WorkloadRunner.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Denied calls of one run recorded as separate security events; the rest are counted in the last one. */
+    private static final int MAX_EVENTS = 50;
+
+    private final SandboxEngine engine;
+    private final WorkloadStore store;
+    private final Images images;
+    private final TenantIdentity identity;
+    private final WorkloadProperties properties;
+    private final Path workRoot;
+
+    WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
+            WorkloadProperties properties, PalisadeProperties palisade) {
+        this.engine = engine;
+        this.store = store;
+        this.images = images;
+        this.identity = identity;
+        this.properties = properties;
+        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
+    }
+
+    /** What the dispatcher knows of a run: its sandbox once started, and why it may have to end early. */
+    public static final class Run {
+        public final Claimed claimed;
+        volatile Sandbox sandbox;
+        volatile LogSink sink;
+        volatile boolean cancelled;
+        volatile boolean handBack;
+        volatile boolean ended;
+
+        public Run(Claimed claimed) {
+            this.claimed = claimed;
+        }
+
+        /** Ends the run now: a cancel, or a hand-back on shutdown. */
+        public synchronized void stop(boolean cancel) {
+            if (cancel) {
+                cancelled = true;
+            } else {
+                handBack = true;
+            }
+            Sandbox s = sandbox;
+            if (s != null) {
+                s.kill();
+            }
+        }
+
+        public void flushLog() {
+            LogSink s = sink;
+            if (s != null && !ended) {
+                s.flush();
+            }
+        }
+    }
+
+    public void run(Run run, String node) {
+        Claimed c = run.claimed;
+        Path ws = workRoot.resolve(c.id().toString());
+        Sandbox sandbox = null;
+        try {
+            int uid = identity.uid(c.tenantId());
+            Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
+            long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
+            Archives.deleteTree(ws);
+            Files.createDirectories(ws);
+            if (c.hasInput()) {
+                byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
+                Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+            }
+            Archives.chown(ws, uid, uid);
+            Limits limits = new Limits(
+                    l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()),
+                    l.getOrDefault("wallMillis", Limits.DEFAULT.wallMillis()),
+                    l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
+                    l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
+                    Limits.DEFAULT.fileSizeBytes(),
+                    // the sandbox ends a program past its output limit; the log keeps as much and marks the cut
+                    output + 1);
+            SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
+                    .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
+                    .workspace(ws)
+                    .limits(limits)
+                    .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
+                    .identity(uid, uid);
+            images.root(c.image()).ifPresent(spec::root);
+            LogSink sink = new LogSink(store, c.id(), output);
+            run.sink = sink;
+            synchronized (run) {
+                if (run.cancelled || run.handBack) {
+                    finishStopped(run, node, null, sink);
+                    return;
+                }
+                sandbox = engine.start(spec.build());
+                run.sandbox = sandbox;
+            }
+            Sandbox sb = sandbox;
+            Thread out = started("log-out-" + c.id(), () -> sink.pump(sb.stdout()));
+            Thread err = started("log-err-" + c.id(), () -> sink.pump(sb.stderr()));
+            try {
+                sb.stdin().close();
+            } catch (IOException ignored) {
+                // the program may be gone already
+            }
+            SandboxResult result = sb.await();
+            out.join(5000);
+            err.join(5000);
+            run.ended = true;
+            sink.flush();
+            if (run.handBack) {
+                store.handBack(c.id(), node, c.attempt());
+                return;
+            }
+            byte[] artifacts = null;
+            String artifactNote = "";
+            try {
+                artifacts = Archives.packTarGz(ws.resolve("out"), properties.maxArtifactSize().toBytes());
+            } catch (RuntimeException e) {
+                artifactNote = "; artifacts not kept: " + e.getMessage();
+            }
+            Outcome outcome = outcome(run, result, sink, artifacts, artifactNote);
+            if (store.finish(c.id(), node, c.attempt(), outcome)) {
+                recordSecurityEvents(c, result);
+            } else {
+                log.warn("Workload {} finished on {} after its lease was lost; its result is dropped", c.id(), node);
+            }
+        } catch (Exception e) {
+            log.info("Workload {} could not run: {}", c.id(), e.toString());
+            String why = e instanceof Archives.ArchiveException || e instanceof dev.palisade.sandbox.SandboxException
+                    ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            run.ended = true;
+            if (run.handBack) {
+                store.handBack(c.id(), node, c.attempt());
+            } else {
+                store.finish(c.id(), node, c.attempt(), new Outcome(run.cancelled ? "CANCELLED" : "FAILED", null,
+                        run.cancelled ? "cancelled" : "engine_error", why, null, null, null, null, null));
+            }
+        } finally {
+            if (sandbox != null) {
+                sandbox.close();
+            }
+            try {
+                Archives.deleteTree(ws);
+            } catch (RuntimeException e) {
+                log.warn("Could not remove the workspace {}: {}", ws, e.toString());
+            }
+        }
+    }
+
+    private static Thread started(String name, Runnable body) {
+        Thread t = new Thread(body, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private void finishStopped(Run run, String node, SandboxResult r, LogSink sink) {
+        Claimed c = run.claimed;
+        if (run.handBack) {
+            store.handBack(c.id(), node, c.attempt());
+        } else {
+            store.finish(c.id(), node, c.attempt(), new Outcome("CANCELLED", null, "cancelled",
+                    "cancelled before the sandbox started", null, null, null, null, null));
+        }
+    }
+
+    private static Outcome outcome(Run run, SandboxResult r, LogSink sink, byte[] artifacts, String note) {
+        String state;
+        String reason = r.termination().name().toLowerCase(Locale.ROOT);
+        if (run.cancelled && r.termination() == Termination.KILLED) {
+            state = "CANCELLED";
+            reason = "cancelled";
+        } else if (r.termination() == Termination.EXITED) {
+            state = r.exitCode() == 0 ? "SUCCEEDED" : "FAILED";
+        } else if (r.termination() == Termination.CPU_LIMIT || r.termination() == Termination.WALL_LIMIT) {
+            state = "TIMED_OUT";
+        } else {
+            state = "FAILED";
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("termination", r.termination().name());
+        json.put("exitCode", r.exitCode());
+        json.put("signal", r.signal());
+        json.put("message", r.message());
+        json.put("platform", r.platform());
+        json.put("cpuNanos", r.cpuNanos());
+        json.put("wallNanos", r.wallNanos());
+        json.put("peakMemoryBytes", r.peakMemoryBytes());
+        json.put("syscallCounts", r.syscallCounts());
+        json.put("deniedCalls", r.deniedCalls());
+        json.put("deniedCallsDropped", r.deniedCallsDropped());
+        json.put("logTruncated", sink.truncated());
+        String message = (run.cancelled && r.termination() == Termination.KILLED ? "cancelled while running" : r.message())
+                + note;
+        return new Outcome(state, r.termination() == Termination.EXITED ? r.exitCode() : null, reason, message,
+                r.cpuNanos() / 1_000_000, r.wallNanos() / 1_000_000, r.peakMemoryBytes(), JSON.writeValueAsString(json),
+                artifacts);
+    }
+
+    private void recordSecurityEvents(Claimed c, SandboxResult r) {
+        List<DeniedCall> denied = r.deniedCalls();
+        for (int i = 0; i < Math.min(denied.size(), MAX_EVENTS); i++) {
+            DeniedCall d = denied.get(i);
+            store.securityEvent(c.tenantId(), c.tenantSlug(), c.id(), "denied_syscall", d.name(),
+                    d.action() + " " + d.name() + "(" + d.detail() + ") errno=" + d.errno() + " pid=" + d.pid());
+        }
+        long more = denied.size() - Math.min(denied.size(), MAX_EVENTS) + r.deniedCallsDropped();
+        if (more > 0) {
+            store.securityEvent(c.tenantId(), c.tenantSlug(), c.id(), "denied_syscalls_more", null,
+                    more + " more denied calls in this run");
+        }
+        if (r.termination() == Termination.POLICY_VIOLATION) {
+            store.securityEvent(c.tenantId(), c.tenantSlug(), c.id(), "policy_violation", null, r.message());
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.palisade.platform.workload;
+
+import dev.palisade.model.tenant.Tenant;
+import dev.palisade.model.workload.NewWorkload;
+import dev.palisade.model.workload.WorkloadLimits;
+import dev.palisade.model.workload.WorkloadService;
+import dev.palisade.model.workload.WorkloadService.Admitted;
+import dev.palisade.platform.api.ApiProblems;
+import dev.palisade.platform.config.PalisadeProperties;
+import dev.palisade.platform.dispatch.Dispatcher;
+import dev.palisade.platform.dispatch.WorkloadStore;
+import dev.palisade.platform.image.Images;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Validates a submission (command, env, names bounded; input archive unpacked once to a
+ * scratch directory so a hostile one is refused at submit with the reason), then admits and
+ * queues it with its input in one transaction, and wakes this instance's worker.
+ */
+@Component
+class WorkloadSubmissions {
+
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+    static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    static final int MAX_ARGS = 256, MAX_ARG = 4096, MAX_ENV = 128, MAX_ENV_VALUE = 4096;
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final WorkloadService workloads;
+    private final WorkloadStore store;
+    private final Images images;
+    private final Dispatcher dispatcher;
+    private final WorkloadProperties properties;
+    private final TransactionTemplate tx;
+    private final Path scratch;
+
+    WorkloadSubmissions(WorkloadService workloads, WorkloadStore store, Images images, Dispatcher dispatcher,
+            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade) {
+        this.workloads = workloads;
+        this.store = store;
+        this.images = images;
+        this.dispatcher = dispatcher;
+        this.properties = properties;
+        this.tx = tx;
+        this.scratch = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
+    }
+
+    /** What a client sends; see ARCHITECTURE.md. {@code maxAttempts}: how often a lost worker's run is retried in all. */
+    record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
+            Limits limits, Integer maxAttempts) {
+    }
+
+    record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
+    }
+
+    Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
+        NewWorkload w = validate(spec);
+        if (input != null) {
+            if (input.length > properties.maxInputSize().toBytes()) {
+                throw ApiProblems.badRequest("input", "larger than " + properties.maxInputSize().toBytes() + " bytes");
+            }
+            checkArchive(input);
+        }
+        Admitted admitted = tx.execute(status -> {
+            Admitted a = workloads.submit(actor, tenant, w, input == null ? 0 : input.length,
+                    properties.maxQueuedPerTenant());
+            if (a.refusal() == null && input != null) {
+                store.putFile(a.workload().getId(), "input", input);
+            }
+            return a;
+        });
+        if (admitted.refusal() == null) {
+            dispatcher.wake();
+        }
+        return admitted;
+    }
+
+    private void checkArchive(byte[] input) {
+        Path dir = scratch.resolve("check-" + UUID.randomUUID());
+        try {
+            Archives.extract(input, dir, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+        } catch (Archives.ArchiveException e) {
+            throw ApiProblems.badRequest("input", e.getMessage());
+        } finally {
+            Archives.deleteTree(dir);
+        }
+    }
+
+    private NewWorkload validate(Spec s) {
+        if (s == null) {
+            throw ApiProblems.badRequest("spec", "is required");
+        }
+        String name = s.name() == null ? "workload" : s.name();
+        if (!NAME.matcher(name).matches()) {
+            throw ApiProblems.badRequest("name", "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        String image = s.image() == null ? Images.HOST : s.image();
+        if (image.length() > 100 || !images.exists(image)) {
+            throw ApiProblems.badRequest("image", "no such image; see GET /api/v1/images");
+        }
+        List<String> command = s.command();
+        if (command == null || command.isEmpty() || command.size() > MAX_ARGS) {
+            throw ApiProblems.badRequest("command", "must have 1 to " + MAX_ARGS + " elements");
+        }
+        for (int i = 0; i < command.size(); i++) {
+            String arg = command.get(i);
+            if (arg == null || arg.length() > MAX_ARG || arg.indexOf('\0') >= 0 || (i == 0 && arg.isBlank())) {
+                throw ApiProblems.badRequest("command[" + i + "]", "must be a non-empty string of at most " + MAX_ARG
+                        + " characters without NUL");
+            }
+        }
+        Map<String, String> env = s.env() == null ? Map.of() : s.env();
+        if (env.size() > MAX_ENV) {
+            throw ApiProblems.badRequest("env", "at most " + MAX_ENV + " variables");
+        }
+        env.forEach((k, v) -> {
+            if (!ENV_KEY.matcher(k).matches()) {
+                throw ApiProblems.badRequest("env", "variable names are letters, digits and '_', not starting with a digit");
+            }
+            if (v == null || v.length() > MAX_ENV_VALUE || v.indexOf('\0') >= 0) {
+                throw ApiProblems.badRequest("env." + k, "at most " + MAX_ENV_VALUE + " characters without NUL");
+            }
+        });
+        String platform = s.platform() == null ? "auto" : s.platform();
+        if (!platform.matches("auto|ptrace|kvm")) {
+            throw ApiProblems.badRequest("platform", "must be auto, ptrace or kvm");
+        }
+        int attempts = s.maxAttempts() == null ? 1 : s.maxAttempts();
+        if (attempts < 1 || attempts > 10) {
+            throw ApiProblems.badRequest("maxAttempts", "must be between 1 and 10");
+        }
+        Limits l = s.limits() == null ? new Limits(null, null, null, null, null) : s.limits();
+        return new NewWorkload(name, image, JSON.writeValueAsString(command), JSON.writeValueAsString(env), platform,
+                new WorkloadLimits(l.cpuMillis(), l.wallMillis(), l.memoryBytes(), l.maxProcesses(), l.outputBytes()),
+                attempts);
+    }
+
+    static Spec parse(String json) {
+        try {
+            return JSON.readValue(json, Spec.class);
+        } catch (RuntimeException e) {
+            throw ApiProblems.badRequest("spec", "is not a valid workload spec: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
+    static void ensureDir(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

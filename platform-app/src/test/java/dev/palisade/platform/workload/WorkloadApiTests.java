@@ -1,0 +1,262 @@
+package dev.palisade.platform.workload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.api.ApiTestSupport;
+import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockMultipartFile;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Workloads through the REST API, run in the real sandbox (ptrace platform, as root) on a real
+ * PostgreSQL: output, input files and artifacts, cancel, limits, quota, isolation, escapes.
+ */
+class WorkloadApiTests extends ApiTestSupport {
+
+    @DynamicPropertySource
+    static void workDir(DynamicPropertyRegistry registry) throws Exception {
+        Path dir = Files.createTempDirectory("palisade-workload-tests");
+        registry.add("palisade.data-dir", dir::toString);
+        registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
+    }
+
+    String admin;
+    String tenant;
+    String member;
+
+    @BeforeEach
+    void tenantWithAMember() throws Exception {
+        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
+        admin = adminToken();
+        tenant = createTenant(admin);
+        member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
+    }
+
+    private String submit(String token, String slug, String json) throws Exception {
+        String body = mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/workloads"), json))
+                .andExpect(status().isCreated())
+                .andReturn().getResponse().getContentAsString();
+        return JsonPath.read(body, "$.id");
+    }
+
+    private String await(String id, Duration timeout) throws Exception {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            String body = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
+                    .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+            String state = JsonPath.read(body, "$.state");
+            if (!state.equals("QUEUED") && !state.equals("RUNNING")) {
+                return body;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("workload " + id + " did not end within " + timeout);
+    }
+
+    private String log(String id) throws Exception {
+        return mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/logs")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+    }
+
+    @Test
+    void aShellJobPrintsItsOutputAndRunsAsTheTenantsOwnUid() throws Exception {
+        String id = submit(member, tenant, """
+                {"name":"hello","command":["/bin/sh","-c","echo hello from $WHO; id -u; echo oops >&2; exit 3"],
+                 "env":{"WHO":"palisade"}}""");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat((String) JsonPath.read(done, "$.state")).isEqualTo("FAILED");
+        assertThat((Integer) JsonPath.read(done, "$.exitCode")).isEqualTo(3);
+        assertThat((String) JsonPath.read(done, "$.terminationReason")).isEqualTo("exited");
+        assertThat((String) JsonPath.read(done, "$.node")).isNotBlank();
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
+        assertThat(log(id)).isEqualTo("hello from palisade\n" + (200000 + tenantId) + "\noops\n");
+        assertThat((Object) JsonPath.read(done, "$.result.syscallCounts")).isNotNull();
+    }
+
+    @Test
+    void aPythonJobSucceeds() throws Exception {
+        String id = submit(member, tenant, """
+                {"name":"py","command":["python3","-c","print(sum(range(10)))"]}""");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat((String) JsonPath.read(done, "$.state")).as(done).isEqualTo("SUCCEEDED");
+        assertThat(log(id)).isEqualTo("45\n");
+    }
+
+    @Test
+    void filesGoInAndAnArtifactComesOut() throws Exception {
+        byte[] input = tarGz(Map.of("data/numbers.txt", "1\n2\n3\n", "run.sh", "mkdir -p out; sort -r data/numbers.txt > out/sorted.txt\n"));
+        MockMultipartFile spec = new MockMultipartFile("spec", "", "application/json", """
+                {"name":"files","command":["/bin/sh","run.sh"]}""".getBytes(StandardCharsets.UTF_8));
+        MockMultipartFile archive = new MockMultipartFile("input", "input.tar.gz", "application/gzip", input);
+        String body = mvc.perform(multipart("/api/v1/tenants/" + tenant + "/workloads").file(spec).file(archive).header("Authorization", "Bearer " + member))
+                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
+        String id = JsonPath.read(body, "$.id");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat((String) JsonPath.read(done, "$.state")).as(done + log(id)).isEqualTo("SUCCEEDED");
+
+        byte[] artifacts = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/artifacts")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
+        assertThat(untarGz(artifacts)).containsEntry("sorted.txt", "3\n2\n1\n");
+    }
+
+    @Test
+    void aHostileArchiveIsRefusedAtSubmit() throws Exception {
+        byte[] evil = tarGz(Map.of("../escape.txt", "x"));
+        MockMultipartFile spec = new MockMultipartFile("spec", "", "application/json",
+                "{\"command\":[\"true\"]}".getBytes(StandardCharsets.UTF_8));
+        mvc.perform(multipart("/api/v1/tenants/" + tenant + "/workloads").file(spec)
+                        .file(new MockMultipartFile("input", "evil.tar.gz", "application/gzip", evil))
+                        .header("Authorization", "Bearer " + member))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("input"))
+                .andExpect(jsonPath("$.errors[0].message").value(org.hamcrest.Matchers.containsString("'..'")));
+    }
+
+    @Test
+    void aLongSleepIsCancelledWithinASecondOrTwo() throws Exception {
+        String id = submit(member, tenant, "{\"name\":\"nap\",\"command\":[\"sleep\",\"600\"]}");
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!JsonPath.read(mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
+                .andReturn().getResponse().getContentAsString(), "$.state").equals("RUNNING")) {
+            assertThat(System.nanoTime()).isLessThan(end);
+            Thread.sleep(20);
+        }
+        long start = System.nanoTime();
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/workloads/" + id + "/cancel")))
+                .andExpect(status().isOk());
+        String done = await(id, Duration.ofSeconds(5));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        assertThat((String) JsonPath.read(done, "$.state")).isEqualTo("CANCELLED");
+        mvc.perform(as(admin, get("/api/v1/audit?tenant=" + tenant + "&action=workload.cancel")))
+                .andExpect(jsonPath("$.totalElements").value(1));
+    }
+
+    @Test
+    void aBusyLoopEndsOnItsCpuLimit() throws Exception {
+        String id = submit(member, tenant, """
+                {"name":"spin","command":["/bin/sh","-c","while :; do :; done"],"limits":{"cpuMillis":500,"wallMillis":20000}}""");
+        String done = await(id, Duration.ofSeconds(20));
+        assertThat((String) JsonPath.read(done, "$.state")).isEqualTo("TIMED_OUT");
+        assertThat((String) JsonPath.read(done, "$.terminationReason")).isEqualTo("cpu_limit");
+    }
+
+    @Test
+    void aJobOverQuotaIsRejectedWithTheReason() throws Exception {
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/workloads"), """
+                        {"command":["true"],"limits":{"cpuMillis":999999999}}"""))
+                .andExpect(status().isUnprocessableContent())
+                .andExpect(jsonPath("$.limit").value("maxCpuMillis"))
+                .andExpect(jsonPath("$.quota").value(60000))
+                .andExpect(jsonPath("$.usage").value(999999999))
+                .andExpect(jsonPath("$.detail").value(org.hamcrest.Matchers.containsString("maxCpuMillis")));
+
+        mvc.perform(as(admin, put("/api/v1/tenants/" + tenant + "/quota"), """
+                {"maxConcurrentWorkloads":1,"maxCpuMillis":5000,"maxWallMillis":10000,"maxMemoryBytes":268435456,
+                 "maxProcesses":16,"maxOutputBytes":65536,"cpuSecondsPerMonth":4,"storageBytes":104857600}"""))
+                .andExpect(status().isOk());
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/workloads"), "{\"command\":[\"true\"]}"))
+                .andExpect(status().isTooManyRequests())
+                .andExpect(jsonPath("$.limit").value("cpuSecondsPerMonth"))
+                .andExpect(jsonPath("$.quota").value(4));
+        mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads?state=REJECTED")))
+                .andExpect(jsonPath("$.totalElements").value(2));
+    }
+
+    @Test
+    void anotherTenantSeesNoneOfItsWorkloadsLogsOrArtifacts() throws Exception {
+        String id = submit(member, tenant, "{\"name\":\"secret\",\"command\":[\"/bin/sh\",\"-c\",\"mkdir out; echo s > out/s; echo secret\"]}");
+        await(id, Duration.ofSeconds(30));
+        String other = createTenant(admin);
+        String stranger = userToken(admin, other, unique("spy"), "TENANT_ADMIN");
+        for (String path : new String[] {"", "/logs", "/artifacts"}) {
+            mvc.perform(as(stranger, get("/api/v1/tenants/" + tenant + "/workloads/" + id + path)))
+                    .andExpect(status().isNotFound());
+            mvc.perform(as(stranger, get("/api/v1/tenants/" + other + "/workloads/" + id + path)))
+                    .andExpect(status().isNotFound());
+        }
+        mvc.perform(as(stranger, post("/api/v1/tenants/" + other + "/workloads/" + id + "/cancel")))
+                .andExpect(status().isNotFound());
+        mvc.perform(as(stranger, get("/api/v1/tenants/" + other + "/workloads")))
+                .andExpect(jsonPath("$.totalElements").value(0));
+        mvc.perform(as(stranger, get("/api/v1/tenants/" + tenant + "/workloads"))).andExpect(status().isNotFound());
+        mvc.perform(as(stranger, get("/api/v1/tenants/" + other + "/usage")))
+                .andExpect(jsonPath("$.workloads").value(0));
+    }
+
+    @Test
+    void anEscapeAttemptIsASecurityEventForTheAdmin() throws Exception {
+        String id = submit(member, tenant, """
+                {"name":"escape","command":["python3","-c",
+                 "import ctypes; libc = ctypes.CDLL(None); print(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None))"]}""");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat(log(id)).as(done).isEqualTo("-1\n");
+        String events = mvc.perform(as(admin, get("/api/v1/security-events?workload=" + id)))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        assertThat((Integer) JsonPath.read(events, "$.totalElements")).isGreaterThanOrEqualTo(1);
+        assertThat((String) JsonPath.read(events, "$.content[0].syscall")).isEqualTo("mount");
+        assertThat((String) JsonPath.read(events, "$.content[0].tenant")).isEqualTo(tenant);
+        mvc.perform(as(member, get("/api/v1/security-events"))).andExpect(status().isForbidden());
+    }
+
+    @Test
+    void usageCountsTheMonthsWorkloads() throws Exception {
+        String id = submit(member, tenant, "{\"command\":[\"/bin/true\"]}");
+        await(id, Duration.ofSeconds(30));
+        mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/usage")))
+                .andExpect(status().isOk())
+                .andExpect(jsonPath("$.workloads").value(1))
+                .andExpect(jsonPath("$.cpuSecondsPerMonthQuota").value(36000));
+    }
+
+    static byte[] tarGz(Map<String, String> files) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(bytes))) {
+            for (Map.Entry<String, String> f : files.entrySet()) {
+                byte[] data = f.getValue().getBytes(StandardCharsets.UTF_8);
+                TarArchiveEntry e = new TarArchiveEntry(f.getKey(), true);
+                e.setSize(data.length);
+                tar.putArchiveEntry(e);
+                tar.write(data);
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    static Map<String, String> untarGz(byte[] archive) throws Exception {
+        Map<String, String> files = new HashMap<>();
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new ByteArrayInputStream(archive)))) {
+            for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+                if (e.isFile()) {
+                    files.put(e.getName(), new String(tar.readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return files;
+    }
+}

@@ -1,0 +1,10 @@
+package dev.palisade.model.workload;
+
+/**
+ * A submission after the API validated its shape: command and env already as JSON text.
+ *
+ * @param maxAttempts how often it may be started in all (1: a lost worker fails it; more: it is retried)
+ */
+public record NewWorkload(String name, String image, String commandJson, String envJson, String platform,
+        WorkloadLimits limits, int maxAttempts) {
+}

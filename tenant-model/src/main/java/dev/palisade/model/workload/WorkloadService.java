@@ -1,0 +1,125 @@
+package dev.palisade.model.workload;
+
+import dev.palisade.model.NotFoundException;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.quota.QuotaLimits;
+import dev.palisade.model.quota.QuotaService;
+import dev.palisade.model.tenant.Tenant;
+import dev.palisade.model.usage.Usage;
+import dev.palisade.model.usage.UsageService;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.UUID;
+import org.springframework.data.domain.Page;
+import org.springframework.data.domain.Pageable;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Submission with admission control, and the tenant-scoped reads. Running, cancelling and
+ * finishing belong to the dispatcher (platform-app), which works on the table directly.
+ */
+@Service
+public class WorkloadService {
+
+    private final WorkloadRepository workloads;
+    private final QuotaService quotas;
+    private final UsageService usage;
+    private final AuditLog audit;
+
+    WorkloadService(WorkloadRepository workloads, QuotaService quotas, UsageService usage, AuditLog audit) {
+        this.workloads = workloads;
+        this.quotas = quotas;
+        this.usage = usage;
+        this.audit = audit;
+    }
+
+    /**
+     * Admits and queues a workload, or stores it REJECTED with the reason; either way it is
+     * audited. A rejected workload comes back with {@link #refusal} saying why.
+     *
+     * @param inputBytes size of the uploaded input archive (counts against storage)
+     * @param maxQueued  bound on the tenant's waiting workloads
+     */
+    @Transactional
+    public Admitted submit(String actor, Tenant tenant, NewWorkload spec, long inputBytes, int maxQueued) {
+        QuotaLimits quota = quotas.get(tenant).limits();
+        WorkloadLimits limits = spec.limits().within(quota);
+        Workload w = new Workload(tenant, spec.name(), spec.image(), spec.commandJson(), spec.envJson(),
+                spec.platform(), limits.toJson());
+        w.setMaxAttempts(spec.maxAttempts());
+        w.setInputBytes(inputBytes);
+        Optional<AdmissionException> refusal = admit(tenant, quota, limits, inputBytes, maxQueued);
+        refusal.ifPresent(r -> w.reject(r.getMessage()));
+        workloads.saveAndFlush(w);
+        audit.record(actor, tenant, refusal.isEmpty() ? "workload.submit" : "workload.reject",
+                "workload:" + w.getId(), "name=" + spec.name() + refusal.map(r -> " reason=" + r.getMessage()).orElse(""));
+        return new Admitted(w, refusal.orElse(null));
+    }
+
+    /** The workload as stored, and why admission refused it (null when queued). */
+    public record Admitted(Workload workload, AdmissionException refusal) {
+    }
+
+    private Optional<AdmissionException> admit(Tenant tenant, QuotaLimits q, WorkloadLimits l, long inputBytes,
+            int maxQueued) {
+        if (!tenant.isActive()) {
+            return Optional.of(new AdmissionException("tenant.status", 0, 0, false,
+                    "tenant '" + tenant.getSlug() + "' is suspended"));
+        }
+        Optional<AdmissionException> ceiling = over("maxCpuMillis", q.maxCpuMillis(), l.cpuMillis())
+                .or(() -> over("maxWallMillis", q.maxWallMillis(), l.wallMillis()))
+                .or(() -> over("maxMemoryBytes", q.maxMemoryBytes(), l.memoryBytes()))
+                .or(() -> over("maxProcesses", q.maxProcesses(), l.maxProcesses().longValue()))
+                .or(() -> over("maxOutputBytes", q.maxOutputBytes(), l.outputBytes()));
+        if (ceiling.isPresent()) {
+            return ceiling;
+        }
+        Usage u = usage.of(tenant.getId(), YearMonth.now(ZoneOffset.UTC));
+        long cpuQuotaMillis = q.cpuSecondsPerMonth() * 1000;
+        if (u.cpuMillis() + l.cpuMillis() > cpuQuotaMillis) {
+            return Optional.of(new AdmissionException("cpuSecondsPerMonth", q.cpuSecondsPerMonth(), u.cpuMillis() / 1000,
+                    true, "CPU seconds per month: quota " + q.cpuSecondsPerMonth() + " s, used " + u.cpuMillis() / 1000
+                            + " s, this workload may use up to " + ceilDiv(l.cpuMillis(), 1000) + " s more"));
+        }
+        if (u.storedBytes() + inputBytes > q.storageBytes()) {
+            return Optional.of(new AdmissionException("storageBytes", q.storageBytes(), u.storedBytes(), false,
+                    "storage: quota " + q.storageBytes() + " bytes, stored " + u.storedBytes() + " bytes, input "
+                            + inputBytes + " bytes"));
+        }
+        if (u.queued() >= maxQueued) {
+            return Optional.of(new AdmissionException("maxQueued", maxQueued, u.queued(), true,
+                    "queue full: at most " + maxQueued + " workloads may wait, " + u.queued() + " are waiting"));
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<AdmissionException> over(String limit, long quota, long requested) {
+        if (requested <= 0) {
+            return Optional.of(new AdmissionException(limit, quota, requested, false,
+                    limit + ": must be positive, was " + requested));
+        }
+        if (requested > quota) {
+            return Optional.of(new AdmissionException(limit, quota, requested, false,
+                    limit + ": the quota allows " + quota + " per workload, " + requested + " was asked"));
+        }
+        return Optional.empty();
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    @Transactional(readOnly = true)
+    public Workload get(Tenant tenant, UUID id) {
+        return workloads.findByIdAndTenant(id, tenant)
+                .orElseThrow(() -> new NotFoundException("no workload " + id));
+    }
+
+    @Transactional(readOnly = true)
+    public Page<Workload> list(Tenant tenant, WorkloadState state, Pageable pageable) {
+        return state == null ? workloads.findByTenant(tenant, pageable)
+                : workloads.findByTenantAndState(tenant, state, pageable);
+    }
+}
