@@ -15,7 +15,8 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.MockMvc;
 
 /** A worker node answers health and metrics and nothing else: no API, no console, no login form. */
-@SpringBootTest(properties = "palisade.node.role=worker")
+// the dispatcher off: this context must not claim workloads that other test classes submit
+@SpringBootTest(properties = {"palisade.node.role=worker", "palisade.dispatcher.enabled=false"})
 @AutoConfigureMockMvc
 @ActiveProfiles("test")
 class WorkerRoleTests {
