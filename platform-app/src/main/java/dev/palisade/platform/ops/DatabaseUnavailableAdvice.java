@@ -30,11 +30,27 @@ class DatabaseUnavailableAdvice {
     @ExceptionHandler({CannotCreateTransactionException.class, DataAccessResourceFailureException.class,
             TransientDataAccessException.class})
     ResponseEntity<ProblemDetail> unavailable(Exception e) {
+        return answer(e);
+    }
+
+    /** A rollback that failed because the connection broke hides the outage one level down. */
+    @ExceptionHandler({org.springframework.orm.jpa.JpaSystemException.class,
+            org.springframework.transaction.TransactionSystemException.class})
+    ResponseEntity<ProblemDetail> maybeUnavailable(Exception e) throws Exception {
+        if (!DatabaseOutage.isCause(e)) {
+            log.error("Unexpected persistence failure", e);
+            return ResponseEntity.status(HttpStatus.INTERNAL_SERVER_ERROR)
+                    .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON)
+                    .body(ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"));
+        }
+        return answer(e);
+    }
+
+    private static ResponseEntity<ProblemDetail> answer(Exception e) {
         log.warn("Database unavailable: {}", e.getMessage());
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE,
-                "The database is unavailable; retry shortly");
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, DatabaseOutage.DETAIL);
         problem.setType(URI.create("about:blank"));
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, "5")
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header(HttpHeaders.RETRY_AFTER, DatabaseOutage.RETRY_AFTER_SECONDS)
                 .contentType(org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 }

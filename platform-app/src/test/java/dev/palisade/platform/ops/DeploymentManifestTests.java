@@ -152,7 +152,7 @@ class DeploymentManifestTests {
         Map<String, Object> job = one("Job", "palisade-migrate");
         Map<String, Object> c = containers(job).get(0);
         assertThat(list(c.get("args"))).contains("--palisade.node.migrate-and-exit=true",
-                "--spring.main.web-application-type=none");
+                "--server.port=0");
         assertThat(at(job, "spec.template.spec.restartPolicy")).isEqualTo("Never");
         for (Map<String, Object> o : objects) {
             if (podSpec(o) != null && !o.get("kind").equals("Job")) {
