@@ -100,6 +100,14 @@ static int memory(void) {
     printf("mremap kept data: %d\n", a[3 * 4096 - 1] == 'x' && a[299 * 4096] == 0);
     printf("mprotect=%d\n", mprotect(a, 4096, PROT_READ));
     printf("munmap=%d\n", munmap(a, 300 * 4096));
+    for (int round = 0; round < 3; round++) {
+        unsigned char *z = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long nonzero = 0;
+        for (int i = 0; i < 64 * 4096; i++) nonzero += z[i] != 0;
+        printf("fresh mmap round %d nonzero=%ld\n", round, nonzero);
+        memset(z, 0xab, 64 * 4096);
+        munmap(z, 64 * 4096);
+    }
     void *big = malloc(50 << 20);
     memset(big, 1, 50 << 20);
     free(big);
@@ -131,6 +139,54 @@ static int misc(void) {
     printf("bad pointer write errno=%s\n", write(1, (void *)(uintptr_t)atoi("16"), 10) < 0 ? en(errno) : "none");
     printf("unknown syscall errno=%s\n", syscall(600) < 0 ? en(errno) : "none");
     printf("ptrace errno=%s\n", syscall(SYS_ptrace, 0, 0, 0, 0) < 0 ? en(errno) : "none");
+    return 0;
+}
+
+/* Reads through the read-ahead window in every way that could expose it: must match native. */
+static int read_window(void) {
+    int fd = open("ra.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    static unsigned char buf[1 << 20], got[8192];
+    for (int i = 0; i < (int)sizeof buf; i++) buf[i] = (unsigned char)(i * 131 + (i >> 12));
+    write(fd, buf, sizeof buf);
+    close(fd);
+    fd = open("ra.bin", O_RDONLY);
+    unsigned long sum = 0; long bad = 0, off = 0;
+    for (int i = 0; i < 100; i++) {
+        ssize_t n = read(fd, got, 4096);
+        for (int k = 0; k < n; k++) { sum += got[k]; if (got[k] != buf[off + k]) bad++; }
+        off += n;
+    }
+    printf("sequential: off=%ld pos=%ld sum=%lu bad=%ld\n", off, (long)lseek(fd, 0, SEEK_CUR), sum, bad);
+    lseek(fd, 12345, SEEK_SET);
+    read(fd, got, 4096);
+    printf("after lseek: first=%d want=%d pos=%ld\n", got[0], buf[12345], (long)lseek(fd, 0, SEEK_CUR));
+    int d = dup(fd);
+    for (int i = 0; i < 6; i++) {
+        long before = lseek(fd, 0, SEEK_CUR);
+        read(i % 2 ? d : fd, got, 3000);
+        printf("dup read %d at %ld ok=%d\n", i, before, memcmp(got, buf + before, 3000) == 0);
+    }
+    int w = open("ra.bin", O_WRONLY);
+    long pos = lseek(fd, 0, SEEK_CUR);
+    read(fd, got, 4096);
+    pwrite(w, "ZZZZ", 4, pos + 8192);
+    read(fd, got, 4096);
+    read(fd, got, 4096);
+    printf("sees own write: %.4s\n", got);
+    ssize_t n = read(fd, got, 8192);
+    printf("big read n=%zd ok=%d\n", n, memcmp(got, buf + pos + 12288, n) == 0);
+    struct stat st;
+    fstat(fd, &st);
+    printf("fstat size=%ld\n", (long)st.st_size);
+    lseek(fd, -100, SEEK_END);
+    printf("tail read=%zd then eof=%zd\n", read(fd, got, 4096), read(fd, got, 4096));
+    close(d); close(fd); close(w);
+    fd = open("ra.bin", O_RDONLY);
+    read(fd, got, 4096); read(fd, got, 4096);
+    ftruncate(open("ra.bin", O_WRONLY), 10000);
+    printf("after truncate: read=%zd\n", read(fd, got, 4096));
+    printf("again: read=%zd\n", read(fd, got, 4096));
+    unlink("ra.bin");
     return 0;
 }
 
@@ -169,7 +225,24 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "memory")) return memory();
     if (!strcmp(m, "misc")) return misc();
     if (!strcmp(m, "escape")) return escape();
+    if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
+    if (!strcmp(m, "reserve")) { void *p = mmap(NULL, 1UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); printf("reserve %s\n", p == MAP_FAILED ? "failed" : "ok"); return 0; }
+    if (!strcmp(m, "tamper")) {
+        /* scribble over the read-ahead table (if this path has one) between reads */
+        int fd = open("t.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+        static char b[1 << 16];
+        for (int i = 0; i < 16; i++) write(fd, b, sizeof b);
+        lseek(fd, 0, SEEK_SET);
+        unsigned long *table = (unsigned long *)0x7fff10000000UL;
+        int have = mprotect((void *)table, 4096, PROT_READ | PROT_WRITE) == 0 || 1;
+        for (int i = 0; i < 40; i++) {
+            read(fd, b, 4096);
+            if (i == 5 && have) for (int k = 0; k < 512; k++) table[k] = k % 4 == 0 ? 0x1000 : 0x7fffffffffffUL;
+        }
+        printf("survived\n");
+        return 0;
+    }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }
     if (!strcmp(m, "fsize")) {

@@ -37,7 +37,9 @@ final class PalisadeProcess implements AutoCloseable {
             throw new IllegalStateException("no application jar at " + jar.toAbsolutePath() + "; run mvn verify");
         }
         int port = freePort();
-        Path log = Files.createTempFile("palisade-it-", ".log");
+        // kept under target/ so that a failed run can be read afterwards
+        Path logs = Files.createDirectories(Path.of(System.getProperty("palisade.it.logs", "target/it-logs")));
+        Path log = Files.createTempFile(logs, "palisade-", ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-jar", jar.toAbsolutePath().toString(),
@@ -91,6 +93,16 @@ final class PalisadeProcess implements AutoCloseable {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** A crash: SIGKILL ({@code kill -9}), as the OOM killer would do; nothing shuts down cleanly. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
     }
 
     private static int freePort() throws IOException {

@@ -71,6 +71,7 @@ public class WorkloadRunner {
         volatile boolean cancelled;
         volatile boolean handBack;
         volatile boolean ended;
+        volatile boolean settled;
 
         public Run(Claimed claimed) {
             this.claimed = claimed;
@@ -87,6 +88,16 @@ public class WorkloadRunner {
             if (s != null) {
                 s.kill();
             }
+        }
+
+        /** True once the sandbox ended: the outcome is being stored or is stored. */
+        public boolean ended() {
+            return ended;
+        }
+
+        /** True once the outcome is stored (or handed back): nothing of this run needs the lease any more. */
+        public boolean settled() {
+            return settled;
         }
 
         public void flushLog() {
@@ -182,6 +193,7 @@ public class WorkloadRunner {
                         run.cancelled ? "cancelled" : "engine_error", why, null, null, null, null, null));
             }
         } finally {
+            run.settled = true;
             if (sandbox != null) {
                 sandbox.close();
             }

@@ -27,13 +27,25 @@ import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
  * refused and recorded, KILL entries end the sandbox, unknown numbers are refused, and the rest
  * go to the handlers in {@link KvmSyscalls} (ENOSYS where none exists).
  */
-final class KvmTask implements Runnable {
+final class KvmTask {
     static final int MAX_DENIED = 1000;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     final KvmSandbox sandbox;
     final KvmLaunch launch;
-    final Map<String, Long> counts = new LinkedHashMap<>();
+    /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
+    private final long[] countByNumber = new long[SyscallTable.maxNumber() + 1];
+    private final Map<String, Long> unknownCounts = new LinkedHashMap<>();
+
+    Map<String, Long> counts() {
+        Map<String, Long> m = new java.util.TreeMap<>(unknownCounts);
+        for (int i = 0; i < countByNumber.length; i++) {
+            if (countByNumber[i] > 0) {
+                m.put(SyscallTable.nameOf(i), countByNumber[i]);
+            }
+        }
+        return m;
+    }
     final List<DeniedCall> denied = new ArrayList<>();
     long deniedDropped;
     long cpuStartNs;
@@ -43,6 +55,7 @@ final class KvmTask implements Runnable {
     SyscallGate gate;
     KvmSyscalls sys;
     ReadAhead readAhead;
+    SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
     Termination endTermination;
@@ -68,17 +81,36 @@ final class KvmTask implements Runnable {
         }
     }
 
-    @Override
-    public void run() {
+    /** The memory limit in bytes this sandbox runs with (no limit: 4 GiB of guest memory). */
+    static long memoryBytes(KvmLaunch l) {
+        return l.spec().limits().memoryBytes() > 0 ? l.spec().limits().memoryBytes() : VcpuThreads.STANDBY_MEMORY;
+    }
+
+    /** Runs the sandbox on the calling (vCPU) thread, on {@code prebuilt} if given (built on this thread). */
+    void run(GuestMachine prebuilt) {
+        run(prebuilt, null, null);
+    }
+
+    /**
+     * Like {@link #run(GuestMachine)}; {@code preElf}/{@code preLoaded}: an executable the standby
+     * already loaded into {@code prebuilt} (used when it is this sandbox's, removed otherwise).
+     */
+    void run(GuestMachine prebuilt, ElfImage preElf, ElfImage.Loaded preLoaded) {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
         try {
-            SyscallPath path = SyscallPathProbe.chosen();
-            if (path == null) {
-                throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
+            if (prebuilt != null) {
+                machine = prebuilt;
+                machine.memory.allocator().setLimitPages((memoryBytes(launch) + GuestLayout.PAGE - 1) / GuestLayout.PAGE);
+            } else {
+                SyscallPath path = SyscallPathProbe.chosen();
+                if (path == null) {
+                    throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
+                }
+                machine = new GuestMachine(path, memoryBytes(launch));
             }
-            machine = new GuestMachine(path, launch.spec().limits().memoryBytes() > 0
-                    ? launch.spec().limits().memoryBytes() : (4L << 30));
+            SyscallPath path = machine.path;
             sandbox.attach(new VcpuKicker(machine.vcpu));
             gate = new SyscallGate(machine);
             proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
@@ -87,7 +119,16 @@ final class KvmTask implements Runnable {
                 readAhead = new ReadAhead(machine);
             }
             sys.setUpStdio();
-            long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            ElfImage.Loaded pre = null;
+            if (preLoaded != null && preElf == launch.elf()) {
+                pre = preLoaded;
+            } else if (preLoaded != null) {
+                machine.memory.unmap(preLoaded.low(), preLoaded.end() - preLoaded.low());
+            }
+            long[] entry = KvmStartup.load(launch, machine.memory, proc, pre);
+            if (readAhead != null) {
+                patcher = new SyscallPatcher(machine.memory, entry[2]);
+            }
             machine.setEntry(entry[0], entry[1]);
             sandbox.firstInstructionNanos = System.nanoTime();
             loop();
@@ -103,13 +144,13 @@ final class KvmTask implements Runnable {
             }
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
-            if (machine != null) {
-                machine.close();
-            }
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
             String msg = endMessage == null ? "ended" : endMessage;
             sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, counts, denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
+            if (machine != null) {
+                machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
+            }
         }
     }
 
@@ -151,8 +192,16 @@ final class KvmTask implements Runnable {
 
     private long dispatch(long nr, boolean trace) {
         Syscall entry = SyscallTable.get(nr);
-        String name = entry == null ? "unknown_" + nr : entry.name();
-        counts.merge(name, 1L, Long::sum);
+        String name;
+        if (entry == null) {
+            name = "unknown_" + nr;
+            if (unknownCounts.size() < 1000 || unknownCounts.containsKey(name)) {
+                unknownCounts.merge(name, 1L, Long::sum);
+            }
+        } else {
+            name = entry.name();
+            countByNumber[entry.number()]++;
+        }
         var cpu = machine.vcpu;
         long a0 = cpu.reg(REG_RDI), a1 = cpu.reg(REG_RSI), a2 = cpu.reg(REG_RDX);
         long a3 = cpu.reg(REG_R10), a4 = cpu.reg(REG_R8), a5 = cpu.reg(REG_R9);
@@ -179,6 +228,11 @@ final class KvmTask implements Runnable {
                 r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
                 if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
                     readAhead.refill((int) a0, proc.fds[(int) a0]);
+                    long back = cpu.reg(REG_RCX);
+                    long now = patcher.afterRead(back);
+                    if (now != back) {
+                        cpu.setReg(REG_RCX, now);
+                    }
                 }
             } catch (FsError fe) {
                 r = fe.errno().negated();
@@ -188,8 +242,8 @@ final class KvmTask implements Runnable {
             decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
         }
         if (trace) {
-            System.err.printf("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]%n", name, a0, a1, a2,
-                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision);
+            launch.trace().accept(String.format("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]", name, a0, a1, a2,
+                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision));
         }
         return r;
     }
@@ -206,14 +260,18 @@ final class KvmTask implements Runnable {
 
     /** Startup helper: loads the ELF and builds the initial stack. */
     static final class KvmStartup {
+        private static final SecureRandom RANDOM = new SecureRandom();
+
         private KvmStartup() {
         }
 
-        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p) {
-            ElfImage.Loaded img = l.elf().load(mem);
+        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p, ElfImage.Loaded preloaded) {
+            ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
-            mem.map(stackLow, GuestLayout.STACK_SIZE, GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
+            if (!mem.isMapped(stackLow)) {
+                mapStack(mem);
+            }
             p.stackLow = stackLow;
             long sp = GuestLayout.STACK_TOP;
             // strings
@@ -234,7 +292,7 @@ final class KvmTask implements Runnable {
             sp = pushString(mem, sp, "x86_64");
             long platform = sp;
             byte[] rnd = new byte[16];
-            new SecureRandom().nextBytes(rnd);
+            RANDOM.nextBytes(rnd);
             sp -= 16;
             mem.write(sp, rnd);
             long random = sp;
@@ -264,7 +322,13 @@ final class KvmTask implements Runnable {
                 mem.writeLong(at + 8, a[1]);
                 at += 16;
             }
-            return new long[] {img.entry(), sp};
+            return new long[] {img.entry(), sp, img.low()};
+        }
+
+        /** Maps the (zeroed) stack region; a machine built ahead of time has it already. */
+        static void mapStack(GuestMemory mem) {
+            mem.map(GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE, GuestLayout.STACK_SIZE,
+                    GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
         }
 
         private static long pushString(GuestMemory mem, long sp, String s) {

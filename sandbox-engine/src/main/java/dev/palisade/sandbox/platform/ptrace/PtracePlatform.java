@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
@@ -25,16 +24,22 @@ public final class PtracePlatform implements Platform {
     /** The uid and gid sandboxes run as unless told otherwise ("nobody"). */
     public static final int DEFAULT_UID = 65534, DEFAULT_GID = 65534;
 
-    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "palisade-limits");
-        t.setDaemon(true);
-        return t;
-    });
-    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
-    private static final StubPool POOL = new StubPool(Integer.getInteger("palisade.prespawn", 2));
+    private static final ScheduledExecutorService TIMERS = timers();
+
+    private static ScheduledExecutorService timers() {
+        var pool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "palisade-limits");
+            t.setDaemon(true);
+            return t;
+        });
+        pool.setRemoveOnCancelPolicy(true); // a sandbox's timers go when it ends, not when they would have fired
+        return pool;
+    }
 
     private final int uid, gid;
     private final Consumer<String> trace;
+    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
+    private final StubPool pool;
 
     public PtracePlatform() {
         this(DEFAULT_UID, DEFAULT_GID, System.err::println);
@@ -48,6 +53,7 @@ public final class PtracePlatform implements Platform {
         this.uid = uid;
         this.gid = gid;
         this.trace = trace;
+        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid);
     }
 
     @Override
@@ -55,8 +61,20 @@ public final class PtracePlatform implements Platform {
         return "ptrace";
     }
 
+    private volatile Optional<String> unavailable;
+
+    /** Probed once per platform instance: the host does not change under a running engine. */
     @Override
     public Optional<String> unavailableReason() {
+        Optional<String> u = unavailable;
+        if (u == null) {
+            u = probe();
+            unavailable = u;
+        }
+        return u;
+    }
+
+    private static Optional<String> probe() {
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
                 || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
             return Optional.of("the ptrace platform needs Linux on x86-64");
@@ -92,7 +110,14 @@ public final class PtracePlatform implements Platform {
         // a spec's own identity (e.g. one uid per tenant) wins over the platform's default
         int u = spec.identity() == null ? uid : spec.identity().uid();
         int g = spec.identity() == null ? gid : spec.identity().gid();
-        return new PtraceSandbox(spec, u, g, trace, program, POOL.take(), TIMERS);
+        if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
+            throw new SandboxException("workspace is not a directory: " + spec.workspace());
+        }
+        if (spec.workspace() != null) {
+            // the sandbox's uid must be able to write its workspace (only the top directory is changed)
+            Posix.chown(spec.workspace().toAbsolutePath().toString(), u, g);
+        }
+        return new PtraceSandbox(spec, u, g, trace, program, pool.take(spec), TIMERS);
     }
 
     /**

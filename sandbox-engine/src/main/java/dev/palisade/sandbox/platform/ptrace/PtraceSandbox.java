@@ -38,7 +38,7 @@ final class PtraceSandbox implements Sandbox {
     private final OutputStream stdin;
     private final InputStream stdout, stderr;
     private final AtomicLong output = new AtomicLong();
-    private ScheduledFuture<?> wallTimer, cpuPoll;
+    private volatile ScheduledFuture<?> wallTimer, cpuPoll;
 
     PtraceSandbox(SandboxSpec spec, int uid, int gid, Consumer<String> trace, String program,
                   StubPool.Slot slot, ScheduledExecutorService timers) {
@@ -47,7 +47,7 @@ final class PtraceSandbox implements Sandbox {
         this.stdin = slot.stdin;
         this.stdout = new Counting(slot.stdout);
         this.stderr = new Counting(slot.stderr);
-        slot.run(() -> run(slot.pid));
+        slot.run(() -> run(slot));
         try {
             started.await();
         } catch (InterruptedException e) {
@@ -71,12 +71,28 @@ final class PtraceSandbox implements Sandbox {
                 }
             }, 50, 50, TimeUnit.MILLISECONDS);
         }
+        // the timers go with the sandbox (also when it ended before they were even scheduled)
+        result.whenComplete((r, e) -> cancelTimers());
+    }
+
+    private void cancelTimers() {
+        ScheduledFuture<?> w = wallTimer, c = cpuPoll;
+        if (w != null) {
+            w.cancel(false);
+        }
+        if (c != null) {
+            c.cancel(false);
+        }
     }
 
     /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
-    private void run(int stubPid) {
+    private void run(StubPool.Slot slot) {
         try {
-            tracer.adopt(stubPid);
+            if (slot.prepared != null) {
+                tracer.adopt(slot.prepared);
+            } else {
+                tracer.adopt(slot.pid);
+            }
             tracer.loop(started::countDown, result::complete);
         } catch (RuntimeException e) {
             tracer.abort();
@@ -91,12 +107,7 @@ final class PtraceSandbox implements Sandbox {
                         0, 0, 0, Map.of(), List.of(), 0));
             }
         } finally {
-            if (wallTimer != null) {
-                wallTimer.cancel(false);
-            }
-            if (cpuPoll != null) {
-                cpuPoll.cancel(false);
-            }
+            cancelTimers();
         }
     }
 
