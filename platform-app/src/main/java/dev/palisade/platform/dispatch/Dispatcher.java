@@ -1,6 +1,9 @@
 package dev.palisade.platform.dispatch;
 
 import dev.palisade.platform.engine.WorkloadRunner;
+import dev.palisade.platform.ops.LogContextFilter;
+import dev.palisade.platform.ops.NodeProperties;
+import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.platform.Platform;
@@ -13,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -37,6 +40,10 @@ public class Dispatcher implements SmartLifecycle {
     private final WorkloadRunner runner;
     private final SandboxEngine engine;
     private final String node;
+    private final NodeProperties nodeProperties;
+    private final WorkloadMetrics metrics;
+    /** The platforms this node offers: it claims only workloads that ask for one of them (or for auto). */
+    private volatile List<String> platforms = List.of();
     private final Map<UUID, Run> running = new ConcurrentHashMap<>();
     private final Object wake = new Object();
     private volatile boolean active;
@@ -44,8 +51,11 @@ public class Dispatcher implements SmartLifecycle {
     private Thread claimLoop;
     private ScheduledExecutorService ticks;
 
-    Dispatcher(DispatcherProperties properties, WorkloadStore store, WorkloadRunner runner, SandboxEngine engine) {
+    Dispatcher(DispatcherProperties properties, WorkloadStore store, WorkloadRunner runner, SandboxEngine engine,
+            NodeProperties nodeProperties, WorkloadMetrics metrics) {
         this.properties = properties;
+        this.nodeProperties = nodeProperties;
+        this.metrics = metrics;
         this.store = store;
         this.runner = runner;
         this.engine = engine;
@@ -77,12 +87,13 @@ public class Dispatcher implements SmartLifecycle {
 
     @Override
     public void start() {
-        if (!properties.enabled()) {
-            log.info("Dispatcher disabled: this instance runs no workloads");
+        if (!properties.enabled() || !nodeProperties.role().runsWorkloads()) {
+            log.info("Dispatcher disabled (role {}): this instance runs no workloads", nodeProperties.role());
             return;
         }
-        String platforms = engine.platforms().stream().filter(p -> p.unavailableReason().isEmpty())
-                .map(Platform::name).collect(Collectors.joining(","));
+        this.platforms = engine.platforms().stream().filter(p -> p.unavailableReason().isEmpty())
+                .map(Platform::name).toList();
+        String platforms = String.join(",", this.platforms);
         store.registerNode(node, host(), platforms, properties.capacity());
         active = true;
         ticks = Executors.newScheduledThreadPool(2, r -> {
@@ -105,15 +116,20 @@ public class Dispatcher implements SmartLifecycle {
         while (active) {
             try {
                 int free = properties.capacity() - running.size();
-                List<WorkloadStore.Claimed> claimed = store.claim(node, free, properties.leaseTimeout());
+                List<WorkloadStore.Claimed> claimed = store.claim(node, free, properties.leaseTimeout(), platforms);
                 for (WorkloadStore.Claimed c : claimed) {
                     Run run = new Run(c);
                     running.put(c.id(), run);
+                    metrics.claimed(c.id());
                     new Thread(() -> {
+                        MDC.put(LogContextFilter.TENANT, c.tenantSlug());
+                        MDC.put(LogContextFilter.WORKLOAD, c.id().toString());
                         try {
                             runner.run(run, node);
                         } finally {
                             running.remove(c.id());
+                            metrics.released();
+                            MDC.clear();
                             wake();
                         }
                     }, "workload-" + c.id()).start();
@@ -146,6 +162,7 @@ public class Dispatcher implements SmartLifecycle {
                 if (run != null && !run.ended() && !run.settled()) {
                     boolean cancel = store.cancelRequested(id);
                     if (!cancel) {
+                        metrics.leaseLost();
                         log.warn("Node {} lost the lease of workload {}; killing it", node, id);
                     }
                     run.stop(cancel);

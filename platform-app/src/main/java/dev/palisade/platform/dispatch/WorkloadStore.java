@@ -54,7 +54,12 @@ public class WorkloadStore {
      * advisory lock, so two nodes claiming for one tenant at once cannot both use its last slot.
      */
     public List<Claimed> claim(String node, int max, Duration lease) {
-        if (max <= 0) {
+        return claim(node, max, lease, List.of("ptrace", "kvm"));
+    }
+
+    /** As above, taking only workloads this node can run: their platform is one it offers, or auto. */
+    public List<Claimed> claim(String node, int max, Duration lease, List<String> platforms) {
+        if (max <= 0 || platforms.isEmpty()) {
             return List.of();
         }
         return tx.execute(status -> {
@@ -65,11 +70,11 @@ public class WorkloadStore {
                         from quota q
                         where exists (select 1 from workload w where w.tenant_id = q.tenant_id and w.state = 'QUEUED'))
                     select w.id, w.tenant_id from workload w join free f on f.tenant_id = w.tenant_id and f.slots > 0
-                    where w.state = 'QUEUED'
+                    where w.state = 'QUEUED' and (w.platform = 'auto' or w.platform in (:platforms))
                     order by w.created_at
                     limit :max
                     for update of w skip locked""")
-                    .param("max", max)
+                    .param("max", max).param("platforms", platforms)
                     .query((rs, i) -> new Object[] {rs.getObject(1, UUID.class), rs.getLong(2)})
                     .list();
             if (candidates.isEmpty()) {

@@ -6,6 +6,7 @@ import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
 import dev.palisade.platform.image.Images;
 import dev.palisade.platform.logs.LogSink;
+import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.DeniedCall;
@@ -49,10 +50,12 @@ public class WorkloadRunner {
     private final TenantIdentity identity;
     private final WorkloadProperties properties;
     private final Path workRoot;
+    private final WorkloadMetrics metrics;
 
     WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
-            WorkloadProperties properties, PalisadeProperties palisade) {
+            WorkloadProperties properties, PalisadeProperties palisade, WorkloadMetrics metrics) {
         this.engine = engine;
+        this.metrics = metrics;
         this.store = store;
         this.images = images;
         this.identity = identity;
@@ -142,7 +145,9 @@ public class WorkloadRunner {
                     finishStopped(run, node, null, sink);
                     return;
                 }
+                long starting = System.nanoTime();
                 sandbox = engine.start(spec.build());
+                metrics.sandboxStarted(c.platform(), System.nanoTime() - starting);
                 run.sandbox = sandbox;
             }
             Sandbox sb = sandbox;
@@ -171,6 +176,7 @@ public class WorkloadRunner {
             }
             Outcome outcome = outcome(run, result, sink, artifacts, artifactNote);
             if (store.finish(c.id(), node, c.attempt(), outcome)) {
+                metrics.finished(c.tenantSlug(), outcome.state(), result);
                 recordSecurityEvents(c, result);
             } else {
                 log.warn("Workload {} finished on {} after its lease was lost; its result is dropped", c.id(), node);

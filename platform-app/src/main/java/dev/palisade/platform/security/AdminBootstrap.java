@@ -10,7 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
@@ -35,7 +38,9 @@ class AdminBootstrap {
         this.environment = environment;
     }
 
+    // first among the ready listeners: the migration run (ops.MigrateAndExit) exits after it
     @EventListener(ApplicationReadyEvent.class)
+    @Order(Ordered.HIGHEST_PRECEDENCE)
     void ready() {
         String port = environment.getProperty("local.server.port", environment.getProperty("server.port", "8080"));
         String base = "http://localhost:" + port;
@@ -57,7 +62,8 @@ class AdminBootstrap {
                 } else {
                     log.info("Created the first admin 'admin' with the password from PALISADE_ADMIN_PASSWORD");
                 }
-            } catch (ConflictException raceWithAnotherInstance) {
+            } catch (ConflictException | DataIntegrityViolationException raceWithAnotherInstance) {
+                // several instances starting at once on a fresh database: the unique username decides
                 log.info("The first admin was created by another instance");
             }
         }

@@ -5,6 +5,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
+import org.springframework.security.authentication.AuthenticationEventPublisher;
 import org.springframework.security.authentication.AuthenticationManager;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -41,9 +42,9 @@ class SecurityConfiguration {
     @Bean
     @Order(1)
     SecurityFilterChain tokenMintingChain(HttpSecurity http, TokenIntrospector introspector,
-            PasswordLoginProvider passwords) throws Exception {
+            PasswordLoginProvider passwords, AuthenticationEventPublisher events) throws Exception {
         http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
-                .authenticationManager(passwordManager(passwords))
+                .authenticationManager(passwordManager(passwords, events))
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated())
                 .httpBasic((basic) -> basic.authenticationEntryPoint(
                         ProblemResponses.entryPoint("Basic realm=\"palisade\", " + BEARER_CHALLENGE)));
@@ -79,8 +80,8 @@ class SecurityConfiguration {
     @Bean
     @Order(3)
     SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
-            SessionRevalidationFilter revalidation) throws Exception {
-        http.authenticationManager(passwordManager(passwords))
+            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events) throws Exception {
+        http.authenticationManager(passwordManager(passwords, events))
                 .authorizeHttpRequests((authorize) -> authorize
                         .requestMatchers("/login", "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
@@ -101,7 +102,11 @@ class SecurityConfiguration {
         return http.build();
     }
 
-    private static AuthenticationManager passwordManager(PasswordLoginProvider passwords) {
-        return new ProviderManager(passwords);
+    /** Publishes success and failure events (counted by the ops package's login metrics). */
+    private static AuthenticationManager passwordManager(PasswordLoginProvider passwords,
+            AuthenticationEventPublisher events) {
+        ProviderManager manager = new ProviderManager(passwords);
+        manager.setAuthenticationEventPublisher(events);
+        return manager;
     }
 }

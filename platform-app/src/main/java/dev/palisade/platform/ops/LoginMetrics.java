@@ -1,0 +1,47 @@
+package dev.palisade.platform.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.context.event.EventListener;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.authentication.event.AbstractAuthenticationFailureEvent;
+import org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent;
+import org.springframework.security.authentication.event.AuthenticationFailureDisabledEvent;
+import org.springframework.security.authentication.event.AuthenticationFailureLockedEvent;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code palisade_login_failures_total{reason}}: failed password logins (console form and HTTP
+ * Basic on the token endpoint), by why they failed: {@code bad_credentials}, {@code locked}
+ * (refused because earlier failures locked the account), {@code disabled}, {@code other}. A
+ * rising {@code bad_credentials} rate is someone guessing passwords. No user names as tags: the
+ * series would grow with every name an attacker tries.
+ */
+@Component
+class LoginMetrics {
+
+    private final MeterRegistry registry;
+
+    LoginMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (String reason : new String[] {"bad_credentials", "locked", "disabled", "other"}) {
+            counter(reason);
+        }
+    }
+
+    @EventListener
+    void onFailure(AbstractAuthenticationFailureEvent event) {
+        if (!(event.getAuthentication() instanceof UsernamePasswordAuthenticationToken)) {
+            return;
+        }
+        String reason = event instanceof AuthenticationFailureBadCredentialsEvent ? "bad_credentials"
+                : event instanceof AuthenticationFailureLockedEvent ? "locked"
+                : event instanceof AuthenticationFailureDisabledEvent ? "disabled" : "other";
+        counter(reason).increment();
+    }
+
+    private Counter counter(String reason) {
+        return Counter.builder("palisade.login.failures").description("Failed password logins")
+                .tag("reason", reason).register(registry);
+    }
+}
