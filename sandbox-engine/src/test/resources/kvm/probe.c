@@ -134,6 +134,54 @@ static int misc(void) {
     return 0;
 }
 
+/* Reads through the read-ahead window in every way that could expose it: must match native. */
+static int read_window(void) {
+    int fd = open("ra.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    static unsigned char buf[1 << 20], got[8192];
+    for (int i = 0; i < (int)sizeof buf; i++) buf[i] = (unsigned char)(i * 131 + (i >> 12));
+    write(fd, buf, sizeof buf);
+    close(fd);
+    fd = open("ra.bin", O_RDONLY);
+    unsigned long sum = 0; long bad = 0, off = 0;
+    for (int i = 0; i < 100; i++) {
+        ssize_t n = read(fd, got, 4096);
+        for (int k = 0; k < n; k++) { sum += got[k]; if (got[k] != buf[off + k]) bad++; }
+        off += n;
+    }
+    printf("sequential: off=%ld pos=%ld sum=%lu bad=%ld\n", off, (long)lseek(fd, 0, SEEK_CUR), sum, bad);
+    lseek(fd, 12345, SEEK_SET);
+    read(fd, got, 4096);
+    printf("after lseek: first=%d want=%d pos=%ld\n", got[0], buf[12345], (long)lseek(fd, 0, SEEK_CUR));
+    int d = dup(fd);
+    for (int i = 0; i < 6; i++) {
+        long before = lseek(fd, 0, SEEK_CUR);
+        read(i % 2 ? d : fd, got, 3000);
+        printf("dup read %d at %ld ok=%d\n", i, before, memcmp(got, buf + before, 3000) == 0);
+    }
+    int w = open("ra.bin", O_WRONLY);
+    long pos = lseek(fd, 0, SEEK_CUR);
+    read(fd, got, 4096);
+    pwrite(w, "ZZZZ", 4, pos + 8192);
+    read(fd, got, 4096);
+    read(fd, got, 4096);
+    printf("sees own write: %.4s\n", got);
+    ssize_t n = read(fd, got, 8192);
+    printf("big read n=%zd ok=%d\n", n, memcmp(got, buf + pos + 12288, n) == 0);
+    struct stat st;
+    fstat(fd, &st);
+    printf("fstat size=%ld\n", (long)st.st_size);
+    lseek(fd, -100, SEEK_END);
+    printf("tail read=%zd then eof=%zd\n", read(fd, got, 4096), read(fd, got, 4096));
+    close(d); close(fd); close(w);
+    fd = open("ra.bin", O_RDONLY);
+    read(fd, got, 4096); read(fd, got, 4096);
+    ftruncate(open("ra.bin", O_WRONLY), 10000);
+    printf("after truncate: read=%zd\n", read(fd, got, 4096));
+    printf("again: read=%zd\n", read(fd, got, 4096));
+    unlink("ra.bin");
+    return 0;
+}
+
 static int escape(void) {
     const char *paths[] = {"/etc/shadow", "../../../../etc/shadow", "/root", "/home", "/proc/self/environ",
                            "/dev/sda", "../../../../../../../../tmp/../etc/shadow", "/workspace/esc/etc/shadow", NULL};
@@ -169,6 +217,7 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "memory")) return memory();
     if (!strcmp(m, "misc")) return misc();
     if (!strcmp(m, "escape")) return escape();
+    if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }

@@ -31,7 +31,7 @@ public final class SandboxEngine {
     public static SandboxEngine create(Consumer<String> trace) {
         List<Platform> platforms = new ArrayList<>();
         platforms.add(new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace));
-        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform());
+        platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform(trace));
         return new SandboxEngine(platforms);
     }
 

@@ -2,6 +2,7 @@ package dev.palisade.platform.api;
 
 import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +83,13 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(DataIntegrityViolationException.class)
     ResponseEntity<ProblemDetail> integrity(DataIntegrityViolationException e) {
+        // SQLSTATE class 22 is bad data (e.g. a NUL character PostgreSQL cannot store), not a conflict
+        if (e.getMostSpecificCause() instanceof SQLException sql && sql.getSQLState() != null
+                && sql.getSQLState().startsWith("22")) {
+            log.info("Refused a value the database cannot store: {}", sql.getMessage());
+            return of(HttpStatus.BAD_REQUEST, "A value cannot be stored: text must not contain NUL characters "
+                    + "and numbers must fit their columns");
+        }
         log.info("Refused a change that conflicts with existing data: {}", e.getMostSpecificCause().getMessage());
         return of(HttpStatus.CONFLICT, "The change conflicts with existing data");
     }

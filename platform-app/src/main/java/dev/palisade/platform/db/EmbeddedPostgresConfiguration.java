@@ -26,10 +26,18 @@ class EmbeddedPostgresConfiguration {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresConfiguration.class);
 
     @Bean(destroyMethod = "close")
-    EmbeddedPostgres embeddedPostgres(PalisadeProperties properties) throws IOException {
+    DataDirectoryLock dataDirectoryLock(PalisadeProperties properties) throws IOException {
+        Path dataDir = properties.dataDir().toAbsolutePath().normalize();
+        Files.createDirectories(dataDir);
+        return DataDirectoryLock.acquire(dataDir);
+    }
+
+    /** Started after the lock is held and stopped before it is released. */
+    @Bean(destroyMethod = "close")
+    EmbeddedPostgres embeddedPostgres(PalisadeProperties properties, DataDirectoryLock lock) throws IOException {
         Path dataDir = properties.dataDir().toAbsolutePath().normalize();
         Path pgData = dataDir.resolve("postgres");
-        Files.createDirectories(dataDir);
+        LeftoverPostmaster.stop(pgData, Duration.ofSeconds(60));
         log.info("Starting embedded PostgreSQL with its data in {}", pgData);
         return EmbeddedPostgres.builder()
                 .setDataDirectory(pgData)

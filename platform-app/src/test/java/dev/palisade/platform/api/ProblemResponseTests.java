@@ -59,6 +59,17 @@ class ProblemResponseTests extends ApiTestSupport {
     }
 
     @Test
+    void aNulCharacterIsBadInputNotAConflict() throws Exception {
+        String tenant = createTenant(admin);
+        mvc.perform(as(admin, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch(
+                        "/api/v1/tenants/" + tenant), "{\"displayName\":\"nul\\u0000byte\"}"))
+                .andExpect(status().isBadRequest())
+                .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON));
+        mvc.perform(as(admin, post("/api/v1/tokens"), "{\"name\":\"tok\\u0000en\"}"))
+                .andExpect(status().isBadRequest());
+    }
+
+    @Test
     void oversizedBodiesAre413Problems() throws Exception {
         String huge = "{\"slug\":\"big\",\"displayName\":\"" + "x".repeat(20_000) + "\"}";
         mvc.perform(as(admin, post("/api/v1/tenants"), huge))

@@ -15,7 +15,7 @@ public final class VcpuFd implements AutoCloseable {
     private final KvmSystem kvm;
     private final int fd;
     private final HostMemory run;
-    private final Memory sregs = new Memory(SIZEOF_SREGS);
+    private final Sregs sregs = new Sregs();
     private final Memory msrs = new Memory(SIZEOF_MSRS_HEADER + 8L * SIZEOF_MSR_ENTRY);
     private boolean dirty;
 
@@ -76,16 +76,16 @@ public final class VcpuFd implements AutoCloseable {
     }
 
     /** Reads the special registers into an internal buffer and returns it (valid until the next call). */
-    public Memory getSregs() {
-        if (KvmNative.ioctl(fd, KVM_GET_SREGS, Pointer.nativeValue(sregs)) < 0) {
+    public Sregs getSregs() {
+        if (KvmNative.ioctl(fd, KVM_GET_SREGS, Pointer.nativeValue(sregs.memory)) < 0) {
             throw new KvmException("KVM_GET_SREGS", KvmNative.lastError());
         }
         return sregs;
     }
 
     /** Writes back the buffer returned by {@link #getSregs()}, after the caller changed it. */
-    public void setSregs(Memory s) {
-        if (KvmNative.ioctl(fd, KVM_SET_SREGS, Pointer.nativeValue(s)) < 0) {
+    public void setSregs(Sregs s) {
+        if (KvmNative.ioctl(fd, KVM_SET_SREGS, Pointer.nativeValue(s.memory)) < 0) {
             throw new KvmException("KVM_SET_SREGS", KvmNative.lastError());
         }
     }

@@ -68,7 +68,9 @@ public class TenantService {
             tenant.setStatus(status);
             details.append("status=").append(status);
         }
-        audit.record(actor, tenant, "tenant.update", "tenant:" + slug, details.toString().trim());
+        if (!details.isEmpty()) {
+            audit.record(actor, tenant, "tenant.update", "tenant:" + slug, details.toString().trim());
+        }
         return tenant;
     }
 

@@ -8,6 +8,7 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.Map;
 import org.springframework.data.domain.Sort;
@@ -18,6 +19,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** The audit log, for platform admins. */
 @RestController
+@Tag(name = "Audit", description = "Who changed what, when (platform admin)")
 @RequestMapping("/api/v1/audit")
 class AuditController {
 

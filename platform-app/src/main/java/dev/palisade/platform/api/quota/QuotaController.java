@@ -7,6 +7,7 @@ import dev.palisade.model.tenant.Tenant;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -21,6 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** A tenant's quota: every user of the tenant may read it, only a platform admin may change it. */
 @RestController
+@Tag(name = "Quota", description = "A tenant's limits: read by its users, set by a platform admin")
 @RequestMapping("/api/v1/tenants/{tenant}/quota")
 class QuotaController {
 

@@ -8,6 +8,7 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
@@ -29,6 +30,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** Tenants: platform admins only. Another tenant's slug answers 404 to a tenant user, as if it did not exist. */
 @RestController
+@Tag(name = "Tenants", description = "Create, list, rename, suspend and delete tenants (platform admin)")
 @RequestMapping("/api/v1/tenants")
 class TenantController {
 

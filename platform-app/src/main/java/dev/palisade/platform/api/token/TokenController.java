@@ -7,6 +7,7 @@ import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
@@ -32,6 +33,7 @@ import org.springframework.web.bind.annotation.RestController;
  * another user's token answers 404.
  */
 @RestController
+@Tag(name = "Tokens", description = "The caller's own API tokens: mint (shown once), list, revoke")
 @RequestMapping("/api/v1/tokens")
 class TokenController {
 

@@ -9,6 +9,7 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
@@ -32,6 +33,7 @@ import org.springframework.web.bind.annotation.RestController;
  * from the path only; platform admins cannot be made here.
  */
 @RestController
+@Tag(name = "Users", description = "Users of a tenant, managed by platform admins and the tenant's admins")
 @RequestMapping("/api/v1/tenants/{tenant}/users")
 class UserController {
 

@@ -140,7 +140,7 @@ final class ElfImage {
     }
 
     /** Where it was loaded, for the auxiliary vector and brk. */
-    record Loaded(long bias, long entry, long phdr, int phnum, long end) {
+    record Loaded(long bias, long entry, long phdr, int phnum, long end, long low) {
     }
 
     /** Maps and copies the segments into guest memory. */
@@ -148,6 +148,7 @@ final class ElfImage {
         long bias = pie() ? GuestLayout.PIE_BASE : 0;
         java.util.Map<Long, Integer> prot = new java.util.TreeMap<>();
         long end = 0;
+        long low = Long.MAX_VALUE;
         long phdr = 0;
         for (Segment s : segments) {
             if (s.type() == PT_PHDR) {
@@ -162,6 +163,7 @@ final class ElfImage {
                 prot.merge(a, p, (x, y) -> x | y);
             }
             end = Math.max(end, stop);
+            low = Math.min(low, start);
             if (phdr == 0 && s.offset() == 0) {
                 phdr = s.vaddr() + bias + phoff;
             }
@@ -174,6 +176,6 @@ final class ElfImage {
                 mem.writeInitial(s.vaddr() + bias, file, (int) s.offset(), (int) s.filesz());
             }
         }
-        return new Loaded(bias, entry + bias, phdr, phnum, end);
+        return new Loaded(bias, entry + bias, phdr, phnum, end, low);
     }
 }

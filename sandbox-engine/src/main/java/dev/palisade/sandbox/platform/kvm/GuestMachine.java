@@ -1,9 +1,9 @@
 package dev.palisade.sandbox.platform.kvm;
 
-import com.sun.jna.Memory;
 import dev.palisade.sandbox.nativeinterop.HostMemory;
 import dev.palisade.sandbox.nativeinterop.KvmException;
 import dev.palisade.sandbox.nativeinterop.KvmSystem;
+import dev.palisade.sandbox.nativeinterop.Sregs;
 import dev.palisade.sandbox.nativeinterop.VcpuFd;
 import dev.palisade.sandbox.nativeinterop.VmFd;
 
@@ -168,7 +168,7 @@ final class GuestMachine implements AutoCloseable {
     }
 
     private void setSregs(long cr4) {
-        Memory s = vcpu.getSregs();
+        Sregs s = vcpu.getSregs();
         segment(s, SREG_CS, UCS, 11, 3, false, true);
         segment(s, SREG_SS, UDS, 3, 3, true, false);
         for (int seg : new int[] {SREG_DS, SREG_ES, SREG_FS, SREG_GS}) {
@@ -205,7 +205,7 @@ final class GuestMachine implements AutoCloseable {
     }
 
     /** Writes a struct kvm_segment: base, limit, selector, type, present, dpl, db, s, l, g, avl, unusable. */
-    private static void segment(Memory s, int off, int selector, int type, int dpl, boolean db, boolean longMode) {
+    private static void segment(Sregs s, int off, int selector, int type, int dpl, boolean db, boolean longMode) {
         s.setLong(off, 0);
         s.setInt(off + 8, 0xffffffff);
         s.setShort(off + 12, (short) selector);

@@ -8,5 +8,6 @@ import java.util.List;
 
 /** Everything decided before the vCPU thread starts: filesystem, program, arguments. */
 record KvmLaunch(SandboxSpec spec, VirtualFs fs, String workdir, String execPath, ElfImage elf, List<String> argv,
-                 List<String> envp, Path tmpDir, Path ownWorkspace) {
+                 List<String> envp, Path tmpDir, Path ownWorkspace,
+                 java.util.function.Consumer<String> trace) {
 }

@@ -25,6 +25,17 @@ public final class KvmPlatform implements Platform {
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final long MAX_EXECUTABLE = 256L << 20;
     private volatile Optional<String> unavailable;
+    private final java.util.function.Consumer<String> trace;
+
+    /** Trace lines ({@code SandboxSpec.trace}) go to stderr. */
+    public KvmPlatform() {
+        this(System.err::println);
+    }
+
+    /** Trace lines ({@code SandboxSpec.trace}) go to {@code trace}. */
+    public KvmPlatform(java.util.function.Consumer<String> trace) {
+        this.trace = trace;
+    }
 
     @Override
     public String name() {
@@ -127,10 +138,9 @@ public final class KvmPlatform implements Platform {
             if (size > MAX_EXECUTABLE) {
                 throw new SandboxException(program + ": executable larger than " + MAX_EXECUTABLE + " bytes");
             }
-            byte[] bytes = Files.readAllBytes(exe.host());
             ElfImage elf;
             try {
-                elf = ElfImage.parse(bytes);
+                elf = parseCached(exe.host());
             } catch (ElfImage.ElfException e) {
                 throw new SandboxException(program + ": " + e.getMessage());
             }
@@ -149,6 +159,30 @@ public final class KvmPlatform implements Platform {
             deleteQuietly(ownWs);
             throw e;
         }
+    }
+
+    private record ElfKey(Path path, Object fileKey, long size, long mtime) {
+    }
+
+    /** Parsed executables by file identity (inode, size, mtime): start-up skips reading them again. */
+    private static final Map<ElfKey, ElfImage> ELF_CACHE = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<ElfKey, ElfImage> e) {
+                    return size() > 16;
+                }
+            });
+
+    private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
+        var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
+        ElfImage cached = ELF_CACHE.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
+        ELF_CACHE.put(key, parsed);
+        return parsed;
     }
 
     private static void deleteQuietly(Path p) {
@@ -196,6 +230,6 @@ public final class KvmPlatform implements Platform {
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
         return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), spec.command(), envp,
-                p.tmp(), p.ownWorkspace()), t0);
+                p.tmp(), p.ownWorkspace(), trace), t0);
     }
 }

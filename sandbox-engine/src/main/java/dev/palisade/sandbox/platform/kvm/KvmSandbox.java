@@ -45,20 +45,20 @@ final class KvmSandbox implements Sandbox {
     volatile long firstInstructionNanos;
     volatile Termination stopReason;
     volatile String stopMessage;
+    /** CPU time the vCPU thread had used before this sandbox's program (a standby thread built its VM). */
+    volatile long cpuBaselineNanos;
 
     private final KvmLaunch launch;
     private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
-    private final Thread thread;
+    private volatile Thread thread;
     private final ScheduledFuture<?> watch;
     private VcpuKicker kicker;
 
     KvmSandbox(KvmLaunch launch, long startNanos) {
         this.launch = launch;
         this.startNanos = startNanos;
-        this.thread = new Thread(new KvmTask(this, launch), "palisade-kvm-vcpu");
-        this.thread.setDaemon(true);
-        this.thread.start();
         this.watch = WATCHDOG.scheduleAtFixedRate(this::check, 5, 5, TimeUnit.MILLISECONDS);
+        this.thread = VcpuThreads.start(new KvmTask(this, launch), KvmTask.memoryBytes(launch));
     }
 
     boolean aborted() {
@@ -101,8 +101,9 @@ final class KvmSandbox implements Sandbox {
             stop(Termination.WALL_LIMIT, "wall-clock limit of " + l.wallMillis() + " ms reached");
             return;
         }
-        if (l.cpuMillis() > 0) {
-            long cpu = THREADS.getThreadCpuTime(thread.getId());
+        Thread t = thread;
+        if (l.cpuMillis() > 0 && t != null) {
+            long cpu = THREADS.getThreadCpuTime(t.getId()) - cpuBaselineNanos;
             if (cpu > l.cpuMillis() * 1_000_000L) {
                 stop(Termination.CPU_LIMIT, "CPU time limit of " + l.cpuMillis() + " ms reached");
             }
@@ -116,9 +117,12 @@ final class KvmSandbox implements Sandbox {
     }
 
     void finish(SandboxResult r) {
-        watch.cancel(false);
-        cleanUp();
-        result.complete(r);
+        try {
+            watch.cancel(false);
+            cleanUp();
+        } finally {
+            result.complete(r);
+        }
     }
 
     private void cleanUp() {

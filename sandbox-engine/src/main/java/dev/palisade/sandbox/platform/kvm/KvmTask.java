@@ -27,7 +27,7 @@ import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
  * refused and recorded, KILL entries end the sandbox, unknown numbers are refused, and the rest
  * go to the handlers in {@link KvmSyscalls} (ENOSYS where none exists).
  */
-final class KvmTask implements Runnable {
+final class KvmTask {
     static final int MAX_DENIED = 1000;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -43,6 +43,7 @@ final class KvmTask implements Runnable {
     SyscallGate gate;
     KvmSyscalls sys;
     ReadAhead readAhead;
+    SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
     Termination endTermination;
@@ -68,17 +69,28 @@ final class KvmTask implements Runnable {
         }
     }
 
-    @Override
-    public void run() {
+    /** The memory limit in bytes this sandbox runs with (no limit: 4 GiB of guest memory). */
+    static long memoryBytes(KvmLaunch l) {
+        return l.spec().limits().memoryBytes() > 0 ? l.spec().limits().memoryBytes() : VcpuThreads.STANDBY_MEMORY;
+    }
+
+    /** Runs the sandbox on the calling (vCPU) thread, on {@code prebuilt} if given (built on this thread). */
+    void run(GuestMachine prebuilt) {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
         try {
-            SyscallPath path = SyscallPathProbe.chosen();
-            if (path == null) {
-                throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
+            if (prebuilt != null) {
+                machine = prebuilt;
+                machine.memory.allocator().setLimitPages((memoryBytes(launch) + GuestLayout.PAGE - 1) / GuestLayout.PAGE);
+            } else {
+                SyscallPath path = SyscallPathProbe.chosen();
+                if (path == null) {
+                    throw new IllegalStateException("no system call path works on this host: " + SyscallPathProbe.result().summary());
+                }
+                machine = new GuestMachine(path, memoryBytes(launch));
             }
-            machine = new GuestMachine(path, launch.spec().limits().memoryBytes() > 0
-                    ? launch.spec().limits().memoryBytes() : (4L << 30));
+            SyscallPath path = machine.path;
             sandbox.attach(new VcpuKicker(machine.vcpu));
             gate = new SyscallGate(machine);
             proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
@@ -88,6 +100,9 @@ final class KvmTask implements Runnable {
             }
             sys.setUpStdio();
             long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            if (readAhead != null) {
+                patcher = new SyscallPatcher(machine.memory, entry[2]);
+            }
             machine.setEntry(entry[0], entry[1]);
             sandbox.firstInstructionNanos = System.nanoTime();
             loop();
@@ -103,13 +118,13 @@ final class KvmTask implements Runnable {
             }
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
-            if (machine != null) {
-                machine.close();
-            }
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
             String msg = endMessage == null ? "ended" : endMessage;
             sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
                     System.nanoTime() - wall0, peak, counts, denied, deniedDropped));
+            if (machine != null) {
+                machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
+            }
         }
     }
 
@@ -179,6 +194,11 @@ final class KvmTask implements Runnable {
                 r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
                 if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
                     readAhead.refill((int) a0, proc.fds[(int) a0]);
+                    long back = cpu.reg(REG_RCX);
+                    long now = patcher.afterRead(back);
+                    if (now != back) {
+                        cpu.setReg(REG_RCX, now);
+                    }
                 }
             } catch (FsError fe) {
                 r = fe.errno().negated();
@@ -188,8 +208,8 @@ final class KvmTask implements Runnable {
             decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
         }
         if (trace) {
-            System.err.printf("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]%n", name, a0, a1, a2,
-                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision);
+            launch.trace().accept(String.format("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]", name, a0, a1, a2,
+                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision));
         }
         return r;
     }
@@ -213,7 +233,9 @@ final class KvmTask implements Runnable {
             ElfImage.Loaded img = l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
-            mem.map(stackLow, GuestLayout.STACK_SIZE, GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
+            if (!mem.isMapped(stackLow)) {
+                mapStack(mem);
+            }
             p.stackLow = stackLow;
             long sp = GuestLayout.STACK_TOP;
             // strings
@@ -264,7 +286,13 @@ final class KvmTask implements Runnable {
                 mem.writeLong(at + 8, a[1]);
                 at += 16;
             }
-            return new long[] {img.entry(), sp};
+            return new long[] {img.entry(), sp, img.low()};
+        }
+
+        /** Maps the (zeroed) stack region; a machine built ahead of time has it already. */
+        static void mapStack(GuestMemory mem) {
+            mem.map(GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE, GuestLayout.STACK_SIZE,
+                    GuestMemory.PROT_READ | GuestMemory.PROT_WRITE);
         }
 
         private static long pushString(GuestMemory mem, long sp, String s) {

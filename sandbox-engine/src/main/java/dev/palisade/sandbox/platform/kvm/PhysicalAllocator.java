@@ -10,7 +10,7 @@ final class PhysicalAllocator {
     private long next = GuestLayout.ALLOC_START_PA;
     private long[] free = new long[1024];
     private int freeCount;
-    private final long limitPages;
+    private long limitPages;
     private long userPages;
     private long peakUserPages;
 
@@ -24,6 +24,15 @@ final class PhysicalAllocator {
         MemoryLimitExceeded(String m) {
             super(m);
         }
+    }
+
+    /** Sets the memory limit (a machine built ahead of time gets its sandbox's limit at hand-off). */
+    void setLimitPages(long pages) {
+        this.limitPages = pages;
+    }
+
+    long physicalSize() {
+        return end;
     }
 
     boolean canAllocateUser(long pages) {

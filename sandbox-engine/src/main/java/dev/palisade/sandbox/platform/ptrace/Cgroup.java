@@ -45,7 +45,8 @@ final class Cgroup implements AutoCloseable {
         }
     }
 
-    private void configure(long memoryBytes, int maxTasks) {
+    /** Sets the limits (and says what could not be set in {@link #missing()}). */
+    void configure(long memoryBytes, int maxTasks) {
         if (memory != null && memoryBytes > 0) {
             if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
                 missing.add("memory limit");
@@ -73,13 +74,49 @@ final class Cgroup implements AutoCloseable {
 
     /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
     static Cgroup create(long memoryBytes, int maxTasks) {
+        Cgroup c = fresh();
+        c.configure(memoryBytes, maxTasks);
+        return c;
+    }
+
+    /** A new, empty cgroup without limits yet. */
+    static Cgroup fresh() {
         Cgroup c = READY.poll();
         if (c == null) {
             c = new Cgroup(uniqueName());
         }
         MAKER.execute(Cgroup::refill);
-        c.configure(memoryBytes, maxTasks);
         return c;
+    }
+
+    static {
+        MAKER.execute(Cgroup::removeStale);
+    }
+
+    /** Removes cgroups that engines which are gone left behind (named {@code s<engine pid>-<n>}). */
+    private static void removeStale() {
+        for (String controller : List.of("memory", "pids", "cpuacct", "")) {
+            Path dir = ROOT.resolve(controller).resolve("palisade");
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (var children = Files.list(dir)) {
+                for (Path c : children.toList()) {
+                    String n = c.getFileName().toString();
+                    int dash = n.indexOf('-');
+                    if (n.startsWith("s") && dash > 1 && Files.isDirectory(c)
+                            && !Files.exists(Path.of("/proc", n.substring(1, dash)))) {
+                        try {
+                            Files.delete(c);
+                        } catch (IOException ignored) {
+                            // still has processes; left alone
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // best effort
+            }
+        }
     }
 
     private static String uniqueName() {

@@ -29,7 +29,7 @@ final class Injector {
     private final int tid;
     private final Regs saved = new Regs();
     private final Regs work = new Regs();
-    private final Memory buf = new Memory(64 * 1024);
+    private final Memory buf = new Memory(16 * 1024);
     private boolean atEntry = true;
     private long scratch;
     private int scratchUsed;

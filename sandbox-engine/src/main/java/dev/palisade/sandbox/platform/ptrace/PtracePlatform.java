@@ -30,11 +30,11 @@ public final class PtracePlatform implements Platform {
         t.setDaemon(true);
         return t;
     });
-    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
-    private static final StubPool POOL = new StubPool(Integer.getInteger("palisade.prespawn", 2));
 
     private final int uid, gid;
     private final Consumer<String> trace;
+    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
+    private final StubPool pool;
 
     public PtracePlatform() {
         this(DEFAULT_UID, DEFAULT_GID, System.err::println);
@@ -48,6 +48,7 @@ public final class PtracePlatform implements Platform {
         this.uid = uid;
         this.gid = gid;
         this.trace = trace;
+        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid);
     }
 
     @Override
@@ -92,7 +93,14 @@ public final class PtracePlatform implements Platform {
         // a spec's own identity (e.g. one uid per tenant) wins over the platform's default
         int u = spec.identity() == null ? uid : spec.identity().uid();
         int g = spec.identity() == null ? gid : spec.identity().gid();
-        return new PtraceSandbox(spec, u, g, trace, program, POOL.take(), TIMERS);
+        if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
+            throw new SandboxException("workspace is not a directory: " + spec.workspace());
+        }
+        if (spec.workspace() != null) {
+            // the sandbox's uid must be able to write its workspace (only the top directory is changed)
+            Posix.chown(spec.workspace().toAbsolutePath().toString(), u, g);
+        }
+        return new PtraceSandbox(spec, u, g, trace, program, pool.take(spec), TIMERS);
     }
 
     /**

@@ -47,7 +47,7 @@ final class PtraceSandbox implements Sandbox {
         this.stdin = slot.stdin;
         this.stdout = new Counting(slot.stdout);
         this.stderr = new Counting(slot.stderr);
-        slot.run(() -> run(slot.pid));
+        slot.run(() -> run(slot));
         try {
             started.await();
         } catch (InterruptedException e) {
@@ -74,9 +74,13 @@ final class PtraceSandbox implements Sandbox {
     }
 
     /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
-    private void run(int stubPid) {
+    private void run(StubPool.Slot slot) {
         try {
-            tracer.adopt(stubPid);
+            if (slot.prepared != null) {
+                tracer.adopt(slot.prepared);
+            } else {
+                tracer.adopt(slot.pid);
+            }
             tracer.loop(started::countDown, result::complete);
         } catch (RuntimeException e) {
             tracer.abort();

@@ -44,6 +44,8 @@ final class StubPool {
     /** A stopped, seized stub and the thread that traces it. */
     static final class Slot {
         final int pid;
+        /** Namespaces and default root already built (see {@link Tracer#prepare}), or null. */
+        volatile Tracer.Prepared prepared;
         final int cpu;
         final OutputStream stdin;
         final InputStream stdout, stderr;
@@ -69,21 +71,30 @@ final class StubPool {
     }
 
     private final int target;
+    private final int uid, gid;
     private final BlockingQueue<CompletableFuture<Slot>> ready = new LinkedBlockingQueue<>();
 
     /** A pool keeping {@code target} stubs ready (0: every sandbox spawns its own when it starts). */
-    StubPool(int target) {
+    StubPool(int target, int uid, int gid) {
         this.target = target;
+        this.uid = uid;
+        this.gid = gid;
     }
 
-    /** A ready slot, or a new one made now. */
-    Slot take() {
-        CompletableFuture<Slot> f = ready.poll();
+    /**
+     * A ready slot, or a new one made now. A prepared slot is only handed out for a spec that
+     * {@linkplain Tracer#fitsPrepared fits}; for another spec a plain stub is spawned instead.
+     */
+    Slot take(dev.palisade.sandbox.SandboxSpec spec) {
+        CompletableFuture<Slot> f = null;
+        if (Tracer.fitsPrepared(spec)) {
+            f = ready.poll();
+        }
         if (f == null) {
-            f = newSlot();
+            f = newSlot(false);
         }
         while (ready.size() < target) {
-            ready.add(newSlot());
+            ready.add(newSlot(true));
         }
         try {
             return f.join();
@@ -93,20 +104,31 @@ final class StubPool {
         }
     }
 
-    private static CompletableFuture<Slot> newSlot() {
+    private CompletableFuture<Slot> newSlot(boolean prepare) {
         CompletableFuture<Slot> made = new CompletableFuture<>();
         int[] cpus = Posix.allowedCpus();
         int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
-        Thread t = new Thread(() -> slotThread(cpu, made), "palisade-tracer");
+        Thread t = new Thread(() -> slotThread(cpu, prepare, made), "palisade-tracer");
         t.setDaemon(true);
         t.start();
         return made;
     }
 
-    private static void slotThread(int cpu, CompletableFuture<Slot> made) {
+    private void slotThread(int cpu, boolean prepare, CompletableFuture<Slot> made) {
         Slot slot;
         try {
             slot = spawn(cpu);
+            if (prepare) {
+                try {
+                    // a tracer for the spec-independent setup only (its spec is the default shape)
+                    Tracer preparer = new Tracer(dev.palisade.sandbox.SandboxSpec.builder(List.of(PLACEHOLDER)).build(),
+                            uid, gid, PLACEHOLDER, s -> { });
+                    slot.prepared = preparer.prepare(slot.pid);
+                } catch (RuntimeException e) {
+                    Posix.killQuietly(slot.pid, 9);
+                    throw e;
+                }
+            }
         } catch (RuntimeException e) {
             made.completeExceptionally(e);
             return;

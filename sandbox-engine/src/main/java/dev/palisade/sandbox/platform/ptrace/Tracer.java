@@ -64,11 +64,15 @@ final class Tracer implements SyscallContext {
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
     private volatile int stubPid, initPid, workloadPid;
+    /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
+    private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private RootFs fs;
     private long scratch;
     private int pendingClones;
+    /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
+    private long stubTmpfsSize;
     private int limitStrikes;
     private boolean policyKilled;
     private String policyMessage;
@@ -111,6 +115,7 @@ final class Tracer implements SyscallContext {
      */
     void adopt(int pid) {
         stubPid = pid;
+        killableStub = pid;
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
         fs = RootFs.plan(spec);
         mark("planned");
@@ -119,6 +124,70 @@ final class Tracer implements SyscallContext {
         mark("cgroup");
         applyRlimits(pid);
         Posix.kill(pid, LibC.SIGCONT);
+    }
+
+    /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize) {
+    }
+
+    /** Whether a spec can use a prepared stub: the default root without binds of its own. */
+    static boolean fitsPrepared(SandboxSpec spec) {
+        return spec.root() == null && spec.binds().isEmpty() && spec.workspace() == null;
+    }
+
+    /**
+     * On a pool thread, before any sandbox asks for it: runs a seized stub to its fork and builds
+     * the spec-independent part (namespaces, default root) there. Everything that depends on a
+     * spec (cgroup, rlimits, /tmp and /workspace, loopback, uid, filter) happens at adoption.
+     */
+    Prepared prepare(int pid) {
+        stubPid = pid;
+        killableStub = pid;
+        fs = RootFs.plan(spec);
+        cgroup = Cgroup.fresh();
+        cgroup.add(pid); // moving a process costs an RCU grace period: done here, not at start-up
+        Posix.kill(pid, LibC.SIGCONT);
+        pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
+        while (true) {
+            int w = pt.wait(pid, Ptrace.WALL);
+            if (w < 0) {
+                if (-w == 4) {
+                    continue;
+                }
+                throw new SandboxException("lost the stub while preparing it");
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                throw new SandboxException("the stub ended while being prepared (status 0x" + Integer.toHexString(st) + ")");
+            }
+            int sig = Ptrace.stopSig(st);
+            if (Ptrace.event(st) == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(pid) == Ptrace.SYSCALL_INFO_ENTRY) {
+                Injector in = new Injector(pt, pid);
+                long nr = in.originalCall();
+                if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                    setupStub(in);
+                    return new Prepared(pid, scratch, in, cgroup, stubTmpfsSize);
+                }
+            }
+            int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != LibC.SIGTRAP && sig != LibC.SIGCONT ? sig : 0;
+            pt.resume(Ptrace.PTRACE_SYSCALL, pid, deliver);
+        }
+    }
+
+    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, then its fork goes on. */
+    void adopt(Prepared p) {
+        stubPid = p.pid();
+        killableStub = p.pid();
+        scratch = p.scratch();
+        stubTmpfsSize = p.tmpfsSize();
+        tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
+        fs = RootFs.plan(spec);
+        mark("planned");
+        cgroup = p.cgroup();
+        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        mark("cgroup");
+        applyRlimits(p.pid());
+        p.atFork().finish(Ptrace.PTRACE_CONT);
     }
 
     private void applyRlimits(int pid) {
@@ -230,6 +299,12 @@ final class Tracer implements SyscallContext {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        if (tid == killableInit) {
+            killableInit = 0;
+        }
+        if (tid == killableStub) {
+            killableStub = 0;
+        }
         if (tid == stubPid) {
             stubCpuNanos = pt.lastRusageCpuNanos();
             stubStatus = st;
@@ -289,6 +364,7 @@ final class Tracer implements SyscallContext {
             c.stage = Task.Stage.SETUP;
             c.parentTgid = 0;
             initPid = child;
+            killableInit = child;
         }
         if (trace != null && parent.stage == Task.Stage.RUNNING && parent.tid != stubPid) {
             trace.accept("[" + nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
@@ -374,6 +450,7 @@ final class Tracer implements SyscallContext {
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     private void setupStub(Injector in) {
         scratch = in.mapScratch();
+        // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
         long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
         in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
@@ -395,17 +472,43 @@ final class Tracer implements SyscallContext {
         }
         mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
         mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
-        long size = spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
-        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + size);
+        stubTmpfsSize = tmpfsSize(spec);
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + stubTmpfsSize);
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
-                    "mode=755,size=" + size + ",uid=" + uid + ",gid=" + gid);
+                    "mode=755,size=" + stubTmpfsSize + ",uid=" + uid + ",gid=" + gid);
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         in.reset();
         in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+        // into the root for good: the stub's (and so every later process's) root is the sandbox's
+        in.reset();
+        in.check("chdir to the root", SYS_CHDIR, in.str(r));
+        in.reset();
+        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
+        in.reset();
+        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
+    }
+
+    /** Size of the sandbox's /tmp and /workspace tmpfs. */
+    static long tmpfsSize(SandboxSpec spec) {
+        return spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
+    }
+
+    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
+    private void setupInit(Injector in) {
+        in.useScratch(scratch);
+        // the root is already pivoted (by the stub); /proc must be mounted from inside the pid namespace
+        mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        long size = tmpfsSize(spec);
+        if (size != stubTmpfsSize) {
+            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            if (spec.workspace() == null) {
+                mount(in, "resize /workspace", null, "/workspace", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
+            }
+        }
         if (spec.network() == NetworkPolicy.LOOPBACK) {
             long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
@@ -416,19 +519,6 @@ final class Tracer implements SyscallContext {
             in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
             in.call(SYS_CLOSE, fd);
         }
-    }
-
-    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
-    private void setupInit(Injector in) {
-        in.useScratch(scratch);
-        String r = fs.stage;
-        mount(in, "/proc", "proc", r + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        in.reset();
-        in.check("chdir to the root", SYS_CHDIR, in.str(r));
-        in.reset();
-        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
-        in.reset();
-        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
         in.reset();
         if (in.call(SYS_CHDIR, in.str(spec.workdir())) < 0) {
             in.reset();
@@ -704,11 +794,11 @@ final class Tracer implements SyscallContext {
         if (killReason.compareAndSet(null, reason)) {
             killMessage = message;
         }
-        int init = initPid;
+        int init = killableInit;
         if (init > 0) {
             Ptrace.kill(init, LibC.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
         }
-        int stub = stubPid;
+        int stub = killableStub;
         if (stub > 0) {
             Ptrace.kill(stub, LibC.SIGKILL);
         }

@@ -63,13 +63,22 @@ class KvmPlatformTest {
     void static_programs_give_the_same_output_and_status_as_natively(String program, @TempDir Path ws, @TempDir Path nat)
             throws Exception {
         assumeProgram(program);
-        for (String mode : List.of("hello", "files", "memory")) {
+        for (String mode : List.of("hello", "files", "memory", "readahead")) {
             Run r = run(spec(ws, program, mode).build());
             Native n = runNative(nat, List.of(PROGRAMS.get(program).toString(), mode));
             assertThat(r.stdout()).as(program + " " + mode).isEqualTo(n.stdout());
             assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.EXITED);
             assertThat(r.result().exitCode()).isEqualTo(n.exit());
         }
+    }
+
+    @Test
+    void sequential_reads_are_served_inside_the_guest_on_the_mmio_path(@TempDir Path ws) throws Exception {
+        assumeTrue(SyscallPathProbe.chosen() == SyscallPath.PVM_MMIO, "read-ahead exists on the MMIO path only");
+        Run r = run(spec(ws, "glibc", "readahead").build());
+        assertThat(r.stdout()).contains("sequential: off=409600 pos=409600 sum=52224000 bad=0");
+        // the program makes ~120 read calls; most never leave the guest
+        assertThat(r.result().syscallCounts().get("read")).isLessThan(40);
     }
 
     @Test

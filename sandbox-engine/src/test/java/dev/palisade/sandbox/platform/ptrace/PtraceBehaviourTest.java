@@ -102,6 +102,18 @@ class PtraceBehaviourTest {
     }
 
     @Test
+    void aRootImageReplacesTheHostUserland(@TempDir Path image) throws Exception {
+        Path busybox = Path.of("/bin/busybox");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox), "busybox-static is not installed");
+        Files.setPosixFilePermissions(image, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createDirectories(image.resolve("bin"));
+        Files.copy(busybox, image.resolve("bin/busybox"));
+        var o = run(spec("/bin/busybox", "sh", "-c", "/bin/busybox ls /; /bin/busybox touch /bin/x 2>/dev/null || echo ro")
+                .root(image).build());
+        assertThat(o.stdout()).isEqualTo("bin\ndev\nproc\ntmp\nworkspace\nro\n");
+    }
+
+    @Test
     void aMissingProgramFailsLikeAShell() {
         var o = run(spec("no-such-program").build());
         assertThat(o.status()).isEqualTo(127);

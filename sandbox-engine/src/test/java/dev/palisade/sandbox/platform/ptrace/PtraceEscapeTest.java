@@ -36,6 +36,12 @@ class PtraceEscapeTest {
         return spec(cmd).bind(new SandboxSpec.Bind(attacks, "/att", true));
     }
 
+    /** Contained by the kernel layer (root, mount namespace, uid, pid namespace): no call needed refusing. */
+    private static void containedByTheKernel(Runs.Outcome o) {
+        assertThat(o.result().deniedCalls()).as("security events").isEmpty();
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
     private static DeniedCall only(Runs.Outcome o, String name) {
         assertThat(o.result().deniedCalls()).as("denied calls").extracting(DeniedCall::name).contains(name);
         return o.result().deniedCalls().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
@@ -50,6 +56,20 @@ class PtraceEscapeTest {
                 + "ls -d /work /var /opt 2>&1 | wc -l").build());
         assertThat(o.stdout()).startsWith("0\n").doesNotContain("other tenant").contains("No such file");
         assertThat(o.stdout()).doesNotContain("root:");
+        containedByTheKernel(o);
+    }
+
+    @Test
+    void twoSandboxesAtOnceDoNotSeeEachOther() throws Exception {
+        try (var a = Runs.PLATFORM.start(spec("/bin/sh", "-c", "echo a-secret > /tmp/s; echo a-ws > /workspace/w; sleep 2").build())) {
+            Thread.sleep(300);
+            var b = run(spec("/bin/sh", "-c", "ls -A /tmp /workspace; ls /proc | grep -c '^[0-9]'").build());
+            assertThat(b.stdout()).startsWith("/tmp:\n\n/workspace:\n");
+            // init, sh, ls and grep at most: none of the other sandbox's processes
+            assertThat(Integer.parseInt(b.stdout().lines().reduce((x, y) -> y).orElseThrow().trim())).isLessThanOrEqualTo(4);
+            a.kill();
+            assertThat(a.await().termination()).isEqualTo(Termination.KILLED);
+        }
     }
 
     @Test
@@ -57,6 +77,7 @@ class PtraceEscapeTest {
         var o = run(spec("/bin/sh", "-c", "for f in /x /etc/x /usr/x /bin/x /dev/x /proc/x /workspace/ok /tmp/ok; do "
                 + "(echo > $f) 2>/dev/null && echo \"wrote $f\"; done").build());
         assertThat(o.stdout()).isEqualTo("wrote /workspace/ok\nwrote /tmp/ok\n");
+        containedByTheKernel(o);
     }
 
     @Test
@@ -66,6 +87,7 @@ class PtraceEscapeTest {
         String root = "bin dev etc lib lib64 proc sbin tmp usr workspace ";
         assertThat(o.stdout().lines()).allSatisfy(l -> assertThat(l).doesNotContain("work ").doesNotContain("home"));
         assertThat(o.stdout()).contains(root);
+        containedByTheKernel(o);
     }
 
     @Test
@@ -76,6 +98,7 @@ class PtraceEscapeTest {
                 .contains("/proc/1/root -> Permission denied").contains("/proc/1/root/work: absent")
                 .contains("/proc/self/root -> /\n").contains("/proc/self/root/../../work: absent")
                 .contains("/proc/1/mem: Permission denied");
+        containedByTheKernel(o);
     }
 
     @Test
@@ -101,7 +124,7 @@ class PtraceEscapeTest {
         assertThat(o.stdout()).contains("kill " + me + ": -1 No such process");
         // kill(-1) reached only the sandbox's own processes; this JVM is alive to check it
         assertThat(o.stdout()).contains("after kill -1: -1");
-        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+        containedByTheKernel(o);
     }
 
     @Test
@@ -142,6 +165,7 @@ class PtraceEscapeTest {
             assertThat(none.stdout()).isEqualTo("connect: Network is unreachable\n");
             var lo = run(attack("connect", port).network(NetworkPolicy.LOOPBACK).build());
             assertThat(lo.stdout()).isEqualTo("connect: Connection refused\n");
+            assertThat(none.result().deniedCalls()).isEmpty(); // no interface: the kernel has nowhere to route it
         }
     }
 
