@@ -49,9 +49,11 @@ public class WorkloadRunner {
     private final TenantIdentity identity;
     private final WorkloadProperties properties;
     private final Path workRoot;
+    private final ServiceRuns services;
 
     WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
-            WorkloadProperties properties, PalisadeProperties palisade) {
+            WorkloadProperties properties, PalisadeProperties palisade, ServiceRuns services) {
+        this.services = services;
         this.engine = engine;
         this.store = store;
         this.images = images;
@@ -86,6 +88,36 @@ public class WorkloadRunner {
             }
         }
 
+        /**
+         * Hands the run a sandbox it now runs (a service starts one per restart); false, and the
+         * sandbox is left to the caller, when the run is already being stopped.
+         */
+        public synchronized boolean attach(Sandbox s) {
+            if (cancelled || handBack) {
+                return false;
+            }
+            sandbox = s;
+            return true;
+        }
+
+        public void attach(LogSink s) {
+            sink = s;
+        }
+
+        /** A cancel (stop) was asked. */
+        public boolean cancelled() {
+            return cancelled;
+        }
+
+        /** The node gives it back to the queue (graceful shutdown). */
+        public boolean handedBack() {
+            return handBack;
+        }
+
+        public void markEnded() {
+            ended = true;
+        }
+
         public void flushLog() {
             LogSink s = sink;
             if (s != null && !ended) {
@@ -96,6 +128,9 @@ public class WorkloadRunner {
 
     public void run(Run run, String node) {
         Claimed c = run.claimed;
+        if (services.runs(run, node)) {
+            return;
+        }
         Path ws = workRoot.resolve(c.id().toString());
         Sandbox sandbox = null;
         try {
