@@ -93,9 +93,14 @@ final class PalisadeProcess implements AutoCloseable {
         }
     }
 
-    /** A hard kill (SIGKILL), as the OOM killer would do: nothing gets to shut down. */
-    void kill() throws InterruptedException {
-        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    long pid() {
+        return process.pid();
+    }
+
+    /** A crash: SIGKILL ({@code kill -9}), as the OOM killer would do; nothing shuts down cleanly. */
+    void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
     }
 
     private static int freePort() throws IOException {

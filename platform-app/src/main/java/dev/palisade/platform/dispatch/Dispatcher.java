@@ -139,9 +139,11 @@ public class Dispatcher implements SmartLifecycle {
 
     private void heartbeat() {
         try {
-            for (UUID id : store.heartbeat(node, running.keySet(), properties.leaseTimeout())) {
+            // a snapshot of the runs whose outcome is not stored yet (the others only clean up)
+            List<UUID> live = running.values().stream().filter(r -> !r.settled()).map(r -> r.claimed.id()).toList();
+            for (UUID id : store.heartbeat(node, live, properties.leaseTimeout())) {
                 Run run = running.get(id);
-                if (run != null) {
+                if (run != null && !run.ended() && !run.settled()) {
                     boolean cancel = store.cancelRequested(id);
                     if (!cancel) {
                         log.warn("Node {} lost the lease of workload {}; killing it", node, id);

@@ -70,6 +70,7 @@ public class WorkloadRunner {
         volatile boolean cancelled;
         volatile boolean handBack;
         volatile boolean ended;
+        volatile boolean settled;
 
         public Run(Claimed claimed) {
             this.claimed = claimed;
@@ -118,6 +119,16 @@ public class WorkloadRunner {
             ended = true;
         }
 
+        /** True once the sandbox ended: the outcome is being stored or is stored. */
+        public boolean ended() {
+            return ended;
+        }
+
+        /** True once the outcome is stored (or handed back): nothing of this run needs the lease any more. */
+        public boolean settled() {
+            return settled;
+        }
+
         public void flushLog() {
             LogSink s = sink;
             if (s != null && !ended) {
@@ -129,6 +140,7 @@ public class WorkloadRunner {
     public void run(Run run, String node) {
         Claimed c = run.claimed;
         if (services.runs(run, node)) {
+            run.settled = true;
             return;
         }
         Path ws = workRoot.resolve(c.id().toString());
@@ -211,6 +223,7 @@ public class WorkloadRunner {
                         run.cancelled ? "cancelled" : "engine_error", why, null, null, null, null, null));
             }
         } finally {
+            run.settled = true;
             if (sandbox != null) {
                 sandbox.close();
             }

@@ -1,21 +1,38 @@
 package dev.palisade.platform.image;
 
+import dev.palisade.model.ConflictException;
+import dev.palisade.platform.api.ApiProblems;
+import dev.palisade.platform.api.TenantAccess;
+import dev.palisade.platform.security.Caller;
+import dev.palisade.platform.workload.Archives;
 import io.swagger.v3.oas.annotations.Operation;
+import java.io.IOException;
+import java.net.URI;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
 
-/** Images workloads can run on: every user may list them. */
+/** Images workloads can run on: every user may list them; a platform admin imports OCI images. */
 @RestController
 class ImageController {
 
     private final JdbcClient jdbc;
+    private final Images images;
+    private final TenantAccess access;
 
-    ImageController(JdbcClient jdbc) {
+    ImageController(JdbcClient jdbc, Images images, TenantAccess access) {
         this.jdbc = jdbc;
+        this.images = images;
+        this.access = access;
     }
 
     record ImageResponse(String name, String kind, String description, String digest, long sizeBytes,
@@ -29,5 +46,31 @@ class ImageController {
                 .query((rs, i) -> new ImageResponse(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getLong(5), rs.getObject(6, OffsetDateTime.class).toInstant(), rs.getString(7)))
                 .list();
+    }
+
+    @PostMapping(path = "/api/v1/images", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @Operation(summary = "Import an OCI image (platform admin)", description = "parts: name, and archive: a docker save "
+            + "tar or an OCI image layout tar (optionally gzipped); unpacked and checked before it is listed")
+    ResponseEntity<ImageResponse> importImage(Caller caller, @RequestParam("name") String name,
+            @RequestPart("archive") MultipartFile archive, @RequestParam(name = "description", required = false)
+            String description) throws IOException {
+        access.requirePlatformAdmin(caller);
+        if (name == null || name.length() > 100 || !name.matches("[a-z0-9]([a-z0-9._-]*[a-z0-9])?")) {
+            throw ApiProblems.badRequest("name", "lower-case letters, digits, '.', '_' and '-', at most 100");
+        }
+        if (images.exists(name)) {
+            throw new ConflictException("image '" + name + "' already exists");
+        }
+        if (description != null && description.length() > 500) {
+            throw ApiProblems.badRequest("description", "at most 500 characters");
+        }
+        byte[] bytes = archive.getBytes();
+        try {
+            images.importOci(caller.username(), name, description, bytes);
+        } catch (Archives.ArchiveException e) {
+            throw ApiProblems.badRequest("archive", e.getMessage());
+        }
+        ImageResponse created = list().stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow();
+        return ResponseEntity.created(URI.create("/api/v1/images/" + name)).body(created);
     }
 }

@@ -5,7 +5,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Optional;
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.platform.workload.Archives;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -23,10 +29,55 @@ public class Images {
 
     private final JdbcClient jdbc;
     private final Path dir;
+    private final ImageProperties limits;
+    private final AuditLog audit;
+    private final TransactionTemplate tx;
 
-    Images(JdbcClient jdbc, PalisadeProperties properties) {
+    Images(JdbcClient jdbc, PalisadeProperties properties, ImageProperties limits, AuditLog audit, TransactionTemplate tx) {
         this.jdbc = jdbc;
         this.dir = properties.dataDir().toAbsolutePath().normalize().resolve("images");
+        this.limits = limits;
+        this.audit = audit;
+        this.tx = tx;
+    }
+
+    /**
+     * Imports an OCI image: unpacked here first (a bad archive is refused with the reason, and
+     * nothing is stored), then kept in the database for the other nodes, and audited.
+     */
+    public void importOci(String actor, String name, String description, byte[] archive) {
+        if (archive.length > limits.maxSize().toBytes()) {
+            throw new Archives.ArchiveException("image archive larger than " + limits.maxSize().toBytes() + " bytes");
+        }
+        Path staging = dir.resolve(name).resolve("rootfs.tmp");
+        Path rootfs = dir.resolve(name).resolve("rootfs");
+        try {
+            Archives.deleteTree(dir.resolve(name));
+            OciImages.unpack(archive, staging, limits.maxEntries(), limits.maxUnpacked().toBytes());
+            Files.move(staging, rootfs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            Archives.deleteTree(dir.resolve(name));
+            throw e;
+        }
+        String digest = sha256(archive);
+        tx.executeWithoutResult(status -> {
+            jdbc.sql("""
+                    insert into image (name, kind, description, digest, size_bytes, archive, created_by)
+                    values (:name, 'oci', :description, :digest, :size, :archive, :actor)""")
+                    .param("name", name).param("description", description).param("digest", digest)
+                    .param("size", archive.length).param("archive", archive).param("actor", actor).update();
+            audit.record(actor, (Long) null, null, "image.import", "image:" + name, "digest=" + digest);
+        });
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public boolean exists(String name) {

@@ -155,7 +155,7 @@ public final class Archives {
     }
 
     /** Where an entry lands, or null for the directory itself; refuses names that leave it. */
-    static Path inside(Path dir, String name) {
+    public static Path inside(Path dir, String name) {
         if (name == null || name.length() > 4096 || name.indexOf('\0') >= 0 || name.indexOf('\\') >= 0) {
             throw new ArchiveException("entry '" + name + "': name not accepted");
         }
@@ -175,7 +175,7 @@ public final class Archives {
     }
 
     /** Never write through a symbolic link an earlier entry made. */
-    private static void refuseLinksOnTheWay(Path dir, Path target, String name) {
+    public static void refuseLinksOnTheWay(Path dir, Path target, String name) {
         for (Path p = target.getParent(); p != null && !p.equals(dir); p = p.getParent()) {
             if (Files.isSymbolicLink(p)) {
                 throw new ArchiveException("entry '" + name + "': goes through a symbolic link");

@@ -94,7 +94,11 @@ class WorkloadApiTests extends ApiTestSupport {
         assertThat((String) JsonPath.read(done, "$.terminationReason")).isEqualTo("exited");
         assertThat((String) JsonPath.read(done, "$.node")).isNotBlank();
         long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
-        assertThat(log(id)).isEqualTo("hello from palisade\n" + (200000 + tenantId) + "\noops\n");
+        // stdout and stderr are two pipes: lines interleave as they arrive, each stream in its own order
+        String log = log(id);
+        assertThat(log).contains("hello from palisade\n", "oops\n", (200000 + tenantId) + "\n")
+                .hasSize("hello from palisade\noops\n".length() + (200000 + tenantId + "\n").length());
+        assertThat(log.indexOf("hello")).isLessThan(log.indexOf(String.valueOf(200000 + tenantId)));
         assertThat((Object) JsonPath.read(done, "$.result.syscallCounts")).isNotNull();
     }
 
@@ -231,6 +235,84 @@ class WorkloadApiTests extends ApiTestSupport {
                 .andExpect(status().isOk())
                 .andExpect(jsonPath("$.workloads").value(1))
                 .andExpect(jsonPath("$.cpuSecondsPerMonthQuota").value(36000));
+    }
+
+    @Test
+    void anAdminImportsAnOciImageAndAWorkloadRunsOnIt() throws Exception {
+        byte[] busybox = Files.readAllBytes(Path.of("/bin/busybox"));
+        byte[] layer1 = tar(tar -> {
+            entry(tar, "bin/", null, 040755, null);
+            entry(tar, "bin/busybox", busybox, 0104755, null); // setuid in the image: dropped on import
+            entry(tar, "bin/sh", null, 0120777, "busybox");
+            entry(tar, "etc/hello", "one\n".getBytes(StandardCharsets.UTF_8), 0100644, null);
+            entry(tar, "etc/gone", "x".getBytes(StandardCharsets.UTF_8), 0100644, null);
+            entry(tar, "etc/d/old", "x".getBytes(StandardCharsets.UTF_8), 0100644, null);
+        });
+        byte[] layer2 = tar(tar -> {
+            entry(tar, "etc/.wh.gone", new byte[0], 0100644, null);
+            entry(tar, "etc/d/.wh..wh..opq", new byte[0], 0100644, null);
+            entry(tar, "etc/d/new", "n".getBytes(StandardCharsets.UTF_8), 0100644, null);
+        });
+        byte[] image = tar(tar -> {
+            entry(tar, "manifest.json", ("[{\"Config\":\"c.json\",\"RepoTags\":[\"mini:latest\"],"
+                    + "\"Layers\":[\"l1/layer.tar\",\"l2/layer.tar\"]}]").getBytes(StandardCharsets.UTF_8), 0100644, null);
+            entry(tar, "l1/layer.tar", layer1, 0100644, null);
+            entry(tar, "l2/layer.tar", layer2, 0100644, null);
+        });
+        String name = unique("mini");
+        mvc.perform(multipart("/api/v1/images").file(new MockMultipartFile("archive", "mini.tar", "application/x-tar", image))
+                        .param("name", name).header("Authorization", "Bearer " + member))
+                .andExpect(status().isForbidden());
+        mvc.perform(multipart("/api/v1/images").file(new MockMultipartFile("archive", "mini.tar", "application/x-tar", image))
+                        .param("name", name).header("Authorization", "Bearer " + admin))
+                .andExpect(status().isCreated())
+                .andExpect(jsonPath("$.kind").value("oci"))
+                .andExpect(jsonPath("$.digest").value(org.hamcrest.Matchers.startsWith("sha256:")));
+        mvc.perform(as(member, get("/api/v1/images")))
+                .andExpect(jsonPath("$[*].name").value(org.hamcrest.Matchers.hasItems("host", "scratch", name)));
+
+        String id = submit(member, tenant, "{\"image\":\"" + name + "\",\"platform\":\"ptrace\",\"command\":[\"/bin/sh\",\"-c\","
+                + "\"cat /etc/hello; ls /etc; ls /etc/d; ls -l /bin/busybox | cut -c1-10\"]}");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat(log(id)).as(done).isEqualTo("one\nd\nhello\nnew\n-rwxr-xr-x\n");
+
+        byte[] evilLayer = tar(tar -> entry(tar, "../../outside", "x".getBytes(StandardCharsets.UTF_8), 0100644, null));
+        byte[] evil = tar(tar -> {
+            entry(tar, "manifest.json", "[{\"Layers\":[\"l/layer.tar\"]}]".getBytes(StandardCharsets.UTF_8), 0100644, null);
+            entry(tar, "l/layer.tar", evilLayer, 0100644, null);
+        });
+        mvc.perform(multipart("/api/v1/images").file(new MockMultipartFile("archive", "evil.tar", "application/x-tar", evil))
+                        .param("name", unique("evil")).header("Authorization", "Bearer " + admin))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].message").value(org.hamcrest.Matchers.containsString("'..'")));
+    }
+
+    interface TarBody {
+        void write(TarArchiveOutputStream tar) throws Exception;
+    }
+
+    static byte[] tar(TarBody body) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
+            body.write(tar);
+        }
+        return bytes.toByteArray();
+    }
+
+    static void entry(TarArchiveOutputStream tar, String name, byte[] data, int mode, String link) throws Exception {
+        TarArchiveEntry e = link != null ? new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK, true)
+                : new TarArchiveEntry(name, true);
+        e.setMode(mode);
+        if (link != null) {
+            e.setLinkName(link);
+        } else if (data != null) {
+            e.setSize(data.length);
+        }
+        tar.putArchiveEntry(e);
+        if (data != null) {
+            tar.write(data);
+        }
+        tar.closeArchiveEntry();
     }
 
     static byte[] tarGz(Map<String, String> files) throws Exception {

@@ -1,0 +1,151 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Workload benchmark against a running Palisade (JDK only, no libraries):
+ * <ol>
+ * <li>latency: N /bin/true workloads one after the other; for each, submit → RUNNING and
+ * submit → finished, from the server's own timestamps (createdAt, startedAt, finishedAt) and,
+ * for finished, also as the client saw it by polling;</li>
+ * <li>throughput: C concurrent clients submitting for S seconds; accepted submissions per
+ * second and the p50/p99 of one submit's latency.</li>
+ * </ol>
+ * Run by ops/bench/workloads-bench.sh, which starts the app:
+ *   java ops/bench/WorkloadBench.java http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10]
+ */
+public class WorkloadBench {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static String base;
+    static String token;
+
+    public static void main(String[] args) throws Exception {
+        base = args[0];
+        String password = args[1];
+        int n = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+        int clients = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        int seconds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
+
+        HttpResponse<String> minted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tokens"))
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"bench\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        token = field(minted.body(), "token");
+        String slug = "bench-" + Long.toString(System.nanoTime() % 1_000_000, 36);
+        send("POST", "/api/v1/tenants", "{\"slug\":\"" + slug + "\",\"displayName\":\"bench\"}");
+        send("PUT", "/api/v1/tenants/" + slug + "/quota", """
+                {"maxConcurrentWorkloads":8,"maxCpuMillis":10000,"maxWallMillis":60000,"maxMemoryBytes":268435456,
+                 "maxProcesses":16,"maxOutputBytes":65536,"cpuSecondsPerMonth":100000000,"storageBytes":1073741824}""");
+        String path = "/api/v1/tenants/" + slug + "/workloads";
+        String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
+
+        // warm-up: JIT, connections, sandbox stub pool (an API-only instance runs nothing: submit only)
+        for (int i = 0; i < (n == 0 ? 200 : 20); i++) {
+            String id = field(send("POST", path, spec).body(), "id");
+            if (n > 0) {
+                awaitEnd(path, id);
+            }
+        }
+
+        long[] toRunning = new long[n], toFinished = new long[n], clientFinished = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            String id = field(send("POST", path, spec).body(), "id");
+            String w = awaitEnd(path, id);
+            clientFinished[i] = System.nanoTime() - t0;
+            Instant created = Instant.parse(field(w, "createdAt"));
+            toRunning[i] = Duration.between(created, Instant.parse(field(w, "startedAt"))).toNanos();
+            toFinished[i] = Duration.between(created, Instant.parse(field(w, "finishedAt"))).toNanos();
+        }
+        if (n > 0) {
+            print("submit_to_running (server clock)", toRunning);
+            print("submit_to_finished (server clock)", toFinished);
+            print("submit_to_finished (client, polling 2 ms)", clientFinished);
+        }
+
+        ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+        AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        CountDownLatch done = new CountDownLatch(clients);
+        long start = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (System.nanoTime() < end) {
+                        long t0 = System.nanoTime();
+                        int status = send("POST", path, spec).statusCode();
+                        latencies.add(System.nanoTime() - t0);
+                        if (status == 201) {
+                            accepted.incrementAndGet();
+                        } else if (status == 429 || status == 422) {
+                            refused.incrementAndGet();
+                        } else {
+                            failed.incrementAndGet();
+                        }
+                    }
+                } catch (Exception e) {
+                    failed.incrementAndGet();
+                } finally {
+                    done.countDown();
+                }
+            });
+            t.start();
+        }
+        done.await();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long[] l = latencies.stream().mapToLong(Long::longValue).toArray();
+        System.out.printf("throughput clients=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
+                clients, elapsed, accepted.get(), refused.get(), failed.get(), accepted.get() / elapsed);
+        print("submit_latency", l);
+    }
+
+    static void print(String what, long[] ns) {
+        long[] s = ns.clone();
+        Arrays.sort(s);
+        System.out.printf("%s n=%d p50=%.1f ms p99=%.1f ms max=%.1f ms%n", what, s.length,
+                s[s.length / 2] / 1e6, s[Math.min(s.length - 1, (int) Math.ceil(s.length * 0.99) - 1)] / 1e6,
+                s[s.length - 1] / 1e6);
+    }
+
+    static String awaitEnd(String path, String id) throws Exception {
+        while (true) {
+            String w = send("GET", path + "/" + id, null).body();
+            String state = field(w, "state");
+            if (!state.equals("QUEUED") && !state.equals("RUNNING")) {
+                return w;
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            r.header("Content-Type", "application/json");
+        }
+        return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(json);
+        if (!m.find()) {
+            throw new IllegalStateException("no " + name + " in " + json);
+        }
+        return m.group(1);
+    }
+}
