@@ -8,10 +8,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Per-sandbox start-up in a warm JVM: runs /bin/true in N sandboxes one after the other (after a
- * warm-up) and prints "warm_start N=<n> ns_per_op=<median>" plus mean and p90.
+ * Per-sandbox start-up in a warm JVM: runs /bin/true in N sandboxes one after the other (after
+ * WARM sandboxes of warm-up, 300 by default) and prints "warm_start N=<n> ns_per_op=<median>"
+ * plus mean and p90.
  *
- *   java -cp sandbox-engine/target/palisade-sandbox.jar ops/bench/WarmStart.java 300
+ *   java -cp sandbox-engine/target/palisade-sandbox.jar ops/bench/WarmStart.java 300 [/bin/true [WARM]]
  */
 public class WarmStart {
     public static void main(String[] args) throws Exception {
@@ -19,7 +20,9 @@ public class WarmStart {
         String program = args.length > 1 ? args[1] : "/bin/true";
         SandboxEngine engine = SandboxEngine.create();
         SandboxSpec spec = SandboxSpec.builder(List.of(program)).build();
-        for (int i = 0; i < 30; i++) {
+        // warm: until the JIT has compiled the tracer's paths (C2 needs a few hundred sandboxes)
+        int warm = args.length > 2 ? Integer.parseInt(args[2]) : 300;
+        for (int i = 0; i < warm; i++) {
             once(engine, spec);
         }
         long[] t = new long[n];

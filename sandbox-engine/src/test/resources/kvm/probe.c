@@ -100,6 +100,14 @@ static int memory(void) {
     printf("mremap kept data: %d\n", a[3 * 4096 - 1] == 'x' && a[299 * 4096] == 0);
     printf("mprotect=%d\n", mprotect(a, 4096, PROT_READ));
     printf("munmap=%d\n", munmap(a, 300 * 4096));
+    for (int round = 0; round < 3; round++) {
+        unsigned char *z = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long nonzero = 0;
+        for (int i = 0; i < 64 * 4096; i++) nonzero += z[i] != 0;
+        printf("fresh mmap round %d nonzero=%ld\n", round, nonzero);
+        memset(z, 0xab, 64 * 4096);
+        munmap(z, 64 * 4096);
+    }
     void *big = malloc(50 << 20);
     memset(big, 1, 50 << 20);
     free(big);
@@ -219,6 +227,22 @@ int main(int argc, char **argv) {
     if (!strcmp(m, "escape")) return escape();
     if (!strcmp(m, "readahead")) return read_window();
     if (!strcmp(m, "alloc")) { for (;;) { char *p = malloc(1 << 20); if (!p) { printf("malloc failed\n"); return 1; } memset(p, 1, 1 << 20); } }
+    if (!strcmp(m, "reserve")) { void *p = mmap(NULL, 1UL << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); printf("reserve %s\n", p == MAP_FAILED ? "failed" : "ok"); return 0; }
+    if (!strcmp(m, "tamper")) {
+        /* scribble over the read-ahead table (if this path has one) between reads */
+        int fd = open("t.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+        static char b[1 << 16];
+        for (int i = 0; i < 16; i++) write(fd, b, sizeof b);
+        lseek(fd, 0, SEEK_SET);
+        unsigned long *table = (unsigned long *)0x7fff10000000UL;
+        int have = mprotect((void *)table, 4096, PROT_READ | PROT_WRITE) == 0 || 1;
+        for (int i = 0; i < 40; i++) {
+            read(fd, b, 4096);
+            if (i == 5 && have) for (int k = 0; k < 512; k++) table[k] = k % 4 == 0 ? 0x1000 : 0x7fffffffffffUL;
+        }
+        printf("survived\n");
+        return 0;
+    }
     if (!strcmp(m, "spin")) { for (volatile unsigned long i = 0;; i++) ; }
     if (!strcmp(m, "sleep")) { sleep(100); return 0; }
     if (!strcmp(m, "fsize")) {

@@ -29,7 +29,7 @@ class DataDirectoryIT {
                     .hasMessageContaining("is in use by another running Palisade");
             assertThat(get(first, "/api/v1/tenants/survivor")).isEqualTo(200);
         } finally {
-            first.kill();
+            first.kill9();
         }
 
         try (PalisadeProcess again = PalisadeProcess.start(dataDir, env)) {

@@ -37,7 +37,9 @@ final class PalisadeProcess implements AutoCloseable {
             throw new IllegalStateException("no application jar at " + jar.toAbsolutePath() + "; run mvn verify");
         }
         int port = freePort();
-        Path log = Files.createTempFile("palisade-it-", ".log");
+        // kept under target/ so that a failed run can be read afterwards
+        Path logs = Files.createDirectories(Path.of(System.getProperty("palisade.it.logs", "target/it-logs")));
+        Path log = Files.createTempFile(logs, "palisade-", ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-jar", jar.toAbsolutePath().toString(),

@@ -1,5 +1,6 @@
 package dev.palisade.platform.api;
 
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.httpBasic;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
@@ -22,6 +23,7 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.MockMvc;
 import org.springframework.test.web.servlet.ResultActions;
 import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilder;
+import org.springframework.test.web.servlet.request.RequestPostProcessor;
 
 /**
  * The whole application (security chains, controllers, domain) on a real PostgreSQL, driven
@@ -85,9 +87,8 @@ public abstract class ApiTestSupport {
         return as(token, request).contentType(MediaType.APPLICATION_JSON).content(json);
     }
 
-    protected static org.springframework.test.web.servlet.request.RequestPostProcessor basic(String user, String password) {
-        return org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors
-                .httpBasic(user, password);
+    protected static RequestPostProcessor basic(String user, String password) {
+        return httpBasic(user, password);
     }
 
     protected ResultActions call(String token, String method, String path) throws Exception {

@@ -2,7 +2,10 @@ package dev.palisade.platform.api;
 
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.not;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
@@ -46,7 +49,7 @@ class ProblemResponseTests extends ApiTestSupport {
         mvc.perform(as(admin, post("/api/v1/tenants"), body))
                 .andExpect(status().isBadRequest())
                 .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON))
-                .andExpect(content().string(org.hamcrest.Matchers.not(containsString("at dev.palisade"))));
+                .andExpect(content().string(not(containsString("at dev.palisade"))));
     }
 
     @Test
@@ -61,8 +64,7 @@ class ProblemResponseTests extends ApiTestSupport {
     @Test
     void aNulCharacterIsBadInputNotAConflict() throws Exception {
         String tenant = createTenant(admin);
-        mvc.perform(as(admin, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch(
-                        "/api/v1/tenants/" + tenant), "{\"displayName\":\"nul\\u0000byte\"}"))
+        mvc.perform(as(admin, patch("/api/v1/tenants/" + tenant), "{\"displayName\":\"nul\\u0000byte\"}"))
                 .andExpect(status().isBadRequest())
                 .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON));
         mvc.perform(as(admin, post("/api/v1/tokens"), "{\"name\":\"tok\\u0000en\"}"))
@@ -101,7 +103,7 @@ class ProblemResponseTests extends ApiTestSupport {
                 .andExpect(status().isOk())
                 .andExpect(jsonPath("$.content.length()").value(1))
                 .andExpect(jsonPath("$.size").value(1))
-                .andExpect(jsonPath("$.totalPages").value(org.hamcrest.Matchers.greaterThanOrEqualTo(2)));
+                .andExpect(jsonPath("$.totalPages").value(greaterThanOrEqualTo(2)));
     }
 
     @Test

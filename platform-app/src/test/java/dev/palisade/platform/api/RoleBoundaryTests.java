@@ -1,12 +1,14 @@
 package dev.palisade.platform.api;
 
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
+import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -58,7 +60,7 @@ class RoleBoundaryTests extends ApiTestSupport {
 
         mvc.perform(as(sneaky, get("/api/v1/tenants"))).andExpect(status().isForbidden());
         mvc.perform(as(admin, get("/api/v1/tokens")))
-                .andExpect(jsonPath("$.content[*].name", org.hamcrest.Matchers.not(hasItem("sneaky"))));
+                .andExpect(jsonPath("$.content[*].name", not(hasItem("sneaky"))));
     }
 
     @Test
@@ -93,6 +95,6 @@ class RoleBoundaryTests extends ApiTestSupport {
     private String mintTokenAs(String token, String json) throws Exception {
         String body = mvc.perform(as(token, post("/api/v1/tokens"), json))
                 .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
-        return com.jayway.jsonpath.JsonPath.read(body, "$.token");
+        return JsonPath.read(body, "$.token");
     }
 }

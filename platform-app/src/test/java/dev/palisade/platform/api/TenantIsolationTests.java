@@ -5,6 +5,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
+import com.jayway.jsonpath.JsonPath;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,7 +73,7 @@ class TenantIsolationTests extends ApiTestSupport {
     void aTenantUsersTokensAreTheirOwn() throws Exception {
         String other = userToken(admin, theirs, unique("other"), "TENANT_ADMIN");
         String body = mvc.perform(as(other, get("/api/v1/tokens"))).andReturn().getResponse().getContentAsString();
-        Integer otherTokenId = com.jayway.jsonpath.JsonPath.read(body, "$.content[0].id");
+        Integer otherTokenId = JsonPath.read(body, "$.content[0].id");
 
         mvc.perform(as(myAdmin, get("/api/v1/tokens/" + otherTokenId))).andExpect(status().isNotFound());
         call(myAdmin, "DELETE", "/api/v1/tokens/" + otherTokenId).andExpect(status().isNotFound());

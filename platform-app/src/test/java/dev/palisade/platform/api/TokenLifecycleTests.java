@@ -1,6 +1,9 @@
 package dev.palisade.platform.api;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
@@ -41,7 +44,7 @@ class TokenLifecycleTests extends ApiTestSupport {
         mvc.perform(as(token, get("/api/v1/tenants/" + tenant + "/quota")))
                 .andExpect(status().isUnauthorized())
                 .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON))
-                .andExpect(header().string("WWW-Authenticate", org.hamcrest.Matchers.startsWith("Bearer")));
+                .andExpect(header().string("WWW-Authenticate", startsWith("Bearer")));
         mvc.perform(as(admin, get("/api/v1/audit").param("tenant", tenant).param("action", "token.revoke")))
                 .andExpect(jsonPath("$.content[0].actor").value(user));
     }
@@ -86,7 +89,7 @@ class TokenLifecycleTests extends ApiTestSupport {
         mvc.perform(post("/api/v1/tokens").with(basic(user, PASSWORD))
                         .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"x\"}"))
                 .andExpect(status().isUnauthorized())
-                .andExpect(jsonPath("$.detail").value(org.hamcrest.Matchers.containsString("locked")));
+                .andExpect(jsonPath("$.detail").value(containsString("locked")));
 
         mvc.perform(as(admin, get("/api/v1/audit").param("action", "user.locked")))
                 .andExpect(jsonPath("$.content[*].target", hasItem("user:" + user)));
@@ -116,7 +119,7 @@ class TokenLifecycleTests extends ApiTestSupport {
                 .andExpect(jsonPath("$.totalElements").value(2))
                 .andExpect(jsonPath("$.content[*].name", hasItem("second")))
                 .andReturn().getResponse().getContentAsString();
-        org.assertj.core.api.Assertions.assertThat(list).doesNotContain(second).doesNotContain(token)
+        assertThat(list).doesNotContain(second).doesNotContain(token)
                 .doesNotContain("\"token\"");
     }
 

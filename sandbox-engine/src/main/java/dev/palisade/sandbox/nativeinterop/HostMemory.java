@@ -118,9 +118,18 @@ public final class HostMemory implements AutoCloseable {
         return pointer.getByteBuffer(off, len);
     }
 
-    /** Drops the backing pages of [off, off+len): they read as zero afterwards and KVM forgets any mapping of them. */
+    /**
+     * Frees the backing pages of [off, off+len): they read as zero afterwards, and KVM forgets any
+     * mapping it had of them (the MMU notifier fires). The mapping is shared memory, where
+     * MADV_DONTNEED would only unmap and keep the contents, so this punches a hole (MADV_REMOVE),
+     * falling back to zeroing plus MADV_DONTNEED.
+     */
     public void discard(long off, long len) {
         check(off, len);
+        if (KvmNative.madvise(address + off, len, KvmNative.MADV_REMOVE) == 0) {
+            return;
+        }
+        pointer.setMemory(off, len, (byte) 0);
         if (KvmNative.madvise(address + off, len, KvmNative.MADV_DONTNEED) != 0) {
             throw new KvmException("madvise(MADV_DONTNEED)", KvmNative.lastError());
         }

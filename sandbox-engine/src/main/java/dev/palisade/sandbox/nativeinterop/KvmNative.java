@@ -26,6 +26,7 @@ public final class KvmNative {
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MADV_DONTNEED = 4;
+    public static final int MADV_REMOVE = 9;
     public static final long MAP_FAILED = -1L;
     public static final int SYS_GETTID = 186;
     public static final int SYS_TGKILL = 234;

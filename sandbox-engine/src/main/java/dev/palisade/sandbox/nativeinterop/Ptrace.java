@@ -140,6 +140,17 @@ public final class Ptrace {
         return rc == length;
     }
 
+    private Memory out = new Memory(16 * 1024);
+
+    /** Writes {@code data} into the tracee's memory at {@code address}; false when not writable. */
+    public boolean writeMemory(int pid, long address, byte[] data) {
+        if (data.length > out.size()) {
+            out = new Memory(Math.max(data.length, out.size() * 2));
+        }
+        out.write(0, data, 0, data.length);
+        return writeMemory(pid, address, out, data.length);
+    }
+
     /** Reads bytes from the tracee's memory; false when the address is not readable. */
     public boolean readMemory(int pid, long address, Pointer into, long length) {
         iov.setPointer(0, into);

@@ -2,6 +2,7 @@ package dev.palisade.model.tenant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.palisade.model.ConflictException;
 import dev.palisade.model.audit.AuditEvent;
@@ -44,9 +45,9 @@ class TenantServiceTests {
         assertThat(audit.search(new AuditQuery(slug, null, null, null, null), PageRequest.of(0, 10)))
                 .extracting(AuditEvent::getAction, AuditEvent::getActor)
                 .containsExactlyInAnyOrder(
-                        org.assertj.core.groups.Tuple.tuple("tenant.create", "alice"),
-                        org.assertj.core.groups.Tuple.tuple("quota.update", "alice"),
-                        org.assertj.core.groups.Tuple.tuple("tenant.update", "alice"));
+                        tuple("tenant.create", "alice"),
+                        tuple("quota.update", "alice"),
+                        tuple("tenant.update", "alice"));
     }
 
     @Test

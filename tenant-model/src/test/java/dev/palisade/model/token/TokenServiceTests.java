@@ -1,7 +1,9 @@
 package dev.palisade.model.token;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.palisade.model.NotFoundException;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.tenant.TenantService;
 import dev.palisade.model.tenant.TenantStatus;
@@ -85,8 +87,8 @@ class TokenServiceTests {
         MintedToken minted = tokens.mint(member.getId(), "mine", Duration.ofDays(1));
         User other = users.create("test", tenant, "other-" + tenant.getSlug(), "another long password", Role.TENANT_MEMBER);
 
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> tokens.revoke(other.getId(), minted.token().getId()))
-                .isInstanceOf(dev.palisade.model.NotFoundException.class);
+        assertThatThrownBy(() -> tokens.revoke(other.getId(), minted.token().getId()))
+                .isInstanceOf(NotFoundException.class);
         assertThat(tokens.introspect(minted.secret())).isPresent();
     }
 }

@@ -111,8 +111,14 @@ final class GuestMemory {
         return true;
     }
 
+    /** Pages of address space (mapped or reserved) one program may hold beyond its memory limit: 4 GiB. */
+    static final long RESERVATION_PAGES = 1L << 20;
+
     /** Maps fresh zeroed pages over [va, va+len) (page-aligned); existing pages there are unmapped first. */
     void map(long va, long len, int prot) {
+        if (pages.size() + len / PAGE > phys.limitPages() + RESERVATION_PAGES) {
+            throw new PhysicalAllocator.MemoryLimitExceeded("address space limit reached mapping " + len + " bytes");
+        }
         unmap(va, len);
         long accessible = (prot & 7) != 0 ? len / PAGE : 0;
         if (!phys.canAllocateUser(accessible)) {

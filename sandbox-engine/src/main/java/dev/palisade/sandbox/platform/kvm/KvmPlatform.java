@@ -107,10 +107,10 @@ public final class KvmPlatform implements Platform {
         try {
             Path ws = spec.workspace();
             if (ws == null) {
-                ownWs = Files.createTempDirectory("palisade-kvm-ws");
+                ownWs = keepDirs ? SpareDirs.take("palisade-kvm-ws") : Files.createTempDirectory("palisade-kvm-ws");
                 ws = ownWs;
             }
-            tmp = Files.createTempDirectory("palisade-kvm-tmp");
+            tmp = keepDirs ? SpareDirs.take("palisade-kvm-tmp") : Files.createTempDirectory("palisade-kvm-tmp");
             List<VirtualFs.Mount> binds = new ArrayList<>();
             for (SandboxSpec.Bind b : spec.binds()) {
                 binds.add(new VirtualFs.Mount(b.sandboxPath(), b.hostPath(), b.readOnly()));

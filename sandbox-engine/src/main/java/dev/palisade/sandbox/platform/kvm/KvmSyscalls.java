@@ -14,7 +14,6 @@ import dev.palisade.sandbox.sentry.vfs.QueueFile;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -562,8 +561,15 @@ final class KvmSyscalls {
         return at;
     }
 
+    /** Whether [addr, addr+len) touches the engine's own area between the mmap top and the stack. */
+    private static boolean enginePages(long addr, long len) {
+        long end = addr + len;
+        return end > GuestLayout.MMAP_TOP && addr < GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
+    }
+
     private long munmap(long addr, long len) {
-        if ((addr & (PAGE - 1)) != 0 || len <= 0 || !GuestLayout.canonicalUser(addr) || addr < GuestLayout.MIN_USER_VA) {
+        if ((addr & (PAGE - 1)) != 0 || len <= 0 || !GuestLayout.canonicalUser(addr) || addr < GuestLayout.MIN_USER_VA
+                || enginePages(addr, pageUp(len))) {
             return Errno.EINVAL.negated();
         }
         long size = pageUp(len);
@@ -573,7 +579,7 @@ final class KvmSyscalls {
     }
 
     private long mprotect(long addr, long len, int prot) {
-        if ((addr & (PAGE - 1)) != 0) {
+        if ((addr & (PAGE - 1)) != 0 || enginePages(addr, pageUp(Math.max(len, 0)))) {
             return Errno.EINVAL.negated();
         }
         if (len == 0) {
@@ -583,7 +589,7 @@ final class KvmSyscalls {
     }
 
     private long mremap(long old, long oldLen, long newLen, int flags) {
-        if ((old & (PAGE - 1)) != 0 || newLen <= 0) {
+        if ((old & (PAGE - 1)) != 0 || newLen <= 0 || oldLen < 0 || enginePages(old, pageUp(Math.max(oldLen, 1)))) {
             return Errno.EINVAL.negated();
         }
         long os = pageUp(oldLen), ns = pageUp(newLen);
@@ -1229,9 +1235,5 @@ final class KvmSyscalls {
         } catch (IOException e) {
             return Errno.EACCES.negated();
         }
-    }
-
-    static long threadCpu() {
-        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 }

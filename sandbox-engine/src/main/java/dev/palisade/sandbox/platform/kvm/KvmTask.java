@@ -33,7 +33,19 @@ final class KvmTask {
 
     final KvmSandbox sandbox;
     final KvmLaunch launch;
-    final Map<String, Long> counts = new LinkedHashMap<>();
+    /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
+    private final long[] countByNumber = new long[SyscallTable.maxNumber() + 1];
+    private final Map<String, Long> unknownCounts = new LinkedHashMap<>();
+
+    Map<String, Long> counts() {
+        Map<String, Long> m = new java.util.TreeMap<>(unknownCounts);
+        for (int i = 0; i < countByNumber.length; i++) {
+            if (countByNumber[i] > 0) {
+                m.put(SyscallTable.nameOf(i), countByNumber[i]);
+            }
+        }
+        return m;
+    }
     final List<DeniedCall> denied = new ArrayList<>();
     long deniedDropped;
     long cpuStartNs;
@@ -76,6 +88,14 @@ final class KvmTask {
 
     /** Runs the sandbox on the calling (vCPU) thread, on {@code prebuilt} if given (built on this thread). */
     void run(GuestMachine prebuilt) {
+        run(prebuilt, null, null);
+    }
+
+    /**
+     * Like {@link #run(GuestMachine)}; {@code preElf}/{@code preLoaded}: an executable the standby
+     * already loaded into {@code prebuilt} (used when it is this sandbox's, removed otherwise).
+     */
+    void run(GuestMachine prebuilt, ElfImage preElf, ElfImage.Loaded preLoaded) {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
@@ -99,7 +119,13 @@ final class KvmTask {
                 readAhead = new ReadAhead(machine);
             }
             sys.setUpStdio();
-            long[] entry = KvmStartup.load(launch, machine.memory, proc);
+            ElfImage.Loaded pre = null;
+            if (preLoaded != null && preElf == launch.elf()) {
+                pre = preLoaded;
+            } else if (preLoaded != null) {
+                machine.memory.unmap(preLoaded.low(), preLoaded.end() - preLoaded.low());
+            }
+            long[] entry = KvmStartup.load(launch, machine.memory, proc, pre);
             if (readAhead != null) {
                 patcher = new SyscallPatcher(machine.memory, entry[2]);
             }
@@ -121,7 +147,7 @@ final class KvmTask {
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
             String msg = endMessage == null ? "ended" : endMessage;
             sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, counts, denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
             }
@@ -166,8 +192,16 @@ final class KvmTask {
 
     private long dispatch(long nr, boolean trace) {
         Syscall entry = SyscallTable.get(nr);
-        String name = entry == null ? "unknown_" + nr : entry.name();
-        counts.merge(name, 1L, Long::sum);
+        String name;
+        if (entry == null) {
+            name = "unknown_" + nr;
+            if (unknownCounts.size() < 1000 || unknownCounts.containsKey(name)) {
+                unknownCounts.merge(name, 1L, Long::sum);
+            }
+        } else {
+            name = entry.name();
+            countByNumber[entry.number()]++;
+        }
         var cpu = machine.vcpu;
         long a0 = cpu.reg(REG_RDI), a1 = cpu.reg(REG_RSI), a2 = cpu.reg(REG_RDX);
         long a3 = cpu.reg(REG_R10), a4 = cpu.reg(REG_R8), a5 = cpu.reg(REG_R9);
@@ -226,11 +260,13 @@ final class KvmTask {
 
     /** Startup helper: loads the ELF and builds the initial stack. */
     static final class KvmStartup {
+        private static final SecureRandom RANDOM = new SecureRandom();
+
         private KvmStartup() {
         }
 
-        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p) {
-            ElfImage.Loaded img = l.elf().load(mem);
+        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p, ElfImage.Loaded preloaded) {
+            ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
             if (!mem.isMapped(stackLow)) {
@@ -256,7 +292,7 @@ final class KvmTask {
             sp = pushString(mem, sp, "x86_64");
             long platform = sp;
             byte[] rnd = new byte[16];
-            new SecureRandom().nextBytes(rnd);
+            RANDOM.nextBytes(rnd);
             sp -= 16;
             mem.write(sp, rnd);
             long random = sp;

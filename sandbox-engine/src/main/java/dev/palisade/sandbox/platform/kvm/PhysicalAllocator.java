@@ -31,6 +31,10 @@ final class PhysicalAllocator {
         this.limitPages = pages;
     }
 
+    long limitPages() {
+        return limitPages;
+    }
+
     long physicalSize() {
         return end;
     }

@@ -97,7 +97,7 @@ final class ReadAhead {
             owner[fd] = f;
             length[fd] = n;
             active++;
-        } catch (FsError ignored) {
+        } catch (FsError | GuestMemory.Fault ignored) {
             // no window; the next read exits as usual
         }
     }

@@ -15,6 +15,7 @@ import java.util.Optional;
 final class Cgroup implements AutoCloseable {
 
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
+    private static final boolean V2 = Files.exists(ROOT.resolve("cgroup.controllers"));
     private final boolean v2;
     private final Path memory, pids, cpu;
     private final List<Path> created = new ArrayList<>();
@@ -31,7 +32,7 @@ final class Cgroup implements AutoCloseable {
     });
 
     private Cgroup(String name) {
-        this.v2 = Files.exists(ROOT.resolve("cgroup.controllers"));
+        this.v2 = V2;
         if (v2) {
             Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
             memory = pids = cpu = dir;

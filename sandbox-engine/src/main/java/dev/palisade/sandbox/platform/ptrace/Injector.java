@@ -1,6 +1,5 @@
 package dev.palisade.sandbox.platform.ptrace;
 
-import com.sun.jna.Memory;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.nativeinterop.Ptrace;
@@ -29,7 +28,7 @@ final class Injector {
     private final int tid;
     private final Regs saved = new Regs();
     private final Regs work = new Regs();
-    private final Memory buf = new Memory(16 * 1024);
+    private static final int SCRATCH_USE = 16 * 1024;
     private boolean atEntry = true;
     private long scratch;
     private int scratchUsed;
@@ -89,11 +88,10 @@ final class Injector {
             throw new IllegalStateException("no scratch mapping");
         }
         int at = (scratchUsed + 7) & ~7;
-        if (at + data.length > buf.size()) {
+        if (at + data.length > SCRATCH_USE) {
             throw new SandboxException("setup: scratch area too small");
         }
-        buf.write(0, data, 0, data.length);
-        if (!pt.writeMemory(tid, scratch + at, buf, data.length)) {
+        if (!pt.writeMemory(tid, scratch + at, data)) {
             throw new SandboxException("setup: cannot write into the sandbox's scratch memory");
         }
         scratchUsed = at + data.length;

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 
@@ -25,11 +24,17 @@ public final class PtracePlatform implements Platform {
     /** The uid and gid sandboxes run as unless told otherwise ("nobody"). */
     public static final int DEFAULT_UID = 65534, DEFAULT_GID = 65534;
 
-    private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "palisade-limits");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService TIMERS = timers();
+
+    private static ScheduledExecutorService timers() {
+        var pool = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "palisade-limits");
+            t.setDaemon(true);
+            return t;
+        });
+        pool.setRemoveOnCancelPolicy(true); // a sandbox's timers go when it ends, not when they would have fired
+        return pool;
+    }
 
     private final int uid, gid;
     private final Consumer<String> trace;
@@ -56,8 +61,20 @@ public final class PtracePlatform implements Platform {
         return "ptrace";
     }
 
+    private volatile Optional<String> unavailable;
+
+    /** Probed once per platform instance: the host does not change under a running engine. */
     @Override
     public Optional<String> unavailableReason() {
+        Optional<String> u = unavailable;
+        if (u == null) {
+            u = probe();
+            unavailable = u;
+        }
+        return u;
+    }
+
+    private static Optional<String> probe() {
         if (!System.getProperty("os.name", "").toLowerCase().contains("linux")
                 || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
             return Optional.of("the ptrace platform needs Linux on x86-64");

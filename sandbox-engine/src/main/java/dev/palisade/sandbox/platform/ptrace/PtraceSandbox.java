@@ -39,7 +39,7 @@ final class PtraceSandbox implements Sandbox {
     private final OutputStream stdin;
     private final InputStream stdout, stderr;
     private final AtomicLong output = new AtomicLong();
-    private ScheduledFuture<?> wallTimer, cpuPoll;
+    private volatile ScheduledFuture<?> wallTimer, cpuPoll;
     private NetnsConnector connector;
 
     PtraceSandbox(SandboxSpec spec, int uid, int gid, Consumer<String> trace, String program,
@@ -73,6 +73,18 @@ final class PtraceSandbox implements Sandbox {
                 }
             }, 50, 50, TimeUnit.MILLISECONDS);
         }
+        // the timers go with the sandbox (also when it ended before they were even scheduled)
+        result.whenComplete((r, e) -> cancelTimers());
+    }
+
+    private void cancelTimers() {
+        ScheduledFuture<?> w = wallTimer, c = cpuPoll;
+        if (w != null) {
+            w.cancel(false);
+        }
+        if (c != null) {
+            c.cancel(false);
+        }
     }
 
     /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
@@ -97,12 +109,7 @@ final class PtraceSandbox implements Sandbox {
                         0, 0, 0, Map.of(), List.of(), 0));
             }
         } finally {
-            if (wallTimer != null) {
-                wallTimer.cancel(false);
-            }
-            if (cpuPoll != null) {
-                cpuPoll.cancel(false);
-            }
+            cancelTimers();
         }
     }
 

@@ -59,6 +59,26 @@ final class RootFs {
     }
 
     private static volatile boolean skeletonReady;
+    /** The host's side of the default root, looked at once (per sandbox it cost a dozen failed lookups). */
+    private static final List<Bind> DEFAULT_BINDS = new ArrayList<>();
+    private static final List<String> DEFAULT_MASKS = new ArrayList<>();
+    private static final List<Boolean> DEFAULT_MASK_IS_DIR = new ArrayList<>();
+
+    static {
+        for (String top : HOST_TOP) {
+            Path host = Path.of("/", top);
+            if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                DEFAULT_BINDS.add(new Bind(host.toString(), STAGE + "/" + top, true));
+            }
+        }
+        for (String m : MASKED) {
+            Path host = Path.of(m);
+            if (Files.exists(host, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(host)) {
+                DEFAULT_MASKS.add(STAGE + m);
+                DEFAULT_MASK_IS_DIR.add(Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS));
+            }
+        }
+    }
 
     /** Plans the filesystem of a spec, creating host-side mount points where needed. */
     static RootFs plan(SandboxSpec spec) {
@@ -68,19 +88,9 @@ final class RootFs {
             if (spec.root() == null) {
                 fs = new RootFs(STAGE.toString(), null);
                 fs.useSkeleton = spec.binds().isEmpty();
-                for (String top : HOST_TOP) {
-                    Path host = Path.of("/", top);
-                    if (Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
-                        fs.binds.add(new Bind(host.toString(), STAGE + "/" + top, true));
-                    }
-                }
-                for (String m : MASKED) {
-                    Path host = Path.of(m);
-                    if (Files.exists(host, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(host)) {
-                        fs.masks.add(STAGE + m);
-                        fs.maskIsDir.add(Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS));
-                    }
-                }
+                fs.binds.addAll(DEFAULT_BINDS);
+                fs.masks.addAll(DEFAULT_MASKS);
+                fs.maskIsDir.addAll(DEFAULT_MASK_IS_DIR);
             } else {
                 Path root = spec.root().toAbsolutePath().normalize();
                 if (!Files.isDirectory(root)) {

@@ -89,6 +89,9 @@ final class StubPool {
         CompletableFuture<Slot> f = null;
         if (Tracer.fitsPrepared(spec)) {
             f = ready.poll();
+            if (f != null && f.isCompletedExceptionally()) {
+                f = null; // a preparation that failed: start this sandbox the plain way
+            }
         }
         if (f == null) {
             f = newSlot(false);

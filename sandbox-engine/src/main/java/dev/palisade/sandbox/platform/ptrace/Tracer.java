@@ -43,9 +43,6 @@ import java.util.function.Consumer;
 final class Tracer implements SyscallContext {
 
     static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_EXECVE = 59;
-    private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
-            | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
-            | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
@@ -585,9 +582,7 @@ final class Tracer implements SyscallContext {
         }
         b.putLong(k * 8, 0);
         int len = b.position();
-        com.sun.jna.Memory m = new com.sun.jna.Memory(len);
-        m.write(0, b.array(), 0, len);
-        if (!pt.writeMemory(t.tid, base, m, len)) {
+        if (!pt.writeMemory(t.tid, base, java.util.Arrays.copyOf(b.array(), len))) {
             throw new SandboxException("cannot write the program's arguments into the sandbox");
         }
         regs.arg(0, addr[all.size() - 1]);
@@ -746,15 +741,9 @@ final class Tracer implements SyscallContext {
         return System.nanoTime() - startNanos;
     }
 
-    private final com.sun.jna.Memory out = new com.sun.jna.Memory(4096);
-
     @Override
     public boolean write(long address, byte[] data) {
-        if (data.length > out.size()) {
-            return false;
-        }
-        out.write(0, data, 0, data.length);
-        return pt.writeMemory(cur.tid, address, out, data.length);
+        return pt.writeMemory(cur.tid, address, data);
     }
 
     /** The task's thread id in the sandbox's pid namespace (from /proc, cached). */
