@@ -165,7 +165,8 @@ class ServiceIngressTests extends ApiTestSupport {
         // a workload of kind SERVICE: it counts as running while it runs
         String id = JsonPath.read(shown, "$.workloadId");
         mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
-                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.state").value("RUNNING"));
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.state").value("RUNNING"))
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.kind").value("SERVICE"));
     }
 
     @Test
