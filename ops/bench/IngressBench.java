@@ -69,7 +69,7 @@ public class IngressBench {
                         int first = -1;
                         for (int r; (r = in.read(buf)) >= 0; ) {
                             if (first < 0 && r >= 12) {
-                                first = buf[9] == '2' ? 200 : 0;
+                                first = buf[9] == '2' || buf[9] == '3' ? 200 : 0;   // 2xx, or a redirect when measuring the ingress alone
                             }
                         }
                         if (first != 200) {

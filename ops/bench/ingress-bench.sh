@@ -68,6 +68,8 @@ for c in "${CONCURRENCY[@]}"; do
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt"
+  echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
+  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single"
 done
 echo "== as the service API shows them"
 for s in threading single; do

@@ -23,6 +23,7 @@ public class IngressStats {
 
     private final MeterRegistry meters;
     private final Map<String, PerService> services = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     IngressStats(MeterRegistry meters) {
         this.meters = meters;
@@ -55,10 +56,10 @@ public class IngressStats {
         s.total.increment();
         s.byStatus.computeIfAbsent(status, k -> new LongAdder()).increment();
         s.latency(nanos);
-        Timer.builder("palisade.ingress.requests")
+        timers.computeIfAbsent(tenant + "/" + service + "/" + status, k -> Timer.builder("palisade.ingress.requests")
                 .description("Requests proxied to hosted services, by service and status code")
                 .tag("tenant", tenant).tag("service", service).tag("status", Integer.toString(status))
-                .register(meters).record(nanos, TimeUnit.NANOSECONDS);
+                .register(meters)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public Snapshot snapshot(String tenant, String service) {

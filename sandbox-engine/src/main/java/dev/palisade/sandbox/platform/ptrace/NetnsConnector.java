@@ -7,18 +7,19 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * The platform's private path into one sandbox's network namespace. One dedicated platform
  * thread {@code setns}es into the namespace once (only that thread moves; the JVM's others stay
- * in the host's) and then makes sockets on request. A socket belongs for good to the namespace
- * it was created in, so the caller connects and uses it from any thread: {@code 127.0.0.1} there
- * is the sandbox's own loopback, which nothing else shares.
+ * in the host's) and then keeps a few unconnected sockets made there ready, so that a request
+ * does not wait for a thread hand-off. A socket belongs for good to the namespace it was created
+ * in, so the caller connects and uses it from any thread: {@code 127.0.0.1} there is the
+ * sandbox's own loopback, which nothing else shares.
  *
  * <p>The namespace descriptor is opened when the connector is made (from a live process of the
  * sandbox) and held until {@link #close()}, so the namespace cannot be swapped under it by a
@@ -26,19 +27,22 @@ import java.util.concurrent.TimeoutException;
  */
 final class NetnsConnector implements AutoCloseable {
 
-    private static final CompletableFuture<SocketChannel> STOP = new CompletableFuture<>();
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** Unconnected sockets kept ready (file descriptors of the engine, not of the sandbox). */
+    private static final int READY = 8;
 
     private final int nsFd;
-    private final LinkedBlockingQueue<CompletableFuture<SocketChannel>> requests = new LinkedBlockingQueue<>();
+    private final ArrayBlockingQueue<SocketChannel> ready = new ArrayBlockingQueue<>(READY);
     private final CompletableFuture<Void> entered = new CompletableFuture<>();
+    private final Thread thread;
     private volatile boolean closed;
+    private volatile IOException failure;
 
     NetnsConnector(int pid) {
         this.nsFd = Namespaces.openNetNamespace(pid);
-        Thread t = new Thread(this::serve, "netns-" + pid);
-        t.setDaemon(true);
-        t.start();
+        thread = new Thread(this::serve, "netns-" + pid);
+        thread.setDaemon(true);
+        thread.start();
         try {
             entered.get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -60,21 +64,25 @@ final class NetnsConnector implements AutoCloseable {
             entered.completeExceptionally(e);
             return;
         }
-        while (true) {
-            CompletableFuture<SocketChannel> r;
+        while (!closed) {
+            SocketChannel ch;
             try {
-                r = requests.take();
+                ch = SocketChannel.open(StandardProtocolFamily.INET);
+            } catch (IOException e) {
+                failure = e;   // descriptors exhausted, say: reported to the next caller, tried again
+                sleepQuietly();
+                continue;
+            }
+            failure = null;
+            try {
+                ready.put(ch);
             } catch (InterruptedException e) {
-                return;
+                closeQuietly(ch);
+                break;
             }
-            if (r == STOP) {
-                return;
-            }
-            try {
-                r.complete(SocketChannel.open(StandardProtocolFamily.INET));
-            } catch (IOException | RuntimeException e) {
-                r.completeExceptionally(e);
-            }
+        }
+        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
+            closeQuietly(ch);
         }
     }
 
@@ -86,18 +94,20 @@ final class NetnsConnector implements AutoCloseable {
         if (closed) {
             throw new IOException("the sandbox has ended");
         }
-        CompletableFuture<SocketChannel> r = new CompletableFuture<>();
-        requests.add(r);
         SocketChannel ch;
         try {
-            ch = r.get(5, TimeUnit.SECONDS);
+            ch = ready.poll(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while opening a socket in the sandbox", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (TimeoutException e) {
-            throw new IOException("the sandbox's connector did not answer", e);
+        }
+        if (ch == null) {
+            IOException f = failure;
+            throw f != null ? f : new IOException("the sandbox's connector did not answer");
+        }
+        if (closed) {
+            closeQuietly(ch);
+            throw new IOException("the sandbox has ended");
         }
         try {
             ch.connect(new InetSocketAddress(LOOPBACK, port));
@@ -114,7 +124,26 @@ final class NetnsConnector implements AutoCloseable {
             return;
         }
         closed = true;
-        requests.add(STOP);
+        thread.interrupt();
         Namespaces.close(nsFd);
+        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
