@@ -152,7 +152,7 @@ class WorkloadsIT {
                 Thread.sleep(100);
             }
             assertThat(heldByB).as("instance B runs some of the sleepers").isNotEmpty();
-            b.kill9();
+            b.kill();
             long killed = System.nanoTime();
             for (String id : heldByB) {
                 JsonNode w = get(a.baseUrl(), admin, id);
@@ -171,6 +171,21 @@ class WorkloadsIT {
             for (String id : sleepers) {
                 assertThat(awaitEnd(a.baseUrl(), admin, id, Duration.ofSeconds(30)).get("state").asString())
                         .isIn("SUCCEEDED", "FAILED");
+            }
+
+            // a normal stop hands what still runs back to the queue (grace 1 s here), for another node to run
+            String handed = submit(a.baseUrl(), admin, "{\"name\":\"long\",\"command\":[\"sleep\",\"600\"]}");
+            awaitState(a.baseUrl(), admin, handed, "RUNNING", Duration.ofSeconds(20));
+            a.close();
+            try (var c = postgres.getPostgresDatabase().getConnection();
+                    var q = c.prepareStatement("select state, node, attempts from workload where id = ?::uuid")) {
+                q.setString(1, handed);
+                try (var rs = q.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo("QUEUED");
+                    assertThat(rs.getString(2)).isNull();
+                    assertThat(rs.getInt(3)).isZero();
+                }
             }
         }
     }

@@ -81,6 +81,9 @@ public class Images {
     }
 
     public boolean exists(String name) {
+        if (HOST.equals(name) || SCRATCH.equals(name)) {
+            return true;
+        }
         return jdbc.sql("select count(*) from image where name = :name").param("name", name)
                 .query(Long.class).single() > 0;
     }

@@ -161,6 +161,18 @@ class WorkloadApiTests extends ApiTestSupport {
     }
 
     @Test
+    void theLogIsCappedWithAVisibleMarker() throws Exception {
+        String id = submit(member, tenant, """
+                {"name":"chatty","command":["/bin/sh","-c","yes 0123456789 | head -c 5000"],"limits":{"outputBytes":100}}""");
+        String done = await(id, Duration.ofSeconds(30));
+        String log = log(id);
+        assertThat(log).as(done).startsWith("0123456789\n0123456789\n")
+                .endsWith("\n[palisade: output truncated after 100 bytes]\n");
+        assertThat(log.length()).isLessThan(200);
+        assertThat((Boolean) JsonPath.read(done, "$.result.logTruncated")).isTrue();
+    }
+
+    @Test
     void aBusyLoopEndsOnItsCpuLimit() throws Exception {
         String id = submit(member, tenant, """
                 {"name":"spin","command":["/bin/sh","-c","while :; do :; done"],"limits":{"cpuMillis":500,"wallMillis":20000}}""");
