@@ -13,7 +13,7 @@ mkdir -p "$work/bin" "$work/data" "$work/classes"
 gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
 head -c 100000000 /dev/urandom > "$work/data/big.bin"
 javac -cp "$jar" -d "$work/classes" ops/bench/kvm-bench/KvmBench.java
-cp -r /work/shared/bench/kvm-spike "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
+cp -r "${SHARED_DIR:-$(cd .. && pwd)/shared}/bench/kvm-spike" "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
 {
   echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus"
   java -cp "$jar:$work/classes" KvmBench "$work/bin" "$work/data"

@@ -11,12 +11,13 @@
 # fork+exec of /bin/true, and compiling a small C file with gcc. Programs time themselves
 # ("ns_per_op"), so loop rows exclude each wrapper's start-up.
 # Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
-# /work/shared/bench/BASELINE.md); Palisade pins its tracer and the tracee itself.
+# shared/bench/BASELINE.md); Palisade pins its tracer and the tracee itself.
 # Run by hand, not by CI. Output: a markdown table on stdout, raw data in $OUT.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-SRC=${SRC:-/work/shared/bench/src}
+# shared/ lies beside the repository (as on the developers' machines and in CI)
+SRC=${SRC:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/bench/src}
 RUNS=${RUNS:-3}
 DIV=${DIV:-1}
 OUT=${OUT:-/var/tmp/palisade-bench-$(date +%Y%m%d-%H%M%S)}

@@ -49,7 +49,8 @@ final class PalisadeProcess implements AutoCloseable {
         builder.environment().keySet().removeIf(k -> k.startsWith("SPRING_") || k.startsWith("PALISADE_"));
         builder.environment().putAll(env);
         PalisadeProcess app = new PalisadeProcess(builder.start(), log, port);
-        app.awaitHealthy(Duration.ofMinutes(3));
+        // generous: on a loaded 2-core CI machine the first start (unpacking PostgreSQL) can take minutes
+        app.awaitHealthy(Duration.ofMinutes(6));
         return app;
     }
 

@@ -71,7 +71,10 @@ public final class SandboxEngine {
             throw new SandboxException("platform " + name + " is unavailable: " + why.get());
         }
         if (!p.canRun(spec)) {
-            throw new SandboxException("platform " + name + " cannot run " + spec.command().get(0));
+            // the usual cause: a host path given as the program; paths resolve inside the sandbox's root
+            throw new SandboxException("platform " + name + " cannot run " + spec.command().get(0)
+                    + (name.equals("kvm") ? ": it runs only static x86-64 executables" : "")
+                    + " (the program is looked up inside the sandbox's root; make a host directory visible with --bind)");
         }
         return p;
     }

@@ -82,7 +82,7 @@ class SecurityConfiguration {
             SessionRevalidationFilter revalidation) throws Exception {
         http.authenticationManager(passwordManager(passwords))
                 .authorizeHttpRequests((authorize) -> authorize
-                        .requestMatchers("/login", "/error", "/css/**", "/favicon.ico").permitAll()
+                        .requestMatchers("/login", "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
                         .permitAll()

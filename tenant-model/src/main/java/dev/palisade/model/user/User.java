@@ -30,7 +30,7 @@ public class User {
     private String passwordHash;
 
     @Enumerated(EnumType.STRING)
-    @Column(nullable = false, updatable = false)
+    @Column(nullable = false)
     private Role role;
 
     @ManyToOne(fetch = FetchType.LAZY)
@@ -95,6 +95,10 @@ public class User {
 
     void setFailedLogins(int failedLogins) {
         this.failedLogins = failedLogins;
+    }
+
+    void setRole(Role role) {
+        this.role = role;
     }
 
     void setLockedUntil(Instant lockedUntil) {

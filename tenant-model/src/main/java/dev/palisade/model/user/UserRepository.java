@@ -15,4 +15,6 @@ interface UserRepository extends JpaRepository<User, Long> {
     boolean existsByUsername(String username);
 
     Page<User> findByTenant(Tenant tenant, Pageable pageable);
+
+    Optional<User> findByIdAndTenant(Long id, Tenant tenant);
 }

@@ -1,6 +1,7 @@
 package dev.palisade.model.user;
 
 import dev.palisade.model.ConflictException;
+import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import java.time.Duration;
@@ -55,6 +56,35 @@ public class UserService {
     @Transactional(readOnly = true)
     public Page<User> list(Tenant tenant, Pageable pageable) {
         return users.findByTenant(tenant, pageable);
+    }
+
+    /** A user of the tenant; a user of another tenant answers like a missing one. */
+    @Transactional(readOnly = true)
+    public User get(Tenant tenant, long userId) {
+        return users.findByIdAndTenant(userId, tenant)
+                .orElseThrow(() -> new NotFoundException("no user " + userId + " in tenant '" + tenant.getSlug() + "'"));
+    }
+
+    /** Gives a user of the tenant another tenant role (TENANT_ADMIN or TENANT_MEMBER). */
+    @Transactional
+    public User changeRole(String actor, Tenant tenant, long userId, Role role) {
+        if (!role.isTenantRole()) {
+            throw new IllegalArgumentException("a tenant user cannot become " + role);
+        }
+        User user = get(tenant, userId);
+        if (user.getRole() != role) {
+            audit.record(actor, tenant, "user.role", "user:" + user.getUsername(), user.getRole() + " -> " + role);
+            user.setRole(role);
+        }
+        return user;
+    }
+
+    /** Removes a user of the tenant with their tokens; their console session ends at its next request. */
+    @Transactional
+    public void remove(String actor, Tenant tenant, long userId) {
+        User user = get(tenant, userId);
+        audit.record(actor, tenant, "user.delete", "user:" + user.getUsername(), "role=" + user.getRole());
+        users.delete(user);
     }
 
     /**

@@ -40,6 +40,7 @@ public final class PtracePlatform implements Platform {
     private final Consumer<String> trace;
     /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
     private final StubPool pool;
+    private static final java.util.Map<String, StubPool> POOLS = new java.util.concurrent.ConcurrentHashMap<>();
 
     public PtracePlatform() {
         this(DEFAULT_UID, DEFAULT_GID, System.err::println);
@@ -53,7 +54,9 @@ public final class PtracePlatform implements Platform {
         this.uid = uid;
         this.gid = gid;
         this.trace = trace;
-        this.pool = new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid);
+        // one pool per uid in the JVM: engines created again and again share it (no idle stubs pile up)
+        this.pool = POOLS.computeIfAbsent(uid + ":" + gid,
+                k -> new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid));
     }
 
     @Override

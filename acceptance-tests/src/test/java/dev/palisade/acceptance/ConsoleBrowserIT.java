@@ -1,0 +1,342 @@
+package dev.palisade.acceptance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * People using Palisade through its two web front ends, in a real headless Chromium against the
+ * packaged jar: a platform admin in the console; a tenant admin in the portal who runs a workload
+ * with an input file, watches its log arrive and downloads its artifact; and a tenant user who
+ * tries pages that are not theirs and names things in HTML. Each main page is kept as a screenshot under
+ * {@code target/screenshots/}.
+ */
+class ConsoleBrowserIT {
+
+    private static final String ADMIN_PASSWORD = "browser-admin-password";
+    private static final String PASSWORD = "browser-user-password";
+
+    @TempDir
+    static Path dataDir;
+
+    private static PalisadeProcess app;
+    private static Browser browser;
+    private static final HttpClient http = HttpClient.newHttpClient();
+    private static final JsonMapper json = new JsonMapper();
+
+    @BeforeAll
+    static void start() throws Exception {
+        Browser.assumeAvailable();
+        app = PalisadeProcess.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD));
+        browser = Browser.open(app.baseUrl());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (browser != null) {
+            browser.close();
+        }
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    @Test
+    void anAdminCreatesATenantWithItsFirstAdminAndRunsIt() {
+        browser.login("admin", ADMIN_PASSWORD);
+        assertThat(browser.path()).isEqualTo("/admin");
+        assertThat(browser.text(By.cssSelector(".mainnav a.active"))).isEqualTo("Dashboard");
+        browser.screenshot("admin-01-dashboard");
+
+        // a form with mistakes keeps what was typed and says what is wrong with each field
+        browser.get("/admin/tenants/new");
+        browser.type(By.id("slug"), "Not A Slug");
+        browser.type(By.id("displayName"), "Initech Corp");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.text(By.cssSelector(".has-error .field-error"))).contains("Lower-case letters");
+        assertThat(browser.driver.findElement(By.id("displayName")).getAttribute("value")).isEqualTo("Initech Corp");
+        browser.screenshot("admin-02-tenant-form-errors");
+
+        browser.type(By.id("slug"), "initech");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.path()).isEqualTo("/admin/tenants/initech");
+        assertThat(browser.flash()).contains("Tenant initech created");
+
+        // its first admin
+        browser.get("/admin/tenants/initech/users/new");
+        browser.type(By.id("username"), "peter");
+        browser.type(By.id("password"), PASSWORD);
+        browser.driver.findElement(By.cssSelector("input[name=role][value=TENANT_ADMIN]")).click();
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.flash()).contains("User peter of initech created");
+        assertThat(browser.text(By.cssSelector(".rows"))).contains("peter").contains("Tenant admin");
+
+        // quota in operator units
+        browser.get("/admin/tenants/initech/quota");
+        browser.type(By.id("maxConcurrentWorkloads"), "3");
+        browser.type(By.id("maxMemoryMib"), "256");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.flash()).contains("Quota of initech saved");
+        assertThat(browser.text(By.cssSelector("main"))).contains("256.0 MiB");
+        browser.screenshot("admin-03-tenant-detail");
+
+        // suspending asks first, and shows as a badge with its name
+        String question = browser.confirm(By.cssSelector("form[action$='/suspend'] button"));
+        assertThat(question).contains("Suspend initech?");
+        assertThat(browser.text(By.cssSelector("h1 .badge"))).isEqualTo("Suspended");
+        browser.submit(By.cssSelector("form[action$='/resume'] button"));
+        assertThat(browser.text(By.cssSelector("h1 .badge"))).isEqualTo("Active");
+
+        // search
+        browser.get("/admin/tenants?q=inite");
+        assertThat(browser.all(By.cssSelector("main tbody tr"))).hasSize(1);
+        browser.screenshot("admin-04-tenants");
+
+        browser.get("/admin/users?q=initech");
+        assertThat(browser.text(By.cssSelector("main tbody"))).contains("peter");
+        browser.screenshot("admin-05-users");
+
+        // the audit log, filtered by tenant, has every step
+        browser.get("/admin/audit?tenant=initech");
+        assertThat(browser.text(By.cssSelector("main tbody")))
+                .contains("tenant.create").contains("user.create").contains("quota.update").contains("tenant.update");
+        browser.screenshot("admin-06-audit");
+
+        browser.get("/admin/workloads");
+        browser.screenshot("admin-07-workloads");
+        browser.get("/admin/nodes");
+        assertThat(browser.all(By.cssSelector("main tbody tr"))).as("this app is a node").isNotEmpty();
+        browser.screenshot("admin-09-nodes");
+        browser.get("/admin/images");
+        assertThat(browser.text(By.cssSelector("main tbody"))).contains("host").contains("scratch");
+        browser.screenshot("admin-10-images");
+        browser.get("/admin/security");
+        browser.screenshot("admin-11-security-events");
+
+        // deleting takes the slug typed again
+        browser.get("/admin/tenants/new");
+        browser.type(By.id("slug"), "throwaway");
+        browser.type(By.id("displayName"), "Throwaway");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        browser.get("/admin/tenants/throwaway/delete");
+        browser.type(By.id("confirm"), "wrong");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.text(By.cssSelector(".field-error"))).contains("nothing was deleted");
+        browser.screenshot("admin-08-delete-confirmation");
+        browser.type(By.id("confirm"), "throwaway");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.flash()).contains("Tenant throwaway deleted");
+        browser.logout();
+    }
+
+    @Test
+    void aTenantAdminRunsAWorkloadWatchingItsLogAndManagesTokensAndMembers() throws Exception {
+        String admin = adminToken();
+        api("POST", "/api/v1/tenants", admin, "{\"slug\":\"hooli\",\"displayName\":\"Hooli\"}");
+        api("POST", "/api/v1/tenants/hooli/users", admin,
+                "{\"username\":\"gavin\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_ADMIN\"}");
+
+        browser.login("gavin", PASSWORD);
+        assertThat(browser.path()).isEqualTo("/portal");
+        assertThat(browser.all(By.cssSelector(".usage .meter"))).hasSizeGreaterThanOrEqualTo(2);
+        browser.screenshot("portal-01-dashboard");
+        browser.narrow(true);
+        browser.screenshot("portal-01-dashboard-narrow");
+        browser.narrow(false);
+
+        // submit a workload with an input file; its log appears while it runs
+        Path words = Files.createTempFile("words-", ".txt");
+        Files.writeString(words, "palisade keeps programs apart\n");
+        browser.get("/portal/workloads/new");
+        browser.screenshot("portal-02-submit-form");
+        browser.type(By.id("name"), "shout");
+        browser.type(By.id("command"), "/bin/sh\n-c\n"
+                + "for i in 1 2 3 4 5 6; do echo \"tick $i $GREETING\"; sleep 1; done; "
+                + "mkdir -p out; tr a-z A-Z < " + words.getFileName() + " > out/loud.txt; echo done");
+        browser.type(By.id("env"), "GREETING=hello");
+        browser.driver.findElement(By.id("files")).sendKeys(words.toAbsolutePath().toString());
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.path()).startsWith("/portal/workloads/");
+        assertThat(browser.flash()).contains("Workload shout queued");
+        String workloadPath = browser.path();
+
+        browser.wait.until(d -> browser.text(By.id("log")).contains("tick 1 hello"));
+        assertThat(browser.text(By.id("log"))).as("the first line shows before the program ends").doesNotContain("done");
+        browser.screenshot("portal-03-workload-running");
+        browser.longWait().until(d -> browser.all(By.cssSelector("#artifacts")).size() == 1);
+        assertThat(browser.text(By.cssSelector(".facts .badge"))).isEqualTo("Succeeded");
+        // the page reloaded when the program ended; the whole log streams in again
+        browser.wait.until(d -> browser.text(By.id("log")).contains("done"));
+        assertThat(browser.text(By.id("log"))).contains("tick 6 hello");
+        assertThat(browser.all(By.id("syscalls"))).hasSize(1);
+        browser.screenshot("portal-04-workload-done");
+
+        // the artifact link downloads what the program left in out/, in this session only
+        String artifacts = browser.driver.findElement(By.id("artifacts")).getAttribute("href");
+        HttpResponse<byte[]> download = http.send(HttpRequest.newBuilder(URI.create(artifacts))
+                .header("Cookie", "JSESSIONID=" + browser.driver.manage().getCookieNamed("JSESSIONID").getValue())
+                .build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(download.statusCode()).isEqualTo(200);
+        assertThat(download.headers().firstValue("Content-Disposition")).hasValueSatisfying(
+                v -> assertThat(v).contains("shout-artifacts.tar.gz"));
+        try (var tar = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(download.body()))) {
+            assertThat(new String(tar.readAllBytes(), StandardCharsets.ISO_8859_1))
+                    .contains("loud.txt").contains("PALISADE KEEPS PROGRAMS APART");
+        }
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(artifacts)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode()).as("no session, no artifacts").isNotEqualTo(200);
+
+        browser.get("/portal/workloads");
+        assertThat(browser.text(By.cssSelector("main tbody tr:first-child"))).contains("shout").contains("Succeeded");
+        browser.screenshot("portal-05-workloads");
+        browser.get(workloadPath);
+
+        // a token is shown once, with a copy button, and works against the API until revoked
+        browser.get("/portal/tokens");
+        browser.type(By.id("name"), "ci");
+        browser.submit(By.cssSelector("main form[action$='/portal/tokens'] button[type=submit]"));
+        assertThat(browser.flash()).contains("Token ci created");
+        String token = browser.driver.findElement(By.id("new-token")).getAttribute("value");
+        assertThat(token).matches("pal_[a-z0-9]{8}_[A-Za-z0-9_-]{43}");
+        assertThat(browser.all(By.cssSelector("button[data-copy=new-token]"))).hasSize(1);
+        browser.screenshot("portal-06-token-created");
+        assertThat(api("GET", "/api/v1/tenants/hooli/quota", token, null).statusCode()).isEqualTo(200);
+
+        browser.get("/portal/tokens");
+        assertThat(browser.all(By.id("new-token"))).isEmpty();
+        String question = browser.confirm(By.cssSelector("tr[data-token=ci] form button"));
+        assertThat(question).contains("Revoke the token ci?");
+        assertThat(browser.flash()).contains("Token ci revoked");
+        assertThat(browser.text(By.cssSelector("tr[data-token=ci]"))).contains("Revoked");
+        assertThat(api("GET", "/api/v1/tenants/hooli/quota", token, null).statusCode()).isEqualTo(401);
+        browser.screenshot("portal-07-tokens");
+
+        // members: invite, change role, remove
+        browser.get("/portal/members");
+        browser.type(By.id("username"), "dinesh");
+        browser.type(By.id("password"), PASSWORD);
+        browser.submit(By.cssSelector("main form[action$='/portal/members'] button[type=submit]"));
+        assertThat(browser.flash()).contains("dinesh can now log in");
+        browser.driver.findElement(By.cssSelector("tr[data-member=dinesh] select option[value=TENANT_ADMIN]")).click();
+        browser.submit(By.cssSelector("tr[data-member=dinesh] form[action$='/role'] button"));
+        assertThat(browser.text(By.cssSelector("tr[data-member=dinesh] .badge"))).isEqualTo("Tenant admin");
+        browser.screenshot("portal-08-members");
+        browser.confirm(By.cssSelector("tr[data-member=dinesh] form[action$='/delete'] button"));
+        assertThat(browser.flash()).contains("dinesh removed");
+        assertThat(browser.all(By.cssSelector("tr[data-member=dinesh]"))).isEmpty();
+
+        browser.logout();
+    }
+
+    @Test
+    void aTenantUserIsRefusedOtherPagesAndWhatPeopleWroteStaysText() throws Exception {
+        String admin = adminToken();
+        String evil = "<script>alert(1)</script>";
+        api("POST", "/api/v1/tenants", admin,
+                "{\"slug\":\"evil\",\"displayName\":" + json.writeValueAsString(evil) + "}");
+        api("POST", "/api/v1/tenants", admin, "{\"slug\":\"other\",\"displayName\":\"Other\"}");
+        api("POST", "/api/v1/tenants/evil/users", admin,
+                "{\"username\":\"mallory\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
+        api("POST", "/api/v1/tenants/other/users", admin,
+                "{\"username\":\"olivia\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
+        String olivia = token("olivia", PASSWORD);
+        HttpResponse<String> theirs = api("POST", "/api/v1/tenants/other/workloads", olivia,
+                "{\"name\":\"private\",\"command\":[\"/bin/sh\",\"-c\",\"mkdir out; echo secret > out/s; echo secret\"]}");
+        assertThat(theirs.statusCode()).isEqualTo(201);
+        String theirId = json.readTree(theirs.body()).get("id").asString();
+
+        browser.login("mallory", PASSWORD);
+        assertThat(browser.path()).isEqualTo("/portal");
+        assertThat(browser.text(By.cssSelector("main h1"))).isEqualTo(evil);
+
+        // the console is not theirs
+        for (String page : new String[] {"/admin", "/admin/tenants", "/admin/tenants/other", "/admin/audit"}) {
+            browser.get(page);
+            assertThat(browser.text(By.cssSelector("main h1"))).as(page).isEqualTo("Not allowed");
+        }
+        browser.screenshot("refused-01-admin-page");
+        // another tenant's workload is simply not found, as one that does not exist, and so are its log and files
+        for (String page : new String[] {"/portal/workloads/" + theirId, "/portal/workloads/" + theirId + "/log.txt",
+                "/portal/workloads/" + theirId + "/artifacts", "/portal/workloads/" + UUID.randomUUID()}) {
+            browser.get(page);
+            assertThat(browser.text(By.cssSelector("main h1"))).as(page).isEqualTo("Not found");
+            assertThat(browser.driver.getPageSource()).doesNotContain("secret");
+        }
+        browser.screenshot("refused-02-not-found");
+
+        // a workload name that is HTML is refused by the platform and shown back as typed, as text;
+        // a program that prints HTML shows it as text in its log
+        browser.get("/portal/workloads/new");
+        browser.type(By.id("name"), evil);
+        browser.type(By.id("command"), "/bin/sh\n-c\necho '" + evil + "<img src=x onerror=alert(2)><b>bold</b>'");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        assertThat(browser.driver.findElement(By.id("name")).getAttribute("value")).isEqualTo(evil);
+        assertThat(browser.text(By.cssSelector(".has-error .field-error"))).isNotBlank();
+        browser.screenshot("escaped-01-workload-name");
+        browser.type(By.id("name"), "html-printer");
+        browser.submit(By.cssSelector("main button[type=submit]"));
+        browser.longWait().until(d -> browser.text(By.id("log")).contains("<b>bold</b>"));
+        assertThat(browser.text(By.id("log"))).contains(evil + "<img src=x onerror=alert(2)><b>bold</b>");
+        assertThat(browser.all(By.cssSelector("#log *"))).as("no element made from the program's output").isEmpty();
+        assertThat(browser.text(By.cssSelector("pre.code"))).contains(evil);
+        browser.assertNoAlert();
+        browser.screenshot("escaped-02-program-output");
+        // a member sees the members but cannot invite
+        browser.get("/portal/members");
+        assertThat(browser.all(By.cssSelector("form[action$='/portal/members']"))).isEmpty();
+        browser.logout();
+
+        // the admin sees the name as text too, in the list and on the tenant's page
+        browser.login("admin", ADMIN_PASSWORD);
+        browser.get("/admin/tenants?q=evil");
+        assertThat(browser.text(By.cssSelector("main tbody"))).contains(evil);
+        browser.get("/admin/tenants/evil");
+        assertThat(browser.text(By.cssSelector("main h1"))).contains(evil);
+        assertThat(browser.driver.findElements(By.cssSelector("main h1 script"))).isEmpty();
+        browser.assertNoAlert();
+        browser.screenshot("escaped-03-tenant-name");
+        browser.logout();
+    }
+
+    private static String adminToken() throws Exception {
+        return token("admin", ADMIN_PASSWORD);
+    }
+
+    private static String token(String username, String password) throws Exception {
+        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/v1/tokens"))
+                .header("Authorization", "Basic " + Base64.getEncoder()
+                        .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"browser-test\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(minted.statusCode()).isEqualTo(201);
+        return json.readTree(minted.body()).get("token").asString();
+    }
+
+    private static HttpResponse<String> api(String method, String path, String token, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.baseUrl() + path))
+                .header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("%s %s: %s", method, path, response.body()).isLessThan(500);
+        return response;
+    }
+}

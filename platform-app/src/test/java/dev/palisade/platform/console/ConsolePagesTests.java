@@ -1,0 +1,137 @@
+package dev.palisade.platform.console;
+
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.not;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.model;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.redirectedUrl;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.view;
+
+import dev.palisade.platform.api.ApiTestSupport;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpSession;
+import org.springframework.mock.web.MockMultipartFile;
+
+/** The console and portal pages behind the console chain: roles, tenants, forms, escaping. */
+class ConsolePagesTests extends ApiTestSupport {
+
+    private MockHttpSession login(String username, String password) throws Exception {
+        return (MockHttpSession) mvc.perform(formLogin("/login").user(username).password(password))
+                .andReturn().getRequest().getSession();
+    }
+
+    @Test
+    void everyConsolePageRendersForAPlatformAdmin() throws Exception {
+        MockHttpSession admin = login("admin", ADMIN_PASSWORD);
+        String tenant = createTenant(adminToken());
+        for (String page : new String[] {"/admin", "/admin/tenants", "/admin/tenants?q=t-&status=ACTIVE",
+                "/admin/tenants/new", "/admin/tenants/" + tenant, "/admin/tenants/" + tenant + "/edit",
+                "/admin/tenants/" + tenant + "/quota", "/admin/tenants/" + tenant + "/users/new",
+                "/admin/tenants/" + tenant + "/delete", "/admin/users", "/admin/workloads",
+                "/admin/workloads?state=RUNNING&page=2", "/admin/audit?action=tenant.create&from=2020-01-01",
+                "/admin/nodes", "/admin/images", "/admin/security?kind=denied_syscall"}) {
+            mvc.perform(get(page).session(admin).accept(MediaType.TEXT_HTML))
+                    .andExpect(status().isOk())
+                    .andExpect(content().string(containsString("class=\"mainnav\"")));
+        }
+    }
+
+    @Test
+    void creatingATenantKeepsWhatWasTypedAndNamesEachBadField() throws Exception {
+        MockHttpSession admin = login("admin", ADMIN_PASSWORD);
+        mvc.perform(post("/admin/tenants/new").session(admin).with(csrf())
+                        .param("slug", "Bad Slug").param("displayName", "Kept Name"))
+                .andExpect(status().isOk())
+                .andExpect(view().name("admin/tenants/form"))
+                .andExpect(model().attributeHasFieldErrors("tenantForm", "slug"))
+                .andExpect(content().string(containsString("value=\"Kept Name\"")));
+        String slug = "c-" + UUID.randomUUID().toString().substring(0, 8);
+        mvc.perform(post("/admin/tenants/new").session(admin).with(csrf())
+                        .param("slug", slug).param("displayName", "Fine").param("id", "999"))
+                .andExpect(redirectedUrl("/admin/tenants/" + slug))
+                .andExpect(flash().attributeExists("flash"));
+        mvc.perform(post("/admin/tenants/new").session(admin).with(csrf())
+                        .param("slug", slug).param("displayName", "Again"))
+                .andExpect(model().attributeHasFieldErrorCode("tenantForm", "slug", "taken"));
+    }
+
+    @Test
+    void aTenantMemberSubmitsAWorkloadWithInputFilesFromTheForm() throws Exception {
+        String admin = adminToken();
+        String tenant = createTenant(admin);
+        String user = unique("runner");
+        userToken(admin, tenant, user, "TENANT_MEMBER");
+        MockHttpSession session = login(user, PASSWORD);
+        mvc.perform(get("/portal/workloads/new").session(session)).andExpect(status().isOk())
+                .andExpect(content().string(containsString("enctype=\"multipart/form-data\"")));
+
+        String location = mvc.perform(multipart("/portal/workloads/new")
+                        .file(new MockMultipartFile("files", "in.txt", "text/plain", "hello".getBytes()))
+                        .session(session).with(csrf())
+                        .param("name", "from-form").param("image", "host").param("platform", "auto")
+                        .param("command", "/bin/cat\nin.txt\n").param("env", "A=1\nB=two"))
+                .andExpect(status().is3xxRedirection())
+                .andExpect(flash().attributeExists("flash"))
+                .andReturn().getResponse().getRedirectedUrl();
+        mvc.perform(get(location).session(session)).andExpect(status().isOk())
+                .andExpect(content().string(containsString("from-form")));
+
+        // what the platform refuses comes back on the field, with what was typed
+        mvc.perform(multipart("/portal/workloads/new").session(session).with(csrf())
+                        .param("name", "<b>bad name</b>").param("image", "host").param("platform", "auto")
+                        .param("command", "/bin/true"))
+                .andExpect(status().isOk())
+                .andExpect(model().attributeHasFieldErrors("submitForm", "name"))
+                .andExpect(content().string(containsString("value=\"&lt;b&gt;bad name&lt;/b&gt;\"")));
+    }
+
+    @Test
+    void aFormWithoutItsCsrfTokenIsRefused() throws Exception {
+        MockHttpSession admin = login("admin", ADMIN_PASSWORD);
+        mvc.perform(post("/admin/tenants/new").session(admin).param("slug", "nocsrf").param("displayName", "x"))
+                .andExpect(status().isForbidden());
+    }
+
+    @Test
+    void aTenantUserSeesOnlyTheirOwnTenantAndNoConsole() throws Exception {
+        String admin = adminToken();
+        String mine = createTenant(admin);
+        String user = unique("member");
+        userToken(admin, mine, user, "TENANT_MEMBER");
+        MockHttpSession session = login(user, PASSWORD);
+
+        mvc.perform(get("/admin/tenants").session(session).accept(MediaType.TEXT_HTML)).andExpect(status().isForbidden());
+        mvc.perform(get("/portal/workloads/" + UUID.randomUUID()).session(session).accept(MediaType.TEXT_HTML))
+                .andExpect(status().isNotFound())
+                .andExpect(content().string(containsString("Not found")));
+        mvc.perform(get("/portal/workloads/not-a-uuid").session(session).accept(MediaType.TEXT_HTML))
+                .andExpect(status().isNotFound());
+        // a member may look at the members, not invite
+        mvc.perform(get("/portal/members").session(session)).andExpect(status().isOk())
+                .andExpect(content().string(not(containsString("action=\"/portal/members\""))));
+        mvc.perform(post("/portal/members").session(session).with(csrf()).param("username", "sneaky")
+                .param("password", PASSWORD).param("role", "TENANT_ADMIN")).andExpect(status().isForbidden());
+    }
+
+    @Test
+    void whatPeopleWroteIsEscaped() throws Exception {
+        String admin = adminToken();
+        String slug = unique("x");
+        mvc.perform(as(admin, post("/api/v1/tenants"),
+                        "{\"slug\":\"" + slug + "\",\"displayName\":\"<script>alert(1)</script>\"}"))
+                .andExpect(status().isCreated());
+        MockHttpSession session = login("admin", ADMIN_PASSWORD);
+        mvc.perform(get("/admin/tenants/" + slug).session(session))
+                .andExpect(content().string(containsString("&lt;script&gt;alert(1)&lt;/script&gt;")))
+                .andExpect(content().string(not(containsString("<script>alert(1)"))));
+    }
+}

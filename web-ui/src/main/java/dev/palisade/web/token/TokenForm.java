@@ -1,0 +1,36 @@
+package dev.palisade.web.token;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
+
+/** A new API token: a name to tell it apart and how many days it lives. */
+class TokenForm {
+
+    @NotBlank
+    @Size(max = 100)
+    private String name;
+
+    @NotNull
+    @Min(1)
+    @Max(365)
+    private Integer expiresInDays = 90;
+
+    public String getName() {
+        return name;
+    }
+
+    public void setName(String name) {
+        this.name = name == null ? null : name.trim();
+    }
+
+    public Integer getExpiresInDays() {
+        return expiresInDays;
+    }
+
+    public void setExpiresInDays(Integer expiresInDays) {
+        this.expiresInDays = expiresInDays;
+    }
+}

@@ -1,0 +1,97 @@
+// Palisade console and portal: a few behaviours on top of plain HTML forms and links.
+// Everything works without this file except the live log and the copy button.
+(function () {
+  'use strict';
+
+  // <form data-confirm="question">: ask before anything destructive is submitted.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var question = form.getAttribute('data-confirm');
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
+  // <button data-copy="input-id" data-copied="Copied">: copy that input's value.
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest('[data-copy]');
+    if (!button) {
+      return;
+    }
+    var input = document.getElementById(button.getAttribute('data-copy'));
+    var done = function () {
+      button.textContent = button.getAttribute('data-copied') || 'Copied';
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        input.select();
+        document.execCommand('copy');
+        done();
+      });
+    } else {
+      input.select();
+      document.execCommand('copy');
+      done();
+    }
+  });
+
+  // <main data-refresh="seconds">: reload while something on the page is still active
+  // (the server only sets it then), and only while the page is visible.
+  var main = document.querySelector('main[data-refresh]');
+  if (main) {
+    var seconds = parseInt(main.getAttribute('data-refresh'), 10) || 5;
+    window.setInterval(function () {
+      if (document.visibilityState === 'visible') {
+        window.location.reload();
+      }
+    }, seconds * 1000);
+  }
+
+  // <pre data-log-src="url">: follow a workload's log as the program writes it (server-sent
+  // events). Lines are appended as text nodes, so whatever the program prints stays text.
+  var log = document.querySelector('pre[data-log-src]');
+  if (log && window.EventSource) {
+    var status = document.getElementById(log.getAttribute('data-status') || '');
+    var source = new EventSource(log.getAttribute('data-log-src'));
+    var follow = true;
+    log.addEventListener('scroll', function () {
+      follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    });
+    var append = function (text) {
+      log.appendChild(document.createTextNode(text));
+      if (follow) {
+        log.scrollTop = log.scrollHeight;
+      }
+    };
+    source.addEventListener('log', function (event) {
+      append(event.data + '\n');
+    });
+    source.onmessage = function (event) {
+      append(event.data + '\n');
+    };
+    // "STATE Label": the state badge on the page follows the workload
+    source.addEventListener('state', function (event) {
+      var space = event.data.indexOf(' ');
+      var state = event.data.substring(0, space);
+      var badge = document.querySelector('[data-state-badge]');
+      if (badge && /^[A-Z_]+$/.test(state)) {
+        badge.className = 'badge badge-' + state.toLowerCase();
+        badge.textContent = event.data.substring(space + 1);
+      }
+    });
+    source.addEventListener('end', function (event) {
+      source.close();
+      if (status) {
+        status.textContent = status.getAttribute('data-ended') || '';
+      }
+      if (log.hasAttribute('data-reload-on-end')) {
+        window.setTimeout(function () { window.location.reload(); }, 800);
+      }
+    });
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED && status) {
+        status.textContent = status.getAttribute('data-ended') || '';
+      }
+    };
+  }
+})();
