@@ -5,14 +5,17 @@
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #
-# First figures (2 CPUs, 6 s runs, one request per connection, 1 KiB file), 2026-11-28:
-#   single-threaded server, conc 1: direct 3761 req/s p50 0.198 ms; ingress 457 req/s p50 1.049 ms (+0.85 ms, 12%)
-#   single-threaded server, conc 8: direct 3508 req/s p50 1.249 ms; ingress 1207 req/s p50 3.287 ms (34%)
-#   threading server,       conc 1: direct  740 req/s p50 0.650 ms; ingress 241 req/s p50 2.050 ms (33%)
-#   threading server,       conc 8: direct 1283 req/s p50 3.700 ms; ingress 476 req/s p50 9.390 ms (37%)
-# The ingress side includes the sandbox itself (the server runs traced by the ptrace platform,
-# each thread it starts is a traced clone) as well as the proxy hop; the goal (p50 +1 ms, 70%
-# throughput) is met for p50 at concurrency 1 only.
+# Figures (2 CPUs, 6 s runs, one request per connection, 1 KiB file), 2026-11-28 11:27, after
+# sockets were made ahead in the sandbox's namespace (commit 1828fe1):
+#   threading server, conc 1: direct  846 req/s p50 0.659 ms; ingress  283 req/s p50 1.925 ms (+1.27 ms, 33%)
+#   single server,    conc 1: direct 2356 req/s p50 0.224 ms; ingress  403 req/s p50 1.343 ms (+1.12 ms, 17%)
+#   threading server, conc 8: direct 1004 req/s p50 4.885 ms; ingress  747 req/s p50 7.303 ms (+2.42 ms, 74%)
+#   single server,    conc 8: direct 3530 req/s p50 1.216 ms; ingress 1529 req/s p50 3.216 ms (+2.00 ms, 43%)
+#   platform HTTP stack alone (308 redirect, no sandbox): conc 1 1651 req/s p50 0.303 ms; conc 8 7820 req/s
+# Before that commit (a thread hand-off per connection): threading conc 8 37%, single conc 8 34%.
+# The ingress side includes the sandbox itself (the server runs traced by the ptrace platform;
+# each thread it starts is a traced clone) as well as the proxy hop. Goals (p50 +1 ms, 70%
+# throughput): met only for throughput with the threading server at concurrency 8.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
