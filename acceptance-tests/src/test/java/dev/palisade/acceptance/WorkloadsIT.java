@@ -152,7 +152,7 @@ class WorkloadsIT {
                 Thread.sleep(100);
             }
             assertThat(heldByB).as("instance B runs some of the sleepers").isNotEmpty();
-            b.kill();
+            b.kill9();
             long killed = System.nanoTime();
             for (String id : heldByB) {
                 JsonNode w = get(a.baseUrl(), admin, id);
