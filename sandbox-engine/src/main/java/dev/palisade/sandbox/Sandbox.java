@@ -1,7 +1,9 @@
 package dev.palisade.sandbox;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -25,6 +27,19 @@ public interface Sandbox extends AutoCloseable {
 
     /** Waits at most {@code timeout}; empty while it still runs. */
     Optional<SandboxResult> await(Duration timeout) throws InterruptedException;
+
+    /**
+     * Opens a TCP connection to {@code 127.0.0.1:port} inside the sandbox's own network
+     * namespace: the platform's private path to a service the program listens on. The sandbox
+     * itself still reaches nothing outside (its policy stays as it was); only the caller holds
+     * this connection. Blocking mode, connected.
+     *
+     * @throws UnsupportedOperationException on a platform whose sandboxes have no sockets
+     * @throws IOException when nothing listens there (connection refused) or the sandbox ended
+     */
+    default SocketChannel connect(int port) throws IOException {
+        throw new UnsupportedOperationException("this platform's sandboxes have no network sockets");
+    }
 
     @Override
     void close();

@@ -51,9 +51,12 @@ public class WorkloadRunner {
     private final WorkloadProperties properties;
     private final Path workRoot;
     private final WorkloadMetrics metrics;
+    private final ServiceRuns services;
 
     WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
-            WorkloadProperties properties, PalisadeProperties palisade, WorkloadMetrics metrics) {
+            WorkloadProperties properties, PalisadeProperties palisade, WorkloadMetrics metrics,
+            ServiceRuns services) {
+        this.services = services;
         this.engine = engine;
         this.metrics = metrics;
         this.store = store;
@@ -90,6 +93,36 @@ public class WorkloadRunner {
             }
         }
 
+        /**
+         * Hands the run a sandbox it now runs (a service starts one per restart); false, and the
+         * sandbox is left to the caller, when the run is already being stopped.
+         */
+        public synchronized boolean attach(Sandbox s) {
+            if (cancelled || handBack) {
+                return false;
+            }
+            sandbox = s;
+            return true;
+        }
+
+        public void attach(LogSink s) {
+            sink = s;
+        }
+
+        /** A cancel (stop) was asked. */
+        public boolean cancelled() {
+            return cancelled;
+        }
+
+        /** The node gives it back to the queue (graceful shutdown). */
+        public boolean handedBack() {
+            return handBack;
+        }
+
+        public void markEnded() {
+            ended = true;
+        }
+
         /** True once the sandbox ended: the outcome is being stored or is stored. */
         public boolean ended() {
             return ended;
@@ -110,6 +143,10 @@ public class WorkloadRunner {
 
     public void run(Run run, String node) {
         Claimed c = run.claimed;
+        if (services.runs(run, node)) {
+            run.settled = true;
+            return;
+        }
         Path ws = workRoot.resolve(c.id().toString());
         Sandbox sandbox = null;
         try {

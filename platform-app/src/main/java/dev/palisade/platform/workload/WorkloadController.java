@@ -94,7 +94,7 @@ class WorkloadController {
             String platform, JsonNode limits, WorkloadState state, Integer exitCode, String terminationReason,
             String message, Long cpuMillis, Long wallMillis, Long peakMemoryBytes, String node, int attempts,
             int maxAttempts, boolean cancelRequested, long inputBytes, long logBytes, long artifactBytes,
-            Instant createdAt, Instant startedAt, Instant finishedAt, JsonNode result) {
+            Instant createdAt, Instant startedAt, Instant finishedAt, JsonNode result, String kind) {
 
         static WorkloadResponse of(String tenant, Workload w) {
             return new WorkloadResponse(w.getId(), tenant, w.getName(), w.getImage(), json(w.getCommand()),
@@ -102,7 +102,7 @@ class WorkloadController {
                     w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(),
                     w.getPeakMemoryBytes(), w.getNode(), w.getAttempts(), w.getMaxAttempts(), w.isCancelRequested(),
                     w.getInputBytes(), w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(),
-                    w.getFinishedAt(), json(w.getResult()));
+                    w.getFinishedAt(), json(w.getResult()), w.getKind());
         }
 
         private static JsonNode json(String s) {

@@ -28,7 +28,7 @@ import tools.jackson.databind.json.JsonMapper;
  * queues it with its input in one transaction, and wakes this instance's worker.
  */
 @Component
-class WorkloadSubmissions {
+public class WorkloadSubmissions {
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     static final Pattern ENV_KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
@@ -56,11 +56,11 @@ class WorkloadSubmissions {
     }
 
     /** What a client sends; see ARCHITECTURE.md. {@code maxAttempts}: how often a lost worker's run is retried in all. */
-    record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
+    public record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
             Limits limits, Integer maxAttempts) {
     }
 
-    record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
+    public record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
     }
 
     Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
@@ -96,7 +96,8 @@ class WorkloadSubmissions {
         }
     }
 
-    private NewWorkload validate(Spec s) {
+    /** The shape checks of a submission, also used for a service's deployment. */
+    public NewWorkload validate(Spec s) {
         if (s == null) {
             throw ApiProblems.badRequest("spec", "is required");
         }

@@ -107,7 +107,15 @@ public class Workload {
     @Column(name = "artifact_bytes", nullable = false)
     private long artifactBytes;
 
+    /** JOB or SERVICE; set by the database default and by a service's deployment, never by this entity. */
+    @Column(insertable = false, updatable = false)
+    private String kind;
+
     protected Workload() {
+    }
+
+    public String getKind() {
+        return kind == null ? "JOB" : kind;
     }
 
     public Workload(Tenant tenant, String name, String image, String commandJson, String envJson,

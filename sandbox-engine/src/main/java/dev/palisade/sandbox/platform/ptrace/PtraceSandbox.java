@@ -13,6 +13,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,7 @@ final class PtraceSandbox implements Sandbox {
     private final InputStream stdout, stderr;
     private final AtomicLong output = new AtomicLong();
     private volatile ScheduledFuture<?> wallTimer, cpuPoll;
+    private NetnsConnector connector;
 
     PtraceSandbox(SandboxSpec spec, int uid, int gid, Consumer<String> trace, String program,
                   StubPool.Slot slot, ScheduledExecutorService timers) {
@@ -180,9 +182,39 @@ final class PtraceSandbox implements Sandbox {
     }
 
     @Override
+    public SocketChannel connect(int port) throws IOException {
+        return connector().connect(port);
+    }
+
+    private synchronized NetnsConnector connector() throws IOException {
+        if (result.isDone()) {
+            throw new IOException("the sandbox has ended");
+        }
+        if (connector == null) {
+            int pid = tracer.initPid();
+            try {
+                connector = new NetnsConnector(pid != 0 ? pid : tracer.stubPid());
+            } catch (RuntimeException e) {
+                throw new IOException("cannot reach the sandbox's network namespace: " + e.getMessage(), e);
+            }
+            if (result.isDone()) {   // the pid may have been reused between the check and the open
+                connector.close();
+                connector = null;
+                throw new IOException("the sandbox has ended");
+            }
+        }
+        return connector;
+    }
+
+    @Override
     public void close() {
         if (!result.isDone()) {
             kill();
+        }
+        synchronized (this) {
+            if (connector != null) {
+                connector.close();
+            }
         }
         try {
             stdin.close();

@@ -103,6 +103,11 @@ final class Tracer implements SyscallContext {
         return stubPid;
     }
 
+    /** Host pid of the sandbox's first process (pid 1 inside), 0 until it exists. */
+    int initPid() {
+        return initPid;
+    }
+
     // ------------------------------------------------------------------ start
 
     /**

@@ -1,0 +1,33 @@
+package dev.palisade.platform.service;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code palisade.services.*}: restarts and the ingress.
+ *
+ * @param firstBackoff          wait before the first restart after a crash; doubles with each quick crash
+ * @param maxBackoff            the longest wait between restarts
+ * @param quickCrash            a run shorter than this counts as a quick crash
+ * @param crashLoopAfter        quick crashes in a row after which the deployment is in CRASH_LOOP
+ * @param healthInterval        how often a starting instance is probed
+ * @param maxConcurrentRequests requests in flight to one service through the ingress; more wait, then 503
+ * @param queueTimeout          how long a request waits for one of those
+ * @param connectTimeout        for the connection inside the sandbox
+ * @param readTimeout           silence from the service after which the request fails with 504
+ * @param appsDomain            optional: {@code service.tenant.<apps-domain>} host names route to services too
+ */
+@ConfigurationProperties("palisade.services")
+public record ServiceProperties(
+        @DefaultValue("200ms") Duration firstBackoff,
+        @DefaultValue("30s") Duration maxBackoff,
+        @DefaultValue("10s") Duration quickCrash,
+        @DefaultValue("5") int crashLoopAfter,
+        @DefaultValue("100ms") Duration healthInterval,
+        @DefaultValue("64") int maxConcurrentRequests,
+        @DefaultValue("5s") Duration queueTimeout,
+        @DefaultValue("5s") Duration connectTimeout,
+        @DefaultValue("60s") Duration readTimeout,
+        @DefaultValue("") String appsDomain) {
+}

@@ -1,0 +1,398 @@
+package dev.palisade.platform.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.api.ApiTestSupport;
+import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Hosted services through the real ingress: the application on a real port, services in the
+ * real sandbox (ptrace platform, as root), requests over real HTTP to /apps/{tenant}/{service}/.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class ServiceIngressTests extends ApiTestSupport {
+
+    /** A tiny server that answers with what it saw: the headers and the body of the request. */
+    static final String ECHO = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def reply(self):
+                    n = int(self.headers.get('Content-Length') or 0)
+                    body = self.rfile.read(n) if n else b''
+                    out = ''.join(k.lower() + '=' + v + '\\n' for k, v in self.headers.items()).encode() + b'path=' + self.path.encode() + b'\\nbody=' + body
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                do_GET = do_POST = reply
+                def log_message(self, *a):
+                    pass
+            print('echo listening', flush=True)
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """;
+
+    @DynamicPropertySource
+    static void workDir(DynamicPropertyRegistry registry) throws Exception {
+        Path dir = Files.createTempDirectory("palisade-service-tests");
+        registry.add("palisade.data-dir", dir::toString);
+        registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
+        registry.add("palisade.dispatcher.capacity", () -> "16");
+        registry.add("palisade.dispatcher.shutdown-grace", () -> "1s");
+    }
+
+    /** Services run until stopped: each test stops what it started, so that the node has room for the next. */
+    @AfterEach
+    void stopEveryService() {
+        jdbc.update("update workload set cancel_requested = true where kind = 'SERVICE' and state = 'RUNNING'");
+        jdbc.update("update workload set state = 'CANCELLED', finished_at = now() where kind = 'SERVICE' and state = 'QUEUED'");
+    }
+
+    @LocalServerPort
+    int port;
+
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    String admin;
+    String tenant;
+    String member;
+
+    @BeforeEach
+    void tenantWithAMember() throws Exception {
+        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
+        admin = adminToken();
+        tenant = createTenant(admin);
+        member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
+    }
+
+    private String deploy(String token, String slug, String json) throws Exception {
+        return mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/services"), json))
+                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
+    }
+
+    private String service(String token, String slug, String name) throws Exception {
+        return mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/services/" + name)))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+    }
+
+    private String awaitService(String token, String slug, String name, Predicate<String> until) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String body = null;
+        while (System.nanoTime() < end) {
+            body = service(token, slug, name);
+            if (until.test(body)) {
+                return body;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("service " + name + " never got there: " + body);
+    }
+
+    private static Predicate<String> statusIs(String s) {
+        return b -> s.equals(JsonPath.read(b, "$.status"));
+    }
+
+    HttpResponse<String> request(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> awaitAnswer(String path, int code) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        HttpResponse<String> r = null;
+        while (System.nanoTime() < end) {
+            r = request(path);
+            if (r.statusCode() == code) {
+                return r;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError(path + " never answered " + code + "; last " + r.statusCode() + ": " + r.body());
+    }
+
+    private String log(String id) throws Exception {
+        return mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/logs")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+    }
+
+    private static String pythonHttpServer(String name, String content) {
+        return """
+                {"name":"%s","port":8000,"healthPath":"/hello.txt","command":["/bin/sh","-c",
+                 "mkdir -p site && echo %s > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}"""
+                .formatted(name, content);
+    }
+
+    @Test
+    void aPythonHttpServerServesAFileFromItsWorkspaceThroughTheIngress() throws Exception {
+        String deployed = deploy(member, tenant, pythonHttpServer("web", "hello-from-the-sandbox"));
+        assertThat((String) JsonPath.read(deployed, "$.kind")).isEqualTo("SERVICE");
+        awaitService(member, tenant, "web", statusIs("HEALTHY"));
+
+        HttpResponse<String> r = request("/apps/" + tenant + "/web/hello.txt");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("hello-from-the-sandbox\n");
+        // the bare service address redirects to its root, which python lists
+        assertThat(request("/apps/" + tenant + "/web").statusCode()).isEqualTo(308);
+        assertThat(request("/apps/" + tenant + "/web/").body()).contains("hello.txt");
+        assertThat(request("/apps/" + tenant + "/web/missing").statusCode()).isEqualTo(404);
+
+        // counted per service, for the API and the metrics
+        String shown = service(member, tenant, "web");
+        assertThat((Integer) JsonPath.read(shown, "$.requests.total")).isEqualTo(3);   // the redirect is the ingress's own, not proxied
+        assertThat((Integer) JsonPath.read(shown, "$.requests.byStatus.200")).isGreaterThanOrEqualTo(2);
+        // a workload of kind SERVICE: it counts as running while it runs
+        String id = JsonPath.read(shown, "$.workloadId");
+        mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.state").value("RUNNING"))
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.kind").value("SERVICE"));
+    }
+
+    @Test
+    void aStoppedServiceAnswers503WithAPageSayingSo() throws Exception {
+        deploy(member, tenant, pythonHttpServer("site", "x"));
+        awaitService(member, tenant, "site", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/site/hello.txt").statusCode()).isEqualTo(200);
+
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/stop"))).andExpect(status().isOk());
+        awaitService(member, tenant, "site", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
+        HttpResponse<String> r = request("/apps/" + tenant + "/site/hello.txt");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        assertThat(r.body()).contains("Service site of tenant " + tenant + " is not running");
+
+        // and starts again
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/start"))).andExpect(status().isCreated());
+        assertThat(awaitAnswer("/apps/" + tenant + "/site/hello.txt", 200).body()).isEqualTo("x\n");
+        // an unknown service is a 404, not a 503
+        assertThat(request("/apps/" + tenant + "/nothing-here/").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void killingTheServicesProcessMakesThePlatformRestartIt() throws Exception {
+        String deployed = deploy(member, tenant, pythonHttpServer("phoenix", "alive"));
+        String id = JsonPath.read(deployed, "$.workloadId");
+        awaitService(member, tenant, "phoenix", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/phoenix/hello.txt").statusCode()).isEqualTo(200);
+
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
+        int killed = killAllOf(200000 + (int) tenantId);
+        assertThat(killed).isGreaterThan(0);
+
+        String after = awaitService(member, tenant, "phoenix",
+                b -> (Integer) JsonPath.read(b, "$.restarts") >= 1 && "HEALTHY".equals(JsonPath.read(b, "$.status")));
+        assertThat((String) JsonPath.read(after, "$.lastExit")).contains("signal 9");
+        assertThat(awaitAnswer("/apps/" + tenant + "/phoenix/hello.txt", 200).body()).isEqualTo("alive\n");
+        // one log across restarts, with the platform's note between them
+        Thread.sleep(500);
+        assertThat(log(id)).contains("[palisade] service killed by signal 9");
+    }
+
+    @Test
+    void aProgramThatKeepsCrashingIsInCrashLoop() throws Exception {
+        deploy(member, tenant, """
+                {"name":"crashy","port":8000,"command":["/bin/sh","-c","echo starting; exit 3"]}""");
+        String s = awaitService(member, tenant, "crashy", statusIs("CRASH_LOOP"));
+        assertThat((Integer) JsonPath.read(s, "$.restarts")).isGreaterThanOrEqualTo(4);
+        assertThat((String) JsonPath.read(s, "$.lastExit")).isEqualTo("exited with code 3");
+        HttpResponse<String> r = request("/apps/" + tenant + "/crashy/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("crash loop");
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/crashy/stop"))).andExpect(status().isOk());
+    }
+
+    @Test
+    void aSpoofedForwardedHeaderDoesNotFoolTheService() throws Exception {
+        deploy(member, tenant, """
+                {"name":"echo","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(json(ECHO)));
+        awaitService(member, tenant, "echo", statusIs("HEALTHY"));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant
+                        + "/echo/x/y?q=1"))
+                .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
+                .header("X-Forwarded-Proto", "https").header("Forwarded", "for=6.6.6.6").header("X-Real-IP", "6.6.6.6")
+                .POST(HttpRequest.BodyPublishers.ofString("ping body")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        String seen = r.body();
+        assertThat(seen).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("forwarded=");
+        assertThat(seen).contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n",
+                "x-forwarded-host=127.0.0.1:" + port + "\n", "x-forwarded-prefix=/apps/" + tenant + "/echo\n",
+                "path=/x/y?q=1\n", "body=ping body");
+        // a streamed (chunked) request body arrives whole
+        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/"
+                        + tenant + "/echo/up"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream("streamed".getBytes())))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.body()).contains("transfer-encoding=chunked").doesNotContain("body=streamed");
+        // python's BaseHTTPRequestHandler does not de-chunk; what matters is the framing passed on intact
+        assertThat(chunked.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void anotherTenantsSandboxReachesNeitherTheServiceNorThePlatform() throws Exception {
+        deploy(member, tenant, pythonHttpServer("private", "secret"));
+        awaitService(member, tenant, "private", statusIs("HEALTHY"));
+
+        String other = createTenant(admin);
+        String stranger = userToken(admin, other, unique("spy"), "TENANT_ADMIN");
+        String probe = """
+                import socket
+                for port in (8000, %d):
+                    for host in ('127.0.0.1', '10.0.2.2', '172.17.0.1'):
+                        s = socket.socket()
+                        s.settimeout(2)
+                        try:
+                            s.connect((host, port)); print('REACHED', host, port, flush=True)
+                        except OSError as e:
+                            print('refused', host, port, type(e).__name__, flush=True)
+                        s.close()
+                """.formatted(port);
+        // as a job (network none) and as a service (its own loopback)
+        String job = mvc.perform(as(stranger, post("/api/v1/tenants/" + other + "/workloads"),
+                        "{\"name\":\"probe\",\"command\":[\"python3\",\"-c\"," + json(probe) + "]}"))
+                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
+        String jobId = JsonPath.read(job, "$.id");
+        String svc = deploy(stranger, other, "{\"name\":\"probe\",\"port\":8001,\"restartPolicy\":\"NEVER\",\"command\":"
+                + "[\"python3\",\"-c\"," + json(probe) + "]}");
+        String svcId = JsonPath.read(svc, "$.workloadId");
+        for (String id : List.of(jobId, svcId)) {
+            String logText = awaitLog(stranger, other, id);
+            assertThat(logText).as(logText).doesNotContain("REACHED").contains("refused 127.0.0.1 8000",
+                    "refused 127.0.0.1 " + port);
+        }
+        // while the service stays reachable for its own tenant through the ingress
+        assertThat(request("/apps/" + tenant + "/private/hello.txt").body()).isEqualTo("secret\n");
+    }
+
+    @Test
+    void aRedeployReplacesTheOldInstanceOnlyOnceTheNewOneIsHealthy() throws Exception {
+        String v1 = JsonPath.read(deploy(member, tenant, pythonHttpServer("app", "v1")), "$.workloadId");
+        awaitService(member, tenant, "app", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/app/hello.txt").body()).isEqualTo("v1\n");
+        // the new version takes a second to come up: meanwhile v1 keeps answering
+        deploy(member, tenant, """
+                {"name":"app","port":8000,"healthPath":"/hello.txt","command":["/bin/sh","-c",
+                 "sleep 1; mkdir -p site && echo v2 > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}""");
+        assertThat(request("/apps/" + tenant + "/app/hello.txt").body()).isEqualTo("v1\n");
+        assertThat(awaitAnswer("/apps/" + tenant + "/app/hello.txt", 200).statusCode()).isEqualTo(200);
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!request("/apps/" + tenant + "/app/hello.txt").body().equals("v2\n")) {
+            assertThat(System.nanoTime()).isLessThan(end);
+            Thread.sleep(50);
+        }
+        String old = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + v1)))
+                .andReturn().getResponse().getContentAsString();
+        long end2 = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!"CANCELLED".equals(JsonPath.read(old, "$.state"))) {
+            assertThat(System.nanoTime()).as(old).isLessThan(end2);
+            Thread.sleep(50);
+            old = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + v1)))
+                    .andReturn().getResponse().getContentAsString();
+        }
+    }
+
+    @Test
+    void aSuspendedTenantsServicesStop() throws Exception {
+        deploy(member, tenant, pythonHttpServer("paused", "p"));
+        awaitService(member, tenant, "paused", statusIs("HEALTHY"));
+        mvc.perform(as(admin, patch("/api/v1/tenants/" + tenant), "{\"status\":\"SUSPENDED\"}")).andExpect(status().isOk());
+        String s = awaitService(admin, tenant, "paused", b -> !"RUNNING".equals(JsonPath.read(b, "$.state")));
+        assertThat((String) JsonPath.read(s, "$.status")).isEqualTo("STOPPED");
+        assertThat(request("/apps/" + tenant + "/paused/hello.txt").statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void hostileDeploymentsAreRefusedWith400NamingTheField() throws Exception {
+        String[][] cases = {
+                {"", "body"}, {"null", "body"}, {"[]", "body"}, {"{", "body"},
+                {"{\"name\":\"web\",\"command\":[\"true\"]}", "port"},
+                {"{\"name\":\"web\",\"port\":0,\"command\":[\"true\"]}", "port"},
+                {"{\"name\":\"web\",\"port\":70000,\"command\":[\"true\"]}", "port"},
+                {"{\"name\":\"web\",\"port\":\"eighty\",\"command\":[\"true\"]}", "body"},
+                {"{\"name\":\"../x\",\"port\":80,\"command\":[\"true\"]}", "name"},
+                {"{\"name\":\"Web\",\"port\":80,\"command\":[\"true\"]}", "name"},
+                {"{\"name\":\"web\",\"port\":80,\"restartPolicy\":\"sometimes\",\"command\":[\"true\"]}", "restartPolicy"},
+                {"{\"name\":\"web\",\"port\":80,\"healthPath\":\"http://evil/\",\"command\":[\"true\"]}", "healthPath"},
+                {"{\"name\":\"web\",\"port\":80,\"healthPath\":\"/a\\r\\nX: y\",\"command\":[\"true\"]}", "healthPath"},
+                {"{\"name\":\"web\",\"port\":80,\"command\":[]}", "command"},
+        };
+        for (String[] c : cases) {
+            int code = mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services"), c[0]))
+                    .andReturn().getResponse().getStatus();
+            assertThat(code).as(c[0]).isEqualTo(400);
+        }
+        // and nothing was deployed
+        mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/services")))
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.length()").value(0));
+        // nor can another tenant's member deploy here
+        String other = createTenant(admin);
+        String stranger = userToken(admin, other, unique("spy"), "TENANT_ADMIN");
+        mvc.perform(as(stranger, post("/api/v1/tenants/" + tenant + "/services"), pythonHttpServer("web", "x")))
+                .andExpect(status().isNotFound());
+    }
+
+    private String awaitLog(String token, String slug, String id) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < end) {
+            String body = mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/workloads/" + id)))
+                    .andReturn().getResponse().getContentAsString();
+            String state = JsonPath.read(body, "$.state");
+            if (!state.equals("QUEUED") && !state.equals("RUNNING")) {
+                return mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/workloads/" + id + "/logs")))
+                        .andReturn().getResponse().getContentAsString();
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("workload " + id + " did not end");
+    }
+
+    private static String json(String s) {
+        return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(s);
+    }
+
+    /** SIGKILL to every host process running as this uid (the tenant's sandboxed programs). */
+    private static int killAllOf(int uid) throws IOException, InterruptedException {
+        List<String> pids = new ArrayList<>();
+        try (var dirs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) dirs::iterator) {
+                if (!p.getFileName().toString().matches("\\d+")) {
+                    continue;
+                }
+                try {
+                    for (String line : Files.readAllLines(p.resolve("status"))) {
+                        if (line.startsWith("Uid:") && line.split("\\s+")[1].equals(Integer.toString(uid))) {
+                            pids.add(p.getFileName().toString());
+                        }
+                    }
+                } catch (IOException gone) {
+                    // ended meanwhile
+                }
+            }
+        }
+        for (String pid : pids) {
+            new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
+        }
+        return pids.size();
+    }
+}

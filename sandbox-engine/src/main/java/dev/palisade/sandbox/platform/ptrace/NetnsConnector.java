@@ -1,0 +1,149 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.nativeinterop.Namespaces;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The platform's private path into one sandbox's network namespace. One dedicated platform
+ * thread {@code setns}es into the namespace once (only that thread moves; the JVM's others stay
+ * in the host's) and then keeps a few unconnected sockets made there ready, so that a request
+ * does not wait for a thread hand-off. A socket belongs for good to the namespace it was created
+ * in, so the caller connects and uses it from any thread: {@code 127.0.0.1} there is the
+ * sandbox's own loopback, which nothing else shares.
+ *
+ * <p>The namespace descriptor is opened when the connector is made (from a live process of the
+ * sandbox) and held until {@link #close()}, so the namespace cannot be swapped under it by a
+ * reused pid.
+ */
+final class NetnsConnector implements AutoCloseable {
+
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    /** Unconnected sockets kept ready (file descriptors of the engine, not of the sandbox). */
+    private static final int READY = 8;
+
+    private final int nsFd;
+    private final ArrayBlockingQueue<SocketChannel> ready = new ArrayBlockingQueue<>(READY);
+    private final CompletableFuture<Void> entered = new CompletableFuture<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile IOException failure;
+
+    NetnsConnector(int pid) {
+        this.nsFd = Namespaces.openNetNamespace(pid);
+        thread = new Thread(this::serve, "netns-" + pid);
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            entered.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while entering the sandbox's network namespace", e);
+        } catch (ExecutionException | TimeoutException e) {
+            close();
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("could not enter the sandbox's network namespace: " + cause.getMessage(), cause);
+        }
+    }
+
+    private void serve() {
+        try {
+            Namespaces.enterNetNamespace(nsFd);
+            entered.complete(null);
+        } catch (RuntimeException e) {
+            entered.completeExceptionally(e);
+            return;
+        }
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = SocketChannel.open(StandardProtocolFamily.INET);
+            } catch (IOException e) {
+                failure = e;   // descriptors exhausted, say: reported to the next caller, tried again
+                sleepQuietly();
+                continue;
+            }
+            failure = null;
+            try {
+                ready.put(ch);
+            } catch (InterruptedException e) {
+                closeQuietly(ch);
+                break;
+            }
+        }
+        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
+            closeQuietly(ch);
+        }
+    }
+
+    /** A connected channel to {@code 127.0.0.1:port} in the namespace. */
+    SocketChannel connect(int port) throws IOException {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        if (closed) {
+            throw new IOException("the sandbox has ended");
+        }
+        SocketChannel ch;
+        try {
+            ch = ready.poll(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while opening a socket in the sandbox", e);
+        }
+        if (ch == null) {
+            IOException f = failure;
+            throw f != null ? f : new IOException("the sandbox's connector did not answer");
+        }
+        if (closed) {
+            closeQuietly(ch);
+            throw new IOException("the sandbox has ended");
+        }
+        try {
+            ch.connect(new InetSocketAddress(LOOPBACK, port));
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        thread.interrupt();
+        Namespaces.close(nsFd);
+        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
