@@ -3,6 +3,7 @@ package dev.palisade.sandbox.platform.kvm;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.platform.Results;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 
 import java.io.IOException;
@@ -171,22 +172,12 @@ final class KvmSandbox implements Sandbox {
 
     @Override
     public SandboxResult await() throws InterruptedException {
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        }
+        return Results.await(result);
     }
 
     @Override
     public Optional<SandboxResult> await(Duration timeout) throws InterruptedException {
-        try {
-            return Optional.of(result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException e) {
-            return Optional.empty();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        }
+        return Results.await(result, timeout);
     }
 
     /** Nanoseconds from {@code start} to the program's first instruction (0 before it runs). */

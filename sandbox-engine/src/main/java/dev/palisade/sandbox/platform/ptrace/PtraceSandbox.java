@@ -5,6 +5,7 @@ import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.platform.Results;
 import dev.palisade.sandbox.nativeinterop.Posix;
 
 import java.io.FileInputStream;
@@ -20,11 +21,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -163,22 +162,12 @@ final class PtraceSandbox implements Sandbox {
 
     @Override
     public SandboxResult await() throws InterruptedException {
-        try {
-            return result.get();
-        } catch (ExecutionException e) {
-            throw new SandboxException(e.getCause().getMessage(), e.getCause());
-        }
+        return Results.await(result);
     }
 
     @Override
     public Optional<SandboxResult> await(Duration timeout) throws InterruptedException {
-        try {
-            return Optional.of(result.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException e) {
-            return Optional.empty();
-        } catch (ExecutionException e) {
-            throw new SandboxException(e.getCause().getMessage(), e.getCause());
-        }
+        return Results.await(result, timeout);
     }
 
     @Override
