@@ -45,7 +45,7 @@ final class Browser implements AutoCloseable {
     static void assumeAvailable() {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "browser tests need Chromium at " + CHROMIUM + " and chromedriver at " + CHROMEDRIVER
-                        + " (Debian packages chromium and chromium-driver; ops/run-tests.sh installs them)");
+                        + " (Debian packages chromium and chromium-driver; ops/install-test-packages.sh installs them)");
     }
 
     static Browser open(String base) throws IOException {

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Runs Palisade's whole test suite on a fresh Debian/Ubuntu machine.
-# Installs what the tests need (as root, through apt) and then runs every module's tests
-# through the Maven wrapper, so the machine only needs a JDK 17 to begin with.
+# Installs what Palisade's tests need on a fresh Debian/Ubuntu machine (as root, through apt).
+# The README's test command runs it before the Maven wrapper's `verify`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +22,3 @@ if ((${#missing[@]})); then
     echo "== warning: missing packages (${missing[*]}); tests that need them will skip" >&2
   fi
 fi
-
-echo "== running the test suite"
-exec ./mvnw -B -ntp verify "$@"
