@@ -134,4 +134,51 @@ class ConsolePagesTests extends ApiTestSupport {
                 .andExpect(content().string(containsString("&lt;script&gt;alert(1)&lt;/script&gt;")))
                 .andExpect(content().string(not(containsString("<script>alert(1)"))));
     }
+
+    @Test
+    void theDashboardChartsRollupEqualsAggregatingTheWorkloads() throws Exception {
+        long tenant = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, createTenant(adminToken()));
+        String insert = "insert into workload (id, tenant_id, name, image, command, state, cpu_millis, created_at)"
+                + " values (?, ?, 'w', 'host', '[\"/bin/true\"]'::jsonb, ?, ?, now() - make_interval(hours => ?))";
+        UUID[] ids = new UUID[6];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = UUID.randomUUID();
+            jdbc.update(insert, ids[i], tenant, i % 2 == 0 ? "QUEUED" : "SUCCEEDED", i % 2 == 0 ? null : 1500L * i, 20 * i);
+        }
+        jdbc.update("update workload set state = 'SUCCEEDED', cpu_millis = 777 where id = ?", ids[0]);
+        jdbc.update("update workload set cpu_millis = 10 where id = ?", ids[1]);
+        jdbc.update("delete from workload where id = ?", ids[3]);
+        String rollup = "select day, workloads, cpu_millis from workload_daily where tenant_id = ? and workloads > 0 order by day";
+        String direct = "select (created_at at time zone 'UTC')::date as day, count(*) as workloads,"
+                + " coalesce(sum(cpu_millis), 0)::bigint as cpu_millis from workload where tenant_id = ? group by 1 order by 1";
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForList(rollup, tenant))
+                .hasSizeGreaterThanOrEqualTo(2)
+                .isEqualTo(jdbc.queryForList(direct, tenant));
+    }
+
+    @Test
+    void anImageImportFromTheConsoleNamesTheBadFieldAndKeepsWhatWasTyped() throws Exception {
+        MockHttpSession admin = login("admin", ADMIN_PASSWORD);
+        mvc.perform(get("/admin/images").session(admin))
+                .andExpect(content().string(containsString("enctype=\"multipart/form-data\"")));
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "junk.tar", "application/x-tar",
+                        "not a tar".repeat(100).getBytes())).session(admin).with(csrf()).param("name", "junk-image"))
+                .andExpect(status().isOk())
+                .andExpect(model().attributeHasFieldErrors("imageForm", "archive"))
+                .andExpect(content().string(containsString("value=\"junk-image\"")));
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "x.tar", "application/x-tar",
+                        "x".getBytes())).session(admin).with(csrf()).param("name", "Bad Name"))
+                .andExpect(model().attributeHasFieldErrors("imageForm", "name"));
+        mvc.perform(multipart("/admin/images").session(admin).with(csrf()).param("name", "no-file"))
+                .andExpect(model().attributeHasFieldErrors("imageForm", "archive"));
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject(
+                "select count(*) from image where name in ('junk-image', 'no-file')", Long.class)).isZero();
+        // a tenant user cannot import
+        String user = unique("member");
+        userToken(adminToken(), createTenant(adminToken()), user, "TENANT_ADMIN");
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "x.tar", "application/x-tar",
+                        "x".getBytes())).session(login(user, PASSWORD)).with(csrf()).param("name", "sneaky")
+                        .accept(MediaType.TEXT_HTML))
+                .andExpect(status().isForbidden());
+    }
 }
