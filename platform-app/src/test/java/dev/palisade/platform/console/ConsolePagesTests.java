@@ -181,4 +181,53 @@ class ConsolePagesTests extends ApiTestSupport {
                         .accept(MediaType.TEXT_HTML))
                 .andExpect(status().isForbidden());
     }
+
+    @Test
+    void aServicesPageShowsItsDeploymentAndOnlyItsTenantMayStartIt() throws Exception {
+        String admin = adminToken();
+        String mine = createTenant(admin);
+        String theirs = createTenant(admin);
+        String owner = unique("owner");
+        String stranger = unique("stranger");
+        userToken(admin, mine, owner, "TENANT_MEMBER");
+        userToken(admin, theirs, stranger, "TENANT_MEMBER");
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, mine);
+        // a service that has stopped: its page offers start, and shows what it was deployed with
+        UUID id = UUID.randomUUID();
+        jdbc.update("insert into workload (id, tenant_id, name, image, command, state, kind, finished_at)"
+                + " values (?, ?, 'web', 'host', '[\"/bin/true\"]'::jsonb, 'CANCELLED', 'SERVICE', now())", id, tenantId);
+        jdbc.update("insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, health_path,"
+                + " status) values (?, ?, 'web', 8123, 'NEVER', '/up', 'STOPPED')", id, tenantId);
+        String deployments = "select count(*) from service_deployment where tenant_id = " + tenantId;
+
+        MockHttpSession other = login(stranger, PASSWORD);
+        for (String action : new String[] {"start", "stop"}) {
+            mvc.perform(post("/portal/workloads/" + id + "/" + action).session(other).with(csrf()).accept(MediaType.TEXT_HTML))
+                    .andExpect(status().isNotFound());
+        }
+        mvc.perform(get("/portal/workloads/" + id).session(other).accept(MediaType.TEXT_HTML)).andExpect(status().isNotFound());
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject(deployments, Long.class)).isEqualTo(1);
+
+        MockHttpSession session = login(owner, PASSWORD);
+        mvc.perform(get("/portal/workloads/" + id).session(session))
+                .andExpect(status().isOk())
+                .andExpect(content().string(containsString("id=\"service-port\">8123<")))
+                .andExpect(content().string(containsString("Never")))
+                .andExpect(content().string(containsString("id=\"service-start\"")))
+                .andExpect(content().string(not(containsString("id=\"service-stop\""))));
+        mvc.perform(get("/portal/workloads").session(session))
+                .andExpect(content().string(containsString("data-kind=\"SERVICE\"")));
+        // a job has no stop or start
+        String job = submitJob(session);
+        mvc.perform(post("/portal/workloads/" + job + "/stop").session(session).with(csrf()).accept(MediaType.TEXT_HTML))
+                .andExpect(status().isNotFound());
+    }
+
+    private String submitJob(MockHttpSession session) throws Exception {
+        String location = mvc.perform(multipart("/portal/workloads/new").session(session).with(csrf())
+                        .param("name", "a-job").param("image", "host").param("platform", "auto").param("command", "/bin/true"))
+                .andExpect(status().is3xxRedirection())
+                .andReturn().getResponse().getRedirectedUrl();
+        return location.substring(location.lastIndexOf('/') + 1);
+    }
 }
