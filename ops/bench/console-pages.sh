@@ -103,5 +103,6 @@ explain_ms "workloads, page 150" "select w.id, t.slug, w.name from workload w jo
 explain_ms "workloads, RUNNING" "select w.id, t.slug from workload w join tenant t on t.id = w.tenant_id where w.state = 'RUNNING' order by w.created_at desc limit 26"
 explain_ms "one tenant, SUCCEEDED" "select w.id from workload w join tenant t on t.id = w.tenant_id where t.slug = 'bench-042' and w.state = 'SUCCEEDED' order by w.created_at desc limit 26"
 explain_ms "dashboard counts" "select (select count(*) from tenant where status = 'ACTIVE'), (select count(*) from workload where state = 'QUEUED'), (select count(*) from workload where state = 'RUNNING')"
-explain_ms "dashboard, 7 days by day" "select (created_at at time zone 'UTC')::date, count(*), sum(cpu_millis) from workload where created_at >= now() - interval '7 days' group by 1"
+explain_ms "dashboard, 7 days by day" "select day, sum(workloads), sum(cpu_millis) from workload_daily where day >= current_date - 6 group by day"
+explain_ms "dashboard, latest audit" "select * from audit_event order by occurred_at desc, id desc limit 8"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,6 +12,22 @@
     }
   });
 
+  // <form data-busy="text">: a long upload (an image archive) shows that it is under way and
+  // cannot be sent twice; the page that answers shows the outcome.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var text = form.getAttribute('data-busy');
+    if (!text || event.defaultPrevented) {
+      return;
+    }
+    var note = form.querySelector('[data-busy-note]');
+    if (note) {
+      note.textContent = text;
+    }
+    form.setAttribute('aria-busy', 'true');
+    form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = true; });
+  });
+
   // <button data-copy="input-id" data-copied="Copied">: copy that input's value.
   document.addEventListener('click', function (event) {
     var button = event.target.closest('[data-copy]');

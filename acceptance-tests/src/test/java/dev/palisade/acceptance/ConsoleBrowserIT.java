@@ -23,7 +23,8 @@ import tools.jackson.databind.json.JsonMapper;
  * People using Palisade through its two web front ends, in a real headless Chromium against the
  * packaged jar: a platform admin in the console; a tenant admin in the portal who runs a workload
  * with an input file, watches its log arrive and downloads its artifact; and a tenant user who
- * tries pages that are not theirs and names things in HTML. Each main page is kept as a screenshot under
+ * tries pages that are not theirs and names things in HTML; an admin importing an image archive; a
+ * service's page with its stop and start. Each main page is kept as a screenshot under
  * {@code target/screenshots/}.
  */
 class ConsoleBrowserIT {
@@ -147,9 +148,7 @@ class ConsoleBrowserIT {
     @Test
     void aTenantAdminRunsAWorkloadWatchingItsLogAndManagesTokensAndMembers() throws Exception {
         String admin = adminToken();
-        api("POST", "/api/v1/tenants", admin, "{\"slug\":\"hooli\",\"displayName\":\"Hooli\"}");
-        api("POST", "/api/v1/tenants/hooli/users", admin,
-                "{\"username\":\"gavin\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_ADMIN\"}");
+        tenantWithAdmin(admin, "hooli", "Hooli", "gavin");
 
         browser.login("gavin", PASSWORD);
         assertThat(browser.path()).isEqualTo("/portal");
@@ -202,7 +201,10 @@ class ConsoleBrowserIT {
                 HttpResponse.BodyHandlers.discarding()).statusCode()).as("no session, no artifacts").isNotEqualTo(200);
 
         browser.get("/portal/workloads");
-        assertThat(browser.text(By.cssSelector("main tbody tr:first-child"))).contains("shout").contains("Succeeded");
+        // rows are found by their data attributes, not by their text (which shows more than the name)
+        assertThat(browser.all(By.cssSelector("main tbody tr")).get(0).getAttribute("data-workload")).isEqualTo("shout");
+        assertThat(browser.text(By.cssSelector("tr[data-workload=shout] [data-kind-badge]"))).isEqualTo("Job");
+        assertThat(browser.text(By.cssSelector("tr[data-workload=shout] .badge:not([data-kind-badge])"))).isEqualTo("Succeeded");
         browser.screenshot("portal-05-workloads");
         browser.get(workloadPath);
 
@@ -311,6 +313,125 @@ class ConsoleBrowserIT {
         browser.assertNoAlert();
         browser.screenshot("escaped-03-tenant-name");
         browser.logout();
+    }
+
+    @Test
+    void anAdminImportsAnImageArchiveAndARefusedArchiveLeavesThePageUsable(@TempDir Path dir) throws Exception {
+        Path garbage = Files.write(dir.resolve("garbage.tar"), "this is not a tar archive at all".repeat(40)
+                .getBytes(StandardCharsets.UTF_8));
+        Path image = dockerSaveArchive(dir);
+
+        browser.login("admin", ADMIN_PASSWORD);
+        browser.get("/admin/images");
+        browser.type(By.id("name"), "junk");
+        browser.driver.findElement(By.id("archive")).sendKeys(garbage.toAbsolutePath().toString());
+        browser.submit(By.cssSelector("#import button[type=submit]"));
+        assertThat(browser.text(By.id("archive-error"))).as("the importer's reason, on the archive field").isNotBlank();
+        assertThat(browser.driver.findElement(By.id("name")).getAttribute("value")).isEqualTo("junk");
+        assertThat(browser.all(By.cssSelector("tr[data-image=junk]"))).as("nothing was stored").isEmpty();
+        browser.screenshot("admin-12-image-import-refused");
+
+        // the same page imports a real archive right after
+        browser.type(By.id("name"), "tiny");
+        browser.type(By.id("description"), "a one-file image built by the test");
+        browser.driver.findElement(By.id("archive")).sendKeys(image.toAbsolutePath().toString());
+        browser.submit(By.cssSelector("#import button[type=submit]"));
+        assertThat(browser.flash()).contains("Image tiny imported");
+        assertThat(browser.text(By.cssSelector("tr[data-image=tiny]"))).contains("oci").contains("a one-file image");
+        browser.screenshot("admin-13-image-imported");
+
+        // a name taken is refused on the name field
+        browser.type(By.id("name"), "tiny");
+        browser.driver.findElement(By.id("archive")).sendKeys(image.toAbsolutePath().toString());
+        browser.submit(By.cssSelector("#import button[type=submit]"));
+        assertThat(browser.text(By.id("name-error"))).contains("already exists");
+        browser.logout();
+
+        // and a workload runs on it
+        String admin = adminToken();
+        tenantWithAdmin(admin, "tinyco", "Tiny Co", "tina");
+        browser.login("tina", PASSWORD);
+        browser.get("/portal/workloads/new");
+        assertThat(browser.all(By.cssSelector("#image option[value=tiny]"))).hasSize(1);
+        browser.logout();
+    }
+
+    @Test
+    void aServiceShowsItsKindPortAndRestartPolicyAndIsStoppedAndStartedFromItsPage() throws Exception {
+        String admin = adminToken();
+        tenantWithAdmin(admin, "piper", "Pied Piper", "richard");
+        String richard = token("richard", PASSWORD);
+        HttpResponse<String> deployed = api("POST", "/api/v1/tenants/piper/services", richard, """
+                {"name":"site","port":8000,"restartPolicy":"ON_FAILURE","healthPath":"/hello.txt","command":["/bin/sh","-c",
+                 "mkdir -p site && echo hi > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}""");
+        assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
+        String workloadId = json.readTree(deployed.body()).get("workloadId").asString();
+        api("POST", "/api/v1/tenants/piper/workloads", richard, "{\"name\":\"one-off\",\"command\":[\"/bin/true\"]}");
+
+        browser.login("richard", PASSWORD);
+        browser.get("/portal/workloads");
+        assertThat(browser.text(By.cssSelector("tr[data-workload=site] [data-kind-badge]"))).isEqualTo("Service");
+        assertThat(browser.text(By.cssSelector("tr[data-workload=one-off] [data-kind-badge]"))).isEqualTo("Job");
+        assertThat(browser.all(By.cssSelector("tr[data-kind=SERVICE]"))).hasSize(1);
+        browser.driver.findElement(By.cssSelector("tr[data-workload=site] a")).click();
+        browser.wait.until(d -> browser.path().equals("/portal/workloads/" + workloadId));
+        assertThat(browser.text(By.cssSelector("h1 [data-kind-badge]"))).isEqualTo("Service");
+        assertThat(browser.text(By.id("service-port"))).isEqualTo("8000");
+        assertThat(browser.text(By.id("service-restart"))).isEqualTo("On failure");
+        assertThat(browser.text(By.cssSelector("#service"))).contains("/apps/piper/site/");
+        browser.screenshot("portal-09-service-detail");
+
+        String question = browser.confirm(By.cssSelector("#service-stop button"));
+        assertThat(question).contains("site");
+        assertThat(browser.flash()).contains("Service site stopped");
+        browser.longWait().until(d -> {
+            browser.get("/portal/workloads/" + workloadId);
+            return !browser.all(By.id("service-start")).isEmpty();
+        });
+        assertThat(browser.text(By.cssSelector(".facts [data-state-badge]"))).isIn("Cancelled", "Succeeded", "Failed");
+        browser.submit(By.cssSelector("#service-start button"));
+        assertThat(browser.flash()).contains("Service site started again");
+        assertThat(browser.path()).startsWith("/portal/workloads/").isNotEqualTo("/portal/workloads/" + workloadId);
+        assertThat(browser.text(By.id("service-port"))).isEqualTo("8000");
+        browser.confirm(By.cssSelector("#service-stop button"));
+        assertThat(browser.flash()).contains("Service site stopped");
+        browser.logout();
+
+        // the console shows the same page to the platform admin
+        browser.login("admin", ADMIN_PASSWORD);
+        browser.get("/admin/workloads?tenant=piper");
+        assertThat(browser.all(By.cssSelector("tr[data-kind=SERVICE] [data-kind-badge]"))).hasSize(2);
+        browser.get("/admin/workloads/" + workloadId);
+        assertThat(browser.text(By.id("service-restart"))).isEqualTo("On failure");
+        browser.screenshot("admin-14-service-detail");
+        browser.logout();
+    }
+
+    /** A docker save archive of one layer holding one file, made with tar as a person would. */
+    private static Path dockerSaveArchive(Path dir) throws Exception {
+        Path root = Files.createDirectories(dir.resolve("rootfs/etc"));
+        Files.writeString(root.resolve("greeting"), "hello from an imported image\n");
+        Path image = Files.createDirectories(dir.resolve("image"));
+        run(dir, "tar", "-cf", image.resolve("layer.tar").toString(), "-C", dir.resolve("rootfs").toString(), ".");
+        Files.writeString(image.resolve("manifest.json"), "[{\"Config\":\"config.json\",\"RepoTags\":[\"tiny:1\"],"
+                + "\"Layers\":[\"layer.tar\"]}]");
+        Files.writeString(image.resolve("config.json"), "{\"architecture\":\"amd64\",\"os\":\"linux\"}");
+        Path archive = dir.resolve("tiny.tar");
+        run(dir, "tar", "-cf", archive.toString(), "-C", image.toString(), "manifest.json", "config.json", "layer.tar");
+        return archive;
+    }
+
+    private static void run(Path dir, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+    }
+
+    /** A tenant made through the API, with its first tenant admin (password PASSWORD). */
+    private static void tenantWithAdmin(String adminToken, String slug, String name, String username) throws Exception {
+        api("POST", "/api/v1/tenants", adminToken, "{\"slug\":\"" + slug + "\",\"displayName\":\"" + name + "\"}");
+        api("POST", "/api/v1/tenants/" + slug + "/users", adminToken,
+                "{\"username\":\"" + username + "\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_ADMIN\"}");
     }
 
     private static String adminToken() throws Exception {

@@ -1,10 +1,8 @@
 package dev.palisade.platform.image;
 
-import dev.palisade.model.ConflictException;
 import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
-import dev.palisade.platform.workload.Archives;
 import io.swagger.v3.oas.annotations.Operation;
 import java.io.IOException;
 import java.net.URI;
@@ -55,20 +53,10 @@ class ImageController {
             @RequestPart("archive") MultipartFile archive, @RequestParam(name = "description", required = false)
             String description) throws IOException {
         access.requirePlatformAdmin(caller);
-        if (name == null || name.length() > 100 || !name.matches("[a-z0-9]([a-z0-9._-]*[a-z0-9])?")) {
-            throw ApiProblems.badRequest("name", "lower-case letters, digits, '.', '_' and '-', at most 100");
-        }
-        if (images.exists(name)) {
-            throw new ConflictException("image '" + name + "' already exists");
-        }
-        if (description != null && description.length() > 500) {
-            throw ApiProblems.badRequest("description", "at most 500 characters");
-        }
-        byte[] bytes = archive.getBytes();
         try {
-            images.importOci(caller.username(), name, description, bytes);
-        } catch (Archives.ArchiveException e) {
-            throw ApiProblems.badRequest("archive", e.getMessage());
+            images.importOci(caller.username(), name, description, archive.getBytes());
+        } catch (Images.ImportRefused e) {
+            throw ApiProblems.badRequest(e.field(), e.getMessage());
         }
         ImageResponse created = list().stream().filter(i -> i.name().equals(name)).findFirst().orElseThrow();
         return ResponseEntity.created(URI.create("/api/v1/images/" + name)).body(created);

@@ -1,5 +1,6 @@
 package dev.palisade.platform.image;
 
+import dev.palisade.model.ConflictException;
 import dev.palisade.platform.config.PalisadeProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,13 +42,43 @@ public class Images {
         this.tx = tx;
     }
 
+    /** An import refused as invalid; {@code field} (name, description or archive) is the part at fault. */
+    public static final class ImportRefused extends IllegalArgumentException {
+        private final String field;
+
+        ImportRefused(String field, String message) {
+            super(message);
+            this.field = field;
+        }
+
+        public String field() {
+            return field;
+        }
+    }
+
     /**
-     * Imports an OCI image: unpacked here first (a bad archive is refused with the reason, and
+     * Imports an OCI image, for the REST API and the console alike: the name and description are
+     * checked, the archive unpacked here first (a bad archive is refused with the reason, and
      * nothing is stored), then kept in the database for the other nodes, and audited.
+     *
+     * @throws ImportRefused       a bad name, description or archive
+     * @throws ConflictException   an image of that name exists
      */
     public void importOci(String actor, String name, String description, byte[] archive) {
+        if (name == null || name.length() > 100 || !name.matches("[a-z0-9]([a-z0-9._-]*[a-z0-9])?")) {
+            throw new ImportRefused("name", "lower-case letters, digits, '.', '_' and '-', at most 100");
+        }
+        if (exists(name)) {
+            throw new ConflictException("image '" + name + "' already exists");
+        }
+        if (description != null && description.length() > 500) {
+            throw new ImportRefused("description", "at most 500 characters");
+        }
+        if (archive.length == 0) {
+            throw new ImportRefused("archive", "no image archive was sent");
+        }
         if (archive.length > limits.maxSize().toBytes()) {
-            throw new Archives.ArchiveException("image archive larger than " + limits.maxSize().toBytes() + " bytes");
+            throw new ImportRefused("archive", "image archive larger than " + limits.maxSize().toBytes() + " bytes");
         }
         Path staging = dir.resolve(name).resolve("rootfs.tmp");
         Path rootfs = dir.resolve(name).resolve("rootfs");
@@ -57,6 +88,9 @@ public class Images {
             Files.move(staging, rootfs);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (Archives.ArchiveException e) {
+            Archives.deleteTree(dir.resolve(name));
+            throw new ImportRefused("archive", e.getMessage());
         } catch (RuntimeException e) {
             Archives.deleteTree(dir.resolve(name));
             throw e;

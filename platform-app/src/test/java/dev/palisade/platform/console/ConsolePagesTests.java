@@ -134,4 +134,100 @@ class ConsolePagesTests extends ApiTestSupport {
                 .andExpect(content().string(containsString("&lt;script&gt;alert(1)&lt;/script&gt;")))
                 .andExpect(content().string(not(containsString("<script>alert(1)"))));
     }
+
+    @Test
+    void theDashboardChartsRollupEqualsAggregatingTheWorkloads() throws Exception {
+        long tenant = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, createTenant(adminToken()));
+        String insert = "insert into workload (id, tenant_id, name, image, command, state, cpu_millis, created_at)"
+                + " values (?, ?, 'w', 'host', '[\"/bin/true\"]'::jsonb, ?, ?, now() - make_interval(hours => ?))";
+        UUID[] ids = new UUID[6];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = UUID.randomUUID();
+            jdbc.update(insert, ids[i], tenant, i % 2 == 0 ? "QUEUED" : "SUCCEEDED", i % 2 == 0 ? null : 1500L * i, 20 * i);
+        }
+        jdbc.update("update workload set state = 'SUCCEEDED', cpu_millis = 777 where id = ?", ids[0]);
+        jdbc.update("update workload set cpu_millis = 10 where id = ?", ids[1]);
+        jdbc.update("delete from workload where id = ?", ids[3]);
+        String rollup = "select day, workloads, cpu_millis from workload_daily where tenant_id = ? and workloads > 0 order by day";
+        String direct = "select (created_at at time zone 'UTC')::date as day, count(*) as workloads,"
+                + " coalesce(sum(cpu_millis), 0)::bigint as cpu_millis from workload where tenant_id = ? group by 1 order by 1";
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForList(rollup, tenant))
+                .hasSizeGreaterThanOrEqualTo(2)
+                .isEqualTo(jdbc.queryForList(direct, tenant));
+    }
+
+    @Test
+    void anImageImportFromTheConsoleNamesTheBadFieldAndKeepsWhatWasTyped() throws Exception {
+        MockHttpSession admin = login("admin", ADMIN_PASSWORD);
+        mvc.perform(get("/admin/images").session(admin))
+                .andExpect(content().string(containsString("enctype=\"multipart/form-data\"")));
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "junk.tar", "application/x-tar",
+                        "not a tar".repeat(100).getBytes())).session(admin).with(csrf()).param("name", "junk-image"))
+                .andExpect(status().isOk())
+                .andExpect(model().attributeHasFieldErrors("imageForm", "archive"))
+                .andExpect(content().string(containsString("value=\"junk-image\"")));
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "x.tar", "application/x-tar",
+                        "x".getBytes())).session(admin).with(csrf()).param("name", "Bad Name"))
+                .andExpect(model().attributeHasFieldErrors("imageForm", "name"));
+        mvc.perform(multipart("/admin/images").session(admin).with(csrf()).param("name", "no-file"))
+                .andExpect(model().attributeHasFieldErrors("imageForm", "archive"));
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject(
+                "select count(*) from image where name in ('junk-image', 'no-file')", Long.class)).isZero();
+        // a tenant user cannot import
+        String user = unique("member");
+        userToken(adminToken(), createTenant(adminToken()), user, "TENANT_ADMIN");
+        mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "x.tar", "application/x-tar",
+                        "x".getBytes())).session(login(user, PASSWORD)).with(csrf()).param("name", "sneaky")
+                        .accept(MediaType.TEXT_HTML))
+                .andExpect(status().isForbidden());
+    }
+
+    @Test
+    void aServicesPageShowsItsDeploymentAndOnlyItsTenantMayStartIt() throws Exception {
+        String admin = adminToken();
+        String mine = createTenant(admin);
+        String theirs = createTenant(admin);
+        String owner = unique("owner");
+        String stranger = unique("stranger");
+        userToken(admin, mine, owner, "TENANT_MEMBER");
+        userToken(admin, theirs, stranger, "TENANT_MEMBER");
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, mine);
+        // a service that has stopped: its page offers start, and shows what it was deployed with
+        UUID id = UUID.randomUUID();
+        jdbc.update("insert into workload (id, tenant_id, name, image, command, state, kind, finished_at)"
+                + " values (?, ?, 'web', 'host', '[\"/bin/true\"]'::jsonb, 'CANCELLED', 'SERVICE', now())", id, tenantId);
+        jdbc.update("insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, health_path,"
+                + " status) values (?, ?, 'web', 8123, 'NEVER', '/up', 'STOPPED')", id, tenantId);
+        String deployments = "select count(*) from service_deployment where tenant_id = " + tenantId;
+
+        MockHttpSession other = login(stranger, PASSWORD);
+        for (String action : new String[] {"start", "stop"}) {
+            mvc.perform(post("/portal/workloads/" + id + "/" + action).session(other).with(csrf()).accept(MediaType.TEXT_HTML))
+                    .andExpect(status().isNotFound());
+        }
+        mvc.perform(get("/portal/workloads/" + id).session(other).accept(MediaType.TEXT_HTML)).andExpect(status().isNotFound());
+        org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject(deployments, Long.class)).isEqualTo(1);
+
+        MockHttpSession session = login(owner, PASSWORD);
+        mvc.perform(get("/portal/workloads/" + id).session(session))
+                .andExpect(status().isOk())
+                .andExpect(content().string(containsString("id=\"service-port\">8123<")))
+                .andExpect(content().string(containsString("Never")))
+                .andExpect(content().string(containsString("id=\"service-start\"")))
+                .andExpect(content().string(not(containsString("id=\"service-stop\""))));
+        mvc.perform(get("/portal/workloads").session(session))
+                .andExpect(content().string(containsString("data-kind=\"SERVICE\"")));
+        // a job has no stop or start
+        String job = submitJob(session);
+        mvc.perform(post("/portal/workloads/" + job + "/stop").session(session).with(csrf()).accept(MediaType.TEXT_HTML))
+                .andExpect(status().isNotFound());
+    }
+
+    private String submitJob(MockHttpSession session) throws Exception {
+        String location = mvc.perform(multipart("/portal/workloads/new").session(session).with(csrf())
+                        .param("name", "a-job").param("image", "host").param("platform", "auto").param("command", "/bin/true"))
+                .andExpect(status().is3xxRedirection())
+                .andReturn().getResponse().getRedirectedUrl();
+        return location.substring(location.lastIndexOf('/') + 1);
+    }
 }

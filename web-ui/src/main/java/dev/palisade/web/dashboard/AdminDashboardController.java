@@ -1,11 +1,9 @@
 package dev.palisade.web.dashboard;
 
 import dev.palisade.model.audit.AuditLog;
-import dev.palisade.model.audit.AuditQuery;
 import dev.palisade.web.platform.PlatformQueries;
 import dev.palisade.web.workload.WorkloadQueries;
 import org.springframework.data.domain.PageRequest;
-import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -37,8 +35,7 @@ class AdminDashboardController {
                 workloads.list(null, null, null, PageRequest.of(0, 8)).getContent());
         model.addAttribute("nodes", platform.nodes());
         model.addAttribute("recentSecurity", platform.securityEvents(null, null, PageRequest.of(0, 6)).getContent());
-        model.addAttribute("recentAudit", audit.search(new AuditQuery(null, null, null, null, null),
-                PageRequest.of(0, 8, Sort.by(Sort.Direction.DESC, "occurredAt"))).getContent());
+        model.addAttribute("recentAudit", audit.latest(8));
         return VIEW;
     }
 }

@@ -10,7 +10,6 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.workload.WorkloadQueries;
-import java.util.List;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -21,8 +20,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 class PortalDashboardController {
 
     static final String VIEW = "portal/dashboard";
-
-    private static final long MIB = 1024L * 1024;
 
     private final TenantService tenants;
     private final QuotaService quotas;
@@ -46,12 +43,7 @@ class PortalDashboardController {
         model.addAttribute("tenant", tenant);
         model.addAttribute("limits", limits);
         Usage usage = usageService.of(tenant.getId(), YearMonth.now(ZoneOffset.UTC));
-        model.addAttribute("usage", List.of(
-                new UsageBar("usage.concurrent", usage.running(), limits.maxConcurrentWorkloads(), "unit.running"),
-                new UsageBar("usage.cpu", (usage.cpuMillis() + 999) / 1000, limits.cpuSecondsPerMonth(),
-                        "unit.cpuSeconds"),
-                new UsageBar("usage.storage", (usage.storedBytes() + MIB - 1) / MIB, limits.storageBytes() / MIB,
-                        "unit.mib")));
+        model.addAttribute("usage", UsageBar.of(usage, limits));
         model.addAttribute("queued", usage.queued());
         model.addAttribute("workloadsThisMonth", usage.workloads());
         model.addAttribute("chart", queries.lastDays(7, tenant.getId()));

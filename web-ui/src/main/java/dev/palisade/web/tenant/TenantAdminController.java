@@ -1,17 +1,22 @@
 package dev.palisade.web.tenant;
 
 import dev.palisade.model.ConflictException;
+import dev.palisade.model.quota.QuotaLimits;
 import dev.palisade.model.quota.QuotaService;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.tenant.TenantService;
 import dev.palisade.model.tenant.TenantStatus;
+import dev.palisade.model.usage.UsageService;
 import dev.palisade.model.user.UserService;
+import dev.palisade.web.dashboard.UsageBar;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
 import dev.palisade.web.support.Pager;
 import dev.palisade.web.support.Paging;
 import dev.palisade.web.workload.WorkloadQueries;
 import jakarta.validation.Valid;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
@@ -42,14 +47,16 @@ class TenantAdminController {
     private final QuotaService quotas;
     private final UserService users;
     private final WorkloadQueries workloads;
+    private final UsageService usage;
 
     TenantAdminController(TenantService tenants, TenantQueries queries, QuotaService quotas, UserService users,
-            WorkloadQueries workloads) {
+            WorkloadQueries workloads, UsageService usage) {
         this.tenants = tenants;
         this.queries = queries;
         this.quotas = quotas;
         this.users = users;
         this.workloads = workloads;
+        this.usage = usage;
     }
 
     @InitBinder
@@ -96,7 +103,9 @@ class TenantAdminController {
     String detail(@PathVariable String slug, Model model) {
         Tenant tenant = tenants.get(slug);
         model.addAttribute("tenant", tenant);
-        model.addAttribute("limits", quotas.get(tenant).limits());
+        QuotaLimits limits = quotas.get(tenant).limits();
+        model.addAttribute("limits", limits);
+        model.addAttribute("usage", UsageBar.of(usage.of(tenant.getId(), YearMonth.now(ZoneOffset.UTC)), limits));
         model.addAttribute("users", users.list(tenant, PageRequest.of(0, 100, Sort.by("username"))).getContent());
         model.addAttribute("recentWorkloads",
                 workloads.list(tenant.getId(), null, null, PageRequest.of(0, 10)).getContent());

@@ -1,6 +1,7 @@
 package dev.palisade.web.workload;
 
 import dev.palisade.model.tenant.Tenant;
+import dev.palisade.web.support.FieldRefusal;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,16 +23,9 @@ public interface WorkloadActions {
     }
 
     /** The platform refused the submission as invalid; {@code field} names the part at fault. */
-    class InvalidSubmission extends RuntimeException {
-        private final String field;
-
+    class InvalidSubmission extends FieldRefusal {
         public InvalidSubmission(String field, String message) {
-            super(message);
-            this.field = field;
-        }
-
-        public String field() {
-            return field;
+            super(field, message);
         }
     }
 

@@ -9,6 +9,7 @@ import org.springframework.data.domain.Slice;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -24,10 +25,12 @@ class WorkloadAdminController {
 
     private final WorkloadQueries queries;
     private final WorkloadLogs logs;
+    private final ObjectProvider<ServiceActions> services;
 
-    WorkloadAdminController(WorkloadQueries queries, WorkloadLogs logs) {
+    WorkloadAdminController(WorkloadQueries queries, WorkloadLogs logs, ObjectProvider<ServiceActions> services) {
         this.queries = queries;
         this.logs = logs;
+        this.services = services;
     }
 
     @GetMapping("/admin/workloads")
@@ -47,6 +50,7 @@ class WorkloadAdminController {
     @GetMapping("/admin/workloads/{id}")
     String detail(@PathVariable UUID id, Model model) {
         model.addAttribute("w", find(id));
+        model.addAttribute("canManageService", services.getIfAvailable() != null);
         return DETAIL_VIEW;
     }
 

@@ -9,10 +9,16 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A workload with what it was asked to run (JSON as stored) and what came out of it: the
- * sandbox's result with the system calls it made, counted by name, and those it was refused.
+ * sandbox's result with the system calls it made, counted by name, and those it was refused; and
+ * for a service, its deployment (null for a job).
  */
 public record WorkloadDetail(WorkloadRow row, String command, String env, String limits, String result, int attempts,
-        String message, long artifactBytes, long logBytes) {
+        String message, long artifactBytes, long logBytes, Service service) {
+
+    /** What makes a SERVICE workload a service: its deployment's port, restart policy and status. */
+    public record Service(String name, int port, String restartPolicy, String healthPath, String status, int restarts,
+            String lastExit, java.time.Instant healthyAt) {
+    }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

@@ -60,14 +60,16 @@ class WorkloadPortalController {
     private final TenantService tenants;
     private final QuotaService quotas;
     private final ObjectProvider<WorkloadActions> actions;
+    private final ObjectProvider<ServiceActions> services;
 
     WorkloadPortalController(WorkloadQueries queries, WorkloadLogs logs, TenantService tenants, QuotaService quotas,
-            ObjectProvider<WorkloadActions> actions) {
+            ObjectProvider<WorkloadActions> actions, ObjectProvider<ServiceActions> services) {
         this.queries = queries;
         this.logs = logs;
         this.tenants = tenants;
         this.quotas = quotas;
         this.actions = actions;
+        this.services = services;
     }
 
     @InitBinder("submitForm")
@@ -149,6 +151,7 @@ class WorkloadPortalController {
     String detail(CurrentUser me, @PathVariable UUID id, Model model) {
         model.addAttribute("w", own(me, id));
         model.addAttribute("canCancel", actions.getIfAvailable() != null);
+        model.addAttribute("canManageService", services.getIfAvailable() != null);
         return DETAIL_VIEW;
     }
 

@@ -26,7 +26,7 @@ public class WorkloadQueries {
 
     private static final String COLUMNS = """
             select w.id, t.slug, w.name, w.image, w.platform, w.state, w.created_at, w.started_at, w.finished_at,
-                   w.exit_code, w.termination_reason, w.cpu_millis, w.wall_millis, w.peak_memory_bytes, w.node
+                   w.exit_code, w.termination_reason, w.cpu_millis, w.wall_millis, w.peak_memory_bytes, w.node, w.kind
             from workload w join tenant t on t.id = w.tenant_id
             """;
 
@@ -72,10 +72,14 @@ public class WorkloadQueries {
         MapSqlParameterSource params = new MapSqlParameterSource("id", id);
         String sql = """
                 select w.id, t.slug, w.name, w.image, w.platform, w.state, w.created_at, w.started_at, w.finished_at,
-                       w.exit_code, w.termination_reason, w.cpu_millis, w.wall_millis, w.peak_memory_bytes, w.node,
+                       w.exit_code, w.termination_reason, w.cpu_millis, w.wall_millis, w.peak_memory_bytes, w.node, w.kind,
                        w.command::text as command, w.env::text as env, w.limits::text as limits, w.result::text as result,
-                       w.attempts, w.message, w.artifact_bytes, w.log_bytes
-                from workload w join tenant t on t.id = w.tenant_id where w.id = :id
+                       w.attempts, w.message, w.artifact_bytes, w.log_bytes,
+                       s.service_name, s.port, s.restart_policy, s.health_path, s.status as service_status, s.restarts,
+                       s.last_exit, s.healthy_at
+                from workload w join tenant t on t.id = w.tenant_id
+                left join service_deployment s on s.workload_id = w.id
+                where w.id = :id
                 """;
         if (tenantId != null) {
             sql += " and w.tenant_id = :tenantId";
@@ -83,7 +87,7 @@ public class WorkloadQueries {
         }
         return jdbc.query(sql, params, (rs, n) -> new WorkloadDetail(row(rs, n), rs.getString("command"),
                 rs.getString("env"), rs.getString("limits"), rs.getString("result"), rs.getInt("attempts"),
-                rs.getString("message"), rs.getLong("artifact_bytes"), rs.getLong("log_bytes")))
+                rs.getString("message"), rs.getLong("artifact_bytes"), rs.getLong("log_bytes"), service(rs)))
                 .stream().findFirst();
     }
 
@@ -92,7 +96,18 @@ public class WorkloadQueries {
                 rs.getString(5), WorkloadState.valueOf(rs.getString(6)), instant(rs.getTimestamp(7)),
                 instant(rs.getTimestamp(8)), instant(rs.getTimestamp(9)), (Integer) rs.getObject(10),
                 rs.getString(11), (Long) rs.getObject(12), (Long) rs.getObject(13), (Long) rs.getObject(14),
-                rs.getString(15));
+                rs.getString(15), rs.getString(16));
+    }
+
+    /** The deployment of a SERVICE workload, as its detail page shows it; null for a job. */
+    private static WorkloadDetail.Service service(ResultSet rs) throws SQLException {
+        String name = rs.getString("service_name");
+        if (name == null) {
+            return null;
+        }
+        return new WorkloadDetail.Service(name, rs.getInt("port"), rs.getString("restart_policy"),
+                rs.getString("health_path"), rs.getString("service_status"), rs.getInt("restarts"),
+                rs.getString("last_exit"), instant(rs.getTimestamp("healthy_at")));
     }
 
     private static Instant instant(Timestamp t) {
