@@ -3,6 +3,7 @@ package dev.palisade.sandbox.platform.kvm;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.net.SocketFile;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -53,7 +55,8 @@ final class KvmSyscalls {
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 28, 32, 33, 35, 39,
             60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 88, 89, 266, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
             105, 106, 111, 113, 114, 115, 116, 117, 118, 119, 120, 121, 131, 157, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
-            264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439));
+            264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439,
+            41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 54, 55, 288));
 
     static boolean implemented(int nr) {
         return IMPLEMENTED.contains(nr);
@@ -63,6 +66,7 @@ final class KvmSyscalls {
     private final KvmProcess p;
     private final GuestMemory mem;
     private final Limits limits;
+    private final KvmSockets sockets;
     private long outputBytes;
 
     KvmSyscalls(KvmTask task) {
@@ -70,6 +74,7 @@ final class KvmSyscalls {
         this.p = task.proc;
         this.mem = task.proc.mem;
         this.limits = task.launch.spec().limits();
+        this.sockets = new KvmSockets(task, this);
     }
 
     void setUpStdio() throws FsError {
@@ -139,6 +144,21 @@ final class KvmSyscalls {
             case 33 -> dup3(a0, a1, 0, true);
             case 35 -> nanosleep(a0);
             case 39, 186 -> KvmProcess.PID;
+            case 41 -> sockets.socket(a0, a1, a2);
+            case 42 -> sockets.connect(a0, a1, a2);
+            case 43 -> sockets.accept(a0, a1, a2, 0);
+            case 288 -> sockets.accept(a0, a1, a2, a3);
+            case 44 -> sockets.sendto(a0, a1, a2, a3, a4);
+            case 45 -> sockets.recvfrom(a0, a1, a2, a3, a4, a5);
+            case 46 -> sockets.sendmsg(a0, a1, a2);
+            case 47 -> sockets.recvmsg(a0, a1, a2);
+            case 48 -> sockets.shutdown(a0, a1);
+            case 49 -> sockets.bind(a0, a1, a2);
+            case 50 -> sockets.listen(a0, a1);
+            case 51 -> sockets.getsockname(a0, a1, a2);
+            case 52 -> sockets.getpeername(a0, a1, a2);
+            case 54 -> sockets.setsockopt(a0, a1, a2, a3, a4);
+            case 55 -> sockets.getsockopt(a0, a1, a2, a3, a4);
             case 60, 231 -> exit(a0);
             case 62 -> kill(a0, a1);
             case 200 -> kill(KvmProcess.PID, a1);
@@ -671,7 +691,7 @@ final class KvmSyscalls {
         return n == 0 ? 0 : f.pwrite(mem.buffers(buf, n, false), off);
     }
 
-    private ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
+    ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
         if (cnt < 0 || cnt > 1024) {
             throw new FsError(Errno.EINVAL);
         }
@@ -801,9 +821,14 @@ final class KvmSyscalls {
             return Errno.EINVAL.negated();
         }
         long until = timeoutNs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
+        int n = (int) nfds;
+        SelectionKey[] keys = new SelectionKey[n];
+        int[] interests = new int[n];
         while (true) {
             int ready = 0;
-            for (int i = 0; i < nfds; i++) {
+            int waitable = 0;
+            boolean onlySockets = true;
+            for (int i = 0; i < n; i++) {
                 long e = fds + 8L * i;
                 int fd = mem.readInt(e);
                 int events = mem.readInt(e + 4) & 0xffff;
@@ -812,7 +837,18 @@ final class KvmSyscalls {
                     if (fd >= KvmProcess.MAX_FDS || p.fds[fd] == null) {
                         rev = OpenFile.POLLNVAL;
                     } else {
-                        rev = p.fds[fd].poll() & (events | OpenFile.POLLERR | OpenFile.POLLHUP);
+                        OpenFile f = p.fds[fd];
+                        rev = f.poll() & (events | OpenFile.POLLERR | OpenFile.POLLHUP);
+                        if (f instanceof SocketFile s) {
+                            SelectionKey k = s.waitKey();
+                            if (k != null) {
+                                keys[waitable] = k;
+                                interests[waitable++] = ((events & OpenFile.POLLIN) != 0 ? SelectionKey.OP_READ : 0)
+                                        | ((events & OpenFile.POLLOUT) != 0 ? SelectionKey.OP_WRITE : 0);
+                            }
+                        } else {
+                            onlySockets = false;
+                        }
                     }
                 }
                 mem.write(e + 6, new byte[] {(byte) rev, (byte) (rev >>> 8)});
@@ -820,14 +856,22 @@ final class KvmSyscalls {
                     ready++;
                 }
             }
-            if (ready > 0 || System.nanoTime() >= until) {
+            long now = System.nanoTime();
+            if (ready > 0 || now >= until) {
                 return ready;
             }
             if (task.sandbox.aborted()) {
                 return Errno.EINTR.negated();
             }
+            // sockets wake the wait themselves (data, a new connection, the end of the sandbox);
+            // other descriptors are looked at again every 5 ms
+            long sliceMs = Math.max(1, Math.min(onlySockets ? 20 : 5, (until - now + 999_999) / 1_000_000));
+            if (onlySockets || waitable > 0) {
+                task.sandbox.loopback.await(keys, interests, waitable, sliceMs);
+                continue;
+            }
             try {
-                Thread.sleep(5);
+                Thread.sleep(sliceMs);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 return Errno.EINTR.negated();
