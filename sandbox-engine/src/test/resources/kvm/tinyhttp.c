@@ -1,7 +1,8 @@
 /*
  * A tiny single-threaded HTTP server, built static: the service test program for the KVM
  * platform (KvmServiceTest). tinyhttp PORT [FAMILY]: listens on PORT (4 or 6), says so on
- * stdout, then answers each request with its number and request line, until GET /quit.
+ * stdout, then answers each request with its number and request line, until GET /quit
+ * (waiting with poll and read for odd requests, with select and recv for even ones).
  * With "probe" instead of a port it tries what a sandbox must not do and prints the errno values
  * (numbers: the same under glibc and musl, whose messages differ).
  */
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -78,14 +80,24 @@ int main(int argc, char **argv) {
     printf("listening on %d\n", bound);
     fflush(stdout);
     for (int n = 1;; n++) {
-        struct pollfd p = {.fd = s, .events = POLLIN};
-        if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN)) { printf("poll: %s\n", strerror(errno)); return 1; }
+        if (n % 2) {   /* odd requests wait with poll, even ones with select */
+            struct pollfd p = {.fd = s, .events = POLLIN};
+            if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN)) { printf("poll: %s\n", strerror(errno)); return 1; }
+        } else {
+            fd_set r; FD_ZERO(&r); FD_SET(s, &r);
+            if (select(s + 1, &r, 0, 0, 0) != 1 || !FD_ISSET(s, &r)) { printf("select: %s\n", strerror(errno)); return 1; }
+        }
         struct sockaddr_storage peer; socklen_t pl = sizeof peer;
         int c = accept4(s, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (c < 0) { printf("accept: %s\n", strerror(errno)); return 1; }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         char req[8192]; size_t got = 0;
         while (got < sizeof req - 1) {
+            if (n % 2 == 0) {
+                fd_set r; FD_ZERO(&r); FD_SET(c, &r);
+                struct timeval tv = {.tv_sec = 10};
+                if (select(c + 1, &r, 0, 0, &tv) != 1) { printf("select on the connection: %s\n", strerror(errno)); return 1; }
+            }
             ssize_t k = n % 2 ? read(c, req + got, sizeof req - 1 - got) : recv(c, req + got, sizeof req - 1 - got, 0);
             if (k <= 0) break;
             got += k; req[got] = 0;
