@@ -3,7 +3,8 @@
  * platform (KvmServiceTest). tinyhttp PORT [FAMILY]: listens on PORT (4 or 6), says so on
  * stdout, then answers each request with its number and request line, until GET /quit
  * (waiting with poll and read for odd requests, with select and recv for even ones).
- * With "probe" instead of a port it tries what a sandbox must not do and prints the errno values
+ * With "probe [HOST_PORT PEER_PORT]" it tries what a sandbox must not do (connect out, to a host
+ * listener, to another sandbox's port; other families; foreign binds) and prints the errno values
  * (numbers: the same under glibc and musl, whose messages differ).
  */
 #include <arpa/inet.h>
@@ -36,9 +37,11 @@ static void try_connect(const char *what, const char *ip, int port) {
     close(s);
 }
 
-static int probe(void) {
+static int probe(int hostPort, int peerPort) {
     try_connect("connect 1.1.1.1:80", "1.1.1.1", 80);
     try_connect("connect 127.0.0.1:22", "127.0.0.1", 22);
+    try_connect("connect to a host listener", "127.0.0.1", hostPort);
+    try_connect("connect to another sandbox's port", "127.0.0.1", peerPort);
     printf("unix socket: %s\n", err(socket(AF_UNIX, SOCK_STREAM, 0)));
     printf("udp socket: %s\n", err(socket(AF_INET, SOCK_DGRAM, 0)));
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -58,7 +61,7 @@ static int probe(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "probe") == 0) return probe();
+    if (argc > 1 && strcmp(argv[1], "probe") == 0) return probe(argc > 2 ? atoi(argv[2]) : 1, argc > 3 ? atoi(argv[3]) : 1);
     int port = argc > 1 ? atoi(argv[1]) : 8000;
     int six = argc > 2 && strcmp(argv[2], "6") == 0;
     int s = socket(six ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -19,6 +19,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -128,7 +131,12 @@ class KvmServiceTest {
     @Test
     void the_program_reaches_no_network_and_binds_only_its_loopback() throws Exception {
         assumeServer();
-        try (Sandbox s = PLATFORM.start(server("probe"))) {
+        // a host listener and another sandbox's service, both on 127.0.0.1: natively the first would connect
+        try (ServerSocket host = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                Sandbox other = PLATFORM.start(server("8000"));
+                Sandbox s = PLATFORM.start(server("probe", Integer.toString(host.getLocalPort()), "8000"))) {
+            BufferedReader otherOut = new BufferedReader(new InputStreamReader(other.stdout(), StandardCharsets.US_ASCII));
+            assertThat(otherOut.readLine()).isEqualTo("listening on 8000");
             s.stdin().close();
             String out = new String(s.stdout().readAllBytes(), StandardCharsets.US_ASCII);
             SandboxResult r = s.await(Duration.ofSeconds(20)).orElseThrow();
@@ -136,6 +144,8 @@ class KvmServiceTest {
             assertThat(out).isEqualTo("""
                     connect 1.1.1.1:80: errno 101
                     connect 127.0.0.1:22: errno 111
+                    connect to a host listener: errno 111
+                    connect to another sandbox's port: errno 111
                     unix socket: errno 97
                     udp socket: errno 94
                     bind 10.0.0.1: errno 99
@@ -146,7 +156,10 @@ class KvmServiceTest {
                     read unconnected: errno 107
                     """);
             assertThat(r.exitCode()).isZero();
-            assertThat(r.deniedCalls()).extracting(DeniedCall::name).containsExactly("connect", "connect");
+            assertThat(r.deniedCalls()).extracting(DeniedCall::name).containsExactly("connect", "connect", "connect", "connect");
+            assertThat(get(other, 8000, "/untouched")).contains("request 1: GET /untouched");
+            host.setSoTimeout(200);
+            assertThatThrownBy(host::accept).as("nothing reached the host listener").isInstanceOf(SocketTimeoutException.class);
         }
     }
 
