@@ -160,9 +160,12 @@ public final class SocketFile extends OpenFile {
             if (ch != null) {
                 try {
                     return new SocketFile(net, family, ino, ch, port, boundAddress);
-                } catch (IOException e) {
-                    close(ch);
-                    continue;   // the caller gave up already: take the next one
+                } catch (IOException | RuntimeException e) {
+                    close(ch);   // the caller gave up already, or the sandbox is ending (selector closed)
+                    if (net.ended()) {
+                        throw new FsError(Errno.EINTR);
+                    }
+                    continue;
                 }
             }
             if (nonBlocking()) {
