@@ -11,14 +11,17 @@ trap 'rm -rf "$work"' EXIT
 jar=sandbox-engine/target/palisade-sandbox.jar
 mkdir -p "$work/bin" "$work/data" "$work/classes"
 gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
+# musl's read() is not patched: its small reads show the cost of the syscall instruction alone
+if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -w -o "$work/bin/probe-musl" sandbox-engine/src/test/resources/kvm/probe.c; fi
 head -c 100000000 /dev/urandom > "$work/data/big.bin"
 javac -cp "$jar" -d "$work/classes" ops/bench/kvm-bench/KvmBench.java
 cp -r "${SHARED_DIR:-$(cd .. && pwd)/shared}/bench/kvm-spike" "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
 {
-  echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus"
+  echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   java -cp "$jar:$work/classes" KvmBench "$work/bin" "$work/data"
   if [[ -x "$work/spike/spike" ]]; then
     echo "# C spike, same run (spike bench N=4000 reps=3):"
     for k in 26 20; do "$work/spike/spike" bench 4000 3 "$k"; done
   fi
+  echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out"

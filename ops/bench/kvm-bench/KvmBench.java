@@ -126,6 +126,26 @@ public class KvmBench {
         }
         System.out.printf("%-44s %12.3f %12.3f %12s%n", "getppid round trip, us (median of 3 x " + syscalls + ")", median(n) / 1000,
                 median(k) / 1000, ptrace ? String.format("%.3f", median(p) / 1000) : "n/a");
+        // would answering simple calls inside the guest pay off? A 16-byte read(2) served from the
+        // read-ahead window without an exit: through glibc's patched call site (no syscall
+        // instruction at all) and through musl's unpatched one (syscall -> LSTAR stub, in ring 3)
+        List<String> reads = List.of("/bench-bin/probe-glibc", "reads", Integer.toString(syscalls), "/workspace/big.bin");
+        List<Double> rg = new ArrayList<>(), rm = new ArrayList<>(), rn = new ArrayList<>();
+        boolean musl = java.nio.file.Files.exists(bin.resolve("probe-musl"));
+        for (int i = 0; i < 3; i++) {
+            rg.add(perCall(sandbox("kvm", reads, data).stdout()));
+            if (musl) {
+                List<String> mr = new ArrayList<>(reads);
+                mr.set(0, "/bench-bin/probe-musl");
+                rm.add(perCall(sandbox("kvm", mr, data).stdout()));
+            }
+            rn.add(perCall(nativeRun(List.of(bin.resolve("probe-glibc").toString(), "reads", Integer.toString(syscalls),
+                    data.resolve("big.bin").toString()), data, w)));
+        }
+        System.out.printf("%-44s %12.3f %12.3f %12s%n", "16-byte read in the guest, glibc patched, us", median(rn) / 1000,
+                median(rg) / 1000, "-");
+        System.out.printf("%-44s %12s %12s %12s%n", "  same, musl (syscall to the stub, no exit), us", "-",
+                musl ? String.format("%.3f", median(rm) / 1000) : "n/a", "-");
         // sha256sum over 100 MB
         List<String> sha = List.of("/bin/busybox", "sha256sum", "/workspace/big.bin");
         List<Double> ks = new ArrayList<>(), ps = new ArrayList<>(), ns = new ArrayList<>();

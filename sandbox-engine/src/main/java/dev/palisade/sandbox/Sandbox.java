@@ -29,8 +29,10 @@ public interface Sandbox extends AutoCloseable {
     Optional<SandboxResult> await(Duration timeout) throws InterruptedException;
 
     /**
-     * Opens a TCP connection to {@code 127.0.0.1:port} inside the sandbox's own network
-     * namespace: the platform's private path to a service the program listens on. The sandbox
+     * Opens a TCP connection to {@code 127.0.0.1:port} inside the sandbox's own network (its
+     * network namespace on ptrace; on KVM the Sentry's loopback, where the caller gets one end of
+     * a host socket pair the program accepts): the platform's private path to a service the
+     * program listens on. The sandbox
      * itself still reaches nothing outside (its policy stays as it was); only the caller holds
      * this connection. Blocking mode, connected.
      *

@@ -1,14 +1,17 @@
 package dev.palisade.sandbox.platform.kvm;
 
+import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.platform.Results;
+import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.SocketChannel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
@@ -43,6 +46,8 @@ final class KvmSandbox implements Sandbox {
     final ByteQueue stdoutQueue = new ByteQueue(STREAM_BUFFER);
     final ByteQueue stderrQueue = new ByteQueue(STREAM_BUFFER);
     final long startNanos;
+    /** The sandbox's own network: ports its program listens on, reached only through {@link #connect}. */
+    final Loopback loopback;
     volatile long firstInstructionNanos;
     volatile Termination stopReason;
     volatile String stopMessage;
@@ -58,6 +63,7 @@ final class KvmSandbox implements Sandbox {
     KvmSandbox(KvmLaunch launch, long startNanos) {
         this.launch = launch;
         this.startNanos = startNanos;
+        this.loopback = new Loopback(launch.spec().network() == NetworkPolicy.LOOPBACK, this::aborted);
         this.watch = WATCHDOG.scheduleAtFixedRate(this::check, 5, 5, TimeUnit.MILLISECONDS);
         this.thread = VcpuThreads.start(new KvmTask(this, launch), KvmTask.memoryBytes(launch));
     }
@@ -90,6 +96,7 @@ final class KvmSandbox implements Sandbox {
         if (kicker != null) {
             kicker.kick();
         }
+        loopback.wakeup();   // a program blocked in accept or recv returns at once
     }
 
     private void check() {
@@ -148,6 +155,18 @@ final class KvmSandbox implements Sandbox {
         } catch (IOException ignored) {
             // already gone
         }
+    }
+
+    /**
+     * Connects to the program's listening socket on {@code port}: the caller gets one end of a
+     * host socket pair, the program accepts the other (see {@link Loopback}).
+     */
+    @Override
+    public SocketChannel connect(int port) throws IOException {
+        if (result.isDone()) {
+            throw new IOException("the sandbox has ended");
+        }
+        return loopback.connect(port);
     }
 
     @Override

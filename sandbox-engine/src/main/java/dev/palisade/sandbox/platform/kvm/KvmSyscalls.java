@@ -3,6 +3,7 @@ package dev.palisade.sandbox.platform.kvm;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.net.SocketFile;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -53,7 +55,8 @@ final class KvmSyscalls {
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 28, 32, 33, 35, 39,
             60, 62, 63, 72, 74, 75, 76, 77, 79, 80, 81, 82, 83, 84, 87, 88, 89, 266, 95, 96, 97, 98, 99, 102, 104, 107, 108, 110,
             105, 106, 111, 113, 114, 115, 116, 117, 118, 119, 120, 121, 131, 157, 158, 186, 200, 201, 202, 204, 217, 218, 228, 229, 230, 231, 234, 257, 258, 262, 263,
-            264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439));
+            264, 267, 269, 271, 273, 292, 293, 302, 316, 318, 332, 439,
+            41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 54, 55, 288, 23, 270));
 
     static boolean implemented(int nr) {
         return IMPLEMENTED.contains(nr);
@@ -63,6 +66,7 @@ final class KvmSyscalls {
     private final KvmProcess p;
     private final GuestMemory mem;
     private final Limits limits;
+    private final KvmSockets sockets;
     private long outputBytes;
 
     KvmSyscalls(KvmTask task) {
@@ -70,6 +74,7 @@ final class KvmSyscalls {
         this.p = task.proc;
         this.mem = task.proc.mem;
         this.limits = task.launch.spec().limits();
+        this.sockets = new KvmSockets(task, this);
     }
 
     void setUpStdio() throws FsError {
@@ -139,6 +144,21 @@ final class KvmSyscalls {
             case 33 -> dup3(a0, a1, 0, true);
             case 35 -> nanosleep(a0);
             case 39, 186 -> KvmProcess.PID;
+            case 41 -> sockets.socket(a0, a1, a2);
+            case 42 -> sockets.connect(a0, a1, a2);
+            case 43 -> sockets.accept(a0, a1, a2, 0);
+            case 288 -> sockets.accept(a0, a1, a2, a3);
+            case 44 -> sockets.sendto(a0, a1, a2, a3, a4);
+            case 45 -> sockets.recvfrom(a0, a1, a2, a3, a4, a5);
+            case 46 -> sockets.sendmsg(a0, a1, a2);
+            case 47 -> sockets.recvmsg(a0, a1, a2);
+            case 48 -> sockets.shutdown(a0, a1);
+            case 49 -> sockets.bind(a0, a1, a2);
+            case 50 -> sockets.listen(a0, a1);
+            case 51 -> sockets.getsockname(a0, a1, a2);
+            case 52 -> sockets.getpeername(a0, a1, a2);
+            case 54 -> sockets.setsockopt(a0, a1, a2, a3, a4);
+            case 55 -> sockets.getsockopt(a0, a1, a2, a3, a4);
             case 60, 231 -> exit(a0);
             case 62 -> kill(a0, a1);
             case 200 -> kill(KvmProcess.PID, a1);
@@ -192,6 +212,8 @@ final class KvmSyscalls {
             case 267 -> readlinkat(a0, a1, a2, a3);
             case 269, 439 -> faccessat(a0, a1, a2);
             case 271 -> ppoll(a0, a1, a2);
+            case 23 -> select(a0, a1, a2, a3, a4);
+            case 270 -> pselect6(a0, a1, a2, a3, a4);
             case 273 -> 0;
             case 292 -> dup3(a0, a1, a2, false);
             case 293 -> pipe2(a0, a1);
@@ -671,7 +693,7 @@ final class KvmSyscalls {
         return n == 0 ? 0 : f.pwrite(mem.buffers(buf, n, false), off);
     }
 
-    private ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
+    ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
         if (cnt < 0 || cnt > 1024) {
             throw new FsError(Errno.EINVAL);
         }
@@ -801,7 +823,9 @@ final class KvmSyscalls {
             return Errno.EINVAL.negated();
         }
         long until = timeoutNs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
+        Readiness wait = new Readiness((int) nfds);
         while (true) {
+            wait.reset();
             int ready = 0;
             for (int i = 0; i < nfds; i++) {
                 long e = fds + 8L * i;
@@ -812,7 +836,9 @@ final class KvmSyscalls {
                     if (fd >= KvmProcess.MAX_FDS || p.fds[fd] == null) {
                         rev = OpenFile.POLLNVAL;
                     } else {
-                        rev = p.fds[fd].poll() & (events | OpenFile.POLLERR | OpenFile.POLLHUP);
+                        OpenFile f = p.fds[fd];
+                        rev = f.poll() & (events | OpenFile.POLLERR | OpenFile.POLLHUP);
+                        wait.add(f, events);
                     }
                 }
                 mem.write(e + 6, new byte[] {(byte) rev, (byte) (rev >>> 8)});
@@ -823,14 +849,166 @@ final class KvmSyscalls {
             if (ready > 0 || System.nanoTime() >= until) {
                 return ready;
             }
-            if (task.sandbox.aborted()) {
+            if (!wait.await(until)) {
                 return Errno.EINTR.negated();
             }
+        }
+    }
+
+    private long select(long nfds, long readVa, long writeVa, long exceptVa, long tvVa) throws FsError {
+        long timeout = -1;
+        if (tvVa != 0) {
+            long sec = mem.readLong(tvVa), usec = mem.readLong(tvVa + 8);
+            if (sec < 0 || usec < 0 || usec >= 1_000_000) {
+                return Errno.EINVAL.negated();
+            }
+            timeout = Math.min(sec, 1L << 30) * 1_000_000_000L + usec * 1000;
+        }
+        long until = timeout < 0 ? Long.MAX_VALUE : System.nanoTime() + timeout;
+        long r = doSelect(nfds, readVa, writeVa, exceptVa, until);
+        if (tvVa != 0 && r >= 0) {   // Linux writes back the time left
+            long left = Math.max(0, until - System.nanoTime());
+            mem.writeLong(tvVa, left / 1_000_000_000L);
+            mem.writeLong(tvVa + 8, (left % 1_000_000_000L) / 1000);
+        }
+        return r;
+    }
+
+    private long pselect6(long nfds, long readVa, long writeVa, long exceptVa, long tsVa) throws FsError {
+        long until = Long.MAX_VALUE;
+        if (tsVa != 0) {
+            long sec = mem.readLong(tsVa), nsec = mem.readLong(tsVa + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000L) {
+                return Errno.EINVAL.negated();
+            }
+            until = System.nanoTime() + Math.min(sec, 1L << 30) * 1_000_000_000L + nsec;
+        }
+        return doSelect(nfds, readVa, writeVa, exceptVa, until);   // the signal mask: no signals are delivered
+    }
+
+    /** select(2) over fd_set bitmaps: readable (or at end/hung up), writable; no exceptional conditions exist here. */
+    private long doSelect(long nfds, long readVa, long writeVa, long exceptVa, long until) throws FsError {
+        if (nfds < 0 || nfds > KvmProcess.MAX_FDS) {
+            return Errno.EINVAL.negated();
+        }
+        int n = (int) nfds;
+        int words = (n + 63) / 64;
+        long[] in = bitmap(readVa, words), out = bitmap(writeVa, words), ex = bitmap(exceptVa, words);
+        for (int fd = 0; fd < n; fd++) {
+            if (isSet(in, fd) || isSet(out, fd) || isSet(ex, fd)) {
+                p.file(fd);   // EBADF for a closed descriptor in any set
+            }
+        }
+        Readiness wait = new Readiness(n);
+        while (true) {
+            wait.reset();
+            long[] rIn = new long[words], rOut = new long[words];
+            int ready = 0;
+            for (int fd = 0; fd < n; fd++) {
+                boolean r = isSet(in, fd), w = isSet(out, fd);
+                if (!r && !w) {
+                    continue;
+                }
+                OpenFile f = p.file(fd);
+                int ev = f.poll();
+                if (r && (ev & (OpenFile.POLLIN | OpenFile.POLLHUP | OpenFile.POLLERR)) != 0) {
+                    rIn[fd >>> 6] |= 1L << (fd & 63);
+                    ready++;
+                }
+                if (w && (ev & (OpenFile.POLLOUT | OpenFile.POLLERR)) != 0) {
+                    rOut[fd >>> 6] |= 1L << (fd & 63);
+                    ready++;
+                }
+                wait.add(f, (r ? OpenFile.POLLIN : 0) | (w ? OpenFile.POLLOUT : 0));
+            }
+            if (ready > 0 || System.nanoTime() >= until) {
+                writeBitmap(readVa, rIn);
+                writeBitmap(writeVa, rOut);
+                writeBitmap(exceptVa, new long[words]);
+                return ready;
+            }
+            if (!wait.await(until)) {
+                return Errno.EINTR.negated();
+            }
+        }
+    }
+
+    private long[] bitmap(long va, int words) {
+        long[] b = new long[words];
+        if (va != 0) {
+            for (int i = 0; i < words; i++) {
+                b[i] = mem.readLong(va + 8L * i);
+            }
+        }
+        return b;
+    }
+
+    private void writeBitmap(long va, long[] b) {
+        if (va != 0) {
+            for (int i = 0; i < b.length; i++) {
+                mem.writeLong(va + 8L * i, b[i]);
+            }
+        }
+    }
+
+    private static boolean isSet(long[] b, int fd) {
+        return (b[fd >>> 6] & (1L << (fd & 63))) != 0;
+    }
+
+    /**
+     * The wait of poll and select between two looks at their descriptors: on the loopback's
+     * selector when sockets are among them (woken by data, a new connection or the end of the
+     * sandbox; 20 ms slices when only sockets are watched), else a 5 ms sleep.
+     */
+    private final class Readiness {
+        private final SelectionKey[] keys;
+        private final int[] interests;
+        private int waitable;
+        private boolean sockets;
+        private boolean others;
+
+        Readiness(int n) {
+            keys = new SelectionKey[n];
+            interests = new int[n];
+        }
+
+        void reset() {
+            waitable = 0;
+            sockets = false;
+            others = false;
+        }
+
+        void add(OpenFile f, int events) {
+            if (!(f instanceof SocketFile s)) {
+                others = true;
+                return;
+            }
+            sockets = true;
+            SelectionKey k = s.waitKey();
+            if (k != null && waitable < keys.length) {
+                keys[waitable] = k;
+                interests[waitable++] = ((events & OpenFile.POLLIN) != 0 ? SelectionKey.OP_READ : 0)
+                        | ((events & OpenFile.POLLOUT) != 0 ? SelectionKey.OP_WRITE : 0);
+            }
+        }
+
+        /** Waits one slice (at most until {@code until}); false when the sandbox is ending. */
+        boolean await(long until) {
+            if (task.sandbox.aborted()) {
+                return false;
+            }
+            long left = until - System.nanoTime();
+            long sliceMs = Math.max(1, Math.min(sockets && !others ? 20 : 5, (left + 999_999) / 1_000_000));
+            if (sockets) {
+                task.sandbox.loopback.await(keys, interests, waitable, sliceMs);
+                return true;
+            }
             try {
-                Thread.sleep(5);
+                Thread.sleep(sliceMs);
+                return true;
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-                return Errno.EINTR.negated();
+                return false;
             }
         }
     }

@@ -142,6 +142,7 @@ final class KvmTask {
             if (proc != null) {
                 proc.closeAll();
             }
+            sandbox.loopback.close();
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
@@ -246,6 +247,11 @@ final class KvmTask {
                     r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision));
         }
         return r;
+    }
+
+    /** Records a call the Sentry refused on its own (an outbound connect) as a security event. */
+    void recordDenied(int nr, String name, Errno errno, long a0, long a1, long a2) {
+        deny(nr, name, errno, "deny", a0, a1, a2);
     }
 
     private long deny(long nr, String name, Errno errno, String action, long a0, long a1, long a2) {
