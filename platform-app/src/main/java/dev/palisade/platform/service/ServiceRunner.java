@@ -2,23 +2,16 @@ package dev.palisade.platform.service;
 
 import dev.palisade.model.service.ServiceSpec;
 import dev.palisade.model.service.ServiceStatus;
-import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
+import dev.palisade.platform.engine.SandboxSpecs;
 import dev.palisade.platform.engine.ServiceRuns;
-import dev.palisade.platform.engine.TenantIdentity;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
-import dev.palisade.platform.image.Images;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
 import dev.palisade.platform.service.ServiceStore.Deployment;
-import dev.palisade.platform.workload.Archives;
-import dev.palisade.platform.workload.WorkloadProperties;
-import dev.palisade.sandbox.Limits;
-import dev.palisade.sandbox.NetworkPolicy;
-import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
@@ -29,21 +22,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Keeps a claimed SERVICE workload running on this node for as long as it holds the lease: one
@@ -58,33 +45,25 @@ import tools.jackson.databind.json.JsonMapper;
 class ServiceRunner implements ServiceRuns {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceRunner.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration TENANT_CHECK = Duration.ofSeconds(2);
 
     private final SandboxEngine engine;
     private final WorkloadStore store;
     private final ServiceStore services;
     private final ServiceRegistry registry;
-    private final Images images;
-    private final TenantIdentity identity;
-    private final WorkloadProperties workloadProperties;
+    private final SandboxSpecs specs;
     private final ServiceProperties properties;
     private final ObjectProvider<Dispatcher> dispatcher;
-    private final Path workRoot;
 
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
-            Images images, TenantIdentity identity, WorkloadProperties workloadProperties, ServiceProperties properties,
-            ObjectProvider<Dispatcher> dispatcher, PalisadeProperties palisade) {
+            SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher) {
         this.engine = engine;
         this.store = store;
         this.services = services;
         this.registry = registry;
-        this.images = images;
-        this.identity = identity;
-        this.workloadProperties = workloadProperties;
+        this.specs = specs;
         this.properties = properties;
         this.dispatcher = dispatcher;
-        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
     }
 
     @Override
@@ -100,39 +79,15 @@ class ServiceRunner implements ServiceRuns {
     private void keepRunning(Run run, String node, Deployment d) {
         Claimed c = run.claimed;
         ServiceSpec spec = d.spec();
-        Path ws = workRoot.resolve(c.id().toString());
         long cpuMillis = 0, peakMemory = 0;
         int quickCrashes = 0;
         String endState = "CANCELLED", reason = "stopped", message = "stopped on request";
         Integer exitCode = null;
         LogSink sink = null;
         try {
-            int uid = identity.uid(c.tenantId());
-            Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
-            long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-            Archives.deleteTree(ws);
-            Files.createDirectories(ws);
-            if (c.hasInput()) {
-                byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
-                Archives.extract(input, ws, workloadProperties.maxInputEntries(),
-                        workloadProperties.maxInputExpanded().toBytes());
-            }
-            Archives.chown(ws, uid, uid);
-            // a service runs until stopped: no wall limit; CPU, memory and processes as for a job, per instance
-            Limits limits = new Limits(l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()), 0,
-                    l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
-                    l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
-                    Limits.DEFAULT.fileSizeBytes(), 0);
-            SandboxSpec.Builder builder = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
-                    .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
-                    .workspace(ws)
-                    .limits(limits)
-                    .network(NetworkPolicy.LOOPBACK)
-                    .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
-                    .identity(uid, uid);
-            images.root(c.image()).ifPresent(builder::root);
-            SandboxSpec sandboxSpec = builder.build();
-            sink = new LogSink(store, c.id(), output);
+            SandboxSpecs.Prepared prepared = specs.service(c);
+            SandboxSpec sandboxSpec = prepared.spec();
+            sink = new LogSink(store, c.id(), prepared.outputBytes());
             run.attach(sink);
             while (true) {
                 if (!services.tenantActive(c.tenantId())) {
@@ -201,18 +156,13 @@ class ServiceRunner implements ServiceRuns {
             log.info("Service {} could not run: {}", c.id(), e.toString());
             endState = "FAILED";
             reason = "engine_error";
-            message = e instanceof Archives.ArchiveException || e instanceof dev.palisade.sandbox.SandboxException
-                    ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            message = SandboxSpecs.failure(e);
         } finally {
             run.markEnded();
             if (sink != null) {
                 sink.flush();
             }
-            try {
-                Archives.deleteTree(ws);
-            } catch (RuntimeException e) {
-                log.warn("Could not remove the workspace {}: {}", ws, e.toString());
-            }
+            specs.removeWorkspace(c.id());
         }
         if (run.handedBack()) {
             services.status(c.id(), ServiceStatus.PENDING, null);
