@@ -103,7 +103,9 @@ class ServiceRunner implements ServiceRuns {
                 }
                 Instant started = Instant.now();
                 SandboxResult result;
-                Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox);
+                Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox,
+                        new InstanceConnections(sandbox, spec.port(), properties.idleConnections(),
+                                properties.idleConnectionTime()));
                 try {
                     LogSink s = sink;
                     Thread out = daemon("svc-out-" + c.id(), () -> s.pump(sandbox.stdout()));
