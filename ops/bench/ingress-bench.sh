@@ -29,16 +29,21 @@ DATA=$(mktemp -d /tmp/palisade-bench-XXXX)
 SITE=$(mktemp -d /tmp/palisade-bench-site-XXXX)
 PW=bench-admin-password-$$
 head -c 768 /dev/urandom | base64 -w0 > "$SITE/hello.txt"
-# two servers, each run the same way on the host and in a service sandbox:
-#  threading = python3 -m http.server (a thread per request: a clone(2) the ptrace platform traces)
-#  single    = http.server.HTTPServer, one thread
+# three servers, each run the same way on the host and in a service sandbox:
+#  threading = python3 -m http.server (HTTP/1.0: a connection and a thread per request, a clone(2)
+#              the ptrace platform traces)
+#  single    = http.server.HTTPServer, one thread, HTTP/1.0
+#  keepalive = the threading server speaking HTTP/1.1, so connections stay open: the ingress
+#              reuses its connections into the sandbox (the client still opens one per request)
 PY_SINGLE='import http.server as h,sys; h.HTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
-cleanup() { kill "$APP" "$DIRECT" "$DIRECT1" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
+PY_KEEPALIVE='import http.server as h,sys; h.SimpleHTTPRequestHandler.protocol_version="HTTP/1.1"; h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
+cleanup() { kill "$APP" "$DIRECT" "$DIRECT1" "$DIRECT2" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
 trap cleanup EXIT
 
 # the direct baseline: the same server, same file, on the host
 (cd "$SITE" && exec python3 -m http.server "$DIRECT_PORT" --bind 127.0.0.1 >/dev/null 2>&1) & DIRECT=$!
 (cd "$SITE" && exec python3 -c "$PY_SINGLE" "$((DIRECT_PORT + 1))" >/dev/null 2>&1) & DIRECT1=$!
+(cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
 PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar platform-app/target/palisade.jar --server.port="$PORT" \
   --palisade.data-dir="$DATA" --logging.level.root=WARN > "$DATA/app.log" 2>&1 & APP=$!
@@ -60,7 +65,8 @@ deploy() {  # name, python command
 }
 deploy threading 'import http.server as h,sys; h.test(HandlerClass=h.SimpleHTTPRequestHandler, ServerClass=h.ThreadingHTTPServer, port=int(sys.argv[1]), bind="127.0.0.1")'
 deploy single "$PY_SINGLE"
-for s in threading single; do
+deploy keepalive "$PY_KEEPALIVE"
+for s in threading single keepalive; do
   cmp <(curl -sf "http://127.0.0.1:$PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
 done
 echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run"
@@ -71,10 +77,13 @@ for c in "${CONCURRENCY[@]}"; do
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt"
+  echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
+  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt"
   echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single"
 done
 echo "== as the service API shows them"
-for s in threading single; do
+for s in threading single keepalive; do
   api "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/$s" | jq -c '{name, status, restarts, requests}'
 done

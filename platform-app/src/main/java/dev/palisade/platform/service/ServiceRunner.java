@@ -2,6 +2,7 @@ package dev.palisade.platform.service;
 
 import dev.palisade.model.service.ServiceSpec;
 import dev.palisade.model.service.ServiceStatus;
+import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
@@ -38,14 +39,17 @@ import org.springframework.stereotype.Component;
  * until it answers, then routed to by the ingress; when its program ends it is started again by
  * the restart policy, after a back-off that doubles with each quick crash (CRASH_LOOP past a
  * bound). The workspace and the log are the deployment's, kept across restarts. A stop is the
- * workload's cancel; a suspended tenant's services stop within a probe period; a newer
- * deployment of the same service stops this one once it is healthy itself.
+ * workload's cancel; a suspended tenant's services stop within a check period; a newer
+ * deployment of the same service stops this one once it is healthy itself. Its CPU is charged
+ * to the usage record each check period, and it is stopped once the tenant's CPU seconds for
+ * the month are used up.
  */
 @Component
 class ServiceRunner implements ServiceRuns {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceRunner.class);
-    private static final Duration TENANT_CHECK = Duration.ofSeconds(2);
+    /** How often a running service is charged its CPU and checked against its tenant's status and quota. */
+    private static final Duration CHECK_PERIOD = Duration.ofSeconds(2);
 
     private final SandboxEngine engine;
     private final WorkloadStore store;
@@ -54,9 +58,12 @@ class ServiceRunner implements ServiceRuns {
     private final SandboxSpecs specs;
     private final ServiceProperties properties;
     private final ObjectProvider<Dispatcher> dispatcher;
+    private final WorkloadService workloads;
 
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
-            SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher) {
+            SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher,
+            WorkloadService workloads) {
+        this.workloads = workloads;
         this.engine = engine;
         this.store = store;
         this.services = services;
@@ -79,8 +86,9 @@ class ServiceRunner implements ServiceRuns {
     private void keepRunning(Run run, String node, Deployment d) {
         Claimed c = run.claimed;
         ServiceSpec spec = d.spec();
-        long cpuMillis = 0, peakMemory = 0;
+        long peakMemory = 0;
         int quickCrashes = 0;
+        CpuCharge cpu = new CpuCharge(c, node);
         String endState = "CANCELLED", reason = "stopped", message = "stopped on request";
         Integer exitCode = null;
         LogSink sink = null;
@@ -90,9 +98,10 @@ class ServiceRunner implements ServiceRuns {
             sink = new LogSink(store, c.id(), prepared.outputBytes());
             run.attach(sink);
             while (true) {
-                if (!services.tenantActive(c.tenantId())) {
-                    reason = "tenant_suspended";
-                    message = "stopped: tenant '" + c.tenantSlug() + "' is suspended";
+                Optional<Stop> stop = mustStop(c);
+                if (stop.isPresent()) {
+                    reason = stop.get().reason();
+                    message = stop.get().message();
                     break;
                 }
                 services.status(c.id(), ServiceStatus.STARTING, null);
@@ -111,7 +120,7 @@ class ServiceRunner implements ServiceRuns {
                     Thread out = daemon("svc-out-" + c.id(), () -> s.pump(sandbox.stdout()));
                     Thread err = daemon("svc-err-" + c.id(), () -> s.pump(sandbox.stderr()));
                     closeQuietly(sandbox);
-                    result = watch(run, c, spec, instance);
+                    result = watch(run, c, spec, instance, cpu);
                     registry.unroute(instance);
                     out.join(2000);
                     err.join(2000);
@@ -119,14 +128,15 @@ class ServiceRunner implements ServiceRuns {
                     registry.unroute(instance);
                     sandbox.close();
                 }
-                cpuMillis += result.cpuNanos() / 1_000_000;
+                cpu.ended(result.cpuNanos());
                 peakMemory = Math.max(peakMemory, result.peakMemoryBytes());
                 if (run.cancelled() || run.handedBack()) {
                     break;
                 }
-                if (!services.tenantActive(c.tenantId())) {
-                    reason = "tenant_suspended";
-                    message = "stopped: tenant '" + c.tenantSlug() + "' is suspended";
+                stop = mustStop(c);
+                if (stop.isPresent()) {
+                    reason = stop.get().reason();
+                    message = stop.get().message();
                     break;
                 }
                 boolean clean = result.termination() == Termination.EXITED && result.exitCode() == 0;
@@ -171,21 +181,68 @@ class ServiceRunner implements ServiceRuns {
             store.handBack(c.id(), node, c.attempt());
             return;
         }
-        services.status(c.id(), ServiceStatus.STOPPED, null);
-        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, cpuMillis, null,
+        services.status(c.id(), ServiceStatus.STOPPED, reason.equals("cpu_quota") ? "CPU quota used up" : null);
+        // the CPU is on the usage record already, charged as it was used (null keeps it)
+        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
                 peakMemory, null, null));
+    }
+
+    /** Why the platform ends a service on its own: the tenant was suspended, or its CPU quota is used up. */
+    private record Stop(String reason, String message) {
+    }
+
+    private Optional<Stop> mustStop(Claimed c) {
+        if (!services.tenantActive(c.tenantId())) {
+            return Optional.of(new Stop("tenant_suspended", "stopped: tenant '" + c.tenantSlug() + "' is suspended"));
+        }
+        return workloads.cpuQuotaUsedUp(c.tenantId()).map(e -> new Stop("cpu_quota",
+                "stopped: tenant '" + c.tenantSlug() + "' has used up its CPU seconds for this month (quota "
+                        + e.quota() + " s, used " + e.usage() + " s)"));
+    }
+
+    /**
+     * A running service's CPU, charged to its usage record as it is used (each check period,
+     * what was used since the last charge) so that the monthly quota sees it while it runs: the
+     * instances that ended, plus the running one as far as its platform accounts it so far.
+     */
+    private final class CpuCharge {
+        private final Claimed c;
+        private final String node;
+        private long endedNanos;
+        private long chargedMillis;
+
+        CpuCharge(Claimed c, String node) {
+            this.c = c;
+            this.node = node;
+        }
+
+        /** Charges the running instance's CPU so far ({@code -1}: not known until it ends). */
+        void charge(long runningNanos) {
+            long total = (endedNanos + Math.max(0, runningNanos)) / 1_000_000;
+            if (total > chargedMillis && store.chargeCpu(c.id(), node, c.attempt(), total - chargedMillis)) {
+                chargedMillis = total;
+            }
+        }
+
+        /** An instance ended, having used {@code nanos} in all: charged now. */
+        void ended(long nanos) {
+            endedNanos += Math.max(0, nanos);
+            charge(0);
+        }
     }
 
     /**
      * While the instance runs: probe it until it answers (then route to it and stop older
-     * deployments), check the tenant is still active; returns its result when it ends.
+     * deployments); each check period charge its CPU and end it if the tenant was suspended or
+     * its CPU quota is used up. Returns its result when it ends.
      */
-    private SandboxResult watch(Run run, Claimed c, ServiceSpec spec, Instance instance) throws InterruptedException {
+    private SandboxResult watch(Run run, Claimed c, ServiceSpec spec, Instance instance, CpuCharge cpu)
+            throws InterruptedException {
         Sandbox sandbox = instance.sandbox();
         boolean healthy = false;
-        long nextTenantCheck = System.nanoTime() + TENANT_CHECK.toNanos();
+        long nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
         while (true) {
-            Optional<SandboxResult> r = sandbox.await(healthy ? TENANT_CHECK : properties.healthInterval());
+            Optional<SandboxResult> r = sandbox.await(healthy ? CHECK_PERIOD : properties.healthInterval());
             if (r.isPresent()) {
                 return r.get();
             }
@@ -197,8 +254,11 @@ class ServiceRunner implements ServiceRuns {
                 stopOlder(c);
             }
             if (System.nanoTime() > nextTenantCheck) {
-                nextTenantCheck = System.nanoTime() + TENANT_CHECK.toNanos();
-                if (!services.tenantActive(c.tenantId())) {
+                nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
+                cpu.charge(sandbox.cpuNanosSoFar());
+                Optional<Stop> stop = mustStop(c);
+                if (stop.isPresent()) {
+                    log.info("Service {}/{} ({}) {}", c.tenantSlug(), spec.name(), c.id(), stop.get().message());
                     registry.unroute(instance);
                     sandbox.kill();
                 }

@@ -287,6 +287,59 @@ class ServiceIngressTests extends ApiTestSupport {
         }
     }
 
+    /** A web server with a thread that keeps one CPU busy. */
+    static final String BUSY = """
+            import http.server, sys, threading
+            def spin():
+                while True:
+                    pass
+            threading.Thread(target=spin, daemon=True).start()
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
+            """;
+
+    @Test
+    void aRunningServiceIsChargedItsCpuAsItGoesAndStoppedOnceTheMonthsQuotaIsUsedUp() throws Exception {
+        String id = JsonPath.read(deploy(member, tenant, """
+                {"name":"busy","port":8000,"command":["python3","-c",%s,"8000"]}""".formatted(json(BUSY))), "$.workloadId");
+        awaitService(member, tenant, "busy", statusIs("HEALTHY"));
+
+        // charged while it runs: the usage the quota reads grows with the workload still RUNNING
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long charged = 0;
+        while (charged < 1000) {
+            assertThat(System.nanoTime()).as("charged " + charged + " ms so far").isLessThan(end);
+            Thread.sleep(100);
+            Long c = jdbc.queryForObject("select cpu_millis from workload where id = ?::uuid", Long.class, id);
+            charged = c == null ? 0 : c;
+        }
+        assertThat(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id)).isEqualTo("RUNNING");
+        String usage = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/usage")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        assertThat(((Number) JsonPath.read(usage, "$.cpuSeconds")).doubleValue()).isGreaterThanOrEqualTo(1.0);
+        assertThat(request("/apps/" + tenant + "/busy/").statusCode()).isEqualTo(200);
+
+        // the month's CPU seconds are lowered to what it will soon have used: it is stopped, saying why
+        String quota = mvc.perform(as(admin, get("/api/v1/tenants/" + tenant + "/quota")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        var limits = tools.jackson.databind.json.JsonMapper.builder().build().readTree(quota);
+        ((tools.jackson.databind.node.ObjectNode) limits).put("cpuSecondsPerMonth", 2);
+        mvc.perform(as(admin, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put(
+                "/api/v1/tenants/" + tenant + "/quota"), limits.toString())).andExpect(status().isOk());
+        String stopped = awaitService(member, tenant, "busy", b -> !"RUNNING".equals(JsonPath.read(b, "$.state")));
+        assertThat((String) JsonPath.read(stopped, "$.status")).isEqualTo("STOPPED");
+        assertThat((String) JsonPath.read(stopped, "$.lastExit")).isEqualTo("CPU quota used up");
+        String workload = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        assertThat((String) JsonPath.read(workload, "$.terminationReason")).isEqualTo("cpu_quota");
+        assertThat((String) JsonPath.read(workload, "$.message"))
+                .contains("has used up its CPU seconds for this month (quota 2 s, used ");
+        assertThat(jdbc.queryForObject("select cpu_millis from workload where id = ?::uuid", Long.class, id))
+                .isGreaterThanOrEqualTo(2000);
+        HttpResponse<String> r = request("/apps/" + tenant + "/busy/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("is not running");
+    }
+
     @Test
     void aProgramThatKeepsCrashingIsInCrashLoop() throws Exception {
         deploy(member, tenant, """

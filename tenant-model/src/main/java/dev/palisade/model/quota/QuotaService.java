@@ -29,6 +29,13 @@ public class QuotaService {
                 .orElseThrow(() -> new NotFoundException("no quota for tenant '" + tenant.getSlug() + "'"));
     }
 
+    /** The limits of a tenant known by id (a worker holds ids, not entities). */
+    @Transactional(readOnly = true)
+    public QuotaLimits limits(long tenantId) {
+        return quotas.findById(tenantId).map(Quota::limits)
+                .orElseThrow(() -> new NotFoundException("no quota for tenant " + tenantId));
+    }
+
     @Transactional
     public Quota replace(String actor, Tenant tenant, QuotaLimits limits) {
         Quota quota = get(tenant);
