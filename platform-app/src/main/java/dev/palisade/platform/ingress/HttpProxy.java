@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Enumeration;
 import java.util.Locale;
 import java.util.Set;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * One HTTP/1.1 exchange over a connection to the service (opened inside its sandbox, and kept
@@ -100,7 +101,7 @@ final class HttpProxy {
             }
         }
 
-        Reader down = new Reader(socket.getInputStream(), buf);
+        Reader down = new Reader(channel, socket.getInputStream(), buf);
         int status;
         boolean http11;
         while (true) {
@@ -267,18 +268,23 @@ final class HttpProxy {
      * the head, then the body, with nothing left over at the end of a clean message.
      */
     private static final class Reader {
+        private final SocketChannel channel;
         private final InputStream in;
         private final byte[] buf;
         private int pos, lim;
         /** Bytes read from the service so far. */
         long total;
 
-        Reader(InputStream in, byte[] buf) {
+        Reader(SocketChannel channel, InputStream in, byte[] buf) {
+            this.channel = channel;
             this.in = in;
             this.buf = buf;
         }
 
         private int fill() throws IOException {
+            if (total > 0) {
+                quickAck();
+            }
             if (pos == lim) {
                 pos = lim = 0;
             } else if (lim == buf.length) {
@@ -335,6 +341,20 @@ final class HttpProxy {
                 if (left != 0 && pos == lim && in.available() == 0) {
                     out.flush();
                 }
+            }
+        }
+
+        /**
+         * The message came in parts: acknowledge what came now rather than after the kernel's
+         * delayed-ACK timer. A server that writes its head and its body apart without
+         * TCP_NODELAY (python's http.server, for one) holds the body back until the head is
+         * acknowledged, which on a kept-alive connection costs 40 ms a request otherwise.
+         */
+        private void quickAck() {
+            try {
+                channel.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
+            } catch (IOException | UnsupportedOperationException e) {
+                // not on this kernel: only slower
             }
         }
 

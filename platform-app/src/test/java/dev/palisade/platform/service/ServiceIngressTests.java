@@ -70,6 +70,13 @@ class ServiceIngressTests extends ApiTestSupport {
                 def do_GET(self):
                     out = ('%s %d' % (sys.argv[3], self.client_address[1])).encode()
                     self.send_response(200)
+                    if self.path == '/chunked':
+                        self.send_header('Transfer-Encoding', 'chunked')
+                        self.end_headers()
+                        for part in (out[:4], out[4:]):
+                            self.wfile.write(b'%x\r\n%s\r\n' % (len(part), part))
+                        self.wfile.write(b'0\r\n\r\n')
+                        return
                     self.send_header('Content-Length', str(len(out)))
                     self.end_headers()
                     self.wfile.write(out)
@@ -253,6 +260,9 @@ class ServiceIngressTests extends ApiTestSupport {
         // the neighbour's requests in between go to the neighbour, on connections of its own
         assertThat(request("/apps/" + tenant + "/neighbour/").body()).startsWith("neighbour ");
         assertThat(request("/apps/" + tenant + "/kept/").body()).as("the same connection, kept alive").isEqualTo(first);
+        // a chunked answer ends at its last chunk, so the connection stays in step too
+        assertThat(request("/apps/" + tenant + "/kept/chunked").body()).isEqualTo(first);
+        assertThat(request("/apps/" + tenant + "/kept/").body()).isEqualTo(first);
         ServiceRegistry.Instance before = registry.route(tenant, "kept").orElseThrow();
         long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (before.connections().idle() == 0 && System.nanoTime() < end) {
