@@ -69,20 +69,35 @@ deploy keepalive "$PY_KEEPALIVE"
 for s in threading single keepalive; do
   cmp <(curl -sf "http://127.0.0.1:$PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
 done
-echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run"
+# the same server inside its sandbox without the ingress ("sandbox" rows): the load generator
+# entered into the sandbox's network namespace (as the ingress's connections are), one connection
+# per request, to tell the sandbox's own cost from the proxy's
+sandboxed() {  # pid of the service's python, by a piece of its command line; tenants' uids are >= 200000
+  ps -eo pid=,uid=,args= | awk -v m="$1" '$2 >= 200000 && index($0, m) && $3 ~ /python3/ {print $1; exit}'
+}
+inside() {  # name, marker, seconds, concurrency: the sandboxed server from inside its namespace
+  local pid; pid=$(sandboxed "$2")
+  if [ -n "$pid" ]; then nsenter -t "$pid" -n java ops/bench/IngressBench.java "$3" "$4" sandbox=http://127.0.0.1:8000/hello.txt
+  else echo "(no sandboxed $1 server found: in-sandbox figures left out)"; fi
+}
+echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt"
+  inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt"
+  inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt"
+  inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single"
 done
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== as the service API shows them"
 for s in threading single keepalive; do
   api "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/$s" | jq -c '{name, status, restarts, requests}'

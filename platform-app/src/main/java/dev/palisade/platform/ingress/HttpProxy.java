@@ -62,11 +62,6 @@ final class HttpProxy {
     private HttpProxy() {
     }
 
-    /** Whether a failed exchange of this request may be retried on a fresh connection: no body was consumed. */
-    static boolean replayable(HttpServletRequest req) {
-        return req.getContentLengthLong() <= 0 && req.getHeader("Transfer-Encoding") == null;
-    }
-
     static Exchange exchange(SocketChannel channel, boolean reused, HttpServletRequest req, HttpServletResponse resp,
             String path, String prefix, int readTimeoutMillis) throws IOException {
         Socket socket = channel.socket();
@@ -75,6 +70,7 @@ final class HttpProxy {
         long length = req.getContentLengthLong();
         boolean chunkedUp = length < 0 && req.getHeader("Transfer-Encoding") != null;
         byte[] head = requestHead(req, path, prefix, length, chunkedUp);
+        // a bodiless request on a kept connection that the service closed meanwhile may be sent again
         boolean replayable = reused && length <= 0 && !chunkedUp;
         try {
             write(channel, head, 0, head.length);
