@@ -2,7 +2,7 @@ package dev.palisade.platform.service;
 
 import dev.palisade.model.service.ServiceSpec;
 import dev.palisade.model.service.ServiceStatus;
-import dev.palisade.model.workload.WorkloadService;
+import dev.palisade.model.quota.QuotaService;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
@@ -58,12 +58,12 @@ class ServiceRunner implements ServiceRuns {
     private final SandboxSpecs specs;
     private final ServiceProperties properties;
     private final ObjectProvider<Dispatcher> dispatcher;
-    private final WorkloadService workloads;
+    private final QuotaService quotas;
 
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
             SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher,
-            WorkloadService workloads) {
-        this.workloads = workloads;
+            QuotaService quotas) {
+        this.quotas = quotas;
         this.engine = engine;
         this.store = store;
         this.services = services;
@@ -195,9 +195,9 @@ class ServiceRunner implements ServiceRuns {
         if (!services.tenantActive(c.tenantId())) {
             return Optional.of(new Stop("tenant_suspended", "stopped: tenant '" + c.tenantSlug() + "' is suspended"));
         }
-        return workloads.cpuQuotaUsedUp(c.tenantId()).map(e -> new Stop("cpu_quota",
+        return quotas.cpuUsedUp(c.tenantId()).map(u -> new Stop("cpu_quota",
                 "stopped: tenant '" + c.tenantSlug() + "' has used up its CPU seconds for this month (quota "
-                        + e.quota() + " s, used " + e.usage() + " s)"));
+                        + u.quotaSeconds() + " s, used " + u.usedSeconds() + " s)"));
     }
 
     /**

@@ -77,7 +77,8 @@ public class WorkloadService {
             return ceiling;
         }
         Usage u = usage.of(tenant.getId(), YearMonth.now(ZoneOffset.UTC));
-        if (!cpuLeft(q, u, l.cpuMillis())) {
+        long cpuQuotaMillis = q.cpuSecondsPerMonth() * 1000;
+        if (u.cpuMillis() + l.cpuMillis() > cpuQuotaMillis) {
             return Optional.of(new AdmissionException("cpuSecondsPerMonth", q.cpuSecondsPerMonth(), u.cpuMillis() / 1000,
                     true, "CPU seconds per month: quota " + q.cpuSecondsPerMonth() + " s, used " + u.cpuMillis() / 1000
                             + " s, this workload may use up to " + ceilDiv(l.cpuMillis(), 1000) + " s more"));
@@ -92,27 +93,6 @@ public class WorkloadService {
                     "queue full: at most " + maxQueued + " workloads may wait, " + u.queued() + " are waiting"));
         }
         return Optional.empty();
-    }
-
-    /** The monthly CPU rule, the same at admission and while services run: used this month and {@code moreMillis} fit. */
-    private static boolean cpuLeft(QuotaLimits q, Usage u, long moreMillis) {
-        return u.cpuMillis() + moreMillis <= q.cpuSecondsPerMonth() * 1000;
-    }
-
-    /**
-     * Whether the tenant has used up its CPU seconds for this month (UTC): asked by the worker
-     * each time it charges a running service, which is stopped then. Empty while some remain.
-     */
-    @Transactional(readOnly = true)
-    public Optional<AdmissionException> cpuQuotaUsedUp(long tenantId) {
-        QuotaLimits q = quotas.limits(tenantId);
-        Usage u = usage.of(tenantId, YearMonth.now(ZoneOffset.UTC));
-        if (cpuLeft(q, u, 1)) {
-            return Optional.empty();
-        }
-        return Optional.of(new AdmissionException("cpuSecondsPerMonth", q.cpuSecondsPerMonth(), u.cpuMillis() / 1000,
-                true, "CPU seconds per month used up: quota " + q.cpuSecondsPerMonth() + " s, used "
-                        + u.cpuMillis() / 1000 + " s"));
     }
 
     private static Optional<AdmissionException> over(String limit, long quota, long requested) {
