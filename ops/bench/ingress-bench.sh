@@ -5,17 +5,23 @@
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #
-# Figures (2 CPUs, 6 s runs, one request per connection, 1 KiB file), 2026-11-28 11:27, after
-# sockets were made ahead in the sandbox's namespace (commit 1828fe1):
-#   threading server, conc 1: direct  846 req/s p50 0.659 ms; ingress  283 req/s p50 1.925 ms (+1.27 ms, 33%)
-#   single server,    conc 1: direct 2356 req/s p50 0.224 ms; ingress  403 req/s p50 1.343 ms (+1.12 ms, 17%)
-#   threading server, conc 8: direct 1004 req/s p50 4.885 ms; ingress  747 req/s p50 7.303 ms (+2.42 ms, 74%)
-#   single server,    conc 8: direct 3530 req/s p50 1.216 ms; ingress 1529 req/s p50 3.216 ms (+2.00 ms, 43%)
-#   platform HTTP stack alone (308 redirect, no sandbox): conc 1 1651 req/s p50 0.303 ms; conc 8 7820 req/s
-# Before that commit (a thread hand-off per connection): threading conc 8 37%, single conc 8 34%.
-# The ingress side includes the sandbox itself (the server runs traced by the ptrace platform;
-# each thread it starts is a traced clone) as well as the proxy hop. Goals (p50 +1 ms, 70%
-# throughput): met only for throughput with the threading server at concurrency 8.
+# Figures (2 CPUs, 6 s runs, client opens a connection per request, 1 KiB file), 2026-11-28
+# 12:39, after the ingress kept connections into the sandbox alive (branch ingress), on a shared
+# machine at load average 17-22 (other builds running): noisy, to be re-run on a quiet machine.
+#   threading (HTTP/1.0), conc 1: direct 1162 req/s p50 0.475; ingress  312 p50 1.425 (+0.95 ms, 27%); sandbox p50 0.602
+#   single    (HTTP/1.0), conc 1: direct 4044 req/s p50 0.165; ingress  430 p50 0.790 (+0.63 ms, 11%); sandbox p50 0.205
+#   keepalive (HTTP/1.1), conc 1: direct 1043 req/s p50 0.501; ingress  788 p50 0.507 (+0.01 ms, 76%)
+#   threading (HTTP/1.0), conc 8: direct 1366 req/s p50 3.210; ingress  828 p50 4.633 (+1.42 ms, 61%)
+#   single    (HTTP/1.0), conc 8: direct 5200 req/s p50 0.972; ingress 1627 p50 1.952 (+0.98 ms, 31%)
+#   keepalive (HTTP/1.1), conc 8: direct 1249 req/s p50 3.604; ingress 1655 p50 2.509 (-1.10 ms, 132%)
+#   platform HTTP stack alone (308 redirect): conc 1 p50 0.123 ms; conc 8 7313 req/s
+# An earlier run of the same code at load 10-17: keepalive conc 1 +0.05 ms 153%, conc 8 211%;
+# threading conc 8 64%; single conc 1 +0.62 ms. Against a server that keeps connections alive the
+# goals (p50 +1 ms, 70% throughput) are met: the ingress reuses its connections and the sandboxed
+# server starts no thread per request. Against HTTP/1.0 servers every request is a new connection
+# into the sandbox; "sandbox" rows (the same server from inside its namespace, no ingress) show the
+# sandbox's own share. Before (11:27, commit 1828fe1, one connection per request): threading conc 1
+# +1.27 ms 33%, single conc 1 +1.12 ms 17%, threading conc 8 74%, single conc 8 43%.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail

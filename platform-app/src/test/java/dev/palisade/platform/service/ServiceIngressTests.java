@@ -74,8 +74,8 @@ class ServiceIngressTests extends ApiTestSupport {
                         self.send_header('Transfer-Encoding', 'chunked')
                         self.end_headers()
                         for part in (out[:4], out[4:]):
-                            self.wfile.write(b'%x\r\n%s\r\n' % (len(part), part))
-                        self.wfile.write(b'0\r\n\r\n')
+                            self.wfile.write(b'%x\\r\\n%s\\r\\n' % (len(part), part))
+                        self.wfile.write(b'0\\r\\n\\r\\n')
                         return
                     self.send_header('Content-Length', str(len(out)))
                     self.end_headers()
