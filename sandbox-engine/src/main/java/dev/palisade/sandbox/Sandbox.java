@@ -43,6 +43,15 @@ public interface Sandbox extends AutoCloseable {
         throw new UnsupportedOperationException("this platform's sandboxes have no network sockets");
     }
 
+    /**
+     * CPU time the whole sandbox has used so far, while it still runs: what lets the platform
+     * charge a long-running program as it goes rather than only at its end. {@code -1} where
+     * the platform does not account it while running (the result has it at the end).
+     */
+    default long cpuNanosSoFar() {
+        return -1;
+    }
+
     @Override
     void close();
 }

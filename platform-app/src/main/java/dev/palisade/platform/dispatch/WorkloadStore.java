@@ -171,12 +171,28 @@ public class WorkloadStore {
             Long wallMillis, Long peakMemoryBytes, String resultJson, byte[] artifacts) {
     }
 
-    /** Stores the outcome if this node still holds this attempt; false when the lease was lost meanwhile. */
+    /**
+     * Charges CPU time a workload used while it still runs (a service, between heartbeats) to
+     * its usage record, {@code cpu_millis}, which the monthly CPU quota sums: added to what was
+     * charged before, if this node still holds this attempt. A run charged this way finishes
+     * with {@code cpuMillis} null in its outcome, keeping the sum.
+     */
+    public boolean chargeCpu(UUID id, String node, int attempt, long millis) {
+        return jdbc.sql("""
+                update workload set cpu_millis = coalesce(cpu_millis, 0) + :ms
+                where id = :id and node = :node and attempts = :attempt and state = 'RUNNING'""")
+                .param("ms", millis).param("id", id).param("node", node).param("attempt", attempt).update() == 1;
+    }
+
+    /**
+     * Stores the outcome if this node still holds this attempt; false when the lease was lost
+     * meanwhile. A null {@code cpuMillis} keeps what {@link #chargeCpu} charged.
+     */
     public boolean finish(UUID id, String node, int attempt, Outcome o) {
         Boolean done = tx.execute(status -> {
             int n = jdbc.sql("""
                     update workload set state = :state, exit_code = :exit, termination_reason = :reason, message = :message,
-                        cpu_millis = :cpu, wall_millis = :wall, peak_memory_bytes = :mem, result = cast(:result as jsonb),
+                        cpu_millis = coalesce(:cpu, cpu_millis), wall_millis = :wall, peak_memory_bytes = :mem, result = cast(:result as jsonb),
                         artifact_bytes = :abytes, finished_at = now(), lease_expires_at = null
                     where id = :id and node = :node and attempts = :attempt and state = 'RUNNING'""")
                     .param("state", o.state()).param("exit", o.exitCode()).param("reason", o.reason())

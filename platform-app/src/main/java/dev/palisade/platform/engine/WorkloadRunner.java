@@ -1,24 +1,18 @@
 package dev.palisade.platform.engine;
 
-import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
-import dev.palisade.platform.image.Images;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.DeniedCall;
-import dev.palisade.sandbox.Limits;
-import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
-import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +21,6 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
-import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -46,24 +39,19 @@ public class WorkloadRunner {
 
     private final SandboxEngine engine;
     private final WorkloadStore store;
-    private final Images images;
-    private final TenantIdentity identity;
+    private final SandboxSpecs specs;
     private final WorkloadProperties properties;
-    private final Path workRoot;
     private final WorkloadMetrics metrics;
     private final ServiceRuns services;
 
-    WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
-            WorkloadProperties properties, PalisadeProperties palisade, WorkloadMetrics metrics,
-            ServiceRuns services) {
+    WorkloadRunner(SandboxEngine engine, WorkloadStore store, SandboxSpecs specs, WorkloadProperties properties,
+            WorkloadMetrics metrics, ServiceRuns services) {
         this.services = services;
         this.engine = engine;
         this.metrics = metrics;
         this.store = store;
-        this.images = images;
-        this.identity = identity;
+        this.specs = specs;
         this.properties = properties;
-        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
     }
 
     /** What the dispatcher knows of a run: its sandbox once started, and why it may have to end early. */
@@ -147,35 +135,11 @@ public class WorkloadRunner {
             run.settled = true;
             return;
         }
-        Path ws = workRoot.resolve(c.id().toString());
+        Path ws = specs.workspace(c.id());
         Sandbox sandbox = null;
         try {
-            int uid = identity.uid(c.tenantId());
-            Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
-            long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-            Archives.deleteTree(ws);
-            Files.createDirectories(ws);
-            if (c.hasInput()) {
-                byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
-                Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
-            }
-            Archives.chown(ws, uid, uid);
-            Limits limits = new Limits(
-                    l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()),
-                    l.getOrDefault("wallMillis", Limits.DEFAULT.wallMillis()),
-                    l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
-                    l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
-                    Limits.DEFAULT.fileSizeBytes(),
-                    // the sandbox ends a program past its output limit; the log keeps as much and marks the cut
-                    output + 1);
-            SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
-                    .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
-                    .workspace(ws)
-                    .limits(limits)
-                    .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
-                    .identity(uid, uid);
-            images.root(c.image()).ifPresent(spec::root);
-            LogSink sink = new LogSink(store, c.id(), output);
+            SandboxSpecs.Prepared prepared = specs.job(c);
+            LogSink sink = new LogSink(store, c.id(), prepared.outputBytes());
             run.sink = sink;
             synchronized (run) {
                 if (run.cancelled || run.handBack) {
@@ -183,7 +147,7 @@ public class WorkloadRunner {
                     return;
                 }
                 long starting = System.nanoTime();
-                sandbox = engine.start(spec.build());
+                sandbox = engine.start(prepared.spec());
                 metrics.sandboxStarted(c.platform(), System.nanoTime() - starting);
                 run.sandbox = sandbox;
             }
@@ -220,8 +184,7 @@ public class WorkloadRunner {
             }
         } catch (Exception e) {
             log.info("Workload {} could not run: {}", c.id(), e.toString());
-            String why = e instanceof Archives.ArchiveException || e instanceof dev.palisade.sandbox.SandboxException
-                    ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            String why = SandboxSpecs.failure(e);
             run.ended = true;
             if (run.handBack) {
                 store.handBack(c.id(), node, c.attempt());
@@ -234,11 +197,7 @@ public class WorkloadRunner {
             if (sandbox != null) {
                 sandbox.close();
             }
-            try {
-                Archives.deleteTree(ws);
-            } catch (RuntimeException e) {
-                log.warn("Could not remove the workspace {}: {}", ws, e.toString());
-            }
+            specs.removeWorkspace(c.id());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.service.InstanceConnections;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
@@ -9,7 +10,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
@@ -41,12 +41,16 @@ class IngressFilter extends OncePerRequestFilter {
     private final ServiceStore services;
     private final ServiceProperties properties;
     private final IngressStats stats;
+    private final long queueTimeoutMillis;
+    private final int readTimeout;
 
     IngressFilter(ServiceRegistry registry, ServiceStore services, ServiceProperties properties, IngressStats stats) {
         this.registry = registry;
         this.services = services;
         this.properties = properties;
         this.stats = stats;
+        this.queueTimeoutMillis = properties.queueTimeout().toMillis();
+        this.readTimeout = (int) properties.readTimeout().toMillis();
     }
 
     @Override
@@ -100,37 +104,52 @@ class IngressFilter extends OncePerRequestFilter {
                 return;
             }
             Semaphore permits = registry.permits(tenant, service);
-            if (!permits.tryAcquire(properties.queueTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!permits.tryAcquire(queueTimeoutMillis, TimeUnit.MILLISECONDS)) {
                 resp.setHeader("Retry-After", "1");
                 page(resp, 503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.");
                 return;
             }
+            InstanceConnections connections = instance.get().connections();
+            InstanceConnections.Lease lease = null;
+            boolean keep = false;
             try {
-                SocketChannel ch;
+                lease = connections.acquire();
+                HttpProxy.Exchange x;
                 try {
-                    ch = instance.get().sandbox().connect(instance.get().port());
-                } catch (IOException e) {
-                    resp.setHeader("Retry-After", "2");
-                    page(resp, 503, "Service unavailable", "Service " + service + " is not accepting connections right now"
-                            + " (it may be restarting).");
-                    return;
+                    x = HttpProxy.exchange(lease.channel(), lease.reused(), req, resp, path, prefix, readTimeout);
+                } catch (HttpProxy.Stale e) {
+                    // the service closed a kept connection meanwhile: the request never reached it, send it on a new one
+                    connections.release(lease.channel(), false);
+                    lease = null;
+                    lease = connections.fresh();
+                    x = HttpProxy.exchange(lease.channel(), false, req, resp, path, prefix, readTimeout);
                 }
-                try (ch) {
-                    status = HttpProxy.exchange(ch, req, resp, path, prefix, (int) properties.readTimeout().toMillis());
-                } catch (SocketTimeoutException e) {
-                    status = 504;
-                    if (!resp.isCommitted()) {
-                        resp.reset();
-                        page(resp, 504, "Service timed out", "Service " + service + " did not answer in time.");
-                    }
-                } catch (HttpProxy.BadGateway e) {
-                    status = 502;
-                    if (!resp.isCommitted()) {
-                        resp.reset();
-                        page(resp, 502, "Bad gateway", "Service " + service + " sent no valid answer: " + e.getMessage() + ".");
-                    }
+                status = x.status();
+                keep = x.keepAlive();
+            } catch (SocketTimeoutException e) {
+                status = 504;
+                if (!resp.isCommitted()) {
+                    resp.reset();
+                    page(resp, 504, "Service timed out", "Service " + service + " did not answer in time.");
                 }
+            } catch (HttpProxy.BadGateway e) {
+                status = 502;
+                if (!resp.isCommitted()) {
+                    resp.reset();
+                    page(resp, 502, "Bad gateway", "Service " + service + " sent no valid answer: " + e.getMessage() + ".");
+                }
+            } catch (IOException e) {
+                if (lease != null) {
+                    throw e;   // the exchange broke mid-way (handled below)
+                }
+                status = 503;
+                resp.setHeader("Retry-After", "2");
+                page(resp, 503, "Service unavailable", "Service " + service + " is not accepting connections right now"
+                        + " (it may be restarting).");
             } finally {
+                if (lease != null) {
+                    connections.release(lease.channel(), keep);
+                }
                 permits.release();
             }
         } catch (InterruptedException e) {

@@ -16,6 +16,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param queueTimeout          how long a request waits for one of those
  * @param connectTimeout        for the connection inside the sandbox
  * @param readTimeout           silence from the service after which the request fails with 504
+ * @param idleConnections       kept-alive connections into one service instance that may wait idle for reuse
+ * @param idleConnectionTime    how long one may wait idle before it is closed rather than reused
  * @param appsDomain            optional: {@code service.tenant.<apps-domain>} host names route to services too
  */
 @ConfigurationProperties("palisade.services")
@@ -29,5 +31,7 @@ public record ServiceProperties(
         @DefaultValue("5s") Duration queueTimeout,
         @DefaultValue("5s") Duration connectTimeout,
         @DefaultValue("60s") Duration readTimeout,
+        @DefaultValue("16") int idleConnections,
+        @DefaultValue("2s") Duration idleConnectionTime,
         @DefaultValue("") String appsDomain) {
 }

@@ -16,8 +16,9 @@ import org.springframework.stereotype.Component;
 @Component
 public class ServiceRegistry {
 
-    /** One running sandbox of a deployment. */
-    public record Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox) {
+    /** One running sandbox of a deployment, with the connections the ingress keeps open into it. */
+    public record Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox,
+            InstanceConnections connections) {
     }
 
     private final Map<String, Instance> routes = new ConcurrentHashMap<>();
@@ -46,8 +47,12 @@ public class ServiceRegistry {
         routes.put(key(i.tenant(), i.service()), i);
     }
 
-    /** Stops routing to this instance, unless a newer one took its place already. */
+    /**
+     * Stops routing to this instance (unless a newer one took its place already) and closes the
+     * connections kept into it: once it stops, none of them may serve another request.
+     */
     void unroute(Instance i) {
         routes.remove(key(i.tenant(), i.service()), i);
+        i.connections().close();
     }
 }

@@ -2,23 +2,17 @@ package dev.palisade.platform.service;
 
 import dev.palisade.model.service.ServiceSpec;
 import dev.palisade.model.service.ServiceStatus;
-import dev.palisade.platform.config.PalisadeProperties;
+import dev.palisade.model.quota.QuotaService;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
+import dev.palisade.platform.engine.SandboxSpecs;
 import dev.palisade.platform.engine.ServiceRuns;
-import dev.palisade.platform.engine.TenantIdentity;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
-import dev.palisade.platform.image.Images;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
 import dev.palisade.platform.service.ServiceStore.Deployment;
-import dev.palisade.platform.workload.Archives;
-import dev.palisade.platform.workload.WorkloadProperties;
-import dev.palisade.sandbox.Limits;
-import dev.palisade.sandbox.NetworkPolicy;
-import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
@@ -29,21 +23,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Keeps a claimed SERVICE workload running on this node for as long as it holds the lease: one
@@ -51,40 +39,38 @@ import tools.jackson.databind.json.JsonMapper;
  * until it answers, then routed to by the ingress; when its program ends it is started again by
  * the restart policy, after a back-off that doubles with each quick crash (CRASH_LOOP past a
  * bound). The workspace and the log are the deployment's, kept across restarts. A stop is the
- * workload's cancel; a suspended tenant's services stop within a probe period; a newer
- * deployment of the same service stops this one once it is healthy itself.
+ * workload's cancel; a suspended tenant's services stop within a check period; a newer
+ * deployment of the same service stops this one once it is healthy itself. Its CPU is charged
+ * to the usage record each check period, and it is stopped once the tenant's CPU seconds for
+ * the month are used up.
  */
 @Component
 class ServiceRunner implements ServiceRuns {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceRunner.class);
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Duration TENANT_CHECK = Duration.ofSeconds(2);
+    /** How often a running service is charged its CPU and checked against its tenant's status and quota. */
+    private static final Duration CHECK_PERIOD = Duration.ofSeconds(2);
 
     private final SandboxEngine engine;
     private final WorkloadStore store;
     private final ServiceStore services;
     private final ServiceRegistry registry;
-    private final Images images;
-    private final TenantIdentity identity;
-    private final WorkloadProperties workloadProperties;
+    private final SandboxSpecs specs;
     private final ServiceProperties properties;
     private final ObjectProvider<Dispatcher> dispatcher;
-    private final Path workRoot;
+    private final QuotaService quotas;
 
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
-            Images images, TenantIdentity identity, WorkloadProperties workloadProperties, ServiceProperties properties,
-            ObjectProvider<Dispatcher> dispatcher, PalisadeProperties palisade) {
+            SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher,
+            QuotaService quotas) {
+        this.quotas = quotas;
         this.engine = engine;
         this.store = store;
         this.services = services;
         this.registry = registry;
-        this.images = images;
-        this.identity = identity;
-        this.workloadProperties = workloadProperties;
+        this.specs = specs;
         this.properties = properties;
         this.dispatcher = dispatcher;
-        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
     }
 
     @Override
@@ -100,44 +86,22 @@ class ServiceRunner implements ServiceRuns {
     private void keepRunning(Run run, String node, Deployment d) {
         Claimed c = run.claimed;
         ServiceSpec spec = d.spec();
-        Path ws = workRoot.resolve(c.id().toString());
-        long cpuMillis = 0, peakMemory = 0;
+        long peakMemory = 0;
         int quickCrashes = 0;
+        CpuCharge cpu = new CpuCharge(c, node);
         String endState = "CANCELLED", reason = "stopped", message = "stopped on request";
         Integer exitCode = null;
         LogSink sink = null;
         try {
-            int uid = identity.uid(c.tenantId());
-            Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
-            long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-            Archives.deleteTree(ws);
-            Files.createDirectories(ws);
-            if (c.hasInput()) {
-                byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
-                Archives.extract(input, ws, workloadProperties.maxInputEntries(),
-                        workloadProperties.maxInputExpanded().toBytes());
-            }
-            Archives.chown(ws, uid, uid);
-            // a service runs until stopped: no wall limit; CPU, memory and processes as for a job, per instance
-            Limits limits = new Limits(l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()), 0,
-                    l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
-                    l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
-                    Limits.DEFAULT.fileSizeBytes(), 0);
-            SandboxSpec.Builder builder = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
-                    .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
-                    .workspace(ws)
-                    .limits(limits)
-                    .network(NetworkPolicy.LOOPBACK)
-                    .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
-                    .identity(uid, uid);
-            images.root(c.image()).ifPresent(builder::root);
-            SandboxSpec sandboxSpec = builder.build();
-            sink = new LogSink(store, c.id(), output);
+            SandboxSpecs.Prepared prepared = specs.service(c);
+            SandboxSpec sandboxSpec = prepared.spec();
+            sink = new LogSink(store, c.id(), prepared.outputBytes());
             run.attach(sink);
             while (true) {
-                if (!services.tenantActive(c.tenantId())) {
-                    reason = "tenant_suspended";
-                    message = "stopped: tenant '" + c.tenantSlug() + "' is suspended";
+                Optional<Stop> stop = mustStop(c);
+                if (stop.isPresent()) {
+                    reason = stop.get().reason();
+                    message = stop.get().message();
                     break;
                 }
                 services.status(c.id(), ServiceStatus.STARTING, null);
@@ -148,13 +112,15 @@ class ServiceRunner implements ServiceRuns {
                 }
                 Instant started = Instant.now();
                 SandboxResult result;
-                Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox);
+                Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox,
+                        new InstanceConnections(sandbox, spec.port(), properties.idleConnections(),
+                                properties.idleConnectionTime()));
                 try {
                     LogSink s = sink;
                     Thread out = daemon("svc-out-" + c.id(), () -> s.pump(sandbox.stdout()));
                     Thread err = daemon("svc-err-" + c.id(), () -> s.pump(sandbox.stderr()));
                     closeQuietly(sandbox);
-                    result = watch(run, c, spec, instance);
+                    result = watch(run, c, spec, instance, cpu);
                     registry.unroute(instance);
                     out.join(2000);
                     err.join(2000);
@@ -162,14 +128,15 @@ class ServiceRunner implements ServiceRuns {
                     registry.unroute(instance);
                     sandbox.close();
                 }
-                cpuMillis += result.cpuNanos() / 1_000_000;
+                cpu.ended(result.cpuNanos());
                 peakMemory = Math.max(peakMemory, result.peakMemoryBytes());
                 if (run.cancelled() || run.handedBack()) {
                     break;
                 }
-                if (!services.tenantActive(c.tenantId())) {
-                    reason = "tenant_suspended";
-                    message = "stopped: tenant '" + c.tenantSlug() + "' is suspended";
+                stop = mustStop(c);
+                if (stop.isPresent()) {
+                    reason = stop.get().reason();
+                    message = stop.get().message();
                     break;
                 }
                 boolean clean = result.termination() == Termination.EXITED && result.exitCode() == 0;
@@ -201,39 +168,81 @@ class ServiceRunner implements ServiceRuns {
             log.info("Service {} could not run: {}", c.id(), e.toString());
             endState = "FAILED";
             reason = "engine_error";
-            message = e instanceof Archives.ArchiveException || e instanceof dev.palisade.sandbox.SandboxException
-                    ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            message = SandboxSpecs.failure(e);
         } finally {
             run.markEnded();
             if (sink != null) {
                 sink.flush();
             }
-            try {
-                Archives.deleteTree(ws);
-            } catch (RuntimeException e) {
-                log.warn("Could not remove the workspace {}: {}", ws, e.toString());
-            }
+            specs.removeWorkspace(c.id());
         }
         if (run.handedBack()) {
             services.status(c.id(), ServiceStatus.PENDING, null);
             store.handBack(c.id(), node, c.attempt());
             return;
         }
-        services.status(c.id(), ServiceStatus.STOPPED, null);
-        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, cpuMillis, null,
+        services.status(c.id(), ServiceStatus.STOPPED, reason.equals("cpu_quota") ? "CPU quota used up" : null);
+        // the CPU is on the usage record already, charged as it was used (null keeps it)
+        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
                 peakMemory, null, null));
+    }
+
+    /** Why the platform ends a service on its own: the tenant was suspended, or its CPU quota is used up. */
+    private record Stop(String reason, String message) {
+    }
+
+    private Optional<Stop> mustStop(Claimed c) {
+        if (!services.tenantActive(c.tenantId())) {
+            return Optional.of(new Stop("tenant_suspended", "stopped: tenant '" + c.tenantSlug() + "' is suspended"));
+        }
+        return quotas.cpuUsedUp(c.tenantId()).map(u -> new Stop("cpu_quota",
+                "stopped: tenant '" + c.tenantSlug() + "' has used up its CPU seconds for this month (quota "
+                        + u.quotaSeconds() + " s, used " + u.usedSeconds() + " s)"));
+    }
+
+    /**
+     * A running service's CPU, charged to its usage record as it is used (each check period,
+     * what was used since the last charge) so that the monthly quota sees it while it runs: the
+     * instances that ended, plus the running one as far as its platform accounts it so far.
+     */
+    private final class CpuCharge {
+        private final Claimed c;
+        private final String node;
+        private long endedNanos;
+        private long chargedMillis;
+
+        CpuCharge(Claimed c, String node) {
+            this.c = c;
+            this.node = node;
+        }
+
+        /** Charges the running instance's CPU so far ({@code -1}: not known until it ends). */
+        void charge(long runningNanos) {
+            long total = (endedNanos + Math.max(0, runningNanos)) / 1_000_000;
+            if (total > chargedMillis && store.chargeCpu(c.id(), node, c.attempt(), total - chargedMillis)) {
+                chargedMillis = total;
+            }
+        }
+
+        /** An instance ended, having used {@code nanos} in all: charged now. */
+        void ended(long nanos) {
+            endedNanos += Math.max(0, nanos);
+            charge(0);
+        }
     }
 
     /**
      * While the instance runs: probe it until it answers (then route to it and stop older
-     * deployments), check the tenant is still active; returns its result when it ends.
+     * deployments); each check period charge its CPU and end it if the tenant was suspended or
+     * its CPU quota is used up. Returns its result when it ends.
      */
-    private SandboxResult watch(Run run, Claimed c, ServiceSpec spec, Instance instance) throws InterruptedException {
+    private SandboxResult watch(Run run, Claimed c, ServiceSpec spec, Instance instance, CpuCharge cpu)
+            throws InterruptedException {
         Sandbox sandbox = instance.sandbox();
         boolean healthy = false;
-        long nextTenantCheck = System.nanoTime() + TENANT_CHECK.toNanos();
+        long nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
         while (true) {
-            Optional<SandboxResult> r = sandbox.await(healthy ? TENANT_CHECK : properties.healthInterval());
+            Optional<SandboxResult> r = sandbox.await(healthy ? CHECK_PERIOD : properties.healthInterval());
             if (r.isPresent()) {
                 return r.get();
             }
@@ -245,8 +254,11 @@ class ServiceRunner implements ServiceRuns {
                 stopOlder(c);
             }
             if (System.nanoTime() > nextTenantCheck) {
-                nextTenantCheck = System.nanoTime() + TENANT_CHECK.toNanos();
-                if (!services.tenantActive(c.tenantId())) {
+                nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
+                cpu.charge(sandbox.cpuNanosSoFar());
+                Optional<Stop> stop = mustStop(c);
+                if (stop.isPresent()) {
+                    log.info("Service {}/{} ({}) {}", c.tenantSlug(), spec.name(), c.id(), stop.get().message());
                     registry.unroute(instance);
                     sandbox.kill();
                 }

@@ -1,6 +1,7 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
@@ -24,6 +25,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -54,6 +56,37 @@ class ServiceIngressTests extends ApiTestSupport {
             print('echo listening', flush=True)
             http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
             """;
+
+    /**
+     * An HTTP/1.1 server that keeps connections alive (closing one idle for argv[2] seconds) and
+     * answers with its name (argv[3]) and the port the request came from: the same port twice
+     * means the same connection.
+     */
+    static final String KEEP_ALIVE = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = 'HTTP/1.1'
+                timeout = float(sys.argv[2])
+                def do_GET(self):
+                    out = ('%s %d' % (sys.argv[3], self.client_address[1])).encode()
+                    self.send_response(200)
+                    if self.path == '/chunked':
+                        self.send_header('Transfer-Encoding', 'chunked')
+                        self.end_headers()
+                        for part in (out[:4], out[4:]):
+                            self.wfile.write(b'%x\\r\\n%s\\r\\n' % (len(part), part))
+                        self.wfile.write(b'0\\r\\n\\r\\n')
+                        return
+                    self.send_header('Content-Length', str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                def log_message(self, *a):
+                    pass
+            http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """;
+
+    @Autowired
+    ServiceRegistry registry;
 
     @DynamicPropertySource
     static void workDir(DynamicPropertyRegistry registry) throws Exception {
@@ -208,6 +241,113 @@ class ServiceIngressTests extends ApiTestSupport {
         // one log across restarts, with the platform's note between them
         Thread.sleep(500);
         assertThat(log(id)).contains("[palisade] service killed by signal 9");
+    }
+
+    private static String keepAlive(String name, double idleSeconds) {
+        return "{\"name\":\"%s\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"%s\",\"%s\"]}"
+                .formatted(name, json(KEEP_ALIVE), idleSeconds, name);
+    }
+
+    @Test
+    void keptConnectionsAreReusedPerServiceAndDroppedWithTheirInstance() throws Exception {
+        deploy(member, tenant, keepAlive("kept", 60));
+        deploy(member, tenant, keepAlive("neighbour", 60));
+        awaitService(member, tenant, "kept", statusIs("HEALTHY"));
+        awaitService(member, tenant, "neighbour", statusIs("HEALTHY"));
+
+        String first = request("/apps/" + tenant + "/kept/").body();
+        assertThat(first).startsWith("kept ");
+        // the neighbour's requests in between go to the neighbour, on connections of its own
+        assertThat(request("/apps/" + tenant + "/neighbour/").body()).startsWith("neighbour ");
+        assertThat(request("/apps/" + tenant + "/kept/").body()).as("the same connection, kept alive").isEqualTo(first);
+        // a chunked answer ends at its last chunk, so the connection stays in step too
+        assertThat(request("/apps/" + tenant + "/kept/chunked").body()).isEqualTo(first);
+        assertThat(request("/apps/" + tenant + "/kept/").body()).isEqualTo(first);
+        ServiceRegistry.Instance before = registry.route(tenant, "kept").orElseThrow();
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (before.connections().idle() == 0 && System.nanoTime() < end) {
+            Thread.sleep(10);   // given back just after the response went out
+        }
+        assertThat(before.connections().idle()).isEqualTo(1);
+
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
+        assertThat(killAllOf(200000 + (int) tenantId)).isGreaterThan(0);
+        awaitService(member, tenant, "kept",
+                b -> (Integer) JsonPath.read(b, "$.restarts") >= 1 && "HEALTHY".equals(JsonPath.read(b, "$.status")));
+        // the old instance's connections went with it: none kept, none handed out any more
+        assertThat(before.connections().idle()).isZero();
+        assertThatThrownBy(() -> before.connections().acquire()).isInstanceOf(IOException.class);
+        String after = awaitAnswer("/apps/" + tenant + "/kept/", 200).body();
+        assertThat(after).startsWith("kept ").isNotEqualTo(first);
+        assertThat(registry.route(tenant, "kept").orElseThrow()).isNotSameAs(before);
+    }
+
+    @Test
+    void aKeptConnectionTheServiceClosedIsNotReusedAndTheRequestStillSucceeds() throws Exception {
+        deploy(member, tenant, keepAlive("brief", 0.3));
+        awaitService(member, tenant, "brief", statusIs("HEALTHY"));
+        String first = request("/apps/" + tenant + "/brief/").body();
+        assertThat(first).startsWith("brief ");
+        for (int i = 0; i < 3; i++) {
+            Thread.sleep(800);   // the service has closed the idle connection; the ingress still holds its end
+            HttpResponse<String> again = request("/apps/" + tenant + "/brief/");
+            assertThat(again.statusCode()).isEqualTo(200);
+            assertThat(again.body()).startsWith("brief ").isNotEqualTo(first);
+            first = again.body();
+        }
+    }
+
+    /** A web server with a thread that keeps one CPU busy. */
+    static final String BUSY = """
+            import http.server, sys, threading
+            def spin():
+                while True:
+                    pass
+            threading.Thread(target=spin, daemon=True).start()
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
+            """;
+
+    @Test
+    void aRunningServiceIsChargedItsCpuAsItGoesAndStoppedOnceTheMonthsQuotaIsUsedUp() throws Exception {
+        String id = JsonPath.read(deploy(member, tenant, """
+                {"name":"busy","port":8000,"command":["python3","-c",%s,"8000"]}""".formatted(json(BUSY))), "$.workloadId");
+        awaitService(member, tenant, "busy", statusIs("HEALTHY"));
+
+        // charged while it runs: the usage the quota reads grows with the workload still RUNNING
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long charged = 0;
+        while (charged < 1000) {
+            assertThat(System.nanoTime()).as("charged " + charged + " ms so far").isLessThan(end);
+            Thread.sleep(100);
+            Long c = jdbc.queryForObject("select cpu_millis from workload where id = ?::uuid", Long.class, id);
+            charged = c == null ? 0 : c;
+        }
+        assertThat(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id)).isEqualTo("RUNNING");
+        String usage = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/usage")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        assertThat(((Number) JsonPath.read(usage, "$.cpuSeconds")).doubleValue()).isGreaterThanOrEqualTo(1.0);
+        assertThat(request("/apps/" + tenant + "/busy/").statusCode()).isEqualTo(200);
+
+        // the month's CPU seconds are lowered to what it will soon have used: it is stopped, saying why
+        String quota = mvc.perform(as(admin, get("/api/v1/tenants/" + tenant + "/quota")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        var limits = tools.jackson.databind.json.JsonMapper.builder().build().readTree(quota);
+        ((tools.jackson.databind.node.ObjectNode) limits).put("cpuSecondsPerMonth", 2);
+        mvc.perform(as(admin, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put(
+                "/api/v1/tenants/" + tenant + "/quota"), limits.toString())).andExpect(status().isOk());
+        String stopped = awaitService(member, tenant, "busy", b -> !"RUNNING".equals(JsonPath.read(b, "$.state")));
+        assertThat((String) JsonPath.read(stopped, "$.status")).isEqualTo("STOPPED");
+        assertThat((String) JsonPath.read(stopped, "$.lastExit")).isEqualTo("CPU quota used up");
+        String workload = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id)))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        assertThat((String) JsonPath.read(workload, "$.terminationReason")).isEqualTo("cpu_quota");
+        assertThat((String) JsonPath.read(workload, "$.message"))
+                .contains("has used up its CPU seconds for this month (quota 2 s, used ");
+        assertThat(jdbc.queryForObject("select cpu_millis from workload where id = ?::uuid", Long.class, id))
+                .isGreaterThanOrEqualTo(2000);
+        HttpResponse<String> r = request("/apps/" + tenant + "/busy/");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.body()).contains("is not running");
     }
 
     @Test

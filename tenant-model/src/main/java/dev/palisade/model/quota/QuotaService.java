@@ -3,6 +3,10 @@ package dev.palisade.model.quota;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
+import dev.palisade.model.usage.UsageService;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Optional;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -11,10 +15,12 @@ public class QuotaService {
 
     private final QuotaRepository quotas;
     private final AuditLog audit;
+    private final UsageService usage;
 
-    QuotaService(QuotaRepository quotas, AuditLog audit) {
+    QuotaService(QuotaRepository quotas, AuditLog audit, UsageService usage) {
         this.quotas = quotas;
         this.audit = audit;
+        this.usage = usage;
     }
 
     /** Called by tenant creation, inside its transaction (and audited there). */
@@ -27,6 +33,24 @@ public class QuotaService {
     public Quota get(Tenant tenant) {
         return quotas.findById(tenant.getId())
                 .orElseThrow(() -> new NotFoundException("no quota for tenant '" + tenant.getSlug() + "'"));
+    }
+
+    /** The month's CPU seconds, all used: the quota and what the usage records sum to. */
+    public record CpuUsedUp(long quotaSeconds, long usedSeconds) {
+    }
+
+    /**
+     * Whether the tenant has used up its CPU seconds for this month (UTC), as the usage records
+     * sum them: asked while services run, which are stopped then. (Admission asks whether a new
+     * workload's ceiling still fits.) Empty while some remain.
+     */
+    @Transactional(readOnly = true)
+    public Optional<CpuUsedUp> cpuUsedUp(long tenantId) {
+        QuotaLimits q = quotas.findById(tenantId).map(Quota::limits)
+                .orElseThrow(() -> new NotFoundException("no quota for tenant " + tenantId));
+        long used = usage.of(tenantId, YearMonth.now(ZoneOffset.UTC)).cpuMillis();
+        return used < q.cpuSecondsPerMonth() * 1000 ? Optional.empty()
+                : Optional.of(new CpuUsedUp(q.cpuSecondsPerMonth(), used / 1000));
     }
 
     @Transactional

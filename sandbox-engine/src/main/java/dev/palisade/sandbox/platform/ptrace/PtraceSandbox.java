@@ -170,6 +170,12 @@ final class PtraceSandbox implements Sandbox {
         return Results.await(result, timeout);
     }
 
+    /** From the sandbox's cgroup: every process of the tree, those already gone included. */
+    @Override
+    public long cpuNanosSoFar() {
+        return result.isDone() ? result.join().cpuNanos() : tracer.cpuNanosNow();
+    }
+
     @Override
     public SocketChannel connect(int port) throws IOException {
         return connector().connect(port);

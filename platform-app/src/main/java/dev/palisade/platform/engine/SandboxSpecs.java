@@ -1,0 +1,123 @@
+package dev.palisade.platform.engine;
+
+import dev.palisade.platform.config.PalisadeProperties;
+import dev.palisade.platform.dispatch.WorkloadStore;
+import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
+import dev.palisade.platform.image.Images;
+import dev.palisade.platform.workload.Archives;
+import dev.palisade.platform.workload.WorkloadProperties;
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.PlatformChoice;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.SandboxSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The one place a claimed workload becomes a {@link SandboxSpec}, for jobs and services alike:
+ * a fresh workspace under {@code <data-dir>/work/<id>} with the input unpacked and owned by the
+ * tenant's uid, the stored command, environment, limits and platform, the image's root and the
+ * tenant's identity. A service differs only in its limits (no wall or output limit: it runs
+ * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
+ * to listen on).
+ */
+@Component
+public class SandboxSpecs {
+
+    private static final Logger log = LoggerFactory.getLogger(SandboxSpecs.class);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final WorkloadStore store;
+    private final Images images;
+    private final TenantIdentity identity;
+    private final WorkloadProperties properties;
+    private final Path workRoot;
+
+    SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
+            PalisadeProperties palisade) {
+        this.store = store;
+        this.images = images;
+        this.identity = identity;
+        this.properties = properties;
+        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
+    }
+
+    /** What a claimed workload runs as, and the cap on the log it writes. */
+    public record Prepared(SandboxSpec spec, long outputBytes) {
+    }
+
+    /** The workload's workspace directory (whether or not it exists yet). */
+    public Path workspace(UUID workload) {
+        return workRoot.resolve(workload.toString());
+    }
+
+    /** Removes the workload's workspace once its run is over; a failure is logged, not thrown. */
+    public void removeWorkspace(UUID workload) {
+        Path ws = workspace(workload);
+        try {
+            Archives.deleteTree(ws);
+        } catch (RuntimeException e) {
+            log.warn("Could not remove the workspace {}: {}", ws, e.toString());
+        }
+    }
+
+    /** What the workload's record says when its sandbox could not even run: our own messages as they are. */
+    public static String failure(Exception e) {
+        return e instanceof Archives.ArchiveException || e instanceof SandboxException
+                ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    /** A job: runs to completion within its wall and output limits, with no network. */
+    public Prepared job(Claimed c) throws IOException {
+        return prepare(c, false);
+    }
+
+    /** A service: runs until stopped, with a loopback of its own. */
+    public Prepared service(Claimed c) throws IOException {
+        return prepare(c, true);
+    }
+
+    private Prepared prepare(Claimed c, boolean service) throws IOException {
+        Path ws = workspace(c.id());
+        int uid = identity.uid(c.tenantId());
+        Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
+        long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
+        Archives.deleteTree(ws);
+        Files.createDirectories(ws);
+        if (c.hasInput()) {
+            byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
+            Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+        }
+        Archives.chown(ws, uid, uid);
+        Limits limits = new Limits(
+                l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()),
+                service ? 0 : l.getOrDefault("wallMillis", Limits.DEFAULT.wallMillis()),
+                l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
+                l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
+                Limits.DEFAULT.fileSizeBytes(),
+                // a job past its output limit is ended; the log keeps as much and marks the cut
+                service ? 0 : output + 1);
+        SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
+                .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
+                .workspace(ws)
+                .limits(limits)
+                .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
+                .identity(uid, uid);
+        if (service) {
+            spec.network(NetworkPolicy.LOOPBACK);
+        }
+        images.root(c.image()).ifPresent(spec::root);
+        return new Prepared(spec.build(), output);
+    }
+}
