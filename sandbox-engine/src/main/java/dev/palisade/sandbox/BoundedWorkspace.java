@@ -31,6 +31,8 @@ import java.util.List;
  */
 public final class BoundedWorkspace implements AutoCloseable {
 
+    /** The mount's source names the process that made it, so a later start knows what a dead one left. */
+    private static final String SOURCE = "palisade-ws-";
     private final Path dir;
     private final boolean mounted;
     private final long bytes, inodes;
@@ -44,7 +46,7 @@ public final class BoundedWorkspace implements AutoCloseable {
 
     /**
      * Makes {@code dir} (which must not exist yet, or be an empty directory) a workspace bounded by
-     * {@code limits}' disk bound.
+     * {@code limits}' disk bound ({@link Limits#diskBound()} bytes, {@link Limits#diskInodes()} files).
      */
     public static BoundedWorkspace create(Path dir, Limits limits) {
         Path d = dir.toAbsolutePath().normalize();
@@ -63,12 +65,17 @@ public final class BoundedWorkspace implements AutoCloseable {
             return new BoundedWorkspace(d, false, size, inodes);
         }
         try {
-            Posix.mount("palisade-workspace", d.toString(), "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV,
+            Posix.mount(SOURCE + ProcessHandle.current().pid(), d.toString(), "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV,
                     "mode=755,size=" + size + ",nr_inodes=" + inodes);
         } catch (NativeCallException e) {
             throw new SandboxException("cannot mount the workspace " + d + ": " + e.getMessage(), e);
         }
         return new BoundedWorkspace(d, true, size, inodes);
+    }
+
+    /** Its size in bytes (as a bound only when {@link #bounded()}). */
+    public long bytes() {
+        return bytes;
     }
 
     public Path path() {
@@ -97,39 +104,41 @@ public final class BoundedWorkspace implements AutoCloseable {
     }
 
     /**
-     * Unmounts every filesystem mounted at or under {@code root} (a previous process that was
-     * killed left them) and removes what is under it. Returns how many mounts it removed.
+     * Unmounts the workspaces under {@code root} that a process which is gone left mounted (a
+     * worker killed with {@code kill -9}) and removes their directories; workspaces of live
+     * processes (another instance on this machine) are left alone. Returns how many it removed.
      */
     public static int removeStale(Path root) {
         Path r = root.toAbsolutePath().normalize();
-        List<Path> mounts = new ArrayList<>();
+        List<Path> stale = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                // id parent dev root mountpoint options [optional...] - fstype source superoptions
                 String[] f = line.split(" ");
-                if (f.length > 4) {
-                    Path p = Path.of(unescape(f[4]));
-                    if (p.startsWith(r)) {
-                        mounts.add(p);
-                    }
+                int dash = List.of(f).indexOf("-");
+                if (f.length <= 4 || dash < 0 || dash + 2 >= f.length || !f[dash + 2].startsWith(SOURCE)) {
+                    continue;
+                }
+                Path p = Path.of(unescape(f[4]));
+                long owner;
+                try {
+                    owner = Long.parseLong(f[dash + 2].substring(SOURCE.length()));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (p.startsWith(r) && !p.equals(r) && !ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                    stale.add(p);
                 }
             }
         } catch (IOException e) {
             throw new SandboxException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
         }
-        mounts.sort(Comparator.comparingInt(Path::getNameCount).reversed()); // the deepest first
-        for (Path m : mounts) {
+        stale.sort(Comparator.comparingInt(Path::getNameCount).reversed()); // the deepest first
+        for (Path m : stale) {
             unmount(m);
+            deleteTree(m);
         }
-        if (Files.isDirectory(r, LinkOption.NOFOLLOW_LINKS)) {
-            try (var entries = Files.list(r)) {
-                for (Path e : entries.toList()) {
-                    deleteTree(e);
-                }
-            } catch (IOException e) {
-                throw new SandboxException("cannot clean " + r + ": " + e.getMessage(), e);
-            }
-        }
-        return mounts.size();
+        return stale.size();
     }
 
     /** mountinfo escapes space, tab, newline and backslash as octal. */

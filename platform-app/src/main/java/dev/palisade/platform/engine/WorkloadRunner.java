@@ -18,7 +18,6 @@ import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,11 +51,13 @@ public class WorkloadRunner {
     private final Path workRoot;
     private final WorkloadMetrics metrics;
     private final ServiceRuns services;
+    private final Workspaces workspaces;
 
     WorkloadRunner(SandboxEngine engine, WorkloadStore store, Images images, TenantIdentity identity,
             WorkloadProperties properties, PalisadeProperties palisade, WorkloadMetrics metrics,
-            ServiceRuns services) {
+            ServiceRuns services, Workspaces workspaces) {
         this.services = services;
+        this.workspaces = workspaces;
         this.engine = engine;
         this.metrics = metrics;
         this.store = store;
@@ -153,8 +154,7 @@ public class WorkloadRunner {
             int uid = identity.uid(c.tenantId());
             Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
             long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-            Archives.deleteTree(ws);
-            Files.createDirectories(ws);
+            long disk = workspaces.open(ws, c.tenantId());
             if (c.hasInput()) {
                 byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
                 Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
@@ -167,7 +167,7 @@ public class WorkloadRunner {
                     l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
                     Limits.DEFAULT.fileSizeBytes(),
                     // the sandbox ends a program past its output limit; the log keeps as much and marks the cut
-                    output + 1);
+                    output + 1).withDiskBytes(disk);
             SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
                     .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
                     .workspace(ws)
@@ -235,7 +235,7 @@ public class WorkloadRunner {
                 sandbox.close();
             }
             try {
-                Archives.deleteTree(ws);
+                workspaces.remove(ws);
             } catch (RuntimeException e) {
                 log.warn("Could not remove the workspace {}: {}", ws, e.toString());
             }

@@ -10,6 +10,7 @@ import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
 import dev.palisade.platform.engine.ServiceRuns;
 import dev.palisade.platform.engine.TenantIdentity;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
+import dev.palisade.platform.engine.Workspaces;
 import dev.palisade.platform.image.Images;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
@@ -29,7 +30,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,11 +71,13 @@ class ServiceRunner implements ServiceRuns {
     private final ServiceProperties properties;
     private final ObjectProvider<Dispatcher> dispatcher;
     private final Path workRoot;
+    private final Workspaces workspaces;
 
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
             Images images, TenantIdentity identity, WorkloadProperties workloadProperties, ServiceProperties properties,
-            ObjectProvider<Dispatcher> dispatcher, PalisadeProperties palisade) {
+            ObjectProvider<Dispatcher> dispatcher, PalisadeProperties palisade, Workspaces workspaces) {
         this.engine = engine;
+        this.workspaces = workspaces;
         this.store = store;
         this.services = services;
         this.registry = registry;
@@ -110,8 +112,7 @@ class ServiceRunner implements ServiceRuns {
             int uid = identity.uid(c.tenantId());
             Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
             long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-            Archives.deleteTree(ws);
-            Files.createDirectories(ws);
+            long disk = workspaces.open(ws, c.tenantId());
             if (c.hasInput()) {
                 byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
                 Archives.extract(input, ws, workloadProperties.maxInputEntries(),
@@ -122,7 +123,7 @@ class ServiceRunner implements ServiceRuns {
             Limits limits = new Limits(l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()), 0,
                     l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
                     l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
-                    Limits.DEFAULT.fileSizeBytes(), 0);
+                    Limits.DEFAULT.fileSizeBytes(), 0).withDiskBytes(disk);
             SandboxSpec.Builder builder = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
                     .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
                     .workspace(ws)
@@ -209,7 +210,7 @@ class ServiceRunner implements ServiceRuns {
                 sink.flush();
             }
             try {
-                Archives.deleteTree(ws);
+                workspaces.remove(ws);
             } catch (RuntimeException e) {
                 log.warn("Could not remove the workspace {}: {}", ws, e.toString());
             }
