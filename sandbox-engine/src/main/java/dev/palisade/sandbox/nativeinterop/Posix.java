@@ -163,6 +163,15 @@ public final class Posix {
         }
     }
 
+    /**
+     * open_tree(2) with {@code OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC}: a detached copy of the mount
+     * at {@code path}, as a file descriptor another mount namespace can attach with move_mount(2).
+     */
+    public static int openTreeClone(String path) {
+        long fd = C.syscall(428, -100, path, 1 | 0x80000); // AT_FDCWD, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
+        return check("open_tree(" + path + ")", (int) fd);
+    }
+
     public static FsUsage statvfs(String path) {
         // struct statvfs on x86-64: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, ... (8 bytes each)
         Memory buf = new Memory(112);

@@ -71,6 +71,8 @@ final class Tracer implements SyscallContext {
     /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
     private long stubTmpfsSize;
     private int limitStrikes;
+    /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
+    private boolean preparedEarlier;
     /** The writable filesystem found full when the sandbox's init exited ("/workspace" or "/tmp"), or null. */
     private String diskFull;
     private boolean policyKilled;
@@ -185,6 +187,7 @@ final class Tracer implements SyscallContext {
 
     /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's mounts, then its fork goes on. */
     void adopt(Prepared p) {
+        preparedEarlier = true;
         stubPid = p.pid();
         killableStub = p.pid();
         scratch = p.scratch();
@@ -554,12 +557,39 @@ final class Tracer implements SyscallContext {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
                     "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
                             + ",uid=" + uid + ",gid=" + gid);
+        } else if (preparedEarlier && !Rootless.ACTIVE) {
+            attachHostMount(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace");
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         if (!Rootless.ACTIVE) {
             pivotInto(in, r);
+        }
+    }
+
+    private static final int SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438, SYS_MOVE_MOUNT = 429;
+
+    /**
+     * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
+     * {@link dev.palisade.sandbox.BoundedWorkspace}) appear writable at {@code target} in a stub
+     * whose mount namespace was made before: a bind would only see what was mounted then. The
+     * engine clones the host's mount (open_tree), the stub takes the descriptor from the engine
+     * (pidfd_getfd) and attaches it in its own namespace (move_mount).
+     */
+    private static void attachHostMount(Injector in, String source, String target) {
+        int tree = Posix.openTreeClone(source);
+        try {
+            long pidfd = in.check("pidfd_open(engine)", SYS_PIDFD_OPEN, Posix.getpid(), 0);
+            long fd = in.check("pidfd_getfd(workspace)", SYS_PIDFD_GETFD, pidfd, tree, 0);
+            in.call(SYS_CLOSE, pidfd);
+            in.reset();
+            in.check("move_mount(workspace)", SYS_MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
+            in.call(SYS_CLOSE, fd);
+            in.reset();
+            in.check("remount workspace", SYS_MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
+        } finally {
+            Posix.close(tree);
         }
     }
 

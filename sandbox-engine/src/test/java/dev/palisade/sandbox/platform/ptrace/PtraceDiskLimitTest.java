@@ -107,6 +107,39 @@ class PtraceDiskLimitTest {
     }
 
     @Test
+    void aWorkspaceMountedAfterThePreparedStubWasMadeIsTheOneTheProgramSees(@TempDir Path tmp) throws Exception {
+        // the pool prepares its next stub (its own mount namespace) right after a sandbox is taken
+        assertThat(run(spec("/bin/true").build()).status()).isZero();
+        StubPool pool = new StubPool(1, PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID);
+        Path dir = tmp.resolve("ws");
+        StubPool.Slot first = pool.take(spec("/bin/true").build());
+        release(first);
+        Thread.sleep(1000);
+        try (BoundedWorkspace ws = BoundedWorkspace.create(dir, LIMITS)) {
+            Files.writeString(dir.resolve("input.txt"), "unpacked after the stub was prepared\n");
+            var o = run(spec("/bin/sh", "-c", "cat input.txt; stat -f -c '%T %b %S' /workspace; echo made > out.txt")
+                    .workspace(dir).limits(LIMITS).build());
+            assertThat(o.stdout()).isEqualTo("unpacked after the stub was prepared\ntmpfs " + DISK / 4096 + " 4096\n");
+            assertThat(Files.readString(dir.resolve("out.txt"))).isEqualTo("made\n");
+            // and the pool hands a prepared stub to a spec with a host workspace
+            StubPool.Slot withWorkspace = pool.take(spec("/bin/true").workspace(dir).build());
+            assertThat(withWorkspace.prepared).isNotNull();
+            release(withWorkspace);
+        }
+    }
+
+    /** Ends a stub the test took from a pool without running it (on its tracer thread, which reaps it). */
+    static void release(StubPool.Slot slot) {
+        slot.run(() -> {
+            Posix.killQuietly(slot.pid, 9);
+            new dev.palisade.sandbox.nativeinterop.Ptrace().wait(slot.pid, dev.palisade.sandbox.nativeinterop.Ptrace.WALL);
+            if (slot.prepared != null) {
+                slot.prepared.cgroup().close();
+            }
+        });
+    }
+
+    @Test
     void aWorkspaceThatAKilledProcessLeftMountedIsRemovedAtTheNextStart(@TempDir Path tmp) throws Exception {
         Path root = tmp.resolve("work");
         Path dir = root.resolve("left-behind");
