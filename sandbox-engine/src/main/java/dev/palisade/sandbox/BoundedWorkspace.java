@@ -31,7 +31,10 @@ import java.util.List;
  */
 public final class BoundedWorkspace implements AutoCloseable {
 
-    /** The mount's source names the process that made it, so a later start knows what a dead one left. */
+    /**
+     * The mount's source names the process that made it (pid and start time, as a pid is reused),
+     * so a later start knows what a dead one left.
+     */
     private static final String SOURCE = "palisade-ws-";
     private final Path dir;
     private final boolean mounted;
@@ -65,7 +68,7 @@ public final class BoundedWorkspace implements AutoCloseable {
             return new BoundedWorkspace(d, false, size, inodes);
         }
         try {
-            Posix.mount(SOURCE + ProcessHandle.current().pid(), d.toString(), "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV,
+            Posix.mount(SOURCE + processId(ProcessHandle.current()), d.toString(), "tmpfs", Posix.MS_NOSUID | Posix.MS_NODEV,
                     "mode=755,size=" + size + ",nr_inodes=" + inodes);
         } catch (NativeCallException e) {
             throw new SandboxException("cannot mount the workspace " + d + ": " + e.getMessage(), e);
@@ -120,13 +123,15 @@ public final class BoundedWorkspace implements AutoCloseable {
                     continue;
                 }
                 Path p = Path.of(unescape(f[4]));
-                long owner;
+                String owner = f[dash + 2].substring(SOURCE.length());
+                boolean alive;
                 try {
-                    owner = Long.parseLong(f[dash + 2].substring(SOURCE.length()));
+                    alive = ProcessHandle.of(Long.parseLong(owner.split("-")[0]))
+                            .filter(ProcessHandle::isAlive).map(h -> processId(h).equals(owner)).orElse(false);
                 } catch (NumberFormatException e) {
                     continue;
                 }
-                if (p.startsWith(r) && !p.equals(r) && !ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) {
+                if (p.startsWith(r) && !p.equals(r) && !alive) {
                     stale.add(p);
                 }
             }
@@ -139,6 +144,10 @@ public final class BoundedWorkspace implements AutoCloseable {
             deleteTree(m);
         }
         return stale.size();
+    }
+
+    private static String processId(ProcessHandle h) {
+        return h.pid() + "-" + h.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
     /** mountinfo escapes space, tab, newline and backslash as octal. */
