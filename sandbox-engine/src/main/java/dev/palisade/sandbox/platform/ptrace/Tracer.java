@@ -68,7 +68,7 @@ final class Tracer implements SyscallContext {
     private RootFs fs;
     private long scratch;
     private int pendingClones;
-    /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
+    /** Size the stub gave /tmp (a prepared stub: the default's; init resizes it to the spec's). */
     private long stubTmpfsSize;
     private int limitStrikes;
     /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
