@@ -41,6 +41,7 @@ public record SandboxResult(
         return switch (termination) {
             case EXITED -> exitCode;
             case ENGINE_ERROR -> 125;
+            case DISK_LIMIT -> signal > 0 ? 128 + signal : exitCode; // the program ended on its own after ENOSPC
             default -> signal > 0 ? 128 + signal : 128 + 9;
         };
     }

@@ -11,6 +11,8 @@ public enum Termination {
     MEMORY_LIMIT,
     PROCESS_LIMIT,
     FILE_SIZE_LIMIT,
+    /** {@code /workspace} or {@code /tmp} was full ({@link Limits#diskBytes()}): writes failed with ENOSPC and the program failed. */
+    DISK_LIMIT,
     OUTPUT_LIMIT,
     /** The Sentry ended it for a call whose action is kill (a 32-bit syscall, for one). */
     POLICY_VIOLATION,

@@ -12,7 +12,6 @@ import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -26,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The one place a claimed workload becomes a {@link SandboxSpec}, for jobs and services alike:
- * a fresh workspace under {@code <data-dir>/work/<id>} with the input unpacked and owned by the
+ * a fresh workspace under {@code <data-dir>/work/<id>} (bounded, see {@link Workspaces}) with the input unpacked and owned by the
  * tenant's uid, the stored command, environment, limits and platform, the image's root and the
  * tenant's identity. A service differs only in its limits (no wall or output limit: it runs
  * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
@@ -42,11 +41,13 @@ public class SandboxSpecs {
     private final Images images;
     private final TenantIdentity identity;
     private final WorkloadProperties properties;
+    private final Workspaces workspaces;
     private final Path workRoot;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
-            PalisadeProperties palisade) {
+            Workspaces workspaces, PalisadeProperties palisade) {
         this.store = store;
+        this.workspaces = workspaces;
         this.images = images;
         this.identity = identity;
         this.properties = properties;
@@ -66,7 +67,7 @@ public class SandboxSpecs {
     public void removeWorkspace(UUID workload) {
         Path ws = workspace(workload);
         try {
-            Archives.deleteTree(ws);
+            workspaces.remove(ws);
         } catch (RuntimeException e) {
             log.warn("Could not remove the workspace {}: {}", ws, e.toString());
         }
@@ -93,8 +94,7 @@ public class SandboxSpecs {
         int uid = identity.uid(c.tenantId());
         Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
         long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-        Archives.deleteTree(ws);
-        Files.createDirectories(ws);
+        long disk = workspaces.open(ws, c.tenantId());
         if (c.hasInput()) {
             byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
             Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
@@ -107,7 +107,7 @@ public class SandboxSpecs {
                 l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
                 Limits.DEFAULT.fileSizeBytes(),
                 // a job past its output limit is ended; the log keeps as much and marks the cut
-                service ? 0 : output + 1);
+                service ? 0 : output + 1).withDiskBytes(disk);
         SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
                 .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
                 .workspace(ws)

@@ -13,6 +13,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxInputExpanded   most bytes an input archive may unpack to (zip bombs stop here)
  * @param maxArtifactSize    most bytes of /workspace/out kept as artifacts
  * @param tenantUidBase      a tenant's programs run as uid and gid {@code tenantUidBase + tenant id}
+ * @param maxWorkspaceSize   most bytes a run's /workspace may hold (and files: one per 16 KiB), at most the
+ *                           tenant's storage quota; past it the program's writes fail with ENOSPC
  */
 @ConfigurationProperties("palisade.workloads")
 public record WorkloadProperties(
@@ -21,5 +23,6 @@ public record WorkloadProperties(
         @DefaultValue("10000") int maxInputEntries,
         @DefaultValue("256MB") DataSize maxInputExpanded,
         @DefaultValue("64MB") DataSize maxArtifactSize,
-        @DefaultValue("200000") int tenantUidBase) {
+        @DefaultValue("200000") int tenantUidBase,
+        @DefaultValue("256MB") DataSize maxWorkspaceSize) {
 }

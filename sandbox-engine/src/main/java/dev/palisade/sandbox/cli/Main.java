@@ -35,6 +35,7 @@ public final class Main {
               --workdir DIR                working directory inside (default /workspace)
               --workspace DIR              host directory mounted at /workspace (default: a fresh one)
               --cpu-ms N  --wall-ms N  --memory BYTES  --pids N  --fsize BYTES  --output BYTES
+              --disk-limit BYTES           size of /workspace and of /tmp each (files: one per 16 KiB)
               --net none|loopback          default none
               --env K=V                    repeatable
               --stats FILE                 write the result as JSON
@@ -100,6 +101,7 @@ public final class Main {
                 case "--pids" -> limits = limits.withMaxProcesses(Integer.parseInt(v));
                 case "--fsize" -> limits = limits.withFileSizeBytes(Long.parseLong(v));
                 case "--output" -> limits = limits.withOutputBytes(Long.parseLong(v));
+                case "--disk-limit" -> limits = limits.withDiskBytes(Long.parseLong(v));
                 case "--net" -> net = NetworkPolicy.valueOf(v.toUpperCase(Locale.ROOT));
                 case "--env" -> {
                     int eq = v.indexOf('=');

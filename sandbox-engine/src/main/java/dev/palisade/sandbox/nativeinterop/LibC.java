@@ -97,5 +97,14 @@ public interface LibC extends Library {
 
     long process_vm_readv(int pid, Pointer localIov, long liovcnt, Pointer remoteIov, long riovcnt, long flags);
 
+    /** {@code int mount(const char *source, const char *target, const char *type, unsigned long flags, const void *data)}. */
+    int mount(String source, String target, String type, long flags, String data);
+
+    /** {@code int umount2(const char *target, int flags)}. */
+    int umount2(String target, int flags);
+
+    /** {@code int statvfs(const char *path, struct statvfs *buf)}; see {@link Posix#statvfs}. */
+    int statvfs(String path, Pointer buf);
+
     String strerror(int errnum);
 }

@@ -36,6 +36,10 @@ public final class Posix {
         return (int) C.syscall(107);
     }
 
+    public static int getegid() {
+        return (int) C.syscall(108);
+    }
+
     public static int getpid() {
         return C.getpid();
     }
@@ -136,6 +140,43 @@ public final class Posix {
     public static void mknodChar(String path, int perm, int major, int minor) {
         long dev = ((long) major << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12);
         check("mknod(" + path + ")", C.mknod(path, 0020000 | perm, dev));
+    }
+
+    /** mount(2) flags the engine uses from the host side. */
+    public static final long MS_NOSUID = 2, MS_NODEV = 4;
+    /** umount2(2): detach now, free when no longer busy. */
+    public static final int MNT_DETACH = 2;
+
+    public static void mount(String source, String target, String type, long flags, String data) {
+        check("mount(" + type + " on " + target + ")", C.mount(source, target, type, flags, data));
+    }
+
+    public static void umount2(String target, int flags) {
+        check("umount2(" + target + ")", C.umount2(target, flags));
+    }
+
+    /** What statvfs(3) says of the filesystem holding {@code path}. */
+    public record FsUsage(long blockSize, long blocks, long freeBlocks, long files, long freeFiles) {
+        /** No block or no inode left: the next write or file creation fails with ENOSPC. */
+        public boolean full() {
+            return (blocks > 0 && freeBlocks == 0) || (files > 0 && freeFiles == 0);
+        }
+    }
+
+    /**
+     * open_tree(2) with {@code OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC}: a detached copy of the mount
+     * at {@code path}, as a file descriptor another mount namespace can attach with move_mount(2).
+     */
+    public static int openTreeClone(String path) {
+        long fd = C.syscall(428, -100, path, 1 | 0x80000); // AT_FDCWD, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
+        return check("open_tree(" + path + ")", (int) fd);
+    }
+
+    public static FsUsage statvfs(String path) {
+        // struct statvfs on x86-64: f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, ... (8 bytes each)
+        Memory buf = new Memory(112);
+        check("statvfs(" + path + ")", C.statvfs(path, buf));
+        return new FsUsage(buf.getLong(8), buf.getLong(16), buf.getLong(24), buf.getLong(40), buf.getLong(48));
     }
 
     public static String strerror(int errno) {

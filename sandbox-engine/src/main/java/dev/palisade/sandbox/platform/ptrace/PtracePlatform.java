@@ -17,7 +17,8 @@ import java.util.function.Consumer;
 
 /**
  * Runs any Linux x86-64 program under the Sentry through ptrace and a seccomp-bpf filter, inside
- * fresh mount, pid, net, ipc, uts and cgroup namespaces, as an unprivileged uid.
+ * fresh mount, pid, net, ipc, uts and cgroup namespaces, as an unprivileged uid. Without root it
+ * runs {@linkplain Rootless rootless}, in a user namespace, and says once what is missing.
  */
 public final class PtracePlatform implements Platform {
 
@@ -83,8 +84,11 @@ public final class PtracePlatform implements Platform {
             return Optional.of("the ptrace platform needs Linux on x86-64");
         }
         try {
-            if (Posix.geteuid() != 0) {
-                return Optional.of("the ptrace platform needs root (namespaces, mounts, uid change); run the engine as root");
+            if (Rootless.ACTIVE) {
+                Optional<String> refused = Rootless.unavailableReason();
+                if (refused.isPresent()) {
+                    return refused;
+                }
             }
             Path yama = Path.of("/proc/sys/kernel/yama/ptrace_scope");
             if (Files.exists(yama) && Files.readString(yama).trim().equals("3")) {
@@ -110,13 +114,16 @@ public final class PtracePlatform implements Platform {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
         String program = resolve(spec);
-        // a spec's own identity (e.g. one uid per tenant) wins over the platform's default
-        int u = spec.identity() == null ? uid : spec.identity().uid();
-        int g = spec.identity() == null ? gid : spec.identity().gid();
+        // a spec's own identity (e.g. one uid per tenant) wins over the platform's default;
+        // rootless, there is one identity only: the caller's, root (without capabilities) inside
+        int u = Rootless.ACTIVE ? 0 : spec.identity() == null ? uid : spec.identity().uid();
+        int g = Rootless.ACTIVE ? 0 : spec.identity() == null ? gid : spec.identity().gid();
         if (spec.workspace() != null && !Files.isDirectory(spec.workspace())) {
             throw new SandboxException("workspace is not a directory: " + spec.workspace());
         }
-        if (spec.workspace() != null) {
+        if (Rootless.ACTIVE) {
+            Rootless.warnOnce();
+        } else if (spec.workspace() != null) {
             // the sandbox's uid must be able to write its workspace (only the top directory is changed)
             Posix.chown(spec.workspace().toAbsolutePath().toString(), u, g);
         }

@@ -23,7 +23,8 @@ import java.util.List;
  */
 final class RootFs {
 
-    static final Path BASE = Path.of("/run/palisade");
+    /** The engine's own directory: {@code /run/palisade}, or the caller's own one when rootless. */
+    static final Path BASE = Rootless.ACTIVE ? Rootless.baseDir() : Path.of("/run/palisade");
     static final Path STAGE = BASE.resolve("stage");
     /** Host skeleton of the default root (mount points and top-level symlinks), used when the spec adds no binds. */
     static final Path SKEL = BASE.resolve("skel");
@@ -47,7 +48,10 @@ final class RootFs {
     final Path hostRoot;
     /** Default root with no binds of its own: the shared host skeleton serves as the root's base. */
     boolean useSkeleton;
+    /** The root's own binds (the host's userland, or nothing for an image). */
     final List<Bind> binds = new ArrayList<>();
+    /** The spec's binds, made after the root's (a prepared stub makes them when it is adopted). */
+    final List<Bind> specBinds = new ArrayList<>();
     final List<String> masks = new ArrayList<>();
     final List<Boolean> maskIsDir = new ArrayList<>();
     /** Default root only: mount points of the spec's binds, made in the fresh root (true = directory). */
@@ -113,7 +117,7 @@ final class RootFs {
                         throw new SandboxException("cannot bind over " + inside + " in the default root");
                     }
                     fs.mountPoints.put(inside, Files.isDirectory(host));
-                    fs.binds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
+                    fs.specBinds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
                     continue;
                 }
                 Path mountPoint = Path.of(fs.hostRoot + inside);
@@ -125,7 +129,7 @@ final class RootFs {
                         Files.createFile(mountPoint);
                     }
                 }
-                fs.binds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
+                fs.specBinds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
             }
             return fs;
         } catch (IOException e) {
@@ -137,8 +141,12 @@ final class RootFs {
         if (skeletonReady) {
             return;
         }
-        Files.createDirectories(BASE);
-        Files.setPosixFilePermissions(BASE, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (Rootless.ACTIVE) {
+            Rootless.ensureBase(BASE);
+        } else {
+            Files.createDirectories(BASE);
+            Files.setPosixFilePermissions(BASE, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         Files.createDirectories(STAGE);
         Files.createDirectories(EMPTY_DIR);
         Files.setPosixFilePermissions(EMPTY_DIR, PosixFilePermissions.fromString("r-xr-xr-x"));
@@ -175,7 +183,9 @@ final class RootFs {
         int[][] numbers = {{1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9}};
         for (int i = 0; i < DEVICES.size(); i++) {
             Path node = DEV.resolve(DEVICES.get(i));
-            if (!Files.exists(node, LinkOption.NOFOLLOW_LINKS)) {
+            if (Rootless.ACTIVE && !Files.exists(node, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(node); // no mknod without root: the host's node is bound onto it inside
+            } else if (!Files.exists(node, LinkOption.NOFOLLOW_LINKS)) {
                 dev.palisade.sandbox.nativeinterop.Posix.mknodChar(node.toString(), 0666, numbers[i][0], numbers[i][1]);
                 Files.setPosixFilePermissions(node, PosixFilePermissions.fromString("rw-rw-rw-"));
             }

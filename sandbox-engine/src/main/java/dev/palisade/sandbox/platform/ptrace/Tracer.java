@@ -68,9 +68,13 @@ final class Tracer implements SyscallContext {
     private RootFs fs;
     private long scratch;
     private int pendingClones;
-    /** Size the stub gave /tmp and /workspace (a prepared stub: the default's). */
+    /** Size the stub gave /tmp (a prepared stub: the default's; init resizes it to the spec's). */
     private long stubTmpfsSize;
     private int limitStrikes;
+    /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
+    private boolean preparedEarlier;
+    /** The writable filesystem found full when the sandbox's init exited ("/workspace" or "/tmp"), or null. */
+    private String diskFull;
     private boolean policyKilled;
     private String policyMessage;
     private int initStatus = -1;
@@ -132,15 +136,20 @@ final class Tracer implements SyscallContext {
     record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize) {
     }
 
-    /** Whether a spec can use a prepared stub: the default root without binds of its own. */
+    /**
+     * Whether a spec can use a prepared stub: the default root without binds of its own (their
+     * mount points would need a root of its own). A host workspace is fine: the prepared stub has
+     * not pivoted yet, so it is bound when the stub is adopted.
+     */
     static boolean fitsPrepared(SandboxSpec spec) {
-        return spec.root() == null && spec.binds().isEmpty() && spec.workspace() == null;
+        return spec.root() == null && spec.binds().isEmpty();
     }
 
     /**
      * On a pool thread, before any sandbox asks for it: runs a seized stub to its fork and builds
-     * the spec-independent part (namespaces, default root) there. Everything that depends on a
-     * spec (cgroup, rlimits, /tmp and /workspace, loopback, uid, filter) happens at adoption.
+     * the spec-independent part (namespaces, default root, /dev, /tmp) there. Everything that
+     * depends on a spec (cgroup, rlimits, /workspace, the pivot into the root, /tmp's size,
+     * loopback, uid, filter) happens at adoption.
      */
     Prepared prepare(int pid) {
         stubPid = pid;
@@ -167,7 +176,7 @@ final class Tracer implements SyscallContext {
                 Injector in = new Injector(pt, pid);
                 long nr = in.originalCall();
                 if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
-                    setupStub(in);
+                    setupShared(in);
                     return new Prepared(pid, scratch, in, cgroup, stubTmpfsSize);
                 }
             }
@@ -176,8 +185,9 @@ final class Tracer implements SyscallContext {
         }
     }
 
-    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, then its fork goes on. */
+    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's mounts, then its fork goes on. */
     void adopt(Prepared p) {
+        preparedEarlier = true;
         stubPid = p.pid();
         killableStub = p.pid();
         scratch = p.scratch();
@@ -189,6 +199,8 @@ final class Tracer implements SyscallContext {
         cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
         mark("cgroup");
         applyRlimits(p.pid());
+        setupForSpec(p.atFork());
+        mark("spec mounts");
         p.atFork().finish(Ptrace.PTRACE_CONT);
     }
 
@@ -378,6 +390,9 @@ final class Tracer implements SyscallContext {
     }
 
     private void onExitEvent(Task t) {
+        if (t.tid == initPid) {
+            diskFull = fullFilesystem(t.tid);
+        }
         long status = pt.eventMessage(t.tid);
         int st = (int) status;
         if (Ptrace.signaled(st) && Ptrace.termSig(st) == LibC.SIGSYS && t.stage == Task.Stage.RUNNING) {
@@ -393,6 +408,28 @@ final class Tracer implements SyscallContext {
             killAll(Termination.POLICY_VIOLATION, policyMessage);
         }
         pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+    }
+
+    /**
+     * Which of the sandbox's writable filesystems is full, seen through its init's root while the
+     * init is stopped at its exit (its mount namespace still exists); null when none is.
+     */
+    private static String fullFilesystem(int init) {
+        for (String dir : List.of("/workspace", "/tmp")) {
+            try {
+                if (Posix.statvfs("/proc/" + init + "/root" + dir).full()) {
+                    return dir;
+                }
+            } catch (RuntimeException e) {
+                // not visible: nothing to say about it
+            }
+        }
+        return null;
+    }
+
+    private String diskMessage() {
+        return "disk limit of " + spec.limits().diskBound() + " bytes and " + spec.limits().diskInodes() + " files of "
+                + diskFull + " reached (writes failed with ENOSPC)";
     }
 
     // ------------------------------------------------------------------ setup stops
@@ -437,7 +474,7 @@ final class Tracer implements SyscallContext {
             MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
     private static final int SYS_MOUNT = 165, SYS_UMOUNT2 = 166, SYS_PIVOT_ROOT = 155, SYS_CHDIR = 80,
             SYS_UNSHARE = 272, SYS_SETHOSTNAME = 170, SYS_SOCKET = 41, SYS_IOCTL = 16, SYS_CLOSE = 3,
-            SYS_SETGROUPS = 116, SYS_SETRESGID = 119, SYS_SETRESUID = 117, SYS_PRCTL = 157, SYS_SECCOMP = 317;
+            SYS_SETGROUPS = 116, SYS_SETRESGID = 119, SYS_SETRESUID = 117, SYS_PRCTL = 157, SYS_SECCOMP = 317, SYS_CAPSET = 126;
 
     private void mount(Injector in, String what, String source, String target, String type, long flags, String data) {
         in.reset();
@@ -451,7 +488,25 @@ final class Tracer implements SyscallContext {
 
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     private void setupStub(Injector in) {
+        setupShared(in);
+        setupForSpec(in);
+    }
+
+    private static final long CLONE_NEWUSER = 0x10000000L;
+
+    /**
+     * The part of the stub's setup no spec changes (done ahead of time in a prepared stub):
+     * namespaces (a user namespace first when rootless), the root with the host's userland and its
+     * masks, /dev, /tmp (at the default size; init resizes it), the hostname.
+     */
+    private void setupShared(Injector in) {
         scratch = in.mapScratch();
+        if (Rootless.ACTIVE) {
+            in.check("unshare(user)", SYS_UNSHARE, CLONE_NEWUSER);
+            // entering a user namespace made the stub non-dumpable, which would lock the tracer out of its memory
+            in.check("dumpable", SYS_PRCTL, 4, 1, 0, 0, 0);
+            Rootless.mapCallerToRoot(in.tid());
+        }
         // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
         long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
         in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
@@ -474,42 +529,94 @@ final class Tracer implements SyscallContext {
         }
         mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
         mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
-        stubTmpfsSize = tmpfsSize(spec);
-        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=" + stubTmpfsSize);
+        if (Rootless.ACTIVE) {
+            // no mknod without root: the host's own device nodes, bound one by one
+            for (String d : RootFs.DEVICES) {
+                mount(in, "device", "/dev/" + d, r + "/dev/" + d, null, MS_BIND, null);
+            }
+        }
+        stubTmpfsSize = spec.limits().diskBound();
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                "mode=1777,size=" + stubTmpfsSize + ",nr_inodes=" + spec.limits().diskInodes());
+        in.reset();
+        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+    }
+
+    /**
+     * The spec's part of the stub's setup: its binds, /workspace (a tmpfs of the disk bound, or
+     * the host workspace), the read-only root, and (as root) the pivot into it. Rootless, the
+     * sandbox's init pivots instead, after mounting its /proc: the kernel lets a user namespace
+     * mount a proc only while a full one is visible in its mount namespace.
+     */
+    private void setupForSpec(Injector in) {
+        String r = fs.stage;
+        for (RootFs.Bind b : fs.specBinds) {
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
-                    "mode=755,size=" + stubTmpfsSize + ",uid=" + uid + ",gid=" + gid);
+                    "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
+                            + ",uid=" + uid + ",gid=" + gid);
+        } else if (preparedEarlier && !Rootless.ACTIVE) {
+            attachHostMount(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace");
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+        if (!Rootless.ACTIVE) {
+            pivotInto(in, r);
+        }
+    }
+
+    private static final int SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438, SYS_MOVE_MOUNT = 429;
+
+    /**
+     * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
+     * {@link dev.palisade.sandbox.BoundedWorkspace}) appear writable at {@code target} in a stub
+     * whose mount namespace was made before: a bind would only see what was mounted then. The
+     * engine clones the host's mount (open_tree), the stub takes the descriptor from the engine
+     * (pidfd_getfd) and attaches it in its own namespace (move_mount).
+     */
+    private static void attachHostMount(Injector in, String source, String target) {
+        int tree = Posix.openTreeClone(source);
+        try {
+            long pidfd = in.check("pidfd_open(engine)", SYS_PIDFD_OPEN, Posix.getpid(), 0);
+            long fd = in.check("pidfd_getfd(workspace)", SYS_PIDFD_GETFD, pidfd, tree, 0);
+            in.call(SYS_CLOSE, pidfd);
+            in.reset();
+            in.check("move_mount(workspace)", SYS_MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
+            in.call(SYS_CLOSE, fd);
+            in.reset();
+            in.check("remount workspace", SYS_MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
+        } finally {
+            Posix.close(tree);
+        }
+    }
+
+    /** Into the root for good: the caller's (and so every later process's) root is the sandbox's. */
+    private static void pivotInto(Injector in, String root) {
         in.reset();
-        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
-        // into the root for good: the stub's (and so every later process's) root is the sandbox's
-        in.reset();
-        in.check("chdir to the root", SYS_CHDIR, in.str(r));
+        in.check("chdir to the root", SYS_CHDIR, in.str(root));
         in.reset();
         in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
         in.reset();
         in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
     }
 
-    /** Size of the sandbox's /tmp and /workspace tmpfs. */
-    static long tmpfsSize(SandboxSpec spec) {
-        return spec.limits().fileSizeBytes() > 0 ? spec.limits().fileSizeBytes() : 256L << 20;
-    }
-
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
     private void setupInit(Injector in) {
         in.useScratch(scratch);
-        // the root is already pivoted (by the stub); /proc must be mounted from inside the pid namespace
-        mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        long size = tmpfsSize(spec);
+        // /proc must be mounted from inside the pid namespace
+        if (Rootless.ACTIVE) {
+            mount(in, "/proc", "proc", fs.stage + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+            pivotInto(in, fs.stage);
+        } else {
+            mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        }
+        long size = spec.limits().diskBound();
         if (size != stubTmpfsSize) {
-            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
-            if (spec.workspace() == null) {
-                mount(in, "resize /workspace", null, "/workspace", null, MS_REMOUNT | MS_NOSUID | MS_NODEV, "size=" + size);
-            }
+            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV,
+                    "size=" + size + ",nr_inodes=" + spec.limits().diskInodes());
         }
         if (spec.network() == NetworkPolicy.LOOPBACK) {
             long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
@@ -526,9 +633,17 @@ final class Tracer implements SyscallContext {
             in.reset();
             in.check("chdir /", SYS_CHDIR, in.str("/"));
         }
-        in.check("setgroups", SYS_SETGROUPS, 0, 0);
-        in.check("setresgid", SYS_SETRESGID, gid, gid, gid);
-        in.check("setresuid", SYS_SETRESUID, uid, uid, uid);
+        if (Rootless.ACTIVE) {
+            // root of its user namespace: no capability left, and none regained by any exec (NOROOT, locked)
+            in.check("securebits", SYS_PRCTL, 28, 0x2f, 0, 0, 0);
+            in.reset();
+            byte[] header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0x20080522).putInt(0).array();
+            in.check("drop capabilities", SYS_CAPSET, in.bytes(header), in.bytes(new byte[24]));
+        } else {
+            in.check("setgroups", SYS_SETGROUPS, 0, 0);
+            in.check("setresgid", SYS_SETRESGID, gid, gid, gid);
+            in.check("setresuid", SYS_SETRESUID, uid, uid, uid);
+        }
         in.check("no_new_privs", SYS_PRCTL, 38, 1, 0, 0, 0);
         in.reset();
         long prog = in.bytes(filter);
@@ -850,6 +965,9 @@ final class Tracer implements SyscallContext {
             } else if (signal == LibC.SIGKILL && ooms > 0) {
                 term = Termination.MEMORY_LIMIT;
                 msg = "memory limit of " + spec.limits().memoryBytes() + " bytes reached";
+            } else if (diskFull != null) {
+                term = Termination.DISK_LIMIT;
+                msg = diskMessage() + "; ended by signal " + signal;
             } else {
                 term = Termination.SIGNALED;
                 msg = "ended by signal " + signal;
@@ -870,6 +988,11 @@ final class Tracer implements SyscallContext {
                 term = Termination.CPU_LIMIT;
                 signal = LibC.SIGXCPU;
                 msg = "CPU limit of " + spec.limits().cpuMillis() + " ms reached (exit code " + code + ")";
+            } else if (code != 0 && diskFull != null) {
+                term = Termination.DISK_LIMIT;
+                msg = diskMessage() + "; exit code " + code;
+            } else if (diskFull != null) {
+                msg += "; " + diskMessage();
             }
         }
         return new SandboxResult(term, term == Termination.EXITED ? code : (term == Termination.SIGNALED ? -1 : code),
