@@ -109,13 +109,20 @@ final class KvmSandbox implements Sandbox {
             stop(Termination.WALL_LIMIT, "wall-clock limit of " + l.wallMillis() + " ms reached");
             return;
         }
-        Thread t = thread;
-        if (l.cpuMillis() > 0 && t != null) {
-            long cpu = THREADS.getThreadCpuTime(t.getId()) - cpuBaselineNanos;
-            if (cpu > l.cpuMillis() * 1_000_000L) {
-                stop(Termination.CPU_LIMIT, "CPU time limit of " + l.cpuMillis() + " ms reached");
-            }
+        if (l.cpuMillis() > 0 && cpuNanosSoFar() > l.cpuMillis() * 1_000_000L) {
+            stop(Termination.CPU_LIMIT, "CPU time limit of " + l.cpuMillis() + " ms reached");
         }
+    }
+
+    /** The vCPU thread's CPU time since this sandbox's program began; -1 once that thread is gone. */
+    @Override
+    public long cpuNanosSoFar() {
+        Thread t = thread;
+        if (t == null) {
+            return 0;
+        }
+        long total = THREADS.getThreadCpuTime(t.getId());
+        return total < 0 ? -1 : Math.max(0, total - cpuBaselineNanos);
     }
 
     void closeOutputs() {

@@ -151,6 +151,27 @@ class KvmPlatformTest {
     }
 
     @Test
+    void a_running_program_reports_the_cpu_it_has_used_so_far(@TempDir Path ws) throws Exception {
+        try (var s = PLATFORM.start(spec(ws, "glibc", "spin").build())) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            long used = s.cpuNanosSoFar();
+            while (used < 200_000_000L && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                used = s.cpuNanosSoFar();
+            }
+            // the platform charges a running service by this figure: it must grow while the program spins
+            assertThat(used).isGreaterThanOrEqualTo(200_000_000L);
+            long later = used;
+            while (later == used && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                later = s.cpuNanosSoFar();
+            }
+            assertThat(later).isGreaterThan(used);
+            s.kill();
+        }
+    }
+
+    @Test
     void a_sleeping_program_hits_the_wall_limit(@TempDir Path ws) throws Exception {
         Run r = run(spec(ws, "glibc", "sleep").limits(Limits.DEFAULT.withWallMillis(300)).build());
         assertThat(r.result().termination()).isEqualTo(Termination.WALL_LIMIT);
