@@ -91,14 +91,6 @@ public class ApiToken {
         return revokedAt;
     }
 
-    public boolean isUsable(Instant now) {
-        return revokedAt == null && expiresAt.isAfter(now);
-    }
-
-    void setLastUsedAt(Instant lastUsedAt) {
-        this.lastUsedAt = lastUsedAt;
-    }
-
     void revoke(Instant when) {
         if (revokedAt == null) {
             revokedAt = when;
