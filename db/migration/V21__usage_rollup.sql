@@ -86,6 +86,16 @@ begin
         d_wall := d_wall + coalesce(new.wall_millis, 0);
         d_count := d_count + 1;
     end if;
+    if tg_op = 'DELETE' then
+        -- plain updates: when the tenant itself is being deleted its rows may be gone already
+        update tenant_usage set queued = queued + d_queued, running = running + d_running,
+            reserved_cpu_millis = reserved_cpu_millis + d_reserved, stored_bytes = stored_bytes + d_bytes
+        where tenant_id = tenant;
+        update tenant_usage_month set cpu_millis = cpu_millis + d_cpu, wall_millis = wall_millis + d_wall,
+            workloads = workloads + d_count, bytes = bytes + d_bytes
+        where tenant_id = tenant and month = workload_usage_month(created);
+        return null;
+    end if;
     if d_queued <> 0 or d_running <> 0 or d_reserved <> 0 or d_bytes <> 0 then
         insert into tenant_usage as u (tenant_id, queued, running, reserved_cpu_millis, stored_bytes)
         values (tenant, d_queued, d_running, d_reserved, d_bytes)
