@@ -12,6 +12,7 @@ import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
 import dev.palisade.platform.OwnDatabaseTests;
 import dev.palisade.platform.dispatch.WorkloadStore;
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -22,14 +23,16 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Admission under many concurrent submits of one tenant, on real PostgreSQL: the queue bound and
- * the month's CPU are never exceeded, and the usage totals the triggers keep agree with a recount
- * of the workload table.
+ * the month's CPU are never exceeded, a worker's open transaction does not hold submits up, and
+ * the usage totals the triggers keep agree with a recount of the workload table.
  */
 class AdmissionUnderConcurrencyTests extends OwnDatabaseTests {
 
@@ -46,6 +49,9 @@ class AdmissionUnderConcurrencyTests extends OwnDatabaseTests {
 
     @Autowired
     TransactionTemplate tx;
+
+    @Autowired
+    DataSource dataSource;
 
     @Test
     void theQueueBoundHoldsUnderConcurrentSubmits() throws Exception {
@@ -86,6 +92,33 @@ class AdmissionUnderConcurrencyTests extends OwnDatabaseTests {
         assertThat(more).allSatisfy(a -> assertThat(a.refusal()).isNotNull());
         List<Admitted> small = submitAtOnce(tenant, 10, 1000, new WorkloadLimits(500L, null, null, null, null));
         assertThat(small.stream().filter(a -> a.refusal() == null).count()).isEqualTo(1);
+        assertTotalsMatchARecount(tenant);
+    }
+
+    @Test
+    void aSubmitDoesNotWaitForAWorkersOpenTransaction() throws Exception {
+        Tenant tenant = tenant(new QuotaLimits(4, 1000, 2000, 1 << 20, 8, 4096, 1000, 1 << 30));
+        Admitted first = submitAtOnce(tenant, 1, 10, new WorkloadLimits(null, null, null, null, null)).get(0);
+        // a worker's claim, not committed yet: its usage change holds a row lock until it ends
+        try (Connection worker = dataSource.getConnection()) {
+            worker.setAutoCommit(false);
+            try (var claim = worker.prepareStatement(
+                    "update workload set state = 'RUNNING', node = 'slow-node', attempts = 1 where id = ?")) {
+                claim.setObject(1, first.workload().getId());
+                assertThat(claim.executeUpdate()).isEqualTo(1);
+            }
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                Future<Admitted> second = other.submit(() -> tx.execute(s -> workloads.submit("test", tenant,
+                        new NewWorkload("second", "host", "[\"/bin/true\"]", "{}", "auto",
+                                new WorkloadLimits(null, null, null, null, null), 1), 0, 10)));
+                // the claim stays open all along: a submit that waited for it would never return here
+                assertThat(second.get(20, TimeUnit.SECONDS).refusal()).isNull();
+            } finally {
+                other.shutdownNow();
+                worker.rollback();
+            }
+        }
         assertTotalsMatchARecount(tenant);
     }
 
