@@ -91,6 +91,11 @@ public class ApiToken {
         return revokedAt;
     }
 
+    /** Not revoked and not expired (the console shows it; introspection asks the same in SQL). */
+    public boolean isUsable(Instant now) {
+        return revokedAt == null && expiresAt.isAfter(now);
+    }
+
     void revoke(Instant when) {
         if (revokedAt == null) {
             revokedAt = when;
