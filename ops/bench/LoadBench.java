@@ -78,8 +78,8 @@ public class LoadBench {
         long total = (long) rate * seconds;
         long periodNanos = 1_000_000_000L / rate;
         int submitEvery = submitShare <= 0 ? Integer.MAX_VALUE : (int) Math.round(1 / submitShare);
-        System.out.printf("load: %d requests/s for %d s over %s (1 in %d a submit, the rest reads)%n", rate, seconds,
-                apis, submitEvery);
+        System.out.printf("load: %d requests/s for %d s over %s (1 in %d a submit, the rest reads); load average %s%n",
+                rate, seconds, apis, submitEvery, loadAverage());
         long start = System.nanoTime();
         for (long i = 0; i < total; i++) {
             long due = start + i * periodNanos;
@@ -124,6 +124,19 @@ public class LoadBench {
         System.out.printf("latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms%n", pct(sorted, 50), pct(sorted, 90),
                 pct(sorted, 99), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1e6);
         System.out.printf("errors: %d %s%n", errorCount + (total - done.get()), new TreeMap<>(errors));
+        System.out.printf("RESULT load: offered %d req/s, answered %.1f/s, p50 %.1f ms, p99 %.1f ms, errors %d of %d"
+                + " (goal: 0 errors at 300 req/s); load average %s%n", rate, done.get() / elapsed, pct(sorted, 50),
+                pct(sorted, 99), errorCount + (total - done.get()), total, loadAverage());
+    }
+
+    /** The 1, 5 and 15 minute load averages: the figures mean little on a busy machine. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     static void density(String api, String token, String tenant, int count, long workerPid, int waitSeconds)

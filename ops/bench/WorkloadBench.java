@@ -52,6 +52,7 @@ public class WorkloadBench {
                  "maxProcesses":16,"maxOutputBytes":65536,"cpuSecondsPerMonth":100000000,"storageBytes":1073741824}""");
         String path = "/api/v1/tenants/" + slug + "/workloads";
         String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
+        System.out.printf("load average at start: %s (%d CPUs)%n", loadAverage(), Runtime.getRuntime().availableProcessors());
 
         // warm-up: JIT, connections, sandbox stub pool (an API-only instance runs nothing: submit only)
         for (int i = 0; i < (n == 0 ? 200 : 20); i++) {
@@ -111,6 +112,25 @@ public class WorkloadBench {
         System.out.printf("throughput clients=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
                 clients, elapsed, accepted.get(), refused.get(), failed.get(), accepted.get() / elapsed);
         print("submit_latency", l);
+        long[] sorted = l.clone();
+        Arrays.sort(sorted);
+        System.out.printf("RESULT submits: %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
+                + " load average %s%n", accepted.get() / elapsed, pct(sorted, 50), pct(sorted, 99), failed.get(),
+                refused.get(), loadAverage());
+    }
+
+    static double pct(long[] sorted, int p) {
+        return sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)] / 1e6;
+    }
+
+    /** The 1, 5 and 15 minute load averages: the figures mean little on a busy machine. */
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     static void print(String what, long[] ns) {

@@ -9,7 +9,8 @@
 # Starts its own PostgreSQL (the system's binaries, e.g. apt-get install postgresql; a throwaway
 # cluster in $OUT), two instances with palisade.node.role=api and one with role worker, all from
 # platform-app/target/palisade.jar, then runs ops/bench/LoadBench.java against them and stops
-# everything it started. Logs and the cluster stay in $OUT.
+# everything it started. Logs and the cluster stay in $OUT. JAVA_OPTS go to the three app JVMs
+# (e.g. a JFR recording to profile them). The RESULT line sums the load up, with the load average.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -44,7 +45,7 @@ start() { # name role port mgmt-port extra...
   local name=$1 role=$2 port=$3 mport=$4; shift 4
   SPRING_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postgres SPRING_DATASOURCE_USERNAME=postgres \
   SPRING_DATASOURCE_PASSWORD=postgres PALISADE_ADMIN_PASSWORD=$PASSWORD \
-    java -Xmx768m -jar "$JAR" --server.port="$port" --management.server.port="$mport" \
+    java -Xmx768m ${JAVA_OPTS:-} -jar "$JAR" --server.port="$port" --management.server.port="$mport" \
       --palisade.node.role="$role" --palisade.data-dir="$OUT/$name" "${COMMON[@]}" "$@" >"$OUT/$name.log" 2>&1 &
   PIDS+=($!)
   echo $! >"$OUT/$name.pid"

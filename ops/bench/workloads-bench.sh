@@ -6,6 +6,9 @@
 # Needs root (the ptrace sandbox). Builds the jar first unless SKIP_BUILD=1.
 # API_ONLY=1 starts the instance with its worker disabled (the "api" role of a scale-out) and
 # measures submissions only (N=0): the workloads then stay QUEUED.
+# JAVA_OPTS go to the app's JVM, e.g. JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/app.jfr,settings=profile
+# to profile it (then: jfr print --events jdk.ExecutionSample /tmp/app.jfr). The last line, RESULT,
+# sums it up with the load average (figures from a busy machine say little).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "${SKIP_BUILD:-0}" = 1 ] || ./mvnw -B -ntp -q package -DskipTests -pl platform-app -am
@@ -15,7 +18,7 @@ password=bench-admin-password
 dispatcher=true; n=${1:-100}
 if [ "${API_ONLY:-0}" = 1 ]; then dispatcher=false; n=0; fi
 PALISADE_ADMIN_PASSWORD=$password PALISADE_WORKLOADS_MAX_QUEUED_PER_TENANT=1000000 PALISADE_DISPATCHER_ENABLED=$dispatcher \
-  java -Xmx1g -jar platform-app/target/palisade.jar --server.port=$port --palisade.data-dir="$data" \
+  java -Xmx1g ${JAVA_OPTS:-} -jar platform-app/target/palisade.jar --server.port=$port --palisade.data-dir="$data" \
   --logging.level.root=WARN > "$data/app.log" 2>&1 &
 app=$!
 trap 'kill $app; wait $app 2>/dev/null; rm -rf "$data"' EXIT

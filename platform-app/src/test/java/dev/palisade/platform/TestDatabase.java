@@ -26,4 +26,21 @@ public final class TestDatabase {
         }
         return postgres.getJdbcUrl("postgres", "postgres");
     }
+
+    /**
+     * A database of its own on the same server, made on first use: for tests whose workloads no
+     * other test context's worker may claim (every context that runs a worker polls {@link #url()}).
+     */
+    public static synchronized String own(String name) {
+        url();
+        try (var c = postgres.getPostgresDatabase().getConnection(); var s = c.createStatement();
+                var exists = s.executeQuery("select 1 from pg_database where datname = '" + name + "'")) {
+            if (!exists.next()) {
+                s.execute("create database " + name);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("could not create database " + name, e);
+        }
+        return postgres.getJdbcUrl("postgres", name);
+    }
 }

@@ -91,8 +91,9 @@ public class Dispatcher implements SmartLifecycle {
             log.info("Dispatcher disabled (role {}): this instance runs no workloads", nodeProperties.role());
             return;
         }
+        List<String> offered = properties.platforms();
         this.platforms = engine.platforms().stream().filter(p -> p.unavailableReason().isEmpty())
-                .map(Platform::name).toList();
+                .map(Platform::name).filter(p -> offered == null || offered.isEmpty() || offered.contains(p)).toList();
         String platforms = String.join(",", this.platforms);
         store.registerNode(node, host(), platforms, properties.capacity());
         active = true;

@@ -23,10 +23,12 @@ public class WorkloadStore {
 
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
+    private final DispatcherProperties properties;
 
-    WorkloadStore(JdbcClient jdbc, TransactionTemplate tx) {
+    WorkloadStore(JdbcClient jdbc, TransactionTemplate tx, DispatcherProperties properties) {
         this.jdbc = jdbc;
         this.tx = tx;
+        this.properties = properties;
     }
 
     /** A workload this node now holds the lease of. */
@@ -71,6 +73,7 @@ public class WorkloadStore {
                         where exists (select 1 from workload w where w.tenant_id = q.tenant_id and w.state = 'QUEUED'))
                     select w.id, w.tenant_id from workload w join free f on f.tenant_id = w.tenant_id and f.slots > 0
                     where w.state = 'QUEUED' and (w.platform = 'auto' or w.platform in (:platforms))
+                      and (w.not_before is null or w.not_before <= now())
                     order by w.created_at
                     limit :max
                     for update of w skip locked""")
@@ -147,7 +150,10 @@ public class WorkloadStore {
 
     /**
      * Ends every run whose lease expired: back to the queue while attempts remain, else FAILED
-     * with reason "worker_lost". Any instance may run this; the row lock makes it happen once.
+     * with reason "worker_lost". A requeued run waits {@code palisade.dispatcher.retry-backoff}
+     * before it may be claimed again, doubled at each attempt up to {@code retry-backoff-max}:
+     * a workload that brings its node down is not handed straight to the next one. Any instance
+     * may run this; the row lock makes it happen once.
      */
     public List<UUID> reapExpired() {
         return jdbc.sql("""
@@ -156,13 +162,20 @@ public class WorkloadStore {
                                  when cancel_requested then 'CANCELLED' else 'FAILED' end,
                     termination_reason = case when attempts < max_attempts and not cancel_requested then termination_reason
                                               when cancel_requested then 'cancelled' else 'worker_lost' end,
-                    message = case when attempts < max_attempts and not cancel_requested then message
+                    message = case when attempts < max_attempts and not cancel_requested
+                                   then 'worker lost: node ' || coalesce(node, '?') || ' stopped renewing its lease; retried after '
+                                        || least(:backoff * power(2, attempts - 1), :backoffMax) || ' s'
                                    else 'worker lost: node ' || coalesce(node, '?') || ' stopped renewing its lease' end,
+                    not_before = case when attempts < max_attempts and not cancel_requested
+                                      then now() + make_interval(secs => least(:backoff * power(2, attempts - 1), :backoffMax))
+                                      else not_before end,
                     finished_at = case when attempts < max_attempts and not cancel_requested then null else now() end,
                     node = case when attempts < max_attempts and not cancel_requested then null else node end,
                     lease_expires_at = null
                 where state = 'RUNNING' and lease_expires_at < now()
                 returning id""")
+                .param("backoff", properties.retryBackoff().toMillis() / 1000.0)
+                .param("backoffMax", properties.retryBackoffMax().toMillis() / 1000.0)
                 .query(UUID.class).list();
     }
 

@@ -71,6 +71,8 @@ class WorkloadController {
     private final Paging paging;
     private final AuditLog audit;
     private final TransactionTemplate tx;
+    /** A read runs its tenant check and its query in one read-only transaction: one connection, one commit. */
+    private final TransactionTemplate readTx;
     private final LogStreams streams;
     private final dev.palisade.model.quota.QuotaService quotas;
 
@@ -86,6 +88,8 @@ class WorkloadController {
         this.paging = paging;
         this.audit = audit;
         this.tx = tx;
+        this.readTx = new TransactionTemplate(tx.getTransactionManager());
+        this.readTx.setReadOnly(true);
         this.streams = streams;
         this.quotas = quotas;
     }
@@ -153,24 +157,31 @@ class WorkloadController {
     PageResponse<WorkloadResponse> list(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) String state, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
-        Tenant tenant = access.visible(caller, slug);
-        WorkloadState filter = null;
-        if (state != null && !state.isBlank()) {
-            try {
-                filter = WorkloadState.valueOf(state.trim().toUpperCase(java.util.Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw ApiProblems.badRequest("state", "must be one of " + java.util.Arrays.toString(WorkloadState.values()));
-            }
+        return readTx.execute(status -> {
+            Tenant tenant = access.visible(caller, slug);
+            return PageResponse.of(workloads.list(tenant, stateFilter(state),
+                    paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "createdAt"))),
+                    w -> WorkloadResponse.of(slug, w));
+        });
+    }
+
+    private static WorkloadState stateFilter(String state) {
+        if (state == null || state.isBlank()) {
+            return null;
         }
-        return PageResponse.of(workloads.list(tenant, filter,
-                paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "createdAt"))),
-                w -> WorkloadResponse.of(slug, w));
+        try {
+            return WorkloadState.valueOf(state.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiProblems.badRequest("state", "must be one of " + java.util.Arrays.toString(WorkloadState.values()));
+        }
     }
 
     @GetMapping("/workloads/{id}")
     WorkloadResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
-        Tenant tenant = access.visible(caller, slug);
-        return WorkloadResponse.of(slug, workloads.get(tenant, uuid(id)));
+        return readTx.execute(status -> {
+            Tenant tenant = access.visible(caller, slug);
+            return WorkloadResponse.of(slug, workloads.get(tenant, uuid(id)));
+        });
     }
 
     @PostMapping("/workloads/{id}/cancel")

@@ -91,12 +91,9 @@ public class ApiToken {
         return revokedAt;
     }
 
+    /** Not revoked and not expired (the console shows it; introspection asks the same in SQL). */
     public boolean isUsable(Instant now) {
         return revokedAt == null && expiresAt.isAfter(now);
-    }
-
-    void setLastUsedAt(Instant lastUsedAt) {
-        this.lastUsedAt = lastUsedAt;
     }
 
     void revoke(Instant when) {

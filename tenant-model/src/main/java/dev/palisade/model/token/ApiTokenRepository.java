@@ -4,13 +4,8 @@ import java.util.Optional;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.repository.JpaRepository;
-import org.springframework.data.jpa.repository.Query;
 
 interface ApiTokenRepository extends JpaRepository<ApiToken, Long> {
-
-    /** One query for everything introspection checks: token, owner and owner's tenant. */
-    @Query("select t from ApiToken t join fetch t.user u left join fetch u.tenant where t.tokenHash = :hash")
-    Optional<ApiToken> findByHashWithOwner(String hash);
 
     Page<ApiToken> findByUserId(Long userId, Pageable pageable);
 

@@ -3,12 +3,10 @@ package dev.palisade.model.workload;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.quota.QuotaLimits;
-import dev.palisade.model.quota.QuotaService;
 import dev.palisade.model.tenant.Tenant;
-import dev.palisade.model.usage.Usage;
 import dev.palisade.model.usage.UsageService;
-import java.time.YearMonth;
-import java.time.ZoneOffset;
+import dev.palisade.model.usage.UsageService.AdmissionView;
+import jakarta.persistence.EntityManager;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.data.domain.Page;
@@ -24,35 +22,40 @@ import org.springframework.transaction.annotation.Transactional;
 public class WorkloadService {
 
     private final WorkloadRepository workloads;
-    private final QuotaService quotas;
     private final UsageService usage;
     private final AuditLog audit;
+    private final EntityManager em;
 
-    WorkloadService(WorkloadRepository workloads, QuotaService quotas, UsageService usage, AuditLog audit) {
+    WorkloadService(WorkloadRepository workloads, UsageService usage, AuditLog audit, EntityManager em) {
         this.workloads = workloads;
-        this.quotas = quotas;
         this.usage = usage;
         this.audit = audit;
+        this.em = em;
     }
 
     /**
      * Admits and queues a workload, or stores it REJECTED with the reason; either way it is
-     * audited. A rejected workload comes back with {@link #refusal} saying why.
+     * audited. A rejected workload comes back with {@link #refusal} saying why. Admission holds
+     * the tenant's usage row locked until the transaction ends (see
+     * {@link UsageService#lockForAdmission}), so concurrent submits cannot together pass the
+     * queue bound or the month's CPU.
      *
      * @param inputBytes size of the uploaded input archive (counts against storage)
      * @param maxQueued  bound on the tenant's waiting workloads
      */
     @Transactional
     public Admitted submit(String actor, Tenant tenant, NewWorkload spec, long inputBytes, int maxQueued) {
-        QuotaLimits quota = quotas.get(tenant).limits();
-        WorkloadLimits limits = spec.limits().within(quota);
+        AdmissionView view = usage.lockForAdmission(tenant.getId());
+        WorkloadLimits limits = spec.limits().within(view.quota());
         Workload w = new Workload(tenant, spec.name(), spec.image(), spec.commandJson(), spec.envJson(),
                 spec.platform(), limits.toJson());
         w.setMaxAttempts(spec.maxAttempts());
         w.setInputBytes(inputBytes);
-        Optional<AdmissionException> refusal = admit(tenant, quota, limits, inputBytes, maxQueued);
+        Optional<AdmissionException> refusal = admit(tenant, view, limits, inputBytes, maxQueued);
         refusal.ifPresent(r -> w.reject(r.getMessage()));
-        workloads.saveAndFlush(w);
+        // persist, not save: the id is made here, and save would first SELECT it to tell new from detached
+        em.persist(w);
+        em.flush();
         audit.record(actor, tenant, refusal.isEmpty() ? "workload.submit" : "workload.reject",
                 "workload:" + w.getId(), "name=" + spec.name() + refusal.map(r -> " reason=" + r.getMessage()).orElse(""));
         return new Admitted(w, refusal.orElse(null));
@@ -62,9 +65,10 @@ public class WorkloadService {
     public record Admitted(Workload workload, AdmissionException refusal) {
     }
 
-    private Optional<AdmissionException> admit(Tenant tenant, QuotaLimits q, WorkloadLimits l, long inputBytes,
+    private Optional<AdmissionException> admit(Tenant tenant, AdmissionView u, WorkloadLimits l, long inputBytes,
             int maxQueued) {
-        if (!tenant.isActive()) {
+        QuotaLimits q = u.quota();
+        if (!u.active()) {
             return Optional.of(new AdmissionException("tenant.status", 0, 0, false,
                     "tenant '" + tenant.getSlug() + "' is suspended"));
         }
@@ -76,11 +80,13 @@ public class WorkloadService {
         if (ceiling.isPresent()) {
             return ceiling;
         }
-        Usage u = usage.of(tenant.getId(), YearMonth.now(ZoneOffset.UTC));
+        // what queued and running work may still use counts too: admitted work never adds up past the quota
         long cpuQuotaMillis = q.cpuSecondsPerMonth() * 1000;
-        if (u.cpuMillis() + l.cpuMillis() > cpuQuotaMillis) {
-            return Optional.of(new AdmissionException("cpuSecondsPerMonth", q.cpuSecondsPerMonth(), u.cpuMillis() / 1000,
-                    true, "CPU seconds per month: quota " + q.cpuSecondsPerMonth() + " s, used " + u.cpuMillis() / 1000
+        long committed = u.cpuMillisUsed() + u.cpuMillisReserved();
+        if (committed + l.cpuMillis() > cpuQuotaMillis) {
+            return Optional.of(new AdmissionException("cpuSecondsPerMonth", q.cpuSecondsPerMonth(), committed / 1000,
+                    true, "CPU seconds per month: quota " + q.cpuSecondsPerMonth() + " s, used " + u.cpuMillisUsed() / 1000
+                            + " s, reserved by queued and running workloads " + ceilDiv(u.cpuMillisReserved(), 1000)
                             + " s, this workload may use up to " + ceilDiv(l.cpuMillis(), 1000) + " s more"));
         }
         if (u.storedBytes() + inputBytes > q.storageBytes()) {
