@@ -4,12 +4,8 @@ import dev.palisade.sandbox.nativeinterop.NativeCallException;
 import dev.palisade.sandbox.nativeinterop.Posix;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -103,7 +99,7 @@ public final class BoundedWorkspace implements AutoCloseable {
         if (mounted) {
             unmount(dir);
         }
-        deleteTree(dir);
+        FileTrees.delete(dir);
     }
 
     /**
@@ -141,7 +137,7 @@ public final class BoundedWorkspace implements AutoCloseable {
         stale.sort(Comparator.comparingInt(Path::getNameCount).reversed()); // the deepest first
         for (Path m : stale) {
             unmount(m);
-            deleteTree(m);
+            FileTrees.delete(m);
         }
         return stale.size();
     }
@@ -170,30 +166,6 @@ public final class BoundedWorkspace implements AutoCloseable {
             Posix.umount2(p.toString(), Posix.MNT_DETACH);
         } catch (NativeCallException e) {
             throw new SandboxException("cannot unmount the workspace " + p + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Removes a tree without following symbolic links (the program made them). */
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(p, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new SandboxException("cannot remove " + p + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.palisade.platform.engine;
 
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.BoundedWorkspace;
@@ -63,7 +64,7 @@ public class Workspaces {
         if (w != null) {
             w.close();
         } else {
-            Archives.deleteTree(ws);
+            FileTrees.delete(ws);
         }
     }
 }

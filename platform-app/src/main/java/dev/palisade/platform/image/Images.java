@@ -1,5 +1,6 @@
 package dev.palisade.platform.image;
 
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.model.ConflictException;
 import dev.palisade.platform.config.PalisadeProperties;
 import java.io.IOException;
@@ -83,16 +84,16 @@ public class Images {
         Path staging = dir.resolve(name).resolve("rootfs.tmp");
         Path rootfs = dir.resolve(name).resolve("rootfs");
         try {
-            Archives.deleteTree(dir.resolve(name));
+            FileTrees.delete(dir.resolve(name));
             OciImages.unpack(archive, staging, limits.maxEntries(), limits.maxUnpacked().toBytes());
             Files.move(staging, rootfs);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (Archives.ArchiveException e) {
-            Archives.deleteTree(dir.resolve(name));
+            FileTrees.delete(dir.resolve(name));
             throw new ImportRefused("archive", e.getMessage());
         } catch (RuntimeException e) {
-            Archives.deleteTree(dir.resolve(name));
+            FileTrees.delete(dir.resolve(name));
             throw e;
         }
         String digest = sha256(archive);

@@ -1,5 +1,6 @@
 package dev.palisade.platform.image;
 
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.Archives.ArchiveException;
 import java.io.BufferedInputStream;
@@ -51,7 +52,7 @@ final class OciImages {
         try {
             Map<String, byte[]> files = outerFiles(archive);
             List<byte[]> layers = layers(files);
-            Archives.deleteTree(rootfs);
+            FileTrees.delete(rootfs);
             Files.createDirectories(rootfs);
             long[] budget = {maxBytes, maxEntries};
             for (byte[] layer : layers) {
@@ -61,7 +62,7 @@ final class OciImages {
             for (String d : List.of("proc", "dev", "tmp", "workspace")) {
                 Path p = rootfs.resolve(d);
                 if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    Archives.deleteTree(p);
+                    FileTrees.delete(p);
                 }
                 Files.createDirectories(p);
             }
@@ -175,13 +176,13 @@ final class OciImages {
                     continue;
                 }
                 if (base.startsWith(WHITEOUT)) {
-                    Archives.deleteTree(target.resolveSibling(base.substring(WHITEOUT.length())));
+                    FileTrees.delete(target.resolveSibling(base.substring(WHITEOUT.length())));
                     continue;
                 }
                 if (e.isDirectory()) {
                     if (Files.isSymbolicLink(target) || (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
                             && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS))) {
-                        Archives.deleteTree(target);
+                        FileTrees.delete(target);
                     }
                     Files.createDirectories(target);
                     Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(perms(e.getMode() | 0700)));
@@ -189,7 +190,7 @@ final class OciImages {
                 }
                 Files.createDirectories(target.getParent());
                 if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                    Archives.deleteTree(target);
+                    FileTrees.delete(target);
                 }
                 if (e.isSymbolicLink()) {
                     Files.createSymbolicLink(target, Path.of(e.getLinkName()));
@@ -235,7 +236,7 @@ final class OciImages {
         }
         try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
             for (Path c : children) {
-                Archives.deleteTree(c);
+                FileTrees.delete(c);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,5 +1,6 @@
 package dev.palisade.platform.workload;
 
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.WorkloadLimits;
@@ -92,7 +93,7 @@ public class WorkloadSubmissions {
         } catch (Archives.ArchiveException e) {
             throw ApiProblems.badRequest("input", e.getMessage());
         } finally {
-            Archives.deleteTree(dir);
+            FileTrees.delete(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.palisade.sandbox.platform.kvm;
 
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxResult;
@@ -14,10 +15,8 @@ import java.io.OutputStream;
 import java.nio.channels.SocketChannel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -26,7 +25,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * A running KVM sandbox: one platform thread drives the vCPU ({@link KvmTask}); a watchdog
@@ -148,19 +146,10 @@ final class KvmSandbox implements Sandbox {
     }
 
     private static void deleteTree(Path p) {
-        if (p == null) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            });
-        } catch (IOException ignored) {
-            // already gone
+        try {
+            FileTrees.delete(p);
+        } catch (RuntimeException ignored) {
+            // best effort: the sandbox is over, and what it left is not the caller's problem
         }
     }
 

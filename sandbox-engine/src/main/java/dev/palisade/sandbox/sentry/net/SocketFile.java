@@ -211,19 +211,10 @@ public final class SocketFile extends OpenFile {
             if (total > 0 && (!waitAll || OpenFile.total(dst) == 0)) {
                 return total;
             }
-            if (dontWait) {
-                if (total > 0) {
-                    return total;
-                }
-                throw new FsError(Errno.EAGAIN);
+            long done = partialOrWait(total, dontWait, SelectionKey.OP_READ);
+            if (done >= 0) {
+                return done;
             }
-            if (net.ended()) {
-                if (total > 0) {
-                    return total;
-                }
-                throw new FsError(Errno.EINTR);
-            }
-            net.await(new SelectionKey[] {key}, new int[] {SelectionKey.OP_READ}, 1, SLICE_MILLIS);
         }
     }
 
@@ -255,21 +246,28 @@ public final class SocketFile extends OpenFile {
             if (n > 0) {
                 continue;
             }
-            if (dontWait) {
-                if (total > 0) {
-                    return total;
-                }
-                throw new FsError(Errno.EAGAIN);
+            long done = partialOrWait(total, dontWait, SelectionKey.OP_WRITE);
+            if (done >= 0) {
+                return done;
             }
-            if (net.ended()) {
-                if (total > 0) {
-                    return total;
-                }
-                throw new FsError(Errno.EINTR);
-            }
-            net.await(new SelectionKey[] {key}, new int[] {SelectionKey.OP_WRITE}, 1, SLICE_MILLIS);
         }
         return total;
+    }
+
+    /**
+     * Between two tries of a transfer that moved too little: what was moved so far, or else
+     * {@code EAGAIN} when the caller may not wait and {@code EINTR} when the sandbox is ending;
+     * otherwise waits a slice for {@code op} and answers -1 (try again).
+     */
+    private long partialOrWait(long total, boolean dontWait, int op) throws FsError {
+        if (dontWait || net.ended()) {
+            if (total > 0) {
+                return total;
+            }
+            throw new FsError(dontWait ? Errno.EAGAIN : Errno.EINTR);
+        }
+        net.await(new SelectionKey[] {key}, new int[] {op}, 1, SLICE_MILLIS);
+        return -1;
     }
 
     /** shutdown(2): 0 = SHUT_RD, 1 = SHUT_WR, 2 = both. */
