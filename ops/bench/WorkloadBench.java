@@ -21,11 +21,13 @@ import java.util.regex.Pattern;
  * <li>latency: N /bin/true workloads one after the other; for each, submit → RUNNING and
  * submit → finished, from the server's own timestamps (createdAt, startedAt, finishedAt) and,
  * for finished, also as the client saw it by polling;</li>
- * <li>throughput: C concurrent clients submitting for S seconds; accepted submissions per
- * second and the p50/p99 of one submit's latency.</li>
+ * <li>throughput: C concurrent clients submitting for S seconds, spread over T tenants;
+ * accepted submissions per second and the p50/p99 of one submit's latency. One tenant's
+ * submits are admitted one at a time (its usage row is locked until the insert commits, so the
+ * quota is exact), so T=1 shows the per-tenant ceiling and T>1 the platform's.</li>
  * </ol>
  * Run by ops/bench/workloads-bench.sh, which starts the app:
- *   java ops/bench/WorkloadBench.java http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10]
+ *   java ops/bench/WorkloadBench.java http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10] [T=1]
  */
 public class WorkloadBench {
 
@@ -39,18 +41,23 @@ public class WorkloadBench {
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         int clients = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int seconds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
+        int tenants = args.length > 5 ? Math.max(1, Integer.parseInt(args[5])) : 1;
 
         HttpResponse<String> minted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tokens"))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"bench\"}")).build(), HttpResponse.BodyHandlers.ofString());
         token = field(minted.body(), "token");
-        String slug = "bench-" + Long.toString(System.nanoTime() % 1_000_000, 36);
-        send("POST", "/api/v1/tenants", "{\"slug\":\"" + slug + "\",\"displayName\":\"bench\"}");
-        send("PUT", "/api/v1/tenants/" + slug + "/quota", """
-                {"maxConcurrentWorkloads":8,"maxCpuMillis":10000,"maxWallMillis":60000,"maxMemoryBytes":268435456,
-                 "maxProcesses":16,"maxOutputBytes":65536,"cpuSecondsPerMonth":100000000,"storageBytes":1073741824}""");
-        String path = "/api/v1/tenants/" + slug + "/workloads";
+        String[] paths = new String[tenants];
+        for (int k = 0; k < tenants; k++) {
+            String slug = "bench-" + Long.toString(System.nanoTime() % 1_000_000, 36) + "-" + k;
+            send("POST", "/api/v1/tenants", "{\"slug\":\"" + slug + "\",\"displayName\":\"bench\"}");
+            send("PUT", "/api/v1/tenants/" + slug + "/quota", """
+                    {"maxConcurrentWorkloads":8,"maxCpuMillis":10000,"maxWallMillis":60000,"maxMemoryBytes":268435456,
+                     "maxProcesses":16,"maxOutputBytes":65536,"cpuSecondsPerMonth":100000000,"storageBytes":1073741824}""");
+            paths[k] = "/api/v1/tenants/" + slug + "/workloads";
+        }
+        String path = paths[0];
         String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
         System.out.printf("load average at start: %s (%d CPUs)%n", loadAverage(), Runtime.getRuntime().availableProcessors());
 
@@ -84,11 +91,12 @@ public class WorkloadBench {
         CountDownLatch done = new CountDownLatch(clients);
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
+            String own = paths[c % tenants];
             Thread t = new Thread(() -> {
                 try {
                     while (System.nanoTime() < end) {
                         long t0 = System.nanoTime();
-                        int status = send("POST", path, spec).statusCode();
+                        int status = send("POST", own, spec).statusCode();
                         latencies.add(System.nanoTime() - t0);
                         if (status == 201) {
                             accepted.incrementAndGet();
@@ -109,12 +117,13 @@ public class WorkloadBench {
         done.await();
         double elapsed = (System.nanoTime() - start) / 1e9;
         long[] l = latencies.stream().mapToLong(Long::longValue).toArray();
-        System.out.printf("throughput clients=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
-                clients, elapsed, accepted.get(), refused.get(), failed.get(), accepted.get() / elapsed);
+        System.out.printf("throughput clients=%d tenants=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
+                clients, tenants, elapsed, accepted.get(), refused.get(), failed.get(), accepted.get() / elapsed);
         print("submit_latency", l);
         long[] sorted = l.clone();
         Arrays.sort(sorted);
-        System.out.printf("RESULT submits: %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
+        System.out.printf("RESULT submits (" + tenants + (tenants == 1 ? " tenant" : " tenants")
+                + "): %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
                 + " load average %s%n", accepted.get() / elapsed, pct(sorted, 50), pct(sorted, 99), failed.get(),
                 refused.get(), loadAverage());
     }

@@ -2,7 +2,9 @@
 # Workload benchmark, run by hand (not in CI): starts the packaged app on a fresh data directory
 # (embedded PostgreSQL), then runs ops/bench/WorkloadBench.java against it: submit → running and
 # submit → finished for /bin/true, and submissions per second with many concurrent clients.
-#   ops/bench/workloads-bench.sh [N=100] [CLIENTS=32] [SECONDS=10]
+#   ops/bench/workloads-bench.sh [N=100] [CLIENTS=32] [SECONDS=10] [TENANTS=1]
+# (one tenant's submits are admitted one at a time, for an exact quota: TENANTS=1 shows that
+# ceiling, more tenants the platform's)
 # Needs root (the ptrace sandbox). Builds the jar first unless SKIP_BUILD=1.
 # API_ONLY=1 starts the instance with its worker disabled (the "api" role of a scale-out) and
 # measures submissions only (N=0): the workloads then stay QUEUED.
@@ -26,4 +28,4 @@ for _ in $(seq 1 180); do
   curl -sf "http://localhost:$port/actuator/health" >/dev/null 2>&1 && break
   sleep 1
 done
-java ops/bench/WorkloadBench.java "http://localhost:$port" "$password" "$n" "${2:-32}" "${3:-10}"
+java ops/bench/WorkloadBench.java "http://localhost:$port" "$password" "$n" "${2:-32}" "${3:-10}" "${4:-1}"
