@@ -59,10 +59,33 @@ public class LoadBench {
             density(apis.get(0), token, tenant, Integer.parseInt(o.getOrDefault("count", "500")),
                     Long.parseLong(o.get("worker-pid")), Integer.parseInt(o.getOrDefault("wait", "240")));
         } else {
+            warmUp(apis, token, tenant, Integer.parseInt(o.getOrDefault("warmup", "30")));
             load(apis, token, tenant, Integer.parseInt(o.getOrDefault("rate", "300")),
                     Integer.parseInt(o.getOrDefault("seconds", "60")), Double.parseDouble(o.getOrDefault("submit-share", "0.1")));
         }
         System.exit(0);
+    }
+
+    /**
+     * The same mix of requests, one at a time, for {@code seconds} and not counted: freshly started
+     * JVMs compile their hot paths first, and on 2 CPUs three JVMs doing so would be measured
+     * instead of the platform.
+     */
+    static void warmUp(List<String> apis, String token, String tenant, int seconds) throws Exception {
+        if (seconds <= 0) {
+            return;
+        }
+        String id = id(send(post(apis.get(0) + path(tenant, ""), token, TRUE_SPEC)).body());
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        int n = 0;
+        while (System.nanoTime() < end) {
+            String api = apis.get(n % apis.size());
+            send(n % 10 == 0 ? post(api + path(tenant, ""), token, TRUE_SPEC)
+                    : n % 2 == 0 ? get(api + path(tenant, "/" + id), token) : get(api + path(tenant, "?size=20"), token));
+            n++;
+        }
+        System.out.printf("warm-up: %d requests, one at a time, in %d s (not counted); load average %s%n", n, seconds,
+                loadAverage());
     }
 
     static void load(List<String> apis, String token, String tenant, int rate, int seconds, double submitShare)

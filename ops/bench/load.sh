@@ -4,6 +4,8 @@
 #
 #   ops/bench/load.sh                    # 300 req/s for 60 s against 2 API replicas + 1 worker, then density of 500
 #   RATE=150 DURATION=30 ops/bench/load.sh
+#   WARMUP=30 (default): seconds of the same requests one at a time, not counted, so the JIT of the
+#   three fresh JVMs is not what gets measured
 #   COUNT=200 ops/bench/load.sh density  # density only
 #
 # Starts its own PostgreSQL (the system's binaries, e.g. apt-get install postgresql; a throwaway
@@ -69,7 +71,7 @@ echo "   ready: $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GB"
 if [ "$MODE" = all ] || [ "$MODE" = load ]; then
   echo "== load"
   java "$HERE/LoadBench.java" load --api http://127.0.0.1:18081,http://127.0.0.1:18082 --password "$PASSWORD" \
-    --rate "$RATE" --seconds "$DURATION"
+    --rate "$RATE" --seconds "$DURATION" --warmup "${WARMUP:-30}"
   # let the worker drain the submitted /bin/true workloads before measuring density
   for _ in $(seq 1 120); do
     q=$(curl -s http://127.0.0.1:19081/actuator/prometheus | awk '/^palisade_queue_depth/{print $2}')
