@@ -6,22 +6,18 @@
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #
 # Figures (2 CPUs, 6 s runs, client opens a connection per request, 1 KiB file), 2026-11-28
-# 12:39, after the ingress kept connections into the sandbox alive (branch ingress), on a shared
-# machine at load average 17-22 (other builds running): noisy, to be re-run on a quiet machine.
-#   threading (HTTP/1.0), conc 1: direct 1162 req/s p50 0.475; ingress  312 p50 1.425 (+0.95 ms, 27%); sandbox p50 0.602
-#   single    (HTTP/1.0), conc 1: direct 4044 req/s p50 0.165; ingress  430 p50 0.790 (+0.63 ms, 11%); sandbox p50 0.205
-#   keepalive (HTTP/1.1), conc 1: direct 1043 req/s p50 0.501; ingress  788 p50 0.507 (+0.01 ms, 76%)
-#   threading (HTTP/1.0), conc 8: direct 1366 req/s p50 3.210; ingress  828 p50 4.633 (+1.42 ms, 61%)
-#   single    (HTTP/1.0), conc 8: direct 5200 req/s p50 0.972; ingress 1627 p50 1.952 (+0.98 ms, 31%)
-#   keepalive (HTTP/1.1), conc 8: direct 1249 req/s p50 3.604; ingress 1655 p50 2.509 (-1.10 ms, 132%)
-#   platform HTTP stack alone (308 redirect): conc 1 p50 0.123 ms; conc 8 7313 req/s
-# An earlier run of the same code at load 10-17: keepalive conc 1 +0.05 ms 153%, conc 8 211%;
-# threading conc 8 64%; single conc 1 +0.62 ms. Against a server that keeps connections alive the
-# goals (p50 +1 ms, 70% throughput) are met: the ingress reuses its connections and the sandboxed
-# server starts no thread per request. Against HTTP/1.0 servers every request is a new connection
-# into the sandbox; "sandbox" rows (the same server from inside its namespace, no ingress) show the
-# sandbox's own share. Before (11:27, commit 1828fe1, one connection per request): threading conc 1
-# +1.27 ms 33%, single conc 1 +1.12 ms 17%, threading conc 8 74%, single conc 8 43%.
+# 14:01 on a quiet machine (load average 2.6 at the start), `ops/bench/ingress-bench.sh 6 1 8`:
+#   threading (HTTP/1.0), conc 1: direct 1552 req/s p50 0.539; ingress  668 p50 1.225 (+0.69 ms, 43%); sandbox p50 0.534
+#   single    (HTTP/1.0), conc 1: direct 3557 req/s p50 0.251; ingress 1501 p50 0.573 (+0.32 ms, 42%); sandbox p50 0.216
+#   keepalive (HTTP/1.1), conc 1: direct 1751 req/s p50 0.507; ingress 1969 p50 0.456 (-0.05 ms, 112%)
+#   threading (HTTP/1.0), conc 8: direct 1549 req/s p50 3.793; ingress 1971 p50 3.011 (-0.78 ms, 127%)
+#   single    (HTTP/1.0), conc 8: direct 6073 req/s p50 0.952; ingress 4860 p50 1.074 (+0.12 ms, 80%)
+#   keepalive (HTTP/1.1), conc 8: direct 1471 req/s p50 3.967; ingress 5586 p50 1.218 (-2.75 ms, 380%)
+# The p50 goal (+1 ms) is met everywhere; throughput (70% of direct) everywhere but one client at a
+# time against a server that closes every connection: there throughput is 1/latency and each
+# request opens a new connection into the sandbox. "sandbox" rows (the same server from inside its
+# namespace, no ingress) show the sandbox's own share is nil. Before pooling (11:27, commit 1828fe1,
+# busy machine): threading conc 1 +1.27 ms 33%, single conc 1 +1.12 ms 17%, conc 8 74% / 43%.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
