@@ -1,9 +1,13 @@
 package dev.palisade.platform.api;
 
+import dev.palisade.model.workload.AdmissionException;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.ErrorResponseException;
 
 /** The API's own error answers, all RFC 9457 problems. */
@@ -24,6 +28,22 @@ public final class ApiProblems {
     public static ErrorResponseException badRequest(String field, String message) {
         ProblemDetail problem = invalid(List.of(fieldError(field, message)));
         return new ErrorResponseException(HttpStatus.BAD_REQUEST, problem, null);
+    }
+
+    /**
+     * A submit or start refused at admission: 429 when waiting may help, else 422, naming the
+     * limit, the quota and the usage; {@code extra} properties are added as they are.
+     */
+    public static ResponseEntity<ProblemDetail> overQuota(AdmissionException refusal, Map<String, Object> extra) {
+        HttpStatus status = refusal.retryable() ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNPROCESSABLE_CONTENT;
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, refusal.getMessage());
+        problem.setTitle("Over quota");
+        problem.setType(URI.create("urn:palisade:problem:quota"));
+        problem.setProperty("limit", refusal.limit());
+        problem.setProperty("quota", refusal.quota());
+        problem.setProperty("usage", refusal.usage());
+        extra.forEach(problem::setProperty);
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
     }
 
     static ProblemDetail problem(HttpStatus status, String detail) {

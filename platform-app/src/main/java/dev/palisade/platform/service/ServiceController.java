@@ -29,9 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -126,14 +124,7 @@ class ServiceController {
         Workload created = admitted.workload();
         AdmissionException refusal = admitted.refusal();
         if (refusal != null) {
-            HttpStatus status = refusal.retryable() ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNPROCESSABLE_CONTENT;
-            ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, refusal.getMessage());
-            problem.setTitle("Over quota");
-            problem.setType(URI.create("urn:palisade:problem:quota"));
-            problem.setProperty("limit", refusal.limit());
-            problem.setProperty("quota", refusal.quota());
-            problem.setProperty("usage", refusal.usage());
-            return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+            return ApiProblems.overQuota(refusal, Map.of());
         }
         dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();

@@ -31,9 +31,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -141,15 +139,7 @@ class WorkloadController {
             return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/workloads/" + w.getId()))
                     .body(WorkloadResponse.of(slug, w));
         }
-        HttpStatus status = refusal.retryable() ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNPROCESSABLE_CONTENT;
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, refusal.getMessage());
-        problem.setTitle("Over quota");
-        problem.setType(URI.create("urn:palisade:problem:quota"));
-        problem.setProperty("limit", refusal.limit());
-        problem.setProperty("quota", refusal.quota());
-        problem.setProperty("usage", refusal.usage());
-        problem.setProperty("workloadId", w.getId());
-        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+        return ApiProblems.overQuota(refusal, Map.of("workloadId", w.getId()));
     }
 
     @GetMapping("/workloads")

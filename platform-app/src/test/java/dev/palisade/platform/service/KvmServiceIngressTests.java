@@ -1,5 +1,7 @@
 package dev.palisade.platform.service;
 
+import static dev.palisade.platform.TestArchives.entry;
+import static dev.palisade.platform.TestArchives.tar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
@@ -10,7 +12,6 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.kvm.KvmPlatform;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,8 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -72,26 +71,6 @@ class KvmServiceIngressTests extends ApiTestSupport {
         return Files.readAllBytes(out);
     }
 
-    private static byte[] tar(String[] names, byte[][] data, int[] modes) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-            for (int i = 0; i < names.length; i++) {
-                TarArchiveEntry e = new TarArchiveEntry(names[i], true);
-                e.setMode(modes[i]);
-                if (data[i] != null) {
-                    e.setSize(data[i].length);
-                }
-                tar.putArchiveEntry(e);
-                if (data[i] != null) {
-                    tar.write(data[i]);
-                }
-                tar.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
-    }
-
     @Test
     void aStaticCServerOnTheKvmPlatformServesThroughTheIngress() throws Exception {
         assumeTrue(new KvmPlatform().unavailableReason().isEmpty(), "no usable /dev/kvm here");
@@ -100,9 +79,15 @@ class KvmServiceIngressTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
 
-        byte[] layer = tar(new String[] {"bin/", "bin/tinyhttp"}, new byte[][] {null, staticServer()}, new int[] {040755, 0100755});
-        byte[] image = tar(new String[] {"manifest.json", "l/layer.tar"},
-                new byte[][] {"[{\"Layers\":[\"l/layer.tar\"]}]".getBytes(StandardCharsets.UTF_8), layer}, new int[] {0100644, 0100644});
+        byte[] server = staticServer();
+        byte[] layer = tar(tar -> {
+            entry(tar, "bin/", null, 040755, null);
+            entry(tar, "bin/tinyhttp", server, 0100755, null);
+        });
+        byte[] image = tar(tar -> {
+            entry(tar, "manifest.json", "[{\"Layers\":[\"l/layer.tar\"]}]".getBytes(StandardCharsets.UTF_8), 0100644, null);
+            entry(tar, "l/layer.tar", layer, 0100644, null);
+        });
         String name = unique("cweb");
         mvc.perform(multipart("/api/v1/images").file(new MockMultipartFile("archive", "cweb.tar", "application/x-tar", image))
                         .param("name", name).header("Authorization", "Bearer " + admin))

@@ -1,5 +1,6 @@
 package dev.palisade.platform.workload;
 
+import static dev.palisade.platform.TestArchives.tarGz;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +12,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,19 +20,6 @@ class ArchivesTests {
 
     @TempDir
     Path tmp;
-
-    interface TarBody {
-        void write(TarArchiveOutputStream tar) throws Exception;
-    }
-
-    static byte[] tarGz(TarBody body) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(bytes))) {
-            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-            body.write(tar);
-        }
-        return bytes.toByteArray();
-    }
 
     static void file(TarArchiveOutputStream tar, String name, String content) throws Exception {
         byte[] data = content.getBytes(StandardCharsets.UTF_8);

@@ -1,5 +1,7 @@
 package dev.palisade.platform.workload;
 
+import static dev.palisade.platform.TestArchives.entry;
+import static dev.palisade.platform.TestArchives.tar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
@@ -10,10 +12,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.TestArchives;
 import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +24,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.MediaType;
@@ -299,47 +299,12 @@ class WorkloadApiTests extends ApiTestSupport {
                 .andExpect(jsonPath("$.errors[0].message").value(org.hamcrest.Matchers.containsString("'..'")));
     }
 
-    interface TarBody {
-        void write(TarArchiveOutputStream tar) throws Exception;
-    }
-
-    static byte[] tar(TarBody body) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(bytes)) {
-            body.write(tar);
-        }
-        return bytes.toByteArray();
-    }
-
-    static void entry(TarArchiveOutputStream tar, String name, byte[] data, int mode, String link) throws Exception {
-        TarArchiveEntry e = link != null ? new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK, true)
-                : new TarArchiveEntry(name, true);
-        e.setMode(mode);
-        if (link != null) {
-            e.setLinkName(link);
-        } else if (data != null) {
-            e.setSize(data.length);
-        }
-        tar.putArchiveEntry(e);
-        if (data != null) {
-            tar.write(data);
-        }
-        tar.closeArchiveEntry();
-    }
-
     static byte[] tarGz(Map<String, String> files) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(bytes))) {
+        return TestArchives.tarGz(tar -> {
             for (Map.Entry<String, String> f : files.entrySet()) {
-                byte[] data = f.getValue().getBytes(StandardCharsets.UTF_8);
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey(), true);
-                e.setSize(data.length);
-                tar.putArchiveEntry(e);
-                tar.write(data);
-                tar.closeArchiveEntry();
+                entry(tar, f.getKey(), f.getValue().getBytes(StandardCharsets.UTF_8), 0100644, null);
             }
-        }
-        return bytes.toByteArray();
+        });
     }
 
     static Map<String, String> untarGz(byte[] archive) throws Exception {

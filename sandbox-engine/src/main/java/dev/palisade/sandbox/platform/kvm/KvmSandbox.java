@@ -49,8 +49,11 @@ final class KvmSandbox implements Sandbox {
     volatile long firstInstructionNanos;
     volatile Termination stopReason;
     volatile String stopMessage;
-    /** CPU time the vCPU thread had used before this sandbox's program (a standby thread built its VM). */
-    volatile long cpuBaselineNanos;
+    /**
+     * CPU time the vCPU thread had used before this sandbox's program (a standby thread built its
+     * VM, and the thread may have run other sandboxes before); -1 until the program begins.
+     */
+    volatile long cpuBaselineNanos = -1;
 
     private final KvmLaunch launch;
     private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
@@ -112,15 +115,16 @@ final class KvmSandbox implements Sandbox {
         }
     }
 
-    /** The vCPU thread's CPU time since this sandbox's program began; -1 once that thread is gone. */
+    /** The vCPU thread's CPU time since this sandbox's program began (0 before); -1 once that thread is gone. */
     @Override
     public long cpuNanosSoFar() {
         Thread t = thread;
-        if (t == null) {
-            return 0;
+        long baseline = cpuBaselineNanos;
+        if (t == null || baseline < 0) {
+            return 0;   // before the program's first instruction, the thread's time is not its own
         }
         long total = THREADS.getThreadCpuTime(t.getId());
-        return total < 0 ? -1 : Math.max(0, total - cpuBaselineNanos);
+        return total < 0 ? -1 : Math.max(0, total - baseline);
     }
 
     void closeOutputs() {
