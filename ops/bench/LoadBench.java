@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,22 +17,26 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Load and density against running Palisade instances (started by ops/bench/load.sh), loopback only,
- * bounded in time. Run by hand, never in CI:
+ * Load and density against running Palisade instances (started by ops/bench/load.sh, which compiles
+ * this with KeptConnection.java and ProcessCpu.java), loopback only, bounded in time. Run by hand, never in CI:
  *
- *   java ops/bench/LoadBench.java load    --api URL1,URL2 --password P [--rate 300] [--seconds 60] [--submit-share 0.1]
- *   java ops/bench/LoadBench.java density --api URL1 --password P --worker-pid PID [--count 500] [--wait 240]
+ *   java -cp DIR LoadBench load    --api URL1,URL2 --password P [--rate 300] [--seconds 60] [--submit-share 0.1]
+ *                                  [--warmup 30] [--pids name=PID,...]
+ *   java -cp DIR LoadBench density --api URL1 --password P --worker-pid PID [--count 500] [--wait 240]
  *
  * load: an open-loop, steady rate of requests (the schedule does not wait for answers, so a slow
  * server shows as latency, not as a lower rate), spread over the API replicas: submits of a tiny
- * workload (/bin/true) and reads (one workload, a page of the list). Prints throughput, p50, p99
- * and errors (anything but 2xx, or no answer within 10 s).
+ * workload (/bin/true) and reads (one workload, a page of the list). First the same mix at half
+ * the rate for --warmup seconds, not counted. Prints throughput, p50, p99, errors (anything but
+ * 2xx, or no answer within 10 s) and the CPU each of the --pids processes (with its descendants:
+ * PostgreSQL's backends, the worker's sandboxes) and the client itself used meanwhile.
  * density: submits COUNT workloads that sleep, waits until as many as will run are RUNNING on the
  * worker, and reports how many ran at once and the memory each cost (host MemAvailable drop and
  * worker JVM RSS growth, divided by the number running); then cancels them all.
@@ -59,98 +64,130 @@ public class LoadBench {
             density(apis.get(0), token, tenant, Integer.parseInt(o.getOrDefault("count", "500")),
                     Long.parseLong(o.get("worker-pid")), Integer.parseInt(o.getOrDefault("wait", "240")));
         } else {
-            warmUp(apis, token, tenant, Integer.parseInt(o.getOrDefault("warmup", "30")));
             load(apis, token, tenant, Integer.parseInt(o.getOrDefault("rate", "300")),
-                    Integer.parseInt(o.getOrDefault("seconds", "60")), Double.parseDouble(o.getOrDefault("submit-share", "0.1")));
+                    Integer.parseInt(o.getOrDefault("seconds", "60")), Double.parseDouble(o.getOrDefault("submit-share", "0.1")),
+                    Integer.parseInt(o.getOrDefault("warmup", "30")), ProcessCpu.parse(o.getOrDefault("pids", "")));
         }
         System.exit(0);
     }
 
-    /**
-     * The same mix of requests, one at a time, for {@code seconds} and not counted: freshly started
-     * JVMs compile their hot paths first, and on 2 CPUs three JVMs doing so would be measured
-     * instead of the platform.
-     */
-    static void warmUp(List<String> apis, String token, String tenant, int seconds) throws Exception {
-        if (seconds <= 0) {
-            return;
-        }
-        String id = id(send(post(apis.get(0) + path(tenant, ""), token, TRUE_SPEC)).body());
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        int n = 0;
-        while (System.nanoTime() < end) {
-            String api = apis.get(n % apis.size());
-            send(n % 10 == 0 ? post(api + path(tenant, ""), token, TRUE_SPEC)
-                    : n % 2 == 0 ? get(api + path(tenant, "/" + id), token) : get(api + path(tenant, "?size=20"), token));
-            n++;
-        }
-        System.out.printf("warm-up: %d requests, one at a time, in %d s (not counted); load average %s%n", n, seconds,
-                loadAverage());
-    }
-
-    static void load(List<String> apis, String token, String tenant, int rate, int seconds, double submitShare)
-            throws Exception {
+    static void load(List<String> apis, String token, String tenant, int rate, int seconds, double submitShare,
+            int warmUpSeconds, Map<String, Long> pids) throws Exception {
         // a few workloads to read
         List<String> ids = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 5; i++) {
             ids.add(id(send(post(apis.get(0) + path(tenant, ""), token, TRUE_SPEC)).body()));
         }
+        int submitEvery = submitShare <= 0 ? Integer.MAX_VALUE : (int) Math.round(1 / submitShare);
+        if (warmUpSeconds > 0) {
+            // freshly started JVMs compile their hot paths first: on 2 CPUs three JVMs doing so would
+            // be measured instead of the platform, which in production has been up for hours
+            Drive warm = drive(apis, token, tenant, Math.max(1, rate / 2), warmUpSeconds, submitEvery, ids);
+            System.out.printf("warm-up: %d req/s for %d s (not counted): %d answered, %d errors; load average %s%n",
+                    Math.max(1, rate / 2), warmUpSeconds, warm.done, warm.errorCount(), loadAverage());
+        }
+        System.out.printf("load: %d requests/s for %d s over %s (1 in %d a submit, the rest reads); load average %s%n",
+                rate, seconds, apis, submitEvery, loadAverage());
+        Map<String, Long> cpuBefore = ProcessCpu.ticks(pids);
+        long clientBefore = clientCpuNanos();
+        Drive d = drive(apis, token, tenant, rate, seconds, submitEvery, ids);
+        Map<String, Long> cpuAfter = ProcessCpu.ticks(pids);
+        long clientCpu = clientCpuNanos() - clientBefore;
+        List<Long> sorted = new ArrayList<>(d.latencies);
+        Collections.sort(sorted);
+        System.out.printf("sent %d in %.1f s (%.1f/s offered); answered %d (%.1f/s)%n", d.total, d.sendingSeconds,
+                d.total / d.sendingSeconds, d.done, d.done / d.elapsedSeconds);
+        System.out.printf("latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms%n", pct(sorted, 50), pct(sorted, 90),
+                pct(sorted, 99), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1e6);
+        System.out.printf("errors: %d %s%n", d.errorCount(), new TreeMap<>(d.errors));
+        StringBuilder cpu = new StringBuilder();
+        cpuAfter.forEach((name, ticks) -> cpu.append(String.format("%s %.1f s, ", name, (ticks - cpuBefore.get(name)) / 100.0)));
+        System.out.printf("CPU used during the load (%.0f s wall, %d CPUs): %sthis client %.1f s%n", d.elapsedSeconds,
+                Runtime.getRuntime().availableProcessors(), cpu, clientCpu / 1e9);
+        System.out.printf("RESULT load: offered %d req/s, answered %.1f/s, p50 %.1f ms, p99 %.1f ms, errors %d of %d"
+                + " (goal: 0 errors at 300 req/s); load average %s%n", rate, d.done / d.elapsedSeconds, pct(sorted, 50),
+                pct(sorted, 99), d.errorCount(), d.total, loadAverage());
+    }
+
+    /** What one open-loop run saw; a request unanswered at the end counts as an error. */
+    record Drive(long total, long done, ConcurrentLinkedQueue<Long> latencies, Map<String, AtomicInteger> errors,
+            double sendingSeconds, double elapsedSeconds) {
+        long errorCount() {
+            return errors.values().stream().mapToInt(AtomicInteger::get).sum() + (total - done);
+        }
+    }
+
+    /**
+     * An open loop: the schedule hands each request to the client threads at its due time and its
+     * latency counts from then, so a slow server (or a client short of connections) shows as
+     * latency, never as a lower rate. Submits of /bin/true every {@code submitEvery}-th request,
+     * the rest reads (one workload, a page of the list).
+     */
+    static Drive drive(List<String> apis, String token, String tenant, int rate, int seconds, int submitEvery,
+            List<String> ids) throws Exception {
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
         AtomicInteger done = new AtomicInteger();
         long total = (long) rate * seconds;
         long periodNanos = 1_000_000_000L / rate;
-        int submitEvery = submitShare <= 0 ? Integer.MAX_VALUE : (int) Math.round(1 / submitShare);
-        System.out.printf("load: %d requests/s for %d s over %s (1 in %d a submit, the rest reads); load average %s%n",
-                rate, seconds, apis, submitEvery, loadAverage());
+        LinkedBlockingQueue<Runnable> due = new LinkedBlockingQueue<>();
+        List<Thread> clients = new ArrayList<>();
+        for (int w = 0; w < CONNECTIONS; w++) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        due.take().run();
+                    }
+                } catch (InterruptedException e) {
+                    KeptConnection.closeMine(); // the run is over
+                }
+            }, "client-" + w);
+            t.setDaemon(true);
+            t.start();
+            clients.add(t);
+        }
         long start = System.nanoTime();
         for (long i = 0; i < total; i++) {
-            long due = start + i * periodNanos;
-            long wait = due - System.nanoTime();
+            long dueAt = start + i * periodNanos;
+            long wait = dueAt - System.nanoTime();
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
             String api = apis.get((int) (i % apis.size()));
-            HttpRequest request;
-            if (i % submitEvery == 0) {
-                request = post(api + path(tenant, ""), token, TRUE_SPEC);
-            } else if (i % 2 == 0) {
-                request = get(api + path(tenant, "/" + ids.get((int) (i % ids.size()))), token);
-            } else {
-                request = get(api + path(tenant, "?size=20"), token);
-            }
-            long sent = System.nanoTime();
             boolean submit = i % submitEvery == 0;
-            HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()).orTimeout(10, TimeUnit.SECONDS)
-                    .whenComplete((r, e) -> {
-                        latencies.add(System.nanoTime() - sent);
-                        if (e != null) {
-                            errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
-                        } else if (r.statusCode() / 100 != 2) {
-                            errors.computeIfAbsent("HTTP " + r.statusCode(), k -> new AtomicInteger()).incrementAndGet();
-                        } else if (submit && ids.size() < 200) {
-                            ids.add(id(r.body()));
-                        }
-                        done.incrementAndGet();
-                    });
+            String method = submit ? "POST" : "GET";
+            String target = submit ? path(tenant, "")
+                    : i % 2 == 0 ? path(tenant, "/" + ids.get((int) (i % ids.size()))) : path(tenant, "?size=20");
+            due.add(() -> {
+                try {
+                    KeptConnection.Answer a = KeptConnection.call(api, method, target, token, submit ? TRUE_SPEC : null);
+                    if (a.status() / 100 != 2) {
+                        errors.computeIfAbsent("HTTP " + a.status(), k -> new AtomicInteger()).incrementAndGet();
+                    } else if (submit && ids.size() < 200) {
+                        ids.add(id(a.body()));
+                    }
+                } catch (Exception e) {
+                    errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
+                }
+                latencies.add(System.nanoTime() - dueAt);
+                done.incrementAndGet();
+            });
         }
         long sentAll = System.nanoTime();
         while (done.get() < total && System.nanoTime() - sentAll < TimeUnit.SECONDS.toNanos(15)) {
             Thread.sleep(50);
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
-        List<Long> sorted = new ArrayList<>(latencies);
-        Collections.sort(sorted);
-        int errorCount = errors.values().stream().mapToInt(AtomicInteger::get).sum();
-        System.out.printf("sent %d in %.1f s (%.1f/s offered); answered %d (%.1f/s)%n", total, (sentAll - start) / 1e9,
-                total / ((sentAll - start) / 1e9), done.get(), done.get() / elapsed);
-        System.out.printf("latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms%n", pct(sorted, 50), pct(sorted, 90),
-                pct(sorted, 99), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1) / 1e6);
-        System.out.printf("errors: %d %s%n", errorCount + (total - done.get()), new TreeMap<>(errors));
-        System.out.printf("RESULT load: offered %d req/s, answered %.1f/s, p50 %.1f ms, p99 %.1f ms, errors %d of %d"
-                + " (goal: 0 errors at 300 req/s); load average %s%n", rate, done.get() / elapsed, pct(sorted, 50),
-                pct(sorted, 99), errorCount + (total - done.get()), total, loadAverage());
+        clients.forEach(Thread::interrupt);
+        return new Drive(total, done.get(), latencies, errors, (sentAll - start) / 1e9, elapsed);
     }
+
+    static long clientCpuNanos() {
+        return java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class)
+                .getProcessCpuTime();
+    }
+
+    static final int CONNECTIONS = 64;
 
     /** The 1, 5 and 15 minute load averages: the figures mean little on a busy machine. */
     static String loadAverage() {

@@ -1,3 +1,5 @@
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -9,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,12 +29,13 @@ import java.util.regex.Pattern;
  * submits are admitted one at a time (its usage row is locked until the insert commits, so the
  * quota is exact), so T=1 shows the per-tenant ceiling and T>1 the platform's.</li>
  * </ol>
- * Run by ops/bench/workloads-bench.sh, which starts the app:
- *   java ops/bench/WorkloadBench.java http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10] [T=1]
+ * Before the throughput is counted, the same load runs for W seconds (the JIT of a fresh JVM). The
+ * CPU the named processes (with their descendants) and the client used meanwhile is printed.
+ * Run by ops/bench/workloads-bench.sh, which starts the app and compiles this with KeptConnection.java:
+ *   java -cp DIR WorkloadBench http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10] [T=1] [W=30] [name=PID,...]
  */
 public class WorkloadBench {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static String base;
     static String token;
 
@@ -42,8 +46,10 @@ public class WorkloadBench {
         int clients = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int seconds = args.length > 4 ? Integer.parseInt(args[4]) : 10;
         int tenants = args.length > 5 ? Math.max(1, Integer.parseInt(args[5])) : 1;
+        int warmUpSeconds = args.length > 6 ? Integer.parseInt(args[6]) : 30;
+        Map<String, Long> pids = ProcessCpu.parse(args.length > 7 ? args[7] : "");
 
-        HttpResponse<String> minted = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tokens"))
+        HttpResponse<String> minted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/api/v1/tokens"))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"bench\"}")).build(), HttpResponse.BodyHandlers.ofString());
@@ -61,12 +67,18 @@ public class WorkloadBench {
         String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
         System.out.printf("load average at start: %s (%d CPUs)%n", loadAverage(), Runtime.getRuntime().availableProcessors());
 
-        // warm-up: JIT, connections, sandbox stub pool (an API-only instance runs nothing: submit only)
-        for (int i = 0; i < (n == 0 ? 200 : 20); i++) {
+        // warm-up: connections, sandbox stub pool, and the JIT: a fresh JVM compiles its hot paths for
+        // a minute or more, which would be measured instead of a platform that has been up for hours
+        for (int i = 0; i < 20; i++) {
             String id = field(send("POST", path, spec).body(), "id");
             if (n > 0) {
                 awaitEnd(path, id);
             }
+        }
+        if (warmUpSeconds > 0) {
+            Throughput warm = submitFor(warmUpSeconds, clients, paths, spec);
+            System.out.printf("warm-up: %d clients submitting for %d s (not counted): %.0f accepted/s; load average %s%n",
+                    clients, warmUpSeconds, warm.accepted / warm.elapsed, loadAverage());
         }
 
         long[] toRunning = new long[n], toFinished = new long[n], clientFinished = new long[n];
@@ -85,18 +97,49 @@ public class WorkloadBench {
             print("submit_to_finished (client, polling 2 ms)", clientFinished);
         }
 
+        Map<String, Long> cpuBefore = ProcessCpu.ticks(pids);
+        long clientBefore = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime();
+        Throughput t = submitFor(seconds, clients, paths, spec);
+        Map<String, Long> cpuAfter = ProcessCpu.ticks(pids);
+        long clientCpu = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime() - clientBefore;
+        long[] l = t.latencies.stream().mapToLong(Long::longValue).toArray();
+        System.out.printf("throughput clients=%d tenants=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
+                clients, tenants, t.elapsed, t.accepted, t.refused, t.failed, t.accepted / t.elapsed);
+        print("submit_latency", l);
+        StringBuilder cpu = new StringBuilder();
+        cpuAfter.forEach((name, ticks) -> cpu.append(String.format("%s %.1f s (%.2f ms per accepted submit), ", name,
+                (ticks - cpuBefore.get(name)) / 100.0, (ticks - cpuBefore.get(name)) * 10.0 / Math.max(1, t.accepted))));
+        System.out.printf("CPU during the throughput run: %sthis client %.1f s%n", cpu, clientCpu / 1e9);
+        long[] sorted = l.clone();
+        Arrays.sort(sorted);
+        System.out.printf("RESULT submits (" + tenants + (tenants == 1 ? " tenant" : " tenants")
+                + "): %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
+                + " load average %s%n", t.accepted / t.elapsed, pct(sorted, 50), pct(sorted, 99), t.failed,
+                t.refused, loadAverage());
+    }
+
+    record Throughput(ConcurrentLinkedQueue<Long> latencies, long accepted, long refused, long failed, double elapsed) {
+    }
+
+    /** C clients, each submitting one after the other for S seconds to the tenants in turn. */
+    static Throughput submitFor(int seconds, int clients, String[] paths, String spec) throws InterruptedException {
         ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
         AtomicLong accepted = new AtomicLong(), refused = new AtomicLong(), failed = new AtomicLong();
         long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
         CountDownLatch done = new CountDownLatch(clients);
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
-            String own = paths[c % tenants];
+            String own = paths[c % paths.length];
             Thread t = new Thread(() -> {
                 try {
                     while (System.nanoTime() < end) {
                         long t0 = System.nanoTime();
-                        int status = send("POST", own, spec).statusCode();
+                        int status;
+                        try {
+                            status = send("POST", own, spec).status();
+                        } catch (java.io.IOException e) {
+                            status = -1;
+                        }
                         latencies.add(System.nanoTime() - t0);
                         if (status == 201) {
                             accepted.incrementAndGet();
@@ -106,26 +149,15 @@ public class WorkloadBench {
                             failed.incrementAndGet();
                         }
                     }
-                } catch (Exception e) {
-                    failed.incrementAndGet();
                 } finally {
+                    KeptConnection.closeMine();
                     done.countDown();
                 }
             });
             t.start();
         }
         done.await();
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        long[] l = latencies.stream().mapToLong(Long::longValue).toArray();
-        System.out.printf("throughput clients=%d tenants=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
-                clients, tenants, elapsed, accepted.get(), refused.get(), failed.get(), accepted.get() / elapsed);
-        print("submit_latency", l);
-        long[] sorted = l.clone();
-        Arrays.sort(sorted);
-        System.out.printf("RESULT submits (" + tenants + (tenants == 1 ? " tenant" : " tenants")
-                + "): %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
-                + " load average %s%n", accepted.get() / elapsed, pct(sorted, 50), pct(sorted, 99), failed.get(),
-                refused.get(), loadAverage());
+        return new Throughput(latencies, accepted.get(), refused.get(), failed.get(), (System.nanoTime() - start) / 1e9);
     }
 
     static double pct(long[] sorted, int p) {
@@ -161,13 +193,8 @@ public class WorkloadBench {
         }
     }
 
-    static HttpResponse<String> send(String method, String path, String body) throws Exception {
-        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            r.header("Content-Type", "application/json");
-        }
-        return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    static KeptConnection.Answer send(String method, String path, String body) throws java.io.IOException {
+        return KeptConnection.call(base, method, path, token, body);
     }
 
     static String field(String json, String name) {

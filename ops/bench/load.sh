@@ -4,7 +4,7 @@
 #
 #   ops/bench/load.sh                    # 300 req/s for 60 s against 2 API replicas + 1 worker, then density of 500
 #   RATE=150 DURATION=30 ops/bench/load.sh
-#   WARMUP=30 (default): seconds of the same requests one at a time, not counted, so the JIT of the
+#   WARMUP=30 (default): seconds of the same mix at half the rate, not counted, so the JIT of the
 #   three fresh JVMs is not what gets measured
 #   COUNT=200 ops/bench/load.sh density  # density only
 #
@@ -27,6 +27,7 @@ JAR=$REPO/platform-app/target/palisade.jar
 PGBIN=${PGBIN:-$(dirname "$(readlink -f "$(command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl | tail -1)")")}
 mkdir -p "$OUT"
 [ -f "$JAR" ] || (cd "$REPO" && ./mvnw -B -ntp -q package -DskipTests -pl platform-app -am)
+CLASSES=$OUT/client && mkdir -p "$CLASSES" && javac -d "$CLASSES" "$HERE/KeptConnection.java" "$HERE/ProcessCpu.java" "$HERE/LoadBench.java"
 
 PIDS=()
 cleanup() {
@@ -70,8 +71,9 @@ echo "   ready: $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GB"
 
 if [ "$MODE" = all ] || [ "$MODE" = load ]; then
   echo "== load"
-  java "$HERE/LoadBench.java" load --api http://127.0.0.1:18081,http://127.0.0.1:18082 --password "$PASSWORD" \
-    --rate "$RATE" --seconds "$DURATION" --warmup "${WARMUP:-30}"
+  java -cp "$CLASSES" LoadBench load --api http://127.0.0.1:18081,http://127.0.0.1:18082 --password "$PASSWORD" \
+    --rate "$RATE" --seconds "$DURATION" --warmup "${WARMUP:-30}" \
+    --pids "api1=$(cat "$OUT/api1.pid"),api2=$(cat "$OUT/api2.pid"),worker=$(cat "$OUT/worker.pid"),postgres=$(head -1 "$OUT/pg/postmaster.pid")"
   # let the worker drain the submitted /bin/true workloads before measuring density
   for _ in $(seq 1 120); do
     q=$(curl -s http://127.0.0.1:19081/actuator/prometheus | awk '/^palisade_queue_depth/{print $2}')
@@ -81,7 +83,7 @@ if [ "$MODE" = all ] || [ "$MODE" = load ]; then
 fi
 if [ "$MODE" = all ] || [ "$MODE" = density ]; then
   echo "== density"
-  java "$HERE/LoadBench.java" density --api http://127.0.0.1:18081 --password "$PASSWORD" \
+  java -cp "$CLASSES" LoadBench density --api http://127.0.0.1:18081 --password "$PASSWORD" \
     --worker-pid "$(cat "$OUT/worker.pid")" --count "$COUNT" --wait 240
 fi
 echo "== logs in $OUT"

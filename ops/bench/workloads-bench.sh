@@ -4,7 +4,8 @@
 # submit → finished for /bin/true, and submissions per second with many concurrent clients.
 #   ops/bench/workloads-bench.sh [N=100] [CLIENTS=32] [SECONDS=10] [TENANTS=1]
 # (one tenant's submits are admitted one at a time, for an exact quota: TENANTS=1 shows that
-# ceiling, more tenants the platform's)
+# ceiling, more tenants the platform's). WARMUP=30 (default): seconds of the same submissions
+# first, not counted, so the fresh JVM's JIT is not what gets measured.
 # Needs root (the ptrace sandbox). Builds the jar first unless SKIP_BUILD=1.
 # API_ONLY=1 starts the instance with its worker disabled (the "api" role of a scale-out) and
 # measures submissions only (N=0): the workloads then stay QUEUED.
@@ -28,4 +29,7 @@ for _ in $(seq 1 180); do
   curl -sf "http://localhost:$port/actuator/health" >/dev/null 2>&1 && break
   sleep 1
 done
-java ops/bench/WorkloadBench.java "http://localhost:$port" "$password" "$n" "${2:-32}" "${3:-10}" "${4:-1}"
+javac -d "$data/client" ops/bench/KeptConnection.java ops/bench/ProcessCpu.java ops/bench/WorkloadBench.java
+postgres=$(head -1 "$(find "$data" -name postmaster.pid | head -1)")
+java -cp "$data/client" WorkloadBench "http://localhost:$port" "$password" "$n" "${2:-32}" "${3:-10}" "${4:-1}" "${WARMUP:-30}" \
+  "app=$app,postgres=$postgres"
