@@ -26,7 +26,7 @@ public class TenantAccess {
         if (!caller.isPlatformAdmin() && !slug.equals(caller.tenantSlug())) {
             throw notFound(slug);
         }
-        return tenants.find(slug).orElseThrow(() -> notFound(slug));
+        return tenants.lookUp(slug).orElseThrow(() -> notFound(slug));
     }
 
     /** A tenant admin of the tenant, or a platform admin. */

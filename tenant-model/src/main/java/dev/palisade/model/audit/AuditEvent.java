@@ -38,17 +38,8 @@ public class AuditEvent {
     @Column(updatable = false)
     private String details;
 
+    /** Read only: {@link AuditLog#record} writes events with one insert. */
     protected AuditEvent() {
-    }
-
-    AuditEvent(String actor, Long tenantId, String tenantSlug, String action, String target, String details) {
-        this.occurredAt = Instant.now();
-        this.actor = actor;
-        this.tenantId = tenantId;
-        this.tenantSlug = tenantSlug;
-        this.action = action;
-        this.target = target;
-        this.details = details;
     }
 
     public Long getId() {

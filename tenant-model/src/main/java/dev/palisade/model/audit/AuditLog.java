@@ -2,12 +2,16 @@ package dev.palisade.model.audit;
 
 import dev.palisade.model.tenant.Tenant;
 import jakarta.persistence.criteria.Predicate;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.data.domain.Limit;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.domain.Specification;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
@@ -20,21 +24,33 @@ import org.springframework.transaction.annotation.Transactional;
 public class AuditLog {
 
     private final AuditEventRepository events;
+    private final JdbcClient jdbc;
 
-    AuditLog(AuditEventRepository events) {
+    AuditLog(AuditEventRepository events, JdbcClient jdbc) {
         this.events = events;
+        this.jdbc = jdbc;
     }
 
     @Transactional(propagation = Propagation.MANDATORY)
     public void record(String actor, Tenant tenant, String action, String target, String details) {
-        events.save(new AuditEvent(actor, tenant == null ? null : tenant.getId(),
-                tenant == null ? null : tenant.getSlug(), action, target, blankToNull(details)));
+        record(actor, tenant == null ? null : tenant.getId(), tenant == null ? null : tenant.getSlug(), action, target,
+                details);
     }
 
-    /** For callers that only know the tenant's id and slug (e.g. from a user row). */
+    /**
+     * For callers that only know the tenant's id and slug (e.g. from a user row). One plain insert
+     * on the transaction's connection: every submit writes one, and going through the entity
+     * manager cost an eighth of a submit's CPU.
+     */
     @Transactional(propagation = Propagation.MANDATORY)
     public void record(String actor, Long tenantId, String tenantSlug, String action, String target, String details) {
-        events.save(new AuditEvent(actor, tenantId, tenantSlug, action, target, blankToNull(details)));
+        jdbc.sql("""
+                insert into audit_event (occurred_at, actor, tenant_id, tenant_slug, action, target, details)
+                values (:at, :actor, :tenantId, :tenantSlug, :action, :target, :details)""")
+                .param("at", Timestamp.from(Instant.now())).param("actor", actor)
+                .param("tenantId", tenantId, Types.BIGINT).param("tenantSlug", tenantSlug, Types.VARCHAR)
+                .param("action", action).param("target", target, Types.VARCHAR)
+                .param("details", blankToNull(details), Types.VARCHAR).update();
     }
 
     @Transactional(readOnly = true)

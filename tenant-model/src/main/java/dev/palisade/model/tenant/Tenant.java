@@ -44,6 +44,17 @@ public class Tenant {
         this.updatedAt = this.createdAt;
     }
 
+    /** A tenant as read from its row, outside any entity manager ({@link TenantService#lookUp}). */
+    static Tenant fromRow(long id, String slug, String displayName, TenantStatus status, Instant createdAt,
+            Instant updatedAt) {
+        Tenant t = new Tenant(slug, displayName);
+        t.id = id;
+        t.status = status;
+        t.createdAt = createdAt;
+        t.updatedAt = updatedAt;
+        return t;
+    }
+
     public Long getId() {
         return id;
     }

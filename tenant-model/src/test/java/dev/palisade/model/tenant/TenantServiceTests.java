@@ -72,4 +72,29 @@ class TenantServiceTests {
         assertThat(audit.search(new AuditQuery(slug, "tenant.delete", null, null, null), PageRequest.of(0, 10)))
                 .hasSize(1);
     }
+
+    @Test
+    void aLookUpReadsTheTenantAsItIsNowAndItsAuditEventCarriesEveryField() {
+        String slug = "look-" + UUID.randomUUID().toString().substring(0, 8);
+        Tenant created = tenants.create("alice", slug, "Look");
+        Tenant seen = tenants.lookUp(slug).orElseThrow();
+        Tenant managed = tenants.find(slug).orElseThrow();
+        assertThat(seen).usingRecursiveComparison().isEqualTo(managed);
+        assertThat(seen.getId()).isEqualTo(created.getId());
+
+        // no cache: a suspension shows at the next look-up
+        tenants.update("bob", slug, "Look again", TenantStatus.SUSPENDED);
+        assertThat(tenants.lookUp(slug).orElseThrow())
+                .extracting(Tenant::getStatus, Tenant::getDisplayName)
+                .containsExactly(TenantStatus.SUSPENDED, "Look again");
+        assertThat(tenants.lookUp("no-such-" + slug)).isEmpty();
+
+        AuditEvent update = audit.search(new AuditQuery(slug, "tenant.update", null, null, null), PageRequest.of(0, 1))
+                .getContent().get(0);
+        assertThat(update.getActor()).isEqualTo("bob");
+        assertThat(update.getTenantId()).isEqualTo(created.getId());
+        assertThat(update.getTarget()).isEqualTo("tenant:" + slug);
+        assertThat(update.getDetails()).contains("Look again");
+        assertThat(update.getOccurredAt()).isNotNull().isAfterOrEqualTo(seen.getCreatedAt().minusSeconds(1));
+    }
 }
