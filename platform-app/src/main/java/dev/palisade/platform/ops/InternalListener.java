@@ -62,6 +62,8 @@ public class InternalListener implements WebServerFactoryCustomizer<TomcatServle
         Connector c = new Connector();
         c.setPort(node.internalPort());
         c.setProperty("address", node.internalBind());
+        // the edge keeps its connections to this node for reuse (and drops them after 2 s idle): never cut them after N requests
+        c.setProperty("maxKeepAliveRequests", "-1");
         factory.addAdditionalConnectors(c);
         connector = c;
     }
