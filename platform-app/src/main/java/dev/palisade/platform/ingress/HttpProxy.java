@@ -60,6 +60,19 @@ final class HttpProxy {
     }
 
     /**
+     * The node a request was forwarded to answered 421: the service does not run there (any
+     * more). Nothing of it reached the client; the connection is not reused.
+     */
+    static final class Misdirected extends IOException {
+        Misdirected() {
+            super("the node no longer runs the service");
+        }
+    }
+
+    /** What a node answers to a forwarded request for a service it does not run. */
+    static final int MISDIRECTED = 421;
+
+    /**
      * How the forwarding headers are made. {@code edge}: this instance received the request from
      * the client, so what the client says about forwarding is dropped and the platform's own view
      * is sent, with the node secret for a hop to another node ({@code toNode}).
@@ -78,6 +91,11 @@ final class HttpProxy {
 
         static Forwarding passOn() {
             return new Forwarding(false, null, "");
+        }
+
+        /** Whether this is the hop to another node (which may answer {@link #MISDIRECTED}). */
+        boolean toNode() {
+            return !extra.isEmpty();
         }
 
         @Override
@@ -163,6 +181,9 @@ final class HttpProxy {
                 continue;
             }
             break;
+        }
+        if (status == MISDIRECTED && forwarding.toNode()) {
+            throw new Misdirected();
         }
         if (status == 101 || status < 100 || status > 599) {
             throw new BadGateway("the service answered with status " + status + ", which the ingress does not relay");

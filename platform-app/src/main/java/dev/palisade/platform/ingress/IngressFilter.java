@@ -98,27 +98,40 @@ class IngressFilter extends OncePerRequestFilter {
         long start = System.nanoTime();
         int status = 503;
         try {
-            Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
-            if (local.isPresent()) {
-                status = Relay.relay(req, resp, service, path, new Relay.Upstream(local.get().connections(),
-                        HttpProxy.Forwarding.edge(prefix), readTimeout, "Service " + service
-                        + " is not accepting connections right now (it may be restarting)."),
-                        registry.permits(tenant, service), queueTimeoutMillis);
-                return;
-            }
-            Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
-            if (remote.isPresent()) {
-                // the node's own read timeout answers first (with its 504 page); this one only catches a node gone silent
-                // the hop names the service in its path, whichever form the client used: /apps/{tenant}/{service}/…
+            // a second look only after a node answered that the service left it (nothing reached the client then)
+            for (int look = 0; look < 2; look++) {
+                Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
+                if (local.isPresent()) {
+                    status = Relay.relay(req, resp, service, path, new Relay.Upstream(local.get().connections(),
+                            HttpProxy.Forwarding.edge(prefix), readTimeout, "Service " + service
+                            + " is not accepting connections right now (it may be restarting).", () -> { }),
+                            registry.permits(tenant, service), queueTimeoutMillis);
+                    return;
+                }
+                Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
+                if (remote.isEmpty()) {
+                    break;
+                }
+                // the hop names the service in its path, whichever form the client used: /apps/{tenant}/{service}/…;
+                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
                 status = Relay.relay(req, resp, service, "/apps/" + tenant + "/" + service + path,
                         new Relay.Upstream(remote.get().connections(),
                         HttpProxy.Forwarding.toNode(prefix, internal.secret()), readTimeout + 5000,
-                        "Service " + service + " runs on another node, which cannot be reached right now."),
+                        "Service " + service + " runs on another node, which cannot be reached right now.",
+                        () -> nodes.failed(tenant, service)),
                         registry.permits(tenant, service), queueTimeoutMillis);
-                if (status == 502 || status == 503 || status == 504) {
-                    nodes.failed(tenant, service);
+                if (status != HttpProxy.MISDIRECTED) {
+                    return;
                 }
-                return;
+                nodes.failed(tenant, service);
+                if (req.getContentLengthLong() > 0 || req.getHeader("Transfer-Encoding") != null) {
+                    // its body went to that node already: it cannot be sent again
+                    status = 503;
+                    resp.setHeader("Retry-After", "1");
+                    Relay.page(resp, 503, "Service unavailable", "Service " + service
+                            + " moved to another node while this request was on its way; send it again.");
+                    return;
+                }
             }
             status = notRunning(resp, tenant, service);
         } finally {
@@ -139,8 +152,9 @@ class IngressFilter extends OncePerRequestFilter {
                 case STARTING, PENDING -> "is starting";
                 case BACKOFF -> "stopped unexpectedly and is being restarted";
                 case CRASH_LOOP -> "keeps crashing (crash loop); it is restarted with increasing delays";
-                case HEALTHY -> "runs on another node, which this instance does not route to"
-                        + (internal.routesAcrossNodes() ? "" : " (palisade.node.internal-secret is not set)");
+                case HEALTHY -> internal.routesAcrossNodes() ? "is moving between nodes or stopping; try again shortly"
+                        : "runs on another node, which this instance does not route to"
+                        + " (palisade.node.internal-secret is not set)";
                 case STOPPED -> "is stopping";
             };
             default -> "is not running (stopped" + (d.get().lastExit() == null ? "" : "; last: " + d.get().lastExit()) + ")";

@@ -21,8 +21,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * node secret, or with a wrong one, is refused with 403; an authenticated one names its service
  * in its path ({@code /apps/{tenant}/{service}/…}, whatever form the client used at the edge)
  * and is relayed, less that prefix, into that service's sandbox on this node with
- * the edge's forwarding headers as they came (the edge already dropped the client's own). The
- * edge counts the request; this end does not count it again.
+ * the edge's forwarding headers as they came (the edge already dropped the client's own). A
+ * service that does not run here (it stopped or moved since the edge looked) is answered 421,
+ * on which the edge looks again. The edge counts the request; this end does not count it again.
  */
 class InternalIngressFilter extends OncePerRequestFilter {
 
@@ -62,15 +63,14 @@ class InternalIngressFilter extends OncePerRequestFilter {
         String tenant = m.group(1), service = m.group(2), path = m.group(3);
         Optional<ServiceRegistry.Instance> instance = registry.route(tenant, service);
         if (instance.isEmpty()) {
-            // it stopped or moved since the edge looked: the edge looks again on the next request
-            resp.setHeader("Retry-After", "1");
-            Relay.page(resp, 503, "Service unavailable", "Service " + service + " of tenant " + tenant
-                    + " is not running on the node it was routed to (it may have just stopped or moved); try again.");
+            // it stopped or moved since the edge looked: the edge looks again (and never shows this page)
+            Relay.page(resp, HttpProxy.MISDIRECTED, "Misdirected request", "Service " + service + " of tenant " + tenant
+                    + " does not run on this node.");
             return;
         }
         Relay.relay(req, resp, service, path, new Relay.Upstream(instance.get().connections(),
                 HttpProxy.Forwarding.passOn(), readTimeout, "Service " + service
-                + " is not accepting connections right now (it may be restarting)."),
+                + " is not accepting connections right now (it may be restarting).", () -> { }),
                 registry.permits(tenant, service), queueTimeoutMillis);
     }
 }

@@ -7,7 +7,6 @@ import dev.palisade.platform.service.ServiceStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,14 +15,13 @@ import org.springframework.stereotype.Component;
 /**
  * Where a service that does not run on this instance runs: the internal listener of the node
  * that holds the lease of its newest healthy deployment, as the node table publishes it. Looked
- * up in PostgreSQL and kept for {@link #TTL} (a redeploy, a stop or a lease moving to another
- * node shows within that), and dropped at once when a hop to that node fails. One pool of
+ * up in PostgreSQL and kept for {@code palisade.services.route-cache-ttl} (2 s), and dropped at
+ * once when a hop to that node fails or the node answers that the service left it (a stop, a
+ * redeploy, a lease moving to another node). One pool of
  * kept-alive connections per node, whichever services they carry.
  */
 @Component
 class NodeRoutes implements AutoCloseable {
-
-    static final Duration TTL = Duration.ofSeconds(2);
 
     /** A node to forward a service's requests to. */
     record Route(String address, InstanceConnections connections) {
@@ -57,7 +55,7 @@ class NodeRoutes implements AutoCloseable {
                 cache.remove(key);
                 return Optional.empty();   // not cached: a deployment that turns healthy is routed to at once
             }
-            c = new Cached(p.get().ingressAddress(), System.nanoTime() + TTL.toNanos());
+            c = new Cached(p.get().ingressAddress(), System.nanoTime() + properties.routeCacheTtl().toNanos());
             cache.put(key, c);
         }
         String address = c.address();
@@ -67,7 +65,7 @@ class NodeRoutes implements AutoCloseable {
 
     /**
      * A hop failed (the node was unreachable, or answered that the service is not there): look
-     * the service up again next time. A dead node's kept connections fail the pool's own check.
+     * the service up again at once. A dead node's kept connections fail the pool's own check.
      */
     void failed(String tenant, String service) {
         cache.remove(tenant + "/" + service);

@@ -25,17 +25,20 @@ final class Relay {
 
     /**
      * Where a request goes and how it is said there: the connections, how the forwarding headers
-     * are made, how long the other side may stay silent, and what the client reads when it
-     * cannot be reached.
+     * are made, how long the other side may stay silent, what the client reads when it cannot be
+     * reached, and who else must know then.
      */
     record Upstream(InstanceConnections connections, HttpProxy.Forwarding forwarding, int readTimeoutMillis,
-            String unreachable) {
+            String unreachable, Runnable onUnreachable) {
     }
 
     private Relay() {
     }
 
-    /** Relays the request; returns the status the client got. */
+    /**
+     * Relays the request; returns the status the client got, or {@link HttpProxy#MISDIRECTED}
+     * with nothing sent to the client when the node forwarded to no longer runs the service.
+     */
     static int relay(HttpServletRequest req, HttpServletResponse resp, String service, String path, Upstream upstream,
             Semaphore permits, long queueTimeoutMillis) throws IOException {
         try {
@@ -67,6 +70,8 @@ final class Relay {
             }
             keep = x.keepAlive();
             return x.status();
+        } catch (HttpProxy.Misdirected e) {
+            return HttpProxy.MISDIRECTED;   // the response is untouched: the caller looks again
         } catch (SocketTimeoutException e) {
             if (lease == null) {
                 return unreachable(resp, upstream);   // the connect timed out
@@ -98,6 +103,7 @@ final class Relay {
     }
 
     private static int unreachable(HttpServletResponse resp, Upstream upstream) throws IOException {
+        upstream.onUnreachable().run();
         resp.setHeader("Retry-After", "2");
         page(resp, 503, "Service unavailable", upstream.unreachable());
         return 503;

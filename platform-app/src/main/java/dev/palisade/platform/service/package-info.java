@@ -24,7 +24,8 @@
  * {@code node.ingress_address} with each heartbeat. An instance whose ingress receives a request
  * for a service it does not run looks up the node of the service's newest healthy deployment with
  * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacement}; cached two
- * seconds, dropped when a hop fails or answers 502–504) and forwards the request there over a
+ * seconds, dropped when the node cannot be reached or answers 421 because the service left
+ * it, upon which a bodiless request is looked up and sent again) and forwards the request there over a
  * kept-alive connection, streaming both ways, with the shared {@code palisade.node.internal-secret}
  * (required when roles are split). The node checks the secret in constant time (403 otherwise),
  * answers nothing else on that listener, and does the local hop into the sandbox. Forwarding
