@@ -33,6 +33,8 @@ public class InternalListener implements WebServerFactoryCustomizer<TomcatServle
     private final NodeProperties node;
     private final byte[] secretDigest;
     private volatile Connector connector;
+    /** The port the listener got, once bound (read on every request, so kept rather than asked of the socket). */
+    private volatile int boundPort = -1;
 
     InternalListener(NodeProperties node) {
         this.node = node;
@@ -70,8 +72,18 @@ public class InternalListener implements WebServerFactoryCustomizer<TomcatServle
 
     /** Whether this request came in on the internal listener (and so never from a client directly). */
     public boolean arrivedOn(HttpServletRequest request) {
+        int port = boundPort();
+        return port > 0 && request.getLocalPort() == port;
+    }
+
+    private int boundPort() {
+        int port = boundPort;
         Connector c = connector;
-        return c != null && c.getLocalPort() > 0 && request.getLocalPort() == c.getLocalPort();
+        if (port <= 0 && c != null) {
+            port = c.getLocalPort();
+            boundPort = port;
+        }
+        return port;
     }
 
     /**
@@ -79,8 +91,8 @@ public class InternalListener implements WebServerFactoryCustomizer<TomcatServle
      * node that has none.
      */
     public Optional<String> address() {
-        Connector c = connector;
-        if (c == null || c.getLocalPort() <= 0) {
+        int port = boundPort();
+        if (port <= 0) {
             return Optional.empty();
         }
         if (node.internalAddress() != null && !node.internalAddress().isBlank()) {
@@ -95,7 +107,7 @@ public class InternalListener implements WebServerFactoryCustomizer<TomcatServle
         } catch (UnknownHostException e) {
             // publish the name as configured
         }
-        return Optional.of((host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + c.getLocalPort());
+        return Optional.of((host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port);
     }
 
     /** Whether ingress requests are routed across instances (a shared secret is set). */
