@@ -44,10 +44,11 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$OUT/pg" -l "$OUT/pg.log" -w \
   -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB" start >/dev/null
 
 COMMON=(--palisade.workloads.max-queued-per-tenant=100000)
+NODE_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')   # roles split: the instances share one
 start() { # name role port mgmt-port extra...
   local name=$1 role=$2 port=$3 mport=$4; shift 4
   SPRING_DATASOURCE_URL=jdbc:postgresql://127.0.0.1:$PG_PORT/postgres SPRING_DATASOURCE_USERNAME=postgres \
-  SPRING_DATASOURCE_PASSWORD=postgres PALISADE_ADMIN_PASSWORD=$PASSWORD \
+  SPRING_DATASOURCE_PASSWORD=postgres PALISADE_ADMIN_PASSWORD=$PASSWORD PALISADE_NODE_INTERNAL_SECRET=$NODE_SECRET \
     java -Xmx768m ${JAVA_OPTS:-} -jar "$JAR" --server.port="$port" --management.server.port="$mport" \
       --palisade.node.role="$role" --palisade.data-dir="$OUT/$name" "${COMMON[@]}" "$@" >"$OUT/$name.log" 2>&1 &
   PIDS+=($!)

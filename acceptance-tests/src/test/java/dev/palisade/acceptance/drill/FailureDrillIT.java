@@ -80,7 +80,9 @@ class FailureDrillIT {
         Map<String, String> env = Map.of(
                 "SPRING_DATASOURCE_URL", "jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres",
                 "SPRING_DATASOURCE_USERNAME", "postgres", "SPRING_DATASOURCE_PASSWORD", "postgres",
-                "PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD);
+                "PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD,
+                // roles split: the instances share the secret that authenticates a forwarded ingress request
+                "PALISADE_NODE_INTERNAL_SECRET", "drill-node-secret");
         List<String> args = List.of("--palisade.dispatcher.capacity=3", "--palisade.dispatcher.heartbeat=500ms",
                 "--palisade.dispatcher.lease-timeout=" + LEASE.toSeconds() + "s", "--palisade.dispatcher.shutdown-grace=2s",
                 "--palisade.workloads.max-queued-per-tenant=12",

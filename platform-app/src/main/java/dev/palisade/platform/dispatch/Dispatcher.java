@@ -2,6 +2,7 @@ package dev.palisade.platform.dispatch;
 
 import dev.palisade.platform.engine.WorkloadRunner;
 import dev.palisade.platform.ops.LogContextFilter;
+import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.ops.NodeProperties;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
@@ -42,6 +43,8 @@ public class Dispatcher implements SmartLifecycle {
     private final String node;
     private final NodeProperties nodeProperties;
     private final WorkloadMetrics metrics;
+    /** Where this node receives forwarded ingress requests: published with each heartbeat. */
+    private final InternalListener internal;
     /** The platforms this node offers: it claims only workloads that ask for one of them (or for auto). */
     private volatile List<String> platforms = List.of();
     private final Map<UUID, Run> running = new ConcurrentHashMap<>();
@@ -52,8 +55,9 @@ public class Dispatcher implements SmartLifecycle {
     private ScheduledExecutorService ticks;
 
     Dispatcher(DispatcherProperties properties, WorkloadStore store, WorkloadRunner runner, SandboxEngine engine,
-            NodeProperties nodeProperties, WorkloadMetrics metrics) {
+            NodeProperties nodeProperties, WorkloadMetrics metrics, InternalListener internal) {
         this.properties = properties;
+        this.internal = internal;
         this.nodeProperties = nodeProperties;
         this.metrics = metrics;
         this.store = store;
@@ -158,7 +162,7 @@ public class Dispatcher implements SmartLifecycle {
         try {
             // a snapshot of the runs whose outcome is not stored yet (the others only clean up)
             List<UUID> live = running.values().stream().filter(r -> !r.settled()).map(r -> r.claimed.id()).toList();
-            for (UUID id : store.heartbeat(node, live, properties.leaseTimeout())) {
+            for (UUID id : store.heartbeat(node, internal.address().orElse(null), live, properties.leaseTimeout())) {
                 Run run = running.get(id);
                 if (run != null && !run.ended() && !run.settled()) {
                     boolean cancel = store.cancelRequested(id);

@@ -46,7 +46,7 @@ public class WorkloadStore {
     }
 
     public void nodeStopped(String node) {
-        jdbc.sql("update node set stopped_at = now() where id = :id").param("id", node).update();
+        jdbc.sql("update node set stopped_at = now(), ingress_address = null where id = :id").param("id", node).update();
     }
 
     /**
@@ -124,10 +124,12 @@ public class WorkloadStore {
 
     /**
      * The node's heartbeat: renews the leases of what it runs, and answers which of those must
-     * end now (a cancel was asked, or the lease was lost to the reaper meanwhile).
+     * end now (a cancel was asked, or the lease was lost to the reaper meanwhile). It also
+     * publishes where the node's internal ingress listener is ({@code null}: it has none).
      */
-    public List<UUID> heartbeat(String node, Collection<UUID> running, Duration lease) {
-        jdbc.sql("update node set last_heartbeat = now(), stopped_at = null where id = :id").param("id", node).update();
+    public List<UUID> heartbeat(String node, String ingressAddress, Collection<UUID> running, Duration lease) {
+        jdbc.sql("update node set last_heartbeat = now(), stopped_at = null, ingress_address = :address where id = :id")
+                .param("id", node).param("address", ingressAddress).update();
         if (running.isEmpty()) {
             return List.of();
         }

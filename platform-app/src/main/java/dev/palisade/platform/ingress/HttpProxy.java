@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.ops.InternalListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -16,10 +17,13 @@ import java.util.Set;
 import jdk.net.ExtendedSocketOptions;
 
 /**
- * One HTTP/1.1 exchange over a connection to the service (opened inside its sandbox, and kept
- * alive for the next exchange when this one ends cleanly): the request line and headers as the
- * client sent them, less hop-by-hop and client-supplied forwarding headers, plus the platform's
- * own {@code X-Forwarded-*}; the request body streamed up (as sent, or re-chunked); the response
+ * One HTTP/1.1 exchange over a connection to the service (opened inside its sandbox, or to the
+ * internal listener of the node that runs it, and kept alive for the next exchange when this one
+ * ends cleanly): the request line and headers as the client sent them, less hop-by-hop headers
+ * and the platform's own {@code X-Palisade-*}; at the edge, less client-supplied forwarding
+ * headers and plus the platform's own {@code X-Forwarded-*}, which the hop from the node into
+ * the sandbox passes on unchanged ({@link Forwarding}); the request body streamed up (as sent,
+ * or re-chunked); the response
  * status, headers and body streamed down, flushed whenever the service pauses so that a
  * streaming response reaches the client as it comes. The bytes pass through one buffer per
  * request thread, reused: nothing is allocated per byte or per line read.
@@ -55,6 +59,54 @@ final class HttpProxy {
         }
     }
 
+    /**
+     * The node a request was forwarded to answered 421: the service does not run there (any
+     * more). Nothing of it reached the client; the connection is not reused.
+     */
+    static final class Misdirected extends IOException {
+        Misdirected() {
+            super("the node no longer runs the service");
+        }
+    }
+
+    /** What a node answers to a forwarded request for a service it does not run. */
+    static final int MISDIRECTED = 421;
+
+    /**
+     * How the forwarding headers are made. {@code edge}: this instance received the request from
+     * the client, so what the client says about forwarding is dropped and the platform's own view
+     * is sent, with the node secret for a hop to another node ({@code toNode}).
+     * {@code passOn}: the request came from another instance's edge over the authenticated
+     * internal hop, so its forwarding headers are the edge's and go on unchanged.
+     */
+    record Forwarding(boolean edge, String prefix, String extra) {
+
+        static Forwarding edge(String prefix) {
+            return new Forwarding(true, prefix, "");
+        }
+
+        static Forwarding toNode(String prefix, String secret) {
+            return new Forwarding(true, prefix, InternalListener.SECRET_HEADER + ": " + secret + "\r\n");
+        }
+
+        static Forwarding passOn() {
+            return new Forwarding(false, null, "");
+        }
+
+        /** Whether this is the hop to another node (which may answer {@link #MISDIRECTED}). */
+        boolean toNode() {
+            return !extra.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "Forwarding[edge=" + edge + ", prefix=" + prefix + "]";   // never the secret
+        }
+    }
+
+    /** Headers of the platform's own, never taken from a client nor passed to a service. */
+    private static final String PLATFORM_HEADERS = "x-palisade-";
+
     /** How an exchange ended: the status the client got; {@code keepAlive}: the connection is clean for another. */
     record Exchange(int status, boolean keepAlive) {
     }
@@ -63,13 +115,13 @@ final class HttpProxy {
     }
 
     static Exchange exchange(SocketChannel channel, boolean reused, HttpServletRequest req, HttpServletResponse resp,
-            String path, String prefix, int readTimeoutMillis) throws IOException {
+            String path, Forwarding forwarding, int readTimeoutMillis) throws IOException {
         Socket socket = channel.socket();
         socket.setSoTimeout(readTimeoutMillis);
         byte[] buf = BUFFERS.get();
         long length = req.getContentLengthLong();
         boolean chunkedUp = length < 0 && req.getHeader("Transfer-Encoding") != null;
-        byte[] head = requestHead(req, path, prefix, length, chunkedUp);
+        byte[] head = requestHead(req, path, forwarding, length, chunkedUp);
         // a bodiless request on a kept connection that the service closed meanwhile may be sent again
         boolean replayable = reused && length <= 0 && !chunkedUp;
         try {
@@ -129,6 +181,9 @@ final class HttpProxy {
                 continue;
             }
             break;
+        }
+        if (status == MISDIRECTED && forwarding.toNode()) {
+            throw new Misdirected();
         }
         if (status == 101 || status < 100 || status > 599) {
             throw new BadGateway("the service answered with status " + status + ", which the ingress does not relay");
@@ -210,7 +265,8 @@ final class HttpProxy {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
-    private static byte[] requestHead(HttpServletRequest req, String path, String prefix, long length, boolean chunked) {
+    private static byte[] requestHead(HttpServletRequest req, String path, Forwarding forwarding, long length,
+            boolean chunked) {
         StringBuilder head = new StringBuilder(512);
         head.append(req.getMethod()).append(' ').append(path);
         if (req.getQueryString() != null) {
@@ -221,7 +277,8 @@ final class HttpProxy {
         for (Enumeration<String> names = req.getHeaderNames(); names.hasMoreElements(); ) {
             String name = names.nextElement();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || FORWARDING.contains(lower) || lower.equals("content-length")) {
+            if (HOP_BY_HOP.contains(lower) || (forwarding.edge() && FORWARDING.contains(lower))
+                    || lower.startsWith(PLATFORM_HEADERS) || lower.equals("content-length")) {
                 continue;
             }
             for (Enumeration<String> values = req.getHeaders(name); values.hasMoreElements(); ) {
@@ -237,12 +294,15 @@ final class HttpProxy {
         if (host == null) {
             head.append("Host: localhost\r\n");
         }
-        head.append("X-Forwarded-For: ").append(req.getRemoteAddr()).append("\r\n");
-        head.append("X-Forwarded-Proto: ").append(req.getScheme()).append("\r\n");
-        if (host != null) {
-            head.append("X-Forwarded-Host: ").append(host).append("\r\n");
+        if (forwarding.edge()) {
+            head.append("X-Forwarded-For: ").append(req.getRemoteAddr()).append("\r\n");
+            head.append("X-Forwarded-Proto: ").append(req.getScheme()).append("\r\n");
+            if (host != null) {
+                head.append("X-Forwarded-Host: ").append(host).append("\r\n");
+            }
+            head.append("X-Forwarded-Prefix: ").append(forwarding.prefix()).append("\r\n");
         }
-        head.append("X-Forwarded-Prefix: ").append(prefix).append("\r\n");
+        head.append(forwarding.extra());
         if (length >= 0) {
             head.append("Content-Length: ").append(length).append("\r\n");
         } else if (chunked) {

@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
@@ -8,15 +9,29 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
-/** The ingress filter, ahead of Spring Security and every other filter of the platform. */
+/**
+ * The ingress filters, ahead of Spring Security and every other filter of the platform: first
+ * the internal listener's (which answers everything that arrives there), then the public one's.
+ */
 @Configuration(proxyBeanMethods = false)
 class IngressConfiguration {
 
     @Bean
-    FilterRegistrationBean<IngressFilter> ingressFilter(ServiceRegistry registry, ServiceStore services,
-            ServiceProperties properties, IngressStats stats) {
+    FilterRegistrationBean<InternalIngressFilter> internalIngressFilter(InternalListener internal,
+            ServiceRegistry registry, ServiceProperties properties) {
+        FilterRegistrationBean<InternalIngressFilter> bean = new FilterRegistrationBean<>(
+                new InternalIngressFilter(internal, registry, properties));
+        bean.setOrder(Ordered.HIGHEST_PRECEDENCE);
+        bean.addUrlPatterns("/*");
+        bean.setName("palisadeInternalIngress");
+        return bean;
+    }
+
+    @Bean
+    FilterRegistrationBean<IngressFilter> ingressFilter(ServiceRegistry registry, NodeRoutes nodes,
+            InternalListener internal, ServiceStore services, ServiceProperties properties, IngressStats stats) {
         FilterRegistrationBean<IngressFilter> bean = new FilterRegistrationBean<>(
-                new IngressFilter(registry, services, properties, stats));
+                new IngressFilter(registry, nodes, internal, services, properties, stats));
         bean.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         bean.addUrlPatterns("/*");
         bean.setName("palisadeIngress");

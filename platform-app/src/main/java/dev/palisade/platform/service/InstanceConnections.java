@@ -14,14 +14,20 @@ import java.util.Deque;
  * {@link Sandbox#connect}, whatever the platform) and gives it back when its exchange left it
  * clean. Belongs to exactly one instance, so a connection is never shared across services or
  * tenants; closed with the instance (a stop, a crash, a restart, a redeploy), after which every
- * connection it still holds or gets back is closed. At most {@code maxIdle} wait idle, none
+ * connection it still holds or gets back is closed. The ingress keeps one of these per other
+ * node too, for the hop to that node's internal listener (the node then picks the instance). At most {@code maxIdle} wait idle, none
  * longer than {@code maxIdleTime}; how many are in use at once is bounded by the service's
  * request permits.
  */
 public final class InstanceConnections implements AutoCloseable {
 
-    private final Sandbox sandbox;
-    private final int port;
+    /** Opens a new connection to where the requests go. */
+    @FunctionalInterface
+    public interface Opener {
+        SocketChannel open() throws IOException;
+    }
+
+    private final Opener opener;
     private final int maxIdle;
     private final long maxIdleNanos;
     /** Most recently returned last: reuse takes the warmest. Guarded by {@code this}. */
@@ -35,9 +41,8 @@ public final class InstanceConnections implements AutoCloseable {
     public record Lease(SocketChannel channel, boolean reused) {
     }
 
-    InstanceConnections(Sandbox sandbox, int port, int maxIdle, Duration maxIdleTime) {
-        this.sandbox = sandbox;
-        this.port = port;
+    public InstanceConnections(Opener opener, int maxIdle, Duration maxIdleTime) {
+        this.opener = opener;
         this.maxIdle = maxIdle;
         this.maxIdleNanos = maxIdleTime.toNanos();
     }
@@ -69,7 +74,7 @@ public final class InstanceConnections implements AutoCloseable {
                 throw new IOException("the instance has stopped");
             }
         }
-        SocketChannel ch = sandbox.connect(port);
+        SocketChannel ch = opener.open();
         try {
             ch.socket().setTcpNoDelay(true);
         } catch (IOException e) {

@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param idleConnections       kept-alive connections into one service instance that may wait idle for reuse
  * @param idleConnectionTime    how long one may wait idle before it is closed rather than reused
  * @param appsDomain            optional: {@code service.tenant.<apps-domain>} host names route to services too
+ * @param routeCacheTtl         how long an instance keeps the node a service it does not run was found on; a
+ *                              hop that fails or finds the service gone drops it at once
  */
 @ConfigurationProperties("palisade.services")
 public record ServiceProperties(
@@ -33,5 +35,6 @@ public record ServiceProperties(
         @DefaultValue("60s") Duration readTimeout,
         @DefaultValue("16") int idleConnections,
         @DefaultValue("2s") Duration idleConnectionTime,
-        @DefaultValue("") String appsDomain) {
+        @DefaultValue("") String appsDomain,
+        @DefaultValue("2s") Duration routeCacheTtl) {
 }

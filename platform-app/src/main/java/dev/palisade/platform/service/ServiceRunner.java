@@ -113,7 +113,7 @@ class ServiceRunner implements ServiceRuns {
                 Instant started = Instant.now();
                 SandboxResult result;
                 Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox,
-                        new InstanceConnections(sandbox, spec.port(), properties.idleConnections(),
+                        new InstanceConnections(() -> sandbox.connect(spec.port()), properties.idleConnections(),
                                 properties.idleConnectionTime()));
                 try {
                     LogSink s = sink;

@@ -65,6 +65,27 @@ public class ServiceStore {
                 .param("slug", tenantSlug).param("name", name)).stream().findFirst();
     }
 
+    /** Where a healthy deployment runs: its workload, its node and that node's internal ingress listener. */
+    public record Placement(UUID workload, String node, String ingressAddress) {
+    }
+
+    /**
+     * The node of the service's newest healthy deployment whose lease is live, on a node that
+     * publishes an internal ingress address and has not stopped: where the ingress forwards it.
+     */
+    public Optional<Placement> healthyPlacement(String tenantSlug, String name) {
+        return jdbc.sql("""
+                select d.workload_id, w.node, n.ingress_address
+                from service_deployment d join workload w on w.id = d.workload_id join tenant t on t.id = d.tenant_id
+                     join node n on n.id = w.node
+                where t.slug = :slug and d.service_name = :name and d.status = 'HEALTHY' and w.state = 'RUNNING'
+                  and w.lease_expires_at > now() and n.ingress_address is not null and n.stopped_at is null
+                order by w.created_at desc limit 1""")
+                .param("slug", tenantSlug).param("name", name)
+                .query((rs, i) -> new Placement(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3)))
+                .optional();
+    }
+
     /** The newest deployment of each of a tenant's services. */
     public List<Deployment> latest(long tenantId) {
         return query(jdbc.sql(SELECT + """

@@ -15,17 +15,22 @@
  * concurrent-workload slots and one of the node's capacity slots while it runs; its CPU time,
  * summed over restarts, is charged when the deployment ends.
  *
- * <p><b>Routing across nodes (not built).</b> The route table
- * ({@link dev.palisade.platform.service.ServiceRegistry}) is local: with role {@code all} on one
- * machine every service is local. With several workers, a request reaching an instance that does
- * not run the service gets a 503 naming the node that does. Cross-node routing would need: each
- * node to publish an internal ingress address (in the {@code node} table beside its
- * heartbeat); the receiving instance to look up {@code workload.node} for the service's healthy
- * deployment (cached a few seconds, invalidated by the lease) and forward the request to that
- * node's internal endpoint, which then does the local hop into the sandbox; that hop
- * authenticated (mTLS or a shared secret between nodes, never reachable by tenants) and
- * excluded from the public listener; forwarded headers set once at the edge and passed through;
- * and a Kubernetes Service/Ingress in front of the api replicas. Alternatively a
- * {@code palisade-ingress} Deployment that only forwards.
+ * <p><b>Routing across nodes.</b> The route table
+ * ({@link dev.palisade.platform.service.ServiceRegistry}) holds the services this node runs; with
+ * role {@code all} on one machine every service is local. With several instances (roles
+ * {@code api} and {@code worker}), every node that runs workloads opens an internal listener
+ * ({@link dev.palisade.platform.ops.InternalListener}: a second Tomcat connector, apart from the
+ * public one, {@code palisade.node.internal-port/-bind/-address}) and publishes its address in
+ * {@code node.ingress_address} with each heartbeat. An instance whose ingress receives a request
+ * for a service it does not run looks up the node of the service's newest healthy deployment with
+ * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacement}; cached two
+ * seconds, dropped when the node cannot be reached or answers 421 because the service left
+ * it, upon which a bodiless request is looked up and sent again) and forwards the request there over a
+ * kept-alive connection, streaming both ways, with the shared {@code palisade.node.internal-secret}
+ * (required when roles are split). The node checks the secret in constant time (403 otherwise),
+ * answers nothing else on that listener, and does the local hop into the sandbox. Forwarding
+ * headers are made once at the edge from the real client and passed on unchanged; the edge
+ * counts the request. Sandboxes cannot reach the listener (network policy none, or a loopback
+ * of their own); on Kubernetes the network policy opens it to the API pods only.
  */
 package dev.palisade.platform.service;

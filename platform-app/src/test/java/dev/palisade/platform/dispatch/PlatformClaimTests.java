@@ -10,6 +10,7 @@ import dev.palisade.model.workload.WorkloadLimits;
 import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.platform.OwnDatabaseTests;
 import dev.palisade.platform.engine.WorkloadRunner;
+import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.ops.NodeProperties;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.sandbox.SandboxEngine;
@@ -51,6 +52,9 @@ class PlatformClaimTests extends OwnDatabaseTests {
 
     @Autowired
     WorkloadMetrics metrics;
+
+    @Autowired
+    InternalListener internal;
 
     @Test
     void aWorkerWithoutKvmNeverClaimsAKvmWorkloadAndOneWithKvmDoes() throws Exception {
@@ -97,7 +101,7 @@ class PlatformClaimTests extends OwnDatabaseTests {
         DispatcherProperties p = new DispatcherProperties(true, 2, Duration.ofMillis(50), Duration.ofMillis(500),
                 Duration.ofSeconds(15), Duration.ofSeconds(5), nodeId, Duration.ofSeconds(1), Duration.ofMinutes(1),
                 platforms);
-        return new Dispatcher(p, store, runner, engine, node, metrics);
+        return new Dispatcher(p, store, runner, engine, node, metrics, internal);
     }
 
     private UUID submit(Tenant tenant, String name, String command, String platform) {

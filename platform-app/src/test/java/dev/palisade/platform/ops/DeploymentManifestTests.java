@@ -90,9 +90,12 @@ class DeploymentManifestTests {
         assertThat(config).containsKeys("SPRING_DATASOURCE_URL", "MANAGEMENT_SERVER_PORT");
         assertThat(config.keySet()).noneMatch(k -> k.contains("PASSWORD") || k.contains("SECRET"));
         Map<String, Object> secret = map(one("Secret", "palisade-secrets").get("stringData"));
-        assertThat(secret).containsKeys("SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD", "PALISADE_ADMIN_PASSWORD");
+        assertThat(secret).containsKeys("SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD", "PALISADE_ADMIN_PASSWORD",
+                "PALISADE_NODE_INTERNAL_SECRET");
         assertThat(secret.get("SPRING_DATASOURCE_PASSWORD")).isEqualTo("CHANGE-ME");
         assertThat(secret.get("PALISADE_ADMIN_PASSWORD")).isEqualTo("CHANGE-ME");
+        // too short to be accepted: an instance with roles split refuses to start until it is replaced
+        assertThat(secret.get("PALISADE_NODE_INTERNAL_SECRET")).isEqualTo("CHANGE-ME");
     }
 
     @Test
@@ -135,7 +138,7 @@ class DeploymentManifestTests {
         assertThat(pod.get("hostPID")).isEqualTo(false);
         assertThat(pod.get("hostIPC")).isEqualTo(false);
         assertThat(map(pod.get("nodeSelector"))).containsKey("palisade.dev/worker");
-        assertThat(portNames(c)).containsExactly("management");
+        assertThat(portNames(c)).containsExactlyInAnyOrder("management", "internal");
         assertProbes(c);
         // no hostPath at all: a privileged pod sees /dev/kvm where the host has it, and a hostPath
         // of a missing /dev/kvm would make kubelet create an empty directory there
@@ -145,6 +148,55 @@ class DeploymentManifestTests {
             assertThat(workerLabels).as("no Service selects the workers")
                     .doesNotContainEntry("app.kubernetes.io/component", map(at(service, "spec.selector")).get("app.kubernetes.io/component"));
         }
+    }
+
+    @Test
+    void workersPublishTheirInternalListenerAtThePodAddressAndOnlyTheApiPodsMayReachIt() {
+        Map<String, Object> worker = one("DaemonSet", "palisade-worker");
+        Map<String, Object> c = containers(worker).get(0);
+        int internal = port(c, "internal");
+        assertThat(internal).isNotEqualTo(port(c, "management"));
+        Map<String, String> env = env(c);
+        assertThat(env).containsEntry("PALISADE_NODE_INTERNAL_PORT", Integer.toString(internal))
+                .containsEntry("PALISADE_NODE_INTERNAL_BIND", "0.0.0.0")
+                .containsEntry("PALISADE_NODE_INTERNAL_ADDRESS", "$(POD_IP):" + internal);
+        // $(POD_IP) expands only if POD_IP is defined earlier in the list, from the pod's own address
+        List<String> names = list(c.get("env")).stream().map(e -> (String) map(e).get("name")).toList();
+        assertThat(names.indexOf("POD_IP")).isNotNegative().isLessThan(names.indexOf("PALISADE_NODE_INTERNAL_ADDRESS"));
+        Object podIp = list(c.get("env")).stream().map(DeploymentManifestTests::map)
+                .filter(e -> "POD_IP".equals(e.get("name"))).findFirst().orElseThrow().get("valueFrom");
+        assertThat(at(map(podIp), "fieldRef.fieldPath")).isEqualTo("status.podIP");
+        // the secret comes from the Secret both roles read, never from the ConfigMap or a literal
+        assertThat(env).doesNotContainKey("PALISADE_NODE_INTERNAL_SECRET");
+        Map<String, Object> api = containers(one("Deployment", "palisade-api")).get(0);
+        assertThat(env(api)).doesNotContainKey("PALISADE_NODE_INTERNAL_SECRET");
+        assertThat(portNames(api)).as("the API replicas forward; they listen on no internal port").doesNotContain("internal");
+
+        // who may reach which worker port: 9090 from monitoring, the internal port from the API pods, nothing else
+        Map<String, Object> policy = one("NetworkPolicy", "palisade-worker-ingress");
+        assertThat(map(at(policy, "spec.podSelector.matchLabels"))).containsEntry("app.kubernetes.io/component", "worker");
+        Map<String, Object> apiLabels = map(at(one("Deployment", "palisade-api"), "spec.template.metadata.labels"));
+        boolean internalRule = false;
+        for (Object r : list(at(policy, "spec.ingress"))) {
+            Map<String, Object> rule = map(r);
+            assertThat(list(rule.get("from"))).as("every worker rule says from whom").isNotEmpty();
+            List<Integer> ports = list(rule.get("ports")).stream().map(p -> (Integer) map(p).get("port")).toList();
+            if (ports.contains(internal)) {
+                internalRule = true;
+                assertThat(ports).containsExactly(internal);
+                for (Object from : list(rule.get("from"))) {
+                    assertThat(map(from)).as("only pods of this namespace").containsOnlyKeys("podSelector");
+                    assertThat(apiLabels).containsAllEntriesOf(map(at(map(from), "podSelector.matchLabels")));
+                    assertThat(map(at(map(from), "podSelector.matchLabels"))).containsEntry("app.kubernetes.io/component", "api");
+                }
+            }
+        }
+        assertThat(internalRule).as("a rule opens the internal port to the API pods").isTrue();
+    }
+
+    private static int port(Map<String, Object> c, String name) {
+        return list(c.get("ports")).stream().map(DeploymentManifestTests::map).filter(p -> name.equals(p.get("name")))
+                .map(p -> (Integer) p.get("containerPort")).findFirst().orElseThrow(() -> new AssertionError("no port " + name));
     }
 
     @Test

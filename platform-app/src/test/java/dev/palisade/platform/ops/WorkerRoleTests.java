@@ -15,8 +15,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.servlet.MockMvc;
 
 /** A worker node answers health and metrics and nothing else: no API, no console, no login form. */
-// the dispatcher off: this context must not claim workloads that other test classes submit
-@SpringBootTest(properties = {"palisade.node.role=worker", "palisade.dispatcher.enabled=false"})
+// the dispatcher off: this context must not claim workloads that other test classes submit; roles split need the node secret
+@SpringBootTest(properties = {"palisade.node.role=worker", "palisade.dispatcher.enabled=false",
+        "palisade.node.internal-secret=worker-role-tests-node-secret"})
 @AutoConfigureMockMvc
 @ActiveProfiles("test")
 class WorkerRoleTests {

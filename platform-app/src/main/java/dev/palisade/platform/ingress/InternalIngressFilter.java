@@ -1,0 +1,76 @@
+package dev.palisade.platform.ingress;
+
+import dev.palisade.platform.ops.InternalListener;
+import dev.palisade.platform.service.ServiceProperties;
+import dev.palisade.platform.service.ServiceRegistry;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * The receiving end of a forwarded ingress request, on the internal listener only: every request
+ * that arrives there is answered here, before any other filter, and nothing else of the
+ * application (API, console, actuator) is reachable on that port. A request without the shared
+ * node secret, or with a wrong one, is refused with 403; an authenticated one names its service
+ * in its path ({@code /apps/{tenant}/{service}/…}, whatever form the client used at the edge)
+ * and is relayed, less that prefix, into that service's sandbox on this node with
+ * the edge's forwarding headers as they came (the edge already dropped the client's own). A
+ * service that does not run here (it stopped or moved since the edge looked) is answered 421,
+ * on which the edge looks again. The edge counts the request; this end does not count it again.
+ */
+class InternalIngressFilter extends OncePerRequestFilter {
+
+    private static final Logger log = LoggerFactory.getLogger(InternalIngressFilter.class);
+
+    private final InternalListener internal;
+    private final ServiceRegistry registry;
+    private final long queueTimeoutMillis;
+    private final int readTimeout;
+
+    InternalIngressFilter(InternalListener internal, ServiceRegistry registry, ServiceProperties properties) {
+        this.internal = internal;
+        this.registry = registry;
+        this.queueTimeoutMillis = properties.queueTimeout().toMillis();
+        this.readTimeout = (int) properties.readTimeout().toMillis();
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !internal.arrivedOn(request);
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
+            throws ServletException, IOException {
+        if (!internal.secretMatches(req.getHeader(InternalListener.SECRET_HEADER))) {
+            log.warn("Refused a request on the internal listener from {}: {} node secret", req.getRemoteAddr(),
+                    req.getHeader(InternalListener.SECRET_HEADER) == null ? "no" : "a wrong");
+            Relay.page(resp, 403, "Forbidden", "This listener takes requests from Palisade instances only.");
+            return;
+        }
+        Matcher m = IngressFilter.PATH.matcher(req.getRequestURI());
+        if (!m.matches() || m.group(3) == null) {
+            Relay.page(resp, 404, "No such service", "A forwarded request names its service as /apps/tenant/service/.");
+            return;
+        }
+        String tenant = m.group(1), service = m.group(2), path = m.group(3);
+        Optional<ServiceRegistry.Instance> instance = registry.route(tenant, service);
+        if (instance.isEmpty()) {
+            // it stopped or moved since the edge looked: the edge looks again (and never shows this page)
+            Relay.page(resp, HttpProxy.MISDIRECTED, "Misdirected request", "Service " + service + " of tenant " + tenant
+                    + " does not run on this node.");
+            return;
+        }
+        Relay.relay(req, resp, service, path, new Relay.Upstream(instance.get().connections(),
+                HttpProxy.Forwarding.passOn(), readTimeout, "Service " + service
+                + " is not accepting connections right now (it may be restarting).", () -> { }),
+                registry.permits(tenant, service), queueTimeoutMillis);
+    }
+}
