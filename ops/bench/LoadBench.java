@@ -89,9 +89,11 @@ public class LoadBench {
         System.out.printf("load: %d requests/s for %d s over %s (1 in %d a submit, the rest reads); load average %s%n",
                 rate, seconds, apis, submitEvery, loadAverage());
         Map<String, Long> cpuBefore = ProcessCpu.ticks(pids);
+        long machineBefore = ProcessCpu.machineTicks();
         long clientBefore = clientCpuNanos();
         Drive d = drive(apis, token, tenant, rate, seconds, submitEvery, ids);
         Map<String, Long> cpuAfter = ProcessCpu.ticks(pids);
+        double machineSeconds = (ProcessCpu.machineTicks() - machineBefore) / 100.0;
         long clientCpu = clientCpuNanos() - clientBefore;
         List<Long> sorted = new ArrayList<>(d.latencies);
         Collections.sort(sorted);
@@ -102,8 +104,8 @@ public class LoadBench {
         System.out.printf("errors: %d %s%n", d.errorCount(), new TreeMap<>(d.errors));
         StringBuilder cpu = new StringBuilder();
         cpuAfter.forEach((name, ticks) -> cpu.append(String.format("%s %.1f s, ", name, (ticks - cpuBefore.get(name)) / 100.0)));
-        System.out.printf("CPU used during the load (%.0f s wall, %d CPUs): %sthis client %.1f s%n", d.elapsedSeconds,
-                Runtime.getRuntime().availableProcessors(), cpu, clientCpu / 1e9);
+        System.out.printf("CPU used during the load (%.0f s wall, %d CPUs): %sthis client %.1f s; the whole machine %.1f s%n",
+                d.elapsedSeconds, Runtime.getRuntime().availableProcessors(), cpu, clientCpu / 1e9, machineSeconds);
         System.out.printf("RESULT load: offered %d req/s, answered %.1f/s, p50 %.1f ms, p99 %.1f ms, errors %d of %d"
                 + " (goal: 0 errors at 300 req/s); load average %s%n", rate, d.done / d.elapsedSeconds, pct(sorted, 50),
                 pct(sorted, 99), d.errorCount(), d.total, loadAverage());

@@ -45,6 +45,17 @@ final class ProcessCpu {
         return out;
     }
 
+    /**
+     * Busy ticks of the whole machine (every CPU; /proc/stat: user, nice, system, irq, softirq,
+     * steal): what the named processes do not account for is other work, or kernel threads working
+     * for them (e.g. tearing down a sandbox's network namespace).
+     */
+    static long machineTicks() throws Exception {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        return Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+                + Long.parseLong(f[7]) + Long.parseLong(f[8]);
+    }
+
     /** "api1=PID,api2=PID": the processes whose CPU the load report shows. */
     static Map<String, Long> parse(String spec) {
         Map<String, Long> pids = new LinkedHashMap<>();

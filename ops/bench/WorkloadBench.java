@@ -98,9 +98,11 @@ public class WorkloadBench {
         }
 
         Map<String, Long> cpuBefore = ProcessCpu.ticks(pids);
+        long machineBefore = ProcessCpu.machineTicks();
         long clientBefore = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime();
         Throughput t = submitFor(seconds, clients, paths, spec);
         Map<String, Long> cpuAfter = ProcessCpu.ticks(pids);
+        double machineSeconds = (ProcessCpu.machineTicks() - machineBefore) / 100.0;
         long clientCpu = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime() - clientBefore;
         long[] l = t.latencies.stream().mapToLong(Long::longValue).toArray();
         System.out.printf("throughput clients=%d tenants=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
@@ -109,7 +111,8 @@ public class WorkloadBench {
         StringBuilder cpu = new StringBuilder();
         cpuAfter.forEach((name, ticks) -> cpu.append(String.format("%s %.1f s (%.2f ms per accepted submit), ", name,
                 (ticks - cpuBefore.get(name)) / 100.0, (ticks - cpuBefore.get(name)) * 10.0 / Math.max(1, t.accepted))));
-        System.out.printf("CPU during the throughput run: %sthis client %.1f s%n", cpu, clientCpu / 1e9);
+        System.out.printf("CPU during the throughput run: %sthis client %.1f s; the whole machine %.1f s%n", cpu,
+                clientCpu / 1e9, machineSeconds);
         long[] sorted = l.clone();
         Arrays.sort(sorted);
         System.out.printf("RESULT submits (" + tenants + (tenants == 1 ? " tenant" : " tenants")
