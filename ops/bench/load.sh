@@ -4,8 +4,8 @@
 #
 #   ops/bench/load.sh                    # 300 req/s for 60 s against 2 API replicas + 1 worker, then density of 500
 #   RATE=150 DURATION=30 ops/bench/load.sh
-#   WARMUP=30 (default): seconds of the same mix at half the rate, not counted, so the JIT of the
-#   three fresh JVMs is not what gets measured
+#   WARMUP=60 (default): seconds of the same mix at half the rate, not counted, so the JIT of the
+#   three fresh JVMs (C2 compiles for a minute or more, measured with perf) is not what gets measured
 #   COUNT=200 ops/bench/load.sh density  # density only
 #
 # Starts its own PostgreSQL (the system's binaries, e.g. apt-get install postgresql; a throwaway
@@ -73,7 +73,7 @@ echo "   ready: $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GB"
 if [ "$MODE" = all ] || [ "$MODE" = load ]; then
   echo "== load"
   java -cp "$CLASSES" LoadBench load --api http://127.0.0.1:18081,http://127.0.0.1:18082 --password "$PASSWORD" \
-    --rate "$RATE" --seconds "$DURATION" --warmup "${WARMUP:-30}" \
+    --rate "$RATE" --seconds "$DURATION" --warmup "${WARMUP:-60}" \
     --pids "api1=$(cat "$OUT/api1.pid"),api2=$(cat "$OUT/api2.pid"),worker=$(cat "$OUT/worker.pid"),postgres=$(head -1 "$OUT/pg/postmaster.pid")"
   # let the worker drain the submitted /bin/true workloads before measuring density
   for _ in $(seq 1 120); do
