@@ -1129,7 +1129,12 @@ final class KvmSyscalls {
             FileChannel ch = FileChannel.open(r.host(), opts);
             DiskBound.Node node = null;
             if (bound != null) {
-                node = a == null ? created(r, 0) : bound.node(a.fileKey(), a.size());
+                try {
+                    node = a == null ? created(r, 0) : bound.node(a.fileKey(), a.size());
+                } catch (FsError e) {
+                    ch.close();
+                    throw e;
+                }
                 if (truncate) {
                     bound.sized(node, 0);
                 }

@@ -17,7 +17,7 @@ import java.util.Map;
  * than the account). Files, directories and symlinks each take one of the files, the mount's own
  * directory one too (as tmpfs' root inode). A file removed while a descriptor still has it open
  * keeps its pages and its file until that descriptor is closed, as on Linux. Past the bound the
- * call fails with ENOSPC and {@link #refused()} says so; the mount started empty, so every file in
+ * call fails with ENOSPC and {@link #reached()} says so; the mount started empty, so every file in
  * it went through this account. One sandbox's calls run on one thread: no locking.
  */
 public final class DiskBound {
@@ -56,11 +56,6 @@ public final class DiskBound {
     /** True once a call got ENOSPC from this bound, or when no page or no file is left. */
     public boolean reached() {
         return refused || pages >= maxPages || files >= maxFiles;
-    }
-
-    /** True once a call got ENOSPC from this bound. */
-    public boolean refused() {
-        return refused;
     }
 
     private static long pages(long bytes) {
