@@ -47,6 +47,12 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
         return Math.max(MIN_INODES, diskBound() / BYTES_PER_INODE);
     }
 
+    /** What a result says when the disk bound of {@code where} (/workspace, /tmp) was reached. */
+    public String diskLimitMessage(String where) {
+        return "disk limit of " + diskBound() + " bytes and " + diskInodes() + " files of " + where
+                + " reached (writes failed with ENOSPC)";
+    }
+
     public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
     public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
     public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }

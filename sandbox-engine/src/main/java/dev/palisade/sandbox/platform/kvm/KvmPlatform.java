@@ -5,6 +5,7 @@ import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.nativeinterop.KvmSystem;
 import dev.palisade.sandbox.platform.Platform;
+import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
@@ -115,7 +116,9 @@ public final class KvmPlatform implements Platform {
             for (SandboxSpec.Bind b : spec.binds()) {
                 binds.add(new VirtualFs.Mount(b.sandboxPath(), b.hostPath(), b.readOnly()));
             }
-            VirtualFs fs = new VirtualFs(spec.root(), ws, tmp, binds);
+            // a fresh /workspace and /tmp are bounded by the Sentry's account (a caller's workspace is the caller's)
+            DiskBound wsBound = ownWs == null ? null : new DiskBound("/workspace", spec.limits());
+            VirtualFs fs = new VirtualFs(spec.root(), ws, wsBound, tmp, new DiskBound("/tmp", spec.limits()), binds);
             String workdir;
             try {
                 VirtualFs.Resolved w = fs.resolve("/", spec.workdir(), true);

@@ -9,6 +9,7 @@ import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostDir;
+import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import dev.palisade.sandbox.sentry.vfs.QueueFile;
@@ -168,6 +169,7 @@ final class KvmSyscalls {
             case 74, 75 -> { p.file(a0); yield 0; }
             case 76 -> truncate(a0, a1);
             case 77 -> { p.file(a0).truncate(a1); yield 0; }
+            case 285 -> fallocate(a0, a1, a2, a3);
             case 79 -> getcwd(a0, a1);
             case 80 -> chdir(a0);
             case 81 -> fchdir(a0);
@@ -1115,12 +1117,29 @@ final class KvmSyscalls {
                 opts.add(StandardOpenOption.WRITE);
             }
         }
-        if ((fl & O_TRUNC) != 0 && acc != 0) {
+        boolean truncate = (fl & O_TRUNC) != 0 && acc != 0;
+        if (truncate) {
             opts.add(StandardOpenOption.TRUNCATE_EXISTING);
+        }
+        DiskBound bound = r.mount().bound();
+        if (bound != null && a == null) {
+            bound.checkNewFile();
         }
         try {
             FileChannel ch = FileChannel.open(r.host(), opts);
-            return p.install(new HostFile(ch, r.host(), acc, fl & (O_APPEND | O_NONBLOCK), sizeLimit), cloexec, 0);
+            DiskBound.Node node = null;
+            if (bound != null) {
+                try {
+                    node = a == null ? created(r, 0) : bound.node(a.fileKey(), a.size());
+                } catch (FsError e) {
+                    ch.close();
+                    throw e;
+                }
+                if (truncate) {
+                    bound.sized(node, 0);
+                }
+            }
+            return p.install(new HostFile(ch, r.host(), acc, fl & (O_APPEND | O_NONBLOCK), sizeLimit, bound, node), cloexec, 0);
         } catch (NoSuchFileException e) {
             return Errno.ENOENT.negated();
         } catch (java.nio.file.AccessDeniedException e) {
@@ -1130,6 +1149,52 @@ final class KvmSyscalls {
         } catch (IOException e) {
             return Errno.EIO.negated();
         }
+    }
+
+    /**
+     * Counts a file, directory or symlink just made at {@code r} in its mount's disk bound; past the
+     * bound it is removed again and the call fails with ENOSPC.
+     */
+    private static DiskBound.Node created(VirtualFs.Resolved r, long bytes) throws FsError {
+        DiskBound bound = r.mount().bound();
+        Object key;
+        try {
+            key = Files.readAttributes(r.host(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            throw new FsError(Errno.EIO);
+        }
+        try {
+            return bound.created(key, bytes);
+        } catch (FsError e) {
+            try {
+                Files.deleteIfExists(r.host());
+            } catch (IOException ignored) {
+                // still counted nowhere; the sandbox's directory is deleted at its end
+            }
+            throw e;
+        }
+    }
+
+    /** The host inode at {@code r}, or null when nothing is there. */
+    private static Object fileKey(VirtualFs.Resolved r) {
+        try {
+            return Files.readAttributes(r.host(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** fallocate(2): mode 0 only (the file grows, within the file size limit and the disk bound). */
+    private long fallocate(long fd, long mode, long offset, long length) throws FsError {
+        OpenFile f = p.file(fd);
+        if (!(f instanceof HostFile h)) {
+            return f.directoryPath() != null ? Errno.EISDIR.negated() : Errno.ESPIPE.negated();
+        }
+        if (mode != 0) {
+            return Errno.EOPNOTSUPP.negated();
+        }
+        h.allocate(offset, length);
+        return 0;
     }
 
     private FileStat statOf(VirtualFs.Resolved r) throws FsError {
@@ -1310,8 +1375,15 @@ final class KvmSyscalls {
             return Errno.EEXIST.negated();
         }
         VirtualFs.checkWritable(r);
+        DiskBound bound = r.mount().bound();
+        if (bound != null) {
+            bound.checkNewFile();
+        }
         try {
             Files.createDirectory(r.host());
+            if (bound != null) {
+                created(r, 0);
+            }
             return 0;
         } catch (FileAlreadyExistsException e) {
             return Errno.EEXIST.negated();
@@ -1326,9 +1398,16 @@ final class KvmSyscalls {
         String target = path(targetVa);
         VirtualFs.Resolved r = resolve(dirfd, pathVa, false);
         VirtualFs.checkWritable(r);
+        DiskBound bound = r.mount().bound();
+        if (bound != null) {
+            bound.checkNewFile();
+        }
         try {
             // the target is stored as written; the resolver re-roots it inside the sandbox whenever it is followed
             Files.createSymbolicLink(r.host(), java.nio.file.Path.of(target));
+            if (bound != null) {
+                created(r, target.getBytes(StandardCharsets.UTF_8).length);
+            }
             return 0;
         } catch (FileAlreadyExistsException e) {
             return Errno.EEXIST.negated();
@@ -1363,6 +1442,9 @@ final class KvmSyscalls {
         }
         try {
             Files.delete(r.host());
+            if (r.mount().bound() != null) {
+                r.mount().bound().removed(a.fileKey());
+            }
             return 0;
         } catch (DirectoryNotEmptyException e) {
             return Errno.ENOTEMPTY.negated();
@@ -1381,14 +1463,19 @@ final class KvmSyscalls {
         if (from.mount() != to.mount()) {
             return Errno.EXDEV.negated();
         }
-        if (!Files.exists(from.host(), LinkOption.NOFOLLOW_LINKS)) {
+        Object moved = fileKey(from);
+        if (moved == null) {
             return Errno.ENOENT.negated();
         }
+        Object replaced = fileKey(to);   // what a rename over frees
         try {
             try {
                 Files.move(from.host(), to.host(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(from.host(), to.host(), StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+            }
+            if (to.mount().bound() != null && replaced != null && !replaced.equals(moved)) {
+                to.mount().bound().removed(replaced);
             }
             return 0;
         } catch (DirectoryNotEmptyException e) {
@@ -1406,12 +1493,20 @@ final class KvmSyscalls {
         if (r.synthetic() || !Files.isRegularFile(r.host(), LinkOption.NOFOLLOW_LINKS)) {
             return Errno.EINVAL.negated();
         }
-        try (FileChannel ch = FileChannel.open(r.host(), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-            HostFile f = new HostFile(ch, r.host(), 1, 0, sizeLimit);
-            f.truncate(len);
-            return 0;
+        DiskBound bound = r.mount().bound();
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(r.host(), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             return Errno.EACCES.negated();
+        }
+        HostFile f = new HostFile(ch, r.host(), 1, 0, sizeLimit, bound,
+                bound == null ? null : bound.node(fileKey(r), r.host().toFile().length()));
+        try {
+            f.truncate(len);
+            return 0;
+        } finally {
+            f.release();
         }
     }
 }

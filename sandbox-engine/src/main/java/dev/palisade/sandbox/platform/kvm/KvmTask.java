@@ -7,6 +7,7 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.nativeinterop.VcpuExit;
 import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallTable;
+import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 
 import java.lang.management.ManagementFactory;
@@ -147,7 +148,22 @@ final class KvmTask {
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
             Termination t = endTermination == null ? Termination.ENGINE_ERROR : endTermination;
             String msg = endMessage == null ? "ended" : endMessage;
-            sandbox.finish(new SandboxResult(t, t == Termination.EXITED ? endExitCode : -1, endSignal, msg, "kvm", cpu,
+            // as on ptrace: a program that failed after its writes got ENOSPC from the disk bound ended by that bound
+            DiskBound full = launch.fs().bounds().stream().filter(DiskBound::reached).findFirst().orElse(null);
+            if (full != null) {
+                String disk = launch.spec().limits().diskLimitMessage(full.where());
+                if (t == Termination.EXITED && endExitCode != 0) {
+                    t = Termination.DISK_LIMIT;
+                    msg = disk + "; exit code " + endExitCode;
+                } else if (t == Termination.SIGNALED) {
+                    t = Termination.DISK_LIMIT;
+                    msg = disk + "; " + msg;
+                } else if (t == Termination.EXITED) {
+                    msg += "; " + disk;
+                }
+            }
+            boolean exited = t == Termination.EXITED || t == Termination.DISK_LIMIT;
+            sandbox.finish(new SandboxResult(t, exited ? endExitCode : -1, endSignal, msg, "kvm", cpu,
                     System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it

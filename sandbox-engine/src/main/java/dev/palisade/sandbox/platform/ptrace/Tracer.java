@@ -428,8 +428,7 @@ final class Tracer implements SyscallContext {
     }
 
     private String diskMessage() {
-        return "disk limit of " + spec.limits().diskBound() + " bytes and " + spec.limits().diskInodes() + " files of "
-                + diskFull + " reached (writes failed with ENOSPC)";
+        return spec.limits().diskLimitMessage(diskFull);
     }
 
     // ------------------------------------------------------------------ setup stops

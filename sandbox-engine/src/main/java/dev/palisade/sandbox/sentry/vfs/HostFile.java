@@ -19,14 +19,28 @@ public final class HostFile extends OpenFile {
     private final FileChannel ch;
     private final Path host;
     private final SizeLimit limit;
+    /** The disk bound of the file's mount and the file's account in it; both null when unbounded. */
+    private final DiskBound bound;
+    private final DiskBound.Node node;
     private long position;
 
     public HostFile(FileChannel ch, Path host, int accessMode, int statusFlags, SizeLimit limit) {
+        this(ch, host, accessMode, statusFlags, limit, null, null);
+    }
+
+    /** A file of a mount with a disk bound: {@code node} is its account in {@code bound}, held open until {@link #close}. */
+    public HostFile(FileChannel ch, Path host, int accessMode, int statusFlags, SizeLimit limit, DiskBound bound,
+            DiskBound.Node node) {
         super(accessMode);
         this.ch = ch;
         this.host = host;
         this.limit = limit;
         this.statusFlags = statusFlags;
+        this.bound = bound;
+        this.node = node;
+        if (bound != null) {
+            bound.opened(node);
+        }
     }
 
     private static final int O_APPEND = 02000;
@@ -86,17 +100,16 @@ public final class HostFile extends OpenFile {
                 limit.exceeded();
                 throw new FsError(Errno.EFBIG);
             }
-            long allowed = max - offset;
-            // write the part below the limit, as Linux does
-            long left = allowed;
-            for (ByteBuffer b : src) {
-                int take = (int) Math.min(b.remaining(), left);
-                b.limit(b.position() + take);
-                left -= take;
+            want = cut(src, max - offset);   // write the part below the limit, as Linux does
+        }
+        if (bound != null) {
+            long fits = bound.fit(node, offset, want);   // ENOSPC when nothing fits
+            if (fits < want) {
+                want = cut(src, fits);
             }
         }
+        long total = 0;
         try {
-            long total = 0;
             for (ByteBuffer b : src) {
                 while (b.hasRemaining()) {
                     total += ch.write(b, offset + total);
@@ -105,7 +118,22 @@ public final class HostFile extends OpenFile {
             return total;
         } catch (IOException e) {
             throw new FsError(Errno.ENOSPC);
+        } finally {
+            if (bound != null && total > 0 && offset + total > bound.size(node)) {
+                bound.sized(node, offset + total);
+            }
         }
+    }
+
+    /** Limits the buffers to their first {@code allowed} bytes; returns how many that is. */
+    private static long cut(ByteBuffer[] src, long allowed) {
+        long left = allowed;
+        for (ByteBuffer b : src) {
+            int take = (int) Math.min(b.remaining(), left);
+            b.limit(b.position() + take);
+            left -= take;
+        }
+        return allowed - left;
     }
 
     @Override
@@ -148,12 +176,41 @@ public final class HostFile extends OpenFile {
             limit.exceeded();
             throw new FsError(Errno.EFBIG);
         }
+        if (length < 0) {
+            throw new FsError(Errno.EINVAL);
+        }
         try {
             long size = ch.size();
+            if (bound != null) {
+                bound.resize(node, length);   // ENOSPC past the bound; a sparse file counts at its full size
+            }
             if (length < size) {
                 ch.truncate(length);
             } else if (length > size) {
                 ch.write(ByteBuffer.allocate(1), length - 1);
+            }
+        } catch (IOException e) {
+            throw new FsError(Errno.EIO);
+        }
+    }
+
+    /**
+     * fallocate(2) mode 0: the file is at least {@code offset + length} bytes long afterwards, and
+     * (the bound counting every file at its full size) writes inside it never get ENOSPC.
+     */
+    public void allocate(long offset, long length) throws FsError {
+        if (offset < 0 || length <= 0) {
+            throw new FsError(Errno.EINVAL);
+        }
+        if (offset > Long.MAX_VALUE - length) {
+            throw new FsError(Errno.EFBIG);
+        }
+        if (!writable()) {
+            throw new FsError(Errno.EBADF);
+        }
+        try {
+            if (offset + length > ch.size()) {
+                truncate(offset + length);
             }
         } catch (IOException e) {
             throw new FsError(Errno.EIO);
@@ -166,6 +223,10 @@ public final class HostFile extends OpenFile {
             ch.close();
         } catch (IOException ignored) {
             // nothing to report to a program that is closing
+        } finally {
+            if (bound != null) {
+                bound.closed(node);
+            }
         }
     }
 }

@@ -27,8 +27,15 @@ import java.util.Set;
  * directories are ever opened on the host: device nodes, FIFOs and sockets are refused.
  */
 public final class VirtualFs {
-    /** One host directory visible at {@code at} (an absolute sandbox path). */
-    public record Mount(String at, Path host, boolean readOnly) {
+    /**
+     * One host directory visible at {@code at} (an absolute sandbox path); {@code bound}: the disk
+     * bound the Sentry keeps for it, or null when it is not the Sentry's to bound (read-only, a bind,
+     * a caller's workspace).
+     */
+    public record Mount(String at, Path host, boolean readOnly, DiskBound bound) {
+        public Mount(String at, Path host, boolean readOnly) {
+            this(at, host, readOnly, null);
+        }
     }
 
     /** A resolved path: the sandbox path (symlinks followed), its mount and the host path. */
@@ -56,11 +63,19 @@ public final class VirtualFs {
      * @param binds     further mounts
      */
     public VirtualFs(Path root, Path workspace, Path tmp, List<Mount> binds) {
+        this(root, workspace, null, tmp, null, binds);
+    }
+
+    /**
+     * As above, with the disk bounds the Sentry keeps for a fresh {@code /workspace} and
+     * {@code /tmp} (null: not bounded here).
+     */
+    public VirtualFs(Path root, Path workspace, DiskBound workspaceBound, Path tmp, DiskBound tmpBound, List<Mount> binds) {
         this.hostRoot = root == null;
         List<Mount> m = new ArrayList<>();
         m.add(new Mount("/", root == null ? Path.of("/") : root.toAbsolutePath().normalize(), true));
-        m.add(new Mount("/workspace", workspace.toAbsolutePath().normalize(), false));
-        m.add(new Mount("/tmp", tmp.toAbsolutePath().normalize(), false));
+        m.add(new Mount("/workspace", workspace.toAbsolutePath().normalize(), false, workspaceBound));
+        m.add(new Mount("/tmp", tmp.toAbsolutePath().normalize(), false, tmpBound));
         m.addAll(binds);
         m.sort(Comparator.comparingInt((Mount x) -> x.at().length()).reversed());
         this.mounts = List.copyOf(m);
@@ -68,6 +83,11 @@ public final class VirtualFs {
 
     public List<Mount> mounts() {
         return mounts;
+    }
+
+    /** The disk bounds the Sentry keeps (a fresh /workspace, /tmp). */
+    public List<DiskBound> bounds() {
+        return mounts.stream().map(Mount::bound).filter(java.util.Objects::nonNull).toList();
     }
 
     /** The mount holding sandbox path {@code p} (normalised, absolute). */

@@ -42,12 +42,17 @@ final class KvmTestSupport {
 
     /** Compiles the test program with {@code compiler} and {@code flags}; null when the compiler is missing. */
     static Path build(Path dir, String compiler, String name, String... flags) throws Exception {
+        return buildSource(dir, "probe.c", compiler, name, flags);
+    }
+
+    /** Compiles test resource {@code kvm/<source>} with {@code compiler} and {@code flags}; null when the compiler is missing. */
+    static Path buildSource(Path dir, String source, String compiler, String name, String... flags) throws Exception {
         if (!have(compiler)) {
             return null;
         }
-        Path src = dir.resolve("probe.c");
+        Path src = dir.resolve(source);
         if (!Files.exists(src)) {
-            try (InputStream in = KvmTestSupport.class.getResourceAsStream("/kvm/probe.c")) {
+            try (InputStream in = KvmTestSupport.class.getResourceAsStream("/kvm/" + source)) {
                 Files.copy(in, src);
             }
         }
