@@ -209,6 +209,25 @@ public final class InstanceConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes what has waited idle too long to be used any more. A single-threaded server is
+     * blocked on its accepted standby, so anything else that connects to it (a process of the
+     * service's own sandbox) waits until the standby is used or closed here: not much longer
+     * than {@code maxIdleTime}.
+     */
+    public void closeExpired() {
+        long now = System.nanoTime();
+        Deque<Idle> drop = new ArrayDeque<>();
+        synchronized (this) {
+            idle.removeIf(i -> now - i.since() >= maxIdleNanos && drop.add(i));
+            if (standby != null && now - standby.since() >= maxIdleNanos) {
+                drop.add(standby);
+                standby = null;
+            }
+        }
+        drop.forEach(i -> closeQuietly(i.channel()));
+    }
+
     /** How many connections wait idle now. */
     public synchronized int idle() {
         return idle.size();

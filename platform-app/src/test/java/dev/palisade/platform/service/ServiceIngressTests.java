@@ -391,6 +391,28 @@ class ServiceIngressTests extends ApiTestSupport {
     }
 
     @Test
+    void anUnusedStandbyIsClosedSoThatASingleThreadedServerServesOthersAgain() throws Exception {
+        deploy(member, tenant, counting("lonely", 0));
+        awaitService(member, tenant, "lonely", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/lonely/").body()).startsWith("1 ");
+        ServiceRegistry.Instance instance = registry.route(tenant, "lonely").orElseThrow();
+        awaitStandby(instance.connections());
+        // the server now blocks on the standby; once it has waited idle too long it is closed
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (instance.connections().hasStandby() && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        assertThat(instance.connections().hasStandby()).isFalse();
+        // and a connection of someone else's (inside the sandbox) is served at once
+        try (java.nio.channels.SocketChannel other = instance.sandbox().connect(8000)) {
+            other.socket().setSoTimeout(2000);
+            other.socket().getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(other.socket().getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.0 200").contains("\r\n\r\n2 ");
+        }
+    }
+
+    @Test
     void aServiceThatClosesIdleConnectionsGetsEveryRequestExactlyOnce() throws Exception {
         deploy(member, tenant, counting("impatient", 0.2));
         awaitService(member, tenant, "impatient", statusIs("HEALTHY"));
