@@ -19,6 +19,18 @@
 # namespace, no ingress) show the sandbox's own share is nil. Before pooling (11:27, commit 1828fe1,
 # busy machine): threading conc 1 +1.27 ms 33%, single conc 1 +1.12 ms 17%, conc 8 74% / 43%.
 #
+# Standby connection (a connection into a service that closes each one is opened ahead, once the
+# previous response is relayed), same busy machine back to back, one client at a time:
+#   before (a9a03db, 15:58, load 4.3-9.5): threading direct 1691 p50 0.400, ingress  635 p50 1.110 (+0.71 ms, 38%)
+#                                          single    direct 5162 p50 0.145, ingress 1476 p50 0.542 (+0.40 ms, 29%)
+#   after  (16:08, load 3.8-6.7):          threading direct 2052 p50 0.437, ingress  785 p50 0.992 (+0.55 ms, 38%)
+#                                          single    direct 4306 p50 0.207, ingress 1195 p50 0.571 (+0.37 ms, 28%)
+# Where the time goes (perf sched, load ~7: client, Tomcat and python all ran on the one CPU left
+# free, so a request costs the sum of their CPU): client 0.09 ms, Tomcat's acceptor and poller
+# 0.07-0.10, the request thread 0.15 (connect into the sandbox 0.03-0.05 of it), python 0.18.
+# A 70% ratio against the single-threaded server (p50 0.15-0.25 ms) allows 0.06-0.11 ms of overhead
+# in all, about what Tomcat's accept path alone (acceptor, poller, worker) costs per new connection.
+#
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,7 +85,8 @@ for s in threading single keepalive; do
 done
 # the same server inside its sandbox without the ingress ("sandbox" rows): the load generator
 # entered into the sandbox's network namespace (as the ingress's connections are), one connection
-# per request, to tell the sandbox's own cost from the proxy's
+# per request, to tell the sandbox's own cost from the proxy's (the single-threaded server first
+# sits on the ingress's standby connection until that expires: up to ~4 s of the warm-up)
 sandboxed() {  # pid of the service's python, by a piece of its command line; tenants' uids are >= 200000
   ps -eo pid=,uid=,args= | awk -v m="$1" '$2 >= 200000 && index($0, m) && $3 ~ /python3/ {print $1; exit}'
 }

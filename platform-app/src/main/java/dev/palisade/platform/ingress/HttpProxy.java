@@ -36,6 +36,7 @@ final class HttpProxy {
     private static final Set<String> FORWARDING = Set.of("forwarded", "x-forwarded-for", "x-forwarded-host",
             "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server", "x-real-ip",
             "x-forwarded-ssl", "x-original-url", "x-original-host");
+    private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
     private static final int MAX_HEAD = 64 * 1024;
     private static final int BUFFER = 16 * 1024;
     /** Tomcat's request threads are pooled: each keeps its buffer for every request it proxies. */
@@ -114,6 +115,7 @@ final class HttpProxy {
     private HttpProxy() {
     }
 
+    /** {@code reused}: the connection was open before this request, so the service may have closed it meanwhile. */
     static Exchange exchange(SocketChannel channel, boolean reused, HttpServletRequest req, HttpServletResponse resp,
             String path, Forwarding forwarding, int readTimeoutMillis) throws IOException {
         Socket socket = channel.socket();
@@ -122,8 +124,9 @@ final class HttpProxy {
         long length = req.getContentLengthLong();
         boolean chunkedUp = length < 0 && req.getHeader("Transfer-Encoding") != null;
         byte[] head = requestHead(req, path, forwarding, length, chunkedUp);
-        // a bodiless request on a kept connection that the service closed meanwhile may be sent again
-        boolean replayable = reused && length <= 0 && !chunkedUp;
+        // a bodiless idempotent request (RFC 9110 §9.2.2) on a connection that the service closed
+        // meanwhile may be sent again: nothing of it was answered
+        boolean replayable = reused && length <= 0 && !chunkedUp && IDEMPOTENT.contains(req.getMethod());
         try {
             write(channel, head, 0, head.length);
         } catch (IOException e) {

@@ -17,7 +17,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param connectTimeout        for the connection inside the sandbox
  * @param readTimeout           silence from the service after which the request fails with 504
  * @param idleConnections       kept-alive connections into one service instance that may wait idle for reuse
- * @param idleConnectionTime    how long one may wait idle before it is closed rather than reused
+ * @param idleConnectionTime    how long one (or the standby opened ahead into a service that closes every
+ *                              connection) may wait idle before it is closed rather than used
  * @param appsDomain            optional: {@code service.tenant.<apps-domain>} host names route to services too
  * @param routeCacheTtl         how long an instance keeps the node a service it does not run was found on; a
  *                              hop that fails or finds the service gone drops it at once

@@ -246,6 +246,7 @@ class ServiceRunner implements ServiceRuns {
             if (r.isPresent()) {
                 return r.get();
             }
+            instance.connections().closeExpired();
             if (!healthy && probe(sandbox, spec)) {
                 healthy = true;
                 registry.routeTo(instance);

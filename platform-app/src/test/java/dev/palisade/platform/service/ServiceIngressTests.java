@@ -311,6 +311,161 @@ class ServiceIngressTests extends ApiTestSupport {
         }
     }
 
+    /**
+     * A single-threaded HTTP/1.0 server (it closes every connection after its response) that
+     * answers with how many requests it has served and how long the connection waited between
+     * its accept and its request; one idle for argv[2] seconds is closed (0: never).
+     */
+    static final String COUNTING = """
+            import http.server, sys, time
+            served = 0
+            class H(http.server.BaseHTTPRequestHandler):
+                timeout = float(sys.argv[2]) or None
+                def setup(self):
+                    self.accepted = time.monotonic()
+                    super().setup()
+                def do_GET(self):
+                    global served
+                    served += 1
+                    out = ('%d %.3f' % (served, time.monotonic() - self.accepted)).encode()
+                    self.send_response(200)
+                    self.send_header('Content-Length', str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                def log_message(self, *a):
+                    pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """;
+
+    private static String counting(String name, double idleSeconds) {
+        return "{\"name\":\"%s\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"%s\"]}"
+                .formatted(name, json(COUNTING), idleSeconds);
+    }
+
+    private static void awaitStandby(InstanceConnections connections) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!connections.hasStandby() && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertThat(connections.hasStandby()).as("a standby connection was opened").isTrue();
+    }
+
+    @Test
+    void aServiceThatClosesEveryConnectionGetsTheNextRequestOnAConnectionOpenedAhead() throws Exception {
+        deploy(member, tenant, counting("closer", 0));
+        awaitService(member, tenant, "closer", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/closer/").body()).startsWith("1 ");
+        awaitStandby(registry.route(tenant, "closer").orElseThrow().connections());
+
+        Thread.sleep(300);
+        // the server accepted this request's connection before the request came: it was the standby
+        String[] second = request("/apps/" + tenant + "/closer/").body().split(" ");
+        assertThat(second[0]).isEqualTo("2");
+        assertThat(Double.parseDouble(second[1])).isGreaterThanOrEqualTo(0.25);
+    }
+
+    @Test
+    void aStandbyConnectionIsNeverUsedForAStoppedOrRestartedInstance() throws Exception {
+        deploy(member, tenant, counting("standby", 0));
+        awaitService(member, tenant, "standby", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/standby/").body()).startsWith("1 ");
+        ServiceRegistry.Instance before = registry.route(tenant, "standby").orElseThrow();
+        awaitStandby(before.connections());
+
+        long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
+        assertThat(killAllOf(200000 + (int) tenantId)).isGreaterThan(0);
+        awaitService(member, tenant, "standby",
+                b -> (Integer) JsonPath.read(b, "$.restarts") >= 1 && "HEALTHY".equals(JsonPath.read(b, "$.status")));
+        // the killed instance's standby went with it; the request goes to the new process (its count starts again)
+        assertThat(before.connections().hasStandby()).isFalse();
+        assertThatThrownBy(() -> before.connections().acquire()).isInstanceOf(IOException.class);
+        assertThat(awaitAnswer("/apps/" + tenant + "/standby/", 200).body()).startsWith("1 ");
+        ServiceRegistry.Instance after = registry.route(tenant, "standby").orElseThrow();
+        assertThat(after).isNotSameAs(before);
+        awaitStandby(after.connections());
+
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/standby/stop"))).andExpect(status().isOk());
+        awaitService(member, tenant, "standby", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
+        assertThat(after.connections().hasStandby()).isFalse();
+        assertThat(request("/apps/" + tenant + "/standby/").statusCode()).isEqualTo(503);
+    }
+
+    @Test
+    void anUnusedStandbyIsClosedSoThatASingleThreadedServerServesOthersAgain() throws Exception {
+        deploy(member, tenant, counting("lonely", 0));
+        awaitService(member, tenant, "lonely", statusIs("HEALTHY"));
+        assertThat(request("/apps/" + tenant + "/lonely/").body()).startsWith("1 ");
+        ServiceRegistry.Instance instance = registry.route(tenant, "lonely").orElseThrow();
+        awaitStandby(instance.connections());
+        // the server now blocks on the standby; once it has waited idle too long it is closed
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (instance.connections().hasStandby() && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        assertThat(instance.connections().hasStandby()).isFalse();
+        // and a connection of someone else's (inside the sandbox) is served at once
+        try (java.nio.channels.SocketChannel other = instance.sandbox().connect(8000)) {
+            other.socket().setSoTimeout(2000);
+            other.socket().getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer = new String(other.socket().getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertThat(answer).startsWith("HTTP/1.0 200").contains("\r\n\r\n2 ");
+        }
+    }
+
+    @Test
+    void aServiceThatClosesIdleConnectionsGetsEveryRequestExactlyOnce() throws Exception {
+        deploy(member, tenant, counting("impatient", 0.2));
+        awaitService(member, tenant, "impatient", statusIs("HEALTHY"));
+        InstanceConnections connections = registry.route(tenant, "impatient").orElseThrow().connections();
+        int sent = 0;
+        for (int round = 0; round < 4; round++) {
+            // back to back (on the standby), then after a pause the service closed the standby in
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = request("/apps/" + tenant + "/impatient/");
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).as("request %d reached the service once", sent + 1).startsWith((++sent) + " ");
+            }
+            awaitStandby(connections);
+            Thread.sleep(500);
+        }
+    }
+
+    @Test
+    void concurrentRequestsToASingleThreadedServerAllGetThroughOnce() throws Exception {
+        deploy(member, tenant, counting("queue", 0));
+        awaitService(member, tenant, "queue", statusIs("HEALTHY"));
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest one = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant + "/queue/"))
+                .timeout(Duration.ofSeconds(20)).build();
+        java.util.Set<Integer> counts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        List<Thread> clients = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 8; t++) {
+            Thread c = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 25; i++) {
+                        HttpResponse<String> r = client.send(one, HttpResponse.BodyHandlers.ofString());
+                        assertThat(r.statusCode()).isEqualTo(200);
+                        counts.add(Integer.parseInt(r.body().split(" ")[0]));
+                        if (i % 5 == 4) {
+                            Thread.sleep(20);   // now and then only one in flight: a standby gets opened
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            clients.add(c);
+            c.start();
+        }
+        for (Thread c : clients) {
+            c.join();
+        }
+        assertThat(failures).isEmpty();
+        // 200 answers, each from a request the server counted once: 1..200, none twice, none lost
+        assertThat(counts).hasSize(200).allMatch(n -> n >= 1 && n <= 200);
+    }
+
     /** A web server with a thread that keeps one CPU busy. */
     static final String BUSY = """
             import http.server, sys, threading
