@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * submits are admitted one at a time (its usage row is locked until the insert commits, so the
  * quota is exact), so T=1 shows the per-tenant ceiling and T>1 the platform's.</li>
  * </ol>
- * Before the throughput is counted, the same load runs for W seconds (the JIT of a fresh JVM). The
+ * Before the throughput is counted, the same load runs for W seconds (the JIT of a fresh JVM); with
+ * a worker, how many workloads it finished per second meanwhile is printed too. The
  * CPU the named processes (with their descendants) and the client used meanwhile is printed.
  * Run by ops/bench/workloads-bench.sh, which starts the app and compiles this with KeptConnection.java:
  *   java -cp DIR WorkloadBench http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10] [T=1] [W=30] [name=PID,...]
@@ -67,20 +68,13 @@ public class WorkloadBench {
         String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
         System.out.printf("load average at start: %s (%d CPUs)%n", loadAverage(), Runtime.getRuntime().availableProcessors());
 
-        // warm-up: connections, sandbox stub pool, and the JIT: a fresh JVM compiles its hot paths for
-        // a minute or more, which would be measured instead of a platform that has been up for hours
+        // warm-up of the latency run: connections, sandbox stub pool
         for (int i = 0; i < 20; i++) {
             String id = field(send("POST", path, spec).body(), "id");
             if (n > 0) {
                 awaitEnd(path, id);
             }
         }
-        if (warmUpSeconds > 0) {
-            Throughput warm = submitFor(warmUpSeconds, clients, paths, spec);
-            System.out.printf("warm-up: %d clients submitting for %d s (not counted): %.0f accepted/s; load average %s%n",
-                    clients, warmUpSeconds, warm.accepted / warm.elapsed, loadAverage());
-        }
-
         long[] toRunning = new long[n], toFinished = new long[n], clientFinished = new long[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
@@ -97,6 +91,15 @@ public class WorkloadBench {
             print("submit_to_finished (client, polling 2 ms)", clientFinished);
         }
 
+        // warm-up of the throughput run: the JIT. A fresh JVM compiles its hot paths for a minute or
+        // more, which would be measured instead of a platform that has been up for hours
+        if (warmUpSeconds > 0) {
+            Throughput warm = submitFor(warmUpSeconds, clients, paths, spec);
+            System.out.printf("warm-up: %d clients submitting for %d s (not counted): %.0f accepted/s; load average %s%n",
+                    clients, warmUpSeconds, warm.accepted / warm.elapsed, loadAverage());
+        }
+
+        long finishedBefore = n > 0 ? finished(paths) : 0;
         Map<String, Long> cpuBefore = ProcessCpu.ticks(pids);
         long machineBefore = ProcessCpu.machineTicks();
         long clientBefore = ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class).getProcessCpuTime();
@@ -108,6 +111,10 @@ public class WorkloadBench {
         System.out.printf("throughput clients=%d tenants=%d seconds=%.1f accepted=%d refused=%d failed=%d accepted_per_s=%.0f%n",
                 clients, tenants, t.elapsed, t.accepted, t.refused, t.failed, t.accepted / t.elapsed);
         print("submit_latency", l);
+        if (n > 0) {
+            // the worker shares the 2 CPUs: what it ran meanwhile, the rest waits in the queue
+            System.out.printf("finished by the worker during the run: %.0f/s%n", (finished(paths) - finishedBefore) / t.elapsed);
+        }
         StringBuilder cpu = new StringBuilder();
         cpuAfter.forEach((name, ticks) -> cpu.append(String.format("%s %.1f s (%.2f ms per accepted submit), ", name,
                 (ticks - cpuBefore.get(name)) / 100.0, (ticks - cpuBefore.get(name)) * 10.0 / Math.max(1, t.accepted))));
@@ -161,6 +168,19 @@ public class WorkloadBench {
         }
         done.await();
         return new Throughput(latencies, accepted.get(), refused.get(), failed.get(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Workloads that ran to SUCCEEDED, over the tenants. */
+    static long finished(String[] paths) throws java.io.IOException {
+        long sum = 0;
+        for (String p : paths) {
+            Matcher m = Pattern.compile("\"totalElements\":(\\d+)").matcher(send("GET", p + "?state=SUCCEEDED&size=1", null).body());
+            if (!m.find()) {
+                throw new IllegalStateException("no totalElements");
+            }
+            sum += Long.parseLong(m.group(1));
+        }
+        return sum;
     }
 
     static double pct(long[] sorted, int p) {
