@@ -50,7 +50,7 @@ class WorkloadsIT {
 
     @BeforeAll
     static void database() throws IOException {
-        assumeTrue(isRoot(), "workloads run in the ptrace sandbox, which needs root");
+        assumeTrue(Host.runsAsRoot(), "workloads run in the ptrace sandbox, which needs root");
         postgres = EmbeddedPostgres.builder().start();
     }
 
@@ -58,15 +58,6 @@ class WorkloadsIT {
     static void stopDatabase() throws IOException {
         if (postgres != null) {
             postgres.close();
-        }
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Files.readString(Path.of("/proc/self/status")).lines()
-                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
-        } catch (IOException e) {
-            return false;
         }
     }
 

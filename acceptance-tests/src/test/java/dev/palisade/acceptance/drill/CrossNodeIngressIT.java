@@ -3,6 +3,7 @@ package dev.palisade.acceptance.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.palisade.acceptance.Host;
 import dev.palisade.acceptance.drill.DrillClient.Answer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.ByteArrayInputStream;
@@ -44,35 +45,8 @@ import tools.jackson.databind.JsonNode;
 class CrossNodeIngressIT {
 
     private static final String ADMIN_PASSWORD = "route-admin-password";
-    /** The tiny echo server of ServiceIngressTests: it answers with the headers and the body it saw. */
-    private static final String ECHO = """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def body(self):
-                    if self.headers.get('Transfer-Encoding', '').lower() != 'chunked':
-                        n = int(self.headers.get('Content-Length') or 0)
-                        return self.rfile.read(n) if n else b''
-                    out = b''
-                    while True:
-                        size = int(self.rfile.readline().split(b';')[0], 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b'\\r\\n', b'\\n', b''):
-                                pass
-                            return out
-                        out += self.rfile.read(size)
-                        self.rfile.readline()
-                def reply(self):
-                    body = self.body()
-                    out = ''.join(k.lower() + '=' + v + '\\n' for k, v in self.headers.items()).encode() + b'path=' + self.path.encode() + b'\\nbody=' + body
-                    self.send_response(200)
-                    self.send_header('Content-Length', str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                do_GET = do_POST = reply
-                def log_message(self, *a):
-                    pass
-            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-            """;
+    /** The tiny echo server of ServiceIngressTests (one file for both): it answers with the headers and the body it saw. */
+    private static final Path ECHO = Path.of("../platform-app/src/test/resources/services/echo_server.py");
 
     private Path root;
     private int pgPort;
@@ -87,7 +61,7 @@ class CrossNodeIngressIT {
 
     @BeforeAll
     void startTwoInstances() throws Exception {
-        assumeTrue(isRoot(), "services run in the ptrace sandbox, which needs root");
+        assumeTrue(Host.runsAsRoot(), "services run in the ptrace sandbox, which needs root");
         root = Files.createTempDirectory("palisade-route-");
         pgPort = freePort();
         internalPort = freePort();
@@ -126,7 +100,7 @@ class CrossNodeIngressIT {
                  "mkdir -p site && echo hello-from-the-worker > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}"""),
                 201);
         check(client.post(tenantUrl() + "/services", "{\"name\":\"echo\",\"port\":8001,\"command\":[\"python3\",\"-c\","
-                + DrillClient.JSON.writeValueAsString(ECHO) + ",\"8001\"]}"), 201);
+                + DrillClient.JSON.writeValueAsString(Files.readString(ECHO)) + ",\"8001\"]}"), 201);
         awaitService("web", s -> s.get("status").asString().equals("HEALTHY"));
         awaitService("echo", s -> s.get("status").asString().equals("HEALTHY"));
     }
@@ -344,15 +318,6 @@ class CrossNodeIngressIT {
     private static void check(Answer a, int status) {
         if (a.status() != status) {
             throw new AssertionError("expected " + status + ", got " + a);
-        }
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Files.readString(Path.of("/proc/self/status")).lines()
-                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
-        } catch (IOException e) {
-            return false;
         }
     }
 

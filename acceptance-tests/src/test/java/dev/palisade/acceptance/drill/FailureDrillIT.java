@@ -3,6 +3,7 @@ package dev.palisade.acceptance.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.palisade.acceptance.Host;
 import dev.palisade.acceptance.drill.DrillClient.Answer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -72,7 +73,7 @@ class FailureDrillIT {
 
     @BeforeAll
     void startCluster() throws Exception {
-        assumeTrue(isRoot(), "the failure drill runs workloads in the ptrace sandbox, which needs root");
+        assumeTrue(Host.runsAsRoot(), "the failure drill runs workloads in the ptrace sandbox, which needs root");
         root = Files.createTempDirectory("palisade-drill-");
         pgPort = freePort();
         startPostgres();
@@ -462,15 +463,6 @@ class FailureDrillIT {
 
     private static void say(String format, Object... args) {
         System.out.println("DRILL " + String.format(format, args));
-    }
-
-    private static boolean isRoot() {
-        try {
-            return Files.readString(Path.of("/proc/self/status")).lines()
-                    .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static int freePort() throws IOException {

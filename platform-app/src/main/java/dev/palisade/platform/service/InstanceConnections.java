@@ -71,27 +71,10 @@ public final class InstanceConnections implements AutoCloseable {
 
     /** An idle connection that is still open, else the standby, else a new one; given back with {@link #release}. */
     public Lease acquire() throws IOException {
-        synchronized (this) {
-            if (closed) {
-                throw new IOException("the instance has stopped");
-            }
-            inUse++;
-        }
-        boolean handedOut = false;
-        try {
-            Lease lease = waiting();
-            if (lease == null) {
-                lease = new Lease(open(), false);
-            }
-            handedOut = true;
-            return lease;
-        } finally {
-            if (!handedOut) {
-                synchronized (this) {
-                    inUse--;
-                }
-            }
-        }
+        return counted(() -> {
+            Lease kept = waiting();
+            return kept != null ? kept : new Lease(open(), false);
+        });
     }
 
     /** A kept connection or the standby, still open; {@code null}: none (and none being opened). */
@@ -138,6 +121,21 @@ public final class InstanceConnections implements AutoCloseable {
      * must not queue behind it.
      */
     public Lease fresh() throws IOException {
+        return counted(() -> {
+            Idle s = takeStandby();
+            if (s != null) {
+                closeQuietly(s.channel());
+            }
+            return new Lease(open(), false);
+        });
+    }
+
+    private interface LeaseSource {
+        Lease get() throws IOException;
+    }
+
+    /** A lease from {@code source}, counted in flight until {@link #release} (or not at all if it failed). */
+    private Lease counted(LeaseSource source) throws IOException {
         synchronized (this) {
             if (closed) {
                 throw new IOException("the instance has stopped");
@@ -146,11 +144,7 @@ public final class InstanceConnections implements AutoCloseable {
         }
         boolean handedOut = false;
         try {
-            Idle s = takeStandby();
-            if (s != null) {
-                closeQuietly(s.channel());
-            }
-            Lease lease = new Lease(open(), false);
+            Lease lease = source.get();
             handedOut = true;
             return lease;
         } finally {

@@ -38,38 +38,8 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServiceIngressTests extends ApiTestSupport {
 
-    /** A tiny server that answers with what it saw: the headers and the body of the request. */
-    static final String ECHO = """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                def body(self):
-                    # reads the whole body, de-chunking a streamed one: a server that closes with the
-                    # body unread makes its kernel answer with a reset, which may beat the response
-                    if self.headers.get('Transfer-Encoding', '').lower() != 'chunked':
-                        n = int(self.headers.get('Content-Length') or 0)
-                        return self.rfile.read(n) if n else b''
-                    out = b''
-                    while True:
-                        size = int(self.rfile.readline().split(b';')[0], 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b'\\r\\n', b'\\n', b''):
-                                pass
-                            return out
-                        out += self.rfile.read(size)
-                        self.rfile.readline()
-                def reply(self):
-                    body = self.body()
-                    out = ''.join(k.lower() + '=' + v + '\\n' for k, v in self.headers.items()).encode() + b'path=' + self.path.encode() + b'\\nbody=' + body
-                    self.send_response(200)
-                    self.send_header('Content-Length', str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                do_GET = do_POST = reply
-                def log_message(self, *a):
-                    pass
-            print('echo listening', flush=True)
-            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-            """;
+    /** A tiny server that answers with what it saw: the headers and the body of the request (argv[1]: the port). */
+    static final String ECHO = resource("/services/echo_server.py");
 
     /**
      * An HTTP/1.1 server that keeps connections alive (closing one idle for argv[2] seconds) and
@@ -703,5 +673,13 @@ class ServiceIngressTests extends ApiTestSupport {
             new ProcessBuilder("kill", "-9", pid).inheritIO().start().waitFor();
         }
         return pids.size();
+    }
+
+    private static String resource(String name) {
+        try (java.io.InputStream in = ServiceIngressTests.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
