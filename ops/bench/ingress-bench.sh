@@ -25,6 +25,15 @@
 #                                          single    direct 5162 p50 0.145, ingress 1476 p50 0.542 (+0.40 ms, 29%)
 #   after  (16:08, load 3.8-6.7):          threading direct 2052 p50 0.437, ingress  785 p50 0.992 (+0.55 ms, 38%)
 #                                          single    direct 4306 p50 0.207, ingress 1195 p50 0.571 (+0.37 ms, 28%)
+# After the standby, quiet machine (16:35, load 10 at the start decaying from the coordinator's own
+# runs, nothing else running), `ops/bench/ingress-bench.sh 6 1 8`:
+#   threading (HTTP/1.0), conc 1: direct 1937 req/s p50 0.466; ingress  897 p50 0.939 (+0.47 ms, 46%); sandbox p50 0.496
+#   single    (HTTP/1.0), conc 1: direct 3430 req/s p50 0.258; ingress 1578 p50 0.557 (+0.30 ms, 46%); sandbox p50 0.198
+#   keepalive (HTTP/1.1), conc 1: direct 1788 req/s p50 0.493; ingress 2169 p50 0.409 (-0.08 ms, 121%)
+#   threading (HTTP/1.0), conc 8: direct 1550 req/s p50 3.704; ingress 2023 p50 2.862 (-0.84 ms, 131%)
+#   single    (HTTP/1.0), conc 8: direct 5846 req/s p50 0.981; ingress 4250 p50 1.218 (+0.24 ms, 73%)
+#   keepalive (HTTP/1.1), conc 8: direct 1562 req/s p50 3.705; ingress 5572 p50 1.250 (-2.46 ms, 357%)
+#   the platform's HTTP stack alone (its own 308 redirect, client included): p50 0.141 ms at conc 1
 # Where the time goes (perf sched, load ~7: client, Tomcat and python all ran on the one CPU left
 # free, so a request costs the sum of their CPU): client 0.09 ms, Tomcat's acceptor and poller
 # 0.07-0.10, the request thread 0.15 (connect into the sandbox 0.03-0.05 of it), python 0.18.

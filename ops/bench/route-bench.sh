@@ -13,7 +13,12 @@
 #   keepalive (HTTP/1.1), conc 1: direct  889 req/s p50 0.764; routed  522 p50 1.022 (+0.26 ms,  59%)
 #   single    (HTTP/1.0), conc 8: direct 4333 req/s p50 1.212; routed  964 p50 4.737 (+3.52 ms,  22%)
 #   keepalive (HTTP/1.1), conc 8: direct  916 req/s p50 4.894; routed 1455 p50 3.522 (-1.37 ms, 159%)
-# To be re-run on a quiet machine.
+# Quiet machine (16:39, load 2.0 at the start, nothing else running), same command:
+#   single    (HTTP/1.0), conc 1: direct 3182 req/s p50 0.257; routed  478 p50 1.486 (+1.23 ms,  15%)
+#   keepalive (HTTP/1.1), conc 1: direct 1697 req/s p50 0.516; routed  862 p50 0.890 (+0.37 ms,  51%)
+#   single    (HTTP/1.0), conc 8: direct 5813 req/s p50 0.982; routed 2259 p50 2.146 (+1.16 ms,  39%)
+#   keepalive (HTTP/1.1), conc 8: direct 1484 req/s p50 3.902; routed 3767 p50 1.933 (-1.97 ms, 254%)
+# (client → api JVM → worker JVM → python: four processes on two cores for every request.)
 #
 # Starts its own PostgreSQL (the system's binaries, a throwaway cluster), one instance with
 # palisade.node.role=api and one with role worker from platform-app/target/palisade.jar, sharing a
