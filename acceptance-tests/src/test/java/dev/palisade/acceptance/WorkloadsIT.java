@@ -160,9 +160,9 @@ class WorkloadsIT {
             }
             assertThat(Duration.ofNanos(System.nanoTime() - killed)).isLessThan(LEASE.plusSeconds(25));
             // the workspaces B's runs had mounted outlive it; B's next start on its data directory removes them
-            assertThat(mountsUnder(dirB)).as("workspaces the killed instance left mounted").isNotEmpty();
+            assertThat(Host.mountsUnder(dirB)).as("workspaces the killed instance left mounted").isNotEmpty();
             try (PalisadeProcess again = PalisadeProcess.start(dirB, env())) {
-                assertThat(mountsUnder(dirB)).isEmpty();
+                assertThat(Host.mountsUnder(dirB)).isEmpty();
             }
             for (String id : sleepers) {
                 assertThat(awaitEnd(a.baseUrl(), admin, id, Duration.ofSeconds(30)).get("state").asString())
@@ -184,13 +184,6 @@ class WorkloadsIT {
                 }
             }
         }
-    }
-
-    /** Mount points at or under {@code dir}, from this process's (the host's) mount table. */
-    private static List<String> mountsUnder(Path dir) throws Exception {
-        String d = dir.toRealPath().toString();
-        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().map(l -> l.split(" ")[4])
-                .filter(m -> m.startsWith(d)).toList();
     }
 
     private static String otherBase(JsonNode running, PalisadeProcess a, PalisadeProcess b) {

@@ -115,6 +115,9 @@ class CrossNodeIngressIT {
         if (postgres != null) {
             postgres.close();
         }
+        if (root != null) {
+            Host.unmountUnder(root); // the last test kills the worker: its service's workspace stays mounted
+        }
     }
 
     @Test

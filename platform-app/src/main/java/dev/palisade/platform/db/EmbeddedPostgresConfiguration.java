@@ -46,6 +46,10 @@ class EmbeddedPostgresConfiguration {
                 // unpack the binaries beside the data rather than in a shared /tmp folder
                 .setOverrideWorkingDirectory(dataDir.resolve("pg-bin").toFile())
                 .setPGStartupWait(Duration.ofSeconds(60))
+                // stopped by this context's close (destroyMethod), after the dispatcher handed its
+                // runs back: a JVM shutdown hook of its own stopped it meanwhile, so the hand-back
+                // and the node's last write waited for a dead database (40 s, then gave up)
+                .setRegisterShutdownHook(false)
                 .start();
     }
 

@@ -6,6 +6,7 @@ import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.BoundedWorkspace;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.platform.workload.Archives;
+import jakarta.annotation.PreDestroy;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,6 +57,19 @@ public class Workspaces {
         }
         open.put(ws, w);
         return bytes;
+    }
+
+    /**
+     * At shutdown: whatever a run did not remove itself (a run still being handed back when the
+     * dispatcher's grace ran out) is unmounted and removed, so a stopped process leaves no mount.
+     */
+    @PreDestroy
+    void removeAll() {
+        int left = open.size();
+        open.keySet().forEach(this::remove);
+        if (left > 0) {
+            log.info("Removed {} workspace(s) still mounted at shutdown", left);
+        }
     }
 
     /** Unmounts and removes the workspace at {@code ws} (whatever is there). */
