@@ -10,7 +10,6 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.kvm.KvmPlatform;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,13 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.mock.web.MockMultipartFile;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * A service on the KVM platform through the real ingress: a tiny static HTTP server written in C
@@ -34,27 +29,8 @@ import org.springframework.test.context.DynamicPropertySource;
  * listening on the KVM Sentry's own loopback and reached only through {@code Sandbox.connect}.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class KvmServiceIngressTests extends ApiTestSupport {
+class KvmServiceIngressTests extends ServiceTestSupport {
     private static final Path SERVER_SOURCE = Path.of("../sandbox-engine/src/test/resources/kvm/tinyhttp.c");
-
-    @DynamicPropertySource
-    static void workDir(DynamicPropertyRegistry registry) throws Exception {
-        Path dir = Files.createTempDirectory("palisade-kvm-service-tests");
-        registry.add("palisade.data-dir", dir::toString);
-        registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
-        registry.add("palisade.dispatcher.shutdown-grace", () -> "1s");
-    }
-
-    @AfterEach
-    void stopEveryService() {
-        jdbc.update("update workload set cancel_requested = true where kind = 'SERVICE' and state = 'RUNNING'");
-        jdbc.update("update workload set state = 'CANCELLED', finished_at = now() where kind = 'SERVICE' and state = 'QUEUED'");
-    }
-
-    @LocalServerPort
-    int port;
-
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private HttpResponse<String> request(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20)).build(),

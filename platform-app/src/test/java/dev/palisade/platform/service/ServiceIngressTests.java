@@ -9,7 +9,6 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.io.IOException;
 import java.net.URI;
@@ -22,21 +21,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Hosted services through the real ingress: the application on a real port, services in the
  * real sandbox (ptrace platform, as root), requests over real HTTP to /apps/{tenant}/{service}/.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class ServiceIngressTests extends ApiTestSupport {
+class ServiceIngressTests extends ServiceTestSupport {
 
     /** A tiny server that answers with what it saw: the headers and the body of the request (argv[1]: the port). */
     static final String ECHO = resource("/services/echo_server.py");
@@ -72,26 +67,6 @@ class ServiceIngressTests extends ApiTestSupport {
     @Autowired
     ServiceRegistry registry;
 
-    @DynamicPropertySource
-    static void workDir(DynamicPropertyRegistry registry) throws Exception {
-        Path dir = Files.createTempDirectory("palisade-service-tests");
-        registry.add("palisade.data-dir", dir::toString);
-        registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
-        registry.add("palisade.dispatcher.capacity", () -> "16");
-        registry.add("palisade.dispatcher.shutdown-grace", () -> "1s");
-    }
-
-    /** Services run until stopped: each test stops what it started, so that the node has room for the next. */
-    @AfterEach
-    void stopEveryService() {
-        jdbc.update("update workload set cancel_requested = true where kind = 'SERVICE' and state = 'RUNNING'");
-        jdbc.update("update workload set state = 'CANCELLED', finished_at = now() where kind = 'SERVICE' and state = 'QUEUED'");
-    }
-
-    @LocalServerPort
-    int port;
-
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     String admin;
     String tenant;
     String member;
