@@ -29,6 +29,20 @@ public class TenantAccess {
         return tenants.lookUp(slug).orElseThrow(() -> notFound(slug));
     }
 
+    /**
+     * The id of a tenant {@link #visible} to the caller, for reads that need no more. A tenant's
+     * own user costs no query: the caller was checked against the database on this very request
+     * (a bearer token by {@code TokenService.introspect}, a console session by
+     * {@code SessionRevalidationFilter}), which refuses one whose tenant is gone or suspended; and a
+     * tenant's slug never changes.
+     */
+    public long visibleId(Caller caller, String slug) {
+        if (!caller.isPlatformAdmin() && caller.tenantId() != null && slug.equals(caller.tenantSlug())) {
+            return caller.tenantId();
+        }
+        return visible(caller, slug).getId();
+    }
+
     /** A tenant admin of the tenant, or a platform admin. */
     public Tenant managedBy(Caller caller, String slug) {
         Tenant tenant = visible(caller, slug);

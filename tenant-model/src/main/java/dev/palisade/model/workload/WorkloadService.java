@@ -9,8 +9,6 @@ import dev.palisade.model.usage.UsageService.AdmissionView;
 import jakarta.persistence.EntityManager;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.data.domain.Page;
-import org.springframework.data.domain.Pageable;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -121,11 +119,5 @@ public class WorkloadService {
     public Workload get(Tenant tenant, UUID id) {
         return workloads.findByIdAndTenant(id, tenant)
                 .orElseThrow(() -> new NotFoundException("no workload " + id));
-    }
-
-    @Transactional(readOnly = true)
-    public Page<Workload> list(Tenant tenant, WorkloadState state, Pageable pageable) {
-        return state == null ? workloads.findByTenant(tenant, pageable)
-                : workloads.findByTenantAndState(tenant, state, pageable);
     }
 }
