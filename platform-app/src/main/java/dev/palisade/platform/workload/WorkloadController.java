@@ -145,8 +145,8 @@ class WorkloadController {
     PageResponse<WorkloadResponse> list(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) String state, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
-        long tenantId = access.visibleId(caller, slug);
-        return reads.list(tenantId, slug, stateFilter(state),
+        access.requireVisible(caller, slug);
+        return reads.list(slug, stateFilter(state),
                 paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "created_at")));
     }
 
@@ -163,10 +163,8 @@ class WorkloadController {
 
     @GetMapping("/workloads/{id}")
     WorkloadResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
-        long tenantId = access.visibleId(caller, slug);
-        UUID uuid = uuid(id);
-        return reads.get(tenantId, slug, uuid)
-                .orElseThrow(() -> new NotFoundException("no workload " + uuid));
+        access.requireVisible(caller, slug);
+        return reads.get(slug, uuid(id));
     }
 
     @PostMapping("/workloads/{id}/cancel")

@@ -1,6 +1,8 @@
 package dev.palisade.platform.workload;
 
+import dev.palisade.model.NotFoundException;
 import dev.palisade.model.workload.WorkloadState;
+import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.workload.WorkloadController.WorkloadResponse;
 import java.sql.ResultSet;
@@ -17,11 +19,13 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * The API's workload reads, straight from SQL into the response: one statement each on a pooled
- * connection, no transaction, no entity manager. {@code GET …/workloads/{id}} and the list are
+ * The API's workload reads, straight from SQL into the response: one statement each (the tenant
+ * found by its slug in the same statement) on a pooled connection, no transaction, no entity
+ * manager. {@code GET …/workloads/{id}} and the list are
  * nine in ten API calls; through Hibernate (a read-only transaction, the query plan, a second
  * count query re-translated on every call) they cost more CPU than everything else of a request.
- * Every query is scoped by the tenant id, so another tenant's workload is simply not found.
+ * Every query is scoped by the tenant, so another tenant's workload is simply not found; whether
+ * the caller may see the tenant at all is {@link TenantAccess#requireVisible}'s to decide first.
  */
 @Component
 class WorkloadReads {
@@ -38,49 +42,61 @@ class WorkloadReads {
         this.jdbc = jdbc;
     }
 
-    Optional<WorkloadResponse> get(long tenantId, String slug, UUID id) {
-        return jdbc.sql("select " + COLUMNS + " from workload w where w.id = :id and w.tenant_id = :tenant")
-                .param("id", id).param("tenant", tenantId)
-                .query(mapper(slug))
-                .optional();
+    /**
+     * The workload of the tenant with this slug; a tenant that does not exist answers like
+     * {@link TenantAccess#notFound}, a workload that is not the tenant's like a missing one.
+     */
+    WorkloadResponse get(String slug, UUID id) {
+        List<Optional<WorkloadResponse>> found = jdbc.sql("select " + COLUMNS
+                        + " from tenant t left join workload w on w.tenant_id = t.id and w.id = :id where t.slug = :slug")
+                .param("id", id).param("slug", slug)
+                .query(orEmpty(mapper(slug)))
+                .list();
+        if (found.isEmpty()) {
+            throw TenantAccess.notFound(slug);
+        }
+        return found.get(0).orElseThrow(() -> new NotFoundException("no workload " + id));
     }
 
     /**
-     * One page, newest first unless the pageable says otherwise. The total comes with the rows
-     * (a scalar subquery, counted once in the same snapshot); only a page past the end, which has
-     * no row to carry it, asks for it separately.
+     * One page of the tenant with this slug, newest first unless the pageable says otherwise. The
+     * tenant row carries the total (counted once, in the same snapshot as the page), so a page past
+     * the end still tells it; no tenant answers like {@link TenantAccess#notFound}.
      *
      * @param pageable sorted by column names of the workload table, from a fixed list (never by client text)
      */
-    PageResponse<WorkloadResponse> list(long tenantId, String slug, WorkloadState state, Pageable pageable) {
-        String where = "w.tenant_id = :tenant" + (state == null ? "" : " and w.state = :state");
+    PageResponse<WorkloadResponse> list(String slug, WorkloadState state, Pageable pageable) {
+        String filter = state == null ? "" : " and %s.state = :state";
         String order = pageable.getSort().stream()
                 .map(o -> "w." + o.getProperty() + (o.isAscending() ? " asc" : " desc"))
                 .collect(Collectors.joining(", "));
-        RowMapper<WorkloadResponse> workload = mapper(slug);
+        RowMapper<Optional<WorkloadResponse>> workload = orEmpty(mapper(slug));
         long[] total = {-1};
-        List<WorkloadResponse> rows = params(jdbc.sql("select " + COLUMNS
-                + ", (select count(*) from workload w where " + where + ") as total from workload w where " + where
-                + " order by " + order + " limit :limit offset :offset"), tenantId, state)
-                .param("limit", pageable.getPageSize()).param("offset", pageable.getOffset())
-                .query((rs, i) -> {
+        JdbcClient.StatementSpec statement = jdbc.sql("select " + COLUMNS + ", t.total from (select t.id, "
+                        + "(select count(*) from workload c where c.tenant_id = t.id" + filter.formatted("c") + ") as total "
+                        + "from tenant t where t.slug = :slug) t "
+                        + "left join lateral (select * from workload w where w.tenant_id = t.id" + filter.formatted("w")
+                        + " order by " + order + " limit :limit offset :offset) w on true order by " + order)
+                .param("slug", slug).param("limit", pageable.getPageSize()).param("offset", pageable.getOffset());
+        if (state != null) {
+            statement.param("state", state.name());
+        }
+        List<WorkloadResponse> rows = statement.query((rs, i) -> {
                     total[0] = rs.getLong("total");
                     return workload.mapRow(rs, i);
                 })
-                .list();
-        if (rows.isEmpty()) {
-            total[0] = params(jdbc.sql("select count(*) from workload w where " + where), tenantId, state)
-                    .query(Long.class).single();
+                .list().stream().flatMap(Optional::stream).toList();
+        if (total[0] < 0) {
+            throw TenantAccess.notFound(slug);
         }
         int size = pageable.getPageSize();
         return new PageResponse<>(rows, pageable.getPageNumber(), size, total[0],
                 (int) ((total[0] + size - 1) / size));
     }
 
-    private static JdbcClient.StatementSpec params(JdbcClient.StatementSpec statement, long tenantId,
-            WorkloadState state) {
-        statement.param("tenant", tenantId);
-        return state == null ? statement : statement.param("state", state.name());
+    /** A left join's row without a workload (its id null) maps to empty. */
+    private static RowMapper<Optional<WorkloadResponse>> orEmpty(RowMapper<WorkloadResponse> mapper) {
+        return (rs, i) -> rs.getObject("id") == null ? Optional.empty() : Optional.of(mapper.mapRow(rs, i));
     }
 
     private static RowMapper<WorkloadResponse> mapper(String slug) {
