@@ -66,17 +66,20 @@ class WorkloadReads {
      * @param pageable sorted by column names of the workload table, from a fixed list (never by client text)
      */
     PageResponse<WorkloadResponse> list(String slug, WorkloadState state, Pageable pageable) {
-        String filter = state == null ? "" : " and %s.state = :state";
+        String filter = state == null ? "" : "and %s.state = :state";
         String order = pageable.getSort().stream()
                 .map(o -> "w." + o.getProperty() + (o.isAscending() ? " asc" : " desc"))
                 .collect(Collectors.joining(", "));
         RowMapper<Optional<WorkloadResponse>> workload = orEmpty(mapper(slug));
         long[] total = {-1};
-        JdbcClient.StatementSpec statement = jdbc.sql("select " + COLUMNS + ", t.total from (select t.id, "
-                        + "(select count(*) from workload c where c.tenant_id = t.id" + filter.formatted("c") + ") as total "
-                        + "from tenant t where t.slug = :slug) t "
-                        + "left join lateral (select * from workload w where w.tenant_id = t.id" + filter.formatted("w")
-                        + " order by " + order + " limit :limit offset :offset) w on true order by " + order)
+        // materialized: pulled up into the outer query, the count would run once for every row of the page
+        JdbcClient.StatementSpec statement = jdbc.sql("""
+                with t as materialized (
+                    select t.id, (select count(*) from workload c where c.tenant_id = t.id %s) as total
+                    from tenant t where t.slug = :slug)
+                select %s, t.total from t left join lateral (
+                    select * from workload w where w.tenant_id = t.id %s order by %s limit :limit offset :offset) w on true
+                order by %s""".formatted(filter.formatted("c"), COLUMNS, filter.formatted("w"), order, order))
                 .param("slug", slug).param("limit", pageable.getPageSize()).param("offset", pageable.getOffset());
         if (state != null) {
             statement.param("state", state.name());
