@@ -138,6 +138,22 @@ class WorkloadReadTests extends ApiTestSupport {
     }
 
     @Test
+    void aRefusedSubmitIsStoredRejectedWithItsReason() throws Exception {
+        String problem = mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/workloads"), """
+                {"name":"greedy","command":["/bin/true"],"limits":{"cpuMillis":999999999}}"""))
+                .andExpect(status().is4xxClientError()).andExpect(jsonPath("$.limit").value("maxCpuMillis"))
+                .andReturn().getResponse().getContentAsString();
+        String id = JsonPath.read(problem, "$.workloadId");
+        String stored = read(member, "/workloads/" + id);
+        assertThat(stored).isEqualTo(throughTheEntity(id));
+        assertThat(JsonPath.<String>read(stored, "$.state")).isEqualTo("REJECTED");
+        assertThat(JsonPath.<String>read(stored, "$.terminationReason")).isEqualTo("rejected");
+        assertThat(JsonPath.<String>read(stored, "$.message")).contains("maxCpuMillis");
+        assertThat(JsonPath.<String>read(stored, "$.finishedAt")).isEqualTo(JsonPath.read(stored, "$.createdAt"));
+        assertThat(JsonPath.<String>read(read(member, "/workloads?state=REJECTED"), "$.content[0].id")).isEqualTo(id);
+    }
+
+    @Test
     void pagesCountSortAndFilterLikeBefore() throws Exception {
         List<String> ids = new ArrayList<>();
         for (String name : List.of("c", "a", "e", "b", "d")) {
