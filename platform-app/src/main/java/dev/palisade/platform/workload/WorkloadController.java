@@ -92,12 +92,12 @@ class WorkloadController {
 
     /** command, env, limits and result are JSON as stored (see {@link JsonbText}), embedded as they are. */
     record WorkloadResponse(UUID id, String tenant, String name, String image,
-            @JsonRawValue @Schema(type = "array", implementation = String.class) String command,
-            @JsonRawValue @Schema(type = "object") String env, String platform,
-            @JsonRawValue @Schema(type = "object") String limits, WorkloadState state, Integer exitCode,
+            @JsonRawValue @Schema(types = "array") String command,
+            @JsonRawValue @Schema(types = "object") String env, String platform,
+            @JsonRawValue @Schema(types = "object") String limits, WorkloadState state, Integer exitCode,
             String terminationReason, String message, Long cpuMillis, Long wallMillis, Long peakMemoryBytes, String node,
             int attempts, int maxAttempts, boolean cancelRequested, long inputBytes, long logBytes, long artifactBytes,
-            Instant createdAt, Instant startedAt, Instant finishedAt, @JsonRawValue @Schema(type = "object") String result,
+            Instant createdAt, Instant startedAt, Instant finishedAt, @JsonRawValue @Schema(types = "object") String result,
             String kind) {
 
         static WorkloadResponse of(String tenant, Workload w) {

@@ -138,6 +138,16 @@ class WorkloadReadTests extends ApiTestSupport {
     }
 
     @Test
+    void theOpenApiDocumentStillTypesTheEmbeddedJson() throws Exception {
+        String schema = "$.components.schemas.WorkloadResponse.properties.";
+        mvc.perform(get("/v3/api-docs")).andExpect(status().isOk())
+                .andExpect(jsonPath(schema + "command.type").value("array"))
+                .andExpect(jsonPath(schema + "env.type").value("object"))
+                .andExpect(jsonPath(schema + "limits.type").value("object"))
+                .andExpect(jsonPath(schema + "result.type").value("object"));
+    }
+
+    @Test
     void aRefusedSubmitIsStoredRejectedWithItsReason() throws Exception {
         String problem = mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/workloads"), """
                 {"name":"greedy","command":["/bin/true"],"limits":{"cpuMillis":999999999}}"""))
