@@ -3,7 +3,7 @@ package dev.palisade.platform.workload;
 /**
  * Turns PostgreSQL's text of a jsonb value into the bytes Jackson writes for the same value, so a
  * response can embed the stored JSON as it is instead of parsing it into a tree and writing that
- * back (a fifth of a page read's CPU). jsonb prints one canonical form: {@code ", "} and
+ * back, four times for every workload of a page. jsonb prints one canonical form: {@code ", "} and
  * {@code ": "} between items, no other space outside strings, and {@code \}{@code u00xx} in
  * lower case for control characters; Jackson writes no spaces and upper-case hex digits. Both
  * escape exactly the same characters otherwise, so removing the spaces and raising the hex

@@ -1,5 +1,6 @@
 package dev.palisade.platform.workload;
 
+import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
@@ -17,7 +18,6 @@ import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
-import com.fasterxml.jackson.annotation.JsonRawValue;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.ByteArrayOutputStream;

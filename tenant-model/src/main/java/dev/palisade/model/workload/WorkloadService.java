@@ -63,7 +63,7 @@ public class WorkloadService {
 
     /**
      * One plain insert on the transaction's connection, the entity left unmanaged: every submit
-     * writes one, and the entity manager's persist and flush cost a third of a submit's CPU.
+     * writes one, and the entity manager's persist and flush were about a third of a submit's CPU.
      * Columns not named take the table's defaults, which are the entity's initial values.
      */
     private void insert(Workload w) {
