@@ -1,5 +1,6 @@
 package dev.palisade.platform.workload;
 
+import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
@@ -18,6 +19,7 @@ import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -44,8 +46,6 @@ import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Workloads of a tenant: submit (JSON, or multipart with an input archive), list, get, cancel,
@@ -56,59 +56,57 @@ import tools.jackson.databind.json.JsonMapper;
 @RequestMapping("/api/v1/tenants/{tenant}")
 class WorkloadController {
 
-    private static final Map<String, String> SORTABLE = Map.of("createdAt", "createdAt", "name", "name",
-            "state", "state", "finishedAt", "finishedAt");
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** API field → column of the workload table (the list is read with SQL, see {@link WorkloadReads}). */
+    private static final Map<String, String> SORTABLE = Map.of("createdAt", "created_at", "name", "name",
+            "state", "state", "finishedAt", "finished_at");
 
     private final TenantAccess access;
     private final WorkloadSubmissions submissions;
     private final WorkloadService workloads;
+    private final WorkloadReads reads;
     private final WorkloadStore store;
     private final Dispatcher dispatcher;
     private final UsageService usage;
     private final Paging paging;
     private final AuditLog audit;
     private final TransactionTemplate tx;
-    /** A read runs its tenant check and its query in one read-only transaction: one connection, one commit. */
-    private final TransactionTemplate readTx;
     private final LogStreams streams;
     private final dev.palisade.model.quota.QuotaService quotas;
 
     WorkloadController(dev.palisade.model.quota.QuotaService quotas, TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
-            WorkloadStore store, Dispatcher dispatcher, UsageService usage, Paging paging, AuditLog audit,
+            WorkloadReads reads, WorkloadStore store, Dispatcher dispatcher, UsageService usage, Paging paging, AuditLog audit,
             TransactionTemplate tx, LogStreams streams) {
         this.access = access;
         this.submissions = submissions;
         this.workloads = workloads;
+        this.reads = reads;
         this.store = store;
         this.dispatcher = dispatcher;
         this.usage = usage;
         this.paging = paging;
         this.audit = audit;
         this.tx = tx;
-        this.readTx = new TransactionTemplate(tx.getTransactionManager());
-        this.readTx.setReadOnly(true);
         this.streams = streams;
         this.quotas = quotas;
     }
 
-    record WorkloadResponse(UUID id, String tenant, String name, String image, JsonNode command, JsonNode env,
-            String platform, JsonNode limits, WorkloadState state, Integer exitCode, String terminationReason,
-            String message, Long cpuMillis, Long wallMillis, Long peakMemoryBytes, String node, int attempts,
-            int maxAttempts, boolean cancelRequested, long inputBytes, long logBytes, long artifactBytes,
-            Instant createdAt, Instant startedAt, Instant finishedAt, JsonNode result, String kind) {
+    /** command, env, limits and result are JSON as stored (see {@link JsonbText}), embedded as they are. */
+    record WorkloadResponse(UUID id, String tenant, String name, String image,
+            @JsonRawValue @Schema(types = "array") String command,
+            @JsonRawValue @Schema(types = "object") String env, String platform,
+            @JsonRawValue @Schema(types = "object") String limits, WorkloadState state, Integer exitCode,
+            String terminationReason, String message, Long cpuMillis, Long wallMillis, Long peakMemoryBytes, String node,
+            int attempts, int maxAttempts, boolean cancelRequested, long inputBytes, long logBytes, long artifactBytes,
+            Instant createdAt, Instant startedAt, Instant finishedAt, @JsonRawValue @Schema(types = "object") String result,
+            String kind) {
 
         static WorkloadResponse of(String tenant, Workload w) {
-            return new WorkloadResponse(w.getId(), tenant, w.getName(), w.getImage(), json(w.getCommand()),
-                    json(w.getEnv()), w.getPlatform(), json(w.getLimits()), w.getState(), w.getExitCode(),
-                    w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(),
+            return new WorkloadResponse(w.getId(), tenant, w.getName(), w.getImage(), JsonbText.compact(w.getCommand()),
+                    JsonbText.compact(w.getEnv()), w.getPlatform(), JsonbText.compact(w.getLimits()), w.getState(),
+                    w.getExitCode(), w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(),
                     w.getPeakMemoryBytes(), w.getNode(), w.getAttempts(), w.getMaxAttempts(), w.isCancelRequested(),
                     w.getInputBytes(), w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(),
-                    w.getFinishedAt(), json(w.getResult()), w.getKind());
-        }
-
-        private static JsonNode json(String s) {
-            return s == null ? null : JSON.readTree(s);
+                    w.getFinishedAt(), JsonbText.compact(w.getResult()), w.getKind());
         }
     }
 
@@ -147,12 +145,9 @@ class WorkloadController {
     PageResponse<WorkloadResponse> list(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) String state, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
-        return readTx.execute(status -> {
-            Tenant tenant = access.visible(caller, slug);
-            return PageResponse.of(workloads.list(tenant, stateFilter(state),
-                    paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "createdAt"))),
-                    w -> WorkloadResponse.of(slug, w));
-        });
+        access.requireVisible(caller, slug);
+        return reads.list(slug, stateFilter(state),
+                paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "created_at")));
     }
 
     private static WorkloadState stateFilter(String state) {
@@ -168,10 +163,8 @@ class WorkloadController {
 
     @GetMapping("/workloads/{id}")
     WorkloadResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
-        return readTx.execute(status -> {
-            Tenant tenant = access.visible(caller, slug);
-            return WorkloadResponse.of(slug, workloads.get(tenant, uuid(id)));
-        });
+        access.requireVisible(caller, slug);
+        return reads.get(slug, uuid(id));
     }
 
     @PostMapping("/workloads/{id}/cancel")

@@ -3,16 +3,10 @@ package dev.palisade.model.workload;
 import dev.palisade.model.tenant.Tenant;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.data.domain.Page;
-import org.springframework.data.domain.Pageable;
 import org.springframework.data.jpa.repository.JpaRepository;
 
 /** Every lookup takes the tenant, so a workload of another tenant is simply not found. */
 public interface WorkloadRepository extends JpaRepository<Workload, UUID> {
-
-    Page<Workload> findByTenant(Tenant tenant, Pageable pageable);
-
-    Page<Workload> findByTenantAndState(Tenant tenant, WorkloadState state, Pageable pageable);
 
     Optional<Workload> findByIdAndTenant(UUID id, Tenant tenant);
 

@@ -6,11 +6,13 @@ import dev.palisade.model.quota.QuotaLimits;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.usage.UsageService;
 import dev.palisade.model.usage.UsageService.AdmissionView;
-import jakarta.persistence.EntityManager;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Optional;
 import java.util.UUID;
-import org.springframework.data.domain.Page;
-import org.springframework.data.domain.Pageable;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -24,13 +26,13 @@ public class WorkloadService {
     private final WorkloadRepository workloads;
     private final UsageService usage;
     private final AuditLog audit;
-    private final EntityManager em;
+    private final JdbcClient jdbc;
 
-    WorkloadService(WorkloadRepository workloads, UsageService usage, AuditLog audit, EntityManager em) {
+    WorkloadService(WorkloadRepository workloads, UsageService usage, AuditLog audit, JdbcClient jdbc) {
         this.workloads = workloads;
         this.usage = usage;
         this.audit = audit;
-        this.em = em;
+        this.jdbc = jdbc;
     }
 
     /**
@@ -53,12 +55,36 @@ public class WorkloadService {
         w.setInputBytes(inputBytes);
         Optional<AdmissionException> refusal = admit(tenant, view, limits, inputBytes, maxQueued);
         refusal.ifPresent(r -> w.reject(r.getMessage()));
-        // persist, not save: the id is made here, and save would first SELECT it to tell new from detached
-        em.persist(w);
-        em.flush();
+        insert(w);
         audit.record(actor, tenant, refusal.isEmpty() ? "workload.submit" : "workload.reject",
                 "workload:" + w.getId(), "name=" + spec.name() + refusal.map(r -> " reason=" + r.getMessage()).orElse(""));
         return new Admitted(w, refusal.orElse(null));
+    }
+
+    /**
+     * One plain insert on the transaction's connection, the entity left unmanaged: every submit
+     * writes one, and the entity manager's persist and flush were about a third of a submit's CPU.
+     * Columns not named take the table's defaults, which are the entity's initial values.
+     */
+    private void insert(Workload w) {
+        jdbc.sql("""
+                insert into workload (id, tenant_id, name, image, command, env, platform, limits, state,
+                    termination_reason, message, attempts, max_attempts, input_bytes, created_at, finished_at)
+                values (:id, :tenant, :name, :image, cast(:command as jsonb), cast(:env as jsonb), :platform,
+                    cast(:limits as jsonb), :state, :reason, :message, :attempts, :maxAttempts, :inputBytes, :createdAt,
+                    :finishedAt)""")
+                .param("id", w.getId()).param("tenant", w.getTenant().getId()).param("name", w.getName())
+                .param("image", w.getImage()).param("command", w.getCommand()).param("env", w.getEnv())
+                .param("platform", w.getPlatform()).param("limits", w.getLimits()).param("state", w.getState().name())
+                .param("reason", w.getTerminationReason(), Types.VARCHAR).param("message", w.getMessage(), Types.VARCHAR)
+                .param("attempts", w.getAttempts()).param("maxAttempts", w.getMaxAttempts())
+                .param("inputBytes", w.getInputBytes()).param("createdAt", utc(w.getCreatedAt()))
+                .param("finishedAt", utc(w.getFinishedAt()), Types.TIMESTAMP_WITH_TIMEZONE)
+                .update();
+    }
+
+    private static OffsetDateTime utc(Instant t) {
+        return t == null ? null : t.atOffset(ZoneOffset.UTC);
     }
 
     /** The workload as stored, and why admission refused it (null when queued). */
@@ -121,11 +147,5 @@ public class WorkloadService {
     public Workload get(Tenant tenant, UUID id) {
         return workloads.findByIdAndTenant(id, tenant)
                 .orElseThrow(() -> new NotFoundException("no workload " + id));
-    }
-
-    @Transactional(readOnly = true)
-    public Page<Workload> list(Tenant tenant, WorkloadState state, Pageable pageable) {
-        return state == null ? workloads.findByTenant(tenant, pageable)
-                : workloads.findByTenantAndState(tenant, state, pageable);
     }
 }
