@@ -167,25 +167,37 @@ public final class KvmPlatform implements Platform {
     private record ElfKey(Path path, Object fileKey, long size, long mtime) {
     }
 
-    /** Parsed executables by file identity (inode, size, mtime): start-up skips reading them again. */
-    private static final Map<ElfKey, ElfImage> ELF_CACHE = java.util.Collections.synchronizedMap(
+    /**
+     * Parsed executables by file identity (inode, size, mtime), and the reason for those that are
+     * not static x86-64 executables: start-up skips reading them again, and so does every {@link
+     * #canRun} of a platform workload asking for "auto" with a dynamic program such as /bin/true.
+     */
+    private static final Map<ElfKey, Object> ELF_CACHE = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<ElfKey, ElfImage> e) {
-                    return size() > 16;
+                protected boolean removeEldestEntry(Map.Entry<ElfKey, Object> e) {
+                    return size() > 64;
                 }
             });
 
     private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
         var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
-        ElfImage cached = ELF_CACHE.get(key);
-        if (cached != null) {
-            return cached;
+        Object cached = ELF_CACHE.get(key);
+        if (cached instanceof ElfImage elf) {
+            return elf;
         }
-        ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
-        ELF_CACHE.put(key, parsed);
-        return parsed;
+        if (cached instanceof String refused) {
+            throw new ElfImage.ElfException(refused);
+        }
+        try {
+            ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
+            ELF_CACHE.put(key, parsed);
+            return parsed;
+        } catch (ElfImage.ElfException e) {
+            ELF_CACHE.put(key, e.getMessage());
+            throw e;
+        }
     }
 
     private static void deleteQuietly(Path p) {
