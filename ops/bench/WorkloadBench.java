@@ -32,6 +32,11 @@ import java.util.regex.Pattern;
  * Before the throughput is counted, the same load runs for W seconds (the JIT of a fresh JVM); with
  * a worker, how many workloads it finished per second meanwhile is printed too. The
  * CPU the named processes (with their descendants) and the client used meanwhile is printed.
+ * With {@code -Dworker.count=K} (and a process named {@code worker} in the list) it first measures
+ * the worker's CPU per workload: K /bin/true workloads submitted at a steady
+ * {@code -Dworker.rate} per second (default 30, the load test's share), after as many unmeasured
+ * for the JIT, and the worker process's CPU (its JVM plus its reaped sandboxes) from the first
+ * submit until the last one finished, divided by K; with K &gt; 0 and N = 0 it stops there.
  * Run by ops/bench/workloads-bench.sh, which starts the app and compiles this with KeptConnection.java:
  *   java -cp DIR WorkloadBench http://localhost:8080 ADMIN_PASSWORD [N=100] [C=32] [S=10] [T=1] [W=30] [name=PID,...]
  */
@@ -67,6 +72,13 @@ public class WorkloadBench {
         String path = paths[0];
         String spec = "{\"name\":\"true\",\"command\":[\"/bin/true\"]}";
         System.out.printf("load average at start: %s (%d CPUs)%n", loadAverage(), Runtime.getRuntime().availableProcessors());
+        int workerCount = Integer.getInteger("worker.count", 0);
+        if (workerCount > 0) {
+            workerCpu(paths[0], spec, workerCount, Integer.getInteger("worker.rate", 30), pids);
+            if (n == 0) {
+                return;
+            }
+        }
 
         // warm-up of the latency run: connections, sandbox stub pool
         for (int i = 0; i < 20; i++) {
@@ -126,6 +138,56 @@ public class WorkloadBench {
                 + "): %.0f accepted/s (goal 300), p50 %.1f ms, p99 %.1f ms, errors %d, refused %d;"
                 + " load average %s%n", t.accepted / t.elapsed, pct(sorted, 50), pct(sorted, 99), t.failed,
                 t.refused, loadAverage());
+    }
+
+    /**
+     * The worker's CPU per /bin/true workload at a steady submit rate: the CPU of the process named
+     * "worker" (with its descendants) from the first submit until every one of the K finished.
+     */
+    static void workerCpu(String path, String spec, int count, int rate, Map<String, Long> pids) throws Exception {
+        if (!pids.containsKey("worker")) {
+            throw new IllegalArgumentException("worker.count needs a process named worker in the list");
+        }
+        submitSteadily(path, spec, count, rate); // the JIT's warm-up, not counted
+        long before = ProcessCpu.ticks(Map.of("worker", pids.get("worker"))).get("worker");
+        long t0 = System.nanoTime();
+        submitSteadily(path, spec, count, rate);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        long ticks = ProcessCpu.ticks(Map.of("worker", pids.get("worker"))).get("worker") - before;
+        System.out.printf("RESULT worker CPU per workload: %.2f ms (%d /bin/true at %d/s, worker CPU %.2f s over %.1f s);"
+                + " load average %s%n", ticks * 10.0 / count, count, rate, ticks / 100.0, elapsed, loadAverage());
+    }
+
+    /** Submits K workloads at R per second, then waits until none of this tenant's is queued or running. */
+    static void submitSteadily(String path, String spec, int count, int rate) throws Exception {
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            long due = start + i * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            int status = send("POST", path, spec).status();
+            if (status != 201) {
+                throw new IllegalStateException("submit answered " + status);
+            }
+        }
+        while (open(path) > 0) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** This tenant's workloads still queued or running. */
+    static long open(String path) throws java.io.IOException {
+        long sum = 0;
+        for (String state : new String[] {"QUEUED", "RUNNING"}) {
+            Matcher m = Pattern.compile("\"totalElements\":(\\d+)").matcher(send("GET", path + "?state=" + state + "&size=1", null).body());
+            if (!m.find()) {
+                throw new IllegalStateException("no totalElements");
+            }
+            sum += Long.parseLong(m.group(1));
+        }
+        return sum;
     }
 
     record Throughput(ConcurrentLinkedQueue<Long> latencies, long accepted, long refused, long failed, double elapsed) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,8 @@ public class Dispatcher implements SmartLifecycle {
     private volatile boolean signalled;
     private Thread claimLoop;
     private ScheduledExecutorService ticks;
+    /** Each claimed workload runs on one of these, reused from run to run (a new thread per run cost CPU at dozens a second). */
+    private ExecutorService runs;
 
     Dispatcher(DispatcherProperties properties, WorkloadStore store, WorkloadRunner runner, SandboxEngine engine,
             NodeProperties nodeProperties, WorkloadMetrics metrics, InternalListener internal) {
@@ -101,6 +104,11 @@ public class Dispatcher implements SmartLifecycle {
         String platforms = String.join(",", this.platforms);
         store.registerNode(node, host(), platforms, properties.capacity());
         active = true;
+        runs = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "workload-idle");
+            t.setDaemon(true);
+            return t;
+        });
         ticks = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "palisade-dispatch-tick");
             t.setDaemon(true);
@@ -126,7 +134,8 @@ public class Dispatcher implements SmartLifecycle {
                     Run run = new Run(c);
                     running.put(c.id(), run);
                     metrics.claimed(c.id());
-                    new Thread(() -> {
+                    runs.execute(() -> {
+                        Thread.currentThread().setName("workload-" + c.id());
                         MDC.put(LogContextFilter.TENANT, c.tenantSlug());
                         MDC.put(LogContextFilter.WORKLOAD, c.id().toString());
                         try {
@@ -135,9 +144,10 @@ public class Dispatcher implements SmartLifecycle {
                             running.remove(c.id());
                             metrics.released();
                             MDC.clear();
+                            Thread.currentThread().setName("workload-idle");
                             wake();
                         }
-                    }, "workload-" + c.id()).start();
+                    });
                 }
                 if (claimed.isEmpty() || running.size() >= properties.capacity()) {
                     synchronized (wake) {
@@ -211,6 +221,7 @@ public class Dispatcher implements SmartLifecycle {
             }
         }
         ticks.shutdownNow();
+        runs.shutdown();
         try {
             store.nodeStopped(node);
         } catch (RuntimeException e) {

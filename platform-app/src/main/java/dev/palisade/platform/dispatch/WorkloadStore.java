@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import javax.sql.DataSource;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -17,6 +19,11 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code FOR UPDATE SKIP LOCKED}, leases, heartbeats, the reaper, finishing. Every write that
  * ends a run is conditional on this node still holding the lease for this attempt, so a node
  * that lost its lease can never overwrite what happened after.
+ *
+ * <p>Its transactions are plain JDBC ones on the shared DataSource (joining one already open on
+ * the same connection), not the application's JPA transaction manager: that one opened and closed
+ * a Hibernate session around every claim and finish, a worker's largest share of CPU per
+ * workload after the sandbox itself.
  */
 @Component
 public class WorkloadStore {
@@ -25,15 +32,19 @@ public class WorkloadStore {
     private final TransactionTemplate tx;
     private final DispatcherProperties properties;
 
-    WorkloadStore(JdbcClient jdbc, TransactionTemplate tx, DispatcherProperties properties) {
+    WorkloadStore(JdbcClient jdbc, DataSource dataSource, DispatcherProperties properties) {
         this.jdbc = jdbc;
-        this.tx = tx;
+        this.tx = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         this.properties = properties;
     }
 
-    /** A workload this node now holds the lease of. */
+    /**
+     * A workload this node now holds the lease of; {@code service} for a workload of kind SERVICE,
+     * {@code storageBytes} the tenant's storage quota when it was claimed (null: none set).
+     */
     public record Claimed(UUID id, long tenantId, String tenantSlug, String name, String image, String command,
-            String env, String platform, String limits, int attempt, int maxAttempts, boolean hasInput) {
+            String env, String platform, String limits, int attempt, int maxAttempts, boolean hasInput,
+            boolean service, Long storageBytes) {
     }
 
     public void registerNode(String node, String host, String platforms, int capacity) {
@@ -100,24 +111,26 @@ public class WorkloadStore {
             if (take.isEmpty()) {
                 return List.of();
             }
-            jdbc.sql("""
-                    update workload set state = 'RUNNING', node = :node, started_at = now(), attempts = attempts + 1,
-                        lease_expires_at = now() + make_interval(secs => :lease)
-                    where id in (:ids)""")
-                    .param("node", node).param("lease", lease.toMillis() / 1000.0).param("ids", take).update();
-            // a retried attempt starts its log afresh
-            jdbc.sql("delete from workload_log where workload_id in (:ids)").param("ids", take).update();
+            // one round trip: the lease taken, a retried attempt's log started afresh, the run's facts read
             return jdbc.sql("""
-                    select w.id, w.tenant_id, t.slug, w.name, w.image, w.command::text as command, w.env::text as env,
-                           w.platform, w.limits::text as limits, w.attempts, w.max_attempts,
+                    with taken as (
+                        update workload set state = 'RUNNING', node = :node, started_at = now(), attempts = attempts + 1,
+                            lease_expires_at = now() + make_interval(secs => :lease)
+                        where id in (:ids)
+                        returning id, tenant_id, name, image, command::text as command, env::text as env, platform,
+                                  limits::text as limits, attempts, max_attempts, kind, created_at),
+                    cleared as (delete from workload_log where workload_id in (:ids))
+                    select w.id, w.tenant_id, t.slug, w.name, w.image, w.command, w.env, w.platform, w.limits, w.attempts,
+                           w.max_attempts, w.kind, q.storage_bytes,
                            exists (select 1 from workload_file f where f.workload_id = w.id and f.kind = 'input') as has_input
-                    from workload w join tenant t on t.id = w.tenant_id
-                    where w.id in (:ids) order by w.created_at""")
-                    .param("ids", take)
+                    from taken w join tenant t on t.id = w.tenant_id left join quota q on q.tenant_id = w.tenant_id
+                    order by w.created_at""")
+                    .param("node", node).param("lease", lease.toMillis() / 1000.0).param("ids", take)
                     .query((rs, i) -> new Claimed(rs.getObject("id", UUID.class), rs.getLong("tenant_id"),
                             rs.getString("slug"), rs.getString("name"), rs.getString("image"), rs.getString("command"),
                             rs.getString("env"), rs.getString("platform"), rs.getString("limits"), rs.getInt("attempts"),
-                            rs.getInt("max_attempts"), rs.getBoolean("has_input")))
+                            rs.getInt("max_attempts"), rs.getBoolean("has_input"), "SERVICE".equals(rs.getString("kind")),
+                            rs.getObject("storage_bytes", Long.class)))
                     .list();
         });
     }

@@ -36,6 +36,9 @@ public class SandboxSpecs {
 
     private static final Logger log = LoggerFactory.getLogger(SandboxSpecs.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final TypeReference<Map<String, Long>> LIMITS = new TypeReference<>() { };
+    private static final TypeReference<List<String>> COMMAND = new TypeReference<>() { };
+    private static final TypeReference<Map<String, String>> ENVIRONMENT = new TypeReference<>() { };
 
     private final WorkloadStore store;
     private final Images images;
@@ -92,9 +95,9 @@ public class SandboxSpecs {
     private Prepared prepare(Claimed c, boolean service) throws IOException {
         Path ws = workspace(c.id());
         int uid = identity.uid(c.tenantId());
-        Map<String, Long> l = JSON.readValue(c.limits(), new TypeReference<Map<String, Long>>() { });
+        Map<String, Long> l = JSON.readValue(c.limits(), LIMITS);
         long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
-        long disk = workspaces.open(ws, c.tenantId());
+        long disk = workspaces.open(ws, c.storageBytes());
         if (c.hasInput()) {
             byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
             Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
@@ -108,8 +111,8 @@ public class SandboxSpecs {
                 Limits.DEFAULT.fileSizeBytes(),
                 // a job past its output limit is ended; the log keeps as much and marks the cut
                 service ? 0 : output + 1).withDiskBytes(disk);
-        SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), new TypeReference<List<String>>() { }))
-                .environment(JSON.readValue(c.env(), new TypeReference<Map<String, String>>() { }))
+        SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), COMMAND))
+                .environment(JSON.readValue(c.env(), ENVIRONMENT))
                 .workspace(ws)
                 .limits(limits)
                 .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))

@@ -18,6 +18,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -34,6 +40,15 @@ public class WorkloadRunner {
 
     private static final Logger log = LoggerFactory.getLogger(WorkloadRunner.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /**
+     * The threads copying the runs' stdout and stderr into their logs, reused from run to run: two
+     * new threads per workload were a visible share of a worker's CPU at dozens of runs a second.
+     */
+    private static final ExecutorService PUMPS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "palisade-log-pump");
+        t.setDaemon(true);
+        return t;
+    });
     /** Denied calls of one run recorded as separate security events; the rest are counted in the last one. */
     private static final int MAX_EVENTS = 50;
 
@@ -131,7 +146,8 @@ public class WorkloadRunner {
 
     public void run(Run run, String node) {
         Claimed c = run.claimed;
-        if (services.runs(run, node)) {
+        // a job never has a deployment: no look-up (a round trip per workload) for it
+        if (c.service() && services.runs(run, node)) {
             run.settled = true;
             return;
         }
@@ -152,16 +168,16 @@ public class WorkloadRunner {
                 run.sandbox = sandbox;
             }
             Sandbox sb = sandbox;
-            Thread out = started("log-out-" + c.id(), () -> sink.pump(sb.stdout()));
-            Thread err = started("log-err-" + c.id(), () -> sink.pump(sb.stderr()));
+            Future<?> out = PUMPS.submit(() -> sink.pump(sb.stdout()));
+            Future<?> err = PUMPS.submit(() -> sink.pump(sb.stderr()));
             try {
                 sb.stdin().close();
             } catch (IOException ignored) {
                 // the program may be gone already
             }
             SandboxResult result = sb.await();
-            out.join(5000);
-            err.join(5000);
+            awaitPump(out);
+            awaitPump(err);
             run.ended = true;
             sink.flush();
             if (run.handBack) {
@@ -201,11 +217,13 @@ public class WorkloadRunner {
         }
     }
 
-    private static Thread started(String name, Runnable body) {
-        Thread t = new Thread(body, name);
-        t.setDaemon(true);
-        t.start();
-        return t;
+    /** Waits up to 5 s for a stream's pump to reach its end (a grandchild may hold it open longer). */
+    private static void awaitPump(Future<?> pump) throws InterruptedException {
+        try {
+            pump.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // the log keeps what was read; the pump ends when the stream closes
+        }
     }
 
     private void finishStopped(Run run, String node, SandboxResult r, LogSink sink) {

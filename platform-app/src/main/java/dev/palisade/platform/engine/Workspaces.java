@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -28,12 +27,10 @@ public class Workspaces {
 
     private static final Logger log = LoggerFactory.getLogger(Workspaces.class);
 
-    private final JdbcClient jdbc;
     private final long maxBytes;
     private final Map<Path, BoundedWorkspace> open = new ConcurrentHashMap<>();
 
-    Workspaces(JdbcClient jdbc, WorkloadProperties properties, PalisadeProperties palisade) {
-        this.jdbc = jdbc;
+    Workspaces(WorkloadProperties properties, PalisadeProperties palisade) {
         this.maxBytes = properties.maxWorkspaceSize().toBytes();
         Path root = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
         int stale = BoundedWorkspace.removeStale(root);
@@ -45,11 +42,11 @@ public class Workspaces {
     /**
      * Makes a fresh, empty, bounded workspace at {@code ws} (anything left there is removed first)
      * and returns its bound in bytes, to be given to the sandbox as {@link Limits#diskBytes()}.
+     * {@code storageQuota} is the tenant's storage quota as the claim read it (null: none set).
      */
-    public long open(Path ws, long tenantId) {
+    public long open(Path ws, Long storageQuota) {
         remove(ws);
-        long quota = jdbc.sql("select storage_bytes from quota where tenant_id = :t").param("t", tenantId)
-                .query(Long.class).optional().orElse(maxBytes);
+        long quota = storageQuota != null ? storageQuota : maxBytes;
         long bytes = Math.max(1L << 20, Math.min(quota, maxBytes)); // a workspace too small to hold a file helps nobody
         BoundedWorkspace w = BoundedWorkspace.create(ws, Limits.DEFAULT.withDiskBytes(bytes));
         if (!w.bounded()) {

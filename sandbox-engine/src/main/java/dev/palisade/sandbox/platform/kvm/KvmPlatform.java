@@ -108,10 +108,10 @@ public final class KvmPlatform implements Platform {
         try {
             Path ws = spec.workspace();
             if (ws == null) {
-                ownWs = keepDirs ? SpareDirs.take("palisade-kvm-ws") : Files.createTempDirectory("palisade-kvm-ws");
+                ownWs = keepDirs ? SpareDirs.take("palisade-kvm-ws") : emptyDir();
                 ws = ownWs;
             }
-            tmp = keepDirs ? SpareDirs.take("palisade-kvm-tmp") : Files.createTempDirectory("palisade-kvm-tmp");
+            tmp = keepDirs ? SpareDirs.take("palisade-kvm-tmp") : emptyDir();
             List<VirtualFs.Mount> binds = new ArrayList<>();
             for (SandboxSpec.Bind b : spec.binds()) {
                 binds.add(new VirtualFs.Mount(b.sandboxPath(), b.hostPath(), b.readOnly()));
@@ -147,45 +147,78 @@ public final class KvmPlatform implements Platform {
             } catch (ElfImage.ElfException e) {
                 throw new SandboxException(program + ": " + e.getMessage());
             }
-            Prepared p = new Prepared(fs, exe.path(), elf, tmp, ownWs, workdir);
-            if (!keepDirs) {
+            return new Prepared(fs, exe.path(), elf, tmp, ownWs, workdir);
+        } catch (IOException e) {
+            if (keepDirs) {
                 deleteQuietly(tmp);
                 deleteQuietly(ownWs);
             }
-            return p;
-        } catch (IOException e) {
-            deleteQuietly(tmp);
-            deleteQuietly(ownWs);
             throw new SandboxException("cannot prepare the sandbox: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            deleteQuietly(tmp);
-            deleteQuietly(ownWs);
+            if (keepDirs) {
+                deleteQuietly(tmp);
+                deleteQuietly(ownWs);
+            }
             throw e;
         }
+    }
+
+    private static volatile Path emptyDir;
+
+    /**
+     * For {@link #canRun}, which only looks the program up: one empty directory (mode 700, never
+     * written, never given to a sandbox) stands for a fresh /workspace and /tmp, instead of two
+     * directories made and removed on every check (each platform workload asking for "auto").
+     */
+    private static Path emptyDir() throws IOException {
+        Path d = emptyDir;
+        if (d == null || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            synchronized (KvmPlatform.class) {
+                d = emptyDir;
+                if (d == null || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                    d = Files.createTempDirectory("palisade-kvm-probe");
+                    d.toFile().deleteOnExit();
+                    emptyDir = d;
+                }
+            }
+        }
+        return d;
     }
 
     private record ElfKey(Path path, Object fileKey, long size, long mtime) {
     }
 
-    /** Parsed executables by file identity (inode, size, mtime): start-up skips reading them again. */
-    private static final Map<ElfKey, ElfImage> ELF_CACHE = java.util.Collections.synchronizedMap(
+    /**
+     * Parsed executables by file identity (inode, size, mtime), and the reason for those that are
+     * not static x86-64 executables: start-up skips reading them again, and so does every {@link
+     * #canRun} of a platform workload asking for "auto" with a dynamic program such as /bin/true.
+     */
+    private static final Map<ElfKey, Object> ELF_CACHE = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<ElfKey, ElfImage> e) {
-                    return size() > 16;
+                protected boolean removeEldestEntry(Map.Entry<ElfKey, Object> e) {
+                    return size() > 64;
                 }
             });
 
     private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
         var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
-        ElfImage cached = ELF_CACHE.get(key);
-        if (cached != null) {
-            return cached;
+        Object cached = ELF_CACHE.get(key);
+        if (cached instanceof ElfImage elf) {
+            return elf;
         }
-        ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
-        ELF_CACHE.put(key, parsed);
-        return parsed;
+        if (cached instanceof String refused) {
+            throw new ElfImage.ElfException(refused);
+        }
+        try {
+            ElfImage parsed = ElfImage.parse(Files.readAllBytes(host));
+            ELF_CACHE.put(key, parsed);
+            return parsed;
+        } catch (ElfImage.ElfException e) {
+            ELF_CACHE.put(key, e.getMessage());
+            throw e;
+        }
     }
 
     private static void deleteQuietly(Path p) {

@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.platform.ptrace;
 
 import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,6 +16,7 @@ import static dev.palisade.sandbox.platform.ptrace.Runs.run;
 import static dev.palisade.sandbox.platform.ptrace.Runs.runNative;
 import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Real programs behave in the sandbox as they do natively: same stdout, same exit status. */
 class PtraceBehaviourTest {
@@ -74,6 +76,20 @@ class PtraceBehaviourTest {
     void environmentIsOnlyWhatTheSpecSays() {
         var o = run(spec("/usr/bin/env").env("A", "1").build());
         assertThat(o.stdout().lines().sorted()).containsExactly("A=1", "PATH=/usr/local/bin:/usr/bin:/bin");
+    }
+
+    @Test
+    void argumentsUpToTheirAreaArriveWholeAndMoreAreRefusedBeforeTheStart() {
+        // the tracer writes path, argv and envp into a 512 KiB area of the sandbox's scratch mapping
+        // (in strings of 100 KiB: the kernel refuses any one string above 128 KiB)
+        String part = "x".repeat(100 << 10);
+        var fits = run(spec("/bin/sh", "-c", "echo $((${#A} + ${#B} + ${#C} + ${#D})) $1", "sh", "last")
+                .env("A", part).env("B", part).env("C", part).env("D", part).build());
+        assertThat(fits.stdout()).isEqualTo((400 << 10) + " last\n");
+        SandboxSpec tooBig = spec("/bin/sh", "-c", "echo ran").env("A", part).env("B", part).env("C", part)
+                .env("D", part).env("E", part).env("F", part).build();
+        assertThatThrownBy(() -> Runs.PLATFORM.start(tooBig)).isInstanceOf(SandboxException.class)
+                .hasMessageContaining("at most 524288");
     }
 
     @Test
