@@ -133,7 +133,7 @@ public class Dispatcher implements SmartLifecycle {
                 for (WorkloadStore.Claimed c : claimed) {
                     Run run = new Run(c);
                     running.put(c.id(), run);
-                    metrics.claimed(c.id());
+                    metrics.claimed(c.queuedSeconds());
                     runs.execute(() -> {
                         Thread.currentThread().setName("workload-" + c.id());
                         MDC.put(LogContextFilter.TENANT, c.tenantSlug());

@@ -7,12 +7,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -35,17 +31,13 @@ import org.springframework.stereotype.Component;
 @Component
 public class WorkloadMetrics {
 
-    private static final Logger log = LoggerFactory.getLogger(WorkloadMetrics.class);
-
     private final MeterRegistry registry;
-    private final JdbcClient jdbc;
     private final AtomicInteger held = new AtomicInteger();
     private final Timer queueWait;
     private final Counter leasesLost;
 
-    WorkloadMetrics(MeterRegistry registry, JdbcClient jdbc) {
+    WorkloadMetrics(MeterRegistry registry) {
         this.registry = registry;
-        this.jdbc = jdbc;
         this.queueWait = Timer.builder("palisade.workload.queue.wait").description("Time from submit to running")
                 .publishPercentileHistogram().maximumExpectedValue(Duration.ofHours(1)).register(registry);
         this.leasesLost = Counter.builder("palisade.worker.leases.lost")
@@ -55,16 +47,10 @@ public class WorkloadMetrics {
                 .description("Workloads this worker holds a lease on now").register(registry);
     }
 
-    /** A workload was claimed by this node: its lease is held, and it waited since its submit. */
-    public void claimed(UUID id) {
+    /** A workload was claimed by this node: its lease is held, and it waited this long since its submit. */
+    public void claimed(double queuedSeconds) {
         held.incrementAndGet();
-        try {
-            jdbc.sql("select extract(epoch from (started_at - created_at)) from workload where id = :id")
-                    .param("id", id).query(Double.class).optional()
-                    .ifPresent(s -> queueWait.record((long) (s * 1e9), TimeUnit.NANOSECONDS));
-        } catch (RuntimeException e) {
-            log.debug("queue wait of {} not recorded: {}", id, e.toString());
-        }
+        queueWait.record((long) (queuedSeconds * 1e9), TimeUnit.NANOSECONDS);
     }
 
     /** The run ended on this node, however it ended; the lease is no longer held. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class WorkloadMetricsTests {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final WorkloadMetrics metrics = new WorkloadMetrics(registry, null);
+    private final WorkloadMetrics metrics = new WorkloadMetrics(registry);
 
     @Test
     void aFinishedRunCountsItsStateCpuAndSystemCallsByName() {
@@ -40,14 +40,15 @@ class WorkloadMetricsTests {
     }
 
     @Test
-    void leasesHeldFollowClaimsAndReleasesAndLostOnesAreCounted() {
+    void leasesHeldFollowClaimsAndReleasesAndLostOnesAreCountedAndEachClaimTimesItsWait() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        WorkloadMetrics noDb = new WorkloadMetrics(registry, null);
-        noDb.claimed(java.util.UUID.randomUUID()); // no database here: the queue wait is skipped, the lease counted
-        noDb.claimed(java.util.UUID.randomUUID());
-        noDb.released();
-        noDb.leaseLost();
+        WorkloadMetrics worker = new WorkloadMetrics(registry);
+        worker.claimed(0.25);
+        worker.claimed(1.75);
+        worker.released();
+        worker.leaseLost();
         String scrape = registry.scrape();
-        assertThat(scrape).contains("palisade_worker_leases_held 1.0", "palisade_worker_leases_lost_total 1.0");
+        assertThat(scrape).contains("palisade_worker_leases_held 1.0", "palisade_worker_leases_lost_total 1.0",
+                "palisade_workload_queue_wait_seconds_count 2", "palisade_workload_queue_wait_seconds_sum 2.0");
     }
 }
