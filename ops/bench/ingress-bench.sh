@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingress benchmark (by hand, not in CI): the same python3 -m http.server reached directly on
 # the host and through Palisade's ingress (/apps/{tenant}/{service}/ → a socket opened inside
-# the service sandbox's network namespace), side by side in one run.
+# the service sandbox's network namespace), side by side in one run: "direct", "ingress" (the
+# platform port, Tomcat) and "lean" (the dedicated ingress port, palisade.services.ingress.port).
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #
@@ -48,6 +49,7 @@ shift || true
 [ $# -gt 0 ] && CONCURRENCY=("$@") || CONCURRENCY=(1 8)
 PORT=${PORT:-18080}
 DIRECT_PORT=${DIRECT_PORT:-18090}
+LEAN_PORT=${LEAN_PORT:-18085}
 DATA=$(mktemp -d /tmp/palisade-bench-XXXX)
 SITE=$(mktemp -d /tmp/palisade-bench-site-XXXX)
 PW=bench-admin-password-$$
@@ -69,6 +71,7 @@ trap cleanup EXIT
 (cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
 PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar platform-app/target/palisade.jar --server.port="$PORT" \
+  --palisade.services.ingress.port="$LEAN_PORT" --palisade.services.ingress.bind=127.0.0.1 \
   --palisade.data-dir="$DATA" --logging.level.root=WARN > "$DATA/app.log" 2>&1 & APP=$!
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null && break; sleep 0.5; done
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
@@ -91,6 +94,7 @@ deploy single "$PY_SINGLE"
 deploy keepalive "$PY_KEEPALIVE"
 for s in threading single keepalive; do
   cmp <(curl -sf "http://127.0.0.1:$PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
+  cmp <(curl -sf "http://127.0.0.1:$LEAN_PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
 done
 # the same server inside its sandbox without the ingress ("sandbox" rows): the load generator
 # entered into the sandbox's network namespace (as the ingress's connections are), one connection
@@ -108,19 +112,34 @@ echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt"
+    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/threading/hello.txt"
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/keepalive/hello.txt"
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single"
+  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single" \
+    lean-redirect="http://127.0.0.1:$LEAN_PORT/apps/bench/single"
 done
+# thread hand-offs, counted rather than assumed: context switches of the platform's threads per
+# request (its own 308 redirect, nothing proxied; one request at a time, a new connection each)
+switches() { cat /proc/"$APP"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+per_request() {  # url: the platform's context switches per request over 500 requests
+  local before after; before=$(switches)
+  for _ in $(seq 1 500); do curl -s -o /dev/null "$1"; done
+  after=$(switches); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
+}
+echo "== the platform's context switches per new-connection request (308 redirect, 500 one at a time):" \
+  "platform port $(per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
+  "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== as the service API shows them"
 for s in threading single keepalive; do
