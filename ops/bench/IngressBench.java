@@ -31,9 +31,9 @@ public class IngressBench {
             run("warm-up", URI.create(kv[1]), 2, concurrency);   // JIT, python's first requests
             results.add(run(kv[0], URI.create(kv[1]), seconds, concurrency));
         }
-        System.out.printf("%-10s %6s %10s %10s %10s %8s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors");
+        System.out.printf("%-14s %6s %10s %10s %10s %8s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors");
         for (Result r : results) {
-            System.out.printf("%-10s %6d %10.0f %10.3f %10.3f %8d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(), r.errors());
+            System.out.printf("%-14s %6d %10.0f %10.3f %10.3f %8d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(), r.errors());
         }
         // every further target against the first (direct): the overhead it adds
         for (int i = 1; i < results.size() && results.get(0).name().equals("direct"); i++) {

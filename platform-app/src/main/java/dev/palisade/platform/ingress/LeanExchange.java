@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -66,7 +67,8 @@ final class LeanExchange implements ClientExchange {
     LeanExchange(Socket socket, int maxHeadSize, long headTimeoutNanos, int bodyTimeoutMillis) throws IOException {
         this.socket = socket;
         this.in = socket.getInputStream();
-        this.socketOut = socket.getOutputStream();
+        // the head and a small body leave in one write (and one packet) at the flush
+        this.socketOut = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
         this.buf = new byte[maxHeadSize];
         this.headTimeoutNanos = headTimeoutNanos;
         this.bodyTimeoutMillis = bodyTimeoutMillis;
