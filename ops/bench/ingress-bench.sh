@@ -41,6 +41,21 @@
 # A 70% ratio against the single-threaded server (p50 0.15-0.25 ms) allows 0.06-0.11 ms of overhead
 # in all, about what Tomcat's accept path alone (acceptor, poller, worker) costs per new connection.
 #
+# The dedicated ingress port ("lean": palisade.services.ingress.port, a leader/followers front of our
+# own instead of Tomcat's acceptor → poller → worker), same run, BUSY machine (18:03-18:09, load
+# average 11.5 at the start, 20.6 at the end; other engineers' builds), `ops/bench/ingress-bench.sh 6 1 8`:
+#   threading (HTTP/1.0), conc 1: direct  796 req/s p50 0.627; ingress  351 p50 1.708 (+1.08 ms, 44%); lean  644 p50 1.091 (+0.46 ms, 81%)
+#   single    (HTTP/1.0), conc 1: direct 3120 req/s p50 0.220; ingress  504 p50 0.989 (+0.77 ms, 16%); lean 1109 p50 0.478 (+0.26 ms, 36%)
+#   keepalive (HTTP/1.1), conc 1: direct  782 req/s p50 0.622; ingress  571 p50 0.800 (+0.18 ms, 73%); lean 2027 p50 0.312 (-0.31 ms, 259%)
+#   threading (HTTP/1.0), conc 8: direct 1341 req/s p50 3.662; ingress  751 p50 6.622 (+2.96 ms, 56%); lean  708 p50 6.786 (+3.13 ms, 53%)
+#   single    (HTTP/1.0), conc 8: direct 3762 req/s p50 1.327; ingress 1064 p50 4.203 (+2.88 ms, 28%); lean 1687 p50 2.287 (+0.96 ms, 45%)
+#   keepalive (HTTP/1.1), conc 8: direct  930 req/s p50 4.548; ingress 2313 p50 2.449 (-2.10 ms, 249%); lean 2644 p50 2.082 (-2.47 ms, 284%)
+#   the HTTP stack alone (308 redirect, no sandbox), conc 1: platform port 2722 req/s p50 0.198; ingress port 5418 p50 0.079
+#                                                    conc 8: platform port 9863 req/s p50 0.617; ingress port 15723 p50 0.381
+#   context switches of the platform's threads per new-connection request (308): platform port 11.9, ingress port 6.7
+# Busy-machine figures: the ratios between columns of one run hold, the absolute ones do not; the
+# coordinator's quiet run decides whether the conc-1 goal (70% of direct) is met.
+#
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -331,6 +331,11 @@ final class LeanExchange implements ClientExchange {
         return !clientCloses && !closeAfter && bodyFailure == null && body.done();
     }
 
+    /** The connection ends after this request's answer (which says so). */
+    void closeAfterThis() {
+        clientCloses = true;
+    }
+
     /** The request had a body that was not read to its end (the answer came without it). */
     boolean bodyLeftUnread() {
         return !body.done();

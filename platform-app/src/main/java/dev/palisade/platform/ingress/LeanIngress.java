@@ -39,12 +39,14 @@ public class LeanIngress implements SmartLifecycle {
     private final IngressRouter router;
     private final IngressProperties properties;
     private final int bodyTimeoutMillis;
+    /** Connections being served, by their thread: when there are as many as threads, none accepts. */
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     /** Connections waiting for their next request: cut at once at a stop. */
     private final Set<Socket> idle = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
     private volatile ServerSocket server;
     private volatile boolean stopping;
+    private volatile int threadCount;
 
     LeanIngress(IngressRouter router, IngressProperties properties, ServiceProperties services) {
         this.router = router;
@@ -73,7 +75,8 @@ public class LeanIngress implements SmartLifecycle {
                     + " cannot be opened: " + e.getMessage(), e);
         }
         stopping = false;
-        for (int i = 0; i < Math.max(1, properties.threads()); i++) {
+        threadCount = Math.max(1, properties.threads());
+        for (int i = 0; i < threadCount; i++) {
             Thread t = new Thread(this::acceptAndServe, "ingress-" + i);
             t.setDaemon(true);
             threads.add(t);
@@ -124,6 +127,10 @@ public class LeanIngress implements SmartLifecycle {
                 return;
             } finally {
                 idle.remove(socket);
+            }
+            if (open.size() >= threadCount) {
+                // every thread holds a connection: this one idling after its answer would keep new clients in the backlog
+                x.closeAfterThis();
             }
             String path = x.path();
             String normalised = RequestPaths.normalised(path);
