@@ -1,6 +1,7 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
@@ -341,5 +342,29 @@ class LeanIngressTests extends ServiceTestSupport {
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
         assertThat(r.body()).contains("Service site of tenant " + tenant + " is not running");
         assertThat(get("/apps/" + tenant + "/nothing-here/").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aStopClosesThePortAndCutsIdleConnectionsAtOnce() throws Exception {
+        deploy(member, tenant, pythonHttpServer("brief", "y"));
+        awaitService(member, tenant, "brief", statusIs("HEALTHY"));
+        int before = lean.port();
+        try (Socket kept = new Socket("127.0.0.1", before)) {
+            kept.setSoTimeout(10_000);
+            kept.getOutputStream().write(("GET /apps/" + tenant + "/brief/hello.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(readResponse(kept.getInputStream(), new LinkedHashMap<>())).isEqualTo("y\n");
+            long start = System.nanoTime();
+            lean.stop();
+            try {
+                assertThat(kept.getInputStream().read()).as("the idle connection is cut").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+                assertThat(lean.isRunning()).isFalse();
+                assertThatThrownBy(() -> new Socket("127.0.0.1", before).close()).isInstanceOf(java.net.ConnectException.class);
+            } finally {
+                lean.start();
+            }
+        }
+        assertThat(get("/apps/" + tenant + "/brief/hello.txt").body()).isEqualTo("y\n");
     }
 }
