@@ -53,6 +53,15 @@
 #   the HTTP stack alone (308 redirect, no sandbox), conc 1: platform port 2722 req/s p50 0.198; ingress port 5418 p50 0.079
 #                                                    conc 8: platform port 9863 req/s p50 0.617; ingress port 15723 p50 0.381
 #   context switches of the platform's threads per new-connection request (308): platform port 11.9, ingress port 6.7
+# Again with the final code (18:37-18:43, load average 10.6 at the start, 17.3 at the end):
+#   threading conc 1: direct  871 p50 0.534; ingress  352 p50 1.429 (+0.90 ms, 40%); lean  673 p50 0.877 (+0.34 ms, 77%)
+#   single    conc 1: direct 3143 p50 0.198; ingress  503 p50 0.983 (+0.79 ms, 16%); lean 1271 p50 0.410 (+0.21 ms, 40%)
+#   keepalive conc 1: direct 1143 p50 0.502; ingress  697 p50 0.640 (+0.14 ms, 61%); lean 2381 p50 0.288 (-0.21 ms, 208%)
+#   threading conc 8: direct 1215 p50 4.488; ingress 1195 p50 4.812 (+0.32 ms, 98%); lean 1058 p50 5.203 (+0.71 ms, 87%)
+#   single    conc 8: direct 3316 p50 1.253; ingress 1323 p50 3.616 (+2.36 ms, 40%); lean 1628 p50 2.169 (+0.92 ms, 49%)
+#   keepalive conc 8: direct 1221 p50 3.608; ingress 2367 p50 2.179 (-1.43 ms, 194%); lean 2289 p50 2.159 (-1.45 ms, 188%)
+#   308 alone, conc 1: platform port 4027 p50 0.122, ingress port 7288 p50 0.075; conc 8: 10576 p50 0.532, 19111 p50 0.280
+#   context switches per new-connection request (308): platform port 9.8, ingress port 5.9
 # Busy-machine figures: the ratios between columns of one run hold, the absolute ones do not; the
 # coordinator's quiet run decides whether the conc-1 goal (70% of direct) is met.
 #
