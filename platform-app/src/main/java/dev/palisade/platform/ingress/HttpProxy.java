@@ -218,7 +218,9 @@ final class HttpProxy {
                 chunkedDown = value.toLowerCase(Locale.ROOT).contains("chunked");
             } else if (lower.equals("connection")) {
                 keepAlive &= !value.toLowerCase(Locale.ROOT).contains("close");
-            } else if (!HOP_BY_HOP.contains(lower)) {
+            } else if (!HOP_BY_HOP.contains(lower) && clean(name) && clean(value)) {
+                // a bare CR in a service's header could end the line for the client and split the response
+                // (on a kept-alive client connection that also carries other services' requests): dropped
                 client.addHeader(name, value);
             }
         }

@@ -367,4 +367,45 @@ class LeanIngressTests extends ServiceTestSupport {
         }
         assertThat(get("/apps/" + tenant + "/brief/hello.txt").body()).isEqualTo("y\n");
     }
+
+    /** Answers every connection with a head that hides a second header behind a bare CR, then closes it. */
+    static final String SPLITTER = """
+            import socket, sys
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(16)
+            while True:
+                c, _ = s.accept()
+                c.settimeout(5)
+                try:
+                    data = b''
+                    while b'\\r\\n\\r\\n' not in data:
+                        more = c.recv(4096)
+                        if not more:
+                            break
+                        data += more
+                    if data:
+                        c.sendall(b'HTTP/1.1 200 OK\\r\\nX-A: a\\rX-Injected: b\\r\\nX\\rY: c\\r\\nContent-Length: 2\\r\\n\\r\\nok')
+                except OSError:
+                    pass
+                c.close()
+            """;
+
+    @Test
+    void aServiceCannotSplitItsAnswerWithABareCrInAHeader() throws Exception {
+        deploy(member, tenant, """
+                {"name":"splitter","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(json(SPLITTER)));
+        awaitService(member, tenant, "splitter", statusIs("HEALTHY"));
+        for (int port : new int[] {lean.port(), this.port}) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET /apps/" + tenant + "/splitter/ HTTP/1.1\r\nHost: h\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                Map<String, String> head = new LinkedHashMap<>();
+                assertThat(readResponse(s.getInputStream(), head)).isEqualTo("ok");
+                assertThat(head.get(":status")).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(String.join("\n", head.keySet()) + String.join("\n", head.values())).as("port " + port)
+                        .doesNotContain("\r").doesNotContainIgnoringCase("x-injected");
+            }
+        }
+    }
 }
