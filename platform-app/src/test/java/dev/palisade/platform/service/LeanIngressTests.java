@@ -402,7 +402,7 @@ class LeanIngressTests extends ServiceTestSupport {
                         .getBytes(StandardCharsets.ISO_8859_1));
                 Map<String, String> head = new LinkedHashMap<>();
                 assertThat(readResponse(s.getInputStream(), head)).isEqualTo("ok");
-                assertThat(head.get(":status")).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(head.get(":status")).startsWith("HTTP/1.1 200");   // Tomcat sends no reason phrase
                 assertThat(String.join("\n", head.keySet()) + String.join("\n", head.values())).as("port " + port)
                         .doesNotContain("\r").doesNotContainIgnoringCase("x-injected");
             }
