@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Load generator for ops/bench/ingress-bench.sh: GETs with one request per connection (the
  * python server closes anyway), N client threads for a fixed time, per target; prints requests
- * per second and p50/p99 latency for each target side by side, and the ingress's overhead.
+ * per second and p50/p99 latency for each target side by side, and each one's overhead over the
+ * first when that is {@code direct}.
  *
  * java IngressBench.java SECONDS CONCURRENCY NAME=URL [NAME=URL…]
  */
@@ -30,14 +31,15 @@ public class IngressBench {
             run("warm-up", URI.create(kv[1]), 2, concurrency);   // JIT, python's first requests
             results.add(run(kv[0], URI.create(kv[1]), seconds, concurrency));
         }
-        System.out.printf("%-10s %6s %10s %10s %10s %8s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors");
+        System.out.printf("%-14s %6s %10s %10s %10s %8s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors");
         for (Result r : results) {
-            System.out.printf("%-10s %6d %10.0f %10.3f %10.3f %8d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(), r.errors());
+            System.out.printf("%-14s %6d %10.0f %10.3f %10.3f %8d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(), r.errors());
         }
-        if (results.size() == 2) {
-            Result d = results.get(0), g = results.get(1);
-            System.out.printf("overhead: p50 %+.3f ms, p99 %+.3f ms; throughput %.0f%% of direct%n",
-                    g.p50() - d.p50(), g.p99() - d.p99(), 100.0 * g.rps() / d.rps());
+        // every further target against the first (direct): the overhead it adds
+        for (int i = 1; i < results.size() && results.get(0).name().equals("direct"); i++) {
+            Result d = results.get(0), g = results.get(i);
+            System.out.printf("overhead %-8s p50 %+.3f ms, p99 %+.3f ms; throughput %.0f%% of direct%n",
+                    g.name() + ":", g.p50() - d.p50(), g.p99() - d.p99(), 100.0 * g.rps() / d.rps());
         }
     }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ingress benchmark (by hand, not in CI): the same python3 -m http.server reached directly on
 # the host and through Palisade's ingress (/apps/{tenant}/{service}/ → a socket opened inside
-# the service sandbox's network namespace), side by side in one run.
+# the service sandbox's network namespace), side by side in one run: "direct", "ingress" (the
+# platform port, Tomcat) and "lean" (the dedicated ingress port, palisade.services.ingress.port).
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #
@@ -40,6 +41,30 @@
 # A 70% ratio against the single-threaded server (p50 0.15-0.25 ms) allows 0.06-0.11 ms of overhead
 # in all, about what Tomcat's accept path alone (acceptor, poller, worker) costs per new connection.
 #
+# The dedicated ingress port ("lean": palisade.services.ingress.port, a leader/followers front of our
+# own instead of Tomcat's acceptor → poller → worker), same run, BUSY machine (18:03-18:09, load
+# average 11.5 at the start, 20.6 at the end; other engineers' builds), `ops/bench/ingress-bench.sh 6 1 8`:
+#   threading (HTTP/1.0), conc 1: direct  796 req/s p50 0.627; ingress  351 p50 1.708 (+1.08 ms, 44%); lean  644 p50 1.091 (+0.46 ms, 81%)
+#   single    (HTTP/1.0), conc 1: direct 3120 req/s p50 0.220; ingress  504 p50 0.989 (+0.77 ms, 16%); lean 1109 p50 0.478 (+0.26 ms, 36%)
+#   keepalive (HTTP/1.1), conc 1: direct  782 req/s p50 0.622; ingress  571 p50 0.800 (+0.18 ms, 73%); lean 2027 p50 0.312 (-0.31 ms, 259%)
+#   threading (HTTP/1.0), conc 8: direct 1341 req/s p50 3.662; ingress  751 p50 6.622 (+2.96 ms, 56%); lean  708 p50 6.786 (+3.13 ms, 53%)
+#   single    (HTTP/1.0), conc 8: direct 3762 req/s p50 1.327; ingress 1064 p50 4.203 (+2.88 ms, 28%); lean 1687 p50 2.287 (+0.96 ms, 45%)
+#   keepalive (HTTP/1.1), conc 8: direct  930 req/s p50 4.548; ingress 2313 p50 2.449 (-2.10 ms, 249%); lean 2644 p50 2.082 (-2.47 ms, 284%)
+#   the HTTP stack alone (308 redirect, no sandbox), conc 1: platform port 2722 req/s p50 0.198; ingress port 5418 p50 0.079
+#                                                    conc 8: platform port 9863 req/s p50 0.617; ingress port 15723 p50 0.381
+#   context switches of the platform's threads per new-connection request (308): platform port 11.9, ingress port 6.7
+# Again with the final code (18:37-18:43, load average 10.6 at the start, 17.3 at the end):
+#   threading conc 1: direct  871 p50 0.534; ingress  352 p50 1.429 (+0.90 ms, 40%); lean  673 p50 0.877 (+0.34 ms, 77%)
+#   single    conc 1: direct 3143 p50 0.198; ingress  503 p50 0.983 (+0.79 ms, 16%); lean 1271 p50 0.410 (+0.21 ms, 40%)
+#   keepalive conc 1: direct 1143 p50 0.502; ingress  697 p50 0.640 (+0.14 ms, 61%); lean 2381 p50 0.288 (-0.21 ms, 208%)
+#   threading conc 8: direct 1215 p50 4.488; ingress 1195 p50 4.812 (+0.32 ms, 98%); lean 1058 p50 5.203 (+0.71 ms, 87%)
+#   single    conc 8: direct 3316 p50 1.253; ingress 1323 p50 3.616 (+2.36 ms, 40%); lean 1628 p50 2.169 (+0.92 ms, 49%)
+#   keepalive conc 8: direct 1221 p50 3.608; ingress 2367 p50 2.179 (-1.43 ms, 194%); lean 2289 p50 2.159 (-1.45 ms, 188%)
+#   308 alone, conc 1: platform port 4027 p50 0.122, ingress port 7288 p50 0.075; conc 8: 10576 p50 0.532, 19111 p50 0.280
+#   context switches per new-connection request (308): platform port 9.8, ingress port 5.9
+# Busy-machine figures: the ratios between columns of one run hold, the absolute ones do not; the
+# coordinator's quiet run decides whether the conc-1 goal (70% of direct) is met.
+#
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +73,7 @@ shift || true
 [ $# -gt 0 ] && CONCURRENCY=("$@") || CONCURRENCY=(1 8)
 PORT=${PORT:-18080}
 DIRECT_PORT=${DIRECT_PORT:-18090}
+LEAN_PORT=${LEAN_PORT:-18085}
 DATA=$(mktemp -d /tmp/palisade-bench-XXXX)
 SITE=$(mktemp -d /tmp/palisade-bench-site-XXXX)
 PW=bench-admin-password-$$
@@ -69,6 +95,7 @@ trap cleanup EXIT
 (cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
 PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar platform-app/target/palisade.jar --server.port="$PORT" \
+  --palisade.services.ingress.port="$LEAN_PORT" --palisade.services.ingress.bind=127.0.0.1 \
   --palisade.data-dir="$DATA" --logging.level.root=WARN > "$DATA/app.log" 2>&1 & APP=$!
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null && break; sleep 0.5; done
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
@@ -91,6 +118,7 @@ deploy single "$PY_SINGLE"
 deploy keepalive "$PY_KEEPALIVE"
 for s in threading single keepalive; do
   cmp <(curl -sf "http://127.0.0.1:$PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
+  cmp <(curl -sf "http://127.0.0.1:$LEAN_PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
 done
 # the same server inside its sandbox without the ingress ("sandbox" rows): the load generator
 # entered into the sandbox's network namespace (as the ingress's connections are), one connection
@@ -108,19 +136,34 @@ echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt"
+    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/threading/hello.txt"
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt" \
+    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/keepalive/hello.txt"
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single"
+  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single" \
+    lean-redirect="http://127.0.0.1:$LEAN_PORT/apps/bench/single"
 done
+# thread hand-offs, counted rather than assumed: context switches of the platform's threads per
+# request (its own 308 redirect, nothing proxied; one request at a time, a new connection each)
+switches() { cat /proc/"$APP"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+per_request() {  # url: the platform's context switches per request over 500 requests
+  local before after; before=$(switches)
+  for _ in $(seq 1 500); do curl -s -o /dev/null "$1"; done
+  after=$(switches); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
+}
+echo "== the platform's context switches per new-connection request (308 redirect, 500 one at a time):" \
+  "platform port $(per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
+  "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== as the service API shows them"
 for s in threading single keepalive; do

@@ -1,4 +1,5 @@
-# A tiny HTTP server that answers with what it saw: the headers, the path and the body of the request.
+# A tiny HTTP server that answers with what it saw: the headers, the path and the body of the request,
+# and how many requests it got so far (count=N: what a refused request must never add to).
 # Used by the ingress tests of platform-app and acceptance-tests. Usage: python3 echo_server.py PORT
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -17,9 +18,11 @@ class H(http.server.BaseHTTPRequestHandler):
                 return out
             out += self.rfile.read(size)
             self.rfile.readline()
+    count = 0
     def reply(self):
         body = self.body()
-        out = ''.join(k.lower() + '=' + v + '\n' for k, v in self.headers.items()).encode() + b'path=' + self.path.encode() + b'\nbody=' + body
+        H.count += 1   # once the request is whole: one broken off in its body is not counted
+        out = ''.join(k.lower() + '=' + v + '\n' for k, v in self.headers.items()).encode() + b'count=%d\n' % H.count + b'path=' + self.path.encode() + b'\nbody=' + body
         self.send_response(200)
         self.send_header('Content-Length', str(len(out)))
         self.end_headers()

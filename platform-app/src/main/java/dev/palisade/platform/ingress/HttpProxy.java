@@ -1,8 +1,6 @@
 package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.ops.InternalListener;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +9,6 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.Enumeration;
 import java.util.Locale;
 import java.util.Set;
 import jdk.net.ExtendedSocketOptions;
@@ -39,7 +36,7 @@ final class HttpProxy {
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
     private static final int MAX_HEAD = 64 * 1024;
     private static final int BUFFER = 16 * 1024;
-    /** Tomcat's request threads are pooled: each keeps its buffer for every request it proxies. */
+    /** Request threads are pooled (Tomcat's, the lean ingress's): each keeps its buffer for every request it proxies. */
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[BUFFER]);
 
     /** The service sent nothing usable before the response began, or closed early. */
@@ -116,25 +113,28 @@ final class HttpProxy {
     }
 
     /** {@code reused}: the connection was open before this request, so the service may have closed it meanwhile. */
-    static Exchange exchange(SocketChannel channel, boolean reused, HttpServletRequest req, HttpServletResponse resp,
-            String path, Forwarding forwarding, int readTimeoutMillis) throws IOException {
+    static Exchange exchange(SocketChannel channel, boolean reused, ClientExchange client, String path,
+            Forwarding forwarding, int readTimeoutMillis) throws IOException {
         Socket socket = channel.socket();
         socket.setSoTimeout(readTimeoutMillis);
         byte[] buf = BUFFERS.get();
-        long length = req.getContentLengthLong();
-        boolean chunkedUp = length < 0 && req.getHeader("Transfer-Encoding") != null;
-        byte[] head = requestHead(req, path, forwarding, length, chunkedUp);
+        long length = client.contentLength();
+        boolean chunkedUp = length < 0 && client.chunked();
+        byte[] head = requestHead(client, path, forwarding, length, chunkedUp);
         // a bodiless idempotent request (RFC 9110 §9.2.2) on a connection that the service closed
         // meanwhile may be sent again: nothing of it was answered
-        boolean replayable = reused && length <= 0 && !chunkedUp && IDEMPOTENT.contains(req.getMethod());
+        boolean replayable = reused && length <= 0 && !chunkedUp && IDEMPOTENT.contains(client.method());
+        // the body's first part is read before anything goes up: a body malformed from its start
+        // (a bad chunk size) fails here, and the service never sees the request
+        InputStream body = length > 0 || chunkedUp ? client.body() : null;
+        int first = body == null ? -1 : body.read(buf);
         try {
             write(channel, head, 0, head.length);
         } catch (IOException e) {
             throw replayable ? new Stale("the kept connection was closed: " + e.getMessage()) : e;
         }
-        if (length > 0 || chunkedUp) {
-            InputStream body = req.getInputStream();
-            for (int n; (n = body.read(buf)) >= 0; ) {
+        if (body != null) {
+            for (int n = first; n >= 0; n = body.read(buf)) {
                 if (n == 0) {
                     continue;
                 }
@@ -191,7 +191,7 @@ final class HttpProxy {
         if (status == 101 || status < 100 || status > 599) {
             throw new BadGateway("the service answered with status " + status + ", which the ingress does not relay");
         }
-        resp.setStatus(status);
+        client.status(status);
         long contentLength = -1;
         boolean chunkedDown = false;
         boolean keepAlive = http11;
@@ -218,18 +218,20 @@ final class HttpProxy {
                 chunkedDown = value.toLowerCase(Locale.ROOT).contains("chunked");
             } else if (lower.equals("connection")) {
                 keepAlive &= !value.toLowerCase(Locale.ROOT).contains("close");
-            } else if (!HOP_BY_HOP.contains(lower)) {
-                resp.addHeader(name, value);
+            } else if (!HOP_BY_HOP.contains(lower) && clean(name) && clean(value)) {
+                // a bare CR in a service's header could end the line for the client and split the response
+                // (on a kept-alive client connection that also carries other services' requests): dropped
+                client.addHeader(name, value);
             }
         }
-        boolean noBody = req.getMethod().equals("HEAD") || status == 204 || status == 304;
+        boolean noBody = client.method().equals("HEAD") || status == 204 || status == 304;
         if (contentLength >= 0 && !chunkedDown) {
-            resp.setContentLengthLong(contentLength);
+            client.contentLength(contentLength);
         }
         if (noBody) {
             return new Exchange(status, keepAlive && down.drained());
         }
-        OutputStream out = resp.getOutputStream();
+        OutputStream out = client.out();
         if (chunkedDown) {
             while (true) {
                 String size = down.line();
@@ -268,40 +270,36 @@ final class HttpProxy {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
-    private static byte[] requestHead(HttpServletRequest req, String path, Forwarding forwarding, long length,
+    private static byte[] requestHead(ClientExchange client, String path, Forwarding forwarding, long length,
             boolean chunked) {
         StringBuilder head = new StringBuilder(512);
-        head.append(req.getMethod()).append(' ').append(path);
-        if (req.getQueryString() != null) {
-            head.append('?').append(req.getQueryString());
+        head.append(client.method()).append(' ').append(path);
+        if (client.query() != null) {
+            head.append('?').append(client.query());
         }
         head.append(" HTTP/1.1\r\n");
-        String host = null;
-        for (Enumeration<String> names = req.getHeaderNames(); names.hasMoreElements(); ) {
-            String name = names.nextElement();
+        String[] host = {null};
+        client.forEachHeader((name, value) -> {
             String lower = name.toLowerCase(Locale.ROOT);
             if (HOP_BY_HOP.contains(lower) || (forwarding.edge() && FORWARDING.contains(lower))
                     || lower.startsWith(PLATFORM_HEADERS) || lower.equals("content-length")) {
-                continue;
+                return;
             }
-            for (Enumeration<String> values = req.getHeaders(name); values.hasMoreElements(); ) {
-                String value = values.nextElement();
-                if (clean(name) && clean(value)) {
-                    head.append(name).append(": ").append(value).append("\r\n");
-                    if (lower.equals("host")) {
-                        host = value;
-                    }
+            if (clean(name) && clean(value)) {
+                head.append(name).append(": ").append(value).append("\r\n");
+                if (lower.equals("host") && host[0] == null) {
+                    host[0] = value;
                 }
             }
-        }
-        if (host == null) {
+        });
+        if (host[0] == null) {
             head.append("Host: localhost\r\n");
         }
         if (forwarding.edge()) {
-            head.append("X-Forwarded-For: ").append(req.getRemoteAddr()).append("\r\n");
-            head.append("X-Forwarded-Proto: ").append(req.getScheme()).append("\r\n");
-            if (host != null) {
-                head.append("X-Forwarded-Host: ").append(host).append("\r\n");
+            head.append("X-Forwarded-For: ").append(client.remoteAddress()).append("\r\n");
+            head.append("X-Forwarded-Proto: ").append(client.scheme()).append("\r\n");
+            if (host[0] != null) {
+                head.append("X-Forwarded-Host: ").append(host[0]).append("\r\n");
             }
             head.append("X-Forwarded-Prefix: ").append(forwarding.prefix()).append("\r\n");
         }

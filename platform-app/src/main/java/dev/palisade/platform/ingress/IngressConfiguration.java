@@ -3,7 +3,6 @@ package dev.palisade.platform.ingress;
 import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
-import dev.palisade.platform.service.ServiceStore;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,10 +27,8 @@ class IngressConfiguration {
     }
 
     @Bean
-    FilterRegistrationBean<IngressFilter> ingressFilter(ServiceRegistry registry, NodeRoutes nodes,
-            InternalListener internal, ServiceStore services, ServiceProperties properties, IngressStats stats) {
-        FilterRegistrationBean<IngressFilter> bean = new FilterRegistrationBean<>(
-                new IngressFilter(registry, nodes, internal, services, properties, stats));
+    FilterRegistrationBean<IngressFilter> ingressFilter(IngressRouter router) {
+        FilterRegistrationBean<IngressFilter> bean = new FilterRegistrationBean<>(new IngressFilter(router));
         bean.setOrder(Ordered.HIGHEST_PRECEDENCE + 10);
         bean.addUrlPatterns("/*");
         bean.setName("palisadeIngress");

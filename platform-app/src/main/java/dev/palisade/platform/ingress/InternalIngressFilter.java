@@ -49,26 +49,27 @@ class InternalIngressFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest req, HttpServletResponse resp, FilterChain chain)
             throws ServletException, IOException {
+        ServletExchange client = new ServletExchange(req, resp);
         if (!internal.secretMatches(req.getHeader(InternalListener.SECRET_HEADER))) {
             log.warn("Refused a request on the internal listener from {}: {} node secret", req.getRemoteAddr(),
                     req.getHeader(InternalListener.SECRET_HEADER) == null ? "no" : "a wrong");
-            Relay.page(resp, 403, "Forbidden", "This listener takes requests from Palisade instances only.");
+            Relay.page(client, 403, "Forbidden", "This listener takes requests from Palisade instances only.");
             return;
         }
-        Matcher m = IngressFilter.PATH.matcher(req.getRequestURI());
+        Matcher m = IngressRouter.PATH.matcher(req.getRequestURI());
         if (!m.matches() || m.group(3) == null) {
-            Relay.page(resp, 404, "No such service", "A forwarded request names its service as /apps/tenant/service/.");
+            Relay.page(client, 404, "No such service", "A forwarded request names its service as /apps/tenant/service/.");
             return;
         }
         String tenant = m.group(1), service = m.group(2), path = m.group(3);
         Optional<ServiceRegistry.Instance> instance = registry.route(tenant, service);
         if (instance.isEmpty()) {
             // it stopped or moved since the edge looked: the edge looks again (and never shows this page)
-            Relay.page(resp, HttpProxy.MISDIRECTED, "Misdirected request", "Service " + service + " of tenant " + tenant
+            Relay.page(client, HttpProxy.MISDIRECTED, "Misdirected request", "Service " + service + " of tenant " + tenant
                     + " does not run on this node.");
             return;
         }
-        Relay.relay(req, resp, service, path, new Relay.Upstream(instance.get().connections(),
+        Relay.relay(client, service, path, new Relay.Upstream(instance.get().connections(),
                 HttpProxy.Forwarding.passOn(), readTimeout, "Service " + service
                 + " is not accepting connections right now (it may be restarting).", () -> { }),
                 registry.permits(tenant, service), queueTimeoutMillis);

@@ -1,8 +1,6 @@
 package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.service.InstanceConnections;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -39,12 +37,12 @@ final class Relay {
      * Relays the request; returns the status the client got, or {@link HttpProxy#MISDIRECTED}
      * with nothing sent to the client when the node forwarded to no longer runs the service.
      */
-    static int relay(HttpServletRequest req, HttpServletResponse resp, String service, String path, Upstream upstream,
+    static int relay(ClientExchange client, String service, String path, Upstream upstream,
             Semaphore permits, long queueTimeoutMillis) throws IOException {
         try {
             if (!permits.tryAcquire(queueTimeoutMillis, TimeUnit.MILLISECONDS)) {
-                resp.setHeader("Retry-After", "1");
-                page(resp, 503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.");
+                client.setHeader("Retry-After", "1");
+                page(client, 503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.");
                 return 503;
             }
         } catch (InterruptedException e) {
@@ -58,14 +56,14 @@ final class Relay {
             lease = connections.acquire();
             HttpProxy.Exchange x;
             try {
-                x = HttpProxy.exchange(lease.channel(), lease.reused(), req, resp, path, upstream.forwarding(),
+                x = HttpProxy.exchange(lease.channel(), lease.reused(), client, path, upstream.forwarding(),
                         upstream.readTimeoutMillis());
             } catch (HttpProxy.Stale e) {
                 // the other side closed a kept connection meanwhile: the request never reached it, send it on a new one
                 connections.release(lease.channel(), false);
                 lease = null;
                 lease = connections.fresh();
-                x = HttpProxy.exchange(lease.channel(), false, req, resp, path, upstream.forwarding(),
+                x = HttpProxy.exchange(lease.channel(), false, client, path, upstream.forwarding(),
                         upstream.readTimeoutMillis());
             }
             keep = x.keepAlive();
@@ -74,26 +72,26 @@ final class Relay {
             return HttpProxy.MISDIRECTED;   // the response is untouched: the caller looks again
         } catch (SocketTimeoutException e) {
             if (lease == null) {
-                return unreachable(resp, upstream);   // the connect timed out
+                return unreachable(client, upstream);   // the connect timed out
             }
-            if (!resp.isCommitted()) {
-                resp.reset();
-                page(resp, 504, "Service timed out", "Service " + service + " did not answer in time.");
+            if (!client.committed()) {
+                client.reset();
+                page(client, 504, "Service timed out", "Service " + service + " did not answer in time.");
             }
             return 504;
         } catch (HttpProxy.BadGateway e) {
-            if (!resp.isCommitted()) {
-                resp.reset();
-                page(resp, 502, "Bad gateway", "Service " + service + " sent no valid answer: " + e.getMessage() + ".");
+            if (!client.committed()) {
+                client.reset();
+                page(client, 502, "Bad gateway", "Service " + service + " sent no valid answer: " + e.getMessage() + ".");
             }
             return 502;
         } catch (IOException e) {
             if (lease == null) {
-                return unreachable(resp, upstream);
+                return unreachable(client, upstream);
             }
             // the client went away, or the other side's connection broke mid-body: nothing more to send
             log.debug("Ingress {}: {}", service, e.toString());
-            return resp.isCommitted() ? resp.getStatus() : 502;
+            return client.committed() ? client.status() : 502;
         } finally {
             if (lease != null) {
                 connections.release(lease.channel(), keep);
@@ -102,23 +100,23 @@ final class Relay {
         }
     }
 
-    private static int unreachable(HttpServletResponse resp, Upstream upstream) throws IOException {
+    private static int unreachable(ClientExchange client, Upstream upstream) throws IOException {
         upstream.onUnreachable().run();
-        resp.setHeader("Retry-After", "2");
-        page(resp, 503, "Service unavailable", upstream.unreachable());
+        client.setHeader("Retry-After", "2");
+        page(client, 503, "Service unavailable", upstream.unreachable());
         return 503;
     }
 
-    static void page(HttpServletResponse resp, int status, String title, String text) throws IOException {
-        resp.setStatus(status);
-        resp.setContentType("text/html;charset=UTF-8");
-        resp.setHeader("Cache-Control", "no-store");
+    static void page(ClientExchange client, int status, String title, String text) throws IOException {
+        client.status(status);
+        client.setHeader("Content-Type", "text/html;charset=UTF-8");
+        client.setHeader("Cache-Control", "no-store");
         String t = HtmlUtils.htmlEscape(title), x = HtmlUtils.htmlEscape(text);
         byte[] body = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + status + " " + t
                 + "</title><style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;color:#222}"
                 + "h1{font-size:1.4em}small{color:#666}</style></head><body><h1>" + status + " — " + t + "</h1><p>" + x
                 + "</p><p><small>Palisade ingress</small></p></body></html>\n").getBytes(StandardCharsets.UTF_8);
-        resp.setContentLength(body.length);
-        resp.getOutputStream().write(body);
+        client.contentLength(body.length);
+        client.out().write(body);
     }
 }

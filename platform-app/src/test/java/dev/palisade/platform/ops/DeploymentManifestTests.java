@@ -118,6 +118,15 @@ class DeploymentManifestTests {
             assertThat(portNames).contains((String) map(port).get("targetPort"));
             assertThat(map(port).get("targetPort")).as("the management port is never published").isNotEqualTo("management");
         }
+        // the apps domain's Service reaches the dedicated ingress port, which the pods open on the port so named
+        Map<String, Object> apps = one("Service", "palisade-apps");
+        assertThat(podLabels).containsAllEntriesOf(map(at(apps, "spec.selector")));
+        assertThat(list(at(apps, "spec.ports"))).singleElement().satisfies(p -> assertThat(map(p).get("targetPort")).isEqualTo("apps"));
+        Object appsPort = list(c.get("ports")).stream().map(DeploymentManifestTests::map)
+                .filter(p -> "apps".equals(p.get("name"))).findFirst().orElseThrow().get("containerPort");
+        assertThat(env(c)).containsEntry("PALISADE_SERVICES_INGRESS_PORT", String.valueOf(appsPort));
+        assertThat(list(at(one("NetworkPolicy", "palisade-api-ingress"), "spec.ingress"))).anySatisfy(rule ->
+                assertThat(list(map(rule).get("ports"))).anySatisfy(p -> assertThat(map(p).get("port")).isEqualTo(appsPort)));
 
         Map<String, Object> pdb = one("PodDisruptionBudget", "palisade-api");
         assertThat(podLabels).containsAllEntriesOf(map(at(pdb, "spec.selector.matchLabels")));

@@ -33,9 +33,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServiceIngressTests extends ServiceTestSupport {
 
-    /** A tiny server that answers with what it saw: the headers and the body of the request (argv[1]: the port). */
-    static final String ECHO = resource("/services/echo_server.py");
-
     /**
      * An HTTP/1.1 server that keeps connections alive (closing one idle for argv[2] seconds) and
      * answers with its name (argv[3]) and the port the request came from: the same port twice
@@ -79,33 +76,6 @@ class ServiceIngressTests extends ServiceTestSupport {
         member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
     }
 
-    private String deploy(String token, String slug, String json) throws Exception {
-        return mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/services"), json))
-                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
-    }
-
-    private String service(String token, String slug, String name) throws Exception {
-        return mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/services/" + name)))
-                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
-    }
-
-    private String awaitService(String token, String slug, String name, Predicate<String> until) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        String body = null;
-        while (System.nanoTime() < end) {
-            body = service(token, slug, name);
-            if (until.test(body)) {
-                return body;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("service " + name + " never got there: " + body);
-    }
-
-    private static Predicate<String> statusIs(String s) {
-        return b -> s.equals(JsonPath.read(b, "$.status"));
-    }
-
     HttpResponse<String> request(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -127,13 +97,6 @@ class ServiceIngressTests extends ServiceTestSupport {
     private String log(String id) throws Exception {
         return mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/logs")))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
-    }
-
-    private static String pythonHttpServer(String name, String content) {
-        return """
-                {"name":"%s","port":8000,"healthPath":"/hello.txt","command":["/bin/sh","-c",
-                 "mkdir -p site && echo %s > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}"""
-                .formatted(name, content);
     }
 
     @Test
@@ -621,10 +584,6 @@ class ServiceIngressTests extends ServiceTestSupport {
         throw new AssertionError("workload " + id + " did not end");
     }
 
-    private static String json(String s) {
-        return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(s);
-    }
-
     /** SIGKILL to every host process running as this uid (the tenant's sandboxed programs). */
     private static int killAllOf(int uid) throws IOException, InterruptedException {
         List<String> pids = new ArrayList<>();
@@ -650,11 +609,4 @@ class ServiceIngressTests extends ServiceTestSupport {
         return pids.size();
     }
 
-    private static String resource(String name) {
-        try (java.io.InputStream in = ServiceIngressTests.class.getResourceAsStream(name)) {
-            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
 }

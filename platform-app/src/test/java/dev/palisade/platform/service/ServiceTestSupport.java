@@ -1,10 +1,16 @@
 package dev.palisade.platform.service;
 
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.api.ApiTestSupport;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -20,6 +26,11 @@ abstract class ServiceTestSupport extends ApiTestSupport {
         registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
         registry.add("palisade.dispatcher.capacity", () -> "16");
         registry.add("palisade.dispatcher.shutdown-grace", () -> "1s");
+        // the dedicated ingress port too, on any free port, with short header and idle timeouts to test them
+        registry.add("palisade.services.ingress.port", () -> "0");
+        registry.add("palisade.services.ingress.bind", () -> "127.0.0.1");
+        registry.add("palisade.services.ingress.header-timeout", () -> "1s");
+        registry.add("palisade.services.ingress.idle-timeout", () -> "2s");
     }
 
     /** Services run until stopped: each test stops what it started, so that the node has room for the next. */
@@ -33,4 +44,54 @@ abstract class ServiceTestSupport extends ApiTestSupport {
     int port;
 
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** A tiny server that answers with what it saw: the headers and the body of the request (argv[1]: the port). */
+    static final String ECHO = resource("/services/echo_server.py");
+
+    String deploy(String token, String slug, String json) throws Exception {
+        return mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/services"), json))
+                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
+    }
+
+    String service(String token, String slug, String name) throws Exception {
+        return mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/services/" + name)))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+    }
+
+    String awaitService(String token, String slug, String name, Predicate<String> until) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        String body = null;
+        while (System.nanoTime() < end) {
+            body = service(token, slug, name);
+            if (until.test(body)) {
+                return body;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("service " + name + " never got there: " + body);
+    }
+
+    static Predicate<String> statusIs(String s) {
+        return b -> s.equals(JsonPath.read(b, "$.status"));
+    }
+
+    static String pythonHttpServer(String name, String content) {
+        return """
+                {"name":"%s","port":8000,"healthPath":"/hello.txt","command":["/bin/sh","-c",
+                 "mkdir -p site && echo %s > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}"""
+                .formatted(name, content);
+    }
+
+    static String json(String s) {
+        return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(s);
+    }
+
+    static String resource(String name) {
+        try (java.io.InputStream in = ServiceTestSupport.class.getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
+

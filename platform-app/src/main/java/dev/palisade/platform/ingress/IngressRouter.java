@@ -1,0 +1,161 @@
+package dev.palisade.platform.ingress;
+
+import dev.palisade.platform.ops.InternalListener;
+import dev.palisade.platform.service.ServiceProperties;
+import dev.palisade.platform.service.ServiceRegistry;
+import dev.palisade.platform.service.ServiceStore;
+import java.io.IOException;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.stereotype.Component;
+
+/**
+ * Where an ingress request goes, for either front (the platform port's {@link IngressFilter} and
+ * the dedicated {@link LeanIngress}): {@code /apps/{tenant}/{service}/…}, or the host
+ * {@code service.tenant.<apps-domain>}, to the service's instance on this node, else to the
+ * node that runs it ({@link NodeRoutes}), else a page saying why it does not run. This instance
+ * is the edge either way: it strips what the client says about forwarding, sets the forwarding
+ * headers, and counts the request.
+ */
+@Component
+class IngressRouter {
+
+    static final String PREFIX = "/apps/";
+    static final Pattern PATH = Pattern.compile("/apps/([a-z0-9][a-z0-9-]{0,39})/([a-z0-9][a-z0-9-]{0,39})(/.*)?");
+
+    private final ServiceRegistry registry;
+    private final NodeRoutes nodes;
+    private final InternalListener internal;
+    private final ServiceStore services;
+    private final ServiceProperties properties;
+    private final IngressStats stats;
+    private final long queueTimeoutMillis;
+    private final int readTimeout;
+
+    IngressRouter(ServiceRegistry registry, NodeRoutes nodes, InternalListener internal, ServiceStore services,
+            ServiceProperties properties, IngressStats stats) {
+        this.registry = registry;
+        this.nodes = nodes;
+        this.internal = internal;
+        this.services = services;
+        this.properties = properties;
+        this.stats = stats;
+        this.queueTimeoutMillis = properties.queueTimeout().toMillis();
+        this.readTimeout = (int) properties.readTimeout().toMillis();
+    }
+
+    /**
+     * Answers the request if it is the ingress's and returns true; false (nothing sent) if it is
+     * the platform's. {@code host}: the host name without port; {@code raw}: the path as sent;
+     * {@code normalised}: the front's decoded, normalised path, which must name the same service.
+     */
+    boolean serve(ClientExchange client, String host, String raw, String normalised) throws IOException {
+        String domain = properties.appsDomain();
+        if (domain != null && !domain.isBlank()) {
+            String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
+            String suffix = "." + domain.toLowerCase(Locale.ROOT);
+            if (h.endsWith(suffix)) {
+                String[] labels = h.substring(0, h.length() - suffix.length()).split("\\.");
+                if (labels.length == 2) {
+                    proxy(client, labels[1], labels[0], raw, "");
+                } else {
+                    Relay.page(client, 404, "No such service", "There is no service at this address.");
+                }
+                return true;
+            }
+        }
+        if (!raw.startsWith(PREFIX)) {
+            return false;
+        }
+        // route on the decoded, normalised path; the raw one must agree (no dot segments or encoded slashes)
+        Matcher n = PATH.matcher(normalised);
+        Matcher r = PATH.matcher(raw);
+        if (!n.matches() || !r.matches() || !n.group(1).equals(r.group(1)) || !n.group(2).equals(r.group(2))) {
+            Relay.page(client, 404, "No such service", "Service addresses look like /apps/tenant/service/.");
+            return true;
+        }
+        String tenant = r.group(1), service = r.group(2);
+        String prefix = "/apps/" + tenant + "/" + service;
+        if (r.group(3) == null) {
+            client.status(308);
+            client.setHeader("Location", prefix + "/" + (client.query() == null ? "" : "?" + client.query()));
+            client.contentLength(0);
+            return true;
+        }
+        proxy(client, tenant, service, r.group(3), prefix);
+        return true;
+    }
+
+    private void proxy(ClientExchange client, String tenant, String service, String path, String prefix)
+            throws IOException {
+        long start = System.nanoTime();
+        int status = 503;
+        try {
+            // a second look only after a node answered that the service left it (nothing reached the client then)
+            for (int look = 0; look < 2; look++) {
+                Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
+                if (local.isPresent()) {
+                    status = Relay.relay(client, service, path, new Relay.Upstream(local.get().connections(),
+                            HttpProxy.Forwarding.edge(prefix), readTimeout, "Service " + service
+                            + " is not accepting connections right now (it may be restarting).", () -> { }),
+                            registry.permits(tenant, service), queueTimeoutMillis);
+                    return;
+                }
+                Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
+                if (remote.isEmpty()) {
+                    break;
+                }
+                // the hop names the service in its path, whichever form the client used: /apps/{tenant}/{service}/…;
+                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
+                status = Relay.relay(client, service, "/apps/" + tenant + "/" + service + path,
+                        new Relay.Upstream(remote.get().connections(),
+                        HttpProxy.Forwarding.toNode(prefix, internal.secret()), readTimeout + 5000,
+                        "Service " + service + " runs on another node, which cannot be reached right now.",
+                        () -> nodes.failed(tenant, service)),
+                        registry.permits(tenant, service), queueTimeoutMillis);
+                if (status != HttpProxy.MISDIRECTED) {
+                    return;
+                }
+                nodes.failed(tenant, service);
+                if (client.contentLength() > 0 || client.chunked()) {
+                    // its body went to that node already: it cannot be sent again
+                    status = 503;
+                    client.setHeader("Retry-After", "1");
+                    Relay.page(client, 503, "Service unavailable", "Service " + service
+                            + " moved to another node while this request was on its way; send it again.");
+                    return;
+                }
+            }
+            status = notRunning(client, tenant, service);
+        } finally {
+            stats.record(tenant, service, status, System.nanoTime() - start);
+        }
+    }
+
+    private int notRunning(ClientExchange client, String tenant, String service) throws IOException {
+        Optional<ServiceStore.Deployment> d = services.newest(tenant, service);
+        if (d.isEmpty()) {
+            Relay.page(client, 404, "No such service", "There is no service " + service + " of tenant " + tenant + ".");
+            return 404;
+        }
+        String state = d.get().workloadState();
+        String why = switch (state) {
+            case "QUEUED" -> "is waiting for a worker to start it";
+            case "RUNNING" -> switch (d.get().status()) {
+                case STARTING, PENDING -> "is starting";
+                case BACKOFF -> "stopped unexpectedly and is being restarted";
+                case CRASH_LOOP -> "keeps crashing (crash loop); it is restarted with increasing delays";
+                case HEALTHY -> internal.routesAcrossNodes() ? "is moving between nodes or stopping; try again shortly"
+                        : "runs on another node, which this instance does not route to"
+                        + " (palisade.node.internal-secret is not set)";
+                case STOPPED -> "is stopping";
+            };
+            default -> "is not running (stopped" + (d.get().lastExit() == null ? "" : "; last: " + d.get().lastExit()) + ")";
+        };
+        client.setHeader("Retry-After", "5");
+        Relay.page(client, 503, "Service unavailable", "Service " + service + " of tenant " + tenant + " " + why + ".");
+        return 503;
+    }
+}

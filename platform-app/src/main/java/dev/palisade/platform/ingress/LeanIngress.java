@@ -1,0 +1,248 @@
+package dev.palisade.platform.ingress;
+
+import dev.palisade.platform.service.ServiceProperties;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+/**
+ * The dedicated ingress port ({@code palisade.services.ingress.port}, off by default): hosted
+ * services only, by path ({@code /apps/{tenant}/{service}/…}) or host name, routed and relayed
+ * exactly as on the platform port ({@link IngressRouter}, {@link Relay}); nothing of the
+ * platform (API, console, actuator) answers here. Built for the fewest hand-offs between
+ * threads: a fixed set of threads each wait in {@code accept()} of one blocking server socket
+ * (the JDK lets one at a time in, the others queue: leader and followers), and the thread that
+ * accepts a connection serves it itself, request after request while the client keeps it open,
+ * then goes back to accepting. With every thread busy, new connections wait in the kernel's
+ * backlog. Tomcat's path, by contrast, passes each new connection from its acceptor to its
+ * poller to a worker thread.
+ */
+@Component
+public class LeanIngress implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(LeanIngress.class);
+
+    /** At most this long, and this long of silence, spent reading what a client sends after its answer. */
+    private static final int LINGER_MILLIS = 1000;
+    private static final int LINGER_SILENCE_MILLIS = 200;
+
+    private final IngressRouter router;
+    private final IngressProperties properties;
+    private final int bodyTimeoutMillis;
+    /** Connections being served, by their thread: when there are as many as threads, none accepts. */
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    /** Connections waiting for their next request: cut at once at a stop. */
+    private final Set<Socket> idle = ConcurrentHashMap.newKeySet();
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile ServerSocket server;
+    private volatile boolean stopping;
+    private volatile int threadCount;
+
+    LeanIngress(IngressRouter router, IngressProperties properties, ServiceProperties services) {
+        this.router = router;
+        this.properties = properties;
+        this.bodyTimeoutMillis = (int) services.readTimeout().toMillis();
+    }
+
+    /** The port it listens on; -1 when it does not. */
+    public int port() {
+        ServerSocket s = server;
+        return s == null ? -1 : s.getLocalPort();
+    }
+
+    @Override
+    public synchronized void start() {
+        if (properties.port() < 0 || server != null) {
+            return;
+        }
+        try {
+            ServerSocket s = new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(properties.bind(), properties.port()), Math.max(128, properties.threads()));
+            server = s;
+        } catch (IOException e) {
+            throw new IllegalStateException("The ingress port " + properties.bind() + ":" + properties.port()
+                    + " cannot be opened: " + e.getMessage(), e);
+        }
+        stopping = false;
+        threadCount = Math.max(1, properties.threads());
+        for (int i = 0; i < threadCount; i++) {
+            Thread t = new Thread(this::acceptAndServe, "ingress-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        log.info("Ingress port {} open on {} ({} threads)", port(), properties.bind(), threads.size());
+    }
+
+    private void acceptAndServe() {
+        ServerSocket s = server;
+        while (!stopping) {
+            Socket client;
+            try {
+                client = s.accept();
+            } catch (IOException e) {
+                if (!stopping) {
+                    log.warn("Ingress port: accept failed: {}", e.toString());
+                }
+                continue;
+            }
+            open.add(client);
+            try (client) {
+                serve(client);
+            } catch (SocketException e) {
+                log.trace("Ingress connection ended: {}", e.toString());   // reset by the client, or closed at stop
+            } catch (IOException | RuntimeException e) {
+                log.debug("Ingress connection failed", e);
+            } finally {
+                open.remove(client);
+            }
+        }
+    }
+
+    /** Every request of one connection, until it closes, idles out, or a request is refused. */
+    private void serve(Socket socket) throws IOException {
+        socket.setTcpNoDelay(true);
+        LeanExchange x = new LeanExchange(socket, properties.maxHeadSize(), properties.headerTimeout().toNanos(),
+                bodyTimeoutMillis);
+        int wait = (int) properties.headerTimeout().toMillis();   // a new connection has its first request's time
+        while (!stopping) {
+            idle.add(socket);
+            try {
+                if (!x.next(wait)) {
+                    return;
+                }
+            } catch (LeanExchange.Refused e) {
+                refuse(x, socket, e);
+                return;
+            } finally {
+                idle.remove(socket);
+            }
+            if (open.size() >= threadCount) {
+                // every thread holds a connection: this one idling after its answer would keep new clients in the backlog
+                x.closeAfterThis();
+            }
+            String path = x.path();
+            String normalised = RequestPaths.normalised(path);
+            if (normalised == null) {
+                refuse(x, socket, new LeanExchange.Refused(400, "a malformed path"));
+                return;
+            }
+            try {
+                if (!router.serve(x, x.hostName(), path, normalised)) {
+                    Relay.page(x, 404, "Not found", "This port serves hosted services only: /apps/tenant/service/.");
+                }
+            } catch (RuntimeException e) {
+                log.warn("Ingress port: a request failed", e);
+                if (!x.committed()) {
+                    x.reset();
+                    Relay.page(x, 500, "Internal error", "The ingress could not serve this request.");
+                }
+            }
+            if (x.bodyFailure() != null) {
+                refuse(x, socket, x.bodyFailure());
+                return;
+            }
+            x.finish();
+            if (!x.keepAlive()) {
+                if (x.bodyLeftUnread()) {
+                    linger(socket);
+                }
+                return;
+            }
+            wait = (int) properties.idleTimeout().toMillis();
+        }
+    }
+
+    /**
+     * Answers a refused request and closes the connection, reading (and dropping) what the client
+     * still sends for a moment first ({@link #linger}).
+     */
+    private static void refuse(LeanExchange x, Socket socket, LeanExchange.Refused why) throws IOException {
+        log.debug("Ingress port refused a request from {}: {}", socket.getInetAddress().getHostAddress(), why.getMessage());
+        x.refuse(why);
+        linger(socket);
+    }
+
+    /**
+     * Ends the connection after reading (and dropping) what the client still sends, for a
+     * moment: closed with bytes unread, the socket would send a reset that may destroy the
+     * answer before the client reads it.
+     */
+    private static void linger(Socket socket) throws IOException {
+        socket.shutdownOutput();
+        socket.setSoTimeout(LINGER_SILENCE_MILLIS);
+        byte[] drop = new byte[4096];
+        long end = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
+        try {
+            for (long total = 0; total < (1 << 20) && System.nanoTime() < end; ) {
+                int n = socket.getInputStream().read(drop);
+                if (n < 0) {
+                    return;
+                }
+                total += n;
+            }
+        } catch (IOException e) {
+            // closed or silent: closing anyway
+        }
+    }
+
+    @Override
+    public void stop() {
+        ServerSocket s;
+        List<Thread> running;
+        synchronized (this) {
+            s = server;
+            running = new ArrayList<>(threads);
+            threads.clear();
+            server = null;
+        }
+        if (s == null) {
+            return;
+        }
+        stopping = true;
+        try {
+            s.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        // requests in flight get a moment to finish; idle and slow connections are cut
+        closeAll(idle);
+        long end = System.nanoTime() + 2_000_000_000L;
+        for (Thread t : running) {
+            try {
+                t.join(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        closeAll(open);
+        log.info("Ingress port closed");
+    }
+
+    private static void closeAll(Set<Socket> sockets) {
+        for (Socket c : sockets) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return server != null;
+    }
+}

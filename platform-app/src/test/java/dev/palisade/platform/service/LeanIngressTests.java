@@ -1,0 +1,411 @@
+package dev.palisade.platform.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.ingress.LeanIngress;
+import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * The dedicated ingress port ({@code palisade.services.ingress.port}): the same services, in the
+ * real sandbox, reached over real HTTP on that port; hostile requests written byte by byte on a
+ * raw socket, and checked never to reach the service (the echo server counts what it got).
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class LeanIngressTests extends ServiceTestSupport {
+
+    @Autowired
+    LeanIngress lean;
+
+    String admin;
+    String tenant;
+    String member;
+
+    @BeforeEach
+    void tenantWithAMember() throws Exception {
+        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
+        admin = adminToken();
+        tenant = createTenant(admin);
+        member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
+    }
+
+    private URI lean(String path) {
+        return URI.create("http://127.0.0.1:" + lean.port() + path);
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(lean(path)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Writes the bytes on a new connection to the ingress port and reads until the server closes it. */
+    private String raw(String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return untilClosed(s.getInputStream());
+        }
+    }
+
+    /** What the server sent before it closed (a reset after the answer, for bytes it left unread, ends it too). */
+    private static String untilClosed(InputStream in) throws Exception {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] b = new byte[8192];
+        try {
+            for (int n; (n = in.read(b)) >= 0; ) {
+                got.write(b, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            assertThat(got.size()).as("reset before any answer").isPositive();
+        }
+        return got.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private void deployEcho(String name) throws Exception {
+        deploy(member, tenant, """
+                {"name":"%s","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(name, json(ECHO)));
+        awaitService(member, tenant, name, statusIs("HEALTHY"));
+    }
+
+    @Test
+    void aPythonHttpServerServesItsFileThroughTheIngressPortWhichServesNothingOfThePlatform() throws Exception {
+        deploy(member, tenant, pythonHttpServer("web", "hello-from-the-lean-port"));
+        awaitService(member, tenant, "web", statusIs("HEALTHY"));
+        assertThat(lean.port()).isPositive().isNotEqualTo(port);
+
+        HttpResponse<String> r = get("/apps/" + tenant + "/web/hello.txt");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("hello-from-the-lean-port\n");
+        HttpResponse<String> bare = get("/apps/" + tenant + "/web?x=1");
+        assertThat(bare.statusCode()).isEqualTo(308);
+        assertThat(bare.headers().firstValue("Location")).hasValue("/apps/" + tenant + "/web/?x=1");
+        assertThat(get("/apps/" + tenant + "/web/missing").statusCode()).isEqualTo(404);
+        // a dot segment that leaves the service is not routed to another one
+        assertThat(get("/apps/" + tenant + "/web/%2e%2e/other/hello.txt").statusCode()).isEqualTo(404);
+
+        // HTTP/1.0: answered, then the connection closes
+        String old = raw("GET /apps/" + tenant + "/web/hello.txt HTTP/1.0\r\n\r\n");
+        assertThat(old).startsWith("HTTP/1.0 200 ").endsWith("\r\n\r\nhello-from-the-lean-port\n");
+
+        // nothing of the platform answers here: not the API, the actuator, the console or the login
+        for (String platform : new String[] {"/api/v1/tenants", "/actuator/health", "/actuator/prometheus", "/",
+                "/login", "/v3/api-docs"}) {
+            HttpResponse<String> p = http.send(HttpRequest.newBuilder(lean(platform))
+                    .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(p.statusCode()).as(platform).isEqualTo(404);
+            assertThat(p.body()).as(platform).contains("hosted services only").doesNotContain("tenant\"");
+        }
+        // counted per service like the platform port's requests (the redirect and the refused path are the ingress's own)
+        String shown = service(member, tenant, "web");
+        assertThat((Integer) JsonPath.read(shown, "$.requests.total")).isEqualTo(3);
+        assertThat((Integer) JsonPath.read(shown, "$.requests.byStatus.200")).isEqualTo(2);
+    }
+
+    @Test
+    void forwardingHeadersAreThePlatformsAndBodiesPassByteForByteBothWays() throws Exception {
+        deployEcho("echo");
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/x/y?q=1"))
+                .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
+                .header("X-Forwarded-Proto", "https").header("Forwarded", "for=6.6.6.6").header("X-Real-IP", "6.6.6.6")
+                .header("X-Palisade-Node-Secret", "guess").POST(HttpRequest.BodyPublishers.ofString("ping body")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("forwarded=")
+                .doesNotContain("x-palisade").contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n",
+                        "x-forwarded-host=127.0.0.1:" + lean.port() + "\n", "x-forwarded-prefix=/apps/" + tenant + "/echo\n",
+                        "path=/x/y?q=1\n", "body=ping body");
+
+        // 3 MiB of random bytes up with a length and back in the answer; then up chunked (streamed)
+        byte[] big = new byte[3 << 20];
+        new Random(7).nextBytes(big);
+        HttpResponse<byte[]> counted = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/up"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(counted.statusCode()).isEqualTo(200);
+        assertThat(tail(counted.body(), big.length)).isEqualTo(big);
+        HttpResponse<byte[]> chunked = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/up"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(new String(chunked.body(), 0, 4096, StandardCharsets.ISO_8859_1)).contains("transfer-encoding=chunked");
+        assertThat(tail(chunked.body(), big.length)).isEqualTo(big);
+
+        // a chunked request written by hand, with an extension and a trailer, arrives whole
+        String byHand = raw("POST /apps/" + tenant + "/echo/hand HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+        assertThat(byHand).startsWith("HTTP/1.1 200 ").contains("body=hello world").doesNotContain("x-trailer");
+        // an Upgrade is never passed on (no WebSocket or h2c through the ingress)
+        String upgrade = raw("GET /apps/" + tenant + "/echo/ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, close\r\n"
+                + "Upgrade: websocket\r\n\r\n");
+        assertThat(upgrade).startsWith("HTTP/1.1 200 ").doesNotContain("upgrade=");
+    }
+
+    private static byte[] tail(byte[] all, int n) {
+        return Arrays.copyOfRange(all, all.length - n, all.length);
+    }
+
+    @Test
+    void aKeptAliveClientConnectionCarriesRequestAfterRequestAndChunkedAnswers() throws Exception {
+        deploy(member, tenant, "{\"name\":\"kept\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"60\",\"kept\"]}"
+                .formatted(json(ServiceIngressTests.KEEP_ALIVE)));
+        awaitService(member, tenant, "kept", statusIs("HEALTHY"));
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            String first = null;
+            for (String path : new String[] {"/", "/chunked", "/"}) {
+                out.write(("GET /apps/" + tenant + "/kept" + path + " HTTP/1.1\r\nHost: h\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                Map<String, String> head = new LinkedHashMap<>();
+                String body = readResponse(in, head);
+                assertThat(head.get(":status")).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(head).doesNotContainKey("connection");
+                assertThat(body).startsWith("kept ");
+                if (first == null) {
+                    first = body;
+                }
+                // the service's own connection is kept too: the same port of origin each time
+                assertThat(body).isEqualTo(first);
+                // an answer of unknown length goes on chunked, so that the connection stays in step
+                assertThat(head.get("transfer-encoding")).isEqualTo(path.equals("/chunked") ? "chunked" : null);
+            }
+        }
+        // and an idle kept connection is closed after the idle timeout (2 s in these tests)
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET /apps/" + tenant + "/kept/ HTTP/1.1\r\nHost: h\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            readResponse(s.getInputStream(), new LinkedHashMap<>());
+            long start = System.nanoTime();
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1500), Duration.ofSeconds(6));
+        }
+    }
+
+    /** One response: the head into {@code head} (":status" and lower-case names), the body (counted or chunked) returned. */
+    private static String readResponse(InputStream in, Map<String, String> head) throws Exception {
+        head.put(":status", line(in));
+        for (String l; !(l = line(in)).isEmpty(); ) {
+            int colon = l.indexOf(':');
+            head.put(l.substring(0, colon).trim().toLowerCase(), l.substring(colon + 1).trim());
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if ("chunked".equals(head.get("transfer-encoding"))) {
+            for (int n; (n = Integer.parseInt(line(in), 16)) > 0; ) {
+                body.write(in.readNBytes(n));
+                assertThat(line(in)).isEmpty();
+            }
+            assertThat(line(in)).isEmpty();
+        } else {
+            body.write(in.readNBytes(Integer.parseInt(head.get("content-length"))));
+        }
+        return body.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String line(InputStream in) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int c; (c = in.read()) != '\n'; ) {
+            assertThat(c).as("the connection ended within a line").isNotEqualTo(-1);
+            b.append((char) c);
+        }
+        assertThat(b).endsWith("\r");
+        return b.substring(0, b.length() - 1);
+    }
+
+    @Test
+    void malformedRequestsAreRefusedWithTheirStatusAndNeverReachTheService() throws Exception {
+        deployEcho("victim");
+        String to = "/apps/" + tenant + "/victim/x";
+        Map<String, String> hostile = new LinkedHashMap<>();
+        hostile.put("400 both Content-Length and Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+                + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n");
+        hostile.put("400 two different Content-Lengths", "POST " + to + " HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+                + "Content-Length: 6\r\n\r\nhello!");
+        hostile.put("400 a Content-Length that is not a number", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+                + "Content-Length: +5\r\n\r\nhello");
+        hostile.put("400 obs-fold", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\r\n folded\r\n\r\n");
+        hostile.put("400 a control character in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\u0001b\r\n\r\n");
+        hostile.put("400 a NUL in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\u0000b\r\n\r\n");
+        hostile.put("400 a bare CR in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\rX-B: b\r\n\r\n");
+        hostile.put("400 a bare LF", "GET " + to + " HTTP/1.1\nHost: h\n\n");
+        hostile.put("400 whitespace before the colon", "GET " + to + " HTTP/1.1\r\nHost : h\r\n\r\n");
+        hostile.put("400 a non-chunked Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+                + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+        hostile.put("400 Transfer-Encoding in HTTP/1.0", "POST " + to + " HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "0\r\n\r\n");
+        hostile.put("400 a bad chunk size", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "zz\r\nhello\r\n0\r\n\r\n");
+        hostile.put("400 an oversized chunk size", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "fffffffffffffffff\r\nhello\r\n0\r\n\r\n");
+        hostile.put("400 a chunk size with a sign", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "-5\r\nhello\r\n0\r\n\r\n");
+        hostile.put("400 no Host in HTTP/1.1", "GET " + to + " HTTP/1.1\r\n\r\n");
+        hostile.put("400 two Hosts", "GET " + to + " HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+        hostile.put("400 absolute-form", "GET http://127.0.0.1" + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("400 authority-form", "GET 127.0.0.1:80 HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("405 CONNECT", "CONNECT " + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("400 a space in the target", "GET " + to + " x HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("400 a malformed method", "G(T " + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("400 an encoded slash", "GET /apps/" + tenant + "/victim/..%2f..%2fx HTTP/1.1\r\nHost: h\r\n\r\n");
+        hostile.put("505 HTTP/2.0", "GET " + to + " HTTP/2.0\r\nHost: h\r\n\r\n");
+        hostile.put("400 not HTTP", "GET " + to + " SPDY/3\r\nHost: h\r\n\r\n");
+        hostile.put("417 an unknown expectation", "GET " + to + " HTTP/1.1\r\nHost: h\r\nExpect: magic\r\n\r\n");
+        hostile.put("431 an oversized head", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-Big: " + "a".repeat(20_000)
+                + "\r\n\r\n");
+        hostile.put("431 too many header lines", "GET " + to + " HTTP/1.1\r\nHost: h\r\n" + "X-A: a\r\n".repeat(101) + "\r\n");
+        for (Map.Entry<String, String> e : hostile.entrySet()) {
+            String answer = raw(e.getValue());   // returns once the server closed the connection
+            String code = e.getKey().substring(0, 3);
+            assertThat(answer).as(e.getKey()).matches("(?s)HTTP/1\\.[01] " + code + " .*")
+                    .contains("Connection: close").contains("The request was refused").doesNotContain("echo")
+                    .doesNotContainIgnoringCase("exception");
+        }
+        // a body that breaks off after its first chunk went up: the service got a request it cannot finish
+        // (nothing complete), the client an error; the body cut short by the client is not answered 200 either
+        String broken = raw("POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        assertThat(broken).startsWith("HTTP/1.1 400 ");
+
+        // none of them reached the service: the first request it gets is this one
+        HttpResponse<String> good = get(to);
+        assertThat(good.statusCode()).isEqualTo(200);
+        assertThat(good.body()).contains("count=1\n").doesNotContain("smuggled");
+    }
+
+    @Test
+    void aSlowClientIsCutOffAfterTheHeaderTimeoutAndOthersAreStillServed() throws Exception {
+        deployEcho("patient");
+        long start = System.nanoTime();
+        String answer;
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /apps/" + tenant + "/patient/ HTTP/1.1\r\nHost: h\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            // a header byte every 200 ms, never the end of the head (slowloris), until the server answers
+            for (int i = 0; i < 50 && s.getInputStream().available() == 0; i++) {
+                out.write('X');
+                out.flush();
+                Thread.sleep(200);
+            }
+            answer = untilClosed(s.getInputStream());
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the slow client was never cut off");
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(took).as("cut off after the 1 s header timeout").isLessThan(Duration.ofSeconds(5));
+        assertThat(answer).startsWith("HTTP/1.1 408 ");
+        // a connection that never says anything is closed too
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            long quiet = System.nanoTime();
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - quiet)).isLessThan(Duration.ofSeconds(5));
+        }
+        // the service never got a request from them, and answers others meanwhile
+        HttpResponse<String> good = get("/apps/" + tenant + "/patient/");
+        assertThat(good.statusCode()).isEqualTo(200);
+        assertThat(good.body()).contains("count=1\n");
+    }
+
+    @Test
+    void aStoppedServiceAnswers503AndAnUnknownOne404OnTheIngressPort() throws Exception {
+        deploy(member, tenant, pythonHttpServer("site", "x"));
+        awaitService(member, tenant, "site", statusIs("HEALTHY"));
+        assertThat(get("/apps/" + tenant + "/site/hello.txt").statusCode()).isEqualTo(200);
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/stop"))).andExpect(status().isOk());
+        awaitService(member, tenant, "site", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
+        HttpResponse<String> r = get("/apps/" + tenant + "/site/hello.txt");
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+        assertThat(r.body()).contains("Service site of tenant " + tenant + " is not running");
+        assertThat(get("/apps/" + tenant + "/nothing-here/").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aStopClosesThePortAndCutsIdleConnectionsAtOnce() throws Exception {
+        deploy(member, tenant, pythonHttpServer("brief", "y"));
+        awaitService(member, tenant, "brief", statusIs("HEALTHY"));
+        int before = lean.port();
+        try (Socket kept = new Socket("127.0.0.1", before)) {
+            kept.setSoTimeout(10_000);
+            kept.getOutputStream().write(("GET /apps/" + tenant + "/brief/hello.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(readResponse(kept.getInputStream(), new LinkedHashMap<>())).isEqualTo("y\n");
+            long start = System.nanoTime();
+            lean.stop();
+            try {
+                assertThat(kept.getInputStream().read()).as("the idle connection is cut").isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+                assertThat(lean.isRunning()).isFalse();
+                assertThatThrownBy(() -> new Socket("127.0.0.1", before).close()).isInstanceOf(java.net.ConnectException.class);
+            } finally {
+                lean.start();
+            }
+        }
+        assertThat(get("/apps/" + tenant + "/brief/hello.txt").body()).isEqualTo("y\n");
+    }
+
+    /** Answers every connection with a head that hides a second header behind a bare CR, then closes it. */
+    static final String SPLITTER = """
+            import socket, sys
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(16)
+            while True:
+                c, _ = s.accept()
+                c.settimeout(5)
+                try:
+                    data = b''
+                    while b'\\r\\n\\r\\n' not in data:
+                        more = c.recv(4096)
+                        if not more:
+                            break
+                        data += more
+                    if data:
+                        c.sendall(b'HTTP/1.1 200 OK\\r\\nX-A: a\\rX-Injected: b\\r\\nX\\rY: c\\r\\nContent-Length: 2\\r\\n\\r\\nok')
+                except OSError:
+                    pass
+                c.close()
+            """;
+
+    @Test
+    void aServiceCannotSplitItsAnswerWithABareCrInAHeader() throws Exception {
+        deploy(member, tenant, """
+                {"name":"splitter","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(json(SPLITTER)));
+        awaitService(member, tenant, "splitter", statusIs("HEALTHY"));
+        for (int port : new int[] {lean.port(), this.port}) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET /apps/" + tenant + "/splitter/ HTTP/1.1\r\nHost: h\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                Map<String, String> head = new LinkedHashMap<>();
+                assertThat(readResponse(s.getInputStream(), head)).isEqualTo("ok");
+                assertThat(head.get(":status")).startsWith("HTTP/1.1 200");   // Tomcat sends no reason phrase
+                assertThat(String.join("\n", head.keySet()) + String.join("\n", head.values())).as("port " + port)
+                        .doesNotContain("\r").doesNotContainIgnoringCase("x-injected");
+            }
+        }
+    }
+}
