@@ -62,8 +62,19 @@
 #   keepalive conc 8: direct 1221 p50 3.608; ingress 2367 p50 2.179 (-1.43 ms, 194%); lean 2289 p50 2.159 (-1.45 ms, 188%)
 #   308 alone, conc 1: platform port 4027 p50 0.122, ingress port 7288 p50 0.075; conc 8: 10576 p50 0.532, 19111 p50 0.280
 #   context switches per new-connection request (308): platform port 9.8, ingress port 5.9
-# Busy-machine figures: the ratios between columns of one run hold, the absolute ones do not; the
-# coordinator's quiet run decides whether the conc-1 goal (70% of direct) is met.
+# Busy-machine figures: the ratios between columns of one run hold, the absolute ones do not.
+# Quiet machine, main at 4c252fb, `ops/bench/ingress-bench.sh 6 1 8` (19:30-19:33, load average 2.6 at the start):
+#   threading (HTTP/1.0), conc 1: direct 1736 p50 0.506; ingress  811 p50 0.966 (+0.46 ms, 47%); lean 1643 p50 0.501 (-0.01 ms, 95%)
+#   single    (HTTP/1.0), conc 1: direct 3314 p50 0.264; ingress 1515 p50 0.578 (+0.31 ms, 46%); lean 2236 p50 0.392 (+0.13 ms, 67%)
+#   keepalive (HTTP/1.1), conc 1: direct 1753 p50 0.504; ingress 2052 p50 0.433 (-0.07 ms, 117%); lean 3199 p50 0.283 (-0.22 ms, 182%)
+#   threading (HTTP/1.0), conc 8: direct 1622 p50 3.594; ingress 2241 p50 2.602 (-0.99 ms, 138%); lean 2367 p50 2.537 (-1.06 ms, 146%)
+#   single    (HTTP/1.0), conc 8: direct 6005 p50 0.962; ingress 5765 p50 0.907 (-0.06 ms, 96%); lean 7663 p50 0.744 (-0.22 ms, 128%)
+#   keepalive (HTTP/1.1), conc 8: direct 1643 p50 3.548; ingress 6206 p50 1.125 (-2.42 ms, 378%); lean 10482 p50 0.671 (-2.88 ms, 638%)
+#   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096
+# Again at 19:41 (load 2.8), conc 1: threading lean 93%, single lean 65% (+0.15 ms), keepalive lean 170%
+# (platform port 46%, 39%, 116%). The ingress port meets both goals in five rows of six; one client at
+# a time against the single-threaded server that closes every connection stays at 65-67%: 70% of its
+# 0.26 ms allows 0.11 ms for the whole hop, and the front takes 0.13-0.15.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
