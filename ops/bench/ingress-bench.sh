@@ -75,6 +75,12 @@
 # (platform port 46%, 39%, 116%). The ingress port meets both goals in five rows of six; one client at
 # a time against the single-threaded server that closes every connection stays at 65-67%: 70% of its
 # 0.26 ms allows 0.11 ms for the whole hop, and the front takes 0.13-0.15.
+# Where that goes: with PALISADE_SERVICES_INGRESS_THREADS=1 (19:55, load 0.8, conc 1 only) the same row
+# reaches 82% (+0.03 ms; threading 91%, keepalive 224%) and the ingress port's context switches per
+# new-connection request fall from 5.9 to 2.9: with many threads, every accept hands the JDK's accept
+# lock to the next waiting thread (a wake-up on the other CPU). One thread is no setting for a product
+# (a slow request would hold up every new client); an accept that wakes exactly one waiting thread in
+# the kernel, with no lock of ours or the JDK's, is the next step.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
