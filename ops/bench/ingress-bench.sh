@@ -70,14 +70,15 @@
 #   threading (HTTP/1.0), conc 8: direct 1622 p50 3.594; ingress 2241 p50 2.602 (-0.99 ms, 138%); lean 2367 p50 2.537 (-1.06 ms, 146%)
 #   single    (HTTP/1.0), conc 8: direct 6005 p50 0.962; ingress 5765 p50 0.907 (-0.06 ms, 96%); lean 7663 p50 0.744 (-0.22 ms, 128%)
 #   keepalive (HTTP/1.1), conc 8: direct 1643 p50 3.548; ingress 6206 p50 1.125 (-2.42 ms, 378%); lean 10482 p50 0.671 (-2.88 ms, 638%)
-#   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096
+#   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096; context switches per
+#   new-connection request: platform port 9.6, ingress port 5.3 (10.4 and 6.2 in the run of 19:41)
 # Again at 19:41 (load 2.8), conc 1: threading lean 93%, single lean 65% (+0.15 ms), keepalive lean 170%
 # (platform port 46%, 39%, 116%). The ingress port meets both goals in five rows of six; one client at
 # a time against the single-threaded server that closes every connection stays at 65-67%: 70% of its
 # 0.26 ms allows 0.11 ms for the whole hop, and the front takes 0.13-0.15.
 # Where that goes: with PALISADE_SERVICES_INGRESS_THREADS=1 (19:55, load 0.8, conc 1 only) the same row
 # reaches 82% (+0.03 ms; threading 91%, keepalive 224%) and the ingress port's context switches per
-# new-connection request fall from 5.9 to 2.9: with many threads, every accept hands the JDK's accept
+# new-connection request fall from 5.3-6.2 (the two runs above) to 2.9: with many threads, every accept hands the JDK's accept
 # lock to the next waiting thread (a wake-up on the other CPU). One thread is no setting for a product
 # (a slow request would hold up every new client); an accept that wakes exactly one waiting thread in
 # the kernel, with no lock of ours or the JDK's, is the next step.

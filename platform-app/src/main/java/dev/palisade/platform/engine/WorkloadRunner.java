@@ -18,12 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -40,15 +35,6 @@ public class WorkloadRunner {
 
     private static final Logger log = LoggerFactory.getLogger(WorkloadRunner.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    /**
-     * The threads copying the runs' stdout and stderr into their logs, reused from run to run: two
-     * new threads per workload were a visible share of a worker's CPU at dozens of runs a second.
-     */
-    private static final ExecutorService PUMPS = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "palisade-log-pump");
-        t.setDaemon(true);
-        return t;
-    });
     /** Denied calls of one run recorded as separate security events; the rest are counted in the last one. */
     private static final int MAX_EVENTS = 50;
 
@@ -168,16 +154,16 @@ public class WorkloadRunner {
                 run.sandbox = sandbox;
             }
             Sandbox sb = sandbox;
-            Future<?> out = PUMPS.submit(() -> sink.pump(sb.stdout()));
-            Future<?> err = PUMPS.submit(() -> sink.pump(sb.stderr()));
+            Future<?> out = sink.pumpInBackground(sb.stdout());
+            Future<?> err = sink.pumpInBackground(sb.stderr());
             try {
                 sb.stdin().close();
             } catch (IOException ignored) {
                 // the program may be gone already
             }
             SandboxResult result = sb.await();
-            awaitPump(out);
-            awaitPump(err);
+            LogSink.awaitPump(out, 5000);
+            LogSink.awaitPump(err, 5000);
             run.ended = true;
             sink.flush();
             if (run.handBack) {
@@ -214,15 +200,6 @@ public class WorkloadRunner {
                 sandbox.close();
             }
             specs.removeWorkspace(c.id());
-        }
-    }
-
-    /** Waits up to 5 s for a stream's pump to reach its end (a grandchild may hold it open longer). */
-    private static void awaitPump(Future<?> pump) throws InterruptedException {
-        try {
-            pump.get(5, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // the log keeps what was read; the pump ends when the stream closes
         }
     }
 

@@ -6,6 +6,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One running workload's log: stdout and stderr appended in the order the program writes them,
@@ -16,6 +22,15 @@ import java.util.UUID;
 public final class LogSink {
 
     static final int CHUNK = 64 * 1024;
+    /**
+     * The threads copying the programs' stdout and stderr into their logs, reused from run to run:
+     * two new threads per workload were a visible share of a worker's CPU at dozens of runs a second.
+     */
+    private static final ExecutorService PUMPS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "palisade-log-pump");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final WorkloadStore store;
     private final UUID workload;
@@ -31,7 +46,25 @@ public final class LogSink {
         this.cap = cap;
     }
 
-    /** Copies a stream of the program into the log until it ends; run on its own thread. */
+    /** Copies a stream of the program into the log on a pooled thread, until the stream ends. */
+    public Future<?> pumpInBackground(InputStream in) {
+        return PUMPS.submit(() -> pump(in));
+    }
+
+    /**
+     * Waits up to {@code millis} for a background pump to reach its stream's end (a grandchild of
+     * the program may hold it open longer: the log keeps what was read, the pump ends when the
+     * stream closes).
+     */
+    public static void awaitPump(Future<?> pump, long millis) throws InterruptedException {
+        try {
+            pump.get(millis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // see above
+        }
+    }
+
+    /** Copies a stream of the program into the log until it ends. */
     public void pump(InputStream in) {
         byte[] b = new byte[8192];
         try {

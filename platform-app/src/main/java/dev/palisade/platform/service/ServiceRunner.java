@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -117,13 +118,13 @@ class ServiceRunner implements ServiceRuns {
                                 properties.idleConnectionTime()));
                 try {
                     LogSink s = sink;
-                    Thread out = daemon("svc-out-" + c.id(), () -> s.pump(sandbox.stdout()));
-                    Thread err = daemon("svc-err-" + c.id(), () -> s.pump(sandbox.stderr()));
+                    Future<?> out = s.pumpInBackground(sandbox.stdout());
+                    Future<?> err = s.pumpInBackground(sandbox.stderr());
                     closeQuietly(sandbox);
                     result = watch(run, c, spec, instance, cpu);
                     registry.unroute(instance);
-                    out.join(2000);
-                    err.join(2000);
+                    LogSink.awaitPump(out, 2000);
+                    LogSink.awaitPump(err, 2000);
                 } finally {
                     registry.unroute(instance);
                     sandbox.close();
@@ -322,12 +323,5 @@ class ServiceRunner implements ServiceRuns {
         } catch (IOException ignored) {
             // the program may be gone already
         }
-    }
-
-    private static Thread daemon(String name, Runnable body) {
-        Thread t = new Thread(body, name);
-        t.setDaemon(true);
-        t.start();
-        return t;
     }
 }
