@@ -1,10 +1,10 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,7 +36,7 @@ final class LeanExchange implements ClientExchange {
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
     private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
 
-    private final Socket socket;
+    private final TcpConnection connection;
     private final InputStream in;
     private final OutputStream socketOut;
     private final byte[] buf;
@@ -64,11 +64,11 @@ final class LeanExchange implements ClientExchange {
     private long written;
     private final ResponseBody out = new ResponseBody();
 
-    LeanExchange(Socket socket, int maxHeadSize, long headTimeoutNanos, int bodyTimeoutMillis) throws IOException {
-        this.socket = socket;
-        this.in = socket.getInputStream();
+    LeanExchange(TcpConnection connection, int maxHeadSize, long headTimeoutNanos, int bodyTimeoutMillis) throws IOException {
+        this.connection = connection;
+        this.in = connection.input();
         // the head and a small body leave in one write (and one packet) at the flush
-        this.socketOut = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
+        this.socketOut = new BufferedOutputStream(connection.output(), 16 * 1024);
         this.buf = new byte[maxHeadSize];
         this.headTimeoutNanos = headTimeoutNanos;
         this.bodyTimeoutMillis = bodyTimeoutMillis;
@@ -85,7 +85,7 @@ final class LeanExchange implements ClientExchange {
         clearResponse();
         if (pos == lim) {
             pos = lim = 0;
-            socket.setSoTimeout(idleMillis);
+            connection.setReadTimeout(idleMillis);
             try {
                 if (fill() < 0) {
                     return false;
@@ -132,7 +132,7 @@ final class LeanExchange implements ClientExchange {
             if (left <= 0) {
                 throw new Refused(408, "the request's headers did not come in time");
             }
-            socket.setSoTimeout((int) Math.max(1, left / 1_000_000));
+            connection.setReadTimeout((int) Math.max(1, left / 1_000_000));
             try {
                 if (fill() < 0) {
                     throw new Refused(400, "the connection ended within the request's headers");
@@ -143,7 +143,7 @@ final class LeanExchange implements ClientExchange {
         }
         parseHead(pos, end);
         pos = end;
-        socket.setSoTimeout(bodyTimeoutMillis);
+        connection.setReadTimeout(bodyTimeoutMillis);
         return true;
     }
 
@@ -411,7 +411,7 @@ final class LeanExchange implements ClientExchange {
 
     @Override
     public String remoteAddress() {
-        return socket.getInetAddress().getHostAddress();
+        return connection.remoteAddress();
     }
 
     @Override

@@ -1,10 +1,10 @@
 package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.service.ServiceProperties;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
+import dev.palisade.sandbox.nativeinterop.TcpListener;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.InetAddress;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,12 +20,12 @@ import org.springframework.stereotype.Component;
  * services only, by path ({@code /apps/{tenant}/{service}/…}) or host name, routed and relayed
  * exactly as on the platform port ({@link IngressRouter}, {@link Relay}); nothing of the
  * platform (API, console, actuator) answers here. Built for the fewest hand-offs between
- * threads: a fixed set of threads each wait in {@code accept()} of one blocking server socket
- * (the JDK lets one at a time in, the others queue: leader and followers), and the thread that
- * accepts a connection serves it itself, request after request while the client keeps it open,
- * then goes back to accepting. With every thread busy, new connections wait in the kernel's
- * backlog. Tomcat's path, by contrast, passes each new connection from its acceptor to its
- * poller to a worker thread.
+ * threads: a fixed set of threads each wait in the kernel's {@code accept()} of one socket
+ * ({@link TcpListener}: the kernel wakes exactly one per connection, with no Java lock passed
+ * on), and the thread that accepts a connection serves it itself, request after request while
+ * the client keeps it open, then goes back to accepting. With every thread busy, new connections
+ * wait in the kernel's backlog. Tomcat's path, by contrast, passes each new connection from its
+ * acceptor to its poller to a worker thread.
  */
 @Component
 public class LeanIngress implements SmartLifecycle {
@@ -40,11 +40,11 @@ public class LeanIngress implements SmartLifecycle {
     private final IngressProperties properties;
     private final int bodyTimeoutMillis;
     /** Connections being served, by their thread: when there are as many as threads, none accepts. */
-    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final Set<TcpConnection> open = ConcurrentHashMap.newKeySet();
     /** Connections waiting for their next request: cut at once at a stop. */
-    private final Set<Socket> idle = ConcurrentHashMap.newKeySet();
+    private final Set<TcpConnection> idle = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
-    private volatile ServerSocket server;
+    private volatile TcpListener server;
     private volatile boolean stopping;
     private volatile int threadCount;
 
@@ -56,8 +56,8 @@ public class LeanIngress implements SmartLifecycle {
 
     /** The port it listens on; -1 when it does not. */
     public int port() {
-        ServerSocket s = server;
-        return s == null ? -1 : s.getLocalPort();
+        TcpListener s = server;
+        return s == null ? -1 : s.port();
     }
 
     @Override
@@ -66,9 +66,11 @@ public class LeanIngress implements SmartLifecycle {
             return;
         }
         try {
-            ServerSocket s = new ServerSocket();
-            s.setReuseAddress(true);
-            s.bind(new InetSocketAddress(properties.bind(), properties.port()), Math.max(128, properties.threads()));
+            TcpListener s = TcpListener.open(InetAddress.getByName(properties.bind()), properties.port(),
+                    Math.max(128, properties.threads()));
+            // an HTTP client speaks first: a thread wakes when its request is there, and a silent
+            // connection waits in the kernel (at most about header-timeout, then it has that long again)
+            s.deferAcceptUntilData((int) Math.max(1, properties.headerTimeout().toSeconds()));
             server = s;
         } catch (IOException e) {
             throw new IllegalStateException("The ingress port " + properties.bind() + ":" + properties.port()
@@ -86,14 +88,15 @@ public class LeanIngress implements SmartLifecycle {
     }
 
     private void acceptAndServe() {
-        ServerSocket s = server;
+        TcpListener s = server;
         while (!stopping) {
-            Socket client;
+            TcpConnection client;
             try {
                 client = s.accept();
             } catch (IOException e) {
                 if (!stopping) {
                     log.warn("Ingress port: accept failed: {}", e.toString());
+                    pause();   // out of descriptors, say: not a busy loop
                 }
                 continue;
             }
@@ -111,22 +114,23 @@ public class LeanIngress implements SmartLifecycle {
     }
 
     /** Every request of one connection, until it closes, idles out, or a request is refused. */
-    private void serve(Socket socket) throws IOException {
-        socket.setTcpNoDelay(true);
-        LeanExchange x = new LeanExchange(socket, properties.maxHeadSize(), properties.headerTimeout().toNanos(),
+    private void serve(TcpConnection connection) throws IOException {
+        connection.setNoDelay(true);
+        connection.setWriteTimeout(bodyTimeoutMillis);   // a client that stops reading does not hold its thread for ever
+        LeanExchange x = new LeanExchange(connection, properties.maxHeadSize(), properties.headerTimeout().toNanos(),
                 bodyTimeoutMillis);
         int wait = (int) properties.headerTimeout().toMillis();   // a new connection has its first request's time
         while (!stopping) {
-            idle.add(socket);
+            idle.add(connection);
             try {
                 if (!x.next(wait)) {
                     return;
                 }
             } catch (LeanExchange.Refused e) {
-                refuse(x, socket, e);
+                refuse(x, connection, e);
                 return;
             } finally {
-                idle.remove(socket);
+                idle.remove(connection);
             }
             if (open.size() >= threadCount) {
                 // every thread holds a connection: this one idling after its answer would keep new clients in the backlog
@@ -135,7 +139,7 @@ public class LeanIngress implements SmartLifecycle {
             String path = x.path();
             String normalised = RequestPaths.normalised(path);
             if (normalised == null) {
-                refuse(x, socket, new LeanExchange.Refused(400, "a malformed path"));
+                refuse(x, connection, new LeanExchange.Refused(400, "a malformed path"));
                 return;
             }
             try {
@@ -150,13 +154,13 @@ public class LeanIngress implements SmartLifecycle {
                 }
             }
             if (x.bodyFailure() != null) {
-                refuse(x, socket, x.bodyFailure());
+                refuse(x, connection, x.bodyFailure());
                 return;
             }
             x.finish();
             if (!x.keepAlive()) {
                 if (x.bodyLeftUnread()) {
-                    linger(socket);
+                    linger(connection);
                 }
                 return;
             }
@@ -168,10 +172,10 @@ public class LeanIngress implements SmartLifecycle {
      * Answers a refused request and closes the connection, reading (and dropping) what the client
      * still sends for a moment first ({@link #linger}).
      */
-    private static void refuse(LeanExchange x, Socket socket, LeanExchange.Refused why) throws IOException {
-        log.debug("Ingress port refused a request from {}: {}", socket.getInetAddress().getHostAddress(), why.getMessage());
+    private static void refuse(LeanExchange x, TcpConnection connection, LeanExchange.Refused why) throws IOException {
+        log.debug("Ingress port refused a request from {}: {}", connection.remoteAddress(), why.getMessage());
         x.refuse(why);
-        linger(socket);
+        linger(connection);
     }
 
     /**
@@ -179,14 +183,14 @@ public class LeanIngress implements SmartLifecycle {
      * moment: closed with bytes unread, the socket would send a reset that may destroy the
      * answer before the client reads it.
      */
-    private static void linger(Socket socket) throws IOException {
-        socket.shutdownOutput();
-        socket.setSoTimeout(LINGER_SILENCE_MILLIS);
+    private static void linger(TcpConnection connection) throws IOException {
+        connection.shutdownOutput();
+        connection.setReadTimeout(LINGER_SILENCE_MILLIS);
         byte[] drop = new byte[4096];
         long end = System.nanoTime() + LINGER_MILLIS * 1_000_000L;
         try {
             for (long total = 0; total < (1 << 20) && System.nanoTime() < end; ) {
-                int n = socket.getInputStream().read(drop);
+                int n = connection.input().read(drop);
                 if (n < 0) {
                     return;
                 }
@@ -197,9 +201,17 @@ public class LeanIngress implements SmartLifecycle {
         }
     }
 
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     public void stop() {
-        ServerSocket s;
+        TcpListener s;
         List<Thread> running;
         synchronized (this) {
             s = server;
@@ -211,13 +223,9 @@ public class LeanIngress implements SmartLifecycle {
             return;
         }
         stopping = true;
-        try {
-            s.close();
-        } catch (IOException e) {
-            // closing anyway
-        }
+        s.close();   // wakes the threads waiting in accept
         // requests in flight get a moment to finish; idle and slow connections are cut
-        closeAll(idle);
+        abortAll(idle);
         long end = System.nanoTime() + 2_000_000_000L;
         for (Thread t : running) {
             try {
@@ -227,17 +235,14 @@ public class LeanIngress implements SmartLifecycle {
                 break;
             }
         }
-        closeAll(open);
+        abortAll(open);
         log.info("Ingress port closed");
     }
 
-    private static void closeAll(Set<Socket> sockets) {
-        for (Socket c : sockets) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                // closing anyway
-            }
+    /** Cuts them from this thread: their own threads wake, see the end and close them. */
+    private static void abortAll(Set<TcpConnection> connections) {
+        for (TcpConnection c : connections) {
+            c.abort();
         }
     }
 

@@ -20,8 +20,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
@@ -328,6 +330,28 @@ class LeanIngressTests extends ServiceTestSupport {
         HttpResponse<String> good = get("/apps/" + tenant + "/patient/");
         assertThat(good.statusCode()).isEqualTo(200);
         assertThat(good.body()).contains("count=1\n");
+    }
+
+    @Test
+    void connectionsThatSayNothingHoldNoThread() throws Exception {
+        // more silent connections than the port has threads (64): they wait in the kernel until
+        // their first bytes come (TCP_DEFER_ACCEPT), so a client with a request is served at once
+        // rather than after the 1 s header timeout has freed a thread
+        List<Socket> silent = new ArrayList<>();
+        try {
+            for (int i = 0; i < 100; i++) {
+                silent.add(new Socket("127.0.0.1", lean.port()));
+            }
+            long start = System.nanoTime();
+            HttpResponse<String> answer = get("/");
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(answer.statusCode()).isEqualTo(404);
+            assertThat(took).as("served while 100 silent connections are open").isLessThan(Duration.ofMillis(800));
+        } finally {
+            for (Socket s : silent) {
+                s.close();
+            }
+        }
     }
 
     @Test
