@@ -122,15 +122,20 @@ for c in "${CONCURRENCY[@]}"; do
 done
 # thread hand-offs, counted rather than assumed: context switches of the platform's threads per
 # request (its own 308 redirect, nothing proxied; one request at a time, a new connection each)
-switches() { cat /proc/"$APP"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
-per_request() {  # url: the platform's context switches per request over 500 requests
-  local before after; before=$(switches)
+switches() {  # [thread name prefix]: context switches so far of the platform's threads (of those named so)
+  for t in /proc/"$APP"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in "${1:-}"*) awk '/ctxt_switches/ {n += $2} END {print n}' "$t/status" 2>/dev/null;; esac
+  done | awk '{n += $1} END {print n}'
+}
+per_request() {  # url [thread name prefix]: context switches per request over 500 requests
+  local before after; before=$(switches "${2:-}")
   for _ in $(seq 1 500); do curl -s -o /dev/null "$1"; done
-  after=$(switches); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
+  after=$(switches "${2:-}"); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
 }
 echo "== the platform's context switches per new-connection request (308 redirect, 500 one at a time):" \
   "platform port $(per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
-  "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")"
+  "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")" \
+  "(the ingress port's own threads: $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single" ingress-))"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${RESTARTS:-0}" -gt 0 ]; then
   ratios=()

@@ -11,6 +11,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.SocketException;
 import java.net.UnknownHostException;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -155,9 +156,9 @@ public final class TcpListener implements AutoCloseable {
         int family = (sa[0] & 0xff) | ((sa[1] & 0xff) << 8);
         byte[] ip;
         if (family == AF_INET) {
-            ip = java.util.Arrays.copyOfRange(sa, 4, 8);
+            ip = Arrays.copyOfRange(sa, 4, 8);
         } else if (family == AF_INET6) {
-            ip = java.util.Arrays.copyOfRange(sa, 8, 24);
+            ip = Arrays.copyOfRange(sa, 8, 24);
         } else {
             return "unknown";
         }
@@ -174,8 +175,8 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    /** A failed call as the {@link IOException} callers of a socket expect, worded as {@link NativeCallException}. */
     static SocketException failure(String operation, int errno) {
-        return new SocketException(operation + ": " + Errno.nameOf(errno) + " ("
-                + Errno.of(errno).map(Errno::description).orElse("unknown error") + ")");
+        return new SocketException(new NativeCallException(operation, errno).getMessage());
     }
 }
