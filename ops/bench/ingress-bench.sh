@@ -18,6 +18,17 @@
 #   single    (HTTP/1.0), conc 8: direct 6005 p50 0.962; ingress 5765 p50 0.907 (-0.06 ms, 96%); lean 7663 p50 0.744 (-0.22 ms, 128%)
 #   keepalive (HTTP/1.1), conc 8: direct 1643 p50 3.548; ingress 6206 p50 1.125 (-2.42 ms, 378%); lean 10482 p50 0.671 (-2.88 ms, 638%)
 #   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096
+# 2026-12-05 17:48, this build, `RESTARTS=4 ops/bench/ingress-bench.sh 6 1 8` (load 1.8 at the start):
+#   threading conc 1: direct 1225 p50 0.757; ingress  635 p50 1.147 (+0.39 ms, 52%); lean 1173 p50 0.702 (-0.06 ms, 96%)
+#   single    conc 1: direct 4094 p50 0.212; ingress 1451 p50 0.581 (+0.37 ms, 35%); lean 2240 p50 0.413 (+0.20 ms, 55%)
+#   keepalive conc 1: direct 1447 p50 0.653; ingress 1770 p50 0.511 (-0.14 ms, 122%); lean 1962 p50 0.482 (-0.17 ms, 136%)
+#   threading conc 8: direct 1100 p50 5.183; ingress  992 p50 5.937 (+0.76 ms, 90%); lean  937 p50 6.164 (+0.98 ms, 85%)
+#                     (the same server from inside its sandbox, no ingress: 923 p50 6.182: the sandbox's cost, not the hop's)
+#   single    conc 8: direct 4146 p50 1.213; ingress 2795 p50 2.045 (+0.83 ms, 67%); lean 3466 p50 1.657 (+0.44 ms, 84%)
+#   keepalive conc 8: direct 1154 p50 4.975; ingress 4566 p50 1.592 (-3.38 ms, 396%); lean 5956 p50 1.183 (-3.79 ms, 516%)
+#   308 alone, conc 1: platform port 4679 p50 0.169, ingress port 8375 p50 0.102; context switches per
+#   new-connection request: platform port 10.4, ingress port 5.7 (its own threads 2.0)
+#   single conc 1 after each of 4 restarts of the service: lean 50%, 79%, 76%, 63% (median 69.5%)
 # ("ingress" is the platform port, "lean" the ingress port.) The p50 goal (+1 ms) holds in every row
 # on both ports, and throughput (70% of direct) in five of six on the ingress port. The sixth, one
 # client at a time against the single-threaded server that closes every connection, swings from

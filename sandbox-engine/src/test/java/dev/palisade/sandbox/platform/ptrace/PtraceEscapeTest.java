@@ -128,18 +128,34 @@ class PtraceEscapeTest {
     }
 
     @Test
-    void int80AndX32CallsKillTheSandbox() {
+    void int80AndX32CallsKillTheSandbox() throws Exception {
         var o = run(attack("int80").build());
         assertThat(o.stdout()).isEqualTo("before\n");
-        assertThat(o.result().termination()).isEqualTo(Termination.POLICY_VIOLATION);
-        assertThat(o.result().deniedCalls()).singleElement().satisfies(d -> {
-            assertThat(d.action()).isEqualTo("kill");
-            assertThat(d.number()).isEqualTo(20);
-        });
+        if (theHostRunsInt80()) {
+            assertThat(o.result().termination()).isEqualTo(Termination.POLICY_VIOLATION);
+            assertThat(o.result().deniedCalls()).singleElement().satisfies(d -> {
+                assertThat(d.action()).isEqualTo("kill");
+                assertThat(d.number()).isEqualTo(20);
+            });
+        } else {
+            // a kernel without 32-bit emulation faults at the instruction itself, in a sandbox or not:
+            // no call is made, so there is none to refuse
+            assertThat(o.result().termination()).isEqualTo(Termination.SIGNALED);
+            assertThat(o.result().signal()).isEqualTo(11);
+            assertThat(o.result().deniedCalls()).isEmpty();
+        }
         var x = run(attack("x32").build());
         assertThat(x.stdout()).doesNotContain("survived");
         assertThat(x.result().termination()).isEqualTo(Termination.POLICY_VIOLATION);
         assertThat(x.result().deniedCalls()).singleElement().extracting(DeniedCall::action).isEqualTo("kill");
+    }
+
+    /** The same program outside any sandbox: does this kernel answer {@code int $0x80} at all? */
+    private static boolean theHostRunsInt80() throws Exception {
+        Process p = new ProcessBuilder(attacks.resolve("int80").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        p.waitFor();
+        return out.contains("survived");
     }
 
     @Test
