@@ -39,9 +39,9 @@
 # accept (TcpListener: no lock handed between threads) and TCP_DEFER_ACCEPT (one wake-up per
 # connection, at its first bytes) cut the ingress threads' context switches per new connection from
 # 3.9 to 2.0 (counted in /proc over 500 requests to the port's 404), but not that row's median.
-# With one client at a time, 70% of the server's 0.24-0.29 ms leaves 0.10 ms for a hop that does a
-# second TCP connection's kernel work (accept and close towards the client, connect and close into
-# the sandbox): perf puts half of the ingress threads' time in the kernel.
+# With one client at a time, 70% of the server's rate leaves 0.09-0.12 ms (for its 0.21-0.29 ms)
+# to a hop that does a second TCP connection's kernel work (accept and close towards the client,
+# connect and close into the sandbox): perf puts half of the ingress threads' time in the kernel.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
