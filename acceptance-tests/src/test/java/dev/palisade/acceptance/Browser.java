@@ -11,10 +11,13 @@ import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedCondition;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -94,7 +97,7 @@ final class Browser implements AutoCloseable {
     void submit(By button) {
         WebElement old = driver.findElement(By.tagName("html"));
         driver.findElement(button).click();
-        wait.until(ExpectedConditions.stalenessOf(old));
+        wait.until(replaced(old));
     }
 
     /** Clicks a button guarded by a confirmation, accepts the question and waits for the next page. */
@@ -104,8 +107,30 @@ final class Browser implements AutoCloseable {
         Alert alert = wait.until(ExpectedConditions.alertIsPresent());
         String question = alert.getText();
         alert.accept();
-        wait.until(ExpectedConditions.stalenessOf(old));
+        wait.until(replaced(old));
         return question;
+    }
+
+    /**
+     * The page {@code old} (its {@code html} element) belonged to has been replaced. Chromium
+     * sometimes answers for a node of the page being left that it "does not belong to the
+     * document" rather than that it is stale: the same fact, which {@code stalenessOf} takes for
+     * an error.
+     */
+    private static ExpectedCondition<Boolean> replaced(WebElement old) {
+        return driver -> {
+            try {
+                old.isEnabled();
+                return false;
+            } catch (StaleElementReferenceException e) {
+                return true;
+            } catch (WebDriverException e) {
+                if (String.valueOf(e.getMessage()).contains("does not belong to the document")) {
+                    return true;
+                }
+                throw e;
+            }
+        };
     }
 
     /** For what takes a sandboxed program to finish on a busy machine. */
