@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -153,7 +154,7 @@ class PtraceEscapeTest {
     /** The same program outside any sandbox: does this kernel answer {@code int $0x80} at all? */
     private static boolean theHostRunsInt80() throws Exception {
         Process p = new ProcessBuilder(attacks.resolve("int80").toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         p.waitFor();
         return out.contains("survived");
     }
