@@ -1,9 +1,9 @@
 package dev.palisade.sandbox;
 
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -34,12 +34,13 @@ public interface Sandbox extends AutoCloseable {
      * a host socket pair the program accepts): the platform's private path to a service the
      * program listens on. The sandbox
      * itself still reaches nothing outside (its policy stays as it was); only the caller holds
-     * this connection. Blocking mode, connected.
+     * this connection, connected (a {@link TcpConnection}: blocking reads and writes with the
+     * kernel's timeouts).
      *
      * @throws UnsupportedOperationException on a platform whose sandboxes have no sockets
      * @throws IOException when nothing listens there (connection refused) or the sandbox ended
      */
-    default SocketChannel connect(int port) throws IOException {
+    default TcpConnection connect(int port) throws IOException {
         throw new UnsupportedOperationException("this platform's sandboxes have no network sockets");
     }
 

@@ -1,17 +1,14 @@
 package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.ops.InternalListener;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
-import jdk.net.ExtendedSocketOptions;
 
 /**
  * One HTTP/1.1 exchange over a connection to the service (opened inside its sandbox, or to the
@@ -113,10 +110,11 @@ final class HttpProxy {
     }
 
     /** {@code reused}: the connection was open before this request, so the service may have closed it meanwhile. */
-    static Exchange exchange(SocketChannel channel, boolean reused, ClientExchange client, String path,
+    static Exchange exchange(TcpConnection service, boolean reused, ClientExchange client, String path,
             Forwarding forwarding, int readTimeoutMillis) throws IOException {
-        Socket socket = channel.socket();
-        socket.setSoTimeout(readTimeoutMillis);
+        service.setReadTimeout(readTimeoutMillis);
+        service.setWriteTimeout(readTimeoutMillis);   // a service that stops reading a long body
+        OutputStream up = service.output();
         byte[] buf = BUFFERS.get();
         long length = client.contentLength();
         boolean chunkedUp = length < 0 && client.chunked();
@@ -129,7 +127,7 @@ final class HttpProxy {
         InputStream body = length > 0 || chunkedUp ? client.body() : null;
         int first = body == null ? -1 : body.read(buf);
         try {
-            write(channel, head, 0, head.length);
+            up.write(head);
         } catch (IOException e) {
             throw replayable ? new Stale("the kept connection was closed: " + e.getMessage()) : e;
         }
@@ -139,20 +137,19 @@ final class HttpProxy {
                     continue;
                 }
                 if (chunkedUp) {
-                    byte[] size = (Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-                    write(channel, size, 0, size.length);
-                    write(channel, buf, 0, n);
-                    write(channel, CRLF, 0, 2);
+                    up.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    up.write(buf, 0, n);
+                    up.write(CRLF);
                 } else {
-                    write(channel, buf, 0, n);
+                    up.write(buf, 0, n);
                 }
             }
             if (chunkedUp) {
-                write(channel, LAST_CHUNK, 0, LAST_CHUNK.length);
+                up.write(LAST_CHUNK);
             }
         }
 
-        Reader down = new Reader(channel, socket.getInputStream(), buf);
+        Reader down = new Reader(service, buf);
         int status;
         boolean http11;
         while (true) {
@@ -313,28 +310,21 @@ final class HttpProxy {
         return head.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    private static void write(SocketChannel ch, byte[] b, int off, int len) throws IOException {
-        ByteBuffer bb = ByteBuffer.wrap(b, off, len);
-        while (bb.hasRemaining()) {
-            ch.write(bb);
-        }
-    }
-
     /**
      * The service's side of the exchange, read through the request thread's buffer: lines of
      * the head, then the body, with nothing left over at the end of a clean message.
      */
     private static final class Reader {
-        private final SocketChannel channel;
+        private final TcpConnection service;
         private final InputStream in;
         private final byte[] buf;
         private int pos, lim;
         /** Bytes read from the service so far. */
         long total;
 
-        Reader(SocketChannel channel, InputStream in, byte[] buf) {
-            this.channel = channel;
-            this.in = in;
+        Reader(TcpConnection service, byte[] buf) {
+            this.service = service;
+            this.in = service.input();
             this.buf = buf;
         }
 
@@ -409,8 +399,8 @@ final class HttpProxy {
          */
         private void quickAck() {
             try {
-                channel.setOption(ExtendedSocketOptions.TCP_QUICKACK, true);
-            } catch (IOException | UnsupportedOperationException e) {
+                service.quickAck();
+            } catch (IOException e) {
                 // not on this kernel: only slower
             }
         }

@@ -4,9 +4,9 @@ import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.InstanceConnections;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceStore;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.nio.channels.SocketChannel;
+import java.net.InetAddress;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -71,7 +71,7 @@ class NodeRoutes implements AutoCloseable {
         cache.remove(tenant + "/" + service);
     }
 
-    private SocketChannel open(String address) throws IOException {
+    private TcpConnection open(String address) throws IOException {
         int colon = address.lastIndexOf(':');
         if (colon <= 0) {
             throw new IOException("malformed node address");
@@ -86,14 +86,10 @@ class NodeRoutes implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new IOException("malformed node address");
         }
-        SocketChannel ch = SocketChannel.open();
-        try {
-            ch.socket().connect(new InetSocketAddress(host, port), (int) properties.connectTimeout().toMillis());
-            return ch;
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
+        if (port < 1 || port > 65535) {
+            throw new IOException("malformed node address");
         }
+        return TcpConnection.open(InetAddress.getByName(host), port, (int) properties.connectTimeout().toMillis());
     }
 
     @Override

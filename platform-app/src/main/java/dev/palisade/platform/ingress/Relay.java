@@ -56,14 +56,14 @@ final class Relay {
             lease = connections.acquire();
             HttpProxy.Exchange x;
             try {
-                x = HttpProxy.exchange(lease.channel(), lease.reused(), client, path, upstream.forwarding(),
+                x = HttpProxy.exchange(lease.connection(), lease.reused(), client, path, upstream.forwarding(),
                         upstream.readTimeoutMillis());
             } catch (HttpProxy.Stale e) {
                 // the other side closed a kept connection meanwhile: the request never reached it, send it on a new one
-                connections.release(lease.channel(), false);
+                connections.release(lease.connection(), false);
                 lease = null;
                 lease = connections.fresh();
-                x = HttpProxy.exchange(lease.channel(), false, client, path, upstream.forwarding(),
+                x = HttpProxy.exchange(lease.connection(), false, client, path, upstream.forwarding(),
                         upstream.readTimeoutMillis());
             }
             keep = x.keepAlive();
@@ -94,7 +94,7 @@ final class Relay {
             return client.committed() ? client.status() : 502;
         } finally {
             if (lease != null) {
-                connections.release(lease.channel(), keep);
+                connections.release(lease.connection(), keep);
             }
             permits.release();
         }

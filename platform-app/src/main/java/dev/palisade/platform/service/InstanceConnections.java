@@ -1,10 +1,9 @@
 package dev.palisade.platform.service;
 
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -38,7 +37,7 @@ public final class InstanceConnections implements AutoCloseable {
     /** Opens a new connection to where the requests go. */
     @FunctionalInterface
     public interface Opener {
-        SocketChannel open() throws IOException;
+        TcpConnection open() throws IOException;
     }
 
     private final Opener opener;
@@ -53,14 +52,14 @@ public final class InstanceConnections implements AutoCloseable {
     private int inUse;
     private boolean closed;
 
-    private record Idle(SocketChannel channel, long since) {
+    private record Idle(TcpConnection connection, long since) {
     }
 
     /**
      * A connection for one exchange; {@code reused}: it was open before this request (kept from
      * an earlier exchange, or a standby), so the service may have closed it meanwhile.
      */
-    public record Lease(SocketChannel channel, boolean reused) {
+    public record Lease(TcpConnection connection, boolean reused) {
     }
 
     public InstanceConnections(Opener opener, int maxIdle, Duration maxIdleTime) {
@@ -90,10 +89,10 @@ public final class InstanceConnections implements AutoCloseable {
             if (i == null) {
                 return null;
             }
-            if (System.nanoTime() - i.since() < maxIdleNanos && stillOpen(i.channel())) {
-                return new Lease(i.channel(), true);
+            if (System.nanoTime() - i.since() < maxIdleNanos && i.connection().idleAndOpen()) {
+                return new Lease(i.connection(), true);
             }
-            closeQuietly(i.channel());
+            i.connection().close();
         }
     }
 
@@ -124,7 +123,7 @@ public final class InstanceConnections implements AutoCloseable {
         return counted(() -> {
             Idle s = takeStandby();
             if (s != null) {
-                closeQuietly(s.channel());
+                s.connection().close();
             }
             return new Lease(open(), false);
         });
@@ -161,7 +160,7 @@ public final class InstanceConnections implements AutoCloseable {
      * boundary), else closed, and then, if nothing else is idle or in flight, replaced by a
      * standby for the next request.
      */
-    public void release(SocketChannel ch, boolean clean) {
+    public void release(TcpConnection ch, boolean clean) {
         boolean kept = false;
         boolean replace = false;
         Idle unneeded = null;
@@ -178,10 +177,10 @@ public final class InstanceConnections implements AutoCloseable {
             }
         }
         if (!kept) {
-            closeQuietly(ch);
+            ch.close();
         }
         if (unneeded != null) {
-            closeQuietly(unneeded.channel());
+            unneeded.connection().close();
         }
         if (replace) {
             openStandby();
@@ -190,7 +189,7 @@ public final class InstanceConnections implements AutoCloseable {
 
     /** Opens the standby ({@code opening} is set); a failure only leaves the next request to open its own. */
     private void openStandby() {
-        SocketChannel ch = null;
+        TcpConnection ch = null;
         try {
             ch = open();
         } catch (IOException | RuntimeException e) {
@@ -205,7 +204,7 @@ public final class InstanceConnections implements AutoCloseable {
             }
         }
         if (ch != null) {
-            closeQuietly(ch);
+            ch.close();
         }
     }
 
@@ -225,7 +224,7 @@ public final class InstanceConnections implements AutoCloseable {
                 standby = null;
             }
         }
-        drop.forEach(i -> closeQuietly(i.channel()));
+        drop.forEach(i -> i.connection().close());
     }
 
     /** How many connections wait idle now. */
@@ -251,41 +250,17 @@ public final class InstanceConnections implements AutoCloseable {
             }
             notifyAll();
         }
-        drop.forEach(i -> closeQuietly(i.channel()));
+        drop.forEach(i -> i.connection().close());
     }
 
-    private SocketChannel open() throws IOException {
-        SocketChannel ch = opener.open();
+    private TcpConnection open() throws IOException {
+        TcpConnection ch = opener.open();
         try {
-            ch.socket().setTcpNoDelay(true);
+            ch.setNoDelay(true);
         } catch (IOException e) {
-            closeQuietly(ch);
+            ch.close();
             throw e;
         }
         return ch;
-    }
-
-    /**
-     * The service has neither closed it nor sent anything unasked while it sat idle: a
-     * non-blocking read finds nothing to read (a closed one reads end-of-stream, one with stray
-     * bytes is out of step with its requests).
-     */
-    private static boolean stillOpen(SocketChannel ch) {
-        try {
-            ch.configureBlocking(false);
-            int n = ch.read(ByteBuffer.allocate(1));
-            ch.configureBlocking(true);
-            return n == 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void closeQuietly(SocketChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // nothing more to do with it
-        }
     }
 }

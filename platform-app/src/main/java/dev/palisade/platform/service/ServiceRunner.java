@@ -18,10 +18,9 @@ import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -270,15 +269,15 @@ class ServiceRunner implements ServiceRuns {
 
     /** Healthy: it accepts a connection and, with a health path, answers it with 2xx or 3xx. */
     static boolean probe(Sandbox sandbox, ServiceSpec spec) {
-        try (SocketChannel ch = sandbox.connect(spec.port())) {
+        try (TcpConnection ch = sandbox.connect(spec.port())) {
             if (spec.healthPath() == null) {
                 return true;
             }
-            ch.socket().setSoTimeout(2000);
-            ch.socket().getOutputStream().write(("GET " + spec.healthPath() + " HTTP/1.0\r\nHost: localhost\r\n"
+            ch.setReadTimeout(2000);
+            ch.setWriteTimeout(2000);
+            ch.output().write(("GET " + spec.healthPath() + " HTTP/1.0\r\nHost: localhost\r\n"
                     + "User-Agent: palisade-health\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            InputStream in = ch.socket().getInputStream();
-            byte[] head = in.readNBytes(12);
+            byte[] head = ch.input().readNBytes(12);
             String line = new String(head, StandardCharsets.US_ASCII);
             return line.startsWith("HTTP/1.") && (line.charAt(9) == '2' || line.charAt(9) == '3');
         } catch (IOException | RuntimeException e) {

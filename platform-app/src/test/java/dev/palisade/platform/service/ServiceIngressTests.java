@@ -9,12 +9,14 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -312,10 +314,10 @@ class ServiceIngressTests extends ServiceTestSupport {
         }
         assertThat(instance.connections().hasStandby()).isFalse();
         // and a connection of someone else's (inside the sandbox) is served at once
-        try (java.nio.channels.SocketChannel other = instance.sandbox().connect(8000)) {
-            other.socket().setSoTimeout(2000);
-            other.socket().getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            String answer = new String(other.socket().getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        try (TcpConnection other = instance.sandbox().connect(8000)) {
+            other.setReadTimeout(2000);
+            other.output().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(other.input().readAllBytes(), StandardCharsets.US_ASCII);
             assertThat(answer).startsWith("HTTP/1.0 200").contains("\r\n\r\n2 ");
         }
     }

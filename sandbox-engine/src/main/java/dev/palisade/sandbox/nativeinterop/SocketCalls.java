@@ -19,9 +19,10 @@ final class SocketCalls {
     static final int AF_INET = 2, AF_INET6 = 10;
     static final int SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
     static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
-    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_DEFER_ACCEPT = 9;
+    static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_DEFER_ACCEPT = 9, TCP_QUICKACK = 12;
     static final int SHUT_WR = 1, SHUT_RDWR = 2;
-    static final int MSG_NOSIGNAL = 0x4000;
+    static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
+    static final long FIONREAD = 0x541B;
     /** {@code sizeof(struct sockaddr_storage)}. */
     static final int SOCKADDR_SIZE = 128;
 
@@ -43,7 +44,13 @@ final class SocketCalls {
 
     static native int accept4(int fd, byte[] address, int[] length, int flags);
 
+    static native int connect(int fd, byte[] address, int length);
+
     static native long read(int fd, Pointer buffer, long count);
+
+    static native long recv(int fd, Pointer buffer, long length, int flags);
+
+    static native int ioctl(int fd, long request, int[] value);
 
     static native long send(int fd, Pointer buffer, long length, int flags);
 

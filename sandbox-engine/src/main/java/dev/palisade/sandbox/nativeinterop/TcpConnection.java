@@ -6,16 +6,21 @@ import dev.palisade.sandbox.abi.Errno;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.Objects;
 
 /**
- * One accepted TCP connection of a {@link TcpListener}, read and written with blocking
- * {@code read(2)} and {@code send(2)} from the thread that owns it. Timeouts are the kernel's
- * ({@code SO_RCVTIMEO}, {@code SO_SNDTIMEO}): an expired wait throws
- * {@link SocketTimeoutException} and leaves the connection usable. Writes never raise
- * {@code SIGPIPE}. Only {@link #abort()} may be called from another thread.
+ * One TCP connection, accepted by a {@link TcpListener} or opened with {@link #open}, read
+ * and written with blocking {@code read(2)} and {@code send(2)} from the thread that owns it.
+ * Timeouts are the kernel's ({@code SO_RCVTIMEO}, {@code SO_SNDTIMEO}): an expired wait throws
+ * {@link SocketTimeoutException} and leaves the connection usable, with no switch to
+ * non-blocking mode and back around each read (which the JDK's sockets do for a read with a
+ * timeout: four more system calls). Writes never raise {@code SIGPIPE}. Only {@link #abort()}
+ * may be called from another thread.
  */
 public final class TcpConnection implements AutoCloseable {
 
@@ -24,10 +29,10 @@ public final class TcpConnection implements AutoCloseable {
     private static final ThreadLocal<Memory> SCRATCH = ThreadLocal.withInitial(() -> new Memory(CHUNK));
 
     private final int fd;
-    private final String remoteAddress;
+    private String remoteAddress;
     private final InputStream in = new In();
     private final OutputStream out = new Out();
-    private int readTimeoutMillis;
+    private int readTimeoutMillis, writeTimeoutMillis;
     private boolean closed;   // guarded by this: abort() must not touch a closed (and perhaps reused) descriptor number
 
     TcpConnection(int fd, String remoteAddress) {
@@ -35,9 +40,96 @@ public final class TcpConnection implements AutoCloseable {
         this.remoteAddress = remoteAddress;
     }
 
-    /** The client's address as text (an IPv4-mapped IPv6 address as IPv4). */
+    /**
+     * A new TCP socket, not yet connected. A socket belongs for good to the network namespace of
+     * the thread that makes it: one made by a thread that entered a sandbox's namespace reaches
+     * that sandbox's loopback, whichever thread later connects and uses it.
+     */
+    public static TcpConnection unconnected(boolean ipv6) throws SocketException {
+        int fd = SocketCalls.socket(ipv6 ? SocketCalls.AF_INET6 : SocketCalls.AF_INET,
+                SocketCalls.SOCK_STREAM | SocketCalls.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw TcpListener.failure("socket", Native.getLastError());
+        }
+        return new TcpConnection(fd, null);
+    }
+
+    /** A new connection to {@code address:port}, as {@link #connect(InetAddress, int, int)}. */
+    public static TcpConnection open(InetAddress address, int port, int timeoutMillis) throws IOException {
+        TcpConnection c = unconnected(!(address instanceof Inet4Address));
+        try {
+            c.connect(address, port, timeoutMillis);
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Connects this socket to {@code address:port}, waiting at most {@code timeoutMillis} (0: as
+     * long as the kernel tries). The same bound then holds for each write, until
+     * {@link #setWriteTimeout}.
+     *
+     * @throws ConnectException nothing listens there
+     * @throws SocketTimeoutException no answer in time (a full accept queue, say)
+     */
+    public void connect(InetAddress address, int port, int timeoutMillis) throws IOException {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+        setWriteTimeout(timeoutMillis);   // SO_SNDTIMEO bounds connect(2) too (socket(7))
+        byte[] sockaddr = TcpListener.sockaddr(address, port);
+        while (SocketCalls.connect(fd, sockaddr, sockaddr.length) < 0) {
+            int errno = Native.getLastError();
+            if (errno == Errno.EINTR.value()) {
+                continue;   // the handshake goes on in the kernel: wait for it below
+            }
+            if (errno == Errno.ECONNREFUSED.value()) {
+                throw new ConnectException("Connection refused: nothing listens on " + address.getHostAddress() + ":" + port);
+            }
+            if (errno == Errno.EINPROGRESS.value() || errno == Errno.EALREADY.value()) {
+                throw new SocketTimeoutException("connect to " + address.getHostAddress() + ":" + port + " timed out");
+            }
+            if (errno == Errno.EISCONN.value()) {
+                break;   // the interrupted connect completed meanwhile
+            }
+            throw TcpListener.failure("connect(" + address.getHostAddress() + ":" + port + ")", errno);
+        }
+        remoteAddress = address.getHostAddress();
+    }
+
+    /** The peer's address as text (an IPv4-mapped IPv6 address as IPv4); {@code null} before {@link #connect}. */
     public String remoteAddress() {
         return remoteAddress;
+    }
+
+    /** The local port (of a connected socket: the one the kernel picked). */
+    public int localPort() throws SocketException {
+        return TcpListener.boundPort(fd);
+    }
+
+    /**
+     * Whether this connection, left idle, is still in step: the peer has not closed it nor sent
+     * anything unasked (a closed one peeks end-of-stream, one with stray bytes peeks them).
+     */
+    public boolean idleAndOpen() {
+        long n = SocketCalls.recv(fd, SCRATCH.get(), 1, SocketCalls.MSG_PEEK | SocketCalls.MSG_DONTWAIT);
+        return n < 0 && Native.getLastError() == Errno.EAGAIN.value();
+    }
+
+    /**
+     * Acknowledges what came at once rather than after the kernel's delayed-ACK timer (Linux
+     * turns this off again by itself: call it before each read that should be acknowledged so).
+     */
+    public void quickAck() throws SocketException {
+        if (SocketCalls.setsockopt(fd, SocketCalls.IPPROTO_TCP, SocketCalls.TCP_QUICKACK, new int[] {1}, 4) < 0) {
+            throw TcpListener.failure("setsockopt(TCP_QUICKACK)", Native.getLastError());
+        }
+    }
+
+    public synchronized boolean isOpen() {
+        return !closed;
     }
 
     public InputStream input() {
@@ -59,7 +151,10 @@ public final class TcpConnection implements AutoCloseable {
 
     /** How long a write waits for room (a client that does not read) before {@link SocketTimeoutException}; 0: for ever. */
     public void setWriteTimeout(int millis) throws SocketException {
-        setTimeout(SocketCalls.SO_SNDTIMEO, millis);
+        if (millis != writeTimeoutMillis) {
+            setTimeout(SocketCalls.SO_SNDTIMEO, millis);
+            writeTimeoutMillis = millis;
+        }
     }
 
     private void setTimeout(int option, int millis) throws SocketException {
@@ -101,6 +196,16 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     private final class In extends InputStream {
+        /** What can be read now without waiting. */
+        @Override
+        public int available() throws IOException {
+            int[] n = {0};
+            if (SocketCalls.ioctl(fd, SocketCalls.FIONREAD, n) < 0) {
+                throw TcpListener.failure("ioctl(FIONREAD)", Native.getLastError());
+            }
+            return n[0];
+        }
+
         @Override
         public int read() throws IOException {
             byte[] one = new byte[1];

@@ -53,9 +53,7 @@ public final class TcpListener implements AutoCloseable {
             byte[] sockaddr = sockaddr(address, port);
             check("bind(" + address.getHostAddress() + ":" + port + ")", SocketCalls.bind(fd, sockaddr, sockaddr.length));
             check("listen", SocketCalls.listen(fd, backlog));
-            byte[] bound = new byte[SOCKADDR_SIZE];
-            check("getsockname", SocketCalls.getsockname(fd, bound, new int[] {bound.length}));
-            return new TcpListener(fd, ((bound[2] & 0xff) << 8) | (bound[3] & 0xff));
+            return new TcpListener(fd, boundPort(fd));
         } catch (IOException e) {
             SocketCalls.close(fd);
             throw e;
@@ -136,6 +134,13 @@ public final class TcpListener implements AutoCloseable {
         if (s == 0) {
             SocketCalls.close(fd);
         }
+    }
+
+    /** The local port a socket is bound to (the one the kernel picked, for port 0 or a connect). */
+    static int boundPort(int fd) throws SocketException {
+        byte[] bound = new byte[SOCKADDR_SIZE];
+        check("getsockname", SocketCalls.getsockname(fd, bound, new int[] {bound.length}));
+        return ((bound[2] & 0xff) << 8) | (bound[3] & 0xff);   // sin_port and sin6_port: network order, same offset
     }
 
     static byte[] sockaddr(InetAddress address, int port) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -256,5 +257,47 @@ class TcpListenerTest {
         byte[] unknown = new byte[128];
         unknown[0] = 1;   // AF_UNIX
         assertThat(TcpListener.peerAddress(unknown)).isEqualTo("unknown");
+    }
+    @Test
+    void anOpenedConnectionTalksToAServerAndTellsAnIdleOneFromAClosedOne() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 4, LOOPBACK);
+                TcpConnection c = TcpConnection.open(LOOPBACK, server.getLocalPort(), 2000);
+                Socket s = server.accept()) {
+            assertThat(c.remoteAddress()).isEqualTo("127.0.0.1");
+            assertThat(c.localPort()).isEqualTo(s.getPort());
+            assertThat(c.idleAndOpen()).isTrue();
+
+            s.getOutputStream().write("stray".getBytes(StandardCharsets.US_ASCII));
+            c.setReadTimeout(2000);
+            for (long end = System.nanoTime() + 2_000_000_000L; c.input().available() < 5 && System.nanoTime() < end; ) {
+                Thread.onSpinWait();
+            }
+            assertThat(c.input().available()).isEqualTo(5);
+            assertThat(c.idleAndOpen()).as("bytes nobody asked for: out of step").isFalse();
+            assertThat(c.input().readNBytes(5)).isEqualTo("stray".getBytes(StandardCharsets.US_ASCII));
+            assertThat(c.idleAndOpen()).isTrue();
+
+            c.quickAck();
+            c.output().write("ok".getBytes(StandardCharsets.US_ASCII));
+            assertThat(s.getInputStream().readNBytes(2)).isEqualTo("ok".getBytes(StandardCharsets.US_ASCII));
+
+            s.close();
+            for (long end = System.nanoTime() + 2_000_000_000L; c.idleAndOpen() && System.nanoTime() < end; ) {
+                Thread.onSpinWait();
+            }
+            assertThat(c.idleAndOpen()).as("closed by the server").isFalse();
+            assertThat(c.input().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void connectingWhereNothingListensIsRefusedClearly() throws Exception {
+        int port;
+        try (ServerSocket gone = new ServerSocket(0, 1, LOOPBACK)) {
+            port = gone.getLocalPort();
+        }
+        assertThatThrownBy(() -> TcpConnection.open(LOOPBACK, port, 2000)).isInstanceOf(ConnectException.class)
+                .hasMessageContaining("nothing listens on 127.0.0.1:" + port);
+        assertThatThrownBy(() -> TcpConnection.open(LOOPBACK, 0, 2000)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -6,13 +6,13 @@ import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.platform.Results;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.SocketChannel;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
@@ -162,7 +162,7 @@ final class KvmSandbox implements Sandbox {
      * host socket pair, the program accepts the other (see {@link Loopback}).
      */
     @Override
-    public SocketChannel connect(int port) throws IOException {
+    public TcpConnection connect(int port) throws IOException {
         if (result.isDone()) {
             throw new IOException("the sandbox has ended");
         }

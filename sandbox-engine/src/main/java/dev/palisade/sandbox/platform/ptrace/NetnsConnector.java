@@ -1,12 +1,10 @@
 package dev.palisade.sandbox.platform.ptrace;
 
 import dev.palisade.sandbox.nativeinterop.Namespaces;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.nio.channels.SocketChannel;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -35,9 +33,14 @@ final class NetnsConnector implements AutoCloseable {
     private static final int READY = 16;
     /** The refill starts when this few are left. */
     private static final int LOW = READY / 2;
+    /**
+     * A connect on the loopback completes at once unless the program's accept queue is full:
+     * then the kernel retries the handshake for a while, and the caller gives up after this.
+     */
+    private static final int CONNECT_TIMEOUT_MILLIS = 5000;
 
     private final int nsFd;
-    private final ArrayBlockingQueue<SocketChannel> ready = new ArrayBlockingQueue<>(READY);
+    private final ArrayBlockingQueue<TcpConnection> ready = new ArrayBlockingQueue<>(READY);
     private final CompletableFuture<Void> entered = new CompletableFuture<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -71,9 +74,9 @@ final class NetnsConnector implements AutoCloseable {
         }
         while (!closed && !Thread.currentThread().isInterrupted()) {
             while (!closed && ready.remainingCapacity() > 0) {
-                SocketChannel ch;
+                TcpConnection ch;
                 try {
-                    ch = SocketChannel.open(StandardProtocolFamily.INET);
+                    ch = TcpConnection.unconnected(false);
                 } catch (IOException e) {
                     failure = e;   // descriptors exhausted, say: reported to the next caller, tried again
                     sleepQuietly();
@@ -81,27 +84,27 @@ final class NetnsConnector implements AutoCloseable {
                 }
                 failure = null;
                 if (!ready.offer(ch)) {
-                    closeQuietly(ch);
+                    ch.close();
                 }
             }
             if (ready.size() > LOW) {
                 LockSupport.park(this);   // until a connect takes the queue down to LOW (or close)
             }
         }
-        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
-            closeQuietly(ch);
+        for (TcpConnection ch; (ch = ready.poll()) != null; ) {
+            ch.close();
         }
     }
 
-    /** A connected channel to {@code 127.0.0.1:port} in the namespace. */
-    SocketChannel connect(int port) throws IOException {
+    /** A connection to {@code 127.0.0.1:port} in the namespace. */
+    TcpConnection connect(int port) throws IOException {
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
         if (closed) {
             throw new IOException("the sandbox has ended");
         }
-        SocketChannel ch = ready.poll();
+        TcpConnection ch = ready.poll();
         if (ready.size() <= LOW) {
             LockSupport.unpark(thread);
         }
@@ -118,11 +121,11 @@ final class NetnsConnector implements AutoCloseable {
             throw f != null ? f : new IOException("the sandbox's connector did not answer");
         }
         if (closed) {
-            closeQuietly(ch);
+            ch.close();
             throw new IOException("the sandbox has ended");
         }
         try {
-            ch.connect(new InetSocketAddress(LOOPBACK, port));
+            ch.connect(LOOPBACK, port, CONNECT_TIMEOUT_MILLIS);
             return ch;
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -138,16 +141,8 @@ final class NetnsConnector implements AutoCloseable {
         closed = true;
         thread.interrupt();
         Namespaces.close(nsFd);
-        for (SocketChannel ch; (ch = ready.poll()) != null; ) {
-            closeQuietly(ch);
-        }
-    }
-
-    private static void closeQuietly(SocketChannel ch) {
-        try {
+        for (TcpConnection ch; (ch = ready.poll()) != null; ) {
             ch.close();
-        } catch (IOException ignored) {
-            // nothing to do
         }
     }
 

@@ -7,6 +7,7 @@ import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.platform.Results;
 import dev.palisade.sandbox.nativeinterop.Posix;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -14,7 +15,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -177,7 +177,7 @@ final class PtraceSandbox implements Sandbox {
     }
 
     @Override
-    public SocketChannel connect(int port) throws IOException {
+    public TcpConnection connect(int port) throws IOException {
         return connector().connect(port);
     }
 

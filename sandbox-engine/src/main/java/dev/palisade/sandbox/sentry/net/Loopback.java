@@ -1,10 +1,10 @@
 package dev.palisade.sandbox.sentry.net;
 
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -27,6 +27,8 @@ import java.util.function.BooleanSupplier;
 public final class Loopback {
     /** First port handed out for bind(port 0), as Linux's default ip_local_port_range. */
     static final int EPHEMERAL_LOW = 32768, EPHEMERAL_HIGH = 60999;
+    /** The host's own loopback answers at once; this only bounds a stuck kernel. */
+    private static final int PAIR_TIMEOUT_MILLIS = 5000;
 
     private final Map<Integer, SocketFile> ports = new ConcurrentHashMap<>();
     private final boolean reachable;
@@ -49,13 +51,13 @@ public final class Loopback {
     }
 
     /**
-     * Opens a connection to the program listening on {@code port}: the caller gets a connected,
-     * blocking TCP channel whose peer waits in that socket's accept queue.
+     * Opens a connection to the program listening on {@code port}: the caller gets a connected
+     * {@link TcpConnection} whose peer waits in that socket's accept queue.
      *
      * @throws ConnectException when nothing listens there or its queue is full
      * @throws IOException when the sandbox has ended or does not allow connections in
      */
-    public SocketChannel connect(int port) throws IOException {
+    public TcpConnection connect(int port) throws IOException {
         if (!reachable) {
             throw new ConnectException("the sandbox's network policy is NONE: nothing can connect to it");
         }
@@ -66,40 +68,46 @@ public final class Loopback {
         if (listener == null || !listener.listening()) {
             throw new ConnectException("connection refused: nothing listens on port " + port + " in the sandbox");
         }
-        SocketChannel[] pair = hostPair();
-        if (!listener.enqueue(pair[1])) {
-            pair[0].close();
-            pair[1].close();
+        HostPair pair = hostPair();
+        if (!listener.enqueue(pair.sandboxEnd())) {
+            pair.callerEnd().close();
+            pair.sandboxEnd().close();
             throw new ConnectException("connection refused: the accept queue of port " + port + " is full or closed");
         }
         wakeup();
-        return pair[0];
+        return pair.callerEnd();
+    }
+
+    /** The two ends of one host TCP connection: the caller's (blocking), the Sentry's (non-blocking, for its selector). */
+    record HostPair(TcpConnection callerEnd, SocketChannel sandboxEnd) {
     }
 
     /**
-     * A connected pair of host TCP channels over 127.0.0.1: [caller end (blocking), sandbox end
-     * (non-blocking)]. The listening socket lives only for this call; a connection from anyone
-     * but our own client (another local process racing in) is dropped.
+     * A connected pair over the host's 127.0.0.1. The listening socket lives only for this call;
+     * a connection from anyone but our own caller's end (another local process racing in) is
+     * dropped.
      */
-    static SocketChannel[] hostPair() throws IOException {
+    static HostPair hostPair() throws IOException {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
-            SocketChannel client = SocketChannel.open(server.getLocalAddress());
+            InetSocketAddress at = (InetSocketAddress) server.getLocalAddress();
+            TcpConnection caller = TcpConnection.open(at.getAddress(), at.getPort(), PAIR_TIMEOUT_MILLIS);
             try {
-                SocketAddress mine = client.getLocalAddress();
+                int mine = caller.localPort();
                 for (int tries = 0; tries < 8; tries++) {
                     SocketChannel s = server.accept();
-                    if (mine.equals(s.getRemoteAddress())) {
-                        client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                    InetSocketAddress peer = (InetSocketAddress) s.getRemoteAddress();
+                    if (peer.getPort() == mine && peer.getAddress().isLoopbackAddress()) {
+                        caller.setNoDelay(true);
                         s.setOption(StandardSocketOptions.TCP_NODELAY, true);
                         s.configureBlocking(false);
-                        return new SocketChannel[] {client, s};
+                        return new HostPair(caller, s);
                     }
                     s.close();
                 }
                 throw new IOException("could not pair a connection to the sandbox");
             } catch (IOException | RuntimeException e) {
-                client.close();
+                caller.close();
                 throw e;
             }
         }

@@ -14,6 +14,7 @@ import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +23,6 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,12 +82,12 @@ class KvmServiceTest {
 
     /** Sends one HTTP/1.0 request over a fresh connection into the sandbox and returns the whole answer. */
     private static String get(Sandbox s, int port, String path) throws IOException {
-        try (SocketChannel ch = s.connect(port)) {
-            assertThat(ch.isConnected()).isTrue();
-            assertThat(ch.isBlocking()).isTrue();
-            ch.write(ByteBuffer.wrap(("GET " + path + " HTTP/1.0\r\nHost: sandbox\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
-            ch.socket().setSoTimeout(20_000);
-            return new String(ch.socket().getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        try (TcpConnection ch = s.connect(port)) {
+            assertThat(ch.isOpen()).isTrue();
+            assertThat(ch.remoteAddress()).isEqualTo("127.0.0.1");
+            ch.output().write(("GET " + path + " HTTP/1.0\r\nHost: sandbox\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            ch.setReadTimeout(20_000);
+            return new String(ch.input().readAllBytes(), StandardCharsets.US_ASCII);
         }
     }
 

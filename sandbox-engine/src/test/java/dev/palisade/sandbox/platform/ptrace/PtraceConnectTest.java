@@ -5,13 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,9 +79,10 @@ class PtraceConnectTest {
     private static String get(Sandbox s, String path) throws Exception {
         long deadline = System.nanoTime() + 15_000_000_000L;
         while (true) {
-            try (SocketChannel ch = s.connect(PORT)) {
-                ch.write(StandardCharsets.US_ASCII.encode("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n"));
-                return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+            try (TcpConnection ch = s.connect(PORT)) {
+                ch.setReadTimeout(20_000);
+                ch.output().write(("GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                return new String(ch.input().readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) {
                     throw e;
