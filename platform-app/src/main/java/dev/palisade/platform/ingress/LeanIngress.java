@@ -6,10 +6,13 @@ import dev.palisade.sandbox.nativeinterop.TcpListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -26,6 +29,12 @@ import org.springframework.stereotype.Component;
  * the client keeps it open, then goes back to accepting. With every thread busy, new connections
  * wait in the kernel's backlog. Tomcat's path, by contrast, passes each new connection from its
  * acceptor to its poller to a worker thread.
+ *
+ * <p>Only a couple of threads wait in {@code accept()} at a time; the others wait parked, the
+ * most recently busy first to be called. The kernel wakes the waiters of an {@code accept()} in
+ * turn, so with all of them there, one client at a time was served by each of the threads in
+ * turn, every one of them cold (its stack and data out of the caches). Now the same two
+ * alternate; a parked one is called only when no thread is left in {@code accept()}.
  */
 @Component
 public class LeanIngress implements SmartLifecycle {
@@ -35,6 +44,8 @@ public class LeanIngress implements SmartLifecycle {
     /** At most this long, and this long of silence, spent reading what a client sends after its answer. */
     private static final int LINGER_MILLIS = 1000;
     private static final int LINGER_SILENCE_MILLIS = 200;
+    /** A thread done with its connection goes back to accept() while fewer than this wait there, else it parks. */
+    private static final int ACCEPTING = 2;
 
     private final IngressRouter router;
     private final IngressProperties properties;
@@ -44,6 +55,10 @@ public class LeanIngress implements SmartLifecycle {
     /** Connections waiting for their next request: cut at once at a stop. */
     private final Set<TcpConnection> idle = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
+    /** Threads parked until called into accept(), the last parked on top; guards itself and {@link #accepting}. */
+    private final Deque<Thread> parked = new ArrayDeque<>();
+    /** Threads in accept(), or on their way into it. */
+    private int accepting;
     private volatile TcpListener server;
     private volatile boolean stopping;
     private volatile int threadCount;
@@ -78,6 +93,9 @@ public class LeanIngress implements SmartLifecycle {
         }
         stopping = false;
         threadCount = Math.max(1, properties.threads());
+        synchronized (parked) {
+            accepting = threadCount;   // every thread starts in accept(); the first ones back park
+        }
         for (int i = 0; i < threadCount; i++) {
             Thread t = new Thread(this::acceptAndServe, "ingress-" + i);
             t.setDaemon(true);
@@ -89,7 +107,7 @@ public class LeanIngress implements SmartLifecycle {
 
     private void acceptAndServe() {
         TcpListener s = server;
-        while (!stopping) {
+        while (!stopping && server == s) {   // a thread that outlived a stop never serves the port opened after it
             TcpConnection client;
             try {
                 client = s.accept();
@@ -99,6 +117,8 @@ public class LeanIngress implements SmartLifecycle {
                     pause();   // out of descriptors, say: not a busy loop
                 }
                 continue;
+            } finally {
+                leftAccept();
             }
             open.add(client);
             try (client) {
@@ -109,6 +129,42 @@ public class LeanIngress implements SmartLifecycle {
                 log.debug("Ingress connection failed", e);
             } finally {
                 open.remove(client);
+            }
+            awaitTurnToAccept();
+        }
+    }
+
+    /** Calls the most recently parked thread into accept() when this one was the last there. */
+    private void leftAccept() {
+        Thread next = null;
+        synchronized (parked) {
+            accepting--;
+            if (accepting == 0 && !parked.isEmpty()) {
+                next = parked.pop();
+                accepting++;
+            }
+        }
+        if (next != null) {
+            LockSupport.unpark(next);
+        }
+    }
+
+    /** Back to accept() when fewer than {@link #ACCEPTING} threads wait there, else parked until called (or the stop). */
+    private void awaitTurnToAccept() {
+        Thread me = Thread.currentThread();
+        synchronized (parked) {
+            if (accepting < ACCEPTING || stopping) {
+                accepting++;
+                return;
+            }
+            parked.push(me);
+        }
+        while (!stopping) {
+            LockSupport.park(this);
+            synchronized (parked) {
+                if (!parked.contains(me)) {
+                    return;   // called: leftAccept counted it in
+                }
             }
         }
     }
@@ -224,6 +280,10 @@ public class LeanIngress implements SmartLifecycle {
         }
         stopping = true;
         s.close();   // wakes the threads waiting in accept
+        synchronized (parked) {
+            parked.forEach(LockSupport::unpark);   // they see the stop and end
+            parked.clear();
+        }
         // requests in flight get a moment to finish; idle and slow connections are cut
         abortAll(idle);
         long end = System.nanoTime() + 2_000_000_000L;

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -352,6 +353,43 @@ class LeanIngressTests extends ServiceTestSupport {
                 s.close();
             }
         }
+    }
+
+    @Test
+    void threadsWithNothingToDoParkAndAreCalledBackWhenConnectionsComeTogether() throws Exception {
+        // one client at a time, a new connection each: the same couple of threads serve them, the others park
+        for (int i = 0; i < 150; i++) {
+            assertThat(raw("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")).startsWith("HTTP/1.1 404 ");
+        }
+        assertThat(parkedIngressThreads()).as("of the port's 64 threads").isGreaterThanOrEqualTo(32);
+        // 40 clients at once, each keeping its connection (and so its thread) after its answer: each
+        // thread that takes one from accept() while none is left there calls a parked one in
+        List<Socket> kept = new ArrayList<>();
+        try {
+            for (int i = 0; i < 40; i++) {
+                Socket s = new Socket("127.0.0.1", lean.port());
+                s.setSoTimeout(5_000);
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                kept.add(s);
+            }
+            for (Socket s : kept) {
+                Map<String, String> head = new LinkedHashMap<>();
+                readResponse(s.getInputStream(), head);
+                assertThat(head.get(":status")).startsWith("HTTP/1.1 404 ");
+            }
+            assertThat(parkedIngressThreads()).as("40 threads hold a connection each").isLessThanOrEqualTo(64 - 40);
+        } finally {
+            for (Socket s : kept) {
+                s.close();
+            }
+        }
+    }
+
+    /** The ingress port's threads parked by it, waiting to be called into accept(). */
+    private long parkedIngressThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("ingress-") && LockSupport.getBlocker(t) == lean)
+                .count();
     }
 
     @Test
