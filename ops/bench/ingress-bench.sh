@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Ingress benchmark (by hand, not in CI): the same python3 -m http.server reached directly on
 # the host and through Palisade's ingress (/apps/{tenant}/{service}/ → a socket opened inside
-# the service sandbox's network namespace), side by side in one run: "direct", "ingress" (the
-# platform port, Tomcat) and "lean" (the dedicated ingress port, palisade.services.ingress.port).
+# the service sandbox's network namespace), side by side in one run: "direct", "floor" (the least
+# a hop costs: floor-proxy.c, built here), "ingress" (the platform port, Tomcat) and "lean" (the
+# dedicated ingress port, palisade.services.ingress.port).
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #   JAR=/path/palisade.jar ...      another build (to compare two, run them one after the other)
 #   RESTARTS=K ...                  then the row that swings most between runs (one client at a time,
 #                                   single-threaded server) K times more, each after a restart of the
-#                                   service, and its median
+#                                   service, and its median beside the floor's
 #
 # Quiet machine, 2026-11-28 19:30, main at 4c252fb, `ops/bench/ingress-bench.sh 6 1 8` (load 2.6):
 #   threading (HTTP/1.0), conc 1: direct 1736 p50 0.506; ingress  811 p50 0.966 (+0.46 ms, 47%); lean 1643 p50 0.501 (-0.01 ms, 95%)
@@ -18,30 +19,29 @@
 #   single    (HTTP/1.0), conc 8: direct 6005 p50 0.962; ingress 5765 p50 0.907 (-0.06 ms, 96%); lean 7663 p50 0.744 (-0.22 ms, 128%)
 #   keepalive (HTTP/1.1), conc 8: direct 1643 p50 3.548; ingress 6206 p50 1.125 (-2.42 ms, 378%); lean 10482 p50 0.671 (-2.88 ms, 638%)
 #   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096
-# 2026-12-05 17:48, this build, `RESTARTS=4 ops/bench/ingress-bench.sh 6 1 8` (load 1.8 at the start):
-#   threading conc 1: direct 1225 p50 0.757; ingress  635 p50 1.147 (+0.39 ms, 52%); lean 1173 p50 0.702 (-0.06 ms, 96%)
-#   single    conc 1: direct 4094 p50 0.212; ingress 1451 p50 0.581 (+0.37 ms, 35%); lean 2240 p50 0.413 (+0.20 ms, 55%)
-#   keepalive conc 1: direct 1447 p50 0.653; ingress 1770 p50 0.511 (-0.14 ms, 122%); lean 1962 p50 0.482 (-0.17 ms, 136%)
-#   threading conc 8: direct 1100 p50 5.183; ingress  992 p50 5.937 (+0.76 ms, 90%); lean  937 p50 6.164 (+0.98 ms, 85%)
-#                     (the same server from inside its sandbox, no ingress: 923 p50 6.182: the sandbox's cost, not the hop's)
-#   single    conc 8: direct 4146 p50 1.213; ingress 2795 p50 2.045 (+0.83 ms, 67%); lean 3466 p50 1.657 (+0.44 ms, 84%)
-#   keepalive conc 8: direct 1154 p50 4.975; ingress 4566 p50 1.592 (-3.38 ms, 396%); lean 5956 p50 1.183 (-3.79 ms, 516%)
-#   308 alone, conc 1: platform port 4679 p50 0.169, ingress port 8375 p50 0.102; context switches per
-#   new-connection request: platform port 10.4, ingress port 5.7 (its own threads 2.0)
-#   single conc 1 after each of 4 restarts of the service: lean 50%, 79%, 76%, 63% (median 69.5%)
+# 2026-12-05 20:00, native connections into the sandbox and parked accept threads,
+# `RESTARTS=4 ops/bench/ingress-bench.sh 5 1 8` (load 2.0 at the start); "floor" is floor-proxy.c:
+#   threading conc 1: direct 1620 p50 0.571; floor 1182 (73%); ingress  667 (+0.54 ms, 41%); lean 1179 (+0.17 ms, 73%)
+#   single    conc 1: direct 3025 p50 0.286; floor 2962 (98%); ingress 1148 (+0.47 ms, 38%); lean 1988 (+0.16 ms, 66%)
+#   keepalive conc 1: direct 1085 p50 0.844; floor  859 (79%); ingress 1568 (-0.31 ms, 144%); lean 3004 (-0.56 ms, 277%)
+#   threading conc 8: direct 1196 p50 4.859; floor 1498 (125%); ingress 1352 (-0.53 ms, 113%); lean 1477 (-0.93 ms, 124%)
+#   single    conc 8: direct 5478 p50 0.993; floor 6712 (123%); ingress 4261 (+0.31 ms, 78%); lean 5437 (+0.02 ms, 99%)
+#   keepalive conc 8: direct 1163 p50 4.866; floor 1444 (124%); ingress 4748 (-3.38 ms, 408%); lean 6187 (-3.76 ms, 532%)
+#   308 alone, conc 1: platform port 5587 p50 0.151, ingress port 9434 p50 0.091
+#   single conc 1 after each of 4 restarts: lean 78 79 69 67% (median 73.5%), floor 61 84 79 83% (median 81%)
+# and at 20:04, `RESTARTS=6 ops/bench/ingress-bench.sh 4 1`: single conc 1 lean 64%, floor 87%; after each of
+#   6 restarts lean 78 132 73 72 78 67% (median 75.5%), floor 78 152 84 84 89 80% (median 84%)
 # ("ingress" is the platform port, "lean" the ingress port.) The p50 goal (+1 ms) holds in every row
-# on both ports, and throughput (70% of direct) in five of six on the ingress port. The sixth, one
-# client at a time against the single-threaded server that closes every connection, swings from
-# run to run far more than any change to the ingress moves it. 2026-12-05, 8 runs of 4 s across 4
-# restarts of the service each (the ptrace platform pins a service's process to a CPU, round robin,
-# and where the client and the ingress's thread run against it decides a run): this build 49-81%,
-# median 60.5%; the build before it, with the JDK's accept, 39-80%, median 61.5%. The kernel's
-# accept (TcpListener: no lock handed between threads) and TCP_DEFER_ACCEPT (one wake-up per
-# connection, at its first bytes) cut the ingress threads' context switches per new connection from
-# 3.9 to 2.0 (counted in /proc over 500 requests to the port's 404), but not that row's median.
-# With one client at a time, 70% of the server's rate leaves 0.09-0.12 ms (for its 0.21-0.29 ms)
-# to a hop that does a second TCP connection's kernel work (accept and close towards the client,
-# connect and close into the sandbox): perf puts half of the ingress threads' time in the kernel.
+# on both ports, and throughput (70% of direct) on the ingress port everywhere but at one client
+# at a time against the single-threaded server that closes every connection, where it swings
+# 64-132% from run to run (the ptrace platform pins a service's process to a CPU, round robin, and
+# where the client and the ingress's thread run against it decides a run): median 73.5% and 75.5%
+# over restarts, against the floor's 81% and 84% in the same runs. The floor is the least any
+# connection-per-request hop costs here (the kernel's work for a second TCP connection, on a
+# machine where every wake-up is dear: perf puts 30% of the hop's time in enabling interrupts).
+# Before this build the same row gave a median of 50-56% (floor 65-68%): the JDK's socket into
+# the sandbox switched to non-blocking and back around every read (8 fcntl, 2 poll, 2 getsockname
+# a request), and the kernel woke accept()'s 64 waiters in turn, so each connection met a cold thread.
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
@@ -52,6 +52,7 @@ shift || true
 PORT=${PORT:-18080}
 DIRECT_PORT=${DIRECT_PORT:-18090}
 LEAN_PORT=${LEAN_PORT:-18085}
+FLOOR_PORT=${FLOOR_PORT:-18095}
 DATA=$(mktemp -d /tmp/palisade-bench-XXXX)
 SITE=$(mktemp -d /tmp/palisade-bench-site-XXXX)
 PW=bench-admin-password-$$
@@ -64,7 +65,8 @@ head -c 768 /dev/urandom | base64 -w0 > "$SITE/hello.txt"
 #              reuses its connections into the sandbox (the client still opens one per request)
 PY_SINGLE='import http.server as h,sys; h.HTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
 PY_KEEPALIVE='import http.server as h,sys; h.SimpleHTTPRequestHandler.protocol_version="HTTP/1.1"; h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
-cleanup() { kill "$APP" "$DIRECT" "$DIRECT1" "$DIRECT2" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
+FLOORS=()
+cleanup() { kill "$APP" "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
 trap cleanup EXIT
 
 # the direct baseline: the same server, same file, on the host
@@ -110,21 +112,35 @@ inside() {  # name, marker, seconds, concurrency: the sandboxed server from insi
   if [ -n "$pid" ]; then nsenter -t "$pid" -n java ops/bench/IngressBench.java "$3" "$4" sandbox=http://127.0.0.1:8000/hello.txt
   else echo "(no sandboxed $1 server found: in-sandbox figures left out)"; fi
 }
+# the floor: the least a connection-per-request hop into the same sandbox costs on this machine
+# (floor-proxy.c in C: accept, connect inside the sandbox's namespace, relay, close; no HTTP), in
+# front of each sandboxed server, measured in the same runs ("floor" rows)
+gcc -O2 -pthread -o "$DATA/floor-proxy" ops/bench/floor-proxy.c || echo "(no C compiler: the floor rows are left out)"
+floor() {  # index (0 threading, 1 single, 2 keepalive), marker: (re)starts the floor before that sandboxed server
+  local pid; pid=$(sandboxed "$2")
+  [ -n "$pid" ] && [ -x "$DATA/floor-proxy" ] || return 0
+  if [ -n "${FLOORS[$1]:-}" ]; then kill "${FLOORS[$1]}" 2>/dev/null || true; wait "${FLOORS[$1]}" 2>/dev/null || true; fi
+  "$DATA/floor-proxy" "$((FLOOR_PORT + $1))" "$pid" 8000 & FLOORS[$1]=$!
+}
+floor_target() {  # index: the IngressBench target of that floor, if it runs
+  [ -n "${FLOORS[$1]:-}" ] && echo "floor=http://127.0.0.1:$((FLOOR_PORT + $1))/hello.txt" || true
+}
+floor 0 'h.test('; floor 1 'h.HTTPServer('; floor 2 'protocol_version'
 echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt" \
+    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" $(floor_target 0) ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt" \
     lean="http://127.0.0.1:$LEAN_PORT/apps/bench/threading/hello.txt"
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt" \
+    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" $(floor_target 1) ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt" \
     lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt" \
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" $(floor_target 2) ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt" \
     lean="http://127.0.0.1:$LEAN_PORT/apps/bench/keepalive/hello.txt"
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
@@ -148,8 +164,10 @@ echo "== the platform's context switches per new-connection request (308 redirec
   "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")" \
   "(the ingress port's own threads: $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single" ingress-))"
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
+share() { sed -E 's/.*throughput ([0-9]+)%.*/\1/'; }   # "overhead …; throughput N% of direct" → N
 if [ "${RESTARTS:-0}" -gt 0 ]; then
-  ratios=()
+  leans=(); floors=()
   for round in $(seq 1 "$RESTARTS"); do
     api -X POST "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single/stop" >/dev/null; sleep 1
     api -X POST "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single/start" >/dev/null
@@ -158,13 +176,16 @@ if [ "${RESTARTS:-0}" -gt 0 ]; then
     done
     curl -s -o /dev/null "http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"; sleep 1
     pid=$(sandboxed 'h.HTTPServer(')
-    line=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
-      lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt" | grep '^overhead lean')
-    echo "== restart $round, service on CPU $(taskset -pc "$pid" | awk '{print $NF}'): $line"
-    ratios+=("$(sed -E 's/.*throughput ([0-9]+)%.*/\1/' <<< "$line")")
+    floor 1 'h.HTTPServer('
+    out=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
+      $(floor_target 1) lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt")
+    echo "== restart $round, service on CPU $(taskset -pc "$pid" | awk '{print $NF}'):"
+    grep '^overhead' <<< "$out"
+    leans+=("$(grep '^overhead lean' <<< "$out" | share)")
+    if grep -q '^overhead floor' <<< "$out"; then floors+=("$(grep '^overhead floor' <<< "$out" | share)"); fi
   done
-  echo "== single-threaded server, concurrency 1, ingress port: median $(printf '%s\n' "${ratios[@]}" | sort -n |
-    awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}')% of direct over $RESTARTS restarts"
+  echo "== single-threaded server, concurrency 1, median over $RESTARTS restarts: ingress port" \
+    "$(printf '%s\n' "${leans[@]}" | median)% of direct${floors[0]:+, floor $(printf '%s\n' "${floors[@]}" | median)%}"
 fi
 echo "== as the service API shows them"
 for s in threading single keepalive; do
