@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One TCP connection, accepted by a {@link TcpListener} or opened with {@link #open}, read
@@ -80,10 +81,17 @@ public final class TcpConnection implements AutoCloseable {
         }
         setWriteTimeout(timeoutMillis);   // SO_SNDTIMEO bounds connect(2) too (socket(7))
         byte[] sockaddr = TcpListener.sockaddr(address, port);
+        long deadline = System.nanoTime() + (timeoutMillis > 0 ? timeoutMillis : 60_000) * 1_000_000L;
+        boolean interrupted = false;
         while (SocketCalls.connect(fd, sockaddr, sockaddr.length) < 0) {
             int errno = Native.getLastError();
             if (errno == Errno.EINTR.value()) {
-                continue;   // the handshake goes on in the kernel: wait for it below
+                interrupted = true;   // the handshake goes on in the kernel; connect again reports how it ends
+                continue;
+            }
+            if (errno == Errno.EALREADY.value() && interrupted && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(1_000_000);
+                continue;
             }
             if (errno == Errno.ECONNREFUSED.value()) {
                 throw new ConnectException("Connection refused: nothing listens on " + address.getHostAddress() + ":" + port);
@@ -92,7 +100,7 @@ public final class TcpConnection implements AutoCloseable {
                 throw new SocketTimeoutException("connect to " + address.getHostAddress() + ":" + port + " timed out");
             }
             if (errno == Errno.EISCONN.value()) {
-                break;   // the interrupted connect completed meanwhile
+                break;   // the interrupted handshake completed meanwhile
             }
             throw TcpListener.failure("connect(" + address.getHostAddress() + ":" + port + ")", errno);
         }
