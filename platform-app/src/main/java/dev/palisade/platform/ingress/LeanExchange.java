@@ -51,6 +51,8 @@ final class LeanExchange implements ClientExchange {
     private final List<String> values = new ArrayList<>();
     private long contentLength;
     private boolean chunked, expectContinue, clientCloses;
+    /** An HTTP/1.0 client asked to keep the connection ({@code Connection: keep-alive}). */
+    private boolean keepAliveAsked;
     private final Body body = new Body();
     /** What went wrong with the request's body, found while the relay read it. */
     private Refused bodyFailure;
@@ -217,7 +219,12 @@ final class LeanExchange implements ClientExchange {
                     }
                     transferEncoding = value;
                 }
-                case "connection" -> clientCloses |= value.toLowerCase(Locale.ROOT).contains("close");
+                case "connection" -> {
+                    for (String token : value.toLowerCase(Locale.ROOT).split(",")) {
+                        clientCloses |= token.strip().equals("close");
+                        keepAliveAsked |= token.strip().equals("keep-alive");
+                    }
+                }
                 case "expect" -> {
                     if (!value.equalsIgnoreCase("100-continue")) {
                         throw new Refused(417, "an expectation other than 100-continue");
@@ -241,7 +248,7 @@ final class LeanExchange implements ClientExchange {
         }
         chunked = transferEncoding != null;
         contentLength = length == null ? -1 : Long.parseLong(length);
-        clientCloses |= !http11;
+        clientCloses |= !http11 && !keepAliveAsked;   // HTTP/1.0 closes unless asked not to
         body.start();
     }
 
@@ -352,7 +359,7 @@ final class LeanExchange implements ClientExchange {
         names.clear();
         values.clear();
         contentLength = -1;
-        chunked = expectContinue = clientCloses = false;
+        chunked = expectContinue = clientCloses = keepAliveAsked = false;
         bodyFailure = null;
     }
 
@@ -529,6 +536,8 @@ final class LeanExchange implements ClientExchange {
             // a body left unread cannot be told apart from the next request: the connection ends here
             closeAfter = true;
             head.append("Connection: close\r\n");
+        } else if (!http11) {
+            head.append("Connection: keep-alive\r\n");   // an HTTP/1.0 client expects the connection to end unless told so
         }
         head.append("\r\n");
         socketOut.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));

@@ -209,6 +209,35 @@ class LeanIngressTests extends ServiceTestSupport {
         }
     }
 
+    @Test
+    void anHttp10ClientKeepsItsConnectionOnlyWhenItAsksAndTheAnswerHasALength() throws Exception {
+        deploy(member, tenant, "{\"name\":\"kept10\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"60\",\"kept10\"]}"
+                .formatted(json(ServiceIngressTests.KEEP_ALIVE)));
+        awaitService(member, tenant, "kept10", statusIs("HEALTHY"));
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            for (int i = 0; i < 2; i++) {
+                out.write(("GET /apps/" + tenant + "/kept10/ HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                Map<String, String> head = new LinkedHashMap<>();
+                assertThat(readResponse(in, head)).startsWith("kept10 ");
+                assertThat(head.get(":status")).isEqualTo("HTTP/1.0 200 OK");
+                assertThat(head.get("connection")).isEqualTo("keep-alive");
+            }
+            // an answer of unknown length can only end with the connection for an HTTP/1.0 client
+            out.write(("GET /apps/" + tenant + "/kept10/chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            String answer = untilClosed(in);
+            assertThat(answer).startsWith("HTTP/1.0 200 OK\r\n").contains("\r\nConnection: close\r\n")
+                    .doesNotContainIgnoringCase("transfer-encoding").contains("\r\n\r\nkept10 ");
+        }
+        // without asking, an HTTP/1.0 connection ends after its answer
+        String plain = raw("GET /apps/" + tenant + "/kept10/ HTTP/1.0\r\n\r\n");
+        assertThat(plain).startsWith("HTTP/1.0 200 OK\r\n").contains("\r\nConnection: close\r\n").contains("kept10 ");
+    }
+
     /** One response: the head into {@code head} (":status" and lower-case names), the body (counted or chunked) returned. */
     private static String readResponse(InputStream in, Map<String, String> head) throws Exception {
         head.put(":status", line(in));
