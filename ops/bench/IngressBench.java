@@ -13,13 +13,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Load generator for ops/bench/ingress-bench.sh: GETs with one request per connection (the
  * python server closes anyway), N client threads for a fixed time, per target; prints requests
  * per second and p50/p99 latency for each target side by side, and each one's overhead over the
- * first when that is {@code direct}.
+ * first when that is {@code direct}; and how many requests were answered, warm-up included.
  *
  * java IngressBench.java SECONDS CONCURRENCY NAME=URL [NAME=URL…]
  */
 public class IngressBench {
 
-    record Result(String name, double rps, double p50, double p99, long errors) {
+    /** {@code answered}: requests answered in the run and its warm-up, for counting a server's work around the whole call. */
+    record Result(String name, double rps, double p50, double p99, long errors, long answered) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -28,12 +29,15 @@ public class IngressBench {
         List<Result> results = new ArrayList<>();
         for (int i = 2; i < args.length; i++) {
             String[] kv = args[i].split("=", 2);
-            run("warm-up", URI.create(kv[1]), 2, concurrency);   // JIT, python's first requests
-            results.add(run(kv[0], URI.create(kv[1]), seconds, concurrency));
+            Result warmUp = run("warm-up", URI.create(kv[1]), 2, concurrency);   // JIT, python's first requests
+            Result r = run(kv[0], URI.create(kv[1]), seconds, concurrency);
+            results.add(new Result(r.name(), r.rps(), r.p50(), r.p99(), r.errors(), warmUp.answered() + r.answered()));
         }
-        System.out.printf("%-14s %6s %10s %10s %10s %8s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors");
+        System.out.printf("%-14s %6s %10s %10s %10s %8s %9s%n", "target", "conc", "req/s", "p50 ms", "p99 ms", "errors",
+                "answered");
         for (Result r : results) {
-            System.out.printf("%-14s %6d %10.0f %10.3f %10.3f %8d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(), r.errors());
+            System.out.printf("%-14s %6d %10.0f %10.3f %10.3f %8d %9d%n", r.name(), concurrency, r.rps(), r.p50(), r.p99(),
+                    r.errors(), r.answered());
         }
         // every further target against the first (direct): the overhead it adds
         for (int i = 1; i < results.size() && results.get(0).name().equals("direct"); i++) {
@@ -100,7 +104,7 @@ public class IngressBench {
             k += counts[t];
         }
         Arrays.sort(all);
-        return new Result(name, total / (double) seconds, pct(all, 0.50), pct(all, 0.99), errors.get());
+        return new Result(name, total / (double) seconds, pct(all, 0.50), pct(all, 0.99), errors.get(), total);
     }
 
     static double pct(long[] sorted, double p) {

@@ -31,13 +31,17 @@
 #   single conc 1 after each of 4 restarts: lean 78 79 69 67% (median 73.5%), floor 61 84 79 83% (median 81%)
 # and at 20:04, `RESTARTS=6 ops/bench/ingress-bench.sh 4 1`: single conc 1 lean 64%, floor 87%; after each of
 #   6 restarts lean 78 132 73 72 78 67% (median 75.5%), floor 78 152 84 84 89 80% (median 84%)
+# and again at 20:38 and 20:47 (`RESTARTS=4 … 5 1 8`): after each restart lean 48 79 86 69% (median 74%),
+#   floor 59 78 94 84% (81%); lean 65 68 69 70% (68.5%), floor 85 99 76 81% (83%). Over all 18
+#   restarts: lean median 71%, floor 83.5%. `ingress-bench.sh 4 1` at 20:55: CPU per request of
+#   the hop, one client, single-threaded server: the ingress port's threads 168 µs, the floor 132 µs
 # ("ingress" is the platform port, "lean" the ingress port.) The p50 goal (+1 ms) holds in every row
 # on both ports, and throughput (70% of direct) on the ingress port everywhere but at one client
 # at a time against the single-threaded server that closes every connection, where it swings
-# 64-132% from run to run (the ptrace platform pins a service's process to a CPU, round robin, and
-# where the client and the ingress's thread run against it decides a run): median 73.5% and 75.5%
-# over restarts, against the floor's 81% and 84% in the same runs. The floor is the least any
-# connection-per-request hop costs here (the kernel's work for a second TCP connection, on a
+# 48-132% from run to run (the ptrace platform pins a service's process to a CPU, round robin, and
+# where the client and the ingress's thread run against it decides a run): median 71% over 18
+# restarts in four runs (68.5-75.5% per run), against the floor's 83.5% (81-84%). The floor is
+# the least any connection-per-request hop costs here (the kernel's work for a second TCP connection, on a
 # machine where every wake-up is dear: perf puts 30% of the hop's time in enabling interrupts).
 # Before this build the same row gave a median of 50-56% (floor 65-68%): the JDK's socket into
 # the sandbox switched to non-blocking and back around every read (8 fcntl, 2 poll, 2 getsockname
@@ -147,22 +151,35 @@ for c in "${CONCURRENCY[@]}"; do
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single" \
     lean-redirect="http://127.0.0.1:$LEAN_PORT/apps/bench/single"
 done
-# thread hand-offs, counted rather than assumed: context switches of the platform's threads per
-# request (its own 308 redirect, nothing proxied; one request at a time, a new connection each)
-switches() {  # [thread name prefix]: context switches so far of the platform's threads (of those named so)
-  for t in /proc/"$APP"/task/*; do
-    case "$(cat "$t/comm" 2>/dev/null)" in "${1:-}"*) awk '/ctxt_switches/ {n += $2} END {print n}' "$t/status" 2>/dev/null;; esac
-  done | awk '{n += $1} END {print n}'
+# thread hand-offs and CPU, counted rather than assumed: context switches and time on a CPU of a
+# process's threads, from /proc
+tally() {  # pid, what (switches | cpu: ns on a CPU), [thread name prefix]: so far, of its threads (of those named so)
+  for t in /proc/"$1"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in
+      "${3:-}"*) if [ "$2" = cpu ]; then cut -d' ' -f1 "$t/schedstat"; else awk '/ctxt_switches/ {n += $2} END {print n}' "$t/status"; fi;;
+    esac
+  done 2>/dev/null | awk '{n += $1} END {print n}'
 }
-per_request() {  # url [thread name prefix]: context switches per request over 500 requests
-  local before after; before=$(switches "${2:-}")
+switches_per_request() {  # url, [thread name prefix]: the platform's context switches per request, 500 one at a time
+  local before after; before=$(tally "$APP" switches "${2:-}")
   for _ in $(seq 1 500); do curl -s -o /dev/null "$1"; done
-  after=$(switches "${2:-}"); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
+  after=$(tally "$APP" switches "${2:-}"); awk -v a="$after" -v b="$before" 'BEGIN {printf "%.1f", (a - b) / 500}'
+}
+cpu_per_request() {  # url, pid, [thread name prefix]: µs on a CPU per request answered, one client for a run
+  local before after answered; before=$(tally "$2" cpu "${3:-}")
+  answered=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 x="$1" | awk '$1 == "x" {print $7}')
+  after=$(tally "$2" cpu "${3:-}")
+  awk -v a="$after" -v b="$before" -v n="$answered" 'BEGIN {printf "%.0f", (a - b) / 1000 / n}'
 }
 echo "== the platform's context switches per new-connection request (308 redirect, 500 one at a time):" \
-  "platform port $(per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
-  "ingress port $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")" \
-  "(the ingress port's own threads: $(per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single" ingress-))"
+  "platform port $(switches_per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
+  "ingress port $(switches_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")" \
+  "(the ingress port's own threads: $(switches_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single" ingress-))"
+if [ -n "${FLOORS[1]:-}" ]; then
+  echo "== CPU per request of the hop, single-threaded server, one client: the ingress port's threads" \
+    "$(cpu_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt" "$APP" ingress-) µs," \
+    "the floor $(cpu_per_request "http://127.0.0.1:$((FLOOR_PORT + 1))/hello.txt" "${FLOORS[1]}") µs"
+fi
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 share() { sed -E 's/.*throughput ([0-9]+)%.*/\1/'; }   # "overhead …; throughput N% of direct" → N

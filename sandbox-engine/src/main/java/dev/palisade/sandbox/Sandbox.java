@@ -35,7 +35,7 @@ public interface Sandbox extends AutoCloseable {
      * program listens on. The sandbox
      * itself still reaches nothing outside (its policy stays as it was); only the caller holds
      * this connection, connected (a {@link TcpConnection}: blocking reads and writes with the
-     * kernel's timeouts).
+     * kernel's timeouts, {@code TCP_NODELAY}).
      *
      * @throws UnsupportedOperationException on a platform whose sandboxes have no sockets
      * @throws IOException when nothing listens there (connection refused) or the sandbox ended

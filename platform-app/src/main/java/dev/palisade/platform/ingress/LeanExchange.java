@@ -221,8 +221,9 @@ final class LeanExchange implements ClientExchange {
                 }
                 case "connection" -> {
                     for (String token : value.toLowerCase(Locale.ROOT).split(",")) {
-                        clientCloses |= token.strip().equals("close");
-                        keepAliveAsked |= token.strip().equals("keep-alive");
+                        String option = token.strip();
+                        clientCloses |= option.equals("close");
+                        keepAliveAsked |= option.equals("keep-alive");
                     }
                 }
                 case "expect" -> {

@@ -72,7 +72,7 @@ public final class InstanceConnections implements AutoCloseable {
     public Lease acquire() throws IOException {
         return counted(() -> {
             Lease kept = waiting();
-            return kept != null ? kept : new Lease(open(), false);
+            return kept != null ? kept : new Lease(opener.open(), false);
         });
     }
 
@@ -125,7 +125,7 @@ public final class InstanceConnections implements AutoCloseable {
             if (s != null) {
                 s.connection().close();
             }
-            return new Lease(open(), false);
+            return new Lease(opener.open(), false);
         });
     }
 
@@ -191,7 +191,7 @@ public final class InstanceConnections implements AutoCloseable {
     private void openStandby() {
         TcpConnection ch = null;
         try {
-            ch = open();
+            ch = opener.open();
         } catch (IOException | RuntimeException e) {
             // the service is not accepting right now: the next request finds out for itself
         }
@@ -251,16 +251,5 @@ public final class InstanceConnections implements AutoCloseable {
             notifyAll();
         }
         drop.forEach(i -> i.connection().close());
-    }
-
-    private TcpConnection open() throws IOException {
-        TcpConnection ch = opener.open();
-        try {
-            ch.setNoDelay(true);
-        } catch (IOException e) {
-            ch.close();
-            throw e;
-        }
-        return ch;
     }
 }

@@ -172,8 +172,7 @@ class LeanIngressTests extends ServiceTestSupport {
 
     @Test
     void aKeptAliveClientConnectionCarriesRequestAfterRequestAndChunkedAnswers() throws Exception {
-        deploy(member, tenant, "{\"name\":\"kept\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"60\",\"kept\"]}"
-                .formatted(json(ServiceIngressTests.KEEP_ALIVE)));
+        deploy(member, tenant, keepAlive("kept", 60));
         awaitService(member, tenant, "kept", statusIs("HEALTHY"));
         try (Socket s = new Socket("127.0.0.1", lean.port())) {
             s.setSoTimeout(10_000);
@@ -211,8 +210,7 @@ class LeanIngressTests extends ServiceTestSupport {
 
     @Test
     void anHttp10ClientKeepsItsConnectionOnlyWhenItAsksAndTheAnswerHasALength() throws Exception {
-        deploy(member, tenant, "{\"name\":\"kept10\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"60\",\"kept10\"]}"
-                .formatted(json(ServiceIngressTests.KEEP_ALIVE)));
+        deploy(member, tenant, keepAlive("kept10", 60));
         awaitService(member, tenant, "kept10", statusIs("HEALTHY"));
         try (Socket s = new Socket("127.0.0.1", lean.port())) {
             s.setSoTimeout(10_000);

@@ -35,34 +35,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServiceIngressTests extends ServiceTestSupport {
 
-    /**
-     * An HTTP/1.1 server that keeps connections alive (closing one idle for argv[2] seconds) and
-     * answers with its name (argv[3]) and the port the request came from: the same port twice
-     * means the same connection.
-     */
-    static final String KEEP_ALIVE = """
-            import http.server, sys
-            class H(http.server.BaseHTTPRequestHandler):
-                protocol_version = 'HTTP/1.1'
-                timeout = float(sys.argv[2])
-                def do_GET(self):
-                    out = ('%s %d' % (sys.argv[3], self.client_address[1])).encode()
-                    self.send_response(200)
-                    if self.path == '/chunked':
-                        self.send_header('Transfer-Encoding', 'chunked')
-                        self.end_headers()
-                        for part in (out[:4], out[4:]):
-                            self.wfile.write(b'%x\\r\\n%s\\r\\n' % (len(part), part))
-                        self.wfile.write(b'0\\r\\n\\r\\n')
-                        return
-                    self.send_header('Content-Length', str(len(out)))
-                    self.end_headers()
-                    self.wfile.write(out)
-                def log_message(self, *a):
-                    pass
-            http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-            """;
-
     @Autowired
     ServiceRegistry registry;
 
@@ -165,11 +137,6 @@ class ServiceIngressTests extends ServiceTestSupport {
         // one log across restarts, with the platform's note between them
         Thread.sleep(500);
         assertThat(log(id)).contains("[palisade] service killed by signal 9");
-    }
-
-    private static String keepAlive(String name, double idleSeconds) {
-        return "{\"name\":\"%s\",\"port\":8000,\"command\":[\"python3\",\"-c\",%s,\"8000\",\"%s\",\"%s\"]}"
-                .formatted(name, json(KEEP_ALIVE), idleSeconds, name);
     }
 
     @Test

@@ -174,7 +174,8 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
-    private static void check(String operation, int rc) throws SocketException {
+    /** Throws for a call that returned -1, worded as {@link #failure}. */
+    static void check(String operation, long rc) throws SocketException {
         if (rc < 0) {
             throw failure(operation, Native.getLastError());
         }

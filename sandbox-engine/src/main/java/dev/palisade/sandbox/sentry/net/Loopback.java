@@ -98,7 +98,6 @@ public final class Loopback {
                     SocketChannel s = server.accept();
                     InetSocketAddress peer = (InetSocketAddress) s.getRemoteAddress();
                     if (peer.getPort() == mine && peer.getAddress().isLoopbackAddress()) {
-                        caller.setNoDelay(true);
                         s.setOption(StandardSocketOptions.TCP_NODELAY, true);
                         s.configureBlocking(false);
                         return new HostPair(caller, s);
