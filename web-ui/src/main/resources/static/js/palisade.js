@@ -1,5 +1,5 @@
 // Palisade console and portal: a few behaviours on top of plain HTML forms and links.
-// Everything works without this file except the live log and the copy button.
+// Everything works without this file except the live log, the copy button and the usage bars.
 (function () {
   'use strict';
 
@@ -49,6 +49,13 @@
       document.execCommand('copy');
       done();
     }
+  });
+
+  // <span class="meter-fill" data-percent="n">: a usage bar's width. Set here rather than in a
+  // style attribute, which the pages' Content-Security-Policy does not run.
+  document.querySelectorAll('[data-percent]').forEach(function (bar) {
+    var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute('data-percent')) || 0));
+    bar.style.width = percent + '%';
   });
 
   // <main data-refresh="seconds">: reload while something on the page is still active

@@ -188,7 +188,7 @@ class ConsoleBrowserIT {
         // the artifact link downloads what the program left in out/, in this session only
         String artifacts = browser.driver.findElement(By.id("artifacts")).getAttribute("href");
         HttpResponse<byte[]> download = http.send(HttpRequest.newBuilder(URI.create(artifacts))
-                .header("Cookie", "JSESSIONID=" + browser.driver.manage().getCookieNamed("JSESSIONID").getValue())
+                .header("Cookie", "__Host-palisade-session=" + browser.driver.manage().getCookieNamed("__Host-palisade-session").getValue())
                 .build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(download.statusCode()).isEqualTo(200);
         assertThat(download.headers().firstValue("Content-Disposition")).hasValueSatisfying(
@@ -378,7 +378,7 @@ class ConsoleBrowserIT {
         assertThat(browser.text(By.cssSelector("h1 [data-kind-badge]"))).isEqualTo("Service");
         assertThat(browser.text(By.id("service-port"))).isEqualTo("8000");
         assertThat(browser.text(By.id("service-restart"))).isEqualTo("On failure");
-        assertThat(browser.text(By.cssSelector("#service"))).contains("/apps/piper/site/");
+        assertThat(browser.text(By.id("service-address"))).isEqualTo("http://site.piper.apps.localhost:" + app.port + "/");
         browser.screenshot("portal-09-service-detail");
 
         String question = browser.confirm(By.cssSelector("#service-stop button"));

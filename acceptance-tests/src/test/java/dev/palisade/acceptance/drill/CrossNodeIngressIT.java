@@ -133,11 +133,11 @@ class CrossNodeIngressIT {
             assertThat(r.next()).isFalse();
         }
 
-        HttpResponse<String> r = get(api.url() + "/apps/" + tenant + "/web/hello.txt", Map.of());
+        HttpResponse<String> r = get(api.url() + "/hello.txt", at("web"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("hello-from-the-worker\n");
-        assertThat(get(api.url() + "/apps/" + tenant + "/web/", Map.of()).body()).contains("hello.txt");
-        assertThat(get(api.url() + "/apps/" + tenant + "/web/missing", Map.of()).statusCode()).isEqualTo(404);
+        assertThat(get(api.url() + "/", at("web")).body()).contains("hello.txt");
+        assertThat(get(api.url() + "/missing", at("web")).statusCode()).isEqualTo(404);
 
         // counted at the edge: the API shows the counts, and the API instance's metrics carry them
         JsonNode counted = service("web");
@@ -153,8 +153,8 @@ class CrossNodeIngressIT {
         byte[] payload = new byte[1 << 20];
         new SecureRandom().nextBytes(payload);
         String hex = HexFormat.of().formatHex(payload);   // 2 MiB of text, sent without a length (chunked)
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/apps/" + tenant + "/echo/upload?x=1"))
-                .timeout(Duration.ofSeconds(60))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/upload?x=1"))
+                .timeout(Duration.ofSeconds(60)).header("Host", host("echo"))
                 .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
                 .header("X-Forwarded-Prefix", "/evil").header("Forwarded", "for=6.6.6.6")
                 .header(SECRET_HEADER, "a-guess")
@@ -166,18 +166,18 @@ class CrossNodeIngressIT {
         assertThat(seen).endsWith("body=" + hex);
         String head = seen.substring(0, seen.indexOf("body="));
         // the service sees the edge's view of the client, set once at the edge and passed on unchanged by the hop
-        assertThat(head).contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-host=127.0.0.1:" + api.port + "\n",
-                "x-forwarded-prefix=/apps/" + tenant + "/echo\n", "x-forwarded-proto=http\n",
-                "host=127.0.0.1:" + api.port + "\n");
-        assertThat(head).doesNotContain("6.6.6.6", "evil", "forwarded=", "127.0.0.1:" + internalPort);
+        assertThat(head).contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-host=" + host("echo") + "\n",
+                "x-forwarded-proto=http\n", "forwarded=for=\"127.0.0.1\";proto=http;host=\"" + host("echo") + "\"\n",
+                "host=" + host("echo") + "\n");
+        assertThat(head).doesNotContain("6.6.6.6", "evil", "x-forwarded-prefix", "127.0.0.1:" + internalPort);
         // neither the client's guess nor the nodes' own secret reaches a service
         assertThat(head.toLowerCase()).doesNotContain("x-palisade", secret);
         assertThat(head.lines().filter(l -> l.startsWith("x-forwarded-for=")).count()).isEqualTo(1);
 
         // a body with a length, and a binary one: byte for byte
         byte[] small = java.util.Arrays.copyOf(payload, 200_000);
-        HttpResponse<byte[]> b = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/apps/" + tenant + "/echo/bin"))
-                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofByteArray(small)).build(),
+        HttpResponse<byte[]> b = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/bin"))
+                .timeout(Duration.ofSeconds(60)).header("Host", host("echo")).POST(HttpRequest.BodyPublishers.ofByteArray(small)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(b.statusCode()).isEqualTo(200);
         byte[] body = b.body();
@@ -189,18 +189,19 @@ class CrossNodeIngressIT {
     @Order(3)
     void theInternalListenerRefusesARequestWithoutOrWithAWrongSecret() throws Exception {
         String internal = "http://127.0.0.1:" + internalPort;
-        String path = "/apps/" + tenant + "/web/hello.txt";
+        String path = "/hello.txt";
         HttpResponse<String> none = get(internal + path, Map.of());
         assertThat(none.statusCode()).isEqualTo(403);
         HttpResponse<String> wrong = get(internal + path, Map.of(SECRET_HEADER, secret.substring(1) + "0"));
         assertThat(wrong.statusCode()).isEqualTo(403);
         assertThat(wrong.body()).doesNotContain("hello-from-the-worker").doesNotContainIgnoringCase("exception");
         // with the secret it is the real thing (as the API instance uses it)...
-        HttpResponse<String> right = get(internal + path, Map.of(SECRET_HEADER, secret));
+        HttpResponse<String> right = get(internal + path, Map.of(SECRET_HEADER, secret, SERVICE_HEADER, tenant + "/web"));
         assertThat(right.statusCode()).isEqualTo(200);
         assertThat(right.body()).isEqualTo("hello-from-the-worker\n");
         // a service that does not run there is answered 421, on which the edge looks again (the client never sees it)
-        assertThat(get(internal + "/apps/" + tenant + "/nothing/", Map.of(SECRET_HEADER, secret)).statusCode()).isEqualTo(421);
+        assertThat(get(internal + "/", Map.of(SECRET_HEADER, secret, SERVICE_HEADER, tenant + "/nothing")).statusCode())
+                .isEqualTo(421);
         // ...and nothing but the ingress answers on it, secret or not
         for (String other : List.of("/api/v1/tenants", "/actuator/health", "/login", "/")) {
             assertThat(get(internal + other, Map.of()).statusCode()).as(other).isEqualTo(403);
@@ -240,11 +241,11 @@ class CrossNodeIngressIT {
     @Test
     @Order(5)
     void aStoppedServiceAnswers503AtTheEdge() throws Exception {
-        assertThat(get(api.url() + "/apps/" + tenant + "/web/hello.txt", Map.of()).statusCode()).isEqualTo(200);
+        assertThat(get(api.url() + "/hello.txt", at("web")).statusCode()).isEqualTo(200);
         check(client.post(tenantUrl() + "/services/web/stop", "{}"), 200);
         awaitService("web", s -> s.get("state").asString().equals("CANCELLED"));
         // the API instance still has the worker for web: the worker answers 421, the API instance looks again at once
-        HttpResponse<String> r = get(api.url() + "/apps/" + tenant + "/web/hello.txt", Map.of());
+        HttpResponse<String> r = get(api.url() + "/hello.txt", at("web"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
         assertThat(r.body()).contains("Service web of tenant " + tenant + " is not running (stopped").doesNotContain("Exception");
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
@@ -253,10 +254,10 @@ class CrossNodeIngressIT {
     @Test
     @Order(6)
     void aWorkerThatIsGoneAnswers503NamingNothingInternal() throws Exception {
-        assertThat(get(api.url() + "/apps/" + tenant + "/echo/", Map.of()).statusCode()).isEqualTo(200);
+        assertThat(get(api.url() + "/", at("echo")).statusCode()).isEqualTo(200);
         worker.kill9();
         // its lease is still live for a while: the API instance tries the node, finds it gone, and says so
-        HttpResponse<String> r = get(api.url() + "/apps/" + tenant + "/echo/", Map.of());
+        HttpResponse<String> r = get(api.url() + "/", at("echo"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
         assertThat(r.body()).contains("Service echo runs on another node, which cannot be reached right now")
                 .doesNotContain("127.0.0.1:" + internalPort, "Exception", "worker");
@@ -266,6 +267,16 @@ class CrossNodeIngressIT {
     // ---- helpers
 
     private static final String SECRET_HEADER = "X-Palisade-Node-Secret";
+    private static final String SERVICE_HEADER = "X-Palisade-Service";
+
+    /** The Host header that names one of the tenant's services on the API instance's port. */
+    private Map<String, String> at(String service) {
+        return Map.of("Host", host(service));
+    }
+
+    private String host(String service) {
+        return service + "." + tenant + ".apps.localhost:" + api.port;
+    }
 
     private String tenantUrl() {
         return api.url() + "/api/v1/tenants/" + tenant;

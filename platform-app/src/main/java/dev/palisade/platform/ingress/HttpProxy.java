@@ -14,9 +14,10 @@ import java.util.Set;
  * One HTTP/1.1 exchange over a connection to the service (opened inside its sandbox, or to the
  * internal listener of the node that runs it, and kept alive for the next exchange when this one
  * ends cleanly): the request line and headers as the client sent them, less hop-by-hop headers
- * and the platform's own {@code X-Palisade-*}; at the edge, less client-supplied forwarding
- * headers and plus the platform's own {@code X-Forwarded-*}, which the hop from the node into
- * the sandbox passes on unchanged ({@link Forwarding}); the request body streamed up (as sent,
+ * and what stays with the platform ({@link HopFilter}: its cookies, credentials, {@code X-Palisade-*}
+ * headers); at the edge, less client-supplied forwarding headers and plus the platform's own
+ * {@code X-Forwarded-For/Proto/Host} and {@code Forwarded}, which the hop from the node into the
+ * sandbox passes on unchanged ({@link Forwarding}); the request body streamed up (as sent,
  * or re-chunked); the response
  * status, headers and body streamed down, flushed whenever the service pauses so that a
  * streaming response reaches the client as it comes. The bytes pass through one buffer per
@@ -27,9 +28,6 @@ final class HttpProxy {
     /** Never passed on in either direction (RFC 9110 §7.6.1), and what a client must not set for us. */
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
-    private static final Set<String> FORWARDING = Set.of("forwarded", "x-forwarded-for", "x-forwarded-host",
-            "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server", "x-real-ip",
-            "x-forwarded-ssl", "x-original-url", "x-original-host");
     private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
     private static final int MAX_HEAD = 64 * 1024;
     private static final int BUFFER = 16 * 1024;
@@ -68,24 +66,26 @@ final class HttpProxy {
     static final int MISDIRECTED = 421;
 
     /**
-     * How the forwarding headers are made. {@code edge}: this instance received the request from
-     * the client, so what the client says about forwarding is dropped and the platform's own view
-     * is sent, with the node secret for a hop to another node ({@code toNode}).
-     * {@code passOn}: the request came from another instance's edge over the authenticated
-     * internal hop, so its forwarding headers are the edge's and go on unchanged.
+     * How the forwarding headers are made, and what of the platform stays behind ({@link HopFilter}).
+     * {@code edge}: this instance received the request from the client, so what the client says
+     * about forwarding is dropped and the platform's own view is sent, with the node secret and
+     * the service's name for a hop to another node ({@code toNode}). {@code passOn}: the request
+     * came from another instance's edge over the authenticated internal hop, so its forwarding
+     * headers are the edge's and go on unchanged.
      */
-    record Forwarding(boolean edge, String prefix, String extra) {
+    record Forwarding(boolean edge, String extra, HopFilter hop) {
 
-        static Forwarding edge(String prefix) {
-            return new Forwarding(true, prefix, "");
+        static Forwarding edge(HopFilter hop) {
+            return new Forwarding(true, "", hop);
         }
 
-        static Forwarding toNode(String prefix, String secret) {
-            return new Forwarding(true, prefix, InternalListener.SECRET_HEADER + ": " + secret + "\r\n");
+        static Forwarding toNode(HopFilter hop, String secret, String tenant, String service) {
+            return new Forwarding(true, InternalListener.SECRET_HEADER + ": " + secret + "\r\n"
+                    + SERVICE_HEADER + ": " + tenant + "/" + service + "\r\n", hop);
         }
 
-        static Forwarding passOn() {
-            return new Forwarding(false, null, "");
+        static Forwarding passOn(HopFilter hop) {
+            return new Forwarding(false, "", hop);
         }
 
         /** Whether this is the hop to another node (which may answer {@link #MISDIRECTED}). */
@@ -95,12 +95,12 @@ final class HttpProxy {
 
         @Override
         public String toString() {
-            return "Forwarding[edge=" + edge + ", prefix=" + prefix + "]";   // never the secret
+            return "Forwarding[edge=" + edge + "]";   // never the secret
         }
     }
 
-    /** Headers of the platform's own, never taken from a client nor passed to a service. */
-    private static final String PLATFORM_HEADERS = "x-palisade-";
+    /** Names the service ({@code tenant/service}) on the hop to the node that runs it. */
+    static final String SERVICE_HEADER = "X-Palisade-Service";
 
     /** How an exchange ended: the status the client got; {@code keepAlive}: the connection is clean for another. */
     record Exchange(int status, boolean keepAlive) {
@@ -215,6 +215,8 @@ final class HttpProxy {
                 chunkedDown = value.toLowerCase(Locale.ROOT).contains("chunked");
             } else if (lower.equals("connection")) {
                 keepAlive &= !value.toLowerCase(Locale.ROOT).contains("close");
+            } else if (lower.equals("set-cookie") && !forwarding.hop().keepsSetCookie(value, hostName(client))) {
+                continue;   // a platform cookie, or one scoped beyond the service's own host
             } else if (!HOP_BY_HOP.contains(lower) && clean(name) && clean(value)) {
                 // a bare CR in a service's header could end the line for the client and split the response
                 // (on a kept-alive client connection that also carries other services' requests): dropped
@@ -276,16 +278,18 @@ final class HttpProxy {
         }
         head.append(" HTTP/1.1\r\n");
         String[] host = {null};
+        HopFilter hop = forwarding.hop();
         client.forEachHeader((name, value) -> {
             String lower = name.toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || (forwarding.edge() && FORWARDING.contains(lower))
-                    || lower.startsWith(PLATFORM_HEADERS) || lower.equals("content-length")) {
+            if (HOP_BY_HOP.contains(lower) || hop.dropsRequestHeader(lower, forwarding.edge())
+                    || lower.equals("content-length")) {
                 return;
             }
-            if (clean(name) && clean(value)) {
-                head.append(name).append(": ").append(value).append("\r\n");
+            String v = lower.equals("cookie") ? hop.cookies(value) : value;
+            if (v != null && clean(name) && clean(v)) {
+                head.append(name).append(": ").append(v).append("\r\n");
                 if (lower.equals("host") && host[0] == null) {
-                    host[0] = value;
+                    host[0] = v;
                 }
             }
         });
@@ -293,12 +297,18 @@ final class HttpProxy {
             head.append("Host: localhost\r\n");
         }
         if (forwarding.edge()) {
-            head.append("X-Forwarded-For: ").append(client.remoteAddress()).append("\r\n");
+            String address = client.remoteAddress();
+            head.append("X-Forwarded-For: ").append(address).append("\r\n");
             head.append("X-Forwarded-Proto: ").append(client.scheme()).append("\r\n");
+            head.append("Forwarded: for=\"").append(address.indexOf(':') >= 0 ? "[" + address + "]" : address)
+                    .append("\";proto=").append(client.scheme());
+            if (host[0] != null) {
+                head.append(";host=\"").append(host[0].replace("\"", "")).append('"');
+            }
+            head.append("\r\n");
             if (host[0] != null) {
                 head.append("X-Forwarded-Host: ").append(host[0]).append("\r\n");
             }
-            head.append("X-Forwarded-Prefix: ").append(forwarding.prefix()).append("\r\n");
         }
         head.append(forwarding.extra());
         if (length >= 0) {
@@ -409,6 +419,16 @@ final class HttpProxy {
         boolean drained() {
             return pos == lim;
         }
+    }
+
+    /** The host the client asked for, without port. */
+    private static String hostName(ClientExchange client) {
+        String h = client.header("Host");
+        if (h == null) {
+            return null;
+        }
+        int colon = h.lastIndexOf(':');
+        return colon > h.lastIndexOf(']') ? h.substring(0, colon) : h;
     }
 
     /** No CR or LF (header injection) and no NUL. */

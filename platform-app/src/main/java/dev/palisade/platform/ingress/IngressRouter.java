@@ -1,94 +1,72 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
 import java.io.IOException;
-import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 
 /**
  * Where an ingress request goes, for either front (the platform port's {@link IngressFilter} and
- * the dedicated {@link LeanIngress}): {@code /apps/{tenant}/{service}/…}, or the host
- * {@code service.tenant.<apps-domain>}, to the service's instance on this node, else to the
- * node that runs it ({@link NodeRoutes}), else a page saying why it does not run. This instance
- * is the edge either way: it strips what the client says about forwarding, sets the forwarding
- * headers, and counts the request.
+ * the dedicated {@link LeanIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
+ * to the service's instance on this node, else to the node that runs it ({@link NodeRoutes}), else
+ * a page saying why it does not run; any other name under the apps domain answers 404. A host
+ * outside the apps domain is not the ingress's. This instance is the edge either way: it strips
+ * what the client says about forwarding and what stays with the platform ({@link HopFilter}), sets
+ * the forwarding headers, and counts the request.
  */
 @Component
 class IngressRouter {
 
-    static final String PREFIX = "/apps/";
-    static final Pattern PATH = Pattern.compile("/apps/([a-z0-9][a-z0-9-]{0,39})/([a-z0-9][a-z0-9-]{0,39})(/.*)?");
-
+    private final AppsSite apps;
+    private final HopFilter hop;
     private final ServiceRegistry registry;
     private final NodeRoutes nodes;
     private final InternalListener internal;
     private final ServiceStore services;
-    private final ServiceProperties properties;
     private final IngressStats stats;
     private final long queueTimeoutMillis;
     private final int readTimeout;
 
-    IngressRouter(ServiceRegistry registry, NodeRoutes nodes, InternalListener internal, ServiceStore services,
-            ServiceProperties properties, IngressStats stats) {
+    IngressRouter(AppsSite apps, HopFilter hop, ServiceRegistry registry, NodeRoutes nodes, InternalListener internal,
+            ServiceStore services, ServiceProperties properties, IngressStats stats) {
+        this.apps = apps;
+        this.hop = hop;
         this.registry = registry;
         this.nodes = nodes;
         this.internal = internal;
         this.services = services;
-        this.properties = properties;
         this.stats = stats;
         this.queueTimeoutMillis = properties.queueTimeout().toMillis();
         this.readTimeout = (int) properties.readTimeout().toMillis();
     }
 
     /**
-     * Answers the request if it is the ingress's and returns true; false (nothing sent) if it is
-     * the platform's. {@code host}: the host name without port; {@code raw}: the path as sent;
-     * {@code normalised}: the front's decoded, normalised path, which must name the same service.
+     * Answers the request if its host is the apps domain's and returns true; false (nothing sent)
+     * if it is the platform's. {@code host}: the host name without port; {@code path}: as sent.
      */
-    boolean serve(ClientExchange client, String host, String raw, String normalised) throws IOException {
-        String domain = properties.appsDomain();
-        if (domain != null && !domain.isBlank()) {
-            String h = host == null ? "" : host.toLowerCase(Locale.ROOT);
-            String suffix = "." + domain.toLowerCase(Locale.ROOT);
-            if (h.endsWith(suffix)) {
-                String[] labels = h.substring(0, h.length() - suffix.length()).split("\\.");
-                if (labels.length == 2) {
-                    proxy(client, labels[1], labels[0], raw, "");
-                } else {
-                    Relay.page(client, 404, "No such service", "There is no service at this address.");
-                }
-                return true;
-            }
-        }
-        if (!raw.startsWith(PREFIX)) {
+    boolean serve(ClientExchange client, String host, String path) throws IOException {
+        if (host == null || !apps.owns(host)) {
             return false;
         }
-        // route on the decoded, normalised path; the raw one must agree (no dot segments or encoded slashes)
-        Matcher n = PATH.matcher(normalised);
-        Matcher r = PATH.matcher(raw);
-        if (!n.matches() || !r.matches() || !n.group(1).equals(r.group(1)) || !n.group(2).equals(r.group(2))) {
-            Relay.page(client, 404, "No such service", "Service addresses look like /apps/tenant/service/.");
+        Optional<AppsSite.Service> named = apps.service(host);
+        if (named.isEmpty()) {
+            Relay.page(client, 404, "No such service", "There is no service at this address; services answer at"
+                    + " service.tenant." + apps.domain() + ".");
             return true;
         }
-        String tenant = r.group(1), service = r.group(2);
-        String prefix = "/apps/" + tenant + "/" + service;
-        if (r.group(3) == null) {
-            client.status(308);
-            client.setHeader("Location", prefix + "/" + (client.query() == null ? "" : "?" + client.query()));
-            client.contentLength(0);
-            return true;
-        }
-        proxy(client, tenant, service, r.group(3), prefix);
+        proxy(client, named.get().tenant(), named.get().name(), path);
         return true;
     }
 
-    private void proxy(ClientExchange client, String tenant, String service, String path, String prefix)
+    String appsDomain() {
+        return apps.domain();
+    }
+
+    private void proxy(ClientExchange client, String tenant, String service, String path)
             throws IOException {
         long start = System.nanoTime();
         int status = 503;
@@ -98,7 +76,7 @@ class IngressRouter {
                 Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
                 if (local.isPresent()) {
                     status = Relay.relay(client, service, path, new Relay.Upstream(local.get().connections(),
-                            HttpProxy.Forwarding.edge(prefix), readTimeout, "Service " + service
+                            HttpProxy.Forwarding.edge(hop), readTimeout, "Service " + service
                             + " is not accepting connections right now (it may be restarting).", () -> { }),
                             registry.permits(tenant, service), queueTimeoutMillis);
                     return;
@@ -107,11 +85,11 @@ class IngressRouter {
                 if (remote.isEmpty()) {
                     break;
                 }
-                // the hop names the service in its path, whichever form the client used: /apps/{tenant}/{service}/…;
+                // the hop names the service in a header of the platform's own (never passed into the sandbox);
                 // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
-                status = Relay.relay(client, service, "/apps/" + tenant + "/" + service + path,
+                status = Relay.relay(client, service, path,
                         new Relay.Upstream(remote.get().connections(),
-                        HttpProxy.Forwarding.toNode(prefix, internal.secret()), readTimeout + 5000,
+                        HttpProxy.Forwarding.toNode(hop, internal.secret(), tenant, service), readTimeout + 5000,
                         "Service " + service + " runs on another node, which cannot be reached right now.",
                         () -> nodes.failed(tenant, service)),
                         registry.permits(tenant, service), queueTimeoutMillis);

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.filter.OncePerRequestFilter;
@@ -19,9 +20,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * that arrives there is answered here, before any other filter, and nothing else of the
  * application (API, console, actuator) is reachable on that port. A request without the shared
  * node secret, or with a wrong one, is refused with 403; an authenticated one names its service
- * in its path ({@code /apps/{tenant}/{service}/…}, whatever form the client used at the edge)
- * and is relayed, less that prefix, into that service's sandbox on this node with
- * the edge's forwarding headers as they came (the edge already dropped the client's own). A
+ * in {@code X-Palisade-Service: tenant/service} (a header of the platform's own, never passed into
+ * the sandbox) and is relayed, path as the client sent it, into that service's sandbox on this
+ * node with the edge's forwarding headers as they came (the edge already dropped the client's
+ * own). A
  * service that does not run here (it stopped or moved since the edge looked) is answered 421,
  * on which the edge looks again. The edge counts the request; this end does not count it again.
  */
@@ -29,14 +31,19 @@ class InternalIngressFilter extends OncePerRequestFilter {
 
     private static final Logger log = LoggerFactory.getLogger(InternalIngressFilter.class);
 
+    private static final Pattern SERVICE = Pattern.compile("([a-z0-9][a-z0-9-]{0,39})/([a-z0-9][a-z0-9-]{0,39})");
+
     private final InternalListener internal;
     private final ServiceRegistry registry;
+    private final HopFilter hop;
     private final long queueTimeoutMillis;
     private final int readTimeout;
 
-    InternalIngressFilter(InternalListener internal, ServiceRegistry registry, ServiceProperties properties) {
+    InternalIngressFilter(InternalListener internal, ServiceRegistry registry, HopFilter hop,
+            ServiceProperties properties) {
         this.internal = internal;
         this.registry = registry;
+        this.hop = hop;
         this.queueTimeoutMillis = properties.queueTimeout().toMillis();
         this.readTimeout = (int) properties.readTimeout().toMillis();
     }
@@ -56,12 +63,14 @@ class InternalIngressFilter extends OncePerRequestFilter {
             Relay.page(client, 403, "Forbidden", "This listener takes requests from Palisade instances only.");
             return;
         }
-        Matcher m = IngressRouter.PATH.matcher(req.getRequestURI());
-        if (!m.matches() || m.group(3) == null) {
-            Relay.page(client, 404, "No such service", "A forwarded request names its service as /apps/tenant/service/.");
+        String named = req.getHeader(HttpProxy.SERVICE_HEADER);
+        Matcher m = SERVICE.matcher(named == null ? "" : named);
+        if (!m.matches()) {
+            Relay.page(client, 404, "No such service", "A forwarded request names its service in "
+                    + HttpProxy.SERVICE_HEADER + ": tenant/service.");
             return;
         }
-        String tenant = m.group(1), service = m.group(2), path = m.group(3);
+        String tenant = m.group(1), service = m.group(2), path = req.getRequestURI();
         Optional<ServiceRegistry.Instance> instance = registry.route(tenant, service);
         if (instance.isEmpty()) {
             // it stopped or moved since the edge looked: the edge looks again (and never shows this page)
@@ -70,7 +79,7 @@ class InternalIngressFilter extends OncePerRequestFilter {
             return;
         }
         Relay.relay(client, service, path, new Relay.Upstream(instance.get().connections(),
-                HttpProxy.Forwarding.passOn(), readTimeout, "Service " + service
+                HttpProxy.Forwarding.passOn(hop), readTimeout, "Service " + service
                 + " is not accepting connections right now (it may be restarting).", () -> { }),
                 registry.permits(tenant, service), queueTimeoutMillis);
     }

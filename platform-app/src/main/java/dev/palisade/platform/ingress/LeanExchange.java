@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.edge.TrustedProxies;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -53,6 +54,8 @@ final class LeanExchange implements ClientExchange {
     private boolean chunked, expectContinue, clientCloses;
     /** An HTTP/1.0 client asked to keep the connection ({@code Connection: keep-alive}). */
     private boolean keepAliveAsked;
+    /** The client and its scheme: the peer over plain HTTP, unless a trusted proxy says otherwise. */
+    private String clientAddress, clientScheme;
     private final Body body = new Body();
     /** What went wrong with the request's body, found while the relay read it. */
     private Refused bodyFailure;
@@ -315,6 +318,23 @@ final class LeanExchange implements ClientExchange {
                 || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
+    /** Takes the client's address and scheme from the forwarding headers when the peer is a trusted proxy. */
+    void forwardedBy(TrustedProxies proxies) {
+        TrustedProxies.Client c = proxies.client(connection.remoteAddress(), "http", this::joinedHeader);
+        clientAddress = c.address();
+        clientScheme = c.scheme();
+    }
+
+    private String joinedHeader(String name) {
+        StringBuilder all = null;
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).equalsIgnoreCase(name)) {
+                all = all == null ? new StringBuilder(values.get(i)) : all.append(',').append(values.get(i));
+            }
+        }
+        return all == null ? null : all.toString();
+    }
+
     /** The path as sent. */
     String path() {
         return path;
@@ -362,6 +382,7 @@ final class LeanExchange implements ClientExchange {
         contentLength = -1;
         chunked = expectContinue = clientCloses = keepAliveAsked = false;
         bodyFailure = null;
+        clientAddress = clientScheme = null;
     }
 
     private void clearResponse() {
@@ -419,12 +440,12 @@ final class LeanExchange implements ClientExchange {
 
     @Override
     public String remoteAddress() {
-        return connection.remoteAddress();
+        return clientAddress == null ? connection.remoteAddress() : clientAddress;
     }
 
     @Override
     public String scheme() {
-        return "http";
+        return clientScheme == null ? "http" : clientScheme;
     }
 
     // ---- ClientExchange: the response

@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.edge.TrustedProxies;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import dev.palisade.sandbox.nativeinterop.TcpListener;
@@ -20,9 +21,9 @@ import org.springframework.stereotype.Component;
 
 /**
  * The dedicated ingress port ({@code palisade.services.ingress.port}, off by default): hosted
- * services only, by path ({@code /apps/{tenant}/{service}/…}) or host name, routed and relayed
- * exactly as on the platform port ({@link IngressRouter}, {@link Relay}); nothing of the
- * platform (API, console, actuator) answers here. Built for the fewest hand-offs between
+ * services only, at host names under the apps domain ({@code service.tenant.<apps domain>}),
+ * routed and relayed exactly as on the platform port ({@link IngressRouter}, {@link Relay});
+ * nothing of the platform (API, console, actuator) answers here, whatever the host. Built for the fewest hand-offs between
  * threads: a fixed set of threads each wait in the kernel's {@code accept()} of one socket
  * ({@link TcpListener}: the kernel wakes exactly one per connection, with no Java lock passed
  * on), and the thread that accepts a connection serves it itself, request after request while
@@ -48,6 +49,7 @@ public class LeanIngress implements SmartLifecycle {
     private static final int ACCEPTING = 2;
 
     private final IngressRouter router;
+    private final TrustedProxies proxies;
     private final IngressProperties properties;
     private final int bodyTimeoutMillis;
     /** Connections being served, by their thread: when there are as many as threads, none accepts. */
@@ -63,8 +65,9 @@ public class LeanIngress implements SmartLifecycle {
     private volatile boolean stopping;
     private volatile int threadCount;
 
-    LeanIngress(IngressRouter router, IngressProperties properties, ServiceProperties services) {
+    LeanIngress(IngressRouter router, TrustedProxies proxies, IngressProperties properties, ServiceProperties services) {
         this.router = router;
+        this.proxies = proxies;
         this.properties = properties;
         this.bodyTimeoutMillis = (int) services.readTimeout().toMillis();
     }
@@ -193,14 +196,15 @@ public class LeanIngress implements SmartLifecycle {
                 x.closeAfterThis();
             }
             String path = x.path();
-            String normalised = RequestPaths.normalised(path);
-            if (normalised == null) {
+            if (!RequestPaths.acceptable(path)) {
                 refuse(x, connection, new LeanExchange.Refused(400, "a malformed path"));
                 return;
             }
+            x.forwardedBy(proxies);
             try {
-                if (!router.serve(x, x.hostName(), path, normalised)) {
-                    Relay.page(x, 404, "Not found", "This port serves hosted services only: /apps/tenant/service/.");
+                if (!router.serve(x, x.hostName(), path)) {
+                    Relay.page(x, 404, "Not found", "This port serves hosted services only, at service.tenant."
+                            + router.appsDomain() + ".");
                 }
             } catch (RuntimeException e) {
                 log.warn("Ingress port: a request failed", e);

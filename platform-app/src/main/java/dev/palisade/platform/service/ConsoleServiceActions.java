@@ -1,6 +1,7 @@
 package dev.palisade.platform.service;
 
 import dev.palisade.model.ConflictException;
+import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.workload.ServiceActions;
@@ -18,9 +19,16 @@ import org.springframework.stereotype.Component;
 class ConsoleServiceActions implements ServiceActions {
 
     private final ServiceController api;
+    private final AppsSite apps;
 
-    ConsoleServiceActions(ServiceController api) {
+    ConsoleServiceActions(ServiceController api, AppsSite apps) {
         this.api = api;
+        this.apps = apps;
+    }
+
+    @Override
+    public String address(String tenantSlug, String service) {
+        return apps.url(tenantSlug, service);
     }
 
     @Override

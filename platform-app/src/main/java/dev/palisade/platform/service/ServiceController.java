@@ -16,6 +16,7 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
+import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.ingress.IngressStats;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.platform.workload.WorkloadProperties;
@@ -48,7 +49,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @RestController
 @RequestMapping("/api/v1/tenants/{tenant}/services")
-@Tag(name = "Services", description = "long-running workloads reachable over HTTP at /apps/{tenant}/{service}/")
+@Tag(name = "Services", description = "long-running workloads reachable over HTTP at {service}.{tenant}.<apps domain>")
 class ServiceController {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -63,10 +64,11 @@ class ServiceController {
     private final TransactionTemplate tx;
     private final AuditLog audit;
     private final IngressStats stats;
+    private final AppsSite apps;
 
     ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
             WorkloadStore store, ServiceStore services, Dispatcher dispatcher, WorkloadProperties properties,
-            TransactionTemplate tx, AuditLog audit, IngressStats stats) {
+            TransactionTemplate tx, AuditLog audit, IngressStats stats, AppsSite apps) {
         this.access = access;
         this.submissions = submissions;
         this.workloads = workloads;
@@ -77,6 +79,7 @@ class ServiceController {
         this.tx = tx;
         this.audit = audit;
         this.stats = stats;
+        this.apps = apps;
     }
 
     /** A deployment request: a workload spec plus what makes it a service. */
@@ -88,8 +91,8 @@ class ServiceController {
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
             String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests) {
 
-        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats) {
-            return new ServiceResponse(d.tenantSlug(), d.spec().name(), "/apps/" + d.tenantSlug() + "/" + d.spec().name() + "/",
+        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps) {
+            return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(), d.node(),
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()));
@@ -129,7 +132,7 @@ class ServiceController {
         dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
         return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + spec.name()))
-                .body(ServiceResponse.of(d, stats));
+                .body(ServiceResponse.of(d, stats, apps));
     }
 
     private static ServiceSpec spec(Deploy body) {
@@ -156,21 +159,21 @@ class ServiceController {
     @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
-        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats, apps)).toList();
     }
 
     @GetMapping("/{name}")
     @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return ServiceResponse.of(newest(tenant, name), stats, apps);
     }
 
     @GetMapping("/{name}/deployments")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
-        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats, apps)).toList();
     }
 
     @PostMapping("/{name}/stop")
@@ -192,7 +195,7 @@ class ServiceController {
                 }
             }
         }
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return ServiceResponse.of(newest(tenant, name), stats, apps);
     }
 
     @PostMapping("/{name}/start")

@@ -19,7 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param idleConnections       kept-alive connections into one service instance that may wait idle for reuse
  * @param idleConnectionTime    how long one (or the standby opened ahead into a service that closes every
  *                              connection) may wait idle before it is closed rather than used
- * @param appsDomain            optional: {@code service.tenant.<apps-domain>} host names route to services too
+ * @param appsDomain            services answer at {@code service.tenant.<apps-domain>} only; neither the console's
+ *                              host ({@code palisade.edge.console-host}) nor a parent of it
  * @param routeCacheTtl         how long an instance keeps the node a service it does not run was found on; a
  *                              hop that fails or finds the service gone drops it at once
  */
@@ -36,6 +37,6 @@ public record ServiceProperties(
         @DefaultValue("60s") Duration readTimeout,
         @DefaultValue("16") int idleConnections,
         @DefaultValue("2s") Duration idleConnectionTime,
-        @DefaultValue("") String appsDomain,
+        @DefaultValue("apps.localhost") String appsDomain,
         @DefaultValue("2s") Duration routeCacheTtl) {
 }

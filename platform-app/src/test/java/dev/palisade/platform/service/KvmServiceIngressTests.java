@@ -32,8 +32,9 @@ import org.springframework.mock.web.MockMultipartFile;
 class KvmServiceIngressTests extends ServiceTestSupport {
     private static final Path SERVER_SOURCE = Path.of("../sandbox-engine/src/test/resources/kvm/tinyhttp.c");
 
-    private HttpResponse<String> request(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20)).build(),
+    private HttpResponse<String> request(String tenant, String service, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Host", host(tenant, service) + ":" + port).timeout(Duration.ofSeconds(20)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -86,7 +87,7 @@ class KvmServiceIngressTests extends ServiceTestSupport {
         assertThat((String) JsonPath.read(shown, "$.status")).as(shown).isEqualTo("HEALTHY");
 
         for (int i = 0; i < 3; i++) {
-            HttpResponse<String> r = request("/apps/" + tenant + "/cweb/page/" + i + "?q=1");
+            HttpResponse<String> r = request(tenant, "cweb", "/page/" + i + "?q=1");
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             assertThat(r.body()).matches("request \\d+: GET /page/" + i + "\\?q=1 HTTP/1\\.[01]\n");
         }

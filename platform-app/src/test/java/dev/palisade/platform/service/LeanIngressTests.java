@@ -59,9 +59,13 @@ class LeanIngressTests extends ServiceTestSupport {
         return URI.create("http://127.0.0.1:" + lean.port() + path);
     }
 
-    private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(lean(path)).timeout(Duration.ofSeconds(20)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    /** A request to the service's host name on the ingress port (the address resolves to loopback). */
+    private HttpRequest.Builder lean(String service, String path) {
+        return HttpRequest.newBuilder(lean(path)).header("Host", host(tenant, service) + ":" + lean.port());
+    }
+
+    private HttpResponse<String> get(String service, String path) throws Exception {
+        return http.send(lean(service, path).timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Writes the bytes on a new connection to the ingress port and reads until the server closes it. */
@@ -100,18 +104,22 @@ class LeanIngressTests extends ServiceTestSupport {
         awaitService(member, tenant, "web", statusIs("HEALTHY"));
         assertThat(lean.port()).isPositive().isNotEqualTo(port);
 
-        HttpResponse<String> r = get("/apps/" + tenant + "/web/hello.txt");
+        HttpResponse<String> r = get("web", "/hello.txt");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("hello-from-the-lean-port\n");
-        HttpResponse<String> bare = get("/apps/" + tenant + "/web?x=1");
-        assertThat(bare.statusCode()).isEqualTo(308);
-        assertThat(bare.headers().firstValue("Location")).hasValue("/apps/" + tenant + "/web/?x=1");
-        assertThat(get("/apps/" + tenant + "/web/missing").statusCode()).isEqualTo(404);
-        // a dot segment that leaves the service is not routed to another one
-        assertThat(get("/apps/" + tenant + "/web/%2e%2e/other/hello.txt").statusCode()).isEqualTo(404);
+        assertThat(get("web", "/missing").statusCode()).isEqualTo(404);
+        // a dot segment climbing out of the root is refused, as Tomcat refuses it on the platform port
+        assertThat(get("web", "/%2e%2e/other/hello.txt").statusCode()).isEqualTo(400);
+        // only the service's own host name: another name under the apps domain, or the old path form, finds nothing
+        assertThat(http.send(HttpRequest.newBuilder(lean("/hello.txt")).header("Host", "web." + tenant + ".elsewhere"
+                + ".apps.localhost").build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+        HttpResponse<String> oldForm = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/web/hello.txt"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(oldForm.statusCode()).isEqualTo(404);
+        assertThat(oldForm.body()).doesNotContain("hello-from-the-lean-port");
 
         // HTTP/1.0: answered, then the connection closes
-        String old = raw("GET /apps/" + tenant + "/web/hello.txt HTTP/1.0\r\n\r\n");
+        String old = raw("GET /hello.txt HTTP/1.0\r\nHost: " + host(tenant, "web") + "\r\n\r\n");
         assertThat(old).startsWith("HTTP/1.0 200 ").endsWith("\r\n\r\nhello-from-the-lean-port\n");
 
         // nothing of the platform answers here: not the API, the actuator, the console or the login
@@ -131,25 +139,26 @@ class LeanIngressTests extends ServiceTestSupport {
     @Test
     void forwardingHeadersAreThePlatformsAndBodiesPassByteForByteBothWays() throws Exception {
         deployEcho("echo");
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/x/y?q=1"))
+        HttpResponse<String> r = http.send(lean("echo", "/x/y?q=1")
                 .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
                 .header("X-Forwarded-Proto", "https").header("Forwarded", "for=6.6.6.6").header("X-Real-IP", "6.6.6.6")
                 .header("X-Palisade-Node-Secret", "guess").POST(HttpRequest.BodyPublishers.ofString("ping body")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("forwarded=")
-                .doesNotContain("x-palisade").contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n",
-                        "x-forwarded-host=127.0.0.1:" + lean.port() + "\n", "x-forwarded-prefix=/apps/" + tenant + "/echo\n",
-                        "path=/x/y?q=1\n", "body=ping body");
+        String h = host(tenant, "echo") + ":" + lean.port();
+        assertThat(r.body()).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("x-palisade")
+                .doesNotContain("x-real-ip").doesNotContain("x-forwarded-prefix")
+                .contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n", "x-forwarded-host=" + h + "\n",
+                        "forwarded=for=\"127.0.0.1\";proto=http;host=\"" + h + "\"\n", "path=/x/y?q=1\n", "body=ping body");
 
         // 3 MiB of random bytes up with a length and back in the answer; then up chunked (streamed)
         byte[] big = new byte[3 << 20];
         new Random(7).nextBytes(big);
-        HttpResponse<byte[]> counted = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/up"))
+        HttpResponse<byte[]> counted = http.send(lean("echo", "/up")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(counted.statusCode()).isEqualTo(200);
         assertThat(tail(counted.body(), big.length)).isEqualTo(big);
-        HttpResponse<byte[]> chunked = http.send(HttpRequest.newBuilder(lean("/apps/" + tenant + "/echo/up"))
+        HttpResponse<byte[]> chunked = http.send(lean("echo", "/up")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(chunked.statusCode()).isEqualTo(200);
@@ -157,11 +166,11 @@ class LeanIngressTests extends ServiceTestSupport {
         assertThat(tail(chunked.body(), big.length)).isEqualTo(big);
 
         // a chunked request written by hand, with an extension and a trailer, arrives whole
-        String byHand = raw("POST /apps/" + tenant + "/echo/hand HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+        String byHand = raw("POST /hand HTTP/1.1\r\nHost: " + host(tenant, "echo") + "\r\nTransfer-Encoding: chunked\r\n"
                 + "Connection: close\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
         assertThat(byHand).startsWith("HTTP/1.1 200 ").contains("body=hello world").doesNotContain("x-trailer");
         // an Upgrade is never passed on (no WebSocket or h2c through the ingress)
-        String upgrade = raw("GET /apps/" + tenant + "/echo/ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, close\r\n"
+        String upgrade = raw("GET /ws HTTP/1.1\r\nHost: " + host(tenant, "echo") + "\r\nConnection: Upgrade, close\r\n"
                 + "Upgrade: websocket\r\n\r\n");
         assertThat(upgrade).startsWith("HTTP/1.1 200 ").doesNotContain("upgrade=");
     }
@@ -180,7 +189,7 @@ class LeanIngressTests extends ServiceTestSupport {
             InputStream in = s.getInputStream();
             String first = null;
             for (String path : new String[] {"/", "/chunked", "/"}) {
-                out.write(("GET /apps/" + tenant + "/kept" + path + " HTTP/1.1\r\nHost: h\r\n\r\n")
+                out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host(tenant, "kept") + "\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 Map<String, String> head = new LinkedHashMap<>();
                 String body = readResponse(in, head);
@@ -199,7 +208,7 @@ class LeanIngressTests extends ServiceTestSupport {
         // and an idle kept connection is closed after the idle timeout (2 s in these tests)
         try (Socket s = new Socket("127.0.0.1", lean.port())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /apps/" + tenant + "/kept/ HTTP/1.1\r\nHost: h\r\n\r\n")
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host(tenant, "kept") + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             readResponse(s.getInputStream(), new LinkedHashMap<>());
             long start = System.nanoTime();
@@ -217,7 +226,7 @@ class LeanIngressTests extends ServiceTestSupport {
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
             for (int i = 0; i < 2; i++) {
-                out.write(("GET /apps/" + tenant + "/kept10/ HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+                out.write(("GET / HTTP/1.0\r\nHost: " + host(tenant, "kept10") + "\r\nConnection: Keep-Alive\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 Map<String, String> head = new LinkedHashMap<>();
                 assertThat(readResponse(in, head)).startsWith("kept10 ");
@@ -225,14 +234,14 @@ class LeanIngressTests extends ServiceTestSupport {
                 assertThat(head.get("connection")).isEqualTo("keep-alive");
             }
             // an answer of unknown length can only end with the connection for an HTTP/1.0 client
-            out.write(("GET /apps/" + tenant + "/kept10/chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            out.write(("GET /chunked HTTP/1.0\r\nHost: " + host(tenant, "kept10") + "\r\nConnection: keep-alive\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             String answer = untilClosed(in);
             assertThat(answer).startsWith("HTTP/1.0 200 OK\r\n").contains("\r\nConnection: close\r\n")
                     .doesNotContainIgnoringCase("transfer-encoding").contains("\r\n\r\nkept10 ");
         }
         // without asking, an HTTP/1.0 connection ends after its answer
-        String plain = raw("GET /apps/" + tenant + "/kept10/ HTTP/1.0\r\n\r\n");
+        String plain = raw("GET / HTTP/1.0\r\nHost: " + host(tenant, "kept10") + "\r\n\r\n");
         assertThat(plain).startsWith("HTTP/1.0 200 OK\r\n").contains("\r\nConnection: close\r\n").contains("kept10 ");
     }
 
@@ -269,44 +278,45 @@ class LeanIngressTests extends ServiceTestSupport {
     @Test
     void malformedRequestsAreRefusedWithTheirStatusAndNeverReachTheService() throws Exception {
         deployEcho("victim");
-        String to = "/apps/" + tenant + "/victim/x";
+        String to = "/x";
+        String h = host(tenant, "victim");
         Map<String, String> hostile = new LinkedHashMap<>();
-        hostile.put("400 both Content-Length and Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+        hostile.put("400 both Content-Length and Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\n"
                 + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n");
-        hostile.put("400 two different Content-Lengths", "POST " + to + " HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+        hostile.put("400 two different Content-Lengths", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\nContent-Length: 5\r\n"
                 + "Content-Length: 6\r\n\r\nhello!");
-        hostile.put("400 a Content-Length that is not a number", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+        hostile.put("400 a Content-Length that is not a number", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\n"
                 + "Content-Length: +5\r\n\r\nhello");
-        hostile.put("400 obs-fold", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\r\n folded\r\n\r\n");
-        hostile.put("400 a control character in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\u0001b\r\n\r\n");
-        hostile.put("400 a NUL in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\u0000b\r\n\r\n");
-        hostile.put("400 a bare CR in a value", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-A: a\rX-B: b\r\n\r\n");
-        hostile.put("400 a bare LF", "GET " + to + " HTTP/1.1\nHost: h\n\n");
+        hostile.put("400 obs-fold", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nX-A: a\r\n folded\r\n\r\n");
+        hostile.put("400 a control character in a value", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nX-A: a\u0001b\r\n\r\n");
+        hostile.put("400 a NUL in a value", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nX-A: a\u0000b\r\n\r\n");
+        hostile.put("400 a bare CR in a value", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nX-A: a\rX-B: b\r\n\r\n");
+        hostile.put("400 a bare LF", "GET " + to + " HTTP/1.1\nHost: " + h + "\n\n");
         hostile.put("400 whitespace before the colon", "GET " + to + " HTTP/1.1\r\nHost : h\r\n\r\n");
-        hostile.put("400 a non-chunked Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: h\r\n"
+        hostile.put("400 a non-chunked Transfer-Encoding", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\n"
                 + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
         hostile.put("400 Transfer-Encoding in HTTP/1.0", "POST " + to + " HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "0\r\n\r\n");
-        hostile.put("400 a bad chunk size", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        hostile.put("400 a bad chunk size", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "zz\r\nhello\r\n0\r\n\r\n");
-        hostile.put("400 an oversized chunk size", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        hostile.put("400 an oversized chunk size", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "fffffffffffffffff\r\nhello\r\n0\r\n\r\n");
-        hostile.put("400 a chunk size with a sign", "POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        hostile.put("400 a chunk size with a sign", "POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "-5\r\nhello\r\n0\r\n\r\n");
         hostile.put("400 no Host in HTTP/1.1", "GET " + to + " HTTP/1.1\r\n\r\n");
         hostile.put("400 two Hosts", "GET " + to + " HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
-        hostile.put("400 absolute-form", "GET http://127.0.0.1" + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("400 authority-form", "GET 127.0.0.1:80 HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("405 CONNECT", "CONNECT " + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("400 a space in the target", "GET " + to + " x HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("400 a malformed method", "G(T " + to + " HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("400 an encoded slash", "GET /apps/" + tenant + "/victim/..%2f..%2fx HTTP/1.1\r\nHost: h\r\n\r\n");
-        hostile.put("505 HTTP/2.0", "GET " + to + " HTTP/2.0\r\nHost: h\r\n\r\n");
-        hostile.put("400 not HTTP", "GET " + to + " SPDY/3\r\nHost: h\r\n\r\n");
-        hostile.put("417 an unknown expectation", "GET " + to + " HTTP/1.1\r\nHost: h\r\nExpect: magic\r\n\r\n");
-        hostile.put("431 an oversized head", "GET " + to + " HTTP/1.1\r\nHost: h\r\nX-Big: " + "a".repeat(20_000)
+        hostile.put("400 absolute-form", "GET http://127.0.0.1" + to + " HTTP/1.1\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("400 authority-form", "GET 127.0.0.1:80 HTTP/1.1\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("405 CONNECT", "CONNECT " + to + " HTTP/1.1\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("400 a space in the target", "GET " + to + " x HTTP/1.1\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("400 a malformed method", "G(T " + to + " HTTP/1.1\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("400 an encoded slash", "GET /..%2f..%2fx HTTP/1.1\r\nHost: " + host(tenant, "victim") + "\r\n\r\n");
+        hostile.put("505 HTTP/2.0", "GET " + to + " HTTP/2.0\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("400 not HTTP", "GET " + to + " SPDY/3\r\nHost: " + h + "\r\n\r\n");
+        hostile.put("417 an unknown expectation", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nExpect: magic\r\n\r\n");
+        hostile.put("431 an oversized head", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\nX-Big: " + "a".repeat(20_000)
                 + "\r\n\r\n");
-        hostile.put("431 too many header lines", "GET " + to + " HTTP/1.1\r\nHost: h\r\n" + "X-A: a\r\n".repeat(101) + "\r\n");
+        hostile.put("431 too many header lines", "GET " + to + " HTTP/1.1\r\nHost: " + h + "\r\n" + "X-A: a\r\n".repeat(101) + "\r\n");
         for (Map.Entry<String, String> e : hostile.entrySet()) {
             String answer = raw(e.getValue());   // returns once the server closed the connection
             String code = e.getKey().substring(0, 3);
@@ -316,11 +326,11 @@ class LeanIngressTests extends ServiceTestSupport {
         }
         // a body that breaks off after its first chunk went up: the service got a request it cannot finish
         // (nothing complete), the client an error; the body cut short by the client is not answered 200 either
-        String broken = raw("POST " + to + " HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+        String broken = raw("POST " + to + " HTTP/1.1\r\nHost: " + h + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
         assertThat(broken).startsWith("HTTP/1.1 400 ");
 
         // none of them reached the service: the first request it gets is this one
-        HttpResponse<String> good = get(to);
+        HttpResponse<String> good = get("victim", to);
         assertThat(good.statusCode()).isEqualTo(200);
         assertThat(good.body()).contains("count=1\n").doesNotContain("smuggled");
     }
@@ -333,7 +343,7 @@ class LeanIngressTests extends ServiceTestSupport {
         try (Socket s = new Socket("127.0.0.1", lean.port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
-            out.write(("GET /apps/" + tenant + "/patient/ HTTP/1.1\r\nHost: h\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(("GET / HTTP/1.1\r\nHost: " + host(tenant, "patient") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             // a header byte every 200 ms, never the end of the head (slowloris), until the server answers
             for (int i = 0; i < 50 && s.getInputStream().available() == 0; i++) {
                 out.write('X');
@@ -355,7 +365,7 @@ class LeanIngressTests extends ServiceTestSupport {
             assertThat(Duration.ofNanos(System.nanoTime() - quiet)).isLessThan(Duration.ofSeconds(5));
         }
         // the service never got a request from them, and answers others meanwhile
-        HttpResponse<String> good = get("/apps/" + tenant + "/patient/");
+        HttpResponse<String> good = get("patient", "/");
         assertThat(good.statusCode()).isEqualTo(200);
         assertThat(good.body()).contains("count=1\n");
     }
@@ -371,7 +381,8 @@ class LeanIngressTests extends ServiceTestSupport {
                 silent.add(new Socket("127.0.0.1", lean.port()));
             }
             long start = System.nanoTime();
-            HttpResponse<String> answer = get("/");
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(lean("/")).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(answer.statusCode()).isEqualTo(404);
             assertThat(took).as("served while 100 silent connections are open").isLessThan(Duration.ofMillis(800));
@@ -423,14 +434,14 @@ class LeanIngressTests extends ServiceTestSupport {
     void aStoppedServiceAnswers503AndAnUnknownOne404OnTheIngressPort() throws Exception {
         deploy(member, tenant, pythonHttpServer("site", "x"));
         awaitService(member, tenant, "site", statusIs("HEALTHY"));
-        assertThat(get("/apps/" + tenant + "/site/hello.txt").statusCode()).isEqualTo(200);
+        assertThat(get("site", "/hello.txt").statusCode()).isEqualTo(200);
         mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/stop"))).andExpect(status().isOk());
         awaitService(member, tenant, "site", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
-        HttpResponse<String> r = get("/apps/" + tenant + "/site/hello.txt");
+        HttpResponse<String> r = get("site", "/hello.txt");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
         assertThat(r.body()).contains("Service site of tenant " + tenant + " is not running");
-        assertThat(get("/apps/" + tenant + "/nothing-here/").statusCode()).isEqualTo(404);
+        assertThat(get("nothing-here", "/").statusCode()).isEqualTo(404);
     }
 
     @Test
@@ -440,7 +451,7 @@ class LeanIngressTests extends ServiceTestSupport {
         int before = lean.port();
         try (Socket kept = new Socket("127.0.0.1", before)) {
             kept.setSoTimeout(10_000);
-            kept.getOutputStream().write(("GET /apps/" + tenant + "/brief/hello.txt HTTP/1.1\r\nHost: h\r\n\r\n")
+            kept.getOutputStream().write(("GET /hello.txt HTTP/1.1\r\nHost: " + host(tenant, "brief") + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             assertThat(readResponse(kept.getInputStream(), new LinkedHashMap<>())).isEqualTo("y\n");
             long start = System.nanoTime();
@@ -454,7 +465,7 @@ class LeanIngressTests extends ServiceTestSupport {
                 lean.start();
             }
         }
-        assertThat(get("/apps/" + tenant + "/brief/hello.txt").body()).isEqualTo("y\n");
+        assertThat(get("brief", "/hello.txt").body()).isEqualTo("y\n");
     }
 
     /** Answers every connection with a head that hides a second header behind a bare CR, then closes it. */
@@ -487,7 +498,7 @@ class LeanIngressTests extends ServiceTestSupport {
         for (int port : new int[] {lean.port(), this.port}) {
             try (Socket s = new Socket("127.0.0.1", port)) {
                 s.setSoTimeout(10_000);
-                s.getOutputStream().write(("GET /apps/" + tenant + "/splitter/ HTTP/1.1\r\nHost: h\r\n\r\n")
+                s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host(tenant, "splitter") + "\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 Map<String, String> head = new LinkedHashMap<>();
                 assertThat(readResponse(s.getInputStream(), head)).isEqualTo("ok");

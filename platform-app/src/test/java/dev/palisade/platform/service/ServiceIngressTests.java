@@ -30,7 +30,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * Hosted services through the real ingress: the application on a real port, services in the
- * real sandbox (ptrace platform, as root), requests over real HTTP to /apps/{tenant}/{service}/.
+ * real sandbox (ptrace platform, as root), requests over real HTTP to {service}.{tenant}.apps.localhost
+ * (the Host header says which; the address is the loopback).
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServiceIngressTests extends ServiceTestSupport {
@@ -50,22 +51,27 @@ class ServiceIngressTests extends ServiceTestSupport {
         member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
     }
 
-    HttpResponse<String> request(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    /** A request to the service's host name on the platform port. */
+    HttpRequest.Builder to(String service, String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Host", host(tenant, service) + ":" + port);
     }
 
-    private HttpResponse<String> awaitAnswer(String path, int code) throws Exception {
+    HttpResponse<String> request(String service, String path) throws Exception {
+        return http.send(to(service, path).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> awaitAnswer(String service, String path, int code) throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         HttpResponse<String> r = null;
         while (System.nanoTime() < end) {
-            r = request(path);
+            r = request(service, path);
             if (r.statusCode() == code) {
                 return r;
             }
             Thread.sleep(50);
         }
-        throw new AssertionError(path + " never answered " + code + "; last " + r.statusCode() + ": " + r.body());
+        throw new AssertionError(service + path + " never answered " + code + "; last " + r.statusCode() + ": " + r.body());
     }
 
     private String log(String id) throws Exception {
@@ -79,13 +85,19 @@ class ServiceIngressTests extends ServiceTestSupport {
         assertThat((String) JsonPath.read(deployed, "$.kind")).isEqualTo("SERVICE");
         awaitService(member, tenant, "web", statusIs("HEALTHY"));
 
-        HttpResponse<String> r = request("/apps/" + tenant + "/web/hello.txt");
+        HttpResponse<String> r = request("web", "/hello.txt");
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("hello-from-the-sandbox\n");
-        // the bare service address redirects to its root, which python lists
-        assertThat(request("/apps/" + tenant + "/web").statusCode()).isEqualTo(308);
-        assertThat(request("/apps/" + tenant + "/web/").body()).contains("hello.txt");
-        assertThat(request("/apps/" + tenant + "/web/missing").statusCode()).isEqualTo(404);
+        assertThat(request("web", "/").body()).contains("hello.txt");
+        // the old path form on the console's origin reaches no service: it is the console's (a login redirect)
+        HttpResponse<String> old = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/"
+                + tenant + "/web/hello.txt")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(old.statusCode()).isNotEqualTo(200);
+        assertThat(old.body()).doesNotContain("hello-from-the-sandbox");
+        // a name under the apps domain that is not service.tenant names nothing
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello.txt"))
+                .header("Host", "apps.localhost").build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+        assertThat(request("web", "/missing").statusCode()).isEqualTo(404);
 
         // counted per service, for the API and the metrics
         String shown = service(member, tenant, "web");
@@ -102,11 +114,11 @@ class ServiceIngressTests extends ServiceTestSupport {
     void aStoppedServiceAnswers503WithAPageSayingSo() throws Exception {
         deploy(member, tenant, pythonHttpServer("site", "x"));
         awaitService(member, tenant, "site", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/site/hello.txt").statusCode()).isEqualTo(200);
+        assertThat(request("site", "/hello.txt").statusCode()).isEqualTo(200);
 
         mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/stop"))).andExpect(status().isOk());
         awaitService(member, tenant, "site", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
-        HttpResponse<String> r = request("/apps/" + tenant + "/site/hello.txt");
+        HttpResponse<String> r = request("site", "/hello.txt");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
@@ -114,9 +126,9 @@ class ServiceIngressTests extends ServiceTestSupport {
 
         // and starts again
         mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/site/start"))).andExpect(status().isCreated());
-        assertThat(awaitAnswer("/apps/" + tenant + "/site/hello.txt", 200).body()).isEqualTo("x\n");
+        assertThat(awaitAnswer("site", "/hello.txt", 200).body()).isEqualTo("x\n");
         // an unknown service is a 404, not a 503
-        assertThat(request("/apps/" + tenant + "/nothing-here/").statusCode()).isEqualTo(404);
+        assertThat(request("nothing-here", "/").statusCode()).isEqualTo(404);
     }
 
     @Test
@@ -124,7 +136,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         String deployed = deploy(member, tenant, pythonHttpServer("phoenix", "alive"));
         String id = JsonPath.read(deployed, "$.workloadId");
         awaitService(member, tenant, "phoenix", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/phoenix/hello.txt").statusCode()).isEqualTo(200);
+        assertThat(request("phoenix", "/hello.txt").statusCode()).isEqualTo(200);
 
         long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
         int killed = killAllOf(200000 + (int) tenantId);
@@ -133,7 +145,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         String after = awaitService(member, tenant, "phoenix",
                 b -> (Integer) JsonPath.read(b, "$.restarts") >= 1 && "HEALTHY".equals(JsonPath.read(b, "$.status")));
         assertThat((String) JsonPath.read(after, "$.lastExit")).contains("signal 9");
-        assertThat(awaitAnswer("/apps/" + tenant + "/phoenix/hello.txt", 200).body()).isEqualTo("alive\n");
+        assertThat(awaitAnswer("phoenix", "/hello.txt", 200).body()).isEqualTo("alive\n");
         // one log across restarts, with the platform's note between them
         Thread.sleep(500);
         assertThat(log(id)).contains("[palisade] service killed by signal 9");
@@ -146,14 +158,14 @@ class ServiceIngressTests extends ServiceTestSupport {
         awaitService(member, tenant, "kept", statusIs("HEALTHY"));
         awaitService(member, tenant, "neighbour", statusIs("HEALTHY"));
 
-        String first = request("/apps/" + tenant + "/kept/").body();
+        String first = request("kept", "/").body();
         assertThat(first).startsWith("kept ");
         // the neighbour's requests in between go to the neighbour, on connections of its own
-        assertThat(request("/apps/" + tenant + "/neighbour/").body()).startsWith("neighbour ");
-        assertThat(request("/apps/" + tenant + "/kept/").body()).as("the same connection, kept alive").isEqualTo(first);
+        assertThat(request("neighbour", "/").body()).startsWith("neighbour ");
+        assertThat(request("kept", "/").body()).as("the same connection, kept alive").isEqualTo(first);
         // a chunked answer ends at its last chunk, so the connection stays in step too
-        assertThat(request("/apps/" + tenant + "/kept/chunked").body()).isEqualTo(first);
-        assertThat(request("/apps/" + tenant + "/kept/").body()).isEqualTo(first);
+        assertThat(request("kept", "/chunked").body()).isEqualTo(first);
+        assertThat(request("kept", "/").body()).isEqualTo(first);
         ServiceRegistry.Instance before = registry.route(tenant, "kept").orElseThrow();
         long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (before.connections().idle() == 0 && System.nanoTime() < end) {
@@ -168,7 +180,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         // the old instance's connections went with it: none kept, none handed out any more
         assertThat(before.connections().idle()).isZero();
         assertThatThrownBy(() -> before.connections().acquire()).isInstanceOf(IOException.class);
-        String after = awaitAnswer("/apps/" + tenant + "/kept/", 200).body();
+        String after = awaitAnswer("kept", "/", 200).body();
         assertThat(after).startsWith("kept ").isNotEqualTo(first);
         assertThat(registry.route(tenant, "kept").orElseThrow()).isNotSameAs(before);
     }
@@ -177,11 +189,11 @@ class ServiceIngressTests extends ServiceTestSupport {
     void aKeptConnectionTheServiceClosedIsNotReusedAndTheRequestStillSucceeds() throws Exception {
         deploy(member, tenant, keepAlive("brief", 0.3));
         awaitService(member, tenant, "brief", statusIs("HEALTHY"));
-        String first = request("/apps/" + tenant + "/brief/").body();
+        String first = request("brief", "/").body();
         assertThat(first).startsWith("brief ");
         for (int i = 0; i < 3; i++) {
             Thread.sleep(800);   // the service has closed the idle connection; the ingress still holds its end
-            HttpResponse<String> again = request("/apps/" + tenant + "/brief/");
+            HttpResponse<String> again = request("brief", "/");
             assertThat(again.statusCode()).isEqualTo(200);
             assertThat(again.body()).startsWith("brief ").isNotEqualTo(first);
             first = again.body();
@@ -231,12 +243,12 @@ class ServiceIngressTests extends ServiceTestSupport {
     void aServiceThatClosesEveryConnectionGetsTheNextRequestOnAConnectionOpenedAhead() throws Exception {
         deploy(member, tenant, counting("closer", 0));
         awaitService(member, tenant, "closer", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/closer/").body()).startsWith("1 ");
+        assertThat(request("closer", "/").body()).startsWith("1 ");
         awaitStandby(registry.route(tenant, "closer").orElseThrow().connections());
 
         Thread.sleep(300);
         // the server accepted this request's connection before the request came: it was the standby
-        String[] second = request("/apps/" + tenant + "/closer/").body().split(" ");
+        String[] second = request("closer", "/").body().split(" ");
         assertThat(second[0]).isEqualTo("2");
         assertThat(Double.parseDouble(second[1])).isGreaterThanOrEqualTo(0.25);
     }
@@ -245,7 +257,7 @@ class ServiceIngressTests extends ServiceTestSupport {
     void aStandbyConnectionIsNeverUsedForAStoppedOrRestartedInstance() throws Exception {
         deploy(member, tenant, counting("standby", 0));
         awaitService(member, tenant, "standby", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/standby/").body()).startsWith("1 ");
+        assertThat(request("standby", "/").body()).startsWith("1 ");
         ServiceRegistry.Instance before = registry.route(tenant, "standby").orElseThrow();
         awaitStandby(before.connections());
 
@@ -256,7 +268,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         // the killed instance's standby went with it; the request goes to the new process (its count starts again)
         assertThat(before.connections().hasStandby()).isFalse();
         assertThatThrownBy(() -> before.connections().acquire()).isInstanceOf(IOException.class);
-        assertThat(awaitAnswer("/apps/" + tenant + "/standby/", 200).body()).startsWith("1 ");
+        assertThat(awaitAnswer("standby", "/", 200).body()).startsWith("1 ");
         ServiceRegistry.Instance after = registry.route(tenant, "standby").orElseThrow();
         assertThat(after).isNotSameAs(before);
         awaitStandby(after.connections());
@@ -264,14 +276,14 @@ class ServiceIngressTests extends ServiceTestSupport {
         mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/standby/stop"))).andExpect(status().isOk());
         awaitService(member, tenant, "standby", b -> "CANCELLED".equals(JsonPath.read(b, "$.state")));
         assertThat(after.connections().hasStandby()).isFalse();
-        assertThat(request("/apps/" + tenant + "/standby/").statusCode()).isEqualTo(503);
+        assertThat(request("standby", "/").statusCode()).isEqualTo(503);
     }
 
     @Test
     void anUnusedStandbyIsClosedSoThatASingleThreadedServerServesOthersAgain() throws Exception {
         deploy(member, tenant, counting("lonely", 0));
         awaitService(member, tenant, "lonely", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/lonely/").body()).startsWith("1 ");
+        assertThat(request("lonely", "/").body()).startsWith("1 ");
         ServiceRegistry.Instance instance = registry.route(tenant, "lonely").orElseThrow();
         awaitStandby(instance.connections());
         // the server now blocks on the standby; once it has waited idle too long it is closed
@@ -298,7 +310,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         for (int round = 0; round < 4; round++) {
             // back to back (on the standby), then after a pause the service closed the standby in
             for (int i = 0; i < 3; i++) {
-                HttpResponse<String> r = request("/apps/" + tenant + "/impatient/");
+                HttpResponse<String> r = request("impatient", "/");
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).as("request %d reached the service once", sent + 1).startsWith((++sent) + " ");
             }
@@ -312,7 +324,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         deploy(member, tenant, counting("queue", 0));
         awaitService(member, tenant, "queue", statusIs("HEALTHY"));
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest one = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant + "/queue/"))
+        HttpRequest one = to("queue", "/")
                 .timeout(Duration.ofSeconds(20)).build();
         java.util.Set<Integer> counts = java.util.concurrent.ConcurrentHashMap.newKeySet();
         List<Thread> clients = new ArrayList<>();
@@ -372,7 +384,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         String usage = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/usage")))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
         assertThat(((Number) JsonPath.read(usage, "$.cpuSeconds")).doubleValue()).isGreaterThanOrEqualTo(1.0);
-        assertThat(request("/apps/" + tenant + "/busy/").statusCode()).isEqualTo(200);
+        assertThat(request("busy", "/").statusCode()).isEqualTo(200);
 
         // the month's CPU seconds are lowered to what it will soon have used: it is stopped, saying why
         String quota = mvc.perform(as(admin, get("/api/v1/tenants/" + tenant + "/quota")))
@@ -391,7 +403,7 @@ class ServiceIngressTests extends ServiceTestSupport {
                 .contains("has used up its CPU seconds for this month (quota 2 s, used ");
         assertThat(jdbc.queryForObject("select cpu_millis from workload where id = ?::uuid", Long.class, id))
                 .isGreaterThanOrEqualTo(2000);
-        HttpResponse<String> r = request("/apps/" + tenant + "/busy/");
+        HttpResponse<String> r = request("busy", "/");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.body()).contains("is not running");
     }
@@ -403,7 +415,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         String s = awaitService(member, tenant, "crashy", statusIs("CRASH_LOOP"));
         assertThat((Integer) JsonPath.read(s, "$.restarts")).isGreaterThanOrEqualTo(4);
         assertThat((String) JsonPath.read(s, "$.lastExit")).isEqualTo("exited with code 3");
-        HttpResponse<String> r = request("/apps/" + tenant + "/crashy/");
+        HttpResponse<String> r = request("crashy", "/");
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.body()).contains("crash loop");
         mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/services/crashy/stop"))).andExpect(status().isOk());
@@ -414,20 +426,19 @@ class ServiceIngressTests extends ServiceTestSupport {
         deploy(member, tenant, """
                 {"name":"echo","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(json(ECHO)));
         awaitService(member, tenant, "echo", statusIs("HEALTHY"));
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant
-                        + "/echo/x/y?q=1"))
+        HttpResponse<String> r = http.send(to("echo", "/x/y?q=1")
                 .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
                 .header("X-Forwarded-Proto", "https").header("Forwarded", "for=6.6.6.6").header("X-Real-IP", "6.6.6.6")
                 .POST(HttpRequest.BodyPublishers.ofString("ping body")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         String seen = r.body();
-        assertThat(seen).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("forwarded=");
-        assertThat(seen).contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n",
-                "x-forwarded-host=127.0.0.1:" + port + "\n", "x-forwarded-prefix=/apps/" + tenant + "/echo\n",
-                "path=/x/y?q=1\n", "body=ping body");
+        String h = host(tenant, "echo") + ":" + port;
+        assertThat(seen).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("x-real-ip")
+                .doesNotContain("x-forwarded-prefix");
+        assertThat(seen).contains("x-forwarded-for=127.0.0.1\n", "x-forwarded-proto=http\n", "x-forwarded-host=" + h + "\n",
+                "forwarded=for=\"127.0.0.1\";proto=http;host=\"" + h + "\"\n", "path=/x/y?q=1\n", "body=ping body");
         // a streamed (chunked) request body arrives whole
-        HttpResponse<String> chunked = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/"
-                        + tenant + "/echo/up"))
+        HttpResponse<String> chunked = http.send(to("echo", "/up")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream("streamed".getBytes())))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(chunked.statusCode()).isEqualTo(200);
@@ -468,22 +479,22 @@ class ServiceIngressTests extends ServiceTestSupport {
                     "refused 127.0.0.1 " + port);
         }
         // while the service stays reachable for its own tenant through the ingress
-        assertThat(request("/apps/" + tenant + "/private/hello.txt").body()).isEqualTo("secret\n");
+        assertThat(request("private", "/hello.txt").body()).isEqualTo("secret\n");
     }
 
     @Test
     void aRedeployReplacesTheOldInstanceOnlyOnceTheNewOneIsHealthy() throws Exception {
         String v1 = JsonPath.read(deploy(member, tenant, pythonHttpServer("app", "v1")), "$.workloadId");
         awaitService(member, tenant, "app", statusIs("HEALTHY"));
-        assertThat(request("/apps/" + tenant + "/app/hello.txt").body()).isEqualTo("v1\n");
+        assertThat(request("app", "/hello.txt").body()).isEqualTo("v1\n");
         // the new version takes a second to come up: meanwhile v1 keeps answering
         deploy(member, tenant, """
                 {"name":"app","port":8000,"healthPath":"/hello.txt","command":["/bin/sh","-c",
                  "sleep 1; mkdir -p site && echo v2 > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}""");
-        assertThat(request("/apps/" + tenant + "/app/hello.txt").body()).isEqualTo("v1\n");
-        assertThat(awaitAnswer("/apps/" + tenant + "/app/hello.txt", 200).statusCode()).isEqualTo(200);
+        assertThat(request("app", "/hello.txt").body()).isEqualTo("v1\n");
+        assertThat(awaitAnswer("app", "/hello.txt", 200).statusCode()).isEqualTo(200);
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!request("/apps/" + tenant + "/app/hello.txt").body().equals("v2\n")) {
+        while (!request("app", "/hello.txt").body().equals("v2\n")) {
             assertThat(System.nanoTime()).isLessThan(end);
             Thread.sleep(50);
         }
@@ -505,7 +516,7 @@ class ServiceIngressTests extends ServiceTestSupport {
         mvc.perform(as(admin, patch("/api/v1/tenants/" + tenant), "{\"status\":\"SUSPENDED\"}")).andExpect(status().isOk());
         String s = awaitService(admin, tenant, "paused", b -> !"RUNNING".equals(JsonPath.read(b, "$.state")));
         assertThat((String) JsonPath.read(s, "$.status")).isEqualTo("STOPPED");
-        assertThat(request("/apps/" + tenant + "/paused/hello.txt").statusCode()).isEqualTo(503);
+        assertThat(request("paused", "/hello.txt").statusCode()).isEqualTo(503);
     }
 
     @Test

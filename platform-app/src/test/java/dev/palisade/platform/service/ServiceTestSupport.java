@@ -116,6 +116,11 @@ abstract class ServiceTestSupport extends ApiTestSupport {
                 .formatted(name, content);
     }
 
+    /** A service's host name under the tests' apps domain (the default, apps.localhost). */
+    static String host(String tenant, String service) {
+        return service + "." + tenant + ".apps.localhost";
+    }
+
     static String json(String s) {
         return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(s);
     }

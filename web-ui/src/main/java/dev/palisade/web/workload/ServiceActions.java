@@ -5,8 +5,8 @@ import java.util.UUID;
 
 /**
  * The stop and start of a service, as the REST API offers them (POST .../services/{name}/stop and
- * /start), for the service's detail page in the console and the portal. The platform application
- * implements it; the pages only depend on this.
+ * /start), and its address, for the service's detail page in the console and the portal. The
+ * platform application implements it; the pages only depend on this.
  */
 public interface ServiceActions {
 
@@ -19,6 +19,14 @@ public interface ServiceActions {
 
     /** Stops every queued or running deployment of the tenant's service. */
     void stop(CurrentUser actor, String tenantSlug, String service);
+
+    /** Where the service answers, on its own site ({@code http://web.acme.apps.localhost:8080/}). */
+    String address(String tenantSlug, String service);
+
+    /** The address of the workload's service for its page; null for a job or without the platform. */
+    static String addressOf(ServiceActions actions, WorkloadDetail w) {
+        return actions == null || w.service() == null ? null : actions.address(w.row().tenant(), w.service().name());
+    }
 
     /** Starts a stopped service again: a new deployment with the newest one's spec; its workload id. */
     UUID start(CurrentUser actor, String tenantSlug, String service);

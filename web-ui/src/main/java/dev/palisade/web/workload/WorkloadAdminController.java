@@ -49,8 +49,10 @@ class WorkloadAdminController {
 
     @GetMapping("/admin/workloads/{id}")
     String detail(@PathVariable UUID id, Model model) {
-        model.addAttribute("w", find(id));
+        WorkloadDetail w = find(id);
+        model.addAttribute("w", w);
         model.addAttribute("canManageService", services.getIfAvailable() != null);
+        model.addAttribute("serviceAddress", ServiceActions.addressOf(services.getIfAvailable(), w));
         return DETAIL_VIEW;
     }
 

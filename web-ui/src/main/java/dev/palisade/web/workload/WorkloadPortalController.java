@@ -149,9 +149,11 @@ class WorkloadPortalController {
 
     @GetMapping("/portal/workloads/{id}")
     String detail(CurrentUser me, @PathVariable UUID id, Model model) {
-        model.addAttribute("w", own(me, id));
+        WorkloadDetail w = own(me, id);
+        model.addAttribute("w", w);
         model.addAttribute("canCancel", actions.getIfAvailable() != null);
         model.addAttribute("canManageService", services.getIfAvailable() != null);
+        model.addAttribute("serviceAddress", ServiceActions.addressOf(services.getIfAvailable(), w));
         return DETAIL_VIEW;
     }
 
