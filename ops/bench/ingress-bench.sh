@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ingress benchmark (by hand, not in CI): the same python3 -m http.server reached directly on
-# the host and through Palisade's ingress (/apps/{tenant}/{service}/ → a socket opened inside
+# the host and through Palisade's ingress ({service}.{tenant}.apps.localhost → a socket opened inside
 # the service sandbox's network namespace), side by side in one run: "direct", "floor" (the least
 # a hop costs: floor-proxy.c, built here), "ingress" (the platform port, Tomcat) and "lean" (the
 # dedicated ingress port, palisade.services.ingress.port).
@@ -101,8 +101,8 @@ deploy threading 'import http.server as h,sys; h.test(HandlerClass=h.SimpleHTTPR
 deploy single "$PY_SINGLE"
 deploy keepalive "$PY_KEEPALIVE"
 for s in threading single keepalive; do
-  cmp <(curl -sf "http://127.0.0.1:$PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
-  cmp <(curl -sf "http://127.0.0.1:$LEAN_PORT/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
+  cmp <(curl -sf "http://$s.bench.apps.localhost:$PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
+  cmp <(curl -sf "http://$s.bench.apps.localhost:$LEAN_PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
 done
 # the same server inside its sandbox without the ingress ("sandbox" rows): the load generator
 # entered into the sandbox's network namespace (as the ingress's connections are), one connection
@@ -134,22 +134,22 @@ echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" $(floor_target 0) ingress="http://127.0.0.1:$PORT/apps/bench/threading/hello.txt" \
-    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/threading/hello.txt"
+    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" $(floor_target 0) ingress="http://threading.bench.apps.localhost:$PORT/hello.txt" \
+    lean="http://threading.bench.apps.localhost:$LEAN_PORT/hello.txt"
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" $(floor_target 1) ingress="http://127.0.0.1:$PORT/apps/bench/single/hello.txt" \
-    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" $(floor_target 1) ingress="http://single.bench.apps.localhost:$PORT/hello.txt" \
+    lean="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt"
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" $(floor_target 2) ingress="http://127.0.0.1:$PORT/apps/bench/keepalive/hello.txt" \
-    lean="http://127.0.0.1:$LEAN_PORT/apps/bench/keepalive/hello.txt"
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" $(floor_target 2) ingress="http://keepalive.bench.apps.localhost:$PORT/hello.txt" \
+    lean="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt"
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
-  echo "== the platform's HTTP stack alone (the ingress's own 308 redirect, no sandbox), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" redirect="http://127.0.0.1:$PORT/apps/bench/single" \
-    lean-redirect="http://127.0.0.1:$LEAN_PORT/apps/bench/single"
+  echo "== the platform's HTTP stack alone (the ingress's own 404 for a name under the apps domain that is no service, no sandbox), concurrency $c"
+  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" alone="http://nothing.apps.localhost:$PORT/" \
+    lean-alone="http://nothing.apps.localhost:$LEAN_PORT/"
 done
 # thread hand-offs and CPU, counted rather than assumed: context switches and time on a CPU of a
 # process's threads, from /proc
@@ -171,13 +171,13 @@ cpu_per_request() {  # url, pid, [thread name prefix]: µs on a CPU per request 
   after=$(tally "$2" cpu "${3:-}")
   awk -v a="$after" -v b="$before" -v n="$answered" 'BEGIN {printf "%.0f", (a - b) / 1000 / n}'
 }
-echo "== the platform's context switches per new-connection request (308 redirect, 500 one at a time):" \
-  "platform port $(switches_per_request "http://127.0.0.1:$PORT/apps/bench/single")," \
-  "ingress port $(switches_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single")" \
-  "(the ingress port's own threads: $(switches_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single" ingress-))"
+echo "== the platform's context switches per new-connection request (the ingress's own 404, 500 one at a time):" \
+  "platform port $(switches_per_request "http://nothing.apps.localhost:$PORT/")," \
+  "ingress port $(switches_per_request "http://nothing.apps.localhost:$LEAN_PORT/")" \
+  "(the ingress port's own threads: $(switches_per_request "http://nothing.apps.localhost:$LEAN_PORT/" ingress-))"
 if [ -n "${FLOORS[1]:-}" ]; then
   echo "== CPU per request of the hop, single-threaded server, one client: the ingress port's threads" \
-    "$(cpu_per_request "http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt" "$APP" ingress-) µs," \
+    "$(cpu_per_request "http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" "$APP" ingress-) µs," \
     "the floor $(cpu_per_request "http://127.0.0.1:$((FLOOR_PORT + 1))/hello.txt" "${FLOORS[1]}") µs"
 fi
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -191,11 +191,11 @@ if [ "${RESTARTS:-0}" -gt 0 ]; then
     for _ in $(seq 1 100); do
       [ "$(api "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
     done
-    curl -s -o /dev/null "http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt"; sleep 1
+    curl -s -o /dev/null "http://single.bench.apps.localhost:$LEAN_PORT/hello.txt"; sleep 1
     pid=$(sandboxed 'h.HTTPServer(')
     floor 1 'h.HTTPServer('
     out=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
-      $(floor_target 1) lean="http://127.0.0.1:$LEAN_PORT/apps/bench/single/hello.txt")
+      $(floor_target 1) lean="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt")
     echo "== restart $round, service on CPU $(taskset -pc "$pid" | awk '{print $NF}'):"
     grep '^overhead' <<< "$out"
     leans+=("$(grep '^overhead lean' <<< "$out" | share)")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ingress across nodes (by hand, not in CI): the same python3 HTTP server reached directly on the
 # host and through an API instance whose ingress forwards to the worker that runs it (client →
-# api:/apps/… → worker's internal listener → socket inside the service's sandbox), side by side
+# api (single.bench.apps.localhost) → worker's internal listener → socket inside the service's sandbox), side by side
 # in one run. ops/bench/ingress-bench.sh gives the single-node ingress (no forwarding hop).
 #
 #   ops/bench/route-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
@@ -93,16 +93,16 @@ deploy single "$PY_SINGLE"
 deploy keepalive "$PY_KEEPALIVE"
 for s in single keepalive; do
   echo "== $s runs on node $(api "$B/api/v1/tenants/bench/services/$s" | jq -r .node); the api instance forwards"
-  cmp <(curl -sf "$B/apps/bench/$s/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through api → worker → sandbox"
+  cmp <(curl -sf "http://$s.bench.apps.localhost:$API_PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through api → worker → sandbox"
 done
 echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in "${CONCURRENCY[@]}"; do
   echo "== single-threaded server (HTTP/1.0), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" routed="$B/apps/bench/single/hello.txt"
+    direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" routed="http://single.bench.apps.localhost:$API_PORT/hello.txt"
   echo "== keep-alive threading server (HTTP/1.1), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
-    direct="http://127.0.0.1:$DIRECT_PORT2/hello.txt" routed="$B/apps/bench/keepalive/hello.txt"
+    direct="http://127.0.0.1:$DIRECT_PORT2/hello.txt" routed="http://keepalive.bench.apps.localhost:$API_PORT/hello.txt"
 done
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in single keepalive; do

@@ -99,6 +99,25 @@ class DeploymentManifestTests {
     }
 
     @Test
+    void theConsoleAndTheAppsDomainAreSeparateSitesBehindTlsAndTheIngressIsTheTrustedProxy() {
+        Map<String, Object> config = map(one("ConfigMap", "palisade-config").get("data"));
+        String console = (String) config.get("PALISADE_EDGE_CONSOLE_HOST");
+        String apps = (String) config.get("PALISADE_SERVICES_APPS_DOMAIN");
+        assertThat(console).isNotBlank().isNotEqualTo(apps).doesNotEndWith("." + apps);
+        assertThat((String) config.get("PALISADE_EDGE_TRUSTED_PROXIES")).isNotBlank();
+        Map<String, Object> ingress = one("Ingress", "palisade");
+        Map<String, String> backends = new java.util.HashMap<>();
+        for (Object rule : list(at(ingress, "spec.rules"))) {
+            Object path = list(at(map(rule), "http.paths")).get(0);
+            backends.put((String) map(rule).get("host"), (String) at(map(path), "backend.service.name"));
+        }
+        assertThat(backends).containsExactlyInAnyOrderEntriesOf(Map.of(console, "palisade-api", "*." + apps, "palisade-apps"));
+        List<String> tlsHosts = list(at(ingress, "spec.tls")).stream().flatMap(t -> list(map(t).get("hosts")).stream())
+                .map(h -> (String) h).toList();
+        assertThat(tlsHosts).contains(console).anyMatch(h -> h.startsWith("*.") && h.endsWith("." + apps));
+    }
+
+    @Test
     void apiReplicasAreUnprivilegedProbedAndBehindAServiceAndADisruptionBudget() {
         Map<String, Object> api = one("Deployment", "palisade-api");
         assertThat((Integer) at(api, "spec.replicas")).isGreaterThanOrEqualTo(2);

@@ -429,9 +429,14 @@ class ServiceIngressTests extends ServiceTestSupport {
         HttpResponse<String> r = http.send(to("echo", "/x/y?q=1")
                 .header("X-Forwarded-For", "6.6.6.6").header("X-Forwarded-Host", "evil.example")
                 .header("X-Forwarded-Proto", "https").header("Forwarded", "for=6.6.6.6").header("X-Real-IP", "6.6.6.6")
+                // what a browser holding the console's session, or a careless client, might send along
+                .header("Cookie", "__Host-palisade-session=the-admins; theirs=1; JSESSIONID=old")
+                .header("Authorization", "Bearer " + member).header("Proxy-Authorization", "Basic c2VjcmV0")
                 .POST(HttpRequest.BodyPublishers.ofString("ping body")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         String seen = r.body();
+        assertThat(seen).contains("cookie=theirs=1\n").doesNotContain("the-admins").doesNotContain("JSESSIONID")
+                .doesNotContain("authorization=").doesNotContain(member).doesNotContain("c2VjcmV0");
         String h = host(tenant, "echo") + ":" + port;
         assertThat(seen).doesNotContain("6.6.6.6").doesNotContain("evil.example").doesNotContain("x-real-ip")
                 .doesNotContain("x-forwarded-prefix");
