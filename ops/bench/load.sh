@@ -66,7 +66,7 @@ echo "== starting api1 (:18081), api2 (:18082), worker (:18083, capacity $COUNT)
 start api1 api 18081 19081
 ready 19081   # the first one migrates
 start api2 api 18082 19082
-start worker worker 18083 19083 --palisade.dispatcher.capacity="$COUNT" --palisade.dispatcher.heartbeat=2s --palisade.dispatcher.lease-timeout=30s
+start worker worker 18083 19083 --palisade.dispatcher.capacity="$COUNT" --palisade.dispatcher.tenant-share=1 --palisade.dispatcher.heartbeat=2s --palisade.dispatcher.lease-timeout=30s
 ready 19082; ready 19083
 echo "   ready: $(nproc) CPUs, $(free -g | awk '/Mem:/{print $2}') GB"
 

@@ -13,6 +13,12 @@ import org.springframework.stereotype.Component;
 @Component
 public class Paging {
 
+    /**
+     * The furthest a list pages ({@code page × size} items skipped): beyond it a page number is
+     * refused rather than computed into an offset that overflows (or a scan that long).
+     */
+    public static final long MAX_OFFSET = 1_000_000;
+
     private final int maxSize;
 
     Paging(ApiProperties properties) {
@@ -31,6 +37,7 @@ public class Paging {
         if (s < 1 || s > maxSize) {
             throw ApiProblems.badRequest("size", "must be between 1 and " + maxSize);
         }
+        requireReachable(p, s);
         Sort order = defaultSort;
         if (sort != null && !sort.isBlank()) {
             String[] parts = sort.split(",", -1);
@@ -46,5 +53,13 @@ public class Paging {
             order = Sort.by(direction, property);
         }
         return PageRequest.of(p, s, order);
+    }
+
+    /** Refuses a page that starts past {@link #MAX_OFFSET}. */
+    public static void requireReachable(int page, int size) {
+        if ((long) page * size > MAX_OFFSET) {
+            throw ApiProblems.badRequest("page", "must be at most " + MAX_OFFSET / size + " with size " + size
+                    + " (page × size at most " + MAX_OFFSET + "); narrow the list with its filters instead");
+        }
     }
 }

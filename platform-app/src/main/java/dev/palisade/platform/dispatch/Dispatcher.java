@@ -25,9 +25,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * This instance's worker. One claim loop fills the node's capacity with queued workloads
- * (woken at once by a submit to this instance, else polling); each claimed workload runs on its
- * own platform thread. A heartbeat renews the leases of what runs here and picks up cancels
+ * This instance's worker. One claim loop fills the node's two pools, jobs and services, with
+ * queued workloads (woken at once by a submit to this instance, else polling), no tenant past its
+ * share of a pool on this node; each claimed workload runs on its own platform thread. A heartbeat renews the leases of what runs here and picks up cancels
  * asked on any instance; the reaper, on every node, fails or requeues work whose node stopped
  * renewing. A normal stop lets running work finish for a grace period, then hands the rest back
  * to the queue.
@@ -102,7 +102,7 @@ public class Dispatcher implements SmartLifecycle {
         this.platforms = engine.platforms().stream().filter(p -> p.unavailableReason().isEmpty())
                 .map(Platform::name).filter(p -> offered == null || offered.isEmpty() || offered.contains(p)).toList();
         String platforms = String.join(",", this.platforms);
-        store.registerNode(node, host(), platforms, properties.capacity());
+        store.registerNode(node, host(), platforms, properties.capacity() + properties.serviceCapacity());
         active = true;
         runs = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "workload-idle");
@@ -120,16 +120,24 @@ public class Dispatcher implements SmartLifecycle {
         claimLoop = new Thread(this::claimLoop, "palisade-claim");
         claimLoop.setDaemon(true);
         claimLoop.start();
-        log.info("Node {} runs up to {} workloads (platforms: {}; lease {}, heartbeat {})", node,
-                properties.capacity(), platforms.isEmpty() ? "none" : platforms, properties.leaseTimeout(),
-                properties.heartbeat());
+        log.info("Node {} runs up to {} jobs and {} services, at most {} and {} per tenant (platforms: {}; lease {}, "
+                + "heartbeat {})", node, properties.capacity(), properties.serviceCapacity(),
+                properties.perTenant(properties.capacity()), properties.perTenant(properties.serviceCapacity()),
+                platforms.isEmpty() ? "none" : platforms, properties.leaseTimeout(), properties.heartbeat());
+    }
+
+    /** The free slots of each pool now, and each tenant's share of them. */
+    private WorkloadStore.Room room() {
+        int services = (int) running.values().stream().filter(r -> r.claimed.service()).count();
+        int jobs = running.size() - services;
+        return new WorkloadStore.Room(properties.capacity() - jobs, properties.serviceCapacity() - services,
+                properties.perTenant(properties.capacity()), properties.perTenant(properties.serviceCapacity()));
     }
 
     private void claimLoop() {
         while (active) {
             try {
-                int free = properties.capacity() - running.size();
-                List<WorkloadStore.Claimed> claimed = store.claim(node, free, properties.leaseTimeout(), platforms);
+                List<WorkloadStore.Claimed> claimed = store.claim(node, room(), properties.leaseTimeout(), platforms);
                 for (WorkloadStore.Claimed c : claimed) {
                     Run run = new Run(c);
                     running.put(c.id(), run);
@@ -149,7 +157,7 @@ public class Dispatcher implements SmartLifecycle {
                         }
                     });
                 }
-                if (claimed.isEmpty() || running.size() >= properties.capacity()) {
+                if (claimed.isEmpty() || room().none()) {
                     synchronized (wake) {
                         if (!signalled && active) {
                             wake.wait(properties.pollInterval().toMillis());

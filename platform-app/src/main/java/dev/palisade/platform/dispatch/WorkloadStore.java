@@ -62,34 +62,72 @@ public class WorkloadStore {
     }
 
     /**
-     * Claims up to {@code max} queued workloads, oldest first, never taking a tenant past its
-     * concurrency quota: candidates are locked with SKIP LOCKED (another node's claim skips
-     * them), then each tenant's running count is taken again under a per-tenant transaction
-     * advisory lock, so two nodes claiming for one tenant at once cannot both use its last slot.
+     * What a node may still take: free slots of its job pool and of its service pool, and the
+     * most of each pool one tenant may hold on it (its fair share, counting what it runs here).
      */
-    public List<Claimed> claim(String node, int max, Duration lease) {
-        return claim(node, max, lease, List.of("ptrace", "kvm"));
+    public record Room(int jobs, int services, int jobsPerTenant, int servicesPerTenant) {
+
+        /** Room for {@code max} workloads of either kind, with no share bound (tests, tools). */
+        public static Room any(int max) {
+            return new Room(max, max, max, max);
+        }
+
+        public boolean none() {
+            return jobs <= 0 && services <= 0;
+        }
     }
 
-    /** As above, taking only workloads this node can run: their platform is one it offers, or auto. */
-    public List<Claimed> claim(String node, int max, Duration lease, List<String> platforms) {
-        if (max <= 0 || platforms.isEmpty()) {
+    /** Claims up to {@code max} workloads of any kind, on every platform: see {@link #claim(String, Room, Duration, List)}. */
+    public List<Claimed> claim(String node, int max, Duration lease) {
+        return claim(node, Room.any(max), lease, List.of("ptrace", "kvm"));
+    }
+
+    /**
+     * Claims queued workloads this node can run (their platform is one it offers, or auto),
+     * oldest first, as far as its room allows: jobs and services each from their own pool, no
+     * tenant past its share of a pool on this node, nor past its concurrency quota. Candidates
+     * are locked with SKIP LOCKED (another node's claim skips them, and a row another node
+     * claimed meanwhile fails the state check on re-read); then each tenant's running count is
+     * taken again under a per-tenant transaction advisory lock, so two nodes claiming for one
+     * tenant at once cannot both use its last slot. The share counts only this node's runs,
+     * which only this node's single claim loop adds to.
+     */
+    public List<Claimed> claim(String node, Room room, Duration lease, List<String> platforms) {
+        if (room.none() || platforms.isEmpty()) {
             return List.of();
         }
         return tx.execute(status -> {
             List<Object[]> candidates = jdbc.sql("""
-                    with free as (
+                    with queued as (
+                        select w.id, w.tenant_id, w.kind, w.created_at from workload w
+                        where w.state = 'QUEUED' and (w.platform = 'auto' or w.platform in (:platforms))
+                          and (w.not_before is null or w.not_before <= now())),
+                    free as (
                         select q.tenant_id, q.max_concurrent_workloads
                                - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING') as slots
-                        from quota q
-                        where exists (select 1 from workload w where w.tenant_id = q.tenant_id and w.state = 'QUEUED'))
-                    select w.id, w.tenant_id from workload w join free f on f.tenant_id = w.tenant_id and f.slots > 0
-                    where w.state = 'QUEUED' and (w.platform = 'auto' or w.platform in (:platforms))
-                      and (w.not_before is null or w.not_before <= now())
+                        from quota q where q.tenant_id in (select tenant_id from queued)),
+                    here as (
+                        select tenant_id, kind, count(*) as n from workload
+                        where node = :node and state = 'RUNNING' group by tenant_id, kind),
+                    ranked as (
+                        select q.id, q.kind, q.created_at, f.slots, coalesce(h.n, 0) as here,
+                               row_number() over (partition by q.tenant_id order by q.created_at) as nth,
+                               row_number() over (partition by q.tenant_id, q.kind order by q.created_at) as nth_of_kind
+                        from queued q join free f on f.tenant_id = q.tenant_id and f.slots > 0
+                             left join here h on h.tenant_id = q.tenant_id and h.kind = q.kind),
+                    fair as (
+                        select id, kind, row_number() over (partition by kind order by created_at) as place
+                        from ranked
+                        where nth <= slots
+                          and here + nth_of_kind <= case when kind = 'SERVICE' then :servicesPerTenant else :jobsPerTenant end)
+                    select w.id, w.tenant_id from workload w join fair f on f.id = w.id
+                    where w.state = 'QUEUED'
+                      and f.place <= case when f.kind = 'SERVICE' then :services else :jobs end
                     order by w.created_at
-                    limit :max
                     for update of w skip locked""")
-                    .param("max", max).param("platforms", platforms)
+                    .param("platforms", platforms).param("node", node)
+                    .param("jobs", room.jobs()).param("services", room.services())
+                    .param("jobsPerTenant", room.jobsPerTenant()).param("servicesPerTenant", room.servicesPerTenant())
                     .query((rs, i) -> new Object[] {rs.getObject(1, UUID.class), rs.getLong(2)})
                     .list();
             if (candidates.isEmpty()) {

@@ -30,6 +30,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -115,12 +116,40 @@ class ServiceController {
     }
 
     private ResponseEntity<?> deploy(Caller caller, String slug, Tenant tenant, ServiceSpec spec, NewWorkload w) {
+        return admit(caller, slug, tenant, spec.name(), true, newest -> new Launch(spec, w));
+    }
+
+    /** What a new deployment runs. */
+    private record Launch(ServiceSpec spec, NewWorkload workload) {
+    }
+
+    /**
+     * Admits a new deployment of the service, one at a time per service: under the service's
+     * lock, while no other deployment of it is on its way. A redeploy ({@code replacing}) may
+     * run beside the one running deployment it replaces until it turns healthy; a start only when
+     * none runs. Whoever comes second gets 409, so that parallel starts never leave two
+     * deployments of one service running.
+     */
+    private ResponseEntity<?> admit(Caller caller, String slug, Tenant tenant, String name, boolean replacing,
+            Function<Optional<ServiceStore.Deployment>, Launch> launch) {
         Admitted admitted = tx.execute(status -> {
-            Admitted a = workloads.submit(caller.username(), tenant, w, 0, properties.maxQueuedPerTenant());
+            services.lock(tenant.getId(), name);
+            List<ServiceStore.Deployment> history = services.history(tenant.getId(), name);
+            List<ServiceStore.Deployment> active = history.stream()
+                    .filter(d -> d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")).toList();
+            boolean replaceable = replacing && active.size() == 1 && active.get(0).workloadState().equals("RUNNING");
+            if (!active.isEmpty() && !replaceable) {
+                throw new ConflictException("service '" + name + "' " + (replacing
+                        ? "has a deployment on its way already (" + active.get(0).workloadState().toLowerCase(Locale.ROOT)
+                                + "); wait until it runs, or stop the service first"
+                        : "is already " + active.get(0).workloadState().toLowerCase(Locale.ROOT)));
+            }
+            Launch l = launch.apply(history.stream().findFirst());
+            Admitted a = workloads.submit(caller.username(), tenant, l.workload(), 0, properties.maxQueuedPerTenant());
             if (a.refusal() == null) {
-                services.insert(a.workload().getId(), tenant.getId(), spec);
-                audit.record(caller.username(), tenant, "service.deploy", "service:" + spec.name(),
-                        "workload=" + a.workload().getId() + " port=" + spec.port());
+                services.insert(a.workload().getId(), tenant.getId(), l.spec());
+                audit.record(caller.username(), tenant, "service.deploy", "service:" + name,
+                        "workload=" + a.workload().getId() + " port=" + l.spec().port());
             }
             return a;
         });
@@ -131,7 +160,7 @@ class ServiceController {
         }
         dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
-        return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + spec.name()))
+        return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + name))
                 .body(ServiceResponse.of(d, stats, apps));
     }
 
@@ -185,6 +214,7 @@ class ServiceController {
         for (ServiceStore.Deployment d : services.history(tenant.getId(), name)) {
             if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
                 Optional<String> node = tx.execute(status -> {
+                    services.lock(tenant.getId(), name);
                     Optional<String> n = store.cancel(d.workloadId(), tenant.getId());
                     n.ifPresent(x -> audit.record(caller.username(), tenant, "service.stop", "service:" + name,
                             "workload=" + d.workloadId()));
@@ -199,20 +229,22 @@ class ServiceController {
     }
 
     @PostMapping("/{name}/start")
-    @Operation(summary = "Start a stopped service", description = "a new deployment with the newest one's spec")
+    @Operation(summary = "Start a stopped service", description = "a new deployment with the newest one's spec; "
+            + "409 while a deployment of it is queued or running")
     ResponseEntity<?> start(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        ServiceStore.Deployment d = newest(tenant, name);
-        if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
-            throw new ConflictException("service '" + name + "' is already " + d.workloadState().toLowerCase(Locale.ROOT));
-        }
+        newest(tenant, name);
+        return admit(caller, slug, tenant, name, false, newest -> relaunch(tenant, newest.orElseThrow()));
+    }
+
+    /** The newest deployment's spec and workload, again. */
+    private Launch relaunch(Tenant tenant, ServiceStore.Deployment d) {
         Workload old = workloads.get(tenant, d.workloadId());
         Map<String, Long> l = JSON.readValue(old.getLimits(), new TypeReference<Map<String, Long>>() { });
         WorkloadLimits limits = new WorkloadLimits(l.get("cpuMillis"), l.get("wallMillis"), l.get("memoryBytes"),
                 l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
-        NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
-                limits, 1);
-        return deploy(caller, slug, tenant, d.spec(), w);
+        return new Launch(d.spec(), new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(),
+                old.getPlatform(), limits, 1));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -35,6 +35,16 @@ public class ServiceStore {
                 .param("policy", spec.restartPolicy().name()).param("health", spec.healthPath()).update();
     }
 
+    /**
+     * Holds the service's lock until the transaction ends: deploys, starts and stops of one
+     * service happen one after the other, on every instance. (The two-key form, a lock space
+     * apart from the dispatcher's one-key tenant locks.)
+     */
+    void lock(long tenantId, String name) {
+        jdbc.sql("select pg_advisory_xact_lock(hashtext('service:' || :tenant), hashtext(:name))")
+                .param("tenant", Long.toString(tenantId)).param("name", name).query().singleValue();
+    }
+
     private static final String SELECT = """
             select d.workload_id, d.tenant_id, t.slug, d.service_name, d.port, d.restart_policy, d.health_path,
                    d.status, d.restarts, d.last_exit, w.state, w.node, w.created_at, d.healthy_at

@@ -12,7 +12,8 @@
  * crash, CRASH_LOOP after {@code crash-loop-after} of them. Stop = cancel. Redeploy = a new
  * deployment of the same name; the older ones are cancelled when the new one turns healthy.
  * A suspended tenant's services stop within two seconds. A service holds one of the tenant's
- * concurrent-workload slots and one of the node's capacity slots while it runs; its CPU time,
+ * concurrent-workload slots and one slot of the node's service pool while it runs (apart from
+ * the job pool, no tenant past its share: {@code palisade.dispatcher.*}); its CPU time,
  * summed over restarts, is charged when the deployment ends.
  *
  * <p><b>Routing across nodes.</b> The route table

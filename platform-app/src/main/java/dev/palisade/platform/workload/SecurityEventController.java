@@ -2,6 +2,7 @@ package dev.palisade.platform.workload;
 
 import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.PageResponse;
+import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
@@ -40,6 +41,7 @@ class SecurityEventController {
         if (p < 0 || s < 1 || s > 500) {
             throw ApiProblems.badRequest("size", "page must be 0 or more, size between 1 and 500");
         }
+        Paging.requireReachable(p, s);
         String where = " where (cast(:tenant as varchar) is null or tenant_slug = :tenant)"
                 + " and (cast(:workload as uuid) is null or workload_id = :workload)";
         long total = jdbc.sql("select count(*) from security_event" + where)

@@ -100,7 +100,7 @@ class PlatformClaimTests extends OwnDatabaseTests {
     private Dispatcher dispatcher(String nodeId, List<String> platforms) {
         DispatcherProperties p = new DispatcherProperties(true, 2, Duration.ofMillis(50), Duration.ofMillis(500),
                 Duration.ofSeconds(15), Duration.ofSeconds(5), nodeId, Duration.ofSeconds(1), Duration.ofMinutes(1),
-                platforms);
+                platforms, 2, 1.0);
         return new Dispatcher(p, store, runner, engine, node, metrics, internal);
     }
 
