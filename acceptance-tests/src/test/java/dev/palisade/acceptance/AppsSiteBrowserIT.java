@@ -8,10 +8,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -103,16 +101,16 @@ class AppsSiteBrowserIT {
                 "PALISADE_SERVICES_INGRESS_PORT", String.valueOf(ingressPort)));
         browser = Browser.open(app.baseUrl());
 
-        String admin = token();
-        api("POST", "/api/v1/tenants", admin, "{\"slug\":\"" + TENANT + "\",\"displayName\":\"Spy Co\"}");
-        HttpResponse<String> deployed = api("POST", "/api/v1/tenants/" + TENANT + "/services", admin,
+        String admin = app.token("admin", ADMIN_PASSWORD);
+        app.api("POST", "/api/v1/tenants", admin, "{\"slug\":\"" + TENANT + "\",\"displayName\":\"Spy Co\"}");
+        HttpResponse<String> deployed = app.api("POST", "/api/v1/tenants/" + TENANT + "/services", admin,
                 "{\"name\":\"spy\",\"port\":8000,\"healthPath\":\"/seen\",\"env\":{\"CONSOLE\":"
                         + json.writeValueAsString(app.baseUrl()) + "},\"command\":[\"python3\",\"-c\","
                         + json.writeValueAsString(SPY) + ",\"8000\"]}");
         assertThat(deployed.statusCode()).as(deployed.body()).isEqualTo(201);
         workloadId = json.readTree(deployed.body()).get("workloadId").asString();
         long end = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        while (!api("GET", "/api/v1/tenants/" + TENANT + "/services/spy", admin, null).body().contains("\"HEALTHY\"")) {
+        while (!app.api("GET", "/api/v1/tenants/" + TENANT + "/services/spy", admin, null).body().contains("\"HEALTHY\"")) {
             assertThat(System.nanoTime()).as("the spy service never became healthy").isLessThan(end);
             Thread.sleep(200);
         }
@@ -204,27 +202,6 @@ class AppsSiteBrowserIT {
                 .doesNotContain(session).doesNotContainIgnoringCase("palisade-session").doesNotContain("JSESSIONID")
                 .doesNotContain("\"authorization\"").doesNotContain("\"proxy-authorization\"")
                 .doesNotContain("forged-by-script");
-    }
-
-    private static String token() throws Exception {
-        HttpResponse<String> minted = http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/v1/tokens"))
-                .header("Authorization", "Basic " + Base64.getEncoder()
-                        .encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8)))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"apps-site-test\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(minted.statusCode()).isEqualTo(201);
-        return json.readTree(minted.body()).get("token").asString();
-    }
-
-    private static HttpResponse<String> api(String method, String path, String token, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(app.baseUrl() + path))
-                .header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static int freePort() throws IOException {

@@ -1,25 +1,33 @@
 package dev.palisade.acceptance;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The packaged application started as a user starts it: {@code java -jar palisade.jar}, on a free
  * port, with its own data directory, stdout and stderr captured to a file.
  */
 final class PalisadeProcess implements AutoCloseable {
+
+    private static final HttpClient API = HttpClient.newHttpClient();
+    private static final JsonMapper JSON = new JsonMapper();
 
     private final Process process;
     private final Path log;
@@ -56,6 +64,31 @@ final class PalisadeProcess implements AutoCloseable {
 
     String baseUrl() {
         return "http://localhost:" + port;
+    }
+
+    /** A bearer token of the user, minted over HTTP Basic as a DevOps script does. */
+    String token(String username, String password) throws IOException, InterruptedException {
+        HttpResponse<String> minted = API.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/api/v1/tokens"))
+                .header("Authorization", "Basic " + Base64.getEncoder()
+                        .encodeToString((username + ":" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"acceptance-test\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(minted.statusCode()).as(minted.body()).isEqualTo(201);
+        return JSON.readTree(minted.body()).get("token").asString();
+    }
+
+    /** A call of the REST API with a bearer token and a JSON body (or none); an answer of 500 or more fails the test. */
+    HttpResponse<String> api(String method, String path, String token, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+                .header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpResponse<String> response = API.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("%s %s: %s", method, path, response.body()).isLessThan(500);
+        return response;
     }
 
     String output() throws IOException {
