@@ -146,7 +146,7 @@ class ServiceController {
             if (a.refusal() == null) {
                 services.insert(a.workload().getId(), tenant.getId(), l.spec());
                 audit.record(caller.username(), tenant, "service.deploy", "service:" + name,
-                        "workload=" + a.workload().getId() + " port=" + l.spec().port());
+                        Map.of("workload", a.workload().getId(), "port", l.spec().port()));
             }
             return a;
         });
@@ -214,7 +214,7 @@ class ServiceController {
                     services.lock(tenant.getId(), name);
                     Optional<String> n = store.cancel(d.workloadId(), tenant.getId());
                     n.ifPresent(x -> audit.record(caller.username(), tenant, "service.stop", "service:" + name,
-                            "workload=" + d.workloadId()));
+                            Map.of("workload", d.workloadId())));
                     return n;
                 });
                 if (node.isPresent() && dispatcher.node().equals(node.get())) {

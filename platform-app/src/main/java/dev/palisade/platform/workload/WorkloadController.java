@@ -176,7 +176,7 @@ class WorkloadController {
         Optional<String> node = tx.execute(status -> {
             Optional<String> n = store.cancel(uuid, tenant.getId());
             if (n.isPresent()) {
-                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, null);
+                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, Map.of());
             }
             return n;
         });

@@ -1,6 +1,7 @@
 package dev.palisade.model.token;
 
 import dev.palisade.model.NotFoundException;
+import dev.palisade.model.PlainText;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.user.Role;
 import dev.palisade.model.user.User;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -48,6 +50,7 @@ public class TokenService {
 
     @Transactional
     public MintedToken mint(long userId, String name, Duration lifetime) {
+        PlainText.check("name", name, 100);
         User user = em.getReference(User.class, userId);
         String prefix;
         do {
@@ -59,7 +62,7 @@ public class TokenService {
         ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime)));
         var tenant = user.getTenant();
         audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getId(),
-                "name=" + name + " prefix=" + prefix);
+                Map.of("name", name, "prefix", prefix));
         return new MintedToken(token, raw);
     }
 
@@ -113,7 +116,7 @@ public class TokenService {
             token.revoke(Instant.now());
             User user = token.getUser();
             audit.record(user.getUsername(), user.getTenant(), "token.revoke", "token:" + tokenId,
-                    "prefix=" + token.getPrefix());
+                    Map.of("prefix", token.getPrefix()));
         }
         return token;
     }

@@ -1,5 +1,6 @@
 package dev.palisade.platform.api.token;
 
+import dev.palisade.model.PlainText;
 import dev.palisade.model.token.ApiToken;
 import dev.palisade.model.token.MintedToken;
 import dev.palisade.model.token.TokenService;
@@ -12,6 +13,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.net.URI;
 import java.time.Duration;
@@ -48,7 +50,8 @@ class TokenController {
         this.paging = paging;
     }
 
-    record MintToken(@NotBlank @Size(max = 100) String name,
+    record MintToken(
+            @NotBlank @Size(max = 100) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE) String name,
             @Min(1) @Max(365) Integer expiresInDays) {
     }
 
