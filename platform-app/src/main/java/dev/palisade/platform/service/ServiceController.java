@@ -89,10 +89,12 @@ class ServiceController {
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
             String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests) {
 
-        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats) {
+        /** {@code showNode}: the node it runs on, for a platform admin only. */
+        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, boolean showNode) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), "/apps/" + d.tenantSlug() + "/" + d.spec().name() + "/",
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
-                    d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(), d.node(),
+                    d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(),
+                    showNode ? d.node() : null,
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()));
         }
     }
@@ -158,7 +160,7 @@ class ServiceController {
         dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
         return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + name))
-                .body(ServiceResponse.of(d, stats));
+                .body(ServiceResponse.of(d, stats, caller.isPlatformAdmin()));
     }
 
     private static ServiceSpec spec(Deploy body) {
@@ -185,21 +187,23 @@ class ServiceController {
     @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
-        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.latest(tenant.getId()).stream()
+                .map(d -> ServiceResponse.of(d, stats, caller.isPlatformAdmin())).toList();
     }
 
     @GetMapping("/{name}")
     @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return ServiceResponse.of(newest(tenant, name), stats, caller.isPlatformAdmin());
     }
 
     @GetMapping("/{name}/deployments")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
-        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.history(tenant.getId(), name).stream()
+                .map(d -> ServiceResponse.of(d, stats, caller.isPlatformAdmin())).toList();
     }
 
     @PostMapping("/{name}/stop")
@@ -222,7 +226,7 @@ class ServiceController {
                 }
             }
         }
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return ServiceResponse.of(newest(tenant, name), stats, caller.isPlatformAdmin());
     }
 
     @PostMapping("/{name}/start")
