@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -61,7 +62,7 @@ public class TokenService {
         String raw = prefix + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime)));
         var tenant = user.getTenant();
-        audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getId(),
+        audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getPublicId(),
                 Map.of("name", name, "prefix", prefix));
         return new MintedToken(token, raw);
     }
@@ -104,13 +105,13 @@ public class TokenService {
 
     /** The user's own token; someone else's answers exactly like a missing one. */
     @Transactional(readOnly = true)
-    public ApiToken get(long userId, long tokenId) {
-        return tokens.findByIdAndUserId(tokenId, userId)
+    public ApiToken get(long userId, UUID tokenId) {
+        return tokens.findByPublicIdAndUserId(tokenId, userId)
                 .orElseThrow(() -> new NotFoundException("no token " + tokenId));
     }
 
     @Transactional
-    public ApiToken revoke(long userId, long tokenId) {
+    public ApiToken revoke(long userId, UUID tokenId) {
         ApiToken token = get(userId, tokenId);
         if (token.getRevokedAt() == null) {
             token.revoke(Instant.now());

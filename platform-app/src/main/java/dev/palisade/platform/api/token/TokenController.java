@@ -19,6 +19,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -56,14 +57,14 @@ class TokenController {
     }
 
     /** Shown once: the only response that carries the token itself. */
-    record MintedTokenResponse(long id, String token, String name, String prefix, String owner, Instant createdAt,
+    record MintedTokenResponse(UUID id, String token, String name, String prefix, String owner, Instant createdAt,
             Instant expiresAt) {
     }
 
-    record TokenResponse(long id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
+    record TokenResponse(UUID id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
             Instant lastUsedAt, Instant revokedAt) {
         static TokenResponse of(ApiToken t, Caller owner) {
-            return new TokenResponse(t.getId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
+            return new TokenResponse(t.getPublicId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
                     t.getExpiresAt(), t.getLastUsedAt(), t.getRevokedAt());
         }
     }
@@ -75,8 +76,8 @@ class TokenController {
         int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
         MintedToken minted = tokens.mint(caller.userId(), body.name(), Duration.ofDays(days));
         ApiToken t = minted.token();
-        return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getId()))
-                .body(new MintedTokenResponse(t.getId(), minted.secret(), t.getName(), t.getPrefix(),
+        return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getPublicId()))
+                .body(new MintedTokenResponse(t.getPublicId(), minted.secret(), t.getName(), t.getPrefix(),
                         caller.username(), t.getCreatedAt(), t.getExpiresAt()));
     }
 
@@ -89,13 +90,13 @@ class TokenController {
     }
 
     @GetMapping("/{id}")
-    TokenResponse get(Caller caller, @PathVariable long id) {
+    TokenResponse get(Caller caller, @PathVariable UUID id) {
         return TokenResponse.of(tokens.get(caller.userId(), id), caller);
     }
 
     @DeleteMapping("/{id}")
     @Operation(summary = "Revoke a token; it is refused from the next request on")
-    ResponseEntity<Void> revoke(Caller caller, @PathVariable long id) {
+    ResponseEntity<Void> revoke(Caller caller, @PathVariable UUID id) {
         tokens.revoke(caller.userId(), id);
         return ResponseEntity.noContent().build();
     }
