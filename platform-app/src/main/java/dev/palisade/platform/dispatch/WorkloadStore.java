@@ -218,9 +218,9 @@ public class WorkloadStore {
                     termination_reason = case when attempts < max_attempts and not cancel_requested then termination_reason
                                               when cancel_requested then 'cancelled' else 'worker_lost' end,
                     message = case when attempts < max_attempts and not cancel_requested
-                                   then 'worker lost: node ' || coalesce(node, '?') || ' stopped renewing its lease; retried after '
+                                   then 'worker lost: its node stopped renewing its lease; retried after '
                                         || least(:backoff * power(2, attempts - 1), :backoffMax) || ' s'
-                                   else 'worker lost: node ' || coalesce(node, '?') || ' stopped renewing its lease' end,
+                                   else 'worker lost: its node stopped renewing its lease' end,
                     not_before = case when attempts < max_attempts and not cancel_requested
                                       then now() + make_interval(secs => least(:backoff * power(2, attempts - 1), :backoffMax))
                                       else not_before end,

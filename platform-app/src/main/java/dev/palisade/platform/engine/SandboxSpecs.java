@@ -45,6 +45,7 @@ public class SandboxSpecs {
     private final TenantIdentity identity;
     private final WorkloadProperties properties;
     private final Workspaces workspaces;
+    private final Path dataDir;
     private final Path workRoot;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
@@ -54,7 +55,8 @@ public class SandboxSpecs {
         this.images = images;
         this.identity = identity;
         this.properties = properties;
-        this.workRoot = palisade.dataDir().toAbsolutePath().normalize().resolve("work");
+        this.dataDir = palisade.dataDir().toAbsolutePath().normalize();
+        this.workRoot = dataDir.resolve("work");
     }
 
     /** What a claimed workload runs as, and the cap on the log it writes. */
@@ -76,10 +78,17 @@ public class SandboxSpecs {
         }
     }
 
-    /** What the workload's record says when its sandbox could not even run: our own messages as they are. */
-    public static String failure(Exception e) {
-        return e instanceof Archives.ArchiveException || e instanceof SandboxException
+    /**
+     * What the workload's record says when its sandbox could not even run: our own messages as
+     * they are, others with their kind. The tenant reads it, so no host path stays in it: its
+     * workspace reads {@code /workspace}, anything else under the data directory {@code <data>}.
+     */
+    public String failure(UUID workload, Exception e) {
+        String message = e instanceof Archives.ArchiveException || e instanceof SandboxException
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message
+                .replace(workspace(workload).toString(), "/workspace")
+                .replace(dataDir.toString(), "<data>");
     }
 
     /** A job: runs to completion within its wall and output limits, with no network. */

@@ -186,7 +186,7 @@ public class WorkloadRunner {
             }
         } catch (Exception e) {
             log.info("Workload {} could not run: {}", c.id(), e.toString());
-            String why = SandboxSpecs.failure(e);
+            String why = specs.failure(c.id(), e);
             run.ended = true;
             if (run.handBack) {
                 store.handBack(c.id(), node, c.attempt());
@@ -236,7 +236,9 @@ public class WorkloadRunner {
         json.put("wallNanos", r.wallNanos());
         json.put("peakMemoryBytes", r.peakMemoryBytes());
         json.put("syscallCounts", r.syscallCounts());
-        json.put("deniedCalls", r.deniedCalls());
+        // the tenant reads this: no host pids (the security events keep them, for the platform admin)
+        json.put("deniedCalls", r.deniedCalls().stream().map(d -> Map.of("number", d.number(), "name", d.name(),
+                "errno", d.errno(), "action", d.action(), "detail", d.detail() == null ? "" : d.detail())).toList());
         json.put("deniedCallsDropped", r.deniedCallsDropped());
         json.put("logTruncated", sink.truncated());
         String message = (run.cancelled && r.termination() == Termination.KILLED ? "cancelled while running" : r.message())

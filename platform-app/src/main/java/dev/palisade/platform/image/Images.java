@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.platform.workload.Archives;
@@ -103,7 +104,8 @@ public class Images {
                     values (:name, 'oci', :description, :digest, :size, :archive, :actor)""")
                     .param("name", name).param("description", description).param("digest", digest)
                     .param("size", archive.length).param("archive", archive).param("actor", actor).update();
-            audit.record(actor, (Long) null, null, "image.import", "image:" + name, "digest=" + digest);
+            audit.record(actor, (Long) null, null, "image.import", "image:" + name,
+                    Map.of("digest", String.valueOf(digest)));
         });
     }
 

@@ -92,10 +92,12 @@ class ServiceController {
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
             String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests) {
 
-        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps) {
+        /** {@code showNode}: the node it runs on, for a platform admin only. */
+        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
-                    d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(), d.node(),
+                    d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(),
+                    showNode ? d.node() : null,
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()));
         }
     }
@@ -149,7 +151,7 @@ class ServiceController {
             if (a.refusal() == null) {
                 services.insert(a.workload().getId(), tenant.getId(), l.spec());
                 audit.record(caller.username(), tenant, "service.deploy", "service:" + name,
-                        "workload=" + a.workload().getId() + " port=" + l.spec().port());
+                        Map.of("workload", a.workload().getId(), "port", l.spec().port()));
             }
             return a;
         });
@@ -161,7 +163,7 @@ class ServiceController {
         dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
         return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + name))
-                .body(ServiceResponse.of(d, stats, apps));
+                .body(ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin()));
     }
 
     private static ServiceSpec spec(Deploy body) {
@@ -188,21 +190,23 @@ class ServiceController {
     @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
-        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats, apps)).toList();
+        return services.latest(tenant.getId()).stream()
+                .map(d -> ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin())).toList();
     }
 
     @GetMapping("/{name}")
     @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        return ServiceResponse.of(newest(tenant, name), stats, apps);
+        return ServiceResponse.of(newest(tenant, name), stats, apps, caller.isPlatformAdmin());
     }
 
     @GetMapping("/{name}/deployments")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
-        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats, apps)).toList();
+        return services.history(tenant.getId(), name).stream()
+                .map(d -> ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin())).toList();
     }
 
     @PostMapping("/{name}/stop")
@@ -217,7 +221,7 @@ class ServiceController {
                     services.lock(tenant.getId(), name);
                     Optional<String> n = store.cancel(d.workloadId(), tenant.getId());
                     n.ifPresent(x -> audit.record(caller.username(), tenant, "service.stop", "service:" + name,
-                            "workload=" + d.workloadId()));
+                            Map.of("workload", d.workloadId())));
                     return n;
                 });
                 if (node.isPresent() && dispatcher.node().equals(node.get())) {
@@ -225,7 +229,7 @@ class ServiceController {
                 }
             }
         }
-        return ServiceResponse.of(newest(tenant, name), stats, apps);
+        return ServiceResponse.of(newest(tenant, name), stats, apps, caller.isPlatformAdmin());
     }
 
     @PostMapping("/{name}/start")

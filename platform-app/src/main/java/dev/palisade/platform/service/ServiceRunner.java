@@ -168,7 +168,7 @@ class ServiceRunner implements ServiceRuns {
             log.info("Service {} could not run: {}", c.id(), e.toString());
             endState = "FAILED";
             reason = "engine_error";
-            message = SandboxSpecs.failure(e);
+            message = specs.failure(c.id(), e);
         } finally {
             run.markEnded();
             if (sink != null) {

@@ -60,7 +60,13 @@ public final class Archives {
             }
             return extract(in, dir.toAbsolutePath().normalize(), maxEntries, maxBytes);
         } catch (IOException e) {
-            throw new ArchiveException("input archive is damaged: " + e.getMessage());
+            // a file system error names the host path it failed on: the tenant sees the entry's own path
+            String root = dir.toAbsolutePath().normalize() + "/";
+            String why = e instanceof java.nio.file.FileSystemException f && f.getFile() != null
+                    ? "entry '" + f.getFile().replace(root, "") + "': " + (f.getReason() == null
+                            ? e.getClass().getSimpleName() : f.getReason())
+                    : String.valueOf(e.getMessage()).replace(root, "");
+            throw new ArchiveException("input archive is damaged: " + why);
         }
     }
 

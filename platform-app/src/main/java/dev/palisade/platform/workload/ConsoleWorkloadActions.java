@@ -63,7 +63,7 @@ class ConsoleWorkloadActions implements WorkloadActions {
         Optional<String> node = tx.execute(status -> {
             Optional<String> n = store.cancel(id, tenant.getId());
             if (n.isPresent()) {
-                audit.record(actor, tenant, "workload.cancel", "workload:" + id, null);
+                audit.record(actor, tenant, "workload.cancel", "workload:" + id, Map.of());
             }
             return n;
         });

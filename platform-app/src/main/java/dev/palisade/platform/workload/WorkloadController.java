@@ -100,11 +100,13 @@ class WorkloadController {
             Instant createdAt, Instant startedAt, Instant finishedAt, @JsonRawValue @Schema(types = "object") String result,
             String kind) {
 
-        static WorkloadResponse of(String tenant, Workload w) {
+        /** {@code showNode}: for a platform admin only. */
+        static WorkloadResponse of(String tenant, Workload w, boolean showNode) {
             return new WorkloadResponse(w.getId(), tenant, w.getName(), w.getImage(), JsonbText.compact(w.getCommand()),
                     JsonbText.compact(w.getEnv()), w.getPlatform(), JsonbText.compact(w.getLimits()), w.getState(),
                     w.getExitCode(), w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(),
-                    w.getPeakMemoryBytes(), w.getNode(), w.getAttempts(), w.getMaxAttempts(), w.isCancelRequested(),
+                    w.getPeakMemoryBytes(), showNode ? w.getNode() : null, w.getAttempts(), w.getMaxAttempts(),
+                    w.isCancelRequested(),
                     w.getInputBytes(), w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(),
                     w.getFinishedAt(), JsonbText.compact(w.getResult()), w.getKind());
         }
@@ -135,7 +137,7 @@ class WorkloadController {
         AdmissionException refusal = admitted.refusal();
         if (refusal == null) {
             return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/workloads/" + w.getId()))
-                    .body(WorkloadResponse.of(slug, w));
+                    .body(WorkloadResponse.of(slug, w, false));
         }
         return ApiProblems.overQuota(refusal, Map.of("workloadId", w.getId()));
     }
@@ -147,7 +149,8 @@ class WorkloadController {
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
         access.requireVisible(caller, slug);
         return reads.list(slug, stateFilter(state),
-                paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "created_at")));
+                paging.of(page, size, sort, SORTABLE, Sort.by(Sort.Direction.DESC, "created_at")),
+                caller.isPlatformAdmin());
     }
 
     private static WorkloadState stateFilter(String state) {
@@ -164,7 +167,7 @@ class WorkloadController {
     @GetMapping("/workloads/{id}")
     WorkloadResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
         access.requireVisible(caller, slug);
-        return reads.get(slug, uuid(id));
+        return reads.get(slug, uuid(id), caller.isPlatformAdmin());
     }
 
     @PostMapping("/workloads/{id}/cancel")
@@ -176,14 +179,14 @@ class WorkloadController {
         Optional<String> node = tx.execute(status -> {
             Optional<String> n = store.cancel(uuid, tenant.getId());
             if (n.isPresent()) {
-                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, null);
+                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, Map.of());
             }
             return n;
         });
         if (node.isPresent() && dispatcher.node().equals(node.get())) {
             dispatcher.cancelLocal(uuid);
         }
-        return WorkloadResponse.of(slug, workloads.get(tenant, uuid));
+        return WorkloadResponse.of(slug, workloads.get(tenant, uuid), caller.isPlatformAdmin());
     }
 
     @GetMapping(path = "/workloads/{id}/logs", produces = {MediaType.TEXT_PLAIN_VALUE, MediaType.ALL_VALUE})

@@ -46,11 +46,11 @@ class WorkloadReads {
      * The workload of the tenant with this slug; a tenant that does not exist answers like
      * {@link TenantAccess#notFound}, a workload that is not the tenant's like a missing one.
      */
-    WorkloadResponse get(String slug, UUID id) {
+    WorkloadResponse get(String slug, UUID id, boolean showNode) {
         List<Optional<WorkloadResponse>> found = jdbc.sql("select " + COLUMNS
                         + " from tenant t left join workload w on w.tenant_id = t.id and w.id = :id where t.slug = :slug")
                 .param("id", id).param("slug", slug)
-                .query(orEmpty(mapper(slug)))
+                .query(orEmpty(mapper(slug, showNode)))
                 .list();
         if (found.isEmpty()) {
             throw TenantAccess.notFound(slug);
@@ -65,12 +65,12 @@ class WorkloadReads {
      *
      * @param pageable sorted by column names of the workload table, from a fixed list (never by client text)
      */
-    PageResponse<WorkloadResponse> list(String slug, WorkloadState state, Pageable pageable) {
+    PageResponse<WorkloadResponse> list(String slug, WorkloadState state, Pageable pageable, boolean showNode) {
         String filter = state == null ? "" : "and %s.state = :state";
         String order = pageable.getSort().stream()
                 .map(o -> "w." + o.getProperty() + (o.isAscending() ? " asc" : " desc"))
                 .collect(Collectors.joining(", "));
-        RowMapper<Optional<WorkloadResponse>> workload = orEmpty(mapper(slug));
+        RowMapper<Optional<WorkloadResponse>> workload = orEmpty(mapper(slug, showNode));
         long[] total = {-1};
         // materialized: pulled up into the outer query, the count would run once for every row of the page
         JdbcClient.StatementSpec statement = jdbc.sql("""
@@ -102,14 +102,16 @@ class WorkloadReads {
         return (rs, i) -> rs.getObject("id") == null ? Optional.empty() : Optional.of(mapper.mapRow(rs, i));
     }
 
-    private static RowMapper<WorkloadResponse> mapper(String slug) {
+    /** {@code showNode}: the node it ran on, for a platform admin only (a tenant never sees host names or pids). */
+    private static RowMapper<WorkloadResponse> mapper(String slug, boolean showNode) {
         return (rs, i) -> new WorkloadResponse(rs.getObject("id", UUID.class), slug, rs.getString("name"),
                 rs.getString("image"), JsonbText.compact(rs.getString("command")),
                 JsonbText.compact(rs.getString("env")), rs.getString("platform"),
                 JsonbText.compact(rs.getString("limits")), WorkloadState.valueOf(rs.getString("state")),
                 rs.getObject("exit_code", Integer.class), rs.getString("termination_reason"), rs.getString("message"),
                 rs.getObject("cpu_millis", Long.class), rs.getObject("wall_millis", Long.class),
-                rs.getObject("peak_memory_bytes", Long.class), rs.getString("node"), rs.getInt("attempts"),
+                rs.getObject("peak_memory_bytes", Long.class), showNode ? rs.getString("node") : null,
+                rs.getInt("attempts"),
                 rs.getInt("max_attempts"), rs.getBoolean("cancel_requested"), rs.getLong("input_bytes"),
                 rs.getLong("log_bytes"), rs.getLong("artifact_bytes"), instant(rs, "created_at"),
                 instant(rs, "started_at"), instant(rs, "finished_at"), JsonbText.compact(rs.getString("result")),

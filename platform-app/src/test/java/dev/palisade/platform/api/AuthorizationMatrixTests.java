@@ -410,7 +410,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
                 // the caller's own token, or one of the target tenant's member
                 String owner = own && caller.role() != null ? caller.username() : target.member.username();
                 var minted = tokens.mint(users.findForLogin(owner).orElseThrow().id(), unique("mxt"), Duration.ofHours(1));
-                vars.put("{id}", Long.toString(minted.token().getId()));
+                vars.put("{id}", minted.token().getPublicId().toString());
                 target.markers.add(minted.token().getPrefix());
             }
             default -> {

@@ -113,7 +113,7 @@ class ProblemResponseTests extends ApiTestSupport {
                 .andExpect(status().isConflict())
                 .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON));
         mvc.perform(as(admin, get("/api/v1/nothing-here"))).andExpect(status().isNotFound());
-        mvc.perform(as(admin, get("/api/v1/tokens/999999999"))).andExpect(status().isNotFound());
+        mvc.perform(as(admin, get("/api/v1/tokens/" + java.util.UUID.randomUUID()))).andExpect(status().isNotFound());
         mvc.perform(as(admin, get("/api/v1/tokens/abc"))).andExpect(status().isBadRequest());
     }
 

@@ -73,7 +73,7 @@ class TenantIsolationTests extends ApiTestSupport {
     void aTenantUsersTokensAreTheirOwn() throws Exception {
         String other = userToken(admin, theirs, unique("other"), "TENANT_ADMIN");
         String body = mvc.perform(as(other, get("/api/v1/tokens"))).andReturn().getResponse().getContentAsString();
-        Integer otherTokenId = JsonPath.read(body, "$.content[0].id");
+        String otherTokenId = JsonPath.read(body, "$.content[0].id");
 
         mvc.perform(as(myAdmin, get("/api/v1/tokens/" + otherTokenId))).andExpect(status().isNotFound());
         call(myAdmin, "DELETE", "/api/v1/tokens/" + otherTokenId).andExpect(status().isNotFound());

@@ -37,7 +37,7 @@ class TokenLifecycleTests extends ApiTestSupport {
     @Test
     void aRevokedTokenIsRefusedOnTheNextRequest() throws Exception {
         mvc.perform(as(token, get("/api/v1/tenants/" + tenant + "/quota"))).andExpect(status().isOk());
-        long id = ownTokenId(token);
+        String id = ownTokenId(token);
 
         mvc.perform(as(token, delete("/api/v1/tokens/" + id))).andExpect(status().isNoContent());
 
@@ -51,8 +51,8 @@ class TokenLifecycleTests extends ApiTestSupport {
 
     @Test
     void anExpiredTokenIsRefused() throws Exception {
-        long id = ownTokenId(token);
-        jdbc.update("update api_token set expires_at = now() - interval '1 second' where id = ?", id);
+        String id = ownTokenId(token);
+        jdbc.update("update api_token set expires_at = now() - interval '1 second' where public_id = ?::uuid", id);
 
         mvc.perform(as(token, get("/api/v1/tenants/" + tenant + "/quota"))).andExpect(status().isUnauthorized());
     }
@@ -123,8 +123,8 @@ class TokenLifecycleTests extends ApiTestSupport {
                 .doesNotContain("\"token\"");
     }
 
-    private long ownTokenId(String bearer) throws Exception {
+    private String ownTokenId(String bearer) throws Exception {
         String body = mvc.perform(as(bearer, get("/api/v1/tokens"))).andReturn().getResponse().getContentAsString();
-        return ((Number) JsonPath.read(body, "$.content[0].id")).longValue();
+        return JsonPath.read(body, "$.content[0].id");
     }
 }

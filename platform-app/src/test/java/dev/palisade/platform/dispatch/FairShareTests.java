@@ -5,15 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.palisade.model.quota.QuotaLimits;
 import dev.palisade.model.tenant.Tenant;
-import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.WorkloadLimits;
-import dev.palisade.model.workload.WorkloadService;
-import dev.palisade.platform.OwnDatabaseTests;
-import dev.palisade.platform.engine.WorkloadRunner;
-import dev.palisade.platform.ops.InternalListener;
-import dev.palisade.platform.ops.NodeProperties;
-import dev.palisade.platform.ops.WorkloadMetrics;
-import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * One tenant never takes a whole node: real dispatchers (real claim loop, real sandbox) on real
@@ -37,33 +27,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * tenant's job waiting; within each pool a tenant holds at most its share on one node; and the
  * claim stays exact when several nodes claim for one tenant at once.
  */
-class FairShareTests extends OwnDatabaseTests {
+class FairShareTests extends DispatcherTestSupport {
 
     static final QuotaLimits ROOMY = new QuotaLimits(8, 10_000, 120_000, 64L << 20, 16, 4096, 100_000, 1 << 30);
-
-    @Autowired
-    WorkloadStore store;
-
-    @Autowired
-    WorkloadService workloads;
-
-    @Autowired
-    TransactionTemplate tx;
-
-    @Autowired
-    WorkloadRunner runner;
-
-    @Autowired
-    SandboxEngine engine;
-
-    @Autowired
-    NodeProperties node;
-
-    @Autowired
-    WorkloadMetrics metrics;
-
-    @Autowired
-    InternalListener internal;
 
     @Test
     void fourServicesOfOneTenantOnANodeOfCapacityFourDoNotHoldAnotherTenantsJob() throws Exception {
@@ -71,7 +37,7 @@ class FairShareTests extends OwnDatabaseTests {
         Tenant a = tenant(ROOMY);
         Tenant b = tenant(ROOMY);
         // a share of the whole pool: tenant A may fill the service pool, and still no job waits for it
-        Dispatcher worker = dispatcher(4, 4, 1.0);
+        Dispatcher worker = pools(4, 4, 1.0);
         worker.start();
         try {
             List<UUID> services = new ArrayList<>();
@@ -93,7 +59,7 @@ class FairShareTests extends OwnDatabaseTests {
         assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
         Tenant a = tenant(ROOMY);
         Tenant b = tenant(ROOMY);
-        Dispatcher worker = dispatcher(4, 4, 0.5);
+        Dispatcher worker = pools(4, 4, 0.5);
         worker.start();
         try {
             for (int i = 0; i < 4; i++) {
@@ -165,19 +131,15 @@ class FairShareTests extends OwnDatabaseTests {
                 .param("t", a.getId()).update();
     }
 
-    private Dispatcher dispatcher(int jobs, int services, double share) {
+    private Dispatcher pools(int jobs, int services, double share) {
         DispatcherProperties p = new DispatcherProperties(true, jobs, Duration.ofMillis(50), Duration.ofMillis(300),
                 Duration.ofSeconds(15), Duration.ofSeconds(1), "fair-" + UUID.randomUUID(), Duration.ofSeconds(1),
                 Duration.ofMinutes(1), List.of("ptrace"), services, share);
-        return new Dispatcher(p, store, runner, engine, node, metrics, internal);
+        return dispatcher(p);
     }
 
     private UUID job(Tenant tenant, String name, String command) {
-        NewWorkload w = new NewWorkload(name, "host", command, "{}", "ptrace",
-                new WorkloadLimits(1000L, 90_000L, null, null, null), 1);
-        var admitted = tx.execute(s -> workloads.submit("test", tenant, w, 0, 100));
-        assertThat(admitted.refusal()).isNull();
-        return admitted.workload().getId();
+        return submit(tenant, name, command, "ptrace", new WorkloadLimits(1000L, 90_000L, null, null, null));
     }
 
     /** A service that never answers on its port: it runs (and holds its slot) until it is stopped. */

@@ -5,15 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.palisade.model.quota.QuotaLimits;
 import dev.palisade.model.tenant.Tenant;
-import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.WorkloadLimits;
-import dev.palisade.model.workload.WorkloadService;
-import dev.palisade.platform.OwnDatabaseTests;
-import dev.palisade.platform.engine.WorkloadRunner;
-import dev.palisade.platform.ops.InternalListener;
-import dev.palisade.platform.ops.NodeProperties;
-import dev.palisade.platform.ops.WorkloadMetrics;
-import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.platform.kvm.KvmPlatform;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.time.Duration;
@@ -21,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The dispatcher gives a worker only what it can run: two real dispatchers (real claim loop,
@@ -30,31 +20,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * worker runs the workloads it can while a kvm one waits in the queue untouched; the kvm worker
  * then takes it.
  */
-class PlatformClaimTests extends OwnDatabaseTests {
-
-    @Autowired
-    WorkloadStore store;
-
-    @Autowired
-    WorkloadService workloads;
-
-    @Autowired
-    TransactionTemplate tx;
-
-    @Autowired
-    WorkloadRunner runner;
-
-    @Autowired
-    SandboxEngine engine;
-
-    @Autowired
-    NodeProperties node;
-
-    @Autowired
-    WorkloadMetrics metrics;
-
-    @Autowired
-    InternalListener internal;
+class PlatformClaimTests extends DispatcherTestSupport {
 
     @Test
     void aWorkerWithoutKvmNeverClaimsAKvmWorkloadAndOneWithKvmDoes() throws Exception {
@@ -63,7 +29,7 @@ class PlatformClaimTests extends OwnDatabaseTests {
         Tenant tenant = tenant(new QuotaLimits(8, 5000, 10000, 64L << 20, 8, 4096, 100_000, 1 << 30));
         UUID kvm = submit(tenant, "needs-kvm", "[\"/bin/busybox\",\"true\"]", "kvm");
 
-        Dispatcher ptraceOnly = dispatcher("ptrace-only-" + UUID.randomUUID(), List.of("ptrace"));
+        Dispatcher ptraceOnly = offering("ptrace-only-" + UUID.randomUUID(), List.of("ptrace"));
         ptraceOnly.start();
         try {
             // the ptrace worker is alive and claiming: it runs these, one after the other ...
@@ -80,7 +46,7 @@ class PlatformClaimTests extends OwnDatabaseTests {
             Thread.sleep(500); // several more polls of an idle worker
             assertThat(row(kvm).get("state")).isEqualTo("QUEUED");
 
-            Dispatcher withKvm = dispatcher("kvm-" + UUID.randomUUID(), List.of("kvm"));
+            Dispatcher withKvm = offering("kvm-" + UUID.randomUUID(), List.of("kvm"));
             withKvm.start();
             try {
                 Map<String, Object> ran = awaitEnd(kvm);
@@ -97,19 +63,15 @@ class PlatformClaimTests extends OwnDatabaseTests {
                 .query(String.class).single()).isEqualTo("ptrace");
     }
 
-    private Dispatcher dispatcher(String nodeId, List<String> platforms) {
+    private Dispatcher offering(String nodeId, List<String> platforms) {
         DispatcherProperties p = new DispatcherProperties(true, 2, Duration.ofMillis(50), Duration.ofMillis(500),
                 Duration.ofSeconds(15), Duration.ofSeconds(5), nodeId, Duration.ofSeconds(1), Duration.ofMinutes(1),
                 platforms, 2, 1.0);
-        return new Dispatcher(p, store, runner, engine, node, metrics, internal);
+        return dispatcher(p);
     }
 
     private UUID submit(Tenant tenant, String name, String command, String platform) {
-        NewWorkload w = new NewWorkload(name, "host", command, "{}", platform,
-                new WorkloadLimits(null, null, null, null, null), 1);
-        var admitted = tx.execute(s -> workloads.submit("test", tenant, w, 0, 100));
-        assertThat(admitted.refusal()).isNull();
-        return admitted.workload().getId();
+        return submit(tenant, name, command, platform, new WorkloadLimits(null, null, null, null, null));
     }
 
     private Map<String, Object> row(UUID id) {

@@ -79,9 +79,9 @@ class WorkloadReadTests extends ApiTestSupport {
         return json.writeValueAsString(new Reference(w.getId(), tenant, w.getName(), w.getImage(), tree(w.getCommand()),
                 tree(w.getEnv()), w.getPlatform(), tree(w.getLimits()), w.getState(), w.getExitCode(),
                 w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(), w.getPeakMemoryBytes(),
-                w.getNode(), w.getAttempts(), w.getMaxAttempts(), w.isCancelRequested(), w.getInputBytes(),
-                w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(), w.getFinishedAt(),
-                tree(w.getResult()), w.getKind()));
+                null /* the node: never shown to a tenant */, w.getAttempts(), w.getMaxAttempts(), w.isCancelRequested(),
+                w.getInputBytes(), w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(),
+                w.getFinishedAt(), tree(w.getResult()), w.getKind()));
     }
 
     private JsonNode tree(String s) {

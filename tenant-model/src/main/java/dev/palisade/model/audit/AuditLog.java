@@ -7,6 +7,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.springframework.data.domain.Limit;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -31,8 +32,12 @@ public class AuditLog {
         this.jdbc = jdbc;
     }
 
+    /**
+     * Records an event whose details are named values, stored as one JSON object (each value as
+     * a string): whatever a name holds, it stays inside its value.
+     */
     @Transactional(propagation = Propagation.MANDATORY)
-    public void record(String actor, Tenant tenant, String action, String target, String details) {
+    public void record(String actor, Tenant tenant, String action, String target, Map<String, ?> details) {
         record(actor, tenant == null ? null : tenant.getId(), tenant == null ? null : tenant.getSlug(), action, target,
                 details);
     }
@@ -43,14 +48,63 @@ public class AuditLog {
      * manager cost an eighth of a submit's CPU.
      */
     @Transactional(propagation = Propagation.MANDATORY)
-    public void record(String actor, Long tenantId, String tenantSlug, String action, String target, String details) {
+    public void record(String actor, Long tenantId, String tenantSlug, String action, String target,
+            Map<String, ?> details) {
         jdbc.sql("""
                 insert into audit_event (occurred_at, actor, tenant_id, tenant_slug, action, target, details)
-                values (:at, :actor, :tenantId, :tenantSlug, :action, :target, :details)""")
+                values (:at, :actor, :tenantId, :tenantSlug, :action, :target, cast(:details as jsonb))""")
                 .param("at", Timestamp.from(Instant.now())).param("actor", actor)
                 .param("tenantId", tenantId, Types.BIGINT).param("tenantSlug", tenantSlug, Types.VARCHAR)
                 .param("action", action).param("target", target, Types.VARCHAR)
-                .param("details", blankToNull(details), Types.VARCHAR).update();
+                .param("details", details == null || details.isEmpty() ? null : json(details), Types.VARCHAR).update();
+    }
+
+    /** A JSON object of the values as strings (the database parses it again, so nothing unescaped gets in). */
+    static String json(Map<String, ?> details) {
+        StringBuilder b = new StringBuilder("{");
+        details.forEach((k, v) -> {
+            if (b.length() > 1) {
+                b.append(',');
+            }
+            quote(b, k);
+            b.append(':');
+            if (v == null) {
+                b.append("null");
+            } else {
+                quote(b, v.toString());
+            }
+        });
+        return b.append('}').toString();
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == 0) {
+                b.append('\uFFFD'); // PostgreSQL's jsonb has no NUL
+            } else if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20 || c == 0x7f) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        b.append('"');
+    }
+
+    /** A line of free text, kept as {@code {"text": …}}. Prefer named values. */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void record(String actor, Tenant tenant, String action, String target, String text) {
+        record(actor, tenant, action, target, text == null || text.isBlank() ? Map.of() : Map.of("text", text));
+    }
+
+    /** A line of free text, kept as {@code {"text": …}}. Prefer named values. */
+    @Transactional(propagation = Propagation.MANDATORY)
+    public void record(String actor, Long tenantId, String tenantSlug, String action, String target, String text) {
+        record(actor, tenantId, tenantSlug, action, target,
+                text == null || text.isBlank() ? Map.of() : Map.of("text", text));
     }
 
     @Transactional(readOnly = true)
@@ -81,9 +135,5 @@ public class AuditLog {
     @Transactional(readOnly = true)
     public List<AuditEvent> latest(int n) {
         return events.findByOrderByOccurredAtDescIdDesc(Limit.of(n));
-    }
-
-    private static String blankToNull(String s) {
-        return s == null || s.isBlank() ? null : s;
     }
 }

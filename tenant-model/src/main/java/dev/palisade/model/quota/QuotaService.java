@@ -6,6 +6,7 @@ import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.usage.UsageService;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -57,7 +58,11 @@ public class QuotaService {
     public Quota replace(String actor, Tenant tenant, QuotaLimits limits) {
         Quota quota = get(tenant);
         quota.apply(limits);
-        audit.record(actor, tenant, "quota.update", "tenant:" + tenant.getSlug(), limits.toString());
+        audit.record(actor, tenant, "quota.update", "tenant:" + tenant.getSlug(), Map.of(
+                "maxConcurrentWorkloads", limits.maxConcurrentWorkloads(), "maxCpuMillis", limits.maxCpuMillis(),
+                "maxWallMillis", limits.maxWallMillis(), "maxMemoryBytes", limits.maxMemoryBytes(),
+                "maxProcesses", limits.maxProcesses(), "maxOutputBytes", limits.maxOutputBytes(),
+                "cpuSecondsPerMonth", limits.cpuSecondsPerMonth(), "storageBytes", limits.storageBytes()));
         return quota;
     }
 }

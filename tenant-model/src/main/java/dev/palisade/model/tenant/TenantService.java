@@ -2,8 +2,11 @@ package dev.palisade.model.tenant;
 
 import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
+import dev.palisade.model.PlainText;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.quota.QuotaService;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -29,12 +32,13 @@ public class TenantService {
     /** Creates the tenant with the default quota. */
     @Transactional
     public Tenant create(String actor, String slug, String displayName) {
+        PlainText.check("displayName", displayName, 200);
         if (tenants.existsBySlug(slug)) {
             throw new ConflictException("tenant '" + slug + "' already exists");
         }
         Tenant tenant = tenants.saveAndFlush(new Tenant(slug, displayName));
         quotas.createDefault(tenant);
-        audit.record(actor, tenant, "tenant.create", "tenant:" + slug, "displayName=" + displayName);
+        audit.record(actor, tenant, "tenant.create", "tenant:" + slug, Map.of("displayName", displayName));
         return tenant;
     }
 
@@ -75,18 +79,19 @@ public class TenantService {
     /** Changes the display name and/or the status; a null argument leaves that field alone. */
     @Transactional
     public Tenant update(String actor, String slug, String displayName, TenantStatus status) {
+        PlainText.check("displayName", displayName, 200);
         Tenant tenant = get(slug);
-        StringBuilder details = new StringBuilder();
+        Map<String, Object> details = new LinkedHashMap<>();
         if (displayName != null && !displayName.equals(tenant.getDisplayName())) {
             tenant.setDisplayName(displayName);
-            details.append("displayName=").append(displayName).append(' ');
+            details.put("displayName", displayName);
         }
         if (status != null && status != tenant.getStatus()) {
             tenant.setStatus(status);
-            details.append("status=").append(status);
+            details.put("status", status);
         }
         if (!details.isEmpty()) {
-            audit.record(actor, tenant, "tenant.update", "tenant:" + slug, details.toString().trim());
+            audit.record(actor, tenant, "tenant.update", "tenant:" + slug, details);
         }
         return tenant;
     }
@@ -95,7 +100,7 @@ public class TenantService {
     @Transactional
     public void delete(String actor, String slug) {
         Tenant tenant = get(slug);
-        audit.record(actor, tenant, "tenant.delete", "tenant:" + slug, null);
+        audit.record(actor, tenant, "tenant.delete", "tenant:" + slug, Map.of());
         tenants.delete(tenant);
     }
 }

@@ -1,6 +1,7 @@
 package dev.palisade.model.token;
 
 import dev.palisade.model.NotFoundException;
+import dev.palisade.model.PlainText;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.user.Role;
 import dev.palisade.model.user.User;
@@ -13,7 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -48,6 +51,7 @@ public class TokenService {
 
     @Transactional
     public MintedToken mint(long userId, String name, Duration lifetime) {
+        PlainText.check("name", name, 100);
         User user = em.getReference(User.class, userId);
         String prefix;
         do {
@@ -58,8 +62,8 @@ public class TokenService {
         String raw = prefix + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime)));
         var tenant = user.getTenant();
-        audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getId(),
-                "name=" + name + " prefix=" + prefix);
+        audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getPublicId(),
+                Map.of("name", name, "prefix", prefix));
         return new MintedToken(token, raw);
     }
 
@@ -101,19 +105,19 @@ public class TokenService {
 
     /** The user's own token; someone else's answers exactly like a missing one. */
     @Transactional(readOnly = true)
-    public ApiToken get(long userId, long tokenId) {
-        return tokens.findByIdAndUserId(tokenId, userId)
+    public ApiToken get(long userId, UUID tokenId) {
+        return tokens.findByPublicIdAndUserId(tokenId, userId)
                 .orElseThrow(() -> new NotFoundException("no token " + tokenId));
     }
 
     @Transactional
-    public ApiToken revoke(long userId, long tokenId) {
+    public ApiToken revoke(long userId, UUID tokenId) {
         ApiToken token = get(userId, tokenId);
         if (token.getRevokedAt() == null) {
             token.revoke(Instant.now());
             User user = token.getUser();
             audit.record(user.getUsername(), user.getTenant(), "token.revoke", "token:" + tokenId,
-                    "prefix=" + token.getPrefix());
+                    Map.of("prefix", token.getPrefix()));
         }
         return token;
     }

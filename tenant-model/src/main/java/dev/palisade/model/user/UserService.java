@@ -6,6 +6,7 @@ import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -39,7 +40,7 @@ public class UserService {
             throw new ConflictException("username '" + username + "' is taken");
         }
         User user = users.save(new User(username, passwordEncoder.encode(rawPassword), role, tenant));
-        audit.record(actor, tenant, "user.create", "user:" + username, "role=" + role);
+        audit.record(actor, tenant, "user.create", "user:" + username, Map.of("role", role));
         return user;
     }
 
@@ -73,7 +74,8 @@ public class UserService {
         }
         User user = get(tenant, userId);
         if (user.getRole() != role) {
-            audit.record(actor, tenant, "user.role", "user:" + user.getUsername(), user.getRole() + " -> " + role);
+            audit.record(actor, tenant, "user.role", "user:" + user.getUsername(),
+                    Map.of("from", user.getRole(), "to", role));
             user.setRole(role);
         }
         return user;
@@ -83,7 +85,7 @@ public class UserService {
     @Transactional
     public void remove(String actor, Tenant tenant, long userId) {
         User user = get(tenant, userId);
-        audit.record(actor, tenant, "user.delete", "user:" + user.getUsername(), "role=" + user.getRole());
+        audit.record(actor, tenant, "user.delete", "user:" + user.getUsername(), Map.of("role", user.getRole()));
         users.delete(user);
     }
 

@@ -10,6 +10,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -57,7 +58,8 @@ public class WorkloadService {
         refusal.ifPresent(r -> w.reject(r.getMessage()));
         insert(w);
         audit.record(actor, tenant, refusal.isEmpty() ? "workload.submit" : "workload.reject",
-                "workload:" + w.getId(), "name=" + spec.name() + refusal.map(r -> " reason=" + r.getMessage()).orElse(""));
+                "workload:" + w.getId(), refusal.isEmpty() ? Map.of("name", spec.name())
+                        : Map.of("name", spec.name(), "reason", refusal.get().getMessage()));
         return new Admitted(w, refusal.orElse(null));
     }
 

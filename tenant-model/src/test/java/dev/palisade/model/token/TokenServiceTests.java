@@ -58,7 +58,7 @@ class TokenServiceTests {
         assertThat(owner.username()).isEqualTo(member.getUsername());
         assertThat(owner.role()).isEqualTo(Role.TENANT_MEMBER);
         assertThat(owner.tenantSlug()).isEqualTo(tenant.getSlug());
-        assertThat(tokens.get(member.getId(), minted.token().getId()).getLastUsedAt()).isNotNull();
+        assertThat(tokens.get(member.getId(), minted.token().getPublicId()).getLastUsedAt()).isNotNull();
     }
 
     @Test
@@ -67,7 +67,7 @@ class TokenServiceTests {
         MintedToken expired = tokens.mint(member.getId(), "b", Duration.ofDays(1));
         MintedToken suspended = tokens.mint(member.getId(), "c", Duration.ofDays(1));
 
-        tokens.revoke(member.getId(), revoked.token().getId());
+        tokens.revoke(member.getId(), revoked.token().getPublicId());
         jdbc.update("update api_token set expires_at = now() - interval '1 second' where id = ?",
                 expired.token().getId());
 
@@ -87,7 +87,7 @@ class TokenServiceTests {
         MintedToken minted = tokens.mint(member.getId(), "mine", Duration.ofDays(1));
         User other = users.create("test", tenant, "other-" + tenant.getSlug(), "another long password", Role.TENANT_MEMBER);
 
-        assertThatThrownBy(() -> tokens.revoke(other.getId(), minted.token().getId()))
+        assertThatThrownBy(() -> tokens.revoke(other.getId(), minted.token().getPublicId()))
                 .isInstanceOf(NotFoundException.class);
         assertThat(tokens.introspect(minted.secret())).isPresent();
     }

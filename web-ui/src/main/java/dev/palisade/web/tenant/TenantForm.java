@@ -1,5 +1,6 @@
 package dev.palisade.web.tenant;
 
+import dev.palisade.model.PlainText;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
@@ -14,6 +15,7 @@ class TenantForm {
 
     @NotBlank
     @Size(max = 200)
+    @Pattern(regexp = PlainText.PATTERN)
     private String displayName;
 
     public String getSlug() {

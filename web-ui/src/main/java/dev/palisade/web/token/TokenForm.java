@@ -1,9 +1,11 @@
 package dev.palisade.web.token;
 
+import dev.palisade.model.PlainText;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 /** A new API token: a name to tell it apart and how many days it lives. */
@@ -11,6 +13,7 @@ class TokenForm {
 
     @NotBlank
     @Size(max = 100)
+    @Pattern(regexp = PlainText.PATTERN)
     private String name;
 
     @NotNull

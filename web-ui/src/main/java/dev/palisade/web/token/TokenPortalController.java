@@ -10,6 +10,7 @@ import dev.palisade.web.support.Paging;
 import jakarta.validation.Valid;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Controller;
@@ -66,7 +67,7 @@ class TokenPortalController {
     }
 
     @PostMapping("/{id}/revoke")
-    String revoke(CurrentUser me, @PathVariable long id, RedirectAttributes redirect) {
+    String revoke(CurrentUser me, @PathVariable UUID id, RedirectAttributes redirect) {
         ApiToken token = tokens.revoke(me.id(), id);
         Flash.success(redirect, "flash.token.revoked", token.getName());
         return "redirect:/portal/tokens";

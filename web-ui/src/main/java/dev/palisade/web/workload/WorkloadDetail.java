@@ -25,7 +25,7 @@ public record WorkloadDetail(WorkloadRow row, String command, String env, String
     public record SyscallCount(String name, long count) {
     }
 
-    public record Denied(String name, String action, int errno, int pid, String detail) {
+    public record Denied(String name, String action, int errno, String detail) {
     }
 
     /** Every system call the program made, most frequent first. */
@@ -47,7 +47,7 @@ public record WorkloadDetail(WorkloadRow row, String command, String env, String
         List<Denied> list = new ArrayList<>();
         for (JsonNode d : resultNode().path("deniedCalls")) {
             list.add(new Denied(d.path("name").asString(""), d.path("action").asString(""), d.path("errno").asInt(),
-                    d.path("pid").asInt(), d.path("detail").asString("")));
+                    d.path("detail").asString("")));
         }
         return list;
     }

@@ -16,6 +16,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The audit log, for platform admins. */
 @RestController
@@ -36,11 +38,14 @@ class AuditController {
         this.paging = paging;
     }
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** {@code details}: the event's named values as a JSON object (null when it has none). */
     record AuditResponse(long id, Instant occurredAt, String actor, String tenant, String action, String target,
-            String details) {
+            JsonNode details) {
         static AuditResponse of(AuditEvent e) {
             return new AuditResponse(e.getId(), e.getOccurredAt(), e.getActor(), e.getTenantSlug(), e.getAction(),
-                    e.getTarget(), e.getDetails());
+                    e.getTarget(), e.getDetails() == null ? null : JSON.readTree(e.getDetails()));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.palisade.platform.api.tenant;
 
+import dev.palisade.model.PlainText;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.tenant.TenantService;
 import dev.palisade.model.tenant.TenantStatus;
@@ -51,11 +52,13 @@ class TenantController {
             @NotBlank @Size(min = 2, max = 40)
             @Pattern(regexp = "[a-z0-9]([a-z0-9-]*[a-z0-9])?", message = "lower-case letters, digits and inner dashes only")
             String slug,
-            @NotBlank @Size(max = 200) String displayName) {
+            @NotBlank @Size(max = 200) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE)
+            String displayName) {
     }
 
     record UpdateTenant(
-            @Size(min = 1, max = 200) String displayName,
+            @Size(min = 1, max = 200) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE)
+            String displayName,
             @Pattern(regexp = "ACTIVE|SUSPENDED", message = "must be ACTIVE or SUSPENDED") String status) {
     }
 

@@ -1,5 +1,6 @@
 package dev.palisade.platform.api.token;
 
+import dev.palisade.model.PlainText;
 import dev.palisade.model.token.ApiToken;
 import dev.palisade.model.token.MintedToken;
 import dev.palisade.model.token.TokenService;
@@ -12,11 +13,13 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -48,19 +51,20 @@ class TokenController {
         this.paging = paging;
     }
 
-    record MintToken(@NotBlank @Size(max = 100) String name,
+    record MintToken(
+            @NotBlank @Size(max = 100) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE) String name,
             @Min(1) @Max(365) Integer expiresInDays) {
     }
 
     /** Shown once: the only response that carries the token itself. */
-    record MintedTokenResponse(long id, String token, String name, String prefix, String owner, Instant createdAt,
+    record MintedTokenResponse(UUID id, String token, String name, String prefix, String owner, Instant createdAt,
             Instant expiresAt) {
     }
 
-    record TokenResponse(long id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
+    record TokenResponse(UUID id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
             Instant lastUsedAt, Instant revokedAt) {
         static TokenResponse of(ApiToken t, Caller owner) {
-            return new TokenResponse(t.getId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
+            return new TokenResponse(t.getPublicId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
                     t.getExpiresAt(), t.getLastUsedAt(), t.getRevokedAt());
         }
     }
@@ -72,8 +76,8 @@ class TokenController {
         int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
         MintedToken minted = tokens.mint(caller.userId(), body.name(), Duration.ofDays(days));
         ApiToken t = minted.token();
-        return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getId()))
-                .body(new MintedTokenResponse(t.getId(), minted.secret(), t.getName(), t.getPrefix(),
+        return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getPublicId()))
+                .body(new MintedTokenResponse(t.getPublicId(), minted.secret(), t.getName(), t.getPrefix(),
                         caller.username(), t.getCreatedAt(), t.getExpiresAt()));
     }
 
@@ -86,13 +90,13 @@ class TokenController {
     }
 
     @GetMapping("/{id}")
-    TokenResponse get(Caller caller, @PathVariable long id) {
+    TokenResponse get(Caller caller, @PathVariable UUID id) {
         return TokenResponse.of(tokens.get(caller.userId(), id), caller);
     }
 
     @DeleteMapping("/{id}")
     @Operation(summary = "Revoke a token; it is refused from the next request on")
-    ResponseEntity<Void> revoke(Caller caller, @PathVariable long id) {
+    ResponseEntity<Void> revoke(Caller caller, @PathVariable UUID id) {
         tokens.revoke(caller.userId(), id);
         return ResponseEntity.noContent().build();
     }

@@ -18,6 +18,7 @@ import jakarta.validation.constraints.Size;
 import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
+import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -64,9 +65,9 @@ class UserController {
         }
     }
 
-    record UserResponse(long id, String username, Role role, String tenant, Instant createdAt) {
+    record UserResponse(UUID id, String username, Role role, String tenant, Instant createdAt) {
         static UserResponse of(User u, Tenant t) {
-            return new UserResponse(u.getId(), u.getUsername(), u.getRole(), t.getSlug(), u.getCreatedAt());
+            return new UserResponse(u.getPublicId(), u.getUsername(), u.getRole(), t.getSlug(), u.getCreatedAt());
         }
     }
 
