@@ -22,6 +22,11 @@ public final class PlainText {
     private PlainText() {
     }
 
+    /** True when the value (null included) holds no character {@link #PATTERN} refuses. */
+    public static boolean isPlain(String value) {
+        return value == null || ALLOWED.matcher(value).matches();
+    }
+
     /**
      * The value, if it is plain text of at most {@code maxLength} characters.
      *
@@ -34,7 +39,7 @@ public final class PlainText {
         if (value.length() > maxLength) {
             throw new IllegalArgumentException(field + ": at most " + maxLength + " characters");
         }
-        if (!ALLOWED.matcher(value).matches()) {
+        if (!isPlain(value)) {
             throw new IllegalArgumentException(field + ": " + MESSAGE);
         }
         return value;

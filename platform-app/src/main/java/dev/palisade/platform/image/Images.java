@@ -1,5 +1,6 @@
 package dev.palisade.platform.image;
 
+import dev.palisade.model.PlainText;
 import dev.palisade.sandbox.FileTrees;
 import dev.palisade.model.ConflictException;
 import dev.palisade.platform.config.PalisadeProperties;
@@ -73,8 +74,8 @@ public class Images {
         if (exists(name)) {
             throw new ConflictException("image '" + name + "' already exists");
         }
-        if (description != null && description.length() > 500) {
-            throw new ImportRefused("description", "at most 500 characters");
+        if (description != null && (description.length() > 500 || !PlainText.isPlain(description))) {
+            throw new ImportRefused("description", "at most 500 characters, " + PlainText.MESSAGE);
         }
         if (archive.length == 0) {
             throw new ImportRefused("archive", "no image archive was sent");

@@ -5,6 +5,7 @@ import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.service.RestartPolicy;
 import dev.palisade.model.service.ServiceSpec;
+import dev.palisade.model.service.ServiceStatus;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.model.workload.NewWorkload;
@@ -25,10 +26,12 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import org.springframework.http.MediaType;
@@ -125,12 +128,17 @@ class ServiceController {
     private record Launch(ServiceSpec spec, NewWorkload workload) {
     }
 
+    /** Deployment statuses a redeploy may replace: one that serves, or one that keeps crashing. */
+    private static final Set<ServiceStatus> REPLACEABLE = EnumSet.of(ServiceStatus.HEALTHY, ServiceStatus.BACKOFF,
+            ServiceStatus.CRASH_LOOP);
+
     /**
      * Admits a new deployment of the service, one at a time per service: under the service's
-     * lock, while no other deployment of it is on its way. A redeploy ({@code replacing}) may
-     * run beside the one running deployment it replaces until it turns healthy; a start only when
-     * none runs. Whoever comes second gets 409, so that parallel starts never leave two
-     * deployments of one service running.
+     * lock, and only while no other deployment of it is on its way (queued, or running but not
+     * yet healthy). A redeploy ({@code replacing}) may run beside the one deployment it replaces
+     * (healthy, or crashing) until it turns healthy itself; a start only when none runs. Whoever
+     * comes second gets 409, so that parallel deploys and starts never leave two deployments of
+     * one service on their way.
      */
     private ResponseEntity<?> admit(Caller caller, String slug, Tenant tenant, String name, boolean replacing,
             Function<Optional<ServiceStore.Deployment>, Launch> launch) {
@@ -139,12 +147,15 @@ class ServiceController {
             List<ServiceStore.Deployment> history = services.history(tenant.getId(), name);
             List<ServiceStore.Deployment> active = history.stream()
                     .filter(d -> d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")).toList();
-            boolean replaceable = replacing && active.size() == 1 && active.get(0).workloadState().equals("RUNNING");
+            boolean replaceable = replacing && active.size() == 1 && active.get(0).workloadState().equals("RUNNING")
+                    && REPLACEABLE.contains(active.get(0).status());
             if (!active.isEmpty() && !replaceable) {
+                ServiceStore.Deployment on = active.get(0);
                 throw new ConflictException("service '" + name + "' " + (replacing
-                        ? "has a deployment on its way already (" + active.get(0).workloadState().toLowerCase(Locale.ROOT)
-                                + "); wait until it runs, or stop the service first"
-                        : "is already " + active.get(0).workloadState().toLowerCase(Locale.ROOT)));
+                        ? "has a deployment on its way already (" + (on.workloadState().equals("QUEUED") ? "queued"
+                                : on.status().name().toLowerCase(Locale.ROOT)) + "); deploy again once it is healthy, "
+                                + "or stop the service first"
+                        : "is already " + on.workloadState().toLowerCase(Locale.ROOT)));
             }
             Launch l = launch.apply(history.stream().findFirst());
             Admitted a = workloads.submit(caller.username(), tenant, l.workload(), 0, properties.maxQueuedPerTenant());

@@ -309,6 +309,10 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             markers.add(slug);
             member = new Caller(this, user(Role.TENANT_MEMBER), Role.TENANT_MEMBER);
             admin = new Caller(this, user(Role.TENANT_ADMIN), Role.TENANT_ADMIN);
+            // something of each kind that a list of the other tenant's could wrongly show
+            workload("JOB", false);
+            workload("SERVICE", true);
+            markers.add(tokens.mint(userId(member.username()), unique("mxt"), Duration.ofHours(1)).token().getPrefix());
         }
 
         String slug() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.user;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockMultipartFile;
 
 /**
  * Names and free text a tenant or user types hold no control characters (a CR/LF in a token name
@@ -59,6 +61,16 @@ class PlainTextTests extends ApiTestSupport {
                 .andExpect(model().attributeHasFieldErrors("tenantForm", "displayName"));
         assertThat(jdbc.queryForObject("select display_name from tenant where slug = ?", String.class, tenant))
                 .isEqualTo("Test");
+    }
+
+    @Test
+    void anImagesDescriptionWithALineBreakIsRefused() throws Exception {
+        mvc.perform(multipart("/api/v1/images").file(new MockMultipartFile("archive", "i.tar", "application/x-tar",
+                                new byte[] {1}))
+                        .param("name", unique("img")).param("description", "one\r\ntwo")
+                        .header("Authorization", "Bearer " + adminToken()))
+                .andExpect(status().isBadRequest())
+                .andExpect(jsonPath("$.errors[0].field").value("description"));
     }
 
     @Test

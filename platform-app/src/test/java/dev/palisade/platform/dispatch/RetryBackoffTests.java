@@ -6,16 +6,12 @@ import dev.palisade.model.quota.QuotaLimits;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.WorkloadLimits;
-import dev.palisade.model.workload.WorkloadService;
-import dev.palisade.platform.OwnDatabaseTests;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * A workload whose spec asks for retries goes back to the queue when its worker is lost, but not
@@ -23,16 +19,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * it fails with worker_lost. Real PostgreSQL; the worker that "dies" is a claim whose lease is
  * never renewed.
  */
-class RetryBackoffTests extends OwnDatabaseTests {
-
-    @Autowired
-    WorkloadStore store;
-
-    @Autowired
-    WorkloadService workloads;
-
-    @Autowired
-    TransactionTemplate tx;
+class RetryBackoffTests extends DispatcherTestSupport {
 
     @Test
     void aLostRunIsRequeuedWithAnIncreasingDelay() throws Exception {

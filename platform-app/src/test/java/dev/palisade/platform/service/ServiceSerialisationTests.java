@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
+import com.jayway.jsonpath.JsonPath;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -48,6 +49,15 @@ class ServiceSerialisationTests extends ServiceTestSupport {
 
         assertOneCreatedTheRestConflict(answers);
         assertThat(active("busy")).as("deployments queued or running").isEqualTo(1);
+
+        // claimed and starting (it never answers, so it never turns healthy): still no second one
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"RUNNING".equals(JsonPath.read(service(member, tenant, "busy"), "$.state")) && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
+        List<HttpResponse<String>> again = atOnce("/services", SLEEPER.formatted("busy"));
+        assertThat(again).allSatisfy(r -> assertThat(r.statusCode()).as(r.body()).isEqualTo(409));
+        assertThat(active("busy")).isEqualTo(1);
     }
 
     @Test

@@ -25,6 +25,7 @@ abstract class ServiceTestSupport extends ApiTestSupport {
         registry.add("palisade.data-dir", dir::toString);
         registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
         registry.add("palisade.dispatcher.capacity", () -> "16");
+        registry.add("palisade.dispatcher.service-capacity", () -> "16");
         registry.add("palisade.dispatcher.shutdown-grace", () -> "1s");
         // the dedicated ingress port too, on any free port, with short header and idle timeouts to test them
         registry.add("palisade.services.ingress.port", () -> "0");
