@@ -147,7 +147,8 @@ class LogFanout implements LogFollowing, SmartLifecycle {
             try {
                 f.heartbeat();
             } catch (IOException | RuntimeException gone) {
-                drop(workload, f);
+                // the failed write already put the request in error: the container ends it on its own threads
+                forget(workload, f);
             }
         }));
     }
@@ -228,7 +229,7 @@ class LogFanout implements LogFollowing, SmartLifecycle {
                 try {
                     action.to(f);
                 } catch (IOException | RuntimeException gone) {
-                    drop(workload, f);
+                    forget(workload, f);
                 }
             }
         }

@@ -213,12 +213,18 @@ class LogFollowTests extends ApiTestSupport {
             }
             long dropped = System.currentTimeMillis();
             StringBuilder timeline = new StringBuilder();
-            await(() -> {
+            BooleanSupplier sample = () -> {
                 timeline.append(String.format(" %dms:%d/%d", System.currentTimeMillis() - dropped, fanout.open(), threads()));
-                return fanout.open() == 0 && threads() <= threadsBefore + 3;
-            }, 10_000);
+                return false;
+            };
+            // the heartbeats find every client gone within seconds (6-10 s for 2,000 on two cores shared with
+            // other builds, the bound leaves a margin)
+            await(() -> sample.getAsBoolean() || fanout.open() == 0, 15_000);
+            assertThat(fanout.open()).as("followers left 15 s after their clients went:%s", timeline).isZero();
+            // the container's workers that finished those requests go too (within 10 s on a machine of
+            // its own; the bound leaves room for a shared, saturated one)
+            await(() -> sample.getAsBoolean() || threads() <= threadsBefore + 3, 30_000);
             System.out.println("log followers: followers/threads after the clients went:" + timeline);
-            assertThat(fanout.open()).isZero();
             assertThat(threads()).as("threads by name: %s", threadNames()).isLessThanOrEqualTo(threadsBefore + 3);
             heapAfter[round] = heapAfterGc();
         }
