@@ -33,6 +33,8 @@ done
 
 # the embedded PostgreSQL the app started: its port is on its command line
 PGPORT=$(ps -eo args | awk -v d="$DATA/postgres" '$0 ~ "postgres -D " d { for (i = 1; i <= NF; i++) if ($i == "-p") print $(i + 1) }' | head -1)
+# it admits only the password the app keeps beside its data
+export PGPASSWORD=$(cat "$DATA/postgres.password")
 PSQL=(psql -q -h localhost -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 echo "== seeding 100 tenants and 10,000 workloads (embedded PostgreSQL on :$PGPORT)"
 "${PSQL[@]}" <<'SQL'

@@ -18,6 +18,8 @@ import org.springframework.context.annotation.Configuration;
  * With no database configured, the platform runs its own PostgreSQL: a real server whose data
  * stays in {@code <palisade.data-dir>/postgres}, so a restart loses nothing. Being a DataSource
  * bean, it is up before Flyway and JPA need it, and it is stopped after the pool is closed.
+ * Nobody reaches it without the password in {@code <palisade.data-dir>/postgres.password}
+ * ({@link EmbeddedPostgresPassword}).
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(NoExternalDatabaseCondition.class)
@@ -32,17 +34,36 @@ class EmbeddedPostgresConfiguration {
         return DataDirectoryLock.acquire(dataDir);
     }
 
+    @Bean
+    EmbeddedPostgresPassword embeddedPostgresPassword(PalisadeProperties properties, DataDirectoryLock lock)
+            throws IOException {
+        return EmbeddedPostgresPassword.of(properties.dataDir().toAbsolutePath().normalize());
+    }
+
     /** Started after the lock is held and stopped before it is released. */
     @Bean(destroyMethod = "close")
-    EmbeddedPostgres embeddedPostgres(PalisadeProperties properties, DataDirectoryLock lock) throws IOException {
-        Path dataDir = properties.dataDir().toAbsolutePath().normalize();
+    EmbeddedPostgres embeddedPostgres(PalisadeProperties properties, DataDirectoryLock lock,
+            EmbeddedPostgresPassword password) throws IOException {
+        return start(properties.dataDir().toAbsolutePath().normalize(), password);
+    }
+
+    /**
+     * Starts the server on {@code <dataDir>/postgres}: a new one is made with password
+     * authentication only; one made before (with {@code trust}) is closed to anyone without the
+     * password before anything else uses it.
+     */
+    static EmbeddedPostgres start(Path dataDir, EmbeddedPostgresPassword password) throws IOException {
         Path pgData = dataDir.resolve("postgres");
         LeftoverPostmaster.stop(pgData, Duration.ofSeconds(60));
         log.info("Starting embedded PostgreSQL with its data in {}", pgData);
-        return EmbeddedPostgres.builder()
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
                 .setDataDirectory(pgData)
                 // keep the data across restarts; initdb runs only when the directory is new
                 .setCleanDataDirectory(false)
+                // initdb's own options: scram-sha-256 on the socket and TCP alike, the superuser's password from the file
+                .setLocaleConfig("auth", "scram-sha-256")
+                .setLocaleConfig("pwfile", password.file().toString())
+                .setConnectConfig("password", password.value())
                 // unpack the binaries beside the data rather than in a shared /tmp folder
                 .setOverrideWorkingDirectory(dataDir.resolve("pg-bin").toFile())
                 .setPGStartupWait(Duration.ofSeconds(60))
@@ -51,13 +72,21 @@ class EmbeddedPostgresConfiguration {
                 // and the node's last write waited for a dead database (40 s, then gave up)
                 .setRegisterShutdownHook(false)
                 .start();
+        try {
+            password.enforce(postgres, pgData);
+        } catch (IOException | RuntimeException e) {
+            postgres.close();
+            throw e;
+        }
+        return postgres;
     }
 
     @Bean
-    DataSource dataSource(EmbeddedPostgres postgres) {
+    DataSource dataSource(EmbeddedPostgres postgres, EmbeddedPostgresPassword password) {
         HikariDataSource ds = new HikariDataSource();
         ds.setJdbcUrl(postgres.getJdbcUrl("postgres", "postgres"));
         ds.setUsername("postgres");
+        ds.setPassword(password.value());
         ds.setMaximumPoolSize(10);
         ds.setPoolName("palisade-embedded");
         return ds;

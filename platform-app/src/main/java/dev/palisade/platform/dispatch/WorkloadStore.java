@@ -327,8 +327,14 @@ public class WorkloadStore {
     }
 
     public List<LogChunk> logAfter(UUID id, int afterSeq) {
-        return jdbc.sql("select seq, data from workload_log where workload_id = :id and seq > :after order by seq")
-                .param("id", id).param("after", afterSeq)
+        return logAfter(id, afterSeq, Integer.MAX_VALUE);
+    }
+
+    /** At most {@code limit} chunks after {@code afterSeq}, in order. */
+    public List<LogChunk> logAfter(UUID id, int afterSeq, int limit) {
+        return jdbc.sql("""
+                select seq, data from workload_log where workload_id = :id and seq > :after order by seq limit :n""")
+                .param("id", id).param("after", afterSeq).param("n", limit)
                 .query((rs, i) -> new LogChunk(rs.getInt(1), rs.getBytes(2))).list();
     }
 

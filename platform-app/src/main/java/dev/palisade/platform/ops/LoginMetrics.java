@@ -6,14 +6,12 @@ import org.springframework.context.event.EventListener;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.authentication.event.AbstractAuthenticationFailureEvent;
 import org.springframework.security.authentication.event.AuthenticationFailureBadCredentialsEvent;
-import org.springframework.security.authentication.event.AuthenticationFailureDisabledEvent;
-import org.springframework.security.authentication.event.AuthenticationFailureLockedEvent;
 import org.springframework.stereotype.Component;
 
 /**
  * {@code palisade_login_failures_total{reason}}: failed password logins (console form and HTTP
- * Basic on the token endpoint), by why they failed: {@code bad_credentials}, {@code locked}
- * (refused because earlier failures locked the account), {@code disabled}, {@code other}. A
+ * Basic on the token endpoint): {@code bad_credentials} (every cause a caller may learn of: wrong
+ * password, unknown user, suspended tenant) or {@code other}. A
  * rising {@code bad_credentials} rate is someone guessing passwords. No user names as tags: the
  * series would grow with every name an attacker tries.
  */
@@ -24,7 +22,7 @@ class LoginMetrics {
 
     LoginMetrics(MeterRegistry registry) {
         this.registry = registry;
-        for (String reason : new String[] {"bad_credentials", "locked", "disabled", "other"}) {
+        for (String reason : new String[] {"bad_credentials", "other"}) {
             counter(reason);
         }
     }
@@ -34,9 +32,7 @@ class LoginMetrics {
         if (!(event.getAuthentication() instanceof UsernamePasswordAuthenticationToken)) {
             return;
         }
-        String reason = event instanceof AuthenticationFailureBadCredentialsEvent ? "bad_credentials"
-                : event instanceof AuthenticationFailureLockedEvent ? "locked"
-                : event instanceof AuthenticationFailureDisabledEvent ? "disabled" : "other";
+        String reason = event instanceof AuthenticationFailureBadCredentialsEvent ? "bad_credentials" : "other";
         counter(reason).increment();
     }
 

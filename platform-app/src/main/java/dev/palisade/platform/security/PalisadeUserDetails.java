@@ -1,7 +1,6 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.LoginUser;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import org.springframework.security.core.CredentialsContainer;
@@ -9,19 +8,17 @@ import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.userdetails.UserDetails;
 
-/** A user logging in with a password: locked after repeated failures, disabled while its tenant is suspended. */
+/** A user logging in with a password: disabled while its tenant is suspended. */
 final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
 
     private final Caller caller;
     private String passwordHash;
     private final boolean enabled;
-    private final boolean nonLocked;
 
-    PalisadeUserDetails(LoginUser user, Instant now) {
+    PalisadeUserDetails(LoginUser user) {
         this.caller = new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
         this.passwordHash = user.passwordHash();
         this.enabled = user.tenantActive();
-        this.nonLocked = !user.locked(now);
     }
 
     Caller caller() {
@@ -41,11 +38,6 @@ final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
     @Override
     public String getUsername() {
         return caller.username();
-    }
-
-    @Override
-    public boolean isAccountNonLocked() {
-        return nonLocked;
     }
 
     @Override

@@ -1,37 +1,37 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.UserService;
-import java.time.Instant;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.authentication.dao.DaoAuthenticationProvider;
 import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.core.userdetails.UsernameNotFoundException;
 import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.web.authentication.WebAuthenticationDetails;
 import org.springframework.stereotype.Component;
 
 /**
- * Username and password, for the console form and for HTTP Basic on the token endpoint. Counts
- * failures per account: {@link LoginProperties#maxFailures()} in a row lock it for a while (and
- * the lock is audited); a locked account is refused before its password is even checked.
+ * Username and password, for the console form and for HTTP Basic on the token endpoint. Every
+ * failure, whatever its cause (wrong password, no such user, suspended tenant), is the same
+ * {@link BadCredentialsException} with the same message, is audited, and slows down the address
+ * it came from ({@link LoginThrottle}); nothing locks the account.
  */
 @Component
 class PasswordLoginProvider implements AuthenticationProvider {
 
-    private static final Logger log = LoggerFactory.getLogger(PasswordLoginProvider.class);
+    static final String FAILURE = "Wrong user name or password";
 
     private final DaoAuthenticationProvider delegate;
-    private final UserService users;
-    private final LoginProperties properties;
+    private final LoginThrottle throttle;
+    private final LoginAudit audit;
 
-    PasswordLoginProvider(UserService users, PasswordEncoder passwordEncoder, LoginProperties properties) {
-        this.users = users;
-        this.properties = properties;
+    PasswordLoginProvider(UserService users, PasswordEncoder passwordEncoder, LoginThrottle throttle, LoginAudit audit) {
+        this.throttle = throttle;
+        this.audit = audit;
         this.delegate = new DaoAuthenticationProvider(username -> users.findForLogin(username)
-                .map(u -> new PalisadeUserDetails(u, Instant.now()))
+                .map(PalisadeUserDetails::new)
                 .orElseThrow(() -> new UsernameNotFoundException("no such user")));
         this.delegate.setPasswordEncoder(passwordEncoder);
     }
@@ -39,16 +39,16 @@ class PasswordLoginProvider implements AuthenticationProvider {
     @Override
     public Authentication authenticate(Authentication authentication) {
         String username = authentication.getName();
+        String address = authentication.getDetails() instanceof WebAuthenticationDetails web
+                ? web.getRemoteAddress() : "unknown";
         try {
             Authentication result = delegate.authenticate(authentication);
-            users.recordSuccessfulLogin(username);
+            throttle.succeeded(username, address);
             return result;
-        } catch (BadCredentialsException e) {
-            if (users.recordFailedLogin(username, properties.maxFailures(), properties.lockDuration())) {
-                log.warn("Account '{}' locked for {} after {} failed logins", username,
-                        properties.lockDuration(), properties.maxFailures());
-            }
-            throw e;
+        } catch (AuthenticationException e) {
+            throttle.failed(username, address);
+            audit.refused(username, address, "wrong credentials");
+            throw new BadCredentialsException(FAILURE);
         }
     }
 

@@ -4,8 +4,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
-import org.springframework.security.authentication.DisabledException;
-import org.springframework.security.authentication.LockedException;
+import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
 import org.springframework.security.web.AuthenticationEntryPoint;
@@ -29,17 +28,12 @@ final class ProblemResponses {
     }
 
     private static String detail(AuthenticationException e) {
-        if (e instanceof LockedException) {
-            return "Account locked after repeated failed logins; try again later";
-        }
-        if (e instanceof DisabledException) {
-            return "Account disabled: its tenant is suspended";
-        }
         if (e instanceof OAuth2AuthenticationException) {
             return "The bearer token is invalid, expired or revoked";
         }
-        if (e instanceof org.springframework.security.authentication.BadCredentialsException) {
-            return "Bad credentials";
+        if (e instanceof BadCredentialsException) {
+            // one text for every cause: it must not tell whether the account exists or is suspended
+            return PasswordLoginProvider.FAILURE;
         }
         return "Authentication required: send Authorization: Bearer <token>";
     }

@@ -15,6 +15,8 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.oauth2.server.resource.authentication.OpaqueTokenAuthenticationProvider;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
+import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 
 /**
@@ -45,8 +47,10 @@ class SecurityConfiguration {
     @Bean
     @Order(1)
     SecurityFilterChain tokenMintingChain(HttpSecurity http, TokenIntrospector introspector,
-            PasswordLoginProvider passwords, AuthenticationEventPublisher events) throws Exception {
+            PasswordLoginProvider passwords, AuthenticationEventPublisher events, LoginThrottleFilter throttle)
+            throws Exception {
         http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
+                .addFilterBefore(throttle, BasicAuthenticationFilter.class)
                 .authenticationManager(passwordManager(passwords, events))
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated())
                 .httpBasic((basic) -> basic.authenticationEntryPoint(
@@ -83,8 +87,10 @@ class SecurityConfiguration {
     @Bean
     @Order(3)
     SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
-            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events) throws Exception {
+            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle)
+            throws Exception {
         http.authenticationManager(passwordManager(passwords, events))
+                .addFilterBefore(throttle, UsernamePasswordAuthenticationFilter.class)
                 .authorizeHttpRequests((authorize) -> authorize
                         .requestMatchers("/login", "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()

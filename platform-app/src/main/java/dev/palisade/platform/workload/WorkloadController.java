@@ -18,6 +18,7 @@ import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
+import dev.palisade.web.workload.LogFollowing;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.ByteArrayOutputStream;
@@ -40,6 +41,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
@@ -70,12 +72,12 @@ class WorkloadController {
     private final Paging paging;
     private final AuditLog audit;
     private final TransactionTemplate tx;
-    private final LogStreams streams;
+    private final LogFollowing streams;
     private final dev.palisade.model.quota.QuotaService quotas;
 
     WorkloadController(dev.palisade.model.quota.QuotaService quotas, TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
             WorkloadReads reads, WorkloadStore store, Dispatcher dispatcher, UsageService usage, Paging paging, AuditLog audit,
-            TransactionTemplate tx, LogStreams streams) {
+            TransactionTemplate tx, LogFollowing streams) {
         this.access = access;
         this.submissions = submissions;
         this.workloads = workloads;
@@ -202,11 +204,14 @@ class WorkloadController {
     }
 
     @GetMapping(path = "/workloads/{id}/logs", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter followLogs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
+    @Operation(summary = "The log, followed live", description = "Server-sent events: log (one line, with an id that "
+            + "Last-Event-ID resumes after), end (the final state); 429 with Retry-After past the caps")
+    SseEmitter followLogs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id,
+            @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
         workloads.get(tenant, uuid);
-        return streams.follow(uuid);
+        return streams.follow(uuid, new LogFollowing.Follower(caller.userId(), caller.tenantId()), lastEventId, null);
     }
 
     @GetMapping(path = "/workloads/{id}/artifacts")

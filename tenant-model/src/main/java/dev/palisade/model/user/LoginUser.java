@@ -1,7 +1,5 @@
 package dev.palisade.model.user;
 
-import java.time.Instant;
-
 /** What authentication needs to know about a user, read in one query. */
 public record LoginUser(
         long id,
@@ -10,17 +8,12 @@ public record LoginUser(
         Role role,
         Long tenantId,
         String tenantSlug,
-        boolean tenantActive,
-        Instant lockedUntil) {
+        boolean tenantActive) {
 
     static LoginUser of(User u) {
         var t = u.getTenant();
         return new LoginUser(u.getId(), u.getUsername(), u.getPasswordHash(), u.getRole(),
                 t == null ? null : t.getId(), t == null ? null : t.getSlug(),
-                t == null || t.isActive(), u.getLockedUntil());
-    }
-
-    public boolean locked(Instant now) {
-        return lockedUntil != null && lockedUntil.isAfter(now);
+                t == null || t.isActive());
     }
 }

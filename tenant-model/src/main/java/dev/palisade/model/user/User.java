@@ -42,12 +42,6 @@ public class User {
     @JoinColumn(name = "tenant_id", updatable = false)
     private Tenant tenant;
 
-    @Column(name = "failed_logins", nullable = false)
-    private int failedLogins;
-
-    @Column(name = "locked_until")
-    private Instant lockedUntil;
-
     @Column(name = "created_at", nullable = false, updatable = false)
     private Instant createdAt;
 
@@ -86,31 +80,11 @@ public class User {
         return tenant;
     }
 
-    public int getFailedLogins() {
-        return failedLogins;
-    }
-
-    public Instant getLockedUntil() {
-        return lockedUntil;
-    }
-
-    public boolean isLocked(Instant now) {
-        return lockedUntil != null && lockedUntil.isAfter(now);
-    }
-
     public Instant getCreatedAt() {
         return createdAt;
     }
 
-    void setFailedLogins(int failedLogins) {
-        this.failedLogins = failedLogins;
-    }
-
     void setRole(Role role) {
         this.role = role;
-    }
-
-    void setLockedUntil(Instant lockedUntil) {
-        this.lockedUntil = lockedUntil;
     }
 }

@@ -4,8 +4,6 @@ import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
@@ -87,46 +85,5 @@ public class UserService {
         User user = get(tenant, userId);
         audit.record(actor, tenant, "user.delete", "user:" + user.getUsername(), Map.of("role", user.getRole()));
         users.delete(user);
-    }
-
-    /**
-     * Counts a failed password login. The failure that reaches {@code maxFailures} locks the
-     * account for {@code lockFor} and is audited; attempts while locked are not counted again.
-     *
-     * @return true when this failure locked the account
-     */
-    @Transactional
-    public boolean recordFailedLogin(String username, int maxFailures, Duration lockFor) {
-        Optional<User> found = users.findByUsername(username);
-        if (found.isEmpty()) {
-            return false;
-        }
-        User user = found.get();
-        Instant now = Instant.now();
-        if (user.isLocked(now)) {
-            return false;
-        }
-        int failures = user.getFailedLogins() + 1;
-        if (failures >= maxFailures) {
-            user.setFailedLogins(0);
-            user.setLockedUntil(now.plus(lockFor));
-            Tenant t = user.getTenant();
-            audit.record("system", t == null ? null : t.getId(), t == null ? null : t.getSlug(), "user.locked",
-                    "user:" + username, failures + " failed logins, locked for " + lockFor);
-            return true;
-        }
-        user.setFailedLogins(failures);
-        return false;
-    }
-
-    /** A successful login forgets earlier failures. */
-    @Transactional
-    public void recordSuccessfulLogin(String username) {
-        users.findByUsername(username).ifPresent(u -> {
-            if (u.getFailedLogins() != 0 || u.getLockedUntil() != null) {
-                u.setFailedLogins(0);
-                u.setLockedUntil(null);
-            }
-        });
     }
 }

@@ -2,19 +2,21 @@ package dev.palisade.web.workload;
 
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.workload.WorkloadState;
+import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Pager;
 import dev.palisade.web.support.Paging;
 import java.util.UUID;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.data.domain.Slice;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /** Every tenant's workloads in the admin console, newest first, filtered by state and tenant. */
 @Controller
@@ -57,9 +59,10 @@ class WorkloadAdminController {
     }
 
     @GetMapping(path = "/admin/workloads/{id}/log", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter follow(@PathVariable UUID id) {
+    SseEmitter follow(CurrentUser me, @PathVariable UUID id,
+            @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         find(id);
-        return logs.follow(id);
+        return logs.follow(id, me, lastEventId);
     }
 
     @GetMapping("/admin/workloads/{id}/log.txt")

@@ -36,6 +36,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.InitBinder;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.multipart.MultipartFile;
 import org.springframework.web.server.ResponseStatusException;
@@ -159,9 +160,10 @@ class WorkloadPortalController {
 
     /** The log as the program writes it: server-sent events, session-authenticated, tenant-checked. */
     @GetMapping(path = "/portal/workloads/{id}/log", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    SseEmitter follow(CurrentUser me, @PathVariable UUID id) {
+    SseEmitter follow(CurrentUser me, @PathVariable UUID id,
+            @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         own(me, id);
-        return logs.follow(id);
+        return logs.follow(id, me, lastEventId);
     }
 
     @GetMapping(path = "/portal/workloads/{id}/log.txt")
