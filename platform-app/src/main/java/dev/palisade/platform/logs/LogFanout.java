@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,9 @@ class LogFanout implements LogFollowing, SmartLifecycle {
     private final Map<Long, Integer> perUser = new HashMap<>();
     private final Map<Long, Integer> perTenant = new HashMap<>();
     private int open;
-    private final ExecutorService delivery = Executors.newFixedThreadPool(2, named("palisade-log-fanout"));
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(named("palisade-log-heartbeat"));
+    /** Made at each start (a paused test context is stopped and started again). */
+    private volatile ExecutorService delivery;
+    private ScheduledExecutorService timer;
     private volatile boolean running;
 
     LogFanout(WorkloadStore store, LogFollowProperties settings) {
@@ -178,7 +180,15 @@ class LogFanout implements LogFollowing, SmartLifecycle {
 
         void poke() {
             if (pokes.getAndIncrement() == 0) {
-                delivery.execute(this::drain);
+                ExecutorService threads = delivery;
+                try {
+                    if (threads == null) {
+                        throw new RejectedExecutionException("not started");
+                    }
+                    threads.execute(this::drain);
+                } catch (RejectedExecutionException stopped) {
+                    pokes.set(0); // the node is stopping (or not started): its followers are being let go
+                }
             }
         }
 
@@ -241,7 +251,9 @@ class LogFanout implements LogFollowing, SmartLifecycle {
     }
 
     @Override
-    public void start() {
+    public synchronized void start() {
+        delivery = Executors.newFixedThreadPool(2, named("palisade-log-fanout"));
+        timer = Executors.newSingleThreadScheduledExecutor(named("palisade-log-heartbeat"));
         long beat = settings.heartbeat().toMillis();
         timer.scheduleWithFixedDelay(surviving("Log stream heartbeat", this::heartbeat), beat, beat, TimeUnit.MILLISECONDS);
         long sweep = settings.sweep().toMillis();
@@ -250,7 +262,7 @@ class LogFanout implements LogFollowing, SmartLifecycle {
     }
 
     @Override
-    public void stop() {
+    public synchronized void stop() {
         running = false;
         timer.shutdownNow();
         channels.forEach((workload, channel) -> channel.followers.forEach(f -> drop(workload, f)));
