@@ -4,6 +4,8 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.image.Images;
+import dev.palisade.platform.secret.SecretFiles;
+import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.Limits;
@@ -12,6 +14,8 @@ import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The one place a claimed workload becomes a {@link SandboxSpec}, for jobs and services alike:
  * a fresh workspace under {@code <data-dir>/work/<id>} (bounded, see {@link Workspaces}) with the input unpacked and owned by the
  * tenant's uid, the stored command, environment, limits and platform, the image's root and the
- * tenant's identity. A service differs only in its limits (no wall or output limit: it runs
+ * tenant's identity, and its secrets (opened here, each read audited: as environment variables,
+ * or as files bound read-only at {@code /run/secrets}). A service differs only in its limits (no wall or output limit: it runs
  * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
  * to listen on).
  */
@@ -46,10 +51,14 @@ public class SandboxSpecs {
     private final WorkloadProperties properties;
     private final Workspaces workspaces;
     private final Path workRoot;
+    private final SecretVault secrets;
+    private final SecretFiles secretFiles;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
-            Workspaces workspaces, PalisadeProperties palisade) {
+            Workspaces workspaces, PalisadeProperties palisade, SecretVault secrets, SecretFiles secretFiles) {
         this.store = store;
+        this.secrets = secrets;
+        this.secretFiles = secretFiles;
         this.workspaces = workspaces;
         this.images = images;
         this.identity = identity;
@@ -66,8 +75,9 @@ public class SandboxSpecs {
         return workRoot.resolve(workload.toString());
     }
 
-    /** Removes the workload's workspace once its run is over; a failure is logged, not thrown. */
+    /** Removes the workload's workspace and secret files once its run is over; a failure is logged, not thrown. */
     public void removeWorkspace(UUID workload) {
+        secretFiles.remove(workload);
         Path ws = workspace(workload);
         try {
             workspaces.remove(ws);
@@ -79,6 +89,7 @@ public class SandboxSpecs {
     /** What the workload's record says when its sandbox could not even run: our own messages as they are. */
     public static String failure(Exception e) {
         return e instanceof Archives.ArchiveException || e instanceof SandboxException
+                || e instanceof SecretVault.MissingSecretException || e instanceof SecretProblem
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
@@ -120,7 +131,40 @@ public class SandboxSpecs {
         if (service) {
             spec.network(NetworkPolicy.LOOPBACK);
         }
-        images.root(c.image()).ifPresent(spec::root);
+        Path root = images.root(c.image()).orElse(null);
+        if (root != null) {
+            spec.root(root);
+        }
+        addSecrets(c, spec, root, uid);
         return new Prepared(spec.build(), output);
+    }
+
+    /** A secret could not be given to the sandbox as asked; the message names it, never its value. */
+    static final class SecretProblem extends IOException {
+        SecretProblem(String message) {
+            super(message);
+        }
+    }
+
+    private void addSecrets(Claimed c, SandboxSpec.Builder spec, Path root, int uid) throws IOException {
+        List<SecretVault.Resolved> resolved = secrets.resolve(c.id(), c.tenantId(), c.tenantSlug());
+        for (SecretVault.Resolved r : resolved) {
+            if (!r.ref().asFile()) {
+                spec.env(r.ref().env(), new String(r.value(), StandardCharsets.UTF_8));
+            }
+        }
+        if (root != null && resolved.stream().anyMatch(r -> r.ref().asFile())) {
+            // the engine makes the mount point inside the image: a link there would aim the bind elsewhere
+            for (String p : List.of("run", "run/secrets")) {
+                if (Files.isSymbolicLink(root.resolve(p))) {
+                    throw new SecretProblem("the image's /" + p + " is a symbolic link: secret files cannot be mounted at "
+                            + SecretFiles.MOUNT);
+                }
+            }
+        }
+        Path dir = secretFiles.write(c.id(), resolved, uid);
+        if (dir != null) {
+            spec.bind(new SandboxSpec.Bind(dir, SecretFiles.MOUNT, true));
+        }
     }
 }

@@ -9,16 +9,15 @@ import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.Workload;
-import dev.palisade.model.workload.WorkloadLimits;
-import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
 import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.ingress.IngressStats;
+import dev.palisade.platform.secret.SecretRef;
+import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.security.Caller;
-import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.platform.workload.WorkloadSubmissions;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -38,8 +37,6 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
-import tools.jackson.core.type.TypeReference;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Hosted services through the REST API: deploy (a new deployment of a name that runs already is
@@ -51,29 +48,27 @@ import tools.jackson.databind.json.JsonMapper;
 @Tag(name = "Services", description = "long-running workloads reachable over HTTP at /apps/{tenant}/{service}/")
 class ServiceController {
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-
     private final TenantAccess access;
     private final WorkloadSubmissions submissions;
-    private final WorkloadService workloads;
     private final WorkloadStore store;
     private final ServiceStore services;
+    private final ServiceDeployer deployer;
+    private final SecretVault secrets;
     private final Dispatcher dispatcher;
-    private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final AuditLog audit;
     private final IngressStats stats;
 
-    ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
-            WorkloadStore store, ServiceStore services, Dispatcher dispatcher, WorkloadProperties properties,
-            TransactionTemplate tx, AuditLog audit, IngressStats stats) {
+    ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
+            ServiceDeployer deployer, SecretVault secrets, Dispatcher dispatcher, TransactionTemplate tx, AuditLog audit,
+            IngressStats stats) {
         this.access = access;
         this.submissions = submissions;
-        this.workloads = workloads;
         this.store = store;
         this.services = services;
+        this.deployer = deployer;
+        this.secrets = secrets;
         this.dispatcher = dispatcher;
-        this.properties = properties;
         this.tx = tx;
         this.audit = audit;
         this.stats = stats;
@@ -81,24 +76,26 @@ class ServiceController {
 
     /** A deployment request: a workload spec plus what makes it a service. */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
-            WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath) {
+            WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
+            List<SecretRef> secrets) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
-            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests) {
+            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets) {
 
-        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats) {
+        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, List<SecretRef> secrets) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), "/apps/" + d.tenantSlug() + "/" + d.spec().name() + "/",
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(), d.node(),
-                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()));
+                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets);
         }
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Deploy or redeploy a service", description = "{name, image, command[], env{}, platform, "
-            + "limits{}, port, restartPolicy: ALWAYS|ON_FAILURE|NEVER, healthPath}; counts against the concurrency "
+            + "limits{}, port, restartPolicy: ALWAYS|ON_FAILURE|NEVER, healthPath, secrets: [{name, env?}]}; a secret "
+            + "with env is that variable, without it the file /run/secrets/<name>; counts against the concurrency "
             + "quota while it runs")
     ResponseEntity<?> deploy(Caller caller, @PathVariable("tenant") String slug, @RequestBody Deploy body) {
         Tenant tenant = access.visible(caller, slug);
@@ -108,28 +105,19 @@ class ServiceController {
         ServiceSpec spec = spec(body);
         NewWorkload w = submissions.validate(new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
                 body.env(), body.platform(), body.limits(), 1));
-        return deploy(caller, slug, tenant, spec, w);
+        List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
+        return answer(slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, null));
     }
 
-    private ResponseEntity<?> deploy(Caller caller, String slug, Tenant tenant, ServiceSpec spec, NewWorkload w) {
-        Admitted admitted = tx.execute(status -> {
-            Admitted a = workloads.submit(caller.username(), tenant, w, 0, properties.maxQueuedPerTenant());
-            if (a.refusal() == null) {
-                services.insert(a.workload().getId(), tenant.getId(), spec);
-                audit.record(caller.username(), tenant, "service.deploy", "service:" + spec.name(),
-                        "workload=" + a.workload().getId() + " port=" + spec.port());
-            }
-            return a;
-        });
+    private ResponseEntity<?> answer(String slug, ServiceSpec spec, Admitted admitted) {
         Workload created = admitted.workload();
         AdmissionException refusal = admitted.refusal();
         if (refusal != null) {
             return ApiProblems.overQuota(refusal, Map.of());
         }
-        dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
         return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + spec.name()))
-                .body(ServiceResponse.of(d, stats));
+                .body(ServiceResponse.of(d, stats, secrets.refs(d.workloadId())));
     }
 
     private static ServiceSpec spec(Deploy body) {
@@ -156,21 +144,21 @@ class ServiceController {
     @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
-        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.latest(tenant.getId()).stream().map(d -> ServiceResponse.of(d, stats, secrets.refs(d.workloadId()))).toList();
     }
 
     @GetMapping("/{name}")
     @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return response(newest(tenant, name));
     }
 
     @GetMapping("/{name}/deployments")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
-        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats)).toList();
+        return services.history(tenant.getId(), name).stream().map(d -> ServiceResponse.of(d, stats, secrets.refs(d.workloadId()))).toList();
     }
 
     @PostMapping("/{name}/stop")
@@ -192,7 +180,7 @@ class ServiceController {
                 }
             }
         }
-        return ServiceResponse.of(newest(tenant, name), stats);
+        return response(newest(tenant, name));
     }
 
     @PostMapping("/{name}/start")
@@ -203,13 +191,11 @@ class ServiceController {
         if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
             throw new ConflictException("service '" + name + "' is already " + d.workloadState().toLowerCase(Locale.ROOT));
         }
-        Workload old = workloads.get(tenant, d.workloadId());
-        Map<String, Long> l = JSON.readValue(old.getLimits(), new TypeReference<Map<String, Long>>() { });
-        WorkloadLimits limits = new WorkloadLimits(l.get("cpuMillis"), l.get("wallMillis"), l.get("memoryBytes"),
-                l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
-        NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
-                limits, 1);
-        return deploy(caller, slug, tenant, d.spec(), w);
+        return answer(slug, d.spec(), deployer.again(caller.username(), tenant, d, null));
+    }
+
+    private ServiceResponse response(ServiceStore.Deployment d) {
+        return ServiceResponse.of(d, stats, secrets.refs(d.workloadId()));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -11,6 +11,8 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.image.Images;
+import dev.palisade.platform.secret.SecretRef;
+import dev.palisade.platform.secret.SecretVault;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -44,9 +46,11 @@ public class WorkloadSubmissions {
     private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final Path scratch;
+    private final SecretVault secrets;
 
     WorkloadSubmissions(WorkloadService workloads, WorkloadStore store, Images images, Dispatcher dispatcher,
-            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade) {
+            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade, SecretVault secrets) {
+        this.secrets = secrets;
         this.workloads = workloads;
         this.store = store;
         this.images = images;
@@ -58,7 +62,13 @@ public class WorkloadSubmissions {
 
     /** What a client sends; see ARCHITECTURE.md. {@code maxAttempts}: how often a lost worker's run is retried in all. */
     public record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
-            Limits limits, Integer maxAttempts) {
+            Limits limits, Integer maxAttempts, List<SecretRef> secrets) {
+
+        /** A submission that is given no secrets. */
+        public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
+                Limits limits, Integer maxAttempts) {
+            this(name, image, command, env, platform, limits, maxAttempts, null);
+        }
     }
 
     public record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
@@ -66,6 +76,7 @@ public class WorkloadSubmissions {
 
     Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
         NewWorkload w = validate(spec);
+        List<SecretRef> refs = validateSecrets(tenant, spec.secrets());
         if (input != null) {
             if (input.length > properties.maxInputSize().toBytes()) {
                 throw ApiProblems.badRequest("input", "larger than " + properties.maxInputSize().toBytes() + " bytes");
@@ -77,6 +88,9 @@ public class WorkloadSubmissions {
                     properties.maxQueuedPerTenant());
             if (a.refusal() == null && input != null) {
                 store.putFile(a.workload().getId(), "input", input);
+            }
+            if (a.refusal() == null) {
+                secrets.attach(a.workload().getId(), refs);
             }
             return a;
         });
@@ -145,6 +159,32 @@ public class WorkloadSubmissions {
         return new NewWorkload(name, image, JSON.writeValueAsString(command), JSON.writeValueAsString(env), platform,
                 new WorkloadLimits(l.cpuMillis(), l.wallMillis(), l.memoryBytes(), l.maxProcesses(), l.outputBytes()),
                 attempts);
+    }
+
+    /**
+     * The secrets a submission asks for: well formed, at most {@value #MAX_ENV} of them, each an
+     * existing secret of the tenant, and no file asked twice.
+     */
+    public List<SecretRef> validateSecrets(Tenant tenant, List<SecretRef> refs) {
+        if (refs == null || refs.isEmpty()) {
+            return List.of();
+        }
+        if (refs.size() > MAX_ENV) {
+            throw ApiProblems.badRequest("secrets", "at most " + MAX_ENV + " references");
+        }
+        for (int i = 0; i < refs.size(); i++) {
+            SecretRef r = refs.get(i);
+            String problem = r == null ? "must be {\"name\": …, \"env\": …}" : r.problem();
+            if (problem != null) {
+                throw ApiProblems.badRequest("secrets[" + i + "]", problem);
+            }
+        }
+        List<String> missing = this.secrets.missing(tenant.getId(), refs.stream().map(SecretRef::name).toList());
+        if (!missing.isEmpty()) {
+            throw ApiProblems.badRequest("secrets", "no secret named " + String.join(", ", missing)
+                    + "; set it first with PUT /api/v1/tenants/" + tenant.getSlug() + "/secrets/{name}");
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(refs));
     }
 
     static Spec parse(String json) {

@@ -1,0 +1,92 @@
+package dev.palisade.platform.service;
+
+import dev.palisade.model.audit.AuditLog;
+import dev.palisade.model.service.ServiceSpec;
+import dev.palisade.model.tenant.Tenant;
+import dev.palisade.model.workload.NewWorkload;
+import dev.palisade.model.workload.Workload;
+import dev.palisade.model.workload.WorkloadLimits;
+import dev.palisade.model.workload.WorkloadService;
+import dev.palisade.model.workload.WorkloadService.Admitted;
+import dev.palisade.platform.dispatch.Dispatcher;
+import dev.palisade.platform.secret.SecretRef;
+import dev.palisade.platform.secret.SecretVault;
+import dev.palisade.platform.workload.WorkloadProperties;
+import java.util.List;
+import java.util.Map;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Makes a new deployment of a service: admitted as a workload, its spec and secrets stored in
+ * the same transaction, audited; the one path for a deploy, a start after a stop and a restart
+ * because a secret it uses changed (the older deployment stops once the new one is healthy).
+ */
+@Component
+public class ServiceDeployer {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final WorkloadService workloads;
+    private final ServiceStore services;
+    private final SecretVault secrets;
+    private final Dispatcher dispatcher;
+    private final WorkloadProperties properties;
+    private final TransactionTemplate tx;
+    private final AuditLog audit;
+
+    ServiceDeployer(WorkloadService workloads, ServiceStore services, SecretVault secrets, Dispatcher dispatcher,
+            WorkloadProperties properties, TransactionTemplate tx, AuditLog audit) {
+        this.workloads = workloads;
+        this.services = services;
+        this.secrets = secrets;
+        this.dispatcher = dispatcher;
+        this.properties = properties;
+        this.tx = tx;
+        this.audit = audit;
+    }
+
+    /** Admits a new deployment; the admission's refusal, if any, is in the answer. */
+    Admitted deploy(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs, String why) {
+        Admitted admitted = tx.execute(status -> {
+            Admitted a = workloads.submit(actor, tenant, w, 0, properties.maxQueuedPerTenant());
+            if (a.refusal() == null) {
+                services.insert(a.workload().getId(), tenant.getId(), spec);
+                secrets.attach(a.workload().getId(), refs);
+                audit.record(actor, tenant, "service.deploy", "service:" + spec.name(),
+                        "workload=" + a.workload().getId() + " port=" + spec.port() + (why == null ? "" : " " + why));
+            }
+            return a;
+        });
+        if (admitted.refusal() == null) {
+            dispatcher.wake();
+        }
+        return admitted;
+    }
+
+    /** A new deployment with the spec, program and secrets of {@code d}. */
+    Admitted again(String actor, Tenant tenant, ServiceStore.Deployment d, String why) {
+        Workload old = workloads.get(tenant, d.workloadId());
+        Map<String, Long> l = JSON.readValue(old.getLimits(), new TypeReference<Map<String, Long>>() { });
+        WorkloadLimits limits = new WorkloadLimits(l.get("cpuMillis"), l.get("wallMillis"), l.get("memoryBytes"),
+                l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
+        NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
+                limits, 1);
+        return deploy(actor, tenant, d.spec(), w, secrets.refs(d.workloadId()), why);
+    }
+
+    /**
+     * Restarts (as a rolling redeploy) every running service of the tenant that is given the
+     * secret; returns their names. The secret's new value is read when each new deployment starts.
+     */
+    public List<String> restartUsing(String actor, Tenant tenant, String secret) {
+        List<String> names = secrets.servicesUsing(tenant.getId(), secret);
+        for (String name : names) {
+            services.history(tenant.getId(), name).stream().findFirst()
+                    .ifPresent(d -> again(actor, tenant, d, "reason=secret:" + secret + " changed"));
+        }
+        return names;
+    }
+}
