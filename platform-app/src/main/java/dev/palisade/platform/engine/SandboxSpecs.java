@@ -8,6 +8,7 @@ import dev.palisade.platform.secret.SecretFiles;
 import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.PlatformChoice;
@@ -31,7 +32,7 @@ import tools.jackson.databind.json.JsonMapper;
  * The one place a claimed workload becomes a {@link SandboxSpec}, for jobs and services alike:
  * a fresh workspace under {@code <data-dir>/work/<id>} (bounded, see {@link Workspaces}) with the input unpacked and owned by the
  * tenant's uid, the stored command, environment, limits and platform, the image's root and the
- * tenant's identity, and its secrets (opened here, each read audited: as environment variables,
+ * tenant's identity (a service's input is its code, unpacked read-only at {@code /app}), and its secrets (opened here, each read audited: as environment variables,
  * or as files bound read-only at {@code /run/secrets}). A service differs only in its limits (no wall or output limit: it runs
  * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
  * to listen on).
@@ -70,6 +71,13 @@ public class SandboxSpecs {
     public record Prepared(SandboxSpec spec, long outputBytes) {
     }
 
+    /** Where a service's code archive is unpacked, read-only, in its sandbox (and its working directory). */
+    public static final String APP = "/app";
+
+    private Path appDir(UUID workload) {
+        return workRoot.resolve(workload + ".app");
+    }
+
     /** The workload's workspace directory (whether or not it exists yet). */
     public Path workspace(UUID workload) {
         return workRoot.resolve(workload.toString());
@@ -78,6 +86,7 @@ public class SandboxSpecs {
     /** Removes the workload's workspace and secret files once its run is over; a failure is logged, not thrown. */
     public void removeWorkspace(UUID workload) {
         secretFiles.remove(workload);
+        FileTrees.delete(appDir(workload));
         Path ws = workspace(workload);
         try {
             workspaces.remove(ws);
@@ -109,9 +118,18 @@ public class SandboxSpecs {
         Map<String, Long> l = JSON.readValue(c.limits(), LIMITS);
         long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
         long disk = workspaces.open(ws, c.storageBytes());
+        Path app = null;
         if (c.hasInput()) {
             byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
-            Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+            // a job's input is its workspace's first content; a service's is its code, read-only at /app
+            app = service ? appDir(c.id()) : null;
+            if (app != null) {
+                FileTrees.delete(app);
+            }
+            Archives.extract(input, app != null ? app : ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+            if (app != null) {
+                Archives.chown(app, uid, uid);
+            }
         }
         Archives.chown(ws, uid, uid);
         Limits limits = new Limits(
@@ -131,9 +149,16 @@ public class SandboxSpecs {
         if (service) {
             spec.network(NetworkPolicy.LOOPBACK);
         }
-        Path root = images.root(c.image()).orElse(null);
+        Path root = images.root(c.tenantId(), c.image()).orElse(null);
         if (root != null) {
             spec.root(root);
+            String workdir = images.config(c.tenantId(), c.image()).workingDir();
+            if (workdir != null) {
+                spec.workdir(workdir);
+            }
+        }
+        if (app != null) {
+            spec.bind(new SandboxSpec.Bind(app, APP, true)).workdir(APP);
         }
         addSecrets(c, spec, root, uid);
         return new Prepared(spec.build(), output);

@@ -14,6 +14,7 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
+import dev.palisade.platform.image.Images;
 import dev.palisade.platform.ingress.IngressStats;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
@@ -36,7 +37,10 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Hosted services through the REST API: deploy (a new deployment of a name that runs already is
@@ -48,20 +52,24 @@ import org.springframework.web.bind.annotation.RestController;
 @Tag(name = "Services", description = "long-running workloads reachable over HTTP at /apps/{tenant}/{service}/")
 class ServiceController {
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
     private final TenantAccess access;
     private final WorkloadSubmissions submissions;
     private final WorkloadStore store;
     private final ServiceStore services;
     private final ServiceDeployer deployer;
     private final SecretVault secrets;
+    private final Images images;
     private final Dispatcher dispatcher;
     private final TransactionTemplate tx;
     private final AuditLog audit;
     private final IngressStats stats;
 
     ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
-            ServiceDeployer deployer, SecretVault secrets, Dispatcher dispatcher, TransactionTemplate tx, AuditLog audit,
-            IngressStats stats) {
+            ServiceDeployer deployer, SecretVault secrets, Images images, Dispatcher dispatcher, TransactionTemplate tx,
+            AuditLog audit, IngressStats stats) {
+        this.images = images;
         this.access = access;
         this.submissions = submissions;
         this.store = store;
@@ -82,13 +90,15 @@ class ServiceController {
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
-            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets) {
+            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets,
+            String image, String archiveDigest, String deployedBy) {
 
         static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, List<SecretRef> secrets) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), "/apps/" + d.tenantSlug() + "/" + d.spec().name() + "/",
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(), d.node(),
-                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets);
+                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets, d.image(),
+                    d.archiveDigest(), d.deployedBy());
         }
     }
 
@@ -98,15 +108,82 @@ class ServiceController {
             + "with env is that variable, without it the file /run/secrets/<name>; counts against the concurrency "
             + "quota while it runs")
     ResponseEntity<?> deploy(Caller caller, @PathVariable("tenant") String slug, @RequestBody Deploy body) {
+        return deploy(caller, slug, body, null);
+    }
+
+    @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @Operation(summary = "Deploy or redeploy a service from a code archive", description = "parts: spec (the JSON "
+            + "above) and archive (.tar.gz or .zip), unpacked read-only at /app, the working directory; e.g. a command "
+            + "[\"python3\", \"app.py\"]. Counts against storage as a job's input does")
+    ResponseEntity<?> deployArchive(Caller caller, @PathVariable("tenant") String slug,
+            @RequestPart("spec") String spec, @RequestPart("archive") MultipartFile archive) throws java.io.IOException {
+        Deploy body;
+        try {
+            body = JSON.readValue(spec, Deploy.class);
+        } catch (RuntimeException e) {
+            throw ApiProblems.badRequest("spec", "is not a valid service spec");
+        }
+        return deploy(caller, slug, body, archive.getBytes());
+    }
+
+    ResponseEntity<?> deploy(Caller caller, String slug, Deploy body, byte[] archive) {
         Tenant tenant = access.visible(caller, slug);
         if (body == null) {
             throw ApiProblems.badRequest("spec", "is required");
         }
-        ServiceSpec spec = spec(body);
-        NewWorkload w = submissions.validate(new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
+        if (archive != null) {
+            submissions.validateArchive("archive", archive);
+        }
+        ServiceSpec spec = spec(body, images.config(tenant.getId(), body.image() == null ? Images.HOST : body.image())
+                .exposedPort());
+        NewWorkload w = submissions.validate(tenant, new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
                 body.env(), body.platform(), body.limits(), 1));
         List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
-        return answer(slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, null));
+        return answer(slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, archive, null));
+    }
+
+    /** A roll back's target: a deployment (its workload id) of the service; none, the one before. */
+    record RollBack(UUID deployment) {
+    }
+
+    @PostMapping("/{name}/redeploy")
+    @Operation(summary = "Redeploy a service as it is", description = "a new deployment with the newest one's image, "
+            + "code, spec and secrets; the current one stops once it is healthy")
+    ResponseEntity<?> redeploy(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
+        Tenant tenant = access.visible(caller, slug);
+        ServiceStore.Deployment d = newest(tenant, name);
+        return answer(slug, d.spec(), deployer.again(caller.username(), tenant, d, "reason=redeploy"));
+    }
+
+    @org.springframework.web.bind.annotation.DeleteMapping("/{name}")
+    @Operation(summary = "Delete a stopped service", description = "with every deployment, its log and code; 409 "
+            + "while a deployment is queued or running")
+    ResponseEntity<?> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
+        Tenant tenant = access.visible(caller, slug);
+        for (ServiceStore.Deployment d : services.history(tenant.getId(), name)) {
+            if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
+                throw new ConflictException("service '" + name + "' is " + d.workloadState().toLowerCase(Locale.ROOT)
+                        + "; stop it first");
+            }
+        }
+        newest(tenant, name);
+        tx.executeWithoutResult(status -> {
+            int n = services.delete(tenant.getId(), name);
+            audit.record(caller.username(), tenant, "service.delete", "service:" + name, "deployments=" + n);
+        });
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/{name}/rollback")
+    @Operation(summary = "Roll back to an earlier deployment", description = "{deployment: workloadId} from "
+            + "/deployments, or no body: the newest earlier one that was healthy. A new deployment with its image, code, "
+            + "spec and secrets; the current one stops once it is healthy")
+    ResponseEntity<?> rollBack(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name,
+            @RequestBody(required = false) RollBack body) {
+        Tenant tenant = access.visible(caller, slug);
+        ServiceStore.Deployment current = newest(tenant, name);
+        return answer(slug, current.spec(), deployer.rollBack(caller.username(), tenant, name,
+                body == null ? null : body.deployment()));
     }
 
     private ResponseEntity<?> answer(String slug, ServiceSpec spec, Admitted admitted) {
@@ -120,9 +197,12 @@ class ServiceController {
                 .body(ServiceResponse.of(d, stats, secrets.refs(d.workloadId())));
     }
 
-    private static ServiceSpec spec(Deploy body) {
-        if (body.port() == null) {
-            throw ApiProblems.badRequest("port", "is required: the port the program listens on inside the sandbox");
+    /** The service part of a deploy; {@code exposedPort}: the image's, the port when none is given. */
+    private static ServiceSpec spec(Deploy body, Integer exposedPort) {
+        Integer port = body.port() != null ? body.port() : exposedPort;
+        if (port == null) {
+            throw ApiProblems.badRequest("port", "is required: the port the program listens on inside the sandbox "
+                    + "(the image exposes none)");
         }
         RestartPolicy policy;
         try {
@@ -132,7 +212,7 @@ class ServiceController {
             throw ApiProblems.badRequest("restartPolicy", "must be ALWAYS, ON_FAILURE or NEVER");
         }
         try {
-            return new ServiceSpec(body.name(), body.port(), policy, body.healthPath());
+            return new ServiceSpec(body.name(), port, policy, body.healthPath());
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             int colon = m.indexOf(':');

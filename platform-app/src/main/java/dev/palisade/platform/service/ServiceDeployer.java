@@ -9,6 +9,7 @@ import dev.palisade.model.workload.WorkloadLimits;
 import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
 import dev.palisade.platform.dispatch.Dispatcher;
+import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.workload.WorkloadProperties;
@@ -20,9 +21,10 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Makes a new deployment of a service: admitted as a workload, its spec and secrets stored in
- * the same transaction, audited; the one path for a deploy, a start after a stop and a restart
- * because a secret it uses changed (the older deployment stops once the new one is healthy).
+ * Makes a new deployment of a service: admitted as a workload, its spec, code archive and
+ * secrets stored in the same transaction, audited; the one path for a deploy, a start after a
+ * stop, a roll back and a restart because a secret it uses changed (the older deployment stops
+ * once the new one is healthy).
  */
 @Component
 public class ServiceDeployer {
@@ -31,14 +33,16 @@ public class ServiceDeployer {
 
     private final WorkloadService workloads;
     private final ServiceStore services;
+    private final WorkloadStore store;
     private final SecretVault secrets;
     private final Dispatcher dispatcher;
     private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final AuditLog audit;
 
-    ServiceDeployer(WorkloadService workloads, ServiceStore services, SecretVault secrets, Dispatcher dispatcher,
-            WorkloadProperties properties, TransactionTemplate tx, AuditLog audit) {
+    ServiceDeployer(WorkloadService workloads, ServiceStore services, WorkloadStore store, SecretVault secrets,
+            Dispatcher dispatcher, WorkloadProperties properties, TransactionTemplate tx, AuditLog audit) {
+        this.store = store;
         this.workloads = workloads;
         this.services = services;
         this.secrets = secrets;
@@ -48,15 +52,25 @@ public class ServiceDeployer {
         this.audit = audit;
     }
 
-    /** Admits a new deployment; the admission's refusal, if any, is in the answer. */
-    Admitted deploy(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs, String why) {
+    /**
+     * Admits a new deployment; the admission's refusal, if any, is in the answer. {@code archive}:
+     * the code unpacked read-only at /app (checked already), or null.
+     */
+    Admitted deploy(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs, byte[] archive,
+            String why) {
+        String digest = archive == null ? null : sha256(archive);
         Admitted admitted = tx.execute(status -> {
-            Admitted a = workloads.submit(actor, tenant, w, 0, properties.maxQueuedPerTenant());
+            Admitted a = workloads.submit(actor, tenant, w, archive == null ? 0 : archive.length,
+                    properties.maxQueuedPerTenant());
             if (a.refusal() == null) {
-                services.insert(a.workload().getId(), tenant.getId(), spec);
+                if (archive != null) {
+                    store.putFile(a.workload().getId(), "input", archive);
+                }
+                services.insert(a.workload().getId(), tenant.getId(), spec, digest, actor);
                 secrets.attach(a.workload().getId(), refs);
                 audit.record(actor, tenant, "service.deploy", "service:" + spec.name(),
-                        "workload=" + a.workload().getId() + " port=" + spec.port() + (why == null ? "" : " " + why));
+                        "workload=" + a.workload().getId() + " port=" + spec.port()
+                                + (digest == null ? "" : " archive=" + digest) + (why == null ? "" : " " + why));
             }
             return a;
         });
@@ -74,7 +88,34 @@ public class ServiceDeployer {
                 l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
         NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
                 limits, 1);
-        return deploy(actor, tenant, d.spec(), w, secrets.refs(d.workloadId()), why);
+        return deploy(actor, tenant, d.spec(), w, secrets.refs(d.workloadId()),
+                store.file(d.workloadId(), "input").orElse(null), why);
+    }
+
+    /**
+     * A new deployment made from an earlier one's spec, program, image, code and secrets:
+     * {@code target}, or else the newest one before the current that was healthy once.
+     */
+    Admitted rollBack(String actor, Tenant tenant, String name, java.util.UUID target) {
+        List<ServiceStore.Deployment> history = services.history(tenant.getId(), name);
+        if (history.isEmpty()) {
+            throw new dev.palisade.model.NotFoundException("no service " + name);
+        }
+        ServiceStore.Deployment to = target != null
+                ? history.stream().filter(d -> d.workloadId().equals(target)).findFirst()
+                        .orElseThrow(() -> new dev.palisade.model.NotFoundException("no deployment " + target + " of " + name))
+                : history.stream().skip(1).filter(d -> d.healthyAt() != null).findFirst()
+                        .orElseThrow(() -> new dev.palisade.model.ConflictException("service " + name
+                                + " has no earlier deployment that was healthy to roll back to"));
+        return again(actor, tenant, to, "reason=rollback to=" + to.workloadId());
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.image.Images;
+import dev.palisade.platform.image.TenantImages;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
 import java.io.IOException;
@@ -75,13 +76,10 @@ public class WorkloadSubmissions {
     }
 
     Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
-        NewWorkload w = validate(spec);
+        NewWorkload w = validate(tenant, spec);
         List<SecretRef> refs = validateSecrets(tenant, spec.secrets());
         if (input != null) {
-            if (input.length > properties.maxInputSize().toBytes()) {
-                throw ApiProblems.badRequest("input", "larger than " + properties.maxInputSize().toBytes() + " bytes");
-            }
-            checkArchive(input);
+            validateArchive("input", input);
         }
         Admitted admitted = tx.execute(status -> {
             Admitted a = workloads.submit(actor, tenant, w, input == null ? 0 : input.length,
@@ -100,19 +98,30 @@ public class WorkloadSubmissions {
         return admitted;
     }
 
-    private void checkArchive(byte[] input) {
+    /**
+     * A job's input or a service's code archive ({@code field}): at most the input size, and
+     * unpacked once to a scratch directory so that a hostile one is refused now with the reason.
+     */
+    public void validateArchive(String field, byte[] input) {
+        if (input.length > properties.maxInputSize().toBytes()) {
+            throw ApiProblems.badRequest(field, "larger than " + properties.maxInputSize().toBytes() + " bytes");
+        }
         Path dir = scratch.resolve("check-" + UUID.randomUUID());
         try {
             Archives.extract(input, dir, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
         } catch (Archives.ArchiveException e) {
-            throw ApiProblems.badRequest("input", e.getMessage());
+            throw ApiProblems.badRequest(field, e.getMessage());
         } finally {
             FileTrees.delete(dir);
         }
     }
 
-    /** The shape checks of a submission, also used for a service's deployment. */
-    public NewWorkload validate(Spec s) {
+    /**
+     * The shape checks of a submission, also used for a service's deployment. On a tenant's own
+     * image the image's config applies as Docker applies it: its Entrypoint, then the command
+     * given or else its Cmd; its Env under the env given.
+     */
+    public NewWorkload validate(Tenant tenant, Spec s) {
         if (s == null) {
             throw ApiProblems.badRequest("spec", "is required");
         }
@@ -121,12 +130,14 @@ public class WorkloadSubmissions {
             throw ApiProblems.badRequest("name", "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
         String image = s.image() == null ? Images.HOST : s.image();
-        if (image.length() > 100 || !images.exists(image)) {
+        if (image.length() > 100 || !images.exists(tenant.getId(), image)) {
             throw ApiProblems.badRequest("image", "no such image; see GET /api/v1/images");
         }
-        List<String> command = s.command();
-        if (command == null || command.isEmpty() || command.size() > MAX_ARGS) {
-            throw ApiProblems.badRequest("command", "must have 1 to " + MAX_ARGS + " elements");
+        TenantImages.ImageConfig config = images.config(tenant.getId(), image);
+        List<String> command = config.command(s.command());
+        if (command.isEmpty() || command.size() > MAX_ARGS) {
+            throw ApiProblems.badRequest("command", "must have 1 to " + MAX_ARGS + " elements (the image has no "
+                    + "Entrypoint or Cmd to run)");
         }
         for (int i = 0; i < command.size(); i++) {
             String arg = command.get(i);
@@ -135,7 +146,10 @@ public class WorkloadSubmissions {
                         + " characters without NUL");
             }
         }
-        Map<String, String> env = s.env() == null ? Map.of() : s.env();
+        Map<String, String> env = new java.util.LinkedHashMap<>(config.env());
+        if (s.env() != null) {
+            env.putAll(s.env());
+        }
         if (env.size() > MAX_ENV) {
             throw ApiProblems.badRequest("env", "at most " + MAX_ENV + " variables");
         }
