@@ -25,14 +25,14 @@ class ConsoleSecretActions implements SecretActions {
 
     @Override
     public List<Row> list(CurrentUser me) {
-        return api.list(caller(me), me.tenantSlug()).stream()
+        return api.list(Caller.of(me), me.tenantSlug()).stream()
                 .map(i -> new Row(i.name(), i.version(), i.updatedAt(), i.updatedBy())).toList();
     }
 
     @Override
     public List<String> set(CurrentUser me, String name, String value) {
         try {
-            SecretController.SetAnswer answer = api.set(caller(me), me.tenantSlug(), name, new SecretController.SetSecret(value))
+            SecretController.SetAnswer answer = api.set(Caller.of(me), me.tenantSlug(), name, new SecretController.SetSecret(value))
                     .getBody();
             return answer == null ? List.of() : answer.restarted();
         } catch (ErrorResponseException e) {
@@ -45,7 +45,7 @@ class ConsoleSecretActions implements SecretActions {
     @Override
     public void delete(CurrentUser me, String name) {
         try {
-            api.delete(caller(me), me.tenantSlug(), name);
+            api.delete(Caller.of(me), me.tenantSlug(), name);
         } catch (ErrorResponseException e) {
             throw new Refused(detail(e));
         } catch (ConflictException | NotFoundException e) {
@@ -59,7 +59,4 @@ class ConsoleSecretActions implements SecretActions {
         return errors != null ? String.valueOf(errors) : String.valueOf(e.getBody().getDetail());
     }
 
-    private static Caller caller(CurrentUser user) {
-        return new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
-    }
 }

@@ -1,7 +1,6 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
@@ -10,7 +9,6 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.TestArchives;
 import dev.palisade.platform.TestImages;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -68,16 +66,9 @@ class ServiceArchiveTests extends ServiceTestSupport {
     static final String SPEC = "{\"name\":\"api\",\"port\":8000,\"healthPath\":\"/\",\"platform\":\"ptrace\","
             + "\"command\":[\"python3\",\"app.py\"]}";
 
-    String admin;
-    String tenant;
-    String owner;
-
     @BeforeEach
     void tenantWithAnAdmin() throws Exception {
-        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
-        admin = adminToken();
-        tenant = createTenant(admin);
-        owner = userToken(admin, tenant, unique("owner"), "TENANT_ADMIN");
+        newTenantWithAdmin();
     }
 
     String deployArchive(byte[] archive) throws Exception {

@@ -1,8 +1,6 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin;
 import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
@@ -12,7 +10,6 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.TestImages;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -27,29 +24,12 @@ import org.springframework.mock.web.MockMultipartFile;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServicePagesTests extends ServiceTestSupport {
 
-    String admin;
-    String tenant;
-    String ownerName;
-    String owner;
-
     @BeforeEach
     void tenantWithAnAdmin() throws Exception {
-        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
-        admin = adminToken();
-        tenant = createTenant(admin);
-        ownerName = unique("owner");
-        owner = userToken(admin, tenant, ownerName, "TENANT_ADMIN");
+        newTenantWithAdmin();
     }
 
-    private MockHttpSession login(String username, String password) throws Exception {
-        return (MockHttpSession) mvc.perform(formLogin("/login").user(username).password(password))
-                .andReturn().getRequest().getSession();
-    }
 
-    private String page(MockHttpSession session, String path) throws Exception {
-        return mvc.perform(get(path).session(session)).andExpect(status().isOk()).andReturn().getResponse()
-                .getContentAsString();
-    }
 
     @Test
     void aTenantAdminUploadsAnImageDeploysFromTheFormAndRollsBack() throws Exception {

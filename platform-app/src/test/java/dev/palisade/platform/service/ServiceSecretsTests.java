@@ -1,8 +1,6 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
@@ -10,7 +8,6 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -67,18 +64,9 @@ class ServiceSecretsTests extends ServiceTestSupport {
     @Value("${palisade.data-dir}")
     Path dataDir;
 
-    String admin;
-    String tenant;
-    String owner;
-    String ownerName;
-
     @BeforeEach
     void tenantWithAnAdmin() throws Exception {
-        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
-        admin = adminToken();
-        tenant = createTenant(admin);
-        ownerName = unique("owner");
-        owner = userToken(admin, tenant, ownerName, "TENANT_ADMIN");
+        newTenantWithAdmin();
     }
 
     private String putSecret(String token, String name, String value, int expected) throws Exception {
@@ -110,15 +98,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         throw new AssertionError(path + " never answered with the expected body; last: " + last);
     }
 
-    private MockHttpSession login(String username, String password) throws Exception {
-        return (MockHttpSession) mvc.perform(formLogin("/login").user(username).password(password))
-                .andReturn().getRequest().getSession();
-    }
 
-    private String page(MockHttpSession session, String path) throws Exception {
-        return mvc.perform(get(path).session(session)).andExpect(status().isOk()).andReturn().getResponse()
-                .getContentAsString();
-    }
 
     @Test
     void aSecretReachesTheServiceAsVariableAndFileAndNowhereElse(CapturedOutput output) throws Exception {

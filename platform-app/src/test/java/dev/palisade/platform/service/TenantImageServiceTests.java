@@ -1,7 +1,6 @@
 package dev.palisade.platform.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
@@ -12,7 +11,6 @@ import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.TestArchives;
 import dev.palisade.platform.TestImages;
 import dev.palisade.platform.TestImages.Layer;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -46,16 +44,9 @@ class TenantImageServiceTests extends ServiceTestSupport {
                 "ExposedPorts", Map.of("8080/tcp", Map.of()));
     }
 
-    String admin;
-    String tenant;
-    String owner;
-
     @BeforeEach
     void tenantWithAnAdmin() throws Exception {
-        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "the ptrace platform needs root on Linux x86-64");
-        admin = adminToken();
-        tenant = createTenant(admin);
-        owner = userToken(admin, tenant, unique("owner"), "TENANT_ADMIN");
+        newTenantWithAdmin();
     }
 
     ResultActions upload(String token, String slug, String name, byte[] archive) throws Exception {
