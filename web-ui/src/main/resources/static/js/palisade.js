@@ -29,7 +29,7 @@
   });
 
   // <form data-upload-progress="progress-id">: sent by script so that the <progress> shows how
-  // much of the file is up; the page the server redirects to is then shown as a form's would be.
+  // much of the file is up; the page the server answers with is then shown as a form's would be.
   document.addEventListener('submit', function (event) {
     var form = event.target;
     var barId = form.getAttribute('data-upload-progress');
@@ -46,8 +46,14 @@
         bar.value = Math.round(100 * e.loaded / e.total);
       }
     });
+    // the answer is the page the upload redirected to, flash message included: show it as it is
     xhr.addEventListener('load', function () {
-      window.location.assign(xhr.responseURL || form.action);
+      if (xhr.responseURL && window.history.replaceState) {
+        window.history.replaceState(null, '', xhr.responseURL);
+      }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
     });
     xhr.addEventListener('error', function () {
       form.submit();
