@@ -41,6 +41,12 @@ class ServicePagesTests extends ServiceTestSupport {
                 .andExpect(redirectedUrl("/portal/images"));
         assertThat(page(portal, "/portal/images")).contains("data-image=\"site-image\"");
 
+        // the form names the tenant's secrets, never their values
+        mvc.perform(as(owner, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put(
+                "/api/v1/tenants/" + tenant + "/secrets/db-pass"), "{\"value\":\"not-shown-anywhere\"}"))
+                .andExpect(status().isCreated());
+        assertThat(page(portal, "/portal/services/new")).contains("Yours: db-pass").doesNotContain("not-shown-anywhere");
+
         // the form: the image's own program and port
         mvc.perform(multipart("/portal/services/new").param("name", "site").param("image", "site-image")
                         .param("platform", "ptrace").param("restartPolicy", "ALWAYS").session(portal).with(csrf()))
