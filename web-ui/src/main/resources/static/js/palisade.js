@@ -28,6 +28,40 @@
     form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = true; });
   });
 
+  // <form data-upload-progress="progress-id">: sent by script so that the <progress> shows how
+  // much of the file is up; the page the server answers with is then shown as a form's would be.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    var barId = form.getAttribute('data-upload-progress');
+    if (!barId || event.defaultPrevented || !window.XMLHttpRequest || !window.FormData) {
+      return;
+    }
+    event.preventDefault();
+    var bar = document.getElementById(barId);
+    var xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    xhr.upload.addEventListener('progress', function (e) {
+      if (e.lengthComputable && bar) {
+        bar.hidden = false;
+        bar.value = Math.round(100 * e.loaded / e.total);
+      }
+    });
+    // the answer is the page the upload redirected to, flash message included: show it as it is
+    xhr.addEventListener('load', function () {
+      if (xhr.responseURL && window.history.replaceState) {
+        window.history.replaceState(null, '', xhr.responseURL);
+      }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    xhr.addEventListener('error', function () {
+      form.submit();
+    });
+    form.querySelectorAll('button[type=submit]').forEach(function (b) { b.disabled = true; });
+    xhr.send(new FormData(form));
+  });
+
   // <button data-copy="input-id" data-copied="Copied">: copy that input's value.
   document.addEventListener('click', function (event) {
     var button = event.target.closest('[data-copy]');

@@ -29,8 +29,15 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        // multipart uploads (workload inputs, images) have their own bound: spring.servlet.multipart.*
-        return !request.getRequestURI().startsWith(request.getContextPath() + "/api/") || isMultipart(request);
+        // multipart uploads (workload inputs, images) have their own bound: spring.servlet.multipart.*; a
+        // tenant's image upload streams to disk, bounded by palisade.images.max-size
+        return !request.getRequestURI().startsWith(request.getContextPath() + "/api/") || isMultipart(request)
+                || isImageUpload(request);
+    }
+
+    private static boolean isImageUpload(HttpServletRequest request) {
+        return "POST".equals(request.getMethod()) && request.getRequestURI()
+                .substring(request.getContextPath().length()).matches("/api/v1/tenants/[^/]+/images");
     }
 
     private static boolean isMultipart(HttpServletRequest request) {

@@ -4,14 +4,19 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.image.Images;
+import dev.palisade.platform.secret.SecretFiles;
+import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
+import dev.palisade.sandbox.FileTrees;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +32,8 @@ import tools.jackson.databind.json.JsonMapper;
  * The one place a claimed workload becomes a {@link SandboxSpec}, for jobs and services alike:
  * a fresh workspace under {@code <data-dir>/work/<id>} (bounded, see {@link Workspaces}) with the input unpacked and owned by the
  * tenant's uid, the stored command, environment, limits and platform, the image's root and the
- * tenant's identity. A service differs only in its limits (no wall or output limit: it runs
+ * tenant's identity (a service's input is its code, unpacked read-only at {@code /app}), and its secrets (opened here, each read audited: as environment variables,
+ * or as files bound read-only at {@code /run/secrets}). A service differs only in its limits (no wall or output limit: it runs
  * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
  * to listen on).
  */
@@ -47,10 +53,14 @@ public class SandboxSpecs {
     private final Workspaces workspaces;
     private final Path dataDir;
     private final Path workRoot;
+    private final SecretVault secrets;
+    private final SecretFiles secretFiles;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
-            Workspaces workspaces, PalisadeProperties palisade) {
+            Workspaces workspaces, PalisadeProperties palisade, SecretVault secrets, SecretFiles secretFiles) {
         this.store = store;
+        this.secrets = secrets;
+        this.secretFiles = secretFiles;
         this.workspaces = workspaces;
         this.images = images;
         this.identity = identity;
@@ -63,13 +73,22 @@ public class SandboxSpecs {
     public record Prepared(SandboxSpec spec, long outputBytes) {
     }
 
+    /** Where a service's code archive is unpacked, read-only, in its sandbox (and its working directory). */
+    public static final String APP = "/app";
+
+    private Path appDir(UUID workload) {
+        return workRoot.resolve(workload + ".app");
+    }
+
     /** The workload's workspace directory (whether or not it exists yet). */
     public Path workspace(UUID workload) {
         return workRoot.resolve(workload.toString());
     }
 
-    /** Removes the workload's workspace once its run is over; a failure is logged, not thrown. */
+    /** Removes the workload's workspace and secret files once its run is over; a failure is logged, not thrown. */
     public void removeWorkspace(UUID workload) {
+        secretFiles.remove(workload);
+        FileTrees.delete(appDir(workload));
         Path ws = workspace(workload);
         try {
             workspaces.remove(ws);
@@ -85,6 +104,7 @@ public class SandboxSpecs {
      */
     public String failure(UUID workload, Exception e) {
         String message = e instanceof Archives.ArchiveException || e instanceof SandboxException
+                || e instanceof SecretVault.MissingSecretException || e instanceof SecretProblem
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message
                 .replace(workspace(workload).toString(), "/workspace")
@@ -107,9 +127,18 @@ public class SandboxSpecs {
         Map<String, Long> l = JSON.readValue(c.limits(), LIMITS);
         long output = l.getOrDefault("outputBytes", Limits.DEFAULT.outputBytes());
         long disk = workspaces.open(ws, c.storageBytes());
+        Path app = null;
         if (c.hasInput()) {
             byte[] input = store.file(c.id(), "input").orElse(new byte[0]);
-            Archives.extract(input, ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+            // a job's input is its workspace's first content; a service's is its code, read-only at /app
+            app = service ? appDir(c.id()) : null;
+            if (app != null) {
+                FileTrees.delete(app);
+            }
+            Archives.extract(input, app != null ? app : ws, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
+            if (app != null) {
+                Archives.chown(app, uid, uid);
+            }
         }
         Archives.chown(ws, uid, uid);
         Limits limits = new Limits(
@@ -129,7 +158,47 @@ public class SandboxSpecs {
         if (service) {
             spec.network(NetworkPolicy.LOOPBACK);
         }
-        images.root(c.image()).ifPresent(spec::root);
+        Path root = images.root(c.tenantId(), c.image()).orElse(null);
+        if (root != null) {
+            spec.root(root);
+            String workdir = images.config(c.tenantId(), c.image()).workingDir();
+            if (workdir != null) {
+                spec.workdir(workdir);
+            }
+        }
+        if (app != null) {
+            spec.bind(new SandboxSpec.Bind(app, APP, true)).workdir(APP);
+        }
+        addSecrets(c, spec, root, uid);
         return new Prepared(spec.build(), output);
+    }
+
+    /** A secret could not be given to the sandbox as asked; the message names it, never its value. */
+    static final class SecretProblem extends IOException {
+        SecretProblem(String message) {
+            super(message);
+        }
+    }
+
+    private void addSecrets(Claimed c, SandboxSpec.Builder spec, Path root, int uid) throws IOException {
+        List<SecretVault.Resolved> resolved = secrets.resolve(c.id(), c.tenantId(), c.tenantSlug());
+        for (SecretVault.Resolved r : resolved) {
+            if (!r.ref().asFile()) {
+                spec.env(r.ref().env(), new String(r.value(), StandardCharsets.UTF_8));
+            }
+        }
+        if (root != null && resolved.stream().anyMatch(r -> r.ref().asFile())) {
+            // the engine makes the mount point inside the image: a link there would aim the bind elsewhere
+            for (String p : List.of("run", "run/secrets")) {
+                if (Files.isSymbolicLink(root.resolve(p))) {
+                    throw new SecretProblem("the image's /" + p + " is a symbolic link: secret files cannot be mounted at "
+                            + SecretFiles.MOUNT);
+                }
+            }
+        }
+        Path dir = secretFiles.write(c.id(), resolved, uid);
+        if (dir != null) {
+            spec.bind(new SandboxSpec.Bind(dir, SecretFiles.MOUNT, true));
+        }
     }
 }

@@ -5,9 +5,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
- * Imported images ({@code palisade.images.*}).
+ * Imported and uploaded images ({@code palisade.images.*}).
  *
- * @param maxSize      largest image archive accepted (also bounded by spring.servlet.multipart.max-file-size)
+ * @param maxSize      largest image archive accepted (a multipart upload is also bounded by
+ *                     spring.servlet.multipart.max-file-size; a tenant's raw upload streams to disk)
  * @param maxUnpacked  most bytes all layers may unpack to
  * @param maxEntries   most entries all layers may hold
  */

@@ -20,7 +20,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * Root filesystems by image name: {@code host} is the host userland read-only with secrets left
+ * Root filesystems by image name (a tenant's own images, {@link TenantImages}, come first for
+ * that tenant): {@code host} is the host userland read-only with secrets left
  * out (the engine's default root), {@code scratch} an empty directory; an imported OCI image
  * is unpacked once per node under {@code <data-dir>/images/<name>/rootfs} from the archive kept
  * in the database.
@@ -37,8 +38,12 @@ public class Images {
     private final AuditLog audit;
     private final TransactionTemplate tx;
 
-    Images(JdbcClient jdbc, PalisadeProperties properties, ImageProperties limits, AuditLog audit, TransactionTemplate tx) {
+    private final TenantImages tenantImages;
+
+    Images(JdbcClient jdbc, PalisadeProperties properties, ImageProperties limits, AuditLog audit, TransactionTemplate tx,
+            TenantImages tenantImages) {
         this.jdbc = jdbc;
+        this.tenantImages = tenantImages;
         this.dir = properties.dataDir().toAbsolutePath().normalize().resolve("images");
         this.limits = limits;
         this.audit = audit;
@@ -83,12 +88,9 @@ public class Images {
         if (archive.length > limits.maxSize().toBytes()) {
             throw new ImportRefused("archive", "image archive larger than " + limits.maxSize().toBytes() + " bytes");
         }
-        Path staging = dir.resolve(name).resolve("rootfs.tmp");
-        Path rootfs = dir.resolve(name).resolve("rootfs");
         try {
             FileTrees.delete(dir.resolve(name));
-            OciImages.unpack(archive, staging, limits.maxEntries(), limits.maxUnpacked().toBytes());
-            Files.move(staging, rootfs);
+            unpack(archive, dir.resolve(name), limits.maxEntries(), limits.maxUnpacked().toBytes());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (Archives.ArchiveException e) {
@@ -110,12 +112,51 @@ public class Images {
         });
     }
 
+    /** Unpacks an archive kept whole into {@code imageDir/rootfs}, through a scratch directory beside it. */
+    private static void unpack(byte[] archive, Path imageDir, int maxEntries, long maxBytes) throws IOException {
+        Path scratch = imageDir.resolve("archive.tmp");
+        Path staging = imageDir.resolve("rootfs.tmp");
+        try {
+            OciImages.Parsed parsed = OciImages.read(new java.io.ByteArrayInputStream(archive), scratch, maxBytes);
+            OciImages.unpack(parsed, staging, maxEntries, maxBytes);
+            Files.move(staging, imageDir.resolve("rootfs"));
+        } finally {
+            FileTrees.delete(scratch);
+        }
+    }
+
     private static String sha256(byte[] data) {
         try {
             return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The images a tenant may run on (null: the shared ones only): the shared ones, then its own. */
+    public java.util.List<String> names(Long tenantId) {
+        java.util.List<String> out = new java.util.ArrayList<>(jdbc.sql("select name from image order by name")
+                .query(String.class).list());
+        if (tenantId != null) {
+            tenantImages.list(tenantId).forEach(i -> out.add(i.name()));
+        }
+        return out;
+    }
+
+    /** Whether the tenant may run on the image: one of its own, or one every tenant has. */
+    public boolean exists(long tenantId, String name) {
+        return tenantImages.find(tenantId, name).isPresent() || exists(name);
+    }
+
+    /** The image's config the runtime honours: a tenant's own image's, none for the others. */
+    public TenantImages.ImageConfig config(long tenantId, String name) {
+        return tenantImages.config(tenantId, name).orElse(TenantImages.ImageConfig.NONE);
+    }
+
+    /** The root to run the tenant's workload on: its own image of that name first, else the shared one. */
+    public Optional<Path> root(long tenantId, String name) {
+        Optional<Path> own = tenantImages.root(tenantId, name);
+        return own.isPresent() ? own : root(name);
     }
 
     public boolean exists(String name) {
@@ -142,9 +183,7 @@ public class Images {
                 byte[] archive = jdbc.sql("select archive from image where name = :name and kind = 'oci'")
                         .param("name", name).query(byte[].class).optional()
                         .orElseThrow(() -> new IllegalStateException("no image '" + name + "'"));
-                Path staging = dir.resolve(name).resolve("rootfs.tmp");
-                OciImages.unpack(archive, staging);
-                Files.move(staging, rootfs);
+                unpack(archive, dir.resolve(name), 200_000, 2L << 30);
             }
             return Optional.of(rootfs);
         } catch (IOException e) {

@@ -19,6 +19,11 @@ public record Caller(long userId, String username, Role role, Long tenantId, Str
         return role == Role.TENANT_ADMIN;
     }
 
+    /** The console's or portal's signed-in user as the API's caller, for pages that call the API's operations. */
+    public static Caller of(dev.palisade.web.support.CurrentUser user) {
+        return new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
+    }
+
     static Caller of(Authentication authentication) {
         Object principal = authentication == null ? null : authentication.getPrincipal();
         if (principal instanceof TokenPrincipal token) {

@@ -52,7 +52,8 @@ class SecurityConfiguration {
         http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
                 .addFilterBefore(throttle, BasicAuthenticationFilter.class)
                 .authenticationManager(passwordManager(passwords, events))
-                .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated())
+                // a deploy-scoped token mints no token (it would mint itself a full one)
+                .authorizeHttpRequests((authorize) -> authorize.anyRequest().access(DeployScope.fullTokensOnly()))
                 .httpBasic((basic) -> basic.authenticationEntryPoint(
                         ProblemResponses.entryPoint("Basic realm=\"palisade\", " + BEARER_CHALLENGE)));
         return statelessApi(http, introspector);
@@ -62,7 +63,9 @@ class SecurityConfiguration {
     @Order(2)
     SecurityFilterChain apiChain(HttpSecurity http, TokenIntrospector introspector) throws Exception {
         http.securityMatcher("/api/**")
-                .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated());
+                .authorizeHttpRequests((authorize) -> authorize
+                        .requestMatchers(DeployScope.allowed()).authenticated()
+                        .anyRequest().access(DeployScope.fullTokensOnly()));
         return statelessApi(http, introspector);
     }
 

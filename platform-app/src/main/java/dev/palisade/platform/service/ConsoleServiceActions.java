@@ -33,14 +33,14 @@ class ConsoleServiceActions implements ServiceActions {
 
     @Override
     public void stop(CurrentUser actor, String tenantSlug, String service) {
-        api.stop(caller(actor), tenantSlug, service);
+        api.stop(Caller.of(actor), tenantSlug, service);
     }
 
     @Override
     public UUID start(CurrentUser actor, String tenantSlug, String service) {
         ResponseEntity<?> answer;
         try {
-            answer = api.start(caller(actor), tenantSlug, service);
+            answer = api.start(Caller.of(actor), tenantSlug, service);
         } catch (ConflictException e) {
             throw new Refused(e.getMessage());
         }
@@ -51,7 +51,4 @@ class ConsoleServiceActions implements ServiceActions {
         throw new Refused(problem == null ? "not started" : problem.getDetail());
     }
 
-    private static Caller caller(CurrentUser user) {
-        return new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
-    }
 }

@@ -5,35 +5,31 @@ import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.service.RestartPolicy;
 import dev.palisade.model.service.ServiceSpec;
-import dev.palisade.model.service.ServiceStatus;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.Workload;
-import dev.palisade.model.workload.WorkloadLimits;
-import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
 import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.edge.AppsSite;
+import dev.palisade.platform.image.Images;
 import dev.palisade.platform.ingress.IngressStats;
+import dev.palisade.platform.secret.SecretRef;
+import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.security.Caller;
-import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.platform.workload.WorkloadSubmissions;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
-import java.util.function.Function;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -42,8 +38,9 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
-import tools.jackson.core.type.TypeReference;
+import org.springframework.web.multipart.MultipartFile;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -60,126 +57,158 @@ class ServiceController {
 
     private final TenantAccess access;
     private final WorkloadSubmissions submissions;
-    private final WorkloadService workloads;
     private final WorkloadStore store;
     private final ServiceStore services;
+    private final ServiceDeployer deployer;
+    private final SecretVault secrets;
+    private final Images images;
     private final Dispatcher dispatcher;
-    private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final AuditLog audit;
     private final IngressStats stats;
     private final AppsSite apps;
 
-    ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
-            WorkloadStore store, ServiceStore services, Dispatcher dispatcher, WorkloadProperties properties,
-            TransactionTemplate tx, AuditLog audit, IngressStats stats, AppsSite apps) {
+    ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
+            ServiceDeployer deployer, SecretVault secrets, Images images, Dispatcher dispatcher, TransactionTemplate tx,
+            AuditLog audit, IngressStats stats, AppsSite apps) {
+        this.apps = apps;
+        this.images = images;
         this.access = access;
         this.submissions = submissions;
-        this.workloads = workloads;
         this.store = store;
         this.services = services;
+        this.deployer = deployer;
+        this.secrets = secrets;
         this.dispatcher = dispatcher;
-        this.properties = properties;
         this.tx = tx;
         this.audit = audit;
         this.stats = stats;
-        this.apps = apps;
     }
 
     /** A deployment request: a workload spec plus what makes it a service. */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
-            WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath) {
+            WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
+            List<SecretRef> secrets) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
-            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests) {
+            String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets,
+            String image, String archiveDigest, String deployedBy) {
 
         /** {@code showNode}: the node it runs on, for a platform admin only. */
-        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode) {
+        static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode,
+                List<SecretRef> secrets) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(),
                     showNode ? d.node() : null,
-                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()));
+                    d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets, d.image(),
+                    d.archiveDigest(), d.deployedBy());
         }
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Deploy or redeploy a service", description = "{name, image, command[], env{}, platform, "
-            + "limits{}, port, restartPolicy: ALWAYS|ON_FAILURE|NEVER, healthPath}; counts against the concurrency "
+            + "limits{}, port, restartPolicy: ALWAYS|ON_FAILURE|NEVER, healthPath, secrets: [{name, env?}]}; a secret "
+            + "with env is that variable, without it the file /run/secrets/<name>; counts against the concurrency "
             + "quota while it runs")
     ResponseEntity<?> deploy(Caller caller, @PathVariable("tenant") String slug, @RequestBody Deploy body) {
+        return deploy(caller, slug, body, null);
+    }
+
+    @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @Operation(summary = "Deploy or redeploy a service from a code archive", description = "parts: spec (the JSON "
+            + "above) and archive (.tar.gz or .zip), unpacked read-only at /app, the working directory; e.g. a command "
+            + "[\"python3\", \"app.py\"]. Counts against storage as a job's input does")
+    ResponseEntity<?> deployArchive(Caller caller, @PathVariable("tenant") String slug,
+            @RequestPart("spec") String spec, @RequestPart("archive") MultipartFile archive) throws java.io.IOException {
+        Deploy body;
+        try {
+            body = JSON.readValue(spec, Deploy.class);
+        } catch (RuntimeException e) {
+            throw ApiProblems.badRequest("spec", "is not a valid service spec");
+        }
+        return deploy(caller, slug, body, archive.getBytes());
+    }
+
+    ResponseEntity<?> deploy(Caller caller, String slug, Deploy body, byte[] archive) {
         Tenant tenant = access.visible(caller, slug);
         if (body == null) {
             throw ApiProblems.badRequest("spec", "is required");
         }
-        ServiceSpec spec = spec(body);
-        NewWorkload w = submissions.validate(new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
+        if (archive != null) {
+            submissions.validateArchive("archive", archive);
+        }
+        ServiceSpec spec = spec(body, images.config(tenant.getId(), body.image() == null ? Images.HOST : body.image())
+                .exposedPort());
+        NewWorkload w = submissions.validate(tenant, new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
                 body.env(), body.platform(), body.limits(), 1));
-        return deploy(caller, slug, tenant, spec, w);
+        List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
+        return answer(caller, slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, archive, null));
     }
 
-    private ResponseEntity<?> deploy(Caller caller, String slug, Tenant tenant, ServiceSpec spec, NewWorkload w) {
-        return admit(caller, slug, tenant, spec.name(), true, newest -> new Launch(spec, w));
+    /** A roll back's target: a deployment (its workload id) of the service; none, the one before. */
+    record RollBack(UUID deployment) {
     }
 
-    /** What a new deployment runs. */
-    private record Launch(ServiceSpec spec, NewWorkload workload) {
+    @PostMapping("/{name}/redeploy")
+    @Operation(summary = "Redeploy a service as it is", description = "a new deployment with the newest one's image, "
+            + "code, spec and secrets; the current one stops once it is healthy")
+    ResponseEntity<?> redeploy(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
+        Tenant tenant = access.visible(caller, slug);
+        ServiceStore.Deployment d = newest(tenant, name);
+        return answer(caller, slug, d.spec(), deployer.again(caller.username(), tenant, d, "redeploy"));
     }
 
-    /** Deployment statuses a redeploy may replace: one that serves, or one that keeps crashing. */
-    private static final Set<ServiceStatus> REPLACEABLE = EnumSet.of(ServiceStatus.HEALTHY, ServiceStatus.BACKOFF,
-            ServiceStatus.CRASH_LOOP);
-
-    /**
-     * Admits a new deployment of the service, one at a time per service: under the service's
-     * lock, and only while no other deployment of it is on its way (queued, or running but not
-     * yet healthy). A redeploy ({@code replacing}) may run beside the one deployment it replaces
-     * (healthy, or crashing) until it turns healthy itself; a start only when none runs. Whoever
-     * comes second gets 409, so that parallel deploys and starts never leave two deployments of
-     * one service on their way.
-     */
-    private ResponseEntity<?> admit(Caller caller, String slug, Tenant tenant, String name, boolean replacing,
-            Function<Optional<ServiceStore.Deployment>, Launch> launch) {
-        Admitted admitted = tx.execute(status -> {
-            services.lock(tenant.getId(), name);
-            List<ServiceStore.Deployment> history = services.history(tenant.getId(), name);
-            List<ServiceStore.Deployment> active = history.stream()
-                    .filter(d -> d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")).toList();
-            boolean replaceable = replacing && active.size() == 1 && active.get(0).workloadState().equals("RUNNING")
-                    && REPLACEABLE.contains(active.get(0).status());
-            if (!active.isEmpty() && !replaceable) {
-                ServiceStore.Deployment on = active.get(0);
-                throw new ConflictException("service '" + name + "' " + (replacing
-                        ? "has a deployment on its way already (" + (on.workloadState().equals("QUEUED") ? "queued"
-                                : on.status().name().toLowerCase(Locale.ROOT)) + "); deploy again once it is healthy, "
-                                + "or stop the service first"
-                        : "is already " + on.workloadState().toLowerCase(Locale.ROOT)));
+    @org.springframework.web.bind.annotation.DeleteMapping("/{name}")
+    @Operation(summary = "Delete a stopped service", description = "with every deployment, its log and code; 409 "
+            + "while a deployment is queued or running")
+    ResponseEntity<?> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
+        Tenant tenant = access.visible(caller, slug);
+        for (ServiceStore.Deployment d : services.history(tenant.getId(), name)) {
+            if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
+                throw new ConflictException("service '" + name + "' is " + d.workloadState().toLowerCase(Locale.ROOT)
+                        + "; stop it first");
             }
-            Launch l = launch.apply(history.stream().findFirst());
-            Admitted a = workloads.submit(caller.username(), tenant, l.workload(), 0, properties.maxQueuedPerTenant());
-            if (a.refusal() == null) {
-                services.insert(a.workload().getId(), tenant.getId(), l.spec());
-                audit.record(caller.username(), tenant, "service.deploy", "service:" + name,
-                        Map.of("workload", a.workload().getId(), "port", l.spec().port()));
-            }
-            return a;
+        }
+        newest(tenant, name);
+        tx.executeWithoutResult(status -> {
+            int n = services.delete(tenant.getId(), name);
+            audit.record(caller.username(), tenant, "service.delete", "service:" + name, Map.of("deployments", n));
         });
+        return ResponseEntity.noContent().build();
+    }
+
+    @PostMapping("/{name}/rollback")
+    @Operation(summary = "Roll back to an earlier deployment", description = "{deployment: workloadId} from "
+            + "/deployments, or no body: the newest earlier one that was healthy. A new deployment with its image, code, "
+            + "spec and secrets; the current one stops once it is healthy")
+    ResponseEntity<?> rollBack(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name,
+            @RequestBody(required = false) RollBack body) {
+        Tenant tenant = access.visible(caller, slug);
+        ServiceStore.Deployment current = newest(tenant, name);
+        return answer(caller, slug, current.spec(), deployer.rollBack(caller.username(), tenant, name,
+                body == null ? null : body.deployment()));
+    }
+
+    private ResponseEntity<?> answer(Caller caller, String slug, ServiceSpec spec, Admitted admitted) {
         Workload created = admitted.workload();
         AdmissionException refusal = admitted.refusal();
         if (refusal != null) {
             return ApiProblems.overQuota(refusal, Map.of());
         }
-        dispatcher.wake();
         ServiceStore.Deployment d = services.byWorkload(created.getId()).orElseThrow();
-        return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + name))
-                .body(ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin()));
+        return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/services/" + spec.name()))
+                .body(response(caller, d));
     }
 
-    private static ServiceSpec spec(Deploy body) {
-        if (body.port() == null) {
-            throw ApiProblems.badRequest("port", "is required: the port the program listens on inside the sandbox");
+    /** The service part of a deploy; {@code exposedPort}: the image's, the port when none is given. */
+    private static ServiceSpec spec(Deploy body, Integer exposedPort) {
+        Integer port = body.port() != null ? body.port() : exposedPort;
+        if (port == null) {
+            throw ApiProblems.badRequest("port", "is required: the port the program listens on inside the sandbox "
+                    + "(the image exposes none)");
         }
         RestartPolicy policy;
         try {
@@ -189,7 +218,7 @@ class ServiceController {
             throw ApiProblems.badRequest("restartPolicy", "must be ALWAYS, ON_FAILURE or NEVER");
         }
         try {
-            return new ServiceSpec(body.name(), body.port(), policy, body.healthPath());
+            return new ServiceSpec(body.name(), port, policy, body.healthPath());
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             int colon = m.indexOf(':');
@@ -201,23 +230,21 @@ class ServiceController {
     @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
-        return services.latest(tenant.getId()).stream()
-                .map(d -> ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin())).toList();
+        return services.latest(tenant.getId()).stream().map(d -> response(caller, d)).toList();
     }
 
     @GetMapping("/{name}")
     @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        return ServiceResponse.of(newest(tenant, name), stats, apps, caller.isPlatformAdmin());
+        return response(caller, newest(tenant, name));
     }
 
     @GetMapping("/{name}/deployments")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
-        return services.history(tenant.getId(), name).stream()
-                .map(d -> ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin())).toList();
+        return services.history(tenant.getId(), name).stream().map(d -> response(caller, d)).toList();
     }
 
     @PostMapping("/{name}/stop")
@@ -240,7 +267,7 @@ class ServiceController {
                 }
             }
         }
-        return ServiceResponse.of(newest(tenant, name), stats, apps, caller.isPlatformAdmin());
+        return response(caller, newest(tenant, name));
     }
 
     @PostMapping("/{name}/start")
@@ -248,18 +275,12 @@ class ServiceController {
             + "409 while a deployment of it is queued or running")
     ResponseEntity<?> start(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
-        newest(tenant, name);
-        return admit(caller, slug, tenant, name, false, newest -> relaunch(tenant, newest.orElseThrow()));
+        ServiceStore.Deployment d = newest(tenant, name);
+        return answer(caller, slug, d.spec(), deployer.start(caller.username(), tenant, d));
     }
 
-    /** The newest deployment's spec and workload, again. */
-    private Launch relaunch(Tenant tenant, ServiceStore.Deployment d) {
-        Workload old = workloads.get(tenant, d.workloadId());
-        Map<String, Long> l = JSON.readValue(old.getLimits(), new TypeReference<Map<String, Long>>() { });
-        WorkloadLimits limits = new WorkloadLimits(l.get("cpuMillis"), l.get("wallMillis"), l.get("memoryBytes"),
-                l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
-        return new Launch(d.spec(), new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(),
-                old.getPlatform(), limits, 1));
+    private ServiceResponse response(Caller caller, ServiceStore.Deployment d) {
+        return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -20,19 +20,25 @@ public class ServiceStore {
         this.jdbc = jdbc;
     }
 
-    /** One deployment as the API and the ingress see it. */
+    /**
+     * One deployment as the API and the ingress see it; {@code image}, {@code archiveDigest}
+     * (of its code archive, or null) and {@code deployedBy} are its history.
+     */
     public record Deployment(UUID workloadId, long tenantId, String tenantSlug, ServiceSpec spec, ServiceStatus status,
-            int restarts, String lastExit, String workloadState, String node, Instant createdAt, Instant healthyAt) {
+            int restarts, String lastExit, String workloadState, String node, Instant createdAt, Instant healthyAt,
+            String image, String archiveDigest, String deployedBy) {
     }
 
     /** Marks the workload a SERVICE and stores its spec; in the submitting transaction. */
-    void insert(UUID workload, long tenantId, ServiceSpec spec) {
+    void insert(UUID workload, long tenantId, ServiceSpec spec, String archiveDigest, String deployedBy) {
         jdbc.sql("update workload set kind = 'SERVICE' where id = :id").param("id", workload).update();
         jdbc.sql("""
-                insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, health_path)
-                values (:id, :tenant, :name, :port, :policy, :health)""")
+                insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, health_path,
+                    archive_digest, deployed_by)
+                values (:id, :tenant, :name, :port, :policy, :health, :digest, :by)""")
                 .param("id", workload).param("tenant", tenantId).param("name", spec.name()).param("port", spec.port())
-                .param("policy", spec.restartPolicy().name()).param("health", spec.healthPath()).update();
+                .param("policy", spec.restartPolicy().name()).param("health", spec.healthPath())
+                .param("digest", archiveDigest, java.sql.Types.VARCHAR).param("by", deployedBy).update();
     }
 
     /**
@@ -47,7 +53,8 @@ public class ServiceStore {
 
     private static final String SELECT = """
             select d.workload_id, d.tenant_id, t.slug, d.service_name, d.port, d.restart_policy, d.health_path,
-                   d.status, d.restarts, d.last_exit, w.state, w.node, w.created_at, d.healthy_at
+                   d.status, d.restarts, d.last_exit, w.state, w.node, w.created_at, d.healthy_at,
+                   w.image, d.archive_digest, d.deployed_by
             from service_deployment d join workload w on w.id = d.workload_id join tenant t on t.id = d.tenant_id
             """;
 
@@ -56,7 +63,8 @@ public class ServiceStore {
                 new ServiceSpec(rs.getString(4), rs.getInt(5), RestartPolicy.valueOf(rs.getString(6)), rs.getString(7)),
                 ServiceStatus.valueOf(rs.getString(8)), rs.getInt(9), rs.getString(10), rs.getString(11),
                 rs.getString(12), rs.getTimestamp(13).toInstant(),
-                rs.getTimestamp(14) == null ? null : rs.getTimestamp(14).toInstant())).list();
+                rs.getTimestamp(14) == null ? null : rs.getTimestamp(14).toInstant(), rs.getString(15), rs.getString(16),
+                rs.getString(17))).list();
     }
 
     public Optional<Deployment> byWorkload(UUID workload) {
@@ -94,6 +102,22 @@ public class ServiceStore {
                 .param("slug", tenantSlug).param("name", name)
                 .query((rs, i) -> new Placement(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3)))
                 .optional();
+    }
+
+    /** The newest deployment of each service of every tenant, for the console. */
+    public List<Deployment> latestOfEveryTenant() {
+        return query(jdbc.sql(SELECT + """
+                 where w.created_at = (select max(w2.created_at) from service_deployment d2
+                     join workload w2 on w2.id = d2.workload_id where d2.tenant_id = d.tenant_id and d2.service_name = d.service_name)
+                 order by t.slug, d.service_name limit 1000"""));
+    }
+
+    /** Deletes every deployment of a stopped service with its workloads (logs, inputs); how many. */
+    int delete(long tenantId, String name) {
+        return jdbc.sql("""
+                delete from workload w using service_deployment d
+                where d.workload_id = w.id and d.tenant_id = :tenant and d.service_name = :name""")
+                .param("tenant", tenantId).param("name", name).update();
     }
 
     /** The newest deployment of each of a tenant's services. */

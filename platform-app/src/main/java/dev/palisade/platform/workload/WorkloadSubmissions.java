@@ -11,6 +11,9 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.image.Images;
+import dev.palisade.platform.image.TenantImages;
+import dev.palisade.platform.secret.SecretRef;
+import dev.palisade.platform.secret.SecretVault;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -44,9 +47,11 @@ public class WorkloadSubmissions {
     private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final Path scratch;
+    private final SecretVault secrets;
 
     WorkloadSubmissions(WorkloadService workloads, WorkloadStore store, Images images, Dispatcher dispatcher,
-            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade) {
+            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade, SecretVault secrets) {
+        this.secrets = secrets;
         this.workloads = workloads;
         this.store = store;
         this.images = images;
@@ -58,25 +63,32 @@ public class WorkloadSubmissions {
 
     /** What a client sends; see ARCHITECTURE.md. {@code maxAttempts}: how often a lost worker's run is retried in all. */
     public record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
-            Limits limits, Integer maxAttempts) {
+            Limits limits, Integer maxAttempts, List<SecretRef> secrets) {
+
+        /** A submission that is given no secrets. */
+        public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
+                Limits limits, Integer maxAttempts) {
+            this(name, image, command, env, platform, limits, maxAttempts, null);
+        }
     }
 
     public record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
     }
 
     Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
-        NewWorkload w = validate(spec);
+        NewWorkload w = validate(tenant, spec);
+        List<SecretRef> refs = validateSecrets(tenant, spec.secrets());
         if (input != null) {
-            if (input.length > properties.maxInputSize().toBytes()) {
-                throw ApiProblems.badRequest("input", "larger than " + properties.maxInputSize().toBytes() + " bytes");
-            }
-            checkArchive(input);
+            validateArchive("input", input);
         }
         Admitted admitted = tx.execute(status -> {
             Admitted a = workloads.submit(actor, tenant, w, input == null ? 0 : input.length,
                     properties.maxQueuedPerTenant());
             if (a.refusal() == null && input != null) {
                 store.putFile(a.workload().getId(), "input", input);
+            }
+            if (a.refusal() == null) {
+                secrets.attach(a.workload().getId(), refs);
             }
             return a;
         });
@@ -86,19 +98,30 @@ public class WorkloadSubmissions {
         return admitted;
     }
 
-    private void checkArchive(byte[] input) {
+    /**
+     * A job's input or a service's code archive ({@code field}): at most the input size, and
+     * unpacked once to a scratch directory so that a hostile one is refused now with the reason.
+     */
+    public void validateArchive(String field, byte[] input) {
+        if (input.length > properties.maxInputSize().toBytes()) {
+            throw ApiProblems.badRequest(field, "larger than " + properties.maxInputSize().toBytes() + " bytes");
+        }
         Path dir = scratch.resolve("check-" + UUID.randomUUID());
         try {
             Archives.extract(input, dir, properties.maxInputEntries(), properties.maxInputExpanded().toBytes());
         } catch (Archives.ArchiveException e) {
-            throw ApiProblems.badRequest("input", e.getMessage());
+            throw ApiProblems.badRequest(field, e.getMessage());
         } finally {
             FileTrees.delete(dir);
         }
     }
 
-    /** The shape checks of a submission, also used for a service's deployment. */
-    public NewWorkload validate(Spec s) {
+    /**
+     * The shape checks of a submission, also used for a service's deployment. On a tenant's own
+     * image the image's config applies as Docker applies it: its Entrypoint, then the command
+     * given or else its Cmd; its Env under the env given.
+     */
+    public NewWorkload validate(Tenant tenant, Spec s) {
         if (s == null) {
             throw ApiProblems.badRequest("spec", "is required");
         }
@@ -107,12 +130,14 @@ public class WorkloadSubmissions {
             throw ApiProblems.badRequest("name", "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
         String image = s.image() == null ? Images.HOST : s.image();
-        if (image.length() > 100 || !images.exists(image)) {
+        if (image.length() > 100 || !images.exists(tenant.getId(), image)) {
             throw ApiProblems.badRequest("image", "no such image; see GET /api/v1/images");
         }
-        List<String> command = s.command();
-        if (command == null || command.isEmpty() || command.size() > MAX_ARGS) {
-            throw ApiProblems.badRequest("command", "must have 1 to " + MAX_ARGS + " elements");
+        TenantImages.ImageConfig config = images.config(tenant.getId(), image);
+        List<String> command = config.command(s.command());
+        if (command.isEmpty() || command.size() > MAX_ARGS) {
+            throw ApiProblems.badRequest("command", "must have 1 to " + MAX_ARGS + " elements (the image has no "
+                    + "Entrypoint or Cmd to run)");
         }
         for (int i = 0; i < command.size(); i++) {
             String arg = command.get(i);
@@ -121,7 +146,10 @@ public class WorkloadSubmissions {
                         + " characters without NUL");
             }
         }
-        Map<String, String> env = s.env() == null ? Map.of() : s.env();
+        Map<String, String> env = new java.util.LinkedHashMap<>(config.env());
+        if (s.env() != null) {
+            env.putAll(s.env());
+        }
         if (env.size() > MAX_ENV) {
             throw ApiProblems.badRequest("env", "at most " + MAX_ENV + " variables");
         }
@@ -145,6 +173,32 @@ public class WorkloadSubmissions {
         return new NewWorkload(name, image, JSON.writeValueAsString(command), JSON.writeValueAsString(env), platform,
                 new WorkloadLimits(l.cpuMillis(), l.wallMillis(), l.memoryBytes(), l.maxProcesses(), l.outputBytes()),
                 attempts);
+    }
+
+    /**
+     * The secrets a submission asks for: well formed, at most {@value #MAX_ENV} of them, each an
+     * existing secret of the tenant, and no file asked twice.
+     */
+    public List<SecretRef> validateSecrets(Tenant tenant, List<SecretRef> refs) {
+        if (refs == null || refs.isEmpty()) {
+            return List.of();
+        }
+        if (refs.size() > MAX_ENV) {
+            throw ApiProblems.badRequest("secrets", "at most " + MAX_ENV + " references");
+        }
+        for (int i = 0; i < refs.size(); i++) {
+            SecretRef r = refs.get(i);
+            String problem = r == null ? "must be {\"name\": …, \"env\": …}" : r.problem();
+            if (problem != null) {
+                throw ApiProblems.badRequest("secrets[" + i + "]", problem);
+            }
+        }
+        List<String> missing = this.secrets.missing(tenant.getId(), refs.stream().map(SecretRef::name).toList());
+        if (!missing.isEmpty()) {
+            throw ApiProblems.badRequest("secrets", "no secret named " + String.join(", ", missing)
+                    + "; set it first with PUT /api/v1/tenants/" + tenant.getSlug() + "/secrets/{name}");
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(refs));
     }
 
     static Spec parse(String json) {

@@ -44,6 +44,36 @@ abstract class ServiceTestSupport extends ApiTestSupport {
     @LocalServerPort
     int port;
 
+    /** A platform admin's token, a fresh tenant and its tenant admin, set by {@link #newTenantWithAdmin()}. */
+    String admin;
+    String tenant;
+    String ownerName;
+    String owner;
+
+    /** A fresh tenant with a tenant admin, for tests whose services run on the ptrace platform (as root). */
+    void newTenantWithAdmin() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new dev.palisade.sandbox.platform.ptrace.PtracePlatform().unavailableReason().isEmpty(),
+                "the ptrace platform needs root on Linux x86-64");
+        admin = adminToken();
+        tenant = createTenant(admin);
+        ownerName = unique("owner");
+        owner = userToken(admin, tenant, ownerName, "TENANT_ADMIN");
+    }
+
+    /** A console or portal session of the user, signed in through the login form. */
+    org.springframework.mock.web.MockHttpSession login(String username, String password) throws Exception {
+        return (org.springframework.mock.web.MockHttpSession) mvc.perform(
+                org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin("/login")
+                        .user(username).password(password)).andReturn().getRequest().getSession();
+    }
+
+    /** A page's HTML, which must answer 200. */
+    String page(org.springframework.mock.web.MockHttpSession session, String path) throws Exception {
+        return mvc.perform(get(path).session(session)).andExpect(status().isOk()).andReturn().getResponse()
+                .getContentAsString();
+    }
+
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** A tiny server that answers with what it saw: the headers and the body of the request (argv[1]: the port). */

@@ -3,6 +3,8 @@ package dev.palisade.model.token;
 import dev.palisade.model.user.User;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.FetchType;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
@@ -52,16 +54,25 @@ public class ApiToken {
     @Column(name = "revoked_at")
     private Instant revokedAt;
 
+    @Enumerated(EnumType.STRING)
+    @Column(nullable = false, updatable = false)
+    private TokenScope scope = TokenScope.FULL;
+
     protected ApiToken() {
     }
 
-    ApiToken(User user, String name, String prefix, String tokenHash, Instant expiresAt) {
+    ApiToken(User user, String name, String prefix, String tokenHash, Instant expiresAt, TokenScope scope) {
+        this.scope = scope;
         this.user = user;
         this.name = name;
         this.prefix = prefix;
         this.tokenHash = tokenHash;
         this.createdAt = Instant.now();
         this.expiresAt = expiresAt;
+    }
+
+    public TokenScope getScope() {
+        return scope;
     }
 
     public Long getId() {

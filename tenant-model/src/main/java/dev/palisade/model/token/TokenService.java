@@ -51,6 +51,12 @@ public class TokenService {
 
     @Transactional
     public MintedToken mint(long userId, String name, Duration lifetime) {
+        return mint(userId, name, lifetime, TokenScope.FULL);
+    }
+
+    /** Mints a token limited to {@code scope} within the user's own rights. */
+    @Transactional
+    public MintedToken mint(long userId, String name, Duration lifetime, TokenScope scope) {
         PlainText.check("name", name, 100);
         User user = em.getReference(User.class, userId);
         String prefix;
@@ -60,10 +66,10 @@ public class TokenService {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String raw = prefix + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime)));
+        ApiToken token = tokens.save(new ApiToken(user, name, prefix, sha256(raw), Instant.now().plus(lifetime), scope));
         var tenant = user.getTenant();
         audit.record(user.getUsername(), tenant, "token.mint", "token:" + token.getPublicId(),
-                Map.of("name", name, "prefix", prefix));
+                Map.of("name", name, "prefix", prefix, "scope", scope.name()));
         return new MintedToken(token, raw);
     }
 
@@ -79,14 +85,14 @@ public class TokenService {
         }
         Instant now = Instant.now();
         Optional<TokenRow> found = jdbc.sql("""
-                select k.id, k.last_used_at, u.id as user_id, u.username, u.role, u.tenant_id, t.slug
+                select k.id, k.last_used_at, u.id as user_id, u.username, u.role, u.tenant_id, t.slug, k.scope
                 from api_token k join app_user u on u.id = k.user_id left join tenant t on t.id = u.tenant_id
                 where k.token_hash = :hash and k.revoked_at is null and k.expires_at > :now
                   and (u.tenant_id is null or t.status = 'ACTIVE')""")
                 .param("hash", sha256(raw)).param("now", java.sql.Timestamp.from(now))
                 .query((rs, i) -> new TokenRow(new TokenOwner(rs.getLong("id"), rs.getLong("user_id"),
                         rs.getString("username"), Role.valueOf(rs.getString("role")),
-                        rs.getObject("tenant_id", Long.class), rs.getString("slug")),
+                        rs.getObject("tenant_id", Long.class), rs.getString("slug"), TokenScope.valueOf(rs.getString("scope"))),
                         rs.getTimestamp("last_used_at")))
                 .optional();
         found.filter(r -> r.lastUsed() == null || r.lastUsed().toInstant().plus(LAST_USED_GRANULARITY).isBefore(now))

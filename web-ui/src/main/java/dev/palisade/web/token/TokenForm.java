@@ -1,6 +1,7 @@
 package dev.palisade.web.token;
 
 import dev.palisade.model.PlainText;
+import dev.palisade.model.token.TokenScope;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -8,8 +9,19 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
-/** A new API token: a name to tell it apart and how many days it lives. */
+/** A new API token: a name to tell it apart, how many days it lives, and what it may do. */
 class TokenForm {
+
+    @NotNull
+    private TokenScope scope = TokenScope.FULL;
+
+    public TokenScope getScope() {
+        return scope;
+    }
+
+    public void setScope(TokenScope scope) {
+        this.scope = scope;
+    }
 
     @NotBlank
     @Size(max = 100)

@@ -60,7 +60,8 @@ class TokenPortalController {
         if (result.hasErrors()) {
             return render(me, null, model);
         }
-        MintedToken minted = tokens.mint(me.id(), tokenForm.getName(), Duration.ofDays(tokenForm.getExpiresInDays()));
+        MintedToken minted = tokens.mint(me.id(), tokenForm.getName(), Duration.ofDays(tokenForm.getExpiresInDays()),
+                tokenForm.getScope());
         redirect.addFlashAttribute("newToken", minted.secret());
         Flash.success(redirect, "flash.token.created", minted.token().getName());
         return "redirect:/portal/tokens";

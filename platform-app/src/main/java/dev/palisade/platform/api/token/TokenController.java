@@ -3,7 +3,9 @@ package dev.palisade.platform.api.token;
 import dev.palisade.model.PlainText;
 import dev.palisade.model.token.ApiToken;
 import dev.palisade.model.token.MintedToken;
+import dev.palisade.model.token.TokenScope;
 import dev.palisade.model.token.TokenService;
+import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.security.Caller;
@@ -51,34 +53,42 @@ class TokenController {
         this.paging = paging;
     }
 
+    /** {@code scope}: FULL (default) or DEPLOY (services, images, workload reads only). */
     record MintToken(
             @NotBlank @Size(max = 100) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE) String name,
-            @Min(1) @Max(365) Integer expiresInDays) {
+            @Min(1) @Max(365) Integer expiresInDays, String scope) {
     }
 
     /** Shown once: the only response that carries the token itself. */
     record MintedTokenResponse(UUID id, String token, String name, String prefix, String owner, Instant createdAt,
-            Instant expiresAt) {
+            Instant expiresAt, String scope) {
     }
 
     record TokenResponse(UUID id, String name, String prefix, String owner, Instant createdAt, Instant expiresAt,
-            Instant lastUsedAt, Instant revokedAt) {
+            Instant lastUsedAt, Instant revokedAt, String scope) {
         static TokenResponse of(ApiToken t, Caller owner) {
             return new TokenResponse(t.getPublicId(), t.getName(), t.getPrefix(), owner.username(), t.getCreatedAt(),
-                    t.getExpiresAt(), t.getLastUsedAt(), t.getRevokedAt());
+                    t.getExpiresAt(), t.getLastUsedAt(), t.getRevokedAt(), t.getScope().name());
         }
     }
 
     @PostMapping
     @Operation(summary = "Mint a token for the caller (HTTP Basic or bearer); the token is in this response only",
-            description = "expiresInDays: 1 to 365, default 90")
+            description = "expiresInDays: 1 to 365, default 90; scope: FULL (default) or DEPLOY (deploy and read services "
+                    + "and images, read workloads and logs; for CI)")
     ResponseEntity<MintedTokenResponse> mint(Caller caller, @Valid @RequestBody MintToken body) {
         int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
-        MintedToken minted = tokens.mint(caller.userId(), body.name(), Duration.ofDays(days));
+        TokenScope scope;
+        try {
+            scope = body.scope() == null ? TokenScope.FULL : TokenScope.valueOf(body.scope().trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiProblems.badRequest("scope", "must be FULL or DEPLOY");
+        }
+        MintedToken minted = tokens.mint(caller.userId(), body.name(), Duration.ofDays(days), scope);
         ApiToken t = minted.token();
         return ResponseEntity.created(URI.create("/api/v1/tokens/" + t.getPublicId()))
                 .body(new MintedTokenResponse(t.getPublicId(), minted.secret(), t.getName(), t.getPrefix(),
-                        caller.username(), t.getCreatedAt(), t.getExpiresAt()));
+                        caller.username(), t.getCreatedAt(), t.getExpiresAt(), t.getScope().name()));
     }
 
     @GetMapping

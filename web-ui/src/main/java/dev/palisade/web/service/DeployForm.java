@@ -1,0 +1,147 @@
+package dev.palisade.web.service;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The deploy form: one argument of the command a line (none: the image's Entrypoint and Cmd),
+ * KEY=VALUE environment lines, secret lines ({@code name} for the file /run/secrets/name,
+ * {@code name:VAR} for an environment variable), limits in the units people think in.
+ */
+public class DeployForm {
+
+    private String name;
+    private String image = "host";
+    private String command = "";
+    private Integer port;
+    private String healthPath;
+    private String restartPolicy = "ALWAYS";
+    private String env = "";
+    private String secrets = "";
+    private Long cpuSeconds;
+    private Long memoryMb;
+    private String platform = "auto";
+
+    List<String> commandLines() {
+        List<String> out = new ArrayList<>();
+        for (String line : command.split("\\R")) {
+            if (!line.isBlank()) {
+                out.add(line.strip());
+            }
+        }
+        return out;
+    }
+
+    Map<String, String> envMap() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : env.split("\\R")) {
+            int eq = line.indexOf('=');
+            if (!line.isBlank()) {
+                out.put(eq < 0 ? line.strip() : line.substring(0, eq).strip(), eq < 0 ? "" : line.substring(eq + 1));
+            }
+        }
+        return out;
+    }
+
+    Map<String, String> secretMap() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : secrets.split("\\R")) {
+            String l = line.strip();
+            if (!l.isEmpty()) {
+                int colon = l.indexOf(':');
+                out.put(colon < 0 ? l : l.substring(0, colon).strip(), colon < 0 ? null : l.substring(colon + 1).strip());
+            }
+        }
+        return out;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public void setName(String name) {
+        this.name = name == null ? null : name.strip();
+    }
+
+    public String getImage() {
+        return image;
+    }
+
+    public void setImage(String image) {
+        this.image = image;
+    }
+
+    public String getCommand() {
+        return command;
+    }
+
+    public void setCommand(String command) {
+        this.command = command == null ? "" : command;
+    }
+
+    public Integer getPort() {
+        return port;
+    }
+
+    public void setPort(Integer port) {
+        this.port = port;
+    }
+
+    public String getHealthPath() {
+        return healthPath;
+    }
+
+    public void setHealthPath(String healthPath) {
+        this.healthPath = healthPath == null || healthPath.isBlank() ? null : healthPath.strip();
+    }
+
+    public String getRestartPolicy() {
+        return restartPolicy;
+    }
+
+    public void setRestartPolicy(String restartPolicy) {
+        this.restartPolicy = restartPolicy;
+    }
+
+    public String getEnv() {
+        return env;
+    }
+
+    public void setEnv(String env) {
+        this.env = env == null ? "" : env;
+    }
+
+    public String getSecrets() {
+        return secrets;
+    }
+
+    public void setSecrets(String secrets) {
+        this.secrets = secrets == null ? "" : secrets;
+    }
+
+    public Long getCpuSeconds() {
+        return cpuSeconds;
+    }
+
+    public void setCpuSeconds(Long cpuSeconds) {
+        this.cpuSeconds = cpuSeconds;
+    }
+
+    public Long getMemoryMb() {
+        return memoryMb;
+    }
+
+    public void setMemoryMb(Long memoryMb) {
+        this.memoryMb = memoryMb;
+    }
+
+    public String getPlatform() {
+        return platform;
+    }
+
+    public void setPlatform(String platform) {
+        this.platform = platform;
+    }
+}
