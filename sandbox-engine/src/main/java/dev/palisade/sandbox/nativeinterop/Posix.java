@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.SyscallNr;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -15,7 +17,6 @@ public final class Posix {
 
     private static final LibC C = LibC.INSTANCE;
     /** x86-64 numbers of the few calls libc has no wrapper for. */
-    private static final long SYS_GETTID = 186;
 
     private Posix() {
     }
@@ -29,15 +30,15 @@ public final class Posix {
 
     /** Thread id of the calling thread (the kernel's, not Java's). */
     public static int gettid() {
-        return (int) C.syscall(SYS_GETTID);
+        return (int) C.syscall(SyscallNr.GETTID);
     }
 
     public static int geteuid() {
-        return (int) C.syscall(107);
+        return (int) C.syscall(SyscallNr.GETEUID);
     }
 
     public static int getegid() {
-        return (int) C.syscall(108);
+        return (int) C.syscall(SyscallNr.GETEGID);
     }
 
     public static int getpid() {

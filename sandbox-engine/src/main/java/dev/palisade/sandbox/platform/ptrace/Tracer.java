@@ -7,12 +7,16 @@ import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.Signal;
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.LibC;
 import dev.palisade.sandbox.nativeinterop.Posix;
 import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.Regs;
 import dev.palisade.sandbox.sentry.Handler;
-import dev.palisade.sandbox.sentry.Handlers;
+import dev.palisade.sandbox.sentry.Sentry;
+import dev.palisade.sandbox.sentry.SentryFault;
+import dev.palisade.sandbox.sentry.TaskMemory;
 import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallContext;
 import dev.palisade.sandbox.sentry.SyscallTable;
@@ -42,7 +46,6 @@ import java.util.function.Consumer;
  */
 final class Tracer implements SyscallContext {
 
-    static final int SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_EXECVE = 59;
     private static final int MAX_DENIED_RECORDED = 1000;
     /** Refusals by the process limit after which the sandbox is ended as a fork bomb. */
     static final int PROCESS_LIMIT_STRIKES = 200;
@@ -54,6 +57,7 @@ final class Tracer implements SyscallContext {
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
+    private final TraceeMemory memory = new TraceeMemory(pt);
     private final Map<Integer, Task> tasks = new HashMap<>();
     private final Map<String, Long> counts = new HashMap<>();
     private final List<DeniedCall> denied = new ArrayList<>();
@@ -129,7 +133,7 @@ final class Tracer implements SyscallContext {
         cgroup.add(pid);
         mark("cgroup");
         applyRlimits(pid);
-        Posix.kill(pid, LibC.SIGCONT);
+        Posix.kill(pid, Signal.SIGCONT);
     }
 
     /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
@@ -157,7 +161,7 @@ final class Tracer implements SyscallContext {
         fs = RootFs.plan(spec);
         cgroup = Cgroup.fresh();
         cgroup.add(pid); // moving a process costs an RCU grace period: done here, not at start-up
-        Posix.kill(pid, LibC.SIGCONT);
+        Posix.kill(pid, Signal.SIGCONT);
         pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
         while (true) {
             int w = pt.wait(pid, Ptrace.WALL);
@@ -175,12 +179,12 @@ final class Tracer implements SyscallContext {
             if (Ptrace.event(st) == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(pid) == Ptrace.SYSCALL_INFO_ENTRY) {
                 Injector in = new Injector(pt, pid);
                 long nr = in.originalCall();
-                if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+                if (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK) {
                     setupShared(in);
                     return new Prepared(pid, scratch, in, cgroup, stubTmpfsSize);
                 }
             }
-            int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != LibC.SIGTRAP && sig != LibC.SIGCONT ? sig : 0;
+            int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != Signal.SIGTRAP && sig != Signal.SIGCONT ? sig : 0;
             pt.resume(Ptrace.PTRACE_SYSCALL, pid, deliver);
         }
     }
@@ -287,7 +291,7 @@ final class Tracer implements SyscallContext {
                         onSyscallStop(t);
                     } else {
                         // a signal for the tracee: deliver it
-                        pt.resume(mode(t), tid, sig == LibC.SIGTRAP ? 0 : sig);
+                        pt.resume(mode(t), tid, sig == Signal.SIGTRAP ? 0 : sig);
                     }
                 }
                 default -> resume(t, 0);
@@ -332,7 +336,7 @@ final class Tracer implements SyscallContext {
         }
         if (Ptrace.signaled(st)) {
             int s = Ptrace.termSig(st);
-            if (s == LibC.SIGXCPU || s == LibC.SIGXFSZ) {
+            if (s == Signal.SIGXCPU || s == Signal.SIGXFSZ) {
                 limitSignals.merge(s, 1, Integer::sum);
             }
         }
@@ -360,7 +364,7 @@ final class Tracer implements SyscallContext {
         }
         c.held = false;
         long flags = 0;
-        if (event == Ptrace.PTRACE_EVENT_CLONE && pt.getRegs(parent.tid, regs) && regs.origRax() == SYS_CLONE) {
+        if (event == Ptrace.PTRACE_EVENT_CLONE && pt.getRegs(parent.tid, regs) && regs.origRax() == SyscallNr.CLONE) {
             flags = regs.arg(0);
         }
         if ((flags & 0x10000) != 0) { // CLONE_THREAD
@@ -395,7 +399,7 @@ final class Tracer implements SyscallContext {
         }
         long status = pt.eventMessage(t.tid);
         int st = (int) status;
-        if (Ptrace.signaled(st) && Ptrace.termSig(st) == LibC.SIGSYS && t.stage == Task.Stage.RUNNING) {
+        if (Ptrace.signaled(st) && Ptrace.termSig(st) == Signal.SIGSYS && t.stage == Task.Stage.RUNNING) {
             // the filter killed it: a 32-bit (int 0x80) or x32 call. The registers still show the call.
             long nr = pt.getRegs(t.tid, regs) ? regs.origRax() : -1;
             String what = (nr & 0x40000000L) != 0 ? "x32 ABI call " + (nr & ~0x40000000L) : "32-bit (int 0x80) call " + nr;
@@ -442,7 +446,7 @@ final class Tracer implements SyscallContext {
         if (t.stage == Task.Stage.STUB) {
             Injector in = new Injector(pt, t.tid);
             long nr = in.originalCall();
-            if (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK) {
+            if (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK) {
                 mark("stub at fork");
                 setupStub(in);
                 mark("stub set up");
@@ -452,7 +456,7 @@ final class Tracer implements SyscallContext {
                 resume(t, 0);
             }
         } else if (t.stage == Task.Stage.EXEC) {
-            if (pt.getRegs(t.tid, regs) && regs.origRax() == SYS_EXECVE) {
+            if (pt.getRegs(t.tid, regs) && regs.origRax() == SyscallNr.EXECVE) {
                 rewriteExec(t);
                 t.stage = Task.Stage.RUNNING;
             }
@@ -471,13 +475,10 @@ final class Tracer implements SyscallContext {
 
     private static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
             MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
-    private static final int SYS_MOUNT = 165, SYS_UMOUNT2 = 166, SYS_PIVOT_ROOT = 155, SYS_CHDIR = 80,
-            SYS_UNSHARE = 272, SYS_SETHOSTNAME = 170, SYS_SOCKET = 41, SYS_IOCTL = 16, SYS_CLOSE = 3,
-            SYS_SETGROUPS = 116, SYS_SETRESGID = 119, SYS_SETRESUID = 117, SYS_PRCTL = 157, SYS_SECCOMP = 317, SYS_CAPSET = 126;
 
     private void mount(Injector in, String what, String source, String target, String type, long flags, String data) {
         in.reset();
-        in.check(what + " (" + target + ")", SYS_MOUNT, in.str(source), in.str(target), in.str(type), flags, in.str(data));
+        in.check(what + " (" + target + ")", SyscallNr.MOUNT, in.str(source), in.str(target), in.str(type), flags, in.str(data));
     }
 
     private void bind(Injector in, String source, String target, boolean readOnly) {
@@ -501,14 +502,14 @@ final class Tracer implements SyscallContext {
     private void setupShared(Injector in) {
         scratch = in.mapScratch();
         if (Rootless.ACTIVE) {
-            in.check("unshare(user)", SYS_UNSHARE, CLONE_NEWUSER);
+            in.check("unshare(user)", SyscallNr.UNSHARE, CLONE_NEWUSER);
             // entering a user namespace made the stub non-dumpable, which would lock the tracer out of its memory
-            in.check("dumpable", SYS_PRCTL, 4, 1, 0, 0, 0);
+            in.check("dumpable", SyscallNr.PRCTL, 4, 1, 0, 0, 0);
             Rootless.mapCallerToRoot(in.tid());
         }
         // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
         long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
-        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SYS_UNSHARE, ns);
+        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SyscallNr.UNSHARE, ns);
         mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
         String r = fs.stage;
         if (fs.useSkeleton) {
@@ -538,7 +539,7 @@ final class Tracer implements SyscallContext {
         mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
                 "mode=1777,size=" + stubTmpfsSize + ",nr_inodes=" + spec.limits().diskInodes());
         in.reset();
-        in.check("sethostname", SYS_SETHOSTNAME, in.str("sandbox"), 7);
+        in.check("sethostname", SyscallNr.SETHOSTNAME, in.str("sandbox"), 7);
     }
 
     /**
@@ -567,7 +568,6 @@ final class Tracer implements SyscallContext {
         }
     }
 
-    private static final int SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438, SYS_MOVE_MOUNT = 429;
 
     /**
      * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
@@ -579,14 +579,14 @@ final class Tracer implements SyscallContext {
     private static void attachHostMount(Injector in, String source, String target) {
         int tree = Posix.openTreeClone(source);
         try {
-            long pidfd = in.check("pidfd_open(engine)", SYS_PIDFD_OPEN, Posix.getpid(), 0);
-            long fd = in.check("pidfd_getfd(workspace)", SYS_PIDFD_GETFD, pidfd, tree, 0);
-            in.call(SYS_CLOSE, pidfd);
+            long pidfd = in.check("pidfd_open(engine)", SyscallNr.PIDFD_OPEN, Posix.getpid(), 0);
+            long fd = in.check("pidfd_getfd(workspace)", SyscallNr.PIDFD_GETFD, pidfd, tree, 0);
+            in.call(SyscallNr.CLOSE, pidfd);
             in.reset();
-            in.check("move_mount(workspace)", SYS_MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
-            in.call(SYS_CLOSE, fd);
+            in.check("move_mount(workspace)", SyscallNr.MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
+            in.call(SyscallNr.CLOSE, fd);
             in.reset();
-            in.check("remount workspace", SYS_MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
+            in.check("remount workspace", SyscallNr.MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
         } finally {
             Posix.close(tree);
         }
@@ -595,11 +595,11 @@ final class Tracer implements SyscallContext {
     /** Into the root for good: the caller's (and so every later process's) root is the sandbox's. */
     private static void pivotInto(Injector in, String root) {
         in.reset();
-        in.check("chdir to the root", SYS_CHDIR, in.str(root));
+        in.check("chdir to the root", SyscallNr.CHDIR, in.str(root));
         in.reset();
-        in.check("pivot_root", SYS_PIVOT_ROOT, in.str("."), in.str("."));
+        in.check("pivot_root", SyscallNr.PIVOT_ROOT, in.str("."), in.str("."));
         in.reset();
-        in.check("detach the host root", SYS_UMOUNT2, in.str("."), 2);
+        in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
     }
 
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
@@ -618,37 +618,37 @@ final class Tracer implements SyscallContext {
                     "size=" + size + ",nr_inodes=" + spec.limits().diskInodes());
         }
         if (spec.network() == NetworkPolicy.LOOPBACK) {
-            long fd = in.check("socket", SYS_SOCKET, 2, 2 | 0x80000, 0);
+            long fd = in.check("socket", SyscallNr.SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
             ifr[0] = 'l';
             ifr[1] = 'o';
             ifr[16] = 1 | 0x40; // IFF_UP | IFF_RUNNING
             in.reset();
-            in.check("bring loopback up", SYS_IOCTL, fd, 0x8914, in.bytes(ifr));
-            in.call(SYS_CLOSE, fd);
+            in.check("bring loopback up", SyscallNr.IOCTL, fd, 0x8914, in.bytes(ifr));
+            in.call(SyscallNr.CLOSE, fd);
         }
         in.reset();
-        if (in.call(SYS_CHDIR, in.str(spec.workdir())) < 0) {
+        if (in.call(SyscallNr.CHDIR, in.str(spec.workdir())) < 0) {
             in.reset();
-            in.check("chdir /", SYS_CHDIR, in.str("/"));
+            in.check("chdir /", SyscallNr.CHDIR, in.str("/"));
         }
         if (Rootless.ACTIVE) {
             // root of its user namespace: no capability left, and none regained by any exec (NOROOT, locked)
-            in.check("securebits", SYS_PRCTL, 28, 0x2f, 0, 0, 0);
+            in.check("securebits", SyscallNr.PRCTL, 28, 0x2f, 0, 0, 0);
             in.reset();
             byte[] header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0x20080522).putInt(0).array();
-            in.check("drop capabilities", SYS_CAPSET, in.bytes(header), in.bytes(new byte[24]));
+            in.check("drop capabilities", SyscallNr.CAPSET, in.bytes(header), in.bytes(new byte[24]));
         } else {
-            in.check("setgroups", SYS_SETGROUPS, 0, 0);
-            in.check("setresgid", SYS_SETRESGID, gid, gid, gid);
-            in.check("setresuid", SYS_SETRESUID, uid, uid, uid);
+            in.check("setgroups", SyscallNr.SETGROUPS, 0, 0);
+            in.check("setresgid", SyscallNr.SETRESGID, gid, gid, gid);
+            in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
         }
-        in.check("no_new_privs", SYS_PRCTL, 38, 1, 0, 0, 0);
+        in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
         in.reset();
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
                 .putShort(0, (short) (filter.length / 8)).putLong(8, prog).array();
-        in.check("install the seccomp filter", SYS_SECCOMP, 1, 0, in.bytes(fprog));
+        in.check("install the seccomp filter", SyscallNr.SECCOMP, 1, 0, in.bytes(fprog));
     }
 
     /** The program's path, argv and envp go to the upper half of the scratch mapping: at most this many bytes. */
@@ -733,7 +733,7 @@ final class Tracer implements SyscallContext {
             pendingClones = Math.max(0, pendingClones - 1);
         }
         long nr = regs.origRax();
-        if (t.stage == Task.Stage.EXEC && nr == SYS_EXECVE) {
+        if (t.stage == Task.Stage.EXEC && nr == SyscallNr.EXECVE) {
             rewriteExec(t); // (only with --trace does the workload's execve stop here)
             t.stage = Task.Stage.RUNNING;
         }
@@ -741,39 +741,25 @@ final class Tracer implements SyscallContext {
         String name = s == null ? "unknown_" + nr : s.name();
         counts.merge(name, 1L, Long::sum);
         cur = t;
+        memory.of(t.tid);
         long result;
-        String decision;
-        if (s == null) {
-            result = refuse(Errno.ENOSYS, "not in the syscall table (default deny)");
-            decision = "deny";
-        } else {
-            switch (s.action()) {
-                case PASS -> {
-                    result = Handler.RUN_NATIVELY;
-                    decision = "pass";
-                }
-                case EMULATE -> {
-                    Handler h = Handlers.get(nr);
-                    result = h == null ? Errno.ENOSYS.negated() : h.call(this);
-                    decision = "emulate";
-                    if (result == Handler.RUN_NATIVELY && (nr == SYS_CLONE || nr == SYS_FORK || nr == SYS_VFORK)) {
-                        t.pendingClone = true;
-                        pendingClones++;
-                    }
-                }
-                case DENY -> {
-                    result = refuse(s.errno(), s.note());
-                    decision = "deny";
-                }
-                default -> {
-                    record(t, (int) nr, name, 0, "kill", s.note());
-                    decision = "kill";
-                    result = Handler.RUN_NATIVELY;
-                    killAll(Termination.POLICY_VIOLATION, "killed for calling " + name);
-                    policyKilled = true;
-                    policyMessage = "killed for calling " + name + ": " + s.note();
-                }
-            }
+        try {
+            result = Sentry.call(Sentry.Platform.PTRACE, nr, this);
+        } catch (SentryFault e) {
+            record(t, (int) nr, name, 0, "fault", e.getCause().toString());
+            killAll(Termination.ENGINE_ERROR, e.getMessage());
+            result = Errno.EIO.negated();
+        }
+        String decision = Sentry.decision(Sentry.Platform.PTRACE, nr, result);
+        if (result == Sentry.KILL) {
+            record(t, (int) nr, name, 0, "kill", s.note());
+            result = Handler.RUN_NATIVELY;
+            killAll(Termination.POLICY_VIOLATION, "killed for calling " + name);
+            policyKilled = true;
+            policyMessage = "killed for calling " + name + ": " + s.note();
+        } else if (result == Handler.RUN_NATIVELY && (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK)) {
+            t.pendingClone = true;
+            pendingClones++;
         }
         if (trace != null) {
             trace.accept("[" + nsPid(t) + "] " + name + "(0x" + Long.toHexString(regs.arg(0)) + ", 0x"
@@ -873,8 +859,8 @@ final class Tracer implements SyscallContext {
     }
 
     @Override
-    public boolean write(long address, byte[] data) {
-        return pt.writeMemory(cur.tid, address, data);
+    public TaskMemory memory() {
+        return memory;
     }
 
     /** The task's thread id in the sandbox's pid namespace (from /proc, cached). */
@@ -921,11 +907,11 @@ final class Tracer implements SyscallContext {
         }
         int init = killableInit;
         if (init > 0) {
-            Ptrace.kill(init, LibC.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
+            Ptrace.kill(init, Signal.SIGKILL); // pid 1 of the namespace: the kernel kills the rest
         }
         int stub = killableStub;
         if (stub > 0) {
-            Ptrace.kill(stub, LibC.SIGKILL);
+            Ptrace.kill(stub, Signal.SIGKILL);
         }
     }
 
@@ -956,11 +942,11 @@ final class Tracer implements SyscallContext {
         int st = workloadStatus != -1 ? workloadStatus : initStatus;
         if (reason != null && reason != Termination.POLICY_VIOLATION) {
             term = reason;
-            signal = LibC.SIGKILL;
+            signal = Signal.SIGKILL;
             msg = killMessage;
         } else if (policyKilled) {
             term = Termination.POLICY_VIOLATION;
-            signal = LibC.SIGSYS;
+            signal = Signal.SIGSYS;
             msg = policyMessage;
         } else if (st == -1 && initPid == 0 && stubStatus != -1 && Ptrace.exited(stubStatus)) {
             // the stub found no program to run: nothing of the workload ever started
@@ -972,13 +958,13 @@ final class Tracer implements SyscallContext {
             msg = "the sandbox's first process was never seen to end";
         } else if (Ptrace.signaled(st)) {
             signal = Ptrace.termSig(st);
-            if (signal == LibC.SIGXCPU) {
+            if (signal == Signal.SIGXCPU) {
                 term = Termination.CPU_LIMIT;
                 msg = "CPU limit of " + spec.limits().cpuMillis() + " ms reached";
-            } else if (signal == LibC.SIGXFSZ) {
+            } else if (signal == Signal.SIGXFSZ) {
                 term = Termination.FILE_SIZE_LIMIT;
                 msg = "file size limit of " + spec.limits().fileSizeBytes() + " bytes reached";
-            } else if (signal == LibC.SIGKILL && ooms > 0) {
+            } else if (signal == Signal.SIGKILL && ooms > 0) {
                 term = Termination.MEMORY_LIMIT;
                 msg = "memory limit of " + spec.limits().memoryBytes() + " bytes reached";
             } else if (diskFull != null) {
@@ -994,15 +980,15 @@ final class Tracer implements SyscallContext {
             msg = "exited with code " + code;
             if (code != 0 && ooms > 0) {
                 term = Termination.MEMORY_LIMIT;
-                signal = LibC.SIGKILL;
+                signal = Signal.SIGKILL;
                 msg = "memory limit of " + spec.limits().memoryBytes() + " bytes reached (a process was killed; exit code " + code + ")";
-            } else if (code != 0 && limitSignals.containsKey(LibC.SIGXFSZ)) {
+            } else if (code != 0 && limitSignals.containsKey(Signal.SIGXFSZ)) {
                 term = Termination.FILE_SIZE_LIMIT;
-                signal = LibC.SIGXFSZ;
+                signal = Signal.SIGXFSZ;
                 msg = "file size limit of " + spec.limits().fileSizeBytes() + " bytes reached (exit code " + code + ")";
-            } else if (code != 0 && limitSignals.containsKey(LibC.SIGXCPU)) {
+            } else if (code != 0 && limitSignals.containsKey(Signal.SIGXCPU)) {
                 term = Termination.CPU_LIMIT;
-                signal = LibC.SIGXCPU;
+                signal = Signal.SIGXCPU;
                 msg = "CPU limit of " + spec.limits().cpuMillis() + " ms reached (exit code " + code + ")";
             } else if (code != 0 && diskFull != null) {
                 term = Termination.DISK_LIMIT;
