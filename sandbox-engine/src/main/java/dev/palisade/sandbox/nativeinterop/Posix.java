@@ -2,6 +2,8 @@ package dev.palisade.sandbox.nativeinterop;
 
 import dev.palisade.sandbox.abi.SyscallNr;
 
+import dev.palisade.sandbox.abi.SyscallNr;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
