@@ -94,6 +94,9 @@ public final class HostFile extends OpenFile {
             throw new FsError(Errno.EBADF);
         }
         long want = total(src);
+        if (offset < 0 || offset > Long.MAX_VALUE - want) {
+            throw new FsError(Errno.EFBIG);   // past the largest offset a file can have
+        }
         long max = limit.maxBytes();
         if (max > 0 && offset + want > max) {
             if (offset >= max) {
