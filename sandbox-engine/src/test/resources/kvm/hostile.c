@@ -80,5 +80,31 @@ int main(int argc, char **argv) {
     T("iov_base_unmapped", (((long *) page)[0] = 8, ((long *) page)[1] = 4, sc(SYS_readv, p[0], (long) page, 1, 0, 0, 0)));
     T("ppoll_bad_timeout", (((long *) page)[0] = 0, ((long *) page)[1] = 2000000000L, sc(SYS_ppoll, 0, 0, (long) page, 0, 8, 0)));
     T("dup3_bad_flags", sc(SYS_dup3, 0, 9, 1, 0, 0, 0));
+
+    /* an arena of 5 pages (the 4th read-only, then a hole): iovecs and directory listings against its edges */
+    unsigned long arena = 0x100000000000UL;
+    mmap((void *) arena, 5 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    mprotect((void *) (arena + 3 * 4096), 4096, PROT_READ);
+    unsigned long *iov = (unsigned long *) page;
+    unsigned long bufs[] = {arena, arena + 4 * 4096 + 4095, arena + 3 * 4096, arena + 5 * 4096, 0,
+                            0xffff800000000000UL, 0x0000900000000000UL, arena + 4 * 4096};
+    unsigned long sizes[] = {0, 1, 2, 16, 4095, 4096, 65536, 0x7fffffffUL, 0x100000000UL, 0x7fffffffffffffffUL,
+                             0x8000000000000000UL, ~0UL};
+    for (int w = 0; w < 2; w++) for (int i = 0; i < 8; i++) for (int j = 0; j < 12; j++) for (int n = 1; n <= 2; n++) {
+        int q[2];
+        pipe2(q, O_NONBLOCK);
+        if (!w) write(q[1], "xy", 2);
+        iov[0] = bufs[i]; iov[1] = sizes[j]; iov[2] = arena; iov[3] = 1;
+        printf("%s buf%d size%d cnt%d %ld\n", w ? "writev" : "readv", i, j, n,
+               sc(w ? SYS_writev : SYS_readv, w ? q[1] : q[0], (long) iov, n, 0, 0, 0));
+        close(q[0]);
+        close(q[1]);
+    }
+    for (int i = 0; i < 8; i++) for (int j = 0; j < 12; j++) {
+        int d = open("/", O_RDONLY | O_DIRECTORY);
+        long r = sc(SYS_getdents64, d, bufs[i], sizes[j], 0, 0, 0);
+        printf("getdents64 buf%d size%d %ld\n", i, j, r > 0 ? 1 : r);   /* the listings differ: only success is compared */
+        close(d);
+    }
     return 0;
 }

@@ -53,12 +53,12 @@ final class SysArgs {
      * entries, no negative length, the total cut to {@link #MAX_RW_COUNT}; the transfer stops at
      * the first byte the task cannot access. Empty when there is nothing to move.
      */
-    static ByteBuffer[] iovecs(TaskMemory mem, long iov, long cnt, boolean intoTask) throws FsError {
+    static Iov iovecs(TaskMemory mem, long iov, long cnt, boolean intoTask) throws FsError {
         if (cnt < 0 || cnt > MAX_IOV) {
             throw new FsError(Errno.EINVAL);
         }
         if (cnt == 0) {
-            return new ByteBuffer[0];
+            return new Iov(new ByteBuffer[0], 0);
         }
         if (!userRange(iov, 16 * cnt)) {
             throw new FsError(Errno.EFAULT);
@@ -68,11 +68,17 @@ final class SysArgs {
         long[] base = new long[(int) cnt];
         long[] len = new long[(int) cnt];
         long total = 0;
-        for (int i = 0; i < cnt; i++) {
+        for (int i = 0; i < cnt; i++) {   // every length first (copying the array), then every range
             base[i] = v.getLong(16 * i);
             len[i] = v.getLong(16 * i + 8);
             if (len[i] < 0) {
                 throw new FsError(Errno.EINVAL);
+            }
+        }
+        for (int i = 0; i < cnt; i++) {
+            // one iovec is cut to what the call may move before its range check, several after theirs, as Linux does
+            if (cnt == 1) {
+                len[i] = Math.min(len[i], MAX_RW_COUNT);
             }
             if (!userRange(base[i], len[i])) {
                 throw new FsError(Errno.EFAULT);
@@ -97,6 +103,39 @@ final class SysArgs {
                 }
                 break;
             }
+        }
+        return new Iov(out.toArray(new ByteBuffer[0]), total);
+    }
+
+    /** The buffers an iovec array reaches, and the bytes it asked to move (after the MAX_RW_COUNT cut). */
+    record Iov(ByteBuffer[] buffers, long asked) {
+    }
+
+    /**
+     * What a pipe takes of a write whose buffer is accessible only in part: Linux copies into the
+     * pipe a page at a time and drops a page it could not fill, so the write moves the whole pages
+     * of the accessible part (EFAULT when that is none).
+     */
+    static ByteBuffer[] wholePages(ByteBuffer[] b, long asked) throws FsError {
+        long total = 0;
+        for (ByteBuffer x : b) {
+            total += x.remaining();
+        }
+        if (total >= asked) {
+            return b;
+        }
+        long keep = total & ~(AddressSpace.PAGE - 1);
+        if (keep == 0) {
+            throw new FsError(Errno.EFAULT);
+        }
+        List<ByteBuffer> out = new ArrayList<>();
+        for (ByteBuffer x : b) {
+            if (keep == 0) {
+                break;
+            }
+            int take = (int) Math.min(x.remaining(), keep);
+            out.add(x.slice(x.position(), take));
+            keep -= take;
         }
         return out.toArray(new ByteBuffer[0]);
     }

@@ -134,14 +134,14 @@ final class SysInfo {
                 || (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) {
             return Errno.EINVAL.negated();
         }
-        long len = c.arg(1);
+        long len = Long.compareUnsigned(c.arg(1), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE : c.arg(1);   // cut first, as Linux does
+        if (!SysArgs.userRange(c.arg(0), len)) {
+            return Errno.EFAULT.negated();
+        }
         if (len == 0) {
             return 0;
         }
-        int n = Long.compareUnsigned(len, MAX_RANDOM) > 0 ? MAX_RANDOM : (int) len;   // cut first, as Linux does
-        if (!SysArgs.userRange(c.arg(0), n)) {
-            return Errno.EFAULT.negated();
-        }
+        int n = (int) Math.min(len, MAX_RANDOM);
         var into = SysArgs.buffers(c.memory(), c.arg(0), n, true);
         long total = 0;
         for (var b : into) {

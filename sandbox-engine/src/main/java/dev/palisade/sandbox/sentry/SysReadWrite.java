@@ -3,6 +3,7 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
+import dev.palisade.sandbox.sentry.vfs.QueueFile;
 
 import java.nio.ByteBuffer;
 
@@ -36,14 +37,31 @@ final class SysReadWrite {
     static long read(SyscallContext c) throws FsError {
         OpenFile f = readable(c, c.arg(0));
         int n = SysArgs.rwCount(c.arg(1), c.arg(2));
-        return n == 0 ? 0 : f.read(SysArgs.buffers(c.memory(), c.arg(1), n, true));
+        return n == 0 ? 0 : f.read(forPipe(f, SysArgs.buffers(c.memory(), c.arg(1), n, true), n));
+    }
+
+    /**
+     * A pipe read into a buffer accessible only in part: Linux copies a pipe buffer at a time and
+     * fails on one it cannot copy whole, so what the pipe holds (up to the count) must fit, else
+     * only whole pages move (EFAULT when none).
+     */
+    private static ByteBuffer[] forPipe(OpenFile f, ByteBuffer[] b, long asked) throws FsError {
+        if (!(f instanceof QueueFile q)) {
+            return b;
+        }
+        long needed = Math.min(q.available(), asked);
+        return needed == 0 ? b : SysArgs.wholePages(b, needed);
     }
 
     /** Write implements Linux syscall write(2). */
     static long write(SyscallContext c) throws FsError {
         OpenFile f = writable(c, c.arg(0));
         int n = SysArgs.rwCount(c.arg(1), c.arg(2));
-        return n == 0 ? 0 : f.write(SysArgs.buffers(c.memory(), c.arg(1), n, false));
+        if (n == 0) {
+            return 0;
+        }
+        ByteBuffer[] b = SysArgs.buffers(c.memory(), c.arg(1), n, false);
+        return f.write(f instanceof QueueFile ? SysArgs.wholePages(b, n) : b);
     }
 
     /** Pread64 implements Linux syscall pread64(2). */
@@ -75,14 +93,17 @@ final class SysReadWrite {
     /** Readv implements Linux syscall readv(2). */
     static long readv(SyscallContext c) throws FsError {
         OpenFile f = readable(c, c.arg(0));
-        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.arg(1), c.arg(2), true);
-        return b.length == 0 ? 0 : f.read(b);
+        SysArgs.Iov v = SysArgs.iovecs(c.memory(), c.arg(1), c.arg(2), true);
+        return v.buffers().length == 0 ? 0 : f.read(forPipe(f, v.buffers(), v.asked()));
     }
 
     /** Writev implements Linux syscall writev(2). */
     static long writev(SyscallContext c) throws FsError {
         OpenFile f = writable(c, c.arg(0));
-        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.arg(1), c.arg(2), false);
-        return b.length == 0 ? 0 : f.write(b);
+        SysArgs.Iov v = SysArgs.iovecs(c.memory(), c.arg(1), c.arg(2), false);
+        if (v.buffers().length == 0) {
+            return 0;
+        }
+        return f.write(f instanceof QueueFile ? SysArgs.wholePages(v.buffers(), v.asked()) : v.buffers());
     }
 }

@@ -166,7 +166,7 @@ final class SysSocket {
         if (!s.connected()) {
             return Errno.ENOTCONN.negated();
         }
-        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), false);
+        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), false).buffers();
         return b.length == 0 ? 0 : s.send(b, dontWait(s, flags));
     }
 
@@ -177,7 +177,7 @@ final class SysSocket {
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
         }
-        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), true);
+        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), true).buffers();
         long r = b.length == 0 ? 0 : s.receive(b, dontWait(s, flags), (flags & MSG_WAITALL) != 0);
         c.memory().writeInt(msg + 8, 0);      // msg_namelen
         c.memory().writeLong(msg + 40, 0);    // msg_controllen

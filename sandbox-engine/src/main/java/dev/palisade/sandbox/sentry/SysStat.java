@@ -119,21 +119,21 @@ final class SysStat {
     }
 
     /**
-     * Getdents64 implements Linux syscall getdents64(2). The count is an unsigned int; at most
+     * Getdents64 implements Linux syscall getdents64(2). At most
      * {@link #MAX_DIRENTS_BYTES} are filled per call whatever it says (a shorter answer is
-     * always allowed).
+     * always allowed). Entries a faulting write could not deliver stay unread.
      */
     static long getdents64(SyscallContext c) throws FsError {
         OpenFile f = c.process().file(c.arg(0));
         long buf = c.arg(1);
-        long count = c.arg(2) & 0xffff_ffffL;
+        // an unsigned int in the signature, a signed int where the kernel compares it: past 2^31 nothing fits
+        long count = Math.max(0, (int) c.arg(2));
         if (f.directoryPath() == null) {
             return Errno.ENOTDIR.negated();
         }
-        if (!SysArgs.userRange(buf, count)) {
-            return Errno.EFAULT.negated();
-        }
+        // as Linux: EINVAL when the first entry does not fit, EFAULT only when one is written, 0 at the end
         int written = 0;
+        int entries = 0;
         ByteBuffer out = ByteBuffer.allocate((int) Math.min(count, MAX_DIRENTS_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
         while (true) {
             List<OpenFile.DirEntry> es = f.readDir(1);
@@ -155,8 +155,17 @@ final class SysStat {
             out.position(written + 19);
             out.put(name);
             written += reclen;
+            entries++;
         }
-        c.memory().write(buf, out.array(), 0, written);
+        try {
+            if (written > 0 && !SysArgs.userRange(buf, count)) {
+                throw new BadAddress(buf);
+            }
+            c.memory().write(buf, out.array(), 0, written);
+        } catch (BadAddress e) {
+            ((HostDir) f).unread(entries);
+            return Errno.EFAULT.negated();
+        }
         return written;
     }
 }

@@ -26,6 +26,11 @@ public final class QueueFile extends OpenFile {
         this.ino = ino;
     }
 
+    /** Bytes the queue holds now. */
+    public int available() {
+        return queue.available();
+    }
+
     @Override
     public long read(ByteBuffer[] dst) throws FsError {
         if (!readable()) {
