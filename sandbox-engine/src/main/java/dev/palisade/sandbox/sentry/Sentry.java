@@ -28,7 +28,8 @@ public final class Sentry {
      * Serves one call. Deny entries and unknown numbers are refused through
      * {@link SyscallContext#refuse} (recorded); kill entries return {@link #KILL}. A handler's
      * {@link FsError} becomes its errno and a {@link BadAddress} EFAULT; {@link OutOfTaskMemory}
-     * passes through (the memory limit); anything else is a {@link SentryFault}.
+     * (the memory limit) and {@link TaskStopped} (the sandbox is ending) pass through; anything
+     * else is a {@link SentryFault}.
      */
     public static long call(Platform platform, long nr, SyscallContext c) {
         Syscall s = SyscallTable.get(nr);
@@ -75,7 +76,7 @@ public final class Sentry {
             return e.errno().negated();
         } catch (BadAddress e) {
             return Errno.EFAULT.negated();
-        } catch (OutOfTaskMemory e) {
+        } catch (OutOfTaskMemory | TaskStopped e) {
             throw e;
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw new SentryFault(s.name(), e);

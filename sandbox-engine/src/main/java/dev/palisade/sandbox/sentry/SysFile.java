@@ -182,6 +182,21 @@ final class SysFile {
         }
     }
 
+    /** The errno of a failed change to the host's files (mkdir, symlink, unlink, rename). */
+    private static long hostError(IOException e) {
+        Errno errno;
+        if (e instanceof FileAlreadyExistsException) {
+            errno = Errno.EEXIST;
+        } else if (e instanceof NoSuchFileException) {
+            errno = Errno.ENOENT;
+        } else if (e instanceof DirectoryNotEmptyException) {
+            errno = Errno.ENOTEMPTY;
+        } else {
+            errno = Errno.EACCES;
+        }
+        return errno.negated();
+    }
+
     /** The host inode at {@code r}, or null when nothing is there. */
     private static Object fileKey(VirtualFs.Resolved r) {
         try {
@@ -447,12 +462,8 @@ final class SysFile {
                 created(r, 0);
             }
             return 0;
-        } catch (FileAlreadyExistsException e) {
-            return Errno.EEXIST.negated();
-        } catch (NoSuchFileException e) {
-            return Errno.ENOENT.negated();
         } catch (IOException e) {
-            return Errno.EACCES.negated();
+            return hostError(e);
         }
     }
 
@@ -481,11 +492,9 @@ final class SysFile {
                 created(r, target.getBytes(StandardCharsets.UTF_8).length);
             }
             return 0;
-        } catch (FileAlreadyExistsException e) {
-            return Errno.EEXIST.negated();
-        } catch (NoSuchFileException e) {
-            return Errno.ENOENT.negated();
-        } catch (IOException | java.nio.file.InvalidPathException e) {
+        } catch (IOException e) {
+            return hostError(e);
+        } catch (java.nio.file.InvalidPathException e) {
             return Errno.EACCES.negated();
         }
     }
@@ -536,12 +545,8 @@ final class SysFile {
                 r.mount().bound().removed(a.fileKey());
             }
             return 0;
-        } catch (DirectoryNotEmptyException e) {
-            return Errno.ENOTEMPTY.negated();
-        } catch (NoSuchFileException e) {
-            return Errno.ENOENT.negated();
         } catch (IOException e) {
-            return Errno.EACCES.negated();
+            return hostError(e);
         }
     }
 
@@ -589,12 +594,8 @@ final class SysFile {
                 to.mount().bound().removed(replaced);
             }
             return 0;
-        } catch (DirectoryNotEmptyException e) {
-            return Errno.ENOTEMPTY.negated();
-        } catch (NoSuchFileException e) {
-            return Errno.ENOENT.negated();
         } catch (IOException e) {
-            return Errno.EACCES.negated();
+            return hostError(e);
         }
     }
 

@@ -14,7 +14,9 @@ import static dev.palisade.sandbox.sentry.Syscall.emulate;
 import static dev.palisade.sandbox.sentry.Syscall.pass;
 
 /**
- * The Sentry's x86-64 system call table: every call the kernel knows, once, as data.
+ * The Sentry's x86-64 system call table: every call the kernel knows, once, as data: what
+ * ptrace does with it, how much of it KVM implements, and its handler (the one implementation,
+ * in the {@code Sys*} class of its area), which {@link Sentry#call} runs on either platform.
  *
  * <p>Numbers come from {@code asm/unistd_64.h} (0..450 on the build host) plus the calls added
  * since (451..462). A number this table does not list is refused with {@code ENOSYS} and recorded

@@ -4,6 +4,7 @@ import dev.palisade.sandbox.nativeinterop.HostMemory;
 
 import dev.palisade.sandbox.sentry.AddressSpace;
 import dev.palisade.sandbox.sentry.BadAddress;
+import dev.palisade.sandbox.sentry.TaskStopped;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -41,14 +42,29 @@ final class GuestMemory implements AddressSpace {
         }
     }
 
+    /** Pages a walk goes through between two looks at {@link #stop()}. */
+    private static final int STOP_CHECK_PAGES = 1 << 14;
+
     private final HostMemory ram;
     private final PhysicalAllocator phys;
+    private volatile boolean stopping;
     /** vpn → (physical address | prot); physical 0 means "not backed yet" (PROT_NONE). */
     private final NavigableMap<Long, Long> pages = new TreeMap<>();
 
     GuestMemory(HostMemory ram, PhysicalAllocator phys) {
         this.ram = ram;
         this.phys = phys;
+    }
+
+    /** Makes every walk still running or yet to come throw {@link TaskStopped} (called from the watchdog's thread). */
+    void stop() {
+        stopping = true;
+    }
+
+    private void checkStop(long step) {
+        if ((step & (STOP_CHECK_PAGES - 1)) == 0 && stopping) {
+            throw new TaskStopped();
+        }
     }
 
     HostMemory ram() {
@@ -185,7 +201,9 @@ final class GuestMemory implements AddressSpace {
         if (!phys.canAllocateUser(accessible)) {
             throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached mapping " + len + " bytes");
         }
+        long step = 0;
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             long pa = (prot & 7) != 0 ? phys.allocUser() : 0;
             pages.put(p >>> 12, pa | prot);
             ram.putLong(pteSlot(p), pteFor(pa, prot));
@@ -199,7 +217,9 @@ final class GuestMemory implements AddressSpace {
             return;
         }
         // keys first: a TreeMap reuses entry objects while it removes, so entries cannot be held across removals
+        long step = 0;
         for (Long vpn : new ArrayList<>(r.keySet())) {
+            checkStop(step++);
             long e = pages.remove(vpn);
             ram.putLong(pteSlot(vpn << 12), 0);
             long pa = e & ~0xfffL;
@@ -216,12 +236,15 @@ final class GuestMemory implements AddressSpace {
         if (len / PAGE > pages.size()) {
             return false;   // more pages than are mapped at all: some page of the range is not
         }
+        long step = 0;
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             if (!pages.containsKey(p >>> 12)) {
                 return false;
             }
         }
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             long e = pages.get(p >>> 12);
             int old = (int) (e & 7);
             long pa = e & ~0xfffL;
@@ -250,7 +273,9 @@ final class GuestMemory implements AddressSpace {
     @Override
     public void move(long from, long to, long len) {
         List<Long> moving = new ArrayList<>(range(from, len).keySet());
+        long step = 0;
         for (Long vpn : moving) {
+            checkStop(step++);
             long e = pages.get(vpn);
             long off = (vpn << 12) - from;
             int prot = (int) (e & 7);
@@ -400,7 +425,9 @@ final class GuestMemory implements AddressSpace {
     public ByteBuffer[] accessible(long va, int len, boolean intoTask) {
         int need = intoTask ? PROT_WRITE : PROT_READ;
         int n = 0;
+        long step = 0;
         while (n < len) {
+            checkStop(step++);
             long p = va + n;
             Long e = pages.get(p >>> 12);
             if (e == null || (e & need) != need || (e & ~0xfffL) == 0) {

@@ -14,6 +14,7 @@ import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallContext;
 import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
+import dev.palisade.sandbox.sentry.TaskStopped;
 import dev.palisade.sandbox.sentry.VirtualProcess;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
@@ -129,7 +130,7 @@ final class KvmTask implements SyscallContext {
                 machine = new GuestMachine(path, memoryBytes(launch));
             }
             SyscallPath path = machine.path;
-            sandbox.attach(new VcpuKicker(machine.vcpu));
+            sandbox.attach(new VcpuKicker(machine.vcpu), machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
@@ -151,6 +152,8 @@ final class KvmTask implements SyscallContext {
             loop();
         } catch (PhysicalAllocator.MemoryLimitExceeded e) {
             end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
         } catch (SentryFault e) {
             deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
             end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
