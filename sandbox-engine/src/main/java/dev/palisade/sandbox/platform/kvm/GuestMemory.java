@@ -39,7 +39,22 @@ final class GuestMemory {
         }
     }
 
+    /** The sandbox is ending (a limit, a kill): a long walk stops at its next check instead of running on. */
+    static final class Stopped extends RuntimeException {
+        Stopped() {
+            super("the sandbox is ending", null, false, false);
+        }
+    }
+
+    /** The highest address a user range may reach, as Linux's {@code USER_PTR_MAX} on x86-64. */
+    static final long USER_PTR_MAX = 0x7fff_ffff_f000L;
+    /** The most bytes one read or write moves, as Linux's {@code MAX_RW_COUNT}. */
+    static final int MAX_RW_COUNT = 0x7fff_f000;
+    /** Pages a walk goes through between two looks at {@link #stop()}. */
+    private static final int STOP_CHECK_PAGES = 1 << 14;
+
     private final HostMemory ram;
+    private volatile boolean stopping;
     private final PhysicalAllocator phys;
     /** vpn → (physical address | prot); physical 0 means "not backed yet" (PROT_NONE). */
     private final Map<Long, Long> pages = new HashMap<>();
@@ -55,6 +70,86 @@ final class GuestMemory {
 
     PhysicalAllocator allocator() {
         return phys;
+    }
+
+    /** Makes every walk still running or yet to come throw {@link Stopped} (from the watchdog's thread). */
+    void stop() {
+        stopping = true;
+    }
+
+    private void checkStop(long step) {
+        if ((step & (STOP_CHECK_PAGES - 1)) == 0 && stopping) {
+            throw new Stopped();
+        }
+    }
+
+    /**
+     * Linux's {@code access_ok}: {@code [va, va + len)}, with {@code len} unsigned as the program
+     * passed it, ends at or below {@link #USER_PTR_MAX} without wrapping around.
+     */
+    static boolean accessOk(long va, long len) {
+        long end = va + len;
+        return Long.compareUnsigned(end, USER_PTR_MAX) <= 0 && Long.compareUnsigned(end, va) >= 0;
+    }
+
+    /**
+     * The byte count a read(2) or write(2) of {@code len} bytes at {@code va} works on, as Linux
+     * computes it: a {@link Fault} (EFAULT) when the range fails {@link #accessOk}, else {@code len}
+     * cut to {@link #MAX_RW_COUNT}. Never negative, whatever the program passed.
+     */
+    static int ioCount(long va, long len) {
+        if (!accessOk(va, len)) {
+            throw new Fault(va);
+        }
+        return (int) Math.min(len, MAX_RW_COUNT);
+    }
+
+    /** Like {@link #ioCount} but cut to {@link #MAX_RW_COUNT} before the check (getrandom, readv's iovecs). */
+    static int ioCountClamped(long va, long len) {
+        long n = Long.compareUnsigned(len, MAX_RW_COUNT) > 0 ? MAX_RW_COUNT : len;
+        if (!accessOk(va, n)) {
+            throw new Fault(va);
+        }
+        return (int) n;
+    }
+
+    // ------------------------------------------------------------------ walks bounded by the mapping
+
+    /**
+     * The mapped pages (virtual page numbers, ascending) of the pages {@code [va, va + len)}
+     * touches, {@code va} page-aligned. Costs the smaller of the range's pages and the pages mapped, so a
+     * range as large as the address space costs what the program holds, never more.
+     */
+    private long[] mappedPages(long va, long len) {
+        long first = va >>> 12, count = (len >>> 12) + ((len & 0xfff) != 0 ? 1 : 0);
+        if (count <= pages.size()) {
+            long[] found = new long[(int) count];
+            int n = 0;
+            for (long i = 0; i < count; i++) {
+                checkStop(i);
+                if (pages.containsKey(first + i)) {
+                    found[n++] = first + i;
+                }
+            }
+            return java.util.Arrays.copyOf(found, n);
+        }
+        long[] found = new long[pages.size()];
+        int n = 0;
+        long step = 0;
+        for (long vpn : pages.keySet()) {
+            checkStop(step++);
+            if (Long.compareUnsigned(vpn - first, count) < 0) {
+                found[n++] = vpn;
+            }
+        }
+        long[] r = java.util.Arrays.copyOf(found, n);
+        java.util.Arrays.sort(r);
+        return r;
+    }
+
+    /** The mapped pages of {@code [low, high)} (page-aligned) as virtual page numbers, ascending; bounded as {@link #mappedPages}. */
+    long[] mappedIn(long low, long high) {
+        return high <= low ? new long[0] : mappedPages(low, high - low);
     }
 
     // ------------------------------------------------------------------ page tables
@@ -103,12 +198,7 @@ final class GuestMemory {
 
     /** True when every page of [va, va+len) is free. */
     boolean isFree(long va, long len) {
-        for (long p = va; p < va + len; p += PAGE) {
-            if (pages.containsKey(p >>> 12)) {
-                return false;
-            }
-        }
-        return true;
+        return mappedPages(va, len).length == 0;
     }
 
     /** Pages of address space (mapped or reserved) one program may hold beyond its memory limit: 4 GiB. */
@@ -124,7 +214,9 @@ final class GuestMemory {
         if (!phys.canAllocateUser(accessible)) {
             throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached mapping " + len + " bytes");
         }
+        long step = 0;
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             long pa = (prot & 7) != 0 ? phys.allocUser() : 0;
             pages.put(p >>> 12, pa | prot);
             ram.putLong(pteSlot(p), pteFor(pa, prot));
@@ -132,11 +224,9 @@ final class GuestMemory {
     }
 
     void unmap(long va, long len) {
-        for (long p = va; p < va + len; p += PAGE) {
-            Long e = pages.remove(p >>> 12);
-            if (e == null) {
-                continue;
-            }
+        for (long vpn : mappedPages(va, len)) {
+            long p = vpn << 12;
+            Long e = pages.remove(vpn);
             ram.putLong(pteSlot(p), 0);
             long pa = e & ~0xfffL;
             if (pa != 0) {
@@ -148,13 +238,13 @@ final class GuestMemory {
 
     /** Changes protection; returns false if some page of the range is not mapped (ENOMEM). */
     boolean protect(long va, long len, int prot) {
-        for (long p = va; p < va + len; p += PAGE) {
-            if (!pages.containsKey(p >>> 12)) {
-                return false;
-            }
+        long[] mapped = mappedPages(va, len);
+        if (mapped.length != len >>> 12) {
+            return false;
         }
-        for (long p = va; p < va + len; p += PAGE) {
-            long e = pages.get(p >>> 12);
+        for (long vpn : mapped) {
+            long p = vpn << 12;
+            long e = pages.get(vpn);
             int old = (int) (e & 7);
             long pa = e & ~0xfffL;
             if (old == prot) {
@@ -180,11 +270,9 @@ final class GuestMemory {
 
     /** Moves the pages of [from, from+len) to [to, to+len) (both free of each other); used by mremap. */
     void move(long from, long to, long len) {
-        for (long off = 0; off < len; off += PAGE) {
-            Long e = pages.get((from + off) >>> 12);
-            if (e == null) {
-                continue;
-            }
+        for (long vpn : mappedPages(from, len)) {
+            long off = (vpn << 12) - from;
+            long e = pages.get(vpn);
             int prot = (int) (e & 7);
             long oldPa = e & ~0xfffL;
             long pa = 0;
@@ -233,6 +321,9 @@ final class GuestMemory {
     }
 
     byte[] read(long va, int len) {
+        if (len < 0) {
+            throw new Fault(va);
+        }
         byte[] b = new byte[len];
         read(va, b, 0, len);
         return b;
@@ -325,6 +416,9 @@ final class GuestMemory {
 
     /** Like {@link #buffers(long, int, boolean)} with an explicit protection need (0: any mapped page). */
     ByteBuffer[] buffers(long va, int len, int need) {
+        if (len < 0) {
+            throw new Fault(va);
+        }
         java.util.ArrayList<ByteBuffer> list = new java.util.ArrayList<>();
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
@@ -347,6 +441,49 @@ final class GuestMemory {
             list.add(ram.buffer(pa, n));
             va += n;
             len -= n;
+        }
+        return list.toArray(new ByteBuffer[0]);
+    }
+
+    /**
+     * Buffers over the part of {@code [va, va + len)} a Linux copy reaches before it faults: the
+     * longest prefix mapped with {@code need}. A {@link Fault} when not even the first byte is
+     * (and {@code len > 0}). The walk stops at the first unmapped page, so it never costs more
+     * than the program has mapped.
+     */
+    ByteBuffer[] reachable(long va, int len, int need) {
+        if (len < 0) {
+            throw new Fault(va);
+        }
+        java.util.ArrayList<ByteBuffer> list = new java.util.ArrayList<>();
+        long runPa = 0, step = 0;
+        int runLen = 0;
+        while (len > 0) {
+            checkStop(step++);
+            int n = (int) Math.min(len, PAGE - (va & 0xfff));
+            long pa;
+            try {
+                pa = translate(va, need);
+            } catch (Fault f) {
+                if (runLen == 0 && list.isEmpty()) {
+                    throw f;
+                }
+                break;
+            }
+            if (runLen > 0 && runPa + runLen == pa) {
+                runLen += n;   // physically contiguous: one buffer
+            } else {
+                if (runLen > 0) {
+                    list.add(ram.buffer(runPa, runLen));
+                }
+                runPa = pa;
+                runLen = n;
+            }
+            va += n;
+            len -= n;
+        }
+        if (runLen > 0) {
+            list.add(ram.buffer(runPa, runLen));
         }
         return list.toArray(new ByteBuffer[0]);
     }

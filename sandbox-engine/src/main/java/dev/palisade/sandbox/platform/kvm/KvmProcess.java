@@ -82,28 +82,33 @@ final class KvmProcess {
         return a != null && a[0] == 1;
     }
 
-    /** Finds a free range of {@code len} bytes below the mmap cursor (top-down), or -1. */
+    /**
+     * Finds a free range of {@code len} bytes below the mmap cursor (top-down, first fit), or -1.
+     * Looks only at the pages mapped in the area, never page by page through the range.
+     */
     long findFree(long len) {
-        long top = mmapCursor;
-        for (int tries = 0; tries < 100_000; tries++) {
-            long start = top - len;
-            if (start < brk + (1L << 30) || start < GuestLayout.MIN_USER_VA) {
-                return -1;
-            }
-            long conflict = -1;
-            for (long p = top - GuestLayout.PAGE; p >= start; p -= GuestLayout.PAGE) {
-                if (mem.isMapped(p)) {
-                    conflict = p;
-                    break;
-                }
-            }
-            if (conflict < 0) {
-                if (top == mmapCursor) {
+        long floor = Math.max(brk + (1L << 30), GuestLayout.MIN_USER_VA);
+        long hi = mmapCursor;
+        if (len <= 0 || hi - floor < len) {
+            return -1;
+        }
+        if (mem.isFree(hi - len, len)) {   // the usual case: right below the last mapping
+            mmapCursor = hi - len;
+            return mmapCursor;
+        }
+        long[] used = mem.mappedIn(floor, hi);
+        for (int i = used.length - 1; i >= -1; i--) {
+            long lo = i >= 0 ? (used[i] << 12) + GuestLayout.PAGE : floor;
+            if (hi - lo >= len) {
+                long start = hi - len;
+                if (hi == mmapCursor) {
                     mmapCursor = start;
                 }
                 return start;
             }
-            top = conflict;
+            if (i >= 0) {
+                hi = used[i] << 12;
+            }
         }
         return -1;
     }
@@ -112,8 +117,9 @@ final class KvmProcess {
     void released(long start, long len) {
         if (start == mmapCursor) {
             long c = start + len;
-            while (c < GuestLayout.MMAP_TOP && !mem.isMapped(c)) {
-                c += GuestLayout.PAGE;
+            if (c < GuestLayout.MMAP_TOP && !mem.isMapped(c)) {
+                long[] above = mem.mappedIn(c, GuestLayout.MMAP_TOP);
+                c = above.length == 0 ? GuestLayout.MMAP_TOP : above[0] << 12;
             }
             mmapCursor = c;
         }

@@ -128,11 +128,11 @@ final class KvmSockets {
         if (!s.connected()) {
             return (dest != 0 ? Errno.EOPNOTSUPP : Errno.ENOTCONN).negated();   // no datagrams, no connects
         }
-        int n = (int) Math.min(len, 0x7ffff000L);
+        int n = GuestMemory.ioCount(buf, len);
         if (n == 0) {
             return 0;
         }
-        return s.send(mem.buffers(buf, n, false), dontWait(s, flags));
+        return s.send(mem.reachable(buf, n, GuestMemory.PROT_READ), dontWait(s, flags));
     }
 
     long recvfrom(long fd, long buf, long len, long flags, long src, long srcLen) throws FsError {
@@ -140,11 +140,11 @@ final class KvmSockets {
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
         }
-        int n = (int) Math.min(len, 0x7ffff000L);
+        int n = GuestMemory.ioCount(buf, len);
         if (n == 0) {
             return 0;
         }
-        long r = s.receive(mem.buffers(buf, n, true), dontWait(s, flags), (flags & MSG_WAITALL) != 0);
+        long r = s.receive(mem.reachable(buf, n, GuestMemory.PROT_WRITE), dontWait(s, flags), (flags & MSG_WAITALL) != 0);
         if (src != 0 && srcLen != 0) {
             mem.writeInt(srcLen, 0);   // a connected stream: Linux leaves the address out
         }

@@ -128,8 +128,8 @@ final class KvmSyscalls {
             case 10 -> mprotect(a0, a1, (int) a2);
             case 11 -> munmap(a0, a1);
             case 12 -> brk(a0);
-            case 13 -> rtSigaction(a0, a1, a2);
-            case 14 -> rtSigprocmask(a0, a1, a2);
+            case 13 -> a3 != 8 ? Errno.EINVAL.negated() : rtSigaction(a0, a1, a2);   // sigsetsize, as Linux checks it
+            case 14 -> a3 != 8 ? Errno.EINVAL.negated() : rtSigprocmask(a0, a1, a2);
             case 15 -> Errno.ENOSYS.negated();
             case 16 -> ioctl(a0, a1);
             case 17 -> pread(a0, a1, a2, a3);
@@ -204,7 +204,7 @@ final class KvmSyscalls {
             case 217 -> getdents64(a0, a1, a2);
             case 218 -> KvmProcess.PID;
             case 228 -> clockGettime(a0, a1);
-            case 229 -> clockGetres(a1);
+            case 229 -> { clockNanos(a0); yield clockGetres(a1); }   // EINVAL for a clock that does not exist
             case 230 -> clockNanosleep(a1, a2);
             case 257 -> openat(a0, a1, a2, a3);
             case 258 -> mkdirat(a0, a1, a2);
@@ -220,7 +220,7 @@ final class KvmSyscalls {
             case 292 -> dup3(a0, a1, a2, false);
             case 293 -> pipe2(a0, a1);
             case 302 -> prlimit(a0, a1, a2, a3);
-            case 318 -> getrandom(a0, a1);
+            case 318 -> getrandom(a0, a1, a2);
             case 332 -> statx(a0, a1, a2, a3, a4);
             default -> Errno.ENOSYS.negated();
         };
@@ -417,12 +417,26 @@ final class KvmSyscalls {
         return 8;
     }
 
-    private long getrandom(long buf, long len) {
-        int n = (int) Math.min(len, 1 << 20);
-        byte[] r = new byte[n];
-        RANDOM.nextBytes(r);
-        mem.write(buf, r);
-        return n;
+    /** getrandom(2): flags checked, the length cut to MAX_RW_COUNT, random bytes up to the first unwritable byte (fuzz finding). */
+    private long getrandom(long buf, long len, long flags) {
+        if ((flags & ~7L) != 0 || (flags & 6) == 6) {   // GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE, not the last two at once
+            return Errno.EINVAL.negated();
+        }
+        int n = GuestMemory.ioCountClamped(buf, len);
+        if (n == 0) {
+            return 0;
+        }
+        long total = 0;
+        byte[] chunk = new byte[64 << 10];
+        for (ByteBuffer b : mem.reachable(buf, n, GuestMemory.PROT_WRITE)) {
+            while (b.hasRemaining()) {
+                int k = Math.min(chunk.length, b.remaining());
+                RANDOM.nextBytes(chunk);
+                b.put(chunk, 0, k);
+                total += k;
+            }
+        }
+        return total;
     }
 
     // ------------------------------------------------------------------ time
@@ -500,6 +514,9 @@ final class KvmSyscalls {
 
     private long clockNanosleep(long flags, long req) {
         long s = mem.readLong(req), ns = mem.readLong(req + 8);
+        if (s < 0 || ns < 0 || ns >= 1_000_000_000L) {   // fuzz finding: a negative second overflowed into a sleep for ever
+            return Errno.EINVAL.negated();
+        }
         long d = Math.min(s, Long.MAX_VALUE / 2_000_000_000L) * 1_000_000_000L + ns;
         if ((flags & 1) != 0) {
             d -= realtimeNanos();
@@ -514,7 +531,7 @@ final class KvmSyscalls {
     }
 
     private long brk(long addr) {
-        if (addr == 0 || addr < p.brkStart) {
+        if (addr == 0 || addr < p.brkStart || addr >= GuestLayout.MMAP_TOP) {   // fuzz finding: huge values overflowed pageUp
             return p.brk;
         }
         long oldTop = pageUp(p.brk);
@@ -536,12 +553,15 @@ final class KvmSyscalls {
 
     private long mmap(long addr, long len, int prot, int flags, long fd, long off) throws FsError {
         final int MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_FIXED_NOREPLACE = 0x100000;
-        if (len <= 0 || (off & (PAGE - 1)) != 0 || (flags & (MAP_SHARED | MAP_PRIVATE)) == 0) {
+        if ((off & (PAGE - 1)) != 0 || len == 0) {
             return Errno.EINVAL.negated();
         }
         long size = pageUp(len);
-        if (size <= 0 || size > (1L << 40)) {
+        if (len < 0 || size <= 0 || size > (1L << 40)) {   // fuzz finding: a huge len was EINVAL, Linux says ENOMEM
             return Errno.ENOMEM.negated();
+        }
+        if ((flags & (MAP_SHARED | MAP_PRIVATE)) == 0) {
+            return Errno.EINVAL.negated();
         }
         OpenFile file = null;
         if ((flags & MAP_ANONYMOUS) == 0) {
@@ -609,6 +629,9 @@ final class KvmSyscalls {
         if (len == 0) {
             return 0;
         }
+        if (Long.compareUnsigned(addr + pageUp(len), addr) <= 0) {   // fuzz finding: wrapped lengths "succeeded"
+            return Errno.ENOMEM.negated();
+        }
         return mem.protect(addr, pageUp(len), prot & 7) ? 0 : Errno.ENOMEM.negated();
     }
 
@@ -652,11 +675,11 @@ final class KvmSyscalls {
         if (!f.readable()) {
             return Errno.EBADF.negated();
         }
-        int n = (int) Math.min(count, 0x7ffff000L);
+        int n = GuestMemory.ioCount(buf, count);   // fuzz finding: SIZE_MAX was a negative count
         if (n == 0) {
             return 0;
         }
-        return f.read(mem.buffers(buf, n, true));
+        return f.read(mem.reachable(buf, n, GuestMemory.PROT_WRITE));
     }
 
     private long write(long fd, long buf, long count) throws FsError {
@@ -664,11 +687,11 @@ final class KvmSyscalls {
         if (!f.writable()) {
             return Errno.EBADF.negated();
         }
-        int n = (int) Math.min(count, 0x7ffff000L);
+        int n = GuestMemory.ioCount(buf, count);
         if (n == 0) {
             return 0;
         }
-        return f.write(mem.buffers(buf, n, false));
+        return f.write(mem.reachable(buf, n, GuestMemory.PROT_READ));
     }
 
     private long pread(long fd, long buf, long count, long off) throws FsError {
@@ -679,8 +702,8 @@ final class KvmSyscalls {
         if (!f.readable()) {
             return Errno.EBADF.negated();
         }
-        int n = (int) Math.min(count, 0x7ffff000L);
-        return n == 0 ? 0 : f.pread(mem.buffers(buf, n, true), off);
+        int n = GuestMemory.ioCount(buf, count);
+        return n == 0 ? 0 : f.pread(mem.reachable(buf, n, GuestMemory.PROT_WRITE), off);
     }
 
     private long pwrite(long fd, long buf, long count, long off) throws FsError {
@@ -691,24 +714,53 @@ final class KvmSyscalls {
         if (!f.writable()) {
             return Errno.EBADF.negated();
         }
-        int n = (int) Math.min(count, 0x7ffff000L);
-        return n == 0 ? 0 : f.pwrite(mem.buffers(buf, n, false), off);
+        int n = GuestMemory.ioCount(buf, count);
+        return n == 0 ? 0 : f.pwrite(mem.reachable(buf, n, GuestMemory.PROT_READ), off);
     }
 
+    /**
+     * The buffers of an iovec array, as Linux imports it: more than 1024 entries is EINVAL; every
+     * entry is read first (a negative length: EINVAL), then each must pass access_ok (EFAULT), then
+     * lengths are cut so the total stays within MAX_RW_COUNT; the copy reaches up to the first
+     * unmapped byte (fuzz finding: lengths past 2 GiB were EINVAL, a partly mapped buffer EFAULT).
+     */
     ByteBuffer[] iovecs(long iov, long cnt, boolean intoGuest) throws FsError {
         if (cnt < 0 || cnt > 1024) {
             throw new FsError(Errno.EINVAL);
         }
-        List<ByteBuffer> list = new java.util.ArrayList<>();
-        long total = 0;
+        long[] base = new long[(int) cnt], len = new long[(int) cnt];
         for (int i = 0; i < cnt; i++) {
-            long base = mem.readLong(iov + 16L * i);
-            long len = mem.readLong(iov + 16L * i + 8);
-            if (len < 0 || (total += len) > 0x7ffff000L) {
+            base[i] = mem.readLong(iov + 16L * i);
+            len[i] = mem.readLong(iov + 16L * i + 8);
+            if (len[i] < 0) {
                 throw new FsError(Errno.EINVAL);
             }
-            if (len > 0) {
-                list.addAll(List.of(mem.buffers(base, (int) len, intoGuest)));
+        }
+        long total = 0;
+        for (int i = 0; i < cnt; i++) {
+            if (!GuestMemory.accessOk(base[i], len[i])) {
+                throw new GuestMemory.Fault(base[i]);
+            }
+            len[i] = Math.min(len[i], GuestMemory.MAX_RW_COUNT - total);
+            total += len[i];
+        }
+        List<ByteBuffer> list = new java.util.ArrayList<>();
+        for (int i = 0; i < cnt; i++) {
+            if (len[i] == 0) {
+                continue;
+            }
+            ByteBuffer[] b;
+            try {
+                b = mem.reachable(base[i], (int) len[i], intoGuest ? GuestMemory.PROT_WRITE : GuestMemory.PROT_READ);
+            } catch (GuestMemory.Fault f) {
+                if (list.isEmpty()) {
+                    throw f;
+                }
+                break;
+            }
+            list.addAll(List.of(b));
+            if (java.util.Arrays.stream(b).mapToLong(ByteBuffer::remaining).sum() < len[i]) {
+                break;   // the copy stops at the fault
             }
         }
         return list.toArray(new ByteBuffer[0]);
@@ -747,6 +799,9 @@ final class KvmSyscalls {
     }
 
     private long dup3(long oldfd, long newfd, long flags, boolean dup2) throws FsError {
+        if ((flags & ~O_CLOEXEC) != 0) {   // fuzz finding: unknown flags were ignored
+            return Errno.EINVAL.negated();
+        }
         OpenFile f = p.file(oldfd);
         if (newfd < 0 || newfd >= KvmProcess.MAX_FDS) {
             return Errno.EBADF.negated();
@@ -803,8 +858,14 @@ final class KvmSyscalls {
             p.close(a);
             throw e;
         }
-        mem.writeInt(fds, a);
-        mem.writeInt(fds + 4, b);
+        try {
+            mem.writeInt(fds, a);
+            mem.writeInt(fds + 4, b);
+        } catch (GuestMemory.Fault f) {   // fuzz finding: the pair stayed open; Linux closes it
+            p.close(a);
+            p.close(b);
+            throw f;
+        }
         return 0;
     }
 
@@ -823,6 +884,9 @@ final class KvmSyscalls {
     private long doPoll(long fds, long nfds, long timeoutNs) throws FsError {
         if (nfds < 0 || nfds > KvmProcess.MAX_FDS) {
             return Errno.EINVAL.negated();
+        }
+        if (!GuestMemory.accessOk(fds, nfds * 8)) {   // fuzz finding: Linux checks the array's range even for 0 entries
+            return Errno.EFAULT.negated();
         }
         long until = timeoutNs < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
         Readiness wait = new Readiness((int) nfds);
@@ -890,9 +954,10 @@ final class KvmSyscalls {
 
     /** select(2) over fd_set bitmaps: readable (or at end/hung up), writable; no exceptional conditions exist here. */
     private long doSelect(long nfds, long readVa, long writeVa, long exceptVa, long until) throws FsError {
-        if (nfds < 0 || nfds > KvmProcess.MAX_FDS) {
+        if ((int) nfds < 0) {   // an int, as Linux reads it; past the table it is cut, not refused (fuzz finding)
             return Errno.EINVAL.negated();
         }
+        nfds = Math.min((int) nfds, KvmProcess.MAX_FDS);
         int n = (int) nfds;
         int words = (n + 63) / 64;
         long[] in = bitmap(readVa, words), out = bitmap(writeVa, words), ex = bitmap(exceptVa, words);
@@ -1264,7 +1329,8 @@ final class KvmSyscalls {
             return Errno.ENOTDIR.negated();
         }
         int written = 0;
-        ByteBuffer out = ByteBuffer.allocate((int) Math.min(count, 1 << 20)).order(ByteOrder.LITTLE_ENDIAN);
+        // fuzz finding: a negative count reached the allocation; Linux reads it as an int (negative: EINVAL)
+        ByteBuffer out = ByteBuffer.allocate(Math.max(0, Math.min((int) count, 1 << 20))).order(ByteOrder.LITTLE_ENDIAN);
         while (true) {
             List<OpenFile.DirEntry> es = f.readDir(1);
             if (es.isEmpty()) {

@@ -112,7 +112,7 @@ final class KvmTask {
                 machine = new GuestMachine(path, memoryBytes(launch));
             }
             SyscallPath path = machine.path;
-            sandbox.attach(new VcpuKicker(machine.vcpu));
+            sandbox.attach(new VcpuKicker(machine.vcpu), machine.memory);
             gate = new SyscallGate(machine);
             proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
             sys = new KvmSyscalls(this);
@@ -135,6 +135,8 @@ final class KvmTask {
             loop();
         } catch (PhysicalAllocator.MemoryLimitExceeded e) {
             end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (GuestMemory.Stopped e) {
+            end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
@@ -255,6 +257,13 @@ final class KvmTask {
                 r = fe.errno().negated();
             } catch (GuestMemory.Fault f) {
                 r = Errno.EFAULT.negated();
+            } catch (PhysicalAllocator.MemoryLimitExceeded | GuestMemory.Stopped e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // a hostile argument reached Java unchecked: a Sentry bug; end the run naming the call, and record it
+                deny(nr, name, null, "sentry-fault", a0, a1, a2);
+                end(Termination.ENGINE_ERROR, -1, 0, "engine error: Sentry fault in " + name + String.format("(0x%x, 0x%x, 0x%x): ", a0, a1, a2) + e);
+                r = -1;
             }
             decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
         }
