@@ -3,6 +3,7 @@
  * "name result" where result is the return value or -errno. The test runs it in the sandbox and
  * natively and compares the lines. Each call once broke the KVM Sentry (an exception, a spin, a
  * sleep for ever) or answered differently from Linux; see docs/fuzz-findings.md.
+ * "hostile brk-loop" calls brk with a huge value for ever: only the sandbox's limits end it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -30,7 +31,13 @@ static void show(const char *name, long r) {
     printf("%s %ld\n", name, r);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "brk-loop")) {
+        /* the reproduction: brk with a huge value, again and again, under wall and CPU limits */
+        for (;;) {
+            sc(SYS_brk, 0x7ffffffffffff001L, 0, 0, 0, 0, 0);
+        }
+    }
     /* a buffer of two writable pages, a read-only page after it, then nothing */
     char *a = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     mprotect(a + 2 * 4096, 4096, PROT_READ);

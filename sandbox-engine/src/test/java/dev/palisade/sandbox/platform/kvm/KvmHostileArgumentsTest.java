@@ -49,4 +49,16 @@ class KvmHostileArgumentsTest {
         assertThat(r.stdout().lines()).hasSize(35);
         assertThat(r.result().wallNanos()).as("every call answered at once: no walk, no sleep").isLessThan(4_000_000_000L);
     }
+
+    @Test
+    void brk_with_a_huge_value_in_a_loop_ends_at_the_limits() throws Exception {
+        // before: the first call walked 2^51 pages and the sandbox was still running after 60 s
+        Run r = run(SandboxSpec.builder(List.of("/bin-test/hostile", "brk-loop"))
+                .bind(new SandboxSpec.Bind(bin, "/bin-test", true))
+                .limits(Limits.DEFAULT.withWallMillis(5_000).withCpuMillis(5_000))
+                .build());
+        assertThat(r.result().termination()).as(r.result().message()).isIn(Termination.CPU_LIMIT, Termination.WALL_LIMIT);
+        assertThat(r.result().wallNanos()).isLessThan(8_000_000_000L);
+        assertThat(r.result().syscallCounts().get("brk")).as("brk answered again and again").isGreaterThan(1000L);
+    }
 }
