@@ -292,6 +292,7 @@ static const u64 VALS[] = {0, 1, 4096, ~0UL, 0x7fffffffffffffffUL, 0x80000000000
                            A_GUARD, KERNEL_PTR, NONCANON, A_TMO, 1000000000, 999999999, 0xffffffffUL, 64, 16};
 
 static u64 setup_calls;
+static int verbose;
 
 static void arena(void) {
     setup_calls += 5;
@@ -357,7 +358,6 @@ static int is_pool(i64 f) { return f >= POOL_BASE && f < POOL_BASE + POOL_N; }
 
 /* ------------------------------------------------------------------ random calls */
 
-static int verbose;
 static u64 *numbers;
 static u64 nnumbers;
 static u64 random_calls, fd_closes, arena_resets;
@@ -541,6 +541,10 @@ static void report(u64 i, int kind, u64 nr, i64 r, char mode) {
 static void probe(u64 i, u64 seed) {
     ps = mix(seed * 0x9e3779b97f4a7c15UL ^ mix(i + 0x51ed));
     int kind = (int)(prnd() % NPROBES);
+    if (verbose) {
+        char line[8] = {'p', ' ', (char)('a' + kind), '\n'};
+        S3(1, 2, line, 4);
+    }
     int fds[2];
     i64 r;
     u64 nr;

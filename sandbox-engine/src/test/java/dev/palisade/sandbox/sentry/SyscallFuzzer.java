@@ -2,11 +2,11 @@ package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.TestStreams;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.platform.Platform;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -121,7 +121,7 @@ final class SyscallFuzzer {
                 .build();
         long t0 = System.nanoTime();
         try (Sandbox s = platform.start(spec)) {
-            CompletableFuture<byte[]> out = drain(s.stdout()), err = drain(s.stderr());
+            CompletableFuture<byte[]> out = TestStreams.drain(s.stdout()), err = TestStreams.drain(s.stderr());
             s.stdin().close();
             SandboxResult r = s.await(Duration.ofSeconds(120))
                     .orElseThrow(() -> new AssertionError("seed " + seed + ": the sandbox did not end in 120 s"));
@@ -139,24 +139,12 @@ final class SyscallFuzzer {
         long t0 = System.nanoTime();
         Process p = pb.start();
         p.getOutputStream().close();
-        CompletableFuture<byte[]> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
+        CompletableFuture<byte[]> out = TestStreams.drain(p.getInputStream()), err = TestStreams.drain(p.getErrorStream());
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("native probes of seed " + seed + " did not end in 60 s");
         }
         return new Outcome(null, p.exitValue(), new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8),
                 new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8), System.nanoTime() - t0);
-    }
-
-    private static CompletableFuture<byte[]> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                in.transferTo(b);
-                return b.toByteArray();
-            } catch (IOException e) {
-                return new byte[0];
-            }
-        });
     }
 }

@@ -329,6 +329,9 @@ final class GuestMemory implements AddressSpace {
 
     @Override
     public byte[] read(long va, int len) {
+        if (len < 0) {
+            throw new Fault(va);   // never an allocation sized by a negative count
+        }
         byte[] b = new byte[len];
         read(va, b, 0, len);
         return b;
