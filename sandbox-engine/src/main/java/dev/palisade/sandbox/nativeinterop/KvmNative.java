@@ -19,8 +19,6 @@ public final class KvmNative {
     private KvmNative() {
     }
 
-    public static final int O_RDWR = 2;
-    public static final int O_CLOEXEC = 0x80000;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 0x01;

@@ -18,7 +18,6 @@ public interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
 
     // --- fcntl.h ---
-    int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000;
 
     // --- sys/resource.h ---
     int RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4,

@@ -1,7 +1,9 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
 
+import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
 
 import com.sun.jna.Memory;
@@ -65,7 +67,7 @@ public final class Posix {
     /** A pipe with O_CLOEXEC on both ends: {read, write}. */
     public static int[] pipe() {
         int[] fds = new int[2];
-        check("pipe2", C.pipe2(fds, LibC.O_CLOEXEC));
+        check("pipe2", C.pipe2(fds, OpenFlags.O_CLOEXEC));
         return fds;
     }
 

@@ -8,6 +8,8 @@ import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
+
 /**
  * Socket calls: TCP over the sandbox's own {@link dev.palisade.sandbox.sentry.net.Loopback},
  * enough for a server that listens, accepts and talks to connections the platform opens with
@@ -17,7 +19,6 @@ import java.nio.ByteOrder;
 final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
     private static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
-    private static final int O_NONBLOCK = dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
     private static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
 
     private SysSocket() {
