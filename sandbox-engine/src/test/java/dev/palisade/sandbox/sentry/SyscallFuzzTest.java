@@ -30,10 +30,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The syscall fuzzer on both platforms: random calls from the table with hostile arguments, for
- * a fixed seed set (105,000 calls per platform, so that 100,000 are made even when a call ends a forked batch). The engine must never fail (no exit 125, no
- * {@code ENGINE_ERROR}, no Java exception on stderr), the host must be untouched (a canary
- * directory the fuzzer attacks through a read-only bind, and the fuzzer's own directory), and
- * each deterministic probe must give what the same probe gives natively.
+ * a fixed seed set (105,000 calls per platform: at least 100,000 even if a call ends a forked
+ * batch). The engine must never fail (no exit 125, no {@code ENGINE_ERROR}, no Java exception on
+ * stderr), the host must be untouched (a canary directory the fuzzer attacks through a read-only
+ * bind, and the fuzzer's own directory), and each deterministic probe must give what the same
+ * probe gives natively.
  *
  * <p>By hand, longer or with other seeds: {@code -Dpalisade.fuzz.seeds=7,8,9} (or {@code random}
  * for one fresh seed, printed) and {@code -Dpalisade.fuzz.calls=1000000}; see
