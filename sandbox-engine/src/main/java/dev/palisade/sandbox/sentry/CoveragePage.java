@@ -73,7 +73,7 @@ public final class CoveragePage {
                 .append(kvm.getOrDefault(Syscall.KvmSupport.PARTIAL, 0)).append(" |\n");
         b.append("| — | not implemented: ENOSYS (counted) | ").append(kvm.getOrDefault(Syscall.KvmSupport.NONE, 0)).append(" |\n");
         b.append("| denied, kill | as on ptrace | ").append(denied).append(" |\n\n");
-        b.append("Numbers not listed (the unassigned range 335..423, and anything above ")
+        b.append("Numbers not listed (the unassigned range 337..423, and anything above ")
                 .append(SyscallTable.maxNumber()).append(") are refused with `")
                 .append(SyscallTable.DEFAULT_DENY.name()).append("` and recorded on both platforms. ")
                 .append("Calls through the 32-bit (`int 0x80`) or x32 ABIs kill the process in the seccomp filter (ptrace).\n\n");

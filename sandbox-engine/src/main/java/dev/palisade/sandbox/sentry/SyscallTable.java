@@ -18,8 +18,8 @@ import static dev.palisade.sandbox.sentry.Syscall.pass;
  * ptrace does with it, how much of it KVM implements, and its handler (the one implementation,
  * in the {@code Sys*} class of its area), which {@link Sentry#call} runs on either platform.
  *
- * <p>Numbers come from {@code asm/unistd_64.h} (0..450 on the build host) plus the calls added
- * since (451..462). A number this table does not list is refused with {@code ENOSYS} and recorded
+ * <p>Numbers come from {@code asm/unistd_64.h} (0..450 on the build host) plus uretprobe and
+ * uprobe (335, 336) and the calls added since (451..462). A number this table does not list is refused with {@code ENOSYS} and recorded
  * ({@link #DEFAULT_DENY}): the kernel keeps adding calls, and we only let through what we have
  * looked at. The coverage page {@code docs/syscalls.md} is generated from this table
  * ({@link CoveragePage}).
@@ -366,6 +366,8 @@ public final class SyscallTable {
             pass(332, "statx").kvm(SysStat::statx, "host owners; the birth time is the change time"),
             pass(333, "io_pgetevents"),
             pass(334, "rseq"),
+            deny(335, "uretprobe", Errno.ENOSYS, "uprobe trampolines only: the kernel lets those past seccomp, anyone else gets this"),
+            deny(336, "uprobe", Errno.ENOSYS, "uprobe trampolines only: the kernel lets those past seccomp, anyone else gets this"),
             pass(424, "pidfd_send_signal"),
             deny(425, "io_uring_setup", Errno.EPERM, "io_uring bypasses the syscall filter"),
             deny(426, "io_uring_enter", Errno.EPERM, "io_uring bypasses the syscall filter"),
