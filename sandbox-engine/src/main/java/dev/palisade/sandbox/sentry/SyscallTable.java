@@ -19,10 +19,10 @@ import static dev.palisade.sandbox.sentry.Syscall.pass;
  * in the {@code Sys*} class of its area), which {@link Sentry#call} runs on either platform.
  *
  * <p>Numbers come from {@code asm/unistd_64.h} (0..450 on the build host) plus uretprobe and
- * uprobe (335, 336) and the calls added since (451..462). A number this table does not list is refused with {@code ENOSYS} and recorded
- * ({@link #DEFAULT_DENY}): the kernel keeps adding calls, and we only let through what we have
- * looked at. The coverage page {@code docs/syscalls.md} is generated from this table
- * ({@link CoveragePage}).
+ * uprobe (335, 336) and the calls added since (451..462). A number this table does not list is
+ * refused with {@code ENOSYS} and recorded ({@link #DEFAULT_DENY}): the kernel keeps adding calls,
+ * and we only let through what we have looked at. The coverage page {@code docs/syscalls.md} is
+ * generated from this table ({@link CoveragePage}).
  */
 public final class SyscallTable {
 
