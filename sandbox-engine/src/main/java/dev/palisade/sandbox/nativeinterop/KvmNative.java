@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.SyscallNr;
+
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
@@ -17,8 +19,6 @@ public final class KvmNative {
     private KvmNative() {
     }
 
-    public static final int O_RDWR = 2;
-    public static final int O_CLOEXEC = 0x80000;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 0x01;
@@ -28,10 +28,6 @@ public final class KvmNative {
     public static final int MADV_DONTNEED = 4;
     public static final int MADV_REMOVE = 9;
     public static final long MAP_FAILED = -1L;
-    public static final int SYS_GETTID = 186;
-    public static final int SYS_TGKILL = 234;
-    /** The JVM installs a handler that ignores SIGXFSZ, so it interrupts KVM_RUN without other effect. */
-    public static final int SIGXFSZ = 25;
 
     public static native int open(String path, int flags);
 
@@ -50,12 +46,12 @@ public final class KvmNative {
     public static native int getpid();
 
     public static int gettid() {
-        return (int) syscall(SYS_GETTID, 0, 0, 0);
+        return (int) syscall(SyscallNr.GETTID, 0, 0, 0);
     }
 
     /** Sends {@code signal} to one thread of this process. */
     public static int tgkill(int tid, int signal) {
-        return (int) syscall(SYS_TGKILL, getpid(), tid, signal);
+        return (int) syscall(SyscallNr.TGKILL, getpid(), tid, signal);
     }
 
     public static int lastError() {

@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.OpenFlags;
+
 import com.sun.jna.Memory;
 
 import java.util.ArrayList;
@@ -44,7 +46,7 @@ public final class KvmSystem implements AutoCloseable {
 
     /** Opens /dev/kvm and checks it; throws {@link KvmException} saying why it cannot be used. */
     public static KvmSystem open() {
-        int fd = KvmNative.open(DEVICE, KvmNative.O_RDWR | KvmNative.O_CLOEXEC);
+        int fd = KvmNative.open(DEVICE, OpenFlags.O_RDWR | OpenFlags.O_CLOEXEC);
         if (fd < 0) {
             throw new KvmException("open " + DEVICE, KvmNative.lastError());
         }

@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.OpenFlags;
+
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 
@@ -13,7 +15,6 @@ public final class Namespaces {
 
     /** {@code CLONE_NEWNET}: the nstype of a network namespace. */
     public static final int CLONE_NEWNET = 0x40000000;
-    private static final int O_RDONLY = 0, O_CLOEXEC = 0x80000;
 
     interface Raw extends Library {
         Raw INSTANCE = Native.load("c", Raw.class);
@@ -31,7 +32,7 @@ public final class Namespaces {
     /** Opens {@code /proc/<pid>/ns/net}; the descriptor keeps the namespace alive until closed. */
     public static int openNetNamespace(int pid) {
         String path = "/proc/" + pid + "/ns/net";
-        int fd = Raw.INSTANCE.open(path, O_RDONLY | O_CLOEXEC);
+        int fd = Raw.INSTANCE.open(path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
         if (fd < 0) {
             throw NativeCallException.of("open(" + path + ")", Native.getLastError());
         }

@@ -1,5 +1,11 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.OpenFlags;
+import dev.palisade.sandbox.abi.SyscallNr;
+
+import dev.palisade.sandbox.abi.OpenFlags;
+import dev.palisade.sandbox.abi.SyscallNr;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
@@ -15,7 +21,6 @@ public final class Posix {
 
     private static final LibC C = LibC.INSTANCE;
     /** x86-64 numbers of the few calls libc has no wrapper for. */
-    private static final long SYS_GETTID = 186;
 
     private Posix() {
     }
@@ -29,15 +34,15 @@ public final class Posix {
 
     /** Thread id of the calling thread (the kernel's, not Java's). */
     public static int gettid() {
-        return (int) C.syscall(SYS_GETTID);
+        return (int) C.syscall(SyscallNr.GETTID);
     }
 
     public static int geteuid() {
-        return (int) C.syscall(107);
+        return (int) C.syscall(SyscallNr.GETEUID);
     }
 
     public static int getegid() {
-        return (int) C.syscall(108);
+        return (int) C.syscall(SyscallNr.GETEGID);
     }
 
     public static int getpid() {
@@ -62,7 +67,7 @@ public final class Posix {
     /** A pipe with O_CLOEXEC on both ends: {read, write}. */
     public static int[] pipe() {
         int[] fds = new int[2];
-        check("pipe2", C.pipe2(fds, LibC.O_CLOEXEC));
+        check("pipe2", C.pipe2(fds, OpenFlags.O_CLOEXEC));
         return fds;
     }
 

@@ -161,6 +161,20 @@ public final class Ptrace {
         return rc == length;
     }
 
+    private Memory in = new Memory(4096);
+
+    /** Reads {@code len} bytes of the tracee's memory at {@code address} into {@code into}; false when not readable. */
+    public boolean readMemory(int pid, long address, byte[] into, int off, int len) {
+        if (len > in.size()) {
+            in = new Memory(Math.max(len, in.size() * 2));
+        }
+        if (!readMemory(pid, address, in, len)) {
+            return false;
+        }
+        in.read(0, into, off, len);
+        return true;
+    }
+
     public static int kill(int pid, int sig) {
         return PtraceDirect.kill(pid, sig);
     }

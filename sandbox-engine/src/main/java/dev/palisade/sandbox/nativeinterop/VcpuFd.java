@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.nativeinterop;
 
+import dev.palisade.sandbox.abi.Signal;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 
@@ -72,7 +74,7 @@ public final class VcpuFd implements AutoCloseable {
 
     /** Interrupts a KVM_RUN in progress on thread {@code tid}: a signal the JVM ignores. */
     public static void kick(int tid) {
-        KvmNative.tgkill(tid, KvmNative.SIGXFSZ);
+        KvmNative.tgkill(tid, Signal.SIGXFSZ);   // the JVM ignores SIGXFSZ: it only interrupts KVM_RUN
     }
 
     /** Reads the special registers into an internal buffer and returns it (valid until the next call). */

@@ -1,16 +1,31 @@
 package dev.palisade.sandbox.sentry;
 
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.vfs.FsError;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 
-/** Information calls: uname and sysinfo, answered from the sandbox's view, not the host's. */
+/**
+ * Information calls answered from the sandbox's view, not the host's: uname, sysinfo, resource
+ * limits and usage, getrandom.
+ */
 final class SysInfo {
 
     static final String NODENAME = "sandbox";
     private static final String RELEASE = hostRelease();
+    /** What sysinfo reports as total memory when the sandbox has no memory limit. */
+    private static final long UNLIMITED_MEMORY = 4L << 30;
+    private static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
+    private static final int GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
+    /** The most one getrandom call fills; Linux, too, may return less than asked. */
+    private static final int MAX_RANDOM = 1 << 16;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private SysInfo() {
     }
@@ -38,18 +53,103 @@ final class SysInfo {
 
     /** Uname implements Linux syscall uname(2). */
     static long uname(SyscallContext c) {
-        return c.write(c.arg(0), UTSNAME) ? 0 : -14;
+        return c.write(c.arg(0), UTSNAME) ? 0 : Errno.EFAULT.negated();
     }
 
     /** Sysinfo implements Linux syscall sysinfo(2): limits of the sandbox, its own uptime and process count. */
     static long sysinfo(SyscallContext c) {
-        long total = c.memoryLimit() > 0 ? c.memoryLimit() : Runtime.getRuntime().maxMemory() * 4;
+        long total = c.memoryLimit() > 0 ? c.memoryLimit() : UNLIMITED_MEMORY;
+        long used = c.memoryUsed();
         ByteBuffer b = ByteBuffer.allocate(112).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, c.uptimeNanos() / 1_000_000_000L);
-        b.putLong(32, total);       // totalram
-        b.putLong(40, total / 2);   // freeram: not tracked per sandbox; half is a safe answer
+        b.putLong(32, total);                                       // totalram
+        b.putLong(40, used < 0 ? total / 2 : Math.max(0, total - used));   // freeram (half when unknown)
         b.putShort(80, (short) Math.min(c.taskCount(), 65535));
-        b.putInt(104, 1);           // mem_unit
-        return c.write(c.arg(0), b.array()) ? 0 : -14;
+        b.putInt(104, 1);                                           // mem_unit
+        return c.write(c.arg(0), b.array()) ? 0 : Errno.EFAULT.negated();
+    }
+
+    /** The soft and hard limit of a resource, as the sandbox enforces them (-1: none). */
+    private static long[] rlimit(SyscallContext c, int res) throws FsError {
+        if (res < 0 || res >= RLIM_NLIMITS) {
+            throw new FsError(Errno.EINVAL);
+        }
+        Limits limits = c.limits();
+        long inf = -1;
+        return switch (res) {
+            case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
+            case RLIMIT_STACK -> new long[] {c.process().mem.stackSize(), c.process().mem.stackSize()};
+            case RLIMIT_NOFILE -> new long[] {VirtualProcess.MAX_FDS, VirtualProcess.MAX_FDS};
+            case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
+            default -> new long[] {inf, inf};
+        };
+    }
+
+    /** Getrlimit implements Linux syscall getrlimit(2). */
+    static long getrlimit(SyscallContext c) throws FsError {
+        long[] l = rlimit(c, (int) c.arg(0));
+        c.memory().writeLong(c.arg(1), l[0]);
+        c.memory().writeLong(c.arg(1) + 8, l[1]);
+        return 0;
+    }
+
+    /** Prlimit64 implements Linux syscall prlimit64(2): reads; new limits are accepted and the sandbox's stay in force. */
+    static long prlimit64(SyscallContext c) throws FsError {
+        long pid = c.arg(0);
+        if (pid != 0 && pid != c.pid()) {
+            return Errno.ESRCH.negated();
+        }
+        long[] l = rlimit(c, (int) c.arg(1));
+        if (c.arg(2) != 0) {
+            long soft = c.memory().readLong(c.arg(2)), hard = c.memory().readLong(c.arg(2) + 8);
+            if (Long.compareUnsigned(soft, hard) > 0) {
+                return Errno.EINVAL.negated();
+            }
+        }
+        if (c.arg(3) != 0) {
+            c.memory().writeLong(c.arg(3), l[0]);
+            c.memory().writeLong(c.arg(3) + 8, l[1]);
+        }
+        return 0;
+    }
+
+    /** Getrusage implements Linux syscall getrusage(2): CPU time and peak memory. */
+    static long getrusage(SyscallContext c) {
+        int who = (int) c.arg(0);
+        if (who != 0 && who != -1 && who != 1) {   // RUSAGE_SELF, _CHILDREN, _THREAD
+            return Errno.EINVAL.negated();
+        }
+        long cpu = who == -1 ? 0 : c.cpuNanos();
+        ByteBuffer b = ByteBuffer.allocate(144).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, cpu / 1_000_000_000L).putLong(8, (cpu / 1000) % 1_000_000);
+        b.putLong(32, who == -1 ? 0 : c.process().mem.peakUserBytes() / 1024);
+        c.memory().write(c.arg(1), b.array());
+        return 0;
+    }
+
+    /** Getrandom implements Linux syscall getrandom(2). */
+    static long getrandom(SyscallContext c) throws FsError {
+        long flags = c.arg(2);
+        if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0
+                || (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) {
+            return Errno.EINVAL.negated();
+        }
+        long len = Long.compareUnsigned(c.arg(1), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE : c.arg(1);   // cut first, as Linux does
+        if (!SysArgs.userRange(c.arg(0), len)) {
+            return Errno.EFAULT.negated();
+        }
+        if (len == 0) {
+            return 0;
+        }
+        int n = (int) Math.min(len, MAX_RANDOM);
+        var into = SysArgs.buffers(c.memory(), c.arg(0), n, true);
+        long total = 0;
+        for (var b : into) {
+            byte[] r = new byte[b.remaining()];
+            RANDOM.nextBytes(r);
+            b.put(r);
+            total += r.length;
+        }
+        return total;
     }
 }

@@ -5,17 +5,22 @@ import dev.palisade.sandbox.abi.Errno;
 import java.util.Objects;
 
 /**
- * One x86-64 system call and what the Sentry does with it.
+ * One x86-64 system call, what the Sentry does with it on each platform, and the handler that
+ * implements it (one for both platforms).
  *
- * @param number the number the kernel dispatches on ({@code orig_rax})
- * @param name   its name in {@code asm/unistd_64.h}
- * @param action what the Sentry does
- * @param errno  the error returned for {@link Action#DENY}, else {@code null}
- * @param note   why, in a few words (empty when plain pass-through)
+ * @param number  the number the kernel dispatches on ({@code orig_rax})
+ * @param name    its name in {@code asm/unistd_64.h}
+ * @param action  what the Sentry does on ptrace (deny and kill hold on every platform)
+ * @param errno   the error returned for {@link Action#DENY}, else {@code null}
+ * @param note    why, in a few words (empty when plain pass-through)
+ * @param handler the implementation; null when no platform calls one
+ * @param kvm     how much of the call the handler implements on KVM, where every call is the Sentry's
+ * @param kvmNote what a {@link KvmSupport#PARTIAL} handler leaves out
  */
-public record Syscall(int number, String name, Action action, Errno errno, String note) {
+public record Syscall(int number, String name, Action action, Errno errno, String note, Handler handler,
+                      KvmSupport kvm, String kvmNote) {
 
-    /** What the Sentry does with a call. */
+    /** What the Sentry does with a call on ptrace. */
     public enum Action {
         /** The host kernel runs it; under ptrace the seccomp filter lets it through without a stop. */
         PASS,
@@ -27,36 +32,81 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
         KILL
     }
 
+    /** How much of a call the KVM platform (no host kernel behind the program) implements. */
+    public enum KvmSupport {
+        /** As Linux does, within the sandbox's view. */
+        FULL,
+        /** Implemented with the limits {@link Syscall#kvmNote()} names. */
+        PARTIAL,
+        /** Answered with ENOSYS. */
+        NONE
+    }
+
     public Syscall {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(kvm, "kvm");
         note = note == null ? "" : note;
+        kvmNote = kvmNote == null ? "" : kvmNote;
         if ((action == Action.DENY) != (errno != null)) {
             throw new IllegalArgumentException(name + ": an errno goes with deny and only with deny");
         }
         if (number < 0) {
             throw new IllegalArgumentException(name + ": negative number");
         }
+        if ((action == Action.DENY || action == Action.KILL) && (handler != null || kvm != KvmSupport.NONE)) {
+            throw new IllegalArgumentException(name + ": a denied call has no handler");
+        }
+        if (action == Action.EMULATE && handler == null) {
+            throw new IllegalArgumentException(name + ": an emulated call needs its handler");
+        }
+        if ((kvm != KvmSupport.NONE) != (handler != null) && action != Action.EMULATE) {
+            throw new IllegalArgumentException(name + ": a handler goes with KVM support");
+        }
+        if ((kvm == KvmSupport.PARTIAL) == kvmNote.isEmpty()) {
+            throw new IllegalArgumentException(name + ": a partial KVM handler (and only one) says what it leaves out");
+        }
     }
 
     public static Syscall pass(int number, String name) {
-        return new Syscall(number, name, Action.PASS, null, "");
+        return new Syscall(number, name, Action.PASS, null, "", null, KvmSupport.NONE, "");
     }
 
     public static Syscall pass(int number, String name, String note) {
-        return new Syscall(number, name, Action.PASS, null, note);
+        return new Syscall(number, name, Action.PASS, null, note, null, KvmSupport.NONE, "");
     }
 
-    public static Syscall emulate(int number, String name, String note) {
-        return new Syscall(number, name, Action.EMULATE, null, note);
+    /** Emulated on ptrace by {@code handler}; on KVM too unless a later {@link #notOnKvm()}. */
+    public static Syscall emulate(int number, String name, String note, Handler handler) {
+        return new Syscall(number, name, Action.EMULATE, null, note, handler, KvmSupport.FULL, "");
     }
 
     public static Syscall deny(int number, String name, Errno errno, String note) {
-        return new Syscall(number, name, Action.DENY, Objects.requireNonNull(errno, "errno"), note);
+        return new Syscall(number, name, Action.DENY, Objects.requireNonNull(errno, "errno"), note, null, KvmSupport.NONE, "");
     }
 
     public static Syscall kill(int number, String name, String note) {
-        return new Syscall(number, name, Action.KILL, null, note);
+        return new Syscall(number, name, Action.KILL, null, note, null, KvmSupport.NONE, "");
+    }
+
+    /** This entry, implemented in full on KVM by {@code h}. */
+    public Syscall kvm(Handler h) {
+        return new Syscall(number, name, action, errno, note, h, KvmSupport.FULL, "");
+    }
+
+    /** This entry, implemented on KVM by {@code h} except for what {@code leavesOut} says. */
+    public Syscall kvm(Handler h, String leavesOut) {
+        return new Syscall(number, name, action, errno, note, h, KvmSupport.PARTIAL, leavesOut);
+    }
+
+    /** This emulated entry, partial on KVM. */
+    public Syscall kvmPartial(String leavesOut) {
+        return new Syscall(number, name, action, errno, note, handler, KvmSupport.PARTIAL, leavesOut);
+    }
+
+    /** This emulated entry, not offered on KVM (its handler lets the host kernel finish the call). */
+    public Syscall notOnKvm() {
+        return new Syscall(number, name, action, errno, note, handler, KvmSupport.NONE, "");
     }
 
     /** Whether the tracer must see this call (everything but plain pass-through). */

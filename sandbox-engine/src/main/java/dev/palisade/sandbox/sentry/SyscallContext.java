@@ -1,9 +1,16 @@
 package dev.palisade.sandbox.sentry;
 
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.net.Loopback;
+
 /**
  * What a handler sees of one trapped call: its arguments (from registers, never re-read), the
- * caller's identity in the sandbox, and a way to write results into the caller's memory.
- * Platforms implement it; handlers are platform-independent.
+ * caller's identity in the sandbox, its memory, and — where the Sentry holds the process (KVM)
+ * — the virtual process and the task's controls. Platforms implement it; handlers are
+ * platform-independent. The methods with a default are those only a Sentry-held process
+ * answers; reaching one elsewhere is a Sentry fault.
  */
 public interface SyscallContext {
 
@@ -32,17 +39,70 @@ public interface SyscallContext {
     /** Memory limit in bytes; 0 for none. */
     long memoryLimit();
 
+    /** Bytes of memory the sandbox uses now; -1 when the platform does not know it at a call. */
+    default long memoryUsed() {
+        return -1;
+    }
+
     /** Nanoseconds since the sandbox started. */
     long uptimeNanos();
 
+    /** The caller's memory. */
+    TaskMemory memory();
+
     /** Writes {@code data} at {@code address} of the caller; false when the address is not writable. */
-    boolean write(long address, byte[] data);
+    default boolean write(long address, byte[] data) {
+        try {
+            memory().write(address, data);
+            return true;
+        } catch (BadAddress e) {
+            return false;
+        }
+    }
 
     /** Records this call as refused (a security event) and returns the negated errno for rax. */
-    long refuse(dev.palisade.sandbox.abi.Errno errno, String detail);
+    long refuse(Errno errno, String detail);
 
     /** Tasks that will appear because of clone calls let through but not yet reported. */
     default int pendingTasks() {
         return 0;
+    }
+
+    /** The virtual process: descriptors, memory map, cwd, signal dispositions. */
+    default VirtualProcess process() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    default Limits limits() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** CPU time the task has used, the Sentry's time on its behalf included. */
+    default long cpuNanos() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Whether the sandbox is ending (a limit, a kill): blocking handlers return EINTR. */
+    default boolean aborted() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Ends the sandbox (exit_group, a fatal signal, a limit); the first reason wins. */
+    default void end(Termination t, int exitCode, int signal, String message) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** The sandbox's own network. */
+    default Loopback loopback() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** The task's FS segment base (thread pointer). */
+    default long fsBase() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    default void setFsBase(long base) {
+        throw new IllegalStateException("the host kernel keeps this process");
     }
 }

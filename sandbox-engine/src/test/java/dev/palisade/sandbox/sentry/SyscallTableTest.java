@@ -64,8 +64,12 @@ class SyscallTableTest {
                 assertThat(s.note()).as("every non-pass entry says why: " + s.name()).isNotBlank();
             }
         }
-        assertThatThrownBy(() -> new Syscall(1, "x", Syscall.Action.PASS, Errno.EPERM, ""))
+        assertThatThrownBy(() -> new Syscall(1, "x", Syscall.Action.PASS, Errno.EPERM, "", null, Syscall.KvmSupport.NONE, ""))
                 .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Syscall.deny(1, "x", Errno.EPERM, "no").kvm(c -> 0))
+                .as("a denied call has no handler").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Syscall.pass(1, "x").kvm(c -> 0, ""))
+                .as("a partial handler says what it leaves out").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

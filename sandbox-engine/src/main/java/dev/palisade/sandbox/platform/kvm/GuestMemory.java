@@ -2,10 +2,16 @@ package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.nativeinterop.HostMemory;
 
+import dev.palisade.sandbox.sentry.AddressSpace;
+import dev.palisade.sandbox.sentry.BadAddress;
+import dev.palisade.sandbox.sentry.TaskStopped;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
 
@@ -20,33 +26,45 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
  * present PTE. Every change that removes or narrows a mapping therefore also moves or discards
  * the physical page (MADV_DONTNEED), which makes KVM drop its cached translation; editing a
  * not-present PTE into a present one needs nothing.
+ *
+ * <p>The map is ordered, so that every operation on a range costs what is mapped there, never the
+ * size of the range a program names.
  */
-final class GuestMemory {
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
-    static final int PROT_EXEC = 4;
+final class GuestMemory implements AddressSpace {
 
     private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_NX = 1L << 63;
     private static final long ADDR_MASK = 0x000f_ffff_ffff_f000L;
 
     /** A guest address the Sentry was asked to use is not mapped (or not with the access needed). */
-    static final class Fault extends RuntimeException {
-        final long address;
-
+    static final class Fault extends BadAddress {
         Fault(long address) {
-            super("bad guest address 0x" + Long.toHexString(address), null, false, false);
-            this.address = address;
+            super(address);
         }
     }
 
+    /** Pages a walk goes through between two looks at {@link #stop()}. */
+    private static final int STOP_CHECK_PAGES = 1 << 14;
+
     private final HostMemory ram;
     private final PhysicalAllocator phys;
+    private volatile boolean stopping;
     /** vpn → (physical address | prot); physical 0 means "not backed yet" (PROT_NONE). */
-    private final Map<Long, Long> pages = new HashMap<>();
+    private final NavigableMap<Long, Long> pages = new TreeMap<>();
 
     GuestMemory(HostMemory ram, PhysicalAllocator phys) {
         this.ram = ram;
         this.phys = phys;
+    }
+
+    /** Makes every walk still running or yet to come throw {@link TaskStopped} (called from the watchdog's thread). */
+    void stop() {
+        stopping = true;
+    }
+
+    private void checkStop(long step) {
+        if ((step & (STOP_CHECK_PAGES - 1)) == 0 && stopping) {
+            throw new TaskStopped();
+        }
     }
 
     HostMemory ram() {
@@ -97,25 +115,84 @@ final class GuestMemory {
 
     // ------------------------------------------------------------------ user mappings
 
-    boolean isMapped(long va) {
+    @Override
+    public boolean isMapped(long va) {
         return pages.containsKey(va >>> 12);
     }
 
-    /** True when every page of [va, va+len) is free. */
-    boolean isFree(long va, long len) {
-        for (long p = va; p < va + len; p += PAGE) {
-            if (pages.containsKey(p >>> 12)) {
-                return false;
-            }
+    /** The map's entries for the pages of [va, va+len), in order (a view). */
+    private NavigableMap<Long, Long> range(long va, long len) {
+        if (len <= 0) {
+            return new TreeMap<>();
         }
-        return true;
+        long first = va >>> 12;
+        long last = (va + len - 1) >>> 12;
+        if (last < first) {   // wrapped past the top of the address space
+            last = -1L >>> 12;
+        }
+        return pages.subMap(first, true, last, true);
+    }
+
+    @Override
+    public boolean isFree(long va, long len) {
+        return range(va, len).isEmpty();
+    }
+
+    @Override
+    public long highestMappedBelow(long top, long floor) {
+        Long k = pages.lowerKey(top >>> 12);
+        return k != null && k >= floor >>> 12 ? k << 12 : -1;
+    }
+
+    @Override
+    public long lowestMappedFrom(long from, long top) {
+        Long k = pages.ceilingKey(from >>> 12);
+        return k != null && k < top >>> 12 ? k << 12 : -1;
+    }
+
+    @Override
+    public long mappedPages() {
+        return pages.size();
+    }
+
+    @Override
+    public long userBytes() {
+        return phys.userPages() * PAGE;
+    }
+
+    @Override
+    public long peakUserBytes() {
+        return phys.peakUserBytes();
+    }
+
+    @Override
+    public long minUserVa() {
+        return GuestLayout.MIN_USER_VA;
+    }
+
+    @Override
+    public long mmapTop() {
+        return GuestLayout.MMAP_TOP;
+    }
+
+    /** The engine's own area between the mmap top and the stack (read-ahead windows and their table). */
+    @Override
+    public boolean reserved(long va, long len) {
+        long end = va + len;
+        return end > GuestLayout.MMAP_TOP && va < GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
+    }
+
+    @Override
+    public long stackSize() {
+        return GuestLayout.STACK_SIZE;
     }
 
     /** Pages of address space (mapped or reserved) one program may hold beyond its memory limit: 4 GiB. */
     static final long RESERVATION_PAGES = 1L << 20;
 
     /** Maps fresh zeroed pages over [va, va+len) (page-aligned); existing pages there are unmapped first. */
-    void map(long va, long len, int prot) {
+    @Override
+    public void map(long va, long len, int prot) {
         if (pages.size() + len / PAGE > phys.limitPages() + RESERVATION_PAGES) {
             throw new PhysicalAllocator.MemoryLimitExceeded("address space limit reached mapping " + len + " bytes");
         }
@@ -124,20 +201,27 @@ final class GuestMemory {
         if (!phys.canAllocateUser(accessible)) {
             throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached mapping " + len + " bytes");
         }
+        long step = 0;
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             long pa = (prot & 7) != 0 ? phys.allocUser() : 0;
             pages.put(p >>> 12, pa | prot);
             ram.putLong(pteSlot(p), pteFor(pa, prot));
         }
     }
 
-    void unmap(long va, long len) {
-        for (long p = va; p < va + len; p += PAGE) {
-            Long e = pages.remove(p >>> 12);
-            if (e == null) {
-                continue;
-            }
-            ram.putLong(pteSlot(p), 0);
+    @Override
+    public void unmap(long va, long len) {
+        NavigableMap<Long, Long> r = range(va, len);
+        if (r.isEmpty()) {
+            return;
+        }
+        // keys first: a TreeMap reuses entry objects while it removes, so entries cannot be held across removals
+        long step = 0;
+        for (Long vpn : new ArrayList<>(r.keySet())) {
+            checkStop(step++);
+            long e = pages.remove(vpn);
+            ram.putLong(pteSlot(vpn << 12), 0);
             long pa = e & ~0xfffL;
             if (pa != 0) {
                 ram.discard(pa, PAGE);
@@ -147,13 +231,20 @@ final class GuestMemory {
     }
 
     /** Changes protection; returns false if some page of the range is not mapped (ENOMEM). */
-    boolean protect(long va, long len, int prot) {
+    @Override
+    public boolean protect(long va, long len, int prot) {
+        if (len / PAGE > pages.size()) {
+            return false;   // more pages than are mapped at all: some page of the range is not
+        }
+        long step = 0;
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             if (!pages.containsKey(p >>> 12)) {
                 return false;
             }
         }
         for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
             long e = pages.get(p >>> 12);
             int old = (int) (e & 7);
             long pa = e & ~0xfffL;
@@ -179,12 +270,14 @@ final class GuestMemory {
     }
 
     /** Moves the pages of [from, from+len) to [to, to+len) (both free of each other); used by mremap. */
-    void move(long from, long to, long len) {
-        for (long off = 0; off < len; off += PAGE) {
-            Long e = pages.get((from + off) >>> 12);
-            if (e == null) {
-                continue;
-            }
+    @Override
+    public void move(long from, long to, long len) {
+        List<Long> moving = new ArrayList<>(range(from, len).keySet());
+        long step = 0;
+        for (Long vpn : moving) {
+            checkStop(step++);
+            long e = pages.get(vpn);
+            long off = (vpn << 12) - from;
             int prot = (int) (e & 7);
             long oldPa = e & ~0xfffL;
             long pa = 0;
@@ -200,7 +293,8 @@ final class GuestMemory {
         unmap(from, len);
     }
 
-    int protOf(long va) {
+    @Override
+    public int protOf(long va) {
         Long e = pages.get(va >>> 12);
         return e == null ? -1 : (int) (e & 7);
     }
@@ -222,7 +316,8 @@ final class GuestMemory {
 
     // ------------------------------------------------------------------ copying
 
-    void read(long va, byte[] dst, int off, int len) {
+    @Override
+    public void read(long va, byte[] dst, int off, int len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
             ram.read(translate(va, PROT_READ), dst, off, n);
@@ -232,13 +327,18 @@ final class GuestMemory {
         }
     }
 
-    byte[] read(long va, int len) {
+    @Override
+    public byte[] read(long va, int len) {
+        if (len < 0) {
+            throw new Fault(va);   // never an allocation sized by a negative count
+        }
         byte[] b = new byte[len];
         read(va, b, 0, len);
         return b;
     }
 
-    void write(long va, byte[] src, int off, int len) {
+    @Override
+    public void write(long va, byte[] src, int off, int len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
             ram.write(translate(va, PROT_WRITE), src, off, n);
@@ -248,7 +348,8 @@ final class GuestMemory {
         }
     }
 
-    void write(long va, byte[] src) {
+    @Override
+    public void write(long va, byte[] src) {
         write(va, src, 0, src.length);
     }
 
@@ -263,7 +364,8 @@ final class GuestMemory {
         }
     }
 
-    long readLong(long va) {
+    @Override
+    public long readLong(long va) {
         if ((va & 0xfff) <= PAGE - 8) {
             return ram.getLong(translate(va, PROT_READ));
         }
@@ -271,7 +373,8 @@ final class GuestMemory {
         return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
-    int readInt(long va) {
+    @Override
+    public int readInt(long va) {
         if ((va & 0xfff) <= PAGE - 4) {
             return ram.getInt(translate(va, PROT_READ));
         }
@@ -279,7 +382,8 @@ final class GuestMemory {
         return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
     }
 
-    void writeLong(long va, long v) {
+    @Override
+    public void writeLong(long va, long v) {
         if ((va & 0xfff) <= PAGE - 8) {
             ram.putLong(translate(va, PROT_WRITE), v);
             return;
@@ -287,7 +391,8 @@ final class GuestMemory {
         write(va, ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
     }
 
-    void writeInt(long va, int v) {
+    @Override
+    public void writeInt(long va, int v) {
         write(va, ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(v).array());
     }
 
@@ -301,7 +406,8 @@ final class GuestMemory {
     }
 
     /** A NUL-terminated string of at most {@code max} bytes; ENAMETOOLONG is the caller's business. */
-    String readCString(long va, int max) {
+    @Override
+    public String readCString(long va, int max) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (int i = 0; i < max; i++) {
             long pa = translate(va + i, PROT_READ);
@@ -316,6 +422,23 @@ final class GuestMemory {
             i += chunk - 1;
         }
         return null;
+    }
+
+    @Override
+    public ByteBuffer[] accessible(long va, int len, boolean intoTask) {
+        int need = intoTask ? PROT_WRITE : PROT_READ;
+        int n = 0;
+        long step = 0;
+        while (n < len) {
+            checkStop(step++);
+            long p = va + n;
+            Long e = pages.get(p >>> 12);
+            if (e == null || (e & need) != need || (e & ~0xfffL) == 0) {
+                break;
+            }
+            n += (int) Math.min(len - n, PAGE - (p & 0xfff));
+        }
+        return n == 0 ? new ByteBuffer[0] : buffers(va, n, need);
     }
 
     /** Direct buffers covering [va, va+len), one per physical run, for channel I/O. */

@@ -28,8 +28,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A running KVM sandbox: one platform thread drives the vCPU ({@link KvmTask}); a watchdog
- * checks the CPU and wall limits every few milliseconds and, past one, sets the stop reason and
- * kicks the vCPU out of KVM_RUN, so a guest spinning forever still ends.
+ * checks the CPU and wall limits every few milliseconds and, past one, sets the stop reason,
+ * kicks the vCPU out of KVM_RUN and stops the guest memory's walks, so a guest spinning forever
+ * and a handler working through a large range both end (the handler's time is the program's CPU).
  */
 final class KvmSandbox implements Sandbox {
     private static final int STREAM_BUFFER = 4 << 20;
@@ -60,6 +61,7 @@ final class KvmSandbox implements Sandbox {
     private volatile Thread thread;
     private final ScheduledFuture<?> watch;
     private VcpuKicker kicker;
+    private GuestMemory memory;
 
     KvmSandbox(KvmLaunch launch, long startNanos) {
         this.launch = launch;
@@ -73,10 +75,13 @@ final class KvmSandbox implements Sandbox {
         return stopReason != null;
     }
 
-    synchronized void attach(VcpuKicker k) {
+    /** The vCPU to kick and the guest memory whose walks to stop when the sandbox must end. */
+    synchronized void attach(VcpuKicker k, GuestMemory m) {
         this.kicker = k;
+        this.memory = m;
         if (stopReason != null) {
             k.kick();
+            m.stop();
         }
     }
 
@@ -96,6 +101,9 @@ final class KvmSandbox implements Sandbox {
         stopReason = why;
         if (kicker != null) {
             kicker.kick();
+        }
+        if (memory != null) {
+            memory.stop();   // a handler deep in a walk over guest memory ends at its next check
         }
         loopback.wakeup();   // a program blocked in accept or recv returns at once
     }

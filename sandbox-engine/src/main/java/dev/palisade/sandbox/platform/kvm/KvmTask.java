@@ -1,14 +1,26 @@
 package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.Signal;
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.VcpuExit;
+import dev.palisade.sandbox.sentry.Sentry;
+import dev.palisade.sandbox.sentry.SentryFault;
 import dev.palisade.sandbox.sentry.Syscall;
+import dev.palisade.sandbox.sentry.SyscallContext;
 import dev.palisade.sandbox.sentry.SyscallTable;
+import dev.palisade.sandbox.sentry.TaskMemory;
+import dev.palisade.sandbox.sentry.TaskStopped;
+import dev.palisade.sandbox.sentry.VirtualProcess;
+import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.HostFile;
+import dev.palisade.sandbox.sentry.vfs.QueueFile;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -24,11 +36,11 @@ import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
 /**
  * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
  * enter guest → exit → Sentry → resume until the program exits, faults, or a limit or kill
- * ends it. Every system call goes through the shared {@link SyscallTable}: DENY entries are
- * refused and recorded, KILL entries end the sandbox, unknown numbers are refused, and the rest
- * go to the handlers in {@link KvmSyscalls} (ENOSYS where none exists).
+ * ends it. Every system call goes to the one {@link Sentry} dispatch with this task as its
+ * {@link SyscallContext}: registers, guest memory, and the {@link VirtualProcess} the Sentry
+ * keeps for the program.
  */
-final class KvmTask {
+final class KvmTask implements SyscallContext {
     static final int MAX_DENIED = 1000;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -52,10 +64,13 @@ final class KvmTask {
     long cpuStartNs;
 
     GuestMachine machine;
-    KvmProcess proc;
+    VirtualProcess proc;
     SyscallGate gate;
-    KvmSyscalls sys;
     ReadAhead readAhead;
+    /** The arguments of the call being served. */
+    private final long[] args = new long[6];
+    private final Limits limits;
+    private long outputBytes;
     SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
@@ -67,13 +82,16 @@ final class KvmTask {
     KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
         this.sandbox = sandbox;
         this.launch = launch;
+        this.limits = launch.spec().limits();
     }
 
-    long cpuNanos() {
+    @Override
+    public long cpuNanos() {
         return THREADS.getCurrentThreadCpuTime() - cpuStartNs;
     }
 
-    void end(Termination t, int exitCode, int signal, String message) {
+    @Override
+    public void end(Termination t, int exitCode, int signal, String message) {
         if (endTermination == null) {
             endTermination = t;
             endExitCode = exitCode;
@@ -112,14 +130,13 @@ final class KvmTask {
                 machine = new GuestMachine(path, memoryBytes(launch));
             }
             SyscallPath path = machine.path;
-            sandbox.attach(new VcpuKicker(machine.vcpu));
+            sandbox.attach(new VcpuKicker(machine.vcpu), machine.memory);
             gate = new SyscallGate(machine);
-            proc = new KvmProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath());
-            sys = new KvmSyscalls(this);
+            proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);
             }
-            sys.setUpStdio();
+            setUpStdio();
             ElfImage.Loaded pre = null;
             if (preLoaded != null && preElf == launch.elf()) {
                 pre = preLoaded;
@@ -135,6 +152,11 @@ final class KvmTask {
             loop();
         } catch (PhysicalAllocator.MemoryLimitExceeded e) {
             end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
+        } catch (SentryFault e) {
+            deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
+            end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
@@ -187,7 +209,7 @@ final class KvmTask {
                     return;
                 }
                 if (!gate.complete(result)) {
-                    end(Termination.SIGNALED, -1, SyscallGate.SIGSEGV, String.format(
+                    end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format(
                             "SIGSEGV: system call returned to a non-user address 0x%x", cpu.reg(REG_RCX)));
                     return;
                 }
@@ -207,6 +229,10 @@ final class KvmTask {
         }
     }
 
+    private long cpuReg(int reg) {
+        return machine == null ? -1 : machine.vcpu.reg(reg);
+    }
+
     private long dispatch(long nr, boolean trace) {
         Syscall entry = SyscallTable.get(nr);
         String name;
@@ -220,64 +246,189 @@ final class KvmTask {
             countByNumber[entry.number()]++;
         }
         var cpu = machine.vcpu;
-        long a0 = cpu.reg(REG_RDI), a1 = cpu.reg(REG_RSI), a2 = cpu.reg(REG_RDX);
-        long a3 = cpu.reg(REG_R10), a4 = cpu.reg(REG_R8), a5 = cpu.reg(REG_R9);
-        long r;
-        String decision;
-        if (entry == null) {
-            r = deny(nr, name, SyscallTable.DEFAULT_DENY, "deny", a0, a1, a2);
-            decision = "deny (unknown number)";
-        } else if (entry.action() == Syscall.Action.DENY) {
-            r = deny(nr, name, entry.errno(), "deny", a0, a1, a2);
-            decision = "deny " + entry.errno().name();
-        } else if (entry.action() == Syscall.Action.KILL) {
-            deny(nr, name, null, "kill", a0, a1, a2);
-            end(Termination.POLICY_VIOLATION, -1, 9, "policy violation: system call " + name + " is not allowed");
+        args[0] = cpu.reg(REG_RDI);
+        args[1] = cpu.reg(REG_RSI);
+        args[2] = cpu.reg(REG_RDX);
+        args[3] = cpu.reg(REG_R10);
+        args[4] = cpu.reg(REG_R8);
+        args[5] = cpu.reg(REG_R9);
+        if (readAhead != null && readAhead.active() && !ReadAhead.keeps((int) nr) && !writeToNonFile(nr)) {
+            readAhead.syncAll();
+        }
+        long r = Sentry.call(Sentry.Platform.KVM, nr, this);
+        if (r == Sentry.KILL) {
+            deny(nr, name, null, "kill", entry.note());
+            end(Termination.POLICY_VIOLATION, -1, Signal.SIGKILL, "policy violation: system call " + name + " is not allowed");
             r = -1;
-            decision = "kill";
-        } else {
-            try {
-                if (readAhead != null && readAhead.active() && !ReadAhead.keeps((int) nr)
-                        && !((nr == 1 || nr == 20) && !(proc.fds[(int) Math.min(Math.max(a0, 0), KvmProcess.MAX_FDS - 1)]
-                        instanceof dev.palisade.sandbox.sentry.vfs.HostFile))) {
-                    readAhead.syncAll();
-                }
-                r = sys.call((int) nr, a0, a1, a2, a3, a4, a5);
-                if (nr == 0 && readAhead != null && r > 0 && r == a2 && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
-                    readAhead.refill((int) a0, proc.fds[(int) a0]);
-                    long back = cpu.reg(REG_RCX);
-                    long now = patcher.afterRead(back);
-                    if (now != back) {
-                        cpu.setReg(REG_RCX, now);
-                    }
-                }
-            } catch (FsError fe) {
-                r = fe.errno().negated();
-            } catch (GuestMemory.Fault f) {
-                r = Errno.EFAULT.negated();
+        }
+        long a0 = args[0];
+        if (nr == SyscallNr.READ && readAhead != null && r > 0 && r == args[2] && a0 >= 0 && a0 < GuestLayout.WIN_FDS) {
+            readAhead.refill((int) a0, proc.fds[(int) a0]);
+            long back = cpu.reg(REG_RCX);
+            long now = patcher.afterRead(back);
+            if (now != back) {
+                cpu.setReg(REG_RCX, now);
             }
-            decision = r == Errno.ENOSYS.negated() && !KvmSyscalls.implemented((int) nr) ? "ENOSYS (not implemented)" : "emulate";
         }
         if (trace) {
-            launch.trace().accept(String.format("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]", name, a0, a1, a2,
-                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r), decision));
+            launch.trace().accept(String.format("[kvm] %s(0x%x, 0x%x, 0x%x) = %s  [%s]", name, args[0], args[1], args[2],
+                    r < 0 && r > -4096 ? "-" + Errno.nameOf((int) -r) : "0x" + Long.toHexString(r),
+                    Sentry.decision(Sentry.Platform.KVM, nr, r)));
         }
         return r;
     }
 
-    /** Records a call the Sentry refused on its own (an outbound connect) as a security event. */
-    void recordDenied(int nr, String name, Errno errno, long a0, long a1, long a2) {
-        deny(nr, name, errno, "deny", a0, a1, a2);
+    /** A write to a pipe, socket or stdio: read-ahead windows of files stay valid across it. */
+    private boolean writeToNonFile(long nr) {
+        if (nr != SyscallNr.WRITE && nr != SyscallNr.WRITEV) {
+            return false;
+        }
+        long fd = args[0];
+        return !(fd >= 0 && fd < VirtualProcess.MAX_FDS && proc.fds[(int) fd] instanceof HostFile);
     }
 
-    private long deny(long nr, String name, Errno errno, String action, long a0, long a1, long a2) {
+    private void deny(long nr, String name, Errno errno, String action, String detail) {
         if (denied.size() < MAX_DENIED) {
-            denied.add(new DeniedCall(KvmProcess.PID, (int) nr, name, errno == null ? 0 : errno.value(), action,
-                    String.format("0x%x, 0x%x, 0x%x", a0, a1, a2)));
+            denied.add(new DeniedCall(VirtualProcess.PID, (int) nr, name, errno == null ? 0 : errno.value(), action,
+                    detail + " (0x" + Long.toHexString(args[0]) + ", 0x" + Long.toHexString(args[1]) + ", 0x"
+                            + Long.toHexString(args[2]) + ")"));
         } else {
             deniedDropped++;
         }
-        return errno == null ? -1 : errno.negated();
+    }
+
+    // ------------------------------------------------------------------ the Sentry's view of this task
+
+    private void setUpStdio() throws FsError {
+        KvmSandbox s = sandbox;
+        proc.install(new QueueFile(s.stdinQueue, false, s::aborted, null, 10), false, 0);
+        proc.install(new QueueFile(s.stdoutQueue, true, s::aborted, this::allowOutput, 11), false, 1);
+        proc.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
+    }
+
+    private long allowOutput(long n) {
+        long max = limits.outputBytes();
+        if (max <= 0) {
+            return n;
+        }
+        long left = max - outputBytes;
+        long ok = Math.max(0, Math.min(n, left));
+        outputBytes += ok;
+        if (ok < n) {
+            end(Termination.OUTPUT_LIMIT, -1, Signal.SIGKILL, "output limit of " + max + " bytes reached");
+        }
+        return ok;
+    }
+
+    private final HostFile.SizeLimit sizeLimit = new HostFile.SizeLimit() {
+        @Override
+        public long maxBytes() {
+            return limits.fileSizeBytes();
+        }
+
+        @Override
+        public void exceeded() {
+            if (!proc.ignores(Signal.SIGXFSZ)) {
+                end(Termination.FILE_SIZE_LIMIT, -1, Signal.SIGXFSZ, "file size limit of " + limits.fileSizeBytes() + " bytes reached");
+            }
+        }
+    };
+
+    @Override
+    public long arg(int i) {
+        return args[i];
+    }
+
+    @Override
+    public int pid() {
+        return VirtualProcess.PID;
+    }
+
+    @Override
+    public int tid() {
+        return VirtualProcess.PID;
+    }
+
+    @Override
+    public int ppid() {
+        return 0;   // the parent is outside the sandbox
+    }
+
+    @Override
+    public int uid() {
+        return VirtualProcess.UID;
+    }
+
+    @Override
+    public int gid() {
+        return VirtualProcess.GID;
+    }
+
+    @Override
+    public int taskCount() {
+        return 1;
+    }
+
+    @Override
+    public int maxTasks() {
+        return limits.maxProcesses();
+    }
+
+    @Override
+    public long memoryLimit() {
+        return limits.memoryBytes();
+    }
+
+    @Override
+    public long memoryUsed() {
+        return machine.memory.userBytes();
+    }
+
+    @Override
+    public long uptimeNanos() {
+        return System.nanoTime() - sandbox.startNanos;
+    }
+
+    @Override
+    public TaskMemory memory() {
+        return machine.memory;
+    }
+
+    @Override
+    public long refuse(Errno errno, String detail) {
+        long nr = machine.vcpu.reg(REG_RAX);
+        deny(nr, SyscallTable.nameOf(nr), errno, "deny", detail);
+        return errno.negated();
+    }
+
+    @Override
+    public VirtualProcess process() {
+        return proc;
+    }
+
+    @Override
+    public Limits limits() {
+        return limits;
+    }
+
+    @Override
+    public boolean aborted() {
+        return sandbox.aborted();
+    }
+
+    @Override
+    public Loopback loopback() {
+        return sandbox.loopback;
+    }
+
+    @Override
+    public long fsBase() {
+        return machine.fsBase();
+    }
+
+    @Override
+    public void setFsBase(long base) {
+        machine.setFsBase(base);
     }
 
     /** Startup helper: loads the ELF and builds the initial stack. */
@@ -287,7 +438,7 @@ final class KvmTask {
         private KvmStartup() {
         }
 
-        static long[] load(KvmLaunch l, GuestMemory mem, KvmProcess p, ElfImage.Loaded preloaded) {
+        static long[] load(KvmLaunch l, GuestMemory mem, VirtualProcess p, ElfImage.Loaded preloaded) {
             ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
@@ -320,7 +471,7 @@ final class KvmTask {
             long random = sp;
             long[][] auxv = {
                     {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, 0}, {8, 0}, {9, img.entry()},
-                    {11, KvmProcess.UID}, {12, KvmProcess.UID}, {13, KvmProcess.GID}, {14, KvmProcess.GID},
+                    {11, VirtualProcess.UID}, {12, VirtualProcess.UID}, {13, VirtualProcess.GID}, {14, VirtualProcess.GID},
                     {15, platform}, {16, 0x178bfbffL}, {17, 100}, {23, 0}, {25, random}, {26, 2}, {31, execfn}, {0, 0}};
             int words = 1 + argv.size() + 1 + env.size() + 1 + 2 * auxv.length;
             sp = (sp - 8L * words) & ~0xfL;

@@ -20,7 +20,7 @@ final class PhysicalAllocator {
     }
 
     /** Thrown when the program's pages would pass the memory limit. */
-    static final class MemoryLimitExceeded extends RuntimeException {
+    static final class MemoryLimitExceeded extends dev.palisade.sandbox.sentry.OutOfTaskMemory {
         MemoryLimitExceeded(String m) {
             super(m);
         }

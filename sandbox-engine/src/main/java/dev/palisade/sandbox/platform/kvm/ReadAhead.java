@@ -1,5 +1,6 @@
 package dev.palisade.sandbox.platform.kvm;
 
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.HostMemory;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
@@ -35,7 +36,10 @@ final class ReadAhead {
     /** Calls after which the windows stay valid (nothing they do depends on or moves a file offset). */
     static boolean keeps(int nr) {
         return switch (nr) {
-            case 5, 9, 10, 11, 12, 13, 14, 25, 28, 39, 96, 102, 104, 107, 108, 186, 201, 228, 318 -> true;
+            case SyscallNr.FSTAT, SyscallNr.MMAP, SyscallNr.MPROTECT, SyscallNr.MUNMAP, SyscallNr.BRK,
+                    SyscallNr.RT_SIGACTION, SyscallNr.RT_SIGPROCMASK, SyscallNr.MREMAP, SyscallNr.MADVISE,
+                    SyscallNr.GETPID, SyscallNr.GETTIMEOFDAY, SyscallNr.GETUID, SyscallNr.GETGID, SyscallNr.GETEUID,
+                    SyscallNr.GETEGID, SyscallNr.GETTID, SyscallNr.TIME, SyscallNr.CLOCK_GETTIME, SyscallNr.GETRANDOM -> true;
             default -> false;
         };
     }

@@ -1,5 +1,7 @@
 package dev.palisade.sandbox.platform.kvm;
 
+import dev.palisade.sandbox.abi.Signal;
+
 import dev.palisade.sandbox.nativeinterop.KvmIoctls;
 import dev.palisade.sandbox.nativeinterop.VcpuExit;
 import dev.palisade.sandbox.nativeinterop.VcpuFd;
@@ -53,7 +55,6 @@ final class SyscallGate {
     record Fault(int signal, String reason) {
     }
 
-    static final int SIGILL = 4, SIGTRAP = 5, SIGBUS = 7, SIGFPE = 8, SIGSEGV = 11;
 
     /** Describes an exit that is not a system call. */
     Fault describe(VcpuExit e) {
@@ -61,21 +62,21 @@ final class SyscallGate {
             long rsp = cpu.reg(REG_RSP);
             long pa = rsp - KERNEL_BASE;
             if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
-                return new Fault(SIGSEGV, "exception with a corrupt frame");
+                return new Fault(Signal.SIGSEGV, "exception with a corrupt frame");
             }
             int vec = (int) m.ram.getLong(pa);
             long err = m.ram.getLong(pa + 8);
             long rip = m.ram.getLong(pa + 16);
             return switch (vec) {
-                case 14 -> new Fault(SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
+                case 14 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
                         m.cr2(), pfKind(err), rip));
-                case 6 -> new Fault(SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
-                case 0 -> new Fault(SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip));
-                case 16, 19 -> new Fault(SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip));
-                case 1, 3 -> new Fault(SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
-                case 17 -> new Fault(SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip));
-                case 13 -> new Fault(SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip));
-                default -> new Fault(SIGSEGV, String.format("SIGSEGV: exception %d at rip 0x%x", vec, rip));
+                case 6 -> new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
+                case 0 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip));
+                case 16, 19 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip));
+                case 1, 3 -> new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
+                case 17 -> new Fault(Signal.SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip));
+                case 13 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip));
+                default -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: exception %d at rip 0x%x", vec, rip));
             };
         }
         if (e instanceof VcpuExit.Shutdown) {
@@ -83,44 +84,44 @@ final class SyscallGate {
             if (!m.path.hasIdt()) {
                 long cr2 = m.cr2();
                 if (cr2 != 0 && cr2 != m.lstar) {
-                    return new Fault(SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip));
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip));
                 }
                 int b0 = peek(rip, 0), b1 = peek(rip, 1);
                 if (b0 < 0) {
-                    return new Fault(SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip));
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip));
                 }
                 if (b0 == 0x0f && (b1 == 0x0b || b1 == 0xff || b1 == 0xb9)) {
-                    return new Fault(SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
+                    return new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
                 }
                 if (b0 == 0xcc) {
-                    return new Fault(SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
+                    return new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
                 }
-                return new Fault(SIGSEGV, String.format("SIGSEGV: fault at rip 0x%x (privileged or invalid instruction; "
+                return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: fault at rip 0x%x (privileged or invalid instruction; "
                         + "this syscall path loses the exception vector)", rip));
             }
-            return new Fault(SIGSEGV, String.format("SIGSEGV: triple fault at rip 0x%x", rip));
+            return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: triple fault at rip 0x%x", rip));
         }
         if (e instanceof VcpuExit.Mmio mm) {
-            return new Fault(SIGSEGV, String.format("SIGSEGV: access to unbacked guest address (physical 0x%x) at rip 0x%x",
+            return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: access to unbacked guest address (physical 0x%x) at rip 0x%x",
                     mm.physAddr(), cpu.reg(REG_RIP)));
         }
         if (e instanceof VcpuExit.InternalError ie) {
-            return new Fault(SIGSEGV, String.format("SIGSEGV: KVM could not emulate an instruction (suberror %d) at rip 0x%x",
+            return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: KVM could not emulate an instruction (suberror %d) at rip 0x%x",
                     ie.suberror(), cpu.reg(REG_RIP)));
         }
         if (e instanceof VcpuExit.IoOut io) {
-            return new Fault(SIGSEGV, String.format("SIGSEGV: port I/O 0x%x at rip 0x%x", io.port(), cpu.reg(REG_RIP)));
+            return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: port I/O 0x%x at rip 0x%x", io.port(), cpu.reg(REG_RIP)));
         }
         if (e instanceof VcpuExit.Hlt) {
-            return new Fault(SIGSEGV, String.format("SIGSEGV: hlt at rip 0x%x", cpu.reg(REG_RIP)));
+            return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: hlt at rip 0x%x", cpu.reg(REG_RIP)));
         }
         if (e instanceof VcpuExit.FailEntry fe) {
             return new Fault(0, String.format("KVM refused to enter the guest (hardware reason 0x%x)", fe.hardwareReason()));
         }
         if (e instanceof VcpuExit.Other o) {
-            return new Fault(SIGSEGV, "SIGSEGV: unexpected " + KvmIoctls.exitName(o.reason()) + String.format(" at rip 0x%x", cpu.reg(REG_RIP)));
+            return new Fault(Signal.SIGSEGV, "SIGSEGV: unexpected " + KvmIoctls.exitName(o.reason()) + String.format(" at rip 0x%x", cpu.reg(REG_RIP)));
         }
-        return new Fault(SIGSEGV, "SIGSEGV: unexpected exit " + e);
+        return new Fault(Signal.SIGSEGV, "SIGSEGV: unexpected exit " + e);
     }
 
     private static String pfKind(long err) {

@@ -114,7 +114,7 @@ public final class PtracePlatform implements Platform {
             throw new SandboxException("ptrace platform unavailable: " + why);
         });
         String program = resolve(spec);
-        Tracer.execStrings(spec, program); // too large a command or environment is refused before anything starts
+        ExecRewrite.strings(spec, program); // too large a command or environment is refused before anything starts
         // a spec's own identity (e.g. one uid per tenant) wins over the platform's default;
         // rootless, there is one identity only: the caller's, root (without capabilities) inside
         int u = Rootless.ACTIVE ? 0 : spec.identity() == null ? uid : spec.identity().uid();

@@ -13,6 +13,8 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
+
 /**
  * A TCP socket of the sandbox's {@link Loopback}: created unbound, then either bound and
  * listening (its accept queue holds the sandbox ends of connections made by
@@ -23,7 +25,6 @@ import java.util.Map;
 public final class SocketFile extends OpenFile {
     public static final int AF_INET = 2, AF_INET6 = 10;
     public static final int S_IFSOCK = 0140000;
-    private static final int O_NONBLOCK = 04000;
     /** Longest single wait before looking at the sandbox's state again. */
     static final long SLICE_MILLIS = 20;
     private static final int SOMAXCONN = 4096;

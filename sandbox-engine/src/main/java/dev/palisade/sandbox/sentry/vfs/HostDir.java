@@ -101,8 +101,9 @@ public final class HostDir extends OpenFile {
         if (entries == null) {
             load();
         }
-        int end = Math.min(entries.size(), pos + max);
-        List<DirEntry> out = entries.subList(pos, end);
+        int start = Math.min(pos, entries.size());   // fuzz finding: lseek(dir, 2^31-1) overflowed pos + max
+        int end = (int) Math.min(entries.size(), (long) start + max);
+        List<DirEntry> out = entries.subList(start, end);
         pos = end;
         return out;
     }

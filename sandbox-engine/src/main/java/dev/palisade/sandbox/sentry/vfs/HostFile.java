@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
+import static dev.palisade.sandbox.abi.OpenFlags.O_APPEND;
+
 /** A regular host file opened through the virtual filesystem. */
 public final class HostFile extends OpenFile {
     /** Called when a write would pass the file-size limit (the process gets SIGXFSZ). */
@@ -43,7 +45,6 @@ public final class HostFile extends OpenFile {
         }
     }
 
-    private static final int O_APPEND = 02000;
 
     @Override
     public long read(ByteBuffer[] dst) throws FsError {
@@ -94,6 +95,9 @@ public final class HostFile extends OpenFile {
             throw new FsError(Errno.EBADF);
         }
         long want = total(src);
+        if (offset < 0 || offset > Long.MAX_VALUE - want) {
+            throw new FsError(Errno.EFBIG);   // past the largest offset a file can have
+        }
         long max = limit.maxBytes();
         if (max > 0 && offset + want > max) {
             if (offset >= max) {

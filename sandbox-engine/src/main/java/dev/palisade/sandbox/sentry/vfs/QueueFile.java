@@ -5,6 +5,8 @@ import dev.palisade.sandbox.abi.Errno;
 import java.nio.ByteBuffer;
 import java.util.function.BooleanSupplier;
 
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
+
 /** One end of a {@link ByteQueue}: a pipe end, or the program's stdin/stdout/stderr. */
 public final class QueueFile extends OpenFile {
     /** Counts output against the output limit; returns how many of {@code n} bytes may still be written. */
@@ -12,7 +14,6 @@ public final class QueueFile extends OpenFile {
         long allow(long n);
     }
 
-    private static final int O_NONBLOCK = 04000;
     private final ByteQueue queue;
     private final BooleanSupplier aborted;
     private final OutputBudget budget;
@@ -24,6 +25,11 @@ public final class QueueFile extends OpenFile {
         this.aborted = aborted;
         this.budget = budget;
         this.ino = ino;
+    }
+
+    /** Bytes the queue holds now. */
+    public int available() {
+        return queue.available();
     }
 
     @Override

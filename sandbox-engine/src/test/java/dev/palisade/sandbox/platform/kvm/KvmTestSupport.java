@@ -1,11 +1,10 @@
 package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.TestStreams;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,8 +75,8 @@ final class KvmTestSupport {
 
     static Run run(SandboxSpec spec, byte[] stdin) throws Exception {
         try (Sandbox s = PLATFORM.start(spec)) {
-            CompletableFuture<byte[]> out = drain(s.stdout());
-            CompletableFuture<byte[]> err = drain(s.stderr());
+            CompletableFuture<byte[]> out = TestStreams.drain(s.stdout());
+            CompletableFuture<byte[]> err = TestStreams.drain(s.stderr());
             if (stdin != null) {
                 s.stdin().write(stdin);
             }
@@ -86,18 +85,6 @@ final class KvmTestSupport {
             return new Run(r, new String(out.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8),
                     new String(err.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
         }
-    }
-
-    private static CompletableFuture<byte[]> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                in.transferTo(b);
-                return b.toByteArray();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        });
     }
 
     record Native(int exit, String stdout) {

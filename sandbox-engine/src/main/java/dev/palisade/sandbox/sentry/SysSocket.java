@@ -1,7 +1,6 @@
-package dev.palisade.sandbox.platform.kvm;
+package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
-import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.net.SocketFile;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
@@ -9,35 +8,24 @@ import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
+
 /**
- * The Sentry's socket calls for a KVM guest: TCP over the sandbox's own {@link Loopback}, enough
- * for a server that listens, accepts and talks to connections the platform opens with
+ * Socket calls: TCP over the sandbox's own {@link dev.palisade.sandbox.sentry.net.Loopback},
+ * enough for a server that listens, accepts and talks to connections the platform opens with
  * {@code Sandbox.connect}. Outbound connect(2) is refused (and recorded): the sandbox reaches no
  * network. Other families and types are not supported.
  */
-final class KvmSockets {
+final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
     private static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
-    private static final int O_NONBLOCK = 04000;
     private static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
 
-    private final KvmTask task;
-    private final KvmSyscalls sys;
-    private final KvmProcess p;
-    private final GuestMemory mem;
-    private final Loopback net;
-    private long nextIno = 1000;
-
-    KvmSockets(KvmTask task, KvmSyscalls sys) {
-        this.task = task;
-        this.sys = sys;
-        this.p = task.proc;
-        this.mem = task.proc.mem;
-        this.net = task.sandbox.loopback;
+    private SysSocket() {
     }
 
-    private SocketFile socket(long fd) throws FsError {
-        OpenFile f = p.file(fd);
+    private static SocketFile socket(SyscallContext c, long fd) throws FsError {
+        OpenFile f = c.process().file(fd);
         if (!(f instanceof SocketFile s)) {
             throw new FsError(Errno.ENOTSOCK);
         }
@@ -45,7 +33,8 @@ final class KvmSockets {
     }
 
     /** socket(2): AF_INET or AF_INET6, SOCK_STREAM (TCP) only. */
-    long socket(long domain, long type, long protocol) throws FsError {
+    static long socket(SyscallContext c) throws FsError {
+        long domain = c.arg(0), type = c.arg(1), protocol = c.arg(2);
         if (domain != SocketFile.AF_INET && domain != SocketFile.AF_INET6) {
             return Errno.EAFNOSUPPORT.negated();
         }
@@ -58,123 +47,142 @@ final class KvmSockets {
         if (protocol != 0 && protocol != 6) {
             return Errno.EPROTONOSUPPORT.negated();
         }
-        SocketFile s = new SocketFile(net, (int) domain, nextIno++);
+        SocketFile s = new SocketFile(c.loopback(), (int) domain, c.process().nextSocketIno++);
         s.statusFlags = (type & SOCK_NONBLOCK) != 0 ? O_NONBLOCK : 0;
-        return p.install(s, (type & SOCK_CLOEXEC) != 0, 0);
+        return c.process().install(s, (type & SOCK_CLOEXEC) != 0, 0);
     }
 
-    long bind(long fd, long addr, long len) throws FsError {
-        SocketFile s = socket(fd);
-        Address a = readAddress(s.family, addr, len);
+    static long bind(SyscallContext c) throws FsError {
+        long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
+        SocketFile s = socket(c, fd);
+        Address a = readAddress(c, s.family, addr, len);
         s.bind(a.ip, a.port);
         return 0;
     }
 
-    long listen(long fd, long backlog) throws FsError {
-        socket(fd).listen((int) backlog);
+    static long listen(SyscallContext c) throws FsError {
+        long fd = c.arg(0), backlog = c.arg(1);
+        socket(c, fd).listen((int) backlog);
         return 0;
     }
 
-    /** accept(2) / accept4(2). */
-    long accept(long fd, long addr, long lenp, long flags) throws FsError {
+    /** Accept implements Linux syscall accept(2). */
+    static long accept(SyscallContext c) throws FsError {
+        return accept(c, 0);
+    }
+
+    /** Accept4 implements Linux syscall accept4(2). */
+    static long accept4(SyscallContext c) throws FsError {
+        return accept(c, c.arg(3));
+    }
+
+    private static long accept(SyscallContext c, long flags) throws FsError {
+        long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
         if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) {
             return Errno.EINVAL.negated();
         }
-        SocketFile s = socket(fd);
-        SocketFile c = s.accept(nextIno++);
-        c.statusFlags = (flags & SOCK_NONBLOCK) != 0 ? O_NONBLOCK : 0;
+        SocketFile s = socket(c, fd);
+        SocketFile conn = s.accept(c.process().nextSocketIno++);
+        conn.statusFlags = (flags & SOCK_NONBLOCK) != 0 ? O_NONBLOCK : 0;
         if (addr != 0) {
             try {
-                writeAddress(c.family, loopbackOf(c.family), c.peerPort(), addr, lenp);
-            } catch (GuestMemory.Fault | FsError e) {
-                c.release();
+                writeAddress(c, conn.family, loopbackOf(conn.family), conn.peerPort(), addr, lenp);
+            } catch (BadAddress | FsError e) {
+                conn.release();
                 throw e instanceof FsError fe ? fe : new FsError(Errno.EFAULT);
             }
         }
-        return p.install(c, (flags & SOCK_CLOEXEC) != 0, 0);
+        return c.process().install(conn, (flags & SOCK_CLOEXEC) != 0, 0);
     }
 
     /**
      * connect(2): the sandbox reaches nothing. A loopback address gets ECONNREFUSED (nothing
      * there takes connections from inside), anything else ENETUNREACH; recorded as denied.
      */
-    long connect(long fd, long addr, long len) throws FsError {
-        SocketFile s = socket(fd);
-        Address a = readAddress(s.family, addr, len);
+    static long connect(SyscallContext c) throws FsError {
+        long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
+        SocketFile s = socket(c, fd);
+        Address a = readAddress(c, s.family, addr, len);
         Errno e = SocketFile.localAddress(a.ip) ? Errno.ECONNREFUSED : Errno.ENETUNREACH;
-        task.recordDenied(42, "connect", e, fd, addr, len);
-        return e.negated();
+        return c.refuse(e, "outbound connect: the sandbox reaches no network");
     }
 
-    long getsockname(long fd, long addr, long lenp) throws FsError {
-        SocketFile s = socket(fd);
-        writeAddress(s.family, s.localAddressBytes(), s.localPort(), addr, lenp);
+    static long getsockname(SyscallContext c) throws FsError {
+        long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
+        SocketFile s = socket(c, fd);
+        writeAddress(c, s.family, s.localAddressBytes(), s.localPort(), addr, lenp);
         return 0;
     }
 
-    long getpeername(long fd, long addr, long lenp) throws FsError {
-        SocketFile s = socket(fd);
-        writeAddress(s.family, loopbackOf(s.family), s.peerPort(), addr, lenp);
+    static long getpeername(SyscallContext c) throws FsError {
+        long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
+        SocketFile s = socket(c, fd);
+        writeAddress(c, s.family, loopbackOf(s.family), s.peerPort(), addr, lenp);
         return 0;
     }
 
-    long shutdown(long fd, long how) throws FsError {
-        socket(fd).shutdown((int) how);
+    static long shutdown(SyscallContext c) throws FsError {
+        long fd = c.arg(0), how = c.arg(1);
+        socket(c, fd).shutdown((int) how);
         return 0;
     }
 
-    long sendto(long fd, long buf, long len, long flags, long dest) throws FsError {
-        SocketFile s = socket(fd);
+    static long sendto(SyscallContext c) throws FsError {
+        long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), dest = c.arg(4);
+        SocketFile s = socket(c, fd);
         if (!s.connected()) {
             return (dest != 0 ? Errno.EOPNOTSUPP : Errno.ENOTCONN).negated();   // no datagrams, no connects
         }
-        int n = (int) Math.min(len, 0x7ffff000L);
+        int n = SysArgs.rwCount(buf, len);
         if (n == 0) {
             return 0;
         }
-        return s.send(mem.buffers(buf, n, false), dontWait(s, flags));
+        return s.send(SysArgs.buffers(c.memory(), buf, n, false), dontWait(s, flags));
     }
 
-    long recvfrom(long fd, long buf, long len, long flags, long src, long srcLen) throws FsError {
-        SocketFile s = socket(fd);
+    static long recvfrom(SyscallContext c) throws FsError {
+        long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), src = c.arg(4), srcLen = c.arg(5);
+        SocketFile s = socket(c, fd);
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
         }
-        int n = (int) Math.min(len, 0x7ffff000L);
+        int n = SysArgs.rwCount(buf, len);
         if (n == 0) {
             return 0;
         }
-        long r = s.receive(mem.buffers(buf, n, true), dontWait(s, flags), (flags & MSG_WAITALL) != 0);
+        long r = s.receive(SysArgs.buffers(c.memory(), buf, n, true), dontWait(s, flags), (flags & MSG_WAITALL) != 0);
         if (src != 0 && srcLen != 0) {
-            mem.writeInt(srcLen, 0);   // a connected stream: Linux leaves the address out
+            c.memory().writeInt(srcLen, 0);   // a connected stream: Linux leaves the address out
         }
         return r;
     }
 
     /** sendmsg(2): the iovecs of a msghdr; no ancillary data. */
-    long sendmsg(long fd, long msg, long flags) throws FsError {
-        SocketFile s = socket(fd);
-        if (mem.readLong(msg + 40) != 0) {
+    static long sendmsg(SyscallContext c) throws FsError {
+        long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
+        SocketFile s = socket(c, fd);
+        if (c.memory().readLong(msg + 40) != 0) {
             return Errno.EOPNOTSUPP.negated();   // control messages (descriptor passing): none here
         }
         if (!s.connected()) {
             return Errno.ENOTCONN.negated();
         }
-        ByteBuffer[] b = sys.iovecs(mem.readLong(msg + 16), mem.readLong(msg + 24), false);
+        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), false).buffers();
         return b.length == 0 ? 0 : s.send(b, dontWait(s, flags));
     }
 
     /** recvmsg(2): the iovecs of a msghdr; reports no name, no control data, no flags. */
-    long recvmsg(long fd, long msg, long flags) throws FsError {
-        SocketFile s = socket(fd);
+    static long recvmsg(SyscallContext c) throws FsError {
+        long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
+        SocketFile s = socket(c, fd);
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
         }
-        ByteBuffer[] b = sys.iovecs(mem.readLong(msg + 16), mem.readLong(msg + 24), true);
+        ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), true).buffers();
         long r = b.length == 0 ? 0 : s.receive(b, dontWait(s, flags), (flags & MSG_WAITALL) != 0);
-        mem.writeInt(msg + 8, 0);      // msg_namelen
-        mem.writeLong(msg + 40, 0);    // msg_controllen
-        mem.writeInt(msg + 48, 0);     // msg_flags
+        c.memory().writeInt(msg + 8, 0);      // msg_namelen
+        c.memory().writeLong(msg + 40, 0);    // msg_controllen
+        c.memory().writeInt(msg + 48, 0);     // msg_flags
         return r;
     }
 
@@ -183,15 +191,16 @@ final class KvmSockets {
     }
 
     /** setsockopt(2): the usual server options are accepted; the loopback has nothing to tune. */
-    long setsockopt(long fd, long level, long name, long val, long len) throws FsError {
-        SocketFile s = socket(fd);
+    static long setsockopt(SyscallContext c) throws FsError {
+        long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), len = c.arg(4);
+        SocketFile s = socket(c, fd);
         if (!known((int) level, (int) name)) {
             return Errno.ENOPROTOOPT.negated();
         }
         if (len < 4) {
             return Errno.EINVAL.negated();
         }
-        s.setOption((int) level, (int) name, mem.readInt(val));
+        s.setOption((int) level, (int) name, c.memory().readInt(val));
         return 0;
     }
 
@@ -207,23 +216,24 @@ final class KvmSockets {
         };
     }
 
-    long getsockopt(long fd, long level, long name, long val, long lenp) throws FsError {
-        SocketFile s = socket(fd);
+    static long getsockopt(SyscallContext c) throws FsError {
+        long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), lenp = c.arg(4);
+        SocketFile s = socket(c, fd);
         Integer v = s.option((int) level, (int) name);
         if (v == null) {
-            return known((int) level, (int) name) ? put(val, lenp, 0) : Errno.ENOPROTOOPT.negated();
+            return known((int) level, (int) name) ? put(c, val, lenp, 0) : Errno.ENOPROTOOPT.negated();
         }
-        return put(val, lenp, v);
+        return put(c, val, lenp, v);
     }
 
-    private long put(long val, long lenp, int v) {
-        int len = mem.readInt(lenp);
+    private static long put(SyscallContext c, long val, long lenp, int v) {
+        int len = c.memory().readInt(lenp);
         if (len < 0) {
             return Errno.EINVAL.negated();
         }
         byte[] b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
-        mem.write(val, b, 0, Math.min(len, 4));
-        mem.writeInt(lenp, Math.min(len, 4));
+        c.memory().write(val, b, 0, Math.min(len, 4));
+        c.memory().writeInt(lenp, Math.min(len, 4));
         return 0;
     }
 
@@ -244,12 +254,12 @@ final class KvmSockets {
     }
 
     /** Reads a sockaddr_in (16 bytes) or sockaddr_in6 (28) of the socket's family. */
-    private Address readAddress(int family, long addr, long len) throws FsError {
+    private static Address readAddress(SyscallContext c, int family, long addr, long len) throws FsError {
         int need = family == SocketFile.AF_INET ? 16 : 24;
         if (len < need || len > 128) {
             throw new FsError(Errno.EINVAL);
         }
-        ByteBuffer b = ByteBuffer.wrap(mem.read(addr, need)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.wrap(c.memory().read(addr, need)).order(ByteOrder.LITTLE_ENDIAN);
         int fam = b.getShort(0) & 0xffff;
         if (fam != family) {
             throw new FsError(Errno.EAFNOSUPPORT);
@@ -261,8 +271,8 @@ final class KvmSockets {
     }
 
     /** Writes a sockaddr of the family, truncated to *lenp as Linux does, and sets *lenp to its size. */
-    private void writeAddress(int family, byte[] ip, int port, long addr, long lenp) throws FsError {
-        int len = mem.readInt(lenp);
+    private static void writeAddress(SyscallContext c, int family, byte[] ip, int port, long addr, long lenp) throws FsError {
+        int len = c.memory().readInt(lenp);
         if (len < 0) {
             throw new FsError(Errno.EINVAL);
         }
@@ -272,7 +282,7 @@ final class KvmSockets {
         b.put(2, (byte) (port >>> 8));
         b.put(3, (byte) port);
         b.put(family == SocketFile.AF_INET ? 4 : 8, ip);
-        mem.write(addr, b.array(), 0, Math.min(len, size));
-        mem.writeInt(lenp, size);
+        c.memory().write(addr, b.array(), 0, Math.min(len, size));
+        c.memory().writeInt(lenp, size);
     }
 }

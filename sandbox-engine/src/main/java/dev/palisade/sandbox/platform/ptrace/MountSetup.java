@@ -1,0 +1,230 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.abi.Ioctl;
+import dev.palisade.sandbox.abi.SyscallNr;
+import dev.palisade.sandbox.nativeinterop.Posix;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The sandbox's namespaces and filesystem, made by injecting calls into its first processes:
+ * in the stub at its fork (namespaces, the root, /dev, /tmp, the spec's binds and /workspace,
+ * the pivot) and in the sandbox's init (/proc, loopback, identity, no_new_privs, the seccomp
+ * filter). A prepared stub gets the spec-independent part ahead of time.
+ */
+final class MountSetup {
+    private final SandboxSpec spec;
+    private final int uid, gid;
+    private final RootFs fs;
+    private final byte[] filter;
+    /** The stub's scratch mapping, shared with its init (blocked in vfork) until the workload's exec. */
+    private long scratch;
+    /** Size the stub gave /tmp (a prepared stub: the default's; init resizes it to the spec's). */
+    private long stubTmpfsSize;
+    /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
+    private boolean preparedEarlier;
+
+    MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter) {
+        this.spec = spec;
+        this.uid = uid;
+        this.gid = gid;
+        this.fs = fs;
+        this.filter = filter;
+    }
+
+    /** Continues a stub prepared ahead of time with {@link #shared}. */
+    void preparedEarlier(long scratch, long tmpfsSize) {
+        this.preparedEarlier = true;
+        this.scratch = scratch;
+        this.stubTmpfsSize = tmpfsSize;
+    }
+
+    long scratch() {
+        return scratch;
+    }
+
+    long tmpfsSize() {
+        return stubTmpfsSize;
+    }
+
+    private static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32,
+            MS_BIND = 4096, MS_REC = 16384, MS_PRIVATE = 1 << 18;
+
+    private static void mount(Injector in, String what, String source, String target, String type, long flags, String data) {
+        in.reset();
+        in.check(what + " (" + target + ")", SyscallNr.MOUNT, in.str(source), in.str(target), in.str(type), flags, in.str(data));
+    }
+
+    private static void bind(Injector in, String source, String target, boolean readOnly) {
+        mount(in, "bind " + source, source, target, null, MS_BIND | MS_REC, null);
+        mount(in, "remount", null, target, null, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0), null);
+    }
+
+    /** In the stub, at its fork: namespaces and every mount but /proc. */
+    void stub(Injector in) {
+        shared(in);
+        forSpec(in);
+    }
+
+    private static final long CLONE_NEWUSER = 0x10000000L;
+
+    /**
+     * The part of the stub's setup no spec changes (done ahead of time in a prepared stub):
+     * namespaces (a user namespace first when rootless), the root with the host's userland and its
+     * masks, /dev, /tmp (at the default size; init resizes it), the hostname.
+     */
+    void shared(Injector in) {
+        scratch = in.mapScratch();
+        if (Rootless.ACTIVE) {
+            in.check("unshare(user)", SyscallNr.UNSHARE, CLONE_NEWUSER);
+            // entering a user namespace made the stub non-dumpable, which would lock the tracer out of its memory
+            in.check("dumpable", SyscallNr.PRCTL, 4, 1, 0, 0, 0);
+            Rootless.mapCallerToRoot(in.tid());
+        }
+        // the stub is in the sandbox's cgroup already: the cgroup namespace is rooted there
+        long ns = 0x00020000L | 0x04000000L | 0x08000000L | 0x40000000L | 0x20000000L | 0x02000000L;
+        in.check("unshare(mount, uts, ipc, net, pid, cgroup)", SyscallNr.UNSHARE, ns);
+        mount(in, "make mounts private", null, "/", null, MS_REC | MS_PRIVATE, null);
+        String r = fs.stage;
+        if (fs.useSkeleton) {
+            mount(in, "root skeleton", RootFs.SKEL.toString(), r, null, MS_BIND, null);
+        } else if (fs.hostRoot == null) {
+            mount(in, "root", "tmpfs", r, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=64k");
+            fs.populateRoot(in.tid());
+        } else {
+            mount(in, "root image", fs.hostRoot.toString(), r, null, MS_BIND | MS_REC, null);
+        }
+        for (RootFs.Bind b : fs.binds) {
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
+        for (int i = 0; i < fs.masks.size(); i++) {
+            String src = fs.maskIsDir.get(i) ? RootFs.EMPTY_DIR.toString() : RootFs.EMPTY_FILE.toString();
+            mount(in, "mask", src, fs.masks.get(i), null, MS_BIND, null);
+        }
+        mount(in, "/dev", RootFs.DEV.toString(), r + "/dev", null, MS_BIND, null);
+        mount(in, "/dev read-only", null, r + "/dev", null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, null);
+        if (Rootless.ACTIVE) {
+            // no mknod without root: the host's own device nodes, bound one by one
+            for (String d : RootFs.DEVICES) {
+                mount(in, "device", "/dev/" + d, r + "/dev/" + d, null, MS_BIND, null);
+            }
+        }
+        stubTmpfsSize = spec.limits().diskBound();
+        mount(in, "/tmp", "tmpfs", r + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                "mode=1777,size=" + stubTmpfsSize + ",nr_inodes=" + spec.limits().diskInodes());
+        in.reset();
+        in.check("sethostname", SyscallNr.SETHOSTNAME, in.str("sandbox"), 7);
+    }
+
+    /**
+     * The spec's part of the stub's setup: its binds, /workspace (a tmpfs of the disk bound, or
+     * the host workspace), the read-only root, and (as root) the pivot into it. Rootless, the
+     * sandbox's init pivots instead, after mounting its /proc: the kernel lets a user namespace
+     * mount a proc only while a full one is visible in its mount namespace.
+     */
+    void forSpec(Injector in) {
+        String r = fs.stage;
+        for (RootFs.Bind b : fs.specBinds) {
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
+        if (spec.workspace() == null) {
+            mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
+                    "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
+                            + ",uid=" + uid + ",gid=" + gid);
+        } else if (preparedEarlier && !Rootless.ACTIVE) {
+            attachHostMount(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace");
+        } else {
+            bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
+        }
+        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+        if (!Rootless.ACTIVE) {
+            pivotInto(in, r);
+        }
+    }
+
+
+    /**
+     * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
+     * {@link dev.palisade.sandbox.BoundedWorkspace}) appear writable at {@code target} in a stub
+     * whose mount namespace was made before: a bind would only see what was mounted then. The
+     * engine clones the host's mount (open_tree), the stub takes the descriptor from the engine
+     * (pidfd_getfd) and attaches it in its own namespace (move_mount).
+     */
+    private static void attachHostMount(Injector in, String source, String target) {
+        int tree = Posix.openTreeClone(source);
+        try {
+            long pidfd = in.check("pidfd_open(engine)", SyscallNr.PIDFD_OPEN, Posix.getpid(), 0);
+            long fd = in.check("pidfd_getfd(workspace)", SyscallNr.PIDFD_GETFD, pidfd, tree, 0);
+            in.call(SyscallNr.CLOSE, pidfd);
+            in.reset();
+            in.check("move_mount(workspace)", SyscallNr.MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
+            in.call(SyscallNr.CLOSE, fd);
+            in.reset();
+            in.check("remount workspace", SyscallNr.MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
+        } finally {
+            Posix.close(tree);
+        }
+    }
+
+    /** Into the root for good: the caller's (and so every later process's) root is the sandbox's. */
+    private static void pivotInto(Injector in, String root) {
+        in.reset();
+        in.check("chdir to the root", SyscallNr.CHDIR, in.str(root));
+        in.reset();
+        in.check("pivot_root", SyscallNr.PIVOT_ROOT, in.str("."), in.str("."));
+        in.reset();
+        in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
+    }
+
+    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
+    void init(Injector in) {
+        in.useScratch(scratch);
+        // /proc must be mounted from inside the pid namespace
+        if (Rootless.ACTIVE) {
+            mount(in, "/proc", "proc", fs.stage + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+            pivotInto(in, fs.stage);
+        } else {
+            mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        }
+        long size = spec.limits().diskBound();
+        if (size != stubTmpfsSize) {
+            mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV,
+                    "size=" + size + ",nr_inodes=" + spec.limits().diskInodes());
+        }
+        if (spec.network() == NetworkPolicy.LOOPBACK) {
+            long fd = in.check("socket", SyscallNr.SOCKET, 2, 2 | 0x80000, 0);
+            byte[] ifr = new byte[40];
+            ifr[0] = 'l';
+            ifr[1] = 'o';
+            ifr[16] = 1 | 0x40; // IFF_UP | IFF_RUNNING
+            in.reset();
+            in.check("bring loopback up", SyscallNr.IOCTL, fd, Ioctl.SIOCSIFFLAGS, in.bytes(ifr));
+            in.call(SyscallNr.CLOSE, fd);
+        }
+        in.reset();
+        if (in.call(SyscallNr.CHDIR, in.str(spec.workdir())) < 0) {
+            in.reset();
+            in.check("chdir /", SyscallNr.CHDIR, in.str("/"));
+        }
+        if (Rootless.ACTIVE) {
+            // root of its user namespace: no capability left, and none regained by any exec (NOROOT, locked)
+            in.check("securebits", SyscallNr.PRCTL, 28, 0x2f, 0, 0, 0);
+            in.reset();
+            byte[] header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(0x20080522).putInt(0).array();
+            in.check("drop capabilities", SyscallNr.CAPSET, in.bytes(header), in.bytes(new byte[24]));
+        } else {
+            in.check("setgroups", SyscallNr.SETGROUPS, 0, 0);
+            in.check("setresgid", SyscallNr.SETRESGID, gid, gid, gid);
+            in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
+        }
+        in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
+        in.reset();
+        long prog = in.bytes(filter);
+        byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
+                .putShort(0, (short) (filter.length / 8)).putLong(8, prog).array();
+        in.check("install the seccomp filter", SyscallNr.SECCOMP, 1, 0, in.bytes(fprog));
+    }
+}

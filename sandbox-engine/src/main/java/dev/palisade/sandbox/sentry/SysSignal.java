@@ -1,0 +1,127 @@
+package dev.palisade.sandbox.sentry;
+
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.Signal;
+
+/**
+ * Signals where the Sentry keeps the process: dispositions and the mask are recorded, a signal a
+ * program sends itself ends it (unless ignored), and no handler is ever run.
+ */
+final class SysSignal {
+    private static final int SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
+
+    private SysSignal() {
+    }
+
+    /** Kill implements Linux syscall kill(2): only the program itself (pid 1, 0 or -1) exists. */
+    static long kill(SyscallContext c) {
+        return deliver(c, c.arg(0), c.arg(1));
+    }
+
+    /** Tkill implements Linux syscall tkill(2). */
+    static long tkill(SyscallContext c) {
+        if (c.arg(0) <= 0) {
+            return Errno.EINVAL.negated();
+        }
+        return deliver(c, c.arg(0), c.arg(1));
+    }
+
+    /** Tgkill implements Linux syscall tgkill(2). */
+    static long tgkill(SyscallContext c) {
+        if (c.arg(0) <= 0 || c.arg(1) <= 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (c.arg(0) != c.pid()) {
+            return Errno.ESRCH.negated();
+        }
+        return deliver(c, c.arg(1), c.arg(2));
+    }
+
+    private static long deliver(SyscallContext c, long pid, long sig) {
+        if (sig < 0 || sig > Signal.NSIG) {
+            return Errno.EINVAL.negated();
+        }
+        int target = (int) pid;
+        if (pid != target || (target != c.pid() && target != 0 && target != -1)) {
+            return Errno.ESRCH.negated();
+        }
+        int s = (int) sig;
+        if (s == 0 || c.process().ignores(s) || Signal.ignoredByDefault(s)) {
+            return 0;
+        }
+        c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");
+        return 0;
+    }
+
+    /** Rt_sigaction implements Linux syscall rt_sigaction(2): dispositions are recorded, never run. */
+    static long rtSigaction(SyscallContext c) {
+        long sig = c.arg(0), act = c.arg(1), oact = c.arg(2);
+        if (sig < 1 || sig > Signal.NSIG || c.arg(3) != 8) {
+            return Errno.EINVAL.negated();
+        }
+        if ((sig == Signal.SIGKILL || sig == Signal.SIGSTOP) && act != 0) {
+            return Errno.EINVAL.negated();
+        }
+        VirtualProcess p = c.process();
+        TaskMemory mem = c.memory();
+        long[] a = null;
+        if (act != 0) {
+            a = new long[4];
+            for (int i = 0; i < 4; i++) {
+                a[i] = mem.readLong(act + 8L * i);
+            }
+        }
+        long[] old = p.sigactions.getOrDefault((int) sig, new long[4]);
+        if (oact != 0) {
+            for (int i = 0; i < 4; i++) {
+                mem.writeLong(oact + 8L * i, old[i]);
+            }
+        }
+        if (a != null) {
+            p.sigactions.put((int) sig, a);
+        }
+        return 0;
+    }
+
+    /** Rt_sigprocmask implements Linux syscall rt_sigprocmask(2): the mask is recorded. */
+    static long rtSigprocmask(SyscallContext c) {
+        long how = c.arg(0), set = c.arg(1), oset = c.arg(2);
+        if (c.arg(3) != 8) {
+            return Errno.EINVAL.negated();
+        }
+        VirtualProcess p = c.process();
+        TaskMemory mem = c.memory();
+        long s = 0;
+        if (set != 0) {
+            if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK) {
+                return Errno.EINVAL.negated();
+            }
+            s = mem.readLong(set);
+        }
+        if (oset != 0) {
+            mem.writeLong(oset, p.sigmask);
+        }
+        if (set != 0) {
+            long keep = ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
+            switch ((int) how) {
+                case SIG_BLOCK -> p.sigmask |= s & keep;
+                case SIG_UNBLOCK -> p.sigmask &= ~s;
+                default -> p.sigmask = s & keep;
+            }
+        }
+        return 0;
+    }
+
+    /** Sigaltstack implements Linux syscall sigaltstack(2): reports no alternate stack; a new one is accepted. */
+    static long sigaltstack(SyscallContext c) {
+        long oss = c.arg(1);
+        if (oss != 0) {
+            TaskMemory mem = c.memory();
+            mem.writeLong(oss, 0);
+            mem.writeInt(oss + 8, 2);   // SS_DISABLE
+            mem.writeLong(oss + 16, 0);
+        }
+        return 0;
+    }
+}
