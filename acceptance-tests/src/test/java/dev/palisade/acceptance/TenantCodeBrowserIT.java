@@ -38,6 +38,8 @@ class TenantCodeBrowserIT {
 
     private static final String ADMIN_PASSWORD = "tenant-code-admin-password";
     private static final String PASSWORD = "tenant-code-user-password";
+    /** The service this test deploys, on the apps domain of the one-command start. */
+    private static final String SITE = "site.bachman.apps.localhost";
 
     @TempDir
     static Path dataDir;
@@ -93,9 +95,10 @@ class TenantCodeBrowserIT {
         browser.screenshot("code-02-deploy-form");
         browser.submit(By.id("deploy-submit"));
         assertThat(browser.path()).isEqualTo("/portal/services/site");
-        String address = "/apps/bachman/site/";
-        assertThat(awaitAnswer(address, "v1")).isEqualTo("v1 says hello from the image\n");
-        browser.get(address);
+        // the service's own site (Chromium resolves *.localhost to the loopback)
+        String address = "http://" + SITE + ":" + app.port + "/";
+        assertThat(awaitAnswer("v1")).isEqualTo("v1 says hello from the image\n");
+        browser.driver.get(address);
         assertThat(browser.text(By.tagName("body"))).contains("v1 says hello from the image");
         browser.get("/portal/services");
         assertThat(browser.text(By.cssSelector("tr[data-service=site]"))).contains(address);
@@ -108,7 +111,7 @@ class TenantCodeBrowserIT {
         Thread client = new Thread(() -> {
             while (polling.get()) {
                 try {
-                    HttpResponse<String> r = get(address);
+                    HttpResponse<String> r = site();
                     if (r.statusCode() != 200) {
                         failed.add(r.statusCode() + " " + r.body());
                     }
@@ -129,7 +132,7 @@ class TenantCodeBrowserIT {
             browser.type(By.id("healthPath"), "/");
             new Select(browser.driver.findElement(By.id("platform"))).selectByValue("ptrace");
             browser.submit(By.id("deploy-submit"));
-            assertThat(awaitAnswer(address, "v2")).isEqualTo("v2 from /app");
+            assertThat(awaitAnswer("v2")).isEqualTo("v2 from /app");
 
             // roll back to the image's deployment from the history
             browser.get("/portal/services/site");
@@ -137,7 +140,7 @@ class TenantCodeBrowserIT {
             browser.screenshot("code-04-service-page");
             browser.submit(By.cssSelector("#history tbody tr:nth-child(2) form.rollback button"));
             assertThat(browser.flash()).contains("rolling back");
-            assertThat(awaitAnswer(address, "v1")).isEqualTo("v1 says hello from the image\n");
+            assertThat(awaitAnswer("v1")).isEqualTo("v1 says hello from the image\n");
         } finally {
             polling.set(false);
             client.join();
@@ -164,23 +167,25 @@ class TenantCodeBrowserIT {
         browser.logout();
     }
 
-    private static HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + path)).timeout(Duration.ofSeconds(10)).build(),
+    /** The service's site, through the platform port's ingress (named by its Host header). */
+    private static HttpResponse<String> site() throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + "/")).header("Host", SITE + ":" + app.port)
+                        .timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String awaitAnswer(String path, String prefix) throws Exception {
+    private static String awaitAnswer(String prefix) throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         String last = null;
         while (System.nanoTime() < end) {
-            HttpResponse<String> r = get(path);
+            HttpResponse<String> r = site();
             last = r.statusCode() + " " + r.body();
             if (r.statusCode() == 200 && r.body().startsWith(prefix)) {
                 return r.body();
             }
             Thread.sleep(200);
         }
-        throw new AssertionError(path + " never answered " + prefix + "; last: " + last);
+        throw new AssertionError(SITE + " never answered " + prefix + "; last: " + last);
     }
 
     /**

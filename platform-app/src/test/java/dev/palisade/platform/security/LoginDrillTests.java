@@ -3,7 +3,6 @@ package dev.palisade.platform.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.palisade.platform.TestDatabase;
-import java.net.CookieManager;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -163,17 +162,23 @@ class LoginDrillTests {
         return 63 - Long.numberOfLeadingZeros(Math.max(1, n));
     }
 
-    /** The login form as a browser posts it (session cookie and CSRF token from the page); where it redirects. */
+    /**
+     * The login form as a browser posts it (session cookie and CSRF token from the page); where it
+     * redirects. The session cookie is {@code Secure}, which the JDK's cookie manager keeps from
+     * plain http, so it is carried by hand, as a browser does for localhost.
+     */
     private String formLogin(String address, String user, String password) throws Exception {
-        HttpClient browser = HttpClient.newBuilder().cookieHandler(new CookieManager())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
         URI login = URI.create("http://127.0.0.1:" + port + "/login");
-        String page = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
-        Matcher csrf = Pattern.compile("name=\"_csrf\"\\s+value=\"([^\"]+)\"").matcher(page);
+        HttpResponse<String> loginPage = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address)
+                .build(), HttpResponse.BodyHandlers.ofString());
+        String cookies = String.join("; ", loginPage.headers().allValues("Set-Cookie").stream()
+                .map(c -> c.split(";", 2)[0]).toList());
+        Matcher csrf = Pattern.compile("name=\"_csrf\"\\s+value=\"([^\"]+)\"").matcher(loginPage.body());
         assertThat(csrf.find()).as("the login page has a CSRF token").isTrue();
         String form = "username=" + user + "&password=" + password + "&_csrf=" + csrf.group(1);
         HttpResponse<String> r = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address)
+                .header("Cookie", cookies)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(302);

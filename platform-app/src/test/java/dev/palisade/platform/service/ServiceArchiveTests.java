@@ -80,7 +80,8 @@ class ServiceArchiveTests extends ServiceTestSupport {
     }
 
     HttpResponse<String> request() throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant + "/api/"))
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Host", ServiceTestSupport.host(tenant, "api"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

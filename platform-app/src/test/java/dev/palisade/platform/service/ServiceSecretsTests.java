@@ -79,8 +79,10 @@ class ServiceSecretsTests extends ServiceTestSupport {
         return mvc.perform(as(token, request)).andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
     }
 
+    /** A request to the tenant's service {@code vault} through the ingress. */
     private HttpResponse<String> request(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .header("Host", ServiceTestSupport.host(tenant, "vault")).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
@@ -127,7 +129,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
                  "secrets":[{"name":"db-password","env":"DB_PASSWORD"},{"name":"api-key"}]}""".formatted(json(SHOW_SECRETS)));
         String workload = JsonPath.read(deployed, "$.workloadId");
         awaitService(owner, tenant, "vault", statusIs("HEALTHY"));
-        String seen = request("/apps/" + tenant + "/vault/").body();
+        String seen = request("/").body();
         assertThat(seen).isEqualTo("env=" + dbPassword + "\nfile=" + apiKey + "\n");
 
         // the file is read-only to the program, and only its tenant's uid owns it on the host
@@ -188,7 +190,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         String changed = putSecret(owner, "db-password", newPassword, 200);
         assertThat((Integer) JsonPath.read(changed, "$.version")).isEqualTo(2);
         assertThat((List<String>) JsonPath.read(changed, "$.restarted")).containsExactly("vault");
-        assertThat(awaitBody("/apps/" + tenant + "/vault/", newPassword)).isEqualTo("env=" + newPassword + "\nfile=" + apiKey + "\n");
+        assertThat(awaitBody("/", newPassword)).isEqualTo("env=" + newPassword + "\nfile=" + apiKey + "\n");
         assertThat(output.getAll()).doesNotContain(newPassword);
     }
 
