@@ -156,7 +156,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         MockHttpSession portal = login(ownerName, PASSWORD);
         shown.add(page(portal, "/portal/workloads/" + workload));
         shown.add(page(portal, "/portal/secrets"));
-        List<String> audit = jdbc.queryForList("select coalesce(target, '') || ' ' || coalesce(details, '') from audit_event "
+        List<String> audit = jdbc.queryForList("select coalesce(target, '') || ' ' || coalesce(details::text, '') from audit_event "
                 + "where tenant_slug = ?", String.class, tenant);
         shown.addAll(audit);
         for (String s : shown) {
@@ -166,7 +166,8 @@ class ServiceSecretsTests extends ServiceTestSupport {
         // the service shows which secrets it is given, by name
         assertThat(shown.get(3)).contains("\"name\":\"db-password\"").contains("\"env\":\"DB_PASSWORD\"");
         // each read by the platform is audited, with the workload
-        assertThat(audit).contains("secret:db-password workload=" + workload, "secret:api-key workload=" + workload);
+        assertThat(audit).contains("secret:db-password {\"workload\": \"" + workload + "\"}",
+                "secret:api-key {\"workload\": \"" + workload + "\"}");
 
         // at rest: sealed bytes, not the value
         for (String name : List.of("db-password", "api-key")) {
