@@ -37,6 +37,7 @@ class SecretPortalController {
 
     @PostMapping
     String set(CurrentUser me, @RequestParam String name, @RequestParam String value, RedirectAttributes redirect) {
+        me.requireTenantAdmin();
         try {
             List<String> restarted = actions.set(me, name.trim(), value);
             if (restarted.isEmpty()) {
@@ -52,6 +53,7 @@ class SecretPortalController {
 
     @PostMapping("/{name}/delete")
     String delete(CurrentUser me, @PathVariable String name, RedirectAttributes redirect) {
+        me.requireTenantAdmin();
         try {
             actions.delete(me, name);
             Flash.success(redirect, "flash.secret.deleted", name);

@@ -31,6 +31,7 @@ class ImagePagesController {
     @GetMapping("/portal/images")
     String list(CurrentUser me, Model model) {
         model.addAttribute("images", images.list(me));
+        model.addAttribute("canManage", me.isTenantAdmin());
         return VIEW;
     }
 
@@ -38,6 +39,7 @@ class ImagePagesController {
     @PostMapping("/portal/images")
     String upload(CurrentUser me, @RequestParam String name, @RequestParam("archive") MultipartFile archive,
             RedirectAttributes redirect) throws IOException {
+        me.requireTenantAdmin();
         try (InputStream in = archive.getInputStream()) {
             images.upload(me, name.strip(), in);
             Flash.success(redirect, "flash.image.uploaded", name.strip());
@@ -49,6 +51,7 @@ class ImagePagesController {
 
     @PostMapping("/portal/images/{name}/delete")
     String delete(CurrentUser me, @PathVariable String name, RedirectAttributes redirect) {
+        me.requireTenantAdmin();
         try {
             images.delete(me, name);
             Flash.success(redirect, "flash.image.deleted", name);
