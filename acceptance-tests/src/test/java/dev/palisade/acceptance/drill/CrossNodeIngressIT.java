@@ -79,6 +79,8 @@ class CrossNodeIngressIT {
         // the API instance keeps where a service runs for a minute: only a failed hop or the node's 421 makes it look again
         List<String> common = List.of("--palisade.dispatcher.heartbeat=500ms", "--palisade.dispatcher.lease-timeout=10s",
                 "--palisade.dispatcher.shutdown-grace=1s", "--palisade.dispatcher.capacity=6",
+                // one tenant runs every service of this drill: no share of the node is kept for others
+                "--palisade.dispatcher.service-capacity=6", "--palisade.dispatcher.tenant-share=1",
                 "--palisade.services.route-cache-ttl=60s");
         api = new AppProcess("api", "api", env, common);
         List<String> workerArgs = new java.util.ArrayList<>(common);

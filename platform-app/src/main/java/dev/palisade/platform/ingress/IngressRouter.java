@@ -75,11 +75,17 @@ class IngressRouter {
             for (int look = 0; look < 2; look++) {
                 Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
                 if (local.isPresent()) {
-                    status = Relay.relay(client, service, path, new Relay.Upstream(local.get().connections(),
+                    ServiceRegistry.Instance routed = local.get();
+                    status = Relay.relay(client, service, path, new Relay.Upstream(routed.connections(),
                             HttpProxy.Forwarding.edge(hop), readTimeout, "Service " + service
-                            + " is not accepting connections right now (it may be restarting).", () -> { }),
+                            + " is not accepting connections right now (it may be restarting).", () -> { },
+                            () -> registry.route(tenant, service).filter(now -> now != routed).isPresent()),
                             registry.permits(tenant, service), queueTimeoutMillis);
-                    return;
+                    if (status != HttpProxy.MISDIRECTED) {
+                        return;
+                    }
+                    // a newer instance took this one's place while the request was on its way: send it there
+                    continue;
                 }
                 Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
                 if (remote.isEmpty()) {

@@ -6,6 +6,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.web.util.HtmlUtils;
@@ -27,7 +28,13 @@ final class Relay {
      * reached, and who else must know then.
      */
     record Upstream(InstanceConnections connections, HttpProxy.Forwarding forwarding, int readTimeoutMillis,
-            String unreachable, Runnable onUnreachable) {
+            String unreachable, Runnable onUnreachable, BooleanSupplier replaced) {
+
+        /** An upstream that nothing can take the place of while a request is on its way. */
+        Upstream(InstanceConnections connections, HttpProxy.Forwarding forwarding, int readTimeoutMillis,
+                String unreachable, Runnable onUnreachable) {
+            this(connections, forwarding, readTimeoutMillis, unreachable, onUnreachable, () -> false);
+        }
     }
 
     private Relay() {
@@ -35,7 +42,9 @@ final class Relay {
 
     /**
      * Relays the request; returns the status the client got, or {@link HttpProxy#MISDIRECTED}
-     * with nothing sent to the client when the node forwarded to no longer runs the service.
+     * with nothing sent to the client when the node forwarded to no longer runs the service, or
+     * when the instance could not be reached because a newer one has taken its place (a roll-over
+     * stops the old instance while requests routed to it may still be on their way).
      */
     static int relay(ClientExchange client, String service, String path, Upstream upstream,
             Semaphore permits, long queueTimeoutMillis) throws IOException {
@@ -101,6 +110,9 @@ final class Relay {
     }
 
     private static int unreachable(ClientExchange client, Upstream upstream) throws IOException {
+        if (upstream.replaced().getAsBoolean()) {
+            return HttpProxy.MISDIRECTED;
+        }
         upstream.onUnreachable().run();
         client.setHeader("Retry-After", "2");
         page(client, 503, "Service unavailable", upstream.unreachable());
