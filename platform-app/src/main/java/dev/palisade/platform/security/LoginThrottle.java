@@ -39,6 +39,8 @@ class LoginThrottle {
     private final RateLimiterConfig mintRate;
     private final Cache<String, RateLimiter> limiters;
     private final Cache<String, Failures> failures;
+    // weak: an address's lock lives while a request holds it, so two requests never get two locks
+    private final Cache<String, Object> checksInProgress;
 
     LoginThrottle(LoginProperties settings) {
         this.settings = settings;
@@ -47,6 +49,7 @@ class LoginThrottle {
         this.mintRate = perMinute(settings.mintsPerMinute());
         this.limiters = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterAccess(Duration.ofMinutes(10)).build();
         this.failures = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterWrite(settings.forgetAfter()).build();
+        this.checksInProgress = Caffeine.newBuilder().weakValues().build();
     }
 
     private static RateLimiterConfig perMinute(int n) {
@@ -72,6 +75,15 @@ class LoginThrottle {
             }
         }
         return take(Kind.PASSWORD, address, passwordRate);
+    }
+
+    /**
+     * What one address's password checks hold one at a time: the back-off is decided before a
+     * check and recorded after it, so checks from one address that ran side by side would all be
+     * let through on the same count. Held only by requests of that address.
+     */
+    Object lockFor(String address) {
+        return checksInProgress.get(address, a -> new Object());
     }
 
     /** A wrong password (or an unknown or suspended account) from the address. */

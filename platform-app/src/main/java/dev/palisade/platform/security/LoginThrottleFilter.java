@@ -44,11 +44,14 @@ class LoginThrottleFilter extends OncePerRequestFilter {
         boolean mint = request.getRequestURI().endsWith("/api/v1/tokens");
         String account = mint ? basicUser(request.getHeader(HttpHeaders.AUTHORIZATION)) : request.getParameter("username");
         String address = request.getRemoteAddr();
-        Optional<Duration> wait = throttle.attempt(mint ? LoginThrottle.Kind.MINT : LoginThrottle.Kind.PASSWORD,
-                account, address);
-        if (wait.isEmpty()) {
-            chain.doFilter(request, response);
-            return;
+        Optional<Duration> wait;
+        // one check at a time per address: the next is decided on the count the last one left
+        synchronized (throttle.lockFor(address)) {
+            wait = throttle.attempt(mint ? LoginThrottle.Kind.MINT : LoginThrottle.Kind.PASSWORD, account, address);
+            if (wait.isEmpty()) {
+                chain.doFilter(request, response);
+                return;
+            }
         }
         long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
         audit.refused(account, address, mint ? "token mint throttled" : "login throttled");
