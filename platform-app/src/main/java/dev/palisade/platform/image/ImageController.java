@@ -4,6 +4,8 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Instant;
@@ -21,6 +23,8 @@ import org.springframework.web.multipart.MultipartFile;
 
 /** Images workloads can run on: every user may list them; a platform admin imports OCI images. */
 @RestController
+@Tag(name = "Images", description = "Root filesystems workloads run on: the built-in host and scratch, and imported "
+        + "OCI images")
 class ImageController {
 
     private final JdbcClient jdbc;
@@ -38,7 +42,8 @@ class ImageController {
     }
 
     @GetMapping("/api/v1/images")
-    @Operation(summary = "List images: built-in host and scratch, and imported OCI images")
+    @Operation(operationId = "listImages", summary = "List images",
+            description = "Any user. The built-in host and scratch, and the imported OCI images, by name.")
     List<ImageResponse> list() {
         return jdbc.sql("select name, kind, description, digest, size_bytes, created_at, created_by from image order by name")
                 .query((rs, i) -> new ImageResponse(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
@@ -47,8 +52,10 @@ class ImageController {
     }
 
     @PostMapping(path = "/api/v1/images", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Import an OCI image (platform admin)", description = "parts: name, and archive: a docker save "
+    @Operation(operationId = "importImage", summary = "Import an OCI image (platform admin)",
+            description = "parts: name, and archive: a docker save "
             + "tar or an OCI image layout tar (optionally gzipped); unpacked and checked before it is listed")
+    @ApiResponse(responseCode = "201", description = "Imported")
     ResponseEntity<ImageResponse> importImage(Caller caller, @RequestParam("name") String name,
             @RequestPart("archive") MultipartFile archive, @RequestParam(name = "description", required = false)
             String description) throws IOException {

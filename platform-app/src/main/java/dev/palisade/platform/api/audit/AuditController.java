@@ -45,7 +45,7 @@ class AuditController {
     }
 
     @GetMapping
-    @Operation(summary = "Search the audit log (platform admin)",
+    @Operation(operationId = "searchAudit", summary = "Search the audit log (platform admin)",
             description = "Filters: tenant (slug), action (e.g. tenant.create, token.revoke, user.locked), actor, "
                     + "from/to (ISO-8601 instants). sort: occurredAt (default, newest first), action, actor, tenant")
     PageResponse<AuditResponse> search(Caller caller,
