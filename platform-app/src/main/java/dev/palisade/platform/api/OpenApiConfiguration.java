@@ -116,6 +116,7 @@ class OpenApiConfiguration {
                 op.getParameters().stream().filter(p -> p.getDescription() == null)
                         .forEach(p -> p.setDescription(PARAMETERS.get(p.getName())));
             }
+            jsonFirst(op);
             ApiResponses responses = op.getResponses();
             boolean body = op.getRequestBody() != null;
             boolean parameters = op.getParameters() != null && !op.getParameters().isEmpty();
@@ -139,6 +140,20 @@ class OpenApiConfiguration {
                 openApi.getTags().sort(java.util.Comparator.comparing(io.swagger.v3.oas.models.tags.Tag::getName));
             }
         };
+    }
+
+    /**
+     * A body taken as JSON or as multipart (a workload with input files) lists JSON first: client
+     * generators make their method of the first, and the JSON one has the typed spec.
+     */
+    private static void jsonFirst(Operation op) {
+        Content content = op.getRequestBody() == null ? null : op.getRequestBody().getContent();
+        String json = org.springframework.http.MediaType.APPLICATION_JSON_VALUE;
+        if (content != null && content.size() > 1 && content.containsKey(json)) {
+            Content ordered = new Content().addMediaType(json, content.get(json));
+            content.forEach((type, media) -> ordered.putIfAbsent(type, media));
+            op.getRequestBody().setContent(ordered);
+        }
     }
 
     private static void add(ApiResponses responses, String status, boolean applies) {
