@@ -1,7 +1,6 @@
 package dev.palisade.platform.workload;
 
 import dev.palisade.model.NotFoundException;
-import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.usage.Usage;
 import dev.palisade.model.usage.UsageService;
@@ -14,7 +13,6 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
-import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
@@ -31,13 +29,11 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -69,27 +65,23 @@ class WorkloadController {
     private final WorkloadService workloads;
     private final WorkloadReads reads;
     private final WorkloadStore store;
-    private final Dispatcher dispatcher;
     private final UsageService usage;
     private final Paging paging;
-    private final AuditLog audit;
-    private final TransactionTemplate tx;
+    private final WorkloadCancels cancels;
     private final LogStreams streams;
     private final dev.palisade.model.quota.QuotaService quotas;
 
     WorkloadController(dev.palisade.model.quota.QuotaService quotas, TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
-            WorkloadReads reads, WorkloadStore store, Dispatcher dispatcher, UsageService usage, Paging paging, AuditLog audit,
-            TransactionTemplate tx, LogStreams streams) {
+            WorkloadReads reads, WorkloadStore store, UsageService usage, Paging paging, WorkloadCancels cancels,
+            LogStreams streams) {
         this.access = access;
         this.submissions = submissions;
         this.workloads = workloads;
         this.reads = reads;
         this.store = store;
-        this.dispatcher = dispatcher;
         this.usage = usage;
         this.paging = paging;
-        this.audit = audit;
-        this.tx = tx;
+        this.cancels = cancels;
         this.streams = streams;
         this.quotas = quotas;
     }
@@ -171,16 +163,7 @@ class WorkloadController {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
         workloads.get(tenant, uuid);
-        Optional<String> node = tx.execute(status -> {
-            Optional<String> n = store.cancel(uuid, tenant.getId());
-            if (n.isPresent()) {
-                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, null);
-            }
-            return n;
-        });
-        if (node.isPresent() && dispatcher.node().equals(node.get())) {
-            dispatcher.cancelLocal(uuid);
-        }
+        cancels.cancel(caller.username(), tenant, uuid);
         return WorkloadResponse.of(slug, workloads.get(tenant, uuid));
     }
 

@@ -87,7 +87,7 @@ public class WorkloadSubmissions {
             @Schema(description = "bytes of stdout and stderr kept", example = "65536") Long outputBytes) {
     }
 
-    Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
+    public Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
         NewWorkload w = validate(spec);
         if (input != null) {
             if (input.length > properties.maxInputSize().toBytes()) {
