@@ -16,6 +16,7 @@ import org.springframework.security.oauth2.server.resource.authentication.Opaque
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
 
 /**
  * Three filter chains, most specific first:
@@ -43,7 +44,10 @@ class SecurityConfiguration {
     @Order(1)
     SecurityFilterChain tokenMintingChain(HttpSecurity http, TokenIntrospector introspector,
             PasswordLoginProvider passwords, AuthenticationEventPublisher events) throws Exception {
-        http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
+        // HTTP Basic also changes a password: how a user with a one-time password (no tokens left) chooses one
+        http.securityMatcher(new OrRequestMatcher(
+                        PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"),
+                        PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, PasswordChangeRequired.API)))
                 .authenticationManager(passwordManager(passwords, events))
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().authenticated())
                 .httpBasic((basic) -> basic.authenticationEntryPoint(
