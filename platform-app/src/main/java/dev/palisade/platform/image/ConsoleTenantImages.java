@@ -1,7 +1,6 @@
 package dev.palisade.platform.image;
 
 import dev.palisade.model.ConflictException;
-import dev.palisade.model.NotFoundException;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.platform.api.TenantAccess;
@@ -54,7 +53,8 @@ class ConsoleTenantImages implements ImageConsole {
         try {
             Tenant tenant = access.managedBy(Caller.of(me), me.tenantSlug());
             images.delete(me.username(), tenant.getId(), tenant.getSlug(), name);
-        } catch (ConflictException | NotFoundException e) {
+        } catch (ConflictException e) {
+            // an image the tenant does not have (another tenant's name among them) stays not found: 404
             throw new ServiceConsole.Refused(e.getMessage());
         } catch (org.springframework.web.ErrorResponseException e) {
             throw new ServiceConsole.Refused(String.valueOf(e.getBody().getDetail()));

@@ -48,7 +48,8 @@ class ConsoleSecretActions implements SecretActions {
             api.delete(Caller.of(me), me.tenantSlug(), name);
         } catch (ErrorResponseException e) {
             throw new Refused(detail(e));
-        } catch (ConflictException | NotFoundException e) {
+        } catch (ConflictException e) {
+            // a secret the tenant does not have (another tenant's name among them) stays not found: 404
             throw new Refused(e.getMessage());
         }
     }

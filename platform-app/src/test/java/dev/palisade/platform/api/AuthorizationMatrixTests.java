@@ -14,6 +14,12 @@ import dev.palisade.model.user.UserService;
 import dev.palisade.model.workload.NewWorkload;
 import dev.palisade.model.workload.WorkloadLimits;
 import dev.palisade.model.workload.WorkloadService;
+import dev.palisade.platform.TestArchives;
+import dev.palisade.platform.TestImages;
+import dev.palisade.platform.image.TenantImages;
+import dev.palisade.platform.secret.SecretVault;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +31,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -69,7 +77,11 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         /** a member of the tenant */
         USER,
         /** an API token: the caller's own, or one of the other tenant's member (for every role) */
-        TOKEN
+        TOKEN,
+        /** a secret of the tenant ({name}), set through the real {@link SecretVault} */
+        SECRET,
+        /** an image of the tenant's own ({name}), uploaded through the real {@link TenantImages} */
+        IMAGE
     }
 
     /**
@@ -109,6 +121,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
     static final String SERVICE_JSON = "{\"name\":\"{unique}\",\"port\":8000,\"restartPolicy\":\"NEVER\","
             + "\"command\":[\"/bin/true\"]}";
     static final String WORKLOAD_JSON = "{\"name\":\"{unique}\",\"image\":\"host\",\"command\":[\"/bin/true\"]}";
+    static final String SECRET_JSON = "{\"value\":\"v2\"}";
+    static final String SERVICE_FORM = "name={unique}&image=host&command=/bin/true&port=8000&restartPolicy=NEVER";
     static final String QUOTA_FORM = "maxConcurrentWorkloads=4&maxCpuSeconds=60&maxWallSeconds=300&maxMemoryMib=512"
             + "&maxProcesses=64&maxOutputMib=10&cpuSecondsPerMonth=36000&storageMib=1024";
 
@@ -143,6 +157,12 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             // ImageController (a platform admin's import of no archive is refused past the role check)
             api("GET /api/v1/images", Obj.NONE, 200, 200, 200),
             api("POST /api/v1/images multipart", Obj.NONE, 403, 403, 400),
+            // a tenant's own images: members read, tenant admins upload (a real image archive, as a body or a form) and delete
+            api("GET /api/v1/tenants/{tenant}/images", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/images/{name}", Obj.IMAGE, 200, 200, 200),
+            api("POST /api/v1/tenants/{tenant}/images", Obj.TENANT, 403, 201, 201),
+            api("POST /api/v1/tenants/{tenant}/images multipart", Obj.TENANT, 403, 201, 201),
+            api("DELETE /api/v1/tenants/{tenant}/images/{name}", Obj.IMAGE, 403, 204, 204),
             // WorkloadController
             api("POST /api/v1/tenants/{tenant}/workloads", Obj.TENANT, 201, 201, 201).body(WORKLOAD_JSON),
             api("POST /api/v1/tenants/{tenant}/workloads multipart", Obj.TENANT, 201, 201, 201).body(WORKLOAD_JSON),
@@ -161,6 +181,20 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("GET /api/v1/tenants/{tenant}/services/{name}/deployments", Obj.SERVICE, 200, 200, 200),
             api("POST /api/v1/tenants/{tenant}/services/{name}/stop", Obj.SERVICE, 200, 200, 200),
             api("POST /api/v1/tenants/{tenant}/services/{name}/start", Obj.STOPPED_SERVICE, 201, 201, 201),
+            // a code archive (a real .zip) with the spec
+            api("POST /api/v1/tenants/{tenant}/services multipart", Obj.TENANT, 201, 201, 201).body(SERVICE_JSON),
+            api("POST /api/v1/tenants/{tenant}/services/{name}/redeploy", Obj.STOPPED_SERVICE, 201, 201, 201),
+            // back to the one deployment there is: named, as the console's history does
+            api("POST /api/v1/tenants/{tenant}/services/{name}/rollback", Obj.STOPPED_SERVICE, 201, 201, 201)
+                    .body("{\"deployment\":\"{id}\"}"),
+            api("DELETE /api/v1/tenants/{tenant}/services/{name}", Obj.STOPPED_SERVICE, 204, 204, 204),
+            // SecretController: members list, tenant admins set and delete, the platform admin rotates the key
+            api("GET /api/v1/tenants/{tenant}/secrets", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 200, 200, 200),
+            // a set of an existing secret is its next version: 200 (a new one is 201)
+            api("PUT /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 200, 200).body(SECRET_JSON),
+            api("DELETE /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 204, 204),
+            api("POST /api/v1/secret-keys/rotate", Obj.NONE, 403, 403, 200),
             // console: ConsoleController, dashboards; Spring Boot's error page and springdoc's OpenAPI document
             open("GET /login", 200),
             // (the error page asked for directly has no error to show: 500, and no trace)
@@ -206,6 +240,10 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("GET /admin/workloads/{id}/artifacts", Obj.WORKLOAD, 403, 403, 404).foreign(403),
             page("POST /admin/workloads/{id}/stop", Obj.SERVICE, 403, 403, 302).foreign(403),
             page("POST /admin/workloads/{id}/start", Obj.STOPPED_SERVICE, 403, 403, 302).foreign(403),
+            // ServicePagesController (console; {action}: stop)
+            page("GET /admin/services", Obj.NONE, 403, 403, 200),
+            page("GET /admin/services/{tenant}/{name}", Obj.SERVICE, 403, 403, 200).foreign(403),
+            page("POST /admin/services/{tenant}/{name}/{action}", Obj.SERVICE, 403, 403, 302).foreign(403),
             // the portal: WorkloadPortalController, ServicePageController (portal), TokenPortalController, MemberController
             page("GET /portal/workloads", Obj.NONE, 200, 200, 403),
             page("GET /portal/workloads/new", Obj.NONE, 200, 200, 403),
@@ -225,7 +263,20 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /portal/members", Obj.NONE, 403, 302, 403)
                     .body("username={unique}&password=" + PASSWORD + "&role=TENANT_MEMBER"),
             page("POST /portal/members/{id}/role", Obj.USER, 403, 302, 403).body("role=TENANT_ADMIN"),
-            page("POST /portal/members/{id}/delete", Obj.USER, 403, 302, 403));
+            page("POST /portal/members/{id}/delete", Obj.USER, 403, 302, 403),
+            // ServicePagesController (portal; {action}: stop), ImagePagesController (a real image archive),
+            // SecretPortalController
+            page("GET /portal/services", Obj.NONE, 200, 200, 403),
+            page("GET /portal/services/new", Obj.NONE, 200, 200, 403),
+            page("POST /portal/services/new", Obj.NONE, 302, 302, 403).body(SERVICE_FORM),
+            page("GET /portal/services/{name}", Obj.SERVICE, 200, 200, 403),
+            page("POST /portal/services/{name}/{action}", Obj.SERVICE, 302, 302, 403),
+            page("GET /portal/images", Obj.NONE, 200, 200, 403),
+            page("POST /portal/images", Obj.NONE, 403, 302, 403),
+            page("POST /portal/images/{name}/delete", Obj.IMAGE, 403, 302, 403),
+            page("GET /portal/secrets", Obj.NONE, 200, 200, 403),
+            page("POST /portal/secrets", Obj.NONE, 403, 302, 403).body("name={unique}&value=v1"),
+            page("POST /portal/secrets/{name}/delete", Obj.SECRET, 403, 302, 403));
 
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
@@ -245,6 +296,12 @@ class AuthorizationMatrixTests extends ApiTestSupport {
 
     @Autowired
     TransactionTemplate tx;
+
+    @Autowired
+    SecretVault secrets;
+
+    @Autowired
+    TenantImages tenantImages;
 
     /** Every handler method the application maps, by its key. */
     Map<String, String> mapped() {
@@ -313,10 +370,30 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             workload("JOB", false);
             workload("SERVICE", true);
             markers.add(tokens.mint(userId(member.username()), unique("mxt"), Duration.ofHours(1)).token().getPrefix());
+            secret();
+            image();
         }
 
         String slug() {
             return tenant.getSlug();
+        }
+
+        String secret() {
+            String name = unique("mxs");
+            tx.execute(s -> secrets.set(tenant.getId(), slug(), name, TestImages.utf8("v1"), "test"));
+            markers.add(name);
+            return name;
+        }
+
+        String image() {
+            String name = unique("mxi");
+            try {
+                tenantImages.upload("test", tenant.getId(), slug(), name, new ByteArrayInputStream(imageArchive()));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            markers.add(name);
+            return name;
         }
 
         String user(Role role) {
@@ -410,6 +487,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
                 vars.put("{id}", made[1]);
             }
             case USER -> vars.put("{id}", Long.toString(target.userId(target.user(Role.TENANT_MEMBER))));
+            case SECRET -> vars.put("{name}", target.secret());
+            case IMAGE -> vars.put("{name}", target.image());
             case TOKEN -> {
                 // the caller's own token, or one of the target tenant's member
                 String owner = own && caller.role() != null ? caller.username() : target.member.username();
@@ -420,6 +499,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             default -> {
             }
         }
+        // the one action a row of the service pages' action method takes
+        vars.put("{action}", "stop");
         String path = substitute(key[1], vars);
         String body = row.body() == null ? null : substitute(row.body().replace("{unique}", unique("mxn")), vars);
         AbstractMockHttpServletRequestBuilder<?> request;
@@ -428,10 +509,25 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             if (path.startsWith("/api/v1/images")) {
                 m.param("name", unique("img"));
                 m.file(new MockMultipartFile("archive", "image.tar", "application/x-tar", new byte[] {1, 2, 3}));
+            } else if (path.endsWith("/images")) {
+                m.param("name", unique("mxi"));
+                m.file(new MockMultipartFile("archive", "image.tar", "application/x-tar", imageArchive()));
             } else {
                 m.file(new MockMultipartFile("spec", "", MediaType.APPLICATION_JSON_VALUE, body.getBytes(StandardCharsets.UTF_8)));
+                if (path.endsWith("/services")) {
+                    m.file(new MockMultipartFile("archive", "app.zip", "application/zip", codeArchive()));
+                }
             }
             request = m;
+        } else if (method.equals("POST") && (path.equals("/portal/images") || path.endsWith("/images"))) {
+            // an upload as the portal's form sends it, or the API's streamed body
+            if (path.startsWith("/portal/")) {
+                request = multipart(path).file(new MockMultipartFile("archive", "image.tar", "application/x-tar",
+                        imageArchive()));
+            } else {
+                request = request(HttpMethod.POST, path).contentType("application/x-tar").content(imageArchive());
+            }
+            request.param("name", unique("mxi"));
         } else {
             request = request(HttpMethod.valueOf(method), path);
         }
@@ -479,6 +575,23 @@ class AuthorizationMatrixTests extends ApiTestSupport {
                 }
             }
         }
+    }
+
+    /** A docker save archive of one small layer: a real image of the tenant's own. */
+    static byte[] imageArchive() throws Exception {
+        byte[] layer = TestArchives.tar(tar -> TestArchives.entry(tar, "hello.txt", TestImages.utf8("hello"), 0100644, null));
+        return TestImages.dockerSave(Map.of("Cmd", List.of("/bin/true")), List.of(TestImages.Layer.of(layer)));
+    }
+
+    /** A service's code: a zip of one file. */
+    static byte[] codeArchive() throws Exception {
+        var out = new ByteArrayOutputStream();
+        try (var zip = new ZipOutputStream(out)) {
+            zip.putNextEntry(new ZipEntry("app.py"));
+            zip.write(TestImages.utf8("print('hello')\n"));
+            zip.closeEntry();
+        }
+        return out.toByteArray();
     }
 
     private static String substitute(String s, Map<String, String> vars) {

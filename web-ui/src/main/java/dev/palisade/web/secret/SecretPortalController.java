@@ -3,6 +3,7 @@ package dev.palisade.web.secret;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
 import java.util.List;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -10,6 +11,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /**
@@ -37,6 +39,7 @@ class SecretPortalController {
 
     @PostMapping
     String set(CurrentUser me, @RequestParam String name, @RequestParam String value, RedirectAttributes redirect) {
+        requireTenantAdmin(me);
         try {
             List<String> restarted = actions.set(me, name.trim(), value);
             if (restarted.isEmpty()) {
@@ -52,6 +55,7 @@ class SecretPortalController {
 
     @PostMapping("/{name}/delete")
     String delete(CurrentUser me, @PathVariable String name, RedirectAttributes redirect) {
+        requireTenantAdmin(me);
         try {
             actions.delete(me, name);
             Flash.success(redirect, "flash.secret.deleted", name);
@@ -59,5 +63,12 @@ class SecretPortalController {
             Flash.error(redirect, "flash.secret.refused", e.getMessage());
         }
         return "redirect:/portal/secrets";
+    }
+
+    /** A member is refused as such (403), not with a flash on a page that offers it no form. */
+    private static void requireTenantAdmin(CurrentUser me) {
+        if (!me.isTenantAdmin()) {
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
+        }
     }
 }

@@ -111,6 +111,8 @@ class ServicePagesController {
             @PathVariable String action, @RequestParam(name = "to", required = false) UUID to, RedirectAttributes redirect) {
         String slug = tenant == null ? me.tenantSlug() : tenant;
         String page = tenant == null ? "/portal/services/" + name : "/admin/services/" + tenant + "/" + name;
+        // a service the tenant does not have (another tenant's name among them) is not found, as its page is
+        services.get(me, slug, name);
         try {
             switch (action) {
                 case "stop" -> services.stop(me, slug, name);
