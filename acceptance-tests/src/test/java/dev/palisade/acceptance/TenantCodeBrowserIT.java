@@ -93,9 +93,10 @@ class TenantCodeBrowserIT {
         browser.screenshot("code-02-deploy-form");
         browser.submit(By.id("deploy-submit"));
         assertThat(browser.path()).isEqualTo("/portal/services/site");
-        String address = "/apps/bachman/site/";
+        // its own site, {service}.{tenant}.<apps domain> (Chromium resolves *.localhost to the loopback)
+        String address = "http://site.bachman.apps.localhost:" + app.port + "/";
         assertThat(awaitAnswer(address, "v1")).isEqualTo("v1 says hello from the image\n");
-        browser.get(address);
+        browser.driver.get(address);
         assertThat(browser.text(By.tagName("body"))).contains("v1 says hello from the image");
         browser.get("/portal/services");
         assertThat(browser.text(By.cssSelector("tr[data-service=site]"))).contains(address);
@@ -164,8 +165,11 @@ class TenantCodeBrowserIT {
         browser.logout();
     }
 
-    private static HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(app.baseUrl() + path)).timeout(Duration.ofSeconds(10)).build(),
+    /** A GET of a service's site: to the loopback, the site's name in the Host header. */
+    private static HttpResponse<String> get(String url) throws Exception {
+        URI site = URI.create(url);
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + site.getPort() + site.getPath()))
+                .header("Host", site.getAuthority()).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

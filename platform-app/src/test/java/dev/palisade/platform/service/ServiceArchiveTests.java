@@ -80,8 +80,8 @@ class ServiceArchiveTests extends ServiceTestSupport {
     }
 
     HttpResponse<String> request() throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant + "/api/"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Host", host(tenant, "api") + ":" + port).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Polls the service until {@code body} answers, counting every answer that is not a 200 meanwhile. */

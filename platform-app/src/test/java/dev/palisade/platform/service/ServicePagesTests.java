@@ -53,7 +53,7 @@ class ServicePagesTests extends ServiceTestSupport {
                 .andExpect(redirectedUrl("/portal/services/site"));
         awaitService(owner, tenant, "site", statusIs("HEALTHY"));
         String list = page(portal, "/portal/services");
-        assertThat(list).contains("data-service=\"site\"").contains("/apps/" + tenant + "/site/");
+        assertThat(list).contains("data-service=\"site\"").contains("//site." + tenant + ".apps.localhost");
         // a second version from a code archive on the host image
         mvc.perform(multipart("/portal/services/new")
                         .file(new MockMultipartFile("archive", "app.tar.gz", "application/gzip", ServiceArchiveTests.archive("v2")))

@@ -79,23 +79,24 @@ class ServiceSecretsTests extends ServiceTestSupport {
         return mvc.perform(as(token, request)).andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
     }
 
-    private HttpResponse<String> request(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    /** A request to the service's own site, {service}.{tenant}.apps.localhost. */
+    private HttpResponse<String> request(String service) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Host", host(tenant, service) + ":" + port).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private String awaitBody(String path, String contains) throws Exception {
+    private String awaitBody(String service, String contains) throws Exception {
         long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         String last = null;
         while (System.nanoTime() < end) {
-            HttpResponse<String> r = request(path);
+            HttpResponse<String> r = request(service);
             last = r.statusCode() + " " + r.body();
             if (r.statusCode() == 200 && r.body().contains(contains)) {
                 return r.body();
             }
             Thread.sleep(100);
         }
-        throw new AssertionError(path + " never answered with the expected body; last: " + last);
+        throw new AssertionError(service + " never answered with the expected body; last: " + last);
     }
 
 
@@ -127,7 +128,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
                  "secrets":[{"name":"db-password","env":"DB_PASSWORD"},{"name":"api-key"}]}""".formatted(json(SHOW_SECRETS)));
         String workload = JsonPath.read(deployed, "$.workloadId");
         awaitService(owner, tenant, "vault", statusIs("HEALTHY"));
-        String seen = request("/apps/" + tenant + "/vault/").body();
+        String seen = request("vault").body();
         assertThat(seen).isEqualTo("env=" + dbPassword + "\nfile=" + apiKey + "\n");
 
         // the file is read-only to the program, and only its tenant's uid owns it on the host
@@ -154,7 +155,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         MockHttpSession portal = login(ownerName, PASSWORD);
         shown.add(page(portal, "/portal/workloads/" + workload));
         shown.add(page(portal, "/portal/secrets"));
-        List<String> audit = jdbc.queryForList("select coalesce(target, '') || ' ' || coalesce(details, '') from audit_event "
+        List<String> audit = jdbc.queryForList("select coalesce(target, '') || ' ' || coalesce(details::text, '') from audit_event "
                 + "where tenant_slug = ?", String.class, tenant);
         shown.addAll(audit);
         for (String s : shown) {
@@ -188,7 +189,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         String changed = putSecret(owner, "db-password", newPassword, 200);
         assertThat((Integer) JsonPath.read(changed, "$.version")).isEqualTo(2);
         assertThat((List<String>) JsonPath.read(changed, "$.restarted")).containsExactly("vault");
-        assertThat(awaitBody("/apps/" + tenant + "/vault/", newPassword)).isEqualTo("env=" + newPassword + "\nfile=" + apiKey + "\n");
+        assertThat(awaitBody("vault", newPassword)).isEqualTo("env=" + newPassword + "\nfile=" + apiKey + "\n");
         assertThat(output.getAll()).doesNotContain(newPassword);
     }
 

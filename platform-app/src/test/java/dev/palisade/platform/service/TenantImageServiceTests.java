@@ -85,8 +85,8 @@ class TenantImageServiceTests extends ServiceTestSupport {
         deploy(owner, tenant, "{\"name\":\"site\",\"image\":\"web\",\"platform\":\"ptrace\"}");
         awaitService(owner, tenant, "site", statusIs("HEALTHY"));
         long tenantId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, tenant);
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/apps/" + tenant
-                + "/site/")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Host", host(tenant, "site") + ":" + port).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.body()).isEqualTo("hello from /srv/app as " + (200000 + tenantId) + "\n");
 
         // another tenant: neither listed, nor usable, nor reachable by path
