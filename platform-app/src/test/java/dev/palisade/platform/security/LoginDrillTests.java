@@ -3,7 +3,6 @@ package dev.palisade.platform.security;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.palisade.platform.TestDatabase;
-import java.net.CookieManager;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -165,16 +164,20 @@ class LoginDrillTests {
 
     /** The login form as a browser posts it (session cookie and CSRF token from the page); where it redirects. */
     private String formLogin(String address, String user, String password) throws Exception {
-        HttpClient browser = HttpClient.newBuilder().cookieHandler(new CookieManager())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        // the session cookie is Secure (__Host-), which java.net's CookieManager keeps off plain http; a browser
+        // sends it to localhost, as here by hand
+        HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
         URI login = URI.create("http://127.0.0.1:" + port + "/login");
-        String page = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        HttpResponse<String> form0 = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String page = form0.body();
+        String session = form0.headers().allValues("Set-Cookie").stream().map(c -> c.split(";", 2)[0])
+                .reduce((x, y) -> x + "; " + y).orElse("");
         Matcher csrf = Pattern.compile("name=\"_csrf\"\\s+value=\"([^\"]+)\"").matcher(page);
         assertThat(csrf.find()).as("the login page has a CSRF token").isTrue();
         String form = "username=" + user + "&password=" + password + "&_csrf=" + csrf.group(1);
         HttpResponse<String> r = browser.send(HttpRequest.newBuilder(login).header("X-Forwarded-For", address)
-                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Cookie", session).header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(302);
         return URI.create(r.headers().firstValue("Location").orElseThrow()).getPath();
