@@ -3,6 +3,7 @@ package dev.palisade.platform.service;
 import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.platform.api.TenantAccess;
+import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.ingress.IngressStats;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.security.Caller;
@@ -33,9 +34,11 @@ class ConsoleServices implements ServiceConsole {
     private final TenantAccess access;
     private final dev.palisade.platform.image.Images images;
     private final dev.palisade.platform.secret.SecretVault secrets;
+    private final AppsSite apps;
 
     ConsoleServices(ServiceController api, ServiceStore store, IngressStats stats, TenantAccess access,
-            dev.palisade.platform.image.Images images, dev.palisade.platform.secret.SecretVault secrets) {
+            dev.palisade.platform.image.Images images, dev.palisade.platform.secret.SecretVault secrets, AppsSite apps) {
+        this.apps = apps;
         this.api = api;
         this.store = store;
         this.stats = stats;
@@ -51,7 +54,7 @@ class ConsoleServices implements ServiceConsole {
         boolean running = d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING");
         return new Row(d.tenantSlug(), d.spec().name(), d.workloadId(), d.workloadState(),
                 running ? d.status().name() : d.workloadState(), d.restarts(), total, total / minutes,
-                "/apps/" + d.tenantSlug() + "/" + d.spec().name() + "/", d.image(), d.spec().port(), d.spec().healthPath(),
+                apps.url(d.tenantSlug(), d.spec().name()), d.image(), d.spec().port(), d.spec().healthPath(),
                 d.spec().restartPolicy().name(), d.lastExit(), running);
     }
 

@@ -165,7 +165,9 @@ class ServiceSecretsTests extends ServiceTestSupport {
         // the service shows which secrets it is given, by name
         assertThat(shown.get(3)).contains("\"name\":\"db-password\"").contains("\"env\":\"DB_PASSWORD\"");
         // each read by the platform is audited, with the workload
-        assertThat(audit).contains("secret:db-password workload=" + workload, "secret:api-key workload=" + workload);
+        // (details as jsonb prints them)
+        assertThat(audit).contains("secret:db-password {\"workload\": \"" + workload + "\"}",
+                "secret:api-key {\"workload\": \"" + workload + "\"}");
 
         // at rest: sealed bytes, not the value
         for (String name : List.of("db-password", "api-key")) {
