@@ -116,9 +116,7 @@ class MemberController {
     }
 
     private Tenant managed(CurrentUser me) {
-        if (!me.isTenantAdmin()) {
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
-        }
+        me.requireTenantAdmin();
         return tenants.get(me.tenantSlug());
     }
 }

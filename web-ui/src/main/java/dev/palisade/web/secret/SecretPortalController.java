@@ -3,7 +3,6 @@ package dev.palisade.web.secret;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
 import java.util.List;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -11,7 +10,6 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /**
@@ -39,7 +37,7 @@ class SecretPortalController {
 
     @PostMapping
     String set(CurrentUser me, @RequestParam String name, @RequestParam String value, RedirectAttributes redirect) {
-        requireTenantAdmin(me);
+        me.requireTenantAdmin();
         try {
             List<String> restarted = actions.set(me, name.trim(), value);
             if (restarted.isEmpty()) {
@@ -55,7 +53,7 @@ class SecretPortalController {
 
     @PostMapping("/{name}/delete")
     String delete(CurrentUser me, @PathVariable String name, RedirectAttributes redirect) {
-        requireTenantAdmin(me);
+        me.requireTenantAdmin();
         try {
             actions.delete(me, name);
             Flash.success(redirect, "flash.secret.deleted", name);
@@ -63,12 +61,5 @@ class SecretPortalController {
             Flash.error(redirect, "flash.secret.refused", e.getMessage());
         }
         return "redirect:/portal/secrets";
-    }
-
-    /** A member is refused as such (403), not with a flash on a page that offers it no form. */
-    private static void requireTenantAdmin(CurrentUser me) {
-        if (!me.isTenantAdmin()) {
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
-        }
     }
 }

@@ -4,7 +4,6 @@ import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
 import java.io.IOException;
 import java.io.InputStream;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -12,7 +11,6 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.multipart.MultipartFile;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 /**
@@ -41,7 +39,7 @@ class ImagePagesController {
     @PostMapping("/portal/images")
     String upload(CurrentUser me, @RequestParam String name, @RequestParam("archive") MultipartFile archive,
             RedirectAttributes redirect) throws IOException {
-        requireTenantAdmin(me);
+        me.requireTenantAdmin();
         try (InputStream in = archive.getInputStream()) {
             images.upload(me, name.strip(), in);
             Flash.success(redirect, "flash.image.uploaded", name.strip());
@@ -53,7 +51,7 @@ class ImagePagesController {
 
     @PostMapping("/portal/images/{name}/delete")
     String delete(CurrentUser me, @PathVariable String name, RedirectAttributes redirect) {
-        requireTenantAdmin(me);
+        me.requireTenantAdmin();
         try {
             images.delete(me, name);
             Flash.success(redirect, "flash.image.deleted", name);
@@ -61,12 +59,5 @@ class ImagePagesController {
             Flash.error(redirect, "flash.image.refused", e.getMessage());
         }
         return "redirect:/portal/images";
-    }
-
-    /** A member is refused as such (403), not with a flash on a page that offers it no form. */
-    private static void requireTenantAdmin(CurrentUser me) {
-        if (!me.isTenantAdmin()) {
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
-        }
     }
 }

@@ -2,6 +2,8 @@ package dev.palisade.web.support;
 
 import dev.palisade.model.user.LoginUser;
 import dev.palisade.model.user.Role;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.server.ResponseStatusException;
 
 /**
  * The person behind a console or portal request, read from the database on every request (the
@@ -19,5 +21,12 @@ public record CurrentUser(long id, String username, Role role, Long tenantId, St
 
     public boolean isTenantAdmin() {
         return role == Role.TENANT_ADMIN;
+    }
+
+    /** A portal change only a tenant admin may make: anybody else is refused as such (403). */
+    public void requireTenantAdmin() {
+        if (!isTenantAdmin()) {
+            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
+        }
     }
 }
