@@ -23,3 +23,19 @@ if ((${#missing[@]})); then
     echo "== warning: missing packages (${missing[*]}); tests that need them will skip" >&2
   fi
 fi
+
+# Spectral's CLI lints the OpenAPI document (OpenApiDocumentTests); from npm, the version pinned here.
+# Node.js from Debian unless a Node.js with its own npm (NodeSource's) is there already.
+SPECTRAL_VERSION=6.16.3
+if ! command -v npm >/dev/null && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  echo "== installing nodejs npm"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+if ! command -v spectral >/dev/null || [[ $(spectral --version 2>/dev/null) != "$SPECTRAL_VERSION" ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v npm >/dev/null; then
+    echo "== installing @stoplight/spectral-cli@$SPECTRAL_VERSION"
+    npm install -g --no-fund --no-audit "@stoplight/spectral-cli@$SPECTRAL_VERSION" >/dev/null
+  else
+    echo "== warning: spectral $SPECTRAL_VERSION missing; OpenApiDocumentTests will fail" >&2
+  fi
+fi

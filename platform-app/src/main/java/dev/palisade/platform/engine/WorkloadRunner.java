@@ -7,6 +7,7 @@ import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
+import dev.palisade.platform.workload.WorkloadResult;
 import dev.palisade.sandbox.DeniedCall;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
@@ -14,10 +15,8 @@ import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.Termination;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -226,25 +225,11 @@ public class WorkloadRunner {
         } else {
             state = "FAILED";
         }
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("termination", r.termination().name());
-        json.put("exitCode", r.exitCode());
-        json.put("signal", r.signal());
-        json.put("message", r.message());
-        json.put("platform", r.platform());
-        json.put("cpuNanos", r.cpuNanos());
-        json.put("wallNanos", r.wallNanos());
-        json.put("peakMemoryBytes", r.peakMemoryBytes());
-        json.put("syscallCounts", r.syscallCounts());
-        // the tenant reads this: no host pids (the security events keep them, for the platform admin)
-        json.put("deniedCalls", r.deniedCalls().stream().map(d -> Map.of("number", d.number(), "name", d.name(),
-                "errno", d.errno(), "action", d.action(), "detail", d.detail() == null ? "" : d.detail())).toList());
-        json.put("deniedCallsDropped", r.deniedCallsDropped());
-        json.put("logTruncated", sink.truncated());
         String message = (run.cancelled && r.termination() == Termination.KILLED ? "cancelled while running" : r.message())
                 + note;
         return new Outcome(state, r.termination() == Termination.EXITED ? r.exitCode() : null, reason, message,
-                r.cpuNanos() / 1_000_000, r.wallNanos() / 1_000_000, r.peakMemoryBytes(), JSON.writeValueAsString(json),
+                r.cpuNanos() / 1_000_000, r.wallNanos() / 1_000_000, r.peakMemoryBytes(),
+                JSON.writeValueAsString(WorkloadResult.of(r, sink.truncated())),
                 artifacts);
     }
 

@@ -7,6 +7,8 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +36,8 @@ import org.springframework.web.multipart.MultipartFile;
  * tenant's own, which no other tenant sees.
  */
 @RestController
+@Tag(name = "Images", description = "Root filesystems workloads run on: the built-in host and scratch, and imported "
+        + "OCI images")
 class ImageController {
 
     private final JdbcClient jdbc;
@@ -54,7 +58,9 @@ class ImageController {
     }
 
     @GetMapping("/api/v1/images")
-    @Operation(summary = "List images: built-in host and scratch, published OCI images, and the caller's tenant's own")
+    @Operation(operationId = "listImages", summary = "List images",
+            description = "Any user. The built-in host and scratch, the OCI images a platform admin published, and "
+                    + "the caller's tenant's own, by name.")
     List<ImageResponse> list(Caller caller) {
         List<ImageResponse> out = new ArrayList<>(shared());
         if (caller.tenantId() != null) {
@@ -74,9 +80,10 @@ class ImageController {
     }
 
     @PostMapping(path = "/api/v1/images", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Publish an OCI image to every tenant (platform admin)", description = "parts: name, and "
-            + "archive: a docker save tar or an OCI image layout tar (optionally gzipped); unpacked and checked before "
-            + "it is listed")
+    @Operation(operationId = "importImage", summary = "Publish an OCI image to every tenant (platform admin)",
+            description = "parts: name, and archive: a docker save tar or an OCI image layout tar (optionally "
+                    + "gzipped); unpacked and checked before it is listed")
+    @ApiResponse(responseCode = "201", description = "Imported")
     ResponseEntity<ImageResponse> importImage(Caller caller, @RequestParam("name") String name,
             @RequestPart("archive") MultipartFile archive, @RequestParam(name = "description", required = false)
             String description) throws IOException {

@@ -35,13 +35,15 @@ class LoginThrottleFilter extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI().substring(request.getContextPath().length());
-        return !HttpMethod.POST.matches(request.getMethod()) || !(path.equals("/login") || path.equals("/api/v1/tokens"));
+        return !HttpMethod.POST.matches(request.getMethod())
+                || !(path.equals("/login") || path.equals("/api/v1/tokens") || path.equals(PasswordChangeRequired.API));
     }
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        boolean mint = request.getRequestURI().endsWith("/api/v1/tokens");
+        // HTTP Basic (minting a token, or changing a password with the current one) versus the login form
+        boolean mint = request.getRequestURI().startsWith(request.getContextPath() + "/api/");
         String account = mint ? basicUser(request.getHeader(HttpHeaders.AUTHORIZATION)) : request.getParameter("username");
         String address = request.getRemoteAddr();
         Optional<Duration> wait;

@@ -14,15 +14,34 @@ final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
     private final Caller caller;
     private String passwordHash;
     private final boolean enabled;
+    private final String passwordStamp;
 
     PalisadeUserDetails(LoginUser user) {
         this.caller = new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
         this.passwordHash = user.passwordHash();
+        this.passwordStamp = stamp(user.passwordHash());
         this.enabled = user.tenantActive();
     }
 
     Caller caller() {
         return caller;
+    }
+
+    /**
+     * Which password this login was made with, kept after the credentials are erased: a digest of
+     * the hash, so that a session ends once the password changes (SessionRevalidationFilter).
+     */
+    String passwordStamp() {
+        return passwordStamp;
+    }
+
+    static String stamp(String passwordHash) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(passwordHash.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -38,7 +38,7 @@ final class ProblemResponses {
         return "Authentication required: send Authorization: Bearer <token>";
     }
 
-    private static void write(HttpServletResponse response, HttpStatus status, String detail) throws IOException {
+    static void write(HttpServletResponse response, HttpStatus status, String detail) throws IOException {
         response.setStatus(status.value());
         response.setContentType("application/problem+json");
         response.setCharacterEncoding("UTF-8");

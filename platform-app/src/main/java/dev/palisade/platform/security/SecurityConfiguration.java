@@ -18,6 +18,7 @@ import org.springframework.security.web.access.intercept.AuthorizationFilter;
 import org.springframework.security.web.authentication.UsernamePasswordAuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
 import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
 
 /**
  * Three filter chains, most specific first:
@@ -49,7 +50,10 @@ class SecurityConfiguration {
     SecurityFilterChain tokenMintingChain(HttpSecurity http, TokenIntrospector introspector,
             PasswordLoginProvider passwords, AuthenticationEventPublisher events, LoginThrottleFilter throttle)
             throws Exception {
-        http.securityMatcher(PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"))
+        // HTTP Basic also changes a password: how a user with a one-time password (no tokens left) chooses one
+        http.securityMatcher(new OrRequestMatcher(
+                        PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"),
+                        PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, PasswordChangeRequired.API)))
                 .addFilterBefore(throttle, BasicAuthenticationFilter.class)
                 .authenticationManager(passwordManager(passwords, events))
                 // a deploy-scoped token mints no token (it would mint itself a full one)

@@ -14,7 +14,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * Console sessions outlive the login that made them; this ends one at the next request when its
- * user was deleted or its tenant suspended, as tokens stop at once too.
+ * user was deleted, its tenant suspended or its password changed, as tokens stop at once too.
  * Not registered as a servlet filter by itself: only the console chain runs it.
  */
 @Component
@@ -32,7 +32,8 @@ class SessionRevalidationFilter extends OncePerRequestFilter {
         Authentication auth = SecurityContextHolder.getContext().getAuthentication();
         if (auth != null && auth.getPrincipal() instanceof PalisadeUserDetails user) {
             boolean stillValid = users.findForLogin(user.getUsername())
-                    .filter(u -> u.id() == user.caller().userId() && u.tenantActive())
+                    .filter(u -> u.id() == user.caller().userId() && u.tenantActive()
+                            && PalisadeUserDetails.stamp(u.passwordHash()).equals(user.passwordStamp()))
                     .isPresent();
             if (!stillValid) {
                 SecurityContextHolder.clearContext();

@@ -22,6 +22,9 @@ import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.platform.workload.WorkloadSubmissions;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Instant;
@@ -86,6 +89,10 @@ class ServiceController {
     }
 
     /** A deployment request: a workload spec plus what makes it a service. */
+    @Schema(description = "A service to deploy: a workload spec plus the port it listens on, a restart policy and a "
+            + "health path", example = """
+            {"name": "web", "command": ["python3", "-m", "http.server", "8000", "--bind", "127.0.0.1"], "port": 8000,
+             "restartPolicy": "ALWAYS", "healthPath": "/"}""")
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
             WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
             List<SecretRef> secrets) {
@@ -109,10 +116,15 @@ class ServiceController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Deploy or redeploy a service", description = "{name, image, command[], env{}, platform, "
-            + "limits{}, port, restartPolicy: ALWAYS|ON_FAILURE|NEVER, healthPath, secrets: [{name, env?}]}; a secret "
-            + "with env is that variable, without it the file /run/secrets/<name>; counts against the concurrency "
-            + "quota while it runs")
+    @Operation(operationId = "deployService", summary = "Deploy or redeploy a service", description = "A workload "
+            + "spec plus port, restartPolicy (ALWAYS, ON_FAILURE, NEVER), healthPath and secrets ([{name, env?}]: a "
+            + "secret with env is that variable, without it the file /run/secrets/<name>); a name that runs already "
+            + "is redeployed (the old deployment stops once the new one is healthy). Counts against the concurrency "
+            + "quota while it runs.")
+    @ApiResponse(responseCode = "201", description = "Deployed",
+            content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> deploy(Caller caller, @PathVariable("tenant") String slug, @RequestBody Deploy body) {
         return deploy(caller, slug, body, null);
     }
@@ -227,20 +239,23 @@ class ServiceController {
     }
 
     @GetMapping
-    @Operation(summary = "List services", description = "the newest deployment of each, with request counts")
+    @Operation(operationId = "listServices", summary = "List services",
+            description = "The newest deployment of each, with request counts.")
     List<ServiceResponse> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
         return services.latest(tenant.getId()).stream().map(d -> response(caller, d)).toList();
     }
 
     @GetMapping("/{name}")
-    @Operation(summary = "A service", description = "its newest deployment; ?history in /deployments")
+    @Operation(operationId = "getService", summary = "A service",
+            description = "Its newest deployment; every one in /deployments.")
     ServiceResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         return response(caller, newest(tenant, name));
     }
 
     @GetMapping("/{name}/deployments")
+    @Operation(operationId = "listServiceDeployments", summary = "A service's deployments", description = "Newest first.")
     List<ServiceResponse> deployments(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
@@ -248,8 +263,8 @@ class ServiceController {
     }
 
     @PostMapping("/{name}/stop")
-    @Operation(summary = "Stop a service", description = "every deployment of it that is queued or running; "
-            + "the ingress answers 503 from then on")
+    @Operation(operationId = "stopService", summary = "Stop a service", description = "Every deployment of it that "
+            + "is queued or running; the ingress answers 503 from then on.")
     ServiceResponse stop(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         newest(tenant, name);
@@ -271,8 +286,12 @@ class ServiceController {
     }
 
     @PostMapping("/{name}/start")
-    @Operation(summary = "Start a stopped service", description = "a new deployment with the newest one's spec; "
-            + "409 while a deployment of it is queued or running")
+    @Operation(operationId = "startService", summary = "Start a stopped service",
+            description = "A new deployment with the newest one's spec; 409 while one is queued or running.")
+    @ApiResponse(responseCode = "201", description = "Started",
+            content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> start(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         ServiceStore.Deployment d = newest(tenant, name);

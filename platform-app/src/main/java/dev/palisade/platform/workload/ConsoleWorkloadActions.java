@@ -1,20 +1,15 @@
 package dev.palisade.platform.workload;
 
-import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
-import dev.palisade.platform.dispatch.Dispatcher;
-import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.web.workload.WorkloadActions;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.springframework.http.ProblemDetail;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.ErrorResponseException;
 
 /**
@@ -26,20 +21,14 @@ class ConsoleWorkloadActions implements WorkloadActions {
 
     private final WorkloadSubmissions submissions;
     private final WorkloadService workloads;
-    private final WorkloadStore store;
-    private final Dispatcher dispatcher;
-    private final AuditLog audit;
-    private final TransactionTemplate tx;
+    private final WorkloadCancels cancels;
     private final JdbcClient jdbc;
 
-    ConsoleWorkloadActions(WorkloadSubmissions submissions, WorkloadService workloads, WorkloadStore store,
-            Dispatcher dispatcher, AuditLog audit, TransactionTemplate tx, JdbcClient jdbc) {
+    ConsoleWorkloadActions(WorkloadSubmissions submissions, WorkloadService workloads, WorkloadCancels cancels,
+            JdbcClient jdbc) {
         this.submissions = submissions;
         this.workloads = workloads;
-        this.store = store;
-        this.dispatcher = dispatcher;
-        this.audit = audit;
-        this.tx = tx;
+        this.cancels = cancels;
         this.jdbc = jdbc;
     }
 
@@ -60,17 +49,7 @@ class ConsoleWorkloadActions implements WorkloadActions {
     @Override
     public boolean cancel(String actor, Tenant tenant, UUID id) {
         workloads.get(tenant, id);
-        Optional<String> node = tx.execute(status -> {
-            Optional<String> n = store.cancel(id, tenant.getId());
-            if (n.isPresent()) {
-                audit.record(actor, tenant, "workload.cancel", "workload:" + id, Map.of());
-            }
-            return n;
-        });
-        if (node.isPresent() && dispatcher.node().equals(node.get())) {
-            dispatcher.cancelLocal(id);
-        }
-        return node.isPresent();
+        return cancels.cancel(actor, tenant, id);
     }
 
     @Override

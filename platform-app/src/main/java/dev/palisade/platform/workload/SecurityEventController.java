@@ -6,6 +6,7 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
@@ -16,6 +17,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /** What sandboxed programs tried and were refused: platform admins only, newest first. */
 @RestController
+@Tag(name = "Security events", description = "System calls the sandbox refused and policy violations (platform admin)")
 class SecurityEventController {
 
     private final JdbcClient jdbc;
@@ -31,7 +33,8 @@ class SecurityEventController {
     }
 
     @GetMapping("/api/v1/security-events")
-    @Operation(summary = "Security events (platform admin)", description = "filter by tenant slug and/or workload id")
+    @Operation(operationId = "listSecurityEvents", summary = "Security events (platform admin)",
+            description = "Newest first; filter by tenant slug and/or workload id. size: 1 to 500, default 50.")
     PageResponse<SecurityEvent> list(Caller caller, @RequestParam(required = false) String tenant,
             @RequestParam(required = false) UUID workload, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size) {

@@ -1,8 +1,6 @@
 package dev.palisade.platform.workload;
 
-import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.palisade.model.NotFoundException;
-import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.usage.Usage;
 import dev.palisade.model.usage.UsageService;
@@ -15,12 +13,14 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
-import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.workload.LogFollowing;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -30,13 +30,11 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.springframework.data.domain.Sort;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -56,6 +54,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  */
 @RestController
 @RequestMapping("/api/v1/tenants/{tenant}")
+@Tag(name = "Workloads", description = "Programs run once in the sandbox: submit, follow, fetch what they left, "
+        + "cancel; and the tenant's usage")
 class WorkloadController {
 
     /** API field → column of the workload table (the list is read with SQL, see {@link WorkloadReads}). */
@@ -67,56 +67,33 @@ class WorkloadController {
     private final WorkloadService workloads;
     private final WorkloadReads reads;
     private final WorkloadStore store;
-    private final Dispatcher dispatcher;
     private final UsageService usage;
     private final Paging paging;
-    private final AuditLog audit;
-    private final TransactionTemplate tx;
+    private final WorkloadCancels cancels;
     private final LogFollowing streams;
     private final dev.palisade.model.quota.QuotaService quotas;
 
     WorkloadController(dev.palisade.model.quota.QuotaService quotas, TenantAccess access, WorkloadSubmissions submissions, WorkloadService workloads,
-            WorkloadReads reads, WorkloadStore store, Dispatcher dispatcher, UsageService usage, Paging paging, AuditLog audit,
-            TransactionTemplate tx, LogFollowing streams) {
+            WorkloadReads reads, WorkloadStore store, UsageService usage, Paging paging, WorkloadCancels cancels,
+            LogFollowing streams) {
         this.access = access;
         this.submissions = submissions;
         this.workloads = workloads;
         this.reads = reads;
         this.store = store;
-        this.dispatcher = dispatcher;
         this.usage = usage;
         this.paging = paging;
-        this.audit = audit;
-        this.tx = tx;
+        this.cancels = cancels;
         this.streams = streams;
         this.quotas = quotas;
     }
 
-    /** command, env, limits and result are JSON as stored (see {@link JsonbText}), embedded as they are. */
-    record WorkloadResponse(UUID id, String tenant, String name, String image,
-            @JsonRawValue @Schema(types = "array") String command,
-            @JsonRawValue @Schema(types = "object") String env, String platform,
-            @JsonRawValue @Schema(types = "object") String limits, WorkloadState state, Integer exitCode,
-            String terminationReason, String message, Long cpuMillis, Long wallMillis, Long peakMemoryBytes, String node,
-            int attempts, int maxAttempts, boolean cancelRequested, long inputBytes, long logBytes, long artifactBytes,
-            Instant createdAt, Instant startedAt, Instant finishedAt, @JsonRawValue @Schema(types = "object") String result,
-            String kind) {
-
-        /** {@code showNode}: for a platform admin only. */
-        static WorkloadResponse of(String tenant, Workload w, boolean showNode) {
-            return new WorkloadResponse(w.getId(), tenant, w.getName(), w.getImage(), JsonbText.compact(w.getCommand()),
-                    JsonbText.compact(w.getEnv()), w.getPlatform(), JsonbText.compact(w.getLimits()), w.getState(),
-                    w.getExitCode(), w.getTerminationReason(), w.getMessage(), w.getCpuMillis(), w.getWallMillis(),
-                    w.getPeakMemoryBytes(), showNode ? w.getNode() : null, w.getAttempts(), w.getMaxAttempts(),
-                    w.isCancelRequested(),
-                    w.getInputBytes(), w.getLogBytes(), w.getArtifactBytes(), w.getCreatedAt(), w.getStartedAt(),
-                    w.getFinishedAt(), JsonbText.compact(w.getResult()), w.getKind());
-        }
-    }
-
     @PostMapping(path = "/workloads", consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Submit a workload", description = "{name, image, command[], env{}, platform, limits{cpuMillis, "
-            + "wallMillis, memoryBytes, maxProcesses, outputBytes}, maxAttempts}; refused with 422/429 naming the limit")
+    @Operation(operationId = "submitWorkload", summary = "Submit a workload", description = SUBMIT)
+    @ApiResponse(responseCode = "201", description = "Admitted and queued; Location names it",
+            content = @Content(schema = @Schema(implementation = WorkloadResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> submit(Caller caller, @PathVariable("tenant") String slug,
             @RequestBody WorkloadSubmissions.Spec spec) {
         Tenant tenant = access.visible(caller, slug);
@@ -124,8 +101,11 @@ class WorkloadController {
     }
 
     @PostMapping(path = "/workloads", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Submit a workload with input files", description = "parts: spec (the JSON spec) and input "
-            + "(a .tar.gz or .zip unpacked into /workspace)")
+    @Operation(operationId = "submitWorkload", summary = "Submit a workload", description = SUBMIT)
+    @ApiResponse(responseCode = "201", description = "Admitted and queued; Location names it",
+            content = @Content(schema = @Schema(implementation = WorkloadResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> submitWithInput(Caller caller, @PathVariable("tenant") String slug,
             @RequestPart("spec") String spec, @RequestPart(name = "input", required = false) MultipartFile input)
             throws IOException {
@@ -133,6 +113,10 @@ class WorkloadController {
         byte[] bytes = input == null || input.isEmpty() ? null : input.getBytes();
         return answer(slug, submissions.submit(caller.username(), tenant, WorkloadSubmissions.parse(spec), bytes));
     }
+
+    private static final String SUBMIT = "Any user of the tenant. As JSON, or as multipart/form-data with the "
+            + "parts spec (the same JSON) and input (a .tar.gz or .zip unpacked into /workspace). Admitted against "
+            + "the tenant's quota: refused with 422 or 429 naming the limit, the workload then stored as REJECTED.";
 
     private static ResponseEntity<?> answer(String slug, Admitted admitted) {
         Workload w = admitted.workload();
@@ -145,7 +129,8 @@ class WorkloadController {
     }
 
     @GetMapping("/workloads")
-    @Operation(summary = "List workloads", description = "state: QUEUED, RUNNING, …; sort: createdAt, name, state, finishedAt")
+    @Operation(operationId = "listWorkloads", summary = "List workloads", description = "Newest first. state filters "
+            + "(QUEUED, RUNNING, SUCCEEDED, …); sort: createdAt (default, desc), name, state, finishedAt")
     PageResponse<WorkloadResponse> list(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) String state, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
@@ -167,32 +152,32 @@ class WorkloadController {
     }
 
     @GetMapping("/workloads/{id}")
+    @Operation(operationId = "getWorkload", summary = "A workload", description = "Where it stands, and once ended, "
+            + "how: exit code, termination reason, CPU and wall time, peak memory and the sandbox's result.")
     WorkloadResponse get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
         access.requireVisible(caller, slug);
         return reads.get(slug, uuid(id), caller.isPlatformAdmin());
     }
 
     @PostMapping("/workloads/{id}/cancel")
-    @Operation(summary = "Cancel a workload", description = "a queued one ends at once; a running one is killed within a heartbeat")
+    @Operation(operationId = "cancelWorkload", summary = "Cancel a workload",
+            description = "A queued one ends at once; a running one is killed within a heartbeat.")
     WorkloadResponse cancel(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
         workloads.get(tenant, uuid);
-        Optional<String> node = tx.execute(status -> {
-            Optional<String> n = store.cancel(uuid, tenant.getId());
-            if (n.isPresent()) {
-                audit.record(caller.username(), tenant, "workload.cancel", "workload:" + uuid, Map.of());
-            }
-            return n;
-        });
-        if (node.isPresent() && dispatcher.node().equals(node.get())) {
-            dispatcher.cancelLocal(uuid);
-        }
+        cancels.cancel(caller.username(), tenant, uuid);
         return WorkloadResponse.of(slug, workloads.get(tenant, uuid), caller.isPlatformAdmin());
     }
 
     @GetMapping(path = "/workloads/{id}/logs", produces = {MediaType.TEXT_PLAIN_VALUE, MediaType.ALL_VALUE})
-    @Operation(summary = "The log: stdout and stderr interleaved", description = "Accept: text/event-stream follows it live")
+    @Operation(operationId = "getWorkloadLogs", summary = "The log: stdout and stderr interleaved",
+            description = "As text so far; with Accept: text/event-stream, followed live as server-sent events "
+                    + "(log: one line, with an id that Last-Event-ID resumes after; end: the final state) until the "
+                    + "workload ends; 429 with Retry-After past the caps.")
+    @ApiResponse(responseCode = "200", description = "The log", content = {
+            @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")),
+            @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string"))})
     ResponseEntity<String> logs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
@@ -204,8 +189,11 @@ class WorkloadController {
     }
 
     @GetMapping(path = "/workloads/{id}/logs", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(summary = "The log, followed live", description = "Server-sent events: log (one line, with an id that "
-            + "Last-Event-ID resumes after), end (the final state); 429 with Retry-After past the caps")
+    @Operation(operationId = "getWorkloadLogs", description = "Server-sent events: log (one line, with an id that "
+            + "Last-Event-ID resumes after), end (the final state); 429 with Retry-After past the caps.")
+    @ApiResponse(responseCode = "200", description = "The log", content = {
+            @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")),
+            @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string"))})
     SseEmitter followLogs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id,
             @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         Tenant tenant = access.visible(caller, slug);
@@ -215,7 +203,10 @@ class WorkloadController {
     }
 
     @GetMapping(path = "/workloads/{id}/artifacts")
-    @Operation(summary = "What the program left under /workspace/out, as a .tar.gz")
+    @Operation(operationId = "getWorkloadArtifacts", summary = "What the program left under /workspace/out",
+            description = "A .tar.gz, once the workload has ended; 404 while it runs or when it left nothing.")
+    @ApiResponse(responseCode = "200", description = "The artifacts", content = @Content(mediaType = "application/gzip",
+            schema = @Schema(type = "string", format = "binary")))
     ResponseEntity<byte[]> artifacts(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
@@ -234,7 +225,9 @@ class WorkloadController {
     }
 
     @GetMapping("/usage")
-    @Operation(summary = "Usage of a month (default: this one, UTC) against the quota")
+    @Operation(operationId = "getUsage", summary = "The tenant's usage of a month against its quota",
+            description = "month: as 2026-11, default this one (UTC). CPU and wall seconds, workloads, bytes logged and "
+                    + "stored, what runs and waits now.")
     UsageResponse usage(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) String month) {
         Tenant tenant = access.visible(caller, slug);

@@ -4,7 +4,6 @@ import dev.palisade.model.NotFoundException;
 import dev.palisade.model.workload.WorkloadState;
 import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.TenantAccess;
-import dev.palisade.platform.workload.WorkloadController.WorkloadResponse;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -105,16 +104,16 @@ class WorkloadReads {
     /** {@code showNode}: the node it ran on, for a platform admin only (a tenant never sees host names or pids). */
     private static RowMapper<WorkloadResponse> mapper(String slug, boolean showNode) {
         return (rs, i) -> new WorkloadResponse(rs.getObject("id", UUID.class), slug, rs.getString("name"),
-                rs.getString("image"), JsonbText.compact(rs.getString("command")),
-                JsonbText.compact(rs.getString("env")), rs.getString("platform"),
-                JsonbText.compact(rs.getString("limits")), WorkloadState.valueOf(rs.getString("state")),
+                rs.getString("image"), WorkloadResponse.command(rs.getString("command")),
+                WorkloadResponse.env(rs.getString("env")), rs.getString("platform"),
+                WorkloadResponse.limits(rs.getString("limits")), WorkloadState.valueOf(rs.getString("state")),
                 rs.getObject("exit_code", Integer.class), rs.getString("termination_reason"), rs.getString("message"),
                 rs.getObject("cpu_millis", Long.class), rs.getObject("wall_millis", Long.class),
                 rs.getObject("peak_memory_bytes", Long.class), showNode ? rs.getString("node") : null,
                 rs.getInt("attempts"),
                 rs.getInt("max_attempts"), rs.getBoolean("cancel_requested"), rs.getLong("input_bytes"),
                 rs.getLong("log_bytes"), rs.getLong("artifact_bytes"), instant(rs, "created_at"),
-                instant(rs, "started_at"), instant(rs, "finished_at"), JsonbText.compact(rs.getString("result")),
+                instant(rs, "started_at"), instant(rs, "finished_at"), WorkloadResponse.result(rs.getString("result")),
                 rs.getString("kind"));
     }
 

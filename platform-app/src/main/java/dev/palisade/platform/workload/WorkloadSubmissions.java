@@ -1,5 +1,6 @@
 package dev.palisade.platform.workload;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.palisade.sandbox.FileTrees;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.NewWorkload;
@@ -14,6 +15,7 @@ import dev.palisade.platform.image.Images;
 import dev.palisade.platform.image.TenantImages;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -62,8 +64,25 @@ public class WorkloadSubmissions {
     }
 
     /** What a client sends; see ARCHITECTURE.md. {@code maxAttempts}: how often a lost worker's run is retried in all. */
-    public record Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
-            Limits limits, Integer maxAttempts, List<SecretRef> secrets) {
+    @Schema(name = "WorkloadSpec", description = "A workload to run: a command in an image, with its environment and limits")
+    public record Spec(
+            @Schema(description = "1 to 100 letters, digits, '.', '_' or '-'", example = "answer", defaultValue = "workload")
+            String name,
+            @Schema(description = "an image name from GET /api/v1/images", example = "host", defaultValue = "host")
+            String image,
+            @Schema(description = "the program and its arguments, no shell; may be left out on an image with an "
+                    + "Entrypoint or Cmd", example = "[\"python3\", \"-c\", \"print(6*7)\"]")
+            List<String> command,
+            @Schema(description = "the program's environment, over the image's own; nothing else leaks in",
+                    example = "{\"GREETING\": \"hello\"}")
+            Map<String, String> env,
+            @Schema(allowableValues = {"auto", "ptrace", "kvm"}, defaultValue = "auto") String platform,
+            Limits limits,
+            @Schema(description = "runs in all when a worker is lost, 1 to 10", defaultValue = "1", example = "1")
+            Integer maxAttempts,
+            @Schema(description = "the tenant's secrets it is given: with env that variable, without it the file "
+                    + "/run/secrets/<name>")
+            List<SecretRef> secrets) {
 
         /** A submission that is given no secrets. */
         public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
@@ -72,10 +91,18 @@ public class WorkloadSubmissions {
         }
     }
 
-    public record Limits(Long cpuMillis, Long wallMillis, Long memoryBytes, Integer maxProcesses, Long outputBytes) {
+    /** Per-workload limits; one left out takes the tenant's quota ceiling, one above it is refused. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "WorkloadLimits", description = "Per-workload limits; one left out takes the tenant's ceiling")
+    public record Limits(
+            @Schema(example = "5000") Long cpuMillis,
+            @Schema(example = "10000") Long wallMillis,
+            @Schema(example = "268435456") Long memoryBytes,
+            @Schema(example = "16") Integer maxProcesses,
+            @Schema(description = "bytes of stdout and stderr kept", example = "65536") Long outputBytes) {
     }
 
-    Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
+    public Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
         NewWorkload w = validate(tenant, spec);
         List<SecretRef> refs = validateSecrets(tenant, spec.secrets());
         if (input != null) {

@@ -50,7 +50,7 @@ class AuditController {
     }
 
     @GetMapping
-    @Operation(summary = "Search the audit log (platform admin)",
+    @Operation(operationId = "searchAudit", summary = "Search the audit log (platform admin)",
             description = "Filters: tenant (slug), action (e.g. tenant.create, token.revoke, login.refused), actor, "
                     + "from/to (ISO-8601 instants). sort: occurredAt (default, newest first), action, actor, tenant")
     PageResponse<AuditResponse> search(Caller caller,

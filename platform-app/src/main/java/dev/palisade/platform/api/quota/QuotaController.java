@@ -7,6 +7,7 @@ import dev.palisade.model.tenant.Tenant;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -34,6 +35,9 @@ class QuotaController {
         this.access = access;
     }
 
+    @Schema(description = "A tenant's whole quota", example = """
+            {"maxConcurrentWorkloads": 4, "maxCpuMillis": 60000, "maxWallMillis": 300000, "maxMemoryBytes": 536870912,
+             "maxProcesses": 64, "maxOutputBytes": 1048576, "cpuSecondsPerMonth": 36000, "storageBytes": 1073741824}""")
     record QuotaBody(
             @NotNull @Min(0) @Max(10_000) Integer maxConcurrentWorkloads,
             @NotNull @Min(1) Long maxCpuMillis,
@@ -63,13 +67,16 @@ class QuotaController {
     }
 
     @GetMapping
+    @Operation(operationId = "getQuota", summary = "A tenant's quota", description = "Any user of the tenant.")
     QuotaResponse get(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
         return QuotaResponse.of(tenant, quotas.get(tenant));
     }
 
     @PutMapping
-    @Operation(summary = "Replace the quota (platform admin)")
+    @Operation(operationId = "replaceQuota", summary = "Replace a tenant's quota", description = "Platform admin. "
+            + "Per-workload ceilings (maxCpuMillis, maxWallMillis, maxMemoryBytes, maxProcesses, maxOutputBytes), "
+            + "concurrency, CPU-seconds per month and stored bytes; work already admitted keeps running.")
     QuotaResponse put(Caller caller, @PathVariable("tenant") String slug, @Valid @RequestBody QuotaBody body) {
         Tenant tenant = access.adminOnly(caller, slug);
         return QuotaResponse.of(tenant, quotas.replace(caller.username(), tenant, body.limits()));

@@ -9,6 +9,8 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -48,6 +50,7 @@ class TenantController {
         this.paging = paging;
     }
 
+    @Schema(description = "A new tenant", example = "{\"slug\": \"acme\", \"displayName\": \"Acme Corp\"}")
     record CreateTenant(
             @NotBlank @Size(min = 2, max = 40)
             @Pattern(regexp = "[a-z0-9]([a-z0-9-]*[a-z0-9])?", message = "lower-case letters, digits and inner dashes only")
@@ -56,6 +59,7 @@ class TenantController {
             String displayName) {
     }
 
+    @Schema(description = "What changes; a field left out keeps its value", example = "{\"status\": \"SUSPENDED\"}")
     record UpdateTenant(
             @Size(min = 1, max = 200) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE)
             String displayName,
@@ -69,7 +73,9 @@ class TenantController {
     }
 
     @PostMapping
-    @Operation(summary = "Create a tenant (with the default quota)")
+    @Operation(operationId = "createTenant", summary = "Create a tenant", description = "Platform admin. The tenant "
+            + "starts ACTIVE with the default quota; its slug names it in every path and cannot change.")
+    @ApiResponse(responseCode = "201", description = "Created; Location names the tenant")
     ResponseEntity<TenantResponse> create(Caller caller, @Valid @RequestBody CreateTenant body) {
         access.requirePlatformAdmin(caller);
         Tenant tenant = tenants.create(caller.username(), body.slug(), body.displayName());
@@ -77,7 +83,8 @@ class TenantController {
     }
 
     @GetMapping
-    @Operation(summary = "List tenants", description = "sort: slug, displayName, createdAt, status (e.g. createdAt,desc)")
+    @Operation(operationId = "listTenants", summary = "List tenants",
+            description = "Platform admin. sort: slug (default), displayName, createdAt, status (e.g. createdAt,desc)")
     PageResponse<TenantResponse> list(Caller caller, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
         access.requirePlatformAdmin(caller);
@@ -85,12 +92,15 @@ class TenantController {
     }
 
     @GetMapping("/{tenant}")
+    @Operation(operationId = "getTenant", summary = "A tenant", description = "Platform admin.")
     TenantResponse get(Caller caller, @PathVariable("tenant") String slug) {
         return TenantResponse.of(access.adminOnly(caller, slug));
     }
 
     @PatchMapping("/{tenant}")
-    @Operation(summary = "Rename, suspend (status SUSPENDED) or reactivate a tenant")
+    @Operation(operationId = "updateTenant", summary = "Rename, suspend or reactivate a tenant", description = "Platform "
+            + "admin. Fields left out keep their value; a SUSPENDED tenant's users cannot log in or submit, and its "
+            + "services stop.")
     TenantResponse update(Caller caller, @PathVariable("tenant") String slug, @Valid @RequestBody UpdateTenant body) {
         access.adminOnly(caller, slug);
         TenantStatus status = body.status() == null ? null : TenantStatus.valueOf(body.status());
@@ -98,7 +108,9 @@ class TenantController {
     }
 
     @DeleteMapping("/{tenant}")
-    @Operation(summary = "Delete a tenant with its users, tokens, quota and workloads")
+    @Operation(operationId = "deleteTenant", summary = "Delete a tenant",
+            description = "Platform admin. Deletes the tenant with its users, tokens, quota and workloads.")
+    @ApiResponse(responseCode = "204", description = "Deleted")
     ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug) {
         access.adminOnly(caller, slug);
         tenants.delete(caller.username(), slug);

@@ -10,6 +10,9 @@ import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;
@@ -54,9 +57,11 @@ class TokenController {
     }
 
     /** {@code scope}: FULL (default) or DEPLOY (services, images, workload reads only). */
+    @Schema(description = "A token to mint for the caller", example = "{\"name\": \"ci\", \"expiresInDays\": 30}")
     record MintToken(
             @NotBlank @Size(max = 100) @Pattern(regexp = PlainText.PATTERN, message = PlainText.MESSAGE) String name,
-            @Min(1) @Max(365) Integer expiresInDays, String scope) {
+            @Min(1) @Max(365) Integer expiresInDays,
+            @Schema(allowableValues = {"FULL", "DEPLOY"}, defaultValue = "FULL") String scope) {
     }
 
     /** Shown once: the only response that carries the token itself. */
@@ -73,9 +78,12 @@ class TokenController {
     }
 
     @PostMapping
-    @Operation(summary = "Mint a token for the caller (HTTP Basic or bearer); the token is in this response only",
-            description = "expiresInDays: 1 to 365, default 90; scope: FULL (default) or DEPLOY (deploy and read services "
-                    + "and images, read workloads and logs; for CI)")
+    @Operation(operationId = "mintToken", summary = "Mint a token for the caller",
+            description = "With HTTP Basic (the first token) or a bearer token. The token is in this response only; "
+                    + "it is stored as a hash. expiresInDays: 1 to 365, default 90; scope: FULL (default) or DEPLOY "
+                    + "(deploy and read services and images, read workloads and logs; for CI).",
+            security = {@SecurityRequirement(name = "basic"), @SecurityRequirement(name = "bearer")})
+    @ApiResponse(responseCode = "201", description = "Minted; the only answer that carries the token")
     ResponseEntity<MintedTokenResponse> mint(Caller caller, @Valid @RequestBody MintToken body) {
         int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
         TokenScope scope;
@@ -92,6 +100,8 @@ class TokenController {
     }
 
     @GetMapping
+    @Operation(operationId = "listTokens", summary = "List the caller's tokens",
+            description = "Revoked and expired ones included. sort: createdAt (default, newest first), name, expiresAt")
     PageResponse<TokenResponse> list(Caller caller, @RequestParam(required = false) Integer page,
             @RequestParam(required = false) Integer size, @RequestParam(required = false) String sort) {
         return PageResponse.of(tokens.list(caller.userId(),
@@ -100,12 +110,15 @@ class TokenController {
     }
 
     @GetMapping("/{id}")
+    @Operation(operationId = "getToken", summary = "One of the caller's tokens", description = "Never the token itself.")
     TokenResponse get(Caller caller, @PathVariable UUID id) {
         return TokenResponse.of(tokens.get(caller.userId(), id), caller);
     }
 
     @DeleteMapping("/{id}")
-    @Operation(summary = "Revoke a token; it is refused from the next request on")
+    @Operation(operationId = "revokeToken", summary = "Revoke a token", description = "It is refused from the next "
+            + "request on.")
+    @ApiResponse(responseCode = "204", description = "Revoked")
     ResponseEntity<Void> revoke(Caller caller, @PathVariable UUID id) {
         tokens.revoke(caller.userId(), id);
         return ResponseEntity.noContent().build();

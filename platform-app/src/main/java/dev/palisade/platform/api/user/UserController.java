@@ -9,6 +9,8 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
@@ -51,6 +53,8 @@ class UserController {
         this.paging = paging;
     }
 
+    @Schema(description = "A new user of the tenant",
+            example = "{\"username\": \"bob\", \"password\": \"correct-horse-battery\", \"role\": \"TENANT_MEMBER\"}")
     record CreateUser(
             @NotBlank @Size(min = 3, max = 64)
             @Pattern(regexp = "[a-z0-9][a-z0-9._-]*", message = "lower-case letters, digits, '.', '_' and '-' only")
@@ -72,7 +76,9 @@ class UserController {
     }
 
     @PostMapping
-    @Operation(summary = "Create a user of the tenant (role TENANT_ADMIN or TENANT_MEMBER)")
+    @Operation(operationId = "createUser", summary = "Create a user of the tenant", description = "Platform admin or "
+            + "the tenant's admin. role: TENANT_ADMIN or TENANT_MEMBER; password 12 to 200 characters.")
+    @ApiResponse(responseCode = "201", description = "Created")
     ResponseEntity<UserResponse> create(Caller caller, @PathVariable("tenant") String slug,
             @Valid @RequestBody CreateUser body) {
         Tenant tenant = access.managedBy(caller, slug);
@@ -82,7 +88,8 @@ class UserController {
     }
 
     @GetMapping
-    @Operation(summary = "List the tenant's users", description = "sort: username, role, createdAt")
+    @Operation(operationId = "listUsers", summary = "List the tenant's users",
+            description = "Platform admin or the tenant's admin. sort: username (default), role, createdAt")
     PageResponse<UserResponse> list(Caller caller, @PathVariable("tenant") String slug,
             @RequestParam(required = false) Integer page, @RequestParam(required = false) Integer size,
             @RequestParam(required = false) String sort) {
