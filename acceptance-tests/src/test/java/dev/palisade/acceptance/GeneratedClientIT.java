@@ -66,7 +66,7 @@ class GeneratedClientIT {
             assertThat(result.getTermination()).isEqualTo(WorkloadResult.TerminationEnum.EXITED);
             assertThat(result.getSyscallCounts()).isNotEmpty();
             assertThat(result.getLogTruncated()).isFalse();
-            assertThat(workloads.getWorkloadLogs("gen", submitted.getId().toString())).isEqualTo("42 hello\n");
+            assertThat(workloads.getWorkloadLogs("gen", submitted.getId().toString(), null)).isEqualTo("42 hello\n");
             assertThat(workloads.listWorkloads("gen", "SUCCEEDED", 0, 20, "createdAt,desc").getContent())
                     .extracting(Workload::getId).containsExactly(submitted.getId());
 

@@ -7,6 +7,8 @@ import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
@@ -98,13 +100,16 @@ class ImageController {
     }
 
     @GetMapping("/api/v1/tenants/{tenant}/images")
-    @Operation(summary = "The tenant's own images", description = "with the config the runtime honours")
+    @Operation(operationId = "listTenantImages", summary = "The tenant's own images",
+            description = "Any user of the tenant. With the config the runtime honours.")
     List<TenantImages.Info> tenantList(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
         return tenantImages.list(tenant.getId());
     }
 
     @GetMapping("/api/v1/tenants/{tenant}/images/{name}")
+    @Operation(operationId = "getTenantImage", summary = "One of the tenant's own images",
+            description = "Any user of the tenant. With the config the runtime honours.")
     TenantImages.Info tenantImage(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         return tenantImages.find(tenant.getId(), name).orElseThrow(() -> new NotFoundException("no image " + name));
@@ -112,9 +117,11 @@ class ImageController {
 
     @PostMapping(path = "/api/v1/tenants/{tenant}/images", consumes = {"application/x-tar", "application/gzip",
             "application/zstd", MediaType.APPLICATION_OCTET_STREAM_VALUE})
-    @Operation(summary = "Upload an image for the tenant (tenant admin)", description = "?name=…; the body: a docker "
-            + "save tar or an OCI image layout tar (plain, gzip or zstd; layers likewise), streamed; layers checked "
-            + "against their digests; counted against the storage quota")
+    @Operation(operationId = "uploadTenantImage", summary = "Upload an image for the tenant (tenant admin)",
+            description = UPLOAD)
+    @ApiResponse(responseCode = "201", description = "Uploaded; Location names it",
+            content = @Content(schema = @Schema(implementation = TenantImages.Info.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
     ResponseEntity<?> upload(Caller caller, @PathVariable("tenant") String slug, @RequestParam("name") String name,
             HttpServletRequest request) throws IOException {
         Tenant tenant = access.managedBy(caller, slug);
@@ -124,7 +131,11 @@ class ImageController {
     }
 
     @PostMapping(path = "/api/v1/tenants/{tenant}/images", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Upload an image for the tenant as a form (tenant admin)", description = "parts: name, archive")
+    @Operation(operationId = "uploadTenantImage", summary = "Upload an image for the tenant (tenant admin)",
+            description = UPLOAD)
+    @ApiResponse(responseCode = "201", description = "Uploaded; Location names it",
+            content = @Content(schema = @Schema(implementation = TenantImages.Info.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
     ResponseEntity<?> uploadForm(Caller caller, @PathVariable("tenant") String slug, @RequestParam("name") String name,
             @RequestPart("archive") MultipartFile archive) throws IOException {
         Tenant tenant = access.managedBy(caller, slug);
@@ -132,6 +143,10 @@ class ImageController {
             return uploaded(caller, tenant, name, body);
         }
     }
+
+    private static final String UPLOAD = "?name=…; the body a docker save tar or an OCI image layout tar (plain, "
+            + "gzip or zstd; layers likewise), streamed; or as multipart/form-data with the parts name and archive. "
+            + "Layers are checked against their digests; counted against the storage quota.";
 
     private ResponseEntity<?> uploaded(Caller caller, Tenant tenant, String name, InputStream body) {
         try {
@@ -145,8 +160,9 @@ class ImageController {
     }
 
     @DeleteMapping("/api/v1/tenants/{tenant}/images/{name}")
-    @Operation(summary = "Delete one of the tenant's images (tenant admin)", description = "409 naming the services "
-            + "that use it while they run")
+    @Operation(operationId = "deleteTenantImage", summary = "Delete one of the tenant's images (tenant admin)",
+            description = "409 naming the services that use it while they run.")
+    @ApiResponse(responseCode = "204", description = "Deleted")
     ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.managedBy(caller, slug);
         tenantImages.delete(caller.username(), tenant.getId(), tenant.getSlug(), name);

@@ -7,6 +7,7 @@ import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.sandbox.FileTrees;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -78,6 +79,7 @@ public class TenantImages {
      * {@code Cmd} unless the workload gives its own command), environment, working directory,
      * the user it names (always run as the tenant's uid) and the first exposed TCP port.
      */
+    @Schema(name = "TenantImageConfig", description = "What of the image's config the runtime honours")
     public record ImageConfig(List<String> entrypoint, List<String> cmd, Map<String, String> env, String workingDir,
             String user, Integer exposedPort) {
 
@@ -92,6 +94,7 @@ public class TenantImages {
     }
 
     /** An image as its tenant sees it. */
+    @Schema(name = "TenantImage", description = "One of a tenant's own images")
     public record Info(String name, String digest, long sizeBytes, int layers, ImageConfig config, Instant createdAt,
             String createdBy) {
     }

@@ -2,6 +2,7 @@ package dev.palisade.platform.ingress;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -30,6 +31,7 @@ public class IngressStats {
     }
 
     /** What the API shows of a service's requests. */
+    @Schema(name = "ServiceRequestStats", description = "A service's requests through the ingress")
     public record Snapshot(long total, Map<Integer, Long> byStatus, double p50Millis, double p99Millis) {
     }
 

@@ -8,6 +8,9 @@ import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.platform.service.ServiceDeployer;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -43,30 +46,39 @@ class SecretController {
     }
 
     /** The body of a set: the value, as text. */
-    record SetSecret(String value) {
+    @Schema(name = "SecretValue", description = "A secret's value, as text", example = "{\"value\": \"s3cr3t\"}")
+    record SetSecret(@Schema(description = "at most " + SecretVault.MAX_VALUE_BYTES + " bytes, without NUL") String value) {
     }
 
     /** What a set answers: the secret (no value) and the services restarted to pick it up. */
+    @Schema(name = "SecretSet", description = "The secret as set (no value) and the services redeployed to pick it up")
     record SetAnswer(String name, int version, java.time.Instant updatedAt, String updatedBy, List<String> restarted) {
     }
 
     @GetMapping("/api/v1/tenants/{tenant}/secrets")
-    @Operation(summary = "List the tenant's secrets", description = "names, versions and when they changed; never values")
+    @Operation(operationId = "listSecrets", summary = "List the tenant's secrets",
+            description = "Any user of the tenant. Names, versions and when they changed; never values.")
     List<SecretVault.Info> list(Caller caller, @PathVariable("tenant") String slug) {
         Tenant tenant = access.visible(caller, slug);
         return vault.list(tenant.getId());
     }
 
     @GetMapping("/api/v1/tenants/{tenant}/secrets/{name}")
-    @Operation(summary = "A secret's name, version and when it changed", description = "never its value")
+    @Operation(operationId = "getSecret", summary = "A secret's name, version and when it changed",
+            description = "Any user of the tenant. Never its value.")
     SecretVault.Info get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         return vault.info(tenant.getId(), name).orElseThrow(() -> new NotFoundException("no secret " + name));
     }
 
     @PutMapping("/api/v1/tenants/{tenant}/secrets/{name}")
-    @Operation(summary = "Set a secret (tenant admin)", description = "{value}: creates it, or replaces it with the "
-            + "next version; running services given it are redeployed (named in restarted)")
+    @Operation(operationId = "setSecret", summary = "Set a secret (tenant admin)", description = "{value}: creates it "
+            + "(201), or replaces it with the next version (200); running services given it are redeployed (named in "
+            + "restarted).")
+    @ApiResponse(responseCode = "200", description = "Replaced with the next version",
+            content = @Content(schema = @Schema(implementation = SetAnswer.class)))
+    @ApiResponse(responseCode = "201", description = "Created",
+            content = @Content(schema = @Schema(implementation = SetAnswer.class)))
     ResponseEntity<SetAnswer> set(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name,
             @RequestBody SetSecret body) {
         Tenant tenant = access.managedBy(caller, slug);
@@ -93,7 +105,9 @@ class SecretController {
     }
 
     @DeleteMapping("/api/v1/tenants/{tenant}/secrets/{name}")
-    @Operation(summary = "Delete a secret (tenant admin)", description = "refused (409) while a running service is given it")
+    @Operation(operationId = "deleteSecret", summary = "Delete a secret (tenant admin)",
+            description = "Refused (409) while a running service is given it.")
+    @ApiResponse(responseCode = "204", description = "Deleted")
     ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.managedBy(caller, slug);
         List<String> users = vault.servicesUsing(tenant.getId(), name);
@@ -110,8 +124,9 @@ class SecretController {
     }
 
     @PostMapping("/api/v1/secret-keys/rotate")
-    @Operation(summary = "Rotate the key that seals secrets (platform admin)", description = "a new key from the key "
-            + "file becomes current and every secret is re-sealed with it; 409 when the key comes from configuration")
+    @Operation(operationId = "rotateSecretKey", summary = "Rotate the key that seals secrets (platform admin)",
+            description = "A new key from the key file becomes current and every secret is re-sealed with it; 409 "
+                    + "when the key comes from configuration.")
     SecretVault.Rotation rotate(Caller caller) {
         access.requirePlatformAdmin(caller);
         try {

@@ -2,6 +2,7 @@ package dev.palisade.platform.secret;
 
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.platform.secret.SecretKeys.Sealed;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -46,6 +47,7 @@ public class SecretVault {
     }
 
     /** What anyone may know of a secret: never its value. */
+    @Schema(name = "Secret", description = "A secret's name and version; never its value")
     public record Info(String name, int version, Instant createdAt, Instant updatedAt, String updatedBy) {
     }
 
@@ -224,6 +226,7 @@ public class SecretVault {
         return new Rotation(id, n);
     }
 
+    @Schema(name = "SecretKeyRotation", description = "The key now current and how many secrets were re-sealed")
     public record Rotation(String keyId, int resealed) {
     }
 

@@ -116,11 +116,7 @@ class ServiceController {
     }
 
     @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "deployService", summary = "Deploy or redeploy a service", description = "A workload "
-            + "spec plus port, restartPolicy (ALWAYS, ON_FAILURE, NEVER), healthPath and secrets ([{name, env?}]: a "
-            + "secret with env is that variable, without it the file /run/secrets/<name>); a name that runs already "
-            + "is redeployed (the old deployment stops once the new one is healthy). Counts against the concurrency "
-            + "quota while it runs.")
+    @Operation(operationId = "deployService", summary = "Deploy or redeploy a service", description = DEPLOY)
     @ApiResponse(responseCode = "201", description = "Deployed",
             content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
     @ApiResponse(responseCode = "422", ref = "OverQuota")
@@ -130,9 +126,11 @@ class ServiceController {
     }
 
     @PostMapping(consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Deploy or redeploy a service from a code archive", description = "parts: spec (the JSON "
-            + "above) and archive (.tar.gz or .zip), unpacked read-only at /app, the working directory; e.g. a command "
-            + "[\"python3\", \"app.py\"]. Counts against storage as a job's input does")
+    @Operation(operationId = "deployService", summary = "Deploy or redeploy a service", description = DEPLOY)
+    @ApiResponse(responseCode = "201", description = "Deployed",
+            content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> deployArchive(Caller caller, @PathVariable("tenant") String slug,
             @RequestPart("spec") String spec, @RequestPart("archive") MultipartFile archive) throws java.io.IOException {
         Deploy body;
@@ -143,6 +141,13 @@ class ServiceController {
         }
         return deploy(caller, slug, body, archive.getBytes());
     }
+
+    private static final String DEPLOY = "A workload spec plus port, restartPolicy (ALWAYS, ON_FAILURE, NEVER), "
+            + "healthPath and secrets ([{name, env?}]: a secret with env is that variable, without it the file "
+            + "/run/secrets/<name>); a name that runs already is redeployed (the old deployment stops once the new one "
+            + "is healthy). Or as multipart/form-data with the parts spec (the same JSON) and archive (.tar.gz or "
+            + ".zip), unpacked read-only at /app, the working directory (e.g. a command [\"python3\", \"app.py\"]; "
+            + "counted against storage as a job's input is). Counts against the concurrency quota while it runs.";
 
     ResponseEntity<?> deploy(Caller caller, String slug, Deploy body, byte[] archive) {
         Tenant tenant = access.visible(caller, slug);
@@ -161,12 +166,17 @@ class ServiceController {
     }
 
     /** A roll back's target: a deployment (its workload id) of the service; none, the one before. */
+    @Schema(name = "ServiceRollBack", description = "The deployment to roll back to; none: the one before")
     record RollBack(UUID deployment) {
     }
 
     @PostMapping("/{name}/redeploy")
-    @Operation(summary = "Redeploy a service as it is", description = "a new deployment with the newest one's image, "
-            + "code, spec and secrets; the current one stops once it is healthy")
+    @Operation(operationId = "redeployService", summary = "Redeploy a service as it is", description = "A new "
+            + "deployment with the newest one's image, code, spec and secrets; the current one stops once it is healthy.")
+    @ApiResponse(responseCode = "201", description = "Redeployed",
+            content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> redeploy(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         ServiceStore.Deployment d = newest(tenant, name);
@@ -174,9 +184,10 @@ class ServiceController {
     }
 
     @org.springframework.web.bind.annotation.DeleteMapping("/{name}")
-    @Operation(summary = "Delete a stopped service", description = "with every deployment, its log and code; 409 "
-            + "while a deployment is queued or running")
-    ResponseEntity<?> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
+    @Operation(operationId = "deleteService", summary = "Delete a stopped service", description = "With every "
+            + "deployment, its log and code; 409 while a deployment is queued or running.")
+    @ApiResponse(responseCode = "204", description = "Deleted")
+    ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name) {
         Tenant tenant = access.visible(caller, slug);
         for (ServiceStore.Deployment d : services.history(tenant.getId(), name)) {
             if (d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING")) {
@@ -193,9 +204,13 @@ class ServiceController {
     }
 
     @PostMapping("/{name}/rollback")
-    @Operation(summary = "Roll back to an earlier deployment", description = "{deployment: workloadId} from "
-            + "/deployments, or no body: the newest earlier one that was healthy. A new deployment with its image, code, "
-            + "spec and secrets; the current one stops once it is healthy")
+    @Operation(operationId = "rollBackService", summary = "Roll back to an earlier deployment", description = "{deployment: "
+            + "workloadId} from /deployments, or no body: the newest earlier one that was healthy. A new deployment with "
+            + "its image, code, spec and secrets; the current one stops once it is healthy.")
+    @ApiResponse(responseCode = "201", description = "Rolled back: the new deployment",
+            content = @Content(schema = @Schema(implementation = ServiceResponse.class)))
+    @ApiResponse(responseCode = "422", ref = "OverQuota")
+    @ApiResponse(responseCode = "429", ref = "QuotaBusy")
     ResponseEntity<?> rollBack(Caller caller, @PathVariable("tenant") String slug, @PathVariable("name") String name,
             @RequestBody(required = false) RollBack body) {
         Tenant tenant = access.visible(caller, slug);

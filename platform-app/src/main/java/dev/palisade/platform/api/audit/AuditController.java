@@ -8,6 +8,7 @@ import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.api.TenantAccess;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.Map;
@@ -42,10 +43,21 @@ class AuditController {
 
     /** {@code details}: the event's named values as a JSON object (null when it has none). */
     record AuditResponse(long id, Instant occurredAt, String actor, String tenant, String action, String target,
-            JsonNode details) {
+            @Schema(description = "the event's named values", example = "{\"version\": 2}")
+            Map<String, Object> details) {
         static AuditResponse of(AuditEvent e) {
             return new AuditResponse(e.getId(), e.getOccurredAt(), e.getActor(), e.getTenantSlug(), e.getAction(),
-                    e.getTarget(), e.getDetails() == null ? null : JSON.readTree(e.getDetails()));
+                    e.getTarget(), details(e.getDetails()));
+        }
+
+        /** Stored as a JSON object; anything else (never written so) is answered as {"text": …}. */
+        @SuppressWarnings("unchecked")
+        private static Map<String, Object> details(String json) {
+            if (json == null) {
+                return null;
+            }
+            JsonNode node = JSON.readTree(json);
+            return node.isObject() ? JSON.convertValue(node, Map.class) : Map.of("text", node.asString());
         }
     }
 
