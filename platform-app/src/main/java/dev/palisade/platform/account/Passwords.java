@@ -112,8 +112,7 @@ public class Passwords {
 
     private void store(long userId, String hash, boolean mustChange) {
         jdbc.sql("""
-                update app_user set password_hash = :hash, must_change_password = :must, password_changed_at = now(),
-                    failed_logins = 0, locked_until = null
+                update app_user set password_hash = :hash, must_change_password = :must, password_changed_at = now()
                 where id = :id""")
                 .param("hash", hash).param("must", mustChange).param("id", userId).update();
     }
