@@ -81,7 +81,11 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         /** a secret of the tenant ({name}), set through the real {@link SecretVault} */
         SECRET,
         /** an image of the tenant's own ({name}), uploaded through the real {@link TenantImages} */
-        IMAGE
+        IMAGE,
+        /** a suspended cron job of the tenant ({name}): nothing fires while the row runs */
+        CRON_JOB,
+        /** a webhook of the tenant ({id}) whose URL refuses connections */
+        WEBHOOK
     }
 
     /**
@@ -122,6 +126,12 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             + "\"command\":[\"/bin/true\"]}";
     static final String WORKLOAD_JSON = "{\"name\":\"{unique}\",\"image\":\"host\",\"command\":[\"/bin/true\"]}";
     static final String SECRET_JSON = "{\"value\":\"v2\"}";
+    static final String CRON_JOB_JSON = "{\"name\":\"{unique}\",\"cron\":\"0 3 * * *\",\"suspended\":true,"
+            + "\"workload\":{\"command\":[\"/bin/true\"]}}";
+    /** Nothing listens on the discard port of the loopback: a delivery fails at once and is retried later. */
+    static final String WEBHOOK_URL = "http://127.0.0.1:9/hook";
+    /** A wrong current password: refused past the role check, so that the shared platform admin keeps its own. */
+    static final String WRONG_PASSWORD = "not-the-current-password";
     static final String SERVICE_FORM = "name={unique}&image=host&command=/bin/true&port=8000&restartPolicy=NEVER";
     static final String QUOTA_FORM = "maxConcurrentWorkloads=4&maxCpuSeconds=60&maxWallSeconds=300&maxMemoryMib=512"
             + "&maxProcesses=64&maxOutputMib=10&cpuSecondsPerMonth=36000&storageMib=1024";
@@ -195,6 +205,26 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("PUT /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 200, 200).body(SECRET_JSON),
             api("DELETE /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 204, 204),
             api("POST /api/v1/secret-keys/rotate", Obj.NONE, 403, 403, 200),
+            // PasswordController: everybody changes their own; tenant admins (and the platform admin) reset their users'
+            api("POST /api/v1/account/password", Obj.NONE, 400, 400, 400)
+                    .body("{\"currentPassword\":\"" + WRONG_PASSWORD + "\",\"newPassword\":\"a-fine-new-password-1\"}"),
+            api("POST /api/v1/tenants/{tenant}/users/{id}/password-reset", Obj.USER, 403, 200, 200),
+            // CronJobController: any user of the tenant
+            api("POST /api/v1/tenants/{tenant}/cron-jobs", Obj.TENANT, 201, 201, 201).body(CRON_JOB_JSON),
+            api("GET /api/v1/tenants/{tenant}/cron-jobs", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/cron-jobs/{name}", Obj.CRON_JOB, 200, 200, 200),
+            api("PATCH /api/v1/tenants/{tenant}/cron-jobs/{name}", Obj.CRON_JOB, 200, 200, 200)
+                    .body("{\"suspended\":true}"),
+            api("DELETE /api/v1/tenants/{tenant}/cron-jobs/{name}", Obj.CRON_JOB, 204, 204, 204),
+            api("GET /api/v1/tenants/{tenant}/cron-jobs/{name}/runs", Obj.CRON_JOB, 200, 200, 200),
+            // WebhookController: the tenant's admins and the platform admin
+            api("POST /api/v1/tenants/{tenant}/webhooks", Obj.TENANT, 403, 201, 201)
+                    .body("{\"url\":\"" + WEBHOOK_URL + "\",\"events\":[\"workload.failed\"]}"),
+            api("GET /api/v1/tenants/{tenant}/webhooks", Obj.TENANT, 403, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/webhooks/{id}", Obj.WEBHOOK, 403, 200, 200),
+            api("DELETE /api/v1/tenants/{tenant}/webhooks/{id}", Obj.WEBHOOK, 403, 204, 204),
+            api("POST /api/v1/tenants/{tenant}/webhooks/{id}/test", Obj.WEBHOOK, 403, 202, 202),
+            api("GET /api/v1/tenants/{tenant}/webhooks/{id}/deliveries", Obj.WEBHOOK, 403, 200, 200),
             // console: ConsoleController, dashboards; Spring Boot's error page and springdoc's OpenAPI document
             open("GET /login", 200),
             // (the error page asked for directly has no error to show: 500, and no trace)
@@ -276,7 +306,15 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /portal/images/{name}/delete", Obj.IMAGE, 403, 302, 403),
             page("GET /portal/secrets", Obj.NONE, 200, 200, 403),
             page("POST /portal/secrets", Obj.NONE, 403, 302, 403).body("name={unique}&value=v1"),
-            page("POST /portal/secrets/{name}/delete", Obj.SECRET, 403, 302, 403));
+            page("POST /portal/secrets/{name}/delete", Obj.SECRET, 403, 302, 403),
+            // PasswordPageController (a wrong current password shows the form again), AutomationController
+            page("GET /account/password", Obj.NONE, 200, 200, 200),
+            page("POST /account/password", Obj.NONE, 200, 200, 200).body("currentPassword=" + WRONG_PASSWORD
+                    + "&newPassword=a-fine-new-password-1&confirmPassword=a-fine-new-password-1"),
+            page("POST /portal/members/{id}/password-reset", Obj.USER, 403, 302, 403),
+            page("GET /portal/automation", Obj.NONE, 200, 200, 403),
+            page("POST /portal/automation/cron-jobs/{name}/suspend", Obj.CRON_JOB, 302, 302, 403).body("suspended=true"),
+            page("POST /portal/automation/webhooks/{id}/test", Obj.WEBHOOK, 403, 302, 403));
 
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
@@ -372,6 +410,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             markers.add(tokens.mint(userId(member.username()), unique("mxt"), Duration.ofHours(1)).token().getPrefix());
             secret();
             image();
+            cronJob();
+            webhook();
         }
 
         String slug() {
@@ -383,6 +423,23 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             tx.execute(s -> secrets.set(tenant.getId(), slug(), name, TestImages.utf8("v1"), "test"));
             markers.add(name);
             return name;
+        }
+
+        String cronJob() {
+            String name = unique("mxc");
+            jdbc.update("insert into cron_job (id, tenant_id, name, cron, time_zone, concurrency_policy, suspended, spec, "
+                    + "created_by) values (?, ?, ?, '0 3 * * *', 'UTC', 'ALLOW', true, cast(? as jsonb), 'test')",
+                    UUID.randomUUID(), tenant.getId(), name, "{\"command\":[\"/bin/true\"]}");
+            markers.add(name);
+            return name;
+        }
+
+        String webhook() {
+            UUID id = UUID.randomUUID();
+            jdbc.update("insert into webhook (id, tenant_id, url, secret, events, created_by) "
+                    + "values (?, ?, ?, 'whsec_matrix', '{workload.failed}', 'test')", id, tenant.getId(), WEBHOOK_URL);
+            markers.add(id.toString());
+            return id.toString();
         }
 
         String image() {
@@ -489,7 +546,15 @@ class AuthorizationMatrixTests extends ApiTestSupport {
                 vars.put("{name}", made[0]);
                 vars.put("{id}", made[1]);
             }
-            case USER -> vars.put("{id}", Long.toString(target.userId(target.user(Role.TENANT_MEMBER))));
+            case USER -> {
+                // the API names a user by its public id, the console and portal by the internal one
+                String name = target.user(Role.TENANT_MEMBER);
+                vars.put("{id}", key[1].startsWith("/api/")
+                        ? jdbc.queryForObject("select public_id from app_user where username = ?", UUID.class, name).toString()
+                        : Long.toString(target.userId(name)));
+            }
+            case CRON_JOB -> vars.put("{name}", target.cronJob());
+            case WEBHOOK -> vars.put("{id}", target.webhook());
             case SECRET -> vars.put("{name}", target.secret());
             case IMAGE -> vars.put("{name}", target.image());
             case TOKEN -> {
