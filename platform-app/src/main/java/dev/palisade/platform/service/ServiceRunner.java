@@ -104,7 +104,10 @@ class ServiceRunner implements ServiceRuns {
                     message = stop.get().message();
                     break;
                 }
-                services.status(c.id(), ServiceStatus.STARTING, null);
+                // a restart in a crash loop stays CRASH_LOOP until it is healthy: one service.crash_loop event per loop
+                if (quickCrashes < properties.crashLoopAfter()) {
+                    services.status(c.id(), ServiceStatus.STARTING, null);
+                }
                 Sandbox sandbox = engine.start(sandboxSpec);
                 if (!run.attach(sandbox)) {
                     sandbox.close();
