@@ -111,7 +111,8 @@ class WorkloadReadTests extends ApiTestSupport {
         store.finish(UUID.fromString(finished), "node-a", 1, new dev.palisade.platform.dispatch.WorkloadStore.Outcome(
                 "SUCCEEDED", 0, "exited", "exit 0", 12L, 34L, 56789L, json.writeValueAsString(Map.of(
                         "syscallCounts", Map.of("write", 3, "exit_group", 1), "deniedCalls", List.of(
-                                Map.of("pid", 1, "number", 165, "name", "mount", "errno", 1, "action", "deny",
+                                // as the worker writes it: no host pid (WorkloadResult.Denied)
+                                Map.of("number", 165, "name", "mount", "errno", 1, "action", "deny",
                                         "detail", "\"/\u0002\"")), "logTruncated", false,
                         "cpuNanos", 12_345_678_901L)), null));
 
