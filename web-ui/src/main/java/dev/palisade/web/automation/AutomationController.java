@@ -55,9 +55,7 @@ class AutomationController {
     @PostMapping("/webhooks/{id}/test")
     String test(CurrentUser me, @PathVariable UUID id, RedirectAttributes redirect) {
         tenantOf(me);
-        if (!me.isTenantAdmin()) {
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
-        }
+        me.requireTenantAdmin();
         if (!webhooks.sendTestEvent(me, me.tenantSlug(), id)) {
             throw new ResponseStatusException(HttpStatus.NOT_FOUND);
         }
