@@ -64,6 +64,7 @@ class WebhookSender {
             URI url = URI.create(due.url());
             String refused = refusal(url);
             if (refused != null) {
+                log.info("Webhook delivery {} ({}) refused: {}", due.id(), due.type(), refused);
                 store.attempted(due.id(), null, refused, 0, false, null);
                 return;
             }
