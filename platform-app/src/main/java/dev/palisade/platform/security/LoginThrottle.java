@@ -9,6 +9,8 @@ import io.github.resilience4j.ratelimiter.internal.AtomicRateLimiter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /**
@@ -39,8 +41,8 @@ class LoginThrottle {
     private final RateLimiterConfig mintRate;
     private final Cache<String, RateLimiter> limiters;
     private final Cache<String, Failures> failures;
-    // weak: an address's lock lives while a request holds it, so two requests never get two locks
-    private final Cache<String, Object> checksInProgress;
+    // addresses with a password check under way: at most one entry per request being served
+    private final Set<String> checksInProgress = ConcurrentHashMap.newKeySet();
 
     LoginThrottle(LoginProperties settings) {
         this.settings = settings;
@@ -49,7 +51,6 @@ class LoginThrottle {
         this.mintRate = perMinute(settings.mintsPerMinute());
         this.limiters = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterAccess(Duration.ofMinutes(10)).build();
         this.failures = Caffeine.newBuilder().maximumSize(MAX_TRACKED).expireAfterWrite(settings.forgetAfter()).build();
-        this.checksInProgress = Caffeine.newBuilder().weakValues().build();
     }
 
     private static RateLimiterConfig perMinute(int n) {
@@ -78,12 +79,18 @@ class LoginThrottle {
     }
 
     /**
-     * What one address's password checks hold one at a time: the back-off is decided before a
-     * check and recorded after it, so checks from one address that ran side by side would all be
-     * let through on the same count. Held only by requests of that address.
+     * Starts the address's one password check, or says it has one under way. The back-off is
+     * decided before a check and recorded after it, so checks from one address side by side would
+     * all pass on the same count; refusing the second (rather than making it wait) also keeps one
+     * address from holding many request threads. Every {@code true} is followed by {@link #end}.
      */
-    Object lockFor(String address) {
-        return checksInProgress.get(address, a -> new Object());
+    boolean begin(String address) {
+        return checksInProgress.add(address);
+    }
+
+    /** The address's check is over. */
+    void end(String address) {
+        checksInProgress.remove(address);
     }
 
     /** A wrong password (or an unknown or suspended account) from the address. */

@@ -48,11 +48,17 @@ class LoginThrottleFilter extends OncePerRequestFilter {
         String address = request.getRemoteAddr();
         Optional<Duration> wait;
         // one check at a time per address: the next is decided on the count the last one left
-        synchronized (throttle.lockFor(address)) {
-            wait = throttle.attempt(mint ? LoginThrottle.Kind.MINT : LoginThrottle.Kind.PASSWORD, account, address);
-            if (wait.isEmpty()) {
-                chain.doFilter(request, response);
-                return;
+        if (!throttle.begin(address)) {
+            wait = Optional.of(Duration.ofSeconds(1));
+        } else {
+            try {
+                wait = throttle.attempt(mint ? LoginThrottle.Kind.MINT : LoginThrottle.Kind.PASSWORD, account, address);
+                if (wait.isEmpty()) {
+                    chain.doFilter(request, response);
+                    return;
+                }
+            } finally {
+                throttle.end(address);
             }
         }
         long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
