@@ -10,8 +10,6 @@ import dev.palisade.platform.security.Caller;
 import dev.palisade.platform.workload.WorkloadSubmissions;
 import dev.palisade.web.service.ServiceConsole;
 import dev.palisade.web.support.CurrentUser;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -50,10 +48,10 @@ class ConsoleServices implements ServiceConsole {
 
     private Row row(ServiceStore.Deployment d) {
         long total = stats.snapshot(d.tenantSlug(), d.spec().name()).total();
-        double minutes = Math.max(1.0, Duration.between(d.createdAt(), Instant.now()).toSeconds() / 60.0);
+        long lastMinute = stats.lastMinute(d.tenantSlug(), d.spec().name());
         boolean running = d.workloadState().equals("QUEUED") || d.workloadState().equals("RUNNING");
         return new Row(d.tenantSlug(), d.spec().name(), d.workloadId(), d.workloadState(),
-                running ? d.status().name() : d.workloadState(), d.restarts(), total, total / minutes,
+                running ? d.status().name() : d.workloadState(), d.restarts(), total, lastMinute,
                 apps.url(d.tenantSlug(), d.spec().name()), d.image(), d.spec().port(), d.spec().healthPath(),
                 d.spec().restartPolicy().name(), d.lastExit(), running);
     }
