@@ -246,14 +246,20 @@ final class Tracer {
                     if (t.held) {
                         continue;
                     }
-                    resume(t, 0);
+                    if (isStopSignal(sig)) {
+                        // a group-stop (SIGSTOP, SIGTSTP…): the task stays stopped, as natively, until SIGCONT
+                        pt.resume(Ptrace.PTRACE_LISTEN, tid, 0);
+                    } else {
+                        resume(t, 0);
+                    }
                 }
                 case 0 -> {
                     if (sig == Injector.SYSCALL_STOP) {
                         onSyscallStop(t);
                     } else {
-                        // a signal for the tracee: deliver it
-                        pt.resume(mode(t), tid, sig == Signal.SIGTRAP ? 0 : sig);
+                        // a signal for the tracee (SIGTRAP of an int3 included: the tracer's own stops are
+                        // syscall stops and events, never a plain SIGTRAP): deliver it
+                        pt.resume(mode(t), tid, sig);
                     }
                 }
                 default -> resume(t, 0);
@@ -267,6 +273,10 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
+    }
+
+    private static boolean isStopSignal(int sig) {
+        return sig == Signal.SIGSTOP || sig == Signal.SIGTSTP || sig == Signal.SIGTTIN || sig == Signal.SIGTTOU;
     }
 
     private int mode(Task t) {
