@@ -87,14 +87,15 @@ final class Tracer {
      * plans the filesystem, puts the stub into the sandbox's cgroup, applies the rlimits, and lets
      * it run to its fork, where the setup happens.
      */
-    void adopt(int pid) {
+    void adopt(int pid, int[] cpus) {
         stubPid = pid;
         killableStub = pid;
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
         mark("planned");
-        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup = Cgroup.create(spec.limits());
         cgroup.add(pid);
+        runOn(cpus);
         mark("cgroup");
         applyRlimits(pid);
         Posix.kill(pid, Signal.SIGCONT);
@@ -154,7 +155,7 @@ final class Tracer {
     }
 
     /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's mounts, then its fork goes on. */
-    void adopt(Prepared p) {
+    void adopt(Prepared p, int[] cpus) {
         stubPid = p.pid();
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
@@ -162,12 +163,22 @@ final class Tracer {
         mounts.preparedEarlier(p.scratch(), p.tmpfsSize());
         mark("planned");
         cgroup = p.cgroup();
-        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup.configure(spec.limits());
         mark("cgroup");
+        runOn(cpus);
         applyRlimits(p.pid());
         mounts.forSpec(p.atFork());
         mark("spec mounts");
         p.atFork().finish(Ptrace.PTRACE_CONT);
+    }
+
+    /**
+     * The stub (and so every process of the sandbox) and this tracer thread run on the sandbox's
+     * CPUs: the program is not held to one CPU, and the scheduler keeps the tracer near it.
+     */
+    private void runOn(int[] cpus) {
+        Posix.setAffinity(stubPid, cpus);
+        Posix.setAffinity(0, cpus);
     }
 
     private void applyRlimits(int pid) {
