@@ -2,7 +2,10 @@ package dev.palisade.sandbox.platform.ptrace;
 
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.Ioctl;
+import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.Posix;
 
@@ -127,9 +130,6 @@ final class MountSetup {
      */
     void forSpec(Injector in) {
         String r = fs.stage;
-        for (RootFs.Bind b : fs.specBinds) {
-            bind(in, b.source(), b.target(), b.readOnly());
-        }
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
                     "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
@@ -139,12 +139,39 @@ final class MountSetup {
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
+        // after /workspace (and /tmp, made earlier): a bind under either needs its mount point there
+        for (RootFs.Bind b : fs.specBinds) {
+            Boolean directory = fs.mountPointsInside.get(b.target());
+            if (directory != null) {
+                makeMountPoint(in, r, b.target(), directory);
+            }
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         if (!Rootless.ACTIVE) {
             pivotInto(in, r);
         }
     }
 
+
+    /** Creates {@code target} (a directory, or an empty file) and its missing parents below the stage {@code root}. */
+    private static void makeMountPoint(Injector in, String root, String target, boolean directory) {
+        String[] parts = target.substring(root.length() + 1).split("/");
+        StringBuilder path = new StringBuilder(root);
+        for (int i = 0; i < parts.length; i++) {
+            path.append('/').append(parts[i]);
+            boolean last = i == parts.length - 1;
+            in.reset();
+            long r = last && !directory
+                    ? in.call(SyscallNr.OPEN, in.str(path.toString()), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_CLOEXEC, 0644)
+                    : in.call(SyscallNr.MKDIR, in.str(path.toString()), 0755);
+            if (last && !directory && r >= 0) {
+                in.call(SyscallNr.CLOSE, r);
+            } else if (r < 0 && r != -Errno.EEXIST.value()) {
+                throw new SandboxException("setup: mount point " + path + " for a bind: " + Errno.nameOf((int) -r));
+            }
+        }
+    }
 
     /**
      * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
