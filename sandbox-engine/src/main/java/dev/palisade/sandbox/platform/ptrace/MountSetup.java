@@ -29,6 +29,8 @@ final class MountSetup {
     private long stubTmpfsSize;
     /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
     private boolean preparedEarlier;
+    /** The sandbox's own /proc resource views, bound over its /proc entries by init; null for none. */
+    private ProcViews.Views procViews;
 
     MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter) {
         this.spec = spec;
@@ -47,6 +49,11 @@ final class MountSetup {
 
     long scratch() {
         return scratch;
+    }
+
+    /** Binds these views over the sandbox's /proc entries (set before {@link #forSpec}). */
+    void procViews(ProcViews.Views views) {
+        this.procViews = views;
     }
 
     long tmpfsSize() {
@@ -147,6 +154,10 @@ final class MountSetup {
             }
             bind(in, b.source(), b.target(), b.readOnly());
         }
+        if (procViews != null) {
+            // parked on the /proc mount point, where init finds them before it mounts its proc over them
+            bind(in, procViews.dir().toString(), r + "/proc", true);
+        }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         if (!Rootless.ACTIVE) {
             pivotInto(in, r);
@@ -206,15 +217,40 @@ final class MountSetup {
         in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
     }
 
+    /** Descriptors (O_PATH) of the views parked on the /proc mount point, before proc covers them. */
+    private long[] openProcViews(Injector in, String proc) {
+        if (procViews == null) {
+            return new long[0];
+        }
+        long[] fds = new long[procViews.names().size()];
+        for (int i = 0; i < fds.length; i++) {
+            in.reset();
+            fds[i] = in.check("open /proc view " + procViews.names().get(i), SyscallNr.OPEN,
+                    in.str(proc + "/" + procViews.names().get(i)), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
+        }
+        return fds;
+    }
+
+    /** Each view bound read-only over its entry of the fresh proc (LXCFS-like resource views). */
+    private void bindProcViews(Injector in, String proc, long[] fds) {
+        for (int i = 0; i < fds.length; i++) {
+            String target = proc + "/" + procViews.names().get(i);
+            mount(in, "/proc view", proc + "/self/fd/" + fds[i], target, null, MS_BIND, null);
+            mount(in, "/proc view read-only", null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+            in.call(SyscallNr.CLOSE, fds[i]);
+        }
+    }
+
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
     void init(Injector in) {
         in.useScratch(scratch);
         // /proc must be mounted from inside the pid namespace
+        String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
+        long[] views = openProcViews(in, proc);
+        mount(in, "/proc", "proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        bindProcViews(in, proc, views);
         if (Rootless.ACTIVE) {
-            mount(in, "/proc", "proc", fs.stage + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
             pivotInto(in, fs.stage);
-        } else {
-            mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
         }
         long size = spec.limits().diskBound();
         if (size != stubTmpfsSize) {

@@ -48,6 +48,8 @@ final class Tracer {
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private MountSetup mounts;
+    /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
+    private ProcViews.Views procViews;
     private final RunOutcome outcome;
     private final SyscallCalls calls;
     private final byte[] filter;
@@ -96,6 +98,8 @@ final class Tracer {
         cgroup = Cgroup.create(spec.limits());
         cgroup.add(pid);
         runOn(cpus);
+        procViews = ProcViews.write(spec, cpus);
+        mounts.procViews(procViews);
         mark("cgroup");
         applyRlimits(pid);
         Posix.kill(pid, Signal.SIGCONT);
@@ -166,6 +170,8 @@ final class Tracer {
         cgroup.configure(spec.limits());
         mark("cgroup");
         runOn(cpus);
+        procViews = ProcViews.write(spec, cpus);
+        mounts.procViews(procViews);
         applyRlimits(p.pid());
         mounts.forSpec(p.atFork());
         mark("spec mounts");
@@ -284,6 +290,9 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
+        if (procViews != null) {
+            procViews.delete();
+        }
     }
 
     private static boolean isStopSignal(int sig) {
@@ -480,6 +489,9 @@ final class Tracer {
     /** Cleans up after a failure in the loop or the setup. */
     void abort() {
         killAll(Termination.ENGINE_ERROR, "engine error");
+        if (procViews != null) {
+            procViews.delete();
+        }
         // reap what is left so no zombie of ours remains
         for (int i = 0; i < 1000 && !tasks.isEmpty(); i++) {
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
