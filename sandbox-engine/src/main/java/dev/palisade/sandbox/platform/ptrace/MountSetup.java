@@ -284,6 +284,7 @@ final class MountSetup {
             in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
         }
         in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
+        Landlock.restrict(in, spec);
         in.reset();
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
