@@ -13,13 +13,16 @@ package dev.palisade.sandbox;
  * @param diskBytes      size of each of the sandbox's writable filesystems ({@code /workspace}, {@code /tmp}),
  *                       which also get {@link #diskInodes()} files at most; past either a write fails with
  *                       ENOSPC. 0: the file size limit, or 256 MiB without one (never unbounded)
+ * @param cpuCores       CPUs the sandbox may use at once: its processes may run on that many CPUs and get that
+ *                       many CPUs' time per period (ptrace: affinity and the cgroup's CPU quota); 0: every CPU
+ *                       the engine may use, without a quota
  */
 public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
-        long diskBytes) {
+        long diskBytes, int cpuCores) {
 
     /** Defaults when nothing is said: generous but finite, so a forgotten limit cannot hang a worker. */
     public static final Limits DEFAULT = new Limits(
-            60_000, 300_000, 512L * 1024 * 1024, 64, 256L * 1024 * 1024, 16L * 1024 * 1024, 0);
+            60_000, 300_000, 512L * 1024 * 1024, 64, 256L * 1024 * 1024, 16L * 1024 * 1024, 0, 0);
 
     /** Disk bytes per inode a writable filesystem gets (at least {@link #MIN_INODES}): bounds file count, hence kernel memory. */
     public static final long BYTES_PER_INODE = 16 * 1024;
@@ -27,14 +30,20 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
 
     public Limits {
         if (cpuMillis < 0 || wallMillis < 0 || memoryBytes < 0 || maxProcesses < 0 || fileSizeBytes < 0 || outputBytes < 0
-                || diskBytes < 0) {
+                || diskBytes < 0 || cpuCores < 0) {
             throw new IllegalArgumentException("limits cannot be negative");
         }
     }
 
     /** Limits as before the disk bound existed: the writable filesystems are as large as the file size limit. */
     public Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes) {
-        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, 0);
+        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, 0, 0);
+    }
+
+    /** Limits as before the CPU count existed: every CPU the engine may use. */
+    public Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
+            long diskBytes) {
+        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, 0);
     }
 
     /** The size each writable filesystem gets: {@code diskBytes}, else the file size limit, else 256 MiB. */
@@ -53,11 +62,12 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
                 + " reached (writes failed with ENOSPC)";
     }
 
-    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes); }
-    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes); }
-    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v); }
+    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
+    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
+    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
+    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
+    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes, cpuCores); }
+    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes, cpuCores); }
+    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v, cpuCores); }
+    public Limits withCpuCores(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, v); }
 }

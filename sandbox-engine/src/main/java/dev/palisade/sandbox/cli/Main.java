@@ -36,6 +36,7 @@ public final class Main {
               --workspace DIR              host directory mounted at /workspace (default: a fresh one)
               --cpu-ms N  --wall-ms N  --memory BYTES  --pids N  --fsize BYTES  --output BYTES
               --disk-limit BYTES           size of /workspace and of /tmp each (files: one per 16 KiB)
+              --cpus N                     CPUs the sandbox may use (default: all of the engine's)
               --net none|loopback          default none
               --env K=V                    repeatable
               --stats FILE                 write the result as JSON
@@ -102,6 +103,7 @@ public final class Main {
                 case "--fsize" -> limits = limits.withFileSizeBytes(Long.parseLong(v));
                 case "--output" -> limits = limits.withOutputBytes(Long.parseLong(v));
                 case "--disk-limit" -> limits = limits.withDiskBytes(Long.parseLong(v));
+                case "--cpus" -> limits = limits.withCpuCores(Integer.parseInt(v));
                 case "--net" -> net = NetworkPolicy.valueOf(v.toUpperCase(Locale.ROOT));
                 case "--env" -> {
                     int eq = v.indexOf('=');

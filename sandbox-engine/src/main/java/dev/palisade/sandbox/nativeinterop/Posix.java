@@ -71,17 +71,19 @@ public final class Posix {
         return fds;
     }
 
-    /** Pins a thread or process ({@code 0} = the caller) to one CPU. */
-    public static void pinToCpu(int tid, int cpu) {
+    /** Lets thread {@code tid} (0: the caller) run on exactly these CPUs. */
+    public static void setAffinity(int tid, int[] cpus) {
         long[] mask = new long[16];
-        mask[cpu / 64] = 1L << (cpu % 64);
-        check("sched_setaffinity(" + tid + ", cpu " + cpu + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
+        for (int cpu : cpus) {
+            mask[cpu / 64] |= 1L << (cpu % 64);
+        }
+        check("sched_setaffinity(" + tid + ", " + java.util.Arrays.toString(cpus) + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
     }
 
-    /** CPUs the caller may run on. */
-    public static int[] allowedCpus() {
+    /** CPUs thread {@code tid} (0: the caller) may run on. */
+    public static int[] allowedCpus(int tid) {
         long[] mask = new long[16];
-        check("sched_getaffinity", C.sched_getaffinity(0, mask.length * 8L, mask));
+        check("sched_getaffinity", C.sched_getaffinity(tid, mask.length * 8L, mask));
         return java.util.stream.IntStream.range(0, 1024).filter(i -> (mask[i / 64] & (1L << (i % 64))) != 0).toArray();
     }
 

@@ -22,6 +22,7 @@ public final class CoveragePage {
     static String ptrace(Syscall s) {
         return switch (s.action()) {
             case PASS -> "pass";
+            case CHECK -> "checked";
             case EMULATE -> "emulated";
             case DENY -> "denied " + s.errno().name();
             case KILL -> "kill";
@@ -61,6 +62,8 @@ public final class CoveragePage {
         b.append("| ptrace | meaning | calls |\n|---|---|---:|\n");
         b.append("| pass | the host kernel runs it; the seccomp filter lets it through without a stop | ")
                 .append(ptrace.getOrDefault(Syscall.Action.PASS, 0)).append(" |\n");
+        b.append("| checked | passes without a stop when an argument is on its list (`ArgumentChecks`: the note says which); other values are refused and recorded | ")
+                .append(ptrace.getOrDefault(Syscall.Action.CHECK, 0)).append(" |\n");
         b.append("| emulated | stops at the Sentry, answered (or checked, then run) by its handler | ")
                 .append(ptrace.getOrDefault(Syscall.Action.EMULATE, 0)).append(" |\n");
         b.append("| denied | answered with the errno without running; recorded as a security event | ")

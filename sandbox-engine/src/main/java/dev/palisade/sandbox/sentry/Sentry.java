@@ -46,6 +46,11 @@ public final class Sentry {
                     return Handler.RUN_NATIVELY;
                 }
                 break;
+            case CHECK:
+                if (platform == Platform.PTRACE) {
+                    return ArgumentChecks.decide(nr, c);
+                }
+                break;
             default:
                 break;
         }
@@ -65,6 +70,8 @@ public final class Sentry {
             case DENY -> "deny";
             case KILL -> "kill";
             case PASS -> platform == Platform.PTRACE ? "pass" : s.kvm() == Syscall.KvmSupport.NONE ? "ENOSYS (not implemented)" : "emulate";
+            case CHECK -> platform == Platform.PTRACE ? (result == Handler.RUN_NATIVELY ? "pass (argument allowed)" : "deny (argument)")
+                    : s.kvm() == Syscall.KvmSupport.NONE ? "ENOSYS (not implemented)" : "emulate";
             case EMULATE -> platform == Platform.KVM && s.kvm() == Syscall.KvmSupport.NONE ? "ENOSYS (not implemented)" : "emulate";
         };
     }

@@ -24,6 +24,11 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
     public enum Action {
         /** The host kernel runs it; under ptrace the seccomp filter lets it through without a stop. */
         PASS,
+        /**
+         * As {@link #PASS} when an argument register holds a value of its {@link ArgumentCheck}
+         * (checked in the seccomp filter, no stop); any other value is refused and recorded.
+         */
+        CHECK,
         /** The Sentry answers (or checks, then lets the kernel run it) in Java. */
         EMULATE,
         /** Answered with {@link Syscall#errno()} without running; recorded as a security event. */
@@ -77,6 +82,11 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
     }
 
     /** Emulated on ptrace by {@code handler}; on KVM too unless a later {@link #notOnKvm()}. */
+    /** Passed on ptrace when its {@link ArgumentChecks argument check} allows the value; {@code note} says what is checked. */
+    public static Syscall check(int number, String name, String note) {
+        return new Syscall(number, name, Action.CHECK, null, note, null, KvmSupport.NONE, "");
+    }
+
     public static Syscall emulate(int number, String name, String note, Handler handler) {
         return new Syscall(number, name, Action.EMULATE, null, note, handler, KvmSupport.FULL, "");
     }
@@ -109,8 +119,8 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
         return new Syscall(number, name, action, errno, note, handler, KvmSupport.NONE, "");
     }
 
-    /** Whether the tracer must see this call (everything but plain pass-through). */
+    /** Whether the tracer sees every call of this number (an argument-checked call stops only when refused). */
     public boolean trapped() {
-        return action != Action.PASS;
+        return action != Action.PASS && action != Action.CHECK;
     }
 }

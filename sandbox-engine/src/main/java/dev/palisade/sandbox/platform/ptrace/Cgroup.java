@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The cgroup of one sandbox: memory, pids and CPU accounting, on cgroup v2 (a unified
+ * The cgroup of one sandbox: memory, pids, CPU accounting and the CPU quota, on cgroup v2 (a unified
  * {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller, as on this host). Whatever the
  * host does not offer is left out and said so in {@link #missing()}.
  */
@@ -17,7 +17,7 @@ final class Cgroup implements AutoCloseable {
     private static final Path ROOT = Path.of("/sys/fs/cgroup");
     private static final boolean V2 = Files.exists(ROOT.resolve("cgroup.controllers"));
     private final boolean v2;
-    private final Path memory, pids, cpu;
+    private final Path memory, pids, cpu, cpuQuota;
     private final List<Path> created = new ArrayList<>();
     private final List<String> missing = new ArrayList<>();
 
@@ -35,7 +35,7 @@ final class Cgroup implements AutoCloseable {
         this.v2 = V2;
         if (v2) {
             Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
-            memory = pids = cpu = dir;
+            memory = pids = cpu = cpuQuota = dir;
             if (dir == null) {
                 missing.add("cgroup v2 not writable");
             }
@@ -43,11 +43,17 @@ final class Cgroup implements AutoCloseable {
             memory = make(ROOT.resolve("memory/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
             pids = make(ROOT.resolve("pids/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
             cpu = make(ROOT.resolve("cpuacct/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+            cpuQuota = make(ROOT.resolve("cpu/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
         }
     }
 
+    /** The CFS period the CPU quota is given in (100 ms, the kernel's default). */
+    private static final long CPU_PERIOD_US = 100_000;
+
     /** Sets the limits (and says what could not be set in {@link #missing()}). */
-    void configure(long memoryBytes, int maxTasks) {
+    void configure(dev.palisade.sandbox.Limits limits) {
+        long memoryBytes = limits.memoryBytes();
+        int maxTasks = limits.maxProcesses();
         if (memory != null && memoryBytes > 0) {
             if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
                 missing.add("memory limit");
@@ -71,12 +77,33 @@ final class Cgroup implements AutoCloseable {
         if (cpu == null) {
             missing.add("cpu accounting cgroup");
         }
+        if (limits.cpuCores() > 0) {
+            // N cores' time per period: the affinity gives N CPUs, the quota holds them to N even with threads to spare
+            long quota = limits.cpuCores() * CPU_PERIOD_US;
+            boolean set = cpuQuota != null && (v2 ? write(cpuQuota, "cpu.max", quota + " " + CPU_PERIOD_US)
+                    : write(cpuQuota, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_US))
+                    && write(cpuQuota, "cpu.cfs_quota_us", Long.toString(quota)));
+            if (!set) {
+                missing.add("cpu quota");
+            }
+        }
+    }
+
+    /** The CPU quota in cores (quota / period), or 0 when none is set. */
+    double quotaCores() {
+        if (v2) {
+            return read(cpuQuota, "cpu.max").map(s -> s.trim().split(" ")).filter(f -> !f[0].equals("max"))
+                    .map(f -> Double.parseDouble(f[0]) / Double.parseDouble(f[1])).orElse(0.0);
+        }
+        return read(cpuQuota, "cpu.cfs_quota_us").map(s -> Long.parseLong(s.trim())).filter(q -> q > 0)
+                .map(q -> q / (double) read(cpuQuota, "cpu.cfs_period_us").map(s -> Long.parseLong(s.trim())).orElse(CPU_PERIOD_US))
+                .orElse(0.0);
     }
 
     /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
-    static Cgroup create(long memoryBytes, int maxTasks) {
+    static Cgroup create(dev.palisade.sandbox.Limits limits) {
         Cgroup c = fresh();
-        c.configure(memoryBytes, maxTasks);
+        c.configure(limits);
         return c;
     }
 
@@ -96,7 +123,7 @@ final class Cgroup implements AutoCloseable {
 
     /** Removes cgroups that engines which are gone left behind (named {@code s<engine pid>-<n>}). */
     private static void removeStale() {
-        for (String controller : List.of("memory", "pids", "cpuacct", "")) {
+        for (String controller : List.of("memory", "pids", "cpuacct", "cpu", "")) {
             Path dir = ROOT.resolve(controller).resolve("palisade");
             if (!Files.isDirectory(dir)) {
                 continue;
@@ -183,7 +210,7 @@ final class Cgroup implements AutoCloseable {
 
     private List<Path> distinct() {
         List<Path> out = new ArrayList<>();
-        for (Path p : new Path[]{memory, pids, cpu}) {
+        for (Path p : new Path[]{memory, pids, cpu, cpuQuota}) {
             if (p != null && !out.contains(p)) {
                 out.add(p);
             }

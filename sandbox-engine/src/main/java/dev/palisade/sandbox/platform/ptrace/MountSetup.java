@@ -2,7 +2,10 @@ package dev.palisade.sandbox.platform.ptrace;
 
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.Ioctl;
+import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.Posix;
 
@@ -26,6 +29,8 @@ final class MountSetup {
     private long stubTmpfsSize;
     /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
     private boolean preparedEarlier;
+    /** The sandbox's own /proc resource views, bound over its /proc entries by init; null for none. */
+    private ProcViews.Views procViews;
 
     MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter) {
         this.spec = spec;
@@ -44,6 +49,11 @@ final class MountSetup {
 
     long scratch() {
         return scratch;
+    }
+
+    /** Binds these views over the sandbox's /proc entries (set before {@link #forSpec}). */
+    void procViews(ProcViews.Views views) {
+        this.procViews = views;
     }
 
     long tmpfsSize() {
@@ -127,9 +137,6 @@ final class MountSetup {
      */
     void forSpec(Injector in) {
         String r = fs.stage;
-        for (RootFs.Bind b : fs.specBinds) {
-            bind(in, b.source(), b.target(), b.readOnly());
-        }
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
                     "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
@@ -139,12 +146,43 @@ final class MountSetup {
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
+        // after /workspace (and /tmp, made earlier): a bind under either needs its mount point there
+        for (RootFs.Bind b : fs.specBinds) {
+            Boolean directory = fs.mountPointsInside.get(b.target());
+            if (directory != null) {
+                makeMountPoint(in, r, b.target(), directory);
+            }
+            bind(in, b.source(), b.target(), b.readOnly());
+        }
+        if (procViews != null) {
+            // parked on the /proc mount point, where init finds them before it mounts its proc over them
+            bind(in, procViews.dir().toString(), r + "/proc", true);
+        }
         mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
         if (!Rootless.ACTIVE) {
             pivotInto(in, r);
         }
     }
 
+
+    /** Creates {@code target} (a directory, or an empty file) and its missing parents below the stage {@code root}. */
+    private static void makeMountPoint(Injector in, String root, String target, boolean directory) {
+        String[] parts = target.substring(root.length() + 1).split("/");
+        StringBuilder path = new StringBuilder(root);
+        for (int i = 0; i < parts.length; i++) {
+            path.append('/').append(parts[i]);
+            boolean last = i == parts.length - 1;
+            in.reset();
+            long r = last && !directory
+                    ? in.call(SyscallNr.OPEN, in.str(path.toString()), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_CLOEXEC, 0644)
+                    : in.call(SyscallNr.MKDIR, in.str(path.toString()), 0755);
+            if (last && !directory && r >= 0) {
+                in.call(SyscallNr.CLOSE, r);
+            } else if (r < 0 && r != -Errno.EEXIST.value()) {
+                throw new SandboxException("setup: mount point " + path + " for a bind: " + Errno.nameOf((int) -r));
+            }
+        }
+    }
 
     /**
      * Makes the host's {@code source} (its files and any filesystem mounted there, such as a
@@ -179,15 +217,40 @@ final class MountSetup {
         in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
     }
 
+    /** Descriptors (O_PATH) of the views parked on the /proc mount point, before proc covers them. */
+    private long[] openProcViews(Injector in, String proc) {
+        if (procViews == null) {
+            return new long[0];
+        }
+        long[] fds = new long[procViews.names().size()];
+        for (int i = 0; i < fds.length; i++) {
+            in.reset();
+            fds[i] = in.check("open /proc view " + procViews.names().get(i), SyscallNr.OPEN,
+                    in.str(proc + "/" + procViews.names().get(i)), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
+        }
+        return fds;
+    }
+
+    /** Each view bound read-only over its entry of the fresh proc (LXCFS-like resource views). */
+    private void bindProcViews(Injector in, String proc, long[] fds) {
+        for (int i = 0; i < fds.length; i++) {
+            String target = proc + "/" + procViews.names().get(i);
+            mount(in, "/proc view", proc + "/self/fd/" + fds[i], target, null, MS_BIND, null);
+            mount(in, "/proc view read-only", null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+            in.call(SyscallNr.CLOSE, fds[i]);
+        }
+    }
+
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
     void init(Injector in) {
         in.useScratch(scratch);
         // /proc must be mounted from inside the pid namespace
+        String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
+        long[] views = openProcViews(in, proc);
+        mount(in, "/proc", "proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        bindProcViews(in, proc, views);
         if (Rootless.ACTIVE) {
-            mount(in, "/proc", "proc", fs.stage + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
             pivotInto(in, fs.stage);
-        } else {
-            mount(in, "/proc", "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
         }
         long size = spec.limits().diskBound();
         if (size != stubTmpfsSize) {
@@ -221,6 +284,7 @@ final class MountSetup {
             in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
         }
         in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
+        Landlock.restrict(in, spec);
         in.reset();
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)

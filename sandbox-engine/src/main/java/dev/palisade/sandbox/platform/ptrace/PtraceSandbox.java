@@ -89,10 +89,11 @@ final class PtraceSandbox implements Sandbox {
     /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
     private void run(StubPool.Slot slot) {
         try {
+            int[] cpus = CpuSet.forSandbox(spec.limits().cpuCores(), slot.turn);
             if (slot.prepared != null) {
-                tracer.adopt(slot.prepared);
+                tracer.adopt(slot.prepared, cpus);
             } else {
-                tracer.adopt(slot.pid);
+                tracer.adopt(slot.pid, cpus);
             }
             tracer.loop(started::countDown, result::complete);
         } catch (RuntimeException e) {

@@ -56,6 +56,17 @@ final class RootFs {
     final List<Boolean> maskIsDir = new ArrayList<>();
     /** Default root only: mount points of the spec's binds, made in the fresh root (true = directory). */
     final java.util.Map<String, Boolean> mountPoints = new java.util.LinkedHashMap<>();
+    /**
+     * Mount points of the spec's binds under {@code /tmp} or {@code /workspace} (path under the
+     * stage, true = directory): those filesystems are mounted in the sandbox, so the stub makes
+     * the mount points there, after mounting them.
+     */
+    final java.util.Map<String, Boolean> mountPointsInside = new java.util.LinkedHashMap<>();
+
+    /** Whether a path inside the sandbox lies on a filesystem mounted at set-up (so not in the root or image). */
+    static boolean onSandboxMount(String inside) {
+        return inside.startsWith("/tmp/") || inside.startsWith("/workspace/");
+    }
 
     private RootFs(String stage, Path hostRoot) {
         this.stage = stage;
@@ -111,6 +122,11 @@ final class RootFs {
                     throw new SandboxException("bind source does not exist: " + host);
                 }
                 String inside = Path.of(b.sandboxPath()).normalize().toString();
+                if (onSandboxMount(inside)) {
+                    fs.mountPointsInside.put(fs.stage + inside, Files.isDirectory(host));
+                    fs.specBinds.add(new Bind(host.toString(), fs.stage + inside, b.readOnly()));
+                    continue;
+                }
                 if (fs.hostRoot == null) {
                     String top = inside.split("/")[1];
                     if (inside.equals("/") || HOST_TOP.contains(top) || List.of("proc", "dev").contains(top)) {

@@ -15,6 +15,9 @@ import java.util.List;
  *   <li>{@code arch != AUDIT_ARCH_X86_64} (a 32-bit {@code int 0x80} call) and x32 numbers
  *       ({@code nr & 0x40000000}) kill the process: the kernel does it, no race possible;</li>
  *   <li>{@code PASS} numbers return {@code SECCOMP_RET_ALLOW}: no stop, native speed;</li>
+ *   <li>{@code CHECK} numbers test one argument register against their list
+ *       ({@link ArgumentFilter}): {@code ALLOW} on the list, {@code TRACE} (the Sentry refuses and
+ *       records) off it;</li>
  *   <li>everything else (emulate, deny, kill, unknown numbers) returns {@code SECCOMP_RET_TRACE}
  *       and stops at the tracer, which decides on the registers.</li>
  * </ul>
@@ -25,10 +28,12 @@ final class SeccompFilter {
 
     static final int AUDIT_ARCH_X86_64 = 0xC000003E;
     static final int RET_KILL_PROCESS = 0x80000000, RET_TRACE = 0x7ff00000, RET_ALLOW = 0x7fff0000;
-    private static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
+    static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
     private static final int OFF_NR = 0, OFF_ARCH = 4;
+    /** Verdicts of a run of numbers; an argument-checked number is a run of its own. */
+    private static final int TRACE = 0, ALLOW = 1, CHECK = 2;
 
-    private record Insn(int code, int jt, int jf, int k) {
+    record Insn(int code, int jt, int jf, int k) {
     }
 
     private SeccompFilter() {
@@ -49,17 +54,17 @@ final class SeccompFilter {
             // runs [start, next start) of one verdict over 0..2^32
             List<long[]> runs = new ArrayList<>();
             int max = SyscallTable.maxNumber();
-            boolean current = allowed(0);
+            int current = verdict(0);
             long start = 0;
             for (int nr = 1; nr <= max + 1; nr++) {
-                boolean a = nr <= max && allowed(nr);
-                if (a != current) {
-                    runs.add(new long[]{start, current ? 1 : 0});
+                int v = nr <= max ? verdict(nr) : TRACE;
+                if (v != current || v == CHECK) {
+                    runs.add(new long[]{start, current});
                     start = nr;
-                    current = a;
+                    current = v;
                 }
             }
-            runs.add(new long[]{start, current ? 1 : 0});
+            runs.add(new long[]{start, current});
             emit(p, runs, 0, runs.size());
         }
         ByteBuffer b = ByteBuffer.allocate(p.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -69,15 +74,27 @@ final class SeccompFilter {
         return b.array();
     }
 
-    private static boolean allowed(int nr) {
+    private static int verdict(int nr) {
         Syscall s = SyscallTable.get(nr);
-        return s != null && s.action() == Syscall.Action.PASS;
+        if (s == null) {
+            return TRACE;
+        }
+        return switch (s.action()) {
+            case PASS -> ALLOW;
+            case CHECK -> CHECK;
+            default -> TRACE;
+        };
     }
 
     /** Binary search over runs[from, to): "nr >= start(mid)? right : left", long jumps through JA. */
     private static void emit(List<Insn> p, List<long[]> runs, int from, int to) {
         if (to - from == 1) {
-            p.add(new Insn(RET_K, 0, 0, runs.get(from)[1] == 1 ? RET_ALLOW : RET_TRACE));
+            long[] run = runs.get(from);
+            if (run[1] == CHECK) {
+                ArgumentFilter.emit(p, (int) run[0]);
+            } else {
+                p.add(new Insn(RET_K, 0, 0, run[1] == ALLOW ? RET_ALLOW : RET_TRACE));
+            }
             return;
         }
         int mid = (from + to) / 2;

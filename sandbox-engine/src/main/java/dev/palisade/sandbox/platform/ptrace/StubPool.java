@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Tracer threads with a stub already spawned, stopped and seized, so a sandbox's start-up skips
  * the stub's exec and shell start-up (about 2 ms here).
  *
- * <p>Each slot is one platform thread, pinned to one CPU, that posix_spawns the stub (so no JDK
+ * <p>Each slot is one platform thread that posix_spawns the stub (so no JDK
  * thread knows its pid), waits until the stub has stopped itself ({@code kill -STOP $$}, before
  * anything of a workload exists), seizes it with {@code PTRACE_O_EXITKILL} (so a stub never
  * outlives its thread or the JVM) and then waits for the one sandbox it will run. The stub knows
@@ -39,21 +39,23 @@ final class StubPool {
     private static final long OPTIONS = Ptrace.PTRACE_O_TRACESYSGOOD | Ptrace.PTRACE_O_TRACEFORK
             | Ptrace.PTRACE_O_TRACEVFORK | Ptrace.PTRACE_O_TRACECLONE | Ptrace.PTRACE_O_TRACEEXEC
             | Ptrace.PTRACE_O_TRACEEXIT | Ptrace.PTRACE_O_TRACESECCOMP | Ptrace.PTRACE_O_EXITKILL;
-    private static final AtomicInteger NEXT_CPU = new AtomicInteger();
+    /** Where the next sandbox's CPU set starts ({@link CpuSet#forSandbox}). */
+    private static final AtomicInteger NEXT_TURN = new AtomicInteger();
 
     /** A stopped, seized stub and the thread that traces it. */
     static final class Slot {
         final int pid;
         /** Namespaces and default root already built (see {@link Tracer#prepare}), or null. */
         volatile Tracer.Prepared prepared;
-        final int cpu;
+        /** Where this sandbox's CPU set starts among the engine's CPUs. */
+        final int turn;
         final OutputStream stdin;
         final InputStream stdout, stderr;
         private final SynchronousQueue<Runnable> job = new SynchronousQueue<>();
 
-        Slot(int pid, int cpu, OutputStream stdin, InputStream stdout, InputStream stderr) {
+        Slot(int pid, int turn, OutputStream stdin, InputStream stdout, InputStream stderr) {
             this.pid = pid;
-            this.cpu = cpu;
+            this.turn = turn;
             this.stdin = stdin;
             this.stdout = stdout;
             this.stderr = stderr;
@@ -109,18 +111,17 @@ final class StubPool {
 
     private CompletableFuture<Slot> newSlot(boolean prepare) {
         CompletableFuture<Slot> made = new CompletableFuture<>();
-        int[] cpus = Posix.allowedCpus();
-        int cpu = cpus[Math.floorMod(NEXT_CPU.getAndIncrement(), cpus.length)];
-        Thread t = new Thread(() -> slotThread(cpu, prepare, made), "palisade-tracer");
+        int turn = NEXT_TURN.getAndIncrement();
+        Thread t = new Thread(() -> slotThread(turn, prepare, made), "palisade-tracer");
         t.setDaemon(true);
         t.start();
         return made;
     }
 
-    private void slotThread(int cpu, boolean prepare, CompletableFuture<Slot> made) {
+    private void slotThread(int turn, boolean prepare, CompletableFuture<Slot> made) {
         Slot slot;
         try {
-            slot = spawn(cpu);
+            slot = spawn(turn);
             if (prepare) {
                 try {
                     // a tracer for the spec-independent setup only (its spec is the default shape)
@@ -147,8 +148,7 @@ final class StubPool {
     }
 
     /** On the slot's thread: pipes, posix_spawn, wait for the self-stop, seize. */
-    private static Slot spawn(int cpu) {
-        Posix.pinToCpu(0, cpu);
+    private static Slot spawn(int turn) {
         int[] in = Posix.pipe(), out = Posix.pipe(), err = Posix.pipe();
         OutputStream stdin;
         InputStream stdout, stderr;
@@ -179,6 +179,6 @@ final class StubPool {
             throw new SandboxException("the sandbox stub did not start (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
         }
         pt.seize(pid, OPTIONS);
-        return new Slot(pid, cpu, stdin, stdout, stderr);
+        return new Slot(pid, turn, stdin, stdout, stderr);
     }
 }

@@ -48,6 +48,8 @@ final class Tracer {
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
     private MountSetup mounts;
+    /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
+    private ProcViews.Views procViews;
     private final RunOutcome outcome;
     private final SyscallCalls calls;
     private final byte[] filter;
@@ -87,14 +89,17 @@ final class Tracer {
      * plans the filesystem, puts the stub into the sandbox's cgroup, applies the rlimits, and lets
      * it run to its fork, where the setup happens.
      */
-    void adopt(int pid) {
+    void adopt(int pid, int[] cpus) {
         stubPid = pid;
         killableStub = pid;
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
         mark("planned");
-        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup = Cgroup.create(spec.limits());
         cgroup.add(pid);
+        runOn(cpus);
+        procViews = ProcViews.write(spec, cpus);
+        mounts.procViews(procViews);
         mark("cgroup");
         applyRlimits(pid);
         Posix.kill(pid, Signal.SIGCONT);
@@ -154,7 +159,7 @@ final class Tracer {
     }
 
     /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's mounts, then its fork goes on. */
-    void adopt(Prepared p) {
+    void adopt(Prepared p, int[] cpus) {
         stubPid = p.pid();
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
@@ -162,12 +167,24 @@ final class Tracer {
         mounts.preparedEarlier(p.scratch(), p.tmpfsSize());
         mark("planned");
         cgroup = p.cgroup();
-        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup.configure(spec.limits());
         mark("cgroup");
+        runOn(cpus);
+        procViews = ProcViews.write(spec, cpus);
+        mounts.procViews(procViews);
         applyRlimits(p.pid());
         mounts.forSpec(p.atFork());
         mark("spec mounts");
         p.atFork().finish(Ptrace.PTRACE_CONT);
+    }
+
+    /**
+     * The stub (and so every process of the sandbox) and this tracer thread run on the sandbox's
+     * CPUs: the program is not held to one CPU, and the scheduler keeps the tracer near it.
+     */
+    private void runOn(int[] cpus) {
+        Posix.setAffinity(stubPid, cpus);
+        Posix.setAffinity(0, cpus);
     }
 
     private void applyRlimits(int pid) {
@@ -246,14 +263,20 @@ final class Tracer {
                     if (t.held) {
                         continue;
                     }
-                    resume(t, 0);
+                    if (isStopSignal(sig)) {
+                        // a group-stop (SIGSTOP, SIGTSTP…): the task stays stopped, as natively, until SIGCONT
+                        pt.resume(Ptrace.PTRACE_LISTEN, tid, 0);
+                    } else {
+                        resume(t, 0);
+                    }
                 }
                 case 0 -> {
                     if (sig == Injector.SYSCALL_STOP) {
                         onSyscallStop(t);
                     } else {
-                        // a signal for the tracee: deliver it
-                        pt.resume(mode(t), tid, sig == Signal.SIGTRAP ? 0 : sig);
+                        // a signal for the tracee (SIGTRAP of an int3 included: the tracer's own stops are
+                        // syscall stops and events, never a plain SIGTRAP): deliver it
+                        pt.resume(mode(t), tid, sig);
                     }
                 }
                 default -> resume(t, 0);
@@ -267,6 +290,13 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
+        if (procViews != null) {
+            procViews.delete();
+        }
+    }
+
+    private static boolean isStopSignal(int sig) {
+        return sig == Signal.SIGSTOP || sig == Signal.SIGTSTP || sig == Signal.SIGTTIN || sig == Signal.SIGTTOU;
     }
 
     private int mode(Task t) {
@@ -459,6 +489,9 @@ final class Tracer {
     /** Cleans up after a failure in the loop or the setup. */
     void abort() {
         killAll(Termination.ENGINE_ERROR, "engine error");
+        if (procViews != null) {
+            procViews.delete();
+        }
         // reap what is left so no zombie of ours remains
         for (int i = 0; i < 1000 && !tasks.isEmpty(); i++) {
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);

@@ -110,6 +110,25 @@ class PtraceBehaviourTest {
     }
 
     @Test
+    void bindsUnderTmpAndWorkspaceAreMade(@TempDir Path ws, @TempDir Path data) throws Exception {
+        Files.writeString(data.resolve("in.txt"), "input\n");
+        Path file = Files.writeString(data.resolve("single.txt"), "single\n");
+        Files.setPosixFilePermissions(data, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        String script = "cat /tmp/x/in.txt /workspace/deep/er/in.txt /workspace/one.txt; echo more > /tmp/mine && cat /tmp/mine; "
+                + "echo no > /tmp/x/no 2>/dev/null || echo ro";
+        var fresh = run(spec("/bin/sh", "-c", script).bind(new SandboxSpec.Bind(data, "/tmp/x", true))
+                .bind(new SandboxSpec.Bind(data, "/workspace/deep/er", true))
+                .bind(new SandboxSpec.Bind(file, "/workspace/one.txt", true)).build());
+        assertThat(fresh.stdout()).as(fresh.stderr()).isEqualTo("input\ninput\nsingle\nmore\nro\n");
+        dev.palisade.sandbox.nativeinterop.Posix.chown(ws.toString(), 65534, 65534);
+        var host = run(spec("/bin/sh", "-c", "cat /workspace/d/in.txt && echo out > /workspace/out.txt")
+                .workspace(ws).bind(new SandboxSpec.Bind(data, "/workspace/d", true)).build());
+        assertThat(host.stdout()).as(host.stderr()).isEqualTo("input\n");
+        assertThat(Files.readString(ws.resolve("out.txt"))).isEqualTo("out\n");
+    }
+
+    @Test
     void loopbackPolicyGivesAWorkingLoopbackOfItsOwn() {
         var o = run(spec("python3", "-c", "import socket\ns=socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
                 + "c=socket.create_connection(s.getsockname()); a,_=s.accept(); c.send(b'ping'); print(a.recv(4).decode())")

@@ -187,6 +187,53 @@ class PtraceEscapeTest {
     }
 
     @Test
+    void hostKernelArgumentsOffTheListAreRefusedAndRecorded() throws Exception {
+        var o = run(attack("host_args").network(NetworkPolicy.LOOPBACK).build());
+        assertThat(o.stdout()).contains("AF_ALG: Address family not supported by protocol\n")
+                .contains("AF_VSOCK: Address family not supported by protocol\n")
+                .contains("AF_PACKET: Address family not supported by protocol\n")
+                .contains("AF_NETLINK: Address family not supported by protocol\n")
+                .contains("AF_INET: ok\n").contains("AF_INET6: ok\n").contains("AF_UNIX: ok\n")
+                .contains("socketpair AF_UNIX: ok\n").contains("socketpair AF_INET: Address family not supported by protocol\n")
+                .contains("TIOCSTI: Inappropriate ioctl for device\n").contains("FIONREAD: ok\n").contains("FIOCLEX: ok\n")
+                .contains("personality(READ_IMPLIES_EXEC): Operation not permitted\n").contains("personality now: 0\n")
+                .contains("PROT_READ mapping: r--p\n")
+                .contains("prctl(PR_SET_NAME): ok\n").contains("prctl(PR_SET_MM): Invalid argument\n")
+                .contains("prctl(PR_SET_SYSCALL_USER_DISPATCH): Invalid argument\n");
+        assertThat(o.result().deniedCalls()).extracting(DeniedCall::name)
+                .contains("socket", "socketpair", "ioctl", "personality", "prctl");
+        assertThat(only(o, "ioctl").detail()).contains("0x5412");
+        assertThat(only(o, "personality").detail()).contains("0x400000");
+        // natively the same program shows what the list keeps out: an executable PROT_READ mapping
+        Process p = new ProcessBuilder(attacks.resolve("host_args").toString()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String natively = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        p.waitFor();
+        assertThat(natively).contains("PROT_READ mapping: r-xp\n").contains("AF_PACKET: ok\n");
+    }
+
+    @Test
+    void getaddrinfoWorksWithoutNetlink() {
+        // AI_ADDRCONFIG asks NETLINK_ROUTE which families have addresses; refused, glibc assumes both
+        var o = run(spec("python3", "-c", "import socket\n"
+                + "for h in ('127.0.0.1', '::1'):\n"
+                + "    print(h, sorted({a[4][0] for a in socket.getaddrinfo(h, 80, flags=socket.AI_ADDRCONFIG)}))\n"
+                + "print(socket.if_nametoindex('lo'))").network(NetworkPolicy.LOOPBACK).build());
+        assertThat(o.stdout()).as(o.stderr()).isEqualTo("127.0.0.1 ['127.0.0.1']\n::1 ['::1']\n1\n");
+        assertThat(o.result().deniedCalls()).extracting(DeniedCall::name).contains("socket");
+    }
+
+    @Test
+    void anUntracedChildIsRefused() throws Exception {
+        var o = run(spec("python3", "-c", "import ctypes, os\n"
+                + "libc = ctypes.CDLL(None, use_errno=True)\n"
+                + "r = libc.syscall(56, 0x00800000 | 17, 0, 0, 0, 0)\n" // clone(CLONE_UNTRACED | SIGCHLD)
+                + "if r == 0: os._exit(0)\n"
+                + "print(r, os.strerror(ctypes.get_errno()))").build());
+        assertThat(o.stdout()).as(o.stderr()).isEqualTo("-1 Operation not permitted\n");
+        assertThat(only(o, "clone").detail()).contains("CLONE_UNTRACED");
+    }
+
+    @Test
     void setuidBinariesGiveNoPrivilege() {
         var o = run(spec("/bin/sh", "-c", "ls -l /usr/bin/su | cut -c1-10; su -c id root </dev/null; echo su=$?; "
                 + "/bin/mount -t tmpfs x /tmp 2>&1; grep NoNewPrivs /proc/self/status").build());
