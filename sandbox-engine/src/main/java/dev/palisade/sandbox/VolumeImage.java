@@ -28,6 +28,7 @@ public final class VolumeImage {
 
     /** The smallest volume: smaller ones hold little but ext4's own metadata. */
     public static final long MIN_BYTES = 16L << 20;
+    private static final int EBUSY = 16;
     private static final List<String> SBIN = List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin");
 
     private VolumeImage() {
@@ -105,31 +106,43 @@ public final class VolumeImage {
         return mountPoints().stream().anyMatch(p -> p.toString().equals(d));
     }
 
-    /** Unmounts the volume at {@code dir}; its loop device goes with it. Nothing mounted there: nothing done. */
-    public static void unmount(Path dir) {
+    /**
+     * Unmounts the volume at {@code dir}; its loop device goes with it. False, and still mounted,
+     * while something uses it (a sandbox's bind of it): never detached lazily, since mounting the
+     * image again while a detached mount lives would put two file systems on one image.
+     * Nothing mounted there: true.
+     */
+    public static boolean unmount(Path dir) {
         Path d = dir.toAbsolutePath().normalize();
         if (!mounted(d)) {
-            return;
+            return true;
         }
         try {
             Posix.umount2(d.toString(), 0);
+            return true;
         } catch (NativeCallException e) {
-            // busy (a sandbox still holds it): detach now, the kernel lets go once the last user does
-            try {
-                Posix.umount2(d.toString(), Posix.MNT_DETACH);
-            } catch (NativeCallException again) {
-                throw new SandboxException("cannot unmount the volume at " + d + ": " + again.getMessage(), again);
+            if (e.errno() == EBUSY) {
+                return false;
             }
+            throw new SandboxException("cannot unmount the volume at " + d + ": " + e.getMessage(), e);
         }
     }
 
-    /** Unmounts every filesystem mounted below {@code root} (what a stopped process left); how many. */
+    /**
+     * Unmounts every file system mounted below {@code root} that nothing uses (what a stopped
+     * process left); one in use stays mounted. Returns how many it unmounted.
+     */
     public static int unmountAllUnder(Path root) {
         Path r = root.toAbsolutePath().normalize();
         List<Path> under = new ArrayList<>(mountPoints().stream().filter(p -> p.startsWith(r) && !p.equals(r)).toList());
         under.sort(Comparator.comparingInt(Path::getNameCount).reversed());
-        under.forEach(VolumeImage::unmount);
-        return under.size();
+        int n = 0;
+        for (Path p : under) {
+            if (unmount(p)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private static List<Path> mountPoints() {
