@@ -33,27 +33,7 @@ comment on table workload_volume is 'The volumes a workload mounts, by name (of 
 alter table node add column volume_home varchar(64);
 comment on column node.volume_home is 'The volume home of the node''s data directory: volumes whose home this is live on its disk.';
 
--- a volume's size counts as stored by its tenant from its creation (its image is preallocated)
-create function tenant_usage_on_volume() returns trigger language plpgsql as $$
-declare
-    tenant bigint;
-    d_bytes bigint;
-begin
-    if tg_op = 'INSERT' then
-        tenant := new.tenant_id;
-        d_bytes := new.size_bytes;
-    else
-        tenant := old.tenant_id;
-        d_bytes := -old.size_bytes;
-        if not exists (select 1 from tenant t where t.id = tenant) then
-            return null; -- the tenant itself is being deleted, its totals with it
-        end if;
-    end if;
-    insert into tenant_usage as u (tenant_id, part, stored_bytes) values (tenant, 0, d_bytes)
-    on conflict (tenant_id, part) do update set stored_bytes = u.stored_bytes + excluded.stored_bytes;
-    return null;
-end
-$$;
-
+-- a volume's size counts as stored by its tenant from its creation (its image is preallocated):
+-- the images' trigger function does it, as it reads only tenant_id and size_bytes
 create trigger volume_usage after insert or delete on volume
-    for each row execute function tenant_usage_on_volume();
+    for each row execute function tenant_usage_on_image();

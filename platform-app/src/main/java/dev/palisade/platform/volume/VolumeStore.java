@@ -1,7 +1,7 @@
 package dev.palisade.platform.volume;
 
 import dev.palisade.model.audit.AuditLog;
-import dev.palisade.model.workload.AdmissionException;
+import dev.palisade.platform.storage.StorageRoom;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +26,10 @@ public class VolumeStore {
 
     private final JdbcClient jdbc;
     private final AuditLog audit;
+    private final StorageRoom room;
 
-    VolumeStore(JdbcClient jdbc, AuditLog audit) {
+    VolumeStore(JdbcClient jdbc, AuditLog audit, StorageRoom room) {
+        this.room = room;
         this.jdbc = jdbc;
         this.audit = audit;
     }
@@ -53,19 +55,8 @@ public class VolumeStore {
      * {@code home}: the node that makes it, or null for the first node that mounts it.
      */
     public Volume create(long tenantId, String tenantSlug, String name, long sizeBytes, String home, String actor) {
-        jdbc.sql("select 1 from tenant_usage where tenant_id = :tenant and part = 0 for update").param("tenant", tenantId)
-                .query(Integer.class).optional();
-        record Room(long quota, long stored) {
-        }
-        Room r = jdbc.sql("""
-                select q.storage_bytes, (select coalesce(sum(u.stored_bytes), 0) from tenant_usage u where u.tenant_id = q.tenant_id)
-                from quota q where q.tenant_id = :tenant""")
-                .param("tenant", tenantId).query((rs, i) -> new Room(rs.getLong(1), rs.getLong(2))).optional()
-                .orElse(new Room(Long.MAX_VALUE, 0));
-        if (r.stored() + sizeBytes > r.quota()) {
-            throw new AdmissionException("storageBytes", r.quota(), r.stored(), false, "storage: quota " + r.quota()
-                    + " bytes, stored " + r.stored() + " bytes, volume " + sizeBytes + " bytes");
-        }
+        room.lock(tenantId);
+        room.require(tenantId, sizeBytes, "volume");
         UUID id = UUID.randomUUID();
         jdbc.sql("""
                 insert into volume (id, tenant_id, name, size_bytes, home, created_by)
