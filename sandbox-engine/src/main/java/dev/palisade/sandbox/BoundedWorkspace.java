@@ -147,7 +147,7 @@ public final class BoundedWorkspace implements AutoCloseable {
     }
 
     /** mountinfo escapes space, tab, newline and backslash as octal. */
-    private static String unescape(String s) {
+    static String unescape(String s) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -30,9 +30,15 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
         // multipart uploads (workload inputs, images) have their own bound: spring.servlet.multipart.*; a
-        // tenant's image upload streams to disk, bounded by palisade.images.max-size
+        // tenant's image upload streams to disk, bounded by palisade.images.max-size; a volume's import streams
+        // into the volume, bounded by its size
         return !request.getRequestURI().startsWith(request.getContextPath() + "/api/") || isMultipart(request)
-                || isImageUpload(request);
+                || isImageUpload(request) || isVolumeImport(request);
+    }
+
+    private static boolean isVolumeImport(HttpServletRequest request) {
+        return "PUT".equals(request.getMethod()) && request.getRequestURI()
+                .substring(request.getContextPath().length()).matches("/api/v1/tenants/[^/]+/volumes/[^/]+/archive");
     }
 
     private static boolean isImageUpload(HttpServletRequest request) {

@@ -90,7 +90,8 @@ public class WorkloadStore {
      * claimed meanwhile fails the state check on re-read); then each tenant's running count is
      * taken again under a per-tenant transaction advisory lock, so two nodes claiming for one
      * tenant at once cannot both use its last slot. The share counts only this node's runs,
-     * which only this node's single claim loop adds to.
+     * which only this node's single claim loop adds to. A workload that mounts a volume is
+     * claimed only by the node whose volume home holds it (any node, while it has none yet).
      */
     public List<Claimed> claim(String node, Room room, Duration lease, List<String> platforms) {
         if (room.none() || platforms.isEmpty()) {
@@ -101,7 +102,12 @@ public class WorkloadStore {
                     with queued as (
                         select w.id, w.tenant_id, w.kind, w.created_at from workload w
                         where w.state = 'QUEUED' and (w.platform = 'auto' or w.platform in (:platforms))
-                          and (w.not_before is null or w.not_before <= now())),
+                          and (w.not_before is null or w.not_before <= now())
+                          -- a volume lives on one node: what mounts it runs there
+                          and not exists (select 1 from workload_volume wv join volume v
+                                                 on v.tenant_id = w.tenant_id and v.name = wv.volume_name
+                                          where wv.workload_id = w.id and v.home is not null and v.home is distinct from
+                                                (select n.volume_home from node n where n.id = :node))),
                     free as (
                         select q.tenant_id, q.max_concurrent_workloads
                                - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING') as slots
@@ -173,6 +179,12 @@ public class WorkloadStore {
                             rs.getObject("storage_bytes", Long.class), rs.getDouble("queued_seconds")))
                     .list();
         });
+    }
+
+    /** What the workload's record says now (why it waits, or how it ended); null when nothing. */
+    public String message(UUID id) {
+        return jdbc.sql("select message from workload where id = :id").param("id", id).query(String.class).optional()
+                .orElse(null);
     }
 
     /**

@@ -6,6 +6,8 @@ import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.image.Images;
 import dev.palisade.platform.secret.SecretFiles;
 import dev.palisade.platform.secret.SecretVault;
+import dev.palisade.platform.volume.VolumeDisk;
+import dev.palisade.platform.volume.VolumeStore;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.FileTrees;
@@ -55,10 +57,15 @@ public class SandboxSpecs {
     private final Path workRoot;
     private final SecretVault secrets;
     private final SecretFiles secretFiles;
+    private final VolumeStore volumes;
+    private final VolumeDisk volumeDisk;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
-            Workspaces workspaces, PalisadeProperties palisade, SecretVault secrets, SecretFiles secretFiles) {
+            Workspaces workspaces, PalisadeProperties palisade, SecretVault secrets, SecretFiles secretFiles,
+            VolumeStore volumes, VolumeDisk volumeDisk) {
         this.store = store;
+        this.volumes = volumes;
+        this.volumeDisk = volumeDisk;
         this.secrets = secrets;
         this.secretFiles = secretFiles;
         this.workspaces = workspaces;
@@ -88,6 +95,7 @@ public class SandboxSpecs {
     /** Removes the workload's workspace and secret files once its run is over; a failure is logged, not thrown. */
     public void removeWorkspace(UUID workload) {
         secretFiles.remove(workload);
+        volumeDisk.release(workload);
         FileTrees.delete(appDir(workload));
         Path ws = workspace(workload);
         try {
@@ -104,7 +112,7 @@ public class SandboxSpecs {
      */
     public String failure(UUID workload, Exception e) {
         String message = e instanceof Archives.ArchiveException || e instanceof SandboxException
-                || e instanceof SecretVault.MissingSecretException || e instanceof SecretProblem
+                || e instanceof SecretVault.MissingSecretException || e instanceof MountProblem
                 ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message
                 .replace(workspace(workload).toString(), "/workspace")
@@ -170,12 +178,32 @@ public class SandboxSpecs {
             spec.bind(new SandboxSpec.Bind(app, APP, true)).workdir(APP);
         }
         addSecrets(c, spec, root, uid);
+        addVolumes(c, spec, root, uid);
         return new Prepared(spec.build(), output);
     }
 
-    /** A secret could not be given to the sandbox as asked; the message names it, never its value. */
-    static final class SecretProblem extends IOException {
-        SecretProblem(String message) {
+    /** The workload's volumes, mounted on this node (their home) and bound at their paths. */
+    private void addVolumes(Claimed c, SandboxSpec.Builder spec, Path root, int uid) throws IOException {
+        for (VolumeStore.Attached a : volumes.mounts(c.id())) {
+            if (root != null) {
+                // the engine makes the mount point inside the image: a link on the way would aim the bind elsewhere
+                Path p = root;
+                for (String part : a.path().substring(1).split("/")) {
+                    p = p.resolve(part);
+                    if (Files.isSymbolicLink(p)) {
+                        throw new MountProblem("the image's " + a.path() + " goes through a symbolic link: volume '"
+                                + a.volume().name() + "' cannot be mounted there");
+                    }
+                }
+            }
+            Path dir = volumeDisk.open(a.volume(), uid, c.id());
+            spec.bind(new SandboxSpec.Bind(dir, a.path(), a.readOnly()));
+        }
+    }
+
+    /** A secret or a volume could not be given to the sandbox as asked; the message names it, never a value. */
+    static final class MountProblem extends IOException {
+        MountProblem(String message) {
             super(message);
         }
     }
@@ -191,7 +219,7 @@ public class SandboxSpecs {
             // the engine makes the mount point inside the image: a link there would aim the bind elsewhere
             for (String p : List.of("run", "run/secrets")) {
                 if (Files.isSymbolicLink(root.resolve(p))) {
-                    throw new SecretProblem("the image's /" + p + " is a symbolic link: secret files cannot be mounted at "
+                    throw new MountProblem("the image's /" + p + " is a symbolic link: secret files cannot be mounted at "
                             + SecretFiles.MOUNT);
                 }
             }

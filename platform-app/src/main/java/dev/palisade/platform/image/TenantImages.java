@@ -5,6 +5,7 @@ import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.platform.config.PalisadeProperties;
+import dev.palisade.platform.storage.StorageRoom;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.sandbox.FileTrees;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -61,8 +62,11 @@ public class TenantImages {
     private final Path dir;
     private final Path uploads;
 
+    private final StorageRoom room;
+
     TenantImages(JdbcClient jdbc, DataSource dataSource, TransactionTemplate tx, AuditLog audit, ImageProperties limits,
-            PalisadeProperties palisade) {
+            PalisadeProperties palisade, StorageRoom room) {
+        this.room = room;
         this.jdbc = jdbc;
         this.dataSource = dataSource;
         this.tx = tx;
@@ -136,7 +140,7 @@ public class TenantImages {
                     throw new Archives.ArchiveException("the image has no config with its layers' digests "
                             + "(docker save and OCI layouts have one)");
                 }
-                requireRoom(tenantId, parsed.blobBytes());
+                room.require(tenantId, parsed.blobBytes(), "image");
                 OciImages.unpack(parsed, staging.resolve("rootfs"), limits.maxEntries(), limits.maxUnpacked().toBytes());
             } catch (Archives.ArchiveException e) {
                 throw new Images.ImportRefused("archive", e.getMessage());
@@ -169,27 +173,12 @@ public class TenantImages {
                 || jdbc.sql("select count(*) from image where name = :name").param("name", name).query(Long.class).single() > 0;
     }
 
-    private void requireRoom(long tenantId, long bytes) {
-        record Room(long quota, long stored) {
-        }
-        Room r = jdbc.sql("""
-                select q.storage_bytes, (select coalesce(sum(u.stored_bytes), 0) from tenant_usage u where u.tenant_id = q.tenant_id)
-                from quota q where q.tenant_id = :tenant""")
-                .param("tenant", tenantId).query((rs, i) -> new Room(rs.getLong(1), rs.getLong(2))).optional()
-                .orElse(new Room(Long.MAX_VALUE, 0));
-        if (r.stored() + bytes > r.quota()) {
-            throw new AdmissionException("storageBytes", r.quota(), r.stored(), false, "storage: quota " + r.quota()
-                    + " bytes, stored " + r.stored() + " bytes, image " + bytes + " bytes");
-        }
-    }
-
     /** Stores the layers the platform has not got yet and the image's row, in one transaction; its id. */
     private long store(String actor, long tenantId, String tenantSlug, String name, OciImages.Parsed parsed, ImageConfig config) {
         Long id = tx.execute(status -> {
             // the same lock admission takes: uploads and submits of one tenant see each other's bytes
-            jdbc.sql("select 1 from tenant_usage where tenant_id = :tenant and part = 0 for update").param("tenant", tenantId)
-                    .query(Integer.class).optional();
-            requireRoom(tenantId, parsed.blobBytes());
+            room.lock(tenantId);
+            room.require(tenantId, parsed.blobBytes(), "image");
             List<String> diffIds = new ArrayList<>();
             for (OciImages.Layer l : parsed.layers()) {
                 diffIds.add(l.diffId());

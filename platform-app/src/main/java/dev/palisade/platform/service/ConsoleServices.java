@@ -91,7 +91,8 @@ class ConsoleServices implements ServiceConsole {
         ServiceController.Deploy body = new ServiceController.Deploy(d.name(), d.image(),
                 d.command().isEmpty() ? null : d.command(), d.env(), d.platform(),
                 new WorkloadSubmissions.Limits(d.cpuMillis(), null, d.memoryBytes(), null, null), d.port(),
-                d.restartPolicy(), d.healthPath(), refs);
+                d.restartPolicy(), d.healthPath(), refs, d.volumes() == null ? null : d.volumes().stream()
+                        .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

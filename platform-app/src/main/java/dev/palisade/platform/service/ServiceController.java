@@ -20,6 +20,8 @@ import dev.palisade.platform.ingress.IngressStats;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
 import dev.palisade.platform.security.Caller;
+import dev.palisade.platform.volume.VolumeMount;
+import dev.palisade.platform.volume.VolumeStore;
 import dev.palisade.platform.workload.WorkloadSubmissions;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -70,11 +72,13 @@ class ServiceController {
     private final AuditLog audit;
     private final IngressStats stats;
     private final AppsSite apps;
+    private final VolumeStore volumes;
 
     ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
             ServiceDeployer deployer, SecretVault secrets, Images images, Dispatcher dispatcher, TransactionTemplate tx,
-            AuditLog audit, IngressStats stats, AppsSite apps) {
+            AuditLog audit, IngressStats stats, AppsSite apps, VolumeStore volumes) {
         this.apps = apps;
+        this.volumes = volumes;
         this.images = images;
         this.access = access;
         this.submissions = submissions;
@@ -92,26 +96,26 @@ class ServiceController {
     @Schema(description = "A service to deploy: a workload spec plus the port it listens on, a restart policy and a "
             + "health path", example = """
             {"name": "web", "command": ["python3", "-m", "http.server", "8000", "--bind", "127.0.0.1"], "port": 8000,
-             "restartPolicy": "ALWAYS", "healthPath": "/"}""")
+             "restartPolicy": "ALWAYS", "healthPath": "/", "volumes": [{"volume": "data", "path": "/data"}]}""")
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
             WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
-            List<SecretRef> secrets) {
+            List<SecretRef> secrets, List<VolumeMount> volumes) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
             String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets,
-            String image, String archiveDigest, String deployedBy) {
+            String image, String archiveDigest, String deployedBy, List<VolumeMount> volumes, String message) {
 
         /** {@code showNode}: the node it runs on, for a platform admin only. */
         static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode,
-                List<SecretRef> secrets) {
+                List<SecretRef> secrets, List<VolumeMount> volumes, String message) {
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(),
                     showNode ? d.node() : null,
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets, d.image(),
-                    d.archiveDigest(), d.deployedBy());
+                    d.archiveDigest(), d.deployedBy(), volumes, message);
         }
     }
 
@@ -147,7 +151,9 @@ class ServiceController {
             + "/run/secrets/<name>); a name that runs already is redeployed (the old deployment stops once the new one "
             + "is healthy). Or as multipart/form-data with the parts spec (the same JSON) and archive (.tar.gz or "
             + ".zip), unpacked read-only at /app, the working directory (e.g. a command [\"python3\", \"app.py\"]; "
-            + "counted against storage as a job's input is). Counts against the concurrency quota while it runs.";
+            + "counted against storage as a job's input is), and volumes ([{volume, path, readOnly?}]: the tenant's "
+            + "volumes mounted at those paths; the service then runs on the node that holds them). Counts against the "
+            + "concurrency quota while it runs.";
 
     ResponseEntity<?> deploy(Caller caller, String slug, Deploy body, byte[] archive) {
         Tenant tenant = access.visible(caller, slug);
@@ -162,7 +168,8 @@ class ServiceController {
         NewWorkload w = submissions.validate(tenant, new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
                 body.env(), body.platform(), body.limits(), 1));
         List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
-        return answer(caller, slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, archive, null));
+        List<VolumeStore.Attached> mounts = submissions.validateVolumes(tenant, body.volumes());
+        return answer(caller, slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, mounts, archive, null));
     }
 
     /** A roll back's target: a deployment (its workload id) of the service; none, the one before. */
@@ -314,7 +321,8 @@ class ServiceController {
     }
 
     private ServiceResponse response(Caller caller, ServiceStore.Deployment d) {
-        return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()));
+        return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()),
+                volumes.refs(d.workloadId()), store.message(d.workloadId()));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -14,6 +14,7 @@ import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
+import dev.palisade.platform.volume.VolumeStore;
 import dev.palisade.platform.workload.WorkloadProperties;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -50,10 +51,13 @@ public class ServiceDeployer {
     private final WorkloadProperties properties;
     private final TransactionTemplate tx;
     private final AuditLog audit;
+    private final VolumeStore volumes;
 
     ServiceDeployer(WorkloadService workloads, ServiceStore services, WorkloadStore store, SecretVault secrets,
-            Dispatcher dispatcher, WorkloadProperties properties, TransactionTemplate tx, AuditLog audit) {
+            Dispatcher dispatcher, WorkloadProperties properties, TransactionTemplate tx, AuditLog audit,
+            VolumeStore volumes) {
         this.store = store;
+        this.volumes = volumes;
         this.workloads = workloads;
         this.services = services;
         this.secrets = secrets;
@@ -67,9 +71,9 @@ public class ServiceDeployer {
      * Admits a new deployment; the admission's refusal, if any, is in the answer. {@code archive}:
      * the code unpacked read-only at /app (checked already), or null.
      */
-    Admitted deploy(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs, byte[] archive,
-            String why) {
-        return admit(actor, tenant, spec, w, refs, archive, why, true);
+    Admitted deploy(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs,
+            List<VolumeStore.Attached> mounts, byte[] archive, String why) {
+        return admit(actor, tenant, spec, w, refs, mounts, archive, why, true);
     }
 
     /**
@@ -79,7 +83,7 @@ public class ServiceDeployer {
      * a start only when none runs. Whoever comes second gets 409.
      */
     private Admitted admit(String actor, Tenant tenant, ServiceSpec spec, NewWorkload w, List<SecretRef> refs,
-            byte[] archive, String why, boolean replacing) {
+            List<VolumeStore.Attached> mounts, byte[] archive, String why, boolean replacing) {
         String digest = archive == null ? null : sha256(archive);
         Admitted admitted = tx.execute(status -> {
             services.lock(tenant.getId(), spec.name());
@@ -92,6 +96,7 @@ public class ServiceDeployer {
                 }
                 services.insert(a.workload().getId(), tenant.getId(), spec, digest, actor);
                 secrets.attach(a.workload().getId(), refs);
+                volumes.attach(a.workload().getId(), mounts);
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("workload", a.workload().getId());
                 details.put("port", spec.port());
@@ -143,7 +148,13 @@ public class ServiceDeployer {
                 l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
         NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
                 limits, 1);
-        return admit(actor, tenant, d.spec(), w, secrets.refs(d.workloadId()),
+        List<VolumeStore.Attached> mounts;
+        try {
+            mounts = volumes.mounts(d.workloadId());
+        } catch (VolumeStore.MissingVolumeException e) {
+            throw new ConflictException(e.getMessage() + "; deploy the service again without it");
+        }
+        return admit(actor, tenant, d.spec(), w, secrets.refs(d.workloadId()), mounts,
                 store.file(d.workloadId(), "input").orElse(null), why, replacing);
     }
 

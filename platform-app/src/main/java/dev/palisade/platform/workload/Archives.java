@@ -47,13 +47,21 @@ public final class Archives {
 
     /** Unpacks a {@code .tar.gz}, {@code .tar} or {@code .zip} into {@code dir}; returns the bytes written. */
     public static long extract(byte[] archive, Path dir, int maxEntries, long maxBytes) {
-        try (InputStream raw = new ByteArrayInputStream(archive)) {
+        return extract(new ByteArrayInputStream(archive), dir, maxEntries, maxBytes);
+    }
+
+    /** Unpacks a {@code .tar.gz}, {@code .tar} or {@code .zip} stream into {@code dir}; returns the bytes written. */
+    public static long extract(InputStream stream, Path dir, int maxEntries, long maxBytes) {
+        try (InputStream raw = new java.io.BufferedInputStream(stream, 65536)) {
+            raw.mark(512);
+            byte[] head = raw.readNBytes(262 + 5);
+            raw.reset();
             ArchiveInputStream<? extends ArchiveEntry> in;
-            if (archive.length >= 2 && (archive[0] & 0xff) == 0x1f && (archive[1] & 0xff) == 0x8b) {
+            if (head.length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) {
                 in = new TarArchiveInputStream(new GzipCompressorInputStream(raw));
-            } else if (archive.length >= 4 && archive[0] == 'P' && archive[1] == 'K') {
+            } else if (head.length >= 4 && head[0] == 'P' && head[1] == 'K') {
                 in = new ZipArchiveInputStream(raw);
-            } else if (archive.length >= 262 && new String(archive, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) {
+            } else if (head.length >= 262 + 5 && new String(head, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) {
                 in = new TarArchiveInputStream(raw);
             } else {
                 throw new ArchiveException("input must be a .tar.gz, .tar or .zip archive");
@@ -198,7 +206,22 @@ public final class Archives {
             return null;
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(bytes))) {
+        try (GzipCompressorOutputStream gz = new GzipCompressorOutputStream(bytes)) {
+            writeTar(dir, gz, maxBytes, name -> false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Writes {@code dir} to {@code out} as a tar: directories, regular files, and symbolic links
+     * as links (never followed), leaving out the top-level entries {@code skipTop} names; refused
+     * past {@code maxBytes}. {@code out} stays open.
+     */
+    public static void writeTar(Path dir, OutputStream out, long maxBytes, java.util.function.Predicate<String> skipTop) {
+        try {
+            TarArchiveOutputStream tar = new TarArchiveOutputStream(out); // finished, never closed: out is the caller's
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             long[] total = {0};
@@ -206,6 +229,9 @@ public final class Archives {
                 @Override
                 public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
                     if (!d.equals(dir)) {
+                        if (d.getParent().equals(dir) && skipTop.test(d.getFileName().toString())) {
+                            return FileVisitResult.SKIP_SUBTREE;
+                        }
                         TarArchiveEntry e = new TarArchiveEntry(dir.relativize(d).toString() + "/");
                         e.setMode(040755);
                         tar.putArchiveEntry(e);
@@ -217,6 +243,9 @@ public final class Archives {
                 @Override
                 public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
                     String name = dir.relativize(f).toString();
+                    if (f.getParent().equals(dir) && skipTop.test(name)) {
+                        return FileVisitResult.CONTINUE;
+                    }
                     if (attrs.isSymbolicLink()) {
                         TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK);
                         e.setLinkName(Files.readSymbolicLink(f).toString());
@@ -244,10 +273,10 @@ public final class Archives {
                 }
             });
             tar.finish();
+            tar.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return bytes.toByteArray();
     }
 
     /** Gives a tree to uid/gid (the tenant's identity), links included, never following them. */

@@ -15,6 +15,8 @@ import dev.palisade.platform.image.Images;
 import dev.palisade.platform.image.TenantImages;
 import dev.palisade.platform.secret.SecretRef;
 import dev.palisade.platform.secret.SecretVault;
+import dev.palisade.platform.volume.VolumeMount;
+import dev.palisade.platform.volume.VolumeStore;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,10 +52,13 @@ public class WorkloadSubmissions {
     private final TransactionTemplate tx;
     private final Path scratch;
     private final SecretVault secrets;
+    private final VolumeStore volumes;
 
     WorkloadSubmissions(WorkloadService workloads, WorkloadStore store, Images images, Dispatcher dispatcher,
-            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade, SecretVault secrets) {
+            WorkloadProperties properties, TransactionTemplate tx, PalisadeProperties palisade, SecretVault secrets,
+            VolumeStore volumes) {
         this.secrets = secrets;
+        this.volumes = volumes;
         this.workloads = workloads;
         this.store = store;
         this.images = images;
@@ -82,12 +87,14 @@ public class WorkloadSubmissions {
             Integer maxAttempts,
             @Schema(description = "the tenant's secrets it is given: with env that variable, without it the file "
                     + "/run/secrets/<name>")
-            List<SecretRef> secrets) {
+            List<SecretRef> secrets,
+            @Schema(description = "the tenant's volumes it mounts, each at a path, read-write or read-only")
+            List<VolumeMount> volumes) {
 
         /** A submission that is given no secrets. */
         public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
                 Limits limits, Integer maxAttempts) {
-            this(name, image, command, env, platform, limits, maxAttempts, null);
+            this(name, image, command, env, platform, limits, maxAttempts, null, null);
         }
     }
 
@@ -105,6 +112,7 @@ public class WorkloadSubmissions {
     public Admitted submit(String actor, Tenant tenant, Spec spec, byte[] input) {
         NewWorkload w = validate(tenant, spec);
         List<SecretRef> refs = validateSecrets(tenant, spec.secrets());
+        List<VolumeStore.Attached> mounts = validateVolumes(tenant, spec.volumes());
         if (input != null) {
             validateArchive("input", input);
         }
@@ -116,6 +124,7 @@ public class WorkloadSubmissions {
             }
             if (a.refusal() == null) {
                 secrets.attach(a.workload().getId(), refs);
+                volumes.attach(a.workload().getId(), mounts);
             }
             return a;
         });
@@ -226,6 +235,41 @@ public class WorkloadSubmissions {
                     + "; set it first with PUT /api/v1/tenants/" + tenant.getSlug() + "/secrets/{name}");
         }
         return List.copyOf(new java.util.LinkedHashSet<>(refs));
+    }
+
+    /** The most volumes one workload mounts. */
+    static final int MAX_VOLUMES = 8;
+
+    /**
+     * The volumes a submission mounts: well formed, at most {@value #MAX_VOLUMES}, each an
+     * existing volume of the tenant, at paths that do not overlap.
+     */
+    public List<VolumeStore.Attached> validateVolumes(Tenant tenant, List<VolumeMount> mounts) {
+        if (mounts == null || mounts.isEmpty()) {
+            return List.of();
+        }
+        if (mounts.size() > MAX_VOLUMES) {
+            throw ApiProblems.badRequest("volumes", "at most " + MAX_VOLUMES + " volumes");
+        }
+        List<VolumeStore.Attached> out = new java.util.ArrayList<>();
+        for (int i = 0; i < mounts.size(); i++) {
+            VolumeMount m = mounts.get(i);
+            String problem = m == null ? "must be {\"volume\": …, \"path\": …, \"readOnly\": …}" : m.problem();
+            if (problem != null) {
+                throw ApiProblems.badRequest("volumes[" + i + "]", problem);
+            }
+            for (VolumeStore.Attached before : out) {
+                if (VolumeMount.overlap(before.path(), m.path())) {
+                    throw ApiProblems.badRequest("volumes[" + i + "]", "path " + m.path() + " overlaps " + before.path());
+                }
+            }
+            String field = "volumes[" + i + "]";
+            VolumeStore.Volume v = volumes.find(tenant.getId(), m.volume()).orElseThrow(() -> ApiProblems.badRequest(
+                    field, "no volume named " + m.volume() + "; create it first with POST /api/v1/tenants/"
+                            + tenant.getSlug() + "/volumes"));
+            out.add(new VolumeStore.Attached(v, m.path(), m.readOnlyOrFalse()));
+        }
+        return List.copyOf(out);
     }
 
     static Spec parse(String json) {

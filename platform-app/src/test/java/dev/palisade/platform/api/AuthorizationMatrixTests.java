@@ -85,7 +85,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         /** a suspended cron job of the tenant ({name}): nothing fires while the row runs */
         CRON_JOB,
         /** a webhook of the tenant ({id}) whose URL refuses connections */
-        WEBHOOK
+        WEBHOOK,
+        /** a volume of the tenant ({name}) that no node holds yet: the first that mounts it makes it */
+        VOLUME
     }
 
     /**
@@ -126,6 +128,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             + "\"command\":[\"/bin/true\"]}";
     static final String WORKLOAD_JSON = "{\"name\":\"{unique}\",\"image\":\"host\",\"command\":[\"/bin/true\"]}";
     static final String SECRET_JSON = "{\"value\":\"v2\"}";
+    static final String VOLUME_JSON = "{\"name\":\"{unique}\",\"sizeBytes\":16777216}";
     static final String CRON_JOB_JSON = "{\"name\":\"{unique}\",\"cron\":\"0 3 * * *\",\"suspended\":true,"
             + "\"workload\":{\"command\":[\"/bin/true\"]}}";
     /** Nothing listens on the discard port of the loopback: a delivery fails at once and is retried later. */
@@ -205,6 +208,13 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("PUT /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 200, 200).body(SECRET_JSON),
             api("DELETE /api/v1/tenants/{tenant}/secrets/{name}", Obj.SECRET, 403, 204, 204),
             api("POST /api/v1/secret-keys/rotate", Obj.NONE, 403, 403, 200),
+            // VolumeController: members list and export, tenant admins create, import and delete
+            api("GET /api/v1/tenants/{tenant}/volumes", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/volumes/{name}", Obj.VOLUME, 200, 200, 200),
+            api("POST /api/v1/tenants/{tenant}/volumes", Obj.TENANT, 403, 201, 201).body(VOLUME_JSON),
+            api("DELETE /api/v1/tenants/{tenant}/volumes/{name}", Obj.VOLUME, 403, 204, 204),
+            api("GET /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 200, 200, 200),
+            api("PUT /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 403, 200, 200),
             // PasswordController: everybody changes their own; tenant admins (and the platform admin) reset their users'
             api("POST /api/v1/account/password", Obj.NONE, 400, 400, 400)
                     .body("{\"currentPassword\":\"" + WRONG_PASSWORD + "\",\"newPassword\":\"a-fine-new-password-1\"}"),
@@ -307,6 +317,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("GET /portal/secrets", Obj.NONE, 200, 200, 403),
             page("POST /portal/secrets", Obj.NONE, 403, 302, 403).body("name={unique}&value=v1"),
             page("POST /portal/secrets/{name}/delete", Obj.SECRET, 403, 302, 403),
+            page("GET /portal/volumes", Obj.NONE, 200, 200, 403),
+            page("POST /portal/volumes", Obj.NONE, 403, 302, 403).body("name={unique}&sizeMib=16"),
+            page("POST /portal/volumes/{name}/delete", Obj.VOLUME, 403, 302, 403),
             // PasswordPageController (a wrong current password shows the form again), AutomationController
             page("GET /account/password", Obj.NONE, 200, 200, 200),
             page("POST /account/password", Obj.NONE, 200, 200, 200).body("currentPassword=" + WRONG_PASSWORD
@@ -412,6 +425,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             image();
             cronJob();
             webhook();
+            volume();
         }
 
         String slug() {
@@ -421,6 +435,14 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         String secret() {
             String name = unique("mxs");
             tx.execute(s -> secrets.set(tenant.getId(), slug(), name, TestImages.utf8("v1"), "test"));
+            markers.add(name);
+            return name;
+        }
+
+        String volume() {
+            String name = unique("mxv");
+            jdbc.update("insert into volume (id, tenant_id, name, size_bytes, created_by) values (?, ?, ?, 16777216, 'test')",
+                    UUID.randomUUID(), tenant.getId(), name);
             markers.add(name);
             return name;
         }
@@ -530,6 +552,19 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         assertThat(failures).as(row.key()).isEmpty();
     }
 
+    /** A tar of one file, as a volume's import takes it. */
+    static byte[] volumeArchive() throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(bytes)) {
+            var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("hello.txt");
+            e.setSize(3);
+            tar.putArchiveEntry(e);
+            tar.write("hi\n".getBytes(StandardCharsets.UTF_8));
+            tar.closeArchiveEntry();
+        }
+        return bytes.toByteArray();
+    }
+
     private void call(Row row, Caller caller, Side target, Side other, boolean own, Set<Integer> expected,
             List<String> failures)
             throws Exception {
@@ -557,6 +592,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             case WEBHOOK -> vars.put("{id}", target.webhook());
             case SECRET -> vars.put("{name}", target.secret());
             case IMAGE -> vars.put("{name}", target.image());
+            case VOLUME -> vars.put("{name}", target.volume());
             case TOKEN -> {
                 // the caller's own token, or one of the target tenant's member
                 String owner = own && caller.role() != null ? caller.username() : target.member.username();
@@ -596,6 +632,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
                 request = request(HttpMethod.POST, path).contentType("application/x-tar").content(imageArchive());
             }
             request.param("name", unique("mxi"));
+        } else if (method.equals("PUT") && path.endsWith("/archive")) {
+            request = request(HttpMethod.PUT, path).contentType("application/x-tar").content(volumeArchive());
         } else {
             request = request(HttpMethod.valueOf(method), path);
         }

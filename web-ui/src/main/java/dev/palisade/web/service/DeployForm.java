@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * The deploy form: one argument of the command a line (none: the image's Entrypoint and Cmd),
  * KEY=VALUE environment lines, secret lines ({@code name} for the file /run/secrets/name,
- * {@code name:VAR} for an environment variable), limits in the units people think in.
+ * {@code name:VAR} for an environment variable), volume lines ({@code name:/path}, {@code :ro} after
+ * it for read-only), limits in the units people think in.
  */
 public class DeployForm {
 
@@ -20,6 +21,7 @@ public class DeployForm {
     private String restartPolicy = "ALWAYS";
     private String env = "";
     private String secrets = "";
+    private String volumes = "";
     private Long cpuSeconds;
     private Long memoryMb;
     private String platform = "auto";
@@ -55,6 +57,29 @@ public class DeployForm {
             }
         }
         return out;
+    }
+
+    List<ServiceConsole.Mount> volumeMounts() {
+        List<ServiceConsole.Mount> out = new ArrayList<>();
+        for (String line : volumes.split("\\R")) {
+            String l = line.strip();
+            if (!l.isEmpty()) {
+                boolean ro = l.endsWith(":ro");
+                String m = ro ? l.substring(0, l.length() - 3) : l;
+                int colon = m.indexOf(':');
+                out.add(new ServiceConsole.Mount(colon < 0 ? m : m.substring(0, colon).strip(),
+                        colon < 0 ? null : m.substring(colon + 1).strip(), ro));
+            }
+        }
+        return out;
+    }
+
+    public String getVolumes() {
+        return volumes;
+    }
+
+    public void setVolumes(String volumes) {
+        this.volumes = volumes == null ? "" : volumes;
     }
 
     public String getName() {

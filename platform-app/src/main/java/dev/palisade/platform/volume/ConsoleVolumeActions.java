@@ -1,0 +1,64 @@
+package dev.palisade.platform.volume;
+
+import dev.palisade.model.ConflictException;
+import dev.palisade.platform.security.Caller;
+import dev.palisade.web.support.CurrentUser;
+import dev.palisade.web.volume.VolumeActions;
+import java.util.List;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.ProblemDetail;
+import org.springframework.stereotype.Component;
+import org.springframework.web.ErrorResponseException;
+
+/**
+ * The portal's Volumes page (web-ui's {@link VolumeActions}): the REST API's own operations,
+ * called with the signed-in user as the caller, so access checks, quota and audit are the API's.
+ */
+@Component
+class ConsoleVolumeActions implements VolumeActions {
+
+    private final VolumeController api;
+
+    ConsoleVolumeActions(VolumeController api) {
+        this.api = api;
+    }
+
+    @Override
+    public List<Row> list(CurrentUser me) {
+        return api.list(Caller.of(me), me.tenantSlug()).stream()
+                .map(v -> new Row(v.name(), v.sizeBytes(), v.state(), v.usedBy(), v.createdAt(), v.createdBy())).toList();
+    }
+
+    @Override
+    public void create(CurrentUser me, String name, long sizeBytes) {
+        ResponseEntity<?> answer;
+        try {
+            answer = api.create(Caller.of(me), me.tenantSlug(), new VolumeController.NewVolume(name, sizeBytes));
+        } catch (ErrorResponseException e) {
+            throw new Refused(detail(e.getBody()));
+        } catch (ConflictException e) {
+            throw new Refused(e.getMessage());
+        }
+        if (answer.getBody() instanceof ProblemDetail refused) {
+            throw new Refused(refused.getDetail());
+        }
+    }
+
+    @Override
+    public void delete(CurrentUser me, String name) {
+        try {
+            api.delete(Caller.of(me), me.tenantSlug(), name);
+        } catch (ErrorResponseException e) {
+            throw new Refused(detail(e.getBody()));
+        } catch (ConflictException e) {
+            // a volume the tenant does not have (another tenant's name among them) stays not found: 404
+            throw new Refused(e.getMessage());
+        }
+    }
+
+    /** A problem's detail, with the field it is about when it names one. */
+    private static String detail(ProblemDetail p) {
+        Object errors = p.getProperties() == null ? null : p.getProperties().get("errors");
+        return errors != null ? String.valueOf(errors) : String.valueOf(p.getDetail());
+    }
+}
