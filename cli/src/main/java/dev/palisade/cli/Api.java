@@ -22,6 +22,7 @@ final class Api {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String base;
     private final String authorization;
+    private String secondFactorCode;
 
     Api(String base, String authorization) {
         if (base == null) {
@@ -29,6 +30,12 @@ final class Api {
         }
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.authorization = authorization;
+    }
+
+    /** Sends a second factor's code with HTTP Basic ({@code X-Palisade-OTP}), for an account that has one. */
+    Api withSecondFactor(String code) {
+        this.secondFactorCode = code;
+        return this;
     }
 
     static String segment(String value) {
@@ -95,6 +102,9 @@ final class Api {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(5));
         if (authorization != null) {
             request.header("Authorization", authorization);
+        }
+        if (secondFactorCode != null) {
+            request.header("X-Palisade-OTP", secondFactorCode);
         }
         return request;
     }

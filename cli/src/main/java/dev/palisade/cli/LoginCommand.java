@@ -26,6 +26,9 @@ final class LoginCommand implements Callable<Integer> {
     @Option(names = "--password-stdin", description = "read the password from standard input, not the terminal")
     boolean passwordStdin;
 
+    @Option(names = "--otp", description = "the code your authenticator app shows (or a recovery code), when your account has a second factor")
+    String otp;
+
     @Option(names = "--token", description = "keep this token instead of minting one")
     String token;
 
@@ -54,7 +57,7 @@ final class LoginCommand implements Callable<Integer> {
             } catch (java.io.IOException e) {
                 host = "cli";
             }
-            JsonNode minted = Palisade.basic(url, username, password).post("/api/v1/tokens",
+            JsonNode minted = Palisade.basic(url, username, password).withSecondFactor(otp).post("/api/v1/tokens",
                     Map.of("name", "palisade-cli@" + host, "expiresInDays", days));
             kept = minted.get("token").asString();
         }

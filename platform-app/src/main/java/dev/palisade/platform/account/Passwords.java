@@ -73,12 +73,17 @@ public class Passwords {
                 .query(Boolean.class).optional().orElse(false);
     }
 
+    /** Whether this is the user's password now. */
+    public boolean isCurrent(long userId, String password) {
+        String hash = jdbc.sql("select password_hash from app_user where id = :id").param("id", userId)
+                .query(String.class).optional().orElse(null);
+        return password != null && hash != null && encoder.matches(password, hash);
+    }
+
     /** The user's own change: the current password must be right and the new one meet the policy. */
     public void change(long userId, String current, String next) {
         Account account = account(userId).orElseThrow(() -> new Refused("currentPassword", "no such user"));
-        String hash = jdbc.sql("select password_hash from app_user where id = :id").param("id", userId)
-                .query(String.class).single();
-        if (current == null || !encoder.matches(current, hash)) {
+        if (!isCurrent(userId, current)) {
             throw new Refused("currentPassword", "is not your current password");
         }
         if (next != null && next.equals(current)) {

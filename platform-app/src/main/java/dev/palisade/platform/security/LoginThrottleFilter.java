@@ -16,7 +16,8 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Holds back password logins (the console form's {@code POST /login}, HTTP Basic on
+ * Holds back password logins (the console form's {@code POST /login} and its second factor's
+ * {@code POST /login/code}, HTTP Basic on
  * {@code POST /api/v1/tokens}) and token minting per {@link LoginThrottle}, before any password
  * is checked: a refused attempt costs no hashing, answers 429 with {@code Retry-After}, and is
  * audited. Placed in the console chain and the token minting chain only.
@@ -36,7 +37,8 @@ class LoginThrottleFilter extends OncePerRequestFilter {
     protected boolean shouldNotFilter(HttpServletRequest request) {
         String path = request.getRequestURI().substring(request.getContextPath().length());
         return !HttpMethod.POST.matches(request.getMethod())
-                || !(path.equals("/login") || path.equals("/api/v1/tokens") || path.equals(PasswordChangeRequired.API));
+                || !(path.equals("/login") || path.equals(SecondFactorLoginController.PATH)
+                        || path.equals("/api/v1/tokens") || path.equals(PasswordChangeRequired.API));
     }
 
     @Override
@@ -44,7 +46,9 @@ class LoginThrottleFilter extends OncePerRequestFilter {
             throws ServletException, IOException {
         // HTTP Basic (minting a token, or changing a password with the current one) versus the login form
         boolean mint = request.getRequestURI().startsWith(request.getContextPath() + "/api/");
-        String account = mint ? basicUser(request.getHeader(HttpHeaders.AUTHORIZATION)) : request.getParameter("username");
+        String account = mint ? basicUser(request.getHeader(HttpHeaders.AUTHORIZATION))
+                : request.getRequestURI().endsWith(SecondFactorLoginController.PATH)
+                        ? SecondFactorLoginController.pendingUsername(request) : request.getParameter("username");
         String address = request.getRemoteAddr();
         Optional<Duration> wait;
         // one check at a time per address: the next is decided on the count the last one left

@@ -1,6 +1,7 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.UserService;
+import dev.palisade.platform.secondfactor.SecondFactors;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -16,20 +17,28 @@ import org.springframework.stereotype.Component;
  * Username and password, for the console form and for HTTP Basic on the token endpoint. Every
  * failure, whatever its cause (wrong password, no such user, suspended tenant), is the same
  * {@link BadCredentialsException} with the same message, is audited, and slows down the address
- * it came from ({@link LoginThrottle}); nothing locks the account.
+ * it came from ({@link LoginThrottle}); nothing locks the account. An account with a second
+ * factor needs its code as well: HTTP Basic sends it in a header; the console form asks for it on
+ * the next page ({@link SecondFactorNeeded}).
  */
 @Component
 class PasswordLoginProvider implements AuthenticationProvider {
 
     static final String FAILURE = "Wrong user name or password";
+    /** Said only once the password was right: the account wants a code too. */
+    static final String SECOND_FACTOR_FAILURE = "Wrong or missing second factor code: send the code of your "
+            + "authenticator app (or a recovery code) in the " + LoginDetails.CODE_HEADER + " header";
 
     private final DaoAuthenticationProvider delegate;
     private final LoginThrottle throttle;
     private final LoginAudit audit;
+    private final SecondFactors secondFactors;
 
-    PasswordLoginProvider(UserService users, PasswordEncoder passwordEncoder, LoginThrottle throttle, LoginAudit audit) {
+    PasswordLoginProvider(UserService users, PasswordEncoder passwordEncoder, LoginThrottle throttle, LoginAudit audit,
+            SecondFactors secondFactors) {
         this.throttle = throttle;
         this.audit = audit;
+        this.secondFactors = secondFactors;
         this.delegate = new DaoAuthenticationProvider(username -> users.findForLogin(username)
                 .map(PalisadeUserDetails::new)
                 .orElseThrow(() -> new UsernameNotFoundException("no such user")));
@@ -41,15 +50,27 @@ class PasswordLoginProvider implements AuthenticationProvider {
         String username = authentication.getName();
         String address = authentication.getDetails() instanceof WebAuthenticationDetails web
                 ? web.getRemoteAddress() : "unknown";
+        Authentication result;
         try {
-            Authentication result = delegate.authenticate(authentication);
-            throttle.succeeded(username, address);
-            return result;
+            result = delegate.authenticate(authentication);
         } catch (AuthenticationException e) {
             throttle.failed(username, address);
             audit.refused(username, address, "wrong credentials");
             throw new BadCredentialsException(FAILURE);
         }
+        PalisadeUserDetails user = (PalisadeUserDetails) result.getPrincipal();
+        if (secondFactors.enabled(user.caller().userId())) {
+            if (!(authentication.getDetails() instanceof LoginDetails details) || details.console()) {
+                throw new SecondFactorNeeded(user);
+            }
+            if (!secondFactors.verify(user.caller().userId(), user.getUsername(), details.code())) {
+                throttle.failed(username, address);
+                audit.refused(username, address, "wrong or missing second factor code");
+                throw new BadCredentialsException(SECOND_FACTOR_FAILURE);
+            }
+        }
+        throttle.succeeded(username, address);
+        return result;
     }
 
     @Override

@@ -33,7 +33,9 @@ final class ProblemResponses {
         }
         if (e instanceof BadCredentialsException) {
             // one text for every cause: it must not tell whether the account exists or is suspended
-            return PasswordLoginProvider.FAILURE;
+            // (the second factor's own text comes only after the right password)
+            return PasswordLoginProvider.SECOND_FACTOR_FAILURE.equals(e.getMessage())
+                    ? PasswordLoginProvider.SECOND_FACTOR_FAILURE : PasswordLoginProvider.FAILURE;
         }
         return "Authentication required: send Authorization: Bearer <token>";
     }

@@ -9,6 +9,7 @@ import org.springframework.security.authentication.AuthenticationEventPublisher;
 import org.springframework.security.authentication.AuthenticationManager;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.Authentication;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.crypto.factory.PasswordEncoderFactories;
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -27,7 +28,8 @@ import org.springframework.security.web.util.matcher.OrRequestMatcher;
  * bearer token;</li>
  * <li>{@code /api/**}: stateless, bearer tokens only, through Spring Security's resource-server
  * support with our {@link TokenIntrospector};</li>
- * <li>everything else, the console: form login, CSRF, session, logout.</li>
+ * <li>everything else, the console: form login (and its second factor, {@code /login/code}), CSRF,
+ * session, logout.</li>
  * </ol>
  * Role and tenant checks of the API happen in the controllers (through {@code TenantAccess}),
  * because whether an answer is 403 or 404 depends on the tenant in the path.
@@ -58,7 +60,7 @@ class SecurityConfiguration {
                 .authenticationManager(passwordManager(passwords, events))
                 // a deploy-scoped token mints no token (it would mint itself a full one)
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().access(DeployScope.fullTokensOnly()))
-                .httpBasic((basic) -> basic.authenticationEntryPoint(
+                .httpBasic((basic) -> basic.authenticationDetailsSource(LoginDetails::basic).authenticationEntryPoint(
                         ProblemResponses.entryPoint("Basic realm=\"palisade\", " + BEARER_CHALLENGE)));
         return statelessApi(http, introspector);
     }
@@ -99,7 +101,7 @@ class SecurityConfiguration {
         http.authenticationManager(passwordManager(passwords, events))
                 .addFilterBefore(throttle, UsernamePasswordAuthenticationFilter.class)
                 .authorizeHttpRequests((authorize) -> authorize
-                        .requestMatchers("/login", "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
+                        .requestMatchers("/login", SecondFactorLoginController.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
                         .permitAll()
@@ -108,16 +110,29 @@ class SecurityConfiguration {
                         .hasAnyRole(Role.TENANT_ADMIN.name(), Role.TENANT_MEMBER.name())
                         .anyRequest().authenticated())
                 .formLogin((form) -> form.loginPage("/login")
+                        .authenticationDetailsSource(LoginDetails::console)
                         .successHandler((request, response, authentication) -> response.sendRedirect(
-                                request.getContextPath() + (authentication.getAuthorities().stream()
-                                        .anyMatch(a -> a.getAuthority().equals("ROLE_PLATFORM_ADMIN"))
-                                                ? "/admin" : "/portal")))
+                                request.getContextPath() + landingPage(authentication)))
+                        // a right password of an account with a second factor: the code next, nobody logged in yet
+                        .failureHandler((request, response, failure) -> {
+                            if (failure instanceof SecondFactorNeeded needed) {
+                                SecondFactorLoginController.passwordAccepted(request, response, needed.user);
+                            } else {
+                                response.sendRedirect(request.getContextPath() + "/login?error");
+                            }
+                        })
                         .permitAll())
                 .logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
                 // the console's own script is a file; HSTS (Spring Security's default) on requests that came over TLS
                 .headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONSOLE_CSP)))
                 .addFilterBefore(revalidation, AuthorizationFilter.class);
         return http.build();
+    }
+
+    /** Where a console login lands: the console for platform admins, the portal for everybody else. */
+    static String landingPage(Authentication authentication) {
+        return authentication.getAuthorities().stream().anyMatch(a -> a.getAuthority().equals("ROLE_PLATFORM_ADMIN"))
+                ? "/admin" : "/portal";
     }
 
     /** Publishes success and failure events (counted by the ops package's login metrics). */

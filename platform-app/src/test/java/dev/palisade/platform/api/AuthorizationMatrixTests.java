@@ -237,6 +237,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("GET /api/v1/tenants/{tenant}/webhooks/{id}/deliveries", Obj.WEBHOOK, 403, 200, 200),
             // console: ConsoleController, dashboards; Spring Boot's error page and springdoc's OpenAPI document
             open("GET /login", 200),
+            // SecondFactorLoginController: without a password step just passed, back to the password
+            open("GET /login/code", 302),
+            open("POST /login/code", 302),
             // (the error page asked for directly has no error to show: 500, and no trace)
             open("ANY /error", 500),
             open("ANY /error html", 500),
@@ -325,6 +328,12 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /account/password", Obj.NONE, 200, 200, 200).body("currentPassword=" + WRONG_PASSWORD
                     + "&newPassword=a-fine-new-password-1&confirmPassword=a-fine-new-password-1"),
             page("POST /portal/members/{id}/password-reset", Obj.USER, 403, 302, 403),
+            // SecondFactorPageController: everybody's own (a wrong code or password shows the page again)
+            page("GET /account/second-factor", Obj.NONE, 200, 200, 200),
+            page("POST /account/second-factor/setup", Obj.NONE, 200, 200, 200),
+            page("POST /account/second-factor/confirm", Obj.NONE, 200, 200, 200).body("code=abc"),
+            page("POST /account/second-factor/disable", Obj.NONE, 200, 200, 200)
+                    .body("currentPassword=" + WRONG_PASSWORD + "&code=abc"),
             page("GET /portal/automation", Obj.NONE, 200, 200, 403),
             page("POST /portal/automation/cron-jobs/{name}/suspend", Obj.CRON_JOB, 302, 302, 403).body("suspended=true"),
             page("POST /portal/automation/webhooks/{id}/test", Obj.WEBHOOK, 403, 302, 403));
