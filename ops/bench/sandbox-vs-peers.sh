@@ -11,7 +11,7 @@
 # fork+exec of /bin/true, and compiling a small C file with gcc. Programs time themselves
 # ("ns_per_op"), so loop rows exclude each wrapper's start-up.
 # Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
-# shared/bench/BASELINE.md); Palisade pins its tracer and the tracee itself.
+# shared/bench/BASELINE.md); Palisade runs its tracer and the sandbox on the sandbox's CPUs (--cpus).
 # Run by hand, not by CI. Output: a markdown table on stdout, raw data in $OUT.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -63,6 +63,12 @@ class PtraceBehaviourTest {
     }
 
     @Test
+    void git(@TempDir Path dir) {
+        sameAsNative("git init -q r && cd r && echo a > f && git add f && git -c user.email=a@b -c user.name=n commit -q -m one"
+                + " && git log --format=%s && git ls-files", dir);
+    }
+
+    @Test
     void identityIsTheSandboxs() {
         var o = run(spec("/bin/sh", "-c", "echo $$ $PPID; id -u; hostname; uname -n; cat /proc/self/status | grep -E '^(NoNewPrivs|Seccomp):'; "
                 + "ls /proc | grep -c '^[0-9]'; ls /").build());
