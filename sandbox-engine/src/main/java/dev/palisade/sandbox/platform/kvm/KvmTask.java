@@ -441,6 +441,8 @@ final class KvmTask implements SyscallContext {
         static long[] load(KvmLaunch l, GuestMemory mem, VirtualProcess p, ElfImage.Loaded preloaded) {
             ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
+            // a dynamic program starts in its interpreter, which finds the program through AT_PHDR and AT_ENTRY
+            ElfImage.Loaded interp = l.interp() == null ? null : l.interp().load(mem, GuestLayout.INTERP_BASE);
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
             if (!mem.isMapped(stackLow)) {
                 mapStack(mem);
@@ -470,7 +472,8 @@ final class KvmTask implements SyscallContext {
             mem.write(sp, rnd);
             long random = sp;
             long[][] auxv = {
-                    {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, 0}, {8, 0}, {9, img.entry()},
+                    {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, interp == null ? 0 : interp.bias()}, {8, 0},
+                    {9, img.entry()},
                     {11, VirtualProcess.UID}, {12, VirtualProcess.UID}, {13, VirtualProcess.GID}, {14, VirtualProcess.GID},
                     {15, platform}, {16, 0x178bfbffL}, {17, 100}, {23, 0}, {25, random}, {26, 2}, {31, execfn}, {0, 0}};
             int words = 1 + argv.size() + 1 + env.size() + 1 + 2 * auxv.length;
@@ -495,7 +498,7 @@ final class KvmTask implements SyscallContext {
                 mem.writeLong(at + 8, a[1]);
                 at += 16;
             }
-            return new long[] {img.entry(), sp, img.low()};
+            return new long[] {interp == null ? img.entry() : interp.entry(), sp, img.low()};
         }
 
         /** Maps the (zeroed) stack region; a machine built ahead of time has it already. */
