@@ -74,7 +74,12 @@ final class KvmTestSupport {
     }
 
     static Run run(SandboxSpec spec, byte[] stdin) throws Exception {
-        try (Sandbox s = PLATFORM.start(spec)) {
+        return run(PLATFORM, spec, stdin);
+    }
+
+    /** Runs {@code spec} on {@code platform} (the ptrace platform is the reference for KVM's behaviour). */
+    static Run run(dev.palisade.sandbox.platform.Platform platform, SandboxSpec spec, byte[] stdin) throws Exception {
+        try (Sandbox s = platform.start(spec)) {
             CompletableFuture<byte[]> out = TestStreams.drain(s.stdout());
             CompletableFuture<byte[]> err = TestStreams.drain(s.stderr());
             if (stdin != null) {
