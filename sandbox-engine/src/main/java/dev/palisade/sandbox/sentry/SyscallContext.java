@@ -105,4 +105,27 @@ public interface SyscallContext {
     default void setFsBase(long base) {
         throw new IllegalStateException("the host kernel keeps this process");
     }
+
+    /**
+     * The task's general registers as it will resume after this call, in {@code struct kvm_regs}
+     * order (rax rbx rcx rdx rsi rdi rsp rbp r8–r15 rip rflags): rip is the return address.
+     */
+    default long[] userRegisters() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Resumes the task with {@code regs} (as {@link #userRegisters()}) instead of returning from the call. */
+    default void resumeWith(long[] regs) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** The task's FPU/SSE/AVX state as an XSAVE image (standard format). */
+    default byte[] fpuState() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Loads an XSAVE image into the task; false when it is invalid. */
+    default boolean restoreFpuState(byte[] image) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
 }

@@ -33,6 +33,9 @@ public final class VirtualProcess {
     /** sigaction per signal: handler, flags, restorer, mask. */
     final Map<Integer, long[]> sigactions = new HashMap<>();
     long sigmask;
+    /** Signals raised and not yet delivered (bit sig-1), and what each carries: si_code, si_addr or sender pid. */
+    long pendingSignals;
+    final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
@@ -86,6 +89,11 @@ public final class VirtualProcess {
                 f.release();
             }
         }
+    }
+
+    /** Whether a pending signal is not blocked: the platform delivers it before the program resumes. */
+    public boolean signalDeliverable() {
+        return (pendingSignals & ~sigmask) != 0;
     }
 
     /** Whether the program ignores a signal (SIG_IGN). */

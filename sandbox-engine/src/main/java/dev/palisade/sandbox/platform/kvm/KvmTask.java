@@ -9,6 +9,7 @@ import dev.palisade.sandbox.abi.Signal;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.VcpuExit;
 import dev.palisade.sandbox.sentry.Sentry;
+import dev.palisade.sandbox.sentry.SignalFrame;
 import dev.palisade.sandbox.sentry.SentryFault;
 import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallContext;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
+import static dev.palisade.sandbox.platform.kvm.GuestLayout.canonicalUser;
 
 /**
  * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
@@ -208,6 +210,22 @@ final class KvmTask implements SyscallContext {
                 if (endTermination != null) {
                     return;
                 }
+                if (resumeRegs != null) {   // rt_sigreturn: the frame's registers, not a return from the call
+                    long[] r = resumeRegs;
+                    resumeRegs = null;
+                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
+                        return;
+                    }
+                    continue;
+                }
+                if (proc.signalDeliverable() && canonicalUser(cpu.reg(REG_RCX))) {
+                    long[] r = userRegisters();
+                    r[0] = result;
+                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
+                        return;
+                    }
+                    continue;
+                }
                 if (!gate.complete(result)) {
                     end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format(
                             "SIGSEGV: system call returned to a non-user address 0x%x", cpu.reg(REG_RCX)));
@@ -220,6 +238,16 @@ final class KvmTask implements SyscallContext {
                 continue;   // the loop head looks at why
             }
             SyscallGate.Fault f = gate.describe(e);
+            long[] at = f.signal() == 0 ? null : gate.faultRegisters(e);
+            if (at != null && SignalFrame.deliverFault(this, at, f.signal(), f.code(), f.address())) {
+                if (!resumeAfterSignals(at, true)) {
+                    return;
+                }
+                continue;
+            }
+            if (endTermination != null) {
+                return;
+            }
             if (f.signal() == 0) {
                 end(Termination.ENGINE_ERROR, -1, 0, f.reason());
             } else {
@@ -227,6 +255,52 @@ final class KvmTask implements SyscallContext {
             }
             return;
         }
+    }
+
+    /** Registers rt_sigreturn restores; set by {@link #resumeWith}, installed by the loop. */
+    private long[] resumeRegs;
+
+    /**
+     * Resumes the program at {@code r}, first delivering any signal that is pending and not
+     * blocked (which points {@code r} at its handler). False when that ended the program.
+     */
+    private boolean resumeAfterSignals(long[] r, boolean fromRing0) {
+        if (proc.signalDeliverable() && !SignalFrame.deliverPending(this, r) && endTermination != null) {
+            return false;
+        }
+        if (!canonicalUser(r[16])) {
+            end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format("SIGSEGV: resuming at a non-user address 0x%x", r[16]));
+            return false;
+        }
+        r[17] = GuestLayout.sanitizeRflags(r[17]);
+        machine.resumeUser(r, fromRing0);
+        return true;
+    }
+
+    @Override
+    public long[] userRegisters() {
+        long[] r = new long[18];
+        for (int i = 0; i < 18; i++) {
+            r[i] = machine.vcpu.reg(8 * i);
+        }
+        r[16] = r[2];                              // a call returns to rcx
+        r[17] = GuestLayout.sanitizeRflags(r[11]); // with the flags of r11
+        return r;
+    }
+
+    @Override
+    public void resumeWith(long[] regs) {
+        resumeRegs = regs.clone();
+    }
+
+    @Override
+    public byte[] fpuState() {
+        return machine.vcpu.getXsave();
+    }
+
+    @Override
+    public boolean restoreFpuState(byte[] image) {
+        return machine.vcpu.setXsave(image);
     }
 
     private long cpuReg(int reg) {

@@ -51,8 +51,34 @@ final class SyscallGate {
         return true;
     }
 
-    /** A fault of the program: the signal Linux would send and a one-line reason. */
-    record Fault(int signal, String reason) {
+    /** A fault of the program: the signal Linux would send, a one-line reason, and the siginfo's si_code and si_addr. */
+    record Fault(int signal, String reason, int code, long address) {
+        Fault(int signal, String reason) {
+            this(signal, reason, 0, 0);
+        }
+    }
+
+    /**
+     * The program's registers at a fault (kvm_regs order), for a signal handler's frame; null
+     * when the exit does not carry them. On the IDT paths the general registers are intact and
+     * rip, rflags and rsp come from the exception frame on the IST stack.
+     */
+    long[] faultRegisters(VcpuExit e) {
+        long[] r = new long[18];
+        for (int i = 0; i < 18; i++) {
+            r[i] = cpu.reg(8 * i);
+        }
+        if (e instanceof VcpuExit.IoOut io && io.port() == PORT_EXCEPTION && m.path.hasIdt()) {
+            long pa = cpu.reg(REG_RSP) - KERNEL_BASE;
+            if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
+                return null;
+            }
+            r[16] = m.ram.getLong(pa + 16);
+            r[17] = m.ram.getLong(pa + 32);
+            r[6] = m.ram.getLong(pa + 40);
+            return r;
+        }
+        return e instanceof VcpuExit.Shutdown && !m.path.hasIdt() ? r : null;
     }
 
 
@@ -68,14 +94,17 @@ final class SyscallGate {
             long err = m.ram.getLong(pa + 8);
             long rip = m.ram.getLong(pa + 16);
             return switch (vec) {
-                case 14 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
-                        m.cr2(), pfKind(err), rip));
-                case 6 -> new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
-                case 0 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip));
-                case 16, 19 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip));
-                case 1, 3 -> new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
-                case 17 -> new Fault(Signal.SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip));
-                case 13 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip));
+                case 14 -> {
+                    long cr2 = m.cr2();
+                    yield new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
+                            cr2, pfKind(err), rip), (err & 1) != 0 ? 2 : 1, cr2);   // SEGV_ACCERR : SEGV_MAPERR
+                }
+                case 6 -> new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip), 2, rip);
+                case 0 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip), 1, rip);
+                case 16, 19 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip), 0, rip);
+                case 1, 3 -> new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip), 1, rip);
+                case 17 -> new Fault(Signal.SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip), 1, rip);
+                case 13 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip), 0x80, 0);
                 default -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: exception %d at rip 0x%x", vec, rip));
             };
         }
@@ -84,7 +113,7 @@ final class SyscallGate {
             if (!m.path.hasIdt()) {
                 long cr2 = m.cr2();
                 if (cr2 != 0 && cr2 != m.lstar) {
-                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip));
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip), 1, cr2);
                 }
                 int b0 = peek(rip, 0), b1 = peek(rip, 1);
                 if (b0 < 0) {
