@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# KVM platform benchmark (by hand, not CI): start-up, syscall round trip and busybox sha256sum
-# over 100 MB, side by side with native and the ptrace platform, plus the C spike's best paths
-# measured in the same run. Usage: ops/bench/kvm-bench.sh [output-file]
+# KVM platform benchmark (by hand, not CI): start-up, syscall round trip, busybox sha256sum
+# over 100 MB and whole runs of programs (static and dynamic hello, /bin/echo, python3), side by
+# side with native and the ptrace platform, plus the C spike's best paths measured in the same run.
+# Usage: ops/bench/kvm-bench.sh [output-file]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-/dev/stdout}
@@ -11,6 +12,7 @@ trap 'rm -rf "$work"' EXIT
 jar=sandbox-engine/target/palisade-sandbox.jar
 mkdir -p "$work/bin" "$work/data" "$work/classes"
 gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
+gcc -O2 -w -o "$work/bin/probe-dyn" sandbox-engine/src/test/resources/kvm/probe.c   # dynamic: ld.so + libc.so
 # musl's read() is not patched: its small reads show the cost of the syscall instruction alone
 if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -w -o "$work/bin/probe-musl" sandbox-engine/src/test/resources/kvm/probe.c; fi
 head -c 100000000 /dev/urandom > "$work/data/big.bin"
