@@ -24,7 +24,7 @@ import java.util.Optional;
  */
 public final class KvmPlatform implements Platform {
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private static final long MAX_EXECUTABLE = 256L << 20;
+    static final long MAX_EXECUTABLE = 256L << 20;
     private volatile Optional<String> unavailable;
     private final java.util.function.Consumer<String> trace;
 
@@ -232,7 +232,7 @@ public final class KvmPlatform implements Platform {
                 }
             });
 
-    private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
+    static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
         var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
         Object cached = ELF_CACHE.get(key);

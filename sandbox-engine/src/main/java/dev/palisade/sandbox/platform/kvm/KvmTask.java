@@ -47,7 +47,13 @@ final class KvmTask implements SyscallContext {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     final KvmSandbox sandbox;
-    final KvmLaunch launch;
+    /** The program this process runs; execve replaces it. */
+    KvmLaunch launch;
+    /** This process's pid in the sandbox (1 for the first program). */
+    int pid;
+    private VcpuKicker kicker;
+    /** Set by execve: the loop resumes at the new program's entry instead of returning from the call. */
+    private boolean execed;
     /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
     private final long[] countByNumber = new long[SyscallTable.maxNumber() + 1];
     private final Map<String, Long> unknownCounts = new LinkedHashMap<>();
@@ -81,10 +87,17 @@ final class KvmTask implements SyscallContext {
     int endSignal;
     String endMessage;
 
+    /** The sandbox's first process, pid 1. */
     KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
+        this(sandbox, launch, 1);
+        sandbox.processes.addRoot(this);
+    }
+
+    private KvmTask(KvmSandbox sandbox, KvmLaunch launch, int pid) {
         this.sandbox = sandbox;
         this.launch = launch;
         this.limits = launch.spec().limits();
+        this.pid = pid;
     }
 
     @Override
@@ -132,7 +145,8 @@ final class KvmTask implements SyscallContext {
                 machine = new GuestMachine(path, memoryBytes(launch));
             }
             SyscallPath path = machine.path;
-            sandbox.attach(new VcpuKicker(machine.vcpu), machine.memory);
+            kicker = new VcpuKicker(machine.vcpu);
+            sandbox.attach(kicker, machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
@@ -162,11 +176,20 @@ final class KvmTask implements SyscallContext {
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
-            sandbox.detach();
+            sandbox.detach(kicker, machine == null ? null : machine.memory);
             long cpu = cpuNanos();
             if (proc != null) {
                 proc.closeAll();
             }
+            // as when a pid namespace's init ends: the other processes are stopped (their counts join the result)
+            sandbox.initEnded();
+            try {
+                sandbox.processes.awaitOthers(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Map<String, Long> allCounts = counts();
+            sandbox.processes.endedCounts().forEach((k, v) -> allCounts.merge(k, v, Long::sum));
             sandbox.loopback.close();
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
@@ -188,7 +211,7 @@ final class KvmTask implements SyscallContext {
             }
             boolean exited = t == Termination.EXITED || t == Termination.DISK_LIMIT;
             sandbox.finish(new SandboxResult(t, exited ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, allCounts, denied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
             }
@@ -196,19 +219,27 @@ final class KvmTask implements SyscallContext {
     }
 
     private void loop() {
-        var cpu = machine.vcpu;
         boolean trace = launch.spec().trace();
         while (true) {
             if (sandbox.stopReason != null) {
                 end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
                 return;
             }
+            if (sandbox.aborted()) {
+                end(Termination.KILLED, -1, Signal.SIGKILL, "the sandbox's first process ended");
+                return;
+            }
+            var cpu = machine.vcpu;   // execve replaces the machine
             VcpuExit e = cpu.run();
             if (gate.isSyscall(e)) {
                 long nr = cpu.reg(REG_RAX);
                 long result = dispatch(nr, trace);
                 if (endTermination != null) {
                     return;
+                }
+                if (execed) {   // the new program's registers are set: nothing returns from execve
+                    execed = false;
+                    continue;
                 }
                 if (resumeRegs != null) {   // rt_sigreturn: the frame's registers, not a return from the call
                     long[] r = resumeRegs;
@@ -254,6 +285,177 @@ final class KvmTask implements SyscallContext {
                 end(Termination.SIGNALED, -1, f.signal(), f.reason());
             }
             return;
+        }
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    private static final long CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
+            CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_SETTID = 0x01000000;
+
+    /**
+     * Fork: a new process in a VM of its own whose memory is a copy of this one's (copied while
+     * this task waits), with the same registers (rax = 0), FS base and FPU state, on a vCPU
+     * thread of its own. Threads and shared memory (CLONE_THREAD, CLONE_VM without CLONE_VFORK)
+     * are not offered.
+     */
+    @Override
+    public long forkProcess(long flags) {
+        boolean clone = machine.vcpu.reg(REG_RAX) == SyscallNr.CLONE;
+        if (!clone) {
+            flags = 0;
+        }
+        if ((flags & CLONE_THREAD) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0)) {
+            return Errno.ENOSYS.negated();
+        }
+        long[] regs = userRegisters();
+        regs[0] = 0;
+        if (clone && args[1] != 0) {
+            regs[6] = args[1];   // the child's stack
+        }
+        long fs = clone && (flags & CLONE_SETTLS) != 0 ? args[4] : machine.fsBase();
+        long childTid = clone && (flags & CLONE_CHILD_SETTID) != 0 ? args[3] : 0;
+        byte[] fpu = fpuState();
+        KvmTask child = new KvmTask(sandbox, launch, -1);
+        child.pid = sandbox.processes.add(child, pid);
+        java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> child.runForked(this, regs, fs, fpu, childTid, ready), "palisade-kvm-vcpu-" + child.pid);
+        t.setDaemon(true);
+        t.start();
+        long r;
+        try {
+            r = ready.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errno.EINTR.negated();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Errno.EAGAIN.negated();
+        }
+        if (r > 0 && clone && (flags & CLONE_PARENT_SETTID) != 0) {
+            try {
+                machine.memory.writeInt(args[2], (int) r);
+            } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+                // Linux ignores a bad parent_tid too
+            }
+        }
+        return r;
+    }
+
+    /** The child's side of {@link #forkProcess}: build, copy, report to the parent, run, record the exit. */
+    private void runForked(KvmTask parent, long[] regs, long fs, byte[] fpu, long childTid,
+                           java.util.concurrent.CompletableFuture<Long> ready) {
+        cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        try {
+            machine = new GuestMachine(parent.machine.path, memoryBytes(launch));
+            kicker = new VcpuKicker(machine.vcpu);
+            sandbox.attach(kicker, machine.memory);
+            gate = new SyscallGate(machine);
+            machine.memory.copyFrom(parent.machine.memory);
+            proc = parent.proc.forkInto(machine.memory, sizeLimit);
+            machine.setFsBase(fs);
+            machine.vcpu.setXsave(fpu);
+            if (childTid != 0) {
+                try {
+                    machine.memory.writeInt(childTid, pid);
+                } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+                    // as Linux: a bad child_tid is not an error of the fork
+                }
+            }
+            machine.resumeUser(regs, false);
+            ready.complete((long) pid);
+            loop();
+        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
+            ready.complete(Errno.ENOMEM.negated());
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            ready.complete(Errno.EAGAIN.negated());
+            end(Termination.KILLED, -1, Signal.SIGKILL, "stopped");
+        } catch (SentryFault e) {
+            sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": " + e.getMessage());
+        } catch (Throwable e) {
+            ready.complete(Errno.EAGAIN.negated());
+            sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": engine error: " + e);
+        } finally {
+            sandbox.detach(kicker, machine == null ? null : machine.memory);
+            if (proc != null) {
+                proc.closeAll();
+            }
+            boolean forked = ready.getNow(-1L) > 0;
+            int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
+                    : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;
+            sandbox.processes.ended(pid, status, counts(), forked);
+            if (machine != null) {
+                machine.close();
+            }
+        }
+    }
+
+    /**
+     * Execve: the program at {@code path} (resolved in the sandbox from the cwd) replaces this
+     * process's in a fresh VM; descriptors without close-on-exec, cwd, mask and ignored signals
+     * carry over. Errors before the point of no return come back as the call's errno.
+     */
+    @Override
+    public long execProgram(String path, List<String> argv, List<String> envp) {
+        ElfImage elf, interp = null;
+        dev.palisade.sandbox.sentry.vfs.VirtualFs.Resolved r;
+        try {
+            r = launch.fs().resolve(proc.cwd(), path, true);
+            if (r.synthetic() || !java.nio.file.Files.isRegularFile(r.host(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return r.synthetic() || java.nio.file.Files.isDirectory(r.host()) ? Errno.EACCES.negated() : Errno.ENOENT.negated();
+            }
+            if (!java.nio.file.Files.isExecutable(r.host())) {
+                return Errno.EACCES.negated();
+            }
+            if (java.nio.file.Files.size(r.host()) > KvmPlatform.MAX_EXECUTABLE) {
+                return Errno.ENOMEM.negated();
+            }
+            elf = KvmPlatform.parseCached(r.host());
+            if (elf.dynamic()) {
+                var ri = launch.fs().resolve("/", elf.interpreter, true);
+                if (ri.synthetic() || !java.nio.file.Files.isRegularFile(ri.host(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    return Errno.ENOENT.negated();
+                }
+                interp = KvmPlatform.parseCached(ri.host());
+                if (interp.dynamic() || !interp.pie()) {
+                    return Errno.ELIBBAD.negated();
+                }
+            }
+        } catch (FsError e) {
+            return e.errno().negated();
+        } catch (ElfImage.ElfException e) {
+            return Errno.ENOEXEC.negated();
+        } catch (java.io.IOException e) {
+            return Errno.EIO.negated();
+        }
+        KvmLaunch next = new KvmLaunch(launch.spec(), launch.fs(), launch.workdir(), r.path(), elf, interp, List.copyOf(argv),
+                List.copyOf(envp), launch.tmpDir(), launch.ownWorkspace(), launch.trace());
+        GuestMachine old = machine;
+        GuestMachine fresh = new GuestMachine(old.path, memoryBytes(launch));
+        // the point of no return: from here a failure ends the process, as Linux's exec after flush_old_exec
+        sandbox.detach(kicker, old.memory);
+        machine = fresh;
+        kicker = new VcpuKicker(fresh.vcpu);
+        sandbox.attach(kicker, fresh.memory);
+        gate = new SyscallGate(fresh);
+        readAhead = null;
+        patcher = null;
+        proc = proc.execInto(fresh.memory, r.path());
+        launch = next;
+        old.close();
+        long[] entry = KvmStartup.load(next, fresh.memory, proc, null);
+        fresh.setEntry(entry[0], entry[1]);
+        execed = true;
+        return 0;
+    }
+
+    @Override
+    public long[] waitChild(long which, boolean noHang) {
+        try {
+            return sandbox.processes.await(pid, which, noHang, this::aborted);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new long[] {Errno.EINTR.negated()};
         }
     }
 
@@ -363,7 +565,7 @@ final class KvmTask implements SyscallContext {
 
     private void deny(long nr, String name, Errno errno, String action, String detail) {
         if (denied.size() < MAX_DENIED) {
-            denied.add(new DeniedCall(VirtualProcess.PID, (int) nr, name, errno == null ? 0 : errno.value(), action,
+            denied.add(new DeniedCall(pid, (int) nr, name, errno == null ? 0 : errno.value(), action,
                     detail + " (0x" + Long.toHexString(args[0]) + ", 0x" + Long.toHexString(args[1]) + ", 0x"
                             + Long.toHexString(args[2]) + ")"));
         } else {
@@ -415,17 +617,17 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int pid() {
-        return VirtualProcess.PID;
+        return pid;
     }
 
     @Override
     public int tid() {
-        return VirtualProcess.PID;
+        return pid;
     }
 
     @Override
     public int ppid() {
-        return 0;   // the parent is outside the sandbox
+        return pid == 1 ? 0 : sandbox.processes.parentOf(pid);   // the first one's parent is outside the sandbox
     }
 
     @Override
@@ -440,7 +642,7 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int taskCount() {
-        return 1;
+        return sandbox.processes.count();
     }
 
     @Override
