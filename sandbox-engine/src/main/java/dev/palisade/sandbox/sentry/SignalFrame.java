@@ -49,6 +49,17 @@ public final class SignalFrame {
         p.pendingInfo.put(sig, new long[] {code, value});
     }
 
+    /**
+     * A write to a pipe or socket whose reading end is gone failed with EPIPE: raises SIGPIPE
+     * as Linux does (delivered, or ending the program by default, before the call returns).
+     */
+    public static void brokenPipe(SyscallContext c) {
+        VirtualProcess p = c.process();
+        if (!p.ignores(Signal.SIGPIPE)) {
+            raise(p, Signal.SIGPIPE, SI_USER, 0);
+        }
+    }
+
     /** Whether the program has a handler (not default, not ignore) for {@code sig}. */
     static boolean handled(VirtualProcess p, int sig) {
         long[] a = p.sigactions.get(sig);

@@ -296,6 +296,9 @@ public final class KvmPlatform implements Platform {
         Prepared p = prepare(spec, true);
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
+        if (!spec.environment().containsKey("PATH")) {
+            envp.add("PATH=/usr/local/bin:/usr/bin:/bin");   // as the ptrace platform: shells and compilers search it
+        }
         return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), p.interp(), spec.command(), envp,
                 p.tmp(), p.ownWorkspace(), trace), t0);
     }

@@ -26,6 +26,8 @@ final class KvmProcesses {
     private final List<Ended> zombies = new ArrayList<>();
     /** Calls counted by the processes that have ended, merged into the sandbox's result. */
     private final Map<String, Long> endedCounts = new HashMap<>();
+    /** Calls the ended processes were refused, for the sandbox's result (bounded as the first process's own). */
+    private final List<dev.palisade.sandbox.DeniedCall> endedDenied = new ArrayList<>();
 
     synchronized void addRoot(KvmTask root) {
         live.put(1, root);
@@ -128,5 +130,17 @@ final class KvmProcesses {
 
     synchronized Map<String, Long> endedCounts() {
         return new HashMap<>(endedCounts);
+    }
+
+    synchronized void addDenied(List<dev.palisade.sandbox.DeniedCall> denied) {
+        for (var d : denied) {
+            if (endedDenied.size() < KvmTask.MAX_DENIED) {
+                endedDenied.add(d);
+            }
+        }
+    }
+
+    synchronized List<dev.palisade.sandbox.DeniedCall> endedDenied() {
+        return new ArrayList<>(endedDenied);
     }
 }

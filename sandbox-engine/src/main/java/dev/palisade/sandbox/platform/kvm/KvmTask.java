@@ -190,6 +190,8 @@ final class KvmTask implements SyscallContext {
             }
             Map<String, Long> allCounts = counts();
             sandbox.processes.endedCounts().forEach((k, v) -> allCounts.merge(k, v, Long::sum));
+            List<DeniedCall> allDenied = new ArrayList<>(denied);
+            allDenied.addAll(sandbox.processes.endedDenied());
             sandbox.loopback.close();
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
@@ -211,7 +213,7 @@ final class KvmTask implements SyscallContext {
             }
             boolean exited = t == Termination.EXITED || t == Termination.DISK_LIMIT;
             sandbox.finish(new SandboxResult(t, exited ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, allCounts, denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, allCounts, allDenied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
             }
@@ -383,6 +385,7 @@ final class KvmTask implements SyscallContext {
             boolean forked = ready.getNow(-1L) > 0;
             int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
                     : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;
+            sandbox.processes.addDenied(denied);
             sandbox.processes.ended(pid, status, counts(), forked);
             if (machine != null) {
                 machine.close();
@@ -532,6 +535,9 @@ final class KvmTask implements SyscallContext {
             readAhead.syncAll();
         }
         long r = Sentry.call(Sentry.Platform.KVM, nr, this);
+        if (r == Errno.EPIPE.negated() && raisesSigpipe(nr)) {
+            SignalFrame.brokenPipe(this);
+        }
         if (r == Sentry.KILL) {
             deny(nr, name, null, "kill", entry.note());
             end(Termination.POLICY_VIOLATION, -1, Signal.SIGKILL, "policy violation: system call " + name + " is not allowed");
@@ -552,6 +558,17 @@ final class KvmTask implements SyscallContext {
                     Sentry.decision(Sentry.Platform.KVM, nr, r)));
         }
         return r;
+    }
+
+    /** Calls whose EPIPE comes with SIGPIPE: the writes, and sends without MSG_NOSIGNAL. */
+    private boolean raisesSigpipe(long nr) {
+        final long msgNoSignal = 0x4000;
+        return switch ((int) nr) {
+            case SyscallNr.WRITE, SyscallNr.WRITEV, 18 /* pwrite64 */ -> true;
+            case 44 /* sendto */ -> (args[3] & msgNoSignal) == 0;
+            case 46 /* sendmsg */ -> (args[2] & msgNoSignal) == 0;
+            default -> false;
+        };
     }
 
     /** A write to a pipe, socket or stdio: read-ahead windows of files stay valid across it. */

@@ -1,16 +1,10 @@
 package dev.palisade.sandbox.platform.kvm;
 
-import dev.palisade.sandbox.Limits;
-import dev.palisade.sandbox.SandboxSpec;
-import dev.palisade.sandbox.Termination;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 
 import static dev.palisade.sandbox.platform.kvm.KvmTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,27 +16,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * which is the reference for what a call means.
  */
 class KvmDynamicProgramTest {
-    private static final PtracePlatform PTRACE = new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, s -> { });
-    private static final Limits LIMITS = new Limits(20_000, 30_000, 512L << 20, 64, 64L << 20, 8L << 20);
-
     @BeforeAll
     static void kvm() {
         assumeKvm();
-    }
-
-    /** Runs the command on both platforms in a fresh workspace each and compares stdout, stderr and status. */
-    private static Run sameAsPtrace(Path dir, String stdin, String... command) throws Exception {
-        assumeTrue(PTRACE.unavailableReason().isEmpty(), () -> "ptrace platform unavailable: " + PTRACE.unavailableReason().orElse(""));
-        byte[] in = stdin == null ? null : stdin.getBytes(StandardCharsets.UTF_8);
-        Run kvm = run(PLATFORM, SandboxSpec.builder(List.of(command)).limits(LIMITS).build(), in);
-        Run ptrace = run(PTRACE, SandboxSpec.builder(List.of(command)).limits(LIMITS).build(), in);
-        String what = String.join(" ", command) + "\nkvm: " + kvm.result().message() + "\nkvm stderr: " + kvm.stderr();
-        assertThat(kvm.result().platform()).isEqualTo("kvm");
-        assertThat(kvm.stdout()).as("stdout of " + what).isEqualTo(ptrace.stdout());
-        assertThat(kvm.stderr()).as("stderr of " + what).isEqualTo(ptrace.stderr());
-        assertThat(kvm.result().termination()).as(what).isEqualTo(ptrace.result().termination());
-        assertThat(kvm.result().exitCode()).as(what).isEqualTo(ptrace.result().exitCode());
-        return kvm;
     }
 
     @Test
