@@ -70,7 +70,9 @@ final class SysFileMode {
             } else if (ns < 0 || ns >= 1_000_000_000L) {
                 return Errno.EINVAL.negated();
             } else {
-                t[i] = java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(sec, ns));
+                // a time_t beyond what Instant holds is clamped, as filesystems clamp to their own range
+                long clamped = Math.max(java.time.Instant.MIN.getEpochSecond(), Math.min(java.time.Instant.MAX.getEpochSecond(), sec));
+                t[i] = java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(clamped, ns));
             }
         }
         java.nio.file.Path host;
