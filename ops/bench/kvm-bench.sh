@@ -16,11 +16,13 @@ gcc -O2 -w -o "$work/bin/probe-dyn" sandbox-engine/src/test/resources/kvm/probe.
 # musl's read() is not patched: its small reads show the cost of the syscall instruction alone
 if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -w -o "$work/bin/probe-musl" sandbox-engine/src/test/resources/kvm/probe.c; fi
 head -c 100000000 /dev/urandom > "$work/data/big.bin"
-javac -cp "$jar" -d "$work/classes" ops/bench/kvm-bench/KvmBench.java
+javac -cp "$jar" -d "$work/classes" ops/bench/kvm-bench/KvmBench.java ops/bench/kvm-bench/ForkCost.java
 cp -r "${SHARED_DIR:-$(cd .. && pwd)/shared}/bench/kvm-spike" "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
 {
   echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   java -cp "$jar:$work/classes" KvmBench "$work/bin" "$work/data"
+  echo "# fork: a VM per process (copy) against write-protecting the parent (copy-on-write's first step)"
+  for n in 256 1024 4096; do java -cp "$jar:$work/classes" dev.palisade.sandbox.platform.kvm.ForkCost "$n"; done
   if [[ -x "$work/spike/spike" ]]; then
     echo "# C spike, same run (spike bench N=4000 reps=3):"
     for k in 26 20; do "$work/spike/spike" bench 4000 3 "$k"; done

@@ -53,8 +53,16 @@ public class KvmBench {
     }
 
     static String nativeRun(List<String> cmd, Path dir, long[] wall) throws Exception {
+        return nativeRun(cmd, dir, wall, false);
+    }
+
+    static String nativeRun(List<String> cmd, Path dir, long[] wall, boolean onlyPath) throws Exception {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (onlyPath) {
+            pb.environment().clear();
+            pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        }
         Process pr = pb.start();
         pr.getOutputStream().close();
         String s = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -191,16 +199,7 @@ public class KvmBench {
 
     /** A native run with only PATH in the environment, as the sandboxes get: its stdout, its wall time in {@code wall[0]}. */
     static String cleanNativeRun(List<String> cmd, Path dir, long[] wall) throws Exception {
-        long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().clear();
-        pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        Process pr = pb.start();
-        pr.getOutputStream().close();
-        String s = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        pr.waitFor();
-        wall[0] = System.nanoTime() - t0;
-        return s;
+        return nativeRun(cmd, dir, wall, true);
     }
 
     static void row(String name, List<String> cmd, List<String> nativeCmd, boolean ptrace) throws Exception {

@@ -292,6 +292,8 @@ final class KvmTask implements SyscallContext {
 
     // ------------------------------------------------------------------ processes
 
+    /** Processes per sandbox whatever the spec's limit (0 is no limit): each is a VM and a host thread. */
+    static final int MAX_PROCESSES = 256;
     private static final long CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
             CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_SETTID = 0x01000000;
 
@@ -309,6 +311,9 @@ final class KvmTask implements SyscallContext {
         }
         if ((flags & CLONE_THREAD) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0)) {
             return Errno.ENOSYS.negated();
+        }
+        if (sandbox.processes.count() >= MAX_PROCESSES) {
+            return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " processes per sandbox");
         }
         long[] regs = userRegisters();
         regs[0] = 0;
