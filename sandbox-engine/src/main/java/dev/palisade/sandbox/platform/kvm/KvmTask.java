@@ -82,7 +82,7 @@ final class KvmTask implements SyscallContext {
     SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
-    Termination endTermination;
+    volatile Termination endTermination;
     int endExitCode = -1;
     int endSignal;
     String endMessage;
@@ -106,7 +106,7 @@ final class KvmTask implements SyscallContext {
     }
 
     @Override
-    public void end(Termination t, int exitCode, int signal, String message) {
+    public synchronized void end(Termination t, int exitCode, int signal, String message) {
         if (endTermination == null) {
             endTermination = t;
             endExitCode = exitCode;
@@ -604,7 +604,8 @@ final class KvmTask implements SyscallContext {
         proc.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
     }
 
-    private long allowOutput(long n) {
+    /** Output budget of the sandbox (kept by pid 1; the forked processes share its stdout and stderr). */
+    private synchronized long allowOutput(long n) {
         long max = limits.outputBytes();
         if (max <= 0) {
             return n;
@@ -613,7 +614,9 @@ final class KvmTask implements SyscallContext {
         long ok = Math.max(0, Math.min(n, left));
         outputBytes += ok;
         if (ok < n) {
-            end(Termination.OUTPUT_LIMIT, -1, Signal.SIGKILL, "output limit of " + max + " bytes reached");
+            String why = "output limit of " + max + " bytes reached";
+            end(Termination.OUTPUT_LIMIT, -1, Signal.SIGKILL, why);
+            sandbox.stop(Termination.OUTPUT_LIMIT, why);   // a forked writer ends the whole sandbox, as pid 1's own write does
         }
         return ok;
     }
