@@ -17,7 +17,10 @@ gcc -O2 -w -o "$work/bin/probe-dyn" sandbox-engine/src/test/resources/kvm/probe.
 if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -w -o "$work/bin/probe-musl" sandbox-engine/src/test/resources/kvm/probe.c; fi
 head -c 100000000 /dev/urandom > "$work/data/big.bin"
 javac -cp "$jar" -d "$work/classes" ops/bench/kvm-bench/KvmBench.java ops/bench/kvm-bench/ForkCost.java
-cp -r "${SHARED_DIR:-$(cd .. && pwd)/shared}/bench/kvm-spike" "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
+# the C spike lives in the shared directory: next to the repository, or next to a worktree's parent
+shared=${SHARED_DIR:-}
+for d in ../shared ../../shared; do [[ -z $shared && -d $d/bench/kvm-spike ]] && shared=$(cd "$d" && pwd); done
+cp -r "$shared/bench/kvm-spike" "$work/spike" 2>/dev/null && make -s -C "$work/spike" spike >/dev/null 2>&1 || true
 {
   echo "# kvm bench $(date -u +%FT%TZ) on $(uname -r), $(nproc) cpus; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   java -cp "$jar:$work/classes" KvmBench "$work/bin" "$work/data"
@@ -26,6 +29,8 @@ cp -r "${SHARED_DIR:-$(cd .. && pwd)/shared}/bench/kvm-spike" "$work/spike" 2>/d
   if [[ -x "$work/spike/spike" ]]; then
     echo "# C spike, same run (spike bench N=4000 reps=3):"
     for k in 26 20; do "$work/spike/spike" bench 4000 3 "$k"; done
+  else
+    echo "# C spike not found (set SHARED_DIR to the directory holding bench/kvm-spike): no exit cost in this run"
   fi
   echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out"
