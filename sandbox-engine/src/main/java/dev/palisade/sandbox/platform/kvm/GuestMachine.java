@@ -239,6 +239,7 @@ final class GuestMachine implements AutoCloseable {
             Sregs s = vcpu.getSregs();
             segment(s, SREG_CS, UCS, 11, 3, false, true);
             segment(s, SREG_SS, UDS, 3, 3, true, false);
+            s.setLong(SREG_CR2, 0);   // a later fault on the path that loses the vector must not look like this page fault
             vcpu.setSregs(s);
         }
         vcpu.setRegs(r);

@@ -113,11 +113,16 @@ final class SyscallGate {
             if (!m.path.hasIdt()) {
                 long cr2 = m.cr2();
                 if (cr2 != 0 && cr2 != m.lstar) {
-                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip), 1, cr2);
+                    // the error code is lost too: a page the program has mapped was accessed against its protection
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip),
+                            m.memory.protOf(cr2) >= 0 ? 2 : 1, cr2);
                 }
                 int b0 = peek(rip, 0), b1 = peek(rip, 1);
                 if (b0 < 0) {
-                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip));
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip), 1, rip);
+                }
+                if (isDivide(rip)) {
+                    return new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip), 1, rip);
                 }
                 if (b0 == 0x0f && (b1 == 0x0b || b1 == 0xff || b1 == 0xb9)) {
                     return new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
@@ -156,6 +161,23 @@ final class SyscallGate {
     private static String pfKind(long err) {
         String what = (err & 16) != 0 ? "instruction fetch" : (err & 2) != 0 ? "write" : "read";
         return what + ((err & 1) != 0 ? " violating protection" : " of unmapped page");
+    }
+
+    /**
+     * Whether the instruction at {@code rip} is a DIV or IDIV (F6/F7 with ModRM reg 6 or 7, after
+     * legacy and REX prefixes): on the path that loses the vector, the likely fault of a divide.
+     */
+    private boolean isDivide(long rip) {
+        int i = 0, b = peek(rip, 0);
+        while (i < 14 && (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36
+                || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || (b >= 0x40 && b <= 0x4f))) {
+            b = peek(rip, ++i);
+        }
+        if (b != 0xf6 && b != 0xf7) {
+            return false;
+        }
+        int modrm = peek(rip, i + 1);
+        return modrm >= 0 && ((modrm >> 3) & 7) >= 6;
     }
 
     /** A byte at a user address, or -1 when unmapped. */
