@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * redirections, subshells and trap; coreutils; find | xargs; tar and gzip; python3's
  * subprocess; gcc compiling and running a program — the same output and status as on the ptrace
  * platform (the list PtraceBehaviourTest runs against native). Then what must stay contained: a
- * fork bomb meets the process limit, a child outliving the first process is stopped with it, and
- * a writer to a dead reader gets SIGPIPE.
+ * fork bomb meets the process limit, execve of a host file outside the sandbox finds nothing, a
+ * child outliving the first process is stopped with it, and a writer to a dead reader gets SIGPIPE.
  */
 class KvmProcessTest {
 
@@ -85,6 +85,16 @@ class KvmProcessTest {
         Run r = run(spec);
         assertThat(r.result().deniedCalls()).anySatisfy(d -> assertThat(d.detail()).contains("process limit 8"));
         assertThat(r.result().wallNanos()).isLessThan(20_000_000_000L);
+    }
+
+    @Test
+    void execve_of_a_host_file_outside_the_sandbox_finds_nothing(@TempDir Path host) throws Exception {
+        java.nio.file.Path outside = java.nio.file.Files.copy(Path.of("/bin/true"), host.resolve("outside"));
+        var spec = SandboxSpec.builder(List.of("/bin/sh", "-c", "exec " + outside)).limits(LIMITS).build();
+        Run r = run(spec);
+        assertThat(r.result().exitCode()).isEqualTo(127);
+        assertThat(r.stderr()).contains("not found");
+        assertThat(r.result().syscallCounts()).containsKey("execve");
     }
 
     @Test
