@@ -53,8 +53,16 @@ public class KvmBench {
     }
 
     static String nativeRun(List<String> cmd, Path dir, long[] wall) throws Exception {
+        return nativeRun(cmd, dir, wall, false);
+    }
+
+    static String nativeRun(List<String> cmd, Path dir, long[] wall, boolean onlyPath) throws Exception {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (onlyPath) {
+            pb.environment().clear();
+            pb.environment().put("PATH", "/usr/local/bin:/usr/bin:/bin");
+        }
         Process pr = pb.start();
         pr.getOutputStream().close();
         String s = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -166,5 +174,59 @@ public class KvmBench {
         System.out.printf("%-44s %12.1f %12.1f %12s%n", "busybox sha256sum 100 MB, ms (median of 3)", median(ns), median(ks),
                 ptrace ? String.format("%.1f", median(ps)) : "n/a");
         System.out.printf("ratios: kvm/native sha256sum %.2f; kvm syscall %.1f us%n", median(ks) / median(ns), median(k) / 1000);
+        programs(ptrace);
+    }
+
+    /**
+     * Whole runs of real programs, dynamically linked ones of the image included, on all three
+     * side by side: median wall time of a run, kvm's ratio to native and to ptrace, and the exits
+     * one kvm run makes (its system calls that left the guest).
+     */
+    static void programs(boolean ptrace) throws Exception {
+        System.out.printf("%n%-46s %9s %9s %9s %9s %9s %9s %11s%n", "whole run, ms (median of 5)", "native", "kvm", "ptrace",
+                "kvm/nat", "kvm/ptr", "exits", "kvm start");
+        row("static hello (glibc -static)", List.of("/bench-bin/probe-glibc", "hello"),
+                List.of(bin.resolve("probe-glibc").toString(), "hello"), ptrace);
+        row("dynamic hello (glibc, ld.so)", List.of("/bench-bin/probe-dyn", "hello"),
+                List.of(bin.resolve("probe-dyn").toString(), "hello"), ptrace);
+        row("/bin/echo hi (dynamic, image)", List.of("/bin/echo", "hi"), List.of("/bin/echo", "hi"), ptrace);
+        row("python3 -c 'print(1)'", List.of("/usr/bin/python3", "-c", "print(1)"), List.of("/usr/bin/python3", "-c", "print(1)"), ptrace);
+        row("sh -c '/bin/true; echo ok' (fork+exec+wait)", List.of("/bin/sh", "-c", "/bin/true; echo ok"),
+                List.of("/bin/sh", "-c", "/bin/true; echo ok"), ptrace);
+        row("sh -c 'ls /usr/bin | wc -l'", List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"),
+                List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"), ptrace);
+    }
+
+    /** A native run with only PATH in the environment, as the sandboxes get: its stdout, its wall time in {@code wall[0]}. */
+    static String cleanNativeRun(List<String> cmd, Path dir, long[] wall) throws Exception {
+        return nativeRun(cmd, dir, wall, true);
+    }
+
+    static void row(String name, List<String> cmd, List<String> nativeCmd, boolean ptrace) throws Exception {
+        List<Double> n = new ArrayList<>(), k = new ArrayList<>(), p = new ArrayList<>(), start = new ArrayList<>();
+        List<Double> exits = new ArrayList<>();
+        long[] w = new long[1];
+        String expect = cleanNativeRun(nativeCmd, data, w);
+        for (int i = 0; i < 6; i++) {
+            cleanNativeRun(nativeCmd, data, w);
+            Out o = sandbox("kvm", cmd, data);
+            if (!o.stdout().equals(expect)) {
+                throw new IllegalStateException(name + ": kvm printed " + o.stdout() + " (" + o.result().message() + ")");
+            }
+            Out q = ptrace ? sandbox("ptrace", cmd, data) : null;
+            if (i == 0) {
+                continue;   // warm-up: page cache, the parsed-ELF cache, a standby machine
+            }
+            n.add(w[0] / 1e6);
+            k.add(o.wallNs() / 1e6);
+            start.add(o.startupNs() / 1e6);
+            exits.add((double) o.result().syscallCounts().values().stream().mapToLong(Long::longValue).sum());
+            if (q != null) {
+                p.add(q.wallNs() / 1e6);
+            }
+        }
+        System.out.printf("%-46s %9.2f %9.2f %9s %9.1f %9s %9.0f %9.2f ms%n", name, median(n), median(k),
+                ptrace ? String.format("%.2f", median(p)) : "n/a", median(k) / median(n),
+                ptrace ? String.format("%.2f", median(k) / median(p)) : "n/a", median(exits), median(start));
     }
 }

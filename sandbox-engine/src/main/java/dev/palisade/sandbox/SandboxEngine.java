@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 /**
  * The entry point: knows the platforms of this build and picks one per spec.
  *
- * <p>{@link PlatformChoice#AUTO} takes KVM for a program KVM can run (a static ELF) when
+ * <p>{@link PlatformChoice#AUTO} takes KVM for a program KVM prefers (a static ELF) when
  * {@code /dev/kvm} works, and ptrace otherwise.
  */
 public final class SandboxEngine {
@@ -55,7 +55,7 @@ public final class SandboxEngine {
             case KVM -> usable("kvm", spec);
             case AUTO -> {
                 Optional<Platform> kvm = platform("kvm");
-                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().canRun(spec)) {
+                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().preferredFor(spec)) {
                     yield kvm.get();
                 }
                 yield usable("ptrace", spec);
@@ -73,7 +73,7 @@ public final class SandboxEngine {
         if (!p.canRun(spec)) {
             // the usual cause: a host path given as the program; paths resolve inside the sandbox's root
             throw new SandboxException("platform " + name + " cannot run " + spec.command().get(0)
-                    + (name.equals("kvm") ? ": it runs only static x86-64 executables" : "")
+                    + (name.equals("kvm") ? ": it runs only x86-64 ELF executables" : "")
                     + " (the program is looked up inside the sandbox's root; make a host directory visible with --bind)");
         }
         return p;

@@ -55,6 +55,8 @@ public final class KvmIoctls {
     public static final int SIZEOF_CPUID_ENTRY2 = 40;
     /** struct kvm_xcrs: nr_xcrs, flags, 16 x {xcr, reserved, value}, padding[16]. */
     public static final int SIZEOF_XCRS = 392;
+    /** struct kvm_xsave: the XSAVE image in the standard (non-compacted) format. */
+    public static final int SIZEOF_XSAVE = 4096;
 
     // ---- system ioctls (on /dev/kvm)
     public static final long KVM_GET_API_VERSION = io(0x00);
@@ -77,6 +79,8 @@ public final class KvmIoctls {
     public static final long KVM_SET_MSRS = iow(0x89, SIZEOF_MSRS_HEADER);
     public static final long KVM_SET_CPUID2 = iow(0x90, SIZEOF_CPUID2_HEADER);
     public static final long KVM_SET_XCRS = iow(0xa7, SIZEOF_XCRS);
+    public static final long KVM_GET_XSAVE = ior(0xa4, SIZEOF_XSAVE);
+    public static final long KVM_SET_XSAVE = iow(0xa5, SIZEOF_XSAVE);
 
     /** The only API version there has ever been; anything else is refused. */
     public static final int KVM_API_VERSION = 12;

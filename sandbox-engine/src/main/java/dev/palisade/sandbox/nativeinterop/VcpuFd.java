@@ -147,6 +147,25 @@ public final class VcpuFd implements AutoCloseable {
         return 0x3;
     }
 
+    /** The FPU, SSE and AVX state as an XSAVE image ({@code SIZEOF_XSAVE} bytes, standard format). */
+    public byte[] getXsave() {
+        try (Memory m = new Memory(SIZEOF_XSAVE)) {
+            if (KvmNative.ioctl(fd, KVM_GET_XSAVE, Pointer.nativeValue(m)) < 0) {
+                throw new KvmException("KVM_GET_XSAVE", KvmNative.lastError());
+            }
+            return m.getByteArray(0, SIZEOF_XSAVE);
+        }
+    }
+
+    /** Loads an XSAVE image; false when KVM refuses it as invalid (reserved bits, unknown features). */
+    public boolean setXsave(byte[] image) {
+        try (Memory m = new Memory(SIZEOF_XSAVE)) {
+            m.clear();
+            m.write(0, image, 0, Math.min(image.length, SIZEOF_XSAVE));
+            return KvmNative.ioctl(fd, KVM_SET_XSAVE, Pointer.nativeValue(m)) >= 0;
+        }
+    }
+
     /** KVM_SET_XCRS with XCR0 only. */
     public void setXcr0(long value) {
         try (Memory m = new Memory(SIZEOF_XCRS)) {

@@ -17,8 +17,13 @@ public interface Platform {
     /** Empty when this host can run the platform, else the reason it cannot (shown to the user). */
     Optional<String> unavailableReason();
 
-    /** Whether this platform can run the spec's program (KVM: only static ELF executables). */
+    /** Whether this platform can run the spec's program (KVM: x86-64 ELF executables, static or dynamic). */
     boolean canRun(SandboxSpec spec);
+
+    /** Whether {@code auto} should take this platform for the spec (KVM: static executables only). */
+    default boolean preferredFor(SandboxSpec spec) {
+        return canRun(spec);
+    }
 
     /** Starts the sandbox; throws {@code SandboxException} with a clear message when it cannot. */
     Sandbox start(SandboxSpec spec);

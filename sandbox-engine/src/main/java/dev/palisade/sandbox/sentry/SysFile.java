@@ -44,6 +44,11 @@ final class SysFile {
         return openat(c, AT_FDCWD, c.arg(0), c.arg(1));
     }
 
+    /** Creat implements Linux syscall creat(2): open with O_CREAT | O_WRONLY | O_TRUNC. */
+    static long creat(SyscallContext c) throws FsError {
+        return openat(c, AT_FDCWD, c.arg(0), 01 | 0100 | 01000);
+    }
+
     /** Openat implements Linux syscall openat(2). */
     static long openat(SyscallContext c) throws FsError {
         return openat(c, c.arg(0), c.arg(1), c.arg(2));

@@ -5,8 +5,9 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.Signal;
 
 /**
- * Signals where the Sentry keeps the process: dispositions and the mask are recorded, a signal a
- * program sends itself ends it (unless ignored), and no handler is ever run.
+ * Signals where the Sentry keeps the process: dispositions, the mask and the pending set; a
+ * signal the program sends itself is raised and delivered by the platform before the program
+ * resumes ({@link SignalFrame}), or ends it by its default action.
  */
 final class SysSignal {
     private static final int SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -16,7 +17,7 @@ final class SysSignal {
 
     /** Kill implements Linux syscall kill(2): only the program itself (pid 1, 0 or -1) exists. */
     static long kill(SyscallContext c) {
-        return deliver(c, c.arg(0), c.arg(1));
+        return deliver(c, c.arg(0), c.arg(1), SignalFrame.SI_USER);
     }
 
     /** Tkill implements Linux syscall tkill(2). */
@@ -24,7 +25,7 @@ final class SysSignal {
         if (c.arg(0) <= 0) {
             return Errno.EINVAL.negated();
         }
-        return deliver(c, c.arg(0), c.arg(1));
+        return deliver(c, c.arg(0), c.arg(1), SignalFrame.SI_TKILL);
     }
 
     /** Tgkill implements Linux syscall tgkill(2). */
@@ -35,10 +36,10 @@ final class SysSignal {
         if (c.arg(0) != c.pid()) {
             return Errno.ESRCH.negated();
         }
-        return deliver(c, c.arg(1), c.arg(2));
+        return deliver(c, c.arg(1), c.arg(2), SignalFrame.SI_TKILL);
     }
 
-    private static long deliver(SyscallContext c, long pid, long sig) {
+    private static long deliver(SyscallContext c, long pid, long sig, int code) {
         if (sig < 0 || sig > Signal.NSIG) {
             return Errno.EINVAL.negated();
         }
@@ -47,14 +48,36 @@ final class SysSignal {
             return Errno.ESRCH.negated();
         }
         int s = (int) sig;
-        if (s == 0 || c.process().ignores(s) || Signal.ignoredByDefault(s)) {
+        VirtualProcess p = c.process();
+        if (s == 0 || p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s))) {
+            return 0;
+        }
+        if (SignalFrame.handled(p, s) || (p.sigmask & (1L << (s - 1))) != 0) {
+            SignalFrame.raise(p, s, code, 0);
             return 0;
         }
         c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");
         return 0;
     }
 
-    /** Rt_sigaction implements Linux syscall rt_sigaction(2): dispositions are recorded, never run. */
+    /** Rt_sigreturn implements Linux syscall rt_sigreturn(2). */
+    static long rtSigreturn(SyscallContext c) {
+        return SignalFrame.sigreturn(c);
+    }
+
+    /** Rt_sigpending implements Linux syscall rt_sigpending(2). */
+    static long rtSigpending(SyscallContext c) {
+        if (Long.compareUnsigned(c.arg(1), 8) > 0) {
+            return Errno.EINVAL.negated();
+        }
+        VirtualProcess p = c.process();
+        byte[] set = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putLong(p.pendingSignals & p.sigmask).array();
+        c.memory().write(c.arg(0), set, 0, (int) c.arg(1));
+        return 0;
+    }
+
+    /** Rt_sigaction implements Linux syscall rt_sigaction(2). */
     static long rtSigaction(SyscallContext c) {
         long sig = c.arg(0), act = c.arg(1), oact = c.arg(2);
         if (sig < 1 || sig > Signal.NSIG || c.arg(3) != 8) {
@@ -84,7 +107,7 @@ final class SysSignal {
         return 0;
     }
 
-    /** Rt_sigprocmask implements Linux syscall rt_sigprocmask(2): the mask is recorded. */
+    /** Rt_sigprocmask implements Linux syscall rt_sigprocmask(2); unblocked pending signals arrive as it returns. */
     static long rtSigprocmask(SyscallContext c) {
         long how = c.arg(0), set = c.arg(1), oset = c.arg(2);
         if (c.arg(3) != 8) {

@@ -105,4 +105,52 @@ public interface SyscallContext {
     default void setFsBase(long base) {
         throw new IllegalStateException("the host kernel keeps this process");
     }
+
+    /**
+     * The task's general registers as it will resume after this call, in {@code struct kvm_regs}
+     * order (rax rbx rcx rdx rsi rdi rsp rbp r8–r15 rip rflags): rip is the return address.
+     */
+    default long[] userRegisters() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Resumes the task with {@code regs} (as {@link #userRegisters()}) instead of returning from the call. */
+    default void resumeWith(long[] regs) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** The task's FPU/SSE/AVX state as an XSAVE image (standard format). */
+    default byte[] fpuState() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** Loads an XSAVE image into the task; false when it is invalid. */
+    default boolean restoreFpuState(byte[] image) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /**
+     * Creates a child process that is a copy of the caller (fork, clone without CLONE_VM):
+     * returns the child's pid, a negated errno, or {@link Handler#RUN_NATIVELY} where the host
+     * kernel forks (ptrace).
+     */
+    default long forkProcess(long cloneFlags) {
+        return Handler.RUN_NATIVELY;
+    }
+
+    /**
+     * Replaces the caller's program (execve) with {@code path} resolved in the sandbox; returns
+     * only when it cannot (a negated errno). Only where the Sentry keeps the process.
+     */
+    default long execProgram(String path, java.util.List<String> argv, java.util.List<String> envp) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /**
+     * Waits for a child matching {@code pid} (as wait4: -1 any, &gt; 0 that one) to end:
+     * {pid, wait status}, {0, 0} with WNOHANG and none ended, or {negated errno}.
+     */
+    default long[] waitChild(long pid, boolean noHang) {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
 }

@@ -33,6 +33,9 @@ public final class VirtualProcess {
     /** sigaction per signal: handler, flags, restorer, mask. */
     final Map<Integer, long[]> sigactions = new HashMap<>();
     long sigmask;
+    /** Signals raised and not yet delivered (bit sig-1), and what each carries: si_code, si_addr or sender pid. */
+    long pendingSignals;
+    final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
@@ -86,6 +89,72 @@ public final class VirtualProcess {
                 f.release();
             }
         }
+    }
+
+    /**
+     * The child of a fork, in its own address space {@code childMem} (already a copy of this
+     * one): the same open files (shared, as Linux shares open file descriptions), cwd, umask,
+     * memory layout, dispositions and mask; no pending signals.
+     */
+    public VirtualProcess forkInto(AddressSpace childMem, HostFile.SizeLimit childLimit) {
+        VirtualProcess c = new VirtualProcess(childMem, fs, cwd, execPath, childLimit);
+        for (int i = 0; i < MAX_FDS; i++) {
+            if (fds[i] != null) {
+                fds[i].retain();
+                c.fds[i] = fds[i];
+                c.cloexec[i] = cloexec[i];
+            }
+        }
+        c.umask = umask;
+        c.brkStart = brkStart;
+        c.brk = brk;
+        c.mmapCursor = mmapCursor;
+        c.stackLow = stackLow;
+        sigactions.forEach((sig, a) -> c.sigactions.put(sig, a.clone()));
+        c.sigmask = sigmask;
+        c.nextSocketIno = nextSocketIno;
+        return c;
+    }
+
+    /**
+     * This process after execve of {@code newExecPath} in the fresh address space {@code newMem}:
+     * descriptors without close-on-exec move over (those with it are closed), cwd, umask and the
+     * mask stay, handled signals go back to their default, ignored ones stay ignored. This object
+     * gives up its descriptors.
+     */
+    public VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
+        VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);
+        for (int i = 0; i < MAX_FDS; i++) {
+            OpenFile f = fds[i];
+            fds[i] = null;
+            if (f != null && cloexec[i]) {
+                f.release();
+            } else if (f != null) {
+                n.fds[i] = f;
+            }
+            cloexec[i] = false;
+        }
+        n.umask = umask;
+        sigactions.forEach((sig, a) -> {
+            if (a[0] == 1) {
+                n.sigactions.put(sig, new long[] {1, 0, 0, 0});
+            }
+        });
+        n.sigmask = sigmask;
+        n.pendingSignals = pendingSignals;
+        n.pendingInfo.putAll(pendingInfo);
+        n.nextSocketIno = nextSocketIno;
+        return n;
+    }
+
+    /** The working directory (a sandbox path). */
+    public String cwd() {
+        return cwd;
+    }
+
+    /** Whether a pending signal is not blocked: the platform delivers it before the program resumes. */
+    public boolean signalDeliverable() {
+        return (pendingSignals & ~sigmask) != 0;
     }
 
     /** Whether the program ignores a signal (SIG_IGN). */

@@ -6,10 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A parsed static x86-64 ELF executable, PIE or not. Anything else — not ELF, 32-bit,
- * big-endian, another machine, a dynamic executable (PT_INTERP), a shared library, segments
- * outside the file or the user address space — is refused with an {@link ElfException} whose
- * message says what is wrong. Parsing reads only the given bytes and never throws anything else.
+ * A parsed x86-64 ELF executable, PIE or not, static or naming an interpreter ({@code PT_INTERP},
+ * which the loader maps at {@link GuestLayout#INTERP_BASE}). Anything else — not ELF, 32-bit,
+ * big-endian, another machine, a shared library without a dynamic section, a malformed
+ * interpreter name, segments outside the file or the user address space — is refused with an
+ * {@link ElfException} whose message says what is wrong. Parsing reads only the given bytes and
+ * never throws anything else.
  */
 final class ElfImage {
     static final int PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_PHDR = 6, PT_TLS = 7, PT_GNU_STACK = 0x6474e551;
@@ -31,14 +33,17 @@ final class ElfImage {
     final long phoff;
     final int phnum;
     final List<Segment> segments;
+    /** The path of {@code PT_INTERP} (the dynamic loader), or null for a static executable. */
+    final String interpreter;
 
-    private ElfImage(byte[] file, int type, long entry, long phoff, int phnum, List<Segment> segments) {
+    private ElfImage(byte[] file, int type, long entry, long phoff, int phnum, List<Segment> segments, String interpreter) {
         this.file = file;
         this.type = type;
         this.entry = entry;
         this.phoff = phoff;
         this.phnum = phnum;
         this.segments = segments;
+        this.interpreter = interpreter;
     }
 
     boolean pie() {
@@ -76,17 +81,13 @@ final class ElfImage {
         }
         List<Segment> segs = new ArrayList<>();
         boolean dynamic = false;
+        String interp = null;
         for (int i = 0; i < phnum; i++) {
             int o = (int) (phoff + 56L * i);
             Segment s = new Segment(b.getInt(o), b.getInt(o + 4), b.getLong(o + 8), b.getLong(o + 16),
                     b.getLong(o + 32), b.getLong(o + 40));
             if (s.type() == PT_INTERP) {
-                String interp = "";
-                if (s.offset() >= 0 && s.filesz() > 0 && s.filesz() < 4096 && s.offset() + s.filesz() <= f.length) {
-                    interp = new String(f, (int) s.offset(), (int) s.filesz() - 1, java.nio.charset.StandardCharsets.ISO_8859_1);
-                }
-                throw new ElfException("dynamically linked executable (interpreter " + interp
-                        + "); the KVM platform runs static executables only");
+                interp = interpreterName(f, s, interp);
             }
             if (s.type() == PT_DYNAMIC) {
                 dynamic = true;
@@ -116,7 +117,7 @@ final class ElfImage {
         if (type == ET_DYN && !dynamic) {
             throw new ElfException("ELF shared object without a dynamic section is not an executable");
         }
-        ElfImage img = new ElfImage(f, type, entry, phoff, phnum, List.copyOf(segs));
+        ElfImage img = new ElfImage(f, type, entry, phoff, phnum, List.copyOf(segs), interp);
         boolean entryInside = false;
         for (Segment s : segs) {
             if (s.type() == PT_LOAD && (s.flags() & 1) != 0 && entry >= s.vaddr() && entry < s.vaddr() + s.memsz()) {
@@ -129,23 +130,45 @@ final class ElfImage {
         return img;
     }
 
-    /** Quick check without loading: is this file a static x86-64 executable? */
-    static boolean isStaticExecutable(byte[] head) {
-        try {
-            parse(head);
-            return true;
-        } catch (ElfException | RuntimeException e) {
-            return false;
+    /** The NUL-terminated absolute path a {@code PT_INTERP} segment holds; one such segment at most. */
+    private static String interpreterName(byte[] f, Segment s, String before) throws ElfException {
+        if (before != null) {
+            throw new ElfException("malformed ELF: more than one interpreter");
         }
+        if (s.offset() < 0 || s.filesz() < 2 || s.filesz() > 4096 || s.offset() > f.length - s.filesz()) {
+            throw new ElfException("malformed ELF: interpreter name outside the file or longer than 4096 bytes");
+        }
+        int at = (int) s.offset(), n = (int) s.filesz() - 1;
+        if (f[at + n] != 0 || f[at] != '/') {
+            throw new ElfException("malformed ELF: interpreter name is not an absolute NUL-terminated path");
+        }
+        for (int i = at; i < at + n; i++) {
+            if (f[i] == 0) {
+                throw new ElfException("malformed ELF: interpreter name is not an absolute NUL-terminated path");
+            }
+        }
+        return new String(f, at, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** Whether it names an interpreter (a dynamically linked executable). */
+    boolean dynamic() {
+        return interpreter != null;
     }
 
     /** Where it was loaded, for the auxiliary vector and brk. */
     record Loaded(long bias, long entry, long phdr, int phnum, long end, long low) {
     }
 
-    /** Maps and copies the segments into guest memory. */
+    /** Maps and copies the segments into guest memory: a PIE at {@link GuestLayout#PIE_BASE}. */
     Loaded load(GuestMemory mem) {
-        long bias = pie() ? GuestLayout.PIE_BASE : 0;
+        return load(mem, pie() ? GuestLayout.PIE_BASE : 0);
+    }
+
+    /** Maps and copies the segments into guest memory, a PIE's at {@code bias} (0 for a fixed executable). */
+    Loaded load(GuestMemory mem, long bias) {
+        if (!pie()) {
+            bias = 0;
+        }
         java.util.Map<Long, Integer> prot = new java.util.TreeMap<>();
         long end = 0;
         long low = Long.MAX_VALUE;

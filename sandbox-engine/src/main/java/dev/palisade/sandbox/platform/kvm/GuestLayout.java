@@ -82,6 +82,8 @@ final class GuestLayout {
     static final long MMAP_TOP = 0x7fff_0000_0000L;
     /** Load base of position-independent executables. */
     static final long PIE_BASE = 0x5555_5555_4000L;
+    /** Load base of the interpreter ({@code PT_INTERP}) of a dynamic program: in the mmap area, as Linux places it. */
+    static final long INTERP_BASE = 0x7ffe_f7f0_0000L;
     /** Top of the user half (exclusive). */
     static final long USER_TOP = 0x8000_0000_0000L;
 

@@ -229,6 +229,22 @@ final class GuestMachine implements AutoCloseable {
         vcpu.setRegs(r);
     }
 
+    /**
+     * Resumes the program in ring 3 with {@code r} (kvm_regs order; rflags already sanitized): after
+     * a fault the vCPU sits in an exception stub in ring 0, so the user code and stack segments are
+     * loaded too.
+     */
+    void resumeUser(long[] r, boolean fromFault) {
+        if (fromFault) {
+            Sregs s = vcpu.getSregs();
+            segment(s, SREG_CS, UCS, 11, 3, false, true);
+            segment(s, SREG_SS, UDS, 3, 3, true, false);
+            s.setLong(SREG_CR2, 0);   // a later fault on the path that loses the vector must not look like this page fault
+            vcpu.setSregs(s);
+        }
+        vcpu.setRegs(r);
+    }
+
     /** cr2 from KVM_GET_SREGS (slow path, for fault reports). */
     long cr2() {
         return vcpu.getSregs().getLong(SREG_CR2);

@@ -210,6 +210,35 @@ final class GuestMemory implements AddressSpace {
         }
     }
 
+    /**
+     * Makes this (fresh) address space a copy of {@code parent}'s user pages, same addresses,
+     * same protection, contents copied: a forked process's memory. Counted against this
+     * allocator's limit like any mapping.
+     */
+    void copyFrom(GuestMemory parent) {
+        if (!phys.canAllocateUser(parent.pages.size())) {
+            throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached copying " + parent.pages.size() + " pages");
+        }
+        byte[] buf = new byte[(int) PAGE];
+        long step = 0;
+        for (var e : parent.pages.entrySet()) {
+            checkStop(step++);
+            long va = e.getKey() << 12;
+            int prot = (int) (e.getValue() & 7);
+            long from = e.getValue() & ~0xfffL;
+            long pa = from != 0 ? phys.allocUser() : 0;
+            if (pa != 0) {
+                parent.ram.read(from, buf, 0, buf.length);
+                ram.write(pa, buf, 0, buf.length);
+            }
+            Long old = pages.put(e.getKey(), pa | prot);
+            if (old != null && (old & ~0xfffL) != 0) {
+                phys.freeUser(old & ~0xfffL);
+            }
+            ram.putLong(pteSlot(va), pteFor(pa, prot));
+        }
+    }
+
     @Override
     public void unmap(long va, long len) {
         NavigableMap<Long, Long> r = range(va, len);

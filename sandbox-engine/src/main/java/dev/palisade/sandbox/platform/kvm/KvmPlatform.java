@@ -19,12 +19,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The KVM platform: a static x86-64 program in a VM with no guest kernel, its system calls
+ * The KVM platform: an x86-64 program (static, or dynamic with its interpreter) in a VM with no guest kernel, its system calls
  * carried out by the Java Sentry. See {@code docs/kvm.md}.
  */
 public final class KvmPlatform implements Platform {
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private static final long MAX_EXECUTABLE = 256L << 20;
+    static final long MAX_EXECUTABLE = 256L << 20;
     private volatile Optional<String> unavailable;
     private final java.util.function.Consumer<String> trace;
 
@@ -92,14 +92,22 @@ public final class KvmPlatform implements Platform {
     @Override
     public boolean canRun(SandboxSpec spec) {
         try {
-            Prepared p = prepare(spec, false);
-            return p != null;
+            return prepare(spec, false) != null;
         } catch (SandboxException e) {
             return false;
         }
     }
 
-    private record Prepared(VirtualFs fs, String execPath, ElfImage elf, Path tmp, Path ownWorkspace, String workdir) {
+    @Override
+    public boolean preferredFor(SandboxSpec spec) {
+        try {
+            return !prepare(spec, false).elf().dynamic();   // dynamic programs stay on ptrace until auto chooses by measurement
+        } catch (SandboxException e) {
+            return false;
+        }
+    }
+
+    private record Prepared(VirtualFs fs, String execPath, ElfImage elf, ElfImage interp, Path tmp, Path ownWorkspace, String workdir) {
     }
 
     private Prepared prepare(SandboxSpec spec, boolean keepDirs) {
@@ -147,7 +155,8 @@ public final class KvmPlatform implements Platform {
             } catch (ElfImage.ElfException e) {
                 throw new SandboxException(program + ": " + e.getMessage());
             }
-            return new Prepared(fs, exe.path(), elf, tmp, ownWs, workdir);
+            ElfImage interp = elf.dynamic() ? interpreter(fs, program, elf.interpreter) : null;
+            return new Prepared(fs, exe.path(), elf, interp, tmp, ownWs, workdir);
         } catch (IOException e) {
             if (keepDirs) {
                 deleteQuietly(tmp);
@@ -160,6 +169,28 @@ public final class KvmPlatform implements Platform {
                 deleteQuietly(ownWs);
             }
             throw e;
+        }
+    }
+
+    /** The interpreter a dynamic program names, resolved inside the sandbox: a static (PIE) ELF itself. */
+    private static ElfImage interpreter(VirtualFs fs, String program, String path) throws IOException {
+        VirtualFs.Resolved r;
+        try {
+            r = fs.resolve("/", path, true);
+        } catch (FsError e) {
+            throw new SandboxException(program + ": its interpreter " + path + " is not in the sandbox");
+        }
+        if (r.synthetic() || !Files.isRegularFile(r.host(), LinkOption.NOFOLLOW_LINKS) || Files.size(r.host()) > MAX_EXECUTABLE) {
+            throw new SandboxException(program + ": its interpreter " + path + " is not a regular file");
+        }
+        try {
+            ElfImage interp = parseCached(r.host());
+            if (interp.dynamic() || !interp.pie()) {
+                throw new SandboxException(program + ": its interpreter " + path + " is not a position-independent static ELF");
+            }
+            return interp;
+        } catch (ElfImage.ElfException e) {
+            throw new SandboxException(program + ": its interpreter " + path + ": " + e.getMessage());
         }
     }
 
@@ -201,7 +232,7 @@ public final class KvmPlatform implements Platform {
                 }
             });
 
-    private static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
+    static ElfImage parseCached(Path host) throws IOException, ElfImage.ElfException {
         var a = Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         ElfKey key = new ElfKey(host, a.fileKey(), a.size(), a.lastModifiedTime().toMillis());
         Object cached = ELF_CACHE.get(key);
@@ -265,7 +296,10 @@ public final class KvmPlatform implements Platform {
         Prepared p = prepare(spec, true);
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));
-        return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), spec.command(), envp,
+        if (!spec.environment().containsKey("PATH")) {
+            envp.add("PATH=/usr/local/bin:/usr/bin:/bin");   // as the ptrace platform: shells and compilers search it
+        }
+        return new KvmSandbox(new KvmLaunch(spec, p.fs(), p.workdir(), p.execPath(), p.elf(), p.interp(), spec.command(), envp,
                 p.tmp(), p.ownWorkspace(), trace), t0);
     }
 }

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A running KVM sandbox: one platform thread drives the vCPU ({@link KvmTask}); a watchdog
+ * A running KVM sandbox: one platform thread per process drives its vCPU ({@link KvmTask}); a watchdog
  * checks the CPU and wall limits every few milliseconds and, past one, sets the stop reason,
  * kicks the vCPU out of KVM_RUN and stops the guest memory's walks, so a guest spinning forever
  * and a handler working through a large range both end (the handler's time is the program's CPU).
@@ -60,8 +60,13 @@ final class KvmSandbox implements Sandbox {
     private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
     private volatile Thread thread;
     private final ScheduledFuture<?> watch;
-    private VcpuKicker kicker;
-    private GuestMemory memory;
+    /** The vCPUs and guest memories of the sandbox's processes, to kick and stop when it must end. */
+    private final java.util.List<VcpuKicker> kickers = new java.util.ArrayList<>();
+    private final java.util.List<GuestMemory> memories = new java.util.ArrayList<>();
+    /** The sandbox's processes. */
+    final KvmProcesses processes = new KvmProcesses();
+    /** Set when the first process (the sandbox's init) has ended: the others end too. */
+    private volatile boolean initEnded;
 
     KvmSandbox(KvmLaunch launch, long startNanos) {
         this.launch = launch;
@@ -72,24 +77,32 @@ final class KvmSandbox implements Sandbox {
     }
 
     boolean aborted() {
-        return stopReason != null;
+        return stopReason != null || initEnded;
     }
 
-    /** The vCPU to kick and the guest memory whose walks to stop when the sandbox must end. */
+    /** A vCPU to kick and a guest memory whose walks to stop when the sandbox must end. */
     synchronized void attach(VcpuKicker k, GuestMemory m) {
-        this.kicker = k;
-        this.memory = m;
-        if (stopReason != null) {
+        kickers.add(k);
+        memories.add(m);
+        if (aborted()) {
             k.kick();
             m.stop();
         }
     }
 
-    synchronized void detach() {
-        if (kicker != null) {
-            kicker.close();
-            kicker = null;
+    synchronized void detach(VcpuKicker k, GuestMemory m) {
+        if (k != null) {
+            k.close();
+            kickers.remove(k);
         }
+        memories.remove(m);
+    }
+
+    /** The first process ended: every other one is stopped (as when a pid namespace's init dies). */
+    synchronized void initEnded() {
+        initEnded = true;
+        kickers.forEach(VcpuKicker::kick);
+        memories.forEach(GuestMemory::stop);
     }
 
     /** Ends the sandbox for {@code why}; the first reason wins. */
@@ -99,12 +112,8 @@ final class KvmSandbox implements Sandbox {
         }
         stopMessage = message;
         stopReason = why;
-        if (kicker != null) {
-            kicker.kick();
-        }
-        if (memory != null) {
-            memory.stop();   // a handler deep in a walk over guest memory ends at its next check
-        }
+        kickers.forEach(VcpuKicker::kick);
+        memories.forEach(GuestMemory::stop);   // a handler deep in a walk over guest memory ends at its next check
         loopback.wakeup();   // a program blocked in accept or recv returns at once
     }
 

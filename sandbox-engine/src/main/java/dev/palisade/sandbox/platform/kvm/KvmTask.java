@@ -9,6 +9,7 @@ import dev.palisade.sandbox.abi.Signal;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.VcpuExit;
 import dev.palisade.sandbox.sentry.Sentry;
+import dev.palisade.sandbox.sentry.SignalFrame;
 import dev.palisade.sandbox.sentry.SentryFault;
 import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallContext;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 
 import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
+import static dev.palisade.sandbox.platform.kvm.GuestLayout.canonicalUser;
 
 /**
  * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
@@ -45,7 +47,13 @@ final class KvmTask implements SyscallContext {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     final KvmSandbox sandbox;
-    final KvmLaunch launch;
+    /** The program this process runs; execve replaces it. */
+    KvmLaunch launch;
+    /** This process's pid in the sandbox (1 for the first program). */
+    int pid;
+    private VcpuKicker kicker;
+    /** Set by execve: the loop resumes at the new program's entry instead of returning from the call. */
+    private boolean execed;
     /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
     private final long[] countByNumber = new long[SyscallTable.maxNumber() + 1];
     private final Map<String, Long> unknownCounts = new LinkedHashMap<>();
@@ -74,15 +82,22 @@ final class KvmTask implements SyscallContext {
     SyscallPatcher patcher;
 
     /** Set by a handler to end the run: exit_group, a fatal signal, a limit. */
-    Termination endTermination;
+    volatile Termination endTermination;
     int endExitCode = -1;
     int endSignal;
     String endMessage;
 
+    /** The sandbox's first process, pid 1. */
     KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
+        this(sandbox, launch, 1);
+        sandbox.processes.addRoot(this);
+    }
+
+    private KvmTask(KvmSandbox sandbox, KvmLaunch launch, int pid) {
         this.sandbox = sandbox;
         this.launch = launch;
         this.limits = launch.spec().limits();
+        this.pid = pid;
     }
 
     @Override
@@ -91,7 +106,7 @@ final class KvmTask implements SyscallContext {
     }
 
     @Override
-    public void end(Termination t, int exitCode, int signal, String message) {
+    public synchronized void end(Termination t, int exitCode, int signal, String message) {
         if (endTermination == null) {
             endTermination = t;
             endExitCode = exitCode;
@@ -130,7 +145,8 @@ final class KvmTask implements SyscallContext {
                 machine = new GuestMachine(path, memoryBytes(launch));
             }
             SyscallPath path = machine.path;
-            sandbox.attach(new VcpuKicker(machine.vcpu), machine.memory);
+            kicker = new VcpuKicker(machine.vcpu);
+            sandbox.attach(kicker, machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
@@ -160,11 +176,22 @@ final class KvmTask implements SyscallContext {
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
-            sandbox.detach();
+            sandbox.detach(kicker, machine == null ? null : machine.memory);
             long cpu = cpuNanos();
             if (proc != null) {
                 proc.closeAll();
             }
+            // as when a pid namespace's init ends: the other processes are stopped (their counts join the result)
+            sandbox.initEnded();
+            try {
+                sandbox.processes.awaitOthers(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Map<String, Long> allCounts = counts();
+            sandbox.processes.endedCounts().forEach((k, v) -> allCounts.merge(k, v, Long::sum));
+            List<DeniedCall> allDenied = new ArrayList<>(denied);
+            allDenied.addAll(sandbox.processes.endedDenied());
             sandbox.loopback.close();
             sandbox.closeOutputs();
             long peak = machine != null ? machine.memory.allocator().peakUserBytes() : 0;
@@ -186,7 +213,7 @@ final class KvmTask implements SyscallContext {
             }
             boolean exited = t == Termination.EXITED || t == Termination.DISK_LIMIT;
             sandbox.finish(new SandboxResult(t, exited ? endExitCode : -1, endSignal, msg, "kvm", cpu,
-                    System.nanoTime() - wall0, peak, counts(), denied, deniedDropped));
+                    System.nanoTime() - wall0, peak, allCounts, allDenied, deniedDropped));
             if (machine != null) {
                 machine.close();   // after the result: tearing the VM down takes a while and nobody waits for it
             }
@@ -194,19 +221,43 @@ final class KvmTask implements SyscallContext {
     }
 
     private void loop() {
-        var cpu = machine.vcpu;
         boolean trace = launch.spec().trace();
         while (true) {
             if (sandbox.stopReason != null) {
                 end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
                 return;
             }
+            if (sandbox.aborted()) {
+                end(Termination.KILLED, -1, Signal.SIGKILL, "the sandbox's first process ended");
+                return;
+            }
+            var cpu = machine.vcpu;   // execve replaces the machine
             VcpuExit e = cpu.run();
             if (gate.isSyscall(e)) {
                 long nr = cpu.reg(REG_RAX);
                 long result = dispatch(nr, trace);
                 if (endTermination != null) {
                     return;
+                }
+                if (execed) {   // the new program's registers are set: nothing returns from execve
+                    execed = false;
+                    continue;
+                }
+                if (resumeRegs != null) {   // rt_sigreturn: the frame's registers, not a return from the call
+                    long[] r = resumeRegs;
+                    resumeRegs = null;
+                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
+                        return;
+                    }
+                    continue;
+                }
+                if (proc.signalDeliverable() && canonicalUser(cpu.reg(REG_RCX))) {
+                    long[] r = userRegisters();
+                    r[0] = result;
+                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
+                        return;
+                    }
+                    continue;
                 }
                 if (!gate.complete(result)) {
                     end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format(
@@ -220,6 +271,16 @@ final class KvmTask implements SyscallContext {
                 continue;   // the loop head looks at why
             }
             SyscallGate.Fault f = gate.describe(e);
+            long[] at = f.signal() == 0 ? null : gate.faultRegisters(e);
+            if (at != null && SignalFrame.deliverFault(this, at, f.signal(), f.code(), f.address())) {
+                if (!resumeAfterSignals(at, true)) {
+                    return;
+                }
+                continue;
+            }
+            if (endTermination != null) {
+                return;
+            }
             if (f.signal() == 0) {
                 end(Termination.ENGINE_ERROR, -1, 0, f.reason());
             } else {
@@ -227,6 +288,229 @@ final class KvmTask implements SyscallContext {
             }
             return;
         }
+    }
+
+    // ------------------------------------------------------------------ processes
+
+    /** Processes per sandbox whatever the spec's limit (0 is no limit): each is a VM and a host thread. */
+    static final int MAX_PROCESSES = 256;
+    private static final long CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
+            CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_SETTID = 0x01000000;
+
+    /**
+     * Fork: a new process in a VM of its own whose memory is a copy of this one's (copied while
+     * this task waits), with the same registers (rax = 0), FS base and FPU state, on a vCPU
+     * thread of its own. Threads and shared memory (CLONE_THREAD, CLONE_VM without CLONE_VFORK)
+     * are not offered.
+     */
+    @Override
+    public long forkProcess(long flags) {
+        boolean clone = machine.vcpu.reg(REG_RAX) == SyscallNr.CLONE;
+        if (!clone) {
+            flags = 0;
+        }
+        if ((flags & CLONE_THREAD) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0)) {
+            return Errno.ENOSYS.negated();
+        }
+        if (sandbox.processes.count() >= MAX_PROCESSES) {
+            return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " processes per sandbox");
+        }
+        long[] regs = userRegisters();
+        regs[0] = 0;
+        if (clone && args[1] != 0) {
+            regs[6] = args[1];   // the child's stack
+        }
+        long fs = clone && (flags & CLONE_SETTLS) != 0 ? args[4] : machine.fsBase();
+        long childTid = clone && (flags & CLONE_CHILD_SETTID) != 0 ? args[3] : 0;
+        byte[] fpu = fpuState();
+        KvmTask child = new KvmTask(sandbox, launch, -1);
+        child.pid = sandbox.processes.add(child, pid);
+        java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> child.runForked(this, regs, fs, fpu, childTid, ready), "palisade-kvm-vcpu-" + child.pid);
+        t.setDaemon(true);
+        t.start();
+        long r;
+        try {
+            r = ready.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errno.EINTR.negated();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Errno.EAGAIN.negated();
+        }
+        if (r > 0 && clone && (flags & CLONE_PARENT_SETTID) != 0) {
+            try {
+                machine.memory.writeInt(args[2], (int) r);
+            } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+                // Linux ignores a bad parent_tid too
+            }
+        }
+        return r;
+    }
+
+    /** The child's side of {@link #forkProcess}: build, copy, report to the parent, run, record the exit. */
+    private void runForked(KvmTask parent, long[] regs, long fs, byte[] fpu, long childTid,
+                           java.util.concurrent.CompletableFuture<Long> ready) {
+        cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        try {
+            machine = new GuestMachine(parent.machine.path, memoryBytes(launch));
+            kicker = new VcpuKicker(machine.vcpu);
+            sandbox.attach(kicker, machine.memory);
+            gate = new SyscallGate(machine);
+            machine.memory.copyFrom(parent.machine.memory);
+            proc = parent.proc.forkInto(machine.memory, sizeLimit);
+            machine.setFsBase(fs);
+            machine.vcpu.setXsave(fpu);
+            if (childTid != 0) {
+                try {
+                    machine.memory.writeInt(childTid, pid);
+                } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+                    // as Linux: a bad child_tid is not an error of the fork
+                }
+            }
+            machine.resumeUser(regs, false);
+            ready.complete((long) pid);
+            loop();
+        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
+            ready.complete(Errno.ENOMEM.negated());
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            ready.complete(Errno.EAGAIN.negated());
+            end(Termination.KILLED, -1, Signal.SIGKILL, "stopped");
+        } catch (SentryFault e) {
+            sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": " + e.getMessage());
+        } catch (Throwable e) {
+            ready.complete(Errno.EAGAIN.negated());
+            sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": engine error: " + e);
+        } finally {
+            sandbox.detach(kicker, machine == null ? null : machine.memory);
+            if (proc != null) {
+                proc.closeAll();
+            }
+            boolean forked = ready.getNow(-1L) > 0;
+            int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
+                    : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;
+            sandbox.processes.addDenied(denied);
+            sandbox.processes.ended(pid, status, counts(), forked);
+            if (machine != null) {
+                machine.close();
+            }
+        }
+    }
+
+    /**
+     * Execve: the program at {@code path} (resolved in the sandbox from the cwd) replaces this
+     * process's in a fresh VM; descriptors without close-on-exec, cwd, mask and ignored signals
+     * carry over. Errors before the point of no return come back as the call's errno.
+     */
+    @Override
+    public long execProgram(String path, List<String> argv, List<String> envp) {
+        ElfImage elf, interp = null;
+        dev.palisade.sandbox.sentry.vfs.VirtualFs.Resolved r;
+        try {
+            r = launch.fs().resolve(proc.cwd(), path, true);
+            if (r.synthetic() || !java.nio.file.Files.isRegularFile(r.host(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return r.synthetic() || java.nio.file.Files.isDirectory(r.host()) ? Errno.EACCES.negated() : Errno.ENOENT.negated();
+            }
+            if (!java.nio.file.Files.isExecutable(r.host())) {
+                return Errno.EACCES.negated();
+            }
+            if (java.nio.file.Files.size(r.host()) > KvmPlatform.MAX_EXECUTABLE) {
+                return Errno.ENOMEM.negated();
+            }
+            elf = KvmPlatform.parseCached(r.host());
+            if (elf.dynamic()) {
+                var ri = launch.fs().resolve("/", elf.interpreter, true);
+                if (ri.synthetic() || !java.nio.file.Files.isRegularFile(ri.host(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    return Errno.ENOENT.negated();
+                }
+                interp = KvmPlatform.parseCached(ri.host());
+                if (interp.dynamic() || !interp.pie()) {
+                    return Errno.ELIBBAD.negated();
+                }
+            }
+        } catch (FsError e) {
+            return e.errno().negated();
+        } catch (ElfImage.ElfException e) {
+            return Errno.ENOEXEC.negated();
+        } catch (java.io.IOException e) {
+            return Errno.EIO.negated();
+        }
+        KvmLaunch next = new KvmLaunch(launch.spec(), launch.fs(), launch.workdir(), r.path(), elf, interp, List.copyOf(argv),
+                List.copyOf(envp), launch.tmpDir(), launch.ownWorkspace(), launch.trace());
+        GuestMachine old = machine;
+        GuestMachine fresh = new GuestMachine(old.path, memoryBytes(launch));
+        // the point of no return: from here a failure ends the process, as Linux's exec after flush_old_exec
+        sandbox.detach(kicker, old.memory);
+        machine = fresh;
+        kicker = new VcpuKicker(fresh.vcpu);
+        sandbox.attach(kicker, fresh.memory);
+        gate = new SyscallGate(fresh);
+        readAhead = null;
+        patcher = null;
+        proc = proc.execInto(fresh.memory, r.path());
+        launch = next;
+        old.close();
+        long[] entry = KvmStartup.load(next, fresh.memory, proc, null);
+        fresh.setEntry(entry[0], entry[1]);
+        execed = true;
+        return 0;
+    }
+
+    @Override
+    public long[] waitChild(long which, boolean noHang) {
+        try {
+            return sandbox.processes.await(pid, which, noHang, this::aborted);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new long[] {Errno.EINTR.negated()};
+        }
+    }
+
+    /** Registers rt_sigreturn restores; set by {@link #resumeWith}, installed by the loop. */
+    private long[] resumeRegs;
+
+    /**
+     * Resumes the program at {@code r}, first delivering any signal that is pending and not
+     * blocked (which points {@code r} at its handler). False when that ended the program.
+     */
+    private boolean resumeAfterSignals(long[] r, boolean fromRing0) {
+        if (proc.signalDeliverable() && !SignalFrame.deliverPending(this, r) && endTermination != null) {
+            return false;
+        }
+        if (!canonicalUser(r[16])) {
+            end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format("SIGSEGV: resuming at a non-user address 0x%x", r[16]));
+            return false;
+        }
+        r[17] = GuestLayout.sanitizeRflags(r[17]);
+        machine.resumeUser(r, fromRing0);
+        return true;
+    }
+
+    @Override
+    public long[] userRegisters() {
+        long[] r = new long[18];
+        for (int i = 0; i < 18; i++) {
+            r[i] = machine.vcpu.reg(8 * i);
+        }
+        r[16] = r[2];                              // a call returns to rcx
+        r[17] = GuestLayout.sanitizeRflags(r[11]); // with the flags of r11
+        return r;
+    }
+
+    @Override
+    public void resumeWith(long[] regs) {
+        resumeRegs = regs.clone();
+    }
+
+    @Override
+    public byte[] fpuState() {
+        return machine.vcpu.getXsave();
+    }
+
+    @Override
+    public boolean restoreFpuState(byte[] image) {
+        return machine.vcpu.setXsave(image);
     }
 
     private long cpuReg(int reg) {
@@ -256,6 +540,9 @@ final class KvmTask implements SyscallContext {
             readAhead.syncAll();
         }
         long r = Sentry.call(Sentry.Platform.KVM, nr, this);
+        if (r == Errno.EPIPE.negated() && raisesSigpipe(nr)) {
+            SignalFrame.brokenPipe(this);
+        }
         if (r == Sentry.KILL) {
             deny(nr, name, null, "kill", entry.note());
             end(Termination.POLICY_VIOLATION, -1, Signal.SIGKILL, "policy violation: system call " + name + " is not allowed");
@@ -278,6 +565,17 @@ final class KvmTask implements SyscallContext {
         return r;
     }
 
+    /** Calls whose EPIPE comes with SIGPIPE: the writes, and sends without MSG_NOSIGNAL. */
+    private boolean raisesSigpipe(long nr) {
+        final long msgNoSignal = 0x4000;
+        return switch ((int) nr) {
+            case SyscallNr.WRITE, SyscallNr.WRITEV, 18 /* pwrite64 */ -> true;
+            case 44 /* sendto */ -> (args[3] & msgNoSignal) == 0;
+            case 46 /* sendmsg */ -> (args[2] & msgNoSignal) == 0;
+            default -> false;
+        };
+    }
+
     /** A write to a pipe, socket or stdio: read-ahead windows of files stay valid across it. */
     private boolean writeToNonFile(long nr) {
         if (nr != SyscallNr.WRITE && nr != SyscallNr.WRITEV) {
@@ -289,7 +587,7 @@ final class KvmTask implements SyscallContext {
 
     private void deny(long nr, String name, Errno errno, String action, String detail) {
         if (denied.size() < MAX_DENIED) {
-            denied.add(new DeniedCall(VirtualProcess.PID, (int) nr, name, errno == null ? 0 : errno.value(), action,
+            denied.add(new DeniedCall(pid, (int) nr, name, errno == null ? 0 : errno.value(), action,
                     detail + " (0x" + Long.toHexString(args[0]) + ", 0x" + Long.toHexString(args[1]) + ", 0x"
                             + Long.toHexString(args[2]) + ")"));
         } else {
@@ -306,7 +604,8 @@ final class KvmTask implements SyscallContext {
         proc.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
     }
 
-    private long allowOutput(long n) {
+    /** Output budget of the sandbox (kept by pid 1; the forked processes share its stdout and stderr). */
+    private synchronized long allowOutput(long n) {
         long max = limits.outputBytes();
         if (max <= 0) {
             return n;
@@ -315,7 +614,9 @@ final class KvmTask implements SyscallContext {
         long ok = Math.max(0, Math.min(n, left));
         outputBytes += ok;
         if (ok < n) {
-            end(Termination.OUTPUT_LIMIT, -1, Signal.SIGKILL, "output limit of " + max + " bytes reached");
+            String why = "output limit of " + max + " bytes reached";
+            end(Termination.OUTPUT_LIMIT, -1, Signal.SIGKILL, why);
+            sandbox.stop(Termination.OUTPUT_LIMIT, why);   // a forked writer ends the whole sandbox, as pid 1's own write does
         }
         return ok;
     }
@@ -341,17 +642,17 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int pid() {
-        return VirtualProcess.PID;
+        return pid;
     }
 
     @Override
     public int tid() {
-        return VirtualProcess.PID;
+        return pid;
     }
 
     @Override
     public int ppid() {
-        return 0;   // the parent is outside the sandbox
+        return pid == 1 ? 0 : sandbox.processes.parentOf(pid);   // the first one's parent is outside the sandbox
     }
 
     @Override
@@ -366,7 +667,7 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int taskCount() {
-        return 1;
+        return sandbox.processes.count();
     }
 
     @Override
@@ -441,6 +742,8 @@ final class KvmTask implements SyscallContext {
         static long[] load(KvmLaunch l, GuestMemory mem, VirtualProcess p, ElfImage.Loaded preloaded) {
             ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
+            // a dynamic program starts in its interpreter, which finds the program through AT_PHDR and AT_ENTRY
+            ElfImage.Loaded interp = l.interp() == null ? null : l.interp().load(mem, GuestLayout.INTERP_BASE);
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
             if (!mem.isMapped(stackLow)) {
                 mapStack(mem);
@@ -470,7 +773,8 @@ final class KvmTask implements SyscallContext {
             mem.write(sp, rnd);
             long random = sp;
             long[][] auxv = {
-                    {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, 0}, {8, 0}, {9, img.entry()},
+                    {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, interp == null ? 0 : interp.bias()}, {8, 0},
+                    {9, img.entry()},
                     {11, VirtualProcess.UID}, {12, VirtualProcess.UID}, {13, VirtualProcess.GID}, {14, VirtualProcess.GID},
                     {15, platform}, {16, 0x178bfbffL}, {17, 100}, {23, 0}, {25, random}, {26, 2}, {31, execfn}, {0, 0}};
             int words = 1 + argv.size() + 1 + env.size() + 1 + 2 * auxv.length;
@@ -495,7 +799,7 @@ final class KvmTask implements SyscallContext {
                 mem.writeLong(at + 8, a[1]);
                 at += 16;
             }
-            return new long[] {img.entry(), sp, img.low()};
+            return new long[] {interp == null ? img.entry() : interp.entry(), sp, img.low()};
         }
 
         /** Maps the (zeroed) stack region; a machine built ahead of time has it already. */

@@ -51,8 +51,34 @@ final class SyscallGate {
         return true;
     }
 
-    /** A fault of the program: the signal Linux would send and a one-line reason. */
-    record Fault(int signal, String reason) {
+    /** A fault of the program: the signal Linux would send, a one-line reason, and the siginfo's si_code and si_addr. */
+    record Fault(int signal, String reason, int code, long address) {
+        Fault(int signal, String reason) {
+            this(signal, reason, 0, 0);
+        }
+    }
+
+    /**
+     * The program's registers at a fault (kvm_regs order), for a signal handler's frame; null
+     * when the exit does not carry them. On the IDT paths the general registers are intact and
+     * rip, rflags and rsp come from the exception frame on the IST stack.
+     */
+    long[] faultRegisters(VcpuExit e) {
+        long[] r = new long[18];
+        for (int i = 0; i < 18; i++) {
+            r[i] = cpu.reg(8 * i);
+        }
+        if (e instanceof VcpuExit.IoOut io && io.port() == PORT_EXCEPTION && m.path.hasIdt()) {
+            long pa = cpu.reg(REG_RSP) - KERNEL_BASE;
+            if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
+                return null;
+            }
+            r[16] = m.ram.getLong(pa + 16);
+            r[17] = m.ram.getLong(pa + 32);
+            r[6] = m.ram.getLong(pa + 40);
+            return r;
+        }
+        return e instanceof VcpuExit.Shutdown && !m.path.hasIdt() ? r : null;
     }
 
 
@@ -68,14 +94,17 @@ final class SyscallGate {
             long err = m.ram.getLong(pa + 8);
             long rip = m.ram.getLong(pa + 16);
             return switch (vec) {
-                case 14 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
-                        m.cr2(), pfKind(err), rip));
-                case 6 -> new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
-                case 0 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip));
-                case 16, 19 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip));
-                case 1, 3 -> new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip));
-                case 17 -> new Fault(Signal.SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip));
-                case 13 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip));
+                case 14 -> {
+                    long cr2 = m.cr2();
+                    yield new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (%s, rip 0x%x)",
+                            cr2, pfKind(err), rip), (err & 1) != 0 ? 2 : 1, cr2);   // SEGV_ACCERR : SEGV_MAPERR
+                }
+                case 6 -> new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip), 2, rip);
+                case 0 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip), 1, rip);
+                case 16, 19 -> new Fault(Signal.SIGFPE, String.format("SIGFPE: floating-point exception at rip 0x%x", rip), 0, rip);
+                case 1, 3 -> new Fault(Signal.SIGTRAP, String.format("SIGTRAP: breakpoint at rip 0x%x", rip), 1, rip);
+                case 17 -> new Fault(Signal.SIGBUS, String.format("SIGBUS: alignment check at rip 0x%x", rip), 1, rip);
+                case 13 -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: general protection fault at rip 0x%x", rip), 0x80, 0);
                 default -> new Fault(Signal.SIGSEGV, String.format("SIGSEGV: exception %d at rip 0x%x", vec, rip));
             };
         }
@@ -84,11 +113,16 @@ final class SyscallGate {
             if (!m.path.hasIdt()) {
                 long cr2 = m.cr2();
                 if (cr2 != 0 && cr2 != m.lstar) {
-                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip));
+                    // the error code is lost too: a page the program has mapped was accessed against its protection
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: page fault at address 0x%x (rip 0x%x)", cr2, rip),
+                            m.memory.protOf(cr2) >= 0 ? 2 : 1, cr2);
                 }
                 int b0 = peek(rip, 0), b1 = peek(rip, 1);
                 if (b0 < 0) {
-                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip));
+                    return new Fault(Signal.SIGSEGV, String.format("SIGSEGV: instruction fetch from unmapped rip 0x%x", rip), 1, rip);
+                }
+                if (isDivide(rip)) {
+                    return new Fault(Signal.SIGFPE, String.format("SIGFPE: divide error at rip 0x%x", rip), 1, rip);
                 }
                 if (b0 == 0x0f && (b1 == 0x0b || b1 == 0xff || b1 == 0xb9)) {
                     return new Fault(Signal.SIGILL, String.format("SIGILL: invalid opcode at rip 0x%x", rip));
@@ -127,6 +161,23 @@ final class SyscallGate {
     private static String pfKind(long err) {
         String what = (err & 16) != 0 ? "instruction fetch" : (err & 2) != 0 ? "write" : "read";
         return what + ((err & 1) != 0 ? " violating protection" : " of unmapped page");
+    }
+
+    /**
+     * Whether the instruction at {@code rip} is a DIV or IDIV (F6/F7 with ModRM reg 6 or 7, after
+     * legacy and REX prefixes): on the path that loses the vector, the likely fault of a divide.
+     */
+    private boolean isDivide(long rip) {
+        int i = 0, b = peek(rip, 0);
+        while (i < 14 && (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36
+                || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || (b >= 0x40 && b <= 0x4f))) {
+            b = peek(rip, ++i);
+        }
+        if (b != 0xf6 && b != 0xf7) {
+            return false;
+        }
+        int modrm = peek(rip, i + 1);
+        return modrm >= 0 && ((modrm >> 3) & 7) >= 6;
     }
 
     /** A byte at a user address, or -1 when unmapped. */

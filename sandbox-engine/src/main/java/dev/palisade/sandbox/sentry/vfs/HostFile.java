@@ -161,6 +161,11 @@ public final class HostFile extends OpenFile {
         return p;
     }
 
+    /** The host file, for calls that change its attributes (the Sentry checked the mount when it opened it). */
+    public Path hostPath() {
+        return host;
+    }
+
     @Override
     public FileStat stat() throws FsError {
         try {

@@ -29,12 +29,13 @@ public abstract class OpenFile {
         return accessMode == 1 || accessMode == 2;
     }
 
-    public final void retain() {
+    /** Adds a reference; synchronized because forked processes (one thread each on KVM) share descriptions. */
+    public final synchronized void retain() {
         refs++;
     }
 
     /** Drops one reference; closes the description when it was the last. */
-    public final void release() {
+    public final synchronized void release() {
         if (--refs == 0) {
             close();
         }

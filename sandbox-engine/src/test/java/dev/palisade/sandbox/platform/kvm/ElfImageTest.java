@@ -6,9 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Malformed or dynamic executables are refused with a clear message, never a crash. */
+/** Malformed executables are refused with a clear message, never a crash. */
 class ElfImageTest {
 
     @Test
@@ -21,10 +22,33 @@ class ElfImageTest {
     }
 
     @Test
-    void dynamic_executables_are_refused_naming_the_interpreter() throws Exception {
+    void dynamic_executables_name_their_interpreter_and_a_malformed_name_is_refused() throws Exception {
         byte[] ls = Files.readAllBytes(Path.of("/bin/ls"));
-        assertThatThrownBy(() -> ElfImage.parse(ls)).isInstanceOf(ElfImage.ElfException.class)
-                .hasMessageContaining("dynamically linked").hasMessageContaining("ld-linux");
+        ElfImage img = ElfImage.parse(ls);
+        assertThat(img.dynamic()).isTrue();
+        assertThat(img.interpreter).isEqualTo("/lib64/ld-linux-x86-64.so.2");
+        int at = interpreterOffset(ls);
+        byte[] unterminated = ls.clone();
+        unterminated[at + "/lib64/ld-linux-x86-64.so.2".length()] = 'x';
+        assertThatThrownBy(() -> ElfImage.parse(unterminated)).isInstanceOf(ElfImage.ElfException.class)
+                .hasMessageContaining("interpreter name");
+        byte[] relative = ls.clone();
+        relative[at] = 'l';
+        assertThatThrownBy(() -> ElfImage.parse(relative)).isInstanceOf(ElfImage.ElfException.class)
+                .hasMessageContaining("interpreter name");
+    }
+
+    /** File offset of the PT_INTERP string, from the program headers. */
+    private static int interpreterOffset(byte[] f) {
+        var b = java.nio.ByteBuffer.wrap(f).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long phoff = b.getLong(32);
+        for (int i = 0; i < (b.getShort(56) & 0xffff); i++) {
+            int o = (int) (phoff + 56L * i);
+            if (b.getInt(o) == ElfImage.PT_INTERP) {
+                return (int) b.getLong(o + 8);
+            }
+        }
+        throw new AssertionError("no PT_INTERP");
     }
 
     @Test

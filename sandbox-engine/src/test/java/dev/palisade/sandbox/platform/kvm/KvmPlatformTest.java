@@ -136,7 +136,8 @@ class KvmPlatformTest {
         var engine = dev.palisade.sandbox.SandboxEngine.create();
         assertThat(engine.resolve(spec(ws, "glibc", "hello").build()).name()).isEqualTo("kvm");
         var dynamic = SandboxSpec.builder(List.of("/bin/ls")).workspace(ws).build();
-        assertThat(PLATFORM.canRun(dynamic)).isFalse();
+        assertThat(PLATFORM.canRun(dynamic)).isTrue();
+        assertThat(PLATFORM.preferredFor(dynamic)).isFalse();
         engine.platform("ptrace").filter(p -> p.unavailableReason().isEmpty())
                 .ifPresent(p -> assertThat(engine.resolve(dynamic).name()).isEqualTo("ptrace"));
     }
@@ -258,11 +259,14 @@ class KvmPlatformTest {
     }
 
     @Test
-    void dynamic_and_garbage_executables_are_refused_with_a_clear_message(@TempDir Path ws) throws Exception {
-        SandboxSpec dyn = SandboxSpec.builder(List.of("/bin/ls")).workspace(ws).build();
+    void garbage_executables_and_missing_interpreters_are_refused_with_a_clear_message(@TempDir Path ws) throws Exception {
+        // a dynamic program whose interpreter is not in the sandbox's root (an image with only the program)
+        Path image = Files.createDirectories(ws.resolve("image/bin"));
+        Files.copy(Path.of("/bin/ls"), image.resolve("ls"));
+        SandboxSpec dyn = SandboxSpec.builder(List.of("/bin/ls")).root(ws.resolve("image")).workspace(ws).build();
         assertThat(PLATFORM.canRun(dyn)).isFalse();
         assertThatThrownBy(() -> PLATFORM.start(dyn)).isInstanceOf(SandboxException.class)
-                .hasMessageContaining("dynamically linked");
+                .hasMessageContaining("interpreter /lib64/ld-linux-x86-64.so.2 is not in the sandbox");
         byte[] junk = new byte[10_000];
         new Random(5).nextBytes(junk);
         Files.write(ws.resolve("junk"), junk);

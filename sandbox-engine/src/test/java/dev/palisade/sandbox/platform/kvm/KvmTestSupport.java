@@ -1,9 +1,12 @@
 package dev.palisade.sandbox.platform.kvm;
 
+import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.TestStreams;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.platform.Platform;
+import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Shared set-up for the KVM tests: skip without /dev/kvm, build test programs, run and compare. */
@@ -74,7 +78,12 @@ final class KvmTestSupport {
     }
 
     static Run run(SandboxSpec spec, byte[] stdin) throws Exception {
-        try (Sandbox s = PLATFORM.start(spec)) {
+        return run(PLATFORM, spec, stdin);
+    }
+
+    /** Runs {@code spec} on {@code platform} (the ptrace platform is the reference for KVM's behaviour). */
+    static Run run(Platform platform, SandboxSpec spec, byte[] stdin) throws Exception {
+        try (Sandbox s = platform.start(spec)) {
             CompletableFuture<byte[]> out = TestStreams.drain(s.stdout());
             CompletableFuture<byte[]> err = TestStreams.drain(s.stderr());
             if (stdin != null) {
@@ -98,5 +107,24 @@ final class KvmTestSupport {
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Native(p.waitFor(), out);
+    }
+
+    /** The reference for what a call means: the same command on the ptrace platform. */
+    static final PtracePlatform PTRACE = new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, s -> { });
+    static final Limits LIMITS = new Limits(20_000, 30_000, 512L << 20, 64, 64L << 20, 8L << 20);
+
+    /** Runs the command on both platforms in a fresh workspace each and compares stdout, stderr and status. */
+    static Run sameAsPtrace(Path dir, String stdin, String... command) throws Exception {
+        assumeTrue(PTRACE.unavailableReason().isEmpty(), () -> "ptrace platform unavailable: " + PTRACE.unavailableReason().orElse(""));
+        byte[] in = stdin == null ? null : stdin.getBytes(StandardCharsets.UTF_8);
+        Run kvm = run(PLATFORM, SandboxSpec.builder(List.of(command)).limits(LIMITS).build(), in);
+        Run ptrace = run(PTRACE, SandboxSpec.builder(List.of(command)).limits(LIMITS).build(), in);
+        String what = String.join(" ", command) + "\nkvm: " + kvm.result().message() + "\nkvm stderr: " + kvm.stderr();
+        assertThat(kvm.result().platform()).isEqualTo("kvm");
+        assertThat(kvm.stdout()).as("stdout of " + what).isEqualTo(ptrace.stdout());
+        assertThat(kvm.stderr()).as("stderr of " + what).isEqualTo(ptrace.stderr());
+        assertThat(kvm.result().termination()).as(what).isEqualTo(ptrace.result().termination());
+        assertThat(kvm.result().exitCode()).as(what).isEqualTo(ptrace.result().exitCode());
+        return kvm;
     }
 }

@@ -1,0 +1,146 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.abi.Errno;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The processes of one KVM sandbox: pids (the first program is 1, the sandbox's init), who is
+ * whose parent, and the exit status of each ended child until its parent waits for it (a
+ * zombie). A process whose parent ended is reparented to pid 1, as Linux does in a pid
+ * namespace. Waiting parents sleep on this table's monitor and are woken by each exit.
+ */
+final class KvmProcesses {
+    /** An ended child: its pid, its parent, and the wait status (exit code &lt;&lt; 8, or the signal). */
+    record Ended(int pid, int ppid, int status) {
+    }
+
+    private int nextPid = 2;
+    private final Map<Integer, KvmTask> live = new HashMap<>();
+    private final Map<Integer, Integer> parentOf = new HashMap<>();
+    private final List<Ended> zombies = new ArrayList<>();
+    /** Calls counted by the processes that have ended, merged into the sandbox's result. */
+    private final Map<String, Long> endedCounts = new HashMap<>();
+    /** Calls the ended processes were refused, for the sandbox's result (bounded as the first process's own). */
+    private final List<dev.palisade.sandbox.DeniedCall> endedDenied = new ArrayList<>();
+
+    synchronized void addRoot(KvmTask root) {
+        live.put(1, root);
+        parentOf.put(1, 0);
+    }
+
+    /** Registers a new child of {@code parent}; its pid. */
+    synchronized int add(KvmTask child, int parent) {
+        int pid = nextPid++;
+        live.put(pid, child);
+        parentOf.put(pid, parent);
+        return pid;
+    }
+
+    synchronized int count() {
+        return live.size();
+    }
+
+    synchronized int parentOf(int pid) {
+        return parentOf.getOrDefault(pid, 1);
+    }
+
+    /** Records that {@code pid} ended with {@code status}; its children go to pid 1. */
+    synchronized void ended(int pid, int status, Map<String, Long> counts) {
+        ended(pid, status, counts, true);
+    }
+
+    /** Like {@link #ended(int, int, Map)}; {@code existed} false: the fork failed and nobody was told the pid. */
+    synchronized void ended(int pid, int status, Map<String, Long> counts, boolean existed) {
+        live.remove(pid);
+        if (!existed) {
+            parentOf.remove(pid);
+            counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
+            notifyAll();
+            return;
+        }
+        int ppid = parentOf.getOrDefault(pid, 1);
+        parentOf.replaceAll((child, parent) -> parent == pid ? 1 : parent);
+        for (int i = 0; i < zombies.size(); i++) {
+            Ended z = zombies.get(i);
+            if (z.ppid() == pid) {
+                zombies.set(i, new Ended(z.pid(), 1, z.status()));
+            }
+        }
+        if (pid != 1) {
+            zombies.add(new Ended(pid, ppid, status));
+        }
+        counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
+        notifyAll();
+    }
+
+    /**
+     * Waits (on this monitor, woken by every exit) until a child of {@code parent} matching
+     * {@code pid} (-1: any) has ended and reaps it: {pid, status}; {0, 0} with {@code noHang} when
+     * none has; {-ECHILD} when no such child exists; {-EINTR} when the sandbox is ending.
+     */
+    synchronized long[] await(int parent, long pid, boolean noHang, BooleanSupplier aborted) throws InterruptedException {
+        while (true) {
+            for (Iterator<Ended> it = zombies.iterator(); it.hasNext(); ) {
+                Ended z = it.next();
+                if (z.ppid() == parent && (pid == -1 || z.pid() == pid)) {
+                    it.remove();
+                    parentOf.remove(z.pid());
+                    return new long[] {z.pid(), z.status()};
+                }
+            }
+            boolean any = parentOf.entrySet().stream().anyMatch(e -> e.getValue() == parent && live.containsKey(e.getKey())
+                    && (pid == -1 || e.getKey() == pid));
+            if (!any) {
+                return new long[] {Errno.ECHILD.negated()};
+            }
+            if (noHang) {
+                return new long[] {0, 0};
+            }
+            if (aborted.getAsBoolean()) {
+                return new long[] {Errno.EINTR.negated()};
+            }
+            wait(20);   // woken at once by an exit; the timeout only looks at the sandbox ending
+        }
+    }
+
+    /** The processes still running other than pid 1, to stop when the sandbox ends. */
+    synchronized List<KvmTask> others() {
+        List<KvmTask> l = new ArrayList<>();
+        live.forEach((pid, t) -> {
+            if (pid != 1) {
+                l.add(t);
+            }
+        });
+        return l;
+    }
+
+    /** Waits up to {@code millis} for every process but pid 1 to end. */
+    synchronized void awaitOthers(long millis) throws InterruptedException {
+        long until = System.nanoTime() + millis * 1_000_000L;
+        while (live.keySet().stream().anyMatch(pid -> pid != 1) && System.nanoTime() < until) {
+            wait(Math.max(1, (until - System.nanoTime()) / 1_000_000L));
+        }
+    }
+
+    synchronized Map<String, Long> endedCounts() {
+        return new HashMap<>(endedCounts);
+    }
+
+    synchronized void addDenied(List<dev.palisade.sandbox.DeniedCall> denied) {
+        for (var d : denied) {
+            if (endedDenied.size() < KvmTask.MAX_DENIED) {
+                endedDenied.add(d);
+            }
+        }
+    }
+
+    synchronized List<dev.palisade.sandbox.DeniedCall> endedDenied() {
+        return new ArrayList<>(endedDenied);
+    }
+}
