@@ -21,7 +21,7 @@ public final class CoveragePage {
     /** The ptrace column of an entry. */
     static String ptrace(Syscall s) {
         return switch (s.action()) {
-            case PASS -> "pass";
+            case PASS -> s.served() != null ? "served" : "pass";
             case EMULATE -> "emulated";
             case DENY -> "denied " + s.errno().name();
             case KILL -> "kill";
@@ -44,9 +44,13 @@ public final class CoveragePage {
     public static String render() {
         Map<Syscall.Action, Integer> ptrace = new EnumMap<>(Syscall.Action.class);
         Map<Syscall.KvmSupport, Integer> kvm = new EnumMap<>(Syscall.KvmSupport.class);
-        int denied = 0;
+        int denied = 0, served = 0;
         for (Syscall s : SyscallTable.ALL) {
-            ptrace.merge(s.action(), 1, Integer::sum);
+            if (s.served() != null) {
+                served++;
+            } else {
+                ptrace.merge(s.action(), 1, Integer::sum);
+            }
             if (s.action() == Syscall.Action.DENY || s.action() == Syscall.Action.KILL) {
                 denied++;
             } else {
@@ -61,6 +65,10 @@ public final class CoveragePage {
         b.append("| ptrace | meaning | calls |\n|---|---|---:|\n");
         b.append("| pass | the host kernel runs it; the seccomp filter lets it through without a stop | ")
                 .append(ptrace.getOrDefault(Syscall.Action.PASS, 0)).append(" |\n");
+        b.append("| served | a path call: the filter sends it to the Sentry (seccomp user notification), which reads the path ")
+                .append("once, resolves it in the sandbox's root at the program's identity and answers, or installs the descriptor it opened ")
+                .append("(engine option `palisade.ptrace.servePaths`, on by default; off and rootless: runs as pass) | ")
+                .append(served).append(" |\n");
         b.append("| emulated | stops at the Sentry, answered (or checked, then run) by its handler | ")
                 .append(ptrace.getOrDefault(Syscall.Action.EMULATE, 0)).append(" |\n");
         b.append("| denied | answered with the errno without running; recorded as a security event | ")

@@ -20,15 +20,16 @@ import java.util.List;
  * </ul>
  * Numbers are split into runs of equal verdict and found by binary search, so a call costs about
  * log2(runs) comparisons. With {@code traceAll} every call stops (for {@code --trace}).
+ * With path serving on, the calls {@link ServedPaths} names go to the Sentry's listener instead.
  */
 final class SeccompFilter {
 
     static final int AUDIT_ARCH_X86_64 = 0xC000003E;
     static final int RET_KILL_PROCESS = 0x80000000, RET_TRACE = 0x7ff00000, RET_ALLOW = 0x7fff0000;
-    private static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
+    static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
     private static final int OFF_NR = 0, OFF_ARCH = 4;
 
-    private record Insn(int code, int jt, int jf, int k) {
+    record Insn(int code, int jt, int jf, int k) {
     }
 
     private SeccompFilter() {
@@ -36,6 +37,11 @@ final class SeccompFilter {
 
     /** The sock_filter array, 8 bytes per instruction, little-endian. */
     static byte[] compile(boolean traceAll) {
+        return compile(traceAll, false);
+    }
+
+    /** The sock_filter array; {@code servePaths}: served path calls go to the listener, on every setting. */
+    static byte[] compile(boolean traceAll, boolean servePaths) {
         List<Insn> p = new ArrayList<>();
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
         p.add(new Insn(JEQ_K, 1, 0, AUDIT_ARCH_X86_64));
@@ -43,23 +49,23 @@ final class SeccompFilter {
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
         p.add(new Insn(JSET_K, 0, 1, 0x40000000));
         p.add(new Insn(RET_K, 0, 0, RET_KILL_PROCESS));
-        if (traceAll) {
+        if (traceAll && !servePaths) {
             p.add(new Insn(RET_K, 0, 0, RET_TRACE));
         } else {
             // runs [start, next start) of one verdict over 0..2^32
             List<long[]> runs = new ArrayList<>();
             int max = SyscallTable.maxNumber();
-            boolean current = allowed(0);
+            int current = verdict(0, traceAll, servePaths);
             long start = 0;
             for (int nr = 1; nr <= max + 1; nr++) {
-                boolean a = nr <= max && allowed(nr);
+                int a = nr <= max ? verdict(nr, traceAll, servePaths) : TRACE;
                 if (a != current) {
-                    runs.add(new long[]{start, current ? 1 : 0});
+                    runs.add(new long[]{start, current});
                     start = nr;
                     current = a;
                 }
             }
-            runs.add(new long[]{start, current ? 1 : 0});
+            runs.add(new long[]{start, current});
             emit(p, runs, 0, runs.size());
         }
         ByteBuffer b = ByteBuffer.allocate(p.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -69,15 +75,26 @@ final class SeccompFilter {
         return b.array();
     }
 
-    private static boolean allowed(int nr) {
+    /** Verdicts of a run: stop at the tracer, let through, or one of {@link ServedPaths}'s (2 and up). */
+    static final int TRACE = 0, ALLOW = 1;
+
+    private static int verdict(int nr, boolean traceAll, boolean servePaths) {
+        if (servePaths && ServedPaths.served(nr)) {
+            return ServedPaths.verdict(nr);
+        }
         Syscall s = SyscallTable.get(nr);
-        return s != null && s.action() == Syscall.Action.PASS;
+        return !traceAll && s != null && s.action() == Syscall.Action.PASS ? ALLOW : TRACE;
     }
 
     /** Binary search over runs[from, to): "nr >= start(mid)? right : left", long jumps through JA. */
     private static void emit(List<Insn> p, List<long[]> runs, int from, int to) {
         if (to - from == 1) {
-            p.add(new Insn(RET_K, 0, 0, runs.get(from)[1] == 1 ? RET_ALLOW : RET_TRACE));
+            int v = (int) runs.get(from)[1];
+            if (v >= ServedPaths.FIRST_VERDICT) {
+                ServedPaths.emit(p, v);
+            } else {
+                p.add(new Insn(RET_K, 0, 0, v == ALLOW ? RET_ALLOW : RET_TRACE));
+            }
             return;
         }
         int mid = (from + to) / 2;

@@ -1,0 +1,134 @@
+package dev.palisade.sandbox.nativeinterop;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+
+/**
+ * The supervisor's end of a seccomp user-notification filter ({@code SECCOMP_FILTER_FLAG_NEW_LISTENER}):
+ * receives the calls the filter sent to user space, checks that a notification is still pending
+ * ({@code SECCOMP_IOCTL_NOTIF_ID_VALID}) after reading the program's memory, answers with a value
+ * or an errno, or installs a descriptor in the program and answers with its number in one step
+ * ({@code SECCOMP_IOCTL_NOTIF_ADDFD} with {@code SECCOMP_ADDFD_FLAG_SEND}). One thread uses it.
+ */
+public final class SeccompListener implements AutoCloseable {
+    static {
+        Native.register(SeccompListener.class, NativeLibrary.getInstance("c"));
+    }
+
+    /** The filter's return value that sends a call to this listener. */
+    public static final int RET_USER_NOTIF = 0x7fc00000;
+    /** seccomp(2) filter flags: hand back a listener; after the supervisor took a call, only a fatal signal interrupts the wait. */
+    public static final int FLAG_NEW_LISTENER = 1 << 3, FLAG_WAIT_KILLABLE_RECV = 1 << 5;
+    static final long IOCTL_RECV = 0xC0502100L, IOCTL_SEND = 0xC0182101L, IOCTL_ID_VALID = 0x40082102L,
+            IOCTL_ADDFD = 0x40182103L, IOCTL_SET_FLAGS = 0x40082104L;
+    private static final int ADDFD_FLAG_SEND = 2, USER_NOTIF_FD_SYNC_WAKE_UP = 1, O_CLOEXEC = 02000000;
+    private static final short POLLIN = 1;
+    private static final int EINTR = 4, ENOENT = 2;
+
+    private static native int ioctl(int fd, long request, long arg);
+
+    private static native int poll(long fds, long nfds, int timeout);
+
+    private final int fd;
+    /** notification at 0 (80 bytes), response at 96, addfd at 128, id at 160, pollfd at 176. */
+    private final Memory mem = new Memory(192);
+    private final long base = com.sun.jna.Pointer.nativeValue(mem);
+
+    /** Takes ownership of {@code fd}, a listener descriptor of this process. */
+    public SeccompListener(int fd) {
+        this.fd = fd;
+    }
+
+    /**
+     * Asks the kernel to wake this listener's thread on the notifying task's CPU, and the task on
+     * this thread's, when they meet (Linux 6.6); false where the kernel does not offer it.
+     */
+    public boolean syncWakeUp() {
+        mem.setLong(160, USER_NOTIF_FD_SYNC_WAKE_UP);
+        return ioctl(fd, IOCTL_SET_FLAGS, base + 160) == 0;
+    }
+
+    /**
+     * Waits for the next call; false once no process uses the filter any more (or the listener
+     * was closed). The call is then in {@link #id}, {@link #tid}, {@link #nr}, {@link #arg}.
+     */
+    public boolean receive() {
+        while (true) {
+            mem.setInt(176, fd);
+            mem.setShort(180, POLLIN);
+            mem.setShort(182, (short) 0);
+            int n = poll(base + 176, 1, -1);
+            if (n < 0) {
+                if (Native.getLastError() == EINTR) {
+                    continue;
+                }
+                return false;
+            }
+            short revents = mem.getShort(182);
+            if ((revents & POLLIN) == 0) {
+                return false; // POLLHUP: the filter has no task left
+            }
+            mem.clear(80);
+            if (ioctl(fd, IOCTL_RECV, base) == 0) {
+                return true;
+            }
+            int e = Native.getLastError();
+            if (e != EINTR && e != ENOENT) {
+                return false;
+            }
+            // ENOENT: the task was killed between the wake-up and the receive
+        }
+    }
+
+    public long id() {
+        return mem.getLong(0);
+    }
+
+    /** The calling thread, in this process's pid namespace. */
+    public int tid() {
+        return mem.getInt(8);
+    }
+
+    public int nr() {
+        return mem.getInt(16);
+    }
+
+    public long arg(int i) {
+        return mem.getLong(32 + 8L * i);
+    }
+
+    /** Whether the received call still waits for its answer: the task's memory read since then was the task's. */
+    public boolean stillValid() {
+        mem.setLong(160, id());
+        return ioctl(fd, IOCTL_ID_VALID, base + 160) == 0;
+    }
+
+    /** Answers the received call with {@code value} ({@code error} 0) or with {@code -error}. */
+    public void answer(long value, int error) {
+        mem.setLong(96, id());
+        mem.setLong(104, value);
+        mem.setInt(112, error);
+        mem.setInt(116, 0);
+        ioctl(fd, IOCTL_SEND, base + 96); // ENOENT: the task is gone, nobody waits for the answer
+    }
+
+    /**
+     * Installs a duplicate of this process's {@code src} in the calling task and answers the call
+     * with its number; the negated errno when the kernel refuses (EMFILE at the task's limit).
+     */
+    public int installAndAnswer(int src, boolean cloexec) {
+        mem.setLong(128, id());
+        mem.setInt(136, ADDFD_FLAG_SEND);
+        mem.setInt(140, src);
+        mem.setInt(144, 0);
+        mem.setInt(148, cloexec ? O_CLOEXEC : 0);
+        int r = ioctl(fd, IOCTL_ADDFD, base + 128);
+        return r < 0 ? -Native.getLastError() : r;
+    }
+
+    @Override
+    public void close() {
+        HostCalls.close(fd);
+    }
+}
