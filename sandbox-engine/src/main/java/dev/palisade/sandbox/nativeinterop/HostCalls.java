@@ -55,11 +55,7 @@ public final class HostCalls {
      * {@code tid} through the two-iovec area at {@code iov} (32 bytes); the count moved, or -errno.
      */
     public static long copy(int tid, boolean toTask, long iov, long local, long remote, long len) {
-        com.sun.jna.Pointer p = new com.sun.jna.Pointer(iov);
-        p.setLong(0, local);
-        p.setLong(8, len);
-        p.setLong(16, remote);
-        p.setLong(24, len);
+        new com.sun.jna.Pointer(iov).write(0, new long[] {local, len, remote, len}, 0, 4);
         long r = toTask ? process_vm_writev(tid, iov, 1, iov + 16, 1, 0) : process_vm_readv(tid, iov, 1, iov + 16, 1, 0);
         return r < 0 ? -Native.getLastError() : r;
     }

@@ -34,6 +34,9 @@ public final class SeccompListener implements AutoCloseable {
     /** notification at 0 (80 bytes), response at 96, addfd at 128, id at 160, pollfd at 176. */
     private final Memory mem = new Memory(192);
     private final long base = com.sun.jna.Pointer.nativeValue(mem);
+    /** The received notification: id, pid|flags, nr|arch, ip, args[6]. */
+    private final long[] notif = new long[10];
+    private final long[] words = new long[3];
 
     /** Takes ownership of {@code fd}, a listener descriptor of this process. */
     public SeccompListener(int fd) {
@@ -55,9 +58,7 @@ public final class SeccompListener implements AutoCloseable {
      */
     public boolean receive() {
         while (true) {
-            mem.setInt(176, fd);
-            mem.setShort(180, POLLIN);
-            mem.setShort(182, (short) 0);
+            mem.setLong(176, fd & 0xffffffffL | (long) POLLIN << 32);
             int n = poll(base + 176, 1, -1);
             if (n < 0) {
                 if (Native.getLastError() == EINTR) {
@@ -71,6 +72,7 @@ public final class SeccompListener implements AutoCloseable {
             }
             mem.clear(80);
             if (ioctl(fd, IOCTL_RECV, base) == 0) {
+                mem.read(0, notif, 0, notif.length);
                 return true;
             }
             int e = Native.getLastError();
@@ -82,20 +84,20 @@ public final class SeccompListener implements AutoCloseable {
     }
 
     public long id() {
-        return mem.getLong(0);
+        return notif[0];
     }
 
     /** The calling thread, in this process's pid namespace. */
     public int tid() {
-        return mem.getInt(8);
+        return (int) notif[1];
     }
 
     public int nr() {
-        return mem.getInt(16);
+        return (int) notif[2];
     }
 
     public long arg(int i) {
-        return mem.getLong(32 + 8L * i);
+        return notif[4 + i];
     }
 
     /** Whether the received call still waits for its answer: the task's memory read since then was the task's. */
@@ -106,10 +108,10 @@ public final class SeccompListener implements AutoCloseable {
 
     /** Answers the received call with {@code value} ({@code error} 0) or with {@code -error}. */
     public void answer(long value, int error) {
-        mem.setLong(96, id());
-        mem.setLong(104, value);
-        mem.setInt(112, error);
-        mem.setInt(116, 0);
+        words[0] = id();
+        words[1] = value;
+        words[2] = error & 0xffffffffL; // error, then flags 0
+        mem.write(96, words, 0, 3);
         ioctl(fd, IOCTL_SEND, base + 96); // ENOENT: the task is gone, nobody waits for the answer
     }
 
@@ -118,11 +120,10 @@ public final class SeccompListener implements AutoCloseable {
      * with its number; the negated errno when the kernel refuses (EMFILE at the task's limit).
      */
     public int installAndAnswer(int src, boolean cloexec) {
-        mem.setLong(128, id());
-        mem.setInt(136, ADDFD_FLAG_SEND);
-        mem.setInt(140, src);
-        mem.setInt(144, 0);
-        mem.setInt(148, cloexec ? O_CLOEXEC : 0);
+        words[0] = id();
+        words[1] = ADDFD_FLAG_SEND | ((long) src << 32);
+        words[2] = (cloexec ? (long) O_CLOEXEC : 0L) << 32; // newfd 0, then its flags
+        mem.write(128, words, 0, 3);
         int r = ioctl(fd, IOCTL_ADDFD, base + 128);
         return r < 0 ? -Native.getLastError() : r;
     }

@@ -35,7 +35,7 @@ final class SysPath {
     private static final int IOV = 0, HOW = 64, OUT = 256, PATH = 1024, LINK = 5376, STATUS = 9728;
     /** Bytes of scratch the layout needs. */
     static final int SCRATCH = 13824;
-    private static final int PATH_MAX = 4096, PAGE = 4096, STAT_SIZE = 144, STATX_SIZE = 256, OPEN_HOW_SIZE = 24;
+    private static final int PATH_MAX = 4096, PAGE = 4096, FIRST_READ = 256, STAT_SIZE = 144, STATX_SIZE = 256, OPEN_HOW_SIZE = 24;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
     /** Flags open(2) knows; it ignores the rest where openat2(2) refuses them. */
     private static final int VALID_OPEN_FLAGS = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 | 040000
@@ -318,19 +318,31 @@ final class SysPath {
      */
     static byte[] readPath(HostTask t, long va) throws FsError {
         NativeScratch s = t.scratch();
-        byte[] b = new byte[PATH_MAX];
+        byte[] b = null;
         int got = 0;
         while (got < PATH_MAX) {
-            int chunk = (int) Math.min(PATH_MAX - got, PAGE - ((va + got) & (PAGE - 1)));
+            // most paths are short: a small first read, then up to the end of each page
+            int limit = got == 0 ? FIRST_READ : PATH_MAX - got;
+            int chunk = (int) Math.min(limit, PAGE - ((va + got) & (PAGE - 1)));
             long n = HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(PATH + got), va + got, chunk);
             if (n <= 0) {
                 throw new BadAddress(va + got);
             }
-            s.read(PATH + got, b, got, (int) n);
-            for (int i = got; i < got + n; i++) {
-                if (b[i] == 0) {
-                    return java.util.Arrays.copyOf(b, i);
+            byte[] more = new byte[(int) n];
+            s.read(PATH + got, more, 0, (int) n);
+            for (int i = 0; i < n; i++) {
+                if (more[i] == 0) {
+                    if (b == null) {
+                        return java.util.Arrays.copyOf(more, i);
+                    }
+                    byte[] p = java.util.Arrays.copyOf(b, got + i);
+                    System.arraycopy(more, 0, p, got, i);
+                    return p;
                 }
+            }
+            b = b == null ? java.util.Arrays.copyOf(more, PATH_MAX) : b;
+            if (got > 0) {
+                System.arraycopy(more, 0, b, got, (int) n);
             }
             got += (int) n;
         }
