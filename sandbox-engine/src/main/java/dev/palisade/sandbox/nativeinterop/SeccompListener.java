@@ -22,7 +22,7 @@ public final class SeccompListener implements AutoCloseable {
     public static final int FLAG_NEW_LISTENER = 1 << 3, FLAG_WAIT_KILLABLE_RECV = 1 << 5;
     static final long IOCTL_RECV = 0xC0502100L, IOCTL_SEND = 0xC0182101L, IOCTL_ID_VALID = 0x40082102L,
             IOCTL_ADDFD = 0x40182103L, IOCTL_SET_FLAGS = 0x40082104L;
-    private static final int ADDFD_FLAG_SEND = 2, USER_NOTIF_FD_SYNC_WAKE_UP = 1, O_CLOEXEC = 02000000;
+    private static final int ADDFD_FLAG_SEND = 2, USER_NOTIF_FLAG_CONTINUE = 1, USER_NOTIF_FD_SYNC_WAKE_UP = 1, O_CLOEXEC = 02000000;
     private static final short POLLIN = 1;
     private static final int EINTR = 4, ENOENT = 2;
 
@@ -113,6 +113,19 @@ public final class SeccompListener implements AutoCloseable {
         words[2] = error & 0xffffffffL; // error, then flags 0
         mem.write(96, words, 0, 3);
         ioctl(fd, IOCTL_SEND, base + 96); // ENOENT: the task is gone, nobody waits for the answer
+    }
+
+    /**
+     * Lets the kernel run the received call in the task as it would have without the filter
+     * ({@code SECCOMP_USER_NOTIF_FLAG_CONTINUE}): it reads the task's arguments again, so only for
+     * a call whose outcome nothing the task changes meanwhile can widen.
+     */
+    public void continueCall() {
+        words[0] = id();
+        words[1] = 0;
+        words[2] = (long) USER_NOTIF_FLAG_CONTINUE << 32;
+        mem.write(96, words, 0, 3);
+        ioctl(fd, IOCTL_SEND, base + 96);
     }
 
     /**

@@ -29,6 +29,13 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_WRONLY;
  * the program's {@code /proc/self} (and {@code /dev/fd}, {@code /dev/std*}) name its own entries
  * in the sandbox's {@code /proc}, and only its own {@code fd/N} and {@code exe} links are
  * reopened, through the host's {@code /proc} entry of the calling thread.
+ *
+ * <p>An {@code O_PATH} open is resolved and checked here, then let run by the kernel in the
+ * program ({@code SECCOMP_USER_NOTIF_FLAG_CONTINUE}), which re-reads the path: Linux installs no
+ * {@code O_PATH} file from another process. A path changed meanwhile gets an {@code O_PATH}
+ * descriptor of something in the program's own root at its own identity, which reads and writes
+ * nothing; every later use of it by path ({@code /proc/self/fd/N}, a dirfd) is served and
+ * checked again.
  */
 final class SysPath {
     /** Scratch layout: iovecs, open_how, stat results, the path, a link target, a /proc file. */
@@ -114,8 +121,10 @@ final class SysPath {
             programUmask(t);
         }
         NativeScratch s = t.scratch();
-        path = ownProc(t, path);
-        String ownLink = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == 0 ? ownLink(t, path) : null;
+        Where w = where(t, dirfd, path, resolve == 0);
+        path = w.path();
+        dirfd = w.dirfd();
+        String ownLink = resolve == 0 ? ownLink(t, path) : null;
         long fd;
         if (ownLink != null) {
             // the program's own descriptor or executable, reopened as Linux does for /proc/self/fd/N
@@ -136,8 +145,13 @@ final class SysPath {
             return fd;
         }
         try {
-            if (ownLink == null && !procEntryOffered(t, fd)) {
+            if (!procEntryOffered(t, fd)) {
                 return Errno.ENOENT.negated();
+            }
+            if ((flags & O_PATH) != 0) {
+                // the kernel installs no O_PATH file from another process (ADDFD takes it with fget):
+                // checked here, opened by the kernel in the program, which can reach nothing more by it
+                return Handler.RUN_NATIVELY;
             }
             return t.install((int) fd, (flags & O_CLOEXEC) != 0);
         } finally {
@@ -208,9 +222,10 @@ final class SysPath {
         if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
             return Errno.ENOENT.negated();
         }
-        path = ownProc(t, path);
+        Where w = where(t, dirfd, path, true);
+        path = w.path();
         NativeScratch s = t.scratch();
-        long base = base(t, dirfd, path, false);
+        long base = base(t, w.dirfd(), path, false);
         long r;
         try {
             r = HostCalls.call(HostCalls.NR_NEWFSTATAT, base, s.at(PATH), s.at(OUT), flags & 0xffffffffL);
@@ -232,9 +247,10 @@ final class SysPath {
         if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
             return Errno.ENOENT.negated();
         }
-        path = ownProc(t, path);
+        Where w = where(t, dirfd, path, true);
+        path = w.path();
         NativeScratch s = t.scratch();
-        long base = base(t, dirfd, path, false);
+        long base = base(t, w.dirfd(), path, false);
         long r;
         try {
             r = HostCalls.call(HostCalls.NR_STATX, base, s.at(PATH), flags & 0xffffffffL, c.arg(3) & 0xffffffffL, s.at(OUT));
@@ -268,8 +284,9 @@ final class SysPath {
         if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
             return Errno.ENOENT.negated();
         }
-        path = ownProc(t, path);
-        long base = base(t, dirfd, path, false);
+        Where w = where(t, dirfd, path, true);
+        path = w.path();
+        long base = base(t, w.dirfd(), path, false);
         try {
             return HostCalls.call(HostCalls.NR_FACCESSAT2, base, t.scratch().at(PATH), mode & 0xffffffffL, flags & 0xffffffffL, 0);
         } finally {
@@ -297,9 +314,10 @@ final class SysPath {
         if (!t.stillValid()) {
             return Handler.ANSWERED;
         }
-        path = ownProc(t, path);
+        Where w = where(t, dirfd, path, true);
+        path = w.path();
         NativeScratch s = t.scratch();
-        long base = base(t, dirfd, path, false);
+        long base = base(t, w.dirfd(), path, false);
         long r;
         try {
             r = HostCalls.call(HostCalls.NR_READLINKAT, base, s.at(PATH), s.at(LINK), Math.min(n, PATH_MAX));
@@ -431,12 +449,52 @@ final class SysPath {
         return b;
     }
 
+    /** A path and the descriptor it is resolved from. */
+    private record Where(long dirfd, byte[] path) {
+    }
+
+    /**
+     * The program's own names made explicit ({@link #ownProc}), and with {@code ownLinks} a path
+     * through one of its own {@code root}, {@code cwd} or {@code fd/N} links made the same path
+     * from that place: the links themselves are never followed by the Sentry's lookups.
+     */
+    private static Where where(HostTask t, long dirfd, byte[] p, boolean ownLinks) throws FsError {
+        p = ownProc(t, p);
+        if (!ownLinks || p.length < 8 || p[0] != '/' || p[1] != 'p') {
+            return new Where(dirfd, p);
+        }
+        String s = new String(p, StandardCharsets.ISO_8859_1);
+        String own = "/proc/" + t.nsTgid() + "/";
+        if (!s.startsWith(own)) {
+            return new Where(dirfd, p);
+        }
+        String rest = s.substring(own.length());
+        String path;
+        if (rest.startsWith("root/")) {
+            path = rest.substring(4);
+        } else if (rest.startsWith("cwd/")) {
+            dirfd = AT_FDCWD;
+            path = rest.length() > 4 ? rest.substring(4) : ".";
+        } else if (rest.startsWith("fd/") && rest.indexOf('/', 3) > 3
+                && rest.substring(3, rest.indexOf('/', 3)).chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                && rest.indexOf('/', 3) < 13) {
+            int slash = rest.indexOf('/', 3);
+            dirfd = Integer.parseInt(rest.substring(3, slash));
+            path = slash + 1 < rest.length() ? rest.substring(slash + 1) : ".";
+        } else {
+            return new Where(dirfd, p);
+        }
+        byte[] b = path.getBytes(StandardCharsets.ISO_8859_1);
+        putPath(t.scratch(), b);
+        return new Where(dirfd, b);
+    }
+
     private static boolean prefix(String s, String p) {
         return s.startsWith(p) && (s.length() == p.length() || s.charAt(p.length()) == '/');
     }
 
     /**
-     * For the program's own {@code /proc/<pid>/fd/N} and {@code /proc/<pid>/exe} (nothing after
+     * For the program's own {@code /proc/<pid>/fd/N}, {@code exe}, {@code cwd} and {@code root} (nothing after
      * them): the host {@code /proc} name of the same link of the calling thread; else null.
      */
     private static String ownLink(HostTask t, byte[] p) {
@@ -452,8 +510,8 @@ final class SysPath {
             return null;
         }
         String rest = s.substring(own.length());
-        if (rest.equals("exe")) {
-            return t.hostTid() + "/exe";
+        if (rest.equals("exe") || rest.equals("cwd") || rest.equals("root")) {
+            return t.hostTid() + "/" + rest;
         }
         if (rest.startsWith("fd/") && rest.length() > 3 && rest.length() < 14
                 && rest.substring(3).chars().allMatch(ch -> ch >= '0' && ch <= '9')) {

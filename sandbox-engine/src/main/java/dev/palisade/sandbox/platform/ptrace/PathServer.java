@@ -102,6 +102,29 @@ final class PathServer implements SyscallContext, HostTask {
         return server;
     }
 
+    /**
+     * Classes the serving thread may need, loaded before it leaves the host's root: after its
+     * chroot, a class file on the host (a class directory, a jar opened later) is out of its reach.
+     */
+    private static final String[] PRELOADED = {"dev.palisade.sandbox.sentry.SysPath", "dev.palisade.sandbox.sentry.BadAddress",
+            "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
+            "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
+            "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags"};
+
+    private static void preload() {
+        ClassLoader loader = PathServer.class.getClassLoader();
+        try {
+            for (String name : PRELOADED) {
+                Class<?> k = Class.forName(name, true, loader);
+                for (Class<?> nested : k.getDeclaredClasses()) {
+                    Class.forName(nested.getName(), true, loader);
+                }
+            }
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("path serving: " + e.getMessage(), e);
+        }
+    }
+
     private static long open(NativeScratch s, String path) {
         byte[] b = path.getBytes(StandardCharsets.US_ASCII);
         s.write(0, b, 0, b.length);
@@ -111,6 +134,7 @@ final class PathServer implements SyscallContext, HostTask {
 
     private void run() {
         try {
+            preload();
             if (!becomeProgramView()) {
                 return;
             }
@@ -171,14 +195,21 @@ final class PathServer implements SyscallContext, HostTask {
         } catch (RuntimeException e) {
             // the sandbox is ending (OutOfTaskMemory, TaskStopped): the task is gone or going
             result = Errno.EINTR.negated();
+        } catch (Error e) {
+            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + SyscallTable.nameOf(nr) + ": " + e);
+            result = Errno.EIO.negated();
         }
         if (trace != null) {
             trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
                     + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") "
-                    + (result == Handler.ANSWERED ? "-> descriptor installed" : "= " + (result < 0 && result > -4096
+                     + (result == Handler.ANSWERED ? "-> descriptor installed" : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it" : "= " + (result < 0 && result > -4096
                     ? "-" + Errno.nameOf((int) -result) : Long.toString(result))) + " (served)");
         }
         if (result == Handler.ANSWERED) {
+            return;
+        }
+        if (result == Handler.RUN_NATIVELY) {
+            listener.continueCall();
             return;
         }
         if (result < 0 && result > -4096) {
