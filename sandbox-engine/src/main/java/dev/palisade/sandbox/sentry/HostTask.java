@@ -30,6 +30,9 @@ public interface HostTask {
      */
     long install(int fd, boolean cloexec);
 
+    /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
+    long fileSizeLimit();
+
     /** The calling task's process id in the sandbox's pid space. */
     int nsTgid();
 

@@ -9,11 +9,13 @@ import java.nio.charset.StandardCharsets;
 
 import static dev.palisade.sandbox.abi.OpenFlags.AT_EMPTY_PATH;
 import static dev.palisade.sandbox.abi.OpenFlags.AT_FDCWD;
+import static dev.palisade.sandbox.abi.OpenFlags.AT_REMOVEDIR;
 import static dev.palisade.sandbox.abi.OpenFlags.AT_SYMLINK_NOFOLLOW;
 import static dev.palisade.sandbox.abi.OpenFlags.O_CLOEXEC;
 import static dev.palisade.sandbox.abi.OpenFlags.O_CREAT;
 import static dev.palisade.sandbox.abi.OpenFlags.O_DIRECTORY;
 import static dev.palisade.sandbox.abi.OpenFlags.O_NOFOLLOW;
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
 import static dev.palisade.sandbox.abi.OpenFlags.O_PATH;
 import static dev.palisade.sandbox.abi.OpenFlags.O_TRUNC;
 import static dev.palisade.sandbox.abi.OpenFlags.O_WRONLY;
@@ -38,11 +40,16 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_WRONLY;
  * checked again.
  */
 final class SysPath {
-    /** Scratch layout: iovecs, open_how, stat results, the path, a link target, a /proc file. */
-    private static final int IOV = 0, HOW = 64, OUT = 256, PATH = 1024, LINK = 5376, STATUS = 9728;
+    /**
+     * Scratch layout: iovecs, open_how, an empty string, times, stat results, names in /proc, the
+     * path, a second path, a link target, a /proc file.
+     */
+    private static final int IOV = 0, HOW = 64, EMPTY = 120, TIMES = 128, OUT = 256, NAME = 768, PATH = 1280,
+            PATH2 = 5632, LINK = 9984, STATUS = 14336;
     /** Bytes of scratch the layout needs. */
-    static final int SCRATCH = 13824;
-    private static final int PATH_MAX = 4096, PAGE = 4096, FIRST_READ = 256, STAT_SIZE = 144, STATX_SIZE = 256, OPEN_HOW_SIZE = 24;
+    static final int SCRATCH = 18432;
+    private static final int PATH_MAX = 4096, PAGE = 4096, FIRST_READ = 256, STAT_SIZE = 144, STATX_SIZE = 256, STATFS_SIZE = 120,
+            OPEN_HOW_SIZE = 24;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
     /** Flags open(2) knows; it ignores the rest where openat2(2) refuses them. */
     private static final int VALID_OPEN_FLAGS = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 | 040000
@@ -105,7 +112,7 @@ final class SysPath {
     private static long open(SyscallContext c, long dirfd, long pathVa, long flags, long mode, long resolve, boolean legacy)
             throws FsError {
         HostTask t = c.hostTask();
-        byte[] path = readPath(t, pathVa);
+        byte[] path = readPath(t, pathVa, PATH);
         if (!t.stillValid()) {
             return Handler.ANSWERED;
         }
@@ -121,14 +128,14 @@ final class SysPath {
             programUmask(t);
         }
         NativeScratch s = t.scratch();
-        Where w = where(t, dirfd, path, resolve == 0);
+        Where w = where(t, dirfd, path, PATH, resolve == 0);
         path = w.path();
         dirfd = w.dirfd();
         String ownLink = resolve == 0 ? ownLink(t, path) : null;
         long fd;
         if (ownLink != null) {
             // the program's own descriptor or executable, reopened as Linux does for /proc/self/fd/N
-            putPath(s, ownLink.getBytes(StandardCharsets.US_ASCII));
+            putPath(s, PATH, ownLink.getBytes(StandardCharsets.US_ASCII));
             fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(PATH), (flags | O_CLOEXEC) & 0xffffffffL, mode);
         } else {
             long base = base(t, dirfd, path, (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0);
@@ -175,9 +182,9 @@ final class SysPath {
             return true;
         }
         byte[] name = ("self/fd/" + fd).getBytes(StandardCharsets.US_ASCII);
-        s.write(STATUS, name, 0, name.length);
-        s.putByte(STATUS + name.length, (byte) 0);
-        long n = HostCalls.call(HostCalls.NR_READLINKAT, t.hostProc(), s.at(STATUS), s.at(LINK), PATH_MAX);
+        s.write(NAME, name, 0, name.length);
+        s.putByte(NAME + name.length, (byte) 0);
+        long n = HostCalls.call(HostCalls.NR_READLINKAT, t.hostProc(), s.at(NAME), s.at(LINK), PATH_MAX);
         if (n <= 0) {
             return false;
         }
@@ -215,49 +222,39 @@ final class SysPath {
 
     private static long fstatat(SyscallContext c, long dirfd, long pathVa, long bufVa, int flags) throws FsError {
         HostTask t = c.hostTask();
-        byte[] path = readPath(t, pathVa);
-        if (!t.stillValid()) {
-            return Handler.ANSWERED;
-        }
-        if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
-            return Errno.ENOENT.negated();
-        }
-        Where w = where(t, dirfd, path, true);
-        path = w.path();
-        NativeScratch s = t.scratch();
-        long base = base(t, w.dirfd(), path, false);
-        long r;
-        try {
-            r = HostCalls.call(HostCalls.NR_NEWFSTATAT, base, s.at(PATH), s.at(OUT), flags & 0xffffffffL);
-        } finally {
-            release(base);
-        }
-        return r < 0 ? r : copyOut(t, bufVa, OUT, STAT_SIZE, 0);
+        return onePath(t, dirfd, pathVa, flags, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_NEWFSTATAT, base, path, t.scratch().at(OUT), flags & 0xffffffffL);
+            return r < 0 ? r : copyOut(t, bufVa, OUT, STAT_SIZE, 0);
+        });
     }
 
     /** Statx implements Linux syscall statx(2). */
     static long statx(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
-        long dirfd = c.arg(0);
         int flags = (int) c.arg(2);
-        byte[] path = readPath(t, c.arg(1));
-        if (!t.stillValid()) {
-            return Handler.ANSWERED;
-        }
-        if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
-            return Errno.ENOENT.negated();
-        }
-        Where w = where(t, dirfd, path, true);
-        path = w.path();
-        NativeScratch s = t.scratch();
-        long base = base(t, w.dirfd(), path, false);
-        long r;
-        try {
-            r = HostCalls.call(HostCalls.NR_STATX, base, s.at(PATH), flags & 0xffffffffL, c.arg(3) & 0xffffffffL, s.at(OUT));
-        } finally {
-            release(base);
-        }
-        return r < 0 ? r : copyOut(t, c.arg(4), OUT, STATX_SIZE, 0);
+        long mask = c.arg(3) & 0xffffffffL, bufVa = c.arg(4);
+        return onePath(t, c.arg(0), c.arg(1), flags, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_STATX, base, path, flags & 0xffffffffL, mask, t.scratch().at(OUT));
+            return r < 0 ? r : copyOut(t, bufVa, OUT, STATX_SIZE, 0);
+        });
+    }
+
+    /** Statfs implements Linux syscall statfs(2): the filesystem of a file the Sentry opened. */
+    static long statfs(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        long bufVa = c.arg(1);
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            long fd = openPath(t, base, path, 0);
+            if (fd < 0) {
+                return fd;
+            }
+            try {
+                long r = HostCalls.call(HostCalls.NR_FSTATFS, fd, t.scratch().at(OUT), 0);
+                return r < 0 ? r : copyOut(t, bufVa, OUT, STATFS_SIZE, 0);
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
     }
 
     /** Access implements Linux syscall access(2). */
@@ -276,22 +273,8 @@ final class SysPath {
     }
 
     private static long faccessat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
-        HostTask t = c.hostTask();
-        byte[] path = readPath(t, pathVa);
-        if (!t.stillValid()) {
-            return Handler.ANSWERED;
-        }
-        if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
-            return Errno.ENOENT.negated();
-        }
-        Where w = where(t, dirfd, path, true);
-        path = w.path();
-        long base = base(t, w.dirfd(), path, false);
-        try {
-            return HostCalls.call(HostCalls.NR_FACCESSAT2, base, t.scratch().at(PATH), mode & 0xffffffffL, flags & 0xffffffffL, 0);
-        } finally {
-            release(base);
-        }
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_FACCESSAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
     }
 
     /** Readlink implements Linux syscall readlink(2). */
@@ -310,21 +293,342 @@ final class SysPath {
             return Errno.EINVAL.negated();
         }
         HostTask t = c.hostTask();
-        byte[] path = readPath(t, pathVa);
+        return onePath(t, dirfd, pathVa, AT_EMPTY_PATH, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_READLINKAT, base, path, t.scratch().at(LINK), Math.min(n, PATH_MAX));
+            return r <= 0 ? r : copyOut(t, bufVa, LINK, (int) r, r);
+        });
+    }
+
+    // ------------------------------------------------------------------ changes: mkdir, unlink, rename, links, modes, times
+
+    /** Mkdir implements Linux syscall mkdir(2). */
+    static long mkdir(SyscallContext c) throws FsError {
+        return mkdirat(c, AT_FDCWD, c.arg(0), c.arg(1));
+    }
+
+    /** Mkdirat implements Linux syscall mkdirat(2). */
+    static long mkdirat(SyscallContext c) throws FsError {
+        return mkdirat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long mkdirat(SyscallContext c, long dirfd, long pathVa, long mode) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+                (base, path) -> HostCalls.call(HostCalls.NR_MKDIRAT, base, path, mode & 07777));
+    }
+
+    /** Mknod implements Linux syscall mknod(2): FIFOs and sockets; device nodes need a capability the Sentry's thread lacks too. */
+    static long mknod(SyscallContext c) throws FsError {
+        return mknodat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    /** Mknodat implements Linux syscall mknodat(2). */
+    static long mknodat(SyscallContext c) throws FsError {
+        return mknodat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
+    }
+
+    private static long mknodat(SyscallContext c, long dirfd, long pathVa, long mode, long dev) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+                (base, path) -> HostCalls.call(HostCalls.NR_MKNODAT, base, path, mode & 0xffffffffL, dev & 0xffffffffL));
+    }
+
+    /** Unlink implements Linux syscall unlink(2). */
+    static long unlink(SyscallContext c) throws FsError {
+        return unlinkat(c, AT_FDCWD, c.arg(0), 0);
+    }
+
+    /** Rmdir implements Linux syscall rmdir(2). */
+    static long rmdir(SyscallContext c) throws FsError {
+        return unlinkat(c, AT_FDCWD, c.arg(0), AT_REMOVEDIR);
+    }
+
+    /** Unlinkat implements Linux syscall unlinkat(2). */
+    static long unlinkat(SyscallContext c) throws FsError {
+        return unlinkat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long unlinkat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_UNLINKAT, base, path, flags & 0xffffffffL));
+    }
+
+    /** Chmod implements Linux syscall chmod(2). */
+    static long chmod(SyscallContext c) throws FsError {
+        return fchmodat(c, AT_FDCWD, c.arg(0), c.arg(1), 0);
+    }
+
+    /** Fchmodat implements Linux syscall fchmodat(2). */
+    static long fchmodat(SyscallContext c) throws FsError {
+        return fchmodat(c, c.arg(0), c.arg(1), c.arg(2), 0);
+    }
+
+    /** Fchmodat2 implements Linux syscall fchmodat2(2). */
+    static long fchmodat2(SyscallContext c) throws FsError {
+        return fchmodat(c, c.arg(0), c.arg(1), c.arg(2), (int) c.arg(3));
+    }
+
+    private static long fchmodat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_FCHMODAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
+    }
+
+    /** Chown implements Linux syscall chown(2). */
+    static long chown(SyscallContext c) throws FsError {
+        return fchownat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2), 0);
+    }
+
+    /** Lchown implements Linux syscall lchown(2). */
+    static long lchown(SyscallContext c) throws FsError {
+        return fchownat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2), AT_SYMLINK_NOFOLLOW);
+    }
+
+    /** Fchownat implements Linux syscall fchownat(2). */
+    static long fchownat(SyscallContext c) throws FsError {
+        return fchownat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), (int) c.arg(4));
+    }
+
+    private static long fchownat(SyscallContext c, long dirfd, long pathVa, long uid, long gid, int flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false, (base, path) -> HostCalls.call(HostCalls.NR_FCHOWNAT,
+                base, path, uid & 0xffffffffL, gid & 0xffffffffL, flags & 0xffffffffL));
+    }
+
+    /** Utime implements Linux syscall utime(2): struct utimbuf, seconds. */
+    static long utime(SyscallContext c) throws FsError {
+        return utimes(c, AT_FDCWD, c.arg(0), c.arg(1), 1, 0);
+    }
+
+    /** Utimes implements Linux syscall utimes(2): struct timeval[2]. */
+    static long utimes(SyscallContext c) throws FsError {
+        return utimes(c, AT_FDCWD, c.arg(0), c.arg(1), 2, 0);
+    }
+
+    /** Futimesat implements Linux syscall futimesat(2): struct timeval[2]. */
+    static long futimesat(SyscallContext c) throws FsError {
+        return utimes(c, c.arg(0), c.arg(1), c.arg(2), 2, 0);
+    }
+
+    /** Utimensat implements Linux syscall utimensat(2) with a path (without one, the filter lets it run: it names no path). */
+    static long utimensat(SyscallContext c) throws FsError {
+        return utimes(c, c.arg(0), c.arg(1), c.arg(2), 3, (int) c.arg(3));
+    }
+
+    /**
+     * The times a program gave, as utimensat's timespec[2] in the scratch: {@code kind} 1 a
+     * utimbuf (seconds), 2 timeval[2], 3 timespec[2]; null times (now) stay null.
+     */
+    private static long utimes(SyscallContext c, long dirfd, long pathVa, long timesVa, int kind, int flags) throws FsError {
+        HostTask t = c.hostTask();
+        NativeScratch s = t.scratch();
+        long times = 0;
+        if (timesVa != 0) {
+            long[] v = new long[4];
+            if (kind == 1) {
+                v[0] = c.memory().readLong(timesVa);
+                v[2] = c.memory().readLong(timesVa + 8);
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    v[i] = c.memory().readLong(timesVa + 8L * i);
+                }
+                if (kind == 2) {
+                    for (int i = 1; i < 4; i += 2) {
+                        if (v[i] < 0 || v[i] >= 1_000_000) {
+                            return Errno.EINVAL.negated();
+                        }
+                        v[i] *= 1000;
+                    }
+                }
+            }
+            for (int i = 0; i < 4; i++) {
+                s.putLong(TIMES + 8 * i, v[i]);
+            }
+            times = s.at(TIMES);
+        }
+        long at = times;
+        return onePath(t, dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_UTIMENSAT, base, path, at, flags & 0xffffffffL));
+    }
+
+    /** Truncate implements Linux syscall truncate(2): on a file the Sentry opened for writing, within the program's file-size limit. */
+    static long truncate(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        long length = c.arg(1);
+        if (length < 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (length > t.fileSizeLimit()) {
+            return Errno.EFBIG.negated();
+        }
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            NativeScratch s = t.scratch();
+            s.putLong(HOW, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            s.putLong(HOW + 8, 0);
+            s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+            long fd = HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
+            if (fd < 0) {
+                return fd == Errno.ENXIO.negated() ? Errno.EINVAL.negated() : fd;
+            }
+            try {
+                return HostCalls.call(HostCalls.NR_FTRUNCATE, fd, length, 0);
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
+    }
+
+    /**
+     * Chdir implements Linux syscall chdir(2). The Sentry resolves and checks the directory, then
+     * lets the kernel change the program's directory (no call sets another process's): the kernel
+     * reads the path again, and a path changed meanwhile can only name another directory in the
+     * program's own root, at its own identity.
+     */
+    static long chdir(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            long fd = openPath(t, base, path, O_DIRECTORY);
+            if (fd < 0) {
+                return fd;
+            }
+            try {
+                if (!procEntryOffered(t, fd)) {
+                    return Errno.ENOENT.negated();
+                }
+                long r = HostCalls.call(HostCalls.NR_FACCESSAT2, fd, t.scratch().at(EMPTY), 1, AT_EMPTY_PATH); // X_OK
+                return r < 0 ? r : Handler.RUN_NATIVELY;
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
+    }
+
+    /** Rename implements Linux syscall rename(2). */
+    static long rename(SyscallContext c) throws FsError {
+        return renameat2(c, AT_FDCWD, c.arg(0), AT_FDCWD, c.arg(1), 0);
+    }
+
+    /** Renameat implements Linux syscall renameat(2). */
+    static long renameat(SyscallContext c) throws FsError {
+        return renameat2(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), 0);
+    }
+
+    /** Renameat2 implements Linux syscall renameat2(2). */
+    static long renameat2(SyscallContext c) throws FsError {
+        return renameat2(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), c.arg(4));
+    }
+
+    private static long renameat2(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, long flags) throws FsError {
+        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, 0,
+                (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_RENAMEAT2, ob, op, nb, np, flags & 0xffffffffL));
+    }
+
+    /** Link implements Linux syscall link(2). */
+    static long link(SyscallContext c) throws FsError {
+        return linkat(c, AT_FDCWD, c.arg(0), AT_FDCWD, c.arg(1), 0);
+    }
+
+    /** Linkat implements Linux syscall linkat(2). */
+    static long linkat(SyscallContext c) throws FsError {
+        return linkat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), (int) c.arg(4));
+    }
+
+    private static long linkat(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, int flags) throws FsError {
+        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, flags,
+                (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_LINKAT, ob, op, nb, np, flags & 0xffffffffL));
+    }
+
+    /** Symlink implements Linux syscall symlink(2). */
+    static long symlink(SyscallContext c) throws FsError {
+        return symlinkat(c, c.arg(0), AT_FDCWD, c.arg(1));
+    }
+
+    /** Symlinkat implements Linux syscall symlinkat(2): the target is the link's content, never resolved here. */
+    static long symlinkat(SyscallContext c) throws FsError {
+        return symlinkat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long symlinkat(SyscallContext c, long targetVa, long newDir, long newVa) throws FsError {
+        HostTask t = c.hostTask();
+        byte[] target = readPath(t, targetVa, PATH2);
+        if (target.length == 0) {
+            return Errno.ENOENT.negated();
+        }
+        return onePath(t, newDir, newVa, 0, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_SYMLINKAT, t.scratch().at(PATH2), base, path));
+    }
+
+    /** Extended attributes by path are not offered (as on filesystems without them); by descriptor they run natively. */
+    static long xattrByPath(SyscallContext c) {
+        return Errno.EOPNOTSUPP.negated();
+    }
+
+    // ------------------------------------------------------------------ one or two paths, read once
+
+    /** A host call on a path: its base descriptor and the native address of its copy. */
+    @FunctionalInterface
+    private interface OnePath {
+        long apply(long base, long path) throws FsError;
+    }
+
+    @FunctionalInterface
+    private interface TwoPaths {
+        long apply(long oldBase, long oldPath, long newBase, long newPath) throws FsError;
+    }
+
+    /**
+     * Reads the path at {@code pathVa} once, checks the call still waits, makes the program's own
+     * names explicit, opens its base and runs {@code op}. An empty path is ENOENT unless
+     * {@code flags} has {@code AT_EMPTY_PATH}; {@code creates}: the serving thread takes the
+     * program's umask first.
+     */
+    private static long onePath(HostTask t, long dirfd, long pathVa, int flags, boolean creates, OnePath op) throws FsError {
+        byte[] path = readPath(t, pathVa, PATH);
         if (!t.stillValid()) {
             return Handler.ANSWERED;
         }
-        Where w = where(t, dirfd, path, true);
-        path = w.path();
-        NativeScratch s = t.scratch();
-        long base = base(t, w.dirfd(), path, false);
-        long r;
+        if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
+            return Errno.ENOENT.negated();
+        }
+        if (creates) {
+            programUmask(t);
+        }
+        Where w = where(t, dirfd, path, PATH, true);
+        long base = base(t, w.dirfd(), w.path(), false);
         try {
-            r = HostCalls.call(HostCalls.NR_READLINKAT, base, s.at(PATH), s.at(LINK), Math.min(n, PATH_MAX));
+            return op.apply(base, t.scratch().at(PATH));
         } finally {
             release(base);
         }
-        return r <= 0 ? r : copyOut(t, bufVa, LINK, (int) r, r);
+    }
+
+    private static long twoPaths(HostTask t, long oldDir, long oldVa, long newDir, long newVa, int flags, TwoPaths op) throws FsError {
+        byte[] oldPath = readPath(t, oldVa, PATH);
+        byte[] newPath = readPath(t, newVa, PATH2);
+        if (!t.stillValid()) {
+            return Handler.ANSWERED;
+        }
+        if ((oldPath.length == 0 && (flags & AT_EMPTY_PATH) == 0) || newPath.length == 0) {
+            return Errno.ENOENT.negated();
+        }
+        Where ow = where(t, oldDir, oldPath, PATH, true);
+        Where nw = where(t, newDir, newPath, PATH2, true);
+        long oldBase = base(t, ow.dirfd(), ow.path(), false);
+        try {
+            long newBase = base(t, nw.dirfd(), nw.path(), false);
+            try {
+                return op.apply(oldBase, t.scratch().at(PATH), newBase, t.scratch().at(PATH2));
+            } finally {
+                release(newBase);
+            }
+        } finally {
+            release(oldBase);
+        }
+    }
+
+    /** An O_PATH descriptor of what {@code path} names from {@code base}, opened by the Sentry (no magic links), or -errno. */
+    private static long openPath(HostTask t, long base, long path, int flags) {
+        NativeScratch s = t.scratch();
+        s.putLong(HOW, O_PATH | O_CLOEXEC | flags);
+        s.putLong(HOW + 8, 0);
+        s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+        return HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
     }
 
     // ------------------------------------------------------------------ the path, its base, the task's memory
@@ -334,7 +638,7 @@ final class SysPath {
      * area (terminated there) and returned without its NUL. EFAULT where the task cannot read it,
      * ENAMETOOLONG past PATH_MAX.
      */
-    static byte[] readPath(HostTask t, long va) throws FsError {
+    static byte[] readPath(HostTask t, long va, int area) throws FsError {
         NativeScratch s = t.scratch();
         byte[] b = null;
         int got = 0;
@@ -342,12 +646,12 @@ final class SysPath {
             // most paths are short: a small first read, then up to the end of each page
             int limit = got == 0 ? FIRST_READ : PATH_MAX - got;
             int chunk = (int) Math.min(limit, PAGE - ((va + got) & (PAGE - 1)));
-            long n = HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(PATH + got), va + got, chunk);
+            long n = HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(area + got), va + got, chunk);
             if (n <= 0) {
                 throw new BadAddress(va + got);
             }
             byte[] more = new byte[(int) n];
-            s.read(PATH + got, more, 0, (int) n);
+            s.read(area + got, more, 0, (int) n);
             for (int i = 0; i < n; i++) {
                 if (more[i] == 0) {
                     if (b == null) {
@@ -367,12 +671,12 @@ final class SysPath {
         throw new FsError(Errno.ENAMETOOLONG);
     }
 
-    private static void putPath(NativeScratch s, byte[] p) throws FsError {
+    private static void putPath(NativeScratch s, int area, byte[] p) throws FsError {
         if (p.length >= PATH_MAX) {
             throw new FsError(Errno.ENAMETOOLONG);
         }
-        s.write(PATH, p, 0, p.length);
-        s.putByte(PATH + p.length, (byte) 0);
+        s.write(area, p, 0, p.length);
+        s.putByte(area + p.length, (byte) 0);
     }
 
     /**
@@ -398,9 +702,9 @@ final class SysPath {
         }
         NativeScratch s = t.scratch();
         byte[] l = link.getBytes(StandardCharsets.US_ASCII);
-        s.write(LINK, l, 0, l.length);
-        s.putByte(LINK + l.length, (byte) 0);
-        long r = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(LINK), O_PATH | O_CLOEXEC, 0);
+        s.write(NAME, l, 0, l.length);
+        s.putByte(NAME + l.length, (byte) 0);
+        long r = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(NAME), O_PATH | O_CLOEXEC, 0);
         if (r < 0) {
             throw new FsError(fd == AT_FDCWD ? Errno.ENOENT : Errno.EBADF);
         }
@@ -426,7 +730,7 @@ final class SysPath {
      * {@code /dev/stdin}, {@code /dev/stdout}, {@code /dev/stderr}. Rewritten paths are written
      * to the scratch's path area.
      */
-    private static byte[] ownProc(HostTask t, byte[] p) throws FsError {
+    private static byte[] ownProc(HostTask t, byte[] p, int area) throws FsError {
         if (p.length < 7 || p[0] != '/' || (p[1] != 'p' && p[1] != 'd')) {
             return p;
         }
@@ -445,7 +749,7 @@ final class SysPath {
             return p;
         }
         byte[] b = r.getBytes(StandardCharsets.ISO_8859_1);
-        putPath(t.scratch(), b);
+        putPath(t.scratch(), area, b);
         return b;
     }
 
@@ -458,8 +762,8 @@ final class SysPath {
      * through one of its own {@code root}, {@code cwd} or {@code fd/N} links made the same path
      * from that place: the links themselves are never followed by the Sentry's lookups.
      */
-    private static Where where(HostTask t, long dirfd, byte[] p, boolean ownLinks) throws FsError {
-        p = ownProc(t, p);
+    private static Where where(HostTask t, long dirfd, byte[] p, int area, boolean ownLinks) throws FsError {
+        p = ownProc(t, p, area);
         if (!ownLinks || p.length < 8 || p[0] != '/' || p[1] != 'p') {
             return new Where(dirfd, p);
         }
@@ -485,7 +789,7 @@ final class SysPath {
             return new Where(dirfd, p);
         }
         byte[] b = path.getBytes(StandardCharsets.ISO_8859_1);
-        putPath(t.scratch(), b);
+        putPath(t.scratch(), area, b);
         return new Where(dirfd, b);
     }
 
@@ -524,9 +828,9 @@ final class SysPath {
     private static void programUmask(HostTask t) throws FsError {
         NativeScratch s = t.scratch();
         byte[] name = (t.hostTid() + "/status").getBytes(StandardCharsets.US_ASCII);
-        s.write(LINK, name, 0, name.length);
-        s.putByte(LINK + name.length, (byte) 0);
-        long fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(LINK), O_CLOEXEC, 0);
+        s.write(NAME, name, 0, name.length);
+        s.putByte(NAME + name.length, (byte) 0);
+        long fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(NAME), O_CLOEXEC, 0);
         if (fd < 0) {
             throw new FsError(Errno.ESRCH);
         }

@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  */
 final class PathServer implements SyscallContext, HostTask {
     /** Bytes of scratch a served call may use. */
-    static final int SCRATCH = 16384;
+    static final int SCRATCH = 18432;
     private static final int NR_PIDFD_OPEN = 434, NR_PIDFD_GETFD = 438;
     private static final int O_PATH_DIR = 010000000 | 0200000 | 02000000;
 
@@ -245,6 +245,13 @@ final class PathServer implements SyscallContext, HostTask {
     public long install(int fd, boolean cloexec) {
         int r = listener.installAndAnswer(fd, cloexec);
         return r < 0 ? r : Handler.ANSWERED;
+    }
+
+    @Override
+    public long fileSizeLimit() {
+        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, statusScratch.at(0)); // RLIMIT_FSIZE
+        long soft = r < 0 ? -1 : statusScratch.getLong(0);
+        return soft < 0 ? Long.MAX_VALUE : soft;
     }
 
     @Override

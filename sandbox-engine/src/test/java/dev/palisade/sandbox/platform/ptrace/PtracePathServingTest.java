@@ -108,6 +108,39 @@ class PtracePathServingTest {
         assertThat(o.get("own-status")).startsWith("ok:Name:");
     }
 
+    /** Every served change to files, in the sandbox with serving on and off: the same output and status. */
+    @Test
+    void fileChangesGiveWhatTheKernelGives() {
+        String script = "cd /tmp && mkdir -p a/b && mkdir a/b 2>&1; echo hi > a/f; ln a/f a/hard; ln -s f a/soft; readlink a/soft; "
+                + "cat a/soft; mv a/f a/g; ls a; chmod 600 a/g; stat -c '%a %U %h' a/g; touch -d '2020-01-01 00:00' a/g; "
+                + "stat -c %y a/g | cut -c1-10; truncate -s 5 a/g; stat -c %s a/g; rm a/hard a/soft; rmdir a/b; ls a; "
+                + "mkfifo a/p && ls -l a/p | cut -c1; cd a && pwd && cd .. && rm -r a && ls; cd /nonexistent 2>&1; "
+                + "python3 -c 'import os; os.makedirs(\"/tmp/x/y\"); os.rename(\"/tmp/x/y\", \"/tmp/x/z\"); "
+                + "print(os.listdir(\"/tmp/x\")); os.utime(\"/tmp/x/z\", (1, 2)); print(os.stat(\"/tmp/x/z\").st_mtime); "
+                + "os.symlink(\"z\", \"/tmp/x/l\"); print(os.path.realpath(\"/tmp/x/l\")); os.chdir(\"/proc/self/cwd/x/z\"); "
+                + "print(os.getcwd())'; chown 0 /etc/hostname 2>&1; echo chown=$?; touch /etc/x 2>&1; mv /tmp /x 2>&1; "
+                + "umask 077; mkdir /tmp/m; stat -c %a /tmp/m; exit 4";
+        var served = run(spec("/bin/bash", "-c", script).build());
+        var kernel = withServingOff(() -> run(spec("/bin/bash", "-c", script).build()));
+        assertThat(served.stdout()).as(served.stderr()).isEqualTo(kernel.stdout()).contains("600 nobody 2", "2020-01-01", "/tmp/x/z\n/tmp/x/z\n");
+        assertThat(served.status()).isEqualTo(kernel.status()).isEqualTo(4);
+        assertThat(served.result().syscallCounts()).containsKeys("mkdir", "rename", "unlinkat");
+    }
+
+    private static <T> T withServingOff(java.util.function.Supplier<T> run) {
+        String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
+        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
+        try {
+            return run.get();
+        } finally {
+            if (before == null) {
+                System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
+            } else {
+                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void withTheOptionOffPathsRunNativelyAsBefore() {
         String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
@@ -115,6 +148,7 @@ class PtracePathServingTest {
         try {
             var o = run(spec("/bin/sh", "-c", "cat /proc/sys/kernel/hostname; cat /etc/hostname > /dev/null && echo read").build());
             assertThat(o.stdout()).isEqualTo("sandbox\nread\n");
+            assertThat(o.result().syscallCounts()).doesNotContainKey("openat");
         } finally {
             if (before == null) {
                 System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
