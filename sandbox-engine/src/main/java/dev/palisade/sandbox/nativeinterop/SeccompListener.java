@@ -23,7 +23,7 @@ public final class SeccompListener implements AutoCloseable {
     static final long IOCTL_RECV = 0xC0502100L, IOCTL_SEND = 0xC0182101L, IOCTL_ID_VALID = 0x40082102L,
             IOCTL_ADDFD = 0x40182103L, IOCTL_SET_FLAGS = 0x40082104L;
     private static final int ADDFD_FLAG_SEND = 2, USER_NOTIF_FLAG_CONTINUE = 1, USER_NOTIF_FD_SYNC_WAKE_UP = 1, O_CLOEXEC = 02000000;
-    private static final short POLLIN = 1;
+    private static final short POLLIN = 1, POLLHUP = 0x10;
     private static final int EINTR = 4, ENOENT = 2;
 
     private static native int ioctl(int fd, long request, long arg);
@@ -53,34 +53,33 @@ public final class SeccompListener implements AutoCloseable {
     }
 
     /**
-     * Waits for the next call; false once no process uses the filter any more (or the listener
-     * was closed). The call is then in {@link #id}, {@link #tid}, {@link #nr}, {@link #arg}.
+     * Waits for the next call (the receive blocks; Linux ends it with ENOENT once no task uses the
+     * filter); false once no process uses the filter any more (or the listener was closed). The
+     * call is then in {@link #id}, {@link #tid}, {@link #nr}, {@link #arg}.
      */
     public boolean receive() {
         while (true) {
-            mem.setLong(176, fd & 0xffffffffL | (long) POLLIN << 32);
-            int n = poll(base + 176, 1, -1);
-            if (n < 0) {
-                if (Native.getLastError() == EINTR) {
-                    continue;
-                }
-                return false;
-            }
-            short revents = mem.getShort(182);
-            if ((revents & POLLIN) == 0) {
-                return false; // POLLHUP: the filter has no task left
-            }
             mem.clear(80);
             if (ioctl(fd, IOCTL_RECV, base) == 0) {
                 mem.read(0, notif, 0, notif.length);
                 return true;
             }
             int e = Native.getLastError();
-            if (e != EINTR && e != ENOENT) {
+            if (e == EINTR) {
+                continue;
+            }
+            // ENOENT: the task was killed after its notification, or no task uses the filter any more
+            if (e != ENOENT || hungUp()) {
                 return false;
             }
-            // ENOENT: the task was killed between the wake-up and the receive
         }
+    }
+
+    /** Whether no task uses the filter any more (the listener polls POLLHUP). */
+    private boolean hungUp() {
+        mem.setLong(176, fd & 0xffffffffL | (long) POLLIN << 32);
+        int n = poll(base + 176, 1, 0);
+        return n < 0 || (n > 0 && (mem.getShort(182) & POLLHUP) != 0);
     }
 
     public long id() {
