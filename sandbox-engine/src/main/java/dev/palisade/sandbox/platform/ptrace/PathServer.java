@@ -200,10 +200,11 @@ final class PathServer implements SyscallContext, HostTask {
             result = Errno.EIO.negated();
         }
         if (trace != null) {
+            String outcome = result == Handler.ANSWERED ? "-> descriptor installed"
+                    : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
+                    : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
             trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
-                    + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") "
-                     + (result == Handler.ANSWERED ? "-> descriptor installed" : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it" : "= " + (result < 0 && result > -4096
-                    ? "-" + Errno.nameOf((int) -result) : Long.toString(result))) + " (served)");
+                    + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") " + outcome + " (served)");
         }
         if (result == Handler.ANSWERED) {
             return;

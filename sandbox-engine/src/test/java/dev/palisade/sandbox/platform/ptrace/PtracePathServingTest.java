@@ -143,18 +143,9 @@ class PtracePathServingTest {
 
     @Test
     void withTheOptionOffPathsRunNativelyAsBefore() {
-        String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
-        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
-        try {
-            var o = run(spec("/bin/sh", "-c", "cat /proc/sys/kernel/hostname; cat /etc/hostname > /dev/null && echo read").build());
-            assertThat(o.stdout()).isEqualTo("sandbox\nread\n");
-            assertThat(o.result().syscallCounts()).doesNotContainKey("openat");
-        } finally {
-            if (before == null) {
-                System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
-            } else {
-                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, before);
-            }
-        }
+        String script = "cat /proc/sys/kernel/hostname; cat /etc/hostname > /dev/null && echo read";
+        var o = withServingOff(() -> run(spec("/bin/sh", "-c", script).build()));
+        assertThat(o.stdout()).isEqualTo("sandbox\nread\n");
+        assertThat(o.result().syscallCounts()).doesNotContainKey("openat");
     }
 }
