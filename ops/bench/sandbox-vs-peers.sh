@@ -4,11 +4,15 @@
 #   ops/bench/sandbox-vs-peers.sh            # full run, ~4 min on the 2-core dev VM (as root)
 #   RUNS=5 ops/bench/sandbox-vs-peers.sh     # more repetitions (median is reported)
 #   DIV=10 ops/bench/sandbox-vs-peers.sh     # divide loop counts (quick smoke run)
+#   ORDER="native native-pin0 palisade" ops/bench/sandbox-vs-peers.sh   # without the peers
 #
 # Rows: start-up of /bin/true from the command line (hyperfine) and per sandbox in a warm JVM
 # (ops/bench/WarmStart.java), a pass-through call (write 1 byte to /dev/null), an emulated call
 # (getppid; also against the raw C tracer ptrace_bench in seccomp mode, pinned), stat, open+read+close,
-# fork+exec of /bin/true, and compiling a small C file with gcc. Programs time themselves
+# fork+exec of /bin/true, compiling a small C file with gcc, python3 -c 'import json', a read of
+# 1 byte from /dev/zero. stat and open+read+close are path calls the Sentry serves (seccomp user
+# notification): they are also run under the raw C supervisor unotify_bench (pinned, with
+# SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, its best setting here) in the same run. Programs time themselves
 # ("ns_per_op"), so loop rows exclude each wrapper's start-up.
 # Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
 # shared/bench/BASELINE.md); Palisade runs its tracer and the sandbox on the sandbox's CPUs (--cpus).
@@ -38,11 +42,35 @@ if [ -n "$missing" ]; then
   apt-get install -y $missing >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y $missing >/dev/null 2>&1; }
 fi
 [ -f "$JAR" ] || (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
-for p in getppid_loop stat_loop open_read_close write_devnull fork_exec ptrace_bench; do
+for p in getppid_loop stat_loop open_read_close write_devnull fork_exec ptrace_bench unotify_bench; do
   gcc -O2 -o "$B/$p" "$SRC/$p.c" -pthread || exit 1
 done
+cat >"$B/read_devzero.c" <<'C'
+/* read_devzero N: reads 1 byte from /dev/zero N times (a pass-through read) */
+#include <fcntl.h>
+#include <unistd.h>
+#include "bench_common.h"
+int main(int argc, char **argv) {
+    long n = parse_n(argc, argv, 1000000);
+    int fd = open("/dev/zero", O_RDONLY);
+    char c;
+    long long t0 = now_ns();
+    for (long i = 0; i < n; i++) if (read(fd, &c, 1) != 1) { perror("read"); return 1; }
+    report("read_devzero", n, now_ns() - t0);
+    return 0;
+}
+C
 cp "$SRC/hello.c" "$B/hello.c"
 cp "$SRC/bench_common.h" "$B/"
+gcc -O2 -I"$B" -o "$B/read_devzero" "$B/read_devzero.c" || exit 1
+cat >"$B/python_loop.sh" <<'SH'
+#!/bin/sh
+# python_loop.sh N: runs python3 -c 'import json' N times, prints its own ns per run
+n=$1; i=0; t0=$(date +%s%N)
+while [ $i -lt "$n" ]; do python3 -c 'import json' || exit 1; i=$((i+1)); done
+t1=$(date +%s%N); echo "python_import_json N=$n total_ns=$((t1-t0)) ns_per_op=$(((t1-t0)/n))"
+SH
+chmod +x "$B/python_loop.sh"
 cat >"$B/gcc_loop.sh" <<'SH'
 #!/bin/sh
 # gcc_loop.sh N: compiles hello.c N times, prints its own ns per compile
@@ -63,10 +91,12 @@ declare -A WRAP=(
   [proot]="taskset -c 0 proot -r /"
   [runsc]="taskset -c 0 runsc --network=none --platform=ptrace do"
 )
-ORDER="native native-pin0 palisade strace proot runsc"
-declare -A NFAST=([getppid_loop]=2000000 [stat_loop]=500000 [open_read_close]=200000 [write_devnull]=2000000 [fork_exec]=1000 [gcc_loop.sh]=10)
-declare -A NSLOW=([getppid_loop]=30000 [stat_loop]=20000 [open_read_close]=10000 [write_devnull]=30000 [fork_exec]=200 [gcc_loop.sh]=3)
-PROGS="write_devnull getppid_loop stat_loop open_read_close fork_exec gcc_loop.sh"
+ORDER=${ORDER:-native native-pin0 palisade strace proot runsc}
+declare -A NFAST=([getppid_loop]=2000000 [stat_loop]=500000 [open_read_close]=200000 [write_devnull]=2000000 [read_devzero]=2000000
+                  [fork_exec]=1000 [gcc_loop.sh]=10 [python_loop.sh]=10)
+declare -A NSLOW=([getppid_loop]=30000 [stat_loop]=20000 [open_read_close]=10000 [write_devnull]=30000 [read_devzero]=30000
+                  [fork_exec]=200 [gcc_loop.sh]=3 [python_loop.sh]=3)
+PROGS="write_devnull read_devzero getppid_loop stat_loop open_read_close fork_exec gcc_loop.sh python_loop.sh"
 
 # run LABEL BENCH CMD... : one run; records every "name N=.. ns_per_op=x" line
 run() {
@@ -96,6 +126,17 @@ for r in $(seq "$RUNS"); do
   run ctracer getppid_loop taskset -c 0 "$B/ptrace_bench" seccomp "$B/getppid_loop" "$(nn 200000)"
 done
 
+log "== raw C supervisor (unotify_bench: openat with ADDFD|SEND, newfstatat with a memory write)"
+for r in $(seq "$RUNS"); do
+  for m in stat open; do
+    bench=stat_loop; [ $m = open ] && bench=open_read_close
+    n=$(nn "${NFAST[$bench]}")
+    echo "unotify_bench $m $n pin sync" >>"$OUT/commands.log"
+    "$B/unotify_bench" $m "$n" pin sync 2>>"$OUT/stderr.log" | awk -v b=$bench '{ printf "csuper\t%s\t%s\n", b, $NF }' >>"$TSV"
+    "$B/unotify_bench" $m "$n" sync 2>>"$OUT/stderr.log" | awk -v b=$bench '{ printf "csuper-unpinned\t%s\t%s\n", b, $NF }' >>"$TSV"
+  done
+done
+
 log "== start-up of /bin/true (hyperfine)"
 for w in $ORDER; do
   runs=30; [ "$w" = runsc ] && runs=10
@@ -120,12 +161,14 @@ for line in open(sys.argv[1]):
     l, b, v = line.rstrip("\n").split("\t")
     rows[(l, b)].append(float(v))
 med = {k: statistics.median(v) for k, v in rows.items()}
-cols = ["native", "native-pin0", "palisade", "strace", "proot", "runsc"]
+cols = [c for c in ["native", "native-pin0", "palisade", "csuper", "strace", "proot", "runsc"] if any(k[0] == c for k in med)]
 names = [("startup_cli", "start-up /bin/true, command line"), ("startup_warm", "start-up /bin/true, per sandbox in a warm JVM"),
          ("startup_warm_workspace", "start-up /bin/true, warm JVM, host /workspace (as platform workloads)"),
-         ("write_devnull", "pass-through call (write 1 B to /dev/null)"), ("getppid_loop", "emulated call (getppid)"),
+         ("write_devnull", "pass-through call (write 1 B to /dev/null)"), ("read_devzero", "pass-through call (read 1 B from /dev/zero)"),
+         ("getppid_loop", "emulated call (getppid)"),
          ("stat_loop", "stat /etc/hostname"), ("open_read_close", "open+read+close /etc/hostname"),
-         ("fork_exec", "fork+exec+wait /bin/true"), ("gcc_loop.sh", "gcc -O2 hello.c")]
+         ("fork_exec", "fork+exec+wait /bin/true"), ("gcc_loop.sh", "gcc -O2 hello.c"),
+         ("python_loop.sh", "python3 -c 'import json'")]
 def fmt(ns):
     return "%.2f ms" % (ns / 1e6) if ns >= 1e5 else "%.0f ns" % ns if ns < 1e4 else "%.1f µs" % (ns / 1e3)
 print("| benchmark | " + " | ".join(cols) + " |")
@@ -149,6 +192,11 @@ ct = med.get(("ctracer", "getppid_loop")); pe = med.get(("palisade", "getppid_lo
 if ct and pe:
     print("\nEmulated getppid: Palisade %s vs the raw C tracer (ptrace_bench seccomp, pinned) %s = %.2f× the C round trip."
           % (fmt(pe), fmt(ct), pe / ct))
+for b, what in (("stat_loop", "stat"), ("open_read_close", "open+read+close")):
+    cs = med.get(("csuper", b)); pa = med.get(("palisade", b)); cu = med.get(("csuper-unpinned", b))
+    if cs and pa:
+        print("\nServed %s: Palisade %s vs the raw C supervisor (unotify_bench, pinned, SYNC_WAKE_UP) %s = %.2f× "
+              "(C unpinned with SYNC_WAKE_UP: %s)." % (what, fmt(pa), fmt(cs), pa / cs, fmt(cu) if cu else "–"))
 print("\nRatios are to the faster of native and native pinned to CPU 0 (warm-JVM start-up: to native /bin/true"
       " from the command line). Median of the runs. Load average at the end: " + open("/proc/loadavg").read().split()[0])
 PY

@@ -21,7 +21,7 @@ public final class CoveragePage {
     /** The ptrace column of an entry. */
     static String ptrace(Syscall s) {
         return switch (s.action()) {
-            case PASS -> "pass";
+            case PASS -> s.served() != null ? "served" : "pass";
             case CHECK -> "checked";
             case EMULATE -> "emulated";
             case DENY -> "denied " + s.errno().name();
@@ -45,9 +45,13 @@ public final class CoveragePage {
     public static String render() {
         Map<Syscall.Action, Integer> ptrace = new EnumMap<>(Syscall.Action.class);
         Map<Syscall.KvmSupport, Integer> kvm = new EnumMap<>(Syscall.KvmSupport.class);
-        int denied = 0;
+        int denied = 0, served = 0;
         for (Syscall s : SyscallTable.ALL) {
-            ptrace.merge(s.action(), 1, Integer::sum);
+            if (s.served() != null) {
+                served++;
+            } else {
+                ptrace.merge(s.action(), 1, Integer::sum);
+            }
             if (s.action() == Syscall.Action.DENY || s.action() == Syscall.Action.KILL) {
                 denied++;
             } else {
@@ -64,6 +68,10 @@ public final class CoveragePage {
                 .append(ptrace.getOrDefault(Syscall.Action.PASS, 0)).append(" |\n");
         b.append("| checked | passes without a stop when an argument is on its list (`ArgumentChecks`: the note says which); other values are refused and recorded | ")
                 .append(ptrace.getOrDefault(Syscall.Action.CHECK, 0)).append(" |\n");
+        b.append("| served | a path call: the filter sends it to the Sentry (seccomp user notification), which reads the path ")
+                .append("once, resolves it in the sandbox's root at the program's identity and answers, or installs the descriptor it opened ")
+                .append("(engine option `palisade.ptrace.servePaths`, on by default; off and rootless: runs as pass) | ")
+                .append(served).append(" |\n");
         b.append("| emulated | stops at the Sentry, answered (or checked, then run) by its handler | ")
                 .append(ptrace.getOrDefault(Syscall.Action.EMULATE, 0)).append(" |\n");
         b.append("| denied | answered with the errno without running; recorded as a security event | ")

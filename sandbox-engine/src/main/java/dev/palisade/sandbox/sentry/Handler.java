@@ -17,6 +17,9 @@ public interface Handler extends Serializable {
     /** Returned by a handler that has checked the call and lets the host kernel run it (ptrace only). */
     long RUN_NATIVELY = Long.MIN_VALUE;
 
+    /** Returned by a served handler that has answered the call itself (a descriptor installed with its number). */
+    long ANSWERED = Long.MIN_VALUE + 2;
+
     /** The value for rax (a result, or a negated errno), or {@link #RUN_NATIVELY}. */
     long call(SyscallContext c) throws FsError;
 }

@@ -76,9 +76,26 @@ public final class Sentry {
         };
     }
 
+    /**
+     * Serves a path call the filter sent to the Sentry by user notification (ptrace): the entry's
+     * {@link Syscall#served()} handler, with the errors handled as in {@link #call}. A number
+     * without one (the filter sends none) is ENOSYS.
+     */
+    public static long serve(long nr, SyscallContext c) {
+        Syscall s = SyscallTable.get(nr);
+        if (s == null || s.served() == null) {
+            return Errno.ENOSYS.negated();
+        }
+        return run(s.name(), s.served(), c);
+    }
+
     private static long run(Syscall s, SyscallContext c) {
+        return run(s.name(), s.handler(), c);
+    }
+
+    private static long run(String name, Handler h, SyscallContext c) {
         try {
-            return s.handler().call(c);
+            return h.call(c);
         } catch (FsError e) {
             return e.errno().negated();
         } catch (BadAddress e) {
@@ -86,7 +103,7 @@ public final class Sentry {
         } catch (OutOfTaskMemory | TaskStopped e) {
             throw e;
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-            throw new SentryFault(s.name(), e);
+            throw new SentryFault(name, e);
         }
     }
 }

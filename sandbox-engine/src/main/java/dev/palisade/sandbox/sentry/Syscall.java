@@ -16,9 +16,17 @@ import java.util.Objects;
  * @param handler the implementation; null when no platform calls one
  * @param kvm     how much of the call the handler implements on KVM, where every call is the Sentry's
  * @param kvmNote what a {@link KvmSupport#PARTIAL} handler leaves out
+ * @param served  on ptrace, the handler that serves this path call in the Sentry (the filter sends
+ *                it by seccomp user notification), or null; a served call runs natively only
+ *                where path serving is off
  */
 public record Syscall(int number, String name, Action action, Errno errno, String note, Handler handler,
-                      KvmSupport kvm, String kvmNote) {
+                      KvmSupport kvm, String kvmNote, Handler served) {
+
+    public Syscall(int number, String name, Action action, Errno errno, String note, Handler handler,
+                   KvmSupport kvm, String kvmNote) {
+        this(number, name, action, errno, note, handler, kvm, kvmNote, null);
+    }
 
     /** What the Sentry does with a call on ptrace. */
     public enum Action {
@@ -68,6 +76,9 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
         if ((kvm != KvmSupport.NONE) != (handler != null) && action != Action.EMULATE) {
             throw new IllegalArgumentException(name + ": a handler goes with KVM support");
         }
+        if (served != null && action != Action.PASS) {
+            throw new IllegalArgumentException(name + ": only a call the kernel would otherwise run is served");
+        }
         if ((kvm == KvmSupport.PARTIAL) == kvmNote.isEmpty()) {
             throw new IllegalArgumentException(name + ": a partial KVM handler (and only one) says what it leaves out");
         }
@@ -81,12 +92,12 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
         return new Syscall(number, name, Action.PASS, null, note, null, KvmSupport.NONE, "");
     }
 
-    /** Emulated on ptrace by {@code handler}; on KVM too unless a later {@link #notOnKvm()}. */
     /** Passed on ptrace when its {@link ArgumentChecks argument check} allows the value; {@code note} says what is checked. */
     public static Syscall check(int number, String name, String note) {
         return new Syscall(number, name, Action.CHECK, null, note, null, KvmSupport.NONE, "");
     }
 
+    /** Emulated on ptrace by {@code handler}; on KVM too unless a later {@link #notOnKvm()}. */
     public static Syscall emulate(int number, String name, String note, Handler handler) {
         return new Syscall(number, name, Action.EMULATE, null, note, handler, KvmSupport.FULL, "");
     }
@@ -101,22 +112,27 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
 
     /** This entry, implemented in full on KVM by {@code h}. */
     public Syscall kvm(Handler h) {
-        return new Syscall(number, name, action, errno, note, h, KvmSupport.FULL, "");
+        return new Syscall(number, name, action, errno, note, h, KvmSupport.FULL, "", served);
     }
 
     /** This entry, implemented on KVM by {@code h} except for what {@code leavesOut} says. */
     public Syscall kvm(Handler h, String leavesOut) {
-        return new Syscall(number, name, action, errno, note, h, KvmSupport.PARTIAL, leavesOut);
+        return new Syscall(number, name, action, errno, note, h, KvmSupport.PARTIAL, leavesOut, served);
     }
 
     /** This emulated entry, partial on KVM. */
     public Syscall kvmPartial(String leavesOut) {
-        return new Syscall(number, name, action, errno, note, handler, KvmSupport.PARTIAL, leavesOut);
+        return new Syscall(number, name, action, errno, note, handler, KvmSupport.PARTIAL, leavesOut, served);
     }
 
     /** This emulated entry, not offered on KVM (its handler lets the host kernel finish the call). */
     public Syscall notOnKvm() {
-        return new Syscall(number, name, action, errno, note, handler, KvmSupport.NONE, "");
+        return new Syscall(number, name, action, errno, note, handler, KvmSupport.NONE, "", served);
+    }
+
+    /** This pass entry, served on ptrace by {@code h} (a path call: the Sentry resolves the path and acts on the host through descriptors it holds). */
+    public Syscall served(Handler h) {
+        return new Syscall(number, name, action, errno, note, handler, kvm, kvmNote, h);
     }
 
     /** Whether the tracer sees every call of this number (an argument-checked call stops only when refused). */

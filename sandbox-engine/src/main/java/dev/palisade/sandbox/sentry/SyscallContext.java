@@ -92,6 +92,11 @@ public interface SyscallContext {
         throw new IllegalStateException("the host kernel keeps this process");
     }
 
+    /** The task of a call served on the host's files (ptrace's path calls). */
+    default HostTask hostTask() {
+        throw new IllegalStateException("not a call served on the host's files");
+    }
+
     /** The sandbox's own network. */
     default Loopback loopback() {
         throw new IllegalStateException("the host kernel keeps this process");

@@ -51,6 +51,9 @@ class CoveragePageTest {
             if (s.handler() != null) {
                 referenced.add(implementation(s.handler()));
             }
+            if (s.served() != null) {
+                referenced.add(implementation(s.served()));
+            }
         }
         Set<String> declared = new TreeSet<>();
         Path dir = Path.of("target/classes/dev/palisade/sandbox/sentry");

@@ -8,6 +8,7 @@ import dev.palisade.sandbox.abi.Ioctl;
 import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.Posix;
+import dev.palisade.sandbox.nativeinterop.SeccompListener;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,6 +24,8 @@ final class MountSetup {
     private final int uid, gid;
     private final RootFs fs;
     private final byte[] filter;
+    /** The filter sends path calls to the Sentry: install it with a listener. */
+    private final boolean servePaths;
     /** The stub's scratch mapping, shared with its init (blocked in vfork) until the workload's exec. */
     private long scratch;
     /** Size the stub gave /tmp (a prepared stub: the default's; init resizes it to the spec's). */
@@ -32,7 +35,8 @@ final class MountSetup {
     /** The sandbox's own /proc resource views, bound over its /proc entries by init; null for none. */
     private ProcViews.Views procViews;
 
-    MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter) {
+    MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter, boolean servePaths) {
+        this.servePaths = servePaths;
         this.spec = spec;
         this.uid = uid;
         this.gid = gid;
@@ -241,8 +245,11 @@ final class MountSetup {
         }
     }
 
-    /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
-    void init(Injector in) {
+    /**
+     * In the workload's first process (pid 1 inside), before anything of the workload runs. Returns
+     * the seccomp listener's descriptor number in that process when path serving is on, else -1.
+     */
+    long init(Injector in) {
         in.useScratch(scratch);
         // /proc must be mounted from inside the pid namespace
         String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
@@ -289,6 +296,8 @@ final class MountSetup {
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)
                 .putShort(0, (short) (filter.length / 8)).putLong(8, prog).array();
-        in.check("install the seccomp filter", SyscallNr.SECCOMP, 1, 0, in.bytes(fprog));
+        long flags = servePaths ? SeccompListener.FLAG_NEW_LISTENER | SeccompListener.FLAG_WAIT_KILLABLE_RECV : 0;
+        long listener = in.check("install the seccomp filter", SyscallNr.SECCOMP, 1, flags, in.bytes(fprog));
+        return servePaths ? listener : -1;
     }
 }

@@ -23,6 +23,7 @@ import java.util.List;
  * </ul>
  * Numbers are split into runs of equal verdict and found by binary search, so a call costs about
  * log2(runs) comparisons. With {@code traceAll} every call stops (for {@code --trace}).
+ * With path serving on, the calls {@link ServedPaths} names go to the Sentry's listener instead.
  */
 final class SeccompFilter {
 
@@ -30,8 +31,6 @@ final class SeccompFilter {
     static final int RET_KILL_PROCESS = 0x80000000, RET_TRACE = 0x7ff00000, RET_ALLOW = 0x7fff0000;
     static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
     private static final int OFF_NR = 0, OFF_ARCH = 4;
-    /** Verdicts of a run of numbers; an argument-checked number is a run of its own. */
-    private static final int TRACE = 0, ALLOW = 1, CHECK = 2;
 
     record Insn(int code, int jt, int jf, int k) {
     }
@@ -41,6 +40,11 @@ final class SeccompFilter {
 
     /** The sock_filter array, 8 bytes per instruction, little-endian. */
     static byte[] compile(boolean traceAll) {
+        return compile(traceAll, false);
+    }
+
+    /** The sock_filter array; {@code servePaths}: served path calls go to the listener, on every setting. */
+    static byte[] compile(boolean traceAll, boolean servePaths) {
         List<Insn> p = new ArrayList<>();
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_ARCH));
         p.add(new Insn(JEQ_K, 1, 0, AUDIT_ARCH_X86_64));
@@ -48,16 +52,16 @@ final class SeccompFilter {
         p.add(new Insn(LD_W_ABS, 0, 0, OFF_NR));
         p.add(new Insn(JSET_K, 0, 1, 0x40000000));
         p.add(new Insn(RET_K, 0, 0, RET_KILL_PROCESS));
-        if (traceAll) {
+        if (traceAll && !servePaths) {
             p.add(new Insn(RET_K, 0, 0, RET_TRACE));
         } else {
             // runs [start, next start) of one verdict over 0..2^32
             List<long[]> runs = new ArrayList<>();
             int max = SyscallTable.maxNumber();
-            int current = verdict(0);
+            int current = verdict(0, traceAll, servePaths);
             long start = 0;
             for (int nr = 1; nr <= max + 1; nr++) {
-                int v = nr <= max ? verdict(nr) : TRACE;
+                int v = nr <= max ? verdict(nr, traceAll, servePaths) : TRACE;
                 if (v != current || v == CHECK) {
                     runs.add(new long[]{start, current});
                     start = nr;
@@ -74,9 +78,18 @@ final class SeccompFilter {
         return b.array();
     }
 
-    private static int verdict(int nr) {
+    /**
+     * Verdicts of a run: stop at the tracer, let through, test one argument ({@link ArgumentFilter};
+     * a run of one number), or one of {@link ServedPaths}'s (2 and up).
+     */
+    static final int TRACE = 0, ALLOW = 1, CHECK = -1;
+
+    private static int verdict(int nr, boolean traceAll, boolean servePaths) {
+        if (servePaths && ServedPaths.served(nr)) {
+            return ServedPaths.verdict(nr);
+        }
         Syscall s = SyscallTable.get(nr);
-        if (s == null) {
+        if (traceAll || s == null) {
             return TRACE;
         }
         return switch (s.action()) {
@@ -90,10 +103,13 @@ final class SeccompFilter {
     private static void emit(List<Insn> p, List<long[]> runs, int from, int to) {
         if (to - from == 1) {
             long[] run = runs.get(from);
-            if (run[1] == CHECK) {
+            int v = (int) run[1];
+            if (v == CHECK) {
                 ArgumentFilter.emit(p, (int) run[0]);
+            } else if (v >= ServedPaths.FIRST_VERDICT) {
+                ServedPaths.emit(p, v);
             } else {
-                p.add(new Insn(RET_K, 0, 0, run[1] == ALLOW ? RET_ALLOW : RET_TRACE));
+                p.add(new Insn(RET_K, 0, 0, v == ALLOW ? RET_ALLOW : RET_TRACE));
             }
             return;
         }

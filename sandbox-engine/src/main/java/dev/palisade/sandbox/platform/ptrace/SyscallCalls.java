@@ -45,7 +45,7 @@ final class SyscallCalls implements SyscallContext {
     private final Map<Integer, Task> tasks;
     private final RunOutcome outcome;
     private final TraceeMemory memory;
-    private final Map<String, Long> counts = new HashMap<>();
+    private final Map<String, Long> counts = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<DeniedCall> denied = new ArrayList<>();
     private long deniedDropped;
     private int pendingClones;
@@ -70,6 +70,11 @@ final class SyscallCalls implements SyscallContext {
 
     Map<String, Long> counts() {
         return counts;
+    }
+
+    /** Counts one call (also from the path server's thread). */
+    void count(String name) {
+        counts.merge(name, 1L, Long::sum);
     }
 
     List<DeniedCall> denied() {

@@ -54,6 +54,16 @@ final class Tracer {
     private final SyscallCalls calls;
     private final byte[] filter;
     private static final byte[] FILTER = SeccompFilter.compile(false), TRACE_ALL_FILTER = SeccompFilter.compile(true);
+    private static final byte[] SERVING_FILTER = SeccompFilter.compile(false, true),
+            SERVING_TRACE_ALL_FILTER = SeccompFilter.compile(true, true);
+    /**
+     * Engine option {@code palisade.ptrace.servePaths} (default true): path calls are served by the
+     * Sentry through seccomp user notification. Off, or rootless (no chroot for the serving
+     * thread), they run natively as before, confined by the mount namespace.
+     */
+    static final String SERVE_PATHS_PROPERTY = "palisade.ptrace.servePaths";
+    private final boolean servePaths;
+    private PathServer pathServer;
     private static final boolean TIMING = System.getenv("PALISADE_TIMING") != null;
 
     private void mark(String what) {
@@ -68,9 +78,16 @@ final class Tracer {
         this.gid = gid;
         this.program = program;
         this.trace = spec.trace() ? trace : null;
-        this.filter = spec.trace() ? TRACE_ALL_FILTER : FILTER;
+        this.servePaths = servePaths();
+        this.filter = servePaths ? (spec.trace() ? SERVING_TRACE_ALL_FILTER : SERVING_FILTER)
+                : (spec.trace() ? TRACE_ALL_FILTER : FILTER);
         this.outcome = new RunOutcome(spec);
         this.calls = new SyscallCalls(this, pt, regs, spec, uid, gid, startNanos, this.trace, tasks, outcome);
+    }
+
+    /** Whether sandboxes started now get their path calls served (the engine option, never rootless). */
+    static boolean servePaths() {
+        return !Rootless.ACTIVE && Boolean.parseBoolean(System.getProperty(SERVE_PATHS_PROPERTY, "true"));
     }
 
     int stubPid() {
@@ -93,7 +110,7 @@ final class Tracer {
         stubPid = pid;
         killableStub = pid;
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
-        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
+        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
         mark("planned");
         cgroup = Cgroup.create(spec.limits());
         cgroup.add(pid);
@@ -127,7 +144,7 @@ final class Tracer {
     Prepared prepare(int pid) {
         stubPid = pid;
         killableStub = pid;
-        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
+        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
         cgroup = Cgroup.fresh();
         cgroup.add(pid); // moving a process costs an RCU grace period: done here, not at start-up
         Posix.kill(pid, Signal.SIGCONT);
@@ -163,7 +180,7 @@ final class Tracer {
         stubPid = p.pid();
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
-        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
+        mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
         mounts.preparedEarlier(p.scratch(), p.tmpfsSize());
         mark("planned");
         cgroup = p.cgroup();
@@ -432,7 +449,11 @@ final class Tracer {
         } else if (t.stage == Task.Stage.SETUP) {
             Injector in = new Injector(pt, t.tid);
             mark("init first call");
-            mounts.init(in);
+            long listener = mounts.init(in);
+            if (listener >= 0) {
+                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, true, trace, startNanos);
+                in.call(SyscallNr.CLOSE, listener);
+            }
             mark("init set up");
             t.stage = Task.Stage.RUNNING;
             in.finish(Ptrace.PTRACE_CONT);

@@ -64,8 +64,17 @@ class PtraceBehaviourTest {
 
     @Test
     void git(@TempDir Path dir) {
-        sameAsNative("git init -q r && cd r && echo a > f && git add f && git -c user.email=a@b -c user.name=n commit -q -m one"
-                + " && git log --format=%s && git ls-files", dir);
+        sameAsNative("export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q r && cd r && git config user.email a@b.c && "
+                + "git config user.name n && echo x > f && mkdir d && echo y > d/g && git add f d && git commit -qm first && "
+                + "echo z >> f && git status --short && git diff --stat && git log --format=%s && git ls-files", dir);
+    }
+
+    @Test
+    void aJvmCompilesAndRunsJava(@TempDir Path dir) {
+        sameAsNative("cat > Hello.java <<'E'\npublic class Hello { public static void main(String[] a) throws Exception { "
+                + "java.nio.file.Files.writeString(java.nio.file.Path.of(\"out.txt\"), \"written\"); "
+                + "System.out.println(\"hello \" + java.nio.file.Files.readString(java.nio.file.Path.of(\"out.txt\"))); } }\nE\n"
+                + "javac -J-Xmx128m -J-XX:+UseSerialGC Hello.java && java -Xmx64m -XX:+UseSerialGC -cp . Hello", dir);
     }
 
     @Test

@@ -1,0 +1,375 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.SandboxException;
+import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.HostCalls;
+import dev.palisade.sandbox.nativeinterop.NativeScratch;
+import dev.palisade.sandbox.nativeinterop.Posix;
+import dev.palisade.sandbox.nativeinterop.Ptrace;
+import dev.palisade.sandbox.nativeinterop.SeccompListener;
+import dev.palisade.sandbox.sentry.Handler;
+import dev.palisade.sandbox.sentry.HostTask;
+import dev.palisade.sandbox.sentry.Sentry;
+import dev.palisade.sandbox.sentry.SentryFault;
+import dev.palisade.sandbox.sentry.SyscallContext;
+import dev.palisade.sandbox.sentry.SyscallTable;
+import dev.palisade.sandbox.sentry.TaskMemory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * The mechanism of path serving on ptrace: one thread per sandbox that receives the calls the
+ * seccomp filter sent to the Sentry (user notification, no ptrace stop), hands each to
+ * {@link Sentry#serve} with this as the call's context, and answers it.
+ *
+ * <p>The thread makes itself the program's view of the files before it serves anything: its own
+ * filesystem context ({@code unshare(CLONE_FS)}), its root the sandbox's root ({@code chroot}
+ * through a descriptor of the sandbox's first process's root), and, as root, the program's uid and
+ * gid with no supplementary group and so no capability (per thread: raw calls, not glibc's
+ * process-wide wrappers). Every host call it makes is thereby checked as the program's own, and
+ * it can read and write only the memory of processes the program could. It runs on the tracer's
+ * CPU when the tracer is pinned, and asks the kernel to wake it synchronously there.
+ */
+final class PathServer implements SyscallContext, HostTask {
+    /** Bytes of scratch a served call may use. */
+    static final int SCRATCH = 18432;
+    private static final int NR_PIDFD_OPEN = 434, NR_PIDFD_GETFD = 438;
+    private static final int O_PATH_DIR = 010000000 | 0200000 | 02000000;
+
+    private final Tracer tracer;
+    private final SyscallCalls calls;
+    private final SeccompListener listener;
+    private final int rootFd, procFd, uid, gid;
+    private final boolean changeIdentity;
+    private final int[] cpus;
+    private final Consumer<String> trace;
+    private final long startNanos;
+    private final NativeScratch scratch = new NativeScratch(SCRATCH);
+    /** For the engine's own reads of the caller's /proc status, apart from the served call's scratch. */
+    private final NativeScratch statusScratch = new NativeScratch(8448);
+    private final Ptrace pt = new Ptrace();
+    private final TraceeMemory memory = new TraceeMemory(pt);
+    private final Thread thread;
+    private int nsTgid = -1, nsTid = -1;
+
+    private PathServer(Tracer tracer, SyscallCalls calls, SeccompListener listener, int rootFd, int procFd, int uid, int gid,
+            boolean changeIdentity, Consumer<String> trace, long startNanos) {
+        this.tracer = tracer;
+        this.calls = calls;
+        this.listener = listener;
+        this.rootFd = rootFd;
+        this.procFd = procFd;
+        this.uid = uid;
+        this.gid = gid;
+        this.changeIdentity = changeIdentity;
+        this.trace = trace;
+        this.startNanos = startNanos;
+        this.cpus = Posix.allowedCpus(0); // the tracer's: its tracees run there
+        this.thread = new Thread(this::run, "palisade-paths-" + tracer.initPid());
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * On the tracer's thread, while the sandbox's first process ({@code initPid}) is stopped in
+     * its setup: takes that process's listener descriptor {@code remoteFd} and its root, and
+     * starts serving. The caller then closes the listener in that process.
+     */
+    static PathServer start(Tracer tracer, SyscallCalls calls, int initPid, long remoteFd, int uid, int gid,
+            boolean changeIdentity, Consumer<String> trace, long startNanos) {
+        NativeScratch s = new NativeScratch(256);
+        long pidfd = HostCalls.call(NR_PIDFD_OPEN, initPid, 0, 0);
+        if (pidfd < 0) {
+            throw new SandboxException("path serving: pidfd_open of the sandbox's init failed: errno " + -pidfd);
+        }
+        long listenerFd = HostCalls.call(NR_PIDFD_GETFD, pidfd, remoteFd, 0);
+        HostCalls.close(pidfd);
+        if (listenerFd < 0) {
+            throw new SandboxException("path serving: cannot take the seccomp listener: errno " + -listenerFd);
+        }
+        long root = open(s, "/proc/" + initPid + "/root");
+        long proc = open(s, "/proc");
+        if (root < 0 || proc < 0) {
+            HostCalls.close(listenerFd);
+            HostCalls.close(root);
+            HostCalls.close(proc);
+            throw new SandboxException("path serving: cannot open the sandbox's root or /proc");
+        }
+        PathServer server = new PathServer(tracer, calls, new SeccompListener((int) listenerFd), (int) root, (int) proc,
+                uid, gid, changeIdentity, trace, startNanos);
+        server.thread.start();
+        return server;
+    }
+
+    /**
+     * Classes the serving thread may need, loaded before it leaves the host's root: after its
+     * chroot, a class file on the host (a class directory, a jar opened later) is out of its reach.
+     */
+    private static final String[] PRELOADED = {"dev.palisade.sandbox.sentry.SysPath", "dev.palisade.sandbox.sentry.BadAddress",
+            "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
+            "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
+            "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags"};
+
+    private static void preload() {
+        ClassLoader loader = PathServer.class.getClassLoader();
+        try {
+            for (String name : PRELOADED) {
+                Class<?> k = Class.forName(name, true, loader);
+                for (Class<?> nested : k.getDeclaredClasses()) {
+                    Class.forName(nested.getName(), true, loader);
+                }
+            }
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("path serving: " + e.getMessage(), e);
+        }
+    }
+
+    private static long open(NativeScratch s, String path) {
+        byte[] b = path.getBytes(StandardCharsets.US_ASCII);
+        s.write(0, b, 0, b.length);
+        s.putByte(b.length, (byte) 0);
+        return HostCalls.call(HostCalls.NR_OPENAT, -100, s.at(0), O_PATH_DIR, 0);
+    }
+
+    private void run() {
+        try {
+            preload();
+            if (!becomeProgramView()) {
+                return;
+            }
+            // on the tracer's CPUs, where the program runs: a wake-up stays near (one CPU: the same one)
+            Posix.setAffinity(0, cpus);
+            listener.syncWakeUp();
+            while (listener.receive()) {
+                serveOne();
+            }
+        } finally {
+            listener.close();
+            HostCalls.close(procFd);
+        }
+    }
+
+    /** The thread's root, identity and working directory become the program's view; false (sandbox ended) when not possible. */
+    private boolean becomeProgramView() {
+        NativeScratch s = scratch;
+        s.putByte(0, (byte) '.');
+        s.putByte(1, (byte) 0);
+        long r = HostCalls.call(HostCalls.NR_UNSHARE, HostCalls.CLONE_FS, 0, 0);
+        if (r == 0) {
+            r = HostCalls.call(HostCalls.NR_FCHDIR, rootFd, 0, 0);
+        }
+        if (r == 0) {
+            r = HostCalls.call(HostCalls.NR_CHROOT, s.at(0), 0, 0);
+        }
+        HostCalls.close(rootFd);
+        if (r == 0 && changeIdentity) {
+            r = HostCalls.call(HostCalls.NR_SETGROUPS, 0, 0, 0);
+            if (r == 0) {
+                r = HostCalls.call(HostCalls.NR_SETRESGID, gid, gid, gid);
+            }
+            if (r == 0) {
+                r = HostCalls.call(HostCalls.NR_SETRESUID, uid, uid, uid);
+            }
+        }
+        if (r != 0) {
+            tracer.killAll(Termination.ENGINE_ERROR, "path serving: cannot take the program's view of its files (errno " + -r + ")");
+            return false;
+        }
+        return true;
+    }
+
+    private void serveOne() {
+        nsTgid = -1;
+        nsTid = -1;
+        int nr = listener.nr();
+        memory.of(listener.tid());
+        calls.count(SyscallTable.nameOf(nr));
+        long result;
+        try {
+            result = Sentry.serve(nr, this);
+        } catch (SentryFault e) {
+            tracer.killAll(Termination.ENGINE_ERROR, e.getMessage());
+            result = Errno.EIO.negated();
+        } catch (RuntimeException e) {
+            // the sandbox is ending (OutOfTaskMemory, TaskStopped): the task is gone or going
+            result = Errno.EINTR.negated();
+        } catch (Error e) {
+            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + SyscallTable.nameOf(nr) + ": " + e);
+            result = Errno.EIO.negated();
+        }
+        if (trace != null) {
+            String outcome = result == Handler.ANSWERED ? "-> descriptor installed"
+                    : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
+                    : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
+            trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
+                    + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") " + outcome + " (served)");
+        }
+        if (result == Handler.ANSWERED) {
+            return;
+        }
+        if (result == Handler.RUN_NATIVELY) {
+            listener.continueCall();
+            return;
+        }
+        if (result < 0 && result > -4096) {
+            listener.answer(0, (int) result);
+        } else {
+            listener.answer(result, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ HostTask
+
+    @Override
+    public int hostTid() {
+        return listener.tid();
+    }
+
+    @Override
+    public int hostProc() {
+        return procFd;
+    }
+
+    @Override
+    public NativeScratch scratch() {
+        return scratch;
+    }
+
+    @Override
+    public boolean stillValid() {
+        return listener.stillValid();
+    }
+
+    @Override
+    public long install(int fd, boolean cloexec) {
+        int r = listener.installAndAnswer(fd, cloexec);
+        return r < 0 ? r : Handler.ANSWERED;
+    }
+
+    @Override
+    public long fileSizeLimit() {
+        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, statusScratch.at(0)); // RLIMIT_FSIZE
+        long soft = r < 0 ? -1 : statusScratch.getLong(0);
+        return soft < 0 ? Long.MAX_VALUE : soft;
+    }
+
+    @Override
+    public int nsTgid() {
+        if (nsTgid < 0) {
+            readNsIds();
+        }
+        return nsTgid;
+    }
+
+    @Override
+    public int nsTid() {
+        if (nsTid < 0) {
+            readNsIds();
+        }
+        return nsTid;
+    }
+
+    /** The calling task's ids in the sandbox's pid space, from its host {@code /proc} status. */
+    private void readNsIds() {
+        nsTgid = 0;
+        nsTid = 0;
+        byte[] name = (listener.tid() + "/status").getBytes(StandardCharsets.US_ASCII);
+        statusScratch.write(0, name, 0, name.length);
+        statusScratch.putByte(name.length, (byte) 0);
+        long fd = HostCalls.call(HostCalls.NR_OPENAT, procFd, statusScratch.at(0), 02000000, 0);
+        if (fd < 0) {
+            return;
+        }
+        long n;
+        try {
+            n = HostCalls.call(HostCalls.NR_READ, fd, statusScratch.at(256), 8000);
+        } finally {
+            HostCalls.close(fd);
+        }
+        if (n <= 0) {
+            return;
+        }
+        byte[] b = new byte[(int) n];
+        statusScratch.read(256, b, 0, (int) n);
+        for (String line : new String(b, StandardCharsets.ISO_8859_1).split("\n")) {
+            if (line.startsWith("NSpid:") || line.startsWith("NStgid:")) {
+                String[] f = line.trim().split("\\s+");
+                int v = Integer.parseInt(f[f.length - 1]);
+                if (line.startsWith("NSpid:")) {
+                    nsTid = v;
+                } else {
+                    nsTgid = v;
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ SyscallContext
+
+    @Override
+    public HostTask hostTask() {
+        return this;
+    }
+
+    @Override
+    public long arg(int i) {
+        return listener.arg(i);
+    }
+
+    @Override
+    public int pid() {
+        return nsTgid();
+    }
+
+    @Override
+    public int tid() {
+        return nsTid();
+    }
+
+    @Override
+    public int ppid() {
+        throw new IllegalStateException("a served path call does not ask for its parent");
+    }
+
+    @Override
+    public int uid() {
+        return uid;
+    }
+
+    @Override
+    public int gid() {
+        return gid;
+    }
+
+    @Override
+    public int taskCount() {
+        return calls.taskCount();
+    }
+
+    @Override
+    public int maxTasks() {
+        return calls.maxTasks();
+    }
+
+    @Override
+    public long memoryLimit() {
+        return calls.memoryLimit();
+    }
+
+    @Override
+    public long uptimeNanos() {
+        return System.nanoTime() - startNanos;
+    }
+
+    @Override
+    public TaskMemory memory() {
+        return memory;
+    }
+
+    /** Served calls are answered with their errno; none is a refusal of policy to record. */
+    @Override
+    public long refuse(Errno errno, String detail) {
+        return errno.negated();
+    }
+}

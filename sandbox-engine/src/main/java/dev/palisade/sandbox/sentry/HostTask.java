@@ -1,0 +1,41 @@
+package dev.palisade.sandbox.sentry;
+
+import dev.palisade.sandbox.nativeinterop.NativeScratch;
+
+/**
+ * What a served path call sees of its task where the host kernel keeps the process (ptrace):
+ * the task's host thread id (for its memory and its {@code /proc} entries, reached only through
+ * {@link #hostProc}), the serving thread's scratch memory, the check that the call still waits,
+ * and the installation of a descriptor as the call's answer. The serving thread's root is the
+ * sandbox's root and its identity the program's, so every {@code *at} call it makes resolves as
+ * the program's own would, inside the sandbox.
+ */
+public interface HostTask {
+
+    /** The calling thread in the host's pid space. */
+    int hostTid();
+
+    /** An {@code O_PATH} descriptor of the host's {@code /proc}, held by the Sentry. */
+    int hostProc();
+
+    /** The serving thread's scratch memory. */
+    NativeScratch scratch();
+
+    /** Whether the call still waits for its answer: what was read from the task's memory since is the task's. */
+    boolean stillValid();
+
+    /**
+     * Installs a duplicate of the Sentry's descriptor {@code fd} in the task and answers the call
+     * with its number; returns {@link Handler#ANSWERED}, or a negated errno when the kernel refused.
+     */
+    long install(int fd, boolean cloexec);
+
+    /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
+    long fileSizeLimit();
+
+    /** The calling task's process id in the sandbox's pid space. */
+    int nsTgid();
+
+    /** The calling task's thread id in the sandbox's pid space. */
+    int nsTid();
+}

@@ -1,0 +1,857 @@
+package dev.palisade.sandbox.sentry;
+
+import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.HostCalls;
+import dev.palisade.sandbox.nativeinterop.NativeScratch;
+import dev.palisade.sandbox.sentry.vfs.FsError;
+
+import java.nio.charset.StandardCharsets;
+
+import static dev.palisade.sandbox.abi.OpenFlags.AT_EMPTY_PATH;
+import static dev.palisade.sandbox.abi.OpenFlags.AT_FDCWD;
+import static dev.palisade.sandbox.abi.OpenFlags.AT_REMOVEDIR;
+import static dev.palisade.sandbox.abi.OpenFlags.AT_SYMLINK_NOFOLLOW;
+import static dev.palisade.sandbox.abi.OpenFlags.O_CLOEXEC;
+import static dev.palisade.sandbox.abi.OpenFlags.O_CREAT;
+import static dev.palisade.sandbox.abi.OpenFlags.O_DIRECTORY;
+import static dev.palisade.sandbox.abi.OpenFlags.O_NOFOLLOW;
+import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
+import static dev.palisade.sandbox.abi.OpenFlags.O_PATH;
+import static dev.palisade.sandbox.abi.OpenFlags.O_TRUNC;
+import static dev.palisade.sandbox.abi.OpenFlags.O_WRONLY;
+
+/**
+ * The path calls the Sentry serves where the host kernel keeps the files (ptrace, through
+ * seccomp user notification). Each reads its path once from the program's memory into the
+ * Sentry's, checks that the call still waits, and carries it out with the {@code *at} call of
+ * the same meaning on a descriptor the Sentry holds: the serving thread's root is the sandbox's
+ * root and its identity the program's, so {@code ..} and absolute symlinks stop at the sandbox's
+ * root, and no string the program can still change reaches the host. Opens go through
+ * {@code openat2} with {@code RESOLVE_NO_MAGICLINKS} and install the descriptor in the program;
+ * the program's {@code /proc/self} (and {@code /dev/fd}, {@code /dev/std*}) name its own entries
+ * in the sandbox's {@code /proc}, and only its own {@code fd/N} and {@code exe} links are
+ * reopened, through the host's {@code /proc} entry of the calling thread.
+ *
+ * <p>An {@code O_PATH} open is resolved and checked here, then let run by the kernel in the
+ * program ({@code SECCOMP_USER_NOTIF_FLAG_CONTINUE}), which re-reads the path: Linux installs no
+ * {@code O_PATH} file from another process. A path changed meanwhile gets an {@code O_PATH}
+ * descriptor of something in the program's own root at its own identity, which reads and writes
+ * nothing; every later use of it by path ({@code /proc/self/fd/N}, a dirfd) is served and
+ * checked again.
+ */
+final class SysPath {
+    /**
+     * Scratch layout: iovecs, open_how, an empty string, times, stat results, names in /proc, the
+     * path, a second path, a link target, a /proc file.
+     */
+    private static final int IOV = 0, HOW = 64, EMPTY = 120, TIMES = 128, OUT = 256, NAME = 768, PATH = 1280,
+            PATH2 = 5632, LINK = 9984, STATUS = 14336;
+    /** Bytes of scratch the layout needs. */
+    static final int SCRATCH = 18432;
+    private static final int PATH_MAX = 4096, PAGE = 4096, FIRST_READ = 256, STAT_SIZE = 144, STATX_SIZE = 256, STATFS_SIZE = 120,
+            OPEN_HOW_SIZE = 24;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
+    /** Flags open(2) knows; it ignores the rest where openat2(2) refuses them. */
+    private static final int VALID_OPEN_FLAGS = 03 | 0100 | 0200 | 0400 | 01000 | 02000 | 04000 | 010000 | 020000 | 040000
+            | 0100000 | 0200000 | 0400000 | 01000000 | 02000000 | 04000000 | 010000000 | 020000000;
+    private static final int O_TMPFILE_BIT = 020000000;
+
+    private SysPath() {
+    }
+
+    // ------------------------------------------------------------------ open
+
+    /** Open implements Linux syscall open(2). */
+    static long open(SyscallContext c) throws FsError {
+        return open(c, AT_FDCWD, c.arg(0), legacyFlags(c.arg(1)), c.arg(2), 0, true);
+    }
+
+    /** Openat implements Linux syscall openat(2). */
+    static long openat(SyscallContext c) throws FsError {
+        return open(c, c.arg(0), c.arg(1), legacyFlags(c.arg(2)), c.arg(3), 0, true);
+    }
+
+    /** Creat implements Linux syscall creat(2). */
+    static long creat(SyscallContext c) throws FsError {
+        return open(c, AT_FDCWD, c.arg(0), O_CREAT | O_WRONLY | O_TRUNC, c.arg(1), 0, true);
+    }
+
+    /** Openat2 implements Linux syscall openat2(2): the program's resolve flags hold, with no magic links. */
+    static long openat2(SyscallContext c) throws FsError {
+        long size = c.arg(3);
+        if (size < OPEN_HOW_SIZE) {
+            return Errno.EINVAL.negated();
+        }
+        if (size > PAGE) {
+            return Errno.E2BIG.negated();
+        }
+        byte[] how = c.memory().read(c.arg(2), (int) size);
+        for (int i = OPEN_HOW_SIZE; i < how.length; i++) {
+            if (how[i] != 0) {
+                return Errno.E2BIG.negated();
+            }
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(how).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long flags = b.getLong(0), mode = b.getLong(8), resolve = b.getLong(16);
+        return open(c, c.arg(0), c.arg(1), flags, mode, resolve, false);
+    }
+
+    /** What open(2) and openat(2) make of their flags and mode before the kernel's stricter openat2 sees them. */
+    private static long legacyFlags(long flags) {
+        int fl = (int) flags & VALID_OPEN_FLAGS;
+        if ((fl & O_PATH) != 0) {
+            fl &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        }
+        return fl & 0xffffffffL;
+    }
+
+    private static boolean creates(long flags) {
+        return (flags & O_CREAT) != 0 || (flags & O_TMPFILE_BIT) == O_TMPFILE_BIT;
+    }
+
+    private static long open(SyscallContext c, long dirfd, long pathVa, long flags, long mode, long resolve, boolean legacy)
+            throws FsError {
+        HostTask t = c.hostTask();
+        byte[] path = readPath(t, pathVa, PATH);
+        if (!t.stillValid()) {
+            return Handler.ANSWERED;
+        }
+        if (path.length == 0) {
+            return Errno.ENOENT.negated();
+        }
+        if (legacy && !creates(flags)) {
+            mode = 0; // open(2) ignores it, openat2(2) refuses it
+        } else if (legacy) {
+            mode &= 07777;
+        }
+        if (creates(flags)) {
+            programUmask(t);
+        }
+        NativeScratch s = t.scratch();
+        Where w = where(t, dirfd, path, PATH, resolve == 0);
+        path = w.path();
+        dirfd = w.dirfd();
+        String ownLink = resolve == 0 ? ownLink(t, path) : null;
+        long fd;
+        if (ownLink != null) {
+            // the program's own descriptor or executable, reopened as Linux does for /proc/self/fd/N
+            putPath(s, PATH, ownLink.getBytes(StandardCharsets.US_ASCII));
+            fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(PATH), (flags | O_CLOEXEC) & 0xffffffffL, mode);
+        } else {
+            long base = base(t, dirfd, path, (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0);
+            try {
+                s.putLong(HOW, flags | O_CLOEXEC);
+                s.putLong(HOW + 8, mode);
+                s.putLong(HOW + 16, resolve | RESOLVE_NO_MAGICLINKS);
+                fd = HostCalls.call(HostCalls.NR_OPENAT2, base, s.at(PATH), s.at(HOW), OPEN_HOW_SIZE, 0);
+            } finally {
+                release(base);
+            }
+        }
+        if (fd < 0) {
+            return fd;
+        }
+        try {
+            if (!procEntryOffered(t, fd)) {
+                return Errno.ENOENT.negated();
+            }
+            if ((flags & O_PATH) != 0) {
+                // the kernel installs no O_PATH file from another process (ADDFD takes it with fget):
+                // checked here, opened by the kernel in the program, which can reach nothing more by it
+                return Handler.RUN_NATIVELY;
+            }
+            return t.install((int) fd, (flags & O_CLOEXEC) != 0);
+        } finally {
+            HostCalls.close(fd);
+        }
+    }
+
+    /** Top-level entries of the sandbox's {@code /proc} a program may open, besides its pid space's. */
+    private static final java.util.Set<String> PROC_OFFERED = java.util.Set.of("cpuinfo", "meminfo", "stat", "loadavg",
+            "uptime", "version", "filesystems", "mounts", "self", "thread-self", "net", "cgroups", "swaps");
+    private static final long PROC_SUPER_MAGIC = 0x9fa0;
+
+    /**
+     * Whether a descriptor the Sentry opened may go to the program: anything not on a procfs, and
+     * of the sandbox's {@code /proc} the directory itself, its processes' entries and the few
+     * files above. Nothing of {@code /proc/sys}, {@code /proc/kcore} and the like.
+     */
+    private static boolean procEntryOffered(HostTask t, long fd) {
+        NativeScratch s = t.scratch();
+        if (HostCalls.call(HostCalls.NR_FSTATFS, fd, s.at(OUT), 0) != 0 || s.getLong(OUT) != PROC_SUPER_MAGIC) {
+            return true;
+        }
+        byte[] name = ("self/fd/" + fd).getBytes(StandardCharsets.US_ASCII);
+        s.write(NAME, name, 0, name.length);
+        s.putByte(NAME + name.length, (byte) 0);
+        long n = HostCalls.call(HostCalls.NR_READLINKAT, t.hostProc(), s.at(NAME), s.at(LINK), PATH_MAX);
+        if (n <= 0) {
+            return false;
+        }
+        byte[] b = new byte[(int) n];
+        s.read(LINK, b, 0, (int) n);
+        String at = new String(b, StandardCharsets.ISO_8859_1);
+        if (at.equals("/proc")) {
+            return true;
+        }
+        if (!at.startsWith("/proc/")) {
+            return false;
+        }
+        String rest = at.substring(6);
+        int slash = rest.indexOf('/');
+        String top = slash < 0 ? rest : rest.substring(0, slash);
+        return PROC_OFFERED.contains(top) || (!top.isEmpty() && top.chars().allMatch(ch -> ch >= '0' && ch <= '9'));
+    }
+
+    // ------------------------------------------------------------------ stat, access, readlink
+
+    /** Stat implements Linux syscall stat(2). */
+    static long stat(SyscallContext c) throws FsError {
+        return fstatat(c, AT_FDCWD, c.arg(0), c.arg(1), 0);
+    }
+
+    /** Lstat implements Linux syscall lstat(2). */
+    static long lstat(SyscallContext c) throws FsError {
+        return fstatat(c, AT_FDCWD, c.arg(0), c.arg(1), AT_SYMLINK_NOFOLLOW);
+    }
+
+    /** Newfstatat implements Linux syscall newfstatat(2). */
+    static long newfstatat(SyscallContext c) throws FsError {
+        return fstatat(c, c.arg(0), c.arg(1), c.arg(2), (int) c.arg(3));
+    }
+
+    private static long fstatat(SyscallContext c, long dirfd, long pathVa, long bufVa, int flags) throws FsError {
+        HostTask t = c.hostTask();
+        return onePath(t, dirfd, pathVa, flags, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_NEWFSTATAT, base, path, t.scratch().at(OUT), flags & 0xffffffffL);
+            return r < 0 ? r : copyOut(t, bufVa, OUT, STAT_SIZE, 0);
+        });
+    }
+
+    /** Statx implements Linux syscall statx(2). */
+    static long statx(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        int flags = (int) c.arg(2);
+        long mask = c.arg(3) & 0xffffffffL, bufVa = c.arg(4);
+        return onePath(t, c.arg(0), c.arg(1), flags, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_STATX, base, path, flags & 0xffffffffL, mask, t.scratch().at(OUT));
+            return r < 0 ? r : copyOut(t, bufVa, OUT, STATX_SIZE, 0);
+        });
+    }
+
+    /** Statfs implements Linux syscall statfs(2): the filesystem of a file the Sentry opened. */
+    static long statfs(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        long bufVa = c.arg(1);
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            long fd = openPath(t, base, path, 0);
+            if (fd < 0) {
+                return fd;
+            }
+            try {
+                long r = HostCalls.call(HostCalls.NR_FSTATFS, fd, t.scratch().at(OUT), 0);
+                return r < 0 ? r : copyOut(t, bufVa, OUT, STATFS_SIZE, 0);
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
+    }
+
+    /** Access implements Linux syscall access(2). */
+    static long access(SyscallContext c) throws FsError {
+        return faccessat(c, AT_FDCWD, c.arg(0), c.arg(1), 0);
+    }
+
+    /** Faccessat implements Linux syscall faccessat(2) (no flags argument). */
+    static long faccessat(SyscallContext c) throws FsError {
+        return faccessat(c, c.arg(0), c.arg(1), c.arg(2), 0);
+    }
+
+    /** Faccessat2 implements Linux syscall faccessat2(2). */
+    static long faccessat2(SyscallContext c) throws FsError {
+        return faccessat(c, c.arg(0), c.arg(1), c.arg(2), (int) c.arg(3));
+    }
+
+    private static long faccessat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_FACCESSAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
+    }
+
+    /** Readlink implements Linux syscall readlink(2). */
+    static long readlink(SyscallContext c) throws FsError {
+        return readlinkat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    /** Readlinkat implements Linux syscall readlinkat(2). */
+    static long readlinkat(SyscallContext c) throws FsError {
+        return readlinkat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
+    }
+
+    private static long readlinkat(SyscallContext c, long dirfd, long pathVa, long bufVa, long size) throws FsError {
+        int n = (int) size;
+        if (n <= 0 || size != n) {
+            return Errno.EINVAL.negated();
+        }
+        HostTask t = c.hostTask();
+        return onePath(t, dirfd, pathVa, AT_EMPTY_PATH, false, (base, path) -> {
+            long r = HostCalls.call(HostCalls.NR_READLINKAT, base, path, t.scratch().at(LINK), Math.min(n, PATH_MAX));
+            return r <= 0 ? r : copyOut(t, bufVa, LINK, (int) r, r);
+        });
+    }
+
+    // ------------------------------------------------------------------ changes: mkdir, unlink, rename, links, modes, times
+
+    /** Mkdir implements Linux syscall mkdir(2). */
+    static long mkdir(SyscallContext c) throws FsError {
+        return mkdirat(c, AT_FDCWD, c.arg(0), c.arg(1));
+    }
+
+    /** Mkdirat implements Linux syscall mkdirat(2). */
+    static long mkdirat(SyscallContext c) throws FsError {
+        return mkdirat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long mkdirat(SyscallContext c, long dirfd, long pathVa, long mode) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+                (base, path) -> HostCalls.call(HostCalls.NR_MKDIRAT, base, path, mode & 07777));
+    }
+
+    /** Mknod implements Linux syscall mknod(2): FIFOs and sockets; device nodes need a capability the Sentry's thread lacks too. */
+    static long mknod(SyscallContext c) throws FsError {
+        return mknodat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    /** Mknodat implements Linux syscall mknodat(2). */
+    static long mknodat(SyscallContext c) throws FsError {
+        return mknodat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
+    }
+
+    private static long mknodat(SyscallContext c, long dirfd, long pathVa, long mode, long dev) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+                (base, path) -> HostCalls.call(HostCalls.NR_MKNODAT, base, path, mode & 0xffffffffL, dev & 0xffffffffL));
+    }
+
+    /** Unlink implements Linux syscall unlink(2). */
+    static long unlink(SyscallContext c) throws FsError {
+        return unlinkat(c, AT_FDCWD, c.arg(0), 0);
+    }
+
+    /** Rmdir implements Linux syscall rmdir(2). */
+    static long rmdir(SyscallContext c) throws FsError {
+        return unlinkat(c, AT_FDCWD, c.arg(0), AT_REMOVEDIR);
+    }
+
+    /** Unlinkat implements Linux syscall unlinkat(2). */
+    static long unlinkat(SyscallContext c) throws FsError {
+        return unlinkat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long unlinkat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, 0, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_UNLINKAT, base, path, flags & 0xffffffffL));
+    }
+
+    /** Chmod implements Linux syscall chmod(2). */
+    static long chmod(SyscallContext c) throws FsError {
+        return fchmodat(c, AT_FDCWD, c.arg(0), c.arg(1), 0);
+    }
+
+    /** Fchmodat implements Linux syscall fchmodat(2). */
+    static long fchmodat(SyscallContext c) throws FsError {
+        return fchmodat(c, c.arg(0), c.arg(1), c.arg(2), 0);
+    }
+
+    /** Fchmodat2 implements Linux syscall fchmodat2(2). */
+    static long fchmodat2(SyscallContext c) throws FsError {
+        return fchmodat(c, c.arg(0), c.arg(1), c.arg(2), (int) c.arg(3));
+    }
+
+    private static long fchmodat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_FCHMODAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
+    }
+
+    /** Chown implements Linux syscall chown(2). */
+    static long chown(SyscallContext c) throws FsError {
+        return fchownat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2), 0);
+    }
+
+    /** Lchown implements Linux syscall lchown(2). */
+    static long lchown(SyscallContext c) throws FsError {
+        return fchownat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2), AT_SYMLINK_NOFOLLOW);
+    }
+
+    /** Fchownat implements Linux syscall fchownat(2). */
+    static long fchownat(SyscallContext c) throws FsError {
+        return fchownat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), (int) c.arg(4));
+    }
+
+    private static long fchownat(SyscallContext c, long dirfd, long pathVa, long uid, long gid, int flags) throws FsError {
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false, (base, path) -> HostCalls.call(HostCalls.NR_FCHOWNAT,
+                base, path, uid & 0xffffffffL, gid & 0xffffffffL, flags & 0xffffffffL));
+    }
+
+    /** Utime implements Linux syscall utime(2): struct utimbuf, seconds. */
+    static long utime(SyscallContext c) throws FsError {
+        return utimes(c, AT_FDCWD, c.arg(0), c.arg(1), 1, 0);
+    }
+
+    /** Utimes implements Linux syscall utimes(2): struct timeval[2]. */
+    static long utimes(SyscallContext c) throws FsError {
+        return utimes(c, AT_FDCWD, c.arg(0), c.arg(1), 2, 0);
+    }
+
+    /** Futimesat implements Linux syscall futimesat(2): struct timeval[2]. */
+    static long futimesat(SyscallContext c) throws FsError {
+        return utimes(c, c.arg(0), c.arg(1), c.arg(2), 2, 0);
+    }
+
+    /** Utimensat implements Linux syscall utimensat(2) with a path (without one, the filter lets it run: it names no path). */
+    static long utimensat(SyscallContext c) throws FsError {
+        return utimes(c, c.arg(0), c.arg(1), c.arg(2), 3, (int) c.arg(3));
+    }
+
+    /**
+     * The times a program gave, as utimensat's timespec[2] in the scratch: {@code kind} 1 a
+     * utimbuf (seconds), 2 timeval[2], 3 timespec[2]; null times (now) stay null.
+     */
+    private static long utimes(SyscallContext c, long dirfd, long pathVa, long timesVa, int kind, int flags) throws FsError {
+        HostTask t = c.hostTask();
+        NativeScratch s = t.scratch();
+        long times = 0;
+        if (timesVa != 0) {
+            long[] v = new long[4];
+            if (kind == 1) {
+                v[0] = c.memory().readLong(timesVa);
+                v[2] = c.memory().readLong(timesVa + 8);
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    v[i] = c.memory().readLong(timesVa + 8L * i);
+                }
+                if (kind == 2) {
+                    for (int i = 1; i < 4; i += 2) {
+                        if (v[i] < 0 || v[i] >= 1_000_000) {
+                            return Errno.EINVAL.negated();
+                        }
+                        v[i] *= 1000;
+                    }
+                }
+            }
+            for (int i = 0; i < 4; i++) {
+                s.putLong(TIMES + 8 * i, v[i]);
+            }
+            times = s.at(TIMES);
+        }
+        long at = times;
+        return onePath(t, dirfd, pathVa, flags, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_UTIMENSAT, base, path, at, flags & 0xffffffffL));
+    }
+
+    /** Truncate implements Linux syscall truncate(2): on a file the Sentry opened for writing, within the program's file-size limit. */
+    static long truncate(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        long length = c.arg(1);
+        if (length < 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (length > t.fileSizeLimit()) {
+            return Errno.EFBIG.negated();
+        }
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            NativeScratch s = t.scratch();
+            s.putLong(HOW, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            s.putLong(HOW + 8, 0);
+            s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+            long fd = HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
+            if (fd < 0) {
+                return fd == Errno.ENXIO.negated() ? Errno.EINVAL.negated() : fd;
+            }
+            try {
+                return HostCalls.call(HostCalls.NR_FTRUNCATE, fd, length, 0);
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
+    }
+
+    /**
+     * Chdir implements Linux syscall chdir(2). The Sentry resolves and checks the directory, then
+     * lets the kernel change the program's directory (no call sets another process's): the kernel
+     * reads the path again, and a path changed meanwhile can only name another directory in the
+     * program's own root, at its own identity.
+     */
+    static long chdir(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+            long fd = openPath(t, base, path, O_DIRECTORY);
+            if (fd < 0) {
+                return fd;
+            }
+            try {
+                if (!procEntryOffered(t, fd)) {
+                    return Errno.ENOENT.negated();
+                }
+                long r = HostCalls.call(HostCalls.NR_FACCESSAT2, fd, t.scratch().at(EMPTY), 1, AT_EMPTY_PATH); // X_OK
+                return r < 0 ? r : Handler.RUN_NATIVELY;
+            } finally {
+                HostCalls.close(fd);
+            }
+        });
+    }
+
+    /** Rename implements Linux syscall rename(2). */
+    static long rename(SyscallContext c) throws FsError {
+        return renameat2(c, AT_FDCWD, c.arg(0), AT_FDCWD, c.arg(1), 0);
+    }
+
+    /** Renameat implements Linux syscall renameat(2). */
+    static long renameat(SyscallContext c) throws FsError {
+        return renameat2(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), 0);
+    }
+
+    /** Renameat2 implements Linux syscall renameat2(2). */
+    static long renameat2(SyscallContext c) throws FsError {
+        return renameat2(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), c.arg(4));
+    }
+
+    private static long renameat2(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, long flags) throws FsError {
+        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, 0,
+                (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_RENAMEAT2, ob, op, nb, np, flags & 0xffffffffL));
+    }
+
+    /** Link implements Linux syscall link(2). */
+    static long link(SyscallContext c) throws FsError {
+        return linkat(c, AT_FDCWD, c.arg(0), AT_FDCWD, c.arg(1), 0);
+    }
+
+    /** Linkat implements Linux syscall linkat(2). */
+    static long linkat(SyscallContext c) throws FsError {
+        return linkat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), (int) c.arg(4));
+    }
+
+    private static long linkat(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, int flags) throws FsError {
+        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, flags,
+                (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_LINKAT, ob, op, nb, np, flags & 0xffffffffL));
+    }
+
+    /** Symlink implements Linux syscall symlink(2). */
+    static long symlink(SyscallContext c) throws FsError {
+        return symlinkat(c, c.arg(0), AT_FDCWD, c.arg(1));
+    }
+
+    /** Symlinkat implements Linux syscall symlinkat(2): the target is the link's content, never resolved here. */
+    static long symlinkat(SyscallContext c) throws FsError {
+        return symlinkat(c, c.arg(0), c.arg(1), c.arg(2));
+    }
+
+    private static long symlinkat(SyscallContext c, long targetVa, long newDir, long newVa) throws FsError {
+        HostTask t = c.hostTask();
+        byte[] target = readPath(t, targetVa, PATH2);
+        if (target.length == 0) {
+            return Errno.ENOENT.negated();
+        }
+        return onePath(t, newDir, newVa, 0, false,
+                (base, path) -> HostCalls.call(HostCalls.NR_SYMLINKAT, t.scratch().at(PATH2), base, path));
+    }
+
+    /** Extended attributes by path are not offered (as on filesystems without them); by descriptor they run natively. */
+    static long xattrByPath(SyscallContext c) {
+        return Errno.EOPNOTSUPP.negated();
+    }
+
+    // ------------------------------------------------------------------ one or two paths, read once
+
+    /** A host call on a path: its base descriptor and the native address of its copy. */
+    @FunctionalInterface
+    private interface OnePath {
+        long apply(long base, long path) throws FsError;
+    }
+
+    @FunctionalInterface
+    private interface TwoPaths {
+        long apply(long oldBase, long oldPath, long newBase, long newPath) throws FsError;
+    }
+
+    /**
+     * Reads the path at {@code pathVa} once, checks the call still waits, makes the program's own
+     * names explicit, opens its base and runs {@code op}. An empty path is ENOENT unless
+     * {@code flags} has {@code AT_EMPTY_PATH}; {@code creates}: the serving thread takes the
+     * program's umask first.
+     */
+    private static long onePath(HostTask t, long dirfd, long pathVa, int flags, boolean creates, OnePath op) throws FsError {
+        byte[] path = readPath(t, pathVa, PATH);
+        if (!t.stillValid()) {
+            return Handler.ANSWERED;
+        }
+        if (path.length == 0 && (flags & AT_EMPTY_PATH) == 0) {
+            return Errno.ENOENT.negated();
+        }
+        if (creates) {
+            programUmask(t);
+        }
+        Where w = where(t, dirfd, path, PATH, true);
+        long base = base(t, w.dirfd(), w.path(), false);
+        try {
+            return op.apply(base, t.scratch().at(PATH));
+        } finally {
+            release(base);
+        }
+    }
+
+    private static long twoPaths(HostTask t, long oldDir, long oldVa, long newDir, long newVa, int flags, TwoPaths op) throws FsError {
+        byte[] oldPath = readPath(t, oldVa, PATH);
+        byte[] newPath = readPath(t, newVa, PATH2);
+        if (!t.stillValid()) {
+            return Handler.ANSWERED;
+        }
+        if ((oldPath.length == 0 && (flags & AT_EMPTY_PATH) == 0) || newPath.length == 0) {
+            return Errno.ENOENT.negated();
+        }
+        Where ow = where(t, oldDir, oldPath, PATH, true);
+        Where nw = where(t, newDir, newPath, PATH2, true);
+        long oldBase = base(t, ow.dirfd(), ow.path(), false);
+        try {
+            long newBase = base(t, nw.dirfd(), nw.path(), false);
+            try {
+                return op.apply(oldBase, t.scratch().at(PATH), newBase, t.scratch().at(PATH2));
+            } finally {
+                release(newBase);
+            }
+        } finally {
+            release(oldBase);
+        }
+    }
+
+    /** An O_PATH descriptor of what {@code path} names from {@code base}, opened by the Sentry (no magic links), or -errno. */
+    private static long openPath(HostTask t, long base, long path, int flags) {
+        NativeScratch s = t.scratch();
+        s.putLong(HOW, O_PATH | O_CLOEXEC | flags);
+        s.putLong(HOW + 8, 0);
+        s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+        return HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
+    }
+
+    // ------------------------------------------------------------------ the path, its base, the task's memory
+
+    /**
+     * The NUL-terminated path at {@code va}, read once, page by page, into the scratch's path
+     * area (terminated there) and returned without its NUL. EFAULT where the task cannot read it,
+     * ENAMETOOLONG past PATH_MAX.
+     */
+    static byte[] readPath(HostTask t, long va, int area) throws FsError {
+        NativeScratch s = t.scratch();
+        byte[] b = null;
+        int got = 0;
+        while (got < PATH_MAX) {
+            // most paths are short: a small first read, then up to the end of each page
+            int limit = got == 0 ? FIRST_READ : PATH_MAX - got;
+            int chunk = (int) Math.min(limit, PAGE - ((va + got) & (PAGE - 1)));
+            long n = HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(area + got), va + got, chunk);
+            if (n <= 0) {
+                throw new BadAddress(va + got);
+            }
+            byte[] more = new byte[(int) n];
+            s.read(area + got, more, 0, (int) n);
+            for (int i = 0; i < n; i++) {
+                if (more[i] == 0) {
+                    if (b == null) {
+                        return java.util.Arrays.copyOf(more, i);
+                    }
+                    byte[] p = java.util.Arrays.copyOf(b, got + i);
+                    System.arraycopy(more, 0, p, got, i);
+                    return p;
+                }
+            }
+            b = b == null ? java.util.Arrays.copyOf(more, PATH_MAX) : b;
+            if (got > 0) {
+                System.arraycopy(more, 0, b, got, (int) n);
+            }
+            got += (int) n;
+        }
+        throw new FsError(Errno.ENAMETOOLONG);
+    }
+
+    private static void putPath(NativeScratch s, int area, byte[] p) throws FsError {
+        if (p.length >= PATH_MAX) {
+            throw new FsError(Errno.ENAMETOOLONG);
+        }
+        s.write(area, p, 0, p.length);
+        s.putByte(area + p.length, (byte) 0);
+    }
+
+    /**
+     * The descriptor a path is resolved from: none ({@code AT_FDCWD}, the serving thread's root,
+     * which is the sandbox's) for an absolute path, else the program's working directory or its
+     * {@code dirfd}, opened {@code O_PATH} through the host's {@code /proc} entry of the calling
+     * thread. {@code always}: the dirfd counts even for an absolute path (openat2's
+     * {@code RESOLVE_IN_ROOT} and {@code RESOLVE_BENEATH}).
+     */
+    private static long base(HostTask t, long dirfd, byte[] path, boolean always) throws FsError {
+        // the kernel reads a descriptor argument as an int: the register's upper half does not count
+        if (path.length > 0 && path[0] == '/' && !always) {
+            return AT_FDCWD;
+        }
+        int fd = (int) dirfd;
+        String link;
+        if (fd == AT_FDCWD) {
+            link = t.hostTid() + "/cwd";
+        } else if (fd >= 0) {
+            link = t.hostTid() + "/fd/" + fd;
+        } else {
+            throw new FsError(Errno.EBADF);
+        }
+        NativeScratch s = t.scratch();
+        byte[] l = link.getBytes(StandardCharsets.US_ASCII);
+        s.write(NAME, l, 0, l.length);
+        s.putByte(NAME + l.length, (byte) 0);
+        long r = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(NAME), O_PATH | O_CLOEXEC, 0);
+        if (r < 0) {
+            throw new FsError(fd == AT_FDCWD ? Errno.ENOENT : Errno.EBADF);
+        }
+        return r;
+    }
+
+    private static void release(long base) {
+        if (base >= 0) {
+            HostCalls.close(base);
+        }
+    }
+
+    /** Copies {@code len} bytes of the scratch at {@code off} to the task's {@code va}; {@code result}, or EFAULT. */
+    private static long copyOut(HostTask t, long va, int off, int len, long result) {
+        NativeScratch s = t.scratch();
+        long n = HostCalls.copy(t.hostTid(), true, s.at(IOV), s.at(off), va, len);
+        return n == len ? result : Errno.EFAULT.negated();
+    }
+
+    /**
+     * The path with the program's own names of itself made explicit: {@code /proc/self} and
+     * {@code /proc/thread-self} (which would name the Sentry, not the program), {@code /dev/fd},
+     * {@code /dev/stdin}, {@code /dev/stdout}, {@code /dev/stderr}. Rewritten paths are written
+     * to the scratch's path area.
+     */
+    private static byte[] ownProc(HostTask t, byte[] p, int area) throws FsError {
+        if (p.length < 7 || p[0] != '/' || (p[1] != 'p' && p[1] != 'd')) {
+            return p;
+        }
+        String s = new String(p, StandardCharsets.ISO_8859_1);
+        String r = null;
+        if (prefix(s, "/proc/self")) {
+            r = "/proc/" + t.nsTgid() + s.substring(10);
+        } else if (prefix(s, "/proc/thread-self")) {
+            r = "/proc/" + t.nsTgid() + "/task/" + t.nsTid() + s.substring(17);
+        } else if (prefix(s, "/dev/fd")) {
+            r = "/proc/" + t.nsTgid() + "/fd" + s.substring(7);
+        } else if (s.equals("/dev/stdin") || s.equals("/dev/stdout") || s.equals("/dev/stderr")) {
+            r = "/proc/" + t.nsTgid() + "/fd/" + (s.equals("/dev/stdin") ? 0 : s.equals("/dev/stdout") ? 1 : 2);
+        }
+        if (r == null) {
+            return p;
+        }
+        byte[] b = r.getBytes(StandardCharsets.ISO_8859_1);
+        putPath(t.scratch(), area, b);
+        return b;
+    }
+
+    /** A path and the descriptor it is resolved from. */
+    private record Where(long dirfd, byte[] path) {
+    }
+
+    /**
+     * The program's own names made explicit ({@link #ownProc}), and with {@code ownLinks} a path
+     * through one of its own {@code root}, {@code cwd} or {@code fd/N} links made the same path
+     * from that place: the links themselves are never followed by the Sentry's lookups.
+     */
+    private static Where where(HostTask t, long dirfd, byte[] p, int area, boolean ownLinks) throws FsError {
+        p = ownProc(t, p, area);
+        if (!ownLinks || p.length < 8 || p[0] != '/' || p[1] != 'p') {
+            return new Where(dirfd, p);
+        }
+        String s = new String(p, StandardCharsets.ISO_8859_1);
+        String own = "/proc/" + t.nsTgid() + "/";
+        if (!s.startsWith(own)) {
+            return new Where(dirfd, p);
+        }
+        String rest = s.substring(own.length());
+        String path;
+        if (rest.startsWith("root/")) {
+            path = rest.substring(4);
+        } else if (rest.startsWith("cwd/")) {
+            dirfd = AT_FDCWD;
+            path = rest.length() > 4 ? rest.substring(4) : ".";
+        } else if (rest.startsWith("fd/") && rest.indexOf('/', 3) > 3
+                && rest.substring(3, rest.indexOf('/', 3)).chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                && rest.indexOf('/', 3) < 13) {
+            int slash = rest.indexOf('/', 3);
+            dirfd = Integer.parseInt(rest.substring(3, slash));
+            path = slash + 1 < rest.length() ? rest.substring(slash + 1) : ".";
+        } else {
+            return new Where(dirfd, p);
+        }
+        byte[] b = path.getBytes(StandardCharsets.ISO_8859_1);
+        putPath(t.scratch(), area, b);
+        return new Where(dirfd, b);
+    }
+
+    private static boolean prefix(String s, String p) {
+        return s.startsWith(p) && (s.length() == p.length() || s.charAt(p.length()) == '/');
+    }
+
+    /**
+     * For the program's own {@code /proc/<pid>/fd/N}, {@code exe}, {@code cwd} and {@code root} (nothing after
+     * them): the host {@code /proc} name of the same link of the calling thread; else null.
+     */
+    private static String ownLink(HostTask t, byte[] p) {
+        if (p.length < 8 || p[0] != '/' || p[1] != 'p') {
+            return null;
+        }
+        String s = new String(p, StandardCharsets.ISO_8859_1);
+        if (!s.startsWith("/proc/")) {
+            return null;
+        }
+        String own = "/proc/" + t.nsTgid() + "/";
+        if (!s.startsWith(own)) {
+            return null;
+        }
+        String rest = s.substring(own.length());
+        if (rest.equals("exe") || rest.equals("cwd") || rest.equals("root")) {
+            return t.hostTid() + "/" + rest;
+        }
+        if (rest.startsWith("fd/") && rest.length() > 3 && rest.length() < 14
+                && rest.substring(3).chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            return t.hostTid() + "/fd/" + Integer.parseInt(rest.substring(3));
+        }
+        return null;
+    }
+
+    /** Gives the serving thread the calling process's umask, which a created file's mode goes through. */
+    private static void programUmask(HostTask t) throws FsError {
+        NativeScratch s = t.scratch();
+        byte[] name = (t.hostTid() + "/status").getBytes(StandardCharsets.US_ASCII);
+        s.write(NAME, name, 0, name.length);
+        s.putByte(NAME + name.length, (byte) 0);
+        long fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(NAME), O_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new FsError(Errno.ESRCH);
+        }
+        long n;
+        try {
+            n = HostCalls.call(HostCalls.NR_READ, fd, s.at(STATUS), PAGE - 1);
+        } finally {
+            HostCalls.close(fd);
+        }
+        if (n <= 0) {
+            throw new FsError(Errno.ESRCH);
+        }
+        byte[] b = new byte[(int) n];
+        s.read(STATUS, b, 0, (int) n);
+        String status = new String(b, StandardCharsets.ISO_8859_1);
+        int at = status.indexOf("Umask:");
+        int umask = 022;
+        if (at >= 0) {
+            int end = status.indexOf('\n', at);
+            umask = Integer.parseInt(status.substring(at + 6, end < 0 ? status.length() : end).trim(), 8);
+        }
+        HostCalls.call(HostCalls.NR_UMASK, umask, 0, 0);
+    }
+}
