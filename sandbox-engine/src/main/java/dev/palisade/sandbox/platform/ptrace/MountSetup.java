@@ -4,6 +4,8 @@ import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.abi.Ioctl;
 import dev.palisade.sandbox.abi.SyscallNr;
+import dev.palisade.sandbox.egress.EgressLink;
+import dev.palisade.sandbox.egress.EgressNetwork;
 import dev.palisade.sandbox.nativeinterop.Posix;
 
 import java.nio.ByteBuffer;
@@ -26,6 +28,8 @@ final class MountSetup {
     private long stubTmpfsSize;
     /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
     private boolean preparedEarlier;
+    /** The sandbox's egress interface and rules (policy EGRESS), made once its network namespace exists. */
+    private volatile EgressLink egress;
 
     MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter) {
         this.spec = spec;
@@ -127,6 +131,17 @@ final class MountSetup {
      */
     void forSpec(Injector in) {
         String r = fs.stage;
+        if (spec.network() == NetworkPolicy.EGRESS) {
+            // the stub has its network namespace: the sandbox's interface goes in before anything runs there
+            egress = EgressNetwork.attach(in.tid(), spec.egress());
+            // a root without /etc/resolv.conf (a tenant's image) gets none: the bind's target must exist
+            in.reset();
+            if (in.call(SyscallNr.MOUNT, in.str(egress.resolvConf().toString()), in.str(r + "/etc/resolv.conf"), 0,
+                    MS_BIND, 0) == 0) {
+                mount(in, "resolv.conf read-only", null, r + "/etc/resolv.conf", null,
+                        MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+            }
+        }
         for (RootFs.Bind b : fs.specBinds) {
             bind(in, b.source(), b.target(), b.readOnly());
         }
@@ -179,6 +194,18 @@ final class MountSetup {
         in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
     }
 
+    EgressLink egress() {
+        return egress;
+    }
+
+    /** Removes the sandbox's egress interface and rules, if it has them (idempotent). */
+    void closeEgress() {
+        EgressLink e = egress;
+        if (e != null) {
+            e.close();
+        }
+    }
+
     /** In the workload's first process (pid 1 inside), before anything of the workload runs. */
     void init(Injector in) {
         in.useScratch(scratch);
@@ -194,7 +221,7 @@ final class MountSetup {
             mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV,
                     "size=" + size + ",nr_inodes=" + spec.limits().diskInodes());
         }
-        if (spec.network() == NetworkPolicy.LOOPBACK) {
+        if (spec.network() != NetworkPolicy.NONE) {
             long fd = in.check("socket", SyscallNr.SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
             ifr[0] = 'l';

@@ -47,7 +47,9 @@ final class Tracer {
     private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
-    private MountSetup mounts;
+    private volatile MountSetup mounts;
+    /** Counted down once the egress link (if any) is removed, with every refusal it logged read. */
+    private final java.util.concurrent.CountDownLatch egressClosed = new java.util.concurrent.CountDownLatch(1);
     private final RunOutcome outcome;
     private final SyscallCalls calls;
     private final byte[] filter;
@@ -267,6 +269,19 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
+        mounts.closeEgress();
+        egressClosed.countDown();
+    }
+
+    /** Waits (boundedly) until the sandbox's egress link is removed: then every refusal is recorded. */
+    void awaitEgressClosed() throws InterruptedException {
+        egressClosed.await(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** The sandbox's egress link, once set up (policy EGRESS), else {@code null}. */
+    dev.palisade.sandbox.egress.EgressLink egress() {
+        MountSetup m = mounts;
+        return m == null ? null : m.egress();
     }
 
     private int mode(Task t) {
@@ -471,6 +486,10 @@ final class Tracer {
                 pt.resume(Ptrace.PTRACE_CONT, tid, 0);
             }
         }
+        if (mounts != null) {
+            mounts.closeEgress();
+        }
+        egressClosed.countDown();
         if (cgroup != null) {
             cgroup.close();
         }
