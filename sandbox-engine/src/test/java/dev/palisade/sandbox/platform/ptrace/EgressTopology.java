@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * A pretend internet inside this machine for egress tests: a network namespace holding a
  * "public" address ({@value #PUBLIC}), the cloud metadata address ({@value #METADATA}) and a
  * private one ({@value #PRIVATE}), each answering TCP on port 80 with the address it was reached
- * at. Only traffic from the sandboxes' egress subnet is routed there (a routing table of its
+ * at, and a DNS resolver on the private one (UDP 53) that answers every name with the public
+ * address. Only traffic from the sandboxes' egress subnet is routed there (a routing table of its
  * own, whose default is unreachable), so nothing a test sends leaves the machine.
  */
 final class EgressTopology implements AutoCloseable {
@@ -46,13 +47,22 @@ final class EgressTopology implements AutoCloseable {
                 "ip route add throw " + EgressNetwork.subnet() + " table " + TABLE,
                 "ip rule add from " + EgressNetwork.subnet() + " lookup " + TABLE + " priority " + TABLE);
         server = new ProcessBuilder("ip", "netns", "exec", ns, "python3", "-c", """
-                import socket
+                import socket, struct, threading
+                def dns():
+                    # answers every A query with the public address: a resolver at a private address
+                    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("%s", 53))
+                    while True:
+                        q, peer = u.recvfrom(512)
+                        end = q.index(b"\\0", 12) + 5
+                        answer = b"\\xc0\\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("%s")
+                        u.sendto(q[:2] + b"\\x81\\x80" + q[4:6] + b"\\0\\1\\0\\0\\0\\0" + q[12:end] + answer, peer)
+                threading.Thread(target=dns, daemon=True).start()
                 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("0.0.0.0", 80)); s.listen(64)
                 print("listening", flush=True)
                 while True:
                     c, _ = s.accept(); c.sendall((c.getsockname()[0] + "\\n").encode()); c.close()
-                """).redirectErrorStream(true).start();
+                """.formatted(PRIVATE, PUBLIC)).redirectErrorStream(true).start();
         String first = new String(server.getInputStream().readNBytes(10), StandardCharsets.US_ASCII);
         if (!first.startsWith("listening")) {
             close();

@@ -200,13 +200,26 @@ class PtraceEgressTest {
     }
 
     @Test
-    void theSandboxGetsAResolverTheRulesAllow() throws Exception {
+    void theSandboxResolvesNamesThroughAResolverTheRulesAllowAndNothingElseThere() throws Exception {
+        // the resolver sits at a private address: port 53 is allowed there, nothing else
         EgressRules rules = new EgressRules(List.of(), List.of(PRIVATE), 16, 10, 0);
-        try (Sandbox s = Runs.PLATFORM.start(SandboxSpec.builder(List.of("/bin/cat", "/etc/resolv.conf"))
+        String lookup = """
+                import socket
+                print(open("/etc/resolv.conf").readline().strip())
+                a = socket.gethostbyname("api.example.com")
+                print(a, socket.create_connection((a, 80), 3).recv(100).decode().strip())
+                try:
+                    socket.create_connection(("%s", 80), 3); print("resolver's port 80 ok")
+                except OSError as e:
+                    print("resolver's port 80 refused")
+                """.formatted(PRIVATE);
+        try (Sandbox s = Runs.PLATFORM.start(SandboxSpec.builder(List.of("/usr/bin/python3", "-c", lookup))
                 .limits(Runs.TEST_LIMITS).network(NetworkPolicy.EGRESS).egress(rules).build())) {
             String out = new String(s.stdout().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(s.stderr().readAllBytes(), StandardCharsets.UTF_8);
             s.await();
-            assertThat(out).startsWith("nameserver " + PRIVATE + "\n");
+            assertThat(out).as(err).isEqualTo("nameserver " + PRIVATE + "\n" + PUBLIC + " " + PUBLIC + "\n"
+                    + "resolver's port 80 refused\n");
         }
     }
 
