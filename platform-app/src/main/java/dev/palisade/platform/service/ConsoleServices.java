@@ -93,7 +93,7 @@ class ConsoleServices implements ServiceConsole {
         ServiceController.Deploy body = new ServiceController.Deploy(d.name(), d.image(),
                 d.command().isEmpty() ? null : d.command(), d.env(), d.platform(),
                 new WorkloadSubmissions.Limits(d.cpuMillis(), null, d.memoryBytes(), null, null), d.port(),
-                d.restartPolicy(), d.healthPath(), refs, null);
+                d.restartPolicy(), d.healthPath(), refs, d.network());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

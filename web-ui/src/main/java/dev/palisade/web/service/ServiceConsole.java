@@ -27,7 +27,7 @@ public interface ServiceConsole {
     /** A deploy as the form gives it; {@code archive} the code (null: none), {@code secrets} name → env or null. */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, Integer port,
             String healthPath, String restartPolicy, Map<String, String> secrets, Long cpuMillis, Long memoryBytes,
-            String platform, byte[] archive) {
+            String platform, byte[] archive, String network) {
     }
 
     /** The platform refused (a bad field, over quota, not running…); the message says why. */
