@@ -171,7 +171,7 @@ class EgressApiTests extends ApiTestSupport {
         String events = mvc.perform(as(admin, get("/api/v1/security-events?workload=" + id)))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
         List<String> kinds = JsonPath.read(events, "$.content[*].kind");
-        assertThat(kinds).containsOnly("egress_refused");
+        assertThat(kinds).allMatch("egress_refused"::equals);
         return JsonPath.read(events, "$.content[*].detail");
     }
 
@@ -222,5 +222,37 @@ class EgressApiTests extends ApiTestSupport {
         // without the policy the allowlist opens nothing: a job has no interface at all
         String none = connectJob(null, node);
         assertThat(log(none)).contains(node + " refused");
+    }
+
+    @Test
+    void aRunningServiceWithEgressHasItsRefusalsRecordedWhileItRuns() throws Exception {
+        String tenantAdmin = userToken(admin, tenant, unique("ops"), "TENANT_ADMIN");
+        String program = "import socket, threading, http.server\n"
+                + "def knock():\n"
+                + "    try: socket.create_connection(('169.254.169.254', 80), 3)\n"
+                + "    except OSError: pass\n"
+                + "threading.Thread(target=knock).start()\n"
+                + "http.server.HTTPServer(('127.0.0.1', 8000), http.server.SimpleHTTPRequestHandler).serve_forever()\n";
+        String json = "{\"name\":\"web\",\"port\":8000,\"platform\":\"ptrace\",\"network\":\"egress\",\"command\":"
+                + "[\"python3\",\"-c\",\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance()
+                .quoteAsString(program)) + "\"]}";
+        String body = mvc.perform(as(tenantAdmin, post("/api/v1/tenants/" + tenant + "/services"), json))
+                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
+        String id = JsonPath.read(body, "$.workloadId");
+        try {
+            long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<String> details = List.of();
+            while (details.isEmpty() && System.nanoTime() < end) {
+                Thread.sleep(500);
+                details = events(id);
+            }
+            assertThat(details).as("security events of the running service").singleElement()
+                    .satisfies(d -> assertThat(d).contains("tcp 169.254.169.254:80 (policy)"));
+            String service = mvc.perform(as(tenantAdmin, get("/api/v1/tenants/" + tenant + "/services/web")))
+                    .andReturn().getResponse().getContentAsString();
+            assertThat((String) JsonPath.read(service, "$.state")).as("still running when recorded").isEqualTo("RUNNING");
+        } finally {
+            mvc.perform(as(tenantAdmin, post("/api/v1/tenants/" + tenant + "/services/web/stop")));
+        }
     }
 }
