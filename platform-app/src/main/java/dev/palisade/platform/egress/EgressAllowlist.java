@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
@@ -78,9 +77,8 @@ public class EgressAllowlist {
     public record Network(NetworkPolicy policy, EgressRules rules) {
     }
 
-    public Network forWorkload(UUID workload, long tenantId, boolean service) {
-        String asked = jdbc.sql("select network from workload where id = :id").param("id", workload)
-                .query(String.class).optional().orElse(null);
+    /** {@code asked}: the workload's {@code network} as submitted, null for its kind's default. */
+    public Network forWorkload(String asked, long tenantId, boolean service) {
         NetworkPolicy policy = asked == null ? (service ? NetworkPolicy.LOOPBACK : NetworkPolicy.NONE)
                 : NetworkPolicy.valueOf(asked.toUpperCase(Locale.ROOT));
         if (policy != NetworkPolicy.EGRESS) {

@@ -158,7 +158,7 @@ public class SandboxSpecs {
                 .limits(limits)
                 .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
                 .identity(uid, uid);
-        EgressAllowlist.Network network = egress.forWorkload(c.id(), c.tenantId(), service);
+        EgressAllowlist.Network network = egress.forWorkload(c.network(), c.tenantId(), service);
         spec.network(network.policy()).egress(network.rules());
         Path root = images.root(c.tenantId(), c.image()).orElse(null);
         if (root != null) {
