@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** A running sandbox. Closing it kills what still runs and frees its resources. */
@@ -51,6 +52,14 @@ public interface Sandbox extends AutoCloseable {
      */
     default long cpuNanosSoFar() {
         return -1;
+    }
+
+    /**
+     * The connections its network policy refused since the last call (the egress policy; none for
+     * the others), oldest first: security events. Kept in a bounded buffer until taken.
+     */
+    default List<RefusedConnection> takeRefusedConnections() {
+        return List.of();
     }
 
     @Override

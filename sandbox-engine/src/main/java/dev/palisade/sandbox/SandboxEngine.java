@@ -55,7 +55,8 @@ public final class SandboxEngine {
             case KVM -> usable("kvm", spec);
             case AUTO -> {
                 Optional<Platform> kvm = platform("kvm");
-                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().preferredFor(spec)) {
+                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().refusal(spec).isEmpty()
+                        && kvm.get().preferredFor(spec)) {
                     yield kvm.get();
                 }
                 yield usable("ptrace", spec);
@@ -69,6 +70,10 @@ public final class SandboxEngine {
         Optional<String> why = p.unavailableReason();
         if (why.isPresent()) {
             throw new SandboxException("platform " + name + " is unavailable: " + why.get());
+        }
+        Optional<String> refused = p.refusal(spec);
+        if (refused.isPresent()) {
+            throw new SandboxException("platform " + name + " cannot run this sandbox: " + refused.get());
         }
         if (!p.canRun(spec)) {
             // the usual cause: a host path given as the program; paths resolve inside the sandbox's root

@@ -1,5 +1,7 @@
 package dev.palisade.sandbox;
 
+import dev.palisade.sandbox.egress.EgressRules;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +24,8 @@ import java.util.Objects;
  * @param trace       print every trapped system call and the Sentry's decision to the trace sink
  * @param identity    the unprivileged uid/gid the program runs as, or {@code null} for the platform's default
  *                    (the ptrace platform honours it; the KVM platform has no host identity to change)
+ * @param egress      what {@link NetworkPolicy#EGRESS} allows beyond the public internet, and its bounds
+ *                    (ignored by the other policies; {@link EgressRules#DEFAULT} when {@code null})
  */
 public record SandboxSpec(
         List<String> command,
@@ -34,7 +38,8 @@ public record SandboxSpec(
         NetworkPolicy network,
         PlatformChoice platform,
         boolean trace,
-        Identity identity) {
+        Identity identity,
+        EgressRules egress) {
 
     public SandboxSpec {
         Objects.requireNonNull(command, "command");
@@ -48,13 +53,14 @@ public record SandboxSpec(
         limits = limits == null ? Limits.DEFAULT : limits;
         network = network == null ? NetworkPolicy.NONE : network;
         platform = platform == null ? PlatformChoice.AUTO : platform;
+        egress = egress == null ? EgressRules.DEFAULT : egress;
     }
 
     /** The spec as before identities existed: the platform's default identity. */
     public SandboxSpec(List<String> command, Map<String, String> environment, Path root, List<Bind> binds,
             Path workspace, String workdir, Limits limits, NetworkPolicy network, PlatformChoice platform,
             boolean trace) {
-        this(command, environment, root, binds, workspace, workdir, limits, network, platform, trace, null);
+        this(command, environment, root, binds, workspace, workdir, limits, network, platform, trace, null, null);
     }
 
     /** An unprivileged host identity for the program; never root. */
@@ -93,6 +99,7 @@ public record SandboxSpec(
         private PlatformChoice platform;
         private boolean trace;
         private Identity identity;
+        private EgressRules egress;
 
         private Builder(List<String> command) {
             this.command = List.copyOf(command);
@@ -154,9 +161,15 @@ public record SandboxSpec(
             return this;
         }
 
+        /** What the egress policy allows beyond the public internet, and its bounds. */
+        public Builder egress(EgressRules egress) {
+            this.egress = egress;
+            return this;
+        }
+
         public SandboxSpec build() {
             return new SandboxSpec(command, environment, root, binds, workspace, workdir, limits, network, platform, trace,
-                    identity);
+                    identity, egress);
         }
     }
 }

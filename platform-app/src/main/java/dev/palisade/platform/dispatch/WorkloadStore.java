@@ -41,11 +41,12 @@ public class WorkloadStore {
     /**
      * A workload this node now holds the lease of; {@code service} for a workload of kind SERVICE,
      * {@code storageBytes} the tenant's storage quota when it was claimed (null: none set),
-     * {@code queuedSeconds} how long it waited between its submit and this claim.
+     * {@code queuedSeconds} how long it waited between its submit and this claim, {@code network} the
+     * network policy it asked for (null: its kind's default).
      */
     public record Claimed(UUID id, long tenantId, String tenantSlug, String name, String image, String command,
             String env, String platform, String limits, int attempt, int maxAttempts, boolean hasInput,
-            boolean service, Long storageBytes, double queuedSeconds) {
+            boolean service, Long storageBytes, double queuedSeconds, String network) {
     }
 
     public void registerNode(String node, String host, String platforms, int capacity) {
@@ -163,11 +164,11 @@ public class WorkloadStore {
                             lease_expires_at = now() + make_interval(secs => :lease)
                         where id in (:ids)
                         returning id, tenant_id, name, image, command::text as command, env::text as env, platform,
-                                  limits::text as limits, attempts, max_attempts, kind, created_at,
+                                  limits::text as limits, attempts, max_attempts, kind, created_at, network,
                                   extract(epoch from (started_at - created_at)) as queued_seconds),
                     cleared as (delete from workload_log where workload_id in (:ids))
                     select w.id, w.tenant_id, t.slug, w.name, w.image, w.command, w.env, w.platform, w.limits, w.attempts,
-                           w.max_attempts, w.kind, q.storage_bytes, w.queued_seconds,
+                           w.max_attempts, w.kind, q.storage_bytes, w.queued_seconds, w.network,
                            exists (select 1 from workload_file f where f.workload_id = w.id and f.kind = 'input') as has_input
                     from taken w join tenant t on t.id = w.tenant_id left join quota q on q.tenant_id = w.tenant_id
                     order by w.created_at""")
@@ -176,7 +177,8 @@ public class WorkloadStore {
                             rs.getString("slug"), rs.getString("name"), rs.getString("image"), rs.getString("command"),
                             rs.getString("env"), rs.getString("platform"), rs.getString("limits"), rs.getInt("attempts"),
                             rs.getInt("max_attempts"), rs.getBoolean("has_input"), "SERVICE".equals(rs.getString("kind")),
-                            rs.getObject("storage_bytes", Long.class), rs.getDouble("queued_seconds")))
+                            rs.getObject("storage_bytes", Long.class), rs.getDouble("queued_seconds"),
+                            rs.getString("network")))
                     .list();
         });
     }

@@ -1,5 +1,6 @@
 package dev.palisade.platform.engine;
 
+import dev.palisade.platform.egress.EgressAllowlist;
 import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
@@ -12,7 +13,6 @@ import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.sandbox.FileTrees;
 import dev.palisade.sandbox.Limits;
-import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
@@ -59,13 +59,15 @@ public class SandboxSpecs {
     private final SecretFiles secretFiles;
     private final VolumeStore volumes;
     private final VolumeDisk volumeDisk;
+    private final EgressAllowlist egress;
 
     SandboxSpecs(WorkloadStore store, Images images, TenantIdentity identity, WorkloadProperties properties,
             Workspaces workspaces, PalisadeProperties palisade, SecretVault secrets, SecretFiles secretFiles,
-            VolumeStore volumes, VolumeDisk volumeDisk) {
+            VolumeStore volumes, VolumeDisk volumeDisk, EgressAllowlist egress) {
         this.store = store;
         this.volumes = volumes;
         this.volumeDisk = volumeDisk;
+        this.egress = egress;
         this.secrets = secrets;
         this.secretFiles = secretFiles;
         this.workspaces = workspaces;
@@ -119,12 +121,12 @@ public class SandboxSpecs {
                 .replace(dataDir.toString(), "<data>");
     }
 
-    /** A job: runs to completion within its wall and output limits, with no network. */
+    /** A job: runs to completion within its wall and output limits, with no network unless it asked for one. */
     public Prepared job(Claimed c) throws IOException {
         return prepare(c, false);
     }
 
-    /** A service: runs until stopped, with a loopback of its own. */
+    /** A service: runs until stopped, with a loopback of its own unless it asked for another network. */
     public Prepared service(Claimed c) throws IOException {
         return prepare(c, true);
     }
@@ -163,9 +165,8 @@ public class SandboxSpecs {
                 .limits(limits)
                 .platform(PlatformChoice.valueOf(c.platform().toUpperCase(Locale.ROOT)))
                 .identity(uid, uid);
-        if (service) {
-            spec.network(NetworkPolicy.LOOPBACK);
-        }
+        EgressAllowlist.Network network = egress.forWorkload(c.network(), c.tenantId(), service);
+        spec.network(network.policy()).egress(network.rules());
         Path root = images.root(c.tenantId(), c.image()).orElse(null);
         if (root != null) {
             spec.root(root);

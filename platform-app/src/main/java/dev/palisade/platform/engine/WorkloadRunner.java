@@ -8,6 +8,7 @@ import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
 import dev.palisade.platform.workload.WorkloadProperties;
 import dev.palisade.platform.workload.WorkloadResult;
+import dev.palisade.platform.egress.RefusedConnections;
 import dev.palisade.sandbox.DeniedCall;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
@@ -44,9 +45,12 @@ public class WorkloadRunner {
     private final WorkloadMetrics metrics;
     private final ServiceRuns services;
 
+    private final RefusedConnections refusals;
+
     WorkloadRunner(SandboxEngine engine, WorkloadStore store, SandboxSpecs specs, WorkloadProperties properties,
-            WorkloadMetrics metrics, ServiceRuns services) {
+            WorkloadMetrics metrics, ServiceRuns services, RefusedConnections refusals) {
         this.services = services;
+        this.refusals = refusals;
         this.engine = engine;
         this.metrics = metrics;
         this.store = store;
@@ -180,6 +184,7 @@ public class WorkloadRunner {
             if (store.finish(c.id(), node, c.attempt(), outcome)) {
                 metrics.finished(c.tenantSlug(), outcome.state(), result);
                 recordSecurityEvents(c, result);
+                refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sb);
             } else {
                 log.warn("Workload {} finished on {} after its lease was lost; its result is dropped", c.id(), node);
             }

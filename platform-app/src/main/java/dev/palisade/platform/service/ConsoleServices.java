@@ -92,7 +92,8 @@ class ConsoleServices implements ServiceConsole {
                 d.command().isEmpty() ? null : d.command(), d.env(), d.platform(),
                 new WorkloadSubmissions.Limits(d.cpuMillis(), null, d.memoryBytes(), null, null), d.port(),
                 d.restartPolicy(), d.healthPath(), refs, d.volumes() == null ? null : d.volumes().stream()
-                        .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList());
+                        .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList(),
+                d.network());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

@@ -99,7 +99,10 @@ class ServiceController {
              "restartPolicy": "ALWAYS", "healthPath": "/", "volumes": [{"volume": "data", "path": "/data"}]}""")
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
             WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
-            List<SecretRef> secrets, List<VolumeMount> volumes) {
+            List<SecretRef> secrets, List<VolumeMount> volumes,
+            @Schema(description = "the sandbox's network: loopback (default: its own only), egress (also the public"
+                    + " internet and the tenant's egress allowlist; ptrace platform only) or none",
+                    allowableValues = {"none", "loopback", "egress"}) String network) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
@@ -166,7 +169,7 @@ class ServiceController {
         ServiceSpec spec = spec(body, images.config(tenant.getId(), body.image() == null ? Images.HOST : body.image())
                 .exposedPort());
         NewWorkload w = submissions.validate(tenant, new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
-                body.env(), body.platform(), body.limits(), 1));
+                body.env(), body.platform(), body.limits(), 1, null, null, body.network()));
         List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
         List<VolumeStore.Attached> mounts = submissions.validateVolumes(tenant, body.volumes());
         return answer(caller, slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, mounts, archive, null));

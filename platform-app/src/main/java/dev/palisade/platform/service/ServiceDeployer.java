@@ -147,7 +147,7 @@ public class ServiceDeployer {
         WorkloadLimits limits = new WorkloadLimits(l.get("cpuMillis"), l.get("wallMillis"), l.get("memoryBytes"),
                 l.get("maxProcesses") == null ? null : l.get("maxProcesses").intValue(), l.get("outputBytes"));
         NewWorkload w = new NewWorkload(old.getName(), old.getImage(), old.getCommand(), old.getEnv(), old.getPlatform(),
-                limits, 1);
+                limits, 1, old.getNetwork());
         List<VolumeStore.Attached> mounts;
         try {
             mounts = volumes.mounts(d.workloadId());

@@ -13,6 +13,7 @@ import dev.palisade.platform.engine.WorkloadRunner.Run;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
 import dev.palisade.platform.service.ServiceStore.Deployment;
+import dev.palisade.platform.egress.RefusedConnections;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
@@ -60,10 +61,13 @@ class ServiceRunner implements ServiceRuns {
     private final ObjectProvider<Dispatcher> dispatcher;
     private final QuotaService quotas;
 
+    private final RefusedConnections refusals;
+
     ServiceRunner(SandboxEngine engine, WorkloadStore store, ServiceStore services, ServiceRegistry registry,
             SandboxSpecs specs, ServiceProperties properties, ObjectProvider<Dispatcher> dispatcher,
-            QuotaService quotas) {
+            QuotaService quotas, RefusedConnections refusals) {
         this.quotas = quotas;
+        this.refusals = refusals;
         this.engine = engine;
         this.store = store;
         this.services = services;
@@ -247,6 +251,7 @@ class ServiceRunner implements ServiceRuns {
         while (true) {
             Optional<SandboxResult> r = sandbox.await(healthy ? CHECK_PERIOD : properties.healthInterval());
             if (r.isPresent()) {
+                refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sandbox);
                 return r.get();
             }
             instance.connections().closeExpired();
@@ -260,6 +265,7 @@ class ServiceRunner implements ServiceRuns {
             if (System.nanoTime() > nextTenantCheck) {
                 nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
                 cpu.charge(sandbox.cpuNanosSoFar());
+                refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sandbox);
                 Optional<Stop> stop = mustStop(c);
                 if (stop.isPresent()) {
                     log.info("Service {}/{} ({}) {}", c.tenantSlug(), spec.name(), c.id(), stop.get().message());

@@ -8,6 +8,7 @@ import dev.palisade.model.workload.WorkloadLimits;
 import dev.palisade.model.workload.WorkloadService;
 import dev.palisade.model.workload.WorkloadService.Admitted;
 import dev.palisade.platform.api.ApiProblems;
+import dev.palisade.sandbox.platform.kvm.KvmPlatform;
 import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.dispatch.Dispatcher;
 import dev.palisade.platform.dispatch.WorkloadStore;
@@ -89,12 +90,22 @@ public class WorkloadSubmissions {
                     + "/run/secrets/<name>")
             List<SecretRef> secrets,
             @Schema(description = "the tenant's volumes it mounts, each at a path, read-write or read-only")
-            List<VolumeMount> volumes) {
+            List<VolumeMount> volumes,
+            @Schema(description = "the sandbox's network: none (no interface), loopback (its own only), egress (the public"
+                    + " internet and the tenant's egress allowlist, nothing else; ptrace platform only). Default: none"
+                    + " for a job, loopback for a service", allowableValues = {"none", "loopback", "egress"})
+            String network) {
 
         /** A submission that is given no secrets. */
         public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
                 Limits limits, Integer maxAttempts) {
-            this(name, image, command, env, platform, limits, maxAttempts, null, null);
+            this(name, image, command, env, platform, limits, maxAttempts, null, null, null);
+        }
+
+        /** A submission with no volumes and its kind's default network. */
+        public Spec(String name, String image, List<String> command, Map<String, String> env, String platform,
+                Limits limits, Integer maxAttempts, List<SecretRef> secrets) {
+            this(name, image, command, env, platform, limits, maxAttempts, secrets, null, null);
         }
     }
 
@@ -201,6 +212,13 @@ public class WorkloadSubmissions {
         if (!platform.matches("auto|ptrace|kvm")) {
             throw ApiProblems.badRequest("platform", "must be auto, ptrace or kvm");
         }
+        String network = s.network();
+        if (network != null && !network.matches("none|loopback|egress")) {
+            throw ApiProblems.badRequest("network", "must be none, loopback or egress");
+        }
+        if ("egress".equals(network) && platform.equals("kvm")) {
+            throw ApiProblems.badRequest("network", KvmPlatform.EGRESS_REFUSAL + "; ask for platform ptrace or auto");
+        }
         int attempts = s.maxAttempts() == null ? 1 : s.maxAttempts();
         if (attempts < 1 || attempts > 10) {
             throw ApiProblems.badRequest("maxAttempts", "must be between 1 and 10");
@@ -208,7 +226,7 @@ public class WorkloadSubmissions {
         Limits l = s.limits() == null ? new Limits(null, null, null, null, null) : s.limits();
         return new NewWorkload(name, image, JSON.writeValueAsString(command), JSON.writeValueAsString(env), platform,
                 new WorkloadLimits(l.cpuMillis(), l.wallMillis(), l.memoryBytes(), l.maxProcesses(), l.outputBytes()),
-                attempts);
+                attempts, network);
     }
 
     /**

@@ -215,6 +215,10 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("DELETE /api/v1/tenants/{tenant}/volumes/{name}", Obj.VOLUME, 403, 204, 204),
             api("GET /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 200, 200, 200),
             api("PUT /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 403, 200, 200),
+            // EgressController: the tenant's users read its egress allowlist, only a platform admin sets it
+            api("GET /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 200, 200, 200),
+            api("PUT /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 403, 403, 200)
+                    .body("{\"destinations\":[\"10.20.0.0/16\"]}").foreign(403),
             // PasswordController: everybody changes their own; tenant admins (and the platform admin) reset their users'
             api("POST /api/v1/account/password", Obj.NONE, 400, 400, 400)
                     .body("{\"currentPassword\":\"" + WRONG_PASSWORD + "\",\"newPassword\":\"a-fine-new-password-1\"}"),
@@ -265,6 +269,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /admin/tenants/{slug}/delete", Obj.TENANT, 403, 403, 302).foreign(403).body("confirm={slug}"),
             page("GET /admin/tenants/{slug}/quota", Obj.TENANT, 403, 403, 200).foreign(403),
             page("POST /admin/tenants/{slug}/quota", Obj.TENANT, 403, 403, 302).foreign(403).body(QUOTA_FORM),
+            page("GET /admin/tenants/{slug}/egress", Obj.TENANT, 403, 403, 200).foreign(403),
+            page("POST /admin/tenants/{slug}/egress", Obj.TENANT, 403, 403, 302).foreign(403)
+                    .body("destinations=10.20.0.0/16"),
             page("GET /admin/users", Obj.NONE, 403, 403, 200),
             page("GET /admin/tenants/{slug}/users/new", Obj.TENANT, 403, 403, 200).foreign(403),
             page("POST /admin/tenants/{slug}/users/new", Obj.TENANT, 403, 403, 302).foreign(403)

@@ -2,6 +2,7 @@ package dev.palisade.sandbox.cli;
 
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.NetworkPolicy;
+import dev.palisade.sandbox.egress.EgressRules;
 import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxEngine;
@@ -37,7 +38,9 @@ public final class Main {
               --cpu-ms N  --wall-ms N  --memory BYTES  --pids N  --fsize BYTES  --output BYTES
               --disk-limit BYTES           size of /workspace and of /tmp each (files: one per 16 KiB)
               --cpus N                     CPUs the sandbox may use (default: all of the engine's)
-              --net none|loopback          default none
+              --net none|loopback|egress   default none; egress: the public internet, as root, ptrace only
+              --allow CIDR[:PORT]          with egress: also allow this private destination, repeatable
+              --resolver IP                with egress: a DNS resolver for /etc/resolv.conf, repeatable
               --env K=V                    repeatable
               --stats FILE                 write the result as JSON
               --trace                      print each trapped system call and the decision to stderr
@@ -64,6 +67,8 @@ public final class Main {
         Path root = null, workspace = null, stats = null;
         String workdir = null;
         NetworkPolicy net = NetworkPolicy.NONE;
+        List<EgressRules.Destination> allow = new ArrayList<>();
+        List<String> resolvers = new ArrayList<>();
         PlatformChoice platform = PlatformChoice.AUTO;
         boolean trace = false;
         int i = 1;
@@ -113,6 +118,8 @@ public final class Main {
                     env.add(new String[]{v.substring(0, eq), v.substring(eq + 1)});
                 }
                 case "--stats" -> stats = Path.of(v);
+                case "--allow" -> allow.add(EgressRules.Destination.parse(v));
+                case "--resolver" -> resolvers.add(v);
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
@@ -120,8 +127,11 @@ public final class Main {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("no program given");
         }
+        EgressRules d = EgressRules.DEFAULT;
         SandboxSpec.Builder b = SandboxSpec.builder(command).root(root).workspace(workspace).workdir(workdir)
-                .limits(limits).network(net).platform(platform).trace(trace);
+                .limits(limits).network(net).platform(platform).trace(trace)
+                .egress(new EgressRules(allow, resolvers.isEmpty() ? d.resolvers() : resolvers, d.maxConnections(),
+                        d.newConnectionsPerSecond(), d.bandwidthBytesPerSecond()));
         binds.forEach(b::bind);
         env.forEach(kv -> b.env(kv[0], kv[1]));
         return new Parsed(b.build(), stats);
@@ -152,6 +162,9 @@ public final class Main {
             i.setDaemon(true);
             i.start();
             SandboxResult r = sandbox.await();
+            for (var refused : sandbox.takeRefusedConnections()) {
+                err.println("palisade-sandbox: refused connection: " + refused.describe());
+            }
             o.join(2000);
             e.join(2000);
             out.flush();

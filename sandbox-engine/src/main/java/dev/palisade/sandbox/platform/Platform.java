@@ -17,6 +17,14 @@ public interface Platform {
     /** Empty when this host can run the platform, else the reason it cannot (shown to the user). */
     Optional<String> unavailableReason();
 
+    /**
+     * Empty when this platform can give the spec what it asks beyond its program (its network
+     * policy, for one), else the reason it cannot, fit to show the person who asked.
+     */
+    default Optional<String> refusal(SandboxSpec spec) {
+        return Optional.empty();
+    }
+
     /** Whether this platform can run the spec's program (KVM: x86-64 ELF executables, static or dynamic). */
     boolean canRun(SandboxSpec spec);
 

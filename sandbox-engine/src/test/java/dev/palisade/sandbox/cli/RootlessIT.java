@@ -145,4 +145,11 @@ class RootlessIT {
             assertThat(r.stdout()).as(r.stderr()).contains("refused 127.0.0.1", "refused 1.1.1.1").doesNotContain("reached");
         }
     }
+
+    @Test
+    void theEgressPolicyIsRefusedAtStartSayingWhy() throws Exception {
+        Run r = engine("--net", "egress", "--", "/bin/true");
+        assertThat(r.status()).isEqualTo(125);
+        assertThat(r.stderr()).contains("egress needs the engine to run as root", "veth", "nftables");
+    }
 }

@@ -46,6 +46,10 @@ public class Workload {
     @Column(nullable = false)
     private String platform;
 
+    /** The network policy as submitted; null: the kind's default. */
+    @Column
+    private String network;
+
     @Column(nullable = false, columnDefinition = "jsonb")
     @ColumnTransformer(write = "?::jsonb")
     private String limits;
@@ -209,6 +213,14 @@ public class Workload {
 
     public String getEnv() {
         return env;
+    }
+
+    public String getNetwork() {
+        return network;
+    }
+
+    public void setNetwork(String network) {
+        this.network = network;
     }
 
     public String getPlatform() {

@@ -53,6 +53,7 @@ public class WorkloadService {
         Workload w = new Workload(tenant, spec.name(), spec.image(), spec.commandJson(), spec.envJson(),
                 spec.platform(), limits.toJson());
         w.setMaxAttempts(spec.maxAttempts());
+        w.setNetwork(spec.network());
         w.setInputBytes(inputBytes);
         Optional<AdmissionException> refusal = admit(tenant, view, limits, inputBytes, maxQueued);
         refusal.ifPresent(r -> w.reject(r.getMessage()));
@@ -71,10 +72,10 @@ public class WorkloadService {
     private void insert(Workload w) {
         jdbc.sql("""
                 insert into workload (id, tenant_id, name, image, command, env, platform, limits, state,
-                    termination_reason, message, attempts, max_attempts, input_bytes, created_at, finished_at)
+                    termination_reason, message, attempts, max_attempts, input_bytes, created_at, finished_at, network)
                 values (:id, :tenant, :name, :image, cast(:command as jsonb), cast(:env as jsonb), :platform,
                     cast(:limits as jsonb), :state, :reason, :message, :attempts, :maxAttempts, :inputBytes, :createdAt,
-                    :finishedAt)""")
+                    :finishedAt, :network)""")
                 .param("id", w.getId()).param("tenant", w.getTenant().getId()).param("name", w.getName())
                 .param("image", w.getImage()).param("command", w.getCommand()).param("env", w.getEnv())
                 .param("platform", w.getPlatform()).param("limits", w.getLimits()).param("state", w.getState().name())
@@ -82,6 +83,7 @@ public class WorkloadService {
                 .param("attempts", w.getAttempts()).param("maxAttempts", w.getMaxAttempts())
                 .param("inputBytes", w.getInputBytes()).param("createdAt", utc(w.getCreatedAt()))
                 .param("finishedAt", utc(w.getFinishedAt()), Types.TIMESTAMP_WITH_TIMEZONE)
+                .param("network", w.getNetwork(), Types.VARCHAR)
                 .update();
     }
 

@@ -25,6 +25,7 @@ public class DeployForm {
     private Long cpuSeconds;
     private Long memoryMb;
     private String platform = "auto";
+    private String network = "loopback";
 
     List<String> commandLines() {
         List<String> out = new ArrayList<>();
@@ -168,5 +169,13 @@ public class DeployForm {
 
     public void setPlatform(String platform) {
         this.platform = platform;
+    }
+
+    public String getNetwork() {
+        return network;
+    }
+
+    public void setNetwork(String network) {
+        this.network = network;
     }
 }

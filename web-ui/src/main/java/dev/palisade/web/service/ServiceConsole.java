@@ -27,7 +27,7 @@ public interface ServiceConsole {
     /** A deploy as the form gives it; {@code archive} the code (null: none), {@code secrets} name → env or null. */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, Integer port,
             String healthPath, String restartPolicy, Map<String, String> secrets, Long cpuMillis, Long memoryBytes,
-            String platform, byte[] archive, List<Mount> volumes) {
+            String platform, byte[] archive, List<Mount> volumes, String network) {
     }
 
     /** A volume of the tenant mounted at {@code path}. */

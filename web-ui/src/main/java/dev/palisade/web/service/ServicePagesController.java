@@ -78,7 +78,7 @@ class ServicePagesController {
                     form.commandLines(), form.envMap(), form.getPort(), form.getHealthPath(), form.getRestartPolicy(),
                     form.secretMap(), form.getCpuSeconds() == null ? null : form.getCpuSeconds() * 1000,
                     form.getMemoryMb() == null ? null : form.getMemoryMb() * 1024 * 1024, form.getPlatform(), code,
-                    form.volumeMounts()));
+                    form.volumeMounts(), form.getNetwork()));
         } catch (ServiceConsole.Refused e) {
             model.addAttribute("refusal", e.getMessage());
             return form(me, model);

@@ -90,6 +90,15 @@ public final class KvmPlatform implements Platform {
     }
 
     @Override
+    public Optional<String> refusal(SandboxSpec spec) {
+        return spec.network() == dev.palisade.sandbox.NetworkPolicy.EGRESS ? Optional.of(EGRESS_REFUSAL) : Optional.empty();
+    }
+
+    /** Why the egress policy is refused here: the Sentry's sockets are its own loopback, with no way out. */
+    public static final String EGRESS_REFUSAL = "the network policy egress needs the ptrace platform: the KVM Sentry"
+            + " implements sockets itself, on a loopback of its own, and cannot connect out yet";
+
+    @Override
     public boolean canRun(SandboxSpec spec) {
         try {
             return prepare(spec, false) != null;
@@ -293,6 +302,9 @@ public final class KvmPlatform implements Platform {
         if (why.isPresent()) {
             throw new SandboxException("platform kvm is unavailable: " + why.get());
         }
+        refusal(spec).ifPresent(r -> {
+            throw new SandboxException("platform kvm cannot run this sandbox: " + r);
+        });
         Prepared p = prepare(spec, true);
         List<String> envp = new ArrayList<>();
         spec.environment().forEach((k, v) -> envp.add(k + "=" + v));

@@ -7,6 +7,8 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.Ioctl;
 import dev.palisade.sandbox.abi.OpenFlags;
 import dev.palisade.sandbox.abi.SyscallNr;
+import dev.palisade.sandbox.egress.EgressLink;
+import dev.palisade.sandbox.egress.EgressNetwork;
 import dev.palisade.sandbox.nativeinterop.Posix;
 import dev.palisade.sandbox.nativeinterop.SeccompListener;
 
@@ -34,6 +36,8 @@ final class MountSetup {
     private boolean preparedEarlier;
     /** The sandbox's own /proc resource views, bound over its /proc entries by init; null for none. */
     private ProcViews.Views procViews;
+    /** The sandbox's egress interface and rules (policy EGRESS), made once its network namespace exists. */
+    private volatile EgressLink egress;
 
     MountSetup(SandboxSpec spec, int uid, int gid, RootFs fs, byte[] filter, boolean servePaths) {
         this.servePaths = servePaths;
@@ -141,6 +145,17 @@ final class MountSetup {
      */
     void forSpec(Injector in) {
         String r = fs.stage;
+        if (spec.network() == NetworkPolicy.EGRESS) {
+            // the stub has its network namespace: the sandbox's interface goes in before anything runs there
+            egress = EgressNetwork.attach(in.tid(), spec.egress());
+            // a root without /etc/resolv.conf (a tenant's image) gets none: the bind's target must exist
+            in.reset();
+            if (in.call(SyscallNr.MOUNT, in.str(egress.resolvConf().toString()), in.str(r + "/etc/resolv.conf"), 0,
+                    MS_BIND, 0) == 0) {
+                mount(in, "resolv.conf read-only", null, r + "/etc/resolv.conf", null,
+                        MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+            }
+        }
         if (spec.workspace() == null) {
             mount(in, "/workspace", "tmpfs", r + "/workspace", "tmpfs", MS_NOSUID | MS_NODEV,
                     "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
@@ -245,6 +260,18 @@ final class MountSetup {
         }
     }
 
+    EgressLink egress() {
+        return egress;
+    }
+
+    /** Removes the sandbox's egress interface and rules, if it has them (idempotent). */
+    void closeEgress() {
+        EgressLink e = egress;
+        if (e != null) {
+            e.close();
+        }
+    }
+
     /**
      * In the workload's first process (pid 1 inside), before anything of the workload runs. Returns
      * the seccomp listener's descriptor number in that process when path serving is on, else -1.
@@ -264,7 +291,7 @@ final class MountSetup {
             mount(in, "resize /tmp", null, "/tmp", null, MS_REMOUNT | MS_NOSUID | MS_NODEV,
                     "size=" + size + ",nr_inodes=" + spec.limits().diskInodes());
         }
-        if (spec.network() == NetworkPolicy.LOOPBACK) {
+        if (spec.network() != NetworkPolicy.NONE) {
             long fd = in.check("socket", SyscallNr.SOCKET, 2, 2 | 0x80000, 0);
             byte[] ifr = new byte[40];
             ifr[0] = 'l';

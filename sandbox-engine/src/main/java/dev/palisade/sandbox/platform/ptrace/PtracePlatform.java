@@ -109,9 +109,24 @@ public final class PtracePlatform implements Platform {
     }
 
     @Override
+    public Optional<String> refusal(SandboxSpec spec) {
+        if (spec.network() == dev.palisade.sandbox.NetworkPolicy.EGRESS && Rootless.ACTIVE) {
+            return Optional.of(EGRESS_ROOTLESS);
+        }
+        return Optional.empty();
+    }
+
+    /** What rootless mode cannot do for the egress policy. */
+    static final String EGRESS_ROOTLESS = "the network policy egress needs the engine to run as root: it creates a veth"
+            + " pair and nftables rules in the host's network namespace; rootless, a sandbox gets none or loopback only";
+
+    @Override
     public Sandbox start(SandboxSpec spec) {
         unavailableReason().ifPresent(why -> {
             throw new SandboxException("ptrace platform unavailable: " + why);
+        });
+        refusal(spec).ifPresent(r -> {
+            throw new SandboxException("platform ptrace cannot run this sandbox: " + r);
         });
         String program = resolve(spec);
         ExecRewrite.strings(spec, program); // too large a command or environment is refused before anything starts

@@ -1,10 +1,12 @@
 package dev.palisade.sandbox.platform.ptrace;
 
+import dev.palisade.sandbox.RefusedConnection;
 import dev.palisade.sandbox.Sandbox;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.egress.EgressLink;
 import dev.palisade.sandbox.platform.Results;
 import dev.palisade.sandbox.nativeinterop.Posix;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
@@ -113,6 +115,19 @@ final class PtraceSandbox implements Sandbox {
         }
     }
 
+    @Override
+    public List<RefusedConnection> takeRefusedConnections() {
+        if (result.isDone()) {
+            try {
+                tracer.awaitEgressClosed(); // the last refusals are read when the link is removed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        EgressLink link = tracer.egress();
+        return link == null ? List.of() : link.takeRefused();
+    }
+
     /** Counts what the program writes to stdout and stderr together; past the limit it ends the sandbox. */
     private final class Counting extends FilterInputStream {
         Counting(InputStream in) {
@@ -210,6 +225,13 @@ final class PtraceSandbox implements Sandbox {
         synchronized (this) {
             if (connector != null) {
                 connector.close();
+            }
+        }
+        if (spec.network() == dev.palisade.sandbox.NetworkPolicy.EGRESS) {
+            try {
+                tracer.awaitEgressClosed(); // no veth or rule of a closed sandbox is left on the node
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         try {

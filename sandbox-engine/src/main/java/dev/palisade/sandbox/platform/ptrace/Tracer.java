@@ -47,9 +47,11 @@ final class Tracer {
     private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
     private Cgroup cgroup;
-    private MountSetup mounts;
+    private volatile MountSetup mounts;
     /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
     private ProcViews.Views procViews;
+    /** Counted down once the egress link (if any) is removed, with every refusal it logged read. */
+    private final java.util.concurrent.CountDownLatch egressClosed = new java.util.concurrent.CountDownLatch(1);
     private final RunOutcome outcome;
     private final SyscallCalls calls;
     private final byte[] filter;
@@ -310,6 +312,19 @@ final class Tracer {
         if (procViews != null) {
             procViews.delete();
         }
+        mounts.closeEgress();
+        egressClosed.countDown();
+    }
+
+    /** Waits (boundedly) until the sandbox's egress link is removed: then every refusal is recorded. */
+    void awaitEgressClosed() throws InterruptedException {
+        egressClosed.await(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** The sandbox's egress link, once set up (policy EGRESS), else {@code null}. */
+    dev.palisade.sandbox.egress.EgressLink egress() {
+        MountSetup m = mounts;
+        return m == null ? null : m.egress();
     }
 
     private static boolean isStopSignal(int sig) {
@@ -525,6 +540,10 @@ final class Tracer {
                 pt.resume(Ptrace.PTRACE_CONT, tid, 0);
             }
         }
+        if (mounts != null) {
+            mounts.closeEgress();
+        }
+        egressClosed.countDown();
         if (cgroup != null) {
             cgroup.close();
         }

@@ -36,12 +36,29 @@ class PtraceLandlockTest {
 
     @Test
     void aDeviceNodeIsRefusedByLandlockBeforeTheCapabilityCheck() {
-        // without the layer the kernel answers EPERM (no CAP_MKNOD); Landlock's hook comes first: EACCES
-        var o = run(spec("python3", "-c", "import os, stat\n"
+        // without the layer the kernel answers EPERM (no CAP_MKNOD); Landlock's hook comes first: EACCES.
+        // Shown with path serving off (as in rootless mode), where mknod reaches the kernel; served,
+        // the Sentry makes the node at the program's identity, without the capability: EPERM.
+        String program = "import os, stat\n"
                 + "try:\n    os.mknod('/tmp/c', 0o600 | stat.S_IFCHR, os.makedev(1, 3))\n"
                 + "except OSError as e:\n    print(e.errno)\n"
                 + "open('/tmp/f', 'w').write('ok'); print(open('/tmp/f').read())\n"
-                + "open('/dev/null', 'w').write('x'); print(len(open('/etc/hostname').read()) > 0)").build());
-        assertThat(o.stdout()).as(o.stderr()).isEqualTo("13\nok\nTrue\n");
+                + "open('/dev/null', 'w').write('x'); print(len(open('/etc/hostname').read()) > 0)";
+        String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
+        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
+        try {
+            var o = run(spec("python3", "-c", program).build());
+            assertThat(o.stdout()).as(o.stderr()).isEqualTo("13\nok\nTrue\n");
+        } finally {
+            if (before == null) {
+                System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
+            } else {
+                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, before);
+            }
+        }
+        if (Tracer.servePaths()) {
+            var served = run(spec("python3", "-c", program).build());
+            assertThat(served.stdout()).as(served.stderr()).isEqualTo("1\nok\nTrue\n");
+        }
     }
 }
