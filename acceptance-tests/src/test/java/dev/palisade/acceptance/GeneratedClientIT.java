@@ -44,7 +44,8 @@ class GeneratedClientIT {
         try (PalisadeProcess app = PalisadeProcess.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD))) {
             String basic = "Basic " + Base64.getEncoder()
                     .encodeToString(("admin:" + ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8));
-            String token = new TokensApi(client(app, basic)).mintToken(new MintToken().name("generated").expiresInDays(1))
+            String token = new TokensApi(client(app, basic)).mintToken(new MintToken().name("generated").expiresInDays(1),
+                    null) // no second factor for this admin
                     .getToken();
             ApiClient api = client(app, "Bearer " + token);
 

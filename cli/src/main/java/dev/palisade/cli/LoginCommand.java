@@ -20,7 +20,7 @@ final class LoginCommand implements Callable<Integer> {
     @ParentCommand
     Palisade root;
 
-    @Option(names = {"-u", "--username"}, description = "your user name")
+    @Option(names = {"-u", "--username"}, description = "your user name: name@tenant for a tenant's user, a platform admin's alone")
     String username;
 
     @Option(names = "--password-stdin", description = "read the password from standard input, not the terminal")

@@ -3,6 +3,9 @@ package dev.palisade.platform.account;
 import dev.palisade.web.account.PasswordActions;
 import dev.palisade.web.support.CurrentUser;
 import java.util.Optional;
+import java.util.UUID;
+import org.springframework.http.HttpStatus;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.stereotype.Component;
 
 /** The console's password page and the members page's reset, through {@link Passwords} as the API does. */
@@ -25,8 +28,13 @@ class ConsolePasswordActions implements PasswordActions {
     }
 
     @Override
-    public Optional<String> reset(CurrentUser admin, long userId) {
+    public Optional<String> reset(CurrentUser admin, UUID userId) {
         return passwords.account(userId).filter(a -> a.tenantId() != null && a.tenantId().equals(admin.tenantId()))
-                .map(a -> passwords.reset(admin.username(), a));
+                .map(a -> {
+                    if (a.id() == admin.id()) {
+                        throw new ResponseStatusException(HttpStatus.FORBIDDEN);
+                    }
+                    return passwords.reset(admin.username(), a);
+                });
     }
 }

@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param timeout               connect and answer time a receiver gets per attempt
  * @param allowPrivateAddresses whether a webhook may point at loopback, private or link-local
  *                              addresses (the platform's own network); off, such a URL is refused
+ * @param mailFrom              the sender of email notifications ({@code mailto:} webhooks), sent
+ *                              through the SMTP server {@code spring.mail.host} names
  */
 @ConfigurationProperties("palisade.notifications")
 public record NotificationProperties(
@@ -22,5 +24,6 @@ public record NotificationProperties(
         @DefaultValue("1h") Duration maxRetry,
         @DefaultValue("8") int maxAttempts,
         @DefaultValue("10s") Duration timeout,
-        @DefaultValue("false") boolean allowPrivateAddresses) {
+        @DefaultValue("false") boolean allowPrivateAddresses,
+        @DefaultValue("palisade@localhost") String mailFrom) {
 }

@@ -22,7 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.ResponseEntity;
+import org.springframework.mail.javamail.JavaMailSender;
 import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -41,13 +44,19 @@ import org.springframework.web.bind.annotation.RestController;
 class WebhookController {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** One plain address: no second recipient, no headers or body smuggled in through the URI's query. */
+    private static final Pattern EMAIL = Pattern.compile(
+            "[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*");
 
     private final TenantAccess access;
     private final WebhookStore store;
     private final AuditLog audit;
     private final TransactionTemplate tx;
+    private final ObjectProvider<JavaMailSender> mail;
 
-    WebhookController(TenantAccess access, WebhookStore store, AuditLog audit, TransactionTemplate tx) {
+    WebhookController(TenantAccess access, WebhookStore store, AuditLog audit, TransactionTemplate tx,
+            ObjectProvider<JavaMailSender> mail) {
+        this.mail = mail;
         this.access = access;
         this.store = store;
         this.audit = audit;
@@ -58,7 +67,8 @@ class WebhookController {
             {"url": "https://hooks.example.com/palisade", "events": ["workload.failed", "service.crash_loop"],
              "description": "on-call"}""")
     record WebhookBody(
-            @Schema(description = "http or https URL the events are POSTed to") String url,
+            @Schema(description = "http or https URL the events are POSTed to, or mailto:an@address to have them "
+                    + "emailed through the platform's SMTP server") String url,
             @Schema(description = "event types: workload.finished, workload.failed, workload.timed_out, "
                     + "service.unhealthy, service.crash_loop, service.recovered, quota.nearly_used") List<String> events,
             @Schema(description = "up to 200 characters") String description) {
@@ -108,7 +118,7 @@ class WebhookController {
         tx.executeWithoutResult(status -> {
             store.insert(w);
             audit.record(caller.username(), tenant, "webhook.create", "webhook:" + w.id(),
-                    Map.of("host", url.getHost(), "events", events));
+                    Map.of("host", url.getHost() != null ? url.getHost() : "mailto", "events", events));
         });
         Webhook created = find(tenant, w.id());
         return ResponseEntity.created(URI.create("/api/v1/tenants/" + slug + "/webhooks/" + w.id()))
@@ -182,20 +192,36 @@ class WebhookController {
         }
     }
 
-    private static URI url(String text) {
+    private URI url(String text) {
         if (text == null || text.length() > 2000) {
             throw ApiProblems.badRequest("url", "is required, at most 2000 characters");
         }
         try {
             URI url = URI.create(text.trim());
             String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+            if (scheme.equals("mailto")) {
+                return email(url);
+            }
             if (!(scheme.equals("http") || scheme.equals("https")) || url.getHost() == null || url.getUserInfo() != null) {
-                throw ApiProblems.badRequest("url", "must be an http or https URL with a host and no user info");
+                throw ApiProblems.badRequest("url", "must be an http or https URL with a host and no user info, "
+                        + "or mailto:an@address");
             }
             return url;
         } catch (IllegalArgumentException e) {
             throw ApiProblems.badRequest("url", "is not a URL");
         }
+    }
+
+    private URI email(URI url) {
+        if (mail.getIfAvailable() == null) {
+            throw ApiProblems.badRequest("url", "email needs an SMTP server, and none is configured (spring.mail.host)");
+        }
+        String address = url.getSchemeSpecificPart();
+        if (url.getRawQuery() != null || url.getFragment() != null || address == null || address.length() > 254
+                || !EMAIL.matcher(address).matches()) {
+            throw ApiProblems.badRequest("url", "must be mailto: and one email address, nothing else");
+        }
+        return URI.create("mailto:" + address);
     }
 
     private static List<String> events(List<String> requested) {

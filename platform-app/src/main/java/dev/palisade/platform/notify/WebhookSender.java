@@ -16,7 +16,11 @@ import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
+import org.springframework.mail.MailException;
+import org.springframework.mail.SimpleMailMessage;
+import org.springframework.mail.javamail.JavaMailSender;
 import org.springframework.context.annotation.Configuration;
 
 /**
@@ -24,7 +28,9 @@ import org.springframework.context.annotation.Configuration;
  * time sends (never two the same event at once). A 2xx answer delivers; anything else, or no
  * answer, is retried after a wait that doubles from {@code firstRetry} up to {@code maxRetry},
  * until {@code maxAttempts}. Redirects are not followed, and a URL that resolves into the
- * platform's own network is refused unless {@code allowPrivateAddresses}.
+ * platform's own network is refused unless {@code allowPrivateAddresses}. A {@code mailto:}
+ * webhook is an email through the configured SMTP server instead, delivered once the server has
+ * accepted it, retried alike.
  */
 @Configuration(proxyBeanMethods = false)
 class WebhookSender {
@@ -36,10 +42,12 @@ class WebhookSender {
     private final WebhookStore store;
     private final NotificationProperties properties;
     private final HttpClient http;
+    private final ObjectProvider<JavaMailSender> mail;
 
-    WebhookSender(WebhookStore store, NotificationProperties properties) {
+    WebhookSender(WebhookStore store, NotificationProperties properties, ObjectProvider<JavaMailSender> mail) {
         this.store = store;
         this.properties = properties;
+        this.mail = mail;
         this.http = HttpClient.newBuilder().connectTimeout(properties.timeout())
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
@@ -62,6 +70,12 @@ class WebhookSender {
         String error = null;
         try {
             URI url = URI.create(due.url());
+            if ("mailto".equals(url.getScheme())) {
+                error = email(due, url.getSchemeSpecificPart());
+                store.attempted(due.id(), null, error, Duration.ofNanos(System.nanoTime() - start).toMillis(),
+                        error == null, error == null ? null : retryAfter(due));
+                return;
+            }
             String refused = refusal(url);
             if (refused != null) {
                 log.info("Webhook delivery {} ({}) refused: {}", due.id(), due.type(), refused);
@@ -89,11 +103,35 @@ class WebhookSender {
         }
         long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
         boolean delivered = error == null;
-        Duration retry = delivered || due.attempts() + 1 >= properties.maxAttempts() ? null : backoff(due.attempts());
+        Duration retry = delivered ? null : retryAfter(due);
         store.attempted(due.id(), status, error, millis, delivered, retry);
         if (!delivered) {
             log.info("Webhook delivery {} ({}) failed: {}; {}", due.id(), due.type(), error,
                     retry == null ? "given up" : "retry in " + retry);
+        }
+    }
+
+    /** The wait before the next attempt of a failed one, or null when it was the last. */
+    private Duration retryAfter(Due due) {
+        return due.attempts() + 1 >= properties.maxAttempts() ? null : backoff(due.attempts());
+    }
+
+    /** Hands the event to the SMTP server: null once it accepted it, else why not. */
+    private String email(Due due, String address) {
+        JavaMailSender sender = mail.getIfAvailable();
+        if (sender == null) {
+            return "no SMTP server configured (spring.mail.host)";
+        }
+        SimpleMailMessage message = new SimpleMailMessage();
+        message.setFrom(properties.mailFrom());
+        message.setTo(address);
+        message.setSubject("[Palisade] " + due.type());
+        message.setText("Event: " + due.type() + "\nDelivery: " + due.eventId() + "\n\n" + due.payload() + "\n");
+        try {
+            sender.send(message);
+            return null;
+        } catch (MailException e) {
+            return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         }
     }
 

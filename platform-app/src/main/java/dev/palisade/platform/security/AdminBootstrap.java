@@ -44,7 +44,7 @@ class AdminBootstrap {
     void ready() {
         String port = environment.getProperty("local.server.port", environment.getProperty("server.port", "8080"));
         String base = "http://localhost:" + port;
-        if (!users.exists(ADMIN)) {
+        if (!users.platformAdminExists(ADMIN)) {
             boolean generated = !StringUtils.hasText(properties.adminPassword());
             String password = generated ? generatePassword() : properties.adminPassword();
             try {

@@ -12,12 +12,14 @@ import org.springframework.security.core.userdetails.UserDetails;
 final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
 
     private final Caller caller;
+    private final String loginName;
     private String passwordHash;
     private final boolean enabled;
     private final String passwordStamp;
 
     PalisadeUserDetails(LoginUser user) {
         this.caller = new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
+        this.loginName = user.loginName();
         this.passwordHash = user.passwordHash();
         this.passwordStamp = stamp(user.passwordHash());
         this.enabled = user.tenantActive();
@@ -54,9 +56,10 @@ final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
         return passwordHash;
     }
 
+    /** {@code name@tenant} (a platform admin's plain name): what finds the user again, as names repeat across tenants. */
     @Override
     public String getUsername() {
-        return caller.username();
+        return loginName;
     }
 
     @Override
@@ -71,6 +74,6 @@ final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
 
     @Override
     public String toString() {
-        return "PalisadeUserDetails[" + caller.username() + "]";
+        return "PalisadeUserDetails[" + loginName + "]";
     }
 }

@@ -10,6 +10,11 @@ public record LoginUser(
         String tenantSlug,
         boolean tenantActive) {
 
+    /** The name that logs this user in and names them in a session: {@code name@tenant}, or a platform admin's name. */
+    public String loginName() {
+        return tenantSlug == null ? username : username + "@" + tenantSlug;
+    }
+
     static LoginUser of(User u) {
         var t = u.getTenant();
         return new LoginUser(u.getId(), u.getUsername(), u.getPasswordHash(), u.getRole(),

@@ -1,6 +1,7 @@
 package dev.palisade.model.user;
 
 import dev.palisade.model.tenant.Tenant;
+import java.util.List;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.Pageable;
@@ -9,12 +10,24 @@ import org.springframework.data.jpa.repository.JpaRepository;
 
 interface UserRepository extends JpaRepository<User, Long> {
 
+    /** A platform admin, by name. */
     @EntityGraph(attributePaths = "tenant")
-    Optional<User> findByUsername(String username);
+    Optional<User> findByUsernameAndTenantIsNull(String username);
 
-    boolean existsByUsername(String username);
+    @EntityGraph(attributePaths = "tenant")
+    Optional<User> findByUsernameAndTenantSlug(String username, String slug);
+
+    /** Up to two users of the name, whatever their tenant: enough to tell one from several. */
+    @EntityGraph(attributePaths = "tenant")
+    List<User> findTop2ByUsernameOrderById(String username);
+
+    boolean existsByUsernameAndTenant(String username, Tenant tenant);
+
+    boolean existsByUsernameAndTenantIsNull(String username);
 
     Page<User> findByTenant(Tenant tenant, Pageable pageable);
 
     Optional<User> findByIdAndTenant(Long id, Tenant tenant);
+
+    Optional<User> findByPublicIdAndTenant(java.util.UUID publicId, Tenant tenant);
 }

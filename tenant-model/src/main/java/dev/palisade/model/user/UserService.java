@@ -4,6 +4,7 @@ import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.data.domain.Page;
@@ -34,7 +35,8 @@ public class UserService {
         if ((tenant == null) != (role == Role.PLATFORM_ADMIN)) {
             throw new IllegalArgumentException("role " + role + " does not fit " + (tenant == null ? "no tenant" : "a tenant"));
         }
-        if (users.existsByUsername(username)) {
+        // taken only within the tenant (or among platform admins): nothing about other tenants' names
+        if (tenant == null ? users.existsByUsernameAndTenantIsNull(username) : users.existsByUsernameAndTenant(username, tenant)) {
             throw new ConflictException("username '" + username + "' is taken");
         }
         User user = users.save(new User(username, passwordEncoder.encode(rawPassword), role, tenant));
@@ -42,14 +44,34 @@ public class UserService {
         return user;
     }
 
+    /**
+     * The user a login name means: {@code name@tenant} is the tenant's user of that name; a plain
+     * name is the platform admin of that name or, when there is none, the one tenant user of that
+     * name if exactly one tenant has it (names from before they were per tenant keep working; two
+     * such users need their {@code @tenant}).
+     */
     @Transactional(readOnly = true)
-    public Optional<LoginUser> findForLogin(String username) {
-        return users.findByUsername(username).map(LoginUser::of);
+    public Optional<LoginUser> findForLogin(String loginName) {
+        int at = loginName.lastIndexOf('@');
+        if (at > 0) {
+            Optional<User> qualified = users.findByUsernameAndTenantSlug(loginName.substring(0, at),
+                    loginName.substring(at + 1));
+            if (qualified.isPresent()) {
+                return qualified.map(LoginUser::of);
+            }
+        }
+        Optional<User> admin = users.findByUsernameAndTenantIsNull(loginName);
+        if (admin.isPresent()) {
+            return admin.map(LoginUser::of);
+        }
+        List<User> named = users.findTop2ByUsernameOrderById(loginName);
+        return named.size() == 1 ? Optional.of(LoginUser.of(named.get(0))) : Optional.empty();
     }
 
+    /** Whether a platform admin of this name exists. */
     @Transactional(readOnly = true)
-    public boolean exists(String username) {
-        return users.existsByUsername(username);
+    public boolean platformAdminExists(String username) {
+        return users.existsByUsernameAndTenantIsNull(username);
     }
 
     @Transactional(readOnly = true)
@@ -62,6 +84,13 @@ public class UserService {
     public User get(Tenant tenant, long userId) {
         return users.findByIdAndTenant(userId, tenant)
                 .orElseThrow(() -> new NotFoundException("no user " + userId + " in tenant '" + tenant.getSlug() + "'"));
+    }
+
+    /** A user of the tenant by the id pages and the API show; a user of another tenant answers like a missing one. */
+    @Transactional(readOnly = true)
+    public User get(Tenant tenant, java.util.UUID publicId) {
+        return users.findByPublicIdAndTenant(publicId, tenant)
+                .orElseThrow(() -> new NotFoundException("no user " + publicId + " in tenant '" + tenant.getSlug() + "'"));
     }
 
     /** Gives a user of the tenant another tenant role (TENANT_ADMIN or TENANT_MEMBER). */

@@ -18,6 +18,9 @@ public interface PasswordActions {
     /** The user's own change; throws {@link Refused} naming the field. */
     void change(CurrentUser me, String currentPassword, String newPassword);
 
-    /** A tenant admin's reset of another user of the tenant: the one-time password, or empty when there is no such user. */
-    java.util.Optional<String> reset(CurrentUser admin, long userId);
+    /**
+     * A tenant admin's reset of another user of the tenant (by public id): the one-time password,
+     * or empty when there is no such user; 403 for the admin's own.
+     */
+    java.util.Optional<String> reset(CurrentUser admin, java.util.UUID userId);
 }

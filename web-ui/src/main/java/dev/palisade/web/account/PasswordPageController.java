@@ -60,10 +60,8 @@ class PasswordPageController {
     }
 
     @PostMapping("/portal/members/{id}/password-reset")
-    String reset(CurrentUser me, @PathVariable long id, RedirectAttributes redirect) {
-        if (!me.isTenantAdmin() || id == me.id()) {
-            throw new ResponseStatusException(HttpStatus.FORBIDDEN);
-        }
+    String reset(CurrentUser me, @PathVariable java.util.UUID id, RedirectAttributes redirect) {
+        me.requireTenantAdmin();
         String once = passwords.reset(me, id).orElseThrow(() -> new ResponseStatusException(HttpStatus.NOT_FOUND));
         Flash.success(redirect, "flash.member.reset", once);
         return "redirect:/portal/members";

@@ -4,6 +4,7 @@ import dev.palisade.model.ConflictException;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.tenant.TenantService;
 import dev.palisade.model.user.Role;
+import dev.palisade.model.user.User;
 import dev.palisade.model.user.UserService;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
@@ -13,6 +14,7 @@ import dev.palisade.web.user.UserForm;
 import dev.palisade.web.user.UserQueries;
 import dev.palisade.web.user.UserRow;
 import jakarta.validation.Valid;
+import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
@@ -80,29 +82,31 @@ class MemberController {
     }
 
     @PostMapping("/{id}/role")
-    String changeRole(CurrentUser me, @PathVariable long id, @RequestParam Role role, RedirectAttributes redirect) {
+    String changeRole(CurrentUser me, @PathVariable UUID id, @RequestParam Role role, RedirectAttributes redirect) {
         Tenant tenant = managed(me);
-        if (id == me.id()) {
+        User member = users.get(tenant, id);
+        if (member.getId() == me.id()) {
             Flash.error(redirect, "flash.member.notYourself");
             return "redirect:/portal/members";
         }
         if (!role.isTenantRole()) {
             throw new ResponseStatusException(HttpStatus.BAD_REQUEST);
         }
-        String name = users.changeRole(me.username(), tenant, id, role).getUsername();
+        String name = users.changeRole(me.username(), tenant, member.getId(), role).getUsername();
         Flash.success(redirect, "flash.member.role", name);
         return "redirect:/portal/members";
     }
 
     @PostMapping("/{id}/delete")
-    String remove(CurrentUser me, @PathVariable long id, RedirectAttributes redirect) {
+    String remove(CurrentUser me, @PathVariable UUID id, RedirectAttributes redirect) {
         Tenant tenant = managed(me);
-        if (id == me.id()) {
+        User member = users.get(tenant, id);
+        if (member.getId() == me.id()) {
             Flash.error(redirect, "flash.member.notYourself");
             return "redirect:/portal/members";
         }
-        String name = users.get(tenant, id).getUsername();
-        users.remove(me.username(), tenant, id);
+        String name = member.getUsername();
+        users.remove(me.username(), tenant, member.getId());
         Flash.success(redirect, "flash.member.removed", name);
         return "redirect:/portal/members";
     }

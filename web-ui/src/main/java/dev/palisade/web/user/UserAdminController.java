@@ -4,12 +4,14 @@ import dev.palisade.model.ConflictException;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.tenant.TenantService;
 import dev.palisade.model.user.Role;
+import dev.palisade.model.user.User;
 import dev.palisade.model.user.UserService;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.support.Flash;
 import dev.palisade.web.support.Pager;
 import dev.palisade.web.support.Paging;
 import jakarta.validation.Valid;
+import java.util.UUID;
 import org.springframework.data.domain.Page;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -82,10 +84,11 @@ class UserAdminController {
     }
 
     @PostMapping("/admin/tenants/{slug}/users/{id}/delete")
-    String delete(CurrentUser me, @PathVariable String slug, @PathVariable long id, RedirectAttributes redirect) {
+    String delete(CurrentUser me, @PathVariable String slug, @PathVariable UUID id, RedirectAttributes redirect) {
         Tenant tenant = tenants.get(slug);
-        String name = users.get(tenant, id).getUsername();
-        users.remove(me.username(), tenant, id);
+        User user = users.get(tenant, id);
+        String name = user.getUsername();
+        users.remove(me.username(), tenant, user.getId());
         Flash.success(redirect, "flash.user.removed", name);
         return "redirect:/admin/tenants/" + slug;
     }

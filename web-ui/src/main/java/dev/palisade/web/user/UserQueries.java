@@ -34,10 +34,10 @@ public class UserQueries {
         String from = " from app_user u left join tenant t on t.id = u.tenant_id";
         Long total = jdbc.queryForObject("select count(*)" + from + where, params, Long.class);
         params.addValue("limit", page.getPageSize()).addValue("offset", page.getOffset());
-        List<UserRow> rows = jdbc.query("select u.id, u.username, u.role, t.slug, u.created_at" + from + where
+        List<UserRow> rows = jdbc.query("select u.id, u.username, u.role, t.slug, u.created_at, u.public_id" + from + where
                         + " order by u.username limit :limit offset :offset", params,
                 (rs, n) -> new UserRow(rs.getLong(1), rs.getString(2), Role.valueOf(rs.getString(3)),
-                        rs.getString(4), rs.getTimestamp(5).toInstant()));
+                        rs.getString(4), rs.getTimestamp(5).toInstant(), rs.getObject(6, java.util.UUID.class)));
         return new PageImpl<>(rows, page, total == null ? 0 : total);
     }
 }

@@ -10,6 +10,8 @@ import dev.palisade.platform.api.PageResponse;
 import dev.palisade.platform.api.Paging;
 import dev.palisade.platform.security.Caller;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.enums.ParameterIn;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
@@ -84,6 +86,10 @@ class TokenController {
                     + "(deploy and read services and images, read workloads and logs; for CI).",
             security = {@SecurityRequirement(name = "basic"), @SecurityRequirement(name = "bearer")})
     @ApiResponse(responseCode = "201", description = "Minted; the only answer that carries the token")
+    @Parameter(in = ParameterIn.HEADER, name = "X-Palisade-OTP", required = false,
+            schema = @Schema(type = "string", maxLength = 40),
+            description = "With HTTP Basic, for an account with a second factor: the code its authenticator app "
+                    + "shows now (each accepted once), or one of its recovery codes")
     ResponseEntity<MintedTokenResponse> mint(Caller caller, @Valid @RequestBody MintToken body) {
         int days = body.expiresInDays() == null ? 90 : body.expiresInDays();
         TokenScope scope;
