@@ -13,13 +13,15 @@ package dev.palisade.sandbox;
  * @param diskBytes      size of each of the sandbox's writable filesystems ({@code /workspace}, {@code /tmp}),
  *                       which also get {@link #diskInodes()} files at most; past either a write fails with
  *                       ENOSPC. 0: the file size limit, or 256 MiB without one (never unbounded)
+ * @param cpuMillicores  a rate rather than a total: thousandths of a CPU core the program may use (a cgroup's
+ *                       CPU quota on ptrace; 1500 = one and a half cores); 0: as many as the host gives
  */
 public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
-        long diskBytes) {
+        long diskBytes, long cpuMillicores) {
 
     /** Defaults when nothing is said: generous but finite, so a forgotten limit cannot hang a worker. */
     public static final Limits DEFAULT = new Limits(
-            60_000, 300_000, 512L * 1024 * 1024, 64, 256L * 1024 * 1024, 16L * 1024 * 1024, 0);
+            60_000, 300_000, 512L * 1024 * 1024, 64, 256L * 1024 * 1024, 16L * 1024 * 1024, 0, 0);
 
     /** Disk bytes per inode a writable filesystem gets (at least {@link #MIN_INODES}): bounds file count, hence kernel memory. */
     public static final long BYTES_PER_INODE = 16 * 1024;
@@ -27,14 +29,20 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
 
     public Limits {
         if (cpuMillis < 0 || wallMillis < 0 || memoryBytes < 0 || maxProcesses < 0 || fileSizeBytes < 0 || outputBytes < 0
-                || diskBytes < 0) {
+                || diskBytes < 0 || cpuMillicores < 0) {
             throw new IllegalArgumentException("limits cannot be negative");
         }
     }
 
     /** Limits as before the disk bound existed: the writable filesystems are as large as the file size limit. */
     public Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes) {
-        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, 0);
+        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, 0, 0);
+    }
+
+    /** Limits without a CPU rate: the program may use every core the host gives it. */
+    public Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
+            long diskBytes) {
+        this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, 0);
     }
 
     /** The size each writable filesystem gets: {@code diskBytes}, else the file size limit, else 256 MiB. */
@@ -53,11 +61,12 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
                 + " reached (writes failed with ENOSPC)";
     }
 
-    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes); }
-    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes); }
-    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes); }
-    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v); }
+    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes, cpuMillicores); }
+    public Limits withCpuMillicores(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, v); }
+    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v, cpuMillicores); }
 }

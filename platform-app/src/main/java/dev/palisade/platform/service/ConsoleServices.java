@@ -92,8 +92,8 @@ class ConsoleServices implements ServiceConsole {
         d.secrets().forEach((name, env) -> refs.add(new SecretRef(name, env)));
         ServiceController.Deploy body = new ServiceController.Deploy(d.name(), d.image(),
                 d.command().isEmpty() ? null : d.command(), d.env(), d.platform(),
-                new WorkloadSubmissions.Limits(d.cpuMillis(), null, d.memoryBytes(), null, null), d.port(),
-                d.restartPolicy(), d.healthPath(), refs);
+                new WorkloadSubmissions.Limits(null, null, d.memoryBytes(), null, null), d.port(),
+                d.restartPolicy(), d.healthPath(), refs, d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The cgroup of one sandbox: memory, pids and CPU accounting, on cgroup v2 (a unified
- * {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller, as on this host). Whatever the
- * host does not offer is left out and said so in {@link #missing()}.
+ * The cgroup of one sandbox: memory, pids, CPU accounting and a CPU rate (the CFS quota, for
+ * services), on cgroup v2 (a unified {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller,
+ * as on this host). Whatever the host does not offer is left out and said so in {@link #missing()}.
  */
 final class Cgroup implements AutoCloseable {
 
@@ -20,6 +20,12 @@ final class Cgroup implements AutoCloseable {
     private final Path memory, pids, cpu;
     private final List<Path> created = new ArrayList<>();
     private final List<String> missing = new ArrayList<>();
+    /** The processes put in so far: v1's {@code cpu} controller is joined only by a sandbox that is given a rate. */
+    private final List<Integer> members = new ArrayList<>();
+    /** v1: the {@code cpu} controller's cgroup that holds the quota, once one is set. */
+    private Path rate;
+    /** The period the CPU quota is counted over (the kernel's default). */
+    static final long CPU_PERIOD_MICROS = 100_000;
 
     /** Fresh cgroups made ahead of time off the start-up path (mkdir in cgroupfs can take milliseconds). */
     private static final java.util.concurrent.BlockingQueue<Cgroup> READY = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -31,7 +37,10 @@ final class Cgroup implements AutoCloseable {
         return t;
     });
 
+    private final String name;
+
     private Cgroup(String name) {
+        this.name = name;
         this.v2 = V2;
         if (v2) {
             Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
@@ -46,8 +55,19 @@ final class Cgroup implements AutoCloseable {
         }
     }
 
-    /** Sets the limits (and says what could not be set in {@link #missing()}). */
+    /** Sets the limits without a CPU rate. */
     void configure(long memoryBytes, int maxTasks) {
+        configure(memoryBytes, maxTasks, 0);
+    }
+
+    /**
+     * Sets the limits (and says what could not be set in {@link #missing()}); {@code cpuMillicores}
+     * above 0 caps the tree at that many thousandths of a core per period, however long it runs.
+     */
+    void configure(long memoryBytes, int maxTasks, long cpuMillicores) {
+        if (cpuMillicores > 0 && !limitCpu(cpuMillicores)) {
+            missing.add("cpu quota");
+        }
         if (memory != null && memoryBytes > 0) {
             if (!write(memory, v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(memoryBytes))) {
                 missing.add("memory limit");
@@ -73,10 +93,33 @@ final class Cgroup implements AutoCloseable {
         }
     }
 
+    /**
+     * The CFS quota: v2's {@code cpu.max} in the one cgroup; on v1 a cgroup of the {@code cpu}
+     * controller made now (only rated sandboxes pay for the extra move) and joined by every
+     * process put in so far, whose children then inherit it.
+     */
+    private boolean limitCpu(long millicores) {
+        long quota = Math.max(1000, millicores * CPU_PERIOD_MICROS / 1000);
+        if (v2) {
+            return cpu != null && write(cpu, "cpu.max", quota + " " + CPU_PERIOD_MICROS);
+        }
+        rate = make(ROOT.resolve("cpu/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+        if (rate == null || !write(rate, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_MICROS))
+                || !write(rate, "cpu.cfs_quota_us", Long.toString(quota))) {
+            return false;
+        }
+        for (int pid : members) {
+            if (!write(rate, "cgroup.procs", Integer.toString(pid))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
-    static Cgroup create(long memoryBytes, int maxTasks) {
+    static Cgroup create(long memoryBytes, int maxTasks, long cpuMillicores) {
         Cgroup c = fresh();
-        c.configure(memoryBytes, maxTasks);
+        c.configure(memoryBytes, maxTasks, cpuMillicores);
         return c;
     }
 
@@ -96,7 +139,7 @@ final class Cgroup implements AutoCloseable {
 
     /** Removes cgroups that engines which are gone left behind (named {@code s<engine pid>-<n>}). */
     private static void removeStale() {
-        for (String controller : List.of("memory", "pids", "cpuacct", "")) {
+        for (String controller : List.of("memory", "pids", "cpuacct", "cpu", "")) {
             Path dir = ROOT.resolve(controller).resolve("palisade");
             if (!Files.isDirectory(dir)) {
                 continue;
@@ -176,6 +219,7 @@ final class Cgroup implements AutoCloseable {
 
     /** Puts a process (and so everything it will start) into every controller. */
     void add(int pid) {
+        members.add(pid);
         for (Path p : distinct()) {
             write(p, "cgroup.procs", Integer.toString(pid));
         }
@@ -183,7 +227,7 @@ final class Cgroup implements AutoCloseable {
 
     private List<Path> distinct() {
         List<Path> out = new ArrayList<>();
-        for (Path p : new Path[]{memory, pids, cpu}) {
+        for (Path p : new Path[]{memory, pids, cpu, rate}) {
             if (p != null && !out.contains(p)) {
                 out.add(p);
             }

@@ -93,7 +93,7 @@ final class Tracer {
         tasks.put(pid, new Task(pid, Task.Stage.STUB));
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter);
         mark("planned");
-        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup = Cgroup.create(spec.limits().memoryBytes(), spec.limits().maxProcesses(), spec.limits().cpuMillicores());
         cgroup.add(pid);
         mark("cgroup");
         applyRlimits(pid);
@@ -162,7 +162,7 @@ final class Tracer {
         mounts.preparedEarlier(p.scratch(), p.tmpfsSize());
         mark("planned");
         cgroup = p.cgroup();
-        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses());
+        cgroup.configure(spec.limits().memoryBytes(), spec.limits().maxProcesses(), spec.limits().cpuMillicores());
         mark("cgroup");
         applyRlimits(p.pid());
         mounts.forSpec(p.atFork());
