@@ -201,6 +201,7 @@ final class KvmTask implements SyscallContext {
                 end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
                 return;
             }
+            sandbox.throttle();
             VcpuExit e = cpu.run();
             if (gate.isSyscall(e)) {
                 long nr = cpu.reg(REG_RAX);
