@@ -67,5 +67,18 @@ class ServiceLogRingTests extends ServiceTestSupport {
         assertThat(stored).isLessThanOrEqualTo(cap + 64 * 1024);
         assertThat(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id))
                 .isEqualTo("RUNNING");
+
+        // followed live from the start, the log begins at the marker and goes on with whole lines
+        java.net.http.HttpResponse<java.util.stream.Stream<String>> follow = http.send(java.net.http.HttpRequest
+                .newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/tenants/" + tenant + "/workloads/"
+                        + id + "/logs")).header("Authorization", "Bearer " + owner)
+                .header("Accept", "text/event-stream").build(), java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertThat(follow.statusCode()).isEqualTo(200);
+        List<String> data = follow.body().filter(l -> l.startsWith("data:")).limit(3).toList();
+        assertThat(data.get(0)).isEqualTo("data:[palisade: older lines dropped; this log keeps the newest " + cap
+                + " bytes]");
+        long a = Long.parseLong(data.get(1).split(" ")[1]), b = Long.parseLong(data.get(2).split(" ")[1]);
+        assertThat(b).isEqualTo(a + 1);
+        assertThat(a).isGreaterThanOrEqualTo(first);
     }
 }
