@@ -28,7 +28,8 @@ tar czf "$DATA/tiny-http.tgz" -C "$DATA/code" tiny-http
 
 PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar "${JAR:-platform-app/target/palisade.jar}" --server.port="$PORT" \
   --palisade.data-dir="$DATA" --logging.level.root=WARN > "$DATA/app.log" 2>&1 & APP=$!
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null || { echo "the app did not start:"; tail -20 "$DATA/app.log"; exit 1; }
 B=http://127.0.0.1:$PORT/api/v1
 api() { curl -sf -H "Authorization: Bearer $TOKEN" "$@"; }
 TOKEN=$(curl -sf -u admin:"$PW" -H 'Content-Type: application/json' -d '{"name":"bench"}' "$B/tokens" | jq -r .token)

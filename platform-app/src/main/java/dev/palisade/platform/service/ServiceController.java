@@ -104,7 +104,7 @@ class ServiceController {
                     + "default palisade.services.default-cpu-cores", example = "0.5") Double cpuCores,
             @Schema(description = "0: scale to zero, stopped (and not charged) after idleTimeoutSeconds without a "
                     + "request and started by the next one; 1: always running", defaultValue = "1",
-                    allowableValues = {"0", "1"}) Integer minInstances,
+                    minimum = "0", maximum = "1") Integer minInstances,
             @Schema(description = "with minInstances 0: seconds without a request after which it is stopped, 1 to "
                     + "86400", defaultValue = "300", example = "300") Integer idleTimeoutSeconds) {
     }

@@ -21,15 +21,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class ServiceRateTests extends ServiceTestSupport {
 
-    /** A web server with a thread that burns CPU for ever. */
-    static final String BUSY = """
-            import http.server, sys, threading
-            def spin():
-                while True:
-                    pass
-            threading.Thread(target=spin, daemon=True).start()
-            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
-            """;
 
     @BeforeEach
     void tenant() throws Exception {
@@ -53,7 +44,7 @@ class ServiceRateTests extends ServiceTestSupport {
 
         String id = JsonPath.read(deploy(owner, tenant, """
                 {"name":"busy","port":8000,"cpuCores":0.5,"command":["python3","-c",%s,"8000"]}"""
-                .formatted(json(BUSY))), "$.workloadId");
+                .formatted(json(ServiceIngressTests.BUSY))), "$.workloadId");
         String shown = awaitService(owner, tenant, "busy", statusIs("HEALTHY"));
         assertThat(((Number) JsonPath.read(shown, "$.cpuCores")).doubleValue()).isEqualTo(0.5);
 

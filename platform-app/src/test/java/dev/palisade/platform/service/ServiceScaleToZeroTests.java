@@ -80,8 +80,16 @@ class ServiceScaleToZeroTests extends ServiceTestSupport {
         shown = service(owner, tenant, "sleepy");
         assertThat((String) JsonPath.read(shown, "$.status")).isEqualTo("HEALTHY");
         assertThat((Integer) JsonPath.read(shown, "$.restarts")).isZero();
-        // and it goes back to sleep
+        // and it goes back to sleep; asleep, it is redeployed as a running one is: the new one replaces it once healthy
         awaitService(owner, tenant, "sleepy", statusIs("IDLE"));
+        mvc.perform(as(owner, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post(
+                "/api/v1/tenants/" + tenant + "/services/sleepy/redeploy"))).andExpect(status().isCreated());
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!"CANCELLED".equals(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id))) {
+            assertThat(System.nanoTime()).as("the idle deployment was never replaced").isLessThan(end);
+            Thread.sleep(100);
+        }
+        assertThat(request("sleepy", "/hello.txt").body()).isEqualTo("awake\n");
     }
 
     @Test
