@@ -161,6 +161,7 @@ class ServiceRunner implements ServiceRuns {
                     services.status(c.id(), ServiceStatus.IDLE, null);
                     sink.pump(new ByteArrayInputStream(("[palisade] no request for " + spec.idleTimeoutSeconds()
                             + " s: scaled to zero; the next request starts it\n").getBytes(StandardCharsets.UTF_8)));
+                    sink.flush();
                     log.info("Service {}/{} ({}) idle: scaled to zero", c.tenantSlug(), spec.name(), c.id());
                     Optional<Stop> why = awaitWake(run, c, asleep);
                     if (why.isPresent()) {
@@ -315,6 +316,7 @@ class ServiceRunner implements ServiceRuns {
                             + " ms after it (the platform), program answering " + (now - instance.startedNanos()) / 1_000
                             / 1000.0 + " ms later\n";
                     wake.sink().pump(new ByteArrayInputStream(timing.getBytes(StandardCharsets.UTF_8)));
+                    wake.sink().flush();
                 }
                 log.info("Service {}/{} ({}) is healthy", c.tenantSlug(), spec.name(), c.id());
                 stopOlder(c);

@@ -73,6 +73,11 @@ class ServiceScaleToZeroTests extends ServiceTestSupport {
         double millis = (System.nanoTime() - t0) / 1e6;
         assertThat(woken.statusCode()).isEqualTo(200);
         assertThat(woken.body()).isEqualTo("awake\n");
+        // the runner writes how the wake went once the instance is routed, beside the answer to this request
+        long end = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (!log(id).contains("woken by a request") && System.nanoTime() < end) {
+            Thread.sleep(50);
+        }
         String wake = log(id).lines().filter(l -> l.contains("woken by a request")).reduce((a, b) -> b).orElseThrow();
         System.out.printf("scale to zero, python3 -m http.server (ptrace): first response after idle in %.1f ms; %s%n",
                 millis, wake);
@@ -84,7 +89,7 @@ class ServiceScaleToZeroTests extends ServiceTestSupport {
         awaitService(owner, tenant, "sleepy", statusIs("IDLE"));
         mvc.perform(as(owner, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post(
                 "/api/v1/tenants/" + tenant + "/services/sleepy/redeploy"))).andExpect(status().isCreated());
-        long end = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        end = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
         while (!"CANCELLED".equals(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id))) {
             assertThat(System.nanoTime()).as("the idle deployment was never replaced").isLessThan(end);
             Thread.sleep(100);

@@ -20,10 +20,8 @@ final class Cgroup implements AutoCloseable {
     private final Path memory, pids, cpu;
     private final List<Path> created = new ArrayList<>();
     private final List<String> missing = new ArrayList<>();
-    /** The processes put in so far: v1's {@code cpu} controller is joined only by a sandbox that is given a rate. */
-    private final List<Integer> members = new ArrayList<>();
-    /** v1: the {@code cpu} controller's cgroup that holds the quota, once one is set. */
-    private Path rate;
+    /** v1: the sandbox's cgroup of the {@code cpu} controller, which holds the quota when one is set. */
+    private final Path rate;
     /** The period the CPU quota is counted over (the kernel's default). */
     static final long CPU_PERIOD_MICROS = 100_000;
 
@@ -37,14 +35,12 @@ final class Cgroup implements AutoCloseable {
         return t;
     });
 
-    private final String name;
-
     private Cgroup(String name) {
-        this.name = name;
         this.v2 = V2;
         if (v2) {
             Path dir = make(ROOT.resolve("palisade"), true).map(p -> make(p.resolve(name), false).orElse(null)).orElse(null);
             memory = pids = cpu = dir;
+            rate = null;   // the one cgroup holds cpu.max
             if (dir == null) {
                 missing.add("cgroup v2 not writable");
             }
@@ -52,6 +48,8 @@ final class Cgroup implements AutoCloseable {
             memory = make(ROOT.resolve("memory/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
             pids = make(ROOT.resolve("pids/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
             cpu = make(ROOT.resolve("cpuacct/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
+            // made ahead with the others and joined when the stub is put in, off the start-up path; no quota until set
+            rate = make(ROOT.resolve("cpu/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
         }
     }
 
@@ -94,26 +92,16 @@ final class Cgroup implements AutoCloseable {
     }
 
     /**
-     * The CFS quota: v2's {@code cpu.max} in the one cgroup; on v1 a cgroup of the {@code cpu}
-     * controller made now (only rated sandboxes pay for the extra move) and joined by every
-     * process put in so far, whose children then inherit it.
+     * The CFS quota: v2's {@code cpu.max} in the one cgroup; on v1 {@code cpu.cfs_quota_us} in
+     * the sandbox's cgroup of the {@code cpu} controller, which its processes joined already.
      */
     private boolean limitCpu(long millicores) {
         long quota = Math.max(1000, millicores * CPU_PERIOD_MICROS / 1000);
         if (v2) {
             return cpu != null && write(cpu, "cpu.max", quota + " " + CPU_PERIOD_MICROS);
         }
-        rate = make(ROOT.resolve("cpu/palisade"), true).flatMap(p -> make(p.resolve(name), false)).orElse(null);
-        if (rate == null || !write(rate, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_MICROS))
-                || !write(rate, "cpu.cfs_quota_us", Long.toString(quota))) {
-            return false;
-        }
-        for (int pid : members) {
-            if (!write(rate, "cgroup.procs", Integer.toString(pid))) {
-                return false;
-            }
-        }
-        return true;
+        return rate != null && write(rate, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_MICROS))
+                && write(rate, "cpu.cfs_quota_us", Long.toString(quota));
     }
 
     /** A cgroup for one sandbox with these limits: a ready one if there is, else made now. */
@@ -219,7 +207,6 @@ final class Cgroup implements AutoCloseable {
 
     /** Puts a process (and so everything it will start) into every controller. */
     void add(int pid) {
-        members.add(pid);
         for (Path p : distinct()) {
             write(p, "cgroup.procs", Integer.toString(pid));
         }
