@@ -11,6 +11,13 @@
 #
 # Servers: python3 -m http.server, and a static C server (tiny-http.c, musl-gcc -static), on the
 # ptrace platform and on KVM (the C server only where KVM runs it).
+# 2026-12-06 07:10, the shared 2-vCPU development VM (load 12.9 at the start, 4.1 at the end), d957010,
+# `ops/bench/wake-bench.sh 3` (p50 of 3; the platform's share: from the request to a running sandbox):
+#   python3 -m http.server, ptrace: first byte 264.9 ms (222.8 290.8 264.9); platform 17.5 ms (40.5 7.5 17.5); program 236.6 ms
+#   static C server, ptrace:        first byte  32.9 ms (34.2 31.8 32.9);    platform 17.2 ms (17.2 22.6 16.6); program   9.4 ms
+#   static C server, kvm:           first byte  12.2 ms (19.7 12.2 8.4);     platform  1.2 ms (1.9 1.2 0.9);    program  11.2 ms
+#   python3 -m http.server, kvm:    the deployment ended FAILED before it was healthy (why not examined)
+# Under load 27 (06:45) the python/ptrace row was 993 ms, platform 346 ms: the wake waits for CPU like the rest.
 # Needs root (the ptrace platform), jq, musl-gcc or gcc, and a built jar
 # (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
