@@ -126,6 +126,7 @@
     }
     var append = function (text) {
       var line = document.createElement('span');
+      line.className = 'log-line';
       line.textContent = text;
       line.hidden = !matches(line);
       log.appendChild(line);
