@@ -114,8 +114,22 @@
     log.addEventListener('scroll', function () {
       follow = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     });
+    // each line its own element, so that the search box can show only the lines that contain its text
+    var search = document.querySelector('input[data-log-search]');
+    var matches = function (line) {
+      return !search || !search.value || line.textContent.toLowerCase().indexOf(search.value.toLowerCase()) >= 0;
+    };
+    if (search) {
+      search.addEventListener('input', function () {
+        Array.prototype.forEach.call(log.children, function (line) { line.hidden = !matches(line); });
+      });
+    }
     var append = function (text) {
-      log.appendChild(document.createTextNode(text));
+      var line = document.createElement('span');
+      line.className = 'log-line';
+      line.textContent = text;
+      line.hidden = !matches(line);
+      log.appendChild(line);
       if (follow) {
         log.scrollTop = log.scrollHeight;
       }

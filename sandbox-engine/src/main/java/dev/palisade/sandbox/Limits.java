@@ -13,12 +13,13 @@ package dev.palisade.sandbox;
  * @param diskBytes      size of each of the sandbox's writable filesystems ({@code /workspace}, {@code /tmp}),
  *                       which also get {@link #diskInodes()} files at most; past either a write fails with
  *                       ENOSPC. 0: the file size limit, or 256 MiB without one (never unbounded)
- * @param cpuCores       CPUs the sandbox may use at once: its processes may run on that many CPUs and get that
- *                       many CPUs' time per period (ptrace: affinity and the cgroup's CPU quota); 0: every CPU
- *                       the engine may use, without a quota
+ * @param cpuMillicores  a rate rather than a total: thousandths of a CPU core the sandbox may use at once (1500 =
+ *                       one and a half cores). Its processes may run on {@link #cpuCount()} CPUs (ptrace: their
+ *                       affinity, so {@code nproc} inside says so) and get that share of them per period (the
+ *                       cgroup's CPU quota; KVM: the vCPU held to it). 0: every CPU the engine may use, no quota
  */
 public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
-        long diskBytes, int cpuCores) {
+        long diskBytes, long cpuMillicores) {
 
     /** Defaults when nothing is said: generous but finite, so a forgotten limit cannot hang a worker. */
     public static final Limits DEFAULT = new Limits(
@@ -30,7 +31,7 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
 
     public Limits {
         if (cpuMillis < 0 || wallMillis < 0 || memoryBytes < 0 || maxProcesses < 0 || fileSizeBytes < 0 || outputBytes < 0
-                || diskBytes < 0 || cpuCores < 0) {
+                || diskBytes < 0 || cpuMillicores < 0) {
             throw new IllegalArgumentException("limits cannot be negative");
         }
     }
@@ -40,7 +41,7 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
         this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, 0, 0);
     }
 
-    /** Limits as before the CPU count existed: every CPU the engine may use. */
+    /** Limits without a CPU rate: the program may use every core the host gives it. */
     public Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxProcesses, long fileSizeBytes, long outputBytes,
             long diskBytes) {
         this(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, 0);
@@ -62,12 +63,17 @@ public record Limits(long cpuMillis, long wallMillis, long memoryBytes, int maxP
                 + " reached (writes failed with ENOSPC)";
     }
 
-    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
-    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
-    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
-    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes, cpuCores); }
-    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes, cpuCores); }
-    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes, cpuCores); }
-    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v, cpuCores); }
-    public Limits withCpuCores(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, v); }
+    public Limits withCpuMillis(long v) { return new Limits(v, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withWallMillis(long v) { return new Limits(cpuMillis, v, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withMemoryBytes(long v) { return new Limits(cpuMillis, wallMillis, v, maxProcesses, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withMaxProcesses(int v) { return new Limits(cpuMillis, wallMillis, memoryBytes, v, fileSizeBytes, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withFileSizeBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, v, outputBytes, diskBytes, cpuMillicores); }
+    public Limits withOutputBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, v, diskBytes, cpuMillicores); }
+    public Limits withCpuMillicores(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, diskBytes, v); }
+    public Limits withDiskBytes(long v) { return new Limits(cpuMillis, wallMillis, memoryBytes, maxProcesses, fileSizeBytes, outputBytes, v, cpuMillicores); }
+
+    /** CPUs the sandbox may run on: the rate rounded up to whole cores; 0 for every CPU the engine may use. */
+    public int cpuCount() {
+        return (int) Math.min(Integer.MAX_VALUE, (cpuMillicores + 999) / 1000);
+    }
 }

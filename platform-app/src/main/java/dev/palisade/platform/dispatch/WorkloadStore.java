@@ -336,6 +336,22 @@ public class WorkloadStore {
         jdbc.sql("update workload set log_bytes = :n where id = :id").param("n", totalBytes).param("id", id).update();
     }
 
+    /**
+     * A service's log ring: drops the chunks before {@code firstKept}, and the partial line the
+     * chunk {@code firstKept} begins with, which then starts with {@code marker}. Followers read
+     * on from where they are; a new reader begins at the marker.
+     */
+    public void dropLogBefore(UUID id, int firstKept, byte[] marker) {
+        tx.executeWithoutResult(status -> {
+            jdbc.sql("delete from workload_log where workload_id = :id and seq < :first")
+                    .param("id", id).param("first", firstKept).update();
+            jdbc.sql("""
+                    update workload_log set data = :marker || substring(data from position('\\x0a'::bytea in data) + 1)
+                    where workload_id = :id and seq = :first""")
+                    .param("marker", marker).param("id", id).param("first", firstKept).update();
+        });
+    }
+
     /** A log chunk and its number. */
     public record LogChunk(int seq, byte[] data) {
     }

@@ -35,9 +35,9 @@ import tools.jackson.databind.json.JsonMapper;
  * a fresh workspace under {@code <data-dir>/work/<id>} (bounded, see {@link Workspaces}) with the input unpacked and owned by the
  * tenant's uid, the stored command, environment, limits and platform, the image's root and the
  * tenant's identity (a service's input is its code, unpacked read-only at {@code /app}), and its secrets (opened here, each read audited: as environment variables,
- * or as files bound read-only at {@code /run/secrets}). A service differs only in its limits (no wall or output limit: it runs
- * until stopped, and its log is capped by the log sink) and its network (a loopback of its own
- * to listen on).
+ * or as files bound read-only at {@code /run/secrets}). A service differs only in its limits (a CPU rate in cores instead of
+ * a CPU-time total, no wall or output limit: it runs until stopped, is charged as it runs, and its log is capped by the
+ * log sink) and its network (a loopback of its own to listen on).
  */
 @Component
 public class SandboxSpecs {
@@ -121,17 +121,21 @@ public class SandboxSpecs {
                 .replace(dataDir.toString(), "<data>");
     }
 
-    /** A job: runs to completion within its wall and output limits, with no network unless it asked for one. */
+    /** A job: runs to completion within its CPU-time, wall and output limits, with no network unless it asked for one. */
     public Prepared job(Claimed c) throws IOException {
-        return prepare(c, false);
+        return prepare(c, false, 0);
     }
 
-    /** A service: runs until stopped, with a loopback of its own unless it asked for another network. */
-    public Prepared service(Claimed c) throws IOException {
-        return prepare(c, true);
+    /**
+     * A service: runs until stopped, with a loopback of its own unless it asked for another network,
+     * at most {@code cpuMillicores} thousandths of a core however long it runs (the per-run CPU-time
+     * ceiling is a job's).
+     */
+    public Prepared service(Claimed c, long cpuMillicores) throws IOException {
+        return prepare(c, true, cpuMillicores);
     }
 
-    private Prepared prepare(Claimed c, boolean service) throws IOException {
+    private Prepared prepare(Claimed c, boolean service, long cpuMillicores) throws IOException {
         Path ws = workspace(c.id());
         int uid = identity.uid(c.tenantId());
         Map<String, Long> l = JSON.readValue(c.limits(), LIMITS);
@@ -152,13 +156,13 @@ public class SandboxSpecs {
         }
         Archives.chown(ws, uid, uid);
         Limits limits = new Limits(
-                l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()),
+                service ? 0 : l.getOrDefault("cpuMillis", Limits.DEFAULT.cpuMillis()),
                 service ? 0 : l.getOrDefault("wallMillis", Limits.DEFAULT.wallMillis()),
                 l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
                 l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
                 Limits.DEFAULT.fileSizeBytes(),
                 // a job past its output limit is ended; the log keeps as much and marks the cut
-                service ? 0 : output + 1).withDiskBytes(disk);
+                service ? 0 : output + 1).withDiskBytes(disk).withCpuMillicores(service ? cpuMillicores : 0);
         SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), COMMAND))
                 .environment(JSON.readValue(c.env(), ENVIRONMENT))
                 .workspace(ws)

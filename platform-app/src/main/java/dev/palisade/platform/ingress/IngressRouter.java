@@ -73,7 +73,13 @@ class IngressRouter {
         try {
             // a second look only after a node answered that the service left it (nothing reached the client then)
             for (int look = 0; look < 2; look++) {
-                Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
+                // may wait for a service scaled to zero here to wake; a bounded number of requests wait
+                ServiceRegistry.Lookup found = registry.lookup(tenant, service);
+                if (found.queueFull()) {
+                    status = wakeQueueFull(client, service);
+                    return;
+                }
+                Optional<ServiceRegistry.Instance> local = found.instance();
                 if (local.isPresent()) {
                     ServiceRegistry.Instance routed = local.get();
                     status = Relay.relay(client, service, path, new Relay.Upstream(routed.connections(),
@@ -118,6 +124,14 @@ class IngressRouter {
         }
     }
 
+    /** Too many requests wait already for the service to wake: this one is told to come back. */
+    static int wakeQueueFull(ClientExchange client, String service) throws IOException {
+        client.setHeader("Retry-After", "1");
+        Relay.page(client, 503, "Service unavailable", "Service " + service + " is starting after being idle, and "
+                + "enough requests are waiting for it already; send this one again in a moment.");
+        return 503;
+    }
+
     private int notRunning(ClientExchange client, String tenant, String service) throws IOException {
         Optional<ServiceStore.Deployment> d = services.newest(tenant, service);
         if (d.isEmpty()) {
@@ -129,6 +143,7 @@ class IngressRouter {
             case "QUEUED" -> "is waiting for a worker to start it";
             case "RUNNING" -> switch (d.get().status()) {
                 case STARTING, PENDING -> "is starting";
+                case IDLE -> "was scaled to zero and is being started";
                 case BACKOFF -> "stopped unexpectedly and is being restarted";
                 case CRASH_LOOP -> "keeps crashing (crash loop); it is restarted with increasing delays";
                 case HEALTHY -> internal.routesAcrossNodes() ? "is moving between nodes or stopping; try again shortly"

@@ -71,7 +71,12 @@ class InternalIngressFilter extends OncePerRequestFilter {
             return;
         }
         String tenant = m.group(1), service = m.group(2), path = req.getRequestURI();
-        Optional<ServiceRegistry.Instance> instance = registry.route(tenant, service);
+        ServiceRegistry.Lookup found = registry.lookup(tenant, service);
+        if (found.queueFull()) {
+            IngressRouter.wakeQueueFull(client, service);
+            return;
+        }
+        Optional<ServiceRegistry.Instance> instance = found.instance();
         if (instance.isEmpty()) {
             // it stopped or moved since the edge looked: the edge looks again (and never shows this page)
             Relay.page(client, HttpProxy.MISDIRECTED, "Misdirected request", "Service " + service + " of tenant " + tenant

@@ -216,7 +216,7 @@ class LogFanout implements LogFollowing, SmartLifecycle {
             while (!followers.isEmpty()) {
                 int from = lowest();
                 List<LogChunk> chunks = store.logAfter(workload, from, CHUNKS_PER_READ);
-                each(f -> f.deliver(chunks));
+                each(f -> f.deliver(chunks, from));
                 int reached = chunks.isEmpty() ? from : chunks.get(chunks.size() - 1).seq();
                 if (chunks.size() < CHUNKS_PER_READ && lowest() >= reached) {
                     break;

@@ -84,10 +84,20 @@ final class LogFollower {
         }
     }
 
-    void deliver(List<LogChunk> chunks) throws IOException {
+    /**
+     * Sends the lines of {@code chunks}, every chunk numbered above {@code readAfter} that the
+     * store held when they were read, in order.
+     */
+    void deliver(List<LogChunk> chunks, int readAfter) throws IOException {
         for (LogChunk c : chunks) {
-            if (c.seq() != after + 1) {
+            boolean next = c.seq() == after + 1;
+            // a gap in a read that covered this follower: a service's log ring dropped the chunks between
+            boolean dropped = c.seq() > after + 1 && after >= readAfter;
+            if (!next && !dropped) {
                 continue; // read before this follower joined, or from a retried attempt's fresh log
+            }
+            if (dropped && line.size() > 0) {
+                sendLine(after, lastLength);   // the unfinished line ends here; the ring's marker follows
             }
             byte[] data = c.data();
             int start = c.seq() == resumeSeq ? Math.min(resumeOffset, data.length) : 0;

@@ -15,9 +15,11 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One running workload's log: stdout and stderr appended in the order the program writes them,
- * kept in the database in chunks (so any instance can serve or follow it), up to a cap after
- * which a visible marker says how much was kept. Flushed when a chunk fills, on the
- * dispatcher's tick, and at the end.
+ * kept in the database in chunks (so any instance can serve or follow it), within a cap. A job's
+ * log keeps its first bytes up to the cap, and a visible marker says how much was kept (the job
+ * ends there). A service's log is a ring: it keeps the newest chunks within the cap, the oldest
+ * dropped as new ones come, and begins with a marker saying that older lines were dropped.
+ * Flushed when a chunk fills, on the dispatcher's tick, and at the end.
  */
 public final class LogSink {
 
@@ -36,14 +38,29 @@ public final class LogSink {
     private final UUID workload;
     private final long cap;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final boolean ring;
+    /** A ring's stored chunks, oldest first: their numbers and sizes. */
+    private final java.util.ArrayDeque<long[]> stored = new java.util.ArrayDeque<>();
     private long accepted;
+    private long kept;
     private boolean truncated;
     private int seq;
 
+    /** A job's log: its first {@code cap} bytes. */
     public LogSink(WorkloadStore store, UUID workload, long cap) {
+        this(store, workload, cap, false);
+    }
+
+    private LogSink(WorkloadStore store, UUID workload, long cap, boolean ring) {
         this.store = store;
         this.workload = workload;
         this.cap = cap;
+        this.ring = ring;
+    }
+
+    /** A service's log: its newest {@code cap} bytes (at least one chunk), however long it runs. */
+    public static LogSink ring(WorkloadStore store, UUID workload, long cap) {
+        return new LogSink(store, workload, Math.max(cap, CHUNK), true);
     }
 
     /** Copies a stream of the program into the log on a pooled thread, until the stream ends. */
@@ -77,6 +94,14 @@ public final class LogSink {
     }
 
     synchronized void append(byte[] b, int n) {
+        if (ring) {
+            buffer.write(b, 0, n);
+            accepted += n;
+            if (buffer.size() >= CHUNK) {
+                flush();
+            }
+            return;
+        }
         if (truncated) {
             return;
         }
@@ -99,7 +124,24 @@ public final class LogSink {
         }
         byte[] chunk = buffer.toByteArray();
         buffer.reset();
-        store.appendLog(workload, ++seq, chunk, accepted);
+        if (!ring) {
+            store.appendLog(workload, ++seq, chunk, accepted);
+            return;
+        }
+        kept += chunk.length;
+        stored.addLast(new long[] {++seq, chunk.length});
+        long droppedThrough = 0;
+        while (kept > cap && stored.size() > 1) {
+            long[] oldest = stored.removeFirst();
+            kept -= oldest[1];
+            droppedThrough = oldest[0];
+        }
+        store.appendLog(workload, seq, chunk, kept);
+        if (droppedThrough > 0) {
+            truncated = true;
+            store.dropLogBefore(workload, (int) droppedThrough + 1, ("[palisade: older lines dropped; this log keeps "
+                    + "the newest " + cap + " bytes]\n").getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     public synchronized boolean truncated() {

@@ -90,10 +90,10 @@ class ConsoleServices implements ServiceConsole {
         d.secrets().forEach((name, env) -> refs.add(new SecretRef(name, env)));
         ServiceController.Deploy body = new ServiceController.Deploy(d.name(), d.image(),
                 d.command().isEmpty() ? null : d.command(), d.env(), d.platform(),
-                new WorkloadSubmissions.Limits(d.cpuMillis(), null, d.memoryBytes(), null, null), d.port(),
+                new WorkloadSubmissions.Limits(null, null, d.memoryBytes(), null, null), d.port(),
                 d.restartPolicy(), d.healthPath(), refs, d.volumes() == null ? null : d.volumes().stream()
                         .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList(),
-                d.network());
+                d.network(), d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

@@ -73,10 +73,12 @@ class ServiceController {
     private final IngressStats stats;
     private final AppsSite apps;
     private final VolumeStore volumes;
+    private final ServiceProperties properties;
 
     ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
             ServiceDeployer deployer, SecretVault secrets, Images images, Dispatcher dispatcher, TransactionTemplate tx,
-            AuditLog audit, IngressStats stats, AppsSite apps, VolumeStore volumes) {
+            AuditLog audit, IngressStats stats, AppsSite apps, VolumeStore volumes, ServiceProperties properties) {
+        this.properties = properties;
         this.apps = apps;
         this.volumes = volumes;
         this.images = images;
@@ -98,27 +100,41 @@ class ServiceController {
             {"name": "web", "command": ["python3", "-m", "http.server", "8000", "--bind", "127.0.0.1"], "port": 8000,
              "restartPolicy": "ALWAYS", "healthPath": "/", "volumes": [{"volume": "data", "path": "/data"}]}""")
     record Deploy(String name, String image, List<String> command, Map<String, String> env, String platform,
+            @Schema(description = "memoryBytes and maxProcesses as a job's; cpuMillis, the per-run CPU-time ceiling, "
+                    + "applies to jobs only (a service is limited by cpuCores)")
             WorkloadSubmissions.Limits limits, Integer port, String restartPolicy, String healthPath,
             List<SecretRef> secrets, List<VolumeMount> volumes,
             @Schema(description = "the sandbox's network: loopback (default: its own only), egress (also the public"
                     + " internet and the tenant's egress allowlist; ptrace platform only) or none",
-                    allowableValues = {"none", "loopback", "egress"}) String network) {
+                    allowableValues = {"none", "loopback", "egress"}) String network,
+            @Schema(description = "the CPU rate it may use, in cores (0.5: half of one), however long it runs; "
+                    + "default palisade.services.default-cpu-cores", example = "0.5") Double cpuCores,
+            @Schema(description = "0: scale to zero, stopped (and not charged) after idleTimeoutSeconds without a "
+                    + "request and started by the next one; 1: always running", defaultValue = "1",
+                    minimum = "0", maximum = "1") Integer minInstances,
+            @Schema(description = "with minInstances 0: seconds without a request after which it is stopped, 1 to "
+                    + "86400", defaultValue = "300", example = "300") Integer idleTimeoutSeconds) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
             String status, int port, String restartPolicy, String healthPath, int restarts, String lastExit,
             String node, Instant createdAt, Instant healthyAt, IngressStats.Snapshot requests, List<SecretRef> secrets,
-            String image, String archiveDigest, String deployedBy, List<VolumeMount> volumes, String message) {
+            String image, String archiveDigest, String deployedBy, List<VolumeMount> volumes, String message,
+            @Schema(description = "the CPU rate it may use, in cores") double cpuCores, int minInstances,
+            @Schema(description = "with minInstances 0: seconds without a request before it is stopped")
+            Integer idleTimeoutSeconds) {
 
         /** {@code showNode}: the node it runs on, for a platform admin only. */
         static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode,
-                List<SecretRef> secrets, List<VolumeMount> volumes, String message) {
+                List<SecretRef> secrets, List<VolumeMount> volumes, String message, ServiceProperties properties) {
+            ServiceSpec spec = d.spec();
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
                     d.spec().restartPolicy().name(), d.spec().healthPath(), d.restarts(), d.lastExit(),
                     showNode ? d.node() : null,
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets, d.image(),
-                    d.archiveDigest(), d.deployedBy(), volumes, message);
+                    d.archiveDigest(), d.deployedBy(), volumes, message, properties.cpuMillicores(spec.cpuMillicores()) / 1000.0,
+                    spec.minInstances(), spec.scalesToZero() ? spec.idleTimeoutSeconds() : null);
         }
     }
 
@@ -167,7 +183,11 @@ class ServiceController {
             submissions.validateArchive("archive", archive);
         }
         ServiceSpec spec = spec(body, images.config(tenant.getId(), body.image() == null ? Images.HOST : body.image())
-                .exposedPort());
+                .exposedPort(), properties);
+        if (body.limits() != null && body.limits().cpuMillis() != null) {
+            throw ApiProblems.badRequest("limits.cpuMillis", "the per-run CPU-time ceiling applies to jobs only: a "
+                    + "service is limited by cpuCores, a rate, and charged as it runs");
+        }
         NewWorkload w = submissions.validate(tenant, new WorkloadSubmissions.Spec(body.name(), body.image(), body.command(),
                 body.env(), body.platform(), body.limits(), 1, null, null, body.network()));
         List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
@@ -241,7 +261,7 @@ class ServiceController {
     }
 
     /** The service part of a deploy; {@code exposedPort}: the image's, the port when none is given. */
-    private static ServiceSpec spec(Deploy body, Integer exposedPort) {
+    static ServiceSpec spec(Deploy body, Integer exposedPort, ServiceProperties properties) {
         Integer port = body.port() != null ? body.port() : exposedPort;
         if (port == null) {
             throw ApiProblems.badRequest("port", "is required: the port the program listens on inside the sandbox "
@@ -254,8 +274,24 @@ class ServiceController {
         } catch (IllegalArgumentException e) {
             throw ApiProblems.badRequest("restartPolicy", "must be ALWAYS, ON_FAILURE or NEVER");
         }
+        int millicores = 0;
+        if (body.cpuCores() != null) {
+            double cores = body.cpuCores();
+            if (!(cores >= 0.01 && cores <= properties.maxCpuCores())) {
+                throw ApiProblems.badRequest("cpuCores", "between 0.01 and " + properties.maxCpuCores() + " cores");
+            }
+            millicores = (int) Math.round(cores * 1000);
+        }
+        if (body.idleTimeoutSeconds() != null && (body.minInstances() == null || body.minInstances() != 0)) {
+            throw ApiProblems.badRequest("idleTimeoutSeconds", "applies with minInstances 0 only");
+        }
+        if (body.idleTimeoutSeconds() != null && body.idleTimeoutSeconds() < 1) {
+            throw ApiProblems.badRequest("idleTimeoutSeconds", "between 1 and " + ServiceSpec.MAX_IDLE_TIMEOUT_SECONDS);
+        }
         try {
-            return new ServiceSpec(body.name(), port, policy, body.healthPath());
+            return new ServiceSpec(body.name(), port, policy, body.healthPath(), millicores,
+                    body.minInstances() == null ? 1 : body.minInstances(),
+                    body.idleTimeoutSeconds() == null ? 0 : body.idleTimeoutSeconds());
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             int colon = m.indexOf(':');
@@ -325,7 +361,7 @@ class ServiceController {
 
     private ServiceResponse response(Caller caller, ServiceStore.Deployment d) {
         return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()),
-                volumes.refs(d.workloadId()), store.message(d.workloadId()));
+                volumes.refs(d.workloadId()), store.message(d.workloadId()), properties);
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -39,9 +39,9 @@ public class ServiceDeployer {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Deployment statuses a redeploy may replace: one that serves, or one that keeps crashing. */
-    private static final Set<ServiceStatus> REPLACEABLE = EnumSet.of(ServiceStatus.HEALTHY, ServiceStatus.BACKOFF,
-            ServiceStatus.CRASH_LOOP);
+    /** Deployment statuses a redeploy may replace: one that serves (or is scaled to zero), or one that keeps crashing. */
+    private static final Set<ServiceStatus> REPLACEABLE = EnumSet.of(ServiceStatus.HEALTHY, ServiceStatus.IDLE,
+            ServiceStatus.BACKOFF, ServiceStatus.CRASH_LOOP);
 
     private final WorkloadService workloads;
     private final ServiceStore services;

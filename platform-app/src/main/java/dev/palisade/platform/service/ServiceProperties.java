@@ -21,6 +21,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                              connection) may wait idle before it is closed rather than used
  * @param appsDomain            services answer at {@code service.tenant.<apps-domain>} only; neither the console's
  *                              host ({@code palisade.edge.console-host}) nor a parent of it
+ * @param defaultCpuCores       the CPU rate of a service that names none, in cores (a cgroup CPU quota on ptrace)
+ * @param maxCpuCores           the most cores one service may ask for
+ * @param wakeQueue             requests that may wait for a service scaled to zero to start; more get 503
+ * @param wakeTimeout           how long one waits for it to turn healthy before 503 with {@code Retry-After}
  * @param routeCacheTtl         how long an instance keeps the node a service it does not run was found on; a
  *                              hop that fails or finds the service gone drops it at once
  */
@@ -38,5 +42,21 @@ public record ServiceProperties(
         @DefaultValue("16") int idleConnections,
         @DefaultValue("2s") Duration idleConnectionTime,
         @DefaultValue("apps.localhost") String appsDomain,
-        @DefaultValue("2s") Duration routeCacheTtl) {
+        @DefaultValue("2s") Duration routeCacheTtl,
+        @DefaultValue("1.0") double defaultCpuCores,
+        @DefaultValue("2.0") double maxCpuCores,
+        @DefaultValue("64") int wakeQueue,
+        @DefaultValue("30s") Duration wakeTimeout) {
+
+    public ServiceProperties {
+        if (!(defaultCpuCores > 0 && defaultCpuCores <= maxCpuCores)) {
+            throw new IllegalArgumentException("palisade.services.default-cpu-cores must be above 0 and at most "
+                    + "palisade.services.max-cpu-cores");
+        }
+    }
+
+    /** The CPU rate a service runs at, in thousandths of a core: its own, else the default. */
+    public long cpuMillicores(int asked) {
+        return asked > 0 ? asked : Math.round(defaultCpuCores * 1000);
+    }
 }

@@ -6,23 +6,84 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
 /**
  * The services this node runs and the ingress may route to now: per {@code tenant/service}, the
  * healthy instance that receives requests (during a redeploy the old one until the new one is
- * healthy), and the per-service concurrency bound shared by its instances.
+ * healthy), the per-service concurrency bound shared by its instances, and the services scaled
+ * to zero here, which the next request wakes and waits for (a bounded number of waiting requests).
  */
 @Component
 public class ServiceRegistry {
 
     /** One running sandbox of a deployment, with the connections the ingress keeps open into it. */
     public record Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox,
-            InstanceConnections connections) {
+            InstanceConnections connections, AtomicLong lastRequestNanos, long startedNanos) {
+
+        public Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox,
+                InstanceConnections connections) {
+            this(workload, tenant, service, port, sandbox, connections, new AtomicLong(System.nanoTime()),
+                    System.nanoTime());
+        }
+    }
+
+    /** What a route look-up found: the instance, nothing here, or a waking service with too many requests waiting. */
+    public record Lookup(Optional<Instance> instance, boolean queueFull) {
+
+        static final Lookup NONE = new Lookup(Optional.empty(), false);
+        static final Lookup FULL = new Lookup(Optional.empty(), true);
+
+        static Lookup of(Instance i) {
+            return new Lookup(Optional.of(i), false);
+        }
+    }
+
+    /**
+     * A deployment scaled to zero on this node: its runner waits for {@link #wake}; requests wait
+     * on this monitor until the instance is routed or their time is up.
+     */
+    static final class Sleeper {
+        private final UUID workload;
+        private int waiting;
+        private boolean wakeAsked;
+        private long askedNanos;
+
+        Sleeper(UUID workload) {
+            this.workload = workload;
+        }
+
+        UUID workload() {
+            return workload;
+        }
+
+        /** The runner's side: waits until a request asks for the service, or {@code millis} pass. */
+        synchronized boolean awaitWake(long millis) throws InterruptedException {
+            long end = System.nanoTime() + millis * 1_000_000;
+            while (!wakeAsked) {
+                long left = (end - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left);
+            }
+            return true;
+        }
+
+        /** When the first request asked for the service (System.nanoTime), 0 before. */
+        synchronized long askedNanos() {
+            return askedNanos;
+        }
+
+        synchronized void signal() {
+            notifyAll();
+        }
     }
 
     private final Map<String, Instance> routes = new ConcurrentHashMap<>();
     private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
+    private final Map<String, Sleeper> sleeping = new ConcurrentHashMap<>();
     private final ServiceProperties properties;
 
     ServiceRegistry(ServiceProperties properties) {
@@ -38,13 +99,88 @@ public class ServiceRegistry {
         return Optional.ofNullable(routes.get(key(tenant, service)));
     }
 
+    /**
+     * The instance to send a request to, as {@link #route}, and the request counts as activity
+     * (a service that scales to zero idles only without any). A service scaled to zero on this
+     * node is woken, and the request waits for it to turn healthy, up to
+     * {@code palisade.services.wake-timeout}; past {@code wake-queue} requests waiting, none.
+     */
+    public Lookup lookup(String tenant, String service) {
+        String key = key(tenant, service);
+        Instance i = routes.get(key);
+        if (i != null) {
+            i.lastRequestNanos().set(System.nanoTime());
+            return Lookup.of(i);
+        }
+        Sleeper s = sleeping.get(key);
+        if (s == null) {
+            return Lookup.NONE;
+        }
+        synchronized (s) {
+            if (s.waiting >= properties.wakeQueue()) {
+                return Lookup.FULL;
+            }
+            s.waiting++;
+            if (!s.wakeAsked) {
+                s.wakeAsked = true;
+                s.askedNanos = System.nanoTime();
+            }
+            s.notifyAll();
+            try {
+                long end = System.nanoTime() + properties.wakeTimeout().toNanos();
+                while ((i = routes.get(key)) == null && sleeping.get(key) == s) {
+                    long left = (end - System.nanoTime()) / 1_000_000;
+                    if (left <= 0) {
+                        return Lookup.NONE;
+                    }
+                    s.wait(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Lookup.NONE;
+            } finally {
+                s.waiting--;
+            }
+        }
+        if (i == null) {
+            return Lookup.NONE;
+        }
+        i.lastRequestNanos().set(System.nanoTime());
+        return Lookup.of(i);
+    }
+
     /** The bound on requests in flight to one service, whatever instance serves them. */
     public Semaphore permits(String tenant, String service) {
         return permits.computeIfAbsent(key(tenant, service), k -> new Semaphore(properties.maxConcurrentRequests()));
     }
 
+    /** Whether requests to this service are in flight now (one that runs longer than the idle timeout keeps it up). */
+    boolean busy(String tenant, String service) {
+        Semaphore p = permits.get(key(tenant, service));
+        return p != null && p.availablePermits() < properties.maxConcurrentRequests();
+    }
+
     void routeTo(Instance i) {
-        routes.put(key(i.tenant(), i.service()), i);
+        String key = key(i.tenant(), i.service());
+        routes.put(key, i);
+        Sleeper s = sleeping.get(key);
+        if (s != null && s.workload().equals(i.workload()) && sleeping.remove(key, s)) {
+            s.signal();
+        }
+    }
+
+    /** The deployment is scaled to zero here: requests wake it through the returned sleeper. */
+    Sleeper sleep(String tenant, String service, UUID workload) {
+        Sleeper s = new Sleeper(workload);
+        sleeping.put(key(tenant, service), s);
+        return s;
+    }
+
+    /** The deployment stopped while asleep or waking: requests waiting for it give up now. */
+    void forget(String tenant, String service, Sleeper s) {
+        if (s != null && sleeping.remove(key(tenant, service), s)) {
+            s.signal();
+        }
     }
 
     /**

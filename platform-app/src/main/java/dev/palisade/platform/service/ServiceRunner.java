@@ -96,22 +96,27 @@ class ServiceRunner implements ServiceRuns {
         String endState = "CANCELLED", reason = "stopped", message = "stopped on request";
         Integer exitCode = null;
         LogSink sink = null;
+        ServiceRegistry.Sleeper asleep = null;
         try {
-            SandboxSpecs.Prepared prepared = specs.service(c);
+            SandboxSpecs.Prepared prepared = specs.service(c, properties.cpuMillicores(spec.cpuMillicores()));
             SandboxSpec sandboxSpec = prepared.spec();
-            sink = new LogSink(store, c.id(), prepared.outputBytes());
+            sink = LogSink.ring(store, c.id(), prepared.outputBytes());
             run.attach(sink);
             while (true) {
-                Optional<Stop> stop = mustStop(c);
+                // a wake was checked while asleep (every check period): the request waiting gets its answer sooner
+                Optional<Stop> stop = asleep != null ? Optional.empty() : mustStop(c);
                 if (stop.isPresent()) {
                     reason = stop.get().reason();
                     message = stop.get().message();
                     break;
                 }
-                // a restart in a crash loop stays CRASH_LOOP until it is healthy: one service.crash_loop event per loop
-                if (quickCrashes < properties.crashLoopAfter()) {
+                // a restart in a crash loop stays CRASH_LOOP until it is healthy: one service.crash_loop event per loop;
+                // a wake stays IDLE (routable across nodes, the request waiting) until it is healthy
+                boolean waking = asleep != null;
+                if (quickCrashes < properties.crashLoopAfter() && !waking) {
                     services.status(c.id(), ServiceStatus.STARTING, null);
                 }
+                long startNanos = System.nanoTime();
                 Sandbox sandbox = engine.start(sandboxSpec);
                 if (!run.attach(sandbox)) {
                     sandbox.close();
@@ -119,6 +124,7 @@ class ServiceRunner implements ServiceRuns {
                 }
                 Instant started = Instant.now();
                 SandboxResult result;
+                boolean idled = false;
                 Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox,
                         new InstanceConnections(() -> sandbox.connect(spec.port()), properties.idleConnections(),
                                 properties.idleConnectionTime()));
@@ -127,7 +133,14 @@ class ServiceRunner implements ServiceRuns {
                     Future<?> out = s.pumpInBackground(sandbox.stdout());
                     Future<?> err = s.pumpInBackground(sandbox.stderr());
                     closeQuietly(sandbox);
-                    result = watch(run, c, spec, instance, cpu);
+                    Watched w = watch(run, c, spec, instance, cpu, waking ? new Wake(asleep, startNanos, sink) : null);
+                    result = w.result();
+                    idled = w.asleep() != null;
+                    if (idled) {
+                        asleep = w.asleep();
+                    } else if (w.healthy()) {
+                        asleep = null;
+                    }
                     registry.unroute(instance);
                     LogSink.awaitPump(out, 2000);
                     LogSink.awaitPump(err, 2000);
@@ -145,6 +158,25 @@ class ServiceRunner implements ServiceRuns {
                     reason = stop.get().reason();
                     message = stop.get().message();
                     break;
+                }
+                if (idled) {
+                    // scaled to zero: no sandbox, nothing charged, until a request asks for it
+                    quickCrashes = 0;
+                    services.status(c.id(), ServiceStatus.IDLE, null);
+                    sink.pump(new ByteArrayInputStream(("[palisade] no request for " + spec.idleTimeoutSeconds()
+                            + " s: scaled to zero; the next request starts it\n").getBytes(StandardCharsets.UTF_8)));
+                    sink.flush();
+                    log.info("Service {}/{} ({}) idle: scaled to zero", c.tenantSlug(), spec.name(), c.id());
+                    Optional<Stop> why = awaitWake(run, c, asleep);
+                    if (why.isPresent()) {
+                        reason = why.get().reason();
+                        message = why.get().message();
+                        break;
+                    }
+                    if (run.cancelled() || run.handedBack()) {
+                        break;
+                    }
+                    continue;
                 }
                 boolean clean = result.termination() == Termination.EXITED && result.exitCode() == 0;
                 String exit = describe(result);
@@ -177,6 +209,7 @@ class ServiceRunner implements ServiceRuns {
             reason = "engine_error";
             message = specs.failure(c.id(), e);
         } finally {
+            registry.forget(c.tenantSlug(), spec.name(), asleep);
             run.markEnded();
             if (sink != null) {
                 sink.flush();
@@ -238,29 +271,68 @@ class ServiceRunner implements ServiceRuns {
         }
     }
 
+    /** How an instance's watch ended: its result, whether it was healthy once, and its sleeper if it was scaled to zero. */
+    private record Watched(SandboxResult result, boolean healthy, ServiceRegistry.Sleeper asleep) {
+    }
+
+    /** An instance started because a request woke its service: probed often, its start-up timed into the log. */
+    private record Wake(ServiceRegistry.Sleeper sleeper, long startNanos, LogSink sink) {
+    }
+
+    /** How often a waking instance is probed: its first answer is what the waiting request waits for. */
+    private static final Duration WAKE_PROBE = Duration.ofMillis(2);
+
     /**
      * While the instance runs: probe it until it answers (then route to it and stop older
      * deployments); each check period charge its CPU and end it if the tenant was suspended or
-     * its CPU quota is used up. Returns its result when it ends.
+     * its CPU quota is used up; a service that scales to zero is ended once no request came for
+     * its idle timeout (requests from then on wake it). Returns how it ended.
      */
-    private SandboxResult watch(Run run, Claimed c, ServiceSpec spec, Instance instance, CpuCharge cpu)
+    private Watched watch(Run run, Claimed c, ServiceSpec spec, Instance instance, CpuCharge cpu, Wake wake)
             throws InterruptedException {
         Sandbox sandbox = instance.sandbox();
         boolean healthy = false;
+        ServiceRegistry.Sleeper idled = null;
+        long idleNanos = Duration.ofSeconds(spec.idleTimeoutSeconds()).toNanos();
+        Duration healthyPeriod = spec.scalesToZero()
+                ? Duration.ofMillis(Math.max(100, Math.min(CHECK_PERIOD.toMillis(), spec.idleTimeoutSeconds() * 500L)))
+                : CHECK_PERIOD;
         long nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
+        long fastUntil = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (true) {
-            Optional<SandboxResult> r = sandbox.await(healthy ? CHECK_PERIOD : properties.healthInterval());
+            Duration period = healthy ? healthyPeriod
+                    : wake != null && System.nanoTime() < fastUntil ? WAKE_PROBE : properties.healthInterval();
+            Optional<SandboxResult> r = sandbox.await(period);
             if (r.isPresent()) {
                 refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sandbox);
-                return r.get();
+                return new Watched(r.get(), healthy, idled);
             }
             instance.connections().closeExpired();
             if (!healthy && probe(sandbox, spec)) {
                 healthy = true;
+                instance.lastRequestNanos().set(System.nanoTime());
                 registry.routeTo(instance);
                 services.status(c.id(), ServiceStatus.HEALTHY, null);
+                if (wake != null) {
+                    long now = System.nanoTime();
+                    // the platform's share: from the first request to a running sandbox; the rest is the program's start
+                    String timing = "[palisade] woken by a request: sandbox running "
+                            + (instance.startedNanos() - wake.sleeper().askedNanos()) / 1_000 / 1000.0
+                            + " ms after it (the platform), program answering " + (now - instance.startedNanos()) / 1_000
+                            / 1000.0 + " ms later\n";
+                    wake.sink().pump(new ByteArrayInputStream(timing.getBytes(StandardCharsets.UTF_8)));
+                    wake.sink().flush();
+                }
                 log.info("Service {}/{} ({}) is healthy", c.tenantSlug(), spec.name(), c.id());
                 stopOlder(c);
+            }
+            if (healthy && idled == null && spec.scalesToZero() && !registry.busy(c.tenantSlug(), spec.name())
+                    && System.nanoTime() - instance.lastRequestNanos().get() > idleNanos) {
+                // requests from now on wait for the wake rather than find nothing; then the instance goes
+                idled = registry.sleep(c.tenantSlug(), spec.name(), c.id());
+                registry.unroute(instance);
+                sandbox.kill();
+                continue;
             }
             if (System.nanoTime() > nextTenantCheck) {
                 nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
@@ -274,6 +346,27 @@ class ServiceRunner implements ServiceRuns {
                 }
             }
         }
+    }
+
+    /**
+     * Scaled to zero: waits until a request wakes the service (empty), or it must stop (why), or
+     * the run is stopped or handed back (empty; the caller sees it on the run).
+     */
+    private Optional<Stop> awaitWake(Run run, Claimed c, ServiceRegistry.Sleeper asleep) throws InterruptedException {
+        long nextCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
+        while (!run.cancelled() && !run.handedBack()) {
+            if (asleep.awaitWake(100)) {
+                return Optional.empty();
+            }
+            if (System.nanoTime() > nextCheck) {
+                nextCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
+                Optional<Stop> stop = mustStop(c);
+                if (stop.isPresent()) {
+                    return stop;
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** Healthy: it accepts a connection and, with a health path, answers it with 2xx or 3xx. */

@@ -34,9 +34,11 @@ public class ServiceStore {
         jdbc.sql("update workload set kind = 'SERVICE' where id = :id").param("id", workload).update();
         jdbc.sql("""
                 insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, health_path,
-                    archive_digest, deployed_by)
-                values (:id, :tenant, :name, :port, :policy, :health, :digest, :by)""")
+                    archive_digest, deployed_by, cpu_millicores, min_instances, idle_timeout_seconds)
+                values (:id, :tenant, :name, :port, :policy, :health, :digest, :by, :cpu, :min, :idle)""")
                 .param("id", workload).param("tenant", tenantId).param("name", spec.name()).param("port", spec.port())
+                .param("cpu", spec.cpuMillicores()).param("min", spec.minInstances())
+                .param("idle", spec.idleTimeoutSeconds())
                 .param("policy", spec.restartPolicy().name()).param("health", spec.healthPath())
                 .param("digest", archiveDigest, java.sql.Types.VARCHAR).param("by", deployedBy).update();
     }
@@ -54,13 +56,14 @@ public class ServiceStore {
     private static final String SELECT = """
             select d.workload_id, d.tenant_id, t.slug, d.service_name, d.port, d.restart_policy, d.health_path,
                    d.status, d.restarts, d.last_exit, w.state, w.node, w.created_at, d.healthy_at,
-                   w.image, d.archive_digest, d.deployed_by
+                   w.image, d.archive_digest, d.deployed_by, d.cpu_millicores, d.min_instances, d.idle_timeout_seconds
             from service_deployment d join workload w on w.id = d.workload_id join tenant t on t.id = d.tenant_id
             """;
 
     private List<Deployment> query(JdbcClient.StatementSpec s) {
         return s.query((rs, i) -> new Deployment(rs.getObject(1, UUID.class), rs.getLong(2), rs.getString(3),
-                new ServiceSpec(rs.getString(4), rs.getInt(5), RestartPolicy.valueOf(rs.getString(6)), rs.getString(7)),
+                new ServiceSpec(rs.getString(4), rs.getInt(5), RestartPolicy.valueOf(rs.getString(6)), rs.getString(7),
+                        rs.getInt(18), rs.getInt(19), rs.getInt(20)),
                 ServiceStatus.valueOf(rs.getString(8)), rs.getInt(9), rs.getString(10), rs.getString(11),
                 rs.getString(12), rs.getTimestamp(13).toInstant(),
                 rs.getTimestamp(14) == null ? null : rs.getTimestamp(14).toInstant(), rs.getString(15), rs.getString(16),
@@ -88,7 +91,7 @@ public class ServiceStore {
     }
 
     /**
-     * The node of the service's newest healthy deployment whose lease is live, on a node that
+     * The node of the service's newest healthy (or scaled to zero: that node wakes it) deployment whose lease is live, on a node that
      * publishes an internal ingress address and has not stopped: where the ingress forwards it.
      */
     public Optional<Placement> healthyPlacement(String tenantSlug, String name) {
@@ -96,7 +99,7 @@ public class ServiceStore {
                 select d.workload_id, w.node, n.ingress_address
                 from service_deployment d join workload w on w.id = d.workload_id join tenant t on t.id = d.tenant_id
                      join node n on n.id = w.node
-                where t.slug = :slug and d.service_name = :name and d.status = 'HEALTHY' and w.state = 'RUNNING'
+                where t.slug = :slug and d.service_name = :name and d.status in ('HEALTHY', 'IDLE') and w.state = 'RUNNING'
                   and w.lease_expires_at > now() and n.ingress_address is not null and n.stopped_at is null
                 order by w.created_at desc limit 1""")
                 .param("slug", tenantSlug).param("name", name)

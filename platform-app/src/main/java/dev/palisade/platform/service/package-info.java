@@ -13,8 +13,12 @@
  * deployment of the same name; the older ones are cancelled when the new one turns healthy.
  * A suspended tenant's services stop within two seconds. A service holds one of the tenant's
  * concurrent-workload slots and one slot of the node's service pool while it runs (apart from
- * the job pool, no tenant past its share: {@code palisade.dispatcher.*}); its CPU time,
- * summed over restarts, is charged when the deployment ends.
+ * the job pool, no tenant past its share: {@code palisade.dispatcher.*}). It runs at a CPU rate
+ * ({@code cpuCores}, a cgroup quota on ptrace), never against the jobs' per-run CPU-time ceiling,
+ * and is charged its CPU as it runs. One with {@code minInstances} 0 scales to zero: once idle
+ * for its timeout the runner stops its sandbox and waits (status IDLE) until a request wakes it
+ * through the {@link dev.palisade.platform.service.ServiceRegistry} (which holds the waiting
+ * requests, a bounded number, until the instance is routed). Its log is a ring of its newest lines.
  *
  * <p><b>Routing across nodes.</b> The route table
  * ({@link dev.palisade.platform.service.ServiceRegistry}) holds the services this node runs; with

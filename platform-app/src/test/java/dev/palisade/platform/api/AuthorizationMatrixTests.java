@@ -155,6 +155,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             // QuotaController
             api("GET /api/v1/tenants/{tenant}/quota", Obj.TENANT, 200, 200, 200),
             api("PUT /api/v1/tenants/{tenant}/quota", Obj.TENANT, 403, 403, 200).body(QUOTA_JSON),
+            // RetentionController
+            api("GET /api/v1/tenants/{tenant}/retention", Obj.TENANT, 200, 200, 200),
+            api("PUT /api/v1/tenants/{tenant}/retention", Obj.TENANT, 403, 200, 200).body("{\"days\":60}"),
             // UserController
             api("POST /api/v1/tenants/{tenant}/users", Obj.TENANT, 403, 201, 201)
                     .body("{\"username\":\"{unique}\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}"),

@@ -37,7 +37,7 @@ public final class Main {
               --workspace DIR              host directory mounted at /workspace (default: a fresh one)
               --cpu-ms N  --wall-ms N  --memory BYTES  --pids N  --fsize BYTES  --output BYTES
               --disk-limit BYTES           size of /workspace and of /tmp each (files: one per 16 KiB)
-              --cpus N                     CPUs the sandbox may use (default: all of the engine's)
+              --cpus N                     CPU rate in cores, e.g. 2 or 0.5 (default: all of the engine's CPUs)
               --net none|loopback|egress   default none; egress: the public internet, as root, ptrace only
               --allow CIDR[:PORT]          with egress: also allow this private destination, repeatable
               --resolver IP                with egress: a DNS resolver for /etc/resolv.conf, repeatable
@@ -108,7 +108,7 @@ public final class Main {
                 case "--fsize" -> limits = limits.withFileSizeBytes(Long.parseLong(v));
                 case "--output" -> limits = limits.withOutputBytes(Long.parseLong(v));
                 case "--disk-limit" -> limits = limits.withDiskBytes(Long.parseLong(v));
-                case "--cpus" -> limits = limits.withCpuCores(Integer.parseInt(v));
+                case "--cpus" -> limits = limits.withCpuMillicores(cpuMillicores(v));
                 case "--net" -> net = NetworkPolicy.valueOf(v.toUpperCase(Locale.ROOT));
                 case "--env" -> {
                     int eq = v.indexOf('=');
@@ -180,6 +180,15 @@ public final class Main {
             err.println("palisade-sandbox: " + (e.getMessage() == null ? e.toString() : e.getMessage()).lines().findFirst().orElse(""));
             return ENGINE_FAILED;
         }
+    }
+
+    /** {@code --cpus}: cores as a decimal (0.5, 2), to thousandths of a core. */
+    static long cpuMillicores(String cores) {
+        double c = Double.parseDouble(cores);
+        if (!(c > 0) || c > 4096) {
+            throw new IllegalArgumentException("--cpus takes a number of cores above 0, got " + cores);
+        }
+        return Math.max(1, Math.round(c * 1000));
     }
 
     private static Thread pump(InputStream from, PrintStream to, String name) {

@@ -22,7 +22,9 @@ public class DeployForm {
     private String env = "";
     private String secrets = "";
     private String volumes = "";
-    private Long cpuSeconds;
+    private Double cpuCores;
+    private boolean scaleToZero;
+    private Integer idleTimeoutSeconds;
     private Long memoryMb;
     private String platform = "auto";
     private String network = "loopback";
@@ -147,12 +149,28 @@ public class DeployForm {
         this.secrets = secrets == null ? "" : secrets;
     }
 
-    public Long getCpuSeconds() {
-        return cpuSeconds;
+    public Double getCpuCores() {
+        return cpuCores;
     }
 
-    public void setCpuSeconds(Long cpuSeconds) {
-        this.cpuSeconds = cpuSeconds;
+    public void setCpuCores(Double cpuCores) {
+        this.cpuCores = cpuCores;
+    }
+
+    public boolean isScaleToZero() {
+        return scaleToZero;
+    }
+
+    public void setScaleToZero(boolean scaleToZero) {
+        this.scaleToZero = scaleToZero;
+    }
+
+    public Integer getIdleTimeoutSeconds() {
+        return idleTimeoutSeconds;
+    }
+
+    public void setIdleTimeoutSeconds(Integer idleTimeoutSeconds) {
+        this.idleTimeoutSeconds = idleTimeoutSeconds;
     }
 
     public Long getMemoryMb() {

@@ -24,10 +24,14 @@ public interface ServiceConsole {
             String deployedBy, Instant createdAt, Instant healthyAt) {
     }
 
-    /** A deploy as the form gives it; {@code archive} the code (null: none), {@code secrets} name → env or null. */
+    /**
+     * A deploy as the form gives it; {@code archive} the code (null: none), {@code secrets} name → env or null,
+     * {@code cpuCores} a rate, {@code minInstances} 0 to scale to zero after {@code idleTimeoutSeconds}.
+     */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, Integer port,
-            String healthPath, String restartPolicy, Map<String, String> secrets, Long cpuMillis, Long memoryBytes,
-            String platform, byte[] archive, List<Mount> volumes, String network) {
+            String healthPath, String restartPolicy, Map<String, String> secrets, Double cpuCores, Long memoryBytes,
+            String platform, byte[] archive, List<Mount> volumes, String network, Integer minInstances,
+            Integer idleTimeoutSeconds) {
     }
 
     /** A volume of the tenant mounted at {@code path}. */

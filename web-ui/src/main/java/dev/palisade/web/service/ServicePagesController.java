@@ -76,9 +76,10 @@ class ServicePagesController {
         try {
             services.deploy(me, me.tenantSlug(), new ServiceConsole.Deploy(form.getName(), form.getImage(),
                     form.commandLines(), form.envMap(), form.getPort(), form.getHealthPath(), form.getRestartPolicy(),
-                    form.secretMap(), form.getCpuSeconds() == null ? null : form.getCpuSeconds() * 1000,
+                    form.secretMap(), form.getCpuCores(),
                     form.getMemoryMb() == null ? null : form.getMemoryMb() * 1024 * 1024, form.getPlatform(), code,
-                    form.volumeMounts(), form.getNetwork()));
+                    form.volumeMounts(), form.getNetwork(),
+                    form.isScaleToZero() ? 0 : null, form.isScaleToZero() ? form.getIdleTimeoutSeconds() : null));
         } catch (ServiceConsole.Refused e) {
             model.addAttribute("refusal", e.getMessage());
             return form(me, model);

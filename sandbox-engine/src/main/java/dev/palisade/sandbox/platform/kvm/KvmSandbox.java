@@ -117,11 +117,62 @@ final class KvmSandbox implements Sandbox {
         loopback.wakeup();   // a program blocked in accept or recv returns at once
     }
 
+    /** The period a CPU rate is counted over, as the CFS quota's. */
+    private static final long RATE_PERIOD_NANOS = 100_000_000L;
+    /** The current rate period: when it began (wall) and the vCPU's CPU time then. */
+    private volatile long periodStartNanos = -1, periodStartCpu;
+
+    /** CPU time the vCPU may use per rate period, or 0 without a rate. */
+    private long periodBudget() {
+        return launch.spec().limits().cpuMillicores() * RATE_PERIOD_NANOS / 1000;
+    }
+
+    /** Whether the vCPU used its rate's share of the current period (the watchdog kicks it out then). */
+    private boolean overRate() {
+        long budget = periodBudget();
+        if (budget <= 0 || periodStartNanos < 0) {
+            return false;
+        }
+        return cpuNanosSoFar() - periodStartCpu >= budget;
+    }
+
+    /**
+     * On the vCPU thread, before it enters the guest: with a CPU rate ({@code cpuMillicores}),
+     * a vCPU that used its share of the period waits for the next one, as a cgroup's CFS quota
+     * throttles a process (the vCPU is a thread of the engine, not of a cgroup of its own).
+     */
+    void throttle() {
+        long budget = periodBudget();
+        if (budget <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (periodStartNanos < 0 || now - periodStartNanos >= RATE_PERIOD_NANOS) {
+            periodStartCpu = cpuNanosSoFar();
+            periodStartNanos = now;
+            return;
+        }
+        if (cpuNanosSoFar() - periodStartCpu < budget) {
+            return;
+        }
+        long until = periodStartNanos + RATE_PERIOD_NANOS;
+        while (stopReason == null && (now = System.nanoTime()) < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(until - now);
+        }
+        periodStartCpu = cpuNanosSoFar();
+        periodStartNanos = System.nanoTime();
+    }
+
     private void check() {
         if (result.isDone()) {
             return;
         }
         var l = launch.spec().limits();
+        if (overRate()) {
+            synchronized (this) {
+                kickers.forEach(VcpuKicker::kick);   // each vCPU waits out the period at its loop's head
+            }
+        }
         long wall = System.nanoTime() - startNanos;
         if (l.wallMillis() > 0 && wall > l.wallMillis() * 1_000_000L) {
             stop(Termination.WALL_LIMIT, "wall-clock limit of " + l.wallMillis() + " ms reached");

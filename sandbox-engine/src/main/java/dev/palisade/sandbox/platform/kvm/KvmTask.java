@@ -231,6 +231,7 @@ final class KvmTask implements SyscallContext {
                 end(Termination.KILLED, -1, Signal.SIGKILL, "the sandbox's first process ended");
                 return;
             }
+            sandbox.throttle();
             var cpu = machine.vcpu;   // execve replaces the machine
             VcpuExit e = cpu.run();
             if (gate.isSyscall(e)) {

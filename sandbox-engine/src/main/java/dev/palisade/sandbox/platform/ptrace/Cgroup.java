@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The cgroup of one sandbox: memory, pids, CPU accounting and the CPU quota, on cgroup v2 (a unified
- * {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller, as on this host). Whatever the
- * host does not offer is left out and said so in {@link #missing()}.
+ * The cgroup of one sandbox: memory, pids, CPU accounting and a CPU rate (the CFS quota, for
+ * services), on cgroup v2 (a unified {@code /sys/fs/cgroup}) or v1 (one hierarchy per controller,
+ * as on this host). Whatever the host does not offer is left out and said so in {@link #missing()}.
  */
 final class Cgroup implements AutoCloseable {
 
@@ -77,9 +77,9 @@ final class Cgroup implements AutoCloseable {
         if (cpu == null) {
             missing.add("cpu accounting cgroup");
         }
-        if (limits.cpuCores() > 0) {
-            // N cores' time per period: the affinity gives N CPUs, the quota holds them to N even with threads to spare
-            long quota = limits.cpuCores() * CPU_PERIOD_US;
+        if (limits.cpuMillicores() > 0) {
+            // the rate's share of each period: the affinity gives whole CPUs, the quota holds the tree to the rate
+            long quota = Math.max(1000, limits.cpuMillicores() * CPU_PERIOD_US / 1000);
             boolean set = cpuQuota != null && (v2 ? write(cpuQuota, "cpu.max", quota + " " + CPU_PERIOD_US)
                     : write(cpuQuota, "cpu.cfs_period_us", Long.toString(CPU_PERIOD_US))
                     && write(cpuQuota, "cpu.cfs_quota_us", Long.toString(quota)));

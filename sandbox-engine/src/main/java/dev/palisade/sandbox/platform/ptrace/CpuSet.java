@@ -5,7 +5,7 @@ import dev.palisade.sandbox.nativeinterop.Posix;
 import java.util.Arrays;
 
 /**
- * The CPUs a sandbox runs on: as many as its {@code cpuCores} limit grants (all the engine's
+ * The CPUs a sandbox runs on: as many as its CPU rate rounds up to ({@code Limits.cpuCount()}) (all the engine's
  * CPUs when it grants 0), taken in turn from the engine's own set so that sandboxes with fewer
  * cores than the host spread over it. The program's processes and its tracer share that set;
  * nothing is pinned to one CPU, so a parallel program gets every core it is allowed.

@@ -91,7 +91,7 @@ final class PtraceSandbox implements Sandbox {
     /** On the slot's tracer thread: adopt the stub, set up, trace until the end. */
     private void run(StubPool.Slot slot) {
         try {
-            int[] cpus = CpuSet.forSandbox(spec.limits().cpuCores(), slot.turn);
+            int[] cpus = CpuSet.forSandbox(spec.limits().cpuCount(), slot.turn);
             if (slot.prepared != null) {
                 tracer.adopt(slot.prepared, cpus);
             } else {

@@ -33,10 +33,10 @@ class PtraceCpuTest {
     @Test
     void aLimitOfOneOrTwoCoresIsWhatTheProgramSees() {
         assumeTrue(CpuSet.engine().length >= 2, "needs two CPUs");
-        var one = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withCpuCores(1)).build());
+        var one = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withCpuMillicores(1000)).build());
         assertThat(one.stdout().lines().toList().get(0)).isEqualTo("1");
         assertThat(one.stdout().lines().toList().get(1)).matches("\\[\\d+]");
-        var two = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withCpuCores(2)).build());
+        var two = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withCpuMillicores(2000)).build());
         assertThat(two.stdout().lines().toList().get(0)).isEqualTo("2");
         assertThat(two.stdout().lines().toList().get(1)).matches("\\[\\d+, \\d+]");
         assertThat(two.result().termination()).isEqualTo(dev.palisade.sandbox.Termination.EXITED);
@@ -44,7 +44,7 @@ class PtraceCpuTest {
 
     @Test
     void theCgroupGrantsTheCoresTime() {
-        try (Cgroup c = Cgroup.create(Runs.TEST_LIMITS.withCpuCores(2))) {
+        try (Cgroup c = Cgroup.create(Runs.TEST_LIMITS.withCpuMillicores(2000))) {
             assumeTrue(!c.missing().contains("cgroup v2 not writable"), "no writable cgroup here");
             assertThat(c.missing()).doesNotContain("cpu quota");
             assertThat(c.quotaCores()).isEqualTo(2.0);

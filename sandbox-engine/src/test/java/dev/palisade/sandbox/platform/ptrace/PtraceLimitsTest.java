@@ -65,6 +65,17 @@ class PtraceLimitsTest {
     }
 
     @Test
+    void aCpuRateHoldsTheWholeTreeToItsShareOfACoreWithoutEndingIt() {
+        // two busy processes at a tenth of a core for three seconds: 0.3 s of CPU, not the 3 to 6 s they would take
+        var o = run(spec("/bin/sh", "-c", "while :; do :; done & while :; do :; done")
+                .limits(TEST_LIMITS.withCpuMillis(0).withWallMillis(3000).withCpuMillicores(100)).build());
+        assertThat(o.result().termination()).isEqualTo(Termination.WALL_LIMIT);
+        System.out.printf("two busy loops at 0.1 cores for %d ms used %d ms of CPU%n", o.result().wallNanos() / 1_000_000,
+                o.result().cpuNanos() / 1_000_000);
+        assertThat(o.result().cpuNanos()).isBetween(100_000_000L, 600_000_000L);
+    }
+
+    @Test
     void aProgramThatNeverEndsHitsTheWallLimit() {
         var o = run(spec("/bin/sleep", "100").limits(TEST_LIMITS.withWallMillis(300)).build());
         assertThat(o.result().termination()).isEqualTo(Termination.WALL_LIMIT);

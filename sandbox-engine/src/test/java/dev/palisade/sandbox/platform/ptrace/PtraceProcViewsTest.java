@@ -23,7 +23,7 @@ class PtraceProcViewsTest {
 
     @Test
     void memoryAndCpusAreTheSpecs() {
-        var o = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withMemoryBytes(256L << 20).withCpuCores(1)).build());
+        var o = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withMemoryBytes(256L << 20).withCpuMillicores(1000)).build());
         assertThat(o.stdout()).as(o.stderr()).isEqualTo((256L << 20) + "\n1\n1 " + (256L << 20) + "\n1\n1\nread-only\n");
         assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
     }
