@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -26,10 +27,12 @@ import tools.jackson.databind.json.JsonMapper;
  * second and starts real workloads, suspension and resumption, deletion, another tenant's view.
  * (Exactly-once across two instances and the concurrency policies: CronJobsIT.)
  */
+@DirtiesContext
 class CronJobApiTests extends ApiTestSupport {
 
     @DynamicPropertySource
     static void settings(DynamicPropertyRegistry registry) throws Exception {
+        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
         Path dir = Files.createTempDirectory("palisade-cron-tests");
         registry.add("palisade.data-dir", dir::toString);
         registry.add("palisade.cron-jobs.polling-interval", () -> "200ms");

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -29,6 +30,7 @@ import tools.jackson.databind.json.JsonMapper;
  * (GreenMail): a failed job (run in the real sandbox) arrives as an email; with the SMTP server
  * down the test event is retried until it is back; an address with anything more is refused.
  */
+@DirtiesContext
 class EmailNotificationTests extends ApiTestSupport {
 
     private static final int SMTP_PORT = freePort();
@@ -36,6 +38,7 @@ class EmailNotificationTests extends ApiTestSupport {
 
     @DynamicPropertySource
     static void settings(DynamicPropertyRegistry registry) throws Exception {
+        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
         Path dir = Files.createTempDirectory("palisade-email-tests");
         registry.add("palisade.data-dir", dir::toString);
         registry.add("palisade.notifications.poll-interval", () -> "200ms");

@@ -29,6 +29,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import tools.jackson.databind.JsonNode;
@@ -39,10 +40,12 @@ import tools.jackson.databind.json.JsonMapper;
  * (both run in the real sandbox) each arrive as a signed event, checked as the README tells a
  * receiver to; the first attempt answered 500 is retried; the delivery log shows both answers.
  */
+@DirtiesContext
 class WebhookDeliveryTests extends ApiTestSupport {
 
     @DynamicPropertySource
     static void settings(DynamicPropertyRegistry registry) throws Exception {
+        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
         Path dir = Files.createTempDirectory("palisade-webhook-tests");
         registry.add("palisade.data-dir", dir::toString);
         registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
