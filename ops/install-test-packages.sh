@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Packages the tests use: gcc/musl to build test programs, busybox-static for the KVM
 # platform's applet tests, python3 for workload tests, Chromium + driver for browser tests,
-# psql to knock on the embedded PostgreSQL as another local account.
-TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 tar gzip chromium chromium-driver postgresql-client)
+# psql to knock on the embedded PostgreSQL as another local account, curl (HTTP/2) and openssl for
+# the ingress's TLS tests.
+TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 tar gzip chromium chromium-driver postgresql-client
+  curl openssl)
 
 missing=()
 for pkg in "${TEST_PACKAGES[@]}"; do

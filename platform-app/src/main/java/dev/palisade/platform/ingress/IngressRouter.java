@@ -5,13 +5,18 @@ import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
+import dev.palisade.platform.service.InstanceConnections;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 import org.springframework.stereotype.Component;
 
 /**
  * Where an ingress request goes, for either front (the platform port's {@link IngressFilter} and
- * the dedicated {@link LeanIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
+ * the dedicated {@link NettyIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
  * to the service's instance on this node, else to the node that runs it ({@link NodeRoutes}), else
  * a page saying why it does not run; any other name under the apps domain answers 404. A host
  * outside the apps domain is not the ingress's. This instance is the edge either way: it strips
@@ -66,6 +71,84 @@ class IngressRouter {
         return apps.domain();
     }
 
+    /**
+     * Where a service's requests go now, for either front: into its instance on this node, else
+     * to the node that runs it; empty when it runs nowhere ({@link #notRunning} says why). A
+     * future so that a service that must first be started (scale to zero) can answer later; the
+     * front calls {@link Target#finished} once the exchange ended, whatever its outcome.
+     */
+    CompletableFuture<Optional<Target>> target(String tenant, String service) {
+        Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
+        if (local.isPresent()) {
+            ServiceRegistry.Instance routed = local.get();
+            return CompletableFuture.completedFuture(Optional.of(new Target(tenant, service, routed.connections(),
+                    Map.of(), readTimeout, "Service " + service
+                    + " is not accepting connections right now (it may be restarting).", () -> { },
+                    () -> registry.route(tenant, service).filter(now -> now != routed).isPresent(), () -> { })));
+        }
+        return CompletableFuture.completedFuture(nodes.route(tenant, service).map(remote -> new Target(tenant, service,
+                remote.connections(), Map.of(InternalListener.SECRET_HEADER, internal.secret(),
+                        HttpProxy.SERVICE_HEADER, tenant + "/" + service),
+                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
+                readTimeout + 5000, "Service " + service + " runs on another node, which cannot be reached right now.",
+                () -> nodes.failed(tenant, service), () -> false, () -> { })));
+    }
+
+    /**
+     * One place a service's request can go. {@code hopHeaders}: headers of the platform's own for
+     * the hop to another node (the node secret, the service's name), empty into a sandbox: a
+     * target with them may answer {@link HttpProxy#MISDIRECTED}. {@code unreachable}: what the
+     * client reads when it cannot be reached, {@code onUnreachable} who else must know then;
+     * {@code replaced}: a newer instance took this one's place (look again); {@code finished}: the
+     * exchange routed here ended.
+     */
+    record Target(String tenant, String service, InstanceConnections connections, Map<String, String> hopHeaders,
+            int readTimeoutMillis, String unreachable, Runnable onUnreachable, BooleanSupplier replaced,
+            Runnable finished) {
+
+        boolean toNode() {
+            return !hopHeaders.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "Target[" + tenant + "/" + service + (toNode() ? ", another node" : "") + "]";   // never the secret
+        }
+    }
+
+    /** A short page the ingress answers itself, with {@code Retry-After} when not null. */
+    record Page(int status, String title, String text, String retryAfter) {
+    }
+
+    /** The page for a request whose host is under the apps domain but names no service; null if it names one. */
+    Page unknownSite(String host) {
+        return apps.service(host).isPresent() ? null : new Page(404, "No such service",
+                "There is no service at this address; services answer at service.tenant." + apps.domain() + ".", null);
+    }
+
+    /** Whether the host (without port) is the apps domain's, and so the ingress's. */
+    boolean owns(String host) {
+        return host != null && apps.owns(host);
+    }
+
+    /** The service a host under the apps domain names. */
+    Optional<AppsSite.Service> site(String host) {
+        return apps.service(host);
+    }
+
+    /** The bound on one service's requests in flight, and how long a request may wait for one of them. */
+    Semaphore permits(String tenant, String service) {
+        return registry.permits(tenant, service);
+    }
+
+    long queueTimeoutMillis() {
+        return queueTimeoutMillis;
+    }
+
+    void record(String tenant, String service, int status, long nanos) {
+        stats.record(tenant, service, status, nanos);
+    }
+
     private void proxy(ClientExchange client, String tenant, String service, String path)
             throws IOException {
         long start = System.nanoTime();
@@ -73,44 +156,36 @@ class IngressRouter {
         try {
             // a second look only after a node answered that the service left it (nothing reached the client then)
             for (int look = 0; look < 2; look++) {
-                Optional<ServiceRegistry.Instance> local = registry.route(tenant, service);
-                if (local.isPresent()) {
-                    ServiceRegistry.Instance routed = local.get();
-                    status = Relay.relay(client, service, path, new Relay.Upstream(routed.connections(),
-                            HttpProxy.Forwarding.edge(hop), readTimeout, "Service " + service
-                            + " is not accepting connections right now (it may be restarting).", () -> { },
-                            () -> registry.route(tenant, service).filter(now -> now != routed).isPresent()),
-                            registry.permits(tenant, service), queueTimeoutMillis);
-                    if (status != HttpProxy.MISDIRECTED) {
-                        return;
-                    }
-                    // a newer instance took this one's place while the request was on its way: send it there
-                    continue;
-                }
-                Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
-                if (remote.isEmpty()) {
+                Optional<Target> found = target(tenant, service).join();
+                if (found.isEmpty()) {
                     break;
                 }
-                // the hop names the service in a header of the platform's own (never passed into the sandbox);
-                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
-                status = Relay.relay(client, service, path,
-                        new Relay.Upstream(remote.get().connections(),
-                        HttpProxy.Forwarding.toNode(hop, internal.secret(), tenant, service), readTimeout + 5000,
-                        "Service " + service + " runs on another node, which cannot be reached right now.",
-                        () -> nodes.failed(tenant, service)),
-                        registry.permits(tenant, service), queueTimeoutMillis);
+                Target t = found.get();
+                try {
+                    HttpProxy.Forwarding forwarding = t.toNode()
+                            ? HttpProxy.Forwarding.toNode(hop, internal.secret(), tenant, service)
+                            : HttpProxy.Forwarding.edge(hop);
+                    status = Relay.relay(client, service, path, new Relay.Upstream(t.connections(), forwarding,
+                            t.readTimeoutMillis(), t.unreachable(), t.onUnreachable(), t.replaced()),
+                            registry.permits(tenant, service), queueTimeoutMillis);
+                } finally {
+                    t.finished().run();
+                }
                 if (status != HttpProxy.MISDIRECTED) {
                     return;
                 }
-                nodes.failed(tenant, service);
-                if (client.contentLength() > 0 || client.chunked()) {
-                    // its body went to that node already: it cannot be sent again
-                    status = 503;
-                    client.setHeader("Retry-After", "1");
-                    Relay.page(client, 503, "Service unavailable", "Service " + service
-                            + " moved to another node while this request was on its way; send it again.");
-                    return;
+                if (t.toNode()) {
+                    nodes.failed(tenant, service);
+                    if (client.contentLength() > 0 || client.chunked()) {
+                        // its body went to that node already: it cannot be sent again
+                        status = 503;
+                        client.setHeader("Retry-After", "1");
+                        Relay.page(client, 503, "Service unavailable", "Service " + service
+                                + " moved to another node while this request was on its way; send it again.");
+                        return;
+                    }
                 }
+                // else a newer instance took this one's place while the request was on its way: send it there
             }
             status = notRunning(client, tenant, service);
         } finally {
@@ -119,10 +194,19 @@ class IngressRouter {
     }
 
     private int notRunning(ClientExchange client, String tenant, String service) throws IOException {
+        Page p = notRunning(tenant, service);
+        if (p.retryAfter() != null) {
+            client.setHeader("Retry-After", p.retryAfter());
+        }
+        Relay.page(client, p.status(), p.title(), p.text());
+        return p.status();
+    }
+
+    /** Why a service that {@link #target} found nowhere does not answer: 404 when there is none, else 503. */
+    Page notRunning(String tenant, String service) {
         Optional<ServiceStore.Deployment> d = services.newest(tenant, service);
         if (d.isEmpty()) {
-            Relay.page(client, 404, "No such service", "There is no service " + service + " of tenant " + tenant + ".");
-            return 404;
+            return new Page(404, "No such service", "There is no service " + service + " of tenant " + tenant + ".", null);
         }
         String state = d.get().workloadState();
         String why = switch (state) {
@@ -138,8 +222,6 @@ class IngressRouter {
             };
             default -> "is not running (stopped" + (d.get().lastExit() == null ? "" : "; last: " + d.get().lastExit()) + ")";
         };
-        client.setHeader("Retry-After", "5");
-        Relay.page(client, 503, "Service unavailable", "Service " + service + " of tenant " + tenant + " " + why + ".");
-        return 503;
+        return new Page(503, "Service unavailable", "Service " + service + " of tenant " + tenant + " " + why + ".", "5");
     }
 }
