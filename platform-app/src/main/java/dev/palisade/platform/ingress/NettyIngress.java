@@ -127,24 +127,10 @@ public class NettyIngress implements SmartLifecycle {
         Upstreams upstreams = new Upstreams(connects, services);
         IngressProperties.Tls tls = properties.tls();
         TlsCertificates certificates = tls.enabled() ? new TlsCertificates(tls.certificates()) : null;
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
+        ServerBootstrap b = listener(ch -> http1(ch.pipeline(), upstreams))
                 // an HTTP client speaks first: a silent connection waits in the kernel, not in the event loop
                 .option(EpollChannelOption.TCP_DEFER_ACCEPT, (int) Math.max(1, properties.headerTimeout().toSeconds()))
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        if (open.size() >= properties.maxConnections()) {
-                            ch.close();
-                            return;
-                        }
-                        open.add(ch);
-                        http1(ch.pipeline(), upstreams);
-                    }
-                });
+                .childOption(ChannelOption.AUTO_READ, false);
         try {
             Channel tlsChannel = null;
             if (certificates != null) {
@@ -164,8 +150,8 @@ public class NettyIngress implements SmartLifecycle {
                 tlsServer == null ? "" : ", TLS port " + tlsPort());
     }
 
-    /** The TLS port: the certificate by SNI, then HTTP/2 or HTTP/1.1 as ALPN chose. */
-    private ServerBootstrap tlsBootstrap(Upstreams upstreams, TlsCertificates certificates) {
+    /** A listening port of the front: each connection counted (and refused past the bound), then set up. */
+    private ServerBootstrap listener(java.util.function.Consumer<SocketChannel> setUp) {
         return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -178,23 +164,30 @@ public class NettyIngress implements SmartLifecycle {
                             return;
                         }
                         open.add(ch);
-                        ch.pipeline().addLast(new SniHandler(certificates.mapping()));
-                        ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
-                            @Override
-                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
-                                ChannelPipeline p = ctx.pipeline();
-                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-                                    p.addLast(Http2FrameCodecBuilder.forServer().build(), http2(upstreams, "https"));
-                                    return;
-                                }
-                                ctx.channel().config().setAutoRead(false);
-                                p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch());
-                                p.addLast(new HttpServerCodec(decoderConfig(properties.maxHeadSize())));
-                                p.addLast(FrontHandler.FRONT, new FrontHandler(settings, upstreams, false, "https"));
-                            }
-                        });
+                        setUp.accept(ch);
                     }
                 });
+    }
+
+    /** The TLS port: the certificate by SNI, then HTTP/2 or HTTP/1.1 as ALPN chose. */
+    private ServerBootstrap tlsBootstrap(Upstreams upstreams, TlsCertificates certificates) {
+        return listener(ch -> {
+            ch.pipeline().addLast(new SniHandler(certificates.mapping()));
+            ch.pipeline().addLast(new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                @Override
+                protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                    ChannelPipeline p = ctx.pipeline();
+                    if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                        p.addLast(Http2FrameCodecBuilder.forServer().build(), http2(upstreams, "https"));
+                        return;
+                    }
+                    ctx.channel().config().setAutoRead(false);
+                    p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch());
+                    p.addLast(new HttpServerCodec(decoderConfig(properties.maxHeadSize())));
+                    p.addLast(FrontHandler.FRONT, new FrontHandler(settings, upstreams, false, "https"));
+                }
+            });
+        });
     }
 
     /**

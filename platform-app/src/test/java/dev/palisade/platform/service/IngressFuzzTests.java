@@ -190,6 +190,8 @@ class IngressFuzzTests extends ServiceTestSupport {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** Characters a method (a token) may not have. */
+    private static final String SEPARATORS = "()<>@,;:\\\"[]{}/?= ";
     private static final String[] CODINGS_REFUSED = {"xchunked", "gzip, chunked", "chunked, chunked", "identity",
         "chunked;q=1", "chunked\u000b", "chunk"};
     private static final String[] CODINGS_ANY = {"Chunked", "CHUNKED", " chunked", "chunked ", "\tchunked"};
@@ -279,7 +281,7 @@ class IngressFuzzTests extends ServiceTestSupport {
             }
             case 12 -> new Case("space before colon", Expect.REFUSE, one("GET " + path + " HTTP/1.1\r\n" + h
                     + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n"), 0);
-            case 13 -> new Case("bad method", Expect.REFUSE, one("G" + "()<>@,;:\\\"[]{}".charAt(r.nextInt(15)) + "T "
+            case 13 -> new Case("bad method", Expect.REFUSE, one("G" + SEPARATORS.charAt(r.nextInt(SEPARATORS.length())) + "T "
                     + path + " HTTP/1.1\r\n" + h + "\r\n"), 0);
             case 14 -> {
                 String[] forms = {"GET http://127.0.0.1" + path + " HTTP/1.1\r\n" + h + "\r\n",

@@ -97,7 +97,7 @@ class IngressTlsTests extends ServiceTestSupport {
 
         // the plain port sends a covered host to HTTPS, path and query kept
         String redirect = curl("-i", "-H", "Host: " + secureHost, "http://127.0.0.1:" + ingress.port() + "/x?q=1");
-        assertThat(redirect).startsWith("HTTP/1.1 308 ").contains("location: " + url);
+        assertThat(redirect).startsWith("HTTP/1.1 308 ").contains("Location: " + url);
 
         // a host no certificate covers is served on the plain port: HTTP/2 with prior knowledge, or by Upgrade: h2c
         String plainHost = "echo." + plain + ".apps.localhost";
