@@ -87,9 +87,10 @@ trap cleanup EXIT
 (cd "$SITE" && exec python3 -c "$PY_SINGLE" "$((DIRECT_PORT + 1))" >/dev/null 2>&1) & DIRECT1=$!
 (cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
-# the TLS port's certificate: self-signed, for the bench tenant's names
+# the TLS port's certificate: self-signed, for names none of the bench's services has, so that the
+# plain port does not redirect them to HTTPS; the TLS rows get it as the port's default certificate
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$DATA/key.pem" -out "$DATA/chain.pem" \
-  -days 2 -subj /CN=bench -addext "subjectAltName=DNS:*.bench.apps.localhost" 2>/dev/null
+  -days 2 -subj /CN=bench -addext "subjectAltName=DNS:*.tls.apps.localhost" 2>/dev/null
 # names under .localhost for the Java clients of the TLS, HTTP/2 and WebSocket rows (glibc does not resolve them here)
 for s in threading single keepalive wsecho; do echo "127.0.0.1 $s.bench.apps.localhost"; done > "$DATA/hosts"
 if [ "${OLD_JAR:-}" = build ]; then
