@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Load generator for ops/bench/ingress-bench.sh: GETs with one request per connection (the
- * python server closes anyway), N client threads for a fixed time, per target; prints requests
+ * python server closes anyway), over TLS, HTTP/2 streams or WebSocket round trips by target
+ * ({@link #probes}), N client threads for a fixed time, per target; prints requests
  * per second and p50/p99 latency for each target side by side, and each one's overhead over the
  * first when that is {@code direct}; and how many requests were answered, warm-up included.
  *
@@ -47,17 +48,123 @@ public class IngressBench {
         }
     }
 
-    static Result run(String name, URI uri, int seconds, int concurrency) throws Exception {
+    /** One request (or round trip) of a target, on the calling client thread; false: it failed. */
+    interface Probe {
+        boolean once(byte[] buf) throws Exception;
+    }
+
+    /** A thread's probe: each client thread gets its own (its own WebSocket, say). */
+    interface Probes {
+        Probe forThread() throws Exception;
+    }
+
+    /**
+     * How a target is asked, by its URL and name: {@code http://} one request per connection;
+     * {@code https://} the same over TLS, resuming the session (named {@code …-noresume}: a full
+     * handshake each time); a name starting {@code h2}: HTTP/2 over TLS, every client thread a
+     * stream of one shared connection; {@code ws://}: a WebSocket per client thread, a 32-byte
+     * text echoed back per round trip. Names under {@code .localhost} need a hosts file
+     * ({@code -Djdk.net.hosts.file}) for the TLS, HTTP/2 and WebSocket kinds.
+     */
+    static Probes probes(String name, URI uri) throws Exception {
+        char expected = name.endsWith("alone") ? '4' : '2';
+        if (name.startsWith("h2")) {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(trustAll())
+                    .version(java.net.http.HttpClient.Version.HTTP_2).build();
+            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri).build();
+            return () -> buf -> {
+                java.net.http.HttpResponse<Void> r = client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding());
+                return r.statusCode() / 100 == 2 && r.version() == java.net.http.HttpClient.Version.HTTP_2;
+            };
+        }
+        if (uri.getScheme().equals("ws")) {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            return () -> {
+                java.util.concurrent.LinkedBlockingQueue<String> echoed = new java.util.concurrent.LinkedBlockingQueue<>();
+                java.net.http.WebSocket ws = client.newWebSocketBuilder().buildAsync(uri, new java.net.http.WebSocket.Listener() {
+                    StringBuilder text = new StringBuilder();
+
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+                        text.append(data);
+                        if (last) {
+                            echoed.add(text.toString());
+                            text = new StringBuilder();
+                        }
+                        w.request(1);
+                        return null;
+                    }
+                }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                String message = "0123456789abcdef0123456789abcdef";
+                return buf -> {
+                    ws.sendText(message, true).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    return message.equals(echoed.poll(10, java.util.concurrent.TimeUnit.SECONDS));
+                };
+            };
+        }
+        boolean tls = uri.getScheme().equals("https");
+        boolean resume = !name.endsWith("-noresume");
+        javax.net.ssl.SSLContext shared = tls ? trustAll() : null;
         byte[] request = ("GET " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
                 + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        AtomicLong errors = new AtomicLong();
         // services answer at {service}.{tenant}.apps.localhost: names under localhost are the loopback, as in browsers
         InetSocketAddress to = uri.getHost().endsWith(".localhost")
                 ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), uri.getPort())
                 : new InetSocketAddress(uri.getHost(), uri.getPort());
-        // "alone" targets measure the ingress's own answer (a 404 for a name that is no service)
-        char expected = name.endsWith("alone") ? '4' : '2';
+        return () -> buf -> {
+            try (Socket plain = new Socket()) {
+                plain.setTcpNoDelay(true);
+                plain.connect(to, 5000);
+                plain.setSoTimeout(10000);
+                Socket s = plain;
+                if (tls) {
+                    javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) (resume ? shared : trustAll()).getSocketFactory()
+                            .createSocket(plain, uri.getHost(), uri.getPort(), true);
+                    javax.net.ssl.SSLParameters p = t.getSSLParameters();
+                    p.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(uri.getHost())));
+                    p.setApplicationProtocols(new String[] {"http/1.1"});
+                    t.setSSLParameters(p);
+                    s = t;
+                }
+                OutputStream out = s.getOutputStream();
+                out.write(request);
+                out.flush();
+                InputStream in = s.getInputStream();
+                int first = -1;
+                try {
+                    for (int r; (r = in.read(buf)) >= 0; ) {
+                        if (first < 0 && r >= 12) {
+                            first = buf[9] == expected ? 200 : 0;
+                        }
+                    }
+                } catch (javax.net.ssl.SSLException closedWithoutNotify) {
+                    // a server that closes without close_notify: what was read counts
+                }
+                return first == 200;
+            }
+        };
+    }
+
+    static javax.net.ssl.SSLContext trustAll() throws Exception {
+        javax.net.ssl.SSLContext c = javax.net.ssl.SSLContext.getInstance("TLS");
+        c.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {
+            }
+
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {
+            }
+
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return c;
+    }
+
+    static Result run(String name, URI uri, int seconds, int concurrency) throws Exception {
+        Probes probes = probes(name, uri);
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        AtomicLong errors = new AtomicLong();
         List<long[]> perThread = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         int[] counts = new int[concurrency];
@@ -65,26 +172,14 @@ public class IngressBench {
             long[] lat = new long[2_000_000];
             perThread.add(lat);
             int idx = t;
+            Probe probe = probes.forThread();
             Thread th = new Thread(() -> {
                 byte[] buf = new byte[16384];
                 int n = 0;
                 while (System.nanoTime() < end && n < lat.length) {
                     long start = System.nanoTime();
-                    try (Socket s = new Socket()) {
-                        s.setTcpNoDelay(true);
-                        s.connect(to, 5000);
-                        s.setSoTimeout(10000);
-                        OutputStream out = s.getOutputStream();
-                        out.write(request);
-                        out.flush();
-                        InputStream in = s.getInputStream();
-                        int first = -1;
-                        for (int r; (r = in.read(buf)) >= 0; ) {
-                            if (first < 0 && r >= 12) {
-                                first = buf[9] == expected ? 200 : 0;
-                            }
-                        }
-                        if (first != 200) {
+                    try {
+                        if (!probe.once(buf)) {
                             errors.incrementAndGet();
                             continue;
                         }

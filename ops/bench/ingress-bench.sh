@@ -2,11 +2,16 @@
 # Ingress benchmark (by hand, not in CI): the same python3 -m http.server reached directly on
 # the host and through Palisade's ingress ({service}.{tenant}.apps.localhost → a socket opened inside
 # the service sandbox's network namespace), side by side in one run: "direct", "floor" (the least
-# a hop costs: floor-proxy.c, built here), "ingress" (the platform port, Tomcat) and "lean" (the
-# dedicated ingress port, palisade.services.ingress.port).
+# a hop costs: floor-proxy.c, built here), "ingress" (the platform port, Tomcat), "netty" (the
+# dedicated ingress port, palisade.services.ingress.port: the Netty front) and "lean" (the same
+# port of the build before it, the hand-written front, from OLD_JAR; built from `git archive main`
+# when OLD_JAR=build). Then the Netty front alone over TLS (a self-signed wildcard certificate
+# made here; session resumption on and off), HTTP/2 over TLS with 8 streams on one connection,
+# and WebSocket echo round trips (ws-echo.py in a sandbox), and its CPU per request.
 #
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #   JAR=/path/palisade.jar ...      another build (to compare two, run them one after the other)
+#   OLD_JAR=/path/old.jar|build    the lean front's build beside it (another instance, ports +100)
 #   RESTARTS=K ...                  then the row that swings most between runs (one client at a time,
 #                                   single-threaded server) K times more, each after a restart of the
 #                                   service, and its median beside the floor's
@@ -56,6 +61,9 @@ shift || true
 PORT=${PORT:-18080}
 DIRECT_PORT=${DIRECT_PORT:-18090}
 LEAN_PORT=${LEAN_PORT:-18085}
+TLS_PORT=${TLS_PORT:-18443}
+OLD_PORT=$((PORT + 100))
+OLD_LEAN_PORT=$((LEAN_PORT + 100))
 FLOOR_PORT=${FLOOR_PORT:-18095}
 DATA=$(mktemp -d /tmp/palisade-bench-XXXX)
 SITE=$(mktemp -d /tmp/palisade-bench-site-XXXX)
@@ -70,7 +78,8 @@ head -c 768 /dev/urandom | base64 -w0 > "$SITE/hello.txt"
 PY_SINGLE='import http.server as h,sys; h.HTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
 PY_KEEPALIVE='import http.server as h,sys; h.SimpleHTTPRequestHandler.protocol_version="HTTP/1.1"; h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
 FLOORS=()
-cleanup() { kill "$APP" "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
+OLD_APP=
+cleanup() { kill "$APP" $OLD_APP "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
 trap cleanup EXIT
 
 # the direct baseline: the same server, same file, on the host
@@ -78,28 +87,63 @@ trap cleanup EXIT
 (cd "$SITE" && exec python3 -c "$PY_SINGLE" "$((DIRECT_PORT + 1))" >/dev/null 2>&1) & DIRECT1=$!
 (cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
-PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar "${JAR:-platform-app/target/palisade.jar}" --server.port="$PORT" \
-  --palisade.services.ingress.port="$LEAN_PORT" --palisade.services.ingress.bind=127.0.0.1 \
-  --palisade.data-dir="$DATA" --logging.level.root=WARN > "$DATA/app.log" 2>&1 & APP=$!
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null && break; sleep 0.5; done
+# the TLS port's certificate: self-signed, for names none of the bench's services has, so that the
+# plain port does not redirect them to HTTPS; the TLS rows get it as the port's default certificate
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$DATA/key.pem" -out "$DATA/chain.pem" \
+  -days 2 -subj /CN=bench -addext "subjectAltName=DNS:*.tls.apps.localhost" 2>/dev/null
+# names under .localhost for the Java clients of the TLS, HTTP/2 and WebSocket rows (glibc does not resolve them here)
+for s in threading single keepalive wsecho; do echo "127.0.0.1 $s.bench.apps.localhost"; done > "$DATA/hosts"
+if [ "${OLD_JAR:-}" = build ]; then
+  echo "== building the lean front's jar from main"
+  OLD_SRC=$(mktemp -d /tmp/palisade-bench-main-XXXX)
+  git archive main | tar -x -C "$OLD_SRC"
+  (cd "$OLD_SRC" && ./mvnw -B -ntp -q -o package -DskipTests -pl platform-app -am) && OLD_JAR="$OLD_SRC/platform-app/target/palisade.jar"
+fi
+start_app() {  # jar, port, ingress port, data dir, extra arguments…: the pid in STARTED
+  local jar=$1 port=$2 ingress=$3 data=$4; shift 4; mkdir -p "$data"
+  PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar "$jar" --server.port="$port" \
+    --palisade.services.ingress.port="$ingress" --palisade.services.ingress.bind=127.0.0.1 \
+    --palisade.data-dir="$data" --logging.level.root=WARN "$@" > "$data/app.log" 2>&1 & STARTED=$!
+  for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port/actuator/health" >/dev/null && break; sleep 0.5; done
+}
+start_app "${JAR:-platform-app/target/palisade.jar}" "$PORT" "$LEAN_PORT" "$DATA" \
+  --palisade.services.ingress.tls.port="$TLS_PORT" \
+  --palisade.services.ingress.tls.certificates[0].chain="$DATA/chain.pem" \
+  --palisade.services.ingress.tls.certificates[0].key="$DATA/key.pem"
+APP=$STARTED
 api() { curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
-TOKEN=$(curl -sf -u admin:"$PW" -H 'Content-Type: application/json' -d '{"name":"bench"}' \
-  "http://127.0.0.1:$PORT/api/v1/tokens" | jq -r .token)
-api -d '{"slug":"bench","displayName":"Bench"}' "http://127.0.0.1:$PORT/api/v1/tenants" >/dev/null
-api -X PUT -d '{"maxConcurrentWorkloads":4,"maxCpuMillis":3600000,"maxWallMillis":3600000,"maxMemoryBytes":536870912,
-  "maxProcesses":64,"maxOutputBytes":1048576,"cpuSecondsPerMonth":1000000,"storageBytes":1073741824}' \
-  "http://127.0.0.1:$PORT/api/v1/tenants/bench/quota" >/dev/null
+setup() {  # port: the bench tenant and its services on that instance (TOKEN set for it)
+  B=http://127.0.0.1:$1
+  TOKEN=$(curl -sf -u admin:"$PW" -H 'Content-Type: application/json' -d '{"name":"bench"}' "$B/api/v1/tokens" | jq -r .token)
+  api -d '{"slug":"bench","displayName":"Bench"}' "$B/api/v1/tenants" >/dev/null
+  api -X PUT -d '{"maxConcurrentWorkloads":5,"maxCpuMillis":3600000,"maxWallMillis":3600000,"maxMemoryBytes":536870912,
+    "maxProcesses":64,"maxOutputBytes":1048576,"cpuSecondsPerMonth":1000000,"storageBytes":1073741824}' \
+    "$B/api/v1/tenants/bench/quota" >/dev/null
+  deploy threading 'import http.server as h,sys; h.test(HandlerClass=h.SimpleHTTPRequestHandler, ServerClass=h.ThreadingHTTPServer, port=int(sys.argv[1]), bind="127.0.0.1")'
+  deploy single "$PY_SINGLE"
+  deploy keepalive "$PY_KEEPALIVE"
+}
 deploy() {  # name, python command
   jq -n --arg name "$1" --arg c "$(cat "$SITE/hello.txt")" --arg py "$2" '{name: $name, port: 8000, healthPath: "/hello.txt",
     command: ["/bin/sh", "-c", "printf %s \"$C\" > hello.txt && exec python3 -c \"$PY\" 8000 2>/dev/null"],
-    env: {C: $c, PY: $py}}' | api -d @- "http://127.0.0.1:$PORT/api/v1/tenants/bench/services" >/dev/null
+    env: {C: $c, PY: $py}}' | api -d @- "$B/api/v1/tenants/bench/services" >/dev/null
   for _ in $(seq 1 200); do
-    [ "$(api "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/$1" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
+    [ "$(api "$B/api/v1/tenants/bench/services/$1" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
   done
 }
-deploy threading 'import http.server as h,sys; h.test(HandlerClass=h.SimpleHTTPRequestHandler, ServerClass=h.ThreadingHTTPServer, port=int(sys.argv[1]), bind="127.0.0.1")'
-deploy single "$PY_SINGLE"
-deploy keepalive "$PY_KEEPALIVE"
+if [ -n "${OLD_JAR:-}" ]; then
+  start_app "$OLD_JAR" "$OLD_PORT" "$OLD_LEAN_PORT" "$DATA/old"; OLD_APP=$STARTED
+  setup "$OLD_PORT"
+  lean_target() { echo "lean=http://$1.bench.apps.localhost:$OLD_LEAN_PORT/hello.txt"; }
+else
+  echo "(no OLD_JAR: the lean front's rows are left out)"
+  lean_target() { :; }
+fi
+setup "$PORT"
+# the WebSocket echo for the round-trip rows (python, standard library only)
+jq -n --rawfile py ops/bench/ws-echo.py '{name: "wsecho", port: 8000, command: ["python3", "-c", $py, "8000"]}' \
+  | api -d @- "$B/api/v1/tenants/bench/services" >/dev/null
+for _ in $(seq 1 200); do [ "$(api "$B/api/v1/tenants/bench/services/wsecho" | jq -r .status)" = HEALTHY ] && break; sleep 0.2; done
 for s in threading single keepalive; do
   cmp <(curl -sf "http://$s.bench.apps.localhost:$PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
   cmp <(curl -sf "http://$s.bench.apps.localhost:$LEAN_PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
@@ -135,22 +179,34 @@ for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" $(floor_target 0) ingress="http://threading.bench.apps.localhost:$PORT/hello.txt" \
-    lean="http://threading.bench.apps.localhost:$LEAN_PORT/hello.txt"
+    netty="http://threading.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target threading)
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" $(floor_target 1) ingress="http://single.bench.apps.localhost:$PORT/hello.txt" \
-    lean="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt"
+    netty="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target single)
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" $(floor_target 2) ingress="http://keepalive.bench.apps.localhost:$PORT/hello.txt" \
-    lean="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt"
+    netty="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target keepalive)
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 404 for a name under the apps domain that is no service, no sandbox), concurrency $c"
   java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" alone="http://nothing.apps.localhost:$PORT/" \
-    lean-alone="http://nothing.apps.localhost:$LEAN_PORT/"
+    netty-alone="http://nothing.apps.localhost:$LEAN_PORT/" \
+    ${OLD_JAR:+lean-alone="http://nothing.apps.localhost:$OLD_LEAN_PORT/"}
+  echo "== the Netty front over TLS (keep-alive server, one connection and handshake per request), concurrency $c"
+  java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+    direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" netty="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt" \
+    https="https://keepalive.bench.apps.localhost:$TLS_PORT/hello.txt" \
+    https-noresume="https://keepalive.bench.apps.localhost:$TLS_PORT/hello.txt"
+  echo "== WebSocket echo round trips through the Netty front (a connection per client), concurrency $c"
+  java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+    ws="ws://wsecho.bench.apps.localhost:$LEAN_PORT/"
 done
+echo "== HTTP/2 over TLS through the Netty front: 8 streams on one connection (keep-alive server)"
+java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" 8 \
+  h2="https://keepalive.bench.apps.localhost:$TLS_PORT/hello.txt"
 # thread hand-offs and CPU, counted rather than assumed: context switches and time on a CPU of a
 # process's threads, from /proc
 tally() {  # pid, what (switches | cpu: ns on a CPU), [thread name prefix]: so far, of its threads (of those named so)
@@ -174,11 +230,17 @@ cpu_per_request() {  # url, pid, [thread name prefix]: µs on a CPU per request 
 echo "== the platform's context switches per new-connection request (the ingress's own 404, 500 one at a time):" \
   "platform port $(switches_per_request "http://nothing.apps.localhost:$PORT/")," \
   "ingress port $(switches_per_request "http://nothing.apps.localhost:$LEAN_PORT/")" \
-  "(the ingress port's own threads: $(switches_per_request "http://nothing.apps.localhost:$LEAN_PORT/" ingress-))"
+  "(the ingress port's own threads: $(switches_per_request "http://nothing.apps.localhost:$LEAN_PORT/" ingress))"
 if [ -n "${FLOORS[1]:-}" ]; then
   echo "== CPU per request of the hop, single-threaded server, one client: the ingress port's threads" \
-    "$(cpu_per_request "http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" "$APP" ingress-) µs," \
+    "$(cpu_per_request "http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" "$APP" ingress) µs," \
     "the floor $(cpu_per_request "http://127.0.0.1:$((FLOOR_PORT + 1))/hello.txt" "${FLOORS[1]}") µs"
+fi
+echo "== CPU per request of the Netty front's threads, keep-alive server, one client:" \
+  "plain $(cpu_per_request "http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt" "$APP" ingress) µs"
+if [ -n "$OLD_APP" ]; then
+  echo "== CPU per request of the lean front's threads, keep-alive server, one client:" \
+    "$(cpu_per_request "http://keepalive.bench.apps.localhost:$OLD_LEAN_PORT/hello.txt" "$OLD_APP" ingress-) µs"
 fi
 echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
@@ -195,10 +257,10 @@ if [ "${RESTARTS:-0}" -gt 0 ]; then
     pid=$(sandboxed 'h.HTTPServer(')
     floor 1 'h.HTTPServer('
     out=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
-      $(floor_target 1) lean="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt")
+      $(floor_target 1) netty="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt")
     echo "== restart $round, service on CPU $(taskset -pc "$pid" | awk '{print $NF}'):"
     grep '^overhead' <<< "$out"
-    leans+=("$(grep '^overhead lean' <<< "$out" | share)")
+    leans+=("$(grep '^overhead netty' <<< "$out" | share)")
     if grep -q '^overhead floor' <<< "$out"; then floors+=("$(grep '^overhead floor' <<< "$out" | share)"); fi
   done
   echo "== single-threaded server, concurrency 1, median over $RESTARTS restarts: ingress port" \

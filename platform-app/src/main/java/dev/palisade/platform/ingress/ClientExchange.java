@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
  * client sent it (method, query, headers, body) and the response being made for it. The routing
  * ({@link IngressRouter}) and the relay ({@link Relay}, {@link HttpProxy}) work on this only, so
  * that the platform port (Tomcat, {@link ServletExchange}) and the dedicated ingress port
- * ({@link LeanIngress}) behave alike.
+ * ({@link NettyIngress}, which routes through the same {@link IngressRouter}) behave alike.
  */
 interface ClientExchange {
 

@@ -5,13 +5,18 @@ import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
+import dev.palisade.platform.service.InstanceConnections;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 import org.springframework.stereotype.Component;
 
 /**
  * Where an ingress request goes, for either front (the platform port's {@link IngressFilter} and
- * the dedicated {@link LeanIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
+ * the dedicated {@link NettyIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
  * to the service's instance on this node, else to the node that runs it ({@link NodeRoutes}), else
  * a page saying why it does not run; any other name under the apps domain answers 404. A host
  * outside the apps domain is not the ingress's. This instance is the edge either way: it strips
@@ -66,6 +71,104 @@ class IngressRouter {
         return apps.domain();
     }
 
+    /**
+     * Where a service's requests go now, for either front: into its instance on this node (one
+     * scaled to zero here is woken first), else to the node that runs it; no target when it runs
+     * nowhere ({@link #notRunning} says why), or a page to answer at once when too many requests
+     * wait for it to wake. A future so that a service that must first be started answers later
+     * without holding the caller's thread; the front calls {@link Target#finished} once the
+     * exchange ended, whatever its outcome.
+     */
+    CompletableFuture<Routing> target(String tenant, String service) {
+        CompletableFuture<ServiceRegistry.Lookup> local = registry.lookup(tenant, service);
+        if (local.isDone()) {
+            return CompletableFuture.completedFuture(routing(tenant, service, local.join()));
+        }
+        // it completes on the thread that routed the woken instance (or the timer's): the rest runs elsewhere
+        return local.thenApplyAsync(found -> routing(tenant, service, found));
+    }
+
+    private Routing routing(String tenant, String service, ServiceRegistry.Lookup found) {
+        if (found.queueFull()) {
+            return new Routing(Optional.empty(), wakeQueueFull(service));
+        }
+        if (found.instance().isPresent()) {
+            ServiceRegistry.Instance routed = found.instance().get();
+            return new Routing(Optional.of(new Target(tenant, service, routed.connections(),
+                    Map.of(), readTimeout, "Service " + service
+                    + " is not accepting connections right now (it may be restarting).", () -> { },
+                    () -> registry.route(tenant, service).filter(now -> now != routed).isPresent(), () -> { })), null);
+        }
+        return new Routing(nodes.route(tenant, service).map(remote -> new Target(tenant, service,
+                remote.connections(), Map.of(InternalListener.SECRET_HEADER, internal.secret(),
+                        HttpProxy.SERVICE_HEADER, tenant + "/" + service),
+                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
+                readTimeout + 5000, "Service " + service + " runs on another node, which cannot be reached right now.",
+                () -> nodes.failed(tenant, service), () -> false, () -> { })), null);
+    }
+
+    /**
+     * What {@link #target} found: where to send the request; else, when {@code refused} is null,
+     * nowhere ({@link #notRunning}), or the page to answer instead.
+     */
+    record Routing(Optional<Target> target, Page refused) {
+    }
+
+    /**
+     * One place a service's request can go. {@code hopHeaders}: headers of the platform's own for
+     * the hop to another node (the node secret, the service's name), empty into a sandbox: a
+     * target with them may answer {@link HttpProxy#MISDIRECTED}. {@code unreachable}: what the
+     * client reads when it cannot be reached, {@code onUnreachable} who else must know then;
+     * {@code replaced}: a newer instance took this one's place (look again); {@code finished}: the
+     * exchange routed here ended.
+     */
+    record Target(String tenant, String service, InstanceConnections connections, Map<String, String> hopHeaders,
+            int readTimeoutMillis, String unreachable, Runnable onUnreachable, BooleanSupplier replaced,
+            Runnable finished) {
+
+        boolean toNode() {
+            return !hopHeaders.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "Target[" + tenant + "/" + service + (toNode() ? ", another node" : "") + "]";   // never the secret
+        }
+    }
+
+    /** A short page the ingress answers itself, with {@code Retry-After} when not null. */
+    record Page(int status, String title, String text, String retryAfter) {
+    }
+
+    /** The page for a request whose host is under the apps domain but names no service; null if it names one. */
+    Page unknownSite(String host) {
+        return apps.service(host).isPresent() ? null : new Page(404, "No such service",
+                "There is no service at this address; services answer at service.tenant." + apps.domain() + ".", null);
+    }
+
+    /** Whether the host (without port) is the apps domain's, and so the ingress's. */
+    boolean owns(String host) {
+        return host != null && apps.owns(host);
+    }
+
+    /** The service a host under the apps domain names. */
+    Optional<AppsSite.Service> site(String host) {
+        return apps.service(host);
+    }
+
+    /** The bound on one service's requests in flight, and how long a request may wait for one of them. */
+    Semaphore permits(String tenant, String service) {
+        return registry.permits(tenant, service);
+    }
+
+    long queueTimeoutMillis() {
+        return queueTimeoutMillis;
+    }
+
+    void record(String tenant, String service, int status, long nanos) {
+        stats.record(tenant, service, status, nanos);
+    }
+
     private void proxy(ClientExchange client, String tenant, String service, String path)
             throws IOException {
         long start = System.nanoTime();
@@ -73,50 +176,40 @@ class IngressRouter {
         try {
             // a second look only after a node answered that the service left it (nothing reached the client then)
             for (int look = 0; look < 2; look++) {
-                // may wait for a service scaled to zero here to wake; a bounded number of requests wait
-                ServiceRegistry.Lookup found = registry.lookup(tenant, service);
-                if (found.queueFull()) {
-                    status = wakeQueueFull(client, service);
+                Routing found = target(tenant, service).join();
+                if (found.refused() != null) {
+                    status = page(client, found.refused());
                     return;
                 }
-                Optional<ServiceRegistry.Instance> local = found.instance();
-                if (local.isPresent()) {
-                    ServiceRegistry.Instance routed = local.get();
-                    status = Relay.relay(client, service, path, new Relay.Upstream(routed.connections(),
-                            HttpProxy.Forwarding.edge(hop), readTimeout, "Service " + service
-                            + " is not accepting connections right now (it may be restarting).", () -> { },
-                            () -> registry.route(tenant, service).filter(now -> now != routed).isPresent()),
-                            registry.permits(tenant, service), queueTimeoutMillis);
-                    if (status != HttpProxy.MISDIRECTED) {
-                        return;
-                    }
-                    // a newer instance took this one's place while the request was on its way: send it there
-                    continue;
-                }
-                Optional<NodeRoutes.Route> remote = nodes.route(tenant, service);
-                if (remote.isEmpty()) {
+                if (found.target().isEmpty()) {
                     break;
                 }
-                // the hop names the service in a header of the platform's own (never passed into the sandbox);
-                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
-                status = Relay.relay(client, service, path,
-                        new Relay.Upstream(remote.get().connections(),
-                        HttpProxy.Forwarding.toNode(hop, internal.secret(), tenant, service), readTimeout + 5000,
-                        "Service " + service + " runs on another node, which cannot be reached right now.",
-                        () -> nodes.failed(tenant, service)),
-                        registry.permits(tenant, service), queueTimeoutMillis);
+                Target t = found.target().get();
+                try {
+                    HttpProxy.Forwarding forwarding = t.toNode()
+                            ? HttpProxy.Forwarding.toNode(hop, internal.secret(), tenant, service)
+                            : HttpProxy.Forwarding.edge(hop);
+                    status = Relay.relay(client, service, path, new Relay.Upstream(t.connections(), forwarding,
+                            t.readTimeoutMillis(), t.unreachable(), t.onUnreachable(), t.replaced()),
+                            registry.permits(tenant, service), queueTimeoutMillis);
+                } finally {
+                    t.finished().run();
+                }
                 if (status != HttpProxy.MISDIRECTED) {
                     return;
                 }
-                nodes.failed(tenant, service);
-                if (client.contentLength() > 0 || client.chunked()) {
-                    // its body went to that node already: it cannot be sent again
-                    status = 503;
-                    client.setHeader("Retry-After", "1");
-                    Relay.page(client, 503, "Service unavailable", "Service " + service
-                            + " moved to another node while this request was on its way; send it again.");
-                    return;
+                if (t.toNode()) {
+                    nodes.failed(tenant, service);
+                    if (client.contentLength() > 0 || client.chunked()) {
+                        // its body went to that node already: it cannot be sent again
+                        status = 503;
+                        client.setHeader("Retry-After", "1");
+                        Relay.page(client, 503, "Service unavailable", "Service " + service
+                                + " moved to another node while this request was on its way; send it again.");
+                        return;
+                    }
                 }
+                // else a newer instance took this one's place while the request was on its way: send it there
             }
             status = notRunning(client, tenant, service);
         } finally {
@@ -125,18 +218,28 @@ class IngressRouter {
     }
 
     /** Too many requests wait already for the service to wake: this one is told to come back. */
-    static int wakeQueueFull(ClientExchange client, String service) throws IOException {
-        client.setHeader("Retry-After", "1");
-        Relay.page(client, 503, "Service unavailable", "Service " + service + " is starting after being idle, and "
-                + "enough requests are waiting for it already; send this one again in a moment.");
-        return 503;
+    static Page wakeQueueFull(String service) {
+        return new Page(503, "Service unavailable", "Service " + service + " is starting after being idle, and "
+                + "enough requests are waiting for it already; send this one again in a moment.", "1");
     }
 
     private int notRunning(ClientExchange client, String tenant, String service) throws IOException {
+        return page(client, notRunning(tenant, service));
+    }
+
+    static int page(ClientExchange client, Page p) throws IOException {
+        if (p.retryAfter() != null) {
+            client.setHeader("Retry-After", p.retryAfter());
+        }
+        Relay.page(client, p.status(), p.title(), p.text());
+        return p.status();
+    }
+
+    /** Why a service that {@link #target} found nowhere does not answer: 404 when there is none, else 503. */
+    Page notRunning(String tenant, String service) {
         Optional<ServiceStore.Deployment> d = services.newest(tenant, service);
         if (d.isEmpty()) {
-            Relay.page(client, 404, "No such service", "There is no service " + service + " of tenant " + tenant + ".");
-            return 404;
+            return new Page(404, "No such service", "There is no service " + service + " of tenant " + tenant + ".", null);
         }
         String state = d.get().workloadState();
         String why = switch (state) {
@@ -153,8 +256,6 @@ class IngressRouter {
             };
             default -> "is not running (stopped" + (d.get().lastExit() == null ? "" : "; last: " + d.get().lastExit()) + ")";
         };
-        client.setHeader("Retry-After", "5");
-        Relay.page(client, 503, "Service unavailable", "Service " + service + " of tenant " + tenant + " " + why + ".");
-        return 503;
+        return new Page(503, "Service unavailable", "Service " + service + " of tenant " + tenant + " " + why + ".", "5");
     }
 }

@@ -71,9 +71,10 @@ class InternalIngressFilter extends OncePerRequestFilter {
             return;
         }
         String tenant = m.group(1), service = m.group(2), path = req.getRequestURI();
-        ServiceRegistry.Lookup found = registry.lookup(tenant, service);
+        // a request thread of the internal listener may wait here for a service scaled to zero to wake
+        ServiceRegistry.Lookup found = registry.lookup(tenant, service).join();
         if (found.queueFull()) {
-            IngressRouter.wakeQueueFull(client, service);
+            IngressRouter.page(client, IngressRouter.wakeQueueFull(service));
             return;
         }
         Optional<ServiceRegistry.Instance> instance = found.instance();

@@ -123,12 +123,17 @@ final class Relay {
         client.status(status);
         client.setHeader("Content-Type", "text/html;charset=UTF-8");
         client.setHeader("Cache-Control", "no-store");
+        byte[] body = html(status, title, text);
+        client.contentLength(body.length);
+        client.out().write(body);
+    }
+
+    /** The ingress's own short page: no stack trace, nothing internal; the same on both fronts. */
+    static byte[] html(int status, String title, String text) {
         String t = HtmlUtils.htmlEscape(title), x = HtmlUtils.htmlEscape(text);
-        byte[] body = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + status + " " + t
+        return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + status + " " + t
                 + "</title><style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;color:#222}"
                 + "h1{font-size:1.4em}small{color:#666}</style></head><body><h1>" + status + " — " + t + "</h1><p>" + x
                 + "</p><p><small>Palisade ingress</small></p></body></html>\n").getBytes(StandardCharsets.UTF_8);
-        client.contentLength(body.length);
-        client.out().write(body);
     }
 }

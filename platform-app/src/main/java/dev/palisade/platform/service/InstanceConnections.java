@@ -68,6 +68,24 @@ public final class InstanceConnections implements AutoCloseable {
         this.maxIdleNanos = maxIdleTime.toNanos();
     }
 
+    /**
+     * A new connection that the caller owns and pools itself (the ingress's event-driven front,
+     * which adopts the socket): never one of the idle ones here; fails once the instance stopped.
+     */
+    public TcpConnection open() throws IOException {
+        synchronized (this) {
+            if (closed) {
+                throw new IOException("the instance has stopped");
+            }
+        }
+        return opener.open();
+    }
+
+    /** Whether the instance stopped: nothing opened into it may serve another request. */
+    public synchronized boolean isClosed() {
+        return closed;
+    }
+
     /** An idle connection that is still open, else the standby, else a new one; given back with {@link #release}. */
     public Lease acquire() throws IOException {
         return counted(() -> {

@@ -1,11 +1,15 @@
 package dev.palisade.platform.service;
 
 import dev.palisade.sandbox.Sandbox;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
@@ -42,11 +46,13 @@ public class ServiceRegistry {
 
     /**
      * A deployment scaled to zero on this node: its runner waits for {@link #wake}; requests wait
-     * on this monitor until the instance is routed or their time is up.
+     * for it as futures, completed when the instance is routed, the deployment stops, or their
+     * time is up, so that no thread (a Netty event loop least of all) is held while it starts.
      */
     static final class Sleeper {
         private final UUID workload;
-        private int waiting;
+        private final List<CompletableFuture<Lookup>> waiting = new ArrayList<>();
+        private boolean released;
         private boolean wakeAsked;
         private long askedNanos;
 
@@ -76,8 +82,44 @@ public class ServiceRegistry {
             return askedNanos;
         }
 
-        synchronized void signal() {
+        /** A request's side: a future for the instance, or null when {@code max} requests wait already. */
+        private synchronized CompletableFuture<Lookup> join(int max) {
+            if (released) {
+                return CompletableFuture.completedFuture(Lookup.NONE);
+            }
+            if (waiting.size() >= max) {
+                return null;
+            }
+            CompletableFuture<Lookup> f = new CompletableFuture<>();
+            waiting.add(f);
+            if (!wakeAsked) {
+                wakeAsked = true;
+                askedNanos = System.nanoTime();
+            }
             notifyAll();
+            return f;
+        }
+
+        private synchronized void leave(CompletableFuture<Lookup> f) {
+            waiting.remove(f);
+        }
+
+        /** The instance is routed ({@code i}) or the deployment stopped (null): every waiting request gets its answer. */
+        void release(Instance i) {
+            List<CompletableFuture<Lookup>> answered;
+            synchronized (this) {
+                released = true;
+                answered = new ArrayList<>(waiting);
+                waiting.clear();
+                notifyAll();
+            }
+            // completed outside the monitor: what each request does next runs on this thread
+            for (CompletableFuture<Lookup> f : answered) {
+                if (i != null) {
+                    i.lastRequestNanos().set(System.nanoTime());
+                }
+                f.complete(i == null ? Lookup.NONE : Lookup.of(i));
+            }
         }
     }
 
@@ -102,51 +144,37 @@ public class ServiceRegistry {
     /**
      * The instance to send a request to, as {@link #route}, and the request counts as activity
      * (a service that scales to zero idles only without any). A service scaled to zero on this
-     * node is woken, and the request waits for it to turn healthy, up to
-     * {@code palisade.services.wake-timeout}; past {@code wake-queue} requests waiting, none.
+     * node is woken, and the future completes once it turns healthy, or empty after
+     * {@code palisade.services.wake-timeout}; past {@code wake-queue} requests waiting, at once
+     * with {@link Lookup#queueFull}. Nothing blocks: the caller decides where to wait.
      */
-    public Lookup lookup(String tenant, String service) {
+    public CompletableFuture<Lookup> lookup(String tenant, String service) {
         String key = key(tenant, service);
         Instance i = routes.get(key);
         if (i != null) {
             i.lastRequestNanos().set(System.nanoTime());
-            return Lookup.of(i);
+            return CompletableFuture.completedFuture(Lookup.of(i));
         }
         Sleeper s = sleeping.get(key);
         if (s == null) {
-            return Lookup.NONE;
+            return CompletableFuture.completedFuture(Lookup.NONE);
         }
-        synchronized (s) {
-            if (s.waiting >= properties.wakeQueue()) {
-                return Lookup.FULL;
-            }
-            s.waiting++;
-            if (!s.wakeAsked) {
-                s.wakeAsked = true;
-                s.askedNanos = System.nanoTime();
-            }
-            s.notifyAll();
-            try {
-                long end = System.nanoTime() + properties.wakeTimeout().toNanos();
-                while ((i = routes.get(key)) == null && sleeping.get(key) == s) {
-                    long left = (end - System.nanoTime()) / 1_000_000;
-                    if (left <= 0) {
-                        return Lookup.NONE;
-                    }
-                    s.wait(left);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Lookup.NONE;
-            } finally {
-                s.waiting--;
-            }
+        CompletableFuture<Lookup> f = s.join(properties.wakeQueue());
+        if (f == null) {
+            return CompletableFuture.completedFuture(Lookup.FULL);
         }
-        if (i == null) {
-            return Lookup.NONE;
+        if (f.isDone()) {
+            // it was routed (or stopped) between the two looks
+            i = routes.get(key);
+            if (i != null) {
+                i.lastRequestNanos().set(System.nanoTime());
+                return CompletableFuture.completedFuture(Lookup.of(i));
+            }
+            return f;
         }
-        i.lastRequestNanos().set(System.nanoTime());
-        return Lookup.of(i);
+        f.completeOnTimeout(Lookup.NONE, properties.wakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        f.whenComplete((found, e) -> s.leave(f));
+        return f;
     }
 
     /** The bound on requests in flight to one service, whatever instance serves them. */
@@ -165,7 +193,7 @@ public class ServiceRegistry {
         routes.put(key, i);
         Sleeper s = sleeping.get(key);
         if (s != null && s.workload().equals(i.workload()) && sleeping.remove(key, s)) {
-            s.signal();
+            s.release(i);
         }
     }
 
@@ -179,7 +207,7 @@ public class ServiceRegistry {
     /** The deployment stopped while asleep or waking: requests waiting for it give up now. */
     void forget(String tenant, String service, Sleeper s) {
         if (s != null && sleeping.remove(key(tenant, service), s)) {
-            s.signal();
+            s.release(null);
         }
     }
 

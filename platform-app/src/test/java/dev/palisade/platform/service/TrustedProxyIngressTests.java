@@ -3,7 +3,7 @@ package dev.palisade.platform.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.palisade.platform.ingress.LeanIngress;
+import dev.palisade.platform.ingress.NettyIngress;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -22,7 +22,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 class TrustedProxyIngressTests extends ServiceTestSupport {
 
     @Autowired
-    LeanIngress lean;
+    NettyIngress lean;
 
     @Test
     void aTrustedProxysClientAndSchemeReachTheServiceAndTheConsole() throws Exception {

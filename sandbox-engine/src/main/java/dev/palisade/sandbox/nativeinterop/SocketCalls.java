@@ -21,6 +21,7 @@ final class SocketCalls {
     static final int SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
     static final int IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_DEFER_ACCEPT = 9, TCP_QUICKACK = 12;
     static final int SHUT_WR = 1, SHUT_RDWR = 2;
+    static final int F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0x800;
     static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
     static final long FIONREAD = 0x541B;
     /** {@code sizeof(struct sockaddr_storage)}. */
@@ -57,4 +58,6 @@ final class SocketCalls {
     static native int shutdown(int fd, int how);
 
     static native int close(int fd);
+
+    static native int fcntl(int fd, int cmd, int arg);
 }

@@ -192,6 +192,22 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /** From any thread: ends the connection both ways, so that the owner's blocked read returns at once. */
+    /**
+     * Hands the socket over to the caller (an event-driven server that adopts it, such as
+     * Netty's epoll transport), switched to non-blocking mode: this object no longer reads,
+     * writes or closes it, and the caller must close the returned descriptor.
+     */
+    public synchronized int detachNonBlocking() throws SocketException {
+        if (closed) {
+            throw new SocketException("the connection is closed");
+        }
+        int flags = SocketCalls.fcntl(fd, SocketCalls.F_GETFL, 0);
+        TcpListener.check("fcntl(F_GETFL)", flags);
+        TcpListener.check("fcntl(F_SETFL)", SocketCalls.fcntl(fd, SocketCalls.F_SETFL, flags | SocketCalls.O_NONBLOCK));
+        closed = true;
+        return fd;
+    }
+
     public synchronized void abort() {
         if (!closed) {
             SocketCalls.shutdown(fd, SocketCalls.SHUT_RDWR);
