@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import dev.palisade.platform.ingress.NettyIngress;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -28,7 +30,12 @@ class ServiceScaleToZeroTests extends ServiceTestSupport {
     @DynamicPropertySource
     static void smallWakeQueue(DynamicPropertyRegistry registry) {
         registry.add("palisade.services.wake-queue", () -> "2");
+        // one event loop on the ingress port: a request waiting for a wake must not hold it
+        registry.add("palisade.services.ingress.threads", () -> "1");
     }
+
+    @Autowired
+    NettyIngress ingress;
 
     @BeforeEach
     void tenant() throws Exception {
@@ -128,5 +135,53 @@ class ServiceScaleToZeroTests extends ServiceTestSupport {
         assertThat(ok).isEqualTo(2);
         assertThat(refused).isEqualTo(3);
         assertThat(log(id)).contains("woken by a request");
+    }
+
+    @Test
+    void theIngressPortWakesAServiceWithoutHoldingItsEventLoop() throws Exception {
+        deploy(owner, tenant, pythonHttpServer("awake", "here"));
+        deploy(owner, tenant, """
+                {"name":"slow","port":8000,"minInstances":0,"idleTimeoutSeconds":1,"command":["/bin/sh","-c",
+                 "sleep 2; echo woke > w.txt; exec python3 -m http.server 8000 --bind 127.0.0.1"]}""");
+        awaitService(owner, tenant, "awake", statusIs("HEALTHY"));
+        awaitService(owner, tenant, "slow", statusIs("HEALTHY"));
+        awaitService(owner, tenant, "slow", statusIs("IDLE"));
+
+        List<CompletableFuture<HttpResponse<String>>> waking = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            waking.add(http.sendAsync(onIngress("slow", "/w.txt"), HttpResponse.BodyHandlers.ofString()));
+            Thread.sleep(50);
+        }
+        // meanwhile the same (only) event loop answers another service at once
+        long t0 = System.nanoTime();
+        HttpResponse<String> other = http.send(onIngress("awake", "/hello.txt"), HttpResponse.BodyHandlers.ofString());
+        double otherMillis = (System.nanoTime() - t0) / 1e6;
+        assertThat(other.body()).isEqualTo("here\n");
+        assertThat(waking.stream().filter(f -> f.isDone() && f.join().statusCode() == 200).count())
+                .as("answered before the woken service could listen").isZero();
+        assertThat(otherMillis).isLessThan(1500);
+
+        int ok = 0, refused = 0;
+        for (CompletableFuture<HttpResponse<String>> f : waking) {
+            HttpResponse<String> r = f.get();
+            if (r.statusCode() == 200) {
+                assertThat(r.body()).isEqualTo("woke\n");
+                ok++;
+            } else {
+                assertThat(r.statusCode()).isEqualTo(503);
+                assertThat(r.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(r.body()).contains("enough requests are waiting");
+                refused++;
+            }
+        }
+        // two wait (the queue's bound) and are answered once it is healthy; the rest are told to come back
+        assertThat(ok).isEqualTo(2);
+        assertThat(refused).isEqualTo(2);
+    }
+
+    private HttpRequest onIngress(String service, String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ingress.port() + path))
+                .header("Host", host(tenant, service) + ":" + ingress.port())
+                .timeout(java.time.Duration.ofSeconds(40)).build();
     }
 }
