@@ -191,7 +191,6 @@ public final class TcpConnection implements AutoCloseable {
         TcpListener.check("shutdown", SocketCalls.shutdown(fd, SocketCalls.SHUT_WR));
     }
 
-    /** From any thread: ends the connection both ways, so that the owner's blocked read returns at once. */
     /**
      * Hands the socket over to the caller (an event-driven server that adopts it, such as
      * Netty's epoll transport), switched to non-blocking mode: this object no longer reads,
@@ -208,6 +207,7 @@ public final class TcpConnection implements AutoCloseable {
         return fd;
     }
 
+    /** From any thread: ends the connection both ways, so that the owner's blocked read returns at once. */
     public synchronized void abort() {
         if (!closed) {
             SocketCalls.shutdown(fd, SocketCalls.SHUT_RDWR);
