@@ -86,6 +86,7 @@ class AppsSiteBrowserIT {
     @TempDir
     static Path dataDir;
 
+    private static BrowserApp platform;
     private static PalisadeProcess app;
     private static Browser browser;
     private static int ingressPort;
@@ -95,11 +96,11 @@ class AppsSiteBrowserIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Browser.assumeAvailable();
         ingressPort = freePort();
-        app = PalisadeProcess.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD,
+        platform = BrowserApp.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD,
                 "PALISADE_SERVICES_INGRESS_PORT", String.valueOf(ingressPort)));
-        browser = Browser.open(app.baseUrl());
+        app = platform.app;
+        browser = platform.browser;
 
         String admin = app.token("admin", ADMIN_PASSWORD);
         app.api("POST", "/api/v1/tenants", admin, "{\"slug\":\"" + TENANT + "\",\"displayName\":\"Spy Co\"}");
@@ -118,11 +119,8 @@ class AppsSiteBrowserIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (app != null) {
-            app.close();
+        if (platform != null) {
+            platform.close();
         }
     }
 

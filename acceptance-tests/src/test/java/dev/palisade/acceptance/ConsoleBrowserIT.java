@@ -34,6 +34,7 @@ class ConsoleBrowserIT {
     @TempDir
     static Path dataDir;
 
+    private static BrowserApp platform;
     private static PalisadeProcess app;
     private static Browser browser;
     private static final HttpClient http = HttpClient.newHttpClient();
@@ -41,18 +42,15 @@ class ConsoleBrowserIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Browser.assumeAvailable();
-        app = PalisadeProcess.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD));
-        browser = Browser.open(app.baseUrl());
+        platform = BrowserApp.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD));
+        app = platform.app;
+        browser = platform.browser;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (app != null) {
-            app.close();
+        if (platform != null) {
+            platform.close();
         }
     }
 

@@ -47,6 +47,7 @@ class TenantCodeBrowserIT {
     @TempDir
     static Path work;
 
+    private static BrowserApp platform;
     private static PalisadeProcess app;
     private static Browser browser;
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -54,19 +55,16 @@ class TenantCodeBrowserIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Browser.assumeAvailable();
         org.junit.jupiter.api.Assumptions.assumeTrue(Host.runsAsRoot(), "services run in the ptrace sandbox, which needs root");
-        app = PalisadeProcess.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD));
-        browser = Browser.open(app.baseUrl());
+        platform = BrowserApp.start(dataDir, Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD));
+        app = platform.app;
+        browser = platform.browser;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (app != null) {
-            app.close();
+        if (platform != null) {
+            platform.close();
         }
     }
 

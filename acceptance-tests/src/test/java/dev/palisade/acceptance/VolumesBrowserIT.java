@@ -56,6 +56,7 @@ class VolumesBrowserIT {
     @TempDir
     static Path dataDir;
 
+    private static BrowserApp platform;
     private static PalisadeProcess app;
     private static Browser browser;
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -63,19 +64,16 @@ class VolumesBrowserIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Browser.assumeAvailable();
         org.junit.jupiter.api.Assumptions.assumeTrue(Host.runsAsRoot(), "volumes are loop-mounted, which needs root");
-        app = PalisadeProcess.start(dataDir, ENV);
-        browser = Browser.open(app.baseUrl());
+        platform = BrowserApp.start(dataDir, ENV);
+        app = platform.app;
+        browser = platform.browser;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (browser != null) {
-            browser.close();
-        }
-        if (app != null) {
-            app.close();
+        if (platform != null) {
+            platform.close();
         }
     }
 

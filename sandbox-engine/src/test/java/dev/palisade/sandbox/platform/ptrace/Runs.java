@@ -61,13 +61,26 @@ final class Runs {
             } catch (IOException ignored) {
                 // the program may not read its stdin
             }
-            SandboxResult r = s.await(Duration.ofSeconds(60)).orElseThrow(() -> new AssertionError("sandbox did not end in 60 s"));
+            SandboxResult r = s.await(Duration.ofSeconds(60))
+                    .orElseThrow(() -> new AssertionError("sandbox did not end in 60 s; the engine's threads:\n" + threadDump()));
             o.join(5000);
             e.join(5000);
             return new Outcome(r, r.shellStatus(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } catch (InterruptedException ex) {
             throw new AssertionError(ex);
         }
+    }
+
+    /** Every thread's stack, so that a sandbox that does not end says where the engine waits. */
+    static String threadDump() {
+        StringBuilder b = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            b.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+            for (StackTraceElement f : stack) {
+                b.append("    at ").append(f).append('\n');
+            }
+        });
+        return b.toString();
     }
 
     private static Thread drain(InputStream in, ByteArrayOutputStream to) {
