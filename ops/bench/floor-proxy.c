@@ -25,7 +25,7 @@
 static int listener;
 static struct sockaddr_in target;
 
-// as LeanIngress: a thread done with its connection goes back to accept() while fewer than two
+// as the hand-written ingress port did before Netty: a thread done with its connection goes back to accept() while fewer than two
 // wait there, else parks; the thread that leaves accept() last calls the most recently parked one
 struct waiter {
     pthread_cond_t called;
