@@ -181,10 +181,11 @@ public class WorkloadRunner {
                 artifactNote = "; artifacts not kept: " + e.getMessage();
             }
             Outcome outcome = outcome(run, result, sink, artifacts, artifactNote);
+            // before the end is visible: whoever sees the workload ended sees every refusal it met
+            refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sb);
             if (store.finish(c.id(), node, c.attempt(), outcome)) {
                 metrics.finished(c.tenantSlug(), outcome.state(), result);
                 recordSecurityEvents(c, result);
-                refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sb);
             } else {
                 log.warn("Workload {} finished on {} after its lease was lost; its result is dropped", c.id(), node);
             }
