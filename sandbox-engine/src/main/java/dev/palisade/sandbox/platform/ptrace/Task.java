@@ -23,6 +23,8 @@ final class Task {
     Stage stage;
     /** Stopped before its parent's fork event told us what it is: resumed once we know. */
     boolean held;
+    /** Known from its parent's event, its first stop (PTRACE_EVENT_STOP with SIGSTOP) not seen yet: not a group-stop. */
+    boolean starting;
     /** A clone it made was let through and its child is not reported yet. */
     boolean pendingClone;
 

@@ -282,7 +282,11 @@ final class Tracer {
                     if (t.held) {
                         continue;
                     }
-                    if (isStopSignal(sig)) {
+                    if (t.starting) {
+                        // a new task's first stop, after its parent's event: it runs, it was not stopped by a signal
+                        t.starting = false;
+                        resume(t, 0);
+                    } else if (isStopSignal(sig)) {
                         // a group-stop (SIGSTOP, SIGTSTP…): the task stays stopped, as natively, until SIGCONT
                         pt.resume(Ptrace.PTRACE_LISTEN, tid, 0);
                     } else {
@@ -411,6 +415,8 @@ final class Tracer {
         resume(parent, 0);
         if (wasHeld) {
             resume(c, 0);
+        } else {
+            c.starting = true;
         }
     }
 
