@@ -56,7 +56,6 @@ class VolumesBrowserIT {
     @TempDir
     static Path dataDir;
 
-    private static BrowserApp platform;
     private static PalisadeProcess app;
     private static Browser browser;
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -65,15 +64,19 @@ class VolumesBrowserIT {
     @BeforeAll
     static void start() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Host.runsAsRoot(), "volumes are loop-mounted, which needs root");
-        platform = BrowserApp.start(dataDir, ENV);
-        app = platform.app;
-        browser = platform.browser;
+        Browser.assumeAvailable();
+        app = PalisadeProcess.start(dataDir, ENV);
+        browser = Browser.open(app.baseUrl());
     }
 
+    // not BrowserApp: the test restarts the platform and reopens the browser, so these close what runs last
     @AfterAll
     static void stop() throws Exception {
-        if (platform != null) {
-            platform.close();
+        if (browser != null) {
+            browser.close();
+        }
+        if (app != null) {
+            app.close();
         }
     }
 
