@@ -15,7 +15,6 @@ import java.util.List;
 final class ArgumentFilter {
 
     /** Offset of {@code seccomp_data.args[0]}; each argument is 8 bytes, the low word first (little-endian). */
-    private static final int OFF_ARGS = 16;
 
     private ArgumentFilter() {
     }
@@ -27,7 +26,7 @@ final class ArgumentFilter {
         if (values.length > 250) {
             throw new IllegalStateException("too many values for one jump table: " + check);
         }
-        p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, OFF_ARGS + 8 * check.argument()));
+        p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8 * check.argument()));
         for (int i = 0; i < values.length; i++) {
             // on a match, jump over the remaining comparisons and the TRACE return to the ALLOW one
             int toAllow = values.length - 1 - i + 1;

@@ -6,14 +6,12 @@ import java.nio.ByteOrder;
 /**
  * Runs a compiled seccomp-bpf program on a call, as the kernel would: the instructions our
  * compiler emits (absolute word loads of {@code seccomp_data}, {@code JEQ}/{@code JGE}/{@code JSET}
- * with a constant, {@code JA}, {@code RET} of a constant). It reads the filter's bytes, not the
+ * with a constant, {@code SeccompFilter.JA}, {@code RET} of a constant). It reads the filter's bytes, not the
  * table, so what it says is what the kernel gets. Also notes whether the path taken read an
  * argument register: a call allowed without reading one reaches the host with free arguments.
  */
 final class FilterInterpreter {
 
-    private static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
-    private static final int OFF_ARGS = 16;
 
     /** The filter's answer for one call and whether it looked at any argument to give it. */
     record Verdict(int action, boolean readArguments) {
@@ -36,7 +34,7 @@ final class FilterInterpreter {
         ByteBuffer data = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
         data.putInt(0, nr).putInt(4, arch);
         for (int i = 0; i < 6 && i < args.length; i++) {
-            data.putLong(OFF_ARGS + 8 * i, args[i]);
+            data.putLong(SeccompFilter.OFF_ARGS + 8 * i, args[i]);
         }
         ByteBuffer p = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
         int n = program.length / 8;
@@ -47,16 +45,16 @@ final class FilterInterpreter {
             int jt = p.get(pc * 8 + 2) & 0xff, jf = p.get(pc * 8 + 3) & 0xff;
             int k = p.getInt(pc * 8 + 4);
             switch (code) {
-                case LD_W_ABS -> {
+                case SeccompFilter.LD_W_ABS -> {
                     a = data.getInt(k);
-                    readArgs |= k >= OFF_ARGS;
+                    readArgs |= k >= SeccompFilter.OFF_ARGS;
                     pc++;
                 }
-                case JEQ_K -> pc += 1 + (a == k ? jt : jf);
-                case JGE_K -> pc += 1 + (Integer.compareUnsigned(a, k) >= 0 ? jt : jf);
-                case JSET_K -> pc += 1 + ((a & k) != 0 ? jt : jf);
-                case JA -> pc += 1 + k;
-                case RET_K -> {
+                case SeccompFilter.JEQ_K -> pc += 1 + (a == k ? jt : jf);
+                case SeccompFilter.JGE_K -> pc += 1 + (Integer.compareUnsigned(a, k) >= 0 ? jt : jf);
+                case SeccompFilter.JSET_K -> pc += 1 + ((a & k) != 0 ? jt : jf);
+                case SeccompFilter.JA -> pc += 1 + k;
+                case SeccompFilter.RET_K -> {
                     return new Verdict(k, readArgs);
                 }
                 default -> throw new IllegalStateException("instruction 0x" + Integer.toHexString(code) + " at " + pc + " not understood");

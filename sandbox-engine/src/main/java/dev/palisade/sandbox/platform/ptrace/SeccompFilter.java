@@ -30,7 +30,8 @@ final class SeccompFilter {
     static final int AUDIT_ARCH_X86_64 = 0xC000003E;
     static final int RET_KILL_PROCESS = 0x80000000, RET_TRACE = 0x7ff00000, RET_ALLOW = 0x7fff0000;
     static final int LD_W_ABS = 0x20, JEQ_K = 0x15, JGE_K = 0x35, JSET_K = 0x45, JA = 0x05, RET_K = 0x06;
-    private static final int OFF_NR = 0, OFF_ARCH = 4;
+    /** Offsets in {@code struct seccomp_data}: the call number, the architecture, the six argument registers. */
+    static final int OFF_NR = 0, OFF_ARCH = 4, OFF_ARGS = 16;
 
     record Insn(int code, int jt, int jf, int k) {
     }

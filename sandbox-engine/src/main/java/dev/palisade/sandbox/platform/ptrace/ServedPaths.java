@@ -24,7 +24,6 @@ final class ServedPaths {
     static final int FIRST_VERDICT = 2, NOTIFY = 2, NOTIFY_UNLESS_EMPTY_PATH_ARG2 = 4, NOTIFY_UNLESS_EMPTY_PATH_ARG3 = 5,
             NOTIFY_UNLESS_NULL_PATH = 6;
     private static final int NEWFSTATAT = 262, STATX = 332, UTIMENSAT = 280;
-    private static final int OFF_ARGS = 16;
 
     private ServedPaths() {
     }
@@ -51,16 +50,16 @@ final class ServedPaths {
         }
         if (verdict == NOTIFY_UNLESS_NULL_PATH) {
             // utimensat(fd, NULL, times, 0) is futimens(fd): no path at all
-            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, OFF_ARGS + 8));
+            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8));
             p.add(new SeccompFilter.Insn(SeccompFilter.JEQ_K, 0, 3, 0));
-            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, OFF_ARGS + 12));
+            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 12));
             p.add(new SeccompFilter.Insn(SeccompFilter.JEQ_K, 0, 1, 0));
             p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompFilter.RET_ALLOW));
             p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompListener.RET_USER_NOTIF));
             return;
         }
         int arg = verdict == NOTIFY_UNLESS_EMPTY_PATH_ARG2 ? 2 : 3;
-        p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, OFF_ARGS + 8 * arg)); // low 32 bits (little-endian)
+        p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8 * arg)); // low 32 bits (little-endian)
         p.add(new SeccompFilter.Insn(SeccompFilter.JSET_K, 0, 1, OpenFlags.AT_EMPTY_PATH));
         p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompFilter.RET_ALLOW));
         p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompListener.RET_USER_NOTIF));

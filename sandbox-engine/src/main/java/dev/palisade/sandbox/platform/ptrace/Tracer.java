@@ -103,6 +103,13 @@ final class Tracer {
 
     // ------------------------------------------------------------------ start
 
+    /** The sandbox's CPUs: the tracer and its tasks run there, and its /proc views show them. */
+    private void placeOn(int[] cpus) {
+        runOn(cpus);
+        procViews = ProcViews.write(spec, cpus);
+        mounts.procViews(procViews);
+    }
+
     /**
      * Takes over a stub that {@link StubPool} spawned, stopped and seized on this same thread:
      * plans the filesystem, puts the stub into the sandbox's cgroup, applies the rlimits, and lets
@@ -116,9 +123,7 @@ final class Tracer {
         mark("planned");
         cgroup = Cgroup.create(spec.limits());
         cgroup.add(pid);
-        runOn(cpus);
-        procViews = ProcViews.write(spec, cpus);
-        mounts.procViews(procViews);
+        placeOn(cpus);
         mark("cgroup");
         applyRlimits(pid);
         Posix.kill(pid, Signal.SIGCONT);
@@ -188,9 +193,7 @@ final class Tracer {
         cgroup = p.cgroup();
         cgroup.configure(spec.limits());
         mark("cgroup");
-        runOn(cpus);
-        procViews = ProcViews.write(spec, cpus);
-        mounts.procViews(procViews);
+        placeOn(cpus);
         applyRlimits(p.pid());
         mounts.forSpec(p.atFork());
         mark("spec mounts");
