@@ -256,16 +256,22 @@ final class Tracer {
                 gone(tid, st);
                 continue;
             }
-            Task t = tasks.get(tid);
-            if (t == null) {
-                // a new task whose parent's event we have not seen yet: hold it until we know it
-                t = new Task(tid, Task.Stage.RUNNING);
-                t.held = true;
-                tasks.put(tid, t);
-                continue;
-            }
             int event = Ptrace.event(st);
             int sig = Ptrace.stopSig(st);
+            Task t = tasks.get(tid);
+            if (t == null) {
+                t = new Task(tid, Task.Stage.RUNNING);
+                tasks.put(tid, t);
+                if (event == Ptrace.PTRACE_EVENT_STOP && (initPid == 0 || calls.pendingTasks() > 0)) {
+                    // a new task's first stop, before its parent's event: hold it until we know what it is
+                    t.held = true;
+                    continue;
+                }
+                // Killed before its first stop, its first report is its exit: it must go on to die, or
+                // the namespace's init waits for it for ever (and so would we). With no clone pending,
+                // its parent died before reporting it: it runs as an orphan of init.
+                t.starting = event == Ptrace.PTRACE_EVENT_STOP;
+            }
             switch (event) {
                 case Ptrace.PTRACE_EVENT_SECCOMP -> onSeccomp(t);
                 case Ptrace.PTRACE_EVENT_FORK, Ptrace.PTRACE_EVENT_VFORK, Ptrace.PTRACE_EVENT_CLONE -> onNewTask(t, event);
@@ -371,12 +377,30 @@ final class Tracer {
                 outcome.limitSignals.merge(s, 1, Integer::sum);
             }
         }
+        if (t != null && t.pendingClone) {
+            // killed between its clone and the clone's report: the report never comes, so its
+            // child, held for it, would stay stopped, and the clone would stay counted for good
+            calls.cloneReported(t);
+            if (calls.pendingTasks() == 0) {
+                releaseHeld();
+            }
+        }
         if (t != null && t.tid == t.tgid) {
             // orphans are reparented to the sandbox's init
             for (Task o : tasks.values()) {
                 if (o.parentTgid == t.tgid) {
                     o.parentTgid = initPid;
                 }
+            }
+        }
+    }
+
+    /** Lets every held task run: no clone is left whose report could still tell what they are. */
+    private void releaseHeld() {
+        for (Task h : tasks.values()) {
+            if (h.held) {
+                h.held = false;
+                resume(h, 0);
             }
         }
     }
