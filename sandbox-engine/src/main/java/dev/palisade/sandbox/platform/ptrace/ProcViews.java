@@ -44,6 +44,19 @@ final class ProcViews {
     private ProcViews() {
     }
 
+    /** The host's /proc/cpuinfo, read once: it does not change while the engine runs, and it is long. */
+    private static final class HostCpuinfo {
+        static final String TEXT = read();
+
+        private static String read() {
+            try {
+                return Files.readString(Path.of("/proc/cpuinfo"));
+            } catch (IOException e) {
+                return "";
+            }
+        }
+    }
+
     static {
         removeStale();
     }
@@ -72,7 +85,7 @@ final class ProcViews {
     static Views write(SandboxSpec spec, int[] cpus) {
         Map<String, String> files = new LinkedHashMap<>();
         try {
-            files.put("cpuinfo", cpuinfo(Files.readString(Path.of("/proc/cpuinfo")), cpus));
+            files.put("cpuinfo", cpuinfo(HostCpuinfo.TEXT, cpus));
             files.put("stat", stat(Files.readString(Path.of("/proc/stat")), cpus));
             if (spec.limits().memoryBytes() > 0) {
                 files.put("meminfo", meminfo(spec.limits().memoryBytes()));
