@@ -20,7 +20,7 @@ create table tenant_database (
     constraint tenant_database_name_uk unique (tenant_id, name),
     constraint tenant_database_db_name_uk unique (db_name),
     constraint tenant_database_secret_uk unique (tenant_id, secret_name),
-    constraint tenant_database_name_ck check (name ~ '^[a-z][a-z0-9_]{0,39}$'),
+    constraint tenant_database_name_ck check (name ~ '^[a-z]([a-z0-9_-]{0,38}[a-z0-9])?$'),
     constraint tenant_database_size_ck check (size_bytes > 0),
     constraint tenant_database_limit_ck check (connection_limit > 0 and statement_timeout_ms > 0)
 );

@@ -1,7 +1,6 @@
 package dev.palisade.platform.tenantdb;
 
 import dev.palisade.model.ConflictException;
-import dev.palisade.model.NotFoundException;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.database.DatabaseActions;
 import dev.palisade.web.support.CurrentUser;
@@ -54,7 +53,8 @@ class ConsoleDatabaseActions implements DatabaseActions {
             api.delete(Caller.of(me), me.tenantSlug(), name);
         } catch (ErrorResponseException e) {
             throw new Refused(detail(e.getBody()));
-        } catch (ConflictException | NotFoundException e) {
+        } catch (ConflictException e) {
+            // a database the tenant does not have (another tenant's name among them) stays not found: 404
             throw new Refused(e.getMessage());
         }
     }

@@ -8,7 +8,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The size bound of tenants' databases, as a recurring db-scheduler task: one instance at a time,
- * every {@code palisade.tenant-databases.check-interval}, {@link TenantDatabases#checkSizes()}.
+ * every {@code palisade.tenant-databases.check-interval}, {@link TenantDatabases#checkSizes()}; and
+ * the databases of deleted tenants dropped ({@link TenantDatabases#sweepDeletedTenants()}).
  */
 @Configuration(proxyBeanMethods = false)
 class DatabaseSizeCheck {
@@ -18,6 +19,9 @@ class DatabaseSizeCheck {
     @Bean
     RecurringTask<Void> tenantDatabaseSizeCheck(TenantDatabases databases, TenantDatabaseProperties properties) {
         return Tasks.recurring(TASK, Schedules.fixedDelay(properties.checkInterval()))
-                .execute((instance, context) -> databases.checkSizes());
+                .execute((instance, context) -> {
+                    databases.checkSizes();
+                    databases.sweepDeletedTenants();
+                });
     }
 }

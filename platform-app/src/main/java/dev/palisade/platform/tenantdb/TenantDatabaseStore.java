@@ -22,7 +22,7 @@ import org.springframework.stereotype.Component;
 public class TenantDatabaseStore {
 
     /** A database's name as its tenant knows it. */
-    public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
+    public static final Pattern NAME = Pattern.compile("[a-z]([a-z0-9_-]{0,38}[a-z0-9])?");
 
     private final JdbcClient jdbc;
     private final AuditLog audit;
@@ -92,10 +92,6 @@ public class TenantDatabaseStore {
                 .query(Integer.class).single();
     }
 
-    public boolean any() {
-        return jdbc.sql("select exists (select 1 from tenant_database)").query(Boolean.class).single();
-    }
-
     public boolean any(long tenantId) {
         return jdbc.sql("select exists (select 1 from tenant_database where tenant_id = :tenant)").param("tenant", tenantId)
                 .query(Boolean.class).single();
@@ -104,6 +100,11 @@ public class TenantDatabaseStore {
     public Optional<Database> find(long tenantId, String name) {
         return jdbc.sql("select " + COLUMNS + " from tenant_database where tenant_id = :tenant and name = :name")
                 .param("tenant", tenantId).param("name", name).query(TenantDatabaseStore::row).optional();
+    }
+
+    /** Every tenant's id (to tell which databases on the server belong to no tenant any more). */
+    public List<Long> tenantIds() {
+        return jdbc.sql("select id from tenant").query(Long.class).list();
     }
 
     public String slug(long tenantId) {

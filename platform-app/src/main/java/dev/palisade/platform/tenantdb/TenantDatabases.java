@@ -20,8 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -113,7 +111,7 @@ public class TenantDatabases {
     }
 
     private static String ident(String dbName) {
-        if (!dbName.matches("t\\d+_[a-z][a-z0-9_]*")) {
+        if (!dbName.matches("t\\d+_[a-z][a-z0-9_-]*")) {
             throw new IllegalArgumentException("not a tenant database name: " + dbName);
         }
         return "\"" + dbName + "\"";
@@ -171,11 +169,13 @@ public class TenantDatabases {
      * Compares every database's size with its bound: past it, the database becomes read-only (its
      * default) and its sessions end, the tenant is told (webhook event {@code database.read_only},
      * audit {@code database.read_only}); past it by {@link #HARD_MARGIN} its role may no longer log
-     * in; back under it (a larger bound), writable again. Returns how many databases changed.
+     * in; back under it (a larger bound), writable again. Returns how many databases changed. Nothing
+     * while this node does not run the embedded server.
      */
     public int checkSizes() {
         List<Database> all = store.all();
-        if (all.isEmpty()) {
+        // the embedded server is checked by the node that runs it
+        if (all.isEmpty() || !server.running()) {
             return 0;
         }
         Map<String, Long> sizes = new HashMap<>();
@@ -218,6 +218,41 @@ public class TenantDatabases {
         }
     }
 
+    /**
+     * Drops the databases and roles of tenants that were deleted (a tenant's rows go with it, its
+     * databases on the server stay until this runs). Only names of this platform's making
+     * ({@code t<id>_<name>}, a database and its role) whose tenant id no longer exists are touched.
+     * Returns how many were dropped; nothing while this node does not run the embedded server.
+     */
+    public int sweepDeletedTenants() {
+        if (!server.running()) {
+            return 0;
+        }
+        List<Long> tenants = store.tenantIds();
+        int dropped = 0;
+        try (Connection c = server.admin(); Statement s = c.createStatement()) {
+            List<String> names = new java.util.ArrayList<>();
+            try (ResultSet rs = s.executeQuery("select d.datname from pg_database d join pg_roles r on r.rolname = d.datname "
+                    + "where d.datname ~ '^t[0-9]+_[a-z]'")) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            for (String name : names) {
+                long tenant = Long.parseLong(name.substring(1, name.indexOf('_')));
+                if (!tenants.contains(tenant)) {
+                    s.execute("drop database if exists " + ident(name) + " with (force)");
+                    s.execute("drop role if exists " + ident(name));
+                    log.info("Dropped tenant database {}: its tenant was deleted", name);
+                    dropped++;
+                }
+            }
+        } catch (SQLException e) {
+            log.warn("Databases of deleted tenants not swept: {}", e.getMessage());
+        }
+        return dropped;
+    }
+
     /** Sets the database's read-only default and its role's login to what its size calls for; idempotent. */
     private void enforce(Connection c, Database d, boolean readOnly, boolean locked) throws SQLException {
         String id = ident(d.dbName());
@@ -252,13 +287,5 @@ public class TenantDatabases {
             return List.of();
         }
         return server.sandboxDestination().map(List::of).orElse(List.of());
-    }
-
-    /** At start: a platform whose tenants have databases starts their server now, not at first use. */
-    @EventListener(ApplicationReadyEvent.class)
-    void startWhenNeeded() {
-        if (store.any()) {
-            server.start();
-        }
     }
 }

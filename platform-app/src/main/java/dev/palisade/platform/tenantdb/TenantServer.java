@@ -23,6 +23,8 @@ import java.util.Properties;
 import org.postgresql.Driver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 import org.springframework.util.StringUtils;
 
@@ -90,6 +92,23 @@ public class TenantServer {
         }
     }
 
+    /**
+     * At start: the node that made the embedded cluster (its data directory exists) starts it
+     * again now, not at first use, so that its tenants' programs reach their databases at once. A
+     * failure is logged, not fatal: the platform serves everything else, and the next use retries.
+     */
+    @EventListener(ApplicationReadyEvent.class)
+    void startIfMade() {
+        if (properties.external() || !Files.isDirectory(dataDir.resolve(CLUSTER))) {
+            return;
+        }
+        try {
+            start();
+        } catch (RuntimeException e) {
+            log.error("The tenant database server did not start: {}", e.getMessage());
+        }
+    }
+
     /** The embedded cluster's port: configured, or chosen once and kept, since connection strings name it. */
     private int keptPort() throws IOException {
         if (properties.port() > 0) {
@@ -117,6 +136,8 @@ public class TenantServer {
                 "host    all       postgres  127.0.0.1/32   scram-sha-256",
                 "host    all       postgres  all            reject",
                 "host    sameuser  all       127.0.0.1/32   scram-sha-256",
+                "# a restore's throw-away member of a database's role, from this node",
+                "host    samerole  all       127.0.0.1/32   scram-sha-256",
                 "host    sameuser  all       " + subnet + "  scram-sha-256",
                 ""), StandardCharsets.UTF_8);
     }
@@ -157,6 +178,17 @@ public class TenantServer {
 
     private String adminPassword() {
         return properties.external() ? properties.password() : cluster.password();
+    }
+
+    /** How this node logs in as someone: for client tools ({@code pg_dump}), which take no JDBC URL. */
+    public record Login(String host, int port, String user, String password) {
+    }
+
+    /** The administrator's login as this node reaches the server. */
+    public Login adminLogin() {
+        start();
+        Properties p = Driver.parseURL(jdbcUrl("postgres"), null);
+        return new Login(p.getProperty("PGHOST"), Integer.parseInt(p.getProperty("PGPORT")), adminUser(), adminPassword());
     }
 
     /** Where tenants' programs reach their databases. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -185,6 +187,17 @@ class TenantDatabaseApiTests extends ApiTestSupport {
                 .isInstanceOf(SQLException.class).hasMessageContaining("password authentication failed");
         // and the other tenant sees none of it through the API
         mvc.perform(as(otherAdmin, get("/api/v1/tenants/" + tenant + "/databases"))).andExpect(status().isNotFound());
+        // a deleted tenant's database goes with the next sweep, and only its own
+        try (Connection c = theirs.connect()) {
+            assertThat(c.isValid(5)).isTrue();
+        }
+        mvc.perform(as(admin, delete("/api/v1/tenants/" + other))).andExpect(status().isNoContent());
+        made.removeIf(m -> m[0].equals(other));
+        assertThat(databases.sweepDeletedTenants()).isEqualTo(1);
+        assertThatThrownBy(() -> theirs.connect().close()).isInstanceOf(SQLException.class);
+        try (Connection c = url.connect()) {
+            assertThat(c.isValid(5)).isTrue();
+        }
 
         // deleted: its data, role and secret go with it
         mvc.perform(as(tenantAdmin, delete("/api/v1/tenants/" + tenant + "/databases/main")))
@@ -309,6 +322,69 @@ class TenantDatabaseApiTests extends ApiTestSupport {
             var rs = s.executeQuery("select count(*) from note");
             rs.next();
             assertThat(rs.getInt(1)).as("only the tenant's own job wrote").isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aDatabaseIsBackedUpAndRestoredThroughTheApiOrTheRefusalSaysExactlyWhy() throws Exception {
+        create(tenantAdmin, tenant, "{\"name\":\"kept\",\"secretName\":\"KEPT_DB\"}");
+        Url url = databaseUrl(tenantAdmin, tenant, "KEPT_DB");
+        int serverMajor;
+        try (Connection c = url.connect(); Statement s = c.createStatement()) {
+            s.execute("create table note (body text)");
+            s.execute("insert into note values ('a'), ('b'), ('c')");
+            var rs = s.executeQuery("show server_version_num");
+            rs.next();
+            serverMajor = Integer.parseInt(rs.getString(1)) / 10000;
+        }
+        String member = userToken(admin, tenant, unique("dev"), "TENANT_MEMBER");
+        mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/databases/kept/dump"))).andExpect(status().isForbidden());
+
+        // what pg_restore cannot read is refused and loses nothing
+        mvc.perform(as(tenantAdmin, put("/api/v1/tenants/" + tenant + "/databases/kept/dump"))
+                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content("not an archive".getBytes()))
+                .andExpect(status().isBadRequest())
+                .andExpect(content().contentTypeCompatibleWith("application/problem+json"))
+                .andExpect(jsonPath("$.errors[0].message").value(org.hamcrest.Matchers.containsString("pg_restore")));
+        assertThat(rows(url)).isEqualTo(3);
+        assertThat(jdbc.queryForObject("select count(*) from pg_roles where rolname like 'restore_%'", Integer.class))
+                .as("checked on the platform's database: nothing there").isZero();
+
+        var pgDump = DatabaseDumps.find("pg_dump");
+        if (pgDump.isEmpty() || pgDump.get().major() < serverMajor) {
+            // the embedded binaries have no pg_dump, and an older one refuses the server: said as it is
+            mvc.perform(as(tenantAdmin, get("/api/v1/tenants/" + tenant + "/databases/kept/dump")))
+                    .andExpect(status().isConflict())
+                    .andExpect(content().contentTypeCompatibleWith("application/problem+json"))
+                    .andExpect(jsonPath("$.detail").value(org.hamcrest.Matchers.allOf(
+                            org.hamcrest.Matchers.containsString("PostgreSQL " + serverMajor),
+                            org.hamcrest.Matchers.containsString("postgresql-client-" + serverMajor),
+                            org.hamcrest.Matchers.containsString("only initdb, pg_ctl and postgres"))));
+            return;
+        }
+        byte[] archive = mvc.perform(as(tenantAdmin, get("/api/v1/tenants/" + tenant + "/databases/kept/dump")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
+        assertThat(new String(archive, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        try (Connection c = url.connect(); Statement s = c.createStatement()) {
+            s.execute("delete from note");
+            s.execute("create table stray (x int)");
+        }
+        mvc.perform(as(tenantAdmin, put("/api/v1/tenants/" + tenant + "/databases/kept/dump"))
+                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content(archive))
+                .andExpect(status().isOk()).andExpect(jsonPath("$.bytes").value(archive.length));
+        assertThat(rows(url)).isEqualTo(3);
+        try (Connection c = url.connect(); Statement s = c.createStatement()) {
+            var rs = s.executeQuery("select tableowner from pg_tables where tablename = 'note'");
+            rs.next();
+            assertThat(rs.getString(1)).as("restored as the database's own role").isEqualTo(url.user());
+        }
+    }
+
+    private static int rows(Url url) throws SQLException {
+        try (Connection c = url.connect(); Statement s = c.createStatement()) {
+            var rs = s.executeQuery("select count(*) from note");
+            rs.next();
+            return rs.getInt(1);
         }
     }
 }
