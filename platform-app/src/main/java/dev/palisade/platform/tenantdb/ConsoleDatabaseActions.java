@@ -1,6 +1,7 @@
 package dev.palisade.platform.tenantdb;
 
 import dev.palisade.model.ConflictException;
+import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.database.DatabaseActions;
 import dev.palisade.web.support.CurrentUser;
@@ -27,7 +28,7 @@ class ConsoleDatabaseActions implements DatabaseActions {
     public List<Row> list(CurrentUser me) {
         return api.list(Caller.of(me), me.tenantSlug()).stream()
                 .map(d -> new Row(d.name(), d.database(), d.secretName(), d.sizeBytes(), d.usedBytes(), d.state(),
-                        d.connectionLimit(), d.statementTimeoutMs(), d.createdAt(), d.createdBy()))
+                        d.connectionLimit(), d.statementTimeoutMs(), d.checkedAt(), d.createdAt(), d.createdBy()))
                 .toList();
     }
 
@@ -38,7 +39,7 @@ class ConsoleDatabaseActions implements DatabaseActions {
             answer = api.create(Caller.of(me), me.tenantSlug(),
                     new TenantDatabaseController.NewDatabase(name, sizeBytes, null, null, secretName));
         } catch (ErrorResponseException e) {
-            throw new Refused(detail(e.getBody()));
+            throw new Refused(ApiProblems.detail(e.getBody()));
         } catch (ConflictException e) {
             throw new Refused(e.getMessage());
         }
@@ -52,16 +53,10 @@ class ConsoleDatabaseActions implements DatabaseActions {
         try {
             api.delete(Caller.of(me), me.tenantSlug(), name);
         } catch (ErrorResponseException e) {
-            throw new Refused(detail(e.getBody()));
+            throw new Refused(ApiProblems.detail(e.getBody()));
         } catch (ConflictException e) {
             // a database the tenant does not have (another tenant's name among them) stays not found: 404
             throw new Refused(e.getMessage());
         }
-    }
-
-    /** A problem's detail, with the field it is about when it names one. */
-    private static String detail(ProblemDetail p) {
-        Object errors = p.getProperties() == null ? null : p.getProperties().get("errors");
-        return errors != null ? String.valueOf(errors) : String.valueOf(p.getDetail());
     }
 }

@@ -9,7 +9,7 @@ public interface DatabaseActions {
 
     /** What the page shows of a database. */
     record Row(String name, String database, String secretName, long sizeBytes, long usedBytes, String state,
-            int connectionLimit, long statementTimeoutMs, Instant createdAt, String createdBy) {
+            int connectionLimit, long statementTimeoutMs, Instant checkedAt, Instant createdAt, String createdBy) {
     }
 
     /** The platform refused (not a tenant admin, a bad name, over quota, in use…); the message says why. */
