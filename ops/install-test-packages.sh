@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 # Packages the tests use: gcc/musl to build test programs, busybox-static for the KVM
 # platform's applet tests, python3 for workload tests, Chromium + driver for browser tests,
-# psql to knock on the embedded PostgreSQL as another local account, mkfs.ext4 and mount for volumes,
+# psql to knock on the embedded PostgreSQL as another local account, python3-psycopg for the web apps
+# that use a tenant database, mkfs.ext4 and mount for volumes,
 # git and procps (free) for the sandbox's behaviour tests, nftables and iproute2 for the egress
 # network policy (its tests build a pretend internet in network namespaces), curl (HTTP/2) and
 # openssl for the ingress's TLS tests.
-TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 tar gzip git procps chromium chromium-driver postgresql-client e2fsprogs util-linux nftables iproute2
+TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 python3-psycopg tar gzip git procps chromium chromium-driver postgresql-client e2fsprogs util-linux nftables iproute2
   curl openssl)
 
 missing=()

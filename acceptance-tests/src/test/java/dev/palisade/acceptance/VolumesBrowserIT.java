@@ -18,11 +18,12 @@ import org.openqa.selenium.By;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A tenant keeps its service's files on a volume, against the packaged jar: it creates the volume
- * in the portal (a real headless Chromium), deploys a small python3 standard-library web app
- * through the API that writes notes to it, and its notes survive a stop and start, a redeploy
- * and a restart of the whole platform on the same data directory; the portal shows what mounts
- * the volume and how to mount one.
+ * A tenant keeps its service's files on a volume and its rows in its database, against the
+ * packaged jar: it creates the volume and the database in the portal (a real headless Chromium),
+ * deploys a small python3 web app (psycopg, Debian's) through the API that writes each note to
+ * both, given the database's {@code DATABASE_URL} secret and the egress network, and its notes
+ * survive a stop and start, a redeploy and a restart of the whole platform on the same data
+ * directory; the portal shows what mounts the volume, the database, and how to wire both.
  */
 class VolumesBrowserIT {
 
@@ -30,10 +31,16 @@ class VolumesBrowserIT {
     private static final String PASSWORD = "volumes-user-password";
     private static final Map<String, String> ENV = Map.of("PALISADE_ADMIN_PASSWORD", ADMIN_PASSWORD);
     private static final String SITE = "notes.hendricks.apps.localhost";
-    /** Stores the body of POST /NAME as the file NAME on the volume; GET / lists them as NAME=CONTENT. */
+    /**
+     * Stores the body of POST /NAME as the file NAME on the volume and as a row of its database; GET /
+     * lists the files as NAME=CONTENT, then the rows as row NAME=CONTENT.
+     */
     private static final String NOTES = """
-            import http.server, os, sys
+            import http.server, os, sys, psycopg
             D = '/srv/notes'
+            URL = os.environ['DATABASE_URL']
+            with psycopg.connect(URL) as c:
+                c.execute('create table if not exists note (name text primary key, body text)')
             class H(http.server.BaseHTTPRequestHandler):
                 def answer(self, code, text):
                     out = text.encode()
@@ -43,10 +50,17 @@ class VolumesBrowserIT {
                     self.wfile.write(out)
                 def do_GET(self):
                     names = sorted(n for n in os.listdir(D) if n != 'lost+found')
-                    self.answer(200, ''.join('%s=%s\\n' % (n, open(os.path.join(D, n)).read()) for n in names))
+                    with psycopg.connect(URL) as c:
+                        rows = c.execute('select name, body from note order by name').fetchall()
+                    self.answer(200, ''.join('%s=%s\\n' % (n, open(os.path.join(D, n)).read()) for n in names)
+                                + ''.join('row %s=%s\\n' % r for r in rows))
                 def do_POST(self):
-                    with open(os.path.join(D, os.path.basename(self.path)), 'wb') as f:
-                        f.write(self.rfile.read(int(self.headers['Content-Length'])))
+                    name = os.path.basename(self.path)
+                    body = self.rfile.read(int(self.headers['Content-Length']))
+                    with open(os.path.join(D, name), 'wb') as f:
+                        f.write(body)
+                    with psycopg.connect(URL) as c:
+                        c.execute('insert into note values (%s, %s)', (name, body.decode()))
                     self.answer(201, 'stored\\n')
                 def log_message(self, *a):
                     pass
@@ -97,20 +111,30 @@ class VolumesBrowserIT {
         assertThat(browser.text(By.id("volume-wiring"))).contains("\"volumes\"").contains("/data");
         browser.screenshot("volumes-01-created");
 
+        browser.get("/portal/databases");
+        browser.type(By.id("database-name"), "notes");
+        browser.type(By.id("database-size"), "64");
+        browser.submit(By.cssSelector("#database-create button[type=submit]"));
+        assertThat(browser.flash()).contains("Database notes created");
+        assertThat(browser.text(By.cssSelector("tr[data-database=notes]"))).contains("DATABASE_URL").contains("writable");
+        assertThat(browser.text(By.id("database-wiring"))).contains("\"DATABASE_URL\"").contains("\"egress\"");
+        browser.screenshot("databases-01-created");
+
         String token = app.token("richard", PASSWORD);
         String spec = json.writeValueAsString(Map.of("name", "notes", "port", 8000, "healthPath", "/", "platform", "ptrace",
-                "command", java.util.List.of("python3", "-c", NOTES),
+                "command", java.util.List.of("python3", "-c", NOTES), "network", "egress",
+                "secrets", java.util.List.of(Map.of("name", "DATABASE_URL", "env", "DATABASE_URL")),
                 "volumes", java.util.List.of(Map.of("volume", "notes", "path", "/srv/notes"))));
         assertThat(app.api("POST", "/api/v1/tenants/hendricks/services", token, spec).statusCode()).isEqualTo(201);
         awaitNotes("");
         assertThat(post("/first", "written before anything").statusCode()).isEqualTo(201);
-        assertThat(awaitNotes("first=")).isEqualTo("first=written before anything\n");
+        assertThat(awaitNotes("first=")).isEqualTo(notes("first=written before anything"));
 
         // a stop and a start
         app.api("POST", "/api/v1/tenants/hendricks/services/notes/stop", token, null);
         awaitService(token, b -> !b.contains("\"state\":\"RUNNING\"") && !b.contains("\"state\":\"QUEUED\""));
         assertThat(app.api("POST", "/api/v1/tenants/hendricks/services/notes/start", token, null).statusCode()).isEqualTo(201);
-        assertThat(awaitNotes("first=")).isEqualTo("first=written before anything\n");
+        assertThat(awaitNotes("first=")).isEqualTo(notes("first=written before anything"));
         assertThat(post("/second", "after a restart").statusCode()).isEqualTo(201);
 
         // a redeploy
@@ -118,7 +142,7 @@ class VolumesBrowserIT {
         assertThat(app.api("POST", "/api/v1/tenants/hendricks/services/notes/redeploy", token, null).statusCode())
                 .isEqualTo(201);
         awaitService(token, b -> !workload(b).equals(before) && b.contains("\"status\":\"HEALTHY\""));
-        assertThat(awaitNotes("second=")).isEqualTo("first=written before anything\nsecond=after a restart\n");
+        assertThat(awaitNotes("second=")).isEqualTo(notes("first=written before anything", "second=after a restart"));
         assertThat(post("/third", "after a redeploy").statusCode()).isEqualTo(201);
 
         browser.get("/portal/volumes");
@@ -131,12 +155,26 @@ class VolumesBrowserIT {
         app.close();
         app = PalisadeProcess.start(dataDir, ENV);
         assertThat(awaitNotes("third="))
-                .isEqualTo("first=written before anything\nsecond=after a restart\nthird=after a redeploy\n");
+                .isEqualTo(notes("first=written before anything", "second=after a restart", "third=after a redeploy"));
         browser = Browser.open(app.baseUrl());
         browser.login("richard", PASSWORD);
         browser.get("/portal/volumes");
         assertThat(browser.text(By.cssSelector("tr[data-volume=notes]"))).contains("ready").contains("service notes");
         browser.screenshot("volumes-03-after-platform-restart");
+        browser.get("/portal/databases");
+        assertThat(browser.text(By.cssSelector("tr[data-database=notes]"))).contains("writable");
+    }
+
+    /** What the app answers for these notes: each as a file on the volume, then as a row of the database. */
+    private static String notes(String... notes) {
+        StringBuilder b = new StringBuilder();
+        for (String n : notes) {
+            b.append(n).append('\n');
+        }
+        for (String n : notes) {
+            b.append("row ").append(n).append('\n');
+        }
+        return b.toString();
     }
 
     private static String workload(String service) {

@@ -16,6 +16,12 @@ public final class ApiProblems {
     private ApiProblems() {
     }
 
+    /** A problem as one line for a person (the portal's message): its field errors when it has them, else its detail. */
+    public static String detail(ProblemDetail p) {
+        Object errors = p.getProperties() == null ? null : p.getProperties().get("errors");
+        return errors != null ? String.valueOf(errors) : String.valueOf(p.getDetail());
+    }
+
     public static ErrorResponseException notFound(String detail) {
         return new ErrorResponseException(HttpStatus.NOT_FOUND, problem(HttpStatus.NOT_FOUND, detail), null);
     }

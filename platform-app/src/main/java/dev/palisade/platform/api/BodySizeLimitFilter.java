@@ -33,7 +33,13 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
         // tenant's image upload streams to disk, bounded by palisade.images.max-size; a volume's import streams
         // into the volume, bounded by its size
         return !request.getRequestURI().startsWith(request.getContextPath() + "/api/") || isMultipart(request)
-                || isImageUpload(request) || isVolumeImport(request);
+                || isImageUpload(request) || isVolumeImport(request) || isDatabaseRestore(request);
+    }
+
+    /** A database's restore streams into the database, bounded by its size bound's check. */
+    private static boolean isDatabaseRestore(HttpServletRequest request) {
+        return "PUT".equals(request.getMethod()) && request.getRequestURI()
+                .substring(request.getContextPath().length()).matches("/api/v1/tenants/[^/]+/databases/[^/]+/dump");
     }
 
     private static boolean isVolumeImport(HttpServletRequest request) {

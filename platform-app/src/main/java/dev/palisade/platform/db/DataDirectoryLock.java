@@ -22,7 +22,12 @@ final class DataDirectoryLock implements AutoCloseable {
     }
 
     static DataDirectoryLock acquire(Path dataDir) throws IOException {
-        Path file = dataDir.resolve("palisade.lock");
+        return acquire(dataDir, "palisade.lock");
+    }
+
+    /** Holds {@code <dataDir>/<fileName>}, or fails when another process holds it. */
+    static DataDirectoryLock acquire(Path dataDir, String fileName) throws IOException {
+        Path file = dataDir.resolve(fileName);
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = channel.tryLock();
         if (lock == null) {

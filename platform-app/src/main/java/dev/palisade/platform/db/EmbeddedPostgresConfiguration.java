@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +54,19 @@ class EmbeddedPostgresConfiguration {
      * password before anything else uses it.
      */
     static EmbeddedPostgres start(Path dataDir, EmbeddedPostgresPassword password) throws IOException {
-        Path pgData = dataDir.resolve("postgres");
+        return start(dataDir, "postgres", password, 0, Map.of());
+    }
+
+    /**
+     * Starts a server on {@code <dataDir>/<name>} with the binaries beside it, on {@code port}
+     * (0: any free one) with {@code serverConfig} over the library's defaults.
+     */
+    static EmbeddedPostgres start(Path dataDir, String name, EmbeddedPostgresPassword password, int port,
+            Map<String, String> serverConfig) throws IOException {
+        Path pgData = dataDir.resolve(name);
         LeftoverPostmaster.stop(pgData, Duration.ofSeconds(60));
         log.info("Starting embedded PostgreSQL with its data in {}", pgData);
-        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(pgData)
                 // keep the data across restarts; initdb runs only when the directory is new
                 .setCleanDataDirectory(false)
@@ -70,8 +80,12 @@ class EmbeddedPostgresConfiguration {
                 // stopped by this context's close (destroyMethod), after the dispatcher handed its
                 // runs back: a JVM shutdown hook of its own stopped it meanwhile, so the hand-back
                 // and the node's last write waited for a dead database (40 s, then gave up)
-                .setRegisterShutdownHook(false)
-                .start();
+                .setRegisterShutdownHook(false);
+        if (port > 0) {
+            builder.setPort(port);
+        }
+        serverConfig.forEach(builder::setServerConfig);
+        EmbeddedPostgres postgres = builder.start();
         try {
             password.enforce(postgres, pgData);
         } catch (IOException | RuntimeException e) {

@@ -32,12 +32,17 @@ record EmbeddedPostgresPassword(Path file, String value) {
 
     /** The password of the data directory, made now if it has none. */
     static EmbeddedPostgresPassword of(Path dataDir) throws IOException {
-        Path file = dataDir.resolve("postgres.password");
+        return of(dataDir, "postgres.password");
+    }
+
+    /** The password kept in {@code <dataDir>/<fileName>}, made now if there is none. */
+    static EmbeddedPostgresPassword of(Path dataDir, String fileName) throws IOException {
+        Path file = dataDir.resolve(fileName);
         if (!Files.exists(file)) {
             byte[] random = new byte[32];
             new SecureRandom().nextBytes(random);
             String made = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-            Path partial = Files.createTempFile(dataDir, "postgres.password", ".new",
+            Path partial = Files.createTempFile(dataDir, fileName, ".new",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(partial, made + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
             Files.move(partial, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -3,6 +3,7 @@ package dev.palisade.platform.egress;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.platform.api.ApiProblems;
+import dev.palisade.platform.tenantdb.TenantDatabases;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.egress.EgressRules;
 import java.util.ArrayList;
@@ -24,11 +25,13 @@ public class EgressAllowlist {
     private final JdbcClient jdbc;
     private final AuditLog audit;
     private final EgressProperties properties;
+    private final TenantDatabases databases;
 
-    EgressAllowlist(JdbcClient jdbc, AuditLog audit, EgressProperties properties) {
+    EgressAllowlist(JdbcClient jdbc, AuditLog audit, EgressProperties properties, TenantDatabases databases) {
         this.jdbc = jdbc;
         this.audit = audit;
         this.properties = properties;
+        this.databases = databases;
     }
 
     /** The tenant's entries in their canonical form, sorted. */
@@ -85,7 +88,9 @@ public class EgressAllowlist {
             return new Network(policy, null);
         }
         List<EgressRules.Destination> allow = list(tenantId).stream().map(EgressRules.Destination::parse).toList();
+        // the tenant's own database server, if it has a database, and nothing else of the node
         return new Network(policy, new EgressRules(allow, properties.resolvers(), properties.maxConnections(),
-                properties.newConnectionsPerSecond(), properties.bandwidth().toBytes()));
+                properties.newConnectionsPerSecond(), properties.bandwidth().toBytes(),
+                databases.sandboxServices(tenantId)));
     }
 }

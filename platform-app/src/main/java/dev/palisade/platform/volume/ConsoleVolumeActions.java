@@ -1,6 +1,7 @@
 package dev.palisade.platform.volume;
 
 import dev.palisade.model.ConflictException;
+import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.support.CurrentUser;
 import dev.palisade.web.volume.VolumeActions;
@@ -35,7 +36,7 @@ class ConsoleVolumeActions implements VolumeActions {
         try {
             answer = api.create(Caller.of(me), me.tenantSlug(), new VolumeController.NewVolume(name, sizeBytes));
         } catch (ErrorResponseException e) {
-            throw new Refused(detail(e.getBody()));
+            throw new Refused(ApiProblems.detail(e.getBody()));
         } catch (ConflictException e) {
             throw new Refused(e.getMessage());
         }
@@ -49,16 +50,10 @@ class ConsoleVolumeActions implements VolumeActions {
         try {
             api.delete(Caller.of(me), me.tenantSlug(), name);
         } catch (ErrorResponseException e) {
-            throw new Refused(detail(e.getBody()));
+            throw new Refused(ApiProblems.detail(e.getBody()));
         } catch (ConflictException e) {
             // a volume the tenant does not have (another tenant's name among them) stays not found: 404
             throw new Refused(e.getMessage());
         }
-    }
-
-    /** A problem's detail, with the field it is about when it names one. */
-    private static String detail(ProblemDetail p) {
-        Object errors = p.getProperties() == null ? null : p.getProperties().get("errors");
-        return errors != null ? String.valueOf(errors) : String.valueOf(p.getDetail());
     }
 }

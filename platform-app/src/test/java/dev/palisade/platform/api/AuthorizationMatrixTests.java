@@ -87,7 +87,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         /** a webhook of the tenant ({id}) whose URL refuses connections */
         WEBHOOK,
         /** a volume of the tenant ({name}) that no node holds yet: the first that mounts it makes it */
-        VOLUME
+        VOLUME,
+        /** a database of the tenant ({name}), as a row only: its drop on the server finds nothing to drop */
+        DATABASE
     }
 
     /**
@@ -129,6 +131,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
     static final String WORKLOAD_JSON = "{\"name\":\"{unique}\",\"image\":\"host\",\"command\":[\"/bin/true\"]}";
     static final String SECRET_JSON = "{\"value\":\"v2\"}";
     static final String VOLUME_JSON = "{\"name\":\"{unique}\",\"sizeBytes\":16777216}";
+    static final String DATABASE_JSON = "{\"name\":\"{unique}\",\"sizeBytes\":16777216,\"secretName\":\"{unique}\"}";
     static final String CRON_JOB_JSON = "{\"name\":\"{unique}\",\"cron\":\"0 3 * * *\",\"suspended\":true,"
             + "\"workload\":{\"command\":[\"/bin/true\"]}}";
     /** Nothing listens on the discard port of the loopback: a delivery fails at once and is retried later. */
@@ -218,6 +221,13 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("DELETE /api/v1/tenants/{tenant}/volumes/{name}", Obj.VOLUME, 403, 204, 204),
             api("GET /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 200, 200, 200),
             api("PUT /api/v1/tenants/{tenant}/volumes/{name}/archive", Obj.VOLUME, 403, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/databases", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/databases/{name}", Obj.DATABASE, 200, 200, 200),
+            api("POST /api/v1/tenants/{tenant}/databases", Obj.TENANT, 403, 201, 201).body(DATABASE_JSON),
+            api("DELETE /api/v1/tenants/{tenant}/databases/{name}", Obj.DATABASE, 403, 204, 204),
+            // 409: as a row only, the database is not on the server to dump or restore (or this node has no tool for it)
+            api("GET /api/v1/tenants/{tenant}/databases/{name}/dump", Obj.DATABASE, 403, 409, 409),
+            api("PUT /api/v1/tenants/{tenant}/databases/{name}/dump", Obj.DATABASE, 403, 409, 409),
             // EgressController: the tenant's users read its egress allowlist, only a platform admin sets it
             api("GET /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 200, 200, 200),
             api("PUT /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 403, 403, 200)
@@ -333,6 +343,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("GET /portal/volumes", Obj.NONE, 200, 200, 403),
             page("POST /portal/volumes", Obj.NONE, 403, 302, 403).body("name={unique}&sizeMib=16"),
             page("POST /portal/volumes/{name}/delete", Obj.VOLUME, 403, 302, 403),
+            page("GET /portal/databases", Obj.NONE, 200, 200, 403),
+            page("POST /portal/databases", Obj.NONE, 403, 302, 403).body("name={unique}&sizeMib=16&secretName={unique}"),
+            page("POST /portal/databases/{name}/delete", Obj.DATABASE, 403, 302, 403),
             // PasswordPageController (a wrong current password shows the form again), AutomationController
             page("GET /account/password", Obj.NONE, 200, 200, 200),
             page("POST /account/password", Obj.NONE, 200, 200, 200).body("currentPassword=" + WRONG_PASSWORD
@@ -462,6 +475,15 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             String name = unique("mxv");
             jdbc.update("insert into volume (id, tenant_id, name, size_bytes, created_by) values (?, ?, ?, 16777216, 'test')",
                     UUID.randomUUID(), tenant.getId(), name);
+            markers.add(name);
+            return name;
+        }
+
+        String database() {
+            String name = unique("mxd");
+            jdbc.update("insert into tenant_database (id, tenant_id, name, db_name, secret_name, size_bytes, connection_limit,"
+                    + " statement_timeout_ms, created_by) values (?, ?, ?, ?, ?, 16777216, 1, 1000, 'test')",
+                    UUID.randomUUID(), tenant.getId(), name, "t" + tenant.getId() + "_" + name, name);
             markers.add(name);
             return name;
         }
@@ -611,6 +633,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             case SECRET -> vars.put("{name}", target.secret());
             case IMAGE -> vars.put("{name}", target.image());
             case VOLUME -> vars.put("{name}", target.volume());
+            case DATABASE -> vars.put("{name}", target.database());
             case TOKEN -> {
                 // the caller's own token, or one of the target tenant's member
                 String owner = own && caller.role() != null ? caller.username() : target.member.username();
@@ -652,6 +675,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             request.param("name", unique("mxi"));
         } else if (method.equals("PUT") && path.endsWith("/archive")) {
             request = request(HttpMethod.PUT, path).contentType("application/x-tar").content(volumeArchive());
+        } else if (method.equals("PUT") && path.endsWith("/dump")) {
+            // not an archive pg_restore reads; the row's database exists as a row only, so the restore stops at once
+            request = request(HttpMethod.PUT, path).contentType(MediaType.APPLICATION_OCTET_STREAM).content(new byte[] {1, 2, 3});
         } else {
             request = request(HttpMethod.valueOf(method), path);
         }

@@ -116,6 +116,11 @@ public final class EgressLink implements AutoCloseable {
             s.add(chain + "ip daddr " + set + " udp dport 53 accept");
             s.add(chain + "ip daddr " + set + " tcp dport 53 accept");
         }
+        // the node's services this sandbox is given (its tenant's database), one TCP port each; the
+        // service address is in the egress subnet, so this comes before the refusal of the subnet
+        for (EgressRules.Destination d : rules.services()) {
+            s.add(chain + "ip daddr " + d.network() + " tcp dport " + d.port() + " accept");
+        }
         // other sandboxes stay out of reach whatever the allowlist says
         s.add(chain + "ip daddr " + EgressNetwork.subnet() + " jump " + rf);
         for (EgressRules.Destination d : rules.allow()) {

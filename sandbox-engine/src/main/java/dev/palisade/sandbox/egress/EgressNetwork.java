@@ -49,6 +49,27 @@ public final class EgressNetwork {
         return EgressRules.Destination.dotted(SUBNET) + "/" + SUBNET_PREFIX;
     }
 
+    /**
+     * The node's one address that a sandbox may be given (its tenant's database listens there):
+     * the subnet's first host address, which no slot uses.
+     */
+    public static String serviceAddress() {
+        return EgressRules.Destination.dotted(SUBNET + 1);
+    }
+
+    /**
+     * Puts {@link #serviceAddress()} on the node (on its loopback interface, as a /32: a local
+     * address every interface delivers to, and no route to anywhere; idempotent across engines and
+     * restarts) so that a server can listen there. Throws a {@link SandboxException} saying why not
+     * (not root, no iproute2).
+     */
+    public static synchronized void ensureServiceAddress() {
+        HostCommands.Result r = HostCommands.tryRun(null, "ip", "addr", "replace", serviceAddress() + "/32", "dev", "lo");
+        if (r.status() != 0) {
+            throw new SandboxException("cannot give the node the service address " + serviceAddress() + ": " + r.err().strip());
+        }
+    }
+
     static long parse(String dotted) {
         long a = 0;
         for (String o : dotted.split("\\.")) {

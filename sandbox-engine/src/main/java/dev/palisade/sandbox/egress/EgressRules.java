@@ -16,9 +16,13 @@ import java.util.regex.Pattern;
  *                                kernel's conntrack); more are refused
  * @param newConnectionsPerSecond new connections per second (bursts of twice that); more are refused
  * @param bandwidthBytesPerSecond each direction's rate, shaped by {@code tc}; 0 for none
+ * @param services                the node's own services this sandbox may reach over TCP (its
+ *                                tenant's database): each an address:port on
+ *                                {@link EgressNetwork#serviceAddress()}, the one address of the
+ *                                node a sandbox may be allowed; nothing else of the node opens
  */
 public record EgressRules(List<Destination> allow, List<String> resolvers, int maxConnections,
-        int newConnectionsPerSecond, long bandwidthBytesPerSecond) {
+        int newConnectionsPerSecond, long bandwidthBytesPerSecond, List<Destination> services) {
 
     /**
      * Public resolvers: the node's own is usually a private or loopback address (a cloud VPC's,
@@ -27,8 +31,20 @@ public record EgressRules(List<Destination> allow, List<String> resolvers, int m
     public static final List<String> DEFAULT_RESOLVERS = List.of("1.1.1.1", "9.9.9.9");
     public static final EgressRules DEFAULT = new EgressRules(List.of(), DEFAULT_RESOLVERS, 256, 50, 12_500_000L);
 
+    public EgressRules(List<Destination> allow, List<String> resolvers, int maxConnections, int newConnectionsPerSecond,
+            long bandwidthBytesPerSecond) {
+        this(allow, resolvers, maxConnections, newConnectionsPerSecond, bandwidthBytesPerSecond, List.of());
+    }
+
     public EgressRules {
         allow = List.copyOf(allow == null ? List.of() : allow);
+        services = List.copyOf(services == null ? List.of() : services);
+        for (Destination d : services) {
+            if (d.prefix() != 32 || d.port() == 0 || !d.network().equals(EgressNetwork.serviceAddress())) {
+                throw new IllegalArgumentException("a node service is one port of " + EgressNetwork.serviceAddress()
+                        + ", not " + d);
+            }
+        }
         resolvers = List.copyOf(resolvers == null ? DEFAULT_RESOLVERS : resolvers);
         for (String r : resolvers) {
             Destination.parse(r); // an IPv4 address, or an error naming it
@@ -39,7 +55,11 @@ public record EgressRules(List<Destination> allow, List<String> resolvers, int m
     }
 
     public EgressRules withAllow(List<Destination> more) {
-        return new EgressRules(more, resolvers, maxConnections, newConnectionsPerSecond, bandwidthBytesPerSecond);
+        return new EgressRules(more, resolvers, maxConnections, newConnectionsPerSecond, bandwidthBytesPerSecond, services);
+    }
+
+    public EgressRules withServices(List<Destination> reachable) {
+        return new EgressRules(allow, resolvers, maxConnections, newConnectionsPerSecond, bandwidthBytesPerSecond, reachable);
     }
 
     /**
