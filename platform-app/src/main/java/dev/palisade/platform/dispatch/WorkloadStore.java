@@ -28,6 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class WorkloadStore {
 
+    /** How long a node that runs an instance of a deployment leaves its next instance to other nodes. */
+    private static final double SPREAD_SECONDS = 5;
+
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final DispatcherProperties properties;
@@ -108,7 +111,24 @@ public class WorkloadStore {
                           and not exists (select 1 from workload_volume wv join volume v
                                                  on v.tenant_id = w.tenant_id and v.name = wv.volume_name
                                           where wv.workload_id = w.id and v.home is not null and v.home is distinct from
-                                                (select n.volume_home from node n where n.id = :node))),
+                                                (select n.volume_home from node n where n.id = :node))
+                          -- a service's instances spread over the nodes: for its first seconds, one is left to
+                          -- another live node that runs none of its deployment by a node that runs one
+                          and not (w.kind = 'SERVICE' and w.created_at > now() - make_interval(secs => :spread)
+                                   and exists (select 1 from node n
+                                               where n.id <> :node and n.stopped_at is null and n.capacity > 0
+                                                 and n.last_heartbeat > now() - make_interval(secs => :lease)
+                                                 and (w.platform = 'auto' or position(w.platform in n.platforms) > 0)
+                                                 and not exists (select 1 from service_deployment me
+                                                     join service_deployment sib on coalesce(sib.primary_id, sib.workload_id)
+                                                          = coalesce(me.primary_id, me.workload_id)
+                                                     join workload sw on sw.id = sib.workload_id
+                                                     where me.workload_id = w.id and sw.state = 'RUNNING' and sw.node = n.id))
+                                   and exists (select 1 from service_deployment me
+                                               join service_deployment sib on coalesce(sib.primary_id, sib.workload_id)
+                                                    = coalesce(me.primary_id, me.workload_id)
+                                               join workload sw on sw.id = sib.workload_id
+                                               where me.workload_id = w.id and sw.state = 'RUNNING' and sw.node = :node))),
                     free as (
                         select q.tenant_id, q.max_concurrent_workloads
                                - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING') as slots
@@ -133,6 +153,7 @@ public class WorkloadStore {
                     order by w.created_at
                     for update of w skip locked""")
                     .param("platforms", platforms).param("node", node)
+                    .param("spread", SPREAD_SECONDS).param("lease", lease.toMillis() / 1000.0)
                     .param("jobs", room.jobs()).param("services", room.services())
                     .param("jobsPerTenant", room.jobsPerTenant()).param("servicesPerTenant", room.servicesPerTenant())
                     .query((rs, i) -> new Object[] {rs.getObject(1, UUID.class), rs.getLong(2)})

@@ -72,6 +72,9 @@ public class WorkloadRunner {
             this.claimed = claimed;
         }
 
+        /** What a service does on a stop instead of a kill: {@link #drainOnStop}. */
+        private volatile Runnable drain;
+
         /** Ends the run now: a cancel, or a hand-back on shutdown. */
         public synchronized void stop(boolean cancel) {
             if (cancel) {
@@ -79,6 +82,24 @@ public class WorkloadRunner {
             } else {
                 handBack = true;
             }
+            Runnable d = drain;
+            if (d != null) {
+                d.run();
+            } else {
+                kill();
+            }
+        }
+
+        /**
+         * A service's stop: {@code r} (which takes its instance out of rotation, and kills the
+         * sandbox itself once nothing is in flight to it) runs instead of the kill.
+         */
+        public void drainOnStop(Runnable r) {
+            drain = r;
+        }
+
+        /** Kills the sandbox the run has now, if any. */
+        public synchronized void kill() {
             Sandbox s = sandbox;
             if (s != null) {
                 s.kill();

@@ -93,7 +93,7 @@ class ConsoleServices implements ServiceConsole {
                 new WorkloadSubmissions.Limits(null, null, d.memoryBytes(), null, null), d.port(),
                 d.restartPolicy(), d.healthPath(), refs, d.volumes() == null ? null : d.volumes().stream()
                         .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList(),
-                d.network(), d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds());
+                d.network(), d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds(), d.instances());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 
