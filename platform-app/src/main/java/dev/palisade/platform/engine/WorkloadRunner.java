@@ -3,6 +3,7 @@ package dev.palisade.platform.engine;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
+import dev.palisade.platform.logs.LogLines;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
@@ -178,8 +179,8 @@ public class WorkloadRunner {
                 run.sandbox = sandbox;
             }
             Sandbox sb = sandbox;
-            Future<?> out = sink.pumpInBackground(sb.stdout());
-            Future<?> err = sink.pumpInBackground(sb.stderr());
+            Future<?> out = sink.pumpInBackground(LogLines.Stream.STDOUT, sb.stdout());
+            Future<?> err = sink.pumpInBackground(LogLines.Stream.STDERR, sb.stderr());
             try {
                 sb.stdin().close();
             } catch (IOException ignored) {

@@ -10,6 +10,7 @@ import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
 import dev.palisade.platform.engine.SandboxSpecs;
 import dev.palisade.platform.engine.ServiceRuns;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
+import dev.palisade.platform.logs.LogLines;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
 import dev.palisade.platform.service.ServiceStore.Deployment;
@@ -20,7 +21,6 @@ import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -142,8 +142,8 @@ class ServiceRunner implements ServiceRuns {
                 current.put(run, instance);
                 try {
                     LogSink s = sink;
-                    Future<?> out = s.pumpInBackground(sandbox.stdout());
-                    Future<?> err = s.pumpInBackground(sandbox.stderr());
+                    Future<?> out = s.pumpInBackground(LogLines.Stream.STDOUT, sandbox.stdout());
+                    Future<?> err = s.pumpInBackground(LogLines.Stream.STDERR, sandbox.stderr());
                     closeQuietly(sandbox);
                     Watched w = watch(run, c, d, instance, cpu, waking ? new Wake(asleep, startNanos, sink) : null);
                     result = w.result();
@@ -176,9 +176,8 @@ class ServiceRunner implements ServiceRuns {
                     // scaled to zero: no sandbox, nothing charged, until a request asks for it
                     quickCrashes = 0;
                     services.status(c.id(), ServiceStatus.IDLE, null);
-                    sink.pump(new ByteArrayInputStream(("[palisade] no request for " + spec.idleTimeoutSeconds()
-                            + " s: scaled to zero; the next request starts it\n").getBytes(StandardCharsets.UTF_8)));
-                    sink.flush();
+                    sink.note("[palisade] no request for " + spec.idleTimeoutSeconds()
+                            + " s: scaled to zero; the next request starts it");
                     log.info("Service {}/{} ({}) idle: scaled to zero", c.tenantSlug(), spec.name(), c.id());
                     Optional<Stop> why = awaitWake(run, c, d, asleep);
                     if (why.isPresent()) {
@@ -209,8 +208,8 @@ class ServiceRunner implements ServiceRuns {
                         : ServiceStatus.BACKOFF;
                 services.status(c.id(), status, exit);
                 services.restarted(c.id());
-                sink.pump(new ByteArrayInputStream(("[palisade] service " + exit + "; " + status.name().toLowerCase(Locale.ROOT)
-                        + ", restarting in " + delay + " ms\n").getBytes(StandardCharsets.UTF_8)));
+                sink.note("[palisade] service " + exit + "; " + status.name().toLowerCase(Locale.ROOT)
+                        + ", restarting in " + delay + " ms");
                 log.info("Service {}/{} ({}) {}; restart in {} ms", c.tenantSlug(), spec.name(), c.id(), exit, delay);
                 if (!sleepUnlessStopped(run, delay)) {
                     break;
@@ -365,8 +364,7 @@ class ServiceRunner implements ServiceRuns {
                             + (instance.startedNanos() - wake.sleeper().askedNanos()) / 1_000 / 1000.0
                             + " ms after it (the platform), program answering " + (now - instance.startedNanos()) / 1_000
                             / 1000.0 + " ms later\n";
-                    wake.sink().pump(new ByteArrayInputStream(timing.getBytes(StandardCharsets.UTF_8)));
-                    wake.sink().flush();
+                    wake.sink().note(timing);
                 }
                 log.info("Service {}/{} ({}) is healthy", c.tenantSlug(), spec.name(), c.id());
                 rollOn(c, d);
