@@ -53,7 +53,8 @@ class ConsoleServices implements ServiceConsole {
         return new Row(d.tenantSlug(), d.spec().name(), d.workloadId(), d.workloadState(),
                 running ? d.status().name() : d.workloadState(), d.restarts(), total, lastMinute,
                 apps.url(d.tenantSlug(), d.spec().name()), d.image(), d.spec().port(), d.spec().healthPath(),
-                d.spec().restartPolicy().name(), d.lastExit(), running);
+                d.spec().restartPolicy().name(), d.lastExit(), running, d.spec().instances(),
+                store.healthyInstances(d.workloadId()));
     }
 
     @Override

@@ -6,7 +6,6 @@ import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.service.RestartPolicy;
 import dev.palisade.model.quota.QuotaService;
 import dev.palisade.model.service.ServiceSpec;
-import dev.palisade.model.service.ServiceStatus;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
 import dev.palisade.model.workload.NewWorkload;
@@ -389,7 +388,7 @@ class ServiceController {
     private ServiceResponse response(Caller caller, ServiceStore.Deployment d) {
         return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()),
                 volumes.refs(d.workloadId()), store.message(d.workloadId()), properties,
-                (int) services.instanceStatuses(d.workloadId()).stream().filter(ServiceStatus.HEALTHY::equals).count());
+                services.healthyInstances(d.workloadId()));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

@@ -170,6 +170,11 @@ public class ServiceStore {
                 .param("id", deployment).query((rs, i) -> ServiceStatus.valueOf(rs.getString(1))).list();
     }
 
+    /** How many instances of a deployment are healthy now. */
+    public int healthyInstances(UUID deployment) {
+        return (int) instanceStatuses(deployment).stream().filter(ServiceStatus.HEALTHY::equals).count();
+    }
+
     /** The instances (other than instance 0) of a deployment that are queued or run: stopped with it. */
     public List<UUID> runningInstances(UUID deployment) {
         return jdbc.sql("""

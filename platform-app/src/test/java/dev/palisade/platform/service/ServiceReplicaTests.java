@@ -85,6 +85,24 @@ class ServiceReplicaTests extends ServiceTestSupport {
 
     /** Who answered each request (its instance's id), and every answer that was not a 200 from the service. */
     private record Load(Map<String, AtomicInteger> answeredBy, List<String> failures) {
+
+        Load() {
+            this(new ConcurrentHashMap<>(), java.util.Collections.synchronizedList(new ArrayList<>()));
+        }
+    }
+
+    /** One request to the service, its answer counted in {@code load}. */
+    private void request(String service, Load load) {
+        try {
+            HttpResponse<String> r = get(service);
+            if (r.statusCode() == 200 && r.body().startsWith(service + " ")) {
+                load.answeredBy().computeIfAbsent(r.body(), k -> new AtomicInteger()).incrementAndGet();
+            } else {
+                load.failures().add(r.statusCode() + " " + r.body());
+            }
+        } catch (Exception e) {
+            load.failures().add(e.toString());
+        }
     }
 
     @Test
@@ -94,8 +112,10 @@ class ServiceReplicaTests extends ServiceTestSupport {
         awaitRouted("trio", 3);
         assertThat((Integer) JsonPath.read(awaitService(owner, tenant, "trio",
                 b -> (Integer) JsonPath.read(b, "$.healthyInstances") == 3), "$.instances")).isEqualTo(3);
+        assertThat(page(login(ownerName, PASSWORD), "/portal/services/trio"))
+                .contains("<dd id=\"service-instances\">3 of 3 healthy</dd>");
 
-        Load load = new Load(new ConcurrentHashMap<>(), java.util.Collections.synchronizedList(new ArrayList<>()));
+        Load load = new Load();
         AtomicInteger sent = new AtomicInteger();
         CountDownLatch quarter = new CountDownLatch(250);
         ExecutorService clients = Executors.newFixedThreadPool(8);
@@ -103,22 +123,14 @@ class ServiceReplicaTests extends ServiceTestSupport {
         for (int c = 0; c < 8; c++) {
             done.add(clients.submit(() -> {
                 while (sent.incrementAndGet() <= 1000) {
-                    try {
-                        HttpResponse<String> r = get("trio");
-                        if (r.statusCode() == 200 && r.body().startsWith("trio ")) {
-                            load.answeredBy().computeIfAbsent(r.body(), k -> new AtomicInteger()).incrementAndGet();
-                        } else {
-                            load.failures().add(r.statusCode() + " " + r.body());
-                        }
-                    } catch (Exception e) {
-                        load.failures().add(e.toString());
-                    }
+                    request("trio", load);
                     quarter.countDown();
                 }
                 return null;
             }));
         }
         quarter.await();
+        assertThat(sent.get()).as("requests sent when the instance is killed").isLessThan(900);
         ServiceRegistry.Instance victim = registry.instances(tenant, "trio").get(0);
         victim.sandbox().kill();
         for (Future<?> f : done) {
@@ -153,7 +165,7 @@ class ServiceReplicaTests extends ServiceTestSupport {
         }
         assertThat(before).hasSize(2);
 
-        Load load = new Load(new ConcurrentHashMap<>(), java.util.Collections.synchronizedList(new ArrayList<>()));
+        Load load = new Load();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger fewestRouted = new AtomicInteger(Integer.MAX_VALUE);
         ExecutorService clients = Executors.newFixedThreadPool(4);
@@ -161,16 +173,7 @@ class ServiceReplicaTests extends ServiceTestSupport {
         for (int c = 0; c < 4; c++) {
             done.add(clients.submit(() -> {
                 while (!stop.get()) {
-                    try {
-                        HttpResponse<String> r = get("rolling");
-                        if (r.statusCode() == 200 && r.body().startsWith("rolling ")) {
-                            load.answeredBy().computeIfAbsent(r.body(), k -> new AtomicInteger()).incrementAndGet();
-                        } else {
-                            load.failures().add(r.statusCode() + " " + r.body());
-                        }
-                    } catch (Exception e) {
-                        load.failures().add(e.toString());
-                    }
+                    request("rolling", load);
                     fewestRouted.accumulateAndGet(registry.instances(tenant, "rolling").size(), Math::min);
                 }
                 return null;

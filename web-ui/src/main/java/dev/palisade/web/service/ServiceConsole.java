@@ -16,7 +16,7 @@ public interface ServiceConsole {
     /** A service as its list shows it: its newest deployment. */
     record Row(String tenant, String name, UUID workloadId, String state, String status, int restarts, long requests,
             double requestsPerMinute, String address, String image, int port, String healthPath, String restartPolicy,
-            String lastExit, boolean running) {
+            String lastExit, boolean running, int instances, int healthyInstances) {
     }
 
     /** One deployment in a service's history, newest first. */
