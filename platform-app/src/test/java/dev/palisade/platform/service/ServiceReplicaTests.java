@@ -120,6 +120,7 @@ class ServiceReplicaTests extends ServiceTestSupport {
         CountDownLatch quarter = new CountDownLatch(250);
         ExecutorService clients = Executors.newFixedThreadPool(8);
         List<Future<?>> done = new ArrayList<>();
+        long t0 = System.nanoTime();
         for (int c = 0; c < 8; c++) {
             done.add(clients.submit(() -> {
                 while (sent.incrementAndGet() <= 1000) {
@@ -137,6 +138,9 @@ class ServiceReplicaTests extends ServiceTestSupport {
             f.get();
         }
         clients.shutdown();
+        System.out.printf("replicas: 1000 requests from 8 clients in %d ms, one of 3 instances killed after 250; "
+                + "answered by each instance: %s; failed: %d%n", (System.nanoTime() - t0) / 1_000_000,
+                load.answeredBy().values(), load.failures().size());
 
         assertThat(load.failures()).as("failed requests").isEmpty();
         assertThat(load.answeredBy().values().stream().mapToInt(AtomicInteger::get).sum()).isEqualTo(1000);
@@ -210,6 +214,38 @@ class ServiceReplicaTests extends ServiceTestSupport {
                 where coalesce(d.primary_id, d.workload_id) = ?::uuid and w.state = 'RUNNING'
                   and d.status = 'HEALTHY'""", Integer.class, second)).isEqualTo(2);
         assertThat(load.answeredBy().values().stream().mapToInt(AtomicInteger::get).sum()).isGreaterThan(50);
+    }
+
+    @Test
+    void aRequestToAServiceWhoseInstancesAllScaledToZeroWakesOneOfThem() throws Exception {
+        String json = who("dozy", 2).replace("{\"name\"", "{\"minInstances\":0,\"idleTimeoutSeconds\":1,\"name\"");
+        String id = JsonPath.read(deploy(owner, tenant, json), "$.workloadId");
+        // each started once the one before was healthy; with no request for a second both stop, and nothing is routed
+        long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!statuses(id).equals(List.of("IDLE", "IDLE"))) {
+            assertThat(System.nanoTime()).as("both idle: " + statuses(id)).isLessThan(end);
+            Thread.sleep(50);
+        }
+        assertThat(registry.instances(tenant, "dozy")).isEmpty();
+
+        HttpResponse<String> woken = get("dozy");
+        assertThat(woken.statusCode()).isEqualTo(200);
+        assertThat(woken.body()).startsWith("dozy ");
+        // one instance woke for it; the other still sleeps
+        assertThat(registry.instances(tenant, "dozy")).hasSize(1);
+        end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!statuses(id).contains("HEALTHY")) {
+            assertThat(System.nanoTime()).as("woken: " + statuses(id)).isLessThan(end);
+            Thread.sleep(5);
+        }
+        assertThat(statuses(id)).containsExactlyInAnyOrder("HEALTHY", "IDLE");
+    }
+
+    private List<String> statuses(String deployment) {
+        return jdbc.queryForList("""
+                select d.status from service_deployment d
+                where d.workload_id = ?::uuid or d.primary_id = ?::uuid order by d.ordinal""", String.class,
+                deployment, deployment);
     }
 
     @Test
