@@ -106,7 +106,7 @@ public class ServiceStore {
 
     /**
      * The nodes that run healthy (or scaled to zero: that node wakes them) instances of the service
-     * with a live lease, that publish an internal ingress address and have not stopped: where the
+     * with a live lease and no stop asked, that publish an internal ingress address and have not stopped: where the
      * ingress may forward its requests, with how many instances each (during a redeploy, of either deployment).
      */
     public List<Placement> healthyPlacements(String tenantSlug, String name) {
@@ -115,7 +115,8 @@ public class ServiceStore {
                 from service_deployment d join workload w on w.id = d.workload_id join tenant t on t.id = d.tenant_id
                      join node n on n.id = w.node
                 where t.slug = :slug and d.service_name = :name and d.status in ('HEALTHY', 'IDLE') and w.state = 'RUNNING'
-                  and w.lease_expires_at > now() and n.ingress_address is not null and n.stopped_at is null
+                  and not w.cancel_requested and w.lease_expires_at > now() and n.ingress_address is not null
+                  and n.stopped_at is null
                 group by w.node, n.ingress_address order by w.node""")
                 .param("slug", tenantSlug).param("name", name)
                 .query((rs, i) -> new Placement(rs.getString(1), rs.getString(2), rs.getInt(3)))
