@@ -124,10 +124,24 @@
         Array.prototype.forEach.call(log.children, function (line) { line.hidden = !matches(line); });
       });
     }
-    var append = function (text) {
+    // an event's id is seq:offset, then :millis:stream for a line stored with its time and stream
+    var append = function (text, id) {
       var line = document.createElement('span');
       line.className = 'log-line';
-      line.textContent = text;
+      var parts = (id || '').split(':');
+      if (parts.length >= 4 && /^[0-9]+$/.test(parts[2])) {
+        var at = new Date(Number(parts[2]));
+        var time = document.createElement('time');
+        time.className = 'log-time';
+        time.dateTime = at.toISOString();
+        time.title = at.toISOString();
+        time.textContent = at.toISOString().substring(11, 23) + ' ';
+        line.appendChild(time);
+        if (/^[a-z]+$/.test(parts[3])) {
+          line.className += ' log-' + parts[3];
+        }
+      }
+      line.appendChild(document.createTextNode(text));
       line.hidden = !matches(line);
       log.appendChild(line);
       if (follow) {
@@ -135,7 +149,7 @@
       }
     };
     source.addEventListener('log', function (event) {
-      append(event.data + '\n');
+      append(event.data + '\n', event.lastEventId);
     });
     source.onmessage = function (event) {
       append(event.data + '\n');

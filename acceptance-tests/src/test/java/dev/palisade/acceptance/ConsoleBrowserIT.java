@@ -291,10 +291,16 @@ class ConsoleBrowserIT {
         browser.submit(By.cssSelector("main button[type=submit]"));
         browser.longWait().until(d -> browser.text(By.id("log")).contains("<b>bold</b>"));
         assertThat(browser.text(By.id("log"))).contains(evil + "<img src=x onerror=alert(2)><b>bold</b>");
-        // each line is an element of the page's own (for the search box); nothing else is an element
-        assertThat(browser.all(By.cssSelector("#log :not(span.log-line)"))).as("no element made from the program's output")
-                .isEmpty();
+        // each line is an element of the page's own (for the search box), its time another; nothing else is an element
+        assertThat(browser.all(By.cssSelector("#log :not(span.log-line):not(span.log-line > time.log-time)")))
+                .as("no element made from the program's output").isEmpty();
         assertThat(browser.all(By.cssSelector("#log span.log-line"))).isNotEmpty();
+        // the line shows when it was written (UTC, to the millisecond), the full time in its title
+        String shown = browser.text(By.cssSelector("#log span.log-line.log-stdout > time.log-time"));
+        assertThat(shown.trim()).matches("\\d{2}:\\d{2}:\\d{2}\\.\\d{3}");
+        String full = browser.driver.findElement(By.cssSelector("#log span.log-line > time.log-time")).getAttribute("datetime");
+        assertThat(java.time.Duration.between(java.time.Instant.parse(full), java.time.Instant.now()).abs())
+                .isLessThan(java.time.Duration.ofMinutes(5));
         assertThat(browser.text(By.cssSelector("pre.code"))).contains(evil);
         browser.assertNoAlert();
         browser.screenshot("escaped-02-program-output");

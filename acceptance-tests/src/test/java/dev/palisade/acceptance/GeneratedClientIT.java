@@ -67,7 +67,9 @@ class GeneratedClientIT {
             assertThat(result.getTermination()).isEqualTo(WorkloadResult.TerminationEnum.EXITED);
             assertThat(result.getSyscallCounts()).isNotEmpty();
             assertThat(result.getLogTruncated()).isFalse();
-            assertThat(workloads.getWorkloadLogs("gen", submitted.getId().toString(), null)).isEqualTo("42 hello\n");
+            assertThat(workloads.getWorkloadLogs("gen", submitted.getId().toString(), null, null, null)).isEqualTo("42 hello\n");
+            assertThat(workloads.getWorkloadLogs("gen", submitted.getId().toString(), true, null, null))
+                    .matches("\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z stdout 42 hello\n");
             assertThat(workloads.listWorkloads("gen", "SUCCEEDED", 0, 20, "createdAt,desc").getContent())
                     .extracting(Workload::getId).containsExactly(submitted.getId());
 

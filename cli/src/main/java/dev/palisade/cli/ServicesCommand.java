@@ -15,7 +15,7 @@ import tools.jackson.databind.JsonNode;
         subcommands = {ServicesCommand.Deploy.class, ServicesCommand.Logs.class})
 final class ServicesCommand implements Callable<Integer> {
 
-    static final String[] COLUMNS = {"name", "status", "state", "url", "restarts", "workloadId"};
+    static final String[] COLUMNS = {"name", "status", "state", "url", "instances", "healthyInstances", "restarts", "workloadId"};
 
     @ParentCommand
     Palisade root;
@@ -55,6 +55,9 @@ final class ServicesCommand implements Callable<Integer> {
         @Option(names = "--image", description = "the image (default: host)")
         String image;
 
+        @Option(names = "--instances", description = "how many instances run (default 1)")
+        Integer instances;
+
         @Option(names = {"-e", "--env"}, description = "an environment variable, repeatable")
         Map<String, String> env = new LinkedHashMap<>();
 
@@ -76,6 +79,9 @@ final class ServicesCommand implements Callable<Integer> {
             }
             if (image != null) {
                 body.put("image", image);
+            }
+            if (instances != null) {
+                body.put("instances", instances);
             }
             if (!env.isEmpty()) {
                 body.put("env", env);

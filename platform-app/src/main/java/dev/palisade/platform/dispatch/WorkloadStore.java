@@ -28,6 +28,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 @Component
 public class WorkloadStore {
 
+    /** How long a node that runs an instance of a deployment leaves its next instance to other nodes. */
+    private static final double SPREAD_SECONDS = 5;
+
     private final JdbcClient jdbc;
     private final TransactionTemplate tx;
     private final DispatcherProperties properties;
@@ -108,7 +111,24 @@ public class WorkloadStore {
                           and not exists (select 1 from workload_volume wv join volume v
                                                  on v.tenant_id = w.tenant_id and v.name = wv.volume_name
                                           where wv.workload_id = w.id and v.home is not null and v.home is distinct from
-                                                (select n.volume_home from node n where n.id = :node))),
+                                                (select n.volume_home from node n where n.id = :node))
+                          -- a service's instances spread over the nodes: for its first seconds, one is left to
+                          -- another live node that runs none of its deployment by a node that runs one
+                          and not (w.kind = 'SERVICE' and w.created_at > now() - make_interval(secs => :spread)
+                                   and exists (select 1 from node n
+                                               where n.id <> :node and n.stopped_at is null and n.capacity > 0
+                                                 and n.last_heartbeat > now() - make_interval(secs => :lease)
+                                                 and (w.platform = 'auto' or position(w.platform in n.platforms) > 0)
+                                                 and not exists (select 1 from service_deployment me
+                                                     join service_deployment sib on coalesce(sib.primary_id, sib.workload_id)
+                                                          = coalesce(me.primary_id, me.workload_id)
+                                                     join workload sw on sw.id = sib.workload_id
+                                                     where me.workload_id = w.id and sw.state = 'RUNNING' and sw.node = n.id))
+                                   and exists (select 1 from service_deployment me
+                                               join service_deployment sib on coalesce(sib.primary_id, sib.workload_id)
+                                                    = coalesce(me.primary_id, me.workload_id)
+                                               join workload sw on sw.id = sib.workload_id
+                                               where me.workload_id = w.id and sw.state = 'RUNNING' and sw.node = :node))),
                     free as (
                         select q.tenant_id, q.max_concurrent_workloads
                                - (select count(*) from workload r where r.tenant_id = q.tenant_id and r.state = 'RUNNING') as slots
@@ -133,6 +153,7 @@ public class WorkloadStore {
                     order by w.created_at
                     for update of w skip locked""")
                     .param("platforms", platforms).param("node", node)
+                    .param("spread", SPREAD_SECONDS).param("lease", lease.toMillis() / 1000.0)
                     .param("jobs", room.jobs()).param("services", room.services())
                     .param("jobsPerTenant", room.jobsPerTenant()).param("servicesPerTenant", room.servicesPerTenant())
                     .query((rs, i) -> new Object[] {rs.getObject(1, UUID.class), rs.getLong(2)})
@@ -330,30 +351,31 @@ public class WorkloadStore {
                 .param("id", id).param("kind", kind).query(byte[].class).optional();
     }
 
-    public void appendLog(UUID id, int seq, byte[] data, long totalBytes) {
-        jdbc.sql("insert into workload_log (workload_id, seq, data) values (:id, :seq, :data)")
-                .param("id", id).param("seq", seq).param("data", data).update();
+    /** Stores a chunk of a log with the index of its lines ({@code LogLines}); {@code totalBytes}: the log's size now. */
+    public void appendLog(UUID id, int seq, byte[] data, byte[] lines, long totalBytes) {
+        jdbc.sql("insert into workload_log (workload_id, seq, data, lines) values (:id, :seq, :data, :lines)")
+                .param("id", id).param("seq", seq).param("data", data).param("lines", lines).update();
         jdbc.sql("update workload set log_bytes = :n where id = :id").param("n", totalBytes).param("id", id).update();
     }
 
     /**
-     * A service's log ring: drops the chunks before {@code firstKept}, and the partial line the
-     * chunk {@code firstKept} begins with, which then starts with {@code marker}. Followers read
-     * on from where they are; a new reader begins at the marker.
+     * A log ring's drop: the chunks from {@code from} up to {@code through} go, and chunk
+     * {@code through} is left holding {@code marker} alone (one line, indexed by {@code markerLines}),
+     * where the dropped lines were. Chunks are whole lines, so nothing kept begins mid-line.
+     * Followers read on from where they are; a new reader sees the marker in its place.
      */
-    public void dropLogBefore(UUID id, int firstKept, byte[] marker) {
+    public void dropLog(UUID id, int from, int through, byte[] marker, byte[] markerLines) {
         tx.executeWithoutResult(status -> {
-            jdbc.sql("delete from workload_log where workload_id = :id and seq < :first")
-                    .param("id", id).param("first", firstKept).update();
-            jdbc.sql("""
-                    update workload_log set data = :marker || substring(data from position('\\x0a'::bytea in data) + 1)
-                    where workload_id = :id and seq = :first""")
-                    .param("marker", marker).param("id", id).param("first", firstKept).update();
+            jdbc.sql("delete from workload_log where workload_id = :id and seq >= :from and seq < :through")
+                    .param("id", id).param("from", from).param("through", through).update();
+            jdbc.sql("update workload_log set data = :marker, lines = :lines where workload_id = :id and seq = :through")
+                    .param("marker", marker).param("lines", markerLines).param("id", id).param("through", through)
+                    .update();
         });
     }
 
-    /** A log chunk and its number. */
-    public record LogChunk(int seq, byte[] data) {
+    /** A log chunk, its number and the index of the lines that begin in it (null for a chunk from before). */
+    public record LogChunk(int seq, byte[] data, byte[] lines) {
     }
 
     public List<LogChunk> logAfter(UUID id, int afterSeq) {
@@ -363,9 +385,9 @@ public class WorkloadStore {
     /** At most {@code limit} chunks after {@code afterSeq}, in order. */
     public List<LogChunk> logAfter(UUID id, int afterSeq, int limit) {
         return jdbc.sql("""
-                select seq, data from workload_log where workload_id = :id and seq > :after order by seq limit :n""")
+                select seq, data, lines from workload_log where workload_id = :id and seq > :after order by seq limit :n""")
                 .param("id", id).param("after", afterSeq).param("n", limit)
-                .query((rs, i) -> new LogChunk(rs.getInt(1), rs.getBytes(2))).list();
+                .query((rs, i) -> new LogChunk(rs.getInt(1), rs.getBytes(2), rs.getBytes(3))).list();
     }
 
     public Optional<String> state(UUID id) {

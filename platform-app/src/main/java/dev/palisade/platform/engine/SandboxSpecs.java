@@ -161,8 +161,8 @@ public class SandboxSpecs {
                 l.getOrDefault("memoryBytes", Limits.DEFAULT.memoryBytes()),
                 l.getOrDefault("maxProcesses", (long) Limits.DEFAULT.maxProcesses()).intValue(),
                 Limits.DEFAULT.fileSizeBytes(),
-                // a job past its output limit is ended; the log keeps as much and marks the cut
-                service ? 0 : output + 1).withDiskBytes(disk).withCpuMillicores(service ? cpuMillicores : 0);
+                // no output limit: the log keeps a job's head and tail within its cap (a service's newest lines)
+                0).withDiskBytes(disk).withCpuMillicores(service ? cpuMillicores : 0);
         SandboxSpec.Builder spec = SandboxSpec.builder(JSON.readValue(c.command(), COMMAND))
                 .environment(JSON.readValue(c.env(), ENVIRONMENT))
                 .workspace(ws)

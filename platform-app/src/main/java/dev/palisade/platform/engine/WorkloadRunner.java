@@ -3,6 +3,7 @@ package dev.palisade.platform.engine;
 import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.dispatch.WorkloadStore.Claimed;
 import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
+import dev.palisade.platform.logs.LogLines;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.ops.WorkloadMetrics;
 import dev.palisade.platform.workload.Archives;
@@ -72,6 +73,9 @@ public class WorkloadRunner {
             this.claimed = claimed;
         }
 
+        /** What a service does on a stop instead of a kill: {@link #drainOnStop}. */
+        private volatile Runnable drain;
+
         /** Ends the run now: a cancel, or a hand-back on shutdown. */
         public synchronized void stop(boolean cancel) {
             if (cancel) {
@@ -79,6 +83,24 @@ public class WorkloadRunner {
             } else {
                 handBack = true;
             }
+            Runnable d = drain;
+            if (d != null) {
+                d.run();
+            } else {
+                kill();
+            }
+        }
+
+        /**
+         * A service's stop: {@code r} (which takes its instance out of rotation, and kills the
+         * sandbox itself once nothing is in flight to it) runs instead of the kill.
+         */
+        public void drainOnStop(Runnable r) {
+            drain = r;
+        }
+
+        /** Kills the sandbox the run has now, if any. */
+        public synchronized void kill() {
             Sandbox s = sandbox;
             if (s != null) {
                 s.kill();
@@ -157,8 +179,8 @@ public class WorkloadRunner {
                 run.sandbox = sandbox;
             }
             Sandbox sb = sandbox;
-            Future<?> out = sink.pumpInBackground(sb.stdout());
-            Future<?> err = sink.pumpInBackground(sb.stderr());
+            Future<?> out = sink.pumpInBackground(LogLines.Stream.STDOUT, sb.stdout());
+            Future<?> err = sink.pumpInBackground(LogLines.Stream.STDERR, sb.stderr());
             try {
                 sb.stdin().close();
             } catch (IOException ignored) {

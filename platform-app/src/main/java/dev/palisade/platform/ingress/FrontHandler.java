@@ -36,12 +36,14 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -71,6 +73,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             HttpMethod.TRACE, HttpMethod.PUT, HttpMethod.DELETE);
     /** The codec bounds the head's bytes, not its lines: this bounds the lines (as the lean port did). */
     private static final int MAX_HEADER_LINES = 100;
+    /** How many places one request may be routed to: the first, and others when it failed there. */
+    private static final int MAX_LOOKS = 3;
     /** At most this long, reading and dropping what a refused client still sends, before the close. */
     private static final long LINGER_MILLIS = 1000;
 
@@ -491,6 +495,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         Semaphore permits;
         boolean permitted;
         int looks;
+        /** The instances (or nodes) that failed this request: a look again goes elsewhere. */
+        final Set<UUID> tried = new HashSet<>();
         boolean retried;
         Channel up;
         boolean reused;
@@ -577,7 +583,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             this.tenant = tenant;
             this.service = service;
             looks++;
-            s.router().target(tenant, service).whenComplete((t, e) -> {
+            s.router().target(tenant, service, tried).whenComplete((t, e) -> {
                 if (ctx.executor().inEventLoop()) {
                     routed(t, e);
                 } else {
@@ -655,11 +661,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void unreachable() {
-            if (target.replaced().getAsBoolean() && looks < 2) {
+            target.onUnreachable().run();
+            tried.add(target.place());
+            if (target.replaced().getAsBoolean() && looks < MAX_LOOKS) {
                 relook();
                 return;
             }
-            target.onUnreachable().run();
             answer(503, "Service unavailable", target.unreachable(), "2");
         }
 
@@ -937,7 +944,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                         + " moved to another node while this request was on its way; send it again.", "1");
                 return;
             }
-            if (looks < 2) {
+            tried.add(target.place());
+            if (looks < MAX_LOOKS) {
                 headSent = false;
                 relook();
             } else {
@@ -1009,12 +1017,22 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             up = null;
             if (!responseStarted) {
-                if (!retried && (!headSent || reused && !hasBody && REPLAYABLE.contains(request.method()))) {
+                boolean replayable = !hasBody && REPLAYABLE.contains(request.method());
+                if (!retried && (!headSent || reused && replayable)) {
                     // a kept connection the service closed meanwhile: the request never reached it (or may be sent again)
                     retried = true;
                     headSent = false;
                     connect(true);
                     return;
+                }
+                if (replayable && looks < MAX_LOOKS) {
+                    // the instance went away with the request (it crashed, or was killed): another one answers it
+                    tried.add(target.place());
+                    if (target.replaced().getAsBoolean()) {
+                        headSent = false;
+                        relook();
+                        return;
+                    }
                 }
                 badGateway("the service closed the connection before answering");
             } else {

@@ -7,8 +7,11 @@ import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
 import dev.palisade.platform.service.InstanceConnections;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
@@ -80,31 +83,51 @@ class IngressRouter {
      * exchange ended, whatever its outcome.
      */
     CompletableFuture<Routing> target(String tenant, String service) {
-        CompletableFuture<ServiceRegistry.Lookup> local = registry.lookup(tenant, service);
-        if (local.isDone()) {
-            return CompletableFuture.completedFuture(routing(tenant, service, local.join()));
-        }
-        // it completes on the thread that routed the woken instance (or the timer's): the rest runs elsewhere
-        return local.thenApplyAsync(found -> routing(tenant, service, found));
+        return target(tenant, service, Set.of());
     }
 
-    private Routing routing(String tenant, String service, ServiceRegistry.Lookup found) {
+    /**
+     * As {@link #target(String, String)}, among the places this request was not {@code tried} at
+     * already (they failed it): of the healthy instances here and the nodes that run others, the
+     * one with the fewest requests in flight (per instance, for a node).
+     */
+    CompletableFuture<Routing> target(String tenant, String service, Set<UUID> tried) {
+        CompletableFuture<ServiceRegistry.Lookup> local = registry.lookup(tenant, service, tried);
+        if (local.isDone()) {
+            return CompletableFuture.completedFuture(routing(tenant, service, local.join(), tried));
+        }
+        // it completes on the thread that routed the woken instance (or the timer's): the rest runs elsewhere
+        return local.thenApplyAsync(found -> routing(tenant, service, found, tried));
+    }
+
+    private Routing routing(String tenant, String service, ServiceRegistry.Lookup found, Set<UUID> tried) {
         if (found.queueFull()) {
             return new Routing(Optional.empty(), wakeQueueFull(service));
         }
-        if (found.instance().isPresent()) {
+        Optional<NodeRoutes.Route> remote = nodes.route(tenant, service, tried, found.instance().isPresent());
+        if (found.instance().isPresent()
+                && (remote.isEmpty() || found.instance().get().inFlight().get() <= remote.get().load())) {
             ServiceRegistry.Instance routed = found.instance().get();
-            return new Routing(Optional.of(new Target(tenant, service, routed.connections(),
+            routed.inFlight().incrementAndGet();
+            return new Routing(Optional.of(new Target(tenant, service, routed.workload(), routed.connections(),
                     Map.of(), readTimeout, "Service " + service
-                    + " is not accepting connections right now (it may be restarting).", () -> { },
-                    () -> registry.route(tenant, service).filter(now -> now != routed).isPresent(), () -> { })), null);
+                    + " is not accepting connections right now (it may be restarting).",
+                    () -> registry.unreachable(routed),
+                    () -> registry.instances(tenant, service).stream().anyMatch(i -> i != routed
+                            && !tried.contains(i.workload())) || !nodes.routes(tenant, service, true).isEmpty(),
+                    routed.inFlight()::decrementAndGet)), null);
         }
-        return new Routing(nodes.route(tenant, service).map(remote -> new Target(tenant, service,
-                remote.connections(), Map.of(InternalListener.SECRET_HEADER, internal.secret(),
-                        HttpProxy.SERVICE_HEADER, tenant + "/" + service),
-                // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
-                readTimeout + 5000, "Service " + service + " runs on another node, which cannot be reached right now.",
-                () -> nodes.failed(tenant, service), () -> false, () -> { })), null);
+        return new Routing(remote.map(node -> {
+            node.inFlight().incrementAndGet();
+            return new Target(tenant, service, node.id(), node.connections(),
+                    Map.of(InternalListener.SECRET_HEADER, internal.secret(), HttpProxy.SERVICE_HEADER, tenant + "/" + service),
+                    // the node's own read timeout answers first (with its 504 page): this one only catches a node gone silent
+                    readTimeout + 5000, "Service " + service + " runs on another node, which cannot be reached right now.",
+                    () -> nodes.failed(tenant, service),
+                    () -> nodes.routes(tenant, service, false).stream().anyMatch(r -> !r.address().equals(node.address())
+                            && !tried.contains(r.id())) || !registry.instances(tenant, service).isEmpty(),
+                    node.inFlight()::decrementAndGet);
+        }), null);
     }
 
     /**
@@ -118,11 +141,12 @@ class IngressRouter {
      * One place a service's request can go. {@code hopHeaders}: headers of the platform's own for
      * the hop to another node (the node secret, the service's name), empty into a sandbox: a
      * target with them may answer {@link HttpProxy#MISDIRECTED}. {@code unreachable}: what the
-     * client reads when it cannot be reached, {@code onUnreachable} who else must know then;
-     * {@code replaced}: a newer instance took this one's place (look again); {@code finished}: the
-     * exchange routed here ended.
+     * client reads when it cannot be reached, {@code onUnreachable} who else must know then (an
+     * instance goes out of rotation); {@code replaced}: another place serves the service too (look
+     * again); {@code finished}: the
+     * exchange routed here ended; {@code place}: the instance, or the node, for the places a request was tried at.
      */
-    record Target(String tenant, String service, InstanceConnections connections, Map<String, String> hopHeaders,
+    record Target(String tenant, String service, UUID place, InstanceConnections connections, Map<String, String> hopHeaders,
             int readTimeoutMillis, String unreachable, Runnable onUnreachable, BooleanSupplier replaced,
             Runnable finished) {
 
@@ -174,9 +198,11 @@ class IngressRouter {
         long start = System.nanoTime();
         int status = 503;
         try {
-            // a second look only after a node answered that the service left it (nothing reached the client then)
-            for (int look = 0; look < 2; look++) {
-                Routing found = target(tenant, service).join();
+            // another look only after a node answered that the service left it, or an instance could not be
+            // reached while others serve (nothing reached the client then)
+            Set<UUID> tried = new HashSet<>();
+            for (int look = 0; look < 3; look++) {
+                Routing found = target(tenant, service, tried).join();
                 if (found.refused() != null) {
                     status = page(client, found.refused());
                     return;
@@ -198,6 +224,7 @@ class IngressRouter {
                 if (status != HttpProxy.MISDIRECTED) {
                     return;
                 }
+                tried.add(t.place());
                 if (t.toNode()) {
                     nodes.failed(tenant, service);
                     if (client.contentLength() > 0 || client.chunked()) {

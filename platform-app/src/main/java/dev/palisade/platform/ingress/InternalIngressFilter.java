@@ -84,9 +84,15 @@ class InternalIngressFilter extends OncePerRequestFilter {
                     + " does not run on this node.");
             return;
         }
-        Relay.relay(client, service, path, new Relay.Upstream(instance.get().connections(),
-                HttpProxy.Forwarding.passOn(hop), readTimeout, "Service " + service
-                + " is not accepting connections right now (it may be restarting).", () -> { }),
-                registry.permits(tenant, service), queueTimeoutMillis);
+        ServiceRegistry.Instance routed = instance.get();
+        routed.inFlight().incrementAndGet();
+        try {
+            Relay.relay(client, service, path, new Relay.Upstream(routed.connections(),
+                    HttpProxy.Forwarding.passOn(hop), readTimeout, "Service " + service
+                    + " is not accepting connections right now (it may be restarting).",
+                    () -> registry.unreachable(routed)), registry.permits(tenant, service), queueTimeoutMillis);
+        } finally {
+            routed.inFlight().decrementAndGet();
+        }
     }
 }

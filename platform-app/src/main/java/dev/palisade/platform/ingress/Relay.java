@@ -110,10 +110,10 @@ final class Relay {
     }
 
     private static int unreachable(ClientExchange client, Upstream upstream) throws IOException {
+        upstream.onUnreachable().run();
         if (upstream.replaced().getAsBoolean()) {
             return HttpProxy.MISDIRECTED;
         }
-        upstream.onUnreachable().run();
         client.setHeader("Retry-After", "2");
         page(client, 503, "Service unavailable", upstream.unreachable());
         return 503;

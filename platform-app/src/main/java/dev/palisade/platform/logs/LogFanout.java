@@ -76,6 +76,11 @@ class LogFanout implements LogFollowing, SmartLifecycle {
         return emitter;
     }
 
+    @Override
+    public String text(UUID workload, boolean timestamps) {
+        return LogLines.render(store.logAfter(workload, 0), timestamps);
+    }
+
     /** Followers open on this node. */
     synchronized int open() {
         return open;

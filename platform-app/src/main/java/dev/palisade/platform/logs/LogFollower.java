@@ -16,8 +16,10 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * channel's delivery touches the position, one delivery at a time.
  *
  * <p>An event's id is {@code seq:offset}: everything up to byte {@code offset} of chunk
- * {@code seq} was sent. Lines are cut at newline bytes (never inside a UTF-8 character), so a
- * resumed stream starts exactly after the last line the client has.
+ * {@code seq} was sent, followed, for a line stored with them, by {@code :millis:stream} (its
+ * time in epoch milliseconds, and stdout, stderr or palisade), which the console shows. Lines
+ * are cut at newline bytes (never inside a UTF-8 character), so a resumed stream starts exactly
+ * after the last line the client has.
  */
 final class LogFollower {
 
@@ -36,6 +38,8 @@ final class LogFollower {
     private final int resumeOffset;
     private int lastLength;
     private String state;
+    /** The time and stream of the line being assembled, when its chunk said. */
+    private LogLines.Line lineMeta;
 
     LogFollower(Follower who, SseEmitter emitter, String lastEventId, Function<String, String> stateLabel) {
         this.who = who;
@@ -50,14 +54,14 @@ final class LogFollower {
     /** {@code seq:offset} as sent in an event's id; anything else starts from the beginning. */
     static int[] position(String eventId) {
         if (eventId != null) {
-            int colon = eventId.indexOf(':');
+            String[] parts = eventId.split(":", -1);
             try {
-                int seq = Integer.parseInt(eventId.substring(0, Math.max(colon, 0)));
-                int offset = Integer.parseInt(eventId.substring(colon + 1));
+                int seq = Integer.parseInt(parts[0]);
+                int offset = Integer.parseInt(parts[1]);
                 if (seq > 0 && offset >= 0) {
                     return new int[] {seq, offset};
                 }
-            } catch (NumberFormatException | StringIndexOutOfBoundsException malformed) {
+            } catch (NumberFormatException | ArrayIndexOutOfBoundsException malformed) {
                 // from the start
             }
         }
@@ -100,16 +104,22 @@ final class LogFollower {
                 sendLine(after, lastLength);   // the unfinished line ends here; the ring's marker follows
             }
             byte[] data = c.data();
+            java.util.List<LogLines.Line> meta = LogLines.read(c.lines());
             int start = c.seq() == resumeSeq ? Math.min(resumeOffset, data.length) : 0;
+            if (line.size() == 0) {
+                lineMeta = LogLines.at(meta, start);
+            }
             for (int i = start; i < data.length; i++) {
                 if (data[i] == '\n') {
                     line.write(data, start, i - start);
                     sendLine(c.seq(), i + 1);
                     start = i + 1;
+                    lineMeta = LogLines.at(meta, start);
                 } else if (line.size() + i - start >= MAX_LINE) {
                     line.write(data, start, i - start);
                     sendLine(c.seq(), i);
                     start = i;
+                    lineMeta = LogLines.at(meta, start);
                 }
             }
             line.write(data, start, data.length - start);
@@ -139,7 +149,9 @@ final class LogFollower {
         // a carriage return would end the SSE line early; the log is text, not a terminal
         String text = line.toString(StandardCharsets.UTF_8).replace("\r", "");
         line.reset();
-        send(SseEmitter.event().id(seq + ":" + offset).name("log").data(text, MediaType.TEXT_PLAIN));
+        LogLines.Line m = lineMeta;
+        String id = seq + ":" + offset + (m == null ? "" : ":" + m.millis() + ":" + m.stream().label());
+        send(SseEmitter.event().id(id).name("log").data(text, MediaType.TEXT_PLAIN));
     }
 
     private void send(SseEmitter.SseEventBuilder event) throws IOException {

@@ -44,7 +44,7 @@ class RetentionStore {
                           where d.workload_id = w.id and not exists (
                               select 1 from service_deployment d2 join workload w2 on w2.id = d2.workload_id
                               where d2.tenant_id = d.tenant_id and d2.service_name = d.service_name
-                                and w2.created_at > w.created_at))
+                                and d2.primary_id is null and w2.created_at > w.created_at))
                     order by w.finished_at
                     limit :batch
                     for update of w skip locked)

@@ -53,7 +53,8 @@ class ConsoleServices implements ServiceConsole {
         return new Row(d.tenantSlug(), d.spec().name(), d.workloadId(), d.workloadState(),
                 running ? d.status().name() : d.workloadState(), d.restarts(), total, lastMinute,
                 apps.url(d.tenantSlug(), d.spec().name()), d.image(), d.spec().port(), d.spec().healthPath(),
-                d.spec().restartPolicy().name(), d.lastExit(), running);
+                d.spec().restartPolicy().name(), d.lastExit(), running, d.spec().instances(),
+                store.healthyInstances(d.workloadId()));
     }
 
     @Override
@@ -93,7 +94,7 @@ class ConsoleServices implements ServiceConsole {
                 new WorkloadSubmissions.Limits(null, null, d.memoryBytes(), null, null), d.port(),
                 d.restartPolicy(), d.healthPath(), refs, d.volumes() == null ? null : d.volumes().stream()
                         .map(m -> new dev.palisade.platform.volume.VolumeMount(m.volume(), m.path(), m.readOnly())).toList(),
-                d.network(), d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds());
+                d.network(), d.cpuCores(), d.minInstances(), d.idleTimeoutSeconds(), d.instances());
         return started(() -> api.deploy(Caller.of(me), tenant, body, d.archive()));
     }
 

@@ -4,6 +4,7 @@ import dev.palisade.model.ConflictException;
 import dev.palisade.model.NotFoundException;
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.service.RestartPolicy;
+import dev.palisade.model.quota.QuotaService;
 import dev.palisade.model.service.ServiceSpec;
 import dev.palisade.model.tenant.Tenant;
 import dev.palisade.model.workload.AdmissionException;
@@ -74,11 +75,14 @@ class ServiceController {
     private final AppsSite apps;
     private final VolumeStore volumes;
     private final ServiceProperties properties;
+    private final QuotaService quotas;
 
     ServiceController(TenantAccess access, WorkloadSubmissions submissions, WorkloadStore store, ServiceStore services,
             ServiceDeployer deployer, SecretVault secrets, Images images, Dispatcher dispatcher, TransactionTemplate tx,
-            AuditLog audit, IngressStats stats, AppsSite apps, VolumeStore volumes, ServiceProperties properties) {
+            AuditLog audit, IngressStats stats, AppsSite apps, VolumeStore volumes, ServiceProperties properties,
+            QuotaService quotas) {
         this.properties = properties;
+        this.quotas = quotas;
         this.apps = apps;
         this.volumes = volumes;
         this.images = images;
@@ -113,7 +117,11 @@ class ServiceController {
                     + "request and started by the next one; 1: always running", defaultValue = "1",
                     minimum = "0", maximum = "1") Integer minInstances,
             @Schema(description = "with minInstances 0: seconds without a request after which it is stopped, 1 to "
-                    + "86400", defaultValue = "300", example = "300") Integer idleTimeoutSeconds) {
+                    + "86400", defaultValue = "300", example = "300") Integer idleTimeoutSeconds,
+            @Schema(description = "how many instances run, spread across worker nodes, requests going to the healthy "
+                    + "one with the fewest in flight; at most the tenant's concurrent-workload quota (a redeploy "
+                    + "replaces them one at a time and needs one slot more)", defaultValue = "1", minimum = "1",
+                    example = "3") Integer instances) {
     }
 
     record ServiceResponse(String tenant, String name, String url, UUID workloadId, String kind, String state,
@@ -122,11 +130,14 @@ class ServiceController {
             String image, String archiveDigest, String deployedBy, List<VolumeMount> volumes, String message,
             @Schema(description = "the CPU rate it may use, in cores") double cpuCores, int minInstances,
             @Schema(description = "with minInstances 0: seconds without a request before it is stopped")
-            Integer idleTimeoutSeconds) {
+            Integer idleTimeoutSeconds,
+            @Schema(description = "how many instances it runs") int instances,
+            @Schema(description = "how many of its instances are healthy now") int healthyInstances) {
 
         /** {@code showNode}: the node it runs on, for a platform admin only. */
         static ServiceResponse of(ServiceStore.Deployment d, IngressStats stats, AppsSite apps, boolean showNode,
-                List<SecretRef> secrets, List<VolumeMount> volumes, String message, ServiceProperties properties) {
+                List<SecretRef> secrets, List<VolumeMount> volumes, String message, ServiceProperties properties,
+                int healthyInstances) {
             ServiceSpec spec = d.spec();
             return new ServiceResponse(d.tenantSlug(), d.spec().name(), apps.url(d.tenantSlug(), d.spec().name()),
                     d.workloadId(), "SERVICE", d.workloadState(), d.status().name(), d.spec().port(),
@@ -134,7 +145,8 @@ class ServiceController {
                     showNode ? d.node() : null,
                     d.createdAt(), d.healthyAt(), stats.snapshot(d.tenantSlug(), d.spec().name()), secrets, d.image(),
                     d.archiveDigest(), d.deployedBy(), volumes, message, properties.cpuMillicores(spec.cpuMillicores()) / 1000.0,
-                    spec.minInstances(), spec.scalesToZero() ? spec.idleTimeoutSeconds() : null);
+                    spec.minInstances(), spec.scalesToZero() ? spec.idleTimeoutSeconds() : null, spec.instances(),
+                    healthyInstances);
         }
     }
 
@@ -192,6 +204,14 @@ class ServiceController {
                 body.env(), body.platform(), body.limits(), 1, null, null, body.network()));
         List<SecretRef> refs = submissions.validateSecrets(tenant, body.secrets());
         List<VolumeStore.Attached> mounts = submissions.validateVolumes(tenant, body.volumes());
+        if (spec.instances() > 1 && !mounts.isEmpty()) {
+            throw ApiProblems.badRequest("instances", "a service with volumes runs one instance: a volume lives on one "
+                    + "node and is written by one program");
+        }
+        int slots = quotas.get(tenant).limits().maxConcurrentWorkloads();
+        if (spec.instances() > slots) {
+            throw ApiProblems.badRequest("instances", "at most " + slots + ", the tenant's concurrent-workload quota");
+        }
         return answer(caller, slug, spec, deployer.deploy(caller.username(), tenant, spec, w, refs, mounts, archive, null));
     }
 
@@ -291,7 +311,8 @@ class ServiceController {
         try {
             return new ServiceSpec(body.name(), port, policy, body.healthPath(), millicores,
                     body.minInstances() == null ? 1 : body.minInstances(),
-                    body.idleTimeoutSeconds() == null ? 0 : body.idleTimeoutSeconds());
+                    body.idleTimeoutSeconds() == null ? 0 : body.idleTimeoutSeconds(),
+                    body.instances() == null ? 1 : body.instances());
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             int colon = m.indexOf(':');
@@ -341,6 +362,11 @@ class ServiceController {
                 if (node.isPresent() && dispatcher.node().equals(node.get())) {
                     dispatcher.cancelLocal(d.workloadId());
                 }
+                // its other instances stop with it (each also sees on its own that its deployment stopped)
+                for (UUID instance : services.runningInstances(d.workloadId())) {
+                    store.cancel(instance, tenant.getId()).filter(dispatcher.node()::equals)
+                            .ifPresent(here -> dispatcher.cancelLocal(instance));
+                }
             }
         }
         return response(caller, newest(tenant, name));
@@ -361,7 +387,8 @@ class ServiceController {
 
     private ServiceResponse response(Caller caller, ServiceStore.Deployment d) {
         return ServiceResponse.of(d, stats, apps, caller.isPlatformAdmin(), secrets.refs(d.workloadId()),
-                volumes.refs(d.workloadId()), store.message(d.workloadId()), properties);
+                volumes.refs(d.workloadId()), store.message(d.workloadId()), properties,
+                services.healthyInstances(d.workloadId()));
     }
 
     private ServiceStore.Deployment newest(Tenant tenant, String name) {

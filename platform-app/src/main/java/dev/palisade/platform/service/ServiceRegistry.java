@@ -5,31 +5,42 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
 /**
  * The services this node runs and the ingress may route to now: per {@code tenant/service}, the
- * healthy instance that receives requests (during a redeploy the old one until the new one is
- * healthy), the per-service concurrency bound shared by its instances, and the services scaled
- * to zero here, which the next request wakes and waits for (a bounded number of waiting requests).
+ * healthy instances that receive requests (during a redeploy those of both deployments), each
+ * request to the one with the fewest in flight; the per-service concurrency bound shared by its
+ * instances; and the instances scaled to zero here, of which the next request wakes one and waits
+ * for it (a bounded number of waiting requests). An instance the ingress could not reach is out of
+ * rotation until its runner finds it healthy again.
  */
 @Component
 public class ServiceRegistry {
 
-    /** One running sandbox of a deployment, with the connections the ingress keeps open into it. */
+    /**
+     * One running sandbox of a deployment's instance, with the connections the ingress keeps open
+     * into it, the requests in flight to it, and whether the ingress found it unreachable (out of
+     * rotation until its runner probes it healthy again).
+     */
     public record Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox,
-            InstanceConnections connections, AtomicLong lastRequestNanos, long startedNanos) {
+            InstanceConnections connections, AtomicLong lastRequestNanos, long startedNanos, AtomicInteger inFlight,
+            AtomicBoolean unreachable) {
 
         public Instance(UUID workload, String tenant, String service, int port, Sandbox sandbox,
                 InstanceConnections connections) {
             this(workload, tenant, service, port, sandbox, connections, new AtomicLong(System.nanoTime()),
-                    System.nanoTime());
+                    System.nanoTime(), new AtomicInteger(), new AtomicBoolean());
         }
     }
 
@@ -104,6 +115,22 @@ public class ServiceRegistry {
             waiting.remove(f);
         }
 
+        /**
+         * Another instance of the service turned healthy: the requests waiting for this one go
+         * there (this one still wakes, as they asked).
+         */
+        void answerWaiting(Instance i) {
+            List<CompletableFuture<Lookup>> answered;
+            synchronized (this) {
+                answered = new ArrayList<>(waiting);
+                waiting.clear();
+            }
+            for (CompletableFuture<Lookup> f : answered) {
+                i.lastRequestNanos().set(System.nanoTime());
+                f.complete(Lookup.of(i));
+            }
+        }
+
         /** The instance is routed ({@code i}) or the deployment stopped (null): every waiting request gets its answer. */
         void release(Instance i) {
             List<CompletableFuture<Lookup>> answered;
@@ -123,9 +150,11 @@ public class ServiceRegistry {
         }
     }
 
-    private final Map<String, Instance> routes = new ConcurrentHashMap<>();
+    private final Map<String, CopyOnWriteArrayList<Instance>> routes = new ConcurrentHashMap<>();
     private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
-    private final Map<String, Sleeper> sleeping = new ConcurrentHashMap<>();
+    private final Map<String, List<Sleeper>> sleeping = new ConcurrentHashMap<>();
+    /** Where the search for the least busy instance starts, turning: equally busy instances take turns. */
+    private final AtomicInteger turn = new AtomicInteger();
     private final ServiceProperties properties;
 
     ServiceRegistry(ServiceProperties properties) {
@@ -136,9 +165,32 @@ public class ServiceRegistry {
         return tenant + "/" + service;
     }
 
-    /** The instance that receives this service's requests, if it runs healthy on this node. */
+    /** The instance that would receive this service's next request, if one runs healthy on this node. */
     public Optional<Instance> route(String tenant, String service) {
-        return Optional.ofNullable(routes.get(key(tenant, service)));
+        return Optional.ofNullable(leastBusy(routes.get(key(tenant, service)), Set.of()));
+    }
+
+    /** Every instance of the service routed to on this node now. */
+    public List<Instance> instances(String tenant, String service) {
+        List<Instance> pool = routes.get(key(tenant, service));
+        return pool == null ? List.of() : List.copyOf(pool);
+    }
+
+    /** The routed instance with the fewest requests in flight, not one of {@code tried}; null when none. */
+    private Instance leastBusy(List<Instance> pool, Set<UUID> tried) {
+        if (pool == null || pool.isEmpty()) {
+            return null;
+        }
+        Object[] all = pool.toArray();
+        int start = Math.floorMod(turn.getAndIncrement(), all.length);
+        Instance best = null;
+        for (int k = 0; k < all.length; k++) {
+            Instance i = (Instance) all[(start + k) % all.length];
+            if (!tried.contains(i.workload()) && (best == null || i.inFlight().get() < best.inFlight().get())) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     /**
@@ -149,13 +201,26 @@ public class ServiceRegistry {
      * with {@link Lookup#queueFull}. Nothing blocks: the caller decides where to wait.
      */
     public CompletableFuture<Lookup> lookup(String tenant, String service) {
+        return lookup(tenant, service, Set.of());
+    }
+
+    /**
+     * As {@link #lookup(String, String)}, but never one of the instances {@code tried} already
+     * for this request (they failed it); with all of them tried, none.
+     */
+    public CompletableFuture<Lookup> lookup(String tenant, String service, Set<UUID> tried) {
         String key = key(tenant, service);
-        Instance i = routes.get(key);
+        Instance i = leastBusy(routes.get(key), tried);
         if (i != null) {
             i.lastRequestNanos().set(System.nanoTime());
             return CompletableFuture.completedFuture(Lookup.of(i));
         }
-        Sleeper s = sleeping.get(key);
+        if (!tried.isEmpty()) {
+            return CompletableFuture.completedFuture(Lookup.NONE);
+        }
+        // with every instance scaled to zero, one of them is woken
+        List<Sleeper> asleep = sleeping.get(key);
+        Sleeper s = asleep == null || asleep.isEmpty() ? null : asleep.get(0);
         if (s == null) {
             return CompletableFuture.completedFuture(Lookup.NONE);
         }
@@ -165,7 +230,7 @@ public class ServiceRegistry {
         }
         if (f.isDone()) {
             // it was routed (or stopped) between the two looks
-            i = routes.get(key);
+            i = leastBusy(routes.get(key), tried);
             if (i != null) {
                 i.lastRequestNanos().set(System.nanoTime());
                 return CompletableFuture.completedFuture(Lookup.of(i));
@@ -188,35 +253,62 @@ public class ServiceRegistry {
         return p != null && p.availablePermits() < properties.maxConcurrentRequests();
     }
 
+    /** The instance is healthy: it receives requests from now on (and those waiting for it to wake). */
     void routeTo(Instance i) {
         String key = key(i.tenant(), i.service());
-        routes.put(key, i);
-        Sleeper s = sleeping.get(key);
-        if (s != null && s.workload().equals(i.workload()) && sleeping.remove(key, s)) {
-            s.release(i);
+        i.unreachable().set(false);
+        CopyOnWriteArrayList<Instance> pool = routes.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>());
+        pool.addIfAbsent(i);
+        List<Sleeper> asleep = sleeping.get(key);
+        if (asleep != null) {
+            for (Sleeper s : asleep) {
+                if (s.workload().equals(i.workload()) && asleep.remove(s)) {
+                    s.release(i);
+                }
+            }
+        }
+        // the requests that woke another instance of the service need not wait for that one
+        if (asleep != null) {
+            for (Sleeper s : asleep) {
+                s.answerWaiting(i);
+            }
         }
     }
 
-    /** The deployment is scaled to zero here: requests wake it through the returned sleeper. */
+    /** The instance is scaled to zero here: requests wake it through the returned sleeper. */
     Sleeper sleep(String tenant, String service, UUID workload) {
         Sleeper s = new Sleeper(workload);
-        sleeping.put(key(tenant, service), s);
+        sleeping.computeIfAbsent(key(tenant, service), k -> new CopyOnWriteArrayList<>()).add(s);
         return s;
     }
 
-    /** The deployment stopped while asleep or waking: requests waiting for it give up now. */
+    /** The instance stopped while asleep or waking: requests waiting for it give up now. */
     void forget(String tenant, String service, Sleeper s) {
-        if (s != null && sleeping.remove(key(tenant, service), s)) {
+        List<Sleeper> asleep = sleeping.get(key(tenant, service));
+        if (s != null && asleep != null && asleep.remove(s)) {
             s.release(null);
         }
     }
 
     /**
-     * Stops routing to this instance (unless a newer one took its place already) and closes the
-     * connections kept into it: once it stops, none of them may serve another request.
+     * Stops routing to this instance and closes the connections kept into it: once it stops,
+     * none of them may serve another request.
      */
     void unroute(Instance i) {
-        routes.remove(key(i.tenant(), i.service()), i);
+        List<Instance> pool = routes.get(key(i.tenant(), i.service()));
+        if (pool != null) {
+            pool.remove(i);
+        }
         i.connections().close();
+    }
+
+    /**
+     * The ingress could not reach the instance (its program died, or stopped listening): no
+     * request goes to it until its runner finds it healthy again.
+     */
+    public void unreachable(Instance i) {
+        if (i.unreachable().compareAndSet(false, true)) {
+            unroute(i);
+        }
     }
 }

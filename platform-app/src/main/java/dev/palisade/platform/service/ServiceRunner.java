@@ -10,6 +10,7 @@ import dev.palisade.platform.dispatch.WorkloadStore.Outcome;
 import dev.palisade.platform.engine.SandboxSpecs;
 import dev.palisade.platform.engine.ServiceRuns;
 import dev.palisade.platform.engine.WorkloadRunner.Run;
+import dev.palisade.platform.logs.LogLines;
 import dev.palisade.platform.logs.LogSink;
 import dev.palisade.platform.service.ServiceRegistry.Instance;
 import dev.palisade.platform.service.ServiceStore.Deployment;
@@ -20,11 +21,11 @@ import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -102,9 +103,19 @@ class ServiceRunner implements ServiceRuns {
             SandboxSpec sandboxSpec = prepared.spec();
             sink = LogSink.ring(store, c.id(), prepared.outputBytes());
             run.attach(sink);
+            // a stop takes the instance out of rotation first; its watch ends it once what is in flight is answered
+            run.drainOnStop(() -> {
+                Instance i = current.get(run);
+                if (i != null) {
+                    registry.unroute(i);
+                }
+                if (i == null || i.inFlight().get() == 0) {
+                    run.kill();
+                }
+            });
             while (true) {
                 // a wake was checked while asleep (every check period): the request waiting gets its answer sooner
-                Optional<Stop> stop = asleep != null ? Optional.empty() : mustStop(c);
+                Optional<Stop> stop = asleep != null ? Optional.empty() : mustStop(c, d);
                 if (stop.isPresent()) {
                     reason = stop.get().reason();
                     message = stop.get().message();
@@ -128,12 +139,13 @@ class ServiceRunner implements ServiceRuns {
                 Instance instance = new Instance(c.id(), c.tenantSlug(), spec.name(), spec.port(), sandbox,
                         new InstanceConnections(() -> sandbox.connect(spec.port()), properties.idleConnections(),
                                 properties.idleConnectionTime()));
+                current.put(run, instance);
                 try {
                     LogSink s = sink;
-                    Future<?> out = s.pumpInBackground(sandbox.stdout());
-                    Future<?> err = s.pumpInBackground(sandbox.stderr());
+                    Future<?> out = s.pumpInBackground(LogLines.Stream.STDOUT, sandbox.stdout());
+                    Future<?> err = s.pumpInBackground(LogLines.Stream.STDERR, sandbox.stderr());
                     closeQuietly(sandbox);
-                    Watched w = watch(run, c, spec, instance, cpu, waking ? new Wake(asleep, startNanos, sink) : null);
+                    Watched w = watch(run, c, d, instance, cpu, waking ? new Wake(asleep, startNanos, sink) : null);
                     result = w.result();
                     idled = w.asleep() != null;
                     if (idled) {
@@ -145,6 +157,7 @@ class ServiceRunner implements ServiceRuns {
                     LogSink.awaitPump(out, 2000);
                     LogSink.awaitPump(err, 2000);
                 } finally {
+                    current.remove(run, instance);
                     registry.unroute(instance);
                     sandbox.close();
                 }
@@ -153,7 +166,7 @@ class ServiceRunner implements ServiceRuns {
                 if (run.cancelled() || run.handedBack()) {
                     break;
                 }
-                stop = mustStop(c);
+                stop = mustStop(c, d);
                 if (stop.isPresent()) {
                     reason = stop.get().reason();
                     message = stop.get().message();
@@ -163,11 +176,10 @@ class ServiceRunner implements ServiceRuns {
                     // scaled to zero: no sandbox, nothing charged, until a request asks for it
                     quickCrashes = 0;
                     services.status(c.id(), ServiceStatus.IDLE, null);
-                    sink.pump(new ByteArrayInputStream(("[palisade] no request for " + spec.idleTimeoutSeconds()
-                            + " s: scaled to zero; the next request starts it\n").getBytes(StandardCharsets.UTF_8)));
-                    sink.flush();
+                    sink.note("[palisade] no request for " + spec.idleTimeoutSeconds()
+                            + " s: scaled to zero; the next request starts it");
                     log.info("Service {}/{} ({}) idle: scaled to zero", c.tenantSlug(), spec.name(), c.id());
-                    Optional<Stop> why = awaitWake(run, c, asleep);
+                    Optional<Stop> why = awaitWake(run, c, d, asleep);
                     if (why.isPresent()) {
                         reason = why.get().reason();
                         message = why.get().message();
@@ -196,8 +208,8 @@ class ServiceRunner implements ServiceRuns {
                         : ServiceStatus.BACKOFF;
                 services.status(c.id(), status, exit);
                 services.restarted(c.id());
-                sink.pump(new ByteArrayInputStream(("[palisade] service " + exit + "; " + status.name().toLowerCase(Locale.ROOT)
-                        + ", restarting in " + delay + " ms\n").getBytes(StandardCharsets.UTF_8)));
+                sink.note("[palisade] service " + exit + "; " + status.name().toLowerCase(Locale.ROOT)
+                        + ", restarting in " + delay + " ms");
                 log.info("Service {}/{} ({}) {}; restart in {} ms", c.tenantSlug(), spec.name(), c.id(), exit, delay);
                 if (!sleepUnlessStopped(run, delay)) {
                     break;
@@ -231,7 +243,10 @@ class ServiceRunner implements ServiceRuns {
     private record Stop(String reason, String message) {
     }
 
-    private Optional<Stop> mustStop(Claimed c) {
+    private Optional<Stop> mustStop(Claimed c, Deployment d) {
+        if (d.primaryId() != null && !services.deploymentLive(d.primaryId())) {
+            return Optional.of(new Stop("stopped", "stopped with its deployment " + d.primaryId()));
+        }
         if (!services.tenantActive(c.tenantId())) {
             return Optional.of(new Stop("tenant_suspended", "stopped: tenant '" + c.tenantSlug() + "' is suspended"));
         }
@@ -279,6 +294,11 @@ class ServiceRunner implements ServiceRuns {
     private record Wake(ServiceRegistry.Sleeper sleeper, long startNanos, LogSink sink) {
     }
 
+    /** How often a stopping instance looks whether the requests in flight to it are answered. */
+    private static final Duration DRAIN_PERIOD = Duration.ofMillis(20);
+    /** The instance each run of this node shows the ingress now, for a stop to take out of rotation. */
+    private final java.util.Map<Run, Instance> current = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** How often a waking instance is probed: its first answer is what the waiting request waits for. */
     private static final Duration WAKE_PROBE = Duration.ofMillis(2);
 
@@ -288,10 +308,13 @@ class ServiceRunner implements ServiceRuns {
      * its CPU quota is used up; a service that scales to zero is ended once no request came for
      * its idle timeout (requests from then on wake it). Returns how it ended.
      */
-    private Watched watch(Run run, Claimed c, ServiceSpec spec, Instance instance, CpuCharge cpu, Wake wake)
+    private Watched watch(Run run, Claimed c, Deployment d, Instance instance, CpuCharge cpu, Wake wake)
             throws InterruptedException {
+        ServiceSpec spec = d.spec();
         Sandbox sandbox = instance.sandbox();
         boolean healthy = false;
+        boolean routed = false;
+        long drainUntil = 0;
         ServiceRegistry.Sleeper idled = null;
         long idleNanos = Duration.ofSeconds(spec.idleTimeoutSeconds()).toNanos();
         Duration healthyPeriod = spec.scalesToZero()
@@ -300,16 +323,37 @@ class ServiceRunner implements ServiceRuns {
         long nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
         long fastUntil = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (true) {
-            Duration period = healthy ? healthyPeriod
+            boolean stopping = run.cancelled() || run.handedBack();
+            Duration period = stopping ? DRAIN_PERIOD : routed ? healthyPeriod
                     : wake != null && System.nanoTime() < fastUntil ? WAKE_PROBE : properties.healthInterval();
             Optional<SandboxResult> r = sandbox.await(period);
             if (r.isPresent()) {
                 refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sandbox);
                 return new Watched(r.get(), healthy, idled);
             }
+            if (stopping) {
+                // out of rotation already: ended once the requests in flight are answered, or the drain time is up
+                registry.unroute(instance);
+                drainUntil = drainUntil != 0 ? drainUntil : System.nanoTime() + properties.readTimeout().toNanos();
+                if (instance.inFlight().get() == 0 || System.nanoTime() - drainUntil > 0) {
+                    sandbox.kill();
+                }
+                continue;
+            }
             instance.connections().closeExpired();
+            if (routed && instance.unreachable().get()) {
+                // the ingress could not reach it: probed again before it receives requests
+                routed = false;
+                log.info("Service {}/{} ({}) was unreachable: out of rotation until healthy", c.tenantSlug(),
+                        spec.name(), c.id());
+            }
+            if (!routed && healthy && probe(sandbox, spec)) {
+                routed = true;
+                registry.routeTo(instance);
+            }
             if (!healthy && probe(sandbox, spec)) {
                 healthy = true;
+                routed = true;
                 instance.lastRequestNanos().set(System.nanoTime());
                 registry.routeTo(instance);
                 services.status(c.id(), ServiceStatus.HEALTHY, null);
@@ -320,13 +364,12 @@ class ServiceRunner implements ServiceRuns {
                             + (instance.startedNanos() - wake.sleeper().askedNanos()) / 1_000 / 1000.0
                             + " ms after it (the platform), program answering " + (now - instance.startedNanos()) / 1_000
                             / 1000.0 + " ms later\n";
-                    wake.sink().pump(new ByteArrayInputStream(timing.getBytes(StandardCharsets.UTF_8)));
-                    wake.sink().flush();
+                    wake.sink().note(timing);
                 }
                 log.info("Service {}/{} ({}) is healthy", c.tenantSlug(), spec.name(), c.id());
-                stopOlder(c);
+                rollOn(c, d);
             }
-            if (healthy && idled == null && spec.scalesToZero() && !registry.busy(c.tenantSlug(), spec.name())
+            if (routed && idled == null && spec.scalesToZero() && !registry.busy(c.tenantSlug(), spec.name())
                     && System.nanoTime() - instance.lastRequestNanos().get() > idleNanos) {
                 // requests from now on wait for the wake rather than find nothing; then the instance goes
                 idled = registry.sleep(c.tenantSlug(), spec.name(), c.id());
@@ -338,7 +381,7 @@ class ServiceRunner implements ServiceRuns {
                 nextTenantCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
                 cpu.charge(sandbox.cpuNanosSoFar());
                 refusals.record(c.tenantId(), c.tenantSlug(), c.id(), sandbox);
-                Optional<Stop> stop = mustStop(c);
+                Optional<Stop> stop = mustStop(c, d);
                 if (stop.isPresent()) {
                     log.info("Service {}/{} ({}) {}", c.tenantSlug(), spec.name(), c.id(), stop.get().message());
                     registry.unroute(instance);
@@ -352,7 +395,8 @@ class ServiceRunner implements ServiceRuns {
      * Scaled to zero: waits until a request wakes the service (empty), or it must stop (why), or
      * the run is stopped or handed back (empty; the caller sees it on the run).
      */
-    private Optional<Stop> awaitWake(Run run, Claimed c, ServiceRegistry.Sleeper asleep) throws InterruptedException {
+    private Optional<Stop> awaitWake(Run run, Claimed c, Deployment d, ServiceRegistry.Sleeper asleep)
+            throws InterruptedException {
         long nextCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
         while (!run.cancelled() && !run.handedBack()) {
             if (asleep.awaitWake(100)) {
@@ -360,7 +404,7 @@ class ServiceRunner implements ServiceRuns {
             }
             if (System.nanoTime() > nextCheck) {
                 nextCheck = System.nanoTime() + CHECK_PERIOD.toNanos();
-                Optional<Stop> stop = mustStop(c);
+                Optional<Stop> stop = mustStop(c, d);
                 if (stop.isPresent()) {
                     return stop;
                 }
@@ -387,13 +431,39 @@ class ServiceRunner implements ServiceRuns {
         }
     }
 
-    private void stopOlder(Claimed c) {
-        for (UUID older : services.olderRunning(c.id())) {
-            Optional<String> node = store.cancel(older, c.tenantId());
-            log.info("Service deployment {} replaced by {}: stopping it", older, c.id());
-            Dispatcher d = dispatcher.getIfAvailable();
-            if (node.isPresent() && d != null && d.node().equals(node.get())) {
-                d.cancelLocal(older);
+    /**
+     * An instance turned healthy: its deployment rolls on. The next instance is added (one at a
+     * time, each once the one before is healthy, wherever the dispatcher places it) and one
+     * instance of an older deployment stops; once every instance is healthy the older
+     * deployments stop whole. So a redeploy never has fewer healthy instances than before.
+     */
+    private void rollOn(Claimed c, Deployment d) {
+        UUID deployment = d.deploymentId();
+        int instances = d.spec().instances();
+        if (d.ordinal() + 1 < instances && services.addInstance(deployment, d.ordinal() + 1)) {
+            log.info("Service {}/{} deployment {}: starting instance {} of {}", c.tenantSlug(), d.spec().name(),
+                    deployment, d.ordinal() + 2, instances);
+            Dispatcher here = dispatcher.getIfAvailable();
+            if (here != null) {
+                here.wake();
+            }
+        }
+        List<ServiceStatus> statuses = services.instanceStatuses(deployment);
+        boolean complete = statuses.size() >= instances
+                && statuses.stream().allMatch(s -> s == ServiceStatus.HEALTHY || s == ServiceStatus.IDLE);
+        List<ServiceStore.Older> older = services.olderRunning(deployment);
+        for (ServiceStore.Older o : older) {
+            if (!complete && o.deployment()) {
+                break;   // its instance 0 last: stopping it stops the rest of it
+            }
+            Optional<String> node = store.cancel(o.workload(), c.tenantId());
+            log.info("Service instance {} replaced by {}: stopping it", o.workload(), c.id());
+            Dispatcher here = dispatcher.getIfAvailable();
+            if (node.isPresent() && here != null && here.node().equals(node.get())) {
+                here.cancelLocal(o.workload());
+            }
+            if (!complete) {
+                break;   // one old instance for each new one
             }
         }
     }

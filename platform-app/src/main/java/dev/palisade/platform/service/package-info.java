@@ -20,6 +20,16 @@
  * through the {@link dev.palisade.platform.service.ServiceRegistry} (which holds the waiting
  * requests, a bounded number, until the instance is routed). Its log is a ring of its newest lines.
  *
+ * <p><b>Instances.</b> A deployment with {@code instances} N runs N workloads: its own (instance
+ * 0) and N-1 more, rows of {@code service_deployment} naming it as {@code primary_id}, each
+ * claimed by whichever node the dispatcher gives it (spread: a node that runs one leaves the next
+ * to another live node for a few seconds), with its own lease, log, restarts and CPU charge. Each
+ * instance, once healthy, adds the next one and stops one instance of an older deployment (its
+ * instance 0 last, which stops the rest of it): a redeploy rolls one instance at a time. The
+ * registry routes every healthy instance, a request to the one with the fewest in flight; one the
+ * ingress could not reach is out of rotation until its runner probes it healthy. A stop first
+ * takes an instance out of rotation and ends it once its requests in flight are answered.
+ *
  * <p><b>Routing across nodes.</b> The route table
  * ({@link dev.palisade.platform.service.ServiceRegistry}) holds the services this node runs; with
  * role {@code all} on one machine every service is local. With several instances (roles
@@ -27,8 +37,8 @@
  * ({@link dev.palisade.platform.ops.InternalListener}: a second Tomcat connector, apart from the
  * public one, {@code palisade.node.internal-port/-bind/-address}) and publishes its address in
  * {@code node.ingress_address} with each heartbeat. An instance whose ingress receives a request
- * for a service it does not run looks up the node of the service's newest healthy deployment with
- * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacement}; cached two
+ * for a service it does not run looks up the nodes of the service's healthy instances with
+ * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacements}; cached two
  * seconds, dropped when the node cannot be reached or answers 421 because the service left
  * it, upon which a bodiless request is looked up and sent again) and forwards the request there over a
  * kept-alive connection, streaming both ways, with the shared {@code palisade.node.internal-secret}

@@ -17,11 +17,12 @@ import dev.palisade.platform.dispatch.WorkloadStore;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.workload.LogFollowing;
 import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import dev.palisade.platform.logs.LogLines;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -177,14 +178,21 @@ class WorkloadController {
     @ApiResponse(responseCode = "200", description = "The log", content = {
             @Content(mediaType = MediaType.TEXT_PLAIN_VALUE, schema = @Schema(type = "string")),
             @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string"))})
-    ResponseEntity<String> logs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id) {
+    ResponseEntity<String> logs(Caller caller, @PathVariable("tenant") String slug, @PathVariable("id") String id,
+            @Parameter(description = "each line after its time (ISO-8601, UTC) and stream (stdout, stderr, palisade)")
+            @RequestParam(name = "timestamps", defaultValue = "false") boolean timestamps,
+            @Parameter(description = "as a file to save (workload-<id>.log), with timestamps")
+            @RequestParam(name = "download", defaultValue = "false") boolean download) {
         Tenant tenant = access.visible(caller, slug);
         UUID uuid = uuid(id);
         workloads.get(tenant, uuid);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        store.logAfter(uuid, 0).forEach(c -> out.writeBytes(c.data()));
-        return ResponseEntity.ok().contentType(new MediaType(MediaType.TEXT_PLAIN, StandardCharsets.UTF_8))
-                .body(out.toString(StandardCharsets.UTF_8));
+        ResponseEntity.BodyBuilder ok = ResponseEntity.ok().contentType(new MediaType(MediaType.TEXT_PLAIN,
+                StandardCharsets.UTF_8)).header("X-Content-Type-Options", "nosniff");
+        if (download) {
+            ok.header(org.springframework.http.HttpHeaders.CONTENT_DISPOSITION, org.springframework.http.ContentDisposition
+                    .attachment().filename("workload-" + uuid + ".log").build().toString());
+        }
+        return ok.body(LogLines.render(store.logAfter(uuid, 0), timestamps || download));
     }
 
     @GetMapping(path = "/workloads/{id}/logs", produces = MediaType.TEXT_EVENT_STREAM_VALUE)

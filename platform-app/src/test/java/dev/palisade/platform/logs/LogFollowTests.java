@@ -271,6 +271,29 @@ class LogFollowTests extends ApiTestSupport {
     }
 
     @Test
+    void eachLineGoesWithItsTimeAndStreamInItsIdAndResumesAfterIt() throws Exception {
+        java.io.ByteArrayOutputStream index = new java.io.ByteArrayOutputStream();
+        LogLines.add(index, 0, 1_765_000_000_123L, LogLines.Stream.STDOUT);
+        LogLines.add(index, 4, 1_765_000_001_456L, LogLines.Stream.STDERR);
+        LogLines.add(index, 8, 1_765_000_002_789L, LogLines.Stream.PLATFORM);
+        write("insert into workload_log (workload_id, seq, data, lines) values (?, ?, ?, ?)", id(), 1,
+                "out\nerr\nnote\n".getBytes(StandardCharsets.UTF_8), index.toByteArray());
+        String resumeAt;
+        try (Stream first = new Stream(null)) {
+            assertThat(first.next()).isEqualTo("log 1:4:1765000000123:stdout out");
+            String second = first.next();
+            assertThat(second).isEqualTo("log 1:8:1765000001456:stderr err");
+            resumeAt = second.split(" ")[1];
+        }
+        try (Stream resumed = new Stream(resumeAt)) {
+            assertThat(resumed.next()).isEqualTo("log 1:13:1765000002789:palisade note");
+        }
+        assertThat(fanout.text(id(), true)).isEqualTo("2025-12-06T05:46:40.123Z stdout out\n"
+                + "2025-12-06T05:46:41.456Z stderr err\n2025-12-06T05:46:42.789Z palisade note\n");
+        assertThat(fanout.text(id(), false)).isEqualTo("out\nerr\nnote\n");
+    }
+
+    @Test
     void whatAnotherInstanceWritesReachesTheFollowerThroughTheNotices() throws Exception {
         try (Stream follower = new Stream(null)) {
             Thread.sleep(300);

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -161,15 +162,77 @@ class WorkloadApiTests extends ApiTestSupport {
     }
 
     @Test
-    void theLogIsCappedWithAVisibleMarker() throws Exception {
+    void aLogOverItsCapKeepsItsHeadAndTailWithAMarkerOfWhatWasDroppedBetween() throws Exception {
+        // 2,000 numbered lines (8,893 bytes) into a cap of 1,000 bytes: the job is not ended by it
         String id = submit(member, tenant, """
-                {"name":"chatty","command":["/bin/sh","-c","yes 0123456789 | head -c 5000"],"limits":{"outputBytes":100}}""");
+                {"name":"chatty","command":["/bin/sh","-c","seq 1 2000"],"limits":{"outputBytes":1000}}""");
         String done = await(id, Duration.ofSeconds(30));
+        assertThat((String) JsonPath.read(done, "$.state")).as(done).isEqualTo("SUCCEEDED");
         String log = log(id);
-        assertThat(log).as(done).startsWith("0123456789\n0123456789\n")
-                .endsWith("\n[palisade: output truncated after 100 bytes]\n");
-        assertThat(log.length()).isLessThan(200);
+        List<String> lines = List.of(log.split("\n"));
+        // the head: the first lines as written, up to half the cap
+        assertThat(lines.subList(0, 100)).isEqualTo(java.util.stream.IntStream.rangeClosed(1, 100)
+                .mapToObj(Integer::toString).toList());
+        // the tail: the newest lines, through the last
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("2000");
+        assertThat(lines.get(lines.size() - 2)).isEqualTo("1999");
+        // between them one marker saying what was dropped, and nothing of the middle
+        List<String> markers = lines.stream().filter(l -> l.startsWith("[palisade:")).toList();
+        assertThat(markers).hasSize(1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "\\[palisade: (\\d+) lines \\((\\d+) bytes\\) dropped here; this log keeps the first 500 and the last 500 bytes]")
+                .matcher(markers.get(0));
+        assertThat(m.matches()).as(markers.get(0)).isTrue();
+        int marker = lines.indexOf(markers.get(0));
+        int lastOfHead = Integer.parseInt(lines.get(marker - 1));
+        int firstOfTail = Integer.parseInt(lines.get(marker + 1));
+        assertThat(Integer.parseInt(m.group(1))).as("lines dropped").isEqualTo(firstOfTail - lastOfHead - 1);
+        long droppedBytes = java.util.stream.IntStream.range(lastOfHead + 1, firstOfTail)
+                .mapToLong(n -> Integer.toString(n).length() + 1).sum();
+        assertThat(Long.parseLong(m.group(2))).as("bytes dropped").isEqualTo(droppedBytes);
+        assertThat(lines).doesNotContain("1000");
+        assertThat(log.length() - markers.get(0).length()).isLessThanOrEqualTo(1000 + 20);
         assertThat((Boolean) JsonPath.read(done, "$.result.logTruncated")).isTrue();
+    }
+
+    @Test
+    void eachLogLineCarriesItsTimeAndStreamAndTheLogDownloads() throws Exception {
+        long before = System.currentTimeMillis();
+        String id = submit(member, tenant, """
+                {"name":"timed","command":["/bin/sh","-c","echo first; echo oops >&2; sleep 1; printf last"]}""");
+        await(id, Duration.ofSeconds(30));
+        long after = System.currentTimeMillis();
+        // stdout and stderr are two streams: their lines interleave as they ended, the last one ended by its end
+        assertThat(log(id).split("\n")).containsExactlyInAnyOrder("first", "oops", "last");
+        assertThat(log(id)).endsWith("last\n");
+        String timed = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/logs?timestamps=true")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("(\\S+) (stdout|stderr) (.*)");
+        List<java.time.Instant> times = new java.util.ArrayList<>();
+        List<String> streams = new java.util.ArrayList<>();
+        List<String> texts = new java.util.ArrayList<>();
+        for (String l : timed.split("\n")) {
+            java.util.regex.Matcher m = line.matcher(l);
+            assertThat(m.matches()).as(l).isTrue();
+            times.add(java.time.Instant.parse(m.group(1)));
+            streams.add(m.group(2));
+            texts.add(m.group(3));
+        }
+        assertThat(texts).containsExactlyInAnyOrder("first", "oops", "last");
+        assertThat(streams.get(texts.indexOf("oops"))).isEqualTo("stderr");
+        assertThat(streams.get(texts.indexOf("first"))).isEqualTo("stdout");
+        assertThat(texts.get(2)).isEqualTo("last");
+        for (java.time.Instant t : times) {
+            assertThat(t.toEpochMilli()).isBetween(before, after);
+        }
+        // a second's sleep between the first line and the last, as the times say
+        assertThat(java.time.Duration.between(times.get(texts.indexOf("first")), times.get(2)).toMillis())
+                .isBetween(900L, 5000L);
+
+        var download = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads/" + id + "/logs?download=true")))
+                .andExpect(status().isOk()).andReturn().getResponse();
+        assertThat(download.getHeader("Content-Disposition")).isEqualTo("attachment; filename=\"workload-" + id + ".log\"");
+        assertThat(download.getContentAsString()).isEqualTo(timed);
     }
 
     @Test

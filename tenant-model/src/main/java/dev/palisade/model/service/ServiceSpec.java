@@ -8,10 +8,11 @@ import java.util.regex.Pattern;
  * when it is healthy (without one, accepting a connection is healthy). A service is limited by
  * a rate, never by a lifetime total: {@code cpuMillicores} thousandths of a core (0: the
  * platform's default). With {@code minInstances} 0 it scales to zero: stopped after
- * {@code idleTimeoutSeconds} without a request, started again by the next one.
+ * {@code idleTimeoutSeconds} without a request, started again by the next one. It runs
+ * {@code instances} copies of its program, among which requests are balanced.
  */
 public record ServiceSpec(String name, int port, RestartPolicy restartPolicy, String healthPath, int cpuMillicores,
-        int minInstances, int idleTimeoutSeconds) {
+        int minInstances, int idleTimeoutSeconds, int instances) {
 
     /** DNS label: the name is also a host name ({@code name.tenant.apps-domain}). */
     public static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?");
@@ -20,6 +21,8 @@ public record ServiceSpec(String name, int port, RestartPolicy restartPolicy, St
     public static final int DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
     /** Bounds of the idle timeout: from a second to a day. */
     public static final int MAX_IDLE_TIMEOUT_SECONDS = 86_400;
+    /** The most instances one service may ask for (the tenant's concurrency quota bounds it too). */
+    public static final int MAX_INSTANCES = 100;
 
     public ServiceSpec {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -43,6 +46,9 @@ public record ServiceSpec(String name, int port, RestartPolicy restartPolicy, St
         if (idleTimeoutSeconds < 0 || idleTimeoutSeconds > MAX_IDLE_TIMEOUT_SECONDS) {
             throw new IllegalArgumentException("idleTimeoutSeconds: between 1 and " + MAX_IDLE_TIMEOUT_SECONDS);
         }
+        if (instances < 1 || instances > MAX_INSTANCES) {
+            throw new IllegalArgumentException("instances: between 1 and " + MAX_INSTANCES);
+        }
         if (minInstances == 0 && idleTimeoutSeconds == 0) {
             idleTimeoutSeconds = DEFAULT_IDLE_TIMEOUT_SECONDS;
         }
@@ -50,7 +56,7 @@ public record ServiceSpec(String name, int port, RestartPolicy restartPolicy, St
 
     /** A service that always runs, at the platform's default CPU rate. */
     public ServiceSpec(String name, int port, RestartPolicy restartPolicy, String healthPath) {
-        this(name, port, restartPolicy, healthPath, 0, 1, 0);
+        this(name, port, restartPolicy, healthPath, 0, 1, 0, 1);
     }
 
     /** Whether it is stopped when idle and started by the next request. */

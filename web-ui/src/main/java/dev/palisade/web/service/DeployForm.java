@@ -25,6 +25,7 @@ public class DeployForm {
     private Double cpuCores;
     private boolean scaleToZero;
     private Integer idleTimeoutSeconds;
+    private Integer instances;
     private Long memoryMb;
     private String platform = "auto";
     private String network = "loopback";
@@ -163,6 +164,14 @@ public class DeployForm {
 
     public void setScaleToZero(boolean scaleToZero) {
         this.scaleToZero = scaleToZero;
+    }
+
+    public Integer getInstances() {
+        return instances;
+    }
+
+    public void setInstances(Integer instances) {
+        this.instances = instances;
     }
 
     public Integer getIdleTimeoutSeconds() {

@@ -16,7 +16,7 @@ public interface ServiceConsole {
     /** A service as its list shows it: its newest deployment. */
     record Row(String tenant, String name, UUID workloadId, String state, String status, int restarts, long requests,
             double requestsPerMinute, String address, String image, int port, String healthPath, String restartPolicy,
-            String lastExit, boolean running) {
+            String lastExit, boolean running, int instances, int healthyInstances) {
     }
 
     /** One deployment in a service's history, newest first. */
@@ -26,12 +26,13 @@ public interface ServiceConsole {
 
     /**
      * A deploy as the form gives it; {@code archive} the code (null: none), {@code secrets} name → env or null,
-     * {@code cpuCores} a rate, {@code minInstances} 0 to scale to zero after {@code idleTimeoutSeconds}.
+     * {@code cpuCores} a rate, {@code minInstances} 0 to scale to zero after {@code idleTimeoutSeconds},
+     * {@code instances} how many run (null: one).
      */
     record Deploy(String name, String image, List<String> command, Map<String, String> env, Integer port,
             String healthPath, String restartPolicy, Map<String, String> secrets, Double cpuCores, Long memoryBytes,
             String platform, byte[] archive, List<Mount> volumes, String network, Integer minInstances,
-            Integer idleTimeoutSeconds) {
+            Integer idleTimeoutSeconds, Integer instances) {
     }
 
     /** A volume of the tenant mounted at {@code path}. */

@@ -79,7 +79,8 @@ class ServicePagesController {
                     form.secretMap(), form.getCpuCores(),
                     form.getMemoryMb() == null ? null : form.getMemoryMb() * 1024 * 1024, form.getPlatform(), code,
                     form.volumeMounts(), form.getNetwork(),
-                    form.isScaleToZero() ? 0 : null, form.isScaleToZero() ? form.getIdleTimeoutSeconds() : null));
+                    form.isScaleToZero() ? 0 : null, form.isScaleToZero() ? form.getIdleTimeoutSeconds() : null,
+                    form.getInstances()));
         } catch (ServiceConsole.Refused e) {
             model.addAttribute("refusal", e.getMessage());
             return form(me, model);

@@ -34,6 +34,12 @@ public interface LogFollowing {
      */
     SseEmitter follow(UUID workload, Follower follower, String lastEventId, Function<String, String> stateLabel);
 
+    /**
+     * The whole log so far as text, invalid UTF-8 replaced; with {@code timestamps} each line
+     * begins with its time (ISO-8601, UTC) and stream (stdout, stderr, palisade) where known.
+     */
+    String text(UUID workload, boolean timestamps);
+
     /** A cap on open followers was reached: 429 with Retry-After. */
     final class TooManyFollowers extends ErrorResponseException {
         public TooManyFollowers(String which, Duration retryAfter) {

@@ -1,12 +1,6 @@
 package dev.palisade.web.workload;
 
 import dev.palisade.web.support.CurrentUser;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -37,14 +31,9 @@ class WorkloadLogs {
         this.following = following;
     }
 
-    /** The whole log as text so far (for a download), with invalid UTF-8 replaced. */
+    /** The whole log as text so far (for a download), each line with its time and stream. */
     String text(UUID id) {
-        List<byte[]> chunks = jdbc.query("select data from workload_log where workload_id = :id order by seq",
-                new MapSqlParameterSource("id", id), (rs, n) -> rs.getBytes(1));
-        Decoder decoder = new Decoder();
-        StringBuilder out = new StringBuilder();
-        chunks.forEach(c -> out.append(decoder.decode(c, false)));
-        return out.append(decoder.decode(new byte[0], true)).toString();
+        return following.text(id, true);
     }
 
     Optional<byte[]> artifacts(UUID id) {
@@ -59,22 +48,4 @@ class WorkloadLogs {
                 state -> state + " " + messages.getMessage("state." + state, null, state, locale));
     }
 
-    /** UTF-8 across chunk boundaries: a character split between two chunks is decoded whole. */
-    private static final class Decoder {
-        private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
-        private byte[] carry = new byte[0];
-
-        String decode(byte[] bytes, boolean last) {
-            ByteBuffer in = ByteBuffer.allocate(carry.length + bytes.length).put(carry).put(bytes).flip();
-            CharBuffer out = CharBuffer.allocate(in.remaining() + 16);
-            utf8.decode(in, out, last);
-            if (last) {
-                utf8.flush(out);
-            }
-            carry = new byte[in.remaining()];
-            in.get(carry);
-            return out.flip().toString();
-        }
-    }
 }
