@@ -1,12 +1,14 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.Role;
+import dev.palisade.platform.sso.SsoRefusals;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.AuthenticationEventPublisher;
 import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.Authentication;
@@ -28,8 +30,8 @@ import org.springframework.security.web.util.matcher.OrRequestMatcher;
  * bearer token;</li>
  * <li>{@code /api/**}: stateless, bearer tokens only, through Spring Security's resource-server
  * support with our {@link TokenIntrospector};</li>
- * <li>everything else, the console: form login (and its second factor, {@code /login/code}), CSRF,
- * session, logout.</li>
+ * <li>everything else, the console: form login (and its second factor, {@code /login/code}), single
+ * sign-on ({@link SsoLogin}), CSRF, session, logout.</li>
  * </ol>
  * Role and tenant checks of the API happen in the controllers (through {@code TenantAccess}),
  * because whether an answer is 403 or 404 depends on the tenant in the path.
@@ -57,7 +59,7 @@ class SecurityConfiguration {
                         PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"),
                         PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, PasswordChangeRequired.API)))
                 .addFilterBefore(throttle, BasicAuthenticationFilter.class)
-                .authenticationManager(passwordManager(passwords, events))
+                .authenticationManager(passwordManager(events, passwords))
                 // a deploy-scoped token mints no token (it would mint itself a full one)
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().access(DeployScope.fullTokensOnly()))
                 .httpBasic((basic) -> basic.authenticationDetailsSource(LoginDetails::basic).authenticationEntryPoint(
@@ -96,12 +98,12 @@ class SecurityConfiguration {
     @Bean
     @Order(3)
     SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
-            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle)
-            throws Exception {
-        http.authenticationManager(passwordManager(passwords, events))
+            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle,
+            SsoLogin sso) throws Exception {
+        http.authenticationManager(passwordManager(events, passwords, sso.authenticationProvider()))
                 .addFilterBefore(throttle, UsernamePasswordAuthenticationFilter.class)
                 .authorizeHttpRequests((authorize) -> authorize
-                        .requestMatchers("/login", SecondFactorLoginController.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
+                        .requestMatchers("/login", SecondFactorLoginController.PATH, SsoRefusals.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
                         .permitAll()
@@ -117,6 +119,8 @@ class SecurityConfiguration {
                         .failureHandler((request, response, failure) -> {
                             if (failure instanceof SecondFactorNeeded needed) {
                                 SecondFactorLoginController.passwordAccepted(request, response, needed.user);
+                            } else if (failure instanceof LocalPasswordsOff) {
+                                response.sendRedirect(request.getContextPath() + "/login?ssoOnly");
                             } else {
                                 response.sendRedirect(request.getContextPath() + "/login?error");
                             }
@@ -126,6 +130,7 @@ class SecurityConfiguration {
                 // the console's own script is a file; HSTS (Spring Security's default) on requests that came over TLS
                 .headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONSOLE_CSP)))
                 .addFilterBefore(revalidation, AuthorizationFilter.class);
+        sso.configure(http);
         return http.build();
     }
 
@@ -135,10 +140,10 @@ class SecurityConfiguration {
                 ? "/admin" : "/portal";
     }
 
-    /** Publishes success and failure events (counted by the ops package's login metrics). */
-    private static AuthenticationManager passwordManager(PasswordLoginProvider passwords,
-            AuthenticationEventPublisher events) {
-        ProviderManager manager = new ProviderManager(passwords);
+    /** Publishes success and failure events (counted by the ops package's login metrics); the console's also signs in through OIDC. */
+    private static AuthenticationManager passwordManager(AuthenticationEventPublisher events,
+            AuthenticationProvider... providers) {
+        ProviderManager manager = new ProviderManager(providers);
         manager.setAuthenticationEventPublisher(events);
         return manager;
     }
