@@ -105,6 +105,21 @@ class SsoBrowserIT {
             assertThat(browser.path()).isEqualTo("/login/sso-refused");
             assertThat(browser.text(By.id("sso-refusal"))).contains("without a verified email");
 
+            // a provider that cannot be reached: its button leads to the refusal page, not to an error
+            browser.login("admin", ADMIN_PASSWORD);
+            browser.get("/admin/sso");
+            browser.type(By.id("registrationId"), "gone");
+            browser.type(By.id("displayName"), "Gone ID");
+            browser.type(By.id("issuerUri"), "http://127.0.0.1:9");
+            browser.type(By.id("clientId"), "gone");
+            browser.type(By.id("clientSecret"), "gone-secret");
+            browser.submit(By.cssSelector("#sso-provider-form button[type=submit]"));
+            browser.driver.manage().deleteAllCookies();
+            browser.get("/login");
+            browser.submit(By.id("sso-gone"));
+            assertThat(browser.path()).isEqualTo("/login/sso-refused");
+            assertThat(browser.text(By.id("sso-refusal"))).contains("The provider gone cannot be reached");
+
             JsonNode acme = JSON.readTree(app.api("GET", "/api/v1/tenants/acme/users", admin, null).body());
             JsonNode ops = JSON.readTree(app.api("GET", "/api/v1/tenants/ops/users", admin, null).body());
             assertThat(acme.toString()).contains("\"ann@acme.example\"").doesNotContain("bob", "eve");
@@ -129,7 +144,7 @@ class SsoBrowserIT {
 
             String audit = app.api("GET", "/api/v1/audit?size=100", admin, null).body();
             assertThat(audit).contains("sso.login", "sso.refused", "sso.provider.create", "sso.mapping.create",
-                    "tenant.local-passwords", "unknown.example", "local passwords are off");
+                    "tenant.local-passwords", "unknown.example", "local passwords are off", "sso-provider:gone");
         }
     }
 
