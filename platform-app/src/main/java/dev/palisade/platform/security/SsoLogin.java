@@ -67,7 +67,7 @@ class SsoLogin {
     private void signedIn(HttpServletRequest request, HttpServletResponse response, Authentication authentication)
             throws IOException {
         SsoUser sso = (SsoUser) authentication.getPrincipal();
-        PalisadeUserDetails details = new PalisadeUserDetails(sso.user());
+        PalisadeUserDetails details = new PalisadeUserDetails(sso.user(), true);
         details.eraseCredentials();
         Authentication ours = UsernamePasswordAuthenticationToken.authenticated(details, null, details.getAuthorities());
         SecurityContext context = SecurityContextHolder.createEmptyContext();

@@ -19,6 +19,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpSession;
 import org.springframework.security.oauth2.core.oidc.OidcIdToken;
 import org.springframework.security.oauth2.core.oidc.user.DefaultOidcUser;
 import org.springframework.security.oauth2.core.oidc.user.OidcUser;
@@ -27,7 +28,8 @@ import org.springframework.security.oauth2.core.oidc.user.OidcUser;
  * Who a provider's user becomes (the id token as Spring Security hands it over, already checked):
  * the mapping decides the tenant and role at every sign-in, groups before domains; a verified
  * email is the only thing that links an existing user; nobody no mapping fits gets in or gets an
- * account; and a tenant with local passwords off refuses password logins of its users only.
+ * account; and a tenant with local passwords off refuses password logins of its users only (and
+ * ends their password sessions).
  */
 class SsoAccountsTests extends ApiTestSupport {
 
@@ -120,8 +122,14 @@ class SsoAccountsTests extends ApiTestSupport {
         createUser(admin, off, "lena");
         createUser(admin, on, "lena");
         String before = mintToken("lena@" + off, PASSWORD);
+        MockHttpSession session = (MockHttpSession) mvc.perform(post("/login").with(csrf())
+                        .param("username", "lena@" + off).param("password", PASSWORD))
+                .andExpect(redirectedUrl("/portal")).andReturn().getRequest().getSession();
+        mvc.perform(get("/portal").session(session)).andExpect(status().isOk());
         long offId = jdbc.queryForObject("select id from tenant where slug = ?", Long.class, off);
         policy.set("test", offId, off, false);
+        // a console session from a password ends at its next request
+        mvc.perform(get("/portal").session(session)).andExpect(redirectedUrl("/login"));
 
         mvc.perform(post("/api/v1/tokens").with(basic("lena@" + off, PASSWORD)).contentType(MediaType.APPLICATION_JSON)
                         .content("{\"name\":\"t\"}"))
