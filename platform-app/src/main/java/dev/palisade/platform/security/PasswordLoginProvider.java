@@ -57,8 +57,7 @@ class PasswordLoginProvider implements AuthenticationProvider {
         // name@tenant of a tenant without passwords: said before any password is checked (it tells only of the tenant)
         int at = username == null ? -1 : username.lastIndexOf('@');
         if (at > 0 && loginPolicy.localPasswordsOff(username.substring(at + 1))) {
-            audit.refused(username, address, "local passwords are off for the tenant");
-            throw new LocalPasswordsOff();
+            throw localPasswordsOff(username, address);
         }
         Authentication result;
         try {
@@ -70,8 +69,7 @@ class PasswordLoginProvider implements AuthenticationProvider {
         }
         PalisadeUserDetails user = (PalisadeUserDetails) result.getPrincipal();
         if (!loginPolicy.localPasswordsAllowed(user.caller().tenantId())) {
-            audit.refused(username, address, "local passwords are off for the tenant");
-            throw new LocalPasswordsOff();
+            throw localPasswordsOff(username, address);
         }
         if (secondFactors.enabled(user.caller().userId())) {
             if (!(authentication.getDetails() instanceof LoginDetails details) || details.console()) {
@@ -85,6 +83,11 @@ class PasswordLoginProvider implements AuthenticationProvider {
         }
         throttle.succeeded(username, address);
         return result;
+    }
+
+    private LocalPasswordsOff localPasswordsOff(String username, String address) {
+        audit.refused(username, address, "local passwords are off for the tenant");
+        return new LocalPasswordsOff();
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.palisade.platform.security;
 
 import dev.palisade.model.user.Role;
 import dev.palisade.platform.sso.SsoRefusals;
+import java.util.ArrayList;
+import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
@@ -59,7 +61,7 @@ class SecurityConfiguration {
                         PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, "/api/v1/tokens"),
                         PathPatternRequestMatcher.withDefaults().matcher(HttpMethod.POST, PasswordChangeRequired.API)))
                 .addFilterBefore(throttle, BasicAuthenticationFilter.class)
-                .authenticationManager(passwordManager(events, passwords))
+                .authenticationManager(passwordManager(passwords, events))
                 // a deploy-scoped token mints no token (it would mint itself a full one)
                 .authorizeHttpRequests((authorize) -> authorize.anyRequest().access(DeployScope.fullTokensOnly()))
                 .httpBasic((basic) -> basic.authenticationDetailsSource(LoginDetails::basic).authenticationEntryPoint(
@@ -100,7 +102,7 @@ class SecurityConfiguration {
     SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
             SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle,
             SsoLogin sso) throws Exception {
-        http.authenticationManager(passwordManager(events, passwords, sso.authenticationProvider()))
+        http.authenticationManager(passwordManager(passwords, events, sso.authenticationProvider()))
                 .addFilterBefore(throttle, UsernamePasswordAuthenticationFilter.class)
                 .authorizeHttpRequests((authorize) -> authorize
                         .requestMatchers("/login", SecondFactorLoginController.PATH, SsoRefusals.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
@@ -141,8 +143,10 @@ class SecurityConfiguration {
     }
 
     /** Publishes success and failure events (counted by the ops package's login metrics); the console's also signs in through OIDC. */
-    private static AuthenticationManager passwordManager(AuthenticationEventPublisher events,
-            AuthenticationProvider... providers) {
+    private static AuthenticationManager passwordManager(PasswordLoginProvider passwords,
+            AuthenticationEventPublisher events, AuthenticationProvider... others) {
+        List<AuthenticationProvider> providers = new ArrayList<>(List.of(passwords));
+        providers.addAll(List.of(others));
         ProviderManager manager = new ProviderManager(providers);
         manager.setAuthenticationEventPublisher(events);
         return manager;
