@@ -2,6 +2,9 @@ package dev.palisade.platform.secondfactor;
 
 import dev.palisade.model.audit.AuditLog;
 import dev.palisade.model.user.Role;
+import dev.palisade.platform.secret.SealedColumn;
+import dev.palisade.platform.secret.SealedColumns;
+import dev.palisade.platform.secret.SecretKeys.Sealed;
 import dev.palisade.web.account.SecondFactorActions.Refused;
 import dev.palisade.web.account.SecondFactorActions.Setup;
 import dev.palisade.web.account.SecondFactorActions.Status;
@@ -17,7 +20,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -26,11 +33,15 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Each user's second factor: setting one up (a fresh secret, confirmed with a first code before
  * it counts), checking a code at login (each TOTP step accepted once, each recovery code once),
  * and turning it off. Recovery codes are kept as SHA-256 digests: they are random 80-bit values,
- * so a digest cannot be reversed by guessing, and a lookup needs no per-code hashing.
+ * so a digest cannot be reversed by guessing, and a lookup needs no per-code hashing. TOTP
+ * secrets are sealed with the secret keys ({@link SealedColumn}); a plain one from before that is
+ * sealed at start or at its first use.
  */
 @Component
 @EnableConfigurationProperties(SecondFactorProperties.class)
 public class SecondFactors {
+
+    private static final Logger log = LoggerFactory.getLogger(SecondFactors.class);
 
     static final int SECRET_BYTES = 20, RECOVERY_CODES = 10;
     private static final String RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -41,13 +52,62 @@ public class SecondFactors {
     private final TransactionTemplate tx;
     private final SecondFactorProperties settings;
     private final Clock clock;
+    private final SealedColumn secrets;
 
-    SecondFactors(JdbcClient jdbc, AuditLog audit, TransactionTemplate tx, SecondFactorProperties settings) {
+    SecondFactors(JdbcClient jdbc, AuditLog audit, TransactionTemplate tx, SecondFactorProperties settings,
+            SealedColumns sealed) {
         this.jdbc = jdbc;
         this.audit = audit;
         this.tx = tx;
         this.settings = settings;
         this.clock = Clock.systemUTC();
+        this.secrets = sealed.register("user_second_factor", "user_id", "secret");
+    }
+
+    /** The user's TOTP secret, set up ({@code enabled}) or being set up; a plain one left from before is sealed now. */
+    private Optional<byte[]> secret(long userId, boolean enabled) {
+        record Row(String keyId, byte[] bytes) {
+        }
+        return jdbc.sql("select key_id, secret from user_second_factor where user_id = :id and enabled_at is "
+                        + (enabled ? "not null" : "null"))
+                .param("id", userId).query((rs, i) -> new Row(rs.getString(1), rs.getBytes(2))).optional()
+                .map(r -> {
+                    if (r.keyId() != null) {
+                        return secrets.open(userId, new Sealed(r.keyId(), r.bytes()));
+                    }
+                    sealPlain(userId, r.bytes());
+                    return r.bytes();
+                });
+    }
+
+    private void sealPlain(long userId, byte[] plain) {
+        Sealed sealed = secrets.seal(userId, plain);
+        jdbc.sql("update user_second_factor set secret = :sealed, key_id = :key where user_id = :id and key_id is null")
+                .param("sealed", sealed.bytes()).param("key", sealed.keyId()).param("id", userId).update();
+    }
+
+    /** At start: TOTP secrets stored plain before they were sealed are sealed. */
+    @EventListener(ApplicationReadyEvent.class)
+    void sealPlainSecretsAtStart() {
+        int n = 0;
+        while (true) {
+            Integer done = tx.execute(status -> {
+                record Row(long userId, byte[] plain) {
+                }
+                List<Row> rows = jdbc.sql("select user_id, secret from user_second_factor where key_id is null "
+                                + "limit 100 for update skip locked")
+                        .query((rs, i) -> new Row(rs.getLong(1), rs.getBytes(2))).list();
+                rows.forEach(r -> sealPlain(r.userId(), r.plain()));
+                return rows.size();
+            });
+            if (done == null || done == 0) {
+                break;
+            }
+            n += done;
+        }
+        if (n > 0) {
+            log.info("Sealed {} TOTP secrets stored plain", n);
+        }
     }
 
     /** Whether every password login of the user needs a code. */
@@ -74,17 +134,18 @@ public class SecondFactors {
         }
         byte[] secret = new byte[SECRET_BYTES];
         RANDOM.nextBytes(secret);
+        Sealed sealed = secrets.seal(userId, secret);
         jdbc.sql("""
-                insert into user_second_factor (user_id, secret) values (:id, :secret)
-                on conflict (user_id) do update set secret = excluded.secret, enabled_at = null, last_used_step = 0,
-                created_at = now()""").param("id", userId).param("secret", secret).update();
+                insert into user_second_factor (user_id, secret, key_id) values (:id, :secret, :key)
+                on conflict (user_id) do update set secret = excluded.secret, key_id = excluded.key_id, enabled_at = null,
+                last_used_step = 0, created_at = now()""")
+                .param("id", userId).param("secret", sealed.bytes()).param("key", sealed.keyId()).update();
         return setup(username, secret);
     }
 
     /** The secret being set up, shown again (the page reloaded); empty when none is. */
     public Optional<Setup> pending(long userId, String username) {
-        return jdbc.sql("select secret from user_second_factor where user_id = :id and enabled_at is null")
-                .param("id", userId).query(byte[].class).optional().map(secret -> setup(username, secret));
+        return secret(userId, false).map(secret -> setup(username, secret));
     }
 
     private Setup setup(String username, byte[] secret) {
@@ -103,9 +164,7 @@ public class SecondFactors {
      * recovery codes, shown this once.
      */
     public List<String> confirm(long userId, String username, Long tenantId, String tenantSlug, String code) {
-        byte[] secret = jdbc.sql("select secret from user_second_factor where user_id = :id and enabled_at is null")
-                .param("id", userId).query(byte[].class).optional()
-                .orElseThrow(() -> new Refused("code", "start the set-up first"));
+        byte[] secret = secret(userId, false).orElseThrow(() -> new Refused("code", "start the set-up first"));
         long step = Totp.matchingStep(secret, normalise(code), clock.instant());
         if (step < 0) {
             throw new Refused("code", "is not the code your app shows now");
@@ -149,9 +208,7 @@ public class SecondFactors {
         if (c == null) {
             return false;
         }
-        Optional<byte[]> secret = jdbc.sql(
-                        "select secret from user_second_factor where user_id = :id and enabled_at is not null")
-                .param("id", userId).query(byte[].class).optional();
+        Optional<byte[]> secret = secret(userId, true);
         if (secret.isEmpty()) {
             return false;
         }

@@ -38,12 +38,14 @@ public class SecretVault {
     private final SecretKeys keys;
     private final AuditLog audit;
     private final TransactionTemplate tx;
+    private final SealedColumns elsewhere;
 
-    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx) {
+    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx, SealedColumns elsewhere) {
         this.jdbc = jdbc;
         this.keys = keys;
         this.audit = audit;
         this.tx = tx;
+        this.elsewhere = elsewhere;
     }
 
     /** What anyone may know of a secret: never its value. */
@@ -212,13 +214,13 @@ public class SecretVault {
     }
 
     /**
-     * Rotates the key file's key: a new key becomes current, every value is re-sealed with it,
-     * then the old keys are dropped. Returns the new key's id and how many values were re-sealed.
+     * Rotates the key file's key: a new key becomes current, every value (those of
+     * {@link SealedColumns} too) is re-sealed with it, then the old keys are dropped. Returns the new key's id and how many values were re-sealed.
      */
     public synchronized Rotation rotate(String actor) {
         String id = keys.addKey();
-        int n = resealAll();
-        if (sealedWithOlderKeys() == 0) {
+        int n = resealAll() + elsewhere.resealAll();
+        if (sealedWithOlderKeys() == 0 && elsewhere.sealedWithOlderKeys() == 0) {
             keys.retireAllButCurrent();
         }
         tx.executeWithoutResult(status -> audit.record(actor, (Long) null, null, "secret.rotate-key", "key:" + id,
@@ -236,7 +238,7 @@ public class SecretVault {
      */
     @EventListener(ApplicationReadyEvent.class)
     void resealAtStart() {
-        int n = resealAll();
+        int n = resealAll() + elsewhere.resealAll();
         if (n > 0) {
             log.info("Re-sealed {} secrets with the current key {}", n, keys.currentKeyId());
         }

@@ -16,13 +16,25 @@ final class PalisadeUserDetails implements UserDetails, CredentialsContainer {
     private String passwordHash;
     private final boolean enabled;
     private final String passwordStamp;
+    private final boolean singleSignOn;
 
+    /** A password login. */
     PalisadeUserDetails(LoginUser user) {
+        this(user, false);
+    }
+
+    PalisadeUserDetails(LoginUser user, boolean singleSignOn) {
         this.caller = new Caller(user.id(), user.username(), user.role(), user.tenantId(), user.tenantSlug());
         this.loginName = user.loginName();
         this.passwordHash = user.passwordHash();
         this.passwordStamp = stamp(user.passwordHash());
         this.enabled = user.tenantActive();
+        this.singleSignOn = singleSignOn;
+    }
+
+    /** Whether this session came from a provider (single sign-on) rather than a password. */
+    boolean singleSignOn() {
+        return singleSignOn;
     }
 
     Caller caller() {

@@ -2,6 +2,7 @@ package dev.palisade.platform.security;
 
 import dev.palisade.model.user.UserService;
 import dev.palisade.platform.secondfactor.SecondFactors;
+import dev.palisade.platform.sso.TenantLoginPolicy;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -19,7 +20,8 @@ import org.springframework.stereotype.Component;
  * {@link BadCredentialsException} with the same message, is audited, and slows down the address
  * it came from ({@link LoginThrottle}); nothing locks the account. An account with a second
  * factor needs its code as well: HTTP Basic sends it in a header; the console form asks for it on
- * the next page ({@link SecondFactorNeeded}).
+ * the next page ({@link SecondFactorNeeded}). A tenant that turned local passwords off refuses them
+ * all, saying so ({@link LocalPasswordsOff}).
  */
 @Component
 class PasswordLoginProvider implements AuthenticationProvider {
@@ -33,12 +35,14 @@ class PasswordLoginProvider implements AuthenticationProvider {
     private final LoginThrottle throttle;
     private final LoginAudit audit;
     private final SecondFactors secondFactors;
+    private final TenantLoginPolicy loginPolicy;
 
     PasswordLoginProvider(UserService users, PasswordEncoder passwordEncoder, LoginThrottle throttle, LoginAudit audit,
-            SecondFactors secondFactors) {
+            SecondFactors secondFactors, TenantLoginPolicy loginPolicy) {
         this.throttle = throttle;
         this.audit = audit;
         this.secondFactors = secondFactors;
+        this.loginPolicy = loginPolicy;
         this.delegate = new DaoAuthenticationProvider(username -> users.findForLogin(username)
                 .map(PalisadeUserDetails::new)
                 .orElseThrow(() -> new UsernameNotFoundException("no such user")));
@@ -50,6 +54,11 @@ class PasswordLoginProvider implements AuthenticationProvider {
         String username = authentication.getName();
         String address = authentication.getDetails() instanceof WebAuthenticationDetails web
                 ? web.getRemoteAddress() : "unknown";
+        // name@tenant of a tenant without passwords: said before any password is checked (it tells only of the tenant)
+        int at = username == null ? -1 : username.lastIndexOf('@');
+        if (at > 0 && loginPolicy.localPasswordsOff(username.substring(at + 1))) {
+            throw localPasswordsOff(username, address);
+        }
         Authentication result;
         try {
             result = delegate.authenticate(authentication);
@@ -59,6 +68,9 @@ class PasswordLoginProvider implements AuthenticationProvider {
             throw new BadCredentialsException(FAILURE);
         }
         PalisadeUserDetails user = (PalisadeUserDetails) result.getPrincipal();
+        if (!loginPolicy.localPasswordsAllowed(user.caller().tenantId())) {
+            throw localPasswordsOff(username, address);
+        }
         if (secondFactors.enabled(user.caller().userId())) {
             if (!(authentication.getDetails() instanceof LoginDetails details) || details.console()) {
                 throw new SecondFactorNeeded(user);
@@ -71,6 +83,11 @@ class PasswordLoginProvider implements AuthenticationProvider {
         }
         throttle.succeeded(username, address);
         return result;
+    }
+
+    private LocalPasswordsOff localPasswordsOff(String username, String address) {
+        audit.refused(username, address, "local passwords are off for the tenant");
+        return new LocalPasswordsOff();
     }
 
     @Override

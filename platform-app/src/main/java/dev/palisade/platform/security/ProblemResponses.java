@@ -31,6 +31,9 @@ final class ProblemResponses {
         if (e instanceof OAuth2AuthenticationException) {
             return "The bearer token is invalid, expired or revoked";
         }
+        if (e instanceof LocalPasswordsOff) {
+            return LocalPasswordsOff.MESSAGE;
+        }
         if (e instanceof BadCredentialsException) {
             // one text for every cause: it must not tell whether the account exists or is suspended
             // (the second factor's own text comes only after the right password)

@@ -1,12 +1,16 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.Role;
+import dev.palisade.platform.sso.SsoRefusals;
+import java.util.ArrayList;
+import java.util.List;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.authentication.AuthenticationEventPublisher;
 import org.springframework.security.authentication.AuthenticationManager;
+import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.ProviderManager;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.Authentication;
@@ -28,8 +32,8 @@ import org.springframework.security.web.util.matcher.OrRequestMatcher;
  * bearer token;</li>
  * <li>{@code /api/**}: stateless, bearer tokens only, through Spring Security's resource-server
  * support with our {@link TokenIntrospector};</li>
- * <li>everything else, the console: form login (and its second factor, {@code /login/code}), CSRF,
- * session, logout.</li>
+ * <li>everything else, the console: form login (and its second factor, {@code /login/code}), single
+ * sign-on ({@link SsoLogin}), CSRF, session, logout.</li>
  * </ol>
  * Role and tenant checks of the API happen in the controllers (through {@code TenantAccess}),
  * because whether an answer is 403 or 404 depends on the tenant in the path.
@@ -96,12 +100,12 @@ class SecurityConfiguration {
     @Bean
     @Order(3)
     SecurityFilterChain consoleChain(HttpSecurity http, PasswordLoginProvider passwords,
-            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle)
-            throws Exception {
-        http.authenticationManager(passwordManager(passwords, events))
+            SessionRevalidationFilter revalidation, AuthenticationEventPublisher events, LoginThrottleFilter throttle,
+            SsoLogin sso) throws Exception {
+        http.authenticationManager(passwordManager(passwords, events, sso.authenticationProvider()))
                 .addFilterBefore(throttle, UsernamePasswordAuthenticationFilter.class)
                 .authorizeHttpRequests((authorize) -> authorize
-                        .requestMatchers("/login", SecondFactorLoginController.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
+                        .requestMatchers("/login", SecondFactorLoginController.PATH, SsoRefusals.PATH, "/error", "/css/**", "/js/**", "/favicon.ico", "/favicon.svg").permitAll()
                         .requestMatchers("/actuator/health", "/actuator/health/**").permitAll()
                         .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
                         .permitAll()
@@ -117,6 +121,8 @@ class SecurityConfiguration {
                         .failureHandler((request, response, failure) -> {
                             if (failure instanceof SecondFactorNeeded needed) {
                                 SecondFactorLoginController.passwordAccepted(request, response, needed.user);
+                            } else if (failure instanceof LocalPasswordsOff) {
+                                response.sendRedirect(request.getContextPath() + "/login?ssoOnly");
                             } else {
                                 response.sendRedirect(request.getContextPath() + "/login?error");
                             }
@@ -126,6 +132,7 @@ class SecurityConfiguration {
                 // the console's own script is a file; HSTS (Spring Security's default) on requests that came over TLS
                 .headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(CONSOLE_CSP)))
                 .addFilterBefore(revalidation, AuthorizationFilter.class);
+        sso.configure(http);
         return http.build();
     }
 
@@ -135,10 +142,12 @@ class SecurityConfiguration {
                 ? "/admin" : "/portal";
     }
 
-    /** Publishes success and failure events (counted by the ops package's login metrics). */
+    /** Publishes success and failure events (counted by the ops package's login metrics); the console's also signs in through OIDC. */
     private static AuthenticationManager passwordManager(PasswordLoginProvider passwords,
-            AuthenticationEventPublisher events) {
-        ProviderManager manager = new ProviderManager(passwords);
+            AuthenticationEventPublisher events, AuthenticationProvider... others) {
+        List<AuthenticationProvider> providers = new ArrayList<>(List.of(passwords));
+        providers.addAll(List.of(others));
+        ProviderManager manager = new ProviderManager(providers);
         manager.setAuthenticationEventPublisher(events);
         return manager;
     }

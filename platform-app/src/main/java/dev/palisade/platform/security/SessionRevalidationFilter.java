@@ -1,6 +1,7 @@
 package dev.palisade.platform.security;
 
 import dev.palisade.model.user.UserService;
+import dev.palisade.platform.sso.TenantLoginPolicy;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -14,16 +15,19 @@ import org.springframework.stereotype.Component;
 
 /**
  * Console sessions outlive the login that made them; this ends one at the next request when its
- * user was deleted, its tenant suspended or its password changed, as tokens stop at once too.
+ * user was deleted, its tenant suspended or its password changed (as tokens stop at once too),
+ * and a password login's once its tenant turned local passwords off.
  * Not registered as a servlet filter by itself: only the console chain runs it.
  */
 @Component
 class SessionRevalidationFilter extends OncePerRequestFilter {
 
     private final UserService users;
+    private final TenantLoginPolicy loginPolicy;
 
-    SessionRevalidationFilter(UserService users) {
+    SessionRevalidationFilter(UserService users, TenantLoginPolicy loginPolicy) {
         this.users = users;
+        this.loginPolicy = loginPolicy;
     }
 
     @Override
@@ -34,7 +38,8 @@ class SessionRevalidationFilter extends OncePerRequestFilter {
             boolean stillValid = users.findForLogin(user.getUsername())
                     .filter(u -> u.id() == user.caller().userId() && u.tenantActive()
                             && PalisadeUserDetails.stamp(u.passwordHash()).equals(user.passwordStamp()))
-                    .isPresent();
+                    .isPresent()
+                    && (user.singleSignOn() || loginPolicy.localPasswordsAllowed(user.caller().tenantId()));
             if (!stillValid) {
                 SecurityContextHolder.clearContext();
                 HttpSession session = request.getSession(false);

@@ -257,6 +257,8 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             // SecondFactorLoginController: without a password step just passed, back to the password
             open("GET /login/code", 302),
             open("POST /login/code", 302),
+            // SsoRefusals: with no refusal in the session, back to the login page
+            open("GET /login/sso-refused", 302),
             // (the error page asked for directly has no error to show: 500, and no trace)
             open("ANY /error", 500),
             open("ANY /error html", 500),
@@ -282,6 +284,15 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /admin/tenants/{slug}/delete", Obj.TENANT, 403, 403, 302).foreign(403).body("confirm={slug}"),
             page("GET /admin/tenants/{slug}/quota", Obj.TENANT, 403, 403, 200).foreign(403),
             page("POST /admin/tenants/{slug}/quota", Obj.TENANT, 403, 403, 302).foreign(403).body(QUOTA_FORM),
+            // SsoAdminController: platform admins only (a refused form still redirects back with its reason)
+            page("GET /admin/sso", Obj.NONE, 403, 403, 200),
+            page("POST /admin/sso/providers", Obj.NONE, 403, 403, 302)
+                    .body("registrationId=x&displayName=X&issuerUri=not-an-address&clientId=c&clientSecret=s"),
+            page("POST /admin/sso/providers/delete", Obj.NONE, 403, 403, 302).body("id=0"),
+            page("POST /admin/sso/mappings", Obj.NONE, 403, 403, 302)
+                    .body("provider=none&kind=domain&value=example.com&tenant={slug}&role=TENANT_MEMBER"),
+            page("POST /admin/sso/mappings/delete", Obj.NONE, 403, 403, 302).body("id=0"),
+            page("POST /admin/sso/passwords", Obj.NONE, 403, 403, 302).body("tenant={slug}&allowed=true"),
             page("GET /admin/tenants/{slug}/egress", Obj.TENANT, 403, 403, 200).foreign(403),
             page("POST /admin/tenants/{slug}/egress", Obj.TENANT, 403, 403, 302).foreign(403)
                     .body("destinations=10.20.0.0/16"),
