@@ -87,7 +87,7 @@ class VolumesBrowserIT {
         app.api("POST", "/api/v1/tenants/hendricks/users", admin,
                 "{\"username\":\"richard\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_ADMIN\"}");
 
-        browser.login("richard", PASSWORD);
+        browser.login("richard@hendricks", PASSWORD);
         browser.get("/portal/volumes");
         browser.type(By.id("volume-name"), "notes");
         browser.type(By.id("volume-size"), "32");
@@ -97,7 +97,7 @@ class VolumesBrowserIT {
         assertThat(browser.text(By.id("volume-wiring"))).contains("\"volumes\"").contains("/data");
         browser.screenshot("volumes-01-created");
 
-        String token = app.token("richard", PASSWORD);
+        String token = app.token("richard@hendricks", PASSWORD);
         String spec = json.writeValueAsString(Map.of("name", "notes", "port", 8000, "healthPath", "/", "platform", "ptrace",
                 "command", java.util.List.of("python3", "-c", NOTES),
                 "volumes", java.util.List.of(Map.of("volume", "notes", "path", "/srv/notes"))));
@@ -133,7 +133,7 @@ class VolumesBrowserIT {
         assertThat(awaitNotes("third="))
                 .isEqualTo("first=written before anything\nsecond=after a restart\nthird=after a redeploy\n");
         browser = Browser.open(app.baseUrl());
-        browser.login("richard", PASSWORD);
+        browser.login("richard@hendricks", PASSWORD);
         browser.get("/portal/volumes");
         assertThat(browser.text(By.cssSelector("tr[data-volume=notes]"))).contains("ready").contains("service notes");
         browser.screenshot("volumes-03-after-platform-restart");
