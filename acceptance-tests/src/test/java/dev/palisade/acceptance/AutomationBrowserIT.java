@@ -62,7 +62,7 @@ class AutomationBrowserIT {
                     {"url":"http://127.0.0.1:%d/hook","events":["workload.failed"]}"""
                     .formatted(receiver.getAddress().getPort()))).get("id").asString();
 
-            browser.login("ada", PASSWORD);
+            browser.login("ada@auto", PASSWORD);
             browser.get("/portal/automation");
             assertThat(browser.text(By.cssSelector(".mainnav a.active"))).isEqualTo("Automation");
             By job = By.cssSelector("tr[data-cron-job=tick]");

@@ -147,7 +147,7 @@ class ConsoleBrowserIT {
         String admin = adminToken();
         tenantWithAdmin(admin, "hooli", "Hooli", "gavin");
 
-        browser.login("gavin", PASSWORD);
+        browser.login("gavin@hooli", PASSWORD);
         assertThat(browser.path()).isEqualTo("/portal");
         assertThat(browser.all(By.cssSelector(".usage .meter"))).hasSizeGreaterThanOrEqualTo(2);
         browser.screenshot("portal-01-dashboard");
@@ -230,7 +230,7 @@ class ConsoleBrowserIT {
         browser.type(By.id("username"), "dinesh");
         browser.type(By.id("password"), PASSWORD);
         browser.submit(By.cssSelector("main form[action$='/portal/members'] button[type=submit]"));
-        assertThat(browser.flash()).contains("dinesh can now log in");
+        assertThat(browser.flash()).contains("dinesh can now log in as dinesh@hooli");
         browser.driver.findElement(By.cssSelector("tr[data-member=dinesh] select option[value=TENANT_ADMIN]")).click();
         browser.submit(By.cssSelector("tr[data-member=dinesh] form[action$='/role'] button"));
         assertThat(browser.text(By.cssSelector("tr[data-member=dinesh] .badge"))).isEqualTo("Tenant admin");
@@ -253,13 +253,13 @@ class ConsoleBrowserIT {
                 "{\"username\":\"mallory\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
         api("POST", "/api/v1/tenants/other/users", admin,
                 "{\"username\":\"olivia\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}");
-        String olivia = token("olivia", PASSWORD);
+        String olivia = token("olivia@other", PASSWORD);
         HttpResponse<String> theirs = api("POST", "/api/v1/tenants/other/workloads", olivia,
                 "{\"name\":\"private\",\"command\":[\"/bin/sh\",\"-c\",\"mkdir out; echo secret > out/s; echo secret\"]}");
         assertThat(theirs.statusCode()).isEqualTo(201);
         String theirId = json.readTree(theirs.body()).get("id").asString();
 
-        browser.login("mallory", PASSWORD);
+        browser.login("mallory@evil", PASSWORD);
         assertThat(browser.path()).isEqualTo("/portal");
         assertThat(browser.text(By.cssSelector("main h1"))).isEqualTo(evil);
 
@@ -356,7 +356,7 @@ class ConsoleBrowserIT {
         // and a workload runs on it
         String admin = adminToken();
         tenantWithAdmin(admin, "tinyco", "Tiny Co", "tina");
-        browser.login("tina", PASSWORD);
+        browser.login("tina@tinyco", PASSWORD);
         browser.get("/portal/workloads/new");
         assertThat(browser.all(By.cssSelector("#image option[value=tiny]"))).hasSize(1);
         browser.logout();
@@ -366,7 +366,7 @@ class ConsoleBrowserIT {
     void aServiceShowsItsKindPortAndRestartPolicyAndIsStoppedAndStartedFromItsPage() throws Exception {
         String admin = adminToken();
         tenantWithAdmin(admin, "piper", "Pied Piper", "richard");
-        String richard = token("richard", PASSWORD);
+        String richard = token("richard@piper", PASSWORD);
         HttpResponse<String> deployed = api("POST", "/api/v1/tenants/piper/services", richard, """
                 {"name":"site","port":8000,"restartPolicy":"ON_FAILURE","healthPath":"/hello.txt","command":["/bin/sh","-c",
                  "mkdir -p site && echo hi > site/hello.txt && cd site && exec python3 -m http.server 8000 --bind 127.0.0.1"]}""");
@@ -374,7 +374,7 @@ class ConsoleBrowserIT {
         String workloadId = json.readTree(deployed.body()).get("workloadId").asString();
         api("POST", "/api/v1/tenants/piper/workloads", richard, "{\"name\":\"one-off\",\"command\":[\"/bin/true\"]}");
 
-        browser.login("richard", PASSWORD);
+        browser.login("richard@piper", PASSWORD);
         browser.get("/portal/workloads");
         assertThat(browser.text(By.cssSelector("tr[data-workload=site] [data-kind-badge]"))).isEqualTo("Service");
         assertThat(browser.text(By.cssSelector("tr[data-workload=one-off] [data-kind-badge]"))).isEqualTo("Job");

@@ -45,20 +45,20 @@ class PasswordBrowserIT {
                     "{\"username\":\"bob\",\"password\":\"" + BOB + "\",\"role\":\"TENANT_MEMBER\"}");
 
             // bob changes his password: a common one is refused, then the new one works and the old does not
-            browser.login("bob", BOB);
+            browser.login("bob@pw", BOB);
             browser.get("/account/password");
             fill(browser, BOB, "password123456", "password123456");
             assertThat(browser.text(By.cssSelector("main .flash-error"))).contains("most common passwords");
             fill(browser, BOB, "a-better-secret-22", "a-better-secret-22");
             assertThat(browser.path()).startsWith("/login");
             assertThat(browser.text(By.cssSelector("main"))).contains("Password changed");
-            browser.login("bob", "a-better-secret-22");
+            browser.login("bob@pw", "a-better-secret-22");
             assertThat(browser.path()).startsWith("/portal");
             browser.logout();
-            loginFails(browser, "bob", BOB);
+            loginFails(browser, "bob@pw", BOB);
 
             // ada, the tenant's admin, resets bob's password from the members page
-            browser.login("ada", ADA);
+            browser.login("ada@pw", ADA);
             browser.get("/portal/members");
             browser.confirm(By.cssSelector("tr[data-member=bob] form[action$='/password-reset'] button"));
             Matcher once = Pattern.compile("One-time password.*: (\\S+)").matcher(browser.flash());
@@ -66,12 +66,12 @@ class PasswordBrowserIT {
             browser.logout();
 
             // the one-time password leads to the password page, whatever page is asked for
-            browser.login("bob", once.group(1));
+            browser.login("bob@pw", once.group(1));
             assertThat(browser.path()).isEqualTo("/account/password");
             browser.get("/portal/workloads");
             assertThat(browser.path()).isEqualTo("/account/password");
             fill(browser, once.group(1), "my-own-choice-333", "my-own-choice-333");
-            browser.login("bob", "my-own-choice-333");
+            browser.login("bob@pw", "my-own-choice-333");
             assertThat(browser.path()).startsWith("/portal");
             browser.get("/portal/workloads");
             assertThat(browser.path()).isEqualTo("/portal/workloads");

@@ -61,7 +61,7 @@ class RestApiIT {
             assertThat(send("POST", "/api/v1/tenants/acme/users", adminToken,
                     "{\"username\":\"bob\",\"password\":\"" + MEMBER_PASSWORD + "\",\"role\":\"TENANT_MEMBER\"}").statusCode())
                     .isEqualTo(201);
-            memberToken = mint(basic("bob", MEMBER_PASSWORD), "laptop").get("token").asString();
+            memberToken = mint(basic("bob@acme", MEMBER_PASSWORD), "laptop").get("token").asString();
 
             // the member sees its tenant's quota, cannot change it, and cannot see another tenant
             HttpResponse<String> ownQuota = send("GET", "/api/v1/tenants/acme/quota", memberToken, null);

@@ -76,7 +76,7 @@ class TenantCodeBrowserIT {
         Path image = dockerSaveArchive(work.resolve("image"));
         Path code = codeArchive(work.resolve("code"));
 
-        browser.login("erlich", PASSWORD);
+        browser.login("erlich@bachman", PASSWORD);
         browser.get("/portal/images");
         browser.type(By.id("image-name"), "aviato");
         browser.driver.findElement(By.id("image-archive")).sendKeys(image.toString());
@@ -155,7 +155,7 @@ class TenantCodeBrowserIT {
         browser.logout();
 
         // another tenant sees neither
-        browser.login("gavin", PASSWORD);
+        browser.login("gavin@hooli", PASSWORD);
         browser.get("/portal/images");
         assertThat(browser.all(By.cssSelector("tr[data-image=aviato]"))).isEmpty();
         browser.get("/portal/services");

@@ -101,7 +101,7 @@ class VolumesBrowserIT {
         app.api("POST", "/api/v1/tenants/hendricks/users", admin,
                 "{\"username\":\"richard\",\"password\":\"" + PASSWORD + "\",\"role\":\"TENANT_ADMIN\"}");
 
-        browser.login("richard", PASSWORD);
+        browser.login("richard@hendricks", PASSWORD);
         browser.get("/portal/volumes");
         browser.type(By.id("volume-name"), "notes");
         browser.type(By.id("volume-size"), "32");
@@ -120,7 +120,7 @@ class VolumesBrowserIT {
         assertThat(browser.text(By.id("database-wiring"))).contains("\"DATABASE_URL\"").contains("\"egress\"");
         browser.screenshot("databases-01-created");
 
-        String token = app.token("richard", PASSWORD);
+        String token = app.token("richard@hendricks", PASSWORD);
         String spec = json.writeValueAsString(Map.of("name", "notes", "port", 8000, "healthPath", "/", "platform", "ptrace",
                 "command", java.util.List.of("python3", "-c", NOTES), "network", "egress",
                 "secrets", java.util.List.of(Map.of("name", "DATABASE_URL", "env", "DATABASE_URL")),
@@ -157,7 +157,7 @@ class VolumesBrowserIT {
         assertThat(awaitNotes("third="))
                 .isEqualTo(notes("first=written before anything", "second=after a restart", "third=after a redeploy"));
         browser = Browser.open(app.baseUrl());
-        browser.login("richard", PASSWORD);
+        browser.login("richard@hendricks", PASSWORD);
         browser.get("/portal/volumes");
         assertThat(browser.text(By.cssSelector("tr[data-volume=notes]"))).contains("ready").contains("service notes");
         browser.screenshot("volumes-03-after-platform-restart");

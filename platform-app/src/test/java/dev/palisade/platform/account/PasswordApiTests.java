@@ -54,8 +54,8 @@ class PasswordApiTests extends ApiTestSupport {
                         "must not contain the user name"));
 
         mvc.perform(as(member, post(path), change(PASSWORD, "a-fine-new-password-1"))).andExpect(status().isNoContent());
-        mint(memberName, PASSWORD).andExpect(status().isUnauthorized());
-        mint(memberName, "a-fine-new-password-1").andExpect(status().isCreated());
+        mint(memberName + "@" + tenant, PASSWORD).andExpect(status().isUnauthorized());
+        mint(memberName + "@" + tenant, "a-fine-new-password-1").andExpect(status().isCreated());
         mvc.perform(as(member, get("/api/v1/tokens"))).andExpect(status().isOk());
         assertThat(audit()).contains("password.change");
     }
@@ -76,13 +76,13 @@ class PasswordApiTests extends ApiTestSupport {
         assertThat(once).hasSize(20);
 
         mvc.perform(as(member, get("/api/v1/tokens"))).andExpect(status().isUnauthorized()); // tokens revoked
-        mint(memberName, PASSWORD).andExpect(status().isUnauthorized());
-        mint(memberName, once).andExpect(status().isForbidden())
+        mint(memberName + "@" + tenant, PASSWORD).andExpect(status().isUnauthorized());
+        mint(memberName + "@" + tenant, once).andExpect(status().isForbidden())
                 .andExpect(jsonPath("$.detail").value(org.hamcrest.Matchers.containsString("change it")));
-        mvc.perform(post("/api/v1/account/password").with(httpBasic(memberName, once))
+        mvc.perform(post("/api/v1/account/password").with(httpBasic(memberName + "@" + tenant, once))
                         .contentType(MediaType.APPLICATION_JSON).content(change(once, "chosen-by-bob-now-7")))
                 .andExpect(status().isNoContent());
-        mint(memberName, "chosen-by-bob-now-7").andExpect(status().isCreated());
+        mint(memberName + "@" + tenant, "chosen-by-bob-now-7").andExpect(status().isCreated());
         assertThat(audit()).contains("password.reset", "password.change");
     }
 

@@ -76,7 +76,7 @@ public abstract class ApiTestSupport {
         mvc.perform(as(adminToken, post("/api/v1/tenants/" + slug + "/users"),
                         "{\"username\":\"" + username + "\",\"password\":\"" + PASSWORD + "\",\"role\":\"" + role + "\"}"))
                 .andExpect(status().isCreated());
-        return mintToken(username, PASSWORD);
+        return mintToken(username + "@" + slug, PASSWORD);
     }
 
     protected static MockHttpServletRequestBuilder as(String token, MockHttpServletRequestBuilder request) {

@@ -32,7 +32,7 @@ class ConsoleSecurityTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String user = unique("portal");
         userToken(admin, tenant, user, "TENANT_MEMBER");
-        MockHttpSession session = (MockHttpSession) mvc.perform(formLogin("/login").user(user).password(PASSWORD))
+        MockHttpSession session = (MockHttpSession) mvc.perform(formLogin("/login").user(user + "@" + tenant).password(PASSWORD))
                 .andExpect(redirectedUrl("/portal")).andReturn().getRequest().getSession();
         mvc.perform(get("/portal").session(session)).andExpect(status().isOk())
                 .andExpect(content().string(containsString(tenant)));
@@ -58,12 +58,12 @@ class ConsoleSecurityTests extends ApiTestSupport {
         String user = unique("guessed");
         userToken(admin, tenant, user, "TENANT_ADMIN");
         for (int i = 0; i < 6; i++) {
-            mvc.perform(formLogin("/login").user(user).password("guess-" + i)).andExpect(redirectedUrl("/login?error"));
+            mvc.perform(formLogin("/login").user(user + "@" + tenant).password("guess-" + i)).andExpect(redirectedUrl("/login?error"));
         }
         // the owner still gets in (the guesses slow down the address they came from: LoginDrillTests)
-        mvc.perform(formLogin("/login").user(user).password(PASSWORD)).andExpect(redirectedUrl("/portal"));
+        mvc.perform(formLogin("/login").user(user + "@" + tenant).password(PASSWORD)).andExpect(redirectedUrl("/portal"));
         mvc.perform(as(admin, get("/api/v1/audit").param("action", "login.refused")))
-                .andExpect(jsonPath("$.content[*].target", hasItem("user:" + user)));
+                .andExpect(jsonPath("$.content[*].target", hasItem("user:" + user + "@" + tenant)));
     }
 
     @Test

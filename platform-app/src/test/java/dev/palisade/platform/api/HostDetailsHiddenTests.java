@@ -52,7 +52,7 @@ class HostDetailsHiddenTests extends ApiTestSupport {
         assertThat((List<?>) JsonPath.read(body, "$.result.deniedCalls[*].pid")).isEmpty();
         String list = mvc.perform(as(member, get("/api/v1/tenants/" + tenant + "/workloads")))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
-        String page = mvc.perform(get("/portal/workloads/" + id).with(user(memberName).roles("TENANT_MEMBER")))
+        String page = mvc.perform(get("/portal/workloads/" + id).with(user(memberName + "@" + tenant).roles("TENANT_MEMBER")))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
         String pid = Long.toString(ProcessHandle.current().pid());
         for (String seen : List.of(body, list, page)) {

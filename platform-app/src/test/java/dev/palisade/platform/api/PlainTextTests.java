@@ -41,7 +41,7 @@ class PlainTextTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String member = unique("typist");
         userToken(admin, tenant, member, "TENANT_MEMBER");
-        mvc.perform(post("/portal/tokens").with(user(member).roles("TENANT_MEMBER")).with(csrf())
+        mvc.perform(post("/portal/tokens").with(user(member + "@" + tenant).roles("TENANT_MEMBER")).with(csrf())
                         .param("name", "a\r\nb").param("expiresInDays", "1"))
                 .andExpect(status().isOk())
                 .andExpect(model().attributeHasFieldErrors("tokenForm", "name"));

@@ -38,7 +38,7 @@ class PublicIdsTests extends ApiTestSupport {
         List<String> ids = JsonPath.read(listed, "$.content[*].id");
         assertThat(ids).contains(first, second).allSatisfy(UUID::fromString);
         // the portal revokes by the same id
-        mvc.perform(post("/portal/tokens/" + second + "/revoke").with(user(name).roles("TENANT_MEMBER")).with(csrf()))
+        mvc.perform(post("/portal/tokens/" + second + "/revoke").with(user(name + "@" + tenant).roles("TENANT_MEMBER")).with(csrf()))
                 .andExpect(status().is3xxRedirection());
         assertThat(jdbc.queryForObject("select revoked_at is not null from api_token where id = ?", Boolean.class, internal))
                 .isTrue();

@@ -23,9 +23,9 @@ class SecretsNeverLeakTests extends ApiTestSupport {
         String created = mvc.perform(as(admin, post("/api/v1/tenants/" + tenant + "/users"),
                         "{\"username\":\"" + username + "\",\"password\":\"" + password + "\",\"role\":\"TENANT_ADMIN\"}"))
                 .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
-        String token = mintToken(username, password);
+        String token = mintToken(username + "@" + tenant, password);
         // a wrong password and a forged token go through the failure paths too
-        mvc.perform(post("/api/v1/tokens").with(basic(username, password + "x"))
+        mvc.perform(post("/api/v1/tokens").with(basic(username + "@" + tenant, password + "x"))
                 .contentType("application/json").content("{\"name\":\"x\"}")).andExpect(status().isUnauthorized());
         mvc.perform(as(token + "x", get("/api/v1/tokens"))).andExpect(status().isUnauthorized());
 

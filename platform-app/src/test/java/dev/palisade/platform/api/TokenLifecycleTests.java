@@ -64,7 +64,7 @@ class TokenLifecycleTests extends ApiTestSupport {
                 .andExpect(jsonPath("$.status").value("SUSPENDED"));
 
         mvc.perform(as(token, get("/api/v1/tenants/" + tenant + "/quota"))).andExpect(status().isUnauthorized());
-        mvc.perform(post("/api/v1/tokens").with(basic(user, PASSWORD))
+        mvc.perform(post("/api/v1/tokens").with(basic(user + "@" + tenant, PASSWORD))
                         .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"again\"}"))
                 .andExpect(status().isUnauthorized());
 
@@ -83,7 +83,7 @@ class TokenLifecycleTests extends ApiTestSupport {
     void wrongPasswordsNeverLockTheAccountAndEveryFailureReadsTheSame() throws Exception {
         String unknown = null;
         for (int i = 0; i < 6; i++) {
-            String wrong = mvc.perform(post("/api/v1/tokens").with(basic(user, "wrong-password-" + i))
+            String wrong = mvc.perform(post("/api/v1/tokens").with(basic(user + "@" + tenant, "wrong-password-" + i))
                             .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"x\"}"))
                     .andExpect(status().isUnauthorized()).andReturn().getResponse().getContentAsString();
             unknown = mvc.perform(post("/api/v1/tokens").with(basic(unique("nobody"), "wrong-password-" + i))
@@ -92,14 +92,14 @@ class TokenLifecycleTests extends ApiTestSupport {
             // no oracle: an existing account and a missing one answer alike, and nothing says locked
             assertThat(wrong).isEqualTo(unknown).doesNotContainIgnoringCase("lock");
         }
-        mvc.perform(post("/api/v1/tokens").with(basic(user, PASSWORD))
+        mvc.perform(post("/api/v1/tokens").with(basic(user + "@" + tenant, PASSWORD))
                         .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"x\"}"))
                 .andExpect(status().isCreated());
         mvc.perform(as(admin, get("/api/v1/audit").param("action", "login.refused")))
-                .andExpect(jsonPath("$.content[*].target", hasItem("user:" + user)));
+                .andExpect(jsonPath("$.content[*].target", hasItem("user:" + user + "@" + tenant)));
         // a suspended tenant's user with the right password reads the same as a wrong password
         mvc.perform(as(admin, patch("/api/v1/tenants/" + tenant), "{\"status\":\"SUSPENDED\"}")).andExpect(status().isOk());
-        String suspended = mvc.perform(post("/api/v1/tokens").with(basic(user, PASSWORD))
+        String suspended = mvc.perform(post("/api/v1/tokens").with(basic(user + "@" + tenant, PASSWORD))
                         .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"x\"}"))
                 .andExpect(status().isUnauthorized()).andReturn().getResponse().getContentAsString();
         assertThat(suspended).isEqualTo(unknown);
@@ -107,7 +107,7 @@ class TokenLifecycleTests extends ApiTestSupport {
 
     @Test
     void basicAuthIsAcceptedOnlyToMintATokenAndForgedTokensAreRefused() throws Exception {
-        mvc.perform(get("/api/v1/tokens").with(basic(user, PASSWORD))).andExpect(status().isUnauthorized());
+        mvc.perform(get("/api/v1/tokens").with(basic(user + "@" + tenant, PASSWORD))).andExpect(status().isUnauthorized());
         mvc.perform(get("/api/v1/tenants/" + tenant + "/quota").with(basic("admin", ADMIN_PASSWORD)))
                 .andExpect(status().isUnauthorized());
         mvc.perform(as(token.substring(0, token.length() - 2) + "xx", get("/api/v1/tokens")))

@@ -37,7 +37,7 @@ class UserNamesPerTenantTests extends ApiTestSupport {
         // nor the platform's: "admin" is free in a tenant too
         create(adminOfA, a, "admin", PASSWORD).andExpect(status().isCreated());
 
-        // each bob is his own tenant's; the plain name is ambiguous and gets the one failure for everything
+        // each bob is his own tenant's; the plain name is no tenant user's and gets the one failure for everything
         String bobOfA = mintToken(bob + "@" + a, PASSWORD);
         String bobOfB = mintToken(bob + "@" + b, OTHER_PASSWORD);
         mint(bob + "@" + a, OTHER_PASSWORD).andExpect(status().isUnauthorized());
@@ -58,6 +58,22 @@ class UserNamesPerTenantTests extends ApiTestSupport {
                         .param("username", bob + "@" + a).param("password", PASSWORD))
                 .andExpect(redirectedUrl("/portal")).andReturn().getRequest().getSession();
         mvc.perform(get("/portal/workloads").session(session)).andExpect(status().isOk());
+    }
+
+    @Test
+    void aPlainNameNeverLogsInATenantsUserSoItTellsNothingOfOtherTenants() throws Exception {
+        String admin = adminToken();
+        String a = createTenant(admin);
+        String adminOfA = userToken(admin, a, unique("ada"), "TENANT_ADMIN");
+        // only tenant A has a carol: were the plain name enough while the name is unique, tenant B's
+        // admin could tell whether some tenant has a carol by trying to log in as one
+        String carol = unique("carol");
+        create(adminOfA, a, carol, PASSWORD).andExpect(status().isCreated());
+        mint(carol, PASSWORD).andExpect(status().isUnauthorized())
+                .andExpect(jsonPath("$.detail").value("Wrong user name or password"));
+        mvc.perform(post("/login").with(csrf()).param("username", carol).param("password", PASSWORD))
+                .andExpect(redirectedUrl("/login?error"));
+        mintToken(carol + "@" + a, PASSWORD);
     }
 
     private ResultActions create(String token, String tenant, String name, String password) throws Exception {

@@ -70,7 +70,7 @@ class ConsolePagesTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String user = unique("runner");
         userToken(admin, tenant, user, "TENANT_MEMBER");
-        MockHttpSession session = login(user, PASSWORD);
+        MockHttpSession session = login(user + "@" + tenant, PASSWORD);
         mvc.perform(get("/portal/workloads/new").session(session)).andExpect(status().isOk())
                 .andExpect(content().string(containsString("enctype=\"multipart/form-data\"")));
 
@@ -107,7 +107,7 @@ class ConsolePagesTests extends ApiTestSupport {
         String mine = createTenant(admin);
         String user = unique("member");
         userToken(admin, mine, user, "TENANT_MEMBER");
-        MockHttpSession session = login(user, PASSWORD);
+        MockHttpSession session = login(user + "@" + mine, PASSWORD);
 
         mvc.perform(get("/admin/tenants").session(session).accept(MediaType.TEXT_HTML)).andExpect(status().isForbidden());
         mvc.perform(get("/portal/workloads/" + UUID.randomUUID()).session(session).accept(MediaType.TEXT_HTML))
@@ -175,9 +175,10 @@ class ConsolePagesTests extends ApiTestSupport {
                 "select count(*) from image where name in ('junk-image', 'no-file')", Long.class)).isZero();
         // a tenant user cannot import
         String user = unique("member");
-        userToken(adminToken(), createTenant(adminToken()), user, "TENANT_ADMIN");
+        String tenant = createTenant(adminToken());
+        userToken(adminToken(), tenant, user, "TENANT_ADMIN");
         mvc.perform(multipart("/admin/images").file(new MockMultipartFile("archive", "x.tar", "application/x-tar",
-                        "x".getBytes())).session(login(user, PASSWORD)).with(csrf()).param("name", "sneaky")
+                        "x".getBytes())).session(login(user + "@" + tenant, PASSWORD)).with(csrf()).param("name", "sneaky")
                         .accept(MediaType.TEXT_HTML))
                 .andExpect(status().isForbidden());
     }
@@ -200,7 +201,7 @@ class ConsolePagesTests extends ApiTestSupport {
                 + " status) values (?, ?, 'web', 8123, 'NEVER', '/up', 'STOPPED')", id, tenantId);
         String deployments = "select count(*) from service_deployment where tenant_id = " + tenantId;
 
-        MockHttpSession other = login(stranger, PASSWORD);
+        MockHttpSession other = login(stranger + "@" + theirs, PASSWORD);
         for (String action : new String[] {"start", "stop"}) {
             mvc.perform(post("/portal/workloads/" + id + "/" + action).session(other).with(csrf()).accept(MediaType.TEXT_HTML))
                     .andExpect(status().isNotFound());
@@ -208,7 +209,7 @@ class ConsolePagesTests extends ApiTestSupport {
         mvc.perform(get("/portal/workloads/" + id).session(other).accept(MediaType.TEXT_HTML)).andExpect(status().isNotFound());
         org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject(deployments, Long.class)).isEqualTo(1);
 
-        MockHttpSession session = login(owner, PASSWORD);
+        MockHttpSession session = login(owner + "@" + mine, PASSWORD);
         mvc.perform(get("/portal/workloads/" + id).session(session))
                 .andExpect(status().isOk())
                 .andExpect(content().string(containsString("id=\"service-port\">8123<")))

@@ -66,7 +66,7 @@ class EgressConsoleTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String user = unique("dev");
         userToken(admin, tenant, user, "TENANT_ADMIN");
-        MockHttpSession session = login(user, PASSWORD);
+        MockHttpSession session = login(user + "@" + tenant, PASSWORD);
         mvc.perform(get("/portal/services/new").session(session)).andExpect(status().isOk())
                 .andExpect(content().string(containsString("name=\"network\"")))
                 .andExpect(content().string(containsString("value=\"egress\"")))

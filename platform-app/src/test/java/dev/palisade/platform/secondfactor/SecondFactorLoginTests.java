@@ -33,6 +33,7 @@ class SecondFactorLoginTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String name = unique("ada");
         String before = userToken(admin, tenant, name, "TENANT_MEMBER");
+        String login = name + "@" + tenant;
         long id = jdbc.queryForObject("select id from app_user where username = ?", Long.class, name);
 
         // set up, and confirmed with the code of the step now
@@ -48,25 +49,25 @@ class SecondFactorLoginTests extends ApiTestSupport {
                 .hasSize(10).noneMatch(h -> recovery.stream().anyMatch(h::contains));
 
         // HTTP Basic: the password alone, a wrong code, the code already used: refused; the next step's code: in
-        mint(name, null).andExpect(status().isUnauthorized())
+        mint(login, null).andExpect(status().isUnauthorized())
                 .andExpect(jsonPath("$.detail").value(org.hamcrest.Matchers.containsString("X-Palisade-OTP")));
-        mint(name, "000000".equals(Totp.code(secret, step + 1, 6)) ? "111111" : "000000")
+        mint(login, "000000".equals(Totp.code(secret, step + 1, 6)) ? "111111" : "000000")
                 .andExpect(status().isUnauthorized());
-        mint(name, Totp.code(secret, step, 6)).andExpect(status().isUnauthorized());
-        mint(name, Totp.code(secret, step + 1, 6)).andExpect(status().isCreated());
-        mint(name, Totp.code(secret, step + 1, 6)).andExpect(status().isUnauthorized());
+        mint(login, Totp.code(secret, step, 6)).andExpect(status().isUnauthorized());
+        mint(login, Totp.code(secret, step + 1, 6)).andExpect(status().isCreated());
+        mint(login, Totp.code(secret, step + 1, 6)).andExpect(status().isUnauthorized());
         // a wrong password with a right code tells nothing of the second factor
-        mvc.perform(post("/api/v1/tokens").with(basic(name, "wrong-password-1234")).header("X-Palisade-OTP", recovery.get(0))
+        mvc.perform(post("/api/v1/tokens").with(basic(login, "wrong-password-1234")).header("X-Palisade-OTP", recovery.get(0))
                         .contentType(MediaType.APPLICATION_JSON).content("{\"name\":\"t\"}"))
                 .andExpect(status().isUnauthorized()).andExpect(jsonPath("$.detail").value("Wrong user name or password"));
-        mint(name, recovery.get(0).toUpperCase()).andExpect(status().isCreated());
-        mint(name, recovery.get(0)).andExpect(status().isUnauthorized());
+        mint(login, recovery.get(0).toUpperCase()).andExpect(status().isCreated());
+        mint(login, recovery.get(0)).andExpect(status().isUnauthorized());
         // the token from before the second factor still works
         mvc.perform(as(before, get("/api/v1/tokens"))).andExpect(status().isOk());
 
         // the console: the password leads to the code page and logs nobody in
         MockHttpSession session = (MockHttpSession) mvc.perform(post("/login").with(csrf())
-                        .param("username", name).param("password", PASSWORD))
+                        .param("username", login).param("password", PASSWORD))
                 .andExpect(redirectedUrl("/login/code")).andReturn().getRequest().getSession();
         mvc.perform(get("/portal").session(session)).andExpect(status().isFound())
                 .andExpect(redirectedUrl("/login"));
@@ -78,7 +79,7 @@ class SecondFactorLoginTests extends ApiTestSupport {
                 .andReturn().getRequest().getSession();
         mvc.perform(get("/portal").session(session)).andExpect(status().isOk());
         assertThat(jdbc.queryForObject("select count(*) from audit_event where action = 'login.refused' and target = ?",
-                Integer.class, "user:" + name)).isGreaterThanOrEqualTo(5);
+                Integer.class, "user:" + login)).isGreaterThanOrEqualTo(5);
     }
 
     @Test
@@ -87,13 +88,14 @@ class SecondFactorLoginTests extends ApiTestSupport {
         String tenant = createTenant(admin);
         String name = unique("bob");
         userToken(admin, tenant, name, "TENANT_MEMBER");
+        String login = name + "@" + tenant;
         long id = jdbc.queryForObject("select id from app_user where username = ?", Long.class, name);
         byte[] secret = TotpSecretSealingTests.base32(secondFactors.begin(id, name).secret());
         List<String> recovery = secondFactors.confirm(id, name, null, tenant,
                 Totp.code(secret, Totp.step(Instant.now()), 6));
 
         MockHttpSession session = (MockHttpSession) mvc.perform(post("/login").with(csrf())
-                        .param("username", name).param("password", PASSWORD))
+                        .param("username", login).param("password", PASSWORD))
                 .andExpect(redirectedUrl("/login/code")).andReturn().getRequest().getSession();
         for (int i = 0; i < 4; i++) {
             mvc.perform(post("/login/code").session(session).with(csrf()).param("code", "not-a-code"))

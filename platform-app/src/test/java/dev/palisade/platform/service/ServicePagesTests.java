@@ -33,7 +33,7 @@ class ServicePagesTests extends ServiceTestSupport {
 
     @Test
     void aTenantAdminUploadsAnImageDeploysFromTheFormAndRollsBack() throws Exception {
-        MockHttpSession portal = login(ownerName, PASSWORD);
+        MockHttpSession portal = login(ownerName + "@" + tenant, PASSWORD);
         byte[] image = TestImages.dockerSave(TenantImageServiceTests.config("from-the-portal"),
                 java.util.List.of(TestImages.Layer.of(TestImages.busyboxLayer())));
         mvc.perform(multipart("/portal/images").file(new MockMultipartFile("archive", "img.tar", "application/x-tar", image))
@@ -80,7 +80,7 @@ class ServicePagesTests extends ServiceTestSupport {
         String other = createTenant(admin);
         String strangerName = unique("x");
         userToken(admin, other, strangerName, "TENANT_ADMIN");
-        MockHttpSession stranger = login(strangerName, PASSWORD);
+        MockHttpSession stranger = login(strangerName + "@" + other, PASSWORD);
         assertThat(page(stranger, "/portal/images")).doesNotContain("site-image");
         assertThat(page(stranger, "/portal/services")).doesNotContain("data-service=\"site\"");
         assertThat(page(stranger, "/portal/services/new")).doesNotContain("site-image");

@@ -112,7 +112,7 @@ class ServiceReplicaTests extends ServiceTestSupport {
         awaitRouted("trio", 3);
         assertThat((Integer) JsonPath.read(awaitService(owner, tenant, "trio",
                 b -> (Integer) JsonPath.read(b, "$.healthyInstances") == 3), "$.instances")).isEqualTo(3);
-        assertThat(page(login(ownerName, PASSWORD), "/portal/services/trio"))
+        assertThat(page(login(ownerName + "@" + tenant, PASSWORD), "/portal/services/trio"))
                 .contains("<dd id=\"service-instances\">3 of 3 healthy</dd>");
 
         Load load = new Load();

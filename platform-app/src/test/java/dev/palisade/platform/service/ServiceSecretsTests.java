@@ -153,7 +153,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         shown.add(page(console, "/admin/workloads/" + workload));
         shown.add(page(console, "/admin/workloads"));
         shown.add(page(console, "/admin/audit"));
-        MockHttpSession portal = login(ownerName, PASSWORD);
+        MockHttpSession portal = login(ownerName + "@" + tenant, PASSWORD);
         shown.add(page(portal, "/portal/workloads/" + workload));
         shown.add(page(portal, "/portal/secrets"));
         List<String> audit = jdbc.queryForList("select coalesce(target, '') || ' ' || coalesce(details::text, '') from audit_event "

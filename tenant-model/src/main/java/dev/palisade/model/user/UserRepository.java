@@ -17,10 +17,6 @@ interface UserRepository extends JpaRepository<User, Long> {
     @EntityGraph(attributePaths = "tenant")
     Optional<User> findByUsernameAndTenantSlug(String username, String slug);
 
-    /** Up to two users of the name, whatever their tenant: enough to tell one from several. */
-    @EntityGraph(attributePaths = "tenant")
-    List<User> findTop2ByUsernameOrderById(String username);
-
     boolean existsByUsernameAndTenant(String username, Tenant tenant);
 
     boolean existsByUsernameAndTenantIsNull(String username);

@@ -45,10 +45,9 @@ public class UserService {
     }
 
     /**
-     * The user a login name means: {@code name@tenant} is the tenant's user of that name; a plain
-     * name is the platform admin of that name or, when there is none, the one tenant user of that
-     * name if exactly one tenant has it (names from before they were per tenant keep working; two
-     * such users need their {@code @tenant}).
+     * The user a login name means: {@code name@tenant} is the tenant's user of that name, any other
+     * name only ever a platform admin. A plain name never falls back to a tenant's user: whether
+     * it logged in would tell whether some tenant has that name.
      */
     @Transactional(readOnly = true)
     public Optional<LoginUser> findForLogin(String loginName) {
@@ -60,12 +59,7 @@ public class UserService {
                 return qualified.map(LoginUser::of);
             }
         }
-        Optional<User> admin = users.findByUsernameAndTenantIsNull(loginName);
-        if (admin.isPresent()) {
-            return admin.map(LoginUser::of);
-        }
-        List<User> named = users.findTop2ByUsernameOrderById(loginName);
-        return named.size() == 1 ? Optional.of(LoginUser.of(named.get(0))) : Optional.empty();
+        return users.findByUsernameAndTenantIsNull(loginName).map(LoginUser::of); // a platform admin's name may hold an '@'
     }
 
     /** Whether a platform admin of this name exists. */

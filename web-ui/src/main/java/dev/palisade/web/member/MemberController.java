@@ -71,7 +71,7 @@ class MemberController {
             try {
                 users.create(me.username(), tenant, userForm.getUsername(), userForm.getPassword(),
                         Role.valueOf(userForm.getRole()));
-                Flash.success(redirect, "flash.member.invited", userForm.getUsername());
+                Flash.success(redirect, "flash.member.invited", userForm.getUsername(), tenant.getSlug());
                 return "redirect:/portal/members";
             } catch (ConflictException taken) {
                 result.rejectValue("username", "taken");
