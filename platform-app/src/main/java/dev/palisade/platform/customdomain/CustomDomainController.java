@@ -81,7 +81,9 @@ class CustomDomainController {
     }
 
     @GetMapping("/api/v1/tenants/{tenant}/domains/{host}")
-    @Operation(operationId = "getCustomDomain", summary = "A custom domain and its certificate's state")
+    @Operation(operationId = "getCustomDomain", summary = "A custom domain and its certificate's state",
+            description = "Any user of the tenant: its service, HSTS, the certificate's state and validity, when it is "
+                    + "renewed, and why the last order failed.")
     CustomDomainStore.Domain get(Caller caller, @PathVariable("tenant") String slug, @PathVariable("host") String host) {
         Tenant tenant = access.visible(caller, slug);
         return store.get(tenant.getId(), host.toLowerCase(java.util.Locale.ROOT))
@@ -128,7 +130,9 @@ class CustomDomainController {
     }
 
     @PatchMapping("/api/v1/tenants/{tenant}/domains/{host}")
-    @Operation(operationId = "updateCustomDomain", summary = "Switch HSTS for a custom domain (tenant admin)")
+    @Operation(operationId = "updateCustomDomain", summary = "Switch HSTS for a custom domain (tenant admin)",
+            description = "{hsts}: whether answers over HTTPS carry Strict-Transport-Security; every ingress applies it "
+                    + "within palisade.domains.refresh-interval.")
     CustomDomainStore.Domain update(Caller caller, @PathVariable("tenant") String slug, @PathVariable("host") String host,
             @RequestBody Change body) {
         Tenant tenant = access.managedBy(caller, slug);

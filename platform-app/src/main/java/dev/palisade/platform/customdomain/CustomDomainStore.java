@@ -39,9 +39,16 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
             Instant createdAt, String createdBy) {
     }
 
-    /** What the ingress needs of a domain: where it goes, and its certificate and key (opened). */
+    /**
+     * What the ingress needs of a domain: where it goes, the challenge under way, and a digest of
+     * its certificate (null: none), so that a reload fetches only certificates that changed.
+     */
     record Row(String host, String tenant, String service, boolean hsts, String challengeToken,
-            String challengeResponse, String certificatePem, Sealed sealedKey) {
+            String challengeResponse, String certificateDigest) {
+    }
+
+    /** A domain's certificate chain and its key, still sealed. */
+    record Stored(String chainPem, Sealed sealedKey) {
     }
 
     private static final String COLUMNS = "host, service_name, hsts, state, not_before, not_after, renew_at, "
@@ -171,12 +178,18 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
     List<Row> rows() {
         return jdbc.sql("""
                 select d.host, t.slug, d.service_name, d.hsts, d.challenge_token, d.challenge_response,
-                       d.certificate_pem, d.key_id, d.sealed_key
+                       md5(d.certificate_pem)
                 from custom_domain d join tenant t on t.id = d.tenant_id""")
                 .query((rs, i) -> new Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getBoolean(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7),
-                        rs.getString(8) == null ? null : new Sealed(rs.getString(8), rs.getBytes(9))))
+                        rs.getString(5), rs.getString(6), rs.getString(7)))
                 .list();
+    }
+
+    Optional<Stored> certificate(String host) {
+        return jdbc.sql("select certificate_pem, key_id, sealed_key from custom_domain where host = :host"
+                        + " and certificate_pem is not null")
+                .param("host", host)
+                .query((rs, i) -> new Stored(rs.getString(1), new Sealed(rs.getString(2), rs.getBytes(3)))).optional();
     }
 
     byte[] open(String host, Sealed sealed) {
@@ -207,17 +220,19 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
     public int resealAll() {
         String current = keys.currentKeyId();
         int n = 0;
-        for (Row r : rows()) {
-            if (r.sealedKey() != null && !r.sealedKey().keyId().equals(current)) {
-                try {
-                    Sealed again = keys.seal(open(r.host(), r.sealedKey()), associated(r.host()));
-                    n += jdbc.sql("update custom_domain set key_id = :key, sealed_key = :sealed where host = :host"
-                                    + " and key_id = :old")
-                            .param("key", again.keyId()).param("sealed", again.bytes()).param("host", r.host())
-                            .param("old", r.sealedKey().keyId()).update();
-                } catch (SecretKeys.UnreadableSecretException e) {
-                    // a key this instance does not have: left as it is (a new certificate replaces it)
-                }
+        record Key(String host, Sealed sealed) {
+        }
+        for (Key k : jdbc.sql("select host, key_id, sealed_key from custom_domain where key_id <> :current")
+                .param("current", current)
+                .query((rs, i) -> new Key(rs.getString(1), new Sealed(rs.getString(2), rs.getBytes(3)))).list()) {
+            try {
+                Sealed again = keys.seal(open(k.host(), k.sealed()), associated(k.host()));
+                n += jdbc.sql("update custom_domain set key_id = :key, sealed_key = :sealed where host = :host"
+                                + " and key_id = :old")
+                        .param("key", again.keyId()).param("sealed", again.bytes()).param("host", k.host())
+                        .param("old", k.sealed().keyId()).update();
+            } catch (SecretKeys.UnreadableSecretException e) {
+                // a key this instance does not have: left as it is (a new certificate replaces it)
             }
         }
         record Account(String directory, Sealed sealed) {

@@ -35,7 +35,7 @@ public class CustomDomains implements DisposableBean {
 
     /** Where a custom domain goes: the tenant's service; its certificate when it has one; whether HSTS is on. */
     public record Route(String host, String tenant, String service, boolean hsts, Optional<Certificate> certificate,
-            String challengeToken, String challengeResponse) {
+            String challengeToken, String challengeResponse, String certificateDigest) {
     }
 
     private final CustomDomainStore store;
@@ -84,23 +84,28 @@ public class CustomDomains implements DisposableBean {
         for (CustomDomainStore.Row r : store.rows()) {
             Route old = before.get(r.host());
             Optional<Certificate> certificate = Optional.empty();
-            if (r.certificatePem() != null) {
-                if (old != null && old.certificate().isPresent()
-                        && old.certificate().get().chainPem().equals(r.certificatePem())) {
-                    certificate = old.certificate();
-                } else {
-                    try {
-                        certificate = Optional.of(new Certificate(r.certificatePem(), store.open(r.host(), r.sealedKey())));
-                    } catch (SecretKeys.UnreadableSecretException e) {
-                        log.warn("The certificate key of custom domain {} cannot be opened here ({}): it is served"
-                                + " over HTTP until the key is configured or it is renewed", r.host(), e.getMessage());
-                    }
-                }
+            if (r.certificateDigest() != null) {
+                certificate = old != null && r.certificateDigest().equals(old.certificateDigest()) ? old.certificate()
+                        : load(r.host());
             }
             next.put(r.host(), new Route(r.host(), r.tenant(), r.service(), r.hsts(), certificate, r.challengeToken(),
-                    r.challengeResponse()));
+                    r.challengeResponse(), r.certificateDigest()));
         }
         routes = Map.copyOf(next);
+    }
+
+    private Optional<Certificate> load(String host) {
+        Optional<CustomDomainStore.Stored> stored = store.certificate(host);
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Certificate(stored.get().chainPem(), store.open(host, stored.get().sealedKey())));
+        } catch (SecretKeys.UnreadableSecretException e) {
+            log.warn("The certificate key of custom domain {} cannot be opened here ({}): it is served over HTTP"
+                    + " until the key is configured or it is renewed", host, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     private void refreshQuietly() {
