@@ -139,13 +139,8 @@ class CustomDomainController {
         if (body == null || body.hsts() == null) {
             throw ApiProblems.badRequest("hsts", "is required");
         }
-        String h = host.toLowerCase(java.util.Locale.ROOT);
-        tx.executeWithoutResult(status -> {
-            if (!store.setHsts(tenant.getId(), h, body.hsts())) {
-                throw new NotFoundException("no custom domain " + host);
-            }
-            audit.record(caller.username(), tenant, "domain.update", "domain:" + h, Map.of("hsts", body.hsts()));
-        });
+        String h = change(caller, tenant, host, "domain.update", Map.of("hsts", body.hsts()),
+                name -> store.setHsts(tenant.getId(), name, body.hsts()));
         domains.refresh();
         return store.get(tenant.getId(), h).orElseThrow();
     }
@@ -157,13 +152,7 @@ class CustomDomainController {
     ResponseEntity<CustomDomainStore.Domain> renew(Caller caller, @PathVariable("tenant") String slug,
             @PathVariable("host") String host) {
         Tenant tenant = access.managedBy(caller, slug);
-        String h = host.toLowerCase(java.util.Locale.ROOT);
-        tx.executeWithoutResult(status -> {
-            if (!store.renewNow(tenant.getId(), h)) {
-                throw new NotFoundException("no custom domain " + host);
-            }
-            audit.record(caller.username(), tenant, "domain.renew", "domain:" + h, Map.of());
-        });
+        String h = change(caller, tenant, host, "domain.renew", Map.of(), name -> store.renewNow(tenant.getId(), name));
         orderSoon();
         return ResponseEntity.accepted().body(store.get(tenant.getId(), h).orElseThrow());
     }
@@ -174,15 +163,25 @@ class CustomDomainController {
     @ApiResponse(responseCode = "204", description = "Released")
     ResponseEntity<Void> delete(Caller caller, @PathVariable("tenant") String slug, @PathVariable("host") String host) {
         Tenant tenant = access.managedBy(caller, slug);
-        String h = host.toLowerCase(java.util.Locale.ROOT);
-        tx.executeWithoutResult(status -> {
-            if (!store.delete(tenant.getId(), h)) {
-                throw new NotFoundException("no custom domain " + host);
-            }
-            audit.record(caller.username(), tenant, "domain.delete", "domain:" + h, Map.of());
-        });
+        change(caller, tenant, host, "domain.delete", Map.of(), name -> store.delete(tenant.getId(), name));
         domains.refresh();
         return ResponseEntity.noContent().build();
+    }
+
+    /**
+     * One change of a tenant's domain, audited in the same transaction; 404 when the tenant has no
+     * such domain ({@code change} answered false). Returns the host as kept.
+     */
+    private String change(Caller caller, Tenant tenant, String host, String action, Map<String, ?> details,
+            java.util.function.Predicate<String> change) {
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        tx.executeWithoutResult(status -> {
+            if (!change.test(h)) {
+                throw new NotFoundException("no custom domain " + host);
+            }
+            audit.record(caller.username(), tenant, action, "domain:" + h, details);
+        });
+        return h;
     }
 
     /** Brings the certificates' task forward, so a claim or a forced renewal is ordered now, not at the next check. */

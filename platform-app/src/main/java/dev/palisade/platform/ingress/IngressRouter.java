@@ -61,9 +61,19 @@ class IngressRouter {
         if (host == null) {
             return false;
         }
-        Optional<CustomDomains.Route> custom = apps.owns(host) ? Optional.empty() : domains.route(host);
+        Optional<CustomDomains.Route> custom = customDomain(host);
         if (custom.isPresent()) {
-            proxy(client, custom.get().tenant(), custom.get().service(), path);
+            Optional<String> challenge = "http".equals(client.scheme()) ? acmeChallenge(custom.get(), path)
+                    : Optional.empty();
+            if (challenge.isPresent()) {
+                byte[] answer = challenge.get().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                client.status(200);
+                client.setHeader("Content-Type", "text/plain");
+                client.contentLength(answer.length);
+                client.out().write(answer);
+            } else {
+                proxy(client, custom.get().tenant(), custom.get().service(), path);
+            }
             return true;
         }
         if (!apps.owns(host)) {

@@ -33,11 +33,13 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -51,6 +53,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * name to HTTPS; HSTS only where the tenant opted in; a name one tenant holds is refused to another.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext
 class CustomDomainAcmeTests extends ServiceTestSupport {
 
     private static final int ACME_PORT = freePort();
@@ -77,13 +80,16 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         registry.add("palisade.domains.refresh-interval", () -> "500ms");
         registry.add("palisade.domains.retry-after", () -> "2s");
         // the certificates are ordered by a db-scheduler task: the scheduler runs here (the test profile stops it)
-        registry.add("palisade.cron-jobs.enabled", () -> "true");
+        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
         registry.add("palisade.cron-jobs.polling-interval", () -> "500ms");
     }
 
     /** Pebble, its HTTP-01 validation pointed at the ingress's plain port (once this context has it), and its DNS. */
     @BeforeEach
     void startPebble() throws Exception {
+        // other test classes share this database and leave claims of names nobody serves (fixtures):
+        // this class's scheduler, the only one running, would order those first
+        jdbc.update("update custom_domain set next_attempt_at = now() + interval '1 day' where next_attempt_at < now()");
         if (!servers.isEmpty()) {
             return;
         }
@@ -102,6 +108,15 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         start(pebble, "pebble.log");
         awaitPort(ACME_PORT);
         awaitPort(ACME_MANAGEMENT_PORT);
+    }
+
+    /** Other test contexts share the database: they find no domain of this class's (its keys are sealed with its own). */
+    @AfterEach
+    void releaseDomains() {
+        if (tenant != null) {
+            // every host a test here claims names its first tenant
+            jdbc.update("delete from custom_domain where host like ?", "%." + tenant + ".example.%");
+        }
     }
 
     @AfterAll
@@ -142,6 +157,17 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         // the plain port sends the name to HTTPS, path and query kept
         String redirect = curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + ingress.port() + "/hello?q=1");
         assertThat(redirect).startsWith("HTTP/1.1 308 ").contains("Location: " + url);
+
+        // a challenge under way (a renewal's) is answered over plain HTTP, not redirected, on both ports
+        jdbc.update("update custom_domain set challenge_token = 'tok-1', challenge_response = 'tok-1.thumb' where host = ?",
+                strict);
+        for (int plainPort : new int[] {ingress.port(), port}) {
+            assertThat(curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + plainPort
+                    + "/.well-known/acme-challenge/tok-1")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\ntok-1.thumb");
+            assertThat(curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + plainPort
+                    + "/.well-known/acme-challenge/tok-2")).doesNotContain("tok-1.thumb");
+        }
+        jdbc.update("update custom_domain set challenge_token = null, challenge_response = null where host = ?", strict);
 
         // HSTS switched on for the other: the ingress picks it up without a restart
         mvc.perform(as(owner, patch("/api/v1/tenants/" + tenant + "/domains/" + lax), "{\"hsts\":true}"))

@@ -35,45 +35,39 @@ class DomainPortalController {
     @PostMapping
     String claim(CurrentUser me, @RequestParam String host, @RequestParam String service,
             @RequestParam(defaultValue = "false") boolean hsts, RedirectAttributes redirect) {
-        me.requireTenantAdmin();
-        try {
-            Flash.success(redirect, "flash.domain.claimed", actions.claim(me, host, service.trim(), hsts));
-        } catch (DomainActions.Refused e) {
-            Flash.error(redirect, "flash.domain.refused", e.getMessage());
-        }
-        return BACK;
+        return act(me, redirect, () -> Flash.success(redirect, "flash.domain.claimed",
+                actions.claim(me, host, service.trim(), hsts)));
     }
 
     @PostMapping("/{host}/hsts")
     String hsts(CurrentUser me, @PathVariable String host, @RequestParam boolean on, RedirectAttributes redirect) {
-        me.requireTenantAdmin();
-        try {
+        return act(me, redirect, () -> {
             actions.hsts(me, host, on);
             Flash.success(redirect, on ? "flash.domain.hstsOn" : "flash.domain.hstsOff", host);
-        } catch (DomainActions.Refused e) {
-            Flash.error(redirect, "flash.domain.refused", e.getMessage());
-        }
-        return BACK;
+        });
     }
 
     @PostMapping("/{host}/renew")
     String renew(CurrentUser me, @PathVariable String host, RedirectAttributes redirect) {
-        me.requireTenantAdmin();
-        try {
+        return act(me, redirect, () -> {
             actions.renew(me, host);
             Flash.success(redirect, "flash.domain.renewing", host);
-        } catch (DomainActions.Refused e) {
-            Flash.error(redirect, "flash.domain.refused", e.getMessage());
-        }
-        return BACK;
+        });
     }
 
     @PostMapping("/{host}/delete")
     String release(CurrentUser me, @PathVariable String host, RedirectAttributes redirect) {
-        me.requireTenantAdmin();
-        try {
+        return act(me, redirect, () -> {
             actions.release(me, host);
             Flash.success(redirect, "flash.domain.released", host);
+        });
+    }
+
+    /** A tenant admin's change, its refusal said on the page; back to the list either way. */
+    private String act(CurrentUser me, RedirectAttributes redirect, Runnable change) {
+        me.requireTenantAdmin();
+        try {
+            change.run();
         } catch (DomainActions.Refused e) {
             Flash.error(redirect, "flash.domain.refused", e.getMessage());
         }
