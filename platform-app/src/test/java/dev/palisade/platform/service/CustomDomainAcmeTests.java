@@ -132,6 +132,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         awaitService(owner, tenant, "echo", statusIs("HEALTHY"));
         String strict = "www." + tenant + ".example.com";
         String lax = "shop." + tenant + ".example.net";
+        long claimed = System.nanoTime();
         mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"),
                         "{\"host\":\"" + strict.toUpperCase() + "\",\"service\":\"echo\",\"hsts\":true}"))
                 .andExpect(status().isCreated()).andExpect(jsonPath("$.host").value(strict))
@@ -140,6 +141,8 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
                 .andExpect(status().isCreated()).andExpect(jsonPath("$.hsts").value(false));
 
         String issued = awaitDomain(strict, "ISSUED");
+        System.out.printf("custom domain: claim to certificate issued by pebble in %d ms%n",
+                (System.nanoTime() - claimed) / 1_000_000);
         awaitDomain(lax, "ISSUED");
         int tls = ingress.tlsPort();
         Path root = pebbleRoot();
@@ -179,6 +182,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         BigInteger first = servedSerial(strict, tls, root);
         jdbc.update("update custom_domain set not_after = now() + interval '1 hour', renew_at = now(),"
                 + " next_attempt_at = now() where host = ?", strict);
+        long due = System.nanoTime();
         long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         BigInteger now = first;
         while (now.equals(first) && System.nanoTime() < end) {
@@ -186,6 +190,8 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
             now = servedSerial(strict, tls, root);
         }
         assertThat(now).as("the ingress serves the renewed certificate").isNotEqualTo(first);
+        System.out.printf("custom domain: renewal due to the new certificate served in %d ms%n",
+                (System.nanoTime() - due) / 1_000_000);
         String renewed = awaitDomain(strict, "ISSUED");
         assertThat(JsonPath.<String>read(renewed, "$.notAfter")).isNotEqualTo(JsonPath.<String>read(issued, "$.notAfter"));
         assertThat(curl("--http2", "--cacert", root.toString(), "--resolve", strict + ":" + tls + ":127.0.0.1",
