@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 # that use a tenant database, mkfs.ext4 and mount for volumes,
 # git and procps (free) for the sandbox's behaviour tests, nftables and iproute2 for the egress
 # network policy (its tests build a pretend internet in network namespaces), curl (HTTP/2) and
-# openssl for the ingress's TLS tests.
+# openssl for the ingress's TLS tests, pebble (and its pebble-challtestsrv DNS) as the ACME server of the
+# custom-domain tests.
 TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 python3-psycopg tar gzip git procps chromium chromium-driver postgresql-client e2fsprogs util-linux nftables iproute2
-  curl openssl)
+  curl openssl pebble)
 
 missing=()
 for pkg in "${TEST_PACKAGES[@]}"; do

@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.customdomain.CustomDomains;
 import dev.palisade.platform.edge.TrustedProxies;
 import dev.palisade.platform.service.ServiceProperties;
 import io.netty.buffer.ByteBuf;
@@ -35,6 +36,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.List;
@@ -75,6 +77,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
     private static final int MAX_HEADER_LINES = 100;
     /** How many places one request may be routed to: the first, and others when it failed there. */
     private static final int MAX_LOOKS = 3;
+    /** HSTS for a custom domain that opted in: a year, its own name only (its sub-domains may be others'). */
+    private static final String HSTS = "Strict-Transport-Security", HSTS_VALUE = "max-age=31536000";
     /** At most this long, reading and dropping what a refused client still sends, before the close. */
     private static final long LINGER_MILLIS = 1000;
 
@@ -320,6 +324,11 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         String host = req.headers().get(HttpHeaderNames.HOST);
         String name = hostName(host);
         x = new Exchange(req, name);
+        Optional<CustomDomains.Route> custom = s.router().customDomain(name);
+        if (custom.isPresent()) {
+            customDomain(req, custom.get());
+            return;
+        }
         if (!s.router().owns(name)) {
             x.answer(404, "Not found", "This port serves hosted services only, at service.tenant."
                     + s.router().appsDomain() + ".", null);
@@ -331,14 +340,42 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             x.answer(p.status(), p.title(), p.text(), p.retryAfter());
             return;
         }
-        if (scheme.equals("http") && s.tls() != null && s.tls().covers(name)) {
-            // a certificate serves this name: the site is reached over TLS only
-            String port = s.httpsPort() == 443 ? "" : ":" + s.httpsPort();
-            String location = "https://" + name + port + req.uri();
-            x.redirect(location);
+        if (redirectedToTls(req, name)) {
             return;
         }
         x.route(site.get().tenant(), site.get().name());
+    }
+
+    /**
+     * A tenant's custom domain: its ACME HTTP-01 challenge answered here (on the plain port, even
+     * once it has a certificate: renewals prove control the same way), then as its service's own
+     * site, with HSTS over TLS when the tenant opted in.
+     */
+    private void customDomain(HttpRequest req, CustomDomains.Route route) {
+        if (scheme.equals("http") && req.uri().startsWith(CustomDomains.CHALLENGE_PATH)) {
+            Optional<String> answer = s.router().acmeChallenge(route, req.uri());
+            if (answer.isPresent()) {
+                x.plain(answer.get());
+            } else {
+                x.answer(404, "Not found", "No challenge of this domain's certificate order is at this address.", null);
+            }
+            return;
+        }
+        if (redirectedToTls(req, route.host())) {
+            return;
+        }
+        x.hsts = route.hsts() && scheme.equals("https");
+        x.route(route.tenant(), route.service());
+    }
+
+    /** On the plain port, a name a certificate covers is sent to TLS (308): true when it was. */
+    private boolean redirectedToTls(HttpRequest req, String name) {
+        if (scheme.equals("http") && s.tls() != null && s.tls().covers(name)) {
+            String port = s.httpsPort() == 443 ? "" : ":" + s.httpsPort();
+            x.redirect("https://" + name + port + req.uri());
+            return true;
+        }
+        return false;
     }
 
     /** What the codec accepts but the ingress refuses: "status reason", or null. */
@@ -491,6 +528,8 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
         String tenant;
         String service;
+        /** Whether the answer carries Strict-Transport-Security (a custom domain that opted in, over TLS). */
+        boolean hsts;
         IngressRouter.Target target;
         Semaphore permits;
         boolean permitted;
@@ -543,6 +582,19 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 closeAfter = true;   // its body is not read: the connection cannot stay in step
             }
             respondWith(page);
+        }
+
+        /** A 200 of text the ingress answers itself (an ACME challenge's key authorisation). */
+        void plain(String text) {
+            status = 200;
+            FullHttpResponse r = new DefaultFullHttpResponse(stream ? HttpVersion.HTTP_1_1 : version,
+                    HttpResponseStatus.OK, Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
+            if (hasBody && !requestComplete) {
+                closeAfter = true;
+            }
+            respondWith(r);
         }
 
         void redirect(String location) {
@@ -920,6 +972,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     continue;   // a platform cookie, or one scoped beyond the service's own host
                 }
                 h.add(e.getKey(), e.getValue());
+            }
+            if (hsts) {
+                h.set(HSTS, HSTS_VALUE);
             }
             boolean lengthKnown = hasLength || noBody;
             if (!lengthKnown && !stream && version.equals(HttpVersion.HTTP_1_1)) {

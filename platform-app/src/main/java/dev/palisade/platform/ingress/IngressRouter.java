@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.customdomain.CustomDomains;
 import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
@@ -22,7 +23,8 @@ import org.springframework.stereotype.Component;
  * the dedicated {@link NettyIngress}): the host {@code service.tenant.<apps domain>} ({@link AppsSite})
  * to the service's instance on this node, else to the node that runs it ({@link NodeRoutes}), else
  * a page saying why it does not run; any other name under the apps domain answers 404. A host
- * outside the apps domain is not the ingress's. This instance is the edge either way: it strips
+ * outside the apps domain is the ingress's when a tenant claimed it as a custom domain
+ * ({@link CustomDomains}); any other is not. This instance is the edge either way: it strips
  * what the client says about forwarding and what stays with the platform ({@link HopFilter}), sets
  * the forwarding headers, and counts the request.
  */
@@ -36,12 +38,14 @@ class IngressRouter {
     private final InternalListener internal;
     private final ServiceStore services;
     private final IngressStats stats;
+    private final CustomDomains domains;
     private final long queueTimeoutMillis;
     private final int readTimeout;
 
     IngressRouter(AppsSite apps, HopFilter hop, ServiceRegistry registry, NodeRoutes nodes, InternalListener internal,
-            ServiceStore services, ServiceProperties properties, IngressStats stats) {
+            ServiceStore services, ServiceProperties properties, IngressStats stats, CustomDomains domains) {
         this.apps = apps;
+        this.domains = domains;
         this.hop = hop;
         this.registry = registry;
         this.nodes = nodes;
@@ -57,7 +61,25 @@ class IngressRouter {
      * if it is the platform's. {@code host}: the host name without port; {@code path}: as sent.
      */
     boolean serve(ClientExchange client, String host, String path) throws IOException {
-        if (host == null || !apps.owns(host)) {
+        if (host == null) {
+            return false;
+        }
+        Optional<CustomDomains.Route> custom = customDomain(host);
+        if (custom.isPresent()) {
+            Optional<String> challenge = "http".equals(client.scheme()) ? acmeChallenge(custom.get(), path)
+                    : Optional.empty();
+            if (challenge.isPresent()) {
+                byte[] answer = challenge.get().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                client.status(200);
+                client.setHeader("Content-Type", "text/plain");
+                client.contentLength(answer.length);
+                client.out().write(answer);
+            } else {
+                proxy(client, custom.get().tenant(), custom.get().service(), path);
+            }
+            return true;
+        }
+        if (!apps.owns(host)) {
             return false;
         }
         Optional<AppsSite.Service> named = apps.service(host);
@@ -173,6 +195,19 @@ class IngressRouter {
     /** Whether the host (without port) is the apps domain's, and so the ingress's. */
     boolean owns(String host) {
         return host != null && apps.owns(host);
+    }
+
+    /** The custom domain a host outside the apps domain is, if a tenant claimed it. */
+    Optional<CustomDomains.Route> customDomain(String host) {
+        return host == null || apps.owns(host) ? Optional.empty() : domains.route(host);
+    }
+
+    /** The key authorisation to answer an ACME HTTP-01 challenge at {@code path} for the domain, if it is one. */
+    Optional<String> acmeChallenge(CustomDomains.Route route, String path) {
+        if (!path.startsWith(CustomDomains.CHALLENGE_PATH)) {
+            return Optional.empty();
+        }
+        return domains.challengeResponse(route, path.substring(CustomDomains.CHALLENGE_PATH.length()));
     }
 
     /** The service a host under the apps domain names. */

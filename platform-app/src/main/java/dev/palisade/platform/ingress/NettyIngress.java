@@ -1,5 +1,6 @@
 package dev.palisade.platform.ingress;
 
+import dev.palisade.platform.customdomain.CustomDomains;
 import dev.palisade.platform.edge.TrustedProxies;
 import dev.palisade.platform.service.ServiceProperties;
 import io.netty.bootstrap.ServerBootstrap;
@@ -62,6 +63,7 @@ public class NettyIngress implements SmartLifecycle {
     private final HopFilter hop;
     private final ServiceProperties services;
     private final IngressProperties properties;
+    private final CustomDomains domains;
     private FrontHandler.Settings settings;
     private EventLoopGroup group;
     private ExecutorService connects;
@@ -70,8 +72,9 @@ public class NettyIngress implements SmartLifecycle {
     private volatile Channel tlsServer;
 
     NettyIngress(IngressRouter router, TrustedProxies proxies, HopFilter hop, IngressProperties properties,
-            ServiceProperties services) {
+            ServiceProperties services, CustomDomains domains) {
         this.router = router;
+        this.domains = domains;
         this.proxies = proxies;
         this.hop = hop;
         this.services = services;
@@ -126,7 +129,7 @@ public class NettyIngress implements SmartLifecycle {
         open = new DefaultChannelGroup("ingress", GlobalEventExecutor.INSTANCE);
         Upstreams upstreams = new Upstreams(connects, services);
         IngressProperties.Tls tls = properties.tls();
-        TlsCertificates certificates = tls.enabled() ? new TlsCertificates(tls.certificates()) : null;
+        TlsCertificates certificates = tls.enabled() ? new TlsCertificates(tls.certificates(), domains) : null;
         ServerBootstrap b = listener(ch -> http1(ch.pipeline(), upstreams))
                 // an HTTP client speaks first: a silent connection waits in the kernel, not in the event loop
                 .option(EpollChannelOption.TCP_DEFER_ACCEPT, (int) Math.max(1, properties.headerTimeout().toSeconds()))

@@ -11,7 +11,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * rotation re-seals their values too and retires the old key only when none is left.
  */
 @Component
-public class SealedColumns {
+public class SealedColumns implements SecretVault.SealedElsewhere {
 
     private final JdbcClient jdbc;
     private final SecretKeys keys;
@@ -32,12 +32,14 @@ public class SealedColumns {
     }
 
     /** Re-seals every registered column's values not sealed with the current key; returns how many. */
-    int resealAll() {
+    @Override
+    public int resealAll() {
         return columns.stream().mapToInt(SealedColumn::resealAll).sum();
     }
 
     /** How many of the registered columns' values are sealed with a key other than the current one. */
-    int sealedWithOlderKeys() {
+    @Override
+    public int sealedWithOlderKeys() {
         return columns.stream().mapToInt(SealedColumn::sealedWithOlderKeys).sum();
     }
 }

@@ -92,7 +92,8 @@ public class SecretKeys {
         return file != null;
     }
 
-    Sealed seal(byte[] plain, String associated) {
+    /** Seals a value with the current key; {@code associated}: the row's identity, needed again to open it. */
+    public Sealed seal(byte[] plain, String associated) {
         Ring r = ring;
         byte[] nonce = new byte[NONCE];
         RANDOM.nextBytes(nonce);
@@ -110,7 +111,8 @@ public class SecretKeys {
         }
     }
 
-    byte[] open(Sealed sealed, String associated) {
+    /** Opens a value sealed by {@link #seal}; throws {@link UnreadableSecretException} when it cannot. */
+    public byte[] open(Sealed sealed, String associated) {
         SecretKeySpec key = ring.keys().get(sealed.keyId());
         if (key == null) {
             throw new UnreadableSecretException("sealed with key " + sealed.keyId() + ", which this instance does not have");

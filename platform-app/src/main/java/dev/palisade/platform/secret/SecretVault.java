@@ -38,14 +38,28 @@ public class SecretVault {
     private final SecretKeys keys;
     private final AuditLog audit;
     private final TransactionTemplate tx;
-    private final SealedColumns elsewhere;
+    private final List<SealedElsewhere> others;
 
-    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx, SealedColumns elsewhere) {
+    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx, List<SealedElsewhere> others) {
         this.jdbc = jdbc;
         this.keys = keys;
         this.audit = audit;
         this.tx = tx;
-        this.elsewhere = elsewhere;
+        this.others = others;
+    }
+
+    /**
+     * Values sealed with the secrets' key outside tenant_secret (certificate keys, SSO client and
+     * TOTP secrets): a rotation re-seals them too, and drops the old key only once none is left
+     * sealed with it.
+     */
+    public interface SealedElsewhere {
+
+        /** Re-seals every value not sealed with the current key; how many. */
+        int resealAll();
+
+        /** How many values are sealed with a key other than the current one. */
+        int sealedWithOlderKeys();
     }
 
     /** What anyone may know of a secret: never its value. */
@@ -219,8 +233,14 @@ public class SecretVault {
      */
     public synchronized Rotation rotate(String actor) {
         String id = keys.addKey();
-        int n = resealAll() + elsewhere.resealAll();
-        if (sealedWithOlderKeys() == 0 && elsewhere.sealedWithOlderKeys() == 0) {
+        int resealed = resealAll();
+        int older = sealedWithOlderKeys();
+        for (SealedElsewhere other : others) {
+            resealed += other.resealAll();
+            older += other.sealedWithOlderKeys();
+        }
+        int n = resealed;
+        if (older == 0) {
             keys.retireAllButCurrent();
         }
         tx.executeWithoutResult(status -> audit.record(actor, (Long) null, null, "secret.rotate-key", "key:" + id,
@@ -238,7 +258,10 @@ public class SecretVault {
      */
     @EventListener(ApplicationReadyEvent.class)
     void resealAtStart() {
-        int n = resealAll() + elsewhere.resealAll();
+        int n = resealAll();
+        for (SealedElsewhere other : others) {
+            n += other.resealAll();
+        }
         if (n > 0) {
             log.info("Re-sealed {} secrets with the current key {}", n, keys.currentKeyId());
         }

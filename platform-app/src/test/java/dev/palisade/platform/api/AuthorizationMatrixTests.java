@@ -89,7 +89,9 @@ class AuthorizationMatrixTests extends ApiTestSupport {
         /** a volume of the tenant ({name}) that no node holds yet: the first that mounts it makes it */
         VOLUME,
         /** a database of the tenant ({name}), as a row only: its drop on the server finds nothing to drop */
-        DATABASE
+        DATABASE,
+        /** a custom domain of the tenant ({host}) with no certificate yet */
+        DOMAIN
     }
 
     /**
@@ -232,6 +234,14 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             api("GET /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 200, 200, 200),
             api("PUT /api/v1/tenants/{tenant}/egress-allowlist", Obj.TENANT, 403, 403, 200)
                     .body("{\"destinations\":[\"10.20.0.0/16\"]}").foreign(403),
+            // CustomDomainController: members list, tenant admins claim (for one of their services), change, renew, release
+            api("GET /api/v1/tenants/{tenant}/domains", Obj.TENANT, 200, 200, 200),
+            api("GET /api/v1/tenants/{tenant}/domains/{host}", Obj.DOMAIN, 200, 200, 200),
+            api("POST /api/v1/tenants/{tenant}/domains", Obj.SERVICE, 403, 201, 201)
+                    .body("{\"host\":\"{unique}.example.com\",\"service\":\"{name}\"}"),
+            api("PATCH /api/v1/tenants/{tenant}/domains/{host}", Obj.DOMAIN, 403, 200, 200).body("{\"hsts\":true}"),
+            api("POST /api/v1/tenants/{tenant}/domains/{host}/renew", Obj.DOMAIN, 403, 202, 202),
+            api("DELETE /api/v1/tenants/{tenant}/domains/{host}", Obj.DOMAIN, 403, 204, 204),
             // PasswordController: everybody changes their own; tenant admins (and the platform admin) reset their users'
             api("POST /api/v1/account/password", Obj.NONE, 400, 400, 400)
                     .body("{\"currentPassword\":\"" + WRONG_PASSWORD + "\",\"newPassword\":\"a-fine-new-password-1\"}"),
@@ -369,6 +379,12 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             page("POST /account/second-factor/disable", Obj.NONE, 200, 200, 200)
                     .body("currentPassword=" + WRONG_PASSWORD + "&code=abc"),
             page("GET /portal/automation", Obj.NONE, 200, 200, 403),
+            // DomainPortalController: the tenant's admins change; a refused claim is a flash message on the page
+            page("GET /portal/domains", Obj.NONE, 200, 200, 403),
+            page("POST /portal/domains", Obj.NONE, 403, 302, 403).body("host={unique}.example.com&service=nosuch"),
+            page("POST /portal/domains/{host}/hsts", Obj.DOMAIN, 403, 302, 403).body("on=true"),
+            page("POST /portal/domains/{host}/renew", Obj.DOMAIN, 403, 302, 403),
+            page("POST /portal/domains/{host}/delete", Obj.DOMAIN, 403, 302, 403),
             page("POST /portal/automation/cron-jobs/{name}/suspend", Obj.CRON_JOB, 302, 302, 403).body("suspended=true"),
             page("POST /portal/automation/webhooks/{id}/test", Obj.WEBHOOK, 403, 302, 403));
 
@@ -469,6 +485,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             cronJob();
             webhook();
             volume();
+            domain();
         }
 
         String slug() {
@@ -480,6 +497,14 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             tx.execute(s -> secrets.set(tenant.getId(), slug(), name, TestImages.utf8("v1"), "test"));
             markers.add(name);
             return name;
+        }
+
+        String domain() {
+            String host = unique("mxd") + ".example.com";
+            jdbc.update("insert into custom_domain (host, tenant_id, service_name, created_by) values (?, ?, 'web', 'test')",
+                    host, tenant.getId());
+            markers.add(host);
+            return host;
         }
 
         String volume() {
@@ -651,6 +676,7 @@ class AuthorizationMatrixTests extends ApiTestSupport {
             case IMAGE -> vars.put("{name}", target.image());
             case VOLUME -> vars.put("{name}", target.volume());
             case DATABASE -> vars.put("{name}", target.database());
+            case DOMAIN -> vars.put("{host}", target.domain());
             case TOKEN -> {
                 // the caller's own token, or one of the target tenant's member
                 String owner = own && caller.role() != null ? caller.username() : target.member.username();

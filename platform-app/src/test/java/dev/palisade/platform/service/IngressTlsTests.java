@@ -7,12 +7,9 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 import dev.palisade.platform.ingress.NettyIngress;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -51,15 +48,6 @@ class IngressTlsTests extends ServiceTestSupport {
         registry.add("palisade.services.ingress.tls.port", () -> "0");
         registry.add("palisade.services.ingress.tls.certificates[0].chain", () -> dir.resolve("chain.pem").toString());
         registry.add("palisade.services.ingress.tls.certificates[0].key", () -> dir.resolve("key.pem").toString());
-    }
-
-    private static String curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("curl", "-sS", "--max-time", "20"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return out;
     }
 
     @Test

@@ -152,6 +152,16 @@ abstract class ServiceTestSupport extends ApiTestSupport {
         return service + "." + tenant + ".apps.localhost";
     }
 
+    /** What real curl prints (standard output and error) for {@code args}, with a 20 s bound. */
+    static String curl(String... args) throws java.io.IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("curl", "-sS", "--max-time", "20"));
+        command.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        org.assertj.core.api.Assertions.assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
     static String json(String s) {
         return tools.jackson.databind.json.JsonMapper.builder().build().writeValueAsString(s);
     }

@@ -1,0 +1,11 @@
+/**
+ * Custom domains: a tenant's own host name ({@code www.example.com}) on one of its services. A
+ * claim is checked ({@link dev.palisade.platform.customdomain.DomainNames}: no IDN, wildcard,
+ * trailing dot, address, the platform's own names) and refused when another tenant holds the name;
+ * the platform then proves control with an HTTP-01 challenge that the ingress answers, obtains the
+ * certificate from the configured ACME directory with acme4j ({@link
+ * dev.palisade.platform.customdomain.AcmeIssuer}), keeps its key sealed with the secrets' key, and
+ * renews it before it expires (a db-scheduler task). The ingress reads the claims and certificates
+ * through {@link dev.palisade.platform.customdomain.CustomDomains}, refreshed without a restart.
+ */
+package dev.palisade.platform.customdomain;

@@ -1,0 +1,356 @@
+package dev.palisade.platform.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestPostProcessors.csrf;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.patch;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
+
+import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.ingress.NettyIngress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Custom domains end to end against a real ACME server: Debian's {@code pebble}, started here on
+ * loopback with its DNS pointed at {@code pebble-challtestsrv} (every name resolves to 127.0.0.1)
+ * and its HTTP-01 validation at the ingress's plain port. A tenant claims a name for its service;
+ * the platform orders the certificate, answers the challenge, and the ingress serves the name
+ * over TLS (real curl, HTTP/2, verified against pebble's root); a renewal that comes due issues a
+ * new certificate, which the ingress then serves without a restart. The plain port redirects the
+ * name to HTTPS; HSTS only where the tenant opted in; a name one tenant holds is refused to another.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@DirtiesContext
+class CustomDomainAcmeTests extends ServiceTestSupport {
+
+    private static final int ACME_PORT = freePort();
+    private static final int ACME_MANAGEMENT_PORT = freePort();
+    private static final int DNS_PORT = freePort();
+    private static Path dir;
+    private static final List<Process> servers = new ArrayList<>();
+
+    @Autowired
+    NettyIngress ingress;
+
+    @DynamicPropertySource
+    static void acme(DynamicPropertyRegistry registry) throws Exception {
+        dir = Files.createTempDirectory("palisade-acme-");
+        // the TLS port's configured certificate (it needs one), and pebble's own HTTPS certificate
+        openssl("apps", "DNS:*.configured.apps.localhost");
+        openssl("pebble", "IP:127.0.0.1,DNS:localhost");
+        registry.add("palisade.services.ingress.tls.port", () -> "0");
+        registry.add("palisade.services.ingress.tls.certificates[0].chain", () -> dir.resolve("apps-chain.pem").toString());
+        registry.add("palisade.services.ingress.tls.certificates[0].key", () -> dir.resolve("apps-key.pem").toString());
+        registry.add("palisade.domains.acme-directory", () -> "https://127.0.0.1:" + ACME_PORT + "/dir");
+        registry.add("palisade.domains.acme-trust", () -> dir.resolve("pebble-chain.pem").toString());
+        registry.add("palisade.domains.check-interval", () -> "1s");
+        registry.add("palisade.domains.refresh-interval", () -> "500ms");
+        registry.add("palisade.domains.retry-after", () -> "2s");
+        // the certificates are ordered by a db-scheduler task: the scheduler runs here (the test profile stops it)
+        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
+        registry.add("palisade.cron-jobs.polling-interval", () -> "500ms");
+    }
+
+    /** Pebble, its HTTP-01 validation pointed at the ingress's plain port (once this context has it), and its DNS. */
+    @BeforeEach
+    void startPebble() throws Exception {
+        // other test classes share this database and leave claims of names nobody serves (fixtures):
+        // this class's scheduler, the only one running, would order those first
+        jdbc.update("update custom_domain set next_attempt_at = now() + interval '1 day' where next_attempt_at < now()");
+        if (!servers.isEmpty()) {
+            return;
+        }
+        Files.writeString(dir.resolve("pebble.json"), """
+                {"pebble": {"listenAddress": "127.0.0.1:%d", "managementListenAddress": "127.0.0.1:%d",
+                  "certificate": "%s", "privateKey": "%s", "httpPort": %d, "tlsPort": %d,
+                  "ocspResponderURL": "", "externalAccountBindingRequired": false}}"""
+                .formatted(ACME_PORT, ACME_MANAGEMENT_PORT, dir.resolve("pebble-chain.pem"),
+                        dir.resolve("pebble-key.pem"), ingress.port(), freePort()));
+        start(new ProcessBuilder("pebble-challtestsrv", "-dns01", "127.0.0.1:" + DNS_PORT, "-http01", "",
+                "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:" + freePort(), "-defaultIPv4", "127.0.0.1",
+                "-defaultIPv6", ""), "challtestsrv.log");
+        ProcessBuilder pebble = new ProcessBuilder("pebble", "-config", dir.resolve("pebble.json").toString(),
+                "-dnsserver", "127.0.0.1:" + DNS_PORT);
+        pebble.environment().put("PEBBLE_VA_NOSLEEP", "1");
+        start(pebble, "pebble.log");
+        awaitPort(ACME_PORT);
+        awaitPort(ACME_MANAGEMENT_PORT);
+    }
+
+    /** Other test contexts share the database: they find no domain of this class's (its keys are sealed with its own). */
+    @AfterEach
+    void releaseDomains() {
+        if (tenant != null) {
+            // every host a test here claims names its first tenant
+            jdbc.update("delete from custom_domain where host like ?", "%." + tenant + ".example.%");
+        }
+    }
+
+    @AfterAll
+    static void stopServers() {
+        servers.forEach(Process::destroy);
+    }
+
+    @Test
+    void aCertificateFromPebbleServesTheDomainOverHttp2AndARenewalReplacesIt() throws Exception {
+        newTenantWithAdmin();
+        deploy(owner, tenant, """
+                {"name":"echo","port":9000,"command":["python3","-c",%s,"9000"]}""".formatted(json(ECHO)));
+        awaitService(owner, tenant, "echo", statusIs("HEALTHY"));
+        String strict = "www." + tenant + ".example.com";
+        String lax = "shop." + tenant + ".example.net";
+        long claimed = System.nanoTime();
+        mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"),
+                        "{\"host\":\"" + strict.toUpperCase() + "\",\"service\":\"echo\",\"hsts\":true}"))
+                .andExpect(status().isCreated()).andExpect(jsonPath("$.host").value(strict))
+                .andExpect(jsonPath("$.hsts").value(true));
+        mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"), "{\"host\":\"" + lax + "\",\"service\":\"echo\"}"))
+                .andExpect(status().isCreated()).andExpect(jsonPath("$.hsts").value(false));
+
+        String issued = awaitDomain(strict, "ISSUED");
+        System.out.printf("custom domain: claim to certificate issued by pebble in %d ms%n",
+                (System.nanoTime() - claimed) / 1_000_000);
+        awaitDomain(lax, "ISSUED");
+        int tls = ingress.tlsPort();
+        Path root = pebbleRoot();
+
+        // HTTP/2 over TLS to the custom domain, the certificate verified against pebble's root; HSTS as opted in
+        String url = "https://" + strict + ":" + tls + "/hello?q=1";
+        String h2 = curl("--http2", "--cacert", root.toString(), "--resolve", strict + ":" + tls + ":127.0.0.1", "-i",
+                "-w", "\nversion=%{http_version}", url);
+        assertThat(h2).contains("version=2", "path=/hello?q=1\n", "x-forwarded-proto=https\n", "host=" + strict + ":" + tls)
+                .containsIgnoringCase("strict-transport-security: max-age=31536000");
+        String laxAnswer = curl("--http2", "--cacert", root.toString(), "--resolve", lax + ":" + tls + ":127.0.0.1", "-i",
+                "-w", "\nversion=%{http_version}", "https://" + lax + ":" + tls + "/");
+        assertThat(laxAnswer).contains("version=2", "path=/\n").doesNotContainIgnoringCase("strict-transport-security");
+
+        // the plain port sends the name to HTTPS, path and query kept
+        String redirect = curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + ingress.port() + "/hello?q=1");
+        assertThat(redirect).startsWith("HTTP/1.1 308 ").contains("Location: " + url);
+
+        // a challenge under way (a renewal's) is answered over plain HTTP, not redirected, on both ports
+        jdbc.update("update custom_domain set challenge_token = 'tok-1', challenge_response = 'tok-1.thumb' where host = ?",
+                strict);
+        for (int plainPort : new int[] {ingress.port(), port}) {
+            assertThat(curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + plainPort
+                    + "/.well-known/acme-challenge/tok-1")).startsWith("HTTP/1.1 200").endsWith("\r\n\r\ntok-1.thumb");
+            assertThat(curl("-i", "-H", "Host: " + strict, "http://127.0.0.1:" + plainPort
+                    + "/.well-known/acme-challenge/tok-2")).doesNotContain("tok-1.thumb");
+        }
+        jdbc.update("update custom_domain set challenge_token = null, challenge_response = null where host = ?", strict);
+
+        // HSTS switched on for the other: the ingress picks it up without a restart
+        mvc.perform(as(owner, patch("/api/v1/tenants/" + tenant + "/domains/" + lax), "{\"hsts\":true}"))
+                .andExpect(status().isOk()).andExpect(jsonPath("$.hsts").value(true));
+        assertThat(curl("--cacert", root.toString(), "--resolve", lax + ":" + tls + ":127.0.0.1", "-i",
+                "https://" + lax + ":" + tls + "/")).containsIgnoringCase("strict-transport-security: max-age=31536000");
+
+        // the renewal comes due (the certificate near its end): a new one is ordered and served
+        BigInteger first = servedSerial(strict, tls, root);
+        jdbc.update("update custom_domain set not_after = now() + interval '1 hour', renew_at = now(),"
+                + " next_attempt_at = now() where host = ?", strict);
+        long due = System.nanoTime();
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        BigInteger now = first;
+        while (now.equals(first) && System.nanoTime() < end) {
+            Thread.sleep(250);
+            now = servedSerial(strict, tls, root);
+        }
+        assertThat(now).as("the ingress serves the renewed certificate").isNotEqualTo(first);
+        System.out.printf("custom domain: renewal due to the new certificate served in %d ms%n",
+                (System.nanoTime() - due) / 1_000_000);
+        String renewed = awaitDomain(strict, "ISSUED");
+        assertThat(JsonPath.<String>read(renewed, "$.notAfter")).isNotEqualTo(JsonPath.<String>read(issued, "$.notAfter"));
+        assertThat(curl("--http2", "--cacert", root.toString(), "--resolve", strict + ":" + tls + ":127.0.0.1",
+                "-w", "\nversion=%{http_version}", url)).contains("version=2", "path=/hello?q=1\n");
+
+        // the key is stored sealed, not as PEM
+        byte[] sealed = jdbc.queryForObject("select sealed_key from custom_domain where host = ?", byte[].class, strict);
+        assertThat(new String(sealed, StandardCharsets.ISO_8859_1)).doesNotContain("PRIVATE KEY");
+    }
+
+    @Test
+    void aDomainClaimedByOneTenantIsRefusedToAnotherAndHostileNamesAreRefused() throws Exception {
+        newTenantWithAdmin();
+        String other = createTenant(admin);
+        String otherOwner = userToken(admin, other, unique("owner"), "TENANT_ADMIN");
+        for (String[] t : new String[][] {{tenant, owner}, {other, otherOwner}}) {
+            deploy(t[1], t[0], pythonHttpServer("web", "hi"));
+        }
+        String host = "claimed." + tenant + ".example.org";
+        mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"), "{\"host\":\"" + host + "\",\"service\":\"web\"}"))
+                .andExpect(status().isCreated());
+        for (String attempt : new String[] {host, host.toUpperCase(), " " + host + " "}) {
+            mvc.perform(as(otherOwner, post("/api/v1/tenants/" + other + "/domains"),
+                            "{\"host\":\"" + attempt + "\",\"service\":\"web\"}"))
+                    .andExpect(status().isConflict())
+                    .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON))
+                    .andExpect(jsonPath("$.detail").value("domain " + host + " is claimed by another tenant"));
+        }
+        mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"), "{\"host\":\"" + host + "\",\"service\":\"web\"}"))
+                .andExpect(status().isConflict()).andExpect(jsonPath("$.detail").value("domain " + host
+                        + " is already claimed by this tenant"));
+        mvc.perform(as(otherOwner, get("/api/v1/tenants/" + other + "/domains"))).andExpect(status().isOk())
+                .andExpect(content().json("[]"));
+        mvc.perform(as(otherOwner, get("/api/v1/tenants/" + tenant + "/domains"))).andExpect(status().isNotFound());
+
+        for (String hostile : new String[] {"*.example.com", "www.example.com.", "bücher.example.com",
+                "xn--bcher-kva.example.com", "apps.localhost", "web." + tenant + ".apps.localhost", "localhost",
+                "127.0.0.1", "a..example.com", "-a.example.com", "example.com:443", "http://example.com/",
+                "x.localhost", "printer.local", "com", "a b.example.com", "x".repeat(64) + ".example.com"}) {
+            mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"),
+                            "{\"host\":" + json(hostile) + ",\"service\":\"web\"}"))
+                    .andExpect(status().isBadRequest())
+                    .andExpect(content().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON))
+                    .andExpect(jsonPath("$.errors[0].field").value("host"));
+        }
+        // a service the tenant does not have, and a member who is not a tenant admin
+        mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/domains"),
+                        "{\"host\":\"nosuch." + tenant + ".example.org\",\"service\":\"nosuch\"}"))
+                .andExpect(status().isBadRequest()).andExpect(jsonPath("$.errors[0].field").value("service"));
+        String member = userToken(admin, tenant, unique("member"), "TENANT_MEMBER");
+        mvc.perform(as(member, post("/api/v1/tenants/" + tenant + "/domains"),
+                        "{\"host\":\"m." + tenant + ".example.org\",\"service\":\"web\"}"))
+                .andExpect(status().isForbidden());
+        // the portal's Domains page: the tenant's own domain listed, a claim through its form, a refusal said why
+        org.springframework.mock.web.MockHttpSession portal = login(ownerName + "@" + tenant, PASSWORD);
+        assertThat(page(portal, "/portal/domains")).contains(host, "web");
+        String viaPortal = "portal." + tenant + ".example.org";
+        mvc.perform(post("/portal/domains").param("host", viaPortal).param("service", "web").param("hsts", "true")
+                        .session(portal).with(csrf()))
+                .andExpect(status().is3xxRedirection())
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.flash().attributeExists("flash"));
+        assertThat(page(portal, "/portal/domains")).contains(viaPortal);
+        mvc.perform(as(owner, get("/api/v1/tenants/" + tenant + "/domains/" + viaPortal))).andExpect(status().isOk())
+                .andExpect(jsonPath("$.hsts").value(true));
+        mvc.perform(post("/portal/domains").param("host", "*.example.org").param("service", "web").session(portal).with(csrf()))
+                .andExpect(status().is3xxRedirection());
+        mvc.perform(as(owner, get("/api/v1/tenants/" + tenant + "/domains"))).andExpect(jsonPath("$.length()").value(2));
+
+        // released, the name is free for the other tenant
+        mvc.perform(as(owner, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete(
+                "/api/v1/tenants/" + tenant + "/domains/" + host))).andExpect(status().isNoContent());
+        mvc.perform(as(otherOwner, post("/api/v1/tenants/" + other + "/domains"), "{\"host\":\"" + host + "\",\"service\":\"web\"}"))
+                .andExpect(status().isCreated());
+    }
+
+    // ---- helpers
+
+    private String awaitDomain(String host, String state) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        String body = null;
+        while (System.nanoTime() < end) {
+            body = mvc.perform(as(owner, get("/api/v1/tenants/" + tenant + "/domains/" + host)))
+                    .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+            if (state.equals(JsonPath.read(body, "$.state")) && JsonPath.read(body, "$.lastError") == null) {
+                return body;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("domain " + host + " never became " + state + ": " + body + "\npebble: "
+                + Files.readString(dir.resolve("pebble.log")));
+    }
+
+    /** Pebble's root (made anew at each start), from its management endpoint. */
+    private static Path pebbleRoot() throws Exception {
+        Path root = dir.resolve("pebble-root.pem");
+        String pem = curl("--cacert", dir.resolve("pebble-chain.pem").toString(),
+                "https://127.0.0.1:" + ACME_MANAGEMENT_PORT + "/roots/0");
+        assertThat(pem).startsWith("-----BEGIN CERTIFICATE-----");
+        Files.writeString(root, pem);
+        return root;
+    }
+
+    /** The serial of the certificate the TLS port serves for {@code host} (by SNI), checked against the root. */
+    private static BigInteger servedSerial(String host, int port, Path root) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(root)) {
+            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName(host)));
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
+    }
+
+    private static void openssl(String name, String altNames) throws Exception {
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve(name + "-key.pem").toString(), "-out",
+                dir.resolve(name + "-chain.pem").toString(), "-days", "2", "-subj", "/CN=" + name,
+                "-addext", "subjectAltName=" + altNames).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("openssl failed: " + out);
+        }
+    }
+
+    private static void start(ProcessBuilder builder, String log) throws IOException {
+        Process p = builder.redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile()).start();
+        servers.add(p);
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));   // a test JVM stopped early leaves none behind
+    }
+
+    private static void awaitPort(int port) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < end) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException("pebble did not start: " + Files.readString(dir.resolve("pebble.log")));
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
