@@ -32,6 +32,12 @@ public final class SandboxEngine {
         List<Platform> platforms = new ArrayList<>();
         platforms.add(new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace));
         platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform(trace));
+        // The Sentry's table (some 240 handler references, each a class the JVM makes on first use)
+        // and the ptrace filters built from it take about 0.1 s to initialise: done on another
+        // thread while the first sandbox's stub spawns, not on the first sandbox's path.
+        Thread warmUp = new Thread(PtracePlatform::warmUp, "palisade-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
         return new SandboxEngine(platforms);
     }
 

@@ -60,6 +60,15 @@ public final class PtracePlatform implements Platform {
                 k -> new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid));
     }
 
+    /** Initialises the tracer's filters and the Sentry's table they are built from (both platforms use the table). */
+    public static void warmUp() {
+        try {
+            Tracer.servePaths();
+        } catch (Throwable e) {
+            // the first sandbox meets the same failure on its own path, and reports it there
+        }
+    }
+
     @Override
     public String name() {
         return "ptrace";
