@@ -242,6 +242,17 @@ final class Cgroup implements AutoCloseable {
                 .filter(l -> l.startsWith("oom_kill ")).map(l -> Long.parseLong(l.substring(9).trim())).findFirst()).orElse(0L);
     }
 
+    /** Kills every process in the cgroups at once (v2's cgroup.kill; false where there is none). Safe from any thread. */
+    boolean killAll() {
+        boolean killed = false;
+        if (v2) {
+            for (Path dir : created) {
+                killed |= write(dir, "cgroup.kill", "1");
+            }
+        }
+        return killed;
+    }
+
     /** Kills what is left (v2: cgroup.kill) and removes the cgroups. */
     @Override
     public void close() {

@@ -46,7 +46,7 @@ final class Tracer {
     /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
     private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
-    private Cgroup cgroup;
+    private volatile Cgroup cgroup;
     private volatile MountSetup mounts;
     /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
     private ProcViews.Views procViews;
@@ -521,7 +521,11 @@ final class Tracer {
             ExecRewrite.rewrite(pt, regs, t.tid, mounts.scratch(), spec, program);
             t.stage = Task.Stage.RUNNING;
         }
-        calls.serve(t);
+        if (ended()) {
+            Ptrace.kill(t.tid, Signal.SIGKILL); // ending: no more calls are served (where no cgroup could kill it)
+        } else {
+            calls.serve(t);
+        }
         resume(t, 0);
     }
 
@@ -539,6 +543,14 @@ final class Tracer {
         int stub = killableStub;
         if (stub > 0) {
             Ptrace.kill(stub, Signal.SIGKILL);
+        }
+        // Every process at once, too: a killed init stops at its exit event, and until the tracer
+        // resumes it the rest of the namespace lives on. The tracer's wait4 hands out the newest
+        // tracees' stops first, so a crowd of them trapping again and again (a fork bomb refused)
+        // could keep init's turn from ever coming.
+        Cgroup c = cgroup;
+        if (c != null) {
+            c.killAll();
         }
     }
 
