@@ -8,6 +8,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.secret.SecretVault;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,6 +25,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -40,6 +42,10 @@ import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilde
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @ExtendWith(OutputCaptureExtension.class)
 class ServiceSecretsTests extends ServiceTestSupport {
+
+    @Autowired
+    List<SecretVault.SealedElsewhere> sealedElsewhere;
+
 
     /** Answers with the variable DB_PASSWORD and the file /run/secrets/api-key, as the program sees them. */
     static final String SHOW_SECRETS = """
@@ -212,8 +218,16 @@ class ServiceSecretsTests extends ServiceTestSupport {
         assertThat(jdbc.queryForObject("select count(*) from tenant_secret where key_id <> ?", Integer.class, keyId)).isZero();
         assertThat(jdbc.queryForObject("select sealed from tenant_secret t join tenant n on n.id = t.tenant_id "
                 + "where n.slug = ? and t.name = 'token'", byte[].class, tenant)).isNotEqualTo(sealedBefore);
-        // the old key is gone from the key file, and the value still opens: a job gets it
-        assertThat(Files.readAllLines(dataDir.resolve("secret-keys"))).hasSize(1);
+        // the old key is gone from the key file once no value sealed elsewhere still needs it (other test
+        // classes leave TOTP secrets and certificate keys sealed with keys of their own contexts in this
+        // shared database), and the value still opens: a job gets it
+        int stillOlder = sealedElsewhere.stream().mapToInt(SecretVault.SealedElsewhere::sealedWithOlderKeys).sum();
+        if (stillOlder == 0) {
+            assertThat(Files.readAllLines(dataDir.resolve("secret-keys"))).hasSize(1);
+        } else {
+            assertThat(Files.readAllLines(dataDir.resolve("secret-keys"))).as("kept for %d sealed values", stillOlder)
+                    .hasSizeGreaterThan(1);
+        }
         String job = mvc.perform(as(owner, post("/api/v1/tenants/" + tenant + "/workloads"), """
                         {"name":"uses-secret","command":["/bin/sh","-c","printf %s \\"$TOKEN\\" | sha256sum; sha256sum < /run/secrets/token"],
                          "secrets":[{"name":"token","env":"TOKEN"},{"name":"token"}]}"""))
