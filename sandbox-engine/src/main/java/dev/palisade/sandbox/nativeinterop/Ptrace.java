@@ -94,9 +94,12 @@ public final class Ptrace {
         return PtraceDirect.ptrace(PTRACE_SETREGS, pid, 0, regs.memory()) >= 0;
     }
 
+    /**
+     * The message of the event the tracee is stopped at, or -1 when it is no longer stopped there:
+     * a SIGKILL (a limit, another process of the sandbox) takes it out of the stop before we ask.
+     */
     public long eventMessage(int pid) {
-        check("PTRACE_GETEVENTMSG", pid, PtraceDirect.ptrace(PTRACE_GETEVENTMSG, pid, 0, scratch));
-        return scratch.getLong(0);
+        return PtraceDirect.ptrace(PTRACE_GETEVENTMSG, pid, 0, scratch) < 0 ? -1 : scratch.getLong(0);
     }
 
     /** The op of PTRACE_GET_SYSCALL_INFO: entry, exit, seccomp, or 0 for none. */

@@ -406,7 +406,13 @@ final class Tracer {
     }
 
     private void onNewTask(Task parent, int event) {
-        int child = (int) pt.eventMessage(parent.tid);
+        long message = pt.eventMessage(parent.tid);
+        if (message <= 0) {
+            // killed in its fork stop: its death is reported next, and gone() then uncounts the clone
+            // and lets its child (held, if it stopped already) run
+            return;
+        }
+        int child = (int) message;
         calls.cloneReported(parent);
         Task c = tasks.get(child);
         boolean wasHeld = c != null && c.held;
@@ -453,7 +459,7 @@ final class Tracer {
         }
         long status = pt.eventMessage(t.tid);
         int st = (int) status;
-        if (Ptrace.signaled(st) && Ptrace.termSig(st) == Signal.SIGSYS && t.stage == Task.Stage.RUNNING) {
+        if (status != -1 && Ptrace.signaled(st) && Ptrace.termSig(st) == Signal.SIGSYS && t.stage == Task.Stage.RUNNING) {
             // the filter killed it: a 32-bit (int 0x80) or x32 call. The registers still show the call.
             long nr = pt.getRegs(t.tid, regs) ? regs.origRax() : -1;
             String what = (nr & 0x40000000L) != 0 ? "x32 ABI call " + (nr & ~0x40000000L) : "32-bit (int 0x80) call " + nr;
