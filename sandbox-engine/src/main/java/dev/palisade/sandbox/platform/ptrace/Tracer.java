@@ -262,15 +262,16 @@ final class Tracer {
             if (t == null) {
                 t = new Task(tid, Task.Stage.RUNNING);
                 tasks.put(tid, t);
-                if (event == Ptrace.PTRACE_EVENT_STOP && (initPid == 0 || calls.pendingTasks() > 0)) {
-                    // a new task's first stop, before its parent's event: hold it until we know what it is
-                    t.held = true;
+                if (event == Ptrace.PTRACE_EVENT_STOP) {
+                    if (initPid == 0 || calls.pendingTasks() > 0) {
+                        t.held = true; // its parent's event is still to come: held until we know what it is
+                    } else {
+                        resume(t, 0); // no clone pending: its parent died before reporting it, it runs as init's orphan
+                    }
                     continue;
                 }
                 // Killed before its first stop, its first report is its exit: it must go on to die, or
-                // the namespace's init waits for it for ever (and so would we). With no clone pending,
-                // its parent died before reporting it: it runs as an orphan of init.
-                t.starting = event == Ptrace.PTRACE_EVENT_STOP;
+                // the namespace's init waits for it for ever (and so would we).
             }
             switch (event) {
                 case Ptrace.PTRACE_EVENT_SECCOMP -> onSeccomp(t);
