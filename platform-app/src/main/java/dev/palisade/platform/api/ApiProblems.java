@@ -1,9 +1,12 @@
 package dev.palisade.platform.api;
 
+import dev.palisade.model.ConflictException;
 import dev.palisade.model.workload.AdmissionException;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -20,6 +23,26 @@ public final class ApiProblems {
     public static String detail(ProblemDetail p) {
         Object errors = p.getProperties() == null ? null : p.getProperties().get("errors");
         return errors != null ? String.valueOf(errors) : String.valueOf(p.getDetail());
+    }
+
+    /**
+     * Runs an API operation for a portal page and returns its answer; a refusal (a problem thrown
+     * or answered, a conflict) becomes what {@code refused} makes of it as one line for a person.
+     * A conflict the tenant cannot see (another tenant's name) keeps reading as not found.
+     */
+    public static <T> T forPortal(Supplier<T> call, Function<String, ? extends RuntimeException> refused) {
+        T answer;
+        try {
+            answer = call.get();
+        } catch (ErrorResponseException e) {
+            throw refused.apply(detail(e.getBody()));
+        } catch (ConflictException e) {
+            throw refused.apply(e.getMessage());
+        }
+        if (answer instanceof ResponseEntity<?> r && r.getBody() instanceof ProblemDetail problem) {
+            throw refused.apply(problem.getDetail());
+        }
+        return answer;
     }
 
     public static ErrorResponseException notFound(String detail) {

@@ -1,13 +1,12 @@
 package dev.palisade.platform.customdomain;
 
-import dev.palisade.model.ConflictException;
+import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.domain.DomainActions;
 import dev.palisade.web.support.CurrentUser;
 import java.util.List;
 import java.util.function.Supplier;
 import org.springframework.stereotype.Component;
-import org.springframework.web.ErrorResponseException;
 
 /**
  * The portal's Domains page (web-ui's {@link DomainActions}): the REST API's own operations,
@@ -50,15 +49,8 @@ class ConsoleDomainActions implements DomainActions {
         refusedAsSuch(() -> api.delete(Caller.of(me), me.tenantSlug(), host));
     }
 
+    /** A domain the tenant does not have (another tenant's among them) stays not found: 404. */
     private static <T> T refusedAsSuch(Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (ErrorResponseException e) {
-            Object errors = e.getBody().getProperties() == null ? null : e.getBody().getProperties().get("errors");
-            throw new Refused(errors != null ? String.valueOf(errors) : String.valueOf(e.getBody().getDetail()));
-        } catch (ConflictException e) {
-            // a domain the tenant does not have (another tenant's among them) stays not found: 404
-            throw new Refused(e.getMessage());
-        }
+        return ApiProblems.forPortal(call, Refused::new);
     }
 }

@@ -1,15 +1,11 @@
 package dev.palisade.platform.tenantdb;
 
-import dev.palisade.model.ConflictException;
 import dev.palisade.platform.api.ApiProblems;
 import dev.palisade.platform.security.Caller;
 import dev.palisade.web.database.DatabaseActions;
 import dev.palisade.web.support.CurrentUser;
 import java.util.List;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
-import org.springframework.web.ErrorResponseException;
 
 /**
  * The portal's Databases page (web-ui's {@link DatabaseActions}): the REST API's own operations,
@@ -34,29 +30,13 @@ class ConsoleDatabaseActions implements DatabaseActions {
 
     @Override
     public void create(CurrentUser me, String name, long sizeBytes, String secretName) {
-        ResponseEntity<?> answer;
-        try {
-            answer = api.create(Caller.of(me), me.tenantSlug(),
-                    new TenantDatabaseController.NewDatabase(name, sizeBytes, null, null, secretName));
-        } catch (ErrorResponseException e) {
-            throw new Refused(ApiProblems.detail(e.getBody()));
-        } catch (ConflictException e) {
-            throw new Refused(e.getMessage());
-        }
-        if (answer.getBody() instanceof ProblemDetail refused) {
-            throw new Refused(refused.getDetail());
-        }
+        ApiProblems.forPortal(() -> api.create(Caller.of(me), me.tenantSlug(),
+                new TenantDatabaseController.NewDatabase(name, sizeBytes, null, null, secretName)), Refused::new);
     }
 
     @Override
     public void delete(CurrentUser me, String name) {
-        try {
-            api.delete(Caller.of(me), me.tenantSlug(), name);
-        } catch (ErrorResponseException e) {
-            throw new Refused(ApiProblems.detail(e.getBody()));
-        } catch (ConflictException e) {
-            // a database the tenant does not have (another tenant's name among them) stays not found: 404
-            throw new Refused(e.getMessage());
-        }
+        // a database the tenant does not have (another tenant's name among them) stays not found: 404
+        ApiProblems.forPortal(() -> api.delete(Caller.of(me), me.tenantSlug(), name), Refused::new);
     }
 }
