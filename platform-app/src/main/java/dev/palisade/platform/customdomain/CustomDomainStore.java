@@ -1,9 +1,9 @@
 package dev.palisade.platform.customdomain;
 
 import dev.palisade.model.ConflictException;
-import dev.palisade.platform.secret.SecretKeys;
+import dev.palisade.platform.secret.SealedColumn;
+import dev.palisade.platform.secret.SealedColumns;
 import dev.palisade.platform.secret.SecretKeys.Sealed;
-import dev.palisade.platform.secret.SecretVault;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,14 +20,16 @@ import org.springframework.stereotype.Component;
  * out sealed with the secrets' key, each bound to its row ({@code custom_domain:<host>}).
  */
 @Component
-class CustomDomainStore implements SecretVault.SealedElsewhere {
+class CustomDomainStore {
 
     private final JdbcClient jdbc;
-    private final SecretKeys keys;
+    /** Certificate keys and ACME account keys: sealed columns, so a key rotation re-seals them. */
+    private final SealedColumn domainKeys, accountKeys;
 
-    CustomDomainStore(JdbcClient jdbc, SecretKeys keys) {
+    CustomDomainStore(JdbcClient jdbc, SealedColumns sealed) {
         this.jdbc = jdbc;
-        this.keys = keys;
+        this.domainKeys = sealed.register("custom_domain", "host", "sealed_key");
+        this.accountKeys = sealed.register("acme_account", "directory", "sealed_key");
     }
 
     /** A custom domain as its tenant sees it; never its key. */
@@ -66,9 +68,6 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
         return t == null ? null : t.toInstant();
     }
 
-    static String associated(String host) {
-        return "custom_domain:" + host;
-    }
 
     /**
      * Claims {@code host} for the tenant's service; in the caller's transaction. Refused (409)
@@ -152,7 +151,7 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
     }
 
     void issued(String host, String chainPem, byte[] keyPem, Instant notBefore, Instant notAfter, Instant renewAt) {
-        Sealed sealed = keys.seal(keyPem, associated(host));
+        Sealed sealed = domainKeys.seal(host, keyPem);
         jdbc.sql("""
                 update custom_domain set state = 'ISSUED', certificate_pem = :pem, key_id = :key, sealed_key = :sealed,
                     not_before = :nb, not_after = :na, renew_at = :renew, next_attempt_at = :renew, failures = 0,
@@ -193,7 +192,7 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
     }
 
     byte[] open(String host, Sealed sealed) {
-        return keys.open(sealed, associated(host));
+        return domainKeys.open(host, sealed);
     }
 
     // ---- the ACME account's key
@@ -201,63 +200,16 @@ class CustomDomainStore implements SecretVault.SealedElsewhere {
     Optional<byte[]> accountKey(String directory) {
         return jdbc.sql("select key_id, sealed_key from acme_account where directory = :directory")
                 .param("directory", directory)
-                .query((rs, i) -> keys.open(new Sealed(rs.getString(1), rs.getBytes(2)), "acme_account:" + directory))
+                .query((rs, i) -> accountKeys.open(directory, new Sealed(rs.getString(1), rs.getBytes(2))))
                 .optional();
     }
 
     /** Keeps the account key unless another instance kept one first; the key kept either way. */
     byte[] keepAccountKey(String directory, byte[] keyPem) {
-        Sealed s = keys.seal(keyPem, "acme_account:" + directory);
+        Sealed s = accountKeys.seal(directory, keyPem);
         jdbc.sql("insert into acme_account (directory, key_id, sealed_key) values (:directory, :key, :sealed)"
                         + " on conflict (directory) do nothing")
                 .param("directory", directory).param("key", s.keyId()).param("sealed", s.bytes()).update();
         return accountKey(directory).orElseThrow();
-    }
-
-    // ---- key rotation
-
-    @Override
-    public int resealAll() {
-        String current = keys.currentKeyId();
-        int n = 0;
-        record Key(String host, Sealed sealed) {
-        }
-        for (Key k : jdbc.sql("select host, key_id, sealed_key from custom_domain where key_id <> :current")
-                .param("current", current)
-                .query((rs, i) -> new Key(rs.getString(1), new Sealed(rs.getString(2), rs.getBytes(3)))).list()) {
-            try {
-                Sealed again = keys.seal(open(k.host(), k.sealed()), associated(k.host()));
-                n += jdbc.sql("update custom_domain set key_id = :key, sealed_key = :sealed where host = :host"
-                                + " and key_id = :old")
-                        .param("key", again.keyId()).param("sealed", again.bytes()).param("host", k.host())
-                        .param("old", k.sealed().keyId()).update();
-            } catch (SecretKeys.UnreadableSecretException e) {
-                // a key this instance does not have: left as it is (a new certificate replaces it)
-            }
-        }
-        record Account(String directory, Sealed sealed) {
-        }
-        for (Account a : jdbc.sql("select directory, key_id, sealed_key from acme_account where key_id <> :current")
-                .param("current", current)
-                .query((rs, i) -> new Account(rs.getString(1), new Sealed(rs.getString(2), rs.getBytes(3)))).list()) {
-            try {
-                String aad = "acme_account:" + a.directory();
-                Sealed again = keys.seal(keys.open(a.sealed(), aad), aad);
-                n += jdbc.sql("update acme_account set key_id = :key, sealed_key = :sealed where directory = :directory")
-                        .param("key", again.keyId()).param("sealed", again.bytes()).param("directory", a.directory())
-                        .update();
-            } catch (SecretKeys.UnreadableSecretException e) {
-                // as above: a new account key is made when this one cannot be read
-            }
-        }
-        return n;
-    }
-
-    @Override
-    public int sealedWithOlderKeys() {
-        String current = keys.currentKeyId();
-        return jdbc.sql("select (select count(*) from custom_domain where key_id <> :current)"
-                        + " + (select count(*) from acme_account where key_id <> :current)")
-                .param("current", current).query(Integer.class).single();
     }
 }

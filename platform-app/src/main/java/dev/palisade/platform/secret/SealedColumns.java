@@ -7,11 +7,11 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Every {@link SealedColumn} other features keep (SSO client secrets, TOTP secrets), so that a key
+ * Every {@link SealedColumn} other features keep (SSO client and TOTP secrets, certificate and ACME account keys), so that a key
  * rotation re-seals their values too and retires the old key only when none is left.
  */
 @Component
-public class SealedColumns implements SecretVault.SealedElsewhere {
+public class SealedColumns {
 
     private final JdbcClient jdbc;
     private final SecretKeys keys;
@@ -32,13 +32,11 @@ public class SealedColumns implements SecretVault.SealedElsewhere {
     }
 
     /** Re-seals every registered column's values not sealed with the current key; returns how many. */
-    @Override
-    public int resealAll() {
+    int resealAll() {
         return columns.stream().mapToInt(SealedColumn::resealAll).sum();
     }
 
     /** How many of the registered columns' values are sealed with a key other than the current one. */
-    @Override
     public int sealedWithOlderKeys() {
         return columns.stream().mapToInt(SealedColumn::sealedWithOlderKeys).sum();
     }

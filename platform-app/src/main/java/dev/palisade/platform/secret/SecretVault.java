@@ -38,28 +38,15 @@ public class SecretVault {
     private final SecretKeys keys;
     private final AuditLog audit;
     private final TransactionTemplate tx;
-    private final List<SealedElsewhere> others;
+    /** Values sealed with the same keys outside tenant_secret (certificate, SSO client and TOTP secrets). */
+    private final SealedColumns elsewhere;
 
-    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx, List<SealedElsewhere> others) {
+    SecretVault(JdbcClient jdbc, SecretKeys keys, AuditLog audit, TransactionTemplate tx, SealedColumns elsewhere) {
         this.jdbc = jdbc;
         this.keys = keys;
         this.audit = audit;
         this.tx = tx;
-        this.others = others;
-    }
-
-    /**
-     * Values sealed with the secrets' key outside tenant_secret (certificate keys, SSO client and
-     * TOTP secrets): a rotation re-seals them too, and drops the old key only once none is left
-     * sealed with it.
-     */
-    public interface SealedElsewhere {
-
-        /** Re-seals every value not sealed with the current key; how many. */
-        int resealAll();
-
-        /** How many values are sealed with a key other than the current one. */
-        int sealedWithOlderKeys();
+        this.elsewhere = elsewhere;
     }
 
     /** What anyone may know of a secret: never its value. */
@@ -233,14 +220,8 @@ public class SecretVault {
      */
     public synchronized Rotation rotate(String actor) {
         String id = keys.addKey();
-        int resealed = resealAll();
-        int older = sealedWithOlderKeys();
-        for (SealedElsewhere other : others) {
-            resealed += other.resealAll();
-            older += other.sealedWithOlderKeys();
-        }
-        int n = resealed;
-        if (older == 0) {
+        int n = resealAll() + elsewhere.resealAll();
+        if (sealedWithOlderKeys() == 0 && elsewhere.sealedWithOlderKeys() == 0) {
             keys.retireAllButCurrent();
         }
         tx.executeWithoutResult(status -> audit.record(actor, (Long) null, null, "secret.rotate-key", "key:" + id,
@@ -258,10 +239,7 @@ public class SecretVault {
      */
     @EventListener(ApplicationReadyEvent.class)
     void resealAtStart() {
-        int n = resealAll();
-        for (SealedElsewhere other : others) {
-            n += other.resealAll();
-        }
+        int n = resealAll() + elsewhere.resealAll();
         if (n > 0) {
             log.info("Re-sealed {} secrets with the current key {}", n, keys.currentKeyId());
         }

@@ -8,7 +8,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.secret.SecretVault;
+import dev.palisade.platform.secret.SealedColumns;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -44,7 +44,7 @@ import org.springframework.test.web.servlet.request.MockHttpServletRequestBuilde
 class ServiceSecretsTests extends ServiceTestSupport {
 
     @Autowired
-    List<SecretVault.SealedElsewhere> sealedElsewhere;
+    SealedColumns sealedElsewhere;
 
 
     /** Answers with the variable DB_PASSWORD and the file /run/secrets/api-key, as the program sees them. */
@@ -221,7 +221,7 @@ class ServiceSecretsTests extends ServiceTestSupport {
         // the old key is gone from the key file once no value sealed elsewhere still needs it (other test
         // classes leave TOTP secrets and certificate keys sealed with keys of their own contexts in this
         // shared database), and the value still opens: a job gets it
-        int stillOlder = sealedElsewhere.stream().mapToInt(SecretVault.SealedElsewhere::sealedWithOlderKeys).sum();
+        int stillOlder = sealedElsewhere.sealedWithOlderKeys();
         if (stillOlder == 0) {
             assertThat(Files.readAllLines(dataDir.resolve("secret-keys"))).hasSize(1);
         } else {
