@@ -43,14 +43,16 @@ public class TenantDatabases {
     static final double HARD_MARGIN = 0.10;
 
     private final TenantServer server;
+    private final DatabaseGates gates;
     private final TenantDatabaseStore store;
     private final SecretVault vault;
     private final AuditLog audit;
     private final TransactionTemplate tx;
 
-    TenantDatabases(TenantServer server, TenantDatabaseStore store, SecretVault vault, AuditLog audit,
-            TransactionTemplate tx) {
+    TenantDatabases(TenantServer server, DatabaseGates gates, TenantDatabaseStore store, SecretVault vault,
+            AuditLog audit, TransactionTemplate tx) {
         this.server = server;
+        this.gates = gates;
         this.store = store;
         this.vault = vault;
         this.audit = audit;
@@ -90,7 +92,7 @@ public class TenantDatabases {
             tx.executeWithoutResult(status -> store.delete(d, tenant.getSlug(), "platform"));
             throw new ConflictException("database " + r.name() + " could not be made: " + e.getMessage());
         }
-        TenantServer.Endpoint at = server.endpoint();
+        TenantServer.Endpoint at = gates.endpoint(tenant.getId());
         String url = "postgresql://" + d.dbName() + ":" + password + "@" + at.host() + ":" + at.port() + "/" + d.dbName();
         try {
             tx.executeWithoutResult(status -> vault.set(tenant.getId(), tenant.getSlug(), r.secretName(),
@@ -279,13 +281,13 @@ public class TenantDatabases {
     }
 
     /**
-     * What a sandbox of the tenant may reach of the node for its databases: the tenant database
-     * server's port on the service address, when the tenant has a database there.
+     * What a sandbox of the tenant may reach of the node for its databases: its tenant's gate to the
+     * tenant database server, when the tenant has a database there.
      */
     public List<EgressRules.Destination> sandboxServices(long tenantId) {
         if (!store.any(tenantId)) {
             return List.of();
         }
-        return server.sandboxDestination().map(List::of).orElse(List.of());
+        return gates.sandboxDestination(tenantId).map(List::of).orElse(List.of());
     }
 }

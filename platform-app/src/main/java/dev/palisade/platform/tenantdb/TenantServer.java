@@ -4,7 +4,6 @@ import dev.palisade.platform.config.PalisadeProperties;
 import dev.palisade.platform.db.EmbeddedCluster;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.egress.EgressNetwork;
-import dev.palisade.sandbox.egress.EgressRules;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,10 +30,10 @@ import org.springframework.util.StringUtils;
 /**
  * The PostgreSQL server that holds tenants' databases. Embedded (the default): a second cluster in
  * {@code <data dir>/tenant-postgres}, started when the first database is made (or at start when
- * databases exist) and stopped with the platform; it listens on loopback and on the node's service
- * address ({@link EgressNetwork#serviceAddress()}), and its {@code pg_hba.conf}, written at every
- * start, admits the superuser from loopback only and any other role only to the database of its
- * own name, always with scram-sha-256. External: {@code palisade.tenant-databases.url}, as a role
+ * databases exist) and stopped with the platform; it listens on loopback only, sandboxes reach it
+ * through their tenant's gate on the node's service address ({@link DatabaseGates}), and its
+ * {@code pg_hba.conf}, written at every start, admits the superuser from loopback only and any
+ * other role only to the database of its own name, always with scram-sha-256. External: {@code palisade.tenant-databases.url}, as a role
  * allowed to create roles and databases; its own {@code pg_hba.conf} is the operator's.
  */
 @Component
@@ -71,7 +70,8 @@ public class TenantServer {
             } catch (SandboxException e) {
                 log.warn("Tenant databases are reachable from this node only, not from sandboxes: {}", e.getMessage());
             }
-            config.put("listen_addresses", serviceAddress ? "127.0.0.1," + EgressNetwork.serviceAddress() : "127.0.0.1");
+            // sandboxes come in through their tenant's gate on the service address, never straight here
+            config.put("listen_addresses", "127.0.0.1");
             // tenants' rows are kept as any database keeps them (the library's default is off)
             config.put("synchronous_commit", "on");
             config.put("password_encryption", "scram-sha-256");
@@ -84,7 +84,7 @@ public class TenantServer {
                 s.execute("revoke connect on database template1 from public");
             }
             log.info("Tenant database server (embedded) on port {}{}", port,
-                    serviceAddress ? ", for sandboxes at " + EgressNetwork.serviceAddress() : "");
+                    serviceAddress ? ", reached by sandboxes through their tenant's gate on " + EgressNetwork.serviceAddress() : "");
         } catch (IOException e) {
             throw new UncheckedIOException("the tenant database server could not start: " + e.getMessage(), e);
         } catch (SQLException e) {
@@ -99,7 +99,7 @@ public class TenantServer {
      */
     @EventListener(ApplicationReadyEvent.class)
     void startIfMade() {
-        if (properties.external() || !Files.isDirectory(dataDir.resolve(CLUSTER))) {
+        if (!made()) {
             return;
         }
         try {
@@ -128,7 +128,6 @@ public class TenantServer {
     }
 
     private static void writeHba(Path pgData) throws IOException {
-        String subnet = EgressNetwork.subnet();
         Files.writeString(pgData.resolve("pg_hba.conf"), String.join("\n",
                 "# Written by Palisade at every start of the tenant database server: edits are lost.",
                 "# The superuser from this node only; every other role only to the database of its own name.",
@@ -138,7 +137,6 @@ public class TenantServer {
                 "host    sameuser  all       127.0.0.1/32   scram-sha-256",
                 "# a restore's throw-away member of a database's role, from this node",
                 "host    samerole  all       127.0.0.1/32   scram-sha-256",
-                "host    sameuser  all       " + subnet + "  scram-sha-256",
                 ""), StandardCharsets.UTF_8);
     }
 
@@ -191,7 +189,7 @@ public class TenantServer {
         return new Login(p.getProperty("PGHOST"), Integer.parseInt(p.getProperty("PGPORT")), adminUser(), adminPassword());
     }
 
-    /** Where tenants' programs reach their databases. */
+    /** Where tenants' programs reach their databases when there are no gates ({@link #sandboxAddress()} empty). */
     public Endpoint endpoint() {
         start();
         if (properties.external()) {
@@ -199,21 +197,31 @@ public class TenantServer {
             String host = StringUtils.hasText(properties.host()) ? properties.host() : p.getProperty("PGHOST");
             return new Endpoint(host, Integer.parseInt(p.getProperty("PGPORT")));
         }
-        return new Endpoint(serviceAddress ? EgressNetwork.serviceAddress() : "127.0.0.1", cluster.port());
+        return new Endpoint("127.0.0.1", cluster.port());
     }
 
     /**
-     * The node service a sandbox of a tenant with a database is given: the embedded server's port
-     * on the service address. None for an external server (a platform admin allowlists its address
-     * for the tenant) or when the node has no service address.
+     * The address on which this node opens tenants' gates to the embedded server ({@link
+     * DatabaseGates}); empty for an external server (a platform admin allowlists its address for
+     * the tenant) or when the node has no service address.
      */
-    public Optional<EgressRules.Destination> sandboxDestination() {
+    public Optional<String> sandboxAddress() {
         if (properties.external()) {
             return Optional.empty();
         }
         start();
-        return serviceAddress ? Optional.of(EgressRules.Destination.parse(EgressNetwork.serviceAddress() + ":" + cluster.port()))
-                : Optional.empty();
+        return serviceAddress ? Optional.of(EgressNetwork.serviceAddress()) : Optional.empty();
+    }
+
+    /** The embedded cluster's port on loopback, where the gates connect. */
+    synchronized int localPort() {
+        start();
+        return cluster.port();
+    }
+
+    /** Whether this node made the embedded cluster (its data directory exists). */
+    boolean made() {
+        return !properties.external() && Files.isDirectory(dataDir.resolve(CLUSTER));
     }
 
     /** Whether the embedded cluster runs now (an external server always counts as running). */

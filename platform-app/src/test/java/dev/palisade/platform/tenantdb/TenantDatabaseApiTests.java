@@ -13,7 +13,6 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
 import java.nio.file.Files;
@@ -42,7 +41,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * writes on regardless loses its login; deleting it drops it with its role and secret.
  */
 @DirtiesContext // the context's tenant database server stops with it
-class TenantDatabaseApiTests extends ApiTestSupport {
+class TenantDatabaseApiTests extends TenantDatabaseTestSupport {
 
     @DynamicPropertySource
     static void workDir(DynamicPropertyRegistry registry) throws Exception {
@@ -52,86 +51,6 @@ class TenantDatabaseApiTests extends ApiTestSupport {
 
     @Autowired
     TenantDatabases databases;
-
-    String admin;
-    String tenant;
-    String tenantAdmin;
-    final List<String[]> made = new ArrayList<>();
-
-    @BeforeEach
-    void aTenantWithAnAdmin() throws Exception {
-        admin = adminToken();
-        tenant = createTenant(admin);
-        tenantAdmin = userToken(admin, tenant, unique("ops"), "TENANT_ADMIN");
-    }
-
-    /** Leaves no database behind in the shared test database's rows (another context would start a server for it). */
-    @AfterEach
-    void dropWhatWasMade() throws Exception {
-        for (String[] m : made) {
-            mvc.perform(as(admin, delete("/api/v1/tenants/" + m[0] + "/databases/" + m[1])));
-        }
-    }
-
-    private String create(String token, String slug, String json) throws Exception {
-        String body = mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/databases"), json))
-                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
-        made.add(new String[] {slug, JsonPath.read(body, "$.name")});
-        return body;
-    }
-
-    /** Runs a Python job on the ptrace platform and returns its log; {@code extra}: more of its spec's JSON. */
-    private String job(String token, String slug, String script, String extra, String... args) throws Exception {
-        assumeTrue(new PtracePlatform().unavailableReason().isEmpty(), "a job runs on the ptrace platform");
-        StringBuilder command = new StringBuilder("[\"python3\",\"-c\",\"")
-                .append(JsonStringEncoder.getInstance().quoteAsString(script)).append('"');
-        for (String a : args) {
-            command.append(",\"").append(a).append('"');
-        }
-        String json = "{\"name\":\"db\",\"platform\":\"ptrace\",\"command\":" + command + "]" + extra + "}";
-        String body = mvc.perform(as(token, post("/api/v1/tenants/" + slug + "/workloads"), json))
-                .andExpect(status().isCreated()).andReturn().getResponse().getContentAsString();
-        String id = JsonPath.read(body, "$.id");
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < end) {
-            String w = mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/workloads/" + id)))
-                    .andReturn().getResponse().getContentAsString();
-            String state = JsonPath.read(w, "$.state");
-            if (!state.equals("QUEUED") && !state.equals("RUNNING")) {
-                assertThat(state).as(w).isEqualTo("SUCCEEDED");
-                return mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/workloads/" + id + "/logs")))
-                        .andReturn().getResponse().getContentAsString();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("workload " + id + " did not end");
-    }
-
-    /** The connection string as a workload given the secret sees it (the only way a value comes out). */
-    private Url databaseUrl(String token, String slug, String secret) throws Exception {
-        String log = job(token, slug, "import os; print('URL=' + os.environ['DB'])",
-                ",\"secrets\":[{\"name\":\"" + secret + "\",\"env\":\"DB\"}]");
-        String line = log.lines().filter(l -> l.contains("URL=")).findFirst().orElseThrow();
-        return Url.parse(line.substring(line.indexOf("URL=") + 4).strip());
-    }
-
-    /** A {@code postgresql://user:password@host:port/database} URL. */
-    record Url(String user, String password, String host, int port, String database) {
-        static Url parse(String text) {
-            URI u = URI.create(text);
-            assertThat(u.getScheme()).isEqualTo("postgresql");
-            String[] userInfo = u.getUserInfo().split(":", 2);
-            return new Url(userInfo[0], userInfo[1], u.getHost(), u.getPort(), u.getPath().substring(1));
-        }
-
-        Connection connect() throws SQLException {
-            return as(user, password, database);
-        }
-
-        Connection as(String user, String password, String database) throws SQLException {
-            return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, user, password);
-        }
-    }
 
     @Test
     void aTenantAdminCreatesADatabaseWhoseSecretUrlWritesRowsThatNoOtherTenantReaches() throws Exception {
@@ -181,7 +100,11 @@ class TenantDatabaseApiTests extends ApiTestSupport {
         create(otherAdmin, other, "{\"name\":\"main\"}");
         Url theirs = databaseUrl(otherAdmin, other, "DATABASE_URL");
         assertThat(theirs.database()).isNotEqualTo(url.database());
+        // not through this tenant's gate, which admits this tenant's roles only
         assertThatThrownBy(() -> url.as(theirs.user(), theirs.password(), url.database()).close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("may not log in at this address");
+        // nor through its own, where the server admits a role to the database of its name only
+        assertThatThrownBy(() -> theirs.as(theirs.user(), theirs.password(), url.database()).close())
                 .isInstanceOf(SQLException.class).hasMessageContaining("no pg_hba.conf entry");
         assertThatThrownBy(() -> url.as(url.user(), theirs.password(), url.database()).close())
                 .isInstanceOf(SQLException.class).hasMessageContaining("password authentication failed");
@@ -313,11 +236,35 @@ class TenantDatabaseApiTests extends ApiTestSupport {
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
         assertThat(events).contains("tcp " + server + " (policy)");
 
-        // a tenant with a database of its own reaches the server, but its role gets into its own database only
+        // with a database of its own, the other tenant gets a gate of its own: the first tenant's stays shut to it
         create(otherAdmin, other, "{\"name\":\"app\"}");
-        String theirs = job(otherAdmin, other, CLIENT, ",\"network\":\"egress\",\"env\":{\"DB\":\""
-                + "postgresql://" + url.user() + ":wrong@" + server + "/" + url.database() + "\"}");
-        assertThat(theirs).contains("failed").doesNotContain("rows");
+        Url theirUrl = databaseUrl(otherAdmin, other, "DATABASE_URL");
+        String theirGate = theirUrl.host() + ":" + theirUrl.port();
+        assertThat(theirUrl.port()).as("one gate per tenant").isNotEqualTo(url.port());
+        String stolenAgain = job(otherAdmin, other, CLIENT, ",\"network\":\"egress\",\"env\":{\"DB\":\""
+                + "postgresql://" + url.user() + ":" + url.password() + "@" + server + "/" + url.database() + "\"}",
+                server, theirGate);
+        assertThat(stolenAgain).contains("failed", server + " refused", theirGate + " ok").doesNotContain("rows");
+
+        // and its own gate admits only its own roles: the stolen credentials through it are refused and recorded
+        String through = job(otherAdmin, other, CLIENT, ",\"network\":\"egress\",\"env\":{\"DB\":\""
+                + "postgresql://" + url.user() + ":" + url.password() + "@" + theirGate + "/" + url.database() + "\"}");
+        assertThat(through).contains("failed", "may not log in at this address").doesNotContain("rows");
+        String recorded = "";
+        for (long end = System.nanoTime() + Duration.ofSeconds(5).toNanos(); // the gate records off its event loop
+                !recorded.contains("database_refused") && System.nanoTime() < end; Thread.sleep(50)) {
+            recorded = mvc.perform(as(admin, get("/api/v1/security-events?tenant=" + other)))
+                    .andExpect(status().isOk()).andReturn().getResponse().getContentAsString();
+        }
+        assertThat(recorded).contains("database_refused", "login as role '" + url.user() + "'");
+        assertThat(recorded.split(java.util.regex.Pattern.quote("tcp " + server + " (policy)"), -1).length - 1)
+                .as("both knocks on the first tenant's gate recorded: " + recorded).isGreaterThanOrEqualTo(2);
+        try (Connection c = theirUrl.connect(); Statement s = c.createStatement()) {
+            s.execute("select 1");
+        }
+        assertThatThrownBy(() -> theirUrl.as(url.user(), url.password(), url.database()).close())
+                .as("the test's own connection through the wrong gate").isInstanceOf(SQLException.class)
+                .hasMessageContaining("may not log in at this address");
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             var rs = s.executeQuery("select count(*) from note");
             rs.next();
@@ -380,11 +327,4 @@ class TenantDatabaseApiTests extends ApiTestSupport {
         }
     }
 
-    private static int rows(Url url) throws SQLException {
-        try (Connection c = url.connect(); Statement s = c.createStatement()) {
-            var rs = s.executeQuery("select count(*) from note");
-            rs.next();
-            return rs.getInt(1);
-        }
-    }
 }
