@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 # Packages the tests use: gcc/musl to build test programs, busybox-static for the KVM
 # platform's applet tests, python3 for workload tests, Chromium + driver for browser tests,
 # psql to knock on the embedded PostgreSQL as another local account, python3-psycopg for the web apps
-# that use a tenant database, mkfs.ext4 and mount for volumes,
+# that use a tenant database, the packaged PostgreSQL server as an external tenant database server
+# whose pg_dump matches it (no default cluster is made or started: the test starts its own),
+# mkfs.ext4 and mount for volumes,
 # git and procps (free) for the sandbox's behaviour tests, nftables and iproute2 for the egress
 # network policy (its tests build a pretend internet in network namespaces), curl (HTTP/2) and
 # openssl for the ingress's TLS tests, pebble (and its pebble-challtestsrv DNS) as the ACME server of the
 # custom-domain tests.
-TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 python3-psycopg tar gzip git procps chromium chromium-driver postgresql-client e2fsprogs util-linux nftables iproute2
+TEST_PACKAGES=(gcc libc6-dev make musl-tools busybox-static python3 python3-psycopg tar gzip git procps chromium chromium-driver postgresql-client postgresql e2fsprogs util-linux nftables iproute2
   curl openssl pebble)
 
 missing=()
@@ -23,6 +25,8 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "== installing test packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/palisade-tests.conf
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
