@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -18,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The front's connections to where requests go (into a sandbox, or to another node's internal
@@ -26,12 +28,19 @@ import java.util.concurrent.TimeUnit;
  * the next request to the same instance on the same event loop (at most
  * {@code palisade.services.idle-connections} idle, none longer than {@code idle-connection-time},
  * none once the instance stopped). The open blocks (a namespace's connect, a node's handshake),
- * so it runs off the event loop.
+ * so it runs off the event loop; for a service that closes its connections after each response,
+ * the instance's standby ({@link InstanceConnections#takeStandby}) is opened ahead, after the
+ * last response, so the next request adopts it on its own event loop without waiting for a
+ * connect on another thread.
  */
 final class Upstreams {
 
     static final String CODEC = "upstream-codec";
     static final String LINK = "upstream-link";
+    /** Set while a connection serves an exchange: cleared once the exchange is uncounted. */
+    private static final AttributeKey<AtomicBoolean> IN_FLIGHT = AttributeKey.valueOf("palisade.upstream.inFlight");
+    /** Set while a connection waits idle: takes it off its deque when it closes. */
+    private static final AttributeKey<Runnable> UNKEEP = AttributeKey.valueOf("palisade.upstream.unkeep");
 
     private final Executor connects;
     private final int maxIdle;
@@ -55,29 +64,80 @@ final class Upstreams {
         this.maxIdleNanos = properties.idleConnectionTime().toNanos();
     }
 
-    /** A kept connection still open, else a new one, registered on {@code loop}; {@code fresh}: never a kept one. */
+    /**
+     * A kept connection still open, else the instance's standby, else a new one, registered on
+     * {@code loop}; {@code fresh}: never one opened before this request (the standby is closed
+     * first, so that the new one does not queue behind it). The exchange counts in flight on the
+     * instance until {@link #release}, or until the connection closes, whichever comes first.
+     */
     Future<Lease> acquire(InstanceConnections to, EventLoop loop, boolean fresh, int maxResponseHead) {
         Promise<Lease> promise = loop.newPromise();
+        to.begin();
+        AtomicBoolean inFlight = new AtomicBoolean(true);
+        promise.addListener(f -> {
+            if (f.isSuccess()) {
+                ((Lease) f.getNow()).channel().attr(IN_FLIGHT).set(inFlight);
+            } else {
+                ended(to, inFlight, false);
+            }
+        });
         if (!fresh) {
             ArrayDeque<Idle> kept = idle.get(new Key(to, loop));
             for (Idle i; kept != null && (i = kept.pollLast()) != null; ) {
+                i.channel().attr(UNKEEP).set(null);
                 if (i.channel().isActive() && !to.isClosed() && System.nanoTime() - i.since() < maxIdleNanos) {
                     return promise.setSuccess(new Lease(i.channel(), true));
                 }
                 i.channel().close();
             }
         }
-        try {
-            connects.execute(() -> open(to, loop, promise, maxResponseHead));
-        } catch (RejectedExecutionException e) {
-            promise.setFailure(e);
-        }
+        to.takeStandby(standby -> {
+            if (standby != null && fresh) {
+                standby.close();
+            } else if (standby != null) {
+                // opened ahead on another thread; adopted here, on the requesting event loop
+                if (loop.inEventLoop()) {
+                    adopt(to, standby, loop, promise, true, maxResponseHead);
+                } else {
+                    loop.execute(() -> adopt(to, standby, loop, promise, true, maxResponseHead));
+                }
+                return;
+            }
+            try {
+                connects.execute(() -> open(to, loop, promise, maxResponseHead));
+            } catch (RejectedExecutionException e) {
+                promise.tryFailure(e);
+            }
+        });
         return promise;
     }
 
-    private static void open(InstanceConnections to, EventLoop loop, Promise<Lease> promise, int maxResponseHead) {
+    /** Uncounts an exchange once; a connection that could not be kept makes way for a standby. */
+    private void ended(InstanceConnections to, AtomicBoolean inFlight, boolean replace) {
+        if (inFlight.getAndSet(false)) {
+            to.end(replace, connects);
+        }
+    }
+
+    private void open(InstanceConnections to, EventLoop loop, Promise<Lease> promise, int maxResponseHead) {
+        TcpConnection c;
         try {
-            TcpConnection c = to.open();
+            c = to.open();
+        } catch (Exception e) {
+            promise.tryFailure(e);
+            return;
+        }
+        adopt(to, c, loop, promise, false, maxResponseHead);
+    }
+
+    /**
+     * Hands an open connection's socket to the epoll transport, on {@code loop}. Its close (by
+     * either side) uncounts an exchange it still serves and takes it off the idle ones: one
+     * listener for its life, whatever number of exchanges it serves.
+     */
+    private void adopt(InstanceConnections to, TcpConnection c, EventLoop loop, Promise<Lease> promise, boolean reused,
+            int maxResponseHead) {
+        try {
             int fd;
             try {
                 fd = c.detachNonBlocking();
@@ -89,9 +149,21 @@ final class Upstreams {
             ch.config().setAutoRead(false);
             ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHead, 64 * 1024, false, true));
             ch.pipeline().addLast(LINK, new IdleLink());
+            ch.closeFuture().addListener(f -> {
+                AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
+                if (inFlight != null) {
+                    ended(to, inFlight, true);
+                }
+                Runnable unkeep = ch.attr(UNKEEP).getAndSet(null);
+                if (unkeep != null) {
+                    unkeep.run();
+                }
+            });
             loop.register(ch).addListener(f -> {
                 if (f.isSuccess()) {
-                    promise.trySuccess(new Lease(ch, false));
+                    if (!promise.trySuccess(new Lease(ch, reused))) {
+                        ch.close();
+                    }
                 } else {
                     ch.unsafe().closeForcibly();
                     promise.tryFailure(f.cause());
@@ -104,9 +176,16 @@ final class Upstreams {
 
     /** Gives a connection back after an exchange: kept when {@code clean}, else closed. Called on its event loop. */
     void release(InstanceConnections to, Channel ch, boolean clean) {
+        AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
         if (!clean || !ch.isActive() || to.isClosed() || ch.pipeline().get(CODEC) == null) {
+            if (inFlight != null) {
+                ended(to, inFlight, true);
+            }
             ch.close();
             return;
+        }
+        if (inFlight != null) {
+            ended(to, inFlight, false);
         }
         Key key = new Key(to, ch.eventLoop());
         ArrayDeque<Idle> kept = idle.computeIfAbsent(key, k -> new ArrayDeque<>());
@@ -119,7 +198,7 @@ final class Upstreams {
         // while idle, anything the other side sends (or its close) ends the connection
         ch.pipeline().replace(LINK, LINK, new IdleLink());
         ch.read();
-        ch.closeFuture().addListener(f -> {
+        ch.attr(UNKEEP).set(() -> {
             kept.remove(entry);
             if (kept.isEmpty()) {
                 idle.remove(key, kept);

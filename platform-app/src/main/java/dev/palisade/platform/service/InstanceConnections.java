@@ -7,6 +7,10 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * Connections into one running instance of a service, for the ingress: kept-alive ones to reuse,
@@ -48,7 +52,9 @@ public final class InstanceConnections implements AutoCloseable {
     private Idle standby;
     /** A standby is being connected: requests wait for it. */
     private boolean opening;
-    /** Connections handed out and not yet given back. */
+    /** The event-driven front's requests waiting for the standby being opened: each gets it, or null. */
+    private final Deque<Consumer<TcpConnection>> standbyWaiters = new ArrayDeque<>();
+    /** Connections handed out and not yet given back (for the event-driven front: {@link #begin} to {@link #end}). */
     private int inUse;
     private boolean closed;
 
@@ -79,6 +85,56 @@ public final class InstanceConnections implements AutoCloseable {
             }
         }
         return opener.open();
+    }
+
+    /**
+     * For the event-driven front, which keeps its own kept-alive connections but shares this
+     * standby: counts one exchange in flight until {@link #end}, whatever connection serves it.
+     */
+    public synchronized void begin() {
+        inUse++;
+    }
+
+    /**
+     * For the event-driven front: {@code then} gets the standby if one waits, or, if one is being
+     * opened, the standby once it is (on the thread that opened it); null when there is none, and
+     * the caller opens its own connection with {@link #open()}. The caller owns what it gets.
+     */
+    public void takeStandby(Consumer<TcpConnection> then) {
+        Idle s;
+        synchronized (this) {
+            if (opening && !closed) {
+                standbyWaiters.add(then);
+                return;
+            }
+            s = standby;
+            standby = null;
+        }
+        if (s != null && !(System.nanoTime() - s.since() < maxIdleNanos && s.connection().idleAndOpen())) {
+            s.connection().close();
+            s = null;
+        }
+        then.accept(s == null ? null : s.connection());
+    }
+
+    /**
+     * For the event-driven front: the exchange counted by {@link #begin} ended. When its
+     * connection could not be kept ({@code replace}) and nothing else is in flight, a standby is
+     * opened on {@code opener} for the next request, as {@link #release} does.
+     */
+    public void end(boolean replace, Executor opener) {
+        synchronized (this) {
+            inUse--;
+            if (!replace || closed || inUse > 0 || standby != null || opening) {
+                return;
+            }
+            opening = true;
+        }
+        try {
+            opener.execute(this::openStandby);
+        } catch (RejectedExecutionException e) {
+            handOver(null);
+        }
     }
 
     /** Whether the instance stopped: nothing opened into it may serve another request. */
@@ -213,17 +269,37 @@ public final class InstanceConnections implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // the service is not accepting right now: the next request finds out for itself
         }
+        handOver(ch);
+    }
+
+    /**
+     * Ends an opening: the standby goes to the first request that waited for it, else it waits
+     * for the next; the other waiters open their own.
+     */
+    private void handOver(TcpConnection ch) {
+        Consumer<TcpConnection> first;
+        List<Consumer<TcpConnection>> others;
         synchronized (this) {
             opening = false;
             notifyAll();
-            if (ch != null && !closed) {
+            if (closed && ch != null) {
+                ch.close();
+                ch = null;
+            }
+            first = standbyWaiters.pollFirst();
+            others = List.copyOf(standbyWaiters);
+            standbyWaiters.clear();
+            if (first == null && ch != null) {
                 standby = new Idle(ch, System.nanoTime());
                 return;
             }
         }
-        if (ch != null) {
+        if (first != null) {
+            first.accept(ch);
+        } else if (ch != null) {
             ch.close();
         }
+        others.forEach(w -> w.accept(null));
     }
 
     /**

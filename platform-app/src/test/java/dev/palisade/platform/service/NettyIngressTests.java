@@ -98,6 +98,40 @@ class NettyIngressTests extends ServiceTestSupport {
         awaitService(member, tenant, name, statusIs("HEALTHY"));
     }
 
+    @Autowired
+    ServiceRegistry registry;
+
+    @Test
+    void aServiceThatClosesEveryConnectionGetsTheNextRequestOnAConnectionOpenedAhead() throws Exception {
+        deploy(member, tenant, """
+                {"name":"closer","port":8000,"command":["python3","-c",%s,"8000","0"]}"""
+                .formatted(json(ServiceIngressTests.COUNTING)));
+        awaitService(member, tenant, "closer", statusIs("HEALTHY"));
+        assertThat(get("closer", "/").body()).startsWith("1 ");
+        InstanceConnections connections = registry.route(tenant, "closer").orElseThrow().connections();
+        long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!connections.hasStandby() && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertThat(connections.hasStandby()).as("a standby connection was opened after the answer").isTrue();
+
+        Thread.sleep(300);
+        // the server accepted this request's connection before the request came: it was the standby
+        String[] second = get("closer", "/").body().split(" ");
+        assertThat(second[0]).isEqualTo("2");
+        assertThat(Double.parseDouble(second[1])).isGreaterThanOrEqualTo(0.25);
+        // one after another, each on the standby the last one left: none waits for a connect of its own
+        for (int i = 3; i <= 20; i++) {
+            String[] next = get("closer", "/").body().split(" ");
+            assertThat(next[0]).isEqualTo(String.valueOf(i));
+        }
+        end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!connections.hasStandby() && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
+        assertThat(connections.hasStandby()).as("the standby is opened again after each").isTrue();
+    }
+
     @Test
     void aPythonHttpServerServesItsFileThroughTheIngressPortWhichServesNothingOfThePlatform() throws Exception {
         deploy(member, tenant, pythonHttpServer("web", "hello-from-the-lean-port"));
