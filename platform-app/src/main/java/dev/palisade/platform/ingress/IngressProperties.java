@@ -36,15 +36,20 @@ record IngressProperties(
      * @param port         the TLS port; -1 (the default): none; 0: any free port
      * @param publicPort   the port clients reach it at, for redirects (443 behind a port mapping); 0: {@code port}
      * @param certificates PEM files: each a chain (leaf first) and its private key (PKCS#8); the names it
-     *                     serves are the leaf's DNS names ({@code *.acme.apps.example.net} covers one label)
-         */
+     *                     serves are the leaf's DNS names ({@code *.acme.apps.example.net} covers one label);
+     *                     none: the port serves custom domains' certificates only
+     */
     public record Tls(
             @DefaultValue("-1") int port,
             @DefaultValue("0") int publicPort,
             @DefaultValue List<Certificate> certificates) {
 
         boolean enabled() {
-            return port >= 0 && certificates != null && !certificates.isEmpty();
+            return port >= 0;
+        }
+
+        List<Certificate> configured() {
+            return certificates == null ? List.of() : certificates;
         }
     }
 

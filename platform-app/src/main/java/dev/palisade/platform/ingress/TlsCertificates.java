@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * domain's own certificate (obtained by ACME, looked up at each handshake, so a new or renewed one
  * serves without a restart), else a configured one by its leaf's DNS names; each context offers
  * HTTP/2 and HTTP/1.1 by ALPN. A client that names no host, or one no certificate covers, gets the
- * first configured certificate (and its browser's warning).
+ * first configured certificate (and its browser's warning), or, with none configured, a failed
+ * handshake.
  */
 final class TlsCertificates {
 
@@ -68,11 +69,8 @@ final class TlsCertificates {
                 entries.add(new Entry(n, context));
             }
         }
-        if (builder == null) {
-            throw new IllegalStateException("The ingress's TLS port needs at least one certificate"
-                    + " (palisade.services.ingress.tls.certificates)");
-        }
-        configured = builder.build();
+        // with none configured the port serves custom domains only: any other name fails its handshake
+        configured = builder == null ? name -> null : builder.build();
     }
 
     /** The context for the name a client sent by SNI (null: none). */

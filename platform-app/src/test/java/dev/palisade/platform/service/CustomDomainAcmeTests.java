@@ -68,12 +68,9 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
     @DynamicPropertySource
     static void acme(DynamicPropertyRegistry registry) throws Exception {
         dir = Files.createTempDirectory("palisade-acme-");
-        // the TLS port's configured certificate (it needs one), and pebble's own HTTPS certificate
-        openssl("apps", "DNS:*.configured.apps.localhost");
+        // pebble's own HTTPS certificate; the TLS port has none configured: it serves the custom domains' only
         openssl("pebble", "IP:127.0.0.1,DNS:localhost");
         registry.add("palisade.services.ingress.tls.port", () -> "0");
-        registry.add("palisade.services.ingress.tls.certificates[0].chain", () -> dir.resolve("apps-chain.pem").toString());
-        registry.add("palisade.services.ingress.tls.certificates[0].key", () -> dir.resolve("apps-key.pem").toString());
         registry.add("palisade.domains.acme-directory", () -> "https://127.0.0.1:" + ACME_PORT + "/dir");
         registry.add("palisade.domains.acme-trust", () -> dir.resolve("pebble-chain.pem").toString());
         registry.add("palisade.domains.check-interval", () -> "1s");
