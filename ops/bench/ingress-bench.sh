@@ -100,10 +100,13 @@ if [ "${OLD_JAR:-}" = build ]; then
   (cd "$OLD_SRC" && ./mvnw -B -ntp -q -o package -DskipTests -pl platform-app -am) && OLD_JAR="$OLD_SRC/platform-app/target/palisade.jar"
 fi
 start_app() {  # jar, port, ingress port, data dir, extra arguments…: the pid in STARTED
+  # (the bench tenant's four services on one node: more than a tenant's default share of the service pool)
   local jar=$1 port=$2 ingress=$3 data=$4; shift 4; mkdir -p "$data"
   PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar "$jar" --server.port="$port" \
     --palisade.services.ingress.port="$ingress" --palisade.services.ingress.bind=127.0.0.1 \
-    --palisade.data-dir="$data" --logging.level.root=WARN "$@" > "$data/app.log" 2>&1 & STARTED=$!
+    --palisade.data-dir="$data" --logging.level.root=WARN \
+    --palisade.dispatcher.service-capacity=8 --palisade.dispatcher.tenant-share=1 \
+    "$@" > "$data/app.log" 2>&1 & STARTED=$!
   for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port/actuator/health" >/dev/null && break; sleep 0.5; done
 }
 start_app "${JAR:-platform-app/target/palisade.jar}" "$PORT" "$LEAN_PORT" "$DATA" \
@@ -116,8 +119,8 @@ setup() {  # port: the bench tenant and its services on that instance (TOKEN set
   B=http://127.0.0.1:$1
   TOKEN=$(curl -sf -u admin:"$PW" -H 'Content-Type: application/json' -d '{"name":"bench"}' "$B/api/v1/tokens" | jq -r .token)
   api -d '{"slug":"bench","displayName":"Bench"}' "$B/api/v1/tenants" >/dev/null
-  api -X PUT -d '{"maxConcurrentWorkloads":5,"maxCpuMillis":3600000,"maxWallMillis":3600000,"maxMemoryBytes":536870912,
-    "maxProcesses":64,"maxOutputBytes":1048576,"cpuSecondsPerMonth":1000000,"storageBytes":1073741824}' \
+  api -X PUT -d '{"maxConcurrentWorkloads":10,"maxCpuMillis":3600000,"maxWallMillis":3600000,"maxMemoryBytes":4294967296,
+    "maxProcesses":256,"maxOutputBytes":1048576,"cpuSecondsPerMonth":1000000,"storageBytes":1073741824}' \
     "$B/api/v1/tenants/bench/quota" >/dev/null
   deploy threading 'import http.server as h,sys; h.test(HandlerClass=h.SimpleHTTPRequestHandler, ServerClass=h.ThreadingHTTPServer, port=int(sys.argv[1]), bind="127.0.0.1")'
   deploy single "$PY_SINGLE"
@@ -126,10 +129,15 @@ setup() {  # port: the bench tenant and its services on that instance (TOKEN set
 deploy() {  # name, python command
   jq -n --arg name "$1" --arg c "$(cat "$SITE/hello.txt")" --arg py "$2" '{name: $name, port: 8000, healthPath: "/hello.txt",
     command: ["/bin/sh", "-c", "printf %s \"$C\" > hello.txt && exec python3 -c \"$PY\" 8000 2>/dev/null"],
-    env: {C: $c, PY: $py}}' | api -d @- "$B/api/v1/tenants/bench/services" >/dev/null
+    env: {C: $c, PY: $py}}' | curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d @- \
+    "$B/api/v1/tenants/bench/services" > "$DATA/deploy-$1.json"
+  healthy "$1"
+}
+healthy() {  # name: waits for the service; says why when it does not come up
   for _ in $(seq 1 200); do
-    [ "$(api "$B/api/v1/tenants/bench/services/$1" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
+    [ "$(api "$B/api/v1/tenants/bench/services/$1" | jq -r .status)" = HEALTHY ] && return 0; sleep 0.2
   done
+  echo "== service $1 is not healthy: $(cat "$DATA/deploy-$1.json" 2>/dev/null) $(api "$B/api/v1/tenants/bench/services/$1")" >&2
 }
 if [ -n "${OLD_JAR:-}" ]; then
   start_app "$OLD_JAR" "$OLD_PORT" "$OLD_LEAN_PORT" "$DATA/old"; OLD_APP=$STARTED
@@ -142,8 +150,9 @@ fi
 setup "$PORT"
 # the WebSocket echo for the round-trip rows (python, standard library only)
 jq -n --rawfile py ops/bench/ws-echo.py '{name: "wsecho", port: 8000, command: ["python3", "-c", $py, "8000"]}' \
-  | api -d @- "$B/api/v1/tenants/bench/services" >/dev/null
-for _ in $(seq 1 200); do [ "$(api "$B/api/v1/tenants/bench/services/wsecho" | jq -r .status)" = HEALTHY ] && break; sleep 0.2; done
+  | curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d @- \
+    "$B/api/v1/tenants/bench/services" > "$DATA/deploy-wsecho.json"
+healthy wsecho
 for s in threading single keepalive; do
   cmp <(curl -sf "http://$s.bench.apps.localhost:$PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress"
   cmp <(curl -sf "http://$s.bench.apps.localhost:$LEAN_PORT/hello.txt") "$SITE/hello.txt" && echo "== $s: the same file through the ingress port"
