@@ -143,6 +143,18 @@ public class DatabaseGates {
                 });
     }
 
+    /** Closes the gates of tenants not among {@code tenants} (deleted ones: their rows went with them). */
+    synchronized void closeAllBut(java.util.Collection<Long> tenants) {
+        open.entrySet().removeIf(e -> {
+            if (tenants.contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            log.info("Tenant {}'s database gate closed: the tenant was deleted", e.getKey());
+            return true;
+        });
+    }
+
     private void refused(long tenantId, String user, String from) {
         recorder.execute(() -> {
             try {

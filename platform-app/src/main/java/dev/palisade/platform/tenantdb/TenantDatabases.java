@@ -221,8 +221,8 @@ public class TenantDatabases {
     }
 
     /**
-     * Drops the databases and roles of tenants that were deleted (a tenant's rows go with it, its
-     * databases on the server stay until this runs). Only names of this platform's making
+     * Drops the databases and roles of tenants that were deleted, and closes their gates (a
+     * tenant's rows go with it, its databases on the server and its gate stay until this runs). Only names of this platform's making
      * ({@code t<id>_<name>}, a database and its role) whose tenant id no longer exists are touched.
      * Returns how many were dropped; nothing while this node does not run the embedded server.
      */
@@ -231,6 +231,7 @@ public class TenantDatabases {
             return 0;
         }
         List<Long> tenants = store.tenantIds();
+        gates.closeAllBut(tenants);
         int dropped = 0;
         try (Connection c = server.admin(); Statement s = c.createStatement()) {
             List<String> names = new java.util.ArrayList<>();

@@ -118,6 +118,11 @@ class TenantDatabaseApiTests extends TenantDatabaseTestSupport {
         made.removeIf(m -> m[0].equals(other));
         assertThat(databases.sweepDeletedTenants()).isEqualTo(1);
         assertThatThrownBy(() -> theirs.connect().close()).isInstanceOf(SQLException.class);
+        if (!theirs.host().equals("127.0.0.1")) {
+            // and its gate is closed: nothing listens at its address any more
+            assertThatThrownBy(() -> new java.net.Socket(theirs.host(), theirs.port()).close())
+                    .isInstanceOf(java.net.ConnectException.class);
+        }
         try (Connection c = url.connect()) {
             assertThat(c.isValid(5)).isTrue();
         }
