@@ -68,7 +68,6 @@ class CustomDomainStore {
         return t == null ? null : t.toInstant();
     }
 
-
     /**
      * Claims {@code host} for the tenant's service; in the caller's transaction. Refused (409)
      * when any tenant holds it already, saying whether it is this tenant's (never naming another).

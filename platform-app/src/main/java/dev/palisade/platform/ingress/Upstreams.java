@@ -179,16 +179,14 @@ final class Upstreams {
 
     /** Gives a connection back after an exchange: kept when {@code clean}, else closed. Called on its event loop. */
     void release(InstanceConnections to, Channel ch, boolean clean) {
+        boolean keep = clean && ch.isActive() && !to.isClosed() && ch.pipeline().get(CODEC) != null;
         AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
-        if (!clean || !ch.isActive() || to.isClosed() || ch.pipeline().get(CODEC) == null) {
-            if (inFlight != null) {
-                ended(to, inFlight, true);
-            }
+        if (inFlight != null) {
+            ended(to, inFlight, !keep);
+        }
+        if (!keep) {
             ch.close();
             return;
-        }
-        if (inFlight != null) {
-            ended(to, inFlight, false);
         }
         Key key = new Key(to, ch.eventLoop());
         ArrayDeque<Idle> kept = idle.computeIfAbsent(key, k -> new ArrayDeque<>());

@@ -7,8 +7,9 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Every {@link SealedColumn} other features keep (SSO client and TOTP secrets, certificate and ACME account keys), so that a key
- * rotation re-seals their values too and retires the old key only when none is left.
+ * Every {@link SealedColumn} other features keep (SSO client and TOTP secrets, certificate and
+ * ACME account keys), so that a key rotation re-seals their values too and retires the old key
+ * only when none is left.
  */
 @Component
 public class SealedColumns {

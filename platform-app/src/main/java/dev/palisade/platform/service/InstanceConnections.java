@@ -110,7 +110,7 @@ public final class InstanceConnections implements AutoCloseable {
             s = standby;
             standby = null;
         }
-        if (s != null && !(System.nanoTime() - s.since() < maxIdleNanos && s.connection().idleAndOpen())) {
+        if (s != null && !usable(s)) {
             s.connection().close();
             s = null;
         }
@@ -125,10 +125,9 @@ public final class InstanceConnections implements AutoCloseable {
     public void end(boolean replace, Executor opener) {
         synchronized (this) {
             inUse--;
-            if (!replace || closed || inUse > 0 || standby != null || opening) {
+            if (!replace || !startOpening()) {
                 return;
             }
-            opening = true;
         }
         try {
             opener.execute(this::openStandby);
@@ -163,7 +162,7 @@ public final class InstanceConnections implements AutoCloseable {
             if (i == null) {
                 return null;
             }
-            if (System.nanoTime() - i.since() < maxIdleNanos && i.connection().idleAndOpen()) {
+            if (usable(i)) {
                 return new Lease(i.connection(), true);
             }
             i.connection().close();
@@ -245,9 +244,8 @@ public final class InstanceConnections implements AutoCloseable {
                 kept = true;
                 unneeded = standby;   // the service keeps its connections after all: the kept ones serve
                 standby = null;
-            } else if (!closed && inUse == 0 && idle.isEmpty() && standby == null && !opening) {
-                opening = true;
-                replace = true;
+            } else {
+                replace = startOpening();
             }
         }
         if (!kept) {
@@ -259,6 +257,23 @@ public final class InstanceConnections implements AutoCloseable {
         if (replace) {
             openStandby();
         }
+    }
+
+    /** Whether a connection that waited may serve a request: not waited too long, and still open and silent. */
+    private boolean usable(Idle i) {
+        return System.nanoTime() - i.since() < maxIdleNanos && i.connection().idleAndOpen();
+    }
+
+    /**
+     * Marks a standby as being opened when one is wanted: nothing in flight, idle or open already.
+     * The caller holds the lock and then calls {@link #openStandby}.
+     */
+    private boolean startOpening() {
+        if (closed || inUse > 0 || !idle.isEmpty() || standby != null || opening) {
+            return false;
+        }
+        opening = true;
+        return true;
     }
 
     /** Opens the standby ({@code opening} is set); a failure only leaves the next request to open its own. */

@@ -132,12 +132,12 @@ public class DatabaseGates {
                     NioIoHandler.newFactory());
         }
         String rolePrefix = TenantDatabaseStore.dbName(tenantId, "");
+        InetSocketAddress backend = new InetSocketAddress("127.0.0.1", server.localPort());
         return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new GateConnection(rolePrefix,
-                                new InetSocketAddress("127.0.0.1", server.localPort()),
+                        ch.pipeline().addLast(new GateConnection(rolePrefix, backend,
                                 (user, from) -> refused(tenantId, user, from)));
                     }
                 });
@@ -145,8 +145,9 @@ public class DatabaseGates {
 
     /** Closes the gates of tenants not among {@code tenants} (deleted ones: their rows went with them). */
     synchronized void closeAllBut(java.util.Collection<Long> tenants) {
+        java.util.Set<Long> live = java.util.Set.copyOf(tenants);
         open.entrySet().removeIf(e -> {
-            if (tenants.contains(e.getKey())) {
+            if (live.contains(e.getKey())) {
                 return false;
             }
             e.getValue().close();

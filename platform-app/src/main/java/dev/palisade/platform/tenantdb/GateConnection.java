@@ -110,37 +110,35 @@ final class GateConnection extends ByteToMessageDecoder {
      * zero byte, the list ending in one more); null when there is none or the body is malformed.
      */
     static String startupUser(ByteBuf body) {
-        String key = null;
-        ByteArrayOutputStream current = new ByteArrayOutputStream();
+        ByteBuf rest = body.duplicate();
         String user = null;
-        int i = body.readerIndex();
-        int end = body.writerIndex();
-        boolean ended = false;
-        while (i < end) {
-            byte b = body.getByte(i++);
-            if (b != 0) {
-                current.write(b);
-                continue;
-            }
-            String s = current.toString(StandardCharsets.UTF_8);
-            current.reset();
+        while (true) {
+            String key = zeroEnded(rest);
             if (key == null) {
-                if (s.isEmpty()) {
-                    ended = true;
-                    break;
-                }
-                key = s;
-            } else {
-                if (key.equals("user")) {
-                    if (user != null) {
-                        return null;
-                    }
-                    user = s;
-                }
-                key = null;
+                return null;
+            }
+            if (key.isEmpty()) {
+                return rest.isReadable() ? null : user;   // the list's end, with nothing after it
+            }
+            String value = zeroEnded(rest);
+            if (value == null || key.equals("user") && user != null) {
+                return null;
+            }
+            if (key.equals("user")) {
+                user = value;
             }
         }
-        return ended && key == null && i == end ? user : null;
+    }
+
+    /** The next zero-ended string of {@code b}, read past; null when no zero ends it. */
+    private static String zeroEnded(ByteBuf b) {
+        int n = b.bytesBefore((byte) 0);
+        if (n < 0) {
+            return null;
+        }
+        String s = b.toString(b.readerIndex(), n, StandardCharsets.UTF_8);
+        b.skipBytes(n + 1);
+        return s;
     }
 
     /** Opens the server connection, hands it the packet, and leaves this connection to a relay. */

@@ -222,8 +222,9 @@ public class TenantDatabases {
 
     /**
      * Drops the databases and roles of tenants that were deleted, and closes their gates (a
-     * tenant's rows go with it, its databases on the server and its gate stay until this runs). Only names of this platform's making
-     * ({@code t<id>_<name>}, a database and its role) whose tenant id no longer exists are touched.
+     * tenant's rows go with it, its databases on the server and its gate stay until this runs).
+     * Only names of this platform's making ({@code t<id>_<name>}, a database and its role) whose
+     * tenant id no longer exists are touched.
      * Returns how many were dropped; nothing while this node does not run the embedded server.
      */
     public int sweepDeletedTenants() {

@@ -33,8 +33,9 @@ import org.springframework.util.StringUtils;
  * databases exist) and stopped with the platform; it listens on loopback only, sandboxes reach it
  * through their tenant's gate on the node's service address ({@link DatabaseGates}), and its
  * {@code pg_hba.conf}, written at every start, admits the superuser from loopback only and any
- * other role only to the database of its own name, always with scram-sha-256. External: {@code palisade.tenant-databases.url}, as a role
- * allowed to create roles and databases; its own {@code pg_hba.conf} is the operator's.
+ * other role only to the database of its own name, always with scram-sha-256. External:
+ * {@code palisade.tenant-databases.url}, as a role allowed to create roles and databases; its own
+ * {@code pg_hba.conf} is the operator's.
  */
 @Component
 public class TenantServer {

@@ -1,14 +1,10 @@
 package dev.palisade.platform.tenantdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
-import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
-import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,7 +18,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opentest4j.TestAbortedException;
-import org.springframework.http.MediaType;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -69,17 +64,13 @@ class ExternalTenantServerTests extends TenantDatabaseTestSupport {
             s.execute("insert into note values ('a'), ('b'), ('c')");
         }
 
-        byte[] archive = mvc.perform(as(tenantAdmin, get("/api/v1/tenants/" + tenant + "/databases/kept/dump")))
-                .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
-        assertThat(new String(archive, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        byte[] archive = dump(tenantAdmin, tenant, "kept");
 
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             s.execute("delete from note");
             s.execute("insert into note values ('lost')");
         }
-        mvc.perform(as(tenantAdmin, put("/api/v1/tenants/" + tenant + "/databases/kept/dump"))
-                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content(archive))
-                .andExpect(status().isOk()).andExpect(jsonPath("$.bytes").value(archive.length));
+        restore(tenantAdmin, tenant, "kept", archive);
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             var rs = s.executeQuery("select string_agg(body, ',' order by body) from note");
             rs.next();

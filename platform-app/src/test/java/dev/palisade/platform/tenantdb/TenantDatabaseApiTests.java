@@ -11,21 +11,13 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
@@ -314,16 +306,12 @@ class TenantDatabaseApiTests extends TenantDatabaseTestSupport {
                             org.hamcrest.Matchers.containsString("only initdb, pg_ctl and postgres"))));
             return;
         }
-        byte[] archive = mvc.perform(as(tenantAdmin, get("/api/v1/tenants/" + tenant + "/databases/kept/dump")))
-                .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
-        assertThat(new String(archive, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        byte[] archive = dump(tenantAdmin, tenant, "kept");
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             s.execute("delete from note");
             s.execute("create table stray (x int)");
         }
-        mvc.perform(as(tenantAdmin, put("/api/v1/tenants/" + tenant + "/databases/kept/dump"))
-                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content(archive))
-                .andExpect(status().isOk()).andExpect(jsonPath("$.bytes").value(archive.length));
+        restore(tenantAdmin, tenant, "kept", archive);
         assertThat(rows(url)).isEqualTo(3);
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             var rs = s.executeQuery("select tableowner from pg_tables where tablename = 'note'");

@@ -109,6 +109,24 @@ abstract class TenantDatabaseTestSupport extends ApiTestSupport {
         }
     }
 
+    /** A custom-format archive of the database through the API, checked as one. */
+    byte[] dump(String token, String slug, String name) throws Exception {
+        byte[] archive = mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/databases/" + name + "/dump")))
+                .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
+        assertThat(new String(archive, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        return archive;
+    }
+
+    /** Restores {@code archive} into the database through the API, which reads it whole. */
+    void restore(String token, String slug, String name, byte[] archive) throws Exception {
+        mvc.perform(as(token, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put(
+                                "/api/v1/tenants/" + slug + "/databases/" + name + "/dump"))
+                        .contentType(org.springframework.http.MediaType.APPLICATION_OCTET_STREAM).content(archive))
+                .andExpect(status().isOk())
+                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.bytes")
+                        .value(archive.length));
+    }
+
     static int rows(Url url) throws SQLException {
         try (Connection c = url.connect(); Statement s = c.createStatement()) {
             var rs = s.executeQuery("select count(*) from note");
