@@ -1132,6 +1132,15 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (upTimer != null) {
                 upTimer.cancel(false);
             }
+            // a client that reads to the end of the connection has its answer at this close: what
+            // follows (the upstream's release, which may open the next standby) is off its path
+            boolean closing = !stream && (closeAfter || !ctx.channel().isActive());
+            if (closing && hasBody && !requestComplete) {
+                draining = true;
+                linger();
+            } else if (closing) {
+                ctx.close();
+            }
             boolean clean = upstreamClean && requestComplete && headSent;
             releaseUpstream(clean);
             if (tenant != null) {
@@ -1139,16 +1148,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             releaseTarget();
             x = null;
-            if (!stream && (closeAfter || !ctx.channel().isActive())) {
-                if (hasBody && !requestComplete) {
-                    draining = true;
-                    linger();
-                } else {
-                    ctx.close();
-                }
-                return;
-            }
-            if (!stream) {
+            if (!closing && !stream) {
                 next();
             }
         }
