@@ -12,6 +12,8 @@
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #   JAR=/path/palisade.jar ...      another build (to compare two, run them one after the other)
 #   OLD_JAR=/path/old.jar|build    the lean front's build beside it (another instance, ports +100)
+#   WARMUP=S ...                    S seconds of traffic through each front before the first row
+#                                   (default 10; the Netty front's code takes tens of seconds of it to be compiled)
 #   RESTARTS=K ...                  then the row that swings most between runs (one client at a time,
 #                                   single-threaded server) K times more, each after a restart of the
 #                                   service, and its median beside the floor's
@@ -183,6 +185,14 @@ floor_target() {  # index: the IngressBench target of that floor, if it runs
   [ -n "${FLOORS[$1]:-}" ] && echo "floor=http://127.0.0.1:$((FLOOR_PORT + $1))/hello.txt" || true
 }
 floor 0 'h.test('; floor 1 'h.HTTPServer('; floor 2 'protocol_version'
+# both fronts warmed alike before any row: a front in service has long been compiled by the JIT,
+# and the rows' own 2 s warm-up left the Netty front's larger code half interpreted
+if [ "${WARMUP:-10}" -gt 0 ]; then
+  echo "== warming the fronts up: ${WARMUP:-10} s for each of their targets"
+  java ops/bench/IngressBench.java "${WARMUP:-10}" 1 \
+    $(for s in single keepalive; do echo "w-$s=http://$s.bench.apps.localhost:$LEAN_PORT/hello.txt"; done) \
+    $(for s in single keepalive; do lean_target "$s"; done) >/dev/null
+fi
 echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"

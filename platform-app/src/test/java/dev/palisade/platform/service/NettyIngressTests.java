@@ -375,6 +375,43 @@ class NettyIngressTests extends ServiceTestSupport {
         assertThat(good.body()).contains("count=1\n").doesNotContain("smuggled");
     }
 
+    /** Listens and never accepts: once one connection waits in its queue, the kernel drops every new handshake. */
+    static final String NEVER_ACCEPTS = """
+            import socket, time
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", 8000))
+            s.listen(0)
+            time.sleep(3600)
+            """;
+
+    @Test
+    void aServiceWhoseAcceptQueueIsFullHoldsUpOnlyItsOwnRequests() throws Exception {
+        deploy(member, tenant, """
+                {"name":"stuck","port":8000,"command":["python3","-c",%s]}""".formatted(json(NEVER_ACCEPTS)));
+        deployEcho("echo");
+        awaitService(member, tenant, "stuck", statusIs("HEALTHY"));
+        // several requests at once, on connections of their own, so that every event loop has one whose
+        // connect the kernel keeps waiting: a connect made on an event loop would stall its other connections
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            waiting.add(http.sendAsync(lean("stuck", "/").timeout(Duration.ofSeconds(30)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        Thread.sleep(500);
+        for (int i = 0; i < 10; i++) {
+            long start = System.nanoTime();
+            HttpResponse<String> r = get("echo", "/ping");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("request %d to another service", i)
+                    .isLessThan(Duration.ofSeconds(2));
+        }
+        for (var f : waiting) {
+            // the connect gives up (5 s): the ingress's own page, not a hang
+            assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isIn(502, 503, 504);
+        }
+    }
+
     @Test
     void aSlowClientIsCutOffAfterTheHeaderTimeoutAndOthersAreStillServed() throws Exception {
         deployEcho("patient");
