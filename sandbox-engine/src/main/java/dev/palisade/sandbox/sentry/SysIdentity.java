@@ -100,6 +100,72 @@ final class SysIdentity {
         return setIds(c, c.gid(), 3);
     }
 
+    /** Setfsuid implements Linux syscall setfsuid(2): the previous fsuid, which only the sandbox uid can be. */
+    static long setfsuid(SyscallContext c) {
+        return c.uid();
+    }
+
+    /** Setfsgid implements Linux syscall setfsgid(2). */
+    static long setfsgid(SyscallContext c) {
+        return c.gid();
+    }
+
+    /** Capability header versions: 1 (one 32-bit set each), 2 and 3 (two). */
+    private static final int CAP_V1 = 0x19980330, CAP_V2 = 0x20071026, CAP_V3 = 0x20080522;
+    /** Bytes of one {@code __user_cap_data_struct}: effective, permitted, inheritable. */
+    private static final int CAP_DATA = 12;
+
+    /**
+     * Capget implements Linux syscall capget(2): every process of the sandbox has no capability,
+     * so the sets are zero. An unknown version is answered with the preferred one in the header
+     * (and EINVAL unless only the version was asked), as Linux does.
+     */
+    static long capget(SyscallContext c) {
+        int structs = capVersion(c);
+        if (structs < 0) {
+            return c.arg(1) == 0 ? 0 : Errno.EINVAL.negated();
+        }
+        if (c.arg(1) == 0) {
+            return 0;
+        }
+        if (c.memory().readInt(c.arg(0) + 4) < 0) {
+            return Errno.EINVAL.negated();
+        }
+        c.memory().write(c.arg(1), new byte[CAP_DATA * structs]);
+        return 0;
+    }
+
+    /** Capset implements Linux syscall capset(2): only to no capability at all, of the caller itself. */
+    static long capset(SyscallContext c) {
+        int structs = capVersion(c);
+        if (structs < 0) {
+            return Errno.EINVAL.negated();
+        }
+        int pid = c.memory().readInt(c.arg(0) + 4);
+        if (pid != 0 && pid != c.tid()) {
+            return Errno.EPERM.negated();
+        }
+        for (byte b : c.memory().read(c.arg(1), CAP_DATA * structs)) {
+            if (b != 0) {
+                return Errno.EPERM.negated();   // a capability it does not hold
+            }
+        }
+        return 0;
+    }
+
+    /** The data structs a header's version takes; -1 for an unknown version, after writing the preferred one. */
+    private static int capVersion(SyscallContext c) {
+        int version = c.memory().readInt(c.arg(0));
+        if (version == CAP_V1) {
+            return 1;
+        }
+        if (version == CAP_V2 || version == CAP_V3) {
+            return 2;
+        }
+        c.memory().write(c.arg(0), ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(CAP_V3).array());
+        return -1;
+    }
+
     private static long setIds(SyscallContext c, int id, int n) {
         for (int i = 0; i < n; i++) {
             int v = (int) c.arg(i);

@@ -80,6 +80,28 @@ final class SysThread {
         return 0;
     }
 
+    /** Scheduling policies with a static priority (1..99); the others have only 0. Others are EINVAL. */
+    private static final int SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5,
+            SCHED_DEADLINE = 6;
+
+    /** Sched_get_priority_max implements Linux syscall sched_get_priority_max(2). */
+    static long schedGetPriorityMax(SyscallContext c) {
+        return switch ((int) c.arg(0)) {
+            case SCHED_FIFO, SCHED_RR -> 99;
+            case SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE -> 0;
+            default -> Errno.EINVAL.negated();
+        };
+    }
+
+    /** Sched_get_priority_min implements Linux syscall sched_get_priority_min(2). */
+    static long schedGetPriorityMin(SyscallContext c) {
+        return switch ((int) c.arg(0)) {
+            case SCHED_FIFO, SCHED_RR -> 1;
+            case SCHED_OTHER, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE -> 0;
+            default -> Errno.EINVAL.negated();
+        };
+    }
+
     /** Sched_getaffinity implements Linux syscall sched_getaffinity(2): one CPU. */
     static long schedGetaffinity(SyscallContext c) {
         long len = c.arg(1);

@@ -154,6 +154,28 @@ class SentryTest {
     }
 
     @Test
+    void capabilityCallsTakeNoHostilePointerAtItsWord() {
+        for (Sentry.Platform p : Sentry.Platform.values()) {
+            Ctx c = new Ctx();
+            c.args[0] = 0xdead_0000L;   // no header
+            c.args[1] = 0x10100L;
+            assertThat(Sentry.call(p, 125 /* capget */, c)).isEqualTo(Errno.EFAULT.negated());
+            assertThat(Sentry.call(p, 126 /* capset */, c)).isEqualTo(Errno.EFAULT.negated());
+            ByteBuffer.wrap(c.page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, 0x20080522).putInt(4, 0);
+            c.args[0] = 0x10000L;
+            c.args[1] = 0x10ff0L;   // two data structs (24 bytes) do not fit in the 16 left
+            assertThat(Sentry.call(p, 125, c)).isEqualTo(Errno.EFAULT.negated());
+            assertThat(Sentry.call(p, 126, c)).isEqualTo(Errno.EFAULT.negated());
+            ByteBuffer.wrap(c.page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, 9999);   // another process
+            c.args[1] = 0x10100L;
+            assertThat(Sentry.call(p, 126, c)).as("capset of another process").isEqualTo(Errno.EPERM.negated());
+            ByteBuffer.wrap(c.page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(4, -1);
+            assertThat(Sentry.call(p, 125, c)).as("capget of a negative pid").isEqualTo(Errno.EINVAL.negated());
+            assertThat(c.refused).isEmpty();
+        }
+    }
+
+    @Test
     void anExceptionEscapingAHandlerIsASentryFaultNamingTheCall() {
         Ctx c = new Ctx();   // no virtual process: a KVM handler reaching for it is a Sentry bug
         assertThatThrownBy(() -> Sentry.call(Sentry.Platform.KVM, SyscallNr.READ, c))
