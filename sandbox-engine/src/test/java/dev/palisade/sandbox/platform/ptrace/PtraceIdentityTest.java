@@ -47,7 +47,8 @@ class PtraceIdentityTest {
             print("capset none", call(126, hdr, ctypes.create_string_buffer(bytes(24), 24)))
             print("capset some", call(126, hdr, ctypes.create_string_buffer(b"\\x01" + bytes(23), 24)))
             print("priority", call(146, 1), call(147, 1), call(146, 0), call(146, 42))
-            print("gone", call(214, 0, 0, 0, 0), call(205, 0), call(216, 0, 0, 0, 0, 0), call(457, 0, 0, 0, 0), call(458, 0, 0, 0, 0))
+            print("gone", call(214, 0, 0, 0, 0), call(205, 0), call(216, 0, 0, 0, 0, 0), call(457, 0, 0, 0, 0), call(458, 0, 0, 0, 0),
+                  call(451, 0, 0, 0, 0), call(448, 0, 0))
             """;
 
     @Test
@@ -64,11 +65,12 @@ class PtraceIdentityTest {
                 capset none 0
                 capset some -1
                 priority 99 1 0 -22
-                gone -38 -38 -38 -38 -38
+                gone -38 -38 -38 -38 -38 -38 -38
                 """);
         // what no program needs is refused where anyone can see it: a security event each
         assertThat(out.result().deniedCalls()).extracting(dev.palisade.sandbox.DeniedCall::name)
-                .contains("epoll_ctl_old", "set_thread_area", "remap_file_pages", "statmount", "listmount");
+                .contains("epoll_ctl_old", "set_thread_area", "remap_file_pages", "statmount", "listmount", "cachestat",
+                        "process_mrelease");
     }
 
     @Test
