@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Load generator for ops/bench/ingress-bench.sh: GETs with one request per connection (the
- * python server closes anyway), over TLS, HTTP/2 streams or WebSocket round trips by target
+ * python server closes anyway), over TLS or WebSocket round trips by target
  * ({@link #probes}), N client threads for a fixed time, per target; prints requests
  * per second and p50/p99 latency for each target side by side, and each one's overhead over the
  * first when that is {@code direct}; and how many requests were answered, warm-up included.
@@ -25,9 +25,6 @@ public class IngressBench {
     }
 
     public static void main(String[] args) throws Exception {
-        // the TLS port's certificate is for other names (so the plain port redirects none of the bench's
-        // services): the raw TLS rows do not check names, and the HTTP/2 client must not either
-        System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
         int seconds = Integer.parseInt(args[0]);
         int concurrency = Integer.parseInt(args[1]);
         List<Result> results = new ArrayList<>();
@@ -64,22 +61,12 @@ public class IngressBench {
     /**
      * How a target is asked, by its URL and name: {@code http://} one request per connection;
      * {@code https://} the same over TLS, resuming the session (named {@code …-noresume}: a full
-     * handshake each time); a name starting {@code h2}: HTTP/2 over TLS, every client thread a
-     * stream of one shared connection; {@code ws://}: a WebSocket per client thread, a 32-byte
+     * handshake each time); {@code ws://}: a WebSocket per client thread, a 32-byte
      * text echoed back per round trip. Names under {@code .localhost} need a hosts file
-     * ({@code -Djdk.net.hosts.file}) for the TLS, HTTP/2 and WebSocket kinds.
+     * ({@code -Djdk.net.hosts.file}) for the TLS and WebSocket kinds. HTTP/2 is h2-probe.py's.
      */
     static Probes probes(String name, URI uri) throws Exception {
         char expected = name.endsWith("alone") ? '4' : '2';
-        if (name.startsWith("h2")) {
-            java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(trustAll())
-                    .version(java.net.http.HttpClient.Version.HTTP_2).build();
-            java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(uri).build();
-            return () -> buf -> {
-                java.net.http.HttpResponse<Void> r = client.send(request, java.net.http.HttpResponse.BodyHandlers.discarding());
-                return r.statusCode() / 100 == 2 && r.version() == java.net.http.HttpClient.Version.HTTP_2;
-            };
-        }
         if (uri.getScheme().equals("ws")) {
             java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
             return () -> {
