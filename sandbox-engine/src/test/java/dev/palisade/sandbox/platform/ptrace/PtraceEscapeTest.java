@@ -48,6 +48,26 @@ class PtraceEscapeTest {
         return o.result().deniedCalls().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
     }
 
+    /**
+     * {@code execve} still passes with the program's path, resolved by the kernel in the sandbox's
+     * root: a second thread rewriting the path during the call only chooses between paths the
+     * sandbox has. The other path is a script in the host's temporary directory, which the
+     * sandbox's own /tmp hides.
+     */
+    @Test
+    void anExecvePathRewrittenByAnotherThreadReachesNoFileOutsideTheSandbox(@TempDir Path host) throws Exception {
+        Path outside = Files.writeString(host.resolve("outside.sh"), "#!/bin/sh\nexit 42\n");
+        Files.setPosixFilePermissions(host, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(outside, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String race = attacks.resolve("execve_race").toString();
+        // natively both files are there: the race does pick the other one, so the count below can tell
+        Runs.Outcome natively = Runs.runNative(host, java.util.Map.of(), race, "/bin/true", outside.toString(), "300");
+        assertThat(natively.stdout()).as("the race natively").startsWith("allowed ").doesNotContain(" other 0 ");
+        var o = run(attack("execve_race", "/bin/true", outside.toString(), "300").build());
+        assertThat(o.stdout()).as("the race in the sandbox").contains(" other 0 ").doesNotContain("allowed 0 ");
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
     @Test
     void secretsOfTheHostAndOtherSandboxesAreNotThere(@TempDir Path other) throws Exception {
         Path secret = Files.writeString(other.resolve("secret.txt"), "other tenant");
