@@ -13,9 +13,11 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import jakarta.annotation.PreDestroy;
 import java.net.InetSocketAddress;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -144,8 +146,8 @@ public class DatabaseGates {
     }
 
     /** Closes the gates of tenants not among {@code tenants} (deleted ones: their rows went with them). */
-    synchronized void closeAllBut(java.util.Collection<Long> tenants) {
-        java.util.Set<Long> live = java.util.Set.copyOf(tenants);
+    synchronized void closeAllBut(Collection<Long> tenants) {
+        Set<Long> live = Set.copyOf(tenants);
         open.entrySet().removeIf(e -> {
             if (live.contains(e.getKey())) {
                 return false;

@@ -26,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -393,7 +395,7 @@ class NettyIngressTests extends ServiceTestSupport {
         awaitService(member, tenant, "stuck", statusIs("HEALTHY"));
         // several requests at once, on connections of their own, so that every event loop has one whose
         // connect the kernel keeps waiting: a connect made on an event loop would stall its other connections
-        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             waiting.add(http.sendAsync(lean("stuck", "/").timeout(Duration.ofSeconds(30)).build(),
                     HttpResponse.BodyHandlers.ofString()));
@@ -408,7 +410,7 @@ class NettyIngressTests extends ServiceTestSupport {
         }
         for (var f : waiting) {
             // the connect gives up (5 s): the ingress's own page, not a hang
-            assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isIn(502, 503, 504);
+            assertThat(f.get(30, TimeUnit.SECONDS).statusCode()).isIn(502, 503, 504);
         }
     }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.delete;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.get;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
+import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
@@ -12,6 +14,7 @@ import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -21,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.springframework.http.MediaType;
 
 /**
  * What tenant database tests share: a tenant with an admin, databases made through the API and
@@ -113,18 +117,15 @@ abstract class TenantDatabaseTestSupport extends ApiTestSupport {
     byte[] dump(String token, String slug, String name) throws Exception {
         byte[] archive = mvc.perform(as(token, get("/api/v1/tenants/" + slug + "/databases/" + name + "/dump")))
                 .andExpect(status().isOk()).andReturn().getResponse().getContentAsByteArray();
-        assertThat(new String(archive, 0, 5, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
+        assertThat(new String(archive, 0, 5, StandardCharsets.US_ASCII)).isEqualTo("PGDMP");
         return archive;
     }
 
     /** Restores {@code archive} into the database through the API, which reads it whole. */
     void restore(String token, String slug, String name, byte[] archive) throws Exception {
-        mvc.perform(as(token, org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put(
-                                "/api/v1/tenants/" + slug + "/databases/" + name + "/dump"))
-                        .contentType(org.springframework.http.MediaType.APPLICATION_OCTET_STREAM).content(archive))
-                .andExpect(status().isOk())
-                .andExpect(org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath("$.bytes")
-                        .value(archive.length));
+        mvc.perform(as(token, put("/api/v1/tenants/" + slug + "/databases/" + name + "/dump"))
+                        .contentType(MediaType.APPLICATION_OCTET_STREAM).content(archive))
+                .andExpect(status().isOk()).andExpect(jsonPath("$.bytes").value(archive.length));
     }
 
     static int rows(Url url) throws SQLException {

@@ -162,7 +162,7 @@ final class SysIdentity {
         if (version == CAP_V2 || version == CAP_V3) {
             return 2;
         }
-        c.memory().write(c.arg(0), ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(CAP_V3).array());
+        c.memory().writeInt(c.arg(0), CAP_V3);
         return -1;
     }
 

@@ -30,6 +30,13 @@ public final class SyscallTable {
     /** Errno for numbers the table does not know. */
     public static final Errno DEFAULT_DENY = Errno.ENOSYS;
 
+    /** Notes that several calls share. */
+    private static final String ONE_IDENTITY = "the sandbox has one identity and no capability: its own id succeeds, any other EPERM";
+    private static final String LEGACY_AIO = "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it";
+    private static final String TLS_32 = "segment-based TLS of 32-bit code; 64-bit programs set theirs with arch_prctl";
+    private static final String EPOLL_OLD = "never implemented on x86-64: the kernel answers ENOSYS too";
+    private static final String MOUNT_DETAILS = "mount details beyond the Sentry's /proc/self/mountinfo; as a kernel before 6.8 (libmount then reads mountinfo)";
+
     /** The whole table, ordered by number. */
     public static final List<Syscall> ALL = List.of(
             pass(0, "read").kvm(SysReadWrite::read),
@@ -137,21 +144,21 @@ public final class SyscallTable {
             emulate(102, "getuid", "the sandbox uid", SysIdentity::getuid),
             deny(103, "syslog", Errno.EPERM, "host kernel log"),
             emulate(104, "getgid", "the sandbox gid", SysIdentity::getgid),
-            emulate(105, "setuid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setuid),
-            emulate(106, "setgid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setgid),
+            emulate(105, "setuid", ONE_IDENTITY, SysIdentity::setuid),
+            emulate(106, "setgid", ONE_IDENTITY, SysIdentity::setgid),
             emulate(107, "geteuid", "the sandbox uid", SysIdentity::getuid),
             emulate(108, "getegid", "the sandbox gid", SysIdentity::getgid),
             pass(109, "setpgid"),
             emulate(110, "getppid", "parent in the sandbox's pid space; 0 for the sandbox's first process", SysIdentity::getppid),
             pass(111, "getpgrp").kvm(SysIdentity::getpgrp),
             pass(112, "setsid"),
-            emulate(113, "setreuid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setreuid),
-            emulate(114, "setregid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setregid),
+            emulate(113, "setreuid", ONE_IDENTITY, SysIdentity::setreuid),
+            emulate(114, "setregid", ONE_IDENTITY, SysIdentity::setregid),
             emulate(115, "getgroups", "no supplementary groups", SysIdentity::getgroups),
             emulate(116, "setgroups", "EPERM: no CAP_SETGID", SysIdentity::setgroups),
-            emulate(117, "setresuid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setresuid),
+            emulate(117, "setresuid", ONE_IDENTITY, SysIdentity::setresuid),
             emulate(118, "getresuid", "the sandbox uid, written to the three pointers", SysIdentity::getresuid),
-            emulate(119, "setresgid", "the sandbox has one identity and no capability: its own id succeeds, any other EPERM", SysIdentity::setresgid),
+            emulate(119, "setresgid", ONE_IDENTITY, SysIdentity::setresgid),
             emulate(120, "getresgid", "the sandbox gid, written to the three pointers", SysIdentity::getresgid),
             pass(121, "getpgid").kvm(SysIdentity::getpgid),
             emulate(122, "setfsuid", "the previous fsuid, the sandbox uid; it never changes", SysIdentity::setfsuid),
@@ -237,17 +244,17 @@ public final class SyscallTable {
             pass(202, "futex").kvm(SysThread::futex, "one thread: a wake wakes nobody, a wait returns EAGAIN"),
             pass(203, "sched_setaffinity"),
             pass(204, "sched_getaffinity").kvm(SysThread::schedGetaffinity, "one CPU"),
-            deny(205, "set_thread_area", Errno.ENOSYS, "segment-based TLS of 32-bit code; 64-bit programs set theirs with arch_prctl"),
-            deny(206, "io_setup", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
-            deny(207, "io_destroy", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
-            deny(208, "io_getevents", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
-            deny(209, "io_submit", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
-            deny(210, "io_cancel", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
-            deny(211, "get_thread_area", Errno.ENOSYS, "segment-based TLS of 32-bit code; 64-bit programs set theirs with arch_prctl"),
+            deny(205, "set_thread_area", Errno.ENOSYS, TLS_32),
+            deny(206, "io_setup", Errno.ENOSYS, LEGACY_AIO),
+            deny(207, "io_destroy", Errno.ENOSYS, LEGACY_AIO),
+            deny(208, "io_getevents", Errno.ENOSYS, LEGACY_AIO),
+            deny(209, "io_submit", Errno.ENOSYS, LEGACY_AIO),
+            deny(210, "io_cancel", Errno.ENOSYS, LEGACY_AIO),
+            deny(211, "get_thread_area", Errno.ENOSYS, TLS_32),
             deny(212, "lookup_dcookie", Errno.EPERM, "profiling"),
             pass(213, "epoll_create"),
-            deny(214, "epoll_ctl_old", Errno.ENOSYS, "never implemented on x86-64: the kernel answers ENOSYS too"),
-            deny(215, "epoll_wait_old", Errno.ENOSYS, "never implemented on x86-64: the kernel answers ENOSYS too"),
+            deny(214, "epoll_ctl_old", Errno.ENOSYS, EPOLL_OLD),
+            deny(215, "epoll_wait_old", Errno.ENOSYS, EPOLL_OLD),
             deny(216, "remap_file_pages", Errno.ENOSYS, "deprecated since Linux 3.16 (then emulated with mmap); as a kernel built without it"),
             pass(217, "getdents64").kvm(SysStat::getdents64),
             pass(218, "set_tid_address").kvm(SysThread::setTidAddress),
@@ -365,7 +372,7 @@ public final class SyscallTable {
             pass(330, "pkey_alloc"),
             pass(331, "pkey_free"),
             pass(332, "statx", "with AT_EMPTY_PATH it runs natively by a filter check").kvm(SysStat::statx, "host owners; the birth time is the change time").served(SysPath::statx),
-            deny(333, "io_pgetevents", Errno.ENOSYS, "legacy AIO: host kernel code no program needs (glibc's aio uses threads); as a kernel built without it"),
+            deny(333, "io_pgetevents", Errno.ENOSYS, LEGACY_AIO),
             pass(334, "rseq"),
             deny(335, "uretprobe", Errno.ENOSYS, "uprobe trampolines only: the kernel lets those past seccomp, anyone else gets this"),
             deny(336, "uprobe", Errno.ENOSYS, "uprobe trampolines only: the kernel lets those past seccomp, anyone else gets this"),
@@ -402,8 +409,8 @@ public final class SyscallTable {
             pass(454, "futex_wake"),
             pass(455, "futex_wait"),
             pass(456, "futex_requeue"),
-            deny(457, "statmount", Errno.ENOSYS, "mount details beyond the Sentry's /proc/self/mountinfo; as a kernel before 6.8 (libmount then reads mountinfo)"),
-            deny(458, "listmount", Errno.ENOSYS, "mount details beyond the Sentry's /proc/self/mountinfo; as a kernel before 6.8 (libmount then reads mountinfo)"),
+            deny(457, "statmount", Errno.ENOSYS, MOUNT_DETAILS),
+            deny(458, "listmount", Errno.ENOSYS, MOUNT_DETAILS),
             deny(459, "lsm_get_self_attr", Errno.ENOSYS, "security module state; as a kernel built without it"),
             deny(460, "lsm_set_self_attr", Errno.EPERM, "security module state"),
             deny(461, "lsm_list_modules", Errno.ENOSYS, "security modules of the host; as a kernel built without it"),
