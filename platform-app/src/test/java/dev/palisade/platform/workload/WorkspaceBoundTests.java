@@ -8,6 +8,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
+import dev.palisade.platform.TestDatabase;
 import dev.palisade.platform.api.ApiTestSupport;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +36,9 @@ class WorkspaceBoundTests extends ApiTestSupport {
 
     @DynamicPropertySource
     static void smallWorkspaces(DynamicPropertyRegistry registry) throws Exception {
+        // a database of its own: no other context's worker claims these runs, and this one's claims no
+        // other context's service, whose workspace would then be mounted under this data directory
+        registry.add("spring.datasource.url", () -> TestDatabase.own("palisade_workspace_bound"));
         dataDir = Files.createTempDirectory("palisade-workspace-tests");
         registry.add("palisade.data-dir", dataDir::toString);
         registry.add("palisade.workloads.max-workspace-size", () -> BOUND + "B");
