@@ -13,7 +13,7 @@ public final class SyscallNr {
             GETTIMEOFDAY = 96, GETUID = 102, GETGID = 104, GETEUID = 107, GETEGID = 108, SETGROUPS = 116,
             SETRESUID = 117, SETRESGID = 119, CAPSET = 126, PIVOT_ROOT = 155, PRCTL = 157, MOUNT = 165,
             UMOUNT2 = 166, SETHOSTNAME = 170, GETTID = 186, TIME = 201, CLOCK_GETTIME = 228, TGKILL = 234,
-            UNSHARE = 272, SECCOMP = 317, GETRANDOM = 318, MOVE_MOUNT = 429, PIDFD_OPEN = 434, PIDFD_GETFD = 438;
+            INOTIFY_ADD_WATCH = 254, UNSHARE = 272, SECCOMP = 317, GETRANDOM = 318, MOVE_MOUNT = 429, PIDFD_OPEN = 434, PIDFD_GETFD = 438;
     /** Made by the engine's setup: mount points inside the sandbox's own tmpfs, the Landlock ruleset. */
     public static final int OPEN = 2, MKDIR = 83, LANDLOCK_CREATE_RULESET = 444, LANDLOCK_ADD_RULE = 445,
             LANDLOCK_RESTRICT_SELF = 446;

@@ -30,6 +30,12 @@ public interface HostTask {
      */
     long install(int fd, boolean cloexec);
 
+    /**
+     * A duplicate of the calling thread's descriptor {@code fd}, the same open file (pidfd_getfd),
+     * which the Sentry closes after use; or a negated errno ({@code EBADF}: no such descriptor).
+     */
+    long takeDescriptor(int fd);
+
     /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
     long fileSizeLimit();
 

@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import dev.palisade.sandbox.sentry.vfs.FsError;
@@ -255,6 +256,69 @@ final class SysPath {
                 HostCalls.close(fd);
             }
         });
+    }
+
+    /** inotify_add_watch's mask bits that change the lookup of its path. */
+    private static final long IN_ONLYDIR = 0x01000000L, IN_DONT_FOLLOW = 0x02000000L;
+
+    /**
+     * Inotify_add_watch implements Linux syscall inotify_add_watch(2). The Sentry resolves the
+     * path and adds the watch itself, on the program's own inotify instance (a duplicate of its
+     * descriptor: the same open file, so the watch and its events are the program's), naming to
+     * the kernel only the file it opened, by that descriptor in the host's {@code /proc}.
+     */
+    static long inotifyAddWatch(SyscallContext c) throws FsError {
+        HostTask t = c.hostTask();
+        long mask = c.arg(2) & 0xffffffffL;
+        long instance = t.takeDescriptor((int) c.arg(0));
+        try {
+            // the kernel's own checks of the mask and the descriptor, in its order, come before the path's:
+            // with an empty path, a call that passes them fails ENOENT
+            NativeScratch s = t.scratch();
+            s.putByte(EMPTY, (byte) 0);
+            long probe = HostCalls.call(SyscallNr.INOTIFY_ADD_WATCH, instance < 0 ? -1 : instance, s.at(EMPTY), mask);
+            if (probe != Errno.ENOENT.negated()) {
+                return instance < 0 && probe == Errno.EBADF.negated() ? instance : probe;
+            }
+            int follow = ((mask & IN_DONT_FOLLOW) != 0 ? O_NOFOLLOW : 0) | ((mask & IN_ONLYDIR) != 0 ? O_DIRECTORY : 0);
+            return onePath(t, AT_FDCWD, c.arg(1), 0, false, (base, path) -> {
+                long file = openPath(t, base, path, follow);
+                if (file < 0) {
+                    return file;
+                }
+                try {
+                    return watchByDescriptor(t, instance, file, mask & ~IN_DONT_FOLLOW);
+                } finally {
+                    HostCalls.close(file);
+                }
+            });
+        } finally {
+            release(instance);
+        }
+    }
+
+    /**
+     * Adds the watch on the file the Sentry holds as {@code file}: the call takes no directory
+     * descriptor, so the path is {@code self/fd/N} from the host's {@code /proc}, made the serving
+     * thread's working directory for that one call (its own lookups use descriptors or its root).
+     */
+    private static long watchByDescriptor(HostTask t, long instance, long file, long mask) {
+        NativeScratch s = t.scratch();
+        byte[] name = ("self/fd/" + file).getBytes(StandardCharsets.US_ASCII);
+        s.write(NAME, name, 0, name.length);
+        s.putByte(NAME + name.length, (byte) 0);
+        long r = HostCalls.call(HostCalls.NR_FCHDIR, t.hostProc(), 0, 0);
+        if (r < 0) {
+            return r;
+        }
+        try {
+            return HostCalls.call(SyscallNr.INOTIFY_ADD_WATCH, instance, s.at(NAME), mask);
+        } finally {
+            s.putByte(EMPTY, (byte) '/');
+            s.putByte(EMPTY + 1, (byte) 0);
+            HostCalls.call(SyscallNr.CHDIR, s.at(EMPTY), 0, 0);
+            s.putByte(EMPTY, (byte) 0);
+        }
     }
 
     /** Access implements Linux syscall access(2). */

@@ -293,7 +293,7 @@ public final class SyscallTable {
             pass(251, "ioprio_set"),
             pass(252, "ioprio_get"),
             pass(253, "inotify_init"),
-            pass(254, "inotify_add_watch"),
+            pass(254, "inotify_add_watch", "the Sentry resolves the path and adds the watch to the program's own instance").served(SysPath::inotifyAddWatch),
             pass(255, "inotify_rm_watch"),
             deny(256, "migrate_pages", Errno.ENOSYS, "NUMA placement: as a kernel built without NUMA"),
             pass(257, "openat", "opened by the Sentry with openat2 and no magic links, installed with ADDFD; O_PATH: checked, then run by the kernel").kvm(SysFile::openat, "host device nodes, FIFOs and sockets give EACCES; no O_TMPFILE").served(SysPath::openat),

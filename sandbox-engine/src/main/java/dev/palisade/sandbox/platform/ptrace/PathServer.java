@@ -3,6 +3,7 @@ package dev.palisade.sandbox.platform.ptrace;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.Termination;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import dev.palisade.sandbox.nativeinterop.Posix;
@@ -35,7 +36,8 @@ import java.util.function.Consumer;
 final class PathServer implements SyscallContext, HostTask {
     /** Bytes of scratch a served call may use. */
     static final int SCRATCH = 18432;
-    private static final int NR_PIDFD_OPEN = 434, NR_PIDFD_GETFD = 438;
+    /** pidfd_open's flag for a pidfd of one thread (Linux 6.9), whose descriptor table may be its own. */
+    private static final int PIDFD_THREAD = 0200;
     private static final int O_PATH_DIR = 010000000 | 0200000 | 02000000;
 
     private final Tracer tracer;
@@ -79,11 +81,11 @@ final class PathServer implements SyscallContext, HostTask {
     static PathServer start(Tracer tracer, SyscallCalls calls, int initPid, long remoteFd, int uid, int gid,
             boolean changeIdentity, Consumer<String> trace, long startNanos) {
         NativeScratch s = new NativeScratch(256);
-        long pidfd = HostCalls.call(NR_PIDFD_OPEN, initPid, 0, 0);
+        long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, initPid, 0, 0);
         if (pidfd < 0) {
             throw new SandboxException("path serving: pidfd_open of the sandbox's init failed: errno " + -pidfd);
         }
-        long listenerFd = HostCalls.call(NR_PIDFD_GETFD, pidfd, remoteFd, 0);
+        long listenerFd = HostCalls.call(SyscallNr.PIDFD_GETFD, pidfd, remoteFd, 0);
         HostCalls.close(pidfd);
         if (listenerFd < 0) {
             throw new SandboxException("path serving: cannot take the seccomp listener: errno " + -listenerFd);
@@ -245,6 +247,22 @@ final class PathServer implements SyscallContext, HostTask {
     public long install(int fd, boolean cloexec) {
         int r = listener.installAndAnswer(fd, cloexec);
         return r < 0 ? r : Handler.ANSWERED;
+    }
+
+    @Override
+    public long takeDescriptor(int fd) {
+        long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, listener.tid(), PIDFD_THREAD, 0);
+        if (pidfd == Errno.EINVAL.negated()) {
+            pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, listener.tid(), 0, 0); // an older kernel: the leader's table
+        }
+        if (pidfd < 0) {
+            return pidfd;
+        }
+        try {
+            return HostCalls.call(SyscallNr.PIDFD_GETFD, pidfd, fd, 0);
+        } finally {
+            HostCalls.close(pidfd);
+        }
     }
 
     @Override

@@ -127,6 +127,53 @@ class PtracePathServingTest {
         assertThat(served.result().syscallCounts()).containsKeys("mkdir", "rename", "unlinkat");
     }
 
+    /**
+     * inotify watches through raw calls (ctypes): events, the same watch by another name, a link
+     * itself, and every error in the kernel's order, in the sandbox with serving on and off.
+     */
+    private static final String WATCHES = """
+            import ctypes, os, struct
+            libc = ctypes.CDLL(None, use_errno=True)
+            def add(fd, path, mask):
+                r = libc.inotify_add_watch(fd, path, ctypes.c_uint32(mask))
+                return r if r >= 0 else -ctypes.get_errno()
+            CREATE, MODIFY, ATTRIB, ONLYDIR, DONT_FOLLOW = 0x100, 0x2, 0x4, 0x01000000, 0x02000000
+            MASK_CREATE, MASK_ADD = 0x10000000, 0x20000000
+            fd = libc.inotify_init1(os.O_NONBLOCK)
+            os.makedirs("/tmp/w/sub"); open("/tmp/w/f", "w").close()
+            os.symlink("f", "/tmp/w/l"); os.symlink("/etc/hostname", "/tmp/w/out"); os.mkdir("/tmp/w/closed", 0); os.chdir("/tmp")
+            wd = add(fd, b"/tmp/w", CREATE)
+            open("/tmp/w/new", "w").close()
+            data = os.read(fd, 4096)
+            w, mask, cookie, n = struct.unpack_from("iIII", data)
+            print("event", wd > 0, w == wd, hex(mask), data[16:16 + n].rstrip(bytes(1)))
+            print("same", add(fd, b"w", CREATE) == wd, add(fd, b"/../../tmp/./w/", CREATE) == wd,
+                  add(fd, b"/proc/self/cwd/w", CREATE) == wd, add(fd, b"/dev/fd/%d/../../../tmp/w" % fd, CREATE))
+            f = add(fd, b"/tmp/w/f", MODIFY)
+            print("link", add(fd, b"w/l", MODIFY) == f, add(fd, b"w/l", ATTRIB | DONT_FOLLOW) not in (f, wd))
+            print("outside", add(fd, b"/tmp/w/out", ATTRIB) > 0, add(fd, b"w/sub", CREATE | ONLYDIR) > 0)
+            print("errors", add(fd, b"/tmp/w/nope", CREATE), add(fd, b"/tmp/w/f", CREATE | ONLYDIR), add(fd, b"", CREATE),
+                  add(fd, b"/tmp/w", 0), add(999, b"/tmp/w", CREATE), add(999, b"/nope", 0), add(1, b"/tmp/w", CREATE),
+                  add(fd, b"/tmp/w", CREATE | MASK_CREATE), add(fd, b"/tmp/w", MASK_ADD | MASK_CREATE | CREATE),
+                  add(fd, ctypes.c_void_p(8), CREATE), add(fd, b"w/closed", CREATE), add(fd, b"/tmp/w/f/x", CREATE))
+            """;
+
+    @Test
+    void inotifyWatchesAreAddedByTheSentryAsTheKernelWould() {
+        var served = run(spec("python3", "-c", WATCHES).build());
+        var kernel = withServingOff(() -> run(spec("python3", "-c", WATCHES).build()));
+        assertThat(served.stderr()).isEmpty();
+        assertThat(served.stdout()).isEqualTo(kernel.stdout()).isEqualTo("""
+                event True True 0x100 b'new'
+                same True True True -20
+                link True True
+                outside True True
+                errors -2 -20 -2 -22 -9 -22 -22 -17 -22 -14 -13 -20
+                """);
+        assertThat(served.result().syscallCounts()).containsKey("inotify_add_watch");
+        assertThat(kernel.result().syscallCounts()).doesNotContainKey("inotify_add_watch");
+    }
+
     private static <T> T withServingOff(java.util.function.Supplier<T> run) {
         String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
         System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
