@@ -2,6 +2,7 @@ package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.customdomain.CustomDomains;
 import dev.palisade.platform.edge.TrustedProxies;
+import dev.palisade.platform.service.RequestPermits;
 import dev.palisade.platform.service.ServiceProperties;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -46,7 +47,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.UUID;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -531,7 +532,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         /** Whether the answer carries Strict-Transport-Security (a custom domain that opted in, over TLS). */
         boolean hsts;
         IngressRouter.Target target;
-        Semaphore permits;
+        RequestPermits permits;
+        /** The request's place in line for a permit, while it waits. */
+        CompletableFuture<Boolean> waitingPermit;
         boolean permitted;
         int looks;
         /** The instances (or nodes) that failed this request: a look again goes elsewhere. */
@@ -665,22 +668,30 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             }
             target = t.get();
             permits = s.router().permits(tenant, service);
-            awaitPermit(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(s.router().queueTimeoutMillis()));
-        }
-
-        private void awaitPermit(long deadline) {
-            if (ended) {
+            if (permits.tryAcquire()) {
+                permitted();
                 return;
             }
-            if (permits.tryAcquire()) {
-                permitted = true;
-                connect(false);
-            } else if (System.nanoTime() - deadline >= 0) {
-                answer(503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.",
-                        "1");
-            } else {
-                ctx.executor().schedule(() -> awaitPermit(deadline), 2, TimeUnit.MILLISECONDS);
-            }
+            // in line for a permit: a release hands one straight to the longest waiting request
+            CompletableFuture<Boolean> w = permits.acquire(s.router().queueTimeoutMillis());
+            waitingPermit = w;
+            w.thenAccept(granted -> ctx.executor().execute(() -> {
+                if (ended || waitingPermit != w) {
+                    return; // given up meanwhile: giveUp released a permit granted after it
+                }
+                waitingPermit = null;
+                if (granted) {
+                    permitted();
+                } else {
+                    answer(503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.",
+                            "1");
+                }
+            }));
+        }
+
+        private void permitted() {
+            permitted = true;
+            connect(false);
         }
 
         private void connect(boolean fresh) {
@@ -730,6 +741,10 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void releaseTarget() {
+            if (waitingPermit != null) {
+                permits.giveUp(waitingPermit);
+                waitingPermit = null;
+            }
             if (permitted) {
                 permits.release();
                 permitted = false;

@@ -4,6 +4,7 @@ import dev.palisade.platform.customdomain.CustomDomains;
 import dev.palisade.platform.edge.AppsSite;
 import dev.palisade.platform.ops.InternalListener;
 import dev.palisade.platform.service.ServiceProperties;
+import dev.palisade.platform.service.RequestPermits;
 import dev.palisade.platform.service.ServiceRegistry;
 import dev.palisade.platform.service.ServiceStore;
 import dev.palisade.platform.service.InstanceConnections;
@@ -14,7 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.function.BooleanSupplier;
 import org.springframework.stereotype.Component;
 
@@ -216,7 +216,7 @@ class IngressRouter {
     }
 
     /** The bound on one service's requests in flight, and how long a request may wait for one of them. */
-    Semaphore permits(String tenant, String service) {
+    RequestPermits permits(String tenant, String service) {
         return registry.permits(tenant, service);
     }
 

@@ -1,11 +1,10 @@
 package dev.palisade.platform.ingress;
 
 import dev.palisade.platform.service.InstanceConnections;
+import dev.palisade.platform.service.RequestPermits;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,9 +46,9 @@ final class Relay {
      * stops the old instance while requests routed to it may still be on their way).
      */
     static int relay(ClientExchange client, String service, String path, Upstream upstream,
-            Semaphore permits, long queueTimeoutMillis) throws IOException {
+            RequestPermits permits, long queueTimeoutMillis) throws IOException {
         try {
-            if (!permits.tryAcquire(queueTimeoutMillis, TimeUnit.MILLISECONDS)) {
+            if (!permits.acquireBlocking(queueTimeoutMillis)) {
                 client.setHeader("Retry-After", "1");
                 page(client, 503, "Service busy", "Service " + service + " has too many requests in flight; try again shortly.");
                 return 503;

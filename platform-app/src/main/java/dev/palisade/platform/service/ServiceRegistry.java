@@ -10,7 +10,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -151,7 +150,7 @@ public class ServiceRegistry {
     }
 
     private final Map<String, CopyOnWriteArrayList<Instance>> routes = new ConcurrentHashMap<>();
-    private final Map<String, Semaphore> permits = new ConcurrentHashMap<>();
+    private final Map<String, RequestPermits> permits = new ConcurrentHashMap<>();
     private final Map<String, List<Sleeper>> sleeping = new ConcurrentHashMap<>();
     /** Where the search for the least busy instance starts, turning: equally busy instances take turns. */
     private final AtomicInteger turn = new AtomicInteger();
@@ -243,14 +242,14 @@ public class ServiceRegistry {
     }
 
     /** The bound on requests in flight to one service, whatever instance serves them. */
-    public Semaphore permits(String tenant, String service) {
-        return permits.computeIfAbsent(key(tenant, service), k -> new Semaphore(properties.maxConcurrentRequests()));
+    public RequestPermits permits(String tenant, String service) {
+        return permits.computeIfAbsent(key(tenant, service), k -> new RequestPermits(properties.maxConcurrentRequests()));
     }
 
     /** Whether requests to this service are in flight now (one that runs longer than the idle timeout keeps it up). */
     boolean busy(String tenant, String service) {
-        Semaphore p = permits.get(key(tenant, service));
-        return p != null && p.availablePermits() < properties.maxConcurrentRequests();
+        RequestPermits p = permits.get(key(tenant, service));
+        return p != null && p.availablePermits() < p.max();
     }
 
     /** The instance is healthy: it receives requests from now on (and those waiting for it to wake). */

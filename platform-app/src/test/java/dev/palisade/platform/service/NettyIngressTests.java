@@ -415,6 +415,58 @@ class NettyIngressTests extends ServiceTestSupport {
     }
 
     @Test
+    void aRequestWaitsInLineForAPermitAndTheNextReleaseServesIt() throws Exception {
+        deployEcho("busy");
+        RequestPermits permits = registry.permits(tenant, "busy");
+        int held = 0;
+        while (permits.tryAcquire()) {
+            held++; // every request permit of the service in use
+        }
+        assertThat(held).isEqualTo(permits.max());
+        try {
+            CompletableFuture<HttpResponse<String>> inLine = http.sendAsync(lean("busy", "/line")
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            try (Socket gone = new Socket("127.0.0.1", lean.port())) {
+                gone.getOutputStream().write(("GET /gone HTTP/1.1\r\nHost: " + host(tenant, "busy") + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                awaitTrue(() -> permits.waiting() == 2, "both requests in line");
+            }
+            // a client that went away leaves the line: the next permit goes to the one still there
+            awaitTrue(() -> permits.waiting() == 1, "the closed connection's place given up");
+            long start = System.nanoTime();
+            permits.release();
+            held--;
+            HttpResponse<String> served = inLine.get(30, TimeUnit.SECONDS);
+            assertThat(served.statusCode()).isEqualTo(200);
+            assertThat(served.body()).contains("path=/line");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+            awaitTrue(() -> permits.availablePermits() == 1, "the served request's permit back");
+            assertThat(permits.tryAcquire()).isTrue();
+            held++;
+            // none comes within the queue timeout: the ingress's own page, and the line is empty again
+            HttpResponse<String> busy = get("busy", "/late");
+            assertThat(busy.statusCode()).isEqualTo(503);
+            assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(busy.body()).contains("too many requests in flight");
+            assertThat(permits.waiting()).isZero();
+        } finally {
+            for (; held > 0; held--) {
+                permits.release();
+            }
+        }
+        assertThat(permits.availablePermits()).isEqualTo(permits.max());
+        assertThat(get("busy", "/after").statusCode()).isEqualTo(200);
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() < end).as(what).isTrue();
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
     void aSlowClientIsCutOffAfterTheHeaderTimeoutAndOthersAreStillServed() throws Exception {
         deployEcho("patient");
         long start = System.nanoTime();
