@@ -48,8 +48,8 @@ public final class SeccompListener implements AutoCloseable {
      * this thread's, when they meet (Linux 6.6); false where the kernel does not offer it.
      */
     public boolean syncWakeUp() {
-        mem.setLong(160, USER_NOTIF_FD_SYNC_WAKE_UP);
-        return ioctl(fd, IOCTL_SET_FLAGS, base + 160) == 0;
+        // the flags are the ioctl's argument itself, not a pointer to them
+        return ioctl(fd, IOCTL_SET_FLAGS, USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
     }
 
     /**
@@ -130,6 +130,8 @@ public final class SeccompListener implements AutoCloseable {
     /**
      * Installs a duplicate of this process's {@code src} in the calling task and answers the call
      * with its number; the negated errno when the kernel refuses (EMFILE at the task's limit).
+     * One step ({@code SECCOMP_ADDFD_FLAG_SEND}): the task installs the descriptor itself, so a
+     * plain install and then an answer would wake it twice.
      */
     public int installAndAnswer(int src, boolean cloexec) {
         words[0] = id();

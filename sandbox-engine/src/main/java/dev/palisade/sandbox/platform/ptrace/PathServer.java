@@ -142,7 +142,11 @@ final class PathServer implements SyscallContext, HostTask {
             }
             // on the tracer's CPUs, where the program runs: a wake-up stays near (one CPU: the same one)
             Posix.setAffinity(0, cpus);
-            listener.syncWakeUp();
+            boolean sync = listener.syncWakeUp();
+            if (trace != null) {
+                trace.accept(sync ? "path serving: synchronous wake-ups, on the caller's CPU"
+                        : "path serving: no synchronous wake-ups (Linux 6.6 has them): each call may cross CPUs");
+            }
             while (listener.receive()) {
                 serveOne();
             }

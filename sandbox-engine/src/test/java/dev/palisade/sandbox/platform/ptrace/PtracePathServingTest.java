@@ -174,6 +174,22 @@ class PtracePathServingTest {
         assertThat(kernel.result().syscallCounts()).doesNotContainKey("inotify_add_watch");
     }
 
+    /** The served calls' round trip stays on one CPU where the kernel can (Linux 6.6): its flag is the ioctl's argument. */
+    @Test
+    void servedCallsWakeTheSentryOnTheCallersCpuWhereTheKernelCan() throws Exception {
+        String[] v = System.getProperty("os.version").split("[.-]");
+        int major = Integer.parseInt(v[0]), minor = Integer.parseInt(v[1]);
+        java.util.List<String> trace = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var platform = new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace::add);
+        try (var s = platform.start(spec("/bin/cat", "/etc/hostname").trace(true).build())) {
+            s.stdin().close();
+            assertThat(s.await(java.time.Duration.ofSeconds(30))).isPresent();
+        }
+        boolean kernelHasIt = major > 6 || (major == 6 && minor >= 6);
+        assertThat(trace).contains(kernelHasIt ? "path serving: synchronous wake-ups, on the caller's CPU"
+                : "path serving: no synchronous wake-ups (Linux 6.6 has them): each call may cross CPUs");
+    }
+
     private static <T> T withServingOff(java.util.function.Supplier<T> run) {
         String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
         System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
