@@ -67,7 +67,8 @@ cat >"$B/python_loop.sh" <<'SH'
 #!/bin/sh
 # python_loop.sh N: runs python3 -c 'import json' N times, prints its own ns per run
 n=$1; i=0; t0=$(date +%s%N)
-while [ $i -lt "$n" ]; do python3 -c 'import json' || exit 1; i=$((i+1)); done
+# the system's interpreter by its path: a PATH with a version manager's shim first would time the shim
+while [ $i -lt "$n" ]; do /usr/bin/python3 -c 'import json' || exit 1; i=$((i+1)); done
 t1=$(date +%s%N); echo "python_import_json N=$n total_ns=$((t1-t0)) ns_per_op=$(((t1-t0)/n))"
 SH
 chmod +x "$B/python_loop.sh"
