@@ -87,10 +87,11 @@ public class TenantDatabases {
         try {
             make(d, password);
         } catch (SQLException | RuntimeException e) {
-            log.warn("Tenant database {} could not be made: {}", d.dbName(), e.getMessage());
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            log.warn("Tenant database {} could not be made: {}", d.dbName(), why);
             dropQuietly(d);
             tx.executeWithoutResult(status -> store.delete(d, tenant.getSlug(), "platform"));
-            throw new ConflictException("database " + r.name() + " could not be made: " + e.getMessage());
+            throw new ConflictException("database " + r.name() + " could not be made: " + why);
         }
         TenantServer.Endpoint at = gates.endpoint(tenant.getId());
         String url = "postgresql://" + d.dbName() + ":" + password + "@" + at.host() + ":" + at.port() + "/" + d.dbName();

@@ -20,7 +20,9 @@ import dev.palisade.platform.image.TenantImages;
 import dev.palisade.platform.secret.SecretVault;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,6 +36,8 @@ import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.DynamicTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -61,6 +65,17 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * stops it leaves the next call its own.
  */
 class AuthorizationMatrixTests extends ApiTestSupport {
+
+    /**
+     * A data directory of its own: the rows make tenant databases, whose embedded cluster lives
+     * there, and another context on the same directory (a default one) would find that cluster
+     * made and try to start it while this context's own runs.
+     */
+    @DynamicPropertySource
+    static void ownDataDir(DynamicPropertyRegistry registry) throws IOException {
+        String dir = Files.createTempDirectory("palisade-matrix-tests").toString();
+        registry.add("palisade.data-dir", () -> dir);
+    }
 
     /** What a row's path variables ({tenant}, {slug}, {id}, {name}) point at. */
     enum Obj {
