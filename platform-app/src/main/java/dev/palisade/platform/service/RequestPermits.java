@@ -83,9 +83,7 @@ public final class RequestPermits {
             synchronized (this) {
                 next = waiting.poll();
                 if (next == null) {
-                    if (available < max) {
-                        available++;
-                    }
+                    available++;
                     return;
                 }
             }

@@ -106,7 +106,7 @@ public class TenantServer {
         try {
             start();
         } catch (RuntimeException e) {
-            log.error("The tenant database server did not start: {}", e.getMessage() != null ? e.getMessage() : e.toString());
+            log.error("The tenant database server did not start: {}", e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName());
         }
     }
 

@@ -13,10 +13,16 @@ import org.junit.jupiter.api.Test;
 /** The line of requests waiting for one of a service's permits: first come, first served, nothing lost or made up. */
 class RequestPermitsTests {
 
-    @Test
-    void aReleaseHandsThePermitToTheLongestWaitingRequestAndNobodyBargesIn() {
+    /** One permit, in use. */
+    private static RequestPermits oneInUse() {
         RequestPermits p = new RequestPermits(1);
         assertThat(p.tryAcquire()).isTrue();
+        return p;
+    }
+
+    @Test
+    void aReleaseHandsThePermitToTheLongestWaitingRequestAndNobodyBargesIn() {
+        RequestPermits p = oneInUse();
         CompletableFuture<Boolean> first = p.acquire(10_000);
         CompletableFuture<Boolean> second = p.acquire(10_000);
         assertThat(first).isNotDone();
@@ -35,8 +41,7 @@ class RequestPermitsTests {
 
     @Test
     void aRequestThatWaitedTooLongGetsFalseAndTakesNothing() throws Exception {
-        RequestPermits p = new RequestPermits(1);
-        assertThat(p.tryAcquire()).isTrue();
+        RequestPermits p = oneInUse();
         CompletableFuture<Boolean> late = p.acquire(50);
         assertThat(late.get(5, TimeUnit.SECONDS)).isFalse();
         assertThat(p.waiting()).isZero();
@@ -48,8 +53,7 @@ class RequestPermitsTests {
 
     @Test
     void aRequestThatGivesUpLeavesTheLineAndReturnsAPermitItWasGranted() {
-        RequestPermits p = new RequestPermits(1);
-        assertThat(p.tryAcquire()).isTrue();
+        RequestPermits p = oneInUse();
         CompletableFuture<Boolean> gone = p.acquire(10_000);
         CompletableFuture<Boolean> next = p.acquire(10_000);
         p.giveUp(gone);

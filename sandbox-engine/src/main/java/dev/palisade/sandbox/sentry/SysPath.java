@@ -260,6 +260,8 @@ final class SysPath {
 
     /** inotify_add_watch's mask bits that change the lookup of its path. */
     private static final long IN_ONLYDIR = 0x01000000L, IN_DONT_FOLLOW = 0x02000000L;
+    /** The serving thread's root, which is the sandbox's. */
+    private static final byte[] ROOT = {'/'};
 
     /**
      * Inotify_add_watch implements Linux syscall inotify_add_watch(2). The Sentry resolves the
@@ -302,11 +304,9 @@ final class SysPath {
      * descriptor, so the path is {@code self/fd/N} from the host's {@code /proc}, made the serving
      * thread's working directory for that one call (its own lookups use descriptors or its root).
      */
-    private static long watchByDescriptor(HostTask t, long instance, long file, long mask) {
+    private static long watchByDescriptor(HostTask t, long instance, long file, long mask) throws FsError {
         NativeScratch s = t.scratch();
-        byte[] name = ("self/fd/" + file).getBytes(StandardCharsets.US_ASCII);
-        s.write(NAME, name, 0, name.length);
-        s.putByte(NAME + name.length, (byte) 0);
+        putPath(s, NAME, ("self/fd/" + file).getBytes(StandardCharsets.US_ASCII));
         long r = HostCalls.call(HostCalls.NR_FCHDIR, t.hostProc(), 0, 0);
         if (r < 0) {
             return r;
@@ -314,10 +314,8 @@ final class SysPath {
         try {
             return HostCalls.call(SyscallNr.INOTIFY_ADD_WATCH, instance, s.at(NAME), mask);
         } finally {
-            s.putByte(EMPTY, (byte) '/');
-            s.putByte(EMPTY + 1, (byte) 0);
-            HostCalls.call(SyscallNr.CHDIR, s.at(EMPTY), 0, 0);
-            s.putByte(EMPTY, (byte) 0);
+            putPath(s, NAME, ROOT);
+            HostCalls.call(SyscallNr.CHDIR, s.at(NAME), 0, 0);
         }
     }
 

@@ -81,14 +81,10 @@ final class PathServer implements SyscallContext, HostTask {
     static PathServer start(Tracer tracer, SyscallCalls calls, int initPid, long remoteFd, int uid, int gid,
             boolean changeIdentity, Consumer<String> trace, long startNanos) {
         NativeScratch s = new NativeScratch(256);
-        long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, initPid, 0, 0);
-        if (pidfd < 0) {
-            throw new SandboxException("path serving: pidfd_open of the sandbox's init failed: errno " + -pidfd);
-        }
-        long listenerFd = HostCalls.call(SyscallNr.PIDFD_GETFD, pidfd, remoteFd, 0);
-        HostCalls.close(pidfd);
+        long listenerFd = duplicateOf(initPid, remoteFd, 0);
         if (listenerFd < 0) {
-            throw new SandboxException("path serving: cannot take the seccomp listener: errno " + -listenerFd);
+            throw new SandboxException("path serving: cannot take the seccomp listener from the sandbox's init: errno "
+                    + -listenerFd);
         }
         long root = open(s, "/proc/" + initPid + "/root");
         long proc = open(s, "/proc");
@@ -255,10 +251,14 @@ final class PathServer implements SyscallContext, HostTask {
 
     @Override
     public long takeDescriptor(int fd) {
-        long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, listener.tid(), PIDFD_THREAD, 0);
-        if (pidfd == Errno.EINVAL.negated()) {
-            pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, listener.tid(), 0, 0); // an older kernel: the leader's table
-        }
+        long r = duplicateOf(listener.tid(), fd, PIDFD_THREAD);
+        // a kernel before 6.9 has no thread pidfds: the thread-group leader's table then
+        return r == Errno.EINVAL.negated() ? duplicateOf(listener.tid(), fd, 0) : r;
+    }
+
+    /** A duplicate of descriptor {@code fd} of task {@code tid} (pidfd_getfd: the same open file), or -errno. */
+    private static long duplicateOf(int tid, long fd, int pidfdFlags) {
+        long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, tid, pidfdFlags, 0);
         if (pidfd < 0) {
             return pidfd;
         }

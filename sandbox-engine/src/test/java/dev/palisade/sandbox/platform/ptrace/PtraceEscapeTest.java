@@ -14,6 +14,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
 
 import static dev.palisade.sandbox.platform.ptrace.Runs.run;
 import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
@@ -57,11 +59,11 @@ class PtraceEscapeTest {
     @Test
     void anExecvePathRewrittenByAnotherThreadReachesNoFileOutsideTheSandbox(@TempDir Path host) throws Exception {
         Path outside = Files.writeString(host.resolve("outside.sh"), "#!/bin/sh\nexit 42\n");
-        Files.setPosixFilePermissions(host, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(outside, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(host, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
         String race = attacks.resolve("execve_race").toString();
         // natively both files are there: the race does pick the other one, so the count below can tell
-        Runs.Outcome natively = Runs.runNative(host, java.util.Map.of(), race, "/bin/true", outside.toString(), "300");
+        Runs.Outcome natively = Runs.runNative(host, Map.of(), race, "/bin/true", outside.toString(), "300");
         assertThat(natively.stdout()).as("the race natively").startsWith("allowed ").doesNotContain(" other 0 ");
         var o = run(attack("execve_race", "/bin/true", outside.toString(), "300").build());
         assertThat(o.stdout()).as("the race in the sandbox").contains(" other 0 ").doesNotContain("allowed 0 ");
@@ -71,8 +73,8 @@ class PtraceEscapeTest {
     @Test
     void secretsOfTheHostAndOtherSandboxesAreNotThere(@TempDir Path other) throws Exception {
         Path secret = Files.writeString(other.resolve("secret.txt"), "other tenant");
-        Files.setPosixFilePermissions(other, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
         var o = run(spec("/bin/sh", "-c", "wc -c < /etc/shadow; cat " + secret + " 2>&1; ls /home /root 2>&1; "
                 + "ls -d /work /var /opt 2>&1 | wc -l").build());
         assertThat(o.stdout()).startsWith("0\n").doesNotContain("other tenant").contains("No such file");

@@ -6,8 +6,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.palisade.sandbox.platform.ptrace.Runs.run;
 import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
@@ -179,11 +182,11 @@ class PtracePathServingTest {
     void servedCallsWakeTheSentryOnTheCallersCpuWhereTheKernelCan() throws Exception {
         String[] v = System.getProperty("os.version").split("[.-]");
         int major = Integer.parseInt(v[0]), minor = Integer.parseInt(v[1]);
-        java.util.List<String> trace = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> trace = new CopyOnWriteArrayList<>();
         var platform = new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace::add);
         try (var s = platform.start(spec("/bin/cat", "/etc/hostname").trace(true).build())) {
             s.stdin().close();
-            assertThat(s.await(java.time.Duration.ofSeconds(30))).isPresent();
+            assertThat(s.await(Duration.ofSeconds(30))).isPresent();
         }
         boolean kernelHasIt = major > 6 || (major == 6 && minor >= 6);
         assertThat(trace).contains(kernelHasIt ? "path serving: synchronous wake-ups, on the caller's CPU"
