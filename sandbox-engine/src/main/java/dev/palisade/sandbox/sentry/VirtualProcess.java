@@ -4,10 +4,14 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
+import dev.palisade.sandbox.sentry.vfs.ProcFs;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The process the Sentry keeps where no host kernel holds one (KVM): identity, memory map (brk,
@@ -37,6 +41,8 @@ public final class VirtualProcess {
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
+    /** What /proc/<pid>/maps names: start of a file mapping → its end, file offset, device, inode and sandbox path. */
+    private final TreeMap<Long, ProcFs.Region> mappingNames = new TreeMap<>();
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
 
@@ -113,6 +119,7 @@ public final class VirtualProcess {
         sigactions.forEach((sig, a) -> c.sigactions.put(sig, a.clone()));
         c.sigmask = sigmask;
         c.nextSocketIno = nextSocketIno;
+        c.mappingNames.putAll(mappingNames);
         return c;
     }
 
@@ -145,6 +152,119 @@ public final class VirtualProcess {
         n.pendingInfo.putAll(pendingInfo);
         n.nextSocketIno = nextSocketIno;
         return n;
+    }
+
+    /**
+     * Records that [va, va+len) now maps {@code file} from {@code offset} (or anonymous memory,
+     * when it is null), for /proc/&lt;pid&gt;/maps.
+     */
+    public void mapped(long va, long len, OpenFile file, long offset) {
+        forgetNames(va, len);
+        if (file != null && file.openedPath != null) {
+            long dev = 0, ino = 0;
+            try {
+                var st = file.stat();
+                dev = st.dev();
+                ino = st.ino();
+            } catch (FsError e) {
+                // named without a device and inode
+            }
+            mappingNames.put(va, new ProcFs.Region(va, va + len, 0, offset, dev, ino, file.openedPath));
+        }
+    }
+
+    /** Records that [va, va+len) maps a program file (an ELF image's segments) named {@code path}. */
+    public void mappedImage(long va, long len, String path) {
+        forgetNames(va, len);
+        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, path));
+    }
+
+    /** Forgets the names of whatever [va, va+len) mapped (an unmap, or a mapping over it). */
+    void forgetNames(long va, long len) {
+        long end = va + len;
+        var before = mappingNames.lowerEntry(va);
+        if (before != null && before.getValue().end() > va) {
+            ProcFs.Region r = before.getValue();
+            mappingNames.put(r.start(), cut(r, r.start(), va));
+            if (r.end() > end) {
+                mappingNames.put(end, cut(r, end, r.end()));
+            }
+        }
+        for (Long k : new ArrayList<>(mappingNames.subMap(va, true, end, false).keySet())) {
+            ProcFs.Region r = mappingNames.remove(k);
+            if (r.end() > end) {
+                mappingNames.put(end, cut(r, end, r.end()));
+            }
+        }
+    }
+
+    private static ProcFs.Region cut(ProcFs.Region r, long from, long to) {
+        return new ProcFs.Region(from, to, 0, r.offset() + (from - r.start()), r.dev(), r.ino(), r.name());
+    }
+
+    /**
+     * The mappings as /proc/&lt;pid&gt;/maps lists them: runs of pages with the same protection
+     * and the same file, the heap and the stack named. Costs what the task has mapped.
+     */
+    public List<ProcFs.Region> regions() {
+        List<ProcFs.Region> out = new ArrayList<>();
+        long top = 1L << 47;   // the user half
+        long va = mem.lowestMappedFrom(0, top);
+        while (va >= 0) {
+            int prot = mem.protOf(va);
+            var named = mappingNames.floorEntry(va);
+            ProcFs.Region file = named != null && named.getValue().end() > va ? named.getValue() : null;
+            long limit = file != null ? file.end() : nextNameAfter(va);
+            long end = va + AddressSpace.PAGE;
+            while (end < limit && mem.isMapped(end) && mem.protOf(end) == prot) {
+                end += AddressSpace.PAGE;
+            }
+            String name = file != null ? file.name()
+                    : va >= brkStart && end <= Math.max(brk, brkStart) && brk > brkStart ? "[heap]"
+                    : va >= stackLow && stackLow > 0 ? "[stack]" : null;
+            out.add(new ProcFs.Region(va, end, prot, file != null ? file.offset() + (va - file.start()) : 0,
+                    file != null ? file.dev() : 0, file != null ? file.ino() : 0, name));
+            va = mem.lowestMappedFrom(end, top);
+        }
+        return out;
+    }
+
+    private long nextNameAfter(long va) {
+        Long k = mappingNames.higherKey(va);
+        long limit = k == null ? Long.MAX_VALUE : k;
+        if (va < brkStart && brkStart < limit) {
+            limit = brkStart;
+        }
+        if (va < brk && brk < limit && va >= brkStart) {
+            limit = brk;
+        }
+        if (va < stackLow && stackLow < limit) {
+            limit = stackLow;
+        }
+        return limit;
+    }
+
+    /** The program's path in the sandbox. */
+    public String execPath() {
+        return execPath;
+    }
+
+    public int umask() {
+        return umask;
+    }
+
+    /** Signal sets as bit masks (bit sig-1): pending, blocked, ignored, caught. */
+    public long[] signalSets() {
+        long ignored = 0, caught = 0;
+        for (var e : sigactions.entrySet()) {
+            long bit = 1L << (e.getKey() - 1);
+            if (e.getValue()[0] == 1) {
+                ignored |= bit;
+            } else if (e.getValue()[0] != 0) {
+                caught |= bit;
+            }
+        }
+        return new long[] {pendingSignals, sigmask, ignored, caught};
     }
 
     /** The working directory (a sandbox path). */
@@ -186,6 +306,7 @@ public final class VirtualProcess {
 
     /** After an unmap: pulls the cursor back up over space freed right above it. */
     void released(long start, long len) {
+        forgetNames(start, len);
         if (start == mmapCursor) {
             long next = mem.lowestMappedFrom(start + len, mem.mmapTop());
             mmapCursor = next < 0 ? mem.mmapTop() : next;

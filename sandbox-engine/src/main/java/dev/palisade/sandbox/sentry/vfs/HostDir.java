@@ -22,6 +22,7 @@ public final class HostDir extends OpenFile {
         this.fs = fs;
         this.path = path;
         this.host = host;
+        this.openedPath = path;
     }
 
     @Override
@@ -108,7 +109,7 @@ public final class HostDir extends OpenFile {
         return out;
     }
 
-    /** Puts back entries that did not fit the caller's buffer. */
+    @Override
     public void unread(int n) {
         pos -= n;
     }

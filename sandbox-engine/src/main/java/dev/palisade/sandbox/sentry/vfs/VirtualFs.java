@@ -38,8 +38,20 @@ public final class VirtualFs {
         }
     }
 
-    /** A resolved path: the sandbox path (symlinks followed), its mount and the host path. */
-    public record Resolved(String path, Mount mount, Path host, boolean synthetic) {
+    /**
+     * A resolved path: the sandbox path (symlinks followed), its mount and the host path;
+     * {@code proc}: the {@code /proc} entry it names (null for other paths, and for a name under
+     * {@code /proc} that does not exist, as the last component of a path to create).
+     */
+    public record Resolved(String path, Mount mount, Path host, boolean synthetic, ProcFs.Node proc) {
+        public Resolved(String path, Mount mount, Path host, boolean synthetic) {
+            this(path, mount, host, synthetic, null);
+        }
+
+        /** Whether it is under the synthetic {@code /proc}. */
+        public boolean inProc() {
+            return synthetic && ProcFs.isProcPath(path);
+        }
     }
 
     /** Top-level directories of the host that a host-userland root shows. */
@@ -55,6 +67,8 @@ public final class VirtualFs {
 
     private final List<Mount> mounts;
     private final boolean hostRoot;
+    /** The synthetic /proc, when the platform serves one (KVM); null: no /proc. */
+    private volatile ProcFs proc;
 
     /**
      * @param root      image directory, or null for the host's userland (filtered)
@@ -79,6 +93,15 @@ public final class VirtualFs {
         m.addAll(binds);
         m.sort(Comparator.comparingInt((Mount x) -> x.at().length()).reversed());
         this.mounts = List.copyOf(m);
+    }
+
+    /** Serves {@code proc} at {@code /proc} (the platform's view of the sandbox's processes). */
+    public void mountProc(ProcFs proc) {
+        this.proc = proc;
+    }
+
+    public ProcFs proc() {
+        return proc;
     }
 
     public List<Mount> mounts() {
@@ -112,6 +135,9 @@ public final class VirtualFs {
     boolean hidden(String p) {
         if (p.equals("/dev") || p.startsWith("/dev/")) {
             return false;   // synthetic
+        }
+        if (proc != null && ProcFs.isProcPath(p)) {
+            return false;
         }
         Mount m = mountOf(p);
         if (!m.at().equals("/") || !hostRoot) {
@@ -154,6 +180,9 @@ public final class VirtualFs {
         }
         if (dir.equals("/")) {
             out.add("dev");
+            if (proc != null) {
+                out.add("proc");
+            }
         }
         return out;
     }
@@ -164,6 +193,16 @@ public final class VirtualFs {
      * @param followLast follow a symlink in the last component (false for lstat, readlink, unlink…)
      */
     public Resolved resolve(String cwd, String path, boolean followLast) throws FsError {
+        return resolve(0, cwd, path, followLast);
+    }
+
+    /**
+     * As {@link #resolve(String, String, boolean)} for the sandbox process {@code caller}, whom
+     * {@code /proc/self} names (0: nobody, so {@code /proc/self} does not exist).
+     */
+    public Resolved resolve(int caller, String cwd, String path, boolean followLast) throws FsError {
+        ProcFs procFs = proc;
+        ProcFs.Node procNode = null;
         if (path.isEmpty()) {
             throw new FsError(Errno.ENOENT);
         }
@@ -204,6 +243,44 @@ public final class VirtualFs {
                 throw new FsError(Errno.ENOENT);
             }
             boolean last = todo.stream().allMatch(x -> x.isEmpty() || x.equals("."));
+            procNode = null;
+            if (procFs != null && ProcFs.isProcPath(sp)) {
+                ProcFs.Node n = procFs.lookup(caller, sp);
+                if (n == null) {
+                    if (last) {
+                        break;   // a name to create: the caller refuses it
+                    }
+                    throw new FsError(Errno.ENOENT);
+                }
+                if (n.kind() == ProcFs.Kind.LINK && (!last || followLast || trailingSlash || !todo.isEmpty())) {
+                    if (++links > MAX_SYMLINKS) {
+                        throw new FsError(Errno.ELOOP);
+                    }
+                    if (n.object() != null) {
+                        // a descriptor's pipe or socket: no path to walk on, the open file itself
+                        if (!last || trailingSlash || !todo.isEmpty()) {
+                            throw new FsError(Errno.ENOTDIR);
+                        }
+                        procNode = n.followed();
+                        continue;
+                    }
+                    // the target is a sandbox path (or a pid under /proc) and is walked inside the sandbox like any link
+                    done.remove(done.size() - 1);
+                    if (n.link().startsWith("/")) {
+                        done.clear();
+                    }
+                    String[] parts = n.link().split("/");
+                    for (int i = parts.length - 1; i >= 0; i--) {
+                        todo.addFirst(parts[i]);
+                    }
+                    continue;
+                }
+                if (!last && n.kind() != ProcFs.Kind.DIR) {
+                    throw new FsError(Errno.ENOTDIR);
+                }
+                procNode = n;
+                continue;
+            }
             if (sp.startsWith("/dev")) {
                 if (sp.equals("/dev") || (DEVICES.contains(sp) && last)) {
                     continue;
@@ -221,7 +298,7 @@ public final class VirtualFs {
                 }
                 throw new FsError(Errno.ENOENT);
             }
-            if (a.isSymbolicLink() && (!last || followLast || trailingSlash)) {
+            if (a.isSymbolicLink() && (!last || followLast || trailingSlash || !todo.isEmpty())) {   // "link/." names the target
                 if (++links > MAX_SYMLINKS) {
                     throw new FsError(Errno.ELOOP);
                 }
@@ -246,6 +323,12 @@ public final class VirtualFs {
             }
         }
         String sp = join(done);
+        if (procFs != null && ProcFs.isProcPath(sp)) {
+            if (procNode == null || !procNode.path().equals(sp)) {   // a ".." after the last /proc entry walked
+                procNode = procFs.lookup(caller, sp);
+            }
+            return new Resolved(sp, mountOf("/"), null, true, procNode);
+        }
         if (sp.equals("/dev") || DEVICES.contains(sp)) {
             return new Resolved(sp, mountOf("/"), null, true);
         }
@@ -266,6 +349,9 @@ public final class VirtualFs {
 
     /** Throws EROFS unless the resolved path may be changed. */
     public static void checkWritable(Resolved r) throws FsError {
+        if (r.inProc()) {
+            throw new FsError(Errno.EACCES);   // procfs' directories are r-x for the sandbox's uid
+        }
         if (r.synthetic() || r.mount().readOnly()) {
             throw new FsError(Errno.EROFS);
         }
