@@ -171,12 +171,12 @@ final class SysFile {
 
     /**
      * Opens an entry of the synthetic /proc: read-only, as a process of an ordinary uid finds
-     * procfs (EACCES for writing or creating, as the modes say).
+     * procfs (EACCES for writing, as the modes say; a name to create was already ENOENT).
      */
     private static long openProc(SyscallContext c, VirtualFs.Resolved r, int fl, int acc, boolean cloexec) throws FsError {
         ProcFs.Node n = r.proc();
         if (n == null) {
-            return ((fl & O_CREAT) != 0 ? Errno.EACCES : Errno.ENOENT).negated();
+            return Errno.ENOENT.negated();
         }
         if ((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0) {
             return Errno.EEXIST.negated();
@@ -489,9 +489,6 @@ final class SysFile {
 
     private static long mkdirat(SyscallContext c, long dirfd, long pathVa) throws FsError {
         VirtualFs.Resolved r = SysArgs.resolve(c, dirfd, pathVa, false);
-        if (r.inProc() && r.proc() == null) {
-            return Errno.EACCES.negated();
-        }
         if (r.synthetic()) {
             return Errno.EEXIST.negated();
         }
@@ -566,6 +563,9 @@ final class SysFile {
 
     private static long unlinkat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
         VirtualFs.Resolved r = SysArgs.resolve(c, dirfd, pathVa, false);
+        if (r.inProc()) {
+            return Errno.EPERM.negated();   // procfs' directories have no unlink
+        }
         if (r.synthetic()) {
             return Errno.EACCES.negated();
         }

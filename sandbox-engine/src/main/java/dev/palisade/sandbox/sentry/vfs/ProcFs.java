@@ -532,14 +532,17 @@ public final class ProcFs {
         }
 
         @Override
-        public long read(ByteBuffer[] dst) {
+        public long read(ByteBuffer[] dst) throws FsError {
             long n = pread(dst, position);
             position += n;
             return n;
         }
 
         @Override
-        public long pread(ByteBuffer[] dst, long offset) {
+        public long pread(ByteBuffer[] dst, long offset) throws FsError {
+            if (offset < 0) {
+                throw new FsError(Errno.EINVAL);
+            }
             long n = 0;
             long at = offset;
             for (ByteBuffer b : dst) {

@@ -40,8 +40,8 @@ public final class VirtualFs {
 
     /**
      * A resolved path: the sandbox path (symlinks followed), its mount and the host path;
-     * {@code proc}: the {@code /proc} entry it names (null for other paths, and for a name under
-     * {@code /proc} that does not exist, as the last component of a path to create).
+     * {@code proc}: the {@code /proc} entry it names (null for other paths, and when the entry
+     * went away during the walk: a process that ended).
      */
     public record Resolved(String path, Mount mount, Path host, boolean synthetic, ProcFs.Node proc) {
         public Resolved(String path, Mount mount, Path host, boolean synthetic) {
@@ -234,7 +234,8 @@ public final class VirtualFs {
                 }
                 continue;
             }
-            if (c.length() > 255) {
+            boolean underProc = procFs != null && (done.isEmpty() ? c.equals("proc") : done.get(0).equals("proc"));
+            if (c.length() > 255 && !underProc) {   // procfs has no name length: a long name is just not there
                 throw new FsError(Errno.ENAMETOOLONG);
             }
             done.add(c);
@@ -247,10 +248,7 @@ public final class VirtualFs {
             if (procFs != null && ProcFs.isProcPath(sp)) {
                 ProcFs.Node n = procFs.lookup(caller, sp);
                 if (n == null) {
-                    if (last) {
-                        break;   // a name to create: the caller refuses it
-                    }
-                    throw new FsError(Errno.ENOENT);
+                    throw new FsError(Errno.ENOENT);   // as procfs: no name can be created, so even the last is ENOENT
                 }
                 if (n.kind() == ProcFs.Kind.LINK && (!last || followLast || trailingSlash || !todo.isEmpty())) {
                     if (++links > MAX_SYMLINKS) {

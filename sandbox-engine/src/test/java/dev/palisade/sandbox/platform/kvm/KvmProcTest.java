@@ -97,6 +97,26 @@ class KvmProcTest {
     }
 
     @Test
+    void writes_and_creates_under_proc_fail_as_on_ptrace() throws Exception {
+        assumeTrue(have("python3"), "python3 is not installed");
+        onBoth(LIMITS, "python3 -c '\n"
+                + "import errno, os\n"
+                + "def e(f):\n"
+                + "    try:\n"
+                + "        f(); return \"ok\"\n"
+                + "    except OSError as x:\n"
+                + "        return errno.errorcode[x.errno]\n"
+                + "print(e(lambda: os.open(\"/proc/self/status\", os.O_WRONLY)), e(lambda: os.open(\"/proc/meminfo\", os.O_RDWR)),\n"
+                + "      e(lambda: os.open(\"/proc/x\", os.O_CREAT | os.O_WRONLY)), e(lambda: os.open(\"/proc/self/status\", os.O_RDONLY | os.O_TRUNC)),\n"
+                + "      e(lambda: os.mkdir(\"/proc/x\")), e(lambda: os.unlink(\"/proc/self/exe\")), e(lambda: os.symlink(\"/\", \"/proc/self/fd/9\")),\n"
+                + "      e(lambda: os.rename(\"/proc/self/comm\", \"/proc/self/x\")), e(lambda: os.open(\"/proc/self\", os.O_WRONLY)),\n"
+                + "      e(lambda: os.stat(\"/proc/self/fd/\" + \"1\" * 300)), e(lambda: os.stat(\"/proc/\" + \"9\" * 200)))\n"
+                + "print(os.access(\"/proc/meminfo\", os.W_OK), os.access(\"/proc/meminfo\", os.R_OK), os.access(\"/proc/self/exe\", os.X_OK),\n"
+                + "      os.access(\"/proc/self/status\", os.W_OK), e(lambda: os.access(\"/proc/nothing\", os.F_OK)))\n"
+                + "'");
+    }
+
+    @Test
     void links_are_links_to_lstat_as_natively(@TempDir Path dir) throws Exception {
         String script = "stat -c %F /proc/self /proc/self/exe /proc/self/cwd /proc/self/fd/0 /proc/thread-self; readlink /proc/self/root";
         Native n = runNative(dir, List.of("/bin/sh", "-c", script));
@@ -140,22 +160,22 @@ class KvmProcTest {
                 + "        f(); return \"ok\"\n"
                 + "    except OSError as x:\n"
                 + "        return errno.errorcode[x.errno]\n"
-                + "print(e(lambda: os.open(\"/proc/self/mem\", os.O_RDWR)), e(lambda: os.open(\"/proc/self/status\", os.O_WRONLY)),\n"
-                + "      e(lambda: os.open(\"/proc/meminfo\", os.O_RDWR)), e(lambda: os.open(\"/proc/x\", os.O_CREAT | os.O_WRONLY)),\n"
-                + "      e(lambda: os.open(\"/proc/self/status\", os.O_RDONLY | os.O_TRUNC)), e(lambda: os.mkdir(\"/proc/x\")),\n"
-                + "      e(lambda: os.unlink(\"/proc/self/exe\")), e(lambda: os.symlink(\"/\", \"/proc/self/fd/9\")),\n"
-                + "      e(lambda: os.rename(\"/proc/self/comm\", \"/proc/self/x\")), e(lambda: os.open(\"/proc/self\", os.O_WRONLY)))\n"
-                + "print(os.access(\"/proc/meminfo\", os.W_OK), os.access(\"/proc/meminfo\", os.R_OK), os.access(\"/proc/self/exe\", os.X_OK))\n"
+                + "print(e(lambda: os.open(\"/proc/self/mem\", os.O_RDWR)))\n"
                 + "d = os.open(\"/proc/self/fd\", os.O_RDONLY)\n"
                 + "print(sorted(os.listdir(os.open(\"../../../..\", os.O_RDONLY, dir_fd=d))) == sorted(os.listdir(\"/\")))\n"
                 + "print(e(lambda: os.readlink(\"/proc/self/fd/0/..\")), e(lambda: os.open(\"/proc/self/fd/1/x\", os.O_RDONLY)))\n"
+                + "os.symlink(\"/proc/self/cwd/loop\", \"loop\")\n"
+                + "print(e(lambda: os.open(\"loop\", os.O_RDONLY)), e(lambda: os.stat(\"/proc/\" + \"9\" * 200)),\n"
+                + "      e(lambda: os.stat(\"/proc/self/fd/\" + \"1\" * 300)), e(lambda: os.stat(\"/proc/-1\")), os.readlink(\"/proc/self/exe\")[:1])\n"
+                + "f = os.open(\"/proc/self/status\", os.O_RDONLY)\n"
+                + "print(e(lambda: os.lseek(f, -1, 0)), os.lseek(f, 2 ** 62, 0), os.read(f, 10), os.pread(f, 10, 2 ** 62), e(lambda: os.write(f, b\"x\")))\n"
                 + "'; "
                 + "sh -c 'cat /proc/1/environ' 2>/dev/null || echo no-parent-environ; "
                 + "cat /proc/self/environ | tr '\\0' '\\n' | grep -c ^PATH=");
         assertThat(r.stdout()).isEqualTo("root-link-is-sandbox-root\nroot-dotdot-stays\nfd-dotdot-stays\ncwd-dotdot-stays\nchdir-stays\n"
                 + "symlink-stays\nno-shadow\nno-shadow-via-root\nno-host-root\n"
-                + "ENOENT EACCES EACCES EACCES EACCES EACCES EACCES EACCES EACCES EISDIR\n"
-                + "False True True\nTrue\nENOTDIR ENOTDIR\nno-parent-environ\n1\n");
+                + "ENOENT\nTrue\nENOTDIR ENOTDIR\nELOOP ENOENT ENOENT ENOENT /\n"
+                + "EINVAL 4611686018427387904 b'' b'' EBADF\nno-parent-environ\n1\n");
     }
 
     /** The most processes a KVM sandbox holds, so a larger pid cannot be one of its own. */
