@@ -21,7 +21,7 @@ final class SysInfo {
     private static final String RELEASE = hostRelease();
     /** What sysinfo reports as total memory when the sandbox has no memory limit. */
     private static final long UNLIMITED_MEMORY = 4L << 30;
-    private static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
+    private static final int RLIM_NLIMITS = VirtualProcess.RLIM_NLIMITS;
     private static final int GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
     /** The most one getrandom call fills; Linux, too, may return less than asked. */
     private static final int MAX_RANDOM = 1 << 16;
@@ -74,15 +74,7 @@ final class SysInfo {
         if (res < 0 || res >= RLIM_NLIMITS) {
             throw new FsError(Errno.EINVAL);
         }
-        Limits limits = c.limits();
-        long inf = -1;
-        return switch (res) {
-            case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
-            case RLIMIT_STACK -> new long[] {c.process().mem.stackSize(), c.process().mem.stackSize()};
-            case RLIMIT_NOFILE -> new long[] {VirtualProcess.MAX_FDS, VirtualProcess.MAX_FDS};
-            case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
-            default -> new long[] {inf, inf};
-        };
+        return c.process().rlimit(c.limits(), res);
     }
 
     /** Getrlimit implements Linux syscall getrlimit(2). */

@@ -1,6 +1,8 @@
 package dev.palisade.sandbox.sentry;
 
+import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
@@ -22,6 +24,7 @@ public final class VirtualProcess {
     public static final int PID = 1;
     public static final int UID = 1000;
     public static final int GID = 1000;
+    public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
 
     public final AddressSpace mem;
     public final VirtualFs fs;
@@ -41,6 +44,8 @@ public final class VirtualProcess {
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
+    /** The task's name (comm): the file name execve was given, at most 15 bytes; prctl(PR_SET_NAME) changes it. */
+    private String comm;
     /** What /proc/<pid>/maps names: start of a file mapping → its end, file offset, device, inode and sandbox path. */
     private final TreeMap<Long, ProcFs.Region> mappingNames = new TreeMap<>();
     /** The file size limit files opened for writing enforce. */
@@ -53,6 +58,7 @@ public final class VirtualProcess {
         this.execPath = execPath;
         this.sizeLimit = sizeLimit;
         this.mmapCursor = mem.mmapTop();
+        nameAfter(execPath);
     }
 
     HostFile.SizeLimit sizeLimit() {
@@ -120,6 +126,7 @@ public final class VirtualProcess {
         c.sigmask = sigmask;
         c.nextSocketIno = nextSocketIno;
         c.mappingNames.putAll(mappingNames);
+        c.comm = comm;
         return c;
     }
 
@@ -130,7 +137,7 @@ public final class VirtualProcess {
      * gives up its descriptors.
      */
     public VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
-        VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);
+        VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);   // named after it until the platform says which name execve was given
         for (int i = 0; i < MAX_FDS; i++) {
             OpenFile f = fds[i];
             fds[i] = null;
@@ -176,7 +183,18 @@ public final class VirtualProcess {
     /** Records that [va, va+len) maps a program file (an ELF image's segments) named {@code path}. */
     public void mappedImage(long va, long len, String path) {
         forgetNames(va, len);
-        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, path));
+        long dev = 0, ino = 0;
+        try {
+            var r = fs.resolve("/", path, true);
+            if (!r.synthetic()) {
+                FileStat st = FileStat.ofHost(r.host());
+                dev = st.dev();
+                ino = st.ino();
+            }
+        } catch (FsError | java.io.IOException e) {
+            // named without a device and inode
+        }
+        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, dev, ino, path));
     }
 
     /** Forgets the names of whatever [va, va+len) mapped (an unmap, or a mapping over it). */
@@ -220,7 +238,7 @@ public final class VirtualProcess {
                 end += AddressSpace.PAGE;
             }
             String name = file != null ? file.name()
-                    : va >= brkStart && end <= Math.max(brk, brkStart) && brk > brkStart ? "[heap]"
+                    : va >= heapStart() && end <= heapEnd() ? "[heap]"
                     : va >= stackLow && stackLow > 0 ? "[stack]" : null;
             out.add(new ProcFs.Region(va, end, prot, file != null ? file.offset() + (va - file.start()) : 0,
                     file != null ? file.dev() : 0, file != null ? file.ino() : 0, name));
@@ -229,14 +247,24 @@ public final class VirtualProcess {
         return out;
     }
 
+    /** The heap's pages: from the page after the program's image (brk may end mid-page) to brk's page. */
+    private long heapStart() {
+        return (brkStart + AddressSpace.PAGE - 1) & -AddressSpace.PAGE;
+    }
+
+    private long heapEnd() {
+        return (brk + AddressSpace.PAGE - 1) & -AddressSpace.PAGE;
+    }
+
+    /** Where the run of pages from {@code va} must end at the latest: the next name's start, the heap's ends, the stack. */
     private long nextNameAfter(long va) {
         Long k = mappingNames.higherKey(va);
         long limit = k == null ? Long.MAX_VALUE : k;
-        if (va < brkStart && brkStart < limit) {
-            limit = brkStart;
+        if (va < heapStart() && heapStart() < limit) {
+            limit = heapStart();
         }
-        if (va < brk && brk < limit && va >= brkStart) {
-            limit = brk;
+        if (va >= heapStart() && va < heapEnd() && heapEnd() < limit) {
+            limit = heapEnd();
         }
         if (va < stackLow && stackLow < limit) {
             limit = stackLow;
@@ -247,6 +275,37 @@ public final class VirtualProcess {
     /** The program's path in the sandbox. */
     public String execPath() {
         return execPath;
+    }
+
+    /** The task's name, as /proc/&lt;pid&gt;/comm, status and prctl(PR_GET_NAME) give it. */
+    public String comm() {
+        return comm;
+    }
+
+    /** Names the task after the last component of {@code path} (execve's file name). */
+    public void nameAfter(String path) {
+        setComm(path.substring(path.lastIndexOf('/') + 1));
+    }
+
+    /** Names the task {@code name}, cut to 15 bytes as Linux's TASK_COMM_LEN does. */
+    void setComm(String name) {
+        byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        comm = new String(b, 0, Math.min(b.length, 15), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The soft and hard limit of resource {@code res} (0 ≤ res &lt; 16), as the sandbox enforces
+     * them (-1: none): what getrlimit and /proc/&lt;pid&gt;/limits say.
+     */
+    public long[] rlimit(Limits limits, int res) {
+        long inf = -1;
+        return switch (res) {
+            case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
+            case RLIMIT_STACK -> new long[] {mem.stackSize(), mem.stackSize()};
+            case RLIMIT_NOFILE -> new long[] {MAX_FDS, MAX_FDS};
+            case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
+            default -> new long[] {inf, inf};
+        };
     }
 
     public int umask() {

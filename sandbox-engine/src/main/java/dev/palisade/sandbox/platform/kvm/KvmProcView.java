@@ -144,6 +144,16 @@ final class KvmProcView implements ProcFs.Source {
         }
 
         @Override
+        public String comm() {
+            return t.proc.comm();
+        }
+
+        @Override
+        public long[] rlimit(int res) {
+            return t.proc.rlimit(t.launch.spec().limits(), res);
+        }
+
+        @Override
         public int umask() {
             return t.proc.umask();
         }

@@ -149,6 +149,7 @@ final class KvmTask implements SyscallContext {
             sandbox.attach(kicker, machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
+            proc.nameAfter(launch.spec().command().get(0));
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);
             }
@@ -450,6 +451,7 @@ final class KvmTask implements SyscallContext {
         readAhead = null;
         patcher = null;
         proc = proc.execInto(fresh.memory, r.path());
+        proc.nameAfter(path);
         launch = next;
         old.close();
         long[] entry = KvmStartup.load(next, fresh.memory, proc, null);

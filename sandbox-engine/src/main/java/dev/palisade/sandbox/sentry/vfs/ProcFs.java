@@ -99,6 +99,12 @@ public final class ProcFs {
 
         int threads();
 
+        /** The task's name (comm). */
+        String comm();
+
+        /** Soft and hard limit of resource {@code res} (0..15), -1 for none, as getrlimit says. */
+        long[] rlimit(int res);
+
         int umask();
 
         /** Signal sets as bit masks (bit sig-1): pending, blocked, ignored, caught. */
@@ -236,7 +242,7 @@ public final class ProcFs {
             case "stat" -> file(path, 0444, UID, () -> bytes(stat(p, caller)));
             case "status" -> file(path, 0444, UID, () -> bytes(status(p, caller)));
             case "maps" -> file(path, 0444, UID, () -> bytes(maps(p)));
-            case "limits" -> file(path, 0444, UID, () -> bytes(limits()));
+            case "limits" -> file(path, 0444, UID, () -> bytes(limits(p)));
             case "mounts" -> file(path, 0444, UID, () -> bytes(mounts()));
             case "mountinfo" -> file(path, 0444, UID, () -> bytes(mountinfo()));
             default -> null;
@@ -365,11 +371,8 @@ public final class ProcFs {
         return bytes(b.toString());
     }
 
-    /** The name Linux keeps for the task: the program file's name, at most 15 bytes. */
     private static String comm(Process p) {
-        String exe = p.exe();
-        String base = exe.substring(exe.lastIndexOf('/') + 1);
-        return base.length() > 15 ? base.substring(0, 15) : base;
+        return p.comm();
     }
 
     private static long vmSize(List<Region> maps) {
@@ -458,29 +461,21 @@ public final class ProcFs {
         return b.toString();
     }
 
-    private String limits() {
-        Limits l = source.limits();
+    /** Linux's rows of /proc/&lt;pid&gt;/limits, in resource order (RLIMIT_CPU = 0 …). */
+    private static final String[][] LIMIT_ROWS = {{"Max cpu time", "seconds"}, {"Max file size", "bytes"},
+            {"Max data size", "bytes"}, {"Max stack size", "bytes"}, {"Max core file size", "bytes"},
+            {"Max resident set", "bytes"}, {"Max processes", "processes"}, {"Max open files", "files"},
+            {"Max locked memory", "bytes"}, {"Max address space", "bytes"}, {"Max file locks", "locks"},
+            {"Max pending signals", "signals"}, {"Max msgqueue size", "bytes"}, {"Max nice priority", ""},
+            {"Max realtime priority", ""}, {"Max realtime timeout", "us"}};
+
+    private static String limits(Process p) {
         StringBuilder b = new StringBuilder(String.format("%-25s %-20s %-20s %-10s%n", "Limit", "Soft Limit", "Hard Limit", "Units"));
-        Object[][] rows = {
-                {"Max cpu time", l.cpuMillis() > 0 ? (l.cpuMillis() + 999) / 1000 : null, "seconds"},
-                {"Max file size", l.fileSizeBytes() > 0 ? l.fileSizeBytes() : null, "bytes"},
-                {"Max data size", null, "bytes"},
-                {"Max stack size", 8L << 20, "bytes"},
-                {"Max core file size", 0L, "bytes"},
-                {"Max resident set", null, "bytes"},
-                {"Max processes", l.maxProcesses() > 0 ? (long) l.maxProcesses() : null, "processes"},
-                {"Max open files", 1024L, "files"},
-                {"Max locked memory", 8L << 20, "bytes"},
-                {"Max address space", null, "bytes"},
-                {"Max file locks", null, "locks"},
-                {"Max pending signals", null, "signals"},
-                {"Max msgqueue size", 819200L, "bytes"},
-                {"Max nice priority", 0L, ""},
-                {"Max realtime priority", 0L, ""},
-                {"Max realtime timeout", null, "us"}};
-        for (Object[] r : rows) {
-            String v = r[1] == null ? "unlimited" : r[1].toString();
-            b.append(String.format("%-25s %-20s %-20s %-10s%n", r[0], v, v, r[2]));
+        for (int res = 0; res < LIMIT_ROWS.length; res++) {
+            long[] l = p.rlimit(res);
+            String unit = LIMIT_ROWS[res][1];
+            b.append(String.format("%-25s %-20s %-20s " + (unit.isEmpty() ? "" : "%-10s") + "%n", LIMIT_ROWS[res][0],
+                    l[0] < 0 ? "unlimited" : l[0], l[1] < 0 ? "unlimited" : l[1], unit));
         }
         return b.toString();
     }
