@@ -494,16 +494,16 @@ public final class ProcFs {
 
     private String mountinfo() {
         StringBuilder b = new StringBuilder();
-        int id = 20;
+        int id = 30;   // mount ids, and the anonymous device numbers of the mounts (apart from procfs' DEV)
         for (VirtualFs.Mount m : mountsInOrder()) {
-            b.append(id).append(' ').append(m.at().equals("/") ? 1 : 20).append(" 0:").append(id).append(" / ").append(m.at())
+            b.append(id).append(' ').append(m.at().equals("/") ? 1 : 30).append(" 0:").append(id).append(" / ").append(m.at())
                     .append(' ').append(m.readOnly() ? "ro" : "rw").append(",nosuid,nodev - ")
                     .append(m.at().equals("/") ? "ext4 /dev/root" : "tmpfs none").append(' ').append(m.readOnly() ? "ro" : "rw")
                     .append('\n');
             id++;
         }
-        b.append(id).append(" 20 0:").append(DEV).append(" / /proc ro,nosuid,nodev,noexec - proc proc ro\n");
-        b.append(id + 1).append(" 20 0:").append(id + 1).append(" / /dev ro,nosuid - devtmpfs devtmpfs ro\n");
+        b.append(id).append(" 30 0:").append(DEV).append(" / /proc ro,nosuid,nodev,noexec - proc proc ro\n");
+        b.append(id + 1).append(" 30 0:").append(id + 1).append(" / /dev ro,nosuid - devtmpfs devtmpfs ro\n");
         return b.toString();
     }
 

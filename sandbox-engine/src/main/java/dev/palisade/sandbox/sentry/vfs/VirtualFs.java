@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -48,9 +49,9 @@ public final class VirtualFs {
             this(path, mount, host, synthetic, null);
         }
 
-        /** Whether it is under the synthetic {@code /proc}. */
+        /** Whether it is under the synthetic {@code /proc}, or one of the {@code /dev} links into it. */
         public boolean inProc() {
-            return synthetic && ProcFs.isProcPath(path);
+            return synthetic && (proc != null || ProcFs.isProcPath(path));
         }
     }
 
@@ -62,6 +63,10 @@ public final class VirtualFs {
 
     /** Synthetic device files. */
     public static final Set<String> DEVICES = Set.of("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full");
+
+    /** Links of /dev into /proc, as a Linux /dev has them (there only when /proc is served). */
+    public static final Map<String, String> DEV_LINKS = Map.of("/dev/fd", "/proc/self/fd", "/dev/stdin", "/proc/self/fd/0",
+            "/dev/stdout", "/proc/self/fd/1", "/dev/stderr", "/proc/self/fd/2");
 
     private static final int MAX_SYMLINKS = 40;
 
@@ -279,6 +284,22 @@ public final class VirtualFs {
                 procNode = n;
                 continue;
             }
+            String devLink = procFs != null ? DEV_LINKS.get(sp) : null;
+            if (devLink != null) {
+                if (!last || followLast || trailingSlash || !todo.isEmpty()) {
+                    if (++links > MAX_SYMLINKS) {
+                        throw new FsError(Errno.ELOOP);
+                    }
+                    done.clear();
+                    String[] parts = devLink.split("/");
+                    for (int i = parts.length - 1; i >= 0; i--) {
+                        todo.addFirst(parts[i]);
+                    }
+                    continue;
+                }
+                procNode = new ProcFs.Node(ProcFs.Kind.LINK, sp, 0777, 0, null, devLink, null);
+                continue;
+            }
             if (sp.startsWith("/dev")) {
                 if (sp.equals("/dev") || (DEVICES.contains(sp) && last)) {
                     continue;
@@ -325,6 +346,9 @@ public final class VirtualFs {
             if (procNode == null || !procNode.path().equals(sp)) {   // a ".." after the last /proc entry walked
                 procNode = procFs.lookup(caller, sp);
             }
+            return new Resolved(sp, mountOf("/"), null, true, procNode);
+        }
+        if (procNode != null && DEV_LINKS.containsKey(sp)) {
             return new Resolved(sp, mountOf("/"), null, true, procNode);
         }
         if (sp.equals("/dev") || DEVICES.contains(sp)) {

@@ -131,6 +131,15 @@ class KvmProcTest {
     }
 
     @Test
+    void dev_fd_and_the_stdio_links_lead_into_proc_as_natively(@TempDir Path dir) throws Exception {
+        String script = "(echo to-stderr > /dev/stderr) 2>&1; echo in | cat /dev/stdin; readlink /dev/stdout /dev/fd; "
+                + "exec 7</dev/null; readlink /dev/fd/7; ls /dev/fd/ | grep -x 7";
+        Native n = runNative(dir, List.of("/bin/sh", "-c", script));
+        Run r = onKvm(script);
+        assertThat(r.stdout()).isEqualTo(n.stdout()).isEqualTo("to-stderr\nin\n/proc/self/fd/1\n/proc/self/fd\n/dev/null\n7\n");
+    }
+
+    @Test
     void proc_lists_only_the_sandboxs_processes() throws Exception {
         long host = ProcessHandle.current().pid();
         assumeTrue(host > VirtualProcessLimit.MAX, "the engine's own pid could be a sandbox pid");
@@ -153,6 +162,7 @@ class KvmProcTest {
                 + "ls /proc/1/root/ | cmp -s - root && echo root-link-is-sandbox-root; "
                 + "ls /proc/self/root/../../.. | cmp -s - root && echo root-dotdot-stays; "
                 + "ls /proc/self/fd/../../../../.. | cmp -s - root && echo fd-dotdot-stays; "
+                + "ls /dev/fd/../../../.. | cmp -s - root && echo dev-fd-dotdot-stays; "
                 + "ls /proc/self/cwd/../../../.. | cmp -s - root && echo cwd-dotdot-stays; "
                 + "cd /proc/self/cwd/../../../.. && ls | cmp -s - /workspace/root && echo chdir-stays; cd /workspace; "
                 + "ln -s /proc/self/root/.. esc && ls esc/ | cmp -s - root && echo symlink-stays; "
@@ -178,7 +188,7 @@ class KvmProcTest {
                 + "'; "
                 + "sh -c 'cat /proc/1/environ' 2>/dev/null || echo no-parent-environ; "
                 + "cat /proc/self/environ | tr '\\0' '\\n' | grep -c ^PATH=");
-        assertThat(r.stdout()).isEqualTo("root-link-is-sandbox-root\nroot-dotdot-stays\nfd-dotdot-stays\ncwd-dotdot-stays\nchdir-stays\n"
+        assertThat(r.stdout()).isEqualTo("root-link-is-sandbox-root\nroot-dotdot-stays\nfd-dotdot-stays\ndev-fd-dotdot-stays\ncwd-dotdot-stays\nchdir-stays\n"
                 + "symlink-stays\nno-shadow\nno-shadow-via-root\nno-host-root\n"
                 + "ENOENT\nTrue\nENOTDIR ENOTDIR\nELOOP ENOENT ENOENT ENOENT /\n"
                 + "EINVAL 4611686018427387904 b'' b'' EBADF\nno-parent-environ\n1\n");
