@@ -268,14 +268,7 @@ public final class VirtualFs {
                         continue;
                     }
                     // the target is a sandbox path (or a pid under /proc) and is walked inside the sandbox like any link
-                    done.remove(done.size() - 1);
-                    if (n.link().startsWith("/")) {
-                        done.clear();
-                    }
-                    String[] parts = n.link().split("/");
-                    for (int i = parts.length - 1; i >= 0; i--) {
-                        todo.addFirst(parts[i]);
-                    }
+                    follow(done, todo, n.link());
                     continue;
                 }
                 if (!last && n.kind() != ProcFs.Kind.DIR) {
@@ -290,11 +283,7 @@ public final class VirtualFs {
                     if (++links > MAX_SYMLINKS) {
                         throw new FsError(Errno.ELOOP);
                     }
-                    done.clear();
-                    String[] parts = devLink.split("/");
-                    for (int i = parts.length - 1; i >= 0; i--) {
-                        todo.addFirst(parts[i]);
-                    }
+                    follow(done, todo, devLink);
                     continue;
                 }
                 procNode = new ProcFs.Node(ProcFs.Kind.LINK, sp, 0777, 0, null, devLink, null);
@@ -327,14 +316,7 @@ public final class VirtualFs {
                 } catch (IOException e) {
                     throw new FsError(Errno.EIO);
                 }
-                done.remove(done.size() - 1);
-                if (target.startsWith("/")) {
-                    done.clear();
-                }
-                String[] parts = target.split("/");
-                for (int i = parts.length - 1; i >= 0; i--) {
-                    todo.addFirst(parts[i]);
-                }
+                follow(done, todo, target);
                 continue;
             }
             if (!last && !a.isDirectory()) {
@@ -356,6 +338,18 @@ public final class VirtualFs {
         }
         Mount m = mountOf(sp);
         return new Resolved(sp, m, hostOf(m, sp), false);
+    }
+
+    /** Replaces the link just walked ({@code done}'s last component) by its target: from the sandbox root when absolute. */
+    private static void follow(List<String> done, Deque<String> todo, String target) {
+        done.remove(done.size() - 1);
+        if (target.startsWith("/")) {
+            done.clear();
+        }
+        String[] parts = target.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            todo.addFirst(parts[i]);
+        }
     }
 
     private static String join(List<String> parts) {
