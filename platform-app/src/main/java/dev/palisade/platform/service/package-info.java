@@ -28,7 +28,9 @@
  * instance 0 last, which stops the rest of it): a redeploy rolls one instance at a time. The
  * registry routes every healthy instance, a request to the one with the fewest in flight; one the
  * ingress could not reach is out of rotation until its runner probes it healthy. A stop first
- * takes an instance out of rotation and ends it once its requests in flight are answered.
+ * takes an instance out of rotation and ends it once its requests in flight are answered. An
+ * instance whose node dies (its lease lapses) goes back to the queue, whatever its attempts, and
+ * a live node claims it again after the retry back-off: a replica is refilled, never lost.
  *
  * <p><b>Routing across nodes.</b> The route table
  * ({@link dev.palisade.platform.service.ServiceRegistry}) holds the services this node runs; with
