@@ -42,7 +42,8 @@
  * for a service it does not run looks up the nodes of the service's healthy instances with
  * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacements}; cached two
  * seconds, dropped when the node cannot be reached or answers 421 because the service left
- * it, upon which a bodiless request is looked up and sent again) and forwards the request there over a
+ * it or none of its instances there accepts a connection, upon which a bodiless request is looked
+ * up and sent again, to another node) and forwards the request there over a
  * kept-alive connection, streaming both ways, with the shared {@code palisade.node.internal-secret}
  * (required when roles are split). The node checks the secret in constant time (403 otherwise),
  * answers nothing else on that listener, and does the local hop into the sandbox. Forwarding
