@@ -110,6 +110,7 @@ final class VdsoClock {
         byte[] img = image();
         mem.map(GuestLayout.VDSO_VA, GuestLayout.VDSO_SIZE, GuestMemory.PROT_READ | GuestMemory.PROT_EXEC);
         mem.writeInitial(GuestLayout.VDSO_VA, img, 0, img.length);
+        mem.markSpecial(GuestLayout.VDSO_VA, GuestLayout.VDSO_SIZE);
         return GuestLayout.VDSO_VA;
     }
 
