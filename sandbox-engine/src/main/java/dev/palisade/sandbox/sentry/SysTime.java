@@ -44,12 +44,15 @@ final class SysTime {
         return 0;
     }
 
-    /** Gettimeofday implements Linux syscall gettimeofday(2). */
+    /** Gettimeofday implements Linux syscall gettimeofday(2); the timezone is UTC, as the vDSO says. */
     static long gettimeofday(SyscallContext c) {
         if (c.arg(0) != 0) {
             long n = realtimeNanos();
             c.memory().writeLong(c.arg(0), n / 1_000_000_000L);
             c.memory().writeLong(c.arg(0) + 8, (n / 1000) % 1_000_000);
+        }
+        if (c.arg(1) != 0) {
+            c.memory().writeLong(c.arg(1), 0);   // tz_minuteswest, tz_dsttime
         }
         return 0;
     }

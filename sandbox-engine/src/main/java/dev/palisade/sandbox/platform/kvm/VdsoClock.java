@@ -245,12 +245,21 @@ final class VdsoClock {
         }
     }
 
+    /**
+     * Re-anchors the page. The pairs are sampled first; only one TSC read and the stores happen
+     * while the count is odd, so readers wait a microsecond or two, not the whole sampling.
+     */
     private static synchronized void update() {
+        long[] s = sample();
+        long realOffset = realOffset();
+        if (mult != 0 && s[0] - t0 > 0 && s[1] - m0 > 1_000_000) {
+            nsPerTick = (double) (s[1] - m0) / (s[0] - t0);   // the rate over all the time since start-up
+        }
         HostMemory p = page();
         int seq = p.getInt(OFF_SEQ);
         p.putInt(OFF_SEQ, seq + 1);   // odd: readers wait; HostTsc's fence orders this store before the TSC read below
-        long[] s = sample();
-        long tsc = s[0], mono = s[1];
+        long tsc = HostTsc.read();
+        long mono = s[1] + Math.round((tsc - s[0]) * nsPerTick);   // the host's clock at tsc, from the sampled pair
         long base = mono;
         double aheadNs = 0;
         if (mult != 0) {
@@ -258,9 +267,6 @@ final class VdsoClock {
             if (was > mono) {
                 base = was;   // never back
                 aheadNs = was - mono;
-            }
-            if (tsc - t0 > 0 && mono - m0 > 1_000_000) {
-                nsPerTick = (double) (mono - m0) / (tsc - t0);   // the rate over all the time since start-up
             }
         }
         double slow = Math.min(MAX_SLEW, SLOW + aheadNs / (PERIOD_MS * 1e6));
@@ -270,7 +276,7 @@ final class VdsoClock {
         p.putLong(OFF_TSC_BASE, tscBase);
         p.putLong(OFF_MONO_BASE, monoBase);
         p.putLong(OFF_MULT, mult);
-        p.putLong(OFF_REAL_OFFSET, realOffset());
+        p.putLong(OFF_REAL_OFFSET, realOffset);
         p.putInt(OFF_MODE, 1);
         p.putInt(OFF_SEQ, seq + 2);
     }
