@@ -3,6 +3,8 @@ package dev.palisade.sandbox.platform.kvm;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.HostMemory;
+import dev.palisade.sandbox.nativeinterop.HostTsc;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,6 +90,37 @@ class KvmVdsoTest {
         assertThat(counts.getOrDefault("gettimeofday", 0L)).isZero();
         assertThat(counts.getOrDefault("time", 0L)).isZero();
         assertThat(counts.getOrDefault("clock_getres", 0L)).isZero();
+    }
+
+    /** The guest's formula on the page's values, read as the vDSO reads them, against the host's clocks. */
+    @Test
+    void the_page_agrees_with_the_hosts_clocks_within_a_millisecond() throws Exception {
+        assumeServedInGuest();
+        HostMemory p = VdsoClock.page();
+        long last = Long.MIN_VALUE, worstMono = 0, worstReal = 0;
+        for (int i = 0; i < 60; i++) {   // ~1.2 s: across 60 updates
+            long seq, guest, off;
+            long before, after, realNow;
+            do {
+                seq = p.getInt(VdsoClock.OFF_SEQ);
+                before = System.nanoTime();
+                long tsc = HostTsc.read();
+                after = System.nanoTime();
+                Instant now = Instant.now();
+                realNow = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+                guest = VdsoClock.predict(tsc, p.getLong(VdsoClock.OFF_TSC_BASE), p.getLong(VdsoClock.OFF_MONO_BASE),
+                        p.getLong(VdsoClock.OFF_MULT));
+                off = p.getLong(VdsoClock.OFF_REAL_OFFSET);
+            } while ((seq & 1) != 0 || p.getInt(VdsoClock.OFF_SEQ) != seq);
+            assertThat(guest).as("monotonic").isGreaterThanOrEqualTo(last);
+            last = guest;
+            long monoErr = guest < before ? before - guest : Math.max(0, guest - after);
+            worstMono = Math.max(worstMono, monoErr);
+            worstReal = Math.max(worstReal, Math.abs(guest + off - realNow));
+            Thread.sleep(20);
+        }
+        assertThat(worstMono).as("CLOCK_MONOTONIC error, ns").isLessThan(1_000_000L);
+        assertThat(worstReal).as("CLOCK_REALTIME error, ns").isLessThan(1_000_000L);
     }
 
     @Test
