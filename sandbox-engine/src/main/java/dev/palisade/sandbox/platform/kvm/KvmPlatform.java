@@ -76,7 +76,9 @@ public final class KvmPlatform implements Platform {
 
     /** What the start-up probe found: the path chosen and the cost of each. */
     public static String probeSummary() {
-        return SyscallPathProbe.result().summary() + "; vDSO clocks: " + VdsoClock.status();
+        String probe = SyscallPathProbe.result().summary();
+        VdsoClock.start();
+        return probe + "; vDSO clocks: " + VdsoClock.status();
     }
 
     /**
