@@ -2,6 +2,8 @@
  * The vDSO's clocks, for KvmVdsoTest. Modes:
  *   loop N      N rounds of clock_gettime(MONOTONIC, REALTIME), gettimeofday, time: prints whether
  *               any clock went back, the realtime at the end, AT_SYSINFO_EHDR, getcpu, getres
+ *   mixed N     N rounds of the raw clock_gettime syscall, then the vDSO's: whether either went back
+ *   fork        parent, forked child, parent: the clock never goes back across them; the child has the vDSO
  *   errors      a bad clock id (EINVAL), CPU-time clocks, a bad pointer through a syscall clock
  *   badptr      clock_gettime(CLOCK_MONOTONIC) into an unmapped timespec (a fault in the vDSO)
  *   badtv       gettimeofday into an unmapped timeval
@@ -20,7 +22,9 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +83,44 @@ int main(int argc, char **argv)
         printf("getres %d %lld.%09ld\n", gr, (long long) res.tv_sec, res.tv_nsec);
         printf("getcpu %d\n", sched_getcpu());
         printf("realtime %lld\n", (long long) ns(&r));
+        return 0;
+    }
+    if (!strcmp(mode, "mixed")) {
+        long n = argc > 2 ? atol(argv[2]) : 1000, back = 0;
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (long i = 0; i < n; i++) {
+            syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &b);   /* the Sentry's answer */
+            if (ns(&b) < ns(&a))
+                back++;
+            clock_gettime(CLOCK_MONOTONIC, &a);                /* the vDSO's */
+            if (ns(&a) < ns(&b))
+                back++;
+        }
+        printf("mixed back %ld\n", back);
+        return 0;
+    }
+    if (!strcmp(mode, "fork")) {
+        /* parent, then child, then parent again: one clock across processes; the child has the vDSO too */
+        struct timespec a, b, c;
+        int fds[2];
+        if (pipe(fds))
+            return 3;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        pid_t pid = fork();
+        if (pid == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &b);
+            int split = munmap(vdso, 4096) == -1 && errno == EINVAL;
+            if (write(fds[1], &b, sizeof b) != sizeof b)
+                _exit(3);
+            _exit(ns(&b) >= ns(&a) && getauxval(AT_SYSINFO_EHDR) == (unsigned long) vdso && split ? 0 : 1);
+        }
+        int st = 0;
+        if (read(fds[0], &b, sizeof b) != sizeof b || waitpid(pid, &st, 0) != pid)
+            return 3;
+        clock_gettime(CLOCK_MONOTONIC, &c);
+        printf("child %s, parent after child %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "ok" : "bad",
+               ns(&c) >= ns(&b) ? "ok" : "back");
         return 0;
     }
     if (!strcmp(mode, "errors")) {

@@ -686,6 +686,13 @@ final class KvmTask implements SyscallContext {
         return machine.memory.userBytes();
     }
 
+    /** The clock the vDSO reads, while it reads one: a program mixing the vDSO and the syscall sees one clock. */
+    @Override
+    public long clockNanos(boolean realtime) {
+        long t = VdsoClock.now(realtime);
+        return t >= 0 ? t : SyscallContext.super.clockNanos(realtime);
+    }
+
     @Override
     public long uptimeNanos() {
         return System.nanoTime() - sandbox.startNanos;

@@ -229,6 +229,29 @@ final class VdsoClock {
         nsPerTick = (double) (s1[1] - s0[1]) / (s1[0] - s0[0]);
     }
 
+    /**
+     * CLOCK_REALTIME ({@code realtime}) or CLOCK_MONOTONIC as the vDSO reads it now, for the
+     * Sentry's own answers; -1 while the page says "use the syscall".
+     */
+    static long now(boolean realtime) {
+        HostMemory p = page();
+        while (true) {
+            int seq = p.getInt(OFF_SEQ);
+            if ((seq & 1) != 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (p.getInt(OFF_MODE) != 1) {
+                return -1;
+            }
+            long t = predict(HostTsc.read(), p.getLong(OFF_TSC_BASE), p.getLong(OFF_MONO_BASE), p.getLong(OFF_MULT));
+            long off = p.getLong(OFF_REAL_OFFSET);
+            if (p.getInt(OFF_SEQ) == seq) {
+                return realtime ? t + off : t;
+            }
+        }
+    }
+
     /** What the page's current values give at {@code tsc} (the guest's formula). */
     static long predict(long tsc, long tscBase, long monoBase, long mult) {
         long delta = Long.compareUnsigned(tsc, tscBase) > 0 ? tsc - tscBase : 0;

@@ -92,6 +92,27 @@ class KvmVdsoTest {
         assertThat(counts.getOrDefault("clock_getres", 0L)).isZero();
     }
 
+    /** The Sentry answers the syscall from the clock the vDSO reads: a program mixing both sees one clock. */
+    @Test
+    void the_syscall_and_the_vdso_give_one_monotonic_clock(@TempDir Path ws) throws Exception {
+        assumeServedInGuest();
+        Run r = run(spec(ws, "clocks-static", "mixed", "3000"));
+        assertThat(r.stdout()).as(r.result().message()).isEqualTo("mixed back 0\n");
+        assertThat(r.result().syscallCounts().get("clock_gettime")).isEqualTo(3000L);
+    }
+
+    /** One page for every VM: a forked child (its own VM, the vDSO copied) reads the same clock as its parent. */
+    @Test
+    void a_forked_child_has_the_vdso_and_the_same_clock(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        assumeServedInGuest();
+        Native n = runNative(nat, List.of(dynamic.toString(), "fork"));
+        for (String name : List.of("clocks", "clocks-static")) {
+            Run r = run(spec(ws, name, "fork"));
+            assertThat(r.stdout()).as(r.result().message()).isEqualTo(n.stdout()).isEqualTo("child ok, parent after child ok\n");
+            assertThat(r.result().syscallCounts()).containsKey("clone").doesNotContainKey("clock_gettime");
+        }
+    }
+
     /** The guest's formula on the page's values, read as the vDSO reads them, against the host's clocks. */
     @Test
     void the_page_agrees_with_the_hosts_clocks_within_a_millisecond() throws Exception {
