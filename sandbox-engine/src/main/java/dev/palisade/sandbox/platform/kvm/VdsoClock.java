@@ -281,26 +281,31 @@ final class VdsoClock {
         HostMemory p = page();
         int seq = p.getInt(OFF_SEQ);
         p.putInt(OFF_SEQ, seq + 1);   // odd: readers wait; HostTsc's fence orders this store before the TSC read below
-        long tsc = HostTsc.read();
-        long mono = s[1] + Math.round((tsc - s[0]) * nsPerTick);   // the host's clock at tsc, from the sampled pair
-        long base = mono;
-        double aheadNs = 0;
-        if (mult != 0) {
-            long was = predict(tsc, tscBase, monoBase, mult);
-            if (was > mono) {
-                base = was;   // never back
-                aheadNs = was - mono;
+        int mode = 0;
+        try {
+            long tsc = HostTsc.read();
+            long mono = s[1] + Math.round((tsc - s[0]) * nsPerTick);   // the host's clock at tsc, from the sampled pair
+            long base = mono;
+            double aheadNs = 0;
+            if (mult != 0) {
+                long was = predict(tsc, tscBase, monoBase, mult);
+                if (was > mono) {
+                    base = was;   // never back
+                    aheadNs = was - mono;
+                }
             }
+            double slow = Math.min(MAX_SLEW, SLOW + aheadNs / (PERIOD_MS * 1e6));
+            tscBase = tsc;
+            monoBase = base;
+            mult = Math.round(nsPerTick * (1 - slow) * 4294967296.0);
+            p.putLong(OFF_TSC_BASE, tscBase);
+            p.putLong(OFF_MONO_BASE, monoBase);
+            p.putLong(OFF_MULT, mult);
+            p.putLong(OFF_REAL_OFFSET, realOffset);
+            mode = 1;
+        } finally {
+            p.putInt(OFF_MODE, mode);   // a failure leaves the page in "use the syscall", never half-written
+            p.putInt(OFF_SEQ, seq + 2);
         }
-        double slow = Math.min(MAX_SLEW, SLOW + aheadNs / (PERIOD_MS * 1e6));
-        tscBase = tsc;
-        monoBase = base;
-        mult = Math.round(nsPerTick * (1 - slow) * 4294967296.0);
-        p.putLong(OFF_TSC_BASE, tscBase);
-        p.putLong(OFF_MONO_BASE, monoBase);
-        p.putLong(OFF_MULT, mult);
-        p.putLong(OFF_REAL_OFFSET, realOffset);
-        p.putInt(OFF_MODE, 1);
-        p.putInt(OFF_SEQ, seq + 2);
     }
 }
