@@ -144,6 +144,29 @@ class KvmVdsoTest {
         assertThat(worstReal).as("CLOCK_REALTIME error, ns").isLessThan(1_000_000L);
     }
 
+    /** The vDSO does not depend on how a system call leaves the guest: the same on every path that works here. */
+    @Test
+    void the_vdso_works_on_every_system_call_path(@TempDir Path ws) throws Exception {
+        assumeServedInGuest();
+        try {
+            for (SyscallPathProbe.Trial t : SyscallPathProbe.result().trials()) {
+                if (!t.works()) {
+                    continue;
+                }
+                SyscallPathProbe.override = t.path();
+                Run r = run(spec(ws, "clocks-static", "loop", "100000"));
+                assertThat(r.stdout()).as(t.path() + ": " + r.result().message()).contains("monotonic back 0\n", "ehdr set\n");
+                assertThat(r.result().syscallCounts()).as(t.path().toString()).doesNotContainKeys("clock_gettime", "gettimeofday", "time");
+                Run bad = run(spec(ws, "clocks-static", "badptr"));
+                assertThat(status(bad)).as(t.path() + ": " + bad.result().message()).isEqualTo(139);
+                Run errors = run(spec(ws, "clocks-static", "errors"));
+                assertThat(errors.stdout()).as(t.path().toString()).contains("bad id: -1 Invalid argument");
+            }
+        } finally {
+            SyscallPathProbe.override = null;
+        }
+    }
+
     @Test
     void clocks_the_vdso_does_not_serve_reach_the_sentry_with_linux_errors(@TempDir Path ws, @TempDir Path nat) throws Exception {
         Native n = runNative(nat, List.of(dynamic.toString(), "errors"));
@@ -177,7 +200,8 @@ class KvmVdsoTest {
         assertThat(n.exit()).isEqualTo(139);
         assertThat(status(r)).as(r.result().message()).isEqualTo(139);
         assertThat(r.stdout()).isEqualTo(n.stdout()).doesNotContain("survived");
-        assertThat(r.result().message()).contains("SIGSEGV", "write");
+        // the store, not the load before it (the kind of access is in the message only on the paths that keep the vector)
+        assertThat(r.result().message()).startsWith("SIGSEGV: page fault at address 0x" + Long.toHexString(GuestLayout.VVAR_VA));
         // and the clocks of the next sandbox are still right
         assumeServedInGuest();
         Run after = run(spec(ws, "clocks", "loop", "1000"));
