@@ -190,13 +190,13 @@ final class GuestMemory implements AddressSpace {
     /** The vDSO's range while it is whole, else -1: Linux never splits it. */
     private long special = -1, specialLen;
 
-    void markSpecial(long va, long len) {
+    synchronized void markSpecial(long va, long len) {
         special = va;
         specialLen = len;
     }
 
     @Override
-    public boolean splitsSpecial(long va, long len) {
+    public synchronized boolean splitsSpecial(long va, long len) {
         long end = va + len, specialEnd = special + specialLen;
         return special >= 0 && va < specialEnd && end > special && (va > special || end < specialEnd);
     }
