@@ -187,6 +187,20 @@ final class GuestMemory implements AddressSpace {
         return GuestLayout.STACK_SIZE;
     }
 
+    /** The vDSO's range while it is whole, else -1: Linux never splits it. */
+    private long special = -1, specialLen;
+
+    synchronized void markSpecial(long va, long len) {
+        special = va;
+        specialLen = len;
+    }
+
+    @Override
+    public synchronized boolean splitsSpecial(long va, long len) {
+        long end = va + len, specialEnd = special + specialLen;
+        return special >= 0 && va < specialEnd && end > special && (va > special || end < specialEnd);
+    }
+
     /** Pages of address space (mapped or reserved) one program may hold beyond its memory limit: 4 GiB. */
     static final long RESERVATION_PAGES = 1L << 20;
 
@@ -221,6 +235,8 @@ final class GuestMemory implements AddressSpace {
         }
         byte[] buf = new byte[(int) PAGE];
         long step = 0;
+        special = parent.special;
+        specialLen = parent.specialLen;
         for (var e : parent.pages.entrySet()) {
             checkStop(step++);
             long va = e.getKey() << 12;
@@ -241,6 +257,9 @@ final class GuestMemory implements AddressSpace {
 
     @Override
     public void unmap(long va, long len) {
+        if (special >= 0 && va < special + specialLen && va + len > special) {
+            special = -1;   // gone (or replaced by a fixed mapping): an ordinary range from now on
+        }
         NavigableMap<Long, Long> r = range(va, len);
         if (r.isEmpty()) {
             return;
