@@ -197,6 +197,12 @@ public final class VirtualProcess {
         mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, dev, ino, path));
     }
 
+    /** Records that [va, va+len) is a mapping of the platform's that maps shows as {@code name} ("[vdso]"). */
+    public void mappedSpecial(long va, long len, String name) {
+        forgetNames(va, len);
+        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, name));
+    }
+
     /** Forgets the names of whatever [va, va+len) mapped (an unmap, or a mapping over it). */
     void forgetNames(long va, long len) {
         long end = va + len;

@@ -797,6 +797,7 @@ final class KvmTask implements SyscallContext {
             mem.write(sp, rnd);
             long random = sp;
             long vdso = VdsoClock.map(mem);
+            p.mappedSpecial(vdso, GuestLayout.VDSO_SIZE, "[vdso]");
             long[][] auxv = {{33, vdso},
                     {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, interp == null ? 0 : interp.bias()}, {8, 0},
                     {9, img.entry()},
