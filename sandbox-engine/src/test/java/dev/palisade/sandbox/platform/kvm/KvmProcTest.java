@@ -90,14 +90,14 @@ class KvmProcTest {
                 + "print(len(libc) > 1, [m[1] for m in libc if inside(m, printf)])\n"
                 + "print(os.path.realpath(libc[0][5]) == os.path.realpath(\"/lib/x86_64-linux-gnu/libc.so.6\"))\n"
                 + "print(os.readlink(\"/proc/self/exe\") == os.path.realpath(sys.executable))\n"
-                + "print(sorted({m[5] for m in maps if len(m) == 6 and m[5] in (\"[heap]\", \"[stack]\")}))\n"
+                + "print(sorted({m[5] for m in maps if len(m) == 6 and m[5] in (\"[heap]\", \"[stack]\", \"[vdso]\")}))\n"
                 + "f = open(\"/proc/self/status\", \"rb\"); a = f.read(5); f.seek(0); print(a == f.read(5), os.pread(f.fileno(), 4, 0))\n"
                 + "print(open(\"/proc/self/comm\").read().strip(), [l for l in open(\"/proc/self/limits\") if \"open files\" in l])\n"
                 + "libc = ctypes.CDLL(None); name = ctypes.create_string_buffer(16)\n"
                 + "libc.prctl(15, b\"a-name-longer-than-15\"); libc.prctl(16, name)\n"
                 + "print(name.value, open(\"/proc/self/comm\").read().strip(), open(\"/proc/self/status\").readline().split())\n"
                 + "'");
-        assertThat(r.stdout()).isEqualTo("True ['r-xp']\nTrue\nTrue\n['[heap]', '[stack]']\nTrue b'Name'\n"
+        assertThat(r.stdout()).isEqualTo("True ['r-xp']\nTrue\nTrue\n['[heap]', '[stack]', '[vdso]']\nTrue b'Name'\n"
                 + "python3 ['Max open files            1024                 1024                 files     \\n']\n"
                 + "b'a-name-longer-t' a-name-longer-t ['Name:', 'a-name-longer-t']\n");
     }
