@@ -3,12 +3,11 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.ProcText;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 
 /**
@@ -18,7 +17,7 @@ import java.security.SecureRandom;
 final class SysInfo {
 
     static final String NODENAME = "sandbox";
-    private static final String RELEASE = hostRelease();
+    private static final String RELEASE = ProcText.RELEASE;
     /** What sysinfo reports as total memory when the sandbox has no memory limit. */
     private static final long UNLIMITED_MEMORY = 4L << 30;
     private static final int RLIM_NLIMITS = VirtualProcess.RLIM_NLIMITS;
@@ -30,17 +29,9 @@ final class SysInfo {
     private SysInfo() {
     }
 
-    private static String hostRelease() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
-        } catch (Exception e) {
-            return "6.1.0";
-        }
-    }
-
     /** The struct utsname the sandbox sees: six 65-byte fields. */
     static byte[] utsname() {
-        String[] fields = {"Linux", NODENAME, RELEASE, "#1 SMP Palisade Sentry", "x86_64", "(none)"};
+        String[] fields = {"Linux", NODENAME, RELEASE, ProcText.VERSION, "x86_64", "(none)"};
         byte[] out = new byte[6 * 65];
         for (int i = 0; i < fields.length; i++) {
             byte[] f = fields[i].getBytes(StandardCharsets.US_ASCII);

@@ -22,7 +22,7 @@ public final class ProcFs {
     /** procfs' device number as stat shows it (anonymous device 0:22). */
     private static final long DEV = 22;
     private static final int UID = 1000, GID = 1000;
-    private static final String[] TOP_FILES = {"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "stat", "uptime"};
+    private static final String[] TOP_FILES = {"cpuinfo", "filesystems", "loadavg", "meminfo", "mounts", "stat", "uptime", "version"};
     private static final String[] PID_ENTRIES = {"cmdline", "comm", "cwd", "environ", "exe", "fd", "limits", "maps",
             "mountinfo", "mounts", "root", "stat", "status", "task"};
 
@@ -355,6 +355,7 @@ public final class ProcFs {
                 return bytes(String.format("0.00 0.00 0.00 1/%d %d%n", pids.length, pids.length == 0 ? 0 : pids[pids.length - 1]));
             };
             case "filesystems" -> () -> bytes("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\n\text4\n");
+            case "version" -> () -> bytes(ProcText.version());
             default -> null;
         };
     }

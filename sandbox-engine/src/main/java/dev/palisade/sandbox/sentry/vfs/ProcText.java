@@ -15,6 +15,10 @@ import java.util.regex.Pattern;
  * KVM's synthetic {@link ProcFs} serves it.
  */
 public final class ProcText {
+    /** The kernel release the sandbox sees (uname, /proc/version): the host's, whose system calls it gets. */
+    public static final String RELEASE = hostRelease();
+    /** The kernel version string (uname's version, /proc/version). */
+    public static final String VERSION = "#1 SMP Palisade Sentry";
     private static final Pattern PROCESSOR = Pattern.compile("(?m)^processor\\s*:\\s*(\\d+)");
 
     private ProcText() {
@@ -23,6 +27,16 @@ public final class ProcText {
     /** The host's /proc/cpuinfo, read once: it does not change while the engine runs, and it is long. */
     private static final class HostCpuinfo {
         static final String TEXT = read("/proc/cpuinfo");
+    }
+
+    private static String hostRelease() {
+        String r = read("/proc/sys/kernel/osrelease").trim();
+        return r.isEmpty() ? "6.1.0" : r;
+    }
+
+    /** /proc/version: the release and version uname gives. */
+    public static String version() {
+        return "Linux version " + RELEASE + " (palisade@sandbox) " + VERSION + "\n";
     }
 
     /** The host's /proc/cpuinfo ("" when it cannot be read). */

@@ -147,11 +147,12 @@ class KvmProcTest {
                 + "sleep 5 & s=$!; ls /proc | grep -qx $s && echo child-listed; readlink /proc/$s/exe; kill $s; "
                 + "ls /proc/" + host + " 2>&1 >/dev/null | grep -c 'No such file'; cat /proc/" + host + "/cmdline 2>&1 | grep -c 'No such file'; "
                 + "readlink /proc/" + host + "/exe || echo no-host-exe; ls /proc/1/ >/dev/null && echo pid1; ls /proc/0 2>/dev/null || echo no-pid0; "
-                + "ls /proc/01 2>/dev/null || echo no-leading-zero; ls /proc/" + (VirtualProcessLimit.MAX + 1) + " 2>/dev/null || echo no-other");
+                + "ls /proc/01 2>/dev/null || echo no-leading-zero; ls /proc/" + (VirtualProcessLimit.MAX + 1) + " 2>/dev/null || echo no-other; "
+                + "[ \"$(cat /proc/version)\" = \"Linux version $(uname -r) (palisade@sandbox) $(uname -v)\" ] && echo version-is-uname");
         String[] pids = r.stdout().lines().findFirst().orElseThrow().trim().split(" ");
         assertThat(pids).as(r.stdout()).contains("1").allMatch(p -> Integer.parseInt(p) <= VirtualProcessLimit.MAX);
         assertThat(pids.length).as(r.stdout()).isEqualTo(2);   // the shell (pid 1) and ls
-        assertThat(r.stdout()).contains("child-listed\n/usr/bin/sleep\n1\n1\nno-host-exe\npid1\nno-pid0\nno-leading-zero\nno-other\n");
+        assertThat(r.stdout()).contains("child-listed\n/usr/bin/sleep\n1\n1\nno-host-exe\npid1\nno-pid0\nno-leading-zero\nno-other\nversion-is-uname\n");
         assertThat(Arrays.asList(pids)).doesNotContain(String.valueOf(host));
     }
 
