@@ -238,7 +238,7 @@ public final class ProcFs {
                 }
                 return nulTerminated(p.environ());
             });
-            case "comm" -> file(path, 0644, UID, () -> bytes(comm(p) + "\n"));
+            case "comm" -> file(path, 0644, UID, () -> bytes(p.comm() + "\n"));
             case "stat" -> file(path, 0444, UID, () -> bytes(stat(p, caller)));
             case "status" -> file(path, 0444, UID, () -> bytes(status(p, caller)));
             case "maps" -> file(path, 0444, UID, () -> bytes(maps(p)));
@@ -372,10 +372,6 @@ public final class ProcFs {
         return bytes(b.toString());
     }
 
-    private static String comm(Process p) {
-        return p.comm();
-    }
-
     private static long vmSize(List<Region> maps) {
         long n = 0;
         for (Region r : maps) {
@@ -388,7 +384,7 @@ public final class ProcFs {
         List<Region> maps = p.maps();
         long[] sig = p.signals();
         StringBuilder b = new StringBuilder();
-        b.append(p.pid()).append(" (").append(comm(p)).append(") ").append(p.pid() == caller ? 'R' : 'S')
+        b.append(p.pid()).append(" (").append(p.comm()).append(") ").append(p.pid() == caller ? 'R' : 'S')
                 .append(' ').append(p.ppid()).append(' ').append(p.pid()).append(' ').append(p.pid())   // ppid pgrp session
                 .append(" 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ").append(p.threads())                     // tty .. nice threads
                 .append(" 0 0 ").append(vmSize(maps)).append(' ').append(p.rssBytes() / 4096)           // itreal start vsize rss
@@ -403,7 +399,7 @@ public final class ProcFs {
         long[] sig = p.signals();
         long kb = 1024;
         StringBuilder b = new StringBuilder();
-        b.append("Name:\t").append(comm(p)).append('\n')
+        b.append("Name:\t").append(p.comm()).append('\n')
                 .append(String.format("Umask:\t%04o%n", p.umask()))
                 .append("State:\t").append(p.pid() == caller ? "R (running)" : "S (sleeping)").append('\n')
                 .append("Tgid:\t").append(p.pid()).append('\n')
