@@ -22,6 +22,7 @@ public final class HostDir extends OpenFile {
         this.fs = fs;
         this.path = path;
         this.host = host;
+        this.openedPath = path;
     }
 
     @Override
@@ -87,6 +88,13 @@ public final class HostDir extends OpenFile {
                 names.add(name);
                 list.add(new DirEntry(100 + names.size(), 2, name));
             }
+            if (fs.proc() != null) {
+                for (String d : VirtualFs.DEV_LINKS.keySet()) {
+                    String name = d.substring("/dev/".length());
+                    names.add(name);
+                    list.add(new DirEntry(100 + names.size(), 10, name));
+                }
+            }
         }
         for (String mp : fs.mountPointsIn(path)) {
             if (!names.contains(mp)) {
@@ -108,7 +116,7 @@ public final class HostDir extends OpenFile {
         return out;
     }
 
-    /** Puts back entries that did not fit the caller's buffer. */
+    @Override
     public void unread(int n) {
         pos -= n;
     }
