@@ -571,62 +571,24 @@ public final class ProcFs {
     }
 
     /** An open /proc directory: its entries as listed at the first read (so {@code fd/} shows its own descriptor). */
-    static final class Dir extends OpenFile {
-        private final String path;
+    static final class Dir extends ListedDir {
         private final java.util.function.Supplier<List<DirEntry>> lister;
-        private List<DirEntry> entries;
         private final FileStat stat;
-        private int pos;
 
         Dir(String path, java.util.function.Supplier<List<DirEntry>> lister, FileStat stat) {
-            super(0);
-            this.path = path;
-            this.openedPath = path;
+            super(path);
             this.lister = lister;
             this.stat = stat;
         }
 
         @Override
-        public String directoryPath() {
-            return path;
+        List<DirEntry> list() {
+            return lister.get();
         }
 
         @Override
         public FileStat stat() {
             return stat;
-        }
-
-        @Override
-        public long read(ByteBuffer[] dst) throws FsError {
-            throw new FsError(Errno.EISDIR);
-        }
-
-        @Override
-        public List<DirEntry> readDir(int max) {
-            if (entries == null) {
-                entries = lister.get();
-            }
-            int start = Math.min(pos, entries.size());
-            int end = (int) Math.min(entries.size(), (long) start + max);
-            pos = end;
-            return entries.subList(start, end);
-        }
-
-        @Override
-        public void unread(int n) {
-            pos -= n;
-        }
-
-        @Override
-        public long seek(long offset, int whence) throws FsError {
-            if (whence == 0 && offset >= 0) {
-                pos = (int) Math.min(offset, Integer.MAX_VALUE);
-                if (offset == 0) {
-                    entries = null;   // rewinddir lists again
-                }
-                return offset;
-            }
-            throw new FsError(Errno.EINVAL);
         }
     }
 }
