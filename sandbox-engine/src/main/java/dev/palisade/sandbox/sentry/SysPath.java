@@ -748,7 +748,7 @@ final class SysPath {
      * thread. {@code always}: the dirfd counts even for an absolute path (openat2's
      * {@code RESOLVE_IN_ROOT} and {@code RESOLVE_BENEATH}).
      */
-    private static long base(HostTask t, long dirfd, byte[] path, boolean always) throws FsError {
+    static long base(HostTask t, long dirfd, byte[] path, boolean always) throws FsError {
         // the kernel reads a descriptor argument as an int: the register's upper half does not count
         if (path.length > 0 && path[0] == '/' && !always) {
             return AT_FDCWD;
@@ -773,7 +773,7 @@ final class SysPath {
         return r;
     }
 
-    private static void release(long base) {
+    static void release(long base) {
         if (base >= 0) {
             HostCalls.close(base);
         }
@@ -887,7 +887,7 @@ final class SysPath {
     }
 
     /** Gives the serving thread the calling process's umask, which a created file's mode goes through. */
-    private static void programUmask(HostTask t) throws FsError {
+    static void programUmask(HostTask t) throws FsError {
         NativeScratch s = t.scratch();
         byte[] name = (t.hostTid() + "/status").getBytes(StandardCharsets.US_ASCII);
         s.write(NAME, name, 0, name.length);
