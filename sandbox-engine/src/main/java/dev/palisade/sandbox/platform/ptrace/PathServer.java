@@ -205,7 +205,7 @@ final class PathServer implements SyscallContext, HostTask {
             result = Errno.EIO.negated();
         }
         if (trace != null) {
-            String outcome = result == Handler.ANSWERED ? "-> descriptor installed"
+            String outcome = result == Handler.ANSWERED ? "-> answered by the Sentry (a descriptor installed, or handed off)"
                     : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
                     : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
             trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
