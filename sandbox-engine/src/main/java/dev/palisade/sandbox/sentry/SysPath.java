@@ -816,8 +816,30 @@ final class SysPath {
     }
 
     /** A path and the descriptor it is resolved from. */
-    private record Where(long dirfd, byte[] path) {
+    record Where(long dirfd, byte[] path) {
     }
+
+    /**
+     * A Unix socket's path to connect or send to, with the program's own names made explicit as
+     * for every served path: its {@code /proc/self/fd/N} (an {@code O_PATH} descriptor of a socket,
+     * the usual way round sun_path's 108 bytes) reopened through the host's {@code /proc} entry of
+     * the calling thread, from a duplicate of that {@code /proc}; else the path as {@link #where}
+     * makes it, from its {@link #base}. The base is the Sentry's, to {@link #release} after use.
+     */
+    static Where socketPath(HostTask t, byte[] p) throws FsError {
+        String own = ownLink(t, p);
+        if (own != null) {
+            long proc = HostCalls.call(NR_FCNTL, t.hostProc(), F_DUPFD_CLOEXEC, 0);
+            if (proc < 0) {
+                throw new FsError(Errno.EMFILE);
+            }
+            return new Where(proc, own.getBytes(StandardCharsets.US_ASCII));
+        }
+        Where w = where(t, AT_FDCWD, p, PATH, true);
+        return new Where(base(t, w.dirfd(), w.path(), false), w.path());
+    }
+
+    private static final int NR_FCNTL = 72, F_DUPFD_CLOEXEC = 1030;
 
     /**
      * The program's own names made explicit ({@link #ownProc}), and with {@code ownLinks} a path

@@ -39,6 +39,8 @@ final class SysUnixSocket {
     private static final int SOCKADDR_MAX = 128;
     /** offsetof(struct sockaddr_un, sun_path), and the kernel's datagram overhead against SO_SNDBUF. */
     private static final int SUN_PATH = 2, DGRAM_OVERHEAD = 32;
+    /** sizeof(sun_path). */
+    private static final int SUN_PATH_MAX = 108;
     /** Per call: iovecs, an option and its length, the address (the kernel's bound on its length). */
     private static final int IOV = 0, OPT = 32, OPTLEN = 40, ADDR = 64, SIZE = ADDR + SOCKADDR_MAX;
     /** The serving thread's working directory between calls: the sandbox's root. */
@@ -106,17 +108,27 @@ final class SysUnixSocket {
                 return Handler.ANSWERED;
             }
             byte[] path = path(s, addrLen);
-            if (path != null && path[0] != '/') {
-                base = SysPath.base(t, AT_FDCWD, path, false);
-            }
-            if (nr == NR_BIND && path != null) {
+            int given = addrLen;
+            if (path != null && nr == NR_BIND) {
+                // the kernel records the string bound: it is used as the program wrote it
+                base = path[0] == '/' ? AT_FDCWD : SysPath.base(t, AT_FDCWD, path, false);
                 SysPath.programUmask(t);
+            } else if (path != null) {
+                // a connect or send records nothing of the name: the program's own /proc names are made explicit
+                SysPath.Where w = SysPath.socketPath(t, path);
+                base = w.dirfd();
+                if (!Arrays.equals(w.path(), path) && w.path().length < SUN_PATH_MAX) {
+                    s.write(ADDR + SUN_PATH, w.path(), 0, w.path().length);
+                    s.putByte(ADDR + SUN_PATH + w.path().length, (byte) 0);
+                    given = SUN_PATH + w.path().length + 1;
+                }
             }
             long fd = sock, dir = base;
+            int alen = given;
             LongSupplier call = () -> inDirectory(dir, () -> switch (nr) {
-                case NR_BIND -> HostCalls.call(NR_BIND, fd, s.at(ADDR), addrLen);
-                case NR_CONNECT -> HostCalls.call(NR_CONNECT, fd, s.at(ADDR), addrLen);
-                default -> HostCalls.call(NR_SENDTO, fd, data.bytes().at(0), data.length(), flags & 0xffffffffL, s.at(ADDR), addrLen);
+                case NR_BIND -> HostCalls.call(NR_BIND, fd, s.at(ADDR), alen);
+                case NR_CONNECT -> HostCalls.call(NR_CONNECT, fd, s.at(ADDR), alen);
+                default -> HostCalls.call(NR_SENDTO, fd, data.bytes().at(0), data.length(), flags & 0xffffffffL, s.at(ADDR), alen);
             });
             if (mayWait(sock, nr, type, flags)) {
                 handedOff = true;

@@ -170,6 +170,12 @@ class PtraceUnixSocketTest {
                 c2 = socket.socket(socket.AF_UNIX); c2.connect("/nope")
             except OSError as x:
                 print(x.errno)
+            # the program's own names of itself: its cwd, its root, an O_PATH descriptor of the socket
+            fd = os.open("/tmp/py.sock", os.O_PATH)
+            for n, p in [("cwd", "/proc/self/cwd/py.sock"), ("root", "/proc/self/root/tmp/py.sock"), ("fd", "/proc/self/fd/%d" % fd),
+                         ("devfd", "/dev/fd/%d" % fd)]:
+                c3 = socket.socket(socket.AF_UNIX); c3.connect(p); print(n, repr(s.accept()[1]), c3.getpeername())
+            e.sendto(b"y", "/proc/self/cwd/dg"); print(d.recvfrom(10))
             """;
 
     @Test
@@ -178,7 +184,8 @@ class PtraceUnixSocketTest {
         var kernel = withServingOff(() -> run(spec("python3", "-c", PYTHON).build()));
         assertThat(served.stderr()).isEmpty();
         assertThat(served.stdout()).isEqualTo(kernel.stdout())
-                .isEqualTo("b'hi' py.sock py.sock '' 0o140755\n(b'x', 'e')\n2\n");
+                .isEqualTo("b'hi' py.sock py.sock '' 0o140755\n(b'x', 'e')\n2\ncwd '' py.sock\nroot '' py.sock\n"
+                        + "fd '' py.sock\ndevfd '' py.sock\n(b'y', 'e')\n");
         assertThat(served.status()).isZero();
     }
 }
