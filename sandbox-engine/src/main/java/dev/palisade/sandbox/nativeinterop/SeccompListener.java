@@ -153,11 +153,12 @@ public final class SeccompListener implements AutoCloseable {
         if (closed) {
             return;
         }
-        Memory m = new Memory(24);
-        m.setLong(0, id);
-        m.setLong(8, value);
-        m.setLong(16, error & 0xffffffffL);
-        ioctl(fd, IOCTL_SEND, com.sun.jna.Pointer.nativeValue(m)); // ENOENT: the task is gone
+        try (Memory m = new Memory(24)) {
+            m.setLong(0, id);
+            m.setLong(8, value);
+            m.setLong(16, error & 0xffffffffL);
+            ioctl(fd, IOCTL_SEND, com.sun.jna.Pointer.nativeValue(m)); // ENOENT: the task is gone
+        }
     }
 
     @Override

@@ -80,8 +80,9 @@ final class SysUnixSocket {
         }
         long base = AT_FDCWD;
         boolean handedOff = false;
+        NativeScratch s = new NativeScratch(SIZE);
+        Datagram data = null;
         try {
-            NativeScratch s = new NativeScratch(SIZE);
             long domain = option(sock, SO_DOMAIN, s);
             if (domain < 0) {
                 return domain; // ENOTSOCK
@@ -100,7 +101,7 @@ final class SysUnixSocket {
                 byte[] a = c.memory().read(addrVa, addrLen);
                 s.write(ADDR, a, 0, addrLen);
             }
-            Datagram data = nr == NR_SENDTO ? datagram(t, sock, s, bufVa, len) : null;
+            data = nr == NR_SENDTO ? datagram(t, sock, s, bufVa, len) : null;
             if (data != null && data.bytes() == null) {
                 return Errno.EFAULT.negated();
             }
@@ -125,10 +126,11 @@ final class SysUnixSocket {
             }
             long fd = sock, dir = base;
             int alen = given;
+            Datagram d = data;
             LongSupplier call = () -> inDirectory(dir, () -> switch (nr) {
                 case NR_BIND -> HostCalls.call(NR_BIND, fd, s.at(ADDR), alen);
                 case NR_CONNECT -> HostCalls.call(NR_CONNECT, fd, s.at(ADDR), alen);
-                default -> HostCalls.call(NR_SENDTO, fd, data.bytes().at(0), data.length(), flags & 0xffffffffL, s.at(ADDR), alen);
+                default -> HostCalls.call(NR_SENDTO, fd, d.bytes().at(0), d.length(), flags & 0xffffffffL, s.at(ADDR), alen);
             });
             if (mayWait(sock, nr, type, flags)) {
                 handedOff = true;
@@ -138,6 +140,7 @@ final class SysUnixSocket {
                     } finally {
                         HostCalls.close(fd);
                         SysPath.release(dir);
+                        free(s, d);
                     }
                 });
             }
@@ -146,7 +149,15 @@ final class SysUnixSocket {
             if (!handedOff) {
                 HostCalls.close(sock);
                 SysPath.release(base);
+                free(s, data);
             }
+        }
+    }
+
+    private static void free(NativeScratch s, Datagram d) {
+        s.close();
+        if (d != null && d.bytes() != null) {
+            d.bytes().close();
         }
     }
 
@@ -168,6 +179,7 @@ final class SysUnixSocket {
         if (!tooBig && n > 0) {
             long got = HostCalls.copy(t.hostTid(), false, s.at(IOV), data.at(0), bufVa, n);
             if (got != n) {
+                data.close();
                 return new Datagram(null, 0);
             }
         }
