@@ -290,6 +290,16 @@ static void *blockedConnect(void *arg) {
     return NULL;
 }
 
+static int sendTx;
+
+static void *blockedSend(void *arg) {
+    struct sockaddr_un to;
+    socklen_t tolen = un(&to, "/tmp/fulldg.sock");
+    long r = sendto(sendTx, "d", 1, 0, (struct sockaddr *) &to, tolen);
+    *(int *) arg = r < 0 ? errno : 0;
+    return NULL;
+}
+
 /* a listener with backlog 0 fills; a blocking connect then waits, and stats from another thread go on */
 static void backlog(void) {
     int r;
@@ -319,6 +329,28 @@ static void backlog(void) {
     for (int i = 0; i <= filled; i++) close(accept(l, NULL, NULL));
     pthread_join(waiter, NULL);
     printf("after-accept: %s\n", result == 0 ? "ok" : err(result));
+    /* a datagram receiver's queue fills; a blocking send to its path then waits the same way */
+    int rx = bound(SOCK_DGRAM, "/tmp/fulldg.sock", &r);
+    int queued = 0;
+    struct sockaddr_un to;
+    socklen_t tolen = un(&to, "/tmp/fulldg.sock");
+    sendTx = sock(SOCK_DGRAM);
+    while (sendto(sendTx, "d", 1, MSG_DONTWAIT, (struct sockaddr *) &to, tolen) == 1 && queued < 10000) queued++;
+    printf("dgram-nonblocking-full: %s\n", err(errno));
+    result = -1;
+    stop = 0;
+    pthread_create(&waiter, NULL, blockedSend, &result);
+    usleep(300000);
+    before = served;
+    pthread_create(&st, NULL, statter, NULL);
+    usleep(300000);
+    stop = 1;
+    pthread_join(st, NULL);
+    printf("dgram-while-waiting: stats-served=%d send-done=%d\n", served - before > 10, result != -1);
+    char b[4];
+    recv(rx, b, sizeof b, 0);
+    pthread_join(waiter, NULL);
+    printf("dgram-after-recv: %s\n", result == 0 ? "ok" : err(result));
 }
 
 static char racy[sizeof(struct sockaddr_un)];

@@ -101,11 +101,14 @@ class PtraceUnixSocketTest {
                 .containsEntry("address-at-page-end", "ok").containsEntry("address-past-page-end", "EFAULT");
     }
 
+    /** The served call waits on a thread of its own: the stats other threads make meanwhile are still answered. */
     @Test
-    void aBlockingConnectToAFullBacklogWaitsWithoutStallingOtherServedCalls() {
+    void aBlockingConnectOrSendToAFullPeerWaitsWithoutStallingOtherServedCalls() {
         var o = lines(sockets("backlog").stdout());
         assertThat(o).containsEntry("nonblocking-full", "EAGAIN after 1")
-                .containsEntry("while-waiting", "stats-served=1 connect-done=0").containsEntry("after-accept", "ok");
+                .containsEntry("while-waiting", "stats-served=1 connect-done=0").containsEntry("after-accept", "ok")
+                .containsEntry("dgram-nonblocking-full", "EAGAIN")
+                .containsEntry("dgram-while-waiting", "stats-served=1 send-done=0").containsEntry("dgram-after-recv", "ok");
     }
 
     @Test
