@@ -144,7 +144,10 @@ static void basic(void) {
     printf("dgram-recv-relative: %zd from %s\n", n, addr(&from, fromlen));
     printf("dgram-send-unconnected: %s\n", res((int) send(tx, "x", 1, 0)));
     printf("dgram-sendto-missing: %s\n", res((int) sendto(tx, "x", 1, 0, (struct sockaddr *) &rel, un(&rel, "/tmp/none.sock"))));
-    printf("dgram-sendto-too-big: %s\n", res((int) sendto(tx, buf, 1L << 30, 0, (struct sockaddr *) &to, tolen)));
+    printf("dgram-sendto-too-big: %s\n", res((int) sendto(tx, (void *) 0x10000, 1L << 30, 0, (struct sockaddr *) &to, tolen)));
+    printf("dgram-sendto-past-user-space: %s\n", res((int) sendto(tx, (void *) 0x7fffffff0000L, 1L << 20, 0, (struct sockaddr *) &to, tolen)));
+    printf("dgram-sendto-wrapping: %s\n", res((int) sendto(tx, (void *) -4096L, 1L << 20, 0, (struct sockaddr *) &to, tolen)));
+    printf("dgram-sendto-huge: %s\n", res((int) sendto(tx, (void *) 0x10000, (size_t) -1, 0, (struct sockaddr *) &to, tolen)));
     printf("dgram-sendto-bad-buffer: %s\n", res((int) sendto(tx, (void *) 8, 5, 0, (struct sockaddr *) &to, tolen)));
     int st = sock(SOCK_STREAM);
     printf("stream-sendto-address: %s\n", res((int) sendto(st, "x", 1, 0, (struct sockaddr *) &to, tolen)));

@@ -39,6 +39,7 @@ final class SysUnixSocket {
     private static final int SOCKADDR_MAX = 128;
     /** offsetof(struct sockaddr_un, sun_path), and the kernel's datagram overhead against SO_SNDBUF. */
     private static final int SUN_PATH = 2, DGRAM_OVERHEAD = 32;
+    private static final long MAX_RW_COUNT = 0x7ffff000L, USER_PTR_MAX = 0x7fffffffefffL;
     /** sizeof(sun_path). */
     private static final int SUN_PATH_MAX = 108;
     /** Per call: iovecs, an option and its length, the address (the kernel's bound on its length). */
@@ -95,6 +96,9 @@ final class SysUnixSocket {
             if (nr == NR_SENDTO && type != SOCK_DGRAM) {
                 // unix stream and seqpacket sends refuse or ignore a name, never look it up
                 return Handler.RUN_NATIVELY;
+            }
+            if (nr == NR_SENDTO && !userRange(bufVa, len)) {
+                return Errno.EFAULT.negated(); // the kernel checks the data's range before the address
             }
             // the address, read once; outside 0..128 the kernel refuses the length before reading
             if (addrLen > 0 && addrLen <= SOCKADDR_MAX) {
@@ -184,6 +188,16 @@ final class SysUnixSocket {
             }
         }
         return new Datagram(data, n);
+    }
+
+    /**
+     * Whether the kernel's access_ok passes a send's buffer: its range, at most MAX_RW_COUNT bytes,
+     * ends below the top of user space (4-level paging), without wrapping.
+     */
+    private static boolean userRange(long va, long len) {
+        long count = Long.compareUnsigned(len, MAX_RW_COUNT) > 0 ? MAX_RW_COUNT : len;
+        long end = va + count;
+        return Long.compareUnsigned(end, va) >= 0 && Long.compareUnsigned(end, USER_PTR_MAX) <= 0;
     }
 
     /** The path a Unix address names (up to its NUL or its length, as the kernel reads it), or null: none. */

@@ -77,6 +77,8 @@ class PtraceUnixSocketTest {
                 .containsEntry("umask077-mode", "140700").containsEntry("umask077-connect", "ok")
                 .containsEntry("dgram-recv", "5 hello from 0:").containsEntry("dgram-recv-relative", "5 from 11:snd.sock")
                 .containsEntry("dgram-sendto-too-big", "EMSGSIZE").containsEntry("dgram-sendto-bad-buffer", "EFAULT")
+                .containsEntry("dgram-sendto-past-user-space", "EFAULT").containsEntry("dgram-sendto-wrapping", "EFAULT")
+                .containsEntry("dgram-sendto-huge", "EMSGSIZE")
                 .containsEntry("abstract-connect", "ok 16:@palisade-test").containsEntry("bind-read-only", "EROFS")
                 .containsEntry("connect-missing", "ENOENT").containsEntry("bind-no-permission", "EACCES")
                 .containsEntry("tcp", "ok ok same-port=1").containsEntry("peercred", "uid=65534 gid=65534");
