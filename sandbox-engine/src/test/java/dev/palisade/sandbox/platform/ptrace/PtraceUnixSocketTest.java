@@ -160,6 +160,20 @@ class PtraceUnixSocketTest {
         }
     }
 
+    /** The Sentry cannot take a socket of a program that made itself not dumpable: TCP still binds and connects. */
+    @Test
+    void aProgramThatIsNotDumpableStillConnects() {
+        String script = """
+                import ctypes, socket
+                print(ctypes.CDLL(None).prctl(4, 0, 0, 0, 0))
+                l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+                c = socket.socket(); c.connect(l.getsockname()); print(c.getpeername() == l.getsockname())
+                """;
+        var o = run(spec("python3", "-c", script).network(NetworkPolicy.LOOPBACK).build());
+        assertThat(o.stderr()).isEmpty();
+        assertThat(o.stdout()).isEqualTo("0\nTrue\n");
+    }
+
     private static final String PYTHON = """
             import os, socket
             os.chdir("/tmp")
