@@ -291,7 +291,12 @@ final class PathServer implements SyscallContext, HostTask {
     /** A handed-off call: carried out, then answered by its id. */
     private record Waiting(SeccompListener listener, long id, LongSupplier work) {
         void run() {
-            long r = work.getAsLong();
+            long r;
+            try {
+                r = work.getAsLong();
+            } catch (RuntimeException e) {
+                r = Errno.EIO.negated(); // never leave the caller waiting for an answer that does not come
+            }
             if (r < 0 && r > -4096) {
                 listener.answerFrom(id, 0, (int) r);
             } else {
