@@ -38,8 +38,9 @@ class TxtRecords implements DisposableBean {
 
     private final String providerUrl;
     /**
-     * Look-ups run here, bounded by {@link #LIMIT} and interrupted past it: the provider's UDP
-     * loop was seen to wait on well past its timeouts, which would stall the certificates' task.
+     * Look-ups run here, bounded by {@link #LIMIT} and interrupted past it: the provider's
+     * timeouts bound each wait for a packet, not the look-up, and a stuck look-up must not stall
+     * the certificates' task.
      */
     private final ThreadPoolExecutor lookups = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(16), new DefaultThreadFactory("txt-lookup", true));
