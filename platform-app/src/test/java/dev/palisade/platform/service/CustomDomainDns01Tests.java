@@ -174,6 +174,16 @@ class CustomDomainDns01Tests extends ServiceTestSupport {
                 .andExpect(status().isCreated());
         String awaiting = awaitDomain(host, d -> "AWAITING_DNS".equals(at(d, "$.state")));
         String value = JsonPath.read(awaiting, "$.dnsRecord.value");
+        // a record challtestsrv cannot even answer (one string over 255 bytes): the look-up fails, bounded, and
+        // the task goes on looking (it is not stalled)
+        pebble.setTxt(record, "z".repeat(300));
+        String unanswered = awaitDomain(host, d -> String.valueOf(at(d, "$.dnsRecord.lastCheck"))
+                .startsWith("no TXT record " + record + " found (the D"));
+        System.out.println("custom domain: unanswered TXT look-up said: " + at(unanswered, "$.dnsRecord.lastCheck"));
+        Instant checked = Instant.parse(JsonPath.read(unanswered, "$.dnsRecord.checkedAt"));
+        awaitDomain(host, d -> at(d, "$.dnsRecord.checkedAt") != null
+                && Instant.parse((String) at(d, "$.dnsRecord.checkedAt")).isAfter(checked));
+        pebble.clearTxt(record);
         pebble.setTxt(record, "stale");
         // the deadline (dns-wait, 7 days by default) passes
         jdbc.update("update custom_domain set dns_deadline = now() - interval '1 second', next_attempt_at = now()"
