@@ -11,7 +11,11 @@ import java.util.Map;
 
 /**
  * The process the Sentry keeps where no host kernel holds one (KVM): identity, memory map (brk,
- * mmap cursor), file descriptor table, working directory, umask and signal dispositions.
+ * mmap cursor), file descriptor table, working directory, umask, signal dispositions, the
+ * process-wide pending signals and the futex queues. Its threads ({@link VirtualThread}: mask,
+ * tid) share it and call into the Sentry at the same time: the descriptor table and the
+ * pending set change under this object's monitor, the dispositions are a concurrent map, and
+ * the memory-map calls hold {@link #memoryMap} ({@link SysMmap}).
  */
 public final class VirtualProcess {
     public static final int MAX_FDS = 1024;
@@ -31,12 +35,15 @@ public final class VirtualProcess {
     public long stackLow;
     final String execPath;
     /** sigaction per signal: handler, flags, restorer, mask. */
-    final Map<Integer, long[]> sigactions = new HashMap<>();
-    long sigmask;
+    final Map<Integer, long[]> sigactions = new java.util.concurrent.ConcurrentHashMap<>();
     /** Signals raised and not yet delivered (bit sig-1), and what each carries: si_code, si_addr or sender pid. */
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
+    /** The process's futex queues, shared by its threads. */
+    public final Futexes futexes = new Futexes();
+    /** Held by the calls that choose and change mappings (mmap, munmap, mprotect, mremap, brk), so two threads' calls do not interleave. */
+    final Object memoryMap = new Object();
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
 
@@ -62,7 +69,7 @@ public final class VirtualProcess {
         return fds[i];
     }
 
-    public int install(OpenFile f, boolean closeOnExec, int lowest) throws FsError {
+    public synchronized int install(OpenFile f, boolean closeOnExec, int lowest) throws FsError {
         for (int i = Math.max(0, lowest); i < MAX_FDS; i++) {
             if (fds[i] == null) {
                 fds[i] = f;
@@ -74,14 +81,14 @@ public final class VirtualProcess {
         throw new FsError(Errno.EMFILE);
     }
 
-    void close(int fd) throws FsError {
+    synchronized void close(int fd) throws FsError {
         OpenFile f = file(fd);
         fds[fd] = null;
         cloexec[fd] = false;
         f.release();
     }
 
-    public void closeAll() {
+    public synchronized void closeAll() {
         for (int i = 0; i < MAX_FDS; i++) {
             if (fds[i] != null) {
                 OpenFile f = fds[i];
@@ -94,9 +101,9 @@ public final class VirtualProcess {
     /**
      * The child of a fork, in its own address space {@code childMem} (already a copy of this
      * one): the same open files (shared, as Linux shares open file descriptions), cwd, umask,
-     * memory layout, dispositions and mask; no pending signals.
+     * memory layout and dispositions; no pending signals (the calling thread's mask is the platform's to carry).
      */
-    public VirtualProcess forkInto(AddressSpace childMem, HostFile.SizeLimit childLimit) {
+    public synchronized VirtualProcess forkInto(AddressSpace childMem, HostFile.SizeLimit childLimit) {
         VirtualProcess c = new VirtualProcess(childMem, fs, cwd, execPath, childLimit);
         for (int i = 0; i < MAX_FDS; i++) {
             if (fds[i] != null) {
@@ -111,7 +118,6 @@ public final class VirtualProcess {
         c.mmapCursor = mmapCursor;
         c.stackLow = stackLow;
         sigactions.forEach((sig, a) -> c.sigactions.put(sig, a.clone()));
-        c.sigmask = sigmask;
         c.nextSocketIno = nextSocketIno;
         return c;
     }
@@ -119,10 +125,10 @@ public final class VirtualProcess {
     /**
      * This process after execve of {@code newExecPath} in the fresh address space {@code newMem}:
      * descriptors without close-on-exec move over (those with it are closed), cwd, umask and the
-     * mask stay, handled signals go back to their default, ignored ones stay ignored. This object
+     * (thread's) mask stay, handled signals go back to their default, ignored ones stay ignored. This object
      * gives up its descriptors.
      */
-    public VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
+    public synchronized VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
         VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);
         for (int i = 0; i < MAX_FDS; i++) {
             OpenFile f = fds[i];
@@ -140,7 +146,6 @@ public final class VirtualProcess {
                 n.sigactions.put(sig, new long[] {1, 0, 0, 0});
             }
         });
-        n.sigmask = sigmask;
         n.pendingSignals = pendingSignals;
         n.pendingInfo.putAll(pendingInfo);
         n.nextSocketIno = nextSocketIno;
@@ -150,11 +155,6 @@ public final class VirtualProcess {
     /** The working directory (a sandbox path). */
     public String cwd() {
         return cwd;
-    }
-
-    /** Whether a pending signal is not blocked: the platform delivers it before the program resumes. */
-    public boolean signalDeliverable() {
-        return (pendingSignals & ~sigmask) != 0;
     }
 
     /** Whether the program ignores a signal (SIG_IGN). */

@@ -42,8 +42,28 @@ final class KvmProcesses {
         return pid;
     }
 
+    /** Processes and threads: the tasks the process limit counts, as Linux's RLIMIT_NPROC counts threads. */
     synchronized int count() {
         return live.size();
+    }
+
+    /** Registers a new thread (of a process already registered) in the same id space; its tid. Threads are nobody's children. */
+    synchronized int addThread(KvmTask thread) {
+        int tid = nextPid++;
+        live.put(tid, thread);
+        return tid;
+    }
+
+    /** A thread ended: its counts and refused calls join the sandbox's; nobody waits for it. */
+    synchronized void threadEnded(int tid, Map<String, Long> counts, List<dev.palisade.sandbox.DeniedCall> denied) {
+        live.remove(tid);
+        counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
+        for (var d : denied) {
+            if (endedDenied.size() < KvmTask.MAX_DENIED) {
+                endedDenied.add(d);
+            }
+        }
+        notifyAll();
     }
 
     synchronized int parentOf(int pid) {

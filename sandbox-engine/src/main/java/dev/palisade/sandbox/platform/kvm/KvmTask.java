@@ -17,6 +17,7 @@ import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
 import dev.palisade.sandbox.sentry.TaskStopped;
 import dev.palisade.sandbox.sentry.VirtualProcess;
+import dev.palisade.sandbox.sentry.VirtualThread;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
@@ -70,6 +71,12 @@ final class KvmTask implements SyscallContext {
     final List<DeniedCall> denied = new ArrayList<>();
     long deniedDropped;
     long cpuStartNs;
+    /** This thread's Sentry state: tid, signal mask, tid address. */
+    private VirtualThread vthread;
+    /** The threads of this task's process, shared by them. */
+    private KvmThreadGroup group;
+    /** Set when this thread alone ends (its exit(2), or its process's execve); the process goes on. */
+    private volatile boolean threadExited;
 
     GuestMachine machine;
     VirtualProcess proc;
@@ -91,6 +98,14 @@ final class KvmTask implements SyscallContext {
     KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
         this(sandbox, launch, 1);
         sandbox.processes.addRoot(this);
+        startProcess(0);
+    }
+
+    /** Makes this task the first thread of a new process (pid already set), with {@code sigmask}. */
+    private void startProcess(long sigmask) {
+        vthread = new VirtualThread(pid, sigmask);
+        group = new KvmThreadGroup(this);
+        group.add(pid, this);
     }
 
     private KvmTask(KvmSandbox sandbox, KvmLaunch launch, int pid) {
@@ -105,13 +120,69 @@ final class KvmTask implements SyscallContext {
         return THREADS.getCurrentThreadCpuTime() - cpuStartNs;
     }
 
+    /** Ends the process (every thread of it): the first reason wins, and is recorded on the leader, which reports it. */
     @Override
-    public synchronized void end(Termination t, int exitCode, int signal, String message) {
-        if (endTermination == null) {
-            endTermination = t;
-            endExitCode = exitCode;
-            endSignal = signal;
-            endMessage = message;
+    public void end(Termination t, int exitCode, int signal, String message) {
+        KvmTask leader = group == null ? this : group.leader;
+        if (leader != this) {
+            leader.end(t, exitCode, signal, message);
+            return;
+        }
+        synchronized (this) {
+            if (endTermination == null) {
+                endTermination = t;
+                endExitCode = exitCode;
+                endSignal = signal;
+                endMessage = message;
+            }
+        }
+        stopThreads();
+    }
+
+    /** Makes the process's other threads leave their loops: out of KVM_RUN, out of a futex wait. */
+    private void stopThreads() {
+        if (group == null) {
+            return;
+        }
+        for (KvmTask o : group.othersThan(this)) {
+            VcpuKicker k = o.kicker;
+            if (k != null) {
+                k.kick();
+            }
+            if (proc != null && o.vthread != null) {
+                proc.futexes.interrupt(o.vthread);
+            }
+        }
+    }
+
+    /** Whether this thread's loop must return: its process ended, or it alone did. */
+    private boolean done() {
+        return threadExited || (group == null ? endTermination : group.leader.endTermination) != null;
+    }
+
+    /**
+     * The leader's loop is over: waits for the process's other threads (stopping them when the
+     * process ended), so that neither the report nor the VM's end comes before theirs. A thread
+     * stuck in a host call that does not look at the process (stdin) is given two seconds.
+     */
+    private void awaitThreads() {
+        try {
+            while (true) {
+                if (endTermination == null && sandbox.aborted()) {
+                    end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL,
+                            sandbox.stopMessage == null ? "stopped" : sandbox.stopMessage);
+                }
+                if (endTermination != null) {
+                    stopThreads();
+                    group.awaitOthers(this, 2000);
+                    return;
+                }
+                if (group.awaitOthers(this, -1)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -176,8 +247,9 @@ final class KvmTask implements SyscallContext {
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
+            awaitThreads();
             sandbox.detach(kicker, machine == null ? null : machine.memory);
-            long cpu = cpuNanos();
+            long cpu = cpuNanos() + sandbox.otherCpuNanos();
             if (proc != null) {
                 proc.closeAll();
             }
@@ -223,6 +295,9 @@ final class KvmTask implements SyscallContext {
     private void loop() {
         boolean trace = launch.spec().trace();
         while (true) {
+            if (done()) {
+                return;
+            }
             if (sandbox.stopReason != null) {
                 end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
                 return;
@@ -237,7 +312,7 @@ final class KvmTask implements SyscallContext {
             if (gate.isSyscall(e)) {
                 long nr = cpu.reg(REG_RAX);
                 long result = dispatch(nr, trace);
-                if (endTermination != null) {
+                if (done()) {
                     return;
                 }
                 if (execed) {   // the new program's registers are set: nothing returns from execve
@@ -252,7 +327,7 @@ final class KvmTask implements SyscallContext {
                     }
                     continue;
                 }
-                if (proc.signalDeliverable() && canonicalUser(cpu.reg(REG_RCX))) {
+                if (vthread.signalDeliverable(proc) && canonicalUser(cpu.reg(REG_RCX))) {
                     long[] r = userRegisters();
                     r[0] = result;
                     if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
@@ -279,7 +354,7 @@ final class KvmTask implements SyscallContext {
                 }
                 continue;
             }
-            if (endTermination != null) {
+            if (done()) {
                 return;
             }
             if (f.signal() == 0) {
@@ -295,8 +370,9 @@ final class KvmTask implements SyscallContext {
 
     /** Processes per sandbox whatever the spec's limit (0 is no limit): each is a VM and a host thread. */
     static final int MAX_PROCESSES = 256;
-    private static final long CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
-            CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_SETTID = 0x01000000;
+    private static final long CLONE_VM = 0x100, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000,
+            CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
+            CLONE_CHILD_SETTID = 0x01000000;
 
     /**
      * Fork: a new process in a VM of its own whose memory is a copy of this one's (copied while
@@ -310,8 +386,14 @@ final class KvmTask implements SyscallContext {
         if (!clone) {
             flags = 0;
         }
-        if ((flags & CLONE_THREAD) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0)) {
-            return Errno.ENOSYS.negated();
+        if ((flags & CLONE_THREAD) != 0) {
+            return spawnThread(flags);
+        }
+        if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) {
+            return Errno.EINVAL.negated();
+        }
+        if ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0) {
+            return Errno.ENOSYS.negated();   // a process sharing this one's memory: processes are VMs of their own
         }
         if (sandbox.processes.count() >= MAX_PROCESSES) {
             return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " processes per sandbox");
@@ -326,6 +408,7 @@ final class KvmTask implements SyscallContext {
         byte[] fpu = fpuState();
         KvmTask child = new KvmTask(sandbox, launch, -1);
         child.pid = sandbox.processes.add(child, pid);
+        child.startProcess(vthread.sigmask());
         java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
         Thread t = new Thread(() -> child.runForked(this, regs, fs, fpu, childTid, ready), "palisade-kvm-vcpu-" + child.pid);
         t.setDaemon(true);
@@ -353,6 +436,7 @@ final class KvmTask implements SyscallContext {
     private void runForked(KvmTask parent, long[] regs, long fs, byte[] fpu, long childTid,
                            java.util.concurrent.CompletableFuture<Long> ready) {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.vcpuStarted(cpuStartNs);
         try {
             machine = new GuestMachine(parent.machine.path, memoryBytes(launch));
             kicker = new VcpuKicker(machine.vcpu);
@@ -384,7 +468,9 @@ final class KvmTask implements SyscallContext {
             ready.complete(Errno.EAGAIN.negated());
             sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": engine error: " + e);
         } finally {
+            awaitThreads();
             sandbox.detach(kicker, machine == null ? null : machine.memory);
+            sandbox.vcpuEnded(cpuNanos());
             if (proc != null) {
                 proc.closeAll();
             }
@@ -400,12 +486,129 @@ final class KvmTask implements SyscallContext {
     }
 
     /**
+     * A thread (clone with CLONE_THREAD, as pthread_create makes it): another vCPU of this
+     * process's VM on a host thread of its own, starting with this thread's registers (rax = 0)
+     * on the stack it names, the TLS it names (else this thread's FS base), this thread's FPU
+     * state and signal mask, and a tid from the sandbox's pid space. Counted by the process limit.
+     */
+    private long spawnThread(long flags) {
+        if ((flags & CLONE_SIGHAND) == 0 || (flags & CLONE_VM) == 0) {
+            return Errno.EINVAL.negated();   // as Linux: a thread shares the handlers, and they need the memory
+        }
+        if (sandbox.processes.count() >= MAX_PROCESSES) {
+            return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " tasks per sandbox");
+        }
+        if (readAhead != null) {
+            // the stub's window table is the process's and its consumed counts are not atomic: no windows once threads exist
+            readAhead.syncAll();
+            readAhead = null;
+            patcher = null;
+        }
+        long[] regs = userRegisters();
+        regs[0] = 0;
+        if (args[1] != 0) {
+            regs[6] = args[1];
+        }
+        long fs = (flags & CLONE_SETTLS) != 0 ? args[4] : machine.fsBase();
+        byte[] fpu = fpuState();
+        KvmTask t = new KvmTask(sandbox, launch, pid);
+        t.proc = proc;
+        t.group = group;
+        int tid = sandbox.processes.addThread(t);
+        t.vthread = new VirtualThread(tid, vthread.sigmask());
+        if ((flags & CLONE_CHILD_CLEARTID) != 0) {
+            t.vthread.clearChildTid = args[3];
+        }
+        // the memory is shared: both tid words are written before the thread can run (and exit)
+        if ((flags & CLONE_PARENT_SETTID) != 0) {
+            writeTid(args[2], tid);
+        }
+        if ((flags & CLONE_CHILD_SETTID) != 0) {
+            writeTid(args[3], tid);
+        }
+        group.add(tid, t);
+        GuestMachine first = machine;
+        java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
+        Thread h = new Thread(() -> t.runThread(first, regs, fs, fpu, ready), "palisade-kvm-vcpu-" + pid + "-" + tid);
+        h.setDaemon(true);
+        h.start();
+        try {
+            return ready.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errno.EINTR.negated();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Errno.EAGAIN.negated();
+        }
+    }
+
+    private void writeTid(long at, int tid) {
+        try {
+            machine.memory.writeInt(at, tid);
+        } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+            // as Linux: a bad tid pointer is not an error of the clone
+        }
+    }
+
+    /** The new thread's side of {@link #spawnThread}: take a vCPU of the VM, start, run, leave. */
+    private void runThread(GuestMachine first, long[] regs, long fs, byte[] fpu, java.util.concurrent.CompletableFuture<Long> ready) {
+        cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.vcpuStarted(cpuStartNs);
+        try {
+            machine = first.threadVcpu();
+            kicker = new VcpuKicker(machine.vcpu);
+            sandbox.attach(kicker, machine.memory);
+            gate = new SyscallGate(machine);
+            machine.setFsBase(fs);
+            machine.vcpu.setXsave(fpu);
+            machine.resumeUser(regs, true);   // a reused vCPU may have last stopped in an exception stub
+            ready.complete((long) vthread.tid);
+            loop();
+        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
+            ready.complete(Errno.ENOMEM.negated());
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            ready.complete(Errno.EAGAIN.negated());
+            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
+        } catch (SentryFault e) {
+            deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
+            end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
+        } catch (Throwable e) {
+            ready.complete(Errno.EAGAIN.negated());
+            end(Termination.ENGINE_ERROR, -1, 0, "engine error in thread " + vthread.tid + ": " + e);
+        } finally {
+            if (kicker != null) {
+                sandbox.detach(kicker, machine.memory);
+            }
+            sandbox.vcpuEnded(cpuNanos());
+            sandbox.processes.threadEnded(vthread.tid, counts(), denied);
+            group.leave(vthread.tid);
+            if (machine != null && machine != first) {
+                machine.close();
+            }
+        }
+    }
+
+    /** Exit(2): this thread ends; the last thread's exit ends the process. */
+    @Override
+    public void exitThread(int code) {
+        if (group.leave(vthread.tid)) {
+            end(Termination.EXITED, code, 0, "exited with code " + code);
+        } else {
+            threadExited = true;
+        }
+    }
+
+    /**
      * Execve: the program at {@code path} (resolved in the sandbox from the cwd) replaces this
      * process's in a fresh VM; descriptors without close-on-exec, cwd, mask and ignored signals
      * carry over. Errors before the point of no return come back as the call's errno.
      */
     @Override
     public long execProgram(String path, List<String> argv, List<String> envp) {
+        if (group.size() > 1 && group.leader != this) {
+            return refuse(Errno.EAGAIN, "execve from a thread other than the process's first is not offered");
+        }
         ElfImage elf, interp = null;
         dev.palisade.sandbox.sentry.vfs.VirtualFs.Resolved r;
         try {
@@ -439,6 +642,9 @@ final class KvmTask implements SyscallContext {
         }
         KvmLaunch next = new KvmLaunch(launch.spec(), launch.fs(), launch.workdir(), r.path(), elf, interp, List.copyOf(argv),
                 List.copyOf(envp), launch.tmpDir(), launch.ownWorkspace(), launch.trace());
+        if (!stopOtherThreads()) {
+            return Errno.EAGAIN.negated();
+        }
         GuestMachine old = machine;
         GuestMachine fresh = new GuestMachine(old.path, memoryBytes(launch));
         // the point of no return: from here a failure ends the process, as Linux's exec after flush_old_exec
@@ -456,6 +662,30 @@ final class KvmTask implements SyscallContext {
         fresh.setEntry(entry[0], entry[1]);
         execed = true;
         return 0;
+    }
+
+    /** Execve ends the process's other threads (as Linux's de_thread); false if one did not leave within two seconds. */
+    private boolean stopOtherThreads() {
+        List<KvmTask> others = group.othersThan(this);
+        if (others.isEmpty()) {
+            return true;
+        }
+        for (KvmTask o : others) {
+            o.threadExited = true;
+        }
+        for (KvmTask o : others) {
+            VcpuKicker k = o.kicker;
+            if (k != null) {
+                k.kick();
+            }
+            proc.futexes.interrupt(o.vthread);
+        }
+        try {
+            return group.awaitOthers(this, 2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Override
@@ -476,7 +706,7 @@ final class KvmTask implements SyscallContext {
      * blocked (which points {@code r} at its handler). False when that ended the program.
      */
     private boolean resumeAfterSignals(long[] r, boolean fromRing0) {
-        if (proc.signalDeliverable() && !SignalFrame.deliverPending(this, r) && endTermination != null) {
+        if (vthread.signalDeliverable(proc) && !SignalFrame.deliverPending(this, r) && done()) {
             return false;
         }
         if (!canonicalUser(r[16])) {
@@ -648,7 +878,18 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int tid() {
-        return pid;
+        return vthread.tid;
+    }
+
+    @Override
+    public VirtualThread thread() {
+        return vthread;
+    }
+
+    @Override
+    public VirtualThread threadOf(int tid) {
+        KvmTask t = group.byTid(tid);
+        return t == null ? null : t.vthread;
     }
 
     @Override
@@ -715,7 +956,7 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public boolean aborted() {
-        return sandbox.aborted();
+        return sandbox.aborted() || done();
     }
 
     @Override
