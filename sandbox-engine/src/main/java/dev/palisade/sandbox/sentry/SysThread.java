@@ -81,6 +81,9 @@ final class SysThread {
                 if ((uaddr & 3) != 0) {
                     return Errno.EINVAL.negated();
                 }
+                if (shared) {
+                    sharedKey(c, uaddr);
+                }
                 return f.await(c, c.thread(), uaddr, (int) val, bitset, deadline);
             }
             case FUTEX_WAKE, FUTEX_WAKE_BITSET -> {
@@ -92,7 +95,7 @@ final class SysThread {
                     return Errno.EFAULT.negated();
                 }
                 if (shared) {
-                    c.memory().readInt(uaddr);   // a shared key needs the page (EFAULT); a private one is just the address
+                    sharedKey(c, uaddr);
                 }
                 return f.wake(uaddr, (int) val, bitset);
             }
@@ -108,14 +111,27 @@ final class SysThread {
                     return Errno.EFAULT.negated();
                 }
                 if (shared) {
-                    c.memory().readInt(uaddr);
-                    c.memory().readInt(uaddr2);
+                    sharedKey(c, uaddr);
+                    sharedKey(c, uaddr2);
                 }
                 return f.requeue(c, uaddr, uaddr2, wake, requeue, cmd == FUTEX_CMP_REQUEUE, (int) val3);
             }
             default -> {
                 return Errno.ENOSYS.negated();
             }
+        }
+    }
+
+    /**
+     * The checks Linux's key of a shared futex makes: the page must be there, and — the memory
+     * being private anonymous or a private copy of a file, as every mapping is here — writable
+     * ("a read-only anonymous page will never change"): else EFAULT. A private futex's key is
+     * just the address.
+     */
+    private static void sharedKey(SyscallContext c, long uaddr) {
+        int prot = c.process().mem.protOf(uaddr);
+        if (prot < 0 || (prot & AddressSpace.PROT_WRITE) == 0 || (prot & AddressSpace.PROT_READ) == 0) {
+            throw new BadAddress(uaddr);
         }
     }
 

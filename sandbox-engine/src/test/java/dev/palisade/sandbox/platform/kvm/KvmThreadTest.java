@@ -1,0 +1,155 @@
+package dev.palisade.sandbox.platform.kvm;
+
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.palisade.sandbox.platform.kvm.KvmTestSupport.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Threads on KVM (each a vCPU of the process's VM): pthreads with results, a mutex and condvar
+ * producer/consumer, counters under atomics and a mutex, a timed wait that times out, TLS,
+ * tids, per-thread masks and a signal to one thread, mmap/munmap from several threads at once,
+ * exit vs exit_group, python3 threading — the same output and status as natively (or on
+ * ptrace) — and the hostile side: futexes on unmapped, read-only and kernel addresses, bad
+ * operations and counts, requeue to an unmapped address, a thread bomb against the limit, and
+ * the CPU limit counting every thread.
+ */
+class KvmThreadTest {
+    @TempDir
+    static Path bin;
+    static Path threads;
+    static Path threadsStatic;
+    static Path futexedge;
+    static Path bomb;
+
+    @BeforeAll
+    static void build() throws Exception {
+        assumeKvm();
+        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
+        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        threads = buildSource(bin, "threads.c", "gcc", "threads", "-pthread");
+        threadsStatic = buildSource(bin, "threads.c", "gcc", "threads-static", "-pthread", "-static");
+        futexedge = buildSource(bin, "futexedge.c", "gcc", "futexedge", "-pthread");
+        bomb = buildSource(bin, "threadbomb.c", "gcc", "threadbomb", "-pthread");
+    }
+
+    private static SandboxSpec spec(Path ws, Limits limits, String name, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("/bin-test/" + name));
+        cmd.addAll(List.of(args));
+        return SandboxSpec.builder(cmd).bind(new SandboxSpec.Bind(bin, "/bin-test", true)).workspace(ws).limits(limits).build();
+    }
+
+    private static SandboxSpec spec(Path ws, String name, String... args) {
+        return spec(ws, Limits.DEFAULT.withWallMillis(30_000).withCpuMillis(20_000), name, args);
+    }
+
+    private static Run sameAsNative(Path ws, Path nat, String name, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(bin.resolve(name).toString()));
+        cmd.addAll(List.of(args));
+        Native n = runNative(nat, cmd);
+        Run r = run(spec(ws, name, args));
+        assertThat(r.stdout()).as(r.result().message() + "\n" + r.stderr()).isEqualTo(n.stdout());
+        assertThat(r.result().exitCode()).as(r.result().message()).isEqualTo(n.exit());
+        return r;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"threads", "threads-static"})
+    void pthreads_mutexes_condvars_tls_and_signals_behave_as_natively(String program, @TempDir Path ws, @TempDir Path nat)
+            throws Exception {
+        Run r = sameAsNative(ws, nat, program);
+        assertThat(r.stdout()).contains("create_join 56\n", "counters atomic=80000 mutex=80000\n", "prodcons 2001000\n",
+                "timedwait ETIMEDOUT waited>=190ms:1 <2s:1\n", "tls main=7 threads=100101102\n",
+                "tids main=pid:1 thread!=pid:1\n", "signals handler_on_target=1 thread_masked=1 main_masked=0\n",
+                "mapping 1200\n", "pthread_exit 9\n");
+        assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
+        assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
+        assertThat(r.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(25);
+    }
+
+    @Test
+    void exit_group_from_a_thread_ends_every_thread(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "threads", "exitgroup");
+        assertThat(r.stdout()).isEqualTo("exit_group from a thread\n");
+        assertThat(r.result().exitCode()).isEqualTo(5);
+        assertThat(r.result().wallNanos()).isLessThan(10_000_000_000L);
+    }
+
+    @Test
+    void the_first_thread_exiting_leaves_the_process_to_the_others(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "threads", "mainexit");
+        assertThat(r.stdout()).isEqualTo("exit_group from a thread\n");
+        assertThat(r.result().exitCode()).isEqualTo(5);
+    }
+
+    @Test
+    void hostile_futex_calls_get_linuxs_answers(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "futexedge");
+        assertThat(r.stdout()).contains("wait unmapped private: EFAULT\n", "wait kernel address: EFAULT\n",
+                "wait read-only, times out: ETIMEDOUT\n", "wake read-only: EFAULT\n", "bad op 99: ENOSYS\n",
+                "wake huge count, three waiters: 3\n", "cmp_requeue to unmapped: 3\n", "wake at the unmapped address: 2\n",
+                "requeued waiters returned 0 0 0\n", "done\n");
+        assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    @Test
+    void a_thread_bomb_meets_the_task_limit_as_on_ptrace(@TempDir Path ws, @TempDir Path ws2) throws Exception {
+        assumeTrue(PTRACE.unavailableReason().isEmpty(), () -> "ptrace platform unavailable: " + PTRACE.unavailableReason().orElse(""));
+        Limits limits = LIMITS.withMaxProcesses(16);
+        Run kvm = run(spec(ws, limits, "threadbomb", "16"));
+        Run ptrace = run(PTRACE, spec(ws2, limits, "threadbomb", "16"), null);
+        assertThat(kvm.stdout()).as(kvm.result().message()).isEqualTo(ptrace.stdout())
+                .isEqualTo("stopped by EAGAIN, within the limit: 1\n");
+        assertThat(kvm.result().exitCode()).isEqualTo(ptrace.result().exitCode()).isZero();
+        assertThat(kvm.result().deniedCalls()).anySatisfy(d -> assertThat(d.detail()).contains("process limit 16"));
+        assertThat(kvm.result().wallNanos()).isLessThan(20_000_000_000L);
+    }
+
+    @Test
+    void the_cpu_limit_counts_every_threads_time(@TempDir Path ws) throws Exception {
+        // the first thread sleeps in pthread_join: only the two spinning threads use CPU
+        Run r = run(spec(ws, Limits.DEFAULT.withWallMillis(30_000).withCpuMillis(1500), "threads", "spin"));
+        assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.CPU_LIMIT);
+        assertThat(r.result().cpuNanos()).isGreaterThanOrEqualTo(1_500_000_000L);
+        assertThat(r.result().wallNanos()).isLessThan(25_000_000_000L);
+    }
+
+    @Test
+    void python_threading_runs_as_on_ptrace(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "python3 not installed");
+        String script = String.join("\n",
+                "import threading, queue",
+                "results = {}",
+                "lock = threading.Lock()",
+                "q = queue.Queue()",
+                "def work(i):",
+                "    s = sum(range(i * 10000))",
+                "    with lock:",
+                "        results[i] = s",
+                "    q.put(i)",
+                "ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]",
+                "for t in ts: t.start()",
+                "for t in ts: t.join()",
+                "print(sorted(results.items()))",
+                "print(sorted(q.get() for _ in range(4)))",
+                "print('event wait timed out:', not threading.Event().wait(0.1))",
+                "print('threads alive:', threading.active_count())");
+        Run r = sameAsPtrace(dir, null, "/usr/bin/python3", "-c", script);
+        assertThat(r.stdout()).contains("[(0, 0), (1, 49995000), (2, 199990000), (3, 449985000)]", "threads alive: 1");
+        assertThat(r.result().syscallCounts()).containsKeys("clone", "futex");
+    }
+}

@@ -1,0 +1,215 @@
+/* Threads under the sandbox: each case prints what a native run prints. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void *twice(void *a) { return (void *) ((long) a * 2); }
+
+static void create_join(void) {
+    pthread_t t[8];
+    long sum = 0;
+    for (long i = 0; i < 8; i++) pthread_create(&t[i], 0, twice, (void *) i);
+    for (int i = 0; i < 8; i++) { void *r; pthread_join(t[i], &r); sum += (long) r; }
+    printf("create_join %ld\n", sum);
+}
+
+#define N 4
+#define ROUNDS 20000
+static atomic_long acount;
+static long mcount;
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+static void *incr(void *a) {
+    for (int i = 0; i < ROUNDS; i++) {
+        atomic_fetch_add(&acount, 1);
+        pthread_mutex_lock(&m);
+        mcount++;
+        pthread_mutex_unlock(&m);
+    }
+    return 0;
+}
+static void counters(void) {
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) pthread_create(&t[i], 0, incr, 0);
+    for (int i = 0; i < N; i++) pthread_join(t[i], 0);
+    printf("counters atomic=%ld mutex=%ld\n", (long) acount, mcount);
+}
+
+#define QN 8
+static int q[QN], qh, qt, qn;
+static pthread_cond_t notempty = PTHREAD_COND_INITIALIZER, notfull = PTHREAD_COND_INITIALIZER;
+static void *producer(void *a) {
+    for (int i = 1; i <= 2000; i++) {
+        pthread_mutex_lock(&m);
+        while (qn == QN) pthread_cond_wait(&notfull, &m);
+        q[qt] = i; qt = (qt + 1) % QN; qn++;
+        pthread_cond_signal(&notempty);
+        pthread_mutex_unlock(&m);
+    }
+    return 0;
+}
+static void *consumer(void *a) {
+    long sum = 0;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&m);
+        while (qn == 0) pthread_cond_wait(&notempty, &m);
+        sum += q[qh]; qh = (qh + 1) % QN; qn--;
+        pthread_cond_signal(&notfull);
+        pthread_mutex_unlock(&m);
+    }
+    return (void *) sum;
+}
+static void prodcons(void) {
+    pthread_t p, c1, c2;
+    void *r1, *r2;
+    pthread_create(&p, 0, producer, 0);
+    pthread_create(&c1, 0, consumer, 0);
+    pthread_create(&c2, 0, consumer, 0);
+    pthread_join(p, 0); pthread_join(c1, &r1); pthread_join(c2, &r2);
+    printf("prodcons %ld\n", (long) r1 + (long) r2);
+}
+
+static void timedwait(void) {
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec t0, t1, dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dl.tv_nsec += 200 * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) { dl.tv_sec++; dl.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&m);
+    int r = pthread_cond_timedwait(&c, &m, &dl);
+    pthread_mutex_unlock(&m);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    printf("timedwait %s waited>=190ms:%d <2s:%d\n", r == ETIMEDOUT ? "ETIMEDOUT" : strerror(r), ms >= 190, ms < 2000);
+}
+
+static __thread int tls = 7;
+static void *tlsf(void *a) {
+    tls = (int) (long) a;
+    usleep(20000);
+    return (void *) (long) tls;
+}
+static void tls_case(void) {
+    pthread_t t[3];
+    long got = 0;
+    for (long i = 0; i < 3; i++) pthread_create(&t[i], 0, tlsf, (void *) (100 + i));
+    for (int i = 0; i < 3; i++) { void *r; pthread_join(t[i], &r); got = got * 1000 + (long) r; }
+    printf("tls main=%d threads=%ld\n", tls, got);
+}
+
+static void *tidf(void *a) {
+    long tid = syscall(SYS_gettid);
+    return (void *) (long) (tid != getpid());
+}
+static void tids(void) {
+    pthread_t t;
+    void *r;
+    pthread_create(&t, 0, tidf, 0);
+    pthread_join(t, &r);
+    printf("tids main=pid:%d thread!=pid:%ld\n", (int) syscall(SYS_gettid) == getpid(), (long) r);
+}
+
+static volatile sig_atomic_t got_usr1;
+static pthread_t handler_thread;
+static void on_usr1(int s) { got_usr1 = pthread_equal(pthread_self(), handler_thread) ? 1 : 2; }
+static void *sleeper(void *a) {
+    while (!got_usr1) { struct timespec ts = {0, 5000000}; nanosleep(&ts, 0); }
+    return 0;
+}
+static void *masked(void *a) {
+    sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &s, 0);
+    sigset_t cur; pthread_sigmask(SIG_BLOCK, 0, &cur);
+    return (void *) (long) sigismember(&cur, SIGUSR2);
+}
+static void signals(void) {
+    signal(SIGUSR1, on_usr1);
+    pthread_create(&handler_thread, 0, sleeper, 0);
+    usleep(20000);
+    pthread_kill(handler_thread, SIGUSR1);
+    pthread_join(handler_thread, 0);
+    pthread_t t; void *r;
+    pthread_create(&t, 0, masked, 0);
+    pthread_join(t, &r);
+    sigset_t cur; pthread_sigmask(SIG_BLOCK, 0, &cur);
+    printf("signals handler_on_target=%d thread_masked=%ld main_masked=%d\n", got_usr1, (long) r, sigismember(&cur, SIGUSR2));
+}
+
+/* mmap, write, mprotect and munmap from several threads at once: the page tables must stay whole */
+static void *mapper(void *a) {
+    long ok = 0;
+    for (int i = 0; i < 300; i++) {
+        size_t len = (size_t) (1 + (i + (long) a) % 16) * 4096;
+        unsigned char *p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return (void *) -1L;
+        memset(p, (int) (long) a + i, len);
+        mprotect(p, len, PROT_READ);
+        int good = 1;
+        for (size_t k = 0; k < len; k += 512) good &= p[k] == (unsigned char) ((long) a + i);
+        ok += good;
+        munmap(p, len);
+    }
+    return (void *) ok;
+}
+static void mapping(void) {
+    pthread_t t[4];
+    long sum = 0;
+    for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, mapper, (void *) i);
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); sum += (long) r; }
+    printf("mapping %ld\n", sum);
+}
+
+static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
+
+static void *spin_forever(void *a) { for (;;) { struct timespec ts = {0, 1000000}; nanosleep(&ts, 0); } }
+static void *exit_group_later(void *a) { usleep(30000); printf("exit_group from a thread\n"); fflush(stdout); exit(5); }
+static void *thread_exit(void *a) { pthread_exit((void *) 9); }
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, 0, _IONBF, 0);
+    const char *c = argc > 1 ? argv[1] : "all";
+    int all = !strcmp(c, "all");
+    if (all || !strcmp(c, "create")) create_join();
+    if (all || !strcmp(c, "counters")) counters();
+    if (all || !strcmp(c, "prodcons")) prodcons();
+    if (all || !strcmp(c, "timedwait")) timedwait();
+    if (all || !strcmp(c, "tls")) tls_case();
+    if (all || !strcmp(c, "tids")) tids();
+    if (all || !strcmp(c, "signals")) signals();
+    if (all || !strcmp(c, "mapping")) mapping();
+    if (!strcmp(c, "spin")) {
+        /* the first thread waits in a futex (no CPU): only the threads' CPU time can reach the limit */
+        pthread_t a, b;
+        pthread_create(&a, 0, spin, 0);
+        pthread_create(&b, 0, spin, 0);
+        pthread_join(a, 0);
+    }
+    if (all || !strcmp(c, "threadexit")) {
+        pthread_t t; void *r;
+        pthread_create(&t, 0, thread_exit, 0);
+        pthread_join(t, &r);
+        printf("pthread_exit %ld\n", (long) r);
+    }
+    if (!strcmp(c, "exitgroup")) {
+        pthread_t a, b;
+        pthread_create(&a, 0, spin_forever, 0);
+        pthread_create(&b, 0, exit_group_later, 0);
+        for (;;) pause();
+    }
+    if (!strcmp(c, "mainexit")) {
+        /* the first thread leaves with pthread_exit; the process lives on until the last thread exits */
+        pthread_t t;
+        pthread_create(&t, 0, exit_group_later, 0);
+        pthread_exit(0);
+    }
+    return 0;
+}
