@@ -89,7 +89,7 @@ public final class SignalFrame {
     public static void brokenPipe(SyscallContext c) {
         VirtualProcess p = c.process();
         if (!p.ignores(Signal.SIGPIPE)) {
-            raise(p, Signal.SIGPIPE, SI_USER, 0);
+            raise(c.thread(), Signal.SIGPIPE, SI_USER, 0);   // as Linux: for the writing thread
         }
     }
 

@@ -37,7 +37,8 @@ import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
 import static dev.palisade.sandbox.platform.kvm.GuestLayout.canonicalUser;
 
 /**
- * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
+ * One thread of a KVM process, on its own vCPU and host thread (the first thread of the first
+ * process is the sandbox's): builds the machine, loads the program, and runs the loop
  * enter guest → exit → Sentry → resume until the program exits, faults, or a limit or kill
  * ends it. Every system call goes to the one {@link Sentry} dispatch with this task as its
  * {@link SyscallContext}: registers, guest memory, and the {@link VirtualProcess} the Sentry
@@ -52,7 +53,8 @@ final class KvmTask implements SyscallContext {
     KvmLaunch launch;
     /** This process's pid in the sandbox (1 for the first program). */
     int pid;
-    private VcpuKicker kicker;
+    /** Volatile: the process's other threads read it to kick this one. */
+    private volatile VcpuKicker kicker;
     /** Set by execve: the loop resumes at the new program's entry instead of returning from the call. */
     private boolean execed;
     /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
@@ -377,8 +379,8 @@ final class KvmTask implements SyscallContext {
     /**
      * Fork: a new process in a VM of its own whose memory is a copy of this one's (copied while
      * this task waits), with the same registers (rax = 0), FS base and FPU state, on a vCPU
-     * thread of its own. Threads and shared memory (CLONE_THREAD, CLONE_VM without CLONE_VFORK)
-     * are not offered.
+     * thread of its own. CLONE_THREAD makes a thread instead ({@link #spawnThread}); a process
+     * sharing this one's memory (CLONE_VM without CLONE_VFORK or CLONE_THREAD) is not offered.
      */
     @Override
     public long forkProcess(long flags) {
