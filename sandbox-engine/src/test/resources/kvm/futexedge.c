@@ -41,6 +41,23 @@ static void *waiter(void *a) {
 /* waits until n threads sleep on the futex (no way to ask: each is given time to get there) */
 static void settle(void) { usleep(100000); }
 
+/* a robust list the thread's exit must walk without trusting it */
+static void *hole_addr;
+static void *bad_robust(void *a) {
+    long mode = (long) a;
+    long *h = calloc(8, sizeof(long));
+    long *e = h + 4;
+    h[0] = (long) e;          /* head.next */
+    h[1] = 0;                 /* futex_offset */
+    h[2] = 0;                 /* list_op_pending */
+    e[0] = (long) e;          /* an entry pointing at itself: a cycle that never reaches the head */
+    if (mode == 1) h[1] = 1L << 62;                 /* futex words at non-canonical addresses */
+    if (mode == 2) { h[0] = (long) hole_addr; h[2] = (long) hole_addr | 1; }   /* unmapped entry and pending */
+    if (mode == 3) e[0] = (long) hole_addr;         /* the walk runs into unmapped memory */
+    long r = syscall(SYS_set_robust_list, mode == 4 ? hole_addr : (void *) h, 24);
+    return (void *) r;
+}
+
 int main(void) {
     setvbuf(stdout, 0, _IONBF, 0);
     int *ro = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -114,6 +131,20 @@ int main(void) {
     SHOW("wake old address", fx(&word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0));
     SHOW("wake new address", fx(&other, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0));
     pthread_join(t[0], 0);
+
+    hole_addr = unmapped;
+    for (long mode = 0; mode < 5; mode++) {
+        void *r;
+        pthread_create(&t[0], 0, bad_robust, (void *) mode);
+        pthread_join(t[0], &r);
+        printf("hostile robust list %ld: set=%ld, thread joined\n", mode, (long) r);
+    }
+    long head = 0; size_t len = 0;
+    SHOW("set_robust_list bad len", syscall(SYS_set_robust_list, &head, 23) < 0 ? -errno : 0);
+    SHOW("get_robust_list self", syscall(SYS_get_robust_list, 0, &head, &len) < 0 ? -errno : 0);
+    printf("get_robust_list len %zu head set %d\n", len, head != 0);
+    SHOW("get_robust_list no such thread", syscall(SYS_get_robust_list, 99999, &head, &len) < 0 ? -errno : 0);
+    SHOW("get_robust_list unmapped out", syscall(SYS_get_robust_list, 0, unmapped, &len) < 0 ? -errno : 0);
     printf("done\n");
     return 0;
 }

@@ -168,6 +168,47 @@ static void mapping(void) {
     printf("mapping %ld\n", sum);
 }
 
+/* a signal to a thread that runs without making calls: taken where it runs */
+static volatile int spin_stop;
+static pthread_t spinner;
+static void on_usr2(int s) { spin_stop = pthread_equal(pthread_self(), spinner) ? 1 : 2; }
+static void *spin_until(void *a) { while (!spin_stop) { } return 0; }
+static void spinsignal(void) {
+    signal(SIGUSR2, on_usr2);
+    pthread_create(&spinner, 0, spin_until, 0);
+    usleep(50000);
+    pthread_kill(spinner, SIGUSR2);
+    pthread_join(spinner, 0);
+    printf("spinsignal handler_on_target=%d\n", spin_stop);
+}
+
+/* a robust mutex whose owner exits holding it: the next locker gets EOWNERDEAD */
+static pthread_mutex_t robust;
+static void *hold_and_exit(void *a) { pthread_mutex_lock(&robust); return 0; }
+static void *hold_sleep_exit(void *a) { pthread_mutex_lock(&robust); usleep(100000); return 0; }
+static void *wait_robust(void *a) { return (void *) (long) pthread_mutex_lock(&robust); }
+static void robust_case(void) {
+    pthread_mutexattr_t at;
+    pthread_mutexattr_init(&at);
+    pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&robust, &at);
+    pthread_t t, w;
+    pthread_create(&t, 0, hold_and_exit, 0);
+    pthread_join(t, 0);
+    int r = pthread_mutex_lock(&robust);
+    printf("robust after owner exit: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : strerror(r));
+    pthread_mutex_consistent(&robust);
+    pthread_mutex_unlock(&robust);
+    /* a waiter blocked on the mutex when its owner dies is woken with EOWNERDEAD too */
+    pthread_create(&t, 0, hold_sleep_exit, 0);
+    usleep(20000);
+    pthread_create(&w, 0, wait_robust, 0);
+    void *wr;
+    pthread_join(w, &wr);
+    printf("robust waiter: %s\n", (long) wr == EOWNERDEAD ? "EOWNERDEAD" : strerror((int) (long) wr));
+    pthread_join(t, 0);
+}
+
 static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
 
 static void *spin_forever(void *a) { for (;;) { struct timespec ts = {0, 1000000}; nanosleep(&ts, 0); } }
@@ -186,6 +227,8 @@ int main(int argc, char **argv) {
     if (all || !strcmp(c, "tids")) tids();
     if (all || !strcmp(c, "signals")) signals();
     if (all || !strcmp(c, "mapping")) mapping();
+    if (all || !strcmp(c, "spinsignal")) spinsignal();
+    if (!strcmp(c, "robust")) robust_case();
     if (!strcmp(c, "spin")) {
         /* the first thread waits in a futex (no CPU): only the threads' CPU time can reach the limit */
         pthread_t a, b;

@@ -2,6 +2,10 @@ package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -178,6 +182,86 @@ public final class Futexes {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    private static final int FUTEX_WAITERS = 0x8000_0000, FUTEX_OWNER_DIED = 0x4000_0000, FUTEX_TID_MASK = 0x3fff_ffff;
+    /** Entries of a robust list walked at most, as Linux's ROBUST_LIST_LIMIT: a cyclic list ends too. */
+    private static final int ROBUST_LIST_LIMIT = 2048;
+    private static final VarHandle INT = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * A thread is exiting: every robust mutex it still holds (its {@code set_robust_list} list,
+     * and the one it was taking or releasing) is marked FUTEX_OWNER_DIED and one waiter is woken,
+     * so the next locker gets EOWNERDEAD instead of waiting forever — Linux's
+     * exit_robust_list. The list is the program's memory: a bad pointer ends the walk, and the
+     * walk stops after {@link #ROBUST_LIST_LIMIT} entries.
+     */
+    void releaseRobustList(SyscallContext c, VirtualThread t) {
+        long head = t.robustList;
+        if (head == 0) {
+            return;
+        }
+        TaskMemory mem = c.memory();
+        try {
+            long entry = mem.readLong(head);
+            long offset = mem.readLong(head + 8);
+            long pending = mem.readLong(head + 16);
+            boolean pendingPi = (pending & 1) != 0;
+            pending &= ~1L;
+            for (int n = 0; (entry & ~1L) != head && n < ROBUST_LIST_LIMIT; n++) {
+                boolean pi = (entry & 1) != 0;
+                entry &= ~1L;
+                long next;
+                try {
+                    next = mem.readLong(entry);
+                } catch (BadAddress e) {
+                    next = head;   // as Linux: this entry is still handled, then the walk ends
+                }
+                if (entry != pending) {
+                    ownerDied(c, entry + offset, t.tid, pi, false);
+                }
+                entry = next;
+            }
+            if (pending != 0) {
+                ownerDied(c, pending + offset, t.tid, pendingPi, true);
+            }
+        } catch (BadAddress e) {
+            // an unreadable head: nothing to walk
+        }
+    }
+
+    /** Linux's handle_futex_death for the word at {@code uaddr}. */
+    private void ownerDied(SyscallContext c, long uaddr, int tid, boolean pi, boolean pendingOp) {
+        if ((uaddr & 3) != 0) {
+            return;
+        }
+        for (int tries = 0; tries < 100; tries++) {
+            int val;
+            try {
+                val = c.memory().readInt(uaddr);
+            } catch (BadAddress e) {
+                return;
+            }
+            if (pendingOp && !pi && val == 0) {
+                wake(uaddr, 1, -1);
+                return;
+            }
+            if ((val & FUTEX_TID_MASK) != tid) {
+                return;
+            }
+            int mark = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            ByteBuffer[] b = c.memory().accessible(uaddr, 4, true);
+            if (b.length == 0 || b[0].remaining() < 4 || !b[0].isDirect()) {
+                return;   // not writable: as Linux after a failed fault-in
+            }
+            // other threads may be changing the word: the mark goes in only over the value read
+            if (INT.compareAndSet(b[0], b[0].position(), val, mark)) {
+                if (!pi && (val & FUTEX_WAITERS) != 0) {
+                    wake(uaddr, 1, -1);
+                }
+                return;
+            }
         }
     }
 }

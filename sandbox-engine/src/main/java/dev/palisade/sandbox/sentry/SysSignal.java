@@ -47,8 +47,8 @@ final class SysSignal {
 
     /**
      * Sends {@code sig} to {@code target}, another thread of the caller's process: ESRCH if there
-     * is none; else pending for that thread alone (it takes it when it next returns to the
-     * program, woken from a futex wait), or the process ends by the default action.
+     * is none; else pending for that thread alone (it takes it where it runs, or as it returns
+     * from a call, woken from a futex wait), or the process ends by the default action.
      */
     private static long toThread(SyscallContext c, long tid, long sig) {
         if (sig < 0 || sig > Signal.NSIG) {
@@ -66,6 +66,10 @@ final class SysSignal {
         if (SignalFrame.handled(p, s) || (target.sigmask & (1L << (s - 1))) != 0) {
             SignalFrame.raise(target, s, SignalFrame.SI_TKILL, 0);
             p.futexes.interrupt(target);
+            Runnable kick = target.interrupter;
+            if (kick != null) {
+                kick.run();
+            }
             return 0;
         }
         c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");

@@ -27,11 +27,12 @@ final class SysThread {
     }
 
     /**
-     * Exit implements Linux syscall exit(2): the calling thread ends, after writing 0 to its tid
-     * address and waking one waiter there (how pthread_join learns of it); the last thread's exit
-     * ends the process.
+     * Exit implements Linux syscall exit(2): the calling thread ends, after marking the robust
+     * mutexes it holds as their owner dead and writing 0 to its tid address and waking one
+     * waiter there (how pthread_join learns of it); the last thread's exit ends the process.
      */
     static long exit(SyscallContext c) {
+        c.process().futexes.releaseRobustList(c, c.thread());
         long at = c.thread().clearChildTid;
         if (at != 0) {
             try {
@@ -196,15 +197,24 @@ final class SysThread {
         return c.tid();
     }
 
-    /**
-     * Set_robust_list implements Linux syscall set_robust_list(2): the head is kept, but the
-     * list is not walked when a thread dies (a robust mutex's owner dying is not reported).
-     */
+    /** Set_robust_list implements Linux syscall set_robust_list(2): the list is walked at the thread's exit. */
     static long setRobustList(SyscallContext c) {
         if (c.arg(1) != 24) {
             return Errno.EINVAL.negated();
         }
         c.thread().robustList = c.arg(0);
+        return 0;
+    }
+
+    /** Get_robust_list implements Linux syscall get_robust_list(2): a thread of the caller's process (0: itself). */
+    static long getRobustList(SyscallContext c) {
+        long pid = c.arg(0);
+        VirtualThread t = pid == 0 || pid == c.tid() ? c.thread() : pid == (int) pid ? c.threadOf((int) pid) : null;
+        if (t == null) {
+            return Errno.ESRCH.negated();
+        }
+        c.memory().writeLong(c.arg(1), t.robustList);
+        c.memory().writeLong(c.arg(2), 24);
         return 0;
     }
 

@@ -19,6 +19,8 @@ public final class VirtualThread {
     /** Where the thread's exit writes 0 and wakes a waiter (0: nowhere). */
     public long clearChildTid;
     long robustList;
+    /** How the platform makes the thread look at a signal sent to it while it runs the program (KVM: a kick out of KVM_RUN). */
+    public volatile Runnable interrupter;
     /** The futex wait this thread is blocked in, to interrupt it (a signal, the process ending). */
     Futexes.Waiter waiting;
 

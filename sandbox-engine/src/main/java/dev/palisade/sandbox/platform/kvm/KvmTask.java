@@ -106,6 +106,7 @@ final class KvmTask implements SyscallContext {
     /** Makes this task the first thread of a new process (pid already set), with {@code sigmask}. */
     private void startProcess(long sigmask) {
         vthread = new VirtualThread(pid, sigmask);
+        vthread.interrupter = this::kick;
         group = new KvmThreadGroup(this);
         group.add(pid, this);
     }
@@ -141,16 +142,21 @@ final class KvmTask implements SyscallContext {
         stopThreads();
     }
 
+    /** Kicks this thread out of KVM_RUN (a signal for it; its process ending). */
+    private void kick() {
+        VcpuKicker k = kicker;
+        if (k != null) {
+            k.kick();
+        }
+    }
+
     /** Makes the process's other threads leave their loops: out of KVM_RUN, out of a futex wait. */
     private void stopThreads() {
         if (group == null) {
             return;
         }
         for (KvmTask o : group.othersThan(this)) {
-            VcpuKicker k = o.kicker;
-            if (k != null) {
-                k.kick();
-            }
+            o.kick();
             if (proc != null && o.vthread != null) {
                 proc.futexes.interrupt(o.vthread);
             }
@@ -346,6 +352,16 @@ final class KvmTask implements SyscallContext {
             }
             if (e instanceof VcpuExit.Interrupted) {
                 cpu.setImmediateExit(false);
+                if (!done() && vthread.signalDeliverable(proc)) {
+                    // a signal sent to this thread while it ran (tgkill kicks it): taken where it stands, as at an interrupt
+                    long[] r = new long[18];
+                    for (int i = 0; i < 18; i++) {
+                        r[i] = cpu.reg(8 * i);
+                    }
+                    if (canonicalUser(r[16]) && !resumeAfterSignals(r, false)) {
+                        return;
+                    }
+                }
                 continue;   // the loop head looks at why
             }
             SyscallGate.Fault f = gate.describe(e);
@@ -518,6 +534,7 @@ final class KvmTask implements SyscallContext {
         t.group = group;
         int tid = sandbox.processes.addThread(t);
         t.vthread = new VirtualThread(tid, vthread.sigmask());
+        t.vthread.interrupter = t::kick;
         if ((flags & CLONE_CHILD_CLEARTID) != 0) {
             t.vthread.clearChildTid = args[3];
         }
@@ -676,10 +693,7 @@ final class KvmTask implements SyscallContext {
             o.threadExited = true;
         }
         for (KvmTask o : others) {
-            VcpuKicker k = o.kicker;
-            if (k != null) {
-                k.kick();
-            }
+            o.kick();
             proc.futexes.interrupt(o.vthread);
         }
         try {

@@ -22,10 +22,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Threads on KVM (each a vCPU of the process's VM): pthreads with results, a mutex and condvar
  * producer/consumer, counters under atomics and a mutex, a timed wait that times out, TLS,
- * tids, per-thread masks and a signal to one thread, mmap/munmap from several threads at once,
+ * tids, per-thread masks and a signal to one thread (blocked, or running without calls), robust
+ * mutexes whose owner exits, mmap/munmap from several threads at once,
  * exit vs exit_group, python3 threading — the same output and status as natively (or on
  * ptrace) — and the hostile side: futexes on unmapped, read-only and kernel addresses, bad
- * operations and counts, requeue to an unmapped address, a thread bomb against the limit, and
+ * operations and counts, requeue to an unmapped address, cyclic and unmapped robust lists, a
+ * thread bomb against the limit, and
  * the CPU limit counting every thread.
  */
 class KvmThreadTest {
@@ -75,7 +77,7 @@ class KvmThreadTest {
         assertThat(r.stdout()).contains("create_join 56\n", "counters atomic=80000 mutex=80000\n", "prodcons 2001000\n",
                 "timedwait ETIMEDOUT waited>=190ms:1 <2s:1\n", "tls main=7 threads=100101102\n",
                 "tids main=pid:1 thread!=pid:1\n", "signals handler_on_target=1 thread_masked=1 main_masked=0\n",
-                "mapping 1200\n", "pthread_exit 9\n");
+                "mapping 1200\n", "spinsignal handler_on_target=1\n", "pthread_exit 9\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
         assertThat(r.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(25);
@@ -97,12 +99,20 @@ class KvmThreadTest {
     }
 
     @Test
+    void a_robust_mutex_whose_owner_exits_is_handed_on_with_eownerdead(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "threads", "robust");
+        assertThat(r.stdout()).isEqualTo("robust after owner exit: EOWNERDEAD\nrobust waiter: EOWNERDEAD\n");
+        assertThat(r.result().syscallCounts()).containsKeys("set_robust_list");
+    }
+
+    @Test
     void hostile_futex_calls_get_linuxs_answers(@TempDir Path ws, @TempDir Path nat) throws Exception {
         Run r = sameAsNative(ws, nat, "futexedge");
         assertThat(r.stdout()).contains("wait unmapped private: EFAULT\n", "wait kernel address: EFAULT\n",
                 "wait read-only, times out: ETIMEDOUT\n", "wake read-only: EFAULT\n", "bad op 99: ENOSYS\n",
                 "wake huge count, three waiters: 3\n", "cmp_requeue to unmapped: 3\n", "wake at the unmapped address: 2\n",
-                "requeued waiters returned 0 0 0\n", "done\n");
+                "requeued waiters returned 0 0 0\n", "hostile robust list 0: set=0, thread joined\n",
+                "hostile robust list 4: set=0, thread joined\n", "get_robust_list unmapped out: EFAULT\n", "done\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
     }
 
