@@ -209,6 +209,8 @@ static void robust_case(void) {
     pthread_join(t, 0);
 }
 
+static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
+
 static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
 
 static void *spin_forever(void *a) { for (;;) { struct timespec ts = {0, 1000000}; nanosleep(&ts, 0); } }
@@ -229,6 +231,14 @@ int main(int argc, char **argv) {
     if (all || !strcmp(c, "mapping")) mapping();
     if (all || !strcmp(c, "spinsignal")) spinsignal();
     if (!strcmp(c, "robust")) robust_case();
+    if (!strcmp(c, "stdinblock")) {
+        /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */
+        pthread_t t;
+        pthread_create(&t, 0, read_stdin, 0);
+        usleep(50000);
+        printf("exiting\n");
+        exit(3);
+    }
     if (!strcmp(c, "spin")) {
         /* the first thread waits in a futex (no CPU): only the threads' CPU time can reach the limit */
         pthread_t a, b;

@@ -170,8 +170,9 @@ final class KvmTask implements SyscallContext {
 
     /**
      * The leader's loop is over: waits for the process's other threads (stopping them when the
-     * process ended), so that neither the report nor the VM's end comes before theirs. A thread
-     * stuck in a host call that does not look at the process (stdin) is given two seconds.
+     * process ended), so that neither the report nor the VM's end comes before theirs. Blocking
+     * calls look at their thread's process ({@link #aborted()}); one that does not return anyway
+     * is given two seconds (the VM outlives it: its vCPU is released last).
      */
     private void awaitThreads() {
         try {
@@ -209,6 +210,7 @@ final class KvmTask implements SyscallContext {
      * already loaded into {@code prebuilt} (used when it is this sandbox's, removed otherwise).
      */
     void run(GuestMachine prebuilt, ElfImage preElf, ElfImage.Loaded preLoaded) {
+        CURRENT.set(this);
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
@@ -453,6 +455,7 @@ final class KvmTask implements SyscallContext {
     /** The child's side of {@link #forkProcess}: build, copy, report to the parent, run, record the exit. */
     private void runForked(KvmTask parent, long[] regs, long fs, byte[] fpu, long childTid,
                            java.util.concurrent.CompletableFuture<Long> ready) {
+        CURRENT.set(this);
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.vcpuStarted(cpuStartNs);
         try {
@@ -571,6 +574,7 @@ final class KvmTask implements SyscallContext {
 
     /** The new thread's side of {@link #spawnThread}: take a vCPU of the VM, start, run, leave. */
     private void runThread(GuestMachine first, long[] regs, long fs, byte[] fpu, java.util.concurrent.CompletableFuture<Long> ready) {
+        CURRENT.set(this);
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.vcpuStarted(cpuStartNs);
         try {
@@ -846,9 +850,9 @@ final class KvmTask implements SyscallContext {
 
     private void setUpStdio() throws FsError {
         KvmSandbox s = sandbox;
-        proc.install(new QueueFile(s.stdinQueue, false, s::aborted, null, 10), false, 0);
-        proc.install(new QueueFile(s.stdoutQueue, true, s::aborted, this::allowOutput, 11), false, 1);
-        proc.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
+        proc.install(new QueueFile(s.stdinQueue, false, this::aborted, null, 10), false, 0);
+        proc.install(new QueueFile(s.stdoutQueue, true, this::aborted, this::allowOutput, 11), false, 1);
+        proc.install(new QueueFile(s.stderrQueue, true, this::aborted, this::allowOutput, 12), false, 2);
     }
 
     /** Output budget of the sandbox (kept by pid 1; the forked processes share its stdout and stderr). */
@@ -972,8 +976,19 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public boolean aborted() {
-        return sandbox.aborted() || done();
+        if (sandbox.aborted()) {
+            return true;
+        }
+        KvmTask t = CURRENT.get();
+        return t != null && t.sandbox == sandbox && t.done();
     }
+
+    /**
+     * The task whose host thread this is. A blocking call looks at whether the sandbox or the
+     * calling thread's process is ending, whichever task's descriptor (pipe, stdio) it blocks
+     * on: a pipe made by a process that has ended does not interrupt a reader in another.
+     */
+    private static final ThreadLocal<KvmTask> CURRENT = new ThreadLocal<>();
 
     @Override
     public Loopback loopback() {

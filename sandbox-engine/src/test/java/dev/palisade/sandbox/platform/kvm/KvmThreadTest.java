@@ -92,6 +92,19 @@ class KvmThreadTest {
     }
 
     @Test
+    void a_thread_blocked_on_stdin_does_not_hold_up_exit_group(@TempDir Path ws) throws Exception {
+        // stdin stays open: the thread's read blocks until the process's end stops it
+        try (dev.palisade.sandbox.Sandbox s = PLATFORM.start(spec(ws, "threads", "stdinblock"))) {
+            var out = dev.palisade.sandbox.TestStreams.drain(s.stdout());
+            var r = s.await(java.time.Duration.ofSeconds(20)).orElseThrow();
+            assertThat(r.exitCode()).as(r.message()).isEqualTo(3);
+            assertThat(new String(out.get(10, java.util.concurrent.TimeUnit.SECONDS), java.nio.charset.StandardCharsets.UTF_8))
+                    .isEqualTo("exiting\n");
+            assertThat(r.wallNanos()).isLessThan(1_500_000_000L);
+        }
+    }
+
+    @Test
     void the_first_thread_exiting_leaves_the_process_to_the_others(@TempDir Path ws, @TempDir Path nat) throws Exception {
         Run r = sameAsNative(ws, nat, "threads", "mainexit");
         assertThat(r.stdout()).isEqualTo("exit_group from a thread\n");
