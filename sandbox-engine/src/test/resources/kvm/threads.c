@@ -231,6 +231,16 @@ int main(int argc, char **argv) {
     if (all || !strcmp(c, "mapping")) mapping();
     if (all || !strcmp(c, "spinsignal")) spinsignal();
     if (!strcmp(c, "robust")) robust_case();
+    if (!strcmp(c, "execthreads")) {
+        /* execve ends the other threads (one sleeping, one spinning) and runs the new program */
+        pthread_t a, b;
+        pthread_create(&a, 0, spin_forever, 0);
+        pthread_create(&b, 0, spin, 0);
+        usleep(20000);
+        execl("/bin/echo", "echo", "execed", (char *) 0);
+        printf("execl failed: %s\n", strerror(errno));
+        return 1;
+    }
     if (!strcmp(c, "stdinblock")) {
         /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */
         pthread_t t;

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Threads on KVM (each a vCPU of the process's VM): pthreads with results, a mutex and condvar
  * producer/consumer, counters under atomics and a mutex, a timed wait that times out, TLS,
  * tids, per-thread masks and a signal to one thread (blocked, or running without calls), robust
- * mutexes whose owner exits, mmap/munmap from several threads at once,
+ * mutexes whose owner exits, mmap/munmap from several threads at once, execve from a threaded process,
  * exit vs exit_group, python3 threading — the same output and status as natively (or on
  * ptrace) — and the hostile side: futexes on unmapped, read-only and kernel addresses, bad
  * operations and counts, requeue to an unmapped address, cyclic and unmapped robust lists, a
@@ -102,6 +102,14 @@ class KvmThreadTest {
                     .isEqualTo("exiting\n");
             assertThat(r.wallNanos()).isLessThan(1_500_000_000L);
         }
+    }
+
+    @Test
+    void execve_ends_the_other_threads_and_runs_the_new_program(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "threads", "execthreads");
+        assertThat(r.stdout()).isEqualTo("execed\n");
+        assertThat(r.result().syscallCounts()).containsKey("execve");
+        assertThat(r.result().wallNanos()).isLessThan(10_000_000_000L);
     }
 
     @Test
