@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,6 +210,34 @@ static void robust_case(void) {
     pthread_join(t, 0);
 }
 
+static void *spin_forever_detached(void *a) { pthread_detach(pthread_self()); for (;;) { struct timespec ts = {0, 1000000}; nanosleep(&ts, 0); } }
+
+/* fork from a threaded process, from the first thread and from another: the child has one thread */
+static void *fork_in_thread(void *a) {
+    pid_t p = fork();
+    if (p == 0) { printf("child of a thread: counter %ld\n", mcount); fflush(stdout); _exit(4); }
+    int st; waitpid(p, &st, 0);
+    return (void *) (long) WEXITSTATUS(st);
+}
+static void forkthreads(void) {
+    pthread_t a, b;
+    pthread_create(&a, 0, spin_forever_detached, 0);
+    pid_t p = fork();
+    if (p == 0) {
+        pthread_t c; void *r;
+        pthread_create(&c, 0, twice, (void *) 21);   /* the child makes threads of its own */
+        pthread_join(c, &r);
+        printf("child of main: %ld\n", (long) r);
+        fflush(stdout);
+        _exit(3);
+    }
+    int st; waitpid(p, &st, 0);
+    void *r;
+    pthread_create(&b, 0, fork_in_thread, 0);
+    pthread_join(b, &r);
+    printf("forkthreads %d %ld\n", WEXITSTATUS(st), (long) r);
+}
+
 static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
 
 static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
@@ -241,6 +270,7 @@ int main(int argc, char **argv) {
         printf("execl failed: %s\n", strerror(errno));
         return 1;
     }
+    if (all || !strcmp(c, "forkthreads")) forkthreads();
     if (!strcmp(c, "stdinblock")) {
         /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */
         pthread_t t;

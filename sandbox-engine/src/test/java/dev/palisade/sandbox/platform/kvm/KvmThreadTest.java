@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Threads on KVM (each a vCPU of the process's VM): pthreads with results, a mutex and condvar
  * producer/consumer, counters under atomics and a mutex, a timed wait that times out, TLS,
  * tids, per-thread masks and a signal to one thread (blocked, or running without calls), robust
- * mutexes whose owner exits, mmap/munmap from several threads at once, execve from a threaded process,
+ * mutexes whose owner exits, mmap/munmap from several threads at once, fork and execve from a threaded process,
  * exit vs exit_group, python3 threading — the same output and status as natively (or on
  * ptrace) — and the hostile side: futexes on unmapped, read-only and kernel addresses, bad
  * operations and counts, requeue to an unmapped address, cyclic and unmapped robust lists, a
@@ -77,7 +77,8 @@ class KvmThreadTest {
         assertThat(r.stdout()).contains("create_join 56\n", "counters atomic=80000 mutex=80000\n", "prodcons 2001000\n",
                 "timedwait ETIMEDOUT waited>=190ms:1 <2s:1\n", "tls main=7 threads=100101102\n",
                 "tids main=pid:1 thread!=pid:1\n", "signals handler_on_target=1 thread_masked=1 main_masked=0\n",
-                "mapping 1200\n", "spinsignal handler_on_target=1\n", "pthread_exit 9\n");
+                "mapping 1200\n", "spinsignal handler_on_target=1\n", "pthread_exit 9\n",
+                "child of main: 42\n", "child of a thread: counter 80000\n", "forkthreads 3 4\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
         assertThat(r.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(25);
