@@ -37,6 +37,8 @@ class KvmThreadTest {
     static Path threadsStatic;
     static Path futexedge;
     static Path bomb;
+    static Path fault;
+    static Path many;
 
     @BeforeAll
     static void build() throws Exception {
@@ -47,6 +49,8 @@ class KvmThreadTest {
         threadsStatic = buildSource(bin, "threads.c", "gcc", "threads-static", "-pthread", "-static");
         futexedge = buildSource(bin, "futexedge.c", "gcc", "futexedge", "-pthread");
         bomb = buildSource(bin, "threadbomb.c", "gcc", "threadbomb", "-pthread");
+        fault = buildSource(bin, "threadfault.c", "gcc", "threadfault", "-pthread");
+        many = buildSource(bin, "manythreads.c", "gcc", "manythreads", "-pthread");
     }
 
     private static SandboxSpec spec(Path ws, Limits limits, String name, String... args) {
@@ -125,6 +129,30 @@ class KvmThreadTest {
         Run r = sameAsNative(ws, nat, "threads", "robust");
         assertThat(r.stdout()).isEqualTo("robust after owner exit: EOWNERDEAD\nrobust waiter: EOWNERDEAD\n");
         assertThat(r.result().syscallCounts()).containsKeys("set_robust_list");
+    }
+
+    /** Each vCPU has its own exception stack: three threads faulting into handlers at once keep their frames apart. */
+    @Test
+    void threads_faulting_at_once_each_run_their_handler(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Run r = sameAsNative(ws, nat, "threadfault");
+        assertThat(r.stdout()).isEqualTo("faults handled 900\n");
+    }
+
+    @Test
+    void a_fault_without_a_handler_in_a_thread_ends_the_process(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Native n = runNative(nat, List.of(fault.toString(), "crash"));
+        Run r = run(spec(ws, "threadfault", "crash"));
+        assertThat(r.result().termination()).as(r.result().message()).isEqualTo(Termination.SIGNALED);
+        assertThat(128 + r.result().signal()).isEqualTo(n.exit()).isEqualTo(139);
+    }
+
+    @Test
+    void a_hundred_threads_together_and_a_thousand_in_turn(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Native n = runNative(nat, List.of(many.toString(), "100"));
+        Run r = run(spec(ws, LIMITS.withMaxProcesses(200), "manythreads", "100"));
+        assertThat(r.stdout()).as(r.result().message()).isEqualTo(n.stdout()).isEqualTo("100 together then 1000 in turn: 504450\n");
+        assertThat(r.result().exitCode()).isZero();
+        assertThat(r.result().syscallCounts().get("clone")).isEqualTo(1100L);
     }
 
     @Test
