@@ -1,6 +1,7 @@
 /* Threads under the sandbox: each case prints what a native run prints. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -238,6 +239,26 @@ static void forkthreads(void) {
     printf("forkthreads %d %ld\n", WEXITSTATUS(st), (long) r);
 }
 
+/* four threads write lines through one descriptor (no O_APPEND): the shared offset loses no write */
+static int shared_fd;
+static void *line_writer(void *a) {
+    char line[32];
+    for (int i = 0; i < 500; i++) {
+        int n = snprintf(line, sizeof line, "t%ld line %03d\n", (long) a, i);
+        write(shared_fd, line, n);
+    }
+    return 0;
+}
+static void sharedfile(void) {
+    shared_fd = open("/tmp/shared.txt", O_CREAT | O_TRUNC | O_RDWR, 0600);
+    pthread_t t[4];
+    for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, line_writer, (void *) i);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+    printf("sharedfile size %ld\n", (long) lseek(shared_fd, 0, SEEK_END));
+    close(shared_fd);
+    unlink("/tmp/shared.txt");
+}
+
 static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
 
 static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
@@ -271,6 +292,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (all || !strcmp(c, "forkthreads")) forkthreads();
+    if (all || !strcmp(c, "sharedfile")) sharedfile();
     if (!strcmp(c, "stdinblock")) {
         /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */
         pthread_t t;

@@ -13,8 +13,10 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.*;
 /**
  * One VM with one vCPU set up for a kernel-less ring-3 program: guest RAM, GDT, TSS, IDT and
  * exception stubs, page tables for the system pages, long-mode control registers, the syscall
- * MSRs for the chosen {@link SyscallPath}. The run loop lives elsewhere ({@link KvmTask});
- * this class only builds the machine. Must be created on the thread that will run the vCPU.
+ * MSRs for the chosen {@link SyscallPath}; a thread of the program gets another vCPU of the same
+ * VM ({@link #threadVcpu}), as an object of this class sharing all but the vCPU. The run loop
+ * lives elsewhere ({@link KvmTask}); this class only builds the machine. Must be created on the
+ * thread that will run the vCPU.
  */
 final class GuestMachine implements AutoCloseable {
     /** Vectors for which the CPU pushes an error code. */
@@ -33,9 +35,8 @@ final class GuestMachine implements AutoCloseable {
     long winTablePa;
     /** This vCPU's exception stack (IST1): supervisor address of its low end, physical address of its top page. */
     final long istVa, istTopPagePa;
-    /** The machine whose VM this vCPU belongs to (itself for the first vCPU) and the vCPU's id in that VM. */
+    /** The machine whose VM this vCPU belongs to (itself for the first vCPU). */
     private final GuestMachine owner;
-    final int vcpuId;
     /** The CR4 the first vCPU accepted: every other vCPU of the VM gets the same. */
     private long cr4;
     /** First vCPU only: vCPUs of ended threads, kept for the next thread (KVM cannot destroy one before its VM). */
@@ -73,7 +74,6 @@ final class GuestMachine implements AutoCloseable {
         this.vcpu = c;
         this.memory = new GuestMemory(ram, new PhysicalAllocator(physSize, limitPages));
         this.owner = this;
-        this.vcpuId = 0;
         this.istVa = KERNEL_BASE + IST1_PA;
         this.istTopPagePa = IST1_TOP_PA - PAGE;
         this.lstar = switch (path) {
@@ -247,7 +247,6 @@ final class GuestMachine implements AutoCloseable {
      */
     private GuestMachine(GuestMachine first, int id) {
         this.owner = first;
-        this.vcpuId = id;
         this.path = first.path;
         this.kvm = first.kvm;
         this.vm = first.vm;

@@ -388,7 +388,7 @@ final class KvmTask implements SyscallContext {
 
     // ------------------------------------------------------------------ processes
 
-    /** Processes per sandbox whatever the spec's limit (0 is no limit): each is a VM and a host thread. */
+    /** Tasks (processes and threads) per sandbox whatever the spec's limit (0 is no limit): each is a vCPU and a host thread. */
     static final int MAX_PROCESSES = 256;
     private static final long CLONE_VM = 0x100, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000,
             CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
@@ -578,26 +578,29 @@ final class KvmTask implements SyscallContext {
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.vcpuStarted(cpuStartNs);
         try {
-            machine = first.threadVcpu();
-            kicker = new VcpuKicker(machine.vcpu);
-            sandbox.attach(kicker, machine.memory);
-            gate = new SyscallGate(machine);
-            machine.setFsBase(fs);
-            machine.vcpu.setXsave(fpu);
-            machine.resumeUser(regs, true);   // a reused vCPU may have last stopped in an exception stub
+            try {
+                machine = first.threadVcpu();
+                kicker = new VcpuKicker(machine.vcpu);
+                sandbox.attach(kicker, machine.memory);
+                gate = new SyscallGate(machine);
+                machine.setFsBase(fs);
+                machine.vcpu.setXsave(fpu);
+                machine.resumeUser(regs, true);   // a reused vCPU may have last stopped in an exception stub
+            } catch (RuntimeException e) {
+                // no vCPU for it (KVM refused one, no page left for its stacks): the clone fails, the process goes on
+                ready.complete(e instanceof PhysicalAllocator.MemoryLimitExceeded ? Errno.ENOMEM.negated() : Errno.EAGAIN.negated());
+                return;
+            }
             ready.complete((long) vthread.tid);
             loop();
         } catch (PhysicalAllocator.MemoryLimitExceeded e) {
-            ready.complete(Errno.ENOMEM.negated());
             end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
         } catch (TaskStopped e) {
-            ready.complete(Errno.EAGAIN.negated());
             end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
         } catch (SentryFault e) {
             deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
             end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
         } catch (Throwable e) {
-            ready.complete(Errno.EAGAIN.negated());
             end(Termination.ENGINE_ERROR, -1, 0, "engine error in thread " + vthread.tid + ": " + e);
         } finally {
             if (kicker != null) {
@@ -606,7 +609,7 @@ final class KvmTask implements SyscallContext {
             sandbox.vcpuEnded(cpuNanos());
             sandbox.processes.threadEnded(vthread.tid, counts(), denied);
             group.leave(vthread.tid);
-            if (machine != null && machine != first) {
+            if (machine != null) {
                 machine.close();
             }
         }

@@ -82,7 +82,7 @@ class KvmThreadTest {
                 "timedwait ETIMEDOUT waited>=190ms:1 <2s:1\n", "tls main=7 threads=100101102\n",
                 "tids main=pid:1 thread!=pid:1\n", "signals handler_on_target=1 thread_masked=1 main_masked=0\n",
                 "mapping 1200\n", "spinsignal handler_on_target=1\n", "pthread_exit 9\n",
-                "child of main: 42\n", "child of a thread: counter 80000\n", "forkthreads 3 4\n");
+                "child of main: 42\n", "child of a thread: counter 80000\n", "forkthreads 3 4\n", "sharedfile size 24000\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
         assertThat(r.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(25);
