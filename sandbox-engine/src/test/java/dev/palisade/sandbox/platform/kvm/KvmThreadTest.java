@@ -212,4 +212,53 @@ class KvmThreadTest {
         assertThat(r.stdout()).contains("[(0, 0), (1, 49995000), (2, 199990000), (3, 449985000)]", "threads alive: 1");
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex");
     }
+
+    @Test
+    void python_thread_pools_barriers_conditions_and_timers_run_as_on_ptrace(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "python3 not installed");
+        String script = String.join("\n",
+                "import threading, queue, time",
+                "from concurrent.futures import ThreadPoolExecutor",
+                "def sq(x): return x * x",
+                "with ThreadPoolExecutor(max_workers=4) as ex:",
+                "    print(sum(ex.map(sq, range(1000))))",
+                "b = threading.Barrier(3)",
+                "out = []",
+                "def meet(i):",
+                "    out.append(b.wait() >= 0)",
+                "ts = [threading.Thread(target=meet, args=(i,)) for i in range(3)]",
+                "[t.start() for t in ts]; [t.join() for t in ts]",
+                "print(out)",
+                "c = threading.Condition()",
+                "with c:",
+                "    t0 = time.monotonic(); r = c.wait(0.15); print(\"cond timeout\", r, time.monotonic() - t0 >= 0.14)",
+                "q = queue.Queue()",
+                "try:",
+                "    q.get(timeout=0.1)",
+                "except queue.Empty:",
+                "    print(\"queue empty after timeout\")",
+                "s = threading.Semaphore(2)",
+                "cnt = [0]; lk = threading.Lock()",
+                "def use():",
+                "    with s:",
+                "        with lk: cnt[0] += 1",
+                "ts = [threading.Thread(target=use) for _ in range(10)]",
+                "[t.start() for t in ts]; [t.join() for t in ts]",
+                "print(\"semaphore\", cnt[0])",
+                "tm = threading.Timer(0.05, lambda: print(\"timer fired\"))",
+                "tm.start(); tm.join()",
+                "local = threading.local()",
+                "def setl(v, res):",
+                "    local.v = v; time.sleep(0.01); res.append(local.v == v)",
+                "res = []",
+                "ts = [threading.Thread(target=setl, args=(i, res)) for i in range(5)]",
+                "[t.start() for t in ts]; [t.join() for t in ts]",
+                "print(\"local\", all(res), len(res))",
+                "d = threading.Thread(target=time.sleep, args=(30,), daemon=True); d.start()",
+                "print(\"exiting with a daemon thread asleep\")");
+        Run r = sameAsPtrace(dir, null, "/usr/bin/python3", "-c", script);
+        assertThat(r.stdout()).contains("332833500\n", "cond timeout False True\n", "semaphore 10\n", "timer fired\n",
+                "local True 5\n", "exiting with a daemon thread asleep\n");
+        assertThat(r.result().wallNanos()).isLessThan(20_000_000_000L);   // the daemon thread's sleep does not hold up the exit
+    }
 }
