@@ -245,13 +245,33 @@ final class SysThread {
         };
     }
 
-    /** Sched_getaffinity implements Linux syscall sched_getaffinity(2): one CPU. */
+    /** Getcpu implements Linux syscall getcpu(2): CPU 0 (the first the sandbox shows in sched_getaffinity), node 0. */
+    static long getcpu(SyscallContext c) {
+        if (c.arg(0) != 0) {
+            c.memory().writeInt(c.arg(0), 0);
+        }
+        if (c.arg(1) != 0) {
+            c.memory().writeInt(c.arg(1), 0);
+        }
+        return 0;
+    }
+
+    /**
+     * Sched_getaffinity implements Linux syscall sched_getaffinity(2): the CPUs the program's
+     * threads (vCPUs on host threads) can run on — the engine's, and no more whole CPUs than a
+     * CPU rate allows (as a runtime reads a cgroup's quota), at most 64.
+     */
     static long schedGetaffinity(SyscallContext c) {
         long len = c.arg(1);
         if (len < 8 || (len & 7) != 0) {
             return Errno.EINVAL.negated();
         }
-        c.memory().writeLong(c.arg(2), 1);
+        int cpus = Math.min(64, Runtime.getRuntime().availableProcessors());
+        long milli = c.limits().cpuMillicores();
+        if (milli > 0) {
+            cpus = (int) Math.max(1, Math.min(cpus, (milli + 999) / 1000));
+        }
+        c.memory().writeLong(c.arg(2), cpus == 64 ? -1L : (1L << cpus) - 1);
         return 8;
     }
 }

@@ -261,4 +261,53 @@ class KvmThreadTest {
                 "local True 5\n", "exiting with a daemon thread asleep\n");
         assertThat(r.result().wallNanos()).isLessThan(20_000_000_000L);   // the daemon thread's sleep does not hold up the exit
     }
+
+    /** The JVM the host has under /usr (visible in the sandbox's default root), or null. */
+    private static Path hostJava() {
+        try (var dirs = Files.list(Path.of("/usr/lib/jvm"))) {
+            return dirs.map(d -> d.resolve("bin/java")).filter(Files::isExecutable).sorted().findFirst().orElse(null);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
+
+    @Test
+    void a_jvm_counts_the_engines_processors_and_runs_eight_threads_as_on_ptrace(@TempDir Path ws, @TempDir Path ws2,
+                                                                                @TempDir Path classes) throws Exception {
+        assumeTrue(PTRACE.unavailableReason().isEmpty(), () -> "ptrace platform unavailable: " + PTRACE.unavailableReason().orElse(""));
+        Path java = hostJava();
+        assumeTrue(java != null, "no JVM under /usr/lib/jvm");
+        javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+        assumeTrue(javac != null, "no compiler in this JDK");
+        Path src = classes.resolve("JvmThreads.java");
+        try (var in = KvmThreadTest.class.getResourceAsStream("/kvm/JvmThreads.java")) {
+            Files.copy(in, src);
+        }
+        assertThat(javac.run(null, null, null, "--release", "17", "-d", classes.toString(), src.toString())).isZero();
+        Files.setPosixFilePermissions(classes, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> cmd = List.of(java.toString(), "-XX:-UsePerfData", "-Xmx128m", "-cp", "/classes", "JvmThreads");
+        Limits limits = LIMITS.withMaxProcesses(200).withMemoryBytes(2L << 30);
+        SandboxSpec.Bind bind = new SandboxSpec.Bind(classes, "/classes", true);
+        Run kvm = run(SandboxSpec.builder(cmd).bind(bind).workspace(ws).limits(limits).build());
+        Run ptrace = run(PTRACE, SandboxSpec.builder(cmd).bind(bind).workspace(ws2).limits(limits).build(), null);
+        assertThat(kvm.stdout()).as(kvm.result().message() + "\n" + kvm.stderr()).isEqualTo(ptrace.stdout())
+                .contains("processors " + Runtime.getRuntime().availableProcessors() + "\n", "total 13999992\n");
+        assertThat(kvm.result().exitCode()).isEqualTo(ptrace.result().exitCode()).isZero();
+        assertThat(kvm.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(8L);
+    }
+
+    /** Threads run in parallel, so the program sees the engine's CPUs, or a CPU rate's whole cores, as on ptrace. */
+    @Test
+    void nproc_shows_the_cpus_threads_can_use_as_on_ptrace(@TempDir Path ws, @TempDir Path ws2) throws Exception {
+        assumeTrue(PTRACE.unavailableReason().isEmpty(), () -> "ptrace platform unavailable: " + PTRACE.unavailableReason().orElse(""));
+        for (long millicores : new long[] {0, 1000}) {
+            SandboxSpec spec = SandboxSpec.builder(List.of("/usr/bin/nproc")).workspace(ws)
+                    .limits(LIMITS.withCpuMillicores(millicores)).build();
+            Run kvm = run(spec);
+            Run ptrace = run(PTRACE, SandboxSpec.builder(List.of("/usr/bin/nproc")).workspace(ws2)
+                    .limits(LIMITS.withCpuMillicores(millicores)).build(), null);
+            assertThat(kvm.stdout()).as(millicores + " millicores").isEqualTo(ptrace.stdout())
+                    .isEqualTo((millicores == 0 ? Runtime.getRuntime().availableProcessors() : 1) + "\n");
+        }
+    }
 }
