@@ -261,6 +261,23 @@ static void sharedfile(void) {
 
 static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
 
+/* kill() to the process while the caller blocks the signal: the thread that does not block it takes it */
+static volatile int proc_taken;
+static pthread_t proc_taker;
+static void on_usr1_proc(int s) { proc_taken = pthread_equal(pthread_self(), proc_taker) ? 1 : 2; }
+static void *take_proc_signal(void *a) { while (!proc_taken) { } return 0; }
+static void procsignal(void) {
+    signal(SIGUSR1, on_usr1_proc);
+    pthread_create(&proc_taker, 0, take_proc_signal, 0);   /* made before the block: its mask lets SIGUSR1 in */
+    sigset_t s; sigemptyset(&s); sigaddset(&s, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &s, 0);
+    usleep(20000);
+    kill(getpid(), SIGUSR1);
+    pthread_join(proc_taker, 0);
+    pthread_sigmask(SIG_UNBLOCK, &s, 0);
+    printf("procsignal taken by the thread that does not block it: %d\n", proc_taken);
+}
+
 static void *spin(void *a) { for (volatile long i = 0;; i++) { } return 0; }
 
 static void *spin_forever(void *a) { for (;;) { struct timespec ts = {0, 1000000}; nanosleep(&ts, 0); } }
@@ -280,6 +297,7 @@ int main(int argc, char **argv) {
     if (all || !strcmp(c, "signals")) signals();
     if (all || !strcmp(c, "mapping")) mapping();
     if (all || !strcmp(c, "spinsignal")) spinsignal();
+    if (all || !strcmp(c, "procsignal")) procsignal();   /* before forkthreads leaves a thread running */
     if (!strcmp(c, "robust")) robust_case();
     if (!strcmp(c, "execthreads")) {
         /* execve ends the other threads (one sleeping, one spinning) and runs the new program */

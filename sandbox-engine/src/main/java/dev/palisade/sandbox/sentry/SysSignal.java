@@ -94,6 +94,7 @@ final class SysSignal {
                 SignalFrame.raise(c.thread(), s, code, 0);
             } else {
                 SignalFrame.raise(p, s, code, 0);
+                c.processSignalled(s);
             }
             return 0;
         }

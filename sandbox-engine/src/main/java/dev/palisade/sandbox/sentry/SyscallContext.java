@@ -169,6 +169,10 @@ public interface SyscallContext {
         return null;
     }
 
+    /** A signal for the whole process was made pending: wake a thread that does not block it to take it. */
+    default void processSignalled(int sig) {
+    }
+
     /** Ends the calling thread only (exit(2)); the process ends with its last thread. */
     default void exitThread(int code) {
         end(Termination.EXITED, code, 0, "exited with code " + code);

@@ -615,6 +615,26 @@ final class KvmTask implements SyscallContext {
         }
     }
 
+    /**
+     * A signal for the process: unless this thread takes it as its call returns, the first other
+     * thread that does not block it is kicked out of the guest or its futex wait to take it (as
+     * Linux's complete_signal picks a thread).
+     */
+    @Override
+    public void processSignalled(int sig) {
+        long bit = 1L << (sig - 1);
+        if ((vthread.sigmask() & bit) == 0) {
+            return;
+        }
+        for (KvmTask o : group.othersThan(this)) {
+            if ((o.vthread.sigmask() & bit) == 0) {
+                o.kick();
+                proc.futexes.interrupt(o.vthread);
+                return;
+            }
+        }
+    }
+
     /** Exit(2): this thread ends; the last thread's exit ends the process. */
     @Override
     public void exitThread(int code) {

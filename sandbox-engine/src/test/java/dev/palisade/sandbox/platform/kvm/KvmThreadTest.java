@@ -81,7 +81,8 @@ class KvmThreadTest {
         assertThat(r.stdout()).contains("create_join 56\n", "counters atomic=80000 mutex=80000\n", "prodcons 2001000\n",
                 "timedwait ETIMEDOUT waited>=190ms:1 <2s:1\n", "tls main=7 threads=100101102\n",
                 "tids main=pid:1 thread!=pid:1\n", "signals handler_on_target=1 thread_masked=1 main_masked=0\n",
-                "mapping 1200\n", "spinsignal handler_on_target=1\n", "pthread_exit 9\n",
+                "mapping 1200\n", "spinsignal handler_on_target=1\n",
+                "procsignal taken by the thread that does not block it: 1\n", "pthread_exit 9\n",
                 "child of main: 42\n", "child of a thread: counter 80000\n", "forkthreads 3 4\n", "sharedfile size 24000\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
