@@ -258,9 +258,10 @@ final class GuestMachine implements AutoCloseable {
         this.cr4 = first.cr4;
         this.vcpu = vm.createVcpu(id);
         try {
+            // counted as the program's memory (as Linux charges a thread's kernel stack): the page-table reserve stays for tables
             PhysicalAllocator a = memory.allocator();
-            long tssPa = a.allocTable();
-            long istLow = a.allocTable(), istHigh = a.allocTable();
+            long tssPa = a.allocUser();
+            long istLow = a.allocUser(), istHigh = a.allocUser();
             ram.zero(tssPa, PAGE);
             memory.mapRaw(KERNEL_BASE + tssPa, tssPa, false, true, false);
             this.istVa = THREAD_IST_BASE + id * 0x4000L;
