@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# KVM platform benchmark (by hand, not CI): start-up, syscall round trip, busybox sha256sum
-# over 100 MB and whole runs of programs (static and dynamic hello, /bin/echo, python3), side by
+# KVM platform benchmark (by hand, not CI): start-up, syscall round trip, clock_gettime through
+# the vDSO, busybox sha256sum over 100 MB and whole runs of programs (static and dynamic hello, /bin/echo, python3), side by
 # side with native and the ptrace platform, plus the C spike's best paths measured in the same run.
 # Usage: ops/bench/kvm-bench.sh [output-file]
 set -euo pipefail
@@ -13,6 +13,9 @@ jar=sandbox-engine/target/palisade-sandbox.jar
 mkdir -p "$work/bin" "$work/data" "$work/classes"
 gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
 gcc -O2 -w -o "$work/bin/probe-dyn" sandbox-engine/src/test/resources/kvm/probe.c   # dynamic: ld.so + libc.so
+gcc -O2 -w -o "$work/bin/pingpong" ops/bench/kvm-bench/pingpong.c
+gcc -O2 -w -o "$work/bin/clocks-dyn" sandbox-engine/src/test/resources/kvm/clocks.c   # clock_gettime through the vDSO
+gcc -static -O2 -w -o "$work/bin/clocks-static" sandbox-engine/src/test/resources/kvm/clocks.c
 # musl's read() is not patched: its small reads show the cost of the syscall instruction alone
 if command -v musl-gcc >/dev/null; then musl-gcc -static -O2 -w -o "$work/bin/probe-musl" sandbox-engine/src/test/resources/kvm/probe.c; fi
 head -c 100000000 /dev/urandom > "$work/data/big.bin"

@@ -80,6 +80,10 @@ public class KvmBench {
         return Double.parseDouble(out.trim().split(" ")[0]);
     }
 
+    static double cpuPerCall(String out) {
+        return Double.parseDouble(out.trim().split(" ")[1]);
+    }
+
     public static void main(String[] args) throws Exception {
         bin = Path.of(args[0]);
         data = Path.of(args[1]);
@@ -134,6 +138,7 @@ public class KvmBench {
         }
         System.out.printf("%-44s %12.3f %12.3f %12s%n", "getppid round trip, us (median of 3 x " + syscalls + ")", median(n) / 1000,
                 median(k) / 1000, ptrace ? String.format("%.3f", median(p) / 1000) : "n/a");
+        clocks(ptrace);
         // would answering simple calls inside the guest pay off? A 16-byte read(2) served from the
         // read-ahead window without an exit: through glibc's patched call site (no syscall
         // instruction at all) and through musl's unpatched one (syscall -> LSTAR stub, in ring 3)
@@ -178,6 +183,41 @@ public class KvmBench {
     }
 
     /**
+     * clock_gettime(CLOCK_MONOTONIC) in a loop, ns per call: on kvm through the platform's vDSO
+     * (no exit; the goal is within 2x native), natively and on ptrace through the host's. The
+     * exits column is the kvm run's clock_gettime calls that reached the Sentry.
+     */
+    static void clocks(boolean ptrace) throws Exception {
+        String calls = "1000000";
+        for (String prog : List.of("clocks-static", "clocks-dyn")) {
+            List<Double> k = new ArrayList<>(), p = new ArrayList<>(), n = new ArrayList<>();
+            List<Double> kc = new ArrayList<>(), pc = new ArrayList<>(), nc = new ArrayList<>();
+            long exits = 0;
+            long[] w = new long[1];
+            for (int i = 0; i < 5; i++) {
+                Out o = sandbox("kvm", List.of("/bench-bin/" + prog, "bench", calls), data);
+                k.add(perCall(o.stdout()));
+                kc.add(cpuPerCall(o.stdout()));
+                exits = Math.max(exits, o.result().syscallCounts().getOrDefault("clock_gettime", 0L));
+                if (ptrace) {
+                    String q = sandbox("ptrace", List.of("/bench-bin/" + prog, "bench", calls), data).stdout();
+                    p.add(perCall(q));
+                    pc.add(cpuPerCall(q));
+                }
+                String nat = nativeRun(List.of(bin.resolve(prog).toString(), "bench", calls), data, w);
+                n.add(perCall(nat));
+                nc.add(cpuPerCall(nat));
+            }
+            System.out.printf("%-44s %12.1f %12.1f %12s   kvm/native %.2f, clock_gettime exits %d%n",
+                    "clock_gettime loop, wall ns/call, " + prog, median(n), median(k),
+                    ptrace ? String.format("%.1f", median(p)) : "n/a", median(k) / median(n), exits);
+            System.out.printf("%-44s %12.1f %12.1f %12s   kvm/native %.2f (median of 5 x 1e6 calls)%n",
+                    "  same, CPU ns/call", median(nc), median(kc),
+                    ptrace ? String.format("%.1f", median(pc)) : "n/a", median(kc) / median(nc));
+        }
+    }
+
+    /**
      * Whole runs of real programs, dynamically linked ones of the image included, on all three
      * side by side: median wall time of a run, kvm's ratio to native and to ptrace, and the exits
      * one kvm run makes (its system calls that left the guest).
@@ -195,6 +235,11 @@ public class KvmBench {
                 List.of("/bin/sh", "-c", "/bin/true; echo ok"), ptrace);
         row("sh -c 'ls /usr/bin | wc -l'", List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"),
                 List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"), ptrace);
+        String gcc = "printf '#include <stdio.h>\\nint main(void){puts(\\\"hi\\\");return 0;}\\n' > hello.c"
+                + " && gcc -O2 -o hello hello.c && ./hello";
+        row("gcc -O2 hello.c, then run it", List.of("/bin/sh", "-c", gcc), List.of("/bin/sh", "-c", gcc), ptrace);
+        row("pipe ping-pong, 1000 round trips", List.of("/bench-bin/pingpong", "1000"),
+                List.of(bin.resolve("pingpong").toString(), "1000"), ptrace);
     }
 
     /** A native run with only PATH in the environment, as the sandboxes get: its stdout, its wall time in {@code wall[0]}. */

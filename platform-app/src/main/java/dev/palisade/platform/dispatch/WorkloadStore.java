@@ -240,30 +240,41 @@ public class WorkloadStore {
 
     /**
      * Ends every run whose lease expired: back to the queue while attempts remain, else FAILED
-     * with reason "worker_lost". A requeued run waits {@code palisade.dispatcher.retry-backoff}
+     * with reason "worker_lost". A service goes back to the queue whenever no stop was asked,
+     * whatever its attempts: it is meant to run for good, and a node that dies must not take an
+     * instance (or, through its instance 0, the whole deployment) with it; its status turns
+     * PENDING until a node claims it (STOPPED when its stop was asked). A requeued run waits {@code palisade.dispatcher.retry-backoff}
      * before it may be claimed again, doubled at each attempt up to {@code retry-backoff-max}:
      * a workload that brings its node down is not handed straight to the next one. Any instance
      * may run this; the row lock makes it happen once.
      */
     public List<UUID> reapExpired() {
         return jdbc.sql("""
-                update workload set
-                    state = case when attempts < max_attempts and not cancel_requested then 'QUEUED'
-                                 when cancel_requested then 'CANCELLED' else 'FAILED' end,
-                    termination_reason = case when attempts < max_attempts and not cancel_requested then termination_reason
-                                              when cancel_requested then 'cancelled' else 'worker_lost' end,
-                    message = case when attempts < max_attempts and not cancel_requested
-                                   then 'worker lost: its node stopped renewing its lease; retried after '
-                                        || least(:backoff * power(2, attempts - 1), :backoffMax) || ' s'
-                                   else 'worker lost: its node stopped renewing its lease' end,
-                    not_before = case when attempts < max_attempts and not cancel_requested
-                                      then now() + make_interval(secs => least(:backoff * power(2, attempts - 1), :backoffMax))
-                                      else not_before end,
-                    finished_at = case when attempts < max_attempts and not cancel_requested then null else now() end,
-                    node = case when attempts < max_attempts and not cancel_requested then null else node end,
-                    lease_expires_at = null
-                where state = 'RUNNING' and lease_expires_at < now()
-                returning id""")
+                with lost as (
+                    select id, not cancel_requested and (attempts < max_attempts or kind = 'SERVICE') as again,
+                           least(:backoff * power(2, least(attempts, 30) - 1), :backoffMax) as delay
+                    from workload where state = 'RUNNING' and lease_expires_at < now()
+                    for update skip locked),
+                reaped as (
+                    update workload w set
+                        state = case when l.again then 'QUEUED' when w.cancel_requested then 'CANCELLED' else 'FAILED' end,
+                        termination_reason = case when l.again then w.termination_reason
+                                                  when w.cancel_requested then 'cancelled' else 'worker_lost' end,
+                        message = case when l.again
+                                       then 'worker lost: its node stopped renewing its lease; retried after ' || l.delay || ' s'
+                                       else 'worker lost: its node stopped renewing its lease' end,
+                        not_before = case when l.again then now() + make_interval(secs => l.delay) else w.not_before end,
+                        finished_at = case when l.again then null else now() end,
+                        node = case when l.again then null else w.node end,
+                        lease_expires_at = null
+                    from lost l
+                    where w.id = l.id and w.state = 'RUNNING' and w.lease_expires_at < now()
+                    returning w.id, w.kind, w.state),
+                waiting as (
+                    update service_deployment d set updated_at = now(),
+                        status = case when r.state = 'QUEUED' then 'PENDING' else 'STOPPED' end
+                    from reaped r where d.workload_id = r.id and r.kind = 'SERVICE')
+                select id from reaped""")
                 .param("backoff", properties.retryBackoff().toMillis() / 1000.0)
                 .param("backoffMax", properties.retryBackoffMax().toMillis() / 1000.0)
                 .query(UUID.class).list();

@@ -233,10 +233,12 @@ class ServiceRunner implements ServiceRuns {
             store.handBack(c.id(), node, c.attempt());
             return;
         }
-        services.status(c.id(), ServiceStatus.STOPPED, reason.equals("cpu_quota") ? "CPU quota used up" : null);
-        // the CPU is on the usage record already, charged as it was used (null keeps it)
-        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
-                peakMemory, null, null));
+        // the CPU is on the usage record already, charged as it was used (null keeps it); a run whose lease was
+        // lost meanwhile finishes nothing, and leaves the status to the reaper and whichever node runs it next
+        if (store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
+                peakMemory, null, null))) {
+            services.status(c.id(), ServiceStatus.STOPPED, reason.equals("cpu_quota") ? "CPU quota used up" : null);
+        }
     }
 
     /** Why the platform ends a service on its own: the tenant was suspended, or its CPU quota is used up. */

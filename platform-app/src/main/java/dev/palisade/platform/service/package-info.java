@@ -28,7 +28,9 @@
  * instance 0 last, which stops the rest of it): a redeploy rolls one instance at a time. The
  * registry routes every healthy instance, a request to the one with the fewest in flight; one the
  * ingress could not reach is out of rotation until its runner probes it healthy. A stop first
- * takes an instance out of rotation and ends it once its requests in flight are answered.
+ * takes an instance out of rotation and ends it once its requests in flight are answered. An
+ * instance whose node dies (its lease lapses) goes back to the queue, whatever its attempts, and
+ * a live node claims it again after the retry back-off: a replica is refilled, never lost.
  *
  * <p><b>Routing across nodes.</b> The route table
  * ({@link dev.palisade.platform.service.ServiceRegistry}) holds the services this node runs; with
@@ -40,7 +42,8 @@
  * for a service it does not run looks up the nodes of the service's healthy instances with
  * a live lease ({@link dev.palisade.platform.service.ServiceStore#healthyPlacements}; cached two
  * seconds, dropped when the node cannot be reached or answers 421 because the service left
- * it, upon which a bodiless request is looked up and sent again) and forwards the request there over a
+ * it or none of its instances there accepts a connection, upon which a bodiless request is looked
+ * up and sent again, to another node) and forwards the request there over a
  * kept-alive connection, streaming both ways, with the shared {@code palisade.node.internal-secret}
  * (required when roles are split). The node checks the secret in constant time (403 otherwise),
  * answers nothing else on that listener, and does the local hop into the sandbox. Forwarding

@@ -43,6 +43,57 @@ class RetryBackoffTests extends DispatcherTestSupport {
         assertThat(row.get("attempts")).isEqualTo(3);
     }
 
+    /**
+     * A service instance that may be tried only once (maxAttempts 1, the default) is still not
+     * lost with its node: every lost lease puts it back in the queue (PENDING), after the same
+     * growing delay, so a replica is refilled wherever a live node claims it. A stop asked
+     * meanwhile ends it instead.
+     */
+    @Test
+    void aServiceIsRequeuedWheneverItsWorkerIsLostUnlessItsStopWasAsked() throws Exception {
+        Tenant tenant = tenant(new QuotaLimits(4, 1000, 2000, 1 << 20, 8, 4096, 1000, 1 << 30));
+        WorkloadLimits none = new WorkloadLimits(null, null, null, null, null);
+        UUID first = submit(tenant, "web", "[\"/bin/true\"]", "auto", none);
+        UUID second = submit(tenant, "web", "[\"/bin/true\"]", "auto", none);
+        jdbc.sql("update workload set kind = 'SERVICE' where id in (:ids)").param("ids", List.of(first, second)).update();
+        jdbc.sql("""
+                insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, instances, status)
+                values (:id, :tenant, 'web', 8000, 'ALWAYS', 2, 'HEALTHY')""").param("id", first)
+                .param("tenant", tenant.getId()).update();
+        jdbc.sql("""
+                insert into service_deployment (workload_id, tenant_id, service_name, port, restart_policy, instances,
+                    primary_id, ordinal, status)
+                values (:id, :tenant, 'web', 8000, 'ALWAYS', 2, :first, 1, 'HEALTHY')""").param("id", second)
+                .param("tenant", tenant.getId()).param("first", first).update();
+        jdbc.sql("""
+                update workload set state = 'RUNNING', node = 'another-node', started_at = now(), attempts = 1,
+                    lease_expires_at = now() + interval '10 minutes' where id = :id""").param("id", first).update();
+
+        claimAsADyingNode(second, 1);
+        assertThat(reapAndWaitForTheNextClaim(second, 2)).as("first retry waits retry-backoff (1 s)").isBetween(1.0, 1.9);
+        assertThat(status(second)).as("waiting for a node").isEqualTo("PENDING");
+        jdbc.sql("update service_deployment set status = 'HEALTHY' where workload_id = :id").param("id", second).update();
+        assertThat(reapAndWaitForTheNextClaim(second, 3)).as("past its maxAttempts of 1, and twice as long")
+                .isBetween(2.0, 2.9);
+        assertThat(status(second)).isEqualTo("PENDING");
+        jdbc.sql("update service_deployment set status = 'HEALTHY' where workload_id = :id").param("id", second).update();
+
+        jdbc.sql("update workload set cancel_requested = true where id = :id").param("id", second).update();
+        store.reapExpired();
+        var row = jdbc.sql("""
+                select w.state, w.termination_reason, d.status from workload w
+                join service_deployment d on d.workload_id = w.id where w.id = :id""").param("id", second)
+                .query().singleRow();
+        assertThat(row.get("state")).isEqualTo("CANCELLED");
+        assertThat(row.get("termination_reason")).isEqualTo("cancelled");
+        assertThat(row.get("status")).as("a stopped instance does not stay HEALTHY").isEqualTo("STOPPED");
+    }
+
+    private String status(UUID service) {
+        return jdbc.sql("select status from service_deployment where workload_id = :id").param("id", service)
+                .query(String.class).single();
+    }
+
     /** When the last claim of the dying node happened (database clock). */
     private Instant lastClaim;
 

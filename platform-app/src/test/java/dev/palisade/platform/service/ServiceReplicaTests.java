@@ -216,6 +216,44 @@ class ServiceReplicaTests extends ServiceTestSupport {
         assertThat(load.answeredBy().values().stream().mapToInt(AtomicInteger::get).sum()).isGreaterThan(50);
     }
 
+    /**
+     * The node of an instance dies (its lease is no longer renewed): the reaper puts the instance
+     * back in the queue although services are tried once (maxAttempts 1), a live node claims it
+     * again, and the deployment is back to two healthy instances, the service answering throughout.
+     */
+    @Test
+    void anInstanceWhoseNodeDiedIsRefilledOnALiveNode() throws Exception {
+        String id = JsonPath.read(deploy(owner, tenant, who("phoenix", 2)), "$.workloadId");
+        awaitRouted("phoenix", 2);
+        String lost = jdbc.queryForObject("select workload_id::text from service_deployment where primary_id = ?::uuid",
+                String.class, id);
+        // the run now belongs to a node that stopped renewing: this node's heartbeat ends its sandbox, the reaper requeues it
+        jdbc.update("""
+                update workload set node = 'a-node-that-died', lease_expires_at = now() - interval '1 second'
+                where id = ?::uuid""", lost);
+
+        Load load = new Load();
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        Map<String, Object> row;
+        do {
+            assertThat(System.nanoTime()).as("instance 1 running again").isLessThan(end);
+            request("phoenix", load);
+            Thread.sleep(50);
+            row = jdbc.queryForMap("""
+                    select w.state, w.attempts, w.node, d.status from workload w
+                    join service_deployment d on d.workload_id = w.id where w.id = ?::uuid""", lost);
+        } while (!(Integer.valueOf(2).equals(row.get("attempts")) && "RUNNING".equals(row.get("state"))
+                && "HEALTHY".equals(row.get("status"))));
+        System.out.printf("refill: instance 1 healthy again on %s after %d requests meanwhile, failed: %s%n",
+                row.get("node"), load.answeredBy().values().stream().mapToInt(AtomicInteger::get).sum(), load.failures());
+
+        assertThat(row.get("node")).isNotEqualTo("a-node-that-died");
+        assertThat(load.failures()).as("the other instance answered meanwhile").isEmpty();
+        assertThat(statuses(id)).containsExactly("HEALTHY", "HEALTHY");
+        assertThat(jdbc.queryForObject("select state from workload where id = ?::uuid", String.class, id))
+                .as("the deployment lives on").isEqualTo("RUNNING");
+    }
+
     @Test
     void aRequestToAServiceWhoseInstancesAllScaledToZeroWakesOneOfThem() throws Exception {
         String json = who("dozy", 2).replace("{\"name\"", "{\"minInstances\":0,\"idleTimeoutSeconds\":1,\"name\"");

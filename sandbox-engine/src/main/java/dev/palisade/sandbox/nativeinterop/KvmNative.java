@@ -21,6 +21,7 @@ public final class KvmNative {
 
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
+    public static final int PROT_EXEC = 4;
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_PRIVATE = 0x02;
     public static final int MAP_ANONYMOUS = 0x20;

@@ -53,6 +53,11 @@ public interface AddressSpace extends TaskMemory {
     /** Whether [va, va+len) touches pages the platform keeps for itself (the program may not unmap or change them). */
     boolean reserved(long va, long len);
 
+    /** Whether [va, va+len) covers part, not all, of a mapping Linux never splits (the vDSO): munmap and mprotect say EINVAL. */
+    default boolean splitsSpecial(long va, long len) {
+        return false;
+    }
+
     /** Size of the stack the platform mapped. */
     long stackSize();
 }

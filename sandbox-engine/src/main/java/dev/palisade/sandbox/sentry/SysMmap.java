@@ -146,7 +146,7 @@ final class SysMmap {
             return Errno.EINVAL.negated();
         }
         long size = pageUp(len);
-        if (mem.reserved(addr, size)) {
+        if (mem.reserved(addr, size) || mem.splitsSpecial(addr, size)) {
             return Errno.EINVAL.negated();
         }
         mem.unmap(addr, size);
@@ -174,7 +174,7 @@ final class SysMmap {
         if (!plausibleLength(len) || !SysArgs.userRange(addr, pageUp(len))) {
             return Errno.ENOMEM.negated();
         }
-        if ((prot & ~(7 | PROT_SEM | PROT_GROWS)) != 0 || mem.reserved(addr, pageUp(len))) {
+        if ((prot & ~(7 | PROT_SEM | PROT_GROWS)) != 0 || mem.reserved(addr, pageUp(len)) || mem.splitsSpecial(addr, pageUp(len))) {
             return Errno.EINVAL.negated();
         }
         return mem.protect(addr, pageUp(len), prot & 7) ? 0 : Errno.ENOMEM.negated();

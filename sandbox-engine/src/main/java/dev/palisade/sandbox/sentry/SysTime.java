@@ -12,15 +12,15 @@ final class SysTime {
     private SysTime() {
     }
 
-    private static long realtimeNanos() {
+    static long realtimeNanos() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     private static long clockNanos(SyscallContext c, long clock) throws FsError {
         return switch ((int) clock == clock ? (int) clock : -1) {
-            case 0, 5, 8, 11 -> realtimeNanos();   // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
-            case 1, 4, 6, 7, 9 -> System.nanoTime();   // MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM
+            case 0, 5, 8, 11 -> c.clockNanos(true);   // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+            case 1, 4, 6, 7, 9 -> c.clockNanos(false);   // MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM
             case 2, 3 -> c.cpuNanos();   // PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
             default -> throw new FsError(Errno.EINVAL);
         };
@@ -44,19 +44,22 @@ final class SysTime {
         return 0;
     }
 
-    /** Gettimeofday implements Linux syscall gettimeofday(2). */
+    /** Gettimeofday implements Linux syscall gettimeofday(2); the timezone is UTC, as the vDSO says. */
     static long gettimeofday(SyscallContext c) {
         if (c.arg(0) != 0) {
-            long n = realtimeNanos();
+            long n = c.clockNanos(true);
             c.memory().writeLong(c.arg(0), n / 1_000_000_000L);
             c.memory().writeLong(c.arg(0) + 8, (n / 1000) % 1_000_000);
+        }
+        if (c.arg(1) != 0) {
+            c.memory().writeLong(c.arg(1), 0);   // tz_minuteswest, tz_dsttime
         }
         return 0;
     }
 
     /** Time implements Linux syscall time(2). */
     static long time(SyscallContext c) {
-        long s = realtimeNanos() / 1_000_000_000L;
+        long s = c.clockNanos(true) / 1_000_000_000L;
         if (c.arg(0) != 0) {
             c.memory().writeLong(c.arg(0), s);
         }

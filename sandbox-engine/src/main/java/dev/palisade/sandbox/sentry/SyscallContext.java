@@ -82,6 +82,15 @@ public interface SyscallContext {
         throw new IllegalStateException("the host kernel keeps this process");
     }
 
+    /**
+     * CLOCK_REALTIME ({@code realtime}) or CLOCK_MONOTONIC in ns. A platform whose programs also
+     * read the time without the Sentry (KVM's vDSO) answers from that same source, so that a
+     * program mixing the two never sees its clock go back.
+     */
+    default long clockNanos(boolean realtime) {
+        return realtime ? SysTime.realtimeNanos() : System.nanoTime();
+    }
+
     /** Whether the sandbox is ending (a limit, a kill): blocking handlers return EINTR. */
     default boolean aborted() {
         throw new IllegalStateException("the host kernel keeps this process");

@@ -64,6 +64,11 @@ final class GuestLayout {
             0x5e, 0x48, (byte) 0x8d, (byte) 0xa4, 0x24, 0x00, 0x01, 0x00, 0x00, 0x31, (byte) 0xc0, (byte) 0xa2,
             0x00, (byte) 0xe0, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 0x00, 0x00, 0x0f, 0x0b};
     static final long PROBE_LOOP_VA = USTUB_VA + 0x100;
+    /** The vDSO's clock page ({@link VdsoClock}): user, read-only, in the engine's area above the mmap area. */
+    static final long VVAR_VA = 0x7fff_0800_0000L;
+    /** The vDSO ({@code AT_SYSINFO_EHDR}): the top of the mmap area, a private mapping the program may unmap or change as on Linux. */
+    static final long VDSO_SIZE = 2 * 4096;
+    static final long VDSO_VA = 0x7fff_0000_0000L - VDSO_SIZE;
     /** The program may not map below this (as Linux's vm.mmap_min_addr). */
     static final long MIN_USER_VA = 0x10000;
 

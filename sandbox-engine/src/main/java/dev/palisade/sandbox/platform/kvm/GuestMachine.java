@@ -30,6 +30,8 @@ final class GuestMachine implements AutoCloseable {
     final VcpuFd vcpu;
     final GuestMemory memory;
     final long mmioPa;
+    /** Guest-physical address of the vDSO's clock page (memory slot 1). */
+    final long vvarPa;
     final long lstar;
     /** Physical page of the read-ahead window table (MMIO path), else 0. */
     long winTablePa;
@@ -51,6 +53,7 @@ final class GuestMachine implements AutoCloseable {
         // room for page tables (one 4K table per 2 MiB, with slack) and the system pages
         long physSize = ((limitPages * PAGE) + (limitPages / 256 + 256) * PAGE + ALLOC_START_PA + 0x1f_ffff) & ~0x1f_ffffL;
         this.mmioPa = physSize + 0x20_0000;
+        this.vvarPa = physSize + 0x10_0000;
         KvmSystem k = null;
         VmFd v = null;
         HostMemory r = null;
@@ -60,6 +63,7 @@ final class GuestMachine implements AutoCloseable {
             v = k.createVm();
             r = HostMemory.anonymous(physSize);
             v.setUserMemoryRegion(0, 0, r);
+            v.setUserMemoryRegion(1, vvarPa, VdsoClock.page());   // one page shared by every VM: one update serves all
             c = v.createVcpu(0);
         } catch (RuntimeException e) {
             if (c != null) c.close();
@@ -104,6 +108,7 @@ final class GuestMachine implements AutoCloseable {
         if (path == SyscallPath.PVM_MMIO) {
             memory.mapRaw(MMIO_VA, mmioPa, true, true, false);
         }
+        memory.mapRaw(VVAR_VA, vvarPa, true, false, false);
 
         // GDT: null, kcode64, kdata, ucode32, udata, ucode64, TSS (16 bytes)
         ram.putLong(GDT_PA + 0x08, 0x00AF9A000000FFFFL);
@@ -253,6 +258,7 @@ final class GuestMachine implements AutoCloseable {
         this.ram = first.ram;
         this.memory = first.memory;
         this.mmioPa = first.mmioPa;
+        this.vvarPa = first.vvarPa;
         this.lstar = first.lstar;
         this.winTablePa = first.winTablePa;
         this.cr4 = first.cr4;

@@ -122,7 +122,7 @@ final class GuestMemory implements AddressSpace {
     // ------------------------------------------------------------------ user mappings
 
     @Override
-    synchronized public boolean isMapped(long va) {
+    public synchronized boolean isMapped(long va) {
         return pages.containsKey(va >>> 12);
     }
 
@@ -140,24 +140,24 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    synchronized public boolean isFree(long va, long len) {
+    public synchronized boolean isFree(long va, long len) {
         return range(va, len).isEmpty();
     }
 
     @Override
-    synchronized public long highestMappedBelow(long top, long floor) {
+    public synchronized long highestMappedBelow(long top, long floor) {
         Long k = pages.lowerKey(top >>> 12);
         return k != null && k >= floor >>> 12 ? k << 12 : -1;
     }
 
     @Override
-    synchronized public long lowestMappedFrom(long from, long top) {
+    public synchronized long lowestMappedFrom(long from, long top) {
         Long k = pages.ceilingKey(from >>> 12);
         return k != null && k < top >>> 12 ? k << 12 : -1;
     }
 
     @Override
-    synchronized public long mappedPages() {
+    public synchronized long mappedPages() {
         return pages.size();
     }
 
@@ -183,14 +183,28 @@ final class GuestMemory implements AddressSpace {
 
     /** The engine's own area between the mmap top and the stack (read-ahead windows and their table). */
     @Override
-    synchronized public boolean reserved(long va, long len) {
+    public synchronized boolean reserved(long va, long len) {
         long end = va + len;
         return end > GuestLayout.MMAP_TOP && va < GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
     }
 
     @Override
-    synchronized public long stackSize() {
+    public synchronized long stackSize() {
         return GuestLayout.STACK_SIZE;
+    }
+
+    /** The vDSO's range while it is whole, else -1: Linux never splits it. */
+    private long special = -1, specialLen;
+
+    synchronized void markSpecial(long va, long len) {
+        special = va;
+        specialLen = len;
+    }
+
+    @Override
+    public synchronized boolean splitsSpecial(long va, long len) {
+        long end = va + len, specialEnd = special + specialLen;
+        return special >= 0 && va < specialEnd && end > special && (va > special || end < specialEnd);
     }
 
     /** Pages of address space (mapped or reserved) one program may hold beyond its memory limit: 4 GiB. */
@@ -198,7 +212,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Maps fresh zeroed pages over [va, va+len) (page-aligned); existing pages there are unmapped first. */
     @Override
-    synchronized public void map(long va, long len, int prot) {
+    public synchronized void map(long va, long len, int prot) {
         if (pages.size() + len / PAGE > phys.limitPages() + RESERVATION_PAGES) {
             throw new PhysicalAllocator.MemoryLimitExceeded("address space limit reached mapping " + len + " bytes");
         }
@@ -222,11 +236,19 @@ final class GuestMemory implements AddressSpace {
      * allocator's limit like any mapping.
      */
     synchronized void copyFrom(GuestMemory parent) {
+        synchronized (parent) {   // the parent's other threads may map and unmap while it is copied
+            copyFromLocked(parent);
+        }
+    }
+
+    private void copyFromLocked(GuestMemory parent) {
         if (!phys.canAllocateUser(parent.pages.size())) {
             throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached copying " + parent.pages.size() + " pages");
         }
         byte[] buf = new byte[(int) PAGE];
         long step = 0;
+        special = parent.special;
+        specialLen = parent.specialLen;
         for (var e : parent.pages.entrySet()) {
             checkStop(step++);
             long va = e.getKey() << 12;
@@ -246,7 +268,10 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    synchronized public void unmap(long va, long len) {
+    public synchronized void unmap(long va, long len) {
+        if (special >= 0 && va < special + specialLen && va + len > special) {
+            special = -1;   // gone (or replaced by a fixed mapping): an ordinary range from now on
+        }
         NavigableMap<Long, Long> r = range(va, len);
         if (r.isEmpty()) {
             return;
@@ -267,7 +292,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Changes protection; returns false if some page of the range is not mapped (ENOMEM). */
     @Override
-    synchronized public boolean protect(long va, long len, int prot) {
+    public synchronized boolean protect(long va, long len, int prot) {
         if (len / PAGE > pages.size()) {
             return false;   // more pages than are mapped at all: some page of the range is not
         }
@@ -306,7 +331,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Moves the pages of [from, from+len) to [to, to+len) (both free of each other); used by mremap. */
     @Override
-    synchronized public void move(long from, long to, long len) {
+    public synchronized void move(long from, long to, long len) {
         List<Long> moving = new ArrayList<>(range(from, len).keySet());
         long step = 0;
         for (Long vpn : moving) {
@@ -329,7 +354,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    synchronized public int protOf(long va) {
+    public synchronized int protOf(long va) {
         Long e = pages.get(va >>> 12);
         return e == null ? -1 : (int) (e & 7);
     }
@@ -460,7 +485,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    synchronized public ByteBuffer[] accessible(long va, int len, boolean intoTask) {
+    public synchronized ByteBuffer[] accessible(long va, int len, boolean intoTask) {
         int need = intoTask ? PROT_WRITE : PROT_READ;
         int n = 0;
         long step = 0;

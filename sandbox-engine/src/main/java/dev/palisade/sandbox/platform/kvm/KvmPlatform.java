@@ -67,6 +67,7 @@ public final class KvmPlatform implements Platform {
             if (r.chosen() == null) {
                 return Optional.of("no system call path works on this host's KVM: " + r.summary());
             }
+            VdsoClock.start();   // once per JVM, here rather than in the first sandbox's start-up
         } catch (RuntimeException | LinkageError e) {
             return Optional.of("KVM probe failed: " + e.getMessage());
         }
@@ -75,7 +76,9 @@ public final class KvmPlatform implements Platform {
 
     /** What the start-up probe found: the path chosen and the cost of each. */
     public static String probeSummary() {
-        return SyscallPathProbe.result().summary();
+        String probe = SyscallPathProbe.result().summary();
+        VdsoClock.start();
+        return probe + "; vDSO clocks: " + VdsoClock.status();
     }
 
     /**

@@ -970,6 +970,13 @@ final class KvmTask implements SyscallContext {
         return machine.memory.userBytes();
     }
 
+    /** The clock the vDSO reads, while it reads one: a program mixing the vDSO and the syscall sees one clock. */
+    @Override
+    public long clockNanos(boolean realtime) {
+        long t = VdsoClock.now(realtime);
+        return t >= 0 ? t : SyscallContext.super.clockNanos(realtime);
+    }
+
     @Override
     public long uptimeNanos() {
         return System.nanoTime() - sandbox.startNanos;
@@ -1036,6 +1043,7 @@ final class KvmTask implements SyscallContext {
         }
 
         static long[] load(KvmLaunch l, GuestMemory mem, VirtualProcess p, ElfImage.Loaded preloaded) {
+            VdsoClock.start();
             ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             // a dynamic program starts in its interpreter, which finds the program through AT_PHDR and AT_ENTRY
@@ -1068,7 +1076,8 @@ final class KvmTask implements SyscallContext {
             sp -= 16;
             mem.write(sp, rnd);
             long random = sp;
-            long[][] auxv = {
+            long vdso = VdsoClock.map(mem);
+            long[][] auxv = {{33, vdso},
                     {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, interp == null ? 0 : interp.bias()}, {8, 0},
                     {9, img.entry()},
                     {11, VirtualProcess.UID}, {12, VirtualProcess.UID}, {13, VirtualProcess.GID}, {14, VirtualProcess.GID},

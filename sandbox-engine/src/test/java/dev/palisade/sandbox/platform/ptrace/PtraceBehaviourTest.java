@@ -3,78 +3,27 @@ package dev.palisade.sandbox.platform.ptrace;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.SandboxSpec;
-import dev.palisade.sandbox.Termination;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import static dev.palisade.sandbox.platform.ptrace.Runs.run;
-import static dev.palisade.sandbox.platform.ptrace.Runs.runNative;
 import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Real programs behave in the sandbox as they do natively: same stdout, same exit status. */
+/**
+ * The ptrace sandbox as a program sees it: identity, environment, arguments, stdin, binds, the
+ * loopback, a root image. Whole programs against native runs are {@code CompatibilityTest}'s list.
+ */
 class PtraceBehaviourTest {
 
     @BeforeAll
     static void platform() {
         Runs.assumePlatform();
-    }
-
-    /** Runs {@code sh -c script} natively in a fresh directory and in the sandbox's /workspace; compares. */
-    private static void sameAsNative(String script, Path scratch) {
-        var nat = runNative(scratch, Map.of(), "/bin/sh", "-c", script);
-        var box = run(spec("/bin/sh", "-c", script).build());
-        assertThat(box.stdout()).as("stdout of: " + script + "\nsandbox stderr: " + box.stderr()).isEqualTo(nat.stdout());
-        assertThat(box.status()).as("status of: " + script).isEqualTo(nat.status());
-        assertThat(box.result().termination()).isEqualTo(Termination.EXITED);
-    }
-
-    @Test
-    void shellPipesAndCoreutils(@TempDir Path dir) {
-        sameAsNative("seq 1 2000 | sort -r | head -5 | tr '\\n' ' '; echo; printf 'b\\na\\nb\\n' | sort | uniq -c; "
-                + "echo hello | sha256sum; expr 6 \\* 7; false; echo status=$?", dir);
-        sameAsNative("exit 3", dir);
-    }
-
-    @Test
-    void findTarAndGzip(@TempDir Path dir) {
-        sameAsNative("mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
-                + "find t -type f | sort && tar czf t.tgz t && rm -r t && tar xzf t.tgz && cat t/a/b/2.txt && "
-                + "gzip -c t/a/1.txt | gunzip", dir);
-    }
-
-    @Test
-    void python(@TempDir Path dir) {
-        sameAsNative("python3 -c 'import json, hashlib, os; print(json.dumps({\"s\": sum(range(10**5)), "
-                + "\"h\": hashlib.md5(b\"x\").hexdigest()})); open(\"f\", \"w\").write(\"data\"); print(open(\"f\").read())'", dir);
-    }
-
-    @Test
-    void compilesAndRunsACProgramWithGcc(@TempDir Path dir) {
-        String script = "printf '#include <stdio.h>\\nint main(void){int s=0;for(int i=0;i<100;i++)s+=i;printf(\"%%d\\\\n\",s);return 7;}\\n' > m.c"
-                + " && gcc -O2 -o m m.c && ./m";
-        sameAsNative(script, dir);
-    }
-
-    @Test
-    void git(@TempDir Path dir) {
-        sameAsNative("export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q r && cd r && git config user.email a@b.c && "
-                + "git config user.name n && echo x > f && mkdir d && echo y > d/g && git add f d && git commit -qm first && "
-                + "echo z >> f && git status --short && git diff --stat && git log --format=%s && git ls-files", dir);
-    }
-
-    @Test
-    void aJvmCompilesAndRunsJava(@TempDir Path dir) {
-        sameAsNative("cat > Hello.java <<'E'\npublic class Hello { public static void main(String[] a) throws Exception { "
-                + "java.nio.file.Files.writeString(java.nio.file.Path.of(\"out.txt\"), \"written\"); "
-                + "System.out.println(\"hello \" + java.nio.file.Files.readString(java.nio.file.Path.of(\"out.txt\"))); } }\nE\n"
-                + "javac -J-Xmx128m -J-XX:+UseSerialGC Hello.java && java -Xmx64m -XX:+UseSerialGC -cp . Hello", dir);
     }
 
     @Test
