@@ -259,6 +259,33 @@ static void sharedfile(void) {
     unlink("/tmp/shared.txt");
 }
 
+/* fork while another thread maps and unmaps: the child's copy is of a whole page map */
+static volatile int mapping_stop;
+static void *churn(void *a) {
+    while (!mapping_stop) {
+        char *p = mmap(0, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p[0] = 1;
+        munmap(p, 8 * 4096);
+    }
+    return 0;
+}
+static void forkwhilemapping(void) {
+    pthread_t t;
+    static char marker[4096] = "marker";
+    pthread_create(&t, 0, churn, 0);
+    int good = 0;
+    for (int i = 0; i < 20; i++) {
+        pid_t p = fork();
+        if (p == 0) _exit(strcmp(marker, "marker") == 0 ? 0 : 1);
+        int st;
+        waitpid(p, &st, 0);
+        good += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    mapping_stop = 1;
+    pthread_join(t, 0);
+    printf("forkwhilemapping %d\n", good);
+}
+
 static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
 
 /* kill() to the process while the caller blocks the signal: the thread that does not block it takes it */
@@ -311,6 +338,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(c, "forkthreads")) forkthreads();
     if (all || !strcmp(c, "sharedfile")) sharedfile();
+    if (all || !strcmp(c, "forkwhilemapping")) forkwhilemapping();
     if (!strcmp(c, "stdinblock")) {
         /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */
         pthread_t t;
