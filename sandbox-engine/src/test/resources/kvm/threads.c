@@ -1,5 +1,6 @@
 /* Threads under the sandbox: each case prints what a native run prints. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -286,6 +287,30 @@ static void forkwhilemapping(void) {
     printf("forkwhilemapping %d\n", good);
 }
 
+/* /proc with threads: status counts them, the listing shows processes only */
+static volatile long thread_tid;
+static volatile int proc_stop;
+static void *idle_thread(void *a) { thread_tid = syscall(SYS_gettid); while (!proc_stop) usleep(1000); return 0; }
+static void procthreads(void) {
+    pthread_t a, b;
+    pthread_create(&a, 0, idle_thread, 0);
+    pthread_create(&b, 0, idle_thread, 0);
+    while (!thread_tid) usleep(1000);
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f)) if (!strncmp(line, "Threads:", 8)) printf("procthreads %s", line);
+    if (f) fclose(f);
+    int listed = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) listed |= atol(e->d_name) == thread_tid;
+    if (d) closedir(d);
+    printf("procthreads tid listed in /proc: %d\n", listed);
+    proc_stop = 1;
+    pthread_join(a, 0);
+    pthread_join(b, 0);
+}
+
 static void *read_stdin(void *a) { char b[16]; return (void *) read(0, b, sizeof b); }
 
 /* kill() to the process while the caller blocks the signal: the thread that does not block it takes it */
@@ -338,6 +363,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(c, "forkthreads")) forkthreads();
     if (all || !strcmp(c, "sharedfile")) sharedfile();
+    if (all || !strcmp(c, "procthreads")) procthreads();
     if (all || !strcmp(c, "forkwhilemapping")) forkwhilemapping();
     if (!strcmp(c, "stdinblock")) {
         /* a thread blocked reading stdin (the caller keeps it open) does not hold up exit_group */

@@ -84,7 +84,7 @@ class KvmThreadTest {
                 "mapping 1200\n", "spinsignal handler_on_target=1\n",
                 "procsignal taken by the thread that does not block it: 1\n", "pthread_exit 9\n",
                 "child of main: 42\n", "child of a thread: counter 80000\n", "forkthreads 3 4\n", "sharedfile size 24000\n",
-                "forkwhilemapping 20\n");
+                "forkwhilemapping 20\n", "procthreads tid listed in /proc: 0\n");
         assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(r.result().syscallCounts()).containsKeys("clone", "futex", "tgkill", "exit");
         assertThat(r.result().syscallCounts().get("clone")).isGreaterThanOrEqualTo(25);
