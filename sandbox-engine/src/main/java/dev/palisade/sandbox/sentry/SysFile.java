@@ -290,12 +290,14 @@ final class SysFile {
         if (oldfd == newfd) {
             return dup2 ? newfd : Errno.EINVAL.negated();
         }
-        if (p.fds[newfd] != null) {
-            p.close(newfd);
+        synchronized (p) {   // the descriptor table's lock: another thread may open or close at once
+            if (p.fds[newfd] != null) {
+                p.close(newfd);
+            }
+            f.retain();
+            p.fds[newfd] = f;
+            p.cloexec[newfd] = (flags & O_CLOEXEC) != 0;
         }
-        f.retain();
-        p.fds[newfd] = f;
-        p.cloexec[newfd] = (flags & O_CLOEXEC) != 0;
         return newfd;
     }
 

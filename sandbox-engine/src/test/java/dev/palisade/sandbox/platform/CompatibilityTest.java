@@ -63,8 +63,7 @@ class CompatibilityTest {
             new Case("python3 threading", "python3 -c 'import threading\nr = []\nl = threading.Lock()\n"
                     + "def w(i):\n    with l:\n        r.append(i * i)\n"
                     + "ts = [threading.Thread(target=w, args=(i,)) for i in range(8)]\n"
-                    + "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r), threading.active_count())'",
-                    "no threads: clone(CLONE_THREAD) is refused, so python cannot start one"),
+                    + "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r), threading.active_count())'", null),
             new Case("python3 multiprocessing", "python3 -c 'import multiprocessing as m\n"
                     + "with m.Pool(2) as p:\n    print(sorted(p.map(abs, [-3, 1, -2])))'",
                     "no /dev/shm: the pool's semaphore (sem_open) cannot be made"),
@@ -87,7 +86,7 @@ class CompatibilityTest {
                     + "System.out.println(Runtime.getRuntime().availableProcessors() + \" cpus, 4 threads joined, \" "
                     + "+ java.nio.file.Files.readString(java.nio.file.Path.of(\"out.txt\"))); } }\nE\n"
                     + "javac -J-Xmx128m -J-XX:+UseSerialGC Hello.java && java -Xmx64m -XX:+UseSerialGC -cp . Hello",
-                    "no threads: the JVM cannot start"));
+                    "no socketpair (ENOSYS): javac's file channels (FileDispatcherImpl) cannot start"));
 
     private static final Map<String, String> ENV = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin");
     private static final Limits LIMITS = new Limits(60_000, 60_000, 1L << 30, 64, 64L << 20, 8L << 20);
