@@ -26,8 +26,8 @@ import java.util.TreeMap;
 public final class VirtualProcess {
     public static final int MAX_FDS = 1024;
     public static final int PID = 1;
-    public static final int UID = 1000;
-    public static final int GID = 1000;
+    public static final int UID = VirtualFs.PROGRAM_UID;
+    public static final int GID = VirtualFs.PROGRAM_GID;
     public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
 
     public final AddressSpace mem;

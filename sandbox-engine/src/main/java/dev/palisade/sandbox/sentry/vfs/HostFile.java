@@ -166,6 +166,7 @@ public final class HostFile extends OpenFile {
     }
 
     /** The host file, for calls that change its attributes (the Sentry checked the mount when it opened it). */
+    @Override
     public Path hostPath() {
         return host;
     }
