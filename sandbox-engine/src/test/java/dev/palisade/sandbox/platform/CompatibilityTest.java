@@ -73,8 +73,11 @@ class CompatibilityTest {
             new Case("python3 signal handlers", "python3 -c 'import signal, os\n"
                     + "signal.signal(signal.SIGUSR1, lambda s, f: print(\"usr1\", s))\nos.kill(os.getpid(), signal.SIGUSR1)\n"
                     + "signal.signal(signal.SIGALRM, lambda s, f: print(\"alarm\"))\n"
-                    + "signal.setitimer(signal.ITIMER_REAL, 0.2)\nsignal.pause()\nprint(\"woke\")'",
-                    "no interval timers: setitimer answers ENOSYS"),
+                    + "signal.setitimer(signal.ITIMER_REAL, 0.2)\nsignal.pause()\nprint(\"woke\")\n"
+                    + "signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)\nfor i in range(3):\n    signal.pause()\n"
+                    + "signal.setitimer(signal.ITIMER_REAL, 0)\nprint(signal.getitimer(signal.ITIMER_REAL), signal.alarm(0))'",
+                    null),
+            new Case("an alarm's default action", "python3 -c 'import signal\nsignal.alarm(1)\nsignal.pause()'; echo $?", null),
             new Case("gcc compiles and runs a program", "printf '#include <stdio.h>\\nint main(void){int s=0;"
                     + "for(int i=0;i<100;i++)s+=i;printf(\"%%d\\\\n\",s);return 7;}\\n' > m.c && gcc -O2 -o m m.c && ./m", null),
             new Case("git init, add, commit, log", "export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q r && cd r && "
