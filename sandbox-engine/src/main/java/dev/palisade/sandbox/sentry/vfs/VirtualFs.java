@@ -114,13 +114,15 @@ public final class VirtualFs {
     }
 
     /**
-     * A stat as the program sees it: a file on a writable mount that the engine owns on the host
-     * was made by the Sentry for a program, so it is the program's (on ptrace the kernel makes it
-     * with the program's identity; git, for one, refuses a repository its user does not own).
-     * The image's files, and a caller's files of another owner, keep their owners.
+     * A stat as the program sees it: on a fresh /workspace or /tmp (the Sentry's own, bounded by
+     * its account), every file the engine owns on the host was made by the Sentry for a program,
+     * so it is the program's (on ptrace the kernel makes it with the program's identity; git, for
+     * one, refuses a repository its user does not own). Elsewhere, the image's files and a
+     * caller's workspace, files keep their host owners: there the engine's files may be the caller's.
      */
     public static FileStat asSeen(Mount m, FileStat st) {
-        return m != null && !m.readOnly() && st.uid() == ENGINE_UID ? st.withOwner(PROGRAM_UID, PROGRAM_GID) : st;
+        return m != null && !m.readOnly() && m.bound() != null && st.uid() == ENGINE_UID
+                ? st.withOwner(PROGRAM_UID, PROGRAM_GID) : st;
     }
 
     /** As {@link #asSeen(Mount, FileStat)} for an open file, by the mount its host path lies in. */
