@@ -2,6 +2,7 @@ package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.net.SocketFile;
+import dev.palisade.sandbox.sentry.net.UnixSocket;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
 
@@ -14,7 +15,7 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
  * Socket calls: TCP over the sandbox's own {@link dev.palisade.sandbox.sentry.net.Loopback},
  * enough for a server that listens, accepts and talks to connections the platform opens with
  * {@code Sandbox.connect}. Outbound connect(2) is refused (and recorded): the sandbox reaches no
- * network. Other families and types are not supported.
+ * network. AF_UNIX sockets are {@link SysUnixSocket}'s; other families and types are not supported.
  */
 final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
@@ -22,6 +23,11 @@ final class SysSocket {
     private static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
 
     private SysSocket() {
+    }
+
+    /** The Unix socket {@code fd} names, or null when it is another file (the TCP path then answers). */
+    private static UnixSocket unix(SyscallContext c, long fd) throws FsError {
+        return c.process().file(fd) instanceof UnixSocket u ? u : null;
     }
 
     private static SocketFile socket(SyscallContext c, long fd) throws FsError {
@@ -32,14 +38,17 @@ final class SysSocket {
         return s;
     }
 
-    /** socket(2): AF_INET or AF_INET6, SOCK_STREAM (TCP) only. */
+    /** socket(2): AF_UNIX (any type Linux has), or AF_INET and AF_INET6 SOCK_STREAM (TCP). */
     static long socket(SyscallContext c) throws FsError {
         long domain = c.arg(0), type = c.arg(1), protocol = c.arg(2);
-        if (domain != SocketFile.AF_INET && domain != SocketFile.AF_INET6) {
+        if (domain != SocketFile.AF_INET && domain != SocketFile.AF_INET6 && domain != UnixSocket.AF_UNIX) {
             return Errno.EAFNOSUPPORT.negated();
         }
         if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf)) != 0) {
             return Errno.EINVAL.negated();
+        }
+        if (domain == UnixSocket.AF_UNIX) {
+            return SysUnixSocket.socket(c, type, protocol);
         }
         if ((type & 0xf) != SOCK_STREAM) {
             return Errno.ESOCKTNOSUPPORT.negated();
@@ -54,6 +63,10 @@ final class SysSocket {
 
     static long bind(SyscallContext c) throws FsError {
         long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.bind(c, u, addr, len);
+        }
         SocketFile s = socket(c, fd);
         Address a = readAddress(c, s.family, addr, len);
         s.bind(a.ip, a.port);
@@ -62,6 +75,10 @@ final class SysSocket {
 
     static long listen(SyscallContext c) throws FsError {
         long fd = c.arg(0), backlog = c.arg(1);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.listen(u, backlog);
+        }
         socket(c, fd).listen((int) backlog);
         return 0;
     }
@@ -80,6 +97,10 @@ final class SysSocket {
         long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
         if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) {
             return Errno.EINVAL.negated();
+        }
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.accept(c, u, addr, lenp, flags);
         }
         SocketFile s = socket(c, fd);
         SocketFile conn = s.accept(c.process().nextSocketIno++);
@@ -101,6 +122,10 @@ final class SysSocket {
      */
     static long connect(SyscallContext c) throws FsError {
         long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.connect(c, u, addr, len);
+        }
         SocketFile s = socket(c, fd);
         Address a = readAddress(c, s.family, addr, len);
         Errno e = SocketFile.localAddress(a.ip) ? Errno.ECONNREFUSED : Errno.ENETUNREACH;
@@ -109,6 +134,10 @@ final class SysSocket {
 
     static long getsockname(SyscallContext c) throws FsError {
         long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.getsockname(c, u, addr, lenp);
+        }
         SocketFile s = socket(c, fd);
         writeAddress(c, s.family, s.localAddressBytes(), s.localPort(), addr, lenp);
         return 0;
@@ -116,6 +145,10 @@ final class SysSocket {
 
     static long getpeername(SyscallContext c) throws FsError {
         long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.getpeername(c, u, addr, lenp);
+        }
         SocketFile s = socket(c, fd);
         writeAddress(c, s.family, loopbackOf(s.family), s.peerPort(), addr, lenp);
         return 0;
@@ -123,12 +156,21 @@ final class SysSocket {
 
     static long shutdown(SyscallContext c) throws FsError {
         long fd = c.arg(0), how = c.arg(1);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            u.shutdown((int) how);
+            return 0;
+        }
         socket(c, fd).shutdown((int) how);
         return 0;
     }
 
     static long sendto(SyscallContext c) throws FsError {
         long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), dest = c.arg(4);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.sendto(c, u, buf, len, flags, dest, c.arg(5));
+        }
         SocketFile s = socket(c, fd);
         if (!s.connected()) {
             return (dest != 0 ? Errno.EOPNOTSUPP : Errno.ENOTCONN).negated();   // no datagrams, no connects
@@ -142,6 +184,10 @@ final class SysSocket {
 
     static long recvfrom(SyscallContext c) throws FsError {
         long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), src = c.arg(4), srcLen = c.arg(5);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.recvfrom(c, u, buf, len, flags, src, srcLen);
+        }
         SocketFile s = socket(c, fd);
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
@@ -160,6 +206,10 @@ final class SysSocket {
     /** sendmsg(2): the iovecs of a msghdr; no ancillary data. */
     static long sendmsg(SyscallContext c) throws FsError {
         long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.sendmsg(c, u, msg, flags);
+        }
         SocketFile s = socket(c, fd);
         if (c.memory().readLong(msg + 40) != 0) {
             return Errno.EOPNOTSUPP.negated();   // control messages (descriptor passing): none here
@@ -174,6 +224,10 @@ final class SysSocket {
     /** recvmsg(2): the iovecs of a msghdr; reports no name, no control data, no flags. */
     static long recvmsg(SyscallContext c) throws FsError {
         long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.recvmsg(c, u, msg, flags);
+        }
         SocketFile s = socket(c, fd);
         if ((flags & MSG_PEEK) != 0) {
             return Errno.EOPNOTSUPP.negated();
@@ -193,6 +247,10 @@ final class SysSocket {
     /** setsockopt(2): the usual server options are accepted; the loopback has nothing to tune. */
     static long setsockopt(SyscallContext c) throws FsError {
         long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), len = c.arg(4);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.setsockopt(c, u, level, name, val, len);
+        }
         SocketFile s = socket(c, fd);
         if (!known((int) level, (int) name)) {
             return Errno.ENOPROTOOPT.negated();
@@ -218,6 +276,10 @@ final class SysSocket {
 
     static long getsockopt(SyscallContext c) throws FsError {
         long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), lenp = c.arg(4);
+        UnixSocket u = unix(c, fd);
+        if (u != null) {
+            return SysUnixSocket.getsockopt(c, u, level, name, val, lenp);
+        }
         SocketFile s = socket(c, fd);
         Integer v = s.option((int) level, (int) name);
         if (v == null) {

@@ -31,6 +31,8 @@ public final class Loopback {
     private static final int PAIR_TIMEOUT_MILLIS = 5000;
 
     private final Map<Integer, SocketFile> ports = new ConcurrentHashMap<>();
+    /** The sandbox's AF_UNIX names: its other network, which never reaches the host either. */
+    public final UnixNames unixNames = new UnixNames();
     private final boolean reachable;
     private final BooleanSupplier ended;
     private volatile Selector selector;
