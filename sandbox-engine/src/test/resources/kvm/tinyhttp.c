@@ -42,7 +42,7 @@ static int probe(int hostPort, int peerPort) {
     try_connect("connect 127.0.0.1:22", "127.0.0.1", 22);
     try_connect("connect to a host listener", "127.0.0.1", hostPort);
     try_connect("connect to another sandbox's port", "127.0.0.1", peerPort);
-    printf("unix socket: %s\n", err(socket(AF_UNIX, SOCK_STREAM, 0)));
+    printf("netlink socket: %s\n", err(socket(AF_NETLINK, SOCK_RAW, 0)));
     printf("udp socket: %s\n", err(socket(AF_INET, SOCK_DGRAM, 0)));
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};

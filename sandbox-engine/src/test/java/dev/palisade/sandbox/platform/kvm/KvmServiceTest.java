@@ -145,7 +145,7 @@ class KvmServiceTest {
                     connect 127.0.0.1:22: errno 111
                     connect to a host listener: errno 111
                     connect to another sandbox's port: errno 111
-                    unix socket: errno 97
+                    netlink socket: errno 97
                     udp socket: errno 94
                     bind 10.0.0.1: errno 99
                     bind 127.0.0.1:8080: ok
