@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -43,6 +44,8 @@ static const char *en(int e) {
     case EDESTADDRREQ: return "EDESTADDRREQ";
     case EMSGSIZE: return "EMSGSIZE";
     case ENOTSOCK: return "ENOTSOCK";
+    case ETOOMANYREFS: return "ETOOMANYREFS";
+    case ENOSPC: return "ENOSPC";
     default: { static char b[32]; snprintf(b, sizeof b, "errno%d", e); return b; }
     }
 }
@@ -114,6 +117,12 @@ static void pair(void) {
     waitchild();
     /* shutdown: the peer sees EOF, its writes still arrive */
     R(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    R(send(sv[1], "", 0, 0));
+    struct pollfd pf = {sv[0], POLLIN};
+    R(poll(&pf, 1, 0));
+    R(send(sv[1], "q", 1, 0));
+    R(recv(sv[0], b, 0, 0));
+    R(recv(sv[0], b, sizeof b, 0));
     R(shutdown(sv[0], SHUT_WR));
     R(read(sv[1], b, sizeof b));
     R(write(sv[1], "yz", 2));
@@ -130,6 +139,14 @@ static void pair(void) {
 /* Datagram and seqpacket boundaries, truncation, MSG_PEEK, MSG_DONTWAIT. */
 static void dgram(void) {
     int types[2] = {SOCK_DGRAM, SOCK_SEQPACKET};
+    int kinds[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+    for (int k = 0; k < 3; k++) {
+        int u = socket(AF_UNIX, kinds[k], 0);
+        struct pollfd pf = {u, POLLIN | POLLOUT | POLLRDHUP};
+        poll(&pf, 1, 0);
+        printf("unconnected type %d revents %x\n", kinds[k], pf.revents);
+        close(u);
+    }
     for (int k = 0; k < 2; k++) {
         int sv[2];
         char b[64];
@@ -540,6 +557,50 @@ static void timeo(void) {
     R(send(sv[1], big, 1 << 20, 0));
 }
 
+/* The Sentry's bounds (not Linux's: it collects cycles and counts watches per user): files in flight, epoll watches. */
+static void caps(void) {
+    int i, sv[2];
+    char ctl[CMSG_SPACE(sizeof(int))];
+    for (i = 0; i < 3000; i++) {
+        socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+        struct iovec iov = {"x", 1};
+        struct msghdr m = {0};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = ctl;
+        m.msg_controllen = sizeof ctl;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
+        int r = sendmsg(sv[1], &m, 0);   /* sv[0] sent into its own inbox: a cycle once both are closed */
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        if (r < 0) { printf("in flight stopped at %d: %s\n", i, en(e)); break; }
+    }
+    if (i == 3000) printf("in flight never stopped\n");
+    int ep = epoll_create1(0), total = 0, err = 0;
+    struct epoll_event e = {EPOLLIN};
+    for (int f = 0; f < 80 && !err; f++) {
+        int p[2];
+        pipe(p);
+        close(p[1]);
+        for (int fd = 100; fd < 1020; fd++) {
+            dup2(p[0], fd);
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) < 0) { err = errno; break; }
+            total++;
+            close(fd);
+        }
+    }
+    printf("watches stopped at %d: %s\n", total, en(err));
+    R(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    R(write(sv[0], "ok", 2));
+    char b[4];
+    R(read(sv[1], b, sizeof b));
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     const char *m = argc > 1 ? argv[1] : "";
@@ -550,6 +611,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "scm")) scm();
     else if (!strcmp(m, "hostile")) hostile(argc > 2 ? argv[2] : NULL);
     else if (!strcmp(m, "timeo")) timeo();
+    else if (!strcmp(m, "caps")) caps();
     else { printf("modes: pair dgram server epoll scm hostile timeo\n"); return 2; }
     return 0;
 }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An epoll instance: the files it watches (keyed by descriptor number and open file, as Linux
@@ -28,6 +29,8 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
             EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;
     /** Linux's EP_MAX_NESTS: how deep epoll sets may hold each other. */
     static final int MAX_NESTS = 4;
+    /** Files all epoll sets of a sandbox may watch (ENOSPC past it), as Linux's max_user_watches. */
+    static final int MAX_WATCHES = 1 << 16;
     /** The poll bits an item may ask for. */
     private static final int POLL_BITS = 0xffff;
 
@@ -55,15 +58,18 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     }
 
     private final long ino;
+    private final AtomicInteger watches;
     private final WaitQueue wq = new WaitQueue();
     private final Map<Key, Item> items = new HashMap<>();
     private final List<Item> order = new ArrayList<>();
     /** Where the next look starts, so that a short events array does not starve later items. */
     private int next;
 
-    EventPoll(long ino) {
+    /** {@code watches}: the sandbox's count of watched files. */
+    EventPoll(long ino, AtomicInteger watches) {
         super(2);
         this.ino = ino;
+        this.watches = watches;
     }
 
     // ------------------------------------------------------------------ epoll_ctl
@@ -75,6 +81,10 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
         }
         if (f instanceof EventPoll inner && (inner.contains(this, MAX_NESTS) || inner.depth(0) >= MAX_NESTS)) {
             throw new FsError(Errno.ELOOP);
+        }
+        if (watches.incrementAndGet() > MAX_WATCHES) {
+            watches.decrementAndGet();
+            throw new FsError(Errno.ENOSPC);
         }
         Item it = new Item(f, fd);
         it.events = events;
@@ -148,6 +158,7 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
 
     private void forget(Item it) {
         order.remove(it);
+        watches.decrementAndGet();
         WaitQueue q = it.file.waitQueue();
         if (q != null && order.stream().noneMatch(o -> o.file == it.file)) {
             q.remove(this);
@@ -261,6 +272,7 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
                 q.remove(this);
             }
         }
+        watches.addAndGet(-order.size());
         order.clear();
         items.clear();
     }

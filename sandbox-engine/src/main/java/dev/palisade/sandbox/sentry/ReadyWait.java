@@ -5,8 +5,9 @@ import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import dev.palisade.sandbox.sentry.vfs.WaitQueue;
 
 import java.nio.channels.SelectionKey;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 
 /**
  * The wait of poll, select and epoll_wait between two looks at their files. Files with a
@@ -19,7 +20,7 @@ final class ReadyWait implements WaitQueue.Waiter {
     private static final long SLICE_MILLIS = 50, SOCKET_SLICE_MILLIS = 20;
 
     private final SyscallContext c;
-    private final List<WaitQueue> queues = new ArrayList<>();
+    private final Set<WaitQueue> queues = Collections.newSetFromMap(new IdentityHashMap<>());
     private SelectionKey[] keys = new SelectionKey[4];
     private int[] interests = new int[4];
     private int waitable;
@@ -44,9 +45,8 @@ final class ReadyWait implements WaitQueue.Waiter {
     void add(OpenFile f, int events) {
         WaitQueue q = f.waitQueue();
         if (q != null) {
-            if (!queues.contains(q)) {
+            if (queues.add(q)) {
                 q.add(this);
-                queues.add(q);
             }
             return;
         }

@@ -50,7 +50,7 @@ final class SysEpoll {
 
     private static long create(SyscallContext c, boolean cloexec) throws FsError {
         VirtualProcess p = c.process();
-        return p.install(new EventPoll(p.nextSocketIno++), cloexec, 0);
+        return p.install(new EventPoll(p.nextSocketIno++, c.loopback().epollWatches), cloexec, 0);
     }
 
     /** EpollCtl implements Linux syscall epoll_ctl(2), its checks in Linux's order. */

@@ -345,7 +345,10 @@ final class SysUnixSocket {
         int n = SysArgs.rwCount(buf, len);
         ByteBuffer[] b = n == 0 ? new ByteBuffer[0] : SysArgs.buffers(c.memory(), buf, n, true);
         UnixSocket.Received r = s.receive(b, dontWait(s, flags), (flags & MSG_WAITALL) != 0, (flags & MSG_PEEK) != 0);
-        dropRights(r.rights());
+        if (r.rights() != null) {
+            c.loopback().unixNames.filesLanded(r.rights().size());
+            dropRights(r.rights());   // no control buffer to take them: closed, as Linux does
+        }
         if (src != 0 && srcLen != 0) {
             writeName(c, r.from() == null ? new byte[0] : r.from(), src, srcLen);
         }
@@ -368,13 +371,21 @@ final class SysUnixSocket {
         }
         ByteBuffer[] b = SysArgs.iovecs(mem, mem.readLong(msg + 16), mem.readLong(msg + 24), false).buffers();
         List<OpenFile> rights = controlLen == 0 ? null : rights(c, control, controlLen);
+        UnixNames names = c.loopback().unixNames;
+        if (rights != null && !names.sendFiles(rights.size())) {
+            dropRights(rights);
+            return Errno.ETOOMANYREFS.negated();
+        }
         try {
             UnixSocket target = target(c, s, name, nameLen);
             long r = s.send(b, dontWait(s, flags), target, rights);
             rights = null;   // now in flight
             return r;
         } finally {
-            dropRights(rights);
+            if (rights != null) {
+                names.filesLanded(rights.size());
+                dropRights(rights);
+            }
         }
     }
 
@@ -432,6 +443,7 @@ final class SysUnixSocket {
         long used = 0;
         List<OpenFile> rights = r.rights();
         if (rights != null) {
+            c.loopback().unixNames.filesLanded(rights.size());
             int room = controlLen < 16 ? 0 : (int) Math.min((controlLen - 16) / 4, rights.size());
             List<Integer> fds = new ArrayList<>();
             int i = 0;

@@ -3,6 +3,7 @@ package dev.palisade.sandbox.sentry.net;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The AF_UNIX names of one sandbox: path names, keyed by the identity of the socket file that
@@ -14,6 +15,30 @@ public final class UnixNames {
     private final Map<Object, UnixSocket> paths = new ConcurrentHashMap<>();
     private final Map<String, UnixSocket> abstractNames = new ConcurrentHashMap<>();
     private int nextAuto;
+    /**
+     * Open files in flight (sent with SCM_RIGHTS, not yet received): bounded as Linux bounds a
+     * user's, by the descriptor limit, since a socket sent through itself is never freed here.
+     */
+    private final AtomicInteger inflight = new AtomicInteger();
+    public static final int MAX_INFLIGHT = 1024;
+
+    /** Counts {@code n} more files in flight; false (nothing counted) past {@link #MAX_INFLIGHT}. */
+    public boolean sendFiles(int n) {
+        while (true) {
+            int now = inflight.get();
+            if (now + n > MAX_INFLIGHT) {
+                return false;
+            }
+            if (inflight.compareAndSet(now, now + n)) {
+                return true;
+            }
+        }
+    }
+
+    /** {@code n} files left flight: received, or dropped with their socket. */
+    public void filesLanded(int n) {
+        inflight.addAndGet(-n);
+    }
 
     private static String key(byte[] name) {
         return new String(name, StandardCharsets.ISO_8859_1);

@@ -78,9 +78,10 @@ public final class UnixSocket extends OpenFile {
         }
 
         /** Drops what nobody will read, releasing the files in flight. */
-        void discard() {
+        void discard(UnixNames names) {
             for (Message m : messages) {
                 if (m.rights != null) {
+                    names.filesLanded(m.rights.size());
                     m.rights.forEach(OpenFile::release);
                 }
             }
@@ -441,6 +442,9 @@ public final class UnixSocket extends OpenFile {
             }
         }
         long size = OpenFile.total(src);
+        if (type == SOCK_STREAM && size == 0) {
+            return 0;   // no empty message: it would look like the end of the stream to the reader
+        }
         if (!stream() || type == SOCK_SEQPACKET) {
             if (size > BUFFER - 32) {
                 throw new FsError(Errno.EMSGSIZE);
@@ -602,7 +606,7 @@ public final class UnixSocket extends OpenFile {
             ev |= POLLRDHUP | POLLIN | POLLRDNORM;
         }
         if (stream() && !connected) {
-            return type == SOCK_STREAM ? ev | POLLOUT | POLLWRNORM | POLLWRBAND | POLLHUP : ev | POLLHUP;
+            return ev | POLLOUT | POLLWRNORM | POLLWRBAND | POLLHUP;   // as unix_poll: closed, yet "writable"
         }
         if (room) {
             ev |= POLLOUT | POLLWRNORM | POLLWRBAND;
@@ -631,7 +635,7 @@ public final class UnixSocket extends OpenFile {
             if (!stream()) {
                 in.dead = true;
             }
-            in.discard();
+            in.discard(names);
             in.notifyAll();
         }
         if (in.sender != null) {
