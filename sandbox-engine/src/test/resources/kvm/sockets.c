@@ -388,6 +388,20 @@ static void epoll(void) {
     ep_show(outer, 0, "outer");
     R(epoll_ctl(lt, EPOLL_CTL_ADD, outer, &e));
     R(epoll_ctl(lt, EPOLL_CTL_ADD, lt, &e));
+    /* chains of sets, built from the top and from the bottom: Linux bounds the depth both ways */
+    int down[8], up[8];
+    for (int i = 0; i < 8; i++) {
+        down[i] = epoll_create1(0);
+        up[i] = epoll_create1(0);
+    }
+    for (int i = 0; i < 7; i++) {
+        int r = epoll_ctl(down[i], EPOLL_CTL_ADD, down[i + 1], &e);
+        printf("chain from the top, level %d: %s\n", i, en(r < 0 ? errno : 0));
+    }
+    for (int i = 6; i >= 0; i--) {
+        int r = epoll_ctl(up[i], EPOLL_CTL_ADD, up[i + 1], &e);
+        printf("chain from the bottom, level %d: %s\n", i, en(r < 0 ? errno : 0));
+    }
     /* a regular file cannot be watched */
     int f = open("/etc/passwd", O_RDONLY);
     R(epoll_ctl(lt, EPOLL_CTL_ADD, f, &e));

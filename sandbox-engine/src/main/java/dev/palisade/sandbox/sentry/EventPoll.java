@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -31,6 +33,7 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     static final int MAX_NESTS = 4;
     /** Files all epoll sets of a sandbox may watch (ENOSPC past it), as Linux's max_user_watches. */
     static final int MAX_WATCHES = 1 << 16;
+    private static final Object NESTING = new Object();
     /** The poll bits an item may ask for. */
     private static final int POLL_BITS = 0xffff;
 
@@ -61,6 +64,8 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     private final AtomicInteger watches;
     private final WaitQueue wq = new WaitQueue();
     private final Map<Key, Item> items = new HashMap<>();
+    /** The sets that watch this one (changed under {@link #NESTING}, shrunk anywhere). */
+    private final Set<EventPoll> parents = ConcurrentHashMap.newKeySet();
     private final List<Item> order = new ArrayList<>();
     /** Where the next look starts, so that a short events array does not starve later items. */
     private int next;
@@ -74,13 +79,25 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
 
     // ------------------------------------------------------------------ epoll_ctl
 
-    synchronized void add(int fd, OpenFile f, int events, long data) throws FsError {
+    void add(int fd, OpenFile f, int events, long data) throws FsError {
+        if (!(f instanceof EventPoll inner)) {
+            addItem(fd, f, events, data);
+            return;
+        }
+        // one nesting change at a time (Linux's epmutex): two sets added into each other at once would make a loop
+        synchronized (NESTING) {
+            if (inner.contains(this, MAX_NESTS) || heightAbove(0) + 1 + inner.depth(0) > MAX_NESTS) {
+                throw new FsError(Errno.ELOOP);
+            }
+            addItem(fd, f, events, data);
+            inner.parents.add(this);
+        }
+    }
+
+    private synchronized void addItem(int fd, OpenFile f, int events, long data) throws FsError {
         Key k = new Key(f, fd);
         if (items.containsKey(k)) {
             throw new FsError(Errno.EEXIST);
-        }
-        if (f instanceof EventPoll inner && (inner.contains(this, MAX_NESTS) || inner.depth(0) >= MAX_NESTS)) {
-            throw new FsError(Errno.ELOOP);
         }
         if (watches.incrementAndGet() > MAX_WATCHES) {
             watches.decrementAndGet();
@@ -127,19 +144,32 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     }
 
     /** Whether {@code target} is this set or inside it within {@code depth} levels (a loop). */
-    private synchronized boolean contains(EventPoll target, int depth) {
+    private boolean contains(EventPoll target, int depth) {
         if (this == target) {
             return true;
         }
-        if (depth <= 0) {
-            return false;
-        }
+        return depth > 0 && containsBelow(target, depth);
+    }
+
+    private synchronized boolean containsBelow(EventPoll target, int depth) {
         for (Item it : order) {
             if (it.file instanceof EventPoll e && e.contains(target, depth - 1)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** How many levels of epoll sets hold this one. */
+    private int heightAbove(int level) {
+        int h = 0;
+        if (level > MAX_NESTS) {
+            return level;
+        }
+        for (EventPoll p : parents) {
+            h = Math.max(h, 1 + p.heightAbove(level + 1));
+        }
+        return h;
     }
 
     /** How many levels of epoll sets this one holds. */
@@ -159,9 +189,14 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     private void forget(Item it) {
         order.remove(it);
         watches.decrementAndGet();
-        WaitQueue q = it.file.waitQueue();
-        if (q != null && order.stream().noneMatch(o -> o.file == it.file)) {
-            q.remove(this);
+        if (order.stream().noneMatch(o -> o.file == it.file)) {
+            WaitQueue q = it.file.waitQueue();
+            if (q != null) {
+                q.remove(this);
+            }
+            if (it.file instanceof EventPoll inner) {
+                inner.parents.remove(this);
+            }
         }
     }
 
@@ -270,6 +305,9 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
             WaitQueue q = it.file.waitQueue();
             if (q != null) {
                 q.remove(this);
+            }
+            if (it.file instanceof EventPoll inner) {
+                inner.parents.remove(this);
             }
         }
         watches.addAndGet(-order.size());
