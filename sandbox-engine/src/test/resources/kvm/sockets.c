@@ -131,6 +131,25 @@ static void pair(void) {
     R(write(sv[0], "x", 1));
     R(shutdown(sv[0], 7));
     R(fcntl(sv[0], F_GETFD));
+    /* calls on sockets in the wrong state */
+    int u = socket(AF_UNIX, SOCK_STREAM, 0), g = socket(AF_UNIX, SOCK_DGRAM, 0), q = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    R(shutdown(u, SHUT_RDWR));
+    R(shutdown(g, SHUT_RDWR));
+    R(listen(u, 1));
+    R(listen(g, 1));
+    R(accept(u, NULL, NULL));
+    R(read(u, b, 1));
+    R(read(q, b, 1));
+    R(write(u, "x", 1));
+    R(write(q, "x", 1));
+    R(send(g, "x", 1, 0));
+    l = sizeof a;
+    R(getpeername(u, (struct sockaddr *)&a, &l));
+    R(getpeername(g, (struct sockaddr *)&a, &l));
+    R(setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &t, 4));
+    R(setsockopt(u, SOL_SOCKET, 999, &t, 4));
+    R(getsockopt(u, SOL_SOCKET, 999, &t, &l));
+    R(setsockopt(u, 6, 1, &t, 4));
     R(socketpair(AF_INET, SOCK_STREAM, 0, sv));
     R(socketpair(AF_UNIX, 9, 0, sv));
     R(socketpair(AF_UNIX, SOCK_STREAM, 3, sv));

@@ -136,7 +136,7 @@ final class SysUnixSocket {
         if (len <= SUN_PATH || len > SUN_LEN) {
             throw new FsError(Errno.EINVAL);
         }
-        if ((raw[0] & 0xff | (raw[1] & 0xff) << 8) != UnixSocket.AF_UNIX) {
+        if (family(raw) != UnixSocket.AF_UNIX) {
             throw new FsError(Errno.EINVAL);
         }
         byte[] name = Arrays.copyOfRange(raw, SUN_PATH, len);
@@ -150,6 +150,11 @@ final class SysUnixSocket {
         return name;
     }
 
+    /** sa_family of a sockaddr's first two bytes. */
+    private static int family(byte[] raw) {
+        return (raw[0] & 0xff) | (raw[1] & 0xff) << 8;
+    }
+
     private static boolean isAbstract(byte[] name) {
         return name.length > 0 && name[0] == 0;
     }
@@ -161,7 +166,7 @@ final class SysUnixSocket {
     /** Binds a Unix socket: a path name makes its socket file (EADDRINUSE when something is there). */
     static long bind(SyscallContext c, UnixSocket s, long addr, long len) throws FsError {
         UnixNames names = c.loopback().unixNames;
-        if ((int) len == SUN_PATH && c.memory().read(addr, 2)[0] == UnixSocket.AF_UNIX) {
+        if ((int) len == SUN_PATH && family(c.memory().read(addr, SUN_PATH)) == UnixSocket.AF_UNIX) {
             if (s.bound()) {
                 return Errno.EINVAL.negated();
             }

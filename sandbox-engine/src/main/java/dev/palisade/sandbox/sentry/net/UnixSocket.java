@@ -268,13 +268,10 @@ public final class UnixSocket extends OpenFile {
         wq.changed(POLLOUT);
     }
 
-    /** shutdown(2): 0 = SHUT_RD, 1 = SHUT_WR, 2 = both; a stream's peer sees it too. */
+    /** shutdown(2): 0 = SHUT_RD, 1 = SHUT_WR, 2 = both; a stream's peer sees it too; unconnected, only this end. */
     public void shutdown(int how) throws FsError {
         if (how < 0 || how > 2) {
             throw new FsError(Errno.EINVAL);
-        }
-        if (!connected && (stream() || out == null)) {
-            throw new FsError(Errno.ENOTCONN);
         }
         Inbox o = out;
         if (how != 1) {
@@ -423,8 +420,8 @@ public final class UnixSocket extends OpenFile {
      * one message (EMSGSIZE over the buffer). {@code rights} go with the first byte.
      */
     public long send(ByteBuffer[] src, boolean dontWait, UnixSocket target, List<OpenFile> rights) throws FsError {
-        if (writeShut) {
-            throw new FsError(Errno.EPIPE);
+        if (writeShut && (!stream() || connected)) {
+            throw new FsError(Errno.EPIPE);   // a datagram socket says so first; a stream after ENOTCONN, as Linux
         }
         Inbox o;
         if (target != null) {
