@@ -94,12 +94,19 @@ int main(int argc, char **argv) {
         int c = accept4(s, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (c < 0) { printf("accept: %s\n", strerror(errno)); return 1; }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct timeval tmo = {.tv_sec = 1};   /* a silent client gets an answer to an empty request */
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
         char req[8192]; size_t got = 0;
+        char peek[8]; ssize_t peeked = 0;
         while (got < sizeof req - 1) {
             if (n % 2 == 0) {
                 fd_set r; FD_ZERO(&r); FD_SET(c, &r);
                 struct timeval tv = {.tv_sec = 10};
                 if (select(c + 1, &r, 0, 0, &tv) != 1) { printf("select on the connection: %s\n", strerror(errno)); return 1; }
+                if (got == 0) {   /* even requests look at their first bytes before reading them */
+                    peeked = recv(c, peek, sizeof peek, MSG_PEEK);
+                    if (peeked <= 0) { printf("peek: %s\n", strerror(errno)); return 1; }
+                }
             }
             ssize_t k = n % 2 ? read(c, req + got, sizeof req - 1 - got) : recv(c, req + got, sizeof req - 1 - got, 0);
             if (k <= 0) break;
@@ -107,6 +114,7 @@ int main(int argc, char **argv) {
             if (strstr(req, "\r\n\r\n")) break;
         }
         req[got] = 0;
+        if (peeked > 0 && (got < (size_t)peeked || memcmp(peek, req, peeked) != 0)) { printf("peeked bytes differ\n"); return 1; }
         char *eol = strstr(req, "\r\n");
         if (eol) *eol = 0;
         char body[8400];

@@ -20,6 +20,7 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
 final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
     private static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
+    private static final int SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
     private static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
 
     private SysSocket() {
@@ -189,14 +190,12 @@ final class SysSocket {
             return SysUnixSocket.recvfrom(c, u, buf, len, flags, src, srcLen);
         }
         SocketFile s = socket(c, fd);
-        if ((flags & MSG_PEEK) != 0) {
-            return Errno.EOPNOTSUPP.negated();
-        }
         int n = SysArgs.rwCount(buf, len);
         if (n == 0) {
             return 0;
         }
-        long r = s.receive(SysArgs.buffers(c.memory(), buf, n, true), dontWait(s, flags), (flags & MSG_WAITALL) != 0);
+        long r = s.receive(SysArgs.buffers(c.memory(), buf, n, true), dontWait(s, flags), (flags & MSG_WAITALL) != 0,
+                (flags & MSG_PEEK) != 0);
         if (src != 0 && srcLen != 0) {
             c.memory().writeInt(srcLen, 0);   // a connected stream: Linux leaves the address out
         }
@@ -229,11 +228,8 @@ final class SysSocket {
             return SysUnixSocket.recvmsg(c, u, msg, flags);
         }
         SocketFile s = socket(c, fd);
-        if ((flags & MSG_PEEK) != 0) {
-            return Errno.EOPNOTSUPP.negated();
-        }
         ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), true).buffers();
-        long r = b.length == 0 ? 0 : s.receive(b, dontWait(s, flags), (flags & MSG_WAITALL) != 0);
+        long r = b.length == 0 ? 0 : s.receive(b, dontWait(s, flags), (flags & MSG_WAITALL) != 0, (flags & MSG_PEEK) != 0);
         c.memory().writeInt(msg + 8, 0);      // msg_namelen
         c.memory().writeLong(msg + 40, 0);    // msg_controllen
         c.memory().writeInt(msg + 48, 0);     // msg_flags
@@ -255,10 +251,51 @@ final class SysSocket {
         if (!known((int) level, (int) name)) {
             return Errno.ENOPROTOOPT.negated();
         }
+        if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+            long ns = timeval(c, val, len);
+            if (ns < 0) {
+                return ns;
+            }
+            if (name == SO_RCVTIMEO) {
+                s.receiveTimeout = ns;
+            } else {
+                s.sendTimeout = ns;
+            }
+            return 0;
+        }
         if (len < 4) {
             return Errno.EINVAL.negated();
         }
         s.setOption((int) level, (int) name, c.memory().readInt(val));
+        return 0;
+    }
+
+    /**
+     * A socket timeout's struct timeval in ns (0: none; negative seconds: give up at once), or a
+     * negated errno: EINVAL when shorter than a timeval, EDOM for microseconds outside [0, 1e6).
+     */
+    static long timeval(SyscallContext c, long val, long len) {
+        if (len < 16) {
+            return Errno.EINVAL.negated();
+        }
+        long sec = c.memory().readLong(val), usec = c.memory().readLong(val + 8);
+        if (usec < 0 || usec >= 1_000_000) {
+            return Errno.EDOM.negated();
+        }
+        return sec < 0 ? 1 : Math.min(sec, 1L << 31) * 1_000_000_000L + usec * 1000;   // Linux: a negative time gives up at once
+    }
+
+    /** getsockopt of a timeout: a struct timeval cut to *lenp. */
+    static long putTimeval(SyscallContext c, long val, long lenp, long ns) {
+        int len = c.memory().readInt(lenp);
+        if (len < 0) {
+            return Errno.EINVAL.negated();
+        }
+        byte[] b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(ns / 1_000_000_000L)
+                .putLong((ns % 1_000_000_000L) / 1000).array();
+        int n = Math.min(len, 16);
+        c.memory().write(val, b, 0, n);
+        c.memory().writeInt(lenp, n);
         return 0;
     }
 
@@ -281,6 +318,9 @@ final class SysSocket {
             return SysUnixSocket.getsockopt(c, u, level, name, val, lenp);
         }
         SocketFile s = socket(c, fd);
+        if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
+            return putTimeval(c, val, lenp, name == SO_RCVTIMEO ? s.receiveTimeout : s.sendTimeout);
+        }
         Integer v = s.option((int) level, (int) name);
         if (v == null) {
             return known((int) level, (int) name) ? put(c, val, lenp, 0) : Errno.ENOPROTOOPT.negated();

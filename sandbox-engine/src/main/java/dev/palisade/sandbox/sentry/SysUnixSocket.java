@@ -498,14 +498,10 @@ final class SysUnixSocket {
         }
         switch ((int) name) {
             case 20, 21 -> {   // SO_RCVTIMEO, SO_SNDTIMEO: a struct timeval
-                if (len < 16) {
-                    return Errno.EINVAL.negated();
+                long ns = SysSocket.timeval(c, val, len);
+                if (ns < 0) {
+                    return ns;
                 }
-                long sec = c.memory().readLong(val), usec = c.memory().readLong(val + 8);
-                if (usec < 0 || usec >= 1_000_000) {
-                    return Errno.EDOM.negated();
-                }
-                long ns = sec < 0 ? 0 : Math.min(sec, 1L << 31) * 1_000_000_000L + usec * 1000;
                 if (name == 20) {
                     s.receiveTimeout = ns;
                 } else {
@@ -549,9 +545,7 @@ final class SysUnixSocket {
                 size = 12;
             }
             case 20, 21 -> {
-                long ns = name == 20 ? s.receiveTimeout : s.sendTimeout;
-                v.putLong(ns / 1_000_000_000L).putLong((ns % 1_000_000_000L) / 1000);
-                size = 16;
+                return SysSocket.putTimeval(c, val, lenp, name == 20 ? s.receiveTimeout : s.sendTimeout);
             }
             default -> {
                 return Errno.ENOPROTOOPT.negated();

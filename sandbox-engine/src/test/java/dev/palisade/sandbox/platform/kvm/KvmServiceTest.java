@@ -114,6 +114,29 @@ class KvmServiceTest {
         }
     }
 
+    /** SO_RCVTIMEO applies: a client that sends nothing gets the answer to an empty request after the server's 1 s. */
+    @Test
+    void a_silent_client_meets_the_servers_receive_timeout() throws Exception {
+        assumeServer();
+        try (Sandbox s = PLATFORM.start(server("8000"))) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(s.stdout(), StandardCharsets.US_ASCII));
+            assertThat(out.readLine()).isEqualTo("listening on 8000");
+            long t0 = System.nanoTime();
+            String answer;
+            try (TcpConnection ch = s.connect(8000)) {
+                ch.setReadTimeout(20_000);
+                answer = new String(ch.input().readAllBytes(), StandardCharsets.US_ASCII);
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(answer).endsWith("\r\n\r\nrequest 1: \n");
+            assertThat(ms).isBetween(900L, 10_000L);
+            assertThat(get(s, 8000, "/quit")).endsWith("request 2: GET /quit HTTP/1.0\n");   // even: peeked first
+            SandboxResult r = s.await(Duration.ofSeconds(20)).orElseThrow();
+            assertThat(r.exitCode()).as(r.message()).isZero();
+            assertThat(r.syscallCounts()).containsKeys("setsockopt", "recvfrom");
+        }
+    }
+
     @Test
     void a_request_larger_than_one_read_arrives_whole() throws Exception {
         assumeServer();
