@@ -15,7 +15,7 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
  * Socket calls: TCP over the sandbox's own {@link dev.palisade.sandbox.sentry.net.Loopback},
  * enough for a server that listens, accepts and talks to connections the platform opens with
  * {@code Sandbox.connect}. Outbound connect(2) is refused (and recorded): the sandbox reaches no
- * network. AF_UNIX sockets are {@link SysUnixSocket}'s; other families and types are not supported.
+ * network. AF_UNIX sockets are {@link SysUnixSentry}'s; other families and types are not supported.
  */
 final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
@@ -49,7 +49,7 @@ final class SysSocket {
             return Errno.EINVAL.negated();
         }
         if (domain == UnixSocket.AF_UNIX) {
-            return SysUnixSocket.socket(c, type, protocol);
+            return SysUnixSentry.socket(c, type, protocol);
         }
         if ((type & 0xf) != SOCK_STREAM) {
             return Errno.ESOCKTNOSUPPORT.negated();
@@ -66,7 +66,7 @@ final class SysSocket {
         long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.bind(c, u, addr, len);
+            return SysUnixSentry.bind(c, u, addr, len);
         }
         SocketFile s = socket(c, fd);
         Address a = readAddress(c, s.family, addr, len);
@@ -78,7 +78,7 @@ final class SysSocket {
         long fd = c.arg(0), backlog = c.arg(1);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.listen(u, backlog);
+            return SysUnixSentry.listen(u, backlog);
         }
         socket(c, fd).listen((int) backlog);
         return 0;
@@ -101,7 +101,7 @@ final class SysSocket {
         }
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.accept(c, u, addr, lenp, flags);
+            return SysUnixSentry.accept(c, u, addr, lenp, flags);
         }
         SocketFile s = socket(c, fd);
         SocketFile conn = s.accept(c.process().nextSocketIno++);
@@ -125,7 +125,7 @@ final class SysSocket {
         long fd = c.arg(0), addr = c.arg(1), len = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.connect(c, u, addr, len);
+            return SysUnixSentry.connect(c, u, addr, len);
         }
         SocketFile s = socket(c, fd);
         Address a = readAddress(c, s.family, addr, len);
@@ -137,7 +137,7 @@ final class SysSocket {
         long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.getsockname(c, u, addr, lenp);
+            return SysUnixSentry.getsockname(c, u, addr, lenp);
         }
         SocketFile s = socket(c, fd);
         writeAddress(c, s.family, s.localAddressBytes(), s.localPort(), addr, lenp);
@@ -148,7 +148,7 @@ final class SysSocket {
         long fd = c.arg(0), addr = c.arg(1), lenp = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.getpeername(c, u, addr, lenp);
+            return SysUnixSentry.getpeername(c, u, addr, lenp);
         }
         SocketFile s = socket(c, fd);
         writeAddress(c, s.family, loopbackOf(s.family), s.peerPort(), addr, lenp);
@@ -170,7 +170,7 @@ final class SysSocket {
         long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), dest = c.arg(4);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.sendto(c, u, buf, len, flags, dest, c.arg(5));
+            return SysUnixSentry.sendto(c, u, buf, len, flags, dest, c.arg(5));
         }
         SocketFile s = socket(c, fd);
         if (!s.connected()) {
@@ -187,7 +187,7 @@ final class SysSocket {
         long fd = c.arg(0), buf = c.arg(1), len = c.arg(2), flags = c.arg(3), src = c.arg(4), srcLen = c.arg(5);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.recvfrom(c, u, buf, len, flags, src, srcLen);
+            return SysUnixSentry.recvfrom(c, u, buf, len, flags, src, srcLen);
         }
         SocketFile s = socket(c, fd);
         int n = SysArgs.rwCount(buf, len);
@@ -207,7 +207,7 @@ final class SysSocket {
         long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.sendmsg(c, u, msg, flags);
+            return SysUnixSentry.sendmsg(c, u, msg, flags);
         }
         SocketFile s = socket(c, fd);
         if (c.memory().readLong(msg + 40) != 0) {
@@ -225,7 +225,7 @@ final class SysSocket {
         long fd = c.arg(0), msg = c.arg(1), flags = c.arg(2);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.recvmsg(c, u, msg, flags);
+            return SysUnixSentry.recvmsg(c, u, msg, flags);
         }
         SocketFile s = socket(c, fd);
         ByteBuffer[] b = SysArgs.iovecs(c.memory(), c.memory().readLong(msg + 16), c.memory().readLong(msg + 24), true).buffers();
@@ -245,7 +245,7 @@ final class SysSocket {
         long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), len = c.arg(4);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.setsockopt(c, u, level, name, val, len);
+            return SysUnixSentry.setsockopt(c, u, level, name, val, len);
         }
         SocketFile s = socket(c, fd);
         if (!known((int) level, (int) name)) {
@@ -315,7 +315,7 @@ final class SysSocket {
         long fd = c.arg(0), level = c.arg(1), name = c.arg(2), val = c.arg(3), lenp = c.arg(4);
         UnixSocket u = unix(c, fd);
         if (u != null) {
-            return SysUnixSocket.getsockopt(c, u, level, name, val, lenp);
+            return SysUnixSentry.getsockopt(c, u, level, name, val, lenp);
         }
         SocketFile s = socket(c, fd);
         if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {

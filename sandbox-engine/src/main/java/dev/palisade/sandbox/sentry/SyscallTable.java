@@ -92,7 +92,7 @@ public final class SyscallTable {
             pass(50, "listen").kvm(SysSocket::listen),
             pass(51, "getsockname").kvm(SysSocket::getsockname),
             pass(52, "getpeername").kvm(SysSocket::getpeername),
-            check(53, "socketpair", "AF_UNIX only (others EAFNOSUPPORT)").kvm(SysUnixSocket::socketpair),
+            check(53, "socketpair", "AF_UNIX only (others EAFNOSUPPORT)").kvm(SysUnixSentry::socketpair),
             pass(54, "setsockopt").kvm(SysSocket::setsockopt, "SO_RCVTIMEO/SO_SNDTIMEO applied; other options remembered, not applied"),
             pass(55, "getsockopt").kvm(SysSocket::getsockopt),
             emulate(56, "clone", "checked on registers (namespace flags and CLONE_UNTRACED refused, process limit), then run by the kernel", SysProcess::clone).kvmPartial("a new process, its memory copied; no CLONE_THREAD or shared memory (ENOSYS), CLONE_VFORK does not suspend the parent"),

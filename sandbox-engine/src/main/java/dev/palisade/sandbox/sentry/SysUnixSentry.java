@@ -29,7 +29,7 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
  * sockets of this sandbox, so a host socket visible through a mount is never reached. The
  * socket calls of {@link SysSocket} come here for a Unix socket.
  */
-final class SysUnixSocket {
+final class SysUnixSentry {
     private static final int SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000, SOCK_RAW = 3;
     private static final int MSG_PEEK = 2, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100,
             MSG_CTRUNC = 8, MSG_CMSG_CLOEXEC = 0x40000000;
@@ -41,7 +41,7 @@ final class SysUnixSocket {
     private static final int S_IFSOCK = 0140000;
     private static final int AT_FDCWD = -100;
 
-    private SysUnixSocket() {
+    private SysUnixSentry() {
     }
 
     /** socket(AF_UNIX, ...): {@code type} is already checked for unknown flags. */
