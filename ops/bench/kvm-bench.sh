@@ -13,6 +13,7 @@ jar=sandbox-engine/target/palisade-sandbox.jar
 mkdir -p "$work/bin" "$work/data" "$work/classes"
 gcc -static -O2 -w -o "$work/bin/probe-glibc" sandbox-engine/src/test/resources/kvm/probe.c
 gcc -O2 -w -o "$work/bin/probe-dyn" sandbox-engine/src/test/resources/kvm/probe.c   # dynamic: ld.so + libc.so
+gcc -O2 -w -o "$work/bin/pingpong" ops/bench/kvm-bench/pingpong.c
 gcc -O2 -w -o "$work/bin/clocks-dyn" sandbox-engine/src/test/resources/kvm/clocks.c   # clock_gettime through the vDSO
 gcc -static -O2 -w -o "$work/bin/clocks-static" sandbox-engine/src/test/resources/kvm/clocks.c
 # musl's read() is not patched: its small reads show the cost of the syscall instruction alone

@@ -235,6 +235,11 @@ public class KvmBench {
                 List.of("/bin/sh", "-c", "/bin/true; echo ok"), ptrace);
         row("sh -c 'ls /usr/bin | wc -l'", List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"),
                 List.of("/bin/sh", "-c", "ls /usr/bin | wc -l"), ptrace);
+        String gcc = "printf '#include <stdio.h>\\nint main(void){puts(\\\"hi\\\");return 0;}\\n' > hello.c"
+                + " && gcc -O2 -o hello hello.c && ./hello";
+        row("gcc -O2 hello.c, then run it", List.of("/bin/sh", "-c", gcc), List.of("/bin/sh", "-c", gcc), ptrace);
+        row("pipe ping-pong, 1000 round trips", List.of("/bench-bin/pingpong", "1000"),
+                List.of(bin.resolve("pingpong").toString(), "1000"), ptrace);
     }
 
     /** A native run with only PATH in the environment, as the sandboxes get: its stdout, its wall time in {@code wall[0]}. */

@@ -191,7 +191,7 @@ static int read_window(void) {
 }
 
 static int escape(void) {
-    const char *paths[] = {"/etc/shadow", "../../../../etc/shadow", "/root", "/home", "/proc/self/environ",
+    const char *paths[] = {"/etc/shadow", "../../../../etc/shadow", "/root", "/home", "/proc/kcore",
                            "/dev/sda", "../../../../../../../../tmp/../etc/shadow", "/workspace/esc/etc/shadow", NULL};
     symlink("/", "esc");
     symlink("../../../../../../etc/shadow", "rel");
@@ -205,7 +205,7 @@ static int escape(void) {
     printf("write /etc/passwd: %s\n", fd < 0 ? en(errno) : "OPENED");
     DIR *dir = opendir("/");
     struct dirent *e;
-    while ((e = readdir(dir))) if (!strcmp(e->d_name, "root") || !strcmp(e->d_name, "home") || !strcmp(e->d_name, "proc")) printf("LEAK %s\n", e->d_name);
+    while ((e = readdir(dir))) if (!strcmp(e->d_name, "root") || !strcmp(e->d_name, "home")) printf("LEAK %s\n", e->d_name);
     closedir(dir);
     chdir("/");
     chdir("..");

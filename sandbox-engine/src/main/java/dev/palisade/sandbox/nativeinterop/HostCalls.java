@@ -32,7 +32,11 @@ public final class HostCalls {
 
     /** A system call with the kernel's return convention: -errno on failure. */
     public static long call(long nr, long a0, long a1, long a2, long a3, long a4) {
-        long r = syscall(nr, a0, a1, a2, a3, a4, 0);
+        return call(nr, a0, a1, a2, a3, a4, 0);
+    }
+
+    public static long call(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        long r = syscall(nr, a0, a1, a2, a3, a4, a5);
         return r == -1 ? -Native.getLastError() : r;
     }
 

@@ -7,7 +7,7 @@ import com.sun.jna.Pointer;
  * A block of this process's memory that one thread uses for the arguments and results of raw
  * calls ({@link HostCalls}): offsets are the caller's layout, every access is bounds-checked.
  */
-public final class NativeScratch {
+public final class NativeScratch implements AutoCloseable {
     private final Memory mem;
     private final long base;
 
@@ -47,5 +47,11 @@ public final class NativeScratch {
 
     public int getInt(int off) {
         return mem.getInt(off);
+    }
+
+    /** Frees the memory now, for a block made per call: the collector may not run for a long time. */
+    @Override
+    public void close() {
+        mem.close();
     }
 }

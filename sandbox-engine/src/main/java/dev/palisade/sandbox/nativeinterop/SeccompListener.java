@@ -9,7 +9,8 @@ import com.sun.jna.NativeLibrary;
  * receives the calls the filter sent to user space, checks that a notification is still pending
  * ({@code SECCOMP_IOCTL_NOTIF_ID_VALID}) after reading the program's memory, answers with a value
  * or an errno, or installs a descriptor in the program and answers with its number in one step
- * ({@code SECCOMP_IOCTL_NOTIF_ADDFD} with {@code SECCOMP_ADDFD_FLAG_SEND}). One thread uses it.
+ * ({@code SECCOMP_IOCTL_NOTIF_ADDFD} with {@code SECCOMP_ADDFD_FLAG_SEND}). One thread uses it, and
+ * {@link #answerFrom} answers from others.
  */
 public final class SeccompListener implements AutoCloseable {
     static {
@@ -31,6 +32,7 @@ public final class SeccompListener implements AutoCloseable {
     private static native int poll(long fds, long nfds, int timeout);
 
     private final int fd;
+    private boolean closed;
     /** notification at 0 (80 bytes), response at 96, addfd at 128, id at 160, pollfd at 176. */
     private final Memory mem = new Memory(192);
     private final long base = com.sun.jna.Pointer.nativeValue(mem);
@@ -142,8 +144,26 @@ public final class SeccompListener implements AutoCloseable {
         return r < 0 ? -Native.getLastError() : r;
     }
 
+    /**
+     * Answers call {@code id} from another thread than the receiving one (a call handed off while
+     * it waits on a peer), with memory of its own; nothing once the listener is closed, so that a
+     * late answer never reaches a descriptor number reused meanwhile.
+     */
+    public synchronized void answerFrom(long id, long value, int error) {
+        if (closed) {
+            return;
+        }
+        try (Memory m = new Memory(24)) {
+            m.setLong(0, id);
+            m.setLong(8, value);
+            m.setLong(16, error & 0xffffffffL);
+            ioctl(fd, IOCTL_SEND, com.sun.jna.Pointer.nativeValue(m)); // ENOENT: the task is gone
+        }
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         HostCalls.close(fd);
     }
 }

@@ -36,6 +36,15 @@ public interface HostTask {
      */
     long takeDescriptor(int fd);
 
+    /**
+     * Carries out {@code work} on another thread of the Sentry, which has this thread's root and
+     * identity and a working directory of its own, and answers the call with its result (a value
+     * or a negated errno) when it ends: for a call that waits as long as a peer makes it (a
+     * blocking connect to a full backlog), so that the other calls are still served meanwhile.
+     * Returns {@link Handler#ANSWERED}.
+     */
+    long handOff(java.util.function.LongSupplier work);
+
     /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
     long fileSizeLimit();
 

@@ -176,7 +176,7 @@ final class SysArgs {
     static VirtualFs.Resolved resolve(SyscallContext c, long dirfd, long pathVa, boolean follow) throws FsError {
         VirtualProcess p = c.process();
         String path = path(c.memory(), pathVa);
-        return p.fs.resolve(base(p, dirfd, path), path, follow);
+        return p.fs.resolve(c.pid(), base(p, dirfd, path), path, follow);
     }
 
     /** A struct timespec: EINVAL for a negative second or nanoseconds outside [0, 1e9); nanoseconds, saturated. */

@@ -9,6 +9,7 @@ import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostDir;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
+import dev.palisade.sandbox.sentry.vfs.ProcFs;
 import dev.palisade.sandbox.sentry.vfs.QueueFile;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
@@ -67,8 +68,11 @@ final class SysFile {
         }
         String path = SysArgs.path(c.memory(), pathVa);
         boolean follow = (fl & O_NOFOLLOW) == 0 && !((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0);
-        VirtualFs.Resolved r = p.fs.resolve(SysArgs.base(p, dirfd, path), path, follow);
+        VirtualFs.Resolved r = p.fs.resolve(c.pid(), SysArgs.base(p, dirfd, path), path, follow);
         boolean cloexec = (fl & O_CLOEXEC) != 0;
+        if (r.inProc()) {
+            return openProc(c, r, fl, acc, cloexec);
+        }
         if (r.synthetic()) {
             if ((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0) {
                 return Errno.EEXIST.negated();
@@ -154,7 +158,9 @@ final class SysFile {
                     bound.sized(node, 0);
                 }
             }
-            return p.install(new HostFile(ch, r.host(), acc, fl & (O_APPEND | O_NONBLOCK), p.sizeLimit(), bound, node), cloexec, 0);
+            HostFile f = new HostFile(ch, r.host(), acc, fl & (O_APPEND | O_NONBLOCK), p.sizeLimit(), bound, node);
+            f.openedPath = r.path();
+            return p.install(f, cloexec, 0);
         } catch (NoSuchFileException e) {
             return Errno.ENOENT.negated();
         } catch (java.nio.file.FileSystemException e) {
@@ -162,6 +168,39 @@ final class SysFile {
         } catch (IOException e) {
             return Errno.EIO.negated();
         }
+    }
+
+    /**
+     * Opens an entry of the synthetic /proc: read-only, as a process of an ordinary uid finds
+     * procfs (EACCES for writing, as the modes say; a name to create was already ENOENT).
+     */
+    private static long openProc(SyscallContext c, VirtualFs.Resolved r, int fl, int acc, boolean cloexec) throws FsError {
+        ProcFs.Node n = r.proc();
+        if (n == null) {
+            return Errno.ENOENT.negated();
+        }
+        if ((fl & O_CREAT) != 0 && (fl & O_EXCL) != 0) {
+            return Errno.EEXIST.negated();
+        }
+        switch (n.kind()) {
+            case LINK -> {
+                return Errno.ELOOP.negated();   // O_NOFOLLOW on a link
+            }
+            case DIR -> {
+                if (acc != 0) {
+                    return Errno.EISDIR.negated();
+                }
+            }
+            case FILE -> {
+                if ((fl & O_DIRECTORY) != 0) {
+                    return Errno.ENOTDIR.negated();
+                }
+                if (n.object() == null && (acc != 0 || (fl & O_TRUNC) != 0)) {
+                    return Errno.EACCES.negated();   // no entry is written (Linux lets an owner write comm; not supported)
+                }
+            }
+        }
+        return c.process().install(c.process().fs.proc().open(c.pid(), n), cloexec, 0);
     }
 
     /**
@@ -539,6 +578,9 @@ final class SysFile {
 
     private static long unlinkat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
         VirtualFs.Resolved r = SysArgs.resolve(c, dirfd, pathVa, false);
+        if (r.inProc()) {
+            return Errno.EPERM.negated();   // procfs' directories have no unlink
+        }
         if (r.synthetic()) {
             return Errno.EACCES.negated();
         }
@@ -637,10 +679,16 @@ final class SysFile {
         VirtualProcess p = c.process();
         String path = SysArgs.path(c.memory(), pathVa);
         String target;
-        if (path.equals("/proc/self/exe")) {
-            target = p.execPath;
+        VirtualFs.Resolved r = p.fs.resolve(c.pid(), SysArgs.base(p, dirfd, path), path, false);
+        if (r.inProc()) {
+            if (r.proc() == null) {
+                return Errno.ENOENT.negated();
+            }
+            if (r.proc().kind() != ProcFs.Kind.LINK) {
+                return Errno.EINVAL.negated();
+            }
+            target = r.proc().link();
         } else {
-            VirtualFs.Resolved r = p.fs.resolve(SysArgs.base(p, dirfd, path), path, false);
             if (r.synthetic()) {
                 return Errno.EINVAL.negated();
             }
@@ -674,6 +722,14 @@ final class SysFile {
             return Errno.EINVAL.negated();
         }
         VirtualFs.Resolved r = SysArgs.resolve(c, dirfd, pathVa, true);
+        if (r.inProc()) {
+            if (r.proc() == null) {
+                return Errno.ENOENT.negated();
+            }
+            int m = r.proc().mode();
+            int allowed = r.proc().object() != null ? 7 : r.proc().uid() == c.uid() ? (m >> 6) & 7 : m & 7;
+            return (mode & ~allowed) != 0 ? Errno.EACCES.negated() : 0;
+        }
         if (r.synthetic()) {
             return 0;
         }

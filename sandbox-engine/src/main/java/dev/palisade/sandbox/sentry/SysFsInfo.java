@@ -21,7 +21,8 @@ final class SysFsInfo {
     private static final int STATFS_SIZE = 120;
     private static final long ST_RDONLY = 1, ST_NOSUID = 2, ST_NODEV = 4;
     private static final long TMPFS_MAGIC = 0x01021994L, EXT4_MAGIC = 0xef53L, OVERLAY_MAGIC = 0x794c7630L,
-            XFS_MAGIC = 0x58465342L, BTRFS_MAGIC = 0x9123683eL, DEVTMPFS_MAGIC = TMPFS_MAGIC;
+            XFS_MAGIC = 0x58465342L, BTRFS_MAGIC = 0x9123683eL, DEVTMPFS_MAGIC = TMPFS_MAGIC,
+            PROC_SUPER_MAGIC = 0x9fa0L;
 
     private SysFsInfo() {
     }
@@ -42,7 +43,7 @@ final class SysFsInfo {
 
     private static long writeStatfs(SyscallContext c, long buf, VirtualFs.Resolved r) throws FsError {
         ByteBuffer b = ByteBuffer.allocate(STATFS_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        long type = DEVTMPFS_MAGIC, blocks = 0, free = 0, avail = 0;
+        long type = r.inProc() ? PROC_SUPER_MAGIC : DEVTMPFS_MAGIC, blocks = 0, free = 0, avail = 0;
         if (!r.synthetic()) {
             try {
                 FileStore store = Files.getFileStore(r.host());

@@ -3,12 +3,11 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.ProcText;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 
 /**
@@ -18,10 +17,10 @@ import java.security.SecureRandom;
 final class SysInfo {
 
     static final String NODENAME = "sandbox";
-    private static final String RELEASE = hostRelease();
+    private static final String RELEASE = ProcText.RELEASE;
     /** What sysinfo reports as total memory when the sandbox has no memory limit. */
     private static final long UNLIMITED_MEMORY = 4L << 30;
-    private static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
+    private static final int RLIM_NLIMITS = VirtualProcess.RLIM_NLIMITS;
     private static final int GRND_NONBLOCK = 1, GRND_RANDOM = 2, GRND_INSECURE = 4;
     /** The most one getrandom call fills; Linux, too, may return less than asked. */
     private static final int MAX_RANDOM = 1 << 16;
@@ -30,17 +29,9 @@ final class SysInfo {
     private SysInfo() {
     }
 
-    private static String hostRelease() {
-        try {
-            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
-        } catch (Exception e) {
-            return "6.1.0";
-        }
-    }
-
     /** The struct utsname the sandbox sees: six 65-byte fields. */
     static byte[] utsname() {
-        String[] fields = {"Linux", NODENAME, RELEASE, "#1 SMP Palisade Sentry", "x86_64", "(none)"};
+        String[] fields = {"Linux", NODENAME, RELEASE, ProcText.VERSION, "x86_64", "(none)"};
         byte[] out = new byte[6 * 65];
         for (int i = 0; i < fields.length; i++) {
             byte[] f = fields[i].getBytes(StandardCharsets.US_ASCII);
@@ -74,15 +65,7 @@ final class SysInfo {
         if (res < 0 || res >= RLIM_NLIMITS) {
             throw new FsError(Errno.EINVAL);
         }
-        Limits limits = c.limits();
-        long inf = -1;
-        return switch (res) {
-            case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
-            case RLIMIT_STACK -> new long[] {c.process().mem.stackSize(), c.process().mem.stackSize()};
-            case RLIMIT_NOFILE -> new long[] {VirtualProcess.MAX_FDS, VirtualProcess.MAX_FDS};
-            case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
-            default -> new long[] {inf, inf};
-        };
+        return c.process().rlimit(c.limits(), res);
     }
 
     /** Getrlimit implements Linux syscall getrlimit(2). */

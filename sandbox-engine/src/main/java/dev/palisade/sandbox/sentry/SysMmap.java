@@ -110,6 +110,7 @@ final class SysMmap {
             }
         }
         mem.map(at, size, pr);
+        p.mapped(at, size, file, off);
         if (file != null && pr != 0) {
             long fileLen = Math.min(len, Math.max(0, file.stat().size() - off));
             if (fileLen > 0) {

@@ -748,7 +748,7 @@ final class SysPath {
      * thread. {@code always}: the dirfd counts even for an absolute path (openat2's
      * {@code RESOLVE_IN_ROOT} and {@code RESOLVE_BENEATH}).
      */
-    private static long base(HostTask t, long dirfd, byte[] path, boolean always) throws FsError {
+    static long base(HostTask t, long dirfd, byte[] path, boolean always) throws FsError {
         // the kernel reads a descriptor argument as an int: the register's upper half does not count
         if (path.length > 0 && path[0] == '/' && !always) {
             return AT_FDCWD;
@@ -773,7 +773,7 @@ final class SysPath {
         return r;
     }
 
-    private static void release(long base) {
+    static void release(long base) {
         if (base >= 0) {
             HostCalls.close(base);
         }
@@ -816,8 +816,30 @@ final class SysPath {
     }
 
     /** A path and the descriptor it is resolved from. */
-    private record Where(long dirfd, byte[] path) {
+    record Where(long dirfd, byte[] path) {
     }
+
+    /**
+     * A Unix socket's path to connect or send to, with the program's own names made explicit as
+     * for every served path: its {@code /proc/self/fd/N} (an {@code O_PATH} descriptor of a socket,
+     * the usual way round sun_path's 108 bytes) reopened through the host's {@code /proc} entry of
+     * the calling thread, from a duplicate of that {@code /proc}; else the path as {@link #where}
+     * makes it, from its {@link #base}. The base is the Sentry's, to {@link #release} after use.
+     */
+    static Where socketPath(HostTask t, byte[] p) throws FsError {
+        String own = ownLink(t, p);
+        if (own != null) {
+            long proc = HostCalls.call(NR_FCNTL, t.hostProc(), F_DUPFD_CLOEXEC, 0);
+            if (proc < 0) {
+                throw new FsError(Errno.EMFILE);
+            }
+            return new Where(proc, own.getBytes(StandardCharsets.US_ASCII));
+        }
+        Where w = where(t, AT_FDCWD, p, PATH, true);
+        return new Where(base(t, w.dirfd(), w.path(), false), w.path());
+    }
+
+    private static final int NR_FCNTL = 72, F_DUPFD_CLOEXEC = 1030;
 
     /**
      * The program's own names made explicit ({@link #ownProc}), and with {@code ownLinks} a path
@@ -887,7 +909,7 @@ final class SysPath {
     }
 
     /** Gives the serving thread the calling process's umask, which a created file's mode goes through. */
-    private static void programUmask(HostTask t) throws FsError {
+    static void programUmask(HostTask t) throws FsError {
         NativeScratch s = t.scratch();
         byte[] name = (t.hostTid() + "/status").getBytes(StandardCharsets.US_ASCII);
         s.write(NAME, name, 0, name.length);

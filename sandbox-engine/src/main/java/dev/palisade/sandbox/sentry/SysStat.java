@@ -4,7 +4,6 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
-import dev.palisade.sandbox.sentry.vfs.HostDir;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
@@ -27,6 +26,12 @@ final class SysStat {
     }
 
     static FileStat statOf(VirtualFs.Resolved r) throws FsError {
+        if (r.inProc()) {
+            if (r.proc() == null) {
+                throw new FsError(Errno.ENOENT);
+            }
+            return r.proc().stat();
+        }
         if (r.synthetic()) {
             return r.path().equals("/dev") ? FileStat.synthetic(FileStat.S_IFDIR | 0755, 0, 2)
                     : new DevFile(r.path(), 0).stat();
@@ -69,11 +74,11 @@ final class SysStat {
             if ((flags & AT_EMPTY_PATH) == 0) {
                 return Errno.ENOENT.negated();
             }
-            FileStat s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve("/", p.cwd, true)) : p.file(dirfd).stat();
+            FileStat s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : p.file(dirfd).stat();
             writeStat(c.memory(), buf, s);
             return 0;
         }
-        writeStat(c.memory(), buf, statOf(p.fs.resolve(SysArgs.base(p, dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0)));
+        writeStat(c.memory(), buf, statOf(p.fs.resolve(c.pid(), SysArgs.base(p, dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0)));
         return 0;
     }
 
@@ -101,9 +106,9 @@ final class SysStat {
             if ((flags & AT_EMPTY_PATH) == 0) {
                 return Errno.ENOENT.negated();
             }
-            s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve("/", p.cwd, true)) : p.file(dirfd).stat();
+            s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : p.file(dirfd).stat();
         } else {
-            s = statOf(p.fs.resolve(SysArgs.base(p, dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0));
+            s = statOf(p.fs.resolve(c.pid(), SysArgs.base(p, dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0));
         }
         ByteBuffer b = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0, 0x7ff).putInt(4, (int) s.blksize()).putInt(16, (int) s.nlink()).putInt(20, s.uid()).putInt(24, s.gid())
@@ -144,7 +149,7 @@ final class SysStat {
             byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
             int reclen = (19 + name.length + 1 + 7) & ~7;
             if (written + reclen > out.capacity()) {
-                ((HostDir) f).unread(1);
+                f.unread(1);
                 if (written == 0) {
                     return Errno.EINVAL.negated();
                 }
@@ -163,7 +168,7 @@ final class SysStat {
             }
             c.memory().write(buf, out.array(), 0, written);
         } catch (BadAddress e) {
-            ((HostDir) f).unread(entries);
+            f.unread(entries);
             return Errno.EFAULT.negated();
         }
         return written;

@@ -54,9 +54,16 @@ final class SysThread {
     /** Prctl implements Linux syscall prctl(2): the name and no_new_privs (always on). */
     static long prctl(SyscallContext c) {
         return switch ((int) c.arg(0)) {
-            case PR_SET_NAME -> 0;
+            case PR_SET_NAME -> {
+                // Linux copies at most 15 bytes up to a NUL: a longer name is cut, never read further
+                String name = c.memory().readCString(c.arg(1), 16);
+                c.process().setComm(name != null ? name
+                        : new String(c.memory().read(c.arg(1), 15), StandardCharsets.UTF_8));
+                yield 0;
+            }
             case PR_GET_NAME -> {
-                c.memory().write(c.arg(1), "sandbox\0".getBytes(StandardCharsets.US_ASCII));
+                byte[] name = java.util.Arrays.copyOf(c.process().comm().getBytes(StandardCharsets.UTF_8), 16);   // NUL-padded, as Linux copies TASK_COMM_LEN
+                c.memory().write(c.arg(1), name);
                 yield 0;
             }
             case PR_SET_NO_NEW_PRIVS -> c.arg(1) == 1 ? 0 : Errno.EINVAL.negated();

@@ -190,7 +190,7 @@ final class SysUnixSentry {
         }
         VirtualProcess p = c.process();
         String path = pathOf(name);
-        VirtualFs.Resolved r = p.fs.resolve(SysArgs.base(p, AT_FDCWD, path), path, false);
+        VirtualFs.Resolved r = p.fs.resolve(c.pid(), SysArgs.base(p, AT_FDCWD, path), path, false);
         if (r.synthetic() || Files.exists(r.host(), LinkOption.NOFOLLOW_LINKS)) {
             return Errno.EADDRINUSE.negated();
         }
@@ -229,7 +229,7 @@ final class SysUnixSentry {
         } else {
             VirtualProcess p = c.process();
             String path = pathOf(name);
-            VirtualFs.Resolved r = p.fs.resolve(SysArgs.base(p, AT_FDCWD, path), path, true);
+            VirtualFs.Resolved r = p.fs.resolve(c.pid(), SysArgs.base(p, AT_FDCWD, path), path, true);
             if (r.synthetic()) {
                 throw new FsError(Errno.ECONNREFUSED);
             }

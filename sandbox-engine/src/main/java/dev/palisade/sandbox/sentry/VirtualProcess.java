@@ -1,13 +1,19 @@
 package dev.palisade.sandbox.sentry;
 
+import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
+import dev.palisade.sandbox.sentry.vfs.ProcFs;
 import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The process the Sentry keeps where no host kernel holds one (KVM): identity, memory map (brk,
@@ -18,6 +24,7 @@ public final class VirtualProcess {
     public static final int PID = 1;
     public static final int UID = 1000;
     public static final int GID = 1000;
+    public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
 
     public final AddressSpace mem;
     public final VirtualFs fs;
@@ -37,6 +44,10 @@ public final class VirtualProcess {
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
+    /** The task's name (comm): the file name execve was given, at most 15 bytes; prctl(PR_SET_NAME) changes it. */
+    private String comm;
+    /** What /proc/<pid>/maps names: start of a file mapping → its end, file offset, device, inode and sandbox path. */
+    private final TreeMap<Long, ProcFs.Region> mappingNames = new TreeMap<>();
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
 
@@ -47,6 +58,7 @@ public final class VirtualProcess {
         this.execPath = execPath;
         this.sizeLimit = sizeLimit;
         this.mmapCursor = mem.mmapTop();
+        nameAfter(execPath);
     }
 
     HostFile.SizeLimit sizeLimit() {
@@ -113,6 +125,8 @@ public final class VirtualProcess {
         sigactions.forEach((sig, a) -> c.sigactions.put(sig, a.clone()));
         c.sigmask = sigmask;
         c.nextSocketIno = nextSocketIno;
+        c.mappingNames.putAll(mappingNames);
+        c.comm = comm;
         return c;
     }
 
@@ -123,7 +137,7 @@ public final class VirtualProcess {
      * gives up its descriptors.
      */
     public VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
-        VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);
+        VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);   // named after it until the platform says which name execve was given
         for (int i = 0; i < MAX_FDS; i++) {
             OpenFile f = fds[i];
             fds[i] = null;
@@ -145,6 +159,177 @@ public final class VirtualProcess {
         n.pendingInfo.putAll(pendingInfo);
         n.nextSocketIno = nextSocketIno;
         return n;
+    }
+
+    /**
+     * Records that [va, va+len) now maps {@code file} from {@code offset} (or anonymous memory,
+     * when it is null), for /proc/&lt;pid&gt;/maps.
+     */
+    public void mapped(long va, long len, OpenFile file, long offset) {
+        forgetNames(va, len);
+        if (file != null && file.openedPath != null) {
+            long dev = 0, ino = 0;
+            try {
+                var st = file.stat();
+                dev = st.dev();
+                ino = st.ino();
+            } catch (FsError e) {
+                // named without a device and inode
+            }
+            mappingNames.put(va, new ProcFs.Region(va, va + len, 0, offset, dev, ino, file.openedPath));
+        }
+    }
+
+    /** Records that [va, va+len) maps a program file (an ELF image's segments) named {@code path}. */
+    public void mappedImage(long va, long len, String path) {
+        forgetNames(va, len);
+        long dev = 0, ino = 0;
+        try {
+            var r = fs.resolve("/", path, true);
+            if (!r.synthetic()) {
+                FileStat st = FileStat.ofHost(r.host());
+                dev = st.dev();
+                ino = st.ino();
+            }
+        } catch (FsError | java.io.IOException e) {
+            // named without a device and inode
+        }
+        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, dev, ino, path));
+    }
+
+    /** Records that [va, va+len) is a mapping of the platform's that maps shows as {@code name} ("[vdso]"). */
+    public void mappedSpecial(long va, long len, String name) {
+        forgetNames(va, len);
+        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, name));
+    }
+
+    /** Forgets the names of whatever [va, va+len) mapped (an unmap, or a mapping over it). */
+    void forgetNames(long va, long len) {
+        long end = va + len;
+        var before = mappingNames.lowerEntry(va);
+        if (before != null && before.getValue().end() > va) {
+            ProcFs.Region r = before.getValue();
+            mappingNames.put(r.start(), cut(r, r.start(), va));
+            if (r.end() > end) {
+                mappingNames.put(end, cut(r, end, r.end()));
+            }
+        }
+        for (Long k : new ArrayList<>(mappingNames.subMap(va, true, end, false).keySet())) {
+            ProcFs.Region r = mappingNames.remove(k);
+            if (r.end() > end) {
+                mappingNames.put(end, cut(r, end, r.end()));
+            }
+        }
+    }
+
+    private static ProcFs.Region cut(ProcFs.Region r, long from, long to) {
+        return new ProcFs.Region(from, to, 0, r.offset() + (from - r.start()), r.dev(), r.ino(), r.name());
+    }
+
+    /**
+     * The mappings as /proc/&lt;pid&gt;/maps lists them: runs of pages with the same protection
+     * and the same file, the heap and the stack named. Costs what the task has mapped.
+     */
+    public List<ProcFs.Region> regions() {
+        List<ProcFs.Region> out = new ArrayList<>();
+        long top = 1L << 47;   // the user half
+        long va = mem.lowestMappedFrom(0, top);
+        while (va >= 0) {
+            int prot = mem.protOf(va);
+            var named = mappingNames.floorEntry(va);
+            ProcFs.Region file = named != null && named.getValue().end() > va ? named.getValue() : null;
+            long limit = file != null ? file.end() : nextNameAfter(va);
+            long end = va + AddressSpace.PAGE;
+            while (end < limit && mem.isMapped(end) && mem.protOf(end) == prot) {
+                end += AddressSpace.PAGE;
+            }
+            String name = file != null ? file.name()
+                    : va >= heapStart() && end <= heapEnd() ? "[heap]"
+                    : va >= stackLow && stackLow > 0 ? "[stack]" : null;
+            out.add(new ProcFs.Region(va, end, prot, file != null ? file.offset() + (va - file.start()) : 0,
+                    file != null ? file.dev() : 0, file != null ? file.ino() : 0, name));
+            va = mem.lowestMappedFrom(end, top);
+        }
+        return out;
+    }
+
+    /** The heap's pages: from the page after the program's image (brk may end mid-page) to brk's page. */
+    private long heapStart() {
+        return (brkStart + AddressSpace.PAGE - 1) & -AddressSpace.PAGE;
+    }
+
+    private long heapEnd() {
+        return (brk + AddressSpace.PAGE - 1) & -AddressSpace.PAGE;
+    }
+
+    /** Where the run of pages from {@code va} must end at the latest: the next name's start, the heap's ends, the stack. */
+    private long nextNameAfter(long va) {
+        Long k = mappingNames.higherKey(va);
+        long limit = k == null ? Long.MAX_VALUE : k;
+        if (va < heapStart() && heapStart() < limit) {
+            limit = heapStart();
+        }
+        if (va >= heapStart() && va < heapEnd() && heapEnd() < limit) {
+            limit = heapEnd();
+        }
+        if (va < stackLow && stackLow < limit) {
+            limit = stackLow;
+        }
+        return limit;
+    }
+
+    /** The program's path in the sandbox. */
+    public String execPath() {
+        return execPath;
+    }
+
+    /** The task's name, as /proc/&lt;pid&gt;/comm, status and prctl(PR_GET_NAME) give it. */
+    public String comm() {
+        return comm;
+    }
+
+    /** Names the task after the last component of {@code path} (execve's file name). */
+    public void nameAfter(String path) {
+        setComm(path.substring(path.lastIndexOf('/') + 1));
+    }
+
+    /** Names the task {@code name}, cut to 15 bytes as Linux's TASK_COMM_LEN does. */
+    void setComm(String name) {
+        byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        comm = new String(b, 0, Math.min(b.length, 15), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The soft and hard limit of resource {@code res} (0 ≤ res &lt; 16), as the sandbox enforces
+     * them (-1: none): what getrlimit and /proc/&lt;pid&gt;/limits say.
+     */
+    public long[] rlimit(Limits limits, int res) {
+        long inf = -1;
+        return switch (res) {
+            case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
+            case RLIMIT_STACK -> new long[] {mem.stackSize(), mem.stackSize()};
+            case RLIMIT_NOFILE -> new long[] {MAX_FDS, MAX_FDS};
+            case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
+            default -> new long[] {inf, inf};
+        };
+    }
+
+    public int umask() {
+        return umask;
+    }
+
+    /** Signal sets as bit masks (bit sig-1): pending, blocked, ignored, caught. */
+    public long[] signalSets() {
+        long ignored = 0, caught = 0;
+        for (var e : sigactions.entrySet()) {
+            long bit = 1L << (e.getKey() - 1);
+            if (e.getValue()[0] == 1) {
+                ignored |= bit;
+            } else if (e.getValue()[0] != 0) {
+                caught |= bit;
+            }
+        }
+        return new long[] {pendingSignals, sigmask, ignored, caught};
     }
 
     /** The working directory (a sandbox path). */
@@ -186,6 +371,7 @@ public final class VirtualProcess {
 
     /** After an unmap: pulls the cursor back up over space freed right above it. */
     void released(long start, long len) {
+        forgetNames(start, len);
         if (start == mmapCursor) {
             long next = mem.lowestMappedFrom(start + len, mem.mmapTop());
             mmapCursor = next < 0 ? mem.mmapTop() : next;

@@ -42,6 +42,16 @@ final class KvmProcesses {
         return pid;
     }
 
+    /** The pids of the running processes, ascending (what /proc lists). */
+    synchronized int[] pids() {
+        return live.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /** The running process with this pid, or null. */
+    synchronized KvmTask task(int pid) {
+        return live.get(pid);
+    }
+
     synchronized int count() {
         return live.size();
     }

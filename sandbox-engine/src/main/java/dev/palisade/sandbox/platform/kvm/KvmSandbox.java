@@ -9,6 +9,7 @@ import dev.palisade.sandbox.platform.Results;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
+import dev.palisade.sandbox.sentry.vfs.ProcFs;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -73,6 +74,7 @@ final class KvmSandbox implements Sandbox {
         this.startNanos = startNanos;
         this.loopback = new Loopback(launch.spec().network() == NetworkPolicy.LOOPBACK, this::aborted);
         this.watch = WATCHDOG.scheduleAtFixedRate(this::check, 5, 5, TimeUnit.MILLISECONDS);
+        launch.fs().mountProc(new ProcFs(new KvmProcView(this, launch)));
         this.thread = VcpuThreads.start(new KvmTask(this, launch), KvmTask.memoryBytes(launch));
     }
 

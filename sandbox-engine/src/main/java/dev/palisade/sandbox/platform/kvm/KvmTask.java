@@ -149,6 +149,7 @@ final class KvmTask implements SyscallContext {
             sandbox.attach(kicker, machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
+            proc.nameAfter(launch.spec().command().get(0));
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);
             }
@@ -409,7 +410,7 @@ final class KvmTask implements SyscallContext {
         ElfImage elf, interp = null;
         dev.palisade.sandbox.sentry.vfs.VirtualFs.Resolved r;
         try {
-            r = launch.fs().resolve(proc.cwd(), path, true);
+            r = launch.fs().resolve(pid, proc.cwd(), path, true);
             if (r.synthetic() || !java.nio.file.Files.isRegularFile(r.host(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 return r.synthetic() || java.nio.file.Files.isDirectory(r.host()) ? Errno.EACCES.negated() : Errno.ENOENT.negated();
             }
@@ -450,6 +451,7 @@ final class KvmTask implements SyscallContext {
         readAhead = null;
         patcher = null;
         proc = proc.execInto(fresh.memory, r.path());
+        proc.nameAfter(path);
         launch = next;
         old.close();
         long[] entry = KvmStartup.load(next, fresh.memory, proc, null);
@@ -747,12 +749,25 @@ final class KvmTask implements SyscallContext {
         private KvmStartup() {
         }
 
+        /** The interpreter's path with its links followed, as /proc/&lt;pid&gt;/maps names it. */
+        private static String interpreterPath(KvmLaunch l) {
+            try {
+                return l.fs().resolve("/", l.elf().interpreter, true).path();
+            } catch (dev.palisade.sandbox.sentry.vfs.FsError e) {
+                return l.elf().interpreter;
+            }
+        }
+
         static long[] load(KvmLaunch l, GuestMemory mem, VirtualProcess p, ElfImage.Loaded preloaded) {
             VdsoClock.start();
             ElfImage.Loaded img = preloaded != null ? preloaded : l.elf().load(mem);
             p.brkStart = p.brk = img.end();
             // a dynamic program starts in its interpreter, which finds the program through AT_PHDR and AT_ENTRY
+            p.mappedImage(img.low(), img.end() - img.low(), l.execPath());
             ElfImage.Loaded interp = l.interp() == null ? null : l.interp().load(mem, GuestLayout.INTERP_BASE);
+            if (interp != null) {
+                p.mappedImage(interp.low(), interp.end() - interp.low(), interpreterPath(l));
+            }
             long stackLow = GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
             if (!mem.isMapped(stackLow)) {
                 mapStack(mem);
@@ -782,6 +797,7 @@ final class KvmTask implements SyscallContext {
             mem.write(sp, rnd);
             long random = sp;
             long vdso = VdsoClock.map(mem);
+            p.mappedSpecial(vdso, GuestLayout.VDSO_SIZE, "[vdso]");
             long[][] auxv = {{33, vdso},
                     {3, img.phdr()}, {4, 56}, {5, img.phnum()}, {6, 4096}, {7, interp == null ? 0 : interp.bias()}, {8, 0},
                     {9, img.entry()},

@@ -78,6 +78,12 @@ public final class HostSurface {
                 "nfsservctl", "_sysctl", "syncfs", "sync"));
     }
 
+    /**
+     * Served calls that the kernel then runs for most arguments: connect and bind on any socket
+     * that is not AF_UNIX (the Sentry checks the socket's family; only a Unix socket names a path).
+     */
+    static final Set<String> SERVED_THEN_RUN = Set.of("connect", "bind");
+
     private HostSurface() {
     }
 
@@ -110,7 +116,7 @@ public final class HostSurface {
         }
         // stopped at every call: the Sentry either answers it or checks its registers and lets the kernel run it
         boolean runByTheKernelAfterACheck = s.action() == Syscall.Action.EMULATE && s.kvm() == Syscall.KvmSupport.NONE;
-        return runByTheKernelAfterACheck ? Reach.CHECKED : Reach.NEVER;
+        return runByTheKernelAfterACheck || SERVED_THEN_RUN.contains(s.name()) ? Reach.CHECKED : Reach.NEVER;
     }
 
     private static List<Long> probes(int nr) {
@@ -172,7 +178,8 @@ public final class HostSurface {
         b.append(String.join("; ", ArgumentChecks.ALL.stream().map(HostSurface::describe).toList()));
         b.append(". `clone`, `fork`, `vfork`: stopped, flags and the process limit checked by the Sentry on registers.");
         b.append(" Path calls (`served` in `docs/syscalls.md`) go to the Sentry by seccomp user notification and count as never,");
-        b.append(" except where the filter lets a form without a path through (`AT_EMPTY_PATH`, a null path): those count as checked.\n");
+        b.append(" except where the filter lets a form without a path through (`AT_EMPTY_PATH`, a null path, `sendto` with no address): those count as checked.");
+        b.append(" `connect` and `bind` go to the Sentry too, which makes them itself on an AF_UNIX socket and lets the kernel run them on any other: checked.\n");
         return b.toString();
     }
 

@@ -18,6 +18,9 @@ import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -107,7 +110,8 @@ final class PathServer implements SyscallContext, HostTask {
     private static final String[] PRELOADED = {"dev.palisade.sandbox.sentry.SysPath", "dev.palisade.sandbox.sentry.BadAddress",
             "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
-            "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags"};
+            "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
+            "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
         ClassLoader loader = PathServer.class.getClassLoader();
@@ -201,7 +205,7 @@ final class PathServer implements SyscallContext, HostTask {
             result = Errno.EIO.negated();
         }
         if (trace != null) {
-            String outcome = result == Handler.ANSWERED ? "-> descriptor installed"
+            String outcome = result == Handler.ANSWERED ? "-> answered by the Sentry (a descriptor installed, or handed off)"
                     : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
                     : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
             trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
@@ -266,6 +270,59 @@ final class PathServer implements SyscallContext, HostTask {
             return HostCalls.call(SyscallNr.PIDFD_GETFD, pidfd, fd, 0);
         } finally {
             HostCalls.close(pidfd);
+        }
+    }
+
+    /** Threads waiting for a handed-off call; a new one is started when none is. */
+    private final SynchronousQueue<Waiting> idleWaiters = new SynchronousQueue<>();
+
+    @Override
+    public long handOff(LongSupplier work) {
+        Waiting call = new Waiting(listener, listener.id(), work);
+        if (!idleWaiters.offer(call)) {
+            // started from this thread, it has this thread's root and identity (clone copies both)
+            Thread w = new Thread(new Waiter(idleWaiters, call), "palisade-paths-wait-" + tracer.initPid());
+            w.setDaemon(true);
+            w.start();
+        }
+        return Handler.ANSWERED;
+    }
+
+    /** A handed-off call: carried out, then answered by its id. */
+    private record Waiting(SeccompListener listener, long id, LongSupplier work) {
+        void run() {
+            long r;
+            try {
+                r = work.getAsLong();
+            } catch (RuntimeException e) {
+                r = Errno.EIO.negated(); // never leave the caller waiting for an answer that does not come
+            }
+            if (r < 0 && r > -4096) {
+                listener.answerFrom(id, 0, (int) r);
+            } else {
+                listener.answerFrom(id, r, 0);
+            }
+        }
+    }
+
+    /**
+     * A thread for calls that wait on a peer: a working directory of its own first (the calls
+     * change it for a relative path), then the calls handed to it, until none came for a while.
+     */
+    private record Waiter(SynchronousQueue<Waiting> queue, Waiting first) implements Runnable {
+        @Override
+        public void run() {
+            if (HostCalls.call(HostCalls.NR_UNSHARE, HostCalls.CLONE_FS, 0, 0) != 0) {
+                first.listener().answerFrom(first.id(), 0, (int) Errno.EAGAIN.negated());
+                return;
+            }
+            try {
+                for (Waiting w = first; w != null; w = queue.poll(30, TimeUnit.SECONDS)) {
+                    w.run();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -17,13 +17,14 @@ import java.util.List;
  * so such a call with a non-empty path also runs natively: a metadata lookup that the kernel
  * resolves in the program's own root and mount namespace, at its identity (no open, no change).
  * That keeps fstat at native cost. Likewise {@code utimensat} with a null path (glibc's
- * {@code futimens(fd)}) names no path and runs natively.
+ * {@code futimens(fd)}) names no path and runs natively, and so does {@code sendto} with a
+ * null address ({@code send}): only an address can name a Unix socket's path.
  */
 final class ServedPaths {
     /** Verdict codes in the filter's runs: sent to the listener; sent unless the flags argument has AT_EMPTY_PATH. */
     static final int FIRST_VERDICT = 2, NOTIFY = 2, NOTIFY_UNLESS_EMPTY_PATH_ARG2 = 4, NOTIFY_UNLESS_EMPTY_PATH_ARG3 = 5,
-            NOTIFY_UNLESS_NULL_PATH = 6;
-    private static final int NEWFSTATAT = 262, STATX = 332, UTIMENSAT = 280;
+            NOTIFY_UNLESS_NULL_PATH = 6, NOTIFY_UNLESS_NULL_ADDRESS = 7;
+    private static final int NEWFSTATAT = 262, STATX = 332, UTIMENSAT = 280, SENDTO = 44;
 
     private ServedPaths() {
     }
@@ -38,6 +39,7 @@ final class ServedPaths {
             case NEWFSTATAT -> NOTIFY_UNLESS_EMPTY_PATH_ARG3;
             case STATX -> NOTIFY_UNLESS_EMPTY_PATH_ARG2;
             case UTIMENSAT -> NOTIFY_UNLESS_NULL_PATH;
+            case SENDTO -> NOTIFY_UNLESS_NULL_ADDRESS;
             default -> NOTIFY;
         };
     }
@@ -48,11 +50,13 @@ final class ServedPaths {
             p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompListener.RET_USER_NOTIF));
             return;
         }
-        if (verdict == NOTIFY_UNLESS_NULL_PATH) {
-            // utimensat(fd, NULL, times, 0) is futimens(fd): no path at all
-            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8));
+        if (verdict == NOTIFY_UNLESS_NULL_PATH || verdict == NOTIFY_UNLESS_NULL_ADDRESS) {
+            // utimensat(fd, NULL, times, 0) is futimens(fd): no path at all; sendto with no address
+            // (send(), write() on a socket) names none either
+            int arg = verdict == NOTIFY_UNLESS_NULL_PATH ? 1 : 4;
+            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8 * arg));
             p.add(new SeccompFilter.Insn(SeccompFilter.JEQ_K, 0, 3, 0));
-            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 12));
+            p.add(new SeccompFilter.Insn(SeccompFilter.LD_W_ABS, 0, 0, SeccompFilter.OFF_ARGS + 8 * arg + 4));
             p.add(new SeccompFilter.Insn(SeccompFilter.JEQ_K, 0, 1, 0));
             p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompFilter.RET_ALLOW));
             p.add(new SeccompFilter.Insn(SeccompFilter.RET_K, 0, 0, SeccompListener.RET_USER_NOTIF));

@@ -11,6 +11,7 @@ public final class DevFile extends OpenFile {
     public DevFile(String name, int accessMode) {
         super(accessMode);
         this.name = name;
+        this.openedPath = name;
     }
 
     @Override

@@ -10,23 +10,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A directory opened for reading its entries (getdents64) or as a base for *at calls. */
-public final class HostDir extends OpenFile {
+public final class HostDir extends ListedDir {
     private final VirtualFs fs;
     private final String path;
     private final Path host;
-    private List<DirEntry> entries;
-    private int pos;
 
     public HostDir(VirtualFs fs, String path, Path host) {
-        super(0);
+        super(path);
         this.fs = fs;
         this.path = path;
         this.host = host;
-    }
-
-    @Override
-    public String directoryPath() {
-        return path;
     }
 
     @Override
@@ -42,11 +35,7 @@ public final class HostDir extends OpenFile {
     }
 
     @Override
-    public long read(java.nio.ByteBuffer[] dst) throws FsError {
-        throw new FsError(Errno.EISDIR);
-    }
-
-    private void load() throws FsError {
+    List<DirEntry> list() throws FsError {
         List<DirEntry> list = new ArrayList<>();
         FileStat self = stat();
         list.add(new DirEntry(self.ino(), 4, "."));
@@ -87,41 +76,19 @@ public final class HostDir extends OpenFile {
                 names.add(name);
                 list.add(new DirEntry(100 + names.size(), 2, name));
             }
+            if (fs.proc() != null) {
+                for (String d : VirtualFs.DEV_LINKS.keySet()) {
+                    String name = d.substring("/dev/".length());
+                    names.add(name);
+                    list.add(new DirEntry(100 + names.size(), 10, name));
+                }
+            }
         }
         for (String mp : fs.mountPointsIn(path)) {
             if (!names.contains(mp)) {
                 list.add(new DirEntry(3, 4, mp));
             }
         }
-        entries = list;
-    }
-
-    @Override
-    public List<DirEntry> readDir(int max) throws FsError {
-        if (entries == null) {
-            load();
-        }
-        int start = Math.min(pos, entries.size());   // fuzz finding: lseek(dir, 2^31-1) overflowed pos + max
-        int end = (int) Math.min(entries.size(), (long) start + max);
-        List<DirEntry> out = entries.subList(start, end);
-        pos = end;
-        return out;
-    }
-
-    /** Puts back entries that did not fit the caller's buffer. */
-    public void unread(int n) {
-        pos -= n;
-    }
-
-    @Override
-    public long seek(long offset, int whence) throws FsError {
-        if (whence == 0 && offset >= 0) {
-            pos = (int) Math.min(offset, Integer.MAX_VALUE);
-            if (offset == 0) {
-                entries = null;
-            }
-            return offset;
-        }
-        throw new FsError(Errno.EINVAL);
+        return list;
     }
 }

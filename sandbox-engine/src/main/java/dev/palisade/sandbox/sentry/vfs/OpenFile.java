@@ -17,6 +17,8 @@ public abstract class OpenFile {
     /** O_* status flags the program set (O_APPEND, O_NONBLOCK…); access mode is fixed. */
     public int statusFlags;
     public final int accessMode;
+    /** The sandbox path it was opened by, as {@code /proc/<pid>/fd} shows it; null for pipes and sockets. */
+    public String openedPath;
 
     protected OpenFile(int accessMode) {
         this.accessMode = accessMode;
@@ -103,6 +105,10 @@ public abstract class OpenFile {
     /** Sandbox path of a directory (for fchdir and *at calls), or null. */
     public String directoryPath() {
         return null;
+    }
+
+    /** Puts back the last {@code n} directory entries {@link #readDir} gave (they did not fit the caller's buffer). */
+    public void unread(int n) {
     }
 
     /** Whether it is a terminal (never, in a sandbox). */

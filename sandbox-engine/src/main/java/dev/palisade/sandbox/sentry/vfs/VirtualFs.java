@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,8 +39,20 @@ public final class VirtualFs {
         }
     }
 
-    /** A resolved path: the sandbox path (symlinks followed), its mount and the host path. */
-    public record Resolved(String path, Mount mount, Path host, boolean synthetic) {
+    /**
+     * A resolved path: the sandbox path (symlinks followed), its mount and the host path;
+     * {@code proc}: the {@code /proc} entry it names (null for other paths, and when the entry
+     * went away during the walk: a process that ended).
+     */
+    public record Resolved(String path, Mount mount, Path host, boolean synthetic, ProcFs.Node proc) {
+        public Resolved(String path, Mount mount, Path host, boolean synthetic) {
+            this(path, mount, host, synthetic, null);
+        }
+
+        /** Whether it is under the synthetic {@code /proc}, or one of the {@code /dev} links into it. */
+        public boolean inProc() {
+            return synthetic && (proc != null || ProcFs.isProcPath(path));
+        }
     }
 
     /** Top-level directories of the host that a host-userland root shows. */
@@ -51,10 +64,16 @@ public final class VirtualFs {
     /** Synthetic device files. */
     public static final Set<String> DEVICES = Set.of("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full");
 
+    /** Links of /dev into /proc, as a Linux /dev has them (there only when /proc is served). */
+    public static final Map<String, String> DEV_LINKS = Map.of("/dev/fd", "/proc/self/fd", "/dev/stdin", "/proc/self/fd/0",
+            "/dev/stdout", "/proc/self/fd/1", "/dev/stderr", "/proc/self/fd/2");
+
     private static final int MAX_SYMLINKS = 40;
 
     private final List<Mount> mounts;
     private final boolean hostRoot;
+    /** The synthetic /proc, when the platform serves one (KVM); null: no /proc. */
+    private volatile ProcFs proc;
 
     /**
      * @param root      image directory, or null for the host's userland (filtered)
@@ -79,6 +98,15 @@ public final class VirtualFs {
         m.addAll(binds);
         m.sort(Comparator.comparingInt((Mount x) -> x.at().length()).reversed());
         this.mounts = List.copyOf(m);
+    }
+
+    /** Serves {@code proc} at {@code /proc} (the platform's view of the sandbox's processes). */
+    public void mountProc(ProcFs proc) {
+        this.proc = proc;
+    }
+
+    public ProcFs proc() {
+        return proc;
     }
 
     public List<Mount> mounts() {
@@ -112,6 +140,9 @@ public final class VirtualFs {
     boolean hidden(String p) {
         if (p.equals("/dev") || p.startsWith("/dev/")) {
             return false;   // synthetic
+        }
+        if (proc != null && ProcFs.isProcPath(p)) {
+            return false;
         }
         Mount m = mountOf(p);
         if (!m.at().equals("/") || !hostRoot) {
@@ -154,6 +185,9 @@ public final class VirtualFs {
         }
         if (dir.equals("/")) {
             out.add("dev");
+            if (proc != null) {
+                out.add("proc");
+            }
         }
         return out;
     }
@@ -164,6 +198,16 @@ public final class VirtualFs {
      * @param followLast follow a symlink in the last component (false for lstat, readlink, unlink…)
      */
     public Resolved resolve(String cwd, String path, boolean followLast) throws FsError {
+        return resolve(0, cwd, path, followLast);
+    }
+
+    /**
+     * As {@link #resolve(String, String, boolean)} for the sandbox process {@code caller}, whom
+     * {@code /proc/self} names (0: nobody, so {@code /proc/self} does not exist).
+     */
+    public Resolved resolve(int caller, String cwd, String path, boolean followLast) throws FsError {
+        ProcFs procFs = proc;
+        ProcFs.Node procNode = null;
         if (path.isEmpty()) {
             throw new FsError(Errno.ENOENT);
         }
@@ -195,7 +239,8 @@ public final class VirtualFs {
                 }
                 continue;
             }
-            if (c.length() > 255) {
+            boolean underProc = procFs != null && (done.isEmpty() ? c.equals("proc") : done.get(0).equals("proc"));
+            if (c.length() > 255 && !underProc) {   // procfs has no name length: a long name is just not there
                 throw new FsError(Errno.ENAMETOOLONG);
             }
             done.add(c);
@@ -204,6 +249,46 @@ public final class VirtualFs {
                 throw new FsError(Errno.ENOENT);
             }
             boolean last = todo.stream().allMatch(x -> x.isEmpty() || x.equals("."));
+            procNode = null;
+            if (procFs != null && ProcFs.isProcPath(sp)) {
+                ProcFs.Node n = procFs.lookup(caller, sp);
+                if (n == null) {
+                    throw new FsError(Errno.ENOENT);   // as procfs: no name can be created, so even the last is ENOENT
+                }
+                if (n.kind() == ProcFs.Kind.LINK && (!last || followLast || trailingSlash || !todo.isEmpty())) {
+                    if (++links > MAX_SYMLINKS) {
+                        throw new FsError(Errno.ELOOP);
+                    }
+                    if (n.object() != null) {
+                        // a descriptor's pipe or socket: no path to walk on, the open file itself
+                        if (!last || trailingSlash || !todo.isEmpty()) {
+                            throw new FsError(Errno.ENOTDIR);
+                        }
+                        procNode = n.followed();
+                        continue;
+                    }
+                    // the target is a sandbox path (or a pid under /proc) and is walked inside the sandbox like any link
+                    follow(done, todo, n.link());
+                    continue;
+                }
+                if (!last && n.kind() != ProcFs.Kind.DIR) {
+                    throw new FsError(Errno.ENOTDIR);
+                }
+                procNode = n;
+                continue;
+            }
+            String devLink = procFs != null ? DEV_LINKS.get(sp) : null;
+            if (devLink != null) {
+                if (!last || followLast || trailingSlash || !todo.isEmpty()) {
+                    if (++links > MAX_SYMLINKS) {
+                        throw new FsError(Errno.ELOOP);
+                    }
+                    follow(done, todo, devLink);
+                    continue;
+                }
+                procNode = new ProcFs.Node(ProcFs.Kind.LINK, sp, 0777, 0, null, devLink, null);
+                continue;
+            }
             if (sp.startsWith("/dev")) {
                 if (sp.equals("/dev") || (DEVICES.contains(sp) && last)) {
                     continue;
@@ -221,7 +306,7 @@ public final class VirtualFs {
                 }
                 throw new FsError(Errno.ENOENT);
             }
-            if (a.isSymbolicLink() && (!last || followLast || trailingSlash)) {
+            if (a.isSymbolicLink() && (!last || followLast || trailingSlash || !todo.isEmpty())) {   // "link/." names the target
                 if (++links > MAX_SYMLINKS) {
                     throw new FsError(Errno.ELOOP);
                 }
@@ -231,14 +316,7 @@ public final class VirtualFs {
                 } catch (IOException e) {
                     throw new FsError(Errno.EIO);
                 }
-                done.remove(done.size() - 1);
-                if (target.startsWith("/")) {
-                    done.clear();
-                }
-                String[] parts = target.split("/");
-                for (int i = parts.length - 1; i >= 0; i--) {
-                    todo.addFirst(parts[i]);
-                }
+                follow(done, todo, target);
                 continue;
             }
             if (!last && !a.isDirectory()) {
@@ -246,11 +324,32 @@ public final class VirtualFs {
             }
         }
         String sp = join(done);
+        if (procFs != null && ProcFs.isProcPath(sp)) {
+            if (procNode == null || !procNode.path().equals(sp)) {   // a ".." after the last /proc entry walked
+                procNode = procFs.lookup(caller, sp);
+            }
+            return new Resolved(sp, mountOf("/"), null, true, procNode);
+        }
+        if (procNode != null && DEV_LINKS.containsKey(sp)) {
+            return new Resolved(sp, mountOf("/"), null, true, procNode);
+        }
         if (sp.equals("/dev") || DEVICES.contains(sp)) {
             return new Resolved(sp, mountOf("/"), null, true);
         }
         Mount m = mountOf(sp);
         return new Resolved(sp, m, hostOf(m, sp), false);
+    }
+
+    /** Replaces the link just walked ({@code done}'s last component) by its target: from the sandbox root when absolute. */
+    private static void follow(List<String> done, Deque<String> todo, String target) {
+        done.remove(done.size() - 1);
+        if (target.startsWith("/")) {
+            done.clear();
+        }
+        String[] parts = target.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            todo.addFirst(parts[i]);
+        }
     }
 
     private static String join(List<String> parts) {
@@ -266,6 +365,9 @@ public final class VirtualFs {
 
     /** Throws EROFS unless the resolved path may be changed. */
     public static void checkWritable(Resolved r) throws FsError {
+        if (r.inProc()) {
+            throw new FsError(Errno.EACCES);   // procfs' directories are r-x for the sandbox's uid
+        }
         if (r.synthetic() || r.mount().readOnly()) {
             throw new FsError(Errno.EROFS);
         }

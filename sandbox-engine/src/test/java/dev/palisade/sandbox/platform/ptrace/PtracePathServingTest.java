@@ -193,7 +193,7 @@ class PtracePathServingTest {
                 : "path serving: no synchronous wake-ups (Linux 6.6 has them): each call may cross CPUs");
     }
 
-    private static <T> T withServingOff(java.util.function.Supplier<T> run) {
+    static <T> T withServingOff(java.util.function.Supplier<T> run) {
         String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
         System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
         try {
