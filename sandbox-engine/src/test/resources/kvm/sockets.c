@@ -492,6 +492,11 @@ static void scm(void) {
     int n = read(p[0], b, sizeof b);
     printf("parent read %.*s\n", n, b);
     R(read(p[0], b, sizeof b));
+    iov.iov_len = 0;   /* files with no byte to travel with on a stream: dropped */
+    memcpy(CMSG_DATA(c), &p[0], sizeof(int));
+    R(sendmsg(sv[0], &m, 0));
+    R(recv(sv[1], b, sizeof b, MSG_DONTWAIT));
+    iov.iov_len = 2;
     int bad = 999;
     memcpy(CMSG_DATA(c), &bad, sizeof(int));
     R(sendmsg(sv[0], &m, 0));

@@ -383,6 +383,9 @@ final class SysUnixSentry {
         }
         try {
             UnixSocket target = target(c, s, name, nameLen);
+            if (s.type == UnixSocket.SOCK_STREAM && OpenFile.total(b) == 0) {
+                return s.send(b, dontWait(s, flags), target, null);   // no byte for the files to travel with: dropped, as Linux
+            }
             long r = s.send(b, dontWait(s, flags), target, rights);
             rights = null;   // now in flight
             return r;
