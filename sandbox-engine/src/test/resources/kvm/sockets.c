@@ -595,6 +595,40 @@ static void timeo(void) {
     R(send(sv[1], big, 1 << 20, 0));
 }
 
+/* Several processes blocked at once on one listener, one socket and one epoll set (shared after fork). */
+static void shared(void) {
+    struct sockaddr_un a;
+    socklen_t al = addr(&a, "shared", 1);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0), sv[2], ep = epoll_create1(0), p[2];
+    bind(s, (struct sockaddr *)&a, al);
+    listen(s, 8);
+    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv);
+    pipe(p);
+    struct epoll_event e = {EPOLLIN | EPOLLONESHOT};
+    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e);
+    for (int i = 0; i < 2; i++) {
+        if (fork() == 0) {
+            int c = accept(s, NULL, NULL);
+            char b[16];
+            int n = recv(sv[1], b, sizeof b, 0);
+            struct epoll_event out;
+            int k = epoll_wait(ep, &out, 1, 300);
+            printf("child: accepted %d, got %d bytes, epoll %d\n", c >= 0, n, k);
+            _exit(0);
+        }
+    }
+    usleep(100000);   /* both children wait in accept now */
+    for (int i = 0; i < 2; i++) {
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        connect(c, (struct sockaddr *)&a, al);
+    }
+    send(sv[0], "one", 3, 0);
+    send(sv[0], "two", 3, 0);
+    write(p[1], "x", 1);   /* one-shot: exactly one of the two waiters sees it */
+    waitchild();
+    waitchild();
+}
+
 /* The Sentry's bounds (not Linux's: it collects cycles and counts watches per user): files in flight, epoll watches. */
 static void caps(void) {
     int i, sv[2];
@@ -650,6 +684,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "hostile")) hostile(argc > 2 ? argv[2] : NULL);
     else if (!strcmp(m, "timeo")) timeo();
     else if (!strcmp(m, "caps")) caps();
+    else if (!strcmp(m, "shared")) shared();
     else { printf("modes: pair dgram server epoll scm hostile timeo\n"); return 2; }
     return 0;
 }

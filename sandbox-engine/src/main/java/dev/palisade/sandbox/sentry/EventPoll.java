@@ -1,7 +1,6 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
-import dev.palisade.sandbox.sentry.net.SocketFile;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
@@ -56,8 +55,8 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
         }
     }
 
-    /** One event to report, with what committing it records. */
-    record Event(int events, long data, Item item, long changes) {
+    /** One event to report, and the item's state before it was claimed (to give it back if it cannot be delivered). */
+    record Event(int events, long data, Item item, long changes, long oldChanges, int oldReady) {
     }
 
     private final long ino;
@@ -139,10 +138,6 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
         forget(it);
     }
 
-    synchronized boolean watches(int fd, OpenFile f) {
-        return items.containsKey(new Key(f, fd));
-    }
-
     /** Whether {@code target} is this set or inside it within {@code depth} levels (a loop). */
     private boolean contains(EventPoll target, int depth) {
         if (this == target) {
@@ -203,10 +198,12 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     // ------------------------------------------------------------------ looking
 
     /**
-     * The ready items, at most {@code max}, without changing their state; {@code wait}, when
-     * given, watches every item's file until the next look.
+     * The ready items, at most {@code max}; with {@code claim}, reported at once (an
+     * edge-triggered item waits for a new change, a one-shot one is disarmed) so that two waiters
+     * never both take one event. {@code wait}, when given, watches the TCP sockets among the
+     * items until the next look.
      */
-    synchronized List<Event> look(int max, ReadyWait wait) {
+    synchronized List<Event> look(int max, ReadyWait wait, boolean claim) {
         List<Event> out = new ArrayList<>();
         int n = order.size();
         int start = n == 0 ? 0 : next % n;
@@ -240,7 +237,11 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
                     continue;
                 }
             }
-            out.add(new Event(ready, it.data, it, changes));
+            Event e = new Event(ready, it.data, it, changes, it.reportedChanges, it.reportedReady);
+            out.add(e);
+            if (claim) {
+                reported(e);
+            }
             next = (start + i + 1) % n;
         }
         if (gone != null) {
@@ -259,8 +260,18 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
         return k == 0 ? POLLIN | POLLOUT : k;
     }
 
+    /** Gives back an event that could not be delivered: its item is due again, as before the look. */
+    synchronized void unclaim(Event e) {
+        Item it = e.item();
+        it.reportedChanges = e.oldChanges();
+        it.reportedReady = e.oldReady();
+        if ((it.events & EPOLLONESHOT) != 0) {
+            it.disarmed = false;
+        }
+    }
+
     /** Records that {@code e} was reported: an edge-triggered item waits for a new change, a one-shot one is disarmed. */
-    synchronized void reported(Event e) {
+    private void reported(Event e) {
         Item it = e.item();
         if ((it.events & EPOLLET) != 0) {
             it.reportedChanges = e.changes();
@@ -269,11 +280,6 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
         if ((it.events & EPOLLONESHOT) != 0) {
             it.disarmed = true;
         }
-    }
-
-    /** Whether any TCP socket of the loopback is watched (waited for on its selector). */
-    synchronized boolean watchesSockets() {
-        return order.stream().anyMatch(it -> it.file instanceof SocketFile);
     }
 
     // ------------------------------------------------------------------ the epoll file itself
@@ -291,7 +297,7 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
     /** An epoll set is readable when it has something to report (how poll and an outer set see it). */
     @Override
     public int poll() {
-        return look(1, null).isEmpty() ? 0 : POLLIN;
+        return look(1, null, false).isEmpty() ? 0 : POLLIN;
     }
 
     @Override

@@ -136,7 +136,7 @@ final class SysEpoll {
             while (true) {
                 wait.reset();
                 wait.add(ep, OpenFile.POLLIN);
-                List<EventPoll.Event> ready = ep.look(max, wait);
+                List<EventPoll.Event> ready = ep.look(max, wait, true);
                 if (!ready.isEmpty()) {
                     return deliver(c, ep, ready, eventsVa);
                 }
@@ -153,20 +153,17 @@ final class SysEpoll {
     }
 
     /**
-     * Copies the events out; only those copied count as reported (an edge-triggered or one-shot
-     * item whose copy failed stays due). EFAULT when not even the first could be copied.
+     * Copies the events out; those that could not be copied are given back (an edge-triggered or
+     * one-shot item stays due). EFAULT when not even the first could be copied.
      */
     private static long deliver(SyscallContext c, EventPoll ep, List<EventPoll.Event> ready, long eventsVa) throws FsError {
         int n = 0;
         for (EventPoll.Event e : ready) {
             byte[] b = ByteBuffer.allocate(EVENT_SIZE).order(ByteOrder.LITTLE_ENDIAN).putInt(e.events()).putLong(e.data()).array();
             if (!c.write(eventsVa + (long) n * EVENT_SIZE, b)) {
-                if (n == 0) {
-                    return Errno.EFAULT.negated();
-                }
-                break;
+                ready.subList(n, ready.size()).forEach(ep::unclaim);
+                return n == 0 ? Errno.EFAULT.negated() : n;
             }
-            ep.reported(e);
             n++;
         }
         return n;

@@ -85,6 +85,21 @@ class KvmSocketTest {
     }
 
     /**
+     * Several processes blocked at once on one listener, one socket and one one-shot epoll set
+     * (shared after fork, as threads will share them): each connection, message and event goes
+     * to exactly one of them. Their lines come in either order, so they are compared sorted.
+     */
+    @Test
+    void several_processes_block_at_once_on_one_socket_and_epoll_set(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Native n = runNative(nat, List.of(sockets.toString(), "shared"));
+        Run r = run(spec(ws, List.of(), "/bin-test/sockets", "shared"));
+        assertThat(r.stdout().lines().sorted().toList()).as(r.result().message() + "\n" + r.stderr())
+                .isEqualTo(n.stdout().lines().sorted().toList())
+                .containsExactly("child exit 0", "child exit 0", "child: accepted 1, got 3 bytes, epoll 0",
+                        "child: accepted 1, got 3 bytes, epoll 1");
+    }
+
+    /**
      * Where Linux's bounds differ, the Sentry's own: files in flight (Linux collects a socket
      * sent through itself; here it lives until the sandbox ends, so at most 1024 may be in
      * flight) and files watched by epoll; past either the Sentry still works.
