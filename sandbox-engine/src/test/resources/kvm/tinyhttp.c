@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -82,8 +83,14 @@ int main(int argc, char **argv) {
     int bound = ntohs(((struct sockaddr_in *)&me)->sin_port);   /* same offset in sockaddr_in6 */
     printf("listening on %d\n", bound);
     fflush(stdout);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = s};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) { printf("epoll_ctl: %s\n", strerror(errno)); return 1; }
     for (int n = 1;; n++) {
-        if (n % 2) {   /* odd requests wait with poll, even ones with select */
+        if (n % 3 == 0) {   /* every third request waits with epoll, for the listener and then the connection */
+            struct epoll_event got;
+            if (epoll_wait(ep, &got, 1, -1) != 1 || got.data.fd != s || !(got.events & EPOLLIN)) { printf("epoll_wait: %s\n", strerror(errno)); return 1; }
+        } else if (n % 2) {   /* other odd requests wait with poll, even ones with select */
             struct pollfd p = {.fd = s, .events = POLLIN};
             if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN)) { printf("poll: %s\n", strerror(errno)); return 1; }
         } else {
@@ -94,6 +101,14 @@ int main(int argc, char **argv) {
         int c = accept4(s, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (c < 0) { printf("accept: %s\n", strerror(errno)); return 1; }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (n % 3 == 0) {   /* an edge-triggered set of its own for the connection */
+            int cep = epoll_create1(0);
+            struct epoll_event cev = {.events = EPOLLIN | EPOLLET | EPOLLRDHUP, .data.fd = c}, got;
+            if (epoll_ctl(cep, EPOLL_CTL_ADD, c, &cev) < 0 || epoll_wait(cep, &got, 1, 10000) != 1 || got.data.fd != c) {
+                printf("epoll on the connection: %s\n", strerror(errno)); return 1;
+            }
+            close(cep);
+        }
         struct timeval tmo = {.tv_sec = 1};   /* a silent client gets an answer to an empty request */
         setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
         char req[8192]; size_t got = 0;
