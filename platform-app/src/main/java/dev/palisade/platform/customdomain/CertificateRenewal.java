@@ -13,7 +13,9 @@ import org.springframework.context.annotation.Configuration;
  * Orders the certificates that are due, as a recurring db-scheduler task (one instance at a
  * time, every {@code palisade.domains.check-interval}): a newly claimed domain's first, a
  * renewal {@code renew-before} ahead of the expiry, and a retry {@code retry-after} a failure.
- * Each domain is held while its order runs, so two instances never order the same name.
+ * Each domain is held while its order runs, so two instances never order the same name. A DNS-01
+ * order spans runs: started once, then its TXT record looked up every check until it holds the
+ * expected value (the order then completes) or {@code dns-wait} has passed (it fails).
  */
 @Configuration(proxyBeanMethods = false)
 class CertificateRenewal {
@@ -24,11 +26,13 @@ class CertificateRenewal {
     private final CustomDomainStore store;
     private final AcmeIssuer issuer;
     private final CustomDomainProperties properties;
+    private final TxtRecords txt;
 
-    CertificateRenewal(CustomDomainStore store, AcmeIssuer issuer, CustomDomainProperties properties) {
+    CertificateRenewal(CustomDomainStore store, AcmeIssuer issuer, CustomDomainProperties properties, TxtRecords txt) {
         this.store = store;
         this.issuer = issuer;
         this.properties = properties;
+        this.txt = txt;
     }
 
     @Bean
@@ -49,8 +53,9 @@ class CertificateRenewal {
                 continue;
             }
             try {
-                issuer.issue(host);
-                issued++;
+                if (advance(host)) {
+                    issued++;
+                }
             } catch (AcmeIssuer.OrderFailedException e) {
                 log.warn("Custom domain {}: {}", host, e.getMessage());
                 store.failed(host, e.getMessage(), Instant.now().plus(properties.retryAfter()));
@@ -64,5 +69,36 @@ class CertificateRenewal {
             }
         }
         return issued;
+    }
+
+    /**
+     * The next step of the domain's order: HTTP-01 whole; DNS-01 started (its record then awaited),
+     * or its record looked up and, once it holds the expected value, the order completed. True
+     * when a certificate was issued.
+     */
+    private boolean advance(String host) throws AcmeIssuer.OrderFailedException, InterruptedException {
+        if (!"dns-01".equals(store.challengeType(host).orElse(null))) {
+            issuer.issue(host);
+            return true;
+        }
+        Instant now = Instant.now();
+        Instant nextCheck = now.plus(properties.checkInterval());
+        CustomDomainStore.PendingDns pending = store.pendingDns(host).orElse(null);
+        if (pending == null) {
+            return issuer.startDns01(host, nextCheck, now.plus(properties.dnsWait())).isPresent();
+        }
+        TxtRecords.Found found = txt.lookup(pending.recordName());
+        if (found.holds(pending.recordValue())) {
+            issuer.completeDns01(host, pending);
+            return true;
+        }
+        String seen = found.describe(pending.recordValue());
+        if (!now.isBefore(pending.deadline())) {
+            throw new AcmeIssuer.OrderFailedException("the TXT record " + pending.recordName() + " did not show the"
+                    + " expected value by " + pending.deadline() + " (" + seen + "); a new order, with a new value,"
+                    + " follows");
+        }
+        store.dnsChecked(host, seen, nextCheck);
+        return false;
     }
 }

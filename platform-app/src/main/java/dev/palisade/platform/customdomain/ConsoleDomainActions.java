@@ -24,14 +24,16 @@ class ConsoleDomainActions implements DomainActions {
     @Override
     public List<Row> list(CurrentUser me) {
         return api.list(Caller.of(me), me.tenantSlug()).stream()
-                .map(d -> new Row(d.host(), d.service(), d.hsts(), d.state(), d.notAfter(), d.renewAt(), d.lastError()))
+                .map(d -> new Row(d.host(), d.service(), d.hsts(), d.state(), d.notAfter(), d.renewAt(), d.lastError(),
+                        d.challenge(), d.dnsRecord() == null ? null : new DnsRecord(d.dnsRecord().name(),
+                                d.dnsRecord().value(), d.dnsRecord().awaitedUntil(), d.dnsRecord().lastCheck())))
                 .toList();
     }
 
     @Override
-    public String claim(CurrentUser me, String host, String service, boolean hsts) {
+    public String claim(CurrentUser me, String host, String service, boolean hsts, String challenge) {
         return refusedAsSuch(() -> api.claim(Caller.of(me), me.tenantSlug(),
-                new CustomDomainController.Claim(host, service, hsts)).getBody().host());
+                new CustomDomainController.Claim(host, service, hsts, challenge)).getBody().host());
     }
 
     @Override

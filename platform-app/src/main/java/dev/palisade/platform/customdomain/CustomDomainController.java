@@ -63,11 +63,17 @@ class CustomDomainController {
     }
 
     @Schema(name = "CustomDomainClaim", description = "A host name for one of the tenant's services",
-            example = "{\"host\": \"www.example.com\", \"service\": \"web\", \"hsts\": false}")
+            example = "{\"host\": \"www.example.com\", \"service\": \"web\", \"hsts\": false, \"challenge\": \"dns-01\"}")
     record Claim(@Schema(description = "a DNS name of the tenant's, pointed at the ingress") String host,
             @Schema(description = "the service it serves") String service,
-            @Schema(description = "send Strict-Transport-Security over HTTPS (default false)") Boolean hsts) {
+            @Schema(description = "send Strict-Transport-Security over HTTPS (default false)") Boolean hsts,
+            @Schema(description = "how control is proved: http-01 (default; the ingress answers on port 80) or "
+                    + "dns-01 (the tenant publishes the TXT record shown in dnsRecord)",
+                    allowableValues = {"http-01", "dns-01"}) String challenge) {
     }
+
+    /** The ways of proving control a claim may ask for. */
+    static final java.util.Set<String> CHALLENGES = java.util.Set.of("http-01", "dns-01");
 
     @Schema(name = "CustomDomainChange", description = "What can change of a custom domain")
     record Change(Boolean hsts) {
@@ -93,8 +99,10 @@ class CustomDomainController {
     @PostMapping("/api/v1/tenants/{tenant}/domains")
     @Operation(operationId = "claimCustomDomain", summary = "Claim a host name for a service (tenant admin)",
             description = "400 for a name that cannot be one (IDN, wildcard, trailing dot, address, the platform's own "
-                    + "names); 409 when a tenant holds it already. The certificate is then ordered (HTTP-01, answered "
-                    + "by the ingress on port 80: point the name at it first).")
+                    + "names) or a challenge other than http-01 and dns-01; 409 when a tenant holds it already. The "
+                    + "certificate is then ordered: by HTTP-01 (the default), answered by the ingress on port 80 (point "
+                    + "the name at it first); by DNS-01, the domain turns AWAITING_DNS and dnsRecord names the TXT "
+                    + "record to publish, which the platform looks up every check-interval.")
     @ApiResponse(responseCode = "201", description = "Claimed")
     ResponseEntity<CustomDomainStore.Domain> claim(Caller caller, @PathVariable("tenant") String slug,
             @RequestBody Claim body) {
@@ -114,14 +122,19 @@ class CustomDomainController {
         if (services.newest(tenant.getSlug(), body.service()).isEmpty()) {
             throw ApiProblems.badRequest("service", "is not a service of tenant " + tenant.getSlug());
         }
+        String challenge = body.challenge() == null ? "http-01" : body.challenge().strip().toLowerCase(java.util.Locale.ROOT);
+        if (!CHALLENGES.contains(challenge)) {
+            throw ApiProblems.badRequest("challenge", "must be http-01 or dns-01");
+        }
         boolean hsts = Boolean.TRUE.equals(body.hsts());
         CustomDomainStore.Domain claimed = tx.execute(status -> {
             if (store.count(tenant.getId()) >= properties.maxPerTenant()) {
                 throw new ConflictException("a tenant claims at most " + properties.maxPerTenant() + " custom domains");
             }
-            CustomDomainStore.Domain d = store.claim(tenant.getId(), host, body.service(), hsts, caller.username());
+            CustomDomainStore.Domain d = store.claim(tenant.getId(), host, body.service(), hsts, challenge,
+                    caller.username());
             audit.record(caller.username(), tenant, "domain.claim", "domain:" + host,
-                    Map.of("service", body.service(), "hsts", hsts));
+                    Map.of("service", body.service(), "hsts", hsts, "challenge", challenge));
             return d;
         });
         domains.refresh();
@@ -147,7 +160,9 @@ class CustomDomainController {
 
     @PostMapping("/api/v1/tenants/{tenant}/domains/{host}/renew")
     @Operation(operationId = "renewCustomDomain", summary = "Order a new certificate now (tenant admin)",
-            description = "The current certificate keeps serving until the new one is issued.")
+            description = "The current certificate keeps serving until the new one is issued. For a DNS-01 "
+                    + "domain the new order's TXT value is shown in dnsRecord until it is published (the domain stays "
+                    + "ISSUED); with an order already awaiting its record, the record is looked up now.")
     @ApiResponse(responseCode = "202", description = "The order is due now")
     ResponseEntity<CustomDomainStore.Domain> renew(Caller caller, @PathVariable("tenant") String slug,
             @PathVariable("host") String host) {

@@ -19,6 +19,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param orderTimeout    how long one order (challenge validated, certificate issued) may take
  * @param refreshInterval how often each instance's ingress reloads claims and certificates made elsewhere
  * @param maxPerTenant    the most custom domains one tenant may claim
+ * @param dnsResolver     the DNS server (host:port) a DNS-01 domain's TXT record is looked up at;
+ *                        unset: the system's resolvers
+ * @param dnsWait         how long a DNS-01 order waits for its TXT record before it fails
  */
 @ConfigurationProperties("palisade.domains")
 public record CustomDomainProperties(
@@ -30,7 +33,9 @@ public record CustomDomainProperties(
         @DefaultValue("10m") Duration retryAfter,
         @DefaultValue("90s") Duration orderTimeout,
         @DefaultValue("5s") Duration refreshInterval,
-        @DefaultValue("20") int maxPerTenant) {
+        @DefaultValue("20") int maxPerTenant,
+        String dnsResolver,
+        @DefaultValue("7d") Duration dnsWait) {
 
     boolean issues() {
         return acmeDirectory != null && !acmeDirectory.isBlank();

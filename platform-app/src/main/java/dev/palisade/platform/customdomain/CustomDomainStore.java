@@ -35,10 +35,28 @@ class CustomDomainStore {
     /** A custom domain as its tenant sees it; never its key. */
     @Schema(name = "CustomDomain", description = "A custom domain of a service and the state of its certificate")
     public record Domain(String host, String service, boolean hsts,
-            @Schema(description = "PENDING (no certificate yet), ISSUED or FAILED (the last order failed; "
-                    + "retried)") String state,
+            @Schema(description = "PENDING (no certificate yet), AWAITING_DNS (no certificate yet; the DNS-01 "
+                    + "record in dnsRecord is awaited), ISSUED or FAILED (the last order failed; retried)")
+            String state,
+            @Schema(description = "how control of the name is proved: http-01 or dns-01") String challenge,
+            @Schema(description = "the TXT record to publish for the DNS-01 order under way (a first certificate's "
+                    + "or a renewal's, the domain then still ISSUED); null when none is awaited") DnsRecord dnsRecord,
             Instant notBefore, Instant notAfter, Instant renewAt, Instant nextAttemptAt, String lastError,
             Instant createdAt, String createdBy) {
+    }
+
+    /** The record a DNS-01 order awaits, and what the platform last found at its name. */
+    @Schema(name = "CustomDomainDnsRecord", description = "A TXT record the tenant must publish for a DNS-01 order")
+    public record DnsRecord(@Schema(description = "_acme-challenge.<host>") String name,
+            @Schema(description = "always TXT") String type,
+            @Schema(description = "the value the record must hold") String value,
+            @Schema(description = "when the order fails if the record has not appeared") Instant awaitedUntil,
+            @Schema(description = "what the last look-up found (null: not looked up yet)") String lastCheck,
+            Instant checkedAt) {
+    }
+
+    /** The DNS-01 order under way for a domain: the record it awaits, and where to find the order again. */
+    record PendingDns(String recordName, String recordValue, String orderUrl, String challengeUrl, Instant deadline) {
     }
 
     /**
@@ -53,12 +71,16 @@ class CustomDomainStore {
     record Stored(String chainPem, Sealed sealedKey) {
     }
 
-    private static final String COLUMNS = "host, service_name, hsts, state, not_before, not_after, renew_at, "
+    private static final String COLUMNS = "host, service_name, hsts, state, challenge, dns_record_name, "
+            + "dns_record_value, dns_deadline, dns_check, dns_checked_at, not_before, not_after, renew_at, "
             + "next_attempt_at, last_error, created_at, created_by";
 
     private static Domain domain(ResultSet rs, int i) throws SQLException {
         return new Domain(rs.getString("host"), rs.getString("service_name"), rs.getBoolean("hsts"),
-                rs.getString("state"), instant(rs, "not_before"), instant(rs, "not_after"), instant(rs, "renew_at"),
+                rs.getString("state"), rs.getString("challenge"), rs.getString("dns_record_value") == null ? null
+                        : new DnsRecord(rs.getString("dns_record_name"), "TXT", rs.getString("dns_record_value"),
+                                instant(rs, "dns_deadline"), rs.getString("dns_check"), instant(rs, "dns_checked_at")),
+                instant(rs, "not_before"), instant(rs, "not_after"), instant(rs, "renew_at"),
                 instant(rs, "next_attempt_at"), rs.getString("last_error"), instant(rs, "created_at"),
                 rs.getString("created_by"));
     }
@@ -72,11 +94,12 @@ class CustomDomainStore {
      * Claims {@code host} for the tenant's service; in the caller's transaction. Refused (409)
      * when any tenant holds it already, saying whether it is this tenant's (never naming another).
      */
-    Domain claim(long tenantId, String host, String service, boolean hsts, String actor) {
+    Domain claim(long tenantId, String host, String service, boolean hsts, String challenge, String actor) {
         int inserted = jdbc.sql("""
-                insert into custom_domain (host, tenant_id, service_name, hsts, created_by)
-                values (:host, :tenant, :service, :hsts, :actor) on conflict (host) do nothing""")
+                insert into custom_domain (host, tenant_id, service_name, hsts, challenge, created_by)
+                values (:host, :tenant, :service, :hsts, :challenge, :actor) on conflict (host) do nothing""")
                 .param("host", host).param("tenant", tenantId).param("service", service).param("hsts", hsts)
+                .param("challenge", challenge)
                 .param("actor", actor).update();
         if (inserted == 0) {
             Optional<Long> owner = jdbc.sql("select tenant_id from custom_domain where host = :host")
@@ -154,8 +177,8 @@ class CustomDomainStore {
         jdbc.sql("""
                 update custom_domain set state = 'ISSUED', certificate_pem = :pem, key_id = :key, sealed_key = :sealed,
                     not_before = :nb, not_after = :na, renew_at = :renew, next_attempt_at = :renew, failures = 0,
-                    last_error = null, challenge_token = null, challenge_response = null, updated_at = now()
-                where host = :host""")
+                    last_error = null, challenge_token = null, challenge_response = null, updated_at = now(),
+                """ + NO_DNS_ORDER + " where host = :host")
                 .param("pem", chainPem).param("key", sealed.keyId()).param("sealed", sealed.bytes())
                 .param("nb", Timestamp.from(notBefore)).param("na", Timestamp.from(notAfter))
                 .param("renew", Timestamp.from(renewAt)).param("host", host).update();
@@ -166,10 +189,59 @@ class CustomDomainStore {
         jdbc.sql("""
                 update custom_domain set state = case when certificate_pem is null then 'FAILED' else state end,
                     last_error = :error, failures = failures + 1, next_attempt_at = :retry,
-                    challenge_token = null, challenge_response = null, updated_at = now()
-                where host = :host""")
+                    challenge_token = null, challenge_response = null, updated_at = now(),
+                """ + NO_DNS_ORDER + " where host = :host")
                 .param("error", error.length() > 1000 ? error.substring(0, 1000) : error)
                 .param("retry", Timestamp.from(retryAt)).param("host", host).update();
+    }
+
+    /** What {@link #issued} and {@link #failed} set: no DNS-01 order under way any more. */
+    private static final String NO_DNS_ORDER = "dns_record_name = null, dns_record_value = null, acme_order_url = null,"
+            + " acme_challenge_url = null, dns_deadline = null, dns_check = null, dns_checked_at = null";
+
+    /** How the domain's control is proved (http-01, dns-01); empty when it is gone. */
+    Optional<String> challengeType(String host) {
+        return jdbc.sql("select challenge from custom_domain where host = :host").param("host", host)
+                .query(String.class).optional();
+    }
+
+    /** The DNS-01 order under way for {@code host}, if any. */
+    Optional<PendingDns> pendingDns(String host) {
+        return jdbc.sql("""
+                select dns_record_name, dns_record_value, acme_order_url, acme_challenge_url, dns_deadline
+                from custom_domain where host = :host and dns_record_value is not null""")
+                .param("host", host)
+                .query((rs, i) -> new PendingDns(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        instant(rs, "dns_deadline")))
+                .optional();
+    }
+
+    /**
+     * A DNS-01 order now awaits its TXT record: kept with the order's and challenge's URLs, looked
+     * up from {@code nextCheck}. A domain with no certificate shows AWAITING_DNS; one with a
+     * certificate (a renewal) stays as it is, the certificate serving meanwhile.
+     */
+    void awaitDns(String host, PendingDns pending, Instant nextCheck) {
+        jdbc.sql("""
+                update custom_domain set state = case when certificate_pem is null then 'AWAITING_DNS' else state end,
+                    dns_record_name = :name, dns_record_value = :value, acme_order_url = :order,
+                    acme_challenge_url = :challenge, dns_deadline = :deadline, dns_check = null, dns_checked_at = null,
+                    next_attempt_at = :next, updated_at = now()
+                where host = :host""")
+                .param("name", pending.recordName()).param("value", pending.recordValue())
+                .param("order", pending.orderUrl()).param("challenge", pending.challengeUrl())
+                .param("deadline", Timestamp.from(pending.deadline())).param("next", Timestamp.from(nextCheck))
+                .param("host", host).update();
+    }
+
+    /** The TXT record was looked up and is not (yet) right: what was found, and when to look again. */
+    void dnsChecked(String host, String found, Instant nextCheck) {
+        jdbc.sql("""
+                update custom_domain set dns_check = :found, dns_checked_at = now(), next_attempt_at = :next,
+                    updated_at = now()
+                where host = :host and dns_record_value is not null""")
+                .param("found", found.length() > 1000 ? found.substring(0, 1000) : found)
+                .param("next", Timestamp.from(nextCheck)).param("host", host).update();
     }
 
     /** Every domain, for the ingress's table. */

@@ -11,27 +11,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 
 import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.ingress.NettyIngress;
-import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigInteger;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,23 +39,17 @@ import org.springframework.test.context.DynamicPropertySource;
 @DirtiesContext
 class CustomDomainAcmeTests extends ServiceTestSupport {
 
-    private static final int ACME_PORT = freePort();
-    private static final int ACME_MANAGEMENT_PORT = freePort();
-    private static final int DNS_PORT = freePort();
-    private static Path dir;
-    private static final List<Process> servers = new ArrayList<>();
+    private static Pebble pebble;
 
     @Autowired
     NettyIngress ingress;
 
     @DynamicPropertySource
     static void acme(DynamicPropertyRegistry registry) throws Exception {
-        dir = Files.createTempDirectory("palisade-acme-");
-        // pebble's own HTTPS certificate; the TLS port has none configured: it serves the custom domains' only
-        openssl("pebble", "IP:127.0.0.1,DNS:localhost");
+        pebble = new Pebble();
+        pebble.register(registry);
+        // the TLS port has no certificate configured: it serves the custom domains' only
         registry.add("palisade.services.ingress.tls.port", () -> "0");
-        registry.add("palisade.domains.acme-directory", () -> "https://127.0.0.1:" + ACME_PORT + "/dir");
-        registry.add("palisade.domains.acme-trust", () -> dir.resolve("pebble-chain.pem").toString());
         registry.add("palisade.domains.check-interval", () -> "1s");
         registry.add("palisade.domains.refresh-interval", () -> "500ms");
         registry.add("palisade.domains.retry-after", () -> "2s");
@@ -87,24 +64,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         // other test classes share this database and leave claims of names nobody serves (fixtures):
         // this class's scheduler, the only one running, would order those first
         jdbc.update("update custom_domain set next_attempt_at = now() + interval '1 day' where next_attempt_at < now()");
-        if (!servers.isEmpty()) {
-            return;
-        }
-        Files.writeString(dir.resolve("pebble.json"), """
-                {"pebble": {"listenAddress": "127.0.0.1:%d", "managementListenAddress": "127.0.0.1:%d",
-                  "certificate": "%s", "privateKey": "%s", "httpPort": %d, "tlsPort": %d,
-                  "ocspResponderURL": "", "externalAccountBindingRequired": false}}"""
-                .formatted(ACME_PORT, ACME_MANAGEMENT_PORT, dir.resolve("pebble-chain.pem"),
-                        dir.resolve("pebble-key.pem"), ingress.port(), freePort()));
-        start(new ProcessBuilder("pebble-challtestsrv", "-dns01", "127.0.0.1:" + DNS_PORT, "-http01", "",
-                "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:" + freePort(), "-defaultIPv4", "127.0.0.1",
-                "-defaultIPv6", ""), "challtestsrv.log");
-        ProcessBuilder pebble = new ProcessBuilder("pebble", "-config", dir.resolve("pebble.json").toString(),
-                "-dnsserver", "127.0.0.1:" + DNS_PORT);
-        pebble.environment().put("PEBBLE_VA_NOSLEEP", "1");
-        start(pebble, "pebble.log");
-        awaitPort(ACME_PORT);
-        awaitPort(ACME_MANAGEMENT_PORT);
+        pebble.start(ingress.port());
     }
 
     /** Other test contexts share the database: they find no domain of this class's (its keys are sealed with its own). */
@@ -118,7 +78,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
 
     @AfterAll
     static void stopServers() {
-        servers.forEach(Process::destroy);
+        pebble.stop();
     }
 
     @Test
@@ -142,7 +102,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
                 (System.nanoTime() - claimed) / 1_000_000);
         awaitDomain(lax, "ISSUED");
         int tls = ingress.tlsPort();
-        Path root = pebbleRoot();
+        Path root = pebble.root();
 
         // HTTP/2 over TLS to the custom domain, the certificate verified against pebble's root; HSTS as opted in
         String url = "https://" + strict + ":" + tls + "/hello?q=1";
@@ -176,7 +136,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
                 "https://" + lax + ":" + tls + "/")).containsIgnoringCase("strict-transport-security: max-age=31536000");
 
         // the renewal comes due (the certificate near its end): a new one is ordered and served
-        BigInteger first = servedSerial(strict, tls, root);
+        BigInteger first = Pebble.servedSerial(strict, tls, root);
         jdbc.update("update custom_domain set not_after = now() + interval '1 hour', renew_at = now(),"
                 + " next_attempt_at = now() where host = ?", strict);
         long due = System.nanoTime();
@@ -184,7 +144,7 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
         BigInteger now = first;
         while (now.equals(first) && System.nanoTime() < end) {
             Thread.sleep(250);
-            now = servedSerial(strict, tls, root);
+            now = Pebble.servedSerial(strict, tls, root);
         }
         assertThat(now).as("the ingress serves the renewed certificate").isNotEqualTo(first);
         System.out.printf("custom domain: renewal due to the new certificate served in %d ms%n",
@@ -277,77 +237,6 @@ class CustomDomainAcmeTests extends ServiceTestSupport {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("domain " + host + " never became " + state + ": " + body + "\npebble: "
-                + Files.readString(dir.resolve("pebble.log")));
-    }
-
-    /** Pebble's root (made anew at each start), from its management endpoint. */
-    private static Path pebbleRoot() throws Exception {
-        Path root = dir.resolve("pebble-root.pem");
-        String pem = curl("--cacert", dir.resolve("pebble-chain.pem").toString(),
-                "https://127.0.0.1:" + ACME_MANAGEMENT_PORT + "/roots/0");
-        assertThat(pem).startsWith("-----BEGIN CERTIFICATE-----");
-        Files.writeString(root, pem);
-        return root;
-    }
-
-    /** The serial of the certificate the TLS port serves for {@code host} (by SNI), checked against the root. */
-    private static BigInteger servedSerial(String host, int port, Path root) throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (InputStream in = Files.newInputStream(root)) {
-            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-            SSLParameters parameters = socket.getSSLParameters();
-            parameters.setServerNames(List.of(new SNIHostName(host)));
-            parameters.setEndpointIdentificationAlgorithm("HTTPS");
-            socket.setSSLParameters(parameters);
-            socket.startHandshake();
-            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
-        }
-    }
-
-    private static void openssl(String name, String altNames) throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir.resolve(name + "-key.pem").toString(), "-out",
-                dir.resolve(name + "-chain.pem").toString(), "-days", "2", "-subj", "/CN=" + name,
-                "-addext", "subjectAltName=" + altNames).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException("openssl failed: " + out);
-        }
-    }
-
-    private static void start(ProcessBuilder builder, String log) throws IOException {
-        Process p = builder.redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile()).start();
-        servers.add(p);
-        Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));   // a test JVM stopped early leaves none behind
-    }
-
-    private static void awaitPort(int port) throws Exception {
-        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < end) {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", port), 500);
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new IllegalStateException("pebble did not start: " + Files.readString(dir.resolve("pebble.log")));
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        throw new AssertionError("domain " + host + " never became " + state + ": " + body + "\npebble: " + pebble.log());
     }
 }

@@ -45,8 +45,41 @@ public final class SignalFrame {
 
     /** Raises {@code sig} for the process: pending until delivered, with its si_code and value. */
     static void raise(VirtualProcess p, int sig, int code, long value) {
-        p.pendingSignals |= 1L << (sig - 1);
-        p.pendingInfo.put(sig, new long[] {code, value});
+        synchronized (p) {
+            p.pendingSignals |= 1L << (sig - 1);
+            p.pendingInfo.put(sig, new long[] {code, value});
+        }
+    }
+
+    /** Raises {@code sig} for one thread only (tgkill): pending until that thread takes it. */
+    static void raise(VirtualThread t, int sig, int code, long value) {
+        synchronized (t) {
+            t.pendingSignals |= 1L << (sig - 1);
+            t.pendingInfo.put(sig, new long[] {code, value});
+        }
+    }
+
+    /** Takes the lowest pending signal {@code t} does not block, its own before its process's: {sig, code, value}, or null. */
+    private static long[] take(VirtualProcess p, VirtualThread t) {
+        synchronized (t) {
+            long ready = t.pendingSignals & ~t.sigmask;
+            if (ready != 0) {
+                int sig = Long.numberOfTrailingZeros(ready) + 1;
+                t.pendingSignals &= ~(1L << (sig - 1));
+                long[] info = t.pendingInfo.remove(sig);
+                return info == null ? new long[] {sig, SI_USER, 0} : new long[] {sig, info[0], info[1]};
+            }
+        }
+        synchronized (p) {
+            long ready = p.pendingSignals & ~t.sigmask;
+            if (ready == 0) {
+                return null;
+            }
+            int sig = Long.numberOfTrailingZeros(ready) + 1;
+            p.pendingSignals &= ~(1L << (sig - 1));
+            long[] info = p.pendingInfo.remove(sig);
+            return info == null ? new long[] {sig, SI_USER, 0} : new long[] {sig, info[0], info[1]};
+        }
     }
 
     /**
@@ -56,7 +89,7 @@ public final class SignalFrame {
     public static void brokenPipe(SyscallContext c) {
         VirtualProcess p = c.process();
         if (!p.ignores(Signal.SIGPIPE)) {
-            raise(p, Signal.SIGPIPE, SI_USER, 0);
+            raise(c.thread(), Signal.SIGPIPE, SI_USER, 0);   // as Linux: for the writing thread
         }
     }
 
@@ -73,15 +106,10 @@ public final class SignalFrame {
      */
     public static boolean deliverPending(SyscallContext c, long[] regs) {
         VirtualProcess p = c.process();
-        long ready = p.pendingSignals & ~p.sigmask;
-        while (ready != 0) {
-            int sig = Long.numberOfTrailingZeros(ready) + 1;
-            ready &= ~(1L << (sig - 1));
-            p.pendingSignals &= ~(1L << (sig - 1));
-            long[] info = p.pendingInfo.remove(sig);
-            if (info == null) {
-                info = new long[] {SI_USER, 0};
-            }
+        long[] next;
+        while ((next = take(p, c.thread())) != null) {
+            int sig = (int) next[0];
+            long[] info = {next[1], next[2]};
             if (handled(p, sig)) {
                 return enter(c, regs, sig, (int) info[0], info[1]);
             }
@@ -100,7 +128,7 @@ public final class SignalFrame {
      */
     public static boolean deliverFault(SyscallContext c, long[] regs, int sig, int code, long address) {
         VirtualProcess p = c.process();
-        if (!handled(p, sig) || (p.sigmask & (1L << (sig - 1))) != 0) {
+        if (!handled(p, sig) || (c.thread().sigmask & (1L << (sig - 1))) != 0) {
             return false;
         }
         return enter(c, regs, sig, code, address);
@@ -129,10 +157,11 @@ public final class SignalFrame {
         f.putShort(MCONTEXT + 144, (short) 0x2b);        // cs
         f.putShort(MCONTEXT + 150, (short) 0x23);        // ss
         f.putLong(MCONTEXT + 168, sig == Signal.SIGSEGV ? 14 : 0);   // trapno
-        f.putLong(MCONTEXT + 176, p.sigmask);             // oldmask
+        VirtualThread t = c.thread();
+        f.putLong(MCONTEXT + 176, t.sigmask);             // oldmask
         f.putLong(MCONTEXT + 184, code > 0 ? value : 0);  // cr2
         f.putLong(MCONTEXT + 192, fpstate);
-        f.putLong(UC_SIGMASK, p.sigmask);
+        f.putLong(UC_SIGMASK, t.sigmask);
         f.putInt(INFO, sig);
         f.putInt(INFO + 8, code);
         if (code > 0) {
@@ -156,7 +185,7 @@ public final class SignalFrame {
             return false;
         }
         long keep = ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
-        p.sigmask |= (mask | ((flags & SA_NODEFER) != 0 ? 0 : 1L << (sig - 1))) & keep;
+        t.sigmask |= (mask | ((flags & SA_NODEFER) != 0 ? 0 : 1L << (sig - 1))) & keep;
         if ((flags & SA_RESETHAND) != 0) {
             p.sigactions.remove(sig);
         }
@@ -201,7 +230,7 @@ public final class SignalFrame {
         }
         restored[RFLAGS] = (restored[RFLAGS] & RFLAGS_USER) | 0x202;
         long keep = ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
-        p.sigmask = mask & keep;
+        c.thread().sigmask = mask & keep;
         c.resumeWith(restored);
         return restored[RAX];
     }

@@ -43,20 +43,21 @@ final class SysFile {
 
     /** Open implements Linux syscall open(2). */
     static long open(SyscallContext c) throws FsError {
-        return openat(c, AT_FDCWD, c.arg(0), c.arg(1));
+        return openat(c, AT_FDCWD, c.arg(0), c.arg(1), c.arg(2));
     }
 
     /** Creat implements Linux syscall creat(2): open with O_CREAT | O_WRONLY | O_TRUNC. */
     static long creat(SyscallContext c) throws FsError {
-        return openat(c, AT_FDCWD, c.arg(0), 01 | 0100 | 01000);
+        return openat(c, AT_FDCWD, c.arg(0), 01 | 0100 | 01000, c.arg(1));
     }
 
     /** Openat implements Linux syscall openat(2). */
     static long openat(SyscallContext c) throws FsError {
-        return openat(c, c.arg(0), c.arg(1), c.arg(2));
+        return openat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3));
     }
 
-    private static long openat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
+    /** {@code mode}: the new file's mode when O_CREAT makes one (less the umask). */
+    private static long openat(SyscallContext c, long dirfd, long pathVa, long flags, long mode) throws FsError {
         VirtualProcess p = c.process();
         int fl = (int) flags;
         int acc = fl & O_ACCMODE;
@@ -146,6 +147,9 @@ final class SysFile {
         }
         try {
             FileChannel ch = FileChannel.open(r.host(), opts);
+            if (a == null) {
+                SysFileMode.created(r.host(), mode, p.umask);
+            }
             DiskBound.Node node = null;
             if (bound != null) {
                 try {
@@ -291,12 +295,14 @@ final class SysFile {
         if (oldfd == newfd) {
             return dup2 ? newfd : Errno.EINVAL.negated();
         }
-        if (p.fds[newfd] != null) {
-            p.close(newfd);
+        synchronized (p) {   // the descriptor table's lock: another thread may open or close at once
+            if (p.fds[newfd] != null) {
+                p.close(newfd);
+            }
+            f.retain();
+            p.fds[newfd] = f;
+            p.cloexec[newfd] = (flags & O_CLOEXEC) != 0;
         }
-        f.retain();
-        p.fds[newfd] = f;
-        p.cloexec[newfd] = (flags & O_CLOEXEC) != 0;
         return newfd;
     }
 
@@ -494,15 +500,15 @@ final class SysFile {
 
     /** Mkdir implements Linux syscall mkdir(2). */
     static long mkdir(SyscallContext c) throws FsError {
-        return mkdirat(c, AT_FDCWD, c.arg(0));
+        return mkdirat(c, AT_FDCWD, c.arg(0), c.arg(1));
     }
 
     /** Mkdirat implements Linux syscall mkdirat(2). */
     static long mkdirat(SyscallContext c) throws FsError {
-        return mkdirat(c, c.arg(0), c.arg(1));
+        return mkdirat(c, c.arg(0), c.arg(1), c.arg(2));
     }
 
-    private static long mkdirat(SyscallContext c, long dirfd, long pathVa) throws FsError {
+    private static long mkdirat(SyscallContext c, long dirfd, long pathVa, long mode) throws FsError {
         VirtualFs.Resolved r = SysArgs.resolve(c, dirfd, pathVa, false);
         if (r.synthetic()) {
             return Errno.EEXIST.negated();
@@ -517,6 +523,7 @@ final class SysFile {
         }
         try {
             Files.createDirectory(r.host());
+            SysFileMode.created(r.host(), mode, c.process().umask);
             if (bound != null) {
                 created(r, 0);
             }

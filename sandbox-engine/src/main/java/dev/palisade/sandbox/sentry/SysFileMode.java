@@ -7,6 +7,7 @@ import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.EnumSet;
@@ -35,8 +36,16 @@ final class SysFileMode {
         return apply(SysArgs.resolve(c, AT_FDCWD, c.arg(0), true), c.arg(1));
     }
 
-    /** Fchmodat implements Linux syscall fchmodat(2). */
+    /**
+     * Fchmodat implements Linux syscall fchmodat(2), which has no flags argument (glibc's flags
+     * are fchmodat2's): whatever the fourth register holds is not the program's.
+     */
     static long fchmodat(SyscallContext c) throws FsError {
+        return apply(SysArgs.resolve(c, c.arg(0), c.arg(1), true), c.arg(2));
+    }
+
+    /** Fchmodat2 implements Linux syscall fchmodat2(2): fchmodat with AT_SYMLINK_NOFOLLOW. */
+    static long fchmodat2(SyscallContext c) throws FsError {
         if ((c.arg(3) & ~AT_SYMLINK_NOFOLLOW) != 0) {
             return Errno.EINVAL.negated();
         }
@@ -97,21 +106,37 @@ final class SysFileMode {
         }
     }
 
-    private static long apply(VirtualFs.Resolved r, long mode) throws FsError {
-        SysStat.statOf(r);   // ENOENT first, as Linux resolves before it checks the mount
-        VirtualFs.checkWritable(r);
+    /** The rwx bits of {@code mode} as permissions. */
+    static Set<PosixFilePermission> permissions(long mode) {
         Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
         for (int i = 0; i < BITS.length; i++) {
             if ((mode & (1L << i)) != 0) {
                 perms.add(BITS[i]);
             }
         }
+        return perms;
+    }
+
+    /**
+     * Gives a file or directory the Sentry just made the mode the program asked for, less its
+     * umask, as the kernel would: the host made it under the engine's own umask.
+     */
+    static void created(Path host, long mode, int umask) throws IOException {
+        PosixFileAttributeView v = Files.getFileAttributeView(host, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        if (v != null) {
+            v.setPermissions(permissions(mode & ~umask & 0777));
+        }
+    }
+
+    private static long apply(VirtualFs.Resolved r, long mode) throws FsError {
+        SysStat.statOf(r);   // ENOENT first, as Linux resolves before it checks the mount
+        VirtualFs.checkWritable(r);
         try {
             PosixFileAttributeView v = Files.getFileAttributeView(r.host(), PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
             if (v == null) {
                 return Errno.EPERM.negated();
             }
-            v.setPermissions(perms);
+            v.setPermissions(permissions(mode));
             return 0;
         } catch (IOException | UnsupportedOperationException e) {
             return Errno.EPERM.negated();

@@ -34,6 +34,12 @@ final class SysMmap {
 
     /** Brk implements Linux syscall brk(2): the current break when the request cannot be met. */
     static long brk(SyscallContext c) {
+        synchronized (c.process().memoryMap) {
+            return brkLocked(c);
+        }
+    }
+
+    private static long brkLocked(SyscallContext c) {
         VirtualProcess p = c.process();
         AddressSpace mem = p.mem;
         long addr = c.arg(0);
@@ -59,6 +65,12 @@ final class SysMmap {
 
     /** Mmap implements Linux syscall mmap(2): private mappings, anonymous or of a file; no shared writable file mappings. */
     static long mmap(SyscallContext c) throws FsError {
+        synchronized (c.process().memoryMap) {
+            return mmapLocked(c);
+        }
+    }
+
+    private static long mmapLocked(SyscallContext c) throws FsError {
         VirtualProcess p = c.process();
         AddressSpace mem = p.mem;
         long addr = c.arg(0), len = c.arg(1), fd = c.arg(4), off = c.arg(5);
@@ -122,6 +134,12 @@ final class SysMmap {
 
     /** Munmap implements Linux syscall munmap(2). */
     static long munmap(SyscallContext c) {
+        synchronized (c.process().memoryMap) {
+            return munmapLocked(c);
+        }
+    }
+
+    private static long munmapLocked(SyscallContext c) {
         VirtualProcess p = c.process();
         AddressSpace mem = p.mem;
         long addr = c.arg(0), len = c.arg(1);
@@ -139,6 +157,12 @@ final class SysMmap {
 
     /** Mprotect implements Linux syscall mprotect(2). */
     static long mprotect(SyscallContext c) {
+        synchronized (c.process().memoryMap) {
+            return mprotectLocked(c);
+        }
+    }
+
+    private static long mprotectLocked(SyscallContext c) {
         AddressSpace mem = c.process().mem;
         long addr = c.arg(0), len = c.arg(1);
         int prot = (int) c.arg(2);
@@ -159,6 +183,12 @@ final class SysMmap {
 
     /** Mremap implements Linux syscall mremap(2): grow in place or move (MREMAP_MAYMOVE); no MREMAP_FIXED or MREMAP_DONTUNMAP. */
     static long mremap(SyscallContext c) {
+        synchronized (c.process().memoryMap) {
+            return mremapLocked(c);
+        }
+    }
+
+    private static long mremapLocked(SyscallContext c) {
         VirtualProcess p = c.process();
         AddressSpace mem = p.mem;
         long old = c.arg(0), oldLen = c.arg(1), newLen = c.arg(2);

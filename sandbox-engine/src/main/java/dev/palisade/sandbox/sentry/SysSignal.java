@@ -25,6 +25,9 @@ final class SysSignal {
         if (c.arg(0) <= 0) {
             return Errno.EINVAL.negated();
         }
+        if (c.arg(0) != c.tid()) {
+            return toThread(c, c.arg(0), c.arg(1));
+        }
         return deliver(c, c.arg(0), c.arg(1), SignalFrame.SI_TKILL);
     }
 
@@ -36,15 +39,23 @@ final class SysSignal {
         if (c.arg(0) != c.pid()) {
             return Errno.ESRCH.negated();
         }
+        if (c.arg(1) != c.tid()) {
+            return toThread(c, c.arg(1), c.arg(2));
+        }
         return deliver(c, c.arg(1), c.arg(2), SignalFrame.SI_TKILL);
     }
 
-    private static long deliver(SyscallContext c, long pid, long sig, int code) {
+    /**
+     * Sends {@code sig} to {@code target}, another thread of the caller's process: ESRCH if there
+     * is none; else pending for that thread alone (it takes it where it runs, or as it returns
+     * from a call, woken from a futex wait), or the process ends by the default action.
+     */
+    private static long toThread(SyscallContext c, long tid, long sig) {
         if (sig < 0 || sig > Signal.NSIG) {
             return Errno.EINVAL.negated();
         }
-        int target = (int) pid;
-        if (pid != target || (target != c.pid() && target != 0 && target != -1)) {
+        VirtualThread target = tid == (int) tid ? c.threadOf((int) tid) : null;
+        if (target == null) {
             return Errno.ESRCH.negated();
         }
         int s = (int) sig;
@@ -52,12 +63,53 @@ final class SysSignal {
         if (s == 0 || p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s))) {
             return 0;
         }
-        if (SignalFrame.handled(p, s) || (p.sigmask & (1L << (s - 1))) != 0) {
-            SignalFrame.raise(p, s, code, 0);
+        if (SignalFrame.handled(p, s) || (target.sigmask & (1L << (s - 1))) != 0) {
+            SignalFrame.raise(target, s, SignalFrame.SI_TKILL, 0);
+            p.futexes.interrupt(target);
+            Runnable kick = target.interrupter;
+            if (kick != null) {
+                kick.run();
+            }
             return 0;
         }
         c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");
         return 0;
+    }
+
+    private static long deliver(SyscallContext c, long pid, long sig, int code) {
+        if (sig < 0 || sig > Signal.NSIG) {
+            return Errno.EINVAL.negated();
+        }
+        int target = (int) pid;
+        if (pid != target || (target != c.pid() && target != c.tid() && target != 0 && target != -1)) {
+            return Errno.ESRCH.negated();
+        }
+        int s = (int) sig;
+        VirtualProcess p = c.process();
+        if (s == 0 || p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s))) {
+            return 0;
+        }
+        if (SignalFrame.handled(p, s) || (c.thread().sigmask & (1L << (s - 1))) != 0) {
+            if (code == SignalFrame.SI_TKILL) {
+                SignalFrame.raise(c.thread(), s, code, 0);
+            } else {
+                SignalFrame.raise(p, s, code, 0);
+                c.processSignalled(s);
+            }
+            return 0;
+        }
+        c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");
+        return 0;
+    }
+
+    private static long pending(VirtualProcess p, VirtualThread t) {
+        long bits;
+        synchronized (t) {
+            bits = t.pendingSignals;
+        }
+        synchronized (p) {
+            return bits | p.pendingSignals;
+        }
     }
 
     /** Rt_sigreturn implements Linux syscall rt_sigreturn(2). */
@@ -72,7 +124,7 @@ final class SysSignal {
         }
         VirtualProcess p = c.process();
         byte[] set = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .putLong(p.pendingSignals & p.sigmask).array();
+                .putLong(pending(p, c.thread()) & c.thread().sigmask).array();
         c.memory().write(c.arg(0), set, 0, (int) c.arg(1));
         return 0;
     }
@@ -123,14 +175,15 @@ final class SysSignal {
             s = mem.readLong(set);
         }
         if (oset != 0) {
-            mem.writeLong(oset, p.sigmask);
+            mem.writeLong(oset, c.thread().sigmask);
         }
         if (set != 0) {
             long keep = ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
+            VirtualThread t = c.thread();   // a thread's mask is its own: only it changes it
             switch ((int) how) {
-                case SIG_BLOCK -> p.sigmask |= s & keep;
-                case SIG_UNBLOCK -> p.sigmask &= ~s;
-                default -> p.sigmask = s & keep;
+                case SIG_BLOCK -> t.sigmask |= s & keep;
+                case SIG_UNBLOCK -> t.sigmask &= ~s;
+                default -> t.sigmask = s & keep;
             }
         }
         return 0;

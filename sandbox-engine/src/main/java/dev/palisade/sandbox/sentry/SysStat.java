@@ -37,15 +37,21 @@ final class SysStat {
                     : new DevFile(r.path(), 0).stat();
         }
         try {
-            return FileStat.ofHost(r.host());
+            return VirtualFs.asSeen(r.mount(), FileStat.ofHost(r.host()));
         } catch (IOException e) {
             throw new FsError(Errno.ENOENT);
         }
     }
 
+    /** An open file's stat as the program sees it (see {@link VirtualFs#asSeen(java.nio.file.Path, FileStat)}). */
+    static FileStat statOf(VirtualProcess p, long fd) throws FsError {
+        OpenFile f = p.file(fd);
+        return p.fs.asSeen(f.hostPath(), f.stat());
+    }
+
     /** Fstat implements Linux syscall fstat(2). */
     static long fstat(SyscallContext c) throws FsError {
-        writeStat(c.memory(), c.arg(1), c.process().file(c.arg(0)).stat());
+        writeStat(c.memory(), c.arg(1), statOf(c.process(), c.arg(0)));
         return 0;
     }
 
@@ -74,7 +80,7 @@ final class SysStat {
             if ((flags & AT_EMPTY_PATH) == 0) {
                 return Errno.ENOENT.negated();
             }
-            FileStat s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : p.file(dirfd).stat();
+            FileStat s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : statOf(p, dirfd);
             writeStat(c.memory(), buf, s);
             return 0;
         }
@@ -106,7 +112,7 @@ final class SysStat {
             if ((flags & AT_EMPTY_PATH) == 0) {
                 return Errno.ENOENT.negated();
             }
-            s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : p.file(dirfd).stat();
+            s = (int) dirfd == AT_FDCWD ? statOf(p.fs.resolve(c.pid(), "/", p.cwd, true)) : statOf(p, dirfd);
         } else {
             s = statOf(p.fs.resolve(c.pid(), SysArgs.base(p, dirfd, path), path, (flags & AT_SYMLINK_NOFOLLOW) == 0));
         }

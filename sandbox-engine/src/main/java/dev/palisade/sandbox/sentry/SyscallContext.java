@@ -167,4 +167,23 @@ public interface SyscallContext {
     default long[] waitChild(long pid, boolean noHang) {
         throw new IllegalStateException("the host kernel keeps this process");
     }
+
+    /** The calling thread where the Sentry keeps it (KVM): mask, tid, tid address. */
+    default VirtualThread thread() {
+        throw new IllegalStateException("the host kernel keeps this thread");
+    }
+
+    /** Another thread of the caller's process by tid, or null (ESRCH). */
+    default VirtualThread threadOf(int tid) {
+        return null;
+    }
+
+    /** A signal for the whole process was made pending: wake a thread that does not block it to take it. */
+    default void processSignalled(int sig) {
+    }
+
+    /** Ends the calling thread only (exit(2)); the process ends with its last thread. */
+    default void exitThread(int code) {
+        end(Termination.EXITED, code, 0, "exited with code " + code);
+    }
 }

@@ -17,13 +17,17 @@ import java.util.TreeMap;
 
 /**
  * The process the Sentry keeps where no host kernel holds one (KVM): identity, memory map (brk,
- * mmap cursor), file descriptor table, working directory, umask and signal dispositions.
+ * mmap cursor), file descriptor table, working directory, umask, signal dispositions, the
+ * process-wide pending signals and the futex queues. Its threads ({@link VirtualThread}: mask,
+ * tid) share it and call into the Sentry at the same time: the descriptor table and the
+ * pending set change under this object's monitor, the dispositions are a concurrent map, and
+ * the memory-map calls hold {@link #memoryMap} ({@link SysMmap}).
  */
 public final class VirtualProcess {
     public static final int MAX_FDS = 1024;
     public static final int PID = 1;
-    public static final int UID = 1000;
-    public static final int GID = 1000;
+    public static final int UID = VirtualFs.PROGRAM_UID;
+    public static final int GID = VirtualFs.PROGRAM_GID;
     public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
 
     public final AddressSpace mem;
@@ -38,12 +42,15 @@ public final class VirtualProcess {
     public long stackLow;
     final String execPath;
     /** sigaction per signal: handler, flags, restorer, mask. */
-    final Map<Integer, long[]> sigactions = new HashMap<>();
-    long sigmask;
+    final Map<Integer, long[]> sigactions = new java.util.concurrent.ConcurrentHashMap<>();
     /** Signals raised and not yet delivered (bit sig-1), and what each carries: si_code, si_addr or sender pid. */
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
     long nextSocketIno = 1000;
+    /** The process's futex queues, shared by its threads. */
+    public final Futexes futexes = new Futexes();
+    /** Held by the calls that choose and change mappings (mmap, munmap, mprotect, mremap, brk), so two threads' calls do not interleave. */
+    final Object memoryMap = new Object();
     /** The task's name (comm): the file name execve was given, at most 15 bytes; prctl(PR_SET_NAME) changes it. */
     private String comm;
     /** What /proc/<pid>/maps names: start of a file mapping → its end, file offset, device, inode and sandbox path. */
@@ -74,7 +81,7 @@ public final class VirtualProcess {
         return fds[i];
     }
 
-    public int install(OpenFile f, boolean closeOnExec, int lowest) throws FsError {
+    public synchronized int install(OpenFile f, boolean closeOnExec, int lowest) throws FsError {
         for (int i = Math.max(0, lowest); i < MAX_FDS; i++) {
             if (fds[i] == null) {
                 fds[i] = f;
@@ -86,14 +93,14 @@ public final class VirtualProcess {
         throw new FsError(Errno.EMFILE);
     }
 
-    void close(int fd) throws FsError {
+    synchronized void close(int fd) throws FsError {
         OpenFile f = file(fd);
         fds[fd] = null;
         cloexec[fd] = false;
         f.release();
     }
 
-    public void closeAll() {
+    public synchronized void closeAll() {
         for (int i = 0; i < MAX_FDS; i++) {
             if (fds[i] != null) {
                 OpenFile f = fds[i];
@@ -106,9 +113,9 @@ public final class VirtualProcess {
     /**
      * The child of a fork, in its own address space {@code childMem} (already a copy of this
      * one): the same open files (shared, as Linux shares open file descriptions), cwd, umask,
-     * memory layout, dispositions and mask; no pending signals.
+     * memory layout and dispositions; no pending signals (the calling thread's mask is the platform's to carry).
      */
-    public VirtualProcess forkInto(AddressSpace childMem, HostFile.SizeLimit childLimit) {
+    public synchronized VirtualProcess forkInto(AddressSpace childMem, HostFile.SizeLimit childLimit) {
         VirtualProcess c = new VirtualProcess(childMem, fs, cwd, execPath, childLimit);
         for (int i = 0; i < MAX_FDS; i++) {
             if (fds[i] != null) {
@@ -123,9 +130,10 @@ public final class VirtualProcess {
         c.mmapCursor = mmapCursor;
         c.stackLow = stackLow;
         sigactions.forEach((sig, a) -> c.sigactions.put(sig, a.clone()));
-        c.sigmask = sigmask;
         c.nextSocketIno = nextSocketIno;
-        c.mappingNames.putAll(mappingNames);
+        synchronized (memoryMap) {
+            c.mappingNames.putAll(mappingNames);
+        }
         c.comm = comm;
         return c;
     }
@@ -133,10 +141,10 @@ public final class VirtualProcess {
     /**
      * This process after execve of {@code newExecPath} in the fresh address space {@code newMem}:
      * descriptors without close-on-exec move over (those with it are closed), cwd, umask and the
-     * mask stay, handled signals go back to their default, ignored ones stay ignored. This object
+     * (thread's) mask stay, handled signals go back to their default, ignored ones stay ignored. This object
      * gives up its descriptors.
      */
-    public VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
+    public synchronized VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
         VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);   // named after it until the platform says which name execve was given
         for (int i = 0; i < MAX_FDS; i++) {
             OpenFile f = fds[i];
@@ -154,7 +162,6 @@ public final class VirtualProcess {
                 n.sigactions.put(sig, new long[] {1, 0, 0, 0});
             }
         });
-        n.sigmask = sigmask;
         n.pendingSignals = pendingSignals;
         n.pendingInfo.putAll(pendingInfo);
         n.nextSocketIno = nextSocketIno;
@@ -166,58 +173,66 @@ public final class VirtualProcess {
      * when it is null), for /proc/&lt;pid&gt;/maps.
      */
     public void mapped(long va, long len, OpenFile file, long offset) {
-        forgetNames(va, len);
-        if (file != null && file.openedPath != null) {
-            long dev = 0, ino = 0;
-            try {
-                var st = file.stat();
-                dev = st.dev();
-                ino = st.ino();
-            } catch (FsError e) {
-                // named without a device and inode
+        synchronized (memoryMap) {   // threads map while another reads /proc/<pid>/maps
+            forgetNames(va, len);
+            if (file != null && file.openedPath != null) {
+                long dev = 0, ino = 0;
+                try {
+                    var st = file.stat();
+                    dev = st.dev();
+                    ino = st.ino();
+                } catch (FsError e) {
+                    // named without a device and inode
+                }
+                mappingNames.put(va, new ProcFs.Region(va, va + len, 0, offset, dev, ino, file.openedPath));
             }
-            mappingNames.put(va, new ProcFs.Region(va, va + len, 0, offset, dev, ino, file.openedPath));
         }
     }
 
     /** Records that [va, va+len) maps a program file (an ELF image's segments) named {@code path}. */
     public void mappedImage(long va, long len, String path) {
-        forgetNames(va, len);
-        long dev = 0, ino = 0;
-        try {
-            var r = fs.resolve("/", path, true);
-            if (!r.synthetic()) {
-                FileStat st = FileStat.ofHost(r.host());
-                dev = st.dev();
-                ino = st.ino();
+        synchronized (memoryMap) {   // threads map while another reads /proc/<pid>/maps
+            forgetNames(va, len);
+            long dev = 0, ino = 0;
+            try {
+                var r = fs.resolve("/", path, true);
+                if (!r.synthetic()) {
+                    FileStat st = FileStat.ofHost(r.host());
+                    dev = st.dev();
+                    ino = st.ino();
+                }
+            } catch (FsError | java.io.IOException e) {
+                // named without a device and inode
             }
-        } catch (FsError | java.io.IOException e) {
-            // named without a device and inode
+            mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, dev, ino, path));
         }
-        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, dev, ino, path));
     }
 
     /** Records that [va, va+len) is a mapping of the platform's that maps shows as {@code name} ("[vdso]"). */
     public void mappedSpecial(long va, long len, String name) {
-        forgetNames(va, len);
-        mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, name));
+        synchronized (memoryMap) {   // threads map while another reads /proc/<pid>/maps
+            forgetNames(va, len);
+            mappingNames.put(va, new ProcFs.Region(va, va + len, 0, 0, 0, 0, name));
+        }
     }
 
     /** Forgets the names of whatever [va, va+len) mapped (an unmap, or a mapping over it). */
     void forgetNames(long va, long len) {
-        long end = va + len;
-        var before = mappingNames.lowerEntry(va);
-        if (before != null && before.getValue().end() > va) {
-            ProcFs.Region r = before.getValue();
-            mappingNames.put(r.start(), cut(r, r.start(), va));
-            if (r.end() > end) {
-                mappingNames.put(end, cut(r, end, r.end()));
+        synchronized (memoryMap) {   // threads map while another reads /proc/<pid>/maps
+            long end = va + len;
+            var before = mappingNames.lowerEntry(va);
+            if (before != null && before.getValue().end() > va) {
+                ProcFs.Region r = before.getValue();
+                mappingNames.put(r.start(), cut(r, r.start(), va));
+                if (r.end() > end) {
+                    mappingNames.put(end, cut(r, end, r.end()));
+                }
             }
-        }
-        for (Long k : new ArrayList<>(mappingNames.subMap(va, true, end, false).keySet())) {
-            ProcFs.Region r = mappingNames.remove(k);
-            if (r.end() > end) {
-                mappingNames.put(end, cut(r, end, r.end()));
+            for (Long k : new ArrayList<>(mappingNames.subMap(va, true, end, false).keySet())) {
+                ProcFs.Region r = mappingNames.remove(k);
+                if (r.end() > end) {
+                    mappingNames.put(end, cut(r, end, r.end()));
+                }
             }
         }
     }
@@ -231,26 +246,28 @@ public final class VirtualProcess {
      * and the same file, the heap and the stack named. Costs what the task has mapped.
      */
     public List<ProcFs.Region> regions() {
-        List<ProcFs.Region> out = new ArrayList<>();
-        long top = 1L << 47;   // the user half
-        long va = mem.lowestMappedFrom(0, top);
-        while (va >= 0) {
-            int prot = mem.protOf(va);
-            var named = mappingNames.floorEntry(va);
-            ProcFs.Region file = named != null && named.getValue().end() > va ? named.getValue() : null;
-            long limit = file != null ? file.end() : nextNameAfter(va);
-            long end = va + AddressSpace.PAGE;
-            while (end < limit && mem.isMapped(end) && mem.protOf(end) == prot) {
-                end += AddressSpace.PAGE;
+        synchronized (memoryMap) {   // threads map while another reads /proc/<pid>/maps
+            List<ProcFs.Region> out = new ArrayList<>();
+            long top = 1L << 47;   // the user half
+            long va = mem.lowestMappedFrom(0, top);
+            while (va >= 0) {
+                int prot = mem.protOf(va);
+                var named = mappingNames.floorEntry(va);
+                ProcFs.Region file = named != null && named.getValue().end() > va ? named.getValue() : null;
+                long limit = file != null ? file.end() : nextNameAfter(va);
+                long end = va + AddressSpace.PAGE;
+                while (end < limit && mem.isMapped(end) && mem.protOf(end) == prot) {
+                    end += AddressSpace.PAGE;
+                }
+                String name = file != null ? file.name()
+                        : va >= heapStart() && end <= heapEnd() ? "[heap]"
+                        : va >= stackLow && stackLow > 0 ? "[stack]" : null;
+                out.add(new ProcFs.Region(va, end, prot, file != null ? file.offset() + (va - file.start()) : 0,
+                        file != null ? file.dev() : 0, file != null ? file.ino() : 0, name));
+                va = mem.lowestMappedFrom(end, top);
             }
-            String name = file != null ? file.name()
-                    : va >= heapStart() && end <= heapEnd() ? "[heap]"
-                    : va >= stackLow && stackLow > 0 ? "[stack]" : null;
-            out.add(new ProcFs.Region(va, end, prot, file != null ? file.offset() + (va - file.start()) : 0,
-                    file != null ? file.dev() : 0, file != null ? file.ino() : 0, name));
-            va = mem.lowestMappedFrom(end, top);
+            return out;
         }
-        return out;
     }
 
     /** The heap's pages: from the page after the program's image (brk may end mid-page) to brk's page. */
@@ -318,8 +335,8 @@ public final class VirtualProcess {
         return umask;
     }
 
-    /** Signal sets as bit masks (bit sig-1): pending, blocked, ignored, caught. */
-    public long[] signalSets() {
+    /** Signal sets as bit masks (bit sig-1): pending, blocked (a thread's {@code mask}), ignored, caught. */
+    public long[] signalSets(long mask) {
         long ignored = 0, caught = 0;
         for (var e : sigactions.entrySet()) {
             long bit = 1L << (e.getKey() - 1);
@@ -329,17 +346,16 @@ public final class VirtualProcess {
                 caught |= bit;
             }
         }
-        return new long[] {pendingSignals, sigmask, ignored, caught};
+        long pending;
+        synchronized (this) {
+            pending = pendingSignals;
+        }
+        return new long[] {pending, mask, ignored, caught};
     }
 
     /** The working directory (a sandbox path). */
     public String cwd() {
         return cwd;
-    }
-
-    /** Whether a pending signal is not blocked: the platform delivers it before the program resumes. */
-    public boolean signalDeliverable() {
-        return (pendingSignals & ~sigmask) != 0;
     }
 
     /** Whether the program ignores a signal (SIG_IGN). */

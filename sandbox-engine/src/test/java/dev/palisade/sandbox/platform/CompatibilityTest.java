@@ -52,6 +52,9 @@ class CompatibilityTest {
             new Case("redirections, subshells and trap", "trap 'echo trapped' EXIT; (echo sub; exit 4); echo $?; "
                     + "echo out > f; cat < f; ls /nonexistent 2>/dev/null || echo missing; x=$(echo inner | tr a-z A-Z); "
                     + "echo $x; nosuchcommand 2>/dev/null; echo $?", null),
+            new Case("file modes: umask, chmod, mkdir", "umask 027; echo a > f; mkdir d; stat -c '%a %F' f d; wc -c < f; "
+                    + "chmod 640 f; chmod u=rwx,go= d; stat -c '%a' f d; test -w f && test -x d && echo usable; "
+                    + "ln -s f l; stat -c '%F' l; chmod 600 l; stat -c '%a' f", null),
             new Case("find | xargs, tar and gzip", "mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
                     + "find t -type f | sort | xargs cat && tar czf t.tgz t && rm -r t && tar xzf t.tgz && "
                     + "cat t/a/b/2.txt && gzip -c t/a/1.txt | gunzip", null),
@@ -63,8 +66,7 @@ class CompatibilityTest {
             new Case("python3 threading", "python3 -c 'import threading\nr = []\nl = threading.Lock()\n"
                     + "def w(i):\n    with l:\n        r.append(i * i)\n"
                     + "ts = [threading.Thread(target=w, args=(i,)) for i in range(8)]\n"
-                    + "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r), threading.active_count())'",
-                    "no threads: clone(CLONE_THREAD) is refused, so python cannot start one"),
+                    + "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(r), threading.active_count())'", null),
             new Case("python3 multiprocessing", "python3 -c 'import multiprocessing as m\n"
                     + "with m.Pool(2) as p:\n    print(sorted(p.map(abs, [-3, 1, -2])))'",
                     "no /dev/shm: the pool's semaphore (sem_open) cannot be made"),
@@ -92,8 +94,7 @@ class CompatibilityTest {
             new Case("git init, add, commit, log", "export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q r && cd r && "
                     + "git config user.email a@b.c && git config user.name n && echo x > f && mkdir d && echo y > d/g && "
                     + "git add f d && git commit -qm first && echo z >> f && git status --short && git diff --stat && "
-                    + "git log --format=%s && git ls-files",
-                    "git stops with \"not in a git directory\""),
+                    + "git log --format=%s && git ls-files", null),
             new Case("a JVM: its CPUs and its threads", "cat > Hello.java <<'E'\npublic class Hello { public static void "
                     + "main(String[] a) throws Exception { Thread[] t = new Thread[4]; for (int i = 0; i < 4; i++) { "
                     + "t[i] = new Thread(() -> { }); t[i].start(); } for (Thread x : t) x.join(); "
@@ -101,7 +102,7 @@ class CompatibilityTest {
                     + "System.out.println(Runtime.getRuntime().availableProcessors() + \" cpus, 4 threads joined, \" "
                     + "+ java.nio.file.Files.readString(java.nio.file.Path.of(\"out.txt\"))); } }\nE\n"
                     + "javac -J-Xmx128m -J-XX:+UseSerialGC Hello.java && java -Xmx64m -XX:+UseSerialGC -cp . Hello",
-                    "no threads: the JVM cannot start"));
+                    "no socketpair (ENOSYS): javac's file channels (FileDispatcherImpl) cannot start"));
 
     private static final Map<String, String> ENV = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin");
     private static final Limits LIMITS = new Limits(60_000, 60_000, 1L << 30, 64, 64L << 20, 8L << 20);

@@ -9,7 +9,11 @@ public interface DomainActions {
 
     /** What the page shows of a domain. */
     record Row(String host, String service, boolean hsts, String state, Instant notAfter, Instant renewAt,
-            String lastError) {
+            String lastError, String challenge, DnsRecord dnsRecord) {
+    }
+
+    /** The TXT record a DNS-01 order awaits: to publish at {@code name}, what the last look-up found. */
+    record DnsRecord(String name, String value, Instant awaitedUntil, String lastCheck) {
     }
 
     /** The platform refused (not a tenant admin, a bad or taken name…); the message says why. */
@@ -21,8 +25,8 @@ public interface DomainActions {
 
     List<Row> list(CurrentUser me);
 
-    /** Claims {@code host} for the service; returns the name as kept. */
-    String claim(CurrentUser me, String host, String service, boolean hsts);
+    /** Claims {@code host} for the service, its control proved by {@code challenge}; returns the name as kept. */
+    String claim(CurrentUser me, String host, String service, boolean hsts, String challenge);
 
     void hsts(CurrentUser me, String host, boolean on);
 

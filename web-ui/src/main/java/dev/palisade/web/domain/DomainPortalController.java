@@ -34,9 +34,10 @@ class DomainPortalController {
 
     @PostMapping
     String claim(CurrentUser me, @RequestParam String host, @RequestParam String service,
-            @RequestParam(defaultValue = "false") boolean hsts, RedirectAttributes redirect) {
+            @RequestParam(defaultValue = "false") boolean hsts,
+            @RequestParam(defaultValue = "http-01") String challenge, RedirectAttributes redirect) {
         return act(me, redirect, () -> Flash.success(redirect, "flash.domain.claimed",
-                actions.claim(me, host, service.trim(), hsts)));
+                actions.claim(me, host, service.trim(), hsts, challenge)));
     }
 
     @PostMapping("/{host}/hsts")

@@ -13,8 +13,10 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.*;
 /**
  * One VM with one vCPU set up for a kernel-less ring-3 program: guest RAM, GDT, TSS, IDT and
  * exception stubs, page tables for the system pages, long-mode control registers, the syscall
- * MSRs for the chosen {@link SyscallPath}. The run loop lives elsewhere ({@link KvmTask});
- * this class only builds the machine. Must be created on the thread that will run the vCPU.
+ * MSRs for the chosen {@link SyscallPath}; a thread of the program gets another vCPU of the same
+ * VM ({@link #threadVcpu}), as an object of this class sharing all but the vCPU. The run loop
+ * lives elsewhere ({@link KvmTask}); this class only builds the machine. Must be created on the
+ * thread that will run the vCPU.
  */
 final class GuestMachine implements AutoCloseable {
     /** Vectors for which the CPU pushes an error code. */
@@ -33,6 +35,17 @@ final class GuestMachine implements AutoCloseable {
     final long lstar;
     /** Physical page of the read-ahead window table (MMIO path), else 0. */
     long winTablePa;
+    /** This vCPU's exception stack (IST1): supervisor address of its low end, physical address of its top page. */
+    final long istVa, istTopPagePa;
+    /** The machine whose VM this vCPU belongs to (itself for the first vCPU). */
+    private final GuestMachine owner;
+    /** The CR4 the first vCPU accepted: every other vCPU of the VM gets the same. */
+    private long cr4;
+    /** First vCPU only: vCPUs of ended threads, kept for the next thread (KVM cannot destroy one before its VM). */
+    private final java.util.ArrayDeque<GuestMachine> idle = new java.util.ArrayDeque<>();
+    private int nextVcpuId = 1;
+    /** First vCPU only: vCPUs of this VM not closed yet; the VM and its memory go when the last one closes. */
+    private int users = 1;
 
     GuestMachine(SyscallPath path, long memoryLimit) {
         this.path = path;
@@ -64,6 +77,9 @@ final class GuestMachine implements AutoCloseable {
         this.ram = r;
         this.vcpu = c;
         this.memory = new GuestMemory(ram, new PhysicalAllocator(physSize, limitPages));
+        this.owner = this;
+        this.istVa = KERNEL_BASE + IST1_PA;
+        this.istTopPagePa = IST1_TOP_PA - PAGE;
         this.lstar = switch (path) {
             case HARDWARE_LSTAR -> KERNEL_BASE + KCODE_PA + KCODE_TRAMPOLINE;
             case PVM_SHUTDOWN -> UNMAPPED_LSTAR;
@@ -151,7 +167,8 @@ final class GuestMachine implements AutoCloseable {
         boolean sregsOk = false;
         for (long cr4 : new long[] {CR4 | CR4_FSGSBASE, CR4, CR4 & ~(1L << 18)}) {
             try {
-                setSregs(cr4);
+                setSregs(cr4, KERNEL_BASE + TSS_PA);
+                this.cr4 = cr4;
                 sregsOk = true;
                 if ((cr4 & (1L << 18)) != 0 && (xcr0 & 1) != 0) {
                     try {
@@ -172,7 +189,7 @@ final class GuestMachine implements AutoCloseable {
                 new long[] {STAR, lstar, 0, SFMASK, 0, 0, 0});
     }
 
-    private void setSregs(long cr4) {
+    private void setSregs(long cr4, long tss) {
         Sregs s = vcpu.getSregs();
         segment(s, SREG_CS, UCS, 11, 3, false, true);
         segment(s, SREG_SS, UDS, 3, 3, true, false);
@@ -180,7 +197,7 @@ final class GuestMachine implements AutoCloseable {
             segment(s, seg, 0, 3, 3, true, false);
         }
         // TR: 64-bit busy TSS
-        s.setLong(SREG_TR, KERNEL_BASE + TSS_PA);
+        s.setLong(SREG_TR, tss);
         s.setInt(SREG_TR + 8, 0x67);
         s.setShort(SREG_TR + 12, (short) TSS_SEL);
         s.setByte(SREG_TR + 14, (byte) 11);
@@ -225,6 +242,95 @@ final class GuestMachine implements AutoCloseable {
         s.setByte(off + 22, (byte) 0);
     }
 
+    /** Supervisor addresses of the exception stacks of the second and later vCPUs: 16 KiB apart, above every KERNEL_BASE + PA. */
+    private static final long THREAD_IST_BASE = KERNEL_BASE + 0x40_0000_0000L;
+
+    /**
+     * Another vCPU of {@code first}'s VM, for a thread: same memory, page tables, GDT, IDT and
+     * syscall MSRs; its own registers, FS base and TSS with its own exception stack, so that two
+     * threads faulting at once do not write their frames over each other.
+     */
+    private GuestMachine(GuestMachine first, int id) {
+        this.owner = first;
+        this.path = first.path;
+        this.kvm = first.kvm;
+        this.vm = first.vm;
+        this.ram = first.ram;
+        this.memory = first.memory;
+        this.mmioPa = first.mmioPa;
+        this.vvarPa = first.vvarPa;
+        this.lstar = first.lstar;
+        this.winTablePa = first.winTablePa;
+        this.cr4 = first.cr4;
+        this.vcpu = vm.createVcpu(id);
+        try {
+            // counted as the program's memory (as Linux charges a thread's kernel stack): the page-table reserve stays for tables
+            PhysicalAllocator a = memory.allocator();
+            long tssPa = a.allocUser();
+            long istLow = a.allocUser(), istHigh = a.allocUser();
+            ram.zero(tssPa, PAGE);
+            memory.mapRaw(KERNEL_BASE + tssPa, tssPa, false, true, false);
+            this.istVa = THREAD_IST_BASE + id * 0x4000L;
+            this.istTopPagePa = istHigh;
+            memory.mapRaw(istVa, istLow, false, true, false);
+            memory.mapRaw(istVa + PAGE, istHigh, false, true, false);
+            ram.putLong(tssPa + 4, istVa + 2 * PAGE);   // RSP0: no gate uses it, but never the first vCPU's stack
+            ram.putLong(tssPa + 0x24, istVa + 2 * PAGE);
+            ram.putShort(tssPa + 0x66, (short) 0x68);
+            long xcr0 = vcpu.setSupportedCpuid();
+            setSregs(cr4, KERNEL_BASE + tssPa);
+            if ((cr4 & (1L << 18)) != 0 && (xcr0 & 1) != 0) {
+                try {
+                    vcpu.setXcr0(xcr0 & 0xE7);
+                } catch (KvmException ignored) {
+                    // as for the first vCPU
+                }
+            }
+            vcpu.setMsrs(new int[] {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE},
+                    new long[] {STAR, lstar, 0, SFMASK, 0, 0, 0});
+        } catch (RuntimeException e) {
+            vcpu.close();
+            throw e;
+        }
+    }
+
+    /** A vCPU for a new thread of this machine's process: an ended thread's, or a new one. Call on the thread that will run it. */
+    GuestMachine threadVcpu() {
+        GuestMachine o = owner;
+        int id;
+        synchronized (o) {
+            GuestMachine m = o.idle.pollFirst();
+            o.users++;
+            if (m != null) {
+                return m;
+            }
+            id = o.nextVcpuId++;
+        }
+        try {
+            return new GuestMachine(o, id);
+        } catch (RuntimeException e) {
+            release();
+            throw e;
+        }
+    }
+
+    /** A thread's vCPU is done: kept for the next thread. */
+    void releaseThreadVcpu() {
+        synchronized (owner) {
+            owner.idle.addLast(this);
+        }
+        owner.release();
+    }
+
+    /** The guest physical address of the exception frame at {@code rsp}, or -1 when it is not inside this vCPU's stack's top page. */
+    long istFramePa(long rsp, int size) {
+        long top = istVa + 2 * PAGE;
+        if (rsp < top - PAGE || rsp + size > top) {
+            return -1;
+        }
+        return istTopPagePa + (rsp - (top - PAGE));
+    }
+
     /** Sets the user registers for the first instruction: all zero (RDX too: no rtld_fini) but rip and rsp. */
     void setEntry(long rip, long rsp) {
         long[] r = new long[18];
@@ -264,9 +370,31 @@ final class GuestMachine implements AutoCloseable {
         return vcpu.getMsr(MSR_FS_BASE);
     }
 
+    /**
+     * Closes the first vCPU; the VM and its memory go once every thread's vCPU is done too
+     * (a thread still in a host call may touch guest memory until it returns).
+     */
     @Override
     public void close() {
+        if (owner != this) {
+            releaseThreadVcpu();
+            return;
+        }
         vcpu.close();
+        release();
+    }
+
+    private void release() {
+        GuestMachine o = owner;
+        synchronized (o) {
+            if (--o.users > 0) {
+                return;
+            }
+        }
+        for (GuestMachine t : o.idle) {
+            t.vcpu.close();
+        }
+        o.idle.clear();
         vm.close();
         ram.close();
         kvm.close();

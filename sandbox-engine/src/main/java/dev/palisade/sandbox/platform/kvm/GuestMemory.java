@@ -27,6 +27,12 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
  * the physical page (MADV_DONTNEED), which makes KVM drop its cached translation; editing a
  * not-present PTE into a present one needs nothing.
  *
+ * <p>The threads of a process are vCPUs of one VM sharing this object, so every method that reads
+ * or changes the page map or the page tables holds this object's monitor: two threads' mmap and
+ * munmap cannot interleave their table edits, and a translation never sees a half-made change.
+ * Copies into and out of guest pages happen outside it, page by page, as on Linux a copy races
+ * with another thread's munmap (the process's own memory is all it can reach).
+ *
  * <p>The map is ordered, so that every operation on a range costs what is mapped there, never the
  * size of the range a program names.
  */
@@ -101,7 +107,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     /** Maps one page for the system (supervisor or user) with raw PTE flags. */
-    void mapRaw(long va, long pa, boolean user, boolean write, boolean exec) {
+    synchronized void mapRaw(long va, long pa, boolean user, boolean write, boolean exec) {
         long e = pa | PTE_P | (write ? PTE_RW : 0) | (user ? PTE_US : 0) | (exec ? 0 : PTE_NX);
         ram.putLong(pteSlot(va), e);
     }
@@ -116,7 +122,7 @@ final class GuestMemory implements AddressSpace {
     // ------------------------------------------------------------------ user mappings
 
     @Override
-    public boolean isMapped(long va) {
+    public synchronized boolean isMapped(long va) {
         return pages.containsKey(va >>> 12);
     }
 
@@ -134,24 +140,24 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    public boolean isFree(long va, long len) {
+    public synchronized boolean isFree(long va, long len) {
         return range(va, len).isEmpty();
     }
 
     @Override
-    public long highestMappedBelow(long top, long floor) {
+    public synchronized long highestMappedBelow(long top, long floor) {
         Long k = pages.lowerKey(top >>> 12);
         return k != null && k >= floor >>> 12 ? k << 12 : -1;
     }
 
     @Override
-    public long lowestMappedFrom(long from, long top) {
+    public synchronized long lowestMappedFrom(long from, long top) {
         Long k = pages.ceilingKey(from >>> 12);
         return k != null && k < top >>> 12 ? k << 12 : -1;
     }
 
     @Override
-    public long mappedPages() {
+    public synchronized long mappedPages() {
         return pages.size();
     }
 
@@ -177,13 +183,13 @@ final class GuestMemory implements AddressSpace {
 
     /** The engine's own area between the mmap top and the stack (read-ahead windows and their table). */
     @Override
-    public boolean reserved(long va, long len) {
+    public synchronized boolean reserved(long va, long len) {
         long end = va + len;
         return end > GuestLayout.MMAP_TOP && va < GuestLayout.STACK_TOP - GuestLayout.STACK_SIZE;
     }
 
     @Override
-    public long stackSize() {
+    public synchronized long stackSize() {
         return GuestLayout.STACK_SIZE;
     }
 
@@ -206,7 +212,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Maps fresh zeroed pages over [va, va+len) (page-aligned); existing pages there are unmapped first. */
     @Override
-    public void map(long va, long len, int prot) {
+    public synchronized void map(long va, long len, int prot) {
         if (pages.size() + len / PAGE > phys.limitPages() + RESERVATION_PAGES) {
             throw new PhysicalAllocator.MemoryLimitExceeded("address space limit reached mapping " + len + " bytes");
         }
@@ -229,7 +235,13 @@ final class GuestMemory implements AddressSpace {
      * same protection, contents copied: a forked process's memory. Counted against this
      * allocator's limit like any mapping.
      */
-    void copyFrom(GuestMemory parent) {
+    synchronized void copyFrom(GuestMemory parent) {
+        synchronized (parent) {   // the parent's other threads may map and unmap while it is copied
+            copyFromLocked(parent);
+        }
+    }
+
+    private void copyFromLocked(GuestMemory parent) {
         if (!phys.canAllocateUser(parent.pages.size())) {
             throw new PhysicalAllocator.MemoryLimitExceeded("memory limit reached copying " + parent.pages.size() + " pages");
         }
@@ -256,7 +268,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    public void unmap(long va, long len) {
+    public synchronized void unmap(long va, long len) {
         if (special >= 0 && va < special + specialLen && va + len > special) {
             special = -1;   // gone (or replaced by a fixed mapping): an ordinary range from now on
         }
@@ -280,7 +292,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Changes protection; returns false if some page of the range is not mapped (ENOMEM). */
     @Override
-    public boolean protect(long va, long len, int prot) {
+    public synchronized boolean protect(long va, long len, int prot) {
         if (len / PAGE > pages.size()) {
             return false;   // more pages than are mapped at all: some page of the range is not
         }
@@ -319,7 +331,7 @@ final class GuestMemory implements AddressSpace {
 
     /** Moves the pages of [from, from+len) to [to, to+len) (both free of each other); used by mremap. */
     @Override
-    public void move(long from, long to, long len) {
+    public synchronized void move(long from, long to, long len) {
         List<Long> moving = new ArrayList<>(range(from, len).keySet());
         long step = 0;
         for (Long vpn : moving) {
@@ -342,13 +354,13 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    public int protOf(long va) {
+    public synchronized int protOf(long va) {
         Long e = pages.get(va >>> 12);
         return e == null ? -1 : (int) (e & 7);
     }
 
     /** Physical address of {@code va} if mapped with at least {@code need} protection bits. */
-    long translate(long va, int need) {
+    synchronized long translate(long va, int need) {
         Long e = pages.get(va >>> 12);
         if (e == null || (e & need) != need || (e & ~0xfffL) == 0) {
             throw new Fault(va);
@@ -357,7 +369,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     /** Physical address of {@code va} if mapped at all; -1 if not (for fault reports). */
-    long physicalOrMinusOne(long va) {
+    synchronized long physicalOrMinusOne(long va) {
         Long e = pages.get(va >>> 12);
         return e == null || (e & ~0xfffL) == 0 ? -1 : (e & ~0xfffL) | (va & 0xfff);
     }
@@ -473,7 +485,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     @Override
-    public ByteBuffer[] accessible(long va, int len, boolean intoTask) {
+    public synchronized ByteBuffer[] accessible(long va, int len, boolean intoTask) {
         int need = intoTask ? PROT_WRITE : PROT_READ;
         int n = 0;
         long step = 0;
@@ -495,7 +507,7 @@ final class GuestMemory implements AddressSpace {
     }
 
     /** Like {@link #buffers(long, int, boolean)} with an explicit protection need (0: any mapped page). */
-    ByteBuffer[] buffers(long va, int len, int need) {
+    synchronized ByteBuffer[] buffers(long va, int len, int need) {
         java.util.ArrayList<ByteBuffer> list = new java.util.ArrayList<>();
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));

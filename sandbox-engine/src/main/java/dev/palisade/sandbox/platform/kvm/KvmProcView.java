@@ -140,7 +140,7 @@ final class KvmProcView implements ProcFs.Source {
 
         @Override
         public int threads() {
-            return 1;
+            return t.threadCount();
         }
 
         @Override
@@ -160,7 +160,7 @@ final class KvmProcView implements ProcFs.Source {
 
         @Override
         public long[] signals() {
-            return t.proc.signalSets();
+            return t.proc.signalSets(t.thread().sigmask());
         }
     }
 }

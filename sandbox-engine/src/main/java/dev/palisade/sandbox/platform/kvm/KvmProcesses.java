@@ -22,6 +22,8 @@ final class KvmProcesses {
 
     private int nextPid = 2;
     private final Map<Integer, KvmTask> live = new HashMap<>();
+    /** Which of the live ids are threads (clone with CLONE_THREAD) rather than processes. */
+    private final java.util.Set<Integer> threads = new java.util.HashSet<>();
     private final Map<Integer, Integer> parentOf = new HashMap<>();
     private final List<Ended> zombies = new ArrayList<>();
     /** Calls counted by the processes that have ended, merged into the sandbox's result. */
@@ -42,18 +44,40 @@ final class KvmProcesses {
         return pid;
     }
 
-    /** The pids of the running processes, ascending (what /proc lists). */
+    /** The pids of the running processes, ascending (what /proc lists; threads are not listed, as on Linux). */
     synchronized int[] pids() {
-        return live.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        return live.keySet().stream().filter(pid -> !threads.contains(pid)).mapToInt(Integer::intValue).sorted().toArray();
     }
 
-    /** The running process with this pid, or null. */
+    /** The running process with this pid (or a thread of one with this tid, as /proc/<tid> finds it), or null. */
     synchronized KvmTask task(int pid) {
         return live.get(pid);
     }
 
+    /** Processes and threads: the tasks the process limit counts, as Linux's RLIMIT_NPROC counts threads. */
     synchronized int count() {
         return live.size();
+    }
+
+    /** Registers a new thread (of a process already registered) in the same id space; its tid. Threads are nobody's children. */
+    synchronized int addThread(KvmTask thread) {
+        int tid = nextPid++;
+        live.put(tid, thread);
+        threads.add(tid);
+        return tid;
+    }
+
+    /** A thread ended: its counts and refused calls join the sandbox's; nobody waits for it. */
+    synchronized void threadEnded(int tid, Map<String, Long> counts, List<dev.palisade.sandbox.DeniedCall> denied) {
+        live.remove(tid);
+        threads.remove(tid);
+        counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
+        for (var d : denied) {
+            if (endedDenied.size() < KvmTask.MAX_DENIED) {
+                endedDenied.add(d);
+            }
+        }
+        notifyAll();
     }
 
     synchronized int parentOf(int pid) {

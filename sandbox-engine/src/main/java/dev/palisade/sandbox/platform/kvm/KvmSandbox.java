@@ -194,7 +194,34 @@ final class KvmSandbox implements Sandbox {
             return 0;   // before the program's first instruction, the thread's time is not its own
         }
         long total = THREADS.getThreadCpuTime(t.getId());
-        return total < 0 ? -1 : Math.max(0, total - baseline);
+        return total < 0 ? -1 : Math.max(0, total - baseline) + otherCpuNanos();
+    }
+
+    /** The vCPU threads other than the first process's first one (threads, forked processes), each with its CPU time at its start. */
+    private final java.util.Map<Thread, Long> otherVcpus = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong endedOtherCpu = new java.util.concurrent.atomic.AtomicLong();
+
+    /** On a new vCPU thread: its CPU time from {@code baseline} on counts as the sandbox's. */
+    void vcpuStarted(long baseline) {
+        otherVcpus.put(Thread.currentThread(), baseline);
+    }
+
+    /** On that vCPU thread as it ends: the CPU time it used. */
+    void vcpuEnded(long used) {
+        otherVcpus.remove(Thread.currentThread());
+        endedOtherCpu.addAndGet(Math.max(0, used));
+    }
+
+    /** CPU time of the vCPU threads other than the first: the ended ones' and the live ones' so far (one look at each). */
+    long otherCpuNanos() {
+        long sum = endedOtherCpu.get();
+        for (var e : otherVcpus.entrySet()) {
+            long now = THREADS.getThreadCpuTime(e.getKey().getId());
+            if (now > 0) {
+                sum += Math.max(0, now - e.getValue());
+            }
+        }
+        return sum;
     }
 
     void closeOutputs() {

@@ -17,6 +17,7 @@ import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
 import dev.palisade.sandbox.sentry.TaskStopped;
 import dev.palisade.sandbox.sentry.VirtualProcess;
+import dev.palisade.sandbox.sentry.VirtualThread;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
@@ -36,7 +37,8 @@ import static dev.palisade.sandbox.nativeinterop.KvmIoctls.*;
 import static dev.palisade.sandbox.platform.kvm.GuestLayout.canonicalUser;
 
 /**
- * The vCPU thread of one KVM sandbox: builds the machine, loads the program, and runs the loop
+ * One thread of a KVM process, on its own vCPU and host thread (the first thread of the first
+ * process is the sandbox's): builds the machine, loads the program, and runs the loop
  * enter guest → exit → Sentry → resume until the program exits, faults, or a limit or kill
  * ends it. Every system call goes to the one {@link Sentry} dispatch with this task as its
  * {@link SyscallContext}: registers, guest memory, and the {@link VirtualProcess} the Sentry
@@ -51,7 +53,8 @@ final class KvmTask implements SyscallContext {
     KvmLaunch launch;
     /** This process's pid in the sandbox (1 for the first program). */
     int pid;
-    private VcpuKicker kicker;
+    /** Volatile: the process's other threads read it to kick this one. */
+    private volatile VcpuKicker kicker;
     /** Set by execve: the loop resumes at the new program's entry instead of returning from the call. */
     private boolean execed;
     /** Calls counted by number (hot path: no boxing); unknown numbers by name. */
@@ -70,6 +73,12 @@ final class KvmTask implements SyscallContext {
     final List<DeniedCall> denied = new ArrayList<>();
     long deniedDropped;
     long cpuStartNs;
+    /** This thread's Sentry state: tid, signal mask, tid address. */
+    private VirtualThread vthread;
+    /** The threads of this task's process, shared by them. */
+    private KvmThreadGroup group;
+    /** Set when this thread alone ends (its exit(2), or its process's execve); the process goes on. */
+    private volatile boolean threadExited;
 
     GuestMachine machine;
     VirtualProcess proc;
@@ -91,6 +100,15 @@ final class KvmTask implements SyscallContext {
     KvmTask(KvmSandbox sandbox, KvmLaunch launch) {
         this(sandbox, launch, 1);
         sandbox.processes.addRoot(this);
+        startProcess(0);
+    }
+
+    /** Makes this task the first thread of a new process (pid already set), with {@code sigmask}. */
+    private void startProcess(long sigmask) {
+        vthread = new VirtualThread(pid, sigmask);
+        vthread.interrupter = this::kick;
+        group = new KvmThreadGroup(this);
+        group.add(pid, this);
     }
 
     private KvmTask(KvmSandbox sandbox, KvmLaunch launch, int pid) {
@@ -105,13 +123,75 @@ final class KvmTask implements SyscallContext {
         return THREADS.getCurrentThreadCpuTime() - cpuStartNs;
     }
 
+    /** Ends the process (every thread of it): the first reason wins, and is recorded on the leader, which reports it. */
     @Override
-    public synchronized void end(Termination t, int exitCode, int signal, String message) {
-        if (endTermination == null) {
-            endTermination = t;
-            endExitCode = exitCode;
-            endSignal = signal;
-            endMessage = message;
+    public void end(Termination t, int exitCode, int signal, String message) {
+        KvmTask leader = group == null ? this : group.leader;
+        if (leader != this) {
+            leader.end(t, exitCode, signal, message);
+            return;
+        }
+        synchronized (this) {
+            if (endTermination == null) {
+                endTermination = t;
+                endExitCode = exitCode;
+                endSignal = signal;
+                endMessage = message;
+            }
+        }
+        stopThreads();
+    }
+
+    /** Kicks this thread out of KVM_RUN (a signal for it; its process ending). */
+    private void kick() {
+        VcpuKicker k = kicker;
+        if (k != null) {
+            k.kick();
+        }
+    }
+
+    /** Makes the process's other threads leave their loops: out of KVM_RUN, out of a futex wait. */
+    private void stopThreads() {
+        if (group == null) {
+            return;
+        }
+        for (KvmTask o : group.othersThan(this)) {
+            o.kick();
+            if (proc != null && o.vthread != null) {
+                proc.futexes.interrupt(o.vthread);
+            }
+        }
+    }
+
+    /** Whether this thread's loop must return: its process ended, or it alone did. */
+    private boolean done() {
+        return threadExited || (group == null ? endTermination : group.leader.endTermination) != null;
+    }
+
+    /**
+     * The leader's loop is over: waits for the process's other threads (stopping them when the
+     * process ended), so that neither the report nor the VM's end comes before theirs. Blocking
+     * calls look at their thread's process ({@link #aborted()}); one that does not return anyway
+     * is given two seconds (the VM outlives it: its vCPU is released last).
+     */
+    private void awaitThreads() {
+        try {
+            while (true) {
+                if (endTermination == null && sandbox.aborted()) {
+                    end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL,
+                            sandbox.stopMessage == null ? "stopped" : sandbox.stopMessage);
+                }
+                if (endTermination != null) {
+                    stopThreads();
+                    group.awaitOthers(this, 2000);
+                    return;
+                }
+                if (group.awaitOthers(this, -1)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -130,6 +210,7 @@ final class KvmTask implements SyscallContext {
      * already loaded into {@code prebuilt} (used when it is this sandbox's, removed otherwise).
      */
     void run(GuestMachine prebuilt, ElfImage preElf, ElfImage.Loaded preLoaded) {
+        CURRENT.set(this);
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
         sandbox.cpuBaselineNanos = cpuStartNs;
         long wall0 = sandbox.startNanos;
@@ -177,8 +258,9 @@ final class KvmTask implements SyscallContext {
         } catch (Throwable e) {
             end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
         } finally {
+            awaitThreads();
             sandbox.detach(kicker, machine == null ? null : machine.memory);
-            long cpu = cpuNanos();
+            long cpu = cpuNanos() + sandbox.otherCpuNanos();
             if (proc != null) {
                 proc.closeAll();
             }
@@ -224,6 +306,9 @@ final class KvmTask implements SyscallContext {
     private void loop() {
         boolean trace = launch.spec().trace();
         while (true) {
+            if (done()) {
+                return;
+            }
             if (sandbox.stopReason != null) {
                 end(sandbox.stopReason, -1, 9, sandbox.stopMessage);
                 return;
@@ -238,7 +323,7 @@ final class KvmTask implements SyscallContext {
             if (gate.isSyscall(e)) {
                 long nr = cpu.reg(REG_RAX);
                 long result = dispatch(nr, trace);
-                if (endTermination != null) {
+                if (done()) {
                     return;
                 }
                 if (execed) {   // the new program's registers are set: nothing returns from execve
@@ -253,7 +338,7 @@ final class KvmTask implements SyscallContext {
                     }
                     continue;
                 }
-                if (proc.signalDeliverable() && canonicalUser(cpu.reg(REG_RCX))) {
+                if (vthread.signalDeliverable(proc) && canonicalUser(cpu.reg(REG_RCX))) {
                     long[] r = userRegisters();
                     r[0] = result;
                     if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
@@ -270,6 +355,16 @@ final class KvmTask implements SyscallContext {
             }
             if (e instanceof VcpuExit.Interrupted) {
                 cpu.setImmediateExit(false);
+                if (!done() && vthread.signalDeliverable(proc)) {
+                    // a signal sent to this thread while it ran (tgkill kicks it): taken where it stands, as at an interrupt
+                    long[] r = new long[18];
+                    for (int i = 0; i < 18; i++) {
+                        r[i] = cpu.reg(8 * i);
+                    }
+                    if (canonicalUser(r[16]) && !resumeAfterSignals(r, false)) {
+                        return;
+                    }
+                }
                 continue;   // the loop head looks at why
             }
             SyscallGate.Fault f = gate.describe(e);
@@ -280,7 +375,7 @@ final class KvmTask implements SyscallContext {
                 }
                 continue;
             }
-            if (endTermination != null) {
+            if (done()) {
                 return;
             }
             if (f.signal() == 0) {
@@ -294,16 +389,17 @@ final class KvmTask implements SyscallContext {
 
     // ------------------------------------------------------------------ processes
 
-    /** Processes per sandbox whatever the spec's limit (0 is no limit): each is a VM and a host thread. */
+    /** Tasks (processes and threads) per sandbox whatever the spec's limit (0 is no limit): each is a vCPU and a host thread. */
     static final int MAX_PROCESSES = 256;
-    private static final long CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000,
-            CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_SETTID = 0x01000000;
+    private static final long CLONE_VM = 0x100, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000,
+            CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000,
+            CLONE_CHILD_SETTID = 0x01000000;
 
     /**
      * Fork: a new process in a VM of its own whose memory is a copy of this one's (copied while
      * this task waits), with the same registers (rax = 0), FS base and FPU state, on a vCPU
-     * thread of its own. Threads and shared memory (CLONE_THREAD, CLONE_VM without CLONE_VFORK)
-     * are not offered.
+     * thread of its own. CLONE_THREAD makes a thread instead ({@link #spawnThread}); a process
+     * sharing this one's memory (CLONE_VM without CLONE_VFORK or CLONE_THREAD) is not offered.
      */
     @Override
     public long forkProcess(long flags) {
@@ -311,8 +407,14 @@ final class KvmTask implements SyscallContext {
         if (!clone) {
             flags = 0;
         }
-        if ((flags & CLONE_THREAD) != 0 || ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0)) {
-            return Errno.ENOSYS.negated();
+        if ((flags & CLONE_THREAD) != 0) {
+            return spawnThread(flags);
+        }
+        if ((flags & CLONE_SIGHAND) != 0 && (flags & CLONE_VM) == 0) {
+            return Errno.EINVAL.negated();
+        }
+        if ((flags & CLONE_VM) != 0 && (flags & CLONE_VFORK) == 0) {
+            return Errno.ENOSYS.negated();   // a process sharing this one's memory: processes are VMs of their own
         }
         if (sandbox.processes.count() >= MAX_PROCESSES) {
             return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " processes per sandbox");
@@ -327,6 +429,7 @@ final class KvmTask implements SyscallContext {
         byte[] fpu = fpuState();
         KvmTask child = new KvmTask(sandbox, launch, -1);
         child.pid = sandbox.processes.add(child, pid);
+        child.startProcess(vthread.sigmask());
         java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
         Thread t = new Thread(() -> child.runForked(this, regs, fs, fpu, childTid, ready), "palisade-kvm-vcpu-" + child.pid);
         t.setDaemon(true);
@@ -353,7 +456,9 @@ final class KvmTask implements SyscallContext {
     /** The child's side of {@link #forkProcess}: build, copy, report to the parent, run, record the exit. */
     private void runForked(KvmTask parent, long[] regs, long fs, byte[] fpu, long childTid,
                            java.util.concurrent.CompletableFuture<Long> ready) {
+        CURRENT.set(this);
         cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.vcpuStarted(cpuStartNs);
         try {
             machine = new GuestMachine(parent.machine.path, memoryBytes(launch));
             kicker = new VcpuKicker(machine.vcpu);
@@ -385,7 +490,9 @@ final class KvmTask implements SyscallContext {
             ready.complete(Errno.EAGAIN.negated());
             sandbox.stop(Termination.ENGINE_ERROR, "process " + pid + ": engine error: " + e);
         } finally {
+            awaitThreads();
             sandbox.detach(kicker, machine == null ? null : machine.memory);
+            sandbox.vcpuEnded(cpuNanos());
             if (proc != null) {
                 proc.closeAll();
             }
@@ -401,12 +508,159 @@ final class KvmTask implements SyscallContext {
     }
 
     /**
+     * A thread (clone with CLONE_THREAD, as pthread_create makes it): another vCPU of this
+     * process's VM on a host thread of its own, starting with this thread's registers (rax = 0)
+     * on the stack it names, the TLS it names (else this thread's FS base), this thread's FPU
+     * state and signal mask, and a tid from the sandbox's pid space. Counted by the process limit.
+     */
+    private long spawnThread(long flags) {
+        if ((flags & CLONE_SIGHAND) == 0 || (flags & CLONE_VM) == 0) {
+            return Errno.EINVAL.negated();   // as Linux: a thread shares the handlers, and they need the memory
+        }
+        if (sandbox.processes.count() >= MAX_PROCESSES) {
+            return refuse(Errno.EAGAIN, "the KVM platform's own limit of " + MAX_PROCESSES + " tasks per sandbox");
+        }
+        if (readAhead != null) {
+            // the stub's window table is the process's and its consumed counts are not atomic: no windows once threads exist
+            readAhead.syncAll();
+            readAhead = null;
+            patcher = null;
+        }
+        long[] regs = userRegisters();
+        regs[0] = 0;
+        if (args[1] != 0) {
+            regs[6] = args[1];
+        }
+        long fs = (flags & CLONE_SETTLS) != 0 ? args[4] : machine.fsBase();
+        byte[] fpu = fpuState();
+        KvmTask t = new KvmTask(sandbox, launch, pid);
+        t.proc = proc;
+        t.group = group;
+        int tid = sandbox.processes.addThread(t);
+        t.vthread = new VirtualThread(tid, vthread.sigmask());
+        t.vthread.interrupter = t::kick;
+        if ((flags & CLONE_CHILD_CLEARTID) != 0) {
+            t.vthread.clearChildTid = args[3];
+        }
+        // the memory is shared: both tid words are written before the thread can run (and exit)
+        if ((flags & CLONE_PARENT_SETTID) != 0) {
+            writeTid(args[2], tid);
+        }
+        if ((flags & CLONE_CHILD_SETTID) != 0) {
+            writeTid(args[3], tid);
+        }
+        group.add(tid, t);
+        GuestMachine first = machine;
+        java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
+        Thread h = new Thread(() -> t.runThread(first, regs, fs, fpu, ready), "palisade-kvm-vcpu-" + pid + "-" + tid);
+        h.setDaemon(true);
+        h.start();
+        try {
+            return ready.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errno.EINTR.negated();
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Errno.EAGAIN.negated();
+        }
+    }
+
+    private void writeTid(long at, int tid) {
+        try {
+            machine.memory.writeInt(at, tid);
+        } catch (dev.palisade.sandbox.sentry.BadAddress ignored) {
+            // as Linux: a bad tid pointer is not an error of the clone
+        }
+    }
+
+    /** The new thread's side of {@link #spawnThread}: take a vCPU of the VM, start, run, leave. */
+    private void runThread(GuestMachine first, long[] regs, long fs, byte[] fpu, java.util.concurrent.CompletableFuture<Long> ready) {
+        CURRENT.set(this);
+        cpuStartNs = THREADS.getCurrentThreadCpuTime();
+        sandbox.vcpuStarted(cpuStartNs);
+        try {
+            try {
+                machine = first.threadVcpu();
+                kicker = new VcpuKicker(machine.vcpu);
+                sandbox.attach(kicker, machine.memory);
+                gate = new SyscallGate(machine);
+                machine.setFsBase(fs);
+                machine.vcpu.setXsave(fpu);
+                machine.resumeUser(regs, true);   // a reused vCPU may have last stopped in an exception stub
+            } catch (RuntimeException e) {
+                // no vCPU for it (KVM refused one, no page left for its stacks): the clone fails, the process goes on
+                ready.complete(e instanceof PhysicalAllocator.MemoryLimitExceeded ? Errno.ENOMEM.negated() : Errno.EAGAIN.negated());
+                return;
+            }
+            ready.complete((long) vthread.tid);
+            loop();
+        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } catch (TaskStopped e) {
+            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
+        } catch (SentryFault e) {
+            deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
+            end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
+        } catch (Throwable e) {
+            end(Termination.ENGINE_ERROR, -1, 0, "engine error in thread " + vthread.tid + ": " + e);
+        } finally {
+            if (kicker != null) {
+                sandbox.detach(kicker, machine.memory);
+            }
+            sandbox.vcpuEnded(cpuNanos());
+            sandbox.processes.threadEnded(vthread.tid, counts(), denied);
+            group.leave(vthread.tid);
+            if (machine != null) {
+                machine.close();
+            }
+        }
+    }
+
+    /**
+     * A signal for the process: unless this thread takes it as its call returns, the first other
+     * thread that does not block it is kicked out of the guest or its futex wait to take it (as
+     * Linux's complete_signal picks a thread).
+     */
+    @Override
+    public void processSignalled(int sig) {
+        long bit = 1L << (sig - 1);
+        if ((vthread.sigmask() & bit) == 0) {
+            return;
+        }
+        for (KvmTask o : group.othersThan(this)) {
+            if ((o.vthread.sigmask() & bit) == 0) {
+                o.kick();
+                proc.futexes.interrupt(o.vthread);
+                return;
+            }
+        }
+    }
+
+    /** Threads of this task's process now running (/proc's Threads line). */
+    int threadCount() {
+        return group.size();
+    }
+
+    /** Exit(2): this thread ends; the last thread's exit ends the process. */
+    @Override
+    public void exitThread(int code) {
+        if (group.leave(vthread.tid)) {
+            end(Termination.EXITED, code, 0, "exited with code " + code);
+        } else {
+            threadExited = true;
+        }
+    }
+
+    /**
      * Execve: the program at {@code path} (resolved in the sandbox from the cwd) replaces this
      * process's in a fresh VM; descriptors without close-on-exec, cwd, mask and ignored signals
      * carry over. Errors before the point of no return come back as the call's errno.
      */
     @Override
     public long execProgram(String path, List<String> argv, List<String> envp) {
+        if (group.size() > 1 && group.leader != this) {
+            return refuse(Errno.EAGAIN, "execve from a thread other than the process's first is not offered");
+        }
         ElfImage elf, interp = null;
         dev.palisade.sandbox.sentry.vfs.VirtualFs.Resolved r;
         try {
@@ -440,6 +694,9 @@ final class KvmTask implements SyscallContext {
         }
         KvmLaunch next = new KvmLaunch(launch.spec(), launch.fs(), launch.workdir(), r.path(), elf, interp, List.copyOf(argv),
                 List.copyOf(envp), launch.tmpDir(), launch.ownWorkspace(), launch.trace());
+        if (!stopOtherThreads()) {
+            return Errno.EAGAIN.negated();
+        }
         GuestMachine old = machine;
         GuestMachine fresh = new GuestMachine(old.path, memoryBytes(launch));
         // the point of no return: from here a failure ends the process, as Linux's exec after flush_old_exec
@@ -460,6 +717,27 @@ final class KvmTask implements SyscallContext {
         return 0;
     }
 
+    /** Execve ends the process's other threads (as Linux's de_thread); false if one did not leave within two seconds. */
+    private boolean stopOtherThreads() {
+        List<KvmTask> others = group.othersThan(this);
+        if (others.isEmpty()) {
+            return true;
+        }
+        for (KvmTask o : others) {
+            o.threadExited = true;
+        }
+        for (KvmTask o : others) {
+            o.kick();
+            proc.futexes.interrupt(o.vthread);
+        }
+        try {
+            return group.awaitOthers(this, 2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     @Override
     public long[] waitChild(long which, boolean noHang) {
         try {
@@ -478,7 +756,7 @@ final class KvmTask implements SyscallContext {
      * blocked (which points {@code r} at its handler). False when that ended the program.
      */
     private boolean resumeAfterSignals(long[] r, boolean fromRing0) {
-        if (proc.signalDeliverable() && !SignalFrame.deliverPending(this, r) && endTermination != null) {
+        if (vthread.signalDeliverable(proc) && !SignalFrame.deliverPending(this, r) && done()) {
             return false;
         }
         if (!canonicalUser(r[16])) {
@@ -602,9 +880,9 @@ final class KvmTask implements SyscallContext {
 
     private void setUpStdio() throws FsError {
         KvmSandbox s = sandbox;
-        proc.install(new QueueFile(s.stdinQueue, false, s::aborted, null, 10), false, 0);
-        proc.install(new QueueFile(s.stdoutQueue, true, s::aborted, this::allowOutput, 11), false, 1);
-        proc.install(new QueueFile(s.stderrQueue, true, s::aborted, this::allowOutput, 12), false, 2);
+        proc.install(new QueueFile(s.stdinQueue, false, this::aborted, null, 10), false, 0);
+        proc.install(new QueueFile(s.stdoutQueue, true, this::aborted, this::allowOutput, 11), false, 1);
+        proc.install(new QueueFile(s.stderrQueue, true, this::aborted, this::allowOutput, 12), false, 2);
     }
 
     /** Output budget of the sandbox (kept by pid 1; the forked processes share its stdout and stderr). */
@@ -650,7 +928,18 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public int tid() {
-        return pid;
+        return vthread.tid;
+    }
+
+    @Override
+    public VirtualThread thread() {
+        return vthread;
+    }
+
+    @Override
+    public VirtualThread threadOf(int tid) {
+        KvmTask t = group.byTid(tid);
+        return t == null ? null : t.vthread;
     }
 
     @Override
@@ -724,8 +1013,19 @@ final class KvmTask implements SyscallContext {
 
     @Override
     public boolean aborted() {
-        return sandbox.aborted();
+        if (sandbox.aborted()) {
+            return true;
+        }
+        KvmTask t = CURRENT.get();
+        return t != null && t.sandbox == sandbox && t.done();
     }
+
+    /**
+     * The task whose host thread this is. A blocking call looks at whether the sandbox or the
+     * calling thread's process is ending, whichever task's descriptor (pipe, stdio) it blocks
+     * on: a pipe made by a process that has ended does not interrupt a reader in another.
+     */
+    private static final ThreadLocal<KvmTask> CURRENT = new ThreadLocal<>();
 
     @Override
     public Loopback loopback() {

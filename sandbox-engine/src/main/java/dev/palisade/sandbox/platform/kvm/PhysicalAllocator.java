@@ -3,7 +3,8 @@ package dev.palisade.sandbox.platform.kvm;
 /**
  * Hands out guest physical pages: a bump pointer plus a stack of freed pages. Program pages are
  * counted against the memory limit; page-table pages come from the same pool uncounted (the
- * pool is sized with room for them).
+ * pool is sized with room for them). Synchronized: the threads of a process (vCPUs of one VM)
+ * map and unmap at the same time.
  */
 final class PhysicalAllocator {
     private final long end;
@@ -27,11 +28,11 @@ final class PhysicalAllocator {
     }
 
     /** Sets the memory limit (a machine built ahead of time gets its sandbox's limit at hand-off). */
-    void setLimitPages(long pages) {
+    synchronized void setLimitPages(long pages) {
         this.limitPages = pages;
     }
 
-    long limitPages() {
+    synchronized long limitPages() {
         return limitPages;
     }
 
@@ -39,11 +40,11 @@ final class PhysicalAllocator {
         return end;
     }
 
-    boolean canAllocateUser(long pages) {
+    synchronized boolean canAllocateUser(long pages) {
         return userPages + pages <= limitPages;
     }
 
-    long allocUser() {
+    synchronized long allocUser() {
         if (userPages >= limitPages) {
             throw new MemoryLimitExceeded("memory limit of " + (limitPages * GuestLayout.PAGE) + " bytes reached");
         }
@@ -53,7 +54,7 @@ final class PhysicalAllocator {
         return pa;
     }
 
-    long allocTable() {
+    synchronized long allocTable() {
         return alloc();
     }
 
@@ -70,7 +71,7 @@ final class PhysicalAllocator {
     }
 
     /** Returns a program page; the caller has already discarded its contents. */
-    void freeUser(long pa) {
+    synchronized void freeUser(long pa) {
         if (freeCount == free.length) {
             free = java.util.Arrays.copyOf(free, free.length * 2);
         }
@@ -78,11 +79,11 @@ final class PhysicalAllocator {
         userPages--;
     }
 
-    long userPages() {
+    synchronized long userPages() {
         return userPages;
     }
 
-    long peakUserBytes() {
+    synchronized long peakUserBytes() {
         return peakUserPages * GuestLayout.PAGE;
     }
 }

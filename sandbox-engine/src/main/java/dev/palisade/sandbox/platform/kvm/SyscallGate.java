@@ -69,8 +69,8 @@ final class SyscallGate {
             r[i] = cpu.reg(8 * i);
         }
         if (e instanceof VcpuExit.IoOut io && io.port() == PORT_EXCEPTION && m.path.hasIdt()) {
-            long pa = cpu.reg(REG_RSP) - KERNEL_BASE;
-            if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
+            long pa = m.istFramePa(cpu.reg(REG_RSP), 56);
+            if (pa < 0) {
                 return null;
             }
             r[16] = m.ram.getLong(pa + 16);
@@ -86,8 +86,8 @@ final class SyscallGate {
     Fault describe(VcpuExit e) {
         if (e instanceof VcpuExit.IoOut io && io.port() == PORT_EXCEPTION && m.path.hasIdt()) {
             long rsp = cpu.reg(REG_RSP);
-            long pa = rsp - KERNEL_BASE;
-            if (pa < IST1_PA || pa + 56 > IST1_TOP_PA) {
+            long pa = m.istFramePa(rsp, 56);
+            if (pa < 0) {
                 return new Fault(Signal.SIGSEGV, "exception with a corrupt frame");
             }
             int vec = (int) m.ram.getLong(pa);

@@ -51,6 +51,8 @@ final class VdsoClock {
     }
 
     /** Offsets in the vvar page; vdso.c's struct vvar. */
+    /** A change of the REALTIME−MONOTONIC offset this large is the host's clock being set, not measuring jitter. */
+    private static final long REALTIME_STEP_NS = 1_000_000;
     static final int OFF_SEQ = 0, OFF_MODE = 4, OFF_TSC_BASE = 8, OFF_MONO_BASE = 16, OFF_MULT = 24, OFF_REAL_OFFSET = 32;
     static final long PERIOD_MS = 20;
     /** The rate is aimed this much slow, so that corrections are forward jumps. */
@@ -286,12 +288,19 @@ final class VdsoClock {
             long tsc = HostTsc.read();
             long mono = s[1] + Math.round((tsc - s[0]) * nsPerTick);   // the host's clock at tsc, from the sampled pair
             long base = mono;
+            long offset = realOffset;
             double aheadNs = 0;
             if (mult != 0) {
                 long was = predict(tsc, tscBase, monoBase, mult);
                 if (was > mono) {
                     base = was;   // never back
                     aheadNs = was - mono;
+                }
+                // each offset is measured afresh, a microsecond or so apart from the last: CLOCK_REALTIME
+                // would step back by that jitter; only a real step of the host's clock moves it back
+                long wasReal = was + p.getLong(OFF_REAL_OFFSET);
+                if (base + offset < wasReal && wasReal - (base + offset) < REALTIME_STEP_NS) {
+                    offset = wasReal - base;
                 }
             }
             double slow = Math.min(MAX_SLEW, SLOW + aheadNs / (PERIOD_MS * 1e6));
@@ -301,7 +310,7 @@ final class VdsoClock {
             p.putLong(OFF_TSC_BASE, tscBase);
             p.putLong(OFF_MONO_BASE, monoBase);
             p.putLong(OFF_MULT, mult);
-            p.putLong(OFF_REAL_OFFSET, realOffset);
+            p.putLong(OFF_REAL_OFFSET, offset);
             mode = 1;
         } finally {
             p.putInt(OFF_MODE, mode);   // a failure leaves the page in "use the syscall", never half-written

@@ -33,6 +33,11 @@ public record FileStat(long dev, long ino, int mode, long nlink, int uid, int gi
         return t == null ? 0 : t.to(TimeUnit.NANOSECONDS);
     }
 
+    /** The same stat with another owner. */
+    public FileStat withOwner(int uid, int gid) {
+        return new FileStat(dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atimeNs, mtimeNs, ctimeNs);
+    }
+
     public static FileStat synthetic(int mode, long rdev, long ino) {
         long now = System.currentTimeMillis() * 1_000_000L;
         return new FileStat(5, ino, mode, 1, 0, 0, rdev, 0, 4096, 0, now, now, now);

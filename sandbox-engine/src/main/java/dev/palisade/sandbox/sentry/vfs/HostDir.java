@@ -23,6 +23,11 @@ public final class HostDir extends ListedDir {
     }
 
     @Override
+    public Path hostPath() {
+        return host;
+    }
+
+    @Override
     public FileStat stat() throws FsError {
         if (host == null) {
             return FileStat.synthetic(FileStat.S_IFDIR | 0755, 0, 2);

@@ -24,6 +24,10 @@ public final class HostFile extends OpenFile {
     /** The disk bound of the file's mount and the file's account in it; both null when unbounded. */
     private final DiskBound bound;
     private final DiskBound.Node node;
+    /**
+     * The shared offset: read, write and seek hold this object's monitor, so threads and
+     * processes sharing the description never lose an update (as Linux's f_pos_lock).
+     */
     private long position;
 
     public HostFile(FileChannel ch, Path host, int accessMode, int statusFlags, SizeLimit limit) {
@@ -47,7 +51,7 @@ public final class HostFile extends OpenFile {
 
 
     @Override
-    public long read(ByteBuffer[] dst) throws FsError {
+    public synchronized long read(ByteBuffer[] dst) throws FsError {
         long n = pread(dst, position);
         position += n;
         return n;
@@ -76,7 +80,7 @@ public final class HostFile extends OpenFile {
     }
 
     @Override
-    public long write(ByteBuffer[] src) throws FsError {
+    public synchronized long write(ByteBuffer[] src) throws FsError {
         try {
             if ((statusFlags & O_APPEND) != 0) {
                 position = ch.size();
@@ -141,7 +145,7 @@ public final class HostFile extends OpenFile {
     }
 
     @Override
-    public long seek(long offset, int whence) throws FsError {
+    public synchronized long seek(long offset, int whence) throws FsError {
         long base;
         try {
             base = switch (whence) {
@@ -162,6 +166,7 @@ public final class HostFile extends OpenFile {
     }
 
     /** The host file, for calls that change its attributes (the Sentry checked the mount when it opened it). */
+    @Override
     public Path hostPath() {
         return host;
     }

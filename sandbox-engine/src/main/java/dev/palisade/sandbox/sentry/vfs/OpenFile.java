@@ -102,6 +102,11 @@ public abstract class OpenFile {
         return null;
     }
 
+    /** The host file this description is of, or null (pipes, sockets, devices, /proc). */
+    public java.nio.file.Path hostPath() {
+        return null;
+    }
+
     /** Sandbox path of a directory (for fchdir and *at calls), or null. */
     public String directoryPath() {
         return null;

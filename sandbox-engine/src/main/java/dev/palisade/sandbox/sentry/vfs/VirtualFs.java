@@ -100,6 +100,43 @@ public final class VirtualFs {
         this.mounts = List.copyOf(m);
     }
 
+    /** The program's identity on the KVM platform: the owner of the files it makes. */
+    public static final int PROGRAM_UID = 1000, PROGRAM_GID = 1000;
+    /** Who the engine runs as: the host owner of every file the Sentry makes for a program. */
+    private static final int ENGINE_UID = engineUid();
+
+    private static int engineUid() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * A stat as the program sees it: a file on a writable mount that the engine owns on the host
+     * was made by the Sentry for a program, so it is the program's (on ptrace the kernel makes it
+     * with the program's identity; git, for one, refuses a repository its user does not own).
+     * The image's files, and a caller's files of another owner, keep their owners.
+     */
+    public static FileStat asSeen(Mount m, FileStat st) {
+        return m != null && !m.readOnly() && st.uid() == ENGINE_UID ? st.withOwner(PROGRAM_UID, PROGRAM_GID) : st;
+    }
+
+    /** As {@link #asSeen(Mount, FileStat)} for an open file, by the mount its host path lies in. */
+    public FileStat asSeen(Path host, FileStat st) {
+        if (host == null || st.uid() != ENGINE_UID) {
+            return st;
+        }
+        Mount best = null;
+        for (Mount m : mounts) {
+            if (host.startsWith(m.host()) && (best == null || m.host().getNameCount() > best.host().getNameCount())) {
+                best = m;
+            }
+        }
+        return asSeen(best, st);
+    }
+
     /** Serves {@code proc} at {@code /proc} (the platform's view of the sandbox's processes). */
     public void mountProc(ProcFs proc) {
         this.proc = proc;
