@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -629,6 +630,40 @@ static void shared(void) {
     waitchild();
 }
 
+/* Several threads of one process blocked at once on one socket and one epoll set. */
+static int t_sock, t_ep, t_got[3], t_events[3];
+static void *t_wait(void *arg) {
+    int i = (int)(long)arg;
+    char b[16];
+    t_got[i] = recv(t_sock, b, sizeof b, 0);
+    struct epoll_event out;
+    t_events[i] = epoll_wait(t_ep, &out, 1, 300);
+    return NULL;
+}
+
+static void threads(void) {
+    int sv[2], p[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    pipe(p);
+    t_sock = sv[1];
+    t_ep = epoll_create1(0);
+    struct epoll_event e = {EPOLLIN | EPOLLET};
+    epoll_ctl(t_ep, EPOLL_CTL_ADD, p[0], &e);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, t_wait, (void *)(long)i);
+    usleep(100000);   /* all three wait in recv now */
+    for (int i = 0; i < 3; i++) send(sv[0], "abcd", 2 + i, 0);
+    usleep(100000);   /* and in epoll_wait: one edge, one waiter */
+    write(p[1], "x", 1);
+    for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+    int seen[8] = {0}, events = 0;
+    for (int i = 0; i < 3; i++) {
+        if (t_got[i] >= 0 && t_got[i] < 8) seen[t_got[i]]++;
+        events += t_events[i];
+    }
+    printf("threads got messages of 2, 3, 4 bytes: %d %d %d; epoll events %d\n", seen[2], seen[3], seen[4], events);
+}
+
 /* The Sentry's bounds (not Linux's: it collects cycles and counts watches per user): files in flight, epoll watches. */
 static void caps(void) {
     int i, sv[2];
@@ -685,6 +720,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "timeo")) timeo();
     else if (!strcmp(m, "caps")) caps();
     else if (!strcmp(m, "shared")) shared();
+    else if (!strcmp(m, "threads")) threads();
     else { printf("modes: pair dgram server epoll scm hostile timeo\n"); return 2; }
     return 0;
 }

@@ -39,7 +39,7 @@ class KvmSocketTest {
         assumeKvm();
         assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
         Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
-        sockets = buildSource(bin, "sockets.c", "gcc", "sockets");
+        sockets = buildSource(bin, "sockets.c", "gcc", "sockets", "-pthread");
         try (InputStream in = KvmSocketTest.class.getResourceAsStream("/kvm/unix_asyncio.py")) {
             Files.copy(in, bin.resolve("unix_asyncio.py"));
         }
@@ -62,6 +62,7 @@ class KvmSocketTest {
             "epoll|et 2 (same data): 0|chain from the bottom, level 2: ELOOP",
             "scm|parent read via passed fd|sendmsg(sv[0], &m, 0) = -1 EBADF",
             "timeo|waited about the timeout 1|partial send 1 waited 1",
+            "threads|threads got messages of 2, 3, 4 bytes: 1 1 1; epoll events 1|threads got",
     })
     void behaves_as_natively(String mode, String expect1, String expect2, @TempDir Path ws, @TempDir Path nat) throws Exception {
         Native n = runNative(nat, List.of(sockets.toString(), mode));
