@@ -486,9 +486,10 @@ static void scm(void) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &p[1], sizeof(int));
-    R(sendmsg(sv[0], &m, 0));
+    long sent = sendmsg(sv[0], &m, 0);
     close(p[1]);
-    waitchild();
+    waitchild();   /* the child's lines first, whichever runs first */
+    printf("sent %ld\n", sent);
     char b[32];
     int n = read(p[0], b, sizeof b);
     printf("parent read %.*s\n", n, b);
