@@ -66,6 +66,7 @@ final class SysSignal {
         if (SignalFrame.handled(p, s) || (target.sigmask & (1L << (s - 1))) != 0) {
             SignalFrame.raise(target, s, SignalFrame.SI_TKILL, 0);
             p.futexes.interrupt(target);
+            p.wakeSleepers();
             Runnable kick = target.interrupter;
             if (kick != null) {
                 kick.run();
@@ -95,6 +96,7 @@ final class SysSignal {
             } else {
                 SignalFrame.raise(p, s, code, 0);
                 c.processSignalled(s);
+                p.wakeSleepers();
             }
             return 0;
         }

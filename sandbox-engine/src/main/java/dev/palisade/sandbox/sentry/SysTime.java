@@ -66,12 +66,12 @@ final class SysTime {
         return s;
     }
 
-    /** Nanosleep implements Linux syscall nanosleep(2). */
+    /** Nanosleep implements Linux syscall nanosleep(2); interrupted, it writes the time left to {@code rem}. */
     static long nanosleep(SyscallContext c) throws FsError {
-        return sleepNanos(c, SysArgs.timespec(c.memory(), c.arg(0)));
+        return sleepNanos(c, SysArgs.timespec(c.memory(), c.arg(0)), c.arg(1));
     }
 
-    /** Clock_nanosleep implements Linux syscall clock_nanosleep(2). */
+    /** Clock_nanosleep implements Linux syscall clock_nanosleep(2); the time left only for a relative sleep. */
     static long clockNanosleep(SyscallContext c) throws FsError {
         long clock = c.arg(0), flags = c.arg(1);
         if (clock == 3) {
@@ -79,27 +79,125 @@ final class SysTime {
         }
         long base = clockNanos(c, clock);
         long d = SysArgs.timespec(c.memory(), c.arg(2));
-        if ((flags & TIMER_ABSTIME) != 0) {
+        boolean absolute = (flags & TIMER_ABSTIME) != 0;
+        if (absolute) {
             d -= base;
         }
-        return d <= 0 ? 0 : sleepNanos(c, d);
+        return d <= 0 ? 0 : sleepNanos(c, d, absolute ? 0 : c.arg(3));
     }
 
-    private static long sleepNanos(SyscallContext c, long nanos) {
+    /**
+     * Sleeps {@code nanos}, or until a signal this thread does not block is pending (EINTR, with
+     * the time left written to {@code rem} when it is not 0), or until the sandbox ends.
+     */
+    private static long sleepNanos(SyscallContext c, long nanos, long rem) {
         long now = System.nanoTime();
         long until = nanos > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
-        while (!c.aborted()) {
-            long left = until - System.nanoTime();
+        long left = awaitSignal(c, until);
+        if (left <= 0) {
+            return 0;
+        }
+        if (rem != 0 && !c.aborted()) {
+            c.memory().writeLong(rem, left / 1_000_000_000L);
+            c.memory().writeLong(rem + 8, left % 1_000_000_000L);
+        }
+        return Errno.EINTR.negated();
+    }
+
+    /**
+     * Waits until {@code untilNanos} (System.nanoTime), a signal the calling thread does not
+     * block is pending, or the sandbox ends: the nanoseconds left (0 when the time came). A
+     * raised signal wakes the wait at once; the periodic wake only looks whether the sandbox ends.
+     */
+    static long awaitSignal(SyscallContext c, long untilNanos) {
+        VirtualProcess p = c.process();
+        VirtualThread t = c.thread();
+        while (true) {
+            long left = untilNanos - System.nanoTime();
             if (left <= 0) {
                 return 0;
             }
-            try {
-                Thread.sleep(Math.min(left / 1_000_000 + 1, 20));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Errno.EINTR.negated();
+            if (c.aborted() || t.signalDeliverable(p)) {
+                return left;
+            }
+            synchronized (p.signalled) {
+                if (t.signalDeliverable(p)) {
+                    return left;
+                }
+                try {
+                    long ms = Math.min(left / 1_000_000 + 1, 50);
+                    p.signalled.wait(ms);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return Math.max(1, left);
+                }
             }
         }
+    }
+
+    /** Pause implements Linux syscall pause(2): sleeps until a signal is taken, then EINTR. */
+    static long pause(SyscallContext c) {
+        awaitSignal(c, Long.MAX_VALUE);
         return Errno.EINTR.negated();
+    }
+
+    private static final int ITIMER_REAL = 0;
+
+    /** Setitimer implements Linux syscall setitimer(2): ITIMER_REAL; the CPU-time timers are not kept (EINVAL). */
+    static long setitimer(SyscallContext c) throws FsError {
+        if (c.arg(0) != ITIMER_REAL) {
+            return c.arg(0) == 1 || c.arg(0) == 2 ? c.refuse(Errno.EINVAL, "ITIMER_VIRTUAL and ITIMER_PROF are not kept")
+                    : Errno.EINVAL.negated();
+        }
+        long interval = timeval(c, c.arg(1)), value = timeval(c, c.arg(1) + 16);
+        long[] old = c.process().realTimer.set(value, interval);
+        writeItimerval(c, c.arg(2), old);
+        return 0;
+    }
+
+    /** Getitimer implements Linux syscall getitimer(2) for ITIMER_REAL. */
+    static long getitimer(SyscallContext c) throws FsError {
+        if (c.arg(0) != ITIMER_REAL) {
+            return c.arg(0) == 1 || c.arg(0) == 2 ? c.refuse(Errno.EINVAL, "ITIMER_VIRTUAL and ITIMER_PROF are not kept")
+                    : Errno.EINVAL.negated();
+        }
+        long[] now = c.process().realTimer.get();
+        if (c.arg(1) == 0) {
+            return Errno.EFAULT.negated();
+        }
+        writeItimerval(c, c.arg(1), now);
+        return 0;
+    }
+
+    /** Alarm implements Linux syscall alarm(2): the seconds that were left (rounded up), and a new one. */
+    static long alarm(SyscallContext c) {
+        long seconds = c.arg(0) & 0xffffffffL;
+        long[] old = c.process().realTimer.set(seconds * 1_000_000_000L, 0);
+        return (old[0] + 999_999_999L) / 1_000_000_000L;
+    }
+
+    /** A struct timeval in nanoseconds; EINVAL for microseconds out of 0..999999 or negative seconds, as Linux. */
+    private static long timeval(SyscallContext c, long va) throws FsError {
+        if (va == 0) {
+            return 0;
+        }
+        long sec = c.memory().readLong(va), usec = c.memory().readLong(va + 8);
+        if (sec < 0 || usec < 0 || usec >= 1_000_000) {
+            throw new FsError(Errno.EINVAL);
+        }
+        return sec > Long.MAX_VALUE / 1_000_000_000L - 1 ? Long.MAX_VALUE / 2 : sec * 1_000_000_000L + usec * 1000;
+    }
+
+    private static void writeItimerval(SyscallContext c, long va, long[] valueAndInterval) {
+        if (va == 0) {
+            return;
+        }
+        long value = valueAndInterval[0], interval = valueAndInterval[1];
+        // microseconds rounded up, as Linux reports a timer that has not expired yet
+        long v = (value + 999) / 1000, i = (interval + 999) / 1000;
+        c.memory().writeLong(va, i / 1_000_000);
+        c.memory().writeLong(va + 8, i % 1_000_000);
+        c.memory().writeLong(va + 16, v / 1_000_000);
+        c.memory().writeLong(va + 24, v % 1_000_000);
     }
 }

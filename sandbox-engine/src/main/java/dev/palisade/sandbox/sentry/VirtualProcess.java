@@ -49,6 +49,15 @@ public final class VirtualProcess {
     long nextSocketIno = 1000;
     /** The process's futex queues, shared by its threads. */
     public final Futexes futexes = new Futexes();
+    /** Threads asleep in the Sentry (nanosleep, pause, sigsuspend) wait on it; a raised signal wakes them. */
+    final Object signalled = new Object();
+    /**
+     * How the platform makes a thread of this process that does not block a signal take it now
+     * (KVM: a kick out of the guest or a futex wait); set by the platform, for signals no call raises.
+     */
+    public volatile java.util.function.IntConsumer signalWaker;
+    /** ITIMER_REAL: its SIGALRMs, while armed. */
+    final IntervalTimer realTimer = new IntervalTimer(this);
     /** Held by the calls that choose and change mappings (mmap, munmap, mprotect, mremap, brk), so two threads' calls do not interleave. */
     final Object memoryMap = new Object();
     /** The task's name (comm): the file name execve was given, at most 15 bytes; prctl(PR_SET_NAME) changes it. */
@@ -392,5 +401,17 @@ public final class VirtualProcess {
             long next = mem.lowestMappedFrom(start + len, mem.mmapTop());
             mmapCursor = next < 0 ? mem.mmapTop() : next;
         }
+    }
+
+    /** Wakes the threads asleep in the Sentry so that each looks whether a signal is now for it. */
+    void wakeSleepers() {
+        synchronized (signalled) {
+            signalled.notifyAll();
+        }
+    }
+
+    /** The process has ended (or exec replaced its image, which keeps no timer here): its timer stops. */
+    public void stopTimers() {
+        realTimer.disarm();
     }
 }

@@ -73,8 +73,11 @@ class CompatibilityTest {
             new Case("python3 signal handlers", "python3 -c 'import signal, os\n"
                     + "signal.signal(signal.SIGUSR1, lambda s, f: print(\"usr1\", s))\nos.kill(os.getpid(), signal.SIGUSR1)\n"
                     + "signal.signal(signal.SIGALRM, lambda s, f: print(\"alarm\"))\n"
-                    + "signal.setitimer(signal.ITIMER_REAL, 0.2)\nsignal.pause()\nprint(\"woke\")'",
-                    "no interval timers: setitimer answers ENOSYS"),
+                    + "signal.setitimer(signal.ITIMER_REAL, 0.2)\nsignal.pause()\nprint(\"woke\")\n"
+                    + "signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)\nfor i in range(3):\n    signal.pause()\n"
+                    + "signal.setitimer(signal.ITIMER_REAL, 0)\nprint(signal.getitimer(signal.ITIMER_REAL), signal.alarm(0))'",
+                    null),
+            new Case("an alarm's default action", "python3 -c 'import signal\nsignal.alarm(1)\nsignal.pause()'; echo $?", null),
             new Case("python3 asyncio", "python3 -c 'import asyncio\n"
                     + "async def echo(r, w):\n    w.write((await r.readline()).upper())\n    await w.drain()\n    w.close()\n"
                     + "async def main():\n    await asyncio.sleep(0.05)\n    s = await asyncio.start_unix_server(echo, \"a.sock\")\n"

@@ -118,4 +118,13 @@ final class GuestLayout {
     static boolean canonicalUser(long va) {
         return va >= 0 && va < USER_TOP;
     }
+
+    /**
+     * Whether {@code va} is the program's own code or data, below the engine's pages at the top
+     * of user space (the MMIO path's stub runs in ring 3 there, between a program's syscall and
+     * its exit): a signal is taken only where the program stands, never inside the stub.
+     */
+    static boolean programAddress(long va) {
+        return va >= 0 && va < MMIO_VA;
+    }
 }

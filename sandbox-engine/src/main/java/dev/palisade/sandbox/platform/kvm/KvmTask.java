@@ -139,6 +139,9 @@ final class KvmTask implements SyscallContext {
                 endMessage = message;
             }
         }
+        if (proc != null) {
+            proc.stopTimers();
+        }
         stopThreads();
     }
 
@@ -230,6 +233,7 @@ final class KvmTask implements SyscallContext {
             sandbox.attach(kicker, machine.memory);
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
+            proc.signalWaker = this::wakeForSignal;
             proc.nameAfter(launch.spec().command().get(0));
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);
@@ -356,12 +360,13 @@ final class KvmTask implements SyscallContext {
             if (e instanceof VcpuExit.Interrupted) {
                 cpu.setImmediateExit(false);
                 if (!done() && vthread.signalDeliverable(proc)) {
-                    // a signal sent to this thread while it ran (tgkill kicks it): taken where it stands, as at an interrupt
+                    // a signal sent to this thread while it ran (tgkill, a timer, kicks it): taken where it stands, as at
+                    // an interrupt; caught inside the syscall stub it waits for the call's return instead
                     long[] r = new long[18];
                     for (int i = 0; i < 18; i++) {
                         r[i] = cpu.reg(8 * i);
                     }
-                    if (canonicalUser(r[16]) && !resumeAfterSignals(r, false)) {
+                    if (GuestLayout.programAddress(r[16]) && !resumeAfterSignals(r, false)) {
                         return;
                     }
                 }
@@ -466,6 +471,7 @@ final class KvmTask implements SyscallContext {
             gate = new SyscallGate(machine);
             machine.memory.copyFrom(parent.machine.memory);
             proc = parent.proc.forkInto(machine.memory, sizeLimit);
+            proc.signalWaker = this::wakeForSignal;
             machine.setFsBase(fs);
             machine.vcpu.setXsave(fpu);
             if (childTid != 0) {
@@ -636,6 +642,28 @@ final class KvmTask implements SyscallContext {
         }
     }
 
+    /**
+     * A signal raised for the process outside any call (a timer's SIGALRM): the first of its
+     * threads that does not block it is kicked out of the guest or its futex wait to take it.
+     */
+    private void wakeForSignal(int sig) {
+        long bit = 1L << (sig - 1);
+        KvmTask leader = group == null ? this : group.leader;
+        List<KvmTask> threads = new ArrayList<>();
+        threads.add(leader);
+        if (group != null) {
+            threads.addAll(group.othersThan(leader));
+        }
+        for (KvmTask o : threads) {
+            VirtualThread t = o.vthread;
+            if (t != null && (t.sigmask() & bit) == 0) {
+                o.kick();
+                proc.futexes.interrupt(t);
+                return;
+            }
+        }
+    }
+
     /** Threads of this task's process now running (/proc's Threads line). */
     int threadCount() {
         return group.size();
@@ -707,7 +735,10 @@ final class KvmTask implements SyscallContext {
         gate = new SyscallGate(fresh);
         readAhead = null;
         patcher = null;
+        VirtualProcess before = proc;
         proc = proc.execInto(fresh.memory, r.path());
+        before.stopTimers();   // Linux keeps them across execve; here they stop (see docs/kvm.md)
+        proc.signalWaker = this::wakeForSignal;
         proc.nameAfter(path);
         launch = next;
         old.close();

@@ -95,6 +95,38 @@ class KvmSignalTest {
         assertThat(status(r)).isEqualTo(n.exit()).isEqualTo(7);
     }
 
+    /**
+     * Interval timers on KVM: SIGALRM reaches its handler and ends pause and a sleep early (EINTR,
+     * with the time left); a microsecond interval is held to a millisecond, so one program cannot
+     * make the engine's timer thread spin; an alarm left to its default action ends the program.
+     */
+    @Test
+    void timers_signal_the_program_and_a_microsecond_interval_is_held_to_a_millisecond() throws Exception {
+        assumeTrue(have("python3"), "python3 is not installed");
+        Run r = run(SandboxSpec.builder(List.of("/usr/bin/python3", "-u", "-c", String.join("\n",
+                "import signal, time, ctypes",
+                "n = [0]",
+                "signal.signal(signal.SIGALRM, lambda s, f: n.__setitem__(0, n[0] + 1))",
+                "signal.setitimer(signal.ITIMER_REAL, 0.000001, 0.000001)",
+                "end = time.monotonic() + 0.5",
+                "while time.monotonic() < end:",
+                "    signal.pause()",
+                "signal.setitimer(signal.ITIMER_REAL, 0)",
+                "print('expiries in 0.5 s at most 600:', n[0] <= 600, 'some:', n[0] > 50)",
+                "libc = ctypes.CDLL(None, use_errno=True)",
+                "class TS(ctypes.Structure): _fields_ = [('s', ctypes.c_long), ('ns', ctypes.c_long)]",
+                "req, rem = TS(2, 0), TS(0, 0)",
+                "signal.setitimer(signal.ITIMER_REAL, 0.2)",
+                "rc = libc.nanosleep(ctypes.byref(req), ctypes.byref(rem))",
+                "print('nanosleep', rc, ctypes.get_errno() if rc else 0, 1.5 < rem.s + rem.ns / 1e9 < 1.9)",
+                "signal.signal(signal.SIGALRM, signal.SIG_DFL)",
+                "signal.setitimer(signal.ITIMER_REAL, 0.1)",
+                "signal.pause()"))).limits(Limits.DEFAULT.withWallMillis(20_000)).build());
+        assertThat(r.stdout()).isEqualTo("expiries in 0.5 s at most 600: True some: True\nnanosleep -1 4 True\n");
+        assertThat(r.result().termination()).as(r.stderr()).isEqualTo(Termination.SIGNALED);
+        assertThat(r.result().signal()).isEqualTo(14);
+    }
+
     @Test
     void a_restored_mask_never_blocks_sigkill_and_the_task_stays_in_ring_3(@TempDir Path ws) throws Exception {
         Run r = run(spec(ws, "sigforge", "mask-kill"));
