@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -42,7 +43,7 @@ static int probe(int hostPort, int peerPort) {
     try_connect("connect 127.0.0.1:22", "127.0.0.1", 22);
     try_connect("connect to a host listener", "127.0.0.1", hostPort);
     try_connect("connect to another sandbox's port", "127.0.0.1", peerPort);
-    printf("unix socket: %s\n", err(socket(AF_UNIX, SOCK_STREAM, 0)));
+    printf("netlink socket: %s\n", err(socket(AF_NETLINK, SOCK_RAW, 0)));
     printf("udp socket: %s\n", err(socket(AF_INET, SOCK_DGRAM, 0)));
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(8080)};
@@ -82,8 +83,14 @@ int main(int argc, char **argv) {
     int bound = ntohs(((struct sockaddr_in *)&me)->sin_port);   /* same offset in sockaddr_in6 */
     printf("listening on %d\n", bound);
     fflush(stdout);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = s};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) { printf("epoll_ctl: %s\n", strerror(errno)); return 1; }
     for (int n = 1;; n++) {
-        if (n % 2) {   /* odd requests wait with poll, even ones with select */
+        if (n % 3 == 0) {   /* every third request waits with epoll, for the listener and then the connection */
+            struct epoll_event got;
+            if (epoll_wait(ep, &got, 1, -1) != 1 || got.data.fd != s || !(got.events & EPOLLIN)) { printf("epoll_wait: %s\n", strerror(errno)); return 1; }
+        } else if (n % 2) {   /* other odd requests wait with poll, even ones with select */
             struct pollfd p = {.fd = s, .events = POLLIN};
             if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN)) { printf("poll: %s\n", strerror(errno)); return 1; }
         } else {
@@ -94,12 +101,27 @@ int main(int argc, char **argv) {
         int c = accept4(s, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
         if (c < 0) { printf("accept: %s\n", strerror(errno)); return 1; }
         setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (n % 3 == 0) {   /* an edge-triggered set of its own for the connection */
+            int cep = epoll_create1(0);
+            struct epoll_event cev = {.events = EPOLLIN | EPOLLET | EPOLLRDHUP, .data.fd = c}, got;
+            if (epoll_ctl(cep, EPOLL_CTL_ADD, c, &cev) < 0 || epoll_wait(cep, &got, 1, 10000) != 1 || got.data.fd != c) {
+                printf("epoll on the connection: %s\n", strerror(errno)); return 1;
+            }
+            close(cep);
+        }
+        struct timeval tmo = {.tv_sec = 1};   /* a silent client gets an answer to an empty request */
+        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof tmo);
         char req[8192]; size_t got = 0;
+        char peek[8]; ssize_t peeked = 0;
         while (got < sizeof req - 1) {
             if (n % 2 == 0) {
                 fd_set r; FD_ZERO(&r); FD_SET(c, &r);
                 struct timeval tv = {.tv_sec = 10};
                 if (select(c + 1, &r, 0, 0, &tv) != 1) { printf("select on the connection: %s\n", strerror(errno)); return 1; }
+                if (got == 0) {   /* even requests look at their first bytes before reading them */
+                    peeked = recv(c, peek, sizeof peek, MSG_PEEK);
+                    if (peeked <= 0) { printf("peek: %s\n", strerror(errno)); return 1; }
+                }
             }
             ssize_t k = n % 2 ? read(c, req + got, sizeof req - 1 - got) : recv(c, req + got, sizeof req - 1 - got, 0);
             if (k <= 0) break;
@@ -107,6 +129,7 @@ int main(int argc, char **argv) {
             if (strstr(req, "\r\n\r\n")) break;
         }
         req[got] = 0;
+        if (peeked > 0 && (got < (size_t)peeked || memcmp(peek, req, peeked) != 0)) { printf("peeked bytes differ\n"); return 1; }
         char *eol = strstr(req, "\r\n");
         if (eol) *eol = 0;
         char body[8400];

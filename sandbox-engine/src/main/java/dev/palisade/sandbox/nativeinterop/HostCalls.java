@@ -48,6 +48,17 @@ public final class HostCalls {
         return call(nr, a0, a1, a2, 0, 0);
     }
 
+    /** mknodat(AT_FDCWD, path, mode, 0) on a host path (a socket or FIFO node): 0 or -errno. */
+    public static long mknod(String path, long mode) {
+        byte[] b = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        com.sun.jna.Memory m = new com.sun.jna.Memory(b.length + 1L);
+        m.write(0, b, 0, b.length);
+        m.setByte(b.length, (byte) 0);
+        long r = call(NR_MKNODAT, -100 /* AT_FDCWD */, com.sun.jna.Pointer.nativeValue(m), mode, 0);
+        java.lang.ref.Reference.reachabilityFence(m);
+        return r;
+    }
+
     /** Closes a descriptor of this process, ignoring errors. */
     public static void close(long fd) {
         if (fd >= 0) {

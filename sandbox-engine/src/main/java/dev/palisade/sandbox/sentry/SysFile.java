@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.net.UnixSocket;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
@@ -337,7 +338,21 @@ final class SysFile {
 
     /** Ioctl implements Linux syscall ioctl(2): no terminals or devices in a sandbox. */
     static long ioctl(SyscallContext c) throws FsError {
-        c.process().file(c.arg(0));
+        OpenFile f = c.process().file(c.arg(0));
+        final long fionread = 0x541B, fionbio = 0x5421;
+        if (c.arg(1) == fionbio) {   // Python's setblocking() uses it on every kind of file
+            if (c.memory().readInt(c.arg(2)) != 0) {
+                f.statusFlags |= O_NONBLOCK;
+            } else {
+                f.statusFlags &= ~O_NONBLOCK;
+            }
+            return 0;
+        }
+        if (c.arg(1) == fionread && (f instanceof UnixSocket || f instanceof QueueFile)) {
+            int n = f instanceof UnixSocket u ? u.available() : ((QueueFile) f).available();
+            c.memory().writeInt(c.arg(2), n);
+            return 0;
+        }
         return Errno.ENOTTY.negated();
     }
 

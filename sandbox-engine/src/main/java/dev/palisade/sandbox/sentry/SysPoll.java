@@ -1,15 +1,13 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
-import dev.palisade.sandbox.sentry.net.SocketFile;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
 
-import java.nio.channels.SelectionKey;
-
 /**
  * Waiting for descriptors: poll, ppoll, select, pselect6. No exceptional conditions exist here;
- * the wait ends early when the sandbox ends (EINTR).
+ * the wait ({@link ReadyWait}) ends when a file's readiness changes, and early when the sandbox
+ * ends (EINTR).
  */
 final class SysPoll {
 
@@ -39,7 +37,16 @@ final class SysPoll {
         }
         TaskMemory mem = c.memory();
         long until = timeoutNs < 0 || timeoutNs == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
-        Readiness wait = new Readiness(c, (int) nfds);
+        ReadyWait wait = new ReadyWait(c);
+        try {
+            return pollLoop(c, p, mem, fds, nfds, until, wait);
+        } finally {
+            wait.close();
+        }
+    }
+
+    private static long pollLoop(SyscallContext c, VirtualProcess p, TaskMemory mem, long fds, long nfds, long until,
+            ReadyWait wait) {
         while (true) {
             wait.reset();
             int ready = 0;
@@ -120,7 +127,16 @@ final class SysPoll {
                 p.file(fd);   // EBADF for a closed descriptor in any set
             }
         }
-        Readiness wait = new Readiness(c, n);
+        ReadyWait wait = new ReadyWait(c);
+        try {
+            return selectLoop(c, p, n, words, in, out, readVa, writeVa, exceptVa, until, wait);
+        } finally {
+            wait.close();
+        }
+    }
+
+    private static long selectLoop(SyscallContext c, VirtualProcess p, int n, int words, long[] in, long[] out,
+            long readVa, long writeVa, long exceptVa, long until, ReadyWait wait) throws FsError {
         while (true) {
             wait.reset();
             long[] rIn = new long[words], rOut = new long[words];
@@ -174,65 +190,5 @@ final class SysPoll {
 
     private static boolean isSet(long[] b, int fd) {
         return (b[fd >>> 6] & (1L << (fd & 63))) != 0;
-    }
-
-    /**
-     * The wait of poll and select between two looks at their descriptors: on the loopback's
-     * selector when sockets are among them (woken by data, a new connection or the end of the
-     * sandbox; 20 ms slices when only sockets are watched), else a 5 ms sleep.
-     */
-    private static final class Readiness {
-        private final SyscallContext c;
-        private final SelectionKey[] keys;
-        private final int[] interests;
-        private int waitable;
-        private boolean sockets;
-        private boolean others;
-
-        Readiness(SyscallContext c, int n) {
-            this.c = c;
-            keys = new SelectionKey[n];
-            interests = new int[n];
-        }
-
-        void reset() {
-            waitable = 0;
-            sockets = false;
-            others = false;
-        }
-
-        void add(OpenFile f, int events) {
-            if (!(f instanceof SocketFile s)) {
-                others = true;
-                return;
-            }
-            sockets = true;
-            SelectionKey k = s.waitKey();
-            if (k != null && waitable < keys.length) {
-                keys[waitable] = k;
-                interests[waitable++] = ((events & OpenFile.POLLIN) != 0 ? SelectionKey.OP_READ : 0)
-                        | ((events & OpenFile.POLLOUT) != 0 ? SelectionKey.OP_WRITE : 0);
-            }
-        }
-
-        /** Waits one slice (at most until {@code until}); false when the sandbox is ending. */
-        boolean await(long until) {
-            if (c.aborted()) {
-                return false;
-            }
-            long left = until - System.nanoTime();
-            long sliceMs = Math.max(1, Math.min(sockets && !others ? 20 : 5, (left + 999_999) / 1_000_000));
-            if (sockets) {
-                c.loopback().await(keys, interests, waitable, sliceMs);
-                return true;
-            }
-            try {
-                Thread.sleep(sliceMs);
-                return true;
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
     }
 }

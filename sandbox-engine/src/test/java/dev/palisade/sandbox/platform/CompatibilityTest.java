@@ -78,6 +78,20 @@ class CompatibilityTest {
                     + "signal.setitimer(signal.ITIMER_REAL, 0)\nprint(signal.getitimer(signal.ITIMER_REAL), signal.alarm(0))'",
                     null),
             new Case("an alarm's default action", "python3 -c 'import signal\nsignal.alarm(1)\nsignal.pause()'; echo $?", null),
+            new Case("python3 asyncio", "python3 -c 'import asyncio\n"
+                    + "async def echo(r, w):\n    w.write((await r.readline()).upper())\n    await w.drain()\n    w.close()\n"
+                    + "async def main():\n    await asyncio.sleep(0.05)\n    s = await asyncio.start_unix_server(echo, \"a.sock\")\n"
+                    + "    r, w = await asyncio.open_unix_connection(\"a.sock\")\n    w.write(b\"hi\\n\")\n"
+                    + "    print(await r.readline())\n    w.close()\n    s.close()\n    await s.wait_closed()\n"
+                    + "    print(await asyncio.gather(asyncio.sleep(0.02, 1), asyncio.sleep(0.01, 2)))\n"
+                    + "asyncio.run(main())'", null),
+            new Case("python3 unix socket server", "python3 -c 'import socketserver, socket, os\n"
+                    + "class H(socketserver.StreamRequestHandler):\n"
+                    + "    def handle(self):\n        self.wfile.write(self.rfile.readline()[::-1])\n"
+                    + "srv = socketserver.UnixStreamServer(\"u.sock\", H)\n"
+                    + "if os.fork() == 0:\n    c = socket.socket(socket.AF_UNIX)\n    c.connect(\"u.sock\")\n"
+                    + "    c.sendall(b\"olleh\\n\")\n    c.shutdown(socket.SHUT_WR)\n    print(c.recv(99), flush=True)\n    os._exit(0)\n"
+                    + "srv.handle_request()\nos.wait()\nprint(\"served\")'", null),
             new Case("gcc compiles and runs a program", "printf '#include <stdio.h>\\nint main(void){int s=0;"
                     + "for(int i=0;i<100;i++)s+=i;printf(\"%%d\\\\n\",s);return 7;}\\n' > m.c && gcc -O2 -o m m.c && ./m", null),
             new Case("git init, add, commit, log", "export HOME=$PWD GIT_CONFIG_NOSYSTEM=1; git init -q r && cd r && "

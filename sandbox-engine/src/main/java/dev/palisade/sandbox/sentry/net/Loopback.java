@@ -31,6 +31,13 @@ public final class Loopback {
     private static final int PAIR_TIMEOUT_MILLIS = 5000;
 
     private final Map<Integer, SocketFile> ports = new ConcurrentHashMap<>();
+    /** The sandbox's AF_UNIX names: its other network, which never reaches the host either. */
+    public final UnixNames unixNames = new UnixNames();
+    /**
+     * Files watched by all epoll sets of the sandbox, bounded as Linux's max_user_watches bounds
+     * a user's: this object is the one every process of the sandbox shares.
+     */
+    public final java.util.concurrent.atomic.AtomicInteger epollWatches = new java.util.concurrent.atomic.AtomicInteger();
     private final boolean reachable;
     private final BooleanSupplier ended;
     private volatile Selector selector;

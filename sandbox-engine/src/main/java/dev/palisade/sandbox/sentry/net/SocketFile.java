@@ -28,6 +28,8 @@ public final class SocketFile extends OpenFile {
     /** Longest single wait before looking at the sandbox's state again. */
     static final long SLICE_MILLIS = 20;
     private static final int SOMAXCONN = 4096;
+    /** Most bytes one MSG_PEEK looks at: what it reads ahead is kept here, so the program may not choose it. */
+    static final int PEEK_MAX = 64 << 10;
 
     private enum State { NEW, BOUND, LISTENING, CONNECTED }
 
@@ -51,6 +53,10 @@ public final class SocketFile extends OpenFile {
     private SelectionKey key;
     private boolean readShut;
     private boolean writeShut;
+    /** Bytes a MSG_PEEK read from the channel that no read has taken yet (flipped: ready to get), or null. */
+    private ByteBuffer peeked;
+    /** SO_RCVTIMEO and SO_SNDTIMEO in ns; 0 waits for ever. */
+    public volatile long receiveTimeout, sendTimeout;
 
     public SocketFile(Loopback net, int family, long ino) {
         super(2);
@@ -153,6 +159,7 @@ public final class SocketFile extends OpenFile {
         if (state != State.LISTENING) {
             throw new FsError(Errno.EINVAL);
         }
+        long until = deadline(receiveTimeout);
         while (true) {
             SocketChannel ch;
             synchronized (this) {
@@ -175,26 +182,61 @@ public final class SocketFile extends OpenFile {
             if (net.ended()) {
                 throw new FsError(Errno.EINTR);
             }
+            if (System.nanoTime() >= until) {
+                throw new FsError(Errno.EAGAIN);
+            }
             net.await(new SelectionKey[0], new int[0], 0, SLICE_MILLIS);
         }
+    }
+
+    private static long deadline(long timeoutNs) {
+        return timeoutNs <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
     }
 
     // ------------------------------------------------------------------ data
 
     @Override
     public long read(ByteBuffer[] dst) throws FsError {
-        return receive(dst, nonBlocking(), false);
+        return receive(dst, nonBlocking(), false, false);
     }
 
-    /** recv: {@code dontWait} for MSG_DONTWAIT, {@code waitAll} for MSG_WAITALL. */
-    public long receive(ByteBuffer[] dst, boolean dontWait, boolean waitAll) throws FsError {
+    /** Moves what a peek kept into {@code dst} ({@code keep}: copies it, for another peek); the count. */
+    private long takePeeked(ByteBuffer[] dst, boolean keep) {
+        if (peeked == null) {
+            return 0;
+        }
+        ByteBuffer src = keep ? peeked.duplicate() : peeked;
+        long n = 0;
+        for (ByteBuffer b : dst) {
+            int k = Math.min(b.remaining(), src.remaining());
+            b.put(b.position(), src, src.position(), k);
+            b.position(b.position() + k);
+            src.position(src.position() + k);
+            n += k;
+        }
+        if (!peeked.hasRemaining()) {
+            peeked = null;
+        }
+        return n;
+    }
+
+    /**
+     * recv: {@code dontWait} for MSG_DONTWAIT, {@code waitAll} for MSG_WAITALL, {@code peek} for
+     * MSG_PEEK (what it reads from the channel is kept for the next read; at most
+     * {@link #PEEK_MAX} bytes are looked at).
+     */
+    public long receive(ByteBuffer[] dst, boolean dontWait, boolean waitAll, boolean peek) throws FsError {
         if (state != State.CONNECTED) {
             throw new FsError(Errno.ENOTCONN);
         }
         if (readShut || OpenFile.total(dst) == 0) {
             return 0;
         }
-        long total = 0;
+        long until = deadline(receiveTimeout);
+        if (peek) {
+            return peek(dst, dontWait, until);
+        }
+        long total = takePeeked(dst, false);   // then what the channel has besides, as one read would
         while (true) {
             long n;
             try {
@@ -212,10 +254,47 @@ public final class SocketFile extends OpenFile {
             if (total > 0 && (!waitAll || OpenFile.total(dst) == 0)) {
                 return total;
             }
-            long done = partialOrWait(total, dontWait, SelectionKey.OP_READ);
+            long done = partialOrWait(total, dontWait, SelectionKey.OP_READ, until);
             if (done >= 0) {
                 return done;
             }
+        }
+    }
+
+    /** MSG_PEEK: tops up what was kept with what the channel has now (waiting for a first byte), then copies it. */
+    private long peek(ByteBuffer[] dst, boolean dontWait, long until) throws FsError {
+        int want = (int) Math.min(OpenFile.total(dst), PEEK_MAX);
+        while (true) {
+            int have = peeked == null ? 0 : peeked.remaining();
+            if (have < want) {
+                ByteBuffer more = ByteBuffer.allocate(want - have);
+                int n;
+                try {
+                    n = channel.read(more);
+                } catch (IOException e) {
+                    n = have > 0 ? 0 : -2;
+                }
+                if (n == -2) {
+                    throw new FsError(Errno.ECONNRESET);
+                }
+                if (n > 0) {
+                    more.flip();
+                    ByteBuffer all = ByteBuffer.allocate(have + n);
+                    if (peeked != null) {
+                        all.put(peeked);
+                    }
+                    all.put(more).flip();
+                    peeked = all;
+                    have = all.remaining();
+                }
+                if (n < 0 && have == 0) {
+                    return 0;   // end of stream
+                }
+            }
+            if (have > 0) {
+                return takePeeked(dst, true);
+            }
+            partialOrWait(0, dontWait, SelectionKey.OP_READ, until);
         }
     }
 
@@ -232,6 +311,7 @@ public final class SocketFile extends OpenFile {
         if (writeShut) {
             throw new FsError(Errno.EPIPE);
         }
+        long until = deadline(sendTimeout);
         long total = 0;
         while (OpenFile.total(src) > 0) {
             long n;
@@ -247,7 +327,7 @@ public final class SocketFile extends OpenFile {
             if (n > 0) {
                 continue;
             }
-            long done = partialOrWait(total, dontWait, SelectionKey.OP_WRITE);
+            long done = partialOrWait(total, dontWait, SelectionKey.OP_WRITE, until);
             if (done >= 0) {
                 return done;
             }
@@ -257,17 +337,20 @@ public final class SocketFile extends OpenFile {
 
     /**
      * Between two tries of a transfer that moved too little: what was moved so far, or else
-     * {@code EAGAIN} when the caller may not wait and {@code EINTR} when the sandbox is ending;
-     * otherwise waits a slice for {@code op} and answers -1 (try again).
+     * {@code EAGAIN} when the caller may not wait or its timeout ({@code until}) passed and
+     * {@code EINTR} when the sandbox is ending; otherwise waits a slice for {@code op} and
+     * answers -1 (try again).
      */
-    private long partialOrWait(long total, boolean dontWait, int op) throws FsError {
-        if (dontWait || net.ended()) {
+    private long partialOrWait(long total, boolean dontWait, int op, long until) throws FsError {
+        boolean late = System.nanoTime() >= until;
+        if (dontWait || late || net.ended()) {
             if (total > 0) {
                 return total;
             }
-            throw new FsError(dontWait ? Errno.EAGAIN : Errno.EINTR);
+            throw new FsError(dontWait || late ? Errno.EAGAIN : Errno.EINTR);
         }
-        net.await(new SelectionKey[] {key}, new int[] {op}, 1, SLICE_MILLIS);
+        net.await(new SelectionKey[] {key}, new int[] {op}, 1,
+                Math.max(1, Math.min(SLICE_MILLIS, (until - System.nanoTime()) / 1_000_000 + 1)));
         return -1;
     }
 
@@ -352,7 +435,7 @@ public final class SocketFile extends OpenFile {
                 int want = (readShut ? 0 : SelectionKey.OP_READ) | (writeShut ? 0 : SelectionKey.OP_WRITE);
                 int ready = net.readyOps(key, want);
                 int ev = 0;
-                if (readShut || (ready & SelectionKey.OP_READ) != 0) {
+                if (readShut || (ready & SelectionKey.OP_READ) != 0 || peeked != null) {
                     ev |= POLLIN;
                 }
                 if ((ready & SelectionKey.OP_WRITE) != 0) {

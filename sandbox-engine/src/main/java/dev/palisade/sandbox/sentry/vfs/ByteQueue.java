@@ -23,6 +23,8 @@ public final class ByteQueue {
     private int count;
     private boolean writerClosed;
     private boolean readerClosed;
+    /** Announces data or the writer's end to the reading side; space or the reader's end to the writing side. */
+    public final WaitQueue readSide = new WaitQueue(), writeSide = new WaitQueue();
 
     public ByteQueue(int capacity) {
         this.capacity = capacity;
@@ -59,11 +61,13 @@ public final class ByteQueue {
     public synchronized void closeWriter() {
         writerClosed = true;
         notifyAll();
+        readSide.changed();
     }
 
     public synchronized void closeReader() {
         readerClosed = true;
         notifyAll();
+        writeSide.changed();
     }
 
     /**
@@ -87,6 +91,7 @@ public final class ByteQueue {
         head = (head + n) % buf.length;
         count -= n;
         notifyAll();
+        writeSide.changed(OpenFile.POLLOUT);
         return n;
     }
 
@@ -119,6 +124,7 @@ public final class ByteQueue {
             count += n;
             written += n;
             notifyAll();
+            readSide.changed(OpenFile.POLLIN);
         }
         return written;
     }

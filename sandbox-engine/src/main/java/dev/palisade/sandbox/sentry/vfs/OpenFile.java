@@ -11,6 +11,7 @@ import java.util.List;
  */
 public abstract class OpenFile {
     public static final int POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
+    public static final int POLLRDNORM = 0x40, POLLWRNORM = 0x100, POLLWRBAND = 0x200, POLLRDHUP = 0x2000;
 
     private int refs = 1;
     /** O_* status flags the program set (O_APPEND, O_NONBLOCK…); access mode is fixed. */
@@ -40,7 +41,16 @@ public abstract class OpenFile {
     public final synchronized void release() {
         if (--refs == 0) {
             close();
+            WaitQueue q = waitQueue();
+            if (q != null) {
+                q.changed();   // epoll sets drop it when they look again, as Linux does at the last close
+            }
         }
+    }
+
+    /** Whether the last reference is gone (an epoll set watching it forgets it). */
+    public final synchronized boolean released() {
+        return refs <= 0;
     }
 
     protected void close() {
@@ -81,6 +91,15 @@ public abstract class OpenFile {
     /** Ready events among POLLIN/POLLOUT/POLLHUP. */
     public int poll() {
         return POLLIN | POLLOUT;
+    }
+
+    /**
+     * Where a change of {@link #poll()} is announced, or null for a file whose readiness never
+     * changes (regular files, directories, devices: epoll refuses them with EPERM as Linux does)
+     * or is found otherwise (the loopback's TCP sockets: its selector).
+     */
+    public WaitQueue waitQueue() {
+        return null;
     }
 
     /** The host file this description is of, or null (pipes, sockets, devices, /proc). */

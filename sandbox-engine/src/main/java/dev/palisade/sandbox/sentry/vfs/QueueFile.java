@@ -125,6 +125,11 @@ public final class QueueFile extends OpenFile {
     }
 
     @Override
+    public WaitQueue waitQueue() {
+        return readable() ? queue.readSide : queue.writeSide;
+    }
+
+    @Override
     protected void close() {
         if (writable()) {
             queue.closeWriter();

@@ -109,8 +109,32 @@ class KvmServiceTest {
             SandboxResult r = s.await(Duration.ofSeconds(20)).orElseThrow();
             assertThat(r.termination()).as(r.message()).isEqualTo(Termination.EXITED);
             assertThat(r.exitCode()).isZero();
-            assertThat(r.syscallCounts()).containsKeys("socket", "bind", "listen", "accept4", "poll", "writev", "shutdown");
-            assertThat(r.syscallCounts().keySet()).containsAnyOf("select", "pselect6");
+            assertThat(r.syscallCounts()).containsKeys("socket", "bind", "listen", "accept4", "poll", "writev", "shutdown",
+                    "epoll_ctl");
+            assertThat(r.syscallCounts().keySet()).containsAnyOf("select", "pselect6").containsAnyOf("epoll_wait", "epoll_pwait");
+        }
+    }
+
+    /** SO_RCVTIMEO applies: a client that sends nothing gets the answer to an empty request after the server's 1 s. */
+    @Test
+    void a_silent_client_meets_the_servers_receive_timeout() throws Exception {
+        assumeServer();
+        try (Sandbox s = PLATFORM.start(server("8000"))) {
+            BufferedReader out = new BufferedReader(new InputStreamReader(s.stdout(), StandardCharsets.US_ASCII));
+            assertThat(out.readLine()).isEqualTo("listening on 8000");
+            long t0 = System.nanoTime();
+            String answer;
+            try (TcpConnection ch = s.connect(8000)) {
+                ch.setReadTimeout(20_000);
+                answer = new String(ch.input().readAllBytes(), StandardCharsets.US_ASCII);
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(answer).endsWith("\r\n\r\nrequest 1: \n");
+            assertThat(ms).isBetween(900L, 10_000L);
+            assertThat(get(s, 8000, "/quit")).endsWith("request 2: GET /quit HTTP/1.0\n");   // even: peeked first
+            SandboxResult r = s.await(Duration.ofSeconds(20)).orElseThrow();
+            assertThat(r.exitCode()).as(r.message()).isZero();
+            assertThat(r.syscallCounts()).containsKeys("setsockopt", "recvfrom");
         }
     }
 
@@ -145,7 +169,7 @@ class KvmServiceTest {
                     connect 127.0.0.1:22: errno 111
                     connect to a host listener: errno 111
                     connect to another sandbox's port: errno 111
-                    unix socket: errno 97
+                    netlink socket: errno 97
                     udp socket: errno 94
                     bind 10.0.0.1: errno 99
                     bind 127.0.0.1:8080: ok
