@@ -10,21 +10,12 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.ingress.NettyIngress;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
-import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Custom domains end to end against a real ACME server: Debian's {@code pebble}, started here on
@@ -35,51 +26,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * new certificate, which the ingress then serves without a restart. The plain port redirects the
  * name to HTTPS; HSTS only where the tenant opted in; a name one tenant holds is refused to another.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@DirtiesContext
-class CustomDomainAcmeTests extends ServiceTestSupport {
-
-    private static Pebble pebble;
-
-    @Autowired
-    NettyIngress ingress;
-
-    @DynamicPropertySource
-    static void acme(DynamicPropertyRegistry registry) throws Exception {
-        pebble = new Pebble();
-        pebble.register(registry);
-        // the TLS port has no certificate configured: it serves the custom domains' only
-        registry.add("palisade.services.ingress.tls.port", () -> "0");
-        registry.add("palisade.domains.check-interval", () -> "1s");
-        registry.add("palisade.domains.refresh-interval", () -> "500ms");
-        registry.add("palisade.domains.retry-after", () -> "2s");
-        // the certificates are ordered by a db-scheduler task: the scheduler runs here (the test profile stops it)
-        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
-        registry.add("palisade.cron-jobs.polling-interval", () -> "500ms");
-    }
-
-    /** Pebble, its HTTP-01 validation pointed at the ingress's plain port (once this context has it), and its DNS. */
-    @BeforeEach
-    void startPebble() throws Exception {
-        // other test classes share this database and leave claims of names nobody serves (fixtures):
-        // this class's scheduler, the only one running, would order those first
-        jdbc.update("update custom_domain set next_attempt_at = now() + interval '1 day' where next_attempt_at < now()");
-        pebble.start(ingress.port());
-    }
-
-    /** Other test contexts share the database: they find no domain of this class's (its keys are sealed with its own). */
-    @AfterEach
-    void releaseDomains() {
-        if (tenant != null) {
-            // every host a test here claims names its first tenant
-            jdbc.update("delete from custom_domain where host like ?", "%." + tenant + ".example.%");
-        }
-    }
-
-    @AfterAll
-    static void stopServers() {
-        pebble.stop();
-    }
+class CustomDomainAcmeTests extends CustomDomainTestSupport {
 
     @Test
     void aCertificateFromPebbleServesTheDomainOverHttp2AndARenewalReplacesIt() throws Exception {

@@ -10,23 +10,14 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
-import dev.palisade.platform.ingress.NettyIngress;
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.http.MediaType;
 import org.springframework.mock.web.MockHttpSession;
-import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Custom domains proved by DNS-01 against the real {@code pebble}, whose DNS (and the platform's,
@@ -36,45 +27,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * the value the certificate is issued and served over TLS. A renewal awaits its new value while
  * the old certificate keeps serving; a record that never comes fails the order by its deadline.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@DirtiesContext
-class CustomDomainDns01Tests extends ServiceTestSupport {
-
-    private static Pebble pebble;
-
-    @Autowired
-    NettyIngress ingress;
-
-    @DynamicPropertySource
-    static void acme(DynamicPropertyRegistry registry) throws Exception {
-        pebble = new Pebble();
-        pebble.register(registry);
-        registry.add("palisade.services.ingress.tls.port", () -> "0");
-        registry.add("palisade.domains.check-interval", () -> "1s");
-        registry.add("palisade.domains.refresh-interval", () -> "500ms");
-        registry.add("palisade.domains.retry-after", () -> "2s");
-        registry.add("palisade.cron-jobs.enabled", () -> "true");   // this class's scheduler, closed with it
-        registry.add("palisade.cron-jobs.polling-interval", () -> "500ms");
-    }
-
-    @BeforeEach
-    void startPebble() throws Exception {
-        // claims other test classes left in the shared database: this class's scheduler would order them first
-        jdbc.update("update custom_domain set next_attempt_at = now() + interval '1 day' where next_attempt_at < now()");
-        pebble.start(ingress.port());
-    }
-
-    @AfterEach
-    void releaseDomains() {
-        if (tenant != null) {
-            jdbc.update("delete from custom_domain where host like ?", "%." + tenant + ".example.%");
-        }
-    }
-
-    @AfterAll
-    static void stopServers() {
-        pebble.stop();
-    }
+class CustomDomainDns01Tests extends CustomDomainTestSupport {
 
     @Test
     void aDns01DomainAwaitsItsTxtRecordThenServesItsCertificateAndARenewalAwaitsTheNewValue() throws Exception {

@@ -5,6 +5,7 @@ import dev.palisade.sandbox.sentry.net.UnixSocket;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 import dev.palisade.sandbox.sentry.vfs.DevFile;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
+import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostDir;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
@@ -455,6 +456,47 @@ final class SysFile {
             return Errno.EOPNOTSUPP.negated();
         }
         h.allocate(c.arg(2), c.arg(3));
+        return 0;
+    }
+
+    private static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+    /**
+     * Flock implements Linux syscall flock(2) between the sandbox's processes ({@link
+     * dev.palisade.sandbox.sentry.vfs.FileLocks}): a blocked lock waits until it is free, a
+     * signal the thread does not block (EINTR) or the sandbox's end. Pipes and sockets, which no
+     * other description can name, lock at once.
+     */
+    static long flock(SyscallContext c) throws FsError {
+        VirtualProcess p = c.process();
+        OpenFile f = p.file(c.arg(0));
+        long op = c.arg(1);
+        long kind = op & ~LOCK_NB;
+        if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN) {
+            return Errno.EINVAL.negated();
+        }
+        if (f.hostPath() == null) {
+            return 0;
+        }
+        FileStat st = f.stat();
+        if (kind == LOCK_UN) {
+            p.fs.locks().unlock(st, f);
+            return 0;
+        }
+        while (!p.fs.locks().tryLock(st, f, kind == LOCK_EX)) {
+            if ((op & LOCK_NB) != 0) {
+                return Errno.EAGAIN.negated();
+            }
+            if (c.aborted() || c.thread().signalDeliverable(p)) {
+                return Errno.EINTR.negated();
+            }
+            try {
+                p.fs.locks().awaitChange(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Errno.EINTR.negated();
+            }
+        }
         return 0;
     }
 

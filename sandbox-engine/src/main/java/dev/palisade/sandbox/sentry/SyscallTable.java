@@ -112,7 +112,7 @@ public final class SyscallTable {
             pass(70, "msgrcv"),
             pass(71, "msgctl"),
             pass(72, "fcntl").kvm(SysFile::fcntl, "record locks always succeed (one process)"),
-            pass(73, "flock"),
+            pass(73, "flock").kvm(SysFile::flock, "between the sandbox's processes; a host process's locks are not seen"),
             pass(74, "fsync").kvm(SysFile::fsync),
             pass(75, "fdatasync").kvm(SysFile::fsync),
             pass(76, "truncate").kvm(SysFile::truncate).served(SysPath::truncate),

@@ -19,6 +19,8 @@ public abstract class OpenFile {
     public final int accessMode;
     /** The sandbox path it was opened by, as {@code /proc/<pid>/fd} shows it; null for pipes and sockets. */
     public String openedPath;
+    /** Run at the last close: the flock this description holds goes ({@link FileLocks}). */
+    volatile Runnable atLastClose;
 
     protected OpenFile(int accessMode) {
         this.accessMode = accessMode;
@@ -41,6 +43,10 @@ public abstract class OpenFile {
     public final synchronized void release() {
         if (--refs == 0) {
             close();
+            Runnable unlock = atLastClose;
+            if (unlock != null) {
+                unlock.run();
+            }
             WaitQueue q = waitQueue();
             if (q != null) {
                 q.changed();   // epoll sets drop it when they look again, as Linux does at the last close

@@ -139,6 +139,13 @@ public final class VirtualFs {
         return asSeen(best, st);
     }
 
+    private final FileLocks locks = new FileLocks();
+
+    /** The flock(2) locks of the sandbox's processes. */
+    public FileLocks locks() {
+        return locks;
+    }
+
     /** Serves {@code proc} at {@code /proc} (the platform's view of the sandbox's processes). */
     public void mountProc(ProcFs proc) {
         this.proc = proc;
