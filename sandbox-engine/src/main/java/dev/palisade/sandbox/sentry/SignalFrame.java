@@ -93,6 +93,30 @@ public final class SignalFrame {
         }
     }
 
+    /**
+     * Sends {@code sig} to another process of the sandbox, or raises it for one from outside any
+     * call (SIGCHLD): pending there unless ignored, and a thread of it that does not block it is
+     * woken or kicked to take it (its handler, or the default action ending it).
+     */
+    public static void send(VirtualProcess p, int sig, int code) {
+        if (p.ignores(sig) || (Signal.ignoredByDefault(sig) && !handled(p, sig))) {
+            return;
+        }
+        raise(p, sig, code, 0);
+        p.wakeSleepers();
+        java.util.function.IntConsumer waker = p.signalWaker;
+        if (waker != null) {
+            waker.accept(sig);
+        }
+    }
+
+    private static final int CLD_EXITED = 1;
+
+    /** A child of {@code parent} ended: SIGCHLD, for a parent that handles it (its default is to ignore). */
+    public static void childEnded(VirtualProcess parent) {
+        send(parent, Signal.SIGCHLD, CLD_EXITED);
+    }
+
     /** Whether the program has a handler (not default, not ignore) for {@code sig}. */
     static boolean handled(VirtualProcess p, int sig) {
         long[] a = p.sigactions.get(sig);
@@ -158,10 +182,12 @@ public final class SignalFrame {
         f.putShort(MCONTEXT + 150, (short) 0x23);        // ss
         f.putLong(MCONTEXT + 168, sig == Signal.SIGSEGV ? 14 : 0);   // trapno
         VirtualThread t = c.thread();
-        f.putLong(MCONTEXT + 176, t.sigmask);             // oldmask
+        long saved = t.hasMaskAfterSignal ? t.maskAfterSignal : t.sigmask;
+        t.hasMaskAfterSignal = false;
+        f.putLong(MCONTEXT + 176, saved);                 // oldmask
         f.putLong(MCONTEXT + 184, code > 0 ? value : 0);  // cr2
         f.putLong(MCONTEXT + 192, fpstate);
-        f.putLong(UC_SIGMASK, t.sigmask);
+        f.putLong(UC_SIGMASK, saved);
         f.putInt(INFO, sig);
         f.putInt(INFO + 8, code);
         if (code > 0) {

@@ -82,7 +82,22 @@ final class SysSignal {
             return Errno.EINVAL.negated();
         }
         int target = (int) pid;
-        if (pid != target || (target != c.pid() && target != c.tid() && target != 0 && target != -1)) {
+        if (pid != target) {
+            return Errno.ESRCH.negated();
+        }
+        if (target > 0 && target != c.pid() && target != c.tid()) {
+            VirtualProcess other = c.processOf(target);
+            if (other == null) {
+                return Errno.ESRCH.negated();
+            }
+            if (sig == Signal.SIGKILL && target != 1) {
+                c.killProcess(target, Signal.SIGKILL);
+            } else if (sig != 0 && (target != 1 || SignalFrame.handled(other, (int) sig))) {
+                SignalFrame.send(other, (int) sig, SignalFrame.SI_USER);   // pid 1, as a namespace's init, takes only what it handles
+            }
+            return 0;
+        }
+        if (target != c.pid() && target != c.tid() && target != 0 && target != -1) {
             return Errno.ESRCH.negated();
         }
         int s = (int) sig;
@@ -102,6 +117,29 @@ final class SysSignal {
         }
         c.end(Termination.SIGNALED, -1, s, "killed by signal " + s + " (sent by the program to itself)");
         return 0;
+    }
+
+    /**
+     * Rt_sigsuspend implements Linux syscall rt_sigsuspend(2): the thread waits with the given
+     * mask until a signal it lets through is pending, then EINTR; the handler runs with that mask
+     * and its return restores the mask from before the call.
+     */
+    static long rtSigsuspend(SyscallContext c) {
+        if (c.arg(1) != 8) {
+            return Errno.EINVAL.negated();
+        }
+        VirtualThread t = c.thread();
+        long mask = c.memory().readLong(c.arg(0)) & ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
+        long before = t.sigmask;
+        t.sigmask = mask;
+        SysTime.awaitSignal(c, Long.MAX_VALUE);
+        if (t.signalDeliverable(c.process())) {
+            t.maskAfterSignal = before;   // the handler's frame saves this one, so its return restores it
+            t.hasMaskAfterSignal = true;
+        } else {
+            t.sigmask = before;   // the sandbox is ending: nothing to take
+        }
+        return Errno.EINTR.negated();
     }
 
     private static long pending(VirtualProcess p, VirtualThread t) {

@@ -178,6 +178,15 @@ public interface SyscallContext {
         return null;
     }
 
+    /** Another live process of the sandbox by pid, for kill(2); null when there is none (ESRCH). */
+    default VirtualProcess processOf(int pid) {
+        return null;
+    }
+
+    /** Ends another process of the sandbox by a signal no program can catch or ignore (SIGKILL). */
+    default void killProcess(int pid, int sig) {
+    }
+
     /** A signal for the whole process was made pending: wake a thread that does not block it to take it. */
     default void processSignalled(int sig) {
     }

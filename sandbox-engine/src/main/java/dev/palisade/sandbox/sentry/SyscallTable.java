@@ -169,7 +169,7 @@ public final class SyscallTable {
             pass(127, "rt_sigpending").kvm(SysSignal::rtSigpending),
             pass(128, "rt_sigtimedwait"),
             pass(129, "rt_sigqueueinfo"),
-            pass(130, "rt_sigsuspend"),
+            pass(130, "rt_sigsuspend").kvm(SysSignal::rtSigsuspend),
             pass(131, "sigaltstack").kvm(SysSignal::sigaltstack, "reports no alternate stack; a new one is accepted and never used"),
             pass(132, "utime").served(SysPath::utime),
             pass(133, "mknod").served(SysPath::mknod),

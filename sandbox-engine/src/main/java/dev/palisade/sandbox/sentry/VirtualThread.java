@@ -13,6 +13,9 @@ import java.util.Map;
 public final class VirtualThread {
     public final int tid;
     volatile long sigmask;
+    /** Set by rt_sigsuspend: the mask the next signal frame saves (and its return restores) instead of the current one. */
+    long maskAfterSignal;
+    boolean hasMaskAfterSignal;
     /** Signals sent to this thread (bit sig-1) and what each carries: si_code and value. */
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();

@@ -63,6 +63,9 @@ class CompatibilityTest {
                     + "    fcntl.flock(g, fcntl.LOCK_EX)\n    print(\"got it once the parent let go\", flush=True)\n"
                     + "    os._exit(0)\nos.read(r, 1)\ntime.sleep(0.2)\nprint(\"parent lets go\", flush=True)\n"
                     + "fcntl.flock(f, fcntl.LOCK_UN)\nprint(os.waitpid(pid, 0)[1])'", null),
+            new Case("kill, wait and trap between processes", "sleep 5 & p=$!; sleep 0.2; kill $p; wait $p; "
+                    + "echo status=$?; sleep 5 & q=$!; kill -9 $q; wait $q; echo status=$?; kill -0 99999 || echo none; "
+                    + "trap 'echo got usr1' USR1; sh -c 'kill -USR1 $PPID'; echo after", null),
             new Case("find | xargs, tar and gzip", "mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
                     + "find t -type f | sort | xargs cat && tar czf t.tgz t && rm -r t && tar xzf t.tgz && "
                     + "cat t/a/b/2.txt && gzip -c t/a/1.txt | gunzip", null),

@@ -506,7 +506,12 @@ final class KvmTask implements SyscallContext {
             int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
                     : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;
             sandbox.processes.addDenied(denied);
+            int parentPid = sandbox.processes.parentOf(pid);
             sandbox.processes.ended(pid, status, counts(), forked);
+            KvmTask reaper = forked ? sandbox.processes.task(parentPid) : null;   // the parent now (pid 1 after a reparent)
+            if (reaper != null && reaper.proc != null) {
+                SignalFrame.childEnded(reaper.proc);
+            }
             if (machine != null) {
                 machine.close();
             }
@@ -965,6 +970,20 @@ final class KvmTask implements SyscallContext {
     @Override
     public VirtualThread thread() {
         return vthread;
+    }
+
+    @Override
+    public VirtualProcess processOf(int pid) {
+        KvmTask t = sandbox.processes.task(pid);
+        return t == null || t.done() ? null : t.proc;
+    }
+
+    @Override
+    public void killProcess(int pid, int sig) {
+        KvmTask t = sandbox.processes.task(pid);
+        if (t != null) {
+            t.end(Termination.SIGNALED, -1, sig, "killed by signal " + sig + " (sent by process " + this.pid + ")");
+        }
     }
 
     @Override
