@@ -252,15 +252,8 @@ final class KvmTask implements SyscallContext {
             machine.setEntry(entry[0], entry[1]);
             sandbox.firstInstructionNanos = System.nanoTime();
             loop();
-        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
-            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
-        } catch (TaskStopped e) {
-            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
-        } catch (SentryFault e) {
-            deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
-            end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
         } catch (Throwable e) {
-            end(Termination.ENGINE_ERROR, -1, 0, "engine error: " + e);
+            endBy(e, "engine error: ");
         } finally {
             awaitThreads();
             sandbox.detach(kicker, machine == null ? null : machine.memory);
@@ -605,15 +598,8 @@ final class KvmTask implements SyscallContext {
             }
             ready.complete((long) vthread.tid);
             loop();
-        } catch (PhysicalAllocator.MemoryLimitExceeded e) {
-            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
-        } catch (TaskStopped e) {
-            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
-        } catch (SentryFault e) {
-            deny(cpuReg(REG_RAX), e.call(), null, "fault", e.getCause().toString());
-            end(Termination.ENGINE_ERROR, -1, 0, e.getMessage());
         } catch (Throwable e) {
-            end(Termination.ENGINE_ERROR, -1, 0, "engine error in thread " + vthread.tid + ": " + e);
+            endBy(e, "engine error in thread " + vthread.tid + ": ");
         } finally {
             if (kicker != null) {
                 sandbox.detach(kicker, machine.memory);
@@ -666,6 +652,20 @@ final class KvmTask implements SyscallContext {
                 proc.futexes.interrupt(t);
                 return;
             }
+        }
+    }
+
+    /** How what left a run loop ends the task: a limit, the sandbox's stop, a Sentry fault, or an engine error. */
+    private void endBy(Throwable e, String engineError) {
+        if (e instanceof PhysicalAllocator.MemoryLimitExceeded) {
+            end(Termination.MEMORY_LIMIT, -1, 9, "memory limit: " + e.getMessage());
+        } else if (e instanceof TaskStopped) {
+            end(sandbox.stopReason == null ? Termination.KILLED : sandbox.stopReason, -1, Signal.SIGKILL, sandbox.stopMessage);
+        } else if (e instanceof SentryFault f) {
+            deny(cpuReg(REG_RAX), f.call(), null, "fault", f.getCause().toString());
+            end(Termination.ENGINE_ERROR, -1, 0, f.getMessage());
+        } else {
+            end(Termination.ENGINE_ERROR, -1, 0, engineError + e);
         }
     }
 
