@@ -149,7 +149,22 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        try (Sandbox sandbox = SandboxEngine.create(err::println).start(p.spec())) {
+        SandboxEngine engine = SandboxEngine.create(err::println);
+        try {
+            if (p.spec().platform() == dev.palisade.sandbox.PlatformChoice.AUTO
+                    && engine.platform("kvm").filter(k -> k.unavailableReason().isEmpty()).isPresent()) {
+                // one run per process: without waiting, auto would never see this node's measurement
+                engine.awaitNodeMeasurement(java.time.Duration.ofSeconds(10));
+            }
+            if (p.spec().trace()) {
+                SandboxEngine.Decision d = engine.decide(p.spec());
+                err.println("palisade-sandbox: platform " + d.platform().name() + " (" + d.reason() + ")");
+            }
+        } catch (Exception e) {
+            err.println("palisade-sandbox: " + (e.getMessage() == null ? e.toString() : e.getMessage()).lines().findFirst().orElse(""));
+            return ENGINE_FAILED;
+        }
+        try (Sandbox sandbox = engine.start(p.spec())) {
             Thread o = pump(sandbox.stdout(), out, "stdout");
             Thread e = pump(sandbox.stderr(), err, "stderr");
             Thread i = new Thread(() -> {

@@ -74,14 +74,15 @@ class MainTest {
         assertThat(c.out()).isEqualTo("sandbox\n");
         String json = Files.readString(stats);
         assertThat(json).contains("\"termination\": \"EXITED\"").contains("\"platform\": \"ptrace\"")
-                .contains("\"uname\": ").contains("\"name\": \"mount\"").contains("\"action\": \"deny\"");
+                .contains("\"uname\": ").contains("\"name\": \"mount\"").contains("\"action\": \"deny\"")
+                .contains("\"platformReason\": \"auto: ptrace — ");
     }
 
     @Test
     void traceShowsEachTrappedCallAndTheDecision() {
         var c = cli("", "run", "--trace", "--", "/bin/sh", "-c", "uname -n >/dev/null; /bin/mount -t tmpfs x /tmp 2>/dev/null; true");
         assertThat(c.err()).contains("uname(").contains("(emulate)").contains("mount(").contains("= -EPERM (deny)")
-                .contains("-> pass");
+                .contains("-> pass").contains("palisade-sandbox: platform ptrace (auto: ptrace — ");
     }
 
     @Test
