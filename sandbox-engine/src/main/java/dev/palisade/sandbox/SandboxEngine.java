@@ -37,6 +37,20 @@ public final class SandboxEngine {
 
     /** The engine with every platform of this build, printing {@code --trace} lines to {@code trace}. */
     public static SandboxEngine create(Consumer<String> trace) {
+        SandboxEngine engine = createUnmeasured(trace);
+        // bounded: a few runs of a 201-byte program per platform, each with a wall limit
+        Thread probe = new Thread(() -> engine.node.complete(NodeProbe.measure(engine.platforms)), "palisade-node-probe");
+        probe.setDaemon(true);
+        probe.start();
+        return engine;
+    }
+
+    /**
+     * The engine with every platform of this build that measures nothing itself: for a one-shot
+     * caller (the command line) that brings this node's measurement ({@link #withNodeMeasurement})
+     * or runs no {@code auto} spec; without one {@code auto} takes ptrace.
+     */
+    public static SandboxEngine createUnmeasured(Consumer<String> trace) {
         List<Platform> platforms = new ArrayList<>();
         platforms.add(new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace));
         platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform(trace));
@@ -46,12 +60,12 @@ public final class SandboxEngine {
         Thread warmUp = new Thread(PtracePlatform::warmUp, "palisade-warm-up");
         warmUp.setDaemon(true);
         warmUp.start();
-        // bounded: a few runs of a 200-byte program per platform, each with a wall limit
-        CompletableFuture<NodeProbe.Measurement> node = new CompletableFuture<>();
-        Thread probe = new Thread(() -> node.complete(NodeProbe.measure(platforms)), "palisade-node-probe");
-        probe.setDaemon(true);
-        probe.start();
-        return new SandboxEngine(platforms, node);
+        return new SandboxEngine(platforms, new CompletableFuture<>());
+    }
+
+    /** This engine's platforms with {@code node} as this node's measurement. */
+    public SandboxEngine withNodeMeasurement(NodeProbe.Measurement node) {
+        return new SandboxEngine(platforms, CompletableFuture.completedFuture(node));
     }
 
     /** An engine over the given platforms that measures nothing: {@code auto} takes ptrace (tests, embedding). */
@@ -69,10 +83,7 @@ public final class SandboxEngine {
         return Optional.ofNullable(node.getNow(null));
     }
 
-    /**
-     * Waits at most {@code timeout} for this node's measurement: for a one-shot caller (the command
-     * line) whose single {@code auto} run would otherwise always find the probe unfinished.
-     */
+    /** Waits at most {@code timeout} for this node's measurement; empty if it is not in by then. */
     public Optional<NodeProbe.Measurement> awaitNodeMeasurement(Duration timeout) throws InterruptedException {
         try {
             return Optional.of(node.get(timeout.toNanos(), TimeUnit.NANOSECONDS));

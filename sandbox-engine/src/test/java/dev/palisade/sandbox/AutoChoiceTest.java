@@ -117,6 +117,28 @@ class AutoChoiceTest {
     }
 
     @Test
+    void the_command_line_keeps_its_measurement_for_the_rest_of_the_boot() throws Exception {
+        assumeBothPlatforms();
+        Path cache = dir.resolve("run").resolve("node-probe");
+        NodeProbe.Measurement first = NodeProbe.measureOncePerBoot(PLATFORMS, cache);
+        assertThat(first.complete()).as(first.toString()).isTrue();
+        String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        assertThat(Files.readString(cache)).isEqualTo(boot + " " + first.ptraceCallNanos() + " " + first.kvmCallNanos() + " "
+                + first.kvmExitNanos() + "\n");
+        // what the file says is what the next run takes, without measuring
+        Files.writeString(cache, boot + " 11111 22222 3333\n");
+        assertThat(NodeProbe.measureOncePerBoot(PLATFORMS, cache)).isEqualTo(new NodeProbe.Measurement(11111, 22222, 3333, null));
+        // another boot's figures, or a file others could have written, are measured anew
+        Files.writeString(cache, "00000000-0000-0000-0000-000000000000 11111 22222 3333\n");
+        assertThat(NodeProbe.measureOncePerBoot(PLATFORMS, cache).ptraceCallNanos()).isNotEqualTo(11111);
+        Files.writeString(cache, boot + " 11111 22222 3333\n");
+        Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rw-rw-rw-"));
+        assertThat(NodeProbe.measureOncePerBoot(PLATFORMS, cache).ptraceCallNanos()).isNotEqualTo(11111);
+        Files.writeString(cache, boot + " 11111 x 3333\n");
+        assertThat(NodeProbe.measureOncePerBoot(PLATFORMS, cache).complete()).isTrue();
+    }
+
+    @Test
     void auto_follows_the_rule_with_this_nodes_own_figures() throws Exception {
         assumeBothPlatforms();
         NodeProbe.Measurement m = node();

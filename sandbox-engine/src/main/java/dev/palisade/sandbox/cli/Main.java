@@ -5,6 +5,7 @@ import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.egress.EgressRules;
 import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.NodeProbe;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
@@ -149,12 +150,12 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        SandboxEngine engine = SandboxEngine.create(err::println);
+        SandboxEngine engine = SandboxEngine.createUnmeasured(err::println);
         try {
             if (p.spec().platform() == dev.palisade.sandbox.PlatformChoice.AUTO
                     && engine.platform("kvm").filter(k -> k.unavailableReason().isEmpty()).isPresent()) {
-                // one run per process: without waiting, auto would never see this node's measurement
-                engine.awaitNodeMeasurement(java.time.Duration.ofSeconds(10));
+                // one run per process: auto needs this node's measurement now, kept for the rest of the boot
+                engine = engine.withNodeMeasurement(NodeProbe.measureOncePerBoot(engine.platforms(), NodeProbe.BOOT_CACHE));
             }
             if (p.spec().trace()) {
                 SandboxEngine.Decision d = engine.decide(p.spec());
