@@ -264,7 +264,8 @@ public final class NodeProbe {
         return elf.array();
     }
 
-    static String micros(long nanos) {
+    /** A cost as the reasons print it: {@code 8.0 µs}, {@code 73 µs}, or {@code unmeasured}. */
+    public static String micros(long nanos) {
         return nanos < 0 ? "unmeasured" : nanos < 10_000 ? String.format(java.util.Locale.ROOT, "%.1f µs", nanos / 1000.0)
                 : Math.round(nanos / 1000.0) + " µs";
     }
