@@ -13,6 +13,7 @@ import java.util.Optional;
  * <ol>
  * <li>ptrace when KVM is unavailable, refuses what the spec asks (its network policy), or cannot run
  *     the program (not an x86-64 ELF executable);</li>
+ * <li>KVM when ptrace is unavailable (on a host without it, KVM is all there is);</li>
  * <li>ptrace while the node's probe has not finished, or when it could not measure both platforms;</li>
  * <li>for a static program, KVM when a served call on KVM costs at most {@value #STATIC_FACTOR}× a
  *     served call on ptrace;</li>
@@ -38,10 +39,10 @@ public final class AutoChoice {
     }
 
     /**
-     * Applies the rule. {@code node} is null while the probe runs; {@code kvm} empty when the build
-     * has no KVM platform.
+     * Applies the rule. {@code node} is null while the probe runs; {@code ptrace} and {@code kvm}
+     * are empty when the build lacks them.
      */
-    public static Choice choose(SandboxSpec spec, Optional<Platform> kvm, NodeProbe.Measurement node) {
+    public static Choice choose(SandboxSpec spec, Optional<Platform> ptrace, Optional<Platform> kvm, NodeProbe.Measurement node) {
         if (kvm.isEmpty()) {
             return ptrace("kvm is not part of this build");
         }
@@ -57,6 +58,10 @@ public final class AutoChoice {
                 : kvm.get().canRun(spec) ? Optional.of(true) : Optional.empty();
         if (dynamic.isEmpty()) {
             return ptrace("kvm runs only x86-64 ELF executables");
+        }
+        Optional<String> noPtrace = ptrace.isEmpty() ? Optional.of("it is not part of this build") : ptrace.get().unavailableReason();
+        if (noPtrace.isPresent()) {
+            return new Choice("kvm", "auto: kvm — ptrace is unavailable: " + noPtrace.get());
         }
         if (node == null) {
             return ptrace("this node's probe of its platforms has not finished yet");

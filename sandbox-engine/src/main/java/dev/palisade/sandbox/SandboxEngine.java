@@ -111,7 +111,7 @@ public final class SandboxEngine {
             case PTRACE -> new Decision(usable("ptrace", spec), "asked for ptrace");
             case KVM -> new Decision(usable("kvm", spec), "asked for kvm");
             case AUTO -> {
-                AutoChoice.Choice c = AutoChoice.choose(spec, platform("kvm"), node.getNow(null));
+                AutoChoice.Choice c = AutoChoice.choose(spec, platform("ptrace"), platform("kvm"), node.getNow(null));
                 yield new Decision(usable(c.platform(), spec), c.reason());
             }
         };

@@ -41,6 +41,10 @@ class SandboxEngineTest {
         assertThat(SandboxEngine.of(List.of(ptrace, notElf), cheapKvm).decide(spec(PlatformChoice.AUTO)))
                 .isEqualTo(new SandboxEngine.Decision(ptrace, "auto: ptrace — kvm runs only x86-64 ELF executables"));
         assertThat(SandboxEngine.of(List.of(ptrace), cheapKvm).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+        // no ptrace on this host: KVM is all there is
+        Platform noPtrace = new Stub("ptrace", Optional.of("needs Linux x86-64"), true);
+        assertThat(SandboxEngine.of(List.of(noPtrace, kvm)).decide(spec(PlatformChoice.AUTO)))
+                .isEqualTo(new SandboxEngine.Decision(kvm, "auto: kvm — ptrace is unavailable: needs Linux x86-64"));
         // no measurement yet: ptrace, saying so
         assertThat(SandboxEngine.of(List.of(ptrace, kvm)).decide(spec(PlatformChoice.AUTO)).reason())
                 .isEqualTo("auto: ptrace — this node's probe of its platforms has not finished yet");
