@@ -3,23 +3,31 @@ package dev.palisade.sandbox;
 import dev.palisade.sandbox.platform.Platform;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
  * The entry point: knows the platforms of this build and picks one per spec.
  *
- * <p>{@link PlatformChoice#AUTO} takes KVM for a program KVM prefers (a static ELF) when
- * {@code /dev/kvm} works, and ptrace otherwise.
+ * <p>{@link PlatformChoice#AUTO} chooses by what this node measured ({@link NodeProbe}, once per
+ * engine, in the background from {@link #create}) under the rule of {@link AutoChoice}; until the
+ * measurement is in it takes ptrace. Every result says which platform ran it and why.
  */
 public final class SandboxEngine {
 
     private final List<Platform> platforms;
+    private final CompletableFuture<NodeProbe.Measurement> node;
 
-    private SandboxEngine(List<Platform> platforms) {
+    private SandboxEngine(List<Platform> platforms, CompletableFuture<NodeProbe.Measurement> node) {
         this.platforms = List.copyOf(platforms);
+        this.node = node;
     }
 
     /** The engine with every platform of this build; {@code --trace} lines go to stderr. */
@@ -29,6 +37,20 @@ public final class SandboxEngine {
 
     /** The engine with every platform of this build, printing {@code --trace} lines to {@code trace}. */
     public static SandboxEngine create(Consumer<String> trace) {
+        SandboxEngine engine = createUnmeasured(trace);
+        // bounded: a few runs of a 201-byte program per platform, each with a wall limit
+        Thread probe = new Thread(() -> engine.node.complete(NodeProbe.measure(engine.platforms)), "palisade-node-probe");
+        probe.setDaemon(true);
+        probe.start();
+        return engine;
+    }
+
+    /**
+     * The engine with every platform of this build that measures nothing itself: for a one-shot
+     * caller (the command line) that brings this node's measurement ({@link #withNodeMeasurement})
+     * or runs no {@code auto} spec; without one {@code auto} takes ptrace.
+     */
+    public static SandboxEngine createUnmeasured(Consumer<String> trace) {
         List<Platform> platforms = new ArrayList<>();
         platforms.add(new PtracePlatform(PtracePlatform.DEFAULT_UID, PtracePlatform.DEFAULT_GID, trace));
         platforms.add(new dev.palisade.sandbox.platform.kvm.KvmPlatform(trace));
@@ -38,12 +60,36 @@ public final class SandboxEngine {
         Thread warmUp = new Thread(PtracePlatform::warmUp, "palisade-warm-up");
         warmUp.setDaemon(true);
         warmUp.start();
-        return new SandboxEngine(platforms);
+        return new SandboxEngine(platforms, new CompletableFuture<>());
     }
 
-    /** An engine over the given platforms (tests, embedding). */
+    /** This engine's platforms with {@code node} as this node's measurement. */
+    public SandboxEngine withNodeMeasurement(NodeProbe.Measurement node) {
+        return new SandboxEngine(platforms, CompletableFuture.completedFuture(node));
+    }
+
+    /** An engine over the given platforms that measures nothing: {@code auto} takes ptrace (tests, embedding). */
     public static SandboxEngine of(List<Platform> platforms) {
-        return new SandboxEngine(platforms);
+        return new SandboxEngine(platforms, new CompletableFuture<>());
+    }
+
+    /** An engine over the given platforms that takes {@code node} as this node's measurement (tests). */
+    public static SandboxEngine of(List<Platform> platforms, NodeProbe.Measurement node) {
+        return new SandboxEngine(platforms, CompletableFuture.completedFuture(node));
+    }
+
+    /** This node's measurement, empty while the probe still runs. */
+    public Optional<NodeProbe.Measurement> nodeMeasurement() {
+        return Optional.ofNullable(node.getNow(null));
+    }
+
+    /** Waits at most {@code timeout} for this node's measurement; empty if it is not in by then. */
+    public Optional<NodeProbe.Measurement> awaitNodeMeasurement(Duration timeout) throws InterruptedException {
+        try {
+            return Optional.of(node.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException | ExecutionException e) {
+            return Optional.empty();
+        }
     }
 
     public List<Platform> platforms() {
@@ -56,18 +102,23 @@ public final class SandboxEngine {
 
     /** The platform that would run this spec; throws {@link SandboxException} saying why none can. */
     public Platform resolve(SandboxSpec spec) {
+        return decide(spec).platform();
+    }
+
+    /** The platform that would run this spec and why, in one line; throws {@link SandboxException} saying why none can. */
+    public Decision decide(SandboxSpec spec) {
         return switch (spec.platform()) {
-            case PTRACE -> usable("ptrace", spec);
-            case KVM -> usable("kvm", spec);
+            case PTRACE -> new Decision(usable("ptrace", spec), "asked for ptrace");
+            case KVM -> new Decision(usable("kvm", spec), "asked for kvm");
             case AUTO -> {
-                Optional<Platform> kvm = platform("kvm");
-                if (kvm.isPresent() && kvm.get().unavailableReason().isEmpty() && kvm.get().refusal(spec).isEmpty()
-                        && kvm.get().preferredFor(spec)) {
-                    yield kvm.get();
-                }
-                yield usable("ptrace", spec);
+                AutoChoice.Choice c = AutoChoice.choose(spec, platform("ptrace"), platform("kvm"), node.getNow(null));
+                yield new Decision(usable(c.platform(), spec), c.reason());
             }
         };
+    }
+
+    /** A platform chosen for a spec, and the reason its results carry ({@link SandboxResult#platformReason}). */
+    public record Decision(Platform platform, String reason) {
     }
 
     private Platform usable(String name, SandboxSpec spec) {
@@ -90,8 +141,9 @@ public final class SandboxEngine {
         return p;
     }
 
-    /** Starts a sandbox on the platform {@link #resolve} picks. */
+    /** Starts a sandbox on the platform {@link #decide} picks; its result says which and why. */
     public Sandbox start(SandboxSpec spec) {
-        return resolve(spec).start(spec);
+        Decision d = decide(spec);
+        return new ReasonedSandbox(d.platform().start(spec), d.reason());
     }
 }

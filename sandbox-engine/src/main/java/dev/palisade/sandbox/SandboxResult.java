@@ -17,6 +17,7 @@ import java.util.Map;
  * @param syscallCounts   trapped system calls counted by name (calls the seccomp filter lets through unstopped are not seen)
  * @param deniedCalls     every call the Sentry refused, in order (bounded; see {@code deniedCallsDropped})
  * @param deniedCallsDropped denied calls beyond the recorded bound
+ * @param platformReason  why this platform ran it, one line ({@code SandboxEngine} sets it; null from a platform alone)
  */
 public record SandboxResult(
         Termination termination,
@@ -29,11 +30,26 @@ public record SandboxResult(
         long peakMemoryBytes,
         Map<String, Long> syscallCounts,
         List<DeniedCall> deniedCalls,
-        long deniedCallsDropped) {
+        long deniedCallsDropped,
+        String platformReason) {
 
     public SandboxResult {
         syscallCounts = Map.copyOf(syscallCounts);
         deniedCalls = List.copyOf(deniedCalls);
+    }
+
+    /** A platform's own result, before the engine says why that platform was chosen. */
+    public SandboxResult(Termination termination, int exitCode, int signal, String message, String platform, long cpuNanos,
+            long wallNanos, long peakMemoryBytes, Map<String, Long> syscallCounts, List<DeniedCall> deniedCalls,
+            long deniedCallsDropped) {
+        this(termination, exitCode, signal, message, platform, cpuNanos, wallNanos, peakMemoryBytes, syscallCounts,
+                deniedCalls, deniedCallsDropped, null);
+    }
+
+    /** This result with the reason its platform was chosen. */
+    public SandboxResult withPlatformReason(String reason) {
+        return new SandboxResult(termination, exitCode, signal, message, platform, cpuNanos, wallNanos, peakMemoryBytes,
+                syscallCounts, deniedCalls, deniedCallsDropped, reason);
     }
 
     /** The exit status of the command-line tool: the program's code, 128+signal, or 125 for an engine error. */

@@ -29,20 +29,25 @@ class SandboxEngineTest {
     }
 
     @Test
-    void autoPrefersKvmWhenItCanRunTheProgram() {
-        Platform ptrace = new Stub("ptrace", Optional.empty(), true);
-        Platform kvm = new Stub("kvm", Optional.empty(), true);
-        assertThat(SandboxEngine.of(List.of(ptrace, kvm)).resolve(spec(PlatformChoice.AUTO))).isSameAs(kvm);
-    }
-
-    @Test
     void autoFallsBackToPtrace() {
         Platform ptrace = new Stub("ptrace", Optional.empty(), true);
+        Platform kvm = new Stub("kvm", Optional.empty(), true);
         Platform noKvm = new Stub("kvm", Optional.of("/dev/kvm missing"), true);
-        Platform dynamic = new Stub("kvm", Optional.empty(), false);
-        assertThat(SandboxEngine.of(List.of(ptrace, noKvm)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
-        assertThat(SandboxEngine.of(List.of(ptrace, dynamic)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
-        assertThat(SandboxEngine.of(List.of(ptrace)).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+        Platform notElf = new Stub("kvm", Optional.empty(), false);
+        NodeProbe.Measurement cheapKvm = new NodeProbe.Measurement(20_000, 5_000, 4_000, null);
+        assertThat(SandboxEngine.of(List.of(ptrace, kvm), cheapKvm).resolve(spec(PlatformChoice.AUTO))).isSameAs(kvm);
+        assertThat(SandboxEngine.of(List.of(ptrace, noKvm), cheapKvm).decide(spec(PlatformChoice.AUTO)))
+                .isEqualTo(new SandboxEngine.Decision(ptrace, "auto: ptrace — kvm is unavailable: /dev/kvm missing"));
+        assertThat(SandboxEngine.of(List.of(ptrace, notElf), cheapKvm).decide(spec(PlatformChoice.AUTO)))
+                .isEqualTo(new SandboxEngine.Decision(ptrace, "auto: ptrace — kvm runs only x86-64 ELF executables"));
+        assertThat(SandboxEngine.of(List.of(ptrace), cheapKvm).resolve(spec(PlatformChoice.AUTO))).isSameAs(ptrace);
+        // no ptrace on this host: KVM is all there is
+        Platform noPtrace = new Stub("ptrace", Optional.of("needs Linux x86-64"), true);
+        assertThat(SandboxEngine.of(List.of(noPtrace, kvm)).decide(spec(PlatformChoice.AUTO)))
+                .isEqualTo(new SandboxEngine.Decision(kvm, "auto: kvm — ptrace is unavailable: needs Linux x86-64"));
+        // no measurement yet: ptrace, saying so
+        assertThat(SandboxEngine.of(List.of(ptrace, kvm)).decide(spec(PlatformChoice.AUTO)).reason())
+                .isEqualTo("auto: ptrace — this node's probe of its platforms has not finished yet");
     }
 
     @Test

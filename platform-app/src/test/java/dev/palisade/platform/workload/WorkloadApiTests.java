@@ -8,12 +8,19 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.multipart;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.post;
 import static org.springframework.test.web.servlet.request.MockMvcRequestBuilders.put;
+import static org.hamcrest.Matchers.containsString;
+import static org.springframework.security.test.web.servlet.request.SecurityMockMvcRequestBuilders.formLogin;
+import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.content;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import com.jayway.jsonpath.JsonPath;
 import dev.palisade.platform.TestArchives;
 import dev.palisade.platform.api.ApiTestSupport;
+import dev.palisade.sandbox.AutoChoice;
+import dev.palisade.sandbox.NodeProbe;
+import dev.palisade.sandbox.SandboxEngine;
+import dev.palisade.sandbox.platform.Platform;
 import dev.palisade.sandbox.platform.ptrace.PtracePlatform;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,15 +30,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
+import org.springframework.mock.web.MockHttpSession;
 import org.springframework.mock.web.MockMultipartFile;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.util.HtmlUtils;
 
 /**
  * Workloads through the REST API, run in the real sandbox (ptrace platform, as root) on a real
@@ -45,6 +56,9 @@ class WorkloadApiTests extends ApiTestSupport {
         registry.add("palisade.data-dir", dir::toString);
         registry.add("palisade.dispatcher.heartbeat", () -> "300ms");
     }
+
+    @Autowired
+    SandboxEngine engine;
 
     String admin;
     String tenant;
@@ -101,6 +115,50 @@ class WorkloadApiTests extends ApiTestSupport {
                 .hasSize("hello from palisade\noops\n".length() + (200000 + tenantId + "\n").length());
         assertThat(log.indexOf("hello")).isLessThan(log.indexOf(String.valueOf(200000 + tenantId)));
         assertThat((Object) JsonPath.read(done, "$.result.syscallCounts")).isNotNull();
+    }
+
+    @Test
+    void aWorkloadOnAutoSaysWhichPlatformRanItAndWhyInTheApiConsoleAndPortal() throws Exception {
+        NodeProbe.Measurement node = engine.awaitNodeMeasurement(Duration.ofSeconds(60)).orElseThrow();
+        String user = unique("auto");
+        String token = userToken(adminToken(), tenant, user, "TENANT_MEMBER");
+        String id = submit(token, tenant, """
+                {"name":"on-auto","command":["/bin/echo","chosen"]}""");
+        String done = await(id, Duration.ofSeconds(30));
+        assertThat((String) JsonPath.read(done, "$.state")).as(done).isEqualTo("SUCCEEDED");
+        assertThat(log(id)).isEqualTo("chosen\n");
+        assertThat((String) JsonPath.read(done, "$.platform")).isEqualTo("auto");
+        String ranOn = JsonPath.read(done, "$.result.platform");
+        String reason = JsonPath.read(done, "$.result.platformReason");
+        // the rule of AutoChoice on this node's own figures: /bin/echo is a dynamic program
+        Optional<String> noKvm = engine.platform("kvm").flatMap(Platform::unavailableReason);
+        if (noKvm.isPresent()) {
+            assertThat(ranOn).isEqualTo("ptrace");
+            assertThat(reason).isEqualTo("auto: ptrace — kvm is unavailable: " + noKvm.get());
+        } else {
+            boolean kvm = node.kvmCallNanos() <= AutoChoice.DYNAMIC_FACTOR * node.ptraceCallNanos();
+            assertThat(ranOn).isEqualTo(kvm ? "kvm" : "ptrace");
+            assertThat(reason).isEqualTo("auto: " + ranOn + " — served call " + NodeProbe.micros(node.kvmCallNanos())
+                    + " on kvm vs " + NodeProbe.micros(node.ptraceCallNanos()) + " on ptrace on this node (bare exit "
+                    + NodeProbe.micros(node.kvmExitNanos()) + "); dynamic program, " + (kvm ? "within" : "above") + " 1×");
+        }
+        // stored with the result, in the workload's row
+        assertThat(jdbc.queryForObject("select result->>'platformReason' from workload where id = ?::uuid", String.class, id))
+                .isEqualTo(reason);
+        // and shown on the workload's page in the admin console and in the tenant's portal
+        String html = HtmlUtils.htmlEscape(reason, "UTF-8");
+        for (var page : List.of(
+                get("/admin/workloads/" + id).session(login("admin", ADMIN_PASSWORD)),
+                get("/portal/workloads/" + id).session(login(user + "@" + tenant, PASSWORD)))) {
+            mvc.perform(page.accept(MediaType.TEXT_HTML)).andExpect(status().isOk())
+                    .andExpect(content().string(containsString("id=\"platform-reason\">" + html + "<")))
+                    .andExpect(content().string(containsString("→ ran on " + ranOn)));
+        }
+    }
+
+    private MockHttpSession login(String username, String password) throws Exception {
+        return (MockHttpSession) mvc.perform(formLogin("/login").user(username).password(password))
+                .andReturn().getRequest().getSession();
     }
 
     @Test

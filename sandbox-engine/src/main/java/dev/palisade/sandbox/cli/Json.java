@@ -21,6 +21,7 @@ public final class Json {
         field(b, "shellStatus", r.shellStatus()).append(",\n");
         field(b, "message", r.message()).append(",\n");
         field(b, "platform", r.platform()).append(",\n");
+        field(b, "platformReason", r.platformReason()).append(",\n");
         field(b, "cpuNanos", r.cpuNanos()).append(",\n");
         field(b, "wallNanos", r.wallNanos()).append(",\n");
         field(b, "peakMemoryBytes", r.peakMemoryBytes()).append(",\n");

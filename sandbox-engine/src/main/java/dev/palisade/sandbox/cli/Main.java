@@ -5,6 +5,7 @@ import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.egress.EgressRules;
 import dev.palisade.sandbox.PlatformChoice;
 import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.NodeProbe;
 import dev.palisade.sandbox.SandboxEngine;
 import dev.palisade.sandbox.SandboxResult;
 import dev.palisade.sandbox.SandboxSpec;
@@ -149,7 +150,22 @@ public final class Main {
             err.print(USAGE);
             return 2;
         }
-        try (Sandbox sandbox = SandboxEngine.create(err::println).start(p.spec())) {
+        SandboxEngine engine = SandboxEngine.createUnmeasured(err::println);
+        try {
+            if (p.spec().platform() == dev.palisade.sandbox.PlatformChoice.AUTO
+                    && engine.platform("kvm").filter(k -> k.unavailableReason().isEmpty()).isPresent()) {
+                // one run per process: auto needs this node's measurement now, kept for the rest of the boot
+                engine = engine.withNodeMeasurement(NodeProbe.measureOncePerBoot(engine.platforms(), NodeProbe.BOOT_CACHE));
+            }
+            if (p.spec().trace()) {
+                SandboxEngine.Decision d = engine.decide(p.spec());
+                err.println("palisade-sandbox: platform " + d.platform().name() + " (" + d.reason() + ")");
+            }
+        } catch (Exception e) {
+            err.println("palisade-sandbox: " + (e.getMessage() == null ? e.toString() : e.getMessage()).lines().findFirst().orElse(""));
+            return ENGINE_FAILED;
+        }
+        try (Sandbox sandbox = engine.start(p.spec())) {
             Thread o = pump(sandbox.stdout(), out, "stdout");
             Thread e = pump(sandbox.stderr(), err, "stderr");
             Thread i = new Thread(() -> {

@@ -28,11 +28,6 @@ public interface Platform {
     /** Whether this platform can run the spec's program (KVM: x86-64 ELF executables, static or dynamic). */
     boolean canRun(SandboxSpec spec);
 
-    /** Whether {@code auto} should take this platform for the spec (KVM: static executables only). */
-    default boolean preferredFor(SandboxSpec spec) {
-        return canRun(spec);
-    }
-
     /** Starts the sandbox; throws {@code SandboxException} with a clear message when it cannot. */
     Sandbox start(SandboxSpec spec);
 }

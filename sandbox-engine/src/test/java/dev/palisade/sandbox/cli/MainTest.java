@@ -73,15 +73,19 @@ class MainTest {
         var c = cli("", "run", "--stats", stats.toString(), "--", "/bin/sh", "-c", "uname -n; /bin/mount -t tmpfs x /tmp 2>/dev/null");
         assertThat(c.out()).isEqualTo("sandbox\n");
         String json = Files.readString(stats);
-        assertThat(json).contains("\"termination\": \"EXITED\"").contains("\"platform\": \"ptrace\"")
+        assertThat(json).contains("\"termination\": \"EXITED\"")
                 .contains("\"uname\": ").contains("\"name\": \"mount\"").contains("\"action\": \"deny\"");
+        // auto chose by this node's figures: the platform that ran it is the one the reason names
+        var chosen = java.util.regex.Pattern.compile("\"platform\": \"(\\w+)\"").matcher(json);
+        assertThat(chosen.find()).isTrue();
+        assertThat(json).contains("\"platformReason\": \"auto: " + chosen.group(1) + " — ");
     }
 
     @Test
     void traceShowsEachTrappedCallAndTheDecision() {
         var c = cli("", "run", "--trace", "--", "/bin/sh", "-c", "uname -n >/dev/null; /bin/mount -t tmpfs x /tmp 2>/dev/null; true");
         assertThat(c.err()).contains("uname(").contains("(emulate)").contains("mount(").contains("= -EPERM (deny)")
-                .contains("-> pass");
+                .contains("-> pass").containsPattern("palisade-sandbox: platform (\\w+) \\(auto: \\1 — ");
     }
 
     @Test

@@ -56,6 +56,18 @@ public record WorkloadDetail(WorkloadRow row, String command, String env, String
         return resultNode().path("deniedCallsDropped").asLong();
     }
 
+    /** The platform it ran on (where {@code row.platform} is what was asked, {@code auto} perhaps); null before it ran. */
+    public String ranOn() {
+        JsonNode p = resultNode().path("platform");
+        return p.isString() ? p.asString() : null;
+    }
+
+    /** Why it ran on that platform, one line from the engine; null before it ran or for results stored before it said. */
+    public String platformReason() {
+        JsonNode r = resultNode().path("platformReason");
+        return r.isString() ? r.asString() : null;
+    }
+
     public boolean hasResult() {
         return result != null;
     }

@@ -74,6 +74,13 @@ public final class KvmPlatform implements Platform {
         return Optional.empty();
     }
 
+    /** Nanoseconds of one round trip guest → host → guest on the chosen path (median of the start-up probe); empty when none works. */
+    public static java.util.OptionalLong exitNanos() {
+        SyscallPathProbe.Result r = SyscallPathProbe.result();
+        return r.trials().stream().filter(t -> t.path() == r.chosen() && t.works())
+                .mapToLong(t -> Math.round(t.nanosPerCall())).findFirst();
+    }
+
     /** What the start-up probe found: the path chosen and the cost of each. */
     public static String probeSummary() {
         String probe = SyscallPathProbe.result().summary();
@@ -110,12 +117,12 @@ public final class KvmPlatform implements Platform {
         }
     }
 
-    @Override
-    public boolean preferredFor(SandboxSpec spec) {
+    /** Whether the spec's program is linked dynamically (has {@code PT_INTERP}); empty when KVM cannot run it. */
+    public Optional<Boolean> dynamicProgram(SandboxSpec spec) {
         try {
-            return !prepare(spec, false).elf().dynamic();   // dynamic programs stay on ptrace until auto chooses by measurement
+            return Optional.of(prepare(spec, false).elf().dynamic());
         } catch (SandboxException e) {
-            return false;
+            return Optional.empty();
         }
     }
 

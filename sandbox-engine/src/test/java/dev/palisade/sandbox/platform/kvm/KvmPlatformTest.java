@@ -132,14 +132,12 @@ class KvmPlatformTest {
     }
 
     @Test
-    void the_engine_picks_kvm_for_static_programs_and_ptrace_for_dynamic_ones(@TempDir Path ws) {
-        var engine = dev.palisade.sandbox.SandboxEngine.create();
-        assertThat(engine.resolve(spec(ws, "glibc", "hello").build()).name()).isEqualTo("kvm");
+    void the_platform_tells_static_programs_from_dynamic_ones(@TempDir Path ws) {
+        assertThat(PLATFORM.dynamicProgram(spec(ws, "glibc", "hello").build())).contains(false);
         var dynamic = SandboxSpec.builder(List.of("/bin/ls")).workspace(ws).build();
         assertThat(PLATFORM.canRun(dynamic)).isTrue();
-        assertThat(PLATFORM.preferredFor(dynamic)).isFalse();
-        engine.platform("ptrace").filter(p -> p.unavailableReason().isEmpty())
-                .ifPresent(p -> assertThat(engine.resolve(dynamic).name()).isEqualTo("ptrace"));
+        assertThat(PLATFORM.dynamicProgram(dynamic)).contains(true);
+        assertThat(PLATFORM.dynamicProgram(SandboxSpec.builder(List.of("/etc/hostname")).workspace(ws).build())).isEmpty();
     }
 
     @Test
