@@ -341,6 +341,16 @@ static void timedwait(void) {
     say("sigwaitinfo SIGCHLD, blocked with its default: %s code %d pid %d status %d\n", err(r), si.si_code, si.si_pid == c,
         si.si_status);
     waitpid(c, &st, 0);
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    sigprocmask(SIG_BLOCK, &urg, 0);
+    raise(SIGURG);
+    say("sigtimedwait SIGURG, raised while blocked with its default: %s\n", err(sigtimedwait(&urg, &si, &t)));
+    signal(SIGURG, SIG_IGN);
+    raise(SIGURG);
+    say("sigtimedwait SIGURG, raised while blocked and ignored: %s\n", err(sigtimedwait(&urg, &si, &t)));
+    signal(SIGURG, SIG_DFL);
     sigprocmask(SIG_SETMASK, &old, 0);
 }
 

@@ -148,7 +148,8 @@ final class SysSignal {
         }
         int s = (int) sig;
         VirtualProcess p = c.process();
-        if (s == 0 || p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s))) {
+        boolean blocked = s != 0 && (c.thread().blocked() & (1L << (s - 1))) != 0;   // as Linux: a blocked signal is never discarded
+        if (s == 0 || !blocked && (p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s)))) {
             return 0;
         }
         if (SignalFrame.handled(p, s) || (c.thread().sigmask & (1L << (s - 1))) != 0) {

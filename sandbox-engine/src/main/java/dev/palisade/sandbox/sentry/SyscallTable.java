@@ -167,7 +167,7 @@ public final class SyscallTable {
             emulate(125, "capget", "no capability: zero sets (for a pid outside the sandbox too, where Linux says ESRCH)", SysIdentity::capget),
             emulate(126, "capset", "only to no capability, of the caller itself; anything else EPERM", SysIdentity::capset),
             pass(127, "rt_sigpending").kvm(SysSignal::rtSigpending),
-            pass(128, "rt_sigtimedwait").kvm(SysSignal::rtSigtimedwait),
+            pass(128, "rt_sigtimedwait").kvm(SysSignal::rtSigtimedwait, "a signal whose default is to ignore it, sent by another process while blocked, is discarded (SIGCHLD from a child is kept)"),
             pass(129, "rt_sigqueueinfo"),
             pass(130, "rt_sigsuspend").kvm(SysSignal::rtSigsuspend),
             pass(131, "sigaltstack").kvm(SysSignal::sigaltstack, "reports no alternate stack; a new one is accepted and never used"),
