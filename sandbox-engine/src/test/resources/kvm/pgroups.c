@@ -179,6 +179,19 @@ static void group_kills(void) {
     w = waitpid(other, &st, 0);
     say("other: %s, ours handled %d\n", w == other ? how(st) : err(w), usr1);
     signal(SIGUSR1, SIG_DFL);
+    /* a zombie (ended, not yet waited for) still takes a signal and still makes its group */
+    pid_t z = fork();
+    if (z == 0) {
+        setpgid(0, 0);
+        _exit(0);
+    }
+    setpgid(z, z);
+    ms(100);
+    const char *kz = err(kill(z, SIGTERM));
+    say("kill of a zombie: %s, of its group: %s\n", kz, err(kill(-z, SIGTERM)));
+    waitpid(z, &st, 0);
+    kz = err(kill(z, 0));
+    say("once waited for: %s, its group: %s\n", kz, err(kill(-z, 0)));
 }
 
 static void waits(void) {
@@ -296,11 +309,17 @@ static void timedwait(void) {
     say("sigtimedwait, none: %s\n", err(sigtimedwait(&set, &si, &t)));
     struct timespec zero = {0, 0};
     say("sigtimedwait, zero timeout: %s\n", err(sigtimedwait(&set, &si, &zero)));
+    sigset_t pend;
     struct timespec bad = {0, 1000000000L};
     say("sigtimedwait, bad timeout: %s\n", err(sigtimedwait(&set, &si, &bad)));
     say("rt_sigtimedwait, sigsetsize 4: %s\n", err(syscall(SYS_rt_sigtimedwait, &set, &si, &t, 4)));
+    say("rt_sigtimedwait, set at 1: %s\n", err(syscall(SYS_rt_sigtimedwait, (void *) 1, &si, &t, 8)));
+    say("rt_sigtimedwait, timeout at 1: %s\n", err(syscall(SYS_rt_sigtimedwait, &set, &si, (void *) 1, 8)));
     raise(SIGUSR1);
-    sigset_t pend;
+    say("rt_sigtimedwait, info at 1: %s\n", err(syscall(SYS_rt_sigtimedwait, &set, (void *) 1, &t, 8)));
+    sigpending(&pend);
+    say("taken all the same: %d\n", !sigismember(&pend, SIGUSR1));
+    raise(SIGUSR1);
     sigpending(&pend);
     say("pending %d\n", sigismember(&pend, SIGUSR1));
     memset(&si, 0, sizeof si);

@@ -56,7 +56,7 @@ final class SysSignal {
             }
         }
         if (!found) {
-            return Errno.ESRCH.negated();
+            return c.zombie(all ? -1 : 0, all ? 0 : pgid) ? 0 : Errno.ESRCH.negated();   // as Linux: zombies are still members
         }
         return self ? deliver(c, c.pid(), sig, SignalFrame.SI_USER) : 0;
     }
@@ -138,7 +138,7 @@ final class SysSignal {
         if (target > 0 && target != c.pid() && target != c.tid()) {
             VirtualProcess other = c.processOf(target);
             if (other == null) {
-                return Errno.ESRCH.negated();
+                return c.zombie(target, 0) ? 0 : Errno.ESRCH.negated();   // as Linux: a zombie takes (and drops) a signal
             }
             toOther(c, target, other, (int) sig);
             return 0;

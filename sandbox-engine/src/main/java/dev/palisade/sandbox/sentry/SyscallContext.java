@@ -177,6 +177,14 @@ public interface SyscallContext {
         return new int[0];
     }
 
+    /**
+     * Whether a process of the sandbox that ended and was not yet waited for (a zombie, which
+     * kill still reaches) is {@code pid} (&gt; 0), is in group {@code pgid} (&gt; 0), or exists at all (pid -1).
+     */
+    default boolean zombie(int pid, int pgid) {
+        return false;
+    }
+
     /** The parent of live process {@code pid} in the sandbox's pid space (0 for the first one). */
     default int parentOf(int pid) {
         return 0;

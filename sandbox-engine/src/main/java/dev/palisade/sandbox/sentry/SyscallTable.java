@@ -101,7 +101,7 @@ public final class SyscallTable {
             pass(59, "execve", "paths resolve inside the sandbox root; the exec is traced").kvm(SysProcess::execve, "ELF executables only (no #! scripts: ENOEXEC); the memory limit applies per process"),
             pass(60, "exit").kvm(SysThread::exit),
             pass(61, "wait4").kvm(SysProcess::wait4, "no stopped or continued children; rusage is zero"),
-            pass(62, "kill", "confined by the pid namespace").kvm(SysSignal::kill, "a group whose members have all ended but not been waited for gives ESRCH"),
+            pass(62, "kill", "confined by the pid namespace").kvm(SysSignal::kill, "the stop signals' default action ends the process: nothing is ever stopped"),
             emulate(63, "uname", "answered by the Sentry: Linux, the host release, nodename \"sandbox\"", SysInfo::uname),
             pass(64, "semget"),
             pass(65, "semop"),

@@ -162,6 +162,11 @@ final class KvmProcesses {
         }
     }
 
+    /** Whether a zombie is {@code pid} (&gt; 0), in group {@code pgid} (&gt; 0), or any (pid -1). */
+    synchronized boolean zombie(int pid, int pgid) {
+        return zombies.stream().anyMatch(z -> pid == -1 || z.pid() == pid || z.pgid() == pgid);
+    }
+
     private static boolean matches(int idtype, int id, int pid, int pgid) {
         return switch (idtype) {
             case SyscallContext.P_PID -> pid == id;

@@ -979,6 +979,11 @@ final class KvmTask implements SyscallContext {
     }
 
     @Override
+    public boolean zombie(int pid, int pgid) {
+        return sandbox.processes.zombie(pid, pgid);
+    }
+
+    @Override
     public int parentOf(int pid) {
         return sandbox.processes.parentOf(pid);
     }

@@ -58,6 +58,7 @@ class KvmProcessGroupTest {
                 "kill(-pgid, SIGTERM): 0\nleader: signal 15\nmember: signal 15\n",
                 "kill(-pgid) of an emptied group: ESRCH\n",
                 "other: signal 10, ours handled 1\n",
+                "kill of a zombie: 0, of its group: 0\nonce waited for: ESRCH, its group: ESRCH\n",
                 "waitpid(-pgid): the member 1, exit 7\n",
                 "waitid WNOWAIT: 0 signo 17 code 1 pid 1 uid 1 status 3\n",
                 "waitid bad idtype: EINVAL\n",
@@ -65,6 +66,8 @@ class KvmProcessGroupTest {
                 "SIGCHLD: count 2 code 2 pid 1 status 9\n",
                 "SA_NOCLDWAIT: wait ECHILD\n",
                 "sigtimedwait, none: EAGAIN\n",
+                "rt_sigtimedwait, set at 1: EFAULT\nrt_sigtimedwait, timeout at 1: EFAULT\nrt_sigtimedwait, info at 1: EFAULT\n"
+                        + "taken all the same: 1\n",
                 "sigtimedwait, another signal: EINTR handled 1\n",
                 "sigwaitinfo SIGCHLD, blocked with its default: 17 code 1 pid 1 status 4\n",
                 "sigtimedwait SIGURG, raised while blocked and ignored: 23\n",
