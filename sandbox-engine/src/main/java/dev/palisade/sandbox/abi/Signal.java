@@ -12,8 +12,11 @@ public final class Signal {
     private Signal() {
     }
 
-    /** Whether the default action of {@code sig} is to ignore it (SIGCHLD, SIGURG, SIGWINCH). */
+    /**
+     * Whether the default action of {@code sig} is to ignore it (SIGCHLD, SIGURG, SIGWINCH, and
+     * SIGCONT, whose default only continues a stopped process).
+     */
     public static boolean ignoredByDefault(int sig) {
-        return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH;
+        return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
     }
 }

@@ -61,8 +61,13 @@ public final class SignalFrame {
 
     /** Takes the lowest pending signal {@code t} does not block, its own before its process's: {sig, code, value}, or null. */
     private static long[] take(VirtualProcess p, VirtualThread t) {
+        return take(p, t, ~t.sigmask);
+    }
+
+    /** Takes the lowest pending signal of {@code set} (rt_sigtimedwait's, blocked or not): {sig, code, value}, or null. */
+    static long[] take(VirtualProcess p, VirtualThread t, long set) {
         synchronized (t) {
-            long ready = t.pendingSignals & ~t.sigmask;
+            long ready = t.pendingSignals & set;
             if (ready != 0) {
                 int sig = Long.numberOfTrailingZeros(ready) + 1;
                 t.pendingSignals &= ~(1L << (sig - 1));
@@ -71,7 +76,7 @@ public final class SignalFrame {
             }
         }
         synchronized (p) {
-            long ready = p.pendingSignals & ~t.sigmask;
+            long ready = p.pendingSignals & set;
             if (ready == 0) {
                 return null;
             }
@@ -99,10 +104,19 @@ public final class SignalFrame {
      * woken or kicked to take it (its handler, or the default action ending it).
      */
     public static void send(VirtualProcess p, int sig, int code) {
+        send(p, sig, code, 0);
+    }
+
+    /** As {@link #send(VirtualProcess, int, int)}, carrying {@code value} (the sender's pid for SI_USER). */
+    static void send(VirtualProcess p, int sig, int code, long value) {
         if (p.ignores(sig) || (Signal.ignoredByDefault(sig) && !handled(p, sig))) {
             return;
         }
-        raise(p, sig, code, 0);
+        raise(p, sig, code, value);
+        wake(p, sig);
+    }
+
+    private static void wake(VirtualProcess p, int sig) {
         p.wakeSleepers();
         java.util.function.IntConsumer waker = p.signalWaker;
         if (waker != null) {
@@ -110,11 +124,35 @@ public final class SignalFrame {
         }
     }
 
-    private static final int CLD_EXITED = 1;
+    /** SIGCHLD's si_code: the child exited, was killed, or dumped core (bit 0x80 of the wait status). */
+    static final int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+    private static final long SA_NOCLDWAIT = 2;
 
-    /** A child of {@code parent} ended: SIGCHLD, for a parent that handles it (its default is to ignore). */
-    public static void childEnded(VirtualProcess parent) {
-        send(parent, Signal.SIGCHLD, CLD_EXITED);
+    /** The si_code of a child's end from its wait status. */
+    static int childCode(int status) {
+        return (status & 0x7f) == 0 ? CLD_EXITED : (status & 0x80) != 0 ? CLD_DUMPED : CLD_KILLED;
+    }
+
+    /** The si_status of a child's end from its wait status: the exit code, or the signal. */
+    static int childStatus(int status) {
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : status & 0x7f;
+    }
+
+    /**
+     * Child {@code pid} of {@code parent} ended with wait status {@code status}: SIGCHLD with
+     * si_pid and si_status unless the parent ignores it (its default action ignores it too, but a
+     * parent whose first thread blocks it, per {@code leaderMask}, gets it pending for sigtimedwait).
+     * Returns whether the child reaps itself (SIGCHLD set to SIG_IGN, or SA_NOCLDWAIT), as Linux's
+     * do_notify_parent.
+     */
+    public static boolean childEnded(VirtualProcess parent, long leaderMask, int pid, int status) {
+        long[] a = parent.sigactions.get(Signal.SIGCHLD);
+        boolean ignored = a != null && a[0] == SIG_IGN;
+        if (!ignored && (handled(parent, Signal.SIGCHLD) || (leaderMask & (1L << (Signal.SIGCHLD - 1))) != 0)) {
+            raise(parent, Signal.SIGCHLD, childCode(status), (pid & 0xffffffffL) | ((long) childStatus(status) << 32));
+            wake(parent, Signal.SIGCHLD);
+        }
+        return ignored || (a != null && (a[1] & SA_NOCLDWAIT) != 0);
     }
 
     /** Whether the program has a handler (not default, not ignore) for {@code sig}. */
@@ -188,14 +226,7 @@ public final class SignalFrame {
         f.putLong(MCONTEXT + 184, code > 0 ? value : 0);  // cr2
         f.putLong(MCONTEXT + 192, fpstate);
         f.putLong(UC_SIGMASK, saved);
-        f.putInt(INFO, sig);
-        f.putInt(INFO + 8, code);
-        if (code > 0) {
-            f.putLong(INFO + 16, value);                  // si_addr
-        } else {
-            f.putInt(INFO + 16, c.pid());                 // si_pid, si_uid
-            f.putInt(INFO + 20, c.uid());
-        }
+        f.put(INFO, siginfo(c, sig, code, value));
         ByteBuffer x = ByteBuffer.wrap(fpu.clone()).order(ByteOrder.LITTLE_ENDIAN);
         x.putInt(464, FP_XSTATE_MAGIC1);                  // sw_reserved: the image is a full XSAVE one
         x.putInt(468, fpu.length + 4);
@@ -223,6 +254,28 @@ public final class SignalFrame {
         regs[RAX] = 0;
         regs[RFLAGS] &= ~(0x400L | 0x100 | 0x10000 | 0x40000);   // DF TF RF AC cleared, as Linux does
         return true;
+    }
+
+    /**
+     * The 128-byte siginfo of a signal taken by {@code c}: si_addr for a fault; si_pid, si_uid and
+     * si_status for SIGCHLD ({@code value}: the child's pid, its status in the high half); si_pid
+     * (the sender's, {@code value}, else the caller's own) and si_uid for kill and tgkill.
+     */
+    static byte[] siginfo(SyscallContext c, int sig, int code, long value) {
+        ByteBuffer b = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, sig);
+        b.putInt(8, code);
+        if (sig == Signal.SIGCHLD && code >= CLD_EXITED && code <= CLD_DUMPED) {
+            b.putInt(16, (int) value);
+            b.putInt(20, c.uid());
+            b.putInt(24, (int) (value >>> 32));
+        } else if (code > 0) {
+            b.putLong(16, value);                         // si_addr
+        } else {
+            b.putInt(16, value != 0 ? (int) value : c.pid());
+            b.putInt(20, c.uid());
+        }
+        return b.array();
     }
 
     /**

@@ -29,15 +29,114 @@ final class SysIdentity {
         return c.tid();
     }
 
-    /** Getpgrp implements Linux syscall getpgrp(2): the program leads its own group. */
+    /**
+     * Held while a group or session changes or is looked up across processes, as Linux's
+     * tasklist_lock: one for every sandbox, since these calls are rare and short.
+     */
+    private static final Object TASKLIST = new Object();
+
+    /** Getpgrp implements Linux syscall getpgrp(2). */
     static long getpgrp(SyscallContext c) {
-        return c.pid();
+        return c.process().pgid;
     }
 
-    /** Getpgid implements Linux syscall getpgid(2). */
+    /** Getpgid implements Linux syscall getpgid(2): of any process of the sandbox. */
     static long getpgid(SyscallContext c) {
-        int pid = (int) c.arg(0);
-        return pid == 0 || pid == c.pid() ? c.pid() : Errno.ESRCH.negated();
+        VirtualProcess p = target(c, (int) c.arg(0));
+        return p == null ? Errno.ESRCH.negated() : p.pgid;
+    }
+
+    /** Getsid implements Linux syscall getsid(2): of any process of the sandbox. */
+    static long getsid(SyscallContext c) {
+        VirtualProcess p = target(c, (int) c.arg(0));
+        return p == null ? Errno.ESRCH.negated() : p.sid;
+    }
+
+    /** The caller's process for pid 0, else the sandbox's process (or thread's process) {@code pid}, or null. */
+    private static VirtualProcess target(SyscallContext c, int pid) {
+        return pid == 0 ? c.process() : pid < 0 ? null : c.processOf(pid);
+    }
+
+    /**
+     * Setpgid implements Linux syscall setpgid(2): the caller or one of its children (EACCES once
+     * that child has called execve, EPERM in another session) joins a group of the caller's
+     * session or makes its own; a session leader cannot move (EPERM).
+     */
+    static long setpgid(SyscallContext c) {
+        int pid = (int) c.arg(0), pgid = (int) c.arg(1);
+        if (pid == 0) {
+            pid = c.pid();
+        }
+        if (pgid == 0) {
+            pgid = pid;
+        }
+        if (pgid < 0) {
+            return Errno.EINVAL.negated();
+        }
+        synchronized (TASKLIST) {
+            VirtualProcess p = pid > 0 ? c.processOf(pid) : null;
+            if (p == null) {
+                return Errno.ESRCH.negated();
+            }
+            int[] pids = c.processIds();
+            if (!contains(pids, pid)) {
+                return Errno.EINVAL.negated();   // a thread other than its process's first
+            }
+            VirtualProcess self = c.process();
+            if (pid != c.pid()) {
+                if (c.parentOf(pid) != c.pid()) {
+                    return Errno.ESRCH.negated();
+                }
+                if (p.sid != self.sid) {
+                    return Errno.EPERM.negated();
+                }
+                if (p.execed) {
+                    return Errno.EACCES.negated();
+                }
+            }
+            if (p.sid == pid) {
+                return Errno.EPERM.negated();   // a session leader stays in its group
+            }
+            if (pgid != pid && !groupInSession(c, pids, pgid, self.sid)) {
+                return Errno.EPERM.negated();
+            }
+            p.pgid = pgid;
+            return 0;
+        }
+    }
+
+    /** Setsid implements Linux syscall setsid(2): EPERM for a group leader (or a pid some group is named after). */
+    static long setsid(SyscallContext c) {
+        int pid = c.pid();
+        synchronized (TASKLIST) {
+            VirtualProcess self = c.process();
+            if (self.sid == pid || groupInSession(c, c.processIds(), pid, -1)) {
+                return Errno.EPERM.negated();
+            }
+            self.sid = pid;
+            self.pgid = pid;
+            return pid;
+        }
+    }
+
+    /** Whether some process of {@code pids} is in group {@code pgid} (and session {@code sid}, unless -1). */
+    private static boolean groupInSession(SyscallContext c, int[] pids, int pgid, int sid) {
+        for (int q : pids) {
+            VirtualProcess o = c.processOf(q);
+            if (o != null && o.pgid == pgid && (sid == -1 || o.sid == sid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean contains(int[] pids, int pid) {
+        for (int q : pids) {
+            if (q == pid) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Getuid implements Linux syscall getuid(2) (and geteuid). */

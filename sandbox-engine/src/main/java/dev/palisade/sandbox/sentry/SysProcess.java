@@ -87,16 +87,26 @@ final class SysProcess {
         }
     }
 
-    private static final long WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, WALL = 0x40000000L, WCLONE = 0x80000000L,
-            WNOTHREAD = 0x20000000L;
+    private static final long WNOHANG = 1, WUNTRACED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000L,
+            WALL = 0x40000000L, WCLONE = 0x80000000L, WNOTHREAD = 0x20000000L;
+    private static final int P_PIDFD = 3;
 
-    /** Wait4 implements Linux syscall wait4(2) where the Sentry keeps the process: no stopped children, no rusage figures. */
+    /**
+     * Wait4 implements Linux syscall wait4(2) where the Sentry keeps the process: a child, any
+     * (-1), one of the caller's group (0) or of group -pid; no stopped children, no rusage figures.
+     */
     static long wait4(SyscallContext c) {
-        long pid = c.arg(0), status = c.arg(1), options = c.arg(2), rusage = c.arg(3);
-        if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD)) != 0 || (int) pid == Integer.MIN_VALUE) {
+        long status = c.arg(1), options = c.arg(2), rusage = c.arg(3);
+        int pid = (int) c.arg(0);   // a pid_t
+        if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD)) != 0) {
             return Errno.EINVAL.negated();
         }
-        long[] r = c.waitChild((int) pid == 0 ? -1 : (int) pid, (options & WNOHANG) != 0);
+        if (pid == Integer.MIN_VALUE) {
+            return Errno.ESRCH.negated();   // as Linux: -INT_MIN names no group
+        }
+        long[] r = pid == -1 ? c.waitChild(SyscallContext.P_ALL, 0, (options & WNOHANG) != 0, true)
+                : pid > 0 ? c.waitChild(SyscallContext.P_PID, pid, (options & WNOHANG) != 0, true)
+                : c.waitChild(SyscallContext.P_PGID, pid == 0 ? c.process().pgid : -pid, (options & WNOHANG) != 0, true);
         if (r[0] <= 0) {
             return r[0];
         }
@@ -107,5 +117,65 @@ final class SysProcess {
             c.memory().write(rusage, new byte[144]);
         }
         return r[0];
+    }
+
+    /**
+     * Waitid implements Linux syscall waitid(2) where the Sentry keeps the process: P_ALL, P_PID,
+     * P_PGID (0: the caller's group); WEXITED with WNOHANG and WNOWAIT (no process is ever stopped
+     * or continued here); the siginfo's si_code, si_pid, si_uid and si_status, zero when WNOHANG
+     * finds none. No pidfd exists on this platform, so P_PIDFD is EBADF.
+     */
+    static long waitid(SyscallContext c) {
+        int idtype = (int) c.arg(0), id = (int) c.arg(1);
+        long infop = c.arg(2), options = c.arg(3), rusage = c.arg(4);
+        if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WNOTHREAD | WCLONE | WALL)) != 0
+                || (options & (WEXITED | WUNTRACED | WCONTINUED)) == 0) {
+            return Errno.EINVAL.negated();
+        }
+        int which;
+        switch (idtype) {
+            case SyscallContext.P_ALL -> which = SyscallContext.P_ALL;
+            case SyscallContext.P_PID -> {
+                if (id <= 0) {
+                    return Errno.EINVAL.negated();
+                }
+                which = SyscallContext.P_PID;
+            }
+            case SyscallContext.P_PGID -> {
+                if (id < 0) {
+                    return Errno.EINVAL.negated();
+                }
+                which = SyscallContext.P_PGID;
+                id = id == 0 ? c.process().pgid : id;
+            }
+            case P_PIDFD -> {
+                return id < 0 ? Errno.EINVAL.negated() : Errno.EBADF.negated();
+            }
+            default -> {
+                return Errno.EINVAL.negated();
+            }
+        }
+        long[] r = (options & WEXITED) == 0 ? new long[] {(options & WNOHANG) != 0 ? 0 : Errno.ECHILD.negated()}
+                : c.waitChild(which, id, (options & WNOHANG) != 0, (options & WNOWAIT) == 0);
+        long err = r[0] < 0 ? r[0] : 0;
+        if (r[0] > 0 && rusage != 0 && !c.write(rusage, new byte[144])) {
+            return Errno.EFAULT.negated();
+        }
+        if (infop == 0) {
+            return err;
+        }
+        // as Linux: the fields are written even for ECHILD or WNOHANG with none ended (as zero), after the reap
+        java.nio.ByteBuffer info = java.nio.ByteBuffer.allocate(28).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (r[0] > 0) {
+            int status = (int) r[1];
+            info.putInt(0, dev.palisade.sandbox.abi.Signal.SIGCHLD).putInt(8, SignalFrame.childCode(status))
+                    .putInt(16, (int) r[0]).putInt(20, c.uid()).putInt(24, SignalFrame.childStatus(status));
+        }
+        byte[] b = info.array();
+        if (!SysArgs.userRange(infop, 128) || !c.write(infop, java.util.Arrays.copyOfRange(b, 0, 12))
+                || !c.write(infop + 16, java.util.Arrays.copyOfRange(b, 16, 28))) {
+            return Errno.EFAULT.negated();
+        }
+        return err;
     }
 }

@@ -15,9 +15,59 @@ final class SysSignal {
     private SysSignal() {
     }
 
-    /** Kill implements Linux syscall kill(2): only the program itself (pid 1, 0 or -1) exists. */
+    /**
+     * Kill implements Linux syscall kill(2): a process of the sandbox, the caller's group (0), a
+     * group (-pgid; ESRCH when it has no member), or every process but the caller and pid 1 (-1).
+     */
     static long kill(SyscallContext c) {
-        return deliver(c, c.arg(0), c.arg(1), SignalFrame.SI_USER);
+        int pid = (int) c.arg(0);   // a pid_t
+        long sig = c.arg(1);
+        if (pid <= 0) {
+            if (sig < 0 || sig > Signal.NSIG) {
+                return Errno.EINVAL.negated();
+            }
+            if (pid == Integer.MIN_VALUE) {
+                return Errno.ESRCH.negated();   // as Linux: -INT_MIN names no group
+            }
+            return toGroup(c, pid == 0 ? c.process().pgid : -pid, pid == -1, (int) sig);
+        }
+        return deliver(c, pid, sig, SignalFrame.SI_USER);
+    }
+
+    /**
+     * Sends {@code sig} to every live process of group {@code pgid} (or, {@code all}, to every
+     * one but the caller and pid 1), the caller last, as Linux's kill_pgrp and kill(-1).
+     */
+    private static long toGroup(SyscallContext c, int pgid, boolean all, int sig) {
+        boolean found = false, self = false;
+        for (int q : c.processIds()) {
+            if (all && (q == 1 || q == c.pid())) {
+                continue;
+            }
+            VirtualProcess o = q == c.pid() ? c.process() : c.processOf(q);
+            if (o == null || (!all && o.pgid != pgid)) {
+                continue;
+            }
+            found = true;
+            if (q == c.pid()) {
+                self = true;
+            } else {
+                toOther(c, q, o, sig);
+            }
+        }
+        if (!found) {
+            return c.zombie(all ? -1 : 0, all ? 0 : pgid) ? 0 : Errno.ESRCH.negated();   // as Linux: zombies are still members
+        }
+        return self ? deliver(c, c.pid(), sig, SignalFrame.SI_USER) : 0;
+    }
+
+    /** Sends {@code sig} to process {@code pid}, another one of the sandbox than the caller's. */
+    private static void toOther(SyscallContext c, int pid, VirtualProcess other, int sig) {
+        if (sig == Signal.SIGKILL && pid != 1) {
+            c.killProcess(pid, Signal.SIGKILL);
+        } else if (sig != 0 && (pid != 1 || SignalFrame.handled(other, sig))) {
+            SignalFrame.send(other, sig, SignalFrame.SI_USER, c.pid());   // pid 1, as a namespace's init, takes only what it handles
+        }
     }
 
     /** Tkill implements Linux syscall tkill(2). */
@@ -88,21 +138,18 @@ final class SysSignal {
         if (target > 0 && target != c.pid() && target != c.tid()) {
             VirtualProcess other = c.processOf(target);
             if (other == null) {
-                return Errno.ESRCH.negated();
+                return c.zombie(target, 0) ? 0 : Errno.ESRCH.negated();   // as Linux: a zombie takes (and drops) a signal
             }
-            if (sig == Signal.SIGKILL && target != 1) {
-                c.killProcess(target, Signal.SIGKILL);
-            } else if (sig != 0 && (target != 1 || SignalFrame.handled(other, (int) sig))) {
-                SignalFrame.send(other, (int) sig, SignalFrame.SI_USER);   // pid 1, as a namespace's init, takes only what it handles
-            }
+            toOther(c, target, other, (int) sig);
             return 0;
         }
-        if (target != c.pid() && target != c.tid() && target != 0 && target != -1) {
+        if (target != c.pid() && target != c.tid()) {
             return Errno.ESRCH.negated();
         }
         int s = (int) sig;
         VirtualProcess p = c.process();
-        if (s == 0 || p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s))) {
+        boolean blocked = s != 0 && (c.thread().blocked() & (1L << (s - 1))) != 0;   // as Linux: a blocked signal is never discarded
+        if (s == 0 || !blocked && (p.ignores(s) || (Signal.ignoredByDefault(s) && !SignalFrame.handled(p, s)))) {
             return 0;
         }
         if (SignalFrame.handled(p, s) || (c.thread().sigmask & (1L << (s - 1))) != 0) {
@@ -140,6 +187,48 @@ final class SysSignal {
             t.sigmask = before;   // the sandbox is ending: nothing to take
         }
         return Errno.EINTR.negated();
+    }
+
+    /**
+     * Rt_sigtimedwait implements Linux syscall rt_sigtimedwait(2): takes a pending signal of the
+     * set (blocked or not) without running its handler, waiting for one until the timeout
+     * (EAGAIN) or until a signal outside the set is taken (EINTR); the siginfo as a handler sees it.
+     */
+    static long rtSigtimedwait(SyscallContext c) {
+        if (c.arg(3) != 8) {
+            return Errno.EINVAL.negated();
+        }
+        long unblockable = (1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1));
+        long set = c.memory().readLong(c.arg(0)) & ~unblockable;
+        long until = Long.MAX_VALUE;
+        if (c.arg(2) != 0) {
+            long sec = c.memory().readLong(c.arg(2)), nsec = c.memory().readLong(c.arg(2) + 8);
+            if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000L) {
+                return Errno.EINVAL.negated();
+            }
+            long ns = sec > Long.MAX_VALUE / 1_000_000_000L / 2 ? Long.MAX_VALUE / 2 : sec * 1_000_000_000L + nsec;
+            until = System.nanoTime() + ns;
+        }
+        VirtualProcess p = c.process();
+        VirtualThread t = c.thread();
+        long[] got = SignalFrame.take(p, t, set);
+        if (got == null) {
+            long before = t.sigmask;
+            t.realBlocked = before;
+            t.sigmask = before & ~set;   // as Linux: the set's signals wake the wait, and so does any other not blocked
+            long left = SysTime.awaitSignal(c, until);
+            t.sigmask = before;
+            t.realBlocked = 0;
+            got = SignalFrame.take(p, t, set);
+            if (got == null) {
+                return (left <= 0 ? Errno.EAGAIN : Errno.EINTR).negated();
+            }
+        }
+        int sig = (int) got[0];
+        if (c.arg(1) != 0 && !c.write(c.arg(1), SignalFrame.siginfo(c, sig, (int) got[1], got[2]))) {
+            return Errno.EFAULT.negated();
+        }
+        return sig;
     }
 
     private static long pending(VirtualProcess p, VirtualThread t) {

@@ -160,12 +160,34 @@ public interface SyscallContext {
         throw new IllegalStateException("the host kernel keeps this process");
     }
 
+    /** waitid's idtypes, which {@link #waitChild} takes. */
+    int P_ALL = 0, P_PID = 1, P_PGID = 2;
+
     /**
-     * Waits for a child matching {@code pid} (as wait4: -1 any, &gt; 0 that one) to end:
-     * {pid, wait status}, {0, 0} with WNOHANG and none ended, or {negated errno}.
+     * Waits for a child matching {@code idtype} and {@code id} (as waitid: P_ALL any, P_PID that
+     * pid, P_PGID any in that group) to end: {pid, wait status}, {0, 0} with WNOHANG and none
+     * ended, or {negated errno}. {@code reap} false (WNOWAIT) leaves the child waitable.
      */
-    default long[] waitChild(long pid, boolean noHang) {
+    default long[] waitChild(int idtype, int id, boolean noHang, boolean reap) {
         throw new IllegalStateException("the host kernel keeps this process");
+    }
+
+    /** The pids of the sandbox's live processes (not threads), for the process group and session calls. */
+    default int[] processIds() {
+        return new int[0];
+    }
+
+    /**
+     * Whether a process of the sandbox that ended and was not yet waited for (a zombie, which
+     * kill still reaches) is {@code pid} (&gt; 0), is in group {@code pgid} (&gt; 0), or exists at all (pid -1).
+     */
+    default boolean zombie(int pid, int pgid) {
+        return false;
+    }
+
+    /** The parent of live process {@code pid} in the sandbox's pid space (0 for the first one). */
+    default int parentOf(int pid) {
+        return 0;
     }
 
     /** The calling thread where the Sentry keeps it (KVM): mask, tid, tid address. */

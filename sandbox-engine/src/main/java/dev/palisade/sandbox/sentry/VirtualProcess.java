@@ -66,6 +66,10 @@ public final class VirtualProcess {
     private final TreeMap<Long, ProcFs.Region> mappingNames = new TreeMap<>();
     /** The file size limit files opened for writing enforce. */
     private final HostFile.SizeLimit sizeLimit;
+    /** Process group and session ({@link SysIdentity}): the first process leads both; a child inherits its parent's. */
+    volatile int pgid = PID, sid = PID;
+    /** Whether the process has called execve since its fork (setpgid then gives its parent EACCES). */
+    volatile boolean execed;
 
     public VirtualProcess(AddressSpace mem, VirtualFs fs, String cwd, String execPath, HostFile.SizeLimit sizeLimit) {
         this.mem = mem;
@@ -144,6 +148,8 @@ public final class VirtualProcess {
             c.mappingNames.putAll(mappingNames);
         }
         c.comm = comm;
+        c.pgid = pgid;
+        c.sid = sid;
         return c;
     }
 
@@ -174,6 +180,9 @@ public final class VirtualProcess {
         n.pendingSignals = pendingSignals;
         n.pendingInfo.putAll(pendingInfo);
         n.nextSocketIno = nextSocketIno;
+        n.pgid = pgid;
+        n.sid = sid;
+        n.execed = true;
         return n;
     }
 
@@ -365,6 +374,16 @@ public final class VirtualProcess {
     /** The working directory (a sandbox path). */
     public String cwd() {
         return cwd;
+    }
+
+    /** The process group, for the platform's wait and for /proc. */
+    public int pgid() {
+        return pgid;
+    }
+
+    /** The session, for /proc. */
+    public int sid() {
+        return sid;
     }
 
     /** Whether the program ignores a signal (SIG_IGN). */

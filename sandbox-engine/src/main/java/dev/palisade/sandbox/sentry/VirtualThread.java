@@ -19,6 +19,8 @@ public final class VirtualThread {
     /** Signals sent to this thread (bit sig-1) and what each carries: si_code and value. */
     long pendingSignals;
     final Map<Integer, long[]> pendingInfo = new HashMap<>();
+    /** While in rt_sigtimedwait, the mask from before it (Linux's real_blocked): what it blocks is never discarded as ignored. */
+    volatile long realBlocked;
     /** Where the thread's exit writes 0 and wakes a waiter (0: nowhere). */
     public long clearChildTid;
     long robustList;
@@ -34,6 +36,11 @@ public final class VirtualThread {
 
     public long sigmask() {
         return sigmask;
+    }
+
+    /** The signals this thread blocks, counting those rt_sigtimedwait unblocked only to wait for them. */
+    public long blocked() {
+        return sigmask | realBlocked;
     }
 
     /** Whether a signal pending for this thread or its process is not blocked by this thread's mask. */

@@ -66,6 +66,25 @@ class CompatibilityTest {
             new Case("kill, wait and trap between processes", "sleep 5 & p=$!; sleep 0.2; kill $p; wait $p; "
                     + "echo status=$?; sleep 5 & q=$!; kill -9 $q; wait $q; echo status=$?; kill -0 99999 || echo none; "
                     + "trap 'echo got usr1' USR1; sh -c 'kill -USR1 $PPID'; echo after", null),
+            new Case("timeout: setpgid, the group's kill and the child's status", "timeout 1 sleep 5; echo $?; "
+                    + "timeout --preserve-status -s INT 2 sh -c 'trap \"exit 3\" INT; sleep 5 >/dev/null 2>&1 & wait'; echo $?; "
+                    + "timeout 5 sh -c 'echo quick; exit 6'; echo $?", null),
+            new Case("process groups: kill -PGID and kill 0 in a new session", "setsid -w sh -c 'sleep 5 & sleep 5 & "
+                    + "sleep 0.2; kill -TERM -$$; wait'; echo $?; setsid -w sh -c 'trap \"echo shell got term\" TERM; "
+                    + "sleep 5 & sleep 0.2; kill -TERM 0; wait; echo waited'; echo $?; kill -TERM -99999; echo $?", null),
+            new Case("python3 sessions, groups, killpg and waitid", "python3 -c 'import os, subprocess, signal, sys, time\n"
+                    + "c = \"import os; print(os.getsid(0) == os.getpid(), os.getpgrp() == os.getpid(), "
+                    + "os.getsid(0) == os.getsid(os.getppid()))\"\n"
+                    + "p = subprocess.run([sys.executable, \"-c\", c], start_new_session=True, capture_output=True, text=True)\n"
+                    + "print(\"new session:\", p.stdout.strip(), p.returncode)\n"
+                    + "print(\"inherited:\", subprocess.run([sys.executable, \"-c\", c], capture_output=True, text=True).stdout.strip())\n"
+                    + "print(\"own group:\", subprocess.run([sys.executable, \"-c\", c], process_group=0, capture_output=True, "
+                    + "text=True).stdout.strip())\n"
+                    + "p = subprocess.Popen([\"sh\", \"-c\", \"sleep 5 & sleep 5; echo not reached\"], start_new_session=True, "
+                    + "stdout=subprocess.PIPE)\ntime.sleep(0.3)\nos.killpg(p.pid, signal.SIGTERM)\n"
+                    + "print(\"killpg:\", p.wait(), p.stdout.read())\nr = os.fork()\nif r == 0:\n    os._exit(7)\n"
+                    + "i = os.waitid(os.P_PID, r, os.WEXITED)\nprint(\"waitid:\", i.si_pid == r, i.si_status, i.si_code == os.CLD_EXITED)'",
+                    null),
             new Case("find | xargs, tar and gzip", "mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
                     + "find t -type f | sort | xargs cat && tar czf t.tgz t && rm -r t && tar xzf t.tgz && "
                     + "cat t/a/b/2.txt && gzip -c t/a/1.txt | gunzip", null),

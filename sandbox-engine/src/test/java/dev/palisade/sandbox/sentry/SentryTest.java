@@ -134,7 +134,7 @@ class SentryTest {
     @Test
     void kvmAnswersEnosysForWhatItDoesNotImplement() {
         Ctx c = new Ctx();
-        assertThat(Sentry.call(Sentry.Platform.KVM, 247 /* waitid */, c)).isEqualTo(Errno.ENOSYS.negated());
+        assertThat(Sentry.call(Sentry.Platform.KVM, 129 /* rt_sigqueueinfo */, c)).isEqualTo(Errno.ENOSYS.negated());
         assertThat(Sentry.call(Sentry.Platform.KVM, 449 /* futex_waitv */, c)).isEqualTo(Errno.ENOSYS.negated());
         assertThat(c.refused).isEmpty();
     }

@@ -77,6 +77,16 @@ final class KvmProcView implements ProcFs.Source {
         }
 
         @Override
+        public int pgid() {
+            return t.proc.pgid();
+        }
+
+        @Override
+        public int sid() {
+            return t.proc.sid();
+        }
+
+        @Override
         public String exe() {
             return t.proc.execPath();
         }

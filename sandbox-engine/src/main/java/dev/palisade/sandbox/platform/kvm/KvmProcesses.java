@@ -1,6 +1,8 @@
 package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.SignalFrame;
+import dev.palisade.sandbox.sentry.SyscallContext;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,8 +18,8 @@ import java.util.function.BooleanSupplier;
  * namespace. Waiting parents sleep on this table's monitor and are woken by each exit.
  */
 final class KvmProcesses {
-    /** An ended child: its pid, its parent, and the wait status (exit code &lt;&lt; 8, or the signal). */
-    record Ended(int pid, int ppid, int status) {
+    /** An ended child: its pid, its parent, its process group, and the wait status (exit code &lt;&lt; 8, or the signal). */
+    record Ended(int pid, int ppid, int pgid, int status) {
     }
 
     private int nextPid = 2;
@@ -84,14 +86,19 @@ final class KvmProcesses {
         return parentOf.getOrDefault(pid, 1);
     }
 
-    /** Records that {@code pid} ended with {@code status}; its children go to pid 1. */
+    /**
+     * Records that {@code pid} ended with {@code status}; its children go to pid 1. Its parent
+     * gets SIGCHLD here, under this table's monitor, so that a parent woken from its wait and its
+     * SIGCHLD handler both find the zombie; a parent that ignores SIGCHLD (or set SA_NOCLDWAIT)
+     * gets no zombie, as Linux reaps such a child at once.
+     */
     synchronized void ended(int pid, int status, Map<String, Long> counts) {
         ended(pid, status, counts, true);
     }
 
     /** Like {@link #ended(int, int, Map)}; {@code existed} false: the fork failed and nobody was told the pid. */
     synchronized void ended(int pid, int status, Map<String, Long> counts, boolean existed) {
-        live.remove(pid);
+        KvmTask self = live.remove(pid);
         if (!existed) {
             parentOf.remove(pid);
             counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
@@ -103,11 +110,17 @@ final class KvmProcesses {
         for (int i = 0; i < zombies.size(); i++) {
             Ended z = zombies.get(i);
             if (z.ppid() == pid) {
-                zombies.set(i, new Ended(z.pid(), 1, z.status()));
+                zombies.set(i, new Ended(z.pid(), 1, z.pgid(), z.status()));
             }
         }
-        if (pid != 1) {
-            zombies.add(new Ended(pid, ppid, status));
+        KvmTask parent = live.get(ppid);
+        boolean reapsItself = pid != 1 && parent != null && parent.proc != null
+                && SignalFrame.childEnded(parent.proc, parent.leaderMask(), pid, status);
+        if (pid != 1 && !reapsItself) {
+            int pgid = self != null && self.proc != null ? self.proc.pgid() : pid;
+            zombies.add(new Ended(pid, ppid, pgid, status));
+        } else if (reapsItself) {
+            parentOf.remove(pid);
         }
         counts.forEach((k, v) -> endedCounts.merge(k, v, Long::sum));
         notifyAll();
@@ -115,21 +128,27 @@ final class KvmProcesses {
 
     /**
      * Waits (on this monitor, woken by every exit) until a child of {@code parent} matching
-     * {@code pid} (-1: any) has ended and reaps it: {pid, status}; {0, 0} with {@code noHang} when
-     * none has; {-ECHILD} when no such child exists; {-EINTR} when the sandbox is ending.
+     * {@code idtype} and {@code id} (as waitid: P_ALL, P_PID, P_PGID) has ended and reaps it
+     * (unless {@code reap} is false): {pid, status}; {0, 0} with {@code noHang} when none has;
+     * {-ECHILD} when no such child exists; {-EINTR} when the sandbox is ending.
      */
-    synchronized long[] await(int parent, long pid, boolean noHang, BooleanSupplier aborted) throws InterruptedException {
+    synchronized long[] await(int parent, int idtype, int id, boolean noHang, boolean reap, BooleanSupplier aborted)
+            throws InterruptedException {
         while (true) {
             for (Iterator<Ended> it = zombies.iterator(); it.hasNext(); ) {
                 Ended z = it.next();
-                if (z.ppid() == parent && (pid == -1 || z.pid() == pid)) {
-                    it.remove();
-                    parentOf.remove(z.pid());
+                if (z.ppid() == parent && matches(idtype, id, z.pid(), z.pgid())) {
+                    if (reap) {
+                        it.remove();
+                        parentOf.remove(z.pid());
+                    }
                     return new long[] {z.pid(), z.status()};
                 }
             }
-            boolean any = parentOf.entrySet().stream().anyMatch(e -> e.getValue() == parent && live.containsKey(e.getKey())
-                    && (pid == -1 || e.getKey() == pid));
+            boolean any = parentOf.entrySet().stream().anyMatch(e -> {
+                KvmTask t = e.getValue() == parent ? live.get(e.getKey()) : null;
+                return t != null && matches(idtype, id, e.getKey(), t.proc == null ? 0 : t.proc.pgid());
+            });
             if (!any) {
                 return new long[] {Errno.ECHILD.negated()};
             }
@@ -141,6 +160,19 @@ final class KvmProcesses {
             }
             wait(20);   // woken at once by an exit; the timeout only looks at the sandbox ending
         }
+    }
+
+    /** Whether a zombie is {@code pid} (&gt; 0), in group {@code pgid} (&gt; 0), or any (pid -1). */
+    synchronized boolean zombie(int pid, int pgid) {
+        return zombies.stream().anyMatch(z -> pid == -1 || z.pid() == pid || z.pgid() == pgid);
+    }
+
+    private static boolean matches(int idtype, int id, int pid, int pgid) {
+        return switch (idtype) {
+            case SyscallContext.P_PID -> pid == id;
+            case SyscallContext.P_PGID -> pgid == id;
+            default -> true;
+        };
     }
 
     /** The processes still running other than pid 1, to stop when the sandbox ends. */

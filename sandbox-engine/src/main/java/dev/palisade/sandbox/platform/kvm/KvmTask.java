@@ -499,12 +499,7 @@ final class KvmTask implements SyscallContext {
             int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
                     : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;
             sandbox.processes.addDenied(denied);
-            int parentPid = sandbox.processes.parentOf(pid);
-            sandbox.processes.ended(pid, status, counts(), forked);
-            KvmTask reaper = forked ? sandbox.processes.task(parentPid) : null;   // the parent now (pid 1 after a reparent)
-            if (reaper != null && reaper.proc != null) {
-                SignalFrame.childEnded(reaper.proc);
-            }
+            sandbox.processes.ended(pid, status, counts(), forked);   // SIGCHLD to the parent now (pid 1 after a reparent)
             if (machine != null) {
                 machine.close();
             }
@@ -775,9 +770,9 @@ final class KvmTask implements SyscallContext {
     }
 
     @Override
-    public long[] waitChild(long which, boolean noHang) {
+    public long[] waitChild(int idtype, int id, boolean noHang, boolean reap) {
         try {
-            return sandbox.processes.await(pid, which, noHang, this::aborted);
+            return sandbox.processes.await(pid, idtype, id, noHang, reap, this::aborted);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new long[] {Errno.EINTR.negated()};
@@ -976,6 +971,27 @@ final class KvmTask implements SyscallContext {
     public VirtualProcess processOf(int pid) {
         KvmTask t = sandbox.processes.task(pid);
         return t == null || t.done() ? null : t.proc;
+    }
+
+    @Override
+    public int[] processIds() {
+        return sandbox.processes.pids();
+    }
+
+    @Override
+    public boolean zombie(int pid, int pgid) {
+        return sandbox.processes.zombie(pid, pgid);
+    }
+
+    @Override
+    public int parentOf(int pid) {
+        return sandbox.processes.parentOf(pid);
+    }
+
+    /** The signal mask of the process's first thread, which decides whether a signal ignored by default stays pending. */
+    long leaderMask() {
+        KvmTask leader = group == null ? this : group.leader;
+        return leader.vthread == null ? 0 : leader.vthread.blocked();
     }
 
     @Override

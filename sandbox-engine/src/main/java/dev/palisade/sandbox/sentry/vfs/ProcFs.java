@@ -74,6 +74,15 @@ public final class ProcFs {
 
         int ppid();
 
+        /** Its process group and session. */
+        default int pgid() {
+            return pid();
+        }
+
+        default int sid() {
+            return pid();
+        }
+
         /** The program's path in the sandbox. */
         String exe();
 
@@ -385,7 +394,7 @@ public final class ProcFs {
         long[] sig = p.signals();
         StringBuilder b = new StringBuilder();
         b.append(p.pid()).append(" (").append(p.comm()).append(") ").append(p.pid() == caller ? 'R' : 'S')
-                .append(' ').append(p.ppid()).append(' ').append(p.pid()).append(' ').append(p.pid())   // ppid pgrp session
+                .append(' ').append(p.ppid()).append(' ').append(p.pgid()).append(' ').append(p.sid())   // ppid pgrp session
                 .append(" 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 ").append(p.threads())                     // tty .. nice threads
                 .append(" 0 0 ").append(vmSize(maps)).append(' ').append(p.rssBytes() / 4096)           // itreal start vsize rss
                 .append(" 18446744073709551615 0 0 0 0 0 ")                                             // rsslim code stack esp eip
@@ -413,8 +422,8 @@ public final class ProcFs {
                 .append("Groups:\t\n")
                 .append("NStgid:\t").append(p.pid()).append('\n')
                 .append("NSpid:\t").append(p.pid()).append('\n')
-                .append("NSpgid:\t").append(p.pid()).append('\n')
-                .append("NSsid:\t").append(p.pid()).append('\n')
+                .append("NSpgid:\t").append(p.pgid()).append('\n')
+                .append("NSsid:\t").append(p.sid()).append('\n')
                 .append(String.format("VmPeak:\t%8d kB%n", vmSize(maps) / kb))
                 .append(String.format("VmSize:\t%8d kB%n", vmSize(maps) / kb))
                 .append(String.format("VmLck:\t%8d kB%n", 0))
