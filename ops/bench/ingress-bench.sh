@@ -17,48 +17,16 @@
 #                                   (default 10; the Netty front's code takes tens of seconds of it to be compiled)
 #   RESTARTS=K ...                  then the row that swings most between runs (one client at a time,
 #                                   single-threaded server) K times more, each after a restart of the
-#                                   service, and its median beside the floor's
-#
-# Quiet machine, 2026-11-28 19:30, main at 4c252fb, `ops/bench/ingress-bench.sh 6 1 8` (load 2.6):
-#   threading (HTTP/1.0), conc 1: direct 1736 p50 0.506; ingress  811 p50 0.966 (+0.46 ms, 47%); lean 1643 p50 0.501 (-0.01 ms, 95%)
-#   single    (HTTP/1.0), conc 1: direct 3314 p50 0.264; ingress 1515 p50 0.578 (+0.31 ms, 46%); lean 2236 p50 0.392 (+0.13 ms, 67%)
-#   keepalive (HTTP/1.1), conc 1: direct 1753 p50 0.504; ingress 2052 p50 0.433 (-0.07 ms, 117%); lean 3199 p50 0.283 (-0.22 ms, 182%)
-#   threading (HTTP/1.0), conc 8: direct 1622 p50 3.594; ingress 2241 p50 2.602 (-0.99 ms, 138%); lean 2367 p50 2.537 (-1.06 ms, 146%)
-#   single    (HTTP/1.0), conc 8: direct 6005 p50 0.962; ingress 5765 p50 0.907 (-0.06 ms, 96%); lean 7663 p50 0.744 (-0.22 ms, 128%)
-#   keepalive (HTTP/1.1), conc 8: direct 1643 p50 3.548; ingress 6206 p50 1.125 (-2.42 ms, 378%); lean 10482 p50 0.671 (-2.88 ms, 638%)
-#   308 alone, conc 1: platform port 5873 req/s p50 0.144, ingress port 9586 p50 0.096
-# 2026-12-05 20:00, native connections into the sandbox and parked accept threads,
-# `RESTARTS=4 ops/bench/ingress-bench.sh 5 1 8` (load 2.0 at the start); "floor" is floor-proxy.c:
-#   threading conc 1: direct 1620 p50 0.571; floor 1182 (73%); ingress  667 (+0.54 ms, 41%); lean 1179 (+0.17 ms, 73%)
-#   single    conc 1: direct 3025 p50 0.286; floor 2962 (98%); ingress 1148 (+0.47 ms, 38%); lean 1988 (+0.16 ms, 66%)
-#   keepalive conc 1: direct 1085 p50 0.844; floor  859 (79%); ingress 1568 (-0.31 ms, 144%); lean 3004 (-0.56 ms, 277%)
-#   threading conc 8: direct 1196 p50 4.859; floor 1498 (125%); ingress 1352 (-0.53 ms, 113%); lean 1477 (-0.93 ms, 124%)
-#   single    conc 8: direct 5478 p50 0.993; floor 6712 (123%); ingress 4261 (+0.31 ms, 78%); lean 5437 (+0.02 ms, 99%)
-#   keepalive conc 8: direct 1163 p50 4.866; floor 1444 (124%); ingress 4748 (-3.38 ms, 408%); lean 6187 (-3.76 ms, 532%)
-#   308 alone, conc 1: platform port 5587 p50 0.151, ingress port 9434 p50 0.091
-#   single conc 1 after each of 4 restarts: lean 78 79 69 67% (median 73.5%), floor 61 84 79 83% (median 81%)
-# and at 20:04, `RESTARTS=6 ops/bench/ingress-bench.sh 4 1`: single conc 1 lean 64%, floor 87%; after each of
-#   6 restarts lean 78 132 73 72 78 67% (median 75.5%), floor 78 152 84 84 89 80% (median 84%)
-# and again at 20:38 and 20:47 (`RESTARTS=4 … 5 1 8`): after each restart lean 48 79 86 69% (median 74%),
-#   floor 59 78 94 84% (81%); lean 65 68 69 70% (68.5%), floor 85 99 76 81% (83%). Over all 18
-#   restarts: lean median 71%, floor 83.5%. `ingress-bench.sh 4 1` at 20:55: CPU per request of
-#   the hop, one client, single-threaded server: the ingress port's threads 168 µs, the floor 132 µs
-# ("ingress" is the platform port, "lean" the ingress port.) The p50 goal (+1 ms) holds in every row
-# on both ports, and throughput (70% of direct) on the ingress port everywhere but at one client
-# at a time against the single-threaded server that closes every connection, where it swings
-# 48-132% from run to run (the ptrace platform pins a service's process to a CPU, round robin, and
-# where the client and the ingress's thread run against it decides a run): median 71% over 18
-# restarts in four runs (68.5-75.5% per run), against the floor's 83.5% (81-84%). The floor is
-# the least any connection-per-request hop costs here (the kernel's work for a second TCP connection, on a
-# machine where every wake-up is dear: perf puts 30% of the hop's time in enabling interrupts).
-# Before this build the same row gave a median of 50-56% (floor 65-68%): the JDK's socket into
-# the sandbox switched to non-blocking and back around every read (8 fcntl, 2 poll, 2 getsockname
-# a request), and the kernel woke accept()'s 64 waiters in turn, so each connection met a cold thread.
+#                                   service, and its median beside the floor's (and the lean front's)
+#   RT=1 ...                        every process of the bench (servers, platforms, floor, load generators)
+#                                   at real-time priority (SCHED_FIFO 10), so that other work on the
+#                                   machine (a build, say) cannot take their CPUs mid-run; all targets alike
 #
 # Needs root (the ptrace platform) and a built jar (./mvnw -B package -DskipTests -pl platform-app -am).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-10}
+RUN=(); [ "${RT:-0}" = 1 ] && RUN=(chrt -f 10)
 shift || true
 [ $# -gt 0 ] && CONCURRENCY=("$@") || CONCURRENCY=(1 8)
 PORT=${PORT:-18080}
@@ -86,9 +54,9 @@ cleanup() { kill "$APP" $OLD_APP "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 
 trap cleanup EXIT
 
 # the direct baseline: the same server, same file, on the host
-(cd "$SITE" && exec python3 -m http.server "$DIRECT_PORT" --bind 127.0.0.1 >/dev/null 2>&1) & DIRECT=$!
-(cd "$SITE" && exec python3 -c "$PY_SINGLE" "$((DIRECT_PORT + 1))" >/dev/null 2>&1) & DIRECT1=$!
-(cd "$SITE" && exec python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
+(cd "$SITE" && exec "${RUN[@]}" python3 -m http.server "$DIRECT_PORT" --bind 127.0.0.1 >/dev/null 2>&1) & DIRECT=$!
+(cd "$SITE" && exec "${RUN[@]}" python3 -c "$PY_SINGLE" "$((DIRECT_PORT + 1))" >/dev/null 2>&1) & DIRECT1=$!
+(cd "$SITE" && exec "${RUN[@]}" python3 -c "$PY_KEEPALIVE" "$((DIRECT_PORT + 2))" >/dev/null 2>&1) & DIRECT2=$!
 
 # the TLS port's certificate: self-signed, for names none of the bench's services has, so that the
 # plain port does not redirect them to HTTPS; the TLS rows get it as the port's default certificate
@@ -105,7 +73,7 @@ fi
 start_app() {  # jar, port, ingress port, data dir, extra arguments…: the pid in STARTED
   # (the bench tenant's four services on one node: more than a tenant's default share of the service pool)
   local jar=$1 port=$2 ingress=$3 data=$4; shift 4; mkdir -p "$data"
-  PALISADE_ADMIN_PASSWORD=$PW java -Xmx1g -jar "$jar" --server.port="$port" \
+  PALISADE_ADMIN_PASSWORD=$PW "${RUN[@]}" java -Xmx1g -jar "$jar" --server.port="$port" \
     --palisade.services.ingress.port="$ingress" --palisade.services.ingress.bind=127.0.0.1 \
     --palisade.data-dir="$data" --logging.level.root=WARN \
     --palisade.dispatcher.service-capacity=8 --palisade.dispatcher.tenant-share=1 \
@@ -144,7 +112,7 @@ healthy() {  # name: waits for the service; says why when it does not come up
 }
 if [ -n "${OLD_JAR:-}" ]; then
   start_app "$OLD_JAR" "$OLD_PORT" "$OLD_LEAN_PORT" "$DATA/old"; OLD_APP=$STARTED
-  setup "$OLD_PORT"
+  setup "$OLD_PORT"; OLD_TOKEN=$TOKEN
   lean_target() { echo "lean=http://$1.bench.apps.localhost:$OLD_LEAN_PORT/hello.txt"; }
 else
   echo "(no OLD_JAR: the lean front's rows are left out)"
@@ -169,7 +137,7 @@ sandboxed() {  # pid of the service's python, by a piece of its command line; te
 }
 inside() {  # name, marker, seconds, concurrency: the sandboxed server from inside its namespace
   local pid; pid=$(sandboxed "$2")
-  if [ -n "$pid" ]; then nsenter -t "$pid" -n java ops/bench/IngressBench.java "$3" "$4" sandbox=http://127.0.0.1:8000/hello.txt
+  if [ -n "$pid" ]; then "${RUN[@]}" nsenter -t "$pid" -n java ops/bench/IngressBench.java "$3" "$4" sandbox=http://127.0.0.1:8000/hello.txt
   else echo "(no sandboxed $1 server found: in-sandbox figures left out)"; fi
 }
 # the floor: the least a connection-per-request hop into the same sandbox costs on this machine
@@ -180,7 +148,7 @@ floor() {  # index (0 threading, 1 single, 2 keepalive), marker: (re)starts the 
   local pid; pid=$(sandboxed "$2")
   [ -n "$pid" ] && [ -x "$DATA/floor-proxy" ] || return 0
   if [ -n "${FLOORS[$1]:-}" ]; then kill "${FLOORS[$1]}" 2>/dev/null || true; wait "${FLOORS[$1]}" 2>/dev/null || true; fi
-  "$DATA/floor-proxy" "$((FLOOR_PORT + $1))" "$pid" 8000 & FLOORS[$1]=$!
+  "${RUN[@]}" "$DATA/floor-proxy" "$((FLOOR_PORT + $1))" "$pid" 8000 & FLOORS[$1]=$!
 }
 floor_target() {  # index: the IngressBench target of that floor, if it runs
   [ -n "${FLOORS[$1]:-}" ] && echo "floor=http://127.0.0.1:$((FLOOR_PORT + $1))/hello.txt" || true
@@ -190,46 +158,46 @@ floor 0 'h.test('; floor 1 'h.HTTPServer('; floor 2 'protocol_version'
 # and the rows' own 2 s warm-up left the Netty front's larger code half interpreted
 if [ "${WARMUP:-10}" -gt 0 ]; then
   echo "== warming the fronts up: ${WARMUP:-10} s for each of their targets"
-  java ops/bench/IngressBench.java "${WARMUP:-10}" 1 \
+  "${RUN[@]}" java ops/bench/IngressBench.java "${WARMUP:-10}" 1 \
     $(for s in single keepalive; do echo "w-$s=http://$s.bench.apps.localhost:$LEAN_PORT/hello.txt"; done) \
     $(for s in single keepalive; do lean_target "$s"; done) >/dev/null
 fi
 echo "== $(nproc) CPUs, $SECONDS_PER_RUN s per run, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in "${CONCURRENCY[@]}"; do
   echo "== threading server (python3 -m http.server), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+  "${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$DIRECT_PORT/hello.txt" $(floor_target 0) ingress="http://threading.bench.apps.localhost:$PORT/hello.txt" \
     netty="http://threading.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target threading)
   inside threading 'h.test(' "$SECONDS_PER_RUN" "$c"
   echo "== single-threaded server, concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+  "${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" $(floor_target 1) ingress="http://single.bench.apps.localhost:$PORT/hello.txt" \
     netty="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target single)
   inside single 'h.HTTPServer(' "$SECONDS_PER_RUN" "$c"
   echo "== keep-alive threading server (HTTP/1.1; the ingress reuses its connections into the sandbox), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+  "${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" $(floor_target 2) ingress="http://keepalive.bench.apps.localhost:$PORT/hello.txt" \
     netty="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target keepalive)
   inside keepalive 'protocol_version' "$SECONDS_PER_RUN" "$c"
   echo "== the platform's HTTP stack alone (the ingress's own 404 for a name under the apps domain that is no service, no sandbox), concurrency $c"
-  java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" alone="http://nothing.apps.localhost:$PORT/" \
+  "${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" alone="http://nothing.apps.localhost:$PORT/" \
     netty-alone="http://nothing.apps.localhost:$LEAN_PORT/" \
     ${OLD_JAR:+lean-alone="http://nothing.apps.localhost:$OLD_LEAN_PORT/"}
   echo "== the Netty front over TLS (keep-alive server, one connection and handshake per request), concurrency $c"
-  java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+  "${RUN[@]}" java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     direct="http://127.0.0.1:$((DIRECT_PORT + 2))/hello.txt" netty="http://keepalive.bench.apps.localhost:$LEAN_PORT/hello.txt" \
     https="https://keepalive.bench.apps.localhost:$TLS_PORT/hello.txt" \
     https-noresume="https://keepalive.bench.apps.localhost:$TLS_PORT/hello.txt"
   echo "== WebSocket echo round trips through the Netty front (a connection per client), concurrency $c"
-  java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
+  "${RUN[@]}" java -Djdk.net.hosts.file="$DATA/hosts" ops/bench/IngressBench.java "$SECONDS_PER_RUN" "$c" \
     ws="ws://wsecho.bench.apps.localhost:$LEAN_PORT/"
 done
 # HTTP/2 by a client of raw frames (h2-probe.py): the JDK's HTTP/2 client is slower than the front
 # (538 req/s against 4,157 for the same row), so its figure was the client's
 for streams in 1 8; do
   echo "== HTTP/2 through the Netty front: rounds of $streams concurrent streams on one connection (keep-alive server)"
-  echo "h2 over TLS: $(python3 ops/bench/h2-probe.py 127.0.0.1 "$TLS_PORT" "keepalive.bench.apps.localhost:$TLS_PORT" /hello.txt "$SECONDS_PER_RUN" "$streams" tls)"
-  echo "h2c (prior knowledge): $(python3 ops/bench/h2-probe.py 127.0.0.1 "$LEAN_PORT" "keepalive.bench.apps.localhost:$LEAN_PORT" /hello.txt "$SECONDS_PER_RUN" "$streams")"
+  echo "h2 over TLS: $("${RUN[@]}" python3 ops/bench/h2-probe.py 127.0.0.1 "$TLS_PORT" "keepalive.bench.apps.localhost:$TLS_PORT" /hello.txt "$SECONDS_PER_RUN" "$streams" tls)"
+  echo "h2c (prior knowledge): $("${RUN[@]}" python3 ops/bench/h2-probe.py 127.0.0.1 "$LEAN_PORT" "keepalive.bench.apps.localhost:$LEAN_PORT" /hello.txt "$SECONDS_PER_RUN" "$streams")"
 done
 # thread hand-offs and CPU, counted rather than assumed: context switches and time on a CPU of a
 # process's threads, from /proc
@@ -247,7 +215,7 @@ switches_per_request() {  # url, [thread name prefix]: the platform's context sw
 }
 cpu_per_request() {  # url, pid, [thread name prefix]: µs on a CPU per request answered, one client for a run
   local before after answered; before=$(tally "$2" cpu "${3:-}")
-  answered=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 x="$1" | awk '$1 == "x" {print $7}')
+  answered=$("${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 x="$1" | awk '$1 == "x" {print $7}')
   after=$(tally "$2" cpu "${3:-}")
   awk -v a="$after" -v b="$before" -v n="$answered" 'BEGIN {printf "%.0f", (a - b) / 1000 / n}'
 }
@@ -270,25 +238,32 @@ echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 share() { sed -E 's/.*throughput ([0-9]+)%.*/\1/'; }   # "overhead …; throughput N% of direct" → N
 if [ "${RESTARTS:-0}" -gt 0 ]; then
-  leans=(); floors=()
-  for round in $(seq 1 "$RESTARTS"); do
-    api -X POST "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single/stop" >/dev/null; sleep 1
-    api -X POST "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single/start" >/dev/null
+  nettys=(); floors=(); olds=()
+  restart() {  # platform port, its ingress port, its token: the single-threaded service stopped and started again
+    local b=http://127.0.0.1:$1 t=$3
+    curl -sf -H "Authorization: Bearer $t" -X POST "$b/api/v1/tenants/bench/services/single/stop" >/dev/null; sleep 1
+    curl -sf -H "Authorization: Bearer $t" -X POST "$b/api/v1/tenants/bench/services/single/start" >/dev/null
     for _ in $(seq 1 100); do
-      [ "$(api "http://127.0.0.1:$PORT/api/v1/tenants/bench/services/single" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
+      [ "$(curl -sf -H "Authorization: Bearer $t" "$b/api/v1/tenants/bench/services/single" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
     done
-    curl -s -o /dev/null "http://single.bench.apps.localhost:$LEAN_PORT/hello.txt"; sleep 1
+    curl -s -o /dev/null "http://single.bench.apps.localhost:$2/hello.txt"
+  }
+  for round in $(seq 1 "$RESTARTS"); do
+    restart "$PORT" "$LEAN_PORT" "$TOKEN"
+    if [ -n "$OLD_APP" ]; then restart "$OLD_PORT" "$OLD_LEAN_PORT" "$OLD_TOKEN"; fi
+    sleep 1
     pid=$(sandboxed 'h.HTTPServer(')
     floor 1 'h.HTTPServer('
-    out=$(java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
-      $(floor_target 1) netty="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt")
+    out=$("${RUN[@]}" java ops/bench/IngressBench.java "$SECONDS_PER_RUN" 1 direct="http://127.0.0.1:$((DIRECT_PORT + 1))/hello.txt" \
+      $(floor_target 1) netty="http://single.bench.apps.localhost:$LEAN_PORT/hello.txt" $(lean_target single))
     echo "== restart $round, service on CPU $(taskset -pc "$pid" | awk '{print $NF}'):"
     grep '^overhead' <<< "$out"
-    leans+=("$(grep '^overhead netty' <<< "$out" | share)")
+    nettys+=("$(grep '^overhead netty' <<< "$out" | share)")
     if grep -q '^overhead floor' <<< "$out"; then floors+=("$(grep '^overhead floor' <<< "$out" | share)"); fi
+    if grep -q '^overhead lean' <<< "$out"; then olds+=("$(grep '^overhead lean' <<< "$out" | share)"); fi
   done
   echo "== single-threaded server, concurrency 1, median over $RESTARTS restarts: ingress port" \
-    "$(printf '%s\n' "${leans[@]}" | median)% of direct${floors[0]:+, floor $(printf '%s\n' "${floors[@]}" | median)%}"
+    "$(printf '%s\n' "${nettys[@]}" | median)% of direct${floors[0]:+, floor $(printf '%s\n' "${floors[@]}" | median)%}${olds[0]:+, lean $(printf '%s\n' "${olds[@]}" | median)%}"
 fi
 echo "== as the service API shows them"
 for s in threading single keepalive; do

@@ -695,8 +695,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         }
 
         private void connect(boolean fresh) {
-            Future<Upstreams.Lease> f = upstreams.acquire(target.connections(), ctx.channel().eventLoop(), fresh,
-                    s.properties().maxHeadSize() * 4);
+            Future<Upstreams.Lease> f = upstreams.acquire(target.connections(), ctx.channel().eventLoop(), fresh);
             f.addListener(done -> {
                 if (ended) {
                     if (done.isSuccess()) {

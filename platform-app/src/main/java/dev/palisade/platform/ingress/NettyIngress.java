@@ -135,7 +135,7 @@ public class NettyIngress implements SmartLifecycle {
         connects = new ThreadPoolExecutor(0, 64, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 new DefaultThreadFactory("ingress-connect", true));
         open = new DefaultChannelGroup("ingress", GlobalEventExecutor.INSTANCE);
-        Upstreams upstreams = new Upstreams(connects, services);
+        Upstreams upstreams = new Upstreams(connects, services, properties.maxHeadSize() * 4);
         IngressProperties.Tls tls = properties.tls();
         TlsCertificates certificates = tls.enabled() ? new TlsCertificates(tls.configured(), domains) : null;
         try {

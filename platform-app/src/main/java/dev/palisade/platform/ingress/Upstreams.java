@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * none once the instance stopped). The open blocks (a namespace's connect, a node's handshake),
  * so it runs off the event loop; for a service that closes its connections after each response,
  * the instance's standby ({@link InstanceConnections#takeStandby}) is opened ahead, after the
- * last response, so the next request adopts it on its own event loop without waiting for a
- * connect on another thread.
+ * last response, and its channel built there too ({@link #prepare}), so the next request only
+ * registers it on its own event loop: no connect, and none of the system calls a channel's
+ * making costs, on the request's path.
  */
 final class Upstreams {
 
@@ -47,6 +48,8 @@ final class Upstreams {
     private final Executor connects;
     private final int maxIdle;
     private final long maxIdleNanos;
+    /** The most a response's head may take, for the codec of each connection. */
+    private final int maxResponseHead;
     /** Idle channels per instance and event loop; each deque is touched by its event loop only. */
     private final Map<Key, ArrayDeque<Idle>> idle = new ConcurrentHashMap<>();
 
@@ -60,8 +63,9 @@ final class Upstreams {
     record Lease(Channel channel, boolean reused) {
     }
 
-    Upstreams(Executor connects, ServiceProperties properties) {
+    Upstreams(Executor connects, ServiceProperties properties, int maxResponseHead) {
         this.connects = connects;
+        this.maxResponseHead = maxResponseHead;
         this.maxIdle = properties.idleConnections();
         this.maxIdleNanos = properties.idleConnectionTime().toNanos();
     }
@@ -72,7 +76,7 @@ final class Upstreams {
      * first, so that the new one does not queue behind it). The exchange counts in flight on the
      * instance until {@link #release}, or until the connection closes, whichever comes first.
      */
-    Future<Lease> acquire(InstanceConnections to, EventLoop loop, boolean fresh, int maxResponseHead) {
+    Future<Lease> acquire(InstanceConnections to, EventLoop loop, boolean fresh) {
         Promise<Lease> promise = loop.newPromise();
         to.begin();
         AtomicBoolean inFlight = new AtomicBoolean(true);
@@ -99,14 +103,14 @@ final class Upstreams {
             } else if (standby != null) {
                 // opened ahead on another thread; adopted here, on the requesting event loop
                 if (loop.inEventLoop()) {
-                    adopt(to, standby, loop, promise, true, maxResponseHead);
+                    adopt(to, standby, loop, promise, true);
                 } else {
-                    loop.execute(() -> adopt(to, standby, loop, promise, true, maxResponseHead));
+                    loop.execute(() -> adopt(to, standby, loop, promise, true));
                 }
                 return;
             }
             try {
-                connects.execute(() -> open(to, loop, promise, maxResponseHead));
+                connects.execute(() -> open(to, loop, promise));
             } catch (RejectedExecutionException e) {
                 promise.tryFailure(e);
             }
@@ -117,11 +121,11 @@ final class Upstreams {
     /** Uncounts an exchange once; a connection that could not be kept makes way for a standby. */
     private void ended(InstanceConnections to, AtomicBoolean inFlight, boolean replace) {
         if (inFlight.getAndSet(false)) {
-            to.end(replace, connects);
+            to.end(replace, connects, this::prepare);
         }
     }
 
-    private void open(InstanceConnections to, EventLoop loop, Promise<Lease> promise, int maxResponseHead) {
+    private void open(InstanceConnections to, EventLoop loop, Promise<Lease> promise) {
         TcpConnection c;
         try {
             c = to.open();
@@ -129,16 +133,33 @@ final class Upstreams {
             promise.tryFailure(e);
             return;
         }
-        adopt(to, c, loop, promise, false, maxResponseHead);
+        adopt(to, c, loop, promise, false);
     }
 
     /**
-     * Hands an open connection's socket to the epoll transport, on {@code loop}. Its close (by
-     * either side) uncounts an exchange it still serves and takes it off the idle ones: one
-     * listener for its life, whatever number of exchanges it serves.
+     * Builds a standby's channel while it waits (on the thread that opened it): the transport
+     * reads the socket's addresses, error and options when it makes a channel, and that need not
+     * wait for the request. The channel only wraps the descriptor until {@link #adopt} detaches it.
      */
-    private void adopt(InstanceConnections to, TcpConnection c, EventLoop loop, Promise<Lease> promise, boolean reused,
-            int maxResponseHead) {
+    private void prepare(TcpConnection c) {
+        c.attach(channel(c.descriptor()));
+    }
+
+    private EpollSocketChannel channel(int fd) {
+        EpollSocketChannel ch = new EpollSocketChannel(fd);
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(QUICK_ACK_NAME, QUICK_ACK);
+        ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHead, 64 * 1024, false, true));
+        ch.pipeline().addLast(LINK, new IdleLink());
+        return ch;
+    }
+
+    /**
+     * Hands an open connection's socket to the epoll transport, on {@code loop} (in the channel
+     * built ahead for it, if any). Its close (by either side) uncounts an exchange it still serves
+     * and takes it off the idle ones: one listener for its life, whatever number of exchanges it serves.
+     */
+    private void adopt(InstanceConnections to, TcpConnection c, EventLoop loop, Promise<Lease> promise, boolean reused) {
         try {
             int fd;
             try {
@@ -147,11 +168,8 @@ final class Upstreams {
                 c.close();
                 throw e;
             }
-            EpollSocketChannel ch = new EpollSocketChannel(fd);
-            ch.config().setAutoRead(false);
-            ch.pipeline().addLast(QUICK_ACK_NAME, QUICK_ACK);
-            ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHead, 64 * 1024, false, true));
-            ch.pipeline().addLast(LINK, new IdleLink());
+            EpollSocketChannel ch = c.attachment() instanceof EpollSocketChannel made && made.fd().intValue() == fd
+                    ? made : channel(fd);
             ch.closeFuture().addListener(f -> {
                 AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
                 if (inFlight != null) {

@@ -120,9 +120,10 @@ public final class InstanceConnections implements AutoCloseable {
     /**
      * For the event-driven front: the exchange counted by {@link #begin} ended. When its
      * connection could not be kept ({@code replace}) and nothing else is in flight, a standby is
-     * opened on {@code opener} for the next request, as {@link #release} does.
+     * opened on {@code opener} for the next request, as {@link #release} does, and given to
+     * {@code prepare} there (on the opener's thread, off any request's path) before it waits.
      */
-    public void end(boolean replace, Executor opener) {
+    public void end(boolean replace, Executor opener, Consumer<TcpConnection> prepare) {
         synchronized (this) {
             inUse--;
             if (!replace || !startOpening()) {
@@ -130,7 +131,7 @@ public final class InstanceConnections implements AutoCloseable {
             }
         }
         try {
-            opener.execute(this::openStandby);
+            opener.execute(() -> openStandby(prepare));
         } catch (RejectedExecutionException e) {
             handOver(null);
         }
@@ -255,7 +256,7 @@ public final class InstanceConnections implements AutoCloseable {
             unneeded.connection().close();
         }
         if (replace) {
-            openStandby();
+            openStandby(c -> { });
         }
     }
 
@@ -276,11 +277,12 @@ public final class InstanceConnections implements AutoCloseable {
         return true;
     }
 
-    /** Opens the standby ({@code opening} is set); a failure only leaves the next request to open its own. */
-    private void openStandby() {
+    /** Opens the standby ({@code opening} is set) and prepares it; a failure only leaves the next request to open its own. */
+    private void openStandby(Consumer<TcpConnection> prepare) {
         TcpConnection ch = null;
         try {
             ch = opener.open();
+            prepare.accept(ch);
         } catch (IOException | RuntimeException e) {
             // the service is not accepting right now: the next request finds out for itself
         }

@@ -34,6 +34,8 @@ public final class TcpConnection implements AutoCloseable {
     private final InputStream in = new In();
     private final OutputStream out = new Out();
     private int readTimeoutMillis, writeTimeoutMillis;
+    /** What a front made of this connection ahead of its use (see {@link #attach}). */
+    private volatile Object attachment;
     private boolean closed;   // guarded by this: abort() must not touch a closed (and perhaps reused) descriptor number
 
     TcpConnection(int fd, String remoteAddress) {
@@ -200,11 +202,29 @@ public final class TcpConnection implements AutoCloseable {
         if (closed) {
             throw new SocketException("the connection is closed");
         }
-        int flags = SocketCalls.fcntl(fd, SocketCalls.F_GETFL, 0);
-        TcpListener.check("fcntl(F_GETFL)", flags);
-        TcpListener.check("fcntl(F_SETFL)", SocketCalls.fcntl(fd, SocketCalls.F_SETFL, flags | SocketCalls.O_NONBLOCK));
+        // the socket's only status flag is O_NONBLOCK (nothing here sets O_APPEND, O_ASYNC…): no F_GETFL first
+        TcpListener.check("fcntl(F_SETFL)", SocketCalls.fcntl(fd, SocketCalls.F_SETFL, SocketCalls.O_NONBLOCK));
         closed = true;
         return fd;
+    }
+
+    /** The descriptor, for a front that builds its own view of the socket ahead of {@link #detachNonBlocking()}. */
+    public int descriptor() {
+        return fd;
+    }
+
+    /**
+     * Keeps what a front made of this connection ahead of use (an event-driven front's channel
+     * over {@link #descriptor()}, built while the connection waits as a standby): the front that
+     * takes the connection finds it with {@link #attachment()}. It owns nothing: until
+     * {@link #detachNonBlocking()}, closing this connection closes the socket.
+     */
+    public void attach(Object made) {
+        attachment = made;
+    }
+
+    public Object attachment() {
+        return attachment;
     }
 
     /** From any thread: ends the connection both ways, so that the owner's blocked read returns at once. */
