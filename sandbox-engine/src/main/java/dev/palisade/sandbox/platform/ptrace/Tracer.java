@@ -361,6 +361,9 @@ final class Tracer {
     }
 
     private int mode(Task t) {
+        if (execServing != null && execServing.active(t.tid)) {
+            return Ptrace.PTRACE_SYSCALL; // a signal met during a served exec: its syscall stops are still to come
+        }
         return t.stage == Task.Stage.RUNNING ? Ptrace.PTRACE_CONT : Ptrace.PTRACE_SYSCALL;
     }
 
