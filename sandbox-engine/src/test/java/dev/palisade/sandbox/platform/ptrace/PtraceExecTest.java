@@ -57,6 +57,7 @@ class PtraceExecTest {
         assertThat(o.stdout()).isEqualTo(expected);
         assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
         assertThat(o.result().deniedCalls()).isEmpty();
+        assertThat(o.result().syscallCounts()).as("the execs were served").containsKeys("execve", "execveat");
     }
 
     private static void neverRanTheOther(Runs.Outcome o) {
