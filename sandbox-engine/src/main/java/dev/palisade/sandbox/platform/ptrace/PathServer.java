@@ -193,7 +193,8 @@ final class PathServer implements SyscallContext, HostTask {
         memory.of(listener.tid());
         ExecServing exec = nr == ExecServing.MARKER ? tracer.execServing() : null;
         ExecChoice choice = exec == null ? null : exec.plan(listener.tid());
-        calls.count(SyscallTable.nameOf(choice != null ? choice.nr : nr));
+        String name = SyscallTable.nameOf(choice != null ? choice.nr : nr);
+        calls.count(name);
         long result;
         try {
             // the tracer's hand-over of an execve or execveat; a program's own tuxcall is ENOSYS below
@@ -205,14 +206,14 @@ final class PathServer implements SyscallContext, HostTask {
             // the sandbox is ending (OutOfTaskMemory, TaskStopped): the task is gone or going
             result = Errno.EINTR.negated();
         } catch (Error e) {
-            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + SyscallTable.nameOf(nr) + ": " + e);
+            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + name + ": " + e);
             result = Errno.EIO.negated();
         }
         if (trace != null) {
             String outcome = result == Handler.ANSWERED ? "-> answered by the Sentry (a descriptor installed, or handed off)"
                     : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
                     : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
-            trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
+            trace.accept("[" + tid() + "] " + name + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
                     + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") " + outcome + " (served)");
         }
         if (result == Handler.ANSWERED) {
