@@ -40,6 +40,8 @@ final class ExecServing {
     /** tuxcall: ENOSYS on Linux; here the tracer's hand-over of an exec to the serving thread. */
     static final int MARKER = 184;
     private static final int AT_EMPTY_PATH = 0x1000, NR_CLOSE = 3, SIGKILL = 9;
+    /** The kernel's restart codes: a call interrupted by a signal before it did anything. */
+    private static final long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514, ERESTART_RESTARTBLOCK = -516;
     /** Arguments a script's new argument list may take; more is E2BIG (the kernel allows more). */
     private static final int MAX_ARGS = 1 << 16;
     /** Bytes left alone below the stack pointer (the red zone is 128) before the Sentry's strings. */
@@ -52,7 +54,7 @@ final class ExecServing {
         ExecChoice choice;
         Stage stage;
         int fd;
-        long emptyVa, argv, envp, error;
+        long emptyVa, argv, envp, error, sigmask;
     }
 
     private final Ptrace pt;
@@ -86,10 +88,12 @@ final class ExecServing {
             if (nr == SyscallNr.EXECVEAT && regs.arg(0) == s.fd && regs.arg(1) == s.emptyVa && regs.arg(2) == s.argv
                     && regs.arg(3) == s.envp && regs.arg(4) == AT_EMPTY_PATH) {
                 s.stage = Stage.RUNNING;
+                pt.sigmask(t.tid, s.sigmask);
                 pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
                 return true;
             }
-            states.remove(t.tid); // not the call it was given (a signal handler ran first): an ordinary call
+            states.remove(t.tid); // not the call it was given (its code changed under it): an ordinary call
+            pt.sigmask(t.tid, s.sigmask);
         }
         if (nr != SyscallNr.EXECVE && nr != SyscallNr.EXECVEAT) {
             return false;
@@ -112,6 +116,11 @@ final class ExecServing {
         s.saved.copyFrom(regs);
         s.choice = new ExecChoice((int) nr, args, path);
         s.stage = Stage.CHOOSING;
+        // Signals stay blocked until the execveat runs: natively an exec is never interrupted, and
+        // a signal in the marker's wait (before the Sentry takes it) would restart it from the start
+        // over and over under a fast timer. The program's mask is back before the kernel runs the exec.
+        s.sigmask = pt.sigmask(t.tid);
+        pt.sigmask(t.tid, ~0L);
         states.put(t.tid, s);
         plans.put(t.tid, s.choice);
         regs.origRax(MARKER);
@@ -134,6 +143,12 @@ final class ExecServing {
         switch (s.stage) {
             case CHOOSING -> {
                 plans.remove(t.tid);
+                if (r == ERESTARTSYS || r == ERESTARTNOHAND || r == ERESTART_RESTARTBLOCK) {
+                    // a signal came before the Sentry took the call: natively an exec is not
+                    // interrupted, so it restarts after the handler whatever SA_RESTART says
+                    finish(t, s, ERESTARTNOINTR);
+                    return;
+                }
                 if (r < 0 || !s.choice.chosen) {
                     finish(t, s, r < 0 ? r : Errno.EIO.negated());
                     return;
@@ -166,6 +181,25 @@ final class ExecServing {
             case CLOSING -> finish(t, s, s.error);
             default -> pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
         }
+    }
+
+    /**
+     * At a signal-delivery stop: a signal met between the marker's exit and the execveat would
+     * have its frame written over the empty path below the stack pointer, so the task is put back
+     * at its own call, which runs again from the start after the handler (the installed
+     * descriptor stays, close-on-exec).
+     */
+    void onSignal(Task t) {
+        State s = states.get(t.tid);
+        if (s == null || s.stage != Stage.ISSUED) {
+            return;
+        }
+        states.remove(t.tid);
+        pt.sigmask(t.tid, s.sigmask);
+        work.copyFrom(s.saved);
+        work.rip(s.saved.rip() - 2);
+        work.rax(s.saved.origRax());
+        pt.setRegs(t.tid, work);
     }
 
     /**
@@ -298,6 +332,7 @@ final class ExecServing {
 
     /** Has the program close the installed descriptor (the same instruction, run as close), then {@link #finish}. */
     private void closeDescriptor(Task t, State s) {
+        pt.sigmask(t.tid, s.sigmask);
         work.rip(work.rip() - 2);
         work.rax(NR_CLOSE);
         work.arg(0, s.fd);
@@ -309,6 +344,7 @@ final class ExecServing {
     /** The program's own registers back, the call's result in rax: the exec is over for it. */
     private void finish(Task t, State s, long result) {
         states.remove(t.tid);
+        pt.sigmask(t.tid, s.sigmask);
         work.copyFrom(s.saved);
         work.rax(result);
         pt.setRegs(t.tid, work);

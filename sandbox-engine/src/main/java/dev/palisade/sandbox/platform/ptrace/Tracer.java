@@ -324,6 +324,9 @@ final class Tracer {
                     } else {
                         // a signal for the tracee (SIGTRAP of an int3 included: the tracer's own stops are
                         // syscall stops and events, never a plain SIGTRAP): deliver it
+                        if (execServing != null) {
+                            execServing.onSignal(t);
+                        }
                         pt.resume(mode(t), tid, sig);
                     }
                 }
