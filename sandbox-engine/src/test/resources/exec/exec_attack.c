@@ -8,6 +8,8 @@
  *                                   the first thread's, where an empty path could be
  *   exec_attack symflip DIR TRIES   a second thread flips a symlink between exec_a and
  *                                   /proc/<pid>/exe of a process running exec_b
+ *   exec_attack signals DIR TRIES   not an attack: a timer signal every 20 us, whose handler
+ *                                   writes 4 KiB of stack, while the child execs exec_a
  *   exec_attack path PATH           execs PATH once, prints its errno
  *
  * prints "a N b N failed N [errnos]"
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char a_path[1024], b_path[1024], link_path[1024], link_a[1024], link_b[1024];
@@ -63,6 +66,24 @@ static void *symflip(void *unused) {
     return NULL;
 }
 
+static void on_timer(int sig) {
+    volatile char stack[4096];
+    memset((char *) stack, sig, sizeof stack);
+}
+
+/* A POSIX timer (gone at exec, unlike an itimer) sending SIGURG every 20 us. */
+static void signal_storm(void) {
+    struct sigaction sa = {.sa_handler = on_timer};
+    sigaction(SIGURG, &sa, NULL);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGURG};
+    timer_t t;
+    struct itimerspec every = {.it_interval = {0, 20000}, .it_value = {0, 20000}};
+    if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0 || timer_settime(t, 0, &every, NULL) != 0) {
+        perror("timer");
+        _exit(2);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "path") == 0) {
         char *args[] = {argv[2], NULL};
@@ -100,6 +121,8 @@ int main(int argc, char **argv) {
         symlink(a_path, link_path);
         symlink(a_path, link_a);
         symlink(b_path, link_b);
+    } else if (strcmp(mode, "signals") == 0) {
+        attack = NULL;
     } else if (strcmp(mode, "fdswap") != 0) {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;
@@ -112,9 +135,13 @@ int main(int argc, char **argv) {
             volatile char here = 0;
             stack_mark = &here;
             b_fd = open(b_path, O_RDONLY);
-            pthread_t t;
-            pthread_create(&t, NULL, attack, NULL);
-            usleep(200);
+            if (attack != NULL) {
+                pthread_t t;
+                pthread_create(&t, NULL, attack, NULL);
+                usleep(200);
+            } else {
+                signal_storm();
+            }
             const char *target = attack == symflip ? link_path : a_path;
             char *args[] = {(char *) target, NULL};
             execv(target, args);

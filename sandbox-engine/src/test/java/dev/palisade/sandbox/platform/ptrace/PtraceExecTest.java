@@ -114,6 +114,21 @@ class PtraceExecTest {
     }
 
     /**
+     * Signals while an exec is served: a timer every 20 us whose handler writes 4 KiB of stack,
+     * where the tracer keeps the exec's empty path between the Sentry's answer and the kernel's
+     * read. Every exec still runs its program, as natively, and none is taken for an attack.
+     */
+    @Test
+    void execsUnderASignalStormAllRun() {
+        Runs.Outcome natively = Runs.runNative(programs, Map.of(), programs.resolve("exec_attack").toString(), "signals",
+                programs.toString(), "300");
+        assertThat(natively.stdout()).isEqualTo("a 300 b 0 failed 0\n");
+        var o = run(in("/exe/exec_attack", "signals", "/exe", "300").build());
+        assertThat(o.stdout()).isEqualTo(natively.stdout());
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    /**
      * Another process's {@code /proc/<pid>/exe}: natively it runs that process's program; in the
      * sandbox the magic link is refused (ELOOP). The sandbox's init is not dumpable: its entry
      * is closed to the program before any link (EACCES, as for any process of another identity).
