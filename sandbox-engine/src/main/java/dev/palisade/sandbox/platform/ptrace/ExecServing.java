@@ -11,6 +11,7 @@ import dev.palisade.sandbox.sentry.ExecChoice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ExecServing {
     /** tuxcall: ENOSYS on Linux; here the tracer's hand-over of an exec to the serving thread. */
     static final int MARKER = 184;
-    private static final int AT_EMPTY_PATH = 0x1000, NR_CLOSE = 3, SIGKILL = 9;
+    private static final int AT_EMPTY_PATH = 0x1000, NR_CLOSE = 3, SIGKILL = 9, NR_PRCTL = 157, PR_SET_NAME = 15;
     /** The kernel's restart codes: a call interrupted by a signal before it did anything. */
     private static final long ERESTARTSYS = -512, ERESTARTNOINTR = -513, ERESTARTNOHAND = -514, ERESTART_RESTARTBLOCK = -516;
     /** Arguments a script's new argument list may take; more is E2BIG (the kernel allows more). */
@@ -47,7 +48,8 @@ final class ExecServing {
     /** Bytes left alone below the stack pointer (the red zone is 128) before the Sentry's strings. */
     private static final int BELOW_STACK = 256;
 
-    private enum Stage { CHOOSING, ISSUED, RUNNING, CLOSING }
+    /** CHOOSING..CLOSING: the exec; NAMING_*: after it, the task's name set as the kernel would have. */
+    private enum Stage { CHOOSING, ISSUED, RUNNING, CLOSING, NAMING_EXIT, NAMING_ENTRY, NAMING_RUN }
 
     private static final class State {
         final Regs saved = new Regs();
@@ -55,6 +57,8 @@ final class ExecServing {
         Stage stage;
         int fd;
         long emptyVa, argv, envp, error, sigmask;
+        /** The task's name after the exec natively (the path's last part), or null where the kernel's is right. */
+        byte[] comm;
     }
 
     private final Ptrace pt;
@@ -84,6 +88,10 @@ final class ExecServing {
     boolean onSeccomp(Task t, Regs regs) {
         State s = states.get(t.tid);
         long nr = regs.origRax();
+        if (s != null && s.stage == Stage.NAMING_RUN) {
+            pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0); // the tracer's own prctl(PR_SET_NAME)
+            return true;
+        }
         if (s != null && s.stage == Stage.ISSUED) {
             if (nr == SyscallNr.EXECVEAT && regs.arg(0) == s.fd && regs.arg(1) == s.emptyVa && regs.arg(2) == s.argv
                     && regs.arg(3) == s.envp && regs.arg(4) == AT_EMPTY_PATH) {
@@ -116,6 +124,7 @@ final class ExecServing {
         s.saved.copyFrom(regs);
         s.choice = new ExecChoice((int) nr, args, path);
         s.stage = Stage.CHOOSING;
+        s.comm = path.length == 0 ? null : commOf(path);
         // Signals stay blocked until the execveat runs: natively an exec is never interrupted, and
         // a signal in the marker's wait (before the Sentry takes it) would restart it from the start
         // over and over under a fast timer. The program's mask is back before the kernel runs the exec.
@@ -132,7 +141,12 @@ final class ExecServing {
     /** At a syscall stop of a task with an exec in progress. */
     void onSyscallStop(Task t) {
         State s = states.get(t.tid);
-        if (pt.syscallInfoOp(t.tid) != Ptrace.SYSCALL_INFO_EXIT) {
+        int op = pt.syscallInfoOp(t.tid);
+        if (s.stage == Stage.NAMING_EXIT || s.stage == Stage.NAMING_ENTRY || s.stage == Stage.NAMING_RUN) {
+            name(t, s, op);
+            return;
+        }
+        if (op != Ptrace.SYSCALL_INFO_EXIT) {
             pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0); // the entry of the injected close
             return;
         }
@@ -218,6 +232,14 @@ final class ExecServing {
         statBuf.putByte(256 + name.length, (byte) 0);
         long r = HostCalls.call(HostCalls.NR_NEWFSTATAT, -100, statBuf.at(256), statBuf.at(0), 0);
         if (r == 0 && statBuf.getLong(0) == s.choice.dev && statBuf.getLong(8) == s.choice.ino) {
+            if (s.comm != null && !Arrays.equals(comm(tid), s.comm)) {
+                // the kernel named it after the descriptor's file (a symlink's target, the
+                // interpreter): at the program's first call the tracer sets the path's name
+                State n = new State();
+                n.comm = s.comm;
+                n.stage = Stage.NAMING_EXIT;
+                states.put(tid, n);
+            }
             return true;
         }
         Ptrace.kill(tid, SIGKILL);
@@ -251,6 +273,85 @@ final class ExecServing {
             got += chunk;
         }
         throw new PathError(Errno.ENAMETOOLONG);
+    }
+
+    /** The last part of a path, at most 15 bytes: the task name Linux gives an exec of it. */
+    private static byte[] commOf(byte[] path) {
+        int from = path.length;
+        while (from > 0 && path[from - 1] != '/') {
+            from--;
+        }
+        return Arrays.copyOfRange(path, from, Math.min(path.length, from + 15));
+    }
+
+    /** The task's name ({@code /proc/<tid>/comm} without its newline), or null. */
+    private byte[] comm(int tid) {
+        byte[] name = ("/proc/" + tid + "/comm").getBytes(StandardCharsets.US_ASCII);
+        statBuf.write(256, name, 0, name.length);
+        statBuf.putByte(256 + name.length, (byte) 0);
+        long fd = HostCalls.call(HostCalls.NR_OPENAT, -100, statBuf.at(256), 02000000, 0);
+        if (fd < 0) {
+            return null;
+        }
+        long n;
+        try {
+            n = HostCalls.call(HostCalls.NR_READ, fd, statBuf.at(0), 64);
+        } finally {
+            HostCalls.close(fd);
+        }
+        if (n <= 0) {
+            return null;
+        }
+        byte[] b = new byte[(int) n];
+        statBuf.read(0, b, 0, (int) n);
+        return Arrays.copyOf(b, b[(int) n - 1] == '\n' ? (int) n - 1 : (int) n);
+    }
+
+    /**
+     * Sets the name after an exec: past the execveat's exit, the program's first call is turned
+     * into prctl(PR_SET_NAME) with the name written below the stack pointer, then run again as
+     * it was.
+     */
+    private void name(Task t, State s, int op) {
+        switch (s.stage) {
+            case NAMING_EXIT -> {
+                if (op == Ptrace.SYSCALL_INFO_EXIT) {
+                    s.stage = Stage.NAMING_ENTRY;
+                }
+                pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+            }
+            case NAMING_ENTRY -> {
+                if (op != Ptrace.SYSCALL_INFO_ENTRY || !pt.getRegs(t.tid, work)) {
+                    pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                    return;
+                }
+                s.saved.copyFrom(work);
+                long at = ((work.rsp() - BELOW_STACK) & ~15L) - 16;
+                if (!pt.writeMemory(t.tid, at, Arrays.copyOf(s.comm, 16))) {
+                    states.remove(t.tid);
+                    pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+                    return;
+                }
+                work.origRax(NR_PRCTL);
+                work.arg(0, PR_SET_NAME);
+                work.arg(1, at);
+                pt.setRegs(t.tid, work);
+                s.stage = Stage.NAMING_RUN;
+                pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+            }
+            default -> {
+                if (op != Ptrace.SYSCALL_INFO_EXIT) {
+                    pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+                    return;
+                }
+                states.remove(t.tid);
+                work.copyFrom(s.saved); // the program's call, run again from its instruction
+                work.rip(s.saved.rip() - 2);
+                work.rax(s.saved.origRax());
+                pt.setRegs(t.tid, work);
+                pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+            }
+        }
     }
 
     /** Forgets a task that is gone. */
