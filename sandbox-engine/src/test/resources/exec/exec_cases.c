@@ -76,7 +76,12 @@ static void one(const char *name, enum kind k, int dirfd, const char *path, int 
 
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "--self") == 0) {
-        printf("self ran with %d arguments\n", argc);
+        char comm[32] = "";
+        FILE *f = fopen("/proc/self/comm", "r");
+        if (f != NULL && fgets(comm, sizeof comm, f) != NULL) {
+            comm[strcspn(comm, "\n")] = 0;
+        }
+        printf("self ran with %d arguments as %s\n", argc, comm);
         return 0;
     }
     if (argc != 2 || strlen(argv[1]) > 900) {
@@ -85,7 +90,7 @@ int main(int argc, char **argv) {
     }
     strcpy(dir, argv[1]);
     char script[4096];
-    file("script", "#!/bin/sh\necho \"script: \\$0=$0 \\$#=$# \\$1=$1 \\$2=$2 CASE_ENV=$CASE_ENV\"\n", 0755);
+    file("script", "#!/bin/sh\necho \"script: \\$0=$0 \\$#=$# \\$1=$1 \\$2=$2 CASE_ENV=$CASE_ENV comm=$(cat /proc/$$/comm)\"\n", 0755);
     file("script-arg", "#!/bin/sh -e\necho \"script-arg: \\$0=$0 \\$#=$# \\$1=$1\"\n", 0755);
     file("script-env", "#!/usr/bin/env sh\necho \"script-env: \\$0=$0 \\$#=$#\"\n", 0755);
     file("script-spaces", "#!  /bin/sh   \t\necho \"script-spaces: \\$0=$0\"\n", 0755);
@@ -148,14 +153,21 @@ int main(int argc, char **argv) {
     one("execveat of a directory descriptor", EXECVEAT, dfd, "", AT_EMPTY_PATH, -1);
 
     char *self_args[] = {"self", "--self", "x", NULL};
-    printf("proc self exe: ");
-    fflush(stdout);
-    if (fork() == 0) {
-        execve("/proc/self/exe", self_args, envp_of);
-        printf("%s\n", strerrorname_np(errno));
-        _exit(100);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    link_to(self, "a-long-name-for-a-link-to-self");
+    const char *selves[] = {"/proc/self/exe", at("a-long-name-for-a-link-to-self")};
+    for (int i = 0; i < 2; i++) {
+        printf("%s: ", i == 0 ? "proc self exe" : "self through a symlink");
+        fflush(stdout);
+        if (fork() == 0) {
+            execve(selves[i], self_args, envp_of);
+            printf("%s\n", strerrorname_np(errno));
+            _exit(100);
+        }
+        wait(NULL);
+        fflush(stdout);
     }
-    wait(NULL);
-    fflush(stdout);
     return 0;
 }
