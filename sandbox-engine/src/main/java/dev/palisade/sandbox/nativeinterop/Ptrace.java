@@ -102,6 +102,17 @@ public final class Ptrace {
         return PtraceDirect.ptrace(PTRACE_GETEVENTMSG, pid, 0, scratch) < 0 ? -1 : scratch.getLong(0);
     }
 
+    /** The tracee's blocked-signal mask (PTRACE_GETSIGMASK), or 0 when it cannot be read. */
+    public long sigmask(int pid) {
+        return PtraceDirect.ptrace(0x420a, pid, 8, scratch) < 0 ? 0 : scratch.getLong(0);
+    }
+
+    /** Sets the tracee's blocked-signal mask (PTRACE_SETSIGMASK); SIGKILL and SIGSTOP stay unblocked. */
+    public boolean sigmask(int pid, long mask) {
+        scratch.setLong(0, mask);
+        return PtraceDirect.ptrace(0x420b, pid, 8, scratch) == 0;
+    }
+
     /** The op of PTRACE_GET_SYSCALL_INFO: entry, exit, seccomp, or 0 for none. */
     public int syscallInfoOp(int pid) {
         long rc = PtraceDirect.ptrace(PTRACE_GET_SYSCALL_INFO, pid, 88, scratch);

@@ -89,6 +89,14 @@ public final class Sentry {
         return run(s.name(), s.served(), c);
     }
 
+    /**
+     * Serves an {@code execve} or {@code execveat} the ptrace tracer handed to the serving thread:
+     * the file to run is resolved, checked and installed in the program, and described in {@code choice}.
+     */
+    public static long serveExec(ExecChoice choice, SyscallContext c) {
+        return run("execve", cc -> SysPath.exec(cc, choice), c);
+    }
+
     private static long run(Syscall s, SyscallContext c) {
         return run(s.name(), s.handler(), c);
     }

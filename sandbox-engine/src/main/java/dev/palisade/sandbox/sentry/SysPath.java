@@ -684,6 +684,278 @@ final class SysPath {
         }
     }
 
+    // ------------------------------------------------------------------ exec
+
+    private static final int NR_FSTAT = 5, NR_PREAD64 = 17, X_OK = 1, AT_EACCESS = 0x200, S_IFMT = 0170000,
+            S_IFREG = 0100000, S_IFLNK = 0120000, O_RDONLY_CLOEXEC = 02000000;
+    private static final long ST_NOEXEC = 8;
+    /** Bytes of a file's head the kernel reads for {@code #!} (BINPRM_BUF_SIZE), and how many interpreters deep it goes. */
+    private static final int HEAD = 256, MAX_INTERPRETERS = 4, HEAD_AREA = LINK, STATFS_AT = OUT + 256;
+
+    /**
+     * The file an {@code execve} or {@code execveat} runs, chosen by the Sentry: the path read once,
+     * resolved as every served path (inside the sandbox, at the program's identity, no magic links
+     * but the program's own), checked as the kernel checks an executable (a regular file, execute
+     * permission, not on a {@code noexec} mount), and for a {@code #!} script the interpreter
+     * resolved the same way (the kernel's rules for the line, at most four deep). The file is
+     * installed in the program close-on-exec and its number is the answer; the tracer then has
+     * the program run it with {@code execveat(fd, "", ..., AT_EMPTY_PATH)}. The path was read once
+     * by the tracer ({@link ExecChoice#path}). A file the program
+     * may execute but not read is refused ({@code EACCES}): only a readable descriptor can be
+     * installed.
+     */
+    static long exec(SyscallContext c, ExecChoice out) throws FsError {
+        HostTask t = c.hostTask();
+        boolean at = out.nr == SyscallNr.EXECVEAT;
+        long dirfd = at ? c.arg(0) : AT_FDCWD;
+        int flags = at ? (int) c.arg(4) : 0;
+        if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0) {
+            return Errno.EINVAL.negated();
+        }
+        byte[] path = out.path;
+        putPath(t.scratch(), PATH, path);
+        String filename;
+        long file;
+        if (path.length == 0) {
+            if ((flags & AT_EMPTY_PATH) == 0) {
+                return Errno.ENOENT.negated();
+            }
+            if ((int) dirfd < 0) {
+                return Errno.EBADF.negated();
+            }
+            file = openAt(t, t.hostTid() + "/fd/" + (int) dirfd);
+            if (file < 0) {
+                return Errno.EBADF.negated();
+            }
+            filename = "/dev/fd/" + (int) dirfd;
+        } else {
+            String p = new String(path, StandardCharsets.ISO_8859_1);
+            filename = path[0] == '/' || (int) dirfd == AT_FDCWD ? p : "/dev/fd/" + (int) dirfd + "/" + p;
+            file = openForExec(t, dirfd, path, PATH, (flags & AT_SYMLINK_NOFOLLOW) != 0);
+            if (file < 0) {
+                return file;
+            }
+        }
+        java.util.List<byte[]> head = null;
+        byte[] name = filename.getBytes(StandardCharsets.ISO_8859_1);
+        try {
+            for (int level = 0; ; level++) {
+                long bad = executable(t, file);
+                if (bad < 0) {
+                    return bad;
+                }
+                long readable = openAt(t, "self/fd/" + file, O_RDONLY_CLOEXEC);
+                if (readable < 0) {
+                    return readable;
+                }
+                try {
+                    NativeScratch s = t.scratch();
+                    s.write(HEAD_AREA, new byte[HEAD], 0, HEAD);
+                    long n = HostCalls.call(NR_PREAD64, readable, s.at(HEAD_AREA), HEAD, 0);
+                    if (n < 0) {
+                        return n;
+                    }
+                    byte[] buf = new byte[HEAD];
+                    s.read(HEAD_AREA, buf, 0, HEAD);
+                    if (buf[0] != '#' || buf[1] != '!') {
+                        if (HostCalls.call(NR_FSTAT, readable, s.at(OUT), 0) != 0) {
+                            return Errno.EIO.negated();
+                        }
+                        out.dev = s.getLong(OUT);
+                        out.ino = s.getLong(OUT + 8);
+                        out.argvHead = head;
+                        out.chosen = true;
+                        return t.install((int) readable, true);
+                    }
+                    if (level == MAX_INTERPRETERS) {
+                        return Errno.ELOOP.negated();
+                    }
+                    if (level == 0 && filename.startsWith("/dev/fd/") && closeOnExec(t, (int) dirfd)) {
+                        // as the kernel: the interpreter could not open the script by that name after the exec
+                        return Errno.ENOENT.negated();
+                    }
+                    byte[][] line = interpreterLine(buf);
+                    if (line == null) {
+                        return Errno.ENOEXEC.negated();
+                    }
+                    // as the kernel: argv[0] goes, then the name it ran, the line's argument and the interpreter come first
+                    java.util.List<byte[]> next = new java.util.ArrayList<>();
+                    next.add(line[0]);
+                    if (line[1] != null) {
+                        next.add(line[1]);
+                    }
+                    next.add(name);
+                    if (head != null) {
+                        next.addAll(head.subList(1, head.size()));
+                    }
+                    head = next;
+                    name = line[0];
+                } finally {
+                    HostCalls.close(readable);
+                }
+                HostCalls.close(file);
+                file = -1;
+                putPath(t.scratch(), PATH2, name);
+                file = openForExec(t, AT_FDCWD, name, PATH2, false);
+                if (file < 0) {
+                    return file;
+                }
+            }
+        } finally {
+            release(file);
+        }
+    }
+
+    /** Whether the calling task's descriptor {@code fd} is close-on-exec (its {@code fdinfo} flags). */
+    private static boolean closeOnExec(HostTask t, int fd) {
+        long info = openAt(t, t.hostTid() + "/fdinfo/" + fd, O_RDONLY_CLOEXEC);
+        if (info < 0) {
+            return false;
+        }
+        NativeScratch s = t.scratch();
+        long n;
+        try {
+            n = HostCalls.call(HostCalls.NR_READ, info, s.at(STATUS), 256);
+        } finally {
+            HostCalls.close(info);
+        }
+        if (n <= 0) {
+            return false;
+        }
+        byte[] b = new byte[(int) n];
+        s.read(STATUS, b, 0, (int) n);
+        String text = new String(b, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("flags:");
+        if (at < 0) {
+            return false;
+        }
+        int end = text.indexOf('\n', at);
+        long flags = Long.parseLong(text.substring(at + 6, end < 0 ? text.length() : end).trim(), 8);
+        return (flags & O_CLOEXEC) != 0;
+    }
+
+    /** An O_PATH descriptor of a path of the host's /proc (the caller's own links), or -errno. */
+    private static long openAt(HostTask t, String procPath) {
+        return openAt(t, procPath, O_PATH | O_CLOEXEC);
+    }
+
+    private static long openAt(HostTask t, String procPath, int flags) {
+        NativeScratch s = t.scratch();
+        byte[] l = procPath.getBytes(StandardCharsets.US_ASCII);
+        s.write(NAME, l, 0, l.length);
+        s.putByte(NAME + l.length, (byte) 0);
+        // "self/fd/N" (the Sentry's own descriptor) is reopened readable through the host's /proc, at the program's identity
+        return HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(NAME), flags, 0);
+    }
+
+    /** The file a path names for exec, opened O_PATH by the Sentry; the path is at {@code area} of the scratch. */
+    private static long openForExec(HostTask t, long dirfd, byte[] path, int area, boolean noFollow) throws FsError {
+        Where w = where(t, dirfd, path, area, true);
+        String own = ownLink(t, w.path());
+        long fd;
+        if (own != null) {
+            fd = openAt(t, own);
+        } else {
+            long base = base(t, w.dirfd(), w.path(), false);
+            try {
+                fd = openPath(t, base, t.scratch().at(area), noFollow ? O_NOFOLLOW : 0);
+            } finally {
+                release(base);
+            }
+        }
+        if (fd >= 0 && noFollow) {
+            NativeScratch s = t.scratch();
+            if (HostCalls.call(NR_FSTAT, fd, s.at(OUT), 0) == 0 && (s.getInt(OUT + 24) & S_IFMT) == S_IFLNK) {
+                HostCalls.close(fd);
+                return Errno.ELOOP.negated();
+            }
+        }
+        return fd;
+    }
+
+    /** 0 when the kernel would run the file, else its errno: a regular file, executable by the program, not on a noexec mount. */
+    private static long executable(HostTask t, long fd) {
+        NativeScratch s = t.scratch();
+        if (HostCalls.call(NR_FSTAT, fd, s.at(OUT), 0) != 0 || (s.getInt(OUT + 24) & S_IFMT) != S_IFREG) {
+            return Errno.EACCES.negated();
+        }
+        s.putByte(EMPTY, (byte) 0);
+        long r = HostCalls.call(HostCalls.NR_FACCESSAT2, fd, s.at(EMPTY), X_OK, AT_EMPTY_PATH | AT_EACCESS);
+        if (r < 0) {
+            return r;
+        }
+        if (HostCalls.call(HostCalls.NR_FSTATFS, fd, s.at(STATFS_AT), 0) == 0 && (s.getLong(STATFS_AT + 80) & ST_NOEXEC) != 0) {
+            return Errno.EACCES.negated();
+        }
+        return 0;
+    }
+
+    /**
+     * The interpreter and its optional argument of a {@code #!} line, by the kernel's rules
+     * (binfmt_script): up to the first newline of the head, spaces and tabs trimmed, the name up
+     * to a space or tab, the rest one argument. Null where the kernel answers ENOEXEC.
+     */
+    static byte[][] interpreterLine(byte[] buf) {
+        int end = -1;
+        for (int i = 2; i < buf.length && buf[i] != 0; i++) {
+            if (buf[i] == '\n') {
+                end = i;
+                break;
+            }
+        }
+        if (end < 0) {
+            int first = 2;
+            while (first < buf.length - 1 && spaceTab(buf[first])) {
+                first++;
+            }
+            if (first >= buf.length - 1) {
+                return null; // only spaces and tabs
+            }
+            int term = first;
+            while (term < buf.length - 1 && !spaceTab(buf[term]) && buf[term] != 0) {
+                term++;
+            }
+            if (term >= buf.length - 1) {
+                return null; // the interpreter's name is cut off
+            }
+            end = buf.length - 1;
+        }
+        while (end > 2 && spaceTab(buf[end - 1])) {
+            end--;
+        }
+        int name = 2;
+        while (name < end && spaceTab(buf[name])) {
+            name++;
+        }
+        if (name >= end || buf[name] == 0) {
+            return null;
+        }
+        int sep = name;
+        while (sep < end && !spaceTab(buf[sep]) && buf[sep] != 0) {
+            sep++;
+        }
+        byte[] interpreter = java.util.Arrays.copyOfRange(buf, name, sep);
+        byte[] arg = null;
+        if (sep < end && buf[sep] != 0) {
+            int a = sep;
+            while (a < end && spaceTab(buf[a])) {
+                a++;
+            }
+            int stop = a;
+            while (stop < end && buf[stop] != 0) {
+                stop++;
+            }
+            if (stop > a) {
+                arg = java.util.Arrays.copyOfRange(buf, a, stop);
+            }
+        }
+        return new byte[][]{interpreter, arg};
+    }
+
+    private static boolean spaceTab(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
     /** An O_PATH descriptor of what {@code path} names from {@code base}, opened by the Sentry (no magic links), or -errno. */
     private static long openPath(HostTask t, long base, long path, int flags) {
         NativeScratch s = t.scratch();
@@ -885,7 +1157,7 @@ final class SysPath {
      * For the program's own {@code /proc/<pid>/fd/N}, {@code exe}, {@code cwd} and {@code root} (nothing after
      * them): the host {@code /proc} name of the same link of the calling thread; else null.
      */
-    private static String ownLink(HostTask t, byte[] p) {
+    static String ownLink(HostTask t, byte[] p) {
         if (p.length < 8 || p[0] != '/' || p[1] != 'p') {
             return null;
         }

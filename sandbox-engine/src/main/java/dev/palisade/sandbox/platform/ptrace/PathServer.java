@@ -9,6 +9,7 @@ import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import dev.palisade.sandbox.nativeinterop.Posix;
 import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.SeccompListener;
+import dev.palisade.sandbox.sentry.ExecChoice;
 import dev.palisade.sandbox.sentry.Handler;
 import dev.palisade.sandbox.sentry.HostTask;
 import dev.palisade.sandbox.sentry.Sentry;
@@ -107,7 +108,7 @@ final class PathServer implements SyscallContext, HostTask {
      * Classes the serving thread may need, loaded before it leaves the host's root: after its
      * chroot, a class file on the host (a class directory, a jar opened later) is out of its reach.
      */
-    private static final String[] PRELOADED = {"dev.palisade.sandbox.sentry.SysPath", "dev.palisade.sandbox.sentry.BadAddress",
+    private static final String[] PRELOADED = {"dev.palisade.sandbox.sentry.SysPath", "dev.palisade.sandbox.sentry.ExecChoice", "dev.palisade.sandbox.sentry.BadAddress",
             "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
             "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
@@ -190,10 +191,14 @@ final class PathServer implements SyscallContext, HostTask {
         nsTid = -1;
         int nr = listener.nr();
         memory.of(listener.tid());
-        calls.count(SyscallTable.nameOf(nr));
+        ExecServing exec = nr == ExecServing.MARKER ? tracer.execServing() : null;
+        ExecChoice choice = exec == null ? null : exec.plan(listener.tid());
+        String name = SyscallTable.nameOf(choice != null ? choice.nr : nr);
+        calls.count(name);
         long result;
         try {
-            result = Sentry.serve(nr, this);
+            // the tracer's hand-over of an execve or execveat; a program's own tuxcall is ENOSYS below
+            result = choice != null ? Sentry.serveExec(choice, this) : Sentry.serve(nr, this);
         } catch (SentryFault e) {
             tracer.killAll(Termination.ENGINE_ERROR, e.getMessage());
             result = Errno.EIO.negated();
@@ -201,14 +206,14 @@ final class PathServer implements SyscallContext, HostTask {
             // the sandbox is ending (OutOfTaskMemory, TaskStopped): the task is gone or going
             result = Errno.EINTR.negated();
         } catch (Error e) {
-            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + SyscallTable.nameOf(nr) + ": " + e);
+            tracer.killAll(Termination.ENGINE_ERROR, "Sentry fault in " + name + ": " + e);
             result = Errno.EIO.negated();
         }
         if (trace != null) {
             String outcome = result == Handler.ANSWERED ? "-> answered by the Sentry (a descriptor installed, or handed off)"
                     : result == Handler.RUN_NATIVELY ? "-> checked, kernel runs it"
                     : "= " + (result < 0 && result > -4096 ? "-" + Errno.nameOf((int) -result) : Long.toString(result));
-            trace.accept("[" + tid() + "] " + SyscallTable.nameOf(nr) + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
+            trace.accept("[" + tid() + "] " + name + "(0x" + Long.toHexString(listener.arg(0)) + ", 0x"
                     + Long.toHexString(listener.arg(1)) + ", 0x" + Long.toHexString(listener.arg(2)) + ") " + outcome + " (served)");
         }
         if (result == Handler.ANSWERED) {

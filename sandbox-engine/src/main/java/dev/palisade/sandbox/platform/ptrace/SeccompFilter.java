@@ -1,5 +1,6 @@
 package dev.palisade.sandbox.platform.ptrace;
 
+import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.sentry.Syscall;
 import dev.palisade.sandbox.sentry.SyscallTable;
 
@@ -86,6 +87,12 @@ final class SeccompFilter {
     static final int TRACE = 0, ALLOW = 1, CHECK = -1;
 
     private static int verdict(int nr, boolean traceAll, boolean servePaths) {
+        if (servePaths && nr == ExecServing.MARKER) {
+            return ServedPaths.NOTIFY;
+        }
+        if (servePaths && (nr == SyscallNr.EXECVE || nr == SyscallNr.EXECVEAT)) {
+            return TRACE; // the tracer hands them to the Sentry (ExecServing)
+        }
         if (servePaths && ServedPaths.served(nr)) {
             return ServedPaths.verdict(nr);
         }

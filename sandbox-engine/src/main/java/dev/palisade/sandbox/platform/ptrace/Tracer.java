@@ -66,6 +66,8 @@ final class Tracer {
     static final String SERVE_PATHS_PROPERTY = "palisade.ptrace.servePaths";
     private final boolean servePaths;
     private PathServer pathServer;
+    /** execve and execveat chosen by the Sentry (with path serving on). */
+    private final ExecServing execServing;
     private static final boolean TIMING = System.getenv("PALISADE_TIMING") != null;
 
     private void mark(String what) {
@@ -85,6 +87,12 @@ final class Tracer {
                 : (spec.trace() ? TRACE_ALL_FILTER : FILTER);
         this.outcome = new RunOutcome(spec);
         this.calls = new SyscallCalls(this, pt, regs, spec, uid, gid, startNanos, this.trace, tasks, outcome);
+        this.execServing = servePaths ? new ExecServing(pt, this) : null;
+    }
+
+    /** The exec hand-over the serving thread answers, or null without path serving. */
+    ExecServing execServing() {
+        return execServing;
     }
 
     /** Whether sandboxes started now get their path calls served (the engine option, never rootless). */
@@ -279,6 +287,13 @@ final class Tracer {
                 case Ptrace.PTRACE_EVENT_EXIT -> onExitEvent(t);
                 case Ptrace.PTRACE_EVENT_EXEC -> {
                     mark("exec");
+                    if (execServing != null && !execServing.onExecEvent(tid)) {
+                        String message = "killed: an exec loaded another file than the Sentry chose"
+                                + " (its empty path or its descriptor was changed meanwhile)";
+                        calls.record(t, SyscallNr.EXECVEAT, "execveat", 0, "kill", message);
+                        outcome.policyKilled(message);
+                        killAll(Termination.POLICY_VIOLATION, message);
+                    }
                     if (t.stage == Task.Stage.RUNNING && !announced) {
                         announced = true;
                         onRunning.run();
@@ -309,6 +324,9 @@ final class Tracer {
                     } else {
                         // a signal for the tracee (SIGTRAP of an int3 included: the tracer's own stops are
                         // syscall stops and events, never a plain SIGTRAP): deliver it
+                        if (execServing != null) {
+                            execServing.onSignal(t);
+                        }
                         pt.resume(mode(t), tid, sig);
                     }
                 }
@@ -346,6 +364,9 @@ final class Tracer {
     }
 
     private int mode(Task t) {
+        if (execServing != null && execServing.active(t.tid)) {
+            return Ptrace.PTRACE_SYSCALL; // a signal met during a served exec: its syscall stops are still to come
+        }
         return t.stage == Task.Stage.RUNNING ? Ptrace.PTRACE_CONT : Ptrace.PTRACE_SYSCALL;
     }
 
@@ -355,6 +376,9 @@ final class Tracer {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        if (execServing != null) {
+            execServing.gone(tid);
+        }
         if (tid == killableInit) {
             killableInit = 0;
         }
@@ -478,6 +502,10 @@ final class Tracer {
     // ------------------------------------------------------------------ setup stops
 
     private void onSyscallStop(Task t) {
+        if (execServing != null && execServing.active(t.tid)) {
+            execServing.onSyscallStop(t);
+            return;
+        }
         int op = pt.syscallInfoOp(t.tid);
         if (op != Ptrace.SYSCALL_INFO_ENTRY) {
             resume(t, 0);
@@ -527,6 +555,9 @@ final class Tracer {
             // (only with --trace does the workload's execve stop here)
             ExecRewrite.rewrite(pt, regs, t.tid, mounts.scratch(), spec, program);
             t.stage = Task.Stage.RUNNING;
+        }
+        if (execServing != null && !ended() && execServing.onSeccomp(t, regs)) {
+            return;
         }
         if (ended()) {
             Ptrace.kill(t.tid, Signal.SIGKILL); // ending: no more calls are served (where no cgroup could kill it)

@@ -51,10 +51,10 @@ class PtraceEscapeTest {
     }
 
     /**
-     * {@code execve} still passes with the program's path, resolved by the kernel in the sandbox's
-     * root: a second thread rewriting the path during the call only chooses between paths the
-     * sandbox has. The other path is a script in the host's temporary directory, which the
-     * sandbox's own /tmp hides.
+     * {@code execve}'s path is read once and resolved by the Sentry in the sandbox's root (the
+     * kernel runs the descriptor it installs): a second thread rewriting the path during the call
+     * only chooses which copy the Sentry reads. The other path is a script in the host's temporary
+     * directory, which the sandbox's own /tmp hides.
      */
     @Test
     void anExecvePathRewrittenByAnotherThreadReachesNoFileOutsideTheSandbox(@TempDir Path host) throws Exception {

@@ -119,9 +119,14 @@ final class Runs {
 
     /** Compiles the attack programs of src/test/resources/attacks into a fresh directory. */
     static Path compileAttacks() throws IOException, InterruptedException {
-        Path dir = Files.createTempDirectory("palisade-attacks");
+        return compile("attacks");
+    }
+
+    /** Compiles the C programs of src/test/resources/{@code resources} into a fresh directory. */
+    static Path compile(String resources) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("palisade-" + resources);
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path src = Path.of("src/test/resources/attacks");
+        Path src = Path.of("src/test/resources/" + resources);
         List<Path> sources = new ArrayList<>();
         try (var s = Files.list(src)) {
             s.filter(p -> p.toString().endsWith(".c")).forEach(sources::add);

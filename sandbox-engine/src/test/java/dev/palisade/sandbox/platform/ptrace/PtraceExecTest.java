@@ -1,0 +1,163 @@
+package dev.palisade.sandbox.platform.ptrace;
+
+import dev.palisade.sandbox.DeniedCall;
+import dev.palisade.sandbox.SandboxSpec;
+import dev.palisade.sandbox.Termination;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static dev.palisade.sandbox.platform.ptrace.Runs.run;
+import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code execve} and {@code execveat} served by the Sentry (ExecServing, SysPath.exec): what a
+ * program sees is what it sees natively, and what it runs is the file the Sentry chose.
+ */
+class PtraceExecTest {
+
+    static Path programs;
+
+    @BeforeAll
+    static void compile() throws Exception {
+        Runs.assumePlatform();
+        assertThat(Tracer.servePaths()).as("path serving (the engine's default) is on").isTrue();
+        programs = Runs.compile("exec");
+    }
+
+    private static SandboxSpec.Builder in(String... command) {
+        return spec(command).bind(new SandboxSpec.Bind(programs, "/exe", true));
+    }
+
+    /**
+     * Programs, scripts (with an argument, through env, nested), symlinks, relative paths from a
+     * working directory, {@code ..} and {@code /proc/self/root}, execveat relative to a directory,
+     * fexecve and O_PATH descriptors, /proc/self/exe, and the errnos (ENOENT, EACCES, ENOTDIR,
+     * ELOOP, ENOEXEC, EFAULT, ENAMETOOLONG, EINVAL, EBADF): the same lines as natively.
+     */
+    @Test
+    void execsAndTheirErrorsAreAsNative(@TempDir Path host) throws Exception {
+        Files.setPosixFilePermissions(host, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Runs.Outcome natively = Runs.runNative(host, Map.of(), programs.resolve("exec_cases").toString(), host.toString());
+        assertThat(natively.status()).as(natively.stderr()).isZero();
+        String expected = natively.stdout().replace(host.toString(), "/tmp/d");
+        assertThat(expected).contains("script: $0=/tmp/d/script $#=2 $1=one $2=two words CASE_ENV=yes")
+                .contains("ENOTDIR: ENOTDIR").contains("proc self exe: self ran with 3 arguments");
+
+        var o = run(in("/bin/sh", "-c", "mkdir /tmp/d && exec /exe/exec_cases /tmp/d").build());
+        assertThat(o.stdout()).isEqualTo(expected);
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+        assertThat(o.result().deniedCalls()).isEmpty();
+        assertThat(o.result().syscallCounts()).as("the execs were served").containsKeys("execve", "execveat");
+    }
+
+    private static void neverRanTheOther(Runs.Outcome o) {
+        assertThat(o.stdout()).doesNotContain("OTHER RAN");
+        if (o.result().termination() == Termination.POLICY_VIOLATION) {
+            assertThat(o.result().message()).contains("another file than the Sentry chose");
+            assertThat(o.result().deniedCalls()).extracting(DeniedCall::name, DeniedCall::action).contains(
+                    org.assertj.core.groups.Tuple.tuple("execveat", "kill"));
+        } else {
+            assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+            assertThat(o.stdout()).contains(" b 0 ");
+        }
+    }
+
+    /**
+     * A second thread puts another program on every close-on-exec descriptor while the first
+     * execs: the descriptor the Sentry installed may be replaced before the kernel runs it, but
+     * the image is checked at the exec event, so the other program never runs an instruction.
+     */
+    @Test
+    void aDescriptorSwappedBeforeTheExecNeverRunsItsFile() {
+        neverRanTheOther(run(in("/exe/exec_attack", "fdswap", "/exe", "200").build()));
+    }
+
+    /** A second thread writes another path over the stack below the executing thread's, where the empty path is. */
+    @Test
+    void anEmptyPathOverwrittenBeforeTheExecNeverRunsItsFile() {
+        neverRanTheOther(run(in("/exe/exec_attack", "nulspray", "/exe", "200").build()));
+    }
+
+    private static final Pattern COUNTS = Pattern.compile("a (\\d+) b (\\d+) failed (\\d+)(.*)\n");
+
+    /**
+     * A symlink flipped between a program and {@code /proc/<pid>/exe} of another process running
+     * another program: natively both run; in the sandbox the Sentry resolves the link once and
+     * refuses the magic link (ELOOP), so only the first ever runs.
+     */
+    @Test
+    void aSymlinkSwappedBetweenCheckAndUseRunsOnlyWhatTheSentryResolved() {
+        Runs.Outcome natively = Runs.runNative(programs, Map.of(), programs.resolve("exec_attack").toString(), "symflip",
+                programs.toString(), "200");
+        Matcher n = COUNTS.matcher(natively.stdout());
+        assertThat(n.find()).as(natively.stdout()).isTrue();
+        assertThat(Integer.parseInt(n.group(2))).as("the other program natively").isPositive();
+
+        var o = run(in("/exe/exec_attack", "symflip", "/exe", "200").build());
+        Matcher m = COUNTS.matcher(o.stdout());
+        assertThat(m.find()).as(o.stdout()).isTrue();
+        assertThat(Integer.parseInt(m.group(1))).as("the program").isPositive();
+        assertThat(m.group(2)).as("the other program").isEqualTo("0");
+        assertThat(m.group(4)).as("why the others failed").isIn("", " ELOOP");
+        assertThat(o.stdout()).doesNotContain("OTHER RAN");
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    /**
+     * Signals while an exec is served: a timer every 20 us whose handler writes 4 KiB of stack,
+     * where the tracer keeps the exec's empty path between the Sentry's answer and the kernel's
+     * read. Every exec still runs its program, as natively, and none is taken for an attack.
+     */
+    @Test
+    void execsUnderASignalStormAllRun() {
+        Runs.Outcome natively = Runs.runNative(programs, Map.of(), programs.resolve("exec_attack").toString(), "signals",
+                programs.toString(), "300");
+        assertThat(natively.stdout()).isEqualTo("a 300 b 0 failed 0\n");
+        var o = run(in("/exe/exec_attack", "signals", "/exe", "300").build());
+        assertThat(o.stdout()).isEqualTo(natively.stdout());
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    /**
+     * Another process's {@code /proc/<pid>/exe}: natively it runs that process's program; in the
+     * sandbox the magic link is refused (ELOOP). The sandbox's init is not dumpable: its entry
+     * is closed to the program before any link (EACCES, as for any process of another identity).
+     */
+    @Test
+    void anotherProcessesExeIsNotRun() {
+        var o = run(in("/bin/sh", "-c", "/exe/exec_b --sleep & sleep 0.2; /exe/exec_attack path /proc/$!/exe; "
+                + "/exe/exec_attack path /proc/1/exe; kill $!").build());
+        assertThat(o.stdout()).isEqualTo("ELOOP\nEACCES\n");
+    }
+
+    /**
+     * A file outside the sandbox's tree: through a symlink in a bound host directory that points
+     * at the host's path of it, and through {@code ..} past the root. Natively it runs; in the
+     * sandbox both resolve inside the sandbox's root, where nothing is there.
+     */
+    @Test
+    void aFileOutsideTheTreeIsNotReachedThroughABindOrDotDot(@TempDir Path outside, @TempDir Path bound) throws Exception {
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path other = Files.copy(programs.resolve("exec_b"), outside.resolve("exec_b"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createSymbolicLink(bound.resolve("escape"), other);
+        String attack = programs.resolve("exec_attack").toString();
+        assertThat(Runs.runNative(bound, Map.of(), attack, "path", bound.resolve("escape").toString()).stdout())
+                .isEqualTo("OTHER RAN\n");
+
+        var o = run(in("/bin/sh", "-c", "/exe/exec_attack path /b/escape; /exe/exec_attack path /../../.." + other)
+                .bind(new SandboxSpec.Bind(bound, "/b", true)).build());
+        assertThat(o.stdout()).isEqualTo("ENOENT\nENOENT\n");
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+}

@@ -1,0 +1,173 @@
+/*
+ * Attacks on an exec the Sentry serves. Each try forks a child that execs DIR/exec_a (exit 10)
+ * while something tries to make it run DIR/exec_b (exit 11, prints OTHER RAN) instead.
+ *
+ *   exec_attack fdswap DIR TRIES    a second thread puts exec_b on every close-on-exec descriptor
+ *                                   (the one the Sentry installs is one) while the first execs
+ *   exec_attack nulspray DIR TRIES  a second thread writes "DIR/exec_b" all over the stack below
+ *                                   the first thread's, where an empty path could be
+ *   exec_attack symflip DIR TRIES   a second thread flips a symlink between exec_a and
+ *                                   /proc/<pid>/exe of a process running exec_b
+ *   exec_attack signals DIR TRIES   not an attack: a timer signal every 20 us, whose handler
+ *                                   writes 4 KiB of stack, while the child execs exec_a
+ *   exec_attack path PATH           execs PATH once, prints its errno
+ *
+ * prints "a N b N failed N [errnos]"
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char a_path[1024], b_path[1024], link_path[1024], link_a[1024], link_b[1024];
+static int b_fd;
+static volatile char *stack_mark;
+
+static void *fdswap(void *unused) {
+    (void) unused;
+    for (;;) {
+        for (int k = 3; k < 64; k++) {
+            int f = fcntl(k, F_GETFD);
+            if (k != b_fd && f >= 0 && (f & FD_CLOEXEC)) {
+                dup2(b_fd, k);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void *nulspray(void *unused) {
+    (void) unused;
+    size_t len = strlen(b_path) + 1;
+    for (;;) {
+        for (volatile char *p = stack_mark - 200; p > stack_mark - 16384; p -= 16) {
+            char *q = (char *) ((unsigned long) p & ~15UL);
+            memcpy(q, b_path, len);
+        }
+    }
+    return NULL;
+}
+
+static void *symflip(void *unused) {
+    (void) unused;
+    for (;;) {
+        rename(link_a, link_path);
+        symlink(a_path, link_a);
+        rename(link_b, link_path);
+        symlink(b_path, link_b); /* b_path: /proc/<pid>/exe here */
+    }
+    return NULL;
+}
+
+static void on_timer(int sig) {
+    volatile char stack[4096];
+    memset((char *) stack, sig, sizeof stack);
+}
+
+/* A POSIX timer (gone at exec, unlike an itimer) sending SIGURG every 20 us. */
+static void signal_storm(void) {
+    struct sigaction sa = {.sa_handler = on_timer};
+    sigaction(SIGURG, &sa, NULL);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGURG};
+    timer_t t;
+    struct itimerspec every = {.it_interval = {0, 20000}, .it_value = {0, 20000}};
+    if (timer_create(CLOCK_MONOTONIC, &ev, &t) != 0 || timer_settime(t, 0, &every, NULL) != 0) {
+        perror("timer");
+        _exit(2);
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "path") == 0) {
+        char *args[] = {argv[2], NULL};
+        execv(argv[2], args);
+        printf("%s\n", strerrorname_np(errno));
+        return 0;
+    }
+    if (argc != 4) {
+        fprintf(stderr, "usage: exec_attack fdswap|nulspray|symflip DIR TRIES\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    int tries = atoi(argv[3]);
+    snprintf(a_path, sizeof a_path, "%s/exec_a", argv[2]);
+    snprintf(b_path, sizeof b_path, "%s/exec_b", argv[2]);
+    pid_t sleeper = 0;
+    void *(*attack)(void *) = fdswap;
+    if (strcmp(mode, "nulspray") == 0) {
+        attack = nulspray;
+    } else if (strcmp(mode, "symflip") == 0) {
+        attack = symflip;
+        sleeper = fork();
+        if (sleeper == 0) {
+            char *args[] = {b_path, "--sleep", NULL};
+            execv(b_path, args);
+            _exit(3);
+        }
+        usleep(100000);
+        snprintf(b_path, sizeof b_path, "/proc/%d/exe", sleeper);
+        snprintf(link_path, sizeof link_path, "/tmp/exec-attack-link");
+        snprintf(link_a, sizeof link_a, "/tmp/exec-attack-a");
+        snprintf(link_b, sizeof link_b, "/tmp/exec-attack-b");
+        unlink(link_a);
+        unlink(link_b);
+        symlink(a_path, link_path);
+        symlink(a_path, link_a);
+        symlink(b_path, link_b);
+    } else if (strcmp(mode, "signals") == 0) {
+        attack = NULL;
+    } else if (strcmp(mode, "fdswap") != 0) {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    int ran_a = 0, ran_b = 0, failed = 0;
+    char errnos[256] = "";
+    for (int i = 0; i < tries; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            volatile char here = 0;
+            stack_mark = &here;
+            b_fd = open(b_path, O_RDONLY);
+            if (attack != NULL) {
+                pthread_t t;
+                pthread_create(&t, NULL, attack, NULL);
+                usleep(200);
+            } else {
+                signal_storm();
+            }
+            const char *target = attack == symflip ? link_path : a_path;
+            char *args[] = {(char *) target, NULL};
+            execv(target, args);
+            _exit(100 + errno);
+        }
+        int status;
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) {
+            failed++;
+            continue;
+        }
+        int s = WEXITSTATUS(status);
+        if (s == 10) {
+            ran_a++;
+        } else if (s == 11) {
+            ran_b++;
+        } else {
+            failed++;
+            if (s > 100 && !strstr(errnos, strerrorname_np(s - 100)) && strlen(errnos) < 200) {
+                strcat(errnos, " ");
+                strcat(errnos, strerrorname_np(s - 100));
+            }
+        }
+    }
+    if (sleeper > 0) {
+        kill(sleeper, SIGKILL);
+    }
+    printf("a %d b %d failed %d%s\n", ran_a, ran_b, failed, errnos);
+    return 0;
+}
