@@ -1,13 +1,13 @@
 package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.sentry.vfs.Interruption;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 /**
  * The processes of one KVM sandbox: pids (the first program is 1, the sandbox's init), who is
@@ -116,9 +116,10 @@ final class KvmProcesses {
     /**
      * Waits (on this monitor, woken by every exit) until a child of {@code parent} matching
      * {@code pid} (-1: any) has ended and reaps it: {pid, status}; {0, 0} with {@code noHang} when
-     * none has; {-ECHILD} when no such child exists; {-EINTR} when the sandbox is ending.
+     * none has; {-ECHILD} when no such child exists; {-ERESTARTSYS} when a signal for the calling
+     * thread or the sandbox's end interrupted the wait.
      */
-    synchronized long[] await(int parent, long pid, boolean noHang, BooleanSupplier aborted) throws InterruptedException {
+    synchronized long[] await(int parent, long pid, boolean noHang, Interruption interruption) throws InterruptedException {
         while (true) {
             for (Iterator<Ended> it = zombies.iterator(); it.hasNext(); ) {
                 Ended z = it.next();
@@ -136,10 +137,9 @@ final class KvmProcesses {
             if (noHang) {
                 return new long[] {0, 0};
             }
-            if (aborted.getAsBoolean()) {
-                return new long[] {Errno.EINTR.negated()};
+            if (!interruption.await(this, 20)) {   // woken at once by an exit or a signal; the timeout only looks at the sandbox ending
+                return new long[] {Errno.ERESTARTSYS.negated()};
             }
-            wait(20);   // woken at once by an exit; the timeout only looks at the sandbox ending
         }
     }
 
