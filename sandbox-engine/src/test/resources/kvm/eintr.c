@@ -11,6 +11,7 @@
  *   eintr altbad M   hostile alternate stacks: unmapped, a size near 2^64 below or above the stack
  *   eintr exectimer  ITIMER_REAL kept across execve
  *   eintr storm      a child sends 2000 signals to a parent blocked in read
+ *   eintr tcp        accept on a TCP listener: EINTR, and restarted until the handler drops SA_RESTART
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -423,6 +425,45 @@ static void exectimer_new(void) {
     }
 }
 
+/* ---------------------------------------------------------------- TCP */
+
+/* Counts; the third call takes SA_RESTART away, so the fourth signal ends the restarted call. */
+static void on_tick(int sig) {
+    handled++;
+    if (handled == 3) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_tick;
+        sigaction(sig, &sa, NULL);
+    }
+}
+
+static void tcp(void) {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(l, (struct sockaddr *) &a, sizeof a);
+    listen(l, 4);
+    catch_with(SIGALRM, 0);
+    handled = 0;
+    alarm_in(100);
+    long r = accept(l, NULL, NULL);
+    printf("tcp accept no SA_RESTART: %ld %s handled=%d\n", r, err(r), handled);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    handled = 0;
+    struct itimerval it = {{0, 50000}, {0, 100000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    r = accept(l, NULL, NULL);
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("tcp accept SA_RESTART: %ld %s after %d signals\n", r, err(r), handled);
+    close(l);
+}
+
 /* ---------------------------------------------------------------- a storm */
 
 static void storm(void) {
@@ -475,6 +516,8 @@ int main(int argc, char **argv) {
         exectimer_new();
     } else if (strcmp(mode, "storm") == 0) {
         storm();
+    } else if (strcmp(mode, "tcp") == 0) {
+        tcp();
     }
     return 3;
 }

@@ -236,6 +236,7 @@ final class KvmTask implements SyscallContext {
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             proc.signalWaker = this::wakeForSignal;
+            sandbox.loopback.calls = interruption;   // answers for whichever of the sandbox's threads blocks on a TCP socket
             proc.nameAfter(launch.spec().command().get(0));
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);

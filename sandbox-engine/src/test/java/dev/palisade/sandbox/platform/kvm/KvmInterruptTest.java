@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.platform.kvm;
 
 import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import org.junit.jupiter.api.BeforeAll;
@@ -98,6 +99,21 @@ class KvmInterruptTest {
         } finally {
             SyscallPathProbe.override = null;
         }
+    }
+
+    /**
+     * accept on a TCP listener of the sandbox's loopback: EINTR without SA_RESTART; with it,
+     * restarted by each of three timer signals until the handler takes SA_RESTART away, and
+     * the fourth ends it with EINTR.
+     */
+    @Test
+    void a_blocked_tcp_accept_is_interrupted_and_restarted_as_natively(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        Native n = nativeRun(nat, "tcp");
+        assertThat(n.stdout()).isEqualTo("tcp accept no SA_RESTART: -1 EINTR handled=1\ntcp accept SA_RESTART: -1 EINTR after 4 signals\n");
+        Run r = run(SandboxSpec.builder(List.of("/bin-test/eintr", "tcp")).bind(new SandboxSpec.Bind(bin, "/bin-test", true))
+                .workspace(ws).network(NetworkPolicy.LOOPBACK).limits(Limits.DEFAULT.withWallMillis(30_000)).build());
+        assertThat(r.stdout()).as(r.result().message()).isEqualTo(n.stdout());
+        assertThat(status(r)).isEqualTo(n.exit()).isEqualTo(3);
     }
 
     @Test
