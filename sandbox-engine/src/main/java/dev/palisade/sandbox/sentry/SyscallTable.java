@@ -170,7 +170,7 @@ public final class SyscallTable {
             pass(128, "rt_sigtimedwait"),
             pass(129, "rt_sigqueueinfo"),
             pass(130, "rt_sigsuspend").kvm(SysSignal::rtSigsuspend),
-            pass(131, "sigaltstack").kvm(SysSignal::sigaltstack, "per thread; handlers with SA_ONSTACK run on it, SS_AUTODISARM"),
+            pass(131, "sigaltstack").kvm(SysSignal::sigaltstack),
             pass(132, "utime").served(SysPath::utime),
             pass(133, "mknod").served(SysPath::mknod),
             deny(134, "uselib", Errno.ENOSYS, "obsolete"),
