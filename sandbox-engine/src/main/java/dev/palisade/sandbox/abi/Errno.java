@@ -139,7 +139,14 @@ public enum Errno {
     EOWNERDEAD(130, "Owner died"),
     ENOTRECOVERABLE(131, "State not recoverable"),
     ERFKILL(132, "Operation not possible due to RF-kill"),
-    EHWPOISON(133, "Memory page has hardware error");
+    EHWPOISON(133, "Memory page has hardware error"),
+    /**
+     * Kernel-internal, as in Linux's include/linux/errno.h: a call a signal interrupted. No program
+     * sees them: when the signal is delivered the call ends with EINTR, or is made again — for
+     * ERESTARTSYS when the handler has SA_RESTART, for both when no handler runs.
+     */
+    ERESTARTSYS(512, "Interrupted system call, restarted after the handler when it has SA_RESTART"),
+    ERESTARTNOHAND(514, "Interrupted system call, restarted only when no handler runs");
     private static final Map<Integer, Errno> BY_VALUE = new HashMap<>();
 
     static {

@@ -49,7 +49,7 @@ public final class Futexes {
     /**
      * Blocks {@code t} while the word at {@code addr} holds {@code expected}, until woken (0), the
      * deadline passes (ETIMEDOUT; {@code deadline} is on {@link System#nanoTime}'s scale,
-     * {@link Long#MAX_VALUE} for none), or it is interrupted (EINTR). EAGAIN when the word differs;
+     * {@link Long#MAX_VALUE} for none), or it is interrupted (EINTR, ERESTARTSYS without a deadline). EAGAIN when the word differs;
      * an unreadable word is a {@link BadAddress} (EFAULT).
      */
     long await(SyscallContext c, VirtualThread t, long addr, int expected, int bitset, long deadline) {
@@ -65,7 +65,8 @@ public final class Futexes {
                 while (!w.woken) {
                     if (w.interrupted || c.aborted() || t.signalDeliverable(c.process())) {
                         remove(w);
-                        return Errno.EINTR.negated();
+                        // as Linux's futex_wait: restartable (SA_RESTART) without a timeout, EINTR with one
+                        return deadline == Long.MAX_VALUE ? Errno.ERESTARTSYS.negated() : Errno.EINTR.negated();
                     }
                     long left = deadline == Long.MAX_VALUE ? SLICE_NANOS : deadline - System.nanoTime();
                     if (left <= 0) {

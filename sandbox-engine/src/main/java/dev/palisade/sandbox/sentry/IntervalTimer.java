@@ -30,7 +30,8 @@ final class IntervalTimer {
     /** si_code of a signal the kernel raises (SI_KERNEL). */
     private static final int SI_KERNEL = 0x80;
 
-    private final VirtualProcess process;
+    /** The process it signals: execve hands the timer to the new image's process, as Linux keeps ITIMER_REAL. */
+    private VirtualProcess process;
     private long deadlineNanos, intervalNanos;
     private ScheduledFuture<?> pending;
 
@@ -70,12 +71,19 @@ final class IntervalTimer {
         pending = FIRING.schedule(this::expire, inNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The timer now signals {@code p} (the process after execve). */
+    synchronized void moveTo(VirtualProcess p) {
+        process = p;
+    }
+
     private void expire() {
+        VirtualProcess process;
         synchronized (this) {
             pending = null;
             if (intervalNanos > 0) {
                 schedule(intervalNanos);
             }
+            process = this.process;
         }
         SignalFrame.raise(process, Signal.SIGALRM, SI_KERNEL, 0);
         process.wakeSleepers();

@@ -12,8 +12,8 @@ import java.util.Set;
 /**
  * The wait of poll, select and epoll_wait between two looks at their files. Files with a
  * {@link WaitQueue} wake it when their readiness changes; the loopback's TCP sockets are waited
- * for on its selector (which a wake-up also interrupts). Waits are cut into slices only to notice
- * the end of the sandbox. Each call has its own, so several threads may wait on one file at once.
+ * for on its selector (which a wake-up also interrupts). A signal sent to the waiting thread wakes
+ * it too. Waits are cut into slices only to notice the end of the sandbox. Each call has its own, so several threads may wait on one file at once.
  */
 final class ReadyWait implements WaitQueue.Waiter {
     /** Longest single wait before looking at the sandbox's state again. */
@@ -77,9 +77,14 @@ final class ReadyWait implements WaitQueue.Waiter {
         }
     }
 
-    /** Waits one slice at most, until {@code until} or a change; false when the sandbox is ending. */
+    /**
+     * Waits one slice at most, until {@code until} or a change; false when the sandbox is ending
+     * or a signal the calling thread does not block is pending (a signal sent to it wakes this).
+     */
     boolean await(long until) {
-        if (c.aborted()) {
+        VirtualThread t = c.thread();
+        t.blockedOn = this;   // before the look at the signals: one raised after it wakes this wait
+        if (c.aborted() || t.signalDeliverable(c.process())) {
             return false;
         }
         long left = until - System.nanoTime();
@@ -115,6 +120,9 @@ final class ReadyWait implements WaitQueue.Waiter {
 
     /** Stops watching every file. */
     void close() {
+        if (c.thread().blockedOn == this) {
+            c.thread().blockedOn = null;
+        }
         for (WaitQueue q : queues) {
             q.remove(this);
         }

@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.Signal;
 
 import java.nio.ByteBuffer;
@@ -20,7 +21,10 @@ import java.nio.ByteOrder;
  * or returns to a non-user address ends the task with SIGSEGV, as Linux's {@code badframe}.
  */
 public final class SignalFrame {
-    static final long SA_SIGINFO = 4, SA_RESTORER = 0x04000000L, SA_NODEFER = 0x40000000L, SA_RESETHAND = 0x80000000L;
+    static final long SA_SIGINFO = 4, SA_RESTORER = 0x04000000L, SA_ONSTACK = 0x08000000L, SA_RESTART = 0x10000000L,
+            SA_NODEFER = 0x40000000L, SA_RESETHAND = 0x80000000L;
+    /** stack_t flags (sigaltstack). */
+    static final int SS_ONSTACK = 1, SS_DISABLE = 2, SS_AUTODISARM = 1 << 31;
     static final long SIG_DFL = 0, SIG_IGN = 1;
     /** si_code values. */
     public static final int SI_USER = 0, SI_TKILL = -6, SEGV_MAPERR = 1, SEGV_ACCERR = 2;
@@ -167,12 +171,33 @@ public final class SignalFrame {
      * signal was ignored, or its default action ended the sandbox through {@link SyscallContext#end}).
      */
     public static boolean deliverPending(SyscallContext c, long[] regs) {
+        return deliverPending(c, regs, -1, 0);
+    }
+
+    /**
+     * As {@link #deliverPending(SyscallContext, long[])} as system call {@code nr} returns with
+     * {@code regs} (rax its result). A call a signal interrupted (ERESTARTSYS, ERESTARTNOHAND)
+     * ends with EINTR when a handler runs, or is made again — rax = {@code nr}, rip =
+     * {@code restartRip}, where the call's instruction is — after the handler when it has
+     * SA_RESTART and the call said ERESTARTSYS, and at once when no handler runs (another thread
+     * took the signal, or it is ignored now), as Linux's handle_signal and do_signal.
+     */
+    public static boolean deliverPending(SyscallContext c, long[] regs, long nr, long restartRip) {
         VirtualProcess p = c.process();
         long[] next;
         while ((next = take(p, c.thread())) != null) {
             int sig = (int) next[0];
             long[] info = {next[1], next[2]};
             if (handled(p, sig)) {
+                if (nr >= 0 && interrupted(regs[RAX])) {
+                    long flags = p.sigactions.get(sig)[1];
+                    if (regs[RAX] == Errno.ERESTARTSYS.negated() && (flags & SA_RESTART) != 0) {
+                        regs[RAX] = nr;
+                        regs[RIP] = restartRip;
+                    } else {
+                        regs[RAX] = Errno.EINTR.negated();
+                    }
+                }
                 return enter(c, regs, sig, (int) info[0], info[1]);
             }
             if (!p.ignores(sig) && !Signal.ignoredByDefault(sig)) {
@@ -180,7 +205,16 @@ public final class SignalFrame {
                 return false;
             }
         }
+        if (nr >= 0 && interrupted(regs[RAX])) {
+            regs[RAX] = nr;
+            regs[RIP] = restartRip;
+        }
         return false;
+    }
+
+    /** Whether a call's result says a signal interrupted it (never shown to the program as such). */
+    public static boolean interrupted(long result) {
+        return result == Errno.ERESTARTSYS.negated() || result == Errno.ERESTARTNOHAND.negated();
     }
 
     /**
@@ -206,20 +240,33 @@ public final class SignalFrame {
             return false;
         }
         byte[] fpu = c.fpuState();
+        VirtualThread t = c.thread();
+        boolean nested = t.onAltStack(regs[RSP]);
         long sp = regs[RSP] - 128;                       // the red zone
+        boolean entering = false;
+        if ((flags & SA_ONSTACK) != 0 && t.altStackSize != 0 && !t.onAltStack(sp)) {
+            sp = t.altStackBase + t.altStackSize;         // as Linux's get_sigframe: the top of the alternate stack
+            entering = true;
+        }
         long fpstate = (sp - fpu.length - 4) & ~63L;      // XSAVE image (+ MAGIC2), 64-byte aligned
         long frame = ((fpstate - FRAME_SIZE) & ~15L) - 8; // as after a call: rsp+8 is 16-byte aligned
+        if ((nested || entering) && !t.withinAltStack(frame)) {
+            c.end(Termination.SIGNALED, -1, Signal.SIGSEGV, String.format(
+                    "SIGSEGV: the frame of signal %d overflows the alternate signal stack at 0x%x", sig, t.altStackBase));
+            return false;
+        }
         ByteBuffer f = ByteBuffer.allocate(FRAME_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         f.putLong(0, restorer);
         f.putLong(UC, UC_FP_XSTATE);
-        f.putInt(UC_STACK + 8, 2);                        // SS_DISABLE: no alternate stack
+        f.putLong(UC_STACK, t.altStackBase);              // the alternate stack as it was, which rt_sigreturn restores
+        f.putInt(UC_STACK + 8, t.altStackSize == 0 ? SS_DISABLE : t.altStackFlags);
+        f.putLong(UC_STACK + 16, t.altStackSize);
         for (int i = 0; i < SIGCONTEXT_ORDER.length; i++) {
             f.putLong(MCONTEXT + 8 * i, regs[SIGCONTEXT_ORDER[i]]);
         }
         f.putShort(MCONTEXT + 144, (short) 0x2b);        // cs
         f.putShort(MCONTEXT + 150, (short) 0x23);        // ss
         f.putLong(MCONTEXT + 168, sig == Signal.SIGSEGV ? 14 : 0);   // trapno
-        VirtualThread t = c.thread();
         long saved = t.hasMaskAfterSignal ? t.maskAfterSignal : t.sigmask;
         t.hasMaskAfterSignal = false;
         f.putLong(MCONTEXT + 176, saved);                 // oldmask
@@ -245,6 +292,9 @@ public final class SignalFrame {
         t.sigmask |= (mask | ((flags & SA_NODEFER) != 0 ? 0 : 1L << (sig - 1))) & keep;
         if ((flags & SA_RESETHAND) != 0) {
             p.sigactions.remove(sig);
+        }
+        if ((t.altStackFlags & SS_AUTODISARM) != 0) {
+            t.disableAltStack();   // until the handler's rt_sigreturn restores it from the frame
         }
         regs[RSP] = frame;
         regs[RIP] = handler;
@@ -288,6 +338,7 @@ public final class SignalFrame {
         VirtualProcess p = c.process();
         long[] restored = regs.clone();
         long mask, fpstate;
+        long[] altStack;
         try {
             ByteBuffer f = ByteBuffer.wrap(c.memory().read(frame, FRAME_SIZE)).order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < SIGCONTEXT_ORDER.length; i++) {
@@ -295,6 +346,7 @@ public final class SignalFrame {
             }
             mask = f.getLong(UC_SIGMASK);
             fpstate = f.getLong(MCONTEXT + 192);
+            altStack = new long[] {f.getLong(UC_STACK), f.getInt(UC_STACK + 8), f.getLong(UC_STACK + 16)};
         } catch (BadAddress e) {
             return badFrame(c, "unreadable signal frame at 0x" + Long.toHexString(frame));
         }
@@ -307,6 +359,7 @@ public final class SignalFrame {
         if (image == null || !c.restoreFpuState(image)) {
             c.restoreFpuState(initialFpuState(c));
         }
+        c.thread().setAltStack(altStack[0], (int) altStack[1], altStack[2], regs[RSP]);   // as Linux: its errors are ignored here
         restored[RFLAGS] = (restored[RFLAGS] & RFLAGS_USER) | 0x202;
         long keep = ~((1L << (Signal.SIGKILL - 1)) | (1L << (Signal.SIGSTOP - 1)));
         c.thread().sigmask = mask & keep;

@@ -18,7 +18,7 @@ import static dev.palisade.sandbox.sentry.EventPoll.*;
  * change readiness (pipes, stdio, Unix and TCP sockets, other epoll sets); regular files,
  * directories and devices give EPERM, as Linux. Level- and edge-triggered, one-shot, nested sets
  * (loops and depth past {@link EventPoll#MAX_NESTS} give ELOOP). The wait ends when a watched
- * file's readiness changes, and early (EINTR) when the sandbox ends, as poll's.
+ * file's readiness changes, and early (EINTR) on a signal or when the sandbox ends, as poll's.
  */
 final class SysEpoll {
     private static final int EPOLL_CLOEXEC = 02000000;
@@ -144,7 +144,7 @@ final class SysEpoll {
                     return 0;
                 }
                 if (!wait.await(until)) {
-                    return Errno.EINTR.negated();
+                    return Errno.ERESTARTNOHAND.negated();   // EINTR once a handler runs: never restarted, even with SA_RESTART
                 }
             }
         } finally {

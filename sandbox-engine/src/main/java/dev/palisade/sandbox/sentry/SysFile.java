@@ -376,8 +376,8 @@ final class SysFile {
         }
         VirtualProcess p = c.process();
         ByteQueue q = new ByteQueue(1 << 16);
-        QueueFile r = new QueueFile(q, false, c::aborted, null, 20);
-        QueueFile w = new QueueFile(q, true, c::aborted, null, 20);
+        QueueFile r = new QueueFile(q, false, c.interruption(), null, 20);
+        QueueFile w = new QueueFile(q, true, c.interruption(), null, 20);
         r.statusFlags = w.statusFlags = (int) (flags & O_NONBLOCK);
         int a = p.install(r, (flags & O_CLOEXEC) != 0, 0);
         int b;

@@ -6,8 +6,8 @@ import dev.palisade.sandbox.sentry.vfs.OpenFile;
 
 /**
  * Waiting for descriptors: poll, ppoll, select, pselect6. No exceptional conditions exist here;
- * the wait ({@link ReadyWait}) ends when a file's readiness changes, and early when the sandbox
- * ends (EINTR).
+ * the wait ({@link ReadyWait}) ends when a file's readiness changes, and early (EINTR, never
+ * restarted) when a signal the thread does not block arrives or the sandbox ends.
  */
 final class SysPoll {
 
@@ -73,7 +73,7 @@ final class SysPoll {
                 return ready;
             }
             if (!wait.await(until)) {
-                return Errno.EINTR.negated();
+                return Errno.ERESTARTNOHAND.negated();   // EINTR once a handler runs: never restarted, as Linux
             }
         }
     }
@@ -165,7 +165,7 @@ final class SysPoll {
                 return ready;
             }
             if (!wait.await(until)) {
-                return Errno.EINTR.negated();
+                return Errno.ERESTARTNOHAND.negated();   // EINTR once a handler runs: never restarted, as Linux
             }
         }
     }

@@ -115,7 +115,7 @@ final class SysSignal {
         }
         if (SignalFrame.handled(p, s) || (target.sigmask & (1L << (s - 1))) != 0) {
             SignalFrame.raise(target, s, SignalFrame.SI_TKILL, 0);
-            p.futexes.interrupt(target);
+            target.interruptWait(p);
             p.wakeSleepers();
             Runnable kick = target.interrupter;
             if (kick != null) {
@@ -318,14 +318,30 @@ final class SysSignal {
         return 0;
     }
 
-    /** Sigaltstack implements Linux syscall sigaltstack(2): reports no alternate stack; a new one is accepted. */
+    /**
+     * Sigaltstack implements Linux syscall sigaltstack(2): the calling thread's alternate signal
+     * stack, which handlers with SA_ONSTACK run on ({@link SignalFrame}). As Linux: the new one is
+     * read first (EFAULT), checked and set (EPERM while running on the current one, EINVAL, ENOMEM
+     * below MINSIGSTKSZ), then the old one written (EFAULT).
+     */
     static long sigaltstack(SyscallContext c) {
-        long oss = c.arg(1);
+        long ss = c.arg(0), oss = c.arg(1);
+        TaskMemory mem = c.memory();
+        VirtualThread t = c.thread();
+        long sp = c.userRegisters()[6];
+        long[] old = {t.altStackBase, t.altStackReport(sp), t.altStackSize};
+        if (ss != 0) {
+            long base = mem.readLong(ss), size = mem.readLong(ss + 16);
+            int flags = mem.readInt(ss + 8);
+            Errno e = t.setAltStack(base, flags, size, sp);
+            if (e != null) {
+                return e.negated();
+            }
+        }
         if (oss != 0) {
-            TaskMemory mem = c.memory();
-            mem.writeLong(oss, 0);
-            mem.writeInt(oss + 8, 2);   // SS_DISABLE
-            mem.writeLong(oss + 16, 0);
+            mem.writeLong(oss, old[0]);
+            mem.writeLong(oss + 8, old[1] & 0xffffffffL);   // ss_flags, then the padding before ss_size
+            mem.writeLong(oss + 16, old[2]);
         }
         return 0;
     }

@@ -68,7 +68,7 @@ final class SysUnixSentry {
     }
 
     private static UnixSocket create(SyscallContext c, int kind, long type) {
-        UnixSocket s = new UnixSocket(kind, c.loopback().unixNames, c.process().nextSocketIno++, c::aborted);
+        UnixSocket s = new UnixSocket(kind, c.loopback().unixNames, c.process().nextSocketIno++, c.interruption());
         s.statusFlags = (type & SOCK_NONBLOCK) != 0 ? O_NONBLOCK : 0;
         return s;
     }

@@ -96,6 +96,14 @@ public interface SyscallContext {
         throw new IllegalStateException("the host kernel keeps this process");
     }
 
+    /**
+     * What a call blocked on a file or a child looks at while it waits: a signal for the calling
+     * thread or the sandbox's end interrupts it (the call then says ERESTARTSYS or EINTR).
+     */
+    default dev.palisade.sandbox.sentry.vfs.Interruption interruption() {
+        throw new IllegalStateException("the host kernel keeps this process");
+    }
+
     /** Ends the sandbox (exit_group, a fatal signal, a limit); the first reason wins. */
     default void end(Termination t, int exitCode, int signal, String message) {
         throw new IllegalStateException("the host kernel keeps this process");

@@ -170,7 +170,7 @@ public final class SyscallTable {
             pass(128, "rt_sigtimedwait").kvm(SysSignal::rtSigtimedwait, "a signal whose default is to ignore it, sent by another process while blocked, is discarded (SIGCHLD from a child is kept)"),
             pass(129, "rt_sigqueueinfo"),
             pass(130, "rt_sigsuspend").kvm(SysSignal::rtSigsuspend),
-            pass(131, "sigaltstack").kvm(SysSignal::sigaltstack, "reports no alternate stack; a new one is accepted and never used"),
+            pass(131, "sigaltstack").kvm(SysSignal::sigaltstack),
             pass(132, "utime").served(SysPath::utime),
             pass(133, "mknod").served(SysPath::mknod),
             deny(134, "uselib", Errno.ENOSYS, "obsolete"),

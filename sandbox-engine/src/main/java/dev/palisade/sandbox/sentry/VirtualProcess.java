@@ -57,7 +57,7 @@ public final class VirtualProcess {
      */
     public volatile java.util.function.IntConsumer signalWaker;
     /** ITIMER_REAL: its SIGALRMs, while armed. */
-    final IntervalTimer realTimer = new IntervalTimer(this);
+    IntervalTimer realTimer = new IntervalTimer(this);
     /** Held by the calls that choose and change mappings (mmap, munmap, mprotect, mremap, brk), so two threads' calls do not interleave. */
     final Object memoryMap = new Object();
     /** The task's name (comm): the file name execve was given, at most 15 bytes; prctl(PR_SET_NAME) changes it. */
@@ -156,8 +156,8 @@ public final class VirtualProcess {
     /**
      * This process after execve of {@code newExecPath} in the fresh address space {@code newMem}:
      * descriptors without close-on-exec move over (those with it are closed), cwd, umask and the
-     * (thread's) mask stay, handled signals go back to their default, ignored ones stay ignored. This object
-     * gives up its descriptors.
+     * (thread's) mask stay, handled signals go back to their default, ignored ones stay ignored,
+     * pending signals and the interval timer carry over. This object gives up its descriptors.
      */
     public synchronized VirtualProcess execInto(AddressSpace newMem, String newExecPath) {
         VirtualProcess n = new VirtualProcess(newMem, fs, cwd, newExecPath, sizeLimit);   // named after it until the platform says which name execve was given
@@ -179,6 +179,8 @@ public final class VirtualProcess {
         });
         n.pendingSignals = pendingSignals;
         n.pendingInfo.putAll(pendingInfo);
+        n.realTimer = realTimer;   // ITIMER_REAL goes on across execve, as Linux keeps it
+        realTimer.moveTo(n);
         n.nextSocketIno = nextSocketIno;
         n.pgid = pgid;
         n.sid = sid;
@@ -429,7 +431,7 @@ public final class VirtualProcess {
         }
     }
 
-    /** The process has ended (or exec replaced its image, which keeps no timer here): its timer stops. */
+    /** The process has ended: its timer stops. */
     public void stopTimers() {
         realTimer.disarm();
     }

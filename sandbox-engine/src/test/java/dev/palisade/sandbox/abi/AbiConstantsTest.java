@@ -39,7 +39,9 @@ class AbiConstantsTest {
             }
         }
         for (Errno e : Errno.values()) {
-            java.put(e.name(), (long) e.value());
+            if (e.value() < 512) {   // 512 and up are the kernel's own (include/linux/errno.h), in no header a program sees
+                java.put(e.name(), (long) e.value());
+            }
         }
         assertThat(java).hasSizeGreaterThan(200);
 

@@ -18,5 +18,8 @@ class ErrnoTest {
         assertThat(Errno.of(13)).contains(Errno.EACCES);
         assertThat(Errno.nameOf(9999)).isEqualTo("E9999");
         assertThat(Errno.values().length).isGreaterThan(120);
+        // kernel-internal, as include/linux/errno.h: never returned to a program
+        assertThat(Errno.ERESTARTSYS.value()).isEqualTo(512);
+        assertThat(Errno.ERESTARTNOHAND.value()).isEqualTo(514);
     }
 }

@@ -85,6 +85,15 @@ class CompatibilityTest {
                     + "print(\"killpg:\", p.wait(), p.stdout.read())\nr = os.fork()\nif r == 0:\n    os._exit(7)\n"
                     + "i = os.waitid(os.P_PID, r, os.WEXITED)\nprint(\"waitid:\", i.si_pid == r, i.si_status, i.si_code == os.CLD_EXITED)'",
                     null),
+            new Case("a trapped signal interrupts wait", "trap 'echo got usr1' USR1; (sleep 1; kill -USR1 $$; sleep 1) & wait; "
+                    + "echo \"wait ended $?\"; wait; echo \"and again $?\"", null),
+            new Case("python3: an alarm interrupts a blocking read and a sleep (PEP 475 retries)", "python3 -c 'import os, signal, time\n"
+                    + "r, w = os.pipe()\ngr, gw = os.pipe()\ndef on_alarm(s, f):\n    print(\"alarm\", flush=True)\n"
+                    + "    os.write(gw, b\"g\")\nsignal.signal(signal.SIGALRM, on_alarm)\npid = os.fork()\nif pid == 0:\n"
+                    + "    os.read(gr, 1)\n    os.write(w, b\"data\")\n    os._exit(0)\nsignal.setitimer(signal.ITIMER_REAL, 0.1)\n"
+                    + "print(os.read(r, 10), os.waitpid(pid, 0)[1])\nt = time.monotonic()\n"
+                    + "signal.setitimer(signal.ITIMER_REAL, 0.1)\ntime.sleep(0.3)\n"
+                    + "print(\"slept through the alarm:\", time.monotonic() - t >= 0.3)'", null),
             new Case("find | xargs, tar and gzip", "mkdir -p t/a/b && echo one > t/a/1.txt && echo two > t/a/b/2.txt && "
                     + "find t -type f | sort | xargs cat && tar czf t.tgz t && rm -r t && tar xzf t.tgz && "
                     + "cat t/a/b/2.txt && gzip -c t/a/1.txt | gunzip", null),

@@ -3,13 +3,13 @@ package dev.palisade.sandbox.platform.kvm;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.SignalFrame;
 import dev.palisade.sandbox.sentry.SyscallContext;
+import dev.palisade.sandbox.sentry.vfs.Interruption;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 /**
  * The processes of one KVM sandbox: pids (the first program is 1, the sandbox's init), who is
@@ -130,9 +130,10 @@ final class KvmProcesses {
      * Waits (on this monitor, woken by every exit) until a child of {@code parent} matching
      * {@code idtype} and {@code id} (as waitid: P_ALL, P_PID, P_PGID) has ended and reaps it
      * (unless {@code reap} is false): {pid, status}; {0, 0} with {@code noHang} when none has;
-     * {-ECHILD} when no such child exists; {-EINTR} when the sandbox is ending.
+     * {-ECHILD} when no such child exists; {-ERESTARTSYS} when a signal for the calling thread or
+     * the sandbox's end interrupted the wait.
      */
-    synchronized long[] await(int parent, int idtype, int id, boolean noHang, boolean reap, BooleanSupplier aborted)
+    synchronized long[] await(int parent, int idtype, int id, boolean noHang, boolean reap, Interruption interruption)
             throws InterruptedException {
         while (true) {
             for (Iterator<Ended> it = zombies.iterator(); it.hasNext(); ) {
@@ -155,10 +156,9 @@ final class KvmProcesses {
             if (noHang) {
                 return new long[] {0, 0};
             }
-            if (aborted.getAsBoolean()) {
-                return new long[] {Errno.EINTR.negated()};
+            if (!interruption.await(this, 20)) {   // woken at once by an exit or a signal; the timeout only looks at the sandbox ending
+                return new long[] {Errno.ERESTARTSYS.negated()};
             }
-            wait(20);   // woken at once by an exit; the timeout only looks at the sandbox ending
         }
     }
 

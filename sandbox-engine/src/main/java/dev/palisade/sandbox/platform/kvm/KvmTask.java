@@ -22,7 +22,9 @@ import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.DiskBound;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.HostFile;
+import dev.palisade.sandbox.sentry.vfs.Interruption;
 import dev.palisade.sandbox.sentry.vfs.QueueFile;
+import dev.palisade.sandbox.sentry.vfs.WaitQueue;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -234,6 +236,7 @@ final class KvmTask implements SyscallContext {
             gate = new SyscallGate(machine);
             proc = new VirtualProcess(machine.memory, launch.fs(), launch.workdir(), launch.execPath(), sizeLimit);
             proc.signalWaker = this::wakeForSignal;
+            sandbox.loopback.calls = interruption;   // answers for whichever of the sandbox's threads blocks on a TCP socket
             proc.nameAfter(launch.spec().command().get(0));
             if (path == SyscallPath.PVM_MMIO && !launch.spec().trace()) {
                 readAhead = new ReadAhead(machine);
@@ -335,10 +338,10 @@ final class KvmTask implements SyscallContext {
                     }
                     continue;
                 }
-                if (vthread.signalDeliverable(proc) && canonicalUser(cpu.reg(REG_RCX))) {
+                if ((SignalFrame.interrupted(result) || vthread.signalDeliverable(proc)) && canonicalUser(cpu.reg(REG_RCX))) {
                     long[] r = userRegisters();
                     r[0] = result;
-                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR)) {
+                    if (!resumeAfterSignals(r, machine.path == SyscallPath.HARDWARE_LSTAR, nr)) {
                         return;
                     }
                     continue;
@@ -428,6 +431,7 @@ final class KvmTask implements SyscallContext {
         KvmTask child = new KvmTask(sandbox, launch, -1);
         child.pid = sandbox.processes.add(child, pid);
         child.startProcess(vthread.sigmask());
+        child.vthread.inheritAltStack(vthread);
         java.util.concurrent.CompletableFuture<Long> ready = new java.util.concurrent.CompletableFuture<>();
         Thread t = new Thread(() -> child.runForked(this, regs, fs, fpu, childTid, ready), "palisade-kvm-vcpu-" + child.pid);
         t.setDaemon(true);
@@ -622,7 +626,7 @@ final class KvmTask implements SyscallContext {
         for (KvmTask o : group.othersThan(this)) {
             if ((o.vthread.sigmask() & bit) == 0) {
                 o.kick();
-                proc.futexes.interrupt(o.vthread);
+                o.vthread.interruptWait(proc);
                 return;
             }
         }
@@ -644,7 +648,7 @@ final class KvmTask implements SyscallContext {
             VirtualThread t = o.vthread;
             if (t != null && (t.sigmask() & bit) == 0) {
                 o.kick();
-                proc.futexes.interrupt(t);
+                t.interruptWait(proc);
                 return;
             }
         }
@@ -735,9 +739,8 @@ final class KvmTask implements SyscallContext {
         gate = new SyscallGate(fresh);
         readAhead = null;
         patcher = null;
-        VirtualProcess before = proc;
-        proc = proc.execInto(fresh.memory, r.path());
-        before.stopTimers();   // Linux keeps them across execve; here they stop (see docs/kvm.md)
+        proc = proc.execInto(fresh.memory, r.path());   // the interval timer goes on, as Linux keeps it
+        vthread.disableAltStack();
         proc.signalWaker = this::wakeForSignal;
         proc.nameAfter(path);
         launch = next;
@@ -772,7 +775,7 @@ final class KvmTask implements SyscallContext {
     @Override
     public long[] waitChild(int idtype, int id, boolean noHang, boolean reap) {
         try {
-            return sandbox.processes.await(pid, idtype, id, noHang, reap, this::aborted);
+            return sandbox.processes.await(pid, idtype, id, noHang, reap, interruption);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new long[] {Errno.EINTR.negated()};
@@ -787,7 +790,19 @@ final class KvmTask implements SyscallContext {
      * blocked (which points {@code r} at its handler). False when that ended the program.
      */
     private boolean resumeAfterSignals(long[] r, boolean fromRing0) {
-        if (vthread.signalDeliverable(proc) && !SignalFrame.deliverPending(this, r) && done()) {
+        return resumeAfterSignals(r, fromRing0, -1);
+    }
+
+    /**
+     * As {@link #resumeAfterSignals(long[], boolean)} as system call {@code nr} returns (-1: not
+     * a call's return): a call a signal interrupted ends with EINTR or is made again from its
+     * {@code syscall} instruction ({@link SignalFrame#deliverPending(SyscallContext, long[], long, long)}).
+     */
+    private boolean resumeAfterSignals(long[] r, boolean fromRing0, long nr) {
+        boolean interrupted = nr >= 0 && SignalFrame.interrupted(r[0]);
+        if ((interrupted || vthread.signalDeliverable(proc))
+                && !SignalFrame.deliverPending(this, r, interrupted ? nr : -1, interrupted ? SyscallPatcher.restartAt(machine.memory, r[16]) : 0)
+                && done()) {
             return false;
         }
         if (!canonicalUser(r[16])) {
@@ -911,9 +926,9 @@ final class KvmTask implements SyscallContext {
 
     private void setUpStdio() throws FsError {
         KvmSandbox s = sandbox;
-        proc.install(new QueueFile(s.stdinQueue, false, this::aborted, null, 10), false, 0);
-        proc.install(new QueueFile(s.stdoutQueue, true, this::aborted, this::allowOutput, 11), false, 1);
-        proc.install(new QueueFile(s.stderrQueue, true, this::aborted, this::allowOutput, 12), false, 2);
+        proc.install(new QueueFile(s.stdinQueue, false, interruption, null, 10), false, 0);
+        proc.install(new QueueFile(s.stdoutQueue, true, interruption, this::allowOutput, 11), false, 1);
+        proc.install(new QueueFile(s.stderrQueue, true, interruption, this::allowOutput, 12), false, 2);
     }
 
     /** Output budget of the sandbox (kept by pid 1; the forked processes share its stdout and stderr). */
@@ -1084,6 +1099,35 @@ final class KvmTask implements SyscallContext {
         }
         KvmTask t = CURRENT.get();
         return t != null && t.sandbox == sandbox && t.done();
+    }
+
+    /**
+     * What a call blocked on a file this task made, or on a child, looks at: the sandbox's end,
+     * and the end of or a signal for whichever thread blocks ({@link #CURRENT}: a pipe or socket
+     * outlives its maker and crosses fork), whose wait that signal wakes.
+     */
+    private final Interruption interruption = new Interruption() {
+        @Override
+        public boolean interrupted() {
+            if (aborted()) {
+                return true;
+            }
+            KvmTask t = CURRENT.get();
+            return t != null && t.vthread != null && t.proc != null && t.vthread.signalDeliverable(t.proc);
+        }
+
+        @Override
+        public void blockedOn(WaitQueue.Waiter w) {
+            KvmTask t = CURRENT.get();
+            if (t != null && t.vthread != null) {
+                t.vthread.blockedOn = w;
+            }
+        }
+    };
+
+    @Override
+    public Interruption interruption() {
+        return interruption;
     }
 
     /**

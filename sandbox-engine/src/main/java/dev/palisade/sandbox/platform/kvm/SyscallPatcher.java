@@ -26,6 +26,8 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
 final class SyscallPatcher {
     static final byte[] READ_SITE = {0x31, (byte) 0xc0, 0x0f, 0x05, 0x48, 0x3d, 0x00, (byte) 0xf0, (byte) 0xff, (byte) 0xff};
     private static final int THUNK_SIZE = 64;
+    /** The continuation's offset in a thunk, and the length of its start that every thunk has alike (up to the stub address). */
+    private static final int CONT = 0x2a, FIXED_PREFIX = 0x22;
     private static final int AREA_SIZE = 64 << 10;
 
     /** Thunk template (GNU as, see docs/kvm.md); patched: lea rel32 at 0x18 fixed, stub address at 0x22, jmp rel32 at 0x31. */
@@ -99,7 +101,27 @@ final class SyscallPatcher {
         putInt(jmp, 1, (int) (thunk - (site + 5)));
         mem.writeInitial(site, jmp, 0, jmp.length);
         used++;
-        return thunk + 0x2a;
+        return thunk + CONT;
+    }
+
+    /**
+     * Where a call that returns to {@code returnAddress} is made again (a restart after a signal):
+     * the {@code syscall} instruction before it, or — when it returns into a thunk's continuation —
+     * the thunk's start, which sets rax again and enters the stub as the patched site did. Told by
+     * the thunk's own bytes, so any thread of the process finds it.
+     */
+    static long restartAt(GuestMemory mem, long returnAddress) {
+        long thunk = returnAddress - CONT;
+        try {
+            for (int i = 0; i < FIXED_PREFIX; i++) {
+                if (mem.ram().getByte(mem.translate(thunk + i, GuestMemory.PROT_EXEC)) != THUNK[i]) {
+                    return returnAddress - 2;
+                }
+            }
+        } catch (RuntimeException f) {   // not mapped, not executable (GuestMemory.Fault), outside the guest
+            return returnAddress - 2;
+        }
+        return thunk;
     }
 
     int patched() {

@@ -1,6 +1,7 @@
 package dev.palisade.sandbox.sentry.net;
 
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
+import dev.palisade.sandbox.sentry.vfs.Interruption;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -55,6 +56,14 @@ public final class Loopback {
 
     boolean ended() {
         return ended.getAsBoolean() || closed;
+    }
+
+    /** What a call blocked on one of these sockets looks at for a signal to its thread (set by the platform). */
+    public volatile Interruption calls = Interruption.NEVER;
+
+    /** Whether a blocked call must stop waiting: the sandbox is ending, or a signal for the calling thread is pending. */
+    boolean interrupted() {
+        return ended() || calls.interrupted();
     }
 
     /**
@@ -205,7 +214,12 @@ public final class Loopback {
         if (ended()) {
             return;
         }
+        Interruption calling = calls;
+        calling.blockedOn(this::wakeup);   // before the look: a signal raised after it wakes the select
         try {
+            if (calling.interrupted()) {
+                return;
+            }
             Selector s = selector();
             for (int i = 0; i < n; i++) {
                 if (keys[i].isValid()) {
@@ -222,6 +236,8 @@ public final class Loopback {
             s.selectedKeys().clear();
         } catch (IOException | RuntimeException e) {
             // closed under us: the sandbox is ending, callers see that next
+        } finally {
+            calling.blockedOn(null);
         }
     }
 

@@ -153,7 +153,8 @@ public final class SocketFile extends OpenFile {
 
     /**
      * accept(2): the next queued connection as a new connected socket, waiting for one unless
-     * non-blocking ({@code EAGAIN}) or the sandbox is ending ({@code EINTR}).
+     * non-blocking ({@code EAGAIN}), a signal for the calling thread comes or the sandbox is
+     * ending ({@link #interrupted}'s errno).
      */
     public SocketFile accept(long ino) throws FsError {
         if (state != State.LISTENING) {
@@ -179,14 +180,19 @@ public final class SocketFile extends OpenFile {
             if (nonBlocking()) {
                 throw new FsError(Errno.EAGAIN);
             }
-            if (net.ended()) {
-                throw new FsError(Errno.EINTR);
+            if (net.interrupted()) {
+                throw new FsError(interrupted(until));
             }
             if (System.nanoTime() >= until) {
                 throw new FsError(Errno.EAGAIN);
             }
             net.await(new SelectionKey[0], new int[0], 0, SLICE_MILLIS);
         }
+    }
+
+    /** A wait a signal or the sandbox's end interrupted: restartable, unless it had a timeout, as Linux's sock_intr_errno. */
+    private static Errno interrupted(long until) {
+        return until == Long.MAX_VALUE ? Errno.ERESTARTSYS : Errno.EINTR;
     }
 
     private static long deadline(long timeoutNs) {
@@ -338,16 +344,16 @@ public final class SocketFile extends OpenFile {
     /**
      * Between two tries of a transfer that moved too little: what was moved so far, or else
      * {@code EAGAIN} when the caller may not wait or its timeout ({@code until}) passed and
-     * {@code EINTR} when the sandbox is ending; otherwise waits a slice for {@code op} and
+     * {@link #interrupted}'s errno on a signal or the sandbox's end; otherwise waits a slice for {@code op} and
      * answers -1 (try again).
      */
     private long partialOrWait(long total, boolean dontWait, int op, long until) throws FsError {
         boolean late = System.nanoTime() >= until;
-        if (dontWait || late || net.ended()) {
+        if (dontWait || late || net.interrupted()) {
             if (total > 0) {
                 return total;
             }
-            throw new FsError(dontWait || late ? Errno.EAGAIN : Errno.EINTR);
+            throw new FsError(dontWait || late ? Errno.EAGAIN : interrupted(until));
         }
         net.await(new SelectionKey[] {key}, new int[] {op}, 1,
                 Math.max(1, Math.min(SLICE_MILLIS, (until - System.nanoTime()) / 1_000_000 + 1)));

@@ -3,6 +3,7 @@ package dev.palisade.sandbox.sentry.net;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.sentry.vfs.FileStat;
 import dev.palisade.sandbox.sentry.vfs.FsError;
+import dev.palisade.sandbox.sentry.vfs.Interruption;
 import dev.palisade.sandbox.sentry.vfs.OpenFile;
 import dev.palisade.sandbox.sentry.vfs.WaitQueue;
 
@@ -10,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
 
@@ -97,7 +97,7 @@ public final class UnixSocket extends OpenFile {
     public final int type;
     private final UnixNames names;
     private final long ino;
-    private final BooleanSupplier aborted;
+    private final Interruption interruption;
     private final WaitQueue wq = new WaitQueue();
 
     private volatile boolean listening;
@@ -120,12 +120,12 @@ public final class UnixSocket extends OpenFile {
     /** SO_RCVTIMEO and SO_SNDTIMEO in ns; 0 waits for ever. */
     public volatile long receiveTimeout, sendTimeout;
 
-    public UnixSocket(int type, UnixNames names, long ino, BooleanSupplier aborted) {
+    public UnixSocket(int type, UnixNames names, long ino, Interruption interruption) {
         super(2);
         this.type = type;
         this.names = names;
         this.ino = ino;
-        this.aborted = aborted;
+        this.interruption = interruption;
         this.in = new Inbox(wq);
     }
 
@@ -214,7 +214,7 @@ public final class UnixSocket extends OpenFile {
         if (listener.type != type) {
             throw new FsError(Errno.EPROTOTYPE);
         }
-        UnixSocket server = new UnixSocket(type, names, serverIno, aborted);
+        UnixSocket server = new UnixSocket(type, names, serverIno, interruption);
         server.name = listener.name;
         server.peerName = name;
         long until = deadline(sendTimeout);
@@ -374,7 +374,7 @@ public final class UnixSocket extends OpenFile {
                 if (readShut || in.eof) {
                     break;
                 }
-                if (total > 0 && (dontWait || aborted.getAsBoolean())) {
+                if (total > 0 && (dontWait || interruption.interrupted())) {
                     break;
                 }
                 if (dontWait) {
@@ -500,11 +500,11 @@ public final class UnixSocket extends OpenFile {
                         break;
                     }
                 }
-                if (dontWait || aborted.getAsBoolean()) {
+                if (dontWait || interruption.interrupted()) {
                     if (total > 0) {
                         break;
                     }
-                    throw new FsError(dontWait ? Errno.EAGAIN : Errno.EINTR);
+                    throw new FsError(dontWait ? Errno.EAGAIN : interrupted(until));
                 }
                 try {
                     await(o, until);
@@ -541,21 +541,28 @@ public final class UnixSocket extends OpenFile {
         return timeoutNs <= 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNs;
     }
 
-    /** One wait on {@code lock}'s monitor (held): EAGAIN past the deadline, EINTR when the sandbox ends. */
+    /**
+     * One wait on {@code lock}'s monitor (held): EAGAIN past the deadline; interrupted by a signal
+     * for the calling thread or the sandbox's end, {@link #interrupted}'s errno.
+     */
     private void await(Object lock, long until) throws FsError {
-        if (aborted.getAsBoolean()) {
-            throw new FsError(Errno.EINTR);
-        }
         long left = until - System.nanoTime();
         if (left <= 0) {
             throw new FsError(Errno.EAGAIN);
         }
         try {
-            lock.wait(Math.max(1, Math.min(SLICE_MILLIS, left / 1_000_000 + 1)));
+            if (!interruption.await(lock, Math.max(1, Math.min(SLICE_MILLIS, left / 1_000_000 + 1)))) {
+                throw new FsError(interrupted(until));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsError(Errno.EINTR);
         }
+    }
+
+    /** An interrupted wait: restartable, unless it had a timeout (SO_RCVTIMEO, SO_SNDTIMEO), as Linux's sock_intr_errno. */
+    private static Errno interrupted(long until) {
+        return until == Long.MAX_VALUE ? Errno.ERESTARTSYS : Errno.EINTR;
     }
 
     // ------------------------------------------------------------------ file

@@ -5,13 +5,12 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.util.function.BooleanSupplier;
 
 /**
  * A bounded byte pipe between a sandbox and the code that embeds it (stdin, stdout, stderr) or
  * between two descriptors of one sandbox. Writers block while it is full and readers while it is
- * empty, each waiting in short slices so that an ended sandbox ({@code aborted}) never leaves a
- * thread stuck.
+ * empty, woken at once by a signal for the waiting thread ({@link Interruption}) and waiting in
+ * short slices so that an ended sandbox never leaves a thread stuck.
  */
 public final class ByteQueue {
     /** Bytes allocated up front: a sandbox's output queues (4 MiB each) cost ~0.5 ms each to zero at start-up otherwise. */
@@ -72,17 +71,17 @@ public final class ByteQueue {
 
     /**
      * Reads up to {@code dst.remaining()} bytes; blocks while empty unless {@code block} is false.
-     * Returns -1 at end of stream, 0 when nothing is there and not blocking.
+     * Returns -1 at end of stream, 0 when nothing is there and not blocking or the wait was
+     * interrupted.
      */
-    public synchronized int read(ByteBuffer dst, boolean block, BooleanSupplier aborted) throws InterruptedException {
+    public synchronized int read(ByteBuffer dst, boolean block, Interruption interruption) throws InterruptedException {
         while (count == 0) {
             if (writerClosed) {
                 return -1;
             }
-            if (!block || aborted.getAsBoolean()) {
+            if (!block || !interruption.await(this, 20)) {
                 return 0;
             }
-            wait(20);
         }
         int n = Math.min(count, dst.remaining());
         int first = Math.min(n, buf.length - head);
@@ -98,9 +97,9 @@ public final class ByteQueue {
     /**
      * Writes all of {@code src}, blocking while full; returns the number written, which is less
      * when the reader went away ({@code -1} if it had gone before anything was written) or the
-     * sandbox was aborted.
+     * wait was interrupted.
      */
-    public synchronized int write(ByteBuffer src, boolean block, BooleanSupplier aborted) throws InterruptedException {
+    public synchronized int write(ByteBuffer src, boolean block, Interruption interruption) throws InterruptedException {
         int written = 0;
         while (src.hasRemaining()) {
             if (readerClosed) {
@@ -110,10 +109,9 @@ public final class ByteQueue {
                 grow();
             }
             if (count == buf.length) {
-                if (!block || aborted.getAsBoolean()) {
+                if (!block || !interruption.await(this, 20)) {
                     return written;
                 }
-                wait(20);
                 continue;
             }
             int tail = (head + count) % buf.length;
@@ -145,7 +143,7 @@ public final class ByteQueue {
                     return 0;
                 }
                 try {
-                    int n = ByteQueue.this.read(ByteBuffer.wrap(b, off, len), true, () -> false);
+                    int n = ByteQueue.this.read(ByteBuffer.wrap(b, off, len), true, Interruption.NEVER);
                     return n;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -176,7 +174,7 @@ public final class ByteQueue {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 try {
-                    int n = ByteQueue.this.write(ByteBuffer.wrap(b, off, len), true, () -> false);
+                    int n = ByteQueue.this.write(ByteBuffer.wrap(b, off, len), true, Interruption.NEVER);
                     if (n < len) {
                         throw new IOException("the sandbox no longer reads its standard input");
                     }

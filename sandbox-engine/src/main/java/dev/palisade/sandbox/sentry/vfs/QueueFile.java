@@ -3,7 +3,6 @@ package dev.palisade.sandbox.sentry.vfs;
 import dev.palisade.sandbox.abi.Errno;
 
 import java.nio.ByteBuffer;
-import java.util.function.BooleanSupplier;
 
 import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
 
@@ -15,14 +14,14 @@ public final class QueueFile extends OpenFile {
     }
 
     private final ByteQueue queue;
-    private final BooleanSupplier aborted;
+    private final Interruption interruption;
     private final OutputBudget budget;
     private final long ino;
 
-    public QueueFile(ByteQueue queue, boolean writeEnd, BooleanSupplier aborted, OutputBudget budget, long ino) {
+    public QueueFile(ByteQueue queue, boolean writeEnd, Interruption interruption, OutputBudget budget, long ino) {
         super(writeEnd ? 1 : 0);
         this.queue = queue;
-        this.aborted = aborted;
+        this.interruption = interruption;
         this.budget = budget;
         this.ino = ino;
     }
@@ -43,10 +42,11 @@ public final class QueueFile extends OpenFile {
                 if (!b.hasRemaining()) {
                     continue;
                 }
-                int n = queue.read(b, total == 0 && (statusFlags & O_NONBLOCK) == 0, aborted);
+                int n = queue.read(b, total == 0 && (statusFlags & O_NONBLOCK) == 0, interruption);
                 if (n <= 0) {
-                    if (n == 0 && total == 0 && !aborted.getAsBoolean()) {
-                        throw new FsError(Errno.EAGAIN);
+                    if (n == 0 && total == 0) {
+                        // not an end of file: nothing there (non-blocking), or a signal or the sandbox's end came first
+                        throw new FsError(nothingMoved());
                     }
                     break;
                 }
@@ -76,7 +76,7 @@ public final class QueueFile extends OpenFile {
                         b.limit(b.position() + (int) ok);
                     }
                 }
-                int n = queue.write(b, (statusFlags & O_NONBLOCK) == 0, aborted);
+                int n = queue.write(b, (statusFlags & O_NONBLOCK) == 0, interruption);
                 if (n < 0) {
                     if (total == 0) {
                         throw new FsError(Errno.EPIPE);
@@ -88,14 +88,22 @@ public final class QueueFile extends OpenFile {
                     break;
                 }
             }
-            if (total == 0 && OpenFile.total(src) > 0 && !aborted.getAsBoolean()) {
-                throw new FsError(Errno.EAGAIN);
+            if (total == 0 && OpenFile.total(src) > 0) {
+                throw new FsError(nothingMoved());
             }
             return total;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FsError(Errno.EINTR);
         }
+    }
+
+    /**
+     * A call that moved nothing: not allowed to wait (EAGAIN), or its wait was interrupted by a
+     * signal or the sandbox's end — restartable, as Linux's pipe_read and pipe_write.
+     */
+    private Errno nothingMoved() {
+        return (statusFlags & O_NONBLOCK) != 0 ? Errno.EAGAIN : Errno.ERESTARTSYS;
     }
 
     @Override

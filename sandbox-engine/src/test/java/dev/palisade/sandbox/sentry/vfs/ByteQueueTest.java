@@ -17,13 +17,13 @@ class ByteQueueTest {
         ByteBuffer out = ByteBuffer.allocate(data.length);
         // write a little, read part of it (the head moves), then write more than the initial buffer
         in.limit(50_000);
-        q.write(in, false, () -> false);
-        q.read(out.limit(30_000), false, () -> false);
+        q.write(in, false, Interruption.NEVER);
+        q.read(out.limit(30_000), false, Interruption.NEVER);
         in.limit(data.length);
-        assertThat(q.write(in, false, () -> false)).isEqualTo(850_000);
+        assertThat(q.write(in, false, Interruption.NEVER)).isEqualTo(850_000);
         assertThat(q.available()).isEqualTo(870_000);
         out.limit(data.length);
-        while (q.read(out, false, () -> false) > 0) {
+        while (q.read(out, false, Interruption.NEVER) > 0) {
             // drain
         }
         assertThat(out.array()).isEqualTo(data);
@@ -32,8 +32,8 @@ class ByteQueueTest {
     @Test
     void a_full_queue_refuses_more_than_its_capacity() throws Exception {
         ByteQueue q = new ByteQueue(200_000);
-        assertThat(q.write(ByteBuffer.allocate(300_000), false, () -> false)).isEqualTo(200_000);
+        assertThat(q.write(ByteBuffer.allocate(300_000), false, Interruption.NEVER)).isEqualTo(200_000);
         assertThat(q.full()).isTrue();
-        assertThat(q.write(ByteBuffer.allocate(1), false, () -> false)).isZero();
+        assertThat(q.write(ByteBuffer.allocate(1), false, Interruption.NEVER)).isZero();
     }
 }
