@@ -84,6 +84,10 @@ final class SysThread {
                 }
                 if (shared) {
                     sharedKey(c, uaddr);
+                    long key = c.process().mem.sharedFutexKey(uaddr);
+                    if (key >= 0) {   // memory other processes map: their queues, by the word's place in it
+                        return c.process().mem.sharedFutexes().await(c, c.thread(), uaddr, key, (int) val, bitset, deadline);
+                    }
                 }
                 return f.await(c, c.thread(), uaddr, (int) val, bitset, deadline);
             }
@@ -97,6 +101,10 @@ final class SysThread {
                 }
                 if (shared) {
                     sharedKey(c, uaddr);
+                    long key = c.process().mem.sharedFutexKey(uaddr);
+                    if (key >= 0) {
+                        return c.process().mem.sharedFutexes().wake(key, (int) val, bitset);
+                    }
                 }
                 return f.wake(uaddr, (int) val, bitset);
             }
@@ -114,6 +122,10 @@ final class SysThread {
                 if (shared) {
                     sharedKey(c, uaddr);
                     sharedKey(c, uaddr2);
+                    long key = c.process().mem.sharedFutexKey(uaddr), key2 = c.process().mem.sharedFutexKey(uaddr2);
+                    if (key >= 0 && key2 >= 0) {
+                        return c.process().mem.sharedFutexes().requeue(c, uaddr, key, key2, wake, requeue, cmd == FUTEX_CMP_REQUEUE, (int) val3);
+                    }
                 }
                 return f.requeue(c, uaddr, uaddr2, wake, requeue, cmd == FUTEX_CMP_REQUEUE, (int) val3);
             }
@@ -124,14 +136,15 @@ final class SysThread {
     }
 
     /**
-     * The checks Linux's key of a shared futex makes: the page must be there, and — the memory
-     * being private anonymous or a private copy of a file, as every mapping is here — writable
-     * ("a read-only anonymous page will never change"): else EFAULT. A private futex's key is
-     * just the address.
+     * The checks Linux's key of a shared futex makes: the page must be there, and — when the
+     * memory is private anonymous or a private copy of a file — writable ("a read-only anonymous
+     * page will never change"): else EFAULT. Shared memory may be read-only in this process and
+     * written by another. A private futex's key is just the address.
      */
     private static void sharedKey(SyscallContext c, long uaddr) {
         int prot = c.process().mem.protOf(uaddr);
-        if (prot < 0 || (prot & AddressSpace.PROT_WRITE) == 0 || (prot & AddressSpace.PROT_READ) == 0) {
+        if (prot < 0 || (prot & AddressSpace.PROT_READ) == 0
+                || ((prot & AddressSpace.PROT_WRITE) == 0 && !c.process().mem.isShared(uaddr))) {
             throw new BadAddress(uaddr);
         }
     }

@@ -25,7 +25,7 @@ public final class VirtualThread {
     /** How the platform makes the thread look at a signal sent to it while it runs the program (KVM: a kick out of KVM_RUN). */
     public volatile Runnable interrupter;
     /** The futex wait this thread is blocked in, to interrupt it (a signal, the process ending). */
-    Futexes.Waiter waiting;
+    volatile Futexes.Waiter waiting;
 
     public VirtualThread(int tid, long sigmask) {
         this.tid = tid;
