@@ -4,6 +4,7 @@
  *   anon   - MAP_SHARED|MAP_ANONYMOUS kept across fork; a counter under a process-shared sem_t
  *   shm    - the same through shm_open + ftruncate + mmap, a second mapping by name, sem_open
  *   file   - a file in the working directory mapped shared by two processes; msync; read() after munmap
+ *   coherence - what write(2), read(2) and stores through a mapping leave in the file after munmap
  *   edges  - hostile sizes, offsets, flags and descriptors (errno as Linux)
  *   limit ARG - MAP_SHARED|MAP_ANONYMOUS of ARG MiB (ENOMEM past the sandbox's memory)
  *   outside PATH - a file the sandbox may only read: it can never be mapped shared and writable
@@ -196,6 +197,28 @@ static int file(void) {
     return 0;
 }
 
+static int coherence(void) {
+    int fd = open("coh.dat", O_CREAT | O_TRUNC | O_RDWR, 0600);
+    ftruncate(fd, 8192);
+    char *m = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) { perror("mmap"); return 1; }
+    printf("first byte %d\n", m[0]);   /* page 0 only read through the mapping */
+    pwrite(fd, "via write", 9, 0);
+    m[4096] = 'M';
+    pread(fd, m + 4196, 9, 0);          /* read(2) into the mapping */
+    munmap(m, 8192);
+    char b[16] = {0};
+    pread(fd, b, 9, 0);
+    printf("page only read through the mapping: %s\n", b);
+    pread(fd, b, 1, 4096);
+    printf("page stored through the mapping: %c\n", b[0]);
+    pread(fd, b, 9, 4196);
+    printf("read(2) into the mapping: %.9s\n", b);
+    close(fd);
+    unlink("coh.dat");
+    return 0;
+}
+
 static int edges(void) {
     int fd = open("edge.dat", O_CREAT | O_TRUNC | O_RDWR, 0600);
     ftruncate(fd, 4096);
@@ -261,6 +284,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "shm")) return shm();
     if (!strcmp(argv[1], "file")) return file();
     if (!strcmp(argv[1], "edges")) return edges();
+    if (!strcmp(argv[1], "coherence")) return coherence();
     if (!strcmp(argv[1], "limit") && argc > 2) return limit(atol(argv[2]));
     if (!strcmp(argv[1], "outside") && argc > 2) return outside(argv[2]);
     return 2;

@@ -38,7 +38,7 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
  */
 final class GuestMemory implements AddressSpace {
 
-    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_NX = 1L << 63;
+    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_D = 0x40, PTE_NX = 1L << 63;
     private static final long ADDR_MASK = 0x000f_ffff_ffff_f000L;
 
     /** A guest address the Sentry was asked to use is not mapped (or not with the access needed). */
@@ -106,6 +106,15 @@ final class GuestMemory implements AddressSpace {
         return pa >= sharedBase;
     }
 
+    /** The host mapping to store into at {@code pa}: a store by the Sentry into shared memory marks the page written. */
+    private HostMemory storeTo(long pa) {
+        if (pa >= sharedBase) {
+            pool.dirty(pa - sharedBase);
+            return sharedHost;
+        }
+        return ram;
+    }
+
     @Override
     public boolean sharesMemory() {
         return pool != null;
@@ -155,9 +164,17 @@ final class GuestMemory implements AddressSpace {
                 return false;
             }
         }
-        for (long e : range(va, len).values()) {
-            long pa = e & ~0xfffL;
+        for (var en : range(va, len).entrySet()) {
+            long pa = en.getValue() & ~0xfffL;
             if (pa != 0 && shared(pa)) {
+                long slot = pteSlot(en.getKey() << 12);
+                long pte = ram.getLong(slot);
+                if ((pte & PTE_D) != 0) {
+                    // clean again in this process: the next store sets the bit anew (KVM forgets its cached entry)
+                    ram.putLong(slot, pte & ~PTE_D);
+                    sharedHost.forget(pa - sharedBase, PAGE);
+                    pool.dirty(pa - sharedBase);
+                }
                 pool.sync(pa - sharedBase);
             }
         }
@@ -190,9 +207,12 @@ final class GuestMemory implements AddressSpace {
         if (pool == null) {
             return;
         }
-        for (long e : pages.values()) {
-            long pa = e & ~0xfffL;
+        for (var en : pages.entrySet()) {
+            long pa = en.getValue() & ~0xfffL;
             if (pa != 0 && shared(pa)) {
+                if ((ram.getLong(pteSlot(en.getKey() << 12)) & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);
+                }
                 pool.unref(pa - sharedBase);
             }
         }
@@ -439,9 +459,14 @@ final class GuestMemory implements AddressSpace {
         for (Long vpn : new ArrayList<>(r.keySet())) {
             checkStop(step++);
             long e = pages.remove(vpn);
-            ram.putLong(pteSlot(vpn << 12), 0);
+            long slot = pteSlot(vpn << 12);
+            long pte = ram.getLong(slot);
+            ram.putLong(slot, 0);
             long pa = e & ~0xfffL;
             if (pa != 0 && shared(pa)) {
+                if ((pte & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);
+                }
                 pool.unref(pa - sharedBase);
             } else if (pa != 0) {
                 ram.discard(pa, PAGE);
@@ -472,6 +497,9 @@ final class GuestMemory implements AddressSpace {
                 continue;
             }
             if (pa != 0 && shared(pa)) {
+                if ((ram.getLong(pteSlot(p)) & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);   // the new entry starts clean
+                }
                 pages.put(p >>> 12, pa | prot);
                 ram.putLong(pteSlot(p), pteFor(pa, prot));
                 if ((old & ~prot) != 0) {
@@ -573,7 +601,7 @@ final class GuestMemory implements AddressSpace {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
             long pa = translate(va, PROT_WRITE);
-            hostOf(pa).write(offIn(pa), src, off, n);
+            storeTo(pa).write(offIn(pa), src, off, n);
             va += n;
             off += n;
             len -= n;
@@ -621,7 +649,7 @@ final class GuestMemory implements AddressSpace {
     public void writeLong(long va, long v) {
         if ((va & 0xfff) <= PAGE - 8) {
             long pa = translate(va, PROT_WRITE);
-            hostOf(pa).putLong(offIn(pa), v);
+            storeTo(pa).putLong(offIn(pa), v);
             return;
         }
         write(va, ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
@@ -636,7 +664,7 @@ final class GuestMemory implements AddressSpace {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
             long pa = translate(va, PROT_WRITE);
-            hostOf(pa).zero(offIn(pa), n);
+            storeTo(pa).zero(offIn(pa), n);
             va += n;
             len -= n;
         }
@@ -703,6 +731,11 @@ final class GuestMemory implements AddressSpace {
                     break;
                 }
                 n += m;
+            }
+            if ((need & PROT_WRITE) != 0 && shared(pa)) {
+                for (long q = pa & ~0xfffL; q < pa + n; q += PAGE) {
+                    storeTo(q);   // the channel will store into every page of the run
+                }
             }
             list.add(hostOf(pa).buffer(offIn(pa), n));
             va += n;

@@ -18,8 +18,9 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
  * objects — a file (by host inode) or one MAP_SHARED|MAP_ANONYMOUS mapping and the forks that
  * inherit it. Each process's page tables point at the same pool pages, so a store in one VM is
  * seen at once by the others. A page lives while some process maps it; when the last mapping of
- * a file's page goes, its bytes are written back to the file (up to the file's size) and the
- * page is freed.
+ * a file's page goes, its bytes are written back to the file (up to the file's size) if the page
+ * was written, and the page is freed. Only written pages go back, so a mapping someone only reads
+ * never overwrites what write(2) put in the file since.
  *
  * <p>The pool holds at most the sandbox's memory limit, as host memory mapped lazily
  * (MAP_NORESERVE): a mapping that would pass it is refused with ENOMEM before a page is taken.
@@ -39,6 +40,8 @@ final class SharedPool {
     private final Map<Long, Segment> ownerOf = new HashMap<>();
     private final Map<Long, Long> indexOf = new HashMap<>();
     private final Map<Object, Segment> segments = new HashMap<>();
+    /** Pool offsets written since they were filled or last written back (a guest PTE's dirty bit, or a store by the Sentry). */
+    private final java.util.Set<Long> dirty = new java.util.HashSet<>();
     /** Address spaces holding the pool; the host mapping goes when the last lets go. */
     private int users;
     final Futexes futexes = new Futexes();
@@ -152,6 +155,7 @@ final class SharedPool {
         Segment s = ownerOf.remove(off);
         long index = indexOf.remove(off);
         writeBack(s, index, off);
+        dirty.remove(off);
         s.pages.remove(index);
         host.discard(off, PAGE);
         if (freeCount == free.length) {
@@ -167,7 +171,14 @@ final class SharedPool {
         }
     }
 
-    /** Writes the page at {@code off} back to its file, if it has one (msync, and the last munmap). */
+    /** The page at {@code off} was written. */
+    synchronized void dirty(long off) {
+        if (ownerOf.containsKey(off)) {
+            dirty.add(off);
+        }
+    }
+
+    /** Writes the page at {@code off} back to its file, if it has one and was written (msync, and the last munmap). */
     synchronized void sync(long off) {
         Segment s = ownerOf.get(off);
         if (s != null) {
@@ -177,7 +188,7 @@ final class SharedPool {
 
     /** Only the part of the page inside the file's current size: a mapping never grows its file. */
     private void writeBack(Segment s, long index, long off) {
-        if (s.file == null) {
+        if (s.file == null || !dirty.remove(off)) {
             return;
         }
         try {

@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * MAP_SHARED|MAP_ANONYMOUS page and in a shm_open'd file, raised by a parent and a forked child
  * under a process-shared semaphore (the parent blocks on the child's futex and is woken by it),
  * a named semaphore, a file mapped shared by two processes and read back after msync and
- * munmap — the same output as natively — and the hostile side: sizes and offsets near 2^64,
+ * munmap, a page only read through a mapping not overwriting a write(2) — the same output as
+ * natively — and the hostile side: sizes and offsets near 2^64,
  * bad msync arguments, a mapping past the end of a file, shared memory past the sandbox's
  * memory limit (ENOMEM, the sandbox goes on), a file the sandbox may only read (never mapped
  * shared and writable), and /dev/shm bounded and gone with the sandbox.
@@ -52,7 +53,7 @@ class KvmSharedMemoryTest {
     private static final Limits LIMITS_30S = Limits.DEFAULT.withWallMillis(30_000).withCpuMillis(20_000);
 
     @ParameterizedTest
-    @ValueSource(strings = {"anon", "shm", "file", "edges"})
+    @ValueSource(strings = {"anon", "shm", "file", "coherence", "edges"})
     void shared_memory_between_processes_behaves_as_natively(String mode, @TempDir Path ws, @TempDir Path nat) throws Exception {
         Native n = runNative(nat, List.of(shm.toString(), mode));
         Run r = run(spec(ws, LIMITS_30S, mode));
@@ -64,6 +65,7 @@ class KvmSharedMemoryTest {
             case "anon" -> "child status 0, counter 7000";
             case "shm" -> "read after munmap: counter 7000 marker 7001";
             case "file" -> "read after munmap: written by the child";
+            case "coherence" -> "page only read through the mapping: via write";
             default -> "past the end of the file: mapped";
         };
         assertThat(r.stdout()).contains(sign);
