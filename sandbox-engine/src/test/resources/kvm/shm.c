@@ -7,6 +7,7 @@
  *   coherence - what write(2), read(2) and stores through a mapping leave in the file after munmap
  *   edges  - hostile sizes, offsets, flags and descriptors (errno as Linux)
  *   limit ARG - MAP_SHARED|MAP_ANONYMOUS of ARG MiB (ENOMEM past the sandbox's memory)
+ *   shrink - ftruncate to 0 under a shared mapping, then stores through it (Linux: SIGBUS; KVM: the file stays empty)
  *   outside PATH - a file the sandbox may only read: it can never be mapped shared and writable
  */
 #define _GNU_SOURCE
@@ -253,6 +254,27 @@ static int edges(void) {
     return 0;
 }
 
+static int shrink(void) {
+    int fd = open("shrink.dat", O_CREAT | O_TRUNC | O_RDWR, 0600);
+    ftruncate(fd, 8192);
+    char *m = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) { perror("mmap"); return 1; }
+    m[0] = 'a';
+    printf("ftruncate to 0: %s\n", err(ftruncate(fd, 0)));
+    m[0] = 'b';
+    m[4096] = 'c';
+    if (fork() == 0) { m[100] = 'd'; _exit(0); }
+    wait(0);
+    printf("msync: %s\n", err(msync(m, 8192, MS_SYNC)));
+    printf("munmap: %s\n", err(munmap(m, 8192)));
+    struct stat sb;
+    fstat(fd, &sb);
+    printf("size after stores past the end: %ld\n", (long) sb.st_size);
+    close(fd);
+    unlink("shrink.dat");
+    return 0;
+}
+
 static int limit(long mib) {
     void *p = mmap(0, (size_t) mib << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     printf("shared %ld MiB: %s\n", mib, p == MAP_FAILED ? err(-1) : "mapped");
@@ -285,6 +307,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "file")) return file();
     if (!strcmp(argv[1], "edges")) return edges();
     if (!strcmp(argv[1], "coherence")) return coherence();
+    if (!strcmp(argv[1], "shrink")) return shrink();
     if (!strcmp(argv[1], "limit") && argc > 2) return limit(atol(argv[2]));
     if (!strcmp(argv[1], "outside") && argc > 2) return outside(argv[2]);
     return 2;

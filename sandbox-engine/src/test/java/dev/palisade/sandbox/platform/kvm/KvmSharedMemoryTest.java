@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * a named semaphore, a file mapped shared by two processes and read back after msync and
  * munmap, a page only read through a mapping not overwriting a write(2) — the same output as
  * natively — and the hostile side: sizes and offsets near 2^64,
- * bad msync arguments, a mapping past the end of a file, shared memory past the sandbox's
+ * bad msync arguments, a mapping past the end of a file, stores past a file shrunk under its
+ * mapping (never growing it back), shared memory past the sandbox's
  * memory limit (ENOMEM, the sandbox goes on), a file the sandbox may only read (never mapped
  * shared and writable), and /dev/shm bounded and gone with the sandbox.
  */
@@ -89,6 +90,16 @@ class KvmSharedMemoryTest {
         assertThat(filled.stdout()).as(filled.result().message())
                 .isEqualTo("shared 32 MiB: mapped\nftruncate 32 MiB: ok\nshm 32 MiB: mapped\nthen one page: ENOMEM\n");
         assertThat(filled.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
+    @Test
+    void stores_past_a_shrunk_file_never_grow_it(@TempDir Path ws, @TempDir Path nat) throws Exception {
+        // natively the first store past the new end is a SIGBUS; here the pages stay and are not written back (the documented gap)
+        Native n = runNative(nat, List.of(shm.toString(), "shrink"));
+        assertThat(n.stdout()).isEqualTo("ftruncate to 0: ok\n");
+        Run r = run(spec(ws, LIMITS_30S, "shrink"));
+        assertThat(r.stdout()).as(r.result().message()).isEqualTo("ftruncate to 0: ok\nmsync: ok\nmunmap: ok\nsize after stores past the end: 0\n");
+        assertThat(r.result().termination()).isEqualTo(Termination.EXITED);
     }
 
     @Test
