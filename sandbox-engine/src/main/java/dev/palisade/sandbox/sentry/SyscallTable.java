@@ -304,7 +304,7 @@ public final class SyscallTable {
             pass(262, "newfstatat", "with AT_EMPTY_PATH (glibc's fstat) it runs natively by a filter check").kvm(SysStat::newfstatat, "host owners; st_blocks counted in 4 KiB blocks").served(SysPath::newfstatat),
             pass(263, "unlinkat").kvm(SysFile::unlinkat).served(SysPath::unlinkat),
             pass(264, "renameat").kvm(SysFile::renameat).served(SysPath::renameat),
-            pass(265, "linkat").kvm(SysFile::linkat).served(SysPath::linkat),
+            pass(265, "linkat").kvm(SysFile::linkat, "AT_EMPTY_PATH gives EINVAL").served(SysPath::linkat),
             pass(266, "symlinkat").kvm(SysFile::symlinkat).served(SysPath::symlinkat),
             pass(267, "readlinkat").kvm(SysFile::readlinkat).served(SysPath::readlinkat),
             pass(268, "fchmodat").kvm(SysFileMode::fchmodat, "the rwx bits only; setuid, setgid and sticky are dropped").served(SysPath::fchmodat),
