@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,6 +111,27 @@ static int anon(void) {
     s->marker = 9;
     printf("after child munmap %ld\n", s->marker);
     printf("msync anon: %s\n", err(msync(s, 4096, MS_SYNC)));
+    /* a robust process-shared mutex whose owner dies while the parent waits for it */
+    pthread_mutex_t *mx = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(mx, &a);
+    int ready[2];
+    pipe(ready);
+    if (fork() == 0) {
+        pthread_mutex_lock(mx);
+        write(ready[1], "x", 1);
+        struct timespec t = {0, 200 * 1000 * 1000};
+        nanosleep(&t, 0);
+        _exit(0);   /* holding it */
+    }
+    char c;
+    read(ready[0], &c, 1);
+    int r = pthread_mutex_lock(mx);
+    printf("lock after the owner died: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : r == 0 ? "0" : "other");
+    wait(0);
     return 0;
 }
 

@@ -249,6 +249,16 @@ public final class Futexes {
         }
     }
 
+    /** Wakes one waiter of a dead owner's mutex: in the sandbox's shared queues when the word is in shared memory. */
+    private void wakeDead(SyscallContext c, long uaddr) {
+        long key = c.process().mem.sharedFutexKey(uaddr);
+        if (key >= 0) {
+            c.process().mem.sharedFutexes().wake(key, 1, -1);
+        } else {
+            wake(uaddr, 1, -1);
+        }
+    }
+
     /** Linux's handle_futex_death for the word at {@code uaddr}. */
     private void ownerDied(SyscallContext c, long uaddr, int tid, boolean pi, boolean pendingOp) {
         if ((uaddr & 3) != 0) {
@@ -262,7 +272,7 @@ public final class Futexes {
                 return;
             }
             if (pendingOp && !pi && val == 0) {
-                wake(uaddr, 1, -1);
+                wakeDead(c, uaddr);
                 return;
             }
             if ((val & FUTEX_TID_MASK) != tid) {
@@ -276,7 +286,7 @@ public final class Futexes {
             // other threads may be changing the word: the mark goes in only over the value read
             if (INT.compareAndSet(b[0], b[0].position(), val, mark)) {
                 if (!pi && (val & FUTEX_WAITERS) != 0) {
-                    wake(uaddr, 1, -1);
+                    wakeDead(c, uaddr);
                 }
                 return;
             }

@@ -22,6 +22,8 @@ final class SysThread {
     /** Exit_group implements Linux syscall exit_group(2): every thread of the process ends. */
     static long exitGroup(SyscallContext c) {
         int code = (int) (c.arg(0) & 0xff);
+        // as Linux's exit of each thread: a robust mutex in memory another process shares is marked and a waiter woken
+        c.process().futexes.releaseRobustList(c, c.thread());
         c.end(Termination.EXITED, code, 0, "exited with code " + code);
         return 0;
     }
