@@ -135,6 +135,18 @@ public final class HostMemory implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes KVM forget its mappings of [off, off+len) while keeping the contents: on shared memory
+     * MADV_DONTNEED only drops this process's page-table entries (the MMU notifier fires), and the
+     * next access, by the JVM or a guest, maps the same pages again.
+     */
+    public void forget(long off, long len) {
+        check(off, len);
+        if (KvmNative.madvise(address + off, len, KvmNative.MADV_DONTNEED) != 0) {
+            throw new KvmException("madvise(MADV_DONTNEED)", KvmNative.lastError());
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (!closed && owned) {

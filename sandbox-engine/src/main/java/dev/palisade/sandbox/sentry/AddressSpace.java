@@ -60,4 +60,39 @@ public interface AddressSpace extends TaskMemory {
 
     /** Size of the stack the platform mapped. */
     long stackSize();
+
+    /** Whether this address space can map memory its process shares with others (MAP_SHARED). */
+    default boolean sharesMemory() {
+        return false;
+    }
+
+    /**
+     * Maps [va, va+len) to pages {@code pgoff}… of the shared object {@code key} — a file's inode
+     * ({@code file} fills new pages and takes them back), or a fresh object for
+     * MAP_SHARED|MAP_ANONYMOUS — replacing what was there. False (ENOMEM) when the sandbox's
+     * shared memory would pass its bound; nothing changes then.
+     */
+    default boolean mapShared(long va, long len, int prot, Object key, dev.palisade.sandbox.sentry.vfs.OpenFile file, long pgoff) {
+        return false;
+    }
+
+    /** Writes the shared file pages of [va, va+len) back (msync); false when a page there is not mapped. */
+    default boolean sync(long va, long len) {
+        return true;
+    }
+
+    /** Whether the page at {@code va} is shared memory. */
+    default boolean isShared(long va) {
+        return false;
+    }
+
+    /** The key of a shared futex at {@code va} in {@link #sharedFutexes()}: the same in every process that maps the word; -1 for private memory. */
+    default long sharedFutexKey(long va) {
+        return -1;
+    }
+
+    /** The futex queues of the memory shared between processes (null when there is none). */
+    default Futexes sharedFutexes() {
+        return null;
+    }
 }

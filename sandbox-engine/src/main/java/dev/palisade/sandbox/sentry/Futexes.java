@@ -16,9 +16,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The futex wait queues of one process, shared by its threads. A queue is keyed by the futex's
- * address: processes never share memory on the platform that uses this (a fork copies it), so a
- * shared futex and a private one at the same address are the same word, as they are for Linux's
- * private anonymous memory.
+ * address: a fork copies private memory, so a shared futex and a private one at the same address
+ * are the same word, as they are for Linux's private anonymous memory. Memory shared between
+ * processes has one more instance for the whole sandbox ({@link AddressSpace#sharedFutexes()}),
+ * keyed by where the word lies in the shared memory, the same in every process that maps it.
  *
  * <p>One lock guards every queue. A waiter reads the word and joins the queue under it, and a
  * waker takes it after the store it wakes for, so a wake-up is never lost; each waiter sleeps
@@ -33,13 +34,15 @@ public final class Futexes {
 
     /** A thread blocked in a wait. */
     static final class Waiter {
+        final Futexes owner;
         long addr;
         final int bitset;
         final Condition cond;
         boolean woken;
         boolean interrupted;
 
-        Waiter(long addr, int bitset, Condition cond) {
+        Waiter(Futexes owner, long addr, int bitset, Condition cond) {
+            this.owner = owner;
             this.addr = addr;
             this.bitset = bitset;
             this.cond = cond;
@@ -53,13 +56,18 @@ public final class Futexes {
      * an unreadable word is a {@link BadAddress} (EFAULT).
      */
     long await(SyscallContext c, VirtualThread t, long addr, int expected, int bitset, long deadline) {
+        return await(c, t, addr, addr, expected, bitset, deadline);
+    }
+
+    /** As above, queued under {@code key} (the word's place in shared memory) rather than its address. */
+    long await(SyscallContext c, VirtualThread t, long addr, long key, int expected, int bitset, long deadline) {
         lock.lock();
         try {
             if (c.memory().readInt(addr) != expected) {
                 return Errno.EAGAIN.negated();
             }
-            Waiter w = new Waiter(addr, bitset, lock.newCondition());
-            queues.computeIfAbsent(addr, k -> new ArrayDeque<>()).addLast(w);
+            Waiter w = new Waiter(this, key, bitset, lock.newCondition());
+            queues.computeIfAbsent(key, k -> new ArrayDeque<>()).addLast(w);
             t.waiting = w;
             try {
                 while (!w.woken) {
@@ -141,9 +149,14 @@ public final class Futexes {
      * {@code expected}. The number woken plus the number moved, as Linux's FUTEX_CMP_REQUEUE.
      */
     long requeue(SyscallContext c, long addr, long addr2, int wake, int requeue, boolean compare, int expected) {
+        return requeue(c, addr, addr, addr2, wake, requeue, compare, expected);
+    }
+
+    /** As above, with the queues keyed by {@code key} and {@code addr2} (the words' places in shared memory). */
+    long requeue(SyscallContext c, long addrRead, long addr, long addr2, int wake, int requeue, boolean compare, int expected) {
         lock.lock();
         try {
-            if (compare && c.memory().readInt(addr) != expected) {
+            if (compare && c.memory().readInt(addrRead) != expected) {
                 return Errno.EAGAIN.negated();
             }
             long n = wake > 0 ? wakeLocked(addr, wake, -1) : 0;   // unlike FUTEX_WAKE, 0 here wakes nobody
@@ -174,10 +187,15 @@ public final class Futexes {
 
     /** Ends {@code t}'s wait, if it is in one, with EINTR (a signal for it, or its process ending). */
     public void interrupt(VirtualThread t) {
+        Waiter seen = t.waiting;
+        if (seen != null && seen.owner != this) {
+            seen.owner.interrupt(t);   // waiting in the sandbox's shared queues: their lock guards the condition
+            return;
+        }
         lock.lock();
         try {
             Waiter w = t.waiting;
-            if (w != null) {
+            if (w != null && w.owner == this) {
                 w.interrupted = true;
                 w.cond.signal();
             }
@@ -232,6 +250,16 @@ public final class Futexes {
         }
     }
 
+    /** Wakes one waiter of a dead owner's mutex: in the sandbox's shared queues when the word is in shared memory. */
+    private void wakeDead(SyscallContext c, long uaddr) {
+        long key = c.process().mem.sharedFutexKey(uaddr);
+        if (key >= 0) {
+            c.process().mem.sharedFutexes().wake(key, 1, -1);
+        } else {
+            wake(uaddr, 1, -1);
+        }
+    }
+
     /** Linux's handle_futex_death for the word at {@code uaddr}. */
     private void ownerDied(SyscallContext c, long uaddr, int tid, boolean pi, boolean pendingOp) {
         if ((uaddr & 3) != 0) {
@@ -245,7 +273,7 @@ public final class Futexes {
                 return;
             }
             if (pendingOp && !pi && val == 0) {
-                wake(uaddr, 1, -1);
+                wakeDead(c, uaddr);
                 return;
             }
             if ((val & FUTEX_TID_MASK) != tid) {
@@ -259,7 +287,7 @@ public final class Futexes {
             // other threads may be changing the word: the mark goes in only over the value read
             if (INT.compareAndSet(b[0], b[0].position(), val, mark)) {
                 if (!pi && (val & FUTEX_WAITERS) != 0) {
-                    wake(uaddr, 1, -1);
+                    wakeDead(c, uaddr);
                 }
                 return;
             }

@@ -607,6 +607,56 @@ final class SysFile {
         }
     }
 
+    /** Link implements Linux syscall link(2). */
+    static long link(SyscallContext c) throws FsError {
+        return linkat(c, AT_FDCWD, c.arg(0), AT_FDCWD, c.arg(1), 0);
+    }
+
+    /** Linkat implements Linux syscall linkat(2): AT_SYMLINK_FOLLOW; AT_EMPTY_PATH gives EINVAL. */
+    static long linkat(SyscallContext c) throws FsError {
+        int flags = (int) c.arg(4);
+        if ((flags & ~LINK_SYMLINK_FOLLOW) != 0) {
+            return Errno.EINVAL.negated();
+        }
+        return linkat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), flags);
+    }
+
+    private static final int LINK_SYMLINK_FOLLOW = 0x400;
+
+    /** Both names in one writable mount (else EXDEV, as between filesystems): a second name of the same host inode. */
+    private static long linkat(SyscallContext c, long olddir, long oldVa, long newdir, long newVa, int flags) throws FsError {
+        VirtualFs.Resolved from = SysArgs.resolve(c, olddir, oldVa, (flags & LINK_SYMLINK_FOLLOW) != 0);
+        VirtualFs.Resolved to = SysArgs.resolve(c, newdir, newVa, false);
+        if (from.synthetic() || from.inProc()) {
+            return Errno.EXDEV.negated();
+        }
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(from.host(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return Errno.ENOENT.negated();
+        }
+        if (a.isDirectory()) {
+            return Errno.EPERM.negated();
+        }
+        VirtualFs.checkWritable(to);
+        if (from.mount() != to.mount()) {
+            return Errno.EXDEV.negated();
+        }
+        if (Files.exists(to.host(), LinkOption.NOFOLLOW_LINKS)) {
+            return Errno.EEXIST.negated();
+        }
+        try {
+            Files.createLink(to.host(), from.host());
+            if (to.mount().bound() != null) {
+                to.mount().bound().linked(a.fileKey());
+            }
+            return 0;
+        } catch (IOException e) {
+            return hostError(e);
+        }
+    }
+
     /** Unlink implements Linux syscall unlink(2). */
     static long unlink(SyscallContext c) throws FsError {
         return unlinkat(c, AT_FDCWD, c.arg(0), 0);

@@ -63,7 +63,11 @@ final class SysMmap {
         return addr;
     }
 
-    /** Mmap implements Linux syscall mmap(2): private mappings, anonymous or of a file; no shared writable file mappings. */
+    /**
+     * Mmap implements Linux syscall mmap(2): private mappings, anonymous or of a file, and shared
+     * ones where the platform shares memory between processes (MAP_SHARED|MAP_ANONYMOUS, and a file
+     * opened for writing; a shared mapping of a read-only descriptor is a private copy).
+     */
     static long mmap(SyscallContext c) throws FsError {
         synchronized (c.process().memoryMap) {
             return mmapLocked(c);
@@ -95,8 +99,11 @@ final class SysMmap {
             if (!(file instanceof HostFile) || !file.readable()) {
                 return Errno.EACCES.negated();
             }
-            if ((type & MAP_SHARED) != 0 && (prot & AddressSpace.PROT_WRITE) != 0) {
-                return Errno.ENODEV.negated();   // shared writable file mappings are not supported
+            if ((type & MAP_SHARED) != 0 && (prot & AddressSpace.PROT_WRITE) != 0 && !file.writable()) {
+                return Errno.EACCES.negated();   // as Linux: a shared writable mapping needs a descriptor open for writing
+            }
+            if ((type & MAP_SHARED) != 0 && (prot & AddressSpace.PROT_WRITE) != 0 && !mem.sharesMemory()) {
+                return Errno.ENODEV.negated();   // a platform that cannot share memory between processes
             }
             if (off < 0 || off > Long.MAX_VALUE - size) {
                 return Errno.EOVERFLOW.negated();
@@ -121,6 +128,15 @@ final class SysMmap {
                 return Errno.ENOMEM.negated();
             }
         }
+        if ((type & MAP_SHARED) != 0 && mem.sharesMemory() && (file == null || file.writable())) {
+            // one object for every process that maps it: a file by its inode, anonymous memory by this mapping (kept by forks)
+            Object key = file == null ? new Object() : sharedKey(file);
+            if (!mem.mapShared(at, size, pr, key, file, file == null ? 0 : off / PAGE)) {
+                return Errno.ENOMEM.negated();
+            }
+            p.mapped(at, size, file, off);
+            return at;
+        }
         mem.map(at, size, pr);
         p.mapped(at, size, file, off);
         if (file != null && pr != 0) {
@@ -130,6 +146,36 @@ final class SysMmap {
             }
         }
         return at;
+    }
+
+    private record FileKey(long dev, long ino) {
+    }
+
+    private static Object sharedKey(OpenFile file) throws FsError {
+        var st = file.stat();
+        return new FileKey(st.dev(), st.ino());
+    }
+
+    private static final int MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;
+
+    /** Msync implements Linux syscall msync(2): the shared file pages of the range are written back to their files. */
+    static long msync(SyscallContext c) {
+        synchronized (c.process().memoryMap) {
+            AddressSpace mem = c.process().mem;
+            long addr = c.arg(0), len = c.arg(1);
+            int flags = (int) c.arg(2);
+            if ((addr & (PAGE - 1)) != 0 || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) != 0
+                    || (flags & (MS_ASYNC | MS_SYNC)) == (MS_ASYNC | MS_SYNC)) {
+                return Errno.EINVAL.negated();
+            }
+            if (len == 0) {
+                return 0;
+            }
+            if (!plausibleLength(len) || !SysArgs.userRange(addr, pageUp(len))) {
+                return Errno.ENOMEM.negated();
+            }
+            return mem.sync(addr, pageUp(len)) ? 0 : Errno.ENOMEM.negated();
+        }
     }
 
     /** Munmap implements Linux syscall munmap(2). */
@@ -215,6 +261,9 @@ final class SysMmap {
                 mem.unmap(old + ns, os - ns);
             }
             return old;
+        }
+        if (mem.isShared(old)) {
+            return Errno.ENOMEM.negated();   // growing shared memory is not offered: as when it cannot grow in place
         }
         if (old + ns <= mem.mmapTop() && mem.isFree(old + os, ns - os)) {
             mem.map(old + os, ns - os, prot);

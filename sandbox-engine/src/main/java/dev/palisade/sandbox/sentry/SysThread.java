@@ -22,6 +22,8 @@ final class SysThread {
     /** Exit_group implements Linux syscall exit_group(2): every thread of the process ends. */
     static long exitGroup(SyscallContext c) {
         int code = (int) (c.arg(0) & 0xff);
+        // as Linux's exit of each thread: a robust mutex in memory another process shares is marked and a waiter woken
+        c.process().futexes.releaseRobustList(c, c.thread());
         c.end(Termination.EXITED, code, 0, "exited with code " + code);
         return 0;
     }
@@ -84,6 +86,10 @@ final class SysThread {
                 }
                 if (shared) {
                     sharedKey(c, uaddr);
+                    long key = c.process().mem.sharedFutexKey(uaddr);
+                    if (key >= 0) {   // memory other processes map: their queues, by the word's place in it
+                        return c.process().mem.sharedFutexes().await(c, c.thread(), uaddr, key, (int) val, bitset, deadline);
+                    }
                 }
                 return f.await(c, c.thread(), uaddr, (int) val, bitset, deadline);
             }
@@ -97,6 +103,10 @@ final class SysThread {
                 }
                 if (shared) {
                     sharedKey(c, uaddr);
+                    long key = c.process().mem.sharedFutexKey(uaddr);
+                    if (key >= 0) {
+                        return c.process().mem.sharedFutexes().wake(key, (int) val, bitset);
+                    }
                 }
                 return f.wake(uaddr, (int) val, bitset);
             }
@@ -114,6 +124,10 @@ final class SysThread {
                 if (shared) {
                     sharedKey(c, uaddr);
                     sharedKey(c, uaddr2);
+                    long key = c.process().mem.sharedFutexKey(uaddr), key2 = c.process().mem.sharedFutexKey(uaddr2);
+                    if (key >= 0 && key2 >= 0) {
+                        return c.process().mem.sharedFutexes().requeue(c, uaddr, key, key2, wake, requeue, cmd == FUTEX_CMP_REQUEUE, (int) val3);
+                    }
                 }
                 return f.requeue(c, uaddr, uaddr2, wake, requeue, cmd == FUTEX_CMP_REQUEUE, (int) val3);
             }
@@ -124,14 +138,15 @@ final class SysThread {
     }
 
     /**
-     * The checks Linux's key of a shared futex makes: the page must be there, and — the memory
-     * being private anonymous or a private copy of a file, as every mapping is here — writable
-     * ("a read-only anonymous page will never change"): else EFAULT. A private futex's key is
-     * just the address.
+     * The checks Linux's key of a shared futex makes: the page must be there, and — when the
+     * memory is private anonymous or a private copy of a file — writable ("a read-only anonymous
+     * page will never change"): else EFAULT. Shared memory may be read-only in this process and
+     * written by another. A private futex's key is just the address.
      */
     private static void sharedKey(SyscallContext c, long uaddr) {
         int prot = c.process().mem.protOf(uaddr);
-        if (prot < 0 || (prot & AddressSpace.PROT_WRITE) == 0 || (prot & AddressSpace.PROT_READ) == 0) {
+        if (prot < 0 || (prot & AddressSpace.PROT_READ) == 0
+                || ((prot & AddressSpace.PROT_WRITE) == 0 && !c.process().mem.isShared(uaddr))) {
             throw new BadAddress(uaddr);
         }
     }

@@ -27,7 +27,7 @@ public final class VirtualThread {
     /** How the platform makes the thread look at a signal sent to it while it runs the program (KVM: a kick out of KVM_RUN). */
     public volatile Runnable interrupter;
     /** The futex wait this thread is blocked in, to interrupt it (a signal, the process ending). */
-    Futexes.Waiter waiting;
+    volatile Futexes.Waiter waiting;
     /** What wakes the thread from the other Sentry wait it is blocked in (a pipe, socket, wait4, poll), or null. */
     public volatile dev.palisade.sandbox.sentry.vfs.WaitQueue.Waiter blockedOn;
     /** The alternate signal stack (sigaltstack): base, size (0: none) and the flags it was set with; inherited by fork, gone at execve. */

@@ -77,6 +77,9 @@ final class GuestMachine implements AutoCloseable {
         this.ram = r;
         this.vcpu = c;
         this.memory = new GuestMemory(ram, new PhysicalAllocator(physSize, limitPages));
+        // the sandbox's shared pool, once a process maps some of it: above guest RAM, the MMIO page and the clock page
+        VmFd vmFd = v;
+        memory.sharedSlot(physSize + 0x40_0000, pool -> vmFd.setUserMemoryRegion(2, physSize + 0x40_0000, pool));
         this.owner = this;
         this.istVa = KERNEL_BASE + IST1_PA;
         this.istTopPagePa = IST1_TOP_PA - PAGE;
@@ -395,6 +398,7 @@ final class GuestMachine implements AutoCloseable {
             t.vcpu.close();
         }
         o.idle.clear();
+        memory.releaseShared();
         vm.close();
         ram.close();
         kvm.close();

@@ -38,7 +38,7 @@ import static dev.palisade.sandbox.platform.kvm.GuestLayout.PAGE;
  */
 final class GuestMemory implements AddressSpace {
 
-    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_NX = 1L << 63;
+    private static final long PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_D = 0x40, PTE_NX = 1L << 63;
     private static final long ADDR_MASK = 0x000f_ffff_ffff_f000L;
 
     /** A guest address the Sentry was asked to use is not mapped (or not with the access needed). */
@@ -60,6 +60,171 @@ final class GuestMemory implements AddressSpace {
     GuestMemory(HostMemory ram, PhysicalAllocator phys) {
         this.ram = ram;
         this.phys = phys;
+    }
+
+    // ------------------------------------------------------------------ shared memory (SharedPool)
+
+    /** Guest-physical address where the sandbox's shared pool appears (memory slot 2); above all of guest RAM. */
+    private long sharedBase = Long.MAX_VALUE;
+    /** Registers the pool's host mapping as this VM's slot 2 (set by the machine). */
+    private java.util.function.Consumer<HostMemory> sharedSlot;
+    private SharedPool pool;
+    /** The pool's host mapping once this VM has the slot; pages at or above {@link #sharedBase} are read through it. */
+    private HostMemory sharedHost;
+
+    /** Where this VM can place the shared pool and how it registers it (the machine's part). */
+    void sharedSlot(long base, java.util.function.Consumer<HostMemory> register) {
+        this.sharedBase = base;
+        this.sharedSlot = register;
+    }
+
+    /** Joins the sandbox's shared pool (once; threads of the process attach the same memory again). */
+    synchronized void useShared(SharedPool p) {
+        if (pool == null && sharedSlot != null) {
+            pool = p;
+            p.attached();
+        }
+    }
+
+    private void ensureSlot() {
+        if (sharedHost == null) {
+            HostMemory h = pool.host();
+            sharedSlot.accept(h);
+            sharedHost = h;
+        }
+    }
+
+    private HostMemory hostOf(long pa) {
+        return pa >= sharedBase ? sharedHost : ram;
+    }
+
+    private long offIn(long pa) {
+        return pa >= sharedBase ? pa - sharedBase : pa;
+    }
+
+    private boolean shared(long pa) {
+        return pa >= sharedBase;
+    }
+
+    /** The host mapping to store into at {@code pa}: a store by the Sentry into shared memory marks the page written. */
+    private HostMemory storeTo(long pa) {
+        if (pa >= sharedBase) {
+            pool.dirty(pa - sharedBase);
+            return sharedHost;
+        }
+        return ram;
+    }
+
+    @Override
+    public boolean sharesMemory() {
+        return pool != null;
+    }
+
+    /**
+     * Maps [va, va+len) to pages {@code pgoff}… of the shared object {@code key} (a file's inode,
+     * or a fresh object for MAP_SHARED|MAP_ANONYMOUS), filled from {@code file} when the pool does
+     * not hold them yet. False (ENOMEM) when they would pass the pool's bound; nothing changes then.
+     */
+    @Override
+    public synchronized boolean mapShared(long va, long len, int prot, Object key, dev.palisade.sandbox.sentry.vfs.OpenFile file, long pgoff) {
+        long n = len / PAGE;
+        if (pool == null || pgoff < 0 || pgoff > Long.MAX_VALUE / PAGE - n) {
+            return false;
+        }
+        if (pages.size() + n > phys.limitPages() + RESERVATION_PAGES) {
+            throw new PhysicalAllocator.MemoryLimitExceeded("address space limit reached mapping " + len + " bytes");
+        }
+        synchronized (pool) {
+            if (!pool.fits(key, pgoff, n)) {
+                return false;
+            }
+            unmap(va, len);
+            ensureSlot();
+            long step = 0;
+            for (long i = 0; i < n; i++) {
+                checkStop(step++);
+                long pa = sharedBase + pool.ref(key, file, pgoff + i);
+                pages.put((va >>> 12) + i, pa | prot);
+                ram.putLong(pteSlot(va + i * PAGE), pteFor(pa, prot));
+            }
+        }
+        return true;
+    }
+
+    /** Writes the shared file pages of [va, va+len) back to their files; false if a page there is not mapped (ENOMEM). */
+    @Override
+    public synchronized boolean sync(long va, long len) {
+        if (len / PAGE > pages.size()) {
+            return false;
+        }
+        long step = 0;
+        for (long p = va; p < va + len; p += PAGE) {
+            checkStop(step++);
+            if (!pages.containsKey(p >>> 12)) {
+                return false;
+            }
+        }
+        for (var en : range(va, len).entrySet()) {
+            long pa = en.getValue() & ~0xfffL;
+            if (pa != 0 && shared(pa)) {
+                long slot = pteSlot(en.getKey() << 12);
+                long pte = ram.getLong(slot);
+                if ((pte & PTE_D) != 0) {
+                    // clean again in this process: the next store sets the bit anew (KVM forgets its cached entry)
+                    ram.putLong(slot, pte & ~PTE_D);
+                    sharedHost.forget(pa - sharedBase, PAGE);
+                    pool.dirty(pa - sharedBase);
+                }
+                pool.sync(pa - sharedBase);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public synchronized boolean isShared(long va) {
+        Long e = pages.get(va >>> 12);
+        return e != null && shared(e & ~0xfffL);
+    }
+
+    /** The word's place in the shared pool (the same in every process mapping it), or -1 if it is private memory. */
+    @Override
+    public synchronized long sharedFutexKey(long va) {
+        Long e = pages.get(va >>> 12);
+        if (e == null || !shared(e & ~0xfffL)) {
+            return -1;
+        }
+        return (e & ~0xfffL) - sharedBase + (va & 0xfff);
+    }
+
+    @Override
+    public dev.palisade.sandbox.sentry.Futexes sharedFutexes() {
+        return pool == null ? null : pool.futexes;
+    }
+
+    /** The process is gone (exit or exec): its shared pages are let go (written back when last), and the pool. */
+    synchronized void releaseShared() {
+        if (pool == null) {
+            return;
+        }
+        for (var en : pages.entrySet()) {
+            long pa = en.getValue() & ~0xfffL;
+            if (pa != 0 && shared(pa)) {
+                if ((ram.getLong(pteSlot(en.getKey() << 12)) & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);
+                }
+                pool.unref(pa - sharedBase);
+            }
+        }
+        pages.values().removeIf(e -> shared(e & ~0xfffL));
+        pool.detached();
+        pool = null;
+        sharedHost = null;
+    }
+
+    /** A byte of guest-physical memory (a page {@link #physicalOrMinusOne} gave). */
+    byte physicalByte(long pa) {
+        return hostOf(pa).getByte(offIn(pa));
     }
 
     /** Makes every walk still running or yet to come throw {@link TaskStopped} (called from the watchdog's thread). */
@@ -254,6 +419,19 @@ final class GuestMemory implements AddressSpace {
             long va = e.getKey() << 12;
             int prot = (int) (e.getValue() & 7);
             long from = e.getValue() & ~0xfffL;
+            if (from != 0 && parent.shared(from)) {
+                // the same pool page: the child shares it (MAP_SHARED survives fork)
+                useShared(parent.pool);
+                ensureSlot();
+                parent.pool.ref(from - parent.sharedBase);
+                long pa = sharedBase + (from - parent.sharedBase);
+                Long old = pages.put(e.getKey(), pa | prot);
+                if (old != null && (old & ~0xfffL) != 0 && !shared(old & ~0xfffL)) {
+                    phys.freeUser(old & ~0xfffL);
+                }
+                ram.putLong(pteSlot(va), pteFor(pa, prot));
+                continue;
+            }
             long pa = from != 0 ? phys.allocUser() : 0;
             if (pa != 0) {
                 parent.ram.read(from, buf, 0, buf.length);
@@ -281,9 +459,16 @@ final class GuestMemory implements AddressSpace {
         for (Long vpn : new ArrayList<>(r.keySet())) {
             checkStop(step++);
             long e = pages.remove(vpn);
-            ram.putLong(pteSlot(vpn << 12), 0);
+            long slot = pteSlot(vpn << 12);
+            long pte = ram.getLong(slot);
+            ram.putLong(slot, 0);
             long pa = e & ~0xfffL;
-            if (pa != 0) {
+            if (pa != 0 && shared(pa)) {
+                if ((pte & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);
+                }
+                pool.unref(pa - sharedBase);
+            } else if (pa != 0) {
                 ram.discard(pa, PAGE);
                 phys.freeUser(pa);
             }
@@ -311,7 +496,17 @@ final class GuestMemory implements AddressSpace {
             if (old == prot) {
                 continue;
             }
-            if (pa == 0 && (prot & 7) != 0) {
+            if (pa != 0 && shared(pa)) {
+                if ((ram.getLong(pteSlot(p)) & PTE_D) != 0) {
+                    pool.dirty(pa - sharedBase);   // the new entry starts clean
+                }
+                pages.put(p >>> 12, pa | prot);
+                ram.putLong(pteSlot(p), pteFor(pa, prot));
+                if ((old & ~prot) != 0) {
+                    sharedHost.forget(pa - sharedBase, PAGE);   // narrowed: every VM drops its translation, the page stays shared
+                }
+                continue;
+            } else if (pa == 0 && (prot & 7) != 0) {
                 pa = phys.allocUser();
             } else if (pa != 0 && (old & ~prot) != 0) {
                 // narrowing a present mapping: move the contents to a fresh page so that KVM drops its cached translation
@@ -341,7 +536,10 @@ final class GuestMemory implements AddressSpace {
             int prot = (int) (e & 7);
             long oldPa = e & ~0xfffL;
             long pa = 0;
-            if (oldPa != 0) {
+            if (oldPa != 0 && shared(oldPa)) {
+                pa = oldPa;
+                pool.ref(oldPa - sharedBase);   // the unmap of the old range below lets go of the old entry
+            } else if (oldPa != 0) {
                 pa = phys.allocUser();
                 byte[] buf = new byte[(int) PAGE];
                 ram.read(oldPa, buf, 0, buf.length);
@@ -380,7 +578,8 @@ final class GuestMemory implements AddressSpace {
     public void read(long va, byte[] dst, int off, int len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
-            ram.read(translate(va, PROT_READ), dst, off, n);
+            long pa = translate(va, PROT_READ);
+            hostOf(pa).read(offIn(pa), dst, off, n);
             va += n;
             off += n;
             len -= n;
@@ -401,7 +600,8 @@ final class GuestMemory implements AddressSpace {
     public void write(long va, byte[] src, int off, int len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
-            ram.write(translate(va, PROT_WRITE), src, off, n);
+            long pa = translate(va, PROT_WRITE);
+            storeTo(pa).write(offIn(pa), src, off, n);
             va += n;
             off += n;
             len -= n;
@@ -417,7 +617,8 @@ final class GuestMemory implements AddressSpace {
     void writeInitial(long va, byte[] src, int off, int len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
-            ram.write(translate(va, 0), src, off, n);
+            long pa = translate(va, 0);
+            hostOf(pa).write(offIn(pa), src, off, n);
             va += n;
             off += n;
             len -= n;
@@ -427,7 +628,8 @@ final class GuestMemory implements AddressSpace {
     @Override
     public long readLong(long va) {
         if ((va & 0xfff) <= PAGE - 8) {
-            return ram.getLong(translate(va, PROT_READ));
+            long pa = translate(va, PROT_READ);
+            return hostOf(pa).getLong(offIn(pa));
         }
         byte[] b = read(va, 8);
         return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
@@ -436,7 +638,8 @@ final class GuestMemory implements AddressSpace {
     @Override
     public int readInt(long va) {
         if ((va & 0xfff) <= PAGE - 4) {
-            return ram.getInt(translate(va, PROT_READ));
+            long pa = translate(va, PROT_READ);
+            return hostOf(pa).getInt(offIn(pa));
         }
         byte[] b = read(va, 4);
         return ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
@@ -445,7 +648,8 @@ final class GuestMemory implements AddressSpace {
     @Override
     public void writeLong(long va, long v) {
         if ((va & 0xfff) <= PAGE - 8) {
-            ram.putLong(translate(va, PROT_WRITE), v);
+            long pa = translate(va, PROT_WRITE);
+            storeTo(pa).putLong(offIn(pa), v);
             return;
         }
         write(va, ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array());
@@ -459,7 +663,8 @@ final class GuestMemory implements AddressSpace {
     void zero(long va, long len) {
         while (len > 0) {
             int n = (int) Math.min(len, PAGE - (va & 0xfff));
-            ram.zero(translate(va, PROT_WRITE), n);
+            long pa = translate(va, PROT_WRITE);
+            storeTo(pa).zero(offIn(pa), n);
             va += n;
             len -= n;
         }
@@ -473,7 +678,7 @@ final class GuestMemory implements AddressSpace {
             long pa = translate(va + i, PROT_READ);
             int chunk = (int) Math.min(max - i, PAGE - ((va + i) & 0xfff));
             for (int k = 0; k < chunk; k++) {
-                byte b = ram.getByte(pa + k);
+                byte b = hostOf(pa).getByte(offIn(pa) + k);
                 if (b == 0) {
                     return out.toString(StandardCharsets.UTF_8);
                 }
@@ -527,7 +732,12 @@ final class GuestMemory implements AddressSpace {
                 }
                 n += m;
             }
-            list.add(ram.buffer(pa, n));
+            if ((need & PROT_WRITE) != 0 && shared(pa)) {
+                for (long q = pa & ~0xfffL; q < pa + n; q += PAGE) {
+                    storeTo(q);   // the channel will store into every page of the run
+                }
+            }
+            list.add(hostOf(pa).buffer(offIn(pa), n));
             va += n;
             len -= n;
         }

@@ -132,6 +132,7 @@ public final class KvmPlatform implements Platform {
     private Prepared prepare(SandboxSpec spec, boolean keepDirs) {
         Path tmp = null;
         Path ownWs = null;
+        Path shm = null;
         try {
             Path ws = spec.workspace();
             if (ws == null) {
@@ -140,6 +141,11 @@ public final class KvmPlatform implements Platform {
             }
             tmp = keepDirs ? SpareDirs.take("palisade-kvm-tmp") : emptyDir();
             List<VirtualFs.Mount> binds = new ArrayList<>();
+            if (keepDirs) {
+                // /dev/shm (shm_open, sem_open): the sandbox's own, bounded as /tmp is, deleted with it
+                shm = SpareDirs.take("palisade-kvm-shm");
+                binds.add(new VirtualFs.Mount(VirtualFs.SHM, shm, false, new DiskBound(VirtualFs.SHM, spec.limits())));
+            }
             for (SandboxSpec.Bind b : spec.binds()) {
                 binds.add(new VirtualFs.Mount(b.sandboxPath(), b.hostPath(), b.readOnly()));
             }
@@ -180,12 +186,14 @@ public final class KvmPlatform implements Platform {
             if (keepDirs) {
                 deleteQuietly(tmp);
                 deleteQuietly(ownWs);
+                deleteQuietly(shm);
             }
             throw new SandboxException("cannot prepare the sandbox: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (keepDirs) {
                 deleteQuietly(tmp);
                 deleteQuietly(ownWs);
+                deleteQuietly(shm);
             }
             throw e;
         }

@@ -10,6 +10,7 @@ import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import dev.palisade.sandbox.sentry.net.Loopback;
 import dev.palisade.sandbox.sentry.vfs.ByteQueue;
 import dev.palisade.sandbox.sentry.vfs.ProcFs;
+import dev.palisade.sandbox.sentry.vfs.VirtualFs;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,11 +87,18 @@ final class KvmSandbox implements Sandbox {
     synchronized void attach(VcpuKicker k, GuestMemory m) {
         kickers.add(k);
         memories.add(m);
+        if (sharedPool == null) {
+            sharedPool = new SharedPool(m.allocator().limitPages());
+        }
+        m.useShared(sharedPool);
         if (aborted()) {
             k.kick();
             m.stop();
         }
     }
+
+    /** The memory the sandbox's processes share (MAP_SHARED), bounded by the memory limit; made when the first process starts. */
+    private SharedPool sharedPool;
 
     synchronized void detach(VcpuKicker k, GuestMemory m) {
         if (k != null) {
@@ -241,6 +249,7 @@ final class KvmSandbox implements Sandbox {
 
     private void cleanUp() {
         deleteTree(launch.tmpDir());
+        launch.fs().mounts().stream().filter(m -> m.at().equals(VirtualFs.SHM)).forEach(m -> deleteTree(m.host()));
         if (launch.ownWorkspace() != null) {
             deleteTree(launch.ownWorkspace());
         }

@@ -499,6 +499,9 @@ final class KvmTask implements SyscallContext {
             if (proc != null) {
                 proc.closeAll();
             }
+            if (machine != null) {
+                machine.memory.releaseShared();   // as Linux drops the mm before the parent can reap: written back when the exit is seen
+            }
             boolean forked = ready.getNow(-1L) > 0;
             int status = endTermination == Termination.EXITED ? (endExitCode & 0xff) << 8
                     : endTermination == Termination.SIGNALED ? endSignal & 0x7f : Signal.SIGKILL;

@@ -183,6 +183,6 @@ final class SyscallGate {
     /** A byte at a user address, or -1 when unmapped. */
     private int peek(long va, int off) {
         long pa = m.memory.physicalOrMinusOne(va + off);
-        return pa < 0 ? -1 : m.ram.getByte(pa) & 0xff;
+        return pa < 0 ? -1 : m.memory.physicalByte(pa) & 0xff;
     }
 }

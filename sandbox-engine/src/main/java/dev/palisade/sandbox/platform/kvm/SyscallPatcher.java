@@ -74,7 +74,7 @@ final class SyscallPatcher {
             }
             code = new byte[READ_SITE.length];
             for (int i = 0; i < code.length; i++) {
-                code[i] = mem.ram().getByte(mem.translate(site + i, GuestMemory.PROT_EXEC));
+                code[i] = mem.physicalByte(mem.translate(site + i, GuestMemory.PROT_EXEC));
             }
         } catch (GuestMemory.Fault f) {
             return returnAddress;

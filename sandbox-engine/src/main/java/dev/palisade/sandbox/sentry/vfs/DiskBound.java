@@ -28,6 +28,7 @@ public final class DiskBound {
         private final Object key;
         private long size;
         private boolean linked = true;
+        private int links = 1;
         private int opens;
 
         private Node(Object key, long size) {
@@ -108,10 +109,18 @@ public final class DiskBound {
         releaseIfGone(n);
     }
 
-    /** The name {@code key} had was removed (unlink, rmdir, or renamed over). */
-    public void removed(Object key) {
+    /** The file {@code key} got one more name (link): its pages are counted once, and stay until its last name goes. */
+    public void linked(Object key) {
         Node n = nodes.get(key);
         if (n != null) {
+            n.links++;
+        }
+    }
+
+    /** A name {@code key} had was removed (unlink, rmdir, or renamed over). */
+    public void removed(Object key) {
+        Node n = nodes.get(key);
+        if (n != null && --n.links <= 0) {
             n.linked = false;
             releaseIfGone(n);
         }

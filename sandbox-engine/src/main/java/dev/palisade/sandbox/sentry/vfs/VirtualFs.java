@@ -64,6 +64,19 @@ public final class VirtualFs {
     /** Synthetic device files. */
     public static final Set<String> DEVICES = Set.of("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full");
 
+    /** Where a platform mounts the sandbox's own shared-memory directory (shm_open, sem_open), inside the synthetic /dev. */
+    public static final String SHM = "/dev/shm";
+
+    /** Whether {@code p} lies in a directory mounted inside the synthetic /dev ({@link #SHM}). */
+    private boolean inDevMount(String p) {
+        for (Mount m : mounts) {
+            if (m.at().startsWith("/dev/") && (p.equals(m.at()) || p.startsWith(m.at() + "/"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Links of /dev into /proc, as a Linux /dev has them (there only when /proc is served). */
     public static final Map<String, String> DEV_LINKS = Map.of("/dev/fd", "/proc/self/fd", "/dev/stdin", "/proc/self/fd/0",
             "/dev/stdout", "/proc/self/fd/1", "/dev/stderr", "/proc/self/fd/2");
@@ -335,7 +348,7 @@ public final class VirtualFs {
                 procNode = new ProcFs.Node(ProcFs.Kind.LINK, sp, 0777, 0, null, devLink, null);
                 continue;
             }
-            if (sp.startsWith("/dev")) {
+            if (sp.startsWith("/dev") && !inDevMount(sp)) {
                 if (sp.equals("/dev") || (DEVICES.contains(sp) && last)) {
                     continue;
                 }
