@@ -7,9 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,9 +31,7 @@ class KvmHostileArgumentsTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their static test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         program = buildSource(bin, "hostile.c", "gcc", "hostile", "-static");
         findings = buildSource(bin, "fuzz-findings.c", "gcc", "fuzz-findings", "-static");
     }

@@ -10,9 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,9 +34,7 @@ class KvmInterruptTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         eintr = buildSource(bin, "eintr.c", "gcc", "eintr", "-pthread");   // dynamic: glibc's own wrappers and restarts
         eintrStatic = buildSource(bin, "eintr.c", "gcc", "eintr-static", "-pthread", "-static");
     }

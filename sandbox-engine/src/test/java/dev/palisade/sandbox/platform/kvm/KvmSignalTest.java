@@ -9,9 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,9 +30,7 @@ class KvmSignalTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         signals = buildSource(bin, "signals.c", "gcc", "signals");      // dynamic: ld.so and libc on KVM too
         forge = buildSource(bin, "sigforge.c", "gcc", "sigforge", "-static");
     }

@@ -14,7 +14,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,9 +35,7 @@ class KvmSocketTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         sockets = buildSource(bin, "sockets.c", "gcc", "sockets", "-pthread");
         try (InputStream in = KvmSocketTest.class.getResourceAsStream("/kvm/unix_asyncio.py")) {
             Files.copy(in, bin.resolve("unix_asyncio.py"));

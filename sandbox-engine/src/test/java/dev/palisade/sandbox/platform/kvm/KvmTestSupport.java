@@ -34,6 +34,16 @@ final class KvmTestSupport {
                 () -> "KVM platform unavailable here: " + PLATFORM.unavailableReason().orElse(""));
     }
 
+    /**
+     * Makes {@code bin} a directory the sandbox may run the test programs built there with gcc
+     * from; skips the test class on a host without KVM or gcc.
+     */
+    static void programDir(Path bin) throws java.io.IOException {
+        assumeKvm();
+        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
+        Files.setPosixFilePermissions(bin, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     static boolean have(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
             if (Files.isExecutable(Path.of(dir, tool))) {

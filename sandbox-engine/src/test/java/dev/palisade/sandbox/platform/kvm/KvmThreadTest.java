@@ -42,9 +42,7 @@ class KvmThreadTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         threads = buildSource(bin, "threads.c", "gcc", "threads", "-pthread");
         threadsStatic = buildSource(bin, "threads.c", "gcc", "threads-static", "-pthread", "-static");
         futexedge = buildSource(bin, "futexedge.c", "gcc", "futexedge", "-pthread");

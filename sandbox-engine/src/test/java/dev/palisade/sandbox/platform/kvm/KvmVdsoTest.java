@@ -11,9 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,9 +36,7 @@ class KvmVdsoTest {
 
     @BeforeAll
     static void build() throws Exception {
-        assumeKvm();
-        assumeTrue(have("gcc"), "gcc not installed: the KVM tests build their test programs with it");
-        Files.setPosixFilePermissions(bin, PosixFilePermissions.fromString("rwxr-xr-x"));
+        programDir(bin);
         dynamic = buildSource(bin, "clocks.c", "gcc", "clocks");
         statik = buildSource(bin, "clocks.c", "gcc", "clocks-static", "-static");
     }
