@@ -44,7 +44,7 @@ public final class AutoChoice {
      */
     public static Choice choose(SandboxSpec spec, Optional<Platform> ptrace, Optional<Platform> kvm, NodeProbe.Measurement node) {
         if (kvm.isEmpty()) {
-            return ptrace("kvm is not part of this build");
+            return ptrace("kvm is not offered here (not in this build, or not among the node's platforms)");
         }
         Optional<String> unavailable = kvm.get().unavailableReason();
         if (unavailable.isPresent()) {
@@ -59,7 +59,7 @@ public final class AutoChoice {
         if (dynamic.isEmpty()) {
             return ptrace("kvm runs only x86-64 ELF executables");
         }
-        Optional<String> noPtrace = ptrace.isEmpty() ? Optional.of("it is not part of this build") : ptrace.get().unavailableReason();
+        Optional<String> noPtrace = ptrace.isEmpty() ? Optional.of("it is not offered here") : ptrace.get().unavailableReason();
         if (noPtrace.isPresent()) {
             return new Choice("kvm", "auto: kvm — ptrace is unavailable: " + noPtrace.get());
         }

@@ -63,6 +63,18 @@ public final class SandboxEngine {
         return new SandboxEngine(platforms, new CompletableFuture<>());
     }
 
+    /**
+     * This engine with only the platforms {@code names} lists (every one when it is empty or
+     * null), sharing its measurement: what a node offers. {@code auto} then chooses among those
+     * only, so a node that offers ptrace alone never runs a workload on KVM.
+     */
+    public SandboxEngine offering(java.util.Collection<String> names) {
+        if (names == null || names.isEmpty()) {
+            return this;
+        }
+        return new SandboxEngine(platforms.stream().filter(p -> names.contains(p.name())).toList(), node);
+    }
+
     /** This engine's platforms with {@code node} as this node's measurement. */
     public SandboxEngine withNodeMeasurement(NodeProbe.Measurement node) {
         return new SandboxEngine(platforms, CompletableFuture.completedFuture(node));
@@ -123,7 +135,7 @@ public final class SandboxEngine {
 
     private Platform usable(String name, SandboxSpec spec) {
         Platform p = platform(name).orElseThrow(
-                () -> new SandboxException("platform " + name + " is not part of this build"));
+                () -> new SandboxException("platform " + name + " is not offered here (not part of this build, or not among this node's platforms)"));
         Optional<String> why = p.unavailableReason();
         if (why.isPresent()) {
             throw new SandboxException("platform " + name + " is unavailable: " + why.get());

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -210,6 +211,21 @@ class AutoChoiceTest {
         assertThat(d.reason()).isEqualTo("auto: ptrace — " + KvmPlatform.EGRESS_REFUSAL);
         // the same program without egress goes to KVM on that node: the refusal alone sent it away
         assertThat(engine.decide(staticProgram(PlatformChoice.AUTO)).platform().name()).isEqualTo("kvm");
+    }
+
+    @Test
+    void a_node_offering_ptrace_alone_never_takes_kvm() throws Exception {
+        assumeBothPlatforms();
+        SandboxEngine cheapKvm = SandboxEngine.of(PLATFORMS, new NodeProbe.Measurement(20_000, 8_000, 5_000, null));
+        assertThat(cheapKvm.decide(staticProgram(PlatformChoice.AUTO)).platform().name()).isEqualTo("kvm");
+        SandboxEngine ptraceOnly = cheapKvm.offering(List.of("ptrace"));
+        assertThat(ptraceOnly.platforms()).extracting(p -> p.name()).containsExactly("ptrace");
+        Ran r = run(ptraceOnly, staticProgram(PlatformChoice.AUTO));
+        assertThat(r.result().platform()).isEqualTo("ptrace");
+        assertThat(r.result().platformReason()).startsWith("auto: ptrace — kvm is not offered here");
+        assertThatThrownBy(() -> ptraceOnly.decide(staticProgram(PlatformChoice.KVM)))
+                .hasMessageContaining("platform kvm is not offered here");
+        assertThat(cheapKvm.offering(List.of())).isSameAs(cheapKvm);
     }
 
     @Test
