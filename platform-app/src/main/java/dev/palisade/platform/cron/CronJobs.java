@@ -2,6 +2,7 @@ package dev.palisade.platform.cron;
 
 import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.ScheduledExecution;
+import com.github.kagkarlsson.scheduler.exceptions.TaskInstanceCurrentlyExecutingException;
 import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
 import com.github.kagkarlsson.scheduler.task.helper.RecurringTaskWithPersistentSchedule;
 import dev.palisade.model.ConflictException;
@@ -70,12 +71,12 @@ class CronJobs {
         boolean scheduled = scheduler.getScheduledExecution(instance(id)).isPresent();
         if (after.suspended()) {
             if (scheduled) {
-                scheduler.cancel(instance(id));
+                unlessFiring(() -> scheduler.cancel(instance(id)));
             }
         } else if (!scheduled) {
             scheduler.schedule(task.schedulableInstance(id, after.trigger()));
         } else if (!after.trigger().equals(before.trigger())) {
-            scheduler.reschedule(task.schedulableInstance(id, after.trigger()));
+            unlessFiring(() -> scheduler.reschedule(task.schedulableInstance(id, after.trigger())));
         }
         return get(tenant, after.name());
     }
@@ -83,13 +84,44 @@ class CronJobs {
     void delete(String actor, Tenant tenant, CronJob job) {
         String id = job.id().toString();
         if (scheduler.getScheduledExecution(instance(id)).isPresent()) {
-            scheduler.cancel(instance(id));
+            unlessFiring(() -> scheduler.cancel(instance(id)));
         }
         tx.executeWithoutResult(status -> {
             store.delete(job.id());
             audit.record(actor, tenant, "cronjob.delete", "cronjob:" + job.name(), Map.of());
         });
     }
+
+    /**
+     * Changes a job's execution once a firing in progress has ended: db-scheduler refuses to
+     * change an execution it has picked, and a firing only submits the job's workload, so it ends
+     * within milliseconds. Past {@link #FIRING_WAIT_MILLIS} the change is given up and logged: a
+     * suspended or deleted job still never runs (its firing checks the stored state), a new
+     * schedule waits for the job's next edit.
+     */
+    private static void unlessFiring(Runnable change) {
+        long deadline = System.nanoTime() + FIRING_WAIT_MILLIS * 1_000_000L;
+        while (true) {
+            try {
+                change.run();
+                return;
+            } catch (TaskInstanceCurrentlyExecutingException e) {
+                if (System.nanoTime() > deadline) {
+                    org.slf4j.LoggerFactory.getLogger(CronJobs.class).warn("A cron job's firing ran past {} ms: its"
+                            + " execution was left as it was ({})", FIRING_WAIT_MILLIS, e.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private static final long FIRING_WAIT_MILLIS = 5_000;
 
     /** The job's instance of the db-scheduler task (for reads and cancels: the data is not needed). */
     private static TaskInstanceId instance(String id) {
