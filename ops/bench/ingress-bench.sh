@@ -240,12 +240,10 @@ share() { sed -E 's/.*throughput ([0-9]+)%.*/\1/'; }   # "overhead …; throughp
 if [ "${RESTARTS:-0}" -gt 0 ]; then
   nettys=(); floors=(); olds=()
   restart() {  # platform port, its ingress port, its token: the single-threaded service stopped and started again
-    local b=http://127.0.0.1:$1 t=$3
-    curl -sf -H "Authorization: Bearer $t" -X POST "$b/api/v1/tenants/bench/services/single/stop" >/dev/null; sleep 1
-    curl -sf -H "Authorization: Bearer $t" -X POST "$b/api/v1/tenants/bench/services/single/start" >/dev/null
-    for _ in $(seq 1 100); do
-      [ "$(curl -sf -H "Authorization: Bearer $t" "$b/api/v1/tenants/bench/services/single" | jq -r .status)" = HEALTHY ] && break; sleep 0.2
-    done
+    local B=http://127.0.0.1:$1 TOKEN=$3   # what api and healthy use, for this instance
+    api -X POST "$B/api/v1/tenants/bench/services/single/stop" >/dev/null; sleep 1
+    api -X POST "$B/api/v1/tenants/bench/services/single/start" >/dev/null
+    healthy single
     curl -s -o /dev/null "http://single.bench.apps.localhost:$2/hello.txt"
   }
   for round in $(seq 1 "$RESTARTS"); do

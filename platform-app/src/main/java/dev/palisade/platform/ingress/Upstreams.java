@@ -168,8 +168,8 @@ final class Upstreams {
                 c.close();
                 throw e;
             }
-            EpollSocketChannel ch = c.attachment() instanceof EpollSocketChannel made && made.fd().intValue() == fd
-                    ? made : channel(fd);
+            // the channel built ahead wraps this very descriptor (detaching only hands it over)
+            EpollSocketChannel ch = c.attachment() instanceof EpollSocketChannel made ? made : channel(fd);
             ch.closeFuture().addListener(f -> {
                 AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
                 if (inFlight != null) {
