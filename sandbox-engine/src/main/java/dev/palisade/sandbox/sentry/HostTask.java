@@ -53,4 +53,26 @@ public interface HostTask {
 
     /** The calling task's thread id in the sandbox's pid space. */
     int nsTid();
+
+    /**
+     * The host tid of the sandbox's task {@code pid} (a process or a thread of the sandbox's pid
+     * space; 0: the caller), or -1 when the sandbox has no such task: never a task outside it.
+     */
+    int hostTidOf(int pid);
+
+    /** The host tids of the sandbox's live tasks, threads included. */
+    int[] sandboxTasks();
+
+    /**
+     * Host task {@code hostTid}'s {tid, tgid, pgid, sid} in the sandbox's pid space (0 for a
+     * group or session whose leader has no pid there, as Linux answers), then its host {tid, pgid};
+     * null when it is gone.
+     */
+    int[] nsStatus(int hostTid);
+
+    /** The CPUs the sandbox runs on, as the host numbers them. */
+    int[] sandboxCpus();
+
+    /** The CPU the calling thread last ran on, as the host numbers it; -1 when it is gone. */
+    int lastCpu();
 }

@@ -12,7 +12,7 @@ import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.Regs;
 import dev.palisade.sandbox.sentry.Sentry;
 
-import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,7 +39,8 @@ final class Tracer {
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
-    private final Map<Integer, Task> tasks = new HashMap<>();
+    /** Concurrent: the serving thread translates pids against it ({@link PidSpace}). */
+    private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
     private volatile int stubPid, initPid, workloadPid;
@@ -376,6 +377,7 @@ final class Tracer {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        calls.pids().forget(tid);
         if (execServing != null) {
             execServing.gone(tid);
         }
@@ -534,7 +536,7 @@ final class Tracer {
             mark("init first call");
             long listener = mounts.init(in);
             if (listener >= 0) {
-                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, true, trace, startNanos);
+                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos);
                 in.call(SyscallNr.CLOSE, listener);
             }
             mark("init set up");
