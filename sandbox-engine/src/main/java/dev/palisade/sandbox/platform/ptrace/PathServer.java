@@ -110,6 +110,7 @@ final class PathServer implements SyscallContext, HostTask {
             "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
             "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
+            "dev.palisade.sandbox.sentry.SysProcessControl",
             "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
