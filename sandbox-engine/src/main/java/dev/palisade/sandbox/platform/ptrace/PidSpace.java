@@ -10,8 +10,9 @@ import java.util.function.IntSupplier;
 
 /**
  * The translation between the sandbox's pid space and the host's, for the tasks the tracer
- * knows, and the one reader of a task's host {@code /proc/<tid>/status} (its {@code NSpid},
- * {@code NStgid}, {@code NSpgid}, {@code NSsid}: the kernel's own numbering in each pid namespace).
+ * knows, and the one reader of a task's small host {@code /proc} files ({@code status}, whose
+ * {@code NSpid}, {@code NStgid}, {@code NSpgid}, {@code NSsid} are the kernel's own numbering in
+ * each pid namespace; {@code stat}; {@code comm}).
  * A pid of the sandbox becomes a host tid only if a live task of the sandbox has it, so a served
  * call never names a host process outside the sandbox. Used from the tracer's thread (which
  * changes the task set) and the serving threads, hence the concurrent maps.
@@ -78,7 +79,7 @@ final class PidSpace {
     }
 
     /** The start of task {@code hostTid}'s {@code /proc} file {@code file} (4 KiB), or null when it is gone. */
-    private byte[] read(int proc, int hostTid, String file) {
+    byte[] read(int proc, int hostTid, String file) {
         NativeScratch s = scratch.get();
         byte[] name = ((proc == HOST_PROC ? "/proc/" : "") + hostTid + "/" + file).getBytes(StandardCharsets.US_ASCII);
         s.write(0, name, 0, name.length);

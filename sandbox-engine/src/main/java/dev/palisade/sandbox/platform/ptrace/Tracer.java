@@ -91,6 +91,11 @@ final class Tracer {
         this.execServing = servePaths ? new ExecServing(pt, this) : null;
     }
 
+    /** The translation between the sandbox's pids and the host's. */
+    PidSpace pids() {
+        return calls.pids();
+    }
+
     /** The exec hand-over the serving thread answers, or null without path serving. */
     ExecServing execServing() {
         return execServing;
