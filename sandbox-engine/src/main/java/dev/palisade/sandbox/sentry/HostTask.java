@@ -3,10 +3,11 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
 
 /**
- * What a served path call sees of its task where the host kernel keeps the process (ptrace):
+ * What a served call sees of its task where the host kernel keeps the process (ptrace):
  * the task's host thread id (for its memory and its {@code /proc} entries, reached only through
  * {@link #hostProc}), the serving thread's scratch memory, the check that the call still waits,
- * and the installation of a descriptor as the call's answer. The serving thread's root is the
+ * the installation of a descriptor as the call's answer, and the other tasks of the sandbox by
+ * pid (for the calls that name one). The serving thread's root is the
  * sandbox's root and its identity the program's, so every {@code *at} call it makes resolves as
  * the program's own would, inside the sandbox.
  */

@@ -15,7 +15,10 @@ import java.util.function.IntSupplier;
  * each pid namespace; {@code stat}; {@code comm}).
  * A pid of the sandbox becomes a host tid only if a live task of the sandbox has it, so a served
  * call never names a host process outside the sandbox. Used from the tracer's thread (which
- * changes the task set) and the serving threads, hence the concurrent maps.
+ * changes the task set) and the serving threads, hence the concurrent maps. A task is removed
+ * right after the tracer reaps it; for its host tid to name another process meanwhile, the host
+ * would have to go round its whole pid space in that moment, and that process would still have
+ * to be the program's uid for the serving thread to touch it.
  */
 final class PidSpace {
     /** For {@link #status}: the host's {@code /proc} by path, where the reader is not chrooted. */
