@@ -53,7 +53,7 @@ final class PathServer implements SyscallContext, HostTask {
     private final long startNanos;
     private final NativeScratch scratch = new NativeScratch(SCRATCH);
     /** For the engine's own read of the caller's file size limit, apart from the served call's scratch. */
-    private final NativeScratch statusScratch = new NativeScratch(16);
+    private final NativeScratch limitScratch = new NativeScratch(16);
     private final Ptrace pt = new Ptrace();
     private final TraceeMemory memory = new TraceeMemory(pt);
     private final Thread thread;
@@ -334,8 +334,8 @@ final class PathServer implements SyscallContext, HostTask {
 
     @Override
     public long fileSizeLimit() {
-        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, statusScratch.at(0)); // RLIMIT_FSIZE
-        long soft = r < 0 ? -1 : statusScratch.getLong(0);
+        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, limitScratch.at(0)); // RLIMIT_FSIZE
+        long soft = r < 0 ? -1 : limitScratch.getLong(0);
         return soft < 0 ? Long.MAX_VALUE : soft;
     }
 
