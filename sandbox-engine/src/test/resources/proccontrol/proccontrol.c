@@ -118,9 +118,11 @@ int main(int argc, char **argv) {
     printf("affinity-matches-cpuinfo: %s\n", CPU_COUNT(&orig) == cpuinfo_processors() ? "yes" : "no");
     printf("affinity-matches-nproc: %s\n", CPU_COUNT(&orig) == sysconf(_SC_NPROCESSORS_ONLN) ? "yes" : "no");
     CPU_ZERO(&mask);
-    printf("getaffinity-child: %s count %d\n", err(syscall(SYS_sched_getaffinity, child, sizeof mask, &mask)), CPU_COUNT(&mask));
+    n = syscall(SYS_sched_getaffinity, child, sizeof mask, &mask);
+    printf("getaffinity-child: %s count %d\n", err(n), CPU_COUNT(&mask));
     CPU_ZERO(&mask);
-    printf("getaffinity-thread: %s count %d\n", err(syscall(SYS_sched_getaffinity, tt, sizeof mask, &mask)), CPU_COUNT(&mask));
+    n = syscall(SYS_sched_getaffinity, tt, sizeof mask, &mask);
+    printf("getaffinity-thread: %s count %d\n", err(n), CPU_COUNT(&mask));
     static char big[1 << 20];
     SHOW("e-getaffinity-huge-len", syscall(SYS_sched_getaffinity, 0, sizeof big, big));
     SHOW("e-getaffinity-len-7", syscall(SYS_sched_getaffinity, 0, 7, &mask));

@@ -106,6 +106,9 @@ class PtraceProcessControlTest {
                 .containsEntry("getpgid-outside", "ESRCH");
         assertThat(hostView(pid)).isEqualTo(before);
         // the child, the thread and the caller answered, and the kernel's permission checks held
+        String cpus = " count " + CpuSet.engine().length;
+        assertThat(served.get("getaffinity-child")).endsWith(cpus);
+        assertThat(served.get("getaffinity-thread")).endsWith(cpus);
         assertThat(served).containsEntry("setaffinity-child-one", "0").containsEntry("child-affinity-count", "1")
                 .containsEntry("getscheduler-child", "3").containsEntry("getscheduler-thread", "5")
                 .containsEntry("getpriority-child", "10").containsEntry("getpriority-thread", "17")
