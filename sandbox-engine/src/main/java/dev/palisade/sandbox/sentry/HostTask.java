@@ -3,10 +3,11 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
 
 /**
- * What a served path call sees of its task where the host kernel keeps the process (ptrace):
+ * What a served call sees of its task where the host kernel keeps the process (ptrace):
  * the task's host thread id (for its memory and its {@code /proc} entries, reached only through
  * {@link #hostProc}), the serving thread's scratch memory, the check that the call still waits,
- * and the installation of a descriptor as the call's answer. The serving thread's root is the
+ * the installation of a descriptor as the call's answer, and the other tasks of the sandbox by
+ * pid (for the calls that name one). The serving thread's root is the
  * sandbox's root and its identity the program's, so every {@code *at} call it makes resolves as
  * the program's own would, inside the sandbox.
  */
@@ -53,4 +54,26 @@ public interface HostTask {
 
     /** The calling task's thread id in the sandbox's pid space. */
     int nsTid();
+
+    /**
+     * The host tid of the sandbox's task {@code pid} (a process or a thread of the sandbox's pid
+     * space; 0: the caller), or -1 when the sandbox has no such task: never a task outside it.
+     */
+    int hostTidOf(int pid);
+
+    /** The host tids of the sandbox's live tasks, threads included. */
+    int[] sandboxTasks();
+
+    /**
+     * Host task {@code hostTid}'s {tid, tgid, pgid, sid} in the sandbox's pid space (0 for a
+     * group or session whose leader has no pid there, as Linux answers), then its host {tid, pgid};
+     * null when it is gone.
+     */
+    int[] nsStatus(int hostTid);
+
+    /** The CPUs the sandbox runs on, as the host numbers them. */
+    int[] sandboxCpus();
+
+    /** The CPU the calling thread last ran on, as the host numbers it; -1 when it is gone. */
+    int lastCpu();
 }

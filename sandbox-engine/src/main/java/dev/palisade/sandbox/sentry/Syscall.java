@@ -130,7 +130,11 @@ public record Syscall(int number, String name, Action action, Errno errno, Strin
         return new Syscall(number, name, action, errno, note, handler, KvmSupport.NONE, "", served);
     }
 
-    /** This pass entry, served on ptrace by {@code h} (a path call: the Sentry resolves the path and acts on the host through descriptors it holds). */
+    /**
+     * This pass entry, served on ptrace by {@code h}: a path call (the Sentry resolves the path and
+     * acts on the host through descriptors it holds), or a call naming a task (the Sentry makes it
+     * on the host tid of a task of the sandbox).
+     */
     public Syscall served(Handler h) {
         return new Syscall(number, name, action, errno, note, handler, kvm, kvmNote, h);
     }

@@ -286,25 +286,8 @@ final class ExecServing {
 
     /** The task's name ({@code /proc/<tid>/comm} without its newline), or null. */
     private byte[] comm(int tid) {
-        byte[] name = ("/proc/" + tid + "/comm").getBytes(StandardCharsets.US_ASCII);
-        statBuf.write(256, name, 0, name.length);
-        statBuf.putByte(256 + name.length, (byte) 0);
-        long fd = HostCalls.call(HostCalls.NR_OPENAT, -100, statBuf.at(256), 02000000, 0);
-        if (fd < 0) {
-            return null;
-        }
-        long n;
-        try {
-            n = HostCalls.call(HostCalls.NR_READ, fd, statBuf.at(0), 64);
-        } finally {
-            HostCalls.close(fd);
-        }
-        if (n <= 0) {
-            return null;
-        }
-        byte[] b = new byte[(int) n];
-        statBuf.read(0, b, 0, (int) n);
-        return Arrays.copyOf(b, b[(int) n - 1] == '\n' ? (int) n - 1 : (int) n);
+        byte[] b = tracer.pids().read(PidSpace.HOST_PROC, tid, "comm");
+        return b == null ? null : Arrays.copyOf(b, b[b.length - 1] == '\n' ? b.length - 1 : b.length);
     }
 
     /**

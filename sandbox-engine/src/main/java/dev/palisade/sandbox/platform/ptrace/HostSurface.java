@@ -179,6 +179,8 @@ public final class HostSurface {
         b.append(". `clone`, `fork`, `vfork`: stopped, flags and the process limit checked by the Sentry on registers.");
         b.append(" Path calls (`served` in `docs/syscalls.md`) go to the Sentry by seccomp user notification and count as never,");
         b.append(" except where the filter lets a form without a path through (`AT_EMPTY_PATH`, a null path, `sendto` with no address): those count as checked.");
+        b.append(" The process-control calls (scheduling, nice, I/O priority, rlimits, `getpgid`, `getsid`, `pidfd_open`) are served too:"
+                + " the Sentry makes them itself on the host tid of a task of the sandbox (`SysProcessControl`): never.");
         b.append(" `connect` and `bind` go to the Sentry too, which makes them itself on an AF_UNIX socket and lets the kernel run them on any other: checked.");
         b.append(" `execve` and `execveat` stop at the tracer, which has the Sentry resolve and install the file and the kernel run that descriptor (`ExecServing`): never.\n");
         return b.toString();

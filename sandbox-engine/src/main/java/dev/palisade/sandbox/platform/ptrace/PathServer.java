@@ -48,20 +48,19 @@ final class PathServer implements SyscallContext, HostTask {
     private final SyscallCalls calls;
     private final SeccompListener listener;
     private final int rootFd, procFd, uid, gid;
-    private final boolean changeIdentity;
     private final int[] cpus;
     private final Consumer<String> trace;
     private final long startNanos;
     private final NativeScratch scratch = new NativeScratch(SCRATCH);
-    /** For the engine's own reads of the caller's /proc status, apart from the served call's scratch. */
-    private final NativeScratch statusScratch = new NativeScratch(8448);
+    /** For the engine's own read of the caller's file size limit, apart from the served call's scratch. */
+    private final NativeScratch limitScratch = new NativeScratch(16);
     private final Ptrace pt = new Ptrace();
     private final TraceeMemory memory = new TraceeMemory(pt);
     private final Thread thread;
     private int nsTgid = -1, nsTid = -1;
 
     private PathServer(Tracer tracer, SyscallCalls calls, SeccompListener listener, int rootFd, int procFd, int uid, int gid,
-            boolean changeIdentity, Consumer<String> trace, long startNanos) {
+            Consumer<String> trace, long startNanos) {
         this.tracer = tracer;
         this.calls = calls;
         this.listener = listener;
@@ -69,7 +68,6 @@ final class PathServer implements SyscallContext, HostTask {
         this.procFd = procFd;
         this.uid = uid;
         this.gid = gid;
-        this.changeIdentity = changeIdentity;
         this.trace = trace;
         this.startNanos = startNanos;
         this.cpus = Posix.allowedCpus(0); // the tracer's: its tracees run there
@@ -83,7 +81,7 @@ final class PathServer implements SyscallContext, HostTask {
      * starts serving. The caller then closes the listener in that process.
      */
     static PathServer start(Tracer tracer, SyscallCalls calls, int initPid, long remoteFd, int uid, int gid,
-            boolean changeIdentity, Consumer<String> trace, long startNanos) {
+            Consumer<String> trace, long startNanos) {
         NativeScratch s = new NativeScratch(256);
         long listenerFd = duplicateOf(initPid, remoteFd, 0);
         if (listenerFd < 0) {
@@ -99,7 +97,7 @@ final class PathServer implements SyscallContext, HostTask {
             throw new SandboxException("path serving: cannot open the sandbox's root or /proc");
         }
         PathServer server = new PathServer(tracer, calls, new SeccompListener((int) listenerFd), (int) root, (int) proc,
-                uid, gid, changeIdentity, trace, startNanos);
+                uid, gid, trace, startNanos);
         server.thread.start();
         return server;
     }
@@ -112,6 +110,7 @@ final class PathServer implements SyscallContext, HostTask {
             "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
             "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
+            "dev.palisade.sandbox.sentry.SysProcessControl",
             "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
@@ -170,7 +169,9 @@ final class PathServer implements SyscallContext, HostTask {
             r = HostCalls.call(HostCalls.NR_CHROOT, s.at(0), 0, 0);
         }
         HostCalls.close(rootFd);
-        if (r == 0 && changeIdentity) {
+        // always: the calls it serves for the program (prlimit64, setpriority, sched_setattr…) rely
+        // on having no more privilege than the program
+        if (r == 0) {
             r = HostCalls.call(HostCalls.NR_SETGROUPS, 0, 0, 0);
             if (r == 0) {
                 r = HostCalls.call(HostCalls.NR_SETRESGID, gid, gid, gid);
@@ -333,8 +334,8 @@ final class PathServer implements SyscallContext, HostTask {
 
     @Override
     public long fileSizeLimit() {
-        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, statusScratch.at(0)); // RLIMIT_FSIZE
-        long soft = r < 0 ? -1 : statusScratch.getLong(0);
+        long r = HostCalls.call(HostCalls.NR_PRLIMIT64, listener.tid(), 1, 0, limitScratch.at(0)); // RLIMIT_FSIZE
+        long soft = r < 0 ? -1 : limitScratch.getLong(0);
         return soft < 0 ? Long.MAX_VALUE : soft;
     }
 
@@ -354,39 +355,36 @@ final class PathServer implements SyscallContext, HostTask {
         return nsTid;
     }
 
-    /** The calling task's ids in the sandbox's pid space, from its host {@code /proc} status. */
+    /** The calling task's ids in the sandbox's pid space. */
     private void readNsIds() {
-        nsTgid = 0;
-        nsTid = 0;
-        byte[] name = (listener.tid() + "/status").getBytes(StandardCharsets.US_ASCII);
-        statusScratch.write(0, name, 0, name.length);
-        statusScratch.putByte(name.length, (byte) 0);
-        long fd = HostCalls.call(HostCalls.NR_OPENAT, procFd, statusScratch.at(0), 02000000, 0);
-        if (fd < 0) {
-            return;
-        }
-        long n;
-        try {
-            n = HostCalls.call(HostCalls.NR_READ, fd, statusScratch.at(256), 8000);
-        } finally {
-            HostCalls.close(fd);
-        }
-        if (n <= 0) {
-            return;
-        }
-        byte[] b = new byte[(int) n];
-        statusScratch.read(256, b, 0, (int) n);
-        for (String line : new String(b, StandardCharsets.ISO_8859_1).split("\n")) {
-            if (line.startsWith("NSpid:") || line.startsWith("NStgid:")) {
-                String[] f = line.trim().split("\\s+");
-                int v = Integer.parseInt(f[f.length - 1]);
-                if (line.startsWith("NSpid:")) {
-                    nsTid = v;
-                } else {
-                    nsTgid = v;
-                }
-            }
-        }
+        int[] ids = calls.pids().ids(procFd, listener.tid());
+        nsTid = ids[0];
+        nsTgid = ids[1];
+    }
+
+    @Override
+    public int hostTidOf(int pid) {
+        return pid == 0 ? listener.tid() : calls.pids().hostTid(procFd, pid);
+    }
+
+    @Override
+    public int[] sandboxTasks() {
+        return calls.pids().hostTids();
+    }
+
+    @Override
+    public int[] nsStatus(int hostTid) {
+        return calls.pids().status(procFd, hostTid);
+    }
+
+    @Override
+    public int lastCpu() {
+        return calls.pids().lastCpu(procFd, listener.tid());
+    }
+
+    @Override
+    public int[] sandboxCpus() {
+        return cpus.clone();
     }
 
     // ------------------------------------------------------------------ SyscallContext

@@ -15,9 +15,6 @@ import dev.palisade.sandbox.sentry.SyscallContext;
 import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -45,6 +42,7 @@ final class SyscallCalls implements SyscallContext {
     private final Map<Integer, Task> tasks;
     private final RunOutcome outcome;
     private final TraceeMemory memory;
+    private final PidSpace pids;
     private final Map<String, Long> counts = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<DeniedCall> denied = new ArrayList<>();
     private long deniedDropped;
@@ -66,6 +64,12 @@ final class SyscallCalls implements SyscallContext {
         this.tasks = tasks;
         this.outcome = outcome;
         this.memory = new TraceeMemory(pt);
+        this.pids = new PidSpace(tasks, tracer::stubPid);
+    }
+
+    /** The translation between the sandbox's pids and the host's, shared with the serving thread. */
+    PidSpace pids() {
+        return pids;
     }
 
     Map<String, Long> counts() {
@@ -243,20 +247,9 @@ final class SyscallCalls implements SyscallContext {
         return t.nsTgid;
     }
 
-    private static void readNs(Task t) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + t.tid + "/status"))) {
-                if (line.startsWith("NSpid:")) {
-                    String[] f = line.trim().split("\\s+");
-                    t.nsTid = Integer.parseInt(f[f.length - 1]);
-                } else if (line.startsWith("NStgid:")) {
-                    String[] f = line.trim().split("\\s+");
-                    t.nsTgid = Integer.parseInt(f[f.length - 1]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            t.nsTid = t.nsTid < 0 ? 0 : t.nsTid;
-            t.nsTgid = t.nsTgid < 0 ? 0 : t.nsTgid;
-        }
+    private void readNs(Task t) {
+        int[] ids = pids.ids(PidSpace.HOST_PROC, t.tid);
+        t.nsTid = ids[0];
+        t.nsTgid = ids[1];
     }
 }

@@ -12,7 +12,7 @@ import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.Regs;
 import dev.palisade.sandbox.sentry.Sentry;
 
-import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,7 +39,8 @@ final class Tracer {
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
-    private final Map<Integer, Task> tasks = new HashMap<>();
+    /** Concurrent: the serving thread translates pids against it ({@link PidSpace}). */
+    private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
     private volatile String killMessage;
     private volatile int stubPid, initPid, workloadPid;
@@ -88,6 +89,11 @@ final class Tracer {
         this.outcome = new RunOutcome(spec);
         this.calls = new SyscallCalls(this, pt, regs, spec, uid, gid, startNanos, this.trace, tasks, outcome);
         this.execServing = servePaths ? new ExecServing(pt, this) : null;
+    }
+
+    /** The translation between the sandbox's pids and the host's. */
+    PidSpace pids() {
+        return calls.pids();
     }
 
     /** The exec hand-over the serving thread answers, or null without path serving. */
@@ -376,6 +382,7 @@ final class Tracer {
 
     private void gone(int tid, int st) {
         Task t = tasks.remove(tid);
+        calls.pids().forget(tid);
         if (execServing != null) {
             execServing.gone(tid);
         }
@@ -534,7 +541,7 @@ final class Tracer {
             mark("init first call");
             long listener = mounts.init(in);
             if (listener >= 0) {
-                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, true, trace, startNanos);
+                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos);
                 in.call(SyscallNr.CLOSE, listener);
             }
             mark("init set up");
