@@ -432,6 +432,15 @@ static void cwds(void) {
     printf("getcwd-huge-size: %ld\n", sys(SYS_getcwd, (long) b, -1L, 0, 0));
     rmdir("/tmp/nd-cwd");
     printf("getcwd-removed: %s\n", err(sys(SYS_getcwd, (long) b, sizeof b, 0, 0)));
+    /* a directory the program is in but may not enter: getcwd needs no permission on it */
+    mkdir("/tmp/nd-closed", 0755);
+    chdir("/tmp/nd-closed");
+    chmod("/tmp/nd-closed", 0);
+    r = sys(SYS_getcwd, (long) b, sizeof b, 0, 0);
+    printf("getcwd-no-permission: %ld %s\n", r, r > 0 ? b : err(r));
+    printf("getcwd-no-permission-short: %s\n", err(sys(SYS_getcwd, (long) b, 5, 0, 0)));
+    rmdir("/tmp/nd-closed");
+    printf("getcwd-no-permission-removed: %s\n", err(sys(SYS_getcwd, (long) b, sizeof b, 0, 0)));
     chdir("/tmp");
     char long_name[201];
     memset(long_name, 'd', 200);

@@ -139,7 +139,8 @@ class PtraceNewDescriptorTest {
         assertThat(o).containsEntry("getcwd", "12 /tmp/nd-cwd").containsEntry("getcwd-exact", "12")
                 .containsEntry("getcwd-one-short", "ERANGE").containsEntry("getcwd-1", "ERANGE")
                 .containsEntry("getcwd-bad", "EFAULT").containsEntry("getcwd-removed", "ENOENT")
-                .containsEntry("getcwd-deep", "depth=24 ENAMETOOLONG").containsEntry("getcwd-back", "5 /tmp");
+                .containsEntry("getcwd-no-permission", "15 /tmp/nd-closed").containsEntry("getcwd-no-permission-short", "ERANGE")
+                .containsEntry("getcwd-no-permission-removed", "ENOENT").containsEntry("getcwd-deep", "depth=24 ENAMETOOLONG").containsEntry("getcwd-back", "5 /tmp");
     }
 
     /** A memfd's pages are the program's: filling one ends the sandbox at its memory limit, as anonymous memory does. */
