@@ -145,6 +145,20 @@ public final class SeccompListener implements AutoCloseable {
     }
 
     /**
+     * Installs a duplicate of this process's {@code src} in the calling task without answering the
+     * call: its number there, or the negated errno (EMFILE at the task's limit). For a call that
+     * makes more than one descriptor (pipe2) and answers after writing their numbers.
+     */
+    public int addFd(int src, boolean cloexec) {
+        words[0] = id();
+        words[1] = (long) src << 32; // flags 0, then srcfd
+        words[2] = (cloexec ? (long) O_CLOEXEC : 0L) << 32;
+        mem.write(128, words, 0, 3);
+        int r = ioctl(fd, IOCTL_ADDFD, base + 128);
+        return r < 0 ? -Native.getLastError() : r;
+    }
+
+    /**
      * Answers call {@code id} from another thread than the receiving one (a call handed off while
      * it waits on a peer), with memory of its own; nothing once the listener is closed, so that a
      * late answer never reaches a descriptor number reused meanwhile.

@@ -32,6 +32,13 @@ public interface HostTask {
     long install(int fd, boolean cloexec);
 
     /**
+     * Installs a duplicate of the Sentry's descriptor {@code fd} in the task without answering the
+     * call (which the handler then answers with its result): the number in the task, or a negated
+     * errno when the kernel refused (EMFILE at the task's limit).
+     */
+    long addDescriptor(int fd, boolean cloexec);
+
+    /**
      * A duplicate of the calling thread's descriptor {@code fd}, the same open file (pidfd_getfd),
      * which the Sentry closes after use; or a negated errno ({@code EBADF}: no such descriptor).
      */

@@ -2,6 +2,7 @@ package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.Limits;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 import dev.palisade.sandbox.sentry.vfs.ProcText;
 
@@ -112,17 +113,9 @@ final class SysInfo {
 
     /** Getrandom implements Linux syscall getrandom(2). */
     static long getrandom(SyscallContext c) throws FsError {
-        long flags = c.arg(2);
-        if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0
-                || (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) {
-            return Errno.EINVAL.negated();
-        }
-        long len = Long.compareUnsigned(c.arg(1), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE : c.arg(1);   // cut first, as Linux does
-        if (!SysArgs.userRange(c.arg(0), len)) {
-            return Errno.EFAULT.negated();
-        }
-        if (len == 0) {
-            return 0;
+        long len = randomCount(c);
+        if (len <= 0) {
+            return len;
         }
         int n = (int) Math.min(len, MAX_RANDOM);
         var into = SysArgs.buffers(c.memory(), c.arg(0), n, true);
@@ -134,5 +127,47 @@ final class SysInfo {
             total += r.length;
         }
         return total;
+    }
+
+    /** getrandom's flags and buffer checked as Linux does: the count to fill (0: none), or a negated errno. */
+    private static long randomCount(SyscallContext c) {
+        long flags = c.arg(2);
+        if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) != 0
+                || (flags & (GRND_RANDOM | GRND_INSECURE)) == (GRND_RANDOM | GRND_INSECURE)) {
+            return Errno.EINVAL.negated();
+        }
+        long len = Long.compareUnsigned(c.arg(1), Integer.MAX_VALUE) > 0 ? Integer.MAX_VALUE : c.arg(1);   // cut first, as Linux does
+        return SysArgs.userRange(c.arg(0), len) ? len : Errno.EFAULT.negated();
+    }
+
+    private static final int NR_GETRANDOM = 318, RANDOM_CHUNK = 4096, IOV = 0, CHUNK = 64;
+
+    /**
+     * Getrandom served where the host kernel keeps the process (ptrace): the Sentry draws from the
+     * host's generator for itself and copies page-sized chunks into the program, at most
+     * {@link #MAX_RANDOM} bytes a call (any count up to 256 comes whole, as Linux promises). A
+     * buffer that ends early gives what was copied, or EFAULT for none, as Linux.
+     */
+    static long getrandomServed(SyscallContext c) {
+        long len = randomCount(c);
+        if (len <= 0) {
+            return len;
+        }
+        HostTask t = c.hostTask();
+        var s = t.scratch();
+        long want = Math.min(len, MAX_RANDOM), done = 0;
+        while (done < want) {
+            int n = (int) Math.min(want - done, RANDOM_CHUNK);
+            long got = HostCalls.call(NR_GETRANDOM, s.at(CHUNK), n, 0);
+            if (got <= 0) {
+                return done > 0 ? done : got < 0 ? got : Errno.EAGAIN.negated();
+            }
+            long copied = HostCalls.copy(t.hostTid(), true, s.at(IOV), s.at(CHUNK), c.arg(0) + done, got);
+            done += Math.max(0, copied);
+            if (copied != got) {
+                break;
+            }
+        }
+        return done > 0 ? done : Errno.EFAULT.negated();
     }
 }

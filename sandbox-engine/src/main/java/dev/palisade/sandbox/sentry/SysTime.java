@@ -1,13 +1,19 @@
 package dev.palisade.sandbox.sentry;
 
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.nativeinterop.HostCalls;
+import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /** Clocks and sleeping. A sleep ends early (EINTR) when the sandbox is ending. */
 final class SysTime {
     private static final int TIMER_ABSTIME = 1;
+    private static final int NR_GETTIMEOFDAY = 96, NR_CLOCK_GETRES = 229, AT_FDCWD = -100, O_RDONLY_CLOEXEC = 02000000;
+    /** Scratch area of a served call for a status file's name and text, and how much of it is read. */
+    private static final int STATUS = 64, STATUS_READ = 4096;
 
     private SysTime() {
     }
@@ -46,15 +52,122 @@ final class SysTime {
 
     /** Gettimeofday implements Linux syscall gettimeofday(2); the timezone is UTC, as the vDSO says. */
     static long gettimeofday(SyscallContext c) {
+        return gettimeofday(c, 0);
+    }
+
+    /**
+     * Gettimeofday served where the host kernel keeps the process (ptrace): the timezone is the
+     * host kernel's (sys_tz, which the program's vDSO reports too), read by the Sentry for itself.
+     */
+    static long gettimeofdayServed(SyscallContext c) {
+        NativeScratch s = c.hostTask().scratch();
+        s.putLong(0, 0);
+        HostCalls.call(NR_GETTIMEOFDAY, 0, s.at(0), 0);
+        return gettimeofday(c, s.getLong(0));
+    }
+
+    /** The time in {@code tv} and {@code tz} (struct timezone's two ints as one long), each when not null. */
+    private static long gettimeofday(SyscallContext c, long tz) {
         if (c.arg(0) != 0) {
             long n = c.clockNanos(true);
             c.memory().writeLong(c.arg(0), n / 1_000_000_000L);
             c.memory().writeLong(c.arg(0) + 8, (n / 1000) % 1_000_000);
         }
         if (c.arg(1) != 0) {
-            c.memory().writeLong(c.arg(1), 0);   // tz_minuteswest, tz_dsttime
+            c.memory().writeLong(c.arg(1), tz);   // tz_minuteswest, tz_dsttime
         }
         return 0;
+    }
+
+    /**
+     * The host kernel's resolution of each clock id 0..15 (ns), or its negated errno, and of the
+     * CPU-time clocks' kinds (PROF, VIRT, SCHED): what clock_getres answers. The Sentry asks for
+     * its own clocks once; the program's ids are only looked up here.
+     */
+    private static volatile long[] hostResolutions;
+
+    private static long[] hostResolutions(NativeScratch s) {
+        long[] r = hostResolutions;
+        if (r == null) {
+            r = new long[16 + 3];
+            for (int id = 0; id < r.length; id++) {
+                int clock = id < 16 ? id : CPU_CLOCK_SELF | (id - 16);
+                long e = HostCalls.call(NR_CLOCK_GETRES, clock, s.at(0), 0);
+                r[id] = e < 0 ? e : s.getLong(0) * 1_000_000_000L + s.getLong(8);
+            }
+            hostResolutions = r;
+        }
+        return r;
+    }
+
+    /** clock_getres's id of the calling process's own CPU clock (pid 0), to be or-ed with PROF, VIRT or SCHED. */
+    private static final int CPU_CLOCK_SELF = ~0 << 3, CPUCLOCK_PERTHREAD = 4, CPUCLOCK_WHICH = 3, CLOCKFD = 3, CLOCKFD_MASK = 7;
+
+    /**
+     * Clock_getres served where the host kernel keeps the process (ptrace): the host's resolution of
+     * every clock id it accepts, and EINVAL otherwise, without the program's id reaching it. A
+     * CPU-time clock id names a process or a thread of the caller's process in the sandbox's pid
+     * space (0: the caller); a dynamic clock (a descriptor of a clock device) is EINVAL, as none is
+     * in the sandbox.
+     */
+    static long clockGetresServed(SyscallContext c) throws FsError {
+        int clock = (int) c.arg(0);
+        long[] res = hostResolutions(c.hostTask().scratch());
+        long ns;
+        if (clock >= 0) {
+            ns = clock < 16 ? res[clock] : Errno.EINVAL.negated();
+        } else if ((clock & CLOCKFD_MASK) == CLOCKFD || (clock & CPUCLOCK_WHICH) == CLOCKFD) {
+            ns = Errno.EINVAL.negated();
+        } else {
+            int pid = ~(clock >> 3);
+            boolean thread = (clock & CPUCLOCK_PERTHREAD) != 0;
+            ns = pid == 0 || cpuClockTarget(c, pid, thread) ? res[16 + (clock & CPUCLOCK_WHICH)] : Errno.EINVAL.negated();
+        }
+        if (ns < 0) {
+            return ns;
+        }
+        if (c.arg(1) != 0) {
+            c.memory().writeLong(c.arg(1), ns / 1_000_000_000L);
+            c.memory().writeLong(c.arg(1) + 8, ns % 1_000_000_000L);
+        }
+        return 0;
+    }
+
+    /**
+     * Whether {@code pid} of the sandbox's pid space is a process (a thread group's leader) or,
+     * {@code thread}, a thread of the caller's process: from its status in the sandbox's /proc,
+     * which the serving thread (in the sandbox's root) opens.
+     */
+    private static boolean cpuClockTarget(SyscallContext c, int pid, boolean thread) {
+        if (pid < 0) {
+            return false;
+        }
+        NativeScratch s = c.hostTask().scratch();
+        byte[] name = ("/proc/" + pid + "/status").getBytes(StandardCharsets.US_ASCII);
+        s.write(STATUS, name, 0, name.length);
+        s.putByte(STATUS + name.length, (byte) 0);
+        long fd = HostCalls.call(HostCalls.NR_OPENAT, AT_FDCWD, s.at(STATUS), O_RDONLY_CLOEXEC, 0);
+        if (fd < 0) {
+            return false;
+        }
+        long n;
+        try {
+            n = HostCalls.call(HostCalls.NR_READ, fd, s.at(STATUS), STATUS_READ);
+        } finally {
+            HostCalls.close(fd);
+        }
+        if (n <= 0) {
+            return false;
+        }
+        byte[] b = new byte[(int) n];
+        s.read(STATUS, b, 0, (int) n);
+        for (String line : new String(b, StandardCharsets.ISO_8859_1).split("\n")) {
+            if (line.startsWith("Tgid:")) {
+                int tgid = Integer.parseInt(line.substring(5).trim());
+                return thread ? tgid == c.hostTask().nsTgid() : tgid == pid;
+            }
+        }
+        return false;
     }
 
     /** Time implements Linux syscall time(2). */

@@ -111,6 +111,8 @@ final class PathServer implements SyscallContext, HostTask {
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
             "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
             "dev.palisade.sandbox.sentry.SysProcessControl",
+            "dev.palisade.sandbox.sentry.SysNewDescriptor", "dev.palisade.sandbox.sentry.SysTime", "dev.palisade.sandbox.sentry.SysInfo",
+            "dev.palisade.sandbox.sentry.SysArgs",
             "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
@@ -257,6 +259,11 @@ final class PathServer implements SyscallContext, HostTask {
     public long install(int fd, boolean cloexec) {
         int r = listener.installAndAnswer(fd, cloexec);
         return r < 0 ? r : Handler.ANSWERED;
+    }
+
+    @Override
+    public long addDescriptor(int fd, boolean cloexec) {
+        return listener.addFd(fd, cloexec);
     }
 
     @Override
