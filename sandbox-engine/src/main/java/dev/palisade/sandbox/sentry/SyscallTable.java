@@ -40,6 +40,7 @@ public final class SyscallTable {
     private static final String PKEYS = "memory protection keys: as a kernel built without CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS";
     private static final String FUTEX2 = "the futex2 calls: as a kernel before 6.7 (glibc uses futex)";
     private static final String LANDLOCK = "the sandbox's own Landlock layer is applied before the filter; for the program, as a kernel built without CONFIG_SECURITY_LANDLOCK";
+    private static final String MLOCK = "answered by the Sentry: RLIMIT_MEMLOCK is 0 and there is no CAP_IPC_LOCK, so locking is EPERM after Linux's flag checks";
     private static final String MOUNT_DETAILS = "mount details beyond the Sentry's /proc/self/mountinfo; as a kernel before 6.8 (libmount then reads mountinfo)";
 
     /** The whole table, ordered by number. */
@@ -193,10 +194,10 @@ public final class SyscallTable {
             emulate(146, "sched_get_priority_max", "the kernel's constants", SysThread::schedGetPriorityMax),
             emulate(147, "sched_get_priority_min", "the kernel's constants", SysThread::schedGetPriorityMin),
             pass(148, "sched_rr_get_interval"),
-            pass(149, "mlock"),
-            pass(150, "munlock"),
-            pass(151, "mlockall"),
-            pass(152, "munlockall"),
+            emulate(149, "mlock", MLOCK, SysMmap::mlock),
+            emulate(150, "munlock", "answered by the Sentry: nothing is locked, so it succeeds unless the range wraps (EINVAL) or ends above the user half (ENOMEM); holes in the range are not looked for (Linux: ENOMEM)", SysMmap::munlock),
+            emulate(151, "mlockall", MLOCK, SysMmap::mlockall),
+            emulate(152, "munlockall", "answered by the Sentry: nothing is locked", SysMmap::munlockall),
             deny(153, "vhangup", Errno.EPERM, "terminal hangup"),
             deny(154, "modify_ldt", Errno.EPERM, "segment descriptors: legacy attack surface"),
             deny(155, "pivot_root", Errno.EPERM, "mount family"),
@@ -369,7 +370,7 @@ public final class SyscallTable {
             pass(322, "execveat", "served: the Sentry resolves the path (and a #! script's interpreter) in the sandbox at the program's identity and installs the file; the kernel runs that descriptor (execveat AT_EMPTY_PATH) and the loaded image is checked"),
             deny(323, "userfaultfd", Errno.EPERM, "used to widen kernel race windows"),
             pass(324, "membarrier"),
-            pass(325, "mlock2"),
+            emulate(325, "mlock2", MLOCK, SysMmap::mlock2),
             pass(326, "copy_file_range"),
             pass(327, "preadv2"),
             pass(328, "pwritev2"),
