@@ -180,7 +180,7 @@ public final class SyscallTable {
             pass(132, "utime").served(SysPath::utime),
             pass(133, "mknod").served(SysPath::mknod),
             deny(134, "uselib", Errno.ENOSYS, "obsolete"),
-            check(135, "personality", "PER_LINUX and the query only (others EPERM): no READ_IMPLIES_EXEC"),
+            emulate(135, "personality", "answered by the Sentry: the query and setting PER_LINUX give PER_LINUX, any other persona EPERM (no READ_IMPLIES_EXEC)", SysProcess::personality),
             deny(136, "ustat", Errno.ENOSYS, "obsolete statistics of the host's devices; as a kernel built without it"),
             pass(137, "statfs").kvm(SysFsInfo::statfs, "no file counts or filesystem id").served(SysPath::statfs),
             pass(138, "fstatfs").kvm(SysFsInfo::fstatfs, "the root filesystem's figures for any descriptor"),
