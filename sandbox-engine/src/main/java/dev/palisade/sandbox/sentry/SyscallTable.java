@@ -319,7 +319,7 @@ public final class SyscallTable {
             pass(271, "ppoll").kvm(SysPoll::ppoll, "the signal mask argument is not applied"),
             deny(272, "unshare", Errno.EPERM, "namespaces are set up by the engine only"),
             pass(273, "set_robust_list").kvm(SysThread::setRobustList),
-            pass(274, "get_robust_list").kvm(SysThread::getRobustList, "the threads of the caller's own process"),
+            emulate(274, "get_robust_list", "refused (ENOSYS, as a kernel without robust futexes): the lists are the host kernel's, and only debuggers and checkpointers ask", SysThread::getRobustList).kvmPartial("the threads of the caller's own process"),
             pass(275, "splice"),
             pass(276, "tee"),
             pass(277, "sync_file_range"),
