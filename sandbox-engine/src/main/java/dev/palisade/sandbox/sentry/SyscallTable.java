@@ -123,7 +123,7 @@ public final class SyscallTable {
             pass(75, "fdatasync").kvm(SysFile::fsync),
             pass(76, "truncate").kvm(SysFile::truncate).served(SysPath::truncate),
             pass(77, "ftruncate").kvm(SysFile::ftruncate),
-            pass(78, "getdents"),
+            pass(78, "getdents", "served by the Sentry on its duplicate of the descriptor: read with getdents64, rewritten into the legacy records").served(SysGetdents::getdents),
             pass(79, "getcwd").kvm(SysFile::getcwd),
             pass(80, "chdir", "checked by the Sentry, then run by the kernel: no call sets another process's directory").kvm(SysFile::chdir).served(SysPath::chdir),
             pass(81, "fchdir").kvm(SysFile::fchdir),
