@@ -362,7 +362,7 @@ public final class SyscallTable {
             pass(314, "sched_setattr"),
             pass(315, "sched_getattr"),
             pass(316, "renameat2").kvm(SysFile::renameat2, "RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL").served(SysPath::renameat2),
-            pass(317, "seccomp", "filters only stack: a program can restrict itself further, never loosen ours"),
+            deny(317, "seccomp", Errno.ENOSYS, "as a kernel before 3.17: libseccomp then installs a program's filter with prctl(PR_SET_SECCOMP), which only narrows ours; the flags and user-notification listeners of seccomp(2) (a listener's USER_NOTIF outranks our TRACE) stay out of reach"),
             pass(318, "getrandom").kvm(SysInfo::getrandom, "at most 64 KiB per call"),
             pass(319, "memfd_create"),
             deny(320, "kexec_file_load", Errno.EPERM, "replaces the host kernel"),
