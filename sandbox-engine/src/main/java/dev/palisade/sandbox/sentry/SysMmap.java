@@ -327,9 +327,9 @@ final class SysMmap {
      */
     static long munlock(SyscallContext c) {
         long start = c.arg(0), len = c.arg(1);
-        long pages = (len + (start & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1);
+        long span = (len + (start & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1);
         start &= ~(PAGE - 1);
-        long end = start + pages;
+        long end = start + span;
         if (Long.compareUnsigned(end, start) < 0) {
             return Errno.EINVAL.negated();
         }
