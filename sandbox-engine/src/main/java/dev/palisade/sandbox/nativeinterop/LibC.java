@@ -21,7 +21,7 @@ public interface LibC extends Library {
 
     // --- sys/resource.h ---
     int RLIMIT_CPU = 0, RLIMIT_FSIZE = 1, RLIMIT_DATA = 2, RLIMIT_STACK = 3, RLIMIT_CORE = 4,
-            RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_AS = 9;
+            RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9;
 
     /** Generic system call: {@code long syscall(long number, ...)}. */
     long syscall(long number, Object... args);

@@ -10,7 +10,7 @@ import java.util.Optional;
 
 /**
  * The argument checks of the calls the table marks {@link Syscall.Action#CHECK}: which socket
- * families, {@code ioctl} requests, personalities and {@code prctl} options reach the host
+ * families, {@code ioctl} requests and {@code prctl} options reach the host
  * kernel. Each list is what programs need (glibc, coreutils, python, gcc, git, a JVM), not what
  * the kernel offers; the rest is refused and recorded.
  *
@@ -27,8 +27,6 @@ import java.util.Optional;
  *       friends, and the file queries of coreutils ({@code FICLONE}, {@code FS_IOC_FIEMAP},
  *       {@code FS_IOC_GETFLAGS}). {@code TIOCSTI} (typing into a terminal), {@code TIOCLINUX},
  *       every setter of interfaces and every device's own requests get {@code ENOTTY}.</li>
- *   <li><b>personality</b>: the query ({@code 0xffffffff}) and {@code PER_LINUX} only:
- *       {@code READ_IMPLIES_EXEC} would make every later readable mapping executable.</li>
  *   <li><b>prctl</b>: names, death signal, dumpable, no_new_privs, seccomp (stacking only
  *       narrows), timer slack, THP, speculation control, child subreaper, {@code PR_SET_VMA}
  *       (glibc names its mappings) and the read-only queries; not {@code PR_SET_MM},
@@ -42,7 +40,6 @@ public final class ArgumentChecks {
             new ArgumentCheck(16, 1, ioctls(), Errno.ENOTTY, "ioctl request"),
             new ArgumentCheck(41, 0, Map.of("AF_UNIX", 1L, "AF_INET", 2L, "AF_INET6", 10L), Errno.EAFNOSUPPORT, "socket family"),
             new ArgumentCheck(53, 0, Map.of("AF_UNIX", 1L), Errno.EAFNOSUPPORT, "socketpair family"),
-            new ArgumentCheck(135, 0, Map.of("PER_LINUX", 0L, "query", 0xffffffffL), Errno.EPERM, "personality"),
             new ArgumentCheck(157, 0, prctlOptions(), Errno.EINVAL, "prctl option"));
 
     private ArgumentChecks() {

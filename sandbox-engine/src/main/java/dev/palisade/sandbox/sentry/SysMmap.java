@@ -291,4 +291,56 @@ final class SysMmap {
         }
         return 0;
     }
+
+    /*
+     * Memory locking: the sandbox runs with RLIMIT_MEMLOCK 0 and no CAP_IPC_LOCK, where Linux's
+     * can_do_mlock() refuses every lock with EPERM; nothing is ever locked, so unlocking succeeds.
+     * The flag checks Linux makes first are kept, so a wrong call gives the same errno.
+     */
+    private static final int MLOCK_ONFAULT = 1, MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
+
+    /** Mlock implements Linux syscall mlock(2) for a task that may lock nothing. */
+    static long mlock(SyscallContext c) {
+        return Errno.EPERM.negated();
+    }
+
+    /** Mlock2 implements Linux syscall mlock2(2) for a task that may lock nothing. */
+    static long mlock2(SyscallContext c) {
+        if (((int) c.arg(2) & ~MLOCK_ONFAULT) != 0) {
+            return Errno.EINVAL.negated();
+        }
+        return Errno.EPERM.negated();
+    }
+
+    /** Mlockall implements Linux syscall mlockall(2) for a task that may lock nothing. */
+    static long mlockall(SyscallContext c) {
+        int flags = (int) c.arg(0);
+        if (flags == 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) != 0 || flags == MCL_ONFAULT) {
+            return Errno.EINVAL.negated();
+        }
+        return Errno.EPERM.negated();
+    }
+
+    /**
+     * Munlock implements Linux syscall munlock(2) where nothing is locked: the range, widened to
+     * pages, may not wrap (EINVAL) nor end above the user half (ENOMEM: no mapping is there).
+     */
+    static long munlock(SyscallContext c) {
+        long start = c.arg(0), len = c.arg(1);
+        long span = (len + (start & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1);
+        start &= ~(PAGE - 1);
+        long end = start + span;
+        if (Long.compareUnsigned(end, start) < 0) {
+            return Errno.EINVAL.negated();
+        }
+        if (end != start && Long.compareUnsigned(end, SysArgs.TASK_SIZE_MAX) > 0) {
+            return Errno.ENOMEM.negated();
+        }
+        return 0;
+    }
+
+    /** Munlockall implements Linux syscall munlockall(2) where nothing is locked. */
+    static long munlockall(SyscallContext c) {
+        return 0;
+    }
 }

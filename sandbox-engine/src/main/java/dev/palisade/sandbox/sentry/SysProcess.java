@@ -178,4 +178,19 @@ final class SysProcess {
         }
         return err;
     }
+
+    private static final long PER_LINUX = 0, PERSONALITY_QUERY = 0xffffffffL;
+
+    /**
+     * Personality implements Linux syscall personality(2) for a sandbox whose persona is always
+     * PER_LINUX: the query and setting PER_LINUX answer it; any other persona (READ_IMPLIES_EXEC
+     * would make every readable mapping executable) is refused and recorded.
+     */
+    static long personality(SyscallContext c) {
+        long persona = c.arg(0) & 0xffffffffL; // the kernel takes an unsigned int
+        if (persona == PERSONALITY_QUERY || persona == PER_LINUX) {
+            return PER_LINUX;
+        }
+        return c.refuse(Errno.EPERM, "personality 0x" + Long.toHexString(persona) + " is not PER_LINUX");
+    }
 }

@@ -228,8 +228,16 @@ final class SysThread {
         return 0;
     }
 
-    /** Get_robust_list implements Linux syscall get_robust_list(2): a thread of the caller's process (0: itself). */
+    /**
+     * Get_robust_list implements Linux syscall get_robust_list(2): a thread of the caller's
+     * process (0: itself). Where the host kernel keeps the threads and their lists (ptrace), it is
+     * refused as a kernel whose futexes have no robust lists answers (ENOSYS): only debuggers and
+     * checkpointers ask, and they take that answer as "not supported".
+     */
     static long getRobustList(SyscallContext c) {
+        if (!c.keepsThreads()) {
+            return c.refuse(Errno.ENOSYS, "robust lists are the host kernel's on this platform");
+        }
         long pid = c.arg(0);
         VirtualThread t = pid == 0 || pid == c.tid() ? c.thread() : pid == (int) pid ? c.threadOf((int) pid) : null;
         if (t == null) {

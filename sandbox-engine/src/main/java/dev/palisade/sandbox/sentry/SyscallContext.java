@@ -198,6 +198,11 @@ public interface SyscallContext {
         return 0;
     }
 
+    /** Whether the Sentry keeps the caller's threads ({@link #thread()}); where not (ptrace), the host kernel does. */
+    default boolean keepsThreads() {
+        return false;
+    }
+
     /** The calling thread where the Sentry keeps it (KVM): mask, tid, tid address. */
     default VirtualThread thread() {
         throw new IllegalStateException("the host kernel keeps this thread");

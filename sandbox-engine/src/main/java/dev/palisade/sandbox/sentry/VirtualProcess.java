@@ -28,7 +28,7 @@ public final class VirtualProcess {
     public static final int PID = 1;
     public static final int UID = VirtualFs.PROGRAM_UID;
     public static final int GID = VirtualFs.PROGRAM_GID;
-    public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
+    public static final int RLIMIT_FSIZE = 1, RLIMIT_STACK = 3, RLIMIT_NOFILE = 7, RLIMIT_MEMLOCK = 8, RLIMIT_AS = 9, RLIM_NLIMITS = 16;
 
     public final AddressSpace mem;
     public final VirtualFs fs;
@@ -346,6 +346,7 @@ public final class VirtualProcess {
             case RLIMIT_FSIZE -> limits.fileSizeBytes() > 0 ? new long[] {limits.fileSizeBytes(), limits.fileSizeBytes()} : new long[] {inf, inf};
             case RLIMIT_STACK -> new long[] {mem.stackSize(), mem.stackSize()};
             case RLIMIT_NOFILE -> new long[] {MAX_FDS, MAX_FDS};
+            case RLIMIT_MEMLOCK -> new long[] {0, 0}; // nothing may be locked (SysMmap.mlock)
             case RLIMIT_AS -> limits.memoryBytes() > 0 ? new long[] {limits.memoryBytes(), limits.memoryBytes()} : new long[] {inf, inf};
             default -> new long[] {inf, inf};
         };

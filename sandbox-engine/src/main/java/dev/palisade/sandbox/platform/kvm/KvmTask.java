@@ -981,6 +981,11 @@ final class KvmTask implements SyscallContext {
     }
 
     @Override
+    public boolean keepsThreads() {
+        return true;
+    }
+
+    @Override
     public VirtualThread thread() {
         return vthread;
     }

@@ -237,6 +237,8 @@ final class Tracer {
             Posix.prlimit(pid, LibC.RLIMIT_AS, l.memoryBytes(), l.memoryBytes());
         }
         Posix.prlimit(pid, LibC.RLIMIT_NOFILE, 1024, 1024);
+        // the Sentry refuses every lock (SysMmap.mlock): the limit says so to getrlimit and ulimit -l
+        Posix.prlimit(pid, LibC.RLIMIT_MEMLOCK, 0, 0);
     }
 
     List<String> missingIsolation() {

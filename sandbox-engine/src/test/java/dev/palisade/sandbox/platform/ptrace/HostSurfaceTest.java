@@ -83,7 +83,9 @@ class HostSurfaceTest {
         var survey = HostSurface.survey();
         var controls = survey.get("device and process controls (ioctl, personality, prctl…)");
         assertThat(controls.get(HostSurface.Reach.FREE)).doesNotContain("ioctl", "personality", "prctl");
-        assertThat(controls.get(HostSurface.Reach.CHECKED)).contains("ioctl", "personality", "prctl");
+        assertThat(controls.get(HostSurface.Reach.CHECKED)).contains("ioctl", "prctl");
+        // the Sentry answers personality: not even the query or PER_LINUX reaches the host
+        assertThat(controls.get(HostSurface.Reach.NEVER)).contains("personality");
         assertThat(survey.get("network").get(HostSurface.Reach.FREE)).doesNotContain("socket", "socketpair");
         assertThat(survey.get("memory and NUMA").get(HostSurface.Reach.FREE)).doesNotContain("mbind", "set_mempolicy");
         assertThat(survey.get("legacy AIO and io_uring").get(HostSurface.Reach.FREE)).isEmpty();
