@@ -45,6 +45,12 @@ public interface HostTask {
      */
     long handOff(java.util.function.LongSupplier work);
 
+    /**
+     * Whether this call still waits for its answer, asked from another thread while it is handed
+     * off ({@link #handOff}): false once the caller was killed.
+     */
+    java.util.function.BooleanSupplier waitingCheck();
+
     /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
     long fileSizeLimit();
 

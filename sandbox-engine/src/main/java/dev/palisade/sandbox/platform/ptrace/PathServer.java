@@ -112,6 +112,7 @@ final class PathServer implements SyscallContext, HostTask {
             "dev.palisade.sandbox.sentry.vfs.FsError", "dev.palisade.sandbox.sentry.SentryFault",
             "dev.palisade.sandbox.sentry.OutOfTaskMemory", "dev.palisade.sandbox.sentry.TaskStopped",
             "dev.palisade.sandbox.abi.Errno", "dev.palisade.sandbox.abi.OpenFlags", "dev.palisade.sandbox.sentry.SysUnixSocket",
+            "dev.palisade.sandbox.sentry.SysHeldDescriptor",
             "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
@@ -291,6 +292,12 @@ final class PathServer implements SyscallContext, HostTask {
             w.start();
         }
         return Handler.ANSWERED;
+    }
+
+    @Override
+    public java.util.function.BooleanSupplier waitingCheck() {
+        long id = listener.id();
+        return () -> listener.stillValid(id);
     }
 
     /** A handed-off call: carried out, then answered by its id. */
