@@ -273,7 +273,7 @@ static void *big_fsync(void *arg) {
     return NULL;
 }
 
-/* An fsync of a large file on one thread while another opens files. */
+/* An fsync of a large file on one thread while another opens files: both go through. */
 static void fsync_big(void) {
     int fd = openf("big", O_CREAT | O_RDWR | O_TRUNC);
     char *chunk = malloc(1 << 20);
