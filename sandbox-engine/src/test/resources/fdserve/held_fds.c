@@ -142,12 +142,18 @@ static void sizes(void) {
     printf("ftruncate-readonly: %s\n", res(ftruncate(ro, 10)));
     printf("ftruncate-badfd: %s\n", res(ftruncate(999, 10)));
     printf("ftruncate-huge: %s\n", res(ftruncate(fd, (off_t) 1 << 62)));
-    struct rlimit old, small = {1 << 20, 1 << 20};
+    int w2 = openf("sizes-copy", O_CREAT | O_RDWR | O_TRUNC);
+    struct rlimit old, small;
     getrlimit(RLIMIT_FSIZE, &old);
+    small = (struct rlimit) {1 << 20, old.rlim_max}; /* the soft limit only: it is raised again after */
     signal(SIGXFSZ, SIG_IGN);
     setrlimit(RLIMIT_FSIZE, &small);
     printf("ftruncate-over-fsize-limit: %s\n", res(ftruncate(fd, 2 << 20)));
     printf("fallocate-over-fsize-limit: %s\n", res(fallocate(fd, 0, 0, 2 << 20)));
+    loff_t from = 0, at = 1 << 20;
+    printf("copy_file_range-over-fsize-limit: %s\n", res(copy_file_range(fd, &from, w2, &at, 10, 0)));
+    at = (1 << 20) - 4;
+    printf("copy_file_range-to-fsize-limit: %s\n", res(copy_file_range(fd, &from, w2, &at, 10, 0)));
     setrlimit(RLIMIT_FSIZE, &old);
     r = fallocate(fd, 0, 0, 16384);
     fstat(fd, &st);
@@ -188,8 +194,50 @@ static void sizes(void) {
     printf("sync: done\n");
     close(p[0]);
     close(p[1]);
+    close(w2);
     close(ro);
     close(fd);
+}
+
+static void copies(void) {
+    int in = openf("copy-in", O_CREAT | O_RDWR | O_TRUNC), out = openf("copy-out", O_CREAT | O_RDWR | O_TRUNC);
+    write(in, "0123456789abcdef", 16);
+    loff_t oi = 4, oo = 2;
+    long r = copy_file_range(in, &oi, out, &oo, 6, 0);
+    char b[32] = {0};
+    pread(out, b, sizeof b - 1, 0);
+    printf("copy_file_range: %s offsets=%lld,%lld out=%c%c%s\n", res(r), (long long) oi, (long long) oo,
+           b[0] ? b[0] : '_', b[1] ? b[1] : '_', b + 2);
+    lseek(in, 10, SEEK_SET);
+    lseek(out, 0, SEEK_SET);
+    r = copy_file_range(in, NULL, out, NULL, 100, 0);
+    printf("copy_file_range-fileoffsets: %s in=%ld out=%ld\n", res(r), (long) lseek(in, 0, SEEK_CUR), (long) lseek(out, 0, SEEK_CUR));
+    oi = 0;
+    r = copy_file_range(in, &oi, out, NULL, (size_t) -1, 0);
+    printf("copy_file_range-huge: %s\n", res(r));
+    printf("copy_file_range-badoff: %s\n", res(copy_file_range(in, BAD, out, NULL, 4, 0)));
+    printf("copy_file_range-badflags: %s\n", res(copy_file_range(in, NULL, out, NULL, 4, 1)));
+    printf("copy_file_range-badfd: %s %s\n", res(copy_file_range(999, NULL, out, NULL, 4, 0)), res(copy_file_range(in, NULL, 999, NULL, 4, 0)));
+    int p[2];
+    pipe(p);
+    printf("copy_file_range-pipe: %s\n", res(copy_file_range(in, NULL, p[1], NULL, 4, 0)));
+    /* a large file, copied as cp does: until the call says 0 (a call may copy less than asked) */
+    int big = openf("copy-big", O_CREAT | O_RDWR | O_TRUNC), to = openf("copy-big-to", O_CREAT | O_RDWR | O_TRUNC);
+    ftruncate(big, 40L << 20);
+    pwrite(big, "end", 3, (40L << 20) - 3);
+    long total = 0;
+    while ((r = copy_file_range(big, NULL, to, NULL, 1L << 30, 0)) > 0) {
+        total += r;
+    }
+    char end[4] = {0};
+    pread(to, end, 3, (40L << 20) - 3);
+    printf("copy_file_range-large: %s total=%ld end=%s\n", res(r), total, end);
+    close(big);
+    close(to);
+    close(p[0]);
+    close(p[1]);
+    close(in);
+    close(out);
 }
 
 static volatile int handled;
@@ -518,6 +566,7 @@ int main(int argc, char **argv) {
     metadata();
     xattrs();
     sizes();
+    copies();
     flocks();
     fsync_big();
     inotify();

@@ -12,7 +12,7 @@ import java.util.function.LongUnaryOperator;
 /**
  * The calls that act on a descriptor the program already holds, served where the host kernel
  * keeps the process (ptrace): file metadata and extended attributes, truncation and
- * preallocation, flushing, advice, {@code flock}, an inotify watch's removal, a timerfd's
+ * preallocation, flushing, advice, {@code flock}, an inotify watch's removal, copies between files, a timerfd's
  * setting, and the socket calls that name no address ({@code listen}, {@code shutdown}, the
  * names, the options).
  *
@@ -279,6 +279,81 @@ final class SysHeldDescriptor {
             }
             return 0;
         });
+    }
+
+    // ------------------------------------------------------------------ copies between files
+
+    private static final int NR_COPY_FILE_RANGE = 326;
+    private static final int NR_LSEEK = 8, SEEK_CUR = 1;
+    /** Whether an offset and a length wrap past 2^64, which the kernel refuses (EOVERFLOW); an unknown offset does not. */
+    private static boolean wraps(long pos, long len) {
+        return pos >= 0 && Long.compareUnsigned(pos + len, pos) < 0;
+    }
+
+    /** The most copy_file_range moves per call (a short count, which programs loop on): the hand-off thread's work stays bounded. */
+    static final long COPY_MAX = 16L << 20;
+
+    /**
+     * Copy_file_range implements Linux syscall copy_file_range(2) between the program's two
+     * files, on another thread: the offsets read from its memory first and written back after,
+     * or the open files' own offsets when it names none; at most {@link #COPY_MAX} bytes a call,
+     * and not past the program's file-size limit (EFBIG at it, without the kernel's SIGXFSZ).
+     * Only regular files take part (the kernel's EINVAL otherwise), so it never waits on a peer.
+     */
+    static long copyFileRange(SyscallContext c) {
+        HostTask t = c.hostTask();
+        long offInVa = c.arg(1), offOutVa = c.arg(3), flags = c.arg(5) & 0xffffffffL;
+        long asked = c.arg(4), len = Long.compareUnsigned(asked, COPY_MAX) > 0 ? COPY_MAX : asked;
+        int tid = t.hostTid();
+        long in = t.takeDescriptor((int) c.arg(0));
+        if (in < 0) {
+            return in;
+        }
+        long out = t.takeDescriptor((int) c.arg(2));
+        NativeScratch s = new NativeScratch(IOV + 48);
+        boolean handed = false;
+        try {
+            if (out < 0) {
+                return out;
+            }
+            int posIn = IOV + 32, posOut = IOV + 40;
+            if (offInVa != 0 && !copyIn(t, s, offInVa, posIn, 8) || offOutVa != 0 && !copyIn(t, s, offOutVa, posOut, 8)) {
+                return Errno.EFAULT.negated();
+            }
+            if (len != asked && (wraps(offInVa != 0 ? s.getLong(posIn) : HostCalls.call(NR_LSEEK, in, 0, SEEK_CUR), asked)
+                    || wraps(offOutVa != 0 ? s.getLong(posOut) : HostCalls.call(NR_LSEEK, out, 0, SEEK_CUR), asked))) {
+                return Errno.EOVERFLOW.negated(); // the kernel's check of the length asked, before it is bounded here
+            }
+            // the program's file-size limit, as the kernel keeps to it (the serving threads' own is the Sentry's)
+            long limit = t.fileSizeLimit(), at = offOutVa != 0 ? s.getLong(posOut) : HostCalls.call(NR_LSEEK, out, 0, SEEK_CUR);
+            if (limit != Long.MAX_VALUE && at >= 0 && len > 0 && at >= limit) {
+                return Errno.EFBIG.negated();
+            }
+            long count = limit != Long.MAX_VALUE && at >= 0 ? Math.min(len, limit - at) : len;
+            long r = t.handOff(() -> {
+                try {
+                    long n = HostCalls.call(NR_COPY_FILE_RANGE, in, offInVa == 0 ? 0 : s.at(posIn), out,
+                            offOutVa == 0 ? 0 : s.at(posOut), count, flags);
+                    if (n > 0 && (offInVa != 0 && HostCalls.copy(tid, true, s.at(IOV), s.at(posIn), offInVa, 8) != 8
+                            || offOutVa != 0 && HostCalls.copy(tid, true, s.at(IOV), s.at(posOut), offOutVa, 8) != 8)) {
+                        return Errno.EFAULT.negated();
+                    }
+                    return n;
+                } finally {
+                    HostCalls.close(in);
+                    HostCalls.close(out);
+                    s.close();
+                }
+            });
+            handed = true;
+            return r;
+        } finally {
+            if (!handed) {
+                HostCalls.close(in);
+                HostCalls.close(out);
+                s.close();
+            }
+        }
     }
 
     // ------------------------------------------------------------------ flock

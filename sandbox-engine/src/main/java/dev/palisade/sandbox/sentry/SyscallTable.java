@@ -365,7 +365,7 @@ public final class SyscallTable {
             deny(323, "userfaultfd", Errno.EPERM, "used to widen kernel race windows"),
             pass(324, "membarrier"),
             pass(325, "mlock2"),
-            pass(326, "copy_file_range"),
+            pass(326, "copy_file_range", "the Sentry makes it on its duplicates of the program's two descriptors, on another thread; offsets read once and written back; 16 MiB at most a call").served(SysHeldDescriptor::copyFileRange),
             pass(327, "preadv2"),
             pass(328, "pwritev2"),
             pass(329, "pkey_mprotect"),
