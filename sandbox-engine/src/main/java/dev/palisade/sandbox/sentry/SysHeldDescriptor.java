@@ -3,10 +3,13 @@ package dev.palisade.sandbox.sentry;
 import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
+import dev.palisade.sandbox.sentry.vfs.FsError;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -50,15 +53,15 @@ final class SysHeldDescriptor {
     /** An operation on the Sentry's duplicate of the program's descriptor. */
     @FunctionalInterface
     private interface OnHeld {
-        long apply(long fd) throws dev.palisade.sandbox.sentry.vfs.FsError;
+        long apply(long fd) throws FsError;
     }
 
     /**
      * Runs {@code op} on a duplicate of the caller's descriptor {@code fd} and closes it; the
      * take's errno (EBADF: not open) when there is none.
      */
-    private static long onHeld(HostTask t, long fd, OnHeld op) throws dev.palisade.sandbox.sentry.vfs.FsError {
-        long held = t.takeDescriptor((int) fd);
+    private static long onHeld(HostTask t, long fd, OnHeld op) throws FsError {
+        long held = t.takeOwnDescriptor((int) fd);
         if (held < 0) {
             return held;
         }
@@ -71,7 +74,7 @@ final class SysHeldDescriptor {
 
     /** As {@link #onHeld}, on another thread of the Sentry: for a call that may wait long. */
     private static long handedOff(HostTask t, long fd, LongUnaryOperator op) {
-        long held = t.takeDescriptor((int) fd);
+        long held = t.takeOwnDescriptor((int) fd);
         if (held < 0) {
             return held;
         }
@@ -98,31 +101,31 @@ final class SysHeldDescriptor {
         if (len == 0) {
             return result;
         }
-        long n = HostCalls.copy(t.hostTid(), true, s.at(IOV), s.at(off), va, len);
+        long n = t.copy(true, s.at(IOV), s.at(off), va, len);
         return n == len ? result : Errno.EFAULT.negated();
     }
 
     /** Copies {@code len} bytes of the caller's {@code va} into {@code s} at {@code off}; false when not readable. */
     private static boolean copyIn(HostTask t, NativeScratch s, long va, int off, int len) {
-        return len == 0 || HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(off), va, len) == len;
+        return len == 0 || t.copy(false, s.at(IOV), s.at(off), va, len) == len;
     }
 
     // ------------------------------------------------------------------ metadata
 
     /** Fchmod implements Linux syscall fchmod(2). */
-    static long fchmod(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fchmod(SyscallContext c) throws FsError {
         long mode = c.arg(1);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_FCHMOD, fd, mode, 0));
     }
 
     /** Fchown implements Linux syscall fchown(2): the host refuses any owner but the program's own (no capability). */
-    static long fchown(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fchown(SyscallContext c) throws FsError {
         long uid = c.arg(1), gid = c.arg(2);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_FCHOWN, fd, uid, gid));
     }
 
     /** Fstatfs implements Linux syscall fstatfs(2): the figures of the file system the descriptor is on. */
-    static long fstatfs(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fstatfs(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long buf = c.arg(1);
         return onHeld(t, c.arg(0), fd -> {
@@ -133,7 +136,7 @@ final class SysHeldDescriptor {
     }
 
     /** Inotify_rm_watch implements Linux syscall inotify_rm_watch(2) on the program's own instance. */
-    static long inotifyRmWatch(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long inotifyRmWatch(SyscallContext c) throws FsError {
         long wd = c.arg(1);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_INOTIFY_RM_WATCH, fd, wd, 0));
     }
@@ -145,7 +148,7 @@ final class SysHeldDescriptor {
      * serving thread's own limit is the Sentry's): past it EFBIG, as the kernel answers after it
      * raised SIGXFSZ, which the Sentry does not raise.
      */
-    static long ftruncate(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long ftruncate(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long length = c.arg(1);
         if (length < 0) {
@@ -175,7 +178,7 @@ final class SysHeldDescriptor {
         HostTask t = c.hostTask();
         long mode = c.arg(1) & 0xffffffffL, offset = c.arg(2), len = c.arg(3);
         boolean listed = java.util.Arrays.stream(FALLOCATE_MODES).anyMatch(m -> m == mode);
-        return onHeldNoThrow(t, c.arg(0), fd -> {
+        return checkThenHandOff(t, c.arg(0), fd -> {
             if (offset < 0 || len <= 0) {
                 return Errno.EINVAL.negated();
             }
@@ -186,23 +189,26 @@ final class SysHeldDescriptor {
                 long fl = HostCalls.call(NR_FCNTL, fd, F_GETFL, 0);
                 return fl >= 0 && (fl & O_ACCMODE) == O_RDONLY ? Errno.EBADF.negated() : Errno.EFBIG.negated();
             }
-            return Long.MIN_VALUE + 1; // checked: the work follows on another thread
+            return GO_ON; // checked: the work follows on another thread
         }, fd -> HostCalls.call(NR_FALLOCATE, fd, mode, offset, len));
     }
 
+    /** What a check of {@link #checkThenHandOff} says when the call is to be carried out. */
+    private static final long GO_ON = Long.MIN_VALUE + 1;
+
     /**
      * Checks the call on the duplicate on the serving thread ({@code check} answers, or says
-     * {@code Long.MIN_VALUE + 1}: go on), then hands {@code work} off with the duplicate.
+     * {@link #GO_ON}), then hands {@code work} off with the duplicate.
      */
-    private static long onHeldNoThrow(HostTask t, long fd, LongUnaryOperator check, LongUnaryOperator work) {
-        long held = t.takeDescriptor((int) fd);
+    private static long checkThenHandOff(HostTask t, long fd, LongUnaryOperator check, LongUnaryOperator work) {
+        long held = t.takeOwnDescriptor((int) fd);
         if (held < 0) {
             return held;
         }
         boolean handed = false;
         try {
             long r = check.applyAsLong(held);
-            if (r != Long.MIN_VALUE + 1) {
+            if (r != GO_ON) {
                 return r;
             }
             r = t.handOff(() -> {
@@ -222,13 +228,13 @@ final class SysHeldDescriptor {
     }
 
     /** Readahead implements Linux syscall readahead(2): the kernel starts the reads and does not wait for them. */
-    static long readahead(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long readahead(SyscallContext c) throws FsError {
         long offset = c.arg(1), count = c.arg(2);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_READAHEAD, fd, offset, count));
     }
 
     /** Fadvise64 implements Linux syscall fadvise64(2); the kernel checks the advice. */
-    static long fadvise64(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fadvise64(SyscallContext c) throws FsError {
         long offset = c.arg(1), len = c.arg(2), advice = c.arg(3);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_FADVISE64, fd, offset, len, advice));
     }
@@ -305,12 +311,12 @@ final class SysHeldDescriptor {
         long offInVa = c.arg(1), offOutVa = c.arg(3), flags = c.arg(5) & 0xffffffffL;
         long asked = c.arg(4), len = Long.compareUnsigned(asked, COPY_MAX) > 0 ? COPY_MAX : asked;
         int tid = t.hostTid();
-        long in = t.takeDescriptor((int) c.arg(0));
+        long in = t.takeOwnDescriptor((int) c.arg(0));
         if (in < 0) {
             return in;
         }
-        long out = t.takeDescriptor((int) c.arg(2));
-        NativeScratch s = new NativeScratch(IOV + 48);
+        long out = t.takeOwnDescriptor((int) c.arg(2));
+        NativeScratch s = new NativeScratch(IOV + 56); // iovecs, the two offsets, a probe
         boolean handed = false;
         try {
             if (out < 0) {
@@ -330,15 +336,25 @@ final class SysHeldDescriptor {
                 return Errno.EFBIG.negated();
             }
             long count = limit != Long.MAX_VALUE && at >= 0 ? Math.min(len, limit - at) : len;
+            // the hand-off thread writes the offsets back at the program's identity; a program that
+            // made itself not dumpable refuses that, so its copy, bounded, is made on the serving thread
+            boolean lendsMemory = offInVa == 0 && offOutVa == 0
+                    || HostCalls.copy(tid, false, s.at(IOV), s.at(IOV + 48), offInVa != 0 ? offInVa : offOutVa, 8) != Errno.EPERM.negated();
+            LongSupplier copy = () -> {
+                long n = HostCalls.call(NR_COPY_FILE_RANGE, in, offInVa == 0 ? 0 : s.at(posIn), out,
+                        offOutVa == 0 ? 0 : s.at(posOut), count, flags);
+                if (n > 0 && (offInVa != 0 && writeBack(t, lendsMemory, tid, s, posIn, offInVa) != 8
+                        || offOutVa != 0 && writeBack(t, lendsMemory, tid, s, posOut, offOutVa) != 8)) {
+                    return Errno.EFAULT.negated();
+                }
+                return n;
+            };
+            if (!lendsMemory) {
+                return copy.getAsLong();
+            }
             long r = t.handOff(() -> {
                 try {
-                    long n = HostCalls.call(NR_COPY_FILE_RANGE, in, offInVa == 0 ? 0 : s.at(posIn), out,
-                            offOutVa == 0 ? 0 : s.at(posOut), count, flags);
-                    if (n > 0 && (offInVa != 0 && HostCalls.copy(tid, true, s.at(IOV), s.at(posIn), offInVa, 8) != 8
-                            || offOutVa != 0 && HostCalls.copy(tid, true, s.at(IOV), s.at(posOut), offOutVa, 8) != 8)) {
-                        return Errno.EFAULT.negated();
-                    }
-                    return n;
+                    return copy.getAsLong();
                 } finally {
                     HostCalls.close(in);
                     HostCalls.close(out);
@@ -356,6 +372,11 @@ final class SysHeldDescriptor {
         }
     }
 
+    /** Writes 8 bytes of {@code s} at {@code off} to the caller's {@code va}: from any thread, or through the serving thread's copy. */
+    private static long writeBack(HostTask t, boolean anyThread, int tid, NativeScratch s, int off, long va) {
+        return anyThread ? HostCalls.copy(tid, true, s.at(IOV), s.at(off), va, 8) : t.copy(true, s.at(IOV), s.at(off), va, 8);
+    }
+
     // ------------------------------------------------------------------ flock
 
     private static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
@@ -370,7 +391,7 @@ final class SysHeldDescriptor {
      * does, with ERESTARTSYS, which the caller's kernel makes EINTR before a handler without
      * SA_RESTART and a restart otherwise. (The caller's own wait for the Sentry is killable only.)
      */
-    static long flock(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long flock(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long op = c.arg(1) & 0xffffffffL;
         long kind = op & ~LOCK_NB;
@@ -380,9 +401,9 @@ final class SysHeldDescriptor {
         if ((op & LOCK_NB) != 0 || kind == LOCK_UN) {
             return onHeld(t, c.arg(0), fd -> HostCalls.call(NR_FLOCK, fd, op, 0));
         }
-        return onHeldNoThrow(t, c.arg(0), fd -> {
+        return checkThenHandOff(t, c.arg(0), fd -> {
             long r = HostCalls.call(NR_FLOCK, fd, op | LOCK_NB, 0);
-            return r == Errno.EAGAIN.negated() ? Long.MIN_VALUE + 1 : r;
+            return r == Errno.EAGAIN.negated() ? GO_ON : r;
         }, waitForLock(t, op));
     }
 
@@ -467,14 +488,14 @@ final class SysHeldDescriptor {
     // ------------------------------------------------------------------ timerfd
 
     /** Timerfd_settime implements Linux syscall timerfd_settime(2): the new setting read once, the old one copied back. */
-    static long timerfdSettime(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long timerfdSettime(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         NativeScratch s = t.scratch();
         long flags = c.arg(1), newVa = c.arg(2), oldVa = c.arg(3);
         if (!copyIn(t, s, newVa, ARG, ITIMERSPEC)) {
             return Errno.EFAULT.negated(); // the kernel reads the new setting before anything else
         }
-        long held = t.takeDescriptor((int) c.arg(0));
+        long held = t.takeOwnDescriptor((int) c.arg(0));
         try {
             // no descriptor: the kernel's checks of the flags and the setting, in its order, then EBADF
             long r = HostCalls.call(NR_TIMERFD_SETTIME, held < 0 ? -1 : held, flags, s.at(ARG), oldVa == 0 ? 0 : s.at(OUT));
@@ -488,7 +509,7 @@ final class SysHeldDescriptor {
     }
 
     /** Timerfd_gettime implements Linux syscall timerfd_gettime(2). */
-    static long timerfdGettime(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long timerfdGettime(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long curVa = c.arg(1);
         return onHeld(t, c.arg(0), fd -> {
@@ -501,24 +522,24 @@ final class SysHeldDescriptor {
     // ------------------------------------------------------------------ sockets
 
     /** Listen implements Linux syscall listen(2); the host bounds the backlog (somaxconn). */
-    static long listen(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long listen(SyscallContext c) throws FsError {
         long backlog = c.arg(1);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_LISTEN, fd, backlog, 0));
     }
 
     /** Shutdown implements Linux syscall shutdown(2). */
-    static long shutdown(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long shutdown(SyscallContext c) throws FsError {
         long how = c.arg(1);
         return onHeld(c.hostTask(), c.arg(0), fd -> HostCalls.call(NR_SHUTDOWN, fd, how, 0));
     }
 
     /** Getsockname implements Linux syscall getsockname(2). */
-    static long getsockname(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long getsockname(SyscallContext c) throws FsError {
         return name(c, NR_GETSOCKNAME);
     }
 
     /** Getpeername implements Linux syscall getpeername(2). */
-    static long getpeername(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long getpeername(SyscallContext c) throws FsError {
         return name(c, NR_GETPEERNAME);
     }
 
@@ -529,7 +550,7 @@ final class SysHeldDescriptor {
      * A socket's own or its peer's address into a buffer of the Sentry's, then as the kernel's
      * move_addr_to_user: as many bytes as the caller's length allows, and the full length.
      */
-    private static long name(SyscallContext c, int nr) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    private static long name(SyscallContext c, int nr) throws FsError {
         HostTask t = c.hostTask();
         long addrVa = c.arg(1), lenVa = c.arg(2);
         return onHeld(t, c.arg(0), fd -> {
@@ -612,7 +633,7 @@ final class SysHeldDescriptor {
     }
 
     /** Setsockopt implements Linux syscall setsockopt(2) for {@link #OPTIONS}: the value read once, at most {@link #OPT_MAX} bytes. */
-    static long setsockopt(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long setsockopt(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long level = c.arg(1), name = c.arg(2), valVa = c.arg(3);
         int optlen = (int) c.arg(4);
@@ -639,7 +660,7 @@ final class SysHeldDescriptor {
     }
 
     /** Getsockopt implements Linux syscall getsockopt(2) for {@link #OPTIONS}; SO_PEERCRED's pid is the sandbox's. */
-    static long getsockopt(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long getsockopt(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long level = c.arg(1), name = c.arg(2), valVa = c.arg(3), lenVa = c.arg(4);
         return onHeld(t, c.arg(0), fd -> {
@@ -732,10 +753,10 @@ final class SysHeldDescriptor {
     private static final int XATTR_CREATE = 1, XATTR_REPLACE = 2;
 
     /** The attribute names an unprivileged program reads beyond {@code user.*}: file capabilities (getcap) and POSIX ACLs. */
-    private static final java.util.Set<String> READABLE = java.util.Set.of("security.capability",
+    private static final Set<String> READABLE = Set.of("security.capability",
             "system.posix_acl_access", "system.posix_acl_default");
     /** What it sets and removes beyond {@code user.*}: POSIX ACLs (setfacl, cp -p). */
-    private static final java.util.Set<String> WRITABLE_ATTRS = java.util.Set.of("system.posix_acl_access",
+    private static final Set<String> WRITABLE_ATTRS = Set.of("system.posix_acl_access",
             "system.posix_acl_default");
 
     /**
@@ -755,9 +776,6 @@ final class SysHeldDescriptor {
         if (name.startsWith("trusted.") || name.startsWith("security.")) {
             return change ? Errno.EPERM.value() : Errno.ENODATA.value();
         }
-        if (name.startsWith("system.posix_acl_")) {
-            return Errno.ENODATA.value();
-        }
         return Errno.EOPNOTSUPP.value();
     }
 
@@ -770,7 +788,7 @@ final class SysHeldDescriptor {
         int got = 0;
         while (got < b.length) {
             int chunk = (int) Math.min(b.length - got, 4096 - ((va + got) & 4095));
-            if (HostCalls.copy(t.hostTid(), false, s.at(IOV), s.at(off + got), va + got, chunk) != chunk) {
+            if (t.copy(false, s.at(IOV), s.at(off + got), va + got, chunk) != chunk) {
                 return Errno.EFAULT.negated();
             }
             s.read(off + got, b, got, chunk);
@@ -785,7 +803,7 @@ final class SysHeldDescriptor {
     }
 
     /** Fgetxattr implements Linux syscall fgetxattr(2) for the namespaces of {@link #xattrName}; at most 64 KiB. */
-    static long fgetxattr(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fgetxattr(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long nameVa = c.arg(1), valueVa = c.arg(2);
         int size = (int) Math.min(c.arg(3) & 0xffffffffL, XATTR_SIZE_MAX); // the kernel bounds a larger buffer so
@@ -807,7 +825,7 @@ final class SysHeldDescriptor {
     }
 
     /** Fsetxattr implements Linux syscall fsetxattr(2) for the namespaces of {@link #xattrName}; values of 64 KiB at most (E2BIG). */
-    static long fsetxattr(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fsetxattr(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long nameVa = c.arg(1), valueVa = c.arg(2), size = c.arg(3), flags = c.arg(4) & 0xffffffffL;
         return onHeld(t, c.arg(0), fd -> {
@@ -837,7 +855,7 @@ final class SysHeldDescriptor {
     }
 
     /** Fremovexattr implements Linux syscall fremovexattr(2) for the namespaces of {@link #xattrName}. */
-    static long fremovexattr(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long fremovexattr(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long nameVa = c.arg(1);
         return onHeld(t, c.arg(0), fd -> {
@@ -856,7 +874,7 @@ final class SysHeldDescriptor {
      * Flistxattr implements Linux syscall flistxattr(2): the names a program may read
      * ({@link #xattrName}), so that a copy of a file's attributes asks only for those.
      */
-    static long flistxattr(SyscallContext c) throws dev.palisade.sandbox.sentry.vfs.FsError {
+    static long flistxattr(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long listVa = c.arg(1);
         long size = Math.min(c.arg(2) & 0xffffffffL, XATTR_LIST_MAX);

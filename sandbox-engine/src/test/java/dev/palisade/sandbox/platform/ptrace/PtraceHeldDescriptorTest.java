@@ -96,6 +96,33 @@ class PtraceHeldDescriptorTest {
                 "fchmod", "fchown", "fgetxattr", "fremovexattr", "fdatasync", "timerfd_gettime", "copy_file_range");
     }
 
+    /**
+     * A program that made itself not dumpable lends its identity nothing: the Sentry takes its
+     * descriptors and reaches its memory with the tracer's credentials, for the call's own task only.
+     */
+    private static final String NOT_DUMPABLE = """
+            import ctypes, os, socket, fcntl
+            f = os.open("/data/u", os.O_CREAT | os.O_RDWR)
+            g = os.open("/data/u2", os.O_CREAT | os.O_RDWR)
+            os.write(f, b"0123456789")
+            print(ctypes.CDLL(None).prctl(4, 0, 0, 0, 0))
+            l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+            c = socket.socket(); c.connect(l.getsockname()); print(c.getpeername() == l.getsockname())
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0)
+            os.ftruncate(f, 10); fcntl.flock(f, fcntl.LOCK_EX); os.fsync(f); print(os.fstat(f).st_size, os.fstatvfs(f).f_bsize > 0)
+            print(os.copy_file_range(f, g, 4, 2, 0), os.pread(g, 10, 0))
+            os.setxattr(f, "user.x", b"1"); print(os.getxattr(f, "user.x"), os.listxattr(f))
+            """;
+
+    @Test
+    void aProgramThatIsNotDumpableIsServedToo() throws Exception {
+        Path data = writable("palisade-held-undumpable");
+        var o = run(withPrograms(data, "python3", "-c", NOT_DUMPABLE).build());
+        assertThat(o.stderr()).isEmpty();
+        assertThat(o.stdout()).isEqualTo("0\nTrue\nTrue\n10 True\n4 b'2345'\nb'1' ['user.x']\n");
+        assertThat(o.result().syscallCounts()).containsKeys("listen", "getpeername", "ftruncate", "flock", "copy_file_range", "fgetxattr");
+    }
+
     /** A server that sets the usual options (python3's http.server, a client with its own): the same exchange. */
     private static final String SERVER = """
             import http.server, socket, threading, urllib.request
