@@ -15,11 +15,11 @@ import java.util.function.LongUnaryOperator;
 /**
  * The calls that act on a descriptor the program already holds, served where the host kernel
  * keeps the process (ptrace): file metadata and extended attributes, truncation and
- * preallocation, flushing, advice, {@code flock}, an inotify watch's removal, copies between files, a timerfd's
- * setting, and the socket calls that name no address ({@code listen}, {@code shutdown}, the
- * names, the options).
+ * preallocation, flushing, advice, {@code flock}, copies between files, an inotify watch's
+ * removal, a timerfd's setting, and the socket calls that name no address ({@code listen},
+ * {@code shutdown}, the names, the options).
  *
- * <p>The Sentry takes a duplicate of the program's descriptor ({@link HostTask#takeDescriptor},
+ * <p>The Sentry takes a duplicate of the program's descriptor ({@link HostTask#takeOwnDescriptor},
  * pidfd_getfd: the same open file, so its offset, its {@code flock} and the socket's state are
  * the program's), reads and checks the call's other arguments once, makes the call itself on
  * its duplicate from the serving thread, copies the results into the caller's memory and closes
@@ -29,6 +29,10 @@ import java.util.function.LongUnaryOperator;
  * a narrower set is all programs use, only that set reaches the host: the extended attribute
  * namespaces an unprivileged program uses ({@link #xattrName}), the {@code fallocate} modes of
  * {@link #FALLOCATE_MODES}, and the socket options of {@link #OPTIONS}.
+ *
+ * <p>A program that made itself not dumpable refuses its own uid the descriptor and the memory;
+ * {@link HostTask#takeOwnDescriptor} and {@link HostTask#copy} then take them for the calling
+ * task only, and the call is still made at the program's identity.
  *
  * <p>A call that may wait long (flushing, preallocation, a blocking {@code flock}) is handed to
  * another thread of the Sentry ({@link HostTask#handOff}): the serving thread serves every
