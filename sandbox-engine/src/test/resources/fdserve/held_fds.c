@@ -247,6 +247,50 @@ static void on_alarm(int sig) {
     handled++;
 }
 
+static void tees(void) {
+    int a[2], b[2], fd = openf("meta", O_RDONLY);
+    char got[16] = {0};
+    pipe(a);
+    pipe(b);
+    write(a[1], "hello", 5);
+    long r = tee(a[0], b[1], 100, 0);
+    read(b[0], got, sizeof got - 1);
+    char left[16] = {0};
+    read(a[0], left, sizeof left - 1);
+    printf("tee: %s copy=%s left=%s\n", res(r), got, left);
+    printf("tee-empty-nonblock: %s\n", res(tee(a[0], b[1], 5, SPLICE_F_NONBLOCK)));
+    printf("tee-file: %s\n", res(tee(fd, b[1], 5, 0)));
+    printf("tee-same: %s\n", res(tee(a[0], a[1], 5, 0)));
+    printf("tee-badfd: %s %s\n", res(tee(999, b[1], 5, 0)), res(tee(a[0], 999, 5, 0)));
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, &old); /* no SA_RESTART */
+    handled = 0;
+    alarm(1);
+    r = tee(a[0], b[1], 5, 0); /* empty input, a writer left: waits until the signal */
+    printf("tee-blocked-signal: %s handled=%d\n", res(r), handled);
+    sigaction(SIGALRM, &old, NULL);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(300 * 1000);
+        write(a[1], "later", 5);
+        _exit(0);
+    }
+    memset(got, 0, sizeof got);
+    r = tee(a[0], b[1], 100, 0); /* waits for the child's write */
+    read(b[0], got, sizeof got - 1);
+    printf("tee-waits-for-data: %s %s\n", res(r), got);
+    waitpid(child, NULL, 0);
+    read(a[0], got, sizeof got);
+    close(a[1]);
+    printf("tee-no-writer: %s\n", res(tee(a[0], b[1], 5, 0)));
+    close(a[0]);
+    close(b[0]);
+    close(b[1]);
+    close(fd);
+}
+
 static volatile int locked;
 static long opens;
 
@@ -568,6 +612,7 @@ int main(int argc, char **argv) {
     sizes();
     copies();
     flocks();
+    tees();
     fsync_big();
     inotify();
     timers();

@@ -412,12 +412,41 @@ final class SysHeldDescriptor {
     }
 
     private static LongUnaryOperator waitForLock(HostTask t, long op) {
-        BooleanSupplier waiting = t.waitingCheck();
-        SignalsPending signals = new SignalsPending(t.hostProc(), t.hostTid());
-        return fd -> {
+        Waiting w = new Waiting(t);
+        return fd -> w.until(() -> HostCalls.call(NR_FLOCK, fd, op | LOCK_NB, 0), pause -> {
+            java.util.concurrent.locks.LockSupport.parkNanos(pause);
+            return true;
+        });
+    }
+
+    /** What pauses between two attempts: waits at most {@code nanos}; false when waiting failed. */
+    @FunctionalInterface
+    private interface Pause {
+        boolean pause(long nanos);
+    }
+
+    /**
+     * A call that waits, carried out on another thread by attempts that do not wait: made on the
+     * serving thread (which knows the call), used on the hand-off thread.
+     */
+    private static final class Waiting {
+        private final BooleanSupplier waiting;
+        private final SignalsPending signals;
+
+        Waiting(HostTask t) {
+            this.waiting = t.waitingCheck();
+            this.signals = new SignalsPending(t.hostProc(), t.hostTid());
+        }
+
+        /**
+         * Makes {@code attempt} until it says other than EAGAIN, pausing between attempts (longer
+         * each time, up to {@link #LONGEST_PAUSE}); ends with ERESTARTSYS when a signal for the
+         * caller is pending, as the kernel's own wait would.
+         */
+        long until(LongSupplier attempt, Pause between) {
             long pause = FIRST_PAUSE;
             while (true) {
-                long r = HostCalls.call(NR_FLOCK, fd, op | LOCK_NB, 0);
+                long r = attempt.getAsLong();
                 if (r != Errno.EAGAIN.negated()) {
                     return r;
                 }
@@ -427,10 +456,77 @@ final class SysHeldDescriptor {
                 if (signals.interrupting()) {
                     return Errno.ERESTARTSYS.negated();
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(pause);
+                if (!between.pause(pause)) {
+                    return Errno.EINTR.negated();
+                }
                 pause = Math.min(LONGEST_PAUSE, pause * 2);
             }
-        };
+        }
+    }
+
+    // ------------------------------------------------------------------ tee
+
+    /** poll(2) for one descriptor, at most {@code nanos} (rounded up to a millisecond; 0: no wait). */
+    private static long pollOne(NativeScratch s, long fd, short events, long nanos) {
+        s.putLong(0, fd & 0xffffffffL | (long) events << 32);
+        return HostCalls.call(NR_POLL, s.at(0), 1, nanos == 0 ? 0 : Math.max(1, nanos / 1_000_000));
+    }
+
+    private static final int NR_TEE = 276, NR_POLL = 7, SPLICE_F_NONBLOCK = 2;
+    private static final short POLLIN = 1, POLLOUT = 4;
+
+    /**
+     * Tee implements Linux syscall tee(2) between the program's two pipes (the kernel refuses
+     * anything else). A tee that would wait (an empty input or a full output, without
+     * SPLICE_F_NONBLOCK) is made on another thread by attempts with SPLICE_F_NONBLOCK, waiting
+     * between them in poll for both pipes, and ends with ERESTARTSYS on a signal for the caller,
+     * as the kernel's wait for a pipe does.
+     */
+    static long tee(SyscallContext c) {
+        HostTask t = c.hostTask();
+        long len = c.arg(2), flags = c.arg(3) & 0xffffffffL;
+        long in = t.takeOwnDescriptor((int) c.arg(0));
+        if (in < 0) {
+            return in;
+        }
+        long out = t.takeOwnDescriptor((int) c.arg(1));
+        boolean handed = false;
+        try {
+            if (out < 0) {
+                return out;
+            }
+            long r = HostCalls.call(NR_TEE, in, out, len, flags | SPLICE_F_NONBLOCK);
+            if (r != Errno.EAGAIN.negated() || (flags & SPLICE_F_NONBLOCK) != 0) {
+                return r;
+            }
+            Waiting w = new Waiting(t);
+            r = t.handOff(() -> {
+                try (NativeScratch fds = new NativeScratch(16)) {
+                    boolean[] readyBefore = {false};
+                    return w.until(() -> HostCalls.call(NR_TEE, in, out, len, flags | SPLICE_F_NONBLOCK), pause -> {
+                        if (readyBefore[0]) {
+                            // ready by poll, yet the tee could not go on: no busy loop on that
+                            java.util.concurrent.locks.LockSupport.parkNanos(pause);
+                        }
+                        // as the kernel: first for something to read, then for room to write it
+                        long ready = pollOne(fds, in, POLLIN, 0);
+                        ready = ready > 0 ? pollOne(fds, out, POLLOUT, pause) : pollOne(fds, in, POLLIN, pause);
+                        readyBefore[0] = ready > 0;
+                        return ready >= 0;
+                    });
+                } finally {
+                    HostCalls.close(in);
+                    HostCalls.close(out);
+                }
+            });
+            handed = true;
+            return r;
+        } finally {
+            if (!handed) {
+                HostCalls.close(in);
+                HostCalls.close(out);
+            }
+        }
     }
 
     /**

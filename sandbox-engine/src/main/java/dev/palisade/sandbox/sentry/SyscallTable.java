@@ -315,7 +315,7 @@ public final class SyscallTable {
             pass(273, "set_robust_list").kvm(SysThread::setRobustList),
             pass(274, "get_robust_list").kvm(SysThread::getRobustList, "the threads of the caller's own process"),
             pass(275, "splice"),
-            pass(276, "tee"),
+            pass(276, "tee", "the Sentry makes it on its duplicates of the program's two pipes; one that waits is made on another thread, and a signal to the caller interrupts it").served(SysHeldDescriptor::tee),
             pass(277, "sync_file_range", "the Sentry makes it on its duplicate of the program's descriptor, on another thread").served(SysHeldDescriptor::syncFileRange),
             pass(278, "vmsplice"),
             deny(279, "move_pages", Errno.ENOSYS, "NUMA placement: as a kernel built without NUMA"),

@@ -84,7 +84,8 @@ class PtraceHeldDescriptorTest {
                 "fsync-big: 0 opens=200\n", "timerfd_settime-badfd-badnew: EFAULT\n", "getsockname-short: 0 len=16 family=2 port>0=1\n",
                 "getsockopt-rcvtimeo: 0 len=16 3.500000\n", "setsockopt-hugelen: 0\n", "peercred-self: 0 len=12 pid-is-self=1 uid-is-self=1\n",
                 "shutdown-seen-by-peer: 0\n", "connect: 0\n",
-                "copy_file_range: 6 offsets=10,8 out=__456789\n", "copy_file_range-large: 0 total=41943040 end=end\n");
+                "copy_file_range: 6 offsets=10,8 out=__456789\n", "copy_file_range-large: 0 total=41943040 end=end\n", "tee-blocked-signal: EINTR handled=1\n",
+                "tee-waits-for-data: 5 later\n");
         // what the Sentry refuses that the kernel would have run or refused otherwise
         assertThat(served.stdout()).contains("policy fsetxattr-security: EPERM\n", "policy fallocate-collapse: EOPNOTSUPP\n",
                 "policy setsockopt-mark: ENOPROTOOPT\n", "policy setsockopt-congestion: ENOPROTOOPT\n",
@@ -93,7 +94,7 @@ class PtraceHeldDescriptorTest {
         assertThat(served.result().syscallCounts()).containsKeys("flock", "fsync", "fallocate", "fsetxattr", "flistxattr",
                 "ftruncate", "fstatfs", "timerfd_settime", "inotify_rm_watch", "setsockopt", "getsockopt", "listen",
                 "shutdown", "getsockname", "getpeername", "sync", "syncfs", "sync_file_range", "readahead", "fadvise64",
-                "fchmod", "fchown", "fgetxattr", "fremovexattr", "fdatasync", "timerfd_gettime", "copy_file_range");
+                "fchmod", "fchown", "fgetxattr", "fremovexattr", "fdatasync", "timerfd_gettime", "copy_file_range", "tee");
     }
 
     /**
