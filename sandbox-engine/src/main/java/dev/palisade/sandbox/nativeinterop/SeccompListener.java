@@ -107,6 +107,17 @@ public final class SeccompListener implements AutoCloseable {
         return ioctl(fd, IOCTL_ID_VALID, base + 160) == 0;
     }
 
+    /** Whether call {@code id} still waits for its answer, asked from any thread (memory of its own). */
+    public synchronized boolean stillValid(long id) {
+        if (closed) {
+            return false;
+        }
+        try (Memory m = new Memory(8)) {
+            m.setLong(0, id);
+            return ioctl(fd, IOCTL_ID_VALID, com.sun.jna.Pointer.nativeValue(m)) == 0;
+        }
+    }
+
     /** Answers the received call with {@code value} ({@code error} 0) or with {@code -error}. */
     public void answer(long value, int error) {
         words[0] = id();

@@ -45,6 +45,21 @@ public interface HostTask {
     long takeDescriptor(int fd);
 
     /**
+     * As {@link #takeDescriptor}, and for a program that made itself not dumpable (which lends
+     * the program's identity nothing) taken with the tracer's credentials: only the calling
+     * task's own descriptor, kept only when the call still waits afterwards.
+     */
+    long takeOwnDescriptor(int fd);
+
+    /**
+     * Copies {@code len} bytes between the Sentry's {@code local} and the calling task's
+     * {@code remote} (as {@link dev.palisade.sandbox.nativeinterop.HostCalls#copy}, {@code iov}
+     * its 32 bytes), on the serving thread during the call; for a program that made itself not
+     * dumpable through its memory file opened with the tracer's credentials. The count moved, or -errno.
+     */
+    long copy(boolean toTask, long iov, long local, long remote, long len);
+
+    /**
      * Carries out {@code work} on another thread of the Sentry, which has this thread's root and
      * identity and a working directory of its own, and answers the call with its result (a value
      * or a negated errno) when it ends: for a call that waits as long as a peer makes it (a
@@ -52,6 +67,12 @@ public interface HostTask {
      * Returns {@link Handler#ANSWERED}.
      */
     long handOff(java.util.function.LongSupplier work);
+
+    /**
+     * Whether this call still waits for its answer, asked from another thread while it is handed
+     * off ({@link #handOff}): false once the caller was killed.
+     */
+    java.util.function.BooleanSupplier waitingCheck();
 
     /** The calling task's soft RLIMIT_FSIZE in bytes (Long.MAX_VALUE for none): the Sentry's own writes keep to it. */
     long fileSizeLimit();

@@ -20,8 +20,8 @@ import static dev.palisade.sandbox.abi.OpenFlags.O_NONBLOCK;
 final class SysSocket {
     private static final int SOCK_STREAM = 1, SOCK_NONBLOCK = 04000, SOCK_CLOEXEC = 02000000;
     private static final int MSG_PEEK = 2, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100;
-    private static final int SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
-    private static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
+    static final int SO_RCVTIMEO = 20, SO_SNDTIMEO = 21;
+    static final int SOL_SOCKET = 1, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41, IPPROTO_IP = 0;
 
     private SysSocket() {
     }

@@ -19,7 +19,11 @@ import dev.palisade.sandbox.sentry.SyscallTable;
 import dev.palisade.sandbox.sentry.TaskMemory;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Consumer;
@@ -58,6 +62,14 @@ final class PathServer implements SyscallContext, HostTask {
     private final TraceeMemory memory = new TraceeMemory(pt);
     private final Thread thread;
     private int nsTgid = -1, nsTid = -1;
+    /**
+     * A thread with the tracer's credentials, for what the serving thread may not take of a
+     * program that made itself not dumpable: its own descriptors and its memory file, each kept
+     * only when the call still waits after it was taken (a task gone meanwhile, its tid reused, lends nothing).
+     */
+    private final ThreadPoolExecutor asTracer;
+    /** The calling task's memory file taken with the tracer's credentials for this call, or -1. */
+    private long memFile = -1;
 
     private PathServer(Tracer tracer, SyscallCalls calls, SeccompListener listener, int rootFd, int procFd, int uid, int gid,
             Consumer<String> trace, long startNanos) {
@@ -73,6 +85,13 @@ final class PathServer implements SyscallContext, HostTask {
         this.cpus = Posix.allowedCpus(0); // the tracer's: its tracees run there
         this.thread = new Thread(this::run, "palisade-paths-" + tracer.initPid());
         this.thread.setDaemon(true);
+        // started here, on the tracer's thread: it keeps the tracer's credentials
+        this.asTracer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "palisade-paths-tracer-" + tracer.initPid());
+            t.setDaemon(true);
+            return t;
+        });
+        this.asTracer.prestartCoreThread();
     }
 
     /**
@@ -113,6 +132,7 @@ final class PathServer implements SyscallContext, HostTask {
             "dev.palisade.sandbox.sentry.SysProcessControl",
             "dev.palisade.sandbox.sentry.SysNewDescriptor", "dev.palisade.sandbox.sentry.SysTime", "dev.palisade.sandbox.sentry.SysInfo",
             "dev.palisade.sandbox.sentry.SysArgs",
+            "dev.palisade.sandbox.sentry.SysHeldDescriptor",
             "dev.palisade.sandbox.platform.ptrace.PathServer"};
 
     private static void preload() {
@@ -155,6 +175,8 @@ final class PathServer implements SyscallContext, HostTask {
         } finally {
             listener.close();
             HostCalls.close(procFd);
+            HostCalls.close(memFile);
+            asTracer.shutdownNow();
         }
     }
 
@@ -192,6 +214,8 @@ final class PathServer implements SyscallContext, HostTask {
     private void serveOne() {
         nsTgid = -1;
         nsTid = -1;
+        HostCalls.close(memFile);
+        memFile = -1;
         int nr = listener.nr();
         memory.of(listener.tid());
         ExecServing exec = nr == ExecServing.MARKER ? tracer.execServing() : null;
@@ -273,6 +297,72 @@ final class PathServer implements SyscallContext, HostTask {
         return r == Errno.EINVAL.negated() ? duplicateOf(listener.tid(), fd, 0) : r;
     }
 
+    @Override
+    public long takeOwnDescriptor(int fd) {
+        long r = takeDescriptor(fd);
+        if (r != Errno.EPERM.negated()) {
+            return r;
+        }
+        int tid = listener.tid();
+        long id = listener.id();
+        return onTracersThread(() -> {
+            long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, tid, PIDFD_THREAD, 0);
+            pidfd = pidfd == Errno.EINVAL.negated() ? HostCalls.call(SyscallNr.PIDFD_OPEN, tid, 0, 0) : pidfd;
+            if (pidfd < 0) {
+                return pidfd;
+            }
+            try {
+                // the pidfd names the task that still waits: the call's own, whose descriptor it takes
+                return listener.stillValid(id) ? HostCalls.call(SyscallNr.PIDFD_GETFD, pidfd, fd, 0) : Errno.ESRCH.negated();
+            } finally {
+                HostCalls.close(pidfd);
+            }
+        });
+    }
+
+    @Override
+    public long copy(boolean toTask, long iov, long local, long remote, long len) {
+        long r = HostCalls.copy(listener.tid(), toTask, iov, local, remote, len);
+        if (r != Errno.EPERM.negated()) {
+            return r;
+        }
+        if (memFile < 0) {
+            byte[] name = (listener.tid() + "/mem").getBytes(StandardCharsets.US_ASCII);
+            long id = listener.id();
+            memFile = onTracersThread(() -> {
+                try (NativeScratch s = new NativeScratch(name.length + 1)) {
+                    s.write(0, name, 0, name.length);
+                    s.putByte(name.length, (byte) 0);
+                    long fd = HostCalls.call(HostCalls.NR_OPENAT, procFd, s.at(0), 2 | 02000000, 0); // O_RDWR | O_CLOEXEC
+                    if (fd >= 0 && !listener.stillValid(id)) {
+                        HostCalls.close(fd); // opened after the task was gone: perhaps another process's
+                        return Errno.ESRCH.negated();
+                    }
+                    return fd;
+                }
+            });
+            if (memFile < 0) {
+                long e = memFile;
+                memFile = -1;
+                return e;
+            }
+        }
+        return HostCalls.call(toTask ? NR_PWRITE64 : NR_PREAD64, memFile, local, len, remote);
+    }
+
+    private static final int NR_PREAD64 = 17, NR_PWRITE64 = 18;
+
+    private long onTracersThread(java.util.concurrent.Callable<Long> work) {
+        try {
+            return asTracer.submit(work).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Errno.EINTR.negated();
+        } catch (ExecutionException | RejectedExecutionException e) {
+            return Errno.EPERM.negated();
+        }
+    }
+
     /** A duplicate of descriptor {@code fd} of task {@code tid} (pidfd_getfd: the same open file), or -errno. */
     private static long duplicateOf(int tid, long fd, int pidfdFlags) {
         long pidfd = HostCalls.call(SyscallNr.PIDFD_OPEN, tid, pidfdFlags, 0);
@@ -299,6 +389,12 @@ final class PathServer implements SyscallContext, HostTask {
             w.start();
         }
         return Handler.ANSWERED;
+    }
+
+    @Override
+    public java.util.function.BooleanSupplier waitingCheck() {
+        long id = listener.id();
+        return () -> listener.stillValid(id);
     }
 
     /** A handed-off call: carried out, then answered by its id. */
