@@ -42,15 +42,6 @@ class PtraceNewDescriptorTest {
         return o;
     }
 
-    private static Map<String, String> lines(String stdout) {
-        Map<String, String> lines = new LinkedHashMap<>();
-        stdout.lines().forEach(l -> {
-            int at = l.indexOf(": ");
-            lines.put(l.substring(0, at), l.substring(at + 2));
-        });
-        return lines;
-    }
-
     /** The lines but those whose name starts with one of {@code prefixes}. */
     private static Map<String, String> without(Map<String, String> lines, String... prefixes) {
         Map<String, String> out = new LinkedHashMap<>(lines);
@@ -66,9 +57,9 @@ class PtraceNewDescriptorTest {
         var kernel = withServingOff(() -> inSandbox(mode));
         var host = Runs.runNative(programs, Map.of(), programs.resolve("newdesc").toString(), mode);
         assertThat(host.status()).as(host.stderr()).isZero();
-        var s = lines(served.stdout());
-        assertThat(without(s, "differs-")).isEqualTo(without(lines(kernel.stdout()), "differs-"));
-        assertThat(without(s, "differs-", "priv-")).isEqualTo(without(lines(host.stdout()), "differs-", "priv-"));
+        var s = Runs.namedLines(served.stdout());
+        assertThat(without(s, "differs-")).isEqualTo(without(Runs.namedLines(kernel.stdout()), "differs-"));
+        assertThat(without(s, "differs-", "priv-")).isEqualTo(without(Runs.namedLines(host.stdout()), "differs-", "priv-"));
         assertThat(kernel.result().syscallCounts()).doesNotContainKeys("pipe2", "eventfd2", "getcwd", "clock_getres");
         return s;
     }
