@@ -11,6 +11,8 @@
  *   exec_attack signals DIR TRIES   not an attack: a timer signal every 100 us, whose handler
  *                                   writes 4 KiB of stack, while the child execs exec_a
  *   exec_attack busy DIR TRIES      not an attack: eight threads spin while the child execs exec_a
+ *   exec_attack lockwait DIR TRIES  not an attack: a thread waits in flock() for a lock the parent
+ *                                   holds while the child execs exec_a
  *   exec_attack path PATH           execs PATH once, prints its errno
  *
  * prints "a N b N failed N [errnos]"
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +84,15 @@ static void *spin(void *unused) {
     for (;;) {
         spins++;
     }
+    return NULL;
+}
+
+static char lock_path[64];
+
+static void *lockwait(void *unused) {
+    (void) unused;
+    int f = open(lock_path, O_RDONLY);
+    flock(f, LOCK_EX); /* the parent holds it: waits until the exec ends this thread */
     return NULL;
 }
 
@@ -284,6 +296,14 @@ int main(int argc, char **argv) {
         attack = NULL;
     } else if (strcmp(mode, "busy") == 0) {
         attack = spin;
+    } else if (strcmp(mode, "lockwait") == 0) {
+        attack = lockwait;
+        snprintf(lock_path, sizeof lock_path, "/tmp/exec-attack-lock-%d", (int) getpid());
+        int held = open(lock_path, O_RDONLY | O_CREAT, 0644);
+        if (held < 0 || flock(held, LOCK_EX) != 0) {
+            perror("lock");
+            return 2;
+        }
     } else if (strcmp(mode, "fdswap") != 0) {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;
@@ -301,7 +321,7 @@ int main(int argc, char **argv) {
                     pthread_t t;
                     pthread_create(&t, NULL, attack, NULL);
                 }
-                usleep(200);
+                usleep(attack == lockwait ? 20000 : 200);
             } else {
                 signal_storm();
             }
@@ -334,6 +354,9 @@ int main(int argc, char **argv) {
     }
     if (sleeper > 0) {
         kill(sleeper, SIGKILL);
+    }
+    if (attack == lockwait) {
+        unlink(lock_path);
     }
     printf("a %d b %d failed %d%s\n", ran_a, ran_b, failed, errnos);
     return 0;

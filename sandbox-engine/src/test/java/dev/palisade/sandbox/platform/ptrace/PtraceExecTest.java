@@ -120,6 +120,22 @@ class PtraceExecTest {
         assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
     }
 
+    /**
+     * A thread waits in a served {@code flock} (handed off: it stops only when the call ends) for
+     * a lock the parent holds while its process execs: the exec goes on after the bounded wait
+     * ({@code ExecServing.STOP_WAIT_NANOS}) and runs its program, as natively.
+     */
+    @Test
+    void anExecWithAThreadInAServedWaitGoesOnAfterTheBound() {
+        Runs.Outcome natively = Runs.runNative(programs, Map.of(), programs.resolve("exec_attack").toString(), "lockwait",
+                programs.toString(), "5");
+        assertThat(natively.stdout()).isEqualTo("a 5 b 0 failed 0\n");
+        var o = run(in("/exe/exec_attack", "lockwait", "/exe", "5").build());
+        assertThat(o.stdout()).isEqualTo(natively.stdout());
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+        assertThat(o.result().syscallCounts()).as("the flock was served").containsKey("flock");
+    }
+
     /** Execs that succeed with eight threads spinning: they are stopped, then gone with the old image; the new one runs. */
     @Test
     void anExecWithEightBusyThreadsRunsItsProgram() {
