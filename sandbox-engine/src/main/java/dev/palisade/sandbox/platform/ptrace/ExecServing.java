@@ -35,10 +35,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * pointer. If that exec fails the tracer closes the descriptor in the program (one injected
  * {@code close}) and gives the program the errno with its own registers back.
  *
- * <p>Another thread could still rewrite that empty path or replace the descriptor before the kernel
- * reads them. So the exec event is checked: the image the kernel loaded must be the file the Sentry
- * chose (device and inode of {@code /proc/<tid>/exe}), or the process is killed before its first
- * instruction and the sandbox ends as a policy violation.
+ * <p>The process's other threads are stopped meanwhile, so none can rewrite the empty path or
+ * replace the descriptor before the kernel reads them: at the exec's seccomp stop the tracer
+ * interrupts each ({@code PTRACE_INTERRUPT}) and keeps the exec there until every one has stopped
+ * ({@code PTRACE_EVENT_STOP}) or is gone; only then does the call become the marker. A thread
+ * created by a clone under way at that moment is held from its first stop; another thread's exec
+ * meanwhile is run again once that thread is released. If the exec fails, the threads go on as
+ * they were: a group-stop is gone back to, and a blocking call the stop interrupted is restarted
+ * by the kernel (no signal is involved, so {@code SA_RESTART} plays no part). If it succeeds, the
+ * kernel killed them. A single-threaded exec interrupts nothing.
+ *
+ * <p>The wait is bounded by {@link #STOP_WAIT_NANOS}: a thread in a served call the Sentry handed
+ * off (a {@code connect} or a lock that waits on a peer) stops only when that call ends. A thread
+ * not stopped by then is inside a call, not running, and stops before its next instruction, so the
+ * exec goes on; what its call still does meanwhile (a served call's answer, the kernel's own
+ * asynchronous writes), and memory or a descriptor table shared with another process, are left to
+ * the exec event's check: the image the kernel loaded must be the file the Sentry chose (device
+ * and inode of {@code /proc/<tid>/exe}), or the process is killed before its first instruction and
+ * the sandbox ends as a policy violation.
  */
 final class ExecServing {
     /** tuxcall: ENOSYS on Linux; here the tracer's hand-over of an exec to the serving thread. */
