@@ -11,6 +11,7 @@
  *   exec_attack signals DIR TRIES   not an attack: a timer signal every 100 us, whose handler
  *                                   writes 4 KiB of stack, while the child execs exec_a
  *   exec_attack busy DIR TRIES      not an attack: eight threads spin while the child execs exec_a
+ *   exec_attack twoexecs DIR TRIES  not an attack: a second thread execs exec_a too, at the same time
  *   exec_attack lockwait DIR TRIES  not an attack: a thread waits in flock() for a lock the parent
  *                                   holds while the child execs exec_a
  *   exec_attack path PATH           execs PATH once, prints its errno
@@ -85,6 +86,13 @@ static void *spin(void *unused) {
         spins++;
     }
     return NULL;
+}
+
+static void *exec_too(void *unused) {
+    (void) unused;
+    char *args[] = {a_path, NULL};
+    execv(a_path, args);
+    _exit(100 + errno);
 }
 
 static char lock_path[64];
@@ -296,6 +304,8 @@ int main(int argc, char **argv) {
         attack = NULL;
     } else if (strcmp(mode, "busy") == 0) {
         attack = spin;
+    } else if (strcmp(mode, "twoexecs") == 0) {
+        attack = exec_too;
     } else if (strcmp(mode, "lockwait") == 0) {
         attack = lockwait;
         snprintf(lock_path, sizeof lock_path, "/tmp/exec-attack-lock-%d", (int) getpid());
@@ -321,7 +331,9 @@ int main(int argc, char **argv) {
                     pthread_t t;
                     pthread_create(&t, NULL, attack, NULL);
                 }
-                usleep(attack == lockwait ? 20000 : 200);
+                if (attack != exec_too) {
+                    usleep(attack == lockwait ? 20000 : 200);
+                }
             } else {
                 signal_storm();
             }

@@ -136,6 +136,20 @@ class PtraceExecTest {
         assertThat(o.result().syscallCounts()).as("the flock was served").containsKey("flock");
     }
 
+    /**
+     * Two threads of a process exec at once: the one met second is held with the others and run
+     * again when released, so once the first's exec succeeds it is gone, as natively the loser is.
+     */
+    @Test
+    void twoThreadsExecingAtOnceRunTheProgram() {
+        Runs.Outcome natively = Runs.runNative(programs, Map.of(), programs.resolve("exec_attack").toString(), "twoexecs",
+                programs.toString(), "100");
+        assertThat(natively.stdout()).isEqualTo("a 100 b 0 failed 0\n");
+        var o = run(in("/exe/exec_attack", "twoexecs", "/exe", "100").build());
+        assertThat(o.stdout()).isEqualTo(natively.stdout());
+        assertThat(o.result().termination()).isEqualTo(Termination.EXITED);
+    }
+
     /** Execs that succeed with eight threads spinning: they are stopped, then gone with the old image; the new one runs. */
     @Test
     void anExecWithEightBusyThreadsRunsItsProgram() {
