@@ -387,12 +387,10 @@ final class ExecServing {
         if (leader != null) {
             forget(leader);
         }
-        if (s != null) {
-            forget(s);
-        }
         if (s == null) {
             return true;
         }
+        forget(s); // the kernel killed the threads it held
         byte[] name = ("/proc/" + tid + "/exe").getBytes(StandardCharsets.US_ASCII);
         statBuf.write(256, name, 0, name.length);
         statBuf.putByte(256 + name.length, (byte) 0);
