@@ -86,6 +86,11 @@ public final class Ptrace {
         return true;
     }
 
+    /** PTRACE_INTERRUPT: the seized tracee stops (PTRACE_EVENT_STOP) at its next chance; false when it is gone. */
+    public boolean interrupt(int pid) {
+        return PtraceDirect.ptrace(PTRACE_INTERRUPT, pid, 0, 0) >= 0;
+    }
+
     public boolean getRegs(int pid, Regs regs) {
         return PtraceDirect.ptrace(PTRACE_GETREGS, pid, 0, regs.memory()) >= 0;
     }

@@ -11,10 +11,13 @@ import dev.palisade.sandbox.sentry.ExecChoice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,10 +35,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * pointer. If that exec fails the tracer closes the descriptor in the program (one injected
  * {@code close}) and gives the program the errno with its own registers back.
  *
- * <p>Another thread could still rewrite that empty path or replace the descriptor before the kernel
- * reads them. So the exec event is checked: the image the kernel loaded must be the file the Sentry
- * chose (device and inode of {@code /proc/<tid>/exe}), or the process is killed before its first
- * instruction and the sandbox ends as a policy violation.
+ * <p>The process's other threads are stopped meanwhile, so none can rewrite the empty path or
+ * replace the descriptor before the kernel reads them: at the exec's seccomp stop the tracer
+ * interrupts each ({@code PTRACE_INTERRUPT}) and keeps the exec there until every one has stopped
+ * ({@code PTRACE_EVENT_STOP}) or is gone; only then does the call become the marker. A thread
+ * created by a clone under way at that moment is held from its first stop; another thread's exec
+ * meanwhile is run again once that thread is released. If the exec fails, the threads go on as
+ * they were: a group-stop is gone back to, and a blocking call the stop interrupted is restarted
+ * by the kernel (no signal is involved, so {@code SA_RESTART} plays no part). If it succeeds, the
+ * kernel killed them. A single-threaded exec interrupts nothing.
+ *
+ * <p>The wait is bounded by {@link #STOP_WAIT_NANOS}: a thread in a served call the Sentry handed
+ * off (a {@code connect} or a lock that waits on a peer) stops only when that call ends. A thread
+ * not stopped by then is inside a call, not running, and stops before its next instruction, so the
+ * exec goes on; what its call still does meanwhile (a served call's answer, the kernel's own
+ * asynchronous writes), and memory or a descriptor table shared with another process, are left to
+ * the exec event's check: the image the kernel loaded must be the file the Sentry chose (device
+ * and inode of {@code /proc/<tid>/exe}), or the process is killed before its first instruction and
+ * the sandbox ends as a policy violation.
  */
 final class ExecServing {
     /** tuxcall: ENOSYS on Linux; here the tracer's hand-over of an exec to the serving thread. */
@@ -47,11 +64,21 @@ final class ExecServing {
     private static final int MAX_ARGS = 1 << 16;
     /** Bytes left alone below the stack pointer (the red zone is 128) before the Sentry's strings. */
     private static final int BELOW_STACK = 256;
+    /** Longest an exec waits for its process's other threads to stop before it goes on (see the class comment). */
+    static final long STOP_WAIT_NANOS = 100_000_000L;
 
     /** CHOOSING..CLOSING: the exec; NAMING_*: after it, the task's name set as the kernel would have. */
     private enum Stage { CHOOSING, ISSUED, RUNNING, CLOSING, NAMING_EXIT, NAMING_ENTRY, NAMING_RUN }
 
     private static final class State {
+        int tid, tgid;
+        /** The process's other threads: interrupted, not stopped yet. */
+        final Set<Integer> waiting = new HashSet<>();
+        /** The process's other threads held in their stop, with the stop's signal (a group-stop is gone back to). */
+        final Map<Integer, Integer> stopped = new HashMap<>();
+        /** Kept at its seccomp stop until no thread is {@link #waiting} or the deadline passes. */
+        boolean holding;
+        long deadline;
         final Regs saved = new Regs();
         ExecChoice choice;
         Stage stage;
@@ -69,6 +96,12 @@ final class ExecServing {
     private final Map<Integer, State> states = new HashMap<>();
     /** Host tid -> the exec the serving thread is to choose for. */
     private final Map<Integer, ExecChoice> plans = new ConcurrentHashMap<>();
+    /** Host tid of another thread -> the exec of its process that interrupted it; tracer thread only. */
+    private final Map<Integer, State> stopping = new HashMap<>();
+    /** Host tgid -> the exec holding that process's threads. */
+    private final Map<Integer, State> byGroup = new HashMap<>();
+    /** Execs kept at their seccomp stop while their process's threads stop. */
+    private final List<State> holds = new ArrayList<>();
 
     ExecServing(Ptrace pt, Tracer tracer) {
         this.pt = pt;
@@ -92,6 +125,16 @@ final class ExecServing {
             pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0); // the tracer's own prctl(PR_SET_NAME)
             return true;
         }
+        if ((nr == SyscallNr.EXECVE || nr == SyscallNr.EXECVEAT) && stopping.containsKey(t.tid)) {
+            // another thread's exec is holding this process: this one is run again once the
+            // thread is released (if that exec succeeds, the thread is gone, as natively the loser is)
+            regs.origRax(-1);
+            regs.rax(nr);
+            regs.rip(regs.rip() - 2);
+            pt.setRegs(t.tid, regs);
+            pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+            return true;
+        }
         if (s != null && s.stage == Stage.ISSUED) {
             if (nr == SyscallNr.EXECVEAT && regs.arg(0) == s.fd && regs.arg(1) == s.emptyVa && regs.arg(2) == s.argv
                     && regs.arg(3) == s.envp && regs.arg(4) == AT_EMPTY_PATH) {
@@ -102,6 +145,7 @@ final class ExecServing {
             }
             states.remove(t.tid); // not the call it was given (its code changed under it): an ordinary call
             pt.sigmask(t.tid, s.sigmask);
+            release(s);
         }
         if (nr != SyscallNr.EXECVE && nr != SyscallNr.EXECVEAT) {
             return false;
@@ -121,21 +165,136 @@ final class ExecServing {
             return true;
         }
         s = new State();
+        s.tid = t.tid;
         s.saved.copyFrom(regs);
         s.choice = new ExecChoice((int) nr, args, path);
         s.stage = Stage.CHOOSING;
         s.comm = path.length == 0 ? null : commOf(path);
+        states.put(t.tid, s);
+        if (stopOthers(t, s)) {
+            s.holding = true;
+            s.deadline = System.nanoTime() + STOP_WAIT_NANOS;
+            holds.add(s);
+        } else {
+            choose(s, regs);
+        }
+        return true;
+    }
+
+    /** The exec goes to the Sentry: the call becomes the marker. */
+    private void choose(State s, Regs regs) {
         // Signals stay blocked until the execveat runs: natively an exec is never interrupted, and
         // a signal in the marker's wait (before the Sentry takes it) would restart it from the start
         // over and over under a fast timer. The program's mask is back before the kernel runs the exec.
-        s.sigmask = pt.sigmask(t.tid);
-        pt.sigmask(t.tid, ~0L);
-        states.put(t.tid, s);
-        plans.put(t.tid, s.choice);
+        s.sigmask = pt.sigmask(s.tid);
+        pt.sigmask(s.tid, ~0L);
+        plans.put(s.tid, s.choice);
         regs.origRax(MARKER);
-        pt.setRegs(t.tid, regs);
-        pt.resume(Ptrace.PTRACE_SYSCALL, t.tid, 0);
+        pt.setRegs(s.tid, regs);
+        pt.resume(Ptrace.PTRACE_SYSCALL, s.tid, 0);
+    }
+
+    /** Interrupts the other threads of {@code t}'s process; true when there is one to wait for. */
+    private boolean stopOthers(Task t, State s) {
+        for (Task o : tracer.tasks()) {
+            if (o.tgid == t.tgid && o.tid != t.tid && !o.held && pt.interrupt(o.tid)) {
+                s.waiting.add(o.tid);
+                stopping.put(o.tid, s);
+            }
+        }
+        if (s.waiting.isEmpty()) {
+            return false;
+        }
+        s.tgid = t.tgid;
+        byGroup.put(t.tgid, s);
         return true;
+    }
+
+    /** Whether an exec is waiting for threads to stop (the tracer then polls, to keep the deadline). */
+    boolean holding() {
+        return !holds.isEmpty();
+    }
+
+    /** Lets each exec whose deadline passed go on: a thread not stopped by then is inside a call (see the class comment). */
+    void pastDeadline() {
+        long now = System.nanoTime();
+        for (State s : List.copyOf(holds)) {
+            if (now - s.deadline >= 0) {
+                proceed(s);
+            }
+        }
+    }
+
+    private void proceed(State s) {
+        s.holding = false;
+        holds.remove(s);
+        if (pt.getRegs(s.tid, work)) {
+            choose(s, work);
+        }
+    }
+
+    /**
+     * At a {@code PTRACE_EVENT_STOP}: true when it is the stop of a thread an exec interrupted,
+     * which then stays stopped until the exec is over.
+     */
+    boolean onStop(Task t, int sig) {
+        State s = stopping.get(t.tid);
+        if (s == null || !s.waiting.remove(t.tid)) {
+            return false;
+        }
+        s.stopped.put(t.tid, sig);
+        if (s.holding && s.waiting.isEmpty()) {
+            proceed(s);
+        }
+        return true;
+    }
+
+    /**
+     * A thread created (by a clone that was under way at the interrupt) in a process whose exec
+     * holds its threads: held as well, from its first stop ({@code stopped}: it is in it). True
+     * when taken.
+     */
+    boolean adopt(Task c, boolean stopped) {
+        State s = byGroup.get(c.tgid);
+        if (s == null || c.tid == c.tgid) {
+            return false;
+        }
+        stopping.put(c.tid, s);
+        if (stopped) {
+            s.stopped.put(c.tid, 0);
+        } else {
+            s.waiting.add(c.tid);
+        }
+        return true;
+    }
+
+    /** The exec is over without a new image: the threads it held go on as they were. */
+    private void release(State s) {
+        if (s == null) {
+            return;
+        }
+        for (var e : s.stopped.entrySet()) {
+            stopping.remove(e.getKey());
+            tracer.release(e.getKey(), e.getValue());
+        }
+        forget(s);
+    }
+
+    /**
+     * Drops what the exec held, resuming nothing: after a new image the kernel killed the other
+     * threads. A thread still to stop is resumed at its stop as any stray one is.
+     */
+    private void forget(State s) {
+        holds.remove(s);
+        byGroup.remove(s.tgid, s);
+        for (int tid : s.waiting) {
+            stopping.remove(tid);
+        }
+        for (int tid : s.stopped.keySet()) {
+            stopping.remove(tid);
+        }
+        s.waiting.clear();
+        s.stopped.clear();
     }
 
     /** At a syscall stop of a task with an exec in progress. */
@@ -214,6 +373,7 @@ final class ExecServing {
         work.rip(s.saved.rip() - 2);
         work.rax(s.saved.origRax());
         pt.setRegs(t.tid, work);
+        release(s);
     }
 
     /**
@@ -223,10 +383,14 @@ final class ExecServing {
     boolean onExecEvent(int tid) {
         int former = (int) pt.eventMessage(tid);
         State s = states.remove(former > 0 ? former : tid);
-        states.remove(tid);
+        State leader = states.remove(tid);
+        if (leader != null) {
+            forget(leader);
+        }
         if (s == null) {
             return true;
         }
+        forget(s); // the kernel killed the threads it held
         byte[] name = ("/proc/" + tid + "/exe").getBytes(StandardCharsets.US_ASCII);
         statBuf.write(256, name, 0, name.length);
         statBuf.putByte(256 + name.length, (byte) 0);
@@ -339,8 +503,16 @@ final class ExecServing {
 
     /** Forgets a task that is gone. */
     void gone(int tid) {
-        states.remove(tid);
+        release(states.remove(tid));
         plans.remove(tid);
+        State s = stopping.remove(tid);
+        if (s != null) {
+            s.waiting.remove(tid);
+            s.stopped.remove(tid);
+            if (s.holding && s.waiting.isEmpty()) {
+                proceed(s);
+            }
+        }
     }
 
     /**
@@ -433,5 +605,6 @@ final class ExecServing {
         work.rax(result);
         pt.setRegs(t.tid, work);
         pt.resume(Ptrace.PTRACE_CONT, t.tid, 0);
+        release(s);
     }
 }

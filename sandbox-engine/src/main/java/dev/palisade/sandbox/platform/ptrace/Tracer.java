@@ -260,7 +260,14 @@ final class Tracer {
                 delivered = true;
                 onResult.accept(result());
             }
-            int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
+            boolean holding = execServing != null && execServing.holding();
+            int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD | (holding ? Ptrace.WNOHANG : 0));
+            if (tid == 0 && holding) {
+                // an exec waits for its process's other threads to stop, for a bounded time
+                execServing.pastDeadline();
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+                continue;
+            }
             if (tid < 0) {
                 if (-tid == 4) {
                     continue;
@@ -313,6 +320,10 @@ final class Tracer {
                 }
                 case Ptrace.PTRACE_EVENT_STOP -> {
                     if (t.held) {
+                        continue;
+                    }
+                    if (execServing != null && execServing.onStop(t, sig)) {
+                        t.starting = false; // held until the exec is over; a first stop too
                         continue;
                     }
                     if (t.starting) {
@@ -380,6 +391,24 @@ final class Tracer {
 
     private void resume(Task t, int sig) {
         pt.resume(mode(t), t.tid, sig);
+    }
+
+    /** The tasks the tracer knows (for an exec, the threads of its process). */
+    java.util.Collection<Task> tasks() {
+        return tasks.values();
+    }
+
+    /** Lets a thread an exec held go on as it was: back in its group-stop, or running. */
+    void release(int tid, int stopSig) {
+        Task t = tasks.get(tid);
+        if (t == null) {
+            return;
+        }
+        if (isStopSignal(stopSig)) {
+            pt.resume(Ptrace.PTRACE_LISTEN, tid, 0);
+        } else {
+            resume(t, 0);
+        }
     }
 
     private void gone(int tid, int st) {
@@ -480,10 +509,12 @@ final class Tracer {
             trace.accept("[" + calls.nsPid(parent) + "] " + (event == Ptrace.PTRACE_EVENT_CLONE ? "clone" : "fork") + " -> new task");
         }
         resume(parent, 0);
+        c.starting = !wasHeld;
+        if (execServing != null && execServing.adopt(c, wasHeld)) {
+            return; // a thread of a process whose exec holds its threads: held too
+        }
         if (wasHeld) {
             resume(c, 0);
-        } else {
-            c.starting = true;
         }
     }
 
