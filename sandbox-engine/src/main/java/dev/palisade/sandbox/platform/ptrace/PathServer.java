@@ -217,6 +217,7 @@ final class PathServer implements SyscallContext, HostTask {
         HostCalls.close(memFile);
         memFile = -1;
         int nr = listener.nr();
+        tracer.servedAgain(listener.tid());
         memory.of(listener.tid());
         ExecServing exec = nr == ExecServing.MARKER ? tracer.execServing() : null;
         ExecChoice choice = exec == null ? null : exec.plan(listener.tid());
@@ -249,6 +250,9 @@ final class PathServer implements SyscallContext, HostTask {
         if (result == Handler.RUN_NATIVELY) {
             listener.continueCall();
             return;
+        }
+        if (result == Errno.ERESTARTSYS.negated()) {
+            tracer.interruptedBySentry(listener.tid());
         }
         if (result < 0 && result > -4096) {
             listener.answer(0, (int) result);
@@ -381,7 +385,7 @@ final class PathServer implements SyscallContext, HostTask {
 
     @Override
     public long handOff(LongSupplier work) {
-        Waiting call = new Waiting(listener, listener.id(), work);
+        Waiting call = new Waiting(listener, listener.id(), work, tracer, listener.tid());
         if (!idleWaiters.offer(call)) {
             // started from this thread, it has this thread's root and identity (clone copies both)
             Thread w = new Thread(new Waiter(idleWaiters, call), "palisade-paths-wait-" + tracer.initPid());
@@ -398,13 +402,16 @@ final class PathServer implements SyscallContext, HostTask {
     }
 
     /** A handed-off call: carried out, then answered by its id. */
-    private record Waiting(SeccompListener listener, long id, LongSupplier work) {
+    private record Waiting(SeccompListener listener, long id, LongSupplier work, Tracer tracer, int tid) {
         void run() {
             long r;
             try {
                 r = work.getAsLong();
             } catch (RuntimeException e) {
                 r = Errno.EIO.negated(); // never leave the caller waiting for an answer that does not come
+            }
+            if (r == Errno.ERESTARTSYS.negated()) {
+                tracer.interruptedBySentry(tid);
             }
             if (r < 0 && r > -4096) {
                 listener.answerFrom(id, 0, (int) r);

@@ -97,6 +97,40 @@ final class Tracer {
     }
 
     /** The exec hand-over the serving thread answers, or null without path serving. */
+    /** The kernel's codes for a call a signal interrupted: restart after a handler with SA_RESTART; restart in any case. */
+    private static final long ERESTARTSYS = -512, ERESTARTNOINTR = -513;
+    /** Tasks whose served call the Sentry itself ended with ERESTARTSYS (a signal ended its wait, as Linux's would). */
+    private final java.util.Set<Integer> interruptedBySentry = ConcurrentHashMap.newKeySet();
+
+    /** From a serving thread: {@code tid}'s served call is answered ERESTARTSYS on purpose ({@link #restartServedCall}). */
+    void interruptedBySentry(int tid) {
+        interruptedBySentry.add(tid);
+    }
+
+    /** From a serving thread: a new served call of {@code tid}; an earlier mark is stale. */
+    void servedAgain(int tid) {
+        interruptedBySentry.remove(tid);
+    }
+
+    /**
+     * At a signal-delivery stop: a served call that the signal interrupted while it waited for the
+     * Sentry to take it returns ERESTARTSYS, which the kernel makes EINTR before a handler without
+     * SA_RESTART. Natively that signal came before the call, which then runs after the handler
+     * (dash's pipe, which never says EINTR natively, failed so under a SIGCHLD): so it restarts
+     * whatever the handler's flags. A call the Sentry ended with ERESTARTSYS itself keeps Linux's rule.
+     */
+    private void restartServedCall(Task t) {
+        if (!pt.getRegs(t.tid, regs) || regs.rax() != ERESTARTSYS) {
+            return;
+        }
+        int nr = (int) regs.origRax();
+        if (nr == ExecServing.MARKER || !ServedPaths.served(nr) || interruptedBySentry.remove(t.tid)) {
+            return;
+        }
+        regs.rax(ERESTARTNOINTR);
+        pt.setRegs(t.tid, regs);
+    }
+
     ExecServing execServing() {
         return execServing;
     }
@@ -345,6 +379,7 @@ final class Tracer {
                         // syscall stops and events, never a plain SIGTRAP): deliver it
                         if (execServing != null) {
                             execServing.onSignal(t);
+                            restartServedCall(t);
                         }
                         pt.resume(mode(t), tid, sig);
                     }
