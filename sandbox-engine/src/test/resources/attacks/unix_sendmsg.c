@@ -379,6 +379,15 @@ static void wait_(void) {
     alarm(1);
     printf("signal-restart: %s\n", outcome(sendTo(s, "full.sock", "waits", NULL, 0, 0)));
     waitpid(child, NULL, 0);
+    /* full again: a send timeout ends the wait, and a signal then is EINTR even under SA_RESTART */
+    while (sendTo(s, "full.sock", "filling", NULL, 0, MSG_DONTWAIT) >= 0) { }
+    struct timeval tv = {0, 300000};
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    printf("sndtimeo: %s\n", outcome(sendTo(s, "full.sock", "waits", NULL, 0, 0)));
+    tv.tv_sec = 3;
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    alarm(1);
+    printf("sndtimeo-signal: %s\n", outcome(sendTo(s, "full.sock", "waits", NULL, 0, 0)));
 }
 
 static volatile int stop, flips;

@@ -345,12 +345,22 @@ final class SysUnixSocket {
     private static long waitToSend(HostTask t, long sock, Message m, long flags, long lengthVa) {
         SysHeldDescriptor.Waiting w = new SysHeldDescriptor.Waiting(t);
         int tid = t.hostTid();
+        long timeout = sendTimeout(sock);
+        long deadline = System.nanoTime() + timeout;
         return t.handOff(() -> {
             try {
-                long r = w.until(() -> send(sock, m, flags), pause -> {
+                long r = w.until(() -> {
+                    long sent = send(sock, m, flags);
+                    return sent == Errno.EAGAIN.negated() && timeout > 0 && System.nanoTime() - deadline >= 0 ? TIMED_OUT : sent;
+                }, pause -> {
                     LockSupport.parkNanos(pause);
                     return true;
                 });
+                if (r == TIMED_OUT) {
+                    r = Errno.EAGAIN.negated();
+                } else if (r == Errno.ERESTARTSYS.negated() && timeout > 0) {
+                    r = Errno.EINTR.negated(); // a wait with a timeout is not restarted (sock_intr_errno)
+                }
                 if (r < 0 || lengthVa == 0) {
                     return r;
                 }
@@ -363,6 +373,21 @@ final class SysUnixSocket {
                 HostCalls.close(sock);
             }
         });
+    }
+
+    /** The end of a wait bounded by SO_SNDTIMEO, for {@link #waitToSend}: the kernel's EAGAIN. */
+    private static final long TIMED_OUT = Long.MIN_VALUE + 101;
+    private static final int SO_SNDTIMEO = 21;
+
+    /** The socket's SO_SNDTIMEO in nanoseconds; 0: none (the wait is unbounded). */
+    private static long sendTimeout(long sock) {
+        try (NativeScratch tv = new NativeScratch(24)) {
+            tv.putLong(16, 16);
+            if (HostCalls.call(NR_GETSOCKOPT, sock, SOL_SOCKET, SO_SNDTIMEO, tv.at(0), tv.at(16)) < 0) {
+                return 0;
+            }
+            return tv.getLong(0) * 1_000_000_000L + tv.getLong(8) * 1_000L;
+        }
     }
 
     /** Writes a sendmmsg entry's msg_len (an unsigned int); false: the program's memory could not take it. */

@@ -240,7 +240,8 @@ class PtraceUnixSocketTest {
         var served = lines(attack("unix_sendmsg", "wait", "/tmp").stdout());
         assertThat(served).isEqualTo(lines(withServingOff(() -> attack("unix_sendmsg", "wait", "/tmp")).stdout()))
                 .containsEntry("full", "EAGAIN").containsEntry("after-receive", "6 stats-served=1")
-                .containsEntry("signal", "EINTR").containsEntry("signal-restart", "5");
+                .containsEntry("signal", "EINTR").containsEntry("signal-restart", "5")
+                .containsEntry("sndtimeo", "EAGAIN").containsEntry("sndtimeo-signal", "EINTR");
     }
 
     /**
