@@ -35,7 +35,7 @@ final class SysUnixSocket {
     private static final int AF_UNIX = 1, SOCK_DGRAM = 2;
     private static final int SOL_SOCKET = 1, SO_TYPE = 3, SO_SNDBUF = 7, SO_DOMAIN = 39;
     private static final int NR_CONNECT = 42, NR_SENDTO = 44, NR_BIND = 49, NR_GETSOCKOPT = 55, NR_FCNTL = 72, F_GETFL = 3;
-    private static final int MSG_DONTWAIT = 0x40;
+    private static final int MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
     /** sizeof(struct sockaddr_storage): the kernel refuses a longer address before reading it. */
     private static final int SOCKADDR_MAX = 128;
     /** offsetof(struct sockaddr_un, sun_path), and the kernel's datagram overhead against SO_SNDBUF. */
@@ -332,9 +332,12 @@ final class SysUnixSocket {
         return 0;
     }
 
-    /** One attempt to send a prepared message, without waiting, from the program's working directory for a relative name. */
+    /**
+     * One attempt to send a prepared message, without waiting, from the program's working
+     * directory for a relative name; never with a SIGPIPE, which would be the Sentry's.
+     */
     private static long send(long sock, Message m, long flags) {
-        return inDirectory(m.base, () -> HostCalls.call(NR_SENDMSG, sock, m.s.at(OWN_HDR), flags | MSG_DONTWAIT));
+        return inDirectory(m.base, () -> HostCalls.call(NR_SENDMSG, sock, m.s.at(OWN_HDR), flags | MSG_DONTWAIT | MSG_NOSIGNAL));
     }
 
     /**
