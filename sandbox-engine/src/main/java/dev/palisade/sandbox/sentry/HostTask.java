@@ -99,6 +99,9 @@ public interface HostTask {
      */
     int[] nsStatus(int hostTid);
 
+    /** Host task {@code hostTid}'s {@code /proc} status as the host writes it; null when it is gone. */
+    String hostStatus(int hostTid);
+
     /** The CPUs the sandbox runs on, as the host numbers them. */
     int[] sandboxCpus();
 

@@ -435,7 +435,7 @@ final class SysHeldDescriptor {
 
         Waiting(HostTask t) {
             this.waiting = t.waitingCheck();
-            this.signals = new SignalsPending(t.hostProc(), t.hostTid());
+            this.signals = new SignalsPending(t, t.hostTid());
         }
 
         /**
@@ -537,36 +537,18 @@ final class SysHeldDescriptor {
      * signals never interrupt.
      */
     private static final class SignalsPending {
-        private final int proc, tid;
-        private final byte[] name;
+        private final HostTask task;
+        private final int tid;
 
-        SignalsPending(int proc, int tid) {
-            this.proc = proc;
+        SignalsPending(HostTask task, int tid) {
+            this.task = task;
             this.tid = tid;
-            this.name = (tid + "/status").getBytes(StandardCharsets.US_ASCII);
         }
 
         boolean interrupting() {
-            String status;
-            try (NativeScratch s = new NativeScratch(4096 + 256)) {
-                s.write(0, name, 0, name.length);
-                s.putByte(name.length, (byte) 0);
-                long fd = HostCalls.call(HostCalls.NR_OPENAT, proc, s.at(0), O_RDONLY | O_CLOEXEC, 0);
-                if (fd < 0) {
-                    return false;
-                }
-                long n;
-                try {
-                    n = HostCalls.call(HostCalls.NR_READ, fd, s.at(256), 4096);
-                } finally {
-                    HostCalls.close(fd);
-                }
-                if (n <= 0) {
-                    return false;
-                }
-                byte[] b = new byte[(int) n];
-                s.read(256, b, 0, (int) n);
-                status = new String(b, StandardCharsets.ISO_8859_1);
+            String status = task.hostStatus(tid);
+            if (status == null) {
+                return false;
             }
             long own = field(status, "SigPnd:", 16), shared = field(status, "ShdPnd:", 16);
             long blocked = field(status, "SigBlk:", 16), ignored = field(status, "SigIgn:", 16);

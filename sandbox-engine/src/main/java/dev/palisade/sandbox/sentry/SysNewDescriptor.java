@@ -5,14 +5,12 @@ import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import dev.palisade.sandbox.sentry.vfs.FsError;
 
-import java.nio.charset.StandardCharsets;
 
-import static dev.palisade.sandbox.abi.OpenFlags.AT_FDCWD;
 
 /**
  * The calls that make a new descriptor of a kind that names nothing on the host (a pipe, an
- * eventfd, an epoll, inotify or signalfd instance, a timerfd, a memfd) and getcwd, served where the
- * host kernel keeps the process (ptrace): the program's arguments never reach the host kernel.
+ * eventfd, an epoll, inotify or signalfd instance, a timerfd, a memfd), served where the host
+ * kernel keeps the process (ptrace): the program's arguments never reach the host kernel.
  *
  * <p>The Sentry checks the flags against the set Linux accepts (narrower where a flag opens kernel
  * code no program needs: huge pages, notification pipes, wake-up alarms), makes the object on the
@@ -29,7 +27,7 @@ import static dev.palisade.sandbox.abi.OpenFlags.AT_FDCWD;
  */
 final class SysNewDescriptor {
     private static final int NR_PIPE2 = 293, NR_EVENTFD2 = 290, NR_EPOLL_CREATE1 = 291, NR_INOTIFY_INIT1 = 294,
-            NR_TIMERFD_CREATE = 283, NR_SIGNALFD4 = 289, NR_MEMFD_CREATE = 319, NR_GETCWD = 79, NR_FSTAT = 5;
+            NR_TIMERFD_CREATE = 283, NR_SIGNALFD4 = 289, NR_MEMFD_CREATE = 319;
     private static final int O_CLOEXEC = 02000000, O_NONBLOCK = 04000, O_DIRECT = 040000, O_NOTIFICATION_PIPE = 0200;
     private static final int EFD_SEMAPHORE = 1;
     private static final int CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_BOOTTIME = 7, CLOCK_REALTIME_ALARM = 8,
@@ -38,11 +36,9 @@ final class SysNewDescriptor {
             MFD_ALL = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC, MFD_HUGE_SIZES = 0x3f << 26;
     /** NAME_MAX less the "memfd:" prefix: the longest name memfd_create takes. */
     private static final int MFD_NAME_MAX = 249;
-    private static final int SIGSET_SIZE = 8, PATH_MAX = 4096, PAGE = 4096;
-    /** Offset of st_nlink in struct stat. */
-    private static final int ST_NLINK = 16;
-    /** Scratch areas: the copy's iovecs, two ints or a signal mask, a memfd name, a working directory. */
-    private static final int IOV = 0, DATA = 64, NAME = 128, CWD = 512;
+    private static final int SIGSET_SIZE = 8, PAGE = 4096;
+    /** Scratch areas: the copy's iovecs, two ints or a signal mask, a memfd name. */
+    private static final int IOV = 0, DATA = 64, NAME = 128;
     private SysNewDescriptor() {
     }
 
@@ -254,63 +250,6 @@ final class SysNewDescriptor {
             got += (int) n;
         }
         return got;
-    }
-
-    /**
-     * Getcwd implements Linux syscall getcwd(2) with the kernel's own answer: the serving thread
-     * (its own fs context, the sandbox's root) goes to the caller's working directory and asks the
-     * kernel, so a removed directory (ENOENT), one outside the root ("(unreachable)") and a long
-     * path (ENAMETOOLONG) come out as for the program; then ERANGE or the copy, as Linux. A
-     * directory the program may not enter is read from its link ({@link #cwdByLink}).
-     */
-    static long getcwd(SyscallContext c) throws FsError {
-        HostTask t = c.hostTask();
-        long dir = SysPath.base(t, AT_FDCWD, new byte[0], true);
-        NativeScratch s = t.scratch();
-        long len;
-        try {
-            len = SysUnixSocket.inDirectory(dir, () -> HostCalls.call(NR_GETCWD, s.at(CWD), PATH_MAX, 0));
-            if (len == Errno.EACCES.negated()) {
-                len = cwdByLink(t, dir, s); // getcwd never says EACCES: the directory cannot be entered
-            }
-        } finally {
-            SysPath.release(dir);
-        }
-        if (len < 0) {
-            return len;
-        }
-        if (Long.compareUnsigned(len, c.arg(1)) > 0) {
-            return Errno.ERANGE.negated();
-        }
-        return HostCalls.copy(t.hostTid(), true, s.at(IOV), s.at(CWD), c.arg(0), len) == len ? len : Errno.EFAULT.negated();
-    }
-
-    /**
-     * getcwd for a working directory the program may stay in but not enter (no search permission):
-     * ENOENT when it was removed, else the path of its /proc link, which the kernel writes from the
-     * reader's root, the sandbox's (a directory outside that root then reads as its whole host path
-     * where getcwd says "(unreachable)"). The length with its NUL, or a negated errno.
-     */
-    private static long cwdByLink(HostTask t, long dir, NativeScratch s) {
-        long r = HostCalls.call(NR_FSTAT, dir, s.at(CWD), 0);
-        if (r < 0) {
-            return r;
-        }
-        if (s.getLong(CWD + ST_NLINK) == 0) {
-            return Errno.ENOENT.negated();
-        }
-        byte[] link = (t.hostTid() + "/cwd").getBytes(StandardCharsets.US_ASCII);
-        s.write(NAME, link, 0, link.length);
-        s.putByte(NAME + link.length, (byte) 0);
-        long n = HostCalls.call(HostCalls.NR_READLINKAT, t.hostProc(), s.at(NAME), s.at(CWD), PATH_MAX);
-        if (n < 0) {
-            return n;
-        }
-        if (n >= PATH_MAX) {
-            return Errno.ENAMETOOLONG.negated();
-        }
-        s.putByte(CWD + (int) n, (byte) 0);
-        return n + 1;
     }
 
     /**

@@ -606,7 +606,7 @@ final class SysUnixSocket {
      * Runs {@code op} with the thread's working directory at {@code dir} (a relative path's base,
      * the program's working directory), then back at the root; AT_FDCWD: where it is.
      */
-    static long inDirectory(long dir, LongSupplier op) {
+    private static long inDirectory(long dir, LongSupplier op) {
         if (dir == AT_FDCWD) {
             return op.getAsLong();
         }

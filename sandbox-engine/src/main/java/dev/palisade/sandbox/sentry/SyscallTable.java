@@ -125,7 +125,7 @@ public final class SyscallTable {
             pass(76, "truncate").kvm(SysFile::truncate).served(SysPath::truncate),
             pass(77, "ftruncate", "the Sentry makes it on its duplicate of the program's descriptor, within the program's file-size limit").kvm(SysFile::ftruncate).served(SysHeldDescriptor::ftruncate),
             pass(78, "getdents", "served by the Sentry on its duplicate of the descriptor: read with getdents64, rewritten into the legacy records").served(SysGetdents::getdents),
-            pass(79, "getcwd", "the kernel's answer for the caller's directory, asked by the Sentry's thread from there").kvm(SysFile::getcwd).served(SysNewDescriptor::getcwd),
+            pass(79, "getcwd", "run by the kernel: it names only the caller's own directory, and serving it put a round trip into every python3 start").kvm(SysFile::getcwd),
             pass(80, "chdir", "checked by the Sentry, then run by the kernel: no call sets another process's directory").kvm(SysFile::chdir).served(SysPath::chdir),
             pass(81, "fchdir").kvm(SysFile::fchdir),
             pass(82, "rename").kvm(SysFile::rename).served(SysPath::rename),

@@ -481,6 +481,12 @@ final class PathServer implements SyscallContext, HostTask {
     }
 
     @Override
+    public String hostStatus(int hostTid) {
+        byte[] b = calls.pids().read(procFd, hostTid, "status");
+        return b == null ? null : new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    @Override
     public int lastCpu() {
         return calls.pids().lastCpu(procFd, listener.tid());
     }

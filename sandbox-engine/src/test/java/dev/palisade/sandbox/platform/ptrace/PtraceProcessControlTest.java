@@ -72,15 +72,6 @@ class PtraceProcessControlTest {
         return o;
     }
 
-    private static Map<String, String> lines(String stdout) {
-        Map<String, String> lines = new LinkedHashMap<>();
-        stdout.lines().forEach(l -> {
-            int at = l.indexOf(": ");
-            lines.put(l.substring(0, at), l.substring(at + 2));
-        });
-        return lines;
-    }
-
     /** What a host process shows of its affinity, nice and limits. */
     private static String hostView(long pid) throws IOException {
         String status = Files.readString(Path.of("/proc/" + pid + "/status"));
@@ -94,8 +85,8 @@ class PtraceProcessControlTest {
     void servedAsTheKernelAnswersInTheSandboxAndTheHostProcessIsUntouched() throws IOException {
         long pid = outside.pid();
         String before = hostView(pid);
-        var served = lines(inSandbox(Long.toString(pid)).stdout());
-        var kernel = lines(withServingOff(() -> inSandbox(Long.toString(pid))).stdout());
+        var served = Runs.namedLines(inSandbox(Long.toString(pid)).stdout());
+        var kernel = Runs.namedLines(withServingOff(() -> inSandbox(Long.toString(pid))).stdout());
         assertThat(served).isEqualTo(kernel);
         assertThat(served).hasSizeGreaterThan(150);
         // a host pid is none of the sandbox's: every call says ESRCH, and the process is as it was
@@ -126,8 +117,8 @@ class PtraceProcessControlTest {
 
     @Test
     void argumentErrorsAreTheHostKernels() {
-        var served = lines(inSandbox(Long.toString(outside.pid())).stdout());
-        var host = lines(Runs.runNative(dir, Map.of(),
+        var served = Runs.namedLines(inSandbox(Long.toString(outside.pid())).stdout());
+        var host = Runs.namedLines(Runs.runNative(dir, Map.of(),
                 asProgram("./proccontrol", Long.toString(outside.pid())).toArray(String[]::new)).stdout());
         Map<String, String> servedErrors = new LinkedHashMap<>(), hostErrors = new LinkedHashMap<>();
         served.forEach((k, v) -> {
@@ -154,6 +145,6 @@ class PtraceProcessControlTest {
                 .limits(Runs.TEST_LIMITS.withCpuMillicores(1000)).build());
         assertThat(o.status()).as(o.stderr()).isZero();
         // every CPU asked for; the one the sandbox has is what it gets, as nproc says
-        assertThat(lines(o.stdout())).containsEntry("widen", "0").containsEntry("widened-count", "1");
+        assertThat(Runs.namedLines(o.stdout())).containsEntry("widen", "0").containsEntry("widened-count", "1");
     }
 }

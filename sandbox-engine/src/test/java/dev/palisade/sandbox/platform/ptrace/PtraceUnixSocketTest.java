@@ -15,7 +15,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -57,21 +56,12 @@ class PtraceUnixSocketTest {
         return o;
     }
 
-    private static Map<String, String> lines(String stdout) {
-        Map<String, String> lines = new LinkedHashMap<>();
-        stdout.lines().forEach(l -> {
-            int at = l.indexOf(": ");
-            lines.put(l.substring(0, at), l.substring(at + 2));
-        });
-        return lines;
-    }
-
     @Test
     void streamAndDatagramSocketsBindAndConnectAsTheKernelDoes() {
         var served = sockets("basic");
         var kernel = withServingOff(() -> sockets("basic"));
-        var o = lines(served.stdout());
-        var k = lines(kernel.stdout());
+        var o = Runs.namedLines(served.stdout());
+        var k = Runs.namedLines(kernel.stdout());
         // the one difference: the connect is the Sentry's thread's, whose pid the server's pid space does not have
         assertThat(o.remove("peercred-pid")).isEqualTo("zero");
         assertThat(k.remove("peercred-pid")).isEqualTo("own");
@@ -100,7 +90,7 @@ class PtraceUnixSocketTest {
         // an autobound name is five random hex digits
         String s = served.stdout().replaceAll("8:@[0-9a-f]{5}", "8:@auto"), k = kernel.stdout().replaceAll("8:@[0-9a-f]{5}", "8:@auto");
         assertThat(s).isEqualTo(k);
-        assertThat(lines(s)).containsEntry("addrlen-0", "bind=EINVAL - connect=EINVAL")
+        assertThat(Runs.namedLines(s)).containsEntry("addrlen-0", "bind=EINVAL - connect=EINVAL")
                 .containsEntry("addrlen-2", "bind=ok 8:@auto connect=EINVAL")
                 .containsEntry("addrlen-110", "bind=ok 16:/tmp/len.sock connect=ENOENT")
                 .containsEntry("addrlen-129", "bind=EINVAL - connect=EINVAL").containsEntry("addrlen--1", "bind=EINVAL - connect=EINVAL")
@@ -113,7 +103,7 @@ class PtraceUnixSocketTest {
     /** The served call waits on a thread of its own: the stats other threads make meanwhile are still answered. */
     @Test
     void aBlockingConnectOrSendToAFullPeerWaitsWithoutStallingOtherServedCalls() {
-        var o = lines(sockets("backlog").stdout());
+        var o = Runs.namedLines(sockets("backlog").stdout());
         assertThat(o).containsEntry("nonblocking-full", "EAGAIN after 1")
                 .containsEntry("while-waiting", "stats-served=1 connect-done=0").containsEntry("after-accept", "ok")
                 .containsEntry("dgram-nonblocking-full", "EAGAIN")
@@ -123,7 +113,7 @@ class PtraceUnixSocketTest {
     @Test
     void aPathRewrittenByAnotherThreadDuringBindIsReadOnce() {
         // flips between /tmp/r/a.sock and a path in no directory: bound under the name it was created at, or not at all
-        assertThat(lines(sockets("bindrace", "2000").stdout())).containsEntry("bindrace", "bound=some failed=some mismatched=0");
+        assertThat(Runs.namedLines(sockets("bindrace", "2000").stdout())).containsEntry("bindrace", "bound=some failed=some mismatched=0");
     }
 
     /** A listener of the host at a path of the host's /tmp, which the sandbox's own /tmp does not have. */
@@ -166,11 +156,11 @@ class PtraceUnixSocketTest {
             assertThat(natively.stdout()).isEqualTo("connect: ok\n");
             awaitAccepted(accepted);
             // in the sandbox the path is not there, as in a chroot
-            assertThat(lines(sockets("connect", path).stdout())).containsEntry("connect", "ENOENT");
+            assertThat(Runs.namedLines(sockets("connect", path).stdout())).containsEntry("connect", "ENOENT");
             // a symlink swapped between the sandbox's own socket and the host's path while connecting
-            assertThat(lines(sockets("swap", "2000", path).stdout())).containsEntry("swap", "connected=some enoent=some other=0");
+            assertThat(Runs.namedLines(sockets("swap", "2000", path).stdout())).containsEntry("swap", "connected=some enoent=some other=0");
             // TCP connects the kernel runs while another thread turns the address into that path and the descriptor into a Unix socket
-            assertThat(lines(sockets("flip", "300", path).stdout())).containsEntry("flip", "done=300");
+            assertThat(Runs.namedLines(sockets("flip", "300", path).stdout())).containsEntry("flip", "done=300");
             Thread.sleep(300); // an accept the listener's thread has yet to count
             assertThat(accepted).as("connections the host's listener accepted from the sandbox").hasValue(1);
         }
@@ -192,7 +182,7 @@ class PtraceUnixSocketTest {
 
     /** The receiver's lines of the sender's pid: the Sentry's sends show pid 0, the kernel's the program's. */
     private static Map<String, String> withoutPids(Map<String, String> lines, String expected) {
-        Map<String, String> rest = new LinkedHashMap<>(lines), pids = new LinkedHashMap<>(lines);
+        Map<String, String> rest = new java.util.LinkedHashMap<>(lines), pids = new java.util.LinkedHashMap<>(lines);
         rest.keySet().removeIf(k -> k.endsWith("-pid"));
         pids.keySet().removeIf(k -> !k.endsWith("-pid"));
         assertThat(pids).as("the senders' pids").isNotEmpty().allSatisfy((k, v) -> assertThat(v).as(k).isEqualTo(expected));
@@ -206,9 +196,9 @@ class PtraceUnixSocketTest {
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         var natively = Runs.runNative(dir, Map.of(), attacks.resolve("unix_sendmsg").toString(), "basic", dir.toString());
         assertThat(natively.status()).as(natively.stderr()).isZero();
-        var o = withoutPids(lines(served.stdout()), "zero");
-        var k = withoutPids(lines(kernel.stdout()), "own");
-        var n = withoutPids(lines(natively.stdout()), "own");
+        var o = withoutPids(Runs.namedLines(served.stdout()), "zero");
+        var k = withoutPids(Runs.namedLines(kernel.stdout()), "own");
+        var n = withoutPids(Runs.namedLines(natively.stdout()), "own");
         assertThat(o).isEqualTo(k);
         // natively the test runs with privileges that let any pid and uid be claimed
         n.keySet().removeAll(java.util.Set.of("creds-pid-other", "creds-uid-other"));
@@ -237,8 +227,8 @@ class PtraceUnixSocketTest {
     /** A send to a full receiver waits on a thread of its own, other calls served meanwhile, and a signal interrupts it. */
     @Test
     void aBlockingSendmsgToAFullReceiverWaitsAndASignalInterruptsIt() {
-        var served = lines(attack("unix_sendmsg", "wait", "/tmp").stdout());
-        assertThat(served).isEqualTo(lines(withServingOff(() -> attack("unix_sendmsg", "wait", "/tmp")).stdout()))
+        var served = Runs.namedLines(attack("unix_sendmsg", "wait", "/tmp").stdout());
+        assertThat(served).isEqualTo(Runs.namedLines(withServingOff(() -> attack("unix_sendmsg", "wait", "/tmp")).stdout()))
                 .containsEntry("full", "EAGAIN").containsEntry("after-receive", "6 stats-served=1")
                 .containsEntry("signal", "EINTR").containsEntry("signal-restart", "5")
                 .containsEntry("sndtimeo", "EAGAIN").containsEntry("sndtimeo-signal", "EINTR");
@@ -261,7 +251,7 @@ class PtraceUnixSocketTest {
             var natively = Runs.runNative(nativeDir, Map.of(), attacks.resolve("unix_sendmsg").toString(), "race", "200", nativeDir.toString(), path.toString());
             assertThat(natively.stdout()).as(natively.stderr()).startsWith("race: sent=some");
             assertThat(drained(fd)).as("datagrams the host's socket got natively").isPositive();
-            assertThat(lines(attack("unix_sendmsg", "race", "2000", "/tmp", path.toString()).stdout()))
+            assertThat(Runs.namedLines(attack("unix_sendmsg", "race", "2000", "/tmp", path.toString()).stdout()))
                     .containsEntry("race", "sent=some missing=some other=0");
             assertThat(drained(fd)).as("datagrams the host's socket got from the sandbox").isZero();
         } finally {

@@ -139,4 +139,14 @@ final class Runs {
         }
         return dir;
     }
+
+    /** A test program's output of "name: value" lines, by name, in order. */
+    static Map<String, String> namedLines(String stdout) {
+        Map<String, String> lines = new java.util.LinkedHashMap<>();
+        stdout.lines().forEach(l -> {
+            int at = l.indexOf(": ");
+            lines.put(l.substring(0, at), l.substring(at + 2));
+        });
+        return lines;
+    }
 }
