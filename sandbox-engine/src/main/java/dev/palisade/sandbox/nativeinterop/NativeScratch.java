@@ -41,6 +41,10 @@ public final class NativeScratch implements AutoCloseable {
         mem.setLong(off, v);
     }
 
+    public void putInt(int off, int v) {
+        mem.setInt(off, v);
+    }
+
     public long getLong(int off) {
         return mem.getLong(off);
     }

@@ -421,7 +421,7 @@ final class SysHeldDescriptor {
 
     /** What pauses between two attempts: waits at most {@code nanos}; false when waiting failed. */
     @FunctionalInterface
-    private interface Pause {
+    interface Pause {
         boolean pause(long nanos);
     }
 
@@ -429,7 +429,7 @@ final class SysHeldDescriptor {
      * A call that waits, carried out on another thread by attempts that do not wait: made on the
      * serving thread (which knows the call), used on the hand-off thread.
      */
-    private static final class Waiting {
+    static final class Waiting {
         private final BooleanSupplier waiting;
         private final SignalsPending signals;
 

@@ -79,10 +79,11 @@ public final class HostSurface {
     }
 
     /**
-     * Served calls that the kernel then runs for most arguments: connect and bind on any socket
-     * that is not AF_UNIX (the Sentry checks the socket's family; only a Unix socket names a path).
+     * Served calls that the kernel then runs for most arguments: connect, bind, sendmsg and
+     * sendmmsg on any socket that is not AF_UNIX (the Sentry checks the socket's family; only a
+     * Unix socket names a path), and a sendmsg without a name.
      */
-    static final Set<String> SERVED_THEN_RUN = Set.of("connect", "bind");
+    static final Set<String> SERVED_THEN_RUN = Set.of("connect", "bind", "sendmsg", "sendmmsg");
 
     private HostSurface() {
     }
@@ -181,7 +182,8 @@ public final class HostSurface {
         b.append(" except where the filter lets a form without a path through (`AT_EMPTY_PATH`, a null path, `sendto` with no address): those count as checked.");
         b.append(" The process-control calls (scheduling, nice, I/O priority, rlimits, `getpgid`, `getsid`, `pidfd_open`) are served too:"
                 + " the Sentry makes them itself on the host tid of a task of the sandbox (`SysProcessControl`): never.");
-        b.append(" `connect` and `bind` go to the Sentry too, which makes them itself on an AF_UNIX socket and lets the kernel run them on any other: checked.");
+        b.append(" `connect` and `bind` go to the Sentry too, which makes them itself on an AF_UNIX socket and lets the kernel run them on any other: checked;"
+                + " so do `sendmsg` (sent by the Sentry when it names an AF_UNIX datagram socket's peer) and `sendmmsg` (every message on an AF_UNIX datagram socket).");
         b.append(" `execve` and `execveat` stop at the tracer, which has the Sentry resolve and install the file and the kernel run that descriptor (`ExecServing`): never.\n");
         return b.toString();
     }

@@ -3,6 +3,8 @@ package dev.palisade.sandbox.platform.ptrace;
 import dev.palisade.sandbox.NetworkPolicy;
 import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
+import dev.palisade.sandbox.nativeinterop.HostCalls;
+import dev.palisade.sandbox.nativeinterop.NativeScratch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * AF_UNIX socket paths served by the Sentry ({@code attacks/unix_sockets.c}): {@code bind},
- * {@code connect} and {@code sendto} with an address are made by the Sentry on the program's own
+ * {@code connect} and {@code sendto} with an address, {@code sendmsg} with a name and
+ * {@code sendmmsg} ({@code attacks/unix_sendmsg.c}) are made by the Sentry on the program's own
  * socket with its one copy of the address; outcomes are compared with the same program in the
  * sandbox with path serving off (the kernel resolving the path in the sandbox's root), and the
  * races and host paths are asserted.
@@ -40,8 +43,12 @@ class PtraceUnixSocketTest {
     }
 
     private static Runs.Outcome sockets(String... args) {
+        return attack("unix_sockets", args);
+    }
+
+    private static Runs.Outcome attack(String program, String... args) {
         String[] cmd = new String[args.length + 1];
-        cmd[0] = "/att/unix_sockets";
+        cmd[0] = "/att/" + program;
         System.arraycopy(args, 0, cmd, 1, args.length);
         var o = run(spec(cmd).bind(new SandboxSpec.Bind(attacks, "/att", true)).network(NetworkPolicy.LOOPBACK).build());
         assertThat(o.result().termination()).as(o.stderr()).isEqualTo(Termination.EXITED);
@@ -171,6 +178,108 @@ class PtraceUnixSocketTest {
         var o = run(spec("python3", "-c", script).network(NetworkPolicy.LOOPBACK).build());
         assertThat(o.stderr()).isEmpty();
         assertThat(o.stdout()).isEqualTo("0\nTrue\n");
+    }
+
+    /** The receiver's lines of the sender's pid: the Sentry's sends show pid 0, the kernel's the program's. */
+    private static Map<String, String> withoutPids(Map<String, String> lines, String expected) {
+        Map<String, String> rest = new java.util.LinkedHashMap<>(lines), pids = new java.util.LinkedHashMap<>(lines);
+        rest.keySet().removeIf(k -> k.endsWith("-pid"));
+        pids.keySet().removeIf(k -> !k.endsWith("-pid"));
+        assertThat(pids).as("the senders' pids").isNotEmpty().allSatisfy((k, v) -> assertThat(v).as(k).isEqualTo(expected));
+        return rest;
+    }
+
+    @Test
+    void sendmsgWithANameIsSentByTheSentryAsTheKernelSendsIt(@TempDir Path dir) throws Exception {
+        var served = attack("unix_sendmsg", "basic", "/tmp");
+        var kernel = withServingOff(() -> attack("unix_sendmsg", "basic", "/tmp"));
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        var natively = Runs.runNative(dir, Map.of(), attacks.resolve("unix_sendmsg").toString(), "basic", dir.toString());
+        assertThat(natively.status()).as(natively.stderr()).isZero();
+        var o = withoutPids(Runs.namedLines(served.stdout()), "zero");
+        var k = withoutPids(Runs.namedLines(kernel.stdout()), "own");
+        var n = withoutPids(Runs.namedLines(natively.stdout()), "own");
+        assertThat(o).isEqualTo(k);
+        // natively the test runs with privileges that let any pid and uid be claimed
+        n.keySet().removeAll(java.util.Set.of("creds-pid-other", "creds-uid-other"));
+        assertThat(o).containsAllEntriesOf(n).hasSize(n.size() + 2);
+        assertThat(o).containsEntry("named-recv", "5 hello cred[uid=own gid=own]")
+                .containsEntry("rights-creds-recv", "6 passed cred[uid=own gid=own] fd[5 first] fd[6 second]")
+                .containsEntry("creds-only-recv", "5 creds cred[uid=own gid=own]").containsEntry("relative-recv", "8 relative cred[uid=own gid=own]")
+                .containsEntry("creds-pid-other", "EPERM").containsEntry("creds-uid-other", "EPERM").containsEntry("creds-uid-invalid", "EINVAL")
+                .containsEntry("rights-bad-fd", "EBADF").containsEntry("rights-254", "EINVAL").containsEntry("cmsg-unknown-type", "EINVAL")
+                .containsEntry("cmsg-other-level-recv", "5 level cred[uid=own gid=own]").containsEntry("cmsg-len-5", "EINVAL")
+                .containsEntry("controllen-huge", "ENOBUFS").containsEntry("controllen-1M", "ENOBUFS").containsEntry("control-unmapped", "EFAULT")
+                .containsEntry("namelen-huge", "EINVAL").containsEntry("namelen-negative", "EINVAL").containsEntry("name-unmapped", "EFAULT")
+                .containsEntry("iovlen-100000", "EMSGSIZE").containsEntry("iovlen-1025", "EMSGSIZE").containsEntry("iovlen-1024-recv", "1 a cred[uid=own gid=own]")
+                .containsEntry("iov-unmapped", "EFAULT").containsEntry("iov-base-unmapped", "EFAULT").containsEntry("iov-len-negative", "EINVAL")
+                .containsEntry("msghdr-unmapped", "EFAULT").containsEntry("flags-cmsg-compat", "EINVAL").containsEntry("missing", "ENOENT")
+                .containsEntry("too-big", "EMSGSIZE").containsEntry("big-after-sndbuf-recv", "100000")
+                .containsEntry("sendmmsg-0", "3 lens=3,4,5").containsEntry("sendmmsg-1", "1 lens=3,77,77")
+                .containsEntry("sendmmsg-1-recv-1", "EAGAIN").containsEntry("sendmmsg-2", "ENOENT lens=77,77,77")
+                .containsEntry("sendmmsg-len-read-only", "1").containsEntry("sendmmsg-len-read-only-recv-1", "4 two! cred[uid=own gid=own]")
+                .containsEntry("dgram-pair-recv", "6 paired").containsEntry("stream-pair-recv", "8 streamed fd[5 first]")
+                .containsEntry("stream-named", "EISCONN").containsEntry("stream-sendmmsg-recv", "7 onetwo!");
+        assertThat(served.result().syscallCounts()).containsKeys("sendmsg", "sendmmsg");
+        assertThat(kernel.result().syscallCounts()).doesNotContainKeys("sendmsg", "sendmmsg");
+    }
+
+    /** A send to a full receiver waits on a thread of its own, other calls served meanwhile, and a signal interrupts it. */
+    @Test
+    void aBlockingSendmsgToAFullReceiverWaitsAndASignalInterruptsIt() {
+        var served = Runs.namedLines(attack("unix_sendmsg", "wait", "/tmp").stdout());
+        assertThat(served).isEqualTo(Runs.namedLines(withServingOff(() -> attack("unix_sendmsg", "wait", "/tmp")).stdout()))
+                .containsEntry("full", "EAGAIN").containsEntry("after-receive", "6 stats-served=1")
+                .containsEntry("signal", "EINTR").containsEntry("signal-restart", "5")
+                .containsEntry("sndtimeo", "EAGAIN").containsEntry("sndtimeo-signal", "EINTR");
+    }
+
+    /**
+     * A host datagram socket at a path of the host's /tmp: natively the program's datagrams reach
+     * it; in the sandbox, with the name flipped between the sandbox's socket and that path by
+     * another thread, none does (the path the Sentry read is the one sent to).
+     */
+    @Test
+    void aHostDatagramSocketIsNeverReachedWhileAnotherThreadFlipsTheName(@TempDir Path host, @TempDir Path nativeDir) throws Exception {
+        var perms = java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx");
+        Files.setPosixFilePermissions(host, perms);
+        Files.setPosixFilePermissions(nativeDir, perms);
+        Path path = host.resolve("host.sock");
+        long fd = hostDatagramSocket(path);
+        try {
+            Files.setPosixFilePermissions(path, perms);
+            var natively = Runs.runNative(nativeDir, Map.of(), attacks.resolve("unix_sendmsg").toString(), "race", "200", nativeDir.toString(), path.toString());
+            assertThat(natively.stdout()).as(natively.stderr()).startsWith("race: sent=some");
+            assertThat(drained(fd)).as("datagrams the host's socket got natively").isPositive();
+            assertThat(Runs.namedLines(attack("unix_sendmsg", "race", "2000", "/tmp", path.toString()).stdout()))
+                    .containsEntry("race", "sent=some missing=some other=0");
+            assertThat(drained(fd)).as("datagrams the host's socket got from the sandbox").isZero();
+        } finally {
+            HostCalls.close(fd);
+        }
+    }
+
+    private static long hostDatagramSocket(Path path) {
+        long fd = HostCalls.call(41, 1, 2 | 04000, 0); // AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK
+        assertThat(fd).isNotNegative();
+        byte[] p = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var a = new NativeScratch(110)) {
+            a.putByte(0, (byte) 1);
+            a.write(2, p, 0, p.length);
+            assertThat(HostCalls.call(49, fd, a.at(0), 2 + p.length + 1)).isZero();
+        }
+        return fd;
+    }
+
+    /** How many datagrams wait on the host's socket; it is empty after. */
+    private static int drained(long fd) {
+        int n = 0;
+        try (var b = new NativeScratch(16)) {
+            while (HostCalls.call(45, fd, b.at(0), 16, 0x40, 0, 0) >= 0) { // recvfrom, MSG_DONTWAIT
+                n++;
+            }
+        }
+        return n;
     }
 
     private static final String PYTHON = """
