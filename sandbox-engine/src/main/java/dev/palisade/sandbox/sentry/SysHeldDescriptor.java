@@ -797,35 +797,18 @@ final class SysHeldDescriptor {
         if (hostPid <= 0) {
             return hostPid;
         }
-        try (NativeScratch s = new NativeScratch(4096 + 256)) {
-            byte[] name = (hostPid + "/status").getBytes(StandardCharsets.US_ASCII);
-            s.write(0, name, 0, name.length);
-            s.putByte(name.length, (byte) 0);
-            long fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(0), O_RDONLY | O_CLOEXEC, 0);
-            if (fd < 0) {
-                return 0;
-            }
-            long n;
-            try {
-                n = HostCalls.call(HostCalls.NR_READ, fd, s.at(256), 4096);
-            } finally {
-                HostCalls.close(fd);
-            }
-            if (n <= 0) {
-                return 0;
-            }
-            byte[] b = new byte[(int) n];
-            s.read(256, b, 0, (int) n);
-            String status = new String(b, StandardCharsets.ISO_8859_1);
-            int at = status.indexOf("\nNSpid:");
-            if (at < 0) {
-                return 0;
-            }
-            int end = status.indexOf('\n', at + 1);
-            String[] f = status.substring(at + 7, end < 0 ? status.length() : end).trim().split("\\s+");
-            // the sandbox's pid space is one level below the Sentry's: a peer there has two pids
-            return f.length >= 2 ? Integer.parseInt(f[f.length - 1]) : 0;
+        String status = t.hostStatus(hostPid);
+        if (status == null) {
+            return 0;
         }
+        int at = status.indexOf("\nNSpid:");
+        if (at < 0) {
+            return 0;
+        }
+        int end = status.indexOf('\n', at + 1);
+        String[] f = status.substring(at + 7, end < 0 ? status.length() : end).trim().split("\\s+");
+        // the sandbox's pid space is one level below the Sentry's: a peer there has two pids
+        return f.length >= 2 ? Integer.parseInt(f[f.length - 1]) : 0;
     }
 
     // ------------------------------------------------------------------ extended attributes

@@ -194,8 +194,13 @@ class PtracePathServingTest {
     }
 
     static <T> T withServingOff(java.util.function.Supplier<T> run) {
+        return withServing(false, run);
+    }
+
+    /** {@code run} with path serving on or off for the sandboxes it starts, then as before. */
+    static <T> T withServing(boolean on, java.util.function.Supplier<T> run) {
         String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
-        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, "false");
+        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, Boolean.toString(on));
         try {
             return run.get();
         } finally {

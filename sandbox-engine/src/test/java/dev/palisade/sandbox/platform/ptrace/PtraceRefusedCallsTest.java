@@ -155,20 +155,10 @@ class PtraceRefusedCallsTest {
         // USER_NOTIF would outrank the filter's TRACE
         var natively = runNative(programs, Map.of(), programs.resolve("notif_bypass").toString());
         assertThat(natively.stdout()).isEqualTo("seccomp listener: ok\nunshare(CLONE_NEWUSER): ok\n");
-        String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
-        try {
-            for (String serve : new String[] {"true", "false"}) {
-                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, serve);
-                var o = run(refused("notif_bypass").build());
-                assertThat(o.stdout()).as("servePaths=" + serve + ": " + o.stderr())
-                        .isEqualTo("seccomp listener: Function not implemented\n");
-            }
-        } finally {
-            if (before == null) {
-                System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
-            } else {
-                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, before);
-            }
+        for (boolean serve : new boolean[] {true, false}) {
+            var o = PtracePathServingTest.withServing(serve, () -> run(refused("notif_bypass").build()));
+            assertThat(o.stdout()).as("servePaths=" + serve + ": " + o.stderr())
+                    .isEqualTo("seccomp listener: Function not implemented\n");
         }
     }
 
