@@ -82,6 +82,9 @@ public interface LibC extends Library {
 
     int sched_getaffinity(int pid, long cpusetsize, long[] mask);
 
+    /** {@code int sched_getcpu(void)}: the CPU the caller runs on. */
+    int sched_getcpu();
+
     /** {@code int prlimit(pid_t pid, int resource, const struct rlimit *new, struct rlimit *old)}. */
     int prlimit(int pid, int resource, long[] newLimit, long[] oldLimit);
 

@@ -80,6 +80,11 @@ public final class Posix {
         check("sched_setaffinity(" + tid + ", " + java.util.Arrays.toString(cpus) + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
     }
 
+    /** The CPU the calling thread runs on now. */
+    public static int currentCpu() {
+        return C.sched_getcpu();
+    }
+
     /** CPUs thread {@code tid} (0: the caller) may run on. */
     public static int[] allowedCpus(int tid) {
         long[] mask = new long[16];

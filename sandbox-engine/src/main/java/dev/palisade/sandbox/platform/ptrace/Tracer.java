@@ -47,6 +47,8 @@ final class Tracer {
     /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
     private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
+    /** The CPUs the sandbox may use ({@link #runOn}). */
+    private int[] cpus;
     private volatile Cgroup cgroup;
     private volatile MountSetup mounts;
     /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
@@ -249,10 +251,25 @@ final class Tracer {
     }
 
     /**
-     * The stub (and so every process of the sandbox) and this tracer thread run on the sandbox's
-     * CPUs: the program is not held to one CPU, and the scheduler keeps the tracer near it.
+     * While the tracer sets the sandbox up (a few dozen injected calls, each a ptrace round trip)
+     * the stub and this thread share one of the sandbox's CPUs: a round trip between CPUs costs a
+     * cross-CPU wake-up each way. {@link #widen} gives the sandbox all its CPUs before the
+     * workload runs.
      */
     private void runOn(int[] cpus) {
+        this.cpus = cpus;
+        int here = Posix.currentCpu();
+        int[] one = {java.util.Arrays.stream(cpus).anyMatch(c -> c == here) ? here : cpus[0]};
+        Posix.setAffinity(stubPid, one);
+        Posix.setAffinity(0, one);
+    }
+
+    /**
+     * The set-up is done: {@code pid} (and so every process of the sandbox) and this tracer thread
+     * run on the sandbox's CPUs, so the program is not held to one CPU.
+     */
+    private void widen(int pid) {
+        Posix.setAffinity(pid, cpus);
         Posix.setAffinity(stubPid, cpus);
         Posix.setAffinity(0, cpus);
     }
@@ -608,6 +625,7 @@ final class Tracer {
             Injector in = new Injector(pt, t.tid);
             mark("init first call");
             long listener = mounts.init(in);
+            widen(t.tid);
             if (listener >= 0) {
                 pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos);
                 in.call(SyscallNr.CLOSE, listener);
