@@ -109,6 +109,33 @@ final class SysHeldDescriptor {
         return n == len ? result : Errno.EFAULT.negated();
     }
 
+    /**
+     * {@code nr(fd, buffer)} on a duplicate of the caller's first argument, then the {@code size}
+     * bytes the host wrote to the caller's {@code va}: the calls that fill a fixed structure.
+     */
+    private static long filled(SyscallContext c, int nr, long va, int size) throws FsError {
+        HostTask t = c.hostTask();
+        return onHeld(t, c.arg(0), fd -> {
+            NativeScratch s = t.scratch();
+            long r = HostCalls.call(nr, fd, s.at(OUT), 0);
+            return r < 0 ? r : copyOut(t, s, va, OUT, size, r);
+        });
+    }
+
+    /**
+     * A value and its length back to the caller, as the kernel's move_addr_to_user: {@code len}
+     * bytes of {@code s} at {@code OUT} to {@code va}, then {@code full} to the caller's length at
+     * {@code lenVa}; 0 or EFAULT.
+     */
+    private static long copyOutWithLength(HostTask t, NativeScratch s, long va, int len, long lenVa, int full) {
+        long out = copyOut(t, s, va, OUT, len, 0);
+        if (out < 0) {
+            return out;
+        }
+        s.putLong(LEN, full & 0xffffffffL);
+        return copyOut(t, s, lenVa, LEN, 4, 0);
+    }
+
     /** Copies {@code len} bytes of the caller's {@code va} into {@code s} at {@code off}; false when not readable. */
     private static boolean copyIn(HostTask t, NativeScratch s, long va, int off, int len) {
         return len == 0 || t.copy(false, s.at(IOV), s.at(off), va, len) == len;
@@ -130,13 +157,7 @@ final class SysHeldDescriptor {
 
     /** Fstatfs implements Linux syscall fstatfs(2): the figures of the file system the descriptor is on. */
     static long fstatfs(SyscallContext c) throws FsError {
-        HostTask t = c.hostTask();
-        long buf = c.arg(1);
-        return onHeld(t, c.arg(0), fd -> {
-            NativeScratch s = t.scratch();
-            long r = HostCalls.call(NR_FSTATFS, fd, s.at(OUT), 0);
-            return r < 0 ? r : copyOut(t, s, buf, OUT, STATFS_SIZE, r);
-        });
+        return filled(c, NR_FSTATFS, c.arg(1), STATFS_SIZE);
     }
 
     /** Inotify_rm_watch implements Linux syscall inotify_rm_watch(2) on the program's own instance. */
@@ -592,13 +613,7 @@ final class SysHeldDescriptor {
 
     /** Timerfd_gettime implements Linux syscall timerfd_gettime(2). */
     static long timerfdGettime(SyscallContext c) throws FsError {
-        HostTask t = c.hostTask();
-        long curVa = c.arg(1);
-        return onHeld(t, c.arg(0), fd -> {
-            NativeScratch s = t.scratch();
-            long r = HostCalls.call(NR_TIMERFD_GETTIME, fd, s.at(OUT), 0);
-            return r < 0 ? r : copyOut(t, s, curVa, OUT, ITIMERSPEC, r);
-        });
+        return filled(c, NR_TIMERFD_GETTIME, c.arg(1), ITIMERSPEC);
     }
 
     // ------------------------------------------------------------------ sockets
@@ -650,12 +665,7 @@ final class SysHeldDescriptor {
             if (given < 0) {
                 return Errno.EINVAL.negated();
             }
-            long out = copyOut(t, s, addrVa, OUT, Math.min(given, full), 0);
-            if (out < 0) {
-                return out;
-            }
-            s.putLong(LEN, full);
-            return copyOut(t, s, lenVa, LEN, 4, 0);
+            return copyOutWithLength(t, s, addrVa, Math.min(given, full), lenVa, full);
         });
     }
 
@@ -768,11 +778,7 @@ final class SysHeldDescriptor {
                 s.putLong(ARG, sandboxPid(t, s.getInt(OUT)) & 0xffffffffL);
                 s.write(OUT, bytesOf(s, ARG, 4), 0, 4);
             }
-            long out = copyOut(t, s, valVa, OUT, got, 0);
-            if (out < 0) {
-                return out;
-            }
-            return copyOut(t, s, lenVa, LEN, 4, 0);
+            return copyOutWithLength(t, s, valVa, got, lenVa, got);
         });
     }
 
