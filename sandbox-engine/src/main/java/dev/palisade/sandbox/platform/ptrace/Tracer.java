@@ -111,7 +111,9 @@ final class Tracer {
 
     /** From a serving thread: a new served call of {@code tid}; an earlier mark is stale. */
     void servedAgain(int tid) {
-        interruptedBySentry.remove(tid);
+        if (!interruptedBySentry.isEmpty()) { // almost always: no boxing, no hashing per served call
+            interruptedBySentry.remove(tid);
+        }
     }
 
     /**
