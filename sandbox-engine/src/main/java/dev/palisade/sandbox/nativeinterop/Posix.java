@@ -73,11 +73,22 @@ public final class Posix {
 
     /** Lets thread {@code tid} (0: the caller) run on exactly these CPUs. */
     public static void setAffinity(int tid, int[] cpus) {
+        long[] mask = cpuMask(cpus);
+        check("sched_setaffinity(" + tid + ", " + java.util.Arrays.toString(cpus) + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
+    }
+
+    /** As {@link #setAffinity}, for a thread that may be gone already: false then, no exception. */
+    public static boolean trySetAffinity(int tid, int[] cpus) {
+        long[] mask = cpuMask(cpus);
+        return C.sched_setaffinity(tid, mask.length * 8L, mask) == 0;
+    }
+
+    private static long[] cpuMask(int[] cpus) {
         long[] mask = new long[16];
         for (int cpu : cpus) {
             mask[cpu / 64] |= 1L << (cpu % 64);
         }
-        check("sched_setaffinity(" + tid + ", " + java.util.Arrays.toString(cpus) + ")", C.sched_setaffinity(tid, mask.length * 8L, mask));
+        return mask;
     }
 
     /** The CPU the calling thread runs on now. */

@@ -105,6 +105,15 @@ public interface HostTask {
     /** The CPUs the sandbox runs on, as the host numbers them. */
     int[] sandboxCpus();
 
+    /**
+     * Whether the platform holds the sandbox to one of its CPUs for now (a placement the program
+     * is not told of: its affinity is still all of {@link #sandboxCpus}).
+     */
+    boolean onOneCpuForNow();
+
+    /** Lets the sandbox run on all its CPUs from now on (before the program sets an affinity of its own). */
+    void spreadOverSandboxCpus();
+
     /** The CPU the calling thread last ran on, as the host numbers it; -1 when it is gone. */
     int lastCpu();
 }

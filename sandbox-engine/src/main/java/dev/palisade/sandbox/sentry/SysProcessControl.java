@@ -76,7 +76,16 @@ public final class SysProcessControl {
             return esrch();
         }
         byte[] mask = new byte[(int) r];
-        s.read(0, mask, 0, mask.length);
+        if (t.onOneCpuForNow()) {
+            // held to one CPU by the platform, not by itself: its affinity is the sandbox's CPUs
+            for (int cpu : t.sandboxCpus()) {
+                if (cpu / 8 < mask.length) {
+                    mask[cpu / 8] |= (byte) (1 << (cpu % 8));
+                }
+            }
+        } else {
+            s.read(0, mask, 0, mask.length);
+        }
         c.memory().write(c.arg(2), mask);
         return r;
     }
@@ -105,6 +114,8 @@ public final class SysProcessControl {
         if (!any) {
             return einval();
         }
+        // from here on the kernel's affinities are the program's own, inherited as Linux does
+        t.spreadOverSandboxCpus();
         NativeScratch s = t.scratch();
         s.write(0, mask, 0, size);
         return HostCalls.call(NR_SCHED_SETAFFINITY, tid, size, s.at(0));

@@ -6,7 +6,6 @@ import dev.palisade.sandbox.abi.Errno;
 import dev.palisade.sandbox.abi.SyscallNr;
 import dev.palisade.sandbox.nativeinterop.HostCalls;
 import dev.palisade.sandbox.nativeinterop.NativeScratch;
-import dev.palisade.sandbox.nativeinterop.Posix;
 import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.SeccompListener;
 import dev.palisade.sandbox.sentry.ExecChoice;
@@ -82,7 +81,7 @@ final class PathServer implements SyscallContext, HostTask {
         this.gid = gid;
         this.trace = trace;
         this.startNanos = startNanos;
-        this.cpus = Posix.allowedCpus(0); // the tracer's: its tracees run there
+        this.cpus = tracer.placement().cpus();
         this.thread = new Thread(this::run, "palisade-paths-" + tracer.initPid());
         this.thread.setDaemon(true);
         // started here, on the tracer's thread: it keeps the tracer's credentials
@@ -92,6 +91,7 @@ final class PathServer implements SyscallContext, HostTask {
             return t;
         });
         this.asTracer.prestartCoreThread();
+        this.asTracer.execute(() -> tracer.placement().join()); // it too moves with the sandbox
     }
 
     /**
@@ -162,8 +162,8 @@ final class PathServer implements SyscallContext, HostTask {
             if (!becomeProgramView()) {
                 return;
             }
-            // on the tracer's CPUs, where the program runs: a wake-up stays near (one CPU: the same one)
-            Posix.setAffinity(0, cpus);
+            // where the program runs, and moved with it: a wake-up stays near
+            tracer.placement().join();
             boolean sync = listener.syncWakeUp();
             if (trace != null) {
                 trace.accept(sync ? "path serving: synchronous wake-ups, on the caller's CPU"
@@ -501,6 +501,16 @@ final class PathServer implements SyscallContext, HostTask {
     @Override
     public int[] sandboxCpus() {
         return cpus.clone();
+    }
+
+    @Override
+    public boolean onOneCpuForNow() {
+        return tracer.placement().onHomeCpu();
+    }
+
+    @Override
+    public void spreadOverSandboxCpus() {
+        tracer.spreadNow();
     }
 
     // ------------------------------------------------------------------ SyscallContext

@@ -40,7 +40,7 @@ final class PtraceSandbox implements Sandbox {
     private final OutputStream stdin;
     private final InputStream stdout, stderr;
     private final AtomicLong output = new AtomicLong();
-    private volatile ScheduledFuture<?> wallTimer, cpuPoll;
+    private volatile ScheduledFuture<?> wallTimer, cpuPoll, placementPoll;
     private NetnsConnector connector;
 
     PtraceSandbox(SandboxSpec spec, int uid, int gid, Consumer<String> trace, String program,
@@ -74,17 +74,31 @@ final class PtraceSandbox implements Sandbox {
                 }
             }, 50, 50, TimeUnit.MILLISECONDS);
         }
+        if (tracer.placement() != null && tracer.placement().onHomeCpu()) {
+            checkPlacement(timers, CpuPlacement.CHECK_MILLIS);
+        }
         // the timers go with the sandbox (also when it ended before they were even scheduled)
         result.whenComplete((r, e) -> cancelTimers());
     }
 
-    private void cancelTimers() {
-        ScheduledFuture<?> w = wallTimer, c = cpuPoll;
-        if (w != null) {
-            w.cancel(false);
+    /** Checks where the sandbox runs every so often until it is spread over its CPUs or ends. */
+    private void checkPlacement(ScheduledExecutorService timers, long delayMillis) {
+        if (result.isDone()) {
+            return;
         }
-        if (c != null) {
-            c.cancel(false);
+        placementPoll = timers.schedule(() -> {
+            long next = tracer.checkPlacement();
+            if (next > 0) {
+                checkPlacement(timers, next);
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelTimers() {
+        for (ScheduledFuture<?> f : java.util.Arrays.asList(wallTimer, cpuPoll, placementPoll)) {
+            if (f != null) {
+                f.cancel(false);
+            }
         }
     }
 

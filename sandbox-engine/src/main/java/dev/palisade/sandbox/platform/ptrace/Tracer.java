@@ -47,8 +47,8 @@ final class Tracer {
     /** What {@link #killAll} may still signal: cleared as soon as a process is reaped, so a pid the kernel reuses is never hit. */
     private volatile int killableStub, killableInit;
     private final long startNanos = System.nanoTime();
-    /** The CPUs the sandbox may use ({@link #runOn}). */
-    private int[] cpus;
+    /** Where the sandbox and this thread run ({@link #runOn}). */
+    private volatile CpuPlacement placement;
     private volatile Cgroup cgroup;
     private volatile MountSetup mounts;
     /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
@@ -252,28 +252,10 @@ final class Tracer {
         p.atFork().finish(Ptrace.PTRACE_CONT);
     }
 
-    /**
-     * While the tracer sets the sandbox up (a few dozen injected calls, each a ptrace round trip)
-     * the stub and this thread share one of the sandbox's CPUs: a round trip between CPUs costs a
-     * cross-CPU wake-up each way. {@link #widen} gives the sandbox all its CPUs before the
-     * workload runs.
-     */
+    /** The stub and this tracer thread on the sandbox's home CPU for the set-up ({@link CpuPlacement}). */
     private void runOn(int[] cpus) {
-        this.cpus = cpus;
-        int here = Posix.currentCpu();
-        int[] one = {java.util.Arrays.stream(cpus).anyMatch(c -> c == here) ? here : cpus[0]};
-        Posix.setAffinity(stubPid, one);
-        Posix.setAffinity(0, one);
-    }
-
-    /**
-     * The set-up is done: {@code pid} (and so every process of the sandbox) and this tracer thread
-     * run on the sandbox's CPUs, so the program is not held to one CPU.
-     */
-    private void widen(int pid) {
-        Posix.setAffinity(pid, cpus);
-        Posix.setAffinity(stubPid, cpus);
-        Posix.setAffinity(0, cpus);
+        placement = new CpuPlacement(cpus, servePaths);
+        placement.forSetup(stubPid);
     }
 
     private void applyRlimits(int pid) {
@@ -338,6 +320,7 @@ final class Tracer {
             if (t == null) {
                 t = new Task(tid, Task.Stage.RUNNING);
                 tasks.put(tid, t);
+                placement.newTask(tid);
                 if (event == Ptrace.PTRACE_EVENT_STOP) {
                     if (initPid == 0 || calls.pendingTasks() > 0) {
                         t.held = true; // its parent's event is still to come: held until we know what it is
@@ -536,6 +519,7 @@ final class Tracer {
         if (c == null) {
             c = new Task(child, Task.Stage.RUNNING);
             tasks.put(child, c);
+            placement.newTask(child);
         }
         c.held = false;
         long flags = 0;
@@ -627,7 +611,7 @@ final class Tracer {
             Injector in = new Injector(pt, t.tid);
             mark("init first call");
             long listener = mounts.init(in);
-            widen(t.tid);
+            placement.afterSetup(tasks.keySet());
             if (listener >= 0) {
                 pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos);
                 in.call(SyscallNr.CLOSE, listener);
@@ -689,6 +673,24 @@ final class Tracer {
 
     boolean ended() {
         return killReason.get() != null;
+    }
+
+    CpuPlacement placement() {
+        return placement;
+    }
+
+    /** From the timer: spreads a sandbox on its home CPU whose tasks wait for it; the next check's delay, -1 when spread. */
+    long checkPlacement() {
+        long next = placement.check(tasks.keySet());
+        if (next < 0) {
+            mark("spread over its CPUs");
+        }
+        return next;
+    }
+
+    /** The program set an affinity of its own: every CPU of the sandbox is its to choose from. */
+    void spreadNow() {
+        placement.programSetsAffinity(tasks.keySet());
     }
 
     long cpuNanosNow() {
