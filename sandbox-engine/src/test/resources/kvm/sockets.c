@@ -709,6 +709,68 @@ static void caps(void) {
     R(read(sv[1], b, sizeof b));
 }
 
+/*
+ * Edge-triggered epoll against a writer in another thread, round after round: each write and each
+ * close must be reported exactly once, with the state it made. A look that races the writer's
+ * change, or a close announced to the reader in two steps, shows as a repeated or early event.
+ * Rounds alternate spinning on a zero timeout (many looks while the writer acts) and blocking,
+ * and a socketpair and a pipe.
+ */
+static int r_fd;        /* the end the writer thread writes into, then closes */
+static int r_ctl[2];    /* its commands: 'w' write, 'c' close, 'q' quit */
+static void *r_writer(void *arg) {
+    char c;
+    (void)arg;
+    while (read(r_ctl[0], &c, 1) == 1 && c != 'q') {
+        if (c == 'w') write(r_fd, "hi", 2);
+        else close(r_fd);
+    }
+    return NULL;
+}
+
+/* The next event's bits within 5 s, spinning on epoll_wait(0) or blocking in it; 0 if none. */
+static unsigned r_next(int ep, int spin) {
+    struct epoll_event ev;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        if (epoll_wait(ep, &ev, 1, spin ? 0 : 5000) == 1) return ev.events;
+    } while (spin && elapsed_ms(&t0) < 5000);
+    return 0;
+}
+
+static void etrace(int rounds) {
+    int good = 0;
+    pthread_t t;
+    pipe(r_ctl);
+    pthread_create(&t, NULL, r_writer, NULL);
+    for (int i = 0; i < rounds; i++) {
+        int sv[2], sock = i % 4 < 2, spin = i % 2 == 0;
+        if (sock) socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+        else pipe(sv);
+        r_fd = sv[1];
+        int ep = epoll_create1(0);
+        struct epoll_event e = {EPOLLIN | EPOLLRDHUP | EPOLLET}, ev;
+        epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &e);
+        write(r_ctl[1], "w", 1);
+        unsigned data = r_next(ep, spin);
+        int again = epoll_wait(ep, &ev, 1, 0);
+        write(r_ctl[1], "c", 1);
+        unsigned end = r_next(ep, spin);
+        int after = epoll_wait(ep, &ev, 1, 0);
+        unsigned closed = sock ? EPOLLIN | EPOLLRDHUP | EPOLLHUP : EPOLLIN | EPOLLHUP;
+        if (data == EPOLLIN && again == 0 && end == closed && after == 0) good++;
+        else if (i - good < 5)
+            printf("round %d (%s, %s): data %x, again %d, end %x, after %d\n", i, sock ? "socket" : "pipe",
+                   spin ? "spinning" : "blocking", data, again, end, after);
+        close(ep);
+        close(sv[0]);
+    }
+    write(r_ctl[1], "q", 1);
+    pthread_join(t, NULL);
+    printf("edge-triggered rounds %d, each write and close reported once: %d\n", rounds, good);
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     const char *m = argc > 1 ? argv[1] : "";
@@ -722,6 +784,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "caps")) caps();
     else if (!strcmp(m, "shared")) shared();
     else if (!strcmp(m, "threads")) threads();
+    else if (!strcmp(m, "etrace")) etrace(argc > 2 ? atoi(argv[2]) : 1000);
     else { printf("modes: pair dgram server epoll scm hostile timeo\n"); return 2; }
     return 0;
 }

@@ -222,11 +222,26 @@ final class EventPoll extends OpenFile implements WaitQueue.Waiter {
             }
             int want = it.events & POLL_BITS;
             WaitQueue q = it.file.waitQueue();
-            long changes = q == null ? 0 : q.changes(kinds(want));
             if (wait != null && q == null) {
                 wait.add(it.file, want);   // a TCP socket: its selector key
             }
-            int ready = it.file.poll() & (want | EPOLLERR | EPOLLHUP);
+            long changes = 0;
+            int ready;
+            if (q == null || (it.events & EPOLLET) == 0) {
+                ready = it.file.poll() & (want | EPOLLERR | EPOLLHUP);
+            } else {
+                // The count kept must cover exactly what poll saw (files count a change under the lock
+                // their poll reads it with): a change landing during poll means looking again, else
+                // an edge-triggered item would report that change a second time at the next look.
+                // Past the tries the count from before poll is kept: a repeat, never a lost edge.
+                long after = q.changes(kinds(want));
+                int tries = 0;
+                do {
+                    changes = after;
+                    ready = it.file.poll() & (want | EPOLLERR | EPOLLHUP);
+                    after = q.changes(kinds(want));
+                } while (after != changes && ++tries < 4);
+            }
             if (ready == 0) {
                 it.reportedReady = 0;
                 continue;

@@ -235,8 +235,8 @@ public final class UnixSocket extends OpenFile {
             peerName = listener.name;
             listener.backlog.add(server);
             listener.notifyAll();
+            listener.wq.changed(POLLIN);
         }
-        listener.wq.changed(POLLIN);
     }
 
     /** accept(2): the next queued connection, waiting for one unless non-blocking (EAGAIN). */
@@ -273,7 +273,8 @@ public final class UnixSocket extends OpenFile {
         if (how < 0 || how > 2) {
             throw new FsError(Errno.EINVAL);
         }
-        Inbox o = out;
+        Inbox o = how != 0 && stream() ? out : null;
+        WaitQueue peer = how != 1 && stream() ? in.sender : null;
         if (how != 1) {
             synchronized (in) {
                 readShut = true;
@@ -281,19 +282,15 @@ public final class UnixSocket extends OpenFile {
                     in.closed = true;
                 }
                 in.notifyAll();
-            }
-            if (stream() && in.sender != null) {
-                in.sender.changed();
+                if (peer != null && (o == null || peer != o.owner)) {   // else endPeer tells it, once
+                    peer.changed();
+                }
             }
         }
         if (how != 0) {
             writeShut = true;
-            if (stream() && o != null) {
-                synchronized (o) {
-                    o.eof = true;
-                    o.notifyAll();
-                }
-                o.owner.changed();
+            if (o != null) {
+                endPeer(o);
             }
         }
         wq.changed();
@@ -392,9 +389,9 @@ public final class UnixSocket extends OpenFile {
             if (!peek && (total > 0 || rights != null || size == 0)) {
                 in.notifyAll();
             }
-        }
-        if (!peek && in.sender != null) {
-            in.sender.changed(POLLOUT);
+            if (!peek && in.sender != null) {
+                in.sender.changed(POLLOUT);
+            }
         }
         return new Received(total, size, from, rights);
     }
@@ -634,6 +631,8 @@ public final class UnixSocket extends OpenFile {
         for (UnixSocket s : pending) {
             s.release();   // the connector sees the end of the connection
         }
+        Inbox o = stream() ? out : null;
+        WaitQueue peer = in.sender;
         synchronized (in) {
             in.closed = true;
             if (!stream()) {
@@ -641,16 +640,24 @@ public final class UnixSocket extends OpenFile {
             }
             in.discard(names);
             in.notifyAll();
-        }
-        if (in.sender != null) {
-            in.sender.changed();
-        }
-        Inbox o = out;
-        if (stream() && o != null) {
-            synchronized (o) {
-                o.eof = true;
-                o.notifyAll();
+            if (peer != null && (o == null || peer != o.owner)) {   // else endPeer tells it, once
+                peer.changed();
             }
+        }
+        if (o != null) {
+            endPeer(o);
+        }
+    }
+
+    /**
+     * Gives the connected peer's inbox its end of file and then tells the peer, once and under
+     * the inbox's lock: by then the peer sees both of its directions ended, as Linux's single
+     * state change, so its edge-triggered epoll reports the hang-up with the data, not before it.
+     */
+    private static void endPeer(Inbox o) {
+        synchronized (o) {
+            o.eof = true;
+            o.notifyAll();
             o.owner.changed();
         }
     }

@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Who waits for a file's readiness to change (poll, select, epoll), as Linux's wait queue head.
  * A file calls {@link #changed()} whenever something a waiter could care about happens (data
  * arrived, space freed, the peer went away); the change counter lets edge-triggered epoll tell a
- * new event from one it has already reported.
+ * new event from one it has already reported. A file counts a change after making it and before
+ * letting go of the lock its {@link OpenFile#poll()} reads that state under, so that a count read
+ * before and after a poll that saw the change includes it (epoll pairs the two that way).
  *
  * <p>{@link Waiter#wake()} is called with the file's own locks held: a waiter must not block or
  * take a lock that is held while calling {@link OpenFile#poll()}.

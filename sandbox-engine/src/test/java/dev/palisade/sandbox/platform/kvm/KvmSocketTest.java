@@ -60,6 +60,7 @@ class KvmSocketTest {
             "scm|parent read via passed fd|sendmsg(sv[0], &m, 0) = -1 EBADF",
             "timeo|waited about the timeout 1|partial send 1 waited 1",
             "threads|threads got messages of 2, 3, 4 bytes: 1 1 1; epoll events 1|threads got",
+            "etrace|each write and close reported once: 1000|edge-triggered rounds 1000",
     })
     void behaves_as_natively(String mode, String expect1, String expect2, @TempDir Path ws, @TempDir Path nat) throws Exception {
         Native n = runNative(nat, List.of(sockets.toString(), mode));
