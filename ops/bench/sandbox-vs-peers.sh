@@ -64,6 +64,32 @@ C
 cp "$SRC/hello.c" "$B/hello.c"
 cp "$SRC/bench_common.h" "$B/"
 gcc -O2 -I"$B" -o "$B/read_devzero" "$B/read_devzero.c" || exit 1
+cat >"$B/seccomp_floor.c" <<'C'
+/* seccomp_floor write|read N: the pass-through loops under a one-instruction seccomp filter
+ * (allow everything): what any filter costs a call on this kernel, the floor of the pass-through rows */
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "bench_common.h"
+int main(int argc, char **argv) {
+    int w = argc > 1 && strcmp(argv[1], "write") == 0;
+    long n = parse_n(argc - 1, argv + 1, 1000000);
+    struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    struct sock_fprog prog = {1, allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) { perror("seccomp"); return 1; }
+    int fd = open(w ? "/dev/null" : "/dev/zero", w ? O_WRONLY : O_RDONLY);
+    char c = 0;
+    long long t0 = now_ns();
+    for (long i = 0; i < n; i++) if ((w ? write(fd, &c, 1) : read(fd, &c, 1)) != 1) { perror("io"); return 1; }
+    report(w ? "write_devnull" : "read_devzero", n, now_ns() - t0);
+    return 0;
+}
+C
+gcc -O2 -I"$B" -o "$B/seccomp_floor" "$B/seccomp_floor.c" || exit 1
 cat >"$B/python_loop.sh" <<'SH'
 #!/bin/sh
 # python_loop.sh N [W]: runs python3 -c 'import json' W times untimed, then N times, prints its own ns per run
@@ -130,6 +156,11 @@ for w in $ORDER; do
       run "$w" "$p" ${WRAP[$w]} "$B/$p" "$n" $warm
     done
   done
+done
+log "== the pass-through loops under a one-instruction seccomp filter (the floor of any filter)"
+for r in $(seq "$RUNS"); do
+  run sfloor write_devnull "$B/seccomp_floor" write "$(nn 2000000)"
+  run sfloor read_devzero "$B/seccomp_floor" read "$(nn 2000000)"
 done
 log "== raw C tracer (ptrace_bench seccomp, pinned)"
 for r in $(seq "$RUNS"); do
@@ -198,6 +229,11 @@ for b, title in names:
         else:
             cells.append(fmt(v))
     print("| %s | %s |" % (title, " | ".join(cells)))
+for b, what in (("write_devnull", "write"), ("read_devzero", "read")):
+    fl = med.get(("sfloor", b)); pa = med.get(("palisade", b)); nb = [med[k] for k in (("native", b), ("native-pin0", b)) if k in med]
+    if fl and pa and nb:
+        print("\nPass-through %s under a one-instruction seccomp filter (allow all), the floor of any filter: %s = %.2f× native; "
+              "Palisade %s = %.2f× that floor." % (what, fmt(fl), fl / min(nb), fmt(pa), pa / fl))
 ct = med.get(("ctracer", "getppid_loop")); pe = med.get(("palisade", "getppid_loop"))
 if ct and pe:
     print("\nEmulated getppid: Palisade %s vs the raw C tracer (ptrace_bench seccomp, pinned) %s = %.2f× the C round trip."
