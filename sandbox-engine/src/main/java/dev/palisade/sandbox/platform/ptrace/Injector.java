@@ -2,6 +2,7 @@ package dev.palisade.sandbox.platform.ptrace;
 
 import dev.palisade.sandbox.SandboxException;
 import dev.palisade.sandbox.abi.Errno;
+import dev.palisade.sandbox.abi.Signal;
 import dev.palisade.sandbox.nativeinterop.Ptrace;
 import dev.palisade.sandbox.nativeinterop.Regs;
 
@@ -11,11 +12,16 @@ import java.nio.charset.StandardCharsets;
  * Makes a stopped tracee run system calls of the engine's choosing, before its own code goes on.
  *
  * <p>At a syscall-entry stop the tracee's own call is turned into the first injected call
- * (orig_rax and argument registers rewritten). For each further call the tracer rewinds rip over
- * the two-byte {@code syscall} instruction at the exit stop and sets rax to the next number.
- * {@link #finish} rewinds once more with the original registers, so the tracee replays its own
- * call as if nothing happened. Pointer arguments point into a scratch mapping the first call
- * creates in the tracee ({@link #mapScratch}) and that the tracer fills with process_vm_writev.
+ * (orig_rax and argument registers rewritten). Each further call runs from a trampoline in the
+ * scratch mapping, {@code syscall; int3}: the tracer points rip at it with the call's registers,
+ * lets the tracee go and takes the result at the breakpoint's stop, one round trip per call
+ * where a rewound {@code syscall} instruction takes two (an entry and an exit stop). Without a
+ * trampoline (before the scratch mapping exists) the tracer rewinds rip over the two-byte
+ * {@code syscall} instruction at the exit stop and sets rax to the next number.
+ * {@link #finish} rewinds the tracee to its own {@code syscall} instruction with the original
+ * registers, so it replays its own call as if nothing happened. Pointer arguments point into a
+ * scratch mapping the first call creates in the tracee ({@link #mapScratch}) and that the tracer
+ * fills with process_vm_writev.
  *
  * <p>This is how the engine sets up namespaces, mounts, the root, the uid, no_new_privs and the
  * seccomp filter without a native helper: the tracee does it to itself, under our control.
@@ -29,8 +35,12 @@ final class Injector {
     private final Regs saved = new Regs();
     private final Regs work = new Regs();
     private static final int SCRATCH_USE = 16 * 1024;
+    /** {@code syscall; int3}, on its own page of the scratch mapping after the arguments' part. */
+    private static final byte[] TRAMPOLINE = {0x0f, 0x05, (byte) 0xcc};
     private boolean atEntry = true;
     private long scratch;
+    /** The trampoline's address in the tracee, or 0 while there is none. */
+    private long trampoline;
     private int scratchUsed;
 
     Injector(Ptrace pt, int tid) {
@@ -53,15 +63,23 @@ final class Injector {
     /** Uses an existing scratch mapping (inherited through fork). */
     void useScratch(long address) {
         this.scratch = address;
+        this.trampoline = address + SCRATCH_USE;
     }
 
-    /** Maps 1 MiB of private memory in the tracee for pointer arguments; returns its address. */
+    /**
+     * Maps 1 MiB of private memory in the tracee for pointer arguments and the trampoline
+     * (executable: the stub's own shell code, replaced by the workload's at its exec); returns its address.
+     */
     long mapScratch() {
-        long addr = call(9, 0, 1 << 20, 3, 0x22, -1, 0); // mmap(NULL, 1M, RW, PRIVATE|ANON)
+        long addr = call(9, 0, 1 << 20, 7, 0x22, -1, 0); // mmap(NULL, 1M, RWX, PRIVATE|ANON)
         if (addr < 0 && addr > -4096) {
             throw new SandboxException("setup: mmap in the sandbox failed: " + Errno.nameOf((int) -addr));
         }
         scratch = addr;
+        if (!pt.writeMemory(tid, addr + SCRATCH_USE, TRAMPOLINE)) {
+            throw new SandboxException("setup: cannot write into the sandbox's scratch memory");
+        }
+        trampoline = addr + SCRATCH_USE;
         return addr;
     }
 
@@ -109,6 +127,12 @@ final class Injector {
             set();
             step();
             atEntry = false;
+        } else if (trampoline != 0) {
+            work.rip(trampoline);
+            work.rax(nr);
+            work.origRax(-1); // not in a call: no restart of it on the way back to user mode
+            set();
+            trap();
         } else {
             work.rip(saved.rip() - 2);
             work.rax(nr);
@@ -139,6 +163,7 @@ final class Injector {
         if (!atEntry) {
             work.rip(saved.rip() - 2);
             work.rax(saved.origRax());
+            work.origRax(-1);
         }
         set();
         pt.resume(request, tid, 0);
@@ -147,6 +172,32 @@ final class Injector {
     private void set() {
         if (!pt.setRegs(tid, work)) {
             throw new SandboxException("setup: cannot set the registers of process " + tid);
+        }
+    }
+
+    /**
+     * Lets the tracee run the trampoline to its breakpoint; other stops on the way (a signal
+     * for the stub) are let go without their signal, as {@link #step} does.
+     */
+    private void trap() {
+        pt.resume(Ptrace.PTRACE_CONT, tid, 0);
+        while (true) {
+            int w = pt.wait(tid, Ptrace.WALL);
+            if (w < 0) {
+                if (-w == 4) {
+                    continue; // EINTR
+                }
+                throw new SandboxException("setup: lost process " + tid + ": " + Errno.nameOf(-w));
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                throw new SandboxException("setup: process " + tid + " ended during setup (status 0x" + Integer.toHexString(st) + ")");
+            }
+            if (Ptrace.stopSig(st) == Signal.SIGTRAP && Ptrace.event(st) == 0 && pt.getRegs(tid, work)
+                    && work.rip() == trampoline + TRAMPOLINE.length) {
+                return;
+            }
+            pt.resume(Ptrace.PTRACE_CONT, tid, 0);
         }
     }
 

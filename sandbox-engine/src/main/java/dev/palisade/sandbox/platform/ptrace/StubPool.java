@@ -121,6 +121,8 @@ final class StubPool {
     private void slotThread(int turn, boolean prepare, CompletableFuture<Slot> made) {
         Slot slot;
         try {
+            // whatever thread asked for it (one held to its sandbox's CPU, say), this one may use them all
+            Posix.setAffinity(0, CpuSet.engine());
             slot = spawn(turn);
             if (prepare) {
                 try {
