@@ -175,35 +175,23 @@ final class Injector {
         }
     }
 
-    /**
-     * Lets the tracee run the trampoline to its breakpoint; other stops on the way (a signal
-     * for the stub) are let go without their signal, as {@link #step} does.
-     */
+    /** Lets the tracee run the trampoline to its breakpoint. */
     private void trap() {
-        pt.resume(Ptrace.PTRACE_CONT, tid, 0);
-        while (true) {
-            int w = pt.wait(tid, Ptrace.WALL);
-            if (w < 0) {
-                if (-w == 4) {
-                    continue; // EINTR
-                }
-                throw new SandboxException("setup: lost process " + tid + ": " + Errno.nameOf(-w));
-            }
-            int st = pt.lastStatus();
-            if (!Ptrace.stopped(st)) {
-                throw new SandboxException("setup: process " + tid + " ended during setup (status 0x" + Integer.toHexString(st) + ")");
-            }
-            if (Ptrace.stopSig(st) == Signal.SIGTRAP && Ptrace.event(st) == 0 && pt.getRegs(tid, work)
-                    && work.rip() == trampoline + TRAMPOLINE.length) {
-                return;
-            }
-            pt.resume(Ptrace.PTRACE_CONT, tid, 0);
-        }
+        runUntil(Ptrace.PTRACE_CONT, st -> Ptrace.stopSig(st) == Signal.SIGTRAP && Ptrace.event(st) == 0
+                && pt.getRegs(tid, work) && work.rip() == trampoline + TRAMPOLINE.length);
     }
 
-    /** Resumes to the next syscall stop, ignoring anything else on the way. */
+    /** Resumes to the next syscall stop. */
     private void step() {
-        pt.resume(Ptrace.PTRACE_SYSCALL, tid, 0);
+        runUntil(Ptrace.PTRACE_SYSCALL, st -> Ptrace.stopSig(st) == SYSCALL_STOP && Ptrace.event(st) == 0);
+    }
+
+    /**
+     * Resumes the tracee with {@code request} until a stop {@code ours} accepts; other stops on
+     * the way (a signal for the stub) are let go without their signal.
+     */
+    private void runUntil(int request, java.util.function.IntPredicate ours) {
+        pt.resume(request, tid, 0);
         while (true) {
             int w = pt.wait(tid, Ptrace.WALL);
             if (w < 0) {
@@ -216,10 +204,10 @@ final class Injector {
             if (!Ptrace.stopped(st)) {
                 throw new SandboxException("setup: process " + tid + " ended during setup (status 0x" + Integer.toHexString(st) + ")");
             }
-            if (Ptrace.stopSig(st) == SYSCALL_STOP && Ptrace.event(st) == 0) {
+            if (ours.test(st)) {
                 return;
             }
-            pt.resume(Ptrace.PTRACE_SYSCALL, tid, 0);
+            pt.resume(request, tid, 0);
         }
     }
 }

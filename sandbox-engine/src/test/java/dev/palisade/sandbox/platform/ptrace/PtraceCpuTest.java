@@ -76,18 +76,9 @@ class PtraceCpuTest {
     @Test
     void withoutTheOptionASandboxHasBothCpusFromTheStart() {
         assumeTrue(CpuSet.engine().length >= 2, "needs two CPUs");
-        String before = System.getProperty(CpuPlacement.PROPERTY);
-        System.setProperty(CpuPlacement.PROPERTY, "false");
-        try {
-            var o = run(spec("/bin/sh", "-c", REAL).limits(Runs.TEST_LIMITS.withCpuMillicores(2000)).build());
-            assertThat(o.stdout().strip()).matches("\\d+[-,]\\d+");
-        } finally {
-            if (before == null) {
-                System.clearProperty(CpuPlacement.PROPERTY);
-            } else {
-                System.setProperty(CpuPlacement.PROPERTY, before);
-            }
-        }
+        var o = PtracePathServingTest.withEngineOption(CpuPlacement.PROPERTY, "false",
+                () -> run(spec("/bin/sh", "-c", REAL).limits(Runs.TEST_LIMITS.withCpuMillicores(2000)).build()));
+        assertThat(o.stdout().strip()).matches("\\d+[-,]\\d+");
     }
 
     @Test

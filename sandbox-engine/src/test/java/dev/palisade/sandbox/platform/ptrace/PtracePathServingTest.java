@@ -199,15 +199,20 @@ class PtracePathServingTest {
 
     /** {@code run} with path serving on or off for the sandboxes it starts, then as before. */
     static <T> T withServing(boolean on, java.util.function.Supplier<T> run) {
-        String before = System.getProperty(Tracer.SERVE_PATHS_PROPERTY);
-        System.setProperty(Tracer.SERVE_PATHS_PROPERTY, Boolean.toString(on));
+        return withEngineOption(Tracer.SERVE_PATHS_PROPERTY, Boolean.toString(on), run);
+    }
+
+    /** {@code run} with engine option {@code name} (a system property) set to {@code value}, then as before. */
+    static <T> T withEngineOption(String name, String value, java.util.function.Supplier<T> run) {
+        String before = System.getProperty(name);
+        System.setProperty(name, value);
         try {
             return run.get();
         } finally {
             if (before == null) {
-                System.clearProperty(Tracer.SERVE_PATHS_PROPERTY);
+                System.clearProperty(name);
             } else {
-                System.setProperty(Tracer.SERVE_PATHS_PROPERTY, before);
+                System.setProperty(name, before);
             }
         }
     }
