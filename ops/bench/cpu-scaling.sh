@@ -17,7 +17,11 @@ RUNS=${RUNS:-3}
 CPUS=${CPUS---cpus 2}
 W=$(mktemp -d /tmp/palisade-cpu.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-[ -f "$JAR" ] || (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
+# the repository's engine jar (not one given in JAR) is rebuilt when a source is newer than it
+if [ ! -f "$JAR" ] || { [ "$JAR" = "$REPO/sandbox-engine/target/palisade-sandbox.jar" ] \
+    && [ -n "$(find "$REPO/sandbox-engine/src/main" -newer "$JAR" -print -quit)" ]; }; then
+  (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
+fi
 
 cat >"$W/busy.c" <<'C'
 /* A fixed amount of CPU work (no system calls in the loop). */

@@ -42,7 +42,10 @@ if [ -n "$missing" ]; then
   log "installing:$missing"
   apt-get install -y $missing >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y $missing >/dev/null 2>&1; }
 fi
-[ -f "$JAR" ] || (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
+# the repository's engine jar, rebuilt when a source is newer than it (a stale jar times old code)
+if [ ! -f "$JAR" ] || [ -n "$(find "$REPO/sandbox-engine/src/main" -newer "$JAR" -print -quit)" ]; then
+  (cd "$REPO" && ./mvnw -B -q -pl sandbox-engine package -DskipTests) || exit 1
+fi
 for p in getppid_loop stat_loop open_read_close write_devnull fork_exec ptrace_bench unotify_bench; do
   gcc -O2 -o "$B/$p" "$SRC/$p.c" -pthread || exit 1
 done
