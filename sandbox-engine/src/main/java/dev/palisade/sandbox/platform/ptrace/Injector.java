@@ -133,6 +133,7 @@ final class Injector {
             work.origRax(-1); // not in a call: no restart of it on the way back to user mode
             set();
             trap();
+            return work.rax(); // trap() read the registers at the breakpoint
         } else {
             work.rip(saved.rip() - 2);
             work.rax(nr);
