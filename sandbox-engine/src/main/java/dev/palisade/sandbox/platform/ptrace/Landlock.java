@@ -68,9 +68,16 @@ final class Landlock {
         return rules;
     }
 
+    /** The kernel's Landlock ABI (negative: none), asked by the first sandbox: the kernel does not change under the engine. */
+    private static volatile long kernelAbi = Long.MIN_VALUE;
+
     /** In init, after no_new_privs and before the seccomp filter: build the ruleset and restrict itself. */
     static void restrict(Injector in, SandboxSpec spec) {
-        long abi = in.call(SyscallNr.LANDLOCK_CREATE_RULESET, 0, 0, CREATE_RULESET_VERSION);
+        long abi = kernelAbi;
+        if (abi == Long.MIN_VALUE) {
+            abi = in.call(SyscallNr.LANDLOCK_CREATE_RULESET, 0, 0, CREATE_RULESET_VERSION);
+            kernelAbi = abi;
+        }
         if (abi < 1) {
             return;
         }
