@@ -14,12 +14,14 @@ import dev.palisade.sandbox.nativeinterop.SeccompListener;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 
 /**
  * The sandbox's namespaces and filesystem, made by injecting calls into its first processes:
  * in the stub at its fork (namespaces, the root, /dev, /tmp, the spec's binds and /workspace,
  * the pivot) and in the sandbox's init (/proc, loopback, identity, no_new_privs, the seccomp
- * filter). A prepared stub gets the spec-independent part ahead of time.
+ * filter). A prepared stub gets the spec-independent part ahead of time, the pivot into the
+ * root included (as root).
  */
 final class MountSetup {
     private final SandboxSpec spec;
@@ -34,8 +36,10 @@ final class MountSetup {
     private long stubTmpfsSize;
     /** The stub's mount namespace was made ahead of time: host mounts made since are not in it. */
     private boolean preparedEarlier;
-    /** The sandbox's own /proc resource views, bound over its /proc entries by init; null for none. */
-    private ProcViews.Views procViews;
+    /** The stub is in the sandbox's root already (a prepared stub): host paths are out of its reach. */
+    private boolean pivoted;
+    /** The sandbox's CPUs, which its /proc views show ({@link ProcViews}). */
+    private int[] cpus;
     /** The sandbox's egress interface and rules (policy EGRESS), made once its network namespace exists. */
     private volatile EgressLink egress;
 
@@ -49,19 +53,24 @@ final class MountSetup {
     }
 
     /** Continues a stub prepared ahead of time with {@link #shared}. */
-    void preparedEarlier(long scratch, long tmpfsSize) {
+    void preparedEarlier(long scratch, long tmpfsSize, boolean pivoted) {
         this.preparedEarlier = true;
         this.scratch = scratch;
         this.stubTmpfsSize = tmpfsSize;
+        this.pivoted = pivoted;
+    }
+
+    boolean pivoted() {
+        return pivoted;
     }
 
     long scratch() {
         return scratch;
     }
 
-    /** Binds these views over the sandbox's /proc entries (set before {@link #forSpec}). */
-    void procViews(ProcViews.Views views) {
-        this.procViews = views;
+    /** The sandbox's CPUs (set before {@link #forSpec}, which writes the /proc views that show them). */
+    void cpus(int[] cpus) {
+        this.cpus = cpus;
     }
 
     long tmpfsSize() {
@@ -83,7 +92,7 @@ final class MountSetup {
 
     /** In the stub, at its fork: namespaces and every mount but /proc. */
     void stub(Injector in) {
-        shared(in);
+        shared(in, false);
         forSpec(in);
     }
 
@@ -92,9 +101,10 @@ final class MountSetup {
     /**
      * The part of the stub's setup no spec changes (done ahead of time in a prepared stub):
      * namespaces (a user namespace first when rootless), the root with the host's userland and its
-     * masks, /dev, /tmp (at the default size; init resizes it), the hostname.
+     * masks, /dev, /tmp (at the default size; init resizes it), the hostname, the tmpfs of the
+     * /proc views, and with {@code pivot} (a prepared stub, as root) the read-only root and the pivot into it.
      */
-    void shared(Injector in) {
+    void shared(Injector in, boolean pivot) {
         scratch = in.mapScratch();
         if (Rootless.ACTIVE) {
             in.check("unshare(user)", SyscallNr.UNSHARE, CLONE_NEWUSER);
@@ -135,25 +145,61 @@ final class MountSetup {
                 "mode=1777,size=" + stubTmpfsSize + ",nr_inodes=" + spec.limits().diskInodes());
         in.reset();
         in.check("sethostname", SyscallNr.SETHOSTNAME, in.str("sandbox"), 7);
+        if (pivot && !Rootless.ACTIVE) {
+            // nothing the spec adds needs a host path in the stub's reach: see forSpec
+            readOnlyRootAndPivot(in, r);
+            pivoted = true;
+            r = "";
+        }
+        parkProcViews(in, r);
+    }
+
+    /**
+     * A small tmpfs for the /proc views on the /proc mount point, where init finds them before it
+     * mounts its proc over them. The stub's working directory stays on it, so the engine writes
+     * the views there through {@code /proc/<stub>/cwd}; on top, the same filesystem is bound
+     * read-only, the mount init's binds clone (its flags with it). Writing through another mount
+     * than the read-only one means no open file can keep that one from being made read-only.
+     */
+    private static void parkProcViews(Injector in, String r) {
+        mount(in, "/proc views", "tmpfs", r + "/proc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k,nr_inodes=8");
+        in.reset();
+        in.check("chdir to the /proc views", SyscallNr.CHDIR, in.str(r + "/proc"));
+        mount(in, "/proc views read-only", r + "/proc", r + "/proc", null, MS_BIND, null);
+        mount(in, "/proc views read-only", null, r + "/proc", null,
+                MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+    }
+
+    private static void readOnlyRootAndPivot(Injector in, String r) {
+        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+        if (!Rootless.ACTIVE) {
+            pivotInto(in, r);
+        }
     }
 
     /**
      * The spec's part of the stub's setup: its binds, /workspace (a tmpfs of the disk bound, or
-     * the host workspace), the read-only root, and (as root) the pivot into it. Rootless, the
+     * the host workspace), the /proc views, the read-only root, and (as root) the pivot into it,
+     * unless a prepared stub made those two already: then a host file or directory is attached
+     * from a clone of its mount that the engine makes ({@link #attachHostMount}). Rootless, the
      * sandbox's init pivots instead, after mounting its /proc: the kernel lets a user namespace
      * mount a proc only while a full one is visible in its mount namespace.
      */
     void forSpec(Injector in) {
-        String r = fs.stage;
+        String r = pivoted ? "" : fs.stage;
         if (spec.network() == NetworkPolicy.EGRESS) {
             // the stub has its network namespace: the sandbox's interface goes in before anything runs there
             egress = EgressNetwork.attach(in.tid(), spec.egress());
             // a root without /etc/resolv.conf (a tenant's image) gets none: the bind's target must exist
-            in.reset();
-            if (in.call(SyscallNr.MOUNT, in.str(egress.resolvConf().toString()), in.str(r + "/etc/resolv.conf"), 0,
-                    MS_BIND, 0) == 0) {
-                mount(in, "resolv.conf read-only", null, r + "/etc/resolv.conf", null,
-                        MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+            String conf = egress.resolvConf().toString();
+            if (pivoted) {
+                attachHostMount(in, conf, "/etc/resolv.conf", true, true);
+            } else {
+                in.reset();
+                if (in.call(SyscallNr.MOUNT, in.str(conf), in.str(r + "/etc/resolv.conf"), 0, MS_BIND, 0) == 0) {
+                    mount(in, "resolv.conf read-only", null, r + "/etc/resolv.conf", null,
+                            MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+                }
             }
         }
         if (spec.workspace() == null) {
@@ -161,7 +207,7 @@ final class MountSetup {
                     "mode=755,size=" + spec.limits().diskBound() + ",nr_inodes=" + spec.limits().diskInodes()
                             + ",uid=" + uid + ",gid=" + gid);
         } else if (preparedEarlier && !Rootless.ACTIVE) {
-            attachHostMount(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace");
+            attachHostMount(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false, false);
         } else {
             bind(in, spec.workspace().toAbsolutePath().toString(), r + "/workspace", false);
         }
@@ -173,13 +219,9 @@ final class MountSetup {
             }
             bind(in, b.source(), b.target(), b.readOnly());
         }
-        if (procViews != null) {
-            // parked on the /proc mount point, where init finds them before it mounts its proc over them
-            bind(in, procViews.dir().toString(), r + "/proc", true);
-        }
-        mount(in, "read-only root", null, r, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
-        if (!Rootless.ACTIVE) {
-            pivotInto(in, r);
+        ProcViews.write(Path.of("/proc/" + in.tid() + "/cwd"), spec, cpus);
+        if (!pivoted) {
+            readOnlyRootAndPivot(in, r);
         }
     }
 
@@ -208,19 +250,27 @@ final class MountSetup {
      * {@link dev.palisade.sandbox.BoundedWorkspace}) appear writable at {@code target} in a stub
      * whose mount namespace was made before: a bind would only see what was mounted then. The
      * engine clones the host's mount (open_tree), the stub takes the descriptor from the engine
-     * (pidfd_getfd) and attaches it in its own namespace (move_mount).
+     * (pidfd_getfd) and attaches it in its own namespace (move_mount). With {@code optional}, a
+     * target the root does not have is no failure: nothing is attached.
      */
-    private static void attachHostMount(Injector in, String source, String target) {
+    private static void attachHostMount(Injector in, String source, String target, boolean readOnly, boolean optional) {
         int tree = Posix.openTreeClone(source);
         try {
             long pidfd = in.check("pidfd_open(engine)", SyscallNr.PIDFD_OPEN, Posix.getpid(), 0);
-            long fd = in.check("pidfd_getfd(workspace)", SyscallNr.PIDFD_GETFD, pidfd, tree, 0);
+            long fd = in.check("pidfd_getfd(" + target + ")", SyscallNr.PIDFD_GETFD, pidfd, tree, 0);
             in.call(SyscallNr.CLOSE, pidfd);
             in.reset();
-            in.check("move_mount(workspace)", SyscallNr.MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
+            long moved = in.call(SyscallNr.MOVE_MOUNT, fd, in.str(""), -100, in.str(target), 4); // MOVE_MOUNT_F_EMPTY_PATH
             in.call(SyscallNr.CLOSE, fd);
+            if (moved == -Errno.ENOENT.value() && optional) {
+                return;
+            }
+            if (moved < 0) {
+                throw new SandboxException("setup: move_mount(" + target + ") failed: " + Errno.nameOf((int) -moved));
+            }
             in.reset();
-            in.check("remount workspace", SyscallNr.MOUNT, 0, in.str(target), 0, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV, 0);
+            in.check("remount " + target, SyscallNr.MOUNT, 0, in.str(target), 0,
+                    MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (readOnly ? MS_RDONLY : 0), 0);
         } finally {
             Posix.close(tree);
         }
@@ -236,28 +286,21 @@ final class MountSetup {
         in.check("detach the host root", SyscallNr.UMOUNT2, in.str("."), 2);
     }
 
-    /** Descriptors (O_PATH) of the views parked on the /proc mount point, before proc covers them. */
-    private long[] openProcViews(Injector in, String proc) {
-        if (procViews == null) {
-            return new long[0];
+    /**
+     * Mounts the sandbox's proc over the views parked on its mount point, then binds each view over
+     * its entry (LXCFS-like resource views), reached through a descriptor of the parked directory
+     * taken before proc covered it. A bind keeps the flags of the mount it clones: read-only,
+     * nosuid, nodev, noexec, as the parked views were made.
+     */
+    private void mountProc(Injector in, String proc) {
+        in.reset();
+        long views = in.check("open the /proc views", SyscallNr.OPEN, in.str(proc),
+                OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
+        mount(in, "/proc", "proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+        for (String name : ProcViews.names(spec)) {
+            mount(in, "/proc view", proc + "/self/fd/" + views + "/" + name, proc + "/" + name, null, MS_BIND, null);
         }
-        long[] fds = new long[procViews.names().size()];
-        for (int i = 0; i < fds.length; i++) {
-            in.reset();
-            fds[i] = in.check("open /proc view " + procViews.names().get(i), SyscallNr.OPEN,
-                    in.str(proc + "/" + procViews.names().get(i)), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
-        }
-        return fds;
-    }
-
-    /** Each view bound read-only over its entry of the fresh proc (LXCFS-like resource views). */
-    private void bindProcViews(Injector in, String proc, long[] fds) {
-        for (int i = 0; i < fds.length; i++) {
-            String target = proc + "/" + procViews.names().get(i);
-            mount(in, "/proc view", proc + "/self/fd/" + fds[i], target, null, MS_BIND, null);
-            mount(in, "/proc view read-only", null, target, null, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-            in.call(SyscallNr.CLOSE, fds[i]);
-        }
+        in.call(SyscallNr.CLOSE, views);
     }
 
     EgressLink egress() {
@@ -280,9 +323,7 @@ final class MountSetup {
         in.useScratch(scratch);
         // /proc must be mounted from inside the pid namespace
         String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
-        long[] views = openProcViews(in, proc);
-        mount(in, "/proc", "proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        bindProcViews(in, proc, views);
+        mountProc(in, proc);
         if (Rootless.ACTIVE) {
             pivotInto(in, fs.stage);
         }

@@ -5,43 +5,42 @@ import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.sentry.vfs.ProcText;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The sandbox's own {@code /proc/meminfo}, {@code /proc/cpuinfo} and {@code /proc/stat}, the way
- * LXCFS shows a container its limits: files the engine writes at set-up and the sandbox's init
- * binds read-only over those entries of its {@code /proc} ({@link MountSetup}). So {@code free}
- * shows the memory limit, and {@code nproc}, {@code os.cpu_count()} and {@code /proc/cpuinfo} the
- * CPUs the sandbox may use. The text is {@link ProcText}'s, the same KVM's /proc serves. They are a
- * snapshot taken at the start: the counters of {@code stat} and the free memory do not move while
- * the sandbox runs.
+ * LXCFS shows a container its limits, so {@code free} shows the memory limit, and {@code nproc},
+ * {@code os.cpu_count()} and {@code /proc/cpuinfo} the CPUs the sandbox may use. The text is
+ * {@link ProcText}'s, the same KVM's /proc serves. They are a snapshot taken at the start: the
+ * counters of {@code stat} and the free memory do not move while the sandbox runs.
+ *
+ * <p>The files live in a small tmpfs of the sandbox's own mount namespace, parked on its
+ * {@code /proc} mount point ({@link MountSetup}): the engine writes them there from the host
+ * side, the mount is made read-only, and the sandbox's init binds each file over its entry of
+ * the proc it mounts on top. So no host file exists for them, and nothing is left behind when a
+ * sandbox or the engine ends.
  */
 final class ProcViews {
 
-    private static final Path DIR = RootFs.BASE.resolve("views");
-    private static final AtomicLong NAMES = new AtomicLong();
-
-    /** The host directory holding the views and the names of the entries they replace. */
-    record Views(Path dir, List<String> names) {
-        /** Removes the host files, once the sandbox has ended. */
-        void delete() {
-            try {
-                for (String n : names) {
-                    Files.deleteIfExists(dir.resolve(n));
-                }
-                Files.deleteIfExists(dir);
-            } catch (IOException ignored) {
-                // a later engine start removes what is left (the directory is per engine pid)
-            }
-        }
-    }
+    private static final FileAttribute<Set<PosixFilePermission>> READ_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--"));
+    private static final Set<StandardOpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    /** The texts that only depend on the CPU set or the memory limit, made once per engine. */
+    private static final Map<String, byte[]> CPUINFO = new ConcurrentHashMap<>();
+    private static final Map<Long, byte[]> MEMINFO = new ConcurrentHashMap<>();
 
     private ProcViews() {
     }
@@ -50,46 +49,61 @@ final class ProcViews {
         removeStale();
     }
 
-    /** Removes the views engines that are gone left behind (named {@code v<engine pid>-<n>}). */
+    /** The /proc entries a sandbox with this spec gets a view of. */
+    static List<String> names(SandboxSpec spec) {
+        return spec.limits().memoryBytes() > 0 ? List.of("cpuinfo", "stat", "meminfo") : List.of("cpuinfo", "stat");
+    }
+
+    /** Writes the views of a sandbox with this spec running on {@code cpus} into {@code dir} (its parked tmpfs). */
+    static void write(Path dir, SandboxSpec spec, int[] cpus) {
+        try {
+            for (String name : names(spec)) {
+                byte[] text = switch (name) {
+                    case "cpuinfo" -> CPUINFO.computeIfAbsent(Arrays.toString(cpus),
+                            k -> bytes(ProcText.cpuinfo(ProcText.hostCpuinfo(), cpus)));
+                    case "meminfo" -> MEMINFO.computeIfAbsent(spec.limits().memoryBytes(), m -> bytes(ProcText.meminfo(m)));
+                    default -> bytes(ProcText.stat(ProcText.hostStat(), cpus));
+                };
+                try (FileChannel f = FileChannel.open(dir.resolve(name), CREATE, READ_ONLY)) {
+                    ByteBuffer b = ByteBuffer.wrap(text);
+                    while (b.hasRemaining()) {
+                        f.write(b);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot write the sandbox's /proc views: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Removes the host directories that engines before this one wrote the views to (named
+     * {@code v<engine pid>-<n>} under {@code views}), once their engine is gone.
+     */
     private static void removeStale() {
-        if (!Files.isDirectory(DIR)) {
+        Path views = RootFs.BASE.resolve("views");
+        if (!Files.isDirectory(views)) {
             return;
         }
-        try (var dirs = Files.list(DIR)) {
+        try (var dirs = Files.list(views)) {
             for (Path d : dirs.toList()) {
                 String n = d.getFileName().toString();
                 int dash = n.indexOf('-');
                 if (n.startsWith("v") && dash > 1 && !Files.exists(Path.of("/proc", n.substring(1, dash)))) {
                     try (var files = Files.list(d)) {
-                        new Views(d, files.map(f -> f.getFileName().toString()).toList()).delete();
+                        for (Path f : files.toList()) {
+                            Files.deleteIfExists(f);
+                        }
                     }
+                    Files.deleteIfExists(d);
                 }
             }
         } catch (IOException | RuntimeException ignored) {
             // best effort
-        }
-    }
-
-    /** Writes the views for a sandbox with this spec running on {@code cpus}. */
-    static Views write(SandboxSpec spec, int[] cpus) {
-        Map<String, String> files = new LinkedHashMap<>();
-        try {
-            files.put("cpuinfo", ProcText.cpuinfo(ProcText.hostCpuinfo(), cpus));
-            files.put("stat", ProcText.stat(ProcText.hostStat(), cpus));
-            if (spec.limits().memoryBytes() > 0) {
-                files.put("meminfo", ProcText.meminfo(spec.limits().memoryBytes()));
-            }
-            Files.createDirectories(DIR);
-            Path dir = Files.createDirectory(DIR.resolve("v" + ProcessHandle.current().pid() + "-" + NAMES.incrementAndGet()),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            for (var e : files.entrySet()) {
-                Path f = Files.writeString(dir.resolve(e.getKey()), e.getValue());
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("r--r--r--"));
-            }
-            return new Views(dir, new ArrayList<>(files.keySet()));
-        } catch (IOException e) {
-            throw new SandboxException("cannot write the sandbox's /proc views: " + e.getMessage(), e);
         }
     }
 }

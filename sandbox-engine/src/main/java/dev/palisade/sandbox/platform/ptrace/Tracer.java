@@ -51,8 +51,6 @@ final class Tracer {
     private volatile CpuPlacement placement;
     private volatile Cgroup cgroup;
     private volatile MountSetup mounts;
-    /** The host files of the sandbox's /proc views, removed when it ends (an unlinked file would vanish from its binds). */
-    private ProcViews.Views procViews;
     /** Counted down once the egress link (if any) is removed, with every refusal it logged read. */
     private final java.util.concurrent.CountDownLatch egressClosed = new java.util.concurrent.CountDownLatch(1);
     private final RunOutcome outcome;
@@ -158,8 +156,7 @@ final class Tracer {
     /** The sandbox's CPUs: the tracer and its tasks run there, and its /proc views show them. */
     private void placeOn(int[] cpus) {
         runOn(cpus);
-        procViews = ProcViews.write(spec, cpus);
-        mounts.procViews(procViews);
+        mounts.cpus(cpus);
     }
 
     /**
@@ -182,7 +179,7 @@ final class Tracer {
     }
 
     /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
-    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize) {
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize, boolean pivoted) {
     }
 
     /**
@@ -196,9 +193,9 @@ final class Tracer {
 
     /**
      * On a pool thread, before any sandbox asks for it: runs a seized stub to its fork and builds
-     * the spec-independent part (namespaces, default root, /dev, /tmp) there. Everything that
-     * depends on a spec (cgroup, rlimits, /workspace, the pivot into the root, /tmp's size,
-     * loopback, uid, filter) happens at adoption.
+     * the spec-independent part (namespaces, default root, /dev, /tmp, the pivot into the root
+     * as root) there. Everything that depends on a spec (cgroup, rlimits, /workspace, the /proc
+     * views, /tmp's size, loopback, uid, filter) happens at adoption.
      */
     Prepared prepare(int pid) {
         stubPid = pid;
@@ -225,8 +222,8 @@ final class Tracer {
                 Injector in = new Injector(pt, pid);
                 long nr = in.originalCall();
                 if (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK) {
-                    mounts.shared(in);
-                    return new Prepared(pid, mounts.scratch(), in, cgroup, mounts.tmpfsSize());
+                    mounts.shared(in, true);
+                    return new Prepared(pid, mounts.scratch(), in, cgroup, mounts.tmpfsSize(), mounts.pivoted());
                 }
             }
             int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != Signal.SIGTRAP && sig != Signal.SIGCONT ? sig : 0;
@@ -240,7 +237,7 @@ final class Tracer {
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
-        mounts.preparedEarlier(p.scratch(), p.tmpfsSize());
+        mounts.preparedEarlier(p.scratch(), p.tmpfsSize(), p.pivoted());
         mark("planned");
         cgroup = p.cgroup();
         cgroup.configure(spec.limits());
@@ -397,9 +394,6 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
-        if (procViews != null) {
-            procViews.delete();
-        }
         mounts.closeEgress();
         egressClosed.countDown();
     }
@@ -705,9 +699,6 @@ final class Tracer {
     /** Cleans up after a failure in the loop or the setup. */
     void abort() {
         killAll(Termination.ENGINE_ERROR, "engine error");
-        if (procViews != null) {
-            procViews.delete();
-        }
         // reap what is left so no zombie of ours remains
         for (int i = 0; i < 1000 && !tasks.isEmpty(); i++) {
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);

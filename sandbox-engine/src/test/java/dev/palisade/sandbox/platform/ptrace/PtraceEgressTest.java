@@ -143,6 +143,31 @@ class PtraceEgressTest {
     }
 
     @Test
+    void theSandboxsResolversAreItsOwnReadOnlyResolvConf() throws Exception {
+        EgressRules rules = new EgressRules(List.of(), List.of("192.0.2.53"), 64, 50, 0);
+        String show = "cat /etc/resolv.conf; grep ' /etc/resolv.conf ' /proc/self/mountinfo | awk '{print $6}' | cut -d, -f1; "
+                + "(echo nameserver 10.0.0.1 >> /etc/resolv.conf) 2>/dev/null && echo changed; true";
+        Path data = Files.createTempDirectory("palisade-egress");
+        try {
+            // a stub prepared ahead of time (no bind) and one set up at the start (a bind of its own)
+            for (SandboxSpec spec : List.of(
+                    SandboxSpec.builder(List.of("/bin/sh", "-c", show)).limits(Runs.TEST_LIMITS)
+                            .network(NetworkPolicy.EGRESS).egress(rules).build(),
+                    SandboxSpec.builder(List.of("/bin/sh", "-c", show)).limits(Runs.TEST_LIMITS)
+                            .network(NetworkPolicy.EGRESS).egress(rules).bind(new SandboxSpec.Bind(data, "/data", true)).build())) {
+                try (Sandbox s = Runs.PLATFORM.start(spec)) {
+                    s.stdin().close();
+                    String out = new String(s.stdout().readAllBytes(), StandardCharsets.UTF_8);
+                    assertThat(s.await().exitCode()).isZero();
+                    assertThat(out).isEqualTo("nameserver 192.0.2.53\noptions timeout:2 attempts:2\nro\n");
+                }
+            }
+        } finally {
+            Files.deleteIfExists(data);
+        }
+    }
+
+    @Test
     void withoutTheEgressPolicyNothingIsReachable() throws Exception {
         for (NetworkPolicy policy : List.of(NetworkPolicy.NONE, NetworkPolicy.LOOPBACK)) {
             Run r = run(egress(EgressRules.DEFAULT, PUBLIC + ":80").network(policy).build());

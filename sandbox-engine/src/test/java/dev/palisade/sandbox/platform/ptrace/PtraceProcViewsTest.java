@@ -1,8 +1,20 @@
 package dev.palisade.sandbox.platform.ptrace;
 
+import dev.palisade.sandbox.Limits;
+import dev.palisade.sandbox.Sandbox;
+import dev.palisade.sandbox.SandboxResult;
+import dev.palisade.sandbox.SandboxSpec;
 import dev.palisade.sandbox.Termination;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static dev.palisade.sandbox.platform.ptrace.Runs.run;
 import static dev.palisade.sandbox.platform.ptrace.Runs.spec;
@@ -34,5 +46,64 @@ class PtraceProcViewsTest {
         var o = run(spec("/bin/sh", "-c", SHOW).limits(Runs.TEST_LIMITS.withMemoryBytes(300L << 20)).build());
         assertThat(o.stdout()).as(o.stderr())
                 .isEqualTo((300L << 20) + "\n" + n + "\n" + n + " " + (300L << 20) + "\n" + n + "\n" + n + "\nread-only\n");
+    }
+
+    /** What a sandbox's views say of it, once a byte on its stdin lets it look (so that sandboxes overlap). */
+    private static final String SHOW_WHEN_TOLD = "head -c1 >/dev/null; grep MemTotal /proc/meminfo | awk '{print $2}'; "
+            + "grep -c ^processor /proc/cpuinfo; grep -c '^cpu[0-9]' /proc/stat";
+
+    @Test
+    void sandboxesRunningTogetherEachSeeTheirOwnViews() throws Exception {
+        int n = CpuSet.engine().length;
+        Limits small = Runs.TEST_LIMITS.withMemoryBytes(256L << 20).withCpuMillicores(1000);
+        Limits large = Runs.TEST_LIMITS.withMemoryBytes(300L << 20);
+        Path data = Files.createTempDirectory("palisade-views");
+        List<Sandbox> started = new ArrayList<>();
+        try {
+            Sandbox first = start(spec("/bin/sh", "-c", SHOW_WHEN_TOLD).limits(small).build(), started);
+            Sandbox other = start(spec("/bin/sh", "-c", SHOW_WHEN_TOLD).limits(large).build(), started);
+            Sandbox same = start(spec("/bin/sh", "-c", SHOW_WHEN_TOLD).limits(small).build(), started);
+            // with a bind of its own: a stub set up at its start rather than ahead of time
+            Sandbox bound = start(spec("/bin/sh", "-c", SHOW_WHEN_TOLD).limits(large)
+                    .bind(new SandboxSpec.Bind(data, "/data", true)).build(), started);
+            assertThat(finish(first)).isEqualTo((256 << 10) + "\n1\n1\n");
+            // the first one of the same limits has ended: this one's views are still whole
+            assertThat(finish(same)).isEqualTo((256 << 10) + "\n1\n1\n");
+            assertThat(finish(other)).isEqualTo((300 << 10) + "\n" + n + "\n" + n + "\n");
+            assertThat(finish(bound)).isEqualTo((300 << 10) + "\n" + n + "\n" + n + "\n");
+        } finally {
+            started.forEach(Sandbox::close);
+            Files.deleteIfExists(data);
+        }
+    }
+
+    @Test
+    void theViewsAreReadOnlyMountsThatNoProgramCanChange() {
+        // read-only mounts, and nothing of the engine's host files: the views' own filesystem is the sandbox's
+        var o = run(spec("/bin/sh", "-c", "for f in cpuinfo stat meminfo; do "
+                + "grep \" /proc/$f \" /proc/self/mountinfo | awk '{print $4, $5, $6, $9}'; "
+                + "(echo x >> /proc/$f) 2>/dev/null && echo written; "
+                + "(chmod 666 /proc/$f) 2>/dev/null && echo changed; done").build());
+        assertThat(o.stdout()).as(o.stderr()).isEqualTo("""
+                /cpuinfo /proc/cpuinfo ro,nosuid,nodev,noexec,relatime tmpfs
+                /stat /proc/stat ro,nosuid,nodev,noexec,relatime tmpfs
+                /meminfo /proc/meminfo ro,nosuid,nodev,noexec,relatime tmpfs
+                """);
+    }
+
+    private static Sandbox start(SandboxSpec spec, List<Sandbox> started) {
+        Sandbox s = Runs.PLATFORM.start(spec);
+        started.add(s);
+        return s;
+    }
+
+    /** Lets the sandbox look at its views and returns what it printed, once it has ended. */
+    private static String finish(Sandbox s) throws IOException, InterruptedException {
+        s.stdin().write('x');
+        s.stdin().close();
+        String out = new String(s.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        SandboxResult r = s.await(Duration.ofSeconds(30)).orElseThrow();
+        assertThat(r.termination()).as(r.message()).isEqualTo(Termination.EXITED);
+        return out;
     }
 }
