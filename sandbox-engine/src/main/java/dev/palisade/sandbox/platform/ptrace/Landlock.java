@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A second layer under the mounts, applied by the sandbox's init (and so inherited by every
@@ -70,17 +71,57 @@ final class Landlock {
 
     /** The kernel's Landlock ABI (negative: none), asked by the first sandbox: the kernel does not change under the engine. */
     private static volatile long kernelAbi = Long.MIN_VALUE;
+    /** The rules' paths whose filesystems the stub mounts before any of the spec's: their rules can be added there. */
+    private static final Set<String> BEFORE_THE_SPEC = Set.of("/", "/tmp", "/dev");
 
-    /** In init, after no_new_privs and before the seccomp filter: build the ruleset and restrict itself. */
-    static void restrict(Injector in, SandboxSpec spec) {
+    private static long abi(Injector in) {
         long abi = kernelAbi;
         if (abi == Long.MIN_VALUE) {
             abi = in.call(SyscallNr.LANDLOCK_CREATE_RULESET, 0, 0, CREATE_RULESET_VERSION);
             kernelAbi = abi;
         }
+        return abi;
+    }
+
+    /**
+     * In the stub, once its root, /tmp and /dev are mounted under {@code root}: the ruleset with
+     * their rules, so that init (which inherits the descriptor) only adds the rest. Returns the
+     * ruleset's descriptor, or -1 where the kernel has no Landlock.
+     */
+    static long prepare(Injector in, SandboxSpec spec, String root) {
+        long abi = abi(in);
+        if (abi < 1) {
+            return -1;
+        }
+        long ruleset = create(in, abi);
+        for (Rule r : rules(spec, abi)) {
+            if (BEFORE_THE_SPEC.contains(r.path())) {
+                add(in, ruleset, root, r);
+            }
+        }
+        return ruleset;
+    }
+
+    /**
+     * In init, after no_new_privs and before the seccomp filter: completes the ruleset the stub
+     * {@linkplain #prepare prepared} (or, with {@code prepared} -1, builds it whole) and restricts itself.
+     */
+    static void restrict(Injector in, SandboxSpec spec, long prepared) {
+        long abi = abi(in);
         if (abi < 1) {
             return;
         }
+        long ruleset = prepared >= 0 ? prepared : create(in, abi);
+        for (Rule r : rules(spec, abi)) {
+            if (prepared < 0 || !BEFORE_THE_SPEC.contains(r.path())) {
+                add(in, ruleset, "", r);
+            }
+        }
+        in.check("landlock restrict", SyscallNr.LANDLOCK_RESTRICT_SELF, ruleset, 0);
+        in.call(SyscallNr.CLOSE, ruleset);
+    }
+
+    private static long create(Injector in, long abi) {
         ByteBuffer attr = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(0, handled(abi));
         int attrSize = 8;
         if (abi >= 6) {
@@ -88,19 +129,19 @@ final class Landlock {
             attrSize = 24;
         }
         in.reset();
-        long ruleset = in.check("landlock ruleset", SyscallNr.LANDLOCK_CREATE_RULESET, in.bytes(attr.array()), attrSize, 0);
-        for (Rule r : rules(spec, abi)) {
-            in.reset();
-            long fd = in.call(SyscallNr.OPEN, in.str(r.path()), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
-            if (fd < 0) {
-                continue; // a path this sandbox does not have
-            }
-            byte[] beneath = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putLong(0, r.access()).putInt(8, (int) fd).array();
-            in.reset();
-            in.check("landlock rule " + r.path(), SyscallNr.LANDLOCK_ADD_RULE, ruleset, RULE_PATH_BENEATH, in.bytes(beneath), 0);
-            in.call(SyscallNr.CLOSE, fd);
+        return in.check("landlock ruleset", SyscallNr.LANDLOCK_CREATE_RULESET, in.bytes(attr.array()), attrSize, 0);
+    }
+
+    /** Adds rule {@code r} for its path under {@code root}, if this sandbox has that path. */
+    private static void add(Injector in, long ruleset, String root, Rule r) {
+        in.reset();
+        long fd = in.call(SyscallNr.OPEN, in.str(root + r.path()), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
+        if (fd < 0) {
+            return; // a path this sandbox does not have
         }
-        in.check("landlock restrict", SyscallNr.LANDLOCK_RESTRICT_SELF, ruleset, 0);
-        in.call(SyscallNr.CLOSE, ruleset);
+        byte[] beneath = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putLong(0, r.access()).putInt(8, (int) fd).array();
+        in.reset();
+        in.check("landlock rule " + r.path(), SyscallNr.LANDLOCK_ADD_RULE, ruleset, RULE_PATH_BENEATH, in.bytes(beneath), 0);
+        in.call(SyscallNr.CLOSE, fd);
     }
 }

@@ -38,6 +38,8 @@ final class MountSetup {
     private boolean preparedEarlier;
     /** The stub is in the sandbox's root already (a prepared stub): host paths are out of its reach. */
     private boolean pivoted;
+    /** The stub's Landlock ruleset with the rules made before the spec's mounts (init inherits it), or -1. */
+    private long landlockRuleset = -1;
     /** The sandbox's CPUs, which its /proc views show ({@link ProcViews}). */
     private int[] cpus;
     /** The sandbox's egress interface and rules (policy EGRESS), made once its network namespace exists. */
@@ -53,15 +55,20 @@ final class MountSetup {
     }
 
     /** Continues a stub prepared ahead of time with {@link #shared}. */
-    void preparedEarlier(long scratch, long tmpfsSize, boolean pivoted) {
+    void preparedEarlier(long scratch, long tmpfsSize, boolean pivoted, long landlockRuleset) {
         this.preparedEarlier = true;
         this.scratch = scratch;
         this.stubTmpfsSize = tmpfsSize;
         this.pivoted = pivoted;
+        this.landlockRuleset = landlockRuleset;
     }
 
     boolean pivoted() {
         return pivoted;
+    }
+
+    long landlockRuleset() {
+        return landlockRuleset;
     }
 
     long scratch() {
@@ -102,7 +109,8 @@ final class MountSetup {
      * The part of the stub's setup no spec changes (done ahead of time in a prepared stub):
      * namespaces (a user namespace first when rootless), the root with the host's userland and its
      * masks, /dev, /tmp (at the default size; init resizes it), the hostname, the tmpfs of the
-     * /proc views, and with {@code pivot} (a prepared stub, as root) the read-only root and the pivot into it.
+     * /proc views, the Landlock rules of what exists by then ({@link Landlock#prepare}), and with
+     * {@code pivot} (a prepared stub, as root) the read-only root and the pivot into it.
      */
     void shared(Injector in, boolean pivot) {
         scratch = in.mapScratch();
@@ -152,6 +160,7 @@ final class MountSetup {
             r = "";
         }
         parkProcViews(in, r);
+        landlockRuleset = Landlock.prepare(in, spec, r);
     }
 
     /**
@@ -359,7 +368,7 @@ final class MountSetup {
             in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
         }
         in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
-        Landlock.restrict(in, spec);
+        Landlock.restrict(in, spec, landlockRuleset);
         in.reset();
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)

@@ -179,7 +179,7 @@ final class Tracer {
     }
 
     /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
-    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize, boolean pivoted) {
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize, boolean pivoted, long landlockRuleset) {
     }
 
     /**
@@ -223,7 +223,8 @@ final class Tracer {
                 long nr = in.originalCall();
                 if (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK) {
                     mounts.shared(in, true);
-                    return new Prepared(pid, mounts.scratch(), in, cgroup, mounts.tmpfsSize(), mounts.pivoted());
+                    return new Prepared(pid, mounts.scratch(), in, cgroup, mounts.tmpfsSize(), mounts.pivoted(),
+                            mounts.landlockRuleset());
                 }
             }
             int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != Signal.SIGTRAP && sig != Signal.SIGCONT ? sig : 0;
@@ -237,7 +238,7 @@ final class Tracer {
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
-        mounts.preparedEarlier(p.scratch(), p.tmpfsSize(), p.pivoted());
+        mounts.preparedEarlier(p.scratch(), p.tmpfsSize(), p.pivoted(), p.landlockRuleset());
         mark("planned");
         cgroup = p.cgroup();
         cgroup.configure(spec.limits());
