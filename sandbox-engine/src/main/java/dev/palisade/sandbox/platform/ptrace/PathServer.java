@@ -19,10 +19,9 @@ import dev.palisade.sandbox.sentry.TaskMemory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Consumer;
@@ -59,19 +58,21 @@ final class PathServer implements SyscallContext, HostTask {
     private final NativeScratch limitScratch = new NativeScratch(16);
     private final Ptrace pt = new Ptrace();
     private final TraceeMemory memory = new TraceeMemory(pt);
-    private final Thread thread;
     private int nsTgid = -1, nsTid = -1;
     /**
      * A thread with the tracer's credentials, for what the serving thread may not take of a
      * program that made itself not dumpable: its own descriptors and its memory file, each kept
      * only when the call still waits after it was taken (a task gone meanwhile, its tid reused, lends nothing).
      */
-    private final ThreadPoolExecutor asTracer;
+    private final StandbyThread asTracer;
+    /** The tasks for {@link #asTracer}; {@link #NO_MORE} ends it. */
+    private final LinkedBlockingQueue<Runnable> forTracer = new LinkedBlockingQueue<>();
+    private static final Runnable NO_MORE = () -> { };
     /** The calling task's memory file taken with the tracer's credentials for this call, or -1. */
     private long memFile = -1;
 
     private PathServer(Tracer tracer, SyscallCalls calls, SeccompListener listener, int rootFd, int procFd, int uid, int gid,
-            Consumer<String> trace, long startNanos) {
+            Consumer<String> trace, long startNanos, StandbyThread asTracer) {
         this.tracer = tracer;
         this.calls = calls;
         this.listener = listener;
@@ -82,25 +83,32 @@ final class PathServer implements SyscallContext, HostTask {
         this.trace = trace;
         this.startNanos = startNanos;
         this.cpus = tracer.placement().cpus();
-        this.thread = new Thread(this::run, "palisade-paths-" + tracer.initPid());
-        this.thread.setDaemon(true);
-        // started here, on the tracer's thread: it keeps the tracer's credentials
-        this.asTracer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "palisade-paths-tracer-" + tracer.initPid());
-            t.setDaemon(true);
-            return t;
-        });
-        this.asTracer.prestartCoreThread();
-        this.asTracer.execute(() -> tracer.placement().join()); // it too moves with the sandbox
+        // started by the tracer's thread (ahead of time): it has the tracer's credentials
+        this.asTracer = asTracer;
+        asTracer.run("palisade-paths-tracer-" + tracer.initPid(), this::runForTracer);
+    }
+
+    /** On {@link #asTracer}: the serving thread's tasks, until it ends. */
+    private void runForTracer() {
+        tracer.placement().join(); // it too moves with the sandbox
+        try {
+            for (Runnable r = forTracer.take(); r != NO_MORE; r = forTracer.take()) {
+                r.run();
+            }
+        } catch (InterruptedException e) {
+            // ended
+        }
     }
 
     /**
      * On the tracer's thread, while the sandbox's first process ({@code initPid}) is stopped in
      * its setup: takes that process's listener descriptor {@code remoteFd} and its root, and
-     * starts serving. The caller then closes the listener in that process.
+     * starts serving on {@code serving}, with {@code asTracer} for what needs the tracer's
+     * credentials (both started ahead of time by the tracer's thread). The caller then closes the
+     * listener in that process.
      */
     static PathServer start(Tracer tracer, SyscallCalls calls, int initPid, long remoteFd, int uid, int gid,
-            Consumer<String> trace, long startNanos) {
+            Consumer<String> trace, long startNanos, StandbyThread serving, StandbyThread asTracer) {
         NativeScratch s = new NativeScratch(256);
         long listenerFd = duplicateOf(initPid, remoteFd, 0);
         if (listenerFd < 0) {
@@ -116,8 +124,8 @@ final class PathServer implements SyscallContext, HostTask {
             throw new SandboxException("path serving: cannot open the sandbox's root or /proc");
         }
         PathServer server = new PathServer(tracer, calls, new SeccompListener((int) listenerFd), (int) root, (int) proc,
-                uid, gid, trace, startNanos);
-        server.thread.start();
+                uid, gid, trace, startNanos, asTracer);
+        serving.run("palisade-paths-" + initPid, server::run);
         return server;
     }
 
@@ -176,7 +184,7 @@ final class PathServer implements SyscallContext, HostTask {
             listener.close();
             HostCalls.close(procFd);
             HostCalls.close(memFile);
-            asTracer.shutdownNow();
+            forTracer.add(NO_MORE);
         }
     }
 
@@ -358,11 +366,13 @@ final class PathServer implements SyscallContext, HostTask {
 
     private long onTracersThread(java.util.concurrent.Callable<Long> work) {
         try {
-            return asTracer.submit(work).get();
+            FutureTask<Long> task = new FutureTask<>(work);
+            forTracer.add(task);
+            return task.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Errno.EINTR.negated();
-        } catch (ExecutionException | RejectedExecutionException e) {
+        } catch (ExecutionException e) {
             return Errno.EPERM.negated();
         }
     }

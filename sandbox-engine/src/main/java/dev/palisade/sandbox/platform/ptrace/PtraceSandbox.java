@@ -106,6 +106,9 @@ final class PtraceSandbox implements Sandbox {
     private void run(StubPool.Slot slot) {
         try {
             int[] cpus = CpuSet.forSandbox(spec.limits().cpuCount(), slot.turn);
+            if (slot.serving != null) {
+                tracer.standby(slot.serving, slot.asTracer);
+            }
             if (slot.prepared != null) {
                 tracer.adopt(slot.prepared, cpus);
             } else {

@@ -51,6 +51,8 @@ final class StubPool {
         final int turn;
         final OutputStream stdin;
         final InputStream stdout, stderr;
+        /** Threads for the sandbox's path serving, started by the slot's thread ahead of time; null without it. */
+        volatile StandbyThread serving, asTracer;
         private final SynchronousQueue<Runnable> job = new SynchronousQueue<>();
 
         Slot(int pid, int turn, OutputStream stdin, InputStream stdout, InputStream stderr) {
@@ -138,6 +140,10 @@ final class StubPool {
         } catch (RuntimeException e) {
             made.completeExceptionally(e);
             return;
+        }
+        if (Tracer.servePaths()) {
+            slot.serving = new StandbyThread();
+            slot.asTracer = new StandbyThread();
         }
         made.complete(slot);
         Runnable work;

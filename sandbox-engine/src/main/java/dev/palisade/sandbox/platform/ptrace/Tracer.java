@@ -67,6 +67,8 @@ final class Tracer {
     static final String SERVE_PATHS_PROPERTY = "palisade.ptrace.servePaths";
     private final boolean servePaths;
     private PathServer pathServer;
+    /** Threads started ahead of time for path serving ({@link #standby}), or null. */
+    private StandbyThread servingThread, asTracerThread;
     /** execve and execveat chosen by the Sentry (with path serving on). */
     private final ExecServing execServing;
     private static final boolean TIMING = System.getenv("PALISADE_TIMING") != null;
@@ -89,6 +91,19 @@ final class Tracer {
         this.outcome = new RunOutcome(spec);
         this.calls = new SyscallCalls(this, pt, regs, spec, uid, gid, startNanos, this.trace, tasks, outcome);
         this.execServing = servePaths ? new ExecServing(pt, this) : null;
+    }
+
+    /** Threads a pool slot started ahead of time, for path serving (released unused without it). */
+    void standby(StandbyThread serving, StandbyThread asTracer) {
+        this.servingThread = serving;
+        this.asTracerThread = asTracer;
+    }
+
+    private void releaseStandby() {
+        if (servingThread != null) {
+            servingThread.release();
+            asTracerThread.release();
+        }
     }
 
     /** The translation between the sandbox's pids and the host's. */
@@ -395,6 +410,7 @@ final class Tracer {
         }
         cgroup.close();
         mark("cgroup closed");
+        releaseStandby();
         mounts.closeEgress();
         egressClosed.countDown();
     }
@@ -608,7 +624,11 @@ final class Tracer {
             long listener = mounts.init(in);
             placement.afterSetup(tasks.keySet());
             if (listener >= 0) {
-                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos);
+                if (servingThread == null) {
+                    standby(new StandbyThread(), new StandbyThread());
+                }
+                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos,
+                        servingThread, asTracerThread);
                 in.call(SyscallNr.CLOSE, listener);
             }
             mark("init set up");
@@ -700,6 +720,7 @@ final class Tracer {
     /** Cleans up after a failure in the loop or the setup. */
     void abort() {
         killAll(Termination.ENGINE_ERROR, "engine error");
+        releaseStandby();
         // reap what is left so no zombie of ours remains
         for (int i = 0; i < 1000 && !tasks.isEmpty(); i++) {
             int tid = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
