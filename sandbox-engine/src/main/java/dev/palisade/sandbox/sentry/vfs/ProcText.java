@@ -20,6 +20,8 @@ public final class ProcText {
     /** The kernel version string (uname's version, /proc/version). */
     public static final String VERSION = "#1 SMP Palisade Sentry";
     private static final Pattern PROCESSOR = Pattern.compile("(?m)^processor\\s*:\\s*(\\d+)");
+    /** Compiled once: stat is made at every sandbox's start. */
+    private static final Pattern CPU_LINE = Pattern.compile("cpu\\d+ .*"), SPACES = Pattern.compile("\\s+");
 
     private ProcText() {
     }
@@ -99,8 +101,8 @@ public final class ProcText {
         long[] sum = null;
         StringBuilder rest = new StringBuilder();
         for (String line : host.split("\n")) {
-            if (line.matches("cpu\\d+ .*")) {
-                String[] f = line.trim().split("\\s+");
+            if (CPU_LINE.matcher(line).matches()) {
+                String[] f = SPACES.split(line.trim());
                 int cpu = Integer.parseInt(f[0].substring(3));
                 if (!contains(cpus, cpu)) {
                     continue;
