@@ -378,6 +378,27 @@ class NettyIngressTests extends ServiceTestSupport {
         assertThat(good.body()).contains("count=1\n").doesNotContain("smuggled");
     }
 
+    @Test
+    void aPriorKnowledgePrefaceSplitAcrossPacketsOpensHttp2AndOneThatOnlyStartsLikeItIsHttp11() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            s.setTcpNoDelay(true);
+            OutputStream out = s.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Thread.sleep(200);   // the rest of the preface comes in a read of its own
+            out.write("\r\nSM\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});   // the client's (empty) SETTINGS frame
+            out.flush();
+            byte[] frame = s.getInputStream().readNBytes(9);
+            assertThat(frame).as("the server's first frame").hasSize(9);
+            assertThat(frame[3]).as("a SETTINGS frame, not an HTTP/1.1 answer").isEqualTo((byte) 4);
+            assertThat(frame[4] & 1).as("its own settings, not an acknowledgement").isZero();
+        }
+        // bytes that start like the preface and then differ are HTTP/1.1's: a request line of HTTP/2.0, refused
+        assertThat(raw("PRI * HTTP/2.0\r\n\r\nXY\r\n\r\n")).startsWith("HTTP/1.1 505 ").contains("The request was refused");
+    }
+
     /** Listens and never accepts: once one connection waits in its queue, the kernel drops every new handshake. */
     static final String NEVER_ACCEPTS = """
             import socket, time
