@@ -592,6 +592,13 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         boolean responseDone;
         boolean upstreamClean;
         boolean skipInterim;
+        /**
+         * The answer's head waits in the outbound buffer for the first bytes of its body (of a
+         * length known and not zero, the request sent whole): a server that writes them apart
+         * (python's http.server) then costs the client one wake-up, not two. An answer that may
+         * stream, or one to a client still sending, goes down as it comes.
+         */
+        boolean headHeld;
         boolean ended;
         int status = 502;
         ScheduledFuture<?> upTimer;
@@ -978,6 +985,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     ctx.close();   // half an answer went out already: only the close says it broke off
                     return;
                 }
+                headHeld &= !c.content().isReadable();
                 if (c instanceof LastHttpContent last) {
                     responseDone = true;
                     upTimer.cancel(false);
@@ -1022,6 +1030,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             boolean hasLength = HttpUtil.isContentLengthSet(r);
             boolean chunkedDown = HttpUtil.isTransferEncodingChunked(r);
             upstreamClean = HttpUtil.isKeepAlive(r) && (hasLength || chunkedDown || noBody);
+            headHeld = requestComplete && !noBody && hasLength && HttpUtil.getContentLength(r, 0L) > 0;
             HttpResponse out = new DefaultHttpResponse(stream ? HttpVersion.HTTP_1_1 : version, r.status());
             HttpHeaders h = out.headers();
             for (Map.Entry<String, String> e : in) {
@@ -1155,7 +1164,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (ended || responseDone) {
                 return;
             }
-            ctx.flush();
+            if (!headHeld) {
+                ctx.flush();
+            }
             if (up != null && ctx.channel().isWritable()) {
                 up.read();
             }
