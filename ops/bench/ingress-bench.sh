@@ -13,6 +13,10 @@
 #   ops/bench/ingress-bench.sh [SECONDS] [CONCURRENCY...]     (defaults: 10 s; 1 and 8)
 #   JAR=/path/palisade.jar ...      another build (to compare two, run them one after the other)
 #   OLD_JAR=/path/old.jar|build    the lean front's build beside it (another instance, ports +100)
+#   LEAN_ENGINE=this ...           that build run with JAR's sandbox engine (its nested engine jar swapped),
+#                                   so that the lean rows differ from the Netty rows by the front only: the
+#                                   lean front's build predates the Sentry's serving of path calls, which
+#                                   costs the service itself (python's stat and open of each file) in its sandbox
 #   WARMUP=S ...                    S seconds of traffic through each front before the first row
 #                                   (default 10; the Netty front's code takes tens of seconds of it to be compiled)
 #   RESTARTS=K ...                  then the row that swings most between runs (one client at a time,
@@ -50,7 +54,8 @@ PY_SINGLE='import http.server as h,sys; h.HTTPServer(("127.0.0.1", int(sys.argv[
 PY_KEEPALIVE='import http.server as h,sys; h.SimpleHTTPRequestHandler.protocol_version="HTTP/1.1"; h.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), h.SimpleHTTPRequestHandler).serve_forever()'
 FLOORS=()
 OLD_APP=
-cleanup() { kill "$APP" $OLD_APP "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE"; }
+LEAN_SWAP=
+cleanup() { kill "$APP" $OLD_APP "$DIRECT" "$DIRECT1" "$DIRECT2" "${FLOORS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DATA" "$SITE" $LEAN_SWAP; }
 trap cleanup EXIT
 
 # the direct baseline: the same server, same file, on the host
@@ -69,6 +74,16 @@ if [ "${OLD_JAR:-}" = build ]; then
   OLD_SRC=$(mktemp -d /tmp/palisade-bench-main-XXXX)
   git archive main | tar -x -C "$OLD_SRC"
   (cd "$OLD_SRC" && ./mvnw -B -ntp -q -o package -DskipTests -pl platform-app -am) && OLD_JAR="$OLD_SRC/platform-app/target/palisade.jar"
+fi
+if [ -n "${OLD_JAR:-}" ] && [ "${LEAN_ENGINE:-}" = this ]; then
+  LEAN_SWAP=$(mktemp -d /tmp/palisade-bench-lean-XXXX)
+  ENGINE=$(unzip -Z1 "${JAR:-platform-app/target/palisade.jar}" 'BOOT-INF/lib/sandbox-engine-*.jar')
+  unzip -Z1 "$OLD_JAR" "$ENGINE" >/dev/null 2>&1 || { echo "== the lean build has no $ENGINE to swap" >&2; exit 1; }
+  unzip -q -d "$LEAN_SWAP" "${JAR:-platform-app/target/palisade.jar}" "$ENGINE"
+  cp "$OLD_JAR" "$LEAN_SWAP/lean.jar"
+  (cd "$LEAN_SWAP" && zip -q -0 lean.jar "$ENGINE")   # stored: Spring Boot's loader reads nested jars in place
+  OLD_JAR=$LEAN_SWAP/lean.jar
+  echo "== the lean front runs on this build's sandbox engine"
 fi
 start_app() {  # jar, port, ingress port, data dir, extra arguments…: the pid in STARTED
   # (the bench tenant's four services on one node: more than a tenant's default share of the service pool)

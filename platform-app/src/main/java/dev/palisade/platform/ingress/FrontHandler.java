@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
@@ -26,12 +27,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -49,6 +48,7 @@ import java.util.StringJoiner;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +65,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontHandler.class);
 
-    static final String H2C = "h2c";
     static final String HEAD_WATCH = "head-watch";
     static final String FRONT = "front";
 
@@ -88,14 +87,77 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             ServiceProperties services, TlsCertificates tls, int httpsPort) {
     }
 
-    /** Sees a request's first raw bytes (ahead of the codec), so that the wait for its head is the header timeout. */
+    /**
+     * Sees a connection's raw bytes ahead of the codec: the first of a request's head start the
+     * header timeout. On the cleartext port the connection's first bytes also tell HTTP/2 with
+     * prior knowledge (its preface) from HTTP/1.1, so that an HTTP/1.1 connection keeps the
+     * pipeline it was made with; Netty's {@code CleartextHttp2ServerUpgradeHandler} rebuilt it for
+     * every connection and kept an upgrade handler in the path of every request.
+     */
     static final class HeadWatch extends ChannelInboundHandlerAdapter {
+        private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+        private final FrontHandler front;
+        /** Makes the connection HTTP/2 once the preface came, or null where only HTTP/1.1 is spoken (TLS chose it). */
+        private final Consumer<ChannelPipeline> http2;
+        private boolean decided;
+        /** The first bytes while they may still be the start of the preface (it came split). */
+        private ByteBuf held;
+
+        HeadWatch(FrontHandler front, Consumer<ChannelPipeline> http2) {
+            this.front = front;
+            this.http2 = http2;
+            this.decided = http2 == null;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof ByteBuf b && b.isReadable() && ctx.pipeline().get(FRONT) instanceof FrontHandler f) {
-                f.bytesArrived();
+            if (!(msg instanceof ByteBuf b) || !b.isReadable()) {
+                ctx.fireChannelRead(msg);
+                return;
             }
-            ctx.fireChannelRead(msg);
+            front.bytesArrived();
+            if (decided) {
+                ctx.fireChannelRead(b);
+                return;
+            }
+            ByteBuf in = b;
+            if (held != null) {
+                in = held.writeBytes(b);
+                held = null;
+                b.release();
+            }
+            int n = Math.min(in.readableBytes(), PREFACE.length);
+            for (int i = 0; i < n; i++) {
+                if (in.getByte(in.readerIndex() + i) != PREFACE[i]) {
+                    decided = true;
+                    ctx.fireChannelRead(in);
+                    return;
+                }
+            }
+            if (n < PREFACE.length) {
+                held = ctx.alloc().buffer(PREFACE.length).writeBytes(in);
+                in.release();
+                ctx.read();
+                return;
+            }
+            // the connection speaks HTTP/2 from now on: its streams have handlers of their own, and flow control
+            decided = true;
+            ChannelPipeline p = ctx.pipeline();
+            p.remove(FRONT);
+            p.remove(HttpServerCodec.class);
+            http2.accept(p);
+            ctx.fireChannelRead(in);
+            p.remove(this);
+            ctx.channel().config().setAutoRead(true);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (held != null) {
+                held.release();
+                held = null;
+            }
         }
     }
 
@@ -196,23 +258,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         } else {
             ctx.close();   // a kept connection with nothing more to ask, or one that never said anything
         }
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
-                || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent) {
-            // the connection speaks HTTP/2 from now on: its streams have handlers of their own, and flow control
-            cancelWait();
-            ReferenceCountUtil.release(evt);
-            ctx.channel().config().setAutoRead(true);
-            if (ctx.pipeline().get(HEAD_WATCH) != null) {
-                ctx.pipeline().remove(HEAD_WATCH);
-            }
-            ctx.pipeline().remove(this);
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -547,6 +592,13 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
         boolean responseDone;
         boolean upstreamClean;
         boolean skipInterim;
+        /**
+         * The answer's head waits in the outbound buffer for the first bytes of its body (of a
+         * length known and not zero, the request sent whole): a server that writes them apart
+         * (python's http.server) then costs the client one wake-up, not two. An answer that may
+         * stream, or one to a client still sending, goes down as it comes.
+         */
+        boolean headHeld;
         boolean ended;
         int status = 502;
         ScheduledFuture<?> upTimer;
@@ -933,6 +985,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                     ctx.close();   // half an answer went out already: only the close says it broke off
                     return;
                 }
+                headHeld &= !c.content().isReadable();
                 if (c instanceof LastHttpContent last) {
                     responseDone = true;
                     upTimer.cancel(false);
@@ -977,6 +1030,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             boolean hasLength = HttpUtil.isContentLengthSet(r);
             boolean chunkedDown = HttpUtil.isTransferEncodingChunked(r);
             upstreamClean = HttpUtil.isKeepAlive(r) && (hasLength || chunkedDown || noBody);
+            headHeld = requestComplete && !noBody && hasLength && HttpUtil.getContentLength(r, 0L) > 0;
             HttpResponse out = new DefaultHttpResponse(stream ? HttpVersion.HTTP_1_1 : version, r.status());
             HttpHeaders h = out.headers();
             for (Map.Entry<String, String> e : in) {
@@ -1059,9 +1113,6 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             // the codecs go; what either side's decoder still held comes out of it as bytes
             raw = upstream;
             ChannelHandlerContext self = ctx;
-            if (self.pipeline().get(HttpServerUpgradeHandler.class) != null) {
-                self.pipeline().remove(HttpServerUpgradeHandler.class);
-            }
             if (self.pipeline().get(HttpServerCodec.class) != null) {
                 self.pipeline().remove(HttpServerCodec.class);
             }
@@ -1113,7 +1164,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (ended || responseDone) {
                 return;
             }
-            ctx.flush();
+            if (!headHeld) {
+                ctx.flush();
+            }
             if (up != null && ctx.channel().isWritable()) {
                 up.read();
             }

@@ -21,9 +21,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpServerUpgradeHandler;
-import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -213,9 +210,10 @@ public class NettyIngress implements SmartLifecycle {
                         return;
                     }
                     ctx.channel().config().setAutoRead(false);
-                    p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch());
+                    FrontHandler front = new FrontHandler(settings, upstreams, false, "https");
+                    p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch(front, null));
                     p.addLast(new HttpServerCodec(decoderConfig(properties.maxHeadSize())));
-                    p.addLast(FrontHandler.FRONT, new FrontHandler(settings, upstreams, false, "https"));
+                    p.addLast(FrontHandler.FRONT, front);
                 }
             });
         });
@@ -223,36 +221,18 @@ public class NettyIngress implements SmartLifecycle {
 
     /**
      * HTTP/1.1 with h2c beside it: the preface of a prior-knowledge client turns the connection
-     * into HTTP/2, each stream then served as one request by its own {@link FrontHandler}; an
-     * {@code Upgrade} other than h2c goes on to the service.
+     * into HTTP/2 ({@link FrontHandler.HeadWatch}), each stream then served as one request by its
+     * own {@link FrontHandler}; an {@code Upgrade} other than h2c goes on to the service.
+     * {@code Upgrade: h2c} is declined (the request goes on as HTTP/1.1, without it): in a probe of
+     * Netty's upgrade into multiplexed streams, stream 1 failed (a NullPointerException in
+     * {@code Http2MultiplexHandler}).
      */
     private void http1(ChannelPipeline p, Upstreams upstreams) {
-        HttpServerCodec codec = new HttpServerCodec(decoderConfig(properties.maxHeadSize()));
-        // Upgrade: h2c is declined (the request goes on as HTTP/1.1, without it): in a probe of Netty's
-        // upgrade into multiplexed streams, stream 1 failed (a NullPointerException in Http2MultiplexHandler);
-        // h2c is served with prior knowledge, and every other Upgrade (WebSocket) goes on to the service
-        HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol -> null) {
-            @Override
-            protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
-                return false;
-            }
-        };
-        p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch());   // sees the raw bytes, ahead of the codec
-        p.addLast(FrontHandler.H2C, new CleartextHttp2ServerUpgradeHandler(codec, upgrade, new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                // HTTP/2 with prior knowledge: its streams have handlers of their own, and flow control
-                ChannelPipeline p = ch.pipeline();
-                for (String h1 : new String[] {FrontHandler.FRONT, FrontHandler.HEAD_WATCH}) {
-                    if (p.get(h1) != null) {
-                        p.remove(h1);
-                    }
-                }
-                p.addLast(Http2FrameCodecBuilder.forServer().build(), http2(upstreams, "http"));
-                ch.config().setAutoRead(true);
-            }
-        }));
-        p.addLast(FrontHandler.FRONT, new FrontHandler(settings, upstreams, false, "http"));
+        FrontHandler front = new FrontHandler(settings, upstreams, false, "http");
+        p.addLast(FrontHandler.HEAD_WATCH, new FrontHandler.HeadWatch(front,
+                h2 -> h2.addLast(Http2FrameCodecBuilder.forServer().build(), http2(upstreams, "http"))));
+        p.addLast(new HttpServerCodec(decoderConfig(properties.maxHeadSize())));
+        p.addLast(FrontHandler.FRONT, front);
     }
 
     private Http2MultiplexHandler http2(Upstreams upstreams, String scheme) {

@@ -378,6 +378,73 @@ class NettyIngressTests extends ServiceTestSupport {
         assertThat(good.body()).contains("count=1\n").doesNotContain("smuggled");
     }
 
+    @Test
+    void aPriorKnowledgePrefaceSplitAcrossPacketsOpensHttp2AndOneThatOnlyStartsLikeItIsHttp11() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", lean.port())) {
+            s.setSoTimeout(10_000);
+            s.setTcpNoDelay(true);
+            OutputStream out = s.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Thread.sleep(200);   // the rest of the preface comes in a read of its own
+            out.write("\r\nSM\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});   // the client's (empty) SETTINGS frame
+            out.flush();
+            byte[] frame = s.getInputStream().readNBytes(9);
+            assertThat(frame).as("the server's first frame").hasSize(9);
+            assertThat(frame[3]).as("a SETTINGS frame, not an HTTP/1.1 answer").isEqualTo((byte) 4);
+            assertThat(frame[4] & 1).as("its own settings, not an acknowledgement").isZero();
+        }
+        // bytes that start like the preface and then differ are HTTP/1.1's: a request line of HTTP/2.0, refused
+        assertThat(raw("PRI * HTTP/2.0\r\n\r\nXY\r\n\r\n")).startsWith("HTTP/1.1 505 ").contains("The request was refused");
+    }
+
+    /** Writes its answer's head, then its body half a second later: with a length at /length, chunked at /stream. */
+    static final String SLOW_BODY = """
+            import http.server, sys, time
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def do_GET(self):
+                    self.send_response(200)
+                    if self.path == "/stream":
+                        self.send_header("Transfer-Encoding", "chunked")
+                    else:
+                        self.send_header("Content-Length", "10")
+                    self.end_headers()
+                    time.sleep(0.5)
+                    self.wfile.write(b"a\\r\\nlater-body\\r\\n0\\r\\n\\r\\n" if self.path == "/stream" else b"later-body")
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            """;
+
+    @Test
+    void anAnswersHeadGoesDownWithTheFirstBytesOfItsBodyUnlessTheAnswerStreams() throws Exception {
+        deploy(member, tenant, """
+                {"name":"slowbody","port":8000,"command":["python3","-c",%s,"8000"]}""".formatted(json(SLOW_BODY)));
+        awaitService(member, tenant, "slowbody", statusIs("HEALTHY"));
+        for (String path : List.of("/length", "/stream")) {
+            try (Socket s = new Socket("127.0.0.1", lean.port())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host(tenant, "slowbody")
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                byte[] b = new byte[8192];
+                int n = s.getInputStream().read(b);
+                String first = new String(b, 0, n, StandardCharsets.ISO_8859_1);
+                String rest = untilClosed(s.getInputStream());
+                assertThat(first).as(path).startsWith("HTTP/1.1 200 ");
+                if (path.equals("/length")) {
+                    // one write to the client: it wakes once for the whole answer
+                    assertThat(first).as("the head waited for the body").endsWith("\r\n\r\nlater-body");
+                } else {
+                    // an answer of unknown length may stream: its head goes down at once
+                    assertThat(first).as("the head came ahead of the body").doesNotContain("later-body");
+                    assertThat(rest).contains("later-body");
+                }
+            }
+        }
+    }
+
     /** Listens and never accepts: once one connection waits in its queue, the kernel drops every new handshake. */
     static final String NEVER_ACCEPTS = """
             import socket, time
