@@ -38,9 +38,13 @@ final class ProcViews {
     private static final FileAttribute<Set<PosixFilePermission>> READ_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--"));
     private static final Set<StandardOpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    /** The texts that only depend on the CPU set or the memory limit, made once per engine. */
+    /**
+     * The texts that only depend on the CPU set or the memory limit, made once per engine. A
+     * tenant picks its memory limit, so each cache keeps at most {@link #CACHED} texts.
+     */
     private static final Map<String, byte[]> CPUINFO = new ConcurrentHashMap<>();
     private static final Map<Long, byte[]> MEMINFO = new ConcurrentHashMap<>();
+    private static final int CACHED = 64;
 
     private ProcViews() {
     }
@@ -59,9 +63,8 @@ final class ProcViews {
         try {
             for (String name : names(spec)) {
                 byte[] text = switch (name) {
-                    case "cpuinfo" -> CPUINFO.computeIfAbsent(Arrays.toString(cpus),
-                            k -> bytes(ProcText.cpuinfo(ProcText.hostCpuinfo(), cpus)));
-                    case "meminfo" -> MEMINFO.computeIfAbsent(spec.limits().memoryBytes(), m -> bytes(ProcText.meminfo(m)));
+                    case "cpuinfo" -> cached(CPUINFO, Arrays.toString(cpus), k -> bytes(ProcText.cpuinfo(ProcText.hostCpuinfo(), cpus)));
+                    case "meminfo" -> cached(MEMINFO, spec.limits().memoryBytes(), m -> bytes(ProcText.meminfo(m)));
                     default -> bytes(ProcText.stat(ProcText.hostStat(), cpus));
                 };
                 try (FileChannel f = FileChannel.open(dir.resolve(name), CREATE, READ_ONLY)) {
@@ -74,6 +77,18 @@ final class ProcViews {
         } catch (IOException e) {
             throw new SandboxException("cannot write the sandbox's /proc views: " + e.getMessage(), e);
         }
+    }
+
+    /** The text for {@code key}, kept for the next sandbox while the cache has room. */
+    private static <K> byte[] cached(Map<K, byte[]> cache, K key, java.util.function.Function<K, byte[]> make) {
+        byte[] text = cache.get(key);
+        if (text == null) {
+            text = make.apply(key);
+            if (cache.size() < CACHED) {
+                cache.putIfAbsent(key, text);
+            }
+        }
+        return text;
     }
 
     private static byte[] bytes(String s) {
