@@ -60,9 +60,15 @@ final class Rootless {
         return Optional.empty();
     }
 
+    /**
+     * A number in a {@code /proc/sys} file, read in one call: a sysctl answers a read from past
+     * its start with nothing, and {@code Files.readString} reads a file of size 0 byte by byte.
+     */
     private static int readInt(String file, int absent) {
-        try {
-            return Integer.parseInt(Files.readString(Path.of(file)).trim());
+        try (java.io.InputStream in = Files.newInputStream(Path.of(file))) {
+            byte[] b = new byte[32];
+            int n = in.read(b);
+            return Integer.parseInt(new String(b, 0, Math.max(n, 0), java.nio.charset.StandardCharsets.US_ASCII).trim());
         } catch (IOException | RuntimeException e) {
             return absent;
         }
