@@ -70,7 +70,7 @@ public final class CoveragePage {
                 .append(ptrace.getOrDefault(Syscall.Action.CHECK, 0)).append(" |\n");
         b.append("| served | a path call: the filter sends it to the Sentry (seccomp user notification), which reads the path ")
                 .append("once, resolves it in the sandbox's root at the program's identity and answers, or installs the descriptor it opened ")
-                .append("(engine option `palisade.ptrace.servePaths`, on by default; off and rootless: runs as pass) | ")
+                .append("(engine option `palisade.ptrace.servePaths`, on by default, rootless too; off: runs as pass) | ")
                 .append(served).append(" |\n");
         b.append("| emulated | stops at the Sentry, answered (or checked, then run) by its handler | ")
                 .append(ptrace.getOrDefault(Syscall.Action.EMULATE, 0)).append(" |\n");

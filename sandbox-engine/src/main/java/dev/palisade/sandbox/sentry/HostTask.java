@@ -9,7 +9,8 @@ import dev.palisade.sandbox.nativeinterop.NativeScratch;
  * the installation of a descriptor as the call's answer, and the other tasks of the sandbox by
  * pid (for the calls that name one). The serving thread's root is the
  * sandbox's root and its identity the program's, so every {@code *at} call it makes resolves as
- * the program's own would, inside the sandbox.
+ * the program's own would, inside the sandbox; rootless, where it cannot chroot, the Sentry starts
+ * each lookup from {@link #sandboxRoot} instead.
  */
 public interface HostTask {
 
@@ -18,6 +19,25 @@ public interface HostTask {
 
     /** An {@code O_PATH} descriptor of the host's {@code /proc}, held by the Sentry. */
     int hostProc();
+
+    /**
+     * Where the serving thread's root is not the sandbox's (rootless: no chroot without root), an
+     * {@code O_PATH} descriptor of the sandbox's root, from which the Sentry starts every lookup;
+     * -1 where it is (as root).
+     */
+    int sandboxRoot();
+
+    /**
+     * The sandbox's uid or gid ({@code group}) for host id {@code hostId}, which the Sentry's own
+     * calls see (stat): the same as root; rootless, as the sandbox's user namespace shows it.
+     */
+    int idInSandbox(int hostId, boolean group);
+
+    /**
+     * The host's uid or gid ({@code group}) for the sandbox's {@code id}, which the Sentry passes
+     * on (chown): the same as root; rootless, -1 where the sandbox's user namespace has no mapping for it.
+     */
+    int idOnHost(int id, boolean group);
 
     /** The serving thread's scratch memory. */
     NativeScratch scratch();

@@ -139,14 +139,16 @@ final class SysPath {
             putPath(s, PATH, ownLink.getBytes(StandardCharsets.US_ASCII));
             fd = HostCalls.call(HostCalls.NR_OPENAT, t.hostProc(), s.at(PATH), (flags | O_CLOEXEC) & 0xffffffffL, mode);
         } else {
-            long base = base(t, dirfd, path, (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0);
+            // the program's own RESOLVE_BENEATH or RESOLVE_IN_ROOT keeps the lookup under its dirfd, rootless too
+            boolean underDirfd = (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0;
+            Lookup l = underDirfd ? new Lookup(base(t, dirfd, path, true), -1, path) : lookup(t, w, PATH, Last.OPENED, 0);
             try {
                 s.putLong(HOW, flags | O_CLOEXEC);
                 s.putLong(HOW + 8, mode);
-                s.putLong(HOW + 16, resolve | RESOLVE_NO_MAGICLINKS);
-                fd = HostCalls.call(HostCalls.NR_OPENAT2, base, s.at(PATH), s.at(HOW), OPEN_HOW_SIZE, 0);
+                s.putLong(HOW + 16, resolve | RESOLVE_NO_MAGICLINKS | (underDirfd ? 0 : inRoot(t)));
+                fd = HostCalls.call(HostCalls.NR_OPENAT2, l.base(), s.at(PATH), s.at(HOW), OPEN_HOW_SIZE, 0);
             } finally {
-                release(base);
+                l.release();
             }
         }
         if (fd < 0) {
@@ -223,10 +225,21 @@ final class SysPath {
 
     private static long fstatat(SyscallContext c, long dirfd, long pathVa, long bufVa, int flags) throws FsError {
         HostTask t = c.hostTask();
-        return onePath(t, dirfd, pathVa, flags, false, (base, path) -> {
+        return onePath(t, dirfd, pathVa, flags, false, Last.FOLLOWED, (base, path) -> {
             long r = HostCalls.call(HostCalls.NR_NEWFSTATAT, base, path, t.scratch().at(OUT), flags & 0xffffffffL);
-            return r < 0 ? r : copyOut(t, bufVa, OUT, STAT_SIZE, 0);
+            if (r < 0) {
+                return r;
+            }
+            owner(t, OUT + 28);
+            return copyOut(t, bufVa, OUT, STAT_SIZE, 0);
         });
+    }
+
+    /** The uid and gid at {@code at} of the scratch (a stat's or a statx's, one after the other) as the sandbox sees them. */
+    private static void owner(HostTask t, int at) {
+        NativeScratch s = t.scratch();
+        s.putInt(at, t.idInSandbox(s.getInt(at), false));
+        s.putInt(at + 4, t.idInSandbox(s.getInt(at + 4), true));
     }
 
     /** Statx implements Linux syscall statx(2). */
@@ -234,9 +247,13 @@ final class SysPath {
         HostTask t = c.hostTask();
         int flags = (int) c.arg(2);
         long mask = c.arg(3) & 0xffffffffL, bufVa = c.arg(4);
-        return onePath(t, c.arg(0), c.arg(1), flags, false, (base, path) -> {
+        return onePath(t, c.arg(0), c.arg(1), flags, false, Last.FOLLOWED, (base, path) -> {
             long r = HostCalls.call(HostCalls.NR_STATX, base, path, flags & 0xffffffffL, mask, t.scratch().at(OUT));
-            return r < 0 ? r : copyOut(t, bufVa, OUT, STATX_SIZE, 0);
+            if (r < 0) {
+                return r;
+            }
+            owner(t, OUT + 20);
+            return copyOut(t, bufVa, OUT, STATX_SIZE, 0);
         });
     }
 
@@ -244,7 +261,7 @@ final class SysPath {
     static long statfs(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
         long bufVa = c.arg(1);
-        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, Last.OPENED, (base, path) -> {
             long fd = openPath(t, base, path, 0);
             if (fd < 0) {
                 return fd;
@@ -283,7 +300,7 @@ final class SysPath {
                 return instance < 0 && probe == Errno.EBADF.negated() ? instance : probe;
             }
             int follow = ((mask & IN_DONT_FOLLOW) != 0 ? O_NOFOLLOW : 0) | ((mask & IN_ONLYDIR) != 0 ? O_DIRECTORY : 0);
-            return onePath(t, AT_FDCWD, c.arg(1), 0, false, (base, path) -> {
+            return onePath(t, AT_FDCWD, c.arg(1), 0, false, Last.OPENED, (base, path) -> {
                 long file = openPath(t, base, path, follow);
                 if (file < 0) {
                     return file;
@@ -335,7 +352,7 @@ final class SysPath {
     }
 
     private static long faccessat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false, Last.FOLLOWED,
                 (base, path) -> HostCalls.call(HostCalls.NR_FACCESSAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
     }
 
@@ -355,7 +372,7 @@ final class SysPath {
             return Errno.EINVAL.negated();
         }
         HostTask t = c.hostTask();
-        return onePath(t, dirfd, pathVa, AT_EMPTY_PATH, false, (base, path) -> {
+        return onePath(t, dirfd, pathVa, AT_EMPTY_PATH, false, Last.NOT_FOLLOWED, (base, path) -> {
             long r = HostCalls.call(HostCalls.NR_READLINKAT, base, path, t.scratch().at(LINK), Math.min(n, PATH_MAX));
             return r <= 0 ? r : copyOut(t, bufVa, LINK, (int) r, r);
         });
@@ -374,7 +391,7 @@ final class SysPath {
     }
 
     private static long mkdirat(SyscallContext c, long dirfd, long pathVa, long mode) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true, Last.NAMED,
                 (base, path) -> HostCalls.call(HostCalls.NR_MKDIRAT, base, path, mode & 07777));
     }
 
@@ -389,7 +406,7 @@ final class SysPath {
     }
 
     private static long mknodat(SyscallContext c, long dirfd, long pathVa, long mode, long dev) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, 0, true,
+        return onePath(c.hostTask(), dirfd, pathVa, 0, true, Last.NAMED,
                 (base, path) -> HostCalls.call(HostCalls.NR_MKNODAT, base, path, mode & 0xffffffffL, dev & 0xffffffffL));
     }
 
@@ -409,7 +426,7 @@ final class SysPath {
     }
 
     private static long unlinkat(SyscallContext c, long dirfd, long pathVa, long flags) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, 0, false,
+        return onePath(c.hostTask(), dirfd, pathVa, 0, false, Last.NAMED,
                 (base, path) -> HostCalls.call(HostCalls.NR_UNLINKAT, base, path, flags & 0xffffffffL));
     }
 
@@ -429,7 +446,7 @@ final class SysPath {
     }
 
     private static long fchmodat(SyscallContext c, long dirfd, long pathVa, long mode, int flags) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, flags, false,
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false, Last.FOLLOWED,
                 (base, path) -> HostCalls.call(HostCalls.NR_FCHMODAT2, base, path, mode & 0xffffffffL, flags & 0xffffffffL));
     }
 
@@ -448,8 +465,15 @@ final class SysPath {
         return fchownat(c, c.arg(0), c.arg(1), c.arg(2), c.arg(3), (int) c.arg(4));
     }
 
-    private static long fchownat(SyscallContext c, long dirfd, long pathVa, long uid, long gid, int flags) throws FsError {
-        return onePath(c.hostTask(), dirfd, pathVa, flags, false, (base, path) -> HostCalls.call(HostCalls.NR_FCHOWNAT,
+    private static long fchownat(SyscallContext c, long dirfd, long pathVa, long uidArg, long gidArg, int flags) throws FsError {
+        HostTask t = c.hostTask();
+        // -1 leaves an id as it is; any other the sandbox has no mapping for is EINVAL, as the kernel answers
+        long uid = (int) uidArg == -1 ? uidArg : t.idOnHost((int) uidArg, false);
+        long gid = (int) gidArg == -1 ? gidArg : t.idOnHost((int) gidArg, true);
+        if ((int) uid == -1 && (int) uidArg != -1 || (int) gid == -1 && (int) gidArg != -1) {
+            return Errno.EINVAL.negated();
+        }
+        return onePath(c.hostTask(), dirfd, pathVa, flags, false, Last.FOLLOWED, (base, path) -> HostCalls.call(HostCalls.NR_FCHOWNAT,
                 base, path, uid & 0xffffffffL, gid & 0xffffffffL, flags & 0xffffffffL));
     }
 
@@ -505,7 +529,7 @@ final class SysPath {
             times = s.at(TIMES);
         }
         long at = times;
-        return onePath(t, dirfd, pathVa, flags, false,
+        return onePath(t, dirfd, pathVa, flags, false, Last.FOLLOWED,
                 (base, path) -> HostCalls.call(HostCalls.NR_UTIMENSAT, base, path, at, flags & 0xffffffffL));
     }
 
@@ -519,11 +543,11 @@ final class SysPath {
         if (length > t.fileSizeLimit()) {
             return Errno.EFBIG.negated();
         }
-        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, Last.OPENED, (base, path) -> {
             NativeScratch s = t.scratch();
             s.putLong(HOW, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
             s.putLong(HOW + 8, 0);
-            s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+            s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS | inRoot(t));
             long fd = HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
             if (fd < 0) {
                 return fd == Errno.ENXIO.negated() ? Errno.EINVAL.negated() : fd;
@@ -544,7 +568,7 @@ final class SysPath {
      */
     static long chdir(SyscallContext c) throws FsError {
         HostTask t = c.hostTask();
-        return onePath(t, AT_FDCWD, c.arg(0), 0, false, (base, path) -> {
+        return onePath(t, AT_FDCWD, c.arg(0), 0, false, Last.OPENED, (base, path) -> {
             long fd = openPath(t, base, path, O_DIRECTORY);
             if (fd < 0) {
                 return fd;
@@ -577,7 +601,7 @@ final class SysPath {
     }
 
     private static long renameat2(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, long flags) throws FsError {
-        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, 0,
+        return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, 0, Last.NAMED,
                 (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_RENAMEAT2, ob, op, nb, np, flags & 0xffffffffL));
     }
 
@@ -593,6 +617,7 @@ final class SysPath {
 
     private static long linkat(SyscallContext c, long oldDir, long oldVa, long newDir, long newVa, int flags) throws FsError {
         return twoPaths(c.hostTask(), oldDir, oldVa, newDir, newVa, flags,
+                (flags & AT_SYMLINK_FOLLOW) != 0 ? Last.FOLLOWED : Last.NOT_FOLLOWED,
                 (ob, op, nb, np) -> HostCalls.call(HostCalls.NR_LINKAT, ob, op, nb, np, flags & 0xffffffffL));
     }
 
@@ -612,7 +637,7 @@ final class SysPath {
         if (target.length == 0) {
             return Errno.ENOENT.negated();
         }
-        return onePath(t, newDir, newVa, 0, false,
+        return onePath(t, newDir, newVa, 0, false, Last.NAMED,
                 (base, path) -> HostCalls.call(HostCalls.NR_SYMLINKAT, t.scratch().at(PATH2), base, path));
     }
 
@@ -636,11 +661,12 @@ final class SysPath {
 
     /**
      * Reads the path at {@code pathVa} once, checks the call still waits, makes the program's own
-     * names explicit, opens its base and runs {@code op}. An empty path is ENOENT unless
-     * {@code flags} has {@code AT_EMPTY_PATH}; {@code creates}: the serving thread takes the
-     * program's umask first.
+     * names explicit, opens its base ({@link #lookup}, by what the call does with the path's last
+     * component) and runs {@code op}. An empty path is ENOENT unless {@code flags} has
+     * {@code AT_EMPTY_PATH}; {@code creates}: the serving thread takes the program's umask first.
      */
-    private static long onePath(HostTask t, long dirfd, long pathVa, int flags, boolean creates, OnePath op) throws FsError {
+    private static long onePath(HostTask t, long dirfd, long pathVa, int flags, boolean creates, Last last, OnePath op)
+            throws FsError {
         byte[] path = readPath(t, pathVa, PATH);
         if (!t.stillValid()) {
             return Handler.ANSWERED;
@@ -651,16 +677,16 @@ final class SysPath {
         if (creates) {
             programUmask(t);
         }
-        Where w = where(t, dirfd, path, PATH, true);
-        long base = base(t, w.dirfd(), w.path(), false);
+        Lookup l = lookup(t, where(t, dirfd, path, PATH, true), PATH, last, flags);
         try {
-            return op.apply(base, t.scratch().at(PATH));
+            return op.apply(l.base(), t.scratch().at(PATH));
         } finally {
-            release(base);
+            l.release();
         }
     }
 
-    private static long twoPaths(HostTask t, long oldDir, long oldVa, long newDir, long newVa, int flags, TwoPaths op) throws FsError {
+    private static long twoPaths(HostTask t, long oldDir, long oldVa, long newDir, long newVa, int flags, Last oldLast,
+            TwoPaths op) throws FsError {
         byte[] oldPath = readPath(t, oldVa, PATH);
         byte[] newPath = readPath(t, newVa, PATH2);
         if (!t.stillValid()) {
@@ -671,17 +697,164 @@ final class SysPath {
         }
         Where ow = where(t, oldDir, oldPath, PATH, true);
         Where nw = where(t, newDir, newPath, PATH2, true);
-        long oldBase = base(t, ow.dirfd(), ow.path(), false);
+        Lookup oldAt = lookup(t, ow, PATH, oldLast, flags);
         try {
-            long newBase = base(t, nw.dirfd(), nw.path(), false);
+            Lookup newAt = lookup(t, nw, PATH2, Last.NAMED, flags);
             try {
-                return op.apply(oldBase, t.scratch().at(PATH), newBase, t.scratch().at(PATH2));
+                return op.apply(oldAt.base(), t.scratch().at(PATH), newAt.base(), t.scratch().at(PATH2));
             } finally {
-                release(newBase);
+                newAt.release();
             }
         } finally {
-            release(oldBase);
+            oldAt.release();
         }
+    }
+
+    // ------------------------------------------------------------------ rootless: every lookup from the sandbox's root
+
+    /** What a call does with its path's last component, which decides how a rootless lookup is made safe. */
+    enum Last {
+        /** Opened by the call itself with openat2 (open, truncate, chdir, statfs, inotify, exec). */
+        OPENED,
+        /** Looked up, a symlink followed unless the flags have {@code AT_SYMLINK_NOFOLLOW} (stat, access, chmod, chown, times). */
+        FOLLOWED,
+        /** Looked up, never followed (readlink, link's old path without {@code AT_SYMLINK_FOLLOW}). */
+        NOT_FOLLOWED,
+        /** Made, removed or renamed in its parent, never followed (mkdir, mknod, unlink, rename, symlink, link's new path). */
+        NAMED
+    }
+
+    private static final int AT_SYMLINK_FOLLOW = 0x400;
+
+    /**
+     * A served call's base descriptor, for a rootless lookup the file it reaches through the
+     * Sentry's /proc (-1: none), and the path from the base (also at the scratch's area).
+     */
+    record Lookup(long base, long held, byte[] path) {
+        void release() {
+            SysPath.release(base);
+            SysPath.release(held);
+        }
+    }
+
+    /**
+     * The base a served call on {@code w} starts from, its path rewritten at {@code area} where
+     * needed. As root the serving thread's root is the sandbox's and {@link #base} is enough.
+     * Rootless its root is the host's: no lookup may start there, nor follow a symlink from the
+     * host's root, nor climb above the sandbox's root. The path is made absolute in the sandbox
+     * ({@link #absolute}); a call that opens it resolves it all from the sandbox's root with
+     * {@code RESOLVE_IN_ROOT} ({@link #inRoot}); a call on a name ({@link Last#NAMED}, a last
+     * component not followed) gets the parent so resolved and the name; a call that follows the
+     * last component (or must: a trailing slash, {@code .} or {@code ..}) gets the file itself so
+     * resolved, held by the Sentry and named as {@code self/fd/N} of the host's {@code /proc}.
+     */
+    static Lookup lookup(HostTask t, Where w, int area, Last last, int flags) throws FsError {
+        int root = t.sandboxRoot();
+        byte[] p = w.path();
+        if (root < 0 || p.length == 0) {
+            return new Lookup(base(t, w.dirfd(), p, false), -1, p);
+        }
+        NativeScratch s = t.scratch();
+        byte[] abs = absolute(t, w.dirfd(), p);
+        if (last == Last.OPENED) {
+            putPath(s, area, abs);
+            return new Lookup(duplicate(root), -1, abs);
+        }
+        int end = abs.length;
+        while (end > 1 && abs[end - 1] == '/') {
+            end--;
+        }
+        boolean trailing = end < abs.length;
+        int slash = end - 1;
+        while (abs[slash] != '/') {
+            slash--;
+        }
+        byte[] name = java.util.Arrays.copyOfRange(abs, slash + 1, end);
+        boolean dots = name.length == 0 || (name[0] == '.' && (name.length == 1 || (name.length == 2 && name[1] == '.')));
+        boolean follow = last == Last.FOLLOWED && (flags & AT_SYMLINK_NOFOLLOW) == 0;
+        if (last != Last.NAMED && (follow || trailing || dots)) {
+            putPath(s, area, abs);
+            long file = openPath(t, root, s.at(area), follow || trailing ? 0 : O_NOFOLLOW);
+            if (file < 0) {
+                throw new FsError(Errno.of((int) -file).orElse(Errno.EIO));
+            }
+            // a directory here when not followed (a trailing slash, . or ..): its "." names it, not the /proc link
+            byte[] viaProc = ("self/fd/" + file + (follow ? "" : "/.")).getBytes(StandardCharsets.US_ASCII);
+            putPath(s, area, viaProc);
+            long proc;
+            try {
+                proc = duplicate(t.hostProc());
+            } catch (FsError e) {
+                HostCalls.close(file);
+                throw e;
+            }
+            return new Lookup(proc, file, viaProc);
+        }
+        putPath(s, area, slash == 0 ? ROOT : java.util.Arrays.copyOf(abs, slash));
+        long parent = openPath(t, root, s.at(area), O_DIRECTORY);
+        if (parent < 0) {
+            throw new FsError(Errno.of((int) -parent).orElse(Errno.EIO));
+        }
+        byte[] at = name.length == 0 ? new byte[] {'.'} : trailing ? java.util.Arrays.copyOf(name, name.length + 1) : name;
+        if (trailing && name.length > 0) {
+            at[name.length] = '/';
+        }
+        putPath(s, area, at);
+        return new Lookup(parent, -1, at);
+    }
+
+    /**
+     * {@code path} from the sandbox's root: as it is when absolute, else after the place of the
+     * program's working directory or {@code dirfd} in the sandbox (its {@code /proc} link as the
+     * host's kernel reads it for a file of another mount namespace, which is the sandbox's own
+     * path). A relative path thereby needs search permission on the directories above its base.
+     */
+    private static byte[] absolute(HostTask t, long dirfd, byte[] path) throws FsError {
+        if (path[0] == '/') {
+            return path;
+        }
+        int fd = (int) dirfd;
+        if (fd != AT_FDCWD && fd < 0) {
+            throw new FsError(Errno.EBADF);
+        }
+        NativeScratch s = t.scratch();
+        putPath(s, NAME, (t.hostTid() + (fd == AT_FDCWD ? "/cwd" : "/fd/" + fd)).getBytes(StandardCharsets.US_ASCII));
+        long n = HostCalls.call(HostCalls.NR_READLINKAT, t.hostProc(), s.at(NAME), s.at(LINK), PATH_MAX);
+        if (n < 0) {
+            throw new FsError(fd == AT_FDCWD ? Errno.ENOENT : Errno.EBADF);
+        }
+        if (n >= PATH_MAX) {
+            throw new FsError(Errno.ENAMETOOLONG);
+        }
+        byte[] at = new byte[(int) n];
+        s.read(LINK, at, 0, (int) n);
+        if (n == 0 || at[0] != '/') {
+            throw new FsError(Errno.ENOTDIR); // a pipe, a socket, an anonymous file
+        }
+        if (new String(at, StandardCharsets.ISO_8859_1).endsWith(" (deleted)")) {
+            throw new FsError(Errno.ENOENT);
+        }
+        int join = n == 1 ? 0 : 1;
+        byte[] abs = java.util.Arrays.copyOf(at, at.length + join + path.length);
+        abs[at.length] = '/';
+        System.arraycopy(path, 0, abs, at.length + join, path.length);
+        if (abs.length >= PATH_MAX) {
+            throw new FsError(Errno.ENAMETOOLONG);
+        }
+        return abs;
+    }
+
+    /** The resolve flag every openat2 of a served path takes: rootless, its base is the sandbox's root. */
+    private static long inRoot(HostTask t) {
+        return t.sandboxRoot() >= 0 ? RESOLVE_IN_ROOT : 0;
+    }
+
+    private static long duplicate(int fd) throws FsError {
+        long r = HostCalls.call(NR_FCNTL, fd, F_DUPFD_CLOEXEC, 0);
+        if (r < 0) {
+            throw new FsError(Errno.EMFILE);
+        }
+        return r;
     }
 
     // ------------------------------------------------------------------ exec
@@ -856,11 +1029,11 @@ final class SysPath {
         if (own != null) {
             fd = openAt(t, own);
         } else {
-            long base = base(t, w.dirfd(), w.path(), false);
+            Lookup l = lookup(t, w, area, Last.OPENED, 0);
             try {
-                fd = openPath(t, base, t.scratch().at(area), noFollow ? O_NOFOLLOW : 0);
+                fd = openPath(t, l.base(), t.scratch().at(area), noFollow ? O_NOFOLLOW : 0);
             } finally {
-                release(base);
+                l.release();
             }
         }
         if (fd >= 0 && noFollow) {
@@ -961,7 +1134,7 @@ final class SysPath {
         NativeScratch s = t.scratch();
         s.putLong(HOW, O_PATH | O_CLOEXEC | flags);
         s.putLong(HOW + 8, 0);
-        s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS);
+        s.putLong(HOW + 16, RESOLVE_NO_MAGICLINKS | inRoot(t));
         return HostCalls.call(HostCalls.NR_OPENAT2, base, path, s.at(HOW), OPEN_HOW_SIZE);
     }
 
@@ -1092,23 +1265,27 @@ final class SysPath {
     }
 
     /**
-     * A Unix socket's path to connect or send to, with the program's own names made explicit as
-     * for every served path: its {@code /proc/self/fd/N} (an {@code O_PATH} descriptor of a socket,
-     * the usual way round sun_path's 108 bytes) reopened through the host's {@code /proc} entry of
-     * the calling thread, from a duplicate of that {@code /proc}; else the path as {@link #where}
-     * makes it, from its {@link #base}. The base is the Sentry's, to {@link #release} after use.
+     * A Unix socket's path to bind, connect or send to, and the Sentry's base for it (to
+     * {@link Lookup#release} after use). For a connect or a send, the program's own names made
+     * explicit as for every served path: its {@code /proc/self/fd/N} (an {@code O_PATH} descriptor
+     * of a socket, the usual way round sun_path's 108 bytes) reopened through the host's
+     * {@code /proc} entry of the calling thread, from a duplicate of that {@code /proc}; else the
+     * path as {@link #lookup} makes it, the socket followed as connect follows it. For a bind, as
+     * root, the program's string as written (the kernel records it) from its working directory;
+     * rootless, the name in its parent ({@link Last#NAMED}), which is then what the kernel records.
      */
-    static Where socketPath(HostTask t, byte[] p) throws FsError {
+    static Lookup socketPath(HostTask t, byte[] p, boolean bind) throws FsError {
+        if (bind) {
+            if (t.sandboxRoot() < 0) {
+                return new Lookup(p[0] == '/' ? AT_FDCWD : base(t, AT_FDCWD, p, false), -1, p);
+            }
+            return lookup(t, new Where(AT_FDCWD, p), PATH, Last.NAMED, 0);
+        }
         String own = ownLink(t, p);
         if (own != null) {
-            long proc = HostCalls.call(NR_FCNTL, t.hostProc(), F_DUPFD_CLOEXEC, 0);
-            if (proc < 0) {
-                throw new FsError(Errno.EMFILE);
-            }
-            return new Where(proc, own.getBytes(StandardCharsets.US_ASCII));
+            return new Lookup(duplicate(t.hostProc()), -1, own.getBytes(StandardCharsets.US_ASCII));
         }
-        Where w = where(t, AT_FDCWD, p, PATH, true);
-        return new Where(base(t, w.dirfd(), w.path(), false), w.path());
+        return lookup(t, where(t, AT_FDCWD, p, PATH, true), PATH, Last.FOLLOWED, 0);
     }
 
     private static final int NR_FCNTL = 72, F_DUPFD_CLOEXEC = 1030;

@@ -191,14 +191,14 @@ final class SysUnixSocket {
         int takenCount;
         NativeScratch control;
         Datagram data;
-        long base = AT_FDCWD;
+        SysPath.Lookup at = NO_PATH;
 
         @Override
         public void close() {
             for (int i = 0; i < takenCount; i++) {
                 HostCalls.close(taken[i]);
             }
-            SysPath.release(base);
+            at.release();
             free(s, data);
             if (control != null) {
                 control.close();
@@ -275,7 +275,7 @@ final class SysUnixSocket {
             return Errno.EMSGSIZE.negated();
         }
         Resolved where = resolve(t, s, nameLen, false);
-        m.base = where.base();
+        m.at = where.at();
         s.putLong(OWN_HDR, nameLen == 0 ? 0 : s.at(ADDR));
         s.putLong(OWN_HDR + 8, where.length());
         s.putLong(OWN_HDR + 16, s.at(OWN_IOV));
@@ -337,7 +337,7 @@ final class SysUnixSocket {
      * directory for a relative name; never with a SIGPIPE, which would be the Sentry's.
      */
     private static long send(long sock, Message m, long flags) {
-        return inDirectory(m.base, () -> HostCalls.call(NR_SENDMSG, sock, m.s.at(OWN_HDR), flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+        return inDirectory(m.at.base(), () -> HostCalls.call(NR_SENDMSG, sock, m.s.at(OWN_HDR), flags | MSG_DONTWAIT | MSG_NOSIGNAL));
     }
 
     /**
@@ -412,7 +412,7 @@ final class SysUnixSocket {
         if (sock < 0) {
             return sock;
         }
-        long base = AT_FDCWD;
+        SysPath.Lookup at = NO_PATH;
         boolean handedOff = false;
         NativeScratch s = new NativeScratch(SIZE);
         Datagram data = null;
@@ -448,12 +448,13 @@ final class SysUnixSocket {
                 return Handler.ANSWERED;
             }
             Resolved where = resolve(t, s, addrLen, nr == NR_BIND);
-            base = where.base();
+            at = where.at();
             int given = where.length();
-            long fd = sock, dir = base;
+            long fd = sock;
+            SysPath.Lookup dir = at;
             int alen = given;
             Datagram d = data;
-            LongSupplier call = () -> inDirectory(dir, () -> switch (nr) {
+            LongSupplier call = () -> inDirectory(dir.base(), () -> switch (nr) {
                 case NR_BIND -> HostCalls.call(NR_BIND, fd, s.at(ADDR), alen);
                 case NR_CONNECT -> HostCalls.call(NR_CONNECT, fd, s.at(ADDR), alen);
                 default -> HostCalls.call(NR_SENDTO, fd, d.address(), d.length(), flags & 0xffffffffL, s.at(ADDR), alen);
@@ -465,7 +466,7 @@ final class SysUnixSocket {
                         return call.getAsLong();
                     } finally {
                         HostCalls.close(fd);
-                        SysPath.release(dir);
+                        dir.release();
                         free(s, d);
                     }
                 });
@@ -474,7 +475,7 @@ final class SysUnixSocket {
         } finally {
             if (!handedOff) {
                 HostCalls.close(sock);
-                SysPath.release(base);
+                at.release();
                 free(s, data);
             }
         }
@@ -488,33 +489,33 @@ final class SysUnixSocket {
     }
 
     /** Where a Unix address's path is looked up from, and the address's length as the Sentry passes it on. */
-    private record Resolved(long base, int length) {
+    private record Resolved(SysPath.Lookup at, int length) {
     }
+
+    /** No path to look up: the address is abstract or unnamed, or there is none. */
+    static final SysPath.Lookup NO_PATH = new SysPath.Lookup(AT_FDCWD, -1, null);
 
     /**
      * The base of the path in the address at {@code ADDR} of {@code s} ({@code addrLen} bytes as
-     * the program gave them): for a bind the program's string as written (the kernel records it),
-     * under the program's umask; for a connect or a send, which record nothing of the name, the
-     * program's own {@code /proc} names made explicit in {@code s}. AT_FDCWD: no path, or an absolute one.
+     * the program gave them), the path rewritten in {@code s} where {@link SysPath#socketPath}
+     * rewrote it; a bind takes the program's umask.
      */
     private static Resolved resolve(HostTask t, NativeScratch s, int addrLen, boolean bind) throws FsError {
         byte[] path = path(s, addrLen);
         if (path == null) {
-            return new Resolved(AT_FDCWD, addrLen);
+            return new Resolved(NO_PATH, addrLen);
         }
+        SysPath.Lookup at = SysPath.socketPath(t, path, bind);
         if (bind) {
-            long base = path[0] == '/' ? AT_FDCWD : SysPath.base(t, AT_FDCWD, path, false);
             SysPath.programUmask(t);
-            return new Resolved(base, addrLen);
         }
-        SysPath.Where w = SysPath.socketPath(t, path);
         int given = addrLen;
-        if (!Arrays.equals(w.path(), path) && w.path().length < SUN_PATH_MAX) {
-            s.write(ADDR + SUN_PATH, w.path(), 0, w.path().length);
-            s.putByte(ADDR + SUN_PATH + w.path().length, (byte) 0);
-            given = SUN_PATH + w.path().length + 1;
+        if (!Arrays.equals(at.path(), path) && at.path().length < SUN_PATH_MAX) {
+            s.write(ADDR + SUN_PATH, at.path(), 0, at.path().length);
+            s.putByte(ADDR + SUN_PATH + at.path().length, (byte) 0);
+            given = SUN_PATH + at.path().length + 1;
         }
-        return new Resolved(w.dirfd(), given);
+        return new Resolved(at, given);
     }
 
     /**

@@ -147,6 +147,116 @@ class RootlessIT {
     }
 
     @Test
+    void pathCallsAreServedByTheSentry() throws Exception {
+        Run r = engine("--trace", "--", "/bin/cat", "/etc/os-release");
+        assertThat(r.status()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo(Files.readString(Path.of("/etc/os-release")));
+        assertThat(r.stderr().lines().filter(l -> l.contains("openat(") && l.endsWith("(served)")).count())
+                .as(r.stderr()).isGreaterThan(0);
+    }
+
+    /** A Python program that tries each way out through a path and prints "name OK value" or "name ERR errno". */
+    static final String ESCAPES = String.join("\n",
+            "import os, socket, sys",
+            "sec = sys.argv[1]",
+            "def attempt(name, f):",
+            "    try:",
+            "        print(name, 'OK', f())",
+            "    except OSError as e:",
+            "        print(name, 'ERR', e.errno)",
+            "os.chdir('/tmp')",
+            "os.symlink(sec + '/secret', '/tmp/abs')",
+            "os.symlink('../../../../../../../..' + sec + '/secret', '/tmp/rel')",
+            "os.symlink(sec, '/tmp/dirlink')",
+            "os.symlink('/', '/tmp/rootlink')",
+            "os.symlink(sec + '/host.sock', '/tmp/socklink')",
+            "open('/tmp/f', 'w').write('data')",
+            "fd = os.open('/', os.O_RDONLY)",
+            "attempt('absolute-symlink', lambda: open('/tmp/abs').read())",
+            "attempt('relative-symlink', lambda: open('/tmp/rel').read())",
+            "attempt('dotdot', lambda: open('../../../../..' + sec + '/secret').read())",
+            "attempt('dirfd-dotdot', lambda: os.stat('../../..' + sec + '/secret', dir_fd=fd).st_size)",
+            "attempt('proc-self-root', lambda: open('/proc/self/root' + sec + '/secret').read())",
+            "attempt('proc-1-cwd', lambda: open('/proc/1/cwd/../../../..' + sec + '/secret').read())",
+            "attempt('symlink-to-root', lambda: open('/tmp/rootlink' + sec + '/secret').read())",
+            "attempt('stat-follows', lambda: os.stat('/tmp/abs').st_size)",
+            "attempt('access-follows', lambda: os.access('/tmp/abs', os.F_OK))",
+            "attempt('chmod-follows', lambda: os.chmod('/tmp/abs', 0o600))",
+            "attempt('utime-follows', lambda: os.utime('/tmp/abs'))",
+            "attempt('truncate-follows', lambda: os.truncate('/tmp/abs', 0))",
+            "attempt('chdir-follows', lambda: os.chdir('/tmp/dirlink'))",
+            "attempt('create-through-link', lambda: open('/tmp/dirlink/created', 'w').write('x'))",
+            "attempt('mkdir-through-link', lambda: os.mkdir('/tmp/dirlink/made'))",
+            "attempt('rename-through-link', lambda: os.rename('/tmp/f', '/tmp/dirlink/moved'))",
+            "attempt('link-through-link', lambda: os.link('/tmp/f', '/tmp/dirlink/linked'))",
+            "attempt('symlink-through-link', lambda: os.symlink('x', '/tmp/dirlink/planted'))",
+            "attempt('lstat-root-dotdot', lambda: os.lstat('/..').st_ino == os.lstat('/').st_ino)",
+            "attempt('connect-host-socket', lambda: socket.socket(socket.AF_UNIX).connect(sec + '/host.sock'))",
+            "attempt('connect-through-link', lambda: socket.socket(socket.AF_UNIX).connect('/tmp/socklink'))",
+            "attempt('bind-through-link', lambda: socket.socket(socket.AF_UNIX).bind('/tmp/dirlink/bound.sock'))");
+
+    @Test
+    void noSymlinkDotDotOrProcLinkLeadsOutOfTheSandbox() throws Exception {
+        Path hostSocket = secretDir.resolve("host.sock");
+        try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(hostSocket));
+            Files.setPosixFilePermissions(hostSocket, PosixFilePermissions.fromString("rwxrwxrwx"));
+            // control: on the host, the same user reaches both
+            Run host = asNobody(List.of("/usr/bin/python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1]);"
+                    + " print(open(sys.argv[2]).read())", hostSocket.toString(), secretDir.resolve("secret").toString()));
+            assertThat(host.stdout()).as(host.stderr()).contains("host secret");
+
+            Run r = engine("--", "python3", "-c", ESCAPES, secretDir.toString());
+            assertThat(r.status()).as(r.stderr()).isZero();
+            java.util.Map<String, String> got = new java.util.LinkedHashMap<>();
+            r.stdout().lines().forEach(l -> got.put(l.substring(0, l.indexOf(' ')), l.substring(l.indexOf(' ') + 1)));
+            assertThat(got).as(r.stdout()).hasSize(22);
+            // the sandbox has no such host directory: every way there ends in ENOENT
+            got.forEach((name, outcome) -> {
+                if (name.equals("proc-1-cwd")) {
+                    // another process's magic link is not followed at all
+                    assertThat(outcome).as(name).isIn("ERR 2", "ERR 40");
+                } else if (!name.equals("lstat-root-dotdot") && !name.equals("access-follows")) {
+                    assertThat(outcome).as(name).isEqualTo("ERR 2");
+                }
+            });
+            assertThat(got.get("access-follows")).isEqualTo("OK False");
+            assertThat(got.get("lstat-root-dotdot")).as("/.. is / itself").isEqualTo("OK True");
+        } finally {
+            Files.deleteIfExists(hostSocket);
+        }
+        try (var left = Files.list(secretDir)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactly("secret");
+        }
+        assertThat(Files.readString(secretDir.resolve("secret"))).isEqualTo("host secret");
+    }
+
+    @Test
+    void servedPathCallsBehaveAsNatively() throws Exception {
+        String script = "cd /tmp && mkdir d && cd d && echo 1 > x && mv x ../y && ln ../y z && ln -s z s && cat s"
+                + " && stat -c '%h %N' z s && chmod 640 z && stat -c %a z && touch -d @2 z && stat -c %Y z"
+                + " && truncate -s 0 z && stat -c %s z && test -w z && echo writable && cd .. && rm -r d"
+                + " && printf '#!/bin/sh\\necho ran $0\\n' > run.sh && chmod +x run.sh && ./run.sh"
+                + " && tar czf t.tgz y && tar tzf t.tgz && find /tmp -name 'y' && ls -A /tmp | sort | tr '\\n' ' '"
+                + " && python3 -c \"import json, socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/sock'); s.listen(1);"
+                + " c = socket.socket(socket.AF_UNIX); c.connect('sock'); print(json.dumps(['unix', 'ok']))\"";
+        Run r = engine("--", "/bin/sh", "-c", script);
+        assertThat(r.status()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("1\n2 'z'\n1 's' -> 'z'\n640\n2\n0\nwritable\nran ./run.sh\ny\n/tmp/y\n"
+                + "run.sh t.tgz y [\"unix\", \"ok\"]\n");
+    }
+
+    @Test
+    void ownersShowAsTheSandboxsUserNamespaceShowsThem() throws Exception {
+        // the program is root of its namespace; the host's root (owner of /etc/passwd) has no mapping there
+        Run r = engine("--", "/bin/sh", "-c", "echo > /tmp/a; stat -c '%u:%g' /tmp/a /etc/passwd;"
+                + " python3 -c \"import os; s = os.stat('/tmp/a'); print(s.st_uid, s.st_gid)\";"
+                + " chown 0:0 /tmp/a && echo chowned; chown 5 /tmp/a 2>&1; echo status=$?");
+        assertThat(r.stdout()).as(r.stderr()).startsWith("0:0\n65534:65534\n0 0\nchowned\n")
+                .contains("Invalid argument").endsWith("status=1\n");
+    }
+
+    @Test
     void theEgressPolicyIsRefusedAtStartSayingWhy() throws Exception {
         Run r = engine("--net", "egress", "--", "/bin/true");
         assertThat(r.status()).isEqualTo(125);

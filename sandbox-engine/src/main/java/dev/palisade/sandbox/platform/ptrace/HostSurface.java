@@ -136,7 +136,7 @@ public final class HostSurface {
 
     /** Per area: the calls of each reach. */
     static Map<String, Map<Reach, Set<String>>> survey() {
-        // as a sandbox runs by default: path calls served (rootless mode lets them pass; see the README)
+        // as a sandbox runs by default, rootless too: path calls served
         FilterInterpreter filter = new FilterInterpreter(SeccompFilter.compile(false, true));
         Map<String, Map<Reach, Set<String>>> out = new LinkedHashMap<>();
         for (String area : AREAS.keySet()) {

@@ -36,8 +36,11 @@ import java.util.function.Consumer;
  * through a descriptor of the sandbox's first process's root), and, as root, the program's uid and
  * gid with no supplementary group and so no capability (per thread: raw calls, not glibc's
  * process-wide wrappers). Every host call it makes is thereby checked as the program's own, and
- * it can read and write only the memory of processes the program could. It runs on the tracer's
- * CPU when the tracer is pinned, and asks the kernel to wake it synchronously there.
+ * it can read and write only the memory of processes the program could. Rootless (no chroot, no
+ * change of identity without root), it holds the sandbox's root as a descriptor instead and the
+ * Sentry starts every lookup there ({@link HostTask#sandboxRoot}); its uid is the caller's, which
+ * is the program's on the host. It runs on the tracer's CPU when the tracer is pinned, and asks
+ * the kernel to wake it synchronously there.
  */
 final class PathServer implements SyscallContext, HostTask {
     /** Bytes of scratch a served call may use. */
@@ -183,17 +186,36 @@ final class PathServer implements SyscallContext, HostTask {
         } finally {
             listener.close();
             HostCalls.close(procFd);
+            if (Rootless.ACTIVE) {
+                HostCalls.close(rootFd);
+            }
             HostCalls.close(memFile);
             forTracer.add(NO_MORE);
         }
     }
 
-    /** The thread's root, identity and working directory become the program's view; false (sandbox ended) when not possible. */
+    /**
+     * The thread's root, identity and working directory become the program's view; false (sandbox
+     * ended) when not possible. Rootless, the thread may neither chroot nor change its identity
+     * (the caller's uid is already the program's on the host): it keeps the sandbox's root as a
+     * descriptor, from which the Sentry starts every lookup ({@link #sandboxRoot}).
+     */
     private boolean becomeProgramView() {
         NativeScratch s = scratch;
         s.putByte(0, (byte) '.');
         s.putByte(1, (byte) 0);
         long r = HostCalls.call(HostCalls.NR_UNSHARE, HostCalls.CLONE_FS, 0, 0);
+        if (Rootless.ACTIVE) {
+            if (r == 0) {
+                // no lookup starts from the working directory here (SysPath.lookup); the sandbox's root, not the engine's, all the same
+                r = HostCalls.call(HostCalls.NR_FCHDIR, rootFd, 0, 0);
+            }
+            if (r != 0) {
+                tracer.killAll(Termination.ENGINE_ERROR, "path serving: cannot take a filesystem context of its own (errno " + -r + ")");
+                return false;
+            }
+            return true;
+        }
         if (r == 0) {
             r = HostCalls.call(HostCalls.NR_FCHDIR, rootFd, 0, 0);
         }
@@ -279,6 +301,21 @@ final class PathServer implements SyscallContext, HostTask {
     @Override
     public int hostProc() {
         return procFd;
+    }
+
+    @Override
+    public int sandboxRoot() {
+        return Rootless.ACTIVE ? rootFd : -1;
+    }
+
+    @Override
+    public int idInSandbox(int hostId, boolean group) {
+        return Rootless.ACTIVE ? Rootless.inSandbox(hostId, group) : hostId;
+    }
+
+    @Override
+    public int idOnHost(int id, boolean group) {
+        return Rootless.ACTIVE ? Rootless.onHost(id, group) : id;
     }
 
     @Override

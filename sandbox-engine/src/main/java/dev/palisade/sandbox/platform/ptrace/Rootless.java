@@ -37,6 +37,24 @@ final class Rootless {
     private Rootless() {
     }
 
+    /** The ids the kernel shows in a user namespace for a host id it has no mapping for. */
+    private static final int OVERFLOW_UID = readInt("/proc/sys/kernel/overflowuid", 65534),
+            OVERFLOW_GID = readInt("/proc/sys/kernel/overflowgid", 65534);
+    private static final int CALLER_UID = Posix.geteuid(), CALLER_GID = Posix.getegid();
+
+    /**
+     * What the sandbox's user namespace shows for host uid or gid {@code id} ({@code group}: a
+     * gid): root for the caller's own ({@link #mapCallerToRoot}), the overflow id for any other.
+     */
+    static int inSandbox(int id, boolean group) {
+        return id == (group ? CALLER_GID : CALLER_UID) ? 0 : group ? OVERFLOW_GID : OVERFLOW_UID;
+    }
+
+    /** The host's id for the sandbox's uid or gid {@code id}: the caller's for root, -1 for any other, which has none. */
+    static int onHost(int id, boolean group) {
+        return id == 0 ? (group ? CALLER_GID : CALLER_UID) : -1;
+    }
+
     /** Prints {@link #WARNING} once per engine process. */
     static void warnOnce() {
         if (WARNED.compareAndSet(false, true)) {

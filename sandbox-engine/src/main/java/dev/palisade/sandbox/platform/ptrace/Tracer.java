@@ -61,8 +61,8 @@ final class Tracer {
             SERVING_TRACE_ALL_FILTER = SeccompFilter.compile(true, true);
     /**
      * Engine option {@code palisade.ptrace.servePaths} (default true): path calls are served by the
-     * Sentry through seccomp user notification. Off, or rootless (no chroot for the serving
-     * thread), they run natively as before, confined by the mount namespace.
+     * Sentry through seccomp user notification. Off, they run natively as before, confined by the
+     * mount namespace.
      */
     static final String SERVE_PATHS_PROPERTY = "palisade.ptrace.servePaths";
     private final boolean servePaths;
@@ -152,9 +152,9 @@ final class Tracer {
         return execServing;
     }
 
-    /** Whether sandboxes started now get their path calls served (the engine option, never rootless). */
+    /** Whether sandboxes started now get their path calls served (the engine option). */
     static boolean servePaths() {
-        return !Rootless.ACTIVE && Boolean.parseBoolean(System.getProperty(SERVE_PATHS_PROPERTY, "true"));
+        return Boolean.parseBoolean(System.getProperty(SERVE_PATHS_PROPERTY, "true"));
     }
 
     int stubPid() {
