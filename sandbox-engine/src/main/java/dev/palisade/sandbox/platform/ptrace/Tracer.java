@@ -39,6 +39,8 @@ final class Tracer {
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
+    /** Init stopped at its exit, every other process of the sandbox gone ({@link #onExitEvent}). */
+    private boolean initExiting;
     /** Concurrent: the serving thread translates pids against it ({@link PidSpace}). */
     private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
@@ -371,14 +373,15 @@ final class Tracer {
 
     /**
      * Runs until every tracee is gone. The result is handed to {@code onResult} as soon as the
-     * sandbox's pid namespace is empty (only the engine's stub left to reap), then the stub is reaped
-     * and the cgroup removed.
+     * sandbox's pid namespace is empty (only the engine's stub left to reap), or its init, the last
+     * of it, stops at its exit with a status; then the rest is reaped and the cgroup removed.
      */
     void loop(Runnable onRunning, Consumer<SandboxResult> onResult) {
         boolean announced = false;
         boolean delivered = false;
         while (!tasks.isEmpty()) {
-            if (!delivered && initPid != 0 && outcome.initStatus != -1 && tasks.size() == 1 && tasks.containsKey(stubPid)) {
+            if (!delivered && initPid != 0 && outcome.initStatus != -1
+                    && (initExiting || tasks.size() == 1 && tasks.containsKey(stubPid))) {
                 delivered = true;
                 onResult.accept(result());
             }
@@ -647,6 +650,12 @@ final class Tracer {
         }
         long status = pt.eventMessage(t.tid);
         int st = (int) status;
+        if (t.tid == initPid && status != -1 && Ptrace.exited(st) && !ended() && tasks.size() == 2 && tasks.containsKey(stubPid)) {
+            // the sandbox's last process exits (it runs no more code of its own): the result need
+            // not wait for the kernel to tear it and its pid namespace down, nor for its reaping
+            outcome.initStatus = st;
+            initExiting = true;
+        }
         if (status != -1 && Ptrace.signaled(st) && Ptrace.termSig(st) == Signal.SIGSYS && t.stage == Task.Stage.RUNNING) {
             // the filter killed it: a 32-bit (int 0x80) or x32 call. The registers still show the call.
             long nr = pt.getRegs(t.tid, regs) ? regs.origRax() : -1;
