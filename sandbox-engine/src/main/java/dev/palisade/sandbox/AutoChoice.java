@@ -15,6 +15,9 @@ import java.util.Optional;
  *     the program (not an x86-64 ELF executable);</li>
  * <li>KVM when ptrace is unavailable (on a host without it, KVM is all there is);</li>
  * <li>ptrace while the node's probe has not finished, or when it could not measure both platforms;</li>
+ * <li>ptrace, without looking the program up, when a served call on KVM costs more than
+ *     {@value #STATIC_FACTOR}× one on ptrace: no program would go to KVM (the look-up builds KVM's
+ *     view of the sandbox's files, a good part of a warm start);</li>
  * <li>for a static program, KVM when a served call on KVM costs at most {@value #STATIC_FACTOR}× a
  *     served call on ptrace;</li>
  * <li>for a dynamic program, KVM when it costs at most {@value #DYNAMIC_FACTOR}×: besides its calls, a
@@ -54,6 +57,11 @@ public final class AutoChoice {
         if (refused.isPresent()) {
             return ptrace(refused.get());
         }
+        // the larger factor: a node dearer than it sends no program to KVM, so the program need not be read
+        boolean ptraceUsable = ptrace.isPresent() && ptrace.get().unavailableReason().isEmpty();
+        if (ptraceUsable && node != null && node.complete() && node.kvmCallNanos() > STATIC_FACTOR * node.ptraceCallNanos()) {
+            return ptrace(evidence(node) + "; any program, above " + factor(STATIC_FACTOR) + "×");
+        }
         Optional<Boolean> dynamic = kvm.get() instanceof KvmPlatform k ? k.dynamicProgram(spec)
                 : kvm.get().canRun(spec) ? Optional.of(true) : Optional.empty();
         if (dynamic.isEmpty()) {
@@ -71,12 +79,20 @@ public final class AutoChoice {
         }
         double factor = dynamic.get() ? DYNAMIC_FACTOR : STATIC_FACTOR;
         boolean kvmWins = node.kvmCallNanos() <= factor * node.ptraceCallNanos();
-        String evidence = "served call " + NodeProbe.micros(node.kvmCallNanos()) + " on kvm vs "
-                + NodeProbe.micros(node.ptraceCallNanos()) + " on ptrace on this node"
-                + (node.kvmExitNanos() > 0 ? " (bare exit " + NodeProbe.micros(node.kvmExitNanos()) + ")" : "")
-                + "; " + (dynamic.get() ? "dynamic" : "static") + " program, " + (kvmWins ? "within " : "above ")
-                + (factor == Math.rint(factor) ? Long.toString((long) factor) : Double.toString(factor)) + "×";
+        String evidence = evidence(node) + "; " + (dynamic.get() ? "dynamic" : "static") + " program, "
+                + (kvmWins ? "within " : "above ") + factor(factor) + "×";
         return new Choice(kvmWins ? "kvm" : "ptrace", "auto: " + (kvmWins ? "kvm" : "ptrace") + " — " + evidence);
+    }
+
+    /** The node's figures, as a reason says them. */
+    private static String evidence(NodeProbe.Measurement node) {
+        return "served call " + NodeProbe.micros(node.kvmCallNanos()) + " on kvm vs "
+                + NodeProbe.micros(node.ptraceCallNanos()) + " on ptrace on this node"
+                + (node.kvmExitNanos() > 0 ? " (bare exit " + NodeProbe.micros(node.kvmExitNanos()) + ")" : "");
+    }
+
+    private static String factor(double factor) {
+        return factor == Math.rint(factor) ? Long.toString((long) factor) : Double.toString(factor);
     }
 
     private static Choice ptrace(String why) {

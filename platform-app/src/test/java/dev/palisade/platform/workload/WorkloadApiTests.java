@@ -137,10 +137,13 @@ class WorkloadApiTests extends ApiTestSupport {
             assertThat(reason).isEqualTo("auto: ptrace — kvm is unavailable: " + noKvm.get());
         } else {
             boolean kvm = node.kvmCallNanos() <= AutoChoice.DYNAMIC_FACTOR * node.ptraceCallNanos();
+            // dearer than the static factor, no program goes to KVM: the program is not looked at
+            boolean anyProgram = node.kvmCallNanos() > AutoChoice.STATIC_FACTOR * node.ptraceCallNanos();
             assertThat(ranOn).isEqualTo(kvm ? "kvm" : "ptrace");
             assertThat(reason).isEqualTo("auto: " + ranOn + " — served call " + NodeProbe.micros(node.kvmCallNanos())
                     + " on kvm vs " + NodeProbe.micros(node.ptraceCallNanos()) + " on ptrace on this node (bare exit "
-                    + NodeProbe.micros(node.kvmExitNanos()) + "); dynamic program, " + (kvm ? "within" : "above") + " 1×");
+                    + NodeProbe.micros(node.kvmExitNanos()) + "); "
+                    + (anyProgram ? "any program, above 2×" : "dynamic program, " + (kvm ? "within" : "above") + " 1×"));
         }
         // stored with the result, in the workload's row
         assertThat(jdbc.queryForObject("select result->>'platformReason' from workload where id = ?::uuid", String.class, id))

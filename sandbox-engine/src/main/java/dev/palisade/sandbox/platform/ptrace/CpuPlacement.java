@@ -77,11 +77,15 @@ final class CpuPlacement {
 
     /**
      * While the tracer sets the sandbox up, every injected call is two ptrace round trips: the
-     * calling (tracer) thread and the stub share the home CPU, whatever happens afterwards.
+     * calling (tracer) thread, the stub and its init ({@code initPid}, where a prepared stub made it
+     * ahead; else 0) share the home CPU, whatever happens afterwards.
      */
-    void forSetup(int stubPid) {
+    void forSetup(int stubPid, int initPid) {
         int[] one = {home};
         Posix.setAffinity(stubPid, one);
+        if (initPid > 0) {
+            Posix.setAffinity(initPid, one); // made ahead of time by a prepared stub: it did not inherit this
+        }
         Posix.setAffinity(0, one);
         engineThreads.add(Posix.gettid());
     }

@@ -103,17 +103,35 @@ final class Landlock {
     }
 
     /**
-     * In init, after no_new_privs and before the seccomp filter: completes the ruleset the stub
-     * {@linkplain #prepare prepared} (or, with {@code prepared} -1, builds it whole) and restricts itself.
+     * In a prepared stub's init, once its /proc is mounted: adds the rule of /proc to the ruleset
+     * the stub {@linkplain #prepare prepared} (none where there is no ruleset).
      */
-    static void restrict(Injector in, SandboxSpec spec, long prepared) {
+    static void prepareProc(Injector in, SandboxSpec spec, long prepared) {
+        long abi = abi(in);
+        if (abi < 1 || prepared < 0) {
+            return;
+        }
+        for (Rule r : rules(spec, abi)) {
+            if (r.path().equals("/proc")) {
+                add(in, prepared, "", r);
+            }
+        }
+    }
+
+    /**
+     * In init, after no_new_privs and before the seccomp filter: completes the ruleset the stub
+     * {@linkplain #prepare prepared} (or, with {@code prepared} -1, builds it whole) and restricts
+     * itself. {@code procAdded}: the rule of /proc is in it already ({@link #prepareProc}).
+     */
+    static void restrict(Injector in, SandboxSpec spec, long prepared, boolean procAdded) {
         long abi = abi(in);
         if (abi < 1) {
             return;
         }
         long ruleset = prepared >= 0 ? prepared : create(in, abi);
         for (Rule r : rules(spec, abi)) {
-            if (prepared < 0 || !BEFORE_THE_SPEC.contains(r.path())) {
+            boolean added = prepared >= 0 && (BEFORE_THE_SPEC.contains(r.path()) || procAdded && r.path().equals("/proc"));
+            if (!added) {
                 add(in, ruleset, "", r);
             }
         }

@@ -21,7 +21,7 @@ import java.nio.file.Path;
  * in the stub at its fork (namespaces, the root, /dev, /tmp, the spec's binds and /workspace,
  * the pivot) and in the sandbox's init (/proc, loopback, identity, no_new_privs, the seccomp
  * filter). A prepared stub gets the spec-independent part ahead of time, the pivot into the
- * root included (as root).
+ * root included (as root), and forks its init ahead too, which mounts its /proc then.
  */
 final class MountSetup {
     private final SandboxSpec spec;
@@ -40,6 +40,8 @@ final class MountSetup {
     private boolean pivoted;
     /** The stub's Landlock ruleset with the rules made before the spec's mounts (init inherits it), or -1. */
     private long landlockRuleset = -1;
+    /** The prepared stub forked init already, which mounted its /proc over every view and set no_new_privs ({@link #initAhead}). */
+    private boolean initAhead;
     /** The sandbox's CPUs, which its /proc views show ({@link ProcViews}). */
     private int[] cpus;
     /** The sandbox's egress interface and rules (policy EGRESS), made once its network namespace exists. */
@@ -54,9 +56,10 @@ final class MountSetup {
         this.filter = filter;
     }
 
-    /** Continues a stub prepared ahead of time with {@link #shared}. */
-    void preparedEarlier(long scratch, long tmpfsSize, boolean pivoted, long landlockRuleset) {
+    /** Continues a stub prepared ahead of time with {@link #shared} (and its init with {@link #initAhead}). */
+    void preparedEarlier(long scratch, long tmpfsSize, boolean pivoted, long landlockRuleset, boolean initAhead) {
         this.preparedEarlier = true;
+        this.initAhead = initAhead;
         this.scratch = scratch;
         this.stubTmpfsSize = tmpfsSize;
         this.pivoted = pivoted;
@@ -228,7 +231,7 @@ final class MountSetup {
             }
             bind(in, b.source(), b.target(), b.readOnly());
         }
-        ProcViews.write(Path.of("/proc/" + in.tid() + "/cwd"), spec, cpus);
+        ProcViews.write(Path.of("/proc/" + in.tid() + "/cwd"), spec, cpus, initAhead);
         if (!pivoted) {
             readOnlyRootAndPivot(in, r);
         }
@@ -301,12 +304,12 @@ final class MountSetup {
      * taken before proc covered it. A bind keeps the flags of the mount it clones: read-only,
      * nosuid, nodev, noexec, as the parked views were made.
      */
-    private void mountProc(Injector in, String proc) {
+    private void mountProc(Injector in, String proc, java.util.List<String> names) {
         in.reset();
         long views = in.check("open the /proc views", SyscallNr.OPEN, in.str(proc),
                 OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
         mount(in, "/proc", "proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
-        for (String name : ProcViews.names(spec)) {
+        for (String name : names) {
             mount(in, "/proc view", proc + "/self/fd/" + views + "/" + name, proc + "/" + name, null, MS_BIND, null);
         }
         in.call(SyscallNr.CLOSE, views);
@@ -325,16 +328,36 @@ final class MountSetup {
     }
 
     /**
+     * In a prepared stub's init (pid 1 inside, forked by the pivoted stub before any spec is
+     * known), the part of {@link #init} no spec changes: its /proc with every view bound (the
+     * engine fills them at adoption; {@link #init} unbinds meminfo for a spec without a memory
+     * limit), no_new_privs, and the Landlock rule of /proc.
+     */
+    void initAhead(Injector in) {
+        in.useScratch(scratch);
+        mountProc(in, "/proc", ProcViews.ALL);
+        in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
+        Landlock.prepareProc(in, spec, landlockRuleset);
+    }
+
+    /**
      * In the workload's first process (pid 1 inside), before anything of the workload runs. Returns
      * the seccomp listener's descriptor number in that process when path serving is on, else -1.
      */
     long init(Injector in) {
-        in.useScratch(scratch);
-        // /proc must be mounted from inside the pid namespace
-        String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
-        mountProc(in, proc);
-        if (Rootless.ACTIVE) {
-            pivotInto(in, fs.stage);
+        if (initAhead) {
+            if (!ProcViews.names(spec).contains("meminfo")) {
+                in.reset();
+                in.check("unbind the meminfo view", SyscallNr.UMOUNT2, in.str("/proc/meminfo"), 0);
+            }
+        } else {
+            in.useScratch(scratch);
+            // /proc must be mounted from inside the pid namespace
+            String proc = Rootless.ACTIVE ? fs.stage + "/proc" : "/proc";
+            mountProc(in, proc, ProcViews.names(spec));
+            if (Rootless.ACTIVE) {
+                pivotInto(in, fs.stage);
+            }
         }
         long size = spec.limits().diskBound();
         if (size != stubTmpfsSize) {
@@ -367,8 +390,10 @@ final class MountSetup {
             in.check("setresgid", SyscallNr.SETRESGID, gid, gid, gid);
             in.check("setresuid", SyscallNr.SETRESUID, uid, uid, uid);
         }
-        in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
-        Landlock.restrict(in, spec, landlockRuleset);
+        if (!initAhead) {
+            in.check("no_new_privs", SyscallNr.PRCTL, 38, 1, 0, 0, 0);
+        }
+        Landlock.restrict(in, spec, landlockRuleset, initAhead);
         in.reset();
         long prog = in.bytes(filter);
         byte[] fprog = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN)

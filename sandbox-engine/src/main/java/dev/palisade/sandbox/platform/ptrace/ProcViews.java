@@ -38,6 +38,11 @@ final class ProcViews {
     private static final FileAttribute<Set<PosixFilePermission>> READ_ONLY =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--"));
     private static final Set<StandardOpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    /** A view made empty ahead of time ({@link #create}) is filled in place: its bind shows that file. */
+    private static final Set<java.nio.file.OpenOption> FILL = Set.of(StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    /** Every view a sandbox may get, in a prepared stub whose init binds them before its spec is known. */
+    static final List<String> ALL = List.of("cpuinfo", "stat", "meminfo");
     /**
      * The texts that only depend on the CPU set or the memory limit, made once per engine. A
      * tenant picks its memory limit, so each cache keeps at most {@link #CACHED} texts.
@@ -58,8 +63,22 @@ final class ProcViews {
         return spec.limits().memoryBytes() > 0 ? List.of("cpuinfo", "stat", "meminfo") : List.of("cpuinfo", "stat");
     }
 
-    /** Writes the views of a sandbox with this spec running on {@code cpus} into {@code dir} (its parked tmpfs). */
-    static void write(Path dir, SandboxSpec spec, int[] cpus) {
+    /** Makes every view, empty, in {@code dir} (a prepared stub's parked tmpfs), for {@link #write} to fill later. */
+    static void create(Path dir) {
+        try {
+            for (String name : ALL) {
+                FileChannel.open(dir.resolve(name), CREATE, READ_ONLY).close();
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot make the sandbox's /proc views: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes the views of a sandbox with this spec running on {@code cpus} into {@code dir} (its
+     * parked tmpfs): new files, or with {@code made} the empty ones {@link #create} made.
+     */
+    static void write(Path dir, SandboxSpec spec, int[] cpus, boolean made) {
         try {
             for (String name : names(spec)) {
                 byte[] text = switch (name) {
@@ -67,7 +86,7 @@ final class ProcViews {
                     case "meminfo" -> cached(MEMINFO, spec.limits().memoryBytes(), m -> bytes(ProcText.meminfo(m)));
                     default -> bytes(ProcText.stat(ProcText.hostStat(), cpus));
                 };
-                try (FileChannel f = FileChannel.open(dir.resolve(name), CREATE, READ_ONLY)) {
+                try (FileChannel f = made ? FileChannel.open(dir.resolve(name), FILL) : FileChannel.open(dir.resolve(name), CREATE, READ_ONLY)) {
                     ByteBuffer b = ByteBuffer.wrap(text);
                     while (b.hasRemaining()) {
                         f.write(b);

@@ -39,7 +39,11 @@ public final class PtracePlatform implements Platform {
 
     private final int uid, gid;
     private final Consumer<String> trace;
-    /** Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool uses 0). */
+    /**
+     * Stubs kept ready for the next sandboxes ({@code -Dpalisade.prespawn=N}; the command-line tool
+     * uses 0). Two by default: preparing one (its pivot's RCU wait above all) can take longer than
+     * a short sandbox runs, and two are prepared side by side.
+     */
     private final StubPool pool;
     private static final java.util.Map<String, StubPool> POOLS = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -57,7 +61,7 @@ public final class PtracePlatform implements Platform {
         this.trace = trace;
         // one pool per uid in the JVM: engines created again and again share it (no idle stubs pile up)
         this.pool = POOLS.computeIfAbsent(uid + ":" + gid,
-                k -> new StubPool(Integer.getInteger("palisade.prespawn", 1), uid, gid));
+                k -> new StubPool(Integer.getInteger("palisade.prespawn", 2), uid, gid));
     }
 
     /** Initialises the tracer's filters and the Sentry's table they are built from (both platforms use the table). */

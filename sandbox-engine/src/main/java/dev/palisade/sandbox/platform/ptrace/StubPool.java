@@ -74,6 +74,13 @@ final class StubPool {
         }
     }
 
+    /** Starts the threads of the slots made ready ahead of time (one for every pool: starting one is short). */
+    private static final java.util.concurrent.ExecutorService MAKER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "palisade-stub-maker");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final int target;
     private final int uid, gid;
     private final BlockingQueue<CompletableFuture<Slot>> ready = new LinkedBlockingQueue<>();
@@ -101,7 +108,10 @@ final class StubPool {
             f = newSlot(false);
         }
         while (ready.size() < target) {
-            ready.add(newSlot(true));
+            // starting a thread waits until it runs: the maker does that, off this sandbox's start
+            CompletableFuture<Slot> next = new CompletableFuture<>();
+            ready.add(next);
+            MAKER.execute(() -> startSlot(true, next));
         }
         try {
             return f.join();
@@ -113,11 +123,20 @@ final class StubPool {
 
     private CompletableFuture<Slot> newSlot(boolean prepare) {
         CompletableFuture<Slot> made = new CompletableFuture<>();
-        int turn = NEXT_TURN.getAndIncrement();
-        Thread t = new Thread(() -> slotThread(turn, prepare, made), "palisade-tracer");
-        t.setDaemon(true);
-        t.start();
+        startSlot(prepare, made);
         return made;
+    }
+
+    /** Starts the tracer thread of a new slot, which completes {@code made}. */
+    private void startSlot(boolean prepare, CompletableFuture<Slot> made) {
+        int turn = NEXT_TURN.getAndIncrement();
+        try {
+            Thread t = new Thread(() -> slotThread(turn, prepare, made), "palisade-tracer");
+            t.setDaemon(true);
+            t.start();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            made.completeExceptionally(e); // no thread: take() starts a sandbox polling this slot the plain way
+        }
     }
 
     private void slotThread(int turn, boolean prepare, CompletableFuture<Slot> made) {

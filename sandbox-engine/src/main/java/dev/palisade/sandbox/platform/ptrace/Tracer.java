@@ -39,6 +39,8 @@ final class Tracer {
     private final Consumer<String> trace;
     private final Ptrace pt = new Ptrace();
     private final Regs regs = new Regs();
+    /** Init stopped at its exit, every other process of the sandbox gone ({@link #onExitEvent}). */
+    private boolean initExiting;
     /** Concurrent: the serving thread translates pids against it ({@link PidSpace}). */
     private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final AtomicReference<Termination> killReason = new AtomicReference<>();
@@ -193,8 +195,13 @@ final class Tracer {
         Posix.kill(pid, Signal.SIGCONT);
     }
 
-    /** A stub whose namespaces and default root are built, stopped at its fork, ready for any spec that fits. */
-    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize, boolean pivoted, long landlockRuleset) {
+    /**
+     * A stub whose namespaces and default root are built, ready for any spec that fits: stopped at
+     * its fork, or (pivoted) at its next call after the fork, with its init ({@code initPid}, not 0)
+     * stopped at its first call after {@link MountSetup#initAhead}.
+     */
+    record Prepared(int pid, long scratch, Injector atFork, Cgroup cgroup, long tmpfsSize, boolean pivoted, long landlockRuleset,
+                    int initPid, Injector initAt) {
     }
 
     /**
@@ -238,8 +245,11 @@ final class Tracer {
                 long nr = in.originalCall();
                 if (nr == SyscallNr.CLONE || nr == SyscallNr.FORK || nr == SyscallNr.VFORK) {
                     mounts.shared(in, true);
+                    if (mounts.pivoted()) {
+                        return forkInitAhead(pid, in);
+                    }
                     return new Prepared(pid, mounts.scratch(), in, cgroup, mounts.tmpfsSize(), mounts.pivoted(),
-                            mounts.landlockRuleset());
+                            mounts.landlockRuleset(), 0, null);
                 }
             }
             int deliver = Ptrace.event(st) == 0 && sig != Injector.SYSCALL_STOP && sig != Signal.SIGTRAP && sig != Signal.SIGCONT ? sig : 0;
@@ -247,28 +257,94 @@ final class Tracer {
         }
     }
 
-    /** Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's mounts, then its fork goes on. */
+    /**
+     * In {@link #prepare}, the stub pivoted and stopped at its fork: lets the fork make init (pid 1
+     * of the new pid namespace), holds the stub at its next call and init at its first, and makes
+     * there what init does for any spec ({@link MountSetup#initAhead}). Neither runs any further
+     * until a sandbox adopts them, so the views can be filled and the spec's mounts made then.
+     */
+    private Prepared forkInitAhead(int pid, Injector atFork) {
+        ProcViews.create(java.nio.file.Path.of("/proc/" + pid + "/cwd"));
+        atFork.finish(Ptrace.PTRACE_SYSCALL);
+        int init = 0;
+        Injector stubAt = null, initAt = null;
+        while (stubAt == null || initAt == null) {
+            int w = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
+            if (w < 0) {
+                if (-w == 4) {
+                    continue;
+                }
+                throw new SandboxException("lost the stub while preparing its init");
+            }
+            int st = pt.lastStatus();
+            if (!Ptrace.stopped(st)) {
+                throw new SandboxException("a prepared stub's process ended (status 0x" + Integer.toHexString(st) + ")");
+            }
+            int event = Ptrace.event(st);
+            int sig = Ptrace.stopSig(st);
+            boolean entry = event == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(w) == Ptrace.SYSCALL_INFO_ENTRY;
+            if (w == pid) {
+                if (event == Ptrace.PTRACE_EVENT_FORK || event == Ptrace.PTRACE_EVENT_VFORK || event == Ptrace.PTRACE_EVENT_CLONE) {
+                    init = (int) pt.eventMessage(pid);
+                } else if (entry && init > 0) {
+                    stubAt = new Injector(pt, pid); // its first call after the fork: held here
+                    continue;
+                }
+            } else if (entry) {
+                initAt = new Injector(pt, w); // init's first call (its first stop was its PTRACE_EVENT_STOP)
+                continue;
+            }
+            int deliver = event == 0 && sig != Injector.SYSCALL_STOP && sig != Signal.SIGTRAP && sig != Signal.SIGCONT
+                    && sig != Signal.SIGSTOP ? sig : 0;
+            pt.resume(Ptrace.PTRACE_SYSCALL, w, deliver);
+        }
+        if (initAt.tid() != init) {
+            throw new SandboxException("a prepared stub made another process than its init");
+        }
+        stubAt.useScratch(mounts.scratch());
+        mounts.initAhead(initAt);
+        return new Prepared(pid, mounts.scratch(), stubAt, cgroup, mounts.tmpfsSize(), true, mounts.landlockRuleset(), init, initAt);
+    }
+
+    /**
+     * Takes over a prepared stub (same thread that prepared it): cgroup, rlimits, the spec's
+     * mounts, then its fork goes on; or, with its init made ahead, the stub goes on and init is
+     * set up here.
+     */
     void adopt(Prepared p, int[] cpus) {
         stubPid = p.pid();
         killableStub = p.pid();
         tasks.put(p.pid(), new Task(p.pid(), Task.Stage.RUNNING));
+        Task init = null;
+        if (p.initPid() != 0) {
+            initPid = p.initPid();
+            killableInit = initPid;
+            init = new Task(initPid, Task.Stage.SETUP);
+            tasks.put(initPid, init);
+        }
         mounts = new MountSetup(spec, uid, gid, RootFs.plan(spec), filter, servePaths);
-        mounts.preparedEarlier(p.scratch(), p.tmpfsSize(), p.pivoted(), p.landlockRuleset());
+        mounts.preparedEarlier(p.scratch(), p.tmpfsSize(), p.pivoted(), p.landlockRuleset(), init != null);
         mark("planned");
         cgroup = p.cgroup();
         cgroup.configure(spec.limits());
         mark("cgroup");
         placeOn(cpus);
         applyRlimits(p.pid());
+        if (init != null) {
+            applyRlimits(init.tid);
+        }
         mounts.forSpec(p.atFork());
         mark("spec mounts");
         p.atFork().finish(Ptrace.PTRACE_CONT);
+        if (init != null) {
+            setUpInit(init, p.initAt());
+        }
     }
 
     /** The stub and this tracer thread on the sandbox's home CPU for the set-up ({@link CpuPlacement}). */
     private void runOn(int[] cpus) {
         placement = new CpuPlacement(cpus, servePaths);
-        placement.forSetup(stubPid);
+        placement.forSetup(stubPid, initPid);
     }
 
     private void applyRlimits(int pid) {
@@ -297,14 +373,15 @@ final class Tracer {
 
     /**
      * Runs until every tracee is gone. The result is handed to {@code onResult} as soon as the
-     * sandbox's pid namespace is empty (only the engine's stub left to reap), then the stub is reaped
-     * and the cgroup removed.
+     * sandbox's pid namespace is empty (only the engine's stub left to reap), or its init, the last
+     * of it, stops at its exit with a status; then the rest is reaped and the cgroup removed.
      */
     void loop(Runnable onRunning, Consumer<SandboxResult> onResult) {
         boolean announced = false;
         boolean delivered = false;
         while (!tasks.isEmpty()) {
-            if (!delivered && initPid != 0 && outcome.initStatus != -1 && tasks.size() == 1 && tasks.containsKey(stubPid)) {
+            if (!delivered && initPid != 0 && outcome.initStatus != -1
+                    && (initExiting || tasks.size() == 1 && tasks.containsKey(stubPid))) {
                 delivered = true;
                 onResult.accept(result());
             }
@@ -573,6 +650,12 @@ final class Tracer {
         }
         long status = pt.eventMessage(t.tid);
         int st = (int) status;
+        if (t.tid == initPid && status != -1 && Ptrace.exited(st) && !ended() && tasks.size() == 2 && tasks.containsKey(stubPid)) {
+            // the sandbox's last process exits (it runs no more code of its own): the result need
+            // not wait for the kernel to tear it and its pid namespace down, nor for its reaping
+            outcome.initStatus = st;
+            initExiting = true;
+        }
         if (status != -1 && Ptrace.signaled(st) && Ptrace.termSig(st) == Signal.SIGSYS && t.stage == Task.Stage.RUNNING) {
             // the filter killed it: a 32-bit (int 0x80) or x32 call. The registers still show the call.
             long nr = pt.getRegs(t.tid, regs) ? regs.origRax() : -1;
@@ -619,24 +702,28 @@ final class Tracer {
             }
             resume(t, 0);
         } else if (t.stage == Task.Stage.SETUP) {
-            Injector in = new Injector(pt, t.tid);
-            mark("init first call");
-            long listener = mounts.init(in);
-            placement.afterSetup(tasks.keySet());
-            if (listener >= 0) {
-                if (servingThread == null) {
-                    standby(new StandbyThread(), new StandbyThread());
-                }
-                pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos,
-                        servingThread, asTracerThread);
-                in.call(SyscallNr.CLOSE, listener);
-            }
-            mark("init set up");
-            t.stage = Task.Stage.RUNNING;
-            in.finish(Ptrace.PTRACE_CONT);
+            setUpInit(t, new Injector(pt, t.tid));
         } else {
             resume(t, 0);
         }
+    }
+
+    /** Sets init up at its first call (or where a prepared stub's init was held): identity, Landlock, the filter. */
+    private void setUpInit(Task t, Injector in) {
+        mark("init first call");
+        long listener = mounts.init(in);
+        placement.afterSetup(tasks.keySet());
+        if (listener >= 0) {
+            if (servingThread == null) {
+                standby(new StandbyThread(), new StandbyThread());
+            }
+            pathServer = PathServer.start(this, calls, t.tid, listener, uid, gid, trace, startNanos,
+                    servingThread, asTracerThread);
+            in.call(SyscallNr.CLOSE, listener);
+        }
+        mark("init set up");
+        t.stage = Task.Stage.RUNNING;
+        in.finish(Ptrace.PTRACE_CONT);
     }
 
     // ------------------------------------------------------------------ trapped calls

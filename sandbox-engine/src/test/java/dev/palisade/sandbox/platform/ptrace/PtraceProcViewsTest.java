@@ -48,6 +48,28 @@ class PtraceProcViewsTest {
                 .isEqualTo((300L << 20) + "\n" + n + "\n" + n + " " + (300L << 20) + "\n" + n + "\n" + n + "\nread-only\n");
     }
 
+    /**
+     * A prepared stub's init binds every view before it knows the spec: one without a memory limit
+     * must get the kernel's own meminfo back, not a view, while the others stay. Several in a row,
+     * so that prepared stubs (and one that bound meminfo for nobody) are taken.
+     */
+    @Test
+    void withoutAMemoryLimitMeminfoIsTheKernels() throws IOException {
+        long hostTotal = memTotal(Files.readString(Path.of("/proc/meminfo")));
+        for (int i = 0; i < 3; i++) {
+            var o = run(spec("/bin/sh", "-c", "grep MemTotal /proc/meminfo; awk '{print $5}' /proc/self/mountinfo | grep '^/proc/'")
+                    .limits(Runs.TEST_LIMITS.withMemoryBytes(0)).build());
+            assertThat(o.result().termination()).as(o.stderr()).isEqualTo(Termination.EXITED);
+            assertThat(memTotal(o.stdout())).as(o.stdout()).isEqualTo(hostTotal);
+            assertThat(o.stdout()).as(o.stderr()).endsWith("/proc/cpuinfo\n/proc/stat\n").doesNotContain("/proc/meminfo");
+        }
+    }
+
+    private static long memTotal(String meminfo) {
+        return meminfo.lines().filter(l -> l.startsWith("MemTotal:")).map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                .findFirst().orElse(-1L);
+    }
+
     /** What a sandbox's views say of it, once a byte on its stdin lets it look (so that sandboxes overlap). */
     private static final String SHOW_WHEN_TOLD = "head -c1 >/dev/null; grep MemTotal /proc/meminfo | awk '{print $2}'; "
             + "grep -c ^processor /proc/cpuinfo; grep -c '^cpu[0-9]' /proc/stat";
