@@ -1164,6 +1164,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (ended || responseDone) {
                 return;
             }
+            if (up != null) {
+                Upstreams.quickAck(up);   // the answer is not whole yet
+            }
             if (!headHeld) {
                 ctx.flush();
             }
@@ -1296,6 +1299,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            Upstreams.quickAck(ctx.channel());
             client.flush();
             if (client.isWritable()) {
                 ctx.read();
