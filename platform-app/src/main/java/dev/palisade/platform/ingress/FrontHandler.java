@@ -989,6 +989,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 if (c instanceof LastHttpContent last) {
                     responseDone = true;
                     upTimer.cancel(false);
+                    if (!(upstreamClean && requestComplete && headSent) && target != null) {
+                        // a connection the service closes after each answer: the next request's standby is
+                        // opened now, before the answer's end goes down, so that the service's accept (and a
+                        // threading server's new thread) is under way before the client asks again
+                        upstreams.closingAfterThis(target.connections(), up);
+                    }
                     HttpContent end = last.trailingHeaders().isEmpty() ? last : new DefaultLastHttpContent(last.content());
                     ctx.writeAndFlush(end).addListener(f -> done());
                 } else {

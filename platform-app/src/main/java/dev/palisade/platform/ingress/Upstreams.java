@@ -204,6 +204,18 @@ final class Upstreams {
         }
     }
 
+    /**
+     * The exchange on {@code ch} has its whole answer but leaves the connection unfit for another
+     * (the service closes it after each answer): uncounted now rather than at {@link #release},
+     * so that the standby for the next request is opened before the answer goes on to the client.
+     */
+    void closingAfterThis(InstanceConnections to, Channel ch) {
+        AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
+        if (inFlight != null) {
+            ended(to, inFlight, true);
+        }
+    }
+
     /** Gives a connection back after an exchange: kept when {@code clean}, else closed. Called on its event loop. */
     void release(InstanceConnections to, Channel ch, boolean clean) {
         boolean keep = clean && ch.isActive() && !to.isClosed() && ch.pipeline().get(CODEC) != null;
