@@ -989,6 +989,12 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
                 if (c instanceof LastHttpContent last) {
                     responseDone = true;
                     upTimer.cancel(false);
+                    if (!(upstreamClean && requestComplete && headSent) && target != null) {
+                        // a connection the service closes after each answer: the next request's standby is
+                        // opened now, before the answer's end goes down, so that the service's accept (and a
+                        // threading server's new thread) is under way before the client asks again
+                        upstreams.closingAfterThis(target.connections(), up);
+                    }
                     HttpContent end = last.trailingHeaders().isEmpty() ? last : new DefaultLastHttpContent(last.content());
                     ctx.writeAndFlush(end).addListener(f -> done());
                 } else {
@@ -1164,6 +1170,9 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
             if (ended || responseDone) {
                 return;
             }
+            if (up != null) {
+                Upstreams.quickAck(up);   // the answer is not whole yet
+            }
             if (!headHeld) {
                 ctx.flush();
             }
@@ -1296,6 +1305,7 @@ final class FrontHandler extends ChannelInboundHandlerAdapter {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            Upstreams.quickAck(ctx.channel());
             client.flush();
             if (client.isWritable()) {
                 ctx.read();

@@ -5,7 +5,6 @@ import dev.palisade.platform.service.ServiceProperties;
 import dev.palisade.sandbox.nativeinterop.TcpConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -15,6 +14,7 @@ import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,7 +56,16 @@ final class Upstreams {
     private record Key(InstanceConnections connections, EventLoop loop) {
     }
 
-    private record Idle(Channel channel, long since) {
+    /** A kept connection waiting for the next exchange, and its expiry (cancelled when it is taken, so that it never wakes the loop). */
+    private static final class Idle {
+        final Channel channel;
+        final long since;
+        ScheduledFuture<?> expiry;
+
+        Idle(Channel channel, long since) {
+            this.channel = channel;
+            this.since = since;
+        }
     }
 
     /** A connection handed out: {@code reused} when it served an earlier request (the other side may have closed it since). */
@@ -90,11 +99,12 @@ final class Upstreams {
         if (!fresh) {
             ArrayDeque<Idle> kept = idle.get(new Key(to, loop));
             for (Idle i; kept != null && (i = kept.pollLast()) != null; ) {
-                i.channel().attr(UNKEEP).set(null);
-                if (i.channel().isActive() && !to.isClosed() && System.nanoTime() - i.since() < maxIdleNanos) {
-                    return promise.setSuccess(new Lease(i.channel(), true));
+                i.channel.attr(UNKEEP).set(null);
+                i.expiry.cancel(false);
+                if (i.channel.isActive() && !to.isClosed() && System.nanoTime() - i.since < maxIdleNanos) {
+                    return promise.setSuccess(new Lease(i.channel, true));
                 }
-                i.channel().close();
+                i.channel.close();
             }
         }
         to.takeStandby(standby -> {
@@ -148,7 +158,6 @@ final class Upstreams {
     private EpollSocketChannel channel(int fd) {
         EpollSocketChannel ch = new EpollSocketChannel(fd);
         ch.config().setAutoRead(false);
-        ch.pipeline().addLast(QUICK_ACK_NAME, QUICK_ACK);
         ch.pipeline().addLast(CODEC, new HttpClientCodec(4096, maxResponseHead, 64 * 1024, false, true));
         ch.pipeline().addLast(LINK, new IdleLink());
         return ch;
@@ -195,6 +204,18 @@ final class Upstreams {
         }
     }
 
+    /**
+     * The exchange on {@code ch} has its whole answer but leaves the connection unfit for another
+     * (the service closes it after each answer): uncounted now rather than at {@link #release},
+     * so that the standby for the next request is opened before the answer goes on to the client.
+     */
+    void closingAfterThis(InstanceConnections to, Channel ch) {
+        AtomicBoolean inFlight = ch.attr(IN_FLIGHT).getAndSet(null);
+        if (inFlight != null) {
+            ended(to, inFlight, true);
+        }
+    }
+
     /** Gives a connection back after an exchange: kept when {@code clean}, else closed. Called on its event loop. */
     void release(InstanceConnections to, Channel ch, boolean clean) {
         boolean keep = clean && ch.isActive() && !to.isClosed() && ch.pipeline().get(CODEC) != null;
@@ -217,40 +238,35 @@ final class Upstreams {
         // while idle, anything the other side sends (or its close) ends the connection
         ch.pipeline().replace(LINK, LINK, new IdleLink());
         ch.read();
-        ch.attr(UNKEEP).set(() -> {
-            kept.remove(entry);
-            if (kept.isEmpty()) {
-                idle.remove(key, kept);
-            }
-        });
-        ch.eventLoop().schedule(() -> {
+        entry.expiry = ch.eventLoop().schedule(() -> {
             if (kept.remove(entry)) {
                 ch.close();
             }
         }, maxIdleNanos, TimeUnit.NANOSECONDS);
+        ch.attr(UNKEEP).set(() -> {
+            kept.remove(entry);
+            entry.expiry.cancel(false);
+            if (kept.isEmpty()) {
+                idle.remove(key, kept);
+            }
+        });
     }
 
     /**
-     * Acknowledges what each read brought at once rather than after the kernel's delayed-ACK
-     * timer. A server that writes its head and its body apart without TCP_NODELAY (python's
-     * http.server, for one) holds the body back until the head is acknowledged: on a kept-alive
-     * connection, which the kernel takes for an interactive one, that cost 40 ms an answer.
+     * Acknowledges what the last reads brought at once rather than after the kernel's delayed-ACK
+     * timer, for a connection that still waits for more of the other side. A server that writes
+     * its head and its body apart without TCP_NODELAY (python's http.server, for one) holds the
+     * body back until the head is acknowledged: on a kept-alive connection, which the kernel
+     * takes for an interactive one, that cost 40 ms an answer. Once an answer is whole, the
+     * next request carries the acknowledgement and the call (a system call) is saved.
      */
-    @ChannelHandler.Sharable
-    static final class QuickAck extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            try {
-                ((EpollSocketChannel) ctx.channel()).config().setTcpQuickAck(true);
-            } catch (ChannelException e) {
-                // the socket is closing: nothing to acknowledge
-            }
-            ctx.fireChannelRead(msg);
+    static void quickAck(Channel ch) {
+        try {
+            ((EpollSocketChannel) ch).config().setTcpQuickAck(true);
+        } catch (ChannelException e) {
+            // the socket is closing: nothing to acknowledge
         }
     }
-
-    private static final String QUICK_ACK_NAME = "upstream-quick-ack";
-    private static final QuickAck QUICK_ACK = new QuickAck();
 
     /** An idle connection's only handler: the other side has nothing to say between exchanges. */
     static final class IdleLink extends ChannelInboundHandlerAdapter {
