@@ -228,17 +228,8 @@ final class Tracer {
         Posix.kill(pid, Signal.SIGCONT);
         pt.resume(Ptrace.PTRACE_SYSCALL, pid, 0);
         while (true) {
-            int w = pt.wait(pid, Ptrace.WALL);
-            if (w < 0) {
-                if (-w == 4) {
-                    continue;
-                }
-                throw new SandboxException("lost the stub while preparing it");
-            }
+            waitWhilePreparing(pid, Ptrace.WALL, "lost the stub while preparing it", "the stub ended while being prepared");
             int st = pt.lastStatus();
-            if (!Ptrace.stopped(st)) {
-                throw new SandboxException("the stub ended while being prepared (status 0x" + Integer.toHexString(st) + ")");
-            }
             int sig = Ptrace.stopSig(st);
             if (Ptrace.event(st) == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(pid) == Ptrace.SYSCALL_INFO_ENTRY) {
                 Injector in = new Injector(pt, pid);
@@ -258,6 +249,27 @@ final class Tracer {
     }
 
     /**
+     * The next stop of {@code pid} (-1: any) while a stub is prepared, past interrupted waits; its
+     * status is {@code pt.lastStatus()}. A lost or ended process fails the preparation with {@code lost}
+     * or {@code ended} and its status.
+     */
+    private int waitWhilePreparing(int pid, int flags, String lost, String ended) {
+        while (true) {
+            int w = pt.wait(pid, flags);
+            if (w == -4) {
+                continue; // EINTR
+            }
+            if (w < 0) {
+                throw new SandboxException(lost);
+            }
+            if (!Ptrace.stopped(pt.lastStatus())) {
+                throw new SandboxException(ended + " (status 0x" + Integer.toHexString(pt.lastStatus()) + ")");
+            }
+            return w;
+        }
+    }
+
+    /**
      * In {@link #prepare}, the stub pivoted and stopped at its fork: lets the fork make init (pid 1
      * of the new pid namespace), holds the stub at its next call and init at its first, and makes
      * there what init does for any spec ({@link MountSetup#initAhead}). Neither runs any further
@@ -269,17 +281,9 @@ final class Tracer {
         int init = 0;
         Injector stubAt = null, initAt = null;
         while (stubAt == null || initAt == null) {
-            int w = pt.wait(-1, Ptrace.WALL | Ptrace.WNOTHREAD);
-            if (w < 0) {
-                if (-w == 4) {
-                    continue;
-                }
-                throw new SandboxException("lost the stub while preparing its init");
-            }
+            int w = waitWhilePreparing(-1, Ptrace.WALL | Ptrace.WNOTHREAD, "lost the stub while preparing its init",
+                    "a prepared stub's process ended");
             int st = pt.lastStatus();
-            if (!Ptrace.stopped(st)) {
-                throw new SandboxException("a prepared stub's process ended (status 0x" + Integer.toHexString(st) + ")");
-            }
             int event = Ptrace.event(st);
             int sig = Ptrace.stopSig(st);
             boolean entry = event == 0 && sig == Injector.SYSCALL_STOP && pt.syscallInfoOp(w) == Ptrace.SYSCALL_INFO_ENTRY;
