@@ -5,6 +5,7 @@
 #   RUNS=5 ops/bench/sandbox-vs-peers.sh     # more repetitions (median is reported)
 #   DIV=10 ops/bench/sandbox-vs-peers.sh     # divide loop counts (quick smoke run)
 #   ORDER="native native-pin0 palisade" ops/bench/sandbox-vs-peers.sh   # without the peers
+#   chrt -f 10 ops/bench/sandbox-vs-peers.sh   # every process at SCHED_FIFO, when others share the machine
 #
 # Rows: start-up of /bin/true from the command line (hyperfine) and per sandbox in a warm JVM
 # (ops/bench/WarmStart.java), a pass-through call (write 1 byte to /dev/null), an emulated call
@@ -14,7 +15,7 @@
 # notification): they are also run under the raw C supervisor unotify_bench (pinned, with
 # SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, its best setting here) in the same run. Programs time themselves
 # ("ns_per_op"), so loop rows exclude each wrapper's start-up; the gcc and python3 rows time the
-# runs after a few untimed ones in the same sandbox or wrapper (WFAST, WSLOW below).
+# runs after a few untimed ones in the same sandbox or wrapper (WFAST, WSLOW, WPAL below).
 # Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
 # shared/bench/BASELINE.md); Palisade runs its tracer and the sandbox on the sandbox's CPUs (--cpus).
 # Run by hand, not by CI. Output: a markdown table on stdout, raw data in $OUT.
@@ -114,15 +115,6 @@ while [ $i -lt "$n" ]; do gcc -O2 -o /tmp/palisade-bench-hello "$d/hello.c" || e
 t1=$(date +%s%N); echo "gcc_compile N=$n total_ns=$((t1-t0)) ns_per_op=$(((t1-t0)/n))"
 SH
 chmod +x "$B/gcc_loop.sh"
-cat >"$B/sentry_warm.sh" <<'SH'
-#!/bin/sh
-# sentry_warm.sh PROG ARGS...: 40,000 served stats and 20,000 served opens untimed, then PROG: the
-# Sentry's Java compiled by C2 as in a platform node's long-lived engine (the untimed runs of a
-# gcc or python3 row alone serve a few thousand calls, which leaves it at C1's profiling tier)
-d=$(dirname "$0")
-"$d/stat_loop" 40000 >/dev/null && "$d/open_read_close" 20000 >/dev/null && exec "$@"
-SH
-chmod +x "$B/sentry_warm.sh"
 chmod -R a+rX "$OUT"
 
 # --- wrappers (label -> prefix) ------------------------------------------------------------
@@ -142,9 +134,12 @@ declare -A NSLOW=([getppid_loop]=30000 [stat_loop]=20000 [open_read_close]=10000
                   [fork_exec]=200 [gcc_loop.sh]=3 [python_loop.sh]=3)
 PROGS="write_devnull read_devzero getppid_loop stat_loop open_read_close fork_exec gcc_loop.sh python_loop.sh"
 # untimed runs first, in the same sandbox or wrapper: the steady state, as a platform workload meets
-# it in the long-lived engine (page cache warm; under palisade, sentry_warm.sh first has the Sentry's
-# Java compiled); the loop programs above run long enough to warm up within their own timed count
-declare -A WFAST=([gcc_loop.sh]=5 [python_loop.sh]=20) WSLOW=([gcc_loop.sh]=1 [python_loop.sh]=1)
+# it (page cache warm). Under palisade, more of them: a platform node's engine is long-lived, so the
+# Sentry's Java that a gcc or python3 run reaches (exec, fork, the path calls of its mix) is compiled
+# by C2; a few dozen runs leave it at C1's profiling tier. The loop programs above run long enough
+# to warm up within their own timed count.
+declare -A WFAST=([gcc_loop.sh]=5 [python_loop.sh]=20) WSLOW=([gcc_loop.sh]=1 [python_loop.sh]=1) \
+           WPAL=([gcc_loop.sh]=40 [python_loop.sh]=150)
 
 # run LABEL BENCH CMD... : one run; records every "name N=.. ns_per_op=x" line
 run() {
@@ -154,19 +149,18 @@ run() {
     /ns_per_op/ { for (i=1;i<=NF;i++) if ($i ~ /^ns_per_op=/) { split($i,a,"="); printf "%s\t%s\t%s\n", l, b, a[2] } }' >>"$TSV"
 }
 
-log "== loops"
-for w in $ORDER; do
-  for p in $PROGS; do
-    case $w in
-      native|native-pin0) n=$(nn "${NFAST[$p]}"); warm=${WFAST[$p]:-} ;;
-      palisade) n=$(nn "${NFAST[$p]}"); warm=${WFAST[$p]:-}; [ "$p" = getppid_loop ] && n=$(nn 200000) ;;
-      *) n=$(nn "${NSLOW[$p]}"); warm=${WSLOW[$p]:-} ;;
-    esac
-    for r in $(seq "$RUNS"); do
+log "== loops (each round runs every wrapper in turn, so that they meet the same machine)"
+for p in $PROGS; do
+  for r in $(seq "$RUNS"); do
+    for w in $ORDER; do
+      case $w in
+        native|native-pin0) n=$(nn "${NFAST[$p]}"); warm=${WFAST[$p]:-} ;;
+        palisade) n=$(nn "${NFAST[$p]}"); warm=${WPAL[$p]:-}; [ "$p" = getppid_loop ] && n=$(nn 200000) ;;
+        *) n=$(nn "${NSLOW[$p]}"); warm=${WSLOW[$p]:-} ;;
+      esac
       log "$w $p $n ($r/$RUNS)"
-      first=""; [ "$w" = palisade ] && first="$B/sentry_warm.sh"
       # shellcheck disable=SC2086
-      run "$w" "$p" ${WRAP[$w]} $first "$B/$p" "$n" $warm
+      run "$w" "$p" ${WRAP[$w]} "$B/$p" "$n" $warm
     done
   done
 done
