@@ -236,6 +236,15 @@ for b, title in names:
         else:
             cells.append(fmt(v))
     print("| %s | %s |" % (title, " | ".join(cells)))
+# the rows whose run takes milliseconds swing with the machine from round to round: each round's own
+# ratio (palisade against the faster native run of that round, which ran just before it) as well
+for b, what in (("fork_exec", "fork+exec"), ("gcc_loop.sh", "gcc"), ("python_loop.sh", "python3")):
+    nat = [rows.get((l, b), []) for l in ("native", "native-pin0")]
+    per = [p / min(n[i] for n in nat if i < len(n))
+           for i, p in enumerate(rows.get(("palisade", b), [])) if any(i < len(n) for n in nat)]
+    if per:
+        print("\n%s, ratio to native per round: median %.2f× (%s)." % (what, statistics.median(per),
+              ", ".join("%.2f" % r for r in per)))
 for b, what in (("write_devnull", "write"), ("read_devzero", "read")):
     fl = med.get(("sfloor", b)); pa = med.get(("palisade", b)); nb = [med[k] for k in (("native", b), ("native-pin0", b)) if k in med]
     if fl and pa and nb:
