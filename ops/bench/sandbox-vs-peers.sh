@@ -13,7 +13,9 @@
 # fork+exec of /bin/true, compiling a small C file with gcc, python3 -c 'import json', a read of
 # 1 byte from /dev/zero. stat and open+read+close are path calls the Sentry serves (seccomp user
 # notification): they are also run under the raw C supervisor unotify_bench (pinned, with
-# SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, its best setting here) in the same run. Programs time themselves
+# SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, its best setting here) in the same run; fork+exec, gcc and
+# python3 run under a raw C supervisor serving their path calls (unotify-run.c, column csuper) in each
+# round, the floor of what serving costs inside those programs. Programs time themselves
 # ("ns_per_op"), so loop rows exclude each wrapper's start-up; the gcc and python3 rows time the
 # runs after a few untimed ones in the same sandbox or wrapper (WFAST, WSLOW, WPAL below).
 # Peers run pinned to CPU 0 (taskset -c 0), their best configuration on this VM (see
@@ -50,6 +52,7 @@ fi
 for p in getppid_loop stat_loop open_read_close write_devnull fork_exec ptrace_bench unotify_bench; do
   gcc -O2 -o "$B/$p" "$SRC/$p.c" -pthread || exit 1
 done
+gcc -O2 -o "$B/unotify-run" "$HERE/unotify-run.c" -pthread || exit 1
 cat >"$B/read_devzero.c" <<'C'
 /* read_devzero N: reads 1 byte from /dev/zero N times (a pass-through read) */
 #include <fcntl.h>
@@ -127,6 +130,10 @@ declare -A WRAP=(
   [proot]="taskset -c 0 proot -r /"
   [runsc]="taskset -c 0 runsc --network=none --platform=ptrace do"
 )
+# the programs' rows also run under the raw C supervisor serving the same path calls (unotify-run.c):
+# what serving them costs inside a real program with no Sentry's work at all, the floor of those rows
+WRAP[csuper]="$B/unotify-run pin sync --"
+FLOORED="fork_exec gcc_loop.sh python_loop.sh"
 ORDER=${ORDER:-native native-pin0 palisade strace proot runsc}
 declare -A NFAST=([getppid_loop]=2000000 [stat_loop]=500000 [open_read_close]=200000 [write_devnull]=2000000 [read_devzero]=2000000
                   [fork_exec]=1000 [gcc_loop.sh]=10 [python_loop.sh]=10)
@@ -152,9 +159,11 @@ run() {
 log "== loops (each round runs every wrapper in turn, so that they meet the same machine)"
 for p in $PROGS; do
   for r in $(seq "$RUNS"); do
-    for w in $ORDER; do
+    ws=$ORDER
+    case " $FLOORED " in *" $p "*) ws="$ORDER csuper" ;; esac
+    for w in $ws; do
       case $w in
-        native|native-pin0) n=$(nn "${NFAST[$p]}"); warm=${WFAST[$p]:-} ;;
+        native|native-pin0|csuper) n=$(nn "${NFAST[$p]}"); warm=${WFAST[$p]:-} ;;
         palisade) n=$(nn "${NFAST[$p]}"); warm=${WPAL[$p]:-}; [ "$p" = getppid_loop ] && n=$(nn 200000) ;;
         *) n=$(nn "${NSLOW[$p]}"); warm=${WSLOW[$p]:-} ;;
       esac
@@ -245,6 +254,14 @@ for b, what in (("fork_exec", "fork+exec"), ("gcc_loop.sh", "gcc"), ("python_loo
     if per:
         print("\n%s, ratio to native per round: median %.2f× (%s)." % (what, statistics.median(per),
               ", ".join("%.2f" % r for r in per)))
+    floor = [c / min(n[i] for n in nat if i < len(n))
+             for i, c in enumerate(rows.get(("csuper", b), [])) if any(i < len(n) for n in nat)]
+    over = [p / c for p, c in zip(rows.get(("palisade", b), []), rows.get(("csuper", b), []))]
+    if floor and over:
+        print("%s under the raw C supervisor serving the same path calls (unotify-run, pinned, SYNC_WAKE_UP), "
+              "ratio to native per round: median %.2f× (%s); Palisade to it: median %.2f× (%s)." % (
+              what[0].upper() + what[1:], statistics.median(floor), ", ".join("%.2f" % r for r in floor),
+              statistics.median(over), ", ".join("%.2f" % r for r in over)))
 for b, what in (("write_devnull", "write"), ("read_devzero", "read")):
     fl = med.get(("sfloor", b)); pa = med.get(("palisade", b)); nb = [med[k] for k in (("native", b), ("native-pin0", b)) if k in med]
     if fl and pa and nb:
