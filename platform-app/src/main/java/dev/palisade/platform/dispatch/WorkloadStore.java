@@ -303,6 +303,15 @@ public class WorkloadStore {
      * meanwhile. A null {@code cpuMillis} keeps what {@link #chargeCpu} charged.
      */
     public boolean finish(UUID id, String node, int attempt, Outcome o) {
+        return finish(id, node, attempt, o, () -> { });
+    }
+
+    /**
+     * As {@link #finish(UUID, String, int, Outcome)}, and {@code alongside} written in the same
+     * transaction when the outcome is stored (a service's status with its workload's end, so that
+     * no reader sees the one without the other).
+     */
+    public boolean finish(UUID id, String node, int attempt, Outcome o, Runnable alongside) {
         Boolean done = tx.execute(status -> {
             int n = jdbc.sql("""
                     update workload set state = :state, exit_code = :exit, termination_reason = :reason, message = :message,
@@ -320,6 +329,7 @@ public class WorkloadStore {
             if (o.artifacts() != null) {
                 putFile(id, "artifacts", o.artifacts());
             }
+            alongside.run();
             return true;
         });
         return Boolean.TRUE.equals(done);

@@ -234,11 +234,11 @@ class ServiceRunner implements ServiceRuns {
             return;
         }
         // the CPU is on the usage record already, charged as it was used (null keeps it); a run whose lease was
-        // lost meanwhile finishes nothing, and leaves the status to the reaper and whichever node runs it next
-        if (store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
-                peakMemory, null, null))) {
-            services.status(c.id(), ServiceStatus.STOPPED, reason.equals("cpu_quota") ? "CPU quota used up" : null);
-        }
+        // lost meanwhile finishes nothing, and leaves the status to the reaper and whichever node runs it next;
+        // the status is written with the workload's end, so that the service never shows the one without the other
+        String lastExit = reason.equals("cpu_quota") ? "CPU quota used up" : null;
+        store.finish(c.id(), node, c.attempt(), new Outcome(endState, exitCode, reason, message, null, null,
+                peakMemory, null, null), () -> services.status(c.id(), ServiceStatus.STOPPED, lastExit));
     }
 
     /** Why the platform ends a service on its own: the tenant was suspended, or its CPU quota is used up. */
