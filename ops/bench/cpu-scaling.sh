@@ -66,17 +66,16 @@ one=$(row "one busy process, native" env -- "$W" "$W/busy")
 row "two busy processes at once, native" env -- "$W" "$W/busy & $W/busy & wait" >/dev/null
 two=$(row "two busy processes at once, sandbox ${CPUS:-(no option)}" $PAL $CPUS -- /w '/w/busy & /w/busy & wait')
 [ -n "$CPUS" ] && row "two busy processes at once, sandbox --cpus 1" $PAL --cpus 1 -- /w '/w/busy & /w/busy & wait' >/dev/null
-# make -jN of the project (objects in /tmp/o), after WARM untimed builds of it in the same sandbox
+# make_row NAME J PREFIX... -- DIR: make -jJ of DIR/proj (objects in /tmp/o), after WARM untimed builds of it
 WARM=${WARM:-5}
 make_row() {
   local name=$1 j=$2; shift 2
-  row "$name" "$@" "rm -rf /tmp/o; cd $PROJ && make -s -j$j" \
-    "cd $PROJ && for i in \$(seq $WARM); do make -s -j$j; rm -rf /tmp/o; done"
+  local proj=${!#}/proj
+  row "$name" "$@" "rm -rf /tmp/o; cd $proj && make -s -j$j" \
+    "cd $proj && for i in \$(seq $WARM); do make -s -j$j; rm -rf /tmp/o; done"
 }
-PROJ=$W/proj
 n1=$(make_row "make -j1 of 9 C files, native" 1 env -- "$W")
 n2=$(make_row "make -j2 of 9 C files, native" 2 env -- "$W")
-PROJ=/w/proj
 s1=$(make_row "make -j1 of 9 C files, sandbox ${CPUS:-(no option)}" 1 $PAL $CPUS -- /w)
 s2=$(make_row "make -j2 of 9 C files, sandbox ${CPUS:-(no option)}" 2 $PAL $CPUS -- /w)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }

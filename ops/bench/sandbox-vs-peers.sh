@@ -249,19 +249,18 @@ for b, title in names:
 # ratio (palisade against the faster native run of that round, which ran just before it) as well
 for b, what in (("fork_exec", "fork+exec"), ("gcc_loop.sh", "gcc"), ("python_loop.sh", "python3")):
     nat = [rows.get((l, b), []) for l in ("native", "native-pin0")]
-    per = [p / min(n[i] for n in nat if i < len(n))
-           for i, p in enumerate(rows.get(("palisade", b), [])) if any(i < len(n) for n in nat)]
+    def to_native(label):
+        return [v / min(n[i] for n in nat if i < len(n))
+                for i, v in enumerate(rows.get((label, b), [])) if any(i < len(n) for n in nat)]
+    def listed(rs):
+        return "median %.2f× (%s)" % (statistics.median(rs), ", ".join("%.2f" % r for r in rs))
+    per, floor = to_native("palisade"), to_native("csuper")
     if per:
-        print("\n%s, ratio to native per round: median %.2f× (%s)." % (what, statistics.median(per),
-              ", ".join("%.2f" % r for r in per)))
-    floor = [c / min(n[i] for n in nat if i < len(n))
-             for i, c in enumerate(rows.get(("csuper", b), [])) if any(i < len(n) for n in nat)]
+        print("\n%s, ratio to native per round: %s." % (what, listed(per)))
     over = [p / c for p, c in zip(rows.get(("palisade", b), []), rows.get(("csuper", b), []))]
     if floor and over:
         print("%s under the raw C supervisor serving the same path calls (unotify-run, pinned, SYNC_WAKE_UP), "
-              "ratio to native per round: median %.2f× (%s); Palisade to it: median %.2f× (%s)." % (
-              what[0].upper() + what[1:], statistics.median(floor), ", ".join("%.2f" % r for r in floor),
-              statistics.median(over), ", ".join("%.2f" % r for r in over)))
+              "ratio to native per round: %s; Palisade to it: %s." % (what[0].upper() + what[1:], listed(floor), listed(over)))
 for b, what in (("write_devnull", "write"), ("read_devzero", "read")):
     fl = med.get(("sfloor", b)); pa = med.get(("palisade", b)); nb = [med[k] for k in (("native", b), ("native-pin0", b)) if k in med]
     if fl and pa and nb:
