@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,17 +104,21 @@ class WorkspaceBoundTests extends ApiTestSupport {
     private void awaitCleanedUp(String id) throws Exception {
         Path ws = dataDir.toAbsolutePath().normalize().resolve("work").resolve(id);
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < end && (Files.exists(ws) || mountedUnder(dataDir))) {
+        while (System.nanoTime() < end && (Files.exists(ws) || !mountsUnder(dataDir).isEmpty())) {
             Thread.sleep(50);
         }
         assertThat(ws).doesNotExist();
-        assertThat(mountedUnder(dataDir)).isFalse();
+        assertThat(mountsUnder(dataDir)).as("mounts under " + dataDir).isEmpty();
     }
 
-    static boolean mountedUnder(Path dir) throws Exception {
+    /** The mountinfo lines of the mounts at or under {@code dir}, whole, so that a failure shows what they are. */
+    static List<String> mountsUnder(Path dir) throws Exception {
         String d = dir.toAbsolutePath().normalize().toString();
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
-            return lines.anyMatch(l -> l.split(" ")[4].startsWith(d));
+            return lines.filter(l -> {
+                String point = l.split(" ")[4];
+                return point.equals(d) || point.startsWith(d + "/");
+            }).toList();
         }
     }
 
