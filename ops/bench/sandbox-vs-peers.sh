@@ -247,14 +247,15 @@ for b, title in names:
     print("| %s | %s |" % (title, " | ".join(cells)))
 # the rows whose run takes milliseconds swing with the machine from round to round: each round's own
 # ratio (palisade against the faster native run of that round, which ran just before it) as well
-for b, what in (("fork_exec", "fork+exec"), ("gcc_loop.sh", "gcc"), ("python_loop.sh", "python3")):
+def to_native(label, b):
+    """Each round's run of `label` against the faster native run of that round."""
     nat = [rows.get((l, b), []) for l in ("native", "native-pin0")]
-    def to_native(label):
-        return [v / min(n[i] for n in nat if i < len(n))
-                for i, v in enumerate(rows.get((label, b), [])) if any(i < len(n) for n in nat)]
-    def listed(rs):
-        return "median %.2f× (%s)" % (statistics.median(rs), ", ".join("%.2f" % r for r in rs))
-    per, floor = to_native("palisade"), to_native("csuper")
+    return [v / min(n[i] for n in nat if i < len(n))
+            for i, v in enumerate(rows.get((label, b), [])) if any(i < len(n) for n in nat)]
+def listed(rs):
+    return "median %.2f× (%s)" % (statistics.median(rs), ", ".join("%.2f" % r for r in rs))
+for b, what in (("fork_exec", "fork+exec"), ("gcc_loop.sh", "gcc"), ("python_loop.sh", "python3")):
+    per, floor = to_native("palisade", b), to_native("csuper", b)
     if per:
         print("\n%s, ratio to native per round: %s." % (what, listed(per)))
     over = [p / c for p, c in zip(rows.get(("palisade", b), []), rows.get(("csuper", b), []))]
